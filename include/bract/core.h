@@ -1,0 +1,35 @@
+/* bract/core.h: version, start-up and threads. */
+#ifndef BRACT_CORE_H
+#define BRACT_CORE_H
+
+#include "bract/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BRACT_VERSION_MAJOR 0
+#define BRACT_VERSION_MINOR 1
+#define BRACT_VERSION_PATCH 0
+
+/* The library's version string, e.g. "0.1.0". */
+BRACT_API const char *bract_version(void);
+
+/* Versions of the libraries bract was built with, one per line. */
+BRACT_API const char *bract_build_info(void);
+
+/* Once, before any threads: silence nifticlib's own messages and make BLAS
+ * single-threaded (bract parallelises above BLAS with OpenMP; a threaded
+ * BLAS inside workers oversubscribes the cores and makes eigen-solvers
+ * differ bitwise between runs). */
+BRACT_API void bract_init(void);
+
+/* Number of OpenMP threads for bract's parallel stages (n < 1: all cores).
+ * Returns the number in effect. */
+BRACT_API int bract_set_threads(int n);
+BRACT_API int bract_get_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,57 @@
+/* bract/output.h: atomic output files.
+ *
+ * Every output is written to a temporary file in the target directory and
+ * renamed over the final name only when complete, so a killed run leaves the
+ * old file (or none), never a half-written one.  Temporary names are
+ * ".<stem>.bract-XXXXXX<ext>" (hidden, same extension so that writers that
+ * choose compression by name keep working).  An existing output is refused
+ * unless `force`; the path "-" means standard output (no temporary). */
+#ifndef BRACT_OUTPUT_H
+#define BRACT_OUTPUT_H
+
+#include <stdio.h>
+
+#include "bract/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct bract_outfile bract_outfile;
+
+/* BRACT_EEXIST if `path` exists and !force; BRACT_EIO if its directory does
+ * not exist or is not writable. */
+BRACT_API int bract_output_check(const char *path, int force);
+
+/* BRACT_EINVAL if `out` names the same file as one of the inputs (by
+ * device and inode, so links and ./ spellings are caught). */
+BRACT_API int bract_output_not_input(const char *out, const char *const *inputs, size_t n);
+
+/* Create the temporary file for `path`.  *out is freed by commit or abort. */
+BRACT_API int bract_outfile_open(const char *path, int force, bract_outfile **out);
+
+/* The temporary file's name (for writers that open by name, like nifticlib). */
+BRACT_API const char *bract_outfile_tmppath(const bract_outfile *o);
+
+/* A stdio stream on the temporary file (opened on first call). */
+BRACT_API FILE *bract_outfile_stream(bract_outfile *o);
+
+/* Flush, close and rename into place.  Frees o whatever the outcome; on
+ * failure the temporary file is removed. */
+BRACT_API int bract_outfile_commit(bract_outfile *o);
+
+/* Remove the temporary file and free o.  NULL is allowed. */
+BRACT_API void bract_outfile_abort(bract_outfile *o);
+
+/* Write `len` bytes to `path` atomically. */
+BRACT_API int bract_write_file_atomic(const char *path, const void *data, size_t len, int force);
+
+/* The sidecar name of an output: the name without its extension (.nii.gz,
+ * .nii, .tsv.gz, .tsv, .csv, .npy, .h5, .html, .png, .svg, ...) plus ".json".
+ * Returns a string owned by the caller, or NULL for "-". */
+BRACT_API char *bract_sidecar_path(const char *output_path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,63 @@
+/* bract/rdmset.h: sets of representational dissimilarity matrices.
+ *
+ * An RDM of n conditions is kept condensed: the n(n-1)/2 upper-triangle
+ * entries, row-major, i < j (the order of scipy's squareform and
+ * rsatoolbox).  On disk an RDM set is a TSV in long form with columns `rdm`,
+ * `condition_a`, `condition_b`, `dissimilarity`, one row per pair, RDMs one
+ * after another, pairs in condensed order.  Missing dissimilarities ("n/a")
+ * are NaN. */
+#ifndef BRACT_RDMSET_H
+#define BRACT_RDMSET_H
+
+#include <stddef.h>
+
+#include "bract/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    char *name;     /* e.g. the region's atlas label, or the model's name */
+    size_t n;       /* number of conditions */
+    char **cond;    /* their labels, in RDM order */
+    double *d;      /* n(n-1)/2 dissimilarities, condensed */
+} bract_rdm;
+
+typedef struct {
+    size_t nrdm;
+    bract_rdm *rdm;
+} bract_rdmset;
+
+/* Index of pair (i, j), i < j < n, in a condensed vector. */
+static inline size_t bract_pair_index(size_t n, size_t i, size_t j)
+{
+    return i * n - i * (i + 1) / 2 + (j - i - 1);
+}
+
+static inline size_t bract_npairs(size_t n) { return n * (n - 1) / 2; }
+
+/* An empty set with room for `nrdm` RDMs (names and data NULL). */
+BRACT_API bract_rdmset *bract_rdmset_alloc(size_t nrdm);
+
+/* Fill RDM k: copies name and condition labels, allocates d (NaN-filled). */
+BRACT_API int bract_rdmset_init_rdm(bract_rdmset *s, size_t k, const char *name, size_t n,
+                                    const char *const *cond);
+
+BRACT_API void bract_rdmset_free(bract_rdmset *s);
+
+/* Read a long-form RDM-set TSV (plain or gzipped).  Conditions are taken in
+ * order of first appearance; each RDM must list every pair of its
+ * conditions exactly once and no self-pairs.  Errors name file and line. */
+BRACT_API int bract_rdmset_read(const char *path, bract_rdmset **out);
+
+/* Write the long form (atomic; "-" is standard output). */
+BRACT_API int bract_rdmset_write(const bract_rdmset *s, const char *path, int force);
+
+/* Index of the RDM named `name`, or -1. */
+BRACT_API long bract_rdmset_find(const bract_rdmset *s, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

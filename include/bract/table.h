@@ -1,0 +1,94 @@
+/* bract/table.h: delimited text tables (TSV, CSV) in and TSV out.
+ *
+ * Reads a header row and data rows, plain or gzipped, tab- or
+ * comma-separated (by extension: .tsv/.txt tab, .csv comma; otherwise the
+ * header decides), UTF-8 (a leading byte-order mark is skipped), LF or CRLF
+ * line ends, double-quoted fields with "" escapes.  Empty cells, "n/a", "NA",
+ * "nan" and "NaN" are missing values.  Typed accessors report errors as
+ * "file:line: column N ('name'): expected ..., found '...'".
+ * Writes TSV atomically, numbers in the shortest form that reads back to the
+ * same double, missing values as "n/a". */
+#ifndef BRACT_TABLE_H
+#define BRACT_TABLE_H
+
+#include <stddef.h>
+
+#include "bract/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    char *path;
+    char delim;        /* '\t' or ',' */
+    size_t nrows, ncols;
+    char **colname;    /* ncols names */
+    char **cell;       /* nrows * ncols cells, row-major; never NULL */
+    size_t *line;      /* 1-based line number of each row in the file */
+    char *text_;       /* private: storage of all strings */
+} bract_table;
+
+/* Read a table; *out is owned by the caller (bract_table_free).  A row whose
+ * number of fields differs from the header's is an error naming the line. */
+BRACT_API int bract_table_read(const char *path, bract_table **out);
+
+/* Parse a table from memory (`name` is used in messages). */
+BRACT_API int bract_table_parse(const char *name, const char *text, size_t len,
+                                bract_table **out);
+
+BRACT_API void bract_table_free(bract_table *t);
+
+/* Column index by exact name, or -1. */
+BRACT_API long bract_table_find(const bract_table *t, const char *name);
+
+/* Like bract_table_find, but a missing column is an error listing the
+ * columns the file has. */
+BRACT_API int bract_table_require(const bract_table *t, const char *name, size_t *col);
+
+static inline const char *bract_table_cell(const bract_table *t, size_t row, size_t col)
+{
+    return t->cell[row * t->ncols + col];
+}
+
+/* 1 if the text is a missing-value marker ("", "n/a", "NA", "nan", "NaN"). */
+BRACT_API int bract_cell_missing(const char *s);
+
+/* Parse a whole cell as a number: BRACT_OK, or BRACT_EFORMAT (no message). */
+BRACT_API int bract_parse_double(const char *s, double *v);
+
+/* Cell as a number; a missing cell gives NaN.  A non-numeric cell is an
+ * error naming file, line and column. */
+BRACT_API int bract_table_double(const bract_table *t, size_t row, size_t col, double *v);
+
+/* Cell as an integer; missing or non-integer cells are errors. */
+BRACT_API int bract_table_long(const bract_table *t, size_t row, size_t col, long *v);
+
+/* A whole column as numbers (missing -> NaN).  out has t->nrows entries. */
+BRACT_API int bract_table_column(const bract_table *t, size_t col, double *out);
+
+/* ---- writing ---- */
+
+typedef struct bract_tsv_writer bract_tsv_writer;
+
+/* Start a TSV file (atomic; "-" is standard output).  The header names the
+ * columns; every row must have that many cells. */
+BRACT_API int bract_tsv_open(const char *path, int force, size_t ncols,
+                             const char *const *colnames, bract_tsv_writer **out);
+BRACT_API void bract_tsv_str(bract_tsv_writer *w, const char *s);
+BRACT_API void bract_tsv_double(bract_tsv_writer *w, double v); /* NaN -> n/a */
+BRACT_API void bract_tsv_long(bract_tsv_writer *w, long long v);
+BRACT_API void bract_tsv_end_row(bract_tsv_writer *w);
+/* Finish: BRACT_OK, or an error (write failure, a row with the wrong number
+ * of cells); the file is in place only on success.  Frees w. */
+BRACT_API int bract_tsv_commit(bract_tsv_writer *w);
+BRACT_API void bract_tsv_abort(bract_tsv_writer *w);
+
+/* Shortest decimal text that reads back as exactly v ("n/a" for NaN,
+ * "inf"/"-inf").  buf needs 32 bytes; returns buf. */
+BRACT_API char *bract_format_double(char *buf, double v);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

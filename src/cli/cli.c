@@ -1,0 +1,266 @@
+/* Shared command-line machinery (see cli.h). */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int g_argc;
+static char **g_argv;
+
+void cli_set_cmdline(int argc, char **argv)
+{
+    g_argc = argc;
+    g_argv = argv;
+}
+int cli_cmdline_argc(void) { return g_argc; }
+char **cli_cmdline_argv(void) { return g_argv; }
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void cli_ctx_init(cli_ctx *c, const char *cmd, const char *usage)
+{
+    memset(c, 0, sizeof *c);
+    c->cmd = cmd;
+    c->usage = usage;
+    c->seed = 1;
+    c->t0 = cli_now();
+    optind = 1; /* a fresh getopt scan for every command */
+    opterr = 0; /* we print our own messages */
+}
+
+static void print_usage_line(const cli_ctx *c)
+{
+    const char *u = c->usage;
+    const char *nl = strchr(u, '\n');
+    fprintf(stderr, "%.*s\n", nl ? (int)(nl - u) : (int)strlen(u), u);
+    fprintf(stderr, "Try 'bract %s --help' for more.\n", c->cmd);
+}
+
+int cli_usage_error(const cli_ctx *c, const char *fmt, ...)
+{
+    fflush(stdout);
+    fprintf(stderr, "bract %s: ", c->cmd);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    print_usage_line(c);
+    return CLI_USAGE;
+}
+
+int cli_error(const cli_ctx *c, const char *fmt, ...)
+{
+    fflush(stdout);
+    fprintf(stderr, "bract %s: ", c->cmd);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CLI_DATA_ERROR;
+}
+
+size_t cli_warnings(const cli_ctx *c)
+{
+    const char *const *msgs;
+    size_t n = bract_take_warnings(&msgs);
+    if (!c->quiet)
+        for (size_t i = 0; i < n; i++)
+            fprintf(stderr, "bract %s: warning: %s\n", c->cmd, msgs[i]);
+    return n;
+}
+
+int cli_fail(const cli_ctx *c)
+{
+    cli_warnings(c);
+    const char *m = bract_last_error();
+    return cli_error(c, "%s", *m ? m : "failed");
+}
+
+void cli_log(const cli_ctx *c, const char *fmt, ...)
+{
+    if (!c->verbose)
+        return;
+    fprintf(stderr, "bract %s: [%.1f s] ", c->cmd, cli_now() - c->t0);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_parse_long(const cli_ctx *c, const char *opt, const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno) {
+        cli_usage_error(c, "%s expects a whole number, not '%s'", opt, s);
+        return -1;
+    }
+    if (v < lo || v > hi) {
+        if (hi == __LONG_MAX__)
+            cli_usage_error(c, "%s must be at least %ld (got %ld)", opt, lo, v);
+        else
+            cli_usage_error(c, "%s must be from %ld to %ld (got %ld)", opt, lo, hi, v);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_double(const cli_ctx *c, const char *opt, const char *s, double lo, double hi,
+                     double *out)
+{
+    double v;
+    if (bract_parse_double(s, &v) || isnan(v)) {
+        cli_usage_error(c, "%s expects a number, not '%s'", opt, s);
+        return -1;
+    }
+    if (v < lo || v > hi) {
+        cli_usage_error(c, "%s must be from %g to %g (got %g)", opt, lo, hi, v);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_choice(const cli_ctx *c, const char *opt, const char *s, const char *const *choices)
+{
+    for (int i = 0; choices[i]; i++)
+        if (strcmp(s, choices[i]) == 0)
+            return i;
+    char list[512] = "";
+    size_t k = 0;
+    for (int i = 0; choices[i] && k < sizeof list - 40; i++)
+        k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", choices[i]);
+    cli_usage_error(c, "%s: unknown value '%s' (expected one of %s)", opt, s, list);
+    return -1;
+}
+
+int cli_common_option(cli_ctx *c, int opt, const char *arg)
+{
+    long v;
+    switch (opt) {
+    case OPT_THREADS:
+    case '@':
+        if (cli_parse_long(c, "--threads", arg, 0, 4096, &v))
+            return -1;
+        c->threads = (int)v;
+        return 1;
+    case OPT_SEED: {
+        char *end;
+        errno = 0;
+        unsigned long long s = strtoull(arg, &end, 10);
+        if (!*arg || *end || errno || *arg == '-') {
+            cli_usage_error(c, "--seed expects a non-negative whole number, not '%s'", arg);
+            return -1;
+        }
+        c->seed = s;
+        return 1;
+    }
+    case OPT_FORCE: c->force = 1; return 1;
+    case OPT_QUIET: c->quiet = 1; return 1;
+    case OPT_VERBOSE: c->verbose = 1; return 1;
+    case 'h':
+        fputs(c->usage, stdout);
+        return 2;
+    default: return 0;
+    }
+}
+
+void cli_apply(cli_ctx *c)
+{
+    c->threads = bract_set_threads(c->threads);
+}
+
+/* ---- progress bar ---- */
+
+void cli_bar_start(cli_bar *b, const cli_ctx *c, const char *label)
+{
+    memset(b, 0, sizeof *b);
+    b->ctx = c;
+    b->label = label;
+    b->enabled = !c->quiet && isatty(STDERR_FILENO);
+    b->t_start = b->t_last = cli_now();
+}
+
+static void fmt_time(char *buf, size_t n, double s)
+{
+    if (!(s >= 0) || s > 360000)
+        snprintf(buf, n, "--:--");
+    else if (s >= 3600)
+        snprintf(buf, n, "%d:%02d:%02d", (int)s / 3600, (int)s / 60 % 60, (int)s % 60);
+    else
+        snprintf(buf, n, "%d:%02d", (int)s / 60, (int)s % 60);
+}
+
+void cli_bar_update(void *bar, size_t done, size_t total)
+{
+    cli_bar *b = bar;
+    if (!b->enabled || total == 0)
+        return;
+    double now = cli_now();
+    if (done < total && now - b->t_last < 0.1)
+        return; /* at most ten redraws a second */
+    b->t_last = now;
+    double f = (double)done / (double)total;
+    if (f > 1)
+        f = 1;
+    int width = 30, fill = (int)(f * width);
+    char bar_s[64];
+    for (int i = 0; i < width; i++)
+        bar_s[i] = i < fill ? '#' : '.';
+    bar_s[width] = '\0';
+    char eta[32], el[32];
+    double elapsed = now - b->t_start;
+    fmt_time(el, sizeof el, elapsed);
+    fmt_time(eta, sizeof eta, f > 0 ? elapsed * (1 - f) / f : -1);
+    fprintf(stderr, "\r%s [%s] %3d%% %zu/%zu %s ETA %s ", b->label, bar_s, (int)(f * 100), done,
+            total, el, eta);
+    b->drawn = 1;
+}
+
+void cli_bar_finish(cli_bar *b)
+{
+    if (b->enabled && b->drawn)
+        fprintf(stderr, "\r\033[K");
+}
+
+bract_progress cli_bar_progress(cli_bar *b)
+{
+    bract_progress p = {cli_bar_update, b};
+    return p;
+}
+
+/* ---- sidecars ---- */
+
+bract_sidecar *cli_sidecar(const cli_ctx *c)
+{
+    bract_sidecar *s = bract_sidecar_new(c->cmd);
+    if (s) {
+        bract_sidecar_cmdline(s, g_argc, g_argv);
+        bract_sidecar_set_num(s, "Threads", c->threads);
+    }
+    return s;
+}
+
+int cli_sidecar_finish(const cli_ctx *c, bract_sidecar *s, const char *output)
+{
+    if (!s)
+        return cli_error(c, "out of memory building the sidecar of %s", output);
+    bract_sidecar_wall_time(s, cli_now() - c->t0);
+    int rc = bract_sidecar_write(s, output, 1);
+    return rc ? cli_fail(c) : CLI_OK;
+}

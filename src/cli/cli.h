@@ -1,0 +1,124 @@
+/* Shared command-line machinery: option parsing, messages, progress bar,
+ * sidecars.  Only the CLI prints or parses argv. */
+#ifndef BRACT_CLI_H
+#define BRACT_CLI_H
+
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bract/bract.h"
+
+/* Exit statuses (bract(1) EXIT STATUS). */
+enum { CLI_OK = 0, CLI_DATA_ERROR = 1, CLI_USAGE = 2 };
+
+/* Long-only option codes shared by every command. */
+enum {
+    OPT_THREADS = 1000,
+    OPT_SEED,
+    OPT_FORCE,
+    OPT_QUIET,
+    OPT_VERBOSE,
+    OPT_FIRST_CMD /* commands number their own long-only options from here */
+};
+
+#define CLI_COMMON_LONGOPTS                                                       \
+    {"threads", required_argument, NULL, OPT_THREADS},                            \
+        {"seed", required_argument, NULL, OPT_SEED},                              \
+        {"force", no_argument, NULL, OPT_FORCE},                                  \
+        {"quiet", no_argument, NULL, OPT_QUIET},                                  \
+        {"verbose", no_argument, NULL, OPT_VERBOSE}, {"help", no_argument, NULL, 'h'}
+
+/* Help lines for the common options, to end a command's usage text. */
+#define CLI_COMMON_HELP                                                                 \
+    "Common options:\n"                                                                 \
+    "  -@, --threads N     worker threads [all cores]\n"                                \
+    "      --seed N        seed of the random streams [1]\n"                            \
+    "      --force         overwrite existing outputs\n"                                \
+    "      --quiet         no progress bar or warnings\n"                               \
+    "      --verbose       log each stage on stderr\n"                                  \
+    "  -h, --help          this help\n"
+
+typedef struct {
+    const char *cmd;        /* "info", "rdm neural", ... for messages */
+    const char *usage;      /* the command's whole usage text */
+    int threads;            /* 0 = all cores */
+    uint64_t seed;
+    int force, quiet, verbose;
+    double t0;              /* wall clock at start */
+} cli_ctx;
+
+/* Set up ctx for a command (reads nothing from argv). */
+void cli_ctx_init(cli_ctx *c, const char *cmd, const char *usage);
+
+/* Handle a common option: 1 if it was one (and valid), 0 if not a common
+ * option, -1 after printing a usage error.  For 'h' it prints the usage
+ * to stdout and returns 2 (the caller returns CLI_OK). */
+int cli_common_option(cli_ctx *c, int opt, const char *arg);
+
+/* Apply --threads (after option parsing). */
+void cli_apply(cli_ctx *c);
+
+/* The whole command line, set once by main(). */
+void cli_set_cmdline(int argc, char **argv);
+int cli_cmdline_argc(void);
+char **cli_cmdline_argv(void);
+
+/* "bract <cmd>: message", then the usage line; returns CLI_USAGE. */
+int cli_usage_error(const cli_ctx *c, const char *fmt, ...) BRACT_FORMAT(2, 3);
+
+/* "bract <cmd>: <library message>" (after printing queued warnings);
+ * returns CLI_DATA_ERROR. */
+int cli_fail(const cli_ctx *c);
+
+/* "bract <cmd>: message"; returns CLI_DATA_ERROR. */
+int cli_error(const cli_ctx *c, const char *fmt, ...) BRACT_FORMAT(2, 3);
+
+/* Print the library's queued warnings as "bract <cmd>: warning: ..." unless
+ * --quiet; returns how many there were. */
+size_t cli_warnings(const cli_ctx *c);
+
+/* "bract <cmd>: <message>" on stderr with --verbose. */
+void cli_log(const cli_ctx *c, const char *fmt, ...) BRACT_FORMAT(2, 3);
+
+/* Checked number parsing for option values: print a usage error and
+ * return nonzero when `s` is not a number within [lo, hi]. */
+int cli_parse_long(const cli_ctx *c, const char *opt, const char *s, long lo, long hi, long *out);
+int cli_parse_double(const cli_ctx *c, const char *opt, const char *s, double lo, double hi,
+                     double *out);
+/* One of the `choices` (NULL-terminated): its index, or -1 after a usage
+ * error listing them. */
+int cli_parse_choice(const cli_ctx *c, const char *opt, const char *s,
+                     const char *const *choices);
+
+/* Progress bar on stderr when it is a terminal and not --quiet. */
+typedef struct {
+    const cli_ctx *ctx;
+    const char *label;
+    int enabled;
+    double t_start, t_last;
+    int drawn;
+} cli_bar;
+void cli_bar_start(cli_bar *b, const cli_ctx *c, const char *label);
+void cli_bar_update(void *bar, size_t done, size_t total); /* a bract_progress_fn */
+void cli_bar_finish(cli_bar *b);
+bract_progress cli_bar_progress(cli_bar *b);
+
+/* A sidecar with the command line filled in. */
+bract_sidecar *cli_sidecar(const cli_ctx *c);
+/* Add the wall time and write it next to `output`; prints errors. */
+int cli_sidecar_finish(const cli_ctx *c, bract_sidecar *s, const char *output);
+
+double cli_now(void);
+
+/* Every subcommand's entry point: int main_<name>(int argc, char **argv),
+ * argv[0] being the command name. */
+#define BRACT_CMD(name, fn, section, summary) int fn(int argc, char **argv);
+#include "commands.h"
+#undef BRACT_CMD
+
+#endif

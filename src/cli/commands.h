@@ -1,0 +1,4 @@
+/* The table of subcommands: BRACT_CMD(name, function, section, summary).
+ * main.c expands it into the dispatcher and the usage listing; a new
+ * subcommand adds one line here and one src/cli/cmd_<name>.c. */
+BRACT_CMD("info", main_info, "Files", "describe NIfTI volumes, tables and RDM sets")

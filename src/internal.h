@@ -1,0 +1,42 @@
+/* Private helpers shared by the library's modules; never installed. */
+#ifndef BRACT_INTERNAL_H
+#define BRACT_INTERNAL_H
+
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+#ifndef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 700
+#endif
+
+#include "bract/bract.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+/* Allocation that records "out of memory (what, bytes)" in the error slot;
+ * the caller returns BRACT_ENOMEM when the result is NULL. */
+void *bract_xmalloc(size_t n, size_t size, const char *what);
+void *bract_xcalloc(size_t n, size_t size, const char *what);
+void *bract_xrealloc(void *p, size_t n, size_t size, const char *what);
+char *bract_xstrdup(const char *s);
+
+/* 1 if s ends with suffix (case-insensitive for ASCII). */
+int bract_ends_with(const char *s, const char *suffix);
+
+/* Growable byte buffer. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+} bract_buf;
+int bract_buf_reserve(bract_buf *b, size_t extra);
+int bract_buf_append(bract_buf *b, const void *p, size_t n);
+int bract_buf_printf(bract_buf *b, const char *fmt, ...) BRACT_FORMAT(2, 3);
+void bract_buf_free(bract_buf *b);
+
+/* Read a whole file, transparently gunzipping .gz content (by magic, not
+ * name).  On success *data is NUL-terminated and owned by the caller. */
+int bract_read_file(const char *path, char **data, size_t *len);
+
+#endif

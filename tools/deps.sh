@@ -1,0 +1,61 @@
+#!/bin/sh
+# Make sure the Debian packages bract needs are installed.
+#
+#   tools/deps.sh build      packages to build bract and run the demo
+#   tools/deps.sh test       the build packages plus what `make check` uses
+#   tools/deps.sh all        everything, including Open MPI and the browser
+#                            the report test renders in
+#
+# Run as root, it installs what is missing with apt-get.  Run as another
+# user, it prints the exact apt-get line and exits 1, so `make` stops there
+# instead of failing later with a missing header.  On a system without
+# dpkg it says so and carries on (the compiler will tell what is missing).
+#
+# The README's dependency table says why each package is here; keep both
+# lists in step.
+set -eu
+
+BUILD_PKGS="gcc make pkg-config zlib1g-dev libnifti2-dev libnifticdf-dev \
+liblapacke-dev libopenblas-dev libfftw3-dev libcminpack-dev librandom123-dev \
+libjson-c-dev libinih-dev libcairo2-dev fonts-dejavu-core"
+TEST_PKGS="check mandoc man-db groff-base valgrind"
+MPI_PKGS="libopenmpi-dev openmpi-bin"
+BROWSER_PKGS="chromium"
+
+what=${1:-build}
+case $what in
+  build) want=$BUILD_PKGS ;;
+  test)  want="$BUILD_PKGS $TEST_PKGS" ;;
+  mpi)   want="$BUILD_PKGS $MPI_PKGS" ;;
+  all)   want="$BUILD_PKGS $TEST_PKGS $MPI_PKGS $BROWSER_PKGS" ;;
+  *) echo "usage: tools/deps.sh build|test|mpi|all" >&2; exit 2 ;;
+esac
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+  echo "tools/deps.sh: no dpkg here; cannot check packages ($want)" >&2
+  exit 0
+fi
+
+missing=
+for p in $want; do
+  st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  case $st in
+    *" installed") ;;
+    *) missing="$missing $p" ;;
+  esac
+done
+[ -z "$missing" ] && exit 0
+
+line="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "tools/deps.sh: installing$missing" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=600 update -q >&2 || true
+  # shellcheck disable=SC2086
+  apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $missing >&2
+  exit 0
+fi
+echo "bract needs Debian packages that are not installed:$missing" >&2
+echo "Install them as root with:" >&2
+echo "  $line" >&2
+exit 1
