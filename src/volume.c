@@ -712,6 +712,26 @@ int bract_volume_summary(const bract_volume *v, bract_volume_stats *st)
     return BRACT_OK;
 }
 
+int bract_volume_gather(const bract_volume *v, const size_t *vox, size_t n, int layout,
+                        double *out)
+{
+    if (!v->data)
+        return bract_error(BRACT_EINVAL, "%s: no voxel data read", vol_name(v));
+    size_t nt = (size_t)v->nt;
+    for (size_t j = 0; j < n; j++) {
+        if (vox[j] >= v->nvox)
+            return bract_error(BRACT_EINVAL, "voxel index %zu outside %s", vox[j], vol_name(v));
+        for (size_t t = 0; t < nt; t++) {
+            double x = bract_volume_get(v, vox[j] + v->nvox * t);
+            if (layout == BRACT_VOXEL_ROWS)
+                out[j * nt + t] = x;
+            else
+                out[t * n + j] = x;
+        }
+    }
+    return BRACT_OK;
+}
+
 /* ---- masks ---- */
 
 int bract_mask_from_volume(const bract_volume *v, bract_mask **out)

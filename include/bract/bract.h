@@ -15,5 +15,7 @@
 #include "bract/rng.h"
 #include "bract/volume.h"
 #include "bract/rdmset.h"
+#include "bract/stats.h"
+#include "bract/tseries.h"
 
 #endif

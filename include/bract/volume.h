@@ -141,6 +141,17 @@ BRACT_API const char *bract_datatype_name(int datatype);
 /* "CORREL", "TTEST", ... for a NIfTI intent code ("NONE" for 0). */
 BRACT_API const char *bract_intent_name(int intent_code);
 
+/* Layouts of bract_volume_gather()'s output. */
+enum {
+    BRACT_TIME_ROWS = 0,  /* out[t * nvox + j]: one row per volume (patterns) */
+    BRACT_VOXEL_ROWS = 1  /* out[j * nt + t]: one row per voxel (time series) */
+};
+
+/* Copy the values of `n` voxels (spatial indices `vox`) in every volume into
+ * out (nt * n doubles) in the given layout. */
+BRACT_API int bract_volume_gather(const bract_volume *v, const size_t *vox, size_t n, int layout,
+                                  double *out);
+
 /* ---- masks ---- */
 
 typedef struct {

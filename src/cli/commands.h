@@ -2,3 +2,4 @@
  * main.c expands it into the dispatcher and the usage listing; a new
  * subcommand adds one line here and one src/cli/cmd_<name>.c. */
 BRACT_CMD("info", main_info, "Files", "describe NIfTI volumes, tables and RDM sets")
+BRACT_CMD("simulate", main_simulate, "Simulation", "write synthetic datasets with known truth")

@@ -1,0 +1,75 @@
+/* bract/stats.h: the statistics every analysis shares.
+ *
+ * Ranks with average ties (scipy's rankdata), Pearson and Spearman
+ * correlation, Fisher z, the t and normal distributions (through nifticlib's
+ * DCDFLIB CDFs), one-sample t tests, and Benjamini-Hochberg FDR.  Sums run in
+ * a fixed order, so results do not depend on threads. */
+#ifndef BRACT_STATS_H
+#define BRACT_STATS_H
+
+#include <stddef.h>
+
+#include "bract/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    BRACT_ALT_TWO_SIDED = 0,
+    BRACT_ALT_GREATER = 1, /* the mean (or statistic) is greater than under H0 */
+    BRACT_ALT_LESS = 2
+} bract_alternative;
+
+BRACT_API double bract_mean(const double *x, size_t n);
+
+/* Variance with `ddof` degrees of freedom removed (1: sample variance). */
+BRACT_API double bract_var(const double *x, size_t n, int ddof);
+
+/* Indices that sort x ascending (stable merge sort).  tmp holds n indices.
+ * x must not hold NaN. */
+BRACT_API void bract_argsort(const double *x, size_t n, size_t *idx, size_t *tmp);
+
+/* 1-based ranks with ties given their average rank, as scipy.stats.rankdata.
+ * `work` holds 2n indices (caller-owned, so hot loops do not allocate).
+ * x must not hold NaN. */
+BRACT_API void bract_rank(const double *x, size_t n, double *rank, size_t *work);
+
+/* Pearson correlation; NaN when either vector is constant or n < 2. */
+BRACT_API double bract_pearson(const double *x, const double *y, size_t n);
+
+/* Spearman correlation (Pearson of average-tie ranks).  rwork holds 2n
+ * doubles, iwork 2n indices. */
+BRACT_API double bract_spearman(const double *x, const double *y, size_t n, double *rwork,
+                                size_t *iwork);
+
+/* atanh(r); +-infinity at |r| = 1, NaN outside [-1, 1]. */
+BRACT_API double bract_fisher_z(double r);
+
+/* Student t distribution with df degrees of freedom. */
+BRACT_API double bract_t_cdf(double t, double df);
+BRACT_API double bract_t_sf(double t, double df); /* upper tail P(T > t) */
+
+/* Standard normal distribution. */
+BRACT_API double bract_norm_cdf(double z);
+BRACT_API double bract_norm_sf(double z);
+
+/* p-value of a statistic with a symmetric null given its distribution's
+ * upper tail at |stat| (sf_abs) and at stat: helper for t and z tests. */
+BRACT_API double bract_t_pvalue(double t, double df, bract_alternative alt);
+
+/* One-sample t test of mean(x) against mu (scipy.stats.ttest_1samp):
+ * t = (mean - mu) / (sd / sqrt(n)), df = n - 1.  NaN values in x are an
+ * error.  BRACT_EDATA when n < 2 or x is constant. */
+BRACT_API int bract_ttest_1samp(const double *x, size_t n, double mu, bract_alternative alt,
+                                double *t, double *p);
+
+/* Benjamini-Hochberg adjusted p-values (statsmodels multipletests
+ * 'fdr_bh'): q_(i) = min_{j >= i} p_(j) n / j, capped at 1.  NaN p-values
+ * are left out of n and give NaN.  `work` holds 2n indices. */
+BRACT_API void bract_fdr_bh(const double *p, size_t n, double *q, size_t *work);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
