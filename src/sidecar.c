@@ -55,7 +55,7 @@ void bract_sidecar_free(bract_sidecar *s)
     free(s);
 }
 
-void bract_sidecar_cmdline(bract_sidecar *s, int argc, char **argv)
+char *bract_shell_join(int argc, char *const *argv)
 {
     bract_buf b = {0};
     for (int i = 0; i < argc; i++) {
@@ -80,8 +80,16 @@ void bract_sidecar_cmdline(bract_sidecar *s, int argc, char **argv)
             bract_buf_append(&b, "'", 1);
         }
     }
-    json_object_object_add(s->root, "CommandLine", json_object_new_string(b.data ? b.data : ""));
-    bract_buf_free(&b);
+    if (!b.data)
+        return bract_xstrdup("");
+    return b.data;
+}
+
+void bract_sidecar_cmdline(bract_sidecar *s, int argc, char **argv)
+{
+    char *line = bract_shell_join(argc, argv);
+    json_object_object_add(s->root, "CommandLine", json_object_new_string(line ? line : ""));
+    free(line);
 }
 
 static json_object *num(double v)

@@ -37,6 +37,11 @@ BRACT_API void bract_sidecar_set_num(bract_sidecar *s, const char *key, double v
 BRACT_API int bract_sidecar_set_json(bract_sidecar *s, const char *key, const char *json);
 BRACT_API void bract_sidecar_wall_time(bract_sidecar *s, double seconds);
 
+/* argv joined into one shell-quoted string (words made only of letters,
+ * digits and -_./=:,+@% stay bare; others are single-quoted).  This is the
+ * "CommandLine" of a sidecar.  Caller frees. */
+BRACT_API char *bract_shell_join(int argc, char *const *argv);
+
 /* The sidecar as JSON text (caller frees). */
 BRACT_API char *bract_sidecar_to_string(const bract_sidecar *s);
 

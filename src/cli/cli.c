@@ -11,6 +11,15 @@
 
 static int g_argc;
 static char **g_argv;
+static int g_bars = 1;
+
+void cli_set_bars(int enabled) { g_bars = enabled; }
+
+#ifdef BRACT_HAVE_MPI
+static MPI_Comm g_comm = MPI_COMM_WORLD;
+MPI_Comm cli_comm(void) { return g_comm; }
+void cli_set_comm(MPI_Comm comm) { g_comm = comm; }
+#endif
 
 void cli_set_cmdline(int argc, char **argv)
 {
@@ -34,7 +43,11 @@ void cli_ctx_init(cli_ctx *c, const char *cmd, const char *usage)
     c->usage = usage;
     c->seed = 1;
     c->t0 = cli_now();
-    optind = 1; /* a fresh getopt scan for every command */
+#ifdef __GLIBC__
+    optind = 0; /* glibc: a full re-initialisation, commands may run in-process in turn */
+#else
+    optind = 1;
+#endif
     opterr = 0; /* we print our own messages */
 }
 
@@ -182,7 +195,9 @@ int cli_common_option(cli_ctx *c, int opt, const char *arg)
 
 void cli_apply(cli_ctx *c)
 {
-    c->threads = bract_set_threads(c->threads);
+    /* without --threads keep the process default (OMP_NUM_THREADS, all
+     * cores, or what the pipeline runner chose) */
+    c->threads = c->threads > 0 ? bract_set_threads(c->threads) : bract_get_threads();
 }
 
 /* ---- progress bar ---- */
@@ -192,7 +207,7 @@ void cli_bar_start(cli_bar *b, const cli_ctx *c, const char *label)
     memset(b, 0, sizeof *b);
     b->ctx = c;
     b->label = label;
-    b->enabled = !c->quiet && isatty(STDERR_FILENO);
+    b->enabled = g_bars && !c->quiet && isatty(STDERR_FILENO);
     b->t_start = b->t_last = cli_now();
 }
 

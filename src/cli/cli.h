@@ -115,6 +115,22 @@ int cli_sidecar_finish(const cli_ctx *c, bract_sidecar *s, const char *output);
 
 double cli_now(void);
 
+#ifdef BRACT_HAVE_MPI
+#include <mpi.h>
+/* The communicator commands share work over: MPI_COMM_WORLD, or
+ * MPI_COMM_SELF while the pipeline runner gives whole subjects to ranks. */
+MPI_Comm cli_comm(void);
+void cli_set_comm(MPI_Comm comm);
+#endif
+
+/* The entry point of a subcommand by name (commands.h), or NULL. */
+typedef int (*cli_main_fn)(int argc, char **argv);
+cli_main_fn cli_find_command(const char *name);
+
+/* Set by the pipeline runner when several steps share one terminal: no
+ * progress bars. */
+void cli_set_bars(int enabled);
+
 /* Every subcommand's entry point: int main_<name>(int argc, char **argv),
  * argv[0] being the command name. */
 #define BRACT_CMD(name, fn, section, summary) int fn(int argc, char **argv);

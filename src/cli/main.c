@@ -7,6 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifdef BRACT_HAVE_MPI
+#include <mpi.h>
+#endif
+
 typedef struct {
     const char *name;
     int (*fn)(int, char **);
@@ -61,6 +65,12 @@ static const command *find(const char *name)
     return NULL;
 }
 
+cli_main_fn cli_find_command(const char *name)
+{
+    const command *c = find(name);
+    return c ? c->fn : NULL;
+}
+
 /* The man page of `cmd` next to the binary (in-tree or installed), else "". */
 static int find_manpage(const char *cmd, char *out, size_t n)
 {
@@ -105,39 +115,53 @@ static int help(const char *name)
     return c->fn(2, argv);
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
-    bract_init();
-    cli_set_cmdline(argc, argv);
     if (argc < 2) {
         usage(stderr);
         return CLI_USAGE;
     }
     const char *name = argv[1];
-    int rc;
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
         usage(stdout);
-        rc = CLI_OK;
-    } else if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0 ||
-               strcmp(name, "version") == 0) {
-        version();
-        rc = CLI_OK;
-    } else if (strcmp(name, "help") == 0) {
-        rc = help(argc > 2 ? argv[2] : "");
-    } else {
-        const command *c = find(name);
-        if (!c) {
-            fprintf(stderr, "bract: unknown command '%s'\n", name);
-            fprintf(stderr, "Usage: bract <command> [options]\n"
-                            "Try 'bract --help' for the list of commands.\n");
-            return CLI_USAGE;
-        }
-        rc = c->fn(argc - 1, argv + 1);
+        return CLI_OK;
     }
-    /* A full disk on "> out.tsv" shows up only when stdout is closed. */
-    if (fclose(stdout) != 0 && errno != EBADF) {
-        fprintf(stderr, "bract %s: closing standard output failed: %s\n", name, strerror(errno));
+    if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0 ||
+        strcmp(name, "version") == 0) {
+        version();
+        return CLI_OK;
+    }
+    if (strcmp(name, "help") == 0)
+        return help(argc > 2 ? argv[2] : "");
+    const command *c = find(name);
+    if (!c) {
+        fprintf(stderr, "bract: unknown command '%s'\n", name);
+        fprintf(stderr, "Usage: bract <command> [options]\n"
+                        "Try 'bract --help' for the list of commands.\n");
+        return CLI_USAGE;
+    }
+    return c->fn(argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+#ifdef BRACT_HAVE_MPI
+    int provided;
+    if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+        fprintf(stderr, "bract: MPI_Init_thread failed\n");
         return CLI_DATA_ERROR;
     }
+#endif
+    bract_init();
+    cli_set_cmdline(argc, argv);
+    int rc = dispatch(argc, argv);
+    /* A full disk on "> out.tsv" shows up only when stdout is closed. */
+    if (fclose(stdout) != 0 && errno != EBADF) {
+        fprintf(stderr, "bract: closing standard output failed: %s\n", strerror(errno));
+        rc = CLI_DATA_ERROR;
+    }
+#ifdef BRACT_HAVE_MPI
+    MPI_Finalize();
+#endif
     return rc;
 }
