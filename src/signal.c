@@ -4,6 +4,7 @@
 #include "internal.h"
 
 #include <complex.h>
+#include <fnmatch.h>
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -1073,4 +1074,113 @@ int bract_clean_volume(const bract_clean_plan *p, const bract_volume *in, const 
         *nvox_cleaned = nv;
     *out = v;
     return BRACT_OK;
+}
+
+/* ---- confounds tables ---- */
+
+void bract_confounds_free(double *x, char **names, size_t ncols)
+{
+    free(x);
+    if (names)
+        for (size_t c = 0; c < ncols; c++)
+            free(names[c]);
+    free(names);
+}
+
+int bract_confounds_read(const char *path, const char *const *patterns, size_t npat, double **x,
+                         size_t *nrows, size_t *ncols, char ***names, size_t *nfilled)
+{
+    *x = NULL;
+    *names = NULL;
+    *nrows = *ncols = *nfilled = 0;
+    bract_table *t;
+    int rc = bract_table_read(path, &t);
+    if (rc)
+        return rc;
+    size_t nc = t->ncols, nr = t->nrows, n = 0;
+    unsigned char *use = bract_xcalloc(nc ? nc : 1, 1, "confound columns");
+    if (!use) {
+        bract_table_free(t);
+        return BRACT_ENOMEM;
+    }
+    for (size_t k = 0; k < npat; k++) {
+        size_t hits = 0;
+        for (size_t c = 0; c < nc; c++)
+            if (fnmatch(patterns[k], t->colname[c], 0) == 0) {
+                use[c] = 1;
+                hits++;
+            }
+        if (!hits) {
+            bract_buf b = {0};
+            for (size_t c = 0; c < nc && c < 12; c++)
+                bract_buf_printf(&b, "%s%s", c ? ", " : "", t->colname[c]);
+            if (nc > 12)
+                bract_buf_printf(&b, ", ... (%zu in all)", nc);
+            rc = bract_error(BRACT_EDATA, "%s: no column matches '%s' (the columns are %s)", path,
+                             patterns[k], b.data ? b.data : "none");
+            bract_buf_free(&b);
+            goto fail;
+        }
+    }
+    for (size_t c = 0; c < nc; c++) {
+        if (!npat)
+            use[c] = 1;
+        n += use[c];
+    }
+    if (nr == 0) {
+        rc = bract_error(BRACT_EFORMAT, "%s: no rows (expected one row per volume)", path);
+        goto fail;
+    }
+    *x = bract_xmalloc(nr * (n ? n : 1), sizeof **x, "confounds");
+    *names = bract_xcalloc(n ? n : 1, sizeof **names, "confound names");
+    if (!*x || !*names) {
+        rc = BRACT_ENOMEM;
+        goto fail;
+    }
+    size_t k = 0, filled = 0;
+    for (size_t c = 0; c < nc; c++) {
+        if (!use[c])
+            continue;
+        double *col = *x + k * nr;
+        if (!((*names)[k] = bract_xstrdup(t->colname[c]))) {
+            rc = BRACT_ENOMEM;
+            goto fail;
+        }
+        k++;
+        if ((rc = bract_table_column(t, c, col)))
+            goto fail;
+        size_t first = 0;
+        while (first < nr && isnan(col[first]))
+            first++;
+        if (first == nr) {
+            rc = bract_error(BRACT_EDATA, "%s: column %zu ('%s') has no values", path, c + 1,
+                             t->colname[c]);
+            goto fail;
+        }
+        for (size_t r = first; r < nr; r++)
+            if (!isfinite(col[r])) {
+                rc = bract_error(BRACT_EDATA,
+                                 "%s:%zu: column %zu ('%s'): missing or non-finite value after "
+                                 "the first row with a value (only leading n/a, as in "
+                                 "fMRIPrep's derivative columns, are filled)",
+                                 path, t->line[r], c + 1, t->colname[c]);
+                goto fail;
+            }
+        for (size_t r = 0; r < first; r++)
+            col[r] = col[first];
+        filled += first;
+    }
+    *nrows = nr;
+    *ncols = n;
+    *nfilled = filled;
+    free(use);
+    bract_table_free(t);
+    return BRACT_OK;
+fail:
+    bract_confounds_free(*x, *names, n);
+    *x = NULL;
+    *names = NULL;
+    free(use);
+    bract_table_free(t);
+    return rc;
 }

@@ -18,5 +18,6 @@
 #include "bract/stats.h"
 #include "bract/tseries.h"
 #include "bract/signal.h"
+#include "bract/extract.h"
 
 #endif

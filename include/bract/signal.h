@@ -176,6 +176,25 @@ BRACT_API int bract_clean_volume(const bract_clean_plan *p, const bract_volume *
                                  bract_clean_counts *counts, size_t *nvox_cleaned,
                                  const bract_progress *progress);
 
+/* ---- confounds tables ---- */
+
+/* Read confound regressors from a TSV or CSV (BIDS / fMRIPrep
+ * desc-confounds_timeseries.tsv): the columns whose names match one of the
+ * shell patterns (fnmatch, e.g. "trans_*"; npat 0: every column), in file
+ * order.  Missing values (n/a) at the start of a column are filled with the
+ * column's first value: fMRIPrep leaves the first row of derivative and
+ * dvars columns empty, and nilearn's load_confounds fills it from the second
+ * row (the same for one missing row).  A missing value after the first
+ * value, a column with no value, a non-numeric cell or a pattern that
+ * matches nothing is an error naming the file (and line and column).
+ * *x: nrows * ncols values, column c at x + c * nrows; *names: ncols
+ * strings; both owned by the caller (bract_confounds_free).  *nfilled
+ * counts the filled cells. */
+BRACT_API int bract_confounds_read(const char *path, const char *const *patterns, size_t npat,
+                                   double **x, size_t *nrows, size_t *ncols, char ***names,
+                                   size_t *nfilled);
+BRACT_API void bract_confounds_free(double *x, char **names, size_t ncols);
+
 #ifdef __cplusplus
 }
 #endif
