@@ -17,7 +17,10 @@ static void teardown(void)
 enum { NX = 4, NY = 3, NZ = 2, NT = 5, NV = NX * NY * NZ };
 
 /* Value of voxel i at volume t: distinct, non-constant in time. */
-static double val(size_t i, size_t t) { return 100.0 + 3.0 * (double)i + 0.5 * (double)(t * t) - (double)(i % 5) * (double)t; }
+static double val(size_t i, size_t t)
+{
+    return 100.0 + 3.0 * (double)i + 0.5 * (double)(t * t) - (double)(i % 5) * (double)t;
+}
 
 /* Labels: 1 on voxels 0..5, 2 on 6..13, 7 on 14..19, 0 elsewhere. */
 static int label_of(size_t i) { return i < 6 ? 1 : i < 14 ? 2 : i < 20 ? 7 : 0; }

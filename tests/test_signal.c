@@ -225,124 +225,41 @@ static void run_case(const ref_case *c)
     bract_tseries_free(cf);
 }
 
-/* testdata/reference/signal/cases.json, one test per case.  nilearn 0.10.3
- * arguments map to bract options as: detrend=True -> order 1; standardize
- * False -> none, "zscore_sample" -> z-score (ddof 1); standardize_confounds
- * defaults to True. */
-START_TEST(ref_detrend)
-{
-    ref_case c = {SIGREF "/expected_detrend.tsv", 1, BRACT_STANDARDIZE_NONE, 0, 1, 0, 0, 0, 0, 0, 0};
-    run_case(&c);
-}
-END_TEST
+/* One test per case (tcase_add_loop_test).  The first five are
+ * testdata/reference/signal/cases.json: nilearn 0.10.3 arguments map to
+ * bract's as detrend=True -> order 1, standardize False -> none,
+ * "zscore_sample" -> z-score (ddof 1), standardize_confounds defaults to
+ * True.  The others are tests/data/signal/cases.json (nilearn 0.10.3, whose
+ * extrapolate default is True, also inside each run of a multi-run call).
+ * Fields: expected file, detrend, standardize, confounds,
+ * standardize_confounds, keep_mean, extrapolate, low, high, censor, runs. */
+enum {
+    NONE = BRACT_STANDARDIZE_NONE,
+    ZS = BRACT_STANDARDIZE_ZSCORE,
+    ZP = BRACT_STANDARDIZE_ZSCORE_POP,
+    PSC = BRACT_STANDARDIZE_PSC
+};
+static const ref_case nilearn_cases[] = {
+    {SIGREF "/expected_detrend.tsv", 1, NONE, 0, 1, 0, 0, 0, 0, 0, 0},
+    {SIGREF "/expected_detrend_zscore_sample.tsv", 1, ZS, 0, 1, 0, 0, 0, 0, 0, 0},
+    /* nilearn 0.10.3 adds each series' mean back after a Butterworth filter
+     * even when it does not standardise (nilearn issue #4466, fixed in 0.11):
+     * the reference equals bract with keep_mean */
+    {SIGREF "/expected_bandpass_0.01_0.1.tsv", 1, NONE, 0, 1, 1, 0, 0.1, 0.01, 0, 0},
+    {SIGREF "/expected_confounds_zscore_sample.tsv", 1, ZS, 1, 1, 0, 0, 0, 0, 0, 0},
+    {SIGREF "/expected_all.tsv", 1, ZS, 1, 1, 0, 0, 0.1, 0.01, 0, 0},
+    {SIGFIX "/expected_censor_bandpass.tsv", 1, ZS, 1, 1, 0, 0, 0.1, 0.01, 1, 0},
+    {SIGFIX "/expected_censor_bandpass_extrapolate.tsv", 1, ZS, 0, 1, 0, 1, 0.1, 0.01, 1, 0},
+    {SIGFIX "/expected_censor_nofilter.tsv", 1, ZS, 1, 1, 0, 0, 0, 0, 1, 0},
+    {SIGFIX "/expected_runs_highpass.tsv", 1, ZS, 1, 1, 0, 0, 0, 0.01, 0, 1},
+    {SIGFIX "/expected_runs_censor_lowpass.tsv", 1, ZS, 0, 1, 0, 1, 0.08, 0, 1, 1},
+    {SIGFIX "/expected_psc_detrend.tsv", 1, PSC, 0, 1, 0, 0, 0, 0, 0, 0},
+    {SIGFIX "/expected_psc_highpass_confounds.tsv", -1, PSC, 1, 1, 0, 0, 0, 0.01, 0, 0},
+    {SIGFIX "/expected_zscore_population_nodetrend.tsv", -1, ZP, 0, 1, 0, 0, 0, 0, 0, 0},
+    {SIGFIX "/expected_lowpass_raw_confounds.tsv", 1, ZS, 1, 0, 0, 0, 0.12, 0, 0, 0},
+};
 
-START_TEST(ref_detrend_zscore_sample)
-{
-    ref_case c = {SIGREF "/expected_detrend_zscore_sample.tsv", 1, BRACT_STANDARDIZE_ZSCORE, 0, 1,
-                  0, 0, 0, 0, 0, 0};
-    run_case(&c);
-}
-END_TEST
-
-/* nilearn 0.10.3 adds each series' mean back after a Butterworth filter even
- * when it does not standardise (nilearn issue #4466, fixed in 0.11): the
- * reference therefore equals bract with keep_mean. */
-START_TEST(ref_bandpass)
-{
-    ref_case c = {SIGREF "/expected_bandpass_0.01_0.1.tsv", 1, BRACT_STANDARDIZE_NONE, 0, 1, 1, 0,
-                  0.1, 0.01, 0, 0};
-    run_case(&c);
-}
-END_TEST
-
-START_TEST(ref_confounds_zscore_sample)
-{
-    ref_case c = {SIGREF "/expected_confounds_zscore_sample.tsv", 1, BRACT_STANDARDIZE_ZSCORE, 1,
-                  1, 0, 0, 0, 0, 0, 0};
-    run_case(&c);
-}
-END_TEST
-
-START_TEST(ref_all)
-{
-    ref_case c = {SIGREF "/expected_all.tsv", 1, BRACT_STANDARDIZE_ZSCORE, 1, 1, 0, 0, 0.1, 0.01,
-                  0, 0};
-    run_case(&c);
-}
-END_TEST
-
-/* tests/data/signal/cases.json (nilearn 0.10.3, whose extrapolate default is
- * True, also inside each run of a multi-run call). */
-START_TEST(fix_censor_bandpass)
-{
-    ref_case c = {SIGFIX "/expected_censor_bandpass.tsv", 1, BRACT_STANDARDIZE_ZSCORE, 1, 1, 0, 0,
-                  0.1, 0.01, 1, 0};
-    run_case(&c);
-}
-END_TEST
-
-START_TEST(fix_censor_bandpass_extrapolate)
-{
-    ref_case c = {SIGFIX "/expected_censor_bandpass_extrapolate.tsv", 1, BRACT_STANDARDIZE_ZSCORE,
-                  0, 1, 0, 1, 0.1, 0.01, 1, 0};
-    run_case(&c);
-}
-END_TEST
-
-START_TEST(fix_censor_nofilter)
-{
-    ref_case c = {SIGFIX "/expected_censor_nofilter.tsv", 1, BRACT_STANDARDIZE_ZSCORE, 1, 1, 0, 0,
-                  0, 0, 1, 0};
-    run_case(&c);
-}
-END_TEST
-
-START_TEST(fix_runs_highpass)
-{
-    ref_case c = {SIGFIX "/expected_runs_highpass.tsv", 1, BRACT_STANDARDIZE_ZSCORE, 1, 1, 0, 0, 0,
-                  0.01, 0, 1};
-    run_case(&c);
-}
-END_TEST
-
-START_TEST(fix_runs_censor_lowpass)
-{
-    ref_case c = {SIGFIX "/expected_runs_censor_lowpass.tsv", 1, BRACT_STANDARDIZE_ZSCORE, 0, 1, 0,
-                  1, 0.08, 0, 1, 1};
-    run_case(&c);
-}
-END_TEST
-
-START_TEST(fix_psc_detrend)
-{
-    ref_case c = {SIGFIX "/expected_psc_detrend.tsv", 1, BRACT_STANDARDIZE_PSC, 0, 1, 0, 0, 0, 0,
-                  0, 0};
-    run_case(&c);
-}
-END_TEST
-
-START_TEST(fix_psc_highpass_confounds)
-{
-    ref_case c = {SIGFIX "/expected_psc_highpass_confounds.tsv", -1, BRACT_STANDARDIZE_PSC, 1, 1,
-                  0, 0, 0, 0.01, 0, 0};
-    run_case(&c);
-}
-END_TEST
-
-START_TEST(fix_zscore_population)
-{
-    ref_case c = {SIGFIX "/expected_zscore_population_nodetrend.tsv", -1,
-                  BRACT_STANDARDIZE_ZSCORE_POP, 0, 1, 0, 0, 0, 0, 0, 0};
-    run_case(&c);
-}
-END_TEST
-
-START_TEST(fix_lowpass_raw_confounds)
-{
-    ref_case c = {SIGFIX "/expected_lowpass_raw_confounds.tsv", 1, BRACT_STANDARDIZE_ZSCORE, 1, 0,
-                  0, 0, 0.12, 0, 0, 0};
-    run_case(&c);
-}
+START_TEST(nilearn_case) { run_case(&nilearn_cases[_i]); }
 END_TEST
 
 /* dfc-timescales.md section 7.4: node 0 of the three-node example plus a
@@ -513,20 +430,8 @@ static Suite *signal_suite(void)
     tcase_add_test(tc, spline_reproduces_cubics);
     suite_add_tcase(s, tc);
     tc = tcase_create("nilearn");
-    tcase_add_test(tc, ref_detrend);
-    tcase_add_test(tc, ref_detrend_zscore_sample);
-    tcase_add_test(tc, ref_bandpass);
-    tcase_add_test(tc, ref_confounds_zscore_sample);
-    tcase_add_test(tc, ref_all);
-    tcase_add_test(tc, fix_censor_bandpass);
-    tcase_add_test(tc, fix_censor_bandpass_extrapolate);
-    tcase_add_test(tc, fix_censor_nofilter);
-    tcase_add_test(tc, fix_runs_highpass);
-    tcase_add_test(tc, fix_runs_censor_lowpass);
-    tcase_add_test(tc, fix_psc_detrend);
-    tcase_add_test(tc, fix_psc_highpass_confounds);
-    tcase_add_test(tc, fix_zscore_population);
-    tcase_add_test(tc, fix_lowpass_raw_confounds);
+    tcase_add_loop_test(tc, nilearn_case, 0,
+                        (int)(sizeof nilearn_cases / sizeof *nilearn_cases));
     tcase_add_test(tc, notes_three_node_values);
     suite_add_tcase(s, tc);
     tc = tcase_create("cases");

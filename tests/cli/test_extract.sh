@@ -58,3 +58,10 @@ check "extract: no atlas" 2 extract --data "$BOLD" -o "$TMP/x.tsv"
 err_has "bract extract: no --atlas given"
 check "extract: bad TR" 2 extract --data "$BOLD" --atlas "$HOC" --tr abc -o "$TMP/x.tsv"
 err_has "--tr expects a number"
+
+# an n/a column stays n/a through bract clean, with a warning and a count
+check "extract then clean: n/a region left out" 0 clean --data "$TMP/named.tsv" --high-pass 0.01 \
+    -o "$TMP/named_clean.tsv"
+err_has "warning: region HO47 has no values (all n/a): left out"
+file_has "$TMP/named_clean.json" '"excluded_regions_nonfinite": 1'
+file_has "$TMP/named_clean.json" '"RepetitionTime": 2'
