@@ -199,7 +199,7 @@ int bract_extract(const char *data, const char *atlas, const char *labels_tsv, c
             if (x[t] != x[0])
                 constant = 0;
         }
-        if (constant) {
+        if (constant && nt > 1) {
             inf.regions_constant++;
             bract_warn("region %s is constant over the %zu volumes (value %g): written as n/a",
                        a->name[r], nt, x[0]);

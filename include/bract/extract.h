@@ -12,8 +12,8 @@
  * finite, with a warning per region and a count; the region mean is then
  * over the remaining voxels.  Regions with no voxel (a label of the labels
  * table absent from the image or from the mask), with only non-finite
- * voxels, or whose mean series is constant are kept as columns of NaN
- * (written n/a), each with a warning. */
+ * voxels, or whose mean series is constant (over 2 or more volumes) are kept
+ * as columns of NaN (written n/a), each with a warning. */
 #ifndef BRACT_EXTRACT_H
 #define BRACT_EXTRACT_H
 
