@@ -199,6 +199,41 @@ BRACT_API long bract_atlas_find(const bract_atlas *a, const char *name);
 
 BRACT_API void bract_atlas_free(bract_atlas *a);
 
+
+/* ---- streaming reads that keep non-finite values ----
+ *
+ * nifticlib's loader (and so bract_volume_read) replaces NaN and infinite
+ * float values by 0 while reading, which hides them from bract's NaN policy.
+ * These functions read the voxel bytes themselves (plain or gzipped,
+ * byte-swapped as needed, scaled by scl_slope/scl_inter) and keep every
+ * value as stored.  A stream delivers the volumes of a series in order, so a
+ * caller that reduces each volume (region means) never holds the series. */
+
+typedef struct bract_volume_stream bract_volume_stream;
+
+/* Open `path` for reading its volumes in order.  *hdr (owned by the caller,
+ * free with bract_volume_free) is the header-only volume, for grid checks and
+ * the TR.  The stream is freed by bract_volume_stream_close. */
+BRACT_API int bract_volume_stream_open(const char *path, bract_volume **hdr,
+                                       bract_volume_stream **out);
+
+/* Read the next `nvol` volumes into out (nvol * nvox values, volume after
+ * volume, x fastest), as float (BRACT_F32) or double (BRACT_F64).  Reading
+ * past the last volume, or a file that ends early, is an error naming the
+ * file and the volume. */
+BRACT_API int bract_volume_stream_read(bract_volume_stream *s, size_t nvol, int storage,
+                                       void *out);
+
+/* Volumes read so far. */
+BRACT_API size_t bract_volume_stream_tell(const bract_volume_stream *s);
+
+BRACT_API void bract_volume_stream_close(bract_volume_stream *s);
+
+/* Like bract_volume_read (storage BRACT_F32 or BRACT_F64), but NaN and
+ * infinite values are kept as stored. */
+BRACT_API int bract_volume_read_keep_nonfinite(const char *path, int storage,
+                                               bract_volume **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,3 +3,5 @@
  * subcommand adds one line here and one src/cli/cmd_<name>.c. */
 BRACT_CMD("info", main_info, "Files", "describe NIfTI volumes, tables and RDM sets")
 BRACT_CMD("simulate", main_simulate, "Simulation", "write synthetic datasets with known truth")
+BRACT_CMD("extract", main_extract, "Time series", "region time series from a 4-D series and a label atlas")
+BRACT_CMD("clean", main_clean, "Time series", "detrend, filter, regress confounds, censor and standardise as nilearn")
