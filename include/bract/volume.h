@@ -64,7 +64,8 @@ typedef struct bract_volume {
 
 /* Read a NIfTI file.  On success *out is owned by the caller (free with
  * bract_volume_free).  Values are stored as double unless BRACT_VOL_FLOAT32.
- * Errors name the file and the problem: not NIfTI (bad size or magic),
+ * NaN and infinite values are kept as stored (nifticlib's own loader would
+ * make them 0).  Errors name the file and the problem: not NIfTI (bad size or magic),
  * truncated header or data, zero or negative dimensions, unsupported
  * datatype (complex, RGB), more than 4 dimensions. */
 BRACT_API int bract_volume_read(const char *path, unsigned flags, bract_volume **out);
@@ -200,13 +201,13 @@ BRACT_API long bract_atlas_find(const bract_atlas *a, const char *name);
 BRACT_API void bract_atlas_free(bract_atlas *a);
 
 
-/* ---- streaming reads that keep non-finite values ----
+/* ---- streaming reads ----
  *
- * nifticlib's loader (and so bract_volume_read) replaces NaN and infinite
- * float values by 0 while reading, which hides them from bract's NaN policy.
- * These functions read the voxel bytes themselves (plain or gzipped,
- * byte-swapped as needed, scaled by scl_slope/scl_inter) and keep every
- * value as stored.  A stream delivers the volumes of a series in order, so a
+ * The voxel bytes are read by bract itself (plain or gzipped, byte-swapped
+ * as needed, scaled by scl_slope/scl_inter), keeping NaN and infinity as
+ * stored: nifticlib's loader would replace them by 0 and hide them from
+ * bract's NaN policy.  bract_volume_read uses the same reader.  A stream
+ * delivers the volumes of a series in order, so a
  * caller that reduces each volume (region means) never holds the series. */
 
 typedef struct bract_volume_stream bract_volume_stream;
@@ -228,11 +229,6 @@ BRACT_API int bract_volume_stream_read(bract_volume_stream *s, size_t nvol, int 
 BRACT_API size_t bract_volume_stream_tell(const bract_volume_stream *s);
 
 BRACT_API void bract_volume_stream_close(bract_volume_stream *s);
-
-/* Like bract_volume_read (storage BRACT_F32 or BRACT_F64), but NaN and
- * infinite values are kept as stored. */
-BRACT_API int bract_volume_read_keep_nonfinite(const char *path, int storage,
-                                               bract_volume **out);
 
 #ifdef __cplusplus
 }

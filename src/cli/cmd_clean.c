@@ -289,7 +289,7 @@ int main_clean(int argc, char **argv)
     /* the data */
     if (volume) {
         cli_log(&c, "reading %s", data);
-        if (bract_volume_read_keep_nonfinite(data, BRACT_F32, &vol)) {
+        if (bract_volume_read(data, BRACT_VOL_FLOAT32, &vol)) {
             status = cli_fail(&c);
             goto done;
         }
