@@ -1,7 +1,7 @@
 /* Unit tests of bract/signal.h: Butterworth design against the analytic
  * response, splines against polynomials they must reproduce, and cleaning
  * against nilearn's signal.clean (testdata/reference/signal, made with
- * nilearn 0.10.3, and tests/data/signal, made with the same nilearn by
+ * nilearn 0.10.3, and testdata/nilearn-signal, made with the same nilearn by
  * tools/nilearn_signal_fixtures.py). */
 #include "testutil.h"
 
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #define SIGREF REFDATA "/signal"
-#define SIGFIX "tests/data/signal"
+#define SIGFIX "testdata/nilearn-signal"
 #define PI 3.14159265358979323846
 
 /* ---- Butterworth design ---- */
@@ -229,7 +229,7 @@ static void run_case(const ref_case *c)
  * testdata/reference/signal/cases.json: nilearn 0.10.3 arguments map to
  * bract's as detrend=True -> order 1, standardize False -> none,
  * "zscore_sample" -> z-score (ddof 1), standardize_confounds defaults to
- * True.  The others are tests/data/signal/cases.json (nilearn 0.10.3, whose
+ * True.  The others are testdata/nilearn-signal/cases.json (nilearn 0.10.3, whose
  * extrapolate default is True, also inside each run of a multi-run call).
  * Fields: expected file, detrend, standardize, confounds,
  * standardize_confounds, keep_mean, extrapolate, low, high, censor, runs. */

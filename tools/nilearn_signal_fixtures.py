@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write tests/data/signal/: nilearn 0.10.3 signal.clean outputs for the cases
+"""Write testdata/nilearn-signal/: nilearn 0.10.3 signal.clean outputs for the cases
 the shared reference set does not cover (censoring, runs, psc, population
 z-score), on the shared inputs testdata/reference/signal/{timeseries,confounds}.tsv.
 
@@ -46,7 +46,7 @@ nilearn.signal._interpolate_volumes = _interpolate_volumes_fixed
 
 warnings.simplefilter("ignore")
 ref = "testdata/reference/signal"
-out = "tests/data/signal"
+out = "testdata/nilearn-signal"
 x = np.loadtxt(f"{ref}/timeseries.tsv", skiprows=1)
 c = np.loadtxt(f"{ref}/confounds.tsv", skiprows=1)
 n = x.shape[0]

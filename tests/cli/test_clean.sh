@@ -38,13 +38,13 @@ file_has "$TMP/c5.json" '"confound_rank": 3'
 check "clean: censored band-pass with confounds" 0 clean --data "$SIG/timeseries.tsv" \
     --confounds "$SIG/confounds.tsv" --tr 2 --high-pass 0.01 --low-pass 0.1 \
     --censor 0-1,50-52,100,170,238-239 -o "$TMP/c6.tsv"
-clean_close "$TMP/c6.tsv" tests/data/signal/expected_censor_bandpass.tsv 1e-8
+clean_close "$TMP/c6.tsv" testdata/nilearn-signal/expected_censor_bandpass.tsv 1e-8
 file_has "$TMP/c6.json" '"censored_volumes": 9'
 file_has "$TMP/c6.json" '"volumes_out": 231'
 file_has "$TMP/c6.json" '"KeptVolumes": ['
 check "clean: two runs, high-pass" 0 clean --data "$SIG/timeseries.tsv" --confounds "$SIG/confounds.tsv" \
     --tr 2 --high-pass 0.01 --runs 120,120 -o "$TMP/c7.tsv"
-clean_close "$TMP/c7.tsv" tests/data/signal/expected_runs_highpass.tsv 1e-8
+clean_close "$TMP/c7.tsv" testdata/nilearn-signal/expected_runs_highpass.tsv 1e-8
 
 # real region series (nitime, TR 1.89 s): values from nilearn 0.10.3
 # signal.clean(detrend=True, standardize="zscore_sample", low_pass=0.1,
