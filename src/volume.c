@@ -191,56 +191,9 @@ const char *bract_intent_name(int code)
     }
 }
 
-static int convert_data(const nifti_image *nim, bract_volume *v, const char *path)
-{
-    size_t n = (size_t)nim->nvox;
-    double slope = nim->scl_slope, inter = nim->scl_inter;
-    int scale = slope != 0.0 && isfinite(slope);
-    if (scale && !isfinite(inter))
-        inter = 0.0;
-    v->scaled = scale;
-    size_t esz = v->storage == BRACT_F32 ? sizeof(float) : sizeof(double);
-    v->data = bract_xmalloc(n, esz, "voxel data");
-    if (!v->data)
-        return bract_error_context(BRACT_ENOMEM, "%s", path);
-    const void *src = nim->data;
-#define CONVERT(T)                                                        \
-    do {                                                                  \
-        const T *s_ = (const T *)src;                                     \
-        if (v->storage == BRACT_F32) {                                    \
-            float *d_ = v->data;                                          \
-            for (size_t i = 0; i < n; i++)                                \
-                d_[i] = (float)(scale ? (double)s_[i] * slope + inter     \
-                                      : (double)s_[i]);                   \
-        } else {                                                          \
-            double *d_ = v->data;                                         \
-            for (size_t i = 0; i < n; i++)                                \
-                d_[i] = scale ? (double)s_[i] * slope + inter : (double)s_[i]; \
-        }                                                                 \
-    } while (0)
-    switch (nim->datatype) {
-    case DT_UINT8: CONVERT(uint8_t); break;
-    case DT_INT8: CONVERT(int8_t); break;
-    case DT_INT16: CONVERT(int16_t); break;
-    case DT_UINT16: CONVERT(uint16_t); break;
-    case DT_INT32: CONVERT(int32_t); break;
-    case DT_UINT32: CONVERT(uint32_t); break;
-    case DT_INT64: CONVERT(int64_t); break;
-    case DT_UINT64: CONVERT(uint64_t); break;
-    case DT_FLOAT32: CONVERT(float); break;
-    case DT_FLOAT64: CONVERT(double); break;
-    case DT_FLOAT128: CONVERT(long double); break;
-    default:
-        free(v->data);
-        v->data = NULL;
-        return bract_error(BRACT_EFORMAT,
-                           "%s: datatype %s (%d) is not supported (expected an integer or "
-                           "real type)",
-                           path, bract_datatype_name(nim->datatype), nim->datatype);
-    }
-#undef CONVERT
-    return BRACT_OK;
-}
+/* Defined with the stream reader below: the one place voxel bytes are read
+ * and converted (nifticlib's loader would turn NaN and infinity into 0). */
+static int read_all_volumes(bract_volume *v, const char *path);
 
 static double unit_to_mm(int units)
 {
@@ -375,25 +328,9 @@ int bract_volume_read(const char *path, unsigned flags, bract_volume **out)
         }
     }
     if (!(flags & BRACT_VOL_HEADER_ONLY)) {
-        switch (nim->datatype) {
-        case DT_COMPLEX64: case DT_COMPLEX128: case DT_COMPLEX256:
-        case DT_RGB24: case DT_RGBA32: case DT_BINARY:
-            rc = bract_error(BRACT_EFORMAT,
-                             "%s: datatype %s is not supported (expected an integer or real "
-                             "type)",
-                             path, bract_datatype_name(nim->datatype));
-            goto fail;
-        default: break;
-        }
-        if (nifti_image_load(nim) != 0 || !nim->data) {
-            rc = bract_error(BRACT_EFORMAT,
-                             "%s: truncated or corrupt: could not read the %lld bytes of voxel "
-                             "data the header describes",
-                             path, (long long)need);
-            goto fail;
-        }
-        rc = convert_data(nim, v, path);
-        nifti_image_unload(nim);
+        v->priv = nim;
+        rc = read_all_volumes(v, path);
+        v->priv = NULL;
         if (rc)
             goto fail;
     }
@@ -1096,4 +1033,177 @@ long bract_atlas_find(const bract_atlas *a, const char *name)
             if (a->label[r] == x)
                 return (long)r;
     return -1;
+}
+
+/* ---- streaming reads that keep non-finite values ---- */
+
+struct bract_volume_stream {
+    char *path;
+    gzFile f;
+    size_t nvox, nt, next; /* voxels per volume, volumes, next volume */
+    int datatype, nbyper, swapsize, swap;
+    int scale;
+    double slope, inter;
+    unsigned char *buf; /* one volume of raw bytes */
+};
+
+void bract_volume_stream_close(bract_volume_stream *s)
+{
+    if (!s)
+        return;
+    if (s->f)
+        gzclose(s->f);
+    free(s->buf);
+    free(s->path);
+    free(s);
+}
+
+size_t bract_volume_stream_tell(const bract_volume_stream *s) { return s->next; }
+
+/* A stream over the voxel data of the header-only volume v (v->priv). */
+static int stream_on(const char *path, const bract_volume *v, bract_volume_stream **out)
+{
+    *out = NULL;
+    const nifti_image *nim = v->priv;
+    switch (nim->datatype) {
+    case DT_UINT8: case DT_INT8: case DT_INT16: case DT_UINT16: case DT_INT32:
+    case DT_UINT32: case DT_INT64: case DT_UINT64: case DT_FLOAT32: case DT_FLOAT64:
+        break;
+    default:
+        return bract_error(BRACT_EFORMAT,
+                           "%s: datatype %s is not supported (expected an integer, FLOAT32 or "
+                           "FLOAT64 type)",
+                           path, bract_datatype_name(nim->datatype));
+    }
+    bract_volume_stream *s = bract_xcalloc(1, sizeof *s, "a volume stream");
+    if (!s)
+        return BRACT_ENOMEM;
+    int rc;
+    s->path = bract_xstrdup(path);
+    s->nvox = v->nvox;
+    s->nt = (size_t)v->nt;
+    s->datatype = nim->datatype;
+    s->nbyper = nim->nbyper;
+    s->swapsize = nim->swapsize;
+    s->swap = nim->byteorder != nifti_short_order() && nim->swapsize > 1;
+    s->scale = nim->scl_slope != 0.0 && isfinite(nim->scl_slope);
+    s->slope = nim->scl_slope;
+    s->inter = s->scale && isfinite(nim->scl_inter) ? nim->scl_inter : 0.0;
+    s->buf = bract_xmalloc(s->nvox, (size_t)s->nbyper, "one volume of voxel data");
+    if (!s->path || !s->buf) {
+        bract_volume_stream_close(s);
+        return BRACT_ENOMEM;
+    }
+    const char *iname = nim->iname ? nim->iname : path;
+    s->f = gzopen(iname, "rb"); /* reads uncompressed files as they are */
+    if (!s->f) {
+        rc = bract_error(BRACT_EIO, "%s: cannot open: %s", iname, strerror(errno));
+        goto fail;
+    }
+    gzbuffer(s->f, 1u << 18);
+    if (gzseek(s->f, (z_off_t)nim->iname_offset, SEEK_SET) != (z_off_t)nim->iname_offset) {
+        rc = bract_error(BRACT_EFORMAT, "%s: truncated: the voxel data should start at byte %lld",
+                         iname, (long long)nim->iname_offset);
+        goto fail;
+    }
+    *out = s;
+    return BRACT_OK;
+fail:
+    bract_volume_stream_close(s);
+    return rc;
+}
+
+int bract_volume_stream_open(const char *path, bract_volume **hdr, bract_volume_stream **out)
+{
+    *out = NULL;
+    *hdr = NULL;
+    bract_volume *v;
+    int rc = bract_volume_read(path, BRACT_VOL_HEADER_ONLY, &v);
+    if (rc)
+        return rc;
+    if ((rc = stream_on(path, v, out))) {
+        bract_volume_free(v);
+        return rc;
+    }
+    *hdr = v;
+    return BRACT_OK;
+}
+
+int bract_volume_stream_read(bract_volume_stream *s, size_t nvol, int storage, void *out)
+{
+    if (nvol > s->nt - s->next)
+        return bract_error(BRACT_EINVAL, "%s: asked for volumes %zu to %zu of a series of %zu",
+                           s->path, s->next + 1, s->next + nvol, s->nt);
+    size_t bytes = s->nvox * (size_t)s->nbyper;
+    for (size_t k = 0; k < nvol; k++, s->next++) {
+        size_t got = 0;
+        while (got < bytes) {
+            size_t want = bytes - got;
+            if (want > (1u << 30))
+                want = 1u << 30;
+            int r = gzread(s->f, s->buf + got, (unsigned)want);
+            if (r <= 0) {
+                int zerr;
+                const char *m = gzerror(s->f, &zerr);
+                return bract_error(BRACT_EFORMAT,
+                                   "%s: truncated or corrupt: volume %zu of %zu could not be read "
+                                   "(%s)",
+                                   s->path, s->next + 1, s->nt,
+                                   r < 0 && zerr != Z_OK ? m : "end of file");
+            }
+            got += (size_t)r;
+        }
+        if (s->swap)
+            nifti_swap_Nbytes((int64_t)(bytes / (size_t)s->swapsize), s->swapsize, s->buf);
+        size_t n = s->nvox, off = k * n;
+        double slope = s->slope, inter = s->inter;
+        int scale = s->scale;
+#define STREAM_CONVERT(T)                                                           \
+    do {                                                                            \
+        const T *src_ = (const T *)(const void *)s->buf;                            \
+        if (storage == BRACT_F32) {                                                 \
+            float *d_ = (float *)out + off;                                         \
+            for (size_t i = 0; i < n; i++)                                          \
+                d_[i] = (float)(scale ? (double)src_[i] * slope + inter : (double)src_[i]); \
+        } else {                                                                    \
+            double *d_ = (double *)out + off;                                       \
+            for (size_t i = 0; i < n; i++)                                          \
+                d_[i] = scale ? (double)src_[i] * slope + inter : (double)src_[i];  \
+        }                                                                           \
+    } while (0)
+        switch (s->datatype) {
+        case DT_UINT8: STREAM_CONVERT(uint8_t); break;
+        case DT_INT8: STREAM_CONVERT(int8_t); break;
+        case DT_INT16: STREAM_CONVERT(int16_t); break;
+        case DT_UINT16: STREAM_CONVERT(uint16_t); break;
+        case DT_INT32: STREAM_CONVERT(int32_t); break;
+        case DT_UINT32: STREAM_CONVERT(uint32_t); break;
+        case DT_INT64: STREAM_CONVERT(int64_t); break;
+        case DT_UINT64: STREAM_CONVERT(uint64_t); break;
+        case DT_FLOAT32: STREAM_CONVERT(float); break;
+        default: STREAM_CONVERT(double); break;
+        }
+#undef STREAM_CONVERT
+    }
+    return BRACT_OK;
+}
+
+static int read_all_volumes(bract_volume *v, const char *path)
+{
+    bract_volume_stream *s;
+    int rc = stream_on(path, v, &s);
+    if (rc)
+        return rc;
+    size_t esz = v->storage == BRACT_F32 ? sizeof(float) : sizeof(double);
+    v->data = bract_xmalloc(v->nvox * (size_t)v->nt, esz, "voxel data");
+    if (!v->data)
+        rc = bract_error_context(BRACT_ENOMEM, "%s", path);
+    else
+        rc = bract_volume_stream_read(s, (size_t)v->nt, v->storage, v->data);
+    bract_volume_stream_close(s);
+    if (rc) {
+        free(v->data);
+        v->data = NULL;
+    }
+    return rc;
 }

@@ -64,7 +64,8 @@ typedef struct bract_volume {
 
 /* Read a NIfTI file.  On success *out is owned by the caller (free with
  * bract_volume_free).  Values are stored as double unless BRACT_VOL_FLOAT32.
- * Errors name the file and the problem: not NIfTI (bad size or magic),
+ * NaN and infinite values are kept as stored (nifticlib's own loader would
+ * make them 0).  Errors name the file and the problem: not NIfTI (bad size or magic),
  * truncated header or data, zero or negative dimensions, unsupported
  * datatype (complex, RGB), more than 4 dimensions. */
 BRACT_API int bract_volume_read(const char *path, unsigned flags, bract_volume **out);
@@ -198,6 +199,36 @@ BRACT_API int bract_atlas_read(const char *path, const char *labels_tsv,
 BRACT_API long bract_atlas_find(const bract_atlas *a, const char *name);
 
 BRACT_API void bract_atlas_free(bract_atlas *a);
+
+
+/* ---- streaming reads ----
+ *
+ * The voxel bytes are read by bract itself (plain or gzipped, byte-swapped
+ * as needed, scaled by scl_slope/scl_inter), keeping NaN and infinity as
+ * stored: nifticlib's loader would replace them by 0 and hide them from
+ * bract's NaN policy.  bract_volume_read uses the same reader.  A stream
+ * delivers the volumes of a series in order, so a
+ * caller that reduces each volume (region means) never holds the series. */
+
+typedef struct bract_volume_stream bract_volume_stream;
+
+/* Open `path` for reading its volumes in order.  *hdr (owned by the caller,
+ * free with bract_volume_free) is the header-only volume, for grid checks and
+ * the TR.  The stream is freed by bract_volume_stream_close. */
+BRACT_API int bract_volume_stream_open(const char *path, bract_volume **hdr,
+                                       bract_volume_stream **out);
+
+/* Read the next `nvol` volumes into out (nvol * nvox values, volume after
+ * volume, x fastest), as float (BRACT_F32) or double (BRACT_F64).  Reading
+ * past the last volume, or a file that ends early, is an error naming the
+ * file and the volume. */
+BRACT_API int bract_volume_stream_read(bract_volume_stream *s, size_t nvol, int storage,
+                                       void *out);
+
+/* Volumes read so far. */
+BRACT_API size_t bract_volume_stream_tell(const bract_volume_stream *s);
+
+BRACT_API void bract_volume_stream_close(bract_volume_stream *s);
 
 #ifdef __cplusplus
 }

@@ -3,7 +3,7 @@
 #   run ARGS...              run bract; sets $status, $TMP/out, $TMP/err
 #   check NAME STATUS ARGS...  run and assert the exit status
 #   out_has TEXT / err_has TEXT / out_lacks TEXT
-#   file_absent PATH / file_has PATH TEXT / same_numbers A B TOL
+#   file_absent PATH / file_exists PATH / file_has PATH TEXT / no_temporaries DIR
 # Every assertion counts as a test; a failure prints the command, its output
 # and the expectation.
 
