@@ -113,6 +113,7 @@ typedef struct {
     int stop;                 /* fail-fast triggered */
     size_t done;              /* steps reported so far, for [k/N] */
     int forked;               /* in a worker process: no [k/N] numbering */
+    char (*why)[512];         /* per step: why it ran */
 } runner;
 
 static void report(runner *r, size_t i)
@@ -128,8 +129,8 @@ static void report(runner *r, size_t i)
     if (!r->forked)
         snprintf(num, sizeof num, "[%zu/%zu] ", r->done, r->p->nsteps);
     if (r->outcome[i] == OUT_RAN)
-        fprintf(stderr, "bract pipeline: %s%s %s: done in %.1f s\n", num, s->stage,
-                subj_name(r->p, s), r->seconds[i]);
+        fprintf(stderr, "bract pipeline: %s%s %s: done in %.1f s (%s)\n", num, s->stage,
+                subj_name(r->p, s), r->seconds[i], r->why[i]);
     else if (!r->c->quiet || r->outcome[i] == OUT_FAILED)
         fprintf(stderr, "bract pipeline: %s%s %s: %s\n", num, s->stage, subj_name(r->p, s), what);
 }
@@ -156,9 +157,8 @@ static void do_step(runner *r, size_t i)
         return;
     }
     r->will_run[i] = 1;
-    if (!r->c->quiet)
-        fprintf(stderr, "bract pipeline: %s %s: running (%s)\n", s->stage, subj_name(r->p, s),
-                why);
+    snprintf(r->why[i], sizeof r->why[i], "%s", why);
+    cli_log(r->c, "%s %s: running (%s)", s->stage, subj_name(r->p, s), why);
     int rc = run_step(r->c, r->p, i, &r->seconds[i]);
     r->outcome[i] = rc == 0 ? OUT_RAN : OUT_FAILED;
     if (rc && r->fail_fast)
@@ -320,7 +320,9 @@ static int do_run(const cli_ctx *c, const pl_pipeline *p, int jobs, int fail_fas
     r.will_run = calloc(p->nsteps + 1, 1);
     r.outcome = calloc(p->nsteps + 1, sizeof *r.outcome);
     r.seconds = calloc(p->nsteps + 1, sizeof *r.seconds);
-    if (!r.will_run || !r.outcome || !r.seconds) {
+    r.why = calloc(p->nsteps + 1, sizeof *r.why);
+    if (!r.will_run || !r.outcome || !r.seconds || !r.why) {
+        free(r.why);
         free(r.will_run);
         free(r.outcome);
         free(r.seconds);
@@ -367,6 +369,7 @@ static int do_run(const cli_ctx *c, const pl_pipeline *p, int jobs, int fail_fas
 #endif
         } else if (jobs > 1 && p->nsubjects > 1) {
             if (run_wave_forked(&r, a, b, jobs, per_job) != 0) {
+                free(r.why);
                 free(r.will_run);
                 free(r.outcome);
                 free(r.seconds);
@@ -393,6 +396,7 @@ static int do_run(const cli_ctx *c, const pl_pipeline *p, int jobs, int fail_fas
     free(r.will_run);
     free(r.outcome);
     free(r.seconds);
+    free(r.why);
     return failed || notrun ? CLI_DATA_ERROR : CLI_OK;
 }
 
