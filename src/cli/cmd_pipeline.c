@@ -269,6 +269,11 @@ static void share_outcomes(runner *r, size_t a, size_t b)
     int n = (int)(b - a);
     int *out = malloc((size_t)n * sizeof *out), *all = malloc((size_t)n * sizeof *all);
     double *sec = malloc((size_t)n * sizeof *sec), *asec = malloc((size_t)n * sizeof *asec);
+    if (!out || !all || !sec || !asec) {
+        fprintf(stderr, "bract pipeline: out of memory sharing outcomes between ranks\n");
+        MPI_Abort(MPI_COMM_WORLD, 1);
+        return;
+    }
     for (int i = 0; i < n; i++) {
         out[i] = r->outcome[a + (size_t)i];
         sec[i] = r->seconds[a + (size_t)i];
@@ -337,6 +342,7 @@ static int do_run(const cli_ctx *c, const pl_pipeline *p, int jobs, int fail_fas
     int per_job = jobs > 1 ? (total_threads / jobs > 0 ? total_threads / jobs : 1) : total_threads;
     if (jobs > 1 || size > 1)
         cli_set_bars(0);
+    r.forked = size > 1; /* ranks cannot number the steps they share */
     double t0 = cli_now();
     for (size_t a = 0; a < p->nsteps;) {
         size_t b = a;
