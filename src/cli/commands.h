@@ -1,7 +1,9 @@
 /* The table of subcommands: BRACT_CMD(name, function, section, summary).
  * main.c expands it into the dispatcher and the usage listing; a new
- * subcommand adds one line here and one src/cli/cmd_<name>.c. */
+ * subcommand adds one line here and one src/cli/cmd_<name>.c.  Keep the
+ * lines of a section together: the listing prints a heading per section. */
 BRACT_CMD("info", main_info, "Files", "describe NIfTI volumes, tables and RDM sets")
-BRACT_CMD("simulate", main_simulate, "Simulation", "write synthetic datasets with known truth")
 BRACT_CMD("extract", main_extract, "Time series", "region time series from a 4-D series and a label atlas")
 BRACT_CMD("clean", main_clean, "Time series", "detrend, filter, regress confounds, censor and standardise as nilearn")
+BRACT_CMD("simulate", main_simulate, "Simulation", "write synthetic datasets with known truth")
+BRACT_CMD("pipeline", main_pipeline, "Studies", "run a whole study from a pipeline file")

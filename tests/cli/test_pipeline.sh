@@ -1,0 +1,154 @@
+# bract pipeline: planning, running, skipping what is up to date, -j, kills,
+# failures, and the messages for bad pipeline files.
+
+H=$TESTDATA/data/haxby2001-sub001/sub001
+mkdir -p "$TMP/pl/data/sub-01" "$TMP/pl/data/sub-02" "$TMP/pl/data/sub-03"
+cp "$H/BOLD/task001_run001/bold_25mm.nii.gz" "$TMP/pl/data/sub-01/bold.nii.gz"
+cp "$H/BOLD/task001_run002/bold_25mm.nii.gz" "$TMP/pl/data/sub-02/bold.nii.gz"
+cp "$H/BOLD/task001_run003/bold_25mm.nii.gz" "$TMP/pl/data/sub-03/bold.nii.gz"
+cp "$H/masks/25mm/hoc.nii.gz" "$TMP/pl/data/atlas.nii.gz"
+cp "$H/masks/25mm/brain.nii.gz" "$TMP/pl/data/brain.nii.gz"
+cat > "$TMP/pl/study.ini" <<'INI'
+; a small study: region series, cleaned, and voxelwise cleaning
+[dataset]
+root = data
+bold = {subject}/bold.nii.gz
+atlas = atlas.nii.gz
+brain = brain.nii.gz
+
+[stage clean]
+command = clean
+data = {stage:extract}
+high-pass = 0.01
+output = {out}/{subject}_desc-clean_timeseries.tsv
+
+[stage extract]
+command = extract
+data = {bold}
+atlas = {atlas}
+output = {out}/{subject}_timeseries.tsv
+
+[stage voxels]
+command = clean
+data = {bold}
+mask = {brain}
+detrend = 2
+output = {out}/{subject}_desc-clean_bold.nii.gz
+INI
+P=$TMP/pl/study.ini
+D=$TMP/pl/data/derivatives/bract
+
+check "pipeline: plan of a new study" 0 pipeline plan "$P"
+out_has "3 subjects, 9 steps"
+out_has "run    extract          sub-01       new"
+out_has "9 of 9 steps would run"
+
+check "pipeline: run" 0 pipeline run "$P"
+err_has "9 steps: 9 run, 0 up to date, 0 failed, 0 not run"
+file_exists "$D/sub-03/sub-03_desc-clean_timeseries.tsv"
+file_exists "$D/sub-02/sub-02_desc-clean_bold.nii.gz"
+file_has "$D/sub-01/sub-01_desc-clean_timeseries.json" '"CommandLine": "bract clean --data'
+no_temporaries "$D/sub-01"
+
+check "pipeline: a second run skips everything" 0 pipeline run "$P"
+err_has "9 steps: 0 run, 9 up to date, 0 failed, 0 not run"
+
+check "pipeline: -j 2 into another root" 0 pipeline run -j 2 --out "$TMP/pl/j2" "$P"
+err_has "9 steps: 9 run"
+same=1
+for f in $(cd "$D" && find . -name '*.tsv' -o -name '*.nii.gz' | sort); do
+    case $f in *.gz) gzip -dc "$D/$f" > "$TMP/a"; gzip -dc "$TMP/pl/j2/$f" > "$TMP/b" ;;
+               *) cp "$D/$f" "$TMP/a"; cp "$TMP/pl/j2/$f" "$TMP/b" ;; esac
+    cmp -s "$TMP/a" "$TMP/b" || { same=0; current="pipeline: -j 2"; fail "$f differs from -j 1"; }
+done
+[ $same = 1 ] && pass
+
+# a changed option reruns what it affects, a touched input what depends on it
+sed 's/high-pass = 0.01/high-pass = 0.02/' "$P" > "$TMP/pl/changed.ini"
+check "pipeline: changed parameter" 0 pipeline plan "$TMP/pl/changed.ini"
+out_has "run    clean            sub-02       parameters changed"
+out_has "skip   extract          sub-02       up to date"
+out_has "3 of 9 steps would run"
+touch "$TMP/pl/data/sub-02/bold.nii.gz"
+check "pipeline: newer input" 0 pipeline plan "$P"
+out_has "run    extract          sub-02       input $TMP/pl/data/sub-02/bold.nii.gz is newer"
+out_has "run    clean            sub-02       after extract sub-02"
+out_has "3 of 9 steps would run"
+check "pipeline: rerun after the change" 0 pipeline run --quiet "$P"
+err_has "9 steps: 3 run, 6 up to date"
+
+# kill the runner at several moments; rerunning finishes with the same
+# outputs (a heavier study, so that kills land inside steps)
+S=$TESTDATA/data/haxby2001-slice
+mkdir -p "$TMP/plk/data/sub-01" "$TMP/plk/data/sub-02"
+cp "$S/bold.nii.gz" "$TMP/plk/data/sub-01/bold.nii.gz"
+cp "$S/bold.nii.gz" "$TMP/plk/data/sub-02/bold.nii.gz"
+cp "$S/mask.nii.gz" "$TMP/plk/data/atlas.nii.gz"
+cp "$S/mask.nii.gz" "$TMP/plk/data/brain.nii.gz"
+sed 's/high-pass = 0.01/high-pass = 0.01\nlow-pass = 0.1/' "$P" > "$TMP/plk/study.ini"
+K=$TMP/plk/study.ini
+t0=$(date +%s.%N)
+"$bin" pipeline run --quiet --out "$TMP/plk/ref" "$K" >/dev/null 2>&1
+t1=$(date +%s.%N)
+full=$(awk "BEGIN { print $t1 - $t0 }")
+killed=0
+for frac in 0.1 0.3 0.5 0.7 0.9; do
+    rm -rf "$TMP/plk/k"
+    "$bin" pipeline run --quiet --out "$TMP/plk/k" "$K" >/dev/null 2>&1 &
+    pid=$!
+    sleep "$(awk "BEGIN { print $full * $frac }")"
+    kill -9 $pid 2>/dev/null && killed=$((killed + 1))
+    wait $pid 2>/dev/null
+    "$bin" pipeline run --quiet --out "$TMP/plk/k" "$K" >/dev/null 2>&1 || { current="pipeline: kill at $frac"; fail "rerun failed"; }
+    current="pipeline: kill at $frac of the run"
+    ok=1
+    for f in $(cd "$TMP/plk/ref" && find . -name '*.tsv' -o -name '*.nii.gz' | sort); do
+        case $f in *.gz) gzip -dc "$TMP/plk/ref/$f" > "$TMP/a"; gzip -dc "$TMP/plk/k/$f" > "$TMP/b" 2>/dev/null ;;
+                   *) cp "$TMP/plk/ref/$f" "$TMP/a"; cp "$TMP/plk/k/$f" "$TMP/b" 2>/dev/null ;; esac
+        cmp -s "$TMP/a" "$TMP/b" || { ok=0; fail "$f differs after the rerun"; }
+    done
+    if ls -aR "$TMP/plk/k" | grep -q '\.bract-'; then fail "temporaries left"; ok=0; fi
+    [ $ok = 1 ] && pass
+done
+current="pipeline: kills"
+[ $killed -ge 3 ] && pass || fail "only $killed of 5 runs were killed (a run takes $full s)"
+
+# a failing subject does not stop the others; --fail-fast does
+printf 'not a volume' > "$TMP/pl/data/sub-02/bold.nii.gz"
+check "pipeline: one subject fails" 1 pipeline run --out "$TMP/pl/f" "$P"
+err_has "bract extract: $TMP/pl/data/sub-02/bold.nii.gz: not a NIfTI file"
+err_has "extract sub-02: FAILED"
+err_has "9 steps: 6 run, 0 up to date, 2 failed, 1 not run"
+file_exists "$TMP/pl/f/sub-03/sub-03_desc-clean_timeseries.tsv"
+check "pipeline: --fail-fast" 1 pipeline run --fail-fast --out "$TMP/pl/ff" "$P"
+err_has "1 failed"
+file_absent "$TMP/pl/ff/sub-03/sub-03_timeseries.tsv"
+
+# bad pipeline files name the file, the section and the key
+bad() { printf '%b' "$2" > "$TMP/pl/$1.ini"; }
+bad e1 '[dataset]\nroot = data\n[stage a]\ncommand = frobnicate\noutput = x\n'
+check "pipeline: unknown stage command" 1 pipeline plan "$TMP/pl/e1.ini"
+err_has "bract pipeline: $TMP/pl/e1.ini: section [stage a]: key command: unknown bract command 'frobnicate'"
+bad e2 '[dataset]\nroot = data\n[stage a]\ncommand = extract\ndata = x\noutput = {out}/x.tsv\n'
+check "pipeline: missing required option" 1 pipeline plan "$TMP/pl/e2.ini"
+err_has "e2.ini: section [stage a]: missing key 'atlas' (bract extract needs it)"
+bad e3 '[dataset]\nroot = data\nbold = {subject}/func/*_bold.nii.gz\n[stage a]\ncommand = clean\ndata = {bold}\noutput = {out}/x.tsv\n'
+check "pipeline: pattern matching no file" 1 pipeline plan "$TMP/pl/e3.ini"
+err_has "e3.ini: section [dataset]: key bold: pattern $TMP/pl/data/sub-01/func/*_bold.nii.gz matches no file for sub-01"
+bad e4 '[dataset]\nroot = data\n[stage a]\ncommand = clean\ndata = {stage:b}\noutput = {out}/a.tsv\n[stage b]\ncommand = clean\ndata = {stage:a}\noutput = {out}/b.tsv\n'
+check "pipeline: cycle" 1 pipeline plan "$TMP/pl/e4.ini"
+err_has "e4.ini: section [stage a]: the stages depend on each other in a cycle: a -> b -> a"
+bad e5 '[dataset]\nroot = data\n[stage a]\ncommand = clean\ndata = x\n'
+check "pipeline: stage without output" 1 pipeline plan "$TMP/pl/e5.ini"
+err_has "e5.ini: section [stage a]: missing key 'output'"
+bad e6 '[dataset]\nroot = data\n[stage a]\ncommand = clean\ndata = {nothing}\noutput = {out}/a.tsv\n'
+check "pipeline: unknown placeholder" 1 pipeline plan "$TMP/pl/e6.ini"
+err_has "e6.ini: section [stage a]: key data: unknown placeholder {nothing}"
+bad e7 '[dataset]\nroot = data\n[stages]\nx = 1\n'
+check "pipeline: unknown section" 1 pipeline plan "$TMP/pl/e7.ini"
+err_has "e7.ini: section [stages]: unknown section"
+bad e8 '[dataset]\nroot = data\n[stage a]\ncommand clean\n'
+check "pipeline: syntax error" 1 pipeline plan "$TMP/pl/e8.ini"
+err_has "e8.ini: line 4: not a section header"
+check "pipeline: no action" 2 pipeline "$P"
+err_has "unknown action"
