@@ -267,8 +267,8 @@ static int run_wave_forked(runner *r, size_t a, size_t b, int jobs, int threads)
 static void share_outcomes(runner *r, size_t a, size_t b)
 {
     int n = (int)(b - a);
-    int *out = malloc((size_t)n * sizeof *out), *all = malloc((size_t)n * sizeof *all);
-    double *sec = malloc((size_t)n * sizeof *sec), *asec = malloc((size_t)n * sizeof *asec);
+    int *out = calloc((size_t)n + 1, sizeof *out), *all = calloc((size_t)n + 1, sizeof *all);
+    double *sec = calloc((size_t)n + 1, sizeof *sec), *asec = calloc((size_t)n + 1, sizeof *asec);
     if (!out || !all || !sec || !asec) {
         fprintf(stderr, "bract pipeline: out of memory sharing outcomes between ranks\n");
         MPI_Abort(MPI_COMM_WORLD, 1);
