@@ -17,5 +17,6 @@
 #include "bract/rdmset.h"
 #include "bract/stats.h"
 #include "bract/tseries.h"
+#include "bract/compare.h"
 
 #endif
