@@ -1,6 +1,7 @@
 /* RDM comparison: plans, per-thread workspaces, and the permutation,
  * bootstrap and noise-ceiling procedures built on them (see compare.h). */
 #include "internal.h"
+#include "infer_internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -1171,7 +1172,7 @@ static void perm_values(const bract_cmp_plan *p, const perm_setup *s, perm_threa
     }
 }
 
-static int reaches(double null, double obs, bract_alternative alt)
+int bract_null_reaches(double null, double obs, bract_alternative alt)
 {
     double eps = 1e-12 * (1 + fabs(obs));
     switch (alt) {
@@ -1283,7 +1284,7 @@ int bract_cmp_permtest(const bract_cmp_plan *p, const double *neural,
                 if (isnan(v))
                     continue;
                 valid++;
-                ge += (size_t)reaches(v, obs[m], opts->alternative);
+                ge += (size_t)bract_null_reaches(v, obs[m], opts->alternative);
             }
             pval[m] = (double)(ge + 1) / (double)(valid + 1);
         }

@@ -18,5 +18,7 @@
 #include "bract/stats.h"
 #include "bract/tseries.h"
 #include "bract/compare.h"
+#include "bract/rsa.h"
+#include "bract/simrsa.h"
 
 #endif
