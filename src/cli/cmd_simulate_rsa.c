@@ -61,6 +61,26 @@ typedef struct {
     const bract_simrsa_opts *o;
 } writer;
 
+/* mkdir -p */
+static int make_dirs(const char *dir)
+{
+    char *p = strdup(dir);
+    if (!p)
+        return -1;
+    for (char *q = p + 1; *q; q++)
+        if (*q == '/') {
+            *q = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+                free(p);
+                return -1;
+            }
+            *q = '/';
+        }
+    int rc = mkdir(p, 0777) != 0 && errno != EEXIST ? -1 : 0;
+    free(p);
+    return rc;
+}
+
 static char *path_in(const char *dir, const char *name)
 {
     size_t n = strlen(dir) + strlen(name) + 2;
@@ -317,10 +337,14 @@ int main_simulate_rsa(int argc, char **argv)
         if (!(paths[i] = path_in(dir, name)))
             rc = cli_error(&c, "out of memory");
     }
+    /* the design first (it checks the options), then the directory */
+    bract_simrsa *d = NULL;
+    if (!rc && bract_simrsa_new(&o, &d))
+        rc = cli_fail(&c);
     struct stat st;
     if (!rc && stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
         rc = cli_error(&c, "%s exists and is not a directory", dir);
-    if (!rc && stat(dir, &st) != 0 && mkdir(dir, 0777) != 0)
+    if (!rc && stat(dir, &st) != 0 && make_dirs(dir) != 0)
         rc = cli_error(&c, "cannot create directory %s: %s", dir, strerror(errno));
     for (size_t i = 0; i < nout && !rc; i++) {
         char *side = bract_sidecar_path(paths[i]);
@@ -328,9 +352,6 @@ int main_simulate_rsa(int argc, char **argv)
             rc = cli_fail(&c);
         free(side);
     }
-    bract_simrsa *d = NULL;
-    if (!rc && bract_simrsa_new(&o, &d))
-        rc = cli_fail(&c);
     writer w = {&c, dir, &o};
     bract_tsv_writer *t;
     /* embedding.tsv: word, d0 .. */
