@@ -450,6 +450,51 @@ static void group_test(const rsa_ctx *c, const double *v, size_t m, bract_altern
     }
 }
 
+/* A group row from the per-subject values rv (subject-major, K per
+ * subject) of model a, minus those of model b for a pairwise row (b !=
+ * BRACT_RSA_NONE).  work holds S values. */
+static void group_row(const rsa_ctx *c, bract_rsa_row *w, size_t region, size_t a, size_t b,
+                      const double *rv, const unsigned char *bad, double *work, size_t npairs)
+{
+    const bract_rsa_opts *o = c->o;
+    size_t K = c->K, cnt = 0;
+    int pair = b != BRACT_RSA_NONE, zok = 1;
+    double sr = 0, sz = 0;
+    w->level = BRACT_RSA_GROUP;
+    w->region = region;
+    w->model = a;
+    w->model_b = b;
+    w->npairs = npairs;
+    for (size_t s = 0; s < c->S; s++) {
+        double ra = rv[s * K + a], rb = pair ? rv[s * K + b] : 0;
+        if (isnan(ra) || isnan(rb) || bad[s])
+            continue;
+        double z = bract_fisher_z(ra) - (pair ? bract_fisher_z(rb) : 0);
+        zok &= isfinite(z) != 0;
+        work[cnt++] = o->fisher ? z : ra - rb;
+        sr += ra - rb;
+        sz += z;
+    }
+    w->nsubjects = cnt;
+    if (cnt == 0)
+        return;
+    w->r = sr / (double)cnt;
+    w->z = zok ? sz / (double)cnt : NAN;
+    if (o->fisher && !zok) {
+        if (!pair)
+            bract_warn("region '%s', model '%s': a subject's value is +-1, whose Fisher z is "
+                       "infinite: no group test (test r itself instead)",
+                       c->in->neural[0]->rdm[region].name,
+                       c->in->model_names ? c->in->model_names[a] : c->in->models[a]->name);
+        return;
+    }
+    group_test(c, work, cnt, pair ? BRACT_ALT_TWO_SIDED : o->alternative, w);
+    if (o->fisher && !pair) { /* the interval of the mean z, as r */
+        w->ci_low = tanh(w->ci_low);
+        w->ci_high = tanh(w->ci_high);
+    }
+}
+
 int bract_rsa_run(const bract_rsa_input *in, const bract_rsa_opts *o, bract_rsa_result **out)
 {
     *out = NULL;
@@ -728,43 +773,8 @@ int bract_rsa_run(const bract_rsa_input *in, const bract_rsa_opts *o, bract_rsa_
         if (!o->group)
             continue;
         /* across subjects */
-        for (size_t m = 0; m < K; m++) {
-            bract_rsa_row *w = &grp[g * K + m];
-            w->level = BRACT_RSA_GROUP;
-            w->region = g;
-            w->model = m;
-            w->npairs = subr[g * K + m].npairs;
-            size_t cnt = 0;
-            double sr = 0, sz = 0;
-            int zok = 1;
-            for (size_t s = 0; s < S; s++) {
-                double r = rv[s * K + m];
-                if (isnan(r) || bad[s])
-                    continue;
-                double z = bract_fisher_z(r);
-                zok &= isfinite(z) != 0;
-                work[cnt] = o->fisher ? z : r;
-                sr += r;
-                sz += z;
-                cnt++;
-            }
-            w->nsubjects = cnt;
-            if (cnt == 0)
-                continue;
-            w->r = sr / (double)cnt;
-            w->z = zok ? sz / (double)cnt : NAN;
-            if (o->fisher && !zok) {
-                bract_warn("region '%s', model '%s': a subject's value is +-1, whose Fisher z is "
-                           "infinite: no group test (test r itself instead)",
-                           region, res->models[m]);
-                continue;
-            }
-            group_test(&c, work, cnt, o->alternative, w);
-            if (o->fisher) { /* the interval of the mean z, as r */
-                w->ci_low = tanh(w->ci_low);
-                w->ci_high = tanh(w->ci_high);
-            }
-        }
+        for (size_t m = 0; m < K; m++)
+            group_row(&c, &grp[g * K + m], g, m, BRACT_RSA_NONE, rv, bad, work, subr[g * K + m].npairs);
         /* noise ceiling per plan (the pairs its models use) */
         if (o->partial == BRACT_PARTIAL_NONE)
             for (size_t pl = 0; pl < c.nplans; pl++) {
@@ -799,36 +809,9 @@ int bract_rsa_run(const bract_rsa_input *in, const bract_rsa_opts *o, bract_rsa_
             continue;
         size_t pi = 0;
         for (size_t a = 0; a < K; a++)
-            for (size_t b2 = a + 1; b2 < K; b2++, pi++) {
-                bract_rsa_row *w = &grp[G * K + g * npair + pi];
-                w->level = BRACT_RSA_GROUP;
-                w->region = g;
-                w->model = a;
-                w->model_b = b2;
-                w->npairs = grp[g * K + a].npairs;
-                size_t cnt = 0;
-                double sr = 0, sz = 0;
-                int zok = 1;
-                for (size_t s = 0; s < S; s++) {
-                    double ra = rv[s * K + a], rb = rv[s * K + b2];
-                    if (isnan(ra) || isnan(rb) || bad[s])
-                        continue;
-                    double dz = bract_fisher_z(ra) - bract_fisher_z(rb);
-                    zok &= isfinite(dz) != 0;
-                    work[cnt] = o->fisher ? dz : ra - rb;
-                    sr += ra - rb;
-                    sz += dz;
-                    cnt++;
-                }
-                w->nsubjects = cnt;
-                if (cnt == 0)
-                    continue;
-                w->r = sr / (double)cnt;
-                w->z = zok ? sz / (double)cnt : NAN;
-                if (o->fisher && !zok)
-                    continue;
-                group_test(&c, work, cnt, BRACT_ALT_TWO_SIDED, w);
-            }
+            for (size_t b2 = a + 1; b2 < K; b2++, pi++)
+                group_row(&c, &grp[G * K + g * npair + pi], g, a, b2, rv, bad, work,
+                          grp[g * K + a].npairs);
     }
     /* FDR: within each subject and within the group, separately for the
      * model rows and the pairwise rows */
@@ -867,18 +850,9 @@ int bract_rsa_run(const bract_rsa_input *in, const bract_rsa_opts *o, bract_rsa_
         free(which);
     }
     bract_progress_report(o->progress, c.pm.total, c.pm.total);
-    free(X);
-    free(boot);
-    free(rv);
-    free(work);
-    free(work2);
-    free(map);
-    free(seen);
-    free(bad);
-    free(sub);
-    ctx_free(&c);
     *out = res;
-    return BRACT_OK;
+    res = NULL;
+    rc = BRACT_OK;
 fail:
     free(X);
     free(boot);

@@ -133,152 +133,119 @@ static int check_opts(const bract_simrsa_opts *o)
     return BRACT_OK;
 }
 
-int bract_simrsa_new(const bract_simrsa_opts *o, bract_simrsa **out)
+/* Voxel coordinates of spatial index v. */
+static void voxel_xyz(size_t v, const int64_t *grid, double xyz[3])
 {
-    *out = NULL;
-    int rc = check_opts(o);
-    if (rc)
-        return rc;
-    bract_simrsa *d = bract_xcalloc(1, sizeof *d, "a simulated dataset");
-    if (!d)
-        return BRACT_ENOMEM;
-    d->o = *o;
-    size_t W = o->words, D = o->dims, C = o->categories, R = o->regions;
-    uint64_t seed = o->seed;
-    d->nwords = W;
-    d->dims = D;
-    d->nregions = R;
-    d->nvol = W * o->runs;
-    if (!(d->words = bract_xcalloc(W, sizeof *d->words, "words")) ||
-        !(d->category = bract_xmalloc(W, sizeof *d->category, "categories")) ||
-        !(d->embedding = bract_xmalloc(W * D, sizeof *d->embedding, "an embedding")) ||
-        !(d->vol_word = bract_xmalloc(d->nvol, sizeof *d->vol_word, "conditions")) ||
-        !(d->vol_run = bract_xmalloc(d->nvol, sizeof *d->vol_run, "conditions")) ||
-        !(d->region_names = bract_xcalloc(R, sizeof *d->region_names, "regions")) ||
-        !(d->region_voxels = bract_xcalloc(R, sizeof *d->region_voxels, "regions")) ||
-        !(d->region_effect = bract_xcalloc(R, sizeof *d->region_effect, "regions")) ||
-        !(d->region_signal = bract_xcalloc(R, sizeof *d->region_signal, "regions"))) {
-        bract_simrsa_free(d);
-        return BRACT_ENOMEM;
-    }
-    /* words and their embedding: category centroid + scatter */
+    size_t nx = (size_t)grid[0], ny = (size_t)grid[1];
+    xyz[0] = (double)(v % nx);
+    xyz[1] = (double)(v / nx % ny);
+    xyz[2] = (double)(v / (nx * ny));
+}
+
+/* Words, categories and the embedding: category centroid + scatter. */
+static int make_words(bract_simrsa *d)
+{
+    const bract_simrsa_opts *o = &d->o;
+    size_t W = o->words, D = o->dims, C = o->categories;
     double *cent = bract_xmalloc(C * D, sizeof *cent, "centroids");
-    if (!cent) {
-        bract_simrsa_free(d);
+    if (!cent)
         return BRACT_ENOMEM;
-    }
     for (size_t c = 0; c < C; c++) {
         bract_rng r;
-        bract_rng_init(&r, seed, ST_CENTROID, (uint32_t)c);
+        bract_rng_init(&r, o->seed, ST_CENTROID, (uint32_t)c);
         for (size_t k = 0; k < D; k++)
             cent[c * D + k] = bract_rng_normal(&r);
     }
-    for (size_t w = 0; w < W; w++) {
+    int rc = BRACT_OK;
+    for (size_t w = 0; w < W && !rc; w++) {
         if (!(d->words[w] = pseudo_word(w))) {
-            free(cent);
-            bract_simrsa_free(d);
-            return BRACT_ENOMEM;
+            rc = BRACT_ENOMEM;
+            break;
         }
         d->category[w] = w % C;
         bract_rng r;
-        bract_rng_init(&r, seed, ST_WORD, (uint32_t)w);
+        bract_rng_init(&r, o->seed, ST_WORD, (uint32_t)w);
         for (size_t k = 0; k < D; k++)
             d->embedding[w * D + k] = cent[d->category[w] * D + k] + 0.8 * bract_rng_normal(&r);
     }
     free(cent);
-    /* conditions: every word once per run, in a random order per run */
-    {
-        size_t *perm = bract_xmalloc(W, sizeof *perm, "an order");
-        if (!perm) {
-            bract_simrsa_free(d);
-            return BRACT_ENOMEM;
+    return rc;
+}
+
+/* Every word once per run, in a random order per run. */
+static int make_conditions(bract_simrsa *d)
+{
+    size_t W = d->nwords;
+    size_t *perm = bract_xmalloc(W, sizeof *perm, "an order");
+    if (!perm)
+        return BRACT_ENOMEM;
+    for (size_t run = 0; run < d->o.runs; run++) {
+        bract_rng r;
+        bract_rng_init(&r, d->o.seed, ST_ORDER, (uint32_t)run);
+        bract_rng_permutation(&r, perm, W);
+        for (size_t i = 0; i < W; i++) {
+            d->vol_word[run * W + i] = perm[i];
+            d->vol_run[run * W + i] = run + 1;
         }
-        for (size_t run = 0; run < o->runs; run++) {
-            bract_rng r;
-            bract_rng_init(&r, seed, ST_ORDER, (uint32_t)run);
-            bract_rng_permutation(&r, perm, W);
-            for (size_t i = 0; i < W; i++) {
-                d->vol_word[run * W + i] = perm[i];
-                d->vol_run[run * W + i] = run + 1;
-            }
-        }
-        free(perm);
     }
-    /* the brain: an ellipsoid */
-    if ((rc = new_volume(o, 1, &d->mask)) || (rc = new_volume(o, 1, &d->atlas)) ||
-        (rc = new_volume(o, 1, &d->truth))) {
-        bract_simrsa_free(d);
-        return rc;
-    }
+    free(perm);
+    return BRACT_OK;
+}
+
+/* The brain (an ellipsoid) and its regions: nearest of R seeds, balanced
+ * by a few k-means steps.  in[] receives the nm brain voxels, lab[] their
+ * region (0-based). */
+static int make_brain(bract_simrsa *d, size_t *in, size_t *lab)
+{
+    const bract_simrsa_opts *o = &d->o;
+    size_t R = o->regions;
     int64_t nx = o->grid[0], ny = o->grid[1], nz = o->grid[2];
     double cx = (double)(nx - 1) / 2, cy = (double)(ny - 1) / 2, cz = (double)(nz - 1) / 2;
     double ax = 0.42 * (double)nx, ay = 0.42 * (double)ny, az = 0.49 * (double)nz;
-    size_t nvox = d->mask->nvox;
-    size_t *in = bract_xmalloc(nvox, sizeof *in, "mask voxels");
-    if (!in) {
-        bract_simrsa_free(d);
-        return BRACT_ENOMEM;
-    }
     size_t nm = 0;
-    for (int64_t k = 0; k < nz; k++)
-        for (int64_t j = 0; j < ny; j++)
-            for (int64_t i = 0; i < nx; i++) {
-                double x = ((double)i - cx) / ax, y = ((double)j - cy) / ay,
-                       z = ((double)k - cz) / az;
-                if (x * x + y * y + z * z <= 1) {
-                    size_t v = (size_t)(i + nx * (j + ny * k));
-                    in[nm++] = v;
-                    bract_volume_set(d->mask, v, 1);
-                }
-            }
+    for (size_t v = 0; v < d->mask->nvox; v++) {
+        double p[3];
+        voxel_xyz(v, o->grid, p);
+        double x = (p[0] - cx) / ax, y = (p[1] - cy) / ay, z = (p[2] - cz) / az;
+        if (x * x + y * y + z * z <= 1) {
+            in[nm++] = v;
+            bract_volume_set(d->mask, v, 1);
+        }
+    }
     d->nmask = nm;
-    if (nm < 3 * R) {
-        free(in);
-        bract_simrsa_free(d);
+    if (nm < 3 * R)
         return bract_error(BRACT_EINVAL,
                            "a %lldx%lldx%lld grid holds %zu brain voxels: too few for %zu regions "
                            "(at least 3 voxels each)",
                            (long long)nx, (long long)ny, (long long)nz, nm, R);
-    }
-    /* regions: nearest of R seeds, balanced by a few k-means steps */
     double *seedc = bract_xmalloc(3 * R, sizeof *seedc, "region seeds");
     double *sum = bract_xmalloc(4 * R, sizeof *sum, "region seeds");
-    size_t *lab = bract_xmalloc(nm, sizeof *lab, "region labels");
-    if (!seedc || !sum || !lab) {
-        free(in);
+    size_t *pick = bract_xmalloc(R, sizeof *pick, "region seeds");
+    if (!seedc || !sum || !pick) {
         free(seedc);
         free(sum);
-        free(lab);
-        bract_simrsa_free(d);
+        free(pick);
         return BRACT_ENOMEM;
     }
-    {
-        bract_rng r;
-        bract_rng_init(&r, seed, ST_ATLAS, 0);
-        for (size_t g = 0; g < R; g++) {
-            size_t pick;
-            int dup;
-            do { /* distinct voxels */
-                pick = in[bract_rng_below(&r, nm)];
-                dup = 0;
-                for (size_t h = 0; h < g; h++)
-                    dup |= seedc[3 * h] == (double)(pick % (size_t)nx) &&
-                           seedc[3 * h + 1] == (double)(pick / (size_t)nx % (size_t)ny) &&
-                           seedc[3 * h + 2] == (double)(pick / (size_t)(nx * ny));
-            } while (dup);
-            seedc[3 * g] = (double)(pick % (size_t)nx);
-            seedc[3 * g + 1] = (double)(pick / (size_t)nx % (size_t)ny);
-            seedc[3 * g + 2] = (double)(pick / (size_t)(nx * ny));
-        }
+    bract_rng r;
+    bract_rng_init(&r, o->seed, ST_ATLAS, 0);
+    for (size_t g = 0; g < R; g++) {
+        int dup;
+        do { /* distinct voxels */
+            pick[g] = in[bract_rng_below(&r, nm)];
+            dup = 0;
+            for (size_t h = 0; h < g; h++)
+                dup |= pick[h] == pick[g];
+        } while (dup);
+        voxel_xyz(pick[g], o->grid, seedc + 3 * g);
     }
     for (int it = 0; it <= 8; it++) {
         for (size_t e = 0; e < nm; e++) {
-            double x = (double)(in[e] % (size_t)nx), y = (double)(in[e] / (size_t)nx % (size_t)ny),
-                   z = (double)(in[e] / (size_t)(nx * ny));
-            double best = INFINITY;
+            double p[3], best = INFINITY;
+            voxel_xyz(in[e], o->grid, p);
             for (size_t g = 0; g < R; g++) {
-                double dx = x - seedc[3 * g], dy = y - seedc[3 * g + 1], dz = z - seedc[3 * g + 2];
-                double dd = dx * dx + dy * dy + dz * dz;
+                double dx = p[0] - seedc[3 * g], dy = p[1] - seedc[3 * g + 1],
+                       dz = p[2] - seedc[3 * g + 2], dd = dx * dx + dy * dy + dz * dz;
                 if (dd < best) {
                     best = dd;
                     lab[e] = g;
@@ -289,52 +256,48 @@ int bract_simrsa_new(const bract_simrsa_opts *o, bract_simrsa **out)
             break;
         memset(sum, 0, 4 * R * sizeof *sum);
         for (size_t e = 0; e < nm; e++) {
-            size_t g = lab[e];
-            sum[4 * g] += (double)(in[e] % (size_t)nx);
-            sum[4 * g + 1] += (double)(in[e] / (size_t)nx % (size_t)ny);
-            sum[4 * g + 2] += (double)(in[e] / (size_t)(nx * ny));
-            sum[4 * g + 3] += 1;
+            double p[3];
+            voxel_xyz(in[e], o->grid, p);
+            for (int a = 0; a < 3; a++)
+                sum[4 * lab[e] + a] += p[a];
+            sum[4 * lab[e] + 3] += 1;
         }
         for (size_t g = 0; g < R; g++)
             if (sum[4 * g + 3] > 0)
                 for (int a = 0; a < 3; a++)
                     seedc[3 * g + a] = sum[4 * g + a] / sum[4 * g + 3];
     }
+    free(seedc);
+    free(sum);
+    free(pick);
     for (size_t e = 0; e < nm; e++) {
         bract_volume_set(d->atlas, in[e], (double)(lab[e] + 1));
         d->region_voxels[lab[e]]++;
     }
-    free(seedc);
-    free(sum);
     for (size_t g = 0; g < R; g++) {
         char name[32];
         snprintf(name, sizeof name, "region%02zu", g + 1);
-        if (!(d->region_names[g] = bract_xstrdup(name))) {
-            free(in);
-            free(lab);
-            bract_simrsa_free(d);
+        if (!(d->region_names[g] = bract_xstrdup(name)))
             return BRACT_ENOMEM;
-        }
-        if (d->region_voxels[g] < 3) {
-            free(in);
-            free(lab);
-            bract_simrsa_free(d);
+        if (d->region_voxels[g] < 3)
             return bract_error(BRACT_EINVAL,
                                "region %zu has %zu voxels: use a larger grid or fewer regions",
                                g + 1, d->region_voxels[g]);
-        }
     }
-    /* where the effect is */
+    return BRACT_OK;
+}
+
+/* Where the effect is: the signal regions, or a sphere. */
+static int place_effect(bract_simrsa *d, const size_t *in, const size_t *lab)
+{
+    const bract_simrsa_opts *o = &d->o;
+    size_t R = o->regions, nm = d->nmask;
     if (o->effect == BRACT_SIMRSA_REGIONS) {
         size_t *perm = bract_xmalloc(R, sizeof *perm, "regions");
-        if (!perm) {
-            free(in);
-            free(lab);
-            bract_simrsa_free(d);
+        if (!perm)
             return BRACT_ENOMEM;
-        }
         bract_rng r;
-        bract_rng_init(&r, seed, ST_SIGNAL, 0);
+        bract_rng_init(&r, o->seed, ST_SIGNAL, 0);
         bract_rng_permutation(&r, perm, R);
         for (size_t i = 0; i < o->signal_regions; i++)
             d->region_signal[perm[i]] = 1;
@@ -345,51 +308,48 @@ int bract_simrsa_new(const bract_simrsa_opts *o, bract_simrsa **out)
                 d->region_effect[lab[e]]++;
                 d->neffect++;
             }
-    } else {
-        double c[3];
+        return BRACT_OK;
+    }
+    int64_t nx = o->grid[0], ny = o->grid[1], nz = o->grid[2];
+    double c[3] = {o->center[0], o->center[1], o->center[2]};
+    if (isnan(c[0]) || isnan(c[1]) || isnan(c[2])) {
+        /* off the middle, like a lateral cortical region */
+        c[0] = round((double)(nx - 1) / 2 - 0.5 * 0.42 * (double)nx);
+        c[1] = round((double)(ny - 1) / 2 + 0.2 * 0.42 * (double)ny);
+        c[2] = round((double)(nz - 1) / 2);
+    }
+    if (c[0] < 0 || c[1] < 0 || c[2] < 0 || c[0] > (double)(nx - 1) ||
+        c[1] > (double)(ny - 1) || c[2] > (double)(nz - 1) ||
+        bract_volume_get(d->mask, (size_t)((int64_t)c[0] +
+                                           nx * ((int64_t)c[1] + ny * (int64_t)c[2]))) == 0)
+        return bract_error(BRACT_EINVAL, "the sphere centre (%g, %g, %g) is outside the brain",
+                           c[0], c[1], c[2]);
+    bract_volume_voxel_mm(d->mask, c[0], c[1], c[2], d->center_mm);
+    double r2 = o->radius_mm * o->radius_mm, vm = o->voxel_mm;
+    for (size_t e = 0; e < nm; e++) {
+        double p[3], dd = 0;
+        voxel_xyz(in[e], o->grid, p);
         for (int a = 0; a < 3; a++)
-            c[a] = o->center[a];
-        if (isnan(c[0]) || isnan(c[1]) || isnan(c[2])) {
-            /* off the middle, like a lateral cortical region */
-            c[0] = round(cx - 0.5 * ax);
-            c[1] = round(cy + 0.2 * ay);
-            c[2] = round(cz);
-        }
-        int64_t ci = (int64_t)c[0], cj = (int64_t)c[1], ck = (int64_t)c[2];
-        if (c[0] < 0 || c[1] < 0 || c[2] < 0 || ci >= nx || cj >= ny || ck >= nz ||
-            bract_volume_get(d->mask, (size_t)(ci + nx * (cj + ny * ck))) == 0) {
-            free(in);
-            free(lab);
-            bract_simrsa_free(d);
-            return bract_error(BRACT_EINVAL, "the sphere centre (%g, %g, %g) is outside the brain",
-                               c[0], c[1], c[2]);
-        }
-        bract_volume_voxel_mm(d->mask, c[0], c[1], c[2], d->center_mm);
-        double r2 = o->radius_mm * o->radius_mm, vm = o->voxel_mm;
-        for (size_t e = 0; e < nm; e++) {
-            double dx = ((double)(in[e] % (size_t)nx) - c[0]) * vm,
-                   dy = ((double)(in[e] / (size_t)nx % (size_t)ny) - c[1]) * vm,
-                   dz = ((double)(in[e] / (size_t)(nx * ny)) - c[2]) * vm;
-            if (dx * dx + dy * dy + dz * dz <= r2) {
-                bract_volume_set(d->truth, in[e], 1);
-                d->region_effect[lab[e]]++;
-                d->neffect++;
-            }
+            dd += (p[a] - c[a]) * vm * (p[a] - c[a]) * vm;
+        if (dd <= r2) {
+            bract_volume_set(d->truth, in[e], 1);
+            d->region_effect[lab[e]]++;
+            d->neffect++;
         }
     }
-    free(in);
-    free(lab);
-    /* the corpus: each document is about one category */
-    {
-        size_t *bycat = bract_xmalloc(W, sizeof *bycat, "categories");
-        size_t *start = bract_xcalloc(C + 1, sizeof *start, "categories");
-        bract_buf b = {0};
-        if (!bycat || !start) {
-            free(bycat);
-            free(start);
-            bract_simrsa_free(d);
-            return BRACT_ENOMEM;
-        }
+    return BRACT_OK;
+}
+
+/* The corpus: each document is about one category. */
+static int make_corpus(bract_simrsa *d)
+{
+    const bract_simrsa_opts *o = &d->o;
+    size_t W = d->nwords, C = o->categories;
+    size_t *bycat = bract_xmalloc(W, sizeof *bycat, "categories");
+    size_t *start = bract_xcalloc(C + 1, sizeof *start, "categories");
+    bract_buf b = {0};
+    int rc = bycat && start ? BRACT_OK : BRACT_ENOMEM;
+    if (!rc) {
         for (size_t w = 0; w < W; w++)
             start[d->category[w] + 1]++;
         for (size_t c = 0; c < C; c++)
@@ -398,31 +358,77 @@ int bract_simrsa_new(const bract_simrsa_opts *o, bract_simrsa **out)
             for (size_t w = 0; w < W; w++)
                 if (d->category[w] == c)
                     bycat[k++] = w;
-        for (size_t doc = 0; doc < o->documents; doc++) {
-            bract_rng r;
-            bract_rng_init(&r, seed, ST_CORPUS, (uint32_t)doc);
-            size_t c = (size_t)bract_rng_below(&r, C);
-            size_t nc = start[c + 1] - start[c];
-            for (size_t t = 0; t < o->doc_length; t++) {
-                size_t w = bract_rng_uniform(&r) < 0.75
-                               ? bycat[start[c] + (size_t)bract_rng_below(&r, nc)]
-                               : (size_t)bract_rng_below(&r, W);
-                if (bract_buf_printf(&b, "%s%s", t ? " " : "", d->words[w]))
-                    break;
-            }
-            if (bract_buf_append(&b, "\n", 1))
-                break;
-        }
-        free(bycat);
-        free(start);
-        if (o->documents && !b.data) {
-            bract_simrsa_free(d);
-            return BRACT_ENOMEM;
-        }
-        d->corpus = b.data ? b.data : bract_xstrdup("");
     }
+    for (size_t doc = 0; doc < o->documents && !rc; doc++) {
+        bract_rng r;
+        bract_rng_init(&r, o->seed, ST_CORPUS, (uint32_t)doc);
+        size_t c = (size_t)bract_rng_below(&r, C), nc = start[c + 1] - start[c];
+        for (size_t t = 0; t < o->doc_length && !rc; t++) {
+            size_t w = bract_rng_uniform(&r) < 0.75
+                           ? bycat[start[c] + (size_t)bract_rng_below(&r, nc)]
+                           : (size_t)bract_rng_below(&r, W);
+            rc = bract_buf_printf(&b, "%s%s", t ? " " : "", d->words[w]);
+        }
+        if (!rc)
+            rc = bract_buf_append(&b, "\n", 1);
+    }
+    free(bycat);
+    free(start);
+    if (!rc && !(d->corpus = b.data ? b.data : bract_xstrdup("")))
+        rc = BRACT_ENOMEM;
+    if (rc)
+        bract_buf_free(&b);
+    return rc;
+}
+
+int bract_simrsa_new(const bract_simrsa_opts *o, bract_simrsa **out)
+{
+    *out = NULL;
+    int rc = check_opts(o);
+    if (rc)
+        return rc;
+    bract_simrsa *d = bract_xcalloc(1, sizeof *d, "a simulated dataset");
+    if (!d)
+        return BRACT_ENOMEM;
+    d->o = *o;
+    size_t W = o->words, R = o->regions;
+    d->nwords = W;
+    d->dims = o->dims;
+    d->nregions = R;
+    d->nvol = W * o->runs;
+    size_t *in = NULL, *lab = NULL;
+    if (!(d->words = bract_xcalloc(W, sizeof *d->words, "words")) ||
+        !(d->category = bract_xmalloc(W, sizeof *d->category, "categories")) ||
+        !(d->embedding = bract_xmalloc(W * o->dims, sizeof *d->embedding, "an embedding")) ||
+        !(d->vol_word = bract_xmalloc(d->nvol, sizeof *d->vol_word, "conditions")) ||
+        !(d->vol_run = bract_xmalloc(d->nvol, sizeof *d->vol_run, "conditions")) ||
+        !(d->region_names = bract_xcalloc(R, sizeof *d->region_names, "regions")) ||
+        !(d->region_voxels = bract_xcalloc(R, sizeof *d->region_voxels, "regions")) ||
+        !(d->region_effect = bract_xcalloc(R, sizeof *d->region_effect, "regions")) ||
+        !(d->region_signal = bract_xcalloc(R, sizeof *d->region_signal, "regions"))) {
+        rc = BRACT_ENOMEM;
+        goto done;
+    }
+    if ((rc = make_words(d)) || (rc = make_conditions(d)) ||
+        (rc = new_volume(o, 1, &d->mask)) || (rc = new_volume(o, 1, &d->atlas)) ||
+        (rc = new_volume(o, 1, &d->truth)))
+        goto done;
+    in = bract_xmalloc(d->mask->nvox, sizeof *in, "brain voxels");
+    lab = bract_xmalloc(d->mask->nvox, sizeof *lab, "region labels");
+    if (!in || !lab) {
+        rc = BRACT_ENOMEM;
+        goto done;
+    }
+    if ((rc = make_brain(d, in, lab)) || (rc = place_effect(d, in, lab)) ||
+        (rc = make_corpus(d)))
+        goto done;
     *out = d;
-    return BRACT_OK;
+    d = NULL;
+done:
+    free(in);
+    free(lab);
+    bract_simrsa_free(d);
+    return rc;
 }
 
 int bract_simrsa_subject(const bract_simrsa *d, size_t s, bract_volume **out)
