@@ -90,6 +90,25 @@ static char *path_in(const char *dir, const char *name)
     return p;
 }
 
+/* The signal regions as a JSON array of names (caller frees). */
+static char *signal_list(const bract_simrsa *d)
+{
+    size_t len = 3;
+    for (size_t g = 0; g < d->nregions; g++)
+        len += strlen(d->region_names[g]) + 4;
+    char *s = malloc(len);
+    if (!s)
+        return NULL;
+    size_t k = 0;
+    s[k++] = '[';
+    for (size_t g = 0; g < d->nregions; g++)
+        if (d->region_signal[g])
+            k += (size_t)snprintf(s + k, len - k, "%s\"%s\"", k > 1 ? ", " : "",
+                                  d->region_names[g]);
+    snprintf(s + k, len - k, "]");
+    return s;
+}
+
 /* The sidecar of one output: the simulation's parameters and what the file
  * holds. */
 static int sidecar(const writer *w, const char *path, const char *what, const bract_simrsa *d)
@@ -124,6 +143,12 @@ static int sidecar(const writer *w, const char *path, const char *what, const br
         bract_sidecar_param_int(s, "seed", (int64_t)o->seed);
         bract_sidecar_count(s, "brain_voxels", (int64_t)d->nmask);
         bract_sidecar_count(s, "effect_voxels", (int64_t)d->neffect);
+        /* the truth in every sidecar: the signal regions by name */
+        char *list = signal_list(d);
+        if (list) {
+            bract_sidecar_set_json(s, "SignalRegions", list);
+            free(list);
+        }
     }
     int rc = cli_sidecar_finish(w->c, s, path);
     bract_sidecar_free(s);
@@ -322,7 +347,7 @@ int main_simulate_rsa(int argc, char **argv)
     /* every output, refused before anything is written */
     static const char *const fixed[] = {"embedding.tsv", "conditions.tsv", "mask.nii.gz",
                                         "atlas.nii.gz",  "labels.tsv",     "truth.tsv",
-                                        "truth.nii.gz",  "corpus.txt",     "model_rdm.tsv"};
+                                        "truth_map.nii.gz", "corpus.txt",     "model_rdm.tsv"};
     size_t nfixed = sizeof fixed / sizeof fixed[0], nout = nfixed + o.subjects;
     char **paths = calloc(nout, sizeof *paths);
     if (!paths)

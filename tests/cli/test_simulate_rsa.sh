@@ -7,7 +7,7 @@ small="--subjects 2 --words 6 --categories 2 --dims 4 --grid 8x8x6 --regions 3 -
 # shellcheck disable=SC2086
 check "simulate rsa: small dataset" 0 simulate rsa -o "$S/a" $small
 for f in embedding.tsv conditions.tsv mask.nii.gz atlas.nii.gz labels.tsv truth.tsv \
-    truth.nii.gz corpus.txt model_rdm.tsv sub-01_patterns.nii.gz sub-02_patterns.nii.gz \
+    truth_map.nii.gz truth_map.json corpus.txt model_rdm.tsv sub-01_patterns.nii.gz sub-02_patterns.nii.gz \
     truth.json sub-02_patterns.json; do
     file_exists "$S/a/$f"
 done
