@@ -41,7 +41,25 @@
  * (anything else is an error naming the pair); with BRACT_NAN_MODEL_MASK
  * (CoSMoMVPA's NaN-masked target) the neural value of a pair missing from the
  * models is ignored.  Every model and control of a plan must miss the same
- * pairs. */
+ * pairs.
+ *
+ * Per sphere (the searchlight), with the plan shared and one workspace per
+ * thread:
+ *
+ *     bract_cmp_plan *plan;                  // once: models in condition order
+ *     bract_cmp_plan_new(&opts, n, k, models, 0, NULL, &plan);
+ *     #pragma omp parallel
+ *     {
+ *         bract_cmp_ws *ws = bract_cmp_ws_new(plan);   // once per thread
+ *         double *rdm = ..., r[k];                      // n(n-1)/2 values
+ *         #pragma omp for
+ *         for (centre ...) {
+ *             ... compute the sphere's RDM into rdm ...
+ *             if (bract_cmp_run(plan, ws, rdm, r))  // no allocation
+ *                 r[0..k) are NaN (a missing or non-finite dissimilarity)
+ *         }
+ *         bract_cmp_ws_free(ws);
+ *     } */
 #ifndef BRACT_COMPARE_H
 #define BRACT_COMPARE_H
 
@@ -151,8 +169,12 @@ typedef struct {
     const bract_progress *progress; /* may be NULL */
 } bract_perm_opts;
 
-/* r[m] = observed values, p[m] = p-values, *nused = N actually used; if
- * null is not NULL it receives nused * nmodels values (permutation-major). */
+/* r[m] = observed values, p[m] = p-values, *nused = N actually used (n! - 1
+ * when that is smaller); if null is not NULL (room for npermutations *
+ * nmodels values) it receives the nused * nmodels null values
+ * (permutation-major).  Null values that are undefined (NaN) are left out of
+ * N in the p-value.  Costs O(N pairs) per permutation and model (Kendall:
+ * O(pairs log pairs)); an undefined observed value gives p = NaN. */
 BRACT_API int bract_cmp_permtest(const bract_cmp_plan *p, const double *neural,
                                  const bract_perm_opts *opts, double *r, double *pval,
                                  size_t *nused, double *null);
