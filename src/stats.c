@@ -173,3 +173,115 @@ void bract_fdr_bh(const double *p, size_t n, double *q, size_t *work)
         q[idx[i]] = run;
     }
 }
+
+/* ---- rank test and quantiles ---- */
+
+int bract_wilcoxon(const double *x, size_t n, bract_alternative alt, double *stat, double *p)
+{
+    *stat = *p = NAN;
+    if (n == 0)
+        return bract_error(BRACT_EDATA, "a signed-rank test needs at least 1 value");
+    size_t nzero = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(x[i]))
+            return bract_error(BRACT_EDATA, "a signed-rank test got a non-finite value (item %zu)",
+                               i + 1);
+        nzero += x[i] == 0;
+    }
+    if (nzero == n)
+        return bract_error(BRACT_EDATA, "a signed-rank test of %zu zeros is undefined", n);
+    int exact = n <= 50 && nzero == 0; /* scipy's "auto" */
+    double *d = bract_xmalloc(2 * n, sizeof *d, "a signed-rank test");
+    size_t *iw = bract_xmalloc(2 * n, sizeof *iw, "a signed-rank test");
+    if (!d || !iw) {
+        free(d);
+        free(iw);
+        return BRACT_ENOMEM;
+    }
+    double *r = d + n;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (exact || x[i] != 0)
+            d[m++] = fabs(x[i]);
+    bract_rank(d, m, r, iw);
+    double rp = 0, rm = 0;
+    for (size_t i = 0, k = 0; i < n; i++) {
+        if (!exact && x[i] == 0)
+            continue;
+        if (x[i] > 0)
+            rp += r[k];
+        else if (x[i] < 0)
+            rm += r[k];
+        k++;
+    }
+    double T = alt == BRACT_ALT_TWO_SIDED ? (rp < rm ? rp : rm) : rp;
+    if (exact) {
+        /* P(R+ = s) for s = 0 .. n(n+1)/2, built as scipy does by halving */
+        size_t top = n * (n + 1) / 2;
+        double c[1276];
+        c[0] = 1;
+        for (size_t k = 1; k <= n; k++) {
+            size_t hi = k * (k + 1) / 2, prev = (k - 1) * k / 2;
+            for (size_t s = hi + 1; s-- > 0;) {
+                double a = s <= prev ? 0.5 * c[s] : 0, b = s >= k ? 0.5 * c[s - k] : 0;
+                c[s] = a + b;
+            }
+        }
+        size_t rpi = (size_t)rp; /* scipy truncates */
+        double lo = 0, up = 0;
+        for (size_t s = 0; s <= rpi; s++)
+            lo += c[s];
+        for (size_t s = rpi; s <= top; s++)
+            up += c[s];
+        double prob;
+        if (alt == BRACT_ALT_TWO_SIDED)
+            prob = rpi == top / 2 ? 1.0 : 2 * (lo < up ? lo : up);
+        else
+            prob = alt == BRACT_ALT_GREATER ? up : lo;
+        *p = prob < 0 ? 0 : prob > 1 ? 1 : prob;
+    } else {
+        double cnt = (double)m;
+        double mn = cnt * (cnt + 1) * 0.25, se = cnt * (cnt + 1) * (2 * cnt + 1);
+        /* tie correction: r is ranked, so sort a copy to find the runs */
+        for (size_t i = 0; i < m; i++)
+            d[i] = r[i];
+        bract_argsort(d, m, iw, iw + n);
+        for (size_t i = 0; i < m;) {
+            size_t j = i + 1;
+            while (j < m && d[iw[j]] == d[iw[i]])
+                j++;
+            double t = (double)(j - i);
+            if (j - i > 1)
+                se -= 0.5 * t * (t * t - 1);
+            i = j;
+        }
+        se = sqrt(se / 24);
+        double z = (T - mn) / se;
+        *p = alt == BRACT_ALT_TWO_SIDED ? 2 * bract_norm_sf(fabs(z))
+             : alt == BRACT_ALT_GREATER ? bract_norm_sf(z)
+                                        : bract_norm_cdf(z);
+    }
+    *stat = T;
+    free(d);
+    free(iw);
+    return BRACT_OK;
+}
+
+double bract_t_ppf(double q, double df)
+{
+    if (!(q > 0 && q < 1) || !(df > 0))
+        return q == 0 ? -INFINITY : q == 1 ? INFINITY : NAN;
+    return nifti_cdf2stat(q, NIFTI_INTENT_TTEST, df, 0, 0);
+}
+
+double bract_quantile(const double *sorted, size_t n, double q)
+{
+    if (n == 0 || isnan(q))
+        return NAN;
+    double h = (double)(n - 1) * q;
+    size_t lo = (size_t)floor(h);
+    if (lo >= n - 1)
+        return sorted[n - 1];
+    double f = h - (double)lo;
+    return sorted[lo] + f * (sorted[lo + 1] - sorted[lo]);
+}

@@ -91,6 +91,64 @@ START_TEST(fdr)
 }
 END_TEST
 
+START_TEST(signed_rank)
+{
+    /* scipy 1.10.1 stats.wilcoxon defaults; 1e-14 */
+    static const double a[] = {0.1, 0.25, -0.05, 0.3, 0.12};
+    static const double b[] = {0.1, 0.25, -0.05, 0.3, 0.12, -0.2, 0.4, 0.05};
+    static const double c[] = {1, 2, -2, 3, 3, -1, 4, 2, 5};          /* ties: exact, R+ truncated */
+    static const double d[] = {0.5, 0, 1.5, -0.3, 2, 0.7, 0.9, 1.1, -0.1, 0.4, 0.6, 1.2}; /* a zero: normal */
+    static const double e[60] = {2.1,  0.7,  1.3,  2.5,  2.2,  -0.7, 1.3,  0.1,  0.2, 0.7,
+                                 0.4,  1.8,  1.1,  0.4,  0.7,  0.6,  1.8,  0.1,  0.6, -0.6,
+                                 -2.3, 1.0,  1.2,  -0.4, 2.6,  -1.2, 0.3,  0.1,  1.8, 1.8,
+                                 0.5,  0.7,  -0.6, -1.7, -0.0, 0.5,  1.5,  1.5,  -0.1, -0.0,
+                                 -0.7, -1.1, -1.4, 2.3,  -0.2, -0.1, -1.0, 1.1,  -1.3, 0.1,
+                                 -0.6, 0.7,  -0.2, -0.9, 0.3,  0.7,  0.4,  0.6,  -0.3, -0.1};
+    static const struct {
+        const double *x;
+        size_t n;
+        bract_alternative alt;
+        double stat, p;
+    } cases[] = {{a, 5, BRACT_ALT_TWO_SIDED, 1.0, 0.125},
+                 {a, 5, BRACT_ALT_GREATER, 14.0, 0.0625},
+                 {b, 8, BRACT_ALT_LESS, 29.5, 0.9453125},
+                 {c, 9, BRACT_ALT_TWO_SIDED, 5.5, 0.0546875},
+                 {c, 9, BRACT_ALT_GREATER, 39.5, 0.02734375},
+                 {d, 12, BRACT_ALT_TWO_SIDED, 3.0, 0.007645761692991623},
+                 {d, 12, BRACT_ALT_GREATER, 63.0, 0.0038228808464958117},
+                 {e, 60, BRACT_ALT_TWO_SIDED, 523.5, 0.010095465089040282},
+                 {e, 60, BRACT_ALT_GREATER, 1187.5, 0.005047732544520141},
+                 {e, 60, BRACT_ALT_LESS, 1187.5, 0.9949522674554798}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double st, p;
+        ck_assert_int_eq(bract_wilcoxon(cases[i].x, cases[i].n, cases[i].alt, &st, &p), 0);
+        ck_assert_double_eq(st, cases[i].stat);
+        ck_assert_msg(fabs(p - cases[i].p) <= 1e-14, "case %zu: p %.17g, expected %.17g", i, p,
+                      cases[i].p);
+    }
+    static const double z[] = {0, 0, 0};
+    double st, p;
+    ck_assert_int_eq(bract_wilcoxon(z, 3, BRACT_ALT_TWO_SIDED, &st, &p), BRACT_EDATA);
+    ck_assert_error_has("3 zeros");
+}
+END_TEST
+
+START_TEST(quantiles)
+{
+    /* scipy.stats.t.ppf, 1e-10; numpy.quantile (linear) */
+    ck_assert_double_eq_tol(bract_t_ppf(0.975, 3), 3.182446305284263, 1e-10);
+    ck_assert_double_eq_tol(bract_t_ppf(0.025, 9), -2.262157162740992, 1e-10);
+    ck_assert_double_eq_tol(bract_t_ppf(0.995, 19), 2.860934606449914, 1e-10);
+    ck_assert_double_eq_tol(bract_t_ppf(1e-6, 4), -41.577854150453575, 1e-7);
+    const double s[] = {1, 2, 4, 8, 16};
+    ck_assert_double_eq(bract_quantile(s, 5, 0), 1);
+    ck_assert_double_eq(bract_quantile(s, 5, 1), 16);
+    ck_assert_double_eq(bract_quantile(s, 5, 0.5), 4);
+    ck_assert_double_eq_tol(bract_quantile(s, 5, 0.025), 1.1, 1e-15);
+    ck_assert_double_eq_tol(bract_quantile(s, 5, 0.9), 12.8, 1e-14);
+}
+END_TEST
+
 static Suite *stats_suite(void)
 {
     Suite *s = suite_create("stats");
@@ -100,6 +158,8 @@ static Suite *stats_suite(void)
     tcase_add_test(tc, distributions);
     tcase_add_test(tc, one_sample_t);
     tcase_add_test(tc, fdr);
+    tcase_add_test(tc, signed_rank);
+    tcase_add_test(tc, quantiles);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -19,5 +19,8 @@
 #include "bract/tseries.h"
 #include "bract/signal.h"
 #include "bract/extract.h"
+#include "bract/compare.h"
+#include "bract/rsa.h"
+#include "bract/simrsa.h"
 
 #endif

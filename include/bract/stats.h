@@ -69,6 +69,27 @@ BRACT_API int bract_ttest_1samp(const double *x, size_t n, double mu, bract_alte
  * are left out of n and give NaN.  `work` holds 2n indices. */
 BRACT_API void bract_fdr_bh(const double *p, size_t n, double *q, size_t *work);
 
+/* ---- rank test and quantiles (added with bract rsa) ---- */
+
+/* Wilcoxon signed-rank test of x against 0, as scipy.stats.wilcoxon(x,
+ * alternative=...) with its defaults (scipy 1.10): zero_method "wilcox",
+ * no continuity correction, method "auto".  With n <= 50 and no zero the
+ * exact null distribution of the positive-rank sum R+ is used (ties get
+ * average ranks and R+ is truncated to an integer, as scipy does); otherwise
+ * zeros are dropped and the normal approximation with the tie-corrected
+ * variance is used.  *stat is min(R+, R-) for a two-sided test and R+
+ * otherwise.  BRACT_EDATA when n == 0, x has a non-finite value, or every
+ * value is zero. */
+BRACT_API int bract_wilcoxon(const double *x, size_t n, bract_alternative alt, double *stat,
+                             double *p);
+
+/* Quantile of the t distribution: the t with P(T <= t) = q. */
+BRACT_API double bract_t_ppf(double q, double df);
+
+/* Quantile q in [0, 1] of n sorted values with linear interpolation
+ * between order statistics (numpy.quantile's default); NaN if n == 0. */
+BRACT_API double bract_quantile(const double *sorted, size_t n, double q);
+
 #ifdef __cplusplus
 }
 #endif
