@@ -85,6 +85,8 @@ HEADERS := $(sort $(wildcard include/bract/*.h))
 
 STAMP := $(BUILD)/.deps-$(DEPS_SET)
 
+.SECONDARY:
+
 .PHONY: all lib check check-unit check-cli check-man check-valgrind check-mpi \
   demo bench install uninstall deps clean distclean print-version
 

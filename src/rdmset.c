@@ -63,14 +63,42 @@ long bract_rdmset_find(const bract_rdmset *s, const char *name)
     return -1;
 }
 
-/* Position of `label` among the first `n` labels, or -1 (linear: n is small
- * relative to the n^2 pairs scanned). */
-static long label_pos(char *const *labels, size_t n, const char *label)
+/* Labels of one RDM: a table of first-appearance order plus an open-address
+ * hash from label to position, so reading an RDM of n conditions costs
+ * O(n^2) pairs and not O(n^3) string comparisons. */
+typedef struct {
+    char **label;  /* in order of first appearance */
+    size_t n;
+    long *slot;    /* hash slots: position + 1, or 0 for empty */
+    size_t mask;   /* nslots - 1 (a power of two) */
+} label_index;
+
+static uint64_t fnv1a(const char *s)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(labels[i], label) == 0)
-            return (long)i;
-    return -1;
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static long label_find(const label_index *x, const char *label)
+{
+    for (size_t k = fnv1a(label) & x->mask;; k = (k + 1) & x->mask) {
+        long p = x->slot[k];
+        if (p == 0)
+            return -1;
+        if (strcmp(x->label[p - 1], label) == 0)
+            return p - 1;
+    }
+}
+
+static void label_add(label_index *x, char *label)
+{
+    size_t k = fnv1a(label) & x->mask;
+    while (x->slot[k])
+        k = (k + 1) & x->mask;
+    x->label[x->n] = label;
+    x->slot[k] = (long)++x->n;
 }
 
 int bract_rdmset_read(const char *path, bract_rdmset **out)
@@ -100,8 +128,13 @@ int bract_rdmset_read(const char *path, bract_rdmset **out)
     size_t *first = bract_xmalloc(nrdm + 1, sizeof *first, "RDM rows");
     bract_rdmset *s = bract_rdmset_alloc(nrdm);
     char **labels = bract_xmalloc(2 * t->nrows + 2, sizeof *labels, "condition labels");
+    size_t nslots = 16;
+    while (nslots < 4 * t->nrows + 4)
+        nslots *= 2;
+    long *slots = bract_xmalloc(nslots, sizeof *slots, "condition labels");
+    label_index ix = {labels, 0, slots, nslots - 1};
     size_t *rowof = NULL;
-    if (!first || !s || !labels) {
+    if (!first || !s || !labels || !slots) {
         rc = BRACT_ENOMEM;
         goto done;
     }
@@ -121,8 +154,15 @@ int bract_rdmset_read(const char *path, bract_rdmset **out)
         }
     first[nrdm] = t->nrows;
     for (size_t k = 0; k < nrdm; k++) {
-        size_t r0 = first[k], r1 = first[k + 1], n = 0;
+        size_t r0 = first[k], r1 = first[k + 1];
         const char *nm = bract_table_cell(t, r0, cr);
+        /* a fresh index for this RDM: empty the slots it will use */
+        size_t used = 16;
+        while (used < 4 * (r1 - r0) + 4)
+            used *= 2;
+        ix.n = 0;
+        ix.mask = used - 1;
+        memset(slots, 0, used * sizeof *slots);
         for (size_t r = r0; r < r1; r++) {
             const char *a = bract_table_cell(t, r, ca), *b = bract_table_cell(t, r, cb);
             if (strcmp(a, b) == 0) {
@@ -131,12 +171,12 @@ int bract_rdmset_read(const char *path, bract_rdmset **out)
                                  t->line[r], nm, a);
                 goto done;
             }
-            if (label_pos(labels, n, a) < 0)
-                labels[n++] = (char *)a;
-            if (label_pos(labels, n, b) < 0)
-                labels[n++] = (char *)b;
+            if (label_find(&ix, a) < 0)
+                label_add(&ix, (char *)a);
+            if (label_find(&ix, b) < 0)
+                label_add(&ix, (char *)b);
         }
-        size_t np = bract_npairs(n);
+        size_t n = ix.n, np = bract_npairs(n);
         if (r1 - r0 != np) {
             rc = bract_error(BRACT_EFORMAT,
                              "%s:%zu: RDM '%s' has %zu rows but its %zu conditions make %zu "
@@ -153,8 +193,8 @@ int bract_rdmset_read(const char *path, bract_rdmset **out)
             goto done;
         }
         for (size_t r = r0; r < r1; r++) {
-            long i = label_pos(labels, n, bract_table_cell(t, r, ca));
-            long j = label_pos(labels, n, bract_table_cell(t, r, cb));
+            long i = label_find(&ix, bract_table_cell(t, r, ca));
+            long j = label_find(&ix, bract_table_cell(t, r, cb));
             if (i > j) {
                 long x = i;
                 i = j;
@@ -176,6 +216,7 @@ int bract_rdmset_read(const char *path, bract_rdmset **out)
     s = NULL;
 done:
     free(rowof);
+    free(slots);
     free(labels);
     free(first);
     bract_rdmset_free(s);
