@@ -152,17 +152,15 @@ static void msr_apply(const bract_msr *m, double my, const double *coef, bract_r
     }
 }
 
-void bract_msr_surrogate(const bract_msr *m, const double *y, bract_rng *r, double *out)
+int bract_msr_surrogate(const bract_msr *m, const double *y, bract_rng *r, double *out)
 {
-    double *coef = malloc(2 * (m->k ? m->k : 1) * sizeof *coef);
-    if (!coef) {
-        for (size_t i = 0; i < m->n; i++)
-            out[i] = NAN;
-        return;
-    }
+    double *coef = bract_xmalloc(2 * (m->k ? m->k : 1), sizeof *coef, "surrogate workspace");
+    if (!coef)
+        return BRACT_ENOMEM;
     double my = msr_coef(m, y, coef);
     msr_apply(m, my, coef, r, coef + m->k, out);
     free(coef);
+    return BRACT_OK;
 }
 
 double bract_moran_i(const bract_msr *m, const double *y)

@@ -112,6 +112,24 @@ static int lm_run(fitws *f, cminpack_funcder_mn fcn, void *ctx, int m, int n, do
     return (info >= 1 && info <= 4) || (info >= 6 && info <= 8);
 }
 
+/* R^2 (1 - SSE / SST) and RMSE of the residuals fvec of a fit to y (m
+ * points); returns the SSE. */
+static double fit_quality(const double *fvec, const double *y, size_t m, double *r2,
+                          double *rmse)
+{
+    double sse = 0, sy = 0, sst = 0;
+    for (size_t i = 0; i < m; i++) {
+        sse += fvec[i] * fvec[i];
+        sy += y[i];
+    }
+    double my = sy / (double)m;
+    for (size_t i = 0; i < m; i++)
+        sst += (y[i] - my) * (y[i] - my);
+    *r2 = sst > 0 ? 1.0 - sse / sst : NAN;
+    *rmse = sqrt(sse / (double)m);
+    return sse;
+}
+
 /* ---- exponential fits ---- */
 
 typedef struct {
@@ -203,20 +221,11 @@ static int exp_fit_ws(fitws *f, const double *t, const double *y, size_t m, int 
     exp_ctx c = {t, y, f->e, offset};
     int n = offset ? 3 : 2;
     int ok = lm_run(f, exp_fcn, &c, (int)m, n, x);
-    double sse = 0, sy = 0, sst = 0;
-    exp_fcn(&c, (int)m, n, x, f->fvec, NULL, (int)m, 1);
-    for (size_t i = 0; i < m; i++) {
-        sse += f->fvec[i] * f->fvec[i];
-        sy += y[i];
-    }
-    double my = sy / (double)m;
-    for (size_t i = 0; i < m; i++)
-        sst += (y[i] - my) * (y[i] - my);
+    int bad = exp_fcn(&c, (int)m, n, x, f->fvec, NULL, (int)m, 1);
+    double sse = bad ? NAN : fit_quality(f->fvec, y, m, &out->r2, &out->rmse);
     out->amplitude = x[0];
     out->tau = exp(x[1]);
     out->offset = offset ? x[2] / x[0] : 0.0;
-    out->r2 = sst > 0 ? 1.0 - sse / sst : NAN;
-    out->rmse = sqrt(sse / (double)m);
     out->converged = ok && isfinite(sse) && isfinite(out->tau) && isfinite(x[0]);
     return out->converged ? BRACT_OK : BRACT_ENUMERIC;
 }
@@ -317,21 +326,13 @@ static int knee_fit_ws(fitws *f, const double *fx, const double *lnf, const doub
     knee_ctx c = {fx, lnf, y, chi_fixed};
     int n = chi_fixed > 0 ? 2 : 3;
     int ok = isfinite(best) && lm_run(f, knee_fcn, &c, (int)m, n, x);
-    double sse = 0, sy = 0, sst = 0;
     int bad = knee_fcn(&c, (int)m, n, x, f->fvec, NULL, (int)m, 1);
-    for (size_t i = 0; i < m; i++) {
-        sse += f->fvec[i] * f->fvec[i];
-        sy += y[i];
-    }
-    double my = sy / (double)m;
-    for (size_t i = 0; i < m; i++)
-        sst += (y[i] - my) * (y[i] - my);
+    out->r2 = out->rmse = NAN;
+    double sse = bad ? NAN : fit_quality(f->fvec, y, m, &out->r2, &out->rmse);
     out->b = x[0];
     out->fk = exp(x[1]);
     out->chi = n == 3 ? x[2] : chi_fixed;
-    out->r2 = sst > 0 ? 1.0 - sse / sst : NAN;
-    out->rmse = sqrt(sse / (double)m);
-    out->converged = ok && !bad && isfinite(sse) && isfinite(out->fk);
+    out->converged = ok && isfinite(sse) && isfinite(out->fk);
     return out->converged ? BRACT_OK : BRACT_ENUMERIC;
 }
 

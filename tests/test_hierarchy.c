@@ -115,7 +115,7 @@ START_TEST(moran_surrogates_keep_autocorrelation)
     int differs = 0;
     for (int k = 0; k < 20; k++) {
         bract_rng_init(&r, 9, (uint64_t)k + 1, 0);
-        bract_msr_surrogate(m, y, &r, s);
+        ck_assert_int_eq(bract_msr_surrogate(m, y, &r, s), 0);
         double ms = 0, sss = 0;
         for (int i = 0; i < N; i++)
             ms += s[i] / N;

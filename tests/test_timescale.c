@@ -474,6 +474,48 @@ static void get_series(void *ctx, size_t i, double *out)
     memcpy(out, c->x + i * c->nt, c->nt * sizeof *out);
 }
 
+START_TEST(bootstrap_offset_is_simulated)
+{
+    /* --bootstrap-offset adds a slow component of variance B to the
+     * simulated series only when the fitted offset B is positive: a series
+     * with a slow drift (B > 0) gets a different SE than without the
+     * option; a plain OU series whose fit has B <= 0 gets the same bits. */
+    enum { T = 300 };
+    double x[T], y[T];
+    ou_series(4.0, 2.0, T, 5, x);
+    ou_series(4.0, 2.0, T, 6, y);
+    for (int t = 0; t < T; t++)
+        x[t] += 1.5 * sin(6.283185307179586 * t / (double)T);
+    bract_tau_opts o;
+    bract_tau_opts_init(&o);
+    o.tr = 2.0;
+    o.bootstrap = 30;
+    bract_tau_plan *p0, *p1;
+    bract_tau_work *w;
+    ck_assert_int_eq(bract_tau_plan_new(T, &o, &p0), 0);
+    o.boot_offset = 1;
+    ck_assert_int_eq(bract_tau_plan_new(T, &o, &p1), 0);
+    ck_assert_int_eq(bract_tau_work_new(p1, &w), 0);
+    bract_tau_result a, b;
+    bract_tau_estimate(p0, w, x, 0, &a, NULL);
+    bract_tau_estimate(p1, w, x, 0, &b, NULL);
+    ck_assert_msg(a.offset > 0, "offset %g", a.offset);
+    ck_assert(isfinite(a.se_s) && isfinite(b.se_s) && a.se_s != b.se_s);
+    ck_assert(a.tau_s == b.tau_s); /* no correction: the estimate itself is unchanged */
+    bract_tau_estimate(p0, w, y, 0, &a, NULL);
+    bract_tau_estimate(p1, w, y, 0, &b, NULL);
+    ck_assert_msg(a.offset <= 0, "offset %g", a.offset);
+    ck_assert(a.se_s == b.se_s);
+    bract_tau_work_free(w);
+    bract_tau_plan_free(p0);
+    bract_tau_plan_free(p1);
+    /* the offset needs the exp method */
+    o.method = BRACT_TAU_AR1;
+    ck_assert_int_eq(bract_tau_plan_new(T, &o, &p0), BRACT_EINVAL);
+    ck_assert_error_has("the bootstrap offset needs the exp method");
+}
+END_TEST
+
 START_TEST(run_same_for_any_thread_count)
 {
     enum { T = 150, N = 13 };
@@ -656,6 +698,7 @@ static Suite *timescale_suite(void)
     tcase_add_test(tc, ar1_simulation_moments);
     tcase_add_test(tc, long_series_recover_tau);
     tcase_add_test(tc, bias_correction_short_series);
+    tcase_add_test(tc, bootstrap_offset_is_simulated);
     tcase_add_test(tc, run_same_for_any_thread_count);
     suite_add_tcase(s, tc);
     return s;

@@ -46,9 +46,10 @@ BRACT_API int bract_msr_new(const double *xyz, size_t n, bract_msr **out);
 BRACT_API void bract_msr_free(bract_msr *m);
 /* Number of eigenvectors kept (n - 1 unless W is degenerate). */
 BRACT_API size_t bract_msr_ncomponents(const bract_msr *m);
-/* A surrogate of y (n values) into out; draws from r. */
-BRACT_API void bract_msr_surrogate(const bract_msr *m, const double *y, bract_rng *r,
-                                   double *out);
+/* A surrogate of y (n values) into out; draws from r.  BRACT_ENOMEM when
+ * its small workspace cannot be allocated. */
+BRACT_API int bract_msr_surrogate(const bract_msr *m, const double *y, bract_rng *r,
+                                  double *out);
 /* Moran's I of y with the inverse-distance weights:
  * n / sum(W) * y~' W y~ / y~' y~. */
 BRACT_API double bract_moran_i(const bract_msr *m, const double *y);

@@ -402,7 +402,13 @@ int timescale_hierarchy_main(int argc, char **argv)
         size_t *sel = malloc(R * sizeof *sel);
         if (!ta || !ia || !rt || !ri || !ord || !wk || !sel) {
             cli_error(&c, "out of memory");
-            free(ta), free(ia), free(rt), free(ri), free(ord), free(wk), free(sel);
+            free(ta);
+            free(ia);
+            free(rt);
+            free(ri);
+            free(ord);
+            free(wk);
+            free(sel);
             goto done;
         }
         size_t m = 0;
@@ -444,7 +450,13 @@ int timescale_hierarchy_main(int argc, char **argv)
                     bract_tsv_end_row(w);
                 }
         }
-        free(ta), free(ia), free(rt), free(ri), free(ord), free(wk), free(sel);
+        free(ta);
+        free(ia);
+        free(rt);
+        free(ri);
+        free(ord);
+        free(wk);
+        free(sel);
         if (bad) {
             cli_fail(&c);
             goto done;
@@ -488,7 +500,11 @@ int timescale_hierarchy_main(int argc, char **argv)
         double icc1 = NAN, icck = NAN, pair = 0;
         size_t npair = 0;
         if (!x || !a || !b || !rw || !iw) {
-            free(x), free(a), free(b), free(rw), free(iw);
+            free(x);
+            free(a);
+            free(b);
+            free(rw);
+            free(iw);
             cli_error(&c, "out of memory");
             goto done;
         }
@@ -519,7 +535,11 @@ int timescale_hierarchy_main(int argc, char **argv)
                     npair++;
                 }
             }
-        free(x), free(a), free(b), free(rw), free(iw);
+        free(x);
+        free(a);
+        free(b);
+        free(rw);
+        free(iw);
         cli_warnings(&c);
         static const char *const cols[] = {"statistic", "value", "n_regions", "n_subjects"};
         bract_tsv_writer *w;
