@@ -292,22 +292,25 @@ typedef struct {
     int converged;
 } kneefit;
 
-#define KNEE_GRID 30
+#define KNEE_GRID 20
 
 static int knee_fit_ws(fitws *f, const double *fx, const double *lnf, const double *y, size_t m,
                        double chi_fixed, kneefit *out)
 {
-    static const double chis[] = {1.0, 1.5, 2.0, 2.5, 3.0, 4.0};
+    static const double chis[] = {1.0, 2.0, 3.0};
     size_t nchi = chi_fixed > 0 ? 1 : sizeof chis / sizeof *chis;
     double best = INFINITY, x[3] = {0, 0, 0};
     double llo = lnf[0], lhi = lnf[m - 1];
+    double *fc = f->fvec; /* f^chi, free until the fit */
     for (size_t ci = 0; ci < nchi; ci++) {
         double chi = chi_fixed > 0 ? chi_fixed : chis[ci];
+        for (size_t i = 0; i < m; i++)
+            fc[i] = exp(chi * lnf[i]);
         for (int g = 0; g < KNEE_GRID; g++) {
             double v = llo + (lhi - llo) * g / (KNEE_GRID - 1);
             double kn = exp(chi * v), sb = 0;
             for (size_t i = 0; i < m; i++) {
-                f->e[i] = log10(kn + exp(chi * lnf[i]));
+                f->e[i] = log10(kn + fc[i]);
                 sb += y[i] + f->e[i];
             }
             double b = sb / (double)m, sse = 0;
@@ -465,6 +468,8 @@ int bract_tau_plan_new(size_t nt, const bract_tau_opts *opts, bract_tau_plan **o
         return bract_error(BRACT_EINVAL, "the bootstrap offset needs the exp method (its B)");
     if (o.knee_exponent < 0 || !isfinite(o.knee_exponent))
         return bract_error(BRACT_EINVAL, "the knee exponent must be positive (or 0 to fit it)");
+    if (o.knee_fmax < 0 || !isfinite(o.knee_fmax))
+        return bract_error(BRACT_EINVAL, "the knee band limit must be positive (or 0: Nyquist)");
 
     bract_tau_plan *p = bract_xcalloc(1, sizeof *p, "timescale plan");
     if (!p)
@@ -501,9 +506,24 @@ int bract_tau_plan_new(size_t nt, const bract_tau_opts *opts, bract_tau_plan **o
         if ((rc = bract_welch_plan_init(&p->welch, nt, 1.0 / o.tr, o.welch_segment)))
             goto fail;
         p->have_welch = 1;
-        /* bins 1 .. the last below Nyquist */
+        /* bins 1 .. the last below Nyquist (and at most knee_fmax) */
         p->kfirst = 1;
         p->nk = (o.welch_segment - 1) / 2;
+        if (o.knee_fmax > 0) {
+            size_t nk = 0;
+            while (nk < p->nk && (double)(nk + 1) / ((double)o.welch_segment * o.tr) <=
+                                     o.knee_fmax * (1 + 1e-12))
+                nk++;
+            p->nk = nk;
+        }
+        if (p->nk < 4) {
+            rc = bract_error(BRACT_EINVAL,
+                             "the knee fit needs at least 4 frequencies, but the band up to %g Hz "
+                             "holds %zu with Welch segments of %zu samples",
+                             o.knee_fmax > 0 ? o.knee_fmax : 0.5 / o.tr, p->nk,
+                             o.welch_segment);
+            goto fail;
+        }
         p->kf = bract_xmalloc(p->nk, sizeof *p->kf, "frequencies");
         p->klnf = bract_xmalloc(p->nk, sizeof *p->klnf, "frequencies");
         if (!p->kf || !p->klnf) {

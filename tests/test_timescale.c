@@ -566,6 +566,15 @@ START_TEST(bad_input_flags_and_errors)
     double two[2] = {1, 2};
     ck_assert_int_eq(bract_acf(two, 2, 2, BRACT_ACF_BIASED, acf), BRACT_EINVAL);
     ck_assert_error_has("too short for lags up to 2");
+    /* a knee band too narrow for the fit */
+    o.method = BRACT_TAU_KNEE;
+    o.knee_fmax = 0.01;
+    o.max_lag = 10;
+    ck_assert_int_eq(bract_tau_plan_new(100, &o, &p), BRACT_EINVAL);
+    ck_assert_error_has("the knee fit needs at least 4 frequencies, but the band up to 0.01 Hz "
+                        "holds 2"); /* bins of 0.005 Hz */
+    o.knee_fmax = 0;
+    o.method = BRACT_TAU_EXP;
     /* bias correction without bootstrap series */
     o.max_lag = 10;
     o.bias_correct = 1;

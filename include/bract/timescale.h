@@ -128,8 +128,8 @@ typedef struct {
  * log10(k + f^chi) to m points (f > 0 ascending, P > 0), parameterised by
  * (b, ln f_k, chi) with k = f_k^chi, so the knee is positive by
  * construction; chi is fixed when exponent > 0.  Levenberg-Marquardt
- * (cminpack) from the best point of a grid of f_k over [f_1, f_m] and chi
- * in {1, 1.5, 2, 2.5, 3, 4}.  BRACT_ENUMERIC when the fit fails. */
+ * (cminpack) from the best point of a grid of 20 f_k over [f_1, f_m] and
+ * chi in {1, 2, 3}.  BRACT_ENUMERIC when the fit fails. */
 BRACT_API int bract_knee_fit(const double *f, const double *psd, size_t m, double exponent,
                              bract_kneefit *out);
 
@@ -190,6 +190,7 @@ typedef struct {
     int knee_plain_axis;   /* knee: 1 fits on frequency f as fooof does; 0 (default)
                               on sin(pi f TR) / (pi TR), the axis on which a sampled
                               OU spectrum is exactly Lorentzian */
+    double knee_fmax;      /* knee: highest frequency fitted, Hz [0: below Nyquist] */
     size_t bootstrap;      /* simulated series per item [0: none] */
     int bias_correct;      /* correct tau by the parametric bootstrap [0] */
     int boot_offset;       /* exp: simulate the fitted offset B too [0] */

@@ -33,6 +33,7 @@ static const char usage_text[] =
     "      --knee-exponent X  knee: fix the exponent (2: Lorentzian) [fitted]\n"
     "      --plain-frequency  knee: fit on frequency f, as fooof does, instead of\n"
     "                         sin(pi f TR) / (pi TR)\n"
+    "      --knee-fmax HZ     knee: highest frequency fitted [below Nyquist]\n"
     "Uncertainty:\n"
     "  -B, --bootstrap N      simulated series per region for a standard error\n"
     "                         [0; 200 with --bias-correct]\n"
@@ -52,6 +53,7 @@ enum {
     OPT_WELCH,
     OPT_KNEE_EXP,
     OPT_PLAIN,
+    OPT_KNEE_FMAX,
     OPT_BIAS,
     OPT_BOOT_OFFSET,
     OPT_ACF
@@ -146,6 +148,7 @@ static bract_sidecar *make_sidecar(const cli_ctx *c, const ts_args *a, const bra
         else
             bract_sidecar_param_str(s, "knee_exponent", "fitted");
         bract_sidecar_param_str(s, "knee_axis", o->knee_plain_axis ? "f" : "sin(pi f TR)/(pi TR)");
+        bract_sidecar_param_num(s, "knee_fmax_hz", o->knee_fmax > 0 ? o->knee_fmax : 0.5 / o->tr);
     }
     bract_sidecar_param_int(s, "bootstrap", (int64_t)o->bootstrap);
     bract_sidecar_param_bool(s, "bias_correct", o->bias_correct);
@@ -561,6 +564,8 @@ int main_timescale(int argc, char **argv)
                                              {"knee-exponent", required_argument, NULL,
                                               OPT_KNEE_EXP},
                                              {"plain-frequency", no_argument, NULL, OPT_PLAIN},
+                                             {"knee-fmax", required_argument, NULL,
+                                              OPT_KNEE_FMAX},
                                              {"bootstrap", required_argument, NULL, 'B'},
                                              {"bias-correct", no_argument, NULL, OPT_BIAS},
                                              {"bootstrap-offset", no_argument, NULL,
@@ -637,6 +642,14 @@ int main_timescale(int argc, char **argv)
             a.o.knee_plain_axis = 1;
             kneeopt = 1;
             break;
+        case OPT_KNEE_FMAX:
+            if (cli_parse_double(&c, "--knee-fmax", optarg, 0, 1e6, &d))
+                return CLI_USAGE;
+            if (!(d > 0))
+                return cli_usage_error(&c, "--knee-fmax must be positive (got %s)", optarg);
+            a.o.knee_fmax = d;
+            kneeopt = 1;
+            break;
         case 'B':
             if (cli_parse_long(&c, "--bootstrap", optarg, 0, 1000000, &v))
                 return CLI_USAGE;
@@ -660,8 +673,8 @@ int main_timescale(int argc, char **argv)
     if (!a.output)
         return cli_usage_error(&c, "no --output given");
     if (kneeopt && a.o.method != BRACT_TAU_KNEE)
-        return cli_usage_error(&c, "--welch-segment, --knee-exponent and --plain-frequency "
-                               "apply to --method knee");
+        return cli_usage_error(&c, "--welch-segment, --knee-exponent, --plain-frequency and "
+                               "--knee-fmax apply to --method knee");
     if (minlag_given && a.o.method != BRACT_TAU_EXP && a.o.method != BRACT_TAU_EXP_OFFSET_FREE)
         return cli_usage_error(&c, "--min-lag applies to --method exp and exp-offset-free");
     if (a.o.boot_offset && a.o.method != BRACT_TAU_EXP)
