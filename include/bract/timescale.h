@@ -26,8 +26,8 @@
  * time, each with its own workspace (bract_acf_work, bract_tau_work), as
  * FFTW's new-array execute functions allow.  FFTW's planner is not
  * thread-safe: plans are created and destroyed inside the OpenMP critical
- * section named `bract_fftw`, which other bract modules that plan FFTs use
- * too.  Random numbers (bootstrap) come from the stream (seed, item, sample):
+ * section named `bract_fftw`, which any other bract module that plans FFTs
+ * must use as well.  Random numbers (bootstrap) come from the stream (seed, item, sample):
  * results are identical for any number of threads. */
 #ifndef BRACT_TIMESCALE_H
 #define BRACT_TIMESCALE_H
