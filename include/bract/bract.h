@@ -22,5 +22,7 @@
 #include "bract/compare.h"
 #include "bract/rsa.h"
 #include "bract/simrsa.h"
+#include "bract/timescale.h"
+#include "bract/hierarchy.h"
 
 #endif

@@ -6,5 +6,6 @@ BRACT_CMD("info", main_info, "Files", "describe NIfTI volumes, tables and RDM se
 BRACT_CMD("rsa", main_rsa, "RSA", "compare neural and model RDMs, with permutation, bootstrap and group inference")
 BRACT_CMD("extract", main_extract, "Time series", "region time series from a 4-D series and a label atlas")
 BRACT_CMD("clean", main_clean, "Time series", "detrend, filter, regress confounds, censor and standardise as nilearn")
+BRACT_CMD("timescale", main_timescale, "Timescales", "intrinsic timescales from autocorrelation, and their hierarchy")
 BRACT_CMD("simulate", main_simulate, "Simulation", "write synthetic datasets with known truth")
 BRACT_CMD("pipeline", main_pipeline, "Studies", "run a whole study from a pipeline file")

@@ -1,0 +1,94 @@
+/* bract/hierarchy.h: how timescales order regions into a hierarchy.
+ *
+ * The Spearman correlation between regional timescales and a hierarchy
+ * index (anatomical rank, T1w/T2w myelin, ...) with two null models:
+ *
+ *   permutation  the index values are shuffled over regions (exchangeable
+ *                regions; ignores that neighbouring regions are alike);
+ *   spatial      Moran spectral randomisation (Wagner & Dray 2015, the
+ *                "singleton" procedure of BrainSpace's
+ *                MoranSpectralRandomization): with W the inverse Euclidean
+ *                distances between region centres (zero diagonal), H = I -
+ *                11'/n and the eigenvectors v_k of HWH whose eigenvalues are
+ *                not zero (|lambda| > 1e-10 max |lambda|), a surrogate of the
+ *                index y is mean(y) + sum_k s_k (v_k' (y - mean y)) v_k with
+ *                independent random signs s_k.  Each surrogate keeps the
+ *                mean, the variance and Moran's I of y (its spatial
+ *                autocorrelation) exactly.
+ *
+ * p-values are two-sided: (1 + #{|rho*| >= |rho|}) / (N + 1).  Across
+ * subjects: the group-mean timescale per region, the consistency of the
+ * regional profile between subjects (ICC(3,1) and ICC(3,k) of Shrout &
+ * Fleiss 1979, regions as targets and subjects as raters) and a bootstrap
+ * confidence interval of the group correlation (subjects resampled with
+ * replacement, percentile interval).  Random streams: permutation j uses
+ * (seed, j, 1), surrogate j (seed, j, 2), bootstrap sample j (seed, j, 3),
+ * so results do not depend on the number of threads. */
+#ifndef BRACT_HIERARCHY_H
+#define BRACT_HIERARCHY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bract/error.h"
+#include "bract/rng.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct bract_msr bract_msr;
+
+/* Moran eigenvectors of n region centres xyz (n x 3, row-major, mm).
+ * Errors: n < 3, non-finite or coincident coordinates (naming the two
+ * regions by index).  Owned by the caller. */
+BRACT_API int bract_msr_new(const double *xyz, size_t n, bract_msr **out);
+BRACT_API void bract_msr_free(bract_msr *m);
+/* Number of eigenvectors kept (n - 1 unless W is degenerate). */
+BRACT_API size_t bract_msr_ncomponents(const bract_msr *m);
+/* A surrogate of y (n values) into out; draws from r.  BRACT_ENOMEM when
+ * its small workspace cannot be allocated. */
+BRACT_API int bract_msr_surrogate(const bract_msr *m, const double *y, bract_rng *r,
+                                  double *out);
+/* Moran's I of y with the inverse-distance weights:
+ * n / sum(W) * y~' W y~ / y~' y~. */
+BRACT_API double bract_moran_i(const bract_msr *m, const double *y);
+
+typedef struct {
+    size_t n;         /* regions */
+    double rho;       /* Spearman correlation of tau and index */
+    double p_perm;    /* permutation p-value (NaN if nperm = 0) */
+    double p_spatial; /* Moran-spectral-randomisation p-value (NaN without msr) */
+    size_t nperm;
+} bract_hier_test;
+
+/* Spearman correlation of tau and index (n regions, all finite) and its
+ * p-values from nperm permutations and, when msr (built on the same n
+ * regions, in the same order) is given, nperm spatial surrogates of the
+ * index.  Parallel over permutations (OpenMP). */
+BRACT_API int bract_hierarchy_test(const double *tau, const double *index, size_t n,
+                                   size_t nperm, const bract_msr *msr, uint64_t seed,
+                                   bract_hier_test *out);
+
+/* ICC(3,1) and ICC(3,k) of x (n targets x k raters, row-major, finite):
+ * (MS_R - MS_E) / (MS_R + (k - 1) MS_E) and (MS_R - MS_E) / MS_R from the
+ * two-way ANOVA without replication.  BRACT_EDATA when n < 2 or k < 2. */
+BRACT_API int bract_icc_consistency(const double *x, size_t n, size_t k, double *icc1,
+                                    double *icck);
+
+/* Percentile bootstrap interval (level, e.g. 0.95) of the Spearman
+ * correlation between the group-mean timescale and the index: tau is nsub
+ * x nreg (row-major; NaN = not measured), each sample draws nsub subjects
+ * with replacement and averages the finite values per region; regions with
+ * none are left out of that sample.  Quantiles interpolate linearly
+ * (numpy's default).  *nvalid receives the samples with a defined
+ * correlation. */
+BRACT_API int bract_hierarchy_bootstrap(const double *tau, size_t nsub, size_t nreg,
+                                        const double *index, size_t nboot, double level,
+                                        uint64_t seed, double *lo, double *hi,
+                                        size_t *nvalid);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
