@@ -19,5 +19,6 @@
 #include "bract/tseries.h"
 #include "bract/signal.h"
 #include "bract/extract.h"
+#include "bract/cluster.h"
 
 #endif
