@@ -69,6 +69,12 @@ BRACT_API int bract_ttest_1samp(const double *x, size_t n, double mu, bract_alte
  * are left out of n and give NaN.  `work` holds 2n indices. */
 BRACT_API void bract_fdr_bh(const double *p, size_t n, double *q, size_t *work);
 
+/* ---- inverse t tail (added for group maps) ---- */
+
+/* The t value with upper tail probability q: P(T > t) = q, for 0 < q < 1
+ * (scipy.stats.t.isf).  NaN for q outside (0, 1) or df <= 0. */
+BRACT_API double bract_t_isf(double q, double df);
+
 #ifdef __cplusplus
 }
 #endif
