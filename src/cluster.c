@@ -103,6 +103,27 @@ int bract_graph_from_grid(int64_t nx, int64_t ny, int64_t nz, const size_t *inde
         }
     }
     free(node);
+    /* the padded grid: no bounds checks in the sweep */
+    int64_t px = nx + 2, py = ny + 2, pz = nz + 2;
+    g->gsize = (size_t)(px * py * pz);
+    if (g->gsize >= UF_NONE) {
+        bract_graph_free(g);
+        return bract_error(BRACT_EINVAL, "grid too large for a cluster graph (%lldx%lldx%lld)",
+                           (long long)nx, (long long)ny, (long long)nz);
+    }
+    g->gpos = bract_xmalloc(n ? n : 1, sizeof *g->gpos, "cluster graph positions");
+    if (!g->gpos) {
+        bract_graph_free(g);
+        return BRACT_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int64_t v = (int64_t)index[i];
+        int64_t x = v % nx, y = (v / nx) % ny, z = v / (nx * ny);
+        g->gpos[i] = (size_t)((x + 1) + px * ((y + 1) + py * (z + 1)));
+    }
+    g->ngoff = m;
+    for (int k = 0; k < m; k++)
+        g->goff[k] = (long)off[k][0] + (long)px * ((long)off[k][1] + (long)py * (long)off[k][2]);
     *out = g;
     return BRACT_OK;
 nomem:
@@ -117,6 +138,7 @@ void bract_graph_free(bract_graph *g)
         return;
     free(g->off);
     free(g->nbr);
+    free(g->gpos);
     free(g);
 }
 
@@ -132,11 +154,19 @@ bract_cluster_ws *bract_cluster_ws_new(const bract_graph *g)
     ws->aux = bract_xmalloc(n, sizeof *ws->aux, "a cluster workspace");
     ws->level = bract_xmalloc(n, sizeof *ws->level, "a cluster workspace");
     ws->order = bract_xmalloc(n, sizeof *ws->order, "a cluster workspace");
-    ws->acc = bract_xmalloc(n, sizeof *ws->acc, "a cluster workspace");
-    if (!ws->parent || !ws->size || !ws->aux || !ws->level || !ws->order || !ws->acc) {
+    size_t gn = g->gsize ? g->gsize : 1;
+    ws->gsize = g->gsize;
+    ws->gparent = bract_xmalloc(gn, sizeof *ws->gparent, "a cluster workspace");
+    ws->gsz = bract_xmalloc(gn, sizeof *ws->gsz, "a cluster workspace");
+    ws->gtop = bract_xmalloc(gn, sizeof *ws->gtop, "a cluster workspace");
+    ws->gacc = bract_xmalloc(gn, sizeof *ws->gacc, "a cluster workspace");
+    if (!ws->parent || !ws->size || !ws->aux || !ws->level || !ws->order || !ws->gparent ||
+        !ws->gsz || !ws->gtop || !ws->gacc) {
         bract_cluster_ws_free(ws);
         return NULL;
     }
+    for (size_t i = 0; i < gn; i++)
+        ws->gparent[i] = UF_NONE; /* TFCE leaves it so after every call */
     return ws;
 }
 
@@ -149,7 +179,10 @@ void bract_cluster_ws_free(bract_cluster_ws *ws)
     free(ws->aux);
     free(ws->level);
     free(ws->order);
-    free(ws->acc);
+    free(ws->gparent);
+    free(ws->gsz);
+    free(ws->gtop);
+    free(ws->gacc);
     free(ws->thr);
     free(ws->cum);
     free(ws->count);

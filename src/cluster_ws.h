@@ -10,11 +10,17 @@ struct bract_cluster_ws {
     size_t n;
     uint32_t *parent; /* UF_NONE: node not (yet) in the forest */
     uint32_t *size;   /* nodes under a root */
-    uint32_t *aux;    /* labels of roots (clusters); TFCE: the level a root's
-                         pending contribution starts from */
+    uint32_t *aux;    /* labels of roots (clusters) */
     uint32_t *level;  /* TFCE: highest threshold step a node survives */
     uint32_t *order;  /* TFCE: nodes sorted by level, highest first */
-    double *acc;      /* TFCE: contribution relative to the parent */
+    /* TFCE's union-find lives on the padded grid (bract_graph.gpos), where
+     * a voxel's neighbours are fixed offsets away and close in memory:
+     * parent (UF_NONE: absent; every entry is UF_NONE between calls),
+     * size, the step from which a root's pending contribution counts, and
+     * the contribution relative to the parent. */
+    size_t gsize;
+    uint32_t *gparent, *gsz, *gtop;
+    double *gacc;
     /* TFCE threshold table: thr[k] = thr[k-1] + dh from thr[0] = 0, and
      * cum[k] = sum_{j=1..k} thr[j]^H dh; kcap steps built for (dh, H). */
     double *thr, *cum;

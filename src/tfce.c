@@ -128,12 +128,13 @@ static inline double extent(double s, double E)
 }
 
 /* Book root r's pending steps k+1 .. top with its current size. */
-static inline void flush(bract_cluster_ws *ws, uint32_t r, uint32_t k, double E)
+static inline void flush(uint32_t *top, const uint32_t *sz, double *acc, const double *cum,
+                         uint32_t r, uint32_t k, double E)
 {
-    uint32_t t = ws->aux[r];
+    uint32_t t = top[r];
     if (t > k) {
-        ws->acc[r] += extent((double)ws->size[r], E) * (ws->cum[t] - ws->cum[k]);
-        ws->aux[r] = k;
+        acc[r] += extent((double)sz[r], E) * (cum[t] - cum[k]);
+        top[r] = k;
     }
 }
 
@@ -154,9 +155,9 @@ int bract_tfce(const bract_graph *g, const bract_tfce_params *p, const double *x
     }
     if ((rc = bract_tfce_reserve(ws, p, hi)))
         return rc;
-    const double *thr = ws->thr, dh = p->dh, E = p->E;
+    const double *thr = ws->thr, *cum = ws->cum, dh = p->dh, E = p->E;
     size_t kcap = ws->kcap;
-    uint32_t *level = ws->level, *parent = ws->parent, *order = ws->order;
+    uint32_t *level = ws->level, *order = ws->order;
     size_t *count = ws->count;
 
     /* level of each node: the largest k with thr[k] <= x (0: none) */
@@ -198,28 +199,35 @@ int bract_tfce(const bract_graph *g, const bract_tfce_params *p, const double *x
         if (level[i])
             order[count[level[i]]++] = (uint32_t)i;
 
-    for (size_t i = 0; i < n; i++)
-        parent[i] = UF_NONE;
-    uint32_t *sz = ws->size, *top = ws->aux;
-    double *acc = ws->acc;
+    /* the sweep, on the padded grid */
+    uint32_t *parent = ws->gparent, *sz = ws->gsz, *top = ws->gtop;
+    double *acc = ws->gacc;
+    const size_t *gpos = g->gpos;
+    const long *goff = g->goff;
+    const int ngoff = g->ngoff;
     size_t idx = 0;
     for (uint32_t k = kmax; k >= 1; k--) {
         for (; idx < m && level[order[idx]] == k; idx++) {
-            uint32_t v = order[idx];
+            uint32_t v = (uint32_t)gpos[order[idx]];
             parent[v] = v;
             sz[v] = 1;
             acc[v] = 0;
             top[v] = k;
             uint32_t rv = v;
-            for (size_t e = g->off[v]; e < g->off[v + 1]; e++) {
-                uint32_t u = g->nbr[e];
-                if (parent[u] == UF_NONE)
-                    continue;
+            /* which neighbours are present, without a branch per neighbour
+             * (the loads then run in parallel), then visit those */
+            uint32_t present = 0;
+            for (int e = 0; e < ngoff; e++)
+                present |= (uint32_t)(parent[(long)v + goff[e]] != UF_NONE) << e;
+            while (present) {
+                int e = __builtin_ctz(present);
+                present &= present - 1;
+                uint32_t u = (uint32_t)((long)v + goff[e]);
                 uint32_t ru = find_acc(parent, acc, u);
                 if (ru == rv)
                     continue;
-                flush(ws, ru, k, E);
-                flush(ws, rv, k, E);
+                flush(top, sz, acc, cum, ru, k, E);
+                flush(top, sz, acc, cum, rv, k, E);
                 uint32_t big = rv, small = ru;
                 if (sz[ru] > sz[rv]) {
                     big = ru;
@@ -233,19 +241,21 @@ int bract_tfce(const bract_graph *g, const bract_tfce_params *p, const double *x
         }
     }
     for (size_t j = 0; j < m; j++) {
-        uint32_t v = order[j];
+        uint32_t v = (uint32_t)gpos[order[j]];
         if (parent[v] == v)
-            flush(ws, v, 0, E);
+            flush(top, sz, acc, cum, v, 0, E);
     }
     double best = 0;
     for (size_t j = 0; j < m; j++) {
-        uint32_t v = order[j];
+        uint32_t i = order[j], v = (uint32_t)gpos[i];
         uint32_t r = find_acc(parent, acc, v);
         double val = r == v ? acc[v] : acc[v] + acc[r];
-        out[v] = val;
+        out[i] = val;
         if (val > best)
             best = val;
     }
+    for (size_t j = 0; j < m; j++) /* leave the grid empty for the next call */
+        parent[gpos[order[j]]] = UF_NONE;
     if (max_out)
         *max_out = best;
     return BRACT_OK;

@@ -20,5 +20,6 @@
 #include "bract/signal.h"
 #include "bract/extract.h"
 #include "bract/cluster.h"
+#include "bract/group.h"
 
 #endif

@@ -33,6 +33,13 @@ typedef struct {
     int connectivity; /* 6, 18 or 26 */
     size_t *off;      /* neighbours of node i: nbr[off[i] .. off[i+1]) */
     uint32_t *nbr;    /* node numbers, ascending per node */
+    /* The grid padded by one voxel on every side, for TFCE's sweep: node
+     * i sits at gpos[i]; its neighbours are at gpos[i] + goff[k], k <
+     * ngoff (outside the nodes, or on the padding, there is no node). */
+    size_t gsize;     /* (nx + 2)(ny + 2)(nz + 2) */
+    size_t *gpos;
+    long goff[26];
+    int ngoff;
 } bract_graph;
 
 /* The neighbourhood graph of `n` voxels of an nx x ny x nz grid given by
@@ -44,8 +51,9 @@ BRACT_API int bract_graph_from_grid(int64_t nx, int64_t ny, int64_t nz, const si
 
 BRACT_API void bract_graph_free(bract_graph *g);
 
-/* Per-thread scratch space for the functions below (about 40 bytes per
- * node).  Owned by the caller (bract_cluster_ws_free). */
+/* Per-thread scratch space for the functions below (about 28 bytes per
+ * node and 20 per voxel of the padded grid).  Owned by the caller
+ * (bract_cluster_ws_free). */
 typedef struct bract_cluster_ws bract_cluster_ws;
 BRACT_API bract_cluster_ws *bract_cluster_ws_new(const bract_graph *g);
 BRACT_API void bract_cluster_ws_free(bract_cluster_ws *ws);

@@ -7,3 +7,4 @@ BRACT_CMD("extract", main_extract, "Time series", "region time series from a 4-D
 BRACT_CMD("clean", main_clean, "Time series", "detrend, filter, regress confounds, censor and standardise as nilearn")
 BRACT_CMD("simulate", main_simulate, "Simulation", "write synthetic datasets with known truth")
 BRACT_CMD("pipeline", main_pipeline, "Studies", "run a whole study from a pipeline file")
+BRACT_CMD("group", main_group, "Representational similarity", "group maps: t, FDR, sign-flip FWE (max-t, TFCE, clusters)")

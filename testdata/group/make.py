@@ -53,6 +53,7 @@ shifted = aff.copy()
 shifted[0, 3] += 1.0
 save(r[0], 'bad_affine.nii.gz', affine=shifted)
 save(r[0] * 3.0, 'bad_range.nii.gz')
+save(atlas[:, :, :3], 'bad_atlas_grid.nii.gz', np.int16)
 
 # expected values at the tested voxels (mask, all subjects finite), in
 # file order (x fastest)
