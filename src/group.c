@@ -88,8 +88,8 @@ static int finish_data(const double *x, size_t nsub, size_t nmask, const size_t 
     static const char *const why_text[3] = {
         "a subject's value is not finite (NaN, or a correlation of exactly +-1)",
         "every subject has the same value",
-        "every subject has the same magnitude with mixed signs (some sign flip has no "
-        "variance)"};
+        ("every subject has the same magnitude with mixed signs (some sign flip has no "
+         "variance)")};
     const size_t counts[3] = {d->excluded_nonfinite, d->excluded_constant, d->excluded_flip};
     for (int k = 0; k < 3; k++)
         if (counts[k]) {

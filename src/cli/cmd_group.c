@@ -91,8 +91,8 @@ static const char *const out_descr[OUT_COUNT] = {
     "FWE-corrected p from the maximum of the statistic over voxels (max-t, sign flips)",
     "TFCE of t (negative for the negative tail)",
     "FWE-corrected p from the maximum of TFCE over voxels (sign flips)",
-    "FWE-corrected p of each voxel's cluster from the largest cluster over voxels (sign "
-    "flips)",
+    ("FWE-corrected p of each voxel's cluster from the largest cluster over voxels (sign "
+     "flips)"),
     "clusters of the table, numbered as its rows",
     "clusters: size, peak and corrected p",
     "the maximum over voxels of each sign flip's statistics"};
