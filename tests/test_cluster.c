@@ -252,22 +252,20 @@ START_TEST(tfce_cosmomvpa_line)
      * values, from a direct numpy re-implementation of its loop (thr += dh
      * from 0, >=; Python float repr), to 1e-12. */
     const double x[7] = {1, 2, 1, 1, 0, 2, 2};
-    double out[7];
-    tfce_line(x, 7, 0.1, out);
-    const double doc1[7] = {0.770, 2.855, 0.770, 0.770, 0, 3.493, 3.493};
-    const double full1[7] = {0.7699999999999998, 2.855000000000001, 0.7699999999999998,
-                             0.7699999999999998, 0, 3.4931074990615465, 3.4931074990615465};
-    for (int i = 0; i < 7; i++) {
-        ck_assert_double_eq_tol(out[i], doc1[i], 5e-4);
-        ck_assert_double_eq_tol(out[i], full1[i], 1e-12);
-    }
-    tfce_line(x, 7, 0.05, out);
-    const double doc2[7] = {0.618, 2.876, 0.618, 0.618, 0, 3.631, 3.631};
-    const double full2[7] = {0.6175000000000003, 2.8762500000000024, 0.6175000000000003,
-                             0.6175000000000003, 0, 3.630993321392925, 3.630993321392925};
-    for (int i = 0; i < 7; i++) {
-        ck_assert_double_eq_tol(out[i], doc2[i], 5e-4);
-        ck_assert_double_eq_tol(out[i], full2[i], 1e-12);
+    const double dh[2] = {0.1, 0.05};
+    const double doc[2][7] = {{0.770, 2.855, 0.770, 0.770, 0, 3.493, 3.493},
+                              {0.618, 2.876, 0.618, 0.618, 0, 3.631, 3.631}};
+    const double full[2][7] = {{0.7699999999999998, 2.855000000000001, 0.7699999999999998,
+                                0.7699999999999998, 0, 3.4931074990615465, 3.4931074990615465},
+                               {0.6175000000000003, 2.8762500000000024, 0.6175000000000003,
+                                0.6175000000000003, 0, 3.630993321392925, 3.630993321392925}};
+    for (int c = 0; c < 2; c++) {
+        double out[7];
+        tfce_line(x, 7, dh[c], out);
+        for (int i = 0; i < 7; i++) {
+            ck_assert_double_eq_tol(out[i], doc[c][i], 5e-4);
+            ck_assert_double_eq_tol(out[i], full[c][i], 1e-12);
+        }
     }
 }
 END_TEST
