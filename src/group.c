@@ -403,8 +403,6 @@ typedef struct {
     const bract_group_data *d;
     const bract_group_opts *o;
     const bract_graph *g;
-    const double *nQ;
-    double c;
 } flip_ctx;
 
 /* The maxima of one flip's statistics (t in w->tpos on entry). */
@@ -533,13 +531,10 @@ static int build_table(const bract_group_data *d, const bract_group_opts *o,
 {
     size_t n = d->n;
     uint32_t *lab[2] = {NULL, NULL};
-    size_t *sizes = bract_xmalloc(n, sizeof *sizes, "cluster sizes");
     size_t ncl[2] = {0, 0};
     int rc = BRACT_OK;
     cl_item *items = NULL;
     uint32_t *lut = NULL;
-    if (!sizes)
-        return BRACT_ENOMEM;
     for (int pass = 0; pass < 2; pass++) {
         if (!sel[pass])
             continue;
@@ -556,12 +551,10 @@ static int build_table(const bract_group_data *d, const bract_group_opts *o,
         rc = BRACT_ENOMEM;
         goto done;
     }
-    double vol = fabs(d->geom->affine[0][0] * (d->geom->affine[1][1] * d->geom->affine[2][2] -
-                                               d->geom->affine[1][2] * d->geom->affine[2][1]) -
-                      d->geom->affine[0][1] * (d->geom->affine[1][0] * d->geom->affine[2][2] -
-                                               d->geom->affine[1][2] * d->geom->affine[2][0]) +
-                      d->geom->affine[0][2] * (d->geom->affine[1][0] * d->geom->affine[2][1] -
-                                               d->geom->affine[1][1] * d->geom->affine[2][0]));
+    double(*A)[4] = d->geom->affine; /* voxel volume: |det| of the 3x3 part */
+    double vol = fabs(A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1]) -
+                      A[0][1] * (A[1][0] * A[2][2] - A[1][2] * A[2][0]) +
+                      A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0]));
     size_t k = 0;
     for (int pass = 0; pass < 2; pass++) {
         for (size_t c = 0; c < ncl[pass]; c++) {
@@ -586,15 +579,6 @@ static int build_table(const bract_group_data *d, const bract_group_opts *o,
     }
     if (o->atlas) {
         const bract_atlas *at = o->atlas;
-        if (at->nx != d->geom->nx || at->ny != d->geom->ny || at->nz != d->geom->nz) {
-            rc = bract_error(BRACT_EDATA,
-                             "the atlas grid (%lldx%lldx%lld) differs from the maps' "
-                             "(%lldx%lldx%lld)",
-                             (long long)at->nx, (long long)at->ny, (long long)at->nz,
-                             (long long)d->geom->nx, (long long)d->geom->ny,
-                             (long long)d->geom->nz);
-            goto done;
-        }
         lut = bract_xcalloc(d->geom->nvox, sizeof *lut, "an atlas lookup table");
         if (!lut) {
             rc = BRACT_ENOMEM;
@@ -658,7 +642,6 @@ static int build_table(const bract_group_data *d, const bract_group_opts *o,
             r->p_cluster_fwe[v] = r->cluster[v] ? r->clusters[r->cluster[v] - 1].p : NAN;
     }
 done:
-    free(sizes);
     free(lab[0]);
     free(lab[1]);
     free(items);
@@ -694,6 +677,14 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
     size_t n = d->n, nsub = d->nsub;
     if (nsub < 2 || n == 0)
         return bract_error(BRACT_EINVAL, "group data with %zu subjects and %zu voxels", nsub, n);
+    const bract_atlas *at = o->atlas;
+    if (at && (at->nx != d->geom->nx || at->ny != d->geom->ny || at->nz != d->geom->nz))
+        return bract_error(BRACT_EDATA,
+                           "the atlas grid (%lldx%lldx%lld) differs from the maps' "
+                           "(%lldx%lldx%lld)",
+                           (long long)at->nx, (long long)at->ny, (long long)at->nz,
+                           (long long)d->geom->nx, (long long)d->geom->ny,
+                           (long long)d->geom->nz);
     bract_group_result *r = bract_xcalloc(1, sizeof *r, "group results");
     if (!r)
         return BRACT_ENOMEM;
@@ -876,7 +867,7 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
                                          tbound * (1 + 1e-9) + o->tfce_params.dh)))
                 goto fail;
         }
-        flip_ctx fc = {d, o, g, nQ, c};
+        flip_ctx fc = {d, o, g};
         size_t done = 0;
         int failed = 0;
         size_t fail_perm = 0;

@@ -643,6 +643,19 @@ START_TEST(atlas_labels)
     /* clusters sorted by |peak t| among equal sizes */
     ck_assert(fabs(res->clusters[0].peak_t) >= fabs(res->clusters[1].peak_t));
     bract_group_result_free(res);
+    /* an atlas on another grid is refused before any work */
+    bract_volume *small;
+    const int64_t dims3[4] = {3, 1, 1, 1};
+    ck_assert_int_eq(bract_volume_new(dims3, vs, NULL, 0, BRACT_F64, &small), 0);
+    bract_volume_set(small, 0, 1);
+    bract_atlas *at3;
+    ck_assert_int_eq(bract_atlas_from_volume(small, NULL, NULL, &at3), 0);
+    o.atlas = at3;
+    ck_assert_int_eq(bract_group_run(d, &o, NULL, &res), BRACT_EDATA);
+    ck_assert_error_has("the atlas grid (3x1x1) differs from the maps' (4x1x1)");
+    ck_assert_ptr_null(res);
+    bract_atlas_free(at3);
+    bract_volume_free(small);
     bract_group_data_free(d);
     bract_atlas_free(at);
     bract_volume_free(av);
