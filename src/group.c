@@ -649,6 +649,99 @@ done:
     return rc;
 }
 
+/* mean, t (two-pass per voxel in subject order: the order of bract_mean and
+ * bract_var, so equal to bract_ttest_1samp), p and FDR */
+static int parametric_maps(const bract_group_data *d, const bract_group_opts *o,
+                           bract_group_result *r)
+{
+    size_t n = d->n, nsub = d->nsub;
+    const double *y = d->y;
+    double fn = (double)nsub;
+    for (size_t v = 0; v < n; v++)
+        r->mean[v] = 0;
+    for (size_t i = 0; i < nsub; i++)
+        for (size_t v = 0; v < n; v++)
+            r->mean[v] += y[i * n + v];
+    for (size_t v = 0; v < n; v++) {
+        r->mean[v] /= fn;
+        r->t[v] = 0;
+    }
+    for (size_t i = 0; i < nsub; i++)
+        for (size_t v = 0; v < n; v++) {
+            double e = y[i * n + v] - r->mean[v];
+            r->t[v] += e * e;
+        }
+    for (size_t v = 0; v < n; v++) {
+        double var = r->t[v] / (fn - 1);
+        r->t[v] = r->mean[v] / sqrt(var / fn);
+        r->p[v] = bract_t_pvalue(r->t[v], r->df, o->alternative);
+        r->mean[v] += d->null_mean;
+    }
+    size_t *iwork = bract_xmalloc(2 * n, sizeof *iwork, "FDR work space");
+    if (!iwork)
+        return BRACT_ENOMEM;
+    bract_fdr_bh(r->p, n, r->p_fdr, iwork);
+    free(iwork);
+    return BRACT_OK;
+}
+
+/* The N flips on nth threads, each with its own work space: the maxima
+ * of flip k go to r->null_max_*[k]. */
+static int run_flips(const flip_ctx *fc, const double *nQ, double c, size_t N, int exhaustive,
+                     thread_ws *tw, int nth, const bract_progress *progress,
+                     bract_group_result *r)
+{
+    const bract_group_data *d = fc->d;
+    const bract_group_opts *o = fc->o;
+    size_t n = d->n, nsub = d->nsub, nblocks = (N + FLIP_BLOCK - 1) / FLIP_BLOCK;
+    size_t done = 0, fail_flip = SIZE_MAX;
+    int failed = 0;
+#pragma omp parallel num_threads(nth)
+    {
+        thread_ws *w = &tw[omp_get_thread_num()];
+#pragma omp for schedule(dynamic, 1)
+        for (size_t blk = 0; blk < nblocks; blk++) {
+            size_t k0 = blk * FLIP_BLOCK, nb = N - k0 < FLIP_BLOCK ? N - k0 : FLIP_BLOCK;
+            int bad;
+#pragma omp atomic read
+            bad = failed;
+            if (bad)
+                continue;
+            for (size_t b = 0; b < nb; b++)
+                flip_signs(k0 + b, exhaustive, o->seed, nsub, w->neg + b * nsub);
+            flip_sums(d->y, nsub, n, w->neg, nb, w->S);
+            for (size_t b = 0; b < nb; b++) {
+                size_t k = k0 + b;
+                double mt = 0, mtf = 0, mc = 0;
+                t_from_sums(w->S + b * n, nQ, n, c, w->tpos);
+                if (flip_maxima(fc, w, &mt, &mtf, &mc)) {
+#pragma omp critical(bract_group_fail)
+                    if (k < fail_flip)
+                        fail_flip = k;
+#pragma omp atomic write
+                    failed = 1;
+                    break;
+                }
+                r->null_max_t[k] = mt;
+                if (o->tfce)
+                    r->null_max_tfce[k] = mtf;
+                if (o->cluster)
+                    r->null_max_cluster[k] = mc;
+            }
+            size_t now;
+#pragma omp atomic capture
+            now = done += nb;
+            if (omp_get_thread_num() == 0) /* the calling thread */
+                bract_progress_report(progress, now, N);
+        }
+    }
+    if (failed)
+        return bract_error(BRACT_ENUMERIC, "the statistics of sign flip %zu failed",
+                           fail_flip + 1);
+    bract_progress_report(progress, N, N);
+    return BRACT_OK;
+}
+
 /* ---- the run ---- */
 
 static int alloc_maps(bract_group_result *r, size_t n, const bract_group_opts *o)
@@ -695,7 +788,6 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
     r->cluster_t = o->cluster ? o->cluster_t : NAN;
     bract_graph *g = NULL;
     double *nQ = NULL, *tobs = NULL, *stat = NULL, *tmp = NULL, *sorted = NULL;
-    size_t *iwork = NULL;
     thread_ws *tw = NULL;
     int nth = 0;
     bract_cluster_ws *cws = NULL;
@@ -703,36 +795,8 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
     if ((rc = alloc_maps(r, n, o)))
         goto fail;
 
-    /* parametric t, two-pass per voxel in subject order (the order of
-     * bract_mean and bract_var, so equal to bract_ttest_1samp) */
-    const double *y = d->y;
-    double fn = (double)nsub;
-    for (size_t v = 0; v < n; v++)
-        r->mean[v] = 0;
-    for (size_t i = 0; i < nsub; i++)
-        for (size_t v = 0; v < n; v++)
-            r->mean[v] += y[i * n + v];
-    for (size_t v = 0; v < n; v++) {
-        r->mean[v] /= fn;
-        r->t[v] = 0;
-    }
-    for (size_t i = 0; i < nsub; i++)
-        for (size_t v = 0; v < n; v++) {
-            double e = y[i * n + v] - r->mean[v];
-            r->t[v] += e * e;
-        }
-    for (size_t v = 0; v < n; v++) {
-        double var = r->t[v] / (fn - 1);
-        r->t[v] = r->mean[v] / sqrt(var / fn);
-        r->p[v] = bract_t_pvalue(r->t[v], r->df, o->alternative);
-        r->mean[v] += d->null_mean;
-    }
-    iwork = bract_xmalloc(2 * n, sizeof *iwork, "FDR work space");
-    if (!iwork) {
-        rc = BRACT_ENOMEM;
+    if ((rc = parametric_maps(d, o, r)))
         goto fail;
-    }
-    bract_fdr_bh(r->p, n, r->p_fdr, iwork);
 
     if ((rc = bract_graph_from_grid(d->geom->nx, d->geom->ny, d->geom->nz, d->vox, n,
                                     o->connectivity, &g)))
@@ -746,6 +810,8 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
         rc = BRACT_ENOMEM;
         goto fail;
     }
+    const double *y = d->y;
+    double fn = (double)nsub;
     double tbound = 0; /* the largest |t| any flip can give */
     size_t tbound_vox = 0;
     for (size_t v = 0; v < n; v++) {
@@ -868,55 +934,8 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
                 goto fail;
         }
         flip_ctx fc = {d, o, g};
-        size_t done = 0;
-        int failed = 0;
-        size_t fail_perm = 0;
-#pragma omp parallel num_threads(nth)
-        {
-            thread_ws *w = &tw[omp_get_thread_num()];
-#pragma omp for schedule(dynamic, 1)
-            for (size_t blk = 0; blk < nblocks; blk++) {
-                size_t k0 = blk * FLIP_BLOCK, nb = N - k0 < FLIP_BLOCK ? N - k0 : FLIP_BLOCK;
-                int bad;
-#pragma omp atomic read
-                bad = failed;
-                if (bad)
-                    continue;
-                for (size_t b = 0; b < nb; b++)
-                    flip_signs(k0 + b, exhaustive, o->seed, nsub, w->neg + b * nsub);
-                flip_sums(y, nsub, n, w->neg, nb, w->S);
-                for (size_t b = 0; b < nb; b++) {
-                    size_t k = k0 + b;
-                    double mt = 0, mtf = 0, mc = 0;
-                    t_from_sums(w->S + b * n, nQ, n, c, w->tpos);
-                    if (flip_maxima(&fc, w, &mt, &mtf, &mc)) {
-#pragma omp critical(bract_group_fail)
-                        {
-                            if (!failed || k < fail_perm)
-                                fail_perm = k;
-                            failed = 1;
-                        }
-                        break;
-                    }
-                    r->null_max_t[k] = mt;
-                    if (o->tfce)
-                        r->null_max_tfce[k] = mtf;
-                    if (o->cluster)
-                        r->null_max_cluster[k] = mc;
-                }
-                size_t now;
-#pragma omp atomic capture
-                now = done += nb;
-                if (omp_get_thread_num() == 0)
-                    bract_progress_report(progress, now, N);
-            }
-        }
-        if (failed) {
-            rc = bract_error(BRACT_ENUMERIC, "the statistics of sign flip %zu failed",
-                             fail_perm + 1);
+        if ((rc = run_flips(&fc, nQ, c, N, exhaustive, tw, nth, progress, r)))
             goto fail;
-        }
-        bract_progress_report(progress, N, N);
 
         /* counting, in a fixed order */
         sorted = bract_xmalloc(N, sizeof *sorted, "permutation maxima");
@@ -967,10 +986,7 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
             sel[pass][v] = in ? 1.0 : 0.0;
         }
     }
-    if (o->cluster && N) { /* build_table counts against the sorted sizes */
-        memcpy(sorted, r->null_max_cluster, N * sizeof *sorted);
-        qsort(sorted, N, sizeof *sorted, cmp_double);
-    }
+    /* with clusters and flips, `sorted` holds the sorted largest sizes */
     if ((rc = build_table(d, o, g, cws, sel, o->cluster ? NULL : pvox, r,
                           o->cluster && N ? sorted : NULL)))
         goto fail;
@@ -992,7 +1008,6 @@ fail:
     free(stat);
     free(tmp);
     free(sorted);
-    free(iwork);
     bract_group_result_free(r);
     return rc;
 }
