@@ -107,6 +107,8 @@ typedef struct {
     bract_group_opts o;
     char *path[OUT_COUNT];
     int want[OUT_COUNT];
+    char *dir;    /* outdir without trailing slashes */
+    char *record; /* DIR.json: the sidecar of the whole run, written last */
 } group_args;
 
 static void free_args(group_args *a)
@@ -114,6 +116,8 @@ static void free_args(group_args *a)
     free(a->maps);
     for (int i = 0; i < OUT_COUNT; i++)
         free(a->path[i]);
+    free(a->dir);
+    free(a->record);
 }
 
 static char *join(const char *dir, const char *name)
@@ -130,16 +134,21 @@ static char *join(const char *dir, const char *name)
 static int check_outputs(const cli_ctx *c, group_args *a)
 {
     struct stat st;
-    int exists = stat(a->outdir, &st) == 0;
+    a->dir = strdup(a->outdir);
+    if (!a->dir)
+        return cli_error(c, "out of memory");
+    for (size_t n = strlen(a->dir); n > 1 && a->dir[n - 1] == '/';)
+        a->dir[--n] = '\0';
+    a->record = bract_sidecar_path(a->dir);
+    if (!a->record)
+        return cli_error(c, "out of memory");
+    int exists = stat(a->dir, &st) == 0;
     if (exists && !S_ISDIR(st.st_mode))
         return cli_error(c, "%s: exists and is not a directory", a->outdir);
     if (!exists) {
-        char *parent = strdup(a->outdir);
+        char *parent = strdup(a->dir);
         if (!parent)
             return cli_error(c, "out of memory");
-        size_t n = strlen(parent);
-        while (n > 1 && parent[n - 1] == '/')
-            parent[--n] = '\0';
         char *slash = strrchr(parent, '/');
         const char *pd = slash ? (slash == parent ? "/" : (*slash = '\0', parent)) : ".";
         int ok = stat(pd, &st) == 0 && S_ISDIR(st.st_mode);
@@ -163,10 +172,13 @@ static int check_outputs(const cli_ctx *c, group_args *a)
     if (a->labels)
         inputs[ni++] = a->labels;
     int rc = CLI_OK;
+    if (bract_output_check(a->record, c->force) ||
+        bract_output_not_input(a->record, inputs, ni))
+        rc = cli_fail(c);
     for (int k = 0; k < OUT_COUNT && !rc; k++) {
         if (!a->want[k])
             continue;
-        a->path[k] = join(a->outdir, out_name[k]);
+        a->path[k] = join(a->dir, out_name[k]);
         if (!a->path[k])
             rc = cli_error(c, "out of memory");
         else if (exists && (bract_output_check(a->path[k], c->force) ||
@@ -500,7 +512,7 @@ int main_group(int argc, char **argv)
     cli_log(&c, "%zu sign flips%s done; writing %s", r->nperm,
             r->exhaustive ? " (all)" : "", a.outdir);
 
-    if (mkdir(a.outdir, 0777) != 0 && errno != EEXIST) {
+    if (mkdir(a.dir, 0777) != 0 && errno != EEXIST) {
         rc = cli_error(&c, "%s: cannot make the output directory: %s", a.outdir,
                        strerror(errno));
         goto done;
@@ -557,6 +569,22 @@ int main_group(int argc, char **argv)
         if ((rc = write_permutations_tsv(&c, &a, r)) ||
             (rc = cli_sidecar_finish(&c, s, a.path[OUT_PERMUTATIONS])))
             goto done;
+    }
+    {
+        char list[1024] = "[";
+        for (int k = 0; k < OUT_COUNT; k++)
+            if (a.want[k]) {
+                size_t l = strlen(list);
+                snprintf(list + l, sizeof list - l, "%s\"%s\"", l > 1 ? ", " : "", out_name[k]);
+            }
+        strncat(list, "]", sizeof list - strlen(list) - 1);
+        bract_sidecar_set_str(s, "Description", "the record of a bract group run: every file "
+                                                 "listed in Files is complete");
+        if (bract_sidecar_set_json(s, "Files", list) ||
+            (rc = cli_sidecar_finish(&c, s, a.dir))) {
+            rc = rc ? rc : cli_fail(&c);
+            goto done;
+        }
     }
     if (!c.quiet) {
         size_t nsig = 0;

@@ -20,6 +20,10 @@ for f in mean t p p_fdr p_fwe tfce p_tfce_fwe p_cluster_fwe clusters; do
 done
 file_exists "$O/clusters.tsv"
 file_exists "$O/permutations.tsv"
+# the record of the run, next to the directory, lists every file
+file_has "$O.json" '"Files": ['
+file_has "$O.json" '"p_cluster_fwe.nii.gz",'
+file_has "$O.json" '"permutations.tsv"'
 no_temporaries "$O"
 # the block's peak: voxel (2,1,2) = (-2,-2,2) mm, t = scipy's 12.287488981531855;
 # 7 voxels of 2 mm (56 mm^3) at t >= t(p 0.001, 5 df); 2 of 64 flips reach 7
@@ -49,7 +53,7 @@ out_has "max 12.2875"
 cksum "$O/t.nii.gz" > "$TMP/sum1"
 # shellcheck disable=SC2086
 check "group: existing outputs refused" 1 group --maps $MAPS --mask "$G/mask.nii.gz" -n 10 -o "$O"
-err_has "mean.nii.gz: exists (use --force to overwrite)"
+err_has "$O.json: exists (use --force to overwrite)"
 cksum "$O/t.nii.gz" > "$TMP/sum2"
 cmp -s "$TMP/sum1" "$TMP/sum2" && pass || fail "t.nii.gz changed after a refused run"
 # shellcheck disable=SC2086
