@@ -271,7 +271,8 @@ double bract_t_ppf(double q, double df)
 {
     if (!(q > 0 && q < 1) || !(df > 0))
         return q == 0 ? -INFINITY : q == 1 ? INFINITY : NAN;
-    return nifti_cdf2stat(q, NIFTI_INTENT_TTEST, df, 0, 0);
+    /* invert the smaller tail, polished (bract_t_isf) */
+    return q < 0.5 ? -bract_t_isf(q, df) : bract_t_isf(1 - q, df);
 }
 
 double bract_quantile(const double *sorted, size_t n, double q)
@@ -284,4 +285,30 @@ double bract_quantile(const double *sorted, size_t n, double q)
         return sorted[n - 1];
     double f = h - (double)lo;
     return sorted[lo] + f * (sorted[lo + 1] - sorted[lo]);
+}
+
+/* ---- inverse t tail (added for group maps) ---- */
+
+double bract_t_isf(double q, double df)
+{
+    if (!(q > 0 && q < 1) || !(df > 0))
+        return NAN;
+    /* DCDFLIB's inversion stops at a relative error near 1e-8 in q; its
+     * upper tail is accurate to about 1e-15, so polish with Newton steps
+     * on sf(t) - q (the t distribution is symmetric: the upper q point is
+     * minus the lower one, inverted from the smaller tail) */
+    double t = -nifti_cdf2stat(q, NIFTI_INTENT_TTEST, df, 0, 0);
+    for (int it = 0; it < 4 && isfinite(t); it++) {
+        /* the density by a central difference is plenty for a step that
+         * starts 1e-8 away */
+        double h = 1e-5 * (1 + fabs(t));
+        double pdf = (bract_t_sf(t - h, df) - bract_t_sf(t + h, df)) / (2 * h);
+        if (!(pdf > 0))
+            break;
+        double step = (bract_t_sf(t, df) - q) / pdf;
+        t += step;
+        if (fabs(step) <= 1e-15 * fabs(t))
+            break;
+    }
+    return t;
 }

@@ -579,6 +579,53 @@ START_TEST(schaefer_atlas)
 }
 END_TEST
 
+/* ---- NaN and infinity survive reading (added for group maps) ---- */
+
+START_TEST(nonfinite_floats_kept)
+{
+    /* nifticlib's own loader turns non-finite floats into 0; bract keeps
+     * them (a NaN marks a voxel without a value).  float32 written by
+     * bract, and nibabel's float32 map with one NaN (testdata/group) */
+    const int64_t dims[4] = {3, 2, 1, 1};
+    const double vs[3] = {2, 2, 2};
+    bract_volume *v, *back;
+    ck_assert_int_eq(bract_volume_new(dims, vs, NULL, 0, BRACT_F64, &v), 0);
+    const double x[6] = {1.5, NAN, -INFINITY, 0, INFINITY, -2};
+    for (int i = 0; i < 6; i++)
+        bract_volume_set(v, (size_t)i, x[i]);
+    const char *names[2] = {"nan.nii", "nan.nii.gz"};
+    for (int k = 0; k < 2; k++) {
+        char *path = tu_join(tmp, names[k]);
+        ck_assert_int_eq(bract_volume_write(v, path, NULL), 0);
+        ck_assert_int_eq(bract_volume_read(path, k ? BRACT_VOL_FLOAT32 : 0, &back), 0);
+        ck_assert_double_eq(bract_volume_get(back, 0), 1.5);
+        ck_assert(isnan(bract_volume_get(back, 1)));
+        ck_assert(isinf(bract_volume_get(back, 2)) && bract_volume_get(back, 2) < 0);
+        ck_assert_double_eq(bract_volume_get(back, 3), 0);
+        ck_assert(isinf(bract_volume_get(back, 4)) && bract_volume_get(back, 4) > 0);
+        ck_assert_double_eq(bract_volume_get(back, 5), -2);
+        bract_volume_stats st;
+        ck_assert_int_eq(bract_volume_summary(back, &st), 0);
+        ck_assert_uint_eq(st.nonfinite, 3);
+        bract_volume_free(back);
+        free(path);
+    }
+    bract_volume_free(v);
+    ck_assert_int_eq(bract_volume_read(TESTDATA "/group/sub-03_r.nii.gz", 0, &back), 0);
+    ck_assert(isnan(bract_volume_get(back, 4 + 6 * (3 + 5 * 2)))); /* voxel (4,3,2) */
+    bract_volume_stats st;
+    ck_assert_int_eq(bract_volume_summary(back, &st), 0);
+    ck_assert_uint_eq(st.nonfinite, 1);
+    bract_volume_free(back);
+    /* scaled float data keep NaN too: the reference int16 file has none,
+     * float64 NIfTI-2 still reads exactly */
+    ck_assert_int_eq(bract_volume_read(REFDATA "/volumes/float64_nifti2_3d.nii", 0, &back), 0);
+    ck_assert_int_eq(bract_volume_summary(back, &st), 0);
+    ck_assert_uint_eq(st.nonfinite, 0);
+    bract_volume_free(back);
+}
+END_TEST
+
 static Suite *volume_suite(void)
 {
     Suite *s = suite_create("volume");
@@ -614,6 +661,10 @@ static Suite *volume_suite(void)
     tcase_add_test(tc, atlas_label_absent_from_tsv);
     tcase_add_test(tc, atlas_non_integer_label);
     tcase_add_test(tc, schaefer_atlas);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("nonfinite");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, nonfinite_floats_kept);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -24,5 +24,7 @@
 #include "bract/simrsa.h"
 #include "bract/timescale.h"
 #include "bract/hierarchy.h"
+#include "bract/cluster.h"
+#include "bract/group.h"
 
 #endif

@@ -90,6 +90,12 @@ BRACT_API double bract_t_ppf(double q, double df);
  * between order statistics (numpy.quantile's default); NaN if n == 0. */
 BRACT_API double bract_quantile(const double *sorted, size_t n, double q);
 
+/* ---- inverse t tail (added for group maps) ---- */
+
+/* The t value with upper tail probability q: P(T > t) = q, for 0 < q < 1
+ * (scipy.stats.t.isf).  NaN for q outside (0, 1) or df <= 0. */
+BRACT_API double bract_t_isf(double q, double df);
+
 #ifdef __cplusplus
 }
 #endif

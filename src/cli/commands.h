@@ -3,7 +3,8 @@
  * subcommand adds one line here and one src/cli/cmd_<name>.c.  Keep the
  * lines of a section together: the listing prints a heading per section. */
 BRACT_CMD("info", main_info, "Files", "describe NIfTI volumes, tables and RDM sets")
-BRACT_CMD("rsa", main_rsa, "RSA", "compare neural and model RDMs, with permutation, bootstrap and group inference")
+BRACT_CMD("rsa", main_rsa, "Representational similarity", "compare neural and model RDMs, with permutation, bootstrap and group inference")
+BRACT_CMD("group", main_group, "Representational similarity", "group maps: t, FDR, sign-flip FWE (max-t, TFCE, clusters)")
 BRACT_CMD("extract", main_extract, "Time series", "region time series from a 4-D series and a label atlas")
 BRACT_CMD("clean", main_clean, "Time series", "detrend, filter, regress confounds, censor and standardise as nilearn")
 BRACT_CMD("timescale", main_timescale, "Timescales", "intrinsic timescales from autocorrelation, and their hierarchy")
