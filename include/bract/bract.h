@@ -17,5 +17,8 @@
 #include "bract/rdmset.h"
 #include "bract/stats.h"
 #include "bract/tseries.h"
+#include "bract/npy.h"
+#include "bract/glasso.h"
+#include "bract/dfc.h"
 
 #endif
