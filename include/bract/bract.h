@@ -20,5 +20,6 @@
 #include "bract/npy.h"
 #include "bract/glasso.h"
 #include "bract/dfc.h"
+#include "bract/states.h"
 
 #endif
