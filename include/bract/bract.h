@@ -21,5 +21,6 @@
 #include "bract/glasso.h"
 #include "bract/dfc.h"
 #include "bract/states.h"
+#include "bract/community.h"
 
 #endif
