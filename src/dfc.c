@@ -161,6 +161,8 @@ void bract_dfc_plan_free(bract_dfc_plan *plan)
 
 size_t bract_dfc_nwindows(const bract_dfc_plan *plan) { return plan->nwin; }
 size_t bract_dfc_npairs(const bract_dfc_plan *plan) { return plan->npairs; }
+size_t bract_dfc_nvolumes(const bract_dfc_plan *plan) { return plan->nt; }
+size_t bract_dfc_nregions(const bract_dfc_plan *plan) { return plan->nreg; }
 
 /* GIFT: circular shift of the base taper for window k. */
 static long gift_shift(const bract_dfc_plan *pl, size_t k)
@@ -261,78 +263,83 @@ static const char *region_name(const engine *e, size_t i, char *buf, size_t n)
     return buf;
 }
 
-/* Upper triangle of C = Y'Y for Y of n rows, by fixed column tiles. */
-static void gram(engine *e, size_t n)
+/* Run fn(e, i, arg) for i < n: on the engine's threads when it has them,
+ * otherwise as a plain loop (no OpenMP region: surrogate tests call the
+ * engine thousands of times on small problems). */
+typedef void (*item_fn)(engine *e, size_t i, void *arg);
+
+static void for_items(engine *e, size_t n, item_fn fn, void *arg)
 {
-    size_t N = e->N;
-    const double *Y = e->Y;
-    double *C = e->C;
-#pragma omp parallel for schedule(dynamic, 1) if (e->par)
-    for (size_t t = 0; t < e->ntiles; t++) {
-        size_t a = e->tiles[t][0], b = e->tiles[t][1];
-        size_t na = (a + TILE <= N ? TILE : N - a), nb = (b + TILE <= N ? TILE : N - b);
-        if (a == b)
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)na, (int)n, 1.0, Y + a,
-                        (int)N, 0.0, C + a * N + a, (int)N);
-        else
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)na, (int)nb, (int)n, 1.0,
-                        Y + a, (int)N, Y + b, (int)N, 0.0, C + a * N + b, (int)N);
+    if (e->par) {
+#pragma omp parallel for schedule(dynamic, 1)
+        for (size_t i = 0; i < n; i++)
+            fn(e, i, arg);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            fn(e, i, arg);
     }
 }
 
-/* Exact cross products of window k (two-pass centring). */
-static void direct_window(engine *e, size_t k)
+/* One tile of the upper triangle of C = Y'Y (Y of *(size_t *)arg rows). */
+static void gram_tile(engine *e, size_t t, void *arg)
+{
+    size_t N = e->N, n = *(const size_t *)arg;
+    size_t a = e->tiles[t][0], b = e->tiles[t][1];
+    size_t na = (a + TILE <= N ? TILE : N - a), nb = (b + TILE <= N ? TILE : N - b);
+    if (a == b)
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)na, (int)n, 1.0, e->Y + a,
+                    (int)N, 0.0, e->C + a * N + a, (int)N);
+    else
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)na, (int)nb, (int)n, 1.0,
+                    e->Y + a, (int)N, e->Y + b, (int)N, 0.0, e->C + a * N + b, (int)N);
+}
+
+/* Column i of the centred (weighted) window k into Y, its mean into m. */
+static void window_column(engine *e, size_t i, void *arg)
 {
     const bract_dfc_plan *pl = e->pl;
-    size_t N = e->N, L = e->L, s = k * pl->p.step, n;
+    size_t k = *(const size_t *)arg, N = e->N, L = e->L, s = k * pl->p.step;
     const double *z = e->z;
-    double *Y = e->Y, *m = e->m;
+    double *Y = e->Y, sum = 0, mu;
     if (pl->p.window_type == BRACT_WINDOW_GIFT) {
-        n = pl->nt;
+        size_t n = pl->nt;
         long sh = gift_shift(pl, k);
-#pragma omp parallel for schedule(static) if (e->par)
-        for (size_t i = 0; i < N; i++) {
-            double sum = 0;
-            for (size_t t = 0; t < n; t++) {
-                double u = z[t * N + i] * gift_weight(pl, sh, t);
-                Y[t * N + i] = u;
-                sum += u;
-            }
-            double mu = sum / (double)n;
-            m[i] = mu;
-            for (size_t t = 0; t < n; t++)
-                Y[t * N + i] -= mu;
+        for (size_t t = 0; t < n; t++) {
+            double u = z[t * N + i] * gift_weight(pl, sh, t);
+            Y[t * N + i] = u;
+            sum += u;
         }
+        mu = sum / (double)n;
+        for (size_t t = 0; t < n; t++)
+            Y[t * N + i] -= mu;
     } else if (pl->p.window_type == BRACT_WINDOW_GAUSSIAN) {
-        n = L;
         const double *w = pl->w;
         double wsum = 0;
-        for (size_t t = 0; t < L; t++)
+        for (size_t t = 0; t < L; t++) {
             wsum += w[t];
-#pragma omp parallel for schedule(static) if (e->par)
-        for (size_t i = 0; i < N; i++) {
-            double sum = 0;
-            for (size_t t = 0; t < L; t++)
-                sum += w[t] * z[(s + t) * N + i];
-            double mu = sum / wsum;
-            m[i] = mu;
-            for (size_t t = 0; t < L; t++)
-                Y[t * N + i] = sqrt(w[t]) * (z[(s + t) * N + i] - mu);
+            sum += w[t] * z[(s + t) * N + i];
         }
+        mu = sum / wsum;
+        for (size_t t = 0; t < L; t++)
+            Y[t * N + i] = sqrt(w[t]) * (z[(s + t) * N + i] - mu);
     } else {
-        n = L;
-#pragma omp parallel for schedule(static) if (e->par)
-        for (size_t i = 0; i < N; i++) {
-            double sum = 0;
-            for (size_t t = 0; t < L; t++)
-                sum += z[(s + t) * N + i];
-            double mu = sum / (double)L;
-            m[i] = mu;
-            for (size_t t = 0; t < L; t++)
-                Y[t * N + i] = z[(s + t) * N + i] - mu;
-        }
+        for (size_t t = 0; t < L; t++)
+            sum += z[(s + t) * N + i];
+        mu = sum / (double)L;
+        for (size_t t = 0; t < L; t++)
+            Y[t * N + i] = z[(s + t) * N + i] - mu;
     }
-    gram(e, n);
+    e->m[i] = mu;
+}
+
+/* Exact cross products of window k (two-pass centring), by fixed column
+ * tiles so that every entry comes from the same BLAS call whatever the
+ * number of threads. */
+static void direct_window(engine *e, size_t k)
+{
+    size_t n = e->pl->p.window_type == BRACT_WINDOW_GIFT ? e->pl->nt : e->L;
+    for_items(e, e->N, window_column, &k);
+    for_items(e, e->ntiles, gram_tile, &n);
 }
 
 /* Move the rectangular window one volume on: volume `out` leaves, `in`
@@ -356,19 +363,17 @@ static void slide_prepare(engine *e, size_t out, size_t in)
     }
 }
 
-static void offdiag_update(engine *e)
+static void offdiag_row(engine *e, size_t i, void *arg)
 {
+    (void)arg;
     size_t N = e->N;
     const double *q = e->q, *d = e->d;
-    double *C = e->C;
-#pragma omp parallel for schedule(dynamic, 8) if (e->par)
-    for (size_t i = 0; i < N; i++) {
-        double qi = q[i], di = d[i];
-        double *row = C + i * N;
-        for (size_t j = i + 1; j < N; j++)
-            row[j] += qi * d[j] + di * q[j];
-    }
+    double qi = q[i], di = d[i], *row = e->C + i * N;
+    for (size_t j = i + 1; j < N; j++)
+        row[j] += qi * d[j] + di * q[j];
 }
+
+static void offdiag_update(engine *e) { for_items(e, e->N, offdiag_row, NULL); }
 
 /* The smallest diagonal entry, relative to the window length. */
 static double min_diag(const engine *e, size_t *which)
@@ -380,6 +385,37 @@ static double min_diag(const engine *e, size_t *which)
             *which = i;
         }
     return mn;
+}
+
+typedef struct {
+    double *fc;
+    int fused;
+} corr_job;
+
+/* Row i of the correlations; with `fused`, the pending off-diagonal update
+ * of slide_prepare is applied on the way (one pass over the matrix). */
+static void correlation_row(engine *e, size_t i, void *arg)
+{
+    const corr_job *job = arg;
+    size_t N = e->N;
+    double *row = e->C + i * N, *o = job->fc + bract_pair_index(N, i, i + 1);
+    double si = e->isd[i];
+    const double *isd = e->isd;
+    if (job->fused) {
+        const double *q = e->q, *d = e->d;
+        double qi = q[i], di = d[i];
+        for (size_t j = i + 1; j < N; j++) {
+            double c = row[j] + (qi * d[j] + di * q[j]);
+            row[j] = c;
+            double r = c * si * isd[j];
+            o[j - i - 1] = r > 1 ? 1 : r < -1 ? -1 : r;
+        }
+    } else {
+        for (size_t j = i + 1; j < N; j++) {
+            double r = row[j] * si * isd[j];
+            o[j - i - 1] = r > 1 ? 1 : r < -1 ? -1 : r;
+        }
+    }
 }
 
 /* Correlations of the current window into fc (condensed).  With `fused`,
@@ -399,27 +435,8 @@ static int correlations(engine *e, size_t k, double *fc, int fused)
     }
     for (size_t i = 0; i < N; i++)
         e->isd[i] = 1.0 / sqrt(e->C[i * N + i]);
-#pragma omp parallel for schedule(dynamic, 8) if (e->par)
-    for (size_t i = 0; i < N; i++) {
-        const double *row = e->C + i * N;
-        double *o = fc + bract_pair_index(N, i, i + 1);
-        double si = e->isd[i];
-        if (fused) {
-            double *wrow = e->C + i * N, qi = e->q[i], di = e->d[i];
-            const double *q = e->q, *d = e->d;
-            for (size_t j = i + 1; j < N; j++) {
-                double c = wrow[j] + (qi * d[j] + di * q[j]);
-                wrow[j] = c;
-                double r = c * si * e->isd[j];
-                o[j - i - 1] = r > 1 ? 1 : r < -1 ? -1 : r;
-            }
-        } else {
-            for (size_t j = i + 1; j < N; j++) {
-                double r = row[j] * si * e->isd[j];
-                o[j - i - 1] = r > 1 ? 1 : r < -1 ? -1 : r;
-            }
-        }
-    }
+    corr_job job = {fc, fused};
+    for_items(e, N, correlation_row, &job);
     return BRACT_OK;
 }
 

@@ -11,6 +11,9 @@
 #define KMEANS_SUBSTREAM 0x4b000000u
 /* Dimensions handled together when updating centroids. */
 #define DIM_BLOCK 512
+/* Below this many distance terms a loop is not worth a thread team (on a
+ * busy machine a team's barriers cost more than small loops). */
+#define PAR_MIN_WORK 200000
 
 void bract_kmeans_params_default(bract_kmeans_params *p)
 {
@@ -136,7 +139,8 @@ typedef struct {
 static size_t assign(km_state *s, int first)
 {
     size_t changed = 0;
-#pragma omp parallel for schedule(static) reduction(+ : changed)
+#pragma omp parallel for schedule(static) reduction(+ : changed) \
+    if (s->n * s->k * s->dim >= PAR_MIN_WORK)
     for (size_t i = 0; i < s->n; i++) {
         const float *xi = s->x + i * s->dim;
         size_t best = 0;
@@ -208,7 +212,7 @@ static void update(km_state *s)
     for (size_t i = 0; i < n; i++)
         order[fill[s->label[i]]++] = i;
     size_t nblocks = (dim + DIM_BLOCK - 1) / DIM_BLOCK;
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (n * dim >= PAR_MIN_WORK)
     for (size_t b = 0; b < nblocks; b++) {
         size_t d0 = b * DIM_BLOCK, d1 = d0 + DIM_BLOCK < dim ? d0 + DIM_BLOCK : dim;
         size_t start = 0;
@@ -253,7 +257,7 @@ static void seed_centres(km_state *s, uint64_t seed, size_t restart)
     for (size_t d = 0; d < dim; d++)
         s->cent[d] = s->x[first * dim + d];
     double *dmin = s->dist;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * dim >= PAR_MIN_WORK)
     for (size_t i = 0; i < n; i++)
         dmin[i] = dist_f(s->x + i * dim, s->cent, dim, s->distance);
     for (size_t c = 1; c < s->k; c++) {
@@ -276,7 +280,7 @@ static void seed_centres(km_state *s, uint64_t seed, size_t restart)
         double *cc = s->cent + c * dim;
         for (size_t d = 0; d < dim; d++)
             cc[d] = s->x[pick * dim + d];
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * dim >= PAR_MIN_WORK)
         for (size_t i = 0; i < n; i++) {
             double v = dist_f(s->x + i * dim, cc, dim, s->distance);
             if (v < dmin[i])
@@ -430,7 +434,7 @@ double bract_kmeans_ratio(const float *x, const bract_kmeans_result *r, int dist
     double *D = bract_xmalloc(n * k, sizeof *D, "distances");
     if (!D)
         return NAN;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * k * dim >= PAR_MIN_WORK)
     for (size_t i = 0; i < n; i++)
         for (size_t c = 0; c < k; c++)
             D[i * k + c] = dist_f(x + i * dim, r->centroid + c * dim, dim, distance);

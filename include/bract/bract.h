@@ -22,5 +22,7 @@
 #include "bract/dfc.h"
 #include "bract/states.h"
 #include "bract/community.h"
+#include "bract/surrogate.h"
+#include "bract/dfcsim.h"
 
 #endif

@@ -104,6 +104,8 @@ BRACT_API void bract_dfc_plan_free(bract_dfc_plan *plan);
 
 BRACT_API size_t bract_dfc_nwindows(const bract_dfc_plan *plan);
 BRACT_API size_t bract_dfc_npairs(const bract_dfc_plan *plan);
+BRACT_API size_t bract_dfc_nvolumes(const bract_dfc_plan *plan);
+BRACT_API size_t bract_dfc_nregions(const bract_dfc_plan *plan);
 
 /* Volumes spanned by window k (first..last, inclusive): the window itself
  * for RECT and GAUSSIAN, the half-maximum support for GIFT. */
