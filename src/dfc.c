@@ -695,3 +695,121 @@ int bract_dfc_all(const bract_dfc_plan *plan, const double *x, const char *const
     all_ctx a = {out, plan->npairs};
     return bract_dfc_run(plan, x, names, all_sink, &a, NULL);
 }
+
+/* ---- streaming summaries ---- */
+
+struct bract_dfc_stats {
+    size_t nreg, npairs, count;
+    double *mean, *m2;     /* per edge */
+    double *smean, *sm2;   /* per region strength */
+    double *strength;      /* scratch: this window's strengths */
+};
+
+bract_dfc_stats *bract_dfc_stats_new(size_t nreg)
+{
+    bract_dfc_stats *s = bract_xcalloc(1, sizeof *s, "window statistics");
+    if (!s)
+        return NULL;
+    s->nreg = nreg;
+    s->npairs = nreg * (nreg - 1) / 2;
+    s->mean = bract_xcalloc(s->npairs, sizeof *s->mean, "window statistics");
+    s->m2 = bract_xcalloc(s->npairs, sizeof *s->m2, "window statistics");
+    s->smean = bract_xcalloc(nreg, sizeof *s->smean, "window statistics");
+    s->sm2 = bract_xcalloc(nreg, sizeof *s->sm2, "window statistics");
+    s->strength = bract_xcalloc(nreg, sizeof *s->strength, "window statistics");
+    if (!s->mean || !s->m2 || !s->smean || !s->sm2 || !s->strength) {
+        bract_dfc_stats_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void bract_dfc_stats_free(bract_dfc_stats *s)
+{
+    if (!s)
+        return;
+    free(s->mean);
+    free(s->m2);
+    free(s->smean);
+    free(s->sm2);
+    free(s->strength);
+    free(s);
+}
+
+void bract_dfc_stats_reset(bract_dfc_stats *s)
+{
+    s->count = 0;
+    memset(s->mean, 0, s->npairs * sizeof *s->mean);
+    memset(s->m2, 0, s->npairs * sizeof *s->m2);
+    memset(s->smean, 0, s->nreg * sizeof *s->smean);
+    memset(s->sm2, 0, s->nreg * sizeof *s->sm2);
+}
+
+size_t bract_dfc_stats_count(const bract_dfc_stats *s) { return s->count; }
+
+void bract_dfc_stats_add(bract_dfc_stats *s, const double *fc, double *wmean, double *wsd)
+{
+    size_t n = s->nreg, np = s->npairs;
+    s->count++;
+    double inv = 1.0 / (double)s->count, sum = 0;
+    for (size_t e = 0; e < np; e++) {
+        double d = fc[e] - s->mean[e];
+        s->mean[e] += d * inv;
+        s->m2[e] += d * (fc[e] - s->mean[e]);
+        sum += fc[e];
+    }
+    if (wmean || wsd) {
+        double m = sum / (double)np, ss = 0;
+        for (size_t e = 0; e < np; e++)
+            ss += (fc[e] - m) * (fc[e] - m);
+        if (wmean)
+            *wmean = m;
+        if (wsd)
+            *wsd = np > 1 ? sqrt(ss / (double)(np - 1)) : NAN;
+    }
+    memset(s->strength, 0, n * sizeof *s->strength);
+    for (size_t i = 0, e = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++, e++) {
+            s->strength[i] += fc[e];
+            s->strength[j] += fc[e];
+        }
+    for (size_t i = 0; i < n; i++) {
+        double v = s->strength[i] / (double)(n - 1), d = v - s->smean[i];
+        s->smean[i] += d * inv;
+        s->sm2[i] += d * (v - s->smean[i]);
+    }
+}
+
+double bract_dfc_stats_result(const bract_dfc_stats *s, double *edge_mean, double *edge_sd,
+                              double *strength_mean, double *strength_sd, double *edge_sd_mean)
+{
+    size_t n = s->nreg, np = s->npairs;
+    double den = s->count > 1 ? (double)(s->count - 1) : NAN, fcvar = 0;
+    for (size_t e = 0; e < np; e++) {
+        double var = s->m2[e] / den;
+        fcvar += var;
+        if (edge_mean)
+            edge_mean[e] = s->count ? s->mean[e] : NAN;
+        if (edge_sd)
+            edge_sd[e] = sqrt(var);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strength_mean)
+            strength_mean[i] = s->count ? s->smean[i] : NAN;
+        if (strength_sd)
+            strength_sd[i] = sqrt(s->sm2[i] / den);
+    }
+    if (edge_sd_mean) {
+        for (size_t i = 0; i < n; i++)
+            edge_sd_mean[i] = 0;
+        for (size_t i = 0, e = 0; i < n; i++)
+            for (size_t j = i + 1; j < n; j++, e++) {
+                double sd = sqrt(s->m2[e] / den);
+                edge_sd_mean[i] += sd;
+                edge_sd_mean[j] += sd;
+            }
+        for (size_t i = 0; i < n; i++)
+            edge_sd_mean[i] /= (double)(n - 1);
+    }
+    return fcvar / (double)np;
+}

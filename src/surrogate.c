@@ -136,58 +136,34 @@ void bract_surrogate_draw(const bract_surrogate_plan *p, uint64_t seed, uint64_t
 /* ---- the test ---- */
 
 typedef struct {
-    size_t npairs, count;
-    double *mean, *m2;
+    size_t npairs;
+    bract_dfc_stats *st;
     float *win; /* all windows, for the switch test (or NULL) */
 } stat_sink;
 
 static int stat_window(void *ctx, size_t k, const double *fc)
 {
     stat_sink *s = ctx;
-    s->count++;
-    double inv = 1.0 / (double)s->count;
-    for (size_t e = 0; e < s->npairs; e++) {
-        double d = fc[e] - s->mean[e];
-        s->mean[e] += d * inv;
-        s->m2[e] += d * (fc[e] - s->mean[e]);
-    }
+    bract_dfc_stats_add(s->st, fc, NULL, NULL);
     if (s->win)
         for (size_t e = 0; e < s->npairs; e++)
             s->win[k * s->npairs + e] = (float)fc[e];
     return BRACT_OK;
 }
 
-static void stat_reset(stat_sink *s)
-{
-    s->count = 0;
-    memset(s->mean, 0, s->npairs * sizeof *s->mean);
-    memset(s->m2, 0, s->npairs * sizeof *s->m2);
-}
-
 /* State switches of one series' windows clustered alone. */
 static int stat_switches(const stat_sink *s, const bract_kmeans_params *kp, double *switches)
 {
     bract_kmeans_result *km;
-    int rc = bract_kmeans(s->win, s->count, s->npairs, kp, &km, NULL);
+    size_t nwin = bract_dfc_stats_count(s->st);
+    int rc = bract_kmeans(s->win, nwin, s->npairs, kp, &km, NULL);
     if (rc)
         return rc;
     size_t nt;
-    rc = bract_state_stats(km->label, s->count, km->k, NULL, NULL, &nt, NULL);
+    rc = bract_state_stats(km->label, nwin, km->k, NULL, NULL, &nt, NULL);
     bract_kmeans_result_free(km);
     *switches = (double)nt;
     return rc;
-}
-
-/* Edge sd into sd[], returns the mean edge variance. */
-static double stat_finish(const stat_sink *s, double *sd)
-{
-    double v = 0;
-    for (size_t e = 0; e < s->npairs; e++) {
-        double var = s->count > 1 ? s->m2[e] / (double)(s->count - 1) : NAN;
-        sd[e] = sqrt(var);
-        v += var;
-    }
-    return v / (double)s->npairs;
 }
 
 void bract_dfc_test_result_free(bract_dfc_test_result *r)
@@ -244,21 +220,19 @@ int bract_dfc_surrogate_test(const bract_dfc_plan *plan, const double *x,
     size_t nwin = bract_dfc_nwindows(plan);
     for (int t = 0; t < nthreads; t++) {
         sinks[t].npairs = npairs;
-        sinks[t].mean = bract_xmalloc(npairs, sizeof(double), "test statistics");
-        sinks[t].m2 = bract_xmalloc(npairs, sizeof(double), "test statistics");
+        sinks[t].st = bract_dfc_stats_new(nreg);
         series[t] = bract_xmalloc(nt * nreg, sizeof(double), "a surrogate");
         if (p->states)
             sinks[t].win = bract_xmalloc(nwin * npairs, sizeof(float), "windows");
-        if (!sinks[t].mean || !sinks[t].m2 || !series[t] || (p->states && !sinks[t].win)) {
+        if (!sinks[t].st || !series[t] || (p->states && !sinks[t].win)) {
             rc = BRACT_ENOMEM;
             goto done;
         }
     }
     /* observed */
-    stat_reset(&sinks[0]);
     if ((rc = bract_dfc_run(plan, x, names, stat_window, &sinks[0], NULL)))
         goto done;
-    res->fcvar = stat_finish(&sinks[0], res->edge_std);
+    res->fcvar = bract_dfc_stats_result(sinks[0].st, NULL, res->edge_std, NULL, NULL, NULL);
     res->switches = NAN;
     if (p->states && (rc = stat_switches(&sinks[0], p->states, &res->switches)))
         goto done;
@@ -276,14 +250,15 @@ int bract_dfc_surrogate_test(const bract_dfc_plan *plan, const double *x,
             int t = omp_get_thread_num();
             size_t s = b0 + b;
             bract_surrogate_draw(sp, p->seed, s, series[t], works[t]);
-            stat_reset(&sinks[t]);
+            bract_dfc_stats_reset(sinks[t].st);
             bstatus[b] = bract_dfc_run(plan, series[t], names, stat_window, &sinks[t], NULL);
             if (bstatus[b]) {
                 snprintf(bmsg[b], sizeof bmsg[b], "surrogate %zu: %s", s + 1,
                          bract_last_error());
                 continue;
             }
-            fcvar[s] = stat_finish(&sinks[t], bsd + b * npairs);
+            fcvar[s] = bract_dfc_stats_result(sinks[t].st, NULL, bsd + b * npairs, NULL, NULL,
+                                              NULL);
             sw[s] = NAN;
             if (p->states && (bstatus[b] = stat_switches(&sinks[t], p->states, &sw[s])))
                 snprintf(bmsg[b], sizeof bmsg[b], "surrogate %zu: %s", s + 1,
@@ -343,8 +318,7 @@ done:
     bract_surrogate_plan_free(sp);
     if (sinks)
         for (int t = 0; t < nthreads; t++) {
-            free(sinks[t].mean);
-            free(sinks[t].m2);
+            bract_dfc_stats_free(sinks[t].st);
             free(sinks[t].win);
         }
     free(sinks);

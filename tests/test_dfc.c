@@ -462,6 +462,55 @@ START_TEST(glasso_kkt)
 }
 END_TEST
 
+/* Streaming summaries against two-pass computations on all windows (the
+ * reference rectangular windows): 1e-12. */
+START_TEST(stats_match_two_pass)
+{
+    bract_dfc_params p;
+    bract_dfc_params_default(&p);
+    p.window = 30;
+    size_t nwin, np, n = 6;
+    double *r = reference_windows(&p, &nwin, &np);
+    bract_dfc_stats *st = bract_dfc_stats_new(n);
+    double *col = malloc(nwin * sizeof *col), wm, wsd;
+    for (size_t k = 0; k < nwin; k++) {
+        bract_dfc_stats_add(st, r + k * np, &wm, &wsd);
+        ck_assert_double_eq_tol(wm, bract_mean(r + k * np, np), 1e-12);
+        ck_assert_double_eq_tol(wsd, sqrt(bract_var(r + k * np, np, 1)), 1e-12);
+    }
+    ck_assert_uint_eq(bract_dfc_stats_count(st), nwin);
+    double em[15], esd[15], sm[6], ssd[6], esm[6];
+    double fcvar = bract_dfc_stats_result(st, em, esd, sm, ssd, esm), want_fcvar = 0;
+    for (size_t e = 0; e < np; e++) {
+        for (size_t k = 0; k < nwin; k++)
+            col[k] = r[k * np + e];
+        ck_assert_double_eq_tol(em[e], bract_mean(col, nwin), 1e-12);
+        ck_assert_double_eq_tol(esd[e], sqrt(bract_var(col, nwin, 1)), 1e-12);
+        want_fcvar += bract_var(col, nwin, 1) / (double)np;
+    }
+    ck_assert_double_eq_tol(fcvar, want_fcvar, 1e-12);
+    for (size_t i = 0; i < n; i++) {
+        double esum = 0;
+        for (size_t k = 0; k < nwin; k++) {
+            double s = 0;
+            for (size_t j = 0; j < n; j++)
+                if (j != i)
+                    s += r[k * np + bract_pair_index(n, i < j ? i : j, i < j ? j : i)];
+            col[k] = s / (double)(n - 1);
+        }
+        for (size_t j = 0; j < n; j++)
+            if (j != i)
+                esum += esd[bract_pair_index(n, i < j ? i : j, i < j ? j : i)];
+        ck_assert_double_eq_tol(sm[i], bract_mean(col, nwin), 1e-12);
+        ck_assert_double_eq_tol(ssd[i], sqrt(bract_var(col, nwin, 1)), 1e-12);
+        ck_assert_double_eq_tol(esm[i], esum / (double)(n - 1), 1e-12);
+    }
+    bract_dfc_stats_free(st);
+    free(col);
+    free(r);
+}
+END_TEST
+
 START_TEST(npy_round_trip)
 {
     char *dir = tu_tmpdir(), *path = tu_join(dir, "w.npy");
@@ -519,6 +568,7 @@ static Suite *suite(void)
     tcase_add_test(tc, bad_parameters);
     tcase_add_test(tc, bad_data);
     tcase_add_test(tc, glasso_kkt);
+    tcase_add_test(tc, stats_match_two_pass);
     tcase_add_test(tc, npy_round_trip);
     suite_add_tcase(s, tc);
     return s;

@@ -133,6 +133,35 @@ BRACT_API int bract_dfc_run(const bract_dfc_plan *plan, const double *x,
 BRACT_API int bract_dfc_all(const bract_dfc_plan *plan, const double *x,
                             const char *const *names, double *out);
 
+/* ---- streaming summaries of the windows ---- */
+
+/* Accumulates, window by window, each edge's mean and variance over windows
+ * (Welford updates, in window order) and each region's strength: its mean
+ * value with the other regions in a window. */
+typedef struct bract_dfc_stats bract_dfc_stats;
+
+BRACT_API bract_dfc_stats *bract_dfc_stats_new(size_t nreg);
+BRACT_API void bract_dfc_stats_free(bract_dfc_stats *s);
+BRACT_API void bract_dfc_stats_reset(bract_dfc_stats *s);
+
+/* Add one window (npairs values, condensed).  *wmean and *wsd (may be NULL)
+ * receive the mean and the standard deviation (ddof 1) of the window's
+ * values over edges (GIFT's DEV is the latter). */
+BRACT_API void bract_dfc_stats_add(bract_dfc_stats *s, const double *fc, double *wmean,
+                                   double *wsd);
+
+BRACT_API size_t bract_dfc_stats_count(const bract_dfc_stats *s);
+
+/* Results over the windows added so far (each output may be NULL):
+ * edge_mean, edge_sd (npairs; sd with ddof 1), strength_mean, strength_sd
+ * (nreg; the mean and sd over windows of each region's strength),
+ * edge_sd_mean (nreg; the mean of edge_sd over the region's edges).  Returns
+ * the variance of windowed FC: the mean over edges of each edge's variance
+ * over windows (ddof 1); NaN with fewer than 2 windows. */
+BRACT_API double bract_dfc_stats_result(const bract_dfc_stats *s, double *edge_mean,
+                                        double *edge_sd, double *strength_mean,
+                                        double *strength_sd, double *edge_sd_mean);
+
 /* Regions that cannot be correlated: 1 in bad[r] for a region with a
  * non-finite value or no variance over the whole series (x as above).
  * Returns how many; queues a warning naming each (names may be NULL). */
