@@ -249,6 +249,7 @@ typedef struct {
     double *m;     /* N: mean of the current window (running for RECT) */
     double *q, *d; /* N: rank-2 update vectors */
     double *isd;   /* N: 1 / sqrt(C_ii) */
+    unsigned char *flat; /* N: 1 if the region's values in the current window are all equal */
     size_t ntiles;
     size_t (*tiles)[2];
     int par;
@@ -301,6 +302,7 @@ static void window_column(engine *e, size_t i, void *arg)
     size_t k = *(const size_t *)arg, N = e->N, L = e->L, s = k * pl->p.step;
     const double *z = e->z;
     double *Y = e->Y, sum = 0, mu;
+    int flat = 1;
     if (pl->p.window_type == BRACT_WINDOW_GIFT) {
         size_t n = pl->nt;
         long sh = gift_shift(pl, k);
@@ -308,6 +310,7 @@ static void window_column(engine *e, size_t i, void *arg)
             double u = z[t * N + i] * gift_weight(pl, sh, t);
             Y[t * N + i] = u;
             sum += u;
+            flat &= u == Y[i];
         }
         mu = sum / (double)n;
         for (size_t t = 0; t < n; t++)
@@ -318,18 +321,22 @@ static void window_column(engine *e, size_t i, void *arg)
         for (size_t t = 0; t < L; t++) {
             wsum += w[t];
             sum += w[t] * z[(s + t) * N + i];
+            flat &= z[(s + t) * N + i] == z[s * N + i];
         }
         mu = sum / wsum;
         for (size_t t = 0; t < L; t++)
             Y[t * N + i] = sqrt(w[t]) * (z[(s + t) * N + i] - mu);
     } else {
-        for (size_t t = 0; t < L; t++)
+        for (size_t t = 0; t < L; t++) {
             sum += z[(s + t) * N + i];
+            flat &= z[(s + t) * N + i] == z[s * N + i];
+        }
         mu = sum / (double)L;
         for (size_t t = 0; t < L; t++)
             Y[t * N + i] = z[(s + t) * N + i] - mu;
     }
     e->m[i] = mu;
+    e->flat[i] = (unsigned char)flat;
 }
 
 /* Exact cross products of window k (two-pass centring), by fixed column
@@ -379,11 +386,13 @@ static void offdiag_update(engine *e) { for_items(e, e->N, offdiag_row, NULL); }
 static double min_diag(const engine *e, size_t *which)
 {
     double mn = INFINITY;
-    for (size_t i = 0; i < e->N; i++)
-        if (e->C[i * e->N + i] < mn) {
-            mn = e->C[i * e->N + i];
+    for (size_t i = 0; i < e->N; i++) {
+        double v = e->flat[i] ? 0.0 : e->C[i * e->N + i];
+        if (v < mn) {
+            mn = v;
             *which = i;
         }
+    }
     return mn;
 }
 
@@ -541,6 +550,7 @@ static void engine_free(engine *e)
     free(e->q);
     free(e->d);
     free(e->isd);
+    free(e->flat);
     free(e->tiles);
 }
 
@@ -575,6 +585,7 @@ int bract_dfc_run(const bract_dfc_plan *pl, const double *x, const char *const *
     e.q = bract_xmalloc(N, sizeof *e.q, "update vectors");
     e.d = bract_xmalloc(N, sizeof *e.d, "update vectors");
     e.isd = bract_xmalloc(N, sizeof *e.isd, "window scales");
+    e.flat = bract_xcalloc(N, 1, "window flags");
     e.tiles = bract_xmalloc(nti * (nti + 1) / 2, sizeof *e.tiles, "tiles");
     double *fc = bract_xmalloc(npairs, sizeof *fc, "a window's connectivity");
     int glasso = pl->p.estimator == BRACT_FC_GLASSO || pl->p.estimator == BRACT_FC_GLASSO_PARTIAL;
@@ -587,7 +598,7 @@ int bract_dfc_run(const bract_dfc_plan *pl, const double *x, const char *const *
     bract_glasso_work **works =
         glasso ? bract_xcalloc((size_t)nthreads, sizeof *works, "glasso workspaces") : NULL;
     int rc = BRACT_OK;
-    if (!e.z || !e.Y || !e.C || !e.m || !e.q || !e.d || !e.isd || !e.tiles || !fc ||
+    if (!e.z || !e.Y || !e.C || !e.m || !e.q || !e.d || !e.isd || !e.flat || !e.tiles || !fc ||
         (glasso && (!batch || !mats || !works)))
         rc = BRACT_ENOMEM;
     for (int t = 0; !rc && glasso && t < nthreads; t++)
@@ -626,6 +637,7 @@ int bract_dfc_run(const bract_dfc_plan *pl, const double *x, const char *const *
         int fused = 0;
         if (pl->incremental && k % pl->p.block != 0) {
             size_t s0 = (k - 1) * pl->p.step;
+            memset(e.flat, 0, N); /* a flat window shows as low variance: see below */
             for (size_t j = 0; j < pl->p.step; j++) {
                 slide_prepare(&e, s0 + j, s0 + j + L);
                 if (j + 1 < pl->p.step)

@@ -11,6 +11,7 @@
 #define SIM_SEQUENCE 0x44100000u
 #define SIM_SWITCHING 0x44200000u
 #define SIM_NULL 0x44300000u
+#define SIM_VOXELS 0x44400000u
 
 void bract_dfcsim_params_default(bract_dfcsim_params *p)
 {
@@ -228,5 +229,39 @@ done:
         return rc;
     }
     *out = s;
+    return BRACT_OK;
+}
+
+int bract_dfcsim_volume(const bract_dfcsim_params *p, const bract_dfcsim_subject *s,
+                        size_t subject, double tr, double noise_sd, bract_volume **bold,
+                        bract_volume **atlas)
+{
+    *bold = *atlas = NULL;
+    if (!(noise_sd >= 0) || !isfinite(noise_sd))
+        return bract_error(BRACT_EINVAL, "the voxel noise sd must be >= 0 (got %g)", noise_sd);
+    size_t n = s->nreg, nt = s->nt;
+    int64_t dims[4] = {(int64_t)(2 * n + 2), 4, 4, (int64_t)nt}, d3[4] = {dims[0], 4, 4, 1};
+    const double vox[3] = {3, 3, 3};
+    int rc = bract_volume_new(dims, vox, NULL, tr, BRACT_F32, bold);
+    if (!rc)
+        rc = bract_volume_new(d3, vox, NULL, 0, BRACT_F32, atlas);
+    if (rc) {
+        bract_volume_free(*bold);
+        *bold = NULL;
+        return rc;
+    }
+    size_t nx = (size_t)dims[0], nvox = (*bold)->nvox;
+    bract_rng rng;
+    bract_rng_init(&rng, p->seed, subject, SIM_VOXELS);
+    for (size_t z = 1; z <= 2; z++)
+        for (size_t y = 1; y <= 2; y++)
+            for (size_t x = 1; x <= 2 * n; x++) {
+                size_t v = x + nx * (y + 4 * z), r = (x - 1) / 2;
+                bract_volume_set(*atlas, v, (double)(r + 1));
+                for (size_t t = 0; t < nt; t++)
+                    bract_volume_set(*bold, v + nvox * t,
+                                     100.0 + s->x[r * nt + t] +
+                                         noise_sd * bract_rng_normal(&rng));
+            }
     return BRACT_OK;
 }

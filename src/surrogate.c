@@ -249,7 +249,7 @@ int bract_dfc_surrogate_test(const bract_dfc_plan *plan, const double *x,
         for (size_t b = 0; b < nb; b++) {
             int t = omp_get_thread_num();
             size_t s = b0 + b;
-            bract_surrogate_draw(sp, p->seed, s, series[t], works[t]);
+            bract_surrogate_draw(sp, p->seed, p->first_stream + s, series[t], works[t]);
             bract_dfc_stats_reset(sinks[t].st);
             bstatus[b] = bract_dfc_run(plan, series[t], names, stat_window, &sinks[t], NULL);
             if (bstatus[b]) {

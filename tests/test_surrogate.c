@@ -93,7 +93,7 @@ static outcome run_tests(const double *x, size_t nt, size_t nreg, uint64_t seed)
     kp.k = 2;
     kp.restarts = 2;
     kp.seed = seed;
-    bract_dfc_test_params tp = {99, seed, &kp};
+    bract_dfc_test_params tp = {99, seed, 0, &kp};
     bract_dfc_test_result *r;
     ck_assert_int_eq(bract_dfc_surrogate_test(pl, x, NULL, &tp, &r, NULL), 0);
     outcome o = {r->fcvar_p, r->switches_p, 1};
@@ -151,7 +151,7 @@ START_TEST(test_thread_invariance)
     dp.window = 20;
     bract_dfc_plan *pl;
     ck_assert_int_eq(bract_dfc_plan_new(nt, nreg, &dp, &pl), 0);
-    bract_dfc_test_params tp = {37, 3, NULL};
+    bract_dfc_test_params tp = {37, 3, 0, NULL};
     bract_dfc_test_result *a, *b;
     bract_set_threads(1);
     ck_assert_int_eq(bract_dfc_surrogate_test(pl, x, NULL, &tp, &a, NULL), 0);

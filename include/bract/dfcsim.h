@@ -69,6 +69,18 @@ BRACT_API int bract_dfcsim_subject_new(const bract_dfcsim_params *p,
                                        bract_dfcsim_subject **out);
 BRACT_API void bract_dfcsim_subject_free(bract_dfcsim_subject *s);
 
+/* The subject as a 4-D volume with its atlas: region r fills a 2 x 2 x 2
+ * block of voxels (label r + 1) in a row along x, in a grid of
+ * (2 nreg + 2) x 4 x 4 voxels of 3 mm with a background border (label 0,
+ * value 0).  A voxel's series is 100 + the region's switching series + an
+ * independent N(0, noise_sd^2) draw per volume (stream (seed, subject)).
+ * *bold (float32, TR `tr`) and *atlas (labels as float32) are owned by the
+ * caller. */
+struct bract_volume;
+BRACT_API int bract_dfcsim_volume(const bract_dfcsim_params *p, const bract_dfcsim_subject *s,
+                                  size_t subject, double tr, double noise_sd,
+                                  struct bract_volume **bold, struct bract_volume **atlas);
+
 #ifdef __cplusplus
 }
 #endif

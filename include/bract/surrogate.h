@@ -63,6 +63,7 @@ BRACT_API void bract_surrogate_draw(const bract_surrogate_plan *p, uint64_t seed
 typedef struct {
     size_t surrogates;                  /* >= 1 */
     uint64_t seed;
+    uint64_t first_stream;              /* surrogate s draws stream first_stream + s */
     const bract_kmeans_params *states;  /* NULL: no switch test */
 } bract_dfc_test_params;
 

@@ -1,3 +1,4 @@
 /* Kinds of `bract simulate`: BRACT_SIM(kind, function, summary).  Each kind
  * lives in src/cli/cmd_simulate_<kind>.c as int fn(int argc, char **argv)
  * with argv[0] = "<kind>"; add one line here per kind. */
+BRACT_SIM("dfc", main_simulate_dfc, "region series switching among known connectivity states, a static null, a 4-D volume")
