@@ -79,6 +79,17 @@ static void column_lasso(const double *S, const double *W, size_t p, size_t j, d
     }
 }
 
+/* Theta_jj = 1 / (W_jj - w_12' beta_j) from column j's coefficients. */
+static double theta_diag(const double *w, const double *B, size_t p, size_t j)
+{
+    const double *b = B + j * p;
+    double q = 0;
+    for (size_t k = 0; k < p; k++)
+        if (k != j)
+            q += w[j * p + k] * b[k];
+    return 1.0 / (w[j * p + j] - q);
+}
+
 int bract_glasso(const double *S, size_t p, double lambda, double tol, int max_iter, double *W,
                  double *Theta, int *iterations, bract_glasso_work *work)
 {
@@ -118,11 +129,7 @@ int bract_glasso(const double *S, size_t p, double lambda, double tol, int max_i
         double l1 = 0;
         for (size_t j = 0; j < p; j++) {
             const double *b = B + j * p;
-            double q = 0;
-            for (size_t k = 0; k < p; k++)
-                if (k != j)
-                    q += w[j * p + k] * b[k];
-            double tjj = 1.0 / (w[j * p + j] - q);
+            double tjj = theta_diag(w, B, p, j);
             if (!(tjj > 0) || !isfinite(tjj))
                 return bract_error(BRACT_ENUMERIC, "glasso: the estimate lost positive "
                                    "definiteness at column %zu (lambda %g)", j, lambda);
@@ -150,11 +157,7 @@ int bract_glasso(const double *S, size_t p, double lambda, double tol, int max_i
     if (Theta) {
         for (size_t j = 0; j < p; j++) {
             const double *b = B + j * p;
-            double q = 0;
-            for (size_t k = 0; k < p; k++)
-                if (k != j)
-                    q += w[j * p + k] * b[k];
-            double tjj = 1.0 / (w[j * p + j] - q);
+            double tjj = theta_diag(w, B, p, j);
             Theta[j * p + j] = tjj;
             for (size_t k = 0; k < p; k++)
                 if (k != j)
