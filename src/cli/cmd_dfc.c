@@ -243,8 +243,8 @@ static double sidecar_high_pass(const char *path)
     double hp = NAN;
     if (access(sc, R_OK) == 0) {
         json_object *root = json_object_from_file(sc), *v, *par;
-        static const char *const keys[] = {"HighPass", "high_pass", "high-pass", "HighPassHz",
-                                           NULL};
+        /* bract clean writes Parameters.high_pass_hz */
+        static const char *const keys[] = {"high_pass_hz", "HighPass", "high_pass", NULL};
         for (int pass = 0; root && pass < 2 && isnan(hp); pass++) {
             json_object *o = root;
             if (pass == 1) {

@@ -209,7 +209,7 @@ check "dfc: output is a file" 1 dfc --data "$input" --window 20 -o "$TMP/afile"
 err_has "$TMP/afile exists and is not a directory"
 # a high-pass cut-off below 1/window in the input's sidecar
 cp "$TMP/sim/sub-01_timeseries.tsv" "$TMP/hp.tsv"
-printf '{"RepetitionTime": 2, "Parameters": {"high_pass": 0.008}}\n' > "$TMP/hp.json"
+printf '{"RepetitionTime": 2, "Parameters": {"high_pass_hz": 0.008}}\n' > "$TMP/hp.json"
 check "dfc: high-pass below 1/window" 0 dfc --data "$TMP/hp.tsv" --window 30 -o "$TMP/hp"
 err_has "high-pass cut-off 0.008 Hz is below 1/window = 0.0166667 Hz (window 60 s)"
 check "dfc: high-pass above 1/window" 0 dfc --data "$TMP/hp.tsv" --window 70 -o "$TMP/hp2"
