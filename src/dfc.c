@@ -238,180 +238,166 @@ size_t bract_dfc_bad_regions(const double *x, size_t nt, size_t nreg, const char
     return nbad;
 }
 
-/* ---- the engine ---- */
+/* ---- the engine ----
+ *
+ * Windows are computed in chunks.  Within a chunk every thread walks through
+ * all its windows on its own, for a fixed set of rows of the cross-product
+ * matrix (whole tile-rows, dealt out cyclically); the O(regions) quantities
+ * every row needs (the running mean, the update vectors, the diagonal) are
+ * computed by every thread alike, so threads meet only once per chunk, not
+ * once per window (on a busy machine each meeting can cost a scheduler
+ * slice).  Every matrix entry is computed by the same arithmetic whichever
+ * thread owns it, so the numbers do not depend on the number of threads. */
+
+/* Memory for one chunk of windows (their condensed values), about: more
+ * windows per meeting of the threads, but beyond the cache the values are
+ * written out and read back from memory.  One thread needs no chunks. */
+#define CHUNK_BYTES ((size_t)4 << 20)
+
+typedef struct {
+    double *m, *q, *d; /* running mean and the rank-2 update vectors */
+    double *diag;      /* centred sums of squares of every region */
+    double *isd;       /* 1 / sqrt(diag) */
+    double *Y;         /* a direct window's centred (weighted) rows */
+    unsigned char *flat; /* region constant in a direct window */
+} tstate;
 
 typedef struct {
     const bract_dfc_plan *pl;
-    size_t N, L;
-    double *z;     /* nt x N, time-major: scaled (and for RECT/GAUSSIAN centred) series */
-    double *Y;     /* rows of the current window (centred, weighted): up to nt x N */
-    double *C;     /* N x N; upper triangle = centred cross products of the window */
-    double *m;     /* N: mean of the current window (running for RECT) */
-    double *q, *d; /* N: rank-2 update vectors */
-    double *isd;   /* N: 1 / sqrt(C_ii) */
-    unsigned char *flat; /* N: 1 if the region's values in the current window are all equal */
-    size_t ntiles;
-    size_t (*tiles)[2];
-    int par;
-    const char *const *names;
+    size_t N, L, npairs, yrows, ntr; /* ntr: tile-rows */
+    const double *z;   /* nt x N, time-major: scaled (and for RECT/GAUSSIAN centred) */
+    double *C;         /* N x N, upper triangle: centred cross products (off-diagonal) */
+    int nthreads;
+    tstate *ts;
+    size_t chunk;
+    double *fc;        /* chunk x npairs */
+    double *cm, *cdiag;/* chunk x N: each window's mean and diagonal (Ledoit-Wolf) */
+    /* the first window of the chunk that failed (identical in every thread) */
+    size_t bad_k, bad_region;
+    int bad;
 } engine;
 
-static const char *region_name(const engine *e, size_t i, char *buf, size_t n)
+static const char *region_name(const char *const *names, size_t i, char *buf, size_t n)
 {
-    if (e->names)
-        return e->names[i];
+    if (names)
+        return names[i];
     snprintf(buf, n, "%zu", i + 1);
     return buf;
 }
 
-/* Run fn(e, i, arg) for i < n: on the engine's threads when it has them,
- * otherwise as a plain loop (no OpenMP region: surrogate tests call the
- * engine thousands of times on small problems). */
-typedef void (*item_fn)(engine *e, size_t i, void *arg);
-
-static void for_items(engine *e, size_t n, item_fn fn, void *arg)
-{
-    if (e->par) {
-#pragma omp parallel for schedule(dynamic, 1)
-        for (size_t i = 0; i < n; i++)
-            fn(e, i, arg);
-    } else {
-        for (size_t i = 0; i < n; i++)
-            fn(e, i, arg);
-    }
-}
-
-/* One tile of the upper triangle of C = Y'Y (Y of *(size_t *)arg rows). */
-static void gram_tile(engine *e, size_t t, void *arg)
-{
-    size_t N = e->N, n = *(const size_t *)arg;
-    size_t a = e->tiles[t][0], b = e->tiles[t][1];
-    size_t na = (a + TILE <= N ? TILE : N - a), nb = (b + TILE <= N ? TILE : N - b);
-    if (a == b)
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)na, (int)n, 1.0, e->Y + a,
-                    (int)N, 0.0, e->C + a * N + a, (int)N);
-    else
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)na, (int)nb, (int)n, 1.0,
-                    e->Y + a, (int)N, e->Y + b, (int)N, 0.0, e->C + a * N + b, (int)N);
-}
-
-/* Column i of the centred (weighted) window k into Y, its mean into m. */
-static void window_column(engine *e, size_t i, void *arg)
+/* Columns of window k, centred (and weighted) into t->Y; means, diagonal
+ * and constancy of every region. */
+static void window_columns(const engine *e, tstate *t, size_t k)
 {
     const bract_dfc_plan *pl = e->pl;
-    size_t k = *(const size_t *)arg, N = e->N, L = e->L, s = k * pl->p.step;
+    size_t N = e->N, L = e->L, s = k * pl->p.step;
     const double *z = e->z;
-    double *Y = e->Y, sum = 0, mu;
-    int flat = 1;
-    if (pl->p.window_type == BRACT_WINDOW_GIFT) {
-        size_t n = pl->nt;
-        long sh = gift_shift(pl, k);
-        for (size_t t = 0; t < n; t++) {
-            double u = z[t * N + i] * gift_weight(pl, sh, t);
-            Y[t * N + i] = u;
-            sum += u;
-            flat &= u == Y[i];
+    double *Y = t->Y;
+    long sh = pl->p.window_type == BRACT_WINDOW_GIFT ? gift_shift(pl, k) : 0;
+    double wsum = 0;
+    if (pl->p.window_type == BRACT_WINDOW_GAUSSIAN)
+        for (size_t j = 0; j < L; j++)
+            wsum += pl->w[j];
+    for (size_t i = 0; i < N; i++) {
+        double sum = 0, mu, ss = 0;
+        int flat = 1;
+        if (pl->p.window_type == BRACT_WINDOW_GIFT) {
+            size_t n = pl->nt;
+            for (size_t u = 0; u < n; u++) {
+                double v = z[u * N + i] * gift_weight(pl, sh, u);
+                Y[u * N + i] = v;
+                sum += v;
+                flat &= v == Y[i];
+            }
+            mu = sum / (double)n;
+            for (size_t u = 0; u < n; u++) {
+                Y[u * N + i] -= mu;
+                ss += Y[u * N + i] * Y[u * N + i];
+            }
+        } else if (pl->p.window_type == BRACT_WINDOW_GAUSSIAN) {
+            const double *w = pl->w;
+            for (size_t u = 0; u < L; u++) {
+                sum += w[u] * z[(s + u) * N + i];
+                flat &= z[(s + u) * N + i] == z[s * N + i];
+            }
+            mu = sum / wsum;
+            for (size_t u = 0; u < L; u++) {
+                double v = sqrt(w[u]) * (z[(s + u) * N + i] - mu);
+                Y[u * N + i] = v;
+                ss += v * v;
+            }
+        } else {
+            for (size_t u = 0; u < L; u++) {
+                sum += z[(s + u) * N + i];
+                flat &= z[(s + u) * N + i] == z[s * N + i];
+            }
+            mu = sum / (double)L;
+            for (size_t u = 0; u < L; u++) {
+                double v = z[(s + u) * N + i] - mu;
+                Y[u * N + i] = v;
+                ss += v * v;
+            }
         }
-        mu = sum / (double)n;
-        for (size_t t = 0; t < n; t++)
-            Y[t * N + i] -= mu;
-    } else if (pl->p.window_type == BRACT_WINDOW_GAUSSIAN) {
-        const double *w = pl->w;
-        double wsum = 0;
-        for (size_t t = 0; t < L; t++) {
-            wsum += w[t];
-            sum += w[t] * z[(s + t) * N + i];
-            flat &= z[(s + t) * N + i] == z[s * N + i];
-        }
-        mu = sum / wsum;
-        for (size_t t = 0; t < L; t++)
-            Y[t * N + i] = sqrt(w[t]) * (z[(s + t) * N + i] - mu);
-    } else {
-        for (size_t t = 0; t < L; t++) {
-            sum += z[(s + t) * N + i];
-            flat &= z[(s + t) * N + i] == z[s * N + i];
-        }
-        mu = sum / (double)L;
-        for (size_t t = 0; t < L; t++)
-            Y[t * N + i] = z[(s + t) * N + i] - mu;
+        t->m[i] = mu;
+        t->diag[i] = ss;
+        t->flat[i] = (unsigned char)flat;
     }
-    e->m[i] = mu;
-    e->flat[i] = (unsigned char)flat;
 }
 
-/* Exact cross products of window k (two-pass centring), by fixed column
- * tiles so that every entry comes from the same BLAS call whatever the
- * number of threads. */
-static void direct_window(engine *e, size_t k)
+/* Tile-row a (rows a*TILE ..) of C = Y'Y, by fixed column tiles. */
+static void gram_tilerow(const engine *e, const tstate *t, size_t a)
 {
-    size_t n = e->pl->p.window_type == BRACT_WINDOW_GIFT ? e->pl->nt : e->L;
-    for_items(e, e->N, window_column, &k);
-    for_items(e, e->ntiles, gram_tile, &n);
+    size_t N = e->N, n = e->yrows, r0 = a * TILE, na = r0 + TILE <= N ? TILE : N - r0;
+    for (size_t c0 = r0; c0 < N; c0 += TILE) {
+        size_t nb = c0 + TILE <= N ? TILE : N - c0;
+        if (c0 == r0)
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)na, (int)n, 1.0, t->Y + r0,
+                        (int)N, 0.0, e->C + r0 * N + r0, (int)N);
+        else
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)na, (int)nb, (int)n, 1.0,
+                        t->Y + r0, (int)N, t->Y + c0, (int)N, 0.0, e->C + r0 * N + c0, (int)N);
+    }
 }
 
 /* Move the rectangular window one volume on: volume `out` leaves, `in`
  * enters.  With a = x - m, b = y - m (old mean m) and delta = x - y, the
  * centred cross products change by a a' - b b' - delta delta'/L =
- * 1/2 (q delta' + delta q'), q = a + b - delta/L.  Sets e->q (halved) and
- * e->d, moves the mean and updates the diagonal; the off-diagonal part is
- * left to offdiag_update (or to the fused pass in correlations). */
-static void slide_prepare(engine *e, size_t out, size_t in)
+ * 1/2 (q delta' + delta q'), q = a + b - delta/L.  Sets t->q (halved) and
+ * t->d, moves the mean and the diagonal; rows follow in row_update or,
+ * fused with the correlations, in row_correlations. */
+static void slide_prepare(const engine *e, tstate *t, size_t out, size_t in)
 {
     size_t N = e->N;
     double L = (double)e->L;
     const double *y = e->z + out * N, *x = e->z + in * N;
-    double *q = e->q, *d = e->d, *m = e->m, *C = e->C;
     for (size_t i = 0; i < N; i++) {
         double di = x[i] - y[i];
-        q[i] = 0.5 * (x[i] + y[i] - 2 * m[i] - di / L);
-        d[i] = di;
-        m[i] += di / L;
-        C[i * N + i] += q[i] * di + di * q[i];
+        t->q[i] = 0.5 * (x[i] + y[i] - 2 * t->m[i] - di / L);
+        t->d[i] = di;
+        t->m[i] += di / L;
+        t->diag[i] += t->q[i] * di + di * t->q[i];
     }
 }
 
-static void offdiag_row(engine *e, size_t i, void *arg)
+static void row_update(const engine *e, const tstate *t, size_t i)
 {
-    (void)arg;
     size_t N = e->N;
-    const double *q = e->q, *d = e->d;
+    const double *q = t->q, *d = t->d;
     double qi = q[i], di = d[i], *row = e->C + i * N;
     for (size_t j = i + 1; j < N; j++)
         row[j] += qi * d[j] + di * q[j];
 }
 
-static void offdiag_update(engine *e) { for_items(e, e->N, offdiag_row, NULL); }
-
-/* The smallest diagonal entry, relative to the window length. */
-static double min_diag(const engine *e, size_t *which)
+/* Row i of the correlations into fc; with `fused`, the pending rank-2
+ * update of the row is applied on the way (one pass over the matrix). */
+static void row_correlations(const engine *e, const tstate *t, size_t i, int fused, double *fc)
 {
-    double mn = INFINITY;
-    for (size_t i = 0; i < e->N; i++) {
-        double v = e->flat[i] ? 0.0 : e->C[i * e->N + i];
-        if (v < mn) {
-            mn = v;
-            *which = i;
-        }
-    }
-    return mn;
-}
-
-typedef struct {
-    double *fc;
-    int fused;
-} corr_job;
-
-/* Row i of the correlations; with `fused`, the pending off-diagonal update
- * of slide_prepare is applied on the way (one pass over the matrix). */
-static void correlation_row(engine *e, size_t i, void *arg)
-{
-    const corr_job *job = arg;
     size_t N = e->N;
-    double *row = e->C + i * N, *o = job->fc + bract_pair_index(N, i, i + 1);
-    double si = e->isd[i];
-    const double *isd = e->isd;
-    if (job->fused) {
-        const double *q = e->q, *d = e->d;
+    double *row = e->C + i * N, *o = fc + bract_pair_index(N, i, i + 1);
+    const double *isd = t->isd;
+    double si = isd[i];
+    if (fused) {
+        const double *q = t->q, *d = t->d;
         double qi = q[i], di = d[i];
         for (size_t j = i + 1; j < N; j++) {
             double c = row[j] + (qi * d[j] + di * q[j]);
@@ -427,46 +413,91 @@ static void correlation_row(engine *e, size_t i, void *arg)
     }
 }
 
-/* Correlations of the current window into fc (condensed).  With `fused`,
- * the pending off-diagonal update of slide_prepare is applied on the way
- * (one pass over the matrix instead of two). */
-static int correlations(engine *e, size_t k, double *fc, int fused)
+/* The region with the smallest sum of squares (0 for a flat one). */
+static double min_diag(const engine *e, const tstate *t, size_t *which)
 {
-    size_t N = e->N, which = 0;
-    double mn = min_diag(e, &which);
-    if (!(mn > 0)) {
-        size_t first, last;
-        bract_dfc_window_span(e->pl, k, &first, &last);
-        char nb[32];
-        return bract_error(BRACT_EDATA, "region %s has no variance in window %zu (volumes "
-                           "%zu-%zu): its windowed correlation is undefined",
-                           region_name(e, which, nb, sizeof nb), k + 1, first + 1, last + 1);
+    double mn = INFINITY;
+    for (size_t i = 0; i < e->N; i++) {
+        double v = t->flat[i] ? 0.0 : t->diag[i];
+        if (v < mn) {
+            mn = v;
+            *which = i;
+        }
     }
-    for (size_t i = 0; i < N; i++)
-        e->isd[i] = 1.0 / sqrt(e->C[i * N + i]);
-    corr_job job = {fc, fused};
-    for_items(e, N, correlation_row, &job);
-    return BRACT_OK;
+    return mn;
+}
+
+/* One thread's share of windows k0 .. k0+nk-1: its tile-rows, every window. */
+static void chunk_thread(engine *e, int tid, int nth, size_t k0, size_t nk)
+{
+    const bract_dfc_plan *pl = e->pl;
+    tstate *t = &e->ts[tid];
+    size_t N = e->N, L = e->L;
+    for (size_t kk = 0; kk < nk; kk++) {
+        size_t k = k0 + kk;
+        int direct = !pl->incremental || k % pl->p.block == 0, fused = 0;
+        if (!direct) {
+            size_t s0 = (k - 1) * pl->p.step, which;
+            memset(t->flat, 0, N); /* a flat window shows as low variance: see below */
+            for (size_t j = 0; j < pl->p.step; j++) {
+                slide_prepare(e, t, s0 + j, s0 + j + L);
+                if (j + 1 < pl->p.step)
+                    for (size_t a = (size_t)tid; a < e->ntr; a += (size_t)nth)
+                        for (size_t i = a * TILE; i < N && i < (a + 1) * TILE; i++)
+                            row_update(e, t, i);
+            }
+            /* every thread sees the same diagonal and decides alike */
+            if (min_diag(e, t, &which) < LOW_VARIANCE * (double)L)
+                direct = 1;
+            else
+                fused = 1;
+        }
+        if (direct) {
+            window_columns(e, t, k);
+            for (size_t a = (size_t)tid; a < e->ntr; a += (size_t)nth)
+                gram_tilerow(e, t, a);
+        }
+        size_t which = 0;
+        if (!(min_diag(e, t, &which) > 0)) {
+            if (tid == 0) {
+                e->bad = 1;
+                e->bad_k = k;
+                e->bad_region = which;
+            }
+            return; /* every thread stops at the same window */
+        }
+        for (size_t i = 0; i < N; i++)
+            t->isd[i] = 1.0 / sqrt(t->diag[i]);
+        double *fc = e->fc + kk * e->npairs;
+        for (size_t a = (size_t)tid; a < e->ntr; a += (size_t)nth)
+            for (size_t i = a * TILE; i < N && i < (a + 1) * TILE; i++)
+                row_correlations(e, t, i, fused, fc);
+        if (tid == 0) {
+            memcpy(e->cm + kk * N, t->m, N * sizeof *t->m);
+            memcpy(e->cdiag + kk * N, t->diag, N * sizeof *t->diag);
+        }
+    }
 }
 
 /* nilearn's correlation with scikit-learn's Ledoit-Wolf shrinkage: the
  * window z-scored with ddof 1 has S = X'X/n = mu R, mu = (n-1)/n; the
  * shrinkage is min(beta, delta)/delta with beta = (sum_k |x_k|^4 / n -
  * |S|_F^2) / (p n) and delta = |S - mu I|_F^2 / p; the shrunk matrix
- * rescaled to a correlation is (1 - shrinkage) R off the diagonal. */
-static void ledoit_wolf(engine *e, size_t k, double *fc, size_t npairs)
+ * rescaled to a correlation is (1 - shrinkage) R off the diagonal.  m and
+ * diag: the window's means and centred sums of squares. */
+static void ledoit_wolf(const engine *e, size_t k, const double *m, const double *diag,
+                        double *fc, double *isd)
 {
-    size_t N = e->N, L = e->L, s = k * e->pl->p.step;
+    size_t N = e->N, L = e->L, s = k * e->pl->p.step, npairs = e->npairs;
     double n = (double)L, p = (double)N, mu = (n - 1) / n;
-    double *isd = e->q; /* 1 / sample sd of each region in the window */
-    for (size_t i = 0; i < N; i++)
-        isd[i] = sqrt((n - 1) / e->C[i * N + i]);
+    for (size_t i = 0; i < N; i++) /* 1 / sample sd of each region in the window */
+        isd[i] = sqrt((n - 1) / diag[i]);
     double b4 = 0;
     for (size_t t = 0; t < L; t++) {
         const double *zt = e->z + (s + t) * N;
         double ss = 0;
         for (size_t i = 0; i < N; i++) {
-            double v = (zt[i] - e->m[i]) * isd[i];
+            double v = (zt[i] - m[i]) * isd[i];
             ss += v * v;
         }
         b4 += ss * ss;
@@ -492,129 +523,84 @@ static double fisher(double r, int gift)
     return atanh(r > lim ? lim : r < -lim ? -lim : r);
 }
 
-typedef struct {
-    int status;
-    char msg[512];
-} slot_status;
-
-/* Graphical lasso of a batch of windows' correlations, in place. */
-static int glasso_batch(engine *e, double *batch, size_t nb, size_t first_k,
-                        bract_glasso_work **works, double *mats, int nthreads)
+/* Graphical lasso of the windows of a chunk, in place, windows shared
+ * among threads (each window by one thread). */
+static int glasso_chunk(const engine *e, double *fc, size_t nk, size_t k0, double *mats,
+                        bract_glasso_work **works)
 {
-    size_t N = e->N, P = N * N, npairs = N * (N - 1) / 2;
+    size_t N = e->N, P = N * N, npairs = e->npairs;
     const bract_dfc_params *p = &e->pl->p;
-    slot_status *st = bract_xcalloc(nb, sizeof *st, "glasso status");
-    if (!st)
+    int *st = bract_xcalloc(nk, sizeof *st, "glasso status");
+    char(*msg)[512] = bract_xcalloc(nk, sizeof *msg, "glasso messages");
+    if (!st || !msg) {
+        free(st);
+        free(msg);
         return BRACT_ENOMEM;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) if (nthreads > 1)
-    for (size_t b = 0; b < nb; b++) {
+    }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(e->nthreads) if (e->nthreads > 1)
+    for (size_t b = 0; b < nk; b++) {
         int tid = omp_get_thread_num();
         double *S = mats + (size_t)tid * 3 * P, *W = S + P, *Th = W + P;
-        double *fc = batch + b * npairs;
+        double *v = fc + b * npairs;
         for (size_t i = 0; i < N; i++) {
             S[i * N + i] = 1;
             for (size_t j = i + 1; j < N; j++)
-                S[i * N + j] = S[j * N + i] = fc[bract_pair_index(N, i, j)];
+                S[i * N + j] = S[j * N + i] = v[bract_pair_index(N, i, j)];
         }
-        int rc = bract_glasso(S, N, p->lambda, 1e-8, 1000, W, Th, NULL, works[tid]);
-        if (rc) {
-            st[b].status = rc;
-            snprintf(st[b].msg, sizeof st[b].msg, "window %zu: %s", first_k + b + 1,
-                     bract_last_error());
+        st[b] = bract_glasso(S, N, p->lambda, 1e-8, 1000, W, Th, NULL, works[tid]);
+        if (st[b]) {
+            snprintf(msg[b], sizeof msg[b], "window %zu: %s", k0 + b + 1, bract_last_error());
             continue;
         }
         for (size_t i = 0; i < N; i++)
-            for (size_t j = i + 1; j < N; j++) {
-                double v;
-                if (p->estimator == BRACT_FC_GLASSO)
-                    v = W[i * N + j] / sqrt(W[i * N + i] * W[j * N + j]);
-                else
-                    v = -Th[i * N + j] / sqrt(Th[i * N + i] * Th[j * N + j]);
-                fc[bract_pair_index(N, i, j)] = v;
-            }
+            for (size_t j = i + 1; j < N; j++)
+                v[bract_pair_index(N, i, j)] =
+                    p->estimator == BRACT_FC_GLASSO
+                        ? W[i * N + j] / sqrt(W[i * N + i] * W[j * N + j])
+                        : -Th[i * N + j] / sqrt(Th[i * N + i] * Th[j * N + j]);
     }
     int rc = BRACT_OK;
-    for (size_t b = 0; b < nb && !rc; b++)
-        if (st[b].status)
-            rc = bract_error(st[b].status, "%s", st[b].msg);
+    for (size_t b = 0; b < nk && !rc; b++)
+        if (st[b])
+            rc = bract_error(st[b], "%s", msg[b]);
     free(st);
+    free(msg);
     return rc;
 }
 
 static void engine_free(engine *e)
 {
-    free(e->z);
-    free(e->Y);
+    if (e->ts)
+        for (int t = 0; t < e->nthreads; t++) {
+            free(e->ts[t].m);
+            free(e->ts[t].q);
+            free(e->ts[t].d);
+            free(e->ts[t].diag);
+            free(e->ts[t].isd);
+            free(e->ts[t].Y);
+            free(e->ts[t].flat);
+        }
+    free(e->ts);
+    free((double *)e->z);
     free(e->C);
-    free(e->m);
-    free(e->q);
-    free(e->d);
-    free(e->isd);
-    free(e->flat);
-    free(e->tiles);
+    free(e->fc);
+    free(e->cm);
+    free(e->cdiag);
 }
 
-int bract_dfc_run(const bract_dfc_plan *pl, const double *x, const char *const *names,
-                  bract_dfc_sink sink, void *ctx, const bract_progress *progress)
+/* The series scaled to unit variance, time-major; centred too except for
+ * GIFT, whose taper-times-data correlation depends on the data's mean. */
+static int scale_series(const bract_dfc_plan *pl, const double *x, const char *const *names,
+                        double *z)
 {
-    size_t N = pl->nreg, nt = pl->nt, L = pl->p.window, npairs = pl->npairs;
-    engine e;
-    memset(&e, 0, sizeof e);
-    e.pl = pl;
-    e.N = N;
-    e.L = L;
-    e.names = names;
-    e.par = N >= PAR_MIN_REGIONS && !omp_in_parallel() && bract_get_threads() > 1;
-    /* scale each region to unit variance (and centre it, except for GIFT,
-     * whose taper-times-data correlation depends on the data's mean) */
+    size_t N = pl->nreg, nt = pl->nt;
     for (size_t i = 0; i < N; i++) {
         const double *xi = x + i * nt;
+        char nb[32];
         for (size_t t = 0; t < nt; t++)
-            if (!isfinite(xi[t])) {
-                char nb[32];
+            if (!isfinite(xi[t]))
                 return bract_error(BRACT_EDATA, "region %s: volume %zu is not a finite number",
-                                   region_name(&e, i, nb, sizeof nb), t + 1);
-            }
-    }
-    size_t yrows = pl->p.window_type == BRACT_WINDOW_GIFT ? nt : L;
-    size_t nti = (N + TILE - 1) / TILE;
-    e.z = bract_xmalloc(nt * N, sizeof *e.z, "the scaled series");
-    e.Y = bract_xmalloc(yrows * N, sizeof *e.Y, "a window");
-    e.C = bract_xcalloc(N * N, sizeof *e.C, "a cross-product matrix");
-    e.m = bract_xmalloc(N, sizeof *e.m, "window means");
-    e.q = bract_xmalloc(N, sizeof *e.q, "update vectors");
-    e.d = bract_xmalloc(N, sizeof *e.d, "update vectors");
-    e.isd = bract_xmalloc(N, sizeof *e.isd, "window scales");
-    e.flat = bract_xcalloc(N, 1, "window flags");
-    e.tiles = bract_xmalloc(nti * (nti + 1) / 2, sizeof *e.tiles, "tiles");
-    double *fc = bract_xmalloc(npairs, sizeof *fc, "a window's connectivity");
-    int glasso = pl->p.estimator == BRACT_FC_GLASSO || pl->p.estimator == BRACT_FC_GLASSO_PARTIAL;
-    int nthreads = omp_in_parallel() ? 1 : bract_get_threads();
-    size_t batch_cap = glasso ? (size_t)nthreads * 2 : 1;
-    double *batch = glasso ? bract_xmalloc(batch_cap * npairs, sizeof *batch, "a batch") : NULL;
-    double *mats = glasso ? bract_xmalloc((size_t)nthreads * 3 * N * N, sizeof *mats,
-                                          "glasso matrices")
-                          : NULL;
-    bract_glasso_work **works =
-        glasso ? bract_xcalloc((size_t)nthreads, sizeof *works, "glasso workspaces") : NULL;
-    int rc = BRACT_OK;
-    if (!e.z || !e.Y || !e.C || !e.m || !e.q || !e.d || !e.isd || !e.flat || !e.tiles || !fc ||
-        (glasso && (!batch || !mats || !works)))
-        rc = BRACT_ENOMEM;
-    for (int t = 0; !rc && glasso && t < nthreads; t++)
-        if (!(works[t] = bract_glasso_work_new(N)))
-            rc = BRACT_ENOMEM;
-    if (rc)
-        goto done;
-    e.ntiles = 0;
-    for (size_t a = 0; a < nti; a++)
-        for (size_t b = a; b < nti; b++) {
-            e.tiles[e.ntiles][0] = a * TILE;
-            e.tiles[e.ntiles][1] = b * TILE;
-            e.ntiles++;
-        }
-    for (size_t i = 0; i < N; i++) {
-        const double *xi = x + i * nt;
+                                   region_name(names, i, nb, sizeof nb), t + 1);
         double mu = 0, ss = 0;
         for (size_t t = 0; t < nt; t++)
             mu += xi[t];
@@ -622,68 +608,124 @@ int bract_dfc_run(const bract_dfc_plan *pl, const double *x, const char *const *
         for (size_t t = 0; t < nt; t++)
             ss += (xi[t] - mu) * (xi[t] - mu);
         double sd = sqrt(ss / (double)nt);
-        if (!(sd > 0)) {
-            char nb[32];
-            rc = bract_error(BRACT_EDATA, "region %s is constant: its correlations are "
-                             "undefined", region_name(&e, i, nb, sizeof nb));
-            goto done;
-        }
+        if (!(sd > 0))
+            return bract_error(BRACT_EDATA, "region %s is constant: its correlations are "
+                               "undefined", region_name(names, i, nb, sizeof nb));
         double shift = pl->p.window_type == BRACT_WINDOW_GIFT ? 0 : mu;
         for (size_t t = 0; t < nt; t++)
-            e.z[t * N + i] = (xi[t] - shift) / sd;
+            z[t * N + i] = (xi[t] - shift) / sd;
     }
-    size_t nb = 0, kb = 0;
-    for (size_t k = 0; k < pl->nwin && !rc; k++) {
-        int fused = 0;
-        if (pl->incremental && k % pl->p.block != 0) {
-            size_t s0 = (k - 1) * pl->p.step;
-            memset(e.flat, 0, N); /* a flat window shows as low variance: see below */
-            for (size_t j = 0; j < pl->p.step; j++) {
-                slide_prepare(&e, s0 + j, s0 + j + L);
-                if (j + 1 < pl->p.step)
-                    offdiag_update(&e);
-            }
-            size_t which;
-            if (min_diag(&e, &which) < LOW_VARIANCE * (double)L)
-                direct_window(&e, k);
-            else
-                fused = 1;
+    return BRACT_OK;
+}
+
+static int engine_init(engine *e, const bract_dfc_plan *pl)
+{
+    size_t N = pl->nreg, nt = pl->nt;
+    memset(e, 0, sizeof *e);
+    e->pl = pl;
+    e->N = N;
+    e->L = pl->p.window;
+    e->npairs = pl->npairs;
+    e->yrows = pl->p.window_type == BRACT_WINDOW_GIFT ? nt : e->L;
+    e->ntr = (N + TILE - 1) / TILE;
+    int par = N >= PAR_MIN_REGIONS && !omp_in_parallel();
+    e->nthreads = omp_in_parallel() ? 1 : bract_get_threads();
+    int nth = par ? e->nthreads : 1;
+    if ((size_t)nth > e->ntr) /* no more threads than tile-rows */
+        nth = (int)e->ntr;
+    size_t chunk = CHUNK_BYTES / (e->npairs * sizeof(double));
+    e->chunk = nth == 1 || chunk < 1 ? 1 : chunk > 256 ? 256 : chunk;
+    e->z = bract_xmalloc(nt * N, sizeof *e->z, "the scaled series");
+    e->C = bract_xcalloc(N * N, sizeof *e->C, "a cross-product matrix");
+    e->fc = bract_xmalloc(e->chunk * e->npairs, sizeof *e->fc, "a chunk of windows");
+    e->cm = bract_xmalloc(e->chunk * N, sizeof *e->cm, "window means");
+    e->cdiag = bract_xmalloc(e->chunk * N, sizeof *e->cdiag, "window variances");
+    e->ts = bract_xcalloc((size_t)e->nthreads, sizeof *e->ts, "thread states");
+    if (!e->z || !e->C || !e->fc || !e->cm || !e->cdiag || !e->ts)
+        return BRACT_ENOMEM;
+    for (int t = 0; t < e->nthreads; t++) {
+        tstate *s = &e->ts[t];
+        s->m = bract_xmalloc(N, sizeof *s->m, "window means");
+        s->q = bract_xmalloc(N, sizeof *s->q, "update vectors");
+        s->d = bract_xmalloc(N, sizeof *s->d, "update vectors");
+        s->diag = bract_xmalloc(N, sizeof *s->diag, "window variances");
+        s->isd = bract_xmalloc(N, sizeof *s->isd, "window scales");
+        s->Y = bract_xmalloc(e->yrows * N, sizeof *s->Y, "a window");
+        s->flat = bract_xcalloc(N, 1, "window flags");
+        if (!s->m || !s->q || !s->d || !s->diag || !s->isd || !s->Y || !s->flat)
+            return BRACT_ENOMEM;
+    }
+    return nth;
+}
+
+int bract_dfc_run(const bract_dfc_plan *pl, const double *x, const char *const *names,
+                  bract_dfc_sink sink, void *ctx, const bract_progress *progress)
+{
+    engine e;
+    int nth = engine_init(&e, pl);
+    int rc = nth < 0 ? nth : BRACT_OK;
+    size_t N = e.N, npairs = e.npairs;
+    int glasso = pl->p.estimator == BRACT_FC_GLASSO || pl->p.estimator == BRACT_FC_GLASSO_PARTIAL;
+    double *mats = NULL;
+    bract_glasso_work **works = NULL;
+    if (!rc && glasso) {
+        mats = bract_xmalloc((size_t)e.nthreads * 3 * N * N, sizeof *mats, "glasso matrices");
+        works = bract_xcalloc((size_t)e.nthreads, sizeof *works, "glasso workspaces");
+        if (!mats || !works)
+            rc = BRACT_ENOMEM;
+        for (int t = 0; !rc && t < e.nthreads; t++)
+            if (!(works[t] = bract_glasso_work_new(N)))
+                rc = BRACT_ENOMEM;
+    }
+    if (!rc)
+        rc = scale_series(pl, x, names, (double *)e.z);
+    for (size_t k0 = 0; !rc && k0 < pl->nwin; k0 += e.chunk) {
+        size_t nk = pl->nwin - k0 < e.chunk ? pl->nwin - k0 : e.chunk;
+        if (nth > 1) {
+#pragma omp parallel num_threads(nth)
+            chunk_thread(&e, omp_get_thread_num(), omp_get_num_threads(), k0, nk);
         } else {
-            direct_window(&e, k);
+            chunk_thread(&e, 0, 1, k0, nk);
         }
-        double *out = glasso ? batch + nb * npairs : fc;
-        if ((rc = correlations(&e, k, out, fused)))
-            break;
+        size_t done = nk;
+        if (e.bad) {
+            done = e.bad_k - k0;
+            size_t first, last;
+            char nb[32];
+            bract_dfc_window_span(pl, e.bad_k, &first, &last);
+            rc = bract_error(BRACT_EDATA, "region %s has no variance in window %zu (volumes "
+                             "%zu-%zu): its windowed correlation is undefined",
+                             region_name(names, e.bad_region, nb, sizeof nb), e.bad_k + 1,
+                             first + 1, last + 1);
+        }
         if (pl->p.estimator == BRACT_FC_LEDOIT_WOLF)
-            ledoit_wolf(&e, k, out, npairs);
-        if (glasso) {
-            if (nb == 0)
-                kb = k;
-            if (++nb < batch_cap && k + 1 < pl->nwin)
-                continue;
-            if ((rc = glasso_batch(&e, batch, nb, kb, works, mats, nthreads)))
-                break;
-        } else {
-            nb = 1;
-            kb = k;
+            for (size_t kk = 0; kk < done; kk++)
+                ledoit_wolf(&e, k0 + kk, e.cm + kk * N, e.cdiag + kk * N,
+                            e.fc + kk * npairs, e.ts[0].isd);
+        if (glasso && done) {
+            int grc = glasso_chunk(&e, e.fc, done, k0, mats, works);
+            if (grc) {
+                rc = grc;
+                done = 0;
+            }
         }
-        for (size_t b = 0; b < nb && !rc; b++) {
-            double *v = glasso ? batch + b * npairs : fc;
+        for (size_t kk = 0; kk < done; kk++) {
+            double *v = e.fc + kk * npairs;
             if (pl->p.fisher)
                 for (size_t j = 0; j < npairs; j++)
                     v[j] = fisher(v[j], pl->p.window_type == BRACT_WINDOW_GIFT);
-            rc = sink(ctx, kb + b, v);
-            bract_progress_report(progress, kb + b + 1, pl->nwin);
+            int src = sink(ctx, k0 + kk, v);
+            if (src) {
+                rc = src;
+                break;
+            }
+            bract_progress_report(progress, k0 + kk + 1, pl->nwin);
         }
-        nb = 0;
     }
-done:
     engine_free(&e);
-    free(fc);
-    free(batch);
     free(mats);
     if (works)
-        for (int t = 0; t < nthreads; t++)
+        for (int t = 0; t < e.nthreads; t++)
             bract_glasso_work_free(works[t]);
     free(works);
     return rc;

@@ -52,8 +52,10 @@
  * `fisher` then maps r to atanh(r), with |r| clipped to 1 - 1e-15 so that
  * identical series give a finite z.
  *
- * Work inside a window is shared by OpenMP threads (fixed tiles and rows),
- * so the numbers are the same for any number of threads. */
+ * OpenMP threads share the rows of the cross-product matrix (whole tiles of
+ * 64 rows) and meet once per chunk of windows; every entry is computed by
+ * the same arithmetic whichever thread owns it, so the numbers are the same
+ * for any number of threads. */
 #ifndef BRACT_DFC_H
 #define BRACT_DFC_H
 
