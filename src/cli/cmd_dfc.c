@@ -92,20 +92,26 @@ static int parse_span(const cli_ctx *c, const char *opt, const char *s, int inte
 {
     size_t n = strlen(s);
     char buf[64];
-    if (n == 0 || n >= sizeof buf)
-        return cli_usage_error(c, "%s expects a number of volumes or seconds (e.g. 30 or 60s), "
-                               "not '%s'", opt, s), -1;
+    double v;
+    int sec = n > 0 && s[n - 1] == 's';
+    if (n == 0 || n >= sizeof buf) {
+        cli_usage_error(c, "%s expects a number of volumes or seconds (e.g. 30 or 60s), not "
+                        "'%s'", opt, s);
+        return -1;
+    }
     memcpy(buf, s, n + 1);
-    int sec = buf[n - 1] == 's';
     if (sec)
         buf[n - 1] = '\0';
-    double v;
-    if (bract_parse_double(buf, &v) || !isfinite(v) || v <= 0)
-        return cli_usage_error(c, "%s expects a positive number of volumes or seconds (e.g. 30 "
-                               "or 60s), not '%s'", opt, s), -1;
-    if (integer && !sec && v != floor(v))
-        return cli_usage_error(c, "%s in volumes must be a whole number (got %s; add 's' for "
-                               "seconds)", opt, s), -1;
+    if (bract_parse_double(buf, &v) || !isfinite(v) || v <= 0) {
+        cli_usage_error(c, "%s expects a positive number of volumes or seconds (e.g. 30 or "
+                        "60s), not '%s'", opt, s);
+        return -1;
+    }
+    if (integer && !sec && v != floor(v)) {
+        cli_usage_error(c, "%s in volumes must be a whole number (got %s; add 's' for "
+                        "seconds)", opt, s);
+        return -1;
+    }
     out->value = v;
     out->seconds = sec;
     out->given = 1;
