@@ -120,8 +120,26 @@ static void check_blobs(int distance)
         obj += di;
     }
     ck_assert_double_eq_tol(r->objective, obj, 1e-9 * obj);
+    /* GIFT's ratio from its definition: mean over clusters of the summed
+     * distances of members over those of non-members (1e-12 relative) */
+    double want = 0;
+    for (size_t c = 0; c < 3; c++) {
+        double in = 0, out = 0;
+        for (size_t i = 0; i < NB * PER; i++) {
+            double pt[DIM];
+            for (size_t d = 0; d < DIM; d++)
+                pt[d] = x[i * DIM + d];
+            double di = bract_kmeans_distance(pt, r->centroid + c * DIM, DIM, distance);
+            if (r->label[i] == c)
+                in += di;
+            else
+                out += di;
+        }
+        want += in / out / 3;
+    }
     double ratio = bract_kmeans_ratio(x, r, distance);
-    ck_assert(ratio > 0 && ratio < 0.2); /* tight clusters far apart */
+    ck_assert_double_eq_tol(ratio, want, 1e-12 * want);
+    ck_assert(ratio < 0.2); /* tight clusters far apart */
     free(col);
     bract_kmeans_result_free(r);
     free(x);

@@ -162,6 +162,21 @@ START_TEST(test_thread_invariance)
     ck_assert(memcmp(a->edge_p, b->edge_p, np * sizeof(double)) == 0);
     ck_assert(a->fcvar_null_mean == b->fcvar_null_mean && a->fcvar_p == b->fcvar_p);
     ck_assert(isnan(a->switches_p));
+    /* Monte-Carlo p-values are (1 + count) / 38; their BH adjustment is
+     * bract_fdr_bh's (exact) */
+    size_t *work = malloc(2 * np * sizeof *work);
+    double *q = malloc(np * sizeof *q);
+    bract_fdr_bh(a->edge_p, np, q, work);
+    for (size_t e = 0; e < np; e++) {
+        double cnt = a->edge_p[e] * 38 - 1;
+        ck_assert_double_eq_tol(cnt, floor(cnt + 0.5), 1e-9);
+        ck_assert(cnt >= 0 && cnt <= 37);
+        ck_assert(q[e] == a->edge_p_fdr[e]);
+    }
+    double cnt = a->fcvar_p * 38 - 1;
+    ck_assert_double_eq_tol(cnt, floor(cnt + 0.5), 1e-9);
+    free(work);
+    free(q);
     /* observed edge sd: the sample sd of the windowed values */
     double *w = malloc(bract_dfc_nwindows(pl) * np * sizeof *w);
     ck_assert_int_eq(bract_dfc_all(pl, x, NULL, w), 0);
