@@ -26,5 +26,12 @@
 #include "bract/hierarchy.h"
 #include "bract/cluster.h"
 #include "bract/group.h"
+#include "bract/npy.h"
+#include "bract/glasso.h"
+#include "bract/dfc.h"
+#include "bract/states.h"
+#include "bract/community.h"
+#include "bract/surrogate.h"
+#include "bract/dfcsim.h"
 
 #endif

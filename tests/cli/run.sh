@@ -12,8 +12,8 @@ bin=$1
 shift
 case $bin in /*) ;; *) bin="$(pwd)/$bin" ;; esac
 BRACT="${BRACT_WRAPPER:+$BRACT_WRAPPER }$bin"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/bract-cli-XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+TMP_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/bract-cli-XXXXXX")
+trap 'rm -rf "$TMP_ROOT"' EXIT
 TESTDATA=$(pwd)/testdata
 REF=$TESTDATA/reference
 export LC_ALL=C.UTF-8
@@ -22,6 +22,9 @@ export LC_ALL=C.UTF-8
 if [ $# -eq 0 ]; then set -- tests/cli/test_*.sh; fi
 for t in "$@"; do
     echo "== $t"
+    # every script gets a directory of its own: no test sees another's files
+    TMP=$TMP_ROOT/$(basename "$t" .sh)
+    mkdir -p "$TMP"
     . "$t"
 done
 echo "CLI tests: $((npass + nfail)) checks, $npass passed, $nfail failed"

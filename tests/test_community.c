@@ -1,0 +1,250 @@
+/* Unit tests of bract/community.h: modularity, Louvain, flexibility. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* dfc-timescales.md 7.5: labels [[1,1,2,2,1], [1,1,1,1,1], [2,1,2,1,2]]
+ * (nodes x layers) give flexibility [0.5, 0, 1] with the T - 1 denominator. */
+START_TEST(flexibility_reference)
+{
+    const size_t nodes_by_layer[3][5] = {{1, 1, 2, 2, 1}, {1, 1, 1, 1, 1}, {2, 1, 2, 1, 2}};
+    size_t labels[15]; /* layer-major */
+    for (size_t l = 0; l < 5; l++)
+        for (size_t i = 0; i < 3; i++)
+            labels[l * 3 + i] = nodes_by_layer[i][l];
+    double f[3];
+    ck_assert_int_eq(bract_flexibility(labels, 3, 5, f), 0);
+    ck_assert_double_eq(f[0], 0.5);
+    ck_assert_double_eq(f[1], 0);
+    ck_assert_double_eq(f[2], 1);
+    ck_assert_int_eq(bract_flexibility(labels, 3, 1, f), BRACT_EINVAL);
+    ck_assert_error_has("at least 2 windows");
+}
+END_TEST
+
+/* Q from the definition, summing the supra-modularity matrix entry by entry
+ * (independent of the library's community sums). */
+static double naive_Q(const float *A, size_t n, size_t T, double gamma, double omega,
+                      const size_t *g)
+{
+    size_t np = n * (n - 1) / 2;
+    double sum = 0, twomu = 0;
+    for (size_t l = 0; l < T; l++) {
+        double k[64] = {0}, twom = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++)
+                if (i != j) {
+                    float a = A[l * np + bract_pair_index(n, i < j ? i : j, i < j ? j : i)];
+                    k[i] += a > 0 ? a : 0;
+                }
+        for (size_t i = 0; i < n; i++)
+            twom += k[i];
+        twomu += twom;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++) {
+                if (g[l * n + i] != g[l * n + j])
+                    continue;
+                double a = 0;
+                if (i != j) {
+                    float v = A[l * np + bract_pair_index(n, i < j ? i : j, i < j ? j : i)];
+                    a = v > 0 ? v : 0;
+                }
+                sum += a - (twom > 0 ? gamma * k[i] * k[j] / twom : 0);
+            }
+    }
+    for (size_t l = 0; l + 1 < T; l++)
+        for (size_t i = 0; i < n; i++)
+            if (g[l * n + i] == g[(l + 1) * n + i])
+                sum += 2 * omega;
+    twomu += 2.0 * (double)n * (double)(T - 1) * omega;
+    return sum / twomu;
+}
+
+/* Two layers of one edge, everything in one community: within-layer terms
+ * cancel, coupling gives 4 omega, 2 mu = 4 + 2 n (T-1) omega = 8: Q = 1/2
+ * (GenLouvain's 2 n T omega normaliser would give 4/12). */
+START_TEST(modularity_normaliser)
+{
+    float A[2] = {1, 1};
+    size_t g[4] = {1, 1, 1, 1};
+    ck_assert_double_eq_tol(bract_multilayer_modularity(A, 2, 2, 1, 1, g), 0.5, 1e-15);
+    ck_assert_double_eq_tol(naive_Q(A, 2, 2, 1, 1, g), 0.5, 1e-15);
+}
+END_TEST
+
+/* Two 5-cliques (weight 1 inside, small negative between): communities are
+ * the cliques, Q = 2 (10/20 - (20/40)^2) = 0.5. */
+START_TEST(two_cliques)
+{
+    size_t n = 10;
+    float A[45];
+    for (size_t i = 0, e = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++, e++)
+            A[e] = (i < 5) == (j < 5) ? 1.0f : -0.2f;
+    size_t lab[10];
+    double Q;
+    bract_modularity_params p;
+    bract_modularity_params_default(&p);
+    ck_assert_int_eq(bract_multilayer_communities(A, n, 1, &p, lab, &Q), 0);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_uint_eq(lab[i], i < 5 ? 1 : 2);
+    ck_assert_double_eq_tol(Q, 0.5, 1e-12);
+    ck_assert_double_eq_tol(naive_Q(A, n, 1, 1, 0, lab), 0.5, 1e-12);
+}
+END_TEST
+
+/* Ring of 6 cliques of 4 nodes joined by single edges (Fortunato's example):
+ * every seed finds the 6 cliques; m = 36 + 6 = 42 edges, each clique has 6
+ * inner edges and degree sum 14: Q = 6 (6/42 - (14/84)^2). */
+START_TEST(ring_of_cliques)
+{
+    size_t n = 24, np = n * (n - 1) / 2;
+    float *A = calloc(np, sizeof *A);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (i / 4 == j / 4)
+                A[bract_pair_index(n, i, j)] = 1;
+    for (size_t c = 0; c < 6; c++) { /* last node of clique c - first of c+1 */
+        size_t a = 4 * c + 3, b = (4 * c + 4) % n;
+        A[bract_pair_index(n, a < b ? a : b, a < b ? b : a)] = 1;
+    }
+    for (uint64_t seed = 1; seed <= 5; seed++) {
+        bract_modularity_params p;
+        bract_modularity_params_default(&p);
+        p.seed = seed;
+        size_t lab[24], truth[24];
+        double Q;
+        ck_assert_int_eq(bract_multilayer_communities(A, n, 1, &p, lab, &Q), 0);
+        for (size_t i = 0; i < n; i++)
+            truth[i] = i / 4;
+        ck_assert_double_eq(bract_adjusted_rand(lab, truth, n), 1);
+        double want = 6 * (6.0 / 42 - (14.0 / 84) * (14.0 / 84));
+        ck_assert_double_eq_tol(Q, want, 1e-12);
+    }
+    free(A);
+}
+END_TEST
+
+/* Planted multilayer structure: 12 nodes in 3 modules for 8 layers, then
+ * nodes 0-3 and 4-7 swap halves for 8 more.  Q equals the naive definition
+ * (1e-12); flexibility: 1/15 for the nodes whose community changes once,
+ * 0 for the others; same seed, same labels. */
+START_TEST(planted_multilayer)
+{
+    size_t n = 12, T = 16, np = n * (n - 1) / 2;
+    float *A = malloc(T * np * sizeof *A);
+    bract_rng rng;
+    bract_rng_init(&rng, 3, 0, 0);
+    size_t mod[2][12];
+    for (size_t i = 0; i < n; i++) {
+        mod[0][i] = i / 4;
+        mod[1][i] = i < 2 ? 1 : i < 4 ? 0 : i < 6 ? 1 : i < 8 ? 0 : 2;
+    }
+    for (size_t l = 0; l < T; l++)
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = i + 1; j < n; j++) {
+                const size_t *m = mod[l >= 8];
+                double base = m[i] == m[j] ? 0.7 : 0.05;
+                A[l * np + bract_pair_index(n, i, j)] =
+                    (float)(base + 0.05 * bract_rng_normal(&rng));
+            }
+    bract_modularity_params p;
+    bract_modularity_params_default(&p);
+    size_t *lab = malloc(T * n * sizeof *lab), *lab2 = malloc(T * n * sizeof *lab2);
+    double Q, Q2, f[12];
+    ck_assert_int_eq(bract_multilayer_communities(A, n, T, &p, lab, &Q), 0);
+    ck_assert_double_eq_tol(Q, naive_Q(A, n, T, 1, 1, lab), 1e-12);
+    for (size_t l = 0; l < T; l++) { /* the planted partition of each layer */
+        size_t truth[12];
+        memcpy(truth, mod[l >= 8], sizeof truth);
+        ck_assert_double_eq(bract_adjusted_rand(lab + l * n, truth, n), 1);
+    }
+    ck_assert_int_eq(bract_flexibility(lab, n, T, f), 0);
+    /* which nodes changed depends on which community kept its number;
+     * whatever the numbering, a node changes at most once */
+    size_t changed = 0;
+    for (size_t i = 0; i < n; i++) {
+        ck_assert(f[i] == 0 || fabs(f[i] - 1.0 / 15) < 1e-15);
+        changed += f[i] > 0;
+    }
+    ck_assert_uint_ge(changed, 4);
+    ck_assert_int_eq(bract_multilayer_communities(A, n, T, &p, lab2, &Q2), 0);
+    ck_assert(memcmp(lab, lab2, T * n * sizeof *lab) == 0 && Q == Q2);
+    /* layer-wise: the same partitions; numbers carried by overlap */
+    double q[16];
+    ck_assert_int_eq(bract_layerwise_communities(A, n, T, &p, lab2, q), 0);
+    for (size_t l = 0; l < T; l++) {
+        ck_assert_double_eq_tol(q[l], naive_Q(A + l * np, n, 1, 1, 0, lab2 + l * n), 1e-12);
+        if (l)
+            ck_assert_double_eq(bract_adjusted_rand(lab2 + l * n, lab + l * n, n), 1);
+    }
+    ck_assert_int_eq(bract_flexibility(lab2, n, T, f), 0);
+    for (size_t i = 0; i < n; i++)
+        ck_assert(f[i] == 0 || fabs(f[i] - 1.0 / 15) < 1e-15);
+    free(A);
+    free(lab);
+    free(lab2);
+}
+END_TEST
+
+/* Layer-wise numbering: a partition that persists keeps its numbers even if
+ * Louvain numbers it differently; flexibility 0. */
+START_TEST(layerwise_persistence)
+{
+    size_t n = 8, T = 5, np = 28;
+    float A[5 * 28];
+    for (size_t l = 0; l < T; l++)
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = i + 1; j < n; j++)
+                A[l * np + bract_pair_index(n, i, j)] = (i % 2) == (j % 2) ? 1.0f : 0.0f;
+    bract_modularity_params p;
+    bract_modularity_params_default(&p);
+    size_t lab[40];
+    double f[8];
+    for (uint64_t s = 1; s < 4; s++) {
+        p.seed = s;
+        ck_assert_int_eq(bract_layerwise_communities(A, n, T, &p, lab, NULL), 0);
+        ck_assert_int_eq(bract_flexibility(lab, n, T, f), 0);
+        for (size_t i = 0; i < n; i++) {
+            ck_assert_double_eq(f[i], 0);
+            ck_assert_uint_eq(lab[i], i % 2 + 1);
+        }
+    }
+}
+END_TEST
+
+START_TEST(bad_weights)
+{
+    float A[3] = {0.5f, NAN, 0.1f};
+    size_t lab[3];
+    bract_modularity_params p;
+    bract_modularity_params_default(&p);
+    ck_assert_int_eq(bract_multilayer_communities(A, 3, 1, &p, lab, NULL), BRACT_EDATA);
+    ck_assert_error_has("window 1, pair 2: weight is not finite");
+    ck_assert_int_eq(bract_multilayer_communities(A, 1, 1, &p, lab, NULL), BRACT_EDATA);
+    ck_assert_error_has("at least 2 regions");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("community");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, flexibility_reference);
+    tcase_add_test(tc, modularity_normaliser);
+    tcase_add_test(tc, two_cliques);
+    tcase_add_test(tc, ring_of_cliques);
+    tcase_add_test(tc, planted_multilayer);
+    tcase_add_test(tc, layerwise_persistence);
+    tcase_add_test(tc, bad_weights);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    bract_init();
+    return tu_run(suite());
+}
