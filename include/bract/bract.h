@@ -17,5 +17,7 @@
 #include "bract/rdmset.h"
 #include "bract/stats.h"
 #include "bract/tseries.h"
+#include "bract/mds.h"
+#include "bract/plot.h"
 
 #endif
