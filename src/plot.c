@@ -169,6 +169,23 @@ static cairo_status_t write_buf(void *closure, const unsigned char *data, unsign
     return bract_buf_append(closure, data, len) ? CAIRO_STATUS_NO_MEMORY : CAIRO_STATUS_SUCCESS;
 }
 
+int pc_check_opts(const bract_plot_opts *o, bract_figure *out)
+{
+    memset(out, 0, sizeof *out);
+    if (o->format != BRACT_PLOT_PNG && o->format != BRACT_PLOT_SVG)
+        return bract_error(BRACT_EINVAL, "unknown figure format %d (expected PNG or SVG)",
+                           o->format);
+    if ((o->width != 0 && !(o->width >= 1 && o->width <= 100)) ||
+        (o->height != 0 && !(o->height >= 1 && o->height <= 100)))
+        return bract_error(BRACT_EINVAL, "a figure of %g x %g inches: width and height must be "
+                           "from 1 to 100 inches (or 0 for the default)", o->width, o->height);
+    if (!(o->dpi >= 10 && o->dpi <= 2400))
+        return bract_error(BRACT_EINVAL, "%g dpi: the resolution must be from 10 to 2400", o->dpi);
+    if (!(o->font_size >= 3 && o->font_size <= 72))
+        return bract_error(BRACT_EINVAL, "font size %g: expected 3 to 72 points", o->font_size);
+    return BRACT_OK;
+}
+
 int pc_open(pc_t *c, const bract_plot_opts *o, double w_in, double h_in, bract_figure *fig)
 {
     memset(c, 0, sizeof *c);

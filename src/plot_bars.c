@@ -73,7 +73,9 @@ typedef struct {
 
 int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_figure *out)
 {
-    memset(out, 0, sizeof *out);
+    int rc0 = pc_check_opts(opts, out);
+    if (rc0)
+        return rc0;
     size_t crdm, cmodel, cr;
     int rc;
     if ((rc = bract_table_require(t, "rdm", &crdm)) || (rc = bract_table_require(t, "model", &cmodel)) ||

@@ -49,6 +49,9 @@ static inline double pc_by(const pc_box *b, double v)
     return b->y + b->h - (v - b->v0) / (b->v1 - b->v0) * b->h;
 }
 
+/* Check the options every kind shares; clears *out.  Call first. */
+int pc_check_opts(const bract_plot_opts *o, bract_figure *out);
+
 /* Start a figure of w x h inches (fig is reset and filled by pc_close). */
 int pc_open(pc_t *c, const bract_plot_opts *o, double w_in, double h_in, bract_figure *fig);
 /* A canvas only for measuring text (no figure). Release with pc_abort. */

@@ -326,7 +326,9 @@ static const char *base_name(const char *p)
 int bract_plot_map(const bract_volume *stat, const bract_volume *bg, const bract_plot_opts *opts,
                    bract_figure *out)
 {
-    memset(out, 0, sizeof *out);
+    int rc0 = pc_check_opts(opts, out);
+    if (rc0)
+        return rc0;
     const char *sname = stat->path ? stat->path : "the map";
     if (!stat->data)
         return bract_error(BRACT_EINVAL, "%s: no voxel data (read with the data)", sname);

@@ -88,7 +88,9 @@ static int panel_values(const bract_rdm *r, int rank, double *out)
 
 int bract_plot_rdm(const bract_rdmset *set, const bract_plot_opts *opts, bract_figure *out)
 {
-    memset(out, 0, sizeof *out);
+    int rc0 = pc_check_opts(opts, out);
+    if (rc0)
+        return rc0;
     size_t *idx = NULL, np = 0;
     int rc = select_rdms(set, opts, &idx, &np);
     if (rc)
@@ -165,7 +167,9 @@ static int overlaps(const lbox *a, const lbox *b)
 
 int bract_plot_mds(const bract_rdmset *set, const bract_plot_opts *opts, bract_figure *out)
 {
-    memset(out, 0, sizeof *out);
+    int rc0 = pc_check_opts(opts, out);
+    if (rc0)
+        return rc0;
     size_t *idx = NULL, np = 0;
     int rc = select_rdms(set, opts, &idx, &np);
     if (rc)

@@ -140,7 +140,9 @@ int bract_scatter_fit_tables(const bract_table *tau, const bract_table *hier,
 int bract_plot_scatter(const bract_table *tau, const bract_table *hier,
                        const bract_plot_opts *opts, bract_figure *out)
 {
-    memset(out, 0, sizeof *out);
+    int rc0 = pc_check_opts(opts, out);
+    if (rc0)
+        return rc0;
     bract_scatter_fit fit;
     double *x, *y;
     int rc = joined(tau, hier, &x, &y, &fit);

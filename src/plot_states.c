@@ -388,7 +388,9 @@ out:
 int bract_plot_states(const bract_table *ctab, const bract_table *summary,
                       const bract_table *sequence, const bract_plot_opts *opts, bract_figure *out)
 {
-    memset(out, 0, sizeof *out);
+    int rc0 = pc_check_opts(opts, out);
+    if (rc0)
+        return rc0;
     centroids c;
     int rc = read_centroids(ctab, &c);
     if (rc)
