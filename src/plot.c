@@ -59,7 +59,6 @@ int bract_plot_format_from_name(const char *path)
 void bract_plot_release_fonts(void)
 {
     pango_cairo_font_map_set_default(NULL);
-    cairo_debug_reset_static_data();
     FcFini();
 }
 
@@ -284,6 +283,65 @@ void pc_abort(pc_t *c)
         bract_figure_free(c->fig);
 }
 
+/* cairo names embedded images and surfaces in SVG by process-wide
+ * counters ("image6", "surface2"), so the same figure drawn later in a
+ * process would differ in bytes.  Number them per document instead, in
+ * order of first appearance (ids and their "#" references alike). */
+static int svg_renumber(bract_buf *svg)
+{
+    static const char *const kinds[2] = {"image", "surface"};
+    bract_buf out = {0};
+    unsigned long map[2][256];
+    size_t nmap[2] = {0, 0};
+    const char *p = svg->data, *end = svg->data + svg->len;
+    int rc = BRACT_OK;
+    while (p < end && !rc) {
+        int hit = -1;
+        size_t pre = 0;
+        for (int k = 0; k < 2 && hit < 0; k++) {
+            size_t kl = strlen(kinds[k]);
+            if (end - p > 4 + (long)kl && strncmp(p, "id=\"", 4) == 0 &&
+                strncmp(p + 4, kinds[k], kl) == 0 && p[4 + kl] >= '0' && p[4 + kl] <= '9') {
+                hit = k;
+                pre = 4 + kl;
+            } else if (end - p > 1 + (long)kl && p[0] == '#' && strncmp(p + 1, kinds[k], kl) == 0 &&
+                       p[1 + kl] >= '0' && p[1 + kl] <= '9') {
+                hit = k;
+                pre = 1 + kl;
+            }
+        }
+        if (hit < 0) {
+            const char *q = p + 1;
+            while (q < end && *q != '#' && *q != 'i')
+                q++;
+            rc = bract_buf_append(&out, p, (size_t)(q - p));
+            p = q;
+            continue;
+        }
+        char *num_end;
+        unsigned long id = strtoul(p + pre, &num_end, 10);
+        size_t j = 0;
+        while (j < nmap[hit] && map[hit][j] != id)
+            j++;
+        if (j == nmap[hit]) {
+            if (nmap[hit] == 256) { /* more than any figure makes: leave as is */
+                bract_buf_free(&out);
+                return BRACT_OK;
+            }
+            map[hit][nmap[hit]++] = id;
+        }
+        rc = bract_buf_append(&out, p, pre) || bract_buf_printf(&out, "%zu", j + 1);
+        p = num_end;
+    }
+    if (rc) {
+        bract_buf_free(&out);
+        return BRACT_ENOMEM;
+    }
+    bract_buf_free(svg);
+    *svg = out;
+    return BRACT_OK;
+}
+
 int pc_close(pc_t *c)
 {
     cairo_status_t st = cairo_status(c->cr);
@@ -296,6 +354,8 @@ int pc_close(pc_t *c)
         } else {
             cairo_surface_finish(c->surf);
             st = cairo_surface_status(c->surf);
+            if (st == CAIRO_STATUS_SUCCESS && svg_renumber(&c->svg))
+                st = CAIRO_STATUS_NO_MEMORY;
         }
     }
     if (st != CAIRO_STATUS_SUCCESS) {

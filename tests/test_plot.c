@@ -749,7 +749,16 @@ START_TEST(map_ortho)
     o.slices = 4;
     ck_assert_int_eq(bract_plot_map(stat, mask, &o, &f), 0);
     ck_assert_uint_eq(f.npanels, 4);
-    free(svg_text(&f));
+    char *svg = svg_text(&f);
+    ck_assert_uint_eq(count(svg, "<image"), 4);
+    ck_assert(tu_contains(svg, "id=\"image1\""));
+    free(svg);
+    /* the same figure again is the same bytes (cairo's ids are per process) */
+    bract_figure g;
+    ck_assert_int_eq(bract_plot_map(stat, mask, &o, &g), 0);
+    ck_assert_uint_eq(f.len, g.len);
+    ck_assert(memcmp(f.data, g.data, f.len) == 0);
+    bract_figure_free(&g);
     bract_figure_free(&f);
     bract_volume_free(stat);
     bract_volume_free(mask);
