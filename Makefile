@@ -53,7 +53,7 @@ else
 DEPS_SET := build
 endif
 
-PKGS := zlib json-c inih cairo pangocairo fontconfig lapacke openblas cminpack fftw3
+PKGS := zlib json-c inih cairo pangocairo lapacke openblas cminpack fftw3
 # Evaluated lazily so that `make deps` works before pkg-config knows them.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -156,7 +156,7 @@ check-man: $(BUILD)/.deps-test
 	@for m in $(MANPAGES); do groff -man -ww -z $$m || exit 1; done
 
 check-valgrind: $(BIN) $(BUILD)/.deps-test
-	@BRACT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	@BRACT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=tests/valgrind.supp" \
 	  sh tests/cli/run.sh ./$(BIN)
 
 check-mpi:

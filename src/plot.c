@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include <cairo-svg.h>
-#include <fontconfig/fontconfig.h>
 
 /* Latin, Greek and Cyrillic from DejaVu Sans; Chinese from WenQuanYi Micro
  * Hei; anything else from whatever fontconfig finds for sans-serif. */
@@ -59,7 +58,6 @@ int bract_plot_format_from_name(const char *path)
 void bract_plot_release_fonts(void)
 {
     pango_cairo_font_map_set_default(NULL);
-    FcFini();
 }
 
 /* ---- colour maps ---- */

@@ -214,9 +214,9 @@ BRACT_API int bract_scatter_fit_tables(const bract_table *tau, const bract_table
 BRACT_API int bract_plot_scatter(const bract_table *tau, const bract_table *hierarchy,
                                  const bract_plot_opts *opts, bract_figure *out);
 
-/* Release the font caches of pango and fontconfig.  For leak checkers at
- * the end of a program, when no figure is being drawn on any thread;
- * drawing afterwards rebuilds them. */
+/* Drop this thread's pango font map and the fonts it caches (for leak
+ * checkers at the end of a program).  Drawing afterwards makes a new one.
+ * fontconfig's configuration stays loaded for the life of the process. */
 BRACT_API void bract_plot_release_fonts(void);
 
 #ifdef __cplusplus
