@@ -37,6 +37,8 @@ ifeq ($(SANITIZE),1)
 BUILD := build-san
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 BIN := $(BUILD)/bract
+LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp
+export LSAN_OPTIONS
 else ifeq ($(MPI),1)
 BUILD := build-mpi
 BIN := $(BUILD)/bract
