@@ -781,6 +781,37 @@ void pc_label_plan(int mode, size_t n, double cell, double base, size_t *step, d
     *size = fmin(base, fit * (double)k);
 }
 
+cairo_surface_t *pc_image_new(int w, int h, const char *what, unsigned char **data, int *stride)
+{
+    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+    if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(img);
+        bract_error(BRACT_ENOMEM, "out of memory for a %d x %d image of %s", w, h, what);
+        return NULL;
+    }
+    cairo_surface_flush(img);
+    *data = cairo_image_surface_get_data(img);
+    *stride = cairo_image_surface_get_stride(img);
+    return img;
+}
+
+void pc_image_paint(pc_t *c, const pc_box *b, cairo_surface_t *img, int smooth)
+{
+    cairo_t *cr = c->cr;
+    int w = cairo_image_surface_get_width(img), h = cairo_image_surface_get_height(img);
+    cairo_surface_mark_dirty(img);
+    cairo_save(cr);
+    cairo_rectangle(cr, b->x, b->y, b->w, b->h);
+    cairo_clip(cr);
+    cairo_translate(cr, b->x, b->y);
+    cairo_scale(cr, b->w / w, b->h / h);
+    cairo_set_source_surface(cr, img, 0, 0);
+    cairo_pattern_set_filter(cairo_get_source(cr), smooth ? CAIRO_FILTER_GOOD : CAIRO_FILTER_NEAREST);
+    cairo_paint(cr);
+    cairo_restore(cr);
+    cairo_surface_destroy(img);
+}
+
 int pc_heatmap(pc_t *c, const pc_box *b, size_t n, const double *rgb)
 {
     cairo_t *cr = c->cr;
@@ -811,15 +842,11 @@ int pc_heatmap(pc_t *c, const pc_box *b, size_t n, const double *rgb)
     int up = 1;
     if (c->format == BRACT_PLOT_SVG)
         up = (int)ceil(1200.0 / (double)n);
-    int side = (int)n * up;
-    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, side, side);
-    if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
-        cairo_surface_destroy(img);
-        return bract_error(BRACT_ENOMEM, "out of memory for a %d x %d heatmap image", side, side);
-    }
-    cairo_surface_flush(img);
-    unsigned char *data = cairo_image_surface_get_data(img);
-    int stride = cairo_image_surface_get_stride(img);
+    int side = (int)n * up, stride;
+    unsigned char *data;
+    cairo_surface_t *img = pc_image_new(side, side, "a heatmap", &data, &stride);
+    if (!img)
+        return BRACT_ENOMEM;
     for (int py = 0; py < side; py++) {
         uint32_t *row = (uint32_t *)(void *)(data + (size_t)py * (size_t)stride);
         size_t i = (size_t)(py / up);
@@ -837,17 +864,7 @@ int pc_heatmap(pc_t *c, const pc_box *b, size_t n, const double *rgb)
             row[px] = 0xFF000000u | (r << 16) | (g << 8) | bl;
         }
     }
-    cairo_surface_mark_dirty(img);
-    cairo_save(cr);
-    cairo_rectangle(cr, b->x, b->y, b->w, b->h);
-    cairo_clip(cr);
-    cairo_translate(cr, b->x, b->y);
-    cairo_scale(cr, b->w / side, b->h / side);
-    cairo_set_source_surface(cr, img, 0, 0);
-    cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
-    cairo_paint(cr);
-    cairo_restore(cr);
-    cairo_surface_destroy(img);
+    pc_image_paint(c, b, img, 0);
     c->fig->ncells += n * n;
     return BRACT_OK;
 }

@@ -124,6 +124,12 @@ size_t pc_grid_cols(size_t n, double w, double h, double aspect);
  * step 0 means none.  Chooses from the cell size in points. */
 void pc_label_plan(int mode, size_t n, double cell, double base, size_t *step, double *size);
 
+/* A w x h RGB image to fill (pixels 0xFFRRGGBB, rows `stride` bytes
+ * apart); NULL with a message when out of memory. */
+cairo_surface_t *pc_image_new(int w, int h, const char *what, unsigned char **data, int *stride);
+/* Draw an image over box b (smoothed, or nearest pixel) and free it. */
+void pc_image_paint(pc_t *c, const pc_box *b, cairo_surface_t *img, int smooth);
+
 /* A heatmap of an n x n matrix in box b (rows top to bottom): colours come
  * from rgb (3 doubles per cell, NaN first component = missing).  Cells are
  * rectangles in SVG for small matrices, else an image. */

@@ -248,14 +248,11 @@ static int draw_slice(pc_t *c, const mapctx *m, const pc_box *b, int axis, doubl
         pw = 1;
     if (ph < 1)
         ph = 1;
-    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, pw, ph);
-    if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
-        cairo_surface_destroy(img);
-        return bract_error(BRACT_ENOMEM, "out of memory for a %d x %d slice image", pw, ph);
-    }
-    cairo_surface_flush(img);
-    unsigned char *data = cairo_image_surface_get_data(img);
-    int stride = cairo_image_surface_get_stride(img);
+    int stride;
+    unsigned char *data;
+    cairo_surface_t *img = pc_image_new(pw, ph, "a slice", &data, &stride);
+    if (!img)
+        return BRACT_ENOMEM;
     double xyz[3];
     xyz[axis] = pos;
     for (int py = 0; py < ph; py++) {
@@ -266,19 +263,8 @@ static int draw_slice(pc_t *c, const mapctx *m, const pc_box *b, int axis, doubl
             row[px] = 0xFF000000u | colour_at(m, xyz, NULL);
         }
     }
-    cairo_surface_mark_dirty(img);
-    cairo_t *cr = c->cr;
-    cairo_save(cr);
-    cairo_rectangle(cr, b->x, b->y, b->w, b->h);
-    cairo_clip(cr);
-    cairo_translate(cr, b->x, b->y);
-    cairo_scale(cr, b->w / pw, b->h / ph);
-    cairo_set_source_surface(cr, img, 0, 0);
-    cairo_pattern_set_filter(cairo_get_source(cr),
-                             c->format == BRACT_PLOT_PNG ? CAIRO_FILTER_NEAREST : CAIRO_FILTER_GOOD);
-    cairo_paint(cr);
-    cairo_restore(cr);
-    cairo_surface_destroy(img);
+    /* PNG: one image pixel per device pixel; SVG: smoothed by the viewer */
+    pc_image_paint(c, b, img, c->format != BRACT_PLOT_PNG);
     return pc_add_panel(c, b);
 }
 
