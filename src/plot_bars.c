@@ -112,7 +112,7 @@ int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_fig
     strset methods = {0}, regions = {0}, models = {0};
     unsigned char *use = bract_xcalloc(t->nrows + 1, 1, "row flags");
     cell *cells = NULL;
-    double *nlo = NULL, *nhi = NULL;
+    double *nlo = NULL, *nhi = NULL, *mw = NULL;
     pc_t c;
     int open = 0;
     if (!use)
@@ -289,18 +289,22 @@ int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_fig
     if ((rc = pc_open_measure(&m, opts)))
         goto done;
     double fs = m.fs, tick_fs = fs * 0.9, labw = 0, lh, yticw;
+    mw = bract_xmalloc(nmod, sizeof *mw, "label widths");
+    if (!mw) {
+        pc_abort(&m);
+        rc = BRACT_ENOMEM;
+        goto done;
+    }
     for (size_t j = 0; j < nmod; j++) {
-        double w;
-        pc_text_size(&m, models.s[j], tick_fs, 0, 0, &w, NULL);
-        labw = fmax(labw, w);
+        pc_text_size(&m, models.s[j], tick_fs, 0, 150, &mw[j], NULL);
+        labw = fmax(labw, mw[j]);
     }
     pc_text_size(&m, "Ag", fs, 0, 0, NULL, &lh);
     pc_text_size(&m, "\xe2\x88\x92" "0.00", tick_fs, 0, 0, &yticw, NULL);
     pc_abort(&m);
-    labw = fmin(labw, 110);
     /* a slot per bar wide enough for its name, up to a point; longer names
-     * are turned by 45 degrees */
-    double slot_pt = labw <= 56 ? fmax(28, labw + 8) : 34;
+     * go into a legend under the panels instead */
+    double slot_pt = labw <= 56 ? fmax(28, labw + 8) : 30;
     double pw = fmax(110, slot_pt * (double)nmod + 16);
     double ph = 150;
     double gap_w = 22, head_h = lh + 6, foot_h = 14;
@@ -315,18 +319,33 @@ int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_fig
         pc_abort(&m2);
     }
     double title_est = *title ? 8 + th + 6 : 6;
-    double cap_h = lh + 10;
+    double note_h = lh + 10;
     double left = 12 + lh + 6 + yticw + 6;
-    /* rotation as it will be with the final slot width */
-    double xlab_rot = (labw + lh) * M_SQRT1_2 + 6, xlab_flat = lh + 6;
+    double xlab_flat = lh + 6;
     if (opts->width > 0 && opts->height > 0)
-        nc = pc_grid_cols(nreg, opts->width * 72 - left - 10, opts->height * 72 - title_est - cap_h,
-                          (pw + gap_w) / (ph + head_h + xlab_rot + foot_h));
+        nc = pc_grid_cols(nreg, opts->width * 72 - left - 10, opts->height * 72 - title_est - 2 * note_h,
+                          (pw + gap_w) / (ph + head_h + xlab_flat + foot_h));
     size_t nr = (nreg + nc - 1) / nc;
     double W = opts->width > 0 ? opts->width * 72 : left + (double)nc * (pw + gap_w) + 4;
     double final_slot = ((W - left - 4) / (double)nc - gap_w) / (double)nmod;
-    int rotate = labw > 0.92 * final_slot;
-    double xlab_h = rotate ? xlab_rot : xlab_flat;
+    int legend = labw > 0.92 * final_slot;
+    double xlab_h = legend ? 4 : xlab_flat;
+    /* legend rows: swatch, name, space; as many per row as fit */
+    size_t lrows = 0;
+    if (legend) {
+        double x = 0;
+        lrows = 1;
+        for (size_t j = 0; j < nmod; j++) {
+            double iw = 10 + 4 + mw[j] + 16;
+            if (x > 0 && x + iw > W - 20) {
+                lrows++;
+                x = 0;
+            }
+            x += iw;
+        }
+    }
+    double legend_h = legend ? (double)lrows * (lh + 4) + 4 : 0;
+    double cap_h = note_h + legend_h;
     double H = opts->height > 0 ? opts->height * 72
                                 : title_est + (double)nr * (head_h + ph + xlab_h + foot_h) + cap_h;
     if ((rc = pc_open(&c, opts, W / 72, H / 72, out)))
@@ -413,15 +432,34 @@ int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_fig
         cairo_move_to(cr2, b.x, b.y + b.h);
         cairo_line_to(cr2, b.x + b.w, b.y + b.h);
         cairo_stroke(cr2);
-        for (size_t j = 0; j < nmod; j++) {
-            double xc = b.x + ((double)j + 0.5) * slot;
-            if (rotate)
-                pc_text(&c, models.s[j], xc + 2, b.y + b.h + 4, tick_fs, 0, 1, 0.5, 45, 110);
-            else
-                pc_text(&c, models.s[j], xc, b.y + b.h + 4, tick_fs, 0, 0.5, 0, 0, slot);
-        }
+        for (size_t j = 0; j < nmod && !legend; j++)
+            pc_text(&c, models.s[j], b.x + ((double)j + 0.5) * slot, b.y + b.h + 4, tick_fs, 0, 0.5,
+                    0, 0, slot);
         if ((rc = pc_add_panel(&c, &b)))
             goto done;
+    }
+    /* the legend: model colours, rows centred */
+    if (legend) {
+        double y = c.h - cap_h + 4;
+        size_t j = 0;
+        while (j < nmod) {
+            size_t k = j;
+            double roww = 0;
+            while (k < nmod && (k == j || roww + 30 + mw[k] <= c.w - 20)) {
+                roww += 30 + mw[k];
+                k++;
+            }
+            double x = (c.w - roww + 16) / 2;
+            for (; j < k; j++) {
+                pc_color(&c, pc_category(j));
+                cairo_rectangle(cr2, x, y + (lh - 9) / 2, 9, 9);
+                cairo_fill(cr2);
+                pc_color(&c, PC_INK);
+                pc_text(&c, models.s[j], x + 13, y + lh / 2, tick_fs, 0, 0, 0.5, 0, 150);
+                x += 30 + mw[j];
+            }
+            y += lh + 4;
+        }
     }
     /* what the marks mean */
     bract_buf note = {0};
@@ -448,6 +486,7 @@ done:
     free(cells);
     free(nlo);
     free(nhi);
+    free(mw);
     free(methods.s);
     free(regions.s);
     free(models.s);
