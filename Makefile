@@ -37,7 +37,7 @@ ifeq ($(SANITIZE),1)
 BUILD := build-san
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 BIN := $(BUILD)/bract
-LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp
+LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 export LSAN_OPTIONS
 else ifeq ($(MPI),1)
 BUILD := build-mpi

@@ -603,6 +603,34 @@ START_TEST(bars_png)
 }
 END_TEST
 
+START_TEST(bars_legend)
+{
+    /* names too long for their bars go into a legend under the panels: the
+     * band below the lowest panel holds a swatch of every model's colour */
+    bract_table *t = table_of("long.tsv", "rdm\tmodel\tr\n"
+                                          "V1\tword2vec_skipgram_300\t0.1\n"
+                                          "V1\tLSA_300_dimensions\t0.2\n"
+                                          "V1\tGloVe_common_crawl\t0.15\n");
+    bract_plot_opts o;
+    png_opts(&o, 0, 0, 100);
+    bract_figure f;
+    ck_assert_int_eq(bract_plot_bars(t, &o, &f), 0);
+    cairo_surface_t *img = decode(&f);
+    const bract_plot_rect *p = &f.panels[0];
+    const unsigned want[3] = {0x0072B2, 0xE69F00, 0x009E73};
+    for (int k = 0; k < 3; k++) {
+        int found = 0;
+        for (int y = (int)(p->y + p->h + 2); y < f.height && !found; y++)
+            for (int x = 0; x < f.width && !found; x++)
+                found = pixel(img, x, y) == want[k];
+        ck_assert_msg(found, "no legend swatch of %06x", want[k]);
+    }
+    cairo_surface_destroy(img);
+    bract_figure_free(&f);
+    bract_table_free(t);
+}
+END_TEST
+
 START_TEST(bars_bad_tables)
 {
     bract_plot_opts o;
@@ -1014,6 +1042,35 @@ START_TEST(scatter_fit)
 }
 END_TEST
 
+START_TEST(threads_draw_alike)
+{
+    /* figures drawn on two threads at once are the bytes drawn on one */
+    bract_rdmset *s = big_rdm(60, words60);
+    bract_plot_opts o;
+    bract_plot_opts_init(&o);
+    bract_figure serial[2], par[2];
+    for (int k = 0; k < 2; k++) {
+        o.format = k ? BRACT_PLOT_SVG : BRACT_PLOT_PNG;
+        ck_assert_int_eq(bract_plot_rdm(s, &o, &serial[k]), 0);
+    }
+    int rc[2];
+#pragma omp parallel for num_threads(2)
+    for (int k = 0; k < 2; k++) {
+        bract_plot_opts ok = o;
+        ok.format = k ? BRACT_PLOT_SVG : BRACT_PLOT_PNG;
+        rc[k] = bract_plot_rdm(s, &ok, &par[k]);
+    }
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(rc[k], 0);
+        ck_assert_uint_eq(serial[k].len, par[k].len);
+        ck_assert(memcmp(serial[k].data, par[k].data, par[k].len) == 0);
+        bract_figure_free(&serial[k]);
+        bract_figure_free(&par[k]);
+    }
+    bract_rdmset_free(s);
+}
+END_TEST
+
 START_TEST(bad_sizes)
 {
     bract_rdmset *s = small_rdm();
@@ -1044,6 +1101,7 @@ int main(void)
     tcase_add_test(tc, rdm_rank_and_set);
     tcase_add_test(tc, mds_plot);
     tcase_add_test(tc, bars_png);
+    tcase_add_test(tc, bars_legend);
     tcase_add_test(tc, bars_bad_tables);
     tcase_add_test(tc, map_ortho);
     tcase_add_test(tc, map_geometry);
@@ -1052,6 +1110,7 @@ int main(void)
     tcase_add_test(tc, states_plot);
     tcase_add_test(tc, states_bad_input);
     tcase_add_test(tc, scatter_fit);
+    tcase_add_test(tc, threads_draw_alike);
     tcase_add_test(tc, bad_sizes);
     suite_add_tcase(s, tc);
     return tu_run(s);
