@@ -455,9 +455,8 @@ int bract_plot_states(const bract_table *ctab, const bract_table *summary,
     }
     char title[64];
     snprintf(title, sizeof title, "Connectivity states (k = %zu)", c.k);
-    rc = pc_matrix_figure(opts, mats, c.k, pc_title_of(opts, title), "rdbu", -vmax, vmax,
-                          isfinite(opts->vmin) ? opts->vmin : -vmax, vmax,
-                          opts->units ? opts->units : "connectivity", out);
+    rc = pc_matrix_figure(opts, mats, c.k, pc_title_of(opts, title), "rdbu", -vmax, vmax, -vmax,
+                          vmax, opts->units ? opts->units : "connectivity", out);
 done:
     free(frac);
     free(dwell);

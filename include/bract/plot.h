@@ -68,7 +68,8 @@ typedef struct {
     double font_size;   /* base font size in points [9]; labels may be smaller */
     const char *title;  /* NULL: the kind's default title; "": no title */
     const char *units;  /* colour-bar or value-axis label; NULL: the kind's default */
-    double vmin, vmax;  /* colour (or value-axis) range; NaN: from the data */
+    double vmin, vmax;  /* colour (or value-axis) range; NaN: from the data.  Maps and
+                           states have a scale symmetric about 0: only vmax counts */
     /* rdm, mds, bars: names to draw (RDM names; for bars the `rdm` column,
      * i.e. regions); NULL: all.  An unknown name is an error. */
     const char *const *select;

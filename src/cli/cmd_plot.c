@@ -428,8 +428,19 @@ int main_plot(int argc, char **argv)
                 bract_sidecar_param_num(sc, "vmin", o.vmin);
             if (isfinite(o.vmax))
                 bract_sidecar_param_num(sc, "vmax", o.vmax);
-            for (size_t i = 0; i < nselect; i++)
-                bract_sidecar_param_str(sc, "rdm", select[i]);
+            if (nselect) { /* several: joined (the command line has them exactly) */
+                size_t len = 1;
+                for (size_t i = 0; i < nselect; i++)
+                    len += strlen(select[i]) + 2;
+                char *names = calloc(len, 1);
+                for (size_t i = 0; names && i < nselect; i++) {
+                    if (i)
+                        strcat(names, ", ");
+                    strcat(names, select[i]);
+                }
+                bract_sidecar_param_str(sc, "rdm", names);
+                free(names);
+            }
             if (kind == K_RDM) {
                 bract_sidecar_param_str(sc, "labels", label_modes[o.labels]);
                 bract_sidecar_param_bool(sc, "rank", o.rank);
