@@ -16,9 +16,14 @@ static void name_list(bract_buf *b, const bract_rdmset *s)
         bract_buf_printf(b, ", ... (%zu in all)", s->nrdm);
 }
 
-/* Indices of the RDMs to draw: opts->select, or all. */
-static int select_rdms(const bract_rdmset *s, const bract_plot_opts *o, size_t **idx, size_t *n)
+/* Check the options (clearing *out), then the indices of the RDMs to
+ * draw: opts->select, or all. */
+static int select_rdms(const bract_rdmset *s, const bract_plot_opts *o, bract_figure *out,
+                       size_t **idx, size_t *n)
 {
+    int rc0 = pc_check_opts(o, out);
+    if (rc0)
+        return rc0;
     size_t m = (o->select && o->nselect) ? o->nselect : s->nrdm;
     if (m == 0)
         return bract_error(BRACT_EDATA, "the RDM set is empty");
@@ -88,11 +93,8 @@ static int panel_values(const bract_rdm *r, int rank, double *out)
 
 int bract_plot_rdm(const bract_rdmset *set, const bract_plot_opts *opts, bract_figure *out)
 {
-    int rc0 = pc_check_opts(opts, out);
-    if (rc0)
-        return rc0;
     size_t *idx = NULL, np = 0;
-    int rc = select_rdms(set, opts, &idx, &np);
+    int rc = select_rdms(set, opts, out, &idx, &np);
     if (rc)
         return rc;
     double **vals = bract_xcalloc(np, sizeof *vals, "RDM values");
@@ -167,11 +169,8 @@ static int overlaps(const lbox *a, const lbox *b)
 
 int bract_plot_mds(const bract_rdmset *set, const bract_plot_opts *opts, bract_figure *out)
 {
-    int rc0 = pc_check_opts(opts, out);
-    if (rc0)
-        return rc0;
     size_t *idx = NULL, np = 0;
-    int rc = select_rdms(set, opts, &idx, &np);
+    int rc = select_rdms(set, opts, out, &idx, &np);
     if (rc)
         return rc;
     if (np > 1 && !(opts->select && opts->nselect)) {
