@@ -53,8 +53,13 @@ static int optional_pair(const bract_table *t, const char *a, const char *b, lon
     return BRACT_OK;
 }
 
-static const char *method_label(const char *m)
+static const char *method_label(const char *m, char *buf, size_t n)
 {
+    if (strncmp(m, "partial ", 8) == 0) { /* bract rsa --control */
+        char inner[96];
+        snprintf(buf, n, "partial %s", method_label(m + 8, inner, sizeof inner));
+        return buf;
+    }
     static const char *const names[][2] = {
         {"spearman", "Spearman \xcf\x81"},       {"pearson", "Pearson r"},
         {"kendall", "Kendall \xcf\x84"},          {"tau-a", "Kendall \xcf\x84\xe2\x82\x90"},
@@ -117,10 +122,39 @@ int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_fig
     int open = 0;
     if (!use)
         return BRACT_ENOMEM;
+    /* rows of bract rsa's output that are not bars: pairwise comparisons
+     * (model_b set), and subject rows when the table has group rows */
+    long cmb = bract_table_find(t, "model_b"), clevel = bract_table_find(t, "level");
+    long csub = bract_table_find(t, "subject");
+    int has_group = 0;
+    for (size_t i = 0; i < t->nrows; i++) {
+        use[i] = cmb < 0 || bract_cell_missing(bract_table_cell(t, i, (size_t)cmb));
+        if (use[i] && clevel >= 0 && strcmp(bract_table_cell(t, i, (size_t)clevel), "group") == 0)
+            has_group = 1;
+    }
+    for (size_t i = 0; i < t->nrows && has_group; i++)
+        if (strcmp(bract_table_cell(t, i, (size_t)clevel), "group") != 0)
+            use[i] = 0;
+    if (!has_group && csub >= 0) {
+        const char *first = NULL;
+        for (size_t i = 0; i < t->nrows; i++) {
+            const char *sb = bract_table_cell(t, i, (size_t)csub);
+            if (!use[i] || bract_cell_missing(sb))
+                continue;
+            if (first && strcmp(first, sb) != 0) {
+                rc = bract_error(BRACT_EDATA, "%s holds rows of several subjects ('%s', '%s', "
+                                 "...) and no group rows: one chart needs one value per region "
+                                 "and model (bract rsa --group adds group rows)", t->path, first,
+                                 sb);
+                goto done;
+            }
+            first = sb;
+        }
+    }
     /* rows of one method */
     if (cmethod >= 0)
         for (size_t i = 0; i < t->nrows; i++)
-            if ((rc = strset_add(&methods, bract_table_cell(t, i, (size_t)cmethod))))
+            if (use[i] && (rc = strset_add(&methods, bract_table_cell(t, i, (size_t)cmethod))))
                 goto done;
     if (opts->method && cmethod < 0) {
         rc = bract_error(BRACT_EFORMAT, "%s: no column 'method' to choose method '%s' from",
@@ -145,7 +179,8 @@ int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_fig
     }
     const char *method = opts->method ? opts->method : methods.n == 1 ? methods.s[0] : NULL;
     for (size_t i = 0; i < t->nrows; i++)
-        use[i] = !method || strcmp(bract_table_cell(t, i, (size_t)cmethod), method) == 0;
+        if (use[i] && method && strcmp(bract_table_cell(t, i, (size_t)cmethod), method) != 0)
+            use[i] = 0;
     for (size_t i = 0; i < t->nrows; i++)
         if (use[i] && ((rc = strset_add(&regions, bract_table_cell(t, i, crdm))) ||
                        (rc = strset_add(&models, bract_table_cell(t, i, cmodel)))))
@@ -276,11 +311,11 @@ int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_fig
         goto done;
     }
 
-    char ylab[160];
+    char ylab[160], mb[96];
     if (opts->units)
         snprintf(ylab, sizeof ylab, "%s", opts->units);
     else if (method)
-        snprintf(ylab, sizeof ylab, "RSA (%s)", method_label(method));
+        snprintf(ylab, sizeof ylab, "RSA (%s)", method_label(method, mb, sizeof mb));
     else
         snprintf(ylab, sizeof ylab, "RSA (r)");
 

@@ -603,6 +603,36 @@ START_TEST(bars_png)
 }
 END_TEST
 
+START_TEST(bars_from_bract_rsa)
+{
+    /* bract rsa's table: subject rows, group rows, pairwise rows (model_b);
+     * the chart takes the group rows of single models */
+    static const char tsv[] =
+        "level\tsubject\trdm\tmodel\tmodel_b\tmethod\tr\tp\tp_fdr\tci_low\tci_high\t"
+        "noise_lower\tnoise_upper\n"
+        "group\tn/a\tV1\tw2v\tn/a\tpartial spearman\t0.2\t0.01\t0.02\t0.1\t0.3\t0.4\t0.5\n"
+        "group\tn/a\tV1\tlsa\tn/a\tpartial spearman\t0.1\t0.2\t0.2\t0.0\t0.2\t0.4\t0.5\n"
+        "group\tn/a\tV1\tw2v\tlsa\tpartial spearman\t0.1\t0.3\t0.3\t-0.1\t0.3\tn/a\tn/a\n"
+        "subject\ts1\tV1\tw2v\tn/a\tpartial spearman\t0.3\t0.01\t0.02\t0.2\t0.4\tn/a\tn/a\n"
+        "subject\ts2\tV1\tw2v\tn/a\tpartial spearman\t0.1\t0.01\t0.02\t0.0\t0.2\tn/a\tn/a\n";
+    bract_table *t = table_of("results.tsv", tsv);
+    bract_plot_opts o;
+    png_opts(&o, 4, 3, 100);
+    bract_figure f;
+    ck_assert_msg(bract_plot_bars(t, &o, &f) == 0, "%s", bract_last_error());
+    ck_assert_uint_eq(f.npanels, 1);
+    ck_assert_uint_eq(f.ncells, 2);
+    bract_figure_free(&f);
+    bract_table_free(t);
+    /* subjects without group rows cannot share one chart */
+    t = table_of("subjects.tsv", "level\tsubject\trdm\tmodel\tr\n"
+                                 "subject\ts1\tV1\tw2v\t0.3\nsubject\ts2\tV1\tw2v\t0.1\n");
+    ck_assert_int_eq(bract_plot_bars(t, &o, &f), BRACT_EDATA);
+    ck_assert_error_has("subjects.tsv holds rows of several subjects ('s1', 's2', ...)");
+    bract_table_free(t);
+}
+END_TEST
+
 START_TEST(bars_legend)
 {
     /* names too long for their bars go into a legend under the panels: the
@@ -1101,6 +1131,7 @@ int main(void)
     tcase_add_test(tc, rdm_rank_and_set);
     tcase_add_test(tc, mds_plot);
     tcase_add_test(tc, bars_png);
+    tcase_add_test(tc, bars_from_bract_rsa);
     tcase_add_test(tc, bars_legend);
     tcase_add_test(tc, bars_bad_tables);
     tcase_add_test(tc, map_ortho);

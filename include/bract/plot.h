@@ -154,8 +154,11 @@ BRACT_API int bract_plot_mds(const bract_rdmset *set, const bract_plot_opts *opt
  * column), one bar per `model` with height `r`.  Optional columns: `method`
  * (the y-axis label; several methods need opts->method), `ci_low` and
  * `ci_high` (error bars), `p` and `p_fdr` (a mark above bars below alpha),
- * `noise_lower` and `noise_upper` (the grey noise-ceiling band).  Other
- * columns are ignored. */
+ * `noise_lower` and `noise_upper` (the grey noise-ceiling band).  From
+ * bract rsa's table: rows with a `model_b` (pairwise comparisons) are left
+ * out, and when `level` has group rows only those are drawn; subject rows
+ * of several subjects without group rows are an error.  Other columns are
+ * ignored. */
 BRACT_API int bract_plot_bars(const bract_table *results, const bract_plot_opts *opts,
                               bract_figure *out);
 
