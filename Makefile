@@ -37,6 +37,8 @@ ifeq ($(SANITIZE),1)
 BUILD := build-san
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 BIN := $(BUILD)/bract
+LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
+export LSAN_OPTIONS
 else ifeq ($(MPI),1)
 BUILD := build-mpi
 BIN := $(BUILD)/bract
@@ -53,7 +55,7 @@ else
 DEPS_SET := build
 endif
 
-PKGS := zlib json-c inih cairo lapacke openblas cminpack fftw3
+PKGS := zlib json-c inih cairo pangocairo lapacke openblas cminpack fftw3
 # Evaluated lazily so that `make deps` works before pkg-config knows them.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -158,7 +160,7 @@ check-man: $(BUILD)/.deps-test
 	@for m in $(MANPAGES); do groff -man -ww -z $$m || exit 1; done
 
 check-valgrind: $(BIN) $(BUILD)/.deps-test
-	@BRACT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	@BRACT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=tests/valgrind.supp" \
 	  sh tests/cli/run.sh ./$(BIN)
 
 check-mpi:

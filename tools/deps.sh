@@ -17,8 +17,9 @@ set -eu
 
 BUILD_PKGS="gcc make pkg-config zlib1g-dev libnifti2-dev libnifticdf-dev \
 liblapacke-dev libopenblas-dev libfftw3-dev libcminpack-dev librandom123-dev \
-libjson-c-dev libinih-dev libcairo2-dev fonts-dejavu-core"
-TEST_PKGS="check mandoc man-db groff-base valgrind"
+libjson-c-dev libinih-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core \
+fonts-wqy-microhei"
+TEST_PKGS="check mandoc man-db groff-base valgrind libxml2-utils"
 MPI_PKGS="libopenmpi-dev openmpi-bin"
 BROWSER_PKGS="chromium"
 

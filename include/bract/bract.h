@@ -33,5 +33,7 @@
 #include "bract/community.h"
 #include "bract/surrogate.h"
 #include "bract/dfcsim.h"
+#include "bract/mds.h"
+#include "bract/plot.h"
 
 #endif

@@ -11,3 +11,4 @@ BRACT_CMD("dfc", main_dfc, "Dynamic connectivity", "sliding-window connectivity,
 BRACT_CMD("timescale", main_timescale, "Timescales", "intrinsic timescales from autocorrelation, and their hierarchy")
 BRACT_CMD("simulate", main_simulate, "Simulation", "write synthetic datasets with known truth")
 BRACT_CMD("pipeline", main_pipeline, "Studies", "run a whole study from a pipeline file")
+BRACT_CMD("plot", main_plot, "Figures", "draw RDMs, MDS, RSA bars, maps, dFC states, timescale hierarchies")
