@@ -812,16 +812,8 @@ static void cols_list(colset *cs, const char *const *names)
  * existing output without --force stops the run here, before any work). */
 static int open_outputs(run *r)
 {
-    struct stat st;
-    if (stat(r->outdir, &st) == 0) {
-        if (!S_ISDIR(st.st_mode))
-            return cli_error(&r->c, "%s exists and is not a directory", r->outdir);
-    } else if (mkdir(r->outdir, 0777) == 0) {
-        r->made_dir = 1;
-    } else {
-        return cli_error(&r->c, "cannot create the output directory %s: %s", r->outdir,
-                         strerror(errno));
-    }
+    if (bract_make_dir(r->outdir, &r->made_dir))
+        return cli_fail(&r->c);
     colset cs;
     if (cols_init(&cs, 64 + r->nreg + r->k))
         return cli_error(&r->c, "out of memory");

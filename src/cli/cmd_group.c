@@ -512,9 +512,8 @@ int main_group(int argc, char **argv)
     cli_log(&c, "%zu sign flips%s done; writing %s", r->nperm,
             r->exhaustive ? " (all)" : "", a.outdir);
 
-    if (mkdir(a.dir, 0777) != 0 && errno != EEXIST) {
-        rc = cli_error(&c, "%s: cannot make the output directory: %s", a.outdir,
-                       strerror(errno));
+    if (bract_make_dir(a.dir, NULL)) {
+        rc = cli_fail(&c);
         goto done;
     }
     const int fish = a.transform == BRACT_GROUP_FISHER;

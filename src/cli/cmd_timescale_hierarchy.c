@@ -285,8 +285,8 @@ int timescale_hierarchy_main(int argc, char **argv)
     char **files = argv + optind;
 
     /* the output directory and its files */
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return cli_error(&c, "cannot create the directory %s: %s", dir, strerror(errno));
+    if (bract_make_dir(dir, NULL))
+        return cli_fail(&c);
     char path[3][4096];
     static const char *const base[3] = {"regions.tsv", "hierarchy.tsv", "reliability.tsv"};
     size_t nout = nsub >= 2 ? 3 : 2;
