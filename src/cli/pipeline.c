@@ -743,11 +743,19 @@ static int discover_subjects(ctx *c)
         if (gr == 0) {
             for (size_t i = 0; i < g.gl_pathc && !rc; i++) {
                 struct stat st;
-                if (stat(g.gl_pathv[i], &st) || !S_ISDIR(st.st_mode))
+                if (stat(g.gl_pathv[i], &st))
                     continue;
+                /* a directory names the subject; a file (sub-01_bold.nii.gz)
+                 * gives its name up to the first '_' or '.' */
                 const char *b = strrchr(g.gl_pathv[i], '/');
                 b = b ? b + 1 : g.gl_pathv[i];
-                if (!sl_has(&subs, b) && sl_push(&subs, b))
+                char name[256];
+                size_t n = S_ISDIR(st.st_mode) ? strlen(b) : strcspn(b, "_.");
+                if (n == 0 || n >= sizeof name)
+                    continue;
+                memcpy(name, b, n);
+                name[n] = '\0';
+                if (!sl_has(&subs, name) && sl_push(&subs, name))
                     rc = fail(c, "out of memory");
             }
             globfree(&g);
@@ -755,7 +763,8 @@ static int discover_subjects(ctx *c)
     }
     sl_free(&toks);
     if (!rc && subs.n == 0)
-        rc = fail(c, "section [dataset]: key subjects: no subject directory matches '%s' under %s",
+        rc = fail(c, "section [dataset]: key subjects: no subject directory or file matches '%s' "
+                  "under %s",
                   spec ? spec : "sub-*", c->p->data_root);
     if (rc) {
         sl_free(&subs);
