@@ -1369,7 +1369,22 @@ static int commit_outputs(run *r)
         if (rc)
             return rc;
     }
-    return CLI_OK;
+    /* DIR.json last: the record of a complete run */
+    const char *files[O_COUNT];
+    size_t nf = 0;
+    for (int i = 0; i < O_COUNT; i++)
+        if (r->out[i].path) {
+            const char *b = strrchr(r->out[i].path, '/');
+            files[nf++] = b ? b + 1 : r->out[i].path;
+        }
+    bract_sidecar *sc = cli_sidecar(&r->c);
+    if (sc)
+        sidecar_common(r, sc);
+    int rc = cli_dir_record(&r->c, sc, r->outdir,
+                            "the record of a bract dfc run: every file listed in Files is "
+                            "complete", files, nf);
+    bract_sidecar_free(sc);
+    return rc;
 }
 
 int main_dfc(int argc, char **argv)

@@ -562,6 +562,12 @@ int timescale_hierarchy_main(int argc, char **argv)
         if (write_out(&c, sc, w, path[2]))
             goto done;
     }
+    {
+        const char *outs[3] = {base[0], base[1], base[2]};
+        if (cli_dir_record(&c, sc, dir, "the record of a bract timescale hierarchy run: every "
+                           "file listed in Files is complete", outs, nout))
+            goto done;
+    }
     rc = CLI_OK;
 done:
     bract_sidecar_free(sc);
