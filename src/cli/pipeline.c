@@ -226,7 +226,9 @@ static long find_stage(const ctx *c, const char *name)
     return -1;
 }
 
-/* Commands and the keys each needs besides `output` (bract-pipeline(5)). */
+/* Commands and the keys each needs besides `output` (bract-pipeline(5)).
+ * The first entry that matches the start of a stage's command applies, so
+ * actions ("timescale hierarchy") come before their command. */
 static const struct {
     const char *command;
     const char *required;
@@ -241,6 +243,7 @@ static const struct {
     {"extract", "data atlas"},
     {"clean", "data"},
     {"dfc", "data window"},
+    {"timescale hierarchy", "index args"},
     {"timescale", "data"},
     {NULL, NULL}};
 
@@ -932,6 +935,7 @@ int pl_load(const char *path, const char *data_dir, const char *out_dir, pl_pipe
                     rc = fail(&c, "section [stage %s]: missing key '%s' (bract %s needs it)",
                               s->name, req.v[r], required_keys[q].command);
             sl_free(&req);
+            break;
         }
     }
     for (size_t i = 0; i < c.nst && !rc; i++)
