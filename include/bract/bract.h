@@ -17,5 +17,7 @@
 #include "bract/rdmset.h"
 #include "bract/stats.h"
 #include "bract/tseries.h"
+#include "bract/rdm.h"
+#include "bract/patterns.h"
 
 #endif
