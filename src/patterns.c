@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <nifti1.h>
+#include <omp.h>
 
 /* ---- the accumulator shared by volumes and tables ---- */
 
@@ -640,4 +641,72 @@ done:
     free(row);
     free(res);
     return rc;
+}
+
+/* ---- RDMs of every region ---- */
+
+int bract_patterns_rdms(const bract_design *d, const bract_pattern_set *s,
+                        const bract_rdm_opts *o, const bract_progress *prog, bract_rdmset **out,
+                        bract_rdm_info *info)
+{
+    *out = NULL;
+    const size_t nr = s->nregions;
+    bract_rdmset *set = bract_rdmset_alloc(nr);
+    int *status = bract_xcalloc(nr ? nr : 1, sizeof *status, "region status");
+    char **msg = bract_xcalloc(nr ? nr : 1, sizeof *msg, "region messages");
+    if (!set || !status || !msg) {
+        bract_rdmset_free(set);
+        free(status);
+        free(msg);
+        return BRACT_ENOMEM;
+    }
+    int rc = BRACT_OK;
+    for (size_t r = 0; r < nr && !rc; r++)
+        rc = bract_rdmset_init_rdm(set, r, s->region[r].name, d->ncond,
+                                   (const char *const *)d->cond);
+    size_t done = 0;
+    if (!rc) {
+        bract_progress_report(prog, 0, nr);
+#pragma omp parallel for schedule(dynamic, 1)
+        for (size_t r = 0; r < nr; r++) {
+            const bract_patterns *p = &s->region[r];
+            bract_rdm_plan *plan = NULL;
+            bract_rdm_ws *w = NULL;
+            bract_rdm_noise nz = {.resid = p->res, .ldr = p->nvox, .nres = p->nres};
+            bract_rdm_info tmp;
+            int st = bract_rdm_plan_new(d, o, p->nvox, p->nres, &plan);
+            if (!st)
+                st = bract_rdm_ws_new(plan, &w);
+            if (!st)
+                st = bract_rdm_compute(plan, w, p->x, p->nvox, p->nvox, p->nres ? &nz : NULL,
+                                       set->rdm[r].d, info ? &info[r] : &tmp);
+            if (st) {
+                status[r] = st;
+                msg[r] = bract_xstrdup(bract_last_error());
+            }
+            bract_rdm_ws_free(w);
+            bract_rdm_plan_free(plan);
+            size_t now;
+#pragma omp atomic capture
+            now = ++done;
+            if (omp_get_thread_num() == 0)
+                bract_progress_report(prog, now, nr);
+        }
+        bract_progress_report(prog, nr, nr);
+        for (size_t r = 0; r < nr && !rc; r++)
+            if (status[r]) {
+                rc = bract_error(status[r], "region %s: %s", s->region[r].name,
+                                 msg[r] ? msg[r] : "out of memory");
+            }
+    }
+    for (size_t r = 0; r < nr; r++)
+        free(msg[r]);
+    free(msg);
+    free(status);
+    if (rc) {
+        bract_rdmset_free(set);
+        return rc;
+    }
+    *out = set;
+    return BRACT_OK;
 }

@@ -19,5 +19,6 @@
 #include "bract/tseries.h"
 #include "bract/rdm.h"
 #include "bract/patterns.h"
+#include "bract/embed.h"
 
 #endif

@@ -23,6 +23,7 @@
 #include "bract/error.h"
 #include "bract/progress.h"
 #include "bract/rdm.h"
+#include "bract/rdmset.h"
 #include "bract/volume.h"
 
 #ifdef __cplusplus
@@ -84,6 +85,17 @@ BRACT_API int bract_patterns_from_table(const char *path, const bract_design_opt
                                         bract_pattern_set **out);
 
 BRACT_API void bract_pattern_set_free(bract_pattern_set *s);
+
+/* The RDM of every region of `s` (patterns made with design `d`) with
+ * options `o`, one RDM per region named after it, conditions in the
+ * design's order.  Regions run in parallel (OpenMP, bract_set_threads), one
+ * plan and workspace each; residual rows of the regions (s->region[].res)
+ * are the noise when present.  `info` (may be NULL) receives one entry per
+ * region.  The first failing region (in order) gives the error, prefixed
+ * with "region NAME".  Owned by the caller (bract_rdmset_free). */
+BRACT_API int bract_patterns_rdms(const bract_design *d, const bract_pattern_set *s,
+                                  const bract_rdm_opts *o, const bract_progress *prog,
+                                  bract_rdmset **out, bract_rdm_info *info);
 
 /* A one-region atlas holding the voxels of a mask, the region called
  * `name`.  Owned by the caller (bract_atlas_free). */

@@ -3,3 +3,4 @@
  * subcommand adds one line here and one src/cli/cmd_<name>.c. */
 BRACT_CMD("info", main_info, "Files", "describe NIfTI volumes, tables and RDM sets")
 BRACT_CMD("simulate", main_simulate, "Simulation", "write synthetic datasets with known truth")
+BRACT_CMD("rdm", main_rdm, "RSA", "RDMs of response patterns (neural) and word vectors (model)")
