@@ -20,5 +20,6 @@
 #include "bract/rdm.h"
 #include "bract/patterns.h"
 #include "bract/embed.h"
+#include "bract/lsa.h"
 
 #endif

@@ -1,6 +1,7 @@
 /* bract rdm model: the RDM of word vectors looked up in an embedding table. */
 #include "cli.h"
 #include "cmd_rdm.h"
+#include "wordlist.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -45,75 +46,6 @@ enum {
     OPT_ALLOW,
     OPT_NAME
 };
-
-/* Words of a word list: one per line, blank lines skipped, each kept once. */
-static int read_word_list(const char *path, char ***out, size_t *n, char **text)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return bract_error(BRACT_EIO, "%s: cannot open", path);
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap + 1);
-    size_t got;
-    while (buf && (got = fread(buf + len, 1, cap - len, fp)) > 0) {
-        len += got;
-        if (len == cap) {
-            char *nb = realloc(buf, 2 * cap + 1);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(fp);
-    if (!buf)
-        return bract_error(BRACT_ENOMEM, "out of memory reading %s", path);
-    buf[len] = '\0';
-    size_t lines = 1;
-    for (size_t i = 0; i < len; i++)
-        lines += buf[i] == '\n';
-    char **w = malloc(lines * sizeof *w);
-    if (!w) {
-        free(buf);
-        return bract_error(BRACT_ENOMEM, "out of memory reading %s", path);
-    }
-    size_t k = 0;
-    char *p = buf;
-    if (len >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB &&
-        (unsigned char)p[2] == 0xBF)
-        p += 3; /* byte-order mark */
-    while (*p) {
-        char *e = strchr(p, '\n');
-        char *next = e ? e + 1 : p + strlen(p);
-        if (e)
-            *e = '\0';
-        size_t l = strlen(p);
-        while (l && (p[l - 1] == '\r' || p[l - 1] == ' ' || p[l - 1] == '\t'))
-            p[--l] = '\0';
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p) {
-            int dup = 0;
-            for (size_t q = 0; q < k && !dup; q++)
-                dup = strcmp(w[q], p) == 0;
-            if (!dup)
-                w[k++] = p;
-        }
-        p = next;
-    }
-    if (k == 0) {
-        free(w);
-        free(buf);
-        return bract_error(BRACT_EDATA, "%s: no words", path);
-    }
-    *out = w;
-    *n = k;
-    *text = buf;
-    return BRACT_OK;
-}
 
 static char *stem_of(const char *path)
 {
@@ -262,7 +194,7 @@ int rdm_model(int argc, char **argv)
             goto fail;
         words = d->cond;
         nw = d->ncond;
-    } else if (read_word_list(wordfile, &words, &nw, &wtext)) {
+    } else if (cli_read_word_list(wordfile, &words, &nw, &wtext)) {
         goto fail;
     }
     cli_log(&c, "looking up %zu words in %s", nw, emb);

@@ -4,3 +4,4 @@
 BRACT_CMD("info", main_info, "Files", "describe NIfTI volumes, tables and RDM sets")
 BRACT_CMD("simulate", main_simulate, "Simulation", "write synthetic datasets with known truth")
 BRACT_CMD("rdm", main_rdm, "RSA", "RDMs of response patterns (neural) and word vectors (model)")
+BRACT_CMD("lsa", main_lsa, "RSA", "word vectors by latent semantic analysis of a text corpus")
