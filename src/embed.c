@@ -271,44 +271,50 @@ static int take(ctx *c, long idx)
 }
 
 /* One text line (word2vec text or glove): word, then dim values separated
- * by spaces or tabs. */
+ * by spaces or tabs.  Every line's fields are counted and their bytes
+ * classified in one branch-free pass; only a line with a byte that cannot
+ * be part of a decimal number is looked at field by field (strtod). */
 static int text_line(ctx *c, size_t line, const char *s, size_t n)
 {
+    const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
-    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+    while (i < n && cls[u[i]] == 1)
         i++;
     if (i == n) /* a blank line: nothing to read */
         return BRACT_OK;
     size_t wb = i;
-    while (i < n && s[i] != ' ' && s[i] != '\t')
+    while (i < n && cls[u[i]] != 1)
         i++;
     size_t wl = i - wb;
-    /* count and check the value fields */
+    /* count separator -> non-separator steps and note any byte that cannot
+     * be part of a decimal number (a table look-up per byte: ~1 GB/s) */
     size_t nf = 0;
-    int odd = 0, infield = 0;
-    const unsigned char *u = (const unsigned char *)s;
-    size_t fb = 0;
-    for (size_t j = i; j <= n; j++) {
-        unsigned k = j < n ? cls[u[j]] : 1;
-        if (k == 1) {
-            if (infield) {
-                if (odd && !field_ok(s + fb, j - fb)) {
-                    char d[120];
-                    snprintf(d, sizeof d, "value %zu is '%.*s', not a number", nf,
-                             (int)(j - fb > 40 ? 40 : j - fb), s + fb);
-                    return where_line(c, line, "", d);
-                }
-                infield = 0;
+    unsigned odd = 0;
+    unsigned prevk = 1;
+    for (size_t j = i; j < n; j++) {
+        unsigned k = cls[u[j]];
+        nf += (prevk == 1) & (k != 1);
+        odd |= k == 0;
+        prevk = k;
+    }
+    if (odd) { /* find the field that is not a number */
+        size_t j = i, f = 0;
+        while (j < n) {
+            while (j < n && cls[u[j]] == 1)
+                j++;
+            if (j == n)
+                break;
+            size_t fb = j;
+            int bad = 0;
+            while (j < n && cls[u[j]] != 1)
+                bad |= cls[u[j++]] == 0;
+            f++;
+            if (bad && !field_ok(s + fb, j - fb)) {
+                char d[120];
+                snprintf(d, sizeof d, "value %zu is '%.*s', not a number", f,
+                         (int)(j - fb > 40 ? 40 : j - fb), s + fb);
+                return where_line(c, line, "", d);
             }
-        } else {
-            if (!infield) {
-                infield = 1;
-                nf++;
-                fb = j;
-                odd = 0;
-            }
-            if (k == 0)
-                odd = 1;
         }
     }
     if (c->dim == 0) {

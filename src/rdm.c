@@ -279,6 +279,8 @@ struct bract_rdm_plan {
     bract_rdm_opts opts;
     size_t ncond, nobs, nrun, max_vox, max_res;
     size_t *obs_cond;
+    size_t *cond_ptr;  /* rows of condition c: cond_rows[cond_ptr[c] .. cond_ptr[c+1]) */
+    size_t *cond_rows;
     double *cond_w;    /* 1 / (rows of each condition) */
     size_t nrep;       /* rows per condition when balanced, else 0 */
     double pattern_dof;/* dof of residuals made from the patterns */
@@ -303,6 +305,8 @@ void bract_rdm_plan_free(bract_rdm_plan *p)
     if (!p)
         return;
     free(p->obs_cond);
+    free(p->cond_ptr);
+    free(p->cond_rows);
     free(p->cond_w);
     free(p);
 }
@@ -332,13 +336,30 @@ int bract_rdm_plan_new(const bract_design *d, const bract_rdm_opts *o, size_t ma
     p->max_res = max_res;
     p->obs_cond = bract_xmalloc(d->nobs, sizeof *p->obs_cond, "an RDM plan");
     p->cond_w = bract_xcalloc(d->ncond, sizeof *p->cond_w, "an RDM plan");
-    if (!p->obs_cond || !p->cond_w) {
+    p->cond_ptr = bract_xcalloc(d->ncond + 1, sizeof *p->cond_ptr, "an RDM plan");
+    p->cond_rows = bract_xmalloc(d->nobs ? d->nobs : 1, sizeof *p->cond_rows, "an RDM plan");
+    if (!p->obs_cond || !p->cond_w || !p->cond_ptr || !p->cond_rows) {
         bract_rdm_plan_free(p);
         return BRACT_ENOMEM;
     }
     memcpy(p->obs_cond, d->obs_cond, d->nobs * sizeof *p->obs_cond);
-    for (size_t k = 0; k < d->nobs; k++)
+    for (size_t k = 0; k < d->nobs; k++) {
         p->cond_w[d->obs_cond[k]] += 1;
+        p->cond_ptr[d->obs_cond[k] + 1]++;
+    }
+    for (size_t c = 0; c < d->ncond; c++)
+        p->cond_ptr[c + 1] += p->cond_ptr[c];
+    {
+        size_t *fill = bract_xmalloc(d->ncond, sizeof *fill, "an RDM plan");
+        if (!fill) {
+            bract_rdm_plan_free(p);
+            return BRACT_ENOMEM;
+        }
+        memcpy(fill, p->cond_ptr, d->ncond * sizeof *fill);
+        for (size_t k = 0; k < d->nobs; k++)
+            p->cond_rows[fill[d->obs_cond[k]]++] = k;
+        free(fill);
+    }
     p->nrep = (size_t)p->cond_w[0];
     for (size_t c = 0; c < d->ncond; c++) {
         if (p->cond_w[c] != (double)p->nrep)
@@ -694,20 +715,68 @@ static void gram_to_rdm(const double *g, size_t n, double scale, int plain, doub
         }
 }
 
-/* Condition means of the rows of x (nobs x P, stride ld) into b (ncond x P). */
-static void condition_means(const bract_rdm_plan *p, const double *x, size_t ld, size_t P,
-                            double *b)
+/* Sum and sum of squares of x[0..n) in a fixed order (four interleaved
+ * partial sums, so that the loop pipelines; the same bits on every run). */
+static double sum4(const double *x, size_t n)
 {
-    memset(b, 0, p->ncond * P * sizeof *b);
-    for (size_t k = 0; k < p->nobs; k++) {
-        double *bc = b + p->obs_cond[k] * P;
-        const double *r = x + k * ld;
-        for (size_t j = 0; j < P; j++)
-            bc[j] += r[j];
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        a0 += x[j];
+        a1 += x[j + 1];
+        a2 += x[j + 2];
+        a3 += x[j + 3];
     }
-    for (size_t c = 0; c < p->ncond; c++)
+    for (; j < n; j++)
+        a0 += x[j];
+    return (a0 + a1) + (a2 + a3);
+}
+
+static double sumsq4(const double *x, size_t n)
+{
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        a0 += x[j] * x[j];
+        a1 += x[j + 1] * x[j + 1];
+        a2 += x[j + 2] * x[j + 2];
+        a3 += x[j + 3] * x[j + 3];
+    }
+    for (; j < n; j++)
+        a0 += x[j] * x[j];
+    return (a0 + a1) + (a2 + a3);
+}
+
+/* Condition means of the rows of x (nobs x P, stride ld) into b (ncond x P),
+ * each condition's rows summed in row order; with colmean, also the mean of
+ * the condition patterns of each voxel. */
+static void condition_means(const bract_rdm_plan *p, const double *x, size_t ld, size_t P,
+                            double *b, double *colmean)
+{
+    for (size_t c = 0; c < p->ncond; c++) {
+        double *bc = b + c * P;
+        const size_t *rows = p->cond_rows + p->cond_ptr[c];
+        size_t nr = p->cond_ptr[c + 1] - p->cond_ptr[c];
+        memcpy(bc, x + rows[0] * ld, P * sizeof *bc);
+        for (size_t q = 1; q < nr; q++) {
+            const double *r = x + rows[q] * ld;
+            for (size_t j = 0; j < P; j++)
+                bc[j] += r[j];
+        }
+        if (nr > 1)
+            for (size_t j = 0; j < P; j++)
+                bc[j] *= p->cond_w[c];
+        if (colmean) {
+            if (c == 0)
+                memcpy(colmean, bc, P * sizeof *colmean);
+            else
+                for (size_t j = 0; j < P; j++)
+                    colmean[j] += bc[j];
+        }
+    }
+    if (colmean)
         for (size_t j = 0; j < P; j++)
-            b[c * P + j] *= p->cond_w[c];
+            colmean[j] /= (double)p->ncond;
 }
 
 int bract_rdm_compute(const bract_rdm_plan *p, bract_rdm_ws *w, const double *x, size_t ldx,
@@ -728,30 +797,22 @@ int bract_rdm_compute(const bract_rdm_plan *p, bract_rdm_ws *w, const double *x,
         return bract_error(BRACT_EINVAL, "row stride %zu is less than the %zu voxels", ldx, P);
     const bract_rdm_opts *o = &p->opts;
     const int method = o->method;
-    for (size_t k = 0; k < N; k++)
-        memcpy(w->xc + k * P, x + k * ldx, P * sizeof *w->xc);
-    if (method != BRACT_RDM_CORRELATION && method != BRACT_RDM_COSINE)
-        centre_columns(w->xc, P, N, P, w->vec); /* distances do not change; accuracy does */
-    condition_means(p, w->xc, P, P, w->b);
+    /* the condition patterns straight from x; the Euclidean-type methods
+     * subtract each voxel's mean over conditions (mahalanobis below, crossnobis
+     * over all rows): distances do not change, accuracy does */
+    int centre = method == BRACT_RDM_EUCLIDEAN;
+    condition_means(p, x, ldx, P, w->b, centre ? w->vec : NULL);
 
     if (method == BRACT_RDM_CORRELATION || method == BRACT_RDM_COSINE) {
         for (size_t c = 0; c < n; c++) {
             double *r = w->b + c * P;
             if (method == BRACT_RDM_CORRELATION) {
-                double m = 0;
-                for (size_t j = 0; j < P; j++)
-                    m += r[j];
-                m /= (double)P;
+                double m = sum4(r, P) / (double)P;
                 for (size_t j = 0; j < P; j++)
                     r[j] -= m;
             }
-            double ss = 0;
-            for (size_t j = 0; j < P; j++)
-                ss += r[j] * r[j];
-            w->rowv[c] = ss > 0 ? 1 : 0;
-            double s = ss > 0 ? 1 / sqrt(ss) : 0;
-            for (size_t j = 0; j < P; j++)
-                r[j] *= s;
+            double ss = sumsq4(r, P);
+            w->rowv[c] = ss > 0 ? 1 / sqrt(ss) : 0; /* the norm enters at the end */
         }
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n, (int)P, 1.0, w->b, (int)P,
                     0.0, w->g, (int)n);
@@ -762,12 +823,15 @@ int bract_rdm_compute(const bract_rdm_plan *p, bract_rdm_ws *w, const double *x,
                     d[q] = NAN;
                     info->nnan++;
                 } else {
-                    d[q] = 1 - w->g[i * n + j];
+                    d[q] = 1 - w->g[i * n + j] * w->rowv[i] * w->rowv[j];
                 }
             }
         return BRACT_OK;
     }
     if (method == BRACT_RDM_EUCLIDEAN) {
+        for (size_t c = 0; c < n; c++)
+            for (size_t j = 0; j < P; j++)
+                w->b[c * P + j] -= w->vec[j];
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n, (int)P, 1.0, w->b, (int)P,
                     0.0, w->g, (int)n);
         gram_to_rdm(w->g, n, 1.0 / (double)P, o->plain, d);
@@ -811,8 +875,9 @@ int bract_rdm_compute(const bract_rdm_plan *p, bract_rdm_ws *w, const double *x,
             nres = N;
             for (size_t k = 0; k < N; k++) {
                 const double *bc = w->b + p->obs_cond[k] * P;
+                const double *xk = x + k * ldx;
                 for (size_t j = 0; j < P; j++)
-                    w->res[k * P + j] = w->xc[k * P + j] - bc[j];
+                    w->res[k * P + j] = xk[j] - bc[j];
             }
             dof = p->pattern_dof;
         }
@@ -827,6 +892,8 @@ int bract_rdm_compute(const bract_rdm_plan *p, bract_rdm_ws *w, const double *x,
     }
 
     if (method == BRACT_RDM_MAHALANOBIS) {
+        /* vec was overwritten by the noise estimate: centre from b itself */
+        centre_columns(w->b, P, n, P, w->a);
         whiten(kind, w->cov, w->vec, P, w->b, P, n);
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n, (int)P, 1.0, w->b, (int)P,
                     0.0, w->g, (int)n);
@@ -836,6 +903,9 @@ int bract_rdm_compute(const bract_rdm_plan *p, bract_rdm_ws *w, const double *x,
 
     /* crossnobis: rows are grouped by run, conditions in order within each */
     const size_t M = p->nrun;
+    for (size_t k = 0; k < N; k++)
+        memcpy(w->xc + k * P, x + k * ldx, P * sizeof *w->xc);
+    centre_columns(w->xc, P, N, P, w->a);
     whiten(kind, w->cov, w->vec, P, w->xc, P, N);
     memset(w->b, 0, n * P * sizeof *w->b);
     for (size_t m = 0; m < M; m++)
