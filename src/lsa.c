@@ -13,6 +13,20 @@
 
 /* ---- growable arrays ---- */
 
+/* The array v (n elements used, *cap allocated, `size` bytes each) with
+ * room for one more: v itself or a larger copy; NULL when out of memory (v
+ * is then still valid). */
+static void *grow(void *v, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return v;
+    size_t nc = *cap ? 2 * *cap : 1024;
+    void *p = bract_xrealloc(v, nc, size, "a corpus index");
+    if (p)
+        *cap = nc;
+    return p;
+}
+
 typedef struct {
     uint32_t *v;
     size_t n, cap;
@@ -20,14 +34,10 @@ typedef struct {
 
 static int u32_push(u32vec *a, uint32_t x)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? 2 * a->cap : 1024;
-        uint32_t *v = bract_xrealloc(a->v, cap, sizeof *v, "a corpus index");
-        if (!v)
-            return BRACT_ENOMEM;
-        a->v = v;
-        a->cap = cap;
-    }
+    uint32_t *p = grow(a->v, a->n, &a->cap, sizeof *p);
+    if (!p)
+        return BRACT_ENOMEM;
+    a->v = p;
     a->v[a->n++] = x;
     return BRACT_OK;
 }
@@ -39,14 +49,10 @@ typedef struct {
 
 static int sz_push(szvec *a, size_t x)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? 2 * a->cap : 1024;
-        size_t *v = bract_xrealloc(a->v, cap, sizeof *v, "a corpus index");
-        if (!v)
-            return BRACT_ENOMEM;
-        a->v = v;
-        a->cap = cap;
-    }
+    size_t *p = grow(a->v, a->n, &a->cap, sizeof *p);
+    if (!p)
+        return BRACT_ENOMEM;
+    a->v = p;
     a->v[a->n++] = x;
     return BRACT_OK;
 }

@@ -1,6 +1,6 @@
 /* bract lsa: latent semantic analysis word vectors from a text corpus. */
 #include "cli.h"
-#include "wordlist.h"
+#include "cli_files.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -47,21 +47,6 @@ enum {
     OPT_UNSCALED
 };
 
-typedef struct {
-    const char **v;
-    size_t n;
-} strlist;
-
-static int push(strlist *l, const char *s)
-{
-    const char **v = realloc(l->v, (l->n + 1) * sizeof *v);
-    if (!v)
-        return -1;
-    v[l->n++] = s;
-    l->v = v;
-    return 0;
-}
-
 int main_lsa(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -84,7 +69,7 @@ int main_lsa(int argc, char **argv)
     static const char *const solvers[] = {"auto", "exact", "iterative", NULL};
     cli_ctx c;
     cli_ctx_init(&c, "lsa", usage_text);
-    strlist corpus = {0}, stopfiles = {0};
+    cli_strlist corpus = {0}, stopfiles = {0};
     const char *out = NULL;
     bract_lsa_opts o = {0};
     long v;
@@ -100,7 +85,7 @@ int main_lsa(int argc, char **argv)
             continue;
         switch (opt) {
         case OPT_CORPUS:
-            if (push(&corpus, optarg))
+            if (cli_strlist_push(&corpus, optarg))
                 goto oom;
             break;
         case OPT_DIMS:
@@ -110,7 +95,7 @@ int main_lsa(int argc, char **argv)
             break;
         case OPT_PERFILE: o.doc_per_file = 1; break;
         case OPT_STOP:
-            if (push(&stopfiles, optarg))
+            if (cli_strlist_push(&stopfiles, optarg))
                 goto oom;
             break;
         case OPT_MINCOUNT:
@@ -151,7 +136,7 @@ int main_lsa(int argc, char **argv)
         }
     }
     for (int i = optind; i < argc; i++) /* --corpus a.txt b.txt ... */
-        if (push(&corpus, argv[i]))
+        if (cli_strlist_push(&corpus, argv[i]))
             goto oom;
     if (corpus.n == 0) {
         cli_usage_error(&c, "no --corpus given");
@@ -173,11 +158,11 @@ int main_lsa(int argc, char **argv)
     size_t nstop = 0;
     bract_lsa *l = NULL;
     {
-        strlist in = {0};
+        cli_strlist in = {0};
         for (size_t i = 0; i < corpus.n; i++)
-            push(&in, corpus.v[i]);
+            cli_strlist_push(&in, corpus.v[i]);
         for (size_t i = 0; i < stopfiles.n; i++)
-            push(&in, stopfiles.v[i]);
+            cli_strlist_push(&in, stopfiles.v[i]);
         int rc = bract_output_not_input(out, in.v, in.n);
         free(in.v);
         if (rc || bract_output_check(out, c.force))

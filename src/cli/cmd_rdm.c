@@ -1,6 +1,7 @@
 /* bract rdm neural: RDMs of response patterns, one per region.
  * (bract rdm model lives in cmd_rdm_model.c.) */
 #include "cli.h"
+#include "cli_files.h"
 #include "cmd_rdm.h"
 
 #include <math.h>
@@ -84,46 +85,6 @@ static int is_table_name(const char *p)
     return 0;
 }
 
-/* File name without directory and known extensions, for default names. */
-static char *stem(const char *path)
-{
-    const char *b = strrchr(path, '/');
-    b = b ? b + 1 : path;
-    char *s = strdup(b);
-    if (!s)
-        return NULL;
-    static const char *const ext[] = {".gz", ".nii", ".tsv", ".csv", ".txt", ".bin", ".vec",
-                                      NULL};
-    for (int again = 1; again;) {
-        again = 0;
-        size_t n = strlen(s);
-        for (int i = 0; ext[i]; i++) {
-            size_t m = strlen(ext[i]);
-            if (n > m && strcmp(s + n - m, ext[i]) == 0) {
-                s[n - m] = '\0';
-                again = 1;
-                break;
-            }
-        }
-    }
-    return s;
-}
-
-typedef struct {
-    const char **v;
-    size_t n;
-} strlist;
-
-static int push(strlist *l, const char *s)
-{
-    const char **v = realloc(l->v, (l->n + 1) * sizeof *v);
-    if (!v)
-        return -1;
-    v[l->n++] = s;
-    l->v = v;
-    return 0;
-}
-
 int rdm_neural(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -153,7 +114,7 @@ int rdm_neural(int argc, char **argv)
                                          "identity", NULL};
     cli_ctx c;
     cli_ctx_init(&c, "rdm neural", rdm_neural_usage);
-    strlist data = {0}, noise = {0}, exclude = {0};
+    cli_strlist data = {0}, noise = {0}, exclude = {0};
     const char *conds = NULL, *mask_path = NULL, *atlas_path = NULL, *labels = NULL;
     const char *out = NULL, *name = NULL;
     bract_rdm_opts ro = {.method = BRACT_RDM_CORRELATION, .noise = BRACT_NOISE_SHRINKAGE_DIAG};
@@ -173,7 +134,7 @@ int rdm_neural(int argc, char **argv)
             continue;
         switch (opt) {
         case OPT_DATA:
-            if (push(&data, optarg))
+            if (cli_strlist_push(&data, optarg))
                 goto oom;
             break;
         case OPT_CONDITIONS: conds = optarg; break;
@@ -181,7 +142,7 @@ int rdm_neural(int argc, char **argv)
         case OPT_ATLAS: atlas_path = optarg; break;
         case OPT_LABELS: labels = optarg; break;
         case OPT_NOISE:
-            if (push(&noise, optarg))
+            if (cli_strlist_push(&noise, optarg))
                 goto oom;
             break;
         case OPT_METHOD:
@@ -203,7 +164,7 @@ int rdm_neural(int argc, char **argv)
             break;
         case OPT_RSA_DOF: ro.dof_rule = BRACT_DOF_RSATOOLBOX; break;
         case OPT_EXCLUDE:
-            if (push(&exclude, optarg))
+            if (cli_strlist_push(&exclude, optarg))
                 goto oom;
             break;
         case OPT_SORT: sorted = 1; break;
@@ -221,7 +182,7 @@ int rdm_neural(int argc, char **argv)
         }
     }
     for (int i = optind; i < argc; i++) /* --data a.nii b.nii ...: the rest are data too */
-        if (push(&data, argv[i]))
+        if (cli_strlist_push(&data, argv[i]))
             goto oom;
     if (data.n == 0) {
         cli_usage_error(&c, "no --data given");
@@ -295,15 +256,15 @@ int rdm_neural(int argc, char **argv)
 
     /* inputs never overwritten */
     {
-        strlist in = {0};
+        cli_strlist in = {0};
         for (size_t i = 0; i < data.n; i++)
-            push(&in, data.v[i]);
+            cli_strlist_push(&in, data.v[i]);
         for (size_t i = 0; i < noise.n; i++)
-            push(&in, noise.v[i]);
+            cli_strlist_push(&in, noise.v[i]);
         const char *more[] = {conds, mask_path, atlas_path, labels};
         for (int i = 0; i < 4; i++)
             if (more[i])
-                push(&in, more[i]);
+                cli_strlist_push(&in, more[i]);
         int rc = bract_output_not_input(out, in.v, in.n);
         free(in.v);
         if (rc || bract_output_check(out, c.force)) {
@@ -325,7 +286,7 @@ int rdm_neural(int argc, char **argv)
     cli_bar bar;
     int failed = 1;
     if (table) {
-        defname = stem(data.v[0]);
+        defname = cli_file_stem(data.v[0]);
         cli_log(&c, "reading patterns %s", data.v[0]);
         if (bract_patterns_from_table(data.v[0], &dopts, name ? name : defname,
                                       noise.n ? noise.v[0] : NULL, &po, &d, &set))
@@ -341,7 +302,7 @@ int rdm_neural(int argc, char **argv)
             if (geom && bract_volume_same_grid(geom, ageom, 1e-3))
                 goto fail;
         } else {
-            defname = stem(mask_path);
+            defname = cli_file_stem(mask_path);
             if (bract_atlas_from_mask(mask, name ? name : defname, &atlas))
                 goto fail;
         }

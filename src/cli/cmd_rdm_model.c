@@ -1,7 +1,7 @@
 /* bract rdm model: the RDM of word vectors looked up in an embedding table. */
 #include "cli.h"
 #include "cmd_rdm.h"
-#include "wordlist.h"
+#include "cli_files.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -47,29 +47,6 @@ enum {
     OPT_NAME
 };
 
-static char *stem_of(const char *path)
-{
-    const char *b = strrchr(path, '/');
-    b = b ? b + 1 : path;
-    char *s = strdup(b);
-    if (!s)
-        return NULL;
-    static const char *const ext[] = {".gz", ".txt", ".tsv", ".bin", ".vec", NULL};
-    for (int again = 1; again;) {
-        again = 0;
-        size_t n = strlen(s);
-        for (int i = 0; ext[i]; i++) {
-            size_t m = strlen(ext[i]);
-            if (n > m && strcmp(s + n - m, ext[i]) == 0) {
-                s[n - m] = '\0';
-                again = 1;
-                break;
-            }
-        }
-    }
-    return s;
-}
-
 int rdm_model(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -95,8 +72,7 @@ int rdm_model(int argc, char **argv)
     cli_ctx c;
     cli_ctx_init(&c, "rdm model", rdm_model_usage);
     const char *emb = NULL, *conds = NULL, *wordfile = NULL, *out = NULL, *name = NULL;
-    const char **exclude = NULL;
-    size_t nexclude = 0;
+    cli_strlist exclude = {0};
     bract_embed_opts eo = {0};
     bract_rdm_opts ro = {.method = BRACT_RDM_COSINE};
     int sorted = 0, allow = 0, opt, k, status = CLI_USAGE;
@@ -118,17 +94,13 @@ int rdm_model(int argc, char **argv)
             break;
         case OPT_CONDITIONS: conds = optarg; break;
         case OPT_WORDS: wordfile = optarg; break;
-        case OPT_EXCLUDE: {
-            const char **v = realloc(exclude, (nexclude + 1) * sizeof *v);
-            if (!v) {
+        case OPT_EXCLUDE:
+            if (cli_strlist_push(&exclude, optarg)) {
                 cli_error(&c, "out of memory");
                 status = CLI_DATA_ERROR;
                 goto out;
             }
-            exclude = v;
-            exclude[nexclude++] = optarg;
             break;
-        }
         case OPT_SORT: sorted = 1; break;
         case OPT_METHOD:
             if ((k = cli_parse_choice(&c, "--method", optarg, methods)) < 0)
@@ -156,7 +128,7 @@ int rdm_model(int argc, char **argv)
         cli_usage_error(&c, "give either --conditions or --words");
         goto out;
     }
-    if (wordfile && (nexclude || sorted)) {
+    if (wordfile && (exclude.n || sorted)) {
         cli_usage_error(&c, "--exclude and --sort-conditions apply to --conditions");
         goto out;
     }
@@ -189,7 +161,7 @@ int rdm_model(int argc, char **argv)
     const char **kept = NULL;
     if (conds) {
         bract_design_opts dopts = {.order = sorted ? BRACT_ORDER_SORTED : BRACT_ORDER_FIRST,
-                                   .exclude = exclude, .nexclude = nexclude};
+                                   .exclude = exclude.v, .nexclude = exclude.n};
         if (bract_design_read(conds, &dopts, &d))
             goto fail;
         words = d->cond;
@@ -250,7 +222,7 @@ int rdm_model(int argc, char **argv)
         }
     if (bract_design_from_labels(kept, NULL, nk, NULL, &dk))
         goto fail;
-    defname = stem_of(emb);
+    defname = cli_file_stem(emb);
     set = bract_rdmset_alloc(1);
     if (!set || !defname) {
         bract_error(BRACT_ENOMEM, "out of memory");
@@ -324,6 +296,6 @@ done:
     free(kept);
     free(x);
 out:
-    free(exclude);
+    free(exclude.v);
     return status;
 }

@@ -96,10 +96,10 @@ check "rdm neural: a region with too few voxels" 1 rdm neural --data "$H/bold.ni
     --conditions "$TMP/haxby.tsv" --mask "$H/mask.nii.gz" --min-voxels 600 -o "$TMP/bad2.tsv"
 err_has "region mask has 530 usable voxels; an RDM needs at least 600"
 file_absent "$TMP/bad2.tsv"
-check "rdm neural: --skip-small with no region left" 1 rdm neural --data "$H/bold.nii.gz" \
-    --conditions "$TMP/haxby.tsv" --mask "$H/mask.nii.gz" --min-voxels 600 --skip-small -o "$TMP/bad2.tsv"
-err_has "warning: region mask left out"
-err_has "no region has enough usable voxels"
+check "rdm neural: --skip-small with no region left" 1 rdm neural --data "$P" --min-voxels 31 \
+    --skip-small -o "$TMP/bad2.tsv"
+err_has "warning: region patterns left out: 30 usable voxels, fewer than 31"
+err_has "too few usable features"
 file_absent "$TMP/bad2.tsv"
 
 printf 'condition\tv1\tv2\na\t1\tn/a\nb\t2\t3\nc\t5\t1\n' > "$TMP/onevox.tsv"
@@ -161,17 +161,20 @@ file_absent "$TMP/u.tsv"
 # ---- model RDMs: every format against the reference ----
 EM=$REF/embeddings
 cut -f1 "$P" | head -n 13 > "$TMP/words.tsv"
-for f in w2v.txt glove.txt tsv w2v.bin; do
+# (every format x method pair is in tests/test_embed.c; here each format once)
+for fm in w2v.txt:cosine w2v.txt:correlation w2v.txt:euclidean glove.txt:correlation \
+    tsv:euclidean w2v.bin:cosine; do
+    f=${fm%:*}
     tol=1e-10
     [ $f = w2v.bin ] && tol=1e-6
-    for m in cosine correlation euclidean; do
+    for m in ${fm#*:}; do
         check "rdm model: $f $m" 0 rdm model --embeddings "$EM/vectors.$f" --conditions "$TMP/words.tsv" \
             --method $m -o "$TMP/m_${f}_${m}.tsv"
         rdm_matches "$TMP/m_${f}_${m}.tsv" "$EM/expected_model_rdms.tsv" $m $tol
     done
 done
-file_has "$TMP/m_w2v.bin_euclidean.json" '"format": "word2vec-bin"'
-file_has "$TMP/m_w2v.bin_euclidean.json" '"words_found": 12'
+file_has "$TMP/m_w2v.bin_cosine.json" '"format": "word2vec-bin"'
+file_has "$TMP/m_w2v.bin_cosine.json" '"words_found": 12'
 gzip -c "$EM/vectors.w2v.txt" > "$TMP/v.txt.gz"
 check "rdm model: gzipped word2vec text" 0 rdm model --embeddings "$TMP/v.txt.gz" --conditions "$TMP/words.tsv" \
     --name w2v -o "$TMP/mgz.tsv"

@@ -1,11 +1,45 @@
-/* Word lists for the command line (see wordlist.h). */
+/* File lists, names and word lists for the command line (see cli_files.h). */
 #include "cli.h"
 #include "strmap.h"
-#include "wordlist.h"
+#include "cli_files.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+int cli_strlist_push(cli_strlist *l, const char *s)
+{
+    const char **v = realloc(l->v, (l->n + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    v[l->n++] = s;
+    l->v = v;
+    return 0;
+}
+
+char *cli_file_stem(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    char *s = strdup(b);
+    if (!s)
+        return NULL;
+    static const char *const ext[] = {".gz", ".nii", ".tsv", ".csv", ".txt", ".bin", ".vec",
+                                      NULL};
+    for (int again = 1; again;) {
+        again = 0;
+        size_t n = strlen(s);
+        for (int i = 0; ext[i]; i++) {
+            size_t m = strlen(ext[i]);
+            if (n > m && strcmp(s + n - m, ext[i]) == 0) {
+                s[n - m] = '\0';
+                again = 1;
+                break;
+            }
+        }
+    }
+    return s;
+}
 
 int cli_read_word_list(const char *path, char ***out, size_t *n, char **text)
 {
