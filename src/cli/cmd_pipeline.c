@@ -124,10 +124,10 @@ static void report(runner *r, size_t i)
     char num[64] = "";
     if (!r->forked)
         snprintf(num, sizeof num, "[%zu/%zu] ", r->done, r->p->nsteps);
-    if (r->outcome[i] == OUT_RAN)
+    if (r->outcome[i] == OUT_RAN && !r->c->quiet)
         fprintf(stderr, "bract pipeline: %s%s %s: done in %.1f s (%s)\n", num, s->stage,
                 subj_name(r->p, s), r->seconds[i], r->why[i]);
-    else if (!r->c->quiet || r->outcome[i] == OUT_FAILED)
+    else if (r->outcome[i] != OUT_RAN && (!r->c->quiet || r->outcome[i] == OUT_FAILED))
         fprintf(stderr, "bract pipeline: %s%s %s: %s\n", num, s->stage, subj_name(r->p, s), what);
 }
 
