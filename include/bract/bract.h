@@ -35,5 +35,6 @@
 #include "bract/dfcsim.h"
 #include "bract/mds.h"
 #include "bract/plot.h"
+#include "bract/report.h"
 
 #endif
