@@ -138,52 +138,69 @@ static int add_sidecar(rp_ctx *c, walk_state *w, const char *dir, char **names,
         free(path);
         return BRACT_OK;
     }
-    rp_sidecar *s = bract_xrealloc(c->sc, c->nsc + 1, sizeof *s, "the sidecar list");
-    if (!s) {
+    /* its outputs: the directory X for X.json, else every file whose
+     * sidecar name is this one (clusters.tsv and clusters.nii.gz share
+     * clusters.json); an entry for each, sharing the JSON */
+    size_t nl = strlen(names[k]);
+    char *stem = bract_xstrdup(names[k]);
+    if (!stem) {
         json_object_put(j);
         free(path);
         return BRACT_ENOMEM;
     }
-    c->sc = s;
-    s = &c->sc[c->nsc++];
-    memset(s, 0, sizeof *s);
-    s->path = path;
-    s->json = j;
-    s->command = json_object_get_string(cmd);
-    s->cmdline = json_object_object_get_ex(j, "CommandLine", &line) &&
-                         json_object_is_type(line, json_type_string)
-                     ? json_object_get_string(line)
-                     : "";
-    /* its output: the directory X for X.json, else the file whose sidecar
-     * name is this one */
-    size_t nl = strlen(names[k]);
-    char *stem = bract_xstrdup(names[k]);
-    if (!stem)
-        return BRACT_ENOMEM;
     stem[nl - 5] = '\0';
-    for (size_t i = 0; i < n && !s->output; i++) {
-        if (i == k)
-            continue;
-        if (isdir[i]) {
-            if (strcmp(names[i], stem) == 0) {
-                s->output = join(dir, names[i]);
-                s->output_is_dir = 1;
-            }
-            continue;
+    long dir_out = -1;
+    size_t nout = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i != k && isdir[i] && strcmp(names[i], stem) == 0)
+            dir_out = (long)i;
+    int rc = BRACT_OK;
+    for (size_t i = 0; i <= n && !rc; i++) {
+        int last = i == n;
+        if (!last) {
+            if (i == k || isdir[i] || dir_out >= 0)
+                continue;
+            char *sp = bract_sidecar_path(names[i]);
+            int mine = sp && strcmp(sp, names[k]) == 0;
+            free(sp);
+            if (!mine)
+                continue;
+        } else if (nout) {
+            break; /* every output has its entry */
         }
-        char *sp = bract_sidecar_path(names[i]);
-        if (sp && strcmp(sp, names[k]) == 0)
+        rp_sidecar *s = bract_xrealloc(c->sc, c->nsc + 1, sizeof *s, "the sidecar list");
+        if (!s) {
+            rc = BRACT_ENOMEM;
+            break;
+        }
+        c->sc = s;
+        s = &c->sc[c->nsc++];
+        memset(s, 0, sizeof *s);
+        s->json = nout++ ? json_object_get(j) : j;
+        s->path = bract_xstrdup(path);
+        s->command = json_object_get_string(cmd);
+        s->cmdline = json_object_object_get_ex(j, "CommandLine", &line) &&
+                             json_object_is_type(line, json_type_string)
+                         ? json_object_get_string(line)
+                         : "";
+        if (last && dir_out >= 0) {
+            s->output = join(dir, names[dir_out]);
+            s->output_is_dir = 1;
+        } else if (!last) {
             s->output = join(dir, names[i]);
-        free(sp);
+        }
+        char *shown = s->output ? s->output : join(dir, stem);
+        s->rel = shown ? rp_rel(c, shown) : NULL;
+        if (shown != s->output)
+            free(shown);
+        if (!s->path || !s->rel || (!last && !s->output) || (last && dir_out >= 0 && !s->output))
+            rc = BRACT_ENOMEM;
     }
-    char *shown = s->output ? s->output : join(dir, stem);
+    if (!nout)
+        json_object_put(j);
     free(stem);
-    if (!shown)
-        return BRACT_ENOMEM;
-    s->rel = rp_rel(c, shown);
-    if (shown != s->output)
-        free(shown);
-    return s->rel ? BRACT_OK : BRACT_ENOMEM;
+    free(path);
+    return rc;
 }
 
 static int walk(rp_ctx *c, walk_state *w, const char *dir, int depth)
@@ -625,7 +642,7 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
     rp_put(c, "<dl class=\"facts\">\n<dt>Output root</dt><dd><code>");
     rp_esc(c, c->root_real ? c->root_real : c->root);
     rp_put(c, "</code></dd>\n");
-    rp_putf(c, "<dt>Outputs</dt><dd>%zu files with sidecars, from %zu command runs</dd>\n",
+    rp_putf(c, "<dt>Outputs</dt><dd>%zu outputs with sidecars, from %zu command runs</dd>\n",
             c->nsc, c->nruns);
     if (subj.n) {
         rp_putf(c, "<dt>Subjects</dt><dd>%zu: ", subj.n);
@@ -1070,7 +1087,7 @@ static const char *const css[] = {
     "color:var(--muted);font-size:13px}\n",
     "@media (max-width:980px){.page{display:block}nav.toc{position:static;max-height:none;"
     "padding:12px 0;border-bottom:1px solid var(--line)}}\n",
-    "@media print{nav.toc{display:none}.page{display:block}details{display:block}"
+    "@media print{nav.toc{display:none}.page{display:block}"
     "h2{break-after:avoid}figure.fig{break-inside:avoid}}\n",
     NULL};
 
@@ -1181,7 +1198,8 @@ int bract_report_build(const char *dir, const bract_report_opts *opts, char **ht
     }
     c.files = w.files.v;
     c.nfiles = w.files.n;
-    c.info.sidecars = c.nsc;
+    for (size_t i = 0; i < c.nsc; i++)
+        c.info.sidecars += i == 0 || strcmp(c.sc[i].path, c.sc[i - 1].path) != 0;
     c.info.runs = c.nruns;
 
     section_dataset(&c, &w.files, &w.problems);

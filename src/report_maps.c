@@ -177,9 +177,12 @@ static void group_run(rp_ctx *c, rp_run *run, int several)
             bract_volume_free(p);
             continue;
         }
+        /* maps are float32: p and alpha compared at that precision, so that a
+         * p of exactly alpha (stored as the float nearest to it) counts */
+        double level = (double)(float)c->o->alpha;
         size_t n = 0;
         for (size_t i = 0; i < p->nvox; i++)
-            n += bract_volume_get(p, i) <= c->o->alpha;
+            n += (double)(float)bract_volume_get(p, i) <= level;
         if (!table++)
             rp_putf(c, "<p class=\"cap\">Voxels with p \xe2\x89\xa4 %s in each map:</p>"
                        "<div class=\"tablewrap\"><table><thead><tr><th>correction</th><th class=\"n\">voxels</th>"
@@ -214,9 +217,10 @@ static void group_run(rp_ctx *c, rp_run *run, int several)
         if (bract_volume_new_like(t, 1, BRACT_F64, &thr)) {
             rp_note(c, "group maps", bract_last_error());
         } else {
+            double level = (double)(float)c->o->alpha;
             for (size_t i = 0; i < t->nvox; i++) {
-                double p = bract_volume_get(sigp, i), v = bract_volume_get(t, i);
-                bract_volume_set(thr, i, p <= c->o->alpha && isfinite(v) ? v : 0);
+                double p = (double)(float)bract_volume_get(sigp, i), v = bract_volume_get(t, i);
+                bract_volume_set(thr, i, p <= level && isfinite(v) ? v : 0);
             }
             char ftitle[128], cap[1400];
             snprintf(ftitle, sizeof ftitle, "t where p (%s) \xe2\x89\xa4 %s", siglabel, al);
