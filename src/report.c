@@ -417,8 +417,9 @@ void rp_free_strings(char **v, size_t n)
 }
 
 /* A recorded input path, found: as written, or by its longest tail among
- * the files under the root (an unambiguous match only). */
-static char *resolve(rp_ctx *c, const char *p)
+ * the files under the root (an unambiguous match only, of at least
+ * `min_parts` path components). */
+static char *resolve(rp_ctx *c, const char *p, int min_parts)
 {
     struct stat st;
     if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
@@ -429,6 +430,11 @@ static char *resolve(rp_ctx *c, const char *p)
         if (cut && p[cut - 1] != '/')
             continue;
         const char *tail = p + cut;
+        int parts = 1;
+        for (const char *q = tail; *q; q++)
+            parts += *q == '/';
+        if (parts < min_parts)
+            break;
         size_t tl = len - cut, hits = 0, hit = 0;
         for (size_t i = 0; i < c->nfiles; i++) {
             const char *f = c->files[i];
@@ -463,8 +469,8 @@ size_t rp_sources(rp_ctx *c, const rp_sidecar *s, const char *role, char ***path
     }
     for (size_t i = 0; i < n; i++) {
         json_object *e = json_object_is_type(v, json_type_array) ? json_object_array_get_idx(v, i) : v;
-        char *r = json_object_is_type(e, json_type_string) ? resolve(c, json_object_get_string(e))
-                                                           : NULL;
+        char *r = json_object_is_type(e, json_type_string)
+                      ? resolve(c, json_object_get_string(e), 1) : NULL;
         if (r)
             out[k++] = r;
         else if (missing)
@@ -680,10 +686,13 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
     }
     rp_put(c, "</dl>\n");
 
-    /* inputs read from outside the root, by role */
+    /* inputs read from outside the root, by role: every (role, path) once,
+     * sorted, then only those that are not files under the root */
     rp_put(c, "<h3 id=\"dataset-inputs\">Inputs</h3>\n");
-    strvec roles = {0}, paths = {0};
+    strvec all = {0};
     for (size_t i = 0; i < c->nsc; i++) {
+        if (i && strcmp(c->sc[i].path, c->sc[i - 1].path) == 0)
+            continue; /* the same sidecar, another output */
         json_object *src = rp_get(&c->sc[i], NULL, "Sources");
         if (!src || !json_object_is_type(src, json_type_object))
             continue;
@@ -695,68 +704,74 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
                                      ? json_object_array_get_idx(val, k) : val;
                 if (!json_object_is_type(e, json_type_string))
                     continue;
-                const char *p = json_object_get_string(e);
-                char *r = resolve(c, p), *rel = r ? rp_rel(c, r) : NULL;
-                int inside = rel && strcmp(rel, r) != 0;
-                free(r);
-                free(rel);
-                if (inside)
-                    continue;
-                int seen = 0;
-                for (size_t j = 0; j < paths.n; j++)
-                    if (strcmp(paths.v[j], p) == 0 && strcmp(roles.v[j], role) == 0)
-                        seen = 1;
-                if (!seen && (strvec_push(&roles, role) || strvec_push(&paths, p)))
+                bract_buf kv = {0};
+                rp_buf_putf(c, &kv, "%s\x1f%s", role, json_object_get_string(e));
+                if (kv.data && strvec_push(&all, kv.data))
                     c->oom = 1;
+                bract_buf_free(&kv);
             }
         }
     }
+    if (all.n)
+        qsort(all.v, all.n, sizeof *all.v, cmp_str);
+    strvec roles = {0}, paths = {0};
+    for (size_t i = 0; i < all.n; i++) {
+        if (i && strcmp(all.v[i], all.v[i - 1]) == 0)
+            continue;
+        char *sep = strchr(all.v[i], '\x1f');
+        *sep = '\0';
+        const char *p = sep + 1;
+        /* a name alone is too little to say that it is a file of the root */
+        char *r = resolve(c, p, 2), *rel = r ? rp_rel(c, r) : NULL;
+        int inside = rel && strcmp(rel, r) != 0;
+        free(r);
+        free(rel);
+        if (!inside && (strvec_push(&roles, all.v[i]) || strvec_push(&paths, p)))
+            c->oom = 1;
+        *sep = '\x1f';
+    }
+    strvec_free(&all);
     if (!paths.n) {
         rp_put(c, "<p class=\"muted\">Every input recorded in the sidecars is an output under "
                   "this root.</p>\n");
     } else {
         rp_put(c, "<p>Files read from outside the output root, as the sidecars record them:</p>\n"
                   "<table class=\"kv\"><tbody>\n");
-        strvec done = {0};
-        for (size_t j = 0; j < roles.n; j++) {
-            int seen = 0;
-            for (size_t k = 0; k < done.n; k++)
-                if (strcmp(done.v[k], roles.v[j]) == 0)
-                    seen = 1;
-            if (seen)
-                continue;
-            if (strvec_push(&done, roles.v[j]))
-                c->oom = 1;
-            size_t count = 0;
-            for (size_t k = j; k < roles.n; k++)
-                count += strcmp(roles.v[k], roles.v[j]) == 0;
+        for (size_t j = 0; j < roles.n;) {
+            size_t end = j;
+            while (end < roles.n && strcmp(roles.v[end], roles.v[j]) == 0)
+                end++;
             rp_put(c, "<tr><th>");
             rp_esc(c, roles.v[j]);
             rp_put(c, "</th><td>");
-            size_t shown = 0;
-            for (size_t k = j; k < roles.n; k++) {
-                if (strcmp(roles.v[k], roles.v[j]) != 0)
-                    continue;
-                if (shown == 4 && count > 5) {
-                    rp_putf(c, "<br><span class=\"muted\">and %zu more</span>", count - 4);
+            for (size_t k = j; k < end; k++) {
+                if (k - j == 4 && end - j > 5) {
+                    rp_putf(c, "<br><span class=\"muted\">and %zu more</span>", end - k);
                     break;
                 }
-                if (shown++)
+                if (k > j)
                     rp_put(c, "<br>");
                 rp_put(c, "<code>");
                 rp_esc(c, paths.v[k]);
                 rp_put(c, "</code>");
             }
             rp_put(c, "</td></tr>\n");
+            j = end;
         }
         rp_put(c, "</tbody></table>\n");
-        strvec_free(&done);
     }
 
-    /* exclusions */
+    /* exclusions: every nonzero count, once per run, then summed per
+     * command and count over its runs */
     rp_put(c, "<h3 id=\"dataset-exclusions\">Exclusions</h3>\n");
+    typedef struct {
+        const char *command, *key;
+        long long total;
+        size_t nruns;
+        bract_buf outs;
+    } excl;
+    excl *ex = NULL;
     size_t nex = 0;
-    bract_buf exl = {0};
     for (size_t k = 0; k < c->nruns; k++) {
         rp_run *r = &c->runs[k];
         strvec keys = {0};
@@ -771,55 +786,85 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
                     continue;
                 int seen = 0;
                 for (size_t j = 0; j < keys.n; j++)
-                    if (strcmp(keys.v[j], key) == 0)
-                        seen = 1;
+                    seen |= strcmp(keys.v[j], key) == 0;
                 if (seen)
                     continue;
                 if (strvec_push(&keys, key))
                     c->oom = 1;
-                if (!nex++)
-                    rp_put(c, "<div class=\"tablewrap\"><table><thead><tr><th>command</th>"
-                              "<th>output</th><th>what</th><th class=\"n\">count</th></tr>"
-                              "</thead><tbody>\n");
-                char *out = run_output(c, r), what[128];
-                size_t wl = 0;
-                for (const char *p = key; *p && wl + 1 < sizeof what; p++)
-                    what[wl++] = *p == '_' ? ' ' : *p;
-                what[wl] = '\0';
-                rp_putf(c, "<tr><td><a href=\"#%s\">", r->anchor);
-                rp_esc(c, r->command);
-                rp_put(c, "</a></td><td><code>");
-                rp_esc(c, out ? out : "");
-                rp_put(c, "</code></td><td>");
-                rp_esc(c, what);
-                rp_putf(c, "</td><td class=\"n\">%lld</td></tr>\n",
-                        (long long)json_object_get_int64(val));
-                if (nex <= 3) {
-                    rp_buf_putf(c, &exl, "%s%lld %s (", nex > 1 ? "; " : "",
-                                (long long)json_object_get_int64(val), what);
-                    rp_buf_esc(c, &exl, r->command);
-                    rp_buf_putf(c, &exl, ")");
-                } else if (nex == 4) {
-                    rp_buf_putf(c, &exl, "; \xe2\x80\xa6");
+                size_t e = 0;
+                while (e < nex && !(strcmp(ex[e].command, r->command) == 0 &&
+                                    strcmp(ex[e].key, key) == 0))
+                    e++;
+                if (e == nex) {
+                    excl *ne = bract_xrealloc(ex, nex + 1, sizeof *ne, "exclusions");
+                    if (!ne) {
+                        c->oom = 1;
+                        continue;
+                    }
+                    ex = ne;
+                    memset(&ex[nex], 0, sizeof *ex);
+                    ex[nex].command = r->command;
+                    ex[nex].key = key; /* lives in the sidecar's JSON */
+                    nex++;
                 }
+                ex[e].total += (long long)json_object_get_int64(val);
+                char *out = run_output(c, r);
+                if (ex[e].nruns < 3) {
+                    rp_buf_putf(c, &ex[e].outs, "%s<a href=\"#%s\"><code>", ex[e].nruns ? ", " : "",
+                                r->anchor);
+                    rp_buf_esc(c, &ex[e].outs, out ? out : "");
+                    rp_buf_putf(c, &ex[e].outs, "</code></a> (%lld)",
+                                (long long)json_object_get_int64(val));
+                }
+                ex[e].nruns++;
                 free(out);
             }
         }
         strvec_free(&keys);
     }
-    if (nex)
-        rp_put(c, "</tbody></table></div>\n");
-    else
-        rp_put(c, "<p class=\"muted\">No voxel, region, word or volume was excluded by any "
-                  "run.</p>\n");
     if (nex) {
+        rp_put(c, "<div class=\"tablewrap\"><table><thead><tr><th>command</th><th>what</th>"
+                  "<th class=\"n\">count</th><th class=\"n\">runs</th><th>where</th></tr>"
+                  "</thead><tbody>\n");
         rp_buf_putf(c, &c->found_end, "<li><a href=\"#dataset-exclusions\">Excluded or "
                                       "flagged</a>: ");
-        if (exl.data && bract_buf_append(&c->found_end, exl.data, exl.len))
-            c->oom = 1;
+    } else {
+        rp_put(c, "<p class=\"muted\">No voxel, region, word or volume was excluded by any "
+                  "run.</p>\n");
+    }
+    for (size_t e = 0; e < nex; e++) {
+        char what[128];
+        size_t wl = 0;
+        for (const char *p = ex[e].key; *p && wl + 1 < sizeof what; p++)
+            what[wl++] = *p == '_' ? ' ' : *p;
+        what[wl] = '\0';
+        rp_put(c, "<tr><td>");
+        rp_esc(c, ex[e].command);
+        rp_put(c, "</td><td>");
+        rp_esc(c, what);
+        rp_putf(c, "</td><td class=\"n\">%lld</td><td class=\"n\">%zu</td><td>", ex[e].total,
+                ex[e].nruns);
+        if (ex[e].outs.data)
+            rp_put(c, ex[e].outs.data);
+        if (ex[e].nruns > 3)
+            rp_putf(c, ", and %zu more", ex[e].nruns - 3);
+        rp_put(c, "</td></tr>\n");
+        if (e < 3) {
+            rp_buf_putf(c, &c->found_end, "%s%lld %s (", e ? "; " : "", ex[e].total, what);
+            rp_buf_esc(c, &c->found_end, ex[e].command);
+            if (ex[e].nruns > 1)
+                rp_buf_putf(c, &c->found_end, ", %zu runs", ex[e].nruns);
+            rp_buf_putf(c, &c->found_end, ")");
+        } else if (e == 3) {
+            rp_buf_putf(c, &c->found_end, "; \xe2\x80\xa6");
+        }
+        bract_buf_free(&ex[e].outs);
+    }
+    if (nex) {
+        rp_put(c, "</tbody></table></div>\n");
         rp_buf_putf(c, &c->found_end, ".</li>\n");
     }
-    bract_buf_free(&exl);
+    free(ex);
     if (problems->n) {
         rp_put(c, "<h3 id=\"dataset-problems\">Files left out</h3>\n<ul class=\"problems\">\n");
         for (size_t i = 0; i < problems->n; i++) {
@@ -840,8 +885,40 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
 
 /* ---- the runs section ---- */
 
+/* The commands without a section of their own, for the summary. */
+static void also_run(rp_ctx *c)
+{
+    static const char *const shown[] = {"rsa", "rdm neural", "rdm model", "group", "searchlight",
+                                        "dfc", "timescale", "timescale hierarchy", "plot", NULL};
+    strvec cmds = {0};
+    for (size_t k = 0; k < c->nruns; k++) {
+        int skip = 0;
+        for (size_t i = 0; shown[i]; i++)
+            skip |= strcmp(c->runs[k].command, shown[i]) == 0;
+        if (!skip && strvec_push(&cmds, c->runs[k].command))
+            c->oom = 1;
+    }
+    if (!cmds.n)
+        return;
+    qsort(cmds.v, cmds.n, sizeof *cmds.v, cmp_str);
+    rp_buf_putf(c, &c->done, "<li><a href=\"#runs\">Also run</a>: ");
+    for (size_t i = 0; i < cmds.n;) {
+        size_t end = i;
+        while (end < cmds.n && strcmp(cmds.v[end], cmds.v[i]) == 0)
+            end++;
+        rp_buf_putf(c, &c->done, "%sbract ", i ? ", " : "");
+        rp_buf_esc(c, &c->done, cmds.v[i]);
+        if (end - i > 1)
+            rp_buf_putf(c, &c->done, " \xc3\x97 %zu", end - i);
+        i = end;
+    }
+    rp_buf_putf(c, &c->done, "</li>\n");
+    strvec_free(&cmds);
+}
+
 static void section_runs(rp_ctx *c)
 {
+    also_run(c);
     rp_run **order = bract_xmalloc(c->nruns, sizeof *order, "the run list");
     if (!order) {
         c->oom = 1;
@@ -886,12 +963,13 @@ static void section_runs(rp_ctx *c)
             rp_esc(c, r->cmdline);
             rp_put(c, "</pre>\n");
         }
-        rp_put(c, "<h5>Parameters</h5>\n");
+        rp_put(c, "<div class=\"blocks\">\n<div><h5>Parameters</h5>\n");
         rp_json_table(c, rp_get(s, NULL, "Parameters"));
-        rp_put(c, "<h5>Inputs</h5>\n");
+        rp_put(c, "</div>\n<div><h5>Inputs</h5>\n");
         rp_json_table(c, rp_get(s, NULL, "Sources"));
-        rp_put(c, "<h5>Counts</h5>\n");
+        rp_put(c, "</div>\n<div><h5>Counts</h5>\n");
         rp_json_table(c, rp_get(s, NULL, "Counts"));
+        rp_put(c, "</div>\n");
         /* other top-level members */
         json_object *rest = json_object_new_object();
         if (rest) {
@@ -908,12 +986,13 @@ static void section_runs(rp_ctx *c)
                     json_object_object_add(rest, key, json_object_get(val));
             }
             if (json_object_object_length(rest)) {
-                rp_put(c, "<h5>Other details</h5>\n");
+                rp_put(c, "<div><h5>Other details</h5>\n");
                 rp_json_table(c, rest);
+                rp_put(c, "</div>\n");
             }
             json_object_put(rest);
         }
-        rp_put(c, "<h5>Outputs</h5>\n<ul class=\"files\">");
+        rp_put(c, "</div>\n<h5>Outputs</h5>\n<ul class=\"files\">");
         for (size_t i = 0; i < r->n; i++) {
             rp_put(c, "<li><code>");
             rp_esc(c, r->sc[i]->rel);
@@ -1081,6 +1160,7 @@ static const char *const css[] = {
     "details.run .cmd{font-weight:600}\n",
     "details.run .when{float:right;color:var(--muted);font-size:13px}\n",
     ".runbody{padding:4px 14px 12px}\n",
+    ".blocks{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:0 28px}\n",
     "ul.files{margin:4px 0;padding-left:18px;font-size:13.5px}\n",
     "ul.problems li{color:var(--warn)}\n",
     "footer{grid-column:1/-1;margin-top:56px;padding-top:12px;border-top:1px solid var(--line);"

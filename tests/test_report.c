@@ -398,6 +398,38 @@ START_TEST(group_section)
 }
 END_TEST
 
+/* ---- searchlight maps: listed with their range, drawn ---- */
+
+START_TEST(searchlight_maps)
+{
+    double a[24], b[24];
+    for (size_t i = 0; i < 24; i++) {
+        a[i] = i < 4 ? 0.25 * (double)(i + 1) : 0; /* 4 nonzero: 0.25 .. 1, mean over all 24 */
+        b[i] = -0.5;
+    }
+    write_map("sub-01/sl_w2v.nii.gz", a, BRACT_INTENT_CORREL);
+    write_map("sub-02/sl_w2v.nii.gz", b, BRACT_INTENT_CORREL);
+    sidecar("sub-01/sl_w2v.nii.gz", "searchlight", "method", "spearman", NULL, NULL, 0);
+    sidecar("sub-02/sl_w2v.nii.gz", "searchlight", "method", "spearman", NULL, NULL, 0);
+    bract_report_opts o;
+    bract_report_opts_init(&o);
+    o.dpi = 40;
+    bract_report_info info;
+    char *html = build(&o, &info);
+    ck_assert_uint_eq(info.notes, 0);
+    ck_assert(has(html, "<h2 id=\"maps\">Searchlight and group maps</h2>"));
+    ck_assert(has(html, "<h3 id=\"searchlight-maps\">Searchlight maps</h3>"));
+    /* min 0, mean 2.5 / 24 = 0.104, max 1 */
+    ck_assert(has(html, "<tr><td><code>sub-01/sl_w2v.nii.gz</code></td><td>CORREL</td>"
+                        "<td class=\"n\">4</td><td class=\"n\">0.000</td><td class=\"n\">0.104</td>"
+                        "<td class=\"n\">1.000</td></tr>"));
+    ck_assert(has(html, "<td class=\"n\">24</td><td class=\"n\">-0.500</td>"));
+    ck_assert_uint_eq(info.figures, 2);
+    self_contained(html);
+    free(html);
+}
+END_TEST
+
 /* ---- dFC ---- */
 
 START_TEST(dfc_section)
@@ -552,6 +584,7 @@ int main(void)
     tcase_add_test(tc, mean_rdms);
     tcase_add_test(tc, rsa_section);
     tcase_add_test(tc, group_section);
+    tcase_add_test(tc, searchlight_maps);
     tcase_add_test(tc, dfc_section);
     tcase_add_test(tc, timescale_section);
     tcase_add_test(tc, malformed_files);
