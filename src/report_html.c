@@ -70,6 +70,29 @@ void rp_buf_esc(rp_ctx *c, bract_buf *b, const char *s)
 
 void rp_esc(rp_ctx *c, const char *s) { rp_buf_esc(c, &c->body, s); }
 
+void rp_plot_opts(const rp_ctx *c, bract_plot_opts *o)
+{
+    bract_plot_opts_init(o);
+    o->format = BRACT_PLOT_PNG;
+    o->dpi = c->o->dpi;
+    o->alpha = c->o->alpha;
+}
+
+double rp_cell_num(const bract_table *t, size_t row, long col)
+{
+    double v;
+    if (col < 0 || bract_parse_double(bract_table_cell(t, row, (size_t)col), &v))
+        return NAN;
+    return v;
+}
+
+void rp_from(rp_ctx *c, const char *dir)
+{
+    rp_put(c, "From <code>");
+    rp_esc(c, dir);
+    rp_put(c, "/</code>: ");
+}
+
 /* ---- numbers ---- */
 
 static void no_negative_zero(char *buf)

@@ -108,6 +108,14 @@ void rp_note_missing(rp_ctx *c, const char *where, const rp_sidecar *s, const ch
 /* Embed a figure (PNG as base64); caption is HTML (may be NULL). */
 void rp_figure(rp_ctx *c, const bract_figure *f, const char *alt, const char *caption_html);
 
+/* Figure options of the report: PNG at the report's resolution and
+ * significance level, the rest at bract_plot_opts_init()'s defaults. */
+void rp_plot_opts(const rp_ctx *c, bract_plot_opts *o);
+/* A cell as a number; NaN when missing, not a number, or col < 0. */
+double rp_cell_num(const bract_table *t, size_t row, long col);
+/* "From <code>dir/</code>: " to start the lead of a run's section. */
+void rp_from(rp_ctx *c, const char *dir);
+
 /* Number formats of table cells and the summary. */
 enum {
     RP_AUTO = 0, /* by the column name (rp_col_kind) */

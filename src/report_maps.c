@@ -5,13 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static void plot_opts(const rp_ctx *c, bract_plot_opts *o)
-{
-    bract_plot_opts_init(o);
-    o->format = BRACT_PLOT_PNG;
-    o->dpi = c->o->dpi;
-}
-
 /* The background of maps on `grid`: --background, else the mask the run
  * records.  NULL (with *why set) when none fits. */
 static bract_volume *background(rp_ctx *c, const rp_sidecar *s, const bract_volume *grid,
@@ -45,7 +38,7 @@ static void map_figure(rp_ctx *c, const bract_volume *map, const bract_volume *b
                        const char *caption)
 {
     bract_plot_opts o;
-    plot_opts(c, &o);
+    rp_plot_opts(c, &o);
     o.view = view;
     o.title = title;
     o.units = units;
@@ -90,9 +83,7 @@ static void group_run(rp_ctx *c, rp_run *run, int several)
     char b1[32], b2[32];
     rp_put(c, "<p>");
     if (!several) {
-        rp_put(c, "From <code>");
-        rp_esc(c, reldir ? reldir : run->dir);
-        rp_put(c, "/</code>: ");
+        rp_from(c, reldir ? reldir : run->dir);
     }
     if (isfinite(nsub))
         rp_putf(c, "%.0f subject maps; ", nsub);

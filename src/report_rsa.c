@@ -5,32 +5,15 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Colour-bar label of an RDM set from the method in its sidecar. */
+/* Colour-bar label of an RDM set from the method in its sidecar ("" if
+ * it records none). */
 static void rdm_units(rp_ctx *c, const char *path, char *buf, size_t n)
 {
-    static const char *const names[][2] = {
-        {"correlation", "correlation distance (1 \xe2\x88\x92 r)"},
-        {"cosine", "cosine distance (1 \xe2\x88\x92 cos)"},
-        {"euclidean", "Euclidean distance"},
-        {"mahalanobis", "Mahalanobis distance"},
-        {"crossnobis", "crossnobis distance"}};
     buf[0] = '\0';
     rp_sidecar *s = rp_sidecar_of(c, path);
     const char *m = s ? rp_get_str(s, "Parameters", "method") : NULL;
-    if (!m)
-        return;
-    snprintf(buf, n, "%s dissimilarity", m);
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(m, names[i][0]) == 0)
-            snprintf(buf, n, "%s", names[i][1]);
-}
-
-static void plot_opts(const rp_ctx *c, bract_plot_opts *o)
-{
-    bract_plot_opts_init(o);
-    o->format = BRACT_PLOT_PNG;
-    o->dpi = c->o->dpi;
-    o->alpha = c->o->alpha;
+    if (m)
+        bract_plot_rdm_units(m, buf, n);
 }
 
 /* Group (or, without group rows, subject) rows of an RSA table. */
@@ -76,14 +59,6 @@ static void free_rows(rsa_rows *r)
     free(r->single);
     free(r->pair);
     free(r->subj);
-}
-
-static double cell_num(const bract_table *t, size_t row, long col)
-{
-    double v;
-    if (col < 0 || bract_parse_double(bract_table_cell(t, row, (size_t)col), &v))
-        return NAN;
-    return v;
 }
 
 /* Distinct values of a column over some rows, in order. */
@@ -205,10 +180,10 @@ static void rsa_found(rp_ctx *c, const rp_run *run, const bract_table *t, const 
     }
     size_t nsig = 0, best = rr->single[0];
     for (size_t i = 0; i < rr->nsingle; i++) {
-        double p = cell_num(t, rr->single[i], cp);
+        double p = rp_cell_num(t, rr->single[i], cp);
         if (p <= c->o->alpha)
             nsig++;
-        double pb = cell_num(t, best, cp);
+        double pb = rp_cell_num(t, best, cp);
         if (p < pb || (isnan(pb) && !isnan(p)))
             best = rr->single[i];
     }
@@ -226,7 +201,7 @@ static void rsa_found(rp_ctx *c, const rp_run *run, const bract_table *t, const 
     size_t listed = 0;
     for (size_t i = 0; i < rr->nsingle; i++) {
         size_t row = rr->single[i];
-        double p = cell_num(t, row, cp);
+        double p = rp_cell_num(t, row, cp);
         if (nsig ? !(p <= c->o->alpha) : row != best)
             continue;
         if (listed == 6) {
@@ -238,7 +213,7 @@ static void rsa_found(rp_ctx *c, const rp_run *run, const bract_table *t, const 
         rp_buf_esc(c, &c->found, creg >= 0 ? bract_table_cell(t, row, (size_t)creg) : "?");
         rp_buf_putf(c, &c->found, " \xc3\x97 ");
         rp_buf_esc(c, &c->found, cmod >= 0 ? bract_table_cell(t, row, (size_t)cmod) : "?");
-        rp_buf_putf(c, &c->found, " (r = %s, %s = %s)", rp_fmt(a, cell_num(t, row, cr), RP_R),
+        rp_buf_putf(c, &c->found, " (r = %s, %s = %s)", rp_fmt(a, rp_cell_num(t, row, cr), RP_R),
                     pname, rp_fmt(b, p, RP_P));
     }
     rp_buf_putf(c, &c->found, ".</li>\n");
@@ -379,7 +354,7 @@ static void heatmaps(rp_ctx *c, const bract_rdmset *set, const char *title, cons
         for (size_t k = 0; k < np; k++)
             names[k] = set->rdm[k0 + k].name;
         bract_plot_opts o;
-        plot_opts(c, &o);
+        rp_plot_opts(c, &o);
         o.select = names;
         o.nselect = np;
         o.title = title;
@@ -408,7 +383,7 @@ static void mds_plots(rp_ctx *c, const bract_rdmset *set, const char *const *nam
     rp_put(c, "<div class=\"figs\">\n");
     for (size_t k = 0; k < n; k++) {
         bract_plot_opts o;
-        plot_opts(c, &o);
+        rp_plot_opts(c, &o);
         o.select = &names[k];
         o.nselect = 1;
         o.width = 5.4;
@@ -599,7 +574,7 @@ static size_t rank_regions(rp_ctx *c, const bract_table *t, const rsa_rows *rr,
     size_t n = 0;
     for (size_t i = 0; i < rr->nsingle; i++) {
         const char *name = bract_table_cell(t, rr->single[i], (size_t)creg);
-        double r = cell_num(t, rr->single[i], cr);
+        double r = rp_cell_num(t, rr->single[i], cr);
         size_t j = 0;
         while (j < n && strcmp(names[j], name) != 0)
             j++;
@@ -700,7 +675,7 @@ static void rsa_run(rp_ctx *c, rp_run *run, int several, char ***neural, size_t 
 
     /* bars */
     bract_plot_opts o;
-    plot_opts(c, &o);
+    rp_plot_opts(c, &o);
     const char **ranked = NULL;
     size_t nranked = rank_regions(c, t, &rr, &ranked);
     if (nranked > 16) { /* the 16 regions of largest r, in table order */

@@ -6,21 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static void plot_opts(const rp_ctx *c, bract_plot_opts *o)
-{
-    bract_plot_opts_init(o);
-    o->format = BRACT_PLOT_PNG;
-    o->dpi = c->o->dpi;
-}
-
-static double num(const bract_table *t, size_t row, long col)
-{
-    double v;
-    if (col < 0 || bract_parse_double(bract_table_cell(t, row, (size_t)col), &v))
-        return NAN;
-    return v;
-}
-
 /* A run's table by file name, read; NULL (and a note when it is there but
  * unreadable) otherwise. */
 static bract_table *run_table(rp_ctx *c, const rp_run *r, const char *name, const char *where)
@@ -46,7 +31,7 @@ static void state_means(rp_ctx *c, const bract_table *t, bract_buf *fb)
         return;
     long maxs = 0;
     for (size_t i = 0; i < t->nrows; i++) {
-        double s = num(t, i, cs);
+        double s = rp_cell_num(t, i, cs);
         if (s >= 1 && s <= 1000 && s == floor(s) && (long)s > maxs)
             maxs = (long)s;
     }
@@ -62,9 +47,9 @@ static void state_means(rp_ctx *c, const bract_table *t, bract_buf *fb)
         double f = 0, w = 0, d = 0;
         size_t n = 0, nw = 0, nd = 0, visit = 0;
         for (size_t i = 0; i < t->nrows; i++) {
-            if (num(t, i, cs) != (double)s)
+            if (rp_cell_num(t, i, cs) != (double)s)
                 continue;
-            double fi = num(t, i, cf), wi = num(t, i, cw), di = num(t, i, cd);
+            double fi = rp_cell_num(t, i, cf), wi = rp_cell_num(t, i, cw), di = rp_cell_num(t, i, cd);
             if (isfinite(fi)) {
                 f += fi;
                 n++;
@@ -111,9 +96,7 @@ static void dfc_run(rp_ctx *c, rp_run *run, int several)
     char b[32];
     rp_put(c, "<p>");
     if (!several) {
-        rp_put(c, "From <code>");
-        rp_esc(c, reldir ? reldir : run->dir);
-        rp_put(c, "/</code>: ");
+        rp_from(c, reldir ? reldir : run->dir);
     }
     if (isfinite(nsub))
         rp_putf(c, "%.0f subject%s, ", nsub, nsub == 1 ? "" : "s");
@@ -156,7 +139,7 @@ static void dfc_run(rp_ctx *c, rp_run *run, int several)
     if (rp_run_file(run, "state_centroids.tsv")) {
         rp_heading(c, sub, "dfc-states", "States");
         bract_plot_opts o;
-        plot_opts(c, &o);
+        rp_plot_opts(c, &o);
         bract_figure f;
         memset(&f, 0, sizeof f);
         if (bract_plot_states_dir(run->dir, &o, &f))
@@ -209,7 +192,7 @@ static void dfc_run(rp_ctx *c, rp_run *run, int several)
             for (size_t j = 0; j < sur->nrows; j++)
                 if (strcmp(bract_table_cell(sur, j, (size_t)cst), st) == 0) {
                     n++;
-                    hit += num(sur, j, cp) <= c->o->alpha;
+                    hit += rp_cell_num(sur, j, cp) <= c->o->alpha;
                 }
             rp_buf_putf(c, &fb, "%s%s against surrogates: %s%zu of %zu subject%s%s with p "
                                 "\xe2\x89\xa4 %s",
@@ -422,7 +405,7 @@ static void tau_maps(rp_ctx *c, rp_run **runs, size_t n)
             continue;
         }
         bract_plot_opts o;
-        plot_opts(c, &o);
+        rp_plot_opts(c, &o);
         o.view = BRACT_VIEW_MOSAIC;
         o.title = s->rel;
         o.units = "timescale (s)";
@@ -451,13 +434,9 @@ static void hierarchy_run(rp_ctx *c, rp_run *run, int several)
     double boot = rp_get_num(s, "Parameters", "bootstrap");
     const char *spatial = rp_get_str(s, "Parameters", "spatial_null");
     rp_put(c, "<p>");
-    if (!several) {
-        rp_put(c, "From <code>");
-        rp_esc(c, reldir ? reldir : run->dir);
-        rp_put(c, "/</code>: the ");
-    } else {
-        rp_put(c, "The ");
-    }
+    if (!several)
+        rp_from(c, reldir ? reldir : run->dir);
+    rp_put(c, several ? "The " : "the ");
     rp_put(c, "Spearman correlation of regional timescales with the hierarchy index");
     if (isfinite(perm))
         rp_putf(c, "; %.0f permutations", perm);
@@ -498,7 +477,7 @@ static void hierarchy_run(rp_ctx *c, rp_run *run, int several)
             if (a.data && b.data && !bract_table_parse(rel ? rel : "regions.tsv", a.data, a.len, &ta) &&
                 !bract_table_parse(rel ? rel : "regions.tsv", b.data, b.len, &tb)) {
                 bract_plot_opts o;
-                plot_opts(c, &o);
+                rp_plot_opts(c, &o);
                 o.title = "Timescale against the hierarchy index";
                 o.xlabel = "hierarchy index";
                 o.ylabel = "intrinsic timescale (s), mean over subjects";
@@ -547,22 +526,22 @@ static void hierarchy_run(rp_ctx *c, rp_run *run, int several)
             if (strcmp(bract_table_cell(h, i, (size_t)cs), "group") == 0)
                 row = i;
         char b1[32], b2[32], b3[32], b4[32], b5[32];
-        double p = num(h, row, cp), ps = num(h, row, csp);
+        double p = rp_cell_num(h, row, cp), ps = rp_cell_num(h, row, csp);
         int hit = p <= c->o->alpha;
         rp_buf_putf(c, &c->found, "<li><a href=\"#%s\">Timescale hierarchy</a>: %s\xcf\x81 = %s"
                                   "%s (p<sub>perm</sub> = %s",
-                    id, hit ? "<span class=\"hit\">" : "", rp_fmt(b1, num(h, row, cr), RP_R),
+                    id, hit ? "<span class=\"hit\">" : "", rp_fmt(b1, rp_cell_num(h, row, cr), RP_R),
                     hit ? "</span>" : "", rp_fmt(b2, p, RP_P));
         if (isfinite(ps))
             rp_buf_putf(c, &c->found, ", p<sub>spatial</sub> = %s", rp_fmt(b3, ps, RP_P));
-        if (isfinite(num(h, row, cl)))
-            rp_buf_putf(c, &c->found, ", CI [%s, %s]", rp_fmt(b4, num(h, row, cl), RP_R),
-                        rp_fmt(b5, num(h, row, chh), RP_R));
+        if (isfinite(rp_cell_num(h, row, cl)))
+            rp_buf_putf(c, &c->found, ", CI [%s, %s]", rp_fmt(b4, rp_cell_num(h, row, cl), RP_R),
+                        rp_fmt(b5, rp_cell_num(h, row, chh), RP_R));
         rp_buf_putf(c, &c->found, ")%s.</li>\n",
                     cs >= 0 && strcmp(bract_table_cell(h, row, (size_t)cs), "group") == 0
                         ? " for the group mean" : "");
-        if (isfinite(num(h, row, cn)))
-            rp_buf_putf(c, &c->done, ": %.0f regions", num(h, row, cn));
+        if (isfinite(rp_cell_num(h, row, cn)))
+            rp_buf_putf(c, &c->done, ": %.0f regions", rp_cell_num(h, row, cn));
     }
     rp_buf_putf(c, &c->done, "</li>\n");
     bract_table *rel = run_table(c, run, "reliability.tsv", "timescale hierarchy");

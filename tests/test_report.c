@@ -80,6 +80,15 @@ static char *build(const bract_report_opts *o, bract_report_info *info)
     return html;
 }
 
+/* The report with small figures: the tests look at the page, not the pixels. */
+static char *build_small(bract_report_info *info)
+{
+    bract_report_opts o;
+    bract_report_opts_init(&o);
+    o.dpi = 40;
+    return build(&o, info);
+}
+
 static int has(const char *html, const char *needle) { return tu_contains(html, needle); }
 
 /* Nothing outside the page: no URL scheme, every src a data URI, every
@@ -165,6 +174,12 @@ START_TEST(number_formats)
     ck_assert_int_eq(rp_col_kind("peak_x"), RP_GEN);
     ck_assert_int_eq(rp_col_kind("rho"), RP_R);
     ck_assert_int_eq(rp_col_kind("peak_t"), RP_STAT);
+    /* colour-bar labels of RDMs from the method their sidecar records */
+    char u[64];
+    ck_assert_str_eq(bract_plot_rdm_units("correlation", u, sizeof u),
+                     "correlation distance (1 \xe2\x88\x92 r)");
+    ck_assert_str_eq(bract_plot_rdm_units("euclidean", u, sizeof u), "Euclidean distance");
+    ck_assert_str_eq(bract_plot_rdm_units("tanimoto", u, sizeof u), "tanimoto dissimilarity");
 }
 END_TEST
 
@@ -411,11 +426,8 @@ START_TEST(searchlight_maps)
     write_map("sub-02/sl_w2v.nii.gz", b, BRACT_INTENT_CORREL);
     sidecar("sub-01/sl_w2v.nii.gz", "searchlight", "method", "spearman", NULL, NULL, 0);
     sidecar("sub-02/sl_w2v.nii.gz", "searchlight", "method", "spearman", NULL, NULL, 0);
-    bract_report_opts o;
-    bract_report_opts_init(&o);
-    o.dpi = 40;
     bract_report_info info;
-    char *html = build(&o, &info);
+    char *html = build_small(&info);
     ck_assert_uint_eq(info.notes, 0);
     ck_assert(has(html, "<h2 id=\"maps\">Searchlight and group maps</h2>"));
     ck_assert(has(html, "<h3 id=\"searchlight-maps\">Searchlight maps</h3>"));
@@ -447,11 +459,8 @@ START_TEST(dfc_section)
                        "d/surrogate_tests.tsv"};
     for (size_t k = 0; k < 4; k++)
         sidecar(f[k], "dfc", "taper", "rect", NULL, "excluded_regions", 0);
-    bract_report_opts o;
-    bract_report_opts_init(&o);
-    o.dpi = 40;
     bract_report_info info;
-    char *html = build(&o, &info);
+    char *html = build_small(&info);
     ck_assert_uint_eq(info.notes, 0);
     ck_assert(has(html, "<h2 id=\"dynamic-connectivity\">Dynamic connectivity</h2>"));
     ck_assert(has(html, "<tr><td class=\"n\">1</td><td class=\"n\">0.350</td><td class=\"n\">3"
@@ -480,11 +489,8 @@ START_TEST(timescale_section)
                                "PFC\t0.9\t12.25\n");
     sidecar("h/hierarchy.tsv", "timescale hierarchy", "column", "tau_s", NULL, "regions", 3);
     sidecar("h/regions.tsv", "timescale hierarchy", "column", "tau_s", NULL, "regions", 3);
-    bract_report_opts o;
-    bract_report_opts_init(&o);
-    o.dpi = 40;
     bract_report_info info;
-    char *html = build(&o, &info);
+    char *html = build_small(&info);
     ck_assert_uint_eq(info.notes, 0);
     ck_assert(has(html, "<h2 id=\"timescales\">Intrinsic timescales</h2>"));
     ck_assert(has(html, "<h3 id=\"hierarchy\">Hierarchy</h3>"));
@@ -519,13 +525,10 @@ START_TEST(malformed_files)
     char *gone = tu_join(tmp, "h/regions.tsv");
     ck_assert(!tu_exists(gone));
     free(gone);
-    bract_report_opts o;
-    bract_report_opts_init(&o);
-    o.dpi = 40;
     bract_report_info info;
     const char *const *w;
     bract_take_warnings(&w);
-    char *html = build(&o, &info);
+    char *html = build_small(&info);
     ck_assert_uint_eq(info.notes, 3);
     ck_assert(has(html, "<p class=\"note\"><strong>Not shown: </strong>"));
     ck_assert(has(html, "group/out/results.tsv:3: 3 fields, expected 5"));
