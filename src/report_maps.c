@@ -34,12 +34,13 @@ static bract_volume *background(rp_ctx *c, const rp_sidecar *s, const bract_volu
 }
 
 static void map_figure(rp_ctx *c, const bract_volume *map, const bract_volume *bg, int view,
-                       const char *title, const char *units, const char *alt,
+                       double threshold, const char *title, const char *units, const char *alt,
                        const char *caption)
 {
     bract_plot_opts o;
     rp_plot_opts(c, &o);
     o.view = view;
+    o.threshold = threshold;
     o.title = title;
     o.units = units;
     if (view == BRACT_VIEW_MOSAIC) /* axial: no more slices than the grid has */
@@ -218,15 +219,28 @@ static void group_run(rp_ctx *c, rp_run *run, int several)
             snprintf(cap, sizeof cap, "The t map at the %zu voxel%s whose %s p is at most %s, "
                      "cut through the peak.%s%s", sigcount, sigcount == 1 ? "" : "s", siglabel,
                      al, *why ? " " : "", why);
-            map_figure(c, thr, bg, BRACT_VIEW_ORTHO, ftitle, units, ftitle, cap);
+            map_figure(c, thr, bg, BRACT_VIEW_ORTHO, 0, ftitle, units, ftitle, cap);
             bract_volume_free(thr);
         }
     }
-    char cap[1400];
-    snprintf(cap, sizeof cap, "The whole t map (every tested voxel), axial slices.%s%s%s",
-             sigp && !sigcount ? " No voxel reaches the corrected level." : "", *why ? " " : "",
-             why);
-    map_figure(c, t, bg, BRACT_VIEW_MOSAIC, "t map", units, "t map", cap);
+    /* the t map at the cluster-forming threshold when there is one, else
+     * all of it */
+    char cap[1400], mtitle[128], tb[32];
+    if (isfinite(ct) && ct > 0) {
+        rp_fmt(tb, ct, RP_STAT);
+        snprintf(mtitle, sizeof mtitle, "t map, |t| \xe2\x89\xa5 %s", tb);
+        snprintf(cap, sizeof cap, "The t map where |t| is at least the cluster-forming threshold "
+                 "%s (uncorrected), axial slices.%s%s%s", tb,
+                 sigp && !sigcount ? " No voxel reaches the corrected level." : "",
+                 *why ? " " : "", why);
+    } else {
+        snprintf(mtitle, sizeof mtitle, "t map");
+        snprintf(cap, sizeof cap, "The whole t map (every tested voxel), axial slices.%s%s%s",
+                 sigp && !sigcount ? " No voxel reaches the corrected level." : "",
+                 *why ? " " : "", why);
+    }
+    map_figure(c, t, bg, BRACT_VIEW_MOSAIC, isfinite(ct) && ct > 0 ? ct : 0, mtitle, units,
+               mtitle, cap);
     rp_put(c, "</div>\n");
     bract_volume_free(bg);
 
@@ -355,7 +369,7 @@ static void searchlight_runs(rp_ctx *c, rp_run **runs, size_t n)
                 char why[1024], cap[1400];
                 bract_volume *bg = background(c, s, v, why, sizeof why);
                 snprintf(cap, sizeof cap, "<code>%s</code>%s%s", s->rel, *why ? ". " : "", why);
-                map_figure(c, v, bg, BRACT_VIEW_MOSAIC, s->rel,
+                map_figure(c, v, bg, BRACT_VIEW_MOSAIC, 0, s->rel,
                            v->intent_code == BRACT_INTENT_CORREL ? "r" : "value", s->rel, cap);
                 bract_volume_free(bg);
                 figs = c->body;
