@@ -612,8 +612,17 @@ static void rsa_run(rp_ctx *c, rp_run *run, int several, char ***neural, size_t 
     char title[512];
     snprintf(title, sizeof title, several ? "Results: %s" : "Results", s->rel);
     const char *id = rp_heading(c, 3, "rsa-results", title);
-    *nneural = rp_sources(c, s, "neural", neural, NULL);
-    *nmodel = rp_sources(c, s, "model", model, NULL);
+    size_t lost_n = 0, lost_m = 0;
+    *nneural = rp_sources(c, s, "neural", neural, &lost_n);
+    *nmodel = rp_sources(c, s, "model", model, &lost_m);
+    if (lost_n || lost_m) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%zu neural and %zu model RDM set%s that %s records %s not "
+                 "found (as recorded, or by the end of the path under the root): figures of "
+                 "them are left out", lost_n, lost_m, lost_n + lost_m == 1 ? "" : "s", s->rel,
+                 lost_n + lost_m == 1 ? "is" : "are");
+        rp_note(c, "RSA", msg);
+    }
     if (!s->output) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s: the results table is missing (only its sidecar is there)",
@@ -699,7 +708,13 @@ static void rsa_run(rp_ctx *c, rp_run *run, int several, char ***neural, size_t 
     }
     bract_figure f;
     memset(&f, 0, sizeof f);
-    if (bract_plot_bars(t, &o, &f)) {
+    const char *subjects[2];
+    if (!rr.group && distinct(t, bract_table_find(t, "subject"), rr.single, rr.nsingle,
+                              subjects, 2) > 1) {
+        /* bars show one value per region and model: there is none here */
+        rp_put(c, "<p class=\"muted\">No bar chart: the table holds several subjects and no "
+                  "group rows (<code>bract rsa --group</code> makes them).</p>\n");
+    } else if (bract_plot_bars(t, &o, &f)) {
         rp_note(c, "RSA bars", bract_last_error());
     } else {
         bract_buf fc = {0};

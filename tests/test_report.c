@@ -316,6 +316,28 @@ START_TEST(rsa_section)
 }
 END_TEST
 
+/* subject rows only, and an input that is gone */
+START_TEST(rsa_subjects_only)
+{
+    write_rel("r/results.tsv",
+              "level\tsubject\trdm\tmodel\tmodel_b\tr\tp\tp_fdr\n"
+              "subject\tsub-01\tV1\tw2v\tn/a\t0.1\t0.2\t0.2\n"
+              "subject\tsub-02\tV1\tw2v\tn/a\t0.4\t0.001\t0.002\n");
+    sidecar("r/results.tsv", "rsa", "method", "pearson",
+            "{\"neural\": [\"/nowhere/sub-09/missing_rdms.tsv\"]}", NULL, 0);
+    bract_report_info info;
+    char *html = build_small(&info);
+    ck_assert_uint_eq(info.notes, 1);
+    ck_assert(has(html, "1 neural and 0 model RDM set that r/results.tsv records is not found"));
+    ck_assert(has(html, "No bar chart: the table holds several subjects and no group rows"));
+    ck_assert(has(html, "<th>subject</th><th>region</th>"));
+    ck_assert(has(html, "<tr class=\"sig\"><td>sub-02</td><td>V1</td>"));
+    ck_assert(has(html, "RSA</a>: <span class=\"hit\">1 of 2</span>"));
+    ck_assert_uint_eq(info.figures, 0);
+    free(html);
+}
+END_TEST
+
 /* ---- group maps ---- */
 
 static void write_map(const char *rel, const double *v, int intent)
@@ -586,6 +608,7 @@ int main(void)
     tcase_add_test(tc, number_formats);
     tcase_add_test(tc, mean_rdms);
     tcase_add_test(tc, rsa_section);
+    tcase_add_test(tc, rsa_subjects_only);
     tcase_add_test(tc, group_section);
     tcase_add_test(tc, searchlight_maps);
     tcase_add_test(tc, dfc_section);
