@@ -70,6 +70,13 @@ void rp_buf_esc(rp_ctx *c, bract_buf *b, const char *s)
 
 void rp_esc(rp_ctx *c, const char *s) { rp_buf_esc(c, &c->body, s); }
 
+char *rp_html(rp_ctx *c, const char *s)
+{
+    bract_buf b = {0};
+    rp_buf_esc(c, &b, s);
+    return b.data ? b.data : bract_xstrdup("");
+}
+
 void rp_plot_opts(const rp_ctx *c, bract_plot_opts *o)
 {
     bract_plot_opts_init(o);

@@ -94,7 +94,9 @@ rp_sidecar *rp_sidecar_of(rp_ctx *c, const char *path);
 void rp_put(rp_ctx *c, const char *s);
 void rp_putf(rp_ctx *c, const char *fmt, ...) BRACT_FORMAT(2, 3);
 void rp_buf_putf(rp_ctx *c, bract_buf *b, const char *fmt, ...) BRACT_FORMAT(3, 4);
-/* HTML-escaped text. */
+/* HTML-escaped text; rp_html returns it as a malloc'd string (NULL when
+ * out of memory). */
+char *rp_html(rp_ctx *c, const char *s);
 void rp_esc(rp_ctx *c, const char *s);
 void rp_buf_esc(rp_ctx *c, bract_buf *b, const char *s);
 /* A heading with an id made from `slug` (made unique), entered in the

@@ -6,7 +6,7 @@
 #include <string.h>
 
 /* The background of maps on `grid`: --background, else the mask the run
- * records.  NULL (with *why set) when none fits. */
+ * records.  NULL (with *why set, as HTML) when none fits. */
 static bract_volume *background(rp_ctx *c, const rp_sidecar *s, const bract_volume *grid,
                                 char *why, size_t nwhy)
 {
@@ -20,11 +20,11 @@ static bract_volume *background(rp_ctx *c, const rp_sidecar *s, const bract_volu
     }
     bract_volume *bg = NULL;
     if (path) {
-        if (bract_volume_read(path, 0, &bg)) {
-            snprintf(why, nwhy, "background not drawn: %s", bract_last_error());
-            bg = NULL;
-        } else if (bract_volume_same_grid(grid, bg, 1e-3)) {
-            snprintf(why, nwhy, "background not drawn: %s", bract_last_error());
+        int bad = bract_volume_read(path, 0, &bg) || bract_volume_same_grid(grid, bg, 1e-3);
+        if (bad) {
+            char *msg = rp_html(c, bract_last_error());
+            snprintf(why, nwhy, "Background not drawn: %s", msg ? msg : "");
+            free(msg);
             bract_volume_free(bg);
             bg = NULL;
         }
@@ -272,8 +272,10 @@ static void group_run(rp_ctx *c, rp_run *run, int several)
                 {"peak_label", "peak region", RP_TEXT, NULL},
             };
             char capt[256];
+            char *hc = corr ? rp_html(c, corr) : NULL;
             snprintf(capt, sizeof capt, "Clusters%s%s%s; highlighted: p \xe2\x89\xa4 %s.",
-                     corr ? " (" : "", corr ? corr : "", corr ? ")" : "", al);
+                     hc ? " (" : "", hc ? hc : "", hc ? ")" : "", al);
+            free(hc);
             rp_table(c, ct_, cols, sizeof cols / sizeof cols[0], NULL, 0, "p_corrected", capt);
             nclus = ct_->nrows;
         }
@@ -368,7 +370,10 @@ static void searchlight_runs(rp_ctx *c, rp_run **runs, size_t n)
                 c->body = figs;
                 char why[1024], cap[1400];
                 bract_volume *bg = background(c, s, v, why, sizeof why);
-                snprintf(cap, sizeof cap, "<code>%s</code>%s%s", s->rel, *why ? ". " : "", why);
+                char *hr = rp_html(c, s->rel);
+                snprintf(cap, sizeof cap, "<code>%s</code>%s%s", hr ? hr : "", *why ? ". " : "",
+                         why);
+                free(hr);
                 map_figure(c, v, bg, BRACT_VIEW_MOSAIC, 0, s->rel,
                            v->intent_code == BRACT_INTENT_CORREL ? "r" : "value", s->rel, cap);
                 bract_volume_free(bg);

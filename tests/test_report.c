@@ -322,7 +322,8 @@ START_TEST(rsa_subjects_only)
     write_rel("r/results.tsv",
               "level\tsubject\trdm\tmodel\tmodel_b\tr\tp\tp_fdr\n"
               "subject\tsub-01\tV1\tw2v\tn/a\t0.1\t0.2\t0.2\n"
-              "subject\tsub-02\tV1\tw2v\tn/a\t0.4\t0.001\t0.002\n");
+              "subject\tsub-02\tV1\tw2v\tn/a\t0.4\t0.001\t0.002\n"
+              "subject\tsub-02\t<b>A&B</b>\tw2v\tn/a\t0.3\t0.5\t0.5\n");
     sidecar("r/results.tsv", "rsa", "method", "pearson",
             "{\"neural\": [\"/nowhere/sub-09/missing_rdms.tsv\"]}", NULL, 0);
     bract_report_info info;
@@ -332,7 +333,10 @@ START_TEST(rsa_subjects_only)
     ck_assert(has(html, "No bar chart: the table holds several subjects and no group rows"));
     ck_assert(has(html, "<th>subject</th><th>region</th>"));
     ck_assert(has(html, "<tr class=\"sig\"><td>sub-02</td><td>V1</td>"));
-    ck_assert(has(html, "RSA</a>: <span class=\"hit\">1 of 2</span>"));
+    ck_assert(has(html, "RSA</a>: <span class=\"hit\">1 of 3</span>"));
+    /* text from the files is escaped */
+    ck_assert(has(html, "<td>&lt;b&gt;A&amp;B&lt;/b&gt;</td>"));
+    ck_assert(!has(html, "<b>A&B</b>"));
     ck_assert_uint_eq(info.figures, 0);
     free(html);
 }
@@ -426,7 +430,7 @@ START_TEST(group_section)
     o.alpha = 0.05;
     o.background = TESTDATA "/data/mni2mm/MNI152NLin6_res-2x2x2_T1w_descr-brainmask.nii.gz";
     html = build(&o, &info);
-    ck_assert(has(html, "background not drawn"));
+    ck_assert(has(html, "Background not drawn"));
     ck_assert(has(html, "are on different grids"));
     ck_assert_uint_eq(info.figures, 2);
     free(html);
