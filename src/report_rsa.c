@@ -628,16 +628,22 @@ static void rsa_run(rp_ctx *c, rp_run *run, int several, char ***neural, size_t 
         snprintf(msg, sizeof msg, "%s: the results table is missing (only its sidecar is there)",
                  s->rel);
         rp_note(c, "RSA", msg);
+        rp_buf_putf(c, &c->found, "<li class=\"warn\"><a href=\"#%s\">RSA</a>: the results "
+                                  "table is missing.</li>\n", id);
         return;
     }
     bract_table *t = rp_read_table(c, s->output, "RSA");
-    if (!t)
-        return;
     size_t col;
-    if (bract_table_require(t, "rdm", &col) || bract_table_require(t, "model", &col) ||
-        bract_table_require(t, "r", &col)) {
+    if (t && (bract_table_require(t, "rdm", &col) || bract_table_require(t, "model", &col) ||
+              bract_table_require(t, "r", &col))) {
         rp_note(c, "RSA", bract_last_error());
         bract_table_free(t);
+        t = NULL;
+    }
+    if (!t) { /* the summary says so too: it is the main result */
+        rp_buf_putf(c, &c->found, "<li class=\"warn\"><a href=\"#%s\">RSA</a> (", id);
+        rp_buf_esc(c, &c->found, s->rel);
+        rp_buf_putf(c, &c->found, "): the results table cannot be read (see the note).</li>\n");
         return;
     }
     rsa_rows rr;

@@ -558,6 +558,8 @@ START_TEST(malformed_files)
     ck_assert_uint_eq(info.notes, 3);
     ck_assert(has(html, "<p class=\"note\"><strong>Not shown: </strong>"));
     ck_assert(has(html, "group/out/results.tsv:3: 3 fields, expected 5"));
+    ck_assert(has(html, "<li class=\"warn\"><a href=\"#rsa-results\">RSA</a> (group/out/results.tsv): "
+                        "the results table cannot be read (see the note).</li>"));
     ck_assert(has(html, "h/regions.tsv is missing (only its sidecar is there)"));
     ck_assert(has(html, "junk.json: not valid JSON"));
     ck_assert(has(html, "3 problems: parts of the report could not be shown"));
