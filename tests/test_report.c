@@ -489,8 +489,8 @@ START_TEST(dfc_section)
     char *html = build_small(&info);
     ck_assert_uint_eq(info.notes, 0);
     ck_assert(has(html, "<h2 id=\"dynamic-connectivity\">Dynamic connectivity</h2>"));
-    ck_assert(has(html, "<tr><td class=\"n\">1</td><td class=\"n\">0.350</td><td class=\"n\">3"
-                        "</td><td class=\"n\">6</td><td class=\"n\">2 of 2</td></tr>"));
+    ck_assert(has(html, "<tr><td class=\"n\">1</td><td class=\"n\">0.350</td><td class=\"n\">3.0"
+                        "</td><td class=\"n\">6.0</td><td class=\"n\">2 of 2</td></tr>"));
     ck_assert(has(html, "2 states, fraction of windows 0.350 / 0.650 (states 1 to 2)"));
     ck_assert(has(html, "fc_variance against surrogates: <span class=\"hit\">1 of 2 subjects"));
     /* one column of numbers with the same decimals: 0.06250, 0.03125 */
