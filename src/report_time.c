@@ -67,8 +67,12 @@ static void state_means(rp_ctx *c, const bract_table *t, bract_buf *fb)
         /* dwell times with one decimal in both columns, so that they line up */
         char bf[32], bw[32], bd[32];
         rp_fmt(bf, n ? f / (double)n : NAN, RP_R);
-        snprintf(bw, sizeof bw, nw ? "%.1f" : "n/a", nw ? w / (double)nw : 0.0);
-        snprintf(bd, sizeof bd, nd ? "%.1f" : "n/a", nd ? d / (double)nd : 0.0);
+        snprintf(bw, sizeof bw, "%.1f", nw ? w / (double)nw : NAN);
+        snprintf(bd, sizeof bd, "%.1f", nd ? d / (double)nd : NAN);
+        if (!nw)
+            strcpy(bw, "n/a");
+        if (!nd)
+            strcpy(bd, "n/a");
         rp_putf(c, "<tr><td class=\"n\">%ld</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
                    "<td class=\"n\">%s</td><td class=\"n\">%zu of %zu</td></tr>\n",
                 s, bf, bw, bd, visit, n);
