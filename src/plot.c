@@ -911,3 +911,22 @@ void pc_matrix_labels(pc_t *c, const pc_box *b, char *const *labels, size_t n, s
     }
     c->fig->label_pt = size;
 }
+
+/* ---- colour-bar labels of RDMs ---- */
+
+char *bract_plot_rdm_units(const char *method, char *buf, size_t n)
+{
+    static const char *const names[][2] = {
+        {"correlation", "correlation distance (1 \xe2\x88\x92 r)"},
+        {"cosine", "cosine distance (1 \xe2\x88\x92 cos)"},
+        {"euclidean", "Euclidean distance"},
+        {"mahalanobis", "Mahalanobis distance"},
+        {"crossnobis", "crossnobis distance"}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(method, names[i][0]) == 0) {
+            snprintf(buf, n, "%s", names[i][1]);
+            return buf;
+        }
+    snprintf(buf, n, "%s dissimilarity", method);
+    return buf;
+}

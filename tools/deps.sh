@@ -3,8 +3,8 @@
 #
 #   tools/deps.sh build      packages to build bract and run the demo
 #   tools/deps.sh test       the build packages plus what `make check` uses
-#   tools/deps.sh all        everything, including Open MPI and the browser
-#                            the report test renders in
+#                            (the browser the report test renders in too)
+#   tools/deps.sh all        everything, including Open MPI
 #
 # Run as root, it installs what is missing with apt-get.  Run as another
 # user, it prints the exact apt-get line and exits 1, so `make` stops there
@@ -19,16 +19,15 @@ BUILD_PKGS="gcc make pkg-config zlib1g-dev libnifti2-dev libnifticdf-dev \
 liblapacke-dev libopenblas-dev libfftw3-dev libcminpack-dev librandom123-dev \
 libjson-c-dev libinih-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core \
 fonts-wqy-microhei"
-TEST_PKGS="check mandoc man-db groff-base valgrind libxml2-utils"
+TEST_PKGS="check mandoc man-db groff-base valgrind libxml2-utils chromium"
 MPI_PKGS="libopenmpi-dev openmpi-bin"
-BROWSER_PKGS="chromium"
 
 what=${1:-build}
 case $what in
   build) want=$BUILD_PKGS ;;
   test)  want="$BUILD_PKGS $TEST_PKGS" ;;
   mpi)   want="$BUILD_PKGS $MPI_PKGS" ;;
-  all)   want="$BUILD_PKGS $TEST_PKGS $MPI_PKGS $BROWSER_PKGS" ;;
+  all)   want="$BUILD_PKGS $TEST_PKGS $MPI_PKGS" ;;
   *) echo "usage: tools/deps.sh build|test|mpi|all" >&2; exit 2 ;;
 esac
 

@@ -39,5 +39,6 @@
 #include "bract/patterns.h"
 #include "bract/embed.h"
 #include "bract/lsa.h"
+#include "bract/report.h"
 
 #endif

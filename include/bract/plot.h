@@ -223,6 +223,15 @@ BRACT_API int bract_plot_scatter(const bract_table *tau, const bract_table *hier
  * fontconfig's configuration stays loaded for the life of the process. */
 BRACT_API void bract_plot_release_fonts(void);
 
+/* ---- colour-bar labels of RDMs (used by bract plot and bract report) ---- */
+
+/* The colour-bar label of RDMs made with `method` (the "method" a bract
+ * rdm sidecar records): "correlation distance (1 − r)", "cosine distance
+ * (1 − cos)", "Euclidean distance", "Mahalanobis distance", "crossnobis
+ * distance"; "<method> dissimilarity" for other names.  Writes at most n
+ * bytes to buf; returns buf. */
+BRACT_API char *bract_plot_rdm_units(const char *method, char *buf, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

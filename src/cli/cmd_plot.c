@@ -100,19 +100,8 @@ static char *units_from_sidecar(const char *rdms)
             json_object *j = json_tokener_parse(params), *m;
             if (j && json_object_object_get_ex(j, "method", &m) &&
                 json_object_is_type(m, json_type_string)) {
-                static const char *const names[][2] = {
-                    {"correlation", "correlation distance (1 \xe2\x88\x92 r)"},
-                    {"cosine", "cosine distance (1 \xe2\x88\x92 cos)"},
-                    {"euclidean", "Euclidean distance"},
-                    {"mahalanobis", "Mahalanobis distance"},
-                    {"crossnobis", "crossnobis distance"}};
-                const char *meth = json_object_get_string(m);
                 char buf[160];
-                snprintf(buf, sizeof buf, "%s dissimilarity", meth);
-                for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-                    if (strcmp(meth, names[i][0]) == 0)
-                        snprintf(buf, sizeof buf, "%s", names[i][1]);
-                out = strdup(buf);
+                out = strdup(bract_plot_rdm_units(json_object_get_string(m), buf, sizeof buf));
             }
             json_object_put(j);
         }

@@ -14,3 +14,4 @@ BRACT_CMD("timescale", main_timescale, "Timescales", "intrinsic timescales from 
 BRACT_CMD("simulate", main_simulate, "Simulation", "write synthetic datasets with known truth")
 BRACT_CMD("pipeline", main_pipeline, "Studies", "run a whole study from a pipeline file")
 BRACT_CMD("plot", main_plot, "Figures", "draw RDMs, MDS, RSA bars, maps, dFC states, timescale hierarchies")
+BRACT_CMD("report", main_report, "Figures", "one self-contained HTML report of an output root: results, figures, parameters")
