@@ -35,5 +35,9 @@
 #include "bract/dfcsim.h"
 #include "bract/mds.h"
 #include "bract/plot.h"
+#include "bract/rdm.h"
+#include "bract/patterns.h"
+#include "bract/embed.h"
+#include "bract/lsa.h"
 
 #endif

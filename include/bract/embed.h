@@ -1,0 +1,73 @@
+/* bract/embed.h: word vectors looked up in embedding tables.
+ *
+ * Formats (plain or gzipped, detected by content):
+ *   word2vec       text: a header line "COUNT DIM", then "word v1 ... vDIM" per line
+ *   word2vec-bin   binary: the same header line, then per word the word's bytes,
+ *                  a space, DIM little-endian float32 values and (usually) a newline
+ *   glove          text without a header: "word v1 ... vDIM" per line
+ *   tsv            a header row (first column the word, e.g. `word d0 d1 ...`), then
+ *                  tab-separated rows; words may contain spaces
+ * In the text formats fields are separated by spaces or tabs (tsv: tabs), so
+ * words cannot contain them; line ends may be LF or CRLF.
+ *
+ * The table is streamed: only the vectors of the words asked for are kept,
+ * so a table of millions of words costs memory for the wanted words only.
+ * Every line is still checked: a wrong number of values, a value that is not
+ * a number, a header that disagrees with the lines, or a truncated binary
+ * record is an error naming the file and the line (binary: the record and
+ * byte offset).  Words are compared as UTF-8 bytes; with `lowercase` both
+ * sides are lowercased first (Unicode simple case mapping).  When a word
+ * occurs more than once, the first occurrence is used. */
+#ifndef BRACT_EMBED_H
+#define BRACT_EMBED_H
+
+#include <stddef.h>
+
+#include "bract/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    BRACT_EMB_AUTO = 0,
+    BRACT_EMB_WORD2VEC = 1,
+    BRACT_EMB_WORD2VEC_BIN = 2,
+    BRACT_EMB_GLOVE = 3,
+    BRACT_EMB_TSV = 4
+} bract_emb_format;
+
+/* "auto", "word2vec", "word2vec-bin", "glove", "tsv"; parse gives -1 for an
+ * unknown name. */
+BRACT_API const char *bract_emb_format_name(bract_emb_format f);
+BRACT_API int bract_emb_format_parse(const char *name);
+
+typedef struct {
+    bract_emb_format format;
+    int lowercase;
+} bract_embed_opts;
+
+typedef struct {
+    size_t nwords;        /* the words asked for, in the order given */
+    char **word;
+    size_t dim;           /* dimensions of the table */
+    double *vec;          /* nwords x dim; NaN rows for words not found */
+    unsigned char *found; /* 1 if the word was found */
+    size_t nmissing;
+    size_t nentries;      /* entries read from the table */
+    size_t nduplicates;   /* entries that repeated a wanted word already found */
+    bract_emb_format format; /* the format read (never AUTO) */
+} bract_embedding;
+
+/* Look up `words` (n, UTF-8) in the table `path`.  Missing words are not an
+ * error here (see found/nmissing).  Owned by the caller
+ * (bract_embedding_free).  o may be NULL (auto format, exact case). */
+BRACT_API int bract_embedding_lookup(const char *path, const char *const *words, size_t n,
+                                     const bract_embed_opts *o, bract_embedding **out);
+
+BRACT_API void bract_embedding_free(bract_embedding *e);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

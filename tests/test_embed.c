@@ -1,0 +1,289 @@
+/* Unit tests of bract/embed.h: the four embedding formats against the
+ * reference model RDMs (testdata/reference/embeddings), UTF-8 and case,
+ * gzipped input, malformed tables, and real GloVe vectors against
+ * WordSim-353. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+
+static char *tmp;
+static void setup(void) { tmp = tu_tmpdir(); }
+static void teardown(void)
+{
+    tu_rmtree(tmp);
+    free(tmp);
+}
+
+#define CK(call) ck_assert_msg((call) == 0, "%s", bract_last_error())
+
+static const char *const words12[] = {"cat", "dog",  "fish", "bird", "car", "bus",
+                                      "apple", "pear", "猫",   "狗",   "鱼",  "苹果"};
+
+/* The model RDM of the 12 reference words. */
+static void model_rdm(const bract_embedding *e, bract_rdm_method m, double *d)
+{
+    bract_design *ds;
+    CK(bract_design_from_labels((const char *const *)e->word, NULL, e->nwords, NULL, &ds));
+    bract_rdm_opts o = {.method = m};
+    bract_rdm_plan *p;
+    bract_rdm_ws *w;
+    CK(bract_rdm_plan_new(ds, &o, e->dim, 0, &p));
+    CK(bract_rdm_ws_new(p, &w));
+    CK(bract_rdm_compute(p, w, e->vec, e->dim, e->dim, NULL, d, NULL));
+    bract_rdm_ws_free(w);
+    bract_rdm_plan_free(p);
+    bract_design_free(ds);
+}
+
+static void check_formats(const char *file, bract_emb_format want_fmt, double tol)
+{
+    char path[256];
+    snprintf(path, sizeof path, REFDATA "/embeddings/%s", file);
+    bract_embedding *e;
+    CK(bract_embedding_lookup(path, words12, 12, NULL, &e));
+    ck_assert_int_eq(e->format, want_fmt);
+    ck_assert_uint_eq(e->dim, 8);
+    ck_assert_uint_eq(e->nentries, 22);
+    ck_assert_uint_eq(e->nmissing, 0);
+    bract_rdmset *ref;
+    CK(bract_rdmset_read(REFDATA "/embeddings/expected_model_rdms.tsv", &ref));
+    const char *names[] = {"cosine", "correlation", "euclidean"};
+    bract_rdm_method ms[] = {BRACT_RDM_COSINE, BRACT_RDM_CORRELATION, BRACT_RDM_EUCLIDEAN};
+    for (int k = 0; k < 3; k++) {
+        long r = bract_rdmset_find(ref, names[k]);
+        ck_assert_int_ge(r, 0);
+        for (size_t c = 0; c < 12; c++)
+            ck_assert_str_eq(ref->rdm[r].cond[c], words12[c]);
+        double d[66];
+        model_rdm(e, ms[k], d);
+        for (int q = 0; q < 66; q++)
+            ck_assert_msg(fabs(d[q] - ref->rdm[r].d[q]) <= tol, "%s %s pair %d: %.17g vs %.17g",
+                          file, names[k], q, d[q], ref->rdm[r].d[q]);
+    }
+    bract_rdmset_free(ref);
+    bract_embedding_free(e);
+}
+
+/* Tolerances from the reference README: 1e-10 text, 1e-6 binary (float32). */
+START_TEST(reference_formats)
+{
+    check_formats("vectors.w2v.txt", BRACT_EMB_WORD2VEC, 1e-10);
+    check_formats("vectors.glove.txt", BRACT_EMB_GLOVE, 1e-10);
+    check_formats("vectors.tsv", BRACT_EMB_TSV, 1e-10);
+    check_formats("vectors.w2v.bin", BRACT_EMB_WORD2VEC_BIN, 1e-6);
+}
+END_TEST
+
+/* The binary file holds the text file's values rounded to float32. */
+START_TEST(binary_equals_text_in_float)
+{
+    bract_embedding *t, *b;
+    CK(bract_embedding_lookup(REFDATA "/embeddings/vectors.w2v.txt", words12, 12, NULL, &t));
+    bract_embed_opts o = {.format = BRACT_EMB_WORD2VEC_BIN};
+    CK(bract_embedding_lookup(REFDATA "/embeddings/vectors.w2v.bin", words12, 12, &o, &b));
+    for (size_t i = 0; i < 12 * 8; i++)
+        ck_assert_double_eq(b->vec[i], (double)(float)t->vec[i]);
+    bract_embedding_free(t);
+    bract_embedding_free(b);
+}
+END_TEST
+
+static void write_gz(const char *path, const char *text)
+{
+    gzFile g = gzopen(path, "wb");
+    ck_assert_ptr_nonnull(g);
+    gzputs(g, text);
+    gzclose(g);
+}
+
+START_TEST(gzip_case_missing_duplicates)
+{
+    char *p = tu_join(tmp, "t.txt.gz");
+    write_gz(p, "Cat 1 0 0\ncat 0 1 0\nÄpfel 0 0 1\n猫 1 1 0\ncat 9 9 9\n\n");
+    const char *w[] = {"cat", "CAT", "äpfel", "猫", "unicorn", "Cat"};
+    bract_embedding *e;
+    CK(bract_embedding_lookup(p, w, 6, NULL, &e));
+    ck_assert_int_eq(e->format, BRACT_EMB_GLOVE);
+    ck_assert_uint_eq(e->nentries, 5);
+    ck_assert_uint_eq(e->nmissing, 3); /* CAT, äpfel, unicorn */
+    ck_assert_uint_eq(e->nduplicates, 1); /* the second "cat" */
+    ck_assert_double_eq(e->vec[1], 1);     /* "cat" is the first lowercase entry */
+    ck_assert_double_eq(e->vec[5 * 3], 1); /* "Cat" */
+    ck_assert(isnan(e->vec[4 * 3]));
+    bract_embedding_free(e);
+    bract_embed_opts o = {.lowercase = 1};
+    CK(bract_embedding_lookup(p, w, 6, &o, &e));
+    ck_assert_uint_eq(e->nmissing, 1); /* unicorn */
+    ck_assert_double_eq(e->vec[0], 1); /* the first of Cat/cat wins: "Cat" 1 0 0 */
+    ck_assert_double_eq(e->vec[3], 1); /* CAT too */
+    ck_assert_double_eq(e->vec[2 * 3 + 2], 1); /* äpfel = Äpfel (Unicode lowercase) */
+    ck_assert_double_eq(e->vec[3 * 3 + 1], 1); /* 猫 */
+    ck_assert(e->found[5]);
+    bract_embedding_free(e);
+    free(p);
+}
+END_TEST
+
+static void expect_error(const char *text, bract_emb_format f, const char *needle)
+{
+    char *p = tu_join(tmp, "bad.txt");
+    tu_write(p, text);
+    bract_embedding *e = (void *)1;
+    bract_embed_opts o = {.format = f};
+    int rc = bract_embedding_lookup(p, words12, 12, &o, &e);
+    ck_assert_msg(rc == BRACT_EFORMAT, "no format error for %s (rc %d)", needle, rc);
+    ck_assert_ptr_null(e);
+    ck_assert_error_has(needle);
+    ck_assert_error_has(p); /* the message names the file */
+    free(p);
+}
+
+START_TEST(malformed_tables)
+{
+    /* wrong number of values, in a line of a word nobody asked for too */
+    expect_error("cat 1 2 3\nzebra 1 2\n", BRACT_EMB_AUTO, ":2: 'zebra' has 2 values, expected 3");
+    expect_error("cat 1 2 3\ndog 1 2 3 4\n", BRACT_EMB_AUTO, ":2: 'dog' has 4 values, expected 3");
+    /* non-numeric values, wanted and not */
+    expect_error("cat 1 2 3\nzebra 1 x2 3\n", BRACT_EMB_AUTO, ":2: value 2 is 'x2', not a number");
+    expect_error("cat 1 2 3\ndog 1 2 --\n", BRACT_EMB_AUTO, ":2: value 3 is '--', not a number");
+    expect_error("cat 1 2 nan\n", BRACT_EMB_AUTO, ":1: value 3 of 'cat' is not finite");
+    /* word2vec text: header and lines disagree */
+    expect_error("3 2\ncat 1 2\ndog 3 4\n", BRACT_EMB_AUTO,
+                 "the header announces 3 words, the file has 2 (truncated?)");
+    expect_error("1 2\ncat 1 2\ndog 3 4\n", BRACT_EMB_WORD2VEC,
+                 "the header announces 1 words, the file has 2");
+    expect_error("cat 1 2\n", BRACT_EMB_WORD2VEC, ":1: expected the word2vec header");
+    /* TSV */
+    expect_error("word\td0\td1\ncat\t1\t2\ndog\t1\n", BRACT_EMB_AUTO,
+                 ":3: 'dog' has 1 value, expected 2");
+    expect_error("word\td0\td1\ncat\t1\t2\nemu\t1\tq\n", BRACT_EMB_AUTO,
+                 ":3: value 2 is 'q', not a number");
+}
+END_TEST
+
+START_TEST(truncated_binary)
+{
+    char *full = tu_slurp(REFDATA "/embeddings/vectors.w2v.bin");
+    ck_assert_ptr_nonnull(full);
+    char *p = tu_join(tmp, "cut.bin");
+    /* header (5 bytes) + "cat " + 32 bytes + "\n" + "dog " + 10 bytes */
+    FILE *fp = fopen(p, "wb");
+    fwrite(full, 1, 5 + 4 + 32 + 1 + 4 + 10, fp);
+    fclose(fp);
+    bract_embedding *e;
+    ck_assert_int_eq(bract_embedding_lookup(p, words12, 12, NULL, &e), BRACT_EFORMAT);
+    ck_assert_error_has("cut.bin: truncated: record 2 (word 'dog', byte 42) has 10 of its 32 "
+                        "bytes (8 float32 values)");
+    /* cut between records */
+    fp = fopen(p, "wb");
+    fwrite(full, 1, 5 + 4 + 32 + 1, fp);
+    fclose(fp);
+    ck_assert_int_eq(bract_embedding_lookup(p, words12, 12, NULL, &e), BRACT_EFORMAT);
+    ck_assert_error_has("truncated: the header announces 22 words, the file ends after 1");
+    /* a truncated gzip stream */
+    char *g = tu_join(tmp, "cut.txt.gz");
+    char *text = tu_slurp(REFDATA "/embeddings/vectors.w2v.txt");
+    write_gz(g, text);
+    char *gz = tu_slurp(g);
+    fp = fopen(g, "wb");
+    fwrite(gz, 1, 300, fp);
+    fclose(fp);
+    ck_assert_int_eq(bract_embedding_lookup(g, words12, 12, NULL, &e), BRACT_EFORMAT);
+    ck_assert_error_has("cut.txt.gz");
+    free(gz);
+    free(text);
+    free(g);
+    free(full);
+    free(p);
+}
+END_TEST
+
+START_TEST(missing_file)
+{
+    bract_embedding *e;
+    ck_assert_int_eq(bract_embedding_lookup("no/such.vec", words12, 12, NULL, &e), BRACT_EIO);
+    ck_assert_error_has("no/such.vec: cannot open");
+}
+END_TEST
+
+/* Real vectors: 25-d GloVe Twitter against WordSim-353 (datasets notes
+ * 4.1: Spearman 0.411 over 274 covered pairs; scipy gives 0.41107 on the
+ * same file).  Tolerance 5e-4 on the 3-decimal reference. */
+START_TEST(glove_wordsim353)
+{
+    char *text = tu_slurp(TESTDATA "/data/word-similarity/EN-WS-353-ALL.txt");
+    ck_assert_ptr_nonnull(text);
+    const char *w1[400], *w2[400];
+    double human[400];
+    size_t np = 0;
+    for (char *line = strtok(text, "\r\n"); line; line = strtok(NULL, "\r\n")) {
+        char *a = line, *b = strchr(a, '\t');
+        ck_assert_ptr_nonnull(b);
+        *b++ = '\0';
+        char *s = strchr(b, '\t');
+        ck_assert_ptr_nonnull(s);
+        *s++ = '\0';
+        w1[np] = a;
+        w2[np] = b;
+        human[np++] = strtod(s, NULL);
+    }
+    ck_assert_uint_eq(np, 353);
+    const char *all[706];
+    for (size_t i = 0; i < np; i++) {
+        all[2 * i] = w1[i];
+        all[2 * i + 1] = w2[i];
+    }
+    bract_embedding *e;
+    CK(bract_embedding_lookup(TESTDATA "/data/glove-twitter-25d/glove_twitter_25d_12k.txt.gz",
+                              all, 2 * np, NULL, &e));
+    ck_assert_uint_eq(e->nentries, 11925);
+    ck_assert_uint_eq(e->dim, 25);
+    double sim[353], hum[353], rw[706];
+    size_t iw[706], n = 0;
+    for (size_t i = 0; i < np; i++) {
+        if (!e->found[2 * i] || !e->found[2 * i + 1])
+            continue;
+        const double *x = e->vec + 2 * i * 25, *y = e->vec + (2 * i + 1) * 25;
+        double xy = 0, xx = 0, yy = 0;
+        for (int k = 0; k < 25; k++) {
+            xy += x[k] * y[k];
+            xx += x[k] * x[k];
+            yy += y[k] * y[k];
+        }
+        sim[n] = xy / sqrt(xx * yy);
+        hum[n++] = human[i];
+    }
+    ck_assert_uint_eq(n, 274);
+    double rho = bract_spearman(sim, hum, n, rw, iw);
+    ck_assert_double_eq_tol(rho, 0.411, 5e-4);
+    bract_embedding_free(e);
+    free(text);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("embed");
+    TCase *t = tcase_create("embed");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_add_test(t, reference_formats);
+    tcase_add_test(t, binary_equals_text_in_float);
+    tcase_add_test(t, gzip_case_missing_duplicates);
+    tcase_add_test(t, malformed_tables);
+    tcase_add_test(t, truncated_binary);
+    tcase_add_test(t, missing_file);
+    tcase_add_test(t, glove_wordsim353);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    bract_init();
+    return tu_run(suite());
+}
