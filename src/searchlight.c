@@ -224,7 +224,11 @@ static int build_offsets(bract_sl *s, double r)
         s->tie[i] = t;
     }
     s->noff = n;
-    s->reach_mm = r;
+    /* count spheres: once the box spans the grid every voxel is listed */
+    s->reach_mm = count && reach[0] == dims[0] - 1 && reach[1] == dims[1] - 1 &&
+                          reach[2] == dims[2] - 1
+                      ? INFINITY
+                      : r;
     if (!count)
         s->full = n;
     free(rec);
@@ -287,15 +291,19 @@ int bract_sl_new(const bract_mask *mask, const bract_volume *geom, const bract_s
             s->unit = e;
     }
     int rc;
+    if (o->nvoxels > mask->n) {
+        rc = bract_error(BRACT_EDATA, "spheres of %zu voxels: the mask has %zu voxel%s",
+                         o->nvoxels, mask->n, mask->n == 1 ? "" : "s");
+        goto fail;
+    }
     if (o->nvoxels) {
-        /* enough offsets for a full grid of twice the count; more are added
-         * when a centre needs them */
+        /* offsets for twice the count in a full grid; more are added when
+         * a centre needs them */
         double r = s->unit;
-        size_t want = 2 * o->nvoxels;
         for (;;) {
             if ((rc = build_offsets(s, r)))
                 goto fail;
-            if (s->noff >= want || s->noff >= 8 * s->nvox)
+            if (s->noff >= 2 * o->nvoxels || isinf(s->reach_mm))
                 break;
             r *= 1.5;
         }
@@ -483,7 +491,9 @@ static unsigned grow_step(const bract_sl *s, size_t c)
             while (step_radius(s, k) < s->dist[q] && k < UINT16_MAX - 1)
                 k++;
             /* the offsets must cover the whole radius of that step */
-            return step_radius(s, k) <= s->reach_mm * (1 + RADIUS_TOL) ? k : UINT16_MAX;
+            return isinf(s->reach_mm) || step_radius(s, k) <= s->reach_mm * (1 + RADIUS_TOL)
+                       ? k
+                       : UINT16_MAX;
         }
     }
     return UINT16_MAX;
@@ -520,10 +530,6 @@ int bract_sl_set_columns(bract_sl *s, const size_t *voxel, size_t n)
     if (N) {
         /* every centre's radius step, extending the offsets until each
          * centre reaches N usable voxels */
-        double reach_all = 0;
-        for (int k = 0; k < 3; k++)
-            reach_all += offset_mm(s->A, k == 0 ? s->nx : 0, k == 1 ? s->ny : 0,
-                                   k == 2 ? s->nz : 0);
         int more = 1;
         for (int round = 0; more; round++) {
             more = 0;
@@ -535,7 +541,7 @@ int bract_sl_set_columns(bract_sl *s, const size_t *voxel, size_t n)
                 more |= s->step[c] == UINT16_MAX;
             }
             if (more) {
-                if (s->reach_mm > reach_all)
+                if (isinf(s->reach_mm)) /* cannot happen: n >= N voxels are listed */
                     return bract_error(BRACT_EDATA, "a count sphere cannot grow to %zu usable "
                                        "voxels", N);
                 int rc = build_offsets(s, s->reach_mm * 2);

@@ -302,13 +302,16 @@ START_TEST(count_rule)
         bract_sl_free(s);
         free(cols);
     }
-    /* more voxels than the mask has */
+    /* more voxels than the mask has, or than it has usable */
     {
         bract_sl_opts o = {.nvoxels = 2000};
         bract_sl *s;
+        ck_assert_int_eq(bract_sl_new(m, g, &o, &s), BRACT_EDATA);
+        ck_assert_error_has("spheres of 2000 voxels: the mask has 1331 voxels");
+        o.nvoxels = 1000;
         CK(bract_sl_new(m, g, &o, &s));
-        ck_assert_int_eq(bract_sl_set_columns(s, m->index, m->n), BRACT_EDATA);
-        ck_assert_error_has("the mask has 1331 usable voxels");
+        ck_assert_int_eq(bract_sl_set_columns(s, m->index, 900), BRACT_EDATA);
+        ck_assert_error_has("spheres of 1000 voxels: the mask has 900 usable voxels");
         bract_sl_free(s);
     }
     /* a sparse mask: centres far from the others grow further */
@@ -430,9 +433,10 @@ static void free_dataset(dataset *ds)
     bract_mask_free(ds->mask);
 }
 
-/* The voxels of the mask within r mm of mask voxel c, by brute force, as
- * a one-region-per-centre atlas (regions may overlap). */
-static bract_atlas *sphere_atlas(const dataset *ds, double r)
+/* The voxels of the mask (with `outside`: of the grid) within r mm of mask
+ * voxel c, by brute force, as a one-region-per-centre atlas (regions may
+ * overlap). */
+static bract_atlas *sphere_atlas(const dataset *ds, double r, int outside)
 {
     const bract_mask *m = ds->mask;
     bract_atlas *a = calloc(1, sizeof *a);
@@ -451,9 +455,10 @@ static bract_atlas *sphere_atlas(const dataset *ds, double r)
         char name[32];
         snprintf(name, sizeof name, "c%zu", c);
         a->name[c] = strdup(name);
-        a->voxels[c] = malloc(m->n * sizeof(size_t));
-        for (size_t q = 0; q < m->n; q++) {
-            size_t v = m->index[q];
+        size_t nq = outside ? (size_t)(NX * NY * NZ) : m->n;
+        a->voxels[c] = malloc(nq * sizeof(size_t));
+        for (size_t q = 0; q < nq; q++) {
+            size_t v = outside ? q : m->index[q];
             double dx = 3.0 * (double)((int64_t)(v % NX) - x0);
             double dy = 3.0 * (double)((int64_t)(v / NX % NY) - y0);
             double dz = 4.0 * (double)((int64_t)(v / (NX * NY)) - z0);
@@ -477,66 +482,46 @@ typedef struct {
     int drop_pair; /* the second model misses a pair (two comparison plans) */
 } cmp_case;
 
-START_TEST(equals_rdm_neural_and_rsa)
+/* Every centre's value against rdm neural + rsa on its sphere, for RDM
+ * settings rc and comparison settings cc; spheres truncated at the mask, or
+ * (outside) taking the grid's voxels around it.  Returns the number of
+ * values compared. */
+static size_t compare_all(const dataset *ds, int outside, const rdm_case *rc, size_t nrc,
+                          const cmp_case *cc, size_t ncc)
 {
-    dataset ds;
-    memset(&ds, 0, sizeof ds);
-    make_dataset(&ds);
     /* 6.5 mm at 3 x 3 x 4 mm voxels: 31 voxels in a full sphere; no voxel
      * lies near 6.5 mm */
     const double radius = 6.5;
     const char *excl[] = {"rest"};
     bract_design_opts dopts = {BRACT_ORDER_FIRST, excl, 1};
     bract_design *d;
-    CK(bract_design_read(ds.conditions, &dopts, &d));
+    CK(bract_design_read(ds->conditions, &dopts, &d));
     ck_assert_uint_eq(d->nrun, 3);
     bract_rdmset *mset, *cset;
-    CK(bract_rdmset_read(ds.models, &mset));
-    CK(bract_rdmset_read(ds.controls, &cset));
-    bract_atlas *spheres = sphere_atlas(&ds, radius);
-    const char *data[1] = {ds.data}, *noise[1] = {ds.noise};
-
-    /* the searchlight's geometry, once */
-    bract_sl_opts so = {.radius_mm = radius, .min_voxels = 2};
+    CK(bract_rdmset_read(ds->models, &mset));
+    CK(bract_rdmset_read(ds->controls, &cset));
+    bract_atlas *spheres = sphere_atlas(ds, radius, outside);
+    const char *data[1] = {ds->data}, *noise[1] = {ds->noise};
+    /* the searchlight's geometry, once, and the voxels it reads */
+    bract_sl_opts so = {.radius_mm = radius, .min_voxels = 2, .keep_outside = outside};
     bract_sl *sl;
-    CK(bract_sl_new(ds.mask, ds.geom, &so, &sl));
+    CK(bract_sl_new(ds->mask, ds->geom, &so, &sl));
     ck_assert_uint_eq(bract_sl_full_size(sl), 31);
+    size_t nd;
+    const size_t *dv = bract_sl_data_voxels(sl, &nd);
+    bract_mask dm = {NX, NY, NZ, nd, (size_t *)dv};
+    ck_assert(outside ? nd > ds->mask->n : nd == ds->mask->n);
     bract_atlas *whole;
-    CK(bract_atlas_from_mask(ds.mask, "mask", &whole));
-
-    const rdm_case rc[] = {
-        {"euclidean", {.method = BRACT_RDM_EUCLIDEAN}, 0},
-        {"euclidean plain", {.method = BRACT_RDM_EUCLIDEAN, .plain = 1}, 0},
-        {"correlation", {.method = BRACT_RDM_CORRELATION}, 0},
-        {"cosine", {.method = BRACT_RDM_COSINE}, 0},
-        {"mahalanobis shrinkage_diag", {.method = BRACT_RDM_MAHALANOBIS}, 0},
-        {"mahalanobis diag", {.method = BRACT_RDM_MAHALANOBIS, .noise = BRACT_NOISE_DIAG}, 0},
-        {"crossnobis shrinkage_diag", {.method = BRACT_RDM_CROSSNOBIS}, 0},
-        {"crossnobis identity", {.method = BRACT_RDM_CROSSNOBIS, .noise = BRACT_NOISE_IDENTITY}, 0},
-        {"crossnobis shrinkage_eye, residual volumes",
-         {.method = BRACT_RDM_CROSSNOBIS, .noise = BRACT_NOISE_SHRINKAGE_EYE}, 1},
-        {"crossnobis rsatoolbox dof",
-         {.method = BRACT_RDM_CROSSNOBIS, .dof_rule = BRACT_DOF_RSATOOLBOX}, 0},
-    };
-    const cmp_case cc[] = {
-        {BRACT_CMP_SPEARMAN, 0, 0, 0},    {BRACT_CMP_PEARSON, 0, 0, 0},
-        {BRACT_CMP_KENDALL, 0, 0, 0},     {BRACT_CMP_TAU_A, 0, 0, 0},
-        {BRACT_CMP_RHO_A, 0, 0, 0},       {BRACT_CMP_COSINE, 0, 0, 0},
-        {BRACT_CMP_CORR_COV, 0, 0, 0},    {BRACT_CMP_COSINE_COV, 0, 0, 0},
-        {BRACT_CMP_SPEARMAN, BRACT_PARTIAL_OTHERS, 0, 0},
-        {BRACT_CMP_PEARSON, BRACT_PARTIAL_CONTROLS, 0, 0},
-        {BRACT_CMP_SPEARMAN, 0, BRACT_NAN_MODEL_MASK, 1},
-        {BRACT_CMP_COSINE_COV, 0, BRACT_NAN_MODEL_MASK, 1},
-    };
+    CK(bract_atlas_from_mask(&dm, "voxels", &whole));
     size_t ncomparisons = 0;
-    for (size_t ri = 0; ri < sizeof rc / sizeof *rc; ri++) {
+    for (size_t ri = 0; ri < nrc; ri++) {
         bract_pattern_opts po = {0};
         size_t nn = rc[ri].given_noise;
         /* bract rdm neural on every sphere (each a region), written and
          * read back as bract rsa reads it */
         bract_pattern_set *ps, *whole_ps;
         po.skip_small = 1;
-        CK(bract_patterns_from_volumes(data, 1, d, spheres, ds.geom, noise, nn, &po, NULL, &ps));
+        CK(bract_patterns_from_volumes(data, 1, d, spheres, ds->geom, noise, nn, &po, NULL, &ps));
         bract_take_warnings(&(const char *const *){NULL});
         bract_rdmset *ref;
         CK(bract_patterns_rdms(d, ps, &rc[ri].ro, NULL, &ref, NULL));
@@ -545,15 +530,15 @@ START_TEST(equals_rdm_neural_and_rsa)
         bract_rdmset_free(ref);
         CK(bract_rdmset_read(path, &ref));
         free(path);
-        /* the searchlight: the whole mask read once */
+        /* the searchlight: its voxels read once */
         po.skip_small = 0;
-        CK(bract_patterns_from_volumes(data, 1, d, whole, ds.geom, noise, nn, &po, NULL,
+        CK(bract_patterns_from_volumes(data, 1, d, whole, ds->geom, noise, nn, &po, NULL,
                                        &whole_ps));
         bract_take_warnings(&(const char *const *){NULL});
         const bract_patterns *wp = &whole_ps->region[0];
         ck_assert_uint_eq(wp->dropped_constant + wp->dropped_nonfinite, 2);
         CK(bract_sl_set_columns(sl, wp->voxel, wp->nvox));
-        for (size_t ci = 0; ci < sizeof cc / sizeof *cc; ci++) {
+        for (size_t ci = 0; ci < ncc; ci++) {
             /* models: the two of models.tsv (the second missing a pair) */
             bract_rdm m2 = mset->rdm[1];
             double *dd = malloc(bract_npairs(NCOND) * sizeof *dd);
@@ -592,9 +577,10 @@ START_TEST(equals_rdm_neural_and_rsa)
                 for (size_t k = 0; k < 2; k++) {
                     double want = res->rows[g * 2 + k].r, got = val[c * 2 + k];
                     ck_assert_msg(want == got || (isnan(want) && isnan(got)),
-                                  "%s, %s%s: centre %zu model %zu: searchlight %.17g, rdm "
+                                  "%s%s, %s%s: centre %zu model %zu: searchlight %.17g, rdm "
                                   "neural + rsa %.17g",
-                                  rc[ri].label, bract_cmp_method_name(cc[ci].method),
+                                  rc[ri].label, outside ? " (voxels outside the mask)" : "",
+                                  bract_cmp_method_name(cc[ci].method),
                                   cc[ci].partial ? " (partial)" : "", c, k, got, want);
                     compared += !isnan(want);
                 }
@@ -614,13 +600,51 @@ START_TEST(equals_rdm_neural_and_rsa)
         bract_pattern_set_free(whole_ps);
         bract_rdmset_free(ref);
     }
-    ck_assert(ncomparisons > 2000);
     bract_atlas_free(whole);
     bract_atlas_free(spheres);
     bract_sl_free(sl);
     bract_rdmset_free(mset);
     bract_rdmset_free(cset);
     bract_design_free(d);
+    return ncomparisons;
+}
+
+START_TEST(equals_rdm_neural_and_rsa)
+{
+    dataset ds;
+    memset(&ds, 0, sizeof ds);
+    make_dataset(&ds);
+    const rdm_case rc[] = {
+        {"euclidean", {.method = BRACT_RDM_EUCLIDEAN}, 0},
+        {"euclidean plain", {.method = BRACT_RDM_EUCLIDEAN, .plain = 1}, 0},
+        {"correlation", {.method = BRACT_RDM_CORRELATION}, 0},
+        {"cosine", {.method = BRACT_RDM_COSINE}, 0},
+        {"mahalanobis shrinkage_diag", {.method = BRACT_RDM_MAHALANOBIS}, 0},
+        {"mahalanobis diag", {.method = BRACT_RDM_MAHALANOBIS, .noise = BRACT_NOISE_DIAG}, 0},
+        {"crossnobis shrinkage_diag", {.method = BRACT_RDM_CROSSNOBIS}, 0},
+        {"crossnobis identity", {.method = BRACT_RDM_CROSSNOBIS, .noise = BRACT_NOISE_IDENTITY}, 0},
+        {"crossnobis shrinkage_eye, residual volumes",
+         {.method = BRACT_RDM_CROSSNOBIS, .noise = BRACT_NOISE_SHRINKAGE_EYE}, 1},
+        {"crossnobis rsatoolbox dof",
+         {.method = BRACT_RDM_CROSSNOBIS, .dof_rule = BRACT_DOF_RSATOOLBOX}, 0},
+    };
+    const cmp_case cc[] = {
+        {BRACT_CMP_SPEARMAN, 0, 0, 0},    {BRACT_CMP_PEARSON, 0, 0, 0},
+        {BRACT_CMP_KENDALL, 0, 0, 0},     {BRACT_CMP_TAU_A, 0, 0, 0},
+        {BRACT_CMP_RHO_A, 0, 0, 0},       {BRACT_CMP_COSINE, 0, 0, 0},
+        {BRACT_CMP_CORR_COV, 0, 0, 0},    {BRACT_CMP_COSINE_COV, 0, 0, 0},
+        {BRACT_CMP_SPEARMAN, BRACT_PARTIAL_OTHERS, 0, 0},
+        {BRACT_CMP_PEARSON, BRACT_PARTIAL_CONTROLS, 0, 0},
+        {BRACT_CMP_SPEARMAN, 0, BRACT_NAN_MODEL_MASK, 1},
+        {BRACT_CMP_COSINE_COV, 0, BRACT_NAN_MODEL_MASK, 1},
+    };
+    size_t n = compare_all(&ds, 0, rc, sizeof rc / sizeof *rc, cc, sizeof cc / sizeof *cc);
+    ck_assert(n > 2000);
+    /* spheres that take voxels outside the mask */
+    const rdm_case ro[] = {rc[2], rc[6], rc[8]};
+    const cmp_case co[] = {cc[0], cc[2], cc[7]};
+    n = compare_all(&ds, 1, ro, 3, co, 3);
+    ck_assert(n > 1000);
     free_dataset(&ds);
 }
 END_TEST
