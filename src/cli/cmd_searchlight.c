@@ -984,8 +984,11 @@ int main_searchlight(int argc, char **argv)
     if (!isfinite(t.radius_min))
         t.radius_min = 0;
     if (t.left_out)
-        bract_warn("%zu of %zu centres left out (fewer than %zu usable voxels or %g of a full "
-                   "sphere)", t.left_out, C, a.so.min_voxels, a.so.min_proportion);
+        bract_warn("%zu of %zu centres left out: fewer than %zu usable voxels or than %g x %zu "
+                   "(%s) in the sphere (--min-voxels, --min-proportion)",
+                   t.left_out, C, a.so.min_voxels, a.so.min_proportion,
+                   a.so.nvoxels ? a.so.nvoxels : bract_sl_full_size(sl),
+                   a.so.nvoxels ? "--voxels" : "a full sphere");
     if (t.failed) {
         int64_t x, y, z;
         size_t v = bract_sl_centres(sl)[fail.centre];
@@ -1005,9 +1008,9 @@ int main_searchlight(int argc, char **argv)
         goto done;
     }
     if (!t.computed) {
-        cli_error(&c, "every centre was left out: no sphere has %zu usable voxels (or %g of a "
-                  "full sphere); see --min-voxels and --min-proportion",
-                  a.so.min_voxels, a.so.min_proportion);
+        cli_error(&c, "every centre was left out: no sphere has %zu usable voxels and %g x %zu; "
+                  "see --min-voxels and --min-proportion", a.so.min_voxels, a.so.min_proportion,
+                  a.so.nvoxels ? a.so.nvoxels : bract_sl_full_size(sl));
         goto done;
     }
     bract_sidecar *sc = cli_sidecar(&c);
