@@ -984,8 +984,8 @@ int main_searchlight(int argc, char **argv)
     if (!isfinite(t.radius_min))
         t.radius_min = 0;
     if (t.left_out)
-        bract_warn("%zu of %zu centres left out: fewer than %zu usable voxels or than %g x %zu "
-                   "(%s) in the sphere (--min-voxels, --min-proportion)",
+        bract_warn("%zu of %zu centres left out: their spheres have fewer than %zu usable "
+                   "voxels or fewer than %g x %zu (%s) (--min-voxels, --min-proportion)",
                    t.left_out, C, a.so.min_voxels, a.so.min_proportion,
                    a.so.nvoxels ? a.so.nvoxels : bract_sl_full_size(sl),
                    a.so.nvoxels ? "--voxels" : "a full sphere");
