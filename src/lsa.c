@@ -278,18 +278,24 @@ static int csr_transpose(const csr *a, csr *t)
     return BRACT_OK;
 }
 
-/* y (nrow x b, column-major, ld nrow) = A x (x: ncol x b, ld ncol). */
+/* y = A x for blocks of b vectors stored row by row: x is ncol x b and
+ * y nrow x b, row-major, so that each nonzero adds one contiguous row. */
 static void csr_mul(const csr *a, const double *x, size_t b, double *y)
 {
 #pragma omp parallel for schedule(static)
-    for (size_t r = 0; r < a->nrow; r++)
-        for (size_t c = 0; c < b; c++) {
-            double s = 0;
-            const double *xc = x + c * a->ncol;
-            for (size_t k = a->ptr[r]; k < a->ptr[r + 1]; k++)
-                s += a->val[k] * xc[a->idx[k]];
-            y[c * a->nrow + r] = s;
+    for (size_t r = 0; r < a->nrow; r++) {
+        double *restrict yr = y + r * b;
+        for (size_t c = 0; c < b; c++)
+            yr[c] = 0;
+        for (size_t k = a->ptr[r]; k < a->ptr[r + 1]; k++) {
+            const double v = a->val[k];
+            const double *restrict xr = x + (size_t)a->idx[k] * b;
+            /* element-wise (no reduction), so SIMD changes no bits */
+#pragma omp simd
+            for (size_t c = 0; c < b; c++)
+                yr[c] += v * xr[c];
         }
+    }
 }
 
 /* The lower triangle of G = A A' (nrow x nrow, column-major) from the
@@ -308,12 +314,12 @@ static void gram_from_transpose(const csr *at, size_t n, double *g)
 
 /* ---- the SVD ---- */
 
-/* Orthonormalise the columns of y (m x b, column-major). */
+/* Orthonormalise the columns of y (m x b, row-major). */
 static int orthonormalise(double *y, size_t m, size_t b, double *tau)
 {
-    if (LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)m, (lapack_int)b, y, (lapack_int)m, tau) ||
-        LAPACKE_dorgqr(LAPACK_COL_MAJOR, (lapack_int)m, (lapack_int)b, (lapack_int)b, y,
-                       (lapack_int)m, tau))
+    if (LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)b, y, (lapack_int)b, tau) ||
+        LAPACKE_dorgqr(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)b, (lapack_int)b, y,
+                       (lapack_int)b, tau))
         return bract_error(BRACT_ENUMERIC, "QR factorisation failed");
     return BRACT_OK;
 }
@@ -350,7 +356,7 @@ static int top_eigen(double *g, size_t n, size_t k, double *w, double *z)
     return rc;
 }
 
-/* Exact: U (m x k, column-major) and s[k] from the Gram matrix of the
+/* Exact: U (m x k, row-major) and s[k] from the Gram matrix of the
  * smaller side. */
 static int svd_exact(const csr *a, const csr *at, size_t k, double *u, double *s)
 {
@@ -359,9 +365,10 @@ static int svd_exact(const csr *a, const csr *at, size_t k, double *u, double *s
     size_t g_n = terms_side ? m : n;
     double *g = bract_xmalloc(g_n * g_n, sizeof *g, "a Gram matrix");
     double *z = bract_xmalloc(g_n * k, sizeof *z, "eigenvectors");
+    double *zr = bract_xmalloc(g_n * k, sizeof *zr, "eigenvectors");
     double *w = bract_xmalloc(k, sizeof *w, "eigenvalues");
     int rc = BRACT_ENOMEM;
-    if (!g || !z || !w)
+    if (!g || !z || !zr || !w)
         goto done;
     /* A A' from the documents (rows of A'), A'A from the terms (rows of A) */
     gram_from_transpose(terms_side ? at : a, g_n, g);
@@ -369,24 +376,30 @@ static int svd_exact(const csr *a, const csr *at, size_t k, double *u, double *s
         goto done;
     for (size_t c = 0; c < k; c++)
         s[c] = w[c] > 0 ? sqrt(w[c]) : 0;
-    if (terms_side) {
-        memcpy(u, z, m * k * sizeof *u);
-    } else { /* U = A V / s */
-        csr_mul(a, z, k, u);
+    for (size_t i = 0; i < g_n; i++) /* eigenvectors row by row */
         for (size_t c = 0; c < k; c++)
-            for (size_t i = 0; i < m; i++)
-                u[c * m + i] = s[c] > 0 ? u[c * m + i] / s[c] : 0;
+            zr[i * k + c] = z[c * g_n + i];
+    if (terms_side) {
+        memcpy(u, zr, m * k * sizeof *u);
+    } else { /* U = A V / s */
+        csr_mul(a, zr, k, u);
+        for (size_t i = 0; i < m; i++)
+            for (size_t c = 0; c < k; c++)
+                u[i * k + c] = s[c] > 0 ? u[i * k + c] / s[c] : 0;
     }
 done:
     free(g);
     free(z);
+    free(zr);
     free(w);
     return rc;
 }
 
-/* Iterative: block subspace iteration on A A' with Rayleigh-Ritz. */
-static int svd_iterative(const csr *a, const csr *at, size_t k, uint64_t seed, double *u,
-                         double *s, size_t *iters, double *resid, const bract_progress *prog)
+/* Iterative: block subspace iteration on A A' with Rayleigh-Ritz; U (m x k)
+ * row-major.  Blocks are row-major (a row per term or document). */
+static int svd_iterative(const csr *a, const csr *at, size_t k, uint64_t seed, double tol,
+                         double *u, double *s, size_t *iters, double *resid,
+                         const bract_progress *prog)
 {
     const size_t m = a->nrow, n = a->ncol, maxit = 300;
     size_t b = k + (k > 10 ? k : 10);
@@ -414,22 +427,23 @@ static int svd_iterative(const csr *a, const csr *at, size_t k, uint64_t seed, d
         goto done;
     *resid = INFINITY;
     for (size_t it = 1; it <= maxit; it++) {
-        csr_mul(at, q, b, z);                      /* Z = A'Q */
-        cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, (int)b, (int)n, 1.0, z, (int)n, 0.0,
+        csr_mul(at, q, b, z);                      /* Z = A'Q (n x b) */
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)b, (int)n, 1.0, z, (int)b, 0.0,
                     cm, (int)b);                   /* C = Z'Z = Q'AA'Q */
-        if ((rc = top_eigen(cm, b, b, lam, wv)))
+        if ((rc = top_eigen(cm, b, b, lam, wv)))   /* row-major upper = column-major lower */
             goto done;
-        csr_mul(a, z, b, y);                       /* Y = A A'Q */
-        /* residuals of the top k Ritz pairs: Y w_c - lam_c Q w_c */
-        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)k, (int)b, 1.0, q,
-                    (int)m, wv, (int)b, 0.0, u, (int)m);
-        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)k, (int)b, 1.0, y,
-                    (int)m, wv, (int)b, 0.0, r, (int)m);
+        csr_mul(a, z, b, y);                       /* Y = A A'Q (m x b) */
+        /* Ritz vectors U = Q W_k and residuals Y W_k - U diag(lam); W is
+         * column-major, i.e. W_k' row-major with stride b */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)b, 1.0, q,
+                    (int)b, wv, (int)b, 0.0, u, (int)k);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)b, 1.0, y,
+                    (int)b, wv, (int)b, 0.0, r, (int)k);
         double worst = 0;
         for (size_t c = 0; c < k; c++) {
             double ss = 0;
             for (size_t i = 0; i < m; i++) {
-                double e = r[c * m + i] - lam[c] * u[c * m + i];
+                double e = r[i * k + c] - lam[c] * u[i * k + c];
                 ss += e * e;
             }
             if (sqrt(ss) > worst)
@@ -438,13 +452,13 @@ static int svd_iterative(const csr *a, const csr *at, size_t k, uint64_t seed, d
         *resid = lam[0] > 0 ? worst / lam[0] : 0;
         *iters = it;
         bract_progress_report(prog, it, maxit);
-        if (*resid < 1e-10)
+        if (*resid < tol)
             break;
         memcpy(q, y, m * b * sizeof *q);
         if ((rc = orthonormalise(q, m, b, tau)))
             goto done;
     }
-    if (*resid >= 1e-10)
+    if (*resid >= tol)
         bract_warn("the iterative SVD stopped after %zu iterations with a relative residual of "
                    "%.2g (the top %zu vectors are approximate; try --solver exact)",
                    maxit, *resid, k);
@@ -669,22 +683,22 @@ int bract_lsa_build(const char *const *paths, size_t npaths, const bract_lsa_opt
     if (l->solver == BRACT_LSA_EXACT)
         rc = svd_exact(&a, &at, k, u, l->sv);
     else
-        rc = svd_iterative(&a, &at, k, o->seed, u, l->sv, &l->iterations, &l->residual, prog);
+        rc = svd_iterative(&a, &at, k, o->seed, o->tolerance > 0 ? o->tolerance : 1e-10, u, l->sv,
+                           &l->iterations, &l->residual, prog);
     if (rc)
         goto done;
     /* signs: the largest-magnitude coordinate of each dimension positive */
     size_t nzero = 0;
     for (size_t d = 0; d < k; d++) {
-        double *col = u + d * m;
         size_t best = 0;
         for (size_t i = 1; i < m; i++)
-            if (fabs(col[i]) > fabs(col[best]))
+            if (fabs(u[i * k + d]) > fabs(u[best * k + d]))
                 best = i;
-        double sign = col[best] < 0 ? -1 : 1;
+        double sign = u[best * k + d] < 0 ? -1 : 1;
         int zero = !(l->sv[d] > 1e-12 * l->sv[0]);
         nzero += zero;
         for (size_t i = 0; i < m; i++)
-            l->vec[i * k + d] = zero ? 0 : sign * col[i] * (o->unscaled ? 1 : l->sv[d]);
+            l->vec[i * k + d] = zero ? 0 : sign * u[i * k + d] * (o->unscaled ? 1 : l->sv[d]);
     }
     if (nzero)
         bract_warn("%zu of the %zu dimensions have a zero singular value (the weighted matrix "

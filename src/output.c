@@ -226,6 +226,46 @@ int bract_write_file_atomic(const char *path, const void *data, size_t len, int 
     return bract_outfile_commit(o);
 }
 
+int bract_make_dir(const char *dir, int *created)
+{
+    if (created)
+        *created = 0;
+    if (!dir || !*dir)
+        return bract_error(BRACT_EINVAL, "no directory name given");
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            return bract_error(BRACT_EIO, "%s exists and is not a directory", dir);
+        return BRACT_OK;
+    }
+    char *p = bract_xstrdup(dir);
+    if (!p)
+        return BRACT_ENOMEM;
+    int rc = BRACT_OK;
+    for (char *q = p + 1; *q && !rc; q++) {
+        if (*q != '/')
+            continue;
+        *q = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            rc = bract_error(BRACT_EIO, "cannot create the directory %s: %s", p, strerror(errno));
+        else if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+            rc = bract_error(BRACT_EIO, "cannot create the directory %s: %s is not a directory",
+                             dir, p);
+        *q = '/';
+    }
+    if (!rc) {
+        if (mkdir(p, 0777) == 0) {
+            if (created)
+                *created = 1;
+        } else if (errno != EEXIST) {
+            rc = bract_error(BRACT_EIO, "cannot create the directory %s: %s", dir,
+                             strerror(errno));
+        }
+    }
+    free(p);
+    return rc;
+}
+
 char *bract_sidecar_path(const char *output_path)
 {
     if (!output_path || strcmp(output_path, "-") == 0)

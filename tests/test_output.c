@@ -130,6 +130,28 @@ START_TEST(sidecar_contents)
 }
 END_TEST
 
+START_TEST(make_dir)
+{
+    char *d = tu_join(tmp, "a/b/c");
+    int made = 0;
+    ck_assert_int_eq(bract_make_dir(d, &made), 0);
+    ck_assert_int_eq(made, 1);
+    ck_assert(tu_exists(d));
+    ck_assert_int_eq(bract_make_dir(d, &made), 0); /* exists: fine, not made */
+    ck_assert_int_eq(made, 0);
+    char *f = tu_join(tmp, "file");
+    tu_write(f, "x");
+    ck_assert_int_eq(bract_make_dir(f, NULL), BRACT_EIO);
+    ck_assert_error_has("file exists and is not a directory");
+    char *under = tu_join(tmp, "file/sub");
+    ck_assert_int_eq(bract_make_dir(under, NULL), BRACT_EIO);
+    ck_assert_error_has("cannot create the directory");
+    free(d);
+    free(f);
+    free(under);
+}
+END_TEST
+
 static Suite *output_suite(void)
 {
     Suite *s = suite_create("output");
@@ -139,6 +161,7 @@ static Suite *output_suite(void)
     tcase_add_test(tc, checks);
     tcase_add_test(tc, sidecar_names);
     tcase_add_test(tc, sidecar_contents);
+    tcase_add_test(tc, make_dir);
     suite_add_tcase(s, tc);
     return s;
 }

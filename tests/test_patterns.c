@@ -59,6 +59,12 @@ static double atlas_value(size_t i, size_t t)
     return i < 6 ? 1 : i < 11 ? 2 : 3;
 }
 
+static double nan_map_value(size_t i, size_t t)
+{
+    (void)t;
+    return map_index == 3 && i == 2 ? NAN : data_value(i, map_index);
+}
+
 static bract_design *six_rows(void)
 {
     const char *c[] = {"a", "b", "c", "a", "b", "c"};
@@ -223,6 +229,42 @@ START_TEST(split_series_and_constant_voxel)
 }
 END_TEST
 
+START_TEST(nan_voxel_in_a_map)
+{
+    /* a NaN stored in a float map (nifticlib's loader would read it as 0)
+     * drops its voxel from the region, counted */
+    char *atlas_path = write_series("atlas.nii.gz", 1, 1, atlas_value);
+    char *maps[6];
+    for (size_t k = 0; k < 6; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "nan%zu.nii.gz", k);
+        map_index = k;
+        maps[k] = write_series(name, 1, 1, nan_map_value);
+    }
+    bract_atlas *a;
+    bract_volume *geom;
+    CK(bract_atlas_read(atlas_path, NULL, NULL, &a, &geom));
+    bract_design *d = six_rows();
+    bract_pattern_set *s;
+    bract_pattern_opts po = {.skip_small = 1};
+    CK(bract_patterns_from_volumes((const char *const *)maps, 6, d, a, geom, NULL, 0, &po, NULL,
+                                   &s));
+    const bract_patterns *r1 = &s->region[0];
+    ck_assert_uint_eq(r1->nvox, 5);
+    ck_assert_uint_eq(r1->dropped_nonfinite, 1);
+    for (size_t q = 0; q < r1->nvox; q++)
+        ck_assert_uint_ne(r1->voxel[q], 2);
+    ck_assert_uint_eq(s->region[1].dropped_nonfinite, 0);
+    bract_pattern_set_free(s);
+    bract_design_free(d);
+    bract_atlas_free(a);
+    bract_volume_free(geom);
+    for (size_t k = 0; k < 6; k++)
+        free(maps[k]);
+    free(atlas_path);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("patterns");
@@ -230,6 +272,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, atlas_maps_and_noise);
     tcase_add_test(t, split_series_and_constant_voxel);
+    tcase_add_test(t, nan_voxel_in_a_map);
     suite_add_tcase(s, t);
     return s;
 }

@@ -25,8 +25,9 @@
  * s = min(terms, documents).  iterative: block subspace iteration with
  * Rayleigh-Ritz (LAPACK dgeqrf/dorgqr/dsyevr) on the sparse matrix, started
  * from a Gaussian block drawn from `seed`, block size k + max(k, 10), until
- * the top k singular values change by less than 1e-12 relative (at most
- * 300 iterations); memory O((terms + documents) block).  auto: exact when
+ * the residual |A A' u - s^2 u| of each of the top k Ritz pairs is below
+ * `tolerance` (default 1e-10) times s_1^2 (at most 300 iterations);
+ * memory O((terms + documents) block).  auto: exact when
  * s <= 2000, else iterative. */
 #ifndef BRACT_LSA_H
 #define BRACT_LSA_H
@@ -58,6 +59,7 @@ typedef struct {
     int solver;               /* BRACT_LSA_AUTO, _EXACT or _ITERATIVE */
     int unscaled;             /* write U_k, not U_k S_k */
     uint64_t seed;            /* start of the iterative solver */
+    double tolerance;         /* iterative: stop below this relative residual (0: 1e-10) */
 } bract_lsa_opts;
 
 typedef struct {

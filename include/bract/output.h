@@ -46,6 +46,12 @@ BRACT_API void bract_outfile_abort(bract_outfile *o);
 /* Write `len` bytes to `path` atomically. */
 BRACT_API int bract_write_file_atomic(const char *path, const void *data, size_t len, int force);
 
+/* Make directory `dir` and any missing parents (mkdir -p).  *created (may
+ * be NULL) becomes 1 when `dir` itself was made by this call, so a command
+ * that fails can remove what it made.  An existing path that is not a
+ * directory is an error naming it. */
+BRACT_API int bract_make_dir(const char *dir, int *created);
+
 /* The sidecar name of an output: the name without its extension (.nii.gz,
  * .nii, .tsv.gz, .tsv, .csv, .npy, .h5, .html, .png, .svg, ...) plus ".json".
  * Returns a string owned by the caller, or NULL for "-". */

@@ -271,6 +271,40 @@ bract_sidecar *cli_sidecar(const cli_ctx *c)
     return s;
 }
 
+int cli_dir_record(const cli_ctx *c, bract_sidecar *s, const char *dir, const char *what,
+                   const char *const *files, size_t nfiles)
+{
+    if (!s)
+        return cli_error(c, "out of memory building the record of %s", dir);
+    size_t cap = 16;
+    for (size_t i = 0; i < nfiles; i++)
+        cap += strlen(files[i]) * 2 + 4;
+    char *list = malloc(cap);
+    if (!list)
+        return cli_error(c, "out of memory building the record of %s", dir);
+    size_t k = 0;
+    list[k++] = '[';
+    for (size_t i = 0; i < nfiles; i++) {
+        if (i)
+            list[k++] = ',';
+        list[k++] = '"';
+        for (const char *q = files[i]; *q; q++) { /* names are plain; escape anyway */
+            if (*q == '"' || *q == '\\')
+                list[k++] = '\\';
+            list[k++] = *q;
+        }
+        list[k++] = '"';
+    }
+    list[k++] = ']';
+    list[k] = '\0';
+    bract_sidecar_set_str(s, "Description", what);
+    int bad = bract_sidecar_set_json(s, "Files", list);
+    free(list);
+    if (bad)
+        return cli_fail(c);
+    return cli_sidecar_finish(c, s, dir);
+}
+
 int cli_sidecar_finish(const cli_ctx *c, bract_sidecar *s, const char *output)
 {
     if (!s)

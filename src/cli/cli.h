@@ -115,6 +115,13 @@ int cli_sidecar_finish(const cli_ctx *c, bract_sidecar *s, const char *output);
 
 double cli_now(void);
 
+/* For commands whose output is a directory: write DIR.json, the record of
+ * the whole run (the sidecar s plus a Description and the list of files),
+ * last, after every file is in place.  `bract pipeline` reads it to tell a
+ * finished step; its absence marks an interrupted one. */
+int cli_dir_record(const cli_ctx *c, bract_sidecar *s, const char *dir, const char *what,
+                   const char *const *files, size_t nfiles);
+
 #ifdef BRACT_HAVE_MPI
 #include <mpi.h>
 /* The communicator commands share work over: MPI_COMM_WORLD, or

@@ -812,16 +812,8 @@ static void cols_list(colset *cs, const char *const *names)
  * existing output without --force stops the run here, before any work). */
 static int open_outputs(run *r)
 {
-    struct stat st;
-    if (stat(r->outdir, &st) == 0) {
-        if (!S_ISDIR(st.st_mode))
-            return cli_error(&r->c, "%s exists and is not a directory", r->outdir);
-    } else if (mkdir(r->outdir, 0777) == 0) {
-        r->made_dir = 1;
-    } else {
-        return cli_error(&r->c, "cannot create the output directory %s: %s", r->outdir,
-                         strerror(errno));
-    }
+    if (bract_make_dir(r->outdir, &r->made_dir))
+        return cli_fail(&r->c);
     colset cs;
     if (cols_init(&cs, 64 + r->nreg + r->k))
         return cli_error(&r->c, "out of memory");
@@ -1377,7 +1369,22 @@ static int commit_outputs(run *r)
         if (rc)
             return rc;
     }
-    return CLI_OK;
+    /* DIR.json last: the record of a complete run */
+    const char *files[O_COUNT];
+    size_t nf = 0;
+    for (int i = 0; i < O_COUNT; i++)
+        if (r->out[i].path) {
+            const char *b = strrchr(r->out[i].path, '/');
+            files[nf++] = b ? b + 1 : r->out[i].path;
+        }
+    bract_sidecar *sc = cli_sidecar(&r->c);
+    if (sc)
+        sidecar_common(r, sc);
+    int rc = cli_dir_record(&r->c, sc, r->outdir,
+                            "the record of a bract dfc run: every file listed in Files is "
+                            "complete", files, nf);
+    bract_sidecar_free(sc);
+    return rc;
 }
 
 int main_dfc(int argc, char **argv)

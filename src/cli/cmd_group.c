@@ -512,9 +512,8 @@ int main_group(int argc, char **argv)
     cli_log(&c, "%zu sign flips%s done; writing %s", r->nperm,
             r->exhaustive ? " (all)" : "", a.outdir);
 
-    if (mkdir(a.dir, 0777) != 0 && errno != EEXIST) {
-        rc = cli_error(&c, "%s: cannot make the output directory: %s", a.outdir,
-                       strerror(errno));
+    if (bract_make_dir(a.dir, NULL)) {
+        rc = cli_fail(&c);
         goto done;
     }
     const int fish = a.transform == BRACT_GROUP_FISHER;
@@ -571,20 +570,14 @@ int main_group(int argc, char **argv)
             goto done;
     }
     {
-        char list[1024] = "[";
+        const char *files[OUT_COUNT];
+        size_t nf = 0;
         for (int k = 0; k < OUT_COUNT; k++)
-            if (a.want[k]) {
-                size_t l = strlen(list);
-                snprintf(list + l, sizeof list - l, "%s\"%s\"", l > 1 ? ", " : "", out_name[k]);
-            }
-        strncat(list, "]", sizeof list - strlen(list) - 1);
-        bract_sidecar_set_str(s, "Description", "the record of a bract group run: every file "
-                                                 "listed in Files is complete");
-        if (bract_sidecar_set_json(s, "Files", list) ||
-            (rc = cli_sidecar_finish(&c, s, a.dir))) {
-            rc = rc ? rc : cli_fail(&c);
+            if (a.want[k])
+                files[nf++] = out_name[k];
+        if ((rc = cli_dir_record(&c, s, a.dir, "the record of a bract group run: every file "
+                                 "listed in Files is complete", files, nf)))
             goto done;
-        }
     }
     if (!c.quiet) {
         size_t nsig = 0;

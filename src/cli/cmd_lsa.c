@@ -27,6 +27,7 @@ static const char usage_text[] =
     "      --keep-case           do not lowercase\n"
     "      --weighting NAME      log-entropy or count [log-entropy]\n"
     "      --solver NAME         auto, exact or iterative [auto]\n"
+    "      --tolerance X         iterative: relative residual to reach [1e-10]\n"
     "      --unscaled            write U_k, not U_k S_k\n"
     "  -o, --output FILE         embedding TSV: word, d0, d1, ... (a JSON sidecar\n"
     "                            next to it holds the singular values)\n"
@@ -44,6 +45,7 @@ enum {
     OPT_KEEPCASE,
     OPT_WEIGHT,
     OPT_SOLVER,
+    OPT_TOL,
     OPT_UNSCALED
 };
 
@@ -61,6 +63,7 @@ int main_lsa(int argc, char **argv)
         {"keep-case", no_argument, NULL, OPT_KEEPCASE},
         {"weighting", required_argument, NULL, OPT_WEIGHT},
         {"solver", required_argument, NULL, OPT_SOLVER},
+        {"tolerance", required_argument, NULL, OPT_TOL},
         {"unscaled", no_argument, NULL, OPT_UNSCALED},
         {"output", required_argument, NULL, 'o'},
         CLI_COMMON_LONGOPTS,
@@ -128,6 +131,10 @@ int main_lsa(int argc, char **argv)
             if ((k = cli_parse_choice(&c, "--solver", optarg, solvers)) < 0)
                 goto out;
             o.solver = k;
+            break;
+        case OPT_TOL:
+            if (cli_parse_double(&c, "--tolerance", optarg, 1e-15, 0.1, &o.tolerance))
+                goto out;
             break;
         case OPT_UNSCALED: o.unscaled = 1; break;
         case 'o': out = optarg; break;
@@ -219,8 +226,10 @@ int main_lsa(int argc, char **argv)
         bract_sidecar_param_int(sc, "min_docs", o.min_docs ? (int64_t)o.min_docs : 1);
         bract_sidecar_param_int(sc, "max_vocab", (int64_t)o.max_vocab);
         bract_sidecar_param_int(sc, "min_length", o.min_length ? (int64_t)o.min_length : 1);
-        if (l->solver != BRACT_LSA_EXACT)
+        if (l->solver != BRACT_LSA_EXACT) {
             bract_sidecar_param_int(sc, "seed", (int64_t)c.seed);
+            bract_sidecar_param_num(sc, "tolerance", o.tolerance > 0 ? o.tolerance : 1e-10);
+        }
         for (size_t i = 0; i < corpus.n; i++)
             bract_sidecar_input(sc, "corpus", corpus.v[i]);
         for (size_t i = 0; i < stopfiles.n; i++)

@@ -43,19 +43,16 @@ typedef struct {
     double seconds;
 } step_result;
 
-static int mkdirs(const char *path)
+/* The directory part of an output path, made if missing. */
+static int make_parent(const char *path)
 {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return 0;
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return 0;
+    char *dir = strndup(path, (size_t)(slash - path));
+    int rc = dir ? bract_make_dir(dir, NULL) : -1;
+    free(dir);
+    return rc;
 }
 
 static const char *subj_name(const pl_pipeline *p, const pl_step *s)
@@ -68,9 +65,8 @@ static int run_step(const cli_ctx *c, const pl_pipeline *p, size_t i, double *se
 {
     const pl_step *s = &p->steps[i];
     for (size_t k = 0; k < s->noutputs; k++)
-        if (mkdirs(s->outputs[k]) != 0) {
-            cli_error(c, "%s %s: cannot create the directory of %s: %s", s->stage,
-                      subj_name(p, s), s->outputs[k], strerror(errno));
+        if (make_parent(s->outputs[k]) != 0) {
+            cli_error(c, "%s %s: %s", s->stage, subj_name(p, s), bract_last_error());
             return -1;
         }
     pl_clean_temporaries(s);
@@ -128,10 +124,10 @@ static void report(runner *r, size_t i)
     char num[64] = "";
     if (!r->forked)
         snprintf(num, sizeof num, "[%zu/%zu] ", r->done, r->p->nsteps);
-    if (r->outcome[i] == OUT_RAN)
+    if (r->outcome[i] == OUT_RAN && !r->c->quiet)
         fprintf(stderr, "bract pipeline: %s%s %s: done in %.1f s (%s)\n", num, s->stage,
                 subj_name(r->p, s), r->seconds[i], r->why[i]);
-    else if (!r->c->quiet || r->outcome[i] == OUT_FAILED)
+    else if (r->outcome[i] != OUT_RAN && (!r->c->quiet || r->outcome[i] == OUT_FAILED))
         fprintf(stderr, "bract pipeline: %s%s %s: %s\n", num, s->stage, subj_name(r->p, s), what);
 }
 

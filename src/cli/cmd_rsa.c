@@ -235,6 +235,53 @@ static int read_inputs(const cli_ctx *c, inputs *in)
     return CLI_OK;
 }
 
+/* p-values as people write them: 0.003, 2.1e-05. */
+static const char *fmt_p(char *buf, size_t n, double p)
+{
+    if (isnan(p))
+        snprintf(buf, n, "n/a");
+    else if (p >= 0.001)
+        snprintf(buf, n, "%.3f", p);
+    else
+        snprintf(buf, n, "%.1e", p);
+    return buf;
+}
+
+/* A readable summary of the results on stdout: the group rows of single
+ * models (or, with one subject, the subject rows), significant ones marked. */
+static void print_summary(const bract_rsa_result *res, const char *method, double alpha)
+{
+    int group = res->nrows > 0 && res->rows[0].level == BRACT_RSA_GROUP;
+    size_t w = 6, wm = 5;
+    for (size_t i = 0; i < res->nregions; i++)
+        w = strlen(res->regions[i]) > w ? strlen(res->regions[i]) : w;
+    for (size_t m = 0; m < res->nmodels; m++)
+        wm = strlen(res->models[m]) > wm ? strlen(res->models[m]) : wm;
+    printf("%zu subject%s, %zu region%s x %zu model%s, %s; %s\n", res->nsubjects,
+           res->nsubjects == 1 ? "" : "s", res->nregions, res->nregions == 1 ? "" : "s",
+           res->nmodels, res->nmodels == 1 ? "" : "s", method,
+           group ? "group test of the subjects' values" : "condition-label permutation test");
+    printf("%-*s  %-*s  %8s  %9s  %9s    %s\n", (int)w, "region", (int)wm, "model",
+           group ? "mean r" : "r", "p", "p_FDR", group ? "noise ceiling" : "");
+    size_t nsig = 0, nshown = 0;
+    for (size_t i = 0; i < res->nrows; i++) {
+        const bract_rsa_row *r = &res->rows[i];
+        if (r->model_b != BRACT_RSA_NONE || (group && r->level != BRACT_RSA_GROUP) ||
+            (!group && r->subject != 0))
+            continue;
+        char p1[32], p2[32], nc[64] = "";
+        if (group && !isnan(r->noise_lower))
+            snprintf(nc, sizeof nc, "%.3f to %.3f", r->noise_lower, r->noise_upper);
+        int sig = r->p_fdr < alpha;
+        nsig += sig;
+        nshown++;
+        printf("%-*s  %-*s  %8.3f  %9s  %9s%s %s\n", (int)w, res->regions[r->region], (int)wm,
+               res->models[r->model], r->r, fmt_p(p1, sizeof p1, r->p),
+               fmt_p(p2, sizeof p2, r->p_fdr), sig ? " *" : "  ", nc);
+    }
+    printf("* p_FDR < %g: %zu of %zu region-model pairs\n", alpha, nsig, nshown);
+}
+
 static int write_results(const cli_ctx *c, const bract_rsa_result *res, const char *out,
                          const char *method_label)
 {
@@ -516,6 +563,8 @@ int main_rsa(int argc, char **argv)
     }
     rc = cli_sidecar_finish(&c, s, out);
     bract_sidecar_free(s);
+    if (!rc && !c.quiet && strcmp(out, "-") != 0)
+        print_summary(res, method_label, 0.05);
     bract_rsa_result_free(res);
 done:
     inputs_free(&in);

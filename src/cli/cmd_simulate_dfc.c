@@ -454,10 +454,8 @@ int main_simulate_dfc(int argc, char **argv)
             goto done;
         }
     }
-    struct stat sb;
-    if (stat(s->dir, &sb) != 0 && mkdir(s->dir, 0777) != 0) {
-        rc = cli_error(&s->c, "cannot create the output directory %s: %s", s->dir,
-                       strerror(errno));
+    if (bract_make_dir(s->dir, NULL)) {
+        rc = cli_fail(&s->c);
         goto done;
     }
     if ((rc = check_outputs(s)) || (rc = write_states(s, st)))

@@ -61,26 +61,6 @@ typedef struct {
     const bract_simrsa_opts *o;
 } writer;
 
-/* mkdir -p */
-static int make_dirs(const char *dir)
-{
-    char *p = strdup(dir);
-    if (!p)
-        return -1;
-    for (char *q = p + 1; *q; q++)
-        if (*q == '/') {
-            *q = '\0';
-            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-                free(p);
-                return -1;
-            }
-            *q = '/';
-        }
-    int rc = mkdir(p, 0777) != 0 && errno != EEXIST ? -1 : 0;
-    free(p);
-    return rc;
-}
-
 static char *path_in(const char *dir, const char *name)
 {
     size_t n = strlen(dir) + strlen(name) + 2;
@@ -366,11 +346,8 @@ int main_simulate_rsa(int argc, char **argv)
     bract_simrsa *d = NULL;
     if (!rc && bract_simrsa_new(&o, &d))
         rc = cli_fail(&c);
-    struct stat st;
-    if (!rc && stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
-        rc = cli_error(&c, "%s exists and is not a directory", dir);
-    if (!rc && stat(dir, &st) != 0 && make_dirs(dir) != 0)
-        rc = cli_error(&c, "cannot create directory %s: %s", dir, strerror(errno));
+    if (!rc && bract_make_dir(dir, NULL))
+        rc = cli_fail(&c);
     for (size_t i = 0; i < nout && !rc; i++) {
         char *side = bract_sidecar_path(paths[i]);
         if (bract_output_check(paths[i], c.force) || (side && bract_output_check(side, c.force)))

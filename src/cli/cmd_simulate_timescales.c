@@ -184,8 +184,8 @@ int sim_timescales(int argc, char **argv)
         return cli_usage_error(&c, "--tau-max (%g) is below --tau-min (%g)", o.tau_max,
                                o.tau_min);
     cli_apply(&c);
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return cli_error(&c, "cannot create the directory %s: %s", dir, strerror(errno));
+    if (bract_make_dir(dir, NULL))
+        return cli_fail(&c);
 
     /* every output name, checked before anything is written */
     size_t nfiles = 1 + (size_t)o.nsub * (o.volume ? 2 : 1) + (o.volume ? 3 : 0) +

@@ -285,8 +285,8 @@ int timescale_hierarchy_main(int argc, char **argv)
     char **files = argv + optind;
 
     /* the output directory and its files */
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return cli_error(&c, "cannot create the directory %s: %s", dir, strerror(errno));
+    if (bract_make_dir(dir, NULL))
+        return cli_fail(&c);
     char path[3][4096];
     static const char *const base[3] = {"regions.tsv", "hierarchy.tsv", "reliability.tsv"};
     size_t nout = nsub >= 2 ? 3 : 2;
@@ -560,6 +560,12 @@ int timescale_hierarchy_main(int argc, char **argv)
                               "between-subject reliability of the regional timescales: "
                               "ICC(3,1) and ICC(3,k) over regions measured in every subject");
         if (write_out(&c, sc, w, path[2]))
+            goto done;
+    }
+    {
+        const char *outs[3] = {base[0], base[1], base[2]};
+        if (cli_dir_record(&c, sc, dir, "the record of a bract timescale hierarchy run: every "
+                           "file listed in Files is complete", outs, nout))
             goto done;
     }
     rc = CLI_OK;

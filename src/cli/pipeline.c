@@ -226,7 +226,9 @@ static long find_stage(const ctx *c, const char *name)
     return -1;
 }
 
-/* Commands and the keys each needs besides `output` (bract-pipeline(5)). */
+/* Commands and the keys each needs besides `output` (bract-pipeline(5)).
+ * The first entry that matches the start of a stage's command applies, so
+ * actions ("timescale hierarchy") come before their command. */
 static const struct {
     const char *command;
     const char *required;
@@ -241,6 +243,7 @@ static const struct {
     {"extract", "data atlas"},
     {"clean", "data"},
     {"dfc", "data window"},
+    {"timescale hierarchy", "index args"},
     {"timescale", "data"},
     {NULL, NULL}};
 
@@ -743,11 +746,19 @@ static int discover_subjects(ctx *c)
         if (gr == 0) {
             for (size_t i = 0; i < g.gl_pathc && !rc; i++) {
                 struct stat st;
-                if (stat(g.gl_pathv[i], &st) || !S_ISDIR(st.st_mode))
+                if (stat(g.gl_pathv[i], &st))
                     continue;
+                /* a directory names the subject; a file (sub-01_bold.nii.gz)
+                 * gives its name up to the first '_' or '.' */
                 const char *b = strrchr(g.gl_pathv[i], '/');
                 b = b ? b + 1 : g.gl_pathv[i];
-                if (!sl_has(&subs, b) && sl_push(&subs, b))
+                char name[256];
+                size_t n = S_ISDIR(st.st_mode) ? strlen(b) : strcspn(b, "_.");
+                if (n == 0 || n >= sizeof name)
+                    continue;
+                memcpy(name, b, n);
+                name[n] = '\0';
+                if (!sl_has(&subs, name) && sl_push(&subs, name))
                     rc = fail(c, "out of memory");
             }
             globfree(&g);
@@ -755,7 +766,8 @@ static int discover_subjects(ctx *c)
     }
     sl_free(&toks);
     if (!rc && subs.n == 0)
-        rc = fail(c, "section [dataset]: key subjects: no subject directory matches '%s' under %s",
+        rc = fail(c, "section [dataset]: key subjects: no subject directory or file matches '%s' "
+                  "under %s",
                   spec ? spec : "sub-*", c->p->data_root);
     if (rc) {
         sl_free(&subs);
@@ -923,6 +935,7 @@ int pl_load(const char *path, const char *data_dir, const char *out_dir, pl_pipe
                     rc = fail(&c, "section [stage %s]: missing key '%s' (bract %s needs it)",
                               s->name, req.v[r], required_keys[q].command);
             sl_free(&req);
+            break;
         }
     }
     for (size_t i = 0; i < c.nst && !rc; i++)

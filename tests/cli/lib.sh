@@ -1,6 +1,6 @@
 # Helpers for the CLI regression tests (sourced by tests/cli/run.sh).
 #
-#   run ARGS...              run bract; sets $status, $TMP/out, $TMP/err
+#   run ARGS...              run bract; sets $status, $TMP/.stdout, $TMP/.stderr
 #   check NAME STATUS ARGS...  run and assert the exit status
 #   out_has TEXT / err_has TEXT / out_lacks TEXT
 #   file_absent PATH / file_exists PATH / file_has PATH TEXT / no_temporaries DIR
@@ -15,14 +15,14 @@ pass() { npass=$((npass + 1)); }
 fail() {
     nfail=$((nfail + 1))
     echo "FAIL: $current: $*"
-    echo "  stdout: $(head -c 600 "$TMP/out" 2>/dev/null)"
-    echo "  stderr: $(head -c 600 "$TMP/err" 2>/dev/null)"
+    echo "  stdout: $(head -c 600 "$TMP/.stdout" 2>/dev/null)"
+    echo "  stderr: $(head -c 600 "$TMP/.stderr" 2>/dev/null)"
 }
 
 run() {
     # $BRACT may carry a wrapper (valgrind ...): split it on purpose
     # shellcheck disable=SC2086
-    $BRACT "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+    $BRACT "$@" >"$TMP/.stdout" 2>"$TMP/.stderr" </dev/null
     status=$?
 }
 
@@ -40,10 +40,10 @@ check() {
     fi
 }
 
-out_has() { if grep -qF -- "$1" "$TMP/out"; then pass; else fail "stdout lacks: $1"; fi; }
-out_lacks() { if grep -qF -- "$1" "$TMP/out"; then fail "stdout has: $1"; else pass; fi; }
-err_has() { if grep -qF -- "$1" "$TMP/err"; then pass; else fail "stderr lacks: $1"; fi; }
-err_empty() { if [ -s "$TMP/err" ]; then fail "stderr is not empty"; else pass; fi; }
+out_has() { if grep -qF -- "$1" "$TMP/.stdout"; then pass; else fail "stdout lacks: $1"; fi; }
+out_lacks() { if grep -qF -- "$1" "$TMP/.stdout"; then fail "stdout has: $1"; else pass; fi; }
+err_has() { if grep -qF -- "$1" "$TMP/.stderr"; then pass; else fail "stderr lacks: $1"; fi; }
+err_empty() { if [ -s "$TMP/.stderr" ]; then fail "stderr is not empty"; else pass; fi; }
 file_absent() { if [ -e "$1" ]; then fail "$1 exists"; else pass; fi; }
 file_exists() { if [ -e "$1" ]; then pass; else fail "$1 does not exist"; fi; }
 file_has() { if grep -qF -- "$2" "$1" 2>/dev/null; then pass; else fail "$1 lacks: $2"; fi; }

@@ -58,6 +58,8 @@ dfc_close "dfc: edge_std.tsv" "$(dfc_col "$TMP/rect/edge_std.tsv" std)" "$ref_sd
 file_has "$TMP/rect/edge_mean.tsv" "input	r4	r5	"
 
 # ---- the Gaussian taper (sd 5) and the Ledoit-Wolf estimator ----
+file_has "$TMP/rect.json" '"windows.npy",'
+file_has "$TMP/rect.json" '"Command": "dfc"'
 check "dfc: reference, gaussian taper" 0 dfc --data "$input" --window 30 --taper gaussian \
     --sigma 5 -o "$TMP/tap"
 first=$(od -A n -t f4 -j 128 -N 60 -v "$TMP/tap/windows.npy" | tr -s ' \n' '  ')

@@ -54,3 +54,8 @@ check "lsa: output over the corpus" 1 lsa --corpus "$TMP/t.txt" --dims 2 -o "$TM
 err_has "refusing to overwrite an input"
 file_absent "$TMP/bad.tsv"
 no_temporaries "$TMP"
+check "lsa: tolerance out of range" 2 lsa --corpus "$DW/titles.txt" --dims 2 --tolerance 0.5 -o "$TMP/bad.tsv"
+err_has "--tolerance must be from 1e-15 to 0.1 (got 0.5)"
+check "lsa: a looser tolerance" 0 lsa --corpus "$DW/titles.txt" --stop-words "$DW/stopwords.txt" \
+    --min-docs 2 --dims 2 --solver iterative --tolerance 1e-6 -o "$TMP/tol.tsv"
+file_has "$TMP/tol.json" '"tolerance": 1e-06'

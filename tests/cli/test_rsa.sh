@@ -62,6 +62,10 @@ nc=$(awk -F'\t' '$1 == "rho-a" { print $2, $3 }' "$REF/rsa/expected_noise_ceilin
 same_values "$R/group.tsv" group noise_lower 1e-10 ${nc% *}
 same_values "$R/group.tsv" group noise_upper 1e-10 ${nc#* }
 file_has "$R/group.tsv" "group	n/a	R1	model	n/a	rho-a	5	66"
+# the summary on stdout: the group row, its noise ceiling, the FDR count
+out_has "5 subjects, 1 region x 1 model, rho-a; group test of the subjects' values"
+out_has "noise ceiling"
+out_has "of 1 region-model pairs"
 
 # a permutation p-value counted by hand: 4 conditions, the model marks one
 # pair; of the 24 relabellings 4 keep the mark on the pair of largest
@@ -70,6 +74,8 @@ printf 'rdm\tcondition_a\tcondition_b\tdissimilarity\nV1\ta\tb\t6\nV1\ta\tc\t5\n
 printf 'rdm\tcondition_a\tcondition_b\tdissimilarity\nmark\ta\tb\t1\nmark\ta\tc\t0\nmark\ta\td\t0\nmark\tb\tc\t0\nmark\tb\td\t0\nmark\tc\td\t0\n' > "$R/mark.tsv"
 check "rsa: exhaustive permutation test" 0 rsa -n "$R/small.tsv" -m "$R/mark.tsv" \
     --method pearson -o "$R/perm.tsv"
+out_has "1 subject, 1 region x 1 model, pearson; condition-label permutation test"
+out_has "0.167"
 file_has "$R/perm.tsv" "permutation"
 same_values "$R/perm.tsv" subject p 1e-15 0.16666666666666666
 same_values "$R/perm.tsv" subject n_samples 0 23

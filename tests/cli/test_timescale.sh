@@ -144,6 +144,7 @@ for s in 01 02 03; do
 done
 check "timescale hierarchy: 3 subjects" 0 timescale hierarchy -i "$TMP/g/truth.tsv" -c "$TMP/g/truth.tsv" -P 500 -B 200 -o "$TMP/h" "$TMP/g/tau-01.tsv" "$TMP/g/tau-02.tsv" "$TMP/g/tau-03.tsv"
 file_has "$TMP/h/hierarchy.tsv" "source	n_regions	rho	p_perm	p_spatial	ci_low	ci_high"
+file_has "$TMP/h.json" '"reliability.tsv"'
 rho=$(awk -F '\t' '$1 == "group" { print $3 }' "$TMP/h/hierarchy.tsv")
 awk -v r="$rho" 'BEGIN { exit !(r >= 0.9) }' && pass || fail "group rho $rho < 0.9"
 awk -F '\t' '$1 == "group" { exit !($6 < $3 && $3 <= $7 && $4 < 0.01) }' "$TMP/h/hierarchy.tsv" && pass || fail "group row: CI or p"
