@@ -2,6 +2,7 @@
  * centres are shared among the ranks of cli_comm() and rank 0 writes. */
 #include "cli.h"
 #include "cli_files.h"
+#include "cmd_rdm.h"
 
 #include <fcntl.h>
 #include <math.h>
@@ -461,21 +462,8 @@ static int parse(cli_ctx *c, args *a, int argc, char **argv)
     if (a->so.nvoxels && (a->so.strict || a->so.keep_outside))
         return cli_usage_error(c, "--strict and --keep-outside apply to --radius spheres "
                                "(CoSMoMVPA's --voxels rule takes mask voxels by distance)");
-    if (a->plain && a->ro.method != BRACT_RDM_EUCLIDEAN)
-        return cli_usage_error(c, "--plain applies to --method euclidean");
-    a->ro.plain = a->plain;
-    if (!bract_rdm_needs_noise(&a->ro) &&
-        (a->noise.n || a->noise_method_set || a->ro.noise_dof > 0 ||
-         a->ro.dof_rule == BRACT_DOF_RSATOOLBOX))
-        return cli_usage_error(c, "--noise, --noise-method, --noise-dof and --rsatoolbox-dof "
-                               "apply to --method mahalanobis and crossnobis");
-    if (a->ro.noise_dof > 0 && !a->noise.n)
-        return cli_usage_error(c, "--noise-dof applies to --noise residuals");
-    if (a->ro.dof_rule == BRACT_DOF_RSATOOLBOX && a->noise.n)
-        return cli_usage_error(c, "--rsatoolbox-dof applies to residuals from the patterns, "
-                               "not to --noise");
-    if (a->noise.n && a->ro.noise == BRACT_NOISE_IDENTITY)
-        return cli_usage_error(c, "--noise-method identity uses no residuals: drop --noise");
+    if (rdm_check_options(c, &a->ro, a->plain, a->noise.n, a->noise_method_set))
+        return CLI_USAGE;
     if ((partial || a->controls.n) && a->co.method != BRACT_CMP_PEARSON &&
         a->co.method != BRACT_CMP_SPEARMAN)
         return cli_usage_error(c, "%s needs --compare pearson or spearman (not %s)",
@@ -665,22 +653,6 @@ static const char *sphere_rule(const bract_sl_opts *so)
                       : "radius: distance <= radius in mm (CoSMoMVPA, PyMVPA, RSA toolbox)";
 }
 
-static const char *rdm_convention(const bract_rdm_opts *ro)
-{
-    switch (ro->method) {
-    case BRACT_RDM_EUCLIDEAN:
-        return ro->plain ? "plain Euclidean distance |b_i - b_j| (scipy, CoSMoMVPA)"
-                         : "squared Euclidean distance divided by the number of voxels "
-                           "(rsatoolbox)";
-    case BRACT_RDM_CORRELATION: return "1 - Pearson r across voxels";
-    case BRACT_RDM_COSINE: return "1 - cosine similarity across voxels";
-    case BRACT_RDM_MAHALANOBIS: return "(b_i - b_j) Lambda (b_i - b_j)' / voxels (rsatoolbox)";
-    default:
-        return "leave-one-run-out (a_i - a_j) Lambda (t_i - t_j)' / voxels, mean over runs, "
-               "Lambda from the sphere's residuals (rsatoolbox balanced path)";
-    }
-}
-
 typedef struct {
     size_t centres, computed, left_out, failed, undefined;
     size_t size_min, size_max;
@@ -703,14 +675,7 @@ static void fill_sidecar(bract_sidecar *sc, const args *a, const model_list *m,
     bract_sidecar_param_num(sc, "min_proportion", a->so.min_proportion);
     bract_sidecar_param_str(sc, "method", bract_rdm_method_name(a->ro.method));
     bract_sidecar_param_str(sc, "convention", rdm_convention(&a->ro));
-    if (bract_rdm_needs_noise(&a->ro)) {
-        bract_sidecar_param_str(sc, "noise_method", bract_noise_method_name(a->ro.noise));
-        if (a->ro.noise != BRACT_NOISE_IDENTITY)
-            bract_sidecar_param_str(sc, "noise_source",
-                                    a->noise.n ? "residual input, within each sphere"
-                                               : "pattern rows minus their condition means, "
-                                                 "within each sphere");
-    }
+    rdm_sidecar_noise(sc, &a->ro, a->noise.n, ", within each sphere");
     bract_sidecar_param_str(sc, "compare", bract_cmp_method_name(a->co.method));
     bract_sidecar_param_str(sc, "partial", a->co.partial == BRACT_PARTIAL_OTHERS ? "other models"
                                            : a->co.partial == BRACT_PARTIAL_CONTROLS ? "controls"

@@ -114,14 +114,20 @@ K=$S/kill
 "$bin" simulate rsa -o "$K/sim" --subjects 1 --grid 18x18x12 --regions 3 --documents 0 --dims 4 \
     --categories 2 --words 24 --effect sphere --radius 6 --snr 1 >/dev/null 2>&1
 kin="--data $K/sim/sub-01_patterns.nii.gz --conditions $K/sim/conditions.tsv --mask $K/sim/mask.nii.gz"
-t0=$(date +%s.%N)
-# shellcheck disable=SC2086
-"$bin" searchlight $kin --model "$K/sim/model_rdm.tsv" --method crossnobis --radius 12 --threads 1 \
-    --quiet -o "$K/ref.nii" >/dev/null 2>&1
-t1=$(date +%s.%N)
-full=$(awk "BEGIN { print $t1 - $t0 }")
+# the quicker of two runs (the machine is shared: a slow one would put the
+# kills after the end)
+full=1000
+for r in 1 2; do
+    rm -f "$K/ref.nii"
+    t0=$(date +%s.%N)
+    # shellcheck disable=SC2086
+    "$bin" searchlight $kin --model "$K/sim/model_rdm.tsv" --method crossnobis --radius 12 \
+        --threads 1 --quiet -o "$K/ref.nii" >/dev/null 2>&1
+    t1=$(date +%s.%N)
+    full=$(awk "BEGIN { t = $t1 - $t0; print (t < $full ? t : $full) }")
+done
 killed=0
-for frac in 0.2 0.5 0.8; do
+for frac in 0.1 0.2 0.35 0.5 0.65; do
     rm -f "$K/k.nii"
     # shellcheck disable=SC2086
     "$bin" searchlight $kin --model "$K/sim/model_rdm.tsv" --method crossnobis --radius 12 \
@@ -136,7 +142,7 @@ for frac in 0.2 0.5 0.8; do
     fi
 done
 current="searchlight: kills"
-[ $killed -ge 2 ] && pass || fail "only $killed of 3 runs were killed (a run takes $full s)"
+[ $killed -ge 3 ] && pass || fail "only $killed of 5 runs were killed (a run takes $full s)"
 rm -rf "$K"
 
 # errors: messages, exit statuses, nothing written
