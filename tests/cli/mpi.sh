@@ -82,7 +82,7 @@ BRACT="$MPIRUN -np 3 $mpibin"
 check "mpi: a missing input" 1 searchlight --data "$TMP/none.nii.gz" --conditions \
     "$S/conditions.tsv" --mask "$S/mask.nii.gz" --model "$S/model_rdm.tsv" -o "$TMP/bad.nii"
 err_has "bract searchlight: $TMP/none.nii.gz: cannot open"
-[ "$(grep -c 'bract searchlight:' "$TMP/err")" = 1 ] && pass || fail "not exactly one message"
+[ "$(grep -c 'bract searchlight:' "$TMP/.stderr")" = 1 ] && pass || fail "not exactly one message"
 file_absent "$TMP/bad.nii"
 awk -F'\t' 'NR == 1 { print; next } { print $1 "\t1" }' "$S/conditions.tsv" > "$TMP/one_run.tsv"
 check "mpi: crossnobis with one run" 1 searchlight --data "$S/sub-01_patterns.nii.gz" \
