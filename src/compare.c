@@ -306,7 +306,7 @@ static double kendall_core(const double *y, size_t nv, const size_t *ord,
 /* Average-tie ranks of x[0..nv) into r (iw holds 2 nv). */
 static void ranks(const double *x, size_t nv, double *r, size_t *iw)
 {
-    bract_rank(x, nv, r, iw);
+    bract_rank_fast(x, nv, r, iw);
 }
 
 /* rsatoolbox's _cov_weighting (no condition covariance): y holds the nv used

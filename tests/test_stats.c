@@ -174,6 +174,63 @@ START_TEST(t_inverse_tail)
 }
 END_TEST
 
+START_TEST(ranks_fast)
+{
+    /* bract_rank_fast: analytic ranks on the radix path, and the very same
+     * ranks as bract_rank on inputs that take each of its paths */
+    enum { N = 2000 };
+    double *x = malloc(N * sizeof *x), *r1 = malloc(N * sizeof *r1), *r2 = malloc(N * sizeof *r2);
+    size_t *w = malloc(2 * N * sizeof *w);
+    ck_assert(x && r1 && r2 && w);
+    /* distinct values: a permutation of 0..N-1 ranks as value + 1 */
+    for (size_t i = 0; i < N; i++)
+        x[i] = (double)((i * 37) % N);
+    bract_rank_fast(x, N, r1, w);
+    for (size_t i = 0; i < N; i++)
+        ck_assert_double_eq(r1[i], x[i] + 1);
+    /* three tied values of 500, 700 and 800 copies: mean positions */
+    for (size_t i = 0; i < N; i++)
+        x[i] = i % 4 == 0 ? -2.5 : i % 4 == 1 ? 7 : (i % 8 < 4 ? 7 : 1e300);
+    bract_rank_fast(x, N, r1, w);
+    size_t n0 = 0, n1 = 0;
+    for (size_t i = 0; i < N; i++)
+        n0 += x[i] == -2.5, n1 += x[i] == 7;
+    for (size_t i = 0; i < N; i++) {
+        double want = x[i] == -2.5  ? (1 + (double)n0) / 2
+                      : x[i] == 7 ? (double)n0 + (1 + (double)n1) / 2
+                                  : (double)(n0 + n1) + (1 + (double)(N - n0 - n1)) / 2;
+        ck_assert_double_eq(r1[i], want);
+    }
+    /* the same ranks as bract_rank: continuous values of both signs with
+     * -0, 0 and infinities; values equal in their top bits (the insertion
+     * sort, and its fallback); a NaN (the fallback); short inputs */
+    uint64_t st = 12345;
+    for (int kind = 0; kind < 5; kind++) {
+        size_t n = kind == 4 ? 40 : N;
+        for (size_t i = 0; i < n; i++) {
+            st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+            double u = (double)(st >> 11) / 9007199254740992.0;
+            x[i] = kind == 0 ? (u - 0.5) * 10 : kind == 1 ? 1 + u * 1e-9 : kind == 2 ? 1 + (double)(i % 50) * 1e-12 : u;
+        }
+        if (kind == 0) {
+            x[3] = -0.0, x[4] = 0.0, x[5] = -0.0, x[6] = INFINITY, x[7] = -INFINITY;
+            x[8] = x[9] = 1.25;
+        }
+        if (kind == 3)
+            x[17] = NAN;
+        bract_rank(x, n, r1, w);
+        bract_rank_fast(x, n, r2, w);
+        for (size_t i = 0; i < n; i++)
+            ck_assert_msg(r1[i] == r2[i] || (isnan(r1[i]) && isnan(r2[i])),
+                          "kind %d, value %zu: %g vs %g", kind, i, r1[i], r2[i]);
+    }
+    free(x);
+    free(r1);
+    free(r2);
+    free(w);
+}
+END_TEST
+
 static Suite *stats_suite(void)
 {
     Suite *s = suite_create("stats");
@@ -186,6 +243,7 @@ static Suite *stats_suite(void)
     tcase_add_test(tc, signed_rank);
     tcase_add_test(tc, quantiles);
     tcase_add_test(tc, t_inverse_tail);
+    tcase_add_test(tc, ranks_fast);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -38,6 +38,7 @@
 #include "bract/rdm.h"
 #include "bract/patterns.h"
 #include "bract/embed.h"
+#include "bract/searchlight.h"
 #include "bract/lsa.h"
 #include "bract/report.h"
 

@@ -96,6 +96,13 @@ BRACT_API double bract_quantile(const double *sorted, size_t n, double q);
  * (scipy.stats.t.isf).  NaN for q outside (0, 1) or df <= 0. */
 BRACT_API double bract_t_isf(double q, double df);
 
+/* ---- fast average-tie ranks (added for the searchlight) ---- */
+
+/* The ranks of bract_rank (identical values) by a radix sort of the
+ * values: several times faster for thousands of values (an RDM's pairs).
+ * `work` holds 2n indices, as for bract_rank. */
+BRACT_API void bract_rank_fast(const double *x, size_t n, double *rank, size_t *work);
+
 #ifdef __cplusplus
 }
 #endif

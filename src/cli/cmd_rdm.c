@@ -85,6 +85,73 @@ static int is_table_name(const char *p)
     return 0;
 }
 
+/* ---- RDM options shared with bract searchlight (cmd_rdm.h) ---- */
+
+int rdm_check_options(const cli_ctx *c, bract_rdm_opts *ro, int plain, size_t nnoise,
+                      int noise_method_set)
+{
+    if (plain && ro->method != BRACT_RDM_EUCLIDEAN) {
+        cli_usage_error(c, "--plain applies to --method euclidean");
+        return -1;
+    }
+    ro->plain = plain;
+    if (!bract_rdm_needs_noise(ro) && (nnoise || noise_method_set || ro->noise_dof > 0 ||
+                                       ro->dof_rule == BRACT_DOF_RSATOOLBOX)) {
+        cli_usage_error(c, "--noise, --noise-method, --noise-dof and --rsatoolbox-dof apply to "
+                        "--method mahalanobis and crossnobis");
+        return -1;
+    }
+    if (ro->noise_dof > 0 && !nnoise) {
+        cli_usage_error(c, "--noise-dof applies to --noise residuals");
+        return -1;
+    }
+    if (ro->dof_rule == BRACT_DOF_RSATOOLBOX && nnoise) {
+        cli_usage_error(c, "--rsatoolbox-dof applies to residuals from the patterns, not to "
+                        "--noise");
+        return -1;
+    }
+    if (nnoise && ro->noise == BRACT_NOISE_IDENTITY) {
+        cli_usage_error(c, "--noise-method identity uses no residuals: drop --noise");
+        return -1;
+    }
+    return 0;
+}
+
+const char *rdm_convention(const bract_rdm_opts *ro)
+{
+    switch (ro->method) {
+    case BRACT_RDM_EUCLIDEAN:
+        return ro->plain ? "plain Euclidean distance |b_i - b_j| (scipy, CoSMoMVPA)"
+                         : "squared Euclidean distance divided by the number of voxels "
+                           "(rsatoolbox)";
+    case BRACT_RDM_CORRELATION: return "1 - Pearson r across voxels";
+    case BRACT_RDM_COSINE: return "1 - cosine similarity across voxels";
+    case BRACT_RDM_MAHALANOBIS: return "(b_i - b_j) Lambda (b_i - b_j)' / voxels (rsatoolbox)";
+    default:
+        return "leave-one-run-out (a_i - a_j) Lambda (t_i - t_j)' / voxels, mean over runs "
+               "(rsatoolbox balanced path)";
+    }
+}
+
+void rdm_sidecar_noise(bract_sidecar *sc, const bract_rdm_opts *ro, size_t nnoise,
+                       const char *where)
+{
+    if (!bract_rdm_needs_noise(ro))
+        return;
+    bract_sidecar_param_str(sc, "noise_method", bract_noise_method_name(ro->noise));
+    if (ro->noise == BRACT_NOISE_IDENTITY)
+        return;
+    char src[160];
+    snprintf(src, sizeof src, "%s%s",
+             nnoise ? "residual input" : "pattern rows minus their condition means", where);
+    bract_sidecar_param_str(sc, "noise_source", src);
+    bract_sidecar_param_str(sc, "dof_rule",
+                            nnoise ? (ro->noise_dof > 0 ? "given" : "rows - 1")
+                            : ro->dof_rule == BRACT_DOF_RSATOOLBOX
+                                ? "rsatoolbox: (conditions - 1) x repetitions"
+                                : "rows - conditions");
+}
+
 int rdm_neural(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -226,31 +293,8 @@ int rdm_neural(int argc, char **argv)
             goto out;
         }
     }
-    if (plain_set && ro.method != BRACT_RDM_EUCLIDEAN) {
-        cli_usage_error(&c, "--plain applies to --method euclidean");
+    if (rdm_check_options(&c, &ro, plain_set, noise.n, noise_method_set))
         goto out;
-    }
-    ro.plain = plain_set;
-    int needs_noise = bract_rdm_needs_noise(&ro);
-    if (!needs_noise && (noise.n || noise_method_set || ro.noise_dof > 0 ||
-                         ro.dof_rule == BRACT_DOF_RSATOOLBOX)) {
-        cli_usage_error(&c, "--noise, --noise-method, --noise-dof and --rsatoolbox-dof apply to "
-                        "--method mahalanobis and crossnobis");
-        goto out;
-    }
-    if (ro.noise_dof > 0 && !noise.n) {
-        cli_usage_error(&c, "--noise-dof applies to --noise residuals");
-        goto out;
-    }
-    if (ro.dof_rule == BRACT_DOF_RSATOOLBOX && noise.n) {
-        cli_usage_error(&c, "--rsatoolbox-dof applies to residuals from the patterns, not to "
-                        "--noise");
-        goto out;
-    }
-    if (noise.n && ro.noise == BRACT_NOISE_IDENTITY) {
-        cli_usage_error(&c, "--noise-method identity uses no residuals: drop --noise");
-        goto out;
-    }
     cli_apply(&c);
     status = CLI_DATA_ERROR;
 
@@ -351,36 +395,8 @@ int rdm_neural(int argc, char **argv)
         bract_sidecar *sc = cli_sidecar(&c);
         if (sc) {
             bract_sidecar_param_str(sc, "method", bract_rdm_method_name(ro.method));
-            const char *conv;
-            switch (ro.method) {
-            case BRACT_RDM_EUCLIDEAN:
-                conv = ro.plain ? "plain Euclidean distance |b_i - b_j| (scipy, CoSMoMVPA)"
-                                : "squared Euclidean distance divided by the number of voxels "
-                                  "(rsatoolbox)";
-                break;
-            case BRACT_RDM_CORRELATION: conv = "1 - Pearson r across voxels"; break;
-            case BRACT_RDM_COSINE: conv = "1 - cosine similarity across voxels"; break;
-            case BRACT_RDM_MAHALANOBIS:
-                conv = "(b_i - b_j) Lambda (b_i - b_j)' / voxels (rsatoolbox)";
-                break;
-            default:
-                conv = "leave-one-run-out (a_i - a_j) Lambda (t_i - t_j)' / voxels, mean over "
-                       "runs (rsatoolbox balanced path)";
-            }
-            bract_sidecar_param_str(sc, "convention", conv);
-            if (needs_noise) {
-                bract_sidecar_param_str(sc, "noise_method", bract_noise_method_name(ro.noise));
-                if (ro.noise != BRACT_NOISE_IDENTITY) {
-                    bract_sidecar_param_str(sc, "noise_source",
-                                            noise.n ? "residual input"
-                                                    : "pattern rows minus their condition means");
-                    bract_sidecar_param_str(sc, "dof_rule",
-                                            noise.n ? (ro.noise_dof > 0 ? "given" : "rows - 1")
-                                            : ro.dof_rule == BRACT_DOF_RSATOOLBOX
-                                                ? "rsatoolbox: (conditions - 1) x repetitions"
-                                                : "rows - conditions");
-                }
-            }
+            bract_sidecar_param_str(sc, "convention", rdm_convention(&ro));
+            rdm_sidecar_noise(sc, &ro, noise.n, "");
             bract_sidecar_param_str(sc, "condition_order",
                                     sorted ? "sorted by label" : "first appearance");
             bract_sidecar_param_bool(sc, "demean_runs", po.demean_runs);

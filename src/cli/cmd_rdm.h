@@ -9,4 +9,18 @@ extern const char rdm_model_usage[];
 int rdm_neural(int argc, char **argv);
 int rdm_model(int argc, char **argv);
 
+/* The RDM options of bract rdm neural, shared with bract searchlight. */
+#include "cli.h"
+
+/* Usage errors among the RDM options (printed; -1), else 0; sets
+ * ro->plain. */
+int rdm_check_options(const cli_ctx *c, bract_rdm_opts *ro, int plain, size_t nnoise,
+                      int noise_method_set);
+/* The method's convention in words, for sidecars. */
+const char *rdm_convention(const bract_rdm_opts *ro);
+/* The noise parameters of a sidecar (mahalanobis, crossnobis); `where` is
+ * appended to the noise source ("" or ", within each sphere"). */
+void rdm_sidecar_noise(bract_sidecar *sc, const bract_rdm_opts *ro, size_t nnoise,
+                       const char *where);
+
 #endif

@@ -6,6 +6,7 @@ BRACT_CMD("info", main_info, "Files", "describe NIfTI volumes, tables and RDM se
 BRACT_CMD("rdm", main_rdm, "Representational similarity", "RDMs of response patterns (neural) and word vectors (model)")
 BRACT_CMD("lsa", main_lsa, "Representational similarity", "word vectors by latent semantic analysis of a text corpus")
 BRACT_CMD("rsa", main_rsa, "Representational similarity", "compare neural and model RDMs, with permutation, bootstrap and group inference")
+BRACT_CMD("searchlight", main_searchlight, "Representational similarity", "searchlight maps: a sphere's RDM against the models at every voxel")
 BRACT_CMD("group", main_group, "Representational similarity", "group maps: t, FDR, sign-flip FWE (max-t, TFCE, clusters)")
 BRACT_CMD("extract", main_extract, "Time series", "region time series from a 4-D series and a label atlas")
 BRACT_CMD("clean", main_clean, "Time series", "detrend, filter, regress confounds, censor and standardise as nilearn")
