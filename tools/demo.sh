@@ -42,9 +42,20 @@ awk -F'\t' '
                (planted[$col["rdm"]] == 1 ? "yes" : "") }
 ' "$data/rsa/truth.tsv" "$rsa"
 
+sl=$out/derivatives/group/searchlight-group/clusters.tsv
+if [ -e "$sl" ]; then
+    echo
+    awk -F'\t' 'NR > 1 && $11 <= 0.05 { n++; if (!best) best = sprintf("largest %d voxels, peak t %.1f at (%g, %g, %g) mm in %s", $2, $10, $4, $5, $6, $13) }
+        END { printf "Searchlight (6 mm spheres against the word2vec RDM, TFCE FWE): %d cluster%s at p <= 0.05%s%s\n", n, n == 1 ? "" : "s", n ? "; " : "", best }' "$sl"
+fi
+st=$out/derivatives/group/dfc/state_summary.tsv
+if [ -e "$st" ]; then
+    awk -F'\t' 'NR > 1 { f[$2] += $3; d[$2] += $5; n[$2]++; if ($2 > k) k = $2 }
+        END { printf "Dynamic connectivity: %d states (3 planted); mean fraction of time and dwell:", k
+              for (s = 1; s <= k; s++) printf " %.2f/%.0f s", f[s] / n[s], d[s] / n[s]; printf "\n" }' "$st"
+fi
 hier=$out/derivatives/group/hierarchy/hierarchy.tsv
 if [ -e "$hier" ]; then
-    echo
     awk -F'\t' '$1 == "group" { printf "Timescale hierarchy: group Spearman rho %.3f with the planted gradient (95%% CI %.3f to %.3f)\n", $3, $6, $7 }' "$hier"
 fi
 if "$bract" report --help >/dev/null 2>&1; then
