@@ -10,7 +10,7 @@ BRACT_CMD("searchlight", main_searchlight, "Representational similarity", "a sph
 BRACT_CMD("group", main_group, "Representational similarity", "group maps: t, FDR, sign-flip FWE (max-t, TFCE, clusters)")
 BRACT_CMD("extract", main_extract, "Time series", "region time series from a 4-D series and a label atlas")
 BRACT_CMD("clean", main_clean, "Time series", "detrend, filter, regress confounds, standardise (nilearn)")
-BRACT_CMD("dfc", main_dfc, "Dynamic connectivity", "sliding-window connectivity, states, flexibility, surrogate tests")
+BRACT_CMD("dfc", main_dfc, "Dynamic connectivity", "sliding-window connectivity, states, flexibility, null tests")
 BRACT_CMD("timescale", main_timescale, "Timescales", "intrinsic timescales from autocorrelation, and their hierarchy")
 BRACT_CMD("simulate", main_simulate, "Simulation", "write synthetic datasets with known truth")
 BRACT_CMD("pipeline", main_pipeline, "Studies", "run a whole study from a pipeline file")
