@@ -221,7 +221,7 @@ static void run_free(run *r)
 }
 
 /* The subject's name: the file name without directory and extension. */
-static char *subject_name(const char *path)
+static char *file_stem(const char *path)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
@@ -237,6 +237,17 @@ static char *subject_name(const char *path)
             break;
         }
     }
+    return n;
+}
+
+/* A BIDS name (sub-01_desc-clean_timeseries.tsv) gives its subject, others
+ * their stem; load_subjects falls back to the stem, then the path, when
+ * two files would share a name. */
+static char *subject_name(const char *path)
+{
+    char *n = file_stem(path);
+    if (n && strncmp(n, "sub-", 4) == 0)
+        n[strcspn(n, "_")] = '\0';
     return n;
 }
 
@@ -640,14 +651,21 @@ static int load_inputs(run *r, const char **data, size_t ndata)
         if (bract_tseries_read(u->path, r->tr, &u->ts))
             return cli_fail(c);
     }
-    for (size_t s = 1; s < r->nsub; s++) /* two files of the same name: use the paths */
-        for (size_t t = 0; t < s; t++)
-            if (strcmp(r->sub[s].name, r->sub[t].name) == 0) {
-                free(r->sub[s].name);
-                if (!(r->sub[s].name = strdup(r->sub[s].path)))
-                    return cli_error(c, "out of memory");
-                break;
-            }
+    /* two files of one subject: their stems; two of one stem: the paths */
+    for (int level = 0; level < 2; level++) {
+        int clash = 0;
+        for (size_t s = 1; s < r->nsub && !clash; s++)
+            for (size_t t = 0; t < s && !clash; t++)
+                clash = strcmp(r->sub[s].name, r->sub[t].name) == 0;
+        if (!clash)
+            break;
+        for (size_t s = 0; s < r->nsub; s++) {
+            free(r->sub[s].name);
+            r->sub[s].name = level == 0 ? file_stem(r->sub[s].path) : strdup(r->sub[s].path);
+            if (!r->sub[s].name)
+                return cli_error(c, "out of memory");
+        }
+    }
     const bract_tseries *t0 = r->sub[0].ts;
     for (size_t s = 1; s < r->nsub; s++) {
         const bract_tseries *ts = r->sub[s].ts;

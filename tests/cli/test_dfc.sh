@@ -116,8 +116,8 @@ for f in windows.npy window_info.tsv edge_mean.tsv edge_std.tsv regions.tsv summ
     surrogate_tests.tsv; do
     cmp -s "$TMP/all1/$f" "$TMP/all2/$f" && pass || fail "$f differs between 1 and 2 threads"
 done
-file_has "$TMP/all1/window_info.tsv" "sub-01_timeseries	1	0	1	20	19	"
-file_has "$TMP/all1/window_info.tsv" "sub-02_timeseries	1	141	1	20	19	"
+file_has "$TMP/all1/window_info.tsv" "sub-01	1	0	1	20	19	"
+file_has "$TMP/all1/window_info.tsv" "sub-02	1	141	1	20	19	"
 file_has "$TMP/all1/state_summary.tsv" "subject	state	fraction	mean_dwell_windows	mean_dwell_s	transitions	to_1	to_2"
 rows=$(awk 'END { print NR }' "$TMP/all1/state_summary.tsv")
 [ "$rows" = 5 ] && pass || fail "state_summary.tsv has $rows lines, expected 5"
@@ -125,8 +125,8 @@ rows=$(awk 'END { print NR }' "$TMP/all1/state_summary.tsv")
 awk -F '\t' 'NR > 1 { f[$1] += $3; if ($5 - 2 * $4 > 1e-9 || 2 * $4 - $5 > 1e-9) bad = 1 }
     END { for (s in f) if (f[s] < 1 - 1e-12 || f[s] > 1 + 1e-12) bad = 1; exit bad }' \
     "$TMP/all1/state_summary.tsv" && pass || fail "state fractions or dwell times inconsistent"
-file_has "$TMP/all1/surrogate_tests.tsv" "sub-01_timeseries	fc_variance	"
-file_has "$TMP/all1/surrogate_tests.tsv" "sub-02_timeseries	state_switches	"
+file_has "$TMP/all1/surrogate_tests.tsv" "sub-01	fc_variance	"
+file_has "$TMP/all1/surrogate_tests.tsv" "sub-02	state_switches	"
 file_has "$TMP/all1/edge_std.tsv" "subject	region_a	region_b	std	null_mean	p	p_fdr"
 file_has "$TMP/all1/summary.tsv" "transitions	flexibility	modularity	dynamic_edges"
 file_has "$TMP/all1/elbow.tsv" "k	objective	ratio	elbow"
@@ -136,10 +136,18 @@ file_has "$TMP/all1/windows.json" '"window_volumes": 20'
 file_has "$TMP/all1/state_summary.json" '"RepetitionTime": 2'
 
 # ---- a GIFT taper and the graphical lasso run ----
+# subjects are named by BIDS subject; two files of one subject by their stems
+check "dfc: two files of one subject" 0 dfc --data "$TMP/sim/sub-01_timeseries.tsv" \
+    --data "$TMP/sim/sub-01_null.tsv" --window 20 --step 10 -o "$TMP/names"
+file_has "$TMP/names/summary.tsv" "sub-01_timeseries	"
+file_has "$TMP/names/summary.tsv" "sub-01_null	"
+check "dfc: subject names" 0 dfc --data "$TMP/sim/sub-02_timeseries.tsv" --window 20 --step 10 \
+    -o "$TMP/names2"
+file_has "$TMP/names2/summary.tsv" "sub-02	"
 check "dfc: GIFT taper, glasso" 0 dfc --data "$TMP/sim/sub-01_timeseries.tsv" --window 20 \
     --taper gift --estimator glasso --lambda 0.1 -o "$TMP/gift"
-file_has "$TMP/gift/window_info.tsv" "sub-01_timeseries	1	0	2	21	"
-file_has "$TMP/gift/summary.tsv" "sub-01_timeseries	160	140	"
+file_has "$TMP/gift/window_info.tsv" "sub-01	1	0	2	21	"
+file_has "$TMP/gift/summary.tsv" "sub-01	160	140	"
 
 # ---- bad input: a clear message, exit status, and no output ----
 check "dfc: fewer volumes than the window" 1 dfc --data "$input" --window 300 -o "$TMP/bad1"
