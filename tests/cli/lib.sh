@@ -33,6 +33,10 @@ check() {
     run "$@"
     if [ "$status" = 99 ] && [ -n "${BRACT_WRAPPER:-}" ]; then
         fail "the wrapper reported errors (exit 99): bract $*"
+        # the whole report, not just the start fail() shows
+        grep -E "definitely lost|Invalid|uninitialised|Conditional jump|ERROR SUMMARY" \
+            "$TMP/.stderr" | head -20
+        grep -A25 "definitely lost in loss record" "$TMP/.stderr" | head -60
     elif [ "$status" = "$want" ]; then
         pass
     else
