@@ -1,5 +1,5 @@
 /* bract rdm neural: RDMs of response patterns, one per region.
- * (bract rdm model lives in cmd_rdm_model.c.) */
+ * (bract rdm model lives in rdm_model.c.) */
 #include "cli.h"
 #include "cli_files.h"
 #include "cmd_rdm.h"

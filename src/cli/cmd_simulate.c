@@ -1,5 +1,5 @@
 /* bract simulate: synthetic datasets with known truth, one kind per file
- * (cmd_simulate_<kind>.c), listed in simulate_kinds.h. */
+ * (simulate_<kind>.c), listed in simulate_kinds.h. */
 #include "cli.h"
 
 #include <string.h>

@@ -1,5 +1,5 @@
 /* bract timescale: intrinsic timescales of region series or voxels;
- * `bract timescale hierarchy` lives in cmd_timescale_hierarchy.c. */
+ * `bract timescale hierarchy` lives in timescale_hierarchy.c. */
 #include "cli.h"
 
 #include <math.h>
