@@ -55,7 +55,7 @@ else
 DEPS_SET := build
 endif
 
-PKGS := zlib json-c inih cairo pangocairo lapacke openblas cminpack fftw3
+PKGS := zlib json-c inih cairo pangocairo lapacke openblas cminpack fftw3 hdf5
 # Evaluated lazily so that `make deps` works before pkg-config knows them.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)

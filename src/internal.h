@@ -39,4 +39,9 @@ void bract_buf_free(bract_buf *b);
  * name).  On success *data is NUL-terminated and owned by the caller. */
 int bract_read_file(const char *path, char **data, size_t *len);
 
+/* RDM sets as HDF5 in rsatoolbox's layout (rdmset_h5.c); bract_rdmset_read
+ * and bract_rdmset_write dispatch to them. */
+int bract_rdmset_read_hdf5(const char *path, bract_rdmset **out);
+int bract_rdmset_write_hdf5(const bract_rdmset *s, const char *path, int force);
+
 #endif

@@ -660,7 +660,7 @@ int bract_patterns_rdms(const bract_design *d, const bract_pattern_set *s,
         free(msg);
         return BRACT_ENOMEM;
     }
-    int rc = BRACT_OK;
+    int rc = bract_rdmset_set_measure(set, bract_rdm_measure_name(o));
     for (size_t r = 0; r < nr && !rc; r++)
         rc = bract_rdmset_init_rdm(set, r, s->region[r].name, d->ncond,
                                    (const char *const *)d->cond);

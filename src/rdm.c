@@ -247,6 +247,15 @@ const char *bract_rdm_method_name(bract_rdm_method m)
     return (unsigned)m < 5 ? method_names[m] : "unknown";
 }
 
+const char *bract_rdm_measure_name(const bract_rdm_opts *o)
+{
+    switch (o->method) {
+    case BRACT_RDM_EUCLIDEAN: return o->plain ? "euclidean" : "squared euclidean";
+    case BRACT_RDM_MAHALANOBIS: return "squared mahalanobis";
+    default: return bract_rdm_method_name(o->method);
+    }
+}
+
 int bract_rdm_method_parse(const char *name)
 {
     for (int i = 0; method_names[i]; i++)

@@ -1,4 +1,4 @@
-/* RDM sets: long-form TSV reading and writing. */
+/* RDM sets: long-form TSV reading and writing (HDF5: rdmset_h5.c). */
 #include "internal.h"
 
 #include <math.h>
@@ -52,7 +52,18 @@ void bract_rdmset_free(bract_rdmset *s)
         free(r->d);
     }
     free(s->rdm);
+    free(s->measure);
     free(s);
+}
+
+int bract_rdmset_set_measure(bract_rdmset *s, const char *measure)
+{
+    char *m = NULL;
+    if (measure && !(m = bract_xstrdup(measure)))
+        return BRACT_ENOMEM;
+    free(s->measure);
+    s->measure = m;
+    return BRACT_OK;
 }
 
 long bract_rdmset_find(const bract_rdmset *s, const char *name)
@@ -104,6 +115,8 @@ static void label_add(label_index *x, char *label)
 int bract_rdmset_read(const char *path, bract_rdmset **out)
 {
     *out = NULL;
+    if (bract_rdmset_is_hdf5(path))
+        return bract_rdmset_read_hdf5(path, out);
     bract_table *t;
     int rc = bract_table_read(path, &t);
     if (rc)
@@ -227,6 +240,8 @@ done:
 int bract_rdmset_write(const bract_rdmset *s, const char *path, int force)
 {
     static const char *const cols[] = {"rdm", "condition_a", "condition_b", "dissimilarity"};
+    if (bract_rdmset_path_is_hdf5(path))
+        return bract_rdmset_write_hdf5(s, path, force);
     bract_tsv_writer *w;
     int rc = bract_tsv_open(path, force, 4, cols, &w);
     if (rc)

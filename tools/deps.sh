@@ -17,9 +17,9 @@ set -eu
 
 BUILD_PKGS="gcc make pkg-config zlib1g-dev libnifti2-dev libnifticdf-dev \
 liblapacke-dev libopenblas-dev libfftw3-dev libcminpack-dev librandom123-dev \
-libjson-c-dev libinih-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core \
+libjson-c-dev libinih-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core libhdf5-dev \
 fonts-wqy-microhei"
-TEST_PKGS="check mandoc man-db groff-base valgrind libxml2-utils chromium"
+TEST_PKGS="check mandoc man-db groff-base valgrind libxml2-utils chromium hdf5-tools"
 MPI_PKGS="libopenmpi-dev openmpi-bin"
 
 what=${1:-build}

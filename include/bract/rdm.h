@@ -138,6 +138,11 @@ BRACT_API int bract_rdm_method_parse(const char *name);
 BRACT_API const char *bract_noise_method_name(bract_noise_method m);
 BRACT_API int bract_noise_method_parse(const char *name);
 
+/* What the dissimilarities measure, in rsatoolbox's words (its RDMs'
+ * dissimilarity_measure): "squared euclidean" (plain: "euclidean"),
+ * "correlation", "cosine", "squared mahalanobis", "crossnobis". */
+BRACT_API const char *bract_rdm_measure_name(const bract_rdm_opts *o);
+
 /* 1 if the method uses a noise precision. */
 BRACT_API int bract_rdm_needs_noise(const bract_rdm_opts *o);
 

@@ -5,7 +5,12 @@
  * rsatoolbox).  On disk an RDM set is a TSV in long form with columns `rdm`,
  * `condition_a`, `condition_b`, `dissimilarity`, one row per pair, RDMs one
  * after another, pairs in condensed order.  Missing dissimilarities ("n/a")
- * are NaN. */
+ * are NaN.
+ *
+ * A path ending in .h5 or .hdf5 (rsatoolbox's rule) is instead an HDF5 file
+ * in rsatoolbox's RDMs layout: rsatoolbox.rdm.load_rdm() reads what bract
+ * writes, and bract reads what RDMs.save() writes.  One HDF5 file holds RDMs
+ * of a single list of conditions (rsatoolbox's RDMs object). */
 #ifndef BRACT_RDMSET_H
 #define BRACT_RDMSET_H
 
@@ -27,6 +32,8 @@ typedef struct {
 typedef struct {
     size_t nrdm;
     bract_rdm *rdm;
+    char *measure;  /* what the dissimilarities measure ("correlation", ...; rsatoolbox's
+                       dissimilarity_measure), or NULL when unknown: TSV files do not carry it */
 } bract_rdmset;
 
 /* Index of pair (i, j), i < j < n, in a condensed vector. */
@@ -46,12 +53,26 @@ BRACT_API int bract_rdmset_init_rdm(bract_rdmset *s, size_t k, const char *name,
 
 BRACT_API void bract_rdmset_free(bract_rdmset *s);
 
+/* Set (copy) or clear (NULL) the measure. */
+BRACT_API int bract_rdmset_set_measure(bract_rdmset *s, const char *measure);
+
+/* 1 if a path names an HDF5 RDM set (ends in .h5 or .hdf5), and 1 if a
+ * path is an HDF5 RDM set by name or by the file's HDF5 signature. */
+BRACT_API int bract_rdmset_path_is_hdf5(const char *path);
+BRACT_API int bract_rdmset_is_hdf5(const char *path);
+
 /* Read a long-form RDM-set TSV (plain or gzipped).  Conditions are taken in
  * order of first appearance; each RDM must list every pair of its
- * conditions exactly once and no self-pairs.  Errors name file and line. */
+ * conditions exactly once and no self-pairs.  Errors name file and line.
+ * An HDF5 file (by name or by its signature) is read in rsatoolbox's
+ * layout: condition labels from /pattern_descriptors/conds (else the first
+ * string descriptor, else index), RDM names from /rdm_descriptors/name
+ * (likewise), the measure from the dissimilarity_measure attribute. */
 BRACT_API int bract_rdmset_read(const char *path, bract_rdmset **out);
 
-/* Write the long form (atomic; "-" is standard output). */
+/* Write the long form (atomic; "-" is standard output), or HDF5 when the
+ * path ends in .h5 or .hdf5 (atomic; every RDM must have the same
+ * conditions in the same order). */
 BRACT_API int bract_rdmset_write(const bract_rdmset *s, const char *path, int force);
 
 /* Index of the RDM named `name`, or -1. */

@@ -30,7 +30,9 @@ const char rdm_model_usage[] =
     "      --allow-missing       drop words missing from the table (with a warning)\n"
     "                            instead of failing\n"
     "      --name NAME           name of the RDM [the embedding file name]\n"
-    "  -o, --output FILE         RDM set, long-form TSV (a JSON sidecar next to it)\n"
+    "  -o, --output FILE         RDM set, long-form TSV, or HDF5 that rsatoolbox's\n"
+    "                            load_rdm reads when FILE ends in .h5 or .hdf5\n"
+    "                            (a JSON sidecar next to it)\n"
     "\n" CLI_COMMON_HELP;
 
 enum {
@@ -228,7 +230,8 @@ int rdm_model(int argc, char **argv)
         bract_error(BRACT_ENOMEM, "out of memory");
         goto fail;
     }
-    if (bract_rdmset_init_rdm(set, 0, name ? name : defname, nk, kept))
+    if (bract_rdmset_init_rdm(set, 0, name ? name : defname, nk, kept) ||
+        bract_rdmset_set_measure(set, bract_rdm_measure_name(&ro)))
         goto fail;
     bract_rdm_info info;
     if (bract_rdm_plan_new(dk, &ro, e->dim, 0, &plan) || bract_rdm_ws_new(plan, &ws) ||

@@ -181,6 +181,8 @@ static int write_model_rdm(const bract_simrsa *d, const char *path, int force)
         for (size_t i = 0; i < W; i++)
             labels[i] = d->words[order[i]];
         rc = bract_rdmset_init_rdm(s, 0, "embedding", W, labels);
+        if (!rc)
+            rc = bract_rdmset_set_measure(s, "cosine");
         if (!rc) {
             size_t q = 0;
             for (size_t i = 0; i < W; i++)
