@@ -24,8 +24,8 @@ char *cli_file_stem(const char *path)
     char *s = strdup(b);
     if (!s)
         return NULL;
-    static const char *const ext[] = {".gz", ".nii", ".tsv", ".csv", ".txt", ".bin", ".vec",
-                                      NULL};
+    static const char *const ext[] = {".gz",  ".nii", ".tsv", ".csv", ".txt",
+                                      ".bin", ".vec", ".h5",  ".hdf5", NULL};
     for (int again = 1; again;) {
         again = 0;
         size_t n = strlen(s);

@@ -11,7 +11,8 @@ static const char usage_text[] =
     "\n"
     "Describe each FILE: a NIfTI volume (.nii, .nii.gz, .hdr/.img), a table\n"
     "(.tsv, .csv, gzipped or not) or an RDM set (a long-form TSV with columns\n"
-    "rdm, condition_a, condition_b, dissimilarity).\n"
+    "rdm, condition_a, condition_b, dissimilarity, or an HDF5 file of\n"
+    "rsatoolbox's RDMs: .h5, .hdf5).\n"
     "\n"
     "Options:\n"
     "  -s, --stats         read the voxel data of volumes: min, max, mean,\n"
@@ -199,13 +200,20 @@ static int info_rdmset(const cli_ctx *c, const char *path, json_object *all)
         o = json_object_new_object();
         json_object_object_add(o, "file", json_object_new_string(path));
         json_object_object_add(o, "type", json_object_new_string("rdmset"));
+        json_object_object_add(o, "format", json_object_new_string(
+                                               bract_rdmset_is_hdf5(path) ? "hdf5" : "tsv"));
+        json_object_object_add(o, "measure",
+                               s->measure ? json_object_new_string(s->measure) : NULL);
         arr = json_object_new_array();
         json_object_object_add(o, "rdms", arr);
         json_object_array_add(all, o);
     } else {
         printf("%s\n", path);
-        printf("  %-13s RDM set (long-form TSV), %zu RDM%s\n", "format", s->nrdm,
+        const char *fmt = bract_rdmset_is_hdf5(path) ? "HDF5, rsatoolbox layout" : "long-form TSV";
+        printf("  %-13s RDM set (%s), %zu RDM%s\n", "format", fmt, s->nrdm,
                s->nrdm == 1 ? "" : "s");
+        if (s->measure)
+            printf("  %-13s %s\n", "measure", s->measure);
     }
     for (size_t k = 0; k < s->nrdm; k++) {
         const bract_rdm *r = &s->rdm[k];
@@ -244,6 +252,8 @@ static int info_rdmset(const cli_ctx *c, const char *path, json_object *all)
 
 static int info_table(const cli_ctx *c, const char *path, json_object *all)
 {
+    if (bract_rdmset_is_hdf5(path))
+        return info_rdmset(c, path, all);
     bract_table *t;
     if (bract_table_read(path, &t))
         return cli_fail(c);

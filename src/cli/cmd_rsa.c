@@ -1,6 +1,7 @@
 /* bract rsa: compare neural RDMs with model RDMs, with inference per subject
  * and across subjects. */
 #include "cli.h"
+#include "cli_files.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -79,27 +80,6 @@ static int strlist_add(strlist *l, char *s)
     return 0;
 }
 
-/* The file name without directories and a table extension. */
-static char *stem_of(const char *path)
-{
-    const char *b = strrchr(path, '/');
-    b = b ? b + 1 : path;
-    char *s = strdup(b);
-    if (!s)
-        return NULL;
-    static const char *const ext[] = {".tsv.gz", ".csv.gz", ".txt.gz", ".tsv", ".csv", ".txt",
-                                      NULL};
-    size_t n = strlen(s);
-    for (int i = 0; ext[i]; i++) {
-        size_t m = strlen(ext[i]);
-        if (n > m && strcmp(s + n - m, ext[i]) == 0) {
-            s[n - m] = '\0';
-            break;
-        }
-    }
-    return s;
-}
-
 static int all_distinct(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -167,7 +147,7 @@ static int read_inputs(const cli_ctx *c, inputs *in)
         cli_log(c, "reading %s", in->neural.v[i]);
         if (bract_rdmset_read(in->neural.v[i], &in->nsets[i]))
             return cli_fail(c);
-        if (!(in->subj_names[i] = stem_of(in->neural.v[i])))
+        if (!(in->subj_names[i] = cli_file_stem(in->neural.v[i])))
             return cli_error(c, "out of memory");
     }
     if (!all_distinct(in->subj_names, S)) /* sub-01/rdms.tsv, sub-02/rdms.tsv: the paths */
@@ -217,7 +197,7 @@ static int read_inputs(const cli_ctx *c, inputs *in)
         if (!dup) {
             in->model_names[m] = strdup(in->models[m]->name);
         } else {
-            char *st = stem_of(in->model_files[m]);
+            char *st = cli_file_stem(in->model_files[m]);
             size_t len = (st ? strlen(st) : 0) + strlen(in->models[m]->name) + 2;
             in->model_names[m] = malloc(len);
             if (st && in->model_names[m])

@@ -224,4 +224,55 @@ err_has "give either --conditions or --words"
 check "rdm model: unknown format" 2 rdm model --embeddings "$EM/vectors.tsv" --words "$TMP/list.txt" --format fasttext -o "$TMP/mb.tsv"
 err_has "--format: unknown value 'fasttext'"
 file_absent "$TMP/mb.tsv"
+# ---- HDF5 RDM sets in rsatoolbox's layout (.h5, .hdf5) ----
+# h5show ARGS: h5dump's output becomes what out_has reads
+h5show() { h5dump "$@" >"$TMP/.stdout" 2>&1 || fail "h5dump $*"; }
+check "rdm neural: HDF5 output" 0 rdm neural --data "$P" --method euclidean -o "$TMP/eu.h5"
+file_exists "$TMP/eu.json"
+h5show -A "$TMP/eu.h5"
+out_has 'ATTRIBUTE "dissimilarity_measure"'
+out_has '(0): "squared euclidean"'
+out_has 'DATASET "dissimilarities"'
+out_has 'DATASPACE  SIMPLE { ( 1, 66 ) / ( 1, 66 ) }'
+out_has 'GROUP "descriptors"'
+# labels with Chinese characters: variable-length UTF-8 (rsatoolbox itself
+# cannot write them; it reads them as bytes)
+h5show -d /pattern_descriptors/conds "$TMP/eu.h5"
+out_has 'STRSIZE H5T_VARIABLE;'
+out_has 'CSET H5T_CSET_UTF8;'
+out_has '"cat", "dog", "fish"'
+h5show -d /rdm_descriptors/name -d /rdm_descriptors/index "$TMP/eu.h5"
+out_has 'STRPAD H5T_STR_NULLPAD;'
+out_has 'CSET H5T_CSET_ASCII;'
+out_has 'H5T_STD_I64LE'
+# the HDF5 file holds the same numbers as the TSV: compare through bract rsa
+check "rdm model: HDF5 output" 0 rdm model --embeddings "$EM/vectors.tsv" --conditions "$TMP/words.tsv" \
+    --method correlation -o "$TMP/model.hdf5"
+h5show -a /dissimilarity_measure "$TMP/model.hdf5"
+out_has '(0): "correlation"'
+check "rdm model: TSV twin" 0 rdm model --embeddings "$EM/vectors.tsv" --conditions "$TMP/words.tsv" \
+    --method correlation -o "$TMP/model.tsv"
+check "rsa: HDF5 inputs" 0 rsa --neural "$TMP/eu.h5" --model "$TMP/model.hdf5" --permutations 0 \
+    -o "$TMP/rsa_h5.tsv" --quiet
+check "rsa: TSV inputs" 0 rsa --neural "$TMP/eu.tsv" --model "$TMP/model.tsv" --permutations 0 \
+    -o "$TMP/rsa_tsv.tsv" --quiet
+if cmp -s "$TMP/rsa_h5.tsv" "$TMP/rsa_tsv.tsv"; then pass; else fail "rsa on HDF5 and on TSV differ"; fi
+check "info: HDF5 RDM set" 0 info "$TMP/model.hdf5"
+out_has 'RDM set (HDF5, rsatoolbox layout), 1 RDM'
+out_has 'measure       correlation'
+# a file saved by rsatoolbox's RDMs.save (testdata/rsatoolbox-hdf5)
+check "info: rsatoolbox's file" 0 info --json "$TESTDATA/rsatoolbox-hdf5/models.h5"
+out_has '"measure": "correlation"'
+out_has '"name": "semantic"'
+out_has '"missing": 1'
+# an existing output is kept without --force; a non-HDF5 .h5 input is an error
+cp "$TMP/eu.h5" "$TMP/keep.h5"
+check "rdm neural: HDF5 output exists" 1 rdm neural --data "$P" -o "$TMP/eu.h5"
+err_has "exists"
+if cmp -s "$TMP/eu.h5" "$TMP/keep.h5"; then pass; else fail "existing HDF5 output was changed"; fi
+printf 'not hdf5\n' > "$TMP/fake.h5"
+check "rsa: a .h5 that is not HDF5" 1 rsa --neural "$TMP/fake.h5" --model "$TMP/model.tsv" -o "$TMP/r_bad.tsv"
+err_has "$TMP/fake.h5: not a readable HDF5 file"
+file_absent "$TMP/r_bad.tsv"
+
 no_temporaries "$TMP"
