@@ -49,7 +49,9 @@ const char rdm_neural_usage[] =
     "      --name NAME           RDM name for --mask or a patterns table [mask or\n"
     "                            table file name]\n"
     "Output:\n"
-    "  -o, --output FILE         RDM set, long-form TSV (a JSON sidecar next to it)\n"
+    "  -o, --output FILE         RDM set, long-form TSV, or HDF5 that rsatoolbox's\n"
+    "                            load_rdm reads when FILE ends in .h5 or .hdf5\n"
+    "                            (a JSON sidecar next to it)\n"
     "\n" CLI_COMMON_HELP;
 
 enum {
