@@ -26,10 +26,12 @@ static void voxel_ijk(const bract_volume *g, size_t v, int64_t ijk[3])
 }
 
 /* Transform, subtract the null mean, drop unusable voxels: x holds nsub x
- * nmask raw values at the mask voxels idx.  Takes ownership of geom. */
-static int finish_data(const double *x, size_t nsub, size_t nmask, const size_t *idx,
-                       bract_volume *geom, bract_group_transform transform, double null_mean,
-                       bract_group_data **out)
+ * nmask raw values at the mask voxels idx; xb (NULL for one sample) the
+ * values of the second condition of a paired design, whose transforms are
+ * subtracted.  Takes ownership of geom. */
+static int finish_data(const double *x, const double *xb, size_t nsub, size_t nmask,
+                       const size_t *idx, bract_volume *geom, bract_group_transform transform,
+                       double null_mean, bract_group_data **out)
 {
     bract_group_data *d = bract_xcalloc(1, sizeof *d, "group data");
     if (!d) {
@@ -37,6 +39,7 @@ static int finish_data(const double *x, size_t nsub, size_t nmask, const size_t 
         return BRACT_ENOMEM;
     }
     d->geom = geom;
+    d->paired = xb != NULL;
     d->nsub = nsub;
     d->nmask = nmask;
     d->null_mean = null_mean;
@@ -55,6 +58,10 @@ static int finish_data(const double *x, size_t nsub, size_t nmask, const size_t 
         for (size_t s = 0; s < nsub; s++) {
             double r = x[s * nmask + j];
             double v = transform == BRACT_GROUP_FISHER ? bract_fisher_z(r) : r;
+            if (xb) {
+                double rb = xb[s * nmask + j];
+                v -= transform == BRACT_GROUP_FISHER ? bract_fisher_z(rb) : rb;
+            }
             v -= null_mean;
             z[s] = v;
             if (!isfinite(v))
@@ -141,18 +148,61 @@ static int check_fisher_range(const double *x, size_t n, const size_t *idx,
     return BRACT_OK;
 }
 
-int bract_group_read(const char *const *paths, size_t nsub, const char *mask_path,
-                     bract_group_transform transform, double null_mean, bract_group_data **out)
+/* Read the maps of one condition at the nmask voxels `index` of the mask
+ * grid `geom` into x (nsub x nmask). */
+static int read_maps(const char *const *paths, size_t nsub, const bract_volume *geom,
+                     const size_t *index, size_t nmask, bract_group_transform transform,
+                     double *x)
+{
+    for (size_t s = 0; s < nsub; s++) {
+        bract_volume *v;
+        int rc = bract_volume_read(paths[s], 0, &v);
+        if (rc)
+            return rc;
+        if (v->nt > 1) {
+            rc = bract_error(BRACT_EDATA,
+                             "%s: is 4-D (%lld volumes); give one 3-D map per subject",
+                             paths[s], (long long)v->nt);
+        } else if (!(rc = bract_volume_same_grid(geom, v, 1e-3))) {
+            rc = bract_volume_gather(v, index, nmask, BRACT_TIME_ROWS, x + s * nmask);
+            if (!rc && transform == BRACT_GROUP_FISHER)
+                rc = check_fisher_range(x + s * nmask, nmask, index, geom, paths[s]);
+        }
+        bract_volume_free(v);
+        if (rc)
+            return rc;
+    }
+    return BRACT_OK;
+}
+
+static void warn_repeats(const char *const *paths, size_t n, const char *what)
+{
+    for (size_t a = 0; a < n; a++)
+        for (size_t b = 0; b < a; b++)
+            if (strcmp(paths[a], paths[b]) == 0)
+                bract_warn("%s is given twice (%s %zu and %zu): it counts as two subjects",
+                           paths[a], what, b + 1, a + 1);
+}
+
+/* One sample (paths_b NULL) or paired. */
+static int read_design(const char *const *paths, const char *const *paths_b, size_t nsub,
+                       const char *mask_path, bract_group_transform transform, double null_mean,
+                       bract_group_data **out)
 {
     *out = NULL;
     int rc = check_common(nsub, transform, null_mean);
     if (rc)
         return rc;
-    for (size_t a = 0; a < nsub; a++)
-        for (size_t b = 0; b < a; b++)
-            if (strcmp(paths[a], paths[b]) == 0)
-                bract_warn("%s is given twice (maps %zu and %zu): it counts as two subjects",
-                           paths[a], b + 1, a + 1);
+    warn_repeats(paths, nsub, "maps");
+    if (paths_b) {
+        warn_repeats(paths_b, nsub, "second-condition maps");
+        for (size_t s = 0; s < nsub; s++)
+            if (strcmp(paths[s], paths_b[s]) == 0)
+                return bract_error(BRACT_EINVAL,
+                                   "subject %zu: %s is both conditions of the pair (its "
+                                   "difference is zero everywhere)",
+                                   s + 1, paths[s]);
+    }
     bract_mask *mask;
     bract_volume *geom;
     if ((rc = bract_mask_read(mask_path, &mask, &geom)))
@@ -164,34 +214,39 @@ int bract_group_read(const char *const *paths, size_t nsub, const char *mask_pat
     }
     size_t nmask = mask->n;
     double *x = bract_xmalloc(nsub * nmask, sizeof *x, "subject values");
-    if (!x) {
+    double *xb = paths_b ? bract_xmalloc(nsub * nmask, sizeof *xb, "subject values") : NULL;
+    if (!x || (paths_b && !xb)) {
         rc = BRACT_ENOMEM;
         goto done;
     }
-    for (size_t s = 0; s < nsub; s++) {
-        bract_volume *v;
-        if ((rc = bract_volume_read(paths[s], 0, &v)))
-            goto done;
-        if (v->nt > 1) {
-            rc = bract_error(BRACT_EDATA,
-                             "%s: is 4-D (%lld volumes); give one 3-D map per subject",
-                             paths[s], (long long)v->nt);
-        } else if (!(rc = bract_volume_same_grid(geom, v, 1e-3))) {
-            rc = bract_volume_gather(v, mask->index, nmask, BRACT_TIME_ROWS, x + s * nmask);
-            if (!rc && transform == BRACT_GROUP_FISHER)
-                rc = check_fisher_range(x + s * nmask, nmask, mask->index, geom, paths[s]);
-        }
-        bract_volume_free(v);
-        if (rc)
-            goto done;
-    }
-    rc = finish_data(x, nsub, nmask, mask->index, geom, transform, null_mean, out);
+    if ((rc = read_maps(paths, nsub, geom, mask->index, nmask, transform, x)) ||
+        (paths_b && (rc = read_maps(paths_b, nsub, geom, mask->index, nmask, transform, xb))))
+        goto done;
+    rc = finish_data(x, xb, nsub, nmask, mask->index, geom, transform, null_mean, out);
     geom = NULL; /* owned by the data (or freed) now */
 done:
     free(x);
+    free(xb);
     bract_mask_free(mask);
     bract_volume_free(geom);
     return rc;
+}
+
+int bract_group_read(const char *const *paths, size_t nsub, const char *mask_path,
+                     bract_group_transform transform, double null_mean, bract_group_data **out)
+{
+    return read_design(paths, NULL, nsub, mask_path, transform, null_mean, out);
+}
+
+int bract_group_read_paired(const char *const *paths_a, const char *const *paths_b, size_t nsub,
+                            const char *mask_path, bract_group_transform transform,
+                            double null_mean, bract_group_data **out)
+{
+    if (!paths_b) {
+        *out = NULL;
+        return bract_error(BRACT_EINVAL, "a paired design needs the second condition's maps");
+    }
+    return read_design(paths_a, paths_b, nsub, mask_path, transform, null_mean, out);
 }
 
 int bract_group_from_values(const double *x, size_t nsub, int64_t nx, int64_t ny, int64_t nz,
@@ -250,7 +305,7 @@ int bract_group_from_values(const double *x, size_t nsub, int64_t nx, int64_t ny
     if (rc)
         bract_volume_free(g);
     else
-        rc = finish_data(xm, nsub, nmask, idx, g, transform, null_mean, out);
+        rc = finish_data(xm, NULL, nsub, nmask, idx, g, transform, null_mean, out);
     free(idx);
     free(xm);
     return rc;

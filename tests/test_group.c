@@ -710,6 +710,73 @@ START_TEST(fixture_vs_scipy)
 }
 END_TEST
 
+START_TEST(paired_fixture_vs_scipy)
+{
+    /* testdata/group: the six maps of make.py minus their second-condition
+     * maps sub-0N_r_b (make_paired.py); scipy's ttest_rel of the Fisher z
+     * values (expected_paired.tsv): relative 1e-12.  Subject 5's second map
+     * is NaN at voxel 0,2,1 and subject 3's first at 4,3,2. */
+    const char *maps[6], *versus[6];
+    char names[12][64];
+    for (int s = 0; s < 6; s++) {
+        snprintf(names[s], sizeof names[s], TESTDATA "/group/sub-%02d_r.nii.gz", s + 1);
+        snprintf(names[6 + s], sizeof names[6 + s], TESTDATA "/group/sub-%02d_r_b.nii.gz", s + 1);
+        maps[s] = names[s];
+        versus[s] = names[6 + s];
+    }
+    bract_group_data *d;
+    ck_assert_msg(bract_group_read_paired(maps, versus, 6, TESTDATA "/group/mask.nii.gz",
+                                          BRACT_GROUP_FISHER, 0, &d) == 0,
+                  "%s", bract_last_error());
+    const char *const *w;
+    ck_assert_uint_eq(bract_take_warnings(&w), 1);
+    ck_assert(tu_contains(w[0], "2 mask voxels left out"));
+    ck_assert(tu_contains(w[0], "the first at voxel 0,2,1"));
+    ck_assert_int_eq(d->paired, 1);
+    ck_assert_uint_eq(d->n, 113);
+    bract_table *t;
+    ck_assert_int_eq(bract_table_read(TESTDATA "/group/expected_paired.tsv", &t), 0);
+    ck_assert_uint_eq(t->nrows, 113);
+    for (int a = 0; a < 2; a++) {
+        bract_group_opts o = bract_group_defaults();
+        o.alternative = a ? BRACT_ALT_TWO_SIDED : BRACT_ALT_GREATER;
+        bract_group_result *res;
+        ck_assert_int_eq(bract_group_run(d, &o, NULL, &res), 0);
+        ck_assert_double_eq(res->df, 5);
+        for (size_t row = 0; row < t->nrows; row++) {
+            double e[7];
+            for (size_t c = 0; c < 7; c++)
+                ck_assert_int_eq(bract_table_double(t, row, c, &e[c]), 0);
+            ck_assert_uint_eq(d->vox[row], (size_t)(e[0] + 6 * (e[1] + 5 * e[2])));
+            ck_assert_double_eq_tol(res->mean[row], e[3], 1e-12 * fabs(e[3]) + 1e-15);
+            ck_assert_double_eq_tol(res->t[row] / e[4], 1, 1e-12);
+            ck_assert_double_eq_tol(res->p[row] / e[a ? 6 : 5], 1, 1e-12);
+        }
+        bract_group_result_free(res);
+    }
+    bract_table_free(t);
+    bract_group_data_free(d);
+
+    /* a subject whose two maps are the same file, and no second list */
+    versus[2] = maps[2];
+    ck_assert_int_eq(bract_group_read_paired(maps, versus, 6, TESTDATA "/group/mask.nii.gz",
+                                             BRACT_GROUP_FISHER, 0, &d),
+                     BRACT_EINVAL);
+    ck_assert_error_has("subject 3: ");
+    ck_assert_error_has("is both conditions of the pair");
+    ck_assert_int_eq(bract_group_read_paired(maps, NULL, 6, TESTDATA "/group/mask.nii.gz",
+                                             BRACT_GROUP_FISHER, 0, &d),
+                     BRACT_EINVAL);
+    /* the second condition's maps are checked as the first's */
+    versus[2] = TESTDATA "/group/bad_range.nii.gz";
+    ck_assert_int_eq(bract_group_read_paired(maps, versus, 6, TESTDATA "/group/mask.nii.gz",
+                                             BRACT_GROUP_FISHER, 0, &d),
+                     BRACT_EDATA);
+    ck_assert_error_has("bad_range.nii.gz: voxel");
+    ck_assert_error_has("which is not a correlation");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("group");
@@ -725,6 +792,7 @@ int main(void)
     tcase_add_test(tc, read_files);
     tcase_add_test(tc, atlas_labels);
     tcase_add_test(tc, fixture_vs_scipy);
+    tcase_add_test(tc, paired_fixture_vs_scipy);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

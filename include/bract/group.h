@@ -49,6 +49,7 @@ typedef struct {
     double *y;          /* nsub x n, subject-major: transformed value minus null mean */
     double null_mean;   /* subtracted from every transformed value */
     bract_volume *geom; /* the mask's header (grid, affine); no data */
+    int paired;         /* 1: y holds differences of two conditions (paired design) */
     /* voxels of the mask left out, by reason */
     size_t excluded_nonfinite; /* a subject's value is NaN or infinite (r = +-1) */
     size_t excluded_constant;  /* every subject has the same value */
@@ -66,6 +67,19 @@ typedef struct {
 BRACT_API int bract_group_read(const char *const *paths, size_t nsub, const char *mask_path,
                                bract_group_transform transform, double null_mean,
                                bract_group_data **out);
+
+/* A paired design: each subject's value is the difference of the
+ * transformed maps of two conditions, T(a) - T(b), minus the null mean
+ * (for example the searchlight maps of two models, or of two tasks, of the
+ * same subjects; paths_b[s] is subject s's map of the second condition).
+ * The sign-flip test of the differences is the permutation test of a
+ * paired design: exact when under H0 each subject's two maps are
+ * exchangeable.  Voxels are left out as by bract_group_read, judged on the
+ * differences; both maps of a subject must pass the Fisher range check. */
+BRACT_API int bract_group_read_paired(const char *const *paths_a, const char *const *paths_b,
+                                      size_t nsub, const char *mask_path,
+                                      bract_group_transform transform, double null_mean,
+                                      bract_group_data **out);
 
 /* The same from values in memory: x holds nsub x nvox values (subject-major)
  * of an nx x ny x nz grid (nvox = nx ny nz), mask (NULL: every voxel) marks

@@ -1,5 +1,5 @@
-/* bract group: group maps from subject maps (one-sample t, sign-flip FWE
- * with max-t, TFCE and cluster extent, FDR, cluster table). */
+/* bract group: group maps from subject maps (one-sample or paired t,
+ * sign-flip FWE with max-t, TFCE and cluster extent, FDR, cluster table). */
 #include "cli.h"
 
 #include <errno.h>
@@ -12,7 +12,8 @@ static const char usage_text[] =
     "Usage: bract group --maps MAP... --mask M.nii.gz -o DIR [options]\n"
     "\n"
     "Test subject maps (one 3-D map per subject on a common grid, such as\n"
-    "searchlight correlation maps) voxel by voxel: one-sample t on Fisher z,\n"
+    "searchlight correlation maps) voxel by voxel: one-sample t on Fisher z\n"
+    "(or, with --versus, paired t on the differences of two conditions),\n"
     "parametric and FDR p, and with sign-flip permutations of whole maps\n"
     "family-wise error (FWE) corrected p by max-t, TFCE and cluster extent.\n"
     "Writes maps (NaN outside the voxels tested), a cluster table and JSON\n"
@@ -21,6 +22,10 @@ static const char usage_text[] =
     "Input:\n"
     "  -m, --maps MAP...      subject maps, two or more (more MAPs may follow as\n"
     "                         arguments)\n"
+    "      --versus MAP...    paired design: each subject's map of a second\n"
+    "                         condition (another model, task or session), in the\n"
+    "                         order of --maps; the test is of maps - versus\n"
+    "                         (after the transform); more MAPs may follow\n"
     "      --mask M           voxels to test (nonzero), on the maps' grid\n"
     "      --transform T      fisher (correlation maps: z = atanh r) or none [fisher]\n"
     "      --null-mean X      mean under the null hypothesis, after the transform [0]\n"
@@ -47,6 +52,7 @@ static const char usage_text[] =
 
 enum {
     OPT_MASK = OPT_FIRST_CMD,
+    OPT_VERSUS,
     OPT_TRANSFORM,
     OPT_NULL_MEAN,
     OPT_ALTERNATIVE,
@@ -100,6 +106,8 @@ static const char *const out_descr[OUT_COUNT] = {
 typedef struct {
     const char **maps;
     size_t nmaps;
+    const char **versus; /* paired design: the second condition's maps, or none */
+    size_t nversus;
     const char *mask, *atlas, *labels, *outdir;
     bract_group_transform transform;
     double null_mean;
@@ -114,6 +122,7 @@ typedef struct {
 static void free_args(group_args *a)
 {
     free(a->maps);
+    free(a->versus);
     for (int i = 0; i < OUT_COUNT; i++)
         free(a->path[i]);
     free(a->dir);
@@ -160,12 +169,14 @@ static int check_outputs(const cli_ctx *c, group_args *a)
         }
         free(parent);
     }
-    const char **inputs = calloc(a->nmaps + 3, sizeof *inputs);
+    const char **inputs = calloc(a->nmaps + a->nversus + 3, sizeof *inputs);
     if (!inputs)
         return cli_error(c, "out of memory");
     size_t ni = 0;
     for (size_t i = 0; i < a->nmaps; i++)
         inputs[ni++] = a->maps[i];
+    for (size_t i = 0; i < a->nversus; i++)
+        inputs[ni++] = a->versus[i];
     inputs[ni++] = a->mask;
     if (a->atlas)
         inputs[ni++] = a->atlas;
@@ -264,6 +275,7 @@ static bract_sidecar *make_sidecar(const cli_ctx *c, const group_args *a,
     if (!s)
         return NULL;
     const bract_group_opts *o = &a->o;
+    bract_sidecar_param_str(s, "design", d->paired ? "paired" : "one-sample");
     bract_sidecar_param_str(s, "transform", a->transform == BRACT_GROUP_FISHER ? "fisher" : "none");
     bract_sidecar_param_num(s, "null_mean", a->null_mean);
     bract_sidecar_param_str(s, "alternative", alt_name[o->alternative]);
@@ -286,6 +298,8 @@ static bract_sidecar *make_sidecar(const cli_ctx *c, const group_args *a,
     bract_sidecar_param_num(s, "alpha", o->alpha);
     for (size_t i = 0; i < a->nmaps; i++)
         bract_sidecar_input(s, "maps", a->maps[i]);
+    for (size_t i = 0; i < a->nversus; i++)
+        bract_sidecar_input(s, "versus", a->versus[i]);
     bract_sidecar_input(s, "mask", a->mask);
     if (a->atlas)
         bract_sidecar_input(s, "atlas", a->atlas);
@@ -315,6 +329,7 @@ static int parse(cli_ctx *c, int argc, char **argv, group_args *a)
 {
     static const struct option longopts[] = {
         {"maps", required_argument, NULL, 'm'},
+        {"versus", required_argument, NULL, OPT_VERSUS},
         {"mask", required_argument, NULL, OPT_MASK},
         {"output", required_argument, NULL, 'o'},
         {"transform", required_argument, NULL, OPT_TRANSFORM},
@@ -336,15 +351,19 @@ static int parse(cli_ctx *c, int argc, char **argv, group_args *a)
     static const char *const transforms[] = {"fisher", "none", NULL};
     static const char *const alternatives[] = {"greater", "less", "two-sided", NULL};
     a->maps = calloc((size_t)argc, sizeof *a->maps);
-    if (!a->maps)
+    a->versus = calloc((size_t)argc, sizeof *a->versus);
+    if (!a->maps || !a->versus)
         return cli_error(c, "out of memory");
+    int into_versus = 0; /* the list that file names after the options join */
     a->o = bract_group_defaults();
     a->o.permutations = 5000;
     a->transform = BRACT_GROUP_FISHER;
     int tfce_opt = 0;
     long v;
     int opt, k;
-    while ((opt = getopt_long(argc, argv, ":m:o:n:h@:", longopts, NULL)) != -1) {
+    /* "-": file names come back in order (as opt 1), so that those after
+     * --versus join it and those after --maps join the maps */
+    while ((opt = getopt_long(argc, argv, "-:m:o:n:h@:", longopts, NULL)) != -1) {
         if ((k = cli_common_option(c, opt, optarg)) == 2)
             return -1; /* --help printed */
         if (k < 0)
@@ -352,7 +371,20 @@ static int parse(cli_ctx *c, int argc, char **argv, group_args *a)
         if (k)
             continue;
         switch (opt) {
-        case 'm': a->maps[a->nmaps++] = optarg; break;
+        case 1:
+            if (into_versus)
+                a->versus[a->nversus++] = optarg;
+            else
+                a->maps[a->nmaps++] = optarg;
+            break;
+        case 'm':
+            a->maps[a->nmaps++] = optarg;
+            into_versus = 0;
+            break;
+        case OPT_VERSUS:
+            a->versus[a->nversus++] = optarg;
+            into_versus = 1;
+            break;
         case OPT_MASK: a->mask = optarg; break;
         case 'o': a->outdir = optarg; break;
         case OPT_TRANSFORM:
@@ -423,10 +455,15 @@ static int parse(cli_ctx *c, int argc, char **argv, group_args *a)
         default: return cli_usage_error(c, "unknown option %s", argv[optind - 1]);
         }
     }
-    for (int i = optind; i < argc; i++)
+    for (int i = optind; i < argc; i++) /* after "--" */
         a->maps[a->nmaps++] = argv[i];
     if (a->nmaps == 0)
         return cli_usage_error(c, "no subject maps given (--maps MAP...)");
+    if (a->nversus && a->nversus != a->nmaps)
+        return cli_usage_error(c,
+                               "--versus gives %zu map%s but --maps %zu: a paired design needs "
+                               "one map of each condition per subject, in the same order",
+                               a->nversus, a->nversus == 1 ? "" : "s", a->nmaps);
     if (a->nmaps < 2)
         return cli_usage_error(c, "a group test needs at least 2 subject maps (got 1: %s)",
                                a->maps[0]);
@@ -478,8 +515,10 @@ int main_group(int argc, char **argv)
     if ((rc = check_outputs(&c, &a)))
         goto done;
 
-    cli_log(&c, "reading %zu subject maps", a.nmaps);
-    rc = bract_group_read(a.maps, a.nmaps, a.mask, a.transform, a.null_mean, &d);
+    cli_log(&c, "reading %zu subject maps%s", a.nmaps, a.nversus ? " and their pairs" : "");
+    rc = a.nversus ? bract_group_read_paired(a.maps, a.versus, a.nmaps, a.mask, a.transform,
+                                             a.null_mean, &d)
+                   : bract_group_read(a.maps, a.nmaps, a.mask, a.transform, a.null_mean, &d);
     cli_warnings(&c);
     if (rc) {
         rc = cli_fail(&c);
@@ -524,7 +563,9 @@ int main_group(int argc, char **argv)
         double p1;
         const char *name;
     } maps[] = {
-        {OUT_MEAN, r->mean, BRACT_INTENT_ESTIMATE, 0, fish ? "mean Fisher z" : "mean"},
+        {OUT_MEAN, r->mean, BRACT_INTENT_ESTIMATE, 0,
+         d->paired ? (fish ? "mean Fisher z difference" : "mean difference")
+                   : (fish ? "mean Fisher z" : "mean")},
         {OUT_T, r->t, BRACT_INTENT_TTEST, r->df, "t"},
         {OUT_P, r->p, BRACT_INTENT_PVAL, 0, "p uncorrected"},
         {OUT_P_FDR, r->p_fdr, BRACT_INTENT_PVAL, 0, "p FDR"},
@@ -543,7 +584,12 @@ int main_group(int argc, char **argv)
         if ((rc = write_map(&c, d, maps[i].values, NAN, a.path[maps[i].k], maps[i].intent,
                             maps[i].p1, maps[i].name)))
             goto done;
-        bract_sidecar_set_str(s, "Description", out_descr[maps[i].k]);
+        const char *descr = out_descr[maps[i].k];
+        if (d->paired && maps[i].k == OUT_MEAN)
+            descr = "mean over subjects of the differences of the transformed values (paired)";
+        else if (d->paired && maps[i].k == OUT_T)
+            descr = "paired t: one-sample t of the differences against the null mean";
+        bract_sidecar_set_str(s, "Description", descr);
         if ((rc = cli_sidecar_finish(&c, s, a.path[maps[i].k])))
             goto done;
     }
@@ -583,8 +629,9 @@ int main_group(int argc, char **argv)
         size_t nsig = 0;
         for (size_t i = 0; i < r->nclusters; i++)
             nsig += r->clusters[i].p <= o->alpha;
-        printf("%zu subjects, %zu of %zu mask voxels tested, %zu sign flips%s\n", d->nsub, d->n,
-               d->nmask, r->nperm, r->exhaustive ? " (every flip)" : "");
+        printf("%zu subjects%s, %zu of %zu mask voxels tested, %zu sign flips%s\n", d->nsub,
+               d->paired ? " (paired)" : "", d->n, d->nmask, r->nperm,
+               r->exhaustive ? " (every flip)" : "");
         printf("%zu cluster%s (%s), %zu with p <= %g; see %s\n", r->nclusters,
                r->nclusters == 1 ? "" : "s", bract_group_correction_name(r->correction), nsig,
                o->alpha, a.path[OUT_CLUSTERS_TSV]);

@@ -161,3 +161,38 @@ check "group: labels without atlas" 2 group --maps $MAPS --mask "$G/mask.nii.gz"
     --labels "$G/labels.tsv" -o "$TMP/bad"
 err_has "--labels needs --atlas"
 file_absent "$TMP/bad"
+
+# ---- paired design: --versus (scipy's ttest_rel in expected_paired.tsv) ----
+MAPS_B="$G/sub-01_r_b.nii.gz $G/sub-02_r_b.nii.gz $G/sub-03_r_b.nii.gz $G/sub-04_r_b.nii.gz $G/sub-05_r_b.nii.gz $G/sub-06_r_b.nii.gz"
+# shellcheck disable=SC2086
+check "group: paired" 0 group --maps $MAPS --versus $MAPS_B --mask "$G/mask.nii.gz" \
+    --permutations 100 -o "$TMP/paired"
+out_has "6 subjects (paired), 113 of 115 mask voxels tested, 63 sign flips (every flip)"
+err_has "warning: 2 mask voxels left out because a subject's value is not finite"
+err_has "(the first at voxel 0,2,1)"
+file_has "$TMP/paired/t.json" '"design": "paired"'
+file_has "$TMP/paired/t.json" '"versus": ['
+file_has "$TMP/paired/t.json" 'sub-06_r_b.nii.gz'
+file_has "$TMP/paired/mean.json" '"Description": "mean over subjects of the differences of the transformed values (paired)"'
+file_has "$TMP/paired/t.json" '"Description": "paired t: one-sample t of the differences against the null mean"'
+file_has "$TMP/group/t.json" '"design": "one-sample"'
+# the largest paired t, at voxel (2,2,2), is scipy's (to the 6 digits info prints)
+peak=$(awk -F'\t' 'NR > 1 && $5 > m { m = $5 } END { printf "%.6g", m }' "$G/expected_paired.tsv")
+check "group: paired t map" 0 info --stats "$TMP/paired/t.nii.gz"
+out_has "max $peak"
+# the same maps given after --versus as file names
+# shellcheck disable=SC2086
+check "group: paired, file names after --versus" 0 group --maps $MAPS --versus $MAPS_B \
+    --mask "$G/mask.nii.gz" --permutations 100 -o "$TMP/paired2" --quiet
+if cmp -s "$TMP/paired/t.nii.gz" "$TMP/paired2/t.nii.gz" && cmp -s "$TMP/paired/p_fwe.nii.gz" "$TMP/paired2/p_fwe.nii.gz"
+then pass; else fail "paired runs differ"; fi
+# shellcheck disable=SC2086
+check "group: --versus count differs" 2 group --maps $MAPS --versus "$G/sub-01_r_b.nii.gz" \
+    "$G/sub-02_r_b.nii.gz" --mask "$G/mask.nii.gz" -o "$TMP/bad"
+err_has "--versus gives 2 maps but --maps 6: a paired design needs one map of each condition per subject"
+file_absent "$TMP/bad"
+# shellcheck disable=SC2086
+check "group: --versus map out of range" 1 group --maps $MAPS --versus "$G/bad_range.nii.gz" \
+    $(echo $MAPS_B | cut -d' ' -f2-) --mask "$G/mask.nii.gz" -o "$TMP/bad"
+err_has "bad_range.nii.gz: voxel"
+file_absent "$TMP/bad"
