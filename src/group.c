@@ -29,7 +29,7 @@ static void voxel_ijk(const bract_volume *g, size_t v, int64_t ijk[3])
  * nmask raw values at the mask voxels idx; xb (NULL for one sample) the
  * values of the second condition of a paired design, whose transforms are
  * subtracted.  Takes ownership of geom. */
-static int finish_data(const double *x, const double *xb, size_t nsub, size_t nmask,
+static int finish_data(const double *x, const double *xb, size_t nsub, size_t n1, size_t nmask,
                        const size_t *idx, bract_volume *geom, bract_group_transform transform,
                        double null_mean, bract_group_data **out)
 {
@@ -40,6 +40,7 @@ static int finish_data(const double *x, const double *xb, size_t nsub, size_t nm
     }
     d->geom = geom;
     d->paired = xb != NULL;
+    d->n1 = n1;
     d->nsub = nsub;
     d->nmask = nmask;
     d->null_mean = null_mean;
@@ -54,7 +55,7 @@ static int finish_data(const double *x, const double *xb, size_t nsub, size_t nm
     size_t first[3] = {SIZE_MAX, SIZE_MAX, SIZE_MAX};
     size_t n = 0;
     for (size_t j = 0; j < nmask; j++) {
-        int finite = 1, same = 1, same_abs = 1;
+        int finite = 1, same = 1, same_abs = 1, same1 = 1, same2 = 1;
         for (size_t s = 0; s < nsub; s++) {
             double r = x[s * nmask + j];
             double v = transform == BRACT_GROUP_FISHER ? bract_fisher_z(r) : r;
@@ -62,15 +63,24 @@ static int finish_data(const double *x, const double *xb, size_t nsub, size_t nm
                 double rb = xb[s * nmask + j];
                 v -= transform == BRACT_GROUP_FISHER ? bract_fisher_z(rb) : rb;
             }
-            v -= null_mean;
+            if (!n1 || s < n1) /* two samples: H0 is mean1 - mean2 = null_mean */
+                v -= null_mean;
             z[s] = v;
             if (!isfinite(v))
                 finite = 0;
             else if (s > 0) {
                 same &= v == z[0];
                 same_abs &= fabs(v) == fabs(z[0]);
+                if (n1 && s < n1)
+                    same1 &= v == z[0];
+                else if (n1 && s > n1)
+                    same2 &= v == z[n1];
             }
         }
+        /* two samples: no variance within either group leaves t undefined;
+         * sign flips do not apply, so equal magnitudes are no problem */
+        if (n1)
+            same = same || (same1 && same2), same_abs = 0;
         int why = !finite ? 0 : same ? 1 : same_abs ? 2 : -1;
         if (why >= 0) {
             size_t *cnt = why == 0   ? &d->excluded_nonfinite
@@ -92,9 +102,10 @@ static int finish_data(const double *x, const double *xb, size_t nsub, size_t nm
         for (size_t s = 1; s < nsub; s++)
             memmove(d->y + s * n, d->y + s * nmask, n * sizeof *d->y);
     d->n = n;
-    static const char *const why_text[3] = {
+    const char *const why_text[3] = {
         "a subject's value is not finite (NaN, or a correlation of exactly +-1)",
-        "every subject has the same value",
+        n1 ? "neither group varies (each group's subjects have the same value)"
+           : "every subject has the same value",
         ("every subject has the same magnitude with mixed signs (some sign flip has no "
          "variance)")};
     const size_t counts[3] = {d->excluded_nonfinite, d->excluded_constant, d->excluded_flip};
@@ -184,10 +195,11 @@ static void warn_repeats(const char *const *paths, size_t n, const char *what)
                            paths[a], what, b + 1, a + 1);
 }
 
-/* One sample (paths_b NULL) or paired. */
+/* One sample (paths_b NULL, n1 0), paired (paths_b, n1 0) or two samples
+ * (paths holds group 1's n1 maps, then group 2's). */
 static int read_design(const char *const *paths, const char *const *paths_b, size_t nsub,
-                       const char *mask_path, bract_group_transform transform, double null_mean,
-                       bract_group_data **out)
+                       size_t n1, const char *mask_path, bract_group_transform transform,
+                       double null_mean, bract_group_data **out)
 {
     *out = NULL;
     int rc = check_common(nsub, transform, null_mean);
@@ -222,7 +234,7 @@ static int read_design(const char *const *paths, const char *const *paths_b, siz
     if ((rc = read_maps(paths, nsub, geom, mask->index, nmask, transform, x)) ||
         (paths_b && (rc = read_maps(paths_b, nsub, geom, mask->index, nmask, transform, xb))))
         goto done;
-    rc = finish_data(x, xb, nsub, nmask, mask->index, geom, transform, null_mean, out);
+    rc = finish_data(x, xb, nsub, n1, nmask, mask->index, geom, transform, null_mean, out);
     geom = NULL; /* owned by the data (or freed) now */
 done:
     free(x);
@@ -235,7 +247,7 @@ done:
 int bract_group_read(const char *const *paths, size_t nsub, const char *mask_path,
                      bract_group_transform transform, double null_mean, bract_group_data **out)
 {
-    return read_design(paths, NULL, nsub, mask_path, transform, null_mean, out);
+    return read_design(paths, NULL, nsub, 0, mask_path, transform, null_mean, out);
 }
 
 int bract_group_read_paired(const char *const *paths_a, const char *const *paths_b, size_t nsub,
@@ -246,13 +258,41 @@ int bract_group_read_paired(const char *const *paths_a, const char *const *paths
         *out = NULL;
         return bract_error(BRACT_EINVAL, "a paired design needs the second condition's maps");
     }
-    return read_design(paths_a, paths_b, nsub, mask_path, transform, null_mean, out);
+    return read_design(paths_a, paths_b, nsub, 0, mask_path, transform, null_mean, out);
 }
 
-int bract_group_from_values(const double *x, size_t nsub, int64_t nx, int64_t ny, int64_t nz,
-                            const unsigned char *mask, const bract_volume *geom,
-                            bract_group_transform transform, double null_mean,
-                            bract_group_data **out)
+static int check_two_sample(size_t n1, size_t n2)
+{
+    if (n1 < 1 || n2 < 1 || n1 + n2 < 3)
+        return bract_error(BRACT_EINVAL,
+                           "a two-sample test needs at least one map in each group and three "
+                           "in all (got %zu and %zu)",
+                           n1, n2);
+    return BRACT_OK;
+}
+
+int bract_group_read_two_sample(const char *const *paths_a, size_t n1,
+                                const char *const *paths_b, size_t n2, const char *mask_path,
+                                bract_group_transform transform, double null_mean,
+                                bract_group_data **out)
+{
+    *out = NULL;
+    int rc = check_two_sample(n1, n2);
+    if (rc)
+        return rc;
+    const char **all = bract_xmalloc(n1 + n2, sizeof *all, "map names");
+    if (!all)
+        return BRACT_ENOMEM;
+    memcpy(all, paths_a, n1 * sizeof *all);
+    memcpy(all + n1, paths_b, n2 * sizeof *all);
+    rc = read_design(all, NULL, n1 + n2, n1, mask_path, transform, null_mean, out);
+    free(all);
+    return rc;
+}
+
+static int from_values(const double *x, size_t nsub, size_t n1, int64_t nx, int64_t ny,
+                       int64_t nz, const unsigned char *mask, const bract_volume *geom,
+                       bract_group_transform transform, double null_mean, bract_group_data **out)
 {
     *out = NULL;
     int rc = check_common(nsub, transform, null_mean);
@@ -305,10 +345,30 @@ int bract_group_from_values(const double *x, size_t nsub, int64_t nx, int64_t ny
     if (rc)
         bract_volume_free(g);
     else
-        rc = finish_data(xm, NULL, nsub, nmask, idx, g, transform, null_mean, out);
+        rc = finish_data(xm, NULL, nsub, n1, nmask, idx, g, transform, null_mean, out);
     free(idx);
     free(xm);
     return rc;
+}
+
+int bract_group_from_values(const double *x, size_t nsub, int64_t nx, int64_t ny, int64_t nz,
+                            const unsigned char *mask, const bract_volume *geom,
+                            bract_group_transform transform, double null_mean,
+                            bract_group_data **out)
+{
+    return from_values(x, nsub, 0, nx, ny, nz, mask, geom, transform, null_mean, out);
+}
+
+int bract_group_from_values_two_sample(const double *x, size_t n1, size_t n2, int64_t nx,
+                                       int64_t ny, int64_t nz, const unsigned char *mask,
+                                       const bract_volume *geom, bract_group_transform transform,
+                                       double null_mean, bract_group_data **out)
+{
+    *out = NULL;
+    int rc = check_two_sample(n1, n2);
+    if (rc)
+        return rc;
+    return from_values(x, n1 + n2, n1, nx, ny, nz, mask, geom, transform, null_mean, out);
 }
 
 /* ---- options ---- */
@@ -441,6 +501,7 @@ typedef struct {
     double *S;          /* FLIP_BLOCK x n */
     double *tpos, *tneg, *tf;
     unsigned char *neg; /* FLIP_BLOCK x nsub */
+    size_t *perm;       /* nsub: a shuffle (two samples) */
     bract_cluster_ws *cws;
 } thread_ws;
 
@@ -451,6 +512,7 @@ static void thread_ws_free(thread_ws *w)
     free(w->tneg);
     free(w->tf);
     free(w->neg);
+    free(w->perm);
     bract_cluster_ws_free(w->cws);
 }
 
@@ -458,7 +520,32 @@ typedef struct {
     const bract_group_data *d;
     const bract_group_opts *o;
     const bract_graph *g;
+    const double *nQ;   /* one sample: nsub times the sum of squares; two samples: the
+                           sum of squares */
+    const double *Stot; /* two samples: the sum over all subjects */
+    double c;           /* one sample: sqrt(nsub - 1) */
 } flip_ctx;
+
+/* t of one relabelling from D = sum_i sign_i y_i (bract's kernel sums):
+ * one sample, D is the flipped sum; two samples, signs are +1 in group 1
+ * and -1 in group 2, so the group sums are (S +- D) / 2 and the pooled
+ * variance follows from the fixed total sum of squares. */
+static void stat_from_sums(const flip_ctx *fc, const double *D, double *t)
+{
+    const bract_group_data *d = fc->d;
+    size_t n = d->n;
+    if (!d->n1) {
+        t_from_sums(D, fc->nQ, n, fc->c, t);
+        return;
+    }
+    double n1 = (double)d->n1, n2 = (double)(d->nsub - d->n1);
+    double k = (1 / n1 + 1 / n2) / (n1 + n2 - 2);
+    for (size_t v = 0; v < n; v++) {
+        double s1 = (fc->Stot[v] + D[v]) / 2, s2 = (fc->Stot[v] - D[v]) / 2;
+        double diff = s1 / n1 - s2 / n2, ss = fc->nQ[v] - s1 * s1 / n1 - s2 * s2 / n2;
+        t[v] = ss > 0 ? diff / sqrt(ss * k) : diff > 0 ? INFINITY : diff < 0 ? -INFINITY : 0.0;
+    }
+}
 
 /* The maxima of one flip's statistics (t in w->tpos on entry). */
 static int flip_maxima(const flip_ctx *fc, thread_ws *w, double *max_t, double *max_tfce,
@@ -499,6 +586,55 @@ static int flip_maxima(const flip_ctx *fc, thread_ws *w, double *max_t, double *
         *max_tfce = a > b ? a : b;
     }
     return BRACT_OK;
+}
+
+/* n choose k, saturating at SIZE_MAX. */
+static size_t binomial(size_t n, size_t k)
+{
+    if (k > n)
+        return 0;
+    if (k > n - k)
+        k = n - k;
+    size_t c = 1;
+    for (size_t i = 1; i <= k; i++) {
+        size_t num = n - k + i;
+        if (c > SIZE_MAX / num)
+            return SIZE_MAX;
+        c = c * num / i; /* exact: c * num is i times a binomial */
+    }
+    return c;
+}
+
+/* Group labels of relabelling k of a two-sample design (neg[i] = 1 for
+ * group 2).  Exhaustive: the n1-subsets of the subjects in lexicographic
+ * order, rank k + 1 (rank 0, the first n1 subjects, is the data);
+ * random: a shuffle drawn from stream k of the seed, its first n1 subjects
+ * forming group 1. */
+static void relabel(size_t k, int exhaustive, uint64_t seed, size_t nsub, size_t n1,
+                    unsigned char *neg, size_t *perm)
+{
+    for (size_t i = 0; i < nsub; i++)
+        neg[i] = 1;
+    if (exhaustive) {
+        /* walk the subjects: x joins group 1 when the rank falls among the
+         * subsets that start with it */
+        size_t rank = k + 1, x = 0;
+        for (size_t pos = 0; pos < n1; pos++, x++) {
+            for (;; x++) {
+                size_t cnt = binomial(nsub - 1 - x, n1 - 1 - pos);
+                if (rank < cnt)
+                    break;
+                rank -= cnt;
+            }
+            neg[x] = 0;
+        }
+        return;
+    }
+    bract_rng r;
+    bract_rng_init(&r, seed, k, 0);
+    bract_rng_permutation(&r, perm, nsub);
+    for (size_t i = 0; i < n1; i++)
+        neg[perm[i]] = 0;
 }
 
 /* Signs of flip k: exhaustive flips use the bits of k + 1 (skipping the
@@ -706,12 +842,57 @@ done:
 
 /* mean, t (two-pass per voxel in subject order: the order of bract_mean and
  * bract_var, so equal to bract_ttest_1samp), p and FDR */
+/* Two samples: pooled-variance t, the two-pass mean and sum of squares of
+ * each group in subject order (scipy.stats.ttest_ind, equal_var). */
+static void two_sample_maps(const bract_group_data *d, bract_group_result *r, double *work)
+{
+    size_t n = d->n, nsub = d->nsub, n1 = d->n1;
+    const double *y = d->y;
+    double *m2 = work, *ss = work + n;
+    double f1 = (double)n1, f2 = (double)(nsub - n1);
+    for (size_t v = 0; v < n; v++)
+        r->mean[v] = m2[v] = ss[v] = 0;
+    for (size_t i = 0; i < nsub; i++) {
+        double *m = i < n1 ? r->mean : m2;
+        for (size_t v = 0; v < n; v++)
+            m[v] += y[i * n + v];
+    }
+    for (size_t v = 0; v < n; v++) {
+        r->mean[v] /= f1;
+        m2[v] /= f2;
+    }
+    for (size_t i = 0; i < nsub; i++) {
+        const double *m = i < n1 ? r->mean : m2;
+        for (size_t v = 0; v < n; v++) {
+            double e = y[i * n + v] - m[v];
+            ss[v] += e * e;
+        }
+    }
+    for (size_t v = 0; v < n; v++) {
+        double var = ss[v] / (f1 + f2 - 2);
+        r->t[v] = (r->mean[v] - m2[v]) / sqrt(var * (1 / f1 + 1 / f2));
+        r->mean[v] -= m2[v]; /* the difference of the means, null mean added back below */
+    }
+}
+
 static int parametric_maps(const bract_group_data *d, const bract_group_opts *o,
                            bract_group_result *r)
 {
     size_t n = d->n, nsub = d->nsub;
     const double *y = d->y;
     double fn = (double)nsub;
+    if (d->n1) {
+        double *work = bract_xmalloc(2 * n, sizeof *work, "group statistics");
+        if (!work)
+            return BRACT_ENOMEM;
+        two_sample_maps(d, r, work);
+        free(work);
+        for (size_t v = 0; v < n; v++) {
+            r->p[v] = bract_t_pvalue(r->t[v], r->df, o->alternative);
+            r->mean[v] += d->null_mean;
+        }
+        goto fdr;
+    }
     for (size_t v = 0; v < n; v++)
         r->mean[v] = 0;
     for (size_t i = 0; i < nsub; i++)
@@ -732,6 +913,7 @@ static int parametric_maps(const bract_group_data *d, const bract_group_opts *o,
         r->p[v] = bract_t_pvalue(r->t[v], r->df, o->alternative);
         r->mean[v] += d->null_mean;
     }
+fdr:;
     size_t *iwork = bract_xmalloc(2 * n, sizeof *iwork, "FDR work space");
     if (!iwork)
         return BRACT_ENOMEM;
@@ -742,9 +924,8 @@ static int parametric_maps(const bract_group_data *d, const bract_group_opts *o,
 
 /* The N flips on nth threads, each with its own work space: the maxima
  * of flip k go to r->null_max_*[k]. */
-static int run_flips(const flip_ctx *fc, const double *nQ, double c, size_t N, int exhaustive,
-                     thread_ws *tw, int nth, const bract_progress *progress,
-                     bract_group_result *r)
+static int run_flips(const flip_ctx *fc, size_t N, int exhaustive, thread_ws *tw, int nth,
+                     const bract_progress *progress, bract_group_result *r)
 {
     const bract_group_data *d = fc->d;
     const bract_group_opts *o = fc->o;
@@ -762,13 +943,18 @@ static int run_flips(const flip_ctx *fc, const double *nQ, double c, size_t N, i
             bad = failed;
             if (bad)
                 continue;
-            for (size_t b = 0; b < nb; b++)
-                flip_signs(k0 + b, exhaustive, o->seed, nsub, w->neg + b * nsub);
+            for (size_t b = 0; b < nb; b++) {
+                if (d->n1)
+                    relabel(k0 + b, exhaustive, o->seed, nsub, d->n1, w->neg + b * nsub,
+                            w->perm);
+                else
+                    flip_signs(k0 + b, exhaustive, o->seed, nsub, w->neg + b * nsub);
+            }
             flip_sums(d->y, nsub, n, w->neg, nb, w->S);
             for (size_t b = 0; b < nb; b++) {
                 size_t k = k0 + b;
                 double mt = 0, mtf = 0, mc = 0;
-                t_from_sums(w->S + b * n, nQ, n, c, w->tpos);
+                stat_from_sums(fc, w->S + b * n, w->tpos);
                 if (flip_maxima(fc, w, &mt, &mtf, &mc)) {
 #pragma omp critical(bract_group_fail)
                     if (k < fail_flip)
@@ -791,8 +977,8 @@ static int run_flips(const flip_ctx *fc, const double *nQ, double c, size_t N, i
         }
     }
     if (failed)
-        return bract_error(BRACT_ENUMERIC, "the statistics of sign flip %zu failed",
-                           fail_flip + 1);
+        return bract_error(BRACT_ENUMERIC, "the statistics of %s %zu failed",
+                           d->n1 ? "relabelling" : "sign flip", fail_flip + 1);
     bract_progress_report(progress, N, N);
     return BRACT_OK;
 }
@@ -822,9 +1008,11 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
     int rc = check_opts(o);
     if (rc)
         return rc;
-    size_t n = d->n, nsub = d->nsub;
+    size_t n = d->n, nsub = d->nsub, n1 = d->n1;
     if (nsub < 2 || n == 0)
         return bract_error(BRACT_EINVAL, "group data with %zu subjects and %zu voxels", nsub, n);
+    if (n1 && (rc = check_two_sample(n1, nsub > n1 ? nsub - n1 : 0)))
+        return rc;
     const bract_atlas *at = o->atlas;
     if (at && (at->nx != d->geom->nx || at->ny != d->geom->ny || at->nz != d->geom->nz))
         return bract_error(BRACT_EDATA,
@@ -838,11 +1026,11 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
         return BRACT_ENOMEM;
     r->n = n;
     r->nsub = nsub;
-    r->df = (double)(nsub - 1);
+    r->df = (double)(n1 ? nsub - 2 : nsub - 1);
     r->crit_t = r->crit_tfce = r->crit_cluster = NAN;
     r->cluster_t = o->cluster ? o->cluster_t : NAN;
     bract_graph *g = NULL;
-    double *nQ = NULL, *tobs = NULL, *stat = NULL, *tmp = NULL, *sorted = NULL;
+    double *nQ = NULL, *Stot = NULL, *tobs = NULL, *stat = NULL, *tmp = NULL, *sorted = NULL;
     thread_ws *tw = NULL;
     int nth = 0;
     bract_cluster_ws *cws = NULL;
@@ -861,39 +1049,88 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
     stat = bract_xmalloc(n, sizeof *stat, "group statistics");
     tmp = bract_xmalloc(n, sizeof *tmp, "group statistics");
     cws = bract_cluster_ws_new(g);
-    if (!nQ || !tobs || !stat || !tmp || !cws) {
+    if (n1)
+        Stot = bract_xmalloc(n, sizeof *Stot, "group sums");
+    if (!nQ || !tobs || !stat || !tmp || !cws || (n1 && !Stot)) {
         rc = BRACT_ENOMEM;
         goto fail;
     }
     const double *y = d->y;
     double fn = (double)nsub;
-    double tbound = 0; /* the largest |t| any flip can give */
+    double tbound = 0; /* the largest |t| any flip or relabelling can give */
     size_t tbound_vox = 0;
-    for (size_t v = 0; v < n; v++) {
-        double q = 0, a = 0;
-        for (size_t i = 0; i < nsub; i++) {
-            double x = y[i * n + v];
-            q += x * x;
-            a += fabs(x);
+    flip_ctx fc = {d, o, g, nQ, Stot, sqrt(fn - 1)};
+    if (!n1) {
+        for (size_t v = 0; v < n; v++) {
+            double q = 0, a = 0;
+            for (size_t i = 0; i < nsub; i++) {
+                double x = y[i * n + v];
+                q += x * x;
+                a += fabs(x);
+            }
+            nQ[v] = fn * q;
+            double den = nQ[v] - a * a, b = den > 0 ? a * sqrt(fn - 1) / sqrt(den) : INFINITY;
+            if (b > tbound) {
+                tbound = b;
+                tbound_vox = v;
+            }
         }
-        nQ[v] = fn * q;
-        double den = nQ[v] - a * a, b = den > 0 ? a * sqrt(fn - 1) / sqrt(den) : INFINITY;
-        if (b > tbound) {
-            tbound = b;
-            tbound_vox = v;
-        }
-    }
-    const double c = sqrt(fn - 1);
-    /* the observed statistic through the permutation arithmetic */
-    {
-        unsigned char *plus = bract_xcalloc(nsub, 1, "signs");
-        if (!plus) {
+    } else {
+        /* t grows with group 1's sum, so its extremes put the n1 largest or
+         * the n1 smallest values in group 1 */
+        double *vals = bract_xmalloc(nsub, sizeof *vals, "group statistics");
+        if (!vals) {
             rc = BRACT_ENOMEM;
             goto fail;
         }
-        flip_sums(y, nsub, n, plus, 1, tmp);
-        free(plus);
-        t_from_sums(tmp, nQ, n, c, tobs);
+        for (size_t v = 0; v < n; v++) {
+            double q = 0, sum = 0;
+            for (size_t i = 0; i < nsub; i++) {
+                vals[i] = y[i * n + v];
+                q += vals[i] * vals[i];
+                sum += vals[i];
+            }
+            nQ[v] = q;
+            Stot[v] = sum;
+        }
+        for (size_t v = 0; v < n; v++) {
+            for (size_t i = 0; i < nsub; i++)
+                vals[i] = y[i * n + v];
+            qsort(vals, nsub, sizeof *vals, cmp_double);
+            double lo = 0, hi = 0, ext[2];
+            for (size_t i = 0; i < n1; i++) {
+                lo += vals[i];
+                hi += vals[nsub - 1 - i];
+            }
+            flip_ctx one = fc;
+            one.nQ = nQ + v;
+            one.Stot = Stot + v;
+            bract_group_data dv = *d;
+            dv.n = 1;
+            one.d = &dv;
+            double D[2] = {2 * lo - Stot[v], 2 * hi - Stot[v]};
+            stat_from_sums(&one, &D[0], &ext[0]);
+            stat_from_sums(&one, &D[1], &ext[1]);
+            double b = fmax(fabs(ext[0]), fabs(ext[1]));
+            if (b > tbound) {
+                tbound = b;
+                tbound_vox = v;
+            }
+        }
+        free(vals);
+    }
+    /* the observed statistic through the permutation arithmetic */
+    {
+        unsigned char *neg = bract_xcalloc(nsub, 1, "signs");
+        if (!neg) {
+            rc = BRACT_ENOMEM;
+            goto fail;
+        }
+        for (size_t i = n1; n1 && i < nsub; i++)
+            neg[i] = 1; /* two samples: group 2 */
+        flip_sums(y, nsub, n, neg, 1, tmp);
+        free(neg);
+        stat_from_sums(&fc, tmp, tobs);
     }
     int alt = o->alternative;
     for (size_t v = 0; v < n; v++)
@@ -928,9 +1165,10 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
     size_t N = 0;
     int exhaustive = 0;
     if (o->permutations) {
-        if (nsub < 40 && ((size_t)1 << nsub) <= o->permutations) {
+        size_t all = n1 ? binomial(nsub, n1) : nsub < 40 ? (size_t)1 << nsub : SIZE_MAX;
+        if (all != SIZE_MAX && all <= o->permutations) {
             exhaustive = 1;
-            N = ((size_t)1 << nsub) - 1;
+            N = all - 1; /* every flip or relabelling but the data's own */
         } else {
             N = o->permutations;
         }
@@ -938,11 +1176,14 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
             int64_t ijk[3];
             voxel_ijk(d->geom, d->vox[tbound_vox], ijk);
             rc = bract_error(BRACT_EDATA,
-                             "voxel %lld,%lld,%lld: the subjects' values have almost equal "
-                             "magnitudes, so a sign flip gives t = %.3g, too large for TFCE in "
+                             "voxel %lld,%lld,%lld: %s gives t = %.3g, too large for TFCE in "
                              "steps of %g; leave the voxel out of the mask",
-                             (long long)ijk[0], (long long)ijk[1], (long long)ijk[2], tbound,
-                             o->tfce_params.dh);
+                             (long long)ijk[0], (long long)ijk[1], (long long)ijk[2],
+                             n1 ? "some relabelling of the groups (values almost constant "
+                                  "within them)"
+                                : "the subjects' values have almost equal magnitudes, so a "
+                                  "sign flip",
+                             tbound, o->tfce_params.dh);
             goto fail;
         }
     }
@@ -977,8 +1218,9 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
             w->tneg = bract_xmalloc(n, sizeof(double), "permutation work space");
             w->tf = bract_xmalloc(n, sizeof(double), "permutation work space");
             w->neg = bract_xmalloc(FLIP_BLOCK * nsub, 1, "permutation work space");
+            w->perm = bract_xmalloc(nsub, sizeof *w->perm, "permutation work space");
             w->cws = bract_cluster_ws_new(g);
-            if (!w->S || !w->tpos || !w->tneg || !w->tf || !w->neg || !w->cws) {
+            if (!w->S || !w->tpos || !w->tneg || !w->tf || !w->neg || !w->perm || !w->cws) {
                 rc = BRACT_ENOMEM;
                 goto fail;
             }
@@ -988,8 +1230,7 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
                                          tbound * (1 + 1e-9) + o->tfce_params.dh)))
                 goto fail;
         }
-        flip_ctx fc = {d, o, g};
-        if ((rc = run_flips(&fc, nQ, c, N, exhaustive, tw, nth, progress, r)))
+        if ((rc = run_flips(&fc, N, exhaustive, tw, nth, progress, r)))
             goto fail;
 
         /* counting, in a fixed order */
@@ -1059,6 +1300,7 @@ fail:
     bract_cluster_ws_free(cws);
     bract_graph_free(g);
     free(nQ);
+    free(Stot);
     free(tobs);
     free(stat);
     free(tmp);

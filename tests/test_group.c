@@ -777,6 +777,205 @@ START_TEST(paired_fixture_vs_scipy)
 }
 END_TEST
 
+/* Pooled-variance two-sample t of a (na values) against b (nb), two-pass,
+ * written here as the brute force's independent reference. */
+static double pooled_t(const double *a, size_t na, const double *b, size_t nb)
+{
+    double ma = 0, mb = 0, ss = 0;
+    for (size_t i = 0; i < na; i++)
+        ma += a[i];
+    for (size_t i = 0; i < nb; i++)
+        mb += b[i];
+    ma /= (double)na;
+    mb /= (double)nb;
+    for (size_t i = 0; i < na; i++)
+        ss += (a[i] - ma) * (a[i] - ma);
+    for (size_t i = 0; i < nb; i++)
+        ss += (b[i] - mb) * (b[i] - mb);
+    double var = ss / (double)(na + nb - 2);
+    return (ma - mb) / sqrt(var * (1.0 / (double)na + 1.0 / (double)nb));
+}
+
+START_TEST(two_sample_fixture_vs_scipy)
+{
+    /* testdata/group: the six first maps against the second maps of
+     * subjects 1-4 as independent groups; scipy's pooled ttest_ind of the
+     * Fisher z values (expected_two_sample.tsv, make_paired.py): relative
+     * 1e-12, 8 degrees of freedom */
+    const char *a[6], *b[4];
+    char names[10][64];
+    for (int s = 0; s < 6; s++) {
+        snprintf(names[s], sizeof names[s], TESTDATA "/group/sub-%02d_r.nii.gz", s + 1);
+        a[s] = names[s];
+    }
+    for (int s = 0; s < 4; s++) {
+        snprintf(names[6 + s], sizeof names[6 + s], TESTDATA "/group/sub-%02d_r_b.nii.gz", s + 1);
+        b[s] = names[6 + s];
+    }
+    bract_group_data *d;
+    ck_assert_msg(bract_group_read_two_sample(a, 6, b, 4, TESTDATA "/group/mask.nii.gz",
+                                              BRACT_GROUP_FISHER, 0, &d) == 0,
+                  "%s", bract_last_error());
+    const char *const *w;
+    ck_assert_uint_eq(bract_take_warnings(&w), 1);
+    ck_assert_uint_eq(d->n1, 6);
+    ck_assert_uint_eq(d->nsub, 10);
+    bract_table *t;
+    ck_assert_int_eq(bract_table_read(TESTDATA "/group/expected_two_sample.tsv", &t), 0);
+    ck_assert_uint_eq(d->n, t->nrows);
+    for (int alt = 0; alt < 2; alt++) {
+        bract_group_opts o = bract_group_defaults();
+        o.alternative = alt ? BRACT_ALT_TWO_SIDED : BRACT_ALT_GREATER;
+        o.permutations = 50; /* random relabellings (C(10,6) = 210 > 51) */
+        bract_group_result *res;
+        ck_assert_int_eq(bract_group_run(d, &o, NULL, &res), 0);
+        ck_assert_double_eq(res->df, 8);
+        ck_assert_int_eq(res->exhaustive, 0);
+        ck_assert_uint_eq(res->nperm, 50);
+        for (size_t row = 0; row < t->nrows; row++) {
+            double e[7];
+            for (size_t c = 0; c < 7; c++)
+                ck_assert_int_eq(bract_table_double(t, row, c, &e[c]), 0);
+            ck_assert_uint_eq(d->vox[row], (size_t)(e[0] + 6 * (e[1] + 5 * e[2])));
+            ck_assert_double_eq_tol(res->mean[row], e[3], 1e-12 * fabs(e[3]) + 1e-15);
+            ck_assert_double_eq_tol(res->t[row] / e[4], 1, 1e-12);
+            ck_assert_double_eq_tol(res->p[row] / e[alt ? 6 : 5], 1, 1e-12);
+        }
+        bract_group_result_free(res);
+    }
+    bract_table_free(t);
+    bract_group_data_free(d);
+    /* a group of none */
+    ck_assert_int_eq(bract_group_read_two_sample(a, 6, b, 0, TESTDATA "/group/mask.nii.gz",
+                                                 BRACT_GROUP_FISHER, 0, &d),
+                     BRACT_EINVAL);
+    ck_assert_error_has("at least one map in each group");
+}
+END_TEST
+
+START_TEST(two_sample_exhaustive_brute_force)
+{
+    /* 5 + 4 subjects on a 4x3x2 grid: C(9,5) = 126 relabellings, all used.
+     * Every max-t FWE p against an enumeration of the 5-subsets written
+     * here (pooled_t), for both tails and two-sided; then threads 1 and 2
+     * give the same random relabellings. */
+    const int64_t nx = 4, ny = 3, nz = 2;
+    const size_t n1 = 5, n2 = 4, nsub = 9, nvox = 24;
+    double *x = malloc(nsub * nvox * sizeof *x);
+    bract_rng r;
+    bract_rng_init(&r, 7, 0, 0);
+    for (size_t i = 0; i < nsub * nvox; i++)
+        x[i] = bract_rng_normal(&r) + (i / nvox < n1 && i % nvox < 6 ? 1.5 : 0.0);
+    bract_group_data *d;
+    ck_assert_int_eq(bract_group_from_values_two_sample(x, n1, n2, nx, ny, nz, NULL, NULL,
+                                                        BRACT_GROUP_IDENTITY, 0, &d),
+                     0);
+    ck_assert_uint_eq(d->n, nvox);
+    const bract_alternative alts[3] = {BRACT_ALT_GREATER, BRACT_ALT_TWO_SIDED, BRACT_ALT_LESS};
+    for (int a = 0; a < 3; a++) {
+        bract_group_opts o = bract_group_defaults();
+        o.alternative = alts[a];
+        o.permutations = 1000;
+        bract_group_result *res;
+        ck_assert_int_eq(bract_group_run(d, &o, NULL, &res), 0);
+        ck_assert_int_eq(res->exhaustive, 1);
+        ck_assert_uint_eq(res->nperm, 125);
+        double maxima[126], obs[24];
+        size_t m = 0;
+        for (unsigned mask = 0; mask < 512; mask++) {
+            if (__builtin_popcount(mask) != (int)n1)
+                continue;
+            double mt = -INFINITY;
+            for (size_t v = 0; v < nvox; v++) {
+                double ga[9], gb[9];
+                size_t ia = 0, ib = 0;
+                for (size_t s = 0; s < nsub; s++) {
+                    if (mask >> s & 1)
+                        ga[ia++] = x[s * nvox + v];
+                    else
+                        gb[ib++] = x[s * nvox + v];
+                }
+                double t = pooled_t(ga, ia, gb, ib);
+                double st = alts[a] == BRACT_ALT_GREATER ? t
+                            : alts[a] == BRACT_ALT_LESS  ? -t
+                                                         : fabs(t);
+                if (mask == 0x1f) {
+                    obs[v] = st;
+                    ck_assert_double_eq_tol(res->t[v], t, 1e-12 * fabs(t));
+                }
+                mt = st > mt ? st : mt;
+            }
+            maxima[m++] = mt;
+        }
+        ck_assert_uint_eq(m, 126);
+        for (size_t v = 0; v < nvox; v++) {
+            size_t ge = 0;
+            for (size_t k = 0; k < m; k++)
+                ge += maxima[k] >= obs[v] - 1e-12 * fabs(obs[v]);
+            ck_assert_msg(res->p_fwe[v] == (double)ge / 126.0, "tail %d voxel %zu: %g vs %g", a,
+                          v, res->p_fwe[v], (double)ge / 126.0);
+        }
+        bract_group_result_free(res);
+    }
+    /* random relabellings: the same for any thread count, different seeds differ */
+    bract_group_opts o = bract_group_defaults();
+    o.permutations = 100;
+    o.tfce = 1;
+    bract_group_result *r1, *r2, *r3;
+    bract_set_threads(1);
+    ck_assert_int_eq(bract_group_run(d, &o, NULL, &r1), 0);
+    bract_set_threads(2);
+    ck_assert_int_eq(bract_group_run(d, &o, NULL, &r2), 0);
+    o.seed = 2;
+    ck_assert_int_eq(bract_group_run(d, &o, NULL, &r3), 0);
+    bract_set_threads(0);
+    ck_assert_int_eq(r1->exhaustive, 0);
+    ck_assert(memcmp(r1->null_max_t, r2->null_max_t, 100 * sizeof(double)) == 0);
+    ck_assert(memcmp(r1->null_max_tfce, r2->null_max_tfce, 100 * sizeof(double)) == 0);
+    ck_assert(memcmp(r1->null_max_t, r3->null_max_t, 100 * sizeof(double)) != 0);
+    bract_group_result_free(r1);
+    bract_group_result_free(r2);
+    bract_group_result_free(r3);
+    bract_group_data_free(d);
+    free(x);
+}
+END_TEST
+
+START_TEST(two_sample_null_familywise_rate)
+{
+    /* 200 null simulations (8x8x8 grid, 6 + 6 subjects of Fisher z noise,
+     * 99 random relabellings, seeds 1..200): as for sign flips, the
+     * simulations with any voxel at FWE p <= 0.05 must number 2..21
+     * (Binomial(200, 0.05), two-sided 0.001) for max-t and TFCE. */
+    int fp_t = 0, fp_tfce = 0;
+    for (uint64_t sim = 1; sim <= 200; sim++) {
+        double *x = sphere_maps(5000 + sim, 8, 8, 8, 12, 0, 0, 0, 0, 0.0, 0.3, NULL);
+        bract_group_data *d;
+        ck_assert_int_eq(bract_group_from_values_two_sample(x, 6, 6, 8, 8, 8, NULL, NULL,
+                                                            BRACT_GROUP_FISHER, 0, &d),
+                         0);
+        bract_group_opts o = bract_group_defaults();
+        o.permutations = 99;
+        o.seed = sim;
+        o.tfce = 1;
+        bract_group_result *res;
+        ck_assert_int_eq(bract_group_run(d, &o, NULL, &res), 0);
+        int a = 0, b = 0;
+        for (size_t v = 0; v < d->n; v++) {
+            a |= res->p_fwe[v] <= 0.05;
+            b |= res->p_tfce_fwe[v] <= 0.05;
+        }
+        fp_t += a;
+        fp_tfce += b;
+        bract_group_result_free(res);
+        bract_group_data_free(d);
+        free(x);
+    }
+    ck_assert_msg(fp_t >= 2 && fp_t <= 21, "max-t: %d of 200", fp_t);
+    ck_assert_msg(fp_tfce >= 2 && fp_tfce <= 21, "TFCE: %d of 200", fp_tfce);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("group");
@@ -793,6 +992,9 @@ int main(void)
     tcase_add_test(tc, atlas_labels);
     tcase_add_test(tc, fixture_vs_scipy);
     tcase_add_test(tc, paired_fixture_vs_scipy);
+    tcase_add_test(tc, two_sample_fixture_vs_scipy);
+    tcase_add_test(tc, two_sample_exhaustive_brute_force);
+    tcase_add_test(tc, two_sample_null_familywise_rate);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -17,6 +17,14 @@
  * on threads), or, when 2^S (S subjects) is at most the number asked for,
  * over all 2^S - 1 flips other than the identity, p = (1 + #) / 2^S.
  *
+ * Paired designs test the differences of two conditions the same way
+ * (bract_group_read_paired).  Two independent groups
+ * (bract_group_read_two_sample) get the pooled-variance two-sample t, and
+ * their permutations relabel subjects instead of flipping signs: random
+ * relabellings (stream k shuffles the subjects; the first n1 form group 1)
+ * or, when C(n1 + n2, n1) is at most the number asked for, every
+ * relabelling but the data's own, p = (1 + #) / C(n1 + n2, n1).
+ *
  * Voxels are the nodes of a bract_graph (bract/cluster.h) built over the
  * voxels tested. */
 #ifndef BRACT_GROUP_H
@@ -50,6 +58,8 @@ typedef struct {
     double null_mean;   /* subtracted from every transformed value */
     bract_volume *geom; /* the mask's header (grid, affine); no data */
     int paired;         /* 1: y holds differences of two conditions (paired design) */
+    size_t n1;          /* two samples: subjects 0..n1-1 are group 1, the rest group 2
+                           (the null mean is subtracted from group 1); 0: one sample */
     /* voxels of the mask left out, by reason */
     size_t excluded_nonfinite; /* a subject's value is NaN or infinite (r = +-1) */
     size_t excluded_constant;  /* every subject has the same value */
@@ -81,6 +91,18 @@ BRACT_API int bract_group_read_paired(const char *const *paths_a, const char *co
                                       bract_group_transform transform, double null_mean,
                                       bract_group_data **out);
 
+/* Two independent groups (patients and controls, say): group 1's n1 maps
+ * and group 2's n2, tested with the pooled-variance two-sample t of
+ * mean1 - mean2 against the null mean (scipy.stats.ttest_ind, equal_var),
+ * n1 + n2 - 2 degrees of freedom.  Permutations relabel subjects: under H0
+ * the maps are exchangeable between the groups.  Voxels are left out where
+ * some value is not finite or where neither group varies. */
+BRACT_API int bract_group_read_two_sample(const char *const *paths_a, size_t n1,
+                                          const char *const *paths_b, size_t n2,
+                                          const char *mask_path,
+                                          bract_group_transform transform, double null_mean,
+                                          bract_group_data **out);
+
 /* The same from values in memory: x holds nsub x nvox values (subject-major)
  * of an nx x ny x nz grid (nvox = nx ny nz), mask (NULL: every voxel) marks
  * the voxels to test; geometry from `geom` (may be NULL: 1 mm voxels). */
@@ -88,6 +110,15 @@ BRACT_API int bract_group_from_values(const double *x, size_t nsub, int64_t nx, 
                                       int64_t nz, const unsigned char *mask,
                                       const bract_volume *geom, bract_group_transform transform,
                                       double null_mean, bract_group_data **out);
+
+/* Two samples from values in memory: x holds group 1's n1 maps, then group
+ * 2's n2 (subject-major), as for bract_group_from_values. */
+BRACT_API int bract_group_from_values_two_sample(const double *x, size_t n1, size_t n2,
+                                                 int64_t nx, int64_t ny, int64_t nz,
+                                                 const unsigned char *mask,
+                                                 const bract_volume *geom,
+                                                 bract_group_transform transform,
+                                                 double null_mean, bract_group_data **out);
 
 BRACT_API void bract_group_data_free(bract_group_data *d);
 

@@ -1,4 +1,4 @@
-/* bract group: group maps from subject maps (one-sample or paired t,
+/* bract group: group maps from subject maps (one-sample, paired or two-sample t,
  * sign-flip FWE with max-t, TFCE and cluster extent, FDR, cluster table). */
 #include "cli.h"
 
@@ -13,7 +13,8 @@ static const char usage_text[] =
     "\n"
     "Test subject maps (one 3-D map per subject on a common grid, such as\n"
     "searchlight correlation maps) voxel by voxel: one-sample t on Fisher z\n"
-    "(or, with --versus, paired t on the differences of two conditions),\n"
+    "(with --versus, paired t on the differences of two conditions; with\n"
+    "--second-group, two-sample t of two groups of subjects),\n"
     "parametric and FDR p, and with sign-flip permutations of whole maps\n"
     "family-wise error (FWE) corrected p by max-t, TFCE and cluster extent.\n"
     "Writes maps (NaN outside the voxels tested), a cluster table and JSON\n"
@@ -26,13 +27,17 @@ static const char usage_text[] =
     "                         condition (another model, task or session), in the\n"
     "                         order of --maps; the test is of maps - versus\n"
     "                         (after the transform); more MAPs may follow\n"
+    "      --second-group MAP...  two independent groups: --maps are group 1,\n"
+    "                         these group 2; pooled-variance t of mean 1 -\n"
+    "                         mean 2, permutations relabel the subjects\n"
     "      --mask M           voxels to test (nonzero), on the maps' grid\n"
     "      --transform T      fisher (correlation maps: z = atanh r) or none [fisher]\n"
     "      --null-mean X      mean under the null hypothesis, after the transform [0]\n"
     "Tests:\n"
     "      --alternative A    greater, less or two-sided [greater]\n"
-    "  -n, --permutations N   sign flips for FWE p [5000]; 0: parametric maps only;\n"
-    "                         every flip when 2^subjects <= N\n"
+    "  -n, --permutations N   sign flips (two groups: relabellings) for FWE p\n"
+    "                         [5000]; 0: parametric maps only; every one when\n"
+    "                         2^subjects (C(subjects, group 1)) <= N\n"
     "      --tfce             threshold-free cluster enhancement of t, with its FWE p\n"
     "      --tfce-e E         TFCE extent exponent [0.5]\n"
     "      --tfce-h H         TFCE height exponent [2]\n"
@@ -53,6 +58,7 @@ static const char usage_text[] =
 enum {
     OPT_MASK = OPT_FIRST_CMD,
     OPT_VERSUS,
+    OPT_SECOND_GROUP,
     OPT_TRANSFORM,
     OPT_NULL_MEAN,
     OPT_ALTERNATIVE,
@@ -94,20 +100,22 @@ static const char *const out_descr[OUT_COUNT] = {
     "one-sample t against the null mean",
     "parametric p of t (uncorrected)",
     "Benjamini-Hochberg FDR-adjusted p",
-    "FWE-corrected p from the maximum of the statistic over voxels (max-t, sign flips)",
+    "FWE-corrected p from the maximum of the statistic over voxels (max-t, permutations)",
     "TFCE of t (negative for the negative tail)",
-    "FWE-corrected p from the maximum of TFCE over voxels (sign flips)",
-    ("FWE-corrected p of each voxel's cluster from the largest cluster over voxels (sign "
-     "flips)"),
+    "FWE-corrected p from the maximum of TFCE over voxels (permutations)",
+    ("FWE-corrected p of each voxel's cluster from the largest cluster over voxels "
+     "(permutations)"),
     "clusters of the table, numbered as its rows",
     "clusters: size, peak and corrected p",
-    "the maximum over voxels of each sign flip's statistics"};
+    "the maximum over voxels of each permutation's statistics"};
 
 typedef struct {
     const char **maps;
     size_t nmaps;
     const char **versus; /* paired design: the second condition's maps, or none */
     size_t nversus;
+    const char **group2; /* two-sample design: group 2's maps, or none */
+    size_t ngroup2;
     const char *mask, *atlas, *labels, *outdir;
     bract_group_transform transform;
     double null_mean;
@@ -123,6 +131,7 @@ static void free_args(group_args *a)
 {
     free(a->maps);
     free(a->versus);
+    free(a->group2);
     for (int i = 0; i < OUT_COUNT; i++)
         free(a->path[i]);
     free(a->dir);
@@ -169,7 +178,7 @@ static int check_outputs(const cli_ctx *c, group_args *a)
         }
         free(parent);
     }
-    const char **inputs = calloc(a->nmaps + a->nversus + 3, sizeof *inputs);
+    const char **inputs = calloc(a->nmaps + a->nversus + a->ngroup2 + 3, sizeof *inputs);
     if (!inputs)
         return cli_error(c, "out of memory");
     size_t ni = 0;
@@ -177,6 +186,8 @@ static int check_outputs(const cli_ctx *c, group_args *a)
         inputs[ni++] = a->maps[i];
     for (size_t i = 0; i < a->nversus; i++)
         inputs[ni++] = a->versus[i];
+    for (size_t i = 0; i < a->ngroup2; i++)
+        inputs[ni++] = a->group2[i];
     inputs[ni++] = a->mask;
     if (a->atlas)
         inputs[ni++] = a->atlas;
@@ -275,7 +286,8 @@ static bract_sidecar *make_sidecar(const cli_ctx *c, const group_args *a,
     if (!s)
         return NULL;
     const bract_group_opts *o = &a->o;
-    bract_sidecar_param_str(s, "design", d->paired ? "paired" : "one-sample");
+    bract_sidecar_param_str(s, "design",
+                            d->paired ? "paired" : d->n1 ? "two-sample" : "one-sample");
     bract_sidecar_param_str(s, "transform", a->transform == BRACT_GROUP_FISHER ? "fisher" : "none");
     bract_sidecar_param_num(s, "null_mean", a->null_mean);
     bract_sidecar_param_str(s, "alternative", alt_name[o->alternative]);
@@ -300,12 +312,18 @@ static bract_sidecar *make_sidecar(const cli_ctx *c, const group_args *a,
         bract_sidecar_input(s, "maps", a->maps[i]);
     for (size_t i = 0; i < a->nversus; i++)
         bract_sidecar_input(s, "versus", a->versus[i]);
+    for (size_t i = 0; i < a->ngroup2; i++)
+        bract_sidecar_input(s, "second_group", a->group2[i]);
     bract_sidecar_input(s, "mask", a->mask);
     if (a->atlas)
         bract_sidecar_input(s, "atlas", a->atlas);
     if (a->labels)
         bract_sidecar_input(s, "labels", a->labels);
     bract_sidecar_count(s, "subjects", (int64_t)d->nsub);
+    if (d->n1) {
+        bract_sidecar_count(s, "group1_subjects", (int64_t)d->n1);
+        bract_sidecar_count(s, "group2_subjects", (int64_t)(d->nsub - d->n1));
+    }
     bract_sidecar_count(s, "mask_voxels", (int64_t)d->nmask);
     bract_sidecar_count(s, "tested_voxels", (int64_t)d->n);
     bract_sidecar_count(s, "excluded_nonfinite", (int64_t)d->excluded_nonfinite);
@@ -330,6 +348,7 @@ static int parse(cli_ctx *c, int argc, char **argv, group_args *a)
     static const struct option longopts[] = {
         {"maps", required_argument, NULL, 'm'},
         {"versus", required_argument, NULL, OPT_VERSUS},
+        {"second-group", required_argument, NULL, OPT_SECOND_GROUP},
         {"mask", required_argument, NULL, OPT_MASK},
         {"output", required_argument, NULL, 'o'},
         {"transform", required_argument, NULL, OPT_TRANSFORM},
@@ -352,9 +371,10 @@ static int parse(cli_ctx *c, int argc, char **argv, group_args *a)
     static const char *const alternatives[] = {"greater", "less", "two-sided", NULL};
     a->maps = calloc((size_t)argc, sizeof *a->maps);
     a->versus = calloc((size_t)argc, sizeof *a->versus);
-    if (!a->maps || !a->versus)
+    a->group2 = calloc((size_t)argc, sizeof *a->group2);
+    if (!a->maps || !a->versus || !a->group2)
         return cli_error(c, "out of memory");
-    int into_versus = 0; /* the list that file names after the options join */
+    int into = 0; /* the list that file names join: 0 maps, 1 versus, 2 second group */
     a->o = bract_group_defaults();
     a->o.permutations = 5000;
     a->transform = BRACT_GROUP_FISHER;
@@ -372,18 +392,24 @@ static int parse(cli_ctx *c, int argc, char **argv, group_args *a)
             continue;
         switch (opt) {
         case 1:
-            if (into_versus)
+            if (into == 1)
                 a->versus[a->nversus++] = optarg;
+            else if (into == 2)
+                a->group2[a->ngroup2++] = optarg;
             else
                 a->maps[a->nmaps++] = optarg;
             break;
         case 'm':
             a->maps[a->nmaps++] = optarg;
-            into_versus = 0;
+            into = 0;
             break;
         case OPT_VERSUS:
             a->versus[a->nversus++] = optarg;
-            into_versus = 1;
+            into = 1;
+            break;
+        case OPT_SECOND_GROUP:
+            a->group2[a->ngroup2++] = optarg;
+            into = 2;
             break;
         case OPT_MASK: a->mask = optarg; break;
         case 'o': a->outdir = optarg; break;
@@ -464,9 +490,16 @@ static int parse(cli_ctx *c, int argc, char **argv, group_args *a)
                                "--versus gives %zu map%s but --maps %zu: a paired design needs "
                                "one map of each condition per subject, in the same order",
                                a->nversus, a->nversus == 1 ? "" : "s", a->nmaps);
-    if (a->nmaps < 2)
+    if (a->nversus && a->ngroup2)
+        return cli_usage_error(c, "give --versus (paired) or --second-group (two groups), "
+                                  "not both");
+    if (a->nmaps < 2 && !a->ngroup2)
         return cli_usage_error(c, "a group test needs at least 2 subject maps (got 1: %s)",
                                a->maps[0]);
+    if (a->ngroup2 && a->nmaps + a->ngroup2 < 3)
+        return cli_usage_error(c, "a two-sample test needs at least 3 maps in all (got %zu "
+                                  "and %zu)",
+                               a->nmaps, a->ngroup2);
     if (!a->mask)
         return cli_usage_error(c, "--mask is required");
     if (!a->outdir || !*a->outdir)
@@ -516,9 +549,14 @@ int main_group(int argc, char **argv)
         goto done;
 
     cli_log(&c, "reading %zu subject maps%s", a.nmaps, a.nversus ? " and their pairs" : "");
-    rc = a.nversus ? bract_group_read_paired(a.maps, a.versus, a.nmaps, a.mask, a.transform,
-                                             a.null_mean, &d)
-                   : bract_group_read(a.maps, a.nmaps, a.mask, a.transform, a.null_mean, &d);
+    if (a.nversus)
+        rc = bract_group_read_paired(a.maps, a.versus, a.nmaps, a.mask, a.transform, a.null_mean,
+                                     &d);
+    else if (a.ngroup2)
+        rc = bract_group_read_two_sample(a.maps, a.nmaps, a.group2, a.ngroup2, a.mask,
+                                         a.transform, a.null_mean, &d);
+    else
+        rc = bract_group_read(a.maps, a.nmaps, a.mask, a.transform, a.null_mean, &d);
     cli_warnings(&c);
     if (rc) {
         rc = cli_fail(&c);
@@ -536,11 +574,12 @@ int main_group(int argc, char **argv)
     if (a.cluster_p > 0) {
         double q = o->alternative == BRACT_ALT_TWO_SIDED ? a.cluster_p / 2 : a.cluster_p;
         a.o.cluster = 1;
-        a.o.cluster_t = bract_t_isf(q, (double)(d->nsub - 1));
+        a.o.cluster_t = bract_t_isf(q, (double)(d->n1 ? d->nsub - 2 : d->nsub - 1));
     }
     cli_log(&c, "%zu subjects, %zu of %zu mask voxels tested", d->nsub, d->n, d->nmask);
     cli_bar bar;
-    cli_bar_start(&bar, &c, "sign flips");
+    const char *perms = d->n1 ? "relabellings" : "sign flips";
+    cli_bar_start(&bar, &c, perms);
     bract_progress prog = cli_bar_progress(&bar);
     rc = bract_group_run(d, &a.o, &prog, &r);
     cli_bar_finish(&bar);
@@ -548,7 +587,7 @@ int main_group(int argc, char **argv)
         rc = cli_fail(&c);
         goto done;
     }
-    cli_log(&c, "%zu sign flips%s done; writing %s", r->nperm,
+    cli_log(&c, "%zu %s%s done; writing %s", r->nperm, perms,
             r->exhaustive ? " (all)" : "", a.outdir);
 
     if (bract_make_dir(a.dir, NULL)) {
@@ -589,6 +628,10 @@ int main_group(int argc, char **argv)
             descr = "mean over subjects of the differences of the transformed values (paired)";
         else if (d->paired && maps[i].k == OUT_T)
             descr = "paired t: one-sample t of the differences against the null mean";
+        else if (d->n1 && maps[i].k == OUT_MEAN)
+            descr = "group 1's mean minus group 2's mean of the transformed values";
+        else if (d->n1 && maps[i].k == OUT_T)
+            descr = "two-sample t (pooled variance) of mean 1 - mean 2 against the null mean";
         bract_sidecar_set_str(s, "Description", descr);
         if ((rc = cli_sidecar_finish(&c, s, a.path[maps[i].k])))
             goto done;
@@ -629,9 +672,14 @@ int main_group(int argc, char **argv)
         size_t nsig = 0;
         for (size_t i = 0; i < r->nclusters; i++)
             nsig += r->clusters[i].p <= o->alpha;
-        printf("%zu subjects%s, %zu of %zu mask voxels tested, %zu sign flips%s\n", d->nsub,
-               d->paired ? " (paired)" : "", d->n, d->nmask, r->nperm,
-               r->exhaustive ? " (every flip)" : "");
+        char design[64] = "";
+        if (d->paired)
+            snprintf(design, sizeof design, " (paired)");
+        else if (d->n1)
+            snprintf(design, sizeof design, " (%zu + %zu, two groups)", d->n1, d->nsub - d->n1);
+        const char *every = !r->exhaustive ? "" : d->n1 ? " (every one)" : " (every flip)";
+        printf("%zu subjects%s, %zu of %zu mask voxels tested, %zu %s%s\n", d->nsub, design, d->n,
+               d->nmask, r->nperm, perms, every);
         printf("%zu cluster%s (%s), %zu with p <= %g; see %s\n", r->nclusters,
                r->nclusters == 1 ? "" : "s", bract_group_correction_name(r->correction), nsig,
                o->alpha, a.path[OUT_CLUSTERS_TSV]);

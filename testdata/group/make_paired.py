@@ -9,7 +9,12 @@ the same grid whose block effect is weaker than the first condition's, so
 the paired difference keeps part of it.  One subject's second map has a NaN
 at a voxel that is finite in every first map.  expected_paired.tsv holds
 scipy's paired t (ttest_rel) of the Fisher z values, first minus second, at
-every voxel of the mask where all twelve values are finite."""
+every voxel of the mask where all twelve values are finite.
+
+expected_two_sample.tsv treats the maps as two independent groups: the six
+first maps (group 1) against the second maps of subjects 1-4 (group 2),
+scipy's pooled-variance ttest_ind of the Fisher z values at every voxel of
+the mask where all ten values are finite."""
 import numpy as np
 import nibabel as nib
 from scipy import stats
@@ -52,3 +57,19 @@ with open('expected_paired.tsv', 'w') as f:
                                                           float(p), float(p2)))
                 n += 1
 print('tested voxels', n)
+
+with open('expected_two_sample.tsv', 'w') as f:
+    f.write('i\tj\tk\tmean_difference\tt\tp_greater\tp_two_sided\n')
+    n = 0
+    for k in range(shape[2]):
+        for j in range(shape[1]):
+            for i in range(shape[0]):
+                a, b = za[:, i, j, k], zb[:4, i, j, k]
+                if not mask[i, j, k] or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+                    continue
+                t, p = stats.ttest_ind(a, b, alternative='greater')
+                _, p2 = stats.ttest_ind(a, b)
+                f.write('%d\t%d\t%d\t%r\t%r\t%r\t%r\n' % (i, j, k, float(a.mean() - b.mean()),
+                                                          float(t), float(p), float(p2)))
+                n += 1
+print('two-sample voxels', n)

@@ -196,3 +196,29 @@ check "group: --versus map out of range" 1 group --maps $MAPS --versus "$G/bad_r
     $(echo $MAPS_B | cut -d' ' -f2-) --mask "$G/mask.nii.gz" -o "$TMP/bad"
 err_has "bad_range.nii.gz: voxel"
 file_absent "$TMP/bad"
+
+# ---- two groups: --second-group (scipy's ttest_ind in expected_two_sample.tsv) ----
+B4="$G/sub-01_r_b.nii.gz $G/sub-02_r_b.nii.gz $G/sub-03_r_b.nii.gz $G/sub-04_r_b.nii.gz"
+# shellcheck disable=SC2086
+check "group: two groups, every relabelling" 0 group --maps $MAPS --second-group $B4 \
+    --mask "$G/mask.nii.gz" --permutations 500 --tfce -o "$TMP/two"
+out_has "10 subjects (6 + 4, two groups), 114 of 115 mask voxels tested, 209 relabellings (every one)"
+file_has "$TMP/two/t.json" '"design": "two-sample"'
+file_has "$TMP/two/t.json" '"group1_subjects": 6'
+file_has "$TMP/two/t.json" '"group2_subjects": 4'
+file_has "$TMP/two/t.json" '"second_group": ['
+file_has "$TMP/two/t.json" '"Description": "two-sample t (pooled variance) of mean 1 - mean 2 against the null mean"'
+check "group: two-sample t intent" 0 info "$TMP/two/t.nii.gz"
+out_has "intent        TTEST (t), parameters 8 0 0"
+peak=$(awk -F'\t' 'NR > 1 && $5 > m { m = $5 } END { printf "%.6g", m }' "$G/expected_two_sample.tsv")
+check "group: two-sample t map" 0 info --stats "$TMP/two/t.nii.gz"
+out_has "max $peak"
+[ "$(wc -l < "$TMP/two/permutations.tsv")" -eq 210 ] && pass || fail "permutations.tsv: expected 209 relabellings"
+# shellcheck disable=SC2086
+check "group: --versus and --second-group" 2 group --maps $MAPS --versus $MAPS_B --second-group $B4 \
+    --mask "$G/mask.nii.gz" -o "$TMP/bad"
+err_has "give --versus (paired) or --second-group (two groups), not both"
+check "group: two groups of one" 2 group --maps "$G/sub-01_r.nii.gz" --second-group "$G/sub-01_r_b.nii.gz" \
+    --mask "$G/mask.nii.gz" -o "$TMP/bad"
+err_has "a two-sample test needs at least 3 maps in all (got 1 and 1)"
+file_absent "$TMP/bad"
