@@ -12,8 +12,10 @@
 static int g_argc;
 static char **g_argv;
 static int g_bars = 1;
+static int g_quiet = 0;
 
 void cli_set_bars(int enabled) { g_bars = enabled; }
+void cli_set_quiet(int quiet) { g_quiet = quiet; }
 
 #ifdef BRACT_HAVE_MPI
 static MPI_Comm g_comm = MPI_COMM_WORLD;
@@ -42,6 +44,7 @@ void cli_ctx_init(cli_ctx *c, const char *cmd, const char *usage)
     c->cmd = cmd;
     c->usage = usage;
     c->seed = 1;
+    c->quiet = g_quiet;
     c->t0 = cli_now();
 #ifdef __GLIBC__
     optind = 0; /* glibc: a full re-initialisation, commands may run in-process in turn */

@@ -138,6 +138,13 @@ cli_main_fn cli_find_command(const char *name);
  * progress bars. */
 void cli_set_bars(int enabled);
 
+/* Set by the pipeline runner under --quiet: the commands it runs start
+ * quiet (no warnings or summaries on the terminal; the counts in their
+ * sidecars still say what was left out), as if each step had been given
+ * --quiet, without changing the command lines that decide whether a step
+ * is up to date. */
+void cli_set_quiet(int quiet);
+
 /* Every subcommand's entry point: int main_<name>(int argc, char **argv),
  * argv[0] being the command name. */
 #define BRACT_CMD(name, fn, section, summary) int fn(int argc, char **argv);

@@ -338,6 +338,8 @@ static int do_run(const cli_ctx *c, const pl_pipeline *p, int jobs, int fail_fas
     int per_job = jobs > 1 ? (total_threads / jobs > 0 ? total_threads / jobs : 1) : total_threads;
     if (jobs > 1 || size > 1)
         cli_set_bars(0);
+    if (c->quiet)
+        cli_set_quiet(1);
     r.forked = size > 1; /* ranks cannot number the steps they share */
     double t0 = cli_now();
     for (size_t a = 0; a < p->nsteps;) {

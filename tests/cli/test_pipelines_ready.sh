@@ -11,6 +11,12 @@ for p in word-rsa searchlight dfc timescales; do
 done
 check "ready: all.ini runs" 0 pipeline run pipelines/all.ini --data "$D" --out "$TMP/deriv" --quiet
 err_has "0 failed, 0 not run"
+# --quiet quiets the steps too: the summary is all (the searchlight steps
+# leave edge centres out, which they warn about when not quiet)
+if [ "$(wc -l < "$TMP/.stderr")" -eq 1 ] && [ ! -s "$TMP/.stdout" ]; then pass
+else fail "pipeline --quiet printed more than its summary: $(head -3 "$TMP/.stderr")"; fi
+if grep -q '"centres_left_out": [1-9]' "$TMP/deriv/sub-01/sub-01_searchlight.json"; then pass
+else fail "the searchlight left no centre out: the --quiet check above proves nothing"; fi
 file_exists "$TMP/deriv/group/rsa.tsv"
 file_exists "$TMP/deriv/group/searchlight-group/t.nii.gz"
 file_exists "$TMP/deriv/sub-02/sub-02_searchlight.nii.gz"
