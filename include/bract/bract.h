@@ -41,5 +41,6 @@
 #include "bract/searchlight.h"
 #include "bract/lsa.h"
 #include "bract/report.h"
+#include "bract/events.h"
 
 #endif

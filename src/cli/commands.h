@@ -5,11 +5,12 @@
  * files named <name>_<action>.c (rdm_model.c, simulate_rsa.c).  Keep the
  * lines of a section together: the listing prints a heading per section. */
 BRACT_CMD("info", main_info, "Files", "describe NIfTI volumes, tables and RDM sets")
+BRACT_CMD("events", main_events, "Representational similarity", "BIDS events files to a per-volume conditions table")
 BRACT_CMD("rdm", main_rdm, "Representational similarity", "RDMs of response patterns (neural) and word vectors (model)")
 BRACT_CMD("lsa", main_lsa, "Representational similarity", "word vectors by latent semantic analysis of a text corpus")
 BRACT_CMD("rsa", main_rsa, "Representational similarity", "neural vs model RDMs: permutation, bootstrap, group tests")
 BRACT_CMD("searchlight", main_searchlight, "Representational similarity", "a sphere's RDM against the models at every voxel")
-BRACT_CMD("group", main_group, "Representational similarity", "group maps: t, FDR, sign-flip FWE (max-t, TFCE, clusters)")
+BRACT_CMD("group", main_group, "Representational similarity", "group maps: one-sample, paired, two-sample t; FWE by permutation")
 BRACT_CMD("extract", main_extract, "Time series", "region time series from a 4-D series and a label atlas")
 BRACT_CMD("clean", main_clean, "Time series", "detrend, filter, regress confounds, standardise (nilearn)")
 BRACT_CMD("dfc", main_dfc, "Dynamic connectivity", "sliding-window connectivity, states, flexibility, null tests")
