@@ -48,7 +48,8 @@ int bract_events_read(const char *path, const char *column, bract_events **out)
             continue;
         }
         double on, dur;
-        if ((rc = bract_table_double(t, r, con, &on)) || (rc = bract_table_double(t, r, cdur, &dur)))
+        if ((rc = bract_table_double(t, r, con, &on)) ||
+            (rc = bract_table_double(t, r, cdur, &dur)))
             break;
         if (!isfinite(on)) {
             rc = bract_error(BRACT_EFORMAT, "%s:%zu: column %zu ('onset'): expected a number, "
