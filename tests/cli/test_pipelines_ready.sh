@@ -13,8 +13,9 @@ check "ready: all.ini runs" 0 pipeline run pipelines/all.ini --data "$D" --out "
 err_has "0 failed, 0 not run"
 # --quiet quiets the steps too: the summary is all (the searchlight steps
 # leave edge centres out, which they warn about when not quiet)
-if [ "$(wc -l < "$TMP/.stderr")" -eq 1 ] && [ ! -s "$TMP/.stdout" ]; then pass
-else fail "pipeline --quiet printed more than its summary: $(head -3 "$TMP/.stderr")"; fi
+# (valgrind's own reports may share stderr under make check-valgrind)
+if ! grep -q 'warning:' "$TMP/.stderr" && [ ! -s "$TMP/.stdout" ]; then pass
+else fail "pipeline --quiet printed more than its summary: $(grep -m 3 'warning:' "$TMP/.stderr")"; fi
 if grep -q '"centres_left_out": [1-9]' "$TMP/deriv/sub-01/sub-01_searchlight.json"; then pass
 else fail "the searchlight left no centre out: the --quiet check above proves nothing"; fi
 file_exists "$TMP/deriv/group/rsa.tsv"
