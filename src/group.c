@@ -539,10 +539,11 @@ static void stat_from_sums(const flip_ctx *fc, const double *D, double *t)
         return;
     }
     double n1 = (double)d->n1, n2 = (double)(d->nsub - d->n1);
-    double k = (1 / n1 + 1 / n2) / (n1 + n2 - 2);
+    double k = (1 / n1 + 1 / n2) / (n1 + n2 - 2), i1 = 1 / n1, i2 = 1 / n2;
     for (size_t v = 0; v < n; v++) {
-        double s1 = (fc->Stot[v] + D[v]) / 2, s2 = (fc->Stot[v] - D[v]) / 2;
-        double diff = s1 / n1 - s2 / n2, ss = fc->nQ[v] - s1 * s1 / n1 - s2 * s2 / n2;
+        double s1 = 0.5 * (fc->Stot[v] + D[v]), s2 = 0.5 * (fc->Stot[v] - D[v]);
+        double m1 = s1 * i1, m2 = s2 * i2; /* no divisions in the hot loop */
+        double diff = m1 - m2, ss = fc->nQ[v] - s1 * m1 - s2 * m2;
         t[v] = ss > 0 ? diff / sqrt(ss * k) : diff > 0 ? INFINITY : diff < 0 ? -INFINITY : 0.0;
     }
 }
