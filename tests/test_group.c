@@ -710,6 +710,38 @@ START_TEST(fixture_vs_scipy)
 }
 END_TEST
 
+/* Run the one-sided (greater) and two-sided tests on d and compare every
+ * tested voxel with a scipy table (i, j, k, mean, t, p greater, p
+ * two-sided on the 6x5x4 fixture grid): relative 1e-12.  nperm
+ * permutations run too, so the permutation path is exercised. */
+static void assert_matches_scipy(const bract_group_data *d, const char *expected, double df,
+                                 size_t nperm)
+{
+    bract_table *t;
+    ck_assert_int_eq(bract_table_read(expected, &t), 0);
+    ck_assert_uint_eq(d->n, t->nrows);
+    for (int alt = 0; alt < 2; alt++) {
+        bract_group_opts o = bract_group_defaults();
+        o.alternative = alt ? BRACT_ALT_TWO_SIDED : BRACT_ALT_GREATER;
+        o.permutations = nperm;
+        bract_group_result *res;
+        ck_assert_int_eq(bract_group_run(d, &o, NULL, &res), 0);
+        ck_assert_double_eq(res->df, df);
+        ck_assert_uint_eq(res->nperm, nperm);
+        for (size_t row = 0; row < t->nrows; row++) {
+            double e[7];
+            for (size_t c = 0; c < 7; c++)
+                ck_assert_int_eq(bract_table_double(t, row, c, &e[c]), 0);
+            ck_assert_uint_eq(d->vox[row], (size_t)(e[0] + 6 * (e[1] + 5 * e[2])));
+            ck_assert_double_eq_tol(res->mean[row], e[3], 1e-12 * fabs(e[3]) + 1e-15);
+            ck_assert_double_eq_tol(res->t[row] / e[4], 1, 1e-12);
+            ck_assert_double_eq_tol(res->p[row] / e[alt ? 6 : 5], 1, 1e-12);
+        }
+        bract_group_result_free(res);
+    }
+    bract_table_free(t);
+}
+
 START_TEST(paired_fixture_vs_scipy)
 {
     /* testdata/group: the six maps of make.py minus their second-condition
@@ -734,27 +766,7 @@ START_TEST(paired_fixture_vs_scipy)
     ck_assert(tu_contains(w[0], "the first at voxel 0,2,1"));
     ck_assert_int_eq(d->paired, 1);
     ck_assert_uint_eq(d->n, 113);
-    bract_table *t;
-    ck_assert_int_eq(bract_table_read(TESTDATA "/group/expected_paired.tsv", &t), 0);
-    ck_assert_uint_eq(t->nrows, 113);
-    for (int a = 0; a < 2; a++) {
-        bract_group_opts o = bract_group_defaults();
-        o.alternative = a ? BRACT_ALT_TWO_SIDED : BRACT_ALT_GREATER;
-        bract_group_result *res;
-        ck_assert_int_eq(bract_group_run(d, &o, NULL, &res), 0);
-        ck_assert_double_eq(res->df, 5);
-        for (size_t row = 0; row < t->nrows; row++) {
-            double e[7];
-            for (size_t c = 0; c < 7; c++)
-                ck_assert_int_eq(bract_table_double(t, row, c, &e[c]), 0);
-            ck_assert_uint_eq(d->vox[row], (size_t)(e[0] + 6 * (e[1] + 5 * e[2])));
-            ck_assert_double_eq_tol(res->mean[row], e[3], 1e-12 * fabs(e[3]) + 1e-15);
-            ck_assert_double_eq_tol(res->t[row] / e[4], 1, 1e-12);
-            ck_assert_double_eq_tol(res->p[row] / e[a ? 6 : 5], 1, 1e-12);
-        }
-        bract_group_result_free(res);
-    }
-    bract_table_free(t);
+    assert_matches_scipy(d, TESTDATA "/group/expected_paired.tsv", 5, 0);
     bract_group_data_free(d);
 
     /* a subject whose two maps are the same file, and no second list */
@@ -820,30 +832,8 @@ START_TEST(two_sample_fixture_vs_scipy)
     ck_assert_uint_eq(bract_take_warnings(&w), 1);
     ck_assert_uint_eq(d->n1, 6);
     ck_assert_uint_eq(d->nsub, 10);
-    bract_table *t;
-    ck_assert_int_eq(bract_table_read(TESTDATA "/group/expected_two_sample.tsv", &t), 0);
-    ck_assert_uint_eq(d->n, t->nrows);
-    for (int alt = 0; alt < 2; alt++) {
-        bract_group_opts o = bract_group_defaults();
-        o.alternative = alt ? BRACT_ALT_TWO_SIDED : BRACT_ALT_GREATER;
-        o.permutations = 50; /* random relabellings (C(10,6) = 210 > 51) */
-        bract_group_result *res;
-        ck_assert_int_eq(bract_group_run(d, &o, NULL, &res), 0);
-        ck_assert_double_eq(res->df, 8);
-        ck_assert_int_eq(res->exhaustive, 0);
-        ck_assert_uint_eq(res->nperm, 50);
-        for (size_t row = 0; row < t->nrows; row++) {
-            double e[7];
-            for (size_t c = 0; c < 7; c++)
-                ck_assert_int_eq(bract_table_double(t, row, c, &e[c]), 0);
-            ck_assert_uint_eq(d->vox[row], (size_t)(e[0] + 6 * (e[1] + 5 * e[2])));
-            ck_assert_double_eq_tol(res->mean[row], e[3], 1e-12 * fabs(e[3]) + 1e-15);
-            ck_assert_double_eq_tol(res->t[row] / e[4], 1, 1e-12);
-            ck_assert_double_eq_tol(res->p[row] / e[alt ? 6 : 5], 1, 1e-12);
-        }
-        bract_group_result_free(res);
-    }
-    bract_table_free(t);
+    /* 50 random relabellings (C(10, 6) = 210 > 50) */
+    assert_matches_scipy(d, TESTDATA "/group/expected_two_sample.tsv", 8, 50);
     bract_group_data_free(d);
     /* a group of none */
     ck_assert_int_eq(bract_group_read_two_sample(a, 6, b, 0, TESTDATA "/group/mask.nii.gz",
