@@ -526,10 +526,32 @@ typedef struct {
     double c;           /* one sample: sqrt(nsub - 1) */
 } flip_ctx;
 
+/* The constants of the two-sample t for group sizes n1 and n2. */
+typedef struct {
+    double i1, i2, k; /* 1/n1, 1/n2, (1/n1 + 1/n2) / (n1 + n2 - 2) */
+} two_sample_k;
+
+static two_sample_k two_sample_consts(size_t n1, size_t n2)
+{
+    double a = (double)n1, b = (double)n2;
+    two_sample_k c = {1 / a, 1 / b, (1 / a + 1 / b) / (a + b - 2)};
+    return c;
+}
+
+/* The pooled-variance t from D = sum(group 1) - sum(group 2), the total
+ * sum S and the total sum of squares Q: the group sums are (S +- D) / 2,
+ * and the pooled sum of squares follows from Q.  No division but one. */
+static double two_sample_t(double S, double Q, double D, const two_sample_k *c)
+{
+    double s1 = 0.5 * (S + D), s2 = 0.5 * (S - D);
+    double m1 = s1 * c->i1, m2 = s2 * c->i2;
+    double diff = m1 - m2, ss = Q - s1 * m1 - s2 * m2;
+    return ss > 0 ? diff / sqrt(ss * c->k) : diff > 0 ? INFINITY : diff < 0 ? -INFINITY : 0.0;
+}
+
 /* t of one relabelling from D = sum_i sign_i y_i (bract's kernel sums):
  * one sample, D is the flipped sum; two samples, signs are +1 in group 1
- * and -1 in group 2, so the group sums are (S +- D) / 2 and the pooled
- * variance follows from the fixed total sum of squares. */
+ * and -1 in group 2. */
 static void stat_from_sums(const flip_ctx *fc, const double *D, double *t)
 {
     const bract_group_data *d = fc->d;
@@ -538,14 +560,9 @@ static void stat_from_sums(const flip_ctx *fc, const double *D, double *t)
         t_from_sums(D, fc->nQ, n, fc->c, t);
         return;
     }
-    double n1 = (double)d->n1, n2 = (double)(d->nsub - d->n1);
-    double k = (1 / n1 + 1 / n2) / (n1 + n2 - 2), i1 = 1 / n1, i2 = 1 / n2;
-    for (size_t v = 0; v < n; v++) {
-        double s1 = 0.5 * (fc->Stot[v] + D[v]), s2 = 0.5 * (fc->Stot[v] - D[v]);
-        double m1 = s1 * i1, m2 = s2 * i2; /* no divisions in the hot loop */
-        double diff = m1 - m2, ss = fc->nQ[v] - s1 * m1 - s2 * m2;
-        t[v] = ss > 0 ? diff / sqrt(ss * k) : diff > 0 ? INFINITY : diff < 0 ? -INFINITY : 0.0;
-    }
+    two_sample_k c = two_sample_consts(d->n1, d->nsub - d->n1);
+    for (size_t v = 0; v < n; v++)
+        t[v] = two_sample_t(fc->Stot[v], fc->nQ[v], D[v], &c);
 }
 
 /* The maxima of one flip's statistics (t in w->tpos on entry). */
@@ -841,8 +858,6 @@ done:
     return rc;
 }
 
-/* mean, t (two-pass per voxel in subject order: the order of bract_mean and
- * bract_var, so equal to bract_ttest_1samp), p and FDR */
 /* Two samples: pooled-variance t, the two-pass mean and sum of squares of
  * each group in subject order (scipy.stats.ttest_ind, equal_var). */
 static void two_sample_maps(const bract_group_data *d, bract_group_result *r, double *work)
@@ -876,6 +891,8 @@ static void two_sample_maps(const bract_group_data *d, bract_group_result *r, do
     }
 }
 
+/* mean, t (one sample: two-pass per voxel in subject order, the order of
+ * bract_mean and bract_var, so equal to bract_ttest_1samp), p and FDR */
 static int parametric_maps(const bract_group_data *d, const bract_group_opts *o,
                            bract_group_result *r)
 {
@@ -1084,6 +1101,7 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
             rc = BRACT_ENOMEM;
             goto fail;
         }
+        two_sample_k k2 = two_sample_consts(n1, nsub - n1);
         for (size_t v = 0; v < n; v++) {
             double q = 0, sum = 0;
             for (size_t i = 0; i < nsub; i++) {
@@ -1093,26 +1111,14 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
             }
             nQ[v] = q;
             Stot[v] = sum;
-        }
-        for (size_t v = 0; v < n; v++) {
-            for (size_t i = 0; i < nsub; i++)
-                vals[i] = y[i * n + v];
             qsort(vals, nsub, sizeof *vals, cmp_double);
-            double lo = 0, hi = 0, ext[2];
+            double lo = 0, hi = 0;
             for (size_t i = 0; i < n1; i++) {
                 lo += vals[i];
                 hi += vals[nsub - 1 - i];
             }
-            flip_ctx one = fc;
-            one.nQ = nQ + v;
-            one.Stot = Stot + v;
-            bract_group_data dv = *d;
-            dv.n = 1;
-            one.d = &dv;
-            double D[2] = {2 * lo - Stot[v], 2 * hi - Stot[v]};
-            stat_from_sums(&one, &D[0], &ext[0]);
-            stat_from_sums(&one, &D[1], &ext[1]);
-            double b = fmax(fabs(ext[0]), fabs(ext[1]));
+            double b = fmax(fabs(two_sample_t(sum, q, 2 * lo - sum, &k2)),
+                            fabs(two_sample_t(sum, q, 2 * hi - sum, &k2)));
             if (b > tbound) {
                 tbound = b;
                 tbound_vox = v;
