@@ -117,9 +117,14 @@ static long find_label(const labelset *L, const char *s)
 }
 
 /* map[i] = position among the models' conditions of condition i of r; an
- * error listing the differences otherwise.  seen holds L->n flags. */
+ * error listing the differences otherwise.  seen holds L->n flags.  With
+ * allow_extra (a neural RDM under common_conditions), conditions the
+ * models lack map to SIZE_MAX and *nextra counts them (their names go to
+ * *extra_names, which the caller frees); the models' conditions must all
+ * be there still. */
 static int cond_map(const labelset *L, const bract_rdm *r, const char *file, const char *what,
-                    size_t *map, unsigned char *seen)
+                    size_t *map, unsigned char *seen, int allow_extra, size_t *nextra,
+                    char **extra_names)
 {
     memset(seen, 0, L->n);
     size_t extra = 0;
@@ -130,6 +135,7 @@ static int cond_map(const labelset *L, const bract_rdm *r, const char *file, con
             if (extra < 5)
                 bract_buf_printf(&msg, "%s'%s'", extra ? ", " : "", r->cond[i]);
             extra++;
+            map[i] = SIZE_MAX;
             continue;
         }
         map[i] = (size_t)k;
@@ -138,8 +144,15 @@ static int cond_map(const labelset *L, const bract_rdm *r, const char *file, con
     size_t missing = 0;
     for (size_t k = 0; k < L->n; k++)
         missing += !seen[k];
-    if (!extra && !missing) {
-        bract_buf_free(&msg);
+    if (!missing && (!extra || allow_extra)) {
+        if (nextra)
+            *nextra = extra;
+        if (extra && extra_names) {
+            if (extra > 5)
+                bract_buf_printf(&msg, ", ...");
+            *extra_names = msg.data;
+        } else
+            bract_buf_free(&msg);
         return BRACT_OK;
     }
     bract_buf out = {0};
@@ -150,6 +163,9 @@ static int cond_map(const labelset *L, const bract_rdm *r, const char *file, con
     if (extra)
         bract_buf_printf(&out, "; not in the models: %s%s (%zu in all)", msg.data,
                          extra > 5 ? ", ..." : "", extra);
+    if (extra && !missing)
+        bract_buf_printf(&out, "; leave them out of the RDMs (--exclude) or compare on the "
+                               "models' conditions only (--common-conditions)");
     if (missing) {
         bract_buf_printf(&out, "; missing: ");
         size_t shown = 0;
@@ -164,13 +180,16 @@ static int cond_map(const labelset *L, const bract_rdm *r, const char *file, con
     return rc;
 }
 
-/* Put r's dissimilarities into the models' condition order. */
+/* Put r's dissimilarities into the models' condition order (n
+ * conditions); r's conditions mapped to SIZE_MAX are left out. */
 static void reorder(const bract_rdm *r, const size_t *map, size_t n, double *out)
 {
     size_t q = 0;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n; j++, q++) {
+    for (size_t i = 0; i < r->n; i++)
+        for (size_t j = i + 1; j < r->n; j++, q++) {
             size_t a = map[i], b = map[j];
+            if (a == SIZE_MAX || b == SIZE_MAX)
+                continue;
             out[a < b ? bract_pair_index(n, a, b) : bract_pair_index(n, b, a)] = r->d[q];
         }
 }
@@ -278,7 +297,13 @@ static int setup_models(rsa_ctx *c)
     c->controls = bract_xmalloc(nc * np + 1, sizeof *c->controls, "control RDMs");
     c->plan_of = bract_xmalloc(K, sizeof *c->plan_of, "plans");
     c->slot = bract_xmalloc(K, sizeof *c->slot, "plans");
-    size_t *map = bract_xmalloc(n, sizeof *map, "a condition map");
+    /* the map has a slot per condition of the largest RDM mapped */
+    size_t maxn = n;
+    for (size_t m = 0; m < K + nc; m++) {
+        const bract_rdm *r = m < K ? in->models[m] : in->controls[m - K];
+        maxn = r->n > maxn ? r->n : maxn;
+    }
+    size_t *map = bract_xmalloc(maxn, sizeof *map, "a condition map");
     unsigned char *seen = bract_xmalloc(n, 1, "a condition map");
     int rc = BRACT_OK;
     if (!c->L.sorted || !c->models || !c->controls || !c->plan_of || !c->slot || !map || !seen) {
@@ -295,7 +320,7 @@ static int setup_models(rsa_ctx *c)
         const char *file = m < K ? (in->model_files ? in->model_files[m] : "models")
                                  : (in->control_files ? in->control_files[m - K] : "controls");
         const char *what = m < K ? "model RDM" : "control RDM";
-        if ((rc = cond_map(&c->L, r, file, what, map, seen)))
+        if ((rc = cond_map(&c->L, r, file, what, map, seen, 0, NULL, NULL)))
             goto done;
         double *dst = m < K ? c->models + m * np : c->controls + (m - K) * np;
         reorder(r, map, n, dst);
@@ -552,7 +577,11 @@ int bract_rsa_run(const bract_rsa_input *in, const bract_rsa_opts *o, bract_rsa_
     double *rv = bract_xmalloc(S * K, sizeof *rv, "values");
     double *work = bract_xmalloc(S + K + o->bootstrap + 1, sizeof *work, "values");
     double *work2 = bract_xmalloc(S + K + 1, sizeof *work2, "values");
-    size_t *map = bract_xmalloc(n, sizeof *map, "a condition map");
+    size_t maxn = n; /* a map slot per condition of the largest neural RDM */
+    for (size_t s = 0; s < S; s++)
+        for (size_t g = 0; g < in->neural[s]->nrdm; g++)
+            maxn = in->neural[s]->rdm[g].n > maxn ? in->neural[s]->rdm[g].n : maxn;
+    size_t *map = bract_xmalloc(maxn, sizeof *map, "a condition map");
     unsigned char *seen = bract_xmalloc(n, 1, "a condition map");
     unsigned char *bad = bract_xmalloc(S, 1, "flags");
     const double **sub = (const double **)bract_xmalloc(S, sizeof *sub, "values");
@@ -609,8 +638,15 @@ int bract_rsa_run(const bract_rsa_input *in, const bract_rsa_opts *o, bract_rsa_
         /* every subject's RDM of this region in the models' order */
         for (size_t s = 0; s < S; s++) {
             const bract_rdm *r = &in->neural[s]->rdm[bract_rdmset_find(in->neural[s], region)];
-            if ((rc = cond_map(&c.L, r, subj_file(&c, s), "RDM", map, seen)))
+            size_t nextra = 0;
+            char *extra = NULL;
+            if ((rc = cond_map(&c.L, r, subj_file(&c, s), "RDM", map, seen,
+                               o->common_conditions, &nextra, &extra)))
                 goto fail;
+            if (nextra && g == 0) /* once per subject: its regions share conditions */
+                bract_warn("%s: %zu condition%s the models lack left out of its RDMs: %s",
+                           subj_file(&c, s), nextra, nextra == 1 ? "" : "s", extra);
+            free(extra);
             reorder(r, map, n, X + s * np);
             if ((rc = check_pairs(&c, s, region, X + s * np)))
                 goto fail;

@@ -73,6 +73,9 @@ typedef struct {
     bract_cmp_method method;
     bract_partial partial;
     bract_nan_policy nan_policy;
+    int common_conditions;     /* neural RDMs may hold conditions the models lack (words a
+                                  model had no vector for): those are left out, with a
+                                  warning per subject; 0: that is an error */
     size_t permutations;       /* label permutations per subject (0: none) */
     size_t bootstrap;          /* bootstrap samples per subject (0: none) */
     double ci_level;           /* e.g. 0.95 */

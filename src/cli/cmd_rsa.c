@@ -30,6 +30,9 @@ static const char usage_text[] =
     "      --nan POLICY        missing pairs: 'match' (they must coincide in neural\n"
     "                          and model RDMs, as rsatoolbox) or 'model' (pairs the\n"
     "                          models miss are ignored in the neural RDMs) [match]\n"
+    "      --common-conditions compare on the models' conditions: conditions of the\n"
+    "                          neural RDMs that the models lack (words without a\n"
+    "                          vector, say) are left out, with a warning\n"
     "\n"
     "Inference:\n"
     "      --permutations N    condition-label permutations per subject [10000];\n"
@@ -50,6 +53,7 @@ enum {
     OPT_METHOD,
     OPT_PARTIAL,
     OPT_NAN,
+    OPT_COMMON,
     OPT_PERMUTATIONS,
     OPT_BOOTSTRAP,
     OPT_CI,
@@ -312,6 +316,7 @@ int main_rsa(int argc, char **argv)
         {"method", required_argument, NULL, OPT_METHOD},
         {"partial", no_argument, NULL, OPT_PARTIAL},
         {"nan", required_argument, NULL, OPT_NAN},
+        {"common-conditions", no_argument, NULL, OPT_COMMON},
         {"permutations", required_argument, NULL, OPT_PERMUTATIONS},
         {"bootstrap", required_argument, NULL, OPT_BOOTSTRAP},
         {"ci", required_argument, NULL, OPT_CI},
@@ -369,6 +374,7 @@ int main_rsa(int argc, char **argv)
             o.method = (bract_cmp_method)i;
             break;
         case OPT_PARTIAL: partial = 1; break;
+        case OPT_COMMON: o.common_conditions = 1; break;
         case OPT_NAN:
             if ((i = cli_parse_choice(&c, "--nan", optarg, nans)) < 0)
                 goto usage;
@@ -518,6 +524,7 @@ int main_rsa(int argc, char **argv)
                                               : o.partial == BRACT_PARTIAL_CONTROLS ? "controls"
                                                                                     : "none");
         bract_sidecar_param_str(s, "nan", o.nan_policy == BRACT_NAN_MATCH ? "match" : "model");
+        bract_sidecar_param_bool(s, "common_conditions", o.common_conditions);
         bract_sidecar_param_int(s, "permutations", (int64_t)o.permutations);
         bract_sidecar_param_int(s, "bootstrap", (int64_t)o.bootstrap);
         bract_sidecar_param_num(s, "ci", o.ci_level);

@@ -162,4 +162,26 @@ printf 'rdm\tcondition_a\tcondition_b\tdissimilarity\nR1\ta\tb\n' > "$R/broken.t
 check "rsa: malformed RDM set" 1 rsa -n "$R/broken.tsv" -m "$R/model.tsv" -o "$R/x.tsv"
 err_has "$R/broken.tsv:2"
 file_absent "$R/x.tsv"
+# --common-conditions: a word the model has no vector for.  The reference
+# patterns' correlation RDM with "cat" and "dog" excluded at the source must
+# give exactly the result of the full RDM compared on the model's conditions.
+P=$REF/rsa/patterns.tsv
+cut -f1 "$P" | awk 'NR == 1 || $1 != "cat" && $1 != "dog"' > "$R/words10.tsv"
+check "rsa: model of 10 words" 0 rdm model --embeddings "$REF/embeddings/vectors.tsv" \
+    --conditions "$R/words10.tsv" -o "$R/m10.tsv" --quiet
+check "rsa: full neural RDM" 0 rdm neural --data "$P" -o "$R/n12.tsv" --quiet
+check "rsa: neural RDM without cat and dog" 0 rdm neural --data "$P" --exclude cat --exclude dog \
+    -o "$R/n10.tsv" --quiet
+check "rsa: 12 conditions against 10" 1 rsa -n "$R/n12.tsv" -m "$R/m10.tsv" -o "$R/c.tsv"
+err_has "not in the models: 'cat', 'dog' (2 in all); leave them out of the RDMs (--exclude) or compare on the models' conditions only (--common-conditions)"
+file_absent "$R/c.tsv"
+check "rsa: --common-conditions" 0 rsa -n "$R/n12.tsv" -m "$R/m10.tsv" --common-conditions \
+    --permutations 200 -o "$R/c12.tsv"
+err_has "n12.tsv: 2 conditions the models lack left out of its RDMs: 'cat', 'dog'"
+file_has "$R/c12.json" '"common_conditions": true'
+check "rsa: excluded at the source" 0 rsa -n "$R/n10.tsv" -m "$R/m10.tsv" --permutations 200 \
+    -o "$R/c10.tsv" --quiet
+cut -f3- "$R/c12.tsv" > "$R/c12.cut"
+cut -f3- "$R/c10.tsv" > "$R/c10.cut"
+if cmp -s "$R/c12.cut" "$R/c10.cut"; then pass; else fail "--common-conditions differs from --exclude: $(diff "$R/c12.cut" "$R/c10.cut" | head -3)"; fi
 no_temporaries "$R"
