@@ -163,7 +163,7 @@ static int cond_map(const labelset *L, const bract_rdm *r, const char *file, con
     if (extra)
         bract_buf_printf(&out, "; not in the models: %s%s (%zu in all)", msg.data,
                          extra > 5 ? ", ..." : "", extra);
-    if (extra && !missing)
+    if (extra && !missing && strcmp(what, "RDM") == 0) /* a neural RDM */
         bract_buf_printf(&out, "; leave them out of the RDMs (--exclude) or compare on the "
                                "models' conditions only (--common-conditions)");
     if (missing) {
