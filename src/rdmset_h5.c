@@ -96,6 +96,7 @@ static int write_strings(hid_t loc, const char *name, const char *const *s, size
     hsize_t dim = n;
     hid_t space = H5Screate_simple(1, &dim, NULL), type = H5Tcopy(H5T_C_S1), ds = -1;
     char *fixed = NULL;
+    const void *buf = s; /* variable length: the pointers themselves */
     int ok = space >= 0 && type >= 0;
     if (ok && all_ascii(s, n)) {
         size_t w = 1;
@@ -105,18 +106,15 @@ static int write_strings(hid_t loc, const char *name, const char *const *s, size
         fixed = bract_xcalloc(n ? n : 1, w, "HDF5 strings");
         ok = fixed != NULL && H5Tset_size(type, w) >= 0 &&
              H5Tset_strpad(type, H5T_STR_NULLPAD) >= 0 && H5Tset_cset(type, H5T_CSET_ASCII) >= 0;
-        if (ok) {
-            for (size_t i = 0; i < n; i++)
-                memcpy(fixed + i * w, s[i], strlen(s[i]));
-            ds = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-            ok = ds >= 0 && H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, fixed) >= 0;
-        }
+        for (size_t i = 0; ok && i < n; i++)
+            memcpy(fixed + i * w, s[i], strlen(s[i]));
+        buf = fixed;
     } else if (ok) {
         ok = H5Tset_size(type, H5T_VARIABLE) >= 0 && H5Tset_cset(type, H5T_CSET_UTF8) >= 0;
-        if (ok) {
-            ds = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-            ok = ds >= 0 && H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, s) >= 0;
-        }
+    }
+    if (ok) {
+        ds = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        ok = ds >= 0 && H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0;
     }
     free(fixed);
     close_id(&ds, H5Dclose);
