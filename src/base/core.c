@@ -1,5 +1,5 @@
 /* Version, initialisation and thread settings. */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <stdio.h>
 

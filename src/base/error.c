@@ -1,5 +1,5 @@
 /* Per-thread error message and warning queue (see bract/error.h). */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>

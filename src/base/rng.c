@@ -1,5 +1,5 @@
 /* Philox-4x32-10 streams from Random123 (header-only). */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 

@@ -1,6 +1,6 @@
 /* Private string -> index hash map (see strmap.h). */
-#include "internal.h"
-#include "strmap.h"
+#include "base/internal.h"
+#include "base/strmap_internal.h"
 
 #include <string.h>
 

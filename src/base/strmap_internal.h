@@ -2,8 +2,8 @@
  * condition labels, embedding look-ups and LSA vocabularies.  Keys are
  * byte strings of a given length (UTF-8 or anything else); the map keeps its
  * own copies.  Never installed. */
-#ifndef BRACT_STRMAP_H
-#define BRACT_STRMAP_H
+#ifndef BRACT_STRMAP_INTERNAL_H
+#define BRACT_STRMAP_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* UTF-8 text helpers (see text.h). */
-#include "internal.h"
-#include "text.h"
+#include "base/internal.h"
+#include "base/text_internal.h"
 
 #include <locale.h>
 #include <pthread.h>

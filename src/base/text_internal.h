@@ -6,8 +6,8 @@
  * letters are folded and only ASCII letters and digits, plus every
  * non-ASCII character, count as word characters.  Invalid UTF-8 bytes are
  * kept as they are and count as word characters.  Never installed. */
-#ifndef BRACT_TEXT_H
-#define BRACT_TEXT_H
+#ifndef BRACT_TEXT_INTERNAL_H
+#define BRACT_TEXT_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* Small shared helpers: checked allocation, buffers, whole-file reading. */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* File lists, names and word lists for the command line (see cli_files.h). */
 #include "cli.h"
-#include "strmap.h"
+#include "base/strmap_internal.h"
 #include "cli_files.h"
 
 #include <errno.h>

@@ -69,7 +69,7 @@ static int run_step(const cli_ctx *c, const pl_pipeline *p, size_t i, double *se
             cli_error(c, "%s %s: %s", s->stage, subj_name(p, s), bract_last_error());
             return -1;
         }
-    pl_clean_temporaries(s);
+    cli_plan_clean_temporaries(s);
     cli_main_fn fn = cli_find_command(s->argv[0]);
     /* getopt permutes argv: give the command its own copy */
     char **argv = malloc(((size_t)s->argc + 2) * sizeof *argv);
@@ -147,7 +147,7 @@ static void do_step(runner *r, size_t i)
         return;
     }
     char why[512];
-    int st = pl_status(r->p, i, r->will_run, why, sizeof why);
+    int st = cli_plan_status(r->p, i, r->will_run, why, sizeof why);
     if (st == PL_UPTODATE) {
         r->outcome[i] = OUT_SKIPPED;
         return;
@@ -299,7 +299,7 @@ static int do_plan(const cli_ctx *c, const pl_pipeline *p)
            p->nsteps, p->out_root);
     for (size_t i = 0; i < p->nsteps; i++) {
         char why[512];
-        int st = pl_status(p, i, will, why, sizeof why);
+        int st = cli_plan_status(p, i, will, why, sizeof why);
         will[i] = st != PL_UPTODATE;
         nrun += will[i];
         const pl_step *s = &p->steps[i];
@@ -454,9 +454,9 @@ int main_pipeline(int argc, char **argv)
     cli_apply(&c);
     pl_pipeline *p;
     char err[2048];
-    if (pl_load(file, data, outdir, &p, err, sizeof err) != 0)
+    if (cli_plan_load(file, data, outdir, &p, err, sizeof err) != 0)
         return cli_error(&c, "%s", err);
     int rc = !strcmp(action, "plan") ? do_plan(&c, p) : do_run(&c, p, (int)jobs, fail_fast);
-    pl_free(p);
+    cli_plan_free(p);
     return rc;
 }

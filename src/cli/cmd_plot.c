@@ -447,7 +447,8 @@ int main_plot(int argc, char **argv)
                     /* the cut point actually used */
                     char buf[128], x[32], y[32], z[32];
                     snprintf(buf, sizeof buf, "[%s, %s, %s]", bract_format_double(x, fig.cut[0]),
-                             bract_format_double(y, fig.cut[1]), bract_format_double(z, fig.cut[2]));
+                             bract_format_double(y, fig.cut[1]),
+                             bract_format_double(z, fig.cut[2]));
                     bract_sidecar_set_json(sc, "CutMillimetres", buf);
                 }
                 if (o.view == BRACT_VIEW_MOSAIC) {

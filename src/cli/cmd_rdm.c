@@ -10,7 +10,7 @@
 
 #include <json.h>
 
-const char rdm_neural_usage[] =
+const char cli_rdm_neural_usage[] =
     "Usage: bract rdm neural --data FILE... --conditions CONDS.tsv\n"
     "                        (--mask MASK | --atlas ATLAS [--labels LABELS.tsv]) -o RDMS.tsv\n"
     "       bract rdm neural --data PATTERNS.tsv -o RDMS.tsv\n"
@@ -89,7 +89,7 @@ static int is_table_name(const char *p)
 
 /* ---- RDM options shared with bract searchlight (cmd_rdm.h) ---- */
 
-int rdm_check_options(const cli_ctx *c, bract_rdm_opts *ro, int plain, size_t nnoise,
+int cli_rdm_check_options(const cli_ctx *c, bract_rdm_opts *ro, int plain, size_t nnoise,
                       int noise_method_set)
 {
     if (plain && ro->method != BRACT_RDM_EUCLIDEAN) {
@@ -119,7 +119,7 @@ int rdm_check_options(const cli_ctx *c, bract_rdm_opts *ro, int plain, size_t nn
     return 0;
 }
 
-const char *rdm_convention(const bract_rdm_opts *ro)
+const char *cli_rdm_convention(const bract_rdm_opts *ro)
 {
     switch (ro->method) {
     case BRACT_RDM_EUCLIDEAN:
@@ -135,7 +135,7 @@ const char *rdm_convention(const bract_rdm_opts *ro)
     }
 }
 
-void rdm_sidecar_noise(bract_sidecar *sc, const bract_rdm_opts *ro, size_t nnoise,
+void cli_rdm_sidecar_noise(bract_sidecar *sc, const bract_rdm_opts *ro, size_t nnoise,
                        const char *where)
 {
     if (!bract_rdm_needs_noise(ro))
@@ -154,7 +154,7 @@ void rdm_sidecar_noise(bract_sidecar *sc, const bract_rdm_opts *ro, size_t nnois
                                 : "rows - conditions");
 }
 
-int rdm_neural(int argc, char **argv)
+int main_rdm_neural(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"data", required_argument, NULL, OPT_DATA},
@@ -182,7 +182,7 @@ int rdm_neural(int argc, char **argv)
     static const char *const noises[] = {"shrinkage_diag", "shrinkage_eye", "diag", "full",
                                          "identity", NULL};
     cli_ctx c;
-    cli_ctx_init(&c, "rdm neural", rdm_neural_usage);
+    cli_ctx_init(&c, "rdm neural", cli_rdm_neural_usage);
     cli_strlist data = {0}, noise = {0}, exclude = {0};
     const char *conds = NULL, *mask_path = NULL, *atlas_path = NULL, *labels = NULL;
     const char *out = NULL, *name = NULL;
@@ -295,7 +295,7 @@ int rdm_neural(int argc, char **argv)
             goto out;
         }
     }
-    if (rdm_check_options(&c, &ro, plain_set, noise.n, noise_method_set))
+    if (cli_rdm_check_options(&c, &ro, plain_set, noise.n, noise_method_set))
         goto out;
     cli_apply(&c);
     status = CLI_DATA_ERROR;
@@ -397,8 +397,8 @@ int rdm_neural(int argc, char **argv)
         bract_sidecar *sc = cli_sidecar(&c);
         if (sc) {
             bract_sidecar_param_str(sc, "method", bract_rdm_method_name(ro.method));
-            bract_sidecar_param_str(sc, "convention", rdm_convention(&ro));
-            rdm_sidecar_noise(sc, &ro, noise.n, "");
+            bract_sidecar_param_str(sc, "convention", cli_rdm_convention(&ro));
+            cli_rdm_sidecar_noise(sc, &ro, noise.n, "");
             bract_sidecar_param_str(sc, "condition_order",
                                     sorted ? "sorted by label" : "first appearance");
             bract_sidecar_param_bool(sc, "demean_runs", po.demean_runs);
@@ -505,16 +505,16 @@ oom:
 int main_rdm(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "neural") == 0)
-        return rdm_neural(argc - 1, argv + 1);
+        return main_rdm_neural(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "model") == 0)
-        return rdm_model(argc - 1, argv + 1);
+        return main_rdm_model(argc - 1, argv + 1);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("Usage: bract rdm neural|model [options]\n\n"
                "  neural   RDMs of response patterns per region\n"
                "  model    an RDM of word vectors (word2vec, GloVe, TSV, LSA)\n\n");
-        fputs(rdm_neural_usage, stdout);
+        fputs(cli_rdm_neural_usage, stdout);
         printf("\n");
-        fputs(rdm_model_usage, stdout);
+        fputs(cli_rdm_model_usage, stdout);
         return CLI_OK;
     }
     if (argc < 2)

@@ -2,25 +2,25 @@
 #ifndef BRACT_CMD_RDM_H
 #define BRACT_CMD_RDM_H
 
-extern const char rdm_neural_usage[];
-extern const char rdm_model_usage[];
+extern const char cli_rdm_neural_usage[];
+extern const char cli_rdm_model_usage[];
 
 /* argv[0] is "neural" or "model". */
-int rdm_neural(int argc, char **argv);
-int rdm_model(int argc, char **argv);
+int main_rdm_neural(int argc, char **argv);
+int main_rdm_model(int argc, char **argv);
 
 /* The RDM options of bract rdm neural, shared with bract searchlight. */
 #include "cli.h"
 
 /* Usage errors among the RDM options (printed; -1), else 0; sets
  * ro->plain. */
-int rdm_check_options(const cli_ctx *c, bract_rdm_opts *ro, int plain, size_t nnoise,
+int cli_rdm_check_options(const cli_ctx *c, bract_rdm_opts *ro, int plain, size_t nnoise,
                       int noise_method_set);
 /* The method's convention in words, for sidecars. */
-const char *rdm_convention(const bract_rdm_opts *ro);
+const char *cli_rdm_convention(const bract_rdm_opts *ro);
 /* The noise parameters of a sidecar (mahalanobis, crossnobis); `where` is
  * appended to the noise source ("" or ", within each sphere"). */
-void rdm_sidecar_noise(bract_sidecar *sc, const bract_rdm_opts *ro, size_t nnoise,
+void cli_rdm_sidecar_noise(bract_sidecar *sc, const bract_rdm_opts *ro, size_t nnoise,
                        const char *where);
 
 #endif

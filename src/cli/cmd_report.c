@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bract/report.h"
+#include "bract/figures.h"
 
 static const char usage_text[] =
     "Usage: bract report DIR -o REPORT.html [options]\n"

@@ -157,8 +157,8 @@ static int ranks_agree(const ranks *r, const cli_ctx *c, int ok)
         if (r->rank == 0 && ok && every && oks)
             for (int k = 1; k < r->size; k++)
                 if (!oks[k]) {
-                    cli_error(c, "rank %d: %s", k, every[k * (int)sizeof msg] ? every + k * sizeof msg
-                                                                               : "failed");
+                    cli_error(c, "rank %d: %s", k,
+                              every[k * (int)sizeof msg] ? every + k * sizeof msg : "failed");
                     break;
                 }
         free(every);
@@ -289,7 +289,8 @@ static char *file_word(const char *name)
 static int is_nifti_name(const char *p)
 {
     size_t n = strlen(p);
-    return (n > 4 && strcmp(p + n - 4, ".nii") == 0) || (n > 7 && strcmp(p + n - 7, ".nii.gz") == 0);
+    return (n > 4 && strcmp(p + n - 4, ".nii") == 0) ||
+           (n > 7 && strcmp(p + n - 7, ".nii.gz") == 0);
 }
 
 static int is_correlation(bract_cmp_method m)
@@ -462,7 +463,7 @@ static int parse(cli_ctx *c, args *a, int argc, char **argv)
     if (a->so.nvoxels && (a->so.strict || a->so.keep_outside))
         return cli_usage_error(c, "--strict and --keep-outside apply to --radius spheres "
                                "(CoSMoMVPA's --voxels rule takes mask voxels by distance)");
-    if (rdm_check_options(c, &a->ro, a->plain, a->noise.n, a->noise_method_set))
+    if (cli_rdm_check_options(c, &a->ro, a->plain, a->noise.n, a->noise_method_set))
         return CLI_USAGE;
     if ((partial || a->controls.n) && a->co.method != BRACT_CMP_PEARSON &&
         a->co.method != BRACT_CMP_SPEARMAN)
@@ -674,8 +675,8 @@ static void fill_sidecar(bract_sidecar *sc, const args *a, const model_list *m,
     bract_sidecar_param_int(sc, "min_voxels", (int64_t)(a->so.min_voxels ? a->so.min_voxels : 2));
     bract_sidecar_param_num(sc, "min_proportion", a->so.min_proportion);
     bract_sidecar_param_str(sc, "method", bract_rdm_method_name(a->ro.method));
-    bract_sidecar_param_str(sc, "convention", rdm_convention(&a->ro));
-    rdm_sidecar_noise(sc, &a->ro, a->noise.n, ", within each sphere");
+    bract_sidecar_param_str(sc, "convention", cli_rdm_convention(&a->ro));
+    cli_rdm_sidecar_noise(sc, &a->ro, a->noise.n, ", within each sphere");
     bract_sidecar_param_str(sc, "compare", bract_cmp_method_name(a->co.method));
     bract_sidecar_param_str(sc, "partial", a->co.partial == BRACT_PARTIAL_OTHERS ? "other models"
                                            : a->co.partial == BRACT_PARTIAL_CONTROLS ? "controls"

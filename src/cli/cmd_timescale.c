@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int timescale_hierarchy_main(int argc, char **argv);
+int main_timescale_hierarchy(int argc, char **argv);
 
 static const char usage_text[] =
     "Usage: bract timescale --data FILE -o OUT [options]\n"
@@ -552,7 +552,7 @@ done:
 int main_timescale(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "hierarchy") == 0)
-        return timescale_hierarchy_main(argc - 1, argv + 1);
+        return main_timescale_hierarchy(argc - 1, argv + 1);
     static const struct option longopts[] = {{"data", required_argument, NULL, 'd'},
                                              {"mask", required_argument, NULL, 'm'},
                                              {"tr", required_argument, NULL, OPT_TR},

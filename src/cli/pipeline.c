@@ -778,7 +778,7 @@ static int discover_subjects(ctx *c)
     return 0;
 }
 
-void pl_free(pl_pipeline *p)
+void cli_plan_free(pl_pipeline *p)
 {
     if (!p)
         return;
@@ -807,7 +807,7 @@ void pl_free(pl_pipeline *p)
     free(p);
 }
 
-int pl_load(const char *path, const char *data_dir, const char *out_dir, pl_pipeline **out,
+int cli_plan_load(const char *path, const char *data_dir, const char *out_dir, pl_pipeline **out,
             char *err, size_t errlen)
 {
     *out = NULL;
@@ -1004,7 +1004,7 @@ int pl_load(const char *path, const char *data_dir, const char *out_dir, pl_pipe
     free(base);
     doc_free(&c.doc);
     if (rc) {
-        pl_free(p);
+        cli_plan_free(p);
         return rc;
     }
     *out = p;
@@ -1013,7 +1013,7 @@ int pl_load(const char *path, const char *data_dir, const char *out_dir, pl_pipe
 
 /* ---- status ---- */
 
-char *pl_step_record(const pl_step *s) { return bract_sidecar_path(s->outputs[0]); }
+char *cli_plan_step_record(const pl_step *s) { return bract_sidecar_path(s->outputs[0]); }
 
 static int newer(const struct stat *a, const struct stat *b)
 {
@@ -1022,7 +1022,7 @@ static int newer(const struct stat *a, const struct stat *b)
     return a->st_mtim.tv_nsec > b->st_mtim.tv_nsec;
 }
 
-int pl_status(const pl_pipeline *p, size_t i, const unsigned char *will_run, char *why,
+int cli_plan_status(const pl_pipeline *p, size_t i, const unsigned char *will_run, char *why,
               size_t whylen)
 {
     const pl_step *s = &p->steps[i];
@@ -1033,7 +1033,7 @@ int pl_status(const pl_pipeline *p, size_t i, const unsigned char *will_run, cha
             return PL_NEW;
         }
     stat(s->outputs[0], &so);
-    char *rec = pl_step_record(s);
+    char *rec = cli_plan_step_record(s);
     int status = PL_UPTODATE;
     json_object *o = rec && stat(rec, &st) == 0 ? json_object_from_file(rec) : NULL, *v;
     if (!o) {
@@ -1067,7 +1067,7 @@ int pl_status(const pl_pipeline *p, size_t i, const unsigned char *will_run, cha
     return PL_UPTODATE;
 }
 
-void pl_clean_temporaries(const pl_step *s)
+void cli_plan_clean_temporaries(const pl_step *s)
 {
     for (size_t k = 0; k < s->noutputs; k++) {
         char *dir = dir_of(s->outputs[k]);

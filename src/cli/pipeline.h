@@ -33,22 +33,22 @@ typedef struct {
 /* Load and plan.  data_dir / out_dir override the file's roots (NULL: use
  * the file's).  On error returns nonzero with a message naming the file,
  * section and key in err. */
-int pl_load(const char *path, const char *data_dir, const char *out_dir, pl_pipeline **out,
+int cli_plan_load(const char *path, const char *data_dir, const char *out_dir, pl_pipeline **out,
             char *err, size_t errlen);
-void pl_free(pl_pipeline *p);
+void cli_plan_free(pl_pipeline *p);
 
 enum { PL_UPTODATE = 0, PL_NEW, PL_CHANGED, PL_STALE };
 
 /* Status of step i given the statuses of the steps before it (will_run[j]
  * nonzero if step j is going to run).  why receives a short reason. */
-int pl_status(const pl_pipeline *p, size_t i, const unsigned char *will_run, char *why,
+int cli_plan_status(const pl_pipeline *p, size_t i, const unsigned char *will_run, char *why,
               size_t whylen);
 
 /* The sidecar that records a step: that of its primary output. */
-char *pl_step_record(const pl_step *s);
+char *cli_plan_step_record(const pl_step *s);
 
 /* Remove temporaries (".<stem>.bract-XXXXXX<ext>") a killed run left next to
  * the step's outputs. */
-void pl_clean_temporaries(const pl_step *s);
+void cli_plan_clean_temporaries(const pl_step *s);
 
 #endif

@@ -9,7 +9,7 @@
 
 #include <json.h>
 
-const char rdm_model_usage[] =
+const char cli_rdm_model_usage[] =
     "Usage: bract rdm model --embeddings FILE (--conditions CONDS.tsv | --words FILE)\n"
     "                       -o MODEL.tsv [options]\n"
     "\n"
@@ -49,7 +49,7 @@ enum {
     OPT_NAME
 };
 
-int rdm_model(int argc, char **argv)
+int main_rdm_model(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"embeddings", required_argument, NULL, OPT_EMB},
@@ -72,7 +72,7 @@ int rdm_model(int argc, char **argv)
     static const bract_rdm_method method_of[] = {BRACT_RDM_COSINE, BRACT_RDM_CORRELATION,
                                                  BRACT_RDM_EUCLIDEAN};
     cli_ctx c;
-    cli_ctx_init(&c, "rdm model", rdm_model_usage);
+    cli_ctx_init(&c, "rdm model", cli_rdm_model_usage);
     const char *emb = NULL, *conds = NULL, *wordfile = NULL, *out = NULL, *name = NULL;
     cli_strlist exclude = {0};
     bract_embed_opts eo = {0};

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int sim_timescales(int argc, char **argv);
+int main_simulate_timescales(int argc, char **argv);
 
 static const char usage_text[] =
     "Usage: bract simulate timescales -o DIR [options]\n"
@@ -118,7 +118,7 @@ static int write_sub_table(const cli_ctx *c, const char *path, bract_tsv_writer 
     return cli_sidecar_finish(c, sc, path);
 }
 
-int sim_timescales(int argc, char **argv)
+int main_simulate_timescales(int argc, char **argv)
 {
     static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
                                              {"regions", required_argument, NULL, OPT_REGIONS},

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int timescale_hierarchy_main(int argc, char **argv);
+int main_timescale_hierarchy(int argc, char **argv);
 
 static const char usage_text[] =
     "Usage: bract timescale hierarchy --index FILE -o DIR [options] TAU.tsv...\n"
@@ -222,7 +222,7 @@ static int write_out(const cli_ctx *c, bract_sidecar *sc, bract_tsv_writer *w, c
     return cli_sidecar_finish(c, sc, path);
 }
 
-int timescale_hierarchy_main(int argc, char **argv)
+int main_timescale_hierarchy(int argc, char **argv)
 {
     static const struct option longopts[] = {{"index", required_argument, NULL, 'i'},
                                              {"coords", required_argument, NULL, 'c'},

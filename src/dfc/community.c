@@ -1,6 +1,6 @@
 /* Multilayer and layer-wise modularity maximisation, flexibility
  * (see bract/community.h). */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* Sliding-window dynamic functional connectivity (see bract/dfc.h). */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* Synthetic switching-connectivity data (see bract/dfcsim.h). */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* Graphical lasso by block coordinate descent (Friedman et al. 2008). */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* k-means states, elbow, state-sequence statistics (see bract/states.h). */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 #include <string.h>

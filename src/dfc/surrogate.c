@@ -1,6 +1,6 @@
 /* Phase-randomised multivariate surrogates and the dFC null tests
  * (see bract/surrogate.h). */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* Figures: the canvas, text, colour maps, ticks, axes and colour bars shared
  * by every kind (see bract/plot.h and plot_internal.h). */
-#include "plot_internal.h"
+#include "figures/plot_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -115,7 +115,7 @@ static const pc_cmap cmaps[] = {
     {"coldhot", 8, coldhot_t, coldhot_rgb},
 };
 
-const pc_cmap *pc_cmap_find(const char *name)
+const pc_cmap *bract_pc_cmap_find(const char *name)
 {
     for (size_t i = 0; i < sizeof cmaps / sizeof cmaps[0]; i++)
         if (strcmp(cmaps[i].name, name) == 0)
@@ -123,7 +123,7 @@ const pc_cmap *pc_cmap_find(const char *name)
     return NULL;
 }
 
-void pc_cmap_eval(const pc_cmap *m, double t, double rgb[3])
+void bract_pc_cmap_eval(const pc_cmap *m, double t, double rgb[3])
 {
     if (!(t > 0))
         t = 0; /* NaN too: callers draw missing values themselves */
@@ -144,15 +144,15 @@ void pc_cmap_eval(const pc_cmap *m, double t, double rgb[3])
 
 int bract_plot_colormap(const char *name, double t, double rgb[3])
 {
-    const pc_cmap *m = pc_cmap_find(name);
+    const pc_cmap *m = bract_pc_cmap_find(name);
     if (!m)
         return bract_error(BRACT_EINVAL, "unknown colour map '%s' (expected viridis, rdbu or "
                            "coldhot)", name);
-    pc_cmap_eval(m, t, rgb);
+    bract_pc_cmap_eval(m, t, rgb);
     return BRACT_OK;
 }
 
-unsigned pc_category(size_t i)
+unsigned bract_pc_category(size_t i)
 {
     static const unsigned okabe_ito[8] = {0x0072B2, 0xE69F00, 0x009E73, 0xCC79A7,
                                           0x56B4E9, 0xD55E00, 0xF0E442, 0x000000};
@@ -166,7 +166,7 @@ static cairo_status_t write_buf(void *closure, const unsigned char *data, unsign
     return bract_buf_append(closure, data, len) ? CAIRO_STATUS_NO_MEMORY : CAIRO_STATUS_SUCCESS;
 }
 
-int pc_check_opts(const bract_plot_opts *o, bract_figure *out)
+int bract_pc_check_opts(const bract_plot_opts *o, bract_figure *out)
 {
     memset(out, 0, sizeof *out);
     if (o->format != BRACT_PLOT_PNG && o->format != BRACT_PLOT_SVG)
@@ -183,7 +183,7 @@ int pc_check_opts(const bract_plot_opts *o, bract_figure *out)
     return BRACT_OK;
 }
 
-int pc_open(pc_t *c, const bract_plot_opts *o, double w_in, double h_in, bract_figure *fig)
+int bract_pc_open(pc_t *c, const bract_plot_opts *o, double w_in, double h_in, bract_figure *fig)
 {
     memset(c, 0, sizeof *c);
     memset(fig, 0, sizeof *fig);
@@ -245,13 +245,13 @@ int pc_open(pc_t *c, const bract_plot_opts *o, double w_in, double h_in, bract_f
     return BRACT_OK;
 }
 
-int pc_open_measure(pc_t *c, const bract_plot_opts *o)
+int bract_pc_open_measure(pc_t *c, const bract_plot_opts *o)
 {
     static _Thread_local bract_figure scratch;
     bract_plot_opts m = *o;
     m.format = BRACT_PLOT_PNG;
     m.dpi = 72;
-    return pc_open(c, &m, 1, 1, &scratch);
+    return bract_pc_open(c, &m, 1, 1, &scratch);
 }
 
 static void pc_release(pc_t *c)
@@ -267,7 +267,7 @@ static void pc_release(pc_t *c)
     c->cr = NULL;
 }
 
-void pc_abort(pc_t *c)
+void bract_pc_abort(pc_t *c)
 {
     pc_release(c);
     if (c->surf) {
@@ -340,7 +340,7 @@ static int svg_renumber(bract_buf *svg)
     return BRACT_OK;
 }
 
-int pc_close(pc_t *c)
+int bract_pc_close(pc_t *c)
 {
     cairo_status_t st = cairo_status(c->cr);
     pc_release(c);
@@ -360,7 +360,7 @@ int pc_close(pc_t *c)
         bract_buf_free(&png);
         int rc = bract_error(st == CAIRO_STATUS_NO_MEMORY ? BRACT_ENOMEM : BRACT_EIO,
                              "drawing the figure failed: %s", cairo_status_to_string(st));
-        pc_abort(c);
+        bract_pc_abort(c);
         return rc;
     }
     cairo_surface_destroy(c->surf);
@@ -386,7 +386,7 @@ static void to_rect(const pc_t *c, const pc_box *b, bract_plot_rect *r)
     r->v1 = b->v1;
 }
 
-int pc_add_panel(pc_t *c, const pc_box *b)
+int bract_pc_add_panel(pc_t *c, const pc_box *b)
 {
     bract_figure *f = c->fig;
     if (f->npanels == c->cap_panels) {
@@ -401,22 +401,25 @@ int pc_add_panel(pc_t *c, const pc_box *b)
     return BRACT_OK;
 }
 
-void pc_set_cbar(pc_t *c, const pc_box *b, const char *cmap)
+void bract_pc_set_cbar(pc_t *c, const pc_box *b, const char *cmap)
 {
     c->fig->has_cbar = 1;
     to_rect(c, b, &c->fig->cbar);
     snprintf(c->fig->cmap, sizeof c->fig->cmap, "%s", cmap);
 }
 
-void pc_color(pc_t *c, unsigned rgb) { pc_color_a(c, rgb, 1); }
+void bract_pc_color(pc_t *c, unsigned rgb) { bract_pc_color_a(c, rgb, 1); }
 
-void pc_color_a(pc_t *c, unsigned rgb, double alpha)
+void bract_pc_color_a(pc_t *c, unsigned rgb, double alpha)
 {
     cairo_set_source_rgba(c->cr, ((rgb >> 16) & 0xFF) / 255.0, ((rgb >> 8) & 0xFF) / 255.0,
                           (rgb & 0xFF) / 255.0, alpha);
 }
 
-void pc_color_v(pc_t *c, const double rgb[3]) { cairo_set_source_rgb(c->cr, rgb[0], rgb[1], rgb[2]); }
+void bract_pc_color_v(pc_t *c, const double rgb[3])
+{
+    cairo_set_source_rgb(c->cr, rgb[0], rgb[1], rgb[2]);
+}
 
 /* ---- text ---- */
 
@@ -442,7 +445,7 @@ static void set_text(pc_t *c, const char *s, double size, unsigned flags, double
     }
 }
 
-void pc_text_size(pc_t *c, const char *s, double size, unsigned flags, double maxw, double *w,
+void bract_pc_text_size(pc_t *c, const char *s, double size, unsigned flags, double maxw, double *w,
                   double *h)
 {
     set_text(c, s, size, flags, maxw);
@@ -454,7 +457,7 @@ void pc_text_size(pc_t *c, const char *s, double size, unsigned flags, double ma
         *h = (double)lr.height / PANGO_SCALE;
 }
 
-double pc_text(pc_t *c, const char *s, double x, double y, double size, unsigned flags,
+double bract_pc_text(pc_t *c, const char *s, double x, double y, double size, unsigned flags,
                double ha, double va, double angle, double maxw)
 {
     if (!s || !*s)
@@ -467,26 +470,27 @@ double pc_text(pc_t *c, const char *s, double x, double y, double size, unsigned
     cairo_translate(c->cr, x, y);
     if (angle != 0)
         cairo_rotate(c->cr, -angle * M_PI / 180);
-    cairo_move_to(c->cr, -ha * w - (double)lr.x / PANGO_SCALE, -va * h - (double)lr.y / PANGO_SCALE);
+    cairo_move_to(c->cr, -ha * w - (double)lr.x / PANGO_SCALE,
+                  -va * h - (double)lr.y / PANGO_SCALE);
     pango_cairo_update_layout(c->cr, c->lay);
     pango_cairo_show_layout(c->cr, c->lay);
     cairo_restore(c->cr);
     return w;
 }
 
-const char *pc_title_of(const bract_plot_opts *o, const char *dflt)
+const char *bract_pc_title_of(const bract_plot_opts *o, const char *dflt)
 {
     return o->title ? o->title : dflt;
 }
 
-double pc_title(pc_t *c, const char *title)
+double bract_pc_title(pc_t *c, const char *title)
 {
     if (!title || !*title)
         return 6;
     double size = c->fs * 1.2, h;
-    pc_color(c, PC_INK);
-    pc_text_size(c, title, size, PC_BOLD, c->w - 20, NULL, &h);
-    pc_text(c, title, c->w / 2, 8, size, PC_BOLD, 0.5, 0, 0, c->w - 20);
+    bract_pc_color(c, PC_INK);
+    bract_pc_text_size(c, title, size, PC_BOLD, c->w - 20, NULL, &h);
+    bract_pc_text(c, title, c->w / 2, 8, size, PC_BOLD, 0.5, 0, 0, c->w - 20);
     return 8 + h + 6;
 }
 
@@ -540,7 +544,7 @@ static void pretty_exponent(char *buf, size_t n)
     snprintf(buf, n, "%s", out);
 }
 
-void pc_fmt(char *buf, size_t n, double v, double step)
+void bract_pc_fmt(char *buf, size_t n, double v, double step)
 {
     if (fabs(v) < fabs(step) * 1e-9)
         v = 0;
@@ -554,7 +558,7 @@ void pc_fmt(char *buf, size_t n, double v, double step)
     true_minus(buf, n);
 }
 
-void pc_fmt_sig(char *buf, size_t n, double v, int sig)
+void bract_pc_fmt_sig(char *buf, size_t n, double v, int sig)
 {
     if (!isfinite(v)) {
         snprintf(buf, n, "n/a");
@@ -565,7 +569,7 @@ void pc_fmt_sig(char *buf, size_t n, double v, int sig)
     true_minus(buf, n);
 }
 
-size_t pc_ticks(double lo, double hi, int target, double *ticks, size_t max, double *step)
+size_t bract_pc_ticks(double lo, double hi, int target, double *ticks, size_t max, double *step)
 {
     if (!(hi > lo) || !isfinite(lo) || !isfinite(hi)) {
         ticks[0] = isfinite(lo) ? lo : 0;
@@ -598,24 +602,24 @@ size_t pc_ticks(double lo, double hi, int target, double *ticks, size_t max, dou
     return n;
 }
 
-void pc_nice_range(double *lo, double *hi, int target)
+void bract_pc_nice_range(double *lo, double *hi, int target)
 {
     double t[64], s;
     if (!(*hi > *lo))
         return;
-    pc_ticks(*lo, *hi, target, t, 64, &s);
+    bract_pc_ticks(*lo, *hi, target, t, 64, &s);
     *lo = floor(*lo / s + 1e-9) * s;
     *hi = ceil(*hi / s - 1e-9) * s;
 }
 
 /* ---- axes ---- */
 
-void pc_axis_left(pc_t *c, const pc_box *b, int target, const char *label, int draw_labels)
+void bract_pc_axis_left(pc_t *c, const pc_box *b, int target, const char *label, int draw_labels)
 {
     double t[64], step, maxw = 0, fs = c->fs * 0.9;
-    size_t n = pc_ticks(fmin(b->v0, b->v1), fmax(b->v0, b->v1), target, t, 64, &step);
+    size_t n = bract_pc_ticks(fmin(b->v0, b->v1), fmax(b->v0, b->v1), target, t, 64, &step);
     cairo_t *cr = c->cr;
-    pc_color(c, PC_INK);
+    bract_pc_color(c, PC_INK);
     cairo_set_line_width(cr, 0.6);
     cairo_move_to(cr, b->x, b->y);
     cairo_line_to(cr, b->x, b->y + b->h);
@@ -627,22 +631,22 @@ void pc_axis_left(pc_t *c, const pc_box *b, int target, const char *label, int d
         cairo_stroke(cr);
         if (draw_labels) {
             char buf[48];
-            pc_fmt(buf, sizeof buf, t[i], step);
-            double w = pc_text(c, buf, b->x - 5, y, fs, 0, 1, 0.5, 0, 0);
+            bract_pc_fmt(buf, sizeof buf, t[i], step);
+            double w = bract_pc_text(c, buf, b->x - 5, y, fs, 0, 1, 0.5, 0, 0);
             maxw = fmax(maxw, w);
         }
     }
     if (draw_labels && label && *label)
-        pc_text(c, label, b->x - 8 - maxw, b->y + b->h / 2, c->fs, 0, 0.5, 1, 90, b->h);
+        bract_pc_text(c, label, b->x - 8 - maxw, b->y + b->h / 2, c->fs, 0, 0.5, 1, 90, b->h);
 }
 
-void pc_axis_bottom(pc_t *c, const pc_box *b, int target, const char *label)
+void bract_pc_axis_bottom(pc_t *c, const pc_box *b, int target, const char *label)
 {
     double t[64], step, maxh = 0, fs = c->fs * 0.9;
-    size_t n = pc_ticks(fmin(b->u0, b->u1), fmax(b->u0, b->u1), target, t, 64, &step);
+    size_t n = bract_pc_ticks(fmin(b->u0, b->u1), fmax(b->u0, b->u1), target, t, 64, &step);
     cairo_t *cr = c->cr;
     double y0 = b->y + b->h;
-    pc_color(c, PC_INK);
+    bract_pc_color(c, PC_INK);
     cairo_set_line_width(cr, 0.6);
     cairo_move_to(cr, b->x, y0);
     cairo_line_to(cr, b->x + b->w, y0);
@@ -654,52 +658,52 @@ void pc_axis_bottom(pc_t *c, const pc_box *b, int target, const char *label)
         cairo_stroke(cr);
         char buf[48];
         double h;
-        pc_fmt(buf, sizeof buf, t[i], step);
-        pc_text_size(c, buf, fs, 0, 0, NULL, &h);
-        pc_text(c, buf, x, y0 + 5, fs, 0, 0.5, 0, 0, 0);
+        bract_pc_fmt(buf, sizeof buf, t[i], step);
+        bract_pc_text_size(c, buf, fs, 0, 0, NULL, &h);
+        bract_pc_text(c, buf, x, y0 + 5, fs, 0, 0.5, 0, 0, 0);
         maxh = fmax(maxh, h);
     }
     if (label && *label)
-        pc_text(c, label, b->x + b->w / 2, y0 + 7 + maxh, c->fs, 0, 0.5, 0, 0, b->w);
+        bract_pc_text(c, label, b->x + b->w / 2, y0 + 7 + maxh, c->fs, 0, 0.5, 0, 0, b->w);
 }
 
 /* ---- colour bar ---- */
 
-double pc_colorbar_width(pc_t *c, double w, double vmin, double vmax, const char *label)
+double bract_pc_colorbar_width(pc_t *c, double w, double vmin, double vmax, const char *label)
 {
     double t[64], step, maxw = 0, fs = c->fs * 0.9, lh = 0;
-    size_t n = pc_ticks(vmin, vmax, 5, t, 64, &step);
+    size_t n = bract_pc_ticks(vmin, vmax, 5, t, 64, &step);
     for (size_t i = 0; i < n; i++) {
         char buf[48];
         double tw;
-        pc_fmt(buf, sizeof buf, t[i], step);
-        pc_text_size(c, buf, fs, 0, 0, &tw, NULL);
+        bract_pc_fmt(buf, sizeof buf, t[i], step);
+        bract_pc_text_size(c, buf, fs, 0, 0, &tw, NULL);
         maxw = fmax(maxw, tw);
     }
     if (label && *label)
-        pc_text_size(c, label, c->fs, 0, 0, NULL, &lh);
+        bract_pc_text_size(c, label, c->fs, 0, 0, NULL, &lh);
     return w + 5 + maxw + (lh > 0 ? 5 + lh : 0);
 }
 
-double pc_colorbar(pc_t *c, double x, double y, double w, double h, const char *cmap,
+double bract_pc_colorbar(pc_t *c, double x, double y, double w, double h, const char *cmap,
                    double cmin, double cmax, double vmin, double vmax, const char *label,
                    double gap_lo, double gap_hi)
 {
     cairo_t *cr = c->cr;
-    const pc_cmap *m = pc_cmap_find(cmap);
+    const pc_cmap *m = bract_pc_cmap_find(cmap);
     double span = vmax > vmin ? vmax - vmin : 1, cspan = cmax > cmin ? cmax - cmin : 1;
     /* a linear gradient with a stop at each anchor of the (piecewise-linear)
      * map: exact in both PNG and SVG */
     cairo_pattern_t *g = cairo_pattern_create_linear(0, y + h, 0, y);
     double rgb[3];
-    pc_cmap_eval(m, (vmin - cmin) / cspan, rgb);
+    bract_pc_cmap_eval(m, (vmin - cmin) / cspan, rgb);
     cairo_pattern_add_color_stop_rgb(g, 0, rgb[0], rgb[1], rgb[2]);
     for (size_t k = 0; k < m->n; k++) {
         double v = cmin + m->t[k] * cspan, off = (v - vmin) / span;
         if (off > 0 && off < 1)
             cairo_pattern_add_color_stop_rgb(g, off, m->rgb[k][0], m->rgb[k][1], m->rgb[k][2]);
     }
-    pc_cmap_eval(m, (vmax - cmin) / cspan, rgb);
+    bract_pc_cmap_eval(m, (vmax - cmin) / cspan, rgb);
     cairo_pattern_add_color_stop_rgb(g, 1, rgb[0], rgb[1], rgb[2]);
     cairo_rectangle(cr, x, y, w, h);
     cairo_set_source(cr, g);
@@ -709,17 +713,17 @@ double pc_colorbar(pc_t *c, double x, double y, double w, double h, const char *
         double lo = fmax(gap_lo, vmin), hi = fmin(gap_hi, vmax);
         if (lo < hi) {
             double y1 = y + h - (lo - vmin) / span * h, y2 = y + h - (hi - vmin) / span * h;
-            pc_color(c, 0xE4E4E4);
+            bract_pc_color(c, 0xE4E4E4);
             cairo_rectangle(cr, x, y2, w, y1 - y2);
             cairo_fill(cr);
         }
     }
-    pc_color(c, PC_INK);
+    bract_pc_color(c, PC_INK);
     cairo_set_line_width(cr, 0.5);
     cairo_rectangle(cr, x, y, w, h);
     cairo_stroke(cr);
     double t[64], step, maxw = 0, fs = c->fs * 0.9;
-    size_t n = pc_ticks(vmin, vmax, 5, t, 64, &step);
+    size_t n = bract_pc_ticks(vmin, vmax, 5, t, 64, &step);
     cairo_set_line_width(cr, 0.6);
     for (size_t i = 0; i < n; i++) {
         double ty = y + h - (t[i] - vmin) / span * h;
@@ -727,24 +731,24 @@ double pc_colorbar(pc_t *c, double x, double y, double w, double h, const char *
         cairo_line_to(cr, x + w + 3, ty);
         cairo_stroke(cr);
         char buf[48];
-        pc_fmt(buf, sizeof buf, t[i], step);
-        maxw = fmax(maxw, pc_text(c, buf, x + w + 5, ty, fs, 0, 0, 0.5, 0, 0));
+        bract_pc_fmt(buf, sizeof buf, t[i], step);
+        maxw = fmax(maxw, bract_pc_text(c, buf, x + w + 5, ty, fs, 0, 0, 0.5, 0, 0));
     }
     double lw = 0;
     if (label && *label) {
         double lh;
-        pc_text_size(c, label, c->fs, 0, h, NULL, &lh);
-        pc_text(c, label, x + w + 5 + maxw + 5, y + h / 2, c->fs, 0, 0.5, 0, 90, h);
+        bract_pc_text_size(c, label, c->fs, 0, h, NULL, &lh);
+        bract_pc_text(c, label, x + w + 5 + maxw + 5, y + h / 2, c->fs, 0, 0.5, 0, 90, h);
         lw = 5 + lh;
     }
     pc_box b = {x, y, w, h, 0, 1, vmin, vmax};
-    pc_set_cbar(c, &b, cmap);
+    bract_pc_set_cbar(c, &b, cmap);
     return w + 5 + maxw + lw;
 }
 
 /* ---- grids, labels, heatmaps ---- */
 
-size_t pc_grid_cols(size_t n, double w, double h, double aspect)
+size_t bract_pc_grid_cols(size_t n, double w, double h, double aspect)
 {
     size_t best = 1;
     double best_side = 0;
@@ -762,7 +766,7 @@ size_t pc_grid_cols(size_t n, double w, double h, double aspect)
 /* Smallest legible label, in points. */
 #define PC_MIN_LABEL 5.0
 
-void pc_label_plan(int mode, size_t n, double cell, double base, size_t *step, double *size)
+void bract_pc_label_plan(int mode, size_t n, double cell, double base, size_t *step, double *size)
 {
     double fit = 0.85 * cell;
     *step = 0;
@@ -781,7 +785,8 @@ void pc_label_plan(int mode, size_t n, double cell, double base, size_t *step, d
     *size = fmin(base, fit * (double)k);
 }
 
-cairo_surface_t *pc_image_new(int w, int h, const char *what, unsigned char **data, int *stride)
+cairo_surface_t *bract_pc_image_new(int w, int h, const char *what, unsigned char **data,
+                                    int *stride)
 {
     cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
     if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
@@ -795,7 +800,7 @@ cairo_surface_t *pc_image_new(int w, int h, const char *what, unsigned char **da
     return img;
 }
 
-void pc_image_paint(pc_t *c, const pc_box *b, cairo_surface_t *img, int smooth)
+void bract_pc_image_paint(pc_t *c, const pc_box *b, cairo_surface_t *img, int smooth)
 {
     cairo_t *cr = c->cr;
     int w = cairo_image_surface_get_width(img), h = cairo_image_surface_get_height(img);
@@ -806,13 +811,14 @@ void pc_image_paint(pc_t *c, const pc_box *b, cairo_surface_t *img, int smooth)
     cairo_translate(cr, b->x, b->y);
     cairo_scale(cr, b->w / w, b->h / h);
     cairo_set_source_surface(cr, img, 0, 0);
-    cairo_pattern_set_filter(cairo_get_source(cr), smooth ? CAIRO_FILTER_GOOD : CAIRO_FILTER_NEAREST);
+    cairo_pattern_set_filter(cairo_get_source(cr),
+                             smooth ? CAIRO_FILTER_GOOD : CAIRO_FILTER_NEAREST);
     cairo_paint(cr);
     cairo_restore(cr);
     cairo_surface_destroy(img);
 }
 
-int pc_heatmap(pc_t *c, const pc_box *b, size_t n, const double *rgb)
+int bract_pc_heatmap(pc_t *c, const pc_box *b, size_t n, const double *rgb)
 {
     cairo_t *cr = c->cr;
     double cw = b->w / (double)n, ch = b->h / (double)n;
@@ -827,7 +833,7 @@ int pc_heatmap(pc_t *c, const pc_box *b, size_t n, const double *rgb)
             for (size_t j = 0; j < n; j++) {
                 const double *p = rgb + 3 * (i * n + j);
                 if (isnan(p[0]))
-                    pc_color(c, PC_MISSING);
+                    bract_pc_color(c, PC_MISSING);
                 else
                     cairo_set_source_rgb(cr, p[0], p[1], p[2]);
                 cairo_rectangle(cr, b->x + (double)j * cw, b->y + (double)i * ch, cw + ov, ch + ov);
@@ -844,7 +850,7 @@ int pc_heatmap(pc_t *c, const pc_box *b, size_t n, const double *rgb)
         up = (int)ceil(1200.0 / (double)n);
     int side = (int)n * up, stride;
     unsigned char *data;
-    cairo_surface_t *img = pc_image_new(side, side, "a heatmap", &data, &stride);
+    cairo_surface_t *img = bract_pc_image_new(side, side, "a heatmap", &data, &stride);
     if (!img)
         return BRACT_ENOMEM;
     for (int py = 0; py < side; py++) {
@@ -864,22 +870,22 @@ int pc_heatmap(pc_t *c, const pc_box *b, size_t n, const double *rgb)
             row[px] = 0xFF000000u | (r << 16) | (g << 8) | bl;
         }
     }
-    pc_image_paint(c, b, img, 0);
+    bract_pc_image_paint(c, b, img, 0);
     c->fig->ncells += n * n;
     return BRACT_OK;
 }
 
-void pc_matrix_labels(pc_t *c, const pc_box *b, char *const *labels, size_t n, size_t step,
+void bract_pc_matrix_labels(pc_t *c, const pc_box *b, char *const *labels, size_t n, size_t step,
                       double size, double maxw)
 {
     cairo_t *cr = c->cr;
     double cw = b->w / (double)n, ch = b->h / (double)n;
-    pc_color(c, PC_INK);
+    bract_pc_color(c, PC_INK);
     cairo_set_line_width(cr, 0.5);
     if (step == 0) {
         /* condition numbers at nice steps */
         double t[64], s;
-        size_t nt = pc_ticks(1, (double)n, 6, t, 64, &s);
+        size_t nt = bract_pc_ticks(1, (double)n, 6, t, 64, &s);
         for (size_t k = 0; k < nt; k++) {
             char buf[32];
             size_t i = (size_t)t[k] - 1;
@@ -890,8 +896,8 @@ void pc_matrix_labels(pc_t *c, const pc_box *b, char *const *labels, size_t n, s
             cairo_move_to(cr, x, b->y + b->h);
             cairo_line_to(cr, x, b->y + b->h + 3);
             cairo_stroke(cr);
-            pc_text(c, buf, b->x - 5, y, c->fs * 0.85, 0, 1, 0.5, 0, 0);
-            pc_text(c, buf, x, b->y + b->h + 5, c->fs * 0.85, 0, 0.5, 0, 0, 0);
+            bract_pc_text(c, buf, b->x - 5, y, c->fs * 0.85, 0, 1, 0.5, 0, 0);
+            bract_pc_text(c, buf, x, b->y + b->h + 5, c->fs * 0.85, 0, 0.5, 0, 0, 0);
         }
         return;
     }
@@ -905,8 +911,8 @@ void pc_matrix_labels(pc_t *c, const pc_box *b, char *const *labels, size_t n, s
             cairo_line_to(cr, x, b->y + b->h + 2.5);
             cairo_stroke(cr);
         }
-        pc_text(c, labels[i], b->x - gap, y, size, 0, 1, 0.5, 0, maxw);
-        pc_text(c, labels[i], x, b->y + b->h + gap, size, 0, 1, 0.5, 90, maxw);
+        bract_pc_text(c, labels[i], b->x - gap, y, size, 0, 1, 0.5, 0, maxw);
+        bract_pc_text(c, labels[i], x, b->y + b->h + gap, size, 0, 1, 0.5, 90, maxw);
         c->fig->nlabels++;
     }
     c->fig->label_pt = size;

@@ -1,5 +1,5 @@
 /* RSA bar charts: one panel per region, one bar per model (see bract/plot.h). */
-#include "plot_internal.h"
+#include "figures/plot_internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -78,13 +78,13 @@ typedef struct {
 
 int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_figure *out)
 {
-    int rc0 = pc_check_opts(opts, out);
+    int rc0 = bract_pc_check_opts(opts, out);
     if (rc0)
         return rc0;
     size_t crdm, cmodel, cr;
     int rc;
-    if ((rc = bract_table_require(t, "rdm", &crdm)) || (rc = bract_table_require(t, "model", &cmodel)) ||
-        (rc = bract_table_require(t, "r", &cr)))
+    if ((rc = bract_table_require(t, "rdm", &crdm)) ||
+        (rc = bract_table_require(t, "model", &cmodel)) || (rc = bract_table_require(t, "r", &cr)))
         return rc;
     long cmethod = bract_table_find(t, "method"), clo, chi, cnl, cnu;
     if ((rc = optional_pair(t, "ci_low", "ci_high", &clo, &chi)) ||
@@ -301,7 +301,7 @@ int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_fig
     hi += pad; /* room for the marks */
     if (lo < 0)
         lo -= pad;
-    pc_nice_range(&lo, &hi, 5);
+    bract_pc_nice_range(&lo, &hi, 5);
     if (isfinite(opts->vmin))
         lo = opts->vmin;
     if (isfinite(opts->vmax))
@@ -321,22 +321,22 @@ int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_fig
 
     /* measure: model labels decide the bottom margin */
     pc_t m;
-    if ((rc = pc_open_measure(&m, opts)))
+    if ((rc = bract_pc_open_measure(&m, opts)))
         goto done;
     double fs = m.fs, tick_fs = fs * 0.9, labw = 0, lh, yticw;
     mw = bract_xmalloc(nmod, sizeof *mw, "label widths");
     if (!mw) {
-        pc_abort(&m);
+        bract_pc_abort(&m);
         rc = BRACT_ENOMEM;
         goto done;
     }
     for (size_t j = 0; j < nmod; j++) {
-        pc_text_size(&m, models.s[j], tick_fs, 0, 150, &mw[j], NULL);
+        bract_pc_text_size(&m, models.s[j], tick_fs, 0, 150, &mw[j], NULL);
         labw = fmax(labw, mw[j]);
     }
-    pc_text_size(&m, "Ag", fs, 0, 0, NULL, &lh);
-    pc_text_size(&m, "\xe2\x88\x92" "0.00", tick_fs, 0, 0, &yticw, NULL);
-    pc_abort(&m);
+    bract_pc_text_size(&m, "Ag", fs, 0, 0, NULL, &lh);
+    bract_pc_text_size(&m, "\xe2\x88\x92" "0.00", tick_fs, 0, 0, &yticw, NULL);
+    bract_pc_abort(&m);
     /* a slot per bar wide enough for its name, up to a point; longer names
      * go into a legend under the panels instead */
     double slot_pt = labw <= 56 ? fmax(28, labw + 8) : 30;
@@ -344,22 +344,23 @@ int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_fig
     double ph = 150;
     double gap_w = 22, head_h = lh + 6, foot_h = 14;
     size_t nc = (size_t)fmax(1, fmin((double)nreg, floor(720.0 / (pw + gap_w))));
-    const char *title = pc_title_of(opts, "");
+    const char *title = bract_pc_title_of(opts, "");
     double title_h = 0, th = 0;
     if (*title) {
         pc_t m2;
-        if ((rc = pc_open_measure(&m2, opts)))
+        if ((rc = bract_pc_open_measure(&m2, opts)))
             goto done;
-        pc_text_size(&m2, title, fs * 1.2, PC_BOLD, 0, NULL, &th);
-        pc_abort(&m2);
+        bract_pc_text_size(&m2, title, fs * 1.2, PC_BOLD, 0, NULL, &th);
+        bract_pc_abort(&m2);
     }
     double title_est = *title ? 8 + th + 6 : 6;
     double note_h = lh + 10;
     double left = 12 + lh + 6 + yticw + 6;
     double xlab_flat = lh + 6;
     if (opts->width > 0 && opts->height > 0)
-        nc = pc_grid_cols(nreg, opts->width * 72 - left - 10, opts->height * 72 - title_est - 2 * note_h,
-                          (pw + gap_w) / (ph + head_h + xlab_flat + foot_h));
+        nc = bract_pc_grid_cols(nreg, opts->width * 72 - left - 10,
+                                opts->height * 72 - title_est - 2 * note_h,
+                                (pw + gap_w) / (ph + head_h + xlab_flat + foot_h));
     size_t nr = (nreg + nc - 1) / nc;
     double W = opts->width > 0 ? opts->width * 72 : left + (double)nc * (pw + gap_w) + 4;
     double final_slot = ((W - left - 4) / (double)nc - gap_w) / (double)nmod;
@@ -383,10 +384,10 @@ int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_fig
     double cap_h = note_h + legend_h;
     double H = opts->height > 0 ? opts->height * 72
                                 : title_est + (double)nr * (head_h + ph + xlab_h + foot_h) + cap_h;
-    if ((rc = pc_open(&c, opts, W / 72, H / 72, out)))
+    if ((rc = bract_pc_open(&c, opts, W / 72, H / 72, out)))
         goto done;
     open = 1;
-    title_h = pc_title(&c, title);
+    title_h = bract_pc_title(&c, title);
     /* fit the panels into the figure */
     double cellw = (c.w - left - 4) / (double)nc;
     double cellh = (c.h - title_h - cap_h) / (double)nr;
@@ -402,17 +403,17 @@ int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_fig
         size_t col = g % nc, row = g / nc;
         double px = left + (double)col * cellw, py = title_h + (double)row * cellh;
         pc_box b = {px, py + head_h, pw, ph, 0, (double)nmod, lo, hi};
-        pc_color(&c, PC_INK);
-        pc_text(&c, regions.s[g], b.x + b.w / 2, py, fs, 0, 0.5, 0, 0, cellw);
+        bract_pc_color(&c, PC_INK);
+        bract_pc_text(&c, regions.s[g], b.x + b.w / 2, py, fs, 0, 0.5, 0, 0, cellw);
         /* noise ceiling behind the bars */
         if (isfinite(nlo[g])) {
             double y1 = pc_by(&b, fmax(nlo[g], nhi[g])), y2 = pc_by(&b, fmin(nlo[g], nhi[g]));
-            pc_color_a(&c, 0x999999, 0.35);
+            bract_pc_color_a(&c, 0x999999, 0.35);
             cairo_rectangle(cr2, b.x, y1, b.w, fmax(y2 - y1, 0.6));
             cairo_fill(cr2);
         }
         if (lo < 0 && hi > 0) {
-            pc_color(&c, 0x888888);
+            bract_pc_color(&c, 0x888888);
             cairo_set_line_width(cr2, 0.5);
             cairo_move_to(cr2, b.x, pc_by(&b, 0));
             cairo_line_to(cr2, b.x + b.w, pc_by(&b, 0));
@@ -423,14 +424,14 @@ int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_fig
             const cell *ce = &cells[g * nmod + j];
             double xc = b.x + ((double)j + 0.5) * slot;
             if (!ce->have || !isfinite(ce->r)) {
-                pc_color(&c, PC_SOFT);
-                pc_text(&c, "n/a", xc, pc_by(&b, fmax(lo, fmin(0, hi))) - 2, tick_fs * 0.9, 0,
+                bract_pc_color(&c, PC_SOFT);
+                bract_pc_text(&c, "n/a", xc, pc_by(&b, fmax(lo, fmin(0, hi))) - 2, tick_fs * 0.9, 0,
                         0.5, 1, 0, slot);
                 continue;
             }
             double base = fmin(fmax(0, lo), hi);
             double y0 = pc_by(&b, base), y1 = pc_by(&b, fmin(fmax(ce->r, lo), hi));
-            pc_color(&c, pc_category(j));
+            bract_pc_color(&c, bract_pc_category(j));
             cairo_rectangle(cr2, xc - bw / 2, fmin(y0, y1), bw, fabs(y1 - y0));
             cairo_fill(cr2);
             c.fig->ncells++;
@@ -438,7 +439,7 @@ int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_fig
             if (isfinite(ce->lo) && isfinite(ce->hi)) {
                 double a = pc_by(&b, fmin(fmax(ce->lo, lo), hi));
                 double z = pc_by(&b, fmin(fmax(ce->hi, lo), hi));
-                pc_color(&c, PC_INK);
+                bract_pc_color(&c, PC_INK);
                 cairo_set_line_width(cr2, 0.8);
                 cairo_move_to(cr2, xc, a);
                 cairo_line_to(cr2, xc, z);
@@ -451,26 +452,26 @@ int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_fig
                 bottom = fmin(bottom, fmin(ce->lo, ce->hi));
             }
             if (cp >= 0 && isfinite(ce->p) && ce->p < opts->alpha) {
-                pc_color(&c, PC_INK);
+                bract_pc_color(&c, PC_INK);
                 if (ce->r >= 0)
-                    pc_text(&c, "*", xc, pc_by(&b, fmin(top, hi)) - 1, fs * 1.4, PC_BOLD, 0.5,
+                    bract_pc_text(&c, "*", xc, pc_by(&b, fmin(top, hi)) - 1, fs * 1.4, PC_BOLD, 0.5,
                             0.8, 0, 0);
                 else
-                    pc_text(&c, "*", xc, pc_by(&b, fmax(bottom, lo)) + 1, fs * 1.4, PC_BOLD,
+                    bract_pc_text(&c, "*", xc, pc_by(&b, fmax(bottom, lo)) + 1, fs * 1.4, PC_BOLD,
                             0.5, 0.05, 0, 0);
             }
         }
-        pc_axis_left(&c, &b, 5, ylab, col == 0);
+        bract_pc_axis_left(&c, &b, 5, ylab, col == 0);
         /* model names under the bars */
-        pc_color(&c, PC_INK);
+        bract_pc_color(&c, PC_INK);
         cairo_set_line_width(cr2, 0.6);
         cairo_move_to(cr2, b.x, b.y + b.h);
         cairo_line_to(cr2, b.x + b.w, b.y + b.h);
         cairo_stroke(cr2);
         for (size_t j = 0; j < nmod && !legend; j++)
-            pc_text(&c, models.s[j], b.x + ((double)j + 0.5) * slot, b.y + b.h + 4, tick_fs, 0, 0.5,
-                    0, 0, slot);
-        if ((rc = pc_add_panel(&c, &b)))
+            bract_pc_text(&c, models.s[j], b.x + ((double)j + 0.5) * slot, b.y + b.h + 4, tick_fs,
+                          0, 0.5, 0, 0, slot);
+        if ((rc = bract_pc_add_panel(&c, &b)))
             goto done;
     }
     /* the legend: model colours, rows centred */
@@ -486,11 +487,11 @@ int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_fig
             }
             double x = (c.w - roww + 16) / 2;
             for (; j < k; j++) {
-                pc_color(&c, pc_category(j));
+                bract_pc_color(&c, bract_pc_category(j));
                 cairo_rectangle(cr2, x, y + (lh - 9) / 2, 9, 9);
                 cairo_fill(cr2);
-                pc_color(&c, PC_INK);
-                pc_text(&c, models.s[j], x + 13, y + lh / 2, tick_fs, 0, 0, 0.5, 0, 150);
+                bract_pc_color(&c, PC_INK);
+                bract_pc_text(&c, models.s[j], x + 13, y + lh / 2, tick_fs, 0, 0, 0.5, 0, 150);
                 x += 30 + mw[j];
             }
             y += lh + 4;
@@ -502,21 +503,21 @@ int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_fig
         bract_buf_printf(&note, "Error bars: ci_low to ci_high.");
     if (cp >= 0) {
         char a[32];
-        pc_fmt_sig(a, sizeof a, opts->alpha, 3);
+        bract_pc_fmt_sig(a, sizeof a, opts->alpha, 3);
         bract_buf_printf(&note, "%s* %s < %s.", note.len ? "   " : "", pname, a);
     }
     if (cnl >= 0)
         bract_buf_printf(&note, "%sGrey band: noise ceiling.", note.len ? "   " : "");
     if (note.len) {
-        pc_color(&c, PC_SOFT);
-        pc_text(&c, note.data, c.w / 2, c.h - 6, fs * 0.85, 0, 0.5, 1, 0, c.w - 20);
+        bract_pc_color(&c, PC_SOFT);
+        bract_pc_text(&c, note.data, c.w / 2, c.h - 6, fs * 0.85, 0, 0.5, 1, 0, c.w - 20);
     }
     bract_buf_free(&note);
-    rc = pc_close(&c);
+    rc = bract_pc_close(&c);
     open = 0;
 done:
     if (open)
-        pc_abort(&c);
+        bract_pc_abort(&c);
     free(use);
     free(cells);
     free(nlo);

@@ -2,7 +2,7 @@
 #ifndef BRACT_PLOT_INTERNAL_H
 #define BRACT_PLOT_INTERNAL_H
 
-#include "internal.h"
+#include "base/internal.h"
 
 #include <cairo.h>
 #include <pango/pangocairo.h>
@@ -50,94 +50,95 @@ static inline double pc_by(const pc_box *b, double v)
 }
 
 /* Check the options every kind shares; clears *out.  Call first. */
-int pc_check_opts(const bract_plot_opts *o, bract_figure *out);
+int bract_pc_check_opts(const bract_plot_opts *o, bract_figure *out);
 
-/* Start a figure of w x h inches (fig is reset and filled by pc_close). */
-int pc_open(pc_t *c, const bract_plot_opts *o, double w_in, double h_in, bract_figure *fig);
-/* A canvas only for measuring text (no figure). Release with pc_abort. */
-int pc_open_measure(pc_t *c, const bract_plot_opts *o);
+/* Start a figure of w x h inches (fig is reset and filled by bract_pc_close). */
+int bract_pc_open(pc_t *c, const bract_plot_opts *o, double w_in, double h_in, bract_figure *fig);
+/* A canvas only for measuring text (no figure). Release with bract_pc_abort. */
+int bract_pc_open_measure(pc_t *c, const bract_plot_opts *o);
 /* Finish, encode into fig (on error fig is left empty).  Always releases c. */
-int pc_close(pc_t *c);
+int bract_pc_close(pc_t *c);
 /* Release without output (after an error). */
-void pc_abort(pc_t *c);
+void bract_pc_abort(pc_t *c);
 
 /* Record a data area (and its data range) in the figure. */
-int pc_add_panel(pc_t *c, const pc_box *b);
-void pc_set_cbar(pc_t *c, const pc_box *b, const char *cmap);
+int bract_pc_add_panel(pc_t *c, const pc_box *b);
+void bract_pc_set_cbar(pc_t *c, const pc_box *b, const char *cmap);
 
-void pc_color(pc_t *c, unsigned rgb);
-void pc_color_a(pc_t *c, unsigned rgb, double alpha);
-void pc_color_v(pc_t *c, const double rgb[3]);
+void bract_pc_color(pc_t *c, unsigned rgb);
+void bract_pc_color_a(pc_t *c, unsigned rgb, double alpha);
+void bract_pc_color_v(pc_t *c, const double rgb[3]);
 
 /* Text: the anchor (x, y) is at fraction ha of the width (0 left, 0.5
  * centre, 1 right) and va of the height (0 top, 0.5 middle, 1 bottom) of
  * the text's box, after rotating by `angle` degrees (counter-clockwise,
  * about the anchor).  maxw > 0 ellipsizes longer text to that width.
  * Returns the width drawn. */
-double pc_text(pc_t *c, const char *s, double x, double y, double size, unsigned flags,
+double bract_pc_text(pc_t *c, const char *s, double x, double y, double size, unsigned flags,
                double ha, double va, double angle, double maxw);
 /* Width and height (line box) of text at a size, ellipsized to maxw if > 0. */
-void pc_text_size(pc_t *c, const char *s, double size, unsigned flags, double maxw, double *w,
+void bract_pc_text_size(pc_t *c, const char *s, double size, unsigned flags, double maxw, double *w,
                   double *h);
 
 /* The title (if any) centred at the top; returns the height it takes. */
-double pc_title(pc_t *c, const char *title);
+double bract_pc_title(pc_t *c, const char *title);
 /* The default title unless the options set one. */
-const char *pc_title_of(const bract_plot_opts *o, const char *dflt);
+const char *bract_pc_title_of(const bract_plot_opts *o, const char *dflt);
 
 /* "Nice" ticks (1, 2, 2.5, 5 x 10^k) covering [lo, hi] inside it, about
  * `target` of them; returns their number (at most max) and the step. */
-size_t pc_ticks(double lo, double hi, int target, double *ticks, size_t max, double *step);
+size_t bract_pc_ticks(double lo, double hi, int target, double *ticks, size_t max, double *step);
 /* Widen [*lo, *hi] outward to multiples of a nice step. */
-void pc_nice_range(double *lo, double *hi, int target);
+void bract_pc_nice_range(double *lo, double *hi, int target);
 /* A tick label with the decimals the step needs, and a true minus sign. */
-void pc_fmt(char *buf, size_t n, double v, double step);
+void bract_pc_fmt(char *buf, size_t n, double v, double step);
 /* A number with `sig` significant digits and a true minus sign. */
-void pc_fmt_sig(char *buf, size_t n, double v, int sig);
+void bract_pc_fmt_sig(char *buf, size_t n, double v, int sig);
 
 /* Axes: left (values, with labels) and bottom lines of a box. */
-void pc_axis_left(pc_t *c, const pc_box *b, int target, const char *label, int draw_labels);
-void pc_axis_bottom(pc_t *c, const pc_box *b, int target, const char *label);
+void bract_pc_axis_left(pc_t *c, const pc_box *b, int target, const char *label, int draw_labels);
+void bract_pc_axis_bottom(pc_t *c, const pc_box *b, int target, const char *label);
 
 /* A vertical colour bar: the strip at (x, y, w, h) for values vmin (bottom)
  * to vmax (top) on map `cmap` whose t = 0..1 spans [cmin, cmax]; ticks and
  * the label to its right.  Values in (gap_lo, gap_hi) are drawn light grey
  * (a threshold; pass gap_lo >= gap_hi for none).  Returns the total width. */
-double pc_colorbar(pc_t *c, double x, double y, double w, double h, const char *cmap,
+double bract_pc_colorbar(pc_t *c, double x, double y, double w, double h, const char *cmap,
                    double cmin, double cmax, double vmin, double vmax, const char *label,
                    double gap_lo, double gap_hi);
 /* Width a colour bar of strip width w needs for these values and label. */
-double pc_colorbar_width(pc_t *c, double w, double vmin, double vmax, const char *label);
+double bract_pc_colorbar_width(pc_t *c, double w, double vmin, double vmax, const char *label);
 
 /* Colour maps: look-up by name, evaluation. */
 typedef struct pc_cmap pc_cmap;
-const pc_cmap *pc_cmap_find(const char *name);
-void pc_cmap_eval(const pc_cmap *m, double t, double rgb[3]);
+const pc_cmap *bract_pc_cmap_find(const char *name);
+void bract_pc_cmap_eval(const pc_cmap *m, double t, double rgb[3]);
 /* Okabe-Ito colour-blind-safe categorical colours. */
-unsigned pc_category(size_t i);
+unsigned bract_pc_category(size_t i);
 
 /* Grid of nr x nc panels with the largest square-ish cells for n items in a
  * w x h area: chooses nc (columns). */
-size_t pc_grid_cols(size_t n, double w, double h, double aspect);
+size_t bract_pc_grid_cols(size_t n, double w, double h, double aspect);
 
 /* Labels of a square matrix: every `step`-th of n, at `size` points;
  * step 0 means none.  Chooses from the cell size in points. */
-void pc_label_plan(int mode, size_t n, double cell, double base, size_t *step, double *size);
+void bract_pc_label_plan(int mode, size_t n, double cell, double base, size_t *step, double *size);
 
 /* A w x h RGB image to fill (pixels 0xFFRRGGBB, rows `stride` bytes
  * apart); NULL with a message when out of memory. */
-cairo_surface_t *pc_image_new(int w, int h, const char *what, unsigned char **data, int *stride);
+cairo_surface_t *bract_pc_image_new(int w, int h, const char *what, unsigned char **data,
+                                    int *stride);
 /* Draw an image over box b (smoothed, or nearest pixel) and free it. */
-void pc_image_paint(pc_t *c, const pc_box *b, cairo_surface_t *img, int smooth);
+void bract_pc_image_paint(pc_t *c, const pc_box *b, cairo_surface_t *img, int smooth);
 
 /* A heatmap of an n x n matrix in box b (rows top to bottom): colours come
  * from rgb (3 doubles per cell, NaN first component = missing).  Cells are
  * rectangles in SVG for small matrices, else an image. */
-int pc_heatmap(pc_t *c, const pc_box *b, size_t n, const double *rgb);
+int bract_pc_heatmap(pc_t *c, const pc_box *b, size_t n, const double *rgb);
 
 /* Condition labels of a square matrix in box b: rows on the left, columns
  * below, rotated; every `step`-th.  maxw: longest label in points. */
-void pc_matrix_labels(pc_t *c, const pc_box *b, char *const *labels, size_t n, size_t step,
+void bract_pc_matrix_labels(pc_t *c, const pc_box *b, char *const *labels, size_t n, size_t step,
                       double size, double maxw);
 
 /* One square matrix of a grid: n labelled items, condensed values. */
@@ -152,8 +153,8 @@ typedef struct {
 /* A figure of np matrices in a grid (labels per o->labels, size per
  * o->width/height or from the content) with one colour bar: values map to
  * t = (v - cmin) / (cmax - cmin) of `cmap`; the bar spans lo..hi. */
-int pc_matrix_figure(const bract_plot_opts *o, const pc_matrix *mats, size_t np, const char *title,
-                     const char *cmap, double cmin, double cmax, double lo, double hi,
-                     const char *units, bract_figure *out);
+int bract_pc_matrix_figure(const bract_plot_opts *o, const pc_matrix *mats, size_t np,
+                           const char *title, const char *cmap, double cmin, double cmax, double lo,
+                           double hi, const char *units, bract_figure *out);
 
 #endif

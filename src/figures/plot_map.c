@@ -2,7 +2,7 @@
  * (see bract/plot.h).  Slices are sampled in world millimetres through the
  * voxel-to-mm affine, so any orientation and voxel aspect is drawn true to
  * scale with left on the left. */
-#include "plot_internal.h"
+#include "figures/plot_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -63,7 +63,8 @@ static double stat_at(const mapctx *m, const double ijk[3])
     long i = lround(ijk[0]), j = lround(ijk[1]), k = lround(ijk[2]);
     if (i < 0 || j < 0 || k < 0 || i >= v->nx || j >= v->ny || k >= v->nz)
         return NAN;
-    return bract_volume_get(v, m->off + (size_t)i + (size_t)v->nx * ((size_t)j + (size_t)v->ny * (size_t)k));
+    return bract_volume_get(v, m->off + (size_t)i +
+                                   (size_t)v->nx * ((size_t)j + (size_t)v->ny * (size_t)k));
 }
 
 /* The background by trilinear interpolation (0 outside the grid). */
@@ -91,7 +92,8 @@ static double bg_at(const mapctx *m, const double ijk[3])
                    (((c >> 2) & 1) ? f[2] : 1 - f[2]);
         if (w == 0)
             continue;
-        double x = bract_volume_get(v, (size_t)i + (size_t)v->nx * ((size_t)j + (size_t)v->ny * (size_t)k));
+        double x = bract_volume_get(v, (size_t)i +
+                                           (size_t)v->nx * ((size_t)j + (size_t)v->ny * (size_t)k));
         if (isfinite(x))
             s += w * x;
     }
@@ -202,7 +204,7 @@ static uint32_t colour_at(const mapctx *m, const double xyz[3], size_t *shown)
     }
     double s = stat_at(m, ijk);
     if (isfinite(s) && s != 0 && fabs(s) >= m->thr) {
-        pc_cmap_eval(m->cm, 0.5 + 0.5 * s / m->vmax, rgb);
+        bract_pc_cmap_eval(m->cm, 0.5 + 0.5 * s / m->vmax, rgb);
         r = rgb[0];
         g = rgb[1];
         b = rgb[2];
@@ -250,7 +252,7 @@ static int draw_slice(pc_t *c, const mapctx *m, const pc_box *b, int axis, doubl
         ph = 1;
     int stride;
     unsigned char *data;
-    cairo_surface_t *img = pc_image_new(pw, ph, "a slice", &data, &stride);
+    cairo_surface_t *img = bract_pc_image_new(pw, ph, "a slice", &data, &stride);
     if (!img)
         return BRACT_ENOMEM;
     double xyz[3];
@@ -264,22 +266,22 @@ static int draw_slice(pc_t *c, const mapctx *m, const pc_box *b, int axis, doubl
         }
     }
     /* PNG: one image pixel per device pixel; SVG: smoothed by the viewer */
-    pc_image_paint(c, b, img, c->format != BRACT_PLOT_PNG);
-    return pc_add_panel(c, b);
+    bract_pc_image_paint(c, b, img, c->format != BRACT_PLOT_PNG);
+    return bract_pc_add_panel(c, b);
 }
 
 static void corner_letters(pc_t *c, const mapctx *m, const pc_box *b, const char *left,
                            const char *right)
 {
-    pc_color(c, m->dark ? 0xFFFFFF : PC_SOFT);
-    pc_text(c, left, b->x + 3, b->y + 2, c->fs * 0.85, 0, 0, 0, 0, 0);
-    pc_text(c, right, b->x + b->w - 3, b->y + 2, c->fs * 0.85, 0, 1, 0, 0, 0);
+    bract_pc_color(c, m->dark ? 0xFFFFFF : PC_SOFT);
+    bract_pc_text(c, left, b->x + 3, b->y + 2, c->fs * 0.85, 0, 0, 0, 0, 0);
+    bract_pc_text(c, right, b->x + b->w - 3, b->y + 2, c->fs * 0.85, 0, 1, 0, 0, 0);
 }
 
 static void coord_label(char *buf, size_t n, int axis, double pos)
 {
     char v[32];
-    pc_fmt(v, sizeof v, round(pos * 10) / 10, fabs(pos - round(pos)) < 0.05 ? 1 : 0.1);
+    bract_pc_fmt(v, sizeof v, round(pos * 10) / 10, fabs(pos - round(pos)) < 0.05 ? 1 : 0.1);
     snprintf(buf, n, "%c = %s", "xyz"[axis], v);
 }
 
@@ -312,7 +314,7 @@ static const char *base_name(const char *p)
 int bract_plot_map(const bract_volume *stat, const bract_volume *bg, const bract_plot_opts *opts,
                    bract_figure *out)
 {
-    int rc0 = pc_check_opts(opts, out);
+    int rc0 = bract_pc_check_opts(opts, out);
     if (rc0)
         return rc0;
     const char *sname = stat->path ? stat->path : "the map";
@@ -325,7 +327,8 @@ int bract_plot_map(const bract_volume *stat, const bract_volume *bg, const bract
     int rc;
     if (bg) {
         if (!bg->data)
-            return bract_error(BRACT_EINVAL, "%s: no voxel data", bg->path ? bg->path : "the background");
+            return bract_error(BRACT_EINVAL, "%s: no voxel data",
+                               bg->path ? bg->path : "the background");
         if ((rc = bract_volume_same_grid(stat, bg, 1e-3)))
             return bract_error_context(rc, "the map and its background must share a grid");
     }
@@ -343,7 +346,7 @@ int bract_plot_map(const bract_volume *stat, const bract_volume *bg, const bract
     m.bg = bg;
     m.off = opts->volume * stat->nvox;
     m.thr = opts->threshold;
-    m.cm = pc_cmap_find("coldhot");
+    m.cm = bract_pc_cmap_find("coldhot");
     if (invert_affine(stat->affine, m.inv))
         return bract_error(BRACT_EDATA, "%s: its voxel-to-mm affine is singular", sname);
     /* value range and the peak */
@@ -397,28 +400,29 @@ int bract_plot_map(const bract_volume *stat, const bract_volume *bg, const bract
         snprintf(units, sizeof units, "%s", opts->units);
     else
         units_of(stat, units, sizeof units);
-    const char *title = pc_title_of(opts, base_name(stat->path));
-    pc_fmt_sig(thr, sizeof thr, m.thr, 3);
+    const char *title = bract_pc_title_of(opts, base_name(stat->path));
+    bract_pc_fmt_sig(thr, sizeof thr, m.thr, 3);
     for (int a = 0; a < 3; a++)
-        pc_fmt(cutb[a], sizeof cutb[a], round(cut[a] * 10) / 10, 0.1);
+        bract_pc_fmt(cutb[a], sizeof cutb[a], round(cut[a] * 10) / 10, 0.1);
     if (opts->view == BRACT_VIEW_ORTHO)
-        snprintf(sub, sizeof sub, "%s%s%scut at (%s, %s, %s) mm", m.thr > 0 ? "|value| \xe2\x89\xa5 " : "",
-                 m.thr > 0 ? thr : "", m.thr > 0 ? ";  " : "", cutb[0], cutb[1], cutb[2]);
+        snprintf(sub, sizeof sub, "%s%s%scut at (%s, %s, %s) mm",
+                 m.thr > 0 ? "|value| \xe2\x89\xa5 " : "", m.thr > 0 ? thr : "",
+                 m.thr > 0 ? ";  " : "", cutb[0], cutb[1], cutb[2]);
     else
-        snprintf(sub, sizeof sub, "%s%s", m.thr > 0 ? "|value| \xe2\x89\xa5 " : "all nonzero values",
-                 m.thr > 0 ? thr : "");
+        snprintf(sub, sizeof sub, "%s%s",
+                 m.thr > 0 ? "|value| \xe2\x89\xa5 " : "all nonzero values", m.thr > 0 ? thr : "");
 
     /* layout */
     pc_t c, meas;
-    if ((rc = pc_open_measure(&meas, opts)))
+    if ((rc = bract_pc_open_measure(&meas, opts)))
         return rc;
     double fs = meas.fs, lh, th = 0;
-    pc_text_size(&meas, "Ag", fs, 0, 0, NULL, &lh);
+    bract_pc_text_size(&meas, "Ag", fs, 0, 0, NULL, &lh);
     if (*title)
-        pc_text_size(&meas, title, fs * 1.2, PC_BOLD, 0, NULL, &th);
+        bract_pc_text_size(&meas, title, fs * 1.2, PC_BOLD, 0, NULL, &th);
     double cbmin = neg ? -m.vmax : 0;
-    double cbw = pc_colorbar_width(&meas, 11, cbmin, m.vmax, units);
-    pc_abort(&meas);
+    double cbw = bract_pc_colorbar_width(&meas, 11, cbmin, m.vmax, units);
+    bract_pc_abort(&meas);
     double top = (*title ? 8 + th + 4 : 6) + lh + 8, gap = 8, right = 14 + cbw + 10;
     double W = opts->width > 0 ? opts->width * 72 : 7.5 * 72;
     double avail_w = W - 10 - right;
@@ -451,7 +455,7 @@ int bract_plot_map(const bract_volume *stat, const bract_volume *bg, const bract
                                                       (double)nview);
         }
         double aspect = ext[ha] / ext[va];
-        nc = pc_grid_cols((size_t)nview, avail_w,
+        nc = bract_pc_grid_cols((size_t)nview, avail_w,
                           opts->height > 0 ? opts->height * 72 - top - 10 : avail_w * 0.9, aspect);
         nr = ((size_t)nview + nc - 1) / nc;
         cellw = avail_w / (double)nc;
@@ -470,12 +474,12 @@ int bract_plot_map(const bract_volume *stat, const bract_volume *bg, const bract
         return bract_error(BRACT_EINVAL, "the figure is too small to draw %d slice%s", nview,
                            nview == 1 ? "" : "s");
     }
-    if ((rc = pc_open(&c, opts, W / 72, H / 72, out)))
+    if ((rc = bract_pc_open(&c, opts, W / 72, H / 72, out)))
         return rc;
     memcpy(out->cut, cut, sizeof cut);
-    double ty = pc_title(&c, title);
-    pc_color(&c, PC_SOFT);
-    pc_text(&c, sub, c.w / 2, ty - 2, fs * 0.9, 0, 0.5, 0, 0, c.w - 20);
+    double ty = bract_pc_title(&c, title);
+    bract_pc_color(&c, PC_SOFT);
+    bract_pc_text(&c, sub, c.w / 2, ty - 2, fs * 0.9, 0, 0.5, 0, 0, c.w - 20);
     double x = 10, ybase = top;
     double bar_y = top, bar_h = 0;
     for (int s = 0; s < nview; s++) {
@@ -490,18 +494,24 @@ int bract_plot_map(const bract_volume *stat, const bract_volume *bg, const bract
             bar_h = hmax;
         } else {
             size_t col = (size_t)s % nc, row = (size_t)s / nc;
-            b = (pc_box){10 + (double)col * cellw + (cellw - w) / 2, top + (double)row * cellh, w, h,
-                         m.lo[ha], m.hi[ha], m.lo[va], m.hi[va]};
+            b = (pc_box){10 + (double)col * cellw + (cellw - w) / 2,
+                         top + (double)row * cellh,
+                         w,
+                         h,
+                         m.lo[ha],
+                         m.hi[ha],
+                         m.lo[va],
+                         m.hi[va]};
             bar_h = fmin((double)nr * cellh - lh - 4, 220);
         }
         if ((rc = draw_slice(&c, &m, &b, a, pos[s]))) {
-            pc_abort(&c);
+            bract_pc_abort(&c);
             return rc;
         }
         cairo_t *cr = c.cr;
         if (opts->view == BRACT_VIEW_ORTHO) {
             /* cross-hair at the cut point */
-            pc_color_a(&c, m.dark ? 0xFFFFFF : 0x555555, 0.45);
+            bract_pc_color_a(&c, m.dark ? 0xFFFFFF : 0x555555, 0.45);
             cairo_set_line_width(cr, 0.5);
             double cx = pc_bx(&b, cut[ha]), cy = pc_by(&b, cut[va]);
             cairo_move_to(cr, cx, b.y);
@@ -516,13 +526,13 @@ int bract_plot_map(const bract_volume *stat, const bract_volume *bg, const bract
             corner_letters(&c, &m, &b, "L", "R");
         char lab[48];
         coord_label(lab, sizeof lab, a, pos[s]);
-        pc_color(&c, PC_INK);
-        pc_text(&c, lab, b.x + b.w / 2, b.y + b.h + 3, fs * 0.9, 0, 0.5, 0, 0, b.w + 20);
+        bract_pc_color(&c, PC_INK);
+        bract_pc_text(&c, lab, b.x + b.w / 2, b.y + b.h + 3, fs * 0.9, 0, 0.5, 0, 0, b.w + 20);
     }
     /* count the voxels drawn as suprathreshold */
     c.fig->ncells = nshown;
     double cbx = c.w - right + 14;
-    pc_colorbar(&c, cbx, bar_y, 11, bar_h > 40 ? bar_h : 40, "coldhot", -m.vmax, m.vmax, cbmin,
-                m.vmax, units, m.thr > 0 ? -m.thr : 0, m.thr > 0 ? m.thr : 0);
-    return pc_close(&c);
+    bract_pc_colorbar(&c, cbx, bar_y, 11, bar_h > 40 ? bar_h : 40, "coldhot", -m.vmax, m.vmax,
+                      cbmin, m.vmax, units, m.thr > 0 ? -m.thr : 0, m.thr > 0 ? m.thr : 0);
+    return bract_pc_close(&c);
 }

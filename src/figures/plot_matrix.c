@@ -1,6 +1,6 @@
 /* Grids of labelled square matrices with one colour bar: RDM heatmaps and
  * dFC state matrices (see plot_internal.h). */
-#include "plot_internal.h"
+#include "figures/plot_internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -23,7 +23,7 @@ static double label_margin(const grid_geom *g, double side)
 {
     size_t step;
     double size;
-    pc_label_plan(g->mode, g->nmax, side / (double)g->nmax, g->fs, &step, &size);
+    bract_pc_label_plan(g->mode, g->nmax, side / (double)g->nmax, g->fs, &step, &size);
     if (g->mode == BRACT_LABELS_NONE)
         return 4;
     if (step == 0)
@@ -63,9 +63,9 @@ static double fit_side(const grid_geom *g, size_t nc, double w, double h)
     return lo;
 }
 
-int pc_matrix_figure(const bract_plot_opts *o, const pc_matrix *mats, size_t np, const char *title,
-                     const char *cmap, double cmin, double cmax, double lo, double hi,
-                     const char *units, bract_figure *out)
+int bract_pc_matrix_figure(const bract_plot_opts *o, const pc_matrix *mats, size_t np,
+                           const char *title, const char *cmap, double cmin, double cmax, double lo,
+                           double hi, const char *units, bract_figure *out)
 {
     pc_t c, m;
     int rc;
@@ -79,7 +79,7 @@ int pc_matrix_figure(const bract_plot_opts *o, const pc_matrix *mats, size_t np,
         subtitles |= mats[k].subtitle != NULL;
     }
     /* measure, then choose the matrix side */
-    if ((rc = pc_open_measure(&m, o)))
+    if ((rc = bract_pc_open_measure(&m, o)))
         return rc;
     grid_geom g = {0};
     g.np = np;
@@ -89,21 +89,21 @@ int pc_matrix_figure(const bract_plot_opts *o, const pc_matrix *mats, size_t np,
     for (size_t k = 0; k < np; k++)
         for (size_t i = 0; i < mats[k].n; i++) {
             double w;
-            pc_text_size(&m, mats[k].labels[i], 10, 0, 0, &w, NULL);
+            bract_pc_text_size(&m, mats[k].labels[i], 10, 0, 0, &w, NULL);
             g.wmax10 = fmax(g.wmax10, w);
         }
     char buf[32];
     snprintf(buf, sizeof buf, "%zu", nmax);
-    pc_text_size(&m, buf, m.fs * 0.85, 0, 0, &g.numw, NULL);
+    bract_pc_text_size(&m, buf, m.fs * 0.85, 0, 0, &g.numw, NULL);
     double th = 0, ph = 0, sh = 0;
     if (*title)
-        pc_text_size(&m, title, m.fs * 1.2, PC_BOLD, 0, NULL, &th);
+        bract_pc_text_size(&m, title, m.fs * 1.2, PC_BOLD, 0, NULL, &th);
     g.top = *title ? 8 + th + 10 : 10;
-    pc_text_size(&m, "Ag", m.fs, 0, 0, NULL, &ph);
-    pc_text_size(&m, "Ag", m.fs * 0.85, 0, 0, NULL, &sh);
+    bract_pc_text_size(&m, "Ag", m.fs, 0, 0, NULL, &ph);
+    bract_pc_text_size(&m, "Ag", m.fs * 0.85, 0, 0, NULL, &sh);
     g.ptitle = (titles ? ph + 2 : 0) + (subtitles ? sh + 2 : 0) + (titles || subtitles ? 3 : 0);
-    g.cbw = pc_colorbar_width(&m, 12, lo, hi, units);
-    pc_abort(&m);
+    g.cbw = bract_pc_colorbar_width(&m, 12, lo, hi, units);
+    bract_pc_abort(&m);
 
     double W = o->width > 0 ? o->width * 72 : 0, H = o->height > 0 ? o->height * 72 : 0;
     size_t nc = 1;
@@ -134,16 +134,16 @@ int pc_matrix_figure(const bract_plot_opts *o, const pc_matrix *mats, size_t np,
     double *rgb = bract_xmalloc(3 * nmax * nmax, sizeof *rgb, "heatmap colours");
     if (!rgb)
         return BRACT_ENOMEM;
-    if ((rc = pc_open(&c, o, W / 72, H / 72, out))) {
+    if ((rc = bract_pc_open(&c, o, W / 72, H / 72, out))) {
         free(rgb);
         return rc;
     }
-    pc_title(&c, title);
+    bract_pc_title(&c, title);
     double lm = label_margin(&g, side);
     double bw = geom_w(&g, side, nc) - 20, bh = geom_h(&g, side, nr) - g.top - 10;
     double x0 = 10 + fmax(0, (c.w - 20 - bw) / 2);
     double y0 = g.top + fmax(0, (c.h - g.top - 10 - bh) / 2);
-    const pc_cmap *cm = pc_cmap_find(cmap);
+    const pc_cmap *cm = bract_pc_cmap_find(cmap);
     const double diag[3] = {((PC_DIAG >> 16) & 0xFF) / 255.0, ((PC_DIAG >> 8) & 0xFF) / 255.0,
                             (PC_DIAG & 0xFF) / 255.0};
     double cspan = cmax > cmin ? cmax - cmin : 1;
@@ -155,13 +155,14 @@ int pc_matrix_figure(const bract_plot_opts *o, const pc_matrix *mats, size_t np,
         pc_box b = {px + lm, py + g.ptitle, side, side, 0, (double)n, (double)n, 0};
         double ty = py;
         if (mk->title) {
-            pc_color(&c, PC_INK);
-            pc_text(&c, mk->title, b.x + side / 2, ty, c.fs, 0, 0.5, 0, 0, side + lm);
+            bract_pc_color(&c, PC_INK);
+            bract_pc_text(&c, mk->title, b.x + side / 2, ty, c.fs, 0, 0.5, 0, 0, side + lm);
             ty += ph + 2;
         }
         if (mk->subtitle) {
-            pc_color(&c, PC_SOFT);
-            pc_text(&c, mk->subtitle, b.x + side / 2, ty, c.fs * 0.85, 0, 0.5, 0, 0, side + lm);
+            bract_pc_color(&c, PC_SOFT);
+            bract_pc_text(&c, mk->subtitle, b.x + side / 2, ty, c.fs * 0.85, 0, 0.5, 0, 0,
+                          side + lm);
         }
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < n; j++) {
@@ -174,22 +175,22 @@ int pc_matrix_figure(const bract_plot_opts *o, const pc_matrix *mats, size_t np,
                 if (!isfinite(v))
                     p[0] = p[1] = p[2] = NAN;
                 else
-                    pc_cmap_eval(cm, (v - cmin) / cspan, p);
+                    bract_pc_cmap_eval(cm, (v - cmin) / cspan, p);
             }
-        if ((rc = pc_heatmap(&c, &b, n, rgb)) || (rc = pc_add_panel(&c, &b)))
+        if ((rc = bract_pc_heatmap(&c, &b, n, rgb)) || (rc = bract_pc_add_panel(&c, &b)))
             break;
         size_t step;
         double size;
-        pc_label_plan(o->labels, n, side / (double)n, 0.85 * c.fs, &step, &size);
+        bract_pc_label_plan(o->labels, n, side / (double)n, 0.85 * c.fs, &step, &size);
         if (o->labels != BRACT_LABELS_NONE)
-            pc_matrix_labels(&c, &b, mk->labels, n, step, size, label_cap(side));
+            bract_pc_matrix_labels(&c, &b, mk->labels, n, step, size, label_cap(side));
     }
     free(rgb);
     if (rc) {
-        pc_abort(&c);
+        bract_pc_abort(&c);
         return rc;
     }
     double cbx = x0 + (double)nc * (lm + side) + (double)(nc - 1) * GAP_X + 16;
-    pc_colorbar(&c, cbx, y0 + g.ptitle, 12, side, cmap, cmin, cmax, lo, hi, units, 0, 0);
-    return pc_close(&c);
+    bract_pc_colorbar(&c, cbx, y0 + g.ptitle, 12, side, cmap, cmin, cmax, lo, hi, units, 0, 0);
+    return bract_pc_close(&c);
 }

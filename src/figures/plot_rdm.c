@@ -1,5 +1,5 @@
 /* RDM heatmaps and classical-MDS plots (see bract/plot.h). */
-#include "plot_internal.h"
+#include "figures/plot_internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -21,7 +21,7 @@ static void name_list(bract_buf *b, const bract_rdmset *s)
 static int select_rdms(const bract_rdmset *s, const bract_plot_opts *o, bract_figure *out,
                        size_t **idx, size_t *n)
 {
-    int rc0 = pc_check_opts(o, out);
+    int rc0 = bract_pc_check_opts(o, out);
     if (rc0)
         return rc0;
     size_t m = (o->select && o->nselect) ? o->nselect : s->nrdm;
@@ -144,8 +144,8 @@ int bract_plot_rdm(const bract_rdmset *set, const bract_plot_opts *opts, bract_f
     }
     const char *units = opts->units ? opts->units
                                     : opts->rank ? "dissimilarity percentile" : "dissimilarity";
-    const char *title = pc_title_of(opts, np == 1 ? set->rdm[idx[0]].name : "");
-    rc = pc_matrix_figure(opts, mats, np, title, "viridis", lo, hi, lo, hi, units, out);
+    const char *title = bract_pc_title_of(opts, np == 1 ? set->rdm[idx[0]].name : "");
+    rc = bract_pc_matrix_figure(opts, mats, np, title, "viridis", lo, hi, lo, hi, units, out);
 done:
     if (vals)
         for (size_t k = 0; k < np; k++)
@@ -206,7 +206,8 @@ int bract_plot_mds(const bract_rdmset *set, const bract_plot_opts *opts, bract_f
     if (info.nnegative)
         bract_warn("RDM '%s': MDS dimension%s without a positive eigenvalue drawn at 0",
                    r->name, info.nnegative > 1 ? "s" : "");
-    double ext = 0, cx = 0, cy = 0, xmn = INFINITY, xmx = -INFINITY, ymn = INFINITY, ymx = -INFINITY;
+    double ext = 0, cx = 0, cy = 0, xmn = INFINITY, xmx = -INFINITY, ymn = INFINITY,
+           ymx = -INFINITY;
     for (size_t i = 0; i < n; i++) {
         xmn = fmin(xmn, xy[2 * i]);
         xmx = fmax(xmx, xy[2 * i]);
@@ -223,17 +224,17 @@ int bract_plot_mds(const bract_rdmset *set, const bract_plot_opts *opts, bract_f
     double W = (opts->width > 0 ? opts->width : 6.2) * 72;
     double H = (opts->height > 0 ? opts->height : 6) * 72;
     pc_t c;
-    if ((rc = pc_open(&c, opts, W / 72, H / 72, out)))
+    if ((rc = bract_pc_open(&c, opts, W / 72, H / 72, out)))
         goto fail;
-    double top = pc_title(&c, pc_title_of(opts, r->name));
+    double top = bract_pc_title(&c, bract_pc_title_of(opts, r->name));
     /* equal scales on both axes: a square data area */
     double lab_h, tick_w;
-    pc_text_size(&c, "Ag", c.fs, 0, 0, NULL, &lab_h);
-    pc_text_size(&c, "\xe2\x88\x92" "0.00", c.fs * 0.9, 0, 0, &tick_w, NULL);
+    bract_pc_text_size(&c, "Ag", c.fs, 0, 0, NULL, &lab_h);
+    bract_pc_text_size(&c, "\xe2\x88\x92" "0.00", c.fs * 0.9, 0, 0, &tick_w, NULL);
     double left = 10 + lab_h + 6 + tick_w + 8, bottom = 8 + lab_h + 6 + lab_h + 8;
     double side = fmin(c.w - left - 16, c.h - top - bottom);
     if (side < 40) {
-        pc_abort(&c);
+        bract_pc_abort(&c);
         rc = bract_error(BRACT_EINVAL, "a %g x %g inch figure is too small for an MDS plot",
                          W / 72, H / 72);
         goto fail;
@@ -248,14 +249,14 @@ int bract_plot_mds(const bract_rdmset *set, const bract_plot_opts *opts, bract_f
              100 * fmax(0, info.eig[1]) / tot);
     /* light frame and zero lines */
     cairo_t *cr = c.cr;
-    pc_color(&c, PC_GRID);
+    bract_pc_color(&c, PC_GRID);
     cairo_set_line_width(cr, 0.5);
     cairo_rectangle(cr, b.x, b.y, b.w, b.h);
     cairo_stroke(cr);
-    pc_axis_left(&c, &b, 5, yl, 1);
-    pc_axis_bottom(&c, &b, 5, xl);
-    if ((rc = pc_add_panel(&c, &b))) {
-        pc_abort(&c);
+    bract_pc_axis_left(&c, &b, 5, yl, 1);
+    bract_pc_axis_bottom(&c, &b, 5, xl);
+    if ((rc = bract_pc_add_panel(&c, &b))) {
+        bract_pc_abort(&c);
         goto fail;
     }
     double rad = n > 100 ? 2.2 : 3.2;
@@ -263,7 +264,7 @@ int bract_plot_mds(const bract_rdmset *set, const bract_plot_opts *opts, bract_f
     for (size_t i = 0; i < n; i++) {
         double x = pc_bx(&b, xy[2 * i]), y = pc_by(&b, xy[2 * i + 1]);
         cairo_arc(cr, x, y, rad, 0, 2 * M_PI);
-        pc_color(&c, pc_category(0));
+        bract_pc_color(&c, bract_pc_category(0));
         cairo_fill_preserve(cr);
         cairo_set_source_rgb(cr, 1, 1, 1);
         cairo_set_line_width(cr, 0.6);
@@ -278,7 +279,7 @@ int bract_plot_mds(const bract_rdmset *set, const bract_plot_opts *opts, bract_f
         double fs = n <= 40 ? c.fs * 0.9 : n <= 120 ? c.fs * 0.8 : c.fs * 0.7;
         for (size_t i = 0; i < n; i++) {
             double x = pc_bx(&b, xy[2 * i]), y = pc_by(&b, xy[2 * i + 1]), tw, th;
-            pc_text_size(&c, r->cond[i], fs, 0, 90, &tw, &th);
+            bract_pc_text_size(&c, r->cond[i], fs, 0, 90, &tw, &th);
             double off = rad + 2;
             double cand[4][4] = {{x + off, y, 0, 0.5}, {x - off, y, 1, 0.5},
                                  {x, y - off, 0.5, 1}, {x, y + off, 0.5, 0}};
@@ -302,14 +303,14 @@ int bract_plot_mds(const bract_rdmset *set, const bract_plot_opts *opts, bract_f
                 chosen = 0;
             if (chosen < 0)
                 continue;
-            pc_color(&c, PC_INK);
-            pc_text(&c, r->cond[i], cand[chosen][0], cand[chosen][1], fs, 0, cand[chosen][2],
+            bract_pc_color(&c, PC_INK);
+            bract_pc_text(&c, r->cond[i], cand[chosen][0], cand[chosen][1], fs, 0, cand[chosen][2],
                     cand[chosen][3], 0, 90);
             c.fig->nlabels++;
             c.fig->label_pt = fs;
         }
     }
-    rc = pc_close(&c);
+    rc = bract_pc_close(&c);
 fail:
     free(xy);
     free(placed);

@@ -1,6 +1,6 @@
 /* Intrinsic timescale against a hierarchy index: points, the least-squares
  * line and Spearman's rho (see bract/plot.h). */
-#include "plot_internal.h"
+#include "figures/plot_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -140,7 +140,7 @@ int bract_scatter_fit_tables(const bract_table *tau, const bract_table *hier,
 int bract_plot_scatter(const bract_table *tau, const bract_table *hier,
                        const bract_plot_opts *opts, bract_figure *out)
 {
-    int rc0 = pc_check_opts(opts, out);
+    int rc0 = bract_pc_check_opts(opts, out);
     if (rc0)
         return rc0;
     bract_scatter_fit fit;
@@ -155,9 +155,10 @@ int bract_plot_scatter(const bract_table *tau, const bract_table *hier,
                    "value: left out", fit.unmatched, fit.unmatched == 1 ? "" : "s", tau->path,
                    hier->path, fit.nonfinite);
     char stats[160], rb[32], pb[32];
-    pc_fmt_sig(rb, sizeof rb, fit.rho, 2);
-    pc_fmt_sig(pb, sizeof pb, fit.p, 2);
-    snprintf(stats, sizeof stats, "Spearman \xcf\x81 = %s, p = %s (n = %zu regions)", rb, pb, fit.n);
+    bract_pc_fmt_sig(rb, sizeof rb, fit.rho, 2);
+    bract_pc_fmt_sig(pb, sizeof pb, fit.p, 2);
+    snprintf(stats, sizeof stats, "Spearman \xcf\x81 = %s, p = %s (n = %zu regions)", rb, pb,
+             fit.n);
     const char *title = opts->title ? opts->title : stats;
     const char *sub = opts->title ? stats : NULL;
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
@@ -183,28 +184,28 @@ int bract_plot_scatter(const bract_table *tau, const bract_table *hier,
     pc_t c;
     double W = (opts->width > 0 ? opts->width : 5.5) * 72;
     double H = (opts->height > 0 ? opts->height : 4.5) * 72;
-    if ((rc = pc_open(&c, opts, W / 72, H / 72, out)))
+    if ((rc = bract_pc_open(&c, opts, W / 72, H / 72, out)))
         goto done;
-    double top = pc_title(&c, title), lh, tw;
-    pc_text_size(&c, "Ag", c.fs, 0, 0, NULL, &lh);
+    double top = bract_pc_title(&c, title), lh, tw;
+    bract_pc_text_size(&c, "Ag", c.fs, 0, 0, NULL, &lh);
     if (sub) {
-        pc_color(&c, PC_SOFT);
-        pc_text(&c, sub, c.w / 2, top - 4, c.fs * 0.9, 0, 0.5, 0, 0, c.w - 20);
+        bract_pc_color(&c, PC_SOFT);
+        bract_pc_text(&c, sub, c.w / 2, top - 4, c.fs * 0.9, 0, 0.5, 0, 0, c.w - 20);
         top += lh;
     }
     /* width of the y tick labels */
     double t[64], step, maxw = 0;
-    size_t nt = pc_ticks(ylo, yhi, 5, t, 64, &step);
+    size_t nt = bract_pc_ticks(ylo, yhi, 5, t, 64, &step);
     for (size_t i = 0; i < nt; i++) {
         char b[48];
-        pc_fmt(b, sizeof b, t[i], step);
-        pc_text_size(&c, b, c.fs * 0.9, 0, 0, &tw, NULL);
+        bract_pc_fmt(b, sizeof b, t[i], step);
+        bract_pc_text_size(&c, b, c.fs * 0.9, 0, 0, &tw, NULL);
         maxw = fmax(maxw, tw);
     }
     double left = 10 + lh + 8 + maxw + 5, bottom = 5 + lh + 7 + lh + 8;
     pc_box b = {left, top + 4, c.w - left - 14, c.h - top - 4 - bottom, xlo, xhi, ylo, yhi};
     if (b.w < 40 || b.h < 40) {
-        pc_abort(&c);
+        bract_pc_abort(&c);
         rc = bract_error(BRACT_EINVAL, "a %g x %g inch figure is too small for a scatter plot",
                          W / 72, H / 72);
         goto done;
@@ -212,13 +213,13 @@ int bract_plot_scatter(const bract_table *tau, const bract_table *hier,
     cairo_t *cr = c.cr;
     const char *xl = opts->xlabel ? opts->xlabel : "hierarchy index";
     const char *yl = opts->ylabel ? opts->ylabel : "intrinsic timescale \xcf\x84 (s)";
-    pc_axis_left(&c, &b, 5, yl, 1);
-    pc_axis_bottom(&c, &b, 5, xl);
+    bract_pc_axis_left(&c, &b, 5, yl, 1);
+    bract_pc_axis_bottom(&c, &b, 5, xl);
     cairo_save(cr);
     cairo_rectangle(cr, b.x, b.y, b.w, b.h);
     cairo_clip(cr);
     /* the line over the data's x range */
-    pc_color(&c, pc_category(5));
+    bract_pc_color(&c, bract_pc_category(5));
     cairo_set_line_width(cr, 1.4);
     double x0 = xlo + px, x1 = xhi - px;
     cairo_move_to(cr, pc_bx(&b, x0), pc_by(&b, fit.intercept + fit.slope * x0));
@@ -226,7 +227,7 @@ int bract_plot_scatter(const bract_table *tau, const bract_table *hier,
     cairo_stroke(cr);
     for (size_t i = 0; i < fit.n; i++) {
         cairo_arc(cr, pc_bx(&b, x[i]), pc_by(&b, y[i]), fit.n > 200 ? 2.2 : 3.2, 0, 2 * M_PI);
-        pc_color_a(&c, pc_category(0), 0.85);
+        bract_pc_color_a(&c, bract_pc_category(0), 0.85);
         cairo_fill_preserve(cr);
         cairo_set_source_rgb(cr, 1, 1, 1);
         cairo_set_line_width(cr, 0.5);
@@ -235,17 +236,17 @@ int bract_plot_scatter(const bract_table *tau, const bract_table *hier,
     cairo_restore(cr);
     c.fig->ncells = fit.n;
     char line[160], ib[32], sb[32];
-    pc_fmt_sig(ib, sizeof ib, fit.intercept, 3);
-    pc_fmt_sig(sb, sizeof sb, fit.slope, 3);
+    bract_pc_fmt_sig(ib, sizeof ib, fit.intercept, 3);
+    bract_pc_fmt_sig(sb, sizeof sb, fit.slope, 3);
     snprintf(line, sizeof line, "least squares: %s %s %s \xc3\x97 x", ib,
              fit.slope < 0 ? "\xe2\x88\x92" : "+", fit.slope < 0 ? sb + 3 : sb);
-    pc_color(&c, pc_category(5));
-    pc_text(&c, line, b.x + 6, b.y + 4, c.fs * 0.85, 0, 0, 0, 0, b.w - 12);
-    if ((rc = pc_add_panel(&c, &b))) {
-        pc_abort(&c);
+    bract_pc_color(&c, bract_pc_category(5));
+    bract_pc_text(&c, line, b.x + 6, b.y + 4, c.fs * 0.85, 0, 0, 0, 0, b.w - 12);
+    if ((rc = bract_pc_add_panel(&c, &b))) {
+        bract_pc_abort(&c);
         goto done;
     }
-    rc = pc_close(&c);
+    rc = bract_pc_close(&c);
 done:
     free(x);
     free(y);

@@ -1,6 +1,6 @@
 /* dFC state centroids as region x region matrices, with each state's
  * fraction of time and mean dwell time (see bract/plot.h). */
-#include "plot_internal.h"
+#include "figures/plot_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -101,7 +101,8 @@ static int read_long(const bract_table *t, long cs, centroids *c)
     static const char *const vals[] = {"value", "centroid", "connectivity", NULL};
     size_t ca, cb;
     int rc;
-    if ((rc = bract_table_require(t, "region_a", &ca)) || (rc = bract_table_require(t, "region_b", &cb)))
+    if ((rc = bract_table_require(t, "region_a", &ca)) ||
+        (rc = bract_table_require(t, "region_b", &cb)))
         return rc;
     long cv = first_column(t, vals);
     if (cv < 0)
@@ -388,7 +389,7 @@ out:
 int bract_plot_states(const bract_table *ctab, const bract_table *summary,
                       const bract_table *sequence, const bract_plot_opts *opts, bract_figure *out)
 {
-    int rc0 = pc_check_opts(opts, out);
+    int rc0 = bract_pc_check_opts(opts, out);
     if (rc0)
         return rc0;
     centroids c;
@@ -455,8 +456,8 @@ int bract_plot_states(const bract_table *ctab, const bract_table *summary,
     }
     char title[64];
     snprintf(title, sizeof title, "Connectivity states (k = %zu)", c.k);
-    rc = pc_matrix_figure(opts, mats, c.k, pc_title_of(opts, title), "rdbu", -vmax, vmax, -vmax,
-                          vmax, opts->units ? opts->units : "connectivity", out);
+    rc = bract_pc_matrix_figure(opts, mats, c.k, bract_pc_title_of(opts, title), "rdbu", -vmax,
+                                vmax, -vmax, vmax, opts->units ? opts->units : "connectivity", out);
 done:
     free(frac);
     free(dwell);

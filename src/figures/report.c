@@ -1,6 +1,6 @@
 /* The HTML report: finding bract's outputs by their sidecars, the page's
  * frame (summary, contents, styling), the dataset and the runs. */
-#include "report_internal.h"
+#include "figures/report_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -119,7 +119,7 @@ static int add_sidecar(rp_ctx *c, walk_state *w, const char *dir, char **names,
     json_object *j = json_tokener_parse_verbose(text, &jerr);
     free(text);
     if (!j) {
-        char *rel = rp_rel(c, path), msg[1024];
+        char *rel = bract_rp_rel(c, path), msg[1024];
         snprintf(msg, sizeof msg, "%s: not valid JSON (%s); its output is left out",
                  rel ? rel : path, json_tokener_error_desc(jerr));
         free(rel);
@@ -190,7 +190,7 @@ static int add_sidecar(rp_ctx *c, walk_state *w, const char *dir, char **names,
             s->output = join(dir, names[i]);
         }
         char *shown = s->output ? s->output : join(dir, stem);
-        s->rel = shown ? rp_rel(c, shown) : NULL;
+        s->rel = shown ? bract_rp_rel(c, shown) : NULL;
         if (shown != s->output)
             free(shown);
         if (!s->path || !s->rel || (!last && !s->output) || (last && dir_out >= 0 && !s->output))
@@ -208,7 +208,8 @@ static int walk(rp_ctx *c, walk_state *w, const char *dir, int depth)
     DIR *d = opendir(dir);
     if (!d) {
         if (depth == 0)
-            return bract_error(BRACT_EIO, "%s: cannot read the directory: %s", dir, strerror(errno));
+            return bract_error(BRACT_EIO, "%s: cannot read the directory: %s", dir,
+                               strerror(errno));
         char msg[1024];
         snprintf(msg, sizeof msg, "%s: cannot read the directory: %s", dir, strerror(errno));
         return strvec_push(&w->problems, msg);
@@ -336,7 +337,7 @@ static int make_runs(rp_ctx *c)
     return BRACT_OK;
 }
 
-rp_run **rp_runs_of(rp_ctx *c, const char *command, size_t *n)
+rp_run **bract_rp_runs_of(rp_ctx *c, const char *command, size_t *n)
 {
     *n = 0;
     rp_run **v = NULL;
@@ -354,7 +355,7 @@ rp_run **rp_runs_of(rp_ctx *c, const char *command, size_t *n)
     return v;
 }
 
-rp_sidecar *rp_run_file(const rp_run *r, const char *name)
+rp_sidecar *bract_rp_run_file(const rp_run *r, const char *name)
 {
     char *want = bract_sidecar_path(name);
     rp_sidecar *hit = NULL;
@@ -372,7 +373,7 @@ rp_sidecar *rp_run_file(const rp_run *r, const char *name)
     return hit;
 }
 
-json_object *rp_get(const rp_sidecar *s, const char *section, const char *key)
+json_object *bract_rp_get(const rp_sidecar *s, const char *section, const char *key)
 {
     json_object *o = s->json, *v;
     if (section && (!json_object_object_get_ex(o, section, &o) ||
@@ -381,21 +382,21 @@ json_object *rp_get(const rp_sidecar *s, const char *section, const char *key)
     return json_object_object_get_ex(o, key, &v) ? v : NULL;
 }
 
-const char *rp_get_str(const rp_sidecar *s, const char *section, const char *key)
+const char *bract_rp_get_str(const rp_sidecar *s, const char *section, const char *key)
 {
-    json_object *v = rp_get(s, section, key);
+    json_object *v = bract_rp_get(s, section, key);
     return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
-double rp_get_num(const rp_sidecar *s, const char *section, const char *key)
+double bract_rp_get_num(const rp_sidecar *s, const char *section, const char *key)
 {
-    json_object *v = rp_get(s, section, key);
+    json_object *v = bract_rp_get(s, section, key);
     if (v && (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
         return json_object_get_double(v);
     return NAN;
 }
 
-char *rp_rel(const rp_ctx *c, const char *path)
+char *bract_rp_rel(const rp_ctx *c, const char *path)
 {
     size_t n = strlen(c->root);
     if (strncmp(path, c->root, n) == 0 && path[n] == '/')
@@ -409,7 +410,7 @@ char *rp_rel(const rp_ctx *c, const char *path)
     return bract_xstrdup(path);
 }
 
-void rp_free_strings(char **v, size_t n)
+void bract_rp_free_strings(char **v, size_t n)
 {
     for (size_t i = 0; v && i < n; i++)
         free(v[i]);
@@ -452,13 +453,13 @@ static char *resolve(rp_ctx *c, const char *p, int min_parts)
     return NULL;
 }
 
-size_t rp_sources(rp_ctx *c, const rp_sidecar *s, const char *role, char ***paths,
+size_t bract_rp_sources(rp_ctx *c, const rp_sidecar *s, const char *role, char ***paths,
                   size_t *missing)
 {
     *paths = NULL;
     if (missing)
         *missing = 0;
-    json_object *v = rp_get(s, "Sources", role);
+    json_object *v = bract_rp_get(s, "Sources", role);
     if (!v)
         return 0;
     size_t n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 1, k = 0;
@@ -468,7 +469,8 @@ size_t rp_sources(rp_ctx *c, const rp_sidecar *s, const char *role, char ***path
         return 0;
     }
     for (size_t i = 0; i < n; i++) {
-        json_object *e = json_object_is_type(v, json_type_array) ? json_object_array_get_idx(v, i) : v;
+        json_object *e =
+            json_object_is_type(v, json_type_array) ? json_object_array_get_idx(v, i) : v;
         char *r = json_object_is_type(e, json_type_string)
                       ? resolve(c, json_object_get_string(e), 1) : NULL;
         if (r)
@@ -484,7 +486,7 @@ size_t rp_sources(rp_ctx *c, const rp_sidecar *s, const char *role, char ***path
     return k;
 }
 
-rp_sidecar *rp_sidecar_of(rp_ctx *c, const char *path)
+rp_sidecar *bract_rp_sidecar_of(rp_ctx *c, const char *path)
 {
     char want[PATH_MAX], got[PATH_MAX];
     if (!realpath(path, want))
@@ -511,7 +513,7 @@ static double run_wall_time(const rp_run *r)
 {
     double t = NAN;
     for (size_t i = 0; i < r->n; i++) {
-        double v = rp_get_num(r->sc[i], NULL, "WallTimeSeconds");
+        double v = bract_rp_get_num(r->sc[i], NULL, "WallTimeSeconds");
         if (isfinite(v) && !(v <= t))
             t = v;
     }
@@ -522,7 +524,7 @@ static const char *run_date(const rp_run *r)
 {
     const char *d = NULL;
     for (size_t i = 0; i < r->n; i++) {
-        const char *v = rp_get_str(r->sc[i], NULL, "Date");
+        const char *v = bract_rp_get_str(r->sc[i], NULL, "Date");
         if (v && (!d || strcmp(v, d) < 0))
             d = v;
     }
@@ -537,7 +539,7 @@ static char *run_output(const rp_ctx *c, const rp_run *r)
         return bract_xstrdup(r->record->rel);
     if (r->n == 1)
         return bract_xstrdup(r->sc[0]->rel);
-    char *rel = rp_rel(c, r->dir);
+    char *rel = bract_rp_rel(c, r->dir);
     if (!rel)
         return NULL;
     size_t n = strlen(rel);
@@ -591,8 +593,8 @@ static int cmp_run_date(const void *a, const void *b)
 
 static void section_dataset(rp_ctx *c, const strvec *files, const strvec *problems)
 {
-    rp_put(c, "<section>\n");
-    rp_heading(c, 2, "dataset", "Dataset");
+    bract_rp_put(c, "<section>\n");
+    bract_rp_heading(c, 2, "dataset", "Dataset");
     /* subjects: sub-* directories, or subject names in the paths */
     strvec subj = {0};
     for (size_t i = 0; i < files->n; i++) {
@@ -620,7 +622,7 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
     const char *first = NULL, *last = NULL;
     double total = 0;
     for (size_t i = 0; i < c->nsc; i++) {
-        json_object *gen = rp_get(&c->sc[i], NULL, "GeneratedBy");
+        json_object *gen = bract_rp_get(&c->sc[i], NULL, "GeneratedBy");
         for (size_t k = 0; gen && k < json_object_array_length(gen); k++) {
             json_object *t = json_object_array_get_idx(gen, k), *ver;
             if (json_object_is_type(t, json_type_object) &&
@@ -634,7 +636,7 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
                     c->oom = 1;
             }
         }
-        const char *d = rp_get_str(&c->sc[i], NULL, "Date");
+        const char *d = bract_rp_get_str(&c->sc[i], NULL, "Date");
         if (d && (!first || strcmp(d, first) < 0))
             first = d;
         if (d && (!last || strcmp(d, last) > 0))
@@ -645,67 +647,68 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
         if (isfinite(t))
             total += t;
     }
-    rp_put(c, "<dl class=\"facts\">\n<dt>Output root</dt><dd><code>");
-    rp_esc(c, c->root_real ? c->root_real : c->root);
-    rp_put(c, "</code></dd>\n");
-    rp_putf(c, "<dt>Outputs</dt><dd>%zu outputs with sidecars, from %zu command runs</dd>\n",
+    bract_rp_put(c, "<dl class=\"facts\">\n<dt>Output root</dt><dd><code>");
+    bract_rp_esc(c, c->root_real ? c->root_real : c->root);
+    bract_rp_put(c, "</code></dd>\n");
+    bract_rp_putf(c, "<dt>Outputs</dt><dd>%zu outputs with sidecars, from %zu command runs</dd>\n",
             c->nsc, c->nruns);
     if (subj.n) {
-        rp_putf(c, "<dt>Subjects</dt><dd>%zu: ", subj.n);
+        bract_rp_putf(c, "<dt>Subjects</dt><dd>%zu: ", subj.n);
         for (size_t j = 0; j < subj.n; j++) {
             if (j)
-                rp_put(c, ", ");
+                bract_rp_put(c, ", ");
             if (j == 30 && subj.n > 34) {
-                rp_putf(c, "and %zu more", subj.n - 30);
+                bract_rp_putf(c, "and %zu more", subj.n - 30);
                 break;
             }
-            rp_esc(c, subj.v[j]);
+            bract_rp_esc(c, subj.v[j]);
         }
-        rp_put(c, "</dd>\n");
+        bract_rp_put(c, "</dd>\n");
     }
     if (first) {
         char d[64], b[32];
-        rp_put(c, "<dt>Run</dt><dd>");
-        rp_esc(c, fmt_date(d, sizeof d, first));
+        bract_rp_put(c, "<dt>Run</dt><dd>");
+        bract_rp_esc(c, fmt_date(d, sizeof d, first));
         if (last && strcmp(last, first) != 0) {
-            rp_put(c, " to ");
-            rp_esc(c, fmt_date(d, sizeof d, last));
+            bract_rp_put(c, " to ");
+            bract_rp_esc(c, fmt_date(d, sizeof d, last));
         }
-        rp_putf(c, "; wall time %s in all</dd>\n", fmt_duration(b, total));
+        bract_rp_putf(c, "; wall time %s in all</dd>\n", fmt_duration(b, total));
     }
     if (versions.n) {
-        rp_put(c, "<dt>bract version</dt><dd>");
+        bract_rp_put(c, "<dt>bract version</dt><dd>");
         for (size_t j = 0; j < versions.n; j++) {
             if (j)
-                rp_put(c, ", ");
-            rp_esc(c, versions.v[j]);
+                bract_rp_put(c, ", ");
+            bract_rp_esc(c, versions.v[j]);
         }
         if (versions.n > 1)
-            rp_put(c, " <span class=\"warn\">(outputs of several versions)</span>");
-        rp_put(c, "</dd>\n");
+            bract_rp_put(c, " <span class=\"warn\">(outputs of several versions)</span>");
+        bract_rp_put(c, "</dd>\n");
     }
-    rp_put(c, "</dl>\n");
+    bract_rp_put(c, "</dl>\n");
 
     /* inputs read from outside the root, by role: every (role, path) once,
      * sorted, then only those that are not files under the root */
-    rp_put(c, "<h3 id=\"dataset-inputs\">Inputs</h3>\n");
+    bract_rp_put(c, "<h3 id=\"dataset-inputs\">Inputs</h3>\n");
     strvec all = {0};
     for (size_t i = 0; i < c->nsc; i++) {
         if (i && strcmp(c->sc[i].path, c->sc[i - 1].path) == 0)
             continue; /* the same sidecar, another output */
-        json_object *src = rp_get(&c->sc[i], NULL, "Sources");
+        json_object *src = bract_rp_get(&c->sc[i], NULL, "Sources");
         if (!src || !json_object_is_type(src, json_type_object))
             continue;
         json_object_object_foreach(src, role, val)
         {
-            size_t n = json_object_is_type(val, json_type_array) ? json_object_array_length(val) : 1;
+            size_t n =
+                json_object_is_type(val, json_type_array) ? json_object_array_length(val) : 1;
             for (size_t k = 0; k < n; k++) {
                 json_object *e = json_object_is_type(val, json_type_array)
                                      ? json_object_array_get_idx(val, k) : val;
                 if (!json_object_is_type(e, json_type_string))
                     continue;
                 bract_buf kv = {0};
-                rp_buf_putf(c, &kv, "%s\x1f%s", role, json_object_get_string(e));
+                bract_rp_buf_putf(c, &kv, "%s\x1f%s", role, json_object_get_string(e));
                 if (kv.data && strvec_push(&all, kv.data))
                     c->oom = 1;
                 bract_buf_free(&kv);
@@ -722,7 +725,7 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
         *sep = '\0';
         const char *p = sep + 1;
         /* a name alone is too little to say that it is a file of the root */
-        char *r = resolve(c, p, 2), *rel = r ? rp_rel(c, r) : NULL;
+        char *r = resolve(c, p, 2), *rel = r ? bract_rp_rel(c, r) : NULL;
         int inside = rel && strcmp(rel, r) != 0;
         free(r);
         free(rel);
@@ -732,38 +735,40 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
     }
     strvec_free(&all);
     if (!paths.n) {
-        rp_put(c, "<p class=\"muted\">Every input recorded in the sidecars is an output under "
-                  "this root.</p>\n");
+        bract_rp_put(c,
+                     "<p class=\"muted\">Every input recorded in the sidecars is an output under "
+                     "this root.</p>\n");
     } else {
-        rp_put(c, "<p>Files read from outside the output root, as the sidecars record them:</p>\n"
-                  "<table class=\"kv\"><tbody>\n");
+        bract_rp_put(
+            c, "<p>Files read from outside the output root, as the sidecars record them:</p>\n"
+               "<table class=\"kv\"><tbody>\n");
         for (size_t j = 0; j < roles.n;) {
             size_t end = j;
             while (end < roles.n && strcmp(roles.v[end], roles.v[j]) == 0)
                 end++;
-            rp_put(c, "<tr><th>");
-            rp_esc(c, roles.v[j]);
-            rp_put(c, "</th><td>");
+            bract_rp_put(c, "<tr><th>");
+            bract_rp_esc(c, roles.v[j]);
+            bract_rp_put(c, "</th><td>");
             for (size_t k = j; k < end; k++) {
                 if (k - j == 4 && end - j > 5) {
-                    rp_putf(c, "<br><span class=\"muted\">and %zu more</span>", end - k);
+                    bract_rp_putf(c, "<br><span class=\"muted\">and %zu more</span>", end - k);
                     break;
                 }
                 if (k > j)
-                    rp_put(c, "<br>");
-                rp_put(c, "<code>");
-                rp_esc(c, paths.v[k]);
-                rp_put(c, "</code>");
+                    bract_rp_put(c, "<br>");
+                bract_rp_put(c, "<code>");
+                bract_rp_esc(c, paths.v[k]);
+                bract_rp_put(c, "</code>");
             }
-            rp_put(c, "</td></tr>\n");
+            bract_rp_put(c, "</td></tr>\n");
             j = end;
         }
-        rp_put(c, "</tbody></table>\n");
+        bract_rp_put(c, "</tbody></table>\n");
     }
 
     /* exclusions: every nonzero count, once per run, then summed per
      * command and count over its runs */
-    rp_put(c, "<h3 id=\"dataset-exclusions\">Exclusions</h3>\n");
+    bract_rp_put(c, "<h3 id=\"dataset-exclusions\">Exclusions</h3>\n");
     typedef struct {
         const char *command, *key;
         long long total;
@@ -776,7 +781,7 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
         rp_run *r = &c->runs[k];
         strvec keys = {0};
         for (size_t i = 0; i < r->n; i++) {
-            json_object *cnt = rp_get(r->sc[i], NULL, "Counts");
+            json_object *cnt = bract_rp_get(r->sc[i], NULL, "Counts");
             if (!cnt || !json_object_is_type(cnt, json_type_object))
                 continue;
             json_object_object_foreach(cnt, key, val)
@@ -810,10 +815,10 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
                 ex[e].total += (long long)json_object_get_int64(val);
                 char *out = run_output(c, r);
                 if (ex[e].nruns < 3) {
-                    rp_buf_putf(c, &ex[e].outs, "%s<a href=\"#%s\"><code>", ex[e].nruns ? ", " : "",
-                                r->anchor);
-                    rp_buf_esc(c, &ex[e].outs, out ? out : "");
-                    rp_buf_putf(c, &ex[e].outs, "</code></a> (%lld)",
+                    bract_rp_buf_putf(c, &ex[e].outs, "%s<a href=\"#%s\"><code>",
+                                      ex[e].nruns ? ", " : "", r->anchor);
+                    bract_rp_buf_esc(c, &ex[e].outs, out ? out : "");
+                    bract_rp_buf_putf(c, &ex[e].outs, "</code></a> (%lld)",
                                 (long long)json_object_get_int64(val));
                 }
                 ex[e].nruns++;
@@ -823,13 +828,13 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
         strvec_free(&keys);
     }
     if (nex) {
-        rp_put(c, "<div class=\"tablewrap\"><table><thead><tr><th>command</th><th>what</th>"
+        bract_rp_put(c, "<div class=\"tablewrap\"><table><thead><tr><th>command</th><th>what</th>"
                   "<th class=\"n\">count</th><th class=\"n\">runs</th><th>where</th></tr>"
                   "</thead><tbody>\n");
-        rp_buf_putf(c, &c->found_end, "<li><a href=\"#dataset-exclusions\">Excluded or "
+        bract_rp_buf_putf(c, &c->found_end, "<li><a href=\"#dataset-exclusions\">Excluded or "
                                       "flagged</a>: ");
     } else {
-        rp_put(c, "<p class=\"muted\">No voxel, region, word or volume was excluded by any "
+        bract_rp_put(c, "<p class=\"muted\">No voxel, region, word or volume was excluded by any "
                   "run.</p>\n");
     }
     for (size_t e = 0; e < nex; e++) {
@@ -838,45 +843,46 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
         for (const char *p = ex[e].key; *p && wl + 1 < sizeof what; p++)
             what[wl++] = *p == '_' ? ' ' : *p;
         what[wl] = '\0';
-        rp_put(c, "<tr><td>");
-        rp_esc(c, ex[e].command);
-        rp_put(c, "</td><td>");
-        rp_esc(c, what);
-        rp_putf(c, "</td><td class=\"n\">%lld</td><td class=\"n\">%zu</td><td>", ex[e].total,
+        bract_rp_put(c, "<tr><td>");
+        bract_rp_esc(c, ex[e].command);
+        bract_rp_put(c, "</td><td>");
+        bract_rp_esc(c, what);
+        bract_rp_putf(c, "</td><td class=\"n\">%lld</td><td class=\"n\">%zu</td><td>", ex[e].total,
                 ex[e].nruns);
         if (ex[e].outs.data)
-            rp_put(c, ex[e].outs.data);
+            bract_rp_put(c, ex[e].outs.data);
         if (ex[e].nruns > 3)
-            rp_putf(c, ", and %zu more", ex[e].nruns - 3);
-        rp_put(c, "</td></tr>\n");
+            bract_rp_putf(c, ", and %zu more", ex[e].nruns - 3);
+        bract_rp_put(c, "</td></tr>\n");
         if (e < 3) {
-            rp_buf_putf(c, &c->found_end, "%s%lld %s (", e ? "; " : "", ex[e].total, what);
-            rp_buf_esc(c, &c->found_end, ex[e].command);
+            bract_rp_buf_putf(c, &c->found_end, "%s%lld %s (", e ? "; " : "", ex[e].total, what);
+            bract_rp_buf_esc(c, &c->found_end, ex[e].command);
             if (ex[e].nruns > 1)
-                rp_buf_putf(c, &c->found_end, ", %zu runs", ex[e].nruns);
-            rp_buf_putf(c, &c->found_end, ")");
+                bract_rp_buf_putf(c, &c->found_end, ", %zu runs", ex[e].nruns);
+            bract_rp_buf_putf(c, &c->found_end, ")");
         } else if (e == 3) {
-            rp_buf_putf(c, &c->found_end, "; \xe2\x80\xa6");
+            bract_rp_buf_putf(c, &c->found_end, "; \xe2\x80\xa6");
         }
         bract_buf_free(&ex[e].outs);
     }
     if (nex) {
-        rp_put(c, "</tbody></table></div>\n");
-        rp_buf_putf(c, &c->found_end, ".</li>\n");
+        bract_rp_put(c, "</tbody></table></div>\n");
+        bract_rp_buf_putf(c, &c->found_end, ".</li>\n");
     }
     free(ex);
     if (problems->n) {
-        rp_put(c, "<h3 id=\"dataset-problems\">Files left out</h3>\n<ul class=\"problems\">\n");
+        bract_rp_put(c,
+                     "<h3 id=\"dataset-problems\">Files left out</h3>\n<ul class=\"problems\">\n");
         for (size_t i = 0; i < problems->n; i++) {
-            rp_put(c, "<li>");
-            rp_esc(c, problems->v[i]);
-            rp_put(c, "</li>\n");
+            bract_rp_put(c, "<li>");
+            bract_rp_esc(c, problems->v[i]);
+            bract_rp_put(c, "</li>\n");
             bract_warn("%s", problems->v[i]);
         }
-        rp_put(c, "</ul>\n");
+        bract_rp_put(c, "</ul>\n");
         c->info.notes += problems->n;
     }
-    rp_put(c, "</section>\n");
+    bract_rp_put(c, "</section>\n");
     strvec_free(&subj);
     strvec_free(&versions);
     strvec_free(&roles);
@@ -901,18 +907,18 @@ static void also_run(rp_ctx *c)
     if (!cmds.n)
         return;
     qsort(cmds.v, cmds.n, sizeof *cmds.v, cmp_str);
-    rp_buf_putf(c, &c->done, "<li><a href=\"#runs\">Also run</a>: ");
+    bract_rp_buf_putf(c, &c->done, "<li><a href=\"#runs\">Also run</a>: ");
     for (size_t i = 0; i < cmds.n;) {
         size_t end = i;
         while (end < cmds.n && strcmp(cmds.v[end], cmds.v[i]) == 0)
             end++;
-        rp_buf_putf(c, &c->done, "%sbract ", i ? ", " : "");
-        rp_buf_esc(c, &c->done, cmds.v[i]);
+        bract_rp_buf_putf(c, &c->done, "%sbract ", i ? ", " : "");
+        bract_rp_buf_esc(c, &c->done, cmds.v[i]);
         if (end - i > 1)
-            rp_buf_putf(c, &c->done, " \xc3\x97 %zu", end - i);
+            bract_rp_buf_putf(c, &c->done, " \xc3\x97 %zu", end - i);
         i = end;
     }
-    rp_buf_putf(c, &c->done, "</li>\n");
+    bract_rp_buf_putf(c, &c->done, "</li>\n");
     strvec_free(&cmds);
 }
 
@@ -927,49 +933,50 @@ static void section_runs(rp_ctx *c)
     for (size_t k = 0; k < c->nruns; k++)
         order[k] = &c->runs[k];
     qsort(order, c->nruns, sizeof *order, cmp_run_date);
-    rp_put(c, "<section>\n");
-    rp_heading(c, 2, "runs", "Runs and parameters");
-    rp_put(c, "<p class=\"muted\">Every command whose outputs are under the root, in the "
+    bract_rp_put(c, "<section>\n");
+    bract_rp_heading(c, 2, "runs", "Runs and parameters");
+    bract_rp_put(c, "<p class=\"muted\">Every command whose outputs are under the root, in the "
               "order they ran; open one for its command line, parameters, inputs and "
               "counts.</p>\n");
     for (size_t k = 0; k < c->nruns; k++) {
         rp_run *r = order[k];
         const rp_sidecar *s = r->record ? r->record : r->sc[0];
-        rp_putf(c, "<details class=\"run\" id=\"%s\"><summary><span class=\"cmd\">bract ", r->anchor);
-        rp_esc(c, r->command);
-        rp_put(c, "</span> <code>");
+        bract_rp_putf(c, "<details class=\"run\" id=\"%s\"><summary><span class=\"cmd\">bract ",
+                      r->anchor);
+        bract_rp_esc(c, r->command);
+        bract_rp_put(c, "</span> <code>");
         char *out = run_output(c, r);
-        rp_esc(c, out ? out : "");
+        bract_rp_esc(c, out ? out : "");
         free(out);
-        rp_put(c, "</code>");
+        bract_rp_put(c, "</code>");
         size_t nfiles = r->n - (r->record ? 1 : 0);
         if (nfiles > 1)
-            rp_putf(c, " <span class=\"muted\">(%zu files)</span>", nfiles);
+            bract_rp_putf(c, " <span class=\"muted\">(%zu files)</span>", nfiles);
         double t = run_wall_time(r);
         const char *d = run_date(r);
-        rp_put(c, "<span class=\"when\">");
+        bract_rp_put(c, "<span class=\"when\">");
         if (isfinite(t)) {
             char b[32];
-            rp_put(c, fmt_duration(b, t));
+            bract_rp_put(c, fmt_duration(b, t));
         }
         if (d) {
             char db[64];
-            rp_put(c, isfinite(t) ? " \xc2\xb7 " : "");
-            rp_esc(c, fmt_date(db, sizeof db, d));
+            bract_rp_put(c, isfinite(t) ? " \xc2\xb7 " : "");
+            bract_rp_esc(c, fmt_date(db, sizeof db, d));
         }
-        rp_put(c, "</span></summary>\n<div class=\"runbody\">\n");
+        bract_rp_put(c, "</span></summary>\n<div class=\"runbody\">\n");
         if (*r->cmdline) {
-            rp_put(c, "<h5>Command line</h5><pre>");
-            rp_esc(c, r->cmdline);
-            rp_put(c, "</pre>\n");
+            bract_rp_put(c, "<h5>Command line</h5><pre>");
+            bract_rp_esc(c, r->cmdline);
+            bract_rp_put(c, "</pre>\n");
         }
-        rp_put(c, "<div class=\"blocks\">\n<div><h5>Parameters</h5>\n");
-        rp_json_table(c, rp_get(s, NULL, "Parameters"));
-        rp_put(c, "</div>\n<div><h5>Inputs</h5>\n");
-        rp_json_table(c, rp_get(s, NULL, "Sources"));
-        rp_put(c, "</div>\n<div><h5>Counts</h5>\n");
-        rp_json_table(c, rp_get(s, NULL, "Counts"));
-        rp_put(c, "</div>\n");
+        bract_rp_put(c, "<div class=\"blocks\">\n<div><h5>Parameters</h5>\n");
+        bract_rp_json_table(c, bract_rp_get(s, NULL, "Parameters"));
+        bract_rp_put(c, "</div>\n<div><h5>Inputs</h5>\n");
+        bract_rp_json_table(c, bract_rp_get(s, NULL, "Sources"));
+        bract_rp_put(c, "</div>\n<div><h5>Counts</h5>\n");
+        bract_rp_json_table(c, bract_rp_get(s, NULL, "Counts"));
+        bract_rp_put(c, "</div>\n");
         /* other top-level members */
         json_object *rest = json_object_new_object();
         if (rest) {
@@ -986,32 +993,32 @@ static void section_runs(rp_ctx *c)
                     json_object_object_add(rest, key, json_object_get(val));
             }
             if (json_object_object_length(rest)) {
-                rp_put(c, "<div><h5>Other details</h5>\n");
-                rp_json_table(c, rest);
-                rp_put(c, "</div>\n");
+                bract_rp_put(c, "<div><h5>Other details</h5>\n");
+                bract_rp_json_table(c, rest);
+                bract_rp_put(c, "</div>\n");
             }
             json_object_put(rest);
         }
-        rp_put(c, "</div>\n<h5>Outputs</h5>\n<ul class=\"files\">");
+        bract_rp_put(c, "</div>\n<h5>Outputs</h5>\n<ul class=\"files\">");
         for (size_t i = 0; i < r->n; i++) {
-            rp_put(c, "<li><code>");
-            rp_esc(c, r->sc[i]->rel);
-            rp_put(c, r->sc[i]->output_is_dir ? "/</code>" : "</code>");
+            bract_rp_put(c, "<li><code>");
+            bract_rp_esc(c, r->sc[i]->rel);
+            bract_rp_put(c, r->sc[i]->output_is_dir ? "/</code>" : "</code>");
             if (!r->sc[i]->output)
-                rp_put(c, " <span class=\"warn\">missing (only its sidecar is there)</span>");
+                bract_rp_put(c, " <span class=\"warn\">missing (only its sidecar is there)</span>");
             else {
-                const char *desc = rp_get_str(r->sc[i], NULL, "Description");
+                const char *desc = bract_rp_get_str(r->sc[i], NULL, "Description");
                 if (desc) {
-                    rp_put(c, " <span class=\"muted\">");
-                    rp_esc(c, desc);
-                    rp_put(c, "</span>");
+                    bract_rp_put(c, " <span class=\"muted\">");
+                    bract_rp_esc(c, desc);
+                    bract_rp_put(c, "</span>");
                 }
             }
-            rp_put(c, "</li>");
+            bract_rp_put(c, "</li>");
         }
-        rp_put(c, "</ul>\n</div></details>\n");
+        bract_rp_put(c, "</ul>\n</div></details>\n");
     }
-    rp_put(c, "</section>\n");
+    bract_rp_put(c, "</section>\n");
     free(order);
 }
 
@@ -1020,21 +1027,21 @@ static void section_runs(rp_ctx *c)
 static void section_plots(rp_ctx *c)
 {
     size_t n;
-    rp_run **runs = rp_runs_of(c, "plot", &n);
+    rp_run **runs = bract_rp_runs_of(c, "plot", &n);
     size_t shown = 0;
     for (size_t k = 0; k < n; k++) {
         rp_sidecar *s = runs[k]->sc[0];
         if (!s->output)
             continue;
         int fmt = bract_plot_format_from_name(s->output);
-        double w = rp_get_num(s, "Parameters", "width_in");
-        double h = rp_get_num(s, "Parameters", "height_in");
+        double w = bract_rp_get_num(s, "Parameters", "width_in");
+        double h = bract_rp_get_num(s, "Parameters", "height_in");
         if (!fmt || !(w > 0) || !(h > 0))
             continue;
         if (!shown++) {
-            rp_put(c, "<section>\n");
-            rp_heading(c, 2, "plots", "Figures drawn with bract plot");
-            rp_put(c, "<div class=\"figs\">\n");
+            bract_rp_put(c, "<section>\n");
+            bract_rp_heading(c, 2, "plots", "Figures drawn with bract plot");
+            bract_rp_put(c, "<div class=\"figs\">\n");
         }
         char *data = NULL;
         size_t len = 0;
@@ -1054,7 +1061,7 @@ static void section_plots(rp_ctx *c)
         if (!ok) {
             char msg[1024];
             snprintf(msg, sizeof msg, "%s: cannot read the figure", s->rel);
-            rp_note(c, "figures", msg);
+            bract_rp_note(c, "figures", msg);
             free(data);
             continue;
         }
@@ -1067,17 +1074,18 @@ static void section_plots(rp_ctx *c)
         f.width = (int)lround(w * 72);
         f.height = (int)lround(h * 72);
         bract_buf cap = {0};
-        rp_buf_putf(c, &cap, "<code>");
-        rp_buf_esc(c, &cap, s->rel);
-        rp_buf_putf(c, &cap, "</code> (<a href=\"#%s\">bract plot %s</a>)", runs[k]->anchor,
-                    rp_get_str(s, "Parameters", "kind") ? rp_get_str(s, "Parameters", "kind")
-                                                         : "");
-        rp_figure(c, &f, s->rel, cap.data ? cap.data : "");
+        bract_rp_buf_putf(c, &cap, "<code>");
+        bract_rp_buf_esc(c, &cap, s->rel);
+        bract_rp_buf_putf(c, &cap, "</code> (<a href=\"#%s\">bract plot %s</a>)", runs[k]->anchor,
+                          bract_rp_get_str(s, "Parameters", "kind")
+                              ? bract_rp_get_str(s, "Parameters", "kind")
+                              : "");
+        bract_rp_figure(c, &f, s->rel, cap.data ? cap.data : "");
         bract_buf_free(&cap);
         free(data);
     }
     if (shown) {
-        rp_put(c, "</div>\n</section>\n");
+        bract_rp_put(c, "</div>\n</section>\n");
         c->info.sections++;
     }
     free(runs);
@@ -1135,7 +1143,8 @@ static const char *const css[] = {
     "table{border-collapse:collapse;font-size:13.5px;font-variant-numeric:tabular-nums}\n",
     ".cap{color:var(--muted);font-size:13px;margin:16px 0 -4px;max-width:95ch}\n",
     "th,td{padding:4px 10px;border-bottom:1px solid var(--line);vertical-align:top}\n",
-    "thead th{border-bottom:2px solid #c9ced6;text-align:left;font-weight:600;white-space:nowrap}\n",
+    "thead th{border-bottom:2px solid "
+    "#c9ced6;text-align:left;font-weight:600;white-space:nowrap}\n",
     "th.n,td.n{text-align:right}td.n{white-space:nowrap}\n",
     "tbody tr:nth-child(even){background:#fafbfc}\n",
     "td.na{color:#a0a6b0;text-align:right}\n",
@@ -1173,7 +1182,7 @@ static const char *const css[] = {
 
 static void put_toc(rp_ctx *c, bract_buf *b)
 {
-    rp_buf_putf(c, b, "<nav class=\"toc\" aria-label=\"Contents\"><h2>Contents</h2>\n<ol>\n");
+    bract_rp_buf_putf(c, b, "<nav class=\"toc\" aria-label=\"Contents\"><h2>Contents</h2>\n<ol>\n");
     int open3 = 0;
     for (size_t i = 0; i < c->ntoc; i++) {
         rp_toc *t = &c->toc[i];
@@ -1181,19 +1190,19 @@ static void put_toc(rp_ctx *c, bract_buf *b)
             continue; /* subsections of subsections: not listed */
         if (t->level == 2) {
             if (i)
-                rp_buf_putf(c, b, open3 ? "</li></ol></li>\n" : "</li>\n");
+                bract_rp_buf_putf(c, b, open3 ? "</li></ol></li>\n" : "</li>\n");
             open3 = 0;
         } else {
-            rp_buf_putf(c, b, open3 ? "</li>\n" : "\n<ol>\n");
+            bract_rp_buf_putf(c, b, open3 ? "</li>\n" : "\n<ol>\n");
             open3 = 1;
         }
-        rp_buf_putf(c, b, "<li><a href=\"#%s\">", t->id);
-        rp_buf_esc(c, b, t->title);
-        rp_buf_putf(c, b, "</a>");
+        bract_rp_buf_putf(c, b, "<li><a href=\"#%s\">", t->id);
+        bract_rp_buf_esc(c, b, t->title);
+        bract_rp_buf_putf(c, b, "</a>");
     }
     if (c->ntoc)
-        rp_buf_putf(c, b, open3 ? "</li></ol></li>\n" : "</li>\n");
-    rp_buf_putf(c, b, "</ol>\n</nav>\n");
+        bract_rp_buf_putf(c, b, open3 ? "</li></ol></li>\n" : "</li>\n");
+    bract_rp_buf_putf(c, b, "</ol>\n</nav>\n");
 }
 
 static void free_ctx(rp_ctx *c)
@@ -1283,10 +1292,10 @@ int bract_report_build(const char *dir, const bract_report_opts *opts, char **ht
     c.info.runs = c.nruns;
 
     section_dataset(&c, &w.files, &w.problems);
-    rp_section_rsa(&c);
-    rp_section_maps(&c);
-    rp_section_dfc(&c);
-    rp_section_timescales(&c);
+    bract_rp_section_rsa(&c);
+    bract_rp_section_maps(&c);
+    bract_rp_section_dfc(&c);
+    bract_rp_section_timescales(&c);
     section_plots(&c);
     section_runs(&c);
 
@@ -1305,22 +1314,24 @@ int bract_report_build(const char *dir, const bract_report_opts *opts, char **ht
     char when[40] = "";
     if (gmtime_r(&now, &tmv))
         strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tmv);
-    rp_buf_putf(&c, &page, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                           "<meta name=\"generator\" content=\"bract %s\">\n<title>",
-                BRACT_VERSION);
-    rp_buf_esc(&c, &page, title);
-    rp_buf_putf(&c, &page, "</title>\n<style>\n");
+    bract_rp_buf_putf(&c, &page,
+                      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                      "<meta name=\"generator\" content=\"bract %s\">\n<title>",
+                      BRACT_VERSION);
+    bract_rp_buf_esc(&c, &page, title);
+    bract_rp_buf_putf(&c, &page, "</title>\n<style>\n");
     for (size_t i = 0; css[i]; i++)
-        rp_buf_putf(&c, &page, "%s", css[i]);
-    rp_buf_putf(&c, &page, "</style>\n</head>\n<body>\n<div class=\"page\">\n"
+        bract_rp_buf_putf(&c, &page, "%s", css[i]);
+    bract_rp_buf_putf(&c, &page, "</style>\n</head>\n<body>\n<div class=\"page\">\n"
                            "<header class=\"top\"><div class=\"brand\">bract report</div><h1>");
-    rp_buf_esc(&c, &page, title);
-    rp_buf_putf(&c, &page, "</h1><p class=\"meta\"><code>");
-    rp_buf_esc(&c, &page, c.root_real ? c.root_real : c.root);
-    rp_buf_putf(&c, &page, "</code> \xc2\xb7 %zu runs, %zu outputs \xc2\xb7 written %s by bract "
-                           "%s</p></header>\n",
-                c.nruns, c.nsc, when, BRACT_VERSION);
+    bract_rp_buf_esc(&c, &page, title);
+    bract_rp_buf_putf(&c, &page, "</h1><p class=\"meta\"><code>");
+    bract_rp_buf_esc(&c, &page, c.root_real ? c.root_real : c.root);
+    bract_rp_buf_putf(&c, &page,
+                      "</code> \xc2\xb7 %zu runs, %zu outputs \xc2\xb7 written %s by bract "
+                      "%s</p></header>\n",
+                      c.nruns, c.nsc, when, BRACT_VERSION);
     /* the contents, with the summary first */
     rp_toc *toc = bract_xrealloc(c.toc, c.ntoc + 1, sizeof *toc, "the table of contents");
     if (toc) {
@@ -1337,32 +1348,35 @@ int bract_report_build(const char *dir, const bract_report_opts *opts, char **ht
     }
     if (!c.oom)
         put_toc(&c, &page);
-    rp_buf_putf(&c, &page, "<main>\n<section>\n<h2 id=\"summary\">Summary</h2>\n"
-                           "<div class=\"cards\">\n<div class=\"card\"><h3>What was run</h3><ul>\n");
+    bract_rp_buf_putf(&c, &page,
+                      "<main>\n<section>\n<h2 id=\"summary\">Summary</h2>\n"
+                      "<div class=\"cards\">\n<div class=\"card\"><h3>What was run</h3><ul>\n");
     if (c.done.len)
         bract_buf_append(&page, c.done.data, c.done.len);
     else
-        rp_buf_putf(&c, &page, "<li>No analysis with a section of its own; see the runs "
+        bract_rp_buf_putf(&c, &page, "<li>No analysis with a section of its own; see the runs "
                                "below.</li>\n");
-    rp_buf_putf(&c, &page, "</ul></div>\n<div class=\"card\"><h3>What came out</h3><ul>\n");
+    bract_rp_buf_putf(&c, &page, "</ul></div>\n<div class=\"card\"><h3>What came out</h3><ul>\n");
     if (c.found_end.len && bract_buf_append(&c.found, c.found_end.data, c.found_end.len))
         c.oom = 1;
     if (c.found.len)
         bract_buf_append(&page, c.found.data, c.found.len);
     else
-        rp_buf_putf(&c, &page, "<li>No result tables.</li>\n");
+        bract_rp_buf_putf(&c, &page, "<li>No result tables.</li>\n");
     if (c.info.notes)
-        rp_buf_putf(&c, &page, "<li class=\"warn\">%zu problem%s: parts of the report could not "
-                               "be shown (see the notes below).</li>\n",
-                    c.info.notes, c.info.notes == 1 ? "" : "s");
-    rp_buf_putf(&c, &page, "</ul></div>\n</div>\n</section>\n");
+        bract_rp_buf_putf(&c, &page,
+                          "<li class=\"warn\">%zu problem%s: parts of the report could not "
+                          "be shown (see the notes below).</li>\n",
+                          c.info.notes, c.info.notes == 1 ? "" : "s");
+    bract_rp_buf_putf(&c, &page, "</ul></div>\n</div>\n</section>\n");
     if (c.body.len && bract_buf_append(&page, c.body.data, c.body.len))
         c.oom = 1;
-    rp_buf_putf(&c, &page, "</main>\n<footer>Written by <code>bract report</code> %s from the "
-                           "JSON sidecars under the output root.  Figures are embedded; the "
-                           "page needs no network and no other file.</footer>\n</div>\n"
-                           "</body>\n</html>\n",
-                BRACT_VERSION);
+    bract_rp_buf_putf(&c, &page,
+                      "</main>\n<footer>Written by <code>bract report</code> %s from the "
+                      "JSON sidecars under the output root.  Figures are embedded; the "
+                      "page needs no network and no other file.</footer>\n</div>\n"
+                      "</body>\n</html>\n",
+                      BRACT_VERSION);
     if (info)
         *info = c.info;
     strvec_free(&w.files);

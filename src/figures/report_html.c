@@ -1,5 +1,5 @@
 /* The HTML report: escaping, number formats, tables, figures, notes. */
-#include "report_internal.h"
+#include "figures/report_internal.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -14,7 +14,7 @@ static void put_buf(rp_ctx *c, bract_buf *b, const char *s, size_t n)
         c->oom = 1;
 }
 
-void rp_put(rp_ctx *c, const char *s) { put_buf(c, &c->body, s, strlen(s)); }
+void bract_rp_put(rp_ctx *c, const char *s) { put_buf(c, &c->body, s, strlen(s)); }
 
 static void vputf(rp_ctx *c, bract_buf *b, const char *fmt, va_list ap)
 {
@@ -30,7 +30,7 @@ static void vputf(rp_ctx *c, bract_buf *b, const char *fmt, va_list ap)
     b->len += (size_t)n;
 }
 
-void rp_putf(rp_ctx *c, const char *fmt, ...)
+void bract_rp_putf(rp_ctx *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -38,7 +38,7 @@ void rp_putf(rp_ctx *c, const char *fmt, ...)
     va_end(ap);
 }
 
-void rp_buf_putf(rp_ctx *c, bract_buf *b, const char *fmt, ...)
+void bract_rp_buf_putf(rp_ctx *c, bract_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -46,7 +46,7 @@ void rp_buf_putf(rp_ctx *c, bract_buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
-void rp_buf_esc(rp_ctx *c, bract_buf *b, const char *s)
+void bract_rp_buf_esc(rp_ctx *c, bract_buf *b, const char *s)
 {
     const char *run = s;
     for (const char *p = s; *p; p++) {
@@ -68,16 +68,16 @@ void rp_buf_esc(rp_ctx *c, bract_buf *b, const char *s)
     put_buf(c, b, run, strlen(run));
 }
 
-void rp_esc(rp_ctx *c, const char *s) { rp_buf_esc(c, &c->body, s); }
+void bract_rp_esc(rp_ctx *c, const char *s) { bract_rp_buf_esc(c, &c->body, s); }
 
-char *rp_html(rp_ctx *c, const char *s)
+char *bract_rp_html(rp_ctx *c, const char *s)
 {
     bract_buf b = {0};
-    rp_buf_esc(c, &b, s);
+    bract_rp_buf_esc(c, &b, s);
     return b.data ? b.data : bract_xstrdup("");
 }
 
-void rp_plot_opts(const rp_ctx *c, bract_plot_opts *o)
+void bract_rp_plot_opts(const rp_ctx *c, bract_plot_opts *o)
 {
     bract_plot_opts_init(o);
     o->format = BRACT_PLOT_PNG;
@@ -85,7 +85,7 @@ void rp_plot_opts(const rp_ctx *c, bract_plot_opts *o)
     o->alpha = c->o->alpha;
 }
 
-double rp_cell_num(const bract_table *t, size_t row, long col)
+double bract_rp_cell_num(const bract_table *t, size_t row, long col)
 {
     double v;
     if (col < 0 || bract_parse_double(bract_table_cell(t, row, (size_t)col), &v))
@@ -93,11 +93,11 @@ double rp_cell_num(const bract_table *t, size_t row, long col)
     return v;
 }
 
-void rp_from(rp_ctx *c, const char *dir)
+void bract_rp_from(rp_ctx *c, const char *dir)
 {
-    rp_put(c, "From <code>");
-    rp_esc(c, dir);
-    rp_put(c, "/</code>: ");
+    bract_rp_put(c, "From <code>");
+    bract_rp_esc(c, dir);
+    bract_rp_put(c, "/</code>: ");
 }
 
 /* ---- numbers ---- */
@@ -113,7 +113,7 @@ static void no_negative_zero(char *buf)
     memmove(buf, buf + 1, strlen(buf));
 }
 
-char *rp_fmt(char *buf, double v, int kind)
+char *bract_rp_fmt(char *buf, double v, int kind)
 {
     if (isnan(v))
         return strcpy(buf, "n/a");
@@ -150,7 +150,7 @@ char *rp_fmt(char *buf, double v, int kind)
     return buf;
 }
 
-int rp_col_kind(const char *n)
+int bract_rp_col_kind(const char *n)
 {
     static const char *const r[] = {"r", "z", "rho", "ci_low", "ci_high", "noise_lower",
                                     "noise_upper", "fraction", "icc_3_1", "icc_3_k",
@@ -158,7 +158,8 @@ int rp_col_kind(const char *n)
     static const char *const stat[] = {"stat", "t", "peak_t", "tfce", "max_t", "peak_value",
                                        NULL};
     size_t len = strlen(n);
-    if (strcmp(n, "p") == 0 || strncmp(n, "p_", 2) == 0 || (len > 2 && strcmp(n + len - 2, "_p") == 0))
+    if (strcmp(n, "p") == 0 || strncmp(n, "p_", 2) == 0 ||
+        (len > 2 && strcmp(n + len - 2, "_p") == 0))
         return RP_P;
     for (size_t i = 0; r[i]; i++)
         if (strcmp(n, r[i]) == 0)
@@ -171,7 +172,7 @@ int rp_col_kind(const char *n)
 
 /* ---- structure ---- */
 
-const char *rp_heading(rp_ctx *c, int level, const char *slug, const char *title)
+const char *bract_rp_heading(rp_ctx *c, int level, const char *slug, const char *title)
 {
     char id[96];
     size_t k = 0;
@@ -217,31 +218,31 @@ const char *rp_heading(rp_ctx *c, int level, const char *slug, const char *title
         return "";
     }
     c->ntoc++;
-    rp_putf(c, "<h%d id=\"%s\">", level, e->id);
-    rp_esc(c, title);
-    rp_putf(c, "</h%d>\n", level);
+    bract_rp_putf(c, "<h%d id=\"%s\">", level, e->id);
+    bract_rp_esc(c, title);
+    bract_rp_putf(c, "</h%d>\n", level);
     return e->id;
 }
 
-void rp_note(rp_ctx *c, const char *where, const char *msg)
+void bract_rp_note(rp_ctx *c, const char *where, const char *msg)
 {
-    rp_put(c, "<p class=\"note\"><strong>Not shown: </strong>");
-    rp_esc(c, msg);
-    rp_put(c, "</p>\n");
+    bract_rp_put(c, "<p class=\"note\"><strong>Not shown: </strong>");
+    bract_rp_esc(c, msg);
+    bract_rp_put(c, "</p>\n");
     bract_warn("%s: %s", where, msg);
     c->info.notes++;
 }
 
-void rp_note_missing(rp_ctx *c, const char *where, const rp_sidecar *s, const char *name)
+void bract_rp_note_missing(rp_ctx *c, const char *where, const rp_sidecar *s, const char *name)
 {
     const char *slash = strrchr(s->rel, '/');
     char msg[1024];
     snprintf(msg, sizeof msg, "%.*s%s is missing (only its sidecar is there)",
              slash ? (int)(slash - s->rel + 1) : 0, s->rel, name);
-    rp_note(c, where, msg);
+    bract_rp_note(c, where, msg);
 }
 
-void rp_figure(rp_ctx *c, const bract_figure *f, const char *alt, const char *caption_html)
+void bract_rp_figure(rp_ctx *c, const bract_figure *f, const char *alt, const char *caption_html)
 {
     gchar *b64 = g_base64_encode(f->data, f->len);
     if (!b64) {
@@ -252,17 +253,18 @@ void rp_figure(rp_ctx *c, const bract_figure *f, const char *alt, const char *ca
     double inches = f->width / (72 * f->scale);
     double ratio = (double)f->height / (double)f->width;
     long w = lround(inches * 96), h = lround(inches * 96 * ratio);
-    rp_putf(c, "<figure class=\"fig\"><img width=\"%ld\" height=\"%ld\" alt=\"", w, h);
-    rp_esc(c, alt);
-    rp_putf(c, "\" src=\"data:image/%s;base64,", f->format == BRACT_PLOT_SVG ? "svg+xml" : "png");
-    rp_put(c, b64);
-    rp_put(c, "\">");
+    bract_rp_putf(c, "<figure class=\"fig\"><img width=\"%ld\" height=\"%ld\" alt=\"", w, h);
+    bract_rp_esc(c, alt);
+    bract_rp_putf(c, "\" src=\"data:image/%s;base64,",
+                  f->format == BRACT_PLOT_SVG ? "svg+xml" : "png");
+    bract_rp_put(c, b64);
+    bract_rp_put(c, "\">");
     if (caption_html) {
-        rp_put(c, "<figcaption>");
-        rp_put(c, caption_html);
-        rp_put(c, "</figcaption>");
+        bract_rp_put(c, "<figcaption>");
+        bract_rp_put(c, caption_html);
+        bract_rp_put(c, "</figcaption>");
     }
-    rp_put(c, "</figure>\n");
+    bract_rp_put(c, "</figure>\n");
     g_free(b64);
     c->info.figures++;
 }
@@ -273,13 +275,13 @@ static void cell(rp_ctx *c, const char *text, int kind, int decimals)
 {
     double v;
     if (bract_cell_missing(text)) {
-        rp_put(c, "<td class=\"na\">n/a</td>");
+        bract_rp_put(c, "<td class=\"na\">n/a</td>");
         return;
     }
     if (kind == RP_TEXT || bract_parse_double(text, &v)) {
-        rp_put(c, "<td>");
-        rp_esc(c, text);
-        rp_put(c, "</td>");
+        bract_rp_put(c, "<td>");
+        bract_rp_esc(c, text);
+        bract_rp_put(c, "</td>");
         return;
     }
     char buf[32];
@@ -287,14 +289,14 @@ static void cell(rp_ctx *c, const char *text, int kind, int decimals)
         snprintf(buf, sizeof buf, "%.*f", decimals, v);
         no_negative_zero(buf);
     } else {
-        rp_fmt(buf, v, kind);
+        bract_rp_fmt(buf, v, kind);
     }
     if (strcmp(buf, text) != 0) {
-        rp_put(c, "<td class=\"n\" title=\"");
-        rp_esc(c, text);
-        rp_putf(c, "\">%s</td>", buf);
+        bract_rp_put(c, "<td class=\"n\" title=\"");
+        bract_rp_esc(c, text);
+        bract_rp_putf(c, "\">%s</td>", buf);
     } else {
-        rp_putf(c, "<td class=\"n\">%s</td>", buf);
+        bract_rp_putf(c, "<td class=\"n\">%s</td>", buf);
     }
 }
 
@@ -303,15 +305,15 @@ static void interval_cell(rp_ctx *c, const char *a, const char *b, int kind)
     double x, y;
     if (bract_cell_missing(a) || bract_cell_missing(b) || bract_parse_double(a, &x) ||
         bract_parse_double(b, &y)) {
-        rp_put(c, "<td class=\"na\">n/a</td>");
+        bract_rp_put(c, "<td class=\"na\">n/a</td>");
         return;
     }
     char bx[32], by[32];
-    rp_put(c, "<td class=\"n\" title=\"");
-    rp_esc(c, a);
-    rp_put(c, ", ");
-    rp_esc(c, b);
-    rp_putf(c, "\">[%s, %s]</td>", rp_fmt(bx, x, kind), rp_fmt(by, y, kind));
+    bract_rp_put(c, "<td class=\"n\" title=\"");
+    bract_rp_esc(c, a);
+    bract_rp_put(c, ", ");
+    bract_rp_esc(c, b);
+    bract_rp_putf(c, "\">[%s, %s]</td>", bract_rp_fmt(bx, x, kind), bract_rp_fmt(by, y, kind));
 }
 
 typedef struct {
@@ -359,7 +361,7 @@ static void table_rows(rp_ctx *c, const bract_table *t, const tcol *tc, size_t n
         double p;
         int is_sig = sig >= 0 && !bract_parse_double(bract_table_cell(t, r, (size_t)sig), &p) &&
                      p <= c->o->alpha;
-        rp_put(c, is_sig ? "<tr class=\"sig\">" : "<tr>");
+        bract_rp_put(c, is_sig ? "<tr class=\"sig\">" : "<tr>");
         for (size_t k = 0; k < nc; k++) {
             if (tc[k].col2 >= 0)
                 interval_cell(c, bract_table_cell(t, r, (size_t)tc[k].col),
@@ -367,22 +369,22 @@ static void table_rows(rp_ctx *c, const bract_table *t, const tcol *tc, size_t n
             else
                 cell(c, bract_table_cell(t, r, (size_t)tc[k].col), tc[k].kind, tc[k].decimals);
         }
-        rp_put(c, "</tr>\n");
+        bract_rp_put(c, "</tr>\n");
     }
 }
 
 static void table_head(rp_ctx *c, const tcol *tc, size_t nc)
 {
-    rp_put(c, "<thead><tr>");
+    bract_rp_put(c, "<thead><tr>");
     for (size_t k = 0; k < nc; k++) {
-        rp_put(c, tc[k].kind == RP_TEXT ? "<th>" : "<th class=\"n\">");
-        rp_esc(c, tc[k].head);
-        rp_put(c, "</th>");
+        bract_rp_put(c, tc[k].kind == RP_TEXT ? "<th>" : "<th class=\"n\">");
+        bract_rp_esc(c, tc[k].head);
+        bract_rp_put(c, "</th>");
     }
-    rp_put(c, "</tr></thead>\n");
+    bract_rp_put(c, "</tr></thead>\n");
 }
 
-void rp_table(rp_ctx *c, const bract_table *t, const rp_tcol *cols, size_t ncols,
+void bract_rp_table(rp_ctx *c, const bract_table *t, const rp_tcol *cols, size_t ncols,
               const size_t *rows, size_t nrows, const char *sigcol, const char *caption)
 {
     size_t want = cols ? ncols : t->ncols;
@@ -398,7 +400,7 @@ void rp_table(rp_ctx *c, const bract_table *t, const rp_tcol *cols, size_t ncols
         if (col < 0 || (cols && cols[k].col2 && col2 < 0))
             continue;
         const char *name = t->colname[col];
-        int kind = cols && cols[k].kind ? cols[k].kind : rp_col_kind(name);
+        int kind = cols && cols[k].kind ? cols[k].kind : bract_rp_col_kind(name);
         /* a column without one number is text (left-aligned) */
         if (kind != RP_TEXT) {
             int any = 0, text = 0;
@@ -428,22 +430,22 @@ void rp_table(rp_ctx *c, const bract_table *t, const rp_tcol *cols, size_t ncols
     size_t n = rows ? nrows : t->nrows;
     size_t shown = n > c->o->max_rows + c->o->max_rows / 4 ? c->o->max_rows : n;
     if (caption) {
-        rp_put(c, "<p class=\"cap\">");
-        rp_put(c, caption);
-        rp_put(c, "</p>");
+        bract_rp_put(c, "<p class=\"cap\">");
+        bract_rp_put(c, caption);
+        bract_rp_put(c, "</p>");
     }
-    rp_put(c, "<div class=\"tablewrap\"><table>\n");
+    bract_rp_put(c, "<div class=\"tablewrap\"><table>\n");
     table_head(c, tc, nc);
-    rp_put(c, "<tbody>\n");
+    bract_rp_put(c, "<tbody>\n");
     table_rows(c, t, tc, nc, rows, 0, shown, sig);
-    rp_put(c, "</tbody></table></div>\n");
+    bract_rp_put(c, "</tbody></table></div>\n");
     if (shown < n) {
-        rp_putf(c, "<details class=\"more\"><summary>%zu more rows</summary>"
+        bract_rp_putf(c, "<details class=\"more\"><summary>%zu more rows</summary>"
                    "<div class=\"tablewrap\"><table>\n", n - shown);
         table_head(c, tc, nc);
-        rp_put(c, "<tbody>\n");
+        bract_rp_put(c, "<tbody>\n");
         table_rows(c, t, tc, nc, rows, shown, n, sig);
-        rp_put(c, "</tbody></table></div></details>\n");
+        bract_rp_put(c, "</tbody></table></div></details>\n");
     }
     free(tc);
 }
@@ -456,19 +458,19 @@ static void json_text(rp_ctx *c, json_object *v)
     if (!s)
         return;
     size_t len = strlen(s);
-    rp_put(c, "<code>");
+    bract_rp_put(c, "<code>");
     if (len > 600) {
         char *cut = bract_xmalloc(601, 1, "JSON text");
         if (cut) {
             memcpy(cut, s, 600);
             cut[600] = '\0';
-            rp_esc(c, cut);
+            bract_rp_esc(c, cut);
             free(cut);
         }
-        rp_putf(c, " \xe2\x80\xa6</code> <span class=\"muted\">(%zu characters)</span>", len);
+        bract_rp_putf(c, " \xe2\x80\xa6</code> <span class=\"muted\">(%zu characters)</span>", len);
     } else {
-        rp_esc(c, s);
-        rp_put(c, "</code>");
+        bract_rp_esc(c, s);
+        bract_rp_put(c, "</code>");
     }
 }
 
@@ -476,23 +478,23 @@ static void json_value(rp_ctx *c, json_object *v)
 {
     char buf[32];
     switch (json_object_get_type(v)) {
-    case json_type_null: rp_put(c, "<span class=\"muted\">none</span>"); break;
-    case json_type_boolean: rp_put(c, json_object_get_boolean(v) ? "yes" : "no"); break;
-    case json_type_int: rp_putf(c, "%lld", (long long)json_object_get_int64(v)); break;
+    case json_type_null: bract_rp_put(c, "<span class=\"muted\">none</span>"); break;
+    case json_type_boolean: bract_rp_put(c, json_object_get_boolean(v) ? "yes" : "no"); break;
+    case json_type_int: bract_rp_putf(c, "%lld", (long long)json_object_get_int64(v)); break;
     case json_type_double: {
         double d = json_object_get_double(v);
-        rp_fmt(buf, d, RP_GEN);
+        bract_rp_fmt(buf, d, RP_GEN);
         const char *raw = json_object_to_json_string(v);
         if (raw && strcmp(raw, buf) != 0) {
-            rp_put(c, "<span title=\"");
-            rp_esc(c, raw);
-            rp_putf(c, "\">%s</span>", buf);
+            bract_rp_put(c, "<span title=\"");
+            bract_rp_esc(c, raw);
+            bract_rp_putf(c, "\">%s</span>", buf);
         } else {
-            rp_put(c, buf);
+            bract_rp_put(c, buf);
         }
         break;
     }
-    case json_type_string: rp_esc(c, json_object_get_string(v)); break;
+    case json_type_string: bract_rp_esc(c, json_object_get_string(v)); break;
     case json_type_array: {
         size_t n = json_object_array_length(v), strings = 1;
         for (size_t i = 0; i < n; i++)
@@ -505,50 +507,50 @@ static void json_value(rp_ctx *c, json_object *v)
         size_t show = n > 12 ? 10 : n;
         for (size_t i = 0; i < show; i++) {
             if (i)
-                rp_put(c, "<br>");
-            rp_esc(c, json_object_get_string(json_object_array_get_idx(v, i)));
+                bract_rp_put(c, "<br>");
+            bract_rp_esc(c, json_object_get_string(json_object_array_get_idx(v, i)));
         }
         if (show < n)
-            rp_putf(c, "<br><span class=\"muted\">and %zu more</span>", n - show);
+            bract_rp_putf(c, "<br><span class=\"muted\">and %zu more</span>", n - show);
         if (n == 0)
-            rp_put(c, "<span class=\"muted\">none</span>");
+            bract_rp_put(c, "<span class=\"muted\">none</span>");
         break;
     }
     case json_type_object: json_text(c, v); break;
     }
 }
 
-void rp_json_table(rp_ctx *c, json_object *o)
+void bract_rp_json_table(rp_ctx *c, json_object *o)
 {
     if (!o || !json_object_is_type(o, json_type_object) || json_object_object_length(o) == 0) {
-        rp_put(c, "<p class=\"muted\">none</p>\n");
+        bract_rp_put(c, "<p class=\"muted\">none</p>\n");
         return;
     }
-    rp_put(c, "<table class=\"kv\"><tbody>\n");
+    bract_rp_put(c, "<table class=\"kv\"><tbody>\n");
     json_object_object_foreach(o, key, val)
     {
-        rp_put(c, "<tr><th>");
-        rp_esc(c, key);
-        rp_put(c, "</th><td>");
+        bract_rp_put(c, "<tr><th>");
+        bract_rp_esc(c, key);
+        bract_rp_put(c, "</th><td>");
         json_value(c, val);
-        rp_put(c, "</td></tr>\n");
+        bract_rp_put(c, "</td></tr>\n");
     }
-    rp_put(c, "</tbody></table>\n");
+    bract_rp_put(c, "</tbody></table>\n");
 }
 
-bract_table *rp_read_table(rp_ctx *c, const char *path, const char *where)
+bract_table *bract_rp_read_table(rp_ctx *c, const char *path, const char *where)
 {
     bract_table *t = NULL;
     if (bract_table_read(path, &t)) {
-        rp_note(c, where, bract_last_error());
+        bract_rp_note(c, where, bract_last_error());
         return NULL;
     }
     if (t->nrows == 0) {
         char msg[512];
-        char *rel = rp_rel(c, path);
+        char *rel = bract_rp_rel(c, path);
         snprintf(msg, sizeof msg, "%s: the table has no rows", rel ? rel : path);
         free(rel);
-        rp_note(c, where, msg);
+        bract_rp_note(c, where, msg);
         bract_table_free(t);
         return NULL;
     }

@@ -1,5 +1,5 @@
 /* The HTML report: RSA results, and the RDMs behind them. */
-#include "report_internal.h"
+#include "figures/report_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -10,8 +10,8 @@
 static void rdm_units(rp_ctx *c, const char *path, char *buf, size_t n)
 {
     buf[0] = '\0';
-    rp_sidecar *s = rp_sidecar_of(c, path);
-    const char *m = s ? rp_get_str(s, "Parameters", "method") : NULL;
+    rp_sidecar *s = bract_rp_sidecar_of(c, path);
+    const char *m = s ? bract_rp_get_str(s, "Parameters", "method") : NULL;
     if (m)
         bract_plot_rdm_units(m, buf, n);
 }
@@ -95,70 +95,72 @@ static const char *test_name(const char *t)
 static void rsa_lead(rp_ctx *c, const rp_run *run, const bract_table *t, const rsa_rows *rr)
 {
     const rp_sidecar *s = run->sc[0];
-    double nsub = rp_get_num(s, "Counts", "subjects"), nreg = rp_get_num(s, "Counts", "regions");
-    double nmod = rp_get_num(s, "Counts", "models"), ncond = rp_get_num(s, "Counts", "conditions");
-    const char *method = rp_get_str(s, "Parameters", "method");
-    const char *partial = rp_get_str(s, "Parameters", "partial");
-    const char *gt = rp_get_str(s, "Parameters", "group_test");
-    const char *alt = rp_get_str(s, "Parameters", "alternative");
-    double perm = rp_get_num(s, "Parameters", "permutations");
-    double boot = rp_get_num(s, "Parameters", "bootstrap");
-    json_object *fisher = rp_get(s, "Parameters", "fisher");
+    double nsub = bract_rp_get_num(s, "Counts", "subjects"),
+           nreg = bract_rp_get_num(s, "Counts", "regions");
+    double nmod = bract_rp_get_num(s, "Counts", "models"),
+           ncond = bract_rp_get_num(s, "Counts", "conditions");
+    const char *method = bract_rp_get_str(s, "Parameters", "method");
+    const char *partial = bract_rp_get_str(s, "Parameters", "partial");
+    const char *gt = bract_rp_get_str(s, "Parameters", "group_test");
+    const char *alt = bract_rp_get_str(s, "Parameters", "alternative");
+    double perm = bract_rp_get_num(s, "Parameters", "permutations");
+    double boot = bract_rp_get_num(s, "Parameters", "bootstrap");
+    json_object *fisher = bract_rp_get(s, "Parameters", "fisher");
     const char *models[64];
     size_t nm = distinct(t, bract_table_find(t, "model"), rr->single, rr->nsingle, models, 64);
     bract_buf line = {0};
-    rp_put(c, "<p>");
+    bract_rp_put(c, "<p>");
     if (isfinite(nsub))
-        rp_putf(c, "%.0f subject%s, ", nsub, nsub == 1 ? "" : "s");
+        bract_rp_putf(c, "%.0f subject%s, ", nsub, nsub == 1 ? "" : "s");
     if (isfinite(nreg))
-        rp_putf(c, "%.0f region%s, ", nreg, nreg == 1 ? "" : "s");
+        bract_rp_putf(c, "%.0f region%s, ", nreg, nreg == 1 ? "" : "s");
     if (isfinite(ncond))
-        rp_putf(c, "%.0f conditions; ", ncond);
-    rp_putf(c, "%zu model%s (", nm, nm == 1 ? "" : "s");
+        bract_rp_putf(c, "%.0f conditions; ", ncond);
+    bract_rp_putf(c, "%zu model%s (", nm, nm == 1 ? "" : "s");
     for (size_t i = 0; i < nm; i++) {
         if (i)
-            rp_put(c, ", ");
-        rp_esc(c, models[i]);
+            bract_rp_put(c, ", ");
+        bract_rp_esc(c, models[i]);
     }
-    rp_put(c, ")");
+    bract_rp_put(c, ")");
     if (method) {
-        rp_put(c, " compared by ");
+        bract_rp_put(c, " compared by ");
         if (partial && strcmp(partial, "none") != 0)
-            rp_put(c, "partial ");
-        rp_esc(c, method);
+            bract_rp_put(c, "partial ");
+        bract_rp_esc(c, method);
     }
-    rp_put(c, ". ");
+    bract_rp_put(c, ". ");
     if (isfinite(perm) && perm > 0)
-        rp_putf(c, "Subjects: %.0f condition-label permutations. ", perm);
+        bract_rp_putf(c, "Subjects: %.0f condition-label permutations. ", perm);
     if (isfinite(boot) && boot > 0)
-        rp_putf(c, "Bootstrap intervals from %.0f samples over conditions. ", boot);
+        bract_rp_putf(c, "Bootstrap intervals from %.0f samples over conditions. ", boot);
     if (rr->group && gt) {
-        rp_put(c, "Group: ");
-        rp_esc(c, strcmp(gt, "t") == 0 ? "one-sample t-test" : gt);
+        bract_rp_put(c, "Group: ");
+        bract_rp_esc(c, strcmp(gt, "t") == 0 ? "one-sample t-test" : gt);
         if (fisher && json_object_is_type(fisher, json_type_boolean) &&
             json_object_get_boolean(fisher))
-            rp_put(c, " on Fisher z");
+            bract_rp_put(c, " on Fisher z");
         if (alt) {
-            rp_put(c, ", ");
-            rp_esc(c, alt);
+            bract_rp_put(c, ", ");
+            bract_rp_esc(c, alt);
         }
-        rp_put(c, "; FDR (Benjamini-Hochberg) across regions and models. ");
+        bract_rp_put(c, "; FDR (Benjamini-Hochberg) across regions and models. ");
     }
-    rp_putf(c, "<a href=\"#%s\">All parameters</a>.</p>\n", run->anchor);
+    bract_rp_putf(c, "<a href=\"#%s\">All parameters</a>.</p>\n", run->anchor);
     /* what was run, for the summary */
-    rp_buf_putf(c, &c->done, "<li><a href=\"#%s\">RSA</a>: ", run->anchor);
+    bract_rp_buf_putf(c, &c->done, "<li><a href=\"#%s\">RSA</a>: ", run->anchor);
     if (isfinite(nsub))
-        rp_buf_putf(c, &c->done, "%.0f subject%s \xc3\x97 ", nsub, nsub == 1 ? "" : "s");
+        bract_rp_buf_putf(c, &c->done, "%.0f subject%s \xc3\x97 ", nsub, nsub == 1 ? "" : "s");
     if (isfinite(nreg))
-        rp_buf_putf(c, &c->done, "%.0f region%s against ", nreg, nreg == 1 ? "" : "s");
-    rp_buf_putf(c, &c->done, "%zu model%s", isfinite(nmod) ? (size_t)nmod : nm,
+        bract_rp_buf_putf(c, &c->done, "%.0f region%s against ", nreg, nreg == 1 ? "" : "s");
+    bract_rp_buf_putf(c, &c->done, "%zu model%s", isfinite(nmod) ? (size_t)nmod : nm,
                 (isfinite(nmod) ? nmod : (double)nm) == 1 ? "" : "s");
     if (method) {
-        rp_buf_putf(c, &c->done, " (");
-        rp_buf_esc(c, &c->done, method);
-        rp_buf_putf(c, &c->done, ")");
+        bract_rp_buf_putf(c, &c->done, " (");
+        bract_rp_buf_esc(c, &c->done, method);
+        bract_rp_buf_putf(c, &c->done, ")");
     }
-    rp_buf_putf(c, &c->done, "</li>\n");
+    bract_rp_buf_putf(c, &c->done, "</li>\n");
     bract_buf_free(&line);
 }
 
@@ -174,49 +176,52 @@ static void rsa_found(rp_ctx *c, const rp_run *run, const bract_table *t, const 
     }
     long creg = bract_table_find(t, "rdm"), cmod = bract_table_find(t, "model");
     if (cp < 0 || cr < 0 || !rr->nsingle) {
-        rp_buf_putf(c, &c->found, "<li><a href=\"#%s\">RSA</a>: %zu results without p-values."
+        bract_rp_buf_putf(c, &c->found, "<li><a href=\"#%s\">RSA</a>: %zu results without p-values."
                                   "</li>\n", id, rr->nsingle);
         return;
     }
     size_t nsig = 0, best = rr->single[0];
     for (size_t i = 0; i < rr->nsingle; i++) {
-        double p = rp_cell_num(t, rr->single[i], cp);
+        double p = bract_rp_cell_num(t, rr->single[i], cp);
         if (p <= c->o->alpha)
             nsig++;
-        double pb = rp_cell_num(t, best, cp);
+        double pb = bract_rp_cell_num(t, best, cp);
         if (p < pb || (isnan(pb) && !isnan(p)))
             best = rr->single[i];
     }
     char a[32], b[32], al[32];
-    rp_fmt(al, c->o->alpha, RP_GEN);
-    rp_buf_putf(c, &c->found, "<li><a href=\"#%s\">RSA</a>%s: ", id, rr->group ? " (group)" : "");
+    bract_rp_fmt(al, c->o->alpha, RP_GEN);
+    bract_rp_buf_putf(c, &c->found, "<li><a href=\"#%s\">RSA</a>%s: ", id,
+                      rr->group ? " (group)" : "");
     if (nsig)
-        rp_buf_putf(c, &c->found, "<span class=\"hit\">%zu of %zu</span> region \xc3\x97 model "
-                                  "comparisons with %s \xe2\x89\xa4 %s: ",
-                    nsig, rr->nsingle, pname, al);
+        bract_rp_buf_putf(c, &c->found,
+                          "<span class=\"hit\">%zu of %zu</span> region \xc3\x97 model "
+                          "comparisons with %s \xe2\x89\xa4 %s: ",
+                          nsig, rr->nsingle, pname, al);
     else
-        rp_buf_putf(c, &c->found, "none of %zu region \xc3\x97 model comparisons has %s "
+        bract_rp_buf_putf(c, &c->found, "none of %zu region \xc3\x97 model comparisons has %s "
                                   "\xe2\x89\xa4 %s; the smallest: ",
                     rr->nsingle, pname, al);
     size_t listed = 0;
     for (size_t i = 0; i < rr->nsingle; i++) {
         size_t row = rr->single[i];
-        double p = rp_cell_num(t, row, cp);
+        double p = bract_rp_cell_num(t, row, cp);
         if (nsig ? !(p <= c->o->alpha) : row != best)
             continue;
         if (listed == 6) {
-            rp_buf_putf(c, &c->found, ", \xe2\x80\xa6");
+            bract_rp_buf_putf(c, &c->found, ", \xe2\x80\xa6");
             break;
         }
         if (listed++)
-            rp_buf_putf(c, &c->found, "; ");
-        rp_buf_esc(c, &c->found, creg >= 0 ? bract_table_cell(t, row, (size_t)creg) : "?");
-        rp_buf_putf(c, &c->found, " \xc3\x97 ");
-        rp_buf_esc(c, &c->found, cmod >= 0 ? bract_table_cell(t, row, (size_t)cmod) : "?");
-        rp_buf_putf(c, &c->found, " (r = %s, %s = %s)", rp_fmt(a, rp_cell_num(t, row, cr), RP_R),
-                    pname, rp_fmt(b, p, RP_P));
+            bract_rp_buf_putf(c, &c->found, "; ");
+        bract_rp_buf_esc(c, &c->found, creg >= 0 ? bract_table_cell(t, row, (size_t)creg) : "?");
+        bract_rp_buf_putf(c, &c->found, " \xc3\x97 ");
+        bract_rp_buf_esc(c, &c->found, cmod >= 0 ? bract_table_cell(t, row, (size_t)cmod) : "?");
+        bract_rp_buf_putf(c, &c->found, " (r = %s, %s = %s)",
+                          bract_rp_fmt(a, bract_rp_cell_num(t, row, cr), RP_R), pname,
+                          bract_rp_fmt(b, p, RP_P));
     }
-    rp_buf_putf(c, &c->found, ".</li>\n");
+    bract_rp_buf_putf(c, &c->found, ".</li>\n");
     (void)run;
 }
 
@@ -233,7 +238,7 @@ static void setlist_free(setlist *l)
     for (size_t i = 0; i < l->n; i++)
         bract_rdmset_free(l->sets[i]);
     free(l->sets);
-    rp_free_strings(l->paths, l->n);
+    bract_rp_free_strings(l->paths, l->n);
 }
 
 /* Read RDM sets; unreadable ones give a note each. */
@@ -249,7 +254,7 @@ static void read_sets(rp_ctx *c, char **paths, size_t n, setlist *l, const char 
     for (size_t i = 0; i < n; i++) {
         bract_rdmset *s;
         if (bract_rdmset_read(paths[i], &s)) {
-            rp_note(c, where, bract_last_error());
+            bract_rp_note(c, where, bract_last_error());
             continue;
         }
         l->sets[l->n] = s;
@@ -271,7 +276,7 @@ static long cond_index(const bract_rdm *r, const char *label)
     return -1;
 }
 
-bract_rdmset *rp_mean_rdms(const bract_rdmset *const *sets, size_t nsets,
+bract_rdmset *bract_rp_mean_rdms(const bract_rdmset *const *sets, size_t nsets,
                            const char *const *regions, size_t nreg, size_t *used)
 {
     bract_rdmset *m = bract_rdmset_alloc(nreg);
@@ -347,14 +352,14 @@ static void heatmaps(rp_ctx *c, const bract_rdmset *set, const char *title, cons
                 lo = fmin(lo, set->rdm[k].d[p]);
                 hi = fmax(hi, set->rdm[k].d[p]);
             }
-    rp_put(c, "<div class=\"figs\">\n");
+    bract_rp_put(c, "<div class=\"figs\">\n");
     for (size_t k0 = 0; k0 < set->nrdm; k0 += 4) {
         size_t np = set->nrdm - k0 < 4 ? set->nrdm - k0 : 4;
         const char *names[4];
         for (size_t k = 0; k < np; k++)
             names[k] = set->rdm[k0 + k].name;
         bract_plot_opts o;
-        rp_plot_opts(c, &o);
+        bract_rp_plot_opts(c, &o);
         o.select = names;
         o.nselect = np;
         o.title = title;
@@ -367,23 +372,23 @@ static void heatmaps(rp_ctx *c, const bract_rdmset *set, const char *title, cons
         bract_figure f;
         memset(&f, 0, sizeof f);
         if (bract_plot_rdm(set, &o, &f)) {
-            rp_note(c, where, bract_last_error());
+            bract_rp_note(c, where, bract_last_error());
             bract_figure_free(&f);
             continue;
         }
-        rp_figure(c, &f, title, caption);
+        bract_rp_figure(c, &f, title, caption);
         bract_figure_free(&f);
     }
-    rp_put(c, "</div>\n");
+    bract_rp_put(c, "</div>\n");
 }
 
 static void mds_plots(rp_ctx *c, const bract_rdmset *set, const char *const *names, size_t n,
                       const char *prefix, const char *where)
 {
-    rp_put(c, "<div class=\"figs\">\n");
+    bract_rp_put(c, "<div class=\"figs\">\n");
     for (size_t k = 0; k < n; k++) {
         bract_plot_opts o;
-        rp_plot_opts(c, &o);
+        bract_rp_plot_opts(c, &o);
         o.select = &names[k];
         o.nselect = 1;
         o.width = 5.4;
@@ -396,14 +401,14 @@ static void mds_plots(rp_ctx *c, const bract_rdmset *set, const char *const *nam
         if (bract_plot_mds(set, &o, &f)) {
             char msg[1024];
             snprintf(msg, sizeof msg, "MDS of %s: %s", names[k], bract_last_error());
-            rp_note(c, where, msg);
+            bract_rp_note(c, where, msg);
             bract_figure_free(&f);
             continue;
         }
-        rp_figure(c, &f, title, NULL);
+        bract_rp_figure(c, &f, title, NULL);
         bract_figure_free(&f);
     }
-    rp_put(c, "</div>\n");
+    bract_rp_put(c, "</div>\n");
 }
 
 /* The model RDMs of these files, combined in one set. */
@@ -444,17 +449,17 @@ static void model_figures(rp_ctx *c, char **paths, size_t n)
             memcpy(all->rdm[k].d, r->d, bract_npairs(r->n) * sizeof *r->d);
         }
     }
-    rp_heading(c, 3, "model-rdms", "Model RDMs");
+    bract_rp_heading(c, 3, "model-rdms", "Model RDMs");
     bract_buf cap = {0};
-    rp_buf_putf(c, &cap, "%zu model RDM%s from ", total, total == 1 ? "" : "s");
+    bract_rp_buf_putf(c, &cap, "%zu model RDM%s from ", total, total == 1 ? "" : "s");
     for (size_t i = 0; i < l.n; i++) {
-        char *rel = rp_rel(c, l.paths[i]);
-        rp_buf_putf(c, &cap, "%s<code>", i ? ", " : "");
-        rp_buf_esc(c, &cap, rel ? rel : l.paths[i]);
-        rp_buf_putf(c, &cap, "</code>");
+        char *rel = bract_rp_rel(c, l.paths[i]);
+        bract_rp_buf_putf(c, &cap, "%s<code>", i ? ", " : "");
+        bract_rp_buf_esc(c, &cap, rel ? rel : l.paths[i]);
+        bract_rp_buf_putf(c, &cap, "</code>");
         free(rel);
     }
-    rp_buf_putf(c, &cap, mixed ? "; coloured by percentile rank within each RDM, as their "
+    bract_rp_buf_putf(c, &cap, mixed ? "; coloured by percentile rank within each RDM, as their "
                                  "methods differ." : ".");
     heatmaps(c, all, "Model RDMs", mixed ? NULL : units, mixed, cap.data, "model RDMs");
     bract_buf_free(&cap);
@@ -504,9 +509,9 @@ static void neural_figures(rp_ctx *c, char **paths, size_t n, const char *const 
     size_t allreg = nreg;
     if (nreg > c->o->max_rdms)
         nreg = c->o->max_rdms;
-    bract_rdmset *m = nreg ? rp_mean_rdms((const bract_rdmset *const *)l.sets, l.n, regs, nreg,
-                                          used)
-                           : NULL;
+    bract_rdmset *m =
+        nreg ? bract_rp_mean_rdms((const bract_rdmset *const *)l.sets, l.n, regs, nreg, used)
+             : NULL;
     if (nreg && !m)
         c->oom = 1; /* every region in regs is in some set */
     if (m) {
@@ -517,28 +522,28 @@ static void neural_figures(rp_ctx *c, char **paths, size_t n, const char *const 
             snprintf(title, sizeof title, "Mean neural RDMs of %zu subjects", l.n);
         else
             snprintf(title, sizeof title, "Neural RDMs");
-        rp_heading(c, 3, "neural-rdms", l.n > 1 ? "Mean neural RDMs" : "Neural RDMs");
+        bract_rp_heading(c, 3, "neural-rdms", l.n > 1 ? "Mean neural RDMs" : "Neural RDMs");
         bract_buf capt = {0};
         if (l.n > 1)
-            rp_buf_putf(c, &capt, "The mean dissimilarity over subjects of each pair of "
+            bract_rp_buf_putf(c, &capt, "The mean dissimilarity over subjects of each pair of "
                                   "conditions (conditions matched by label)");
         else {
-            char *rel = rp_rel(c, l.paths[0]);
-            rp_buf_putf(c, &capt, "The RDMs of <code>");
-            rp_buf_esc(c, &capt, rel ? rel : l.paths[0]);
-            rp_buf_putf(c, &capt, "</code>");
+            char *rel = bract_rp_rel(c, l.paths[0]);
+            bract_rp_buf_putf(c, &capt, "The RDMs of <code>");
+            bract_rp_buf_esc(c, &capt, rel ? rel : l.paths[0]);
+            bract_rp_buf_putf(c, &capt, "</code>");
             free(rel);
         }
         if (nreg < allreg)
-            rp_buf_putf(c, &capt, "; %zu of %zu regions, %s", nreg, allreg,
+            bract_rp_buf_putf(c, &capt, "; %zu of %zu regions, %s", nreg, allreg,
                         norder ? "those with the largest r first" : "in file order");
         size_t partial = 0;
         for (size_t k = 0; k < nreg; k++)
             partial += used[k] < l.n;
         if (l.n > 1 && partial)
-            rp_buf_putf(c, &capt, "; %zu region%s averaged over fewer subjects (missing or "
+            bract_rp_buf_putf(c, &capt, "; %zu region%s averaged over fewer subjects (missing or "
                                   "different conditions)", partial, partial == 1 ? "" : "s");
-        rp_buf_putf(c, &capt, ".");
+        bract_rp_buf_putf(c, &capt, ".");
         heatmaps(c, m, title, units, 0, capt.data, "neural RDMs");
         bract_buf_free(&capt);
         size_t nm = c->o->max_rdms / 6;
@@ -574,7 +579,7 @@ static size_t rank_regions(rp_ctx *c, const bract_table *t, const rsa_rows *rr,
     size_t n = 0;
     for (size_t i = 0; i < rr->nsingle; i++) {
         const char *name = bract_table_cell(t, rr->single[i], (size_t)creg);
-        double r = rp_cell_num(t, rr->single[i], cr);
+        double r = bract_rp_cell_num(t, rr->single[i], cr);
         size_t j = 0;
         while (j < n && strcmp(names[j], name) != 0)
             j++;
@@ -602,7 +607,7 @@ static size_t rank_regions(rp_ctx *c, const bract_table *t, const rsa_rows *rr,
 
 /* One RSA run's results.  Returns (through the pointers) the neural and
  * model RDM sets its sidecar names, and its regions by largest r (copies,
- * for rp_free_strings). */
+ * for bract_rp_free_strings). */
 static void rsa_run(rp_ctx *c, rp_run *run, int several, char ***neural, size_t *nneural,
                     char ***model, size_t *nmodel, char ***order, size_t *norder)
 {
@@ -611,39 +616,40 @@ static void rsa_run(rp_ctx *c, rp_run *run, int several, char ***neural, size_t 
     rp_sidecar *s = run->sc[0];
     char title[512];
     snprintf(title, sizeof title, several ? "Results: %s" : "Results", s->rel);
-    const char *id = rp_heading(c, 3, "rsa-results", title);
+    const char *id = bract_rp_heading(c, 3, "rsa-results", title);
     size_t lost_n = 0, lost_m = 0;
-    *nneural = rp_sources(c, s, "neural", neural, &lost_n);
-    *nmodel = rp_sources(c, s, "model", model, &lost_m);
+    *nneural = bract_rp_sources(c, s, "neural", neural, &lost_n);
+    *nmodel = bract_rp_sources(c, s, "model", model, &lost_m);
     if (lost_n || lost_m) {
         char msg[512];
         snprintf(msg, sizeof msg, "%zu neural and %zu model RDM set%s that %s records %s not "
                  "found (as recorded, or by the end of the path under the root): figures of "
                  "them are left out", lost_n, lost_m, lost_n + lost_m == 1 ? "" : "s", s->rel,
                  lost_n + lost_m == 1 ? "is" : "are");
-        rp_note(c, "RSA", msg);
+        bract_rp_note(c, "RSA", msg);
     }
     if (!s->output) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s: the results table is missing (only its sidecar is there)",
                  s->rel);
-        rp_note(c, "RSA", msg);
-        rp_buf_putf(c, &c->found, "<li class=\"warn\"><a href=\"#%s\">RSA</a>: the results "
+        bract_rp_note(c, "RSA", msg);
+        bract_rp_buf_putf(c, &c->found, "<li class=\"warn\"><a href=\"#%s\">RSA</a>: the results "
                                   "table is missing.</li>\n", id);
         return;
     }
-    bract_table *t = rp_read_table(c, s->output, "RSA");
+    bract_table *t = bract_rp_read_table(c, s->output, "RSA");
     size_t col;
     if (t && (bract_table_require(t, "rdm", &col) || bract_table_require(t, "model", &col) ||
               bract_table_require(t, "r", &col))) {
-        rp_note(c, "RSA", bract_last_error());
+        bract_rp_note(c, "RSA", bract_last_error());
         bract_table_free(t);
         t = NULL;
     }
     if (!t) { /* the summary says so too: it is the main result */
-        rp_buf_putf(c, &c->found, "<li class=\"warn\"><a href=\"#%s\">RSA</a> (", id);
-        rp_buf_esc(c, &c->found, s->rel);
-        rp_buf_putf(c, &c->found, "): the results table cannot be read (see the note).</li>\n");
+        bract_rp_buf_putf(c, &c->found, "<li class=\"warn\"><a href=\"#%s\">RSA</a> (", id);
+        bract_rp_buf_esc(c, &c->found, s->rel);
+        bract_rp_buf_putf(c, &c->found,
+                          "): the results table cannot be read (see the note).</li>\n");
         return;
     }
     rsa_rows rr;
@@ -658,7 +664,7 @@ static void rsa_run(rp_ctx *c, rp_run *run, int several, char ***neural, size_t 
     long ctest = bract_table_find(t, "test");
     const char *test = ctest >= 0 && rr.nsingle ? bract_table_cell(t, rr.single[0], (size_t)ctest)
                                                 : NULL;
-    double ci = rp_get_num(s, "Parameters", "ci");
+    double ci = bract_rp_get_num(s, "Parameters", "ci");
     char cihead[32];
     snprintf(cihead, sizeof cihead, "%.0f%% CI", isfinite(ci) ? 100 * ci : 95);
     const rp_tcol cols[] = {
@@ -676,21 +682,22 @@ static void rsa_run(rp_ctx *c, rp_run *run, int several, char ***neural, size_t 
     };
     size_t skip = rr.group ? 1 : 0; /* no subject column for group rows */
     char al[32];
-    rp_fmt(al, c->o->alpha, RP_GEN);
+    bract_rp_fmt(al, c->o->alpha, RP_GEN);
     bract_buf cap = {0};
-    rp_buf_putf(c, &cap, "%s: one row per region and model; highlighted: %s \xe2\x89\xa4 %s. "
-                         "From <code>",
-                rr.group ? "Group results" : "Results", strcmp(sigcol, "p_fdr") == 0 ? "FDR p" : "p",
-                al);
-    rp_buf_esc(c, &cap, s->rel);
-    rp_buf_putf(c, &cap, "</code>.");
-    rp_table(c, t, cols + skip, sizeof cols / sizeof cols[0] - skip, rr.single, rr.nsingle, sigcol,
-             cap.data);
+    bract_rp_buf_putf(c, &cap,
+                      "%s: one row per region and model; highlighted: %s \xe2\x89\xa4 %s. "
+                      "From <code>",
+                      rr.group ? "Group results" : "Results",
+                      strcmp(sigcol, "p_fdr") == 0 ? "FDR p" : "p", al);
+    bract_rp_buf_esc(c, &cap, s->rel);
+    bract_rp_buf_putf(c, &cap, "</code>.");
+    bract_rp_table(c, t, cols + skip, sizeof cols / sizeof cols[0] - skip, rr.single, rr.nsingle,
+                   sigcol, cap.data);
     bract_buf_free(&cap);
 
     /* bars */
     bract_plot_opts o;
-    rp_plot_opts(c, &o);
+    bract_rp_plot_opts(c, &o);
     const char **ranked = NULL;
     size_t nranked = rank_regions(c, t, &rr, &ranked);
     if (nranked > 16) { /* the 16 regions of largest r, in table order */
@@ -718,25 +725,26 @@ static void rsa_run(rp_ctx *c, rp_run *run, int several, char ***neural, size_t 
     if (!rr.group && distinct(t, bract_table_find(t, "subject"), rr.single, rr.nsingle,
                               subjects, 2) > 1) {
         /* bars show one value per region and model: there is none here */
-        rp_put(c, "<p class=\"muted\">No bar chart: the table holds several subjects and no "
+        bract_rp_put(c, "<p class=\"muted\">No bar chart: the table holds several subjects and no "
                   "group rows (<code>bract rsa --group</code> makes them).</p>\n");
     } else if (bract_plot_bars(t, &o, &f)) {
-        rp_note(c, "RSA bars", bract_last_error());
+        bract_rp_note(c, "RSA bars", bract_last_error());
     } else {
         bract_buf fc = {0};
-        rp_buf_putf(c, &fc, "Bars: r of each model per region%s; error bars: the %s; grey band: "
-                            "the noise ceiling (lower to upper bound); marks: %s \xe2\x89\xa4 %s.",
-                    o.nselect ? " (the 16 regions of largest r)" : "",
-                    rr.group ? "group interval" : "bootstrap interval",
-                    strcmp(sigcol, "p_fdr") == 0 ? "FDR p" : "p", al);
-        rp_figure(c, &f, "RSA results per region", fc.data);
+        bract_rp_buf_putf(c, &fc,
+                          "Bars: r of each model per region%s; error bars: the %s; grey band: "
+                          "the noise ceiling (lower to upper bound); marks: %s \xe2\x89\xa4 %s.",
+                          o.nselect ? " (the 16 regions of largest r)" : "",
+                          rr.group ? "group interval" : "bootstrap interval",
+                          strcmp(sigcol, "p_fdr") == 0 ? "FDR p" : "p", al);
+        bract_rp_figure(c, &f, "RSA results per region", fc.data);
         bract_buf_free(&fc);
     }
     bract_figure_free(&f);
     free((void *)o.select);
 
     if (rr.npair) {
-        rp_heading(c, 4, "rsa-pairwise", "Pairwise model comparisons");
+        bract_rp_heading(c, 4, "rsa-pairwise", "Pairwise model comparisons");
         const rp_tcol pc[] = {
             {"subject", "subject", RP_TEXT, NULL},
             {"rdm", "region", RP_TEXT, NULL},
@@ -749,11 +757,11 @@ static void rsa_run(rp_ctx *c, rp_run *run, int several, char ***neural, size_t 
             {"p_fdr", "p (FDR)", RP_P, NULL},
             {"ci_low", cihead, RP_R, "ci_high"},
         };
-        rp_table(c, t, pc + skip, sizeof pc / sizeof pc[0] - skip, rr.pair, rr.npair, sigcol,
+        bract_rp_table(c, t, pc + skip, sizeof pc / sizeof pc[0] - skip, rr.pair, rr.npair, sigcol,
                  "Is model A closer to the neural RDM than model B? (positive: A)");
     }
     if (rr.nsubj) {
-        rp_putf(c, "<details><summary>Per-subject results (%zu rows)</summary>\n", rr.nsubj);
+        bract_rp_putf(c, "<details><summary>Per-subject results (%zu rows)</summary>\n", rr.nsubj);
         const rp_tcol sc[] = {
             {"subject", "subject", RP_TEXT, NULL},
             {"rdm", "region", RP_TEXT, NULL},
@@ -765,8 +773,8 @@ static void rsa_run(rp_ctx *c, rp_run *run, int several, char ***neural, size_t 
             {"p_fdr", "p (FDR)", RP_P, NULL},
             {"ci_low", cihead, RP_R, "ci_high"},
         };
-        rp_table(c, t, sc, sizeof sc / sizeof sc[0], rr.subj, rr.nsubj, NULL, NULL);
-        rp_put(c, "</details>\n");
+        bract_rp_table(c, t, sc, sizeof sc / sizeof sc[0], rr.subj, rr.nsubj, NULL, NULL);
+        bract_rp_put(c, "</details>\n");
     }
     /* the RDM figures follow in the caller, regions ranked by this table */
     if (nranked && (*order = bract_xcalloc(nranked, sizeof **order, "region names"))) {
@@ -783,7 +791,7 @@ static void rsa_run(rp_ctx *c, rp_run *run, int several, char ***neural, size_t 
 static size_t outputs_of(rp_ctx *c, const char *command, char ***out)
 {
     size_t n, k = 0, tot = 0;
-    rp_run **runs = rp_runs_of(c, command, &n);
+    rp_run **runs = bract_rp_runs_of(c, command, &n);
     for (size_t i = 0; i < n; i++)
         tot += runs[i]->n;
     *out = bract_xcalloc(tot ? tot : 1, sizeof **out, "paths");
@@ -801,18 +809,18 @@ static size_t outputs_of(rp_ctx *c, const char *command, char ***out)
     return k;
 }
 
-void rp_section_rsa(rp_ctx *c)
+void bract_rp_section_rsa(rp_ctx *c)
 {
     size_t nrsa, nneu_runs, nmod_runs;
-    rp_run **rsa = rp_runs_of(c, "rsa", &nrsa);
-    free(rp_runs_of(c, "rdm neural", &nneu_runs));
-    free(rp_runs_of(c, "rdm model", &nmod_runs));
+    rp_run **rsa = bract_rp_runs_of(c, "rsa", &nrsa);
+    free(bract_rp_runs_of(c, "rdm neural", &nneu_runs));
+    free(bract_rp_runs_of(c, "rdm model", &nmod_runs));
     if (!nrsa && !nneu_runs && !nmod_runs) {
         free(rsa);
         return;
     }
-    rp_put(c, "<section>\n");
-    rp_heading(c, 2, "rsa", "Representational similarity");
+    bract_rp_put(c, "<section>\n");
+    bract_rp_heading(c, 2, "rsa", "Representational similarity");
     /* the RDMs drawn: those of the first RSA run, else every RDM set */
     char **model = NULL, **neural = NULL, **order = NULL;
     size_t nmodel = 0, nneural = 0, norder = 0;
@@ -823,26 +831,28 @@ void rp_section_rsa(rp_ctx *c)
         if (k == 0) {
             model = m, nmodel = nm, neural = n, nneural = nn, order = o, norder = no;
         } else {
-            rp_free_strings(m, nm);
-            rp_free_strings(n, nn);
-            rp_free_strings(o, no);
+            bract_rp_free_strings(m, nm);
+            bract_rp_free_strings(n, nn);
+            bract_rp_free_strings(o, no);
         }
     }
     if (nrsa == 0) {
-        rp_put(c, "<p>RDMs without an RSA of them.</p>\n");
+        bract_rp_put(c, "<p>RDMs without an RSA of them.</p>\n");
         nneural = outputs_of(c, "rdm neural", &neural);
         nmodel = outputs_of(c, "rdm model", &model);
-        rp_buf_putf(c, &c->done, "<li><a href=\"#rsa\">RDMs</a>: %zu neural and %zu model RDM "
-                                 "set%s</li>\n", nneural, nmodel, nneural + nmodel == 1 ? "" : "s");
+        bract_rp_buf_putf(c, &c->done,
+                          "<li><a href=\"#rsa\">RDMs</a>: %zu neural and %zu model RDM "
+                          "set%s</li>\n",
+                          nneural, nmodel, nneural + nmodel == 1 ? "" : "s");
     }
     if (nmodel)
         model_figures(c, model, nmodel);
     if (nneural)
         neural_figures(c, neural, nneural, (const char *const *)order, norder);
-    rp_free_strings(model, nmodel);
-    rp_free_strings(neural, nneural);
-    rp_free_strings(order, norder);
-    rp_put(c, "</section>\n");
+    bract_rp_free_strings(model, nmodel);
+    bract_rp_free_strings(neural, nneural);
+    bract_rp_free_strings(order, norder);
+    bract_rp_put(c, "</section>\n");
     c->info.sections++;
     free(rsa);
 }

@@ -1,6 +1,6 @@
 /* The HTML report: dynamic connectivity (bract dfc) and intrinsic
  * timescales (bract timescale, bract timescale hierarchy). */
-#include "report_internal.h"
+#include "figures/report_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -10,14 +10,14 @@
  * unreadable) otherwise. */
 static bract_table *run_table(rp_ctx *c, const rp_run *r, const char *name, const char *where)
 {
-    rp_sidecar *s = rp_run_file(r, name);
+    rp_sidecar *s = bract_rp_run_file(r, name);
     if (!s)
         return NULL;
     if (!s->output) {
-        rp_note_missing(c, where, s, name);
+        bract_rp_note_missing(c, where, s, name);
         return NULL;
     }
-    return rp_read_table(c, s->output, where);
+    return bract_rp_read_table(c, s->output, where);
 }
 
 /* ---- dFC ---- */
@@ -31,25 +31,27 @@ static void state_means(rp_ctx *c, const bract_table *t, bract_buf *fb)
         return;
     long maxs = 0;
     for (size_t i = 0; i < t->nrows; i++) {
-        double s = rp_cell_num(t, i, cs);
+        double s = bract_rp_cell_num(t, i, cs);
         if (s >= 1 && s <= 1000 && s == floor(s) && (long)s > maxs)
             maxs = (long)s;
     }
     if (!maxs)
         return;
-    rp_put(c, "<p class=\"cap\">Each state over subjects: mean fraction of windows and mean "
-              "dwell time (over the subjects who visit it).</p>"
-              "<div class=\"tablewrap\"><table><thead><tr><th class=\"n\">state</th><th class=\"n\">fraction</th>"
-              "<th class=\"n\">dwell (windows)</th><th class=\"n\">dwell (s)</th>"
-              "<th class=\"n\">subjects</th></tr></thead><tbody>\n");
-    rp_buf_putf(c, fb, "%ld states, fraction of windows ", maxs);
+    bract_rp_put(c, "<p class=\"cap\">Each state over subjects: mean fraction of windows and mean "
+                    "dwell time (over the subjects who visit it).</p>"
+                    "<div class=\"tablewrap\"><table><thead><tr><th class=\"n\">state</th><th "
+                    "class=\"n\">fraction</th>"
+                    "<th class=\"n\">dwell (windows)</th><th class=\"n\">dwell (s)</th>"
+                    "<th class=\"n\">subjects</th></tr></thead><tbody>\n");
+    bract_rp_buf_putf(c, fb, "%ld states, fraction of windows ", maxs);
     for (long s = 1; s <= maxs; s++) {
         double f = 0, w = 0, d = 0;
         size_t n = 0, nw = 0, nd = 0, visit = 0;
         for (size_t i = 0; i < t->nrows; i++) {
-            if (rp_cell_num(t, i, cs) != (double)s)
+            if (bract_rp_cell_num(t, i, cs) != (double)s)
                 continue;
-            double fi = rp_cell_num(t, i, cf), wi = rp_cell_num(t, i, cw), di = rp_cell_num(t, i, cd);
+            double fi = bract_rp_cell_num(t, i, cf), wi = bract_rp_cell_num(t, i, cw),
+                   di = bract_rp_cell_num(t, i, cd);
             if (isfinite(fi)) {
                 f += fi;
                 n++;
@@ -66,91 +68,95 @@ static void state_means(rp_ctx *c, const bract_table *t, bract_buf *fb)
         }
         /* dwell times with one decimal in both columns, so that they line up */
         char bf[32], bw[32], bd[32];
-        rp_fmt(bf, n ? f / (double)n : NAN, RP_R);
+        bract_rp_fmt(bf, n ? f / (double)n : NAN, RP_R);
         snprintf(bw, sizeof bw, "%.1f", nw ? w / (double)nw : NAN);
         snprintf(bd, sizeof bd, "%.1f", nd ? d / (double)nd : NAN);
         if (!nw)
             strcpy(bw, "n/a");
         if (!nd)
             strcpy(bd, "n/a");
-        rp_putf(c, "<tr><td class=\"n\">%ld</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-                   "<td class=\"n\">%s</td><td class=\"n\">%zu of %zu</td></tr>\n",
-                s, bf, bw, bd, visit, n);
-        rp_buf_putf(c, fb, "%s%s", s > 1 ? " / " : "", bf);
+        bract_rp_putf(c,
+                      "<tr><td class=\"n\">%ld</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+                      "<td class=\"n\">%s</td><td class=\"n\">%zu of %zu</td></tr>\n",
+                      s, bf, bw, bd, visit, n);
+        bract_rp_buf_putf(c, fb, "%s%s", s > 1 ? " / " : "", bf);
     }
-    rp_put(c, "</tbody></table></div>\n");
-    rp_buf_putf(c, fb, " (states 1 to %ld)", maxs);
+    bract_rp_put(c, "</tbody></table></div>\n");
+    bract_rp_buf_putf(c, fb, " (states 1 to %ld)", maxs);
 }
 
 static void dfc_run(rp_ctx *c, rp_run *run, int several)
 {
-    rp_sidecar *s = rp_run_file(run, "summary.tsv");
+    rp_sidecar *s = bract_rp_run_file(run, "summary.tsv");
     if (!s)
         s = run->sc[0];
-    char *reldir = rp_rel(c, run->dir);
+    char *reldir = bract_rp_rel(c, run->dir);
     char title[512];
     snprintf(title, sizeof title, "Dynamic connectivity: %s", reldir ? reldir : run->dir);
-    const char *id = several ? rp_heading(c, 3, "dfc", title) : "dynamic-connectivity";
+    const char *id = several ? bract_rp_heading(c, 3, "dfc", title) : "dynamic-connectivity";
     int sub = several ? 4 : 3;
-    double nsub = rp_get_num(s, "Counts", "subjects"), nreg = rp_get_num(s, "Counts", "regions");
-    double nwin = rp_get_num(s, "Counts", "windows"), win = rp_get_num(s, "Parameters", "window_volumes");
-    double step = rp_get_num(s, "Parameters", "step_volumes"), k = rp_get_num(s, "Parameters", "states");
-    double tr = rp_get_num(s, NULL, "RepetitionTime");
-    const char *taper = rp_get_str(s, "Parameters", "taper");
-    const char *est = rp_get_str(s, "Parameters", "estimator");
+    double nsub = bract_rp_get_num(s, "Counts", "subjects"),
+           nreg = bract_rp_get_num(s, "Counts", "regions");
+    double nwin = bract_rp_get_num(s, "Counts", "windows"),
+           win = bract_rp_get_num(s, "Parameters", "window_volumes");
+    double step = bract_rp_get_num(s, "Parameters", "step_volumes"),
+           k = bract_rp_get_num(s, "Parameters", "states");
+    double tr = bract_rp_get_num(s, NULL, "RepetitionTime");
+    const char *taper = bract_rp_get_str(s, "Parameters", "taper");
+    const char *est = bract_rp_get_str(s, "Parameters", "estimator");
     char b[32];
-    rp_put(c, "<p>");
+    bract_rp_put(c, "<p>");
     if (!several) {
-        rp_from(c, reldir ? reldir : run->dir);
+        bract_rp_from(c, reldir ? reldir : run->dir);
     }
     if (isfinite(nsub))
-        rp_putf(c, "%.0f subject%s, ", nsub, nsub == 1 ? "" : "s");
+        bract_rp_putf(c, "%.0f subject%s, ", nsub, nsub == 1 ? "" : "s");
     if (isfinite(nreg))
-        rp_putf(c, "%.0f regions, ", nreg);
+        bract_rp_putf(c, "%.0f regions, ", nreg);
     if (isfinite(nwin))
-        rp_putf(c, "%.0f windows in all", nwin);
+        bract_rp_putf(c, "%.0f windows in all", nwin);
     if (isfinite(win)) {
-        rp_putf(c, "; windows of %.0f volumes", win);
+        bract_rp_putf(c, "; windows of %.0f volumes", win);
         if (isfinite(tr))
-            rp_putf(c, " (%s s)", rp_fmt(b, win * tr, RP_GEN));
+            bract_rp_putf(c, " (%s s)", bract_rp_fmt(b, win * tr, RP_GEN));
     }
     if (isfinite(step))
-        rp_putf(c, ", step %.0f", step);
+        bract_rp_putf(c, ", step %.0f", step);
     if (taper) {
-        rp_put(c, ", ");
-        rp_esc(c, taper);
-        rp_put(c, " taper");
+        bract_rp_put(c, ", ");
+        bract_rp_esc(c, taper);
+        bract_rp_put(c, " taper");
     }
     if (est) {
-        rp_put(c, ", ");
-        rp_esc(c, est);
+        bract_rp_put(c, ", ");
+        bract_rp_esc(c, est);
     }
     if (isfinite(k))
-        rp_putf(c, "; k-means with %.0f states", k);
-    rp_putf(c, ". <a href=\"#%s\">All parameters</a>.</p>\n", run->anchor);
-    rp_buf_putf(c, &c->done, "<li><a href=\"#%s\">Dynamic FC</a>: ", id);
+        bract_rp_putf(c, "; k-means with %.0f states", k);
+    bract_rp_putf(c, ". <a href=\"#%s\">All parameters</a>.</p>\n", run->anchor);
+    bract_rp_buf_putf(c, &c->done, "<li><a href=\"#%s\">Dynamic FC</a>: ", id);
     if (isfinite(nsub))
-        rp_buf_putf(c, &c->done, "%.0f subjects, ", nsub);
+        bract_rp_buf_putf(c, &c->done, "%.0f subjects, ", nsub);
     if (isfinite(nreg))
-        rp_buf_putf(c, &c->done, "%.0f regions, ", nreg);
+        bract_rp_buf_putf(c, &c->done, "%.0f regions, ", nreg);
     if (isfinite(win))
-        rp_buf_putf(c, &c->done, "windows of %.0f volumes", win);
+        bract_rp_buf_putf(c, &c->done, "windows of %.0f volumes", win);
     if (isfinite(k))
-        rp_buf_putf(c, &c->done, ", %.0f states", k);
-    rp_buf_putf(c, &c->done, "</li>\n");
+        bract_rp_buf_putf(c, &c->done, ", %.0f states", k);
+    bract_rp_buf_putf(c, &c->done, "</li>\n");
 
     /* states */
     bract_buf fb = {0}; /* the summary's line */
-    if (rp_run_file(run, "state_centroids.tsv")) {
-        rp_heading(c, sub, "dfc-states", "States");
+    if (bract_rp_run_file(run, "state_centroids.tsv")) {
+        bract_rp_heading(c, sub, "dfc-states", "States");
         bract_plot_opts o;
-        rp_plot_opts(c, &o);
+        bract_rp_plot_opts(c, &o);
         bract_figure f;
         memset(&f, 0, sizeof f);
         if (bract_plot_states_dir(run->dir, &o, &f))
-            rp_note(c, "dFC states", bract_last_error());
+            bract_rp_note(c, "dFC states", bract_last_error());
         else
-            rp_figure(c, &f, "dFC states",
+            bract_rp_figure(c, &f, "dFC states",
                       "The k-means centroids (states numbered by decreasing number of windows) "
                       "as region \xc3\x97 region connectivity, with each state's fraction of "
                       "windows and mean dwell time.");
@@ -158,17 +164,17 @@ static void dfc_run(rp_ctx *c, rp_run *run, int several)
         bract_table *ss = run_table(c, run, "state_summary.tsv", "dFC states");
         if (ss) {
             state_means(c, ss, &fb);
-            rp_put(c, "<details><summary>Per-subject state summary</summary>\n");
-            rp_table(c, ss, NULL, 0, NULL, 0, NULL, NULL);
-            rp_put(c, "</details>\n");
+            bract_rp_put(c, "<details><summary>Per-subject state summary</summary>\n");
+            bract_rp_table(c, ss, NULL, 0, NULL, 0, NULL, NULL);
+            bract_rp_put(c, "</details>\n");
             bract_table_free(ss);
         }
     }
     bract_table *sum = run_table(c, run, "summary.tsv", "dFC summary");
-    if (sum || rp_run_file(run, "surrogate_tests.tsv"))
-        rp_heading(c, sub, "dfc-subjects", "Per subject");
+    if (sum || bract_rp_run_file(run, "surrogate_tests.tsv"))
+        bract_rp_heading(c, sub, "dfc-subjects", "Per subject");
     if (sum) {
-        rp_table(c, sum, NULL, 0, NULL, 0, NULL,
+        bract_rp_table(c, sum, NULL, 0, NULL, 0, NULL,
                  "Per subject: windowed FC variance (mean over edges of the variance over "
                  "windows), mean edge sd, state transitions, flexibility, modularity.");
         bract_table_free(sum);
@@ -176,11 +182,11 @@ static void dfc_run(rp_ctx *c, rp_run *run, int several)
     bract_table *sur = run_table(c, run, "surrogate_tests.tsv", "dFC surrogate tests");
     if (sur) {
         char al[32];
-        rp_fmt(al, c->o->alpha, RP_GEN);
+        bract_rp_fmt(al, c->o->alpha, RP_GEN);
         char cap[256];
         snprintf(cap, sizeof cap, "Against phase-randomised surrogates; highlighted: p "
                  "\xe2\x89\xa4 %s.", al);
-        rp_table(c, sur, NULL, 0, NULL, 0, "p", cap);
+        bract_rp_table(c, sur, NULL, 0, NULL, 0, "p", cap);
         long cst = bract_table_find(sur, "statistic"), cp = bract_table_find(sur, "p");
         /* per statistic: subjects with p <= alpha */
         const char *seen[16];
@@ -197,49 +203,50 @@ static void dfc_run(rp_ctx *c, rp_run *run, int several)
             for (size_t j = 0; j < sur->nrows; j++)
                 if (strcmp(bract_table_cell(sur, j, (size_t)cst), st) == 0) {
                     n++;
-                    hit += rp_cell_num(sur, j, cp) <= c->o->alpha;
+                    hit += bract_rp_cell_num(sur, j, cp) <= c->o->alpha;
                 }
-            rp_buf_putf(c, &fb, "%s%s against surrogates: %s%zu of %zu subject%s%s with p "
-                                "\xe2\x89\xa4 %s",
-                        fb.len ? "; " : "", st, hit ? "<span class=\"hit\">" : "", hit, n, n == 1 ? "" : "s",
-                        hit ? "</span>" : "", al);
+            bract_rp_buf_putf(c, &fb,
+                              "%s%s against surrogates: %s%zu of %zu subject%s%s with p "
+                              "\xe2\x89\xa4 %s",
+                              fb.len ? "; " : "", st, hit ? "<span class=\"hit\">" : "", hit, n,
+                              n == 1 ? "" : "s", hit ? "</span>" : "", al);
         }
         bract_table_free(sur);
     }
     if (fb.len) {
-        rp_buf_putf(c, &c->found, "<li><a href=\"#%s\">Dynamic FC</a>: ", id);
+        bract_rp_buf_putf(c, &c->found, "<li><a href=\"#%s\">Dynamic FC</a>: ", id);
         if (bract_buf_append(&c->found, fb.data, fb.len))
             c->oom = 1;
-        rp_buf_putf(c, &c->found, ".</li>\n");
+        bract_rp_buf_putf(c, &c->found, ".</li>\n");
     }
     bract_buf_free(&fb);
     bract_table *el = run_table(c, run, "elbow.tsv", "dFC elbow");
     if (el) {
-        rp_table(c, el, NULL, 0, NULL, 0, NULL,
+        bract_rp_table(c, el, NULL, 0, NULL, 0, NULL,
                  "k-means objective for each number of states (elbow: 1 at the chosen k).");
         bract_table_free(el);
     }
     bract_table *reg = run_table(c, run, "regions.tsv", "dFC regions");
     if (reg) {
-        rp_put(c, "<details><summary>Per region: strength, edge variability, flexibility"
+        bract_rp_put(c, "<details><summary>Per region: strength, edge variability, flexibility"
                   "</summary>\n");
-        rp_table(c, reg, NULL, 0, NULL, 0, NULL, NULL);
-        rp_put(c, "</details>\n");
+        bract_rp_table(c, reg, NULL, 0, NULL, 0, NULL, NULL);
+        bract_rp_put(c, "</details>\n");
         bract_table_free(reg);
     }
     free(reldir);
 }
 
-void rp_section_dfc(rp_ctx *c)
+void bract_rp_section_dfc(rp_ctx *c)
 {
     size_t n;
-    rp_run **runs = rp_runs_of(c, "dfc", &n);
+    rp_run **runs = bract_rp_runs_of(c, "dfc", &n);
     if (n) {
-        rp_put(c, "<section>\n");
-        rp_heading(c, 2, "dynamic-connectivity", "Dynamic connectivity");
+        bract_rp_put(c, "<section>\n");
+        bract_rp_heading(c, 2, "dynamic-connectivity", "Dynamic connectivity");
         for (size_t k = 0; k < n; k++)
             dfc_run(c, runs[k], n > 1);
-        rp_put(c, "</section>\n");
+        bract_rp_put(c, "</section>\n");
         c->info.sections++;
     }
     free(runs);
@@ -280,12 +287,14 @@ static void tau_table(rp_ctx *c, rp_run **runs, size_t n)
     size_t nt = 0;
     for (size_t k = 0; k < n; k++) {
         rp_sidecar *s = runs[k]->sc[0];
-        if (!s->output || !(bract_ends_with(s->output, ".tsv") || bract_ends_with(s->output, ".csv")))
+        if (!s->output ||
+            !(bract_ends_with(s->output, ".tsv") || bract_ends_with(s->output, ".csv")))
             continue;
-        bract_table *x = rp_read_table(c, s->output, "timescales");
+        bract_table *x = bract_rp_read_table(c, s->output, "timescales");
         size_t col;
-        if (x && (bract_table_require(x, "region", &col) || bract_table_require(x, "tau_s", &col))) {
-            rp_note(c, "timescales", bract_last_error());
+        if (x &&
+            (bract_table_require(x, "region", &col) || bract_table_require(x, "tau_s", &col))) {
+            bract_rp_note(c, "timescales", bract_last_error());
             bract_table_free(x);
             x = NULL;
         }
@@ -319,35 +328,37 @@ static void tau_table(rp_ctx *c, rp_run **runs, size_t n)
                 reg[nreg++] = r;
         }
     }
-    const char *method = rp_get_str(sc[0], "Parameters", "method");
-    rp_heading(c, 3, "timescales-regions", "Timescales per region");
-    rp_putf(c, "<p>%zu region%s in %zu table%s", nreg, nreg == 1 ? "" : "s", nt, nt == 1 ? "" : "s");
+    const char *method = bract_rp_get_str(sc[0], "Parameters", "method");
+    bract_rp_heading(c, 3, "timescales-regions", "Timescales per region");
+    bract_rp_putf(c, "<p>%zu region%s in %zu table%s", nreg, nreg == 1 ? "" : "s", nt,
+                  nt == 1 ? "" : "s");
     if (method) {
-        rp_put(c, "; method ");
-        rp_esc(c, method);
+        bract_rp_put(c, "; method ");
+        bract_rp_esc(c, method);
     }
-    rp_put(c, ". Flags other than <code>ok</code> mark estimates to read with care.</p>\n");
-    rp_buf_putf(c, &c->done, "<li><a href=\"#timescales\">Timescales</a>: %zu region%s \xc3\x97 "
-                             "%zu subject%s",
-                nreg, nreg == 1 ? "" : "s", nt, nt == 1 ? "" : "s");
+    bract_rp_put(c, ". Flags other than <code>ok</code> mark estimates to read with care.</p>\n");
+    bract_rp_buf_putf(c, &c->done,
+                      "<li><a href=\"#timescales\">Timescales</a>: %zu region%s \xc3\x97 "
+                      "%zu subject%s",
+                      nreg, nreg == 1 ? "" : "s", nt, nt == 1 ? "" : "s");
     if (method) {
-        rp_buf_putf(c, &c->done, " (");
-        rp_buf_esc(c, &c->done, method);
-        rp_buf_putf(c, &c->done, ")");
+        bract_rp_buf_putf(c, &c->done, " (");
+        bract_rp_buf_esc(c, &c->done, method);
+        bract_rp_buf_putf(c, &c->done, ")");
     }
-    rp_buf_putf(c, &c->done, "</li>\n");
+    bract_rp_buf_putf(c, &c->done, "</li>\n");
     /* the wide table: build it as TSV text and render it like any other */
     bract_buf tsv = {0};
-    rp_buf_putf(c, &tsv, "region");
+    bract_rp_buf_putf(c, &tsv, "region");
     for (size_t k = 0; k < nt; k++) {
         char name[128];
         source_name(sc[k]->output, name, sizeof name);
-        rp_buf_putf(c, &tsv, "\t%s", name);
+        bract_rp_buf_putf(c, &tsv, "\t%s", name);
     }
-    rp_buf_putf(c, &tsv, "\n");
+    bract_rp_buf_putf(c, &tsv, "\n");
     size_t flagged = 0;
     for (size_t j = 0; j < nreg; j++) {
-        rp_buf_putf(c, &tsv, "%s", reg[j]);
+        bract_rp_buf_putf(c, &tsv, "%s", reg[j]);
         for (size_t k = 0; k < nt; k++) {
             long cr = bract_table_find(t[k], "region"), ct = bract_table_find(t[k], "tau_s");
             long cf = bract_table_find(t[k], "flags");
@@ -358,9 +369,9 @@ static void tau_table(rp_ctx *c, rp_run **runs, size_t n)
                     if (cf >= 0 && strcmp(bract_table_cell(t[k], i, (size_t)cf), "ok") != 0)
                         flagged++;
                 }
-            rp_buf_putf(c, &tsv, "\t%s", v);
+            bract_rp_buf_putf(c, &tsv, "\t%s", v);
         }
-        rp_buf_putf(c, &tsv, "\n");
+        bract_rp_buf_putf(c, &tsv, "\n");
     }
     bract_table *wide = NULL;
     if (tsv.data && !bract_table_parse("timescales", tsv.data, tsv.len, &wide)) {
@@ -374,12 +385,12 @@ static void tau_table(rp_ctx *c, rp_run **runs, size_t n)
             char capt[160];
             snprintf(capt, sizeof capt, "Intrinsic timescale (s) per region and subject%s.",
                      flagged ? "; some estimates are flagged (see the tables' flags column)" : "");
-            rp_table(c, wide, cols, wide->ncols, NULL, 0, NULL, capt);
+            bract_rp_table(c, wide, cols, wide->ncols, NULL, 0, NULL, capt);
             free(cols);
         }
         bract_table_free(wide);
     } else if (tsv.data) {
-        rp_note(c, "timescales", bract_last_error());
+        bract_rp_note(c, "timescales", bract_last_error());
     }
     bract_buf_free(&tsv);
     free(reg);
@@ -397,29 +408,31 @@ static void tau_maps(rp_ctx *c, rp_run **runs, size_t n)
         rp_sidecar *s = runs[k]->sc[0];
         for (size_t i = 0; i < runs[k]->n; i++)
             if (runs[k]->sc[i]->output && bract_ends_with(runs[k]->sc[i]->output, ".nii.gz") &&
-                !strstr(runs[k]->sc[i]->output, "_r2.") && !strstr(runs[k]->sc[i]->output, "_flags.") &&
+                !strstr(runs[k]->sc[i]->output, "_r2.") &&
+                !strstr(runs[k]->sc[i]->output, "_flags.") &&
                 !strstr(runs[k]->sc[i]->output, "_se."))
                 s = runs[k]->sc[i];
-        if (!s->output || !(bract_ends_with(s->output, ".nii") || bract_ends_with(s->output, ".nii.gz")))
+        if (!s->output ||
+            !(bract_ends_with(s->output, ".nii") || bract_ends_with(s->output, ".nii.gz")))
             continue;
         if (!drawn)
-            rp_heading(c, 3, "timescale-maps", "Timescale maps");
+            bract_rp_heading(c, 3, "timescale-maps", "Timescale maps");
         bract_volume *v = NULL;
         if (bract_volume_read(s->output, 0, &v)) {
-            rp_note(c, "timescale maps", bract_last_error());
+            bract_rp_note(c, "timescale maps", bract_last_error());
             continue;
         }
         bract_plot_opts o;
-        rp_plot_opts(c, &o);
+        bract_rp_plot_opts(c, &o);
         o.view = BRACT_VIEW_MOSAIC;
         o.title = s->rel;
         o.units = "timescale (s)";
         bract_figure f;
         memset(&f, 0, sizeof f);
         if (bract_plot_map(v, NULL, &o, &f))
-            rp_note(c, "timescale maps", bract_last_error());
+            bract_rp_note(c, "timescale maps", bract_last_error());
         else
-            rp_figure(c, &f, s->rel, NULL);
+            bract_rp_figure(c, &f, s->rel, NULL);
         bract_figure_free(&f);
         bract_volume_free(v);
         drawn++;
@@ -428,32 +441,33 @@ static void tau_maps(rp_ctx *c, rp_run **runs, size_t n)
 
 static void hierarchy_run(rp_ctx *c, rp_run *run, int several)
 {
-    char *reldir = rp_rel(c, run->dir);
+    char *reldir = bract_rp_rel(c, run->dir);
     char title[512];
-    snprintf(title, sizeof title, several ? "Hierarchy: %s" : "Hierarchy", reldir ? reldir : run->dir);
-    const char *id = rp_heading(c, 3, "hierarchy", title);
-    rp_sidecar *s = rp_run_file(run, "hierarchy.tsv");
+    snprintf(title, sizeof title, several ? "Hierarchy: %s" : "Hierarchy",
+             reldir ? reldir : run->dir);
+    const char *id = bract_rp_heading(c, 3, "hierarchy", title);
+    rp_sidecar *s = bract_rp_run_file(run, "hierarchy.tsv");
     if (!s)
         s = run->sc[0];
-    double perm = rp_get_num(s, "Parameters", "permutations");
-    double boot = rp_get_num(s, "Parameters", "bootstrap");
-    const char *spatial = rp_get_str(s, "Parameters", "spatial_null");
-    rp_put(c, "<p>");
+    double perm = bract_rp_get_num(s, "Parameters", "permutations");
+    double boot = bract_rp_get_num(s, "Parameters", "bootstrap");
+    const char *spatial = bract_rp_get_str(s, "Parameters", "spatial_null");
+    bract_rp_put(c, "<p>");
     if (!several)
-        rp_from(c, reldir ? reldir : run->dir);
-    rp_put(c, several ? "The " : "the ");
-    rp_put(c, "Spearman correlation of regional timescales with the hierarchy index");
+        bract_rp_from(c, reldir ? reldir : run->dir);
+    bract_rp_put(c, several ? "The " : "the ");
+    bract_rp_put(c, "Spearman correlation of regional timescales with the hierarchy index");
     if (isfinite(perm))
-        rp_putf(c, "; %.0f permutations", perm);
+        bract_rp_putf(c, "; %.0f permutations", perm);
     if (spatial) {
-        rp_put(c, " and spatial surrogates (");
-        rp_esc(c, spatial);
-        rp_put(c, ")");
+        bract_rp_put(c, " and spatial surrogates (");
+        bract_rp_esc(c, spatial);
+        bract_rp_put(c, ")");
     }
     if (isfinite(boot) && boot > 0)
-        rp_putf(c, "; %.0f bootstrap samples of subjects", boot);
-    rp_putf(c, ". <a href=\"#%s\">All parameters</a>.</p>\n", run->anchor);
-    rp_buf_putf(c, &c->done, "<li><a href=\"#%s\">Timescale hierarchy</a>", id);
+        bract_rp_putf(c, "; %.0f bootstrap samples of subjects", boot);
+    bract_rp_putf(c, ". <a href=\"#%s\">All parameters</a>.</p>\n", run->anchor);
+    bract_rp_buf_putf(c, &c->done, "<li><a href=\"#%s\">Timescale hierarchy</a>", id);
 
     bract_table *h = run_table(c, run, "hierarchy.tsv", "timescale hierarchy");
     bract_table *r = run_table(c, run, "regions.tsv", "timescale hierarchy");
@@ -466,39 +480,40 @@ static void hierarchy_run(rp_ctx *c, rp_run *run, int several)
         if (creg < 0 || cv < 0 || ct < 0) {
             size_t col;
             bract_table_require(r, creg < 0 ? "region" : cv < 0 ? "value" : "tau_mean_s", &col);
-            rp_note(c, "timescale hierarchy", bract_last_error());
+            bract_rp_note(c, "timescale hierarchy", bract_last_error());
         } else {
             bract_buf a = {0}, b = {0};
-            rp_buf_putf(c, &a, "region\ttau_s\n");
-            rp_buf_putf(c, &b, "region\tvalue\n");
+            bract_rp_buf_putf(c, &a, "region\ttau_s\n");
+            bract_rp_buf_putf(c, &b, "region\tvalue\n");
             for (size_t i = 0; i < r->nrows; i++) {
-                rp_buf_putf(c, &a, "%s\t%s\n", bract_table_cell(r, i, (size_t)creg),
+                bract_rp_buf_putf(c, &a, "%s\t%s\n", bract_table_cell(r, i, (size_t)creg),
                             bract_table_cell(r, i, (size_t)ct));
-                rp_buf_putf(c, &b, "%s\t%s\n", bract_table_cell(r, i, (size_t)creg),
+                bract_rp_buf_putf(c, &b, "%s\t%s\n", bract_table_cell(r, i, (size_t)creg),
                             bract_table_cell(r, i, (size_t)cv));
             }
             bract_table *ta = NULL, *tb = NULL;
-            char *rel = rp_rel(c, rp_run_file(run, "regions.tsv")->output);
-            if (a.data && b.data && !bract_table_parse(rel ? rel : "regions.tsv", a.data, a.len, &ta) &&
+            char *rel = bract_rp_rel(c, bract_rp_run_file(run, "regions.tsv")->output);
+            if (a.data && b.data &&
+                !bract_table_parse(rel ? rel : "regions.tsv", a.data, a.len, &ta) &&
                 !bract_table_parse(rel ? rel : "regions.tsv", b.data, b.len, &tb)) {
                 bract_plot_opts o;
-                rp_plot_opts(c, &o);
+                bract_rp_plot_opts(c, &o);
                 o.title = "Timescale against the hierarchy index";
                 o.xlabel = "hierarchy index";
                 o.ylabel = "intrinsic timescale (s), mean over subjects";
                 bract_figure f;
                 memset(&f, 0, sizeof f);
                 if (bract_plot_scatter(ta, tb, &o, &f))
-                    rp_note(c, "timescale hierarchy", bract_last_error());
+                    bract_rp_note(c, "timescale hierarchy", bract_last_error());
                 else
-                    rp_figure(c, &f, "timescale against hierarchy",
+                    bract_rp_figure(c, &f, "timescale against hierarchy",
                               "Each point a region: its mean timescale over subjects against its "
                               "hierarchy index, with the least-squares line. The subtitle's p "
                               "is the t approximation; the table below gives the permutation "
                               "and spatial-null p-values.");
                 bract_figure_free(&f);
             } else {
-                rp_note(c, "timescale hierarchy", bract_last_error());
+                bract_rp_note(c, "timescale hierarchy", bract_last_error());
             }
             free(rel);
             bract_table_free(ta);
@@ -509,7 +524,7 @@ static void hierarchy_run(rp_ctx *c, rp_run *run, int several)
     }
     if (h) {
         char al[32];
-        rp_fmt(al, c->o->alpha, RP_GEN);
+        bract_rp_fmt(al, c->o->alpha, RP_GEN);
         const rp_tcol cols[] = {
             {"source", "source", RP_TEXT, NULL},
             {"n_regions", "regions", RP_GEN, NULL},
@@ -521,7 +536,7 @@ static void hierarchy_run(rp_ctx *c, rp_run *run, int several)
         char capt[200];
         snprintf(capt, sizeof capt, "Per subject and for the group mean; highlighted: "
                  "permutation p \xe2\x89\xa4 %s.", al);
-        rp_table(c, h, cols, sizeof cols / sizeof cols[0], NULL, 0, "p_perm", capt);
+        bract_rp_table(c, h, cols, sizeof cols / sizeof cols[0], NULL, 0, "p_perm", capt);
         long cs = bract_table_find(h, "source"), cr = bract_table_find(h, "rho");
         long cp = bract_table_find(h, "p_perm"), csp = bract_table_find(h, "p_spatial");
         long cn = bract_table_find(h, "n_regions");
@@ -531,27 +546,31 @@ static void hierarchy_run(rp_ctx *c, rp_run *run, int several)
             if (strcmp(bract_table_cell(h, i, (size_t)cs), "group") == 0)
                 row = i;
         char b1[32], b2[32], b3[32], b4[32], b5[32];
-        double p = rp_cell_num(h, row, cp), ps = rp_cell_num(h, row, csp);
+        double p = bract_rp_cell_num(h, row, cp), ps = bract_rp_cell_num(h, row, csp);
         int hit = p <= c->o->alpha;
-        rp_buf_putf(c, &c->found, "<li><a href=\"#%s\">Timescale hierarchy</a>: %s\xcf\x81 = %s"
-                                  "%s (p<sub>perm</sub> = %s",
-                    id, hit ? "<span class=\"hit\">" : "", rp_fmt(b1, rp_cell_num(h, row, cr), RP_R),
-                    hit ? "</span>" : "", rp_fmt(b2, p, RP_P));
+        bract_rp_buf_putf(c, &c->found,
+                          "<li><a href=\"#%s\">Timescale hierarchy</a>: %s\xcf\x81 = %s"
+                          "%s (p<sub>perm</sub> = %s",
+                          id, hit ? "<span class=\"hit\">" : "",
+                          bract_rp_fmt(b1, bract_rp_cell_num(h, row, cr), RP_R),
+                          hit ? "</span>" : "", bract_rp_fmt(b2, p, RP_P));
         if (isfinite(ps))
-            rp_buf_putf(c, &c->found, ", p<sub>spatial</sub> = %s", rp_fmt(b3, ps, RP_P));
-        if (isfinite(rp_cell_num(h, row, cl)))
-            rp_buf_putf(c, &c->found, ", CI [%s, %s]", rp_fmt(b4, rp_cell_num(h, row, cl), RP_R),
-                        rp_fmt(b5, rp_cell_num(h, row, chh), RP_R));
-        rp_buf_putf(c, &c->found, ")%s.</li>\n",
+            bract_rp_buf_putf(c, &c->found, ", p<sub>spatial</sub> = %s",
+                              bract_rp_fmt(b3, ps, RP_P));
+        if (isfinite(bract_rp_cell_num(h, row, cl)))
+            bract_rp_buf_putf(c, &c->found, ", CI [%s, %s]",
+                              bract_rp_fmt(b4, bract_rp_cell_num(h, row, cl), RP_R),
+                              bract_rp_fmt(b5, bract_rp_cell_num(h, row, chh), RP_R));
+        bract_rp_buf_putf(c, &c->found, ")%s.</li>\n",
                     cs >= 0 && strcmp(bract_table_cell(h, row, (size_t)cs), "group") == 0
                         ? " for the group mean" : "");
-        if (isfinite(rp_cell_num(h, row, cn)))
-            rp_buf_putf(c, &c->done, ": %.0f regions", rp_cell_num(h, row, cn));
+        if (isfinite(bract_rp_cell_num(h, row, cn)))
+            bract_rp_buf_putf(c, &c->done, ": %.0f regions", bract_rp_cell_num(h, row, cn));
     }
-    rp_buf_putf(c, &c->done, "</li>\n");
+    bract_rp_buf_putf(c, &c->done, "</li>\n");
     bract_table *rel = run_table(c, run, "reliability.tsv", "timescale hierarchy");
     if (rel) {
-        rp_table(c, rel, NULL, 0, NULL, 0, NULL,
+        bract_rp_table(c, rel, NULL, 0, NULL, 0, NULL,
                  "Between-subject reliability of the regional profile.");
         bract_table_free(rel);
     }
@@ -565,30 +584,30 @@ static void hierarchy_run(rp_ctx *c, rp_run *run, int several)
             {"rank_tau", "rank of timescale", RP_GEN, NULL},
             {"rank_index", "rank of index", RP_GEN, NULL},
         };
-        rp_put(c, "<details><summary>Regions</summary>\n");
-        rp_table(c, r, cols, sizeof cols / sizeof cols[0], NULL, 0, NULL, NULL);
-        rp_put(c, "</details>\n");
+        bract_rp_put(c, "<details><summary>Regions</summary>\n");
+        bract_rp_table(c, r, cols, sizeof cols / sizeof cols[0], NULL, 0, NULL, NULL);
+        bract_rp_put(c, "</details>\n");
     }
     bract_table_free(h);
     bract_table_free(r);
     free(reldir);
 }
 
-void rp_section_timescales(rp_ctx *c)
+void bract_rp_section_timescales(rp_ctx *c)
 {
     size_t nt, nh;
-    rp_run **t = rp_runs_of(c, "timescale", &nt);
-    rp_run **h = rp_runs_of(c, "timescale hierarchy", &nh);
+    rp_run **t = bract_rp_runs_of(c, "timescale", &nt);
+    rp_run **h = bract_rp_runs_of(c, "timescale hierarchy", &nh);
     if (nt || nh) {
-        rp_put(c, "<section>\n");
-        rp_heading(c, 2, "timescales", "Intrinsic timescales");
+        bract_rp_put(c, "<section>\n");
+        bract_rp_heading(c, 2, "timescales", "Intrinsic timescales");
         for (size_t k = 0; k < nh; k++)
             hierarchy_run(c, h[k], nh > 1);
         if (nt) {
             tau_table(c, t, nt);
             tau_maps(c, t, nt);
         }
-        rp_put(c, "</section>\n");
+        bract_rp_put(c, "</section>\n");
         c->info.sections++;
     }
     free(t);

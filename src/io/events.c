@@ -1,5 +1,5 @@
 /* BIDS events files and the volumes they label (bract/events.h). */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* NumPy .npy arrays: a streaming float32 writer and a small reader. */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* Atomic output files: temporary in the target directory, then rename. */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -22,7 +22,7 @@
  * Debian's libhdf5 is built thread-safe (H5_HAVE_THREADSAFE); HDF5's own
  * error printing is switched off for the duration of each call (a
  * per-thread setting there) and its failures become bract errors. */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -33,30 +33,6 @@
 
 #include "bract/output.h"
 
-static const unsigned char h5_signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-
-int bract_rdmset_path_is_hdf5(const char *path)
-{
-    return bract_ends_with(path, ".h5") || bract_ends_with(path, ".hdf5");
-}
-
-/* 1 if the path is named as HDF5, or if the file starts with the HDF5
- * signature (a superblock at offset 0, where h5py and the HDF5 library put
- * it by default). */
-int bract_rdmset_is_hdf5(const char *path)
-{
-    if (bract_rdmset_path_is_hdf5(path))
-        return 1;
-    if (strcmp(path, "-") == 0)
-        return 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    unsigned char b[8];
-    int yes = fread(b, 1, 8, f) == 8 && memcmp(b, h5_signature, 8) == 0;
-    fclose(f);
-    return yes;
-}
 
 /* Silence HDF5's automatic error stack printing for one call. */
 typedef struct {

@@ -1,5 +1,5 @@
 /* JSON sidecars through json-c. */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* Delimited text tables: TSV/CSV reading with quoting, typed access, TSV
  * writing. */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <errno.h>
 #include <math.h>

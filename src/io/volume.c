@@ -1,6 +1,6 @@
 /* NIfTI volumes through nifticlib: reading with scaling, float32 writing,
  * grid checks, masks and label atlases. */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <errno.h>
 #include <math.h>

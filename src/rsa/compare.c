@@ -1,7 +1,7 @@
 /* RDM comparison: plans, per-thread workspaces, and the permutation,
  * bootstrap and noise-ceiling procedures built on them (see compare.h). */
-#include "internal.h"
-#include "infer_internal.h"
+#include "base/internal.h"
+#include "rsa/rsa_internal.h"
 
 #include <math.h>
 #include <string.h>

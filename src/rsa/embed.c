@@ -4,9 +4,9 @@
  * converted to numbers; other lines are checked with a byte-class scan
  * (field count, characters of numbers), so that a large table reads at
  * close to disk or inflate speed. */
-#include "internal.h"
-#include "strmap.h"
-#include "text.h"
+#include "base/internal.h"
+#include "base/strmap_internal.h"
+#include "base/text_internal.h"
 
 #include <errno.h>
 #include <math.h>

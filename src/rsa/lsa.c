@@ -1,9 +1,9 @@
 /* Latent semantic analysis (see bract/lsa.h): tokenising, the sparse
  * term-document matrix, log-entropy weighting and the truncated SVD through
  * LAPACK (Gram eigen-decomposition or block subspace iteration). */
-#include "internal.h"
-#include "strmap.h"
-#include "text.h"
+#include "base/internal.h"
+#include "base/strmap_internal.h"
+#include "base/text_internal.h"
 
 #include <math.h>
 #include <string.h>

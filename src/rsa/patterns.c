@@ -3,8 +3,8 @@
  * voxels are added into per-(run, condition) sums (and per-run sums for
  * demeaning), and the file is freed, so memory holds only
  * (rows + runs) x voxels-of-interest besides one file. */
-#include "internal.h"
-#include "strmap.h"
+#include "base/internal.h"
+#include "base/strmap_internal.h"
 
 #include <float.h>
 #include <math.h>

@@ -3,8 +3,8 @@
  * products of whitened pattern matrices (CBLAS dsyrk/dgemm); the noise
  * covariance is factored by LAPACK (dpotrf) and applied by triangular
  * solves, never by an explicit inverse. */
-#include "internal.h"
-#include "strmap.h"
+#include "base/internal.h"
+#include "base/strmap_internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* Region RSA across subjects: condition matching, comparison, permutation
  * and bootstrap per subject, group tests, noise ceiling, pairwise model
  * comparisons, FDR (see rsa.h). */
-#include "internal.h"
-#include "infer_internal.h"
+#include "base/internal.h"
+#include "rsa/rsa_internal.h"
 
 #include <math.h>
 #include <string.h>

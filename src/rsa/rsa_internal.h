@@ -1,7 +1,7 @@
 /* Private helpers shared by the comparison engine and the RSA inference
  * module; never installed. */
-#ifndef BRACT_INFER_INTERNAL_H
-#define BRACT_INFER_INTERNAL_H
+#ifndef BRACT_RSA_INTERNAL_H
+#define BRACT_RSA_INTERNAL_H
 
 #include "bract/stats.h"
 

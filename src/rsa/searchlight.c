@@ -1,7 +1,7 @@
 /* Searchlight RSA: sphere geometry, the model set, and the per-centre loop
  * over the RDM and comparison engines (see bract/searchlight.h). */
-#include "internal.h"
-#include "strmap.h"
+#include "base/internal.h"
+#include "base/strmap_internal.h"
 
 #include <float.h>
 #include <math.h>

@@ -1,5 +1,5 @@
 /* A synthetic word-RSA dataset with known truth (see simrsa.h). */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* Neighbourhood graphs of voxels and connected clusters at a threshold. */
-#include "cluster_ws.h"
+#include "stats/cluster_internal.h"
 
 #include <math.h>
 #include <string.h>

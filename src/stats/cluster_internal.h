@@ -1,8 +1,8 @@
 /* Private: the workspace shared by cluster.c and tfce.c, and union-find. */
-#ifndef BRACT_CLUSTER_WS_H
-#define BRACT_CLUSTER_WS_H
+#ifndef BRACT_CLUSTER_INTERNAL_H
+#define BRACT_CLUSTER_INTERNAL_H
 
-#include "internal.h"
+#include "base/internal.h"
 
 #define UF_NONE UINT32_MAX
 

@@ -1,6 +1,6 @@
 /* Group maps: one-sample t, sign-flip permutations with max-statistic FWE
  * (t, TFCE, cluster size), FDR, and the cluster table. */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 #include <omp.h>

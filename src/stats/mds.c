@@ -1,5 +1,5 @@
 /* Classical multidimensional scaling (see bract/mds.h). */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* Shared statistics: ranks, correlations, t and normal tails, FDR. */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -13,7 +13,7 @@
  * is the sum of the accumulators on its path to the root (a child's
  * accumulator is kept relative to its parent's).  Work: O(n + edges) per
  * map plus the table of thresholds. */
-#include "cluster_ws.h"
+#include "stats/cluster_internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* Autocorrelation and Welch spectra by FFT (FFTW). */
-#include "timescale_internal.h"
+#include "timescale/timescale_internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* Timescale hierarchies: Spearman tests with permutation and Moran spectral
  * randomisation nulls, ICC, bootstrap over subjects. */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 #include <omp.h>

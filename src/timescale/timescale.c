@@ -1,5 +1,5 @@
 /* Intrinsic timescales: estimators, fits (cminpack), parametric bootstrap. */
-#include "timescale_internal.h"
+#include "timescale/timescale_internal.h"
 
 #include <math.h>
 #include <omp.h>

@@ -2,7 +2,7 @@
 #ifndef BRACT_TIMESCALE_INTERNAL_H
 #define BRACT_TIMESCALE_INTERNAL_H
 
-#include "internal.h"
+#include "base/internal.h"
 
 #include <fftw3.h>
 

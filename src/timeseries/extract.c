@@ -1,5 +1,5 @@
 /* Region means of a streamed 4-D series (see bract/extract.h). */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* Signal cleaning as nilearn.signal.clean: Butterworth design and zero-phase
  * filtering, not-a-knot cubic splines, polynomial detrending, confound
  * regression, standardisation (see bract/signal.h for the order). */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <complex.h>
 #include <fnmatch.h>

@@ -1,5 +1,5 @@
 /* Region time series tables. */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <math.h>
 #include <stdio.h>
