@@ -113,6 +113,7 @@ def content(path, roots):
         s = raw.decode("utf-8", "replace")
         s = normalise_text(s, roots)
         s = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? UTC", "@DATE@", s)
+        s = s.replace("@DATE@ to @DATE@", "@DATE@")  # a run within one second or not
         s = re.sub(r"wall time [0-9.]+ (ms|s)", "wall time @WALL@", s)
         s = re.sub(r'(<span class="when">)[0-9.]+ (ms|s|min|h)', r"\1@WALL@", s)
         s = re.sub(r"(WallTimeSeconds\W+)[0-9.e+-]+", r"\1@WALL@", s)

@@ -1,7 +1,7 @@
 /* bract rsa: compare neural RDMs with model RDMs, with inference per subject
  * and across subjects. */
-#include "cli.h"
-#include "cli_files.h"
+#include "cli/cli.h"
+#include "cli/paths.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* bract group: group maps from subject maps (one-sample, paired or two-sample t,
  * sign-flip FWE with max-t, TFCE and cluster extent, FDR, cluster table). */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <math.h>

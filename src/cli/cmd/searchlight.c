@@ -1,8 +1,8 @@
 /* bract searchlight: searchlight RSA maps, one per model; under mpirun the
  * centres are shared among the ranks of cli_comm() and rank 0 writes. */
-#include "cli.h"
-#include "cli_files.h"
-#include "cmd_rdm.h"
+#include "cli/cli.h"
+#include "cli/paths.h"
+#include "cli/cmd/rdm.h"
 
 #include <fcntl.h>
 #include <math.h>

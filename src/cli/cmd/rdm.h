@@ -10,7 +10,7 @@ int main_rdm_neural(int argc, char **argv);
 int main_rdm_model(int argc, char **argv);
 
 /* The RDM options of bract rdm neural, shared with bract searchlight. */
-#include "cli.h"
+#include "cli/cli.h"
 
 /* Usage errors among the RDM options (printed; -1), else 0; sets
  * ro->plain. */

@@ -1,8 +1,8 @@
 /* bract rdm neural: RDMs of response patterns, one per region.
  * (bract rdm model lives in rdm_model.c.) */
-#include "cli.h"
-#include "cli_files.h"
-#include "cmd_rdm.h"
+#include "cli/cli.h"
+#include "cli/paths.h"
+#include "cli/cmd/rdm.h"
 
 #include <math.h>
 #include <stdlib.h>

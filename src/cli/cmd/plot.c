@@ -1,6 +1,6 @@
 /* bract plot: figures of RDMs, MDS, RSA results, statistical maps, dFC
  * states and timescale hierarchies, as PNG or SVG. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,21 +1,11 @@
-/* File lists, names and word lists for the command line (see cli_files.h). */
-#include "cli.h"
+/* File lists, names and word lists for the command line (see paths.h). */
+#include "cli/cli.h"
 #include "base/strmap_internal.h"
-#include "cli_files.h"
+#include "cli/paths.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-int cli_strlist_push(cli_strlist *l, const char *s)
-{
-    const char **v = realloc(l->v, (l->n + 1) * sizeof *v);
-    if (!v)
-        return -1;
-    v[l->n++] = s;
-    l->v = v;
-    return 0;
-}
 
 char *cli_file_stem(const char *path)
 {

@@ -1,7 +1,7 @@
 /* bract rdm model: the RDM of word vectors looked up in an embedding table. */
-#include "cli.h"
-#include "cmd_rdm.h"
-#include "cli_files.h"
+#include "cli/cli.h"
+#include "cli/cmd/rdm.h"
+#include "cli/paths.h"
 
 #include <math.h>
 #include <stdlib.h>

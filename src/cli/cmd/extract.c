@@ -1,5 +1,6 @@
 /* bract extract: region time series from a 4-D series and a label atlas. */
-#include "cli.h"
+#include "cli/cli.h"
+#include "cli/opts.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -7,74 +8,43 @@
 
 #include <json.h>
 
-static const char usage_text[] =
-    "Usage: bract extract --data BOLD.nii.gz --atlas ATLAS.nii.gz -o TS.tsv [options]\n"
-    "\n"
+typedef struct {
+    const char *data, *atlas, *labels, *mask, *out;
+    double tr;
+} args;
+
+static const cli_opt options[] = {
+    CLI_GROUP("Options:"),
+    CLI_STRING('d', "data", args, data, "FILE", "4-D NIfTI series", .flags = CLI_REQUIRED),
+    CLI_STRING('a', "atlas", args, atlas, "FILE", "3-D label image on the same grid (0 = background)",
+               .flags = CLI_REQUIRED),
+    CLI_STRING('l', "labels", args, labels, "FILE",
+               "TSV with columns index and name naming the labels\n"
+               "[columns are named by label number]"),
+    CLI_STRING('m', "mask", args, mask, "FILE", "only voxels inside this mask [all atlas voxels]"),
+    CLI_DOUBLE(0, "tr", args, tr, 1e-6, 1e6, "S", "repetition time in seconds [from the header]"),
+    CLI_STRING('o', "output", args, out, "FILE",
+               "the region time series TSV (\"-\": standard output)", .flags = CLI_REQUIRED),
+    CLI_END};
+
+const cli_spec cli_spec_extract = {
+    "extract", "Usage: bract extract --data BOLD.nii.gz --atlas ATLAS.nii.gz -o TS.tsv [options]",
     "Average the voxels of each atlas region in every volume of a 4-D series\n"
     "(nilearn NiftiLabelsMasker, strategy \"mean\") and write one column per\n"
-    "region, one row per volume.  The TR goes to the sidecar (RepetitionTime).\n"
-    "\n"
-    "Options:\n"
-    "  -d, --data FILE     4-D NIfTI series\n"
-    "  -a, --atlas FILE    3-D label image on the same grid (0 = background)\n"
-    "  -l, --labels FILE   TSV with columns index and name naming the labels\n"
-    "                      [columns are named by label number]\n"
-    "  -m, --mask FILE     only voxels inside this mask [all atlas voxels]\n"
-    "      --tr S          repetition time in seconds [from the header]\n"
-    "  -o, --output FILE   the region time series TSV (\"-\": standard output)\n"
-    "\n" CLI_COMMON_HELP;
-
-enum { OPT_TR = OPT_FIRST_CMD };
+    "region, one row per volume.  The TR goes to the sidecar (RepetitionTime).",
+    options, NULL};
 
 int main_extract(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"data", required_argument, NULL, 'd'},
-                                             {"atlas", required_argument, NULL, 'a'},
-                                             {"labels", required_argument, NULL, 'l'},
-                                             {"mask", required_argument, NULL, 'm'},
-                                             {"tr", required_argument, NULL, OPT_TR},
-                                             {"output", required_argument, NULL, 'o'},
-                                             CLI_COMMON_LONGOPTS,
-                                             {NULL, 0, NULL, 0}};
     cli_ctx c;
-    cli_ctx_init(&c, "extract", usage_text);
-    const char *data = NULL, *atlas = NULL, *labels = NULL, *mask = NULL, *out = NULL;
-    double tr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":d:a:l:m:o:h@:", longopts, NULL)) != -1) {
-        int k = cli_common_option(&c, opt, optarg);
-        if (k == 2)
-            return CLI_OK;
-        if (k < 0)
-            return CLI_USAGE;
-        if (k)
-            continue;
-        switch (opt) {
-        case 'd': data = optarg; break;
-        case 'a': atlas = optarg; break;
-        case 'l': labels = optarg; break;
-        case 'm': mask = optarg; break;
-        case 'o': out = optarg; break;
-        case OPT_TR:
-            if (cli_parse_double(&c, "--tr", optarg, 1e-6, 1e6, &tr))
-                return CLI_USAGE;
-            break;
-        case ':': return cli_usage_error(&c, "option %s needs a value", argv[optind - 1]);
-        default: return cli_usage_error(&c, "unknown option %s", argv[optind - 1]);
-        }
-    }
-    if (argc == 1) {
-        fputs(usage_text, stdout);
-        return CLI_USAGE;
-    }
-    if (optind < argc)
-        return cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
-    if (!data)
-        return cli_usage_error(&c, "no --data given");
-    if (!atlas)
-        return cli_usage_error(&c, "no --atlas given");
-    if (!out)
-        return cli_usage_error(&c, "no --output given");
+    cli_ctx_init(&c, "extract", NULL);
+    args a = {0};
+    int st = cli_parse(&c, &cli_spec_extract, &a, argc, argv);
+    if (st != CLI_CONTINUE)
+        return st;
+    const char *data = a.data, *atlas = a.atlas, *labels = a.labels, *mask = a.mask,
+               *out = a.out;
+    double tr = a.tr;
     cli_apply(&c);
     const char *inputs[4] = {data, atlas, labels ? labels : data, mask ? mask : data};
     if (strcmp(out, "-") != 0 &&

@@ -1,6 +1,6 @@
 /* bract events: BIDS events files (one per run) to a conditions table, one
  * row per volume, for bract rdm neural and bract searchlight. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <math.h>
 #include <stdlib.h>

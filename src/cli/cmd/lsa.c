@@ -1,6 +1,6 @@
 /* bract lsa: latent semantic analysis word vectors from a text corpus. */
-#include "cli.h"
-#include "cli_files.h"
+#include "cli/cli.h"
+#include "cli/paths.h"
 
 #include <math.h>
 #include <stdlib.h>

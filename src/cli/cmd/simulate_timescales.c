@@ -1,6 +1,6 @@
 /* bract simulate timescales: regions (and voxels) whose signals are
  * Ornstein-Uhlenbeck processes with timescales along a planted gradient. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,11 +1,11 @@
 /* bract simulate: synthetic datasets with known truth, one kind per file
  * (simulate_<kind>.c), listed in simulate_kinds.h. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <string.h>
 
 #define BRACT_SIM(kind, fn, summary) int fn(int argc, char **argv);
-#include "simulate_kinds.h"
+#include "cli/cmd/simulate_kinds.h"
 #undef BRACT_SIM
 
 typedef struct {
@@ -16,7 +16,7 @@ typedef struct {
 
 static const sim_kind kinds[] = {
 #define BRACT_SIM(kind, fn, summary) {kind, fn, summary},
-#include "simulate_kinds.h"
+#include "cli/cmd/simulate_kinds.h"
 #undef BRACT_SIM
     {NULL, NULL, NULL}};
 

@@ -1,5 +1,5 @@
 /* bract simulate rsa: a word-RSA dataset with known truth. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <math.h>

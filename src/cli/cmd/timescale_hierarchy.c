@@ -1,6 +1,6 @@
 /* bract timescale hierarchy: order regions by timescale and test the order
  * against a hierarchy index, per subject and across subjects. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <math.h>

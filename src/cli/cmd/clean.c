@@ -1,5 +1,5 @@
 /* bract clean: nilearn.signal.clean on region time series or voxelwise. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,5 +1,5 @@
 /* bract info: describe NIfTI volumes, tables and RDM sets. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* bract simulate dfc: region time series that switch among known
  * connectivity states, a static null with the same average covariance, a
  * 4-D volume with its atlas, and the truth. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,6 +1,6 @@
 /* bract dfc: sliding-window dynamic functional connectivity, recurring
  * states, flexibility, and tests against phase-randomised surrogates. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <math.h>

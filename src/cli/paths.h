@@ -1,18 +1,10 @@
-/* File lists, file names and word lists for the command line (shared by
- * bract rdm and bract lsa). */
-#ifndef BRACT_CLI_FILES_H
-#define BRACT_CLI_FILES_H
+/* File names and word lists for the command line. */
+#ifndef BRACT_CLI_PATHS_H
+#define BRACT_CLI_PATHS_H
 
 #include <stddef.h>
 
-/* A growable list of borrowed strings (argv entries). */
-typedef struct {
-    const char **v;
-    size_t n;
-} cli_strlist;
-
-/* Append s; -1 when out of memory. */
-int cli_strlist_push(cli_strlist *l, const char *s);
+#include "cli/opts.h"
 
 /* The file name without its directory and known extensions (.gz, .nii,
  * .tsv, .csv, .txt, .bin, .vec), e.g. "glove.6B" for

@@ -3,8 +3,8 @@
 #ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE /* mkdir -p helpers, prctl */
 #endif
-#include "cli.h"
-#include "pipeline.h"
+#include "cli/cli.h"
+#include "cli/pipeline/plan.h"
 
 #include <errno.h>
 #include <signal.h>

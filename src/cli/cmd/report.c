@@ -1,6 +1,6 @@
 /* bract report: one self-contained HTML page of everything an output root
  * holds. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* bract timescale: intrinsic timescales of region series or voxels;
  * `bract timescale hierarchy` lives in timescale_hierarchy.c. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <math.h>
 #include <stdlib.h>
