@@ -1,6 +1,7 @@
 /* The HTML report: finding bract's outputs by their sidecars, the page's
  * frame (summary, contents, styling), the dataset and the runs. */
 #include "figures/report_internal.h"
+#include "bract/outputs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -894,8 +895,16 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
 /* The commands without a section of their own, for the summary. */
 static void also_run(rp_ctx *c)
 {
-    static const char *const shown[] = {"rsa", "rdm neural", "rdm model", "group", "searchlight",
-                                        "dfc", "timescale", "timescale hierarchy", "plot", NULL};
+    static const char *const shown[] = {BRACT_CMD_RSA,
+                                        BRACT_CMD_RDM_NEURAL,
+                                        BRACT_CMD_RDM_MODEL,
+                                        BRACT_CMD_GROUP,
+                                        BRACT_CMD_SEARCHLIGHT,
+                                        BRACT_CMD_DFC,
+                                        BRACT_CMD_TIMESCALE,
+                                        BRACT_CMD_TIMESCALE_HIERARCHY,
+                                        BRACT_CMD_PLOT,
+                                        NULL};
     strvec cmds = {0};
     for (size_t k = 0; k < c->nruns; k++) {
         int skip = 0;

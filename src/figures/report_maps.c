@@ -1,5 +1,6 @@
 /* The HTML report: group maps (bract group) and searchlight maps. */
 #include "figures/report_internal.h"
+#include "bract/outputs.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -58,15 +59,15 @@ typedef struct {
     const char *file, *label;
 } pmap;
 
-static const pmap pmaps[] = {{"p_tfce_fwe.nii.gz", "TFCE, FWE"},
-                             {"p_fwe.nii.gz", "max-t, FWE"},
-                             {"p_cluster_fwe.nii.gz", "cluster extent, FWE"},
-                             {"p_fdr.nii.gz", "FDR"},
-                             {"p.nii.gz", "uncorrected"}};
+static const pmap pmaps[] = {{BRACT_OUT_GROUP_P_TFCE_FWE, "TFCE, FWE"},
+                             {BRACT_OUT_GROUP_P_FWE, "max-t, FWE"},
+                             {BRACT_OUT_GROUP_P_CLUSTER_FWE, "cluster extent, FWE"},
+                             {BRACT_OUT_GROUP_P_FDR, "FDR"},
+                             {BRACT_OUT_GROUP_P, "uncorrected"}};
 
 static void group_run(rp_ctx *c, rp_run *run, int several)
 {
-    rp_sidecar *ts = bract_rp_run_file(run, "t.nii.gz");
+    rp_sidecar *ts = bract_rp_run_file(run, BRACT_OUT_GROUP_T);
     rp_sidecar *s = run->record ? run->record : ts ? ts : run->sc[0];
     char *reldir = bract_rp_rel(c, run->dir);
     char title[512];
@@ -135,7 +136,7 @@ static void group_run(rp_ctx *c, rp_run *run, int several)
         snprintf(msg, sizeof msg, "%s: no t map (t.nii.gz) among the run's outputs",
                  reldir ? reldir : run->dir);
         if (ts)
-            bract_rp_note_missing(c, "group maps", ts, "t.nii.gz");
+            bract_rp_note_missing(c, "group maps", ts, BRACT_OUT_GROUP_T);
         else
             bract_rp_note(c, "group maps", msg);
         free(reldir);
@@ -253,13 +254,13 @@ static void group_run(rp_ctx *c, rp_run *run, int several)
     bract_volume_free(bg);
 
     /* clusters */
-    rp_sidecar *cs = bract_rp_run_file(run, "clusters.tsv");
+    rp_sidecar *cs = bract_rp_run_file(run, BRACT_OUT_GROUP_CLUSTER_TABLE);
     size_t nclus = 0, nsigclus = 0;
     bract_table *ct_ = NULL;
     if (cs) {
         bract_rp_heading(c, sub, "clusters", "Clusters");
         if (!cs->output)
-            bract_rp_note_missing(c, "clusters", cs, "clusters.tsv");
+            bract_rp_note_missing(c, "clusters", cs, BRACT_OUT_GROUP_CLUSTER_TABLE);
         else if (bract_table_read(cs->output, &ct_)) {
             bract_rp_note(c, "clusters", bract_last_error());
             ct_ = NULL;
@@ -410,8 +411,8 @@ static void searchlight_runs(rp_ctx *c, rp_run **runs, size_t n)
 void bract_rp_section_maps(rp_ctx *c)
 {
     size_t ng, ns;
-    rp_run **g = bract_rp_runs_of(c, "group", &ng);
-    rp_run **sl = bract_rp_runs_of(c, "searchlight", &ns);
+    rp_run **g = bract_rp_runs_of(c, BRACT_CMD_GROUP, &ng);
+    rp_run **sl = bract_rp_runs_of(c, BRACT_CMD_SEARCHLIGHT, &ns);
     if (ng || ns) {
         bract_rp_put(c, "<section>\n");
         bract_rp_heading(c, 2, "maps", ns ? "Searchlight and group maps" : "Group maps");

@@ -1,5 +1,6 @@
 /* The HTML report: RSA results, and the RDMs behind them. */
 #include "figures/report_internal.h"
+#include "bract/outputs.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -812,9 +813,9 @@ static size_t outputs_of(rp_ctx *c, const char *command, char ***out)
 void bract_rp_section_rsa(rp_ctx *c)
 {
     size_t nrsa, nneu_runs, nmod_runs;
-    rp_run **rsa = bract_rp_runs_of(c, "rsa", &nrsa);
-    free(bract_rp_runs_of(c, "rdm neural", &nneu_runs));
-    free(bract_rp_runs_of(c, "rdm model", &nmod_runs));
+    rp_run **rsa = bract_rp_runs_of(c, BRACT_CMD_RSA, &nrsa);
+    free(bract_rp_runs_of(c, BRACT_CMD_RDM_NEURAL, &nneu_runs));
+    free(bract_rp_runs_of(c, BRACT_CMD_RDM_MODEL, &nmod_runs));
     if (!nrsa && !nneu_runs && !nmod_runs) {
         free(rsa);
         return;
@@ -838,8 +839,8 @@ void bract_rp_section_rsa(rp_ctx *c)
     }
     if (nrsa == 0) {
         bract_rp_put(c, "<p>RDMs without an RSA of them.</p>\n");
-        nneural = outputs_of(c, "rdm neural", &neural);
-        nmodel = outputs_of(c, "rdm model", &model);
+        nneural = outputs_of(c, BRACT_CMD_RDM_NEURAL, &neural);
+        nmodel = outputs_of(c, BRACT_CMD_RDM_MODEL, &model);
         bract_rp_buf_putf(c, &c->done,
                           "<li><a href=\"#rsa\">RDMs</a>: %zu neural and %zu model RDM "
                           "set%s</li>\n",

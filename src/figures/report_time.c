@@ -1,6 +1,7 @@
 /* The HTML report: dynamic connectivity (bract dfc) and intrinsic
  * timescales (bract timescale, bract timescale hierarchy). */
 #include "figures/report_internal.h"
+#include "bract/outputs.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -87,7 +88,7 @@ static void state_means(rp_ctx *c, const bract_table *t, bract_buf *fb)
 
 static void dfc_run(rp_ctx *c, rp_run *run, int several)
 {
-    rp_sidecar *s = bract_rp_run_file(run, "summary.tsv");
+    rp_sidecar *s = bract_rp_run_file(run, BRACT_OUT_DFC_SUMMARY);
     if (!s)
         s = run->sc[0];
     char *reldir = bract_rp_rel(c, run->dir);
@@ -147,7 +148,7 @@ static void dfc_run(rp_ctx *c, rp_run *run, int several)
 
     /* states */
     bract_buf fb = {0}; /* the summary's line */
-    if (bract_rp_run_file(run, "state_centroids.tsv")) {
+    if (bract_rp_run_file(run, BRACT_OUT_DFC_STATE_CENTROIDS)) {
         bract_rp_heading(c, sub, "dfc-states", "States");
         bract_plot_opts o;
         bract_rp_plot_opts(c, &o);
@@ -161,7 +162,7 @@ static void dfc_run(rp_ctx *c, rp_run *run, int several)
                       "as region \xc3\x97 region connectivity, with each state's fraction of "
                       "windows and mean dwell time.");
         bract_figure_free(&f);
-        bract_table *ss = run_table(c, run, "state_summary.tsv", "dFC states");
+        bract_table *ss = run_table(c, run, BRACT_OUT_DFC_STATE_SUMMARY, "dFC states");
         if (ss) {
             state_means(c, ss, &fb);
             bract_rp_put(c, "<details><summary>Per-subject state summary</summary>\n");
@@ -170,8 +171,8 @@ static void dfc_run(rp_ctx *c, rp_run *run, int several)
             bract_table_free(ss);
         }
     }
-    bract_table *sum = run_table(c, run, "summary.tsv", "dFC summary");
-    if (sum || bract_rp_run_file(run, "surrogate_tests.tsv"))
+    bract_table *sum = run_table(c, run, BRACT_OUT_DFC_SUMMARY, "dFC summary");
+    if (sum || bract_rp_run_file(run, BRACT_OUT_DFC_SURROGATE_TESTS))
         bract_rp_heading(c, sub, "dfc-subjects", "Per subject");
     if (sum) {
         bract_rp_table(c, sum, NULL, 0, NULL, 0, NULL,
@@ -179,7 +180,7 @@ static void dfc_run(rp_ctx *c, rp_run *run, int several)
                  "windows), mean edge sd, state transitions, flexibility, modularity.");
         bract_table_free(sum);
     }
-    bract_table *sur = run_table(c, run, "surrogate_tests.tsv", "dFC surrogate tests");
+    bract_table *sur = run_table(c, run, BRACT_OUT_DFC_SURROGATE_TESTS, "dFC surrogate tests");
     if (sur) {
         char al[32];
         bract_rp_fmt(al, c->o->alpha, RP_GEN);
@@ -220,13 +221,13 @@ static void dfc_run(rp_ctx *c, rp_run *run, int several)
         bract_rp_buf_putf(c, &c->found, ".</li>\n");
     }
     bract_buf_free(&fb);
-    bract_table *el = run_table(c, run, "elbow.tsv", "dFC elbow");
+    bract_table *el = run_table(c, run, BRACT_OUT_DFC_ELBOW, "dFC elbow");
     if (el) {
         bract_rp_table(c, el, NULL, 0, NULL, 0, NULL,
                  "k-means objective for each number of states (elbow: 1 at the chosen k).");
         bract_table_free(el);
     }
-    bract_table *reg = run_table(c, run, "regions.tsv", "dFC regions");
+    bract_table *reg = run_table(c, run, BRACT_OUT_DFC_REGIONS, "dFC regions");
     if (reg) {
         bract_rp_put(c, "<details><summary>Per region: strength, edge variability, flexibility"
                   "</summary>\n");
@@ -240,7 +241,7 @@ static void dfc_run(rp_ctx *c, rp_run *run, int several)
 void bract_rp_section_dfc(rp_ctx *c)
 {
     size_t n;
-    rp_run **runs = bract_rp_runs_of(c, "dfc", &n);
+    rp_run **runs = bract_rp_runs_of(c, BRACT_CMD_DFC, &n);
     if (n) {
         bract_rp_put(c, "<section>\n");
         bract_rp_heading(c, 2, "dynamic-connectivity", "Dynamic connectivity");
@@ -446,7 +447,7 @@ static void hierarchy_run(rp_ctx *c, rp_run *run, int several)
     snprintf(title, sizeof title, several ? "Hierarchy: %s" : "Hierarchy",
              reldir ? reldir : run->dir);
     const char *id = bract_rp_heading(c, 3, "hierarchy", title);
-    rp_sidecar *s = bract_rp_run_file(run, "hierarchy.tsv");
+    rp_sidecar *s = bract_rp_run_file(run, BRACT_OUT_HIER_HIERARCHY);
     if (!s)
         s = run->sc[0];
     double perm = bract_rp_get_num(s, "Parameters", "permutations");
@@ -469,8 +470,8 @@ static void hierarchy_run(rp_ctx *c, rp_run *run, int several)
     bract_rp_putf(c, ". <a href=\"#%s\">All parameters</a>.</p>\n", run->anchor);
     bract_rp_buf_putf(c, &c->done, "<li><a href=\"#%s\">Timescale hierarchy</a>", id);
 
-    bract_table *h = run_table(c, run, "hierarchy.tsv", "timescale hierarchy");
-    bract_table *r = run_table(c, run, "regions.tsv", "timescale hierarchy");
+    bract_table *h = run_table(c, run, BRACT_OUT_HIER_HIERARCHY, "timescale hierarchy");
+    bract_table *r = run_table(c, run, BRACT_OUT_HIER_REGIONS, "timescale hierarchy");
     /* the scatter: group-mean tau against the index */
     if (r) {
         long creg = bract_table_find(r, "region"), cv = bract_table_find(r, "value");
@@ -492,10 +493,10 @@ static void hierarchy_run(rp_ctx *c, rp_run *run, int several)
                             bract_table_cell(r, i, (size_t)cv));
             }
             bract_table *ta = NULL, *tb = NULL;
-            char *rel = bract_rp_rel(c, bract_rp_run_file(run, "regions.tsv")->output);
+            char *rel = bract_rp_rel(c, bract_rp_run_file(run, BRACT_OUT_HIER_REGIONS)->output);
             if (a.data && b.data &&
-                !bract_table_parse(rel ? rel : "regions.tsv", a.data, a.len, &ta) &&
-                !bract_table_parse(rel ? rel : "regions.tsv", b.data, b.len, &tb)) {
+                !bract_table_parse(rel ? rel : BRACT_OUT_HIER_REGIONS, a.data, a.len, &ta) &&
+                !bract_table_parse(rel ? rel : BRACT_OUT_HIER_REGIONS, b.data, b.len, &tb)) {
                 bract_plot_opts o;
                 bract_rp_plot_opts(c, &o);
                 o.title = "Timescale against the hierarchy index";
@@ -568,7 +569,7 @@ static void hierarchy_run(rp_ctx *c, rp_run *run, int several)
             bract_rp_buf_putf(c, &c->done, ": %.0f regions", bract_rp_cell_num(h, row, cn));
     }
     bract_rp_buf_putf(c, &c->done, "</li>\n");
-    bract_table *rel = run_table(c, run, "reliability.tsv", "timescale hierarchy");
+    bract_table *rel = run_table(c, run, BRACT_OUT_HIER_RELIABILITY, "timescale hierarchy");
     if (rel) {
         bract_rp_table(c, rel, NULL, 0, NULL, 0, NULL,
                  "Between-subject reliability of the regional profile.");
@@ -596,8 +597,8 @@ static void hierarchy_run(rp_ctx *c, rp_run *run, int several)
 void bract_rp_section_timescales(rp_ctx *c)
 {
     size_t nt, nh;
-    rp_run **t = bract_rp_runs_of(c, "timescale", &nt);
-    rp_run **h = bract_rp_runs_of(c, "timescale hierarchy", &nh);
+    rp_run **t = bract_rp_runs_of(c, BRACT_CMD_TIMESCALE, &nt);
+    rp_run **h = bract_rp_runs_of(c, BRACT_CMD_TIMESCALE_HIERARCHY, &nh);
     if (nt || nh) {
         bract_rp_put(c, "<section>\n");
         bract_rp_heading(c, 2, "timescales", "Intrinsic timescales");

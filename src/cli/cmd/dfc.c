@@ -1,6 +1,7 @@
 /* bract dfc: sliding-window dynamic functional connectivity, recurring
  * states, flexibility, and tests against phase-randomised surrogates. */
 #include "cli/cli.h"
+#include "bract/outputs.h"
 
 #include <errno.h>
 #include <math.h>
@@ -835,7 +836,7 @@ static int open_outputs(run *r)
     colset cs;
     if (cols_init(&cs, 64 + r->nreg + r->k))
         return cli_error(&r->c, "out of memory");
-    int rc = open_output(r, O_NPY, "windows.npy",
+    int rc = open_output(r, O_NPY, BRACT_OUT_DFC_WINDOWS,
                          "windowed connectivity: float32, windows x pairs (condensed order), "
                          "subjects one after another (window_info.tsv maps rows to windows)",
                          NULL);
@@ -848,7 +849,7 @@ static int open_outputs(run *r)
                                         "edge_std_mean", NULL};
     if (!rc) {
         cols_list(&cs, wcols);
-        rc = open_output(r, O_WINDOWS, "window_info.tsv",
+        rc = open_output(r, O_WINDOWS, BRACT_OUT_DFC_WINDOW_INFO,
                          "one row per window: its subject, number within the subject, row in "
                          "windows.npy, volumes (1-based, inclusive), centre time (s after the "
                          "first volume), mean and sd of its values over edges", &cs);
@@ -856,7 +857,7 @@ static int open_outputs(run *r)
     if (!rc) {
         cols_list(&cs, ecols);
         cols_add(&cs, "mean");
-        rc = open_output(r, O_EMEAN, "edge_mean.tsv",
+        rc = open_output(r, O_EMEAN, BRACT_OUT_DFC_EDGE_MEAN,
                          "per subject and edge: the mean of the windowed values", &cs);
     }
     if (!rc) {
@@ -867,7 +868,7 @@ static int open_outputs(run *r)
             cols_add(&cs, "p");
             cols_add(&cs, "p_fdr");
         }
-        rc = open_output(r, O_ESD, "edge_std.tsv",
+        rc = open_output(r, O_ESD, BRACT_OUT_DFC_EDGE_STD,
                          "per subject and edge: the sd (ddof 1) of the windowed values; with "
                          "surrogates its mean under the null, Monte-Carlo p (greater) and "
                          "Benjamini-Hochberg FDR across edges", &cs);
@@ -876,7 +877,7 @@ static int open_outputs(run *r)
         cols_list(&cs, rcols);
         if (r->flex)
             cols_add(&cs, "flexibility");
-        rc = open_output(r, O_REGIONS, "regions.tsv",
+        rc = open_output(r, O_REGIONS, BRACT_OUT_DFC_REGIONS,
                          "per subject and region: strength (its mean value with the other "
                          "regions in a window) averaged over windows and its sd, the mean sd "
                          "of its edges, and its flexibility", &cs);
@@ -891,7 +892,7 @@ static int open_outputs(run *r)
         }
         if (r->surrogates)
             cols_add(&cs, "dynamic_edges");
-        rc = open_output(r, O_SUMMARY, "summary.tsv",
+        rc = open_output(r, O_SUMMARY, BRACT_OUT_DFC_SUMMARY,
                          "per subject: volumes, windows, variance of windowed FC (mean over "
                          "edges of the variance over windows), mean edge sd, state "
                          "transitions, mean flexibility and modularity, edges with p_fdr <= "
@@ -905,12 +906,12 @@ static int open_outputs(run *r)
                                             "mean_dwell_windows", "mean_dwell_s",
                                             "transitions", NULL};
         cols_list(&cs, ccols);
-        rc = open_output(r, O_CENTROIDS, "state_centroids.tsv",
+        rc = open_output(r, O_CENTROIDS, BRACT_OUT_DFC_STATE_CENTROIDS,
                          "per state (numbered by decreasing number of windows) and edge: the "
                          "k-means centroid", &cs);
         if (!rc) {
             cols_list(&cs, qcols);
-            rc = open_output(r, O_SEQUENCE, "state_sequence.tsv",
+            rc = open_output(r, O_SEQUENCE, BRACT_OUT_DFC_STATE_SEQUENCE,
                              "per window: its state and its k-means distance to the centroid",
                              &cs);
         }
@@ -918,7 +919,7 @@ static int open_outputs(run *r)
             cols_list(&cs, mcols);
             for (size_t j = 0; j < r->k; j++)
                 cols_addf(&cs, "to_", j + 1);
-            rc = open_output(r, O_STATES, "state_summary.tsv",
+            rc = open_output(r, O_STATES, BRACT_OUT_DFC_STATE_SUMMARY,
                              "per subject and state (GIFT dFNC definitions): fraction of "
                              "windows, mean dwell time in windows and seconds, the subject's "
                              "number of transitions, and the transition probabilities to each "
@@ -928,7 +929,7 @@ static int open_outputs(run *r)
     if (!rc && r->kmax) {
         static const char *const kcols[] = {"k", "objective", "ratio", "elbow", NULL};
         cols_list(&cs, kcols);
-        rc = open_output(r, O_ELBOW, "elbow.tsv",
+        rc = open_output(r, O_ELBOW, BRACT_OUT_DFC_ELBOW,
                          "per k: the k-means objective (sum of distances), GIFT's "
                          "within/between distance ratio, and 1 at the suggested elbow", &cs);
     }
@@ -937,7 +938,7 @@ static int open_outputs(run *r)
         cols_list(&cs, fcols);
         for (size_t i = 0; i < r->nreg; i++)
             cols_add(&cs, r->names[i]);
-        rc = open_output(r, O_COMMUNITIES, "communities.tsv",
+        rc = open_output(r, O_COMMUNITIES, BRACT_OUT_DFC_COMMUNITIES,
                          "per window: the community of each region in the run with the "
                          "highest modularity", &cs);
     }
@@ -945,7 +946,7 @@ static int open_outputs(run *r)
         static const char *const tcols[] = {"subject", "statistic", "observed", "null_mean",
                                             "null_sd", "p", "surrogates", NULL};
         cols_list(&cs, tcols);
-        rc = open_output(r, O_TESTS, "surrogate_tests.tsv",
+        rc = open_output(r, O_TESTS, BRACT_OUT_DFC_SURROGATE_TESTS,
                          "per subject: the variance of windowed FC (one-sided) and, with "
                          "states, the number of state switches (two-sided) against "
                          "phase-randomised surrogates", &cs);
@@ -1410,7 +1411,7 @@ int main_dfc(int argc, char **argv)
     run R;
     memset(&R, 0, sizeof R);
     run *r = &R;
-    cli_ctx_init(&r->c, "dfc", usage_text);
+    cli_ctx_init(&r->c, BRACT_CMD_DFC, usage_text);
     if (argc == 1) {
         fputs(usage_text, stdout);
         return CLI_USAGE;

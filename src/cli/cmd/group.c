@@ -1,6 +1,7 @@
 /* bract group: group maps from subject maps (one-sample, paired or two-sample t,
  * sign-flip FWE with max-t, TFCE and cluster extent, FDR, cluster table). */
 #include "cli/cli.h"
+#include "bract/outputs.h"
 
 #include <errno.h>
 #include <math.h>
@@ -91,9 +92,10 @@ enum {
 };
 
 static const char *const out_name[OUT_COUNT] = {
-    "mean.nii.gz",  "t.nii.gz",          "p.nii.gz",          "p_fdr.nii.gz",
-    "p_fwe.nii.gz", "tfce.nii.gz",       "p_tfce_fwe.nii.gz", "p_cluster_fwe.nii.gz",
-    "clusters.nii.gz", "clusters.tsv",   "permutations.tsv"};
+    BRACT_OUT_GROUP_MEAN,          BRACT_OUT_GROUP_T,        BRACT_OUT_GROUP_P,
+    BRACT_OUT_GROUP_P_FDR,         BRACT_OUT_GROUP_P_FWE,    BRACT_OUT_GROUP_TFCE,
+    BRACT_OUT_GROUP_P_TFCE_FWE,    BRACT_OUT_GROUP_P_CLUSTER_FWE, BRACT_OUT_GROUP_CLUSTERS,
+    BRACT_OUT_GROUP_CLUSTER_TABLE, BRACT_OUT_GROUP_PERMUTATIONS};
 
 static const char *const out_descr[OUT_COUNT] = {
     "mean over subjects of the transformed values",
@@ -521,7 +523,7 @@ static int parse(cli_ctx *c, int argc, char **argv, group_args *a)
 int main_group(int argc, char **argv)
 {
     cli_ctx c;
-    cli_ctx_init(&c, "group", usage_text);
+    cli_ctx_init(&c, BRACT_CMD_GROUP, usage_text);
     if (argc == 1) {
         fputs(usage_text, stdout);
         return CLI_USAGE;

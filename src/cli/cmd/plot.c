@@ -9,6 +9,7 @@
 #include <json.h>
 
 #include "bract/plot.h"
+#include "bract/outputs.h"
 
 static const char usage_text[] =
     "Usage: bract plot KIND [options] INPUT... -o FIGURE.png|FIGURE.svg\n"
@@ -163,7 +164,7 @@ int main_plot(int argc, char **argv)
     static const char *const views[] = {"ortho", "mosaic", NULL};
     static const char *const axes[] = {"x", "y", "z", NULL};
     cli_ctx c;
-    cli_ctx_init(&c, "plot", usage_text);
+    cli_ctx_init(&c, BRACT_CMD_PLOT, usage_text);
     bract_plot_opts o;
     bract_plot_opts_init(&o);
     o.format = 0;

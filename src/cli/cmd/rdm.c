@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "cli/paths.h"
 #include "cli/cmd/rdm.h"
+#include "bract/outputs.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -182,7 +183,7 @@ int main_rdm_neural(int argc, char **argv)
     static const char *const noises[] = {"shrinkage_diag", "shrinkage_eye", "diag", "full",
                                          "identity", NULL};
     cli_ctx c;
-    cli_ctx_init(&c, "rdm neural", cli_rdm_neural_usage);
+    cli_ctx_init(&c, BRACT_CMD_RDM_NEURAL, cli_rdm_neural_usage);
     cli_strlist data = {0}, noise = {0}, exclude = {0};
     const char *conds = NULL, *mask_path = NULL, *atlas_path = NULL, *labels = NULL;
     const char *out = NULL, *name = NULL;

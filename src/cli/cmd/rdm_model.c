@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "cli/cmd/rdm.h"
 #include "cli/paths.h"
+#include "bract/outputs.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -72,7 +73,7 @@ int main_rdm_model(int argc, char **argv)
     static const bract_rdm_method method_of[] = {BRACT_RDM_COSINE, BRACT_RDM_CORRELATION,
                                                  BRACT_RDM_EUCLIDEAN};
     cli_ctx c;
-    cli_ctx_init(&c, "rdm model", cli_rdm_model_usage);
+    cli_ctx_init(&c, BRACT_CMD_RDM_MODEL, cli_rdm_model_usage);
     const char *emb = NULL, *conds = NULL, *wordfile = NULL, *out = NULL, *name = NULL;
     cli_strlist exclude = {0};
     bract_embed_opts eo = {0};

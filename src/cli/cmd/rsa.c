@@ -2,6 +2,7 @@
  * and across subjects. */
 #include "cli/cli.h"
 #include "cli/paths.h"
+#include "bract/outputs.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -334,7 +335,7 @@ int main_rsa(int argc, char **argv)
     static const char *const alts[] = {"greater", "less", "two-sided", NULL};
     static const char *const gtests[] = {"t", "wilcoxon", "signflip", NULL};
     cli_ctx c;
-    cli_ctx_init(&c, "rsa", usage_text);
+    cli_ctx_init(&c, BRACT_CMD_RSA, usage_text);
     bract_rsa_opts o;
     bract_rsa_opts_default(&o);
     inputs in;

@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "cli/paths.h"
 #include "cli/cmd/rdm.h"
+#include "bract/outputs.h"
 
 #include <fcntl.h>
 #include <math.h>
@@ -785,7 +786,7 @@ static int write_counts(const cli_ctx *c, const bract_volume *geom, const bract_
 int main_searchlight(int argc, char **argv)
 {
     cli_ctx c;
-    cli_ctx_init(&c, "searchlight", usage_text);
+    cli_ctx_init(&c, BRACT_CMD_SEARCHLIGHT, usage_text);
     ranks rk;
     ranks_init(&rk);
     args a;

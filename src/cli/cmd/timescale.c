@@ -1,6 +1,7 @@
 /* bract timescale: intrinsic timescales of region series or voxels;
  * `bract timescale hierarchy` lives in timescale_hierarchy.c. */
 #include "cli/cli.h"
+#include "bract/outputs.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -577,7 +578,7 @@ int main_timescale(int argc, char **argv)
     static const char *const methods[] = {"exp", "exp-offset-free", "integral", "e-fold",
                                           "ar1", "knee", NULL};
     cli_ctx c;
-    cli_ctx_init(&c, "timescale", usage_text);
+    cli_ctx_init(&c, BRACT_CMD_TIMESCALE, usage_text);
     ts_args a;
     memset(&a, 0, sizeof a);
     bract_tau_opts_init(&a.o);

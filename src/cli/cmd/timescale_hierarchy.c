@@ -1,6 +1,7 @@
 /* bract timescale hierarchy: order regions by timescale and test the order
  * against a hierarchy index, per subject and across subjects. */
 #include "cli/cli.h"
+#include "bract/outputs.h"
 
 #include <errno.h>
 #include <math.h>
@@ -234,7 +235,7 @@ int main_timescale_hierarchy(int argc, char **argv)
                                              CLI_COMMON_LONGOPTS,
                                              {NULL, 0, NULL, 0}};
     cli_ctx c;
-    cli_ctx_init(&c, "timescale hierarchy", usage_text);
+    cli_ctx_init(&c, BRACT_CMD_TIMESCALE_HIERARCHY, usage_text);
     const char *index = NULL, *coords = NULL, *column = "tau_s", *dir = NULL;
     long nperm = 10000, nboot = 2000;
     double level = 0.95;
@@ -288,7 +289,8 @@ int main_timescale_hierarchy(int argc, char **argv)
     if (bract_make_dir(dir, NULL))
         return cli_fail(&c);
     char path[3][4096];
-    static const char *const base[3] = {"regions.tsv", "hierarchy.tsv", "reliability.tsv"};
+    static const char *const base[3] = {BRACT_OUT_HIER_REGIONS, BRACT_OUT_HIER_HIERARCHY,
+                                                BRACT_OUT_HIER_RELIABILITY};
     size_t nout = nsub >= 2 ? 3 : 2;
     for (size_t k = 0; k < 3; k++)
         snprintf(path[k], sizeof path[k], "%s/%s", dir, base[k]);
