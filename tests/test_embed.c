@@ -266,12 +266,28 @@ START_TEST(glove_wordsim353)
 }
 END_TEST
 
+START_TEST(format_names)
+{
+    for (int f = BRACT_EMB_AUTO; f <= BRACT_EMB_TSV; f++) {
+        bract_emb_format got = BRACT_EMB_AUTO;
+        ck_assert_int_eq(bract_emb_format_parse(bract_emb_format_name(f), &got), 0);
+        ck_assert_int_eq(got, f);
+    }
+    bract_emb_format f = BRACT_EMB_TSV;
+    ck_assert_int_eq(bract_emb_format_parse("fasttext", &f), BRACT_EINVAL);
+    ck_assert_int_eq(f, BRACT_EMB_TSV);
+    ck_assert_str_eq(bract_last_error(), "unknown embedding format 'fasttext' (expected one of "
+                                         "auto, word2vec, word2vec-bin, glove, tsv)");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("embed");
     TCase *t = tcase_create("embed");
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, reference_formats);
+    tcase_add_test(t, format_names);
     tcase_add_test(t, binary_equals_text_in_float);
     tcase_add_test(t, gzip_case_missing_duplicates);
     tcase_add_test(t, malformed_tables);

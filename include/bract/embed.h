@@ -37,10 +37,13 @@ typedef enum {
     BRACT_EMB_TSV = 4
 } bract_emb_format;
 
-/* "auto", "word2vec", "word2vec-bin", "glove", "tsv"; parse gives -1 for an
- * unknown name. */
+/* "auto", "word2vec", "word2vec-bin", "glove", "tsv" ("unknown" out of
+ * range). */
 BRACT_API const char *bract_emb_format_name(bract_emb_format f);
-BRACT_API int bract_emb_format_parse(const char *name);
+
+/* The format named `name` in *out: 0, or BRACT_EINVAL with "unknown
+ * embedding format 'x' (expected one of ...)". */
+BRACT_API int bract_emb_format_parse(const char *name, bract_emb_format *out);
 
 typedef struct {
     bract_emb_format format;

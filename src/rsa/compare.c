@@ -9,8 +9,9 @@
 #include <lapacke.h>
 #include <omp.h>
 
-static const char *const method_names[BRACT_CMP_NMETHODS] = {
-    "spearman", "pearson", "kendall", "tau-a", "rho-a", "cosine", "corr_cov", "cosine_cov"};
+static const char *const method_names[BRACT_CMP_NMETHODS + 1] = {
+    "spearman", "pearson", "kendall", "tau-a", "rho-a", "cosine", "corr_cov", "cosine_cov", NULL};
+static const char *const nan_names[] = {"match", "model", NULL};
 
 const char *bract_cmp_method_name(bract_cmp_method m)
 {
@@ -19,23 +20,33 @@ const char *bract_cmp_method_name(bract_cmp_method m)
 
 int bract_cmp_method_parse(const char *s, bract_cmp_method *m)
 {
-    for (int i = 0; i < BRACT_CMP_NMETHODS; i++)
-        if (strcmp(s, method_names[i]) == 0) {
-            *m = (bract_cmp_method)i;
-            return BRACT_OK;
-        }
-    if (strcmp(s, "corr") == 0) {
+    if (s && strcmp(s, "corr") == 0) { /* rsatoolbox's spellings */
         *m = BRACT_CMP_PEARSON;
         return BRACT_OK;
     }
-    if (strcmp(s, "tau-b") == 0) {
+    if (s && strcmp(s, "tau-b") == 0) {
         *m = BRACT_CMP_KENDALL;
         return BRACT_OK;
     }
-    return bract_error(BRACT_EINVAL,
-                       "unknown comparison method '%s' (expected spearman, pearson, kendall, "
-                       "tau-a, rho-a, cosine, corr_cov or cosine_cov)",
-                       s);
+    int v;
+    int rc = bract_enum_lookup("comparison method", s, method_names, &v);
+    if (rc == BRACT_OK)
+        *m = (bract_cmp_method)v;
+    return rc;
+}
+
+const char *bract_nan_policy_name(bract_nan_policy p)
+{
+    return (unsigned)p <= BRACT_NAN_MODEL_MASK ? nan_names[p] : "unknown";
+}
+
+int bract_nan_policy_parse(const char *s, bract_nan_policy *out)
+{
+    int v;
+    int rc = bract_enum_lookup("missing-pair policy", s, nan_names, &v);
+    if (rc == BRACT_OK)
+        *out = (bract_nan_policy)v;
+    return rc;
 }
 
 static int is_cov(bract_cmp_method m)

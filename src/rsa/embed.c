@@ -7,6 +7,7 @@
 #include "base/internal.h"
 #include "base/strmap_internal.h"
 #include "base/text_internal.h"
+#include "rsa/rsa_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -22,12 +23,13 @@ const char *bract_emb_format_name(bract_emb_format f)
     return (unsigned)f <= BRACT_EMB_TSV ? format_names[f] : "unknown";
 }
 
-int bract_emb_format_parse(const char *name)
+int bract_emb_format_parse(const char *name, bract_emb_format *out)
 {
-    for (int i = 0; format_names[i]; i++)
-        if (strcmp(name, format_names[i]) == 0)
-            return i;
-    return -1;
+    int v;
+    int rc = bract_enum_lookup("embedding format", name, format_names, &v);
+    if (rc == BRACT_OK)
+        *out = (bract_emb_format)v;
+    return rc;
 }
 
 void bract_embedding_free(bract_embedding *e)

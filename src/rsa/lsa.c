@@ -4,12 +4,46 @@
 #include "base/internal.h"
 #include "base/strmap_internal.h"
 #include "base/text_internal.h"
+#include "rsa/rsa_internal.h"
 
 #include <math.h>
 #include <string.h>
 
 #include <cblas.h>
 #include <lapacke.h>
+
+/* ---- names ---- */
+
+static const char *const weighting_names[] = {"log-entropy", "count", NULL};
+static const char *const solver_names[] = {"auto", "exact", "iterative", NULL};
+
+const char *bract_lsa_weighting_name(bract_lsa_weighting w)
+{
+    return (unsigned)w <= BRACT_LSA_COUNT ? weighting_names[w] : "unknown";
+}
+
+int bract_lsa_weighting_parse(const char *s, bract_lsa_weighting *out)
+{
+    int v;
+    int rc = bract_enum_lookup("LSA weighting", s, weighting_names, &v);
+    if (rc == BRACT_OK)
+        *out = (bract_lsa_weighting)v;
+    return rc;
+}
+
+const char *bract_lsa_solver_name(bract_lsa_solver s)
+{
+    return (unsigned)s <= BRACT_LSA_ITERATIVE ? solver_names[s] : "unknown";
+}
+
+int bract_lsa_solver_parse(const char *s, bract_lsa_solver *out)
+{
+    int v;
+    int rc = bract_enum_lookup("LSA solver", s, solver_names, &v);
+    if (rc == BRACT_OK)
+        *out = (bract_lsa_solver)v;
+    return rc;
+}
 
 /* ---- growable arrays ---- */
 

@@ -9,6 +9,22 @@
 
 #include <omp.h>
 
+static const char *const group_test_names[] = {"t", "wilcoxon", "signflip", NULL};
+
+const char *bract_group_test_name(bract_group_test t)
+{
+    return (unsigned)t <= BRACT_GROUP_SIGNFLIP ? group_test_names[t] : "unknown";
+}
+
+int bract_group_test_parse(const char *s, bract_group_test *out)
+{
+    int v;
+    int rc = bract_enum_lookup("group test", s, group_test_names, &v);
+    if (rc == BRACT_OK)
+        *out = (bract_group_test)v;
+    return rc;
+}
+
 void bract_rsa_opts_default(bract_rsa_opts *o)
 {
     memset(o, 0, sizeof *o);
