@@ -17,13 +17,20 @@
  * record is an error naming the file and the line (binary: the record and
  * byte offset).  Words are compared as UTF-8 bytes; with `lowercase` both
  * sides are lowercased first (Unicode simple case mapping).  When a word
- * occurs more than once, the first occurrence is used. */
+ * occurs more than once, the first occurrence is used.
+ *
+ * Threads: the functions keep no state between calls (the byte-class table
+ * they share is constant), so any number of threads may look up words at
+ * the same time, each with its own bract_embedding; an embedding is
+ * read-only after the look-up and may be shared. */
 #ifndef BRACT_EMBED_H
 #define BRACT_EMBED_H
 
 #include <stddef.h>
 
 #include "bract/error.h"
+#include "bract/rdm.h"
+#include "bract/rdmset.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -69,6 +76,17 @@ BRACT_API int bract_embedding_lookup(const char *path, const char *const *words,
                                      const bract_embed_opts *o, bract_embedding **out);
 
 BRACT_API void bract_embedding_free(bract_embedding *e);
+
+/* The model RDM of the vectors of e (bract rdm model): the words found are
+ * the conditions, in e's order (words not found are left out), and the
+ * dimensions play the part of voxels in bract/rdm.h's formulas (euclidean,
+ * correlation or cosine; a method that needs a noise estimate is refused).
+ * *out is a set of one RDM called `name`, its measure set from o (free with
+ * bract_rdmset_free); *nnan (may be NULL) receives the number of pairs left
+ * NaN: a word whose vector is zero (cosine) or constant (correlation).
+ * Errors: fewer than 2 words found. */
+BRACT_API int bract_embed_rdm(const bract_embedding *e, const bract_rdm_opts *o,
+                              const char *name, bract_rdmset **out, size_t *nnan);
 
 #ifdef __cplusplus
 }
