@@ -85,8 +85,8 @@ BRACT_API void bract_embedding_free(bract_embedding *e);
  * bract_rdmset_free); *nnan (may be NULL) receives the number of pairs left
  * NaN: a word whose vector is zero (cosine) or constant (correlation).
  * Errors: fewer than 2 words found. */
-BRACT_API int bract_embed_rdm(const bract_embedding *e, const bract_rdm_opts *o,
-                              const char *name, bract_rdmset **out, size_t *nnan);
+BRACT_API int bract_embed_rdm(const bract_embedding *e, const bract_rdm_opts *o, const char *name,
+                              bract_rdmset **out, size_t *nnan);
 
 #ifdef __cplusplus
 }

@@ -32,7 +32,7 @@ char *cli_file_stem(const char *path)
     return s;
 }
 
-static int ends_with_one(const char *p, const char *const *ext)
+int cli_has_suffix(const char *p, const char *const *ext)
 {
     size_t n = strlen(p);
     for (int i = 0; ext[i]; i++) {
@@ -45,16 +45,16 @@ static int ends_with_one(const char *p, const char *const *ext)
 
 int cli_is_table_name(const char *path)
 {
-    static const char *const ext[] = {".tsv", ".csv", ".txt", ".tsv.gz", ".csv.gz", ".txt.gz",
-                                      NULL};
-    return ends_with_one(path, ext);
+    static const char *const ext[] = {".tsv",    ".csv",    ".txt", ".tsv.gz",
+                                      ".csv.gz", ".txt.gz", NULL};
+    return cli_has_suffix(path, ext);
 }
 
 int cli_is_nifti_name(const char *path)
 {
     static const char *const ext[] = {".nii", ".nii.gz", NULL};
     size_t n = strlen(path);
-    return ends_with_one(path, ext) && n > (path[n - 1] == 'z' ? 7u : 4u);
+    return cli_has_suffix(path, ext) && n > (path[n - 1] == 'z' ? 7u : 4u);
 }
 
 int cli_read_word_list(const char *path, char ***out, size_t *n, char **text)
@@ -117,4 +117,3 @@ int cli_read_word_list(const char *path, char ***out, size_t *n, char **text)
     *text = buf;
     return BRACT_OK;
 }
-

@@ -12,6 +12,10 @@
  * out of memory. */
 char *cli_file_stem(const char *path);
 
+/* 1 if path ends in one of the suffixes (a NULL-terminated list; case
+ * matters). */
+int cli_has_suffix(const char *path, const char *const *suffixes);
+
 /* 1 if path names a table by its suffix (.tsv, .csv, .txt, gzipped or
  * not), and 1 if it names a NIfTI file (.nii, .nii.gz). */
 int cli_is_table_name(const char *path);

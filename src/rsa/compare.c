@@ -512,8 +512,8 @@ static int prepare_model(bract_cmp_plan *p, size_t m, const double *g)
         cov_transform(p, g, meth == BRACT_CMP_CORR_COV, t, p->dwork + nv);
         double s = sqrt(dot(t, t, nv + n));
         if (!(s > 0))
-            return bract_error(BRACT_EDATA,
-                               "model RDM %zu has no structure left after whitening", m + 1);
+            return bract_error(BRACT_EDATA, "model RDM %zu has no structure left after whitening",
+                               m + 1);
         for (size_t e = 0; e < nv + n; e++)
             t[e] /= s;
         break;
@@ -574,11 +574,9 @@ static int partial_model(bract_cmp_plan *p, size_t m, double *g)
     for (size_t c = 0; c < qn; c++)
         p->qnorm[c] = sqrt(dot(R + c * nv, R + c * nv, nv));
     lapack_int info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)nv, (lapack_int)qn, R,
-                                          (lapack_int)nv, p->tau, p->lwork,
-                                          (lapack_int)p->nlwork);
+                                          (lapack_int)nv, p->tau, p->lwork, (lapack_int)p->nlwork);
     if (info)
-        return bract_error(BRACT_ENUMERIC, "QR factorisation failed (LAPACK info %d)",
-                           (int)info);
+        return bract_error(BRACT_ENUMERIC, "QR factorisation failed (LAPACK info %d)", (int)info);
     for (size_t c = 0; c < qn; c++) {
         double d = fabs(R[c * nv + c]), ref = p->qnorm[c];
         if (!(d > 1e-10 * ref) || nv < qn + 2)
@@ -587,11 +585,10 @@ static int partial_model(bract_cmp_plan *p, size_t m, double *g)
                                "constant): partial correlation is undefined",
                                m + 1);
     }
-    info = LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, (lapack_int)nv, (lapack_int)qn, (lapack_int)qn,
-                               R, (lapack_int)nv, p->tau, p->lwork, (lapack_int)p->nlwork);
+    info = LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, (lapack_int)nv, (lapack_int)qn, (lapack_int)qn, R,
+                               (lapack_int)nv, p->tau, p->lwork, (lapack_int)p->nlwork);
     if (info)
-        return bract_error(BRACT_ENUMERIC, "QR factorisation failed (LAPACK info %d)",
-                           (int)info);
+        return bract_error(BRACT_ENUMERIC, "QR factorisation failed (LAPACK info %d)", (int)info);
     double *Qm = p->Q + m * np * qn;
     memcpy(Qm, R, nv * qn * sizeof *Qm);
     double *t = p->t + m * (np + n);

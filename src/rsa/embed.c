@@ -48,9 +48,9 @@ void bract_embedding_free(bract_embedding *e)
 
 /* The RDM of the words found: kept labels and vectors, a design of one row
  * per word, a plan and a workspace for one compute call. */
-static int embed_rdm_compute(const bract_embedding *e, const bract_rdm_opts *o,
-                             const char *name, size_t nk, bract_rdmset *set, const char **kept,
-                             double *x, size_t *nnan)
+static int embed_rdm_compute(const bract_embedding *e, const bract_rdm_opts *o, const char *name,
+                             size_t nk, bract_rdmset *set, const char **kept, double *x,
+                             size_t *nnan)
 {
     for (size_t i = 0, q = 0; i < e->nwords; i++)
         if (e->found[i]) {
@@ -88,8 +88,10 @@ int bract_embed_rdm(const bract_embedding *e, const bract_rdm_opts *o, const cha
     if (nnan)
         *nnan = 0;
     if (bract_rdm_needs_noise(o))
-        return bract_error(BRACT_EINVAL, "an RDM of word vectors cannot use %s: it needs a "
-                           "noise estimate", bract_rdm_method_name(o->method));
+        return bract_error(BRACT_EINVAL,
+                           "an RDM of word vectors cannot use %s: it needs a "
+                           "noise estimate",
+                           bract_rdm_method_name(o->method));
     size_t nk = e->nwords - e->nmissing;
     if (nk < 2)
         return bract_error(BRACT_EDATA, "%zu word%s found; an RDM needs at least 2", nk,
@@ -226,11 +228,13 @@ static int rd_line(reader *r, char **s, size_t *len)
 
 /* Byte classes: 0 other, 1 separator, 2 character of a number.  A constant
  * table: every look-up reads it, from any number of threads. */
+/* clang-format off */
 static const unsigned char cls[256] = {
     [' '] = 1, ['\t'] = 1,
     ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2,
     ['5'] = 2, ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2,
     ['.'] = 2, ['-'] = 2, ['+'] = 2, ['e'] = 2, ['E'] = 2};
+/* clang-format on */
 
 typedef struct {
     const char *path;
@@ -620,8 +624,8 @@ static int want_words(ctx *c, const char *const *words, size_t n, long *alias)
 /* The format of the table (c->fmt, unless given) from its first line s
  * and, after a word2vec header, the line that follows; *header, *count
  * and *hdim from such a header. */
-static int detect_format(ctx *c, reader *r, const char *s, size_t len, int *header,
-                         size_t *count, size_t *hdim)
+static int detect_format(ctx *c, reader *r, const char *s, size_t len, int *header, size_t *count,
+                         size_t *hdim)
 {
     *header = parse_header(s, count, hdim);
     if (c->fmt != BRACT_EMB_AUTO)
@@ -650,8 +654,10 @@ static int header_dimension(ctx *c, const char *s, size_t len, int header, size_
 {
     int w2v = c->fmt == BRACT_EMB_WORD2VEC || c->fmt == BRACT_EMB_WORD2VEC_BIN;
     if (w2v && !header)
-        return bract_error(BRACT_EFORMAT, "%s:1: expected the word2vec header 'COUNT "
-                           "DIMENSIONS', found '%.40s'", c->path, s);
+        return bract_error(BRACT_EFORMAT,
+                           "%s:1: expected the word2vec header 'COUNT "
+                           "DIMENSIONS', found '%.40s'",
+                           c->path, s);
     if (w2v && hdim == 0)
         return bract_error(BRACT_EFORMAT, "%s:1: the header gives 0 dimensions", c->path);
     if (w2v)
@@ -661,8 +667,10 @@ static int header_dimension(ctx *c, const char *s, size_t len, int header, size_
         for (size_t i = 0; i < len; i++)
             tabs += s[i] == '\t';
         if (tabs == 0)
-            return bract_error(BRACT_EFORMAT, "%s:1: a TSV embedding table needs a header row "
-                               "(word, then one column per dimension)", c->path);
+            return bract_error(BRACT_EFORMAT,
+                               "%s:1: a TSV embedding table needs a header row "
+                               "(word, then one column per dimension)",
+                               c->path);
         c->dim = tabs;
     }
     return BRACT_OK;
@@ -709,8 +717,10 @@ static int read_text(ctx *c, reader *r, const char *s, size_t len, size_t n, siz
     if (c->fmt == BRACT_EMB_GLOVE) { /* the first line is data: the dimension */
         size_t nf = count_values(s, len);
         if (nf == 0)
-            return bract_error(BRACT_EFORMAT, "%s:1: a word without values (expected 'word v1 "
-                               "v2 ...')", c->path);
+            return bract_error(BRACT_EFORMAT,
+                               "%s:1: a word without values (expected 'word v1 "
+                               "v2 ...')",
+                               c->path);
         c->dim = nf;
         if ((rc = alloc_vectors(c, n, 1)) || (rc = text_line(c, 1, s, len)))
             return rc;

@@ -544,13 +544,13 @@ static int cmp_rank(const void *a, const void *b)
 typedef struct {
     const bract_lsa_opts *o;
     corpus c;
-    size_t ndocs, ntypes;  /* documents, distinct terms read */
-    size_t m;              /* terms of the vocabulary */
-    size_t *order;         /* ntypes: vocabulary term i is term order[i] read */
-    size_t *newid;         /* ntypes: vocabulary index of a term read, or -1 */
-    size_t nempty;         /* documents without a vocabulary term */
-    csr a, at;             /* A (terms x documents), A' */
-    double *u;             /* m x dims: left singular vectors */
+    size_t ndocs, ntypes; /* documents, distinct terms read */
+    size_t m;             /* terms of the vocabulary */
+    size_t *order;        /* ntypes: vocabulary term i is term order[i] read */
+    size_t *newid;        /* ntypes: vocabulary index of a term read, or -1 */
+    size_t nempty;        /* documents without a vocabulary term */
+    csr a, at;            /* A (terms x documents), A' */
+    double *u;            /* m x dims: left singular vectors */
     bract_lsa *l;
 } lsa_build;
 
@@ -613,14 +613,17 @@ static int choose_vocabulary(lsa_build *b)
     if (o->max_vocab && m > o->max_vocab)
         m = o->max_vocab;
     if (m == 0)
-        return bract_error(BRACT_EDATA, "the vocabulary is empty: no term occurs %zu or more "
+        return bract_error(BRACT_EDATA,
+                           "the vocabulary is empty: no term occurs %zu or more "
                            "times in %zu or more documents (%zu distinct terms, %zu tokens)",
                            minc, mind, ntypes, c->ntokens);
     size_t s_min = m < ndocs ? m : ndocs;
     if (o->dims > s_min)
-        return bract_error(BRACT_EDATA, "--dims %zu exceeds the %zu %s (the rank is at most "
-                           "min(terms, documents) = %zu)", o->dims, s_min,
-                           m <= ndocs ? "terms of the vocabulary" : "documents", s_min);
+        return bract_error(BRACT_EDATA,
+                           "--dims %zu exceeds the %zu %s (the rank is at most "
+                           "min(terms, documents) = %zu)",
+                           o->dims, s_min, m <= ndocs ? "terms of the vocabulary" : "documents",
+                           s_min);
     for (size_t t = 0; t < ntypes; t++)
         b->newid[t] = (size_t)-1;
     for (size_t i = 0; i < m; i++)

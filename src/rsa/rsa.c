@@ -259,21 +259,21 @@ typedef struct {
     size_t *plan_k;        /* models per plan */
     size_t **plan_models;  /* their indices */
     progress_map pm;
-    bract_progress inner;  /* reports into pm */
+    bract_progress inner; /* reports into pm */
     /* the run (bract_rsa_run) */
-    int pairwise;          /* pairwise model rows */
-    size_t npair;          /* K (K - 1) / 2 */
-    size_t unit;           /* progress units per subject, region and plan */
-    double *X;             /* S x np: the subjects' RDMs of the current region */
-    double *boot;          /* S x K x bootstrap values (model-major per subject) */
-    double *rv;            /* S x K: the subjects' values */
-    double *work, *work2;  /* scratch */
-    size_t *map;           /* condition map of a neural RDM */
+    int pairwise;         /* pairwise model rows */
+    size_t npair;         /* K (K - 1) / 2 */
+    size_t unit;          /* progress units per subject, region and plan */
+    double *X;            /* S x np: the subjects' RDMs of the current region */
+    double *boot;         /* S x K x bootstrap values (model-major per subject) */
+    double *rv;           /* S x K: the subjects' values */
+    double *work, *work2; /* scratch */
+    size_t *map;          /* condition map of a neural RDM */
     unsigned char *seen;
-    unsigned char *bad;    /* S: the subject's RDM of the region is left out */
-    const double **sub;    /* S: RDMs for the noise ceiling */
-    bract_rsa_row *grp;    /* the group rows of res */
-    bract_rsa_row *subr;   /* the subject rows of res */
+    unsigned char *bad;  /* S: the subject's RDM of the region is left out */
+    const double **sub;  /* S: RDMs for the noise ceiling */
+    bract_rsa_row *grp;  /* the group rows of res */
+    bract_rsa_row *subr; /* the subject rows of res */
 } rsa_ctx;
 
 static const char *subj_file(const rsa_ctx *c, size_t s)
@@ -602,8 +602,8 @@ static int alloc_run(rsa_ctx *c)
     const bract_rsa_opts *o = c->o;
     size_t S = c->S, K = c->K, n = c->n;
     c->X = bract_xmalloc(S * c->np, sizeof *c->X, "neural RDMs");
-    c->boot = o->bootstrap ? bract_xmalloc(S * K * o->bootstrap, sizeof *c->boot, "bootstrap")
-                           : NULL;
+    c->boot =
+        o->bootstrap ? bract_xmalloc(S * K * o->bootstrap, sizeof *c->boot, "bootstrap") : NULL;
     c->rv = bract_xmalloc(S * K, sizeof *c->rv, "values");
     c->work = bract_xmalloc(S + K + o->bootstrap + 1, sizeof *c->work, "values");
     c->work2 = bract_xmalloc(S + K + 1, sizeof *c->work2, "values");
@@ -645,8 +645,8 @@ static int new_result(rsa_ctx *c, size_t nrows, bract_rsa_result **out)
         if (!(res->regions[g] = bract_xstrdup(in->neural[0]->rdm[g].name)))
             return BRACT_ENOMEM;
     for (size_t m = 0; m < K; m++)
-        if (!(res->models[m] = bract_xstrdup(in->model_names ? in->model_names[m]
-                                                             : in->models[m]->name)))
+        if (!(res->models[m] =
+                  bract_xstrdup(in->model_names ? in->model_names[m] : in->models[m]->name)))
             return BRACT_ENOMEM;
     for (size_t s = 0; s < S; s++)
         if (!(res->subjects[s] = bract_xstrdup(in->subject_names[s])))
@@ -670,8 +670,8 @@ static int load_region(rsa_ctx *c, size_t g, const char *region)
         const bract_rdm *r = &set->rdm[bract_rdmset_find(set, region)];
         size_t nextra = 0;
         char *extra = NULL;
-        int rc = cond_map(&c->L, r, subj_file(c, s), "RDM", c->map, c->seen,
-                          o->common_conditions, &nextra, &extra);
+        int rc = cond_map(&c->L, r, subj_file(c, s), "RDM", c->map, c->seen, o->common_conditions,
+                          &nextra, &extra);
         if (rc)
             return rc;
         if (nextra && g == 0) /* once per subject: its regions share conditions */
@@ -800,8 +800,8 @@ static int subject_tests(rsa_ctx *c, size_t g, size_t pl, size_t s)
  * samples bs: rsatoolbox's bootstrap_pair_tests, 2 min(q, 1 - q) with q the
  * share of samples where a < b among those not tied, then
  * (N - 1)/N p + 1/N; tmp holds B values. */
-static void bootstrap_pair_row(const rsa_ctx *c, bract_rsa_row *w, size_t s, size_t g,
-                               size_t a, size_t b2, const double *bs, double *tmp)
+static void bootstrap_pair_row(const rsa_ctx *c, bract_rsa_row *w, size_t s, size_t g, size_t a,
+                               size_t b2, const double *bs, double *tmp)
 {
     size_t K = c->K, B = c->o->bootstrap;
     const double *rv = c->rv;
@@ -857,8 +857,8 @@ static void bootstrap_rows(rsa_ctx *c, size_t g)
         size_t pi = 0;
         for (size_t a = 0; a < K; a++)
             for (size_t b2 = a + 1; b2 < K; b2++, pi++)
-                bootstrap_pair_row(c, &c->subr[S * G * K + (s * G + g) * c->npair + pi], s, g,
-                                   a, b2, bs, tmp);
+                bootstrap_pair_row(c, &c->subr[S * G * K + (s * G + g) * c->npair + pi], s, g, a,
+                                   b2, bs, tmp);
     }
 }
 
@@ -908,8 +908,8 @@ static int group_rows(rsa_ctx *c, size_t g, const char *region)
     size_t pi = 0;
     for (size_t a = 0; a < K; a++)
         for (size_t b2 = a + 1; b2 < K; b2++, pi++)
-            group_row(c, &c->grp[c->G * K + g * c->npair + pi], g, a, b2, c->rv, c->bad,
-                      c->work, c->grp[g * K + a].npairs);
+            group_row(c, &c->grp[c->G * K + g * c->npair + pi], g, a, b2, c->rv, c->bad, c->work,
+                      c->grp[g * K + a].npairs);
     return BRACT_OK;
 }
 

@@ -691,11 +691,12 @@ static int model_vector(const bract_strmap *order, const bract_rdm *m0, const br
             constant = 0;
     }
     if (constant)
-        return bract_error(BRACT_EDATA, "%s is constant: a comparison with it is undefined",
-                           what);
+        return bract_error(BRACT_EDATA, "%s is constant: a comparison with it is undefined", what);
     if (missing && nan_policy == BRACT_NAN_MATCH)
-        return bract_error(BRACT_EDATA, "%s misses pairs, which every sphere's RDM has: ignore "
-                           "the spheres' values there (the model-mask policy)", what);
+        return bract_error(BRACT_EDATA,
+                           "%s misses pairs, which every sphere's RDM has: ignore "
+                           "the spheres' values there (the model-mask policy)",
+                           what);
     return BRACT_OK;
 }
 
@@ -720,7 +721,7 @@ static int group_plans(bract_sl_models *m, const double *vec, size_t *plan_of,
     }
     if (m->nplans > 1 && o->partial != BRACT_PARTIAL_NONE)
         return bract_error(BRACT_EDATA, "the model RDMs miss different pairs of conditions: "
-                           "partial correlation needs them to miss the same pairs");
+                                        "partial correlation needs them to miss the same pairs");
     for (size_t p = 0, w = 0; p < m->nplans; p++) {
         m->plan_start[p] = w;
         for (size_t k = 0; k < K; k++)
@@ -761,8 +762,7 @@ static int design_order(bract_sl_models *m, const bract_strmap *order, const bra
                         const bract_design *d, size_t *map, unsigned char *seen)
 {
     size_t n = m->n;
-    int rc = match_labels(order, n, m0->cond, d->ncond, d->cond, "the conditions table", map,
-                          seen);
+    int rc = match_labels(order, n, m0->cond, d->ncond, d->cond, "the conditions table", map, seen);
     if (rc)
         return rc;
     for (size_t i = 0, q = 0; i < d->ncond; i++)
@@ -803,8 +803,8 @@ int bract_sl_models_new(const bract_design *d, size_t nmodels, const bract_rdm *
     const double **mv = (const double **)bract_xmalloc(K + nc + 1, sizeof *mv, "model RDMs");
     size_t *plan_of = bract_xmalloc(K, sizeof *plan_of, "plans");
     int rc = BRACT_ENOMEM;
-    if (plan_of && m->perm && m->npairs && m->plan && m->plan_k && m->plan_model &&
-        m->plan_start && vec && map && seen && mv && !bract_strmap_init(&order, n)) {
+    if (plan_of && m->perm && m->npairs && m->plan && m->plan_k && m->plan_model && m->plan_start &&
+        vec && map && seen && mv && !bract_strmap_init(&order, n)) {
         rc = BRACT_OK;
         for (size_t i = 0; i < n && !rc; i++)
             if (bract_strmap_put(&order, m0->cond[i], strlen(m0->cond[i]), i, NULL))

@@ -19,8 +19,7 @@ const char *bract_alternative_name(bract_alternative a)
 
 int bract_alternative_parse(const char *s, bract_alternative *out)
 {
-    static const bract_alternative all[] = {BRACT_ALT_GREATER, BRACT_ALT_LESS,
-                                            BRACT_ALT_TWO_SIDED};
+    static const bract_alternative all[] = {BRACT_ALT_GREATER, BRACT_ALT_LESS, BRACT_ALT_TWO_SIDED};
     for (size_t i = 0; s && i < sizeof all / sizeof *all; i++)
         if (strcmp(s, bract_alternative_name(all[i])) == 0) {
             *out = all[i];

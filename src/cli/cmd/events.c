@@ -38,7 +38,8 @@ static const cli_opt options[] = {
              "its TR (only the header is read); more may follow"),
     CLI_LONG(0, "volumes", events_args, volumes, 1, 100000000, "N",
              "volumes of every run, instead of --data"),
-    CLI_DOUBLE(0, "tr", events_args, tr, 1e-6, 1e6, "S", "repetition time in seconds [the header's]"),
+    CLI_DOUBLE(0, "tr", events_args, tr, 1e-6, 1e6, "S",
+               "repetition time in seconds [the header's]"),
     CLI_STRING(0, "column", events_args, column, "NAME", "the label column [trial_type]"),
     CLI_DOUBLE(0, "shift", events_args, shift, -1e6, 1e6, "S",
                "hemodynamic delay: volumes show what happened S\nseconds earlier [0]"),
@@ -229,8 +230,8 @@ static int events(const cli_ctx *c, const events_args *a)
             cli_strlist_push(&in, a->events.v[i]);
         for (size_t i = 0; i < a->data.n; i++)
             cli_strlist_push(&in, a->data.v[i]);
-        int bad = bract_output_check(a->out, c->force) ||
-                  bract_output_not_input(a->out, in.v, in.n);
+        int bad =
+            bract_output_check(a->out, c->force) || bract_output_not_input(a->out, in.v, in.n);
         cli_strlist_free(&in);
         if (bad)
             return cli_fail(c);

@@ -30,8 +30,10 @@ static const cli_opt options[] = {
              "words to leave out, one per line (repeatable)"),
     CLI_SIZE(0, "min-count", args, o.min_count, 1, 1e19, "N",
              "fewest occurrences of a term in the corpus [1]"),
-    CLI_SIZE(0, "min-docs", args, o.min_docs, 1, 1e19, "N", "fewest documents a term occurs in [1]"),
-    CLI_SIZE(0, "max-vocab", args, o.max_vocab, 1, 1e19, "N", "keep the N most frequent terms [all]"),
+    CLI_SIZE(0, "min-docs", args, o.min_docs, 1, 1e19, "N",
+             "fewest documents a term occurs in [1]"),
+    CLI_SIZE(0, "max-vocab", args, o.max_vocab, 1, 1e19, "N",
+             "keep the N most frequent terms [all]"),
     CLI_SIZE(0, "min-length", args, o.min_length, 1, 1000, "N",
              "shortest token, in characters [1]"),
     CLI_FLAG(0, "keep-case", args, o.keep_case, "do not lowercase"),
@@ -134,8 +136,8 @@ static void fill_sidecar(bract_sidecar *sc, const args *a, const bract_lsa *l, u
     json_object *sv = json_object_new_array();
     for (size_t d = 0; d < l->dims; d++) {
         char buf[32];
-        json_object_array_add(sv,
-                              json_object_new_double_s(l->sv[d], bract_format_double(buf, l->sv[d])));
+        json_object_array_add(
+            sv, json_object_new_double_s(l->sv[d], bract_format_double(buf, l->sv[d])));
     }
     bract_sidecar_set_json(sc, "SingularValues", json_object_to_json_string(sv));
     json_object_put(sv);

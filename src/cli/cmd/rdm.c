@@ -17,7 +17,8 @@
 bract_design_opts cli_cond_design_opts(const cli_cond_args *a)
 {
     bract_design_opts o = {.order = a->sorted ? BRACT_ORDER_SORTED : BRACT_ORDER_FIRST,
-                           .exclude = a->exclude.v, .nexclude = a->exclude.n};
+                           .exclude = a->exclude.v,
+                           .nexclude = a->exclude.n};
     return o;
 }
 
@@ -40,8 +41,8 @@ int cli_rdm_check_options(const cli_ctx *c, cli_rdm_args *a, size_t nnoise)
         cli_usage_error(c, "--plain applies to --method euclidean");
         return -1;
     }
-    if (!bract_rdm_needs_noise(ro) && (nnoise || cli_given(c, "noise-method") ||
-                                       ro->noise_dof > 0 || a->rsatoolbox_dof)) {
+    if (!bract_rdm_needs_noise(ro) &&
+        (nnoise || cli_given(c, "noise-method") || ro->noise_dof > 0 || a->rsatoolbox_dof)) {
         cli_usage_error(c, "--noise, --noise-method, --noise-dof and --rsatoolbox-dof apply to "
                         "--method mahalanobis and crossnobis");
         return -1;
@@ -119,8 +120,8 @@ void cli_models_free(cli_models *m)
 }
 
 /* Read the sets of `files` into sets[]; *count receives their RDMs. */
-static int read_sets(const cli_ctx *c, const cli_strlist *files, bract_rdmset **sets,
-                     size_t *count, int log)
+static int read_sets(const cli_ctx *c, const cli_strlist *files, bract_rdmset **sets, size_t *count,
+                     int log)
 {
     for (size_t i = 0; i < files->n; i++) {
         if (log)
@@ -201,8 +202,9 @@ int cli_models_read(cli_models *m, const cli_ctx *c, const cli_strlist *models,
 
 const char *cli_partial_words(bract_partial p)
 {
-    return p == BRACT_PARTIAL_OTHERS ? "other models" : p == BRACT_PARTIAL_CONTROLS ? "controls"
-                                                                                    : "none";
+    return p == BRACT_PARTIAL_OTHERS     ? "other models"
+           : p == BRACT_PARTIAL_CONTROLS ? "controls"
+                                         : "none";
 }
 
 /* ---- bract rdm neural ---- */
@@ -228,7 +230,8 @@ static const cli_opt options[] = {
                "conditions TSV: condition, optional run; one row per\n"
                "volume (not with a patterns table)"),
     CLI_STRING('m', "mask", args, mask, "FILE", "one region: the voxels of the mask"),
-    CLI_STRING('a', "atlas", args, atlas, "FILE", "one RDM per region of a label image (within --mask)"),
+    CLI_STRING('a', "atlas", args, atlas, "FILE",
+               "one RDM per region of a label image (within --mask)"),
     CLI_STRING('l', "labels", args, labels, "FILE", "region names: TSV with index and name"),
     CLI_LIST(0, "noise", args, noise, "FILE...",
              "residuals for the noise precision: NIfTI volumes\n"
@@ -237,18 +240,15 @@ static const cli_opt options[] = {
     CLI_RDM_OPTIONS(args, rdm),
     CLI_GROUP("Patterns:"),
     CLI_COND_OPTIONS(args, cond),
-    CLI_FLAG(0, "demean-runs", args, po.demean_runs, "subtract each voxel's mean over its run first"),
+    CLI_FLAG(0, "demean-runs", args, po.demean_runs,
+             "subtract each voxel's mean over its run first"),
     CLI_SIZE(0, "min-voxels", args, po.min_voxels, 2, 1e19, "N",
              "regions with fewer usable voxels fail [2]"),
     CLI_FLAG(0, "skip-small", args, po.skip_small, "leave such regions out with a warning instead"),
     CLI_STRING(0, "name", args, name, "NAME",
                "RDM name for --mask or a patterns table [mask or\ntable file name]"),
     CLI_GROUP("Output:"),
-    CLI_STRING('o', "output", args, out, "FILE",
-               "RDM set, long-form TSV, or HDF5 that rsatoolbox's\n"
-               "load_rdm reads when FILE ends in .h5 or .hdf5\n"
-               "(a JSON sidecar next to it)",
-               .flags = CLI_REQUIRED),
+    CLI_RDMSET_OUTPUT(args, out),
     CLI_END};
 
 const cli_spec cli_spec_rdm_neural = {
@@ -301,8 +301,8 @@ static int check_args(run *r)
             return cli_usage_error(c, "a patterns table is a single --data file");
         if (a->conds || a->mask || a->atlas || a->labels)
             return cli_usage_error(c, "a patterns table carries its own conditions and "
-                                   "features: --conditions, --mask, --atlas and --labels do "
-                                   "not apply");
+                                      "features: --conditions, --mask, --atlas and --labels do "
+                                      "not apply");
         if (a->noise.n > 1)
             return cli_usage_error(c, "with a patterns table, --noise is a single table");
     } else {
@@ -314,7 +314,7 @@ static int check_args(run *r)
             return cli_usage_error(c, "--labels needs --atlas");
         if (a->name && a->atlas)
             return cli_usage_error(c, "--name applies to --mask alone (atlas regions are named "
-                                   "by their labels)");
+                                      "by their labels)");
     }
     return cli_rdm_check_options(c, &r->a.rdm, a->noise.n) ? CLI_USAGE : 0;
 }
@@ -367,8 +367,8 @@ static int load_volumes(run *r)
             return -1;
     }
     cli_warnings(&r->c);
-    cli_log(&r->c, "%zu volumes, %zu conditions, %zu runs, %zu regions", r->d->nvol,
-            r->d->ncond, r->d->nrun, r->atlas->nregions);
+    cli_log(&r->c, "%zu volumes, %zu conditions, %zu runs, %zu regions", r->d->nvol, r->d->ncond,
+            r->d->nrun, r->atlas->nregions);
     cli_bar bar;
     cli_bar_start(&bar, &r->c, "reading");
     bract_progress pr = cli_bar_progress(&bar);
@@ -402,7 +402,8 @@ static int compute(run *r)
         r->nnan += r->info[g].nnan;
     if (r->nnan)
         bract_warn("%zu dissimilarit%s left n/a: a condition's pattern is constant (correlation) "
-                   "or zero (cosine)", r->nnan, r->nnan == 1 ? "y" : "ies");
+                   "or zero (cosine)",
+                   r->nnan, r->nnan == 1 ? "y" : "ies");
     return BRACT_OK;
 }
 

@@ -17,11 +17,19 @@ typedef struct {
     int sorted;          /* --sort-conditions */
 } cli_cond_args;
 
-#define CLI_COND_OPTIONS(T, F)                                                                  \
-    CLI_LIST(0, "exclude", T, F.exclude, "LABEL...",                                           \
-             "leave out the volumes of these conditions (e.g.\nrest)"),             \
-        CLI_FLAG(0, "sort-conditions", T, F.sorted,                                              \
+#define CLI_COND_OPTIONS(T, F)                                                                     \
+    CLI_LIST(0, "exclude", T, F.exclude, "LABEL...",                                               \
+             "leave out the volumes of these conditions (e.g.\nrest)"),                            \
+        CLI_FLAG(0, "sort-conditions", T, F.sorted,                                                \
                  "order conditions by label (as rsatoolbox), not by\nfirst appearance")
+
+/* -o of rdm neural and rdm model: an RDM set. */
+#define CLI_RDMSET_OUTPUT(T, F)                                                                    \
+    CLI_STRING('o', "output", T, F, "FILE",                                                        \
+               "RDM set, long-form TSV, or HDF5 that rsatoolbox's\n"                               \
+               "load_rdm reads when FILE ends in .h5 or .hdf5\n"                                   \
+               "(a JSON sidecar next to it)",                                                      \
+               .flags = CLI_REQUIRED)
 
 /* The design options they ask for (pointing into a). */
 bract_design_opts cli_cond_design_opts(const cli_cond_args *a);
@@ -39,21 +47,21 @@ typedef struct {
 void cli_rdm_args_init(cli_rdm_args *a);
 
 /* The rows (a file using them defines the enum parsers: CLI_RDM_PARSERS). */
-#define CLI_RDM_OPTIONS(T, F)                                                                   \
-    CLI_ENUM(0, "method", T, F.o.method, bract_rdm_method, "NAME",                              \
-             "euclidean, correlation, cosine, mahalanobis or\ncrossnobis [correlation]"),       \
-        CLI_FLAG(0, "plain", T, F.o.plain,                                                       \
-                 "euclidean: |b_i - b_j| (scipy, CoSMoMVPA), not\n"                              \
-                 "|b_i - b_j|^2 / voxels (rsatoolbox)"),                                         \
-        CLI_ENUM(0, "noise-method", T, F.o.noise, bract_noise_method, "NAME",                    \
-                 "shrinkage_diag, shrinkage_eye, diag, full or\nidentity [shrinkage_diag]"),     \
-        CLI_DOUBLE(0, "noise-dof", T, F.o.noise_dof, 1e-300, 1e15, "N",                          \
-                   "degrees of freedom of --noise residuals [rows - 1]"),                        \
-        CLI_FLAG(0, "rsatoolbox-dof", T, F.rsatoolbox_dof,                                       \
-                 "residual dof from the patterns as rsatoolbox's\n"                              \
+#define CLI_RDM_OPTIONS(T, F)                                                                      \
+    CLI_ENUM(0, "method", T, F.o.method, bract_rdm_method, "NAME",                                 \
+             "euclidean, correlation, cosine, mahalanobis or\ncrossnobis [correlation]"),          \
+        CLI_FLAG(0, "plain", T, F.o.plain,                                                         \
+                 "euclidean: |b_i - b_j| (scipy, CoSMoMVPA), not\n"                                \
+                 "|b_i - b_j|^2 / voxels (rsatoolbox)"),                                           \
+        CLI_ENUM(0, "noise-method", T, F.o.noise, bract_noise_method, "NAME",                      \
+                 "shrinkage_diag, shrinkage_eye, diag, full or\nidentity [shrinkage_diag]"),       \
+        CLI_DOUBLE(0, "noise-dof", T, F.o.noise_dof, 1e-300, 1e15, "N",                            \
+                   "degrees of freedom of --noise residuals [rows - 1]"),                          \
+        CLI_FLAG(0, "rsatoolbox-dof", T, F.rsatoolbox_dof,                                         \
+                 "residual dof from the patterns as rsatoolbox's\n"                                \
                  "*_from_measurements: (conditions - 1) x runs")
-#define CLI_RDM_PARSERS                                                                         \
-    CLI_ENUM_PARSER(bract_rdm_method, bract_rdm_method_parse)                                   \
+#define CLI_RDM_PARSERS                                                                            \
+    CLI_ENUM_PARSER(bract_rdm_method, bract_rdm_method_parse)                                      \
     CLI_ENUM_PARSER(bract_noise_method, bract_noise_method_parse)
 
 /* Usage errors among the RDM options given nnoise --noise inputs (printed;
@@ -74,12 +82,12 @@ void cli_rdm_sidecar_noise(bract_sidecar *sc, const bract_rdm_opts *ro, size_t n
 typedef struct {
     size_t nsets, ncsets;
     bract_rdmset **sets, **csets;
-    size_t K, nc;              /* models, controls */
-    const bract_rdm **rdm;     /* K */
-    const char **file;         /* K: the file of each */
-    char **name;               /* K */
-    const bract_rdm **ctl;     /* nc */
-    const char **cfile;        /* nc */
+    size_t K, nc;          /* models, controls */
+    const bract_rdm **rdm; /* K */
+    const char **file;     /* K: the file of each */
+    char **name;           /* K */
+    const bract_rdm **ctl; /* nc */
+    const char **cfile;    /* nc */
 } cli_models;
 
 /* Read the files (logging each with --verbose); a BRACT status with a

@@ -38,11 +38,7 @@ static const cli_opt options[] = {
     CLI_FLAG(0, "allow-missing", args, allow,
              "drop words missing from the table (with a warning)\ninstead of failing"),
     CLI_STRING(0, "name", args, name, "NAME", "name of the RDM [the embedding file name]"),
-    CLI_STRING('o', "output", args, out, "FILE",
-               "RDM set, long-form TSV, or HDF5 that rsatoolbox's\n"
-               "load_rdm reads when FILE ends in .h5 or .hdf5\n"
-               "(a JSON sidecar next to it)",
-               .flags = CLI_REQUIRED),
+    CLI_RDMSET_OUTPUT(args, out),
     CLI_END};
 
 const cli_spec cli_spec_rdm_model = {
@@ -62,8 +58,10 @@ static int check_args(const cli_ctx *c, const args *a)
     if (a->ro.plain && a->ro.method != BRACT_RDM_EUCLIDEAN)
         return cli_usage_error(c, "--plain applies to --method euclidean");
     if (bract_rdm_needs_noise(&a->ro))
-        return cli_usage_error(c, "--method %s needs a noise estimate, which word vectors do "
-                               "not have", bract_rdm_method_name(a->ro.method));
+        return cli_usage_error(c,
+                               "--method %s needs a noise estimate, which word vectors do "
+                               "not have",
+                               bract_rdm_method_name(a->ro.method));
     return 0;
 }
 
@@ -99,9 +97,10 @@ static int missing_words(const cli_ctx *c, const args *a, const bract_embedding 
             len += (size_t)snprintf(list + len, cap - len, "%s%s", len ? ", " : "", e->word[i]);
     int rc = 0;
     if (!a->allow)
-        rc = cli_error(c, "%s: %zu of %zu word%s not in the table: %s%s", a->emb, e->nmissing,
-                       nw, nw == 1 ? " is" : "s are", list,
-                       a->eo.lowercase ? "" : " (try --lowercase, or --allow-missing to drop them)");
+        rc =
+            cli_error(c, "%s: %zu of %zu word%s not in the table: %s%s", a->emb, e->nmissing, nw,
+                      nw == 1 ? " is" : "s are", list,
+                      a->eo.lowercase ? "" : " (try --lowercase, or --allow-missing to drop them)");
     else if (!c->quiet)
         fprintf(stderr, "bract rdm model: warning: %zu word%s not in %s, dropped: %s\n",
                 e->nmissing, e->nmissing == 1 ? "" : "s", a->emb, list);
@@ -122,8 +121,7 @@ static const char *convention(const bract_rdm_opts *ro)
     }
 }
 
-static void fill_sidecar(bract_sidecar *sc, const args *a, const bract_embedding *e,
-                         size_t nnan)
+static void fill_sidecar(bract_sidecar *sc, const args *a, const bract_embedding *e, size_t nnan)
 {
     bract_sidecar_param_str(sc, "method", bract_rdm_method_name(a->ro.method));
     bract_sidecar_param_str(sc, "convention", convention(&a->ro));
@@ -165,7 +163,8 @@ static int write_model(cli_ctx *c, const args *a, const bract_embedding *e)
     }
     if (nnan)
         bract_warn("%zu dissimilarit%s left n/a: a word's vector is zero (cosine) or constant "
-                   "(correlation)", nnan, nnan == 1 ? "y" : "ies");
+                   "(correlation)",
+                   nnan, nnan == 1 ? "y" : "ies");
     cli_warnings(c);
     rc = bract_rdmset_write(set, a->out, c->force);
     bract_rdmset_free(set);

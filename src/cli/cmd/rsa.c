@@ -109,7 +109,7 @@ static int check_args(run *r)
                                bract_cmp_method_name(o->method));
     if (o->group && a->neural.n < 2)
         return cli_usage_error(c, "--group needs at least 2 --neural files (subjects)");
-    o->partial = a->partial      ? BRACT_PARTIAL_OTHERS
+    o->partial = a->partial     ? BRACT_PARTIAL_OTHERS
                  : a->control.n ? BRACT_PARTIAL_CONTROLS
                                 : BRACT_PARTIAL_NONE;
     o->seed = c->seed;

@@ -35,10 +35,10 @@ static const cli_opt options[] = {
     CLI_STRING('c', "conditions", args, conds, "FILE",
                "conditions TSV: condition, optional run; one row per\nvolume",
                .flags = CLI_REQUIRED),
-    CLI_STRING('m', "mask", args, mask, "FILE",
-               "the centres, and the voxels the spheres may use", .flags = CLI_REQUIRED),
-    CLI_LIST(0, "model", args, models, "FILE...",
-             "model RDM sets (every RDM in them is a model)", .flags = CLI_REQUIRED),
+    CLI_STRING('m', "mask", args, mask, "FILE", "the centres, and the voxels the spheres may use",
+               .flags = CLI_REQUIRED),
+    CLI_LIST(0, "model", args, models, "FILE...", "model RDM sets (every RDM in them is a model)",
+             .flags = CLI_REQUIRED),
     CLI_LIST(0, "control", args, controls, "FILE...",
              "RDM sets regressed out (partial pearson or spearman)"),
     CLI_LIST(0, "noise", args, noise, "FILE...", "residual volumes for the noise precision"),
@@ -48,8 +48,7 @@ static const cli_opt options[] = {
     CLI_FLAG(0, "strict", args, so.strict, "distance < radius (rsatoolbox), not <="),
     CLI_SIZE(0, "voxels", args, so.nvoxels, 1, 1e8, "N",
              "about the N nearest usable voxels (CoSMoMVPA's\nrule) instead of a radius"),
-    CLI_FLAG(0, "keep-outside", args, so.keep_outside,
-             "spheres also take voxels outside the mask"),
+    CLI_FLAG(0, "keep-outside", args, so.keep_outside, "spheres also take voxels outside the mask"),
     CLI_SIZE(0, "min-voxels", args, so.min_voxels, 1, 1e8, "N",
              "leave out centres with fewer usable voxels [2]"),
     CLI_DOUBLE(0, "min-proportion", args, so.min_proportion, 0, 1, "F",
@@ -58,7 +57,8 @@ static const cli_opt options[] = {
     CLI_GROUP("RDMs (as bract rdm neural):"),
     CLI_RDM_OPTIONS(args, rdm),
     CLI_COND_OPTIONS(args, cond),
-    CLI_FLAG(0, "demean-runs", args, po.demean_runs, "subtract each voxel's mean over its run first"),
+    CLI_FLAG(0, "demean-runs", args, po.demean_runs,
+             "subtract each voxel's mean over its run first"),
     CLI_GROUP("Comparison (as bract rsa):"),
     CLI_ENUM(0, "compare", args, co.method, bract_cmp_method, "M",
              "spearman, pearson (also corr), kendall (also tau-b),\n"
@@ -104,7 +104,7 @@ static int check_args(const cli_ctx *c, args *a)
         return cli_usage_error(c, "give --radius or --voxels, not both");
     if (a->so.nvoxels && (a->so.strict || a->so.keep_outside))
         return cli_usage_error(c, "--strict and --keep-outside apply to --radius spheres "
-                               "(CoSMoMVPA's --voxels rule takes mask voxels by distance)");
+                                  "(CoSMoMVPA's --voxels rule takes mask voxels by distance)");
     if (cli_rdm_check_options(c, &a->rdm, a->noise.n))
         return CLI_USAGE;
     if ((a->partial || a->controls.n) && a->co.method != BRACT_CMP_PEARSON &&
@@ -254,8 +254,8 @@ typedef struct {
     bract_sl_models *sm;
     bract_atlas *atlas;
     bract_pattern_set *set;
-    size_t C, K;            /* centres, models */
-    size_t *bounds;         /* size + 1: the centres of each rank */
+    size_t C, K;             /* centres, models */
+    size_t *bounds;          /* size + 1: the centres of each rank */
     double *vals, *all_vals; /* this rank's values; rank 0: every centre's */
     unsigned char *st, *all_st;
     bract_sl_failure fail;
@@ -296,8 +296,8 @@ static int read_patterns(run *r)
     cli_bar bar;
     cli_bar_start(&bar, &r->c, "reading");
     bract_progress pr = cli_bar_progress(&bar);
-    int rc = bract_patterns_from_volumes(a->data.v, a->data.n, r->d, r->atlas, r->geom,
-                                         a->noise.v, a->noise.n, &a->po, &pr, &r->set);
+    int rc = bract_patterns_from_volumes(a->data.v, a->data.n, r->d, r->atlas, r->geom, a->noise.v,
+                                         a->noise.n, &a->po, &pr, &r->set);
     cli_bar_finish(&bar);
     if (rc) {
         if (rc == BRACT_EDATA && strstr(bract_last_error(), "but the conditions have"))
@@ -422,14 +422,16 @@ static int report_centres(run *r)
     }
     if (t->undefined)
         bract_warn("%zu centre%s with an undefined comparison (a pattern or RDM constant over "
-                   "the sphere): NaN", t->undefined, t->undefined == 1 ? "" : "s");
+                   "the sphere): NaN",
+                   t->undefined, t->undefined == 1 ? "" : "s");
     cli_warnings(&r->c);
     if (t->computed && t->failed == t->computed)
         return cli_error(&r->c, "every centre failed: %s", r->fail.message);
     if (!t->computed)
-        return cli_error(&r->c, "every centre was left out: no sphere has %zu usable voxels and "
-                         "%g x %zu; see --min-voxels and --min-proportion", so->min_voxels,
-                         so->min_proportion, full);
+        return cli_error(&r->c,
+                         "every centre was left out: no sphere has %zu usable voxels and "
+                         "%g x %zu; see --min-voxels and --min-proportion",
+                         so->min_voxels, so->min_proportion, full);
     return CLI_OK;
 }
 
@@ -544,8 +546,8 @@ static int write_map(const run *r, long model, int fisher, const char *path)
     char name[16], descrip[80];
     snprintf(name, sizeof name, "%s", fisher ? "Fisher z" : bract_cmp_method_name(co->method));
     snprintf(descrip, sizeof descrip, "bract %s searchlight: %s%s%s", bract_version(),
-             co->partial != BRACT_PARTIAL_NONE ? "partial " : "",
-             bract_cmp_method_name(co->method), fisher ? ", Fisher z" : "");
+             co->partial != BRACT_PARTIAL_NONE ? "partial " : "", bract_cmp_method_name(co->method),
+             fisher ? ", Fisher z" : "");
     bract_volume_write_opts wo = {corr && !fisher ? BRACT_INTENT_CORREL : BRACT_INTENT_ESTIMATE,
                                   {0, 0, 0}, name, descrip, c->force};
     int rc = bract_volume_write(v, path, &wo);
@@ -591,12 +593,13 @@ static int write_outputs(const run *r)
             }
             if (sc) {
                 long k = outs->model[i];
-                bract_sidecar_set_str(sc, "Model", k < 0 ? "all (one volume each, in the order "
-                                                           "of Models)"
-                                                         : r->ml.name[k]);
-                bract_sidecar_set_str(sc, "Values", outs->kind[i] ? "Fisher z = atanh(value)"
-                                                                  : bract_cmp_method_name(
-                                                                        r->a.co.method));
+                bract_sidecar_set_str(sc, "Model",
+                                      k < 0 ? "all (one volume each, in the order "
+                                              "of Models)"
+                                            : r->ml.name[k]);
+                bract_sidecar_set_str(sc, "Values",
+                                      outs->kind[i] ? "Fisher z = atanh(value)"
+                                                    : bract_cmp_method_name(r->a.co.method));
             }
             if (cli_sidecar_finish(&r->c, sc, outs->path[i]))
                 wrote = 0;
