@@ -846,12 +846,43 @@ START_TEST(bootstrap_samples)
 }
 END_TEST
 
+/* Names round-trip; rsatoolbox's spellings are accepted. */
+START_TEST(names_parse)
+{
+    for (int m = 0; m < BRACT_CMP_NMETHODS; m++) {
+        bract_cmp_method got = BRACT_CMP_SPEARMAN;
+        ck_assert_int_eq(bract_cmp_method_parse(bract_cmp_method_name(m), &got), 0);
+        ck_assert_int_eq(got, m);
+    }
+    bract_cmp_method m;
+    ck_assert_int_eq(bract_cmp_method_parse("corr", &m), 0);
+    ck_assert_int_eq(m, BRACT_CMP_PEARSON);
+    ck_assert_int_eq(bract_cmp_method_parse("tau-b", &m), 0);
+    ck_assert_int_eq(m, BRACT_CMP_KENDALL);
+    ck_assert_int_eq(bract_cmp_method_parse("foo", &m), BRACT_EINVAL);
+    ck_assert_str_eq(bract_last_error(),
+                     "unknown comparison method 'foo' (expected one of spearman, pearson, "
+                     "kendall, tau-a, rho-a, cosine, corr_cov, cosine_cov)");
+    bract_nan_policy p = BRACT_NAN_MATCH;
+    ck_assert_int_eq(bract_nan_policy_parse("model", &p), 0);
+    ck_assert_int_eq(p, BRACT_NAN_MODEL_MASK);
+    ck_assert_str_eq(bract_nan_policy_name(BRACT_NAN_MODEL_MASK), "model");
+    ck_assert_int_eq(bract_nan_policy_parse("match", &p), 0);
+    ck_assert_int_eq(p, BRACT_NAN_MATCH);
+    ck_assert_str_eq(bract_nan_policy_name(BRACT_NAN_MATCH), "match");
+    ck_assert_int_eq(bract_nan_policy_parse("drop", &p), BRACT_EINVAL);
+    ck_assert_str_eq(bract_last_error(),
+                     "unknown missing-pair policy 'drop' (expected one of match, model)");
+}
+END_TEST
+
 static Suite *compare_suite(void)
 {
     Suite *s = suite_create("compare");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, reference_compare);
+    tcase_add_test(tc, names_parse);
     tcase_add_test(tc, reference_plan_many_models);
     tcase_add_test(tc, reference_noise_ceiling);
     tcase_add_test(tc, micro_examples);

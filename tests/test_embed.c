@@ -266,12 +266,163 @@ START_TEST(glove_wordsim353)
 }
 END_TEST
 
+/* bract_embed_rdm gives, bit for bit, what the steps bract rdm model took
+ * itself before it (model_rdm: design, plan, workspace, compute), and so
+ * the reference RDMs. */
+START_TEST(embed_rdm_reference)
+{
+    bract_embedding *e;
+    CK(bract_embedding_lookup(REFDATA "/embeddings/vectors.glove.txt", words12, 12, NULL, &e));
+    bract_rdmset *ref;
+    CK(bract_rdmset_read(REFDATA "/embeddings/expected_model_rdms.tsv", &ref));
+    const char *names[] = {"cosine", "correlation", "euclidean"};
+    const char *measures[] = {"cosine", "correlation", "squared euclidean"};
+    bract_rdm_method ms[] = {BRACT_RDM_COSINE, BRACT_RDM_CORRELATION, BRACT_RDM_EUCLIDEAN};
+    for (int k = 0; k < 3; k++) {
+        bract_rdm_opts o = {.method = ms[k]};
+        bract_rdmset *set;
+        size_t nnan = 99;
+        CK(bract_embed_rdm(e, &o, "glove", &set, &nnan));
+        ck_assert_uint_eq(nnan, 0);
+        ck_assert_uint_eq(set->nrdm, 1);
+        ck_assert_str_eq(set->rdm[0].name, "glove");
+        ck_assert_str_eq(set->measure, measures[k]);
+        ck_assert_uint_eq(set->rdm[0].n, 12);
+        for (size_t c = 0; c < 12; c++)
+            ck_assert_str_eq(set->rdm[0].cond[c], words12[c]);
+        double d[66];
+        model_rdm(e, ms[k], d);
+        long r = bract_rdmset_find(ref, names[k]);
+        ck_assert_int_ge(r, 0);
+        for (int q = 0; q < 66; q++) {
+            ck_assert_msg(memcmp(&d[q], &set->rdm[0].d[q], sizeof d[q]) == 0,
+                          "%s pair %d: %.17g vs %.17g", names[k], q, set->rdm[0].d[q], d[q]);
+            ck_assert_double_eq_tol(set->rdm[0].d[q], ref->rdm[r].d[q], 1e-10);
+        }
+        bract_rdmset_free(set);
+    }
+    /* plain euclidean: the square root of P times the rsatoolbox value */
+    bract_rdm_opts o = {.method = BRACT_RDM_EUCLIDEAN, .plain = 1};
+    bract_rdmset *set;
+    CK(bract_embed_rdm(e, &o, "plain", &set, NULL));
+    ck_assert_str_eq(set->measure, "euclidean");
+    long r = bract_rdmset_find(ref, "euclidean");
+    for (int q = 0; q < 66; q++)
+        ck_assert_double_eq_tol(set->rdm[0].d[q], sqrt(8 * ref->rdm[r].d[q]), 1e-9);
+    bract_rdmset_free(set);
+    bract_rdmset_free(ref);
+    bract_embedding_free(e);
+}
+END_TEST
+
+/* Words not in the table are left out; the others keep their order and
+ * their reference dissimilarities. */
+START_TEST(embed_rdm_missing_words)
+{
+    const char *w[] = {"cat", "unicorn", "dog", "bird"};
+    bract_embedding *e;
+    CK(bract_embedding_lookup(REFDATA "/embeddings/vectors.tsv", w, 4, NULL, &e));
+    ck_assert_uint_eq(e->nmissing, 1);
+    bract_rdm_opts o = {.method = BRACT_RDM_COSINE};
+    bract_rdmset *set, *ref;
+    CK(bract_embed_rdm(e, &o, "m", &set, NULL));
+    CK(bract_rdmset_read(REFDATA "/embeddings/expected_model_rdms.tsv", &ref));
+    const bract_rdm *cos = &ref->rdm[bract_rdmset_find(ref, "cosine")];
+    ck_assert_uint_eq(set->rdm[0].n, 3);
+    ck_assert_str_eq(set->rdm[0].cond[0], "cat");
+    ck_assert_str_eq(set->rdm[0].cond[1], "dog");
+    ck_assert_str_eq(set->rdm[0].cond[2], "bird");
+    /* cat 0, dog 1, bird 3 among the reference words */
+    ck_assert_double_eq_tol(set->rdm[0].d[0], cos->d[bract_pair_index(12, 0, 1)], 1e-10);
+    ck_assert_double_eq_tol(set->rdm[0].d[1], cos->d[bract_pair_index(12, 0, 3)], 1e-10);
+    ck_assert_double_eq_tol(set->rdm[0].d[2], cos->d[bract_pair_index(12, 1, 3)], 1e-10);
+    bract_rdmset_free(ref);
+    bract_rdmset_free(set);
+    bract_embedding_free(e);
+}
+END_TEST
+
+/* A zero vector leaves its cosine pairs NaN (counted); too few words and
+ * methods that need noise are refused. */
+START_TEST(embed_rdm_nan_and_errors)
+{
+    char *p = tu_join(tmp, "v.txt");
+    tu_write(p, "a 0 0 0\nb 1 0 0\nc 0 1 0\n");
+    const char *w[] = {"a", "b", "c"};
+    bract_embedding *e;
+    CK(bract_embedding_lookup(p, w, 3, NULL, &e));
+    bract_rdm_opts o = {.method = BRACT_RDM_COSINE};
+    bract_rdmset *set = (void *)1;
+    size_t nnan = 0;
+    CK(bract_embed_rdm(e, &o, "v", &set, &nnan));
+    ck_assert_uint_eq(nnan, 2);
+    ck_assert(isnan(set->rdm[0].d[0]) && isnan(set->rdm[0].d[1]));
+    ck_assert_double_eq_tol(set->rdm[0].d[2], 1, 1e-15); /* orthogonal */
+    bract_rdmset_free(set);
+    o.method = BRACT_RDM_MAHALANOBIS;
+    ck_assert_int_eq(bract_embed_rdm(e, &o, "v", &set, NULL), BRACT_EINVAL);
+    ck_assert_ptr_null(set);
+    ck_assert_error_has("cannot use mahalanobis");
+    bract_embedding_free(e);
+    const char *w2[] = {"b", "zebra"};
+    CK(bract_embedding_lookup(p, w2, 2, NULL, &e));
+    o.method = BRACT_RDM_COSINE;
+    ck_assert_int_eq(bract_embed_rdm(e, &o, "v", &set, &nnan), BRACT_EDATA);
+    ck_assert_str_eq(bract_last_error(), "1 word found; an RDM needs at least 2");
+    bract_embedding_free(e);
+    free(p);
+}
+END_TEST
+
+/* Look-ups from many threads at once give what one thread gets (the byte
+ * classes are a constant table, not filled on first use). */
+START_TEST(lookups_in_threads)
+{
+    bract_embedding *one;
+    CK(bract_embedding_lookup(REFDATA "/embeddings/vectors.glove.txt", words12, 12, NULL, &one));
+    int bad = 0;
+#pragma omp parallel for num_threads(4) reduction(+ : bad)
+    for (int i = 0; i < 16; i++) {
+        bract_embedding *e;
+        if (bract_embedding_lookup(REFDATA "/embeddings/vectors.glove.txt", words12, 12, NULL,
+                                   &e)) {
+            bad++;
+            continue;
+        }
+        bad += e->nmissing != 0 || memcmp(e->vec, one->vec, 12 * 8 * sizeof *e->vec) != 0;
+        bract_embedding_free(e);
+    }
+    ck_assert_int_eq(bad, 0);
+    bract_embedding_free(one);
+}
+END_TEST
+
+START_TEST(format_names)
+{
+    for (int f = BRACT_EMB_AUTO; f <= BRACT_EMB_TSV; f++) {
+        bract_emb_format got = BRACT_EMB_AUTO;
+        ck_assert_int_eq(bract_emb_format_parse(bract_emb_format_name(f), &got), 0);
+        ck_assert_int_eq(got, f);
+    }
+    bract_emb_format f = BRACT_EMB_TSV;
+    ck_assert_int_eq(bract_emb_format_parse("fasttext", &f), BRACT_EINVAL);
+    ck_assert_int_eq(f, BRACT_EMB_TSV);
+    ck_assert_str_eq(bract_last_error(), "unknown embedding format 'fasttext' (expected one of "
+                                         "auto, word2vec, word2vec-bin, glove, tsv)");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("embed");
     TCase *t = tcase_create("embed");
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, reference_formats);
+    tcase_add_test(t, format_names);
+    tcase_add_test(t, embed_rdm_reference);
+    tcase_add_test(t, embed_rdm_missing_words);
+    tcase_add_test(t, embed_rdm_nan_and_errors);
+    tcase_add_test(t, lookups_in_threads);
     tcase_add_test(t, binary_equals_text_in_float);
     tcase_add_test(t, gzip_case_missing_duplicates);
     tcase_add_test(t, malformed_tables);

@@ -672,12 +672,42 @@ START_TEST(volume_count_mismatch)
 }
 END_TEST
 
+/* Method and estimator names round-trip; unknown names are refused with
+ * the list of known ones. */
+START_TEST(names_parse)
+{
+    for (int m = BRACT_RDM_EUCLIDEAN; m <= BRACT_RDM_CROSSNOBIS; m++) {
+        bract_rdm_method got = BRACT_RDM_EUCLIDEAN;
+        ck_assert_int_eq(bract_rdm_method_parse(bract_rdm_method_name(m), &got), 0);
+        ck_assert_int_eq(got, m);
+    }
+    for (int m = BRACT_NOISE_SHRINKAGE_DIAG; m <= BRACT_NOISE_IDENTITY; m++) {
+        bract_noise_method got = BRACT_NOISE_SHRINKAGE_DIAG;
+        ck_assert_int_eq(bract_noise_method_parse(bract_noise_method_name(m), &got), 0);
+        ck_assert_int_eq(got, m);
+    }
+    bract_rdm_method m = BRACT_RDM_COSINE;
+    ck_assert_int_eq(bract_rdm_method_parse("manhattan", &m), BRACT_EINVAL);
+    ck_assert_int_eq(m, BRACT_RDM_COSINE); /* untouched */
+    ck_assert_str_eq(bract_last_error(),
+                     "unknown RDM method 'manhattan' (expected one of euclidean, correlation, "
+                     "cosine, mahalanobis, crossnobis)");
+    bract_noise_method nm;
+    ck_assert_int_eq(bract_noise_method_parse("ledoit", &nm), BRACT_EINVAL);
+    ck_assert_str_eq(bract_last_error(),
+                     "unknown noise method 'ledoit' (expected one of shrinkage_diag, "
+                     "shrinkage_eye, diag, full, identity)");
+    ck_assert_str_eq(bract_rdm_method_name((bract_rdm_method)9), "unknown");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("rdm");
     TCase *t = tcase_create("rdm");
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, fixture_design);
+    tcase_add_test(t, names_parse);
     tcase_add_test(t, fixture_methods);
     tcase_add_test(t, fixture_given_precision);
     tcase_add_test(t, fixture_precision);

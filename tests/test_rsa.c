@@ -579,12 +579,28 @@ START_TEST(planted_regions_found)
 }
 END_TEST
 
+START_TEST(group_test_names)
+{
+    for (int t = BRACT_GROUP_T; t <= BRACT_GROUP_SIGNFLIP; t++) {
+        bract_group_test got = BRACT_GROUP_T;
+        ck_assert_int_eq(bract_group_test_parse(bract_group_test_name(t), &got), 0);
+        ck_assert_int_eq(got, t);
+    }
+    ck_assert_str_eq(bract_group_test_name(BRACT_GROUP_WILCOXON), "wilcoxon");
+    bract_group_test t;
+    ck_assert_int_eq(bract_group_test_parse("z", &t), BRACT_EINVAL);
+    ck_assert_str_eq(bract_last_error(),
+                     "unknown group test 'z' (expected one of t, wilcoxon, signflip)");
+}
+END_TEST
+
 static Suite *rsa_suite(void)
 {
     Suite *s = suite_create("rsa");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, rsa92_group_rho_a);
+    tcase_add_test(tc, group_test_names);
     tcase_add_test(tc, rsa92_group_tests);
     tcase_add_test(tc, signflip_by_hand);
     tcase_add_test(tc, condition_order);

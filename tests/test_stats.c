@@ -231,11 +231,29 @@ START_TEST(ranks_fast)
 }
 END_TEST
 
+START_TEST(alternative_names)
+{
+    bract_alternative all[] = {BRACT_ALT_TWO_SIDED, BRACT_ALT_GREATER, BRACT_ALT_LESS};
+    for (int i = 0; i < 3; i++) {
+        bract_alternative got = BRACT_ALT_TWO_SIDED;
+        ck_assert_int_eq(bract_alternative_parse(bract_alternative_name(all[i]), &got), 0);
+        ck_assert_int_eq(got, all[i]);
+    }
+    ck_assert_str_eq(bract_alternative_name(BRACT_ALT_TWO_SIDED), "two-sided");
+    bract_alternative a = BRACT_ALT_LESS;
+    ck_assert_int_eq(bract_alternative_parse("both", &a), BRACT_EINVAL);
+    ck_assert_int_eq(a, BRACT_ALT_LESS);
+    ck_assert_str_eq(bract_last_error(),
+                     "unknown alternative 'both' (expected one of greater, less, two-sided)");
+}
+END_TEST
+
 static Suite *stats_suite(void)
 {
     Suite *s = suite_create("stats");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, ranks_average_ties);
+    tcase_add_test(tc, alternative_names);
     tcase_add_test(tc, correlations);
     tcase_add_test(tc, distributions);
     tcase_add_test(tc, one_sample_t);

@@ -100,6 +100,11 @@ typedef enum {
     BRACT_NAN_MODEL_MASK = 1 /* pairs missing from the models are ignored */
 } bract_nan_policy;
 
+/* "match", "model" ("unknown" out of range), and back: 0, or BRACT_EINVAL
+ * with "unknown missing-pair policy 'x' (expected one of match, model)". */
+BRACT_API const char *bract_nan_policy_name(bract_nan_policy p);
+BRACT_API int bract_nan_policy_parse(const char *s, bract_nan_policy *out);
+
 typedef enum {
     BRACT_PARTIAL_NONE = 0,
     BRACT_PARTIAL_CONTROLS = 1, /* regress the control RDMs out */

@@ -17,13 +17,20 @@
  * record is an error naming the file and the line (binary: the record and
  * byte offset).  Words are compared as UTF-8 bytes; with `lowercase` both
  * sides are lowercased first (Unicode simple case mapping).  When a word
- * occurs more than once, the first occurrence is used. */
+ * occurs more than once, the first occurrence is used.
+ *
+ * Threads: the functions keep no state between calls (the byte-class table
+ * they share is constant), so any number of threads may look up words at
+ * the same time, each with its own bract_embedding; an embedding is
+ * read-only after the look-up and may be shared. */
 #ifndef BRACT_EMBED_H
 #define BRACT_EMBED_H
 
 #include <stddef.h>
 
 #include "bract/error.h"
+#include "bract/rdm.h"
+#include "bract/rdmset.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -37,10 +44,13 @@ typedef enum {
     BRACT_EMB_TSV = 4
 } bract_emb_format;
 
-/* "auto", "word2vec", "word2vec-bin", "glove", "tsv"; parse gives -1 for an
- * unknown name. */
+/* "auto", "word2vec", "word2vec-bin", "glove", "tsv" ("unknown" out of
+ * range). */
 BRACT_API const char *bract_emb_format_name(bract_emb_format f);
-BRACT_API int bract_emb_format_parse(const char *name);
+
+/* The format named `name` in *out: 0, or BRACT_EINVAL with "unknown
+ * embedding format 'x' (expected one of ...)". */
+BRACT_API int bract_emb_format_parse(const char *name, bract_emb_format *out);
 
 typedef struct {
     bract_emb_format format;
@@ -66,6 +76,17 @@ BRACT_API int bract_embedding_lookup(const char *path, const char *const *words,
                                      const bract_embed_opts *o, bract_embedding **out);
 
 BRACT_API void bract_embedding_free(bract_embedding *e);
+
+/* The model RDM of the vectors of e (bract rdm model): the words found are
+ * the conditions, in e's order (words not found are left out), and the
+ * dimensions play the part of voxels in bract/rdm.h's formulas (euclidean,
+ * correlation or cosine; a method that needs a noise estimate is refused).
+ * *out is a set of one RDM called `name`, its measure set from o (free with
+ * bract_rdmset_free); *nnan (may be NULL) receives the number of pairs left
+ * NaN: a word whose vector is zero (cosine) or constant (correlation).
+ * Errors: fewer than 2 words found. */
+BRACT_API int bract_embed_rdm(const bract_embedding *e, const bract_rdm_opts *o, const char *name,
+                              bract_rdmset **out, size_t *nnan);
 
 #ifdef __cplusplus
 }

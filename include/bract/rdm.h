@@ -55,11 +55,11 @@ extern "C" {
 /* ---- designs: which pattern row is which (run, condition) ---- */
 
 /* Order of conditions in an RDM. */
-enum {
+typedef enum {
     BRACT_ORDER_FIRST = 0, /* order of first appearance in the conditions file */
     BRACT_ORDER_SORTED = 1 /* sorted by label, bytewise (= Unicode code point order for
                               UTF-8; Python's sorted(), as rsatoolbox) */
-};
+} bract_design_order;
 
 typedef struct {
     size_t nvol;       /* volumes (rows of the conditions table) */
@@ -78,7 +78,7 @@ typedef struct {
 } bract_design;
 
 typedef struct {
-    int order;                    /* BRACT_ORDER_* */
+    bract_design_order order;
     const char *const *exclude;   /* condition labels whose volumes are left out */
     size_t nexclude;
 } bract_design_opts;
@@ -119,24 +119,30 @@ typedef enum {
     BRACT_NOISE_IDENTITY = 4
 } bract_noise_method;
 
-enum { BRACT_DOF_CORRECT = 0, BRACT_DOF_RSATOOLBOX = 1 };
+/* Degrees of freedom of residuals made from the patterns (see above). */
+typedef enum { BRACT_DOF_CORRECT = 0, BRACT_DOF_RSATOOLBOX = 1 } bract_dof_rule;
 
 typedef struct {
     bract_rdm_method method;
     int plain;                 /* euclidean: |b_i - b_j| (not squared, not / P) */
     bract_noise_method noise;  /* mahalanobis, crossnobis */
-    int dof_rule;              /* residuals from the patterns: BRACT_DOF_* */
+    bract_dof_rule dof_rule;   /* residuals from the patterns */
     double noise_dof;          /* > 0: dof of given residuals (default rows - 1) */
     int precision_given;       /* the noise comes as a precision matrix (bract_rdm_noise.prec);
                                   the estimator is then not used */
 } bract_rdm_opts;
 
-/* Method and estimator names ("euclidean", "shrinkage_diag", ...) and back
- * (-1 for an unknown name). */
+/* Method and estimator names: "euclidean", "correlation", "cosine",
+ * "mahalanobis", "crossnobis"; "shrinkage_diag", "shrinkage_eye", "diag",
+ * "full", "identity" ("unknown" for a value out of range). */
 BRACT_API const char *bract_rdm_method_name(bract_rdm_method m);
-BRACT_API int bract_rdm_method_parse(const char *name);
 BRACT_API const char *bract_noise_method_name(bract_noise_method m);
-BRACT_API int bract_noise_method_parse(const char *name);
+
+/* The method or estimator named `name` in *out: 0, or BRACT_EINVAL with
+ * "unknown RDM method 'x' (expected one of ...)" (noise: "unknown noise
+ * method"); *out is left alone then. */
+BRACT_API int bract_rdm_method_parse(const char *name, bract_rdm_method *out);
+BRACT_API int bract_noise_method_parse(const char *name, bract_noise_method *out);
 
 /* What the dissimilarities measure, in rsatoolbox's words (its RDMs'
  * dissimilarity_measure): "squared euclidean" (plain: "euclidean"),

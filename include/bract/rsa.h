@@ -45,6 +45,12 @@ typedef enum {
     BRACT_GROUP_SIGNFLIP = 2  /* sign-flip permutation of the mean */
 } bract_group_test;
 
+/* "t", "wilcoxon", "signflip" ("unknown" out of range), and back: 0, or
+ * BRACT_EINVAL with "unknown group test 'x' (expected one of t, wilcoxon,
+ * signflip)". */
+BRACT_API const char *bract_group_test_name(bract_group_test t);
+BRACT_API int bract_group_test_parse(const char *s, bract_group_test *out);
+
 /* Sign-flip permutation test of mean(x) against 0: flip b (1-based) gives
  * subject i the sign of bit 0 of the first draw i of stream (seed, stream, b)
  * (1: negative); when 2^n - 1 <= nflips every sign pattern other than the

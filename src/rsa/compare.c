@@ -9,8 +9,9 @@
 #include <lapacke.h>
 #include <omp.h>
 
-static const char *const method_names[BRACT_CMP_NMETHODS] = {
-    "spearman", "pearson", "kendall", "tau-a", "rho-a", "cosine", "corr_cov", "cosine_cov"};
+static const char *const method_names[BRACT_CMP_NMETHODS + 1] = {
+    "spearman", "pearson", "kendall", "tau-a", "rho-a", "cosine", "corr_cov", "cosine_cov", NULL};
+static const char *const nan_names[] = {"match", "model", NULL};
 
 const char *bract_cmp_method_name(bract_cmp_method m)
 {
@@ -19,23 +20,33 @@ const char *bract_cmp_method_name(bract_cmp_method m)
 
 int bract_cmp_method_parse(const char *s, bract_cmp_method *m)
 {
-    for (int i = 0; i < BRACT_CMP_NMETHODS; i++)
-        if (strcmp(s, method_names[i]) == 0) {
-            *m = (bract_cmp_method)i;
-            return BRACT_OK;
-        }
-    if (strcmp(s, "corr") == 0) {
+    if (s && strcmp(s, "corr") == 0) { /* rsatoolbox's spellings */
         *m = BRACT_CMP_PEARSON;
         return BRACT_OK;
     }
-    if (strcmp(s, "tau-b") == 0) {
+    if (s && strcmp(s, "tau-b") == 0) {
         *m = BRACT_CMP_KENDALL;
         return BRACT_OK;
     }
-    return bract_error(BRACT_EINVAL,
-                       "unknown comparison method '%s' (expected spearman, pearson, kendall, "
-                       "tau-a, rho-a, cosine, corr_cov or cosine_cov)",
-                       s);
+    int v;
+    int rc = bract_enum_lookup("comparison method", s, method_names, &v);
+    if (rc == BRACT_OK)
+        *m = (bract_cmp_method)v;
+    return rc;
+}
+
+const char *bract_nan_policy_name(bract_nan_policy p)
+{
+    return (unsigned)p <= BRACT_NAN_MODEL_MASK ? nan_names[p] : "unknown";
+}
+
+int bract_nan_policy_parse(const char *s, bract_nan_policy *out)
+{
+    int v;
+    int rc = bract_enum_lookup("missing-pair policy", s, nan_names, &v);
+    if (rc == BRACT_OK)
+        *out = (bract_nan_policy)v;
+    return rc;
 }
 
 static int is_cov(bract_cmp_method m)
@@ -404,14 +415,16 @@ static void residualise(const double *Q, size_t nv, size_t q, const double *x, d
  * plan's capacity).  mask (np flags, may be NULL) overrides the pairs in use;
  * without it they are the pairs present in model 0 and every other model and
  * control must agree.  Allocates nothing. */
-static int plan_build(bract_cmp_plan *p, const double *models, const double *controls,
-                      const unsigned char *mask)
+/* The raw vectors copied in (unless they are the plan's own) and the pairs
+ * in use. */
+static void plan_pairs(bract_cmp_plan *p, const double *models, const double *controls,
+                       const unsigned char *mask)
 {
-    size_t n = p->n, np = p->np, k = p->k, nc = p->nc;
+    size_t np = p->np;
     if (models != p->mraw)
-        memcpy(p->mraw, models, k * np * sizeof *models);
-    if (nc && controls != p->craw)
-        memcpy(p->craw, controls, nc * np * sizeof *controls);
+        memcpy(p->mraw, models, p->k * np * sizeof *models);
+    if (p->nc && controls != p->craw)
+        memcpy(p->craw, controls, p->nc * np * sizeof *controls);
     size_t nv = 0;
     for (size_t q = 0; q < np; q++) {
         int u = mask ? mask[q] != 0 : !isnan(p->mraw[q]);
@@ -421,9 +434,14 @@ static int plan_build(bract_cmp_plan *p, const double *models, const double *con
     }
     p->nv = nv;
     p->full = nv == np;
-    /* every model and control has a finite value at the used pairs, and
-     * (without a mask) is missing the others */
-    for (size_t m = 0; m < k + nc; m++) {
+}
+
+/* Every model and control has a finite value at the used pairs, and
+ * (without a mask) is missing the others. */
+static int check_missing(const bract_cmp_plan *p, const unsigned char *mask)
+{
+    size_t n = p->n, np = p->np, k = p->k;
+    for (size_t m = 0; m < k + p->nc; m++) {
         const double *v = m < k ? p->mraw + m * np : p->craw + (m - k) * np;
         const char *what = m < k ? "model" : "control";
         size_t idx = m < k ? m + 1 : m - k + 1;
@@ -449,19 +467,166 @@ static int plan_build(bract_cmp_plan *p, const double *models, const double *con
             }
         }
     }
+    return BRACT_OK;
+}
+
+/* Model m prepared for the method (no partial setting) from its used
+ * values g: ranks, centring, scaling, whitening or the Kendall sort order. */
+static int prepare_model(bract_cmp_plan *p, size_t m, const double *g)
+{
+    size_t n = p->n, np = p->np, nv = p->nv;
+    bract_cmp_method meth = p->o.method;
+    double *t = p->t + m * (np + n);
+    switch (meth) {
+    case BRACT_CMP_PEARSON:
+    case BRACT_CMP_SPEARMAN: {
+        if (meth == BRACT_CMP_SPEARMAN)
+            ranks(g, nv, t, p->iwork);
+        else
+            memcpy(t, g, nv * sizeof *t);
+        double mu = mean_of(t, nv);
+        for (size_t e = 0; e < nv; e++)
+            t[e] -= mu;
+        double s = sqrt(dot(t, t, nv));
+        for (size_t e = 0; e < nv; e++)
+            t[e] /= s;
+        break;
+    }
+    case BRACT_CMP_RHO_A: {
+        ranks(g, nv, t, p->iwork);
+        double mu = mean_of(t, nv);
+        for (size_t e = 0; e < nv; e++)
+            t[e] -= mu;
+        break;
+    }
+    case BRACT_CMP_COSINE: {
+        double s = sqrt(dot(g, g, nv));
+        if (s == 0)
+            return bract_error(BRACT_EDATA, "model RDM %zu is all zeros", m + 1);
+        for (size_t e = 0; e < nv; e++)
+            t[e] = g[e] / s;
+        break;
+    }
+    case BRACT_CMP_CORR_COV:
+    case BRACT_CMP_COSINE_COV: {
+        cov_transform(p, g, meth == BRACT_CMP_CORR_COV, t, p->dwork + nv);
+        double s = sqrt(dot(t, t, nv + n));
+        if (!(s > 0))
+            return bract_error(BRACT_EDATA, "model RDM %zu has no structure left after whitening",
+                               m + 1);
+        for (size_t e = 0; e < nv + n; e++)
+            t[e] /= s;
+        break;
+    }
+    case BRACT_CMP_KENDALL:
+    case BRACT_CMP_TAU_A: {
+        size_t *ord = p->ord + m * np;
+        unsigned char *gst = p->gst + m * np;
+        bract_argsort(g, nv, ord, p->iwork);
+        int64_t xt = 0;
+        for (size_t i = 0; i < nv;) {
+            size_t j = i + 1;
+            gst[i] = 1;
+            while (j < nv && g[ord[j]] == g[ord[i]])
+                gst[j++] = 0;
+            int64_t c = (int64_t)(j - i);
+            xt += c * (c - 1) / 2;
+            i = j;
+        }
+        p->xtie[m] = xt;
+        break;
+    }
+    }
+    return BRACT_OK;
+}
+
+/* The used values of column v (np values) into dst, ranked for spearman;
+ * g is scratch. */
+static void regressor(const bract_cmp_plan *p, const double *v, double *g, double *dst)
+{
+    for (size_t e = 0; e < p->nv; e++)
+        g[e] = v[p->vidx[e]];
+    if (p->o.method == BRACT_CMP_SPEARMAN)
+        ranks(g, p->nv, dst, p->iwork);
+    else
+        memcpy(dst, g, p->nv * sizeof *dst);
+}
+
+/* The partial setting, model m: an orthonormal basis of [regressors, 1]
+ * (LAPACK QR) and the normalised residual of the (ranked) model; g is
+ * scratch. */
+static int partial_model(bract_cmp_plan *p, size_t m, double *g)
+{
+    size_t n = p->n, np = p->np, nv = p->nv, nc = p->nc, k = p->k, qn = p->q;
+    double *R = p->R;
+    size_t col = 0;
+    for (size_t c = 0; c < nc + k; c++) {
+        if (c >= nc && (p->o.partial != BRACT_PARTIAL_OTHERS || c - nc == m))
+            continue;
+        const double *v = c < nc ? p->craw + c * np : p->mraw + (c - nc) * np;
+        regressor(p, v, g, R + col * nv);
+        col++;
+    }
+    double *one = R + col * nv;
+    for (size_t e = 0; e < nv; e++)
+        one[e] = 1;
+    /* column norms, to judge the QR diagonal */
+    for (size_t c = 0; c < qn; c++)
+        p->qnorm[c] = sqrt(dot(R + c * nv, R + c * nv, nv));
+    lapack_int info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)nv, (lapack_int)qn, R,
+                                          (lapack_int)nv, p->tau, p->lwork, (lapack_int)p->nlwork);
+    if (info)
+        return bract_error(BRACT_ENUMERIC, "QR factorisation failed (LAPACK info %d)", (int)info);
+    for (size_t c = 0; c < qn; c++) {
+        double d = fabs(R[c * nv + c]), ref = p->qnorm[c];
+        if (!(d > 1e-10 * ref) || nv < qn + 2)
+            return bract_error(BRACT_EDATA,
+                               "the RDMs regressed out of model RDM %zu are collinear (or "
+                               "constant): partial correlation is undefined",
+                               m + 1);
+    }
+    info = LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, (lapack_int)nv, (lapack_int)qn, (lapack_int)qn, R,
+                               (lapack_int)nv, p->tau, p->lwork, (lapack_int)p->nlwork);
+    if (info)
+        return bract_error(BRACT_ENUMERIC, "QR factorisation failed (LAPACK info %d)", (int)info);
+    double *Qm = p->Q + m * np * qn;
+    memcpy(Qm, R, nv * qn * sizeof *Qm);
+    double *t = p->t + m * (np + n);
+    double *x = R; /* free now */
+    regressor(p, p->mraw + m * np, g, x);
+    double mu = mean_of(x, nv), ss = 0;
+    for (size_t e = 0; e < nv; e++)
+        ss += (x[e] - mu) * (x[e] - mu);
+    residualise(Qm, nv, qn, x, t);
+    double s = sqrt(dot(t, t, nv));
+    if (!(s > 1e-10 * sqrt(ss)))
+        return bract_error(BRACT_EDATA,
+                           "model RDM %zu is explained entirely by the RDMs regressed out: "
+                           "partial correlation is undefined",
+                           m + 1);
+    for (size_t e = 0; e < nv; e++)
+        t[e] /= s;
+    return BRACT_OK;
+}
+
+static int plan_build(bract_cmp_plan *p, const double *models, const double *controls,
+                      const unsigned char *mask)
+{
+    plan_pairs(p, models, controls, mask);
+    int rc = check_missing(p, mask);
+    if (rc)
+        return rc;
+    size_t nv = p->nv, np = p->np;
     if (nv < 3)
         return bract_error(BRACT_EDATA,
                            "only %zu pair%s of conditions left to compare (at least 3 needed)",
                            nv, nv == 1 ? "" : "s");
     bract_cmp_method meth = p->o.method;
-    p->tlen = is_cov(meth) ? nv + n : nv;
-    if (is_cov(meth) && !p->full) {
-        int rc = cov_factor(p);
-        if (rc)
-            return rc;
-    }
+    p->tlen = is_cov(meth) ? nv + p->n : nv;
+    if (is_cov(meth) && !p->full && (rc = cov_factor(p)))
+        return rc;
     double *g = p->dwork; /* one model's used values; dwork + nv is scratch */
-    for (size_t m = 0; m < k; m++) {
+    for (size_t m = 0; m < p->k; m++) {
         const double *v = p->mraw + m * np;
         for (size_t e = 0; e < nv; e++)
             g[e] = v[p->vidx[e]];
@@ -473,142 +638,13 @@ static int plan_build(bract_cmp_plan *p, const double *models, const double *con
                                "model RDM %zu is constant over the %zu pairs compared: its %s "
                                "with any RDM is undefined",
                                m + 1, nv, bract_cmp_method_name(meth));
-        double *t = p->t + m * (np + n);
-        if (p->o.partial != BRACT_PARTIAL_NONE)
-            continue; /* after the bases, below */
-        switch (meth) {
-        case BRACT_CMP_PEARSON:
-        case BRACT_CMP_SPEARMAN: {
-            if (meth == BRACT_CMP_SPEARMAN)
-                ranks(g, nv, t, p->iwork);
-            else
-                memcpy(t, g, nv * sizeof *t);
-            double mu = mean_of(t, nv);
-            for (size_t e = 0; e < nv; e++)
-                t[e] -= mu;
-            double s = sqrt(dot(t, t, nv));
-            for (size_t e = 0; e < nv; e++)
-                t[e] /= s;
-            break;
-        }
-        case BRACT_CMP_RHO_A: {
-            ranks(g, nv, t, p->iwork);
-            double mu = mean_of(t, nv);
-            for (size_t e = 0; e < nv; e++)
-                t[e] -= mu;
-            break;
-        }
-        case BRACT_CMP_COSINE: {
-            double s = sqrt(dot(g, g, nv));
-            if (s == 0)
-                return bract_error(BRACT_EDATA, "model RDM %zu is all zeros", m + 1);
-            for (size_t e = 0; e < nv; e++)
-                t[e] = g[e] / s;
-            break;
-        }
-        case BRACT_CMP_CORR_COV:
-        case BRACT_CMP_COSINE_COV: {
-            cov_transform(p, g, meth == BRACT_CMP_CORR_COV, t, p->dwork + nv);
-            double s = sqrt(dot(t, t, nv + n));
-            if (!(s > 0))
-                return bract_error(BRACT_EDATA,
-                                   "model RDM %zu has no structure left after whitening", m + 1);
-            for (size_t e = 0; e < nv + n; e++)
-                t[e] /= s;
-            break;
-        }
-        case BRACT_CMP_KENDALL:
-        case BRACT_CMP_TAU_A: {
-            size_t *ord = p->ord + m * np;
-            unsigned char *gst = p->gst + m * np;
-            bract_argsort(g, nv, ord, p->iwork);
-            int64_t xt = 0;
-            for (size_t i = 0; i < nv;) {
-                size_t j = i + 1;
-                gst[i] = 1;
-                while (j < nv && g[ord[j]] == g[ord[i]])
-                    gst[j++] = 0;
-                int64_t c = (int64_t)(j - i);
-                xt += c * (c - 1) / 2;
-                i = j;
-            }
-            p->xtie[m] = xt;
-            break;
-        }
-        }
+        if (p->o.partial == BRACT_PARTIAL_NONE && (rc = prepare_model(p, m, g)))
+            return rc;
     }
-    if (p->o.partial != BRACT_PARTIAL_NONE) {
-        /* for each model: an orthonormal basis of [regressors, 1] and the
-         * normalised residual of the (ranked) model */
-        size_t qn = p->q;
-        for (size_t m = 0; m < k; m++) {
-            double *R = p->R;
-            size_t col = 0;
-            for (size_t c = 0; c < nc + k; c++) {
-                if (c >= nc && (p->o.partial != BRACT_PARTIAL_OTHERS || c - nc == m))
-                    continue;
-                const double *v = c < nc ? p->craw + c * np : p->mraw + (c - nc) * np;
-                double *dst = R + col * nv;
-                for (size_t e = 0; e < nv; e++)
-                    g[e] = v[p->vidx[e]];
-                if (meth == BRACT_CMP_SPEARMAN)
-                    ranks(g, nv, dst, p->iwork);
-                else
-                    memcpy(dst, g, nv * sizeof *dst);
-                col++;
-            }
-            double *one = R + col * nv;
-            for (size_t e = 0; e < nv; e++)
-                one[e] = 1;
-            col++;
-            /* column norms, to judge the QR diagonal */
-            for (size_t c = 0; c < qn; c++)
-                p->qnorm[c] = sqrt(dot(R + c * nv, R + c * nv, nv));
-            lapack_int info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)nv,
-                                                  (lapack_int)qn, R, (lapack_int)nv, p->tau,
-                                                  p->lwork, (lapack_int)p->nlwork);
-            if (info)
-                return bract_error(BRACT_ENUMERIC, "QR factorisation failed (LAPACK info %d)",
-                                   (int)info);
-            for (size_t c = 0; c < qn; c++) {
-                double d = fabs(R[c * nv + c]), ref = p->qnorm[c];
-                if (!(d > 1e-10 * ref) || nv < qn + 2)
-                    return bract_error(BRACT_EDATA,
-                                       "the RDMs regressed out of model RDM %zu are collinear "
-                                       "(or constant): partial correlation is undefined",
-                                       m + 1);
-            }
-            info = LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, (lapack_int)nv, (lapack_int)qn,
-                                       (lapack_int)qn, R, (lapack_int)nv, p->tau, p->lwork,
-                                       (lapack_int)p->nlwork);
-            if (info)
-                return bract_error(BRACT_ENUMERIC, "QR factorisation failed (LAPACK info %d)",
-                                   (int)info);
-            double *Qm = p->Q + m * np * qn;
-            memcpy(Qm, R, nv * qn * sizeof *Qm);
-            const double *v = p->mraw + m * np;
-            for (size_t e = 0; e < nv; e++)
-                g[e] = v[p->vidx[e]];
-            double *t = p->t + m * (np + n);
-            double *x = R; /* free now */
-            if (meth == BRACT_CMP_SPEARMAN)
-                ranks(g, nv, x, p->iwork);
-            else
-                memcpy(x, g, nv * sizeof *x);
-            double mu = mean_of(x, nv), ss = 0;
-            for (size_t e = 0; e < nv; e++)
-                ss += (x[e] - mu) * (x[e] - mu);
-            residualise(Qm, nv, qn, x, t);
-            double s = sqrt(dot(t, t, nv));
-            if (!(s > 1e-10 * sqrt(ss)))
-                return bract_error(BRACT_EDATA,
-                                   "model RDM %zu is explained entirely by the RDMs regressed "
-                                   "out: partial correlation is undefined",
-                                   m + 1);
-            for (size_t e = 0; e < nv; e++)
-                t[e] /= s;
-        }
-    }
+    if (p->o.partial != BRACT_PARTIAL_NONE)
+        for (size_t m = 0; m < p->k; m++)
+            if ((rc = partial_model(p, m, g)))
+                return rc;
     return BRACT_OK;
 }
 

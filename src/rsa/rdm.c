@@ -5,6 +5,7 @@
  * solves, never by an explicit inverse. */
 #include "base/internal.h"
 #include "base/strmap_internal.h"
+#include "rsa/rsa_internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -256,12 +257,13 @@ const char *bract_rdm_measure_name(const bract_rdm_opts *o)
     }
 }
 
-int bract_rdm_method_parse(const char *name)
+int bract_rdm_method_parse(const char *name, bract_rdm_method *out)
 {
-    for (int i = 0; method_names[i]; i++)
-        if (strcmp(name, method_names[i]) == 0)
-            return i;
-    return -1;
+    int v;
+    int rc = bract_enum_lookup("RDM method", name, method_names, &v);
+    if (rc == BRACT_OK)
+        *out = (bract_rdm_method)v;
+    return rc;
 }
 
 const char *bract_noise_method_name(bract_noise_method m)
@@ -269,12 +271,31 @@ const char *bract_noise_method_name(bract_noise_method m)
     return (unsigned)m < 5 ? noise_names[m] : "unknown";
 }
 
-int bract_noise_method_parse(const char *name)
+int bract_noise_method_parse(const char *name, bract_noise_method *out)
 {
-    for (int i = 0; noise_names[i]; i++)
-        if (strcmp(name, noise_names[i]) == 0)
-            return i;
-    return -1;
+    int v;
+    int rc = bract_enum_lookup("noise method", name, noise_names, &v);
+    if (rc == BRACT_OK)
+        *out = (bract_noise_method)v;
+    return rc;
+}
+
+int bract_enum_lookup(const char *what, const char *s, const char *const *names, int *v)
+{
+    if (!s)
+        s = "";
+    for (int i = 0; names[i]; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *v = i;
+            return BRACT_OK;
+        }
+    bract_buf list = {0};
+    for (int i = 0; names[i]; i++)
+        bract_buf_printf(&list, "%s%s", i ? ", " : "", names[i]);
+    int rc = bract_error(BRACT_EINVAL, "unknown %s '%s' (expected one of %s)", what, s,
+                         list.data ? list.data : "");
+    bract_buf_free(&list);
+    return rc;
 }
 
 int bract_rdm_needs_noise(const bract_rdm_opts *o)

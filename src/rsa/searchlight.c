@@ -662,98 +662,50 @@ static int match_labels(const bract_strmap *order, size_t n, char *const *labels
     return rc;
 }
 
-int bract_sl_models_new(const bract_design *d, size_t nmodels, const bract_rdm *const *models,
-                        const char *const *model_files, size_t ncontrols,
-                        const bract_rdm *const *controls, const char *const *control_files,
-                        const bract_cmp_opts *o, bract_sl_models **out)
+/* RDM R in the first model's condition order (n conditions, labels in
+ * `order`) into dst; refused when constant, or missing pairs under
+ * BRACT_NAN_MATCH.  `what` names it in messages. */
+static int model_vector(const bract_strmap *order, const bract_rdm *m0, const bract_rdm *R,
+                        const char *what, bract_nan_policy nan_policy, size_t *map,
+                        unsigned char *seen, double *dst)
 {
-    *out = NULL;
-    if (nmodels == 0)
-        return bract_error(BRACT_EINVAL, "no model RDM");
-    const bract_rdm *m0 = models[0];
-    size_t n = m0->n, np = bract_npairs(n), K = nmodels;
-    size_t nc = o->partial == BRACT_PARTIAL_NONE ? 0 : ncontrols;
-    bract_sl_models *m = bract_xcalloc(1, sizeof *m, "a model set");
-    bract_strmap order = {0};
-    double *vec = NULL;
-    size_t *map = NULL, *plan_of = NULL;
-    unsigned char *seen = NULL;
-    const double **mv = NULL;
-    int rc = BRACT_ENOMEM;
-    if (!m)
+    size_t n = m0->n, np = bract_npairs(n);
+    int rc = match_labels(order, n, m0->cond, R->n, R->cond, what, map, seen);
+    if (rc)
         return rc;
-    m->n = n;
-    m->np = np;
-    m->K = K;
-    m->perm = bract_xmalloc(np ? np : 1, sizeof *m->perm, "a model set");
-    m->npairs = bract_xmalloc(K, sizeof *m->npairs, "a model set");
-    m->plan = bract_xcalloc(K, sizeof *m->plan, "a model set");
-    m->plan_k = bract_xcalloc(K, sizeof *m->plan_k, "a model set");
-    m->plan_model = bract_xmalloc(K, sizeof *m->plan_model, "a model set");
-    m->plan_start = bract_xcalloc(K + 1, sizeof *m->plan_start, "a model set");
-    vec = bract_xmalloc((K + nc) * (np ? np : 1), sizeof *vec, "model RDMs");
-    map = bract_xmalloc(n > d->ncond ? n : d->ncond, sizeof *map, "a condition map");
-    seen = bract_xmalloc(n ? n : 1, 1, "a condition map");
-    mv = (const double **)bract_xmalloc(K + nc + 1, sizeof *mv, "model RDMs");
-    plan_of = bract_xmalloc(K, sizeof *plan_of, "plans");
-    if (!plan_of || !m->perm || !m->npairs || !m->plan || !m->plan_k || !m->plan_model || !m->plan_start ||
-        !vec || !map || !seen || !mv || bract_strmap_init(&order, n))
-        goto fail;
-    for (size_t i = 0; i < n; i++)
-        if (bract_strmap_put(&order, m0->cond[i], strlen(m0->cond[i]), i, NULL))
-            goto fail;
-    /* the design's conditions onto the models' order */
-    {
-        if ((rc = match_labels(&order, n, m0->cond, d->ncond, d->cond, "the conditions table",
-                               map, seen)))
-            goto fail;
-        for (size_t i = 0, q = 0; i < d->ncond; i++)
-            for (size_t j = i + 1; j < d->ncond; j++, q++) {
-                size_t a = map[i], b = map[j];
-                m->perm[q] = a < b ? bract_pair_index(n, a, b) : bract_pair_index(n, b, a);
-            }
+    for (size_t i = 0, q = 0; i < R->n; i++)
+        for (size_t j = i + 1; j < R->n; j++, q++) {
+            size_t a = map[i], b = map[j];
+            dst[a < b ? bract_pair_index(n, a, b) : bract_pair_index(n, b, a)] = R->d[q];
+        }
+    double first = NAN;
+    int constant = 1, missing = 0;
+    for (size_t q = 0; q < np; q++) {
+        if (isnan(dst[q])) {
+            missing = 1;
+            continue;
+        }
+        if (isnan(first))
+            first = dst[q];
+        else if (dst[q] != first)
+            constant = 0;
     }
-    /* every model and control in the first model's order */
-    for (size_t r = 0; r < K + nc; r++) {
-        const bract_rdm *R = r < K ? models[r] : controls[r - K];
-        const char *file = r < K ? (model_files ? model_files[r] : NULL)
-                                 : (control_files ? control_files[r - K] : NULL);
-        char what[512];
-        snprintf(what, sizeof what, "%s%s%s RDM '%s'", file ? file : "", file ? ": " : "",
-                 r < K ? "model" : "control", R->name);
-        if ((rc = match_labels(&order, n, m0->cond, R->n, R->cond, what, map, seen)))
-            goto fail;
-        double *dst = vec + r * np;
-        for (size_t i = 0, q = 0; i < R->n; i++)
-            for (size_t j = i + 1; j < R->n; j++, q++) {
-                size_t a = map[i], b = map[j];
-                dst[a < b ? bract_pair_index(n, a, b) : bract_pair_index(n, b, a)] = R->d[q];
-            }
-        double first = NAN;
-        int constant = 1, missing = 0;
-        for (size_t q = 0; q < np; q++) {
-            if (isnan(dst[q])) {
-                missing = 1;
-                continue;
-            }
-            if (isnan(first))
-                first = dst[q];
-            else if (dst[q] != first)
-                constant = 0;
-        }
-        if (constant) {
-            rc = bract_error(BRACT_EDATA, "%s is constant: a comparison with it is undefined",
-                             what);
-            goto fail;
-        }
-        if (missing && o->nan_policy == BRACT_NAN_MATCH) {
-            rc = bract_error(BRACT_EDATA, "%s misses pairs, which every sphere's RDM has: ignore "
-                             "the spheres' values there (the model-mask policy)", what);
-            goto fail;
-        }
-    }
-    /* plans: models missing the same pairs together (bract_rsa_run's
-     * grouping; with a partial setting they must all miss the same) */
+    if (constant)
+        return bract_error(BRACT_EDATA, "%s is constant: a comparison with it is undefined", what);
+    if (missing && nan_policy == BRACT_NAN_MATCH)
+        return bract_error(BRACT_EDATA,
+                           "%s misses pairs, which every sphere's RDM has: ignore "
+                           "the spheres' values there (the model-mask policy)",
+                           what);
+    return BRACT_OK;
+}
+
+/* Plans: models missing the same pairs together (bract_rsa_run's grouping;
+ * with a partial setting they must all miss the same); plan_of holds K. */
+static int group_plans(bract_sl_models *m, const double *vec, size_t *plan_of,
+                       const bract_cmp_opts *o)
+{
+    size_t K = m->K, np = m->np;
     for (size_t k = 0; k < K; k++) {
         size_t p = m->nplans;
         for (size_t k2 = 0; k2 < k && p == m->nplans; k2++) {
@@ -767,11 +719,9 @@ int bract_sl_models_new(const bract_design *d, size_t nmodels, const bract_rdm *
         if (p == m->nplans)
             m->nplans++;
     }
-    if (m->nplans > 1 && o->partial != BRACT_PARTIAL_NONE) {
-        rc = bract_error(BRACT_EDATA, "the model RDMs miss different pairs of conditions: partial "
-                         "correlation needs them to miss the same pairs");
-        goto fail;
-    }
+    if (m->nplans > 1 && o->partial != BRACT_PARTIAL_NONE)
+        return bract_error(BRACT_EDATA, "the model RDMs miss different pairs of conditions: "
+                                        "partial correlation needs them to miss the same pairs");
     for (size_t p = 0, w = 0; p < m->nplans; p++) {
         m->plan_start[p] = w;
         for (size_t k = 0; k < K; k++)
@@ -781,30 +731,99 @@ int bract_sl_models_new(const bract_design *d, size_t nmodels, const bract_rdm *
             }
         m->plan_start[p + 1] = w;
     }
+    return BRACT_OK;
+}
+
+/* A comparison plan per group of models (vec: K models, then nc controls;
+ * mv holds K + nc + 1 pointers). */
+static int make_plans(bract_sl_models *m, const double *vec, size_t nc, const double **mv,
+                      const bract_cmp_opts *o)
+{
+    size_t np = m->np;
     for (size_t p = 0; p < m->nplans; p++) {
         size_t kp = m->plan_k[p];
+        const size_t *pm = m->plan_model + m->plan_start[p];
         for (size_t i = 0; i < kp; i++)
-            mv[i] = vec + m->plan_model[m->plan_start[p] + i] * np;
+            mv[i] = vec + pm[i] * np;
         const double **cv = mv + kp;
         for (size_t i = 0; i < nc; i++)
-            cv[i] = vec + (K + i) * np;
-        rc = bract_cmp_plan_new(o, n, kp, mv, nc, cv, &m->plan[p]);
-        if (rc) {
-            bract_error_context(rc, "comparing with the models");
-            goto fail;
-        }
+            cv[i] = vec + (m->K + i) * np;
+        int rc = bract_cmp_plan_new(o, m->n, kp, mv, nc, cv, &m->plan[p]);
+        if (rc)
+            return bract_error_context(rc, "comparing with the models");
         for (size_t i = 0; i < kp; i++)
-            m->npairs[m->plan_model[m->plan_start[p] + i]] = bract_cmp_plan_npairs(m->plan[p]);
+            m->npairs[pm[i]] = bract_cmp_plan_npairs(m->plan[p]);
     }
-    bract_strmap_free(&order);
-    free(vec);
-    free(map);
-    free(seen);
-    free(mv);
-    free(plan_of);
-    *out = m;
     return BRACT_OK;
-fail:
+}
+
+/* The design's conditions onto the models' order (perm). */
+static int design_order(bract_sl_models *m, const bract_strmap *order, const bract_rdm *m0,
+                        const bract_design *d, size_t *map, unsigned char *seen)
+{
+    size_t n = m->n;
+    int rc = match_labels(order, n, m0->cond, d->ncond, d->cond, "the conditions table", map, seen);
+    if (rc)
+        return rc;
+    for (size_t i = 0, q = 0; i < d->ncond; i++)
+        for (size_t j = i + 1; j < d->ncond; j++, q++) {
+            size_t a = map[i], b = map[j];
+            m->perm[q] = a < b ? bract_pair_index(n, a, b) : bract_pair_index(n, b, a);
+        }
+    return BRACT_OK;
+}
+
+int bract_sl_models_new(const bract_design *d, size_t nmodels, const bract_rdm *const *models,
+                        const char *const *model_files, size_t ncontrols,
+                        const bract_rdm *const *controls, const char *const *control_files,
+                        const bract_cmp_opts *o, bract_sl_models **out)
+{
+    *out = NULL;
+    if (nmodels == 0)
+        return bract_error(BRACT_EINVAL, "no model RDM");
+    const bract_rdm *m0 = models[0];
+    size_t n = m0->n, np = bract_npairs(n), K = nmodels;
+    size_t nc = o->partial == BRACT_PARTIAL_NONE ? 0 : ncontrols;
+    bract_sl_models *m = bract_xcalloc(1, sizeof *m, "a model set");
+    if (!m)
+        return BRACT_ENOMEM;
+    bract_strmap order = {0};
+    m->n = n;
+    m->np = np;
+    m->K = K;
+    m->perm = bract_xmalloc(np ? np : 1, sizeof *m->perm, "a model set");
+    m->npairs = bract_xmalloc(K, sizeof *m->npairs, "a model set");
+    m->plan = bract_xcalloc(K, sizeof *m->plan, "a model set");
+    m->plan_k = bract_xcalloc(K, sizeof *m->plan_k, "a model set");
+    m->plan_model = bract_xmalloc(K, sizeof *m->plan_model, "a model set");
+    m->plan_start = bract_xcalloc(K + 1, sizeof *m->plan_start, "a model set");
+    double *vec = bract_xmalloc((K + nc) * (np ? np : 1), sizeof *vec, "model RDMs");
+    size_t *map = bract_xmalloc(n > d->ncond ? n : d->ncond, sizeof *map, "a condition map");
+    unsigned char *seen = bract_xmalloc(n ? n : 1, 1, "a condition map");
+    const double **mv = (const double **)bract_xmalloc(K + nc + 1, sizeof *mv, "model RDMs");
+    size_t *plan_of = bract_xmalloc(K, sizeof *plan_of, "plans");
+    int rc = BRACT_ENOMEM;
+    if (plan_of && m->perm && m->npairs && m->plan && m->plan_k && m->plan_model && m->plan_start &&
+        vec && map && seen && mv && !bract_strmap_init(&order, n)) {
+        rc = BRACT_OK;
+        for (size_t i = 0; i < n && !rc; i++)
+            if (bract_strmap_put(&order, m0->cond[i], strlen(m0->cond[i]), i, NULL))
+                rc = BRACT_ENOMEM;
+    }
+    if (!rc)
+        rc = design_order(m, &order, m0, d, map, seen);
+    /* every model and control in the first model's order */
+    for (size_t r = 0; r < K + nc && !rc; r++) {
+        const bract_rdm *R = r < K ? models[r] : controls[r - K];
+        const char *file = r < K ? (model_files ? model_files[r] : NULL)
+                                 : (control_files ? control_files[r - K] : NULL);
+        char what[512];
+        snprintf(what, sizeof what, "%s%s%s RDM '%s'", file ? file : "", file ? ": " : "",
+                 r < K ? "model" : "control", R->name);
+        rc = model_vector(&order, m0, R, what, o->nan_policy, map, seen, vec + r * np);
+    }
+    if (!rc && !(rc = group_plans(m, vec, plan_of, o)))
+        rc = make_plans(m, vec, nc, mv, o);
     if (rc == BRACT_ENOMEM && !*bract_last_error())
         bract_error(rc, "out of memory preparing the models");
     bract_strmap_free(&order);
@@ -813,8 +832,12 @@ fail:
     free(seen);
     free(mv);
     free(plan_of);
-    bract_sl_models_free(m);
-    return rc;
+    if (rc) {
+        bract_sl_models_free(m);
+        return rc;
+    }
+    *out = m;
+    return BRACT_OK;
 }
 
 /* ---- the per-centre loop ---- */
