@@ -162,6 +162,40 @@ START_TEST(usage_errors)
 }
 END_TEST
 
+/* Without a positional row, a stray name is refused with the options a
+ * list of names may follow. */
+START_TEST(stray_arguments_name_the_list_options)
+{
+    static const cli_opt opts2[] = {CLI_STRING('d', "data", targs, data, "FILE", "data"),
+                                    CLI_LIST(0, "maps", targs, maps, "MAP...", "maps"),
+                                    CLI_STRING('o', "output", targs, out, "FILE", "output"),
+                                    CLI_END};
+    static const cli_spec spec2 = {"test", "Usage: bract test", "", opts2, NULL};
+    char *argv[] = {"test", "--maps", "a", "b", "-o", "out", "stray", NULL};
+    targs a;
+    memset(&a, 0, sizeof a);
+    cli_ctx c;
+    cli_ctx_init(&c, "test", NULL);
+    fflush(stderr);
+    FILE *tmp = tmpfile();
+    int saved = dup(2);
+    dup2(fileno(tmp), 2);
+    int st = cli_parse(&c, &spec2, &a, 7, argv);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    rewind(tmp);
+    char err[1000];
+    size_t n = fread(err, 1, 999, tmp);
+    err[n] = '\0';
+    fclose(tmp);
+    ck_assert_int_eq(st, CLI_USAGE);
+    ck_assert(tu_contains(err, "unexpected argument 'stray' (several values follow one of --maps)"));
+    ck_assert_uint_eq(a.maps.n, 2);
+    cli_args_free(&spec2, &a);
+}
+END_TEST
+
 START_TEST(help_from_the_table)
 {
     char *path = tu_join(tu_tmpdir(), "help.txt");
@@ -355,6 +389,7 @@ int main(void)
     tcase_add_test(tc, parses_every_kind);
     tcase_add_test(tc, usage_errors);
     tcase_add_test(tc, help_from_the_table);
+    tcase_add_test(tc, stray_arguments_name_the_list_options);
     suite_add_tcase(s, tc);
     TCase *tt = tcase_create("tables");
     tcase_add_test(tt, man_pages_list_exactly_the_options);

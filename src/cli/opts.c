@@ -232,7 +232,18 @@ static int bare(parser *p, const char *arg)
 {
     const cli_opt *to = p->list ? p->list : find_args(p->spec->opts);
     if (!to) {
-        cli_usage_error(p->c, "unexpected argument '%s'", arg);
+        /* name the options a list of names may follow, if any */
+        char hint[256] = "";
+        size_t k = 0;
+        for (const cli_opt *o = p->spec->opts; o->kind != CLI_OPT_END; o++)
+            if (o->kind == CLI_OPT_LIST && !(o->flags & CLI_HIDDEN) && k < sizeof hint - 40)
+                k += (size_t)snprintf(hint + k, sizeof hint - k, "%s--%s", k ? ", " : "",
+                                      o->long_name);
+        if (k)
+            cli_usage_error(p->c, "unexpected argument '%s' (several values follow one of %s)",
+                            arg, hint);
+        else
+            cli_usage_error(p->c, "unexpected argument '%s'", arg);
         return -1;
     }
     if (cli_strlist_push((cli_strlist *)((char *)p->args + to->offset), arg)) {
