@@ -4,6 +4,7 @@
 #include "base/internal.h"
 
 #include <complex.h>
+#include <errno.h>
 #include <fnmatch.h>
 #include <float.h>
 #include <math.h>
@@ -430,6 +431,41 @@ int bract_spline_fill(const double *t, double *y, const unsigned char *keep, siz
 
 /* ---- cleaning plans ---- */
 
+static const char *const standardize_names[] = {"none", "zscore", "zscore-population", "psc"};
+
+const char *bract_standardize_name(bract_standardize s)
+{
+    return (int)s >= 0 && s <= BRACT_STANDARDIZE_PSC ? standardize_names[s] : "unknown";
+}
+
+int bract_standardize_parse(const char *s, bract_standardize *out)
+{
+    int i;
+    int rc = bract_name_lookup(s, standardize_names, BRACT_STANDARDIZE_PSC + 1,
+                               "standardisation", &i);
+    if (rc == BRACT_OK)
+        *out = (bract_standardize)i;
+    return rc;
+}
+
+int bract_detrend_parse(const char *s, int *order)
+{
+    if (strcmp(s, "none") == 0) {
+        *order = -1;
+        return BRACT_OK;
+    }
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*s < '0' || *s > '9' || *end || errno || v > 10)
+        return bract_error(BRACT_EINVAL,
+                           "unknown detrending order '%s' (expected none or a polynomial "
+                           "order from 0 to 10)",
+                           s);
+    *order = (int)v;
+    return BRACT_OK;
+}
+
 void bract_clean_opts_default(bract_clean_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -706,8 +742,8 @@ int bract_clean_plan_new(const bract_clean_opts *o, size_t nt, const size_t *run
                            tot, nt);
     if (o->detrend < -1 || o->detrend > 10)
         return bract_error(BRACT_EINVAL, "detrending order %d is outside -1..10", o->detrend);
-    if (o->standardize < BRACT_STANDARDIZE_NONE || o->standardize > BRACT_STANDARDIZE_PSC)
-        return bract_error(BRACT_EINVAL, "unknown standardisation %d", o->standardize);
+    if ((int)o->standardize < BRACT_STANDARDIZE_NONE || o->standardize > BRACT_STANDARDIZE_PSC)
+        return bract_error(BRACT_EINVAL, "unknown standardisation %d", (int)o->standardize);
     int filt = o->low_pass > 0 || o->high_pass > 0;
     if (filt && !(o->tr > 0 && isfinite(o->tr)))
         return bract_error(BRACT_EINVAL, "filtering needs the repetition time (TR), which is "
