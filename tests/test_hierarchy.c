@@ -303,8 +303,8 @@ static const double G_TAU[3][8] = {
     {3.2183676841431135, 2.2369681528031755, 4.690422421961044, 3.6000088141043665,
      6.091546620125383, 5.034742257308399, NAN, 6.538401636242346}};
 
-/* bract_hierarchy_group_new equals what `bract timescale hierarchy -P 200
- * -B 100 --seed 4` wrote (regions.tsv, hierarchy.tsv, reliability.tsv)
+/* bract_hierarchy_group_new equals what `bract timescale hierarchy --permutations 200
+ * --bootstrap 100 --seed 4` wrote (regions.tsv, hierarchy.tsv, reliability.tsv)
  * for these files before the statistics moved into the library. */
 START_TEST(group_as_the_command_computed_it)
 {
