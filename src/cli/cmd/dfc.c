@@ -2,6 +2,7 @@
  * states, flexibility, and tests against phase-randomised surrogates. */
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/paths.h"
 #include "bract/outputs.h"
 
 #include <errno.h>
@@ -249,32 +250,12 @@ static void run_free(run *r)
     cli_strlist_free(&r->data);
 }
 
-/* The subject's name: the file name without directory and extension. */
-static char *file_stem(const char *path)
-{
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    char *n = strdup(base);
-    if (!n)
-        return NULL;
-    static const char *const ext[] = {".tsv.gz", ".csv.gz", ".tsv", ".csv", ".txt", NULL};
-    size_t len = strlen(n);
-    for (int i = 0; ext[i]; i++) {
-        size_t el = strlen(ext[i]);
-        if (len > el && strcmp(n + len - el, ext[i]) == 0) {
-            n[len - el] = '\0';
-            break;
-        }
-    }
-    return n;
-}
-
 /* A BIDS name (sub-01_desc-clean_timeseries.tsv) gives its subject, others
  * their stem; load_subjects falls back to the stem, then the path, when
  * two files would share a name. */
 static char *subject_name(const char *path)
 {
-    char *n = file_stem(path);
+    char *n = cli_file_stem(path);
     if (n && strncmp(n, "sub-", 4) == 0)
         n[strcspn(n, "_")] = '\0';
     return n;
@@ -526,7 +507,7 @@ static int load_inputs(run *r)
             break;
         for (size_t s = 0; s < r->nsub; s++) {
             free(r->sub[s].name);
-            r->sub[s].name = level == 0 ? file_stem(r->sub[s].path) : strdup(r->sub[s].path);
+            r->sub[s].name = level == 0 ? cli_file_stem(r->sub[s].path) : strdup(r->sub[s].path);
             if (!r->sub[s].name)
                 return cli_error(c, "out of memory");
         }
