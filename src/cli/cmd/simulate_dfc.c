@@ -39,33 +39,36 @@ static int parse_dwell(const char *arg, void *field)
     return 0;
 }
 
+/* The run: the options (the table below fills them), the region names. */
 typedef struct {
-    const char *dir;
+    cli_ctx c;
+    bract_dfcsim_params p;
     size_t nsub;
     double tr, noise;
     int volume;
     dwell_len dwell;
-    bract_dfcsim_params p;
-} args;
+    const char *dir;
+    char **names; /* region names */
+} simctx;
 
 static const cli_opt options[] = {
     CLI_GROUP("Options:"),
-    CLI_STRING('o', "output", args, dir, "DIR", "output directory (created if missing)",
+    CLI_STRING('o', "output", simctx, dir, "DIR", "output directory (created if missing)",
                .flags = CLI_REQUIRED),
-    CLI_SIZE(0, "subjects", args, nsub, 1, 999, "N", "subjects [1]"),
-    CLI_SIZE(0, "regions", args, p.nreg, 2, 999, "N", "regions [16]"),
-    CLI_SIZE(0, "states", args, p.nstates, 1, 100, "K", "connectivity states [3]"),
-    CLI_SIZE(0, "modules", args, p.nmodules, 1, 999, "M", "modules per state [3]"),
-    CLI_SIZE(0, "volumes", args, p.nt, 2, 10000000, "N", "volumes per subject [1200]"),
-    CLI_DOUBLE(0, "tr", args, tr, 1e-3, 1e3, "SEC", "repetition time [2]"),
-    CLI_CALLBACK(0, "dwell", args, dwell, parse_dwell, "N[s]",
+    CLI_SIZE(0, "subjects", simctx, nsub, 1, 999, "N", "subjects [1]"),
+    CLI_SIZE(0, "regions", simctx, p.nreg, 2, 999, "N", "regions [16]"),
+    CLI_SIZE(0, "states", simctx, p.nstates, 1, 100, "K", "connectivity states [3]"),
+    CLI_SIZE(0, "modules", simctx, p.nmodules, 1, 999, "M", "modules per state [3]"),
+    CLI_SIZE(0, "volumes", simctx, p.nt, 2, 10000000, "N", "volumes per subject [1200]"),
+    CLI_DOUBLE(0, "tr", simctx, tr, 1e-3, 1e3, "SEC", "repetition time [2]"),
+    CLI_CALLBACK(0, "dwell", simctx, dwell, parse_dwell, "N[s]",
                  "mean segment length, volumes or seconds [120]"),
-    CLI_DOUBLE(0, "rho", args, p.rho, 0, 0.999, "R", "correlation within a module [0.6]"),
-    CLI_DOUBLE(0, "phi", args, p.phi, -0.999, 0.999, "P",
+    CLI_DOUBLE(0, "rho", simctx, p.rho, 0, 0.999, "R", "correlation within a module [0.6]"),
+    CLI_DOUBLE(0, "phi", simctx, p.phi, -0.999, 0.999, "P",
                "lag-1 autocorrelation of the innovations [0.5]"),
-    CLI_DOUBLE(0, "voxel-noise", args, noise, 0, 1e6, "SD",
+    CLI_DOUBLE(0, "voxel-noise", simctx, noise, 0, 1e6, "SD",
                "noise sd of each voxel of the volume [0.5]"),
-    CLI_FLAG_OFF(0, "no-volume", args, volume, "no 4-D volume or atlas"),
+    CLI_FLAG_OFF(0, "no-volume", simctx, volume, "no 4-D volume or atlas"),
     CLI_END};
 
 const cli_spec cli_spec_simulate_dfc = {
@@ -78,16 +81,6 @@ const cli_spec cli_spec_simulate_dfc = {
     "sub-NN_states.tsv, sub-NN_segments.tsv; shared: atlas.nii.gz, labels.tsv,\n"
     "states.tsv, modules.tsv, truth.json.",
     options, NULL};
-
-typedef struct {
-    cli_ctx c;
-    bract_dfcsim_params p;
-    size_t nsub;
-    double tr, noise;
-    int volume;
-    const char *dir;
-    char **names; /* region names */
-} simctx;
 
 /* DIR/<name>, with %s replaced by the subject label when `subject` is set. */
 static char *out_path(const simctx *s, const char *name, const char *subject)
@@ -429,27 +422,27 @@ int main_simulate_dfc(int argc, char **argv)
     memset(&S, 0, sizeof S);
     simctx *s = &S;
     cli_ctx_init(&s->c, "simulate dfc", NULL);
-    args a = {NULL, 1, 2, 0.5, 1, {0, 0}, {0}};
-    bract_dfcsim_params_default(&a.p);
-    a.dwell.value = a.p.dwell;
-    int rc = cli_parse(&s->c, &cli_spec_simulate_dfc, &a, argc, argv);
+    bract_dfcsim_params_default(&s->p);
+    s->nsub = 1;
+    s->tr = 2;
+    s->noise = 0.5;
+    s->volume = 1;
+    s->dwell.value = s->p.dwell;
+    int rc = cli_parse(&s->c, &cli_spec_simulate_dfc, s, argc, argv);
     if (rc != CLI_CONTINUE)
         return rc;
-    if (a.p.nmodules > a.p.nreg)
-        return cli_usage_error(&s->c, "--modules %zu is more than --regions %zu", a.p.nmodules,
-                               a.p.nreg);
+    if (s->p.nmodules > s->p.nreg)
+        return cli_usage_error(&s->c, "--modules %zu is more than --regions %zu", s->p.nmodules,
+                               s->p.nreg);
     cli_apply(&s->c);
-    s->p = a.p;
-    s->nsub = a.nsub;
-    s->tr = a.tr;
-    s->noise = a.noise;
-    s->volume = a.volume;
-    s->dir = a.dir;
     s->p.seed = s->c.seed;
-    s->p.dwell = a.dwell.seconds ? a.dwell.value / s->tr : a.dwell.value;
-    if (s->p.dwell < 1)
+    s->p.dwell = s->dwell.seconds ? s->dwell.value / s->tr : s->dwell.value;
+    if (s->p.dwell < 1 && s->dwell.seconds)
         return cli_usage_error(&s->c, "--dwell must be at least one volume (%g s at TR %g s)",
-                               a.dwell.value, s->tr);
+                               s->dwell.value, s->tr);
+    if (s->p.dwell < 1)
+        return cli_usage_error(&s->c, "--dwell must be at least one volume (got %g)",
+                               s->dwell.value);
     bract_dfcsim_states *st = NULL;
     if (bract_dfcsim_states_new(&s->p, &st))
         return cli_fail(&s->c);

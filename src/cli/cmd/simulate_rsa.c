@@ -2,91 +2,9 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-typedef struct {
-    const cli_ctx *c;
-    const char *dir;
-    const bract_simrsa_opts *o;
-} writer;
-
-static char *path_in(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
-/* The signal regions as a JSON array of names (caller frees). */
-static char *signal_list(const bract_simrsa *d)
-{
-    size_t len = 3;
-    for (size_t g = 0; g < d->nregions; g++)
-        len += strlen(d->region_names[g]) + 4;
-    char *s = malloc(len);
-    if (!s)
-        return NULL;
-    size_t k = 0;
-    s[k++] = '[';
-    for (size_t g = 0; g < d->nregions; g++)
-        if (d->region_signal[g])
-            k += (size_t)snprintf(s + k, len - k, "%s\"%s\"", k > 1 ? ", " : "",
-                                  d->region_names[g]);
-    snprintf(s + k, len - k, "]");
-    return s;
-}
-
-/* The sidecar of one output: the simulation's parameters and what the file
- * holds. */
-static int sidecar(const writer *w, const char *path, const char *what, const bract_simrsa *d)
-{
-    const bract_simrsa_opts *o = w->o;
-    bract_sidecar *s = cli_sidecar(w->c);
-    if (s) {
-        bract_sidecar_set_str(s, "Description", what);
-        bract_sidecar_param_int(s, "subjects", (int64_t)o->subjects);
-        bract_sidecar_param_int(s, "words", (int64_t)o->words);
-        bract_sidecar_param_int(s, "runs", (int64_t)o->runs);
-        bract_sidecar_param_int(s, "dims", (int64_t)o->dims);
-        bract_sidecar_param_int(s, "categories", (int64_t)o->categories);
-        bract_sidecar_param_int(s, "regions", (int64_t)o->regions);
-        bract_sidecar_param_int(s, "signal_regions", (int64_t)o->signal_regions);
-        bract_sidecar_param_num(s, "snr", o->snr);
-        char grid[64];
-        snprintf(grid, sizeof grid, "%lldx%lldx%lld", (long long)o->grid[0],
-                 (long long)o->grid[1], (long long)o->grid[2]);
-        bract_sidecar_param_str(s, "grid", grid);
-        bract_sidecar_param_num(s, "voxel_mm", o->voxel_mm);
-        bract_sidecar_param_str(s, "effect", o->effect == BRACT_SIMRSA_SPHERE ? "sphere"
-                                                                             : "regions");
-        if (o->effect == BRACT_SIMRSA_SPHERE) {
-            bract_sidecar_param_num(s, "radius_mm", o->radius_mm);
-            char cm[96];
-            snprintf(cm, sizeof cm, "[%g, %g, %g]", d->center_mm[0], d->center_mm[1],
-                     d->center_mm[2]);
-            bract_sidecar_set_json(s, "SphereCentreMM", cm);
-        }
-        bract_sidecar_param_int(s, "documents", (int64_t)o->documents);
-        bract_sidecar_param_int(s, "seed", (int64_t)o->seed);
-        bract_sidecar_count(s, "brain_voxels", (int64_t)d->nmask);
-        bract_sidecar_count(s, "effect_voxels", (int64_t)d->neffect);
-        /* the truth in every sidecar: the signal regions by name */
-        char *list = signal_list(d);
-        if (list) {
-            bract_sidecar_set_json(s, "SignalRegions", list);
-            free(list);
-        }
-    }
-    int rc = cli_sidecar_finish(w->c, s, path);
-    bract_sidecar_free(s);
-    return rc;
-}
 
 /* --grid NXxNYxNZ into int64_t[3]. */
 static int parse_grid(const char *arg, void *field)
@@ -226,10 +144,85 @@ typedef struct {
     cli_ctx c;
     args a;
     bract_simrsa *d;
-    writer w;
     char **paths;
     size_t nout;
 } run;
+
+static char *path_in(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+/* The signal regions as a JSON array of names (caller frees). */
+static char *signal_list(const bract_simrsa *d)
+{
+    size_t len = 3;
+    for (size_t g = 0; g < d->nregions; g++)
+        len += strlen(d->region_names[g]) + 4;
+    char *s = malloc(len);
+    if (!s)
+        return NULL;
+    size_t k = 0;
+    s[k++] = '[';
+    for (size_t g = 0; g < d->nregions; g++)
+        if (d->region_signal[g])
+            k += (size_t)snprintf(s + k, len - k, "%s\"%s\"", k > 1 ? ", " : "",
+                                  d->region_names[g]);
+    snprintf(s + k, len - k, "]");
+    return s;
+}
+
+/* The sidecar of one output: the simulation's parameters and what the file
+ * holds. */
+static int sidecar(const run *r, const char *path, const char *what)
+{
+    const bract_simrsa_opts *o = &r->a.o;
+    const bract_simrsa *d = r->d;
+    bract_sidecar *s = cli_sidecar(&r->c);
+    if (s) {
+        bract_sidecar_set_str(s, "Description", what);
+        bract_sidecar_param_int(s, "subjects", (int64_t)o->subjects);
+        bract_sidecar_param_int(s, "words", (int64_t)o->words);
+        bract_sidecar_param_int(s, "runs", (int64_t)o->runs);
+        bract_sidecar_param_int(s, "dims", (int64_t)o->dims);
+        bract_sidecar_param_int(s, "categories", (int64_t)o->categories);
+        bract_sidecar_param_int(s, "regions", (int64_t)o->regions);
+        bract_sidecar_param_int(s, "signal_regions", (int64_t)o->signal_regions);
+        bract_sidecar_param_num(s, "snr", o->snr);
+        char grid[64];
+        snprintf(grid, sizeof grid, "%lldx%lldx%lld", (long long)o->grid[0],
+                 (long long)o->grid[1], (long long)o->grid[2]);
+        bract_sidecar_param_str(s, "grid", grid);
+        bract_sidecar_param_num(s, "voxel_mm", o->voxel_mm);
+        bract_sidecar_param_str(s, "effect", o->effect == BRACT_SIMRSA_SPHERE ? "sphere"
+                                                                             : "regions");
+        if (o->effect == BRACT_SIMRSA_SPHERE) {
+            bract_sidecar_param_num(s, "radius_mm", o->radius_mm);
+            char cm[96];
+            snprintf(cm, sizeof cm, "[%g, %g, %g]", d->center_mm[0], d->center_mm[1],
+                     d->center_mm[2]);
+            bract_sidecar_set_json(s, "SphereCentreMM", cm);
+        }
+        bract_sidecar_param_int(s, "documents", (int64_t)o->documents);
+        bract_sidecar_param_int(s, "seed", (int64_t)o->seed);
+        bract_sidecar_count(s, "brain_voxels", (int64_t)d->nmask);
+        bract_sidecar_count(s, "effect_voxels", (int64_t)d->neffect);
+        /* the truth in every sidecar: the signal regions by name */
+        char *list = signal_list(d);
+        if (list) {
+            bract_sidecar_set_json(s, "SignalRegions", list);
+            free(list);
+        }
+    }
+    int rc = cli_sidecar_finish(&r->c, s, path);
+    bract_sidecar_free(s);
+    return rc;
+}
+
 
 static const char *const fixed[] = {"embedding.tsv", "conditions.tsv",   "mask.nii.gz",
                                     "atlas.nii.gz",  "labels.tsv",       "truth.tsv",
@@ -290,7 +283,7 @@ static int prepare(run *r)
 
 static int commit_table(run *r, bract_tsv_writer *t, size_t slot, const char *what)
 {
-    return bract_tsv_commit(t) ? cli_fail(&r->c) : sidecar(&r->w, r->paths[slot], what, r->d);
+    return bract_tsv_commit(t) ? cli_fail(&r->c) : sidecar(r, r->paths[slot], what);
 }
 
 /* embedding.tsv (word, d0 ..) and conditions.tsv. */
@@ -342,7 +335,7 @@ static int write_volume(run *r, const bract_volume *v, size_t slot, int intent,
     bract_volume_write_opts vo = {intent, {0, 0, 0}, NULL, descrip, r->c.force};
     if (bract_volume_write(v, r->paths[slot], &vo))
         return cli_fail(&r->c);
-    return sidecar(&r->w, r->paths[slot], what, r->d);
+    return sidecar(r, r->paths[slot], what);
 }
 
 /* mask, atlas, labels.tsv and truth.tsv. */
@@ -390,11 +383,11 @@ static int write_truth(run *r)
         return rc;
     if (bract_write_file_atomic(r->paths[7], d->corpus, strlen(d->corpus), r->c.force))
         return cli_fail(&r->c);
-    if ((rc = sidecar(&r->w, r->paths[7], "corpus: one document per line", d)))
+    if ((rc = sidecar(r, r->paths[7], "corpus: one document per line")))
         return rc;
     if (write_model_rdm(d, r->paths[8], r->c.force))
         return cli_fail(&r->c);
-    return sidecar(&r->w, r->paths[8], "cosine-distance RDM of the embedding", d);
+    return sidecar(r, r->paths[8], "cosine-distance RDM of the embedding");
 }
 
 static int write_subjects(run *r)
@@ -436,7 +429,6 @@ int main_simulate_rsa(int argc, char **argv)
     const bract_simrsa_opts *o = &r->a.o;
     r->a.o.seed = r->c.seed;
     cli_apply(&r->c);
-    r->w = (writer){&r->c, r->a.dir, o};
     if (!(rc = prepare(r)) && !(rc = write_words(r)) && !(rc = write_regions(r)) &&
         !(rc = write_truth(r)) && !(rc = write_subjects(r))) {
         const bract_simrsa *d = r->d;
