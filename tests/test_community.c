@@ -228,6 +228,109 @@ START_TEST(bad_weights)
 }
 END_TEST
 
+/* Noisy layers with no strong structure: runs disagree, so the best run
+ * and the means over runs matter. */
+static float *noisy_layers(size_t n, size_t T)
+{
+    size_t np = n * (n - 1) / 2;
+    float *A = malloc(T * np * sizeof *A);
+    bract_rng rng;
+    bract_rng_init(&rng, 11, 0, 0);
+    for (size_t i = 0; i < T * np; i++)
+        A[i] = (float)(0.2 + 0.3 * bract_rng_normal(&rng));
+    return A;
+}
+
+/* bract_community_runs equals what bract dfc --flexibility computed with
+ * its own loop before it moved into the library: run i keyed
+ * (first_run + i), flexibility and modularity averaged in run order, the
+ * labels of the first run of the highest modularity; for 1 and 2
+ * threads. */
+START_TEST(runs_as_dfc_computed_them)
+{
+    size_t n = 10, T = 12, runs = 6;
+    float *A = noisy_layers(n, T);
+    for (int method = 0; method < 2; method++) {
+        bract_community_opts o;
+        bract_community_opts_defaults(&o);
+        ck_assert_uint_eq(o.runs, 10);
+        o.method = (bract_community_method)method;
+        o.runs = runs;
+        o.gamma = 1.1;
+        o.omega = 0.5;
+        o.seed = 5;
+        o.first_run = (uint64_t)3 << 32; /* subject 3 in bract dfc */
+        size_t *lab = malloc(runs * T * n * sizeof *lab);
+        double flex[6][10], Q[6], qlayer[12];
+        for (size_t i = 0; i < runs; i++) {
+            bract_modularity_params mp = {o.gamma, o.omega, o.seed, ((uint64_t)3 << 32) + i};
+            if (method == 0) {
+                ck_assert_int_eq(bract_multilayer_communities(A, n, T, &mp, lab + i * T * n,
+                                                              &Q[i]),
+                                 BRACT_OK);
+            } else {
+                ck_assert_int_eq(bract_layerwise_communities(A, n, T, &mp, lab + i * T * n,
+                                                             qlayer),
+                                 BRACT_OK);
+                double qs = 0;
+                for (size_t l = 0; l < T; l++)
+                    qs += qlayer[l];
+                Q[i] = qs / (double)T;
+            }
+            ck_assert_int_eq(bract_flexibility(lab + i * T * n, n, T, flex[i]), BRACT_OK);
+        }
+        size_t best = 0;
+        double qsum = 0, fm[10] = {0};
+        for (size_t i = 0; i < runs; i++) {
+            qsum += Q[i];
+            if (Q[i] > Q[best])
+                best = i;
+            for (size_t j = 0; j < n; j++)
+                fm[j] += flex[i][j];
+        }
+        for (int threads = 1; threads <= 2; threads++) {
+            bract_set_threads(threads);
+            bract_community_result *r;
+            ck_assert_int_eq(bract_community_runs(A, n, T, &o, &r), BRACT_OK);
+            ck_assert_uint_eq(r->best, best);
+            ck_assert(r->modularity == qsum / (double)runs);
+            for (size_t j = 0; j < n; j++)
+                ck_assert(r->flexibility[j] == fm[j] / (double)runs);
+            ck_assert(memcmp(r->labels, lab + best * T * n, T * n * sizeof *lab) == 0);
+            ck_assert_uint_eq(r->n, n);
+            ck_assert_uint_eq(r->nlayers, T);
+            bract_community_result_free(r);
+        }
+        free(lab);
+    }
+    free(A);
+}
+END_TEST
+
+START_TEST(runs_errors_and_names)
+{
+    float A[3] = {1, 1, 1};
+    bract_community_opts o;
+    bract_community_opts_defaults(&o);
+    o.runs = 3;
+    bract_community_result *r = (bract_community_result *)1;
+    /* one layer: flexibility needs 2 */
+    ck_assert_int_eq(bract_community_runs(A, 3, 1, &o, &r), BRACT_EINVAL);
+    ck_assert_ptr_null(r);
+    ck_assert_error_has("flexibility needs at least 2 windows (got 1)");
+    o.runs = 0;
+    ck_assert_int_eq(bract_community_runs(A, 3, 1, &o, &r), BRACT_EINVAL);
+    bract_community_method m = BRACT_COMMUNITY_MULTILAYER;
+    ck_assert_int_eq(bract_community_method_parse("layerwise", &m), BRACT_OK);
+    ck_assert_int_eq(m, BRACT_COMMUNITY_LAYERWISE);
+    ck_assert_str_eq(bract_community_method_name(BRACT_COMMUNITY_MULTILAYER), "multilayer");
+    ck_assert_int_eq(bract_community_method_parse("louvain", &m), BRACT_EINVAL);
+    ck_assert_int_eq(m, BRACT_COMMUNITY_LAYERWISE);
+    ck_assert_error_has("unknown community method 'louvain' (expected one of multilayer, "
+                        "layerwise)");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("community");
@@ -239,6 +342,8 @@ static Suite *suite(void)
     tcase_add_test(tc, planted_multilayer);
     tcase_add_test(tc, layerwise_persistence);
     tcase_add_test(tc, bad_weights);
+    tcase_add_test(tc, runs_as_dfc_computed_them);
+    tcase_add_test(tc, runs_errors_and_names);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -551,6 +551,32 @@ START_TEST(npy_round_trip)
 }
 END_TEST
 
+START_TEST(option_names)
+{
+    bract_window_type w = BRACT_WINDOW_RECT;
+    for (int i = 0; i <= BRACT_WINDOW_GIFT; i++) {
+        ck_assert_int_eq(bract_window_type_parse(bract_window_type_name((bract_window_type)i), &w),
+                         BRACT_OK);
+        ck_assert_int_eq(w, i);
+    }
+    ck_assert_int_eq(bract_window_type_parse("hann", &w), BRACT_EINVAL);
+    ck_assert_int_eq(w, BRACT_WINDOW_GIFT);
+    ck_assert_error_has("unknown taper 'hann' (expected one of rect, gaussian, gift)");
+    ck_assert_str_eq(bract_window_type_name((bract_window_type)3), "unknown");
+    bract_fc_estimator e = BRACT_FC_PEARSON;
+    for (int i = 0; i <= BRACT_FC_GLASSO_PARTIAL; i++) {
+        ck_assert_int_eq(bract_fc_estimator_parse(bract_fc_estimator_name((bract_fc_estimator)i),
+                                                  &e),
+                         BRACT_OK);
+        ck_assert_int_eq(e, i);
+    }
+    ck_assert_str_eq(bract_fc_estimator_name(BRACT_FC_LEDOIT_WOLF), "ledoit-wolf");
+    ck_assert_int_eq(bract_fc_estimator_parse("spearman", &e), BRACT_EINVAL);
+    ck_assert_error_has("unknown connectivity estimator 'spearman' (expected one of pearson, "
+                        "ledoit-wolf, glasso, glasso-partial)");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("dfc");
@@ -570,6 +596,7 @@ static Suite *suite(void)
     tcase_add_test(tc, glasso_kkt);
     tcase_add_test(tc, stats_match_two_pass);
     tcase_add_test(tc, npy_round_trip);
+    tcase_add_test(tc, option_names);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -419,6 +419,38 @@ START_TEST(dependent_confounds_dropped)
 }
 END_TEST
 
+START_TEST(option_names)
+{
+    bract_standardize st = BRACT_STANDARDIZE_NONE;
+    for (int i = 0; i <= BRACT_STANDARDIZE_PSC; i++) {
+        ck_assert_int_eq(bract_standardize_parse(bract_standardize_name((bract_standardize)i),
+                                                 &st),
+                         BRACT_OK);
+        ck_assert_int_eq(st, i);
+    }
+    ck_assert_str_eq(bract_standardize_name(BRACT_STANDARDIZE_ZSCORE_POP), "zscore-population");
+    ck_assert_str_eq(bract_standardize_name((bract_standardize)9), "unknown");
+    ck_assert_int_eq(bract_standardize_parse("std", &st), BRACT_EINVAL);
+    ck_assert_int_eq(st, BRACT_STANDARDIZE_PSC);
+    ck_assert_error_has("unknown standardisation 'std' (expected one of none, zscore, "
+                        "zscore-population, psc)");
+    int order = 5;
+    ck_assert_int_eq(bract_detrend_parse("none", &order), BRACT_OK);
+    ck_assert_int_eq(order, -1);
+    ck_assert_int_eq(bract_detrend_parse("0", &order), BRACT_OK);
+    ck_assert_int_eq(order, 0);
+    ck_assert_int_eq(bract_detrend_parse("10", &order), BRACT_OK);
+    ck_assert_int_eq(order, 10);
+    static const char *const bad[] = {"11", "-1", "", "1x", "linear", " 2"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        ck_assert_int_eq(bract_detrend_parse(bad[i], &order), BRACT_EINVAL);
+        ck_assert_int_eq(order, 10);
+    }
+    ck_assert_error_has("unknown detrending order ' 2' (expected none or a polynomial order "
+                        "from 0 to 10)");
+}
+END_TEST
+
 static Suite *signal_suite(void)
 {
     Suite *s = suite_create("signal");
@@ -439,6 +471,7 @@ static Suite *signal_suite(void)
     tcase_add_test(tc, constant_and_nonfinite_series_left_out);
     tcase_add_test(tc, plan_errors);
     tcase_add_test(tc, dependent_confounds_dropped);
+    tcase_add_test(tc, option_names);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -217,6 +217,87 @@ START_TEST(elbow_of_two_segments)
 }
 END_TEST
 
+/* bract_kmeans_elbow equals what bract dfc --elbow computed with its own
+ * loop before it moved into the library: bract_kmeans for each k, the
+ * ratio, bract_elbow over k >= 2, k = ceil(break point); for 1 and 2
+ * threads. */
+START_TEST(kmeans_elbow_as_dfc_computed_it)
+{
+    size_t n = 240, dim = 30;
+    float *x = malloc(sizeof(float) * n * dim);
+    bract_rng rng;
+    bract_rng_init(&rng, 4, 0, 0);
+    for (size_t i = 0; i < n * dim; i++) /* 4 blobs of 60 windows */
+        x[i] = (float)(0.5 * bract_rng_normal(&rng) + (double)((i / dim) % 4 == i % dim % 4));
+    for (int distance = 0; distance < 2; distance++) {
+        bract_kmeans_params p;
+        bract_kmeans_params_default(&p);
+        p.distance = (bract_distance)distance;
+        p.restarts = 3;
+        p.seed = 7;
+        size_t kmin = 1, kmax = 7, m = kmax - kmin + 1;
+        double obj[7], ratio[7], kk[7], bp;
+        for (size_t j = 0; j < m; j++) {
+            bract_kmeans_params q = p;
+            q.k = kmin + j;
+            bract_kmeans_result *km;
+            ck_assert_int_eq(bract_kmeans(x, n, dim, &q, &km, NULL), BRACT_OK);
+            kk[j] = (double)q.k;
+            obj[j] = km->objective;
+            ratio[j] = bract_kmeans_ratio(x, km, p.distance);
+            bract_kmeans_result_free(km);
+        }
+        ck_assert_int_eq(bract_elbow(kk + 1, ratio + 1, m - 1, &bp), BRACT_OK);
+        size_t want_k = (size_t)ceil(bp - 1e-9);
+        for (int threads = 1; threads <= 2; threads++) {
+            bract_set_threads(threads);
+            bract_kmeans_elbow_result *e;
+            ck_assert_int_eq(bract_kmeans_elbow(x, n, dim, &p, kmin, kmax, &e, NULL), BRACT_OK);
+            ck_assert_uint_eq(e->m, m);
+            ck_assert_uint_eq(e->kmin, 1);
+            ck_assert_uint_eq(e->kmax, 7);
+            for (size_t j = 0; j < m; j++) {
+                ck_assert(e->objective[j] == obj[j]);
+                ck_assert(j == 0 ? isnan(e->ratio[j]) : e->ratio[j] == ratio[j]);
+            }
+            ck_assert(e->breakpoint == bp);
+            ck_assert_uint_eq(e->k, want_k);
+            ck_assert(e->k >= 3 && e->k <= 5); /* near the 4 blobs */
+            bract_kmeans_elbow_result_free(e);
+        }
+    }
+    /* fewer than 4 values of k from 2 up: no suggestion, no error */
+    bract_kmeans_params p;
+    bract_kmeans_params_default(&p);
+    bract_kmeans_elbow_result *e;
+    ck_assert_int_eq(bract_kmeans_elbow(x, n, dim, &p, 1, 4, &e, NULL), BRACT_OK);
+    ck_assert(isnan(e->breakpoint));
+    ck_assert_uint_eq(e->k, 0);
+    ck_assert_str_eq(bract_last_error(), "");
+    bract_kmeans_elbow_result_free(e);
+    e = (bract_kmeans_elbow_result *)1;
+    ck_assert_int_eq(bract_kmeans_elbow(x, n, dim, &p, 3, 2, &e, NULL), BRACT_EINVAL);
+    ck_assert_ptr_null(e);
+    ck_assert_int_eq(bract_kmeans_elbow(x, n, dim, &p, 2, 241, &e, NULL), BRACT_EINVAL);
+    free(x);
+}
+END_TEST
+
+START_TEST(distance_names)
+{
+    bract_distance d = BRACT_DIST_L2;
+    ck_assert_int_eq(bract_distance_parse("l1", &d), BRACT_OK);
+    ck_assert_int_eq(d, BRACT_DIST_L1);
+    ck_assert_int_eq(bract_distance_parse("l2", &d), BRACT_OK);
+    ck_assert_int_eq(d, BRACT_DIST_L2);
+    ck_assert_str_eq(bract_distance_name(BRACT_DIST_L1), "l1");
+    ck_assert_str_eq(bract_distance_name((bract_distance)5), "unknown");
+    ck_assert_int_eq(bract_distance_parse("cityblock", &d), BRACT_EINVAL);
+    ck_assert_int_eq(d, BRACT_DIST_L2);
+    ck_assert_error_has("unknown k-means distance 'cityblock' (expected one of l2, l1)");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("states");
@@ -229,6 +310,8 @@ static Suite *suite(void)
     tcase_add_test(tc, kmeans_thread_invariance);
     tcase_add_test(tc, kmeans_bad_input);
     tcase_add_test(tc, elbow_of_two_segments);
+    tcase_add_test(tc, kmeans_elbow_as_dfc_computed_it);
+    tcase_add_test(tc, distance_names);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -124,7 +124,7 @@ static bract_tau_plan *make_plan(size_t nt, int method, double tr, size_t max_la
 {
     bract_tau_opts o;
     bract_tau_opts_init(&o);
-    o.method = method;
+    o.method = (bract_tau_method)method;
     o.tr = tr;
     o.max_lag = max_lag;
     bract_tau_plan *p;
@@ -622,9 +622,20 @@ START_TEST(bad_input_flags_and_errors)
     bract_tau_work_free(w);
     bract_tau_plan_free(p);
     /* method names */
-    ck_assert_int_eq(bract_tau_method_parse("e-fold"), BRACT_TAU_EFOLD);
-    ck_assert_int_eq(bract_tau_method_parse("nope"), -1);
+    bract_tau_method m = BRACT_TAU_EXP;
+    ck_assert_int_eq(bract_tau_method_parse("e-fold", &m), BRACT_OK);
+    ck_assert_int_eq(m, BRACT_TAU_EFOLD);
+    for (int i = 0; i <= BRACT_TAU_KNEE; i++) { /* every name parses back to its method */
+        ck_assert_int_eq(bract_tau_method_parse(bract_tau_method_name((bract_tau_method)i), &m),
+                         BRACT_OK);
+        ck_assert_int_eq(m, i);
+    }
+    ck_assert_int_eq(bract_tau_method_parse("nope", &m), BRACT_EINVAL);
+    ck_assert_int_eq(m, BRACT_TAU_KNEE); /* untouched on error */
+    ck_assert_error_has("unknown timescale method 'nope' (expected one of exp, exp-offset-free, "
+                        "integral, e-fold, ar1, knee)");
     ck_assert_str_eq(bract_tau_method_name(BRACT_TAU_EXP_OFFSET_FREE), "exp-offset-free");
+    ck_assert_str_eq(bract_tau_method_name((bract_tau_method)17), "unknown");
 }
 END_TEST
 

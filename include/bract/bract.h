@@ -28,6 +28,7 @@
 #include "bract/simrsa.h"
 #include "bract/timescale.h"
 #include "bract/hierarchy.h"
+#include "bract/tausim.h"
 #include "bract/cluster.h"
 #include "bract/group.h"
 #include "bract/npy.h"

@@ -68,22 +68,41 @@
 extern "C" {
 #endif
 
-enum { BRACT_WINDOW_RECT = 0, BRACT_WINDOW_GAUSSIAN = 1, BRACT_WINDOW_GIFT = 2 };
+/* The taper of the windows. */
+typedef enum {
+    BRACT_WINDOW_RECT = 0,
+    BRACT_WINDOW_GAUSSIAN = 1,
+    BRACT_WINDOW_GIFT = 2
+} bract_window_type;
 
-enum {
+/* "rect", "gaussian", "gift" ("unknown" outside the enum). */
+BRACT_API const char *bract_window_type_name(bract_window_type t);
+/* The taper named s into *out; BRACT_EINVAL ("unknown taper 's' (expected
+ * one of rect, gaussian, gift)") otherwise. */
+BRACT_API int bract_window_type_parse(const char *s, bract_window_type *out);
+
+/* The connectivity estimator of a window. */
+typedef enum {
     BRACT_FC_PEARSON = 0,
     BRACT_FC_LEDOIT_WOLF = 1,
     BRACT_FC_GLASSO = 2,
     BRACT_FC_GLASSO_PARTIAL = 3
-};
+} bract_fc_estimator;
+
+/* "pearson", "ledoit-wolf", "glasso", "glasso-partial" ("unknown" outside
+ * the enum). */
+BRACT_API const char *bract_fc_estimator_name(bract_fc_estimator e);
+/* The estimator named s into *out; BRACT_EINVAL ("unknown connectivity
+ * estimator 's' (expected one of pearson, ...)") otherwise. */
+BRACT_API int bract_fc_estimator_parse(const char *s, bract_fc_estimator *out);
 
 typedef struct {
-    int window_type;  /* BRACT_WINDOW_* */
+    bract_window_type window_type;
     size_t window;    /* L, volumes (>= 3) */
     size_t step;      /* volumes between window starts (>= 1) */
     double sigma;     /* GAUSSIAN: sd of the weights, volumes */
     double alpha;     /* GIFT: sd of the Gaussian, volumes [3] */
-    int estimator;    /* BRACT_FC_* */
+    bract_fc_estimator estimator;
     double lambda;    /* GLASSO*: L1 penalty (> 0) */
     int fisher;       /* 1: Fisher z of the estimate */
     size_t block;     /* RECT: windows between exact recomputations [256] */

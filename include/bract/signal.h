@@ -87,12 +87,24 @@ BRACT_API int bract_spline_fill(const double *t, double *y, const unsigned char 
 
 /* ---- cleaning ---- */
 
-enum {
+typedef enum {
     BRACT_STANDARDIZE_NONE = 0,
     BRACT_STANDARDIZE_ZSCORE = 1,     /* sample std (ddof 1): nilearn's zscore_sample */
     BRACT_STANDARDIZE_ZSCORE_POP = 2, /* population std (ddof 0): nilearn's old "zscore" */
     BRACT_STANDARDIZE_PSC = 3         /* percent signal change */
-};
+} bract_standardize;
+
+/* "none", "zscore", "zscore-population", "psc" ("unknown" outside the enum). */
+BRACT_API const char *bract_standardize_name(bract_standardize s);
+/* The standardisation named s into *out; BRACT_EINVAL ("unknown
+ * standardisation 's' (expected one of none, zscore, zscore-population,
+ * psc)") otherwise. */
+BRACT_API int bract_standardize_parse(const char *s, bract_standardize *out);
+
+/* A detrending order as bract_clean_opts.detrend holds it: "none" is -1,
+ * otherwise a polynomial order from 0 (the mean) to 10.  BRACT_EINVAL
+ * naming s and the accepted values otherwise. */
+BRACT_API int bract_detrend_parse(const char *s, int *order);
 
 typedef struct {
     int detrend;          /* polynomial order removed: -1 none, 0 the mean, 1 linear (nilearn) */
@@ -100,7 +112,7 @@ typedef struct {
     double high_pass;     /* Hz; 0: none */
     int filter_order;     /* Butterworth order (nilearn: 5) */
     double tr;            /* seconds; needed to filter */
-    int standardize;      /* BRACT_STANDARDIZE_* */
+    bract_standardize standardize;
     int standardize_confounds; /* 1: z-score the confounds (nilearn's default); 0: divide each
                                   by its largest absolute value */
     int keep_mean;        /* with BRACT_STANDARDIZE_NONE: add each series' mean (taken after

@@ -31,11 +31,21 @@
 extern "C" {
 #endif
 
-enum { BRACT_DIST_L2 = 0, BRACT_DIST_L1 = 1 };
+/* The k-means metric. */
+typedef enum {
+    BRACT_DIST_L2 = 0, /* squared Euclidean, means as centroids */
+    BRACT_DIST_L1 = 1  /* city block, medians as centroids */
+} bract_distance;
+
+/* "l2", "l1" ("unknown" outside the enum). */
+BRACT_API const char *bract_distance_name(bract_distance d);
+/* The metric named s into *out; BRACT_EINVAL ("unknown k-means distance
+ * 's' (expected one of l2, l1)") otherwise. */
+BRACT_API int bract_distance_parse(const char *s, bract_distance *out);
 
 typedef struct {
     size_t k;          /* clusters (>= 1) */
-    int distance;      /* BRACT_DIST_* */
+    bract_distance distance;
     size_t restarts;   /* k-means++ starts [10] */
     size_t max_iter;   /* Lloyd iterations per start [300] */
     uint64_t seed;
@@ -64,23 +74,48 @@ BRACT_API void bract_kmeans_result_free(bract_kmeans_result *r);
 
 /* Distance of a point (double) to a centroid, in the k-means metric. */
 BRACT_API double bract_kmeans_distance(const double *a, const double *c, size_t dim,
-                                       int distance);
+                                       bract_distance distance);
 
 /* Index of the nearest of k centroids (ties to the lower index); *dist
  * (may be NULL) receives the distance. */
 BRACT_API size_t bract_kmeans_nearest(const double *centroids, size_t k, size_t dim,
-                                      int distance, const double *point, double *dist);
+                                      bract_distance distance, const double *point,
+                                      double *dist);
 
 /* GIFT's cluster-validity ratio (icatb_optimal_clusters): the mean over
  * clusters c of sum_{i in c} D(i,c) / sum_{i not in c} D(i,c), D the k-means
  * distance.  NaN for k = 1. */
-BRACT_API double bract_kmeans_ratio(const float *x, const bract_kmeans_result *r, int distance);
+BRACT_API double bract_kmeans_ratio(const float *x, const bract_kmeans_result *r,
+                                    bract_distance distance);
 
 /* Elbow of a curve y at abscissae k[0..m-1] (increasing): the break point
  * b of the least-squares continuous two-segment line
  * y = a0 + a1 k + a2 max(0, k - b), searched on a grid of 1/1000 between
  * k[1] and k[m-2].  BRACT_EDATA for fewer than 4 points. */
 BRACT_API int bract_elbow(const double *k, const double *y, size_t m, double *breakpoint);
+
+/* k-means for every k of kmin..kmax and the elbow of GIFT's validity
+ * ratio over k (icatb_optimal_clusters): the result of each k, and the
+ * suggested number of states. */
+typedef struct {
+    size_t kmin, kmax, m; /* m = kmax - kmin + 1 values of k */
+    double *objective;    /* m: the k-means objective of k = kmin + j */
+    double *ratio;        /* m: bract_kmeans_ratio (NaN for k = 1) */
+    double breakpoint;    /* bract_elbow of the ratio over k, k = 1 left out as GIFT
+                             does; NaN when fewer than 4 values remain or no line fits */
+    size_t k;             /* the suggested k, ceil(breakpoint); 0 when none */
+} bract_kmeans_elbow_result;
+
+/* Run bract_kmeans with p (p->k ignored) for k = kmin..kmax over the n rows
+ * of x (n x dim).  No suggestion is not an error (breakpoint NaN, k 0).
+ * BRACT_EINVAL for kmin 0, kmax < kmin or kmax > n.  progress (may be NULL)
+ * counts values of k.  *out is owned by the caller
+ * (bract_kmeans_elbow_result_free). */
+BRACT_API int bract_kmeans_elbow(const float *x, size_t n, size_t dim,
+                                 const bract_kmeans_params *p, size_t kmin, size_t kmax,
+                                 bract_kmeans_elbow_result **out,
+                                 const bract_progress *progress);
+BRACT_API void bract_kmeans_elbow_result_free(bract_kmeans_elbow_result *r);
 
 /* Statistics of a state sequence seq[0..n-1] with states 0..k-1:
  *   fraction[j]   = #{t: seq_t = j} / n

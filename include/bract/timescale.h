@@ -49,7 +49,7 @@ extern "C" {
  * sum_{t>=k} x~_t x~_{t-k} divided by n (BIASED, statsmodels' default) or by
  * n - k (ADJUSTED), x~ = x - mean(x); the ACF divides by lag 0.  The
  * adjusted ACF is not unbiased (statsmodels #6833) and can exceed 1. */
-enum { BRACT_ACF_BIASED = 0, BRACT_ACF_ADJUSTED = 1 };
+typedef enum { BRACT_ACF_BIASED = 0, BRACT_ACF_ADJUSTED = 1 } bract_acf_norm;
 
 typedef struct bract_acf_plan bract_acf_plan;
 typedef struct bract_acf_work bract_acf_work;
@@ -58,7 +58,8 @@ typedef struct bract_acf_work bract_acf_work;
  * (max_lag < nt).  The FFT length is the smallest 5-smooth number >= nt +
  * max_lag, enough zero padding that no lag <= max_lag wraps around.  Owned
  * by the caller (bract_acf_plan_free).  Errors: max_lag >= nt, nt < 2. */
-BRACT_API int bract_acf_plan_new(size_t nt, size_t max_lag, int norm, bract_acf_plan **out);
+BRACT_API int bract_acf_plan_new(size_t nt, size_t max_lag, bract_acf_norm norm,
+                                 bract_acf_plan **out);
 BRACT_API void bract_acf_plan_free(bract_acf_plan *p);
 BRACT_API size_t bract_acf_plan_fft_length(const bract_acf_plan *p);
 
@@ -72,7 +73,8 @@ BRACT_API int bract_acf_compute(const bract_acf_plan *p, bract_acf_work *w, cons
                                 double *acf);
 
 /* One series, plan and workspace made and freed inside (convenience). */
-BRACT_API int bract_acf(const double *x, size_t nt, size_t max_lag, int norm, double *acf);
+BRACT_API int bract_acf(const double *x, size_t nt, size_t max_lag, bract_acf_norm norm,
+                        double *acf);
 
 /* statsmodels' default number of lags: min(floor(10 log10 nt), nt - 1). */
 BRACT_API size_t bract_acf_default_lags(size_t nt);
@@ -153,10 +155,12 @@ typedef enum {
     BRACT_TAU_KNEE = 5
 } bract_tau_method;
 
-/* "exp", "exp-offset-free", "integral", "e-fold", "ar1", "knee". */
-BRACT_API const char *bract_tau_method_name(int method);
-/* The method of a name, or -1. */
-BRACT_API int bract_tau_method_parse(const char *name);
+/* "exp", "exp-offset-free", "integral", "e-fold", "ar1", "knee" ("unknown"
+ * for a value outside the enum). */
+BRACT_API const char *bract_tau_method_name(bract_tau_method method);
+/* The method named s into *out; BRACT_EINVAL ("unknown timescale method
+ * 's' (expected one of exp, ...)") otherwise. */
+BRACT_API int bract_tau_method_parse(const char *s, bract_tau_method *out);
 
 /* Why a timescale is missing or qualified (a bit mask). */
 #define BRACT_TAU_CONSTANT 0x001u      /* the series is constant */
@@ -180,8 +184,8 @@ BRACT_API int bract_tau_method_parse(const char *name);
 BRACT_API char *bract_tau_flags_string(unsigned flags, char *buf, size_t n);
 
 typedef struct {
-    int method;            /* bract_tau_method [BRACT_TAU_EXP] */
-    int acf_norm;          /* BRACT_ACF_BIASED or _ADJUSTED [BIASED] */
+    bract_tau_method method; /* [BRACT_TAU_EXP] */
+    bract_acf_norm acf_norm; /* [BRACT_ACF_BIASED] */
     double tr;             /* sampling interval in seconds (> 0) */
     size_t max_lag;        /* last lag [0: bract_acf_default_lags(nt)] */
     size_t min_lag;        /* first lag of the exp fits [1] */

@@ -26,6 +26,39 @@ struct bract_dfc_plan {
     int incremental; /* RECT with a step small enough for running updates */
 };
 
+static const char *const window_names[] = {"rect", "gaussian", "gift"};
+static const char *const estimator_names[] = {"pearson", "ledoit-wolf", "glasso",
+                                              "glasso-partial"};
+
+const char *bract_window_type_name(bract_window_type t)
+{
+    return (int)t >= 0 && t <= BRACT_WINDOW_GIFT ? window_names[t] : "unknown";
+}
+
+int bract_window_type_parse(const char *s, bract_window_type *out)
+{
+    int i;
+    int rc = bract_name_lookup(s, window_names, BRACT_WINDOW_GIFT + 1, "taper", &i);
+    if (rc == BRACT_OK)
+        *out = (bract_window_type)i;
+    return rc;
+}
+
+const char *bract_fc_estimator_name(bract_fc_estimator e)
+{
+    return (int)e >= 0 && e <= BRACT_FC_GLASSO_PARTIAL ? estimator_names[e] : "unknown";
+}
+
+int bract_fc_estimator_parse(const char *s, bract_fc_estimator *out)
+{
+    int i;
+    int rc = bract_name_lookup(s, estimator_names, BRACT_FC_GLASSO_PARTIAL + 1,
+                               "connectivity estimator", &i);
+    if (rc == BRACT_OK)
+        *out = (bract_fc_estimator)i;
+    return rc;
+}
+
 void bract_dfc_params_default(bract_dfc_params *p)
 {
     memset(p, 0, sizeof *p);
@@ -82,10 +115,10 @@ int bract_dfc_plan_new(size_t nt, size_t nreg, const bract_dfc_params *p, bract_
 {
     *out = NULL;
     size_t L = p->window;
-    if (p->window_type < BRACT_WINDOW_RECT || p->window_type > BRACT_WINDOW_GIFT)
-        return bract_error(BRACT_EINVAL, "unknown window type %d", p->window_type);
-    if (p->estimator < BRACT_FC_PEARSON || p->estimator > BRACT_FC_GLASSO_PARTIAL)
-        return bract_error(BRACT_EINVAL, "unknown connectivity estimator %d", p->estimator);
+    if ((int)p->window_type < BRACT_WINDOW_RECT || p->window_type > BRACT_WINDOW_GIFT)
+        return bract_error(BRACT_EINVAL, "unknown window type %d", (int)p->window_type);
+    if ((int)p->estimator < BRACT_FC_PEARSON || p->estimator > BRACT_FC_GLASSO_PARTIAL)
+        return bract_error(BRACT_EINVAL, "unknown connectivity estimator %d", (int)p->estimator);
     if (L < 3)
         return bract_error(BRACT_EINVAL, "a window of %zu volume%s: a windowed correlation "
                            "needs at least 3 volumes", L, L == 1 ? "" : "s");

@@ -61,7 +61,7 @@ size_t bract_acf_default_lags(size_t nt)
 
 struct bract_acf_plan {
     size_t nt, max_lag, nfft;
-    int norm;
+    bract_acf_norm norm;
     fftw_plan fwd, bwd;
 };
 
@@ -70,7 +70,7 @@ struct bract_acf_work {
     fftw_complex *spec; /* nfft/2 + 1 */
 };
 
-int bract_acf_plan_new(size_t nt, size_t max_lag, int norm, bract_acf_plan **out)
+int bract_acf_plan_new(size_t nt, size_t max_lag, bract_acf_norm norm, bract_acf_plan **out)
 {
     *out = NULL;
     if (nt < 2)
@@ -82,7 +82,7 @@ int bract_acf_plan_new(size_t nt, size_t max_lag, int norm, bract_acf_plan **out
                            "maximum lag must be below the length: at most %zu)",
                            nt, max_lag, nt - 1);
     if (norm != BRACT_ACF_BIASED && norm != BRACT_ACF_ADJUSTED)
-        return bract_error(BRACT_EINVAL, "unknown ACF normalisation %d", norm);
+        return bract_error(BRACT_EINVAL, "unknown ACF normalisation %d", (int)norm);
     size_t nfft = bract_fft_fast_size(nt + max_lag);
     if (nfft > (size_t)1 << 30)
         return bract_error(BRACT_EINVAL, "series of %zu samples are too long for the FFT", nt);
@@ -197,7 +197,7 @@ int bract_acf_compute(const bract_acf_plan *p, bract_acf_work *w, const double *
     return BRACT_OK;
 }
 
-int bract_acf(const double *x, size_t nt, size_t max_lag, int norm, double *acf)
+int bract_acf(const double *x, size_t nt, size_t max_lag, bract_acf_norm norm, double *acf)
 {
     bract_acf_plan *p;
     bract_acf_work *w;

@@ -14,17 +14,18 @@
 static const char *const method_names[] = {"exp", "exp-offset-free", "integral",
                                            "e-fold", "ar1", "knee", NULL};
 
-const char *bract_tau_method_name(int method)
+const char *bract_tau_method_name(bract_tau_method method)
 {
-    return method >= 0 && method <= BRACT_TAU_KNEE ? method_names[method] : "unknown";
+    return (int)method >= 0 && method <= BRACT_TAU_KNEE ? method_names[method] : "unknown";
 }
 
-int bract_tau_method_parse(const char *name)
+int bract_tau_method_parse(const char *s, bract_tau_method *out)
 {
-    for (int i = 0; method_names[i]; i++)
-        if (strcmp(name, method_names[i]) == 0)
-            return i;
-    return -1;
+    int i;
+    int rc = bract_name_lookup(s, method_names, BRACT_TAU_KNEE + 1, "timescale method", &i);
+    if (rc == BRACT_OK)
+        *out = (bract_tau_method)i;
+    return rc;
 }
 
 static const struct {
@@ -436,8 +437,8 @@ int bract_tau_plan_new(size_t nt, const bract_tau_opts *opts, bract_tau_plan **o
 {
     *out = NULL;
     bract_tau_opts o = *opts;
-    if (o.method < 0 || o.method > BRACT_TAU_KNEE)
-        return bract_error(BRACT_EINVAL, "unknown timescale method %d", o.method);
+    if ((int)o.method < 0 || o.method > BRACT_TAU_KNEE)
+        return bract_error(BRACT_EINVAL, "unknown timescale method %d", (int)o.method);
     if (!(o.tr > 0) || !isfinite(o.tr))
         return bract_error(BRACT_EINVAL,
                            "the repetition time must be a positive number of seconds, got %g",

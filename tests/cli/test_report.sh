@@ -68,7 +68,7 @@ for s in 01 02; do
         -o "$R/sub-$s/sub-${s}_tau.tsv" --quiet
 done
 check "report: timescale hierarchy" 0 timescale hierarchy --index "$SIM/ts/truth.tsv" \
-    --coords "$SIM/ts/truth.tsv" -P 50 -B 50 -o "$R/group/hierarchy" --quiet \
+    --coords "$SIM/ts/truth.tsv" --permutations 50 --bootstrap 50 -o "$R/group/hierarchy" --quiet \
     "$R/sub-01/sub-01_tau.tsv" "$R/sub-02/sub-02_tau.tsv"
 
 # ---- the report ----

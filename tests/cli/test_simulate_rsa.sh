@@ -58,11 +58,11 @@ file_has "$S/sphere/truth.json" '"effect": "sphere"'
 
 # ---- bad options ----
 check "simulate rsa: no output" 2 simulate rsa --subjects 2
-err_has "no output directory given"
+err_has "no --output given"
 check "simulate rsa: too many signal regions" 2 simulate rsa -o "$S/x" --regions 2 --signal-regions 3
 err_has "--signal-regions (3) exceeds --regions (2)"
 check "simulate rsa: bad grid" 2 simulate rsa -o "$S/x" --grid 10x10
-err_has "--grid expects NXxNYxNZ"
+err_has "--grid: expected NXxNYxNZ"
 check "simulate rsa: centre outside the brain" 1 simulate rsa -o "$S/x" --effect sphere \
     --center 0,0,0 --subjects 1
 err_has "the sphere centre (0, 0, 0) is outside the brain"
