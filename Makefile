@@ -223,7 +223,7 @@ check:
 	@sh tools/deps.sh test
 	@$(MAKE) --no-print-directory check-run
 
-check-run: check-unit check-cli check-man
+check-run: check-unit check-cli check-man check-api
 
 # Unit tests run from the top directory so that testdata/ paths resolve;
 # one target per binary so that make -j runs them side by side.
