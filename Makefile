@@ -74,7 +74,7 @@ ALL_CPPFLAGS = -Iinclude -Isrc -I/usr/include/nifti $(PKG_CFLAGS) $(MPI_CPPFLAGS
 ALL_LDFLAGS = -fopenmp $(SAN_FLAGS) $(LDFLAGS)
 LIBS_ALL = -lnifti2 -lnifticdf -lznz $(PKG_LIBS) -lm
 
-LIB_SRCS := $(sort $(wildcard src/*.c))
+LIB_SRCS := $(sort $(wildcard src/*.c src/glm/*.c))
 CLI_SRCS := $(sort $(wildcard src/cli/*.c))
 TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))

@@ -42,5 +42,8 @@
 #include "bract/lsa.h"
 #include "bract/report.h"
 #include "bract/events.h"
+#include "bract/hrf.h"
+#include "bract/nuisance.h"
+#include "bract/glm.h"
 
 #endif

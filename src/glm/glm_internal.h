@@ -1,0 +1,53 @@
+/* Private helpers of the GLM modules (src/glm/); never installed. */
+#ifndef BRACT_GLM_INTERNAL_H
+#define BRACT_GLM_INTERNAL_H
+
+#include "internal.h"
+
+#include "bract/glm.h"
+
+/* Moore-Penrose pseudo-inverse of X (n x p, row-major, n >= p) by SVD, as
+ * scipy.linalg.pinv: singular values <= max(n, p) eps s_max are dropped.
+ * pinv (p x n, row-major) may be NULL.  *rank, *smax, *smin receive the
+ * rank and extreme singular values (each may be NULL).  Allocates its own
+ * workspace; thread-safe. */
+int glm_pinv(const double *X, size_t n, size_t p, double *pinv, size_t *rank, double *smax,
+             double *smin);
+
+/* An error (BRACT_EDATA) naming the columns of a rank-deficient X: the
+ * columns that carry the null combination of the column-normalised X, or
+ * the all-zero columns.  `what` prefixes the message (a file, a run). */
+int glm_collinear_error(const double *X, size_t n, size_t p, const char *const *names,
+                        const char *what);
+
+/* The whitened copy W x of a series (AR(1), nilearn's ARModel.whiten):
+ * w_0 = x_0, w_t = x_t - rho x_{t-1}.  x and w may not alias. */
+static inline void glm_whiten(const double *x, size_t n, double rho, double *w)
+{
+    if (n == 0)
+        return;
+    w[0] = x[0];
+    for (size_t t = 1; t < n; t++)
+        w[t] = x[t] - rho * x[t - 1];
+}
+
+/* Yule-Walker AR(1) coefficient of residuals e (n values), nilearn's
+ * _yule_walker with order 1 (the grand mean taken as 0). */
+double glm_yule_walker(double s2, double l1, size_t n);
+
+/* trunc(rho bins), nilearn's (rho * bins).astype(int). */
+int glm_ar_bin(double rho, int bins);
+
+/* A whitened model: W X, its pseudo-inverse and cov = pinv pinv'. */
+typedef struct {
+    int bin;
+    double rho;
+    double *wx;    /* nrow x ncol */
+    double *pinv;  /* ncol x nrow */
+    double *cov;   /* ncol x ncol */
+} glm_model;
+
+int glm_model_init(glm_model *m, const double *X, size_t n, size_t p, int bin, int bins);
+void glm_model_clear(glm_model *m);
+
+#endif
