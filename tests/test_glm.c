@@ -62,6 +62,79 @@ static double design_max_err(const bract_glm_design *d, const char *fixture)
     return worst;
 }
 
+
+/* One run's data within a mask, voxel-major float. */
+typedef struct {
+    bract_mask *mask;
+    bract_volume *geom;
+    float *y;
+    size_t nvol;
+} run_data;
+
+static void load_run(const char *bold, const char *mask_path, run_data *r)
+{
+    ck_assert_msg(bract_mask_read(mask_path, &r->mask, &r->geom) == 0, "%s", bract_last_error());
+    ck_assert_msg(bract_glm_load_data(bold, r->mask, r->geom, &r->y, &r->nvol, NULL) == 0, "%s",
+                  bract_last_error());
+}
+
+static void free_run(run_data *r)
+{
+    bract_mask_free(r->mask);
+    bract_volume_free(r->geom);
+    free(r->y);
+}
+
+/* Position in the mask of the voxel of row `row` of a voxel table (columns
+ * i, j, k first). */
+static size_t table_voxel(const bract_table *t, size_t row, const bract_mask *m)
+{
+    long ijk[3];
+    for (int a = 0; a < 3; a++)
+        ck_assert_int_eq(bract_table_long(t, row, (size_t)a, &ijk[a]), 0);
+    size_t idx = (size_t)ijk[0] + (size_t)m->nx * ((size_t)ijk[1] + (size_t)m->ny * (size_t)ijk[2]);
+    for (size_t v = 0; v < m->n; v++)
+        if (m->index[v] == idx)
+            return v;
+    ck_abort_msg("voxel (%ld,%ld,%ld) of the fixture is not in the mask", ijk[0], ijk[1], ijk[2]);
+    return 0;
+}
+
+/* Compare values val[v * ld + col(name)] with a voxel table's columns (from
+ * the 4th).  The error of a value is |bract - nilearn| / max(|nilearn|,
+ * floor), floor = 1e-3 x the largest |nilearn| of its column, so that betas
+ * near zero are judged on the scale of their regressor; returns the largest
+ * over all cells.  The table must list every mask voxel. */
+static double table_rel_err(const char *fixture, const bract_mask *m, const double *val,
+                            size_t ld, const char *const *names, size_t nnames)
+{
+    bract_table *t = read_table(fixture);
+    ck_assert_uint_eq(t->nrows, m->n);
+    double worst = 0;
+    for (size_t c = 3; c < t->ncols; c++) {
+        size_t k = nnames;
+        for (size_t j = 0; j < nnames; j++)
+            if (strcmp(names[j], t->colname[c]) == 0)
+                k = j;
+        ck_assert_msg(k < nnames, "%s: bract has no column '%s'", fixture, t->colname[c]);
+        double *ref = malloc(t->nrows * sizeof *ref), big = 0;
+        ck_assert_int_eq(bract_table_column(t, c, ref), 0);
+        for (size_t i = 0; i < t->nrows; i++)
+            if (fabs(ref[i]) > big)
+                big = fabs(ref[i]);
+        for (size_t i = 0; i < t->nrows; i++) {
+            size_t v = table_voxel(t, i, m);
+            double den = fabs(ref[i]) > 1e-3 * big ? fabs(ref[i]) : 1e-3 * big;
+            double e = fabs(val[v * ld + k] - ref[i]) / den;
+            if (!(e <= worst))
+                worst = e;
+        }
+        free(ref);
+    }
+    bract_table_free(t);
+    return worst;
+}
+
 /* ---- design matrices (tolerance 1e-10 absolute, the fixture README's) ---- */
 
 static const struct {
@@ -148,6 +221,140 @@ START_TEST(event_design_matrices)
 }
 END_TEST
 
+
+/* ---- betas of one model per run (OLS 1e-8, AR(1) 1e-6 relative, as
+ * table_rel_err defines it) ---- */
+
+static void fit_and_compare(const bract_glm_design *d, const run_data *r, bract_glm_noise noise,
+                            const char *fixture, double tol)
+{
+    bract_glm_fit_opts fo;
+    bract_glm_fit_opts_defaults(&fo);
+    fo.noise = noise;
+    bract_glm_fit *f;
+    ck_assert_msg(bract_glm_fit_new(d, r->y, r->nvol, r->mask->n, &fo, NULL, &f) == 0, "%s",
+                  bract_last_error());
+    ck_assert_uint_eq(f->nbad_nonfinite + f->nbad_constant, 0);
+    double err = table_rel_err(fixture, r->mask, f->beta, d->ncol, (const char *const *)d->name,
+                               d->ncol);
+    printf("betas  %-55s max rel error %.3g (%zu AR models)\n", strrchr(fixture, '/') + 1, err,
+           f->nmodels);
+    ck_assert_msg(err <= tol, "%s: max relative error %g > %g", fixture, err, tol);
+    bract_glm_fit_free(f);
+}
+
+START_TEST(haxby_betas)
+{
+    bract_init();
+    int run = 1 + _i / 2;
+    bract_glm_noise noise = _i % 2 ? BRACT_GLM_NOISE_AR1 : BRACT_GLM_NOISE_OLS;
+    char *bold = haxby_path(run, "bold_25mm.nii.gz"), *evp = haxby_path(run, "bold_events.tsv");
+    run_data r;
+    load_run(bold, HAXBY "/masks/25mm/brain.nii.gz", &r);
+    ck_assert_uint_eq(r.mask->n, 129);
+    bract_events *ev = read_events(evp);
+    bract_glm_design_opts o;
+    bract_glm_design_opts_defaults(&o);
+    bract_glm_design *d;
+    ck_assert_msg(bract_glm_design_new(ev, r.nvol, 2.5, NULL, &o, &d) == 0, "%s",
+                  bract_last_error());
+    char fix[256];
+    snprintf(fix, sizeof fix, GLMREF "/haxby/betas_%s_run-%d.tsv", bract_glm_noise_name(noise),
+             run);
+    fit_and_compare(d, &r, noise, fix, noise == BRACT_GLM_NOISE_OLS ? 1e-8 : 1e-6);
+    bract_glm_design_free(d);
+    bract_events_free(ev);
+    free_run(&r);
+    free(bold);
+    free(evp);
+}
+END_TEST
+
+START_TEST(event_betas_motion6)
+{
+    bract_init();
+    int run = 1 + _i / 2;
+    bract_glm_noise noise = _i % 2 ? BRACT_GLM_NOISE_AR1 : BRACT_GLM_NOISE_OLS;
+    char bold[256], evp[256], fix[256];
+    snprintf(bold, sizeof bold, EVENT "/sub-01_task-words_run-%d_bold.nii.gz", run);
+    snprintf(evp, sizeof evp, EVENT "/sub-01_task-words_run-%d_events.tsv", run);
+    run_data r;
+    load_run(bold, EVENT "/mask.nii.gz", &r);
+    bract_events *ev = read_events(evp);
+    bract_nuisance *c = motion6_raw(run);
+    bract_glm_design_opts o;
+    bract_glm_design_opts_defaults(&o);
+    bract_glm_design *d;
+    ck_assert_msg(bract_glm_design_new(ev, r.nvol, 2.0, c, &o, &d) == 0, "%s",
+                  bract_last_error());
+    snprintf(fix, sizeof fix, EVENT "/betas_%s_motion6_run-%d.tsv", bract_glm_noise_name(noise),
+             run);
+    fit_and_compare(d, &r, noise, fix, noise == BRACT_GLM_NOISE_OLS ? 1e-8 : 1e-6);
+    bract_glm_design_free(d);
+    bract_nuisance_free(c);
+    bract_events_free(ev);
+    free_run(&r);
+}
+END_TEST
+
+
+/* ---- the two-run face-house contrast (fixed effects; 1e-6 as
+ * table_rel_err defines it, for effect, variance, t and z) ---- */
+
+START_TEST(haxby_contrast_two_runs)
+{
+    bract_init();
+    bract_glm_design *d[2];
+    bract_glm_fit *f[2];
+    run_data r[2];
+    for (int k = 0; k < 2; k++) {
+        char *bold = haxby_path(k + 1, "bold_25mm.nii.gz"),
+             *evp = haxby_path(k + 1, "bold_events.tsv");
+        load_run(bold, HAXBY "/masks/25mm/brain.nii.gz", &r[k]);
+        bract_events *ev = read_events(evp);
+        bract_glm_design_opts o;
+        bract_glm_design_opts_defaults(&o);
+        ck_assert_int_eq(bract_glm_design_new(ev, r[k].nvol, 2.5, NULL, &o, &d[k]), 0);
+        bract_glm_fit_opts fo;
+        bract_glm_fit_opts_defaults(&fo);
+        ck_assert_int_eq(bract_glm_fit_new(d[k], r[k].y, r[k].nvol, r[k].mask->n, &fo, NULL,
+                                           &f[k]), 0);
+        bract_events_free(ev);
+        free(bold);
+        free(evp);
+    }
+    const char *expr[] = {"face-house"};
+    bract_glm_contrast *c;
+    ck_assert_msg(bract_glm_contrast_new((const bract_glm_design *const *)d,
+                                         (const bract_glm_fit *const *)f, 2, expr, 1,
+                                         BRACT_GLM_STAT_T, &c) == 0, "%s", bract_last_error());
+    ck_assert_uint_eq(c->nruns, 2);
+    /* dof: (121 - 15) per run */
+    ck_assert_double_eq(c->dof, 2 * (121 - 15));
+    size_t n = r[0].mask->n;
+    double *all = malloc(4 * n * sizeof *all);
+    for (size_t v = 0; v < n; v++) {
+        all[v * 4 + 0] = c->effect[v];
+        all[v * 4 + 1] = c->variance[v];
+        all[v * 4 + 2] = c->value[v];
+        all[v * 4 + 3] = c->z[v];
+        ck_assert(c->p[v] > 0 && c->p[v] < 1);
+    }
+    const char *names[] = {"effect", "variance", "t", "z"};
+    double err = table_rel_err(GLMREF "/haxby/contrast_face-house_ar1_2runs.tsv", r[0].mask, all,
+                               4, names, 4);
+    printf("contrast face-house, 2 runs, AR(1): max rel error %.3g\n", err);
+    ck_assert_msg(err <= 1e-6, "max relative error %g > 1e-6", err);
+    free(all);
+    bract_glm_contrast_free(c);
+    for (int k = 0; k < 2; k++) {
+        bract_glm_fit_free(f[k]);
+        bract_glm_design_free(d[k]);
+        free_run(&r[k]);
+    }
+}
+END_TEST
+
 static Suite *glm_suite(void)
 {
     Suite *s = suite_create("glm");
@@ -155,6 +362,13 @@ static Suite *glm_suite(void)
     tcase_add_loop_test(tc, haxby_design_matrices, 0,
                         (int)(sizeof haxby_designs / sizeof *haxby_designs));
     tcase_add_test(tc, event_design_matrices);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("betas");
+    tcase_add_loop_test(tc, haxby_betas, 0, 4);
+    tcase_add_loop_test(tc, event_betas_motion6, 0, 4);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("contrasts");
+    tcase_add_test(tc, haxby_contrast_two_runs);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -84,6 +84,7 @@
 #include "bract/hrf.h"
 #include "bract/progress.h"
 #include "bract/sidecar.h"
+#include "bract/volume.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -320,6 +321,17 @@ typedef struct {
 } bract_glm_summary;
 
 BRACT_API void bract_glm_summary_free(bract_glm_summary *s);
+
+/* The voxel series of a 4-D run within a mask, voxel-major as the fits take
+ * them: (*y)[v * nvol + t] is volume t of mask voxel v (mask order), as
+ * float (scaled by scl_slope/scl_inter; non-finite values kept).  The file
+ * is streamed a few volumes at a time, never held whole.  `geom` (may be
+ * NULL) is the mask's header, for the grid check.  *y is owned by the caller
+ * (free()); *hdr (may be NULL) receives the run's header-only volume (TR,
+ * geometry).  Errors name the file: not 4-D, another grid than the mask. */
+BRACT_API int bract_glm_load_data(const char *path, const bract_mask *mask,
+                                  const bract_volume *geom, float **y, size_t *nvol,
+                                  bract_volume **hdr);
 
 /* The repetition time of a BOLD file: `given` if > 0, else the header's;
  * the JSON sidecar's RepetitionTime (BIDS: the file name with .nii/.nii.gz
