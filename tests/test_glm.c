@@ -355,6 +355,177 @@ START_TEST(haxby_contrast_two_runs)
 }
 END_TEST
 
+
+/* ---- trials: LSA and LSS against nilearn (1e-8 relative, as table_rel_err
+ * defines it), LSS against refitting every trial's model ---- */
+
+typedef struct {
+    run_data r;
+    bract_events *ev;
+    bract_nuisance *conf;
+    char **tname; /* t00.. */
+} event_run;
+
+static void event_run_load(int run, event_run *e)
+{
+    char bold[256], evp[256];
+    snprintf(bold, sizeof bold, EVENT "/sub-01_task-words_run-%d_bold.nii.gz", run);
+    snprintf(evp, sizeof evp, EVENT "/sub-01_task-words_run-%d_events.tsv", run);
+    load_run(bold, EVENT "/mask.nii.gz", &e->r);
+    e->ev = read_events(evp);
+    e->conf = motion6_raw(run);
+    e->tname = malloc(e->ev->n * sizeof *e->tname);
+    for (size_t k = 0; k < e->ev->n; k++) {
+        e->tname[k] = malloc(24);
+        snprintf(e->tname[k], 24, "t%02zu", k);
+    }
+}
+
+static void event_run_free(event_run *e)
+{
+    for (size_t k = 0; k < e->ev->n; k++)
+        free(e->tname[k]);
+    free(e->tname);
+    bract_nuisance_free(e->conf);
+    bract_events_free(e->ev);
+    free_run(&e->r);
+}
+
+/* The trial fixtures were made without confounds (unlike the betas_*_motion6
+ * files): glover, cosine 0.01 Hz, OLS. */
+START_TEST(event_trials_lsa)
+{
+    bract_init();
+    event_run e;
+    event_run_load(1, &e);
+    /* the fixture's trial table is the events file, in order */
+    bract_table *t = read_table(EVENT "/trials_run-1.tsv");
+    ck_assert_uint_eq(t->nrows, e.ev->n);
+    for (size_t k = 0; k < t->nrows; k++)
+        ck_assert_str_eq(bract_table_cell(t, k, 3), e.ev->ev[k].label);
+    bract_table_free(t);
+    bract_events *tw;
+    ck_assert_int_eq(bract_glm_events_trialwise(e.ev, &tw), 0);
+    ck_assert_str_eq(tw->ev[0].label, "car__001");
+    ck_assert_str_eq(tw->ev[7].label, "car__002");
+    bract_glm_design_opts o;
+    bract_glm_design_opts_defaults(&o);
+    bract_glm_design *d;
+    ck_assert_msg(bract_glm_design_new(tw, e.r.nvol, 2.0, NULL, &o, &d) == 0, "%s",
+                  bract_last_error());
+    ck_assert_uint_eq(d->ncond, 30);
+    bract_glm_fit_opts fo;
+    bract_glm_fit_opts_defaults(&fo);
+    fo.noise = BRACT_GLM_NOISE_OLS;
+    bract_glm_fit *f;
+    ck_assert_int_eq(bract_glm_fit_new(d, e.r.y, e.r.nvol, e.r.mask->n, &fo, NULL, &f), 0);
+    size_t K = e.ev->n, nv = e.r.mask->n;
+    double *b = malloc(nv * K * sizeof *b);
+    for (size_t k = 0; k < K; k++) {
+        long j = bract_glm_design_find(d, tw->ev[k].label);
+        ck_assert_int_ge(j, 0);
+        for (size_t v = 0; v < nv; v++)
+            b[v * K + k] = f->beta[v * d->ncol + (size_t)j];
+    }
+    double err = table_rel_err(EVENT "/trials_lsa_ols_run-1.tsv", e.r.mask, b, K,
+                               (const char *const *)e.tname, K);
+    printf("trials LSA (OLS), run 1: max rel error %.3g\n", err);
+    ck_assert_msg(err <= 1e-8, "max relative error %g > 1e-8", err);
+    free(b);
+    bract_glm_fit_free(f);
+    bract_glm_design_free(d);
+    bract_events_free(tw);
+    event_run_free(&e);
+}
+END_TEST
+
+START_TEST(event_trials_lss)
+{
+    bract_init();
+    event_run e;
+    event_run_load(1, &e);
+    bract_glm_design_opts o;
+    bract_glm_design_opts_defaults(&o);
+    bract_glm_fit_opts fo;
+    bract_glm_fit_opts_defaults(&fo);
+    fo.noise = BRACT_GLM_NOISE_OLS;
+    double *b;
+    ck_assert_msg(bract_glm_lss(e.ev, e.r.nvol, 2.0, NULL, &o, e.r.y, e.r.nvol, e.r.mask->n, &fo,
+                                NULL, &b) == 0, "%s", bract_last_error());
+    double err = table_rel_err(EVENT "/trials_lss_ols_run-1.tsv", e.r.mask, b, e.ev->n,
+                               (const char *const *)e.tname, e.ev->n);
+    printf("trials LSS (OLS), run 1: max rel error %.3g\n", err);
+    ck_assert_msg(err <= 1e-8, "max relative error %g > 1e-8", err);
+    free(b);
+    event_run_free(&e);
+}
+END_TEST
+
+/* LSS from the shared factorisation equals refitting each trial's model
+ * (the trial alone, the other trials under their conditions) with the same
+ * noise model: 1e-8 relative (table_rel_err's definition) for OLS and
+ * AR(1).  Run 2, so the fixture's run is not the only one exercised.  One
+ * word is given a single trial (its other trials relabelled), the case where
+ * the trial's model is the standard model. */
+START_TEST(lss_equals_refitting)
+{
+    bract_init();
+    bract_glm_noise noise = _i ? BRACT_GLM_NOISE_AR1 : BRACT_GLM_NOISE_OLS;
+    event_run e;
+    event_run_load(2, &e);
+    size_t K = e.ev->n, nv = e.r.mask->n;
+    /* make the first event's word a single-trial condition */
+    const char *word = e.ev->ev[0].label;
+    for (size_t k = 1; k < K; k++)
+        if (strcmp(e.ev->ev[k].label, word) == 0) {
+            free(e.ev->ev[k].label);
+            e.ev->ev[k].label = strdup("other");
+        }
+    bract_glm_design_opts o;
+    bract_glm_design_opts_defaults(&o);
+    bract_glm_fit_opts fo;
+    bract_glm_fit_opts_defaults(&fo);
+    fo.noise = noise;
+    fo.block = 64; /* several blocks */
+    double *fast;
+    ck_assert_msg(bract_glm_lss(e.ev, e.r.nvol, 2.0, e.conf, &o, e.r.y, e.r.nvol, nv, &fo, NULL,
+                                &fast) == 0, "%s", bract_last_error());
+    double worst = 0;
+    for (size_t k = 0; k < K; k++) {
+        /* trial k's own model */
+        bract_events ek = *e.ev;
+        ek.ev = malloc(K * sizeof *ek.ev);
+        memcpy(ek.ev, e.ev->ev, K * sizeof *ek.ev);
+        ek.ev[k].label = "zz_target";
+        bract_glm_design *d;
+        ck_assert_msg(bract_glm_design_new(&ek, e.r.nvol, 2.0, e.conf, &o, &d) == 0, "%s",
+                      bract_last_error());
+        bract_glm_fit *f;
+        ck_assert_int_eq(bract_glm_fit_new(d, e.r.y, e.r.nvol, nv, &fo, NULL, &f), 0);
+        long j = bract_glm_design_find(d, "zz_target");
+        double big = 0;
+        for (size_t v = 0; v < nv; v++)
+            if (fabs(f->beta[v * d->ncol + (size_t)j]) > big)
+                big = fabs(f->beta[v * d->ncol + (size_t)j]);
+        for (size_t v = 0; v < nv; v++) {
+            double ref = f->beta[v * d->ncol + (size_t)j];
+            double den = fabs(ref) > 1e-3 * big ? fabs(ref) : 1e-3 * big;
+            double err = fabs(fast[v * K + k] - ref) / den;
+            if (!(err <= worst))
+                worst = err;
+        }
+        bract_glm_fit_free(f);
+        bract_glm_design_free(d);
+        free(ek.ev);
+    }
+    printf("LSS (%s) vs refitting %zu models: max rel error %.3g\n", bract_glm_noise_name(noise),
+           K, worst);
+    ck_assert_msg(worst <= 1e-8, "max relative error %g > 1e-8", worst);
+    free(fast);
+    event_run_free(&e);
+}
+END_TEST
+
 static Suite *glm_suite(void)
 {
     Suite *s = suite_create("glm");
@@ -369,6 +540,12 @@ static Suite *glm_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("contrasts");
     tcase_add_test(tc, haxby_contrast_two_runs);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("trials");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, event_trials_lsa);
+    tcase_add_test(tc, event_trials_lss);
+    tcase_add_loop_test(tc, lss_equals_refitting, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
