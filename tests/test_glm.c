@@ -526,6 +526,334 @@ START_TEST(lss_equals_refitting)
 }
 END_TEST
 
+
+/* ---- whole analyses: output directory, bad inputs ---- */
+
+static int file_has(const char *path, const char *needle)
+{
+    char *t = tu_slurp(path);
+    int ok = t && strstr(t, needle);
+    free(t);
+    return ok;
+}
+
+static void event_runs(bract_glm_run_files *runs, char buf[2][3][256], int confounds)
+{
+    for (int r = 0; r < 2; r++) {
+        snprintf(buf[r][0], 256, EVENT "/sub-01_task-words_run-%d_bold.nii.gz", r + 1);
+        snprintf(buf[r][1], 256, EVENT "/sub-01_task-words_run-%d_events.tsv", r + 1);
+        snprintf(buf[r][2], 256, EVENT "/sub-01_task-words_run-%d_desc-confounds_timeseries.tsv",
+                 r + 1);
+        runs[r].data = buf[r][0];
+        runs[r].events = buf[r][1];
+        runs[r].confounds = confounds ? buf[r][2] : NULL;
+    }
+}
+
+START_TEST(analyse_event_study)
+{
+    bract_init();
+    char buf[2][3][256];
+    bract_glm_run_files runs[2];
+    event_runs(runs, buf, 1);
+    static const bract_nuisance_strategy motion[] = {BRACT_NUISANCE_MOTION6};
+    static const char *const t_expr[] = {"cat-dog"};
+    static const char *const f_expr[] = {"cat-dog", "car-bus"};
+    const bract_glm_contrast_spec cons[] = {{"catdog", t_expr, 1, BRACT_GLM_STAT_T},
+                                            {"animals-vehicles", f_expr, 2, BRACT_GLM_STAT_F}};
+    bract_glm_opts o;
+    bract_glm_opts_defaults(&o);
+    o.confounds.strategies = motion;
+    o.confounds.nstrategies = 1;
+    o.contrasts = cons;
+    o.ncontrasts = 2;
+    char *tmp = tu_tmpdir(), *dir = tu_join(tmp, "glm");
+    bract_glm_summary sum;
+    ck_assert_msg(bract_glm_analyse(runs, 2, EVENT "/mask.nii.gz", &o, dir, NULL, NULL, &sum) == 0,
+                  "%s", bract_last_error());
+    ck_assert_uint_eq(sum.nbetas, 20);
+    ck_assert_uint_eq(sum.nresid, 280);
+    /* 140 rows - (10 words + 6 motion + 5 drifts + constant) per run */
+    ck_assert_double_eq(sum.residual_dof, 2 * (140 - 22));
+    const char *expect[] = {"design_run-1.tsv", "design_run-2.tsv", "design_run-1.json",
+                            "betas.nii.gz", "betas.tsv", "betas.json", "residuals.nii.gz",
+                            "residuals.json", "contrast-catdog_stat-t.nii.gz",
+                            "contrast-catdog_stat-z.nii.gz", "contrast-catdog_stat-p.nii.gz",
+                            "contrast-catdog_stat-effect.nii.gz",
+                            "contrast-catdog_stat-variance.nii.gz",
+                            "contrast-animals-vehicles_stat-F.nii.gz",
+                            "contrast-animals-vehicles_stat-effect.json"};
+    for (size_t i = 0; i < sizeof expect / sizeof *expect; i++) {
+        char *p = tu_join(dir, expect[i]);
+        ck_assert_msg(tu_exists(p), "%s missing", p);
+        free(p);
+    }
+    ck_assert_int_eq(tu_count_entries(dir), (int)sum.nfiles);
+    /* the conditions table that rdm neural reads */
+    char *p = tu_join(dir, "betas.tsv");
+    bract_table *t = read_table(p);
+    ck_assert_uint_eq(t->nrows, 20);
+    ck_assert_str_eq(t->colname[0], "condition");
+    ck_assert_str_eq(t->colname[1], "run");
+    ck_assert_str_eq(bract_table_cell(t, 0, 0), "apple");
+    ck_assert_str_eq(bract_table_cell(t, 10, 1), "2");
+    bract_table_free(t);
+    free(p);
+    /* betas.nii.gz = the fixture's AR(1) betas (float32 output: 1e-6 relative) */
+    p = tu_join(dir, "betas.nii.gz");
+    bract_volume *bv;
+    ck_assert_int_eq(bract_volume_read(p, 0, &bv), 0);
+    ck_assert_int_eq(bv->nt, 20);
+    ck_assert_int_eq(bv->intent_code, BRACT_INTENT_ESTIMATE);
+    free(p);
+    bract_mask *m;
+    bract_volume *mg;
+    ck_assert_int_eq(bract_mask_read(EVENT "/mask.nii.gz", &m, &mg), 0);
+    static const char *const words[] = {"apple", "bus", "car",   "cat", "dog",
+                                        "grape", "hammer", "horse", "pear", "saw"};
+    for (int r = 0; r < 2; r++) {
+        double *b = malloc(m->n * 10 * sizeof *b);
+        for (size_t v = 0; v < m->n; v++)
+            for (int w = 0; w < 10; w++)
+                b[v * 10 + w] = bract_volume_get(bv, (size_t)(r * 10 + w) * bv->nvox + m->index[v]);
+        char fix[256];
+        snprintf(fix, sizeof fix, EVENT "/betas_ar1_motion6_run-%d.tsv", r + 1);
+        double err = table_rel_err(fix, m, b, 10, words, 10);
+        printf("analyse: betas.nii.gz run %d vs %s: max rel error %.3g\n", r + 1,
+               strrchr(fix, '/') + 1, err);
+        ck_assert_msg(err <= 1e-6, "run %d: %g", r + 1, err);
+        free(b);
+    }
+    bract_volume_free(bv);
+    bract_mask_free(m);
+    bract_volume_free(mg);
+    /* statistic maps carry their intent and dof */
+    bract_volume *tv;
+    p = tu_join(dir, "contrast-catdog_stat-t.nii.gz");
+    ck_assert_int_eq(bract_volume_read(p, BRACT_VOL_HEADER_ONLY, &tv), 0);
+    ck_assert_int_eq(tv->intent_code, BRACT_INTENT_TTEST);
+    ck_assert_double_eq(tv->intent_p[0], 236);
+    bract_volume_free(tv);
+    free(p);
+    p = tu_join(dir, "contrast-animals-vehicles_stat-F.nii.gz");
+    ck_assert_int_eq(bract_volume_read(p, BRACT_VOL_HEADER_ONLY, &tv), 0);
+    ck_assert_int_eq(tv->intent_code, BRACT_INTENT_FTEST);
+    ck_assert_double_eq(tv->intent_p[0], 2);
+    ck_assert_double_eq(tv->intent_p[1], 236);
+    bract_volume_free(tv);
+    free(p);
+    p = tu_join(dir, "contrast-animals-vehicles_stat-effect.nii.gz");
+    ck_assert_int_eq(bract_volume_read(p, BRACT_VOL_HEADER_ONLY, &tv), 0);
+    ck_assert_int_eq(tv->nt, 2); /* one volume per F row */
+    bract_volume_free(tv);
+    free(p);
+    p = tu_join(dir, "contrast-catdog_stat-z.nii.gz");
+    ck_assert_int_eq(bract_volume_read(p, BRACT_VOL_HEADER_ONLY, &tv), 0);
+    ck_assert_int_eq(tv->intent_code, BRACT_INTENT_ZSCORE);
+    bract_volume_free(tv);
+    free(p);
+    /* the residuals' dof, as rdm neural --noise reads it */
+    p = tu_join(dir, "residuals.nii.gz");
+    double dof;
+    const char *rp[] = {p};
+    ck_assert_int_eq(bract_glm_residual_dof(rp, 1, &dof), 0);
+    ck_assert_double_eq(dof, 236);
+    free(p);
+    p = tu_join(dir, "residuals.json");
+    ck_assert(file_has(p, "\"Whitened\": true"));
+    free(p);
+    p = tu_join(dir, "betas.json");
+    ck_assert(!file_has(p, "ResidualDegreesOfFreedom"));
+    free(p);
+    /* again without --force: refused, nothing changed */
+    int before = tu_count_entries(dir);
+    ck_assert_int_eq(bract_glm_analyse(runs, 2, EVENT "/mask.nii.gz", &o, dir, NULL, NULL, NULL),
+                     BRACT_EEXIST);
+    ck_assert_int_eq(tu_count_entries(dir), before);
+    bract_glm_summary_free(&sum);
+    tu_rmtree(tmp);
+    free(dir);
+    free(tmp);
+}
+END_TEST
+
+START_TEST(analyse_trials_tables)
+{
+    bract_init();
+    char buf[2][3][256];
+    bract_glm_run_files runs[2];
+    event_runs(runs, buf, 0);
+    bract_glm_opts o;
+    bract_glm_opts_defaults(&o);
+    o.trials = _i ? BRACT_GLM_TRIALS_LSS : BRACT_GLM_TRIALS_LSA;
+    o.fit.noise = BRACT_GLM_NOISE_OLS;
+    o.write_residuals = 0;
+    char *tmp = tu_tmpdir(), *dir = tu_join(tmp, "out");
+    ck_assert_msg(bract_glm_analyse(runs, 1, EVENT "/mask.nii.gz", &o, dir, NULL, NULL, NULL) == 0,
+                  "%s", bract_last_error());
+    char *p = tu_join(dir, "betas.tsv");
+    bract_table *t = read_table(p);
+    ck_assert_uint_eq(t->ncols, 4);
+    ck_assert_str_eq(t->colname[2], "trial");
+    ck_assert_str_eq(t->colname[3], "onset");
+    ck_assert_uint_eq(t->nrows, 30);
+    ck_assert_str_eq(bract_table_cell(t, 0, 0), "car");
+    ck_assert_str_eq(bract_table_cell(t, 0, 2), "car__001");
+    ck_assert_str_eq(bract_table_cell(t, 7, 2), "car__002");
+    ck_assert_str_eq(bract_table_cell(t, 1, 3), "16.34");
+    bract_table_free(t);
+    free(p);
+    /* the trial betas are the fixture's (float32 output: 1e-6) */
+    p = tu_join(dir, "betas.nii.gz");
+    bract_volume *bv;
+    ck_assert_int_eq(bract_volume_read(p, 0, &bv), 0);
+    bract_mask *m;
+    bract_volume *mg;
+    ck_assert_int_eq(bract_mask_read(EVENT "/mask.nii.gz", &m, &mg), 0);
+    double *b = malloc(m->n * 30 * sizeof *b);
+    char *names[30];
+    for (size_t k = 0; k < 30; k++) {
+        names[k] = malloc(8);
+        snprintf(names[k], 8, "t%02d", (int)k);
+        for (size_t v = 0; v < m->n; v++)
+            b[v * 30 + k] = bract_volume_get(bv, k * bv->nvox + m->index[v]);
+    }
+    double err = table_rel_err(_i ? EVENT "/trials_lss_ols_run-1.tsv"
+                                  : EVENT "/trials_lsa_ols_run-1.tsv",
+                               m, b, 30, (const char *const *)names, 30);
+    ck_assert_msg(err <= 1e-6, "%g", err);
+    for (size_t k = 0; k < 30; k++)
+        free(names[k]);
+    free(b);
+    bract_mask_free(m);
+    bract_volume_free(mg);
+    bract_volume_free(bv);
+    free(p);
+    tu_rmtree(tmp);
+    free(dir);
+    free(tmp);
+}
+END_TEST
+
+/* ---- bad input: a clear error naming the place, nothing written ---- */
+
+/* Write a small 4-D float run (4x3x2 voxels, nt volumes, TR tr) with a
+ * sinusoid and noise-free drift in every voxel. */
+static void write_run(const char *path, size_t nt, double tr)
+{
+    int64_t dims[4] = {4, 3, 2, (int64_t)nt};
+    double vox[3] = {3, 3, 3};
+    bract_volume *v;
+    ck_assert_int_eq(bract_volume_new(dims, vox, NULL, tr, BRACT_F32, &v), 0);
+    for (size_t t = 0; t < nt; t++)
+        for (size_t i = 0; i < v->nvox; i++)
+            ((float *)v->data)[t * v->nvox + i] =
+                (float)(100 + 3 * sin(0.3 * (double)t + (double)i) + 0.01 * (double)(t % 7) * (double)i);
+    ck_assert_int_eq(bract_volume_write(v, path, NULL), 0);
+    bract_volume_free(v);
+}
+
+static void write_mask(const char *path)
+{
+    int64_t dims[4] = {4, 3, 2, 1};
+    double vox[3] = {3, 3, 3};
+    bract_volume *v;
+    ck_assert_int_eq(bract_volume_new(dims, vox, NULL, 0, BRACT_F32, &v), 0);
+    for (size_t i = 0; i < v->nvox; i++)
+        ((float *)v->data)[i] = 1;
+    ck_assert_int_eq(bract_volume_write(v, path, NULL), 0);
+    bract_volume_free(v);
+}
+
+typedef struct {
+    const char *name;
+    size_t nt;
+    double tr;
+    const char *events, *confounds, *sidecar, *contrast, *message;
+    double given_tr;
+} bad_case;
+
+static const bad_case bad_cases[] = {
+    {"event after the run", 60, 2.0, "onset\tduration\ttrial_type\n10\t2\ta\n30\t2\tb\n50\t2\ta\n"
+     "130\t2\tb\n", NULL, NULL, NULL, "events.tsv:5: event 'b' at 130 s is outside the run", 0},
+    {"event before min_onset", 60, 2.0, "onset\tduration\ttrial_type\n-30\t2\ta\n30\t2\tb\n",
+     NULL, NULL, NULL, "events.tsv:2: event 'a' at -30 s is outside the run", 0},
+    {"unknown condition in a contrast", 60, 2.0,
+     "onset\tduration\ttrial_type\n10\t2\ta\n30\t2\tb\n50\t2\ta\n", NULL, NULL, "a-c",
+     "unknown condition 'c'", 0},
+    {"collinear conditions", 60, 2.0,
+     "onset\tduration\ttrial_type\n10\t2\ta\n10\t2\tb\n50\t2\ta\n50\t2\tb\n", NULL, NULL, NULL,
+     "columns 'a', 'b' are collinear", 0},
+    {"confounds with another number of rows", 60, 2.0,
+     "onset\tduration\ttrial_type\n10\t2\ta\n30\t2\tb\n", "trans_x\n1\n2\n3\n", NULL, NULL,
+     "confounds.tsv: 3 rows, but the run has 60 volumes", 0},
+    {"NaN beyond the first row of a confound", 60, 2.0,
+     "onset\tduration\ttrial_type\n10\t2\ta\n30\t2\tb\n", "@nan", NULL, NULL,
+     "confounds.tsv:6: column 1 ('trans_x'): missing value 'n/a'", 0},
+    {"run shorter than its HRF", 12, 2.0, "onset\tduration\ttrial_type\n2\t2\ta\n10\t2\tb\n", NULL,
+     NULL, NULL, "is not longer than its glover HRF (32 s)", 0},
+    {"TR of the header and the sidecar", 60, 2.0,
+     "onset\tduration\ttrial_type\n10\t2\ta\n30\t2\tb\n", NULL, "{\"RepetitionTime\": 2.5}", NULL,
+     "the header's TR (2 s) and the sidecar", 0},
+    {"TR given and the header", 60, 2.0, "onset\tduration\ttrial_type\n10\t2\ta\n30\t2\tb\n",
+     NULL, NULL, NULL, "--tr 1.5 s but the header says 2 s", 1.5},
+};
+
+START_TEST(bad_inputs_write_nothing)
+{
+    bract_init();
+    const bad_case *c = &bad_cases[_i];
+    char *tmp = tu_tmpdir();
+    char *bold = tu_join(tmp, "bold.nii.gz"), *mask = tu_join(tmp, "mask.nii.gz"),
+         *evp = tu_join(tmp, "events.tsv"), *cfp = tu_join(tmp, "confounds.tsv"),
+         *side = tu_join(tmp, "bold.json"), *out = tu_join(tmp, "out");
+    write_run(bold, c->nt, c->tr);
+    write_mask(mask);
+    tu_write(evp, c->events);
+    if (c->confounds) {
+        if (strcmp(c->confounds, "@nan") == 0) {
+            /* n/a in the first row is filled; in row 5 (line 6) it is an error */
+            char *b = malloc(16 + 8 * c->nt);
+            size_t k = (size_t)sprintf(b, "trans_x\n");
+            for (size_t t = 0; t < c->nt; t++)
+                k += (size_t)sprintf(b + k, "%s\n", t == 0 || t == 4 ? "n/a" : "0.5");
+            tu_write(cfp, b);
+            free(b);
+        } else {
+            tu_write(cfp, c->confounds);
+        }
+    }
+    if (c->sidecar)
+        tu_write(side, c->sidecar);
+    bract_glm_run_files run = {bold, evp, c->confounds ? cfp : NULL};
+    static const char *const cols[] = {"trans_x"};
+    const char *expr[] = {c->contrast};
+    bract_glm_contrast_spec con = {"c1", expr, 1, BRACT_GLM_STAT_T};
+    bract_glm_opts o;
+    bract_glm_opts_defaults(&o);
+    o.confounds.columns = cols;
+    o.confounds.ncolumns = 1;
+    o.tr = c->given_tr;
+    if (c->contrast) {
+        o.contrasts = &con;
+        o.ncontrasts = 1;
+    }
+    int rc = bract_glm_analyse(&run, 1, mask, &o, out, NULL, NULL, NULL);
+    ck_assert_msg(rc != 0, "%s: accepted", c->name);
+    ck_assert_msg(tu_contains(bract_last_error(), c->message), "%s: message \"%s\" lacks \"%s\"",
+                  c->name, bract_last_error(), c->message);
+    ck_assert_msg(!tu_exists(out), "%s: %s was written", c->name, out);
+    tu_rmtree(tmp);
+    free(bold);
+    free(mask);
+    free(evp);
+    free(cfp);
+    free(side);
+    free(out);
+    free(tmp);
+}
+END_TEST
+
 static Suite *glm_suite(void)
 {
     Suite *s = suite_create("glm");
@@ -546,6 +874,13 @@ static Suite *glm_suite(void)
     tcase_add_test(tc, event_trials_lsa);
     tcase_add_test(tc, event_trials_lss);
     tcase_add_loop_test(tc, lss_equals_refitting, 0, 2);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("analyse");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, analyse_event_study);
+    tcase_add_loop_test(tc, analyse_trials_tables, 0, 2);
+    tcase_add_loop_test(tc, bad_inputs_write_nothing, 0,
+                        (int)(sizeof bad_cases / sizeof *bad_cases));
     suite_add_tcase(s, tc);
     return s;
 }
