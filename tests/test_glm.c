@@ -854,6 +854,449 @@ START_TEST(bad_inputs_write_nothing)
 }
 END_TEST
 
+
+/* ---- analytic checks ---- */
+
+/* Deterministic normal deviates (xorshift64 + Box-Muller). */
+static double randn(unsigned long long *st)
+{
+    double u[2];
+    for (int i = 0; i < 2; i++) {
+        *st ^= *st << 13;
+        *st ^= *st >> 7;
+        *st ^= *st << 17;
+        u[i] = ((double)(*st >> 11) + 0.5) / 9007199254740992.0;
+    }
+    return sqrt(-2 * log(u[0])) * cos(6.283185307179586 * u[1]);
+}
+
+static bract_events *make_events(size_t n, const double *onset, const char *const *label)
+{
+    bract_events *e = calloc(1, sizeof *e);
+    e->path = strdup("synthetic.tsv");
+    e->ev = calloc(n, sizeof *e->ev);
+    for (size_t k = 0; k < n; k++) {
+        e->ev[k].onset = onset[k];
+        e->ev[k].duration = 1.0;
+        e->ev[k].modulation = 1.0;
+        e->ev[k].label = strdup(label[k]);
+        e->ev[k].line = k + 2;
+    }
+    e->n = n;
+    return e;
+}
+
+static bract_glm_design *synthetic_design(size_t nvol)
+{
+    static const char *const lab[] = {"a", "b", "c", "a", "b", "c", "a", "b", "c", "a", "b", "c"};
+    double on[12];
+    for (int k = 0; k < 12; k++)
+        on[k] = 6.0 + 17.5 * k + 3.0 * sin(k);
+    bract_events *ev = make_events(12, on, lab);
+    bract_glm_design_opts o;
+    bract_glm_design_opts_defaults(&o);
+    bract_glm_design *d;
+    ck_assert_msg(bract_glm_design_new(ev, nvol, 2.0, NULL, &o, &d) == 0, "%s", bract_last_error());
+    bract_events_free(ev);
+    return d;
+}
+
+/* Noiseless data y = X beta: the fit returns beta (1e-9 relative to the
+ * largest |beta|; pseudo-inverse rounding), zero residual variance, and the
+ * AR(1) path (coefficient 0 for residuals of zero) the same. */
+START_TEST(noiseless_betas_recovered)
+{
+    bract_init();
+    const size_t nvol = 120, nv = 50;
+    bract_glm_design *d = synthetic_design(nvol);
+    const size_t p = d->ncol;
+    unsigned long long st = 42;
+    double *beta = malloc(nv * p * sizeof *beta);
+    float *y = malloc(nv * nvol * sizeof *y);
+    for (size_t v = 0; v < nv; v++) {
+        for (size_t j = 0; j < p; j++)
+            beta[v * p + j] = d->kind[j] == BRACT_GLM_COL_CONSTANT ? 0.0 : randn(&st);
+        for (size_t t = 0; t < nvol; t++) {
+            double s = 0;
+            for (size_t j = 0; j < p; j++)
+                s += d->x[t * p + j] * beta[v * p + j];
+            y[v * nvol + t] = (float)s;
+        }
+    }
+    /* the float data are the truth: refit the float-rounded series' betas
+     * would differ at 1e-7; compare instead with betas computed in double
+     * from the float data by the normal equations */
+    for (int noise = 0; noise < 2; noise++) {
+        bract_glm_fit_opts fo;
+        bract_glm_fit_opts_defaults(&fo);
+        fo.noise = noise ? BRACT_GLM_NOISE_AR1 : BRACT_GLM_NOISE_OLS;
+        bract_glm_fit *f;
+        ck_assert_int_eq(bract_glm_fit_new(d, y, nvol, nv, &fo, NULL, &f), 0);
+        double worst = 0;
+        for (size_t v = 0; v < nv; v++)
+            for (size_t j = 0; j < p; j++) {
+                double e = fabs(f->beta[v * p + j] - beta[v * p + j]);
+                if (e > worst)
+                    worst = e;
+            }
+        /* float32 data: |y| ~ 5 with 2^-24 relative rounding, amplified by
+         * the design's conditioning: 1e-5 absolute */
+        ck_assert_msg(worst < 1e-5, "%s: |beta error| %g", bract_glm_noise_name(fo.noise), worst);
+        for (size_t v = 0; v < nv; v++)
+            ck_assert(f->sigma2[v] < 1e-10);
+        bract_glm_fit_free(f);
+    }
+    bract_glm_design_free(d);
+    free(beta);
+    free(y);
+}
+END_TEST
+
+/* AR(1) noise with phi = 0.4 around a constant (the design is the constant
+ * alone, so the residuals are the demeaned series): each voxel's
+ * coefficient is trunc(100 rho) with rho the Yule-Walker estimate of its OLS
+ * residuals (checked against a direct computation), and the estimates
+ * average phi minus the truncation's mean bias (0.005) and the lag-1
+ * autocorrelation's bias for an estimated mean ((1 + 4 phi) / n), within 4
+ * standard errors. */
+START_TEST(ar1_coefficient_of_simulated_noise)
+{
+    bract_init();
+    const size_t nvol = 300, nv = 400;
+    const double phi = 0.4;
+    bract_glm_design_opts dopt;
+    bract_glm_design_opts_defaults(&dopt);
+    dopt.drift = BRACT_GLM_DRIFT_NONE;
+    bract_glm_design *d;
+    ck_assert_int_eq(bract_glm_design_new(NULL, nvol, 2.0, NULL, &dopt, &d), 0);
+    ck_assert_uint_eq(d->ncol, 1);
+    unsigned long long st = 7;
+    float *y = malloc(nv * nvol * sizeof *y);
+    for (size_t v = 0; v < nv; v++) {
+        double e = randn(&st) / sqrt(1 - phi * phi);
+        for (size_t t = 0; t < nvol; t++) {
+            if (t)
+                e = phi * e + randn(&st);
+            y[v * nvol + t] = (float)(1000 + e);
+        }
+    }
+    bract_glm_fit_opts fo;
+    bract_glm_fit_opts_defaults(&fo);
+    fo.noise = BRACT_GLM_NOISE_OLS;
+    fo.keep_residuals = 1;
+    bract_glm_fit *ols, *ar;
+    ck_assert_int_eq(bract_glm_fit_new(d, y, nvol, nv, &fo, NULL, &ols), 0);
+    fo.noise = BRACT_GLM_NOISE_AR1;
+    ck_assert_int_eq(bract_glm_fit_new(d, y, nvol, nv, &fo, NULL, &ar), 0);
+    double sum = 0;
+    size_t exact = 0;
+    for (size_t v = 0; v < nv; v++) {
+        /* the residuals kept are float: recompute the sums in double from them */
+        double s2 = 0, l1 = 0;
+        const float *e = ols->resid + v * nvol;
+        for (size_t t = 0; t < nvol; t++)
+            s2 += (double)e[t] * e[t];
+        for (size_t t = 0; t + 1 < nvol; t++)
+            l1 += (double)e[t] * e[t + 1];
+        double rho = (l1 / ((double)(nvol - 1) * nvol)) / (s2 / ((double)nvol * nvol));
+        exact += ar->bin[v] == (int)(rho * 100);
+        sum += ar->bin[v] / 100.0;
+    }
+    /* float residuals may move a coefficient across a bin edge: allow 1% */
+    ck_assert_msg(exact >= nv * 99 / 100, "%zu of %zu bins equal trunc(100 rho)", exact, nv);
+    double mean = sum / nv, se = sqrt((1 - phi * phi) / nvol) / sqrt((double)nv);
+    double expect = phi - 0.005 - (1 + 4 * phi) / nvol;
+    printf("AR(1) phi %.2f: mean truncated estimate %.4f (expected %.4f, s.e. %.4f)\n", phi,
+           mean, expect, se);
+    ck_assert_msg(fabs(mean - expect) < 4 * se, "mean %g vs %g", mean, expect);
+    bract_glm_fit_free(ols);
+    bract_glm_fit_free(ar);
+    bract_glm_design_free(d);
+    free(y);
+}
+END_TEST
+
+/* An F contrast of one row is t^2, with the two-sided p of t; computed on
+ * the Haxby run (1e-10 relative). */
+START_TEST(f_one_row_is_t_squared)
+{
+    bract_init();
+    char *bold = haxby_path(1, "bold_25mm.nii.gz"), *evp = haxby_path(1, "bold_events.tsv");
+    run_data r;
+    load_run(bold, HAXBY "/masks/25mm/brain.nii.gz", &r);
+    bract_events *ev = read_events(evp);
+    bract_glm_design_opts o;
+    bract_glm_design_opts_defaults(&o);
+    bract_glm_design *d;
+    ck_assert_int_eq(bract_glm_design_new(ev, r.nvol, 2.5, NULL, &o, &d), 0);
+    bract_glm_fit_opts fo;
+    bract_glm_fit_opts_defaults(&fo);
+    bract_glm_fit *f;
+    ck_assert_int_eq(bract_glm_fit_new(d, r.y, r.nvol, r.mask->n, &fo, NULL, &f), 0);
+    const char *expr[] = {"0.5*face+0.5*cat-house"};
+    bract_glm_contrast *t, *F;
+    const bract_glm_design *ds[] = {d};
+    const bract_glm_fit *fs[] = {f};
+    ck_assert_int_eq(bract_glm_contrast_new(ds, fs, 1, expr, 1, BRACT_GLM_STAT_T, &t), 0);
+    ck_assert_int_eq(bract_glm_contrast_new(ds, fs, 1, expr, 1, BRACT_GLM_STAT_F, &F), 0);
+    for (size_t v = 0; v < r.mask->n; v++) {
+        double t2 = t->value[v] * t->value[v];
+        ck_assert_msg(fabs(F->value[v] - t2) <= 1e-10 * t2 + 1e-300, "voxel %zu: F %g t^2 %g", v,
+                      F->value[v], t2);
+        double p2 = 2 * bract_t_sf(fabs(t->value[v]), t->dof);
+        ck_assert_msg(fabs(F->p[v] - p2) <= 1e-8 * p2, "voxel %zu: p %g vs %g", v, F->p[v], p2);
+        ck_assert_double_eq_tol(fabs(F->effect[v]), fabs(t->value[v]) * sqrt(t->variance[v] > 0
+                                ? F->variance[v] : 0), 1e-8 * fabs(F->effect[v]) + 1e-12);
+    }
+    bract_glm_contrast_free(t);
+    bract_glm_contrast_free(F);
+    bract_glm_fit_free(f);
+    bract_glm_design_free(d);
+    bract_events_free(ev);
+    free_run(&r);
+    free(bold);
+    free(evp);
+}
+END_TEST
+
+/* The same bits for 1 and 2 threads and any block size (fixed blocks, each
+ * voxel written once): AR(1) fit and LSS. */
+START_TEST(thread_count_invariance)
+{
+    bract_init();
+    event_run e;
+    event_run_load(1, &e);
+    bract_glm_design_opts o;
+    bract_glm_design_opts_defaults(&o);
+    bract_glm_design *d;
+    ck_assert_int_eq(bract_glm_design_new(e.ev, e.r.nvol, 2.0, e.conf, &o, &d), 0);
+    bract_glm_fit_opts fo;
+    bract_glm_fit_opts_defaults(&fo);
+    fo.block = 50;
+    fo.keep_residuals = 1;
+    size_t nv = e.r.mask->n, K = e.ev->n;
+    bract_glm_fit *f[2];
+    double *lss[2];
+    for (int k = 0; k < 2; k++) {
+        bract_set_threads(k + 1);
+        ck_assert_int_eq(bract_glm_fit_new(d, e.r.y, e.r.nvol, nv, &fo, NULL, &f[k]), 0);
+        ck_assert_int_eq(bract_glm_lss(e.ev, e.r.nvol, 2.0, e.conf, &o, e.r.y, e.r.nvol, nv, &fo,
+                                       NULL, &lss[k]), 0);
+    }
+    ck_assert(memcmp(f[0]->beta, f[1]->beta, nv * d->ncol * sizeof(double)) == 0);
+    ck_assert(memcmp(f[0]->sigma2, f[1]->sigma2, nv * sizeof(double)) == 0);
+    ck_assert(memcmp(f[0]->resid, f[1]->resid, nv * d->nrow * sizeof(float)) == 0);
+    ck_assert(memcmp(lss[0], lss[1], nv * K * sizeof(double)) == 0);
+    for (int k = 0; k < 2; k++) {
+        bract_glm_fit_free(f[k]);
+        free(lss[k]);
+    }
+    bract_glm_design_free(d);
+    event_run_free(&e);
+}
+END_TEST
+
+/* ---- expressions, names, confound strategies, modulation ---- */
+
+START_TEST(contrast_expressions)
+{
+    const char *names[] = {"cat", "dog", "car", "a-b", "drift_1", "constant"};
+    double c[6];
+    ck_assert_int_eq(bract_glm_contrast_vector("0.5*cat+0.5*dog-car", names, 6, c), 0);
+    ck_assert_double_eq(c[0], 0.5);
+    ck_assert_double_eq(c[1], 0.5);
+    ck_assert_double_eq(c[2], -1);
+    ck_assert_double_eq(c[3], 0);
+    ck_assert_int_eq(bract_glm_contrast_vector("(cat + dog) / 2 - car", names, 6, c), 0);
+    ck_assert_double_eq(c[0], 0.5);
+    ck_assert_double_eq(c[2], -1);
+    ck_assert_int_eq(bract_glm_contrast_vector("-cat*2+`a-b`", names, 6, c), 0);
+    ck_assert_double_eq(c[0], -2);
+    ck_assert_double_eq(c[3], 1);
+    ck_assert_int_eq(bract_glm_contrast_vector("a-b", names, 6, c), 0); /* a column name first */
+    ck_assert_double_eq(c[3], 1);
+    ck_assert_double_eq(c[0], 0);
+    ck_assert_int_eq(bract_glm_contrast_vector("1e-1*cat", names, 6, c), 0);
+    ck_assert_double_eq(c[0], 0.1);
+    ck_assert_int_eq(bract_glm_contrast_vector("cat-horse", names, 6, c), BRACT_EINVAL);
+    ck_assert_error_has("unknown condition 'horse'");
+    ck_assert_error_has("cat, dog, car");
+    ck_assert_int_eq(bract_glm_contrast_vector("cat*dog", names, 6, c), BRACT_EINVAL);
+    ck_assert_error_has("not linear");
+    ck_assert_int_eq(bract_glm_contrast_vector("cat+2", names, 6, c), BRACT_EINVAL);
+    ck_assert_error_has("a number added to a condition");
+    ck_assert_int_eq(bract_glm_contrast_vector("cat dog", names, 6, c), BRACT_EINVAL);
+    ck_assert_error_has("unexpected text at character 5 ('dog')");
+    ck_assert_int_eq(bract_glm_contrast_vector("(cat", names, 6, c), BRACT_EINVAL);
+    ck_assert_error_has("expected ')'");
+    ck_assert_int_eq(bract_glm_contrast_vector("cat/0", names, 6, c), BRACT_EINVAL);
+    ck_assert_error_has("non-finite");
+    ck_assert_int_eq(bract_glm_contrast_vector("2", names, 6, c), BRACT_EINVAL);
+    ck_assert_error_has("names no condition");
+}
+END_TEST
+
+START_TEST(enum_names)
+{
+    bract_hrf_model m;
+    ck_assert_int_eq(bract_hrf_model_parse("spm + derivative", &m), 0);
+    ck_assert_int_eq(m, BRACT_HRF_SPM_DERIVATIVE);
+    ck_assert_int_eq(bract_hrf_model_parse("Glover+Derivative+Dispersion", &m), 0);
+    ck_assert_int_eq(m, BRACT_HRF_GLOVER_DERIVATIVE_DISPERSION);
+    ck_assert_str_eq(bract_hrf_model_name(m), "glover+derivative+dispersion");
+    ck_assert_str_eq(bract_hrf_model_nilearn_name(m), "glover + derivative + dispersion");
+    ck_assert_int_eq(bract_hrf_model_parse("canonical", &m), BRACT_EINVAL);
+    ck_assert_error_has("expected glover, spm");
+    bract_glm_noise n;
+    ck_assert_int_eq(bract_glm_noise_parse("AR1", &n), 0);
+    ck_assert_int_eq(n, BRACT_GLM_NOISE_AR1);
+    ck_assert_int_eq(bract_glm_noise_parse("ar2", &n), BRACT_EINVAL);
+    ck_assert_error_has("expected ols or ar1");
+    bract_glm_drift dr;
+    ck_assert_int_eq(bract_glm_drift_parse("None", &dr), 0);
+    ck_assert_int_eq(dr, BRACT_GLM_DRIFT_NONE);
+    ck_assert_int_eq(bract_glm_drift_parse("linear", &dr), BRACT_EINVAL);
+    bract_glm_trials tr;
+    ck_assert_int_eq(bract_glm_trials_parse("lss", &tr), 0);
+    ck_assert_int_eq(tr, BRACT_GLM_TRIALS_LSS);
+    ck_assert_int_eq(bract_glm_trials_parse("lsx", &tr), BRACT_EINVAL);
+    ck_assert_error_has("none, lsa or lss");
+    bract_nuisance_strategy s;
+    ck_assert_int_eq(bract_nuisance_strategy_parse("Motion24", &s), 0);
+    ck_assert_int_eq(s, BRACT_NUISANCE_MOTION24);
+    ck_assert_int_eq(bract_nuisance_strategy_parse("compcor", &s), BRACT_EINVAL);
+    ck_assert_error_has("acompcor or scrub");
+}
+END_TEST
+
+/* nilearn's optimize_scrub on its own docstring-style cases. */
+START_TEST(scrub_segments_as_nilearn)
+{
+    unsigned char c[20];
+    /* outliers 2 and 9 of 20, segment 5: 0-1 (short start) and 3-8 (6 >= 5)
+     * kept; 10-19 kept */
+    size_t a[] = {2, 9};
+    bract_nuisance_scrub_segments(a, 2, 20, 5, c);
+    const char *want = "11100000010000000000";
+    for (int i = 0; i < 20; i++)
+        ck_assert_msg(c[i] == want[i] - '0', "a: volume %d", i);
+    /* outliers 6, 10, 17: the 3-volume gap 7-9 is censored, 11-16 (6 >= 5)
+     * kept, and the short end 18-19 censored */
+    size_t b[] = {6, 10, 17};
+    bract_nuisance_scrub_segments(b, 3, 20, 5, c);
+    want = "00000011111000000111";
+    for (int i = 0; i < 20; i++)
+        ck_assert_msg(c[i] == want[i] - '0', "b: volume %d", i);
+}
+END_TEST
+
+START_TEST(confound_strategies)
+{
+    char *tmp = tu_tmpdir(), *p = tu_join(tmp, "c_desc-confounds_timeseries.tsv"),
+         *j = tu_join(tmp, "c_desc-confounds_timeseries.json");
+    /* 12 volumes; FD outlier at volume 6, std DVARS outlier at 8; a
+     * non-steady-state volume 0 */
+    const char *base[] = {"trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"};
+    FILE *f = fopen(p, "w");
+    for (int i = 0; i < 6; i++)
+        fprintf(f, "%s\t%s_derivative1\t%s_power2\t%s_derivative1_power2\t", base[i], base[i],
+                base[i], base[i]);
+    fprintf(f, "csf\twhite_matter\tglobal_signal\tframewise_displacement\tstd_dvars\t"
+               "a_comp_cor_00\ta_comp_cor_01\ta_comp_cor_02\tnon_steady_state_outlier00\n");
+    for (int t = 0; t < 12; t++) {
+        for (int i = 0; i < 24; i++)
+            fprintf(f, t == 0 && i % 2 == 1 ? "n/a\t" : "%g\t", 0.1 * i + 0.01 * t * t);
+        fprintf(f, "%g\t%g\t%g\t%s\t%s\t%g\t%g\t%g\t%d\n", 1.0 + t, 2.0 - t, 0.5 * t,
+                t == 0 ? "n/a" : t == 6 ? "0.9" : "0.1", t == 0 ? "n/a" : t == 8 ? "4" : "1",
+                0.3 * t, -0.2 * t, 0.1 * t * t, t == 0);
+    }
+    fclose(f);
+    tu_write(j, "{\"a_comp_cor_00\": {\"Mask\": \"combined\"}, \"a_comp_cor_01\": {\"Mask\": "
+                "\"WM\"}, \"a_comp_cor_02\": {\"Mask\": \"combined\"}}");
+    bract_nuisance_opts o;
+    bract_nuisance_opts_defaults(&o);
+    bract_nuisance_strategy st[] = {BRACT_NUISANCE_MOTION24, BRACT_NUISANCE_WM_CSF,
+                                    BRACT_NUISANCE_GLOBAL, BRACT_NUISANCE_ACOMPCOR,
+                                    BRACT_NUISANCE_SCRUB};
+    o.strategies = st;
+    o.nstrategies = 5;
+    o.scrub_segment = 2;
+    bract_nuisance *c;
+    ck_assert_msg(bract_nuisance_new(p, &o, &c) == 0, "%s", bract_last_error());
+    /* 24 motion + csf, white_matter + global_signal + 2 combined aCompCor */
+    ck_assert_uint_eq(c->ncols, 29);
+    /* sorted by name, as nilearn's load_confounds returns them */
+    for (size_t k = 1; k < c->ncols; k++)
+        ck_assert_msg(strcmp(c->name[k - 1], c->name[k]) < 0, "%s before %s", c->name[k - 1],
+                      c->name[k]);
+    ck_assert_str_eq(c->name[0], "a_comp_cor_00");
+    ck_assert_str_eq(c->name[1], "a_comp_cor_02");
+    /* censored: 0 (non-steady state), 6 (FD), 8 (DVARS), 7 (a gap of 1 < 2) */
+    const char *keep = "011111000111";
+    for (int t = 0; t < 12; t++)
+        ck_assert_msg(c->keep[t] == keep[t] - '0', "volume %d", t);
+    ck_assert_uint_eq(c->nkept, 8);
+    /* first-row n/a filled from row 2, then demeaned over kept volumes */
+    ck_assert_uint_eq(c->nfilled, 12);
+    for (size_t k = 0; k < c->ncols; k++) {
+        double s = 0;
+        for (int t = 0; t < 12; t++)
+            if (c->keep[t])
+                s += c->x[t * c->ncols + k];
+        ck_assert_msg(fabs(s) < 1e-12, "%s: kept mean %g", c->name[k], s);
+    }
+    long d1 = -1;
+    for (size_t k = 0; k < c->ncols; k++)
+        if (strcmp(c->name[k], "trans_x_derivative1") == 0)
+            d1 = (long)k;
+    ck_assert_int_ge(d1, 0);
+    ck_assert_double_eq(c->x[0 * c->ncols + (size_t)d1], c->x[1 * c->ncols + (size_t)d1]);
+    bract_nuisance_free(c);
+    /* motion6 alone on a file without rot_z: an error naming it */
+    tu_write(p, "trans_x\ttrans_y\ttrans_z\trot_x\trot_y\n1\t2\t3\t4\t5\n2\t3\t4\t5\t6\n");
+    bract_nuisance_strategy m6 = BRACT_NUISANCE_MOTION6;
+    o.strategies = &m6;
+    o.nstrategies = 1;
+    ck_assert_int_eq(bract_nuisance_new(p, &o, &c), BRACT_EDATA);
+    ck_assert_error_has("the motion6 strategy needs column rot_z");
+    tu_rmtree(tmp);
+    free(p);
+    free(j);
+    free(tmp);
+}
+END_TEST
+
+/* A modulation column scales each event's regressor (nilearn's amplitude). */
+START_TEST(modulation_scales_regressors)
+{
+    char *tmp = tu_tmpdir(), *a = tu_join(tmp, "a.tsv"), *b = tu_join(tmp, "b.tsv");
+    tu_write(a, "onset\tduration\ttrial_type\n10\t2\tx\n40\t2\tx\n");
+    tu_write(b, "onset\tduration\ttrial_type\tmodulation\n10\t2\tx\t2\n40\t2\tx\t-0.5\n");
+    bract_events *ea = read_events(a), *eb = read_events(b);
+    bract_glm_design_opts o;
+    bract_glm_design_opts_defaults(&o);
+    o.drift = BRACT_GLM_DRIFT_NONE;
+    bract_glm_design *da, *db;
+    ck_assert_int_eq(bract_glm_design_new(ea, 60, 2.0, NULL, &o, &da), 0);
+    ck_assert_int_eq(bract_glm_design_new(eb, 60, 2.0, NULL, &o, &db), 0);
+    /* events 30 s apart: the first HRF has decayed to ~0 by the second */
+    for (size_t t = 0; t < 18; t++)
+        ck_assert_double_eq_tol(db->x[t * 2], 2 * da->x[t * 2], 1e-12);
+    tu_write(b, "onset\tduration\ttrial_type\tmodulation\n10\t2\tx\tn/a\n");
+    bract_events *e;
+    ck_assert_int_eq(bract_events_read(b, NULL, &e), BRACT_EFORMAT);
+    ck_assert_error_has("b.tsv:2: column 4 ('modulation'): expected a number");
+    bract_glm_design_free(da);
+    bract_glm_design_free(db);
+    bract_events_free(ea);
+    bract_events_free(eb);
+    tu_rmtree(tmp);
+    free(a);
+    free(b);
+    free(tmp);
+}
+END_TEST
+
 static Suite *glm_suite(void)
 {
     Suite *s = suite_create("glm");
@@ -881,6 +1324,20 @@ static Suite *glm_suite(void)
     tcase_add_loop_test(tc, analyse_trials_tables, 0, 2);
     tcase_add_loop_test(tc, bad_inputs_write_nothing, 0,
                         (int)(sizeof bad_cases / sizeof *bad_cases));
+    suite_add_tcase(s, tc);
+    tc = tcase_create("analytic");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, noiseless_betas_recovered);
+    tcase_add_test(tc, ar1_coefficient_of_simulated_noise);
+    tcase_add_test(tc, f_one_row_is_t_squared);
+    tcase_add_test(tc, thread_count_invariance);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("units");
+    tcase_add_test(tc, contrast_expressions);
+    tcase_add_test(tc, enum_names);
+    tcase_add_test(tc, scrub_segments_as_nilearn);
+    tcase_add_test(tc, confound_strategies);
+    tcase_add_test(tc, modulation_scales_regressors);
     suite_add_tcase(s, tc);
     return s;
 }
