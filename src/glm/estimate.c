@@ -80,12 +80,20 @@ static int load_row(const float *y, size_t ldy, size_t v, const size_t *rows, si
     return 2;
 }
 
+/* One thread's buffers, made once per fit and used by both phases. */
+typedef struct {
+    double *yb;  /* B x n: a block of series, then its residuals */
+    double *bb;  /* B x p: the block's betas */
+    double *row; /* n */
+} fit_ws;
+
 typedef struct {
     const bract_glm_design *d;
     const float *y;
     size_t ldy, nvox, n, p, B;
     int contiguous;
     const bract_progress *prog;
+    fit_ws *ws;  /* one per thread */
 } fit_ctx;
 
 /* Phase 1: OLS of every block; residual sums for the AR coefficient. */
@@ -95,19 +103,11 @@ static int phase_ols(const fit_ctx *c, const double *P0, const bract_glm_fit_opt
     const size_t n = c->n, p = c->p, B = c->B, nvox = c->nvox;
     const size_t nblocks = (nvox + B - 1) / B;
     const int ar = o->noise == BRACT_GLM_NOISE_AR1;
-    int failed = 0;
 #pragma omp parallel
     {
-        double *yb = bract_xmalloc(B * n, sizeof *yb, "a voxel block");
-        double *bb = bract_xmalloc(B * p, sizeof *bb, "a block of betas");
-        if (!yb || !bb) {
-#pragma omp atomic write
-            failed = 1;
-        }
+        double *yb = c->ws[omp_get_thread_num()].yb, *bb = c->ws[omp_get_thread_num()].bb;
 #pragma omp for schedule(dynamic, 1)
         for (size_t blk = 0; blk < nblocks; blk++) {
-            if (!yb || !bb)
-                continue;
             size_t v0 = blk * B, nb = nvox - v0 < B ? nvox - v0 : B;
             for (size_t i = 0; i < nb; i++) {
                 int st = load_row(c->y, c->ldy, v0 + i, c->d->row_volume, n, c->contiguous,
@@ -150,10 +150,8 @@ static int phase_ols(const fit_ctx *c, const double *P0, const bract_glm_fit_opt
             if (omp_get_thread_num() == 0)
                 bract_progress_report(c->prog, now, nblocks_total);
         }
-        free(yb);
-        free(bb);
     }
-    return failed ? BRACT_ENOMEM : BRACT_OK;
+    return BRACT_OK;
 }
 
 /* Phase 2: the whitened fits, voxels visited sorted by model. */
@@ -162,20 +160,12 @@ static int phase_ar(const fit_ctx *c, const glm_model *models, const size_t *ord
 {
     const size_t n = c->n, p = c->p, B = c->B;
     const size_t nblocks = (nord + B - 1) / B;
-    int failed = 0;
 #pragma omp parallel
     {
-        double *yb = bract_xmalloc(B * n, sizeof *yb, "a voxel block");
-        double *bb = bract_xmalloc(B * p, sizeof *bb, "a block of betas");
-        double *row = bract_xmalloc(n, sizeof *row, "a series");
-        if (!yb || !bb || !row) {
-#pragma omp atomic write
-            failed = 1;
-        }
+        fit_ws *w = &c->ws[omp_get_thread_num()];
+        double *yb = w->yb, *bb = w->bb, *row = w->row;
 #pragma omp for schedule(dynamic, 1)
         for (size_t blk = 0; blk < nblocks; blk++) {
-            if (!yb || !bb || !row)
-                continue;
             size_t k0 = blk * B, kend = nord - k0 < B ? nord : k0 + B;
             for (size_t s = k0; s < kend;) {
                 size_t m = f->voxel_model[order[s]], e = s;
@@ -211,11 +201,20 @@ static int phase_ar(const fit_ctx *c, const glm_model *models, const size_t *ord
             if (omp_get_thread_num() == 0)
                 bract_progress_report(c->prog, now, nblocks_total);
         }
-        free(yb);
-        free(bb);
-        free(row);
     }
-    return failed ? BRACT_ENOMEM : BRACT_OK;
+    return BRACT_OK;
+}
+
+static void ws_free(fit_ws *ws, size_t n)
+{
+    if (!ws)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(ws[i].yb);
+        free(ws[i].bb);
+        free(ws[i].row);
+    }
+    free(ws);
 }
 
 int bract_glm_fit_new(const bract_glm_design *d, const float *y, size_t ldy, size_t nvox,
@@ -239,6 +238,8 @@ int bract_glm_fit_new(const bract_glm_design *d, const float *y, size_t ldy, siz
     for (size_t r = 0; r < n && contiguous; r++)
         contiguous = d->row_volume[r] == r;
 
+    fit_ctx c = {d, y, ldy, nvox, n, p, B, contiguous, prog, NULL};
+    const size_t nthreads = (size_t)omp_get_max_threads();
     bract_glm_fit *f = bract_xcalloc(1, sizeof *f, "a GLM fit");
     if (!f)
         return BRACT_ENOMEM;
@@ -250,13 +251,13 @@ int bract_glm_fit_new(const bract_glm_design *d, const float *y, size_t ldy, siz
     glm_model *models = NULL;
     size_t *order = NULL;
     int rc = BRACT_ENOMEM;
-    f->beta = bract_xmalloc(nvox * p, sizeof *f->beta, "betas");
+    f->beta = glm_big_alloc(nvox * p, sizeof *f->beta, "betas");
     f->sigma2 = bract_xmalloc(nvox, sizeof *f->sigma2, "variances");
     f->bin = bract_xcalloc(nvox, sizeof *f->bin, "AR bins");
     f->voxel_model = bract_xcalloc(nvox, sizeof *f->voxel_model, "AR models");
     f->bad = bract_xcalloc(nvox, 1, "voxel flags");
     if (o->keep_residuals)
-        f->resid = bract_xmalloc(nvox * n, sizeof *f->resid, "residuals");
+        f->resid = glm_big_alloc(nvox * n, sizeof *f->resid, "residuals");
     if (!P0 || !f->beta || !f->sigma2 || !f->bin || !f->voxel_model || !f->bad ||
         (o->keep_residuals && !f->resid))
         goto fail;
@@ -269,7 +270,20 @@ int bract_glm_fit_new(const bract_glm_design *d, const float *y, size_t ldy, siz
     }
     f->dof = (double)(n - rank);
 
-    fit_ctx c = {d, y, ldy, nvox, n, p, B, contiguous, prog};
+    c.ws = bract_xcalloc(nthreads, sizeof *c.ws, "GLM workspaces");
+    for (size_t i = 0; c.ws && i < nthreads; i++) {
+        c.ws[i].yb = glm_big_alloc(B * n, sizeof(double), "a voxel block");
+        c.ws[i].bb = bract_xmalloc(B * p, sizeof(double), "a block of betas");
+        c.ws[i].row = bract_xmalloc(n, sizeof(double), "a series");
+        if (!c.ws[i].yb || !c.ws[i].bb || !c.ws[i].row) {
+            ws_free(c.ws, nthreads);
+            c.ws = NULL;
+        }
+    }
+    if (!c.ws) {
+        rc = BRACT_ENOMEM;
+        goto fail;
+    }
     const int ar = o->noise == BRACT_GLM_NOISE_AR1;
     size_t nb1 = (nvox + B - 1) / B, total = ar ? 2 * nb1 : nb1, done = 0;
     bract_progress_report(prog, 0, total);
@@ -392,9 +406,11 @@ int bract_glm_fit_new(const bract_glm_design *d, const float *y, size_t ldy, siz
     free(models);
     free(order);
     free(P0);
+    ws_free(c.ws, nthreads);
     *out = f;
     return BRACT_OK;
 fail:
+    ws_free(c.ws, nthreads);
     if (models)
         for (size_t m = 0; m < f->nmodels; m++)
             glm_model_clear(&models[m]);

@@ -6,6 +6,12 @@
 
 #include "bract/glm.h"
 
+/* A large array (voxel data, betas, residuals): aligned to 2 MiB and, where
+ * the kernel offers it, backed by transparent huge pages, so that first
+ * touching it costs a few page faults instead of one per 4 KiB (page faults
+ * dominated the fit's time on virtual machines).  Free with free(). */
+void *glm_big_alloc(size_t n, size_t size, const char *what);
+
 /* Moore-Penrose pseudo-inverse of X (n x p, row-major, n >= p) by SVD, as
  * scipy.linalg.pinv: singular values <= max(n, p) eps s_max are dropped.
  * pinv (p x n, row-major) may be NULL.  *rank, *smax, *smin receive the

@@ -1,6 +1,9 @@
 /* Linear algebra shared by the GLM modules: pseudo-inverses, whitened
  * models, collinearity reports (glm_internal.h). */
+#define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
 #include "glm_internal.h"
+
+#include <sys/mman.h>
 
 #include <float.h>
 #include <math.h>
@@ -8,6 +11,28 @@
 
 #include <cblas.h>
 #include <lapacke.h>
+
+void *glm_big_alloc(size_t n, size_t size, const char *what)
+{
+    const size_t huge = (size_t)2 << 20;
+    if (size && n > SIZE_MAX / size) {
+        bract_error(BRACT_ENOMEM, "out of memory: %s needs more than SIZE_MAX bytes", what);
+        return NULL;
+    }
+    size_t bytes = n * size;
+    if (bytes < 2 * huge)
+        return bract_xmalloc(n, size, what);
+    size_t rounded = (bytes + huge - 1) / huge * huge;
+    void *p = NULL;
+    if (posix_memalign(&p, huge, rounded) != 0 || !p) {
+        bract_error(BRACT_ENOMEM, "out of memory allocating %zu bytes for %s", bytes, what);
+        return NULL;
+    }
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, rounded, MADV_HUGEPAGE); /* advice only: failure is harmless */
+#endif
+    return p;
+}
 
 int glm_pinv(const double *X, size_t n, size_t p, double *pinv, size_t *rank, double *smax,
              double *smin)
@@ -135,23 +160,68 @@ int glm_model_init(glm_model *m, const double *X, size_t n, size_t p, int bin, i
     m->wx = bract_xmalloc(n * p, sizeof *m->wx, "a whitened design");
     m->pinv = bract_xmalloc(n * p, sizeof *m->pinv, "a pseudo-inverse");
     m->cov = bract_xmalloc(p * p, sizeof *m->cov, "a covariance");
-    if (!m->wx || !m->pinv || !m->cov) {
+    double *r = bract_xmalloc(p * p + p, sizeof *r, "a QR factor");
+    if (!m->wx || !m->pinv || !m->cov || !r) {
+        free(r);
         glm_model_clear(m);
         return BRACT_ENOMEM;
     }
+    double *tau = r + p * p;
     /* whiten the columns: row 0 unchanged, row t minus rho row t-1 */
     memcpy(m->wx, X, p * sizeof *m->wx);
     for (size_t t = 1; t < n; t++)
         for (size_t j = 0; j < p; j++)
             m->wx[t * p + j] = X[t * p + j] - m->rho * X[(t - 1) * p + j];
-    int rc = glm_pinv(m->wx, n, p, m->pinv, NULL, NULL, NULL);
-    if (rc) {
-        glm_model_clear(m);
-        return rc;
+    /* W X = Q R (Householder; backward stable as the SVD scipy's pinv uses,
+     * at a fraction of its cost): pinv = R^-1 Q', cov = R^-1 R^-T.  The
+     * column-major n x p factor is the row-major p x n pinv's transpose. */
+    double *q = m->pinv;
+    for (size_t t = 0; t < n; t++)
+        for (size_t j = 0; j < p; j++)
+            q[j * n + t] = m->wx[t * p + j];
+    int rc = BRACT_OK;
+    lapack_int info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)p, q,
+                                          (lapack_int)n, tau, m->cov, (lapack_int)(p * p));
+    double rmax = 0, rmin = INFINITY;
+    if (info == 0) {
+        memset(r, 0, p * p * sizeof *r);
+        for (size_t j = 0; j < p; j++)
+            for (size_t i = 0; i <= j; i++)
+                r[j * p + i] = q[j * n + i];
+        for (size_t j = 0; j < p; j++) {
+            double a = fabs(r[j * p + j]);
+            rmax = a > rmax ? a : rmax;
+            rmin = a < rmin ? a : rmin;
+        }
+        info = LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)p, (lapack_int)p,
+                                   q, (lapack_int)n, tau, m->cov, (lapack_int)(p * p));
     }
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)p, (int)p, (int)n, 1.0, m->pinv,
-                (int)n, m->pinv, (int)n, 0.0, m->cov, (int)p);
-    return BRACT_OK;
+    if (info != 0)
+        rc = bract_error(BRACT_ENUMERIC, "the QR factorisation of a whitened design failed "
+                         "(LAPACK info %d)", (int)info);
+    else if (!(rmin > (double)n * DBL_EPSILON * rmax))
+        rc = bract_error(BRACT_ENUMERIC, "the whitened design with rho = %g is singular",
+                         m->rho);
+    if (!rc) {
+        /* pinv' = Q R^-T (col-major n x p) */
+        cblas_dtrsm(CblasColMajor, CblasRight, CblasUpper, CblasTrans, CblasNonUnit, (int)n,
+                    (int)p, 1.0, r, (int)p, q, (int)n);
+        /* cov = R^-1 R^-T */
+        info = LAPACKE_dtrtri_work(LAPACK_COL_MAJOR, 'U', 'N', (lapack_int)p, r, (lapack_int)p);
+        if (info == 0)
+            info = LAPACKE_dlauum_work(LAPACK_COL_MAJOR, 'U', (lapack_int)p, r, (lapack_int)p);
+        if (info != 0)
+            rc = bract_error(BRACT_ENUMERIC, "inverting a whitened design's R failed (LAPACK "
+                             "info %d)", (int)info);
+    }
+    if (!rc)
+        for (size_t i = 0; i < p; i++)
+            for (size_t j = 0; j < p; j++)
+                m->cov[i * p + j] = i <= j ? r[j * p + i] : r[i * p + j];
+    free(r);
+    if (rc)
+        glm_model_clear(m);
+    return rc;
 }
 
 void glm_model_clear(glm_model *m)

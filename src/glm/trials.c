@@ -208,9 +208,9 @@ int bract_glm_lss(const bract_events *ev, size_t nvol, double tr, const bract_nu
     cond = bract_xmalloc(K, sizeof *cond, "trial conditions");
     alone = bract_xcalloc(K, 1, "trial flags");
     bad = bract_xcalloc(nvox ? nvox : 1, 1, "voxel flags");
-    out = bract_xmalloc(nvox * K, sizeof *out, "LSS betas");
+    out = glm_big_alloc(nvox * K, sizeof *out, "LSS betas");
     if (ar)
-        vbin = bract_xmalloc(nvox * K, sizeof *vbin, "AR bins");
+        vbin = glm_big_alloc(nvox * K, sizeof *vbin, "AR bins");
     if (!xfull || !xt || !P0 || !F0 || !R0 || !H || !RH || !rr || !gj || !l1r || !cond ||
         !alone || !bad || !out || (ar && !vbin))
         goto done;
@@ -257,7 +257,7 @@ int bract_glm_lss(const bract_events *ev, size_t nvol, double tr, const bract_nu
     bract_progress_report(prog, 0, total);
 #pragma omp parallel
     {
-        double *yb = bract_xmalloc(B * n, sizeof *yb, "a voxel block");
+        double *yb = glm_big_alloc(B * n, sizeof *yb, "a voxel block");
         double *bb = bract_xmalloc(B * p, sizeof *bb, "a block of betas");
         double *uq = bract_xmalloc(B * 2 * K, sizeof *uq, "a block of products");
         double *row = bract_xmalloc(n, sizeof *row, "a series");
@@ -388,8 +388,8 @@ int bract_glm_lss(const bract_events *ev, size_t nvol, double tr, const bract_nu
         /* pass 2: per block, per bin present, one product with that bin's filters */
 #pragma omp parallel
         {
-            double *yb = bract_xmalloc(B * n, sizeof *yb, "a voxel block");
-            double *gy = bract_xmalloc(B * n, sizeof *gy, "a voxel block");
+            double *yb = glm_big_alloc(B * n, sizeof *yb, "a voxel block");
+            double *gy = glm_big_alloc(B * n, sizeof *gy, "a voxel block");
             double *ob = bract_xmalloc(B * K, sizeof *ob, "a block of betas");
             size_t *cnt = bract_xcalloc(nbins_used + 1, sizeof *cnt, "bin counts");
             size_t *lst = bract_xmalloc(B * (K < nbins_used ? K : nbins_used) + 1, sizeof *lst,
