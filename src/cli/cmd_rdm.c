@@ -154,6 +154,23 @@ void rdm_sidecar_noise(bract_sidecar *sc, const bract_rdm_opts *ro, size_t nnois
                                 : "rows - conditions");
 }
 
+int rdm_noise_dof_from_sidecars(const cli_ctx *c, bract_rdm_opts *ro, const char *const *noise,
+                                size_t n, int *used)
+{
+    *used = 0;
+    if (!n || ro->noise_dof > 0)
+        return CLI_OK;
+    double dof;
+    if (bract_glm_residual_dof(noise, n, &dof))
+        return cli_fail(c);
+    if (dof > 0) {
+        ro->noise_dof = dof;
+        *used = 1;
+        cli_log(c, "noise dof %g from the residuals' sidecars", dof);
+    }
+    return CLI_OK;
+}
+
 int rdm_neural(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -299,6 +316,9 @@ int rdm_neural(int argc, char **argv)
         goto out;
     cli_apply(&c);
     status = CLI_DATA_ERROR;
+    int dof_sidecar = 0;
+    if (!table && rdm_noise_dof_from_sidecars(&c, &ro, noise.v, noise.n, &dof_sidecar))
+        goto out;
 
     /* inputs never overwritten */
     {
@@ -399,6 +419,9 @@ int rdm_neural(int argc, char **argv)
             bract_sidecar_param_str(sc, "method", bract_rdm_method_name(ro.method));
             bract_sidecar_param_str(sc, "convention", rdm_convention(&ro));
             rdm_sidecar_noise(sc, &ro, noise.n, "");
+            if (dof_sidecar)
+                bract_sidecar_param_str(sc, "dof_rule", "ResidualDegreesOfFreedom of the "
+                                        "residuals' sidecars (bract glm)");
             bract_sidecar_param_str(sc, "condition_order",
                                     sorted ? "sorted by label" : "first appearance");
             bract_sidecar_param_bool(sc, "demean_runs", po.demean_runs);

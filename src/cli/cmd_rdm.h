@@ -22,5 +22,10 @@ const char *rdm_convention(const bract_rdm_opts *ro);
  * appended to the noise source ("" or ", within each sphere"). */
 void rdm_sidecar_noise(bract_sidecar *sc, const bract_rdm_opts *ro, size_t nnoise,
                        const char *where);
+/* Residual volumes from bract glm record their degrees of freedom in their
+ * sidecars: without --noise-dof, their sum becomes ro->noise_dof (and
+ * *used = 1).  0, or the error printed and CLI_DATA_ERROR. */
+int rdm_noise_dof_from_sidecars(const cli_ctx *c, bract_rdm_opts *ro, const char *const *noise,
+                                size_t n, int *used);
 
 #endif

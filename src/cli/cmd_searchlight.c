@@ -305,6 +305,7 @@ typedef struct {
     bract_cmp_opts co;
     bract_pattern_opts po;
     int sorted, plain, noise_method_set, fisher, radius_set;
+    int dof_sidecar; /* the noise dof came from the residuals' sidecars */
 } args;
 
 static void args_free(args *a)
@@ -676,6 +677,9 @@ static void fill_sidecar(bract_sidecar *sc, const args *a, const model_list *m,
     bract_sidecar_param_str(sc, "method", bract_rdm_method_name(a->ro.method));
     bract_sidecar_param_str(sc, "convention", rdm_convention(&a->ro));
     rdm_sidecar_noise(sc, &a->ro, a->noise.n, ", within each sphere");
+    if (a->dof_sidecar)
+        bract_sidecar_param_str(sc, "dof_rule", "ResidualDegreesOfFreedom of the residuals' "
+                                "sidecars (bract glm)");
     bract_sidecar_param_str(sc, "compare", bract_cmp_method_name(a->co.method));
     bract_sidecar_param_str(sc, "partial", a->co.partial == BRACT_PARTIAL_OTHERS ? "other models"
                                            : a->co.partial == BRACT_PARTIAL_CONTROLS ? "controls"
@@ -806,6 +810,11 @@ int main_searchlight(int argc, char **argv)
         c.quiet = 1;
     cli_apply(&c);
     status = CLI_DATA_ERROR;
+    if (rdm_noise_dof_from_sidecars(&c, &a.ro, a.noise.v, a.noise.n, &a.dof_sidecar)) {
+        args_free(&a);
+        ranks_done(&rk);
+        return status;
+    }
 
     model_list ml;
     memset(&ml, 0, sizeof ml);
