@@ -746,9 +746,10 @@ static void write_run(const char *path, size_t nt, double tr)
     bract_volume *v;
     ck_assert_int_eq(bract_volume_new(dims, vox, NULL, tr, BRACT_F32, &v), 0);
     for (size_t t = 0; t < nt; t++)
-        for (size_t i = 0; i < v->nvox; i++)
-            ((float *)v->data)[t * v->nvox + i] =
-                (float)(100 + 3 * sin(0.3 * (double)t + (double)i) + 0.01 * (double)(t % 7) * (double)i);
+        for (size_t i = 0; i < v->nvox; i++) {
+            double x = 100 + 3 * sin(0.3 * (double)t + (double)i);
+            ((float *)v->data)[t * v->nvox + i] = (float)(x + 0.01 * (double)(t % 7) * (double)i);
+        }
     ck_assert_int_eq(bract_volume_write(v, path, NULL), 0);
     bract_volume_free(v);
 }

@@ -28,7 +28,8 @@
  * rho_b = trunc(rho bins) / bins); voxels sharing rho_b share one whitened
  * model: W y with (W y)_0 = y_0, (W y)_t = y_t - rho_b y_{t-1} (NOTE: nilearn
  * leaves the first sample unscaled, not sqrt(1 - rho^2) y_0 as Prais-Winsten
- * would), beta = pinv(W X) W y, whitened residuals r = W y - W X beta,
+ * would), beta = pinv(W X) W y (pinv by Householder QR, equal to scipy's SVD
+ * pinv to rounding), whitened residuals r = W y - W X beta,
  * sigma^2 = r'r / (n - p), cov = pinv(W X) pinv(W X)'.  The residual degrees
  * of freedom are n - rank(X).  NOTE: nilearn's Yule-Walker subtracts the
  * grand mean of all voxels' residuals first; with the constant column every
@@ -72,7 +73,29 @@
  * residualised on the standard design and g its coefficient), with the
  * AR(1) coefficient of each trial's own model from rank-one updates of the
  * residual sums, exactly as refitting each model would give.  LSS needs a
- * one-column HRF (glover or spm). */
+ * one-column HRF (glover or spm).  A trial alone in its condition leaves
+ * nilearn's model without that condition's column: its beta is the
+ * condition's beta of the standard model.
+ *
+ * WHERE BRACT DIFFERS FROM NILEARN (on inputs nilearn accepts):
+ *   - a rank-deficient design is an error naming the collinear columns
+ *     (nilearn regularises it with a warning, see DESIGN above);
+ *   - an event before f_0 + min_onset is an error (nilearn warns "not
+ *     considered" but still places it at the first grid point), and so is an
+ *     event at or after the end of the run (nilearn: a zero column), and a
+ *     run not longer than the HRF (32 s);
+ *   - a voxel with a non-finite value, or constant over a run, is left out
+ *     with a warning and NaN results (nilearn's masker sets non-finite
+ *     values to 0, and its AR(1) estimate divides by zero on a constant
+ *     voxel);
+ *   - a confound with n/a beyond its first row is an error (nilearn
+ *     passes the NaN on to the fit).
+ *
+ * Thread safety: no function keeps static state; designs, fits and
+ * contrasts are read-only once made and may be shared between threads.
+ * Fits and LSS use OpenMP threads themselves (bract_set_threads) with BLAS
+ * single-threaded (bract_init), and give the same bits for any number of
+ * threads. */
 #ifndef BRACT_GLM_H
 #define BRACT_GLM_H
 
@@ -109,12 +132,16 @@ typedef enum {
     BRACT_GLM_TRIALS_LSS = 2   /* one model per trial */
 } bract_glm_trials;
 
-/* 0, or BRACT_EINVAL with a message listing the valid names. */
-BRACT_API int bract_glm_drift_parse(const char *s, bract_glm_drift *out);  /* cosine, polynomial, none */
+/* Parse a name (case-insensitive): drift cosine, polynomial or none
+ * (nilearn's None too); noise ols or ar1 (ar(1) too); trials none, lsa or
+ * lss.  0, or BRACT_EINVAL with a message listing the valid names.  The
+ * _name functions return the canonical (lower-case) name, "unknown" for a
+ * value outside the enum. */
+BRACT_API int bract_glm_drift_parse(const char *s, bract_glm_drift *out);
 BRACT_API const char *bract_glm_drift_name(bract_glm_drift d);
-BRACT_API int bract_glm_noise_parse(const char *s, bract_glm_noise *out);  /* ols, ar1 */
+BRACT_API int bract_glm_noise_parse(const char *s, bract_glm_noise *out);
 BRACT_API const char *bract_glm_noise_name(bract_glm_noise n);
-BRACT_API int bract_glm_trials_parse(const char *s, bract_glm_trials *out); /* none, lsa, lss */
+BRACT_API int bract_glm_trials_parse(const char *s, bract_glm_trials *out);
 BRACT_API const char *bract_glm_trials_name(bract_glm_trials t);
 
 /* ---- design matrices ---- */
@@ -266,12 +293,16 @@ BRACT_API double bract_glm_z_from_p(double p, double q);
 /* ---- trials ---- */
 
 /* LSS beta series of one run: the beta of every event of `ev` (in file
- * order), each from its own model (see the top of this header), computed
- * from the standard model.  betas: nvox x ev->n (voxel-major), allocated
- * and owned by the caller of free().  Same inputs, errors and bad-voxel
- * handling as bract_glm_design_new and bract_glm_fit_new; the HRF must be
- * glover or spm.  With AR(1), each trial's coefficient comes from its own
- * model's OLS residuals. */
+ * order), each from its own model (see TRIALS at the top of this header),
+ * computed from the standard model.  *betas (nvox x ev->n, voxel-major:
+ * (*betas)[v * ev->n + k]) is owned by the caller (free()).  Same inputs,
+ * errors and bad-voxel handling as bract_glm_design_new and
+ * bract_glm_fit_new (blocks of fopts->block voxels, 0 = 1024); the HRF must
+ * be glover or spm (BRACT_EINVAL otherwise); a trial whose regressor is a
+ * combination of the other columns is an error naming its line.  With
+ * AR(1), each trial's coefficient comes from its own model's OLS residuals,
+ * and the series are centred before the last product (the constant column
+ * absorbs the mean), which keeps the BOLD mean out of the rounding. */
 BRACT_API int bract_glm_lss(const bract_events *ev, size_t nvol, double tr,
                             const bract_nuisance *conf, const bract_glm_design_opts *dopts,
                             const float *y, size_t ldy, size_t nvox,

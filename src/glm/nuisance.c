@@ -288,10 +288,18 @@ int bract_nuisance_new(const char *path, const bract_nuisance_opts *o, bract_nui
     static const char *const glob_[] = {"global_signal"};
     for (size_t k = 0; k < o->nstrategies && !rc; k++) {
         switch (o->strategies[k]) {
-        case BRACT_NUISANCE_MOTION6: rc = add_named(t, "motion6", motion, 6, NULL, 0, &strat); break;
-        case BRACT_NUISANCE_MOTION24: rc = add_named(t, "motion24", motion, 6, full, 3, &strat); break;
-        case BRACT_NUISANCE_WM_CSF: rc = add_named(t, "wm_csf", wmcsf, 2, NULL, 0, &strat); break;
-        case BRACT_NUISANCE_GLOBAL: rc = add_named(t, "global", glob_, 1, NULL, 0, &strat); break;
+        case BRACT_NUISANCE_MOTION6:
+            rc = add_named(t, "motion6", motion, 6, NULL, 0, &strat);
+            break;
+        case BRACT_NUISANCE_MOTION24:
+            rc = add_named(t, "motion24", motion, 6, full, 3, &strat);
+            break;
+        case BRACT_NUISANCE_WM_CSF:
+            rc = add_named(t, "wm_csf", wmcsf, 2, NULL, 0, &strat);
+            break;
+        case BRACT_NUISANCE_GLOBAL:
+            rc = add_named(t, "global", glob_, 1, NULL, 0, &strat);
+            break;
         case BRACT_NUISANCE_ACOMPCOR: rc = add_acompcor(t, o->n_compcor, &strat); break;
         case BRACT_NUISANCE_SCRUB: {
             size_t fd, dv;
@@ -334,7 +342,9 @@ int bract_nuisance_new(const char *path, const bract_nuisance_opts *o, bract_nui
             free(out_flag);
             break;
         }
-        default: rc = bract_error(BRACT_EINVAL, "unknown confound strategy %d", (int)o->strategies[k]);
+        default:
+            rc = bract_error(BRACT_EINVAL, "unknown confound strategy %d",
+                             (int)o->strategies[k]);
         }
     }
     if (!rc)

@@ -244,7 +244,8 @@ int bract_glm_lss(const bract_events *ev, size_t nvol, double tr, const bract_nu
     }
     for (size_t t = 0; t < n; t++)
         for (size_t k = 0; k < K; k++)
-            H[t * K + k] = (t > 0 ? R0[(t - 1) * K + k] : 0) + (t + 1 < n ? R0[(t + 1) * K + k] : 0);
+            H[t * K + k] =
+                (t > 0 ? R0[(t - 1) * K + k] : 0) + (t + 1 < n ? R0[(t + 1) * K + k] : 0);
     for (size_t t = 0; t < n; t++) {
         memcpy(RH + t * 2 * K, R0 + t * K, K * sizeof *RH);
         memcpy(RH + t * 2 * K + K, H + t * K, K * sizeof *RH);
