@@ -1162,6 +1162,14 @@ START_TEST(enum_names)
     ck_assert_int_eq(tr, BRACT_GLM_TRIALS_LSS);
     ck_assert_int_eq(bract_glm_trials_parse("lsx", &tr), BRACT_EINVAL);
     ck_assert_error_has("none, lsa or lss");
+    bract_glm_stat gs;
+    ck_assert_int_eq(bract_glm_stat_parse("F", &gs), 0);
+    ck_assert_int_eq(gs, BRACT_GLM_STAT_F);
+    ck_assert_str_eq(bract_glm_stat_name(gs), "F");
+    ck_assert_int_eq(bract_glm_stat_parse("chi2", &gs), BRACT_EINVAL);
+    bract_glm_column_kind ck;
+    ck_assert_int_eq(bract_glm_column_kind_parse("Drift", &ck), 0);
+    ck_assert_str_eq(bract_glm_column_kind_name(ck), "drift");
     bract_nuisance_strategy s;
     ck_assert_int_eq(bract_nuisance_strategy_parse("Motion24", &s), 0);
     ck_assert_int_eq(s, BRACT_NUISANCE_MOTION24);

@@ -164,6 +164,10 @@ typedef enum {
     BRACT_GLM_COL_CONSTANT = 3
 } bract_glm_column_kind;
 
+/* task, confound, drift, constant; parse: 0 or BRACT_EINVAL listing them. */
+BRACT_API int bract_glm_column_kind_parse(const char *s, bract_glm_column_kind *out);
+BRACT_API const char *bract_glm_column_kind_name(bract_glm_column_kind k);
+
 typedef struct {
     size_t nvol;            /* volumes of the run */
     size_t nrow;            /* rows: volumes kept (nvol minus censored) */
@@ -252,6 +256,10 @@ BRACT_API void bract_glm_fit_free(bract_glm_fit *f);
 /* ---- contrasts ---- */
 
 typedef enum { BRACT_GLM_STAT_T = 0, BRACT_GLM_STAT_F = 1 } bract_glm_stat;
+
+/* "t" or "F" (case-insensitive); 0 or BRACT_EINVAL.  _name gives "t"/"F". */
+BRACT_API int bract_glm_stat_parse(const char *s, bract_glm_stat *out);
+BRACT_API const char *bract_glm_stat_name(bract_glm_stat s);
 
 /* A contrast vector (ncol values) from an expression over the column names
  * (see the top of this header).  Errors (BRACT_EINVAL) name the expression

@@ -33,7 +33,10 @@
  *
  * bract computes the convolution from the cumulative kernel, O(events) per
  * frame instead of O(grid x kernel): the values equal numpy's direct
- * convolution up to rounding (1e-15 relative). */
+ * convolution up to rounding (1e-15 relative).
+ *
+ * Thread safety: no static state; a plan is immutable once made and may be
+ * used from any number of threads at once. */
 #ifndef BRACT_HRF_H
 #define BRACT_HRF_H
 

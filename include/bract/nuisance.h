@@ -34,7 +34,11 @@
  * any later row is an error naming file, line and column; and each column
  * is demeaned over the kept (uncensored) volumes when `demean` (default,
  * as nilearn).  Censored volumes are left out of the GLM fit (nilearn's
- * sample_mask): their design rows and data are dropped before estimation. */
+ * sample_mask): their design rows and data are dropped before estimation.
+ * NOTE (nilearn): the AR(1) model then treats the kept volumes as
+ * consecutive, as nilearn's FirstLevelModel with sample_masks does.
+ *
+ * Thread safety: no static state; a bract_nuisance is read-only once made. */
 #ifndef BRACT_NUISANCE_H
 #define BRACT_NUISANCE_H
 

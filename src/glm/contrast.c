@@ -8,6 +8,22 @@
 
 #include <lapacke.h>
 
+int bract_glm_stat_parse(const char *s, bract_glm_stat *out)
+{
+    if ((s[0] == 't' || s[0] == 'T') && !s[1])
+        *out = BRACT_GLM_STAT_T;
+    else if ((s[0] == 'f' || s[0] == 'F') && !s[1])
+        *out = BRACT_GLM_STAT_F;
+    else
+        return bract_error(BRACT_EINVAL, "unknown statistic '%s': expected t or F", s);
+    return BRACT_OK;
+}
+
+const char *bract_glm_stat_name(bract_glm_stat s)
+{
+    return s == BRACT_GLM_STAT_T ? "t" : s == BRACT_GLM_STAT_F ? "F" : "unknown";
+}
+
 /* ---- expressions ---- */
 
 typedef struct {

@@ -41,6 +41,24 @@ const char *bract_glm_drift_name(bract_glm_drift d)
     return "unknown";
 }
 
+static const char *const kind_names[] = {"task", "confound", "drift", "constant"};
+
+int bract_glm_column_kind_parse(const char *s, bract_glm_column_kind *out)
+{
+    for (int i = 0; i < 4; i++)
+        if (lower_eq(s, kind_names[i])) {
+            *out = (bract_glm_column_kind)i;
+            return BRACT_OK;
+        }
+    return bract_error(BRACT_EINVAL, "unknown column kind '%s': expected task, confound, drift "
+                       "or constant", s);
+}
+
+const char *bract_glm_column_kind_name(bract_glm_column_kind k)
+{
+    return (int)k >= 0 && (int)k < 4 ? kind_names[k] : "unknown";
+}
+
 void bract_glm_design_opts_defaults(bract_glm_design_opts *o)
 {
     bract_hrf_opts_defaults(&o->hrf);
