@@ -252,10 +252,10 @@ int bract_glm_fit_new(const bract_glm_design *d, const float *y, size_t ldy, siz
     size_t *order = NULL;
     int rc = BRACT_ENOMEM;
     f->beta = glm_big_alloc(nvox * p, sizeof *f->beta, "betas");
-    f->sigma2 = bract_xmalloc(nvox, sizeof *f->sigma2, "variances");
-    f->bin = bract_xcalloc(nvox, sizeof *f->bin, "AR bins");
-    f->voxel_model = bract_xcalloc(nvox, sizeof *f->voxel_model, "AR models");
-    f->bad = bract_xcalloc(nvox, 1, "voxel flags");
+    f->sigma2 = glm_big_alloc(nvox, sizeof *f->sigma2, "variances");
+    f->bin = glm_big_calloc(nvox, sizeof *f->bin, "AR bins");
+    f->voxel_model = glm_big_calloc(nvox, sizeof *f->voxel_model, "AR models");
+    f->bad = glm_big_calloc(nvox, 1, "voxel flags");
     if (o->keep_residuals)
         f->resid = glm_big_alloc(nvox * n, sizeof *f->resid, "residuals");
     if (!P0 || !f->beta || !f->sigma2 || !f->bin || !f->voxel_model || !f->bad ||
@@ -273,7 +273,7 @@ int bract_glm_fit_new(const bract_glm_design *d, const float *y, size_t ldy, siz
     c.ws = bract_xcalloc(nthreads, sizeof *c.ws, "GLM workspaces");
     for (size_t i = 0; c.ws && i < nthreads; i++) {
         c.ws[i].yb = glm_big_alloc(B * n, sizeof(double), "a voxel block");
-        c.ws[i].bb = bract_xmalloc(B * p, sizeof(double), "a block of betas");
+        c.ws[i].bb = glm_big_alloc(B * p, sizeof(double), "a block of betas");
         c.ws[i].row = bract_xmalloc(n, sizeof(double), "a series");
         if (!c.ws[i].yb || !c.ws[i].bb || !c.ws[i].row) {
             ws_free(c.ws, nthreads);
@@ -366,7 +366,7 @@ int bract_glm_fit_new(const bract_glm_design *d, const float *y, size_t ldy, siz
             memcpy(f->model_cov + m * p * p, models[m].cov, p * p * sizeof *f->model_cov);
         /* voxels sorted by model (counting sort, stable) */
         size_t ngood = nvox - f->nbad_nonfinite - f->nbad_constant;
-        order = bract_xmalloc(ngood ? ngood : 1, sizeof *order, "voxel order");
+        order = glm_big_alloc(ngood ? ngood : 1, sizeof *order, "voxel order");
         if (!order) {
             free(count);
             rc = BRACT_ENOMEM;

@@ -20,7 +20,7 @@ void *glm_big_alloc(size_t n, size_t size, const char *what)
         return NULL;
     }
     size_t bytes = n * size;
-    if (bytes < 2 * huge)
+    if (bytes < huge / 2)
         return bract_xmalloc(n, size, what);
     size_t rounded = (bytes + huge - 1) / huge * huge;
     void *p = NULL;
@@ -31,6 +31,14 @@ void *glm_big_alloc(size_t n, size_t size, const char *what)
 #ifdef MADV_HUGEPAGE
     (void)madvise(p, rounded, MADV_HUGEPAGE); /* advice only: failure is harmless */
 #endif
+    return p;
+}
+
+void *glm_big_calloc(size_t n, size_t size, const char *what)
+{
+    void *p = glm_big_alloc(n, size, what);
+    if (p)
+        memset(p, 0, n * size);
     return p;
 }
 

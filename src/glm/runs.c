@@ -35,7 +35,7 @@ int bract_glm_load_data(const char *path, const bract_mask *mask, const bract_vo
         goto fail;
     }
     const size_t nt = (size_t)h->nt, nv = mask->n, chunk = 16;
-    float *data = bract_xmalloc(nv * nt, sizeof *data, "voxel series");
+    float *data = glm_big_alloc(nv * nt, sizeof *data, "voxel series");
     float *buf = bract_xmalloc(chunk * h->nvox, sizeof *buf, "volumes");
     if (!data || !buf) {
         free(data);

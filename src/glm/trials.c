@@ -207,7 +207,7 @@ int bract_glm_lss(const bract_events *ev, size_t nvol, double tr, const bract_nu
     l1r = bract_xmalloc(K, sizeof *l1r, "trial lags");
     cond = bract_xmalloc(K, sizeof *cond, "trial conditions");
     alone = bract_xcalloc(K, 1, "trial flags");
-    bad = bract_xcalloc(nvox ? nvox : 1, 1, "voxel flags");
+    bad = glm_big_calloc(nvox ? nvox : 1, 1, "voxel flags");
     out = glm_big_alloc(nvox * K, sizeof *out, "LSS betas");
     if (ar)
         vbin = glm_big_alloc(nvox * K, sizeof *vbin, "AR bins");
@@ -259,8 +259,8 @@ int bract_glm_lss(const bract_events *ev, size_t nvol, double tr, const bract_nu
 #pragma omp parallel
     {
         double *yb = glm_big_alloc(B * n, sizeof *yb, "a voxel block");
-        double *bb = bract_xmalloc(B * p, sizeof *bb, "a block of betas");
-        double *uq = bract_xmalloc(B * 2 * K, sizeof *uq, "a block of products");
+        double *bb = glm_big_alloc(B * p, sizeof *bb, "a block of betas");
+        double *uq = glm_big_alloc(B * 2 * K, sizeof *uq, "a block of products");
         double *row = bract_xmalloc(n, sizeof *row, "a series");
         if (!yb || !bb || !uq || !row) {
 #pragma omp atomic write
@@ -391,7 +391,7 @@ int bract_glm_lss(const bract_events *ev, size_t nvol, double tr, const bract_nu
         {
             double *yb = glm_big_alloc(B * n, sizeof *yb, "a voxel block");
             double *gy = glm_big_alloc(B * n, sizeof *gy, "a voxel block");
-            double *ob = bract_xmalloc(B * K, sizeof *ob, "a block of betas");
+            double *ob = glm_big_alloc(B * K, sizeof *ob, "a block of betas");
             size_t *cnt = bract_xcalloc(nbins_used + 1, sizeof *cnt, "bin counts");
             size_t *lst = bract_xmalloc(B * (K < nbins_used ? K : nbins_used) + 1, sizeof *lst,
                                         "bin lists");
