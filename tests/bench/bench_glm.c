@@ -11,7 +11,9 @@
  *     fit (the issue's target: under 3x).
  * nilearn 0.10.3 on this 2-core machine (the issue): fit 6.6 s + 60
  * contrasts 7.8 s = 14.4 s for LSA AR(1), 8.0 s with OLS; LSS is 60 fits.
- * The data are made in memory: file reading is not timed. */
+ * The data are made in memory: file reading is not timed.  The figures
+ * are the best of 7 interleaved rounds (all five measured in turn), so that
+ * load from other processes hits figures and baseline alike. */
 #include "benchutil.h"
 
 #include <math.h>
@@ -140,19 +142,28 @@ int main(void)
     int threads = bract_set_threads(0);
     printf("GLM bench: %d voxels x %d volumes, %d trials, LSA design %zu columns, %d threads\n",
            NVOX, NT, NTRIAL, p, threads);
-    double t_prod = bench_best(run_product, &c, 1.0);
-    c.fo.noise = BRACT_GLM_NOISE_AR1;
-    c.fo.keep_residuals = 1;
-    double t_lsa = bench_best(run_fit, &c, 2.0);
+    /* interleaved rounds, the best of each: on a shared machine every
+     * figure and its baseline get the same chances of a quiet moment */
+    enum { NFIG = 5, ROUNDS = 7 };
+    double best[NFIG];
+    for (int k = 0; k < NFIG; k++)
+        best[k] = 1e300;
+    for (int r = 0; r < ROUNDS; r++)
+        for (int k = 0; k < NFIG; k++) {
+            c.fo.noise = k == 3 ? BRACT_GLM_NOISE_OLS : BRACT_GLM_NOISE_AR1;
+            c.fo.keep_residuals = k == 1;
+            void (*fn)(void *) = k == 0 ? run_product : k == 4 ? run_lss : run_fit;
+            double t0 = bench_now();
+            fn(&c);
+            double dt = bench_now() - t0;
+            if (dt < best[k])
+                best[k] = dt;
+        }
+    double t_prod = best[0], t_lsa = best[1], t_lsa_nr = best[2], t_ols = best[3],
+           t_lss = best[4];
     bench_report("LSA fit, AR(1), with residuals", t_lsa, "(dgemm pinv(X) Y)", t_prod);
-    c.fo.keep_residuals = 0;
-    double t_lsa_nr = bench_best(run_fit, &c, 2.0);
     bench_report("LSA fit, AR(1), no residuals", t_lsa_nr, "(dgemm pinv(X) Y)", t_prod);
-    c.fo.noise = BRACT_GLM_NOISE_OLS;
-    double t_ols = bench_best(run_fit, &c, 2.0);
     bench_report("LSA fit, OLS, no residuals", t_ols, "(dgemm pinv(X) Y)", t_prod);
-    c.fo.noise = BRACT_GLM_NOISE_AR1;
-    double t_lss = bench_best(run_lss, &c, 3.0);
     bench_report("LSS of 60 trials, AR(1)", t_lss, "(dgemm pinv(X) Y)", t_prod);
     bench_report("LSS of 60 trials, AR(1)", t_lss, "(LSA fit, AR(1), residuals)", t_lsa);
     bench_report("LSA fit, AR(1), with residuals", t_lsa, "(nilearn 0.10.3: 14.4 s, issue)", 14.4);
