@@ -1,17 +1,27 @@
 # bract: build, test, install.
 #
-#   make                  library (libbract.a, libbract.so) and ./bract
-#   make check            unit tests (Check), CLI regression tests, man lint
+#   make                  libbract, libbract-figures and ./bract (checks the
+#                         Debian packages, never installs them)
+#   make check            unit tests (Check), CLI regression tests, man-page
+#                         and API checks; installs missing test packages as
+#                         root (tools/deps.sh), then runs everything; -j works
 #   make check SANITIZE=1 the same tests built with ASan + UBSan (in build-san/)
 #   make check-valgrind   CLI tests under valgrind
 #   make demo             the word-RSA demo (see README)
 #   make bench            benchmarks, each printed with a same-run baseline
 #   make MPI=1            an MPI-enabled bract in build-mpi/bract
+#   make HDF5=0           without HDF5 RDM sets (no libhdf5-dev needed)
+#   make WERROR=1         warnings are errors (CI builds with gcc and clang)
 #   make install PREFIX=/usr DESTDIR=/tmp/stage
 #   make deps             install (as root) or list the Debian packages needed
 #
-# Sources are picked up by wildcard: a new src/foo.c, src/cli/cmd_foo.c or
-# tests/test_foo.c needs no edit here.
+# Layout (doc/HACKING.md): the compute library is src/<domain>/*.c (base,
+# io, stats, rsa, glm, timeseries, dfc, timescale) -> libbract; the figures
+# and the HTML report are src/figures/*.c -> libbract-figures (cairo,
+# pango); the command is src/cli/ -> libbract-cli.a (every object but
+# main.o, so that tests can link the CLI's own code) + main.o -> ./bract.
+# Sources are picked up by wildcard: a new src/<domain>/foo.c,
+# src/cli/cmd/foo.c or tests/test_foo.c needs no edit here.
 
 VERSION := $(shell cat VERSION)
 SO_MAJOR := 0
@@ -32,19 +42,25 @@ INSTALL_PROGRAM = $(INSTALL) -m 755
 
 SANITIZE ?= 0
 MPI ?= 0
+HDF5 ?= 1
+WERROR ?= 0
+export HDF5
 
 ifeq ($(SANITIZE),1)
-BUILD := build-san
+BUILD ?= build-san
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-BIN := $(BUILD)/bract
 LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 export LSAN_OPTIONS
 else ifeq ($(MPI),1)
-BUILD := build-mpi
-BIN := $(BUILD)/bract
+BUILD ?= build-mpi
 else
-BUILD := build
+BUILD ?= build
+endif
+# The default build's binary sits at the top (./bract); others in $(BUILD).
+ifeq ($(BUILD),build)
 BIN := bract
+else
+BIN := $(BUILD)/bract
 endif
 
 ifeq ($(MPI),1)
@@ -55,102 +71,169 @@ else
 DEPS_SET := build
 endif
 
-PKGS := zlib json-c inih cairo pangocairo lapacke openblas cminpack fftw3 hdf5
+# Libraries by consumer: the compute library, the figures library, the CLI.
+CORE_PKGS := zlib json-c lapacke openblas cminpack fftw3
+ifeq ($(HDF5),1)
+CORE_PKGS += hdf5
+HDF5_CPPFLAGS := -DBRACT_HAVE_HDF5
+endif
+FIG_PKGS := cairo pangocairo
+CLI_PKGS := inih
 # Evaluated lazily so that `make deps` works before pkg-config knows them.
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CORE_CFLAGS = $(shell pkg-config --cflags $(CORE_PKGS) $(FIG_PKGS) $(CLI_PKGS) 2>/dev/null)
+CORE_LIBS = -lnifti2 -lnifticdf -lznz $(shell pkg-config --libs $(CORE_PKGS) 2>/dev/null) -lm
+FIG_LIBS = $(shell pkg-config --libs $(FIG_PKGS) 2>/dev/null)
+CLI_LIBS = $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 OPT ?= -O2 -g
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
 # -ffp-contract=off: no FMA contraction, so every build and thread count
 # computes the same bits (clang contracts by default).
 CFLAGS ?= $(OPT)
 ALL_CFLAGS = -std=c11 $(WARN) -fopenmp -fPIC -fvisibility=hidden -ffp-contract=off \
   $(SAN_FLAGS) $(CFLAGS)
-ALL_CPPFLAGS = -Iinclude -Isrc -I/usr/include/nifti $(PKG_CFLAGS) $(MPI_CPPFLAGS) \
-  -DBRACT_VERSION='"$(VERSION)"' $(CPPFLAGS)
+ALL_CPPFLAGS = -Iinclude -I$(BUILD)/include -Isrc -I/usr/include/nifti $(CORE_CFLAGS) \
+  $(MPI_CPPFLAGS) $(HDF5_CPPFLAGS) $(CPPFLAGS)
 ALL_LDFLAGS = -fopenmp $(SAN_FLAGS) $(LDFLAGS)
-LIBS_ALL = -lnifti2 -lnifticdf -lznz $(PKG_LIBS) -lm
 
-LIB_SRCS := $(sort $(wildcard src/*.c src/glm/*.c))
-CLI_SRCS := $(sort $(wildcard src/cli/*.c))
+DOMAINS := base io stats rsa glm timeseries dfc timescale
+LIB_SRCS := $(sort $(wildcard $(DOMAINS:%=src/%/*.c)))
+ifneq ($(HDF5),1)
+LIB_SRCS := $(filter-out src/io/rdmset_h5.c,$(LIB_SRCS))
+endif
+FIG_SRCS := $(sort $(wildcard src/figures/*.c))
+CLI_SRCS := $(sort $(wildcard src/cli/*.c src/cli/*/*.c))
+CLI_LIB_SRCS := $(filter-out src/cli/main.c,$(CLI_SRCS))
 TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+FIG_OBJS := $(FIG_SRCS:%.c=$(BUILD)/%.o)
+CLI_LIB_OBJS := $(CLI_LIB_SRCS:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(BUILD)/src/cli/main.o
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+TEST_RUNS := $(TEST_BINS:%=%.run)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 MANPAGES := $(sort $(wildcard man/man1/*.1 man/man3/*.3 man/man5/*.5))
 HEADERS := $(sort $(wildcard include/bract/*.h))
+VERSION_H := $(BUILD)/include/bract/version.h
+
+LIB_A := $(BUILD)/libbract.a
+LIB_SO := $(BUILD)/libbract.so
+FIG_A := $(BUILD)/libbract-figures.a
+FIG_SO := $(BUILD)/libbract-figures.so
+CLI_A := $(BUILD)/libbract-cli.a
+# Everything a program that uses the CLI's code links, in link order.
+ALL_A := $(CLI_A) $(FIG_A) $(LIB_A)
+ALL_LIBS = $(CLI_LIBS) $(FIG_LIBS) $(CORE_LIBS)
 
 STAMP := $(BUILD)/.deps-$(DEPS_SET)
 
 .SECONDARY:
 
-.PHONY: all lib check check-unit check-cli check-man check-valgrind check-mpi \
-  demo bench install uninstall deps clean distclean print-version
+.PHONY: all lib check check-run check-unit check-cli check-man check-api check-valgrind \
+  check-mpi demo demo-run bench install uninstall deps clean distclean print-version \
+  $(TEST_RUNS)
 
-all: $(BIN) $(BUILD)/libbract.a $(BUILD)/libbract.so
+all: $(BIN) $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO)
 
-lib: $(BUILD)/libbract.a $(BUILD)/libbract.so
+lib: $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO)
 
 print-version:
 	@echo $(VERSION)
 
-# Missing Debian packages: install them (root) or stop with the apt-get line.
+# Missing Debian packages stop the build with the apt-get line; only `make
+# deps`, `make demo` and `make check` install them (as root).
 $(STAMP): tools/deps.sh
 	@mkdir -p $(BUILD)
-	@sh tools/deps.sh $(DEPS_SET)
+	@sh tools/deps.sh --check $(DEPS_SET)
 	@touch $@
 
 $(BUILD)/.deps-test: tools/deps.sh
 	@mkdir -p $(BUILD)
-	@sh tools/deps.sh test
+	@sh tools/deps.sh --check test
 	@touch $@
 
 deps:
 	@sh tools/deps.sh all
 
-$(BUILD)/%.o: %.c | $(STAMP)
+# The version header, generated from VERSION (one source of truth); written
+# only when it changes, so objects rebuild exactly when the version does.
+$(VERSION_H): VERSION tools/version_h.sh | $(STAMP)
+	@mkdir -p $(dir $@)
+	@sh tools/version_h.sh $(VERSION) > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/%.o: %.c | $(STAMP) $(VERSION_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/libbract.a: $(LIB_OBJS)
+$(LIB_A): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/libbract.so: $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,libbract.so.$(SO_MAJOR) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_ALL)
+$(LIB_SO): $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,libbract.so.$(SO_MAJOR) -Wl,--no-undefined $(ALL_LDFLAGS) \
+	  -o $@ $^ $(CORE_LIBS)
 
-$(BIN): $(CLI_OBJS) $(BUILD)/libbract.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libbract.a $(LIBS_ALL)
+$(FIG_A): $(FIG_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
 
-$(BUILD)/tests/testutil.o: tests/testutil.c | $(STAMP) $(BUILD)/.deps-test
+# The figures use the library's private helpers (buffers, checked
+# allocation: src/base/util.c), which libbract.so does not export: the
+# shared figures library carries its own hidden copy of that one object.
+# A static link takes them from libbract.a, which it links anyway.
+FIG_PRIVATE_OBJS := $(BUILD)/src/base/util.o
+
+$(FIG_SO): $(FIG_OBJS) $(FIG_PRIVATE_OBJS) $(LIB_SO)
+	$(CC) -shared -Wl,-soname,libbract-figures.so.$(SO_MAJOR) -Wl,--no-undefined $(ALL_LDFLAGS) \
+	  -o $@ $(FIG_OBJS) $(FIG_PRIVATE_OBJS) -L$(BUILD) -lbract $(FIG_LIBS) $(CORE_LIBS)
+
+$(CLI_A): $(CLI_LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN): $(MAIN_OBJ) $(ALL_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJ) $(ALL_A) $(ALL_LIBS)
+
+$(BUILD)/tests/%.o: tests/%.c | $(STAMP) $(BUILD)/.deps-test $(VERSION_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/tests/test_%.o: tests/test_%.c | $(STAMP) $(BUILD)/.deps-test
+# Unit tests link the CLI's archive too (pipeline planning, option tables).
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/tests/testutil.o $(ALL_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/tests/testutil.o $(ALL_A) $(ALL_LIBS) $(CHECK_LIBS)
+
+$(BUILD)/bench/%.o: tests/bench/%.c | $(STAMP) $(VERSION_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CPPFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/tests/testutil.o $(BUILD)/libbract.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_ALL) $(CHECK_LIBS)
+$(BUILD)/bench/bench_%: $(BUILD)/bench/bench_%.o $(LIB_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB_A) $(CORE_LIBS)
 
-$(BUILD)/bench/bench_%: tests/bench/bench_%.c tests/bench/benchutil.h $(BUILD)/libbract.a
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libbract.a $(LIBS_ALL)
+# `make check` first makes sure the test packages are there (installing
+# them as root, as the README promises), then runs the checks in a second
+# make so that -j spreads them over the cores.
+check:
+	@sh tools/deps.sh test
+	@$(MAKE) --no-print-directory check-run
 
-# Unit tests run from the top directory so that testdata/ paths resolve.
+check-run: check-unit check-cli check-man
+
+# Unit tests run from the top directory so that testdata/ paths resolve;
+# one target per binary so that make -j runs them side by side.
 # CK_DEFAULT_TIMEOUT: the sanitizer build is several times slower.
-check: check-unit check-cli check-man
+check-unit: $(TEST_RUNS)
 
-check-unit: $(TEST_BINS) $(BUILD)/.deps-test
-	@fail=0; for t in $(TEST_BINS); do \
-	  echo "== $$t"; \
-	  CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-120} ./$$t || fail=1; \
-	done; test $$fail -eq 0
+$(TEST_RUNS): %.run: % $(BUILD)/.deps-test
+	@echo "== $<"
+	@CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-120} ./$< > $<.log 2>&1; rc=$$?; \
+	  cat $<.log; exit $$rc
 
 check-cli: $(BIN) $(BUILD)/.deps-test
 	@sh tests/cli/run.sh ./$(BIN)
@@ -158,6 +241,10 @@ check-cli: $(BIN) $(BUILD)/.deps-test
 check-man: $(BUILD)/.deps-test
 	@mandoc -Tlint -Wwarning $(MANPAGES) && echo "man pages: $(words $(MANPAGES)) clean under mandoc -Tlint"
 	@for m in $(MANPAGES); do groff -man -ww -z $$m || exit 1; done
+
+# The library's exported names and its layering (tools/check_api.sh).
+check-api: $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO) $(CLI_A)
+	@sh tools/check_api.sh $(BUILD)
 
 check-valgrind: $(BIN) $(BUILD)/.deps-test
 	@BRACT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=tests/valgrind.supp" \
@@ -167,43 +254,51 @@ check-mpi:
 	@$(MAKE) --no-print-directory MPI=1 all
 	@sh tests/cli/mpi.sh ./build-mpi/bract ./bract
 
-demo: $(BIN)
+demo:
+	@sh tools/deps.sh build
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run: $(BIN)
 	@sh tools/demo.sh ./$(BIN)
 
 bench: $(BIN) $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do ./$$b || exit 1; done
 
-bract.pc: bract.pc.in VERSION
-	sed -e 's|@prefix@|$(PREFIX)|' -e 's|@libdir@|$(libdir)|' \
-	    -e 's|@includedir@|$(includedir)|' -e 's|@version@|$(VERSION)|' $< > $@
+# pkg-config files, written at install time so that they name the prefix
+# actually installed to (a .pc made at build time would keep /usr/local).
+PC_SED = sed -e 's|@prefix@|$(PREFIX)|' -e 's|@libdir@|$(libdir)|' \
+  -e 's|@includedir@|$(includedir)|' -e 's|@version@|$(VERSION)|' \
+  -e 's|@hdf5@|$(if $(filter 1,$(HDF5)),hdf5,)|'
 
-# The .pc file is written at install time so that it names the prefix
-# actually installed to.
 install: all
 	$(INSTALL_DIR) $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) $(DESTDIR)$(pkgconfigdir) \
 	  $(DESTDIR)$(includedir)/bract $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man3 \
 	  $(DESTDIR)$(mandir)/man5
 	$(INSTALL_PROGRAM) $(BIN) $(DESTDIR)$(bindir)/bract
-	$(INSTALL_DATA) $(BUILD)/libbract.a $(DESTDIR)$(libdir)/libbract.a
-	$(INSTALL_PROGRAM) $(BUILD)/libbract.so $(DESTDIR)$(libdir)/libbract.so.$(VERSION)
-	ln -sf libbract.so.$(VERSION) $(DESTDIR)$(libdir)/libbract.so.$(SO_MAJOR)
-	ln -sf libbract.so.$(SO_MAJOR) $(DESTDIR)$(libdir)/libbract.so
-	$(INSTALL_DATA) $(HEADERS) $(DESTDIR)$(includedir)/bract/
+	for l in libbract libbract-figures; do \
+	  $(INSTALL_DATA) $(BUILD)/$$l.a $(DESTDIR)$(libdir)/$$l.a || exit 1; \
+	  $(INSTALL_PROGRAM) $(BUILD)/$$l.so $(DESTDIR)$(libdir)/$$l.so.$(VERSION) || exit 1; \
+	  ln -sf $$l.so.$(VERSION) $(DESTDIR)$(libdir)/$$l.so.$(SO_MAJOR); \
+	  ln -sf $$l.so.$(SO_MAJOR) $(DESTDIR)$(libdir)/$$l.so; \
+	done
+	$(INSTALL_DATA) $(HEADERS) $(VERSION_H) $(DESTDIR)$(includedir)/bract/
 	for m in $(MANPAGES); do \
 	  s=$${m##*.}; $(INSTALL_DATA) $$m $(DESTDIR)$(mandir)/man$$s/ || exit 1; done
-	sed -e 's|@prefix@|$(PREFIX)|' -e 's|@libdir@|$(libdir)|' \
-	    -e 's|@includedir@|$(includedir)|' -e 's|@version@|$(VERSION)|' \
-	    bract.pc.in > $(DESTDIR)$(pkgconfigdir)/bract.pc
+	$(PC_SED) bract.pc.in > $(DESTDIR)$(pkgconfigdir)/bract.pc
+	$(PC_SED) bract-figures.pc.in > $(DESTDIR)$(pkgconfigdir)/bract-figures.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(bindir)/bract $(DESTDIR)$(libdir)/libbract.a \
-	  $(DESTDIR)$(libdir)/libbract.so* $(DESTDIR)$(pkgconfigdir)/bract.pc
+	  $(DESTDIR)$(libdir)/libbract.so* $(DESTDIR)$(libdir)/libbract-figures.a \
+	  $(DESTDIR)$(libdir)/libbract-figures.so* $(DESTDIR)$(pkgconfigdir)/bract.pc \
+	  $(DESTDIR)$(pkgconfigdir)/bract-figures.pc
 	rm -rf $(DESTDIR)$(includedir)/bract
 	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(mandir)/man$$s/$${m##*/}; done
 
 clean:
-	rm -rf build build-san build-mpi bract bract.pc
+	rm -rf build build-san build-mpi build-clang build-nohdf5 bract
 
 distclean: clean
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(FIG_OBJS:.o=.d) $(CLI_LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) \
+  $(TEST_BINS:=.d) $(BUILD)/tests/testutil.d $(BENCH_BINS:%=%.d)

@@ -1,6 +1,6 @@
 /* Unit tests of bract/output.h and bract/sidecar.h. */
 #include "testutil.h"
-#include "internal.h"
+#include "base/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,6 +3,7 @@
  * clear errors without output. */
 #define _XOPEN_SOURCE 700 /* M_PI */
 #include "testutil.h"
+#include "bract/figures.h"
 
 #include <cairo.h>
 #include <math.h>
@@ -134,7 +135,8 @@ static int labels_apart(cairo_surface_t *s, const double *at, size_t n, double c
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
         int ink = 0;
-        for (int a = (int)ceil(at[i] - 0.3 * cell); a <= (int)floor(at[i] + 0.3 * cell) && !ink; a++)
+        for (int a = (int)ceil(at[i] - 0.3 * cell); a <= (int)floor(at[i] + 0.3 * cell) && !ink;
+             a++)
             ink = inked_line(s, a, b0, b1, along_y);
         if (!ink) {
             fprintf(stderr, "no label ink at %g\n", at[i]);
@@ -171,7 +173,8 @@ static void png_opts(bract_plot_opts *o, double w, double h, double dpi)
 }
 
 /* Centre of cell (i, j) of an n x n heatmap panel, in pixels. */
-static void cell_centre(const bract_plot_rect *p, size_t n, size_t i, size_t j, double *x, double *y)
+static void cell_centre(const bract_plot_rect *p, size_t n, size_t i, size_t j, double *x,
+                        double *y)
 {
     *x = p->x + ((double)j + 0.5) * p->w / (double)n;
     *y = p->y + ((double)i + 0.5) * p->h / (double)n;
@@ -345,11 +348,12 @@ START_TEST(rdm_svg)
 END_TEST
 
 static const char *const words60[60] = {
-    "狗", "猫", "马", "牛", "羊", "猪", "鸡", "鸭", "鱼", "鸟", "老虎", "狮子", "大象", "熊猫", "猴子",
-    "兔子", "蛇", "青蛙", "蝴蝶", "蜜蜂", "苹果", "香蕉", "橘子", "葡萄", "西瓜", "草莓", "桃子",
-    "梨", "米饭", "面包", "汽车", "火车", "飞机", "轮船", "自行车", "公共汽车", "地铁", "摩托车",
-    "卡车", "出租车", "桌子", "椅子", "床", "沙发", "电视", "电脑", "手机", "冰箱", "洗衣机", "空调",
-    "锤子", "剪刀", "螺丝刀", "钳子", "锯子", "扳手", "铲子", "斧头", "刷子", "电钻"};
+    "狗",   "猫",   "马",     "牛",   "羊",     "猪",       "鸡",   "鸭",     "鱼",     "鸟",
+    "老虎", "狮子", "大象",   "熊猫", "猴子",   "兔子",     "蛇",   "青蛙",   "蝴蝶",   "蜜蜂",
+    "苹果", "香蕉", "橘子",   "葡萄", "西瓜",   "草莓",     "桃子", "梨",     "米饭",   "面包",
+    "汽车", "火车", "飞机",   "轮船", "自行车", "公共汽车", "地铁", "摩托车", "卡车",   "出租车",
+    "桌子", "椅子", "床",     "沙发", "电视",   "电脑",     "手机", "冰箱",   "洗衣机", "空调",
+    "锤子", "剪刀", "螺丝刀", "钳子", "锯子",   "扳手",     "铲子", "斧头",   "刷子",   "电钻"};
 
 static bract_rdmset *big_rdm(size_t n, const char *const *labels)
 {
@@ -846,7 +850,8 @@ START_TEST(map_geometry)
     for (int k = 0; k < 10; k++)
         for (int j = 0; j < 14; j++)
             for (int i = 0; i < 12; i++)
-                bract_volume_set(ras, vox(ras, i, j, k), bract_volume_get(stat, vox(stat, 11 - i, j, k)));
+                bract_volume_set(ras, vox(ras, i, j, k),
+                                 bract_volume_get(stat, vox(stat, 11 - i, j, k)));
     ras = reread(ras, "ras.nii");
     bract_figure g;
     ck_assert_int_eq(bract_plot_map(stat, NULL, &o, &f), 0);
@@ -922,9 +927,10 @@ END_TEST
 static const char wide_tsv[] = "state\tLH-V1-LH-V2\tLH-V1-RH-V1\tLH-V2-RH-V1\tn_windows\n"
                                "1\t0.8\t-0.2\t0.1\t40\n"
                                "2\t-0.5\t0.3\t0.6\t60\n";
-static const char long_tsv[] = "state\tregion_a\tregion_b\tvalue\n"
-                               "1\tLH-V1\tLH-V2\t0.8\n1\tLH-V1\tRH-V1\t-0.2\n1\tLH-V2\tRH-V1\t0.1\n"
-                               "2\tLH-V1\tLH-V2\t-0.5\n2\tLH-V2\tRH-V1\t0.6\n2\tLH-V1\tRH-V1\t0.3\n";
+static const char long_tsv[] =
+    "state\tregion_a\tregion_b\tvalue\n"
+    "1\tLH-V1\tLH-V2\t0.8\n1\tLH-V1\tRH-V1\t-0.2\n1\tLH-V2\tRH-V1\t0.1\n"
+    "2\tLH-V1\tLH-V2\t-0.5\n2\tLH-V2\tRH-V1\t0.6\n2\tLH-V1\tRH-V1\t0.3\n";
 static const char summary_tsv[] = "subject\tstate\tfraction\tmean_dwell\n"
                                   "sub-01\t1\t0.4\t5\nsub-01\t2\t0.6\t7\n"
                                   "sub-02\t1\t0.2\t3\nsub-02\t2\t0.8\t9\n";

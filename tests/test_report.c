@@ -11,7 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "report_internal.h"
+#include "bract/figures.h"
+#include "figures/report_internal.h"
 
 static char *tmp;
 static void setup(void) { tmp = tu_tmpdir(); }
@@ -101,7 +102,8 @@ static void self_contained(const char *html)
     ck_assert_ptr_null(strstr(html, "url("));
     ck_assert_ptr_null(strstr(html, "@import"));
     for (const char *p = strstr(html, "src=\""); p; p = strstr(p + 1, "src=\""))
-        ck_assert_msg(strncmp(p, "src=\"data:image/png;base64,", 27) == 0, "src not a data URI: %.60s", p);
+        ck_assert_msg(strncmp(p, "src=\"data:image/png;base64,", 27) == 0,
+                      "src not a data URI: %.60s", p);
     for (const char *p = strstr(html, "href=\""); p; p = strstr(p + 1, "href=\"")) {
         ck_assert_msg(p[6] == '#', "href not an anchor: %.60s", p);
         /* the anchor exists */
@@ -145,35 +147,35 @@ START_TEST(number_formats)
 {
     char b[32];
     /* p-values: three decimals down to 0.001, then two significant digits */
-    ck_assert_str_eq(rp_fmt(b, 0.003, RP_P), "0.003");
-    ck_assert_str_eq(rp_fmt(b, 0.0031, RP_P), "0.003");
-    ck_assert_str_eq(rp_fmt(b, 2.1e-05, RP_P), "2.1e-05");
-    ck_assert_str_eq(rp_fmt(b, 0.000999, RP_P), "1.0e-03");
-    ck_assert_str_eq(rp_fmt(b, 0.04999, RP_P), "0.050");
-    ck_assert_str_eq(rp_fmt(b, 0.1427738983949198, RP_P), "0.143");
-    ck_assert_str_eq(rp_fmt(b, 0, RP_P), "0");
-    ck_assert_str_eq(rp_fmt(b, 1, RP_P), "1");
-    ck_assert_str_eq(rp_fmt(b, NAN, RP_P), "n/a");
+    ck_assert_str_eq(bract_rp_fmt(b, 0.003, RP_P), "0.003");
+    ck_assert_str_eq(bract_rp_fmt(b, 0.0031, RP_P), "0.003");
+    ck_assert_str_eq(bract_rp_fmt(b, 2.1e-05, RP_P), "2.1e-05");
+    ck_assert_str_eq(bract_rp_fmt(b, 0.000999, RP_P), "1.0e-03");
+    ck_assert_str_eq(bract_rp_fmt(b, 0.04999, RP_P), "0.050");
+    ck_assert_str_eq(bract_rp_fmt(b, 0.1427738983949198, RP_P), "0.143");
+    ck_assert_str_eq(bract_rp_fmt(b, 0, RP_P), "0");
+    ck_assert_str_eq(bract_rp_fmt(b, 1, RP_P), "1");
+    ck_assert_str_eq(bract_rp_fmt(b, NAN, RP_P), "n/a");
     /* correlations: three decimals, no negative zero */
-    ck_assert_str_eq(rp_fmt(b, 0.11347458511637613, RP_R), "0.113");
-    ck_assert_str_eq(rp_fmt(b, -0.0004, RP_R), "0.000");
-    ck_assert_str_eq(rp_fmt(b, -0.0294, RP_R), "-0.029");
+    ck_assert_str_eq(bract_rp_fmt(b, 0.11347458511637613, RP_R), "0.113");
+    ck_assert_str_eq(bract_rp_fmt(b, -0.0004, RP_R), "0.000");
+    ck_assert_str_eq(bract_rp_fmt(b, -0.0294, RP_R), "-0.029");
     /* statistics: two decimals */
-    ck_assert_str_eq(rp_fmt(b, 12.287488981531855, RP_STAT), "12.29");
-    ck_assert_str_eq(rp_fmt(b, -INFINITY, RP_STAT), "-inf");
+    ck_assert_str_eq(bract_rp_fmt(b, 12.287488981531855, RP_STAT), "12.29");
+    ck_assert_str_eq(bract_rp_fmt(b, -INFINITY, RP_STAT), "-inf");
     /* general: integers exact, else four significant digits */
-    ck_assert_str_eq(rp_fmt(b, 272, RP_GEN), "272");
-    ck_assert_str_eq(rp_fmt(b, 34.79725675982612, RP_GEN), "34.8");
-    ck_assert_str_eq(rp_fmt(b, 0.02453703, RP_GEN), "0.02454");
-    ck_assert_str_eq(rp_fmt(b, 1234.56, RP_GEN), "1234.6");
-    ck_assert_str_eq(rp_fmt(b, 2.5e-05, RP_GEN), "2.5e-05");
+    ck_assert_str_eq(bract_rp_fmt(b, 272, RP_GEN), "272");
+    ck_assert_str_eq(bract_rp_fmt(b, 34.79725675982612, RP_GEN), "34.8");
+    ck_assert_str_eq(bract_rp_fmt(b, 0.02453703, RP_GEN), "0.02454");
+    ck_assert_str_eq(bract_rp_fmt(b, 1234.56, RP_GEN), "1234.6");
+    ck_assert_str_eq(bract_rp_fmt(b, 2.5e-05, RP_GEN), "2.5e-05");
     /* column kinds from bract's column names */
-    ck_assert_int_eq(rp_col_kind("p_fdr"), RP_P);
-    ck_assert_int_eq(rp_col_kind("p_spatial"), RP_P);
-    ck_assert_int_eq(rp_col_kind("cluster_p"), RP_P);
-    ck_assert_int_eq(rp_col_kind("peak_x"), RP_GEN);
-    ck_assert_int_eq(rp_col_kind("rho"), RP_R);
-    ck_assert_int_eq(rp_col_kind("peak_t"), RP_STAT);
+    ck_assert_int_eq(bract_rp_col_kind("p_fdr"), RP_P);
+    ck_assert_int_eq(bract_rp_col_kind("p_spatial"), RP_P);
+    ck_assert_int_eq(bract_rp_col_kind("cluster_p"), RP_P);
+    ck_assert_int_eq(bract_rp_col_kind("peak_x"), RP_GEN);
+    ck_assert_int_eq(bract_rp_col_kind("rho"), RP_R);
+    ck_assert_int_eq(bract_rp_col_kind("peak_t"), RP_STAT);
     /* colour-bar labels of RDMs from the method their sidecar records */
     char u[64];
     ck_assert_str_eq(bract_plot_rdm_units("correlation", u, sizeof u),
@@ -202,7 +204,7 @@ START_TEST(mean_rdms)
     const bract_rdmset *sets[] = {s1, s2};
     const char *regs[] = {"V1", "IT"};
     size_t used[2];
-    bract_rdmset *m = rp_mean_rdms(sets, 2, regs, 2, used);
+    bract_rdmset *m = bract_rp_mean_rdms(sets, 2, regs, 2, used);
     ck_assert_ptr_nonnull(m);
     ck_assert_uint_eq(used[0], 2);
     ck_assert_uint_eq(used[1], 1);
@@ -214,7 +216,7 @@ START_TEST(mean_rdms)
     bract_rdmset_free(m);
     /* a region in no set */
     const char *none[] = {"PFC"};
-    ck_assert_ptr_null(rp_mean_rdms(sets, 2, none, 1, used));
+    ck_assert_ptr_null(bract_rp_mean_rdms(sets, 2, none, 1, used));
     ck_assert_error_has("no RDM named 'PFC'");
     bract_rdmset_free(s1);
     bract_rdmset_free(s2);
@@ -226,12 +228,18 @@ END_TEST
 static const char rsa_table[] =
     "level\tsubject\trdm\tmodel\tmodel_b\tmethod\tn_subjects\tn_pairs\tr\tz\ttest\tstat\tdf\tp\t"
     "p_fdr\tci_low\tci_high\tnoise_lower\tnoise_upper\tn_samples\n"
-    "group\tn/a\tV1\tw2v\tn/a\tspearman\t2\t6\t0.05\t0.05\tt\t0.5\t1\t0.3\t0.3\t-0.2\t0.3\t0.1\t0.4\t0\n"
-    "group\tn/a\tIT\tw2v\tn/a\tspearman\t2\t6\t0.21347\t0.2168\tt\t9.87\t1\t0.0001\t0.00021\t0.1\t0.3\t0.25\t0.5\t0\n"
-    "subject\tsub-01_rdms\tV1\tw2v\tn/a\tspearman\t1\t6\t0.1\tn/a\tpermutation\tn/a\tn/a\t0.2\t0.2\tn/a\tn/a\tn/a\tn/a\t100\n"
-    "subject\tsub-01_rdms\tIT\tw2v\tn/a\tspearman\t1\t6\t0.3\tn/a\tpermutation\tn/a\tn/a\t0.01\t0.02\tn/a\tn/a\tn/a\tn/a\t100\n"
-    "subject\tsub-02_rdms\tV1\tw2v\tn/a\tspearman\t1\t6\t0\tn/a\tpermutation\tn/a\tn/a\t0.5\t0.5\tn/a\tn/a\tn/a\tn/a\t100\n"
-    "subject\tsub-02_rdms\tIT\tw2v\tn/a\tspearman\t1\t6\t0.12\tn/a\tpermutation\tn/a\tn/a\t0.04\t0.04\tn/a\tn/a\tn/a\tn/a\t100\n";
+    "group\tn/a\tV1\tw2v\tn/"
+    "a\tspearman\t2\t6\t0.05\t0.05\tt\t0.5\t1\t0.3\t0.3\t-0.2\t0.3\t0.1\t0.4\t0\n"
+    "group\tn/a\tIT\tw2v\tn/"
+    "a\tspearman\t2\t6\t0.21347\t0.2168\tt\t9.87\t1\t0.0001\t0.00021\t0.1\t0.3\t0.25\t0.5\t0\n"
+    "subject\tsub-01_rdms\tV1\tw2v\tn/a\tspearman\t1\t6\t0.1\tn/a\tpermutation\tn/a\tn/"
+    "a\t0.2\t0.2\tn/a\tn/a\tn/a\tn/a\t100\n"
+    "subject\tsub-01_rdms\tIT\tw2v\tn/a\tspearman\t1\t6\t0.3\tn/a\tpermutation\tn/a\tn/"
+    "a\t0.01\t0.02\tn/a\tn/a\tn/a\tn/a\t100\n"
+    "subject\tsub-02_rdms\tV1\tw2v\tn/a\tspearman\t1\t6\t0\tn/a\tpermutation\tn/a\tn/"
+    "a\t0.5\t0.5\tn/a\tn/a\tn/a\tn/a\t100\n"
+    "subject\tsub-02_rdms\tIT\tw2v\tn/a\tspearman\t1\t6\t0.12\tn/a\tpermutation\tn/a\tn/"
+    "a\t0.04\t0.04\tn/a\tn/a\tn/a\tn/a\t100\n";
 
 static void make_rsa_root(void)
 {
@@ -279,7 +287,8 @@ START_TEST(rsa_section)
                         "title=\"0.21347\">0.213</td><td class=\"n\">9.87</td>"));
     ck_assert(has(html, "<td class=\"n\" title=\"0.00021\">2.1e-04</td>"));
     ck_assert(has(html, "<tr><td>V1</td><td>w2v</td><td class=\"n\" title=\"0.05\">0.050</td>"));
-    ck_assert(has(html, "<td class=\"n\" title=\"0.1, 0.3\">[0.100, 0.300]</td>")); /* V1's ceiling */
+    ck_assert(
+        has(html, "<td class=\"n\" title=\"0.1, 0.3\">[0.100, 0.300]</td>")); /* V1's ceiling */
     /* group rows first: the subject rows are folded below */
     ck_assert(has(html, "<summary>Per-subject results (4 rows)</summary>"));
     ck_assert(strstr(html, "title=\"0.21347\"") < strstr(html, "Per-subject results"));
@@ -472,15 +481,17 @@ END_TEST
 
 START_TEST(dfc_section)
 {
-    write_rel("d/state_centroids.tsv", "state\tA-B\tA-C\tB-C\n1\t0.8\t-0.2\t0.1\n2\t-0.5\t0.3\t0.6\n");
+    write_rel("d/state_centroids.tsv",
+              "state\tA-B\tA-C\tB-C\n1\t0.8\t-0.2\t0.1\n2\t-0.5\t0.3\t0.6\n");
     /* state 1: fractions 0.25 and 0.45 (mean 0.35), dwell 2 and 4 windows */
     write_rel("d/state_summary.tsv",
               "subject\tstate\tfraction\tmean_dwell_windows\tmean_dwell_s\n"
               "s1\t1\t0.25\t2\t4\ns1\t2\t0.75\t6\t12\ns2\t1\t0.45\t4\t8\ns2\t2\t0.55\t5\t10\n");
     write_rel("d/summary.tsv", "subject\tvolumes\twindows\tfc_variance\ns1\t100\t20\t0.0625\n"
                                "s2\t100\t20\t0.03125\n");
-    write_rel("d/surrogate_tests.tsv", "subject\tstatistic\tobserved\tp\n"
-                                       "s1\tfc_variance\t0.0625\t0.01\ns2\tfc_variance\t0.03\t0.4\n");
+    write_rel("d/surrogate_tests.tsv",
+              "subject\tstatistic\tobserved\tp\n"
+              "s1\tfc_variance\t0.0625\t0.01\ns2\tfc_variance\t0.03\t0.4\n");
     const char *f[] = {"d/state_centroids.tsv", "d/state_summary.tsv", "d/summary.tsv",
                        "d/surrogate_tests.tsv"};
     for (size_t k = 0; k < 4; k++)
@@ -525,7 +536,8 @@ START_TEST(timescale_section)
                         "0.900]) for the group mean."));
     /* the region x subject table: two decimals for the column of 12.25 */
     ck_assert(has(html, "<th>region</th><th class=\"n\">sub-01</th><th class=\"n\">sub-02</th>"));
-    ck_assert(has(html, "<tr><td>PFC</td><td class=\"n\">12.25</td><td class=\"na\">n/a</td></tr>"));
+    ck_assert(
+        has(html, "<tr><td>PFC</td><td class=\"n\">12.25</td><td class=\"na\">n/a</td></tr>"));
     ck_assert(has(html, "<td class=\"n\" title=\"3.1\">3.10</td>"));
     ck_assert(has(html, "some estimates are flagged"));
     ck_assert(has(html, "Excluded or flagged</a>: 1 flagged no decay (timescale)"));
@@ -558,8 +570,9 @@ START_TEST(malformed_files)
     ck_assert_uint_eq(info.notes, 3);
     ck_assert(has(html, "<p class=\"note\"><strong>Not shown: </strong>"));
     ck_assert(has(html, "group/out/results.tsv:3: 3 fields, expected 5"));
-    ck_assert(has(html, "<li class=\"warn\"><a href=\"#rsa-results\">RSA</a> (group/out/results.tsv): "
-                        "the results table cannot be read (see the note).</li>"));
+    ck_assert(has(html,
+                  "<li class=\"warn\"><a href=\"#rsa-results\">RSA</a> (group/out/results.tsv): "
+                  "the results table cannot be read (see the note).</li>"));
     ck_assert(has(html, "h/regions.tsv is missing (only its sidecar is there)"));
     ck_assert(has(html, "junk.json: not valid JSON"));
     ck_assert(has(html, "3 problems: parts of the report could not be shown"));

@@ -5,10 +5,15 @@
 #   tools/deps.sh test       the build packages plus what `make check` uses
 #                            (the browser the report test renders in too)
 #   tools/deps.sh all        everything, including Open MPI
+#   tools/deps.sh --check SET  only check SET: print the apt-get line and
+#                            exit 1 when something is missing, never install
 #
-# Run as root, it installs what is missing with apt-get.  Run as another
-# user, it prints the exact apt-get line and exits 1, so `make` stops there
-# instead of failing later with a missing header.  On a system without
+# Run as root, it installs what is missing with apt-get (this is what
+# `make deps`, `make demo` and `make check` do).  Run as another user, it
+# prints the exact apt-get line and exits 1.  A plain `make` only checks
+# (--check), so building never installs packages behind the user's back.
+# HDF5=0 in the environment leaves libhdf5-dev out (bract built without
+# HDF5 RDM sets: make HDF5=0).  On a system without
 # dpkg it says so and carries on (the compiler will tell what is missing).
 #
 # The README's dependency table says why each package is here; keep both
@@ -22,6 +27,11 @@ fonts-wqy-microhei"
 TEST_PKGS="check mandoc man-db groff-base valgrind libxml2-utils chromium hdf5-tools"
 MPI_PKGS="libopenmpi-dev openmpi-bin"
 
+check_only=0
+if [ "${1:-}" = "--check" ]; then
+  check_only=1
+  shift
+fi
 what=${1:-build}
 case $what in
   build) want=$BUILD_PKGS ;;
@@ -36,6 +46,9 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
   exit 0
 fi
 
+if [ "${HDF5:-1}" = 0 ]; then
+  want=$(echo " $want " | sed -e 's/ libhdf5-dev / /' -e 's/ hdf5-tools / /')
+fi
 missing=
 for p in $want; do
   st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -45,6 +58,13 @@ for p in $want; do
   esac
 done
 [ -z "$missing" ] && exit 0
+
+if [ "$check_only" -eq 1 ]; then
+  echo "bract needs Debian packages that are not installed:$missing" >&2
+  echo "Install them with 'make deps' as root, or:" >&2
+  echo "  apt-get install -y --no-install-recommends$missing" >&2
+  exit 1
+fi
 
 line="apt-get install -y --no-install-recommends$missing"
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -2,7 +2,11 @@
  *
  * bract (Brain Representations, Activity, Connectivity and Timescales):
  * representational similarity analysis, dynamic functional connectivity
- * and intrinsic timescales for fMRI data in NIfTI. */
+ * and intrinsic timescales for fMRI data in NIfTI.
+ *
+ * This is the compute library (link -lbract, pkg-config bract).  Figures
+ * and the HTML report are a separate library that needs cairo and pango:
+ * bract/figures.h, -lbract-figures, pkg-config bract-figures. */
 #ifndef BRACT_BRACT_H
 #define BRACT_BRACT_H
 
@@ -34,13 +38,11 @@
 #include "bract/surrogate.h"
 #include "bract/dfcsim.h"
 #include "bract/mds.h"
-#include "bract/plot.h"
 #include "bract/rdm.h"
 #include "bract/patterns.h"
 #include "bract/embed.h"
 #include "bract/searchlight.h"
 #include "bract/lsa.h"
-#include "bract/report.h"
 #include "bract/events.h"
 #include "bract/hrf.h"
 #include "bract/nuisance.h"

@@ -3,16 +3,14 @@
 #define BRACT_CORE_H
 
 #include "bract/error.h"
+#include "bract/version.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define BRACT_VERSION_MAJOR 0
-#define BRACT_VERSION_MINOR 1
-#define BRACT_VERSION_PATCH 0
-
-/* The library's version string, e.g. "0.1.0". */
+/* The library's version string, e.g. "0.1.0": the BRACT_VERSION of the
+ * library actually linked (bract/version.h has the one compiled against). */
 BRACT_API const char *bract_version(void);
 
 /* Versions of the libraries bract was built with, one per line. */

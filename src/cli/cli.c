@@ -1,5 +1,5 @@
 /* Shared command-line machinery (see cli.h). */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <math.h>

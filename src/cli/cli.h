@@ -43,9 +43,16 @@ enum {
     "      --verbose       log each stage on stderr\n"                                  \
     "  -h, --help          this help\n"
 
+struct cli_spec;
+
+/* Rows of one option table that cli_parse can mark as given. */
+#define CLI_MAX_OPTS 160
+
 typedef struct {
     const char *cmd;        /* "info", "rdm neural", ... for messages */
-    const char *usage;      /* the command's whole usage text */
+    const char *usage;      /* the command's usage line(s), first line shown on errors */
+    const struct cli_spec *spec; /* the option table parsed (opts.h), or NULL */
+    unsigned char given[CLI_MAX_OPTS]; /* rows of spec->opts given on the command line */
     int threads;            /* 0 = all cores */
     uint64_t seed;
     int force, quiet, verbose;
@@ -148,7 +155,7 @@ void cli_set_quiet(int quiet);
 /* Every subcommand's entry point: int main_<name>(int argc, char **argv),
  * argv[0] being the command name. */
 #define BRACT_CMD(name, fn, section, summary) int fn(int argc, char **argv);
-#include "commands.h"
+#include "cli/commands.h"
 #undef BRACT_CMD
 
 #endif

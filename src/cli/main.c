@@ -1,5 +1,5 @@
 /* bract: dispatch to the subcommands listed in commands.h. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@ typedef struct {
 
 static const command commands[] = {
 #define BRACT_CMD(name, fn, section, summary) {name, fn, section, summary},
-#include "commands.h"
+#include "cli/commands.h"
 #undef BRACT_CMD
     {NULL, NULL, NULL, NULL}};
 

@@ -1,6 +1,8 @@
 /* A whole first-level analysis: runs in, output directory out
  * (bract_glm_analyse in bract/glm.h). */
-#include "glm_internal.h"
+#include "glm/glm_internal.h"
+
+#include "bract/outputs.h"
 
 #include <errno.h>
 #include <math.h>
@@ -421,7 +423,7 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
     /* ---- writing ---- */
     grid g = {rs[0].hdr, mask};
     bract_sidecar *sc = base;
-    if (!sc && !(sc = own = bract_sidecar_new("glm"))) {
+    if (!sc && !(sc = own = bract_sidecar_new(BRACT_CMD_GLM))) {
         rc = bract_error(BRACT_ENOMEM, "out of memory building a sidecar");
         goto done;
     }
@@ -525,8 +527,8 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
         goto write_done;
     {
         bract_buf names = {0};
-        const char *fixed[] = {"betas.nii.gz", "betas.tsv", "betas.json", "residuals.nii.gz",
-                               "residuals.json"};
+        const char *fixed[] = {BRACT_OUT_GLM_BETAS, BRACT_OUT_GLM_BETAS_TABLE, "betas.json",
+                               BRACT_OUT_GLM_RESIDUALS, "residuals.json"};
         for (size_t i = 0; i < 5 && !rc; i++) {
             if (i >= 3 && !o->write_residuals)
                 continue;
@@ -589,7 +591,7 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
     /* betas.tsv then betas.nii.gz (with the sidecar betas.json) */
     {
         const char *cols4[] = {"condition", "run", "trial", "onset"};
-        char *p = out_path(&out, "betas.tsv");
+        char *p = out_path(&out, BRACT_OUT_GLM_BETAS_TABLE);
         bract_tsv_writer *w = NULL;
         rc = p ? bract_tsv_open(p, o->force, trials ? 4 : 2, cols4, &w) : BRACT_ENOMEM;
         free(p);
@@ -619,19 +621,20 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
             }
             rc = bract_tsv_commit(w);
             if (!rc)
-                rc = out_record(&out, "betas.tsv");
+                rc = out_record(&out, BRACT_OUT_GLM_BETAS_TABLE);
         }
         if (!rc) {
             json_object *e = json_object_new_object();
-            json_object_object_add(e, "Conditions", json_object_new_string("betas.tsv"));
+            json_object_object_add(e, "Conditions",
+                                   json_object_new_string(BRACT_OUT_GLM_BETAS_TABLE));
             json_object_object_add(e, "Volumes", json_object_new_int64((int64_t)nb));
             set_output(sc, trials ? "one beta map per trial (betas.tsv: condition, run, trial, "
                                     "onset)"
                                   : "one beta map per condition per run (betas.tsv: condition, "
                                     "run)", e);
             bract_sidecar_wall_time(sc, now_s() - t0);
-            rc = write_map(&out, &g, "betas.nii.gz", nb, get_beta, &bc, BRACT_INTENT_ESTIMATE, 0,
-                           0, "beta", "bract glm betas", sc);
+            rc = write_map(&out, &g, BRACT_OUT_GLM_BETAS, nb, get_beta, &bc,
+                           BRACT_INTENT_ESTIMATE, 0, 0, "beta", "bract glm betas", sc);
         }
     }
     if (rc)
@@ -724,7 +727,7 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
                        e);
             bract_sidecar_set_num(sc, "ResidualDegreesOfFreedom", dof);
             bract_sidecar_wall_time(sc, now_s() - t0);
-            rc = write_map(&out, &g, "residuals.nii.gz", nres, get_resid, &rcx,
+            rc = write_map(&out, &g, BRACT_OUT_GLM_RESIDUALS, nres, get_resid, &rcx,
                            BRACT_INTENT_NONE, 0, 0, "residual", "bract glm residuals", sc);
         }
         free(rcx.vol_run);

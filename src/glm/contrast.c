@@ -1,6 +1,6 @@
 /* Contrasts of fitted GLMs: expressions, t and F statistics, fixed effects
  * over runs (bract/glm.h). */
-#include "glm_internal.h"
+#include "glm/glm_internal.h"
 
 #include <ctype.h>
 #include <math.h>

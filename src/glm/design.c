@@ -1,6 +1,6 @@
 /* First-level design matrices, as nilearn's make_first_level_design_matrix
  * (bract/glm.h). */
-#include "glm_internal.h"
+#include "glm/glm_internal.h"
 
 #include <ctype.h>
 #include <float.h>
@@ -436,10 +436,10 @@ int bract_glm_design_new(const bract_events *ev, size_t nvol, double tr,
         goto fail;
     }
     size_t rank;
-    if ((rc = glm_pinv(d->x, nrow, p, NULL, &rank, NULL, NULL)))
+    if ((rc = bract_glmi_pinv(d->x, nrow, p, NULL, &rank, NULL, NULL)))
         goto fail;
     if (rank < p) {
-        rc = glm_collinear_error(d->x, nrow, p, (const char *const *)d->name, evname);
+        rc = bract_glmi_collinear_error(d->x, nrow, p, (const char *const *)d->name, evname);
         goto fail;
     }
     bract_hrf_plan_free(plan);

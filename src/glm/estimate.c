@@ -1,6 +1,6 @@
 /* GLM estimation: OLS and AR(1) prewhitened fits, blocked over voxels
  * (bract/glm.h). */
-#include "glm_internal.h"
+#include "glm/glm_internal.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -134,7 +134,8 @@ static int phase_ols(const fit_ctx *c, const double *P0, const bract_glm_fit_opt
                 for (size_t t = 0; t + 1 < n; t++)
                     l1 += e[t] * e[t + 1];
                 if (ar) {
-                    f->bin[v] = s2 > 0 ? glm_ar_bin(glm_yule_walker(s2, l1, n), o->ar_bins) : 0;
+                    double rho = s2 > 0 ? bract_glmi_yule_walker(s2, l1, n) : 0;
+                    f->bin[v] = bract_glmi_ar_bin(rho, o->ar_bins);
                 } else {
                     f->bin[v] = 0;
                     memcpy(f->beta + v * p, bb + i * p, p * sizeof *bb);
@@ -175,7 +176,7 @@ static int phase_ar(const fit_ctx *c, const glm_model *models, const size_t *ord
                 const glm_model *md = &models[m];
                 for (size_t i = 0; i < ns; i++) {
                     load_row(c->y, c->ldy, order[s + i], c->d->row_volume, n, c->contiguous, row);
-                    glm_whiten(row, n, md->rho, yb + i * n);
+                    bract_glmi_whiten(row, n, md->rho, yb + i * n);
                 }
                 cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)ns, (int)p, (int)n, 1.0,
                             yb, (int)n, md->pinv, (int)n, 0.0, bb, (int)p);
@@ -251,29 +252,29 @@ int bract_glm_fit_new(const bract_glm_design *d, const float *y, size_t ldy, siz
     glm_model *models = NULL;
     size_t *order = NULL;
     int rc = BRACT_ENOMEM;
-    f->beta = glm_big_alloc(nvox * p, sizeof *f->beta, "betas");
-    f->sigma2 = glm_big_alloc(nvox, sizeof *f->sigma2, "variances");
-    f->bin = glm_big_calloc(nvox, sizeof *f->bin, "AR bins");
-    f->voxel_model = glm_big_calloc(nvox, sizeof *f->voxel_model, "AR models");
-    f->bad = glm_big_calloc(nvox, 1, "voxel flags");
+    f->beta = bract_glmi_big_alloc(nvox * p, sizeof *f->beta, "betas");
+    f->sigma2 = bract_glmi_big_alloc(nvox, sizeof *f->sigma2, "variances");
+    f->bin = bract_glmi_big_calloc(nvox, sizeof *f->bin, "AR bins");
+    f->voxel_model = bract_glmi_big_calloc(nvox, sizeof *f->voxel_model, "AR models");
+    f->bad = bract_glmi_big_calloc(nvox, 1, "voxel flags");
     if (o->keep_residuals)
-        f->resid = glm_big_alloc(nvox * n, sizeof *f->resid, "residuals");
+        f->resid = bract_glmi_big_alloc(nvox * n, sizeof *f->resid, "residuals");
     if (!P0 || !f->beta || !f->sigma2 || !f->bin || !f->voxel_model || !f->bad ||
         (o->keep_residuals && !f->resid))
         goto fail;
     size_t rank;
-    if ((rc = glm_pinv(d->x, n, p, P0, &rank, NULL, NULL)))
+    if ((rc = bract_glmi_pinv(d->x, n, p, P0, &rank, NULL, NULL)))
         goto fail;
     if (rank < p) {
-        rc = glm_collinear_error(d->x, n, p, (const char *const *)d->name, "the GLM");
+        rc = bract_glmi_collinear_error(d->x, n, p, (const char *const *)d->name, "the GLM");
         goto fail;
     }
     f->dof = (double)(n - rank);
 
     c.ws = bract_xcalloc(nthreads, sizeof *c.ws, "GLM workspaces");
     for (size_t i = 0; c.ws && i < nthreads; i++) {
-        c.ws[i].yb = glm_big_alloc(B * n, sizeof(double), "a voxel block");
-        c.ws[i].bb = glm_big_alloc(B * p, sizeof(double), "a block of betas");
+        c.ws[i].yb = bract_glmi_big_alloc(B * n, sizeof(double), "a voxel block");
+        c.ws[i].bb = bract_glmi_big_alloc(B * p, sizeof(double), "a block of betas");
         c.ws[i].row = bract_xmalloc(n, sizeof(double), "a series");
         if (!c.ws[i].yb || !c.ws[i].bb || !c.ws[i].row) {
             ws_free(c.ws, nthreads);
@@ -352,7 +353,7 @@ int bract_glm_fit_new(const bract_glm_design *d, const float *y, size_t ldy, siz
         }
 #pragma omp parallel for schedule(dynamic, 1)
         for (size_t m = 0; m < nm; m++)
-            mstat[m] = glm_model_init(&models[m], d->x, n, p, f->model_bin[m], o->ar_bins);
+            mstat[m] = bract_glmi_model_init(&models[m], d->x, n, p, f->model_bin[m], o->ar_bins);
         for (size_t m = 0; m < nm && !rc; m++)
             if (mstat[m])
                 rc = bract_error(mstat[m], "the whitened design with rho = %g could not be "
@@ -366,7 +367,7 @@ int bract_glm_fit_new(const bract_glm_design *d, const float *y, size_t ldy, siz
             memcpy(f->model_cov + m * p * p, models[m].cov, p * p * sizeof *f->model_cov);
         /* voxels sorted by model (counting sort, stable) */
         size_t ngood = nvox - f->nbad_nonfinite - f->nbad_constant;
-        order = glm_big_alloc(ngood ? ngood : 1, sizeof *order, "voxel order");
+        order = bract_glmi_big_alloc(ngood ? ngood : 1, sizeof *order, "voxel order");
         if (!order) {
             free(count);
             rc = BRACT_ENOMEM;
@@ -402,7 +403,7 @@ int bract_glm_fit_new(const bract_glm_design *d, const float *y, size_t ldy, siz
     bract_progress_report(prog, total, total);
     if (models)
         for (size_t m = 0; m < nm; m++)
-            glm_model_clear(&models[m]);
+            bract_glmi_model_clear(&models[m]);
     free(models);
     free(order);
     free(P0);
@@ -413,7 +414,7 @@ fail:
     ws_free(c.ws, nthreads);
     if (models)
         for (size_t m = 0; m < f->nmodels; m++)
-            glm_model_clear(&models[m]);
+            bract_glmi_model_clear(&models[m]);
     free(models);
     free(order);
     free(P0);

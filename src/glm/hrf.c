@@ -1,5 +1,5 @@
 /* Hemodynamic response kernels and event regressors (bract/hrf.h). */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <ctype.h>
 #include <float.h>

@@ -1,7 +1,7 @@
 /* Linear algebra shared by the GLM modules: pseudo-inverses, whitened
  * models, collinearity reports (glm_internal.h). */
 #define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
-#include "glm_internal.h"
+#include "glm/glm_internal.h"
 
 #include <sys/mman.h>
 
@@ -12,7 +12,7 @@
 #include <cblas.h>
 #include <lapacke.h>
 
-void *glm_big_alloc(size_t n, size_t size, const char *what)
+void *bract_glmi_big_alloc(size_t n, size_t size, const char *what)
 {
     const size_t huge = (size_t)2 << 20;
     if (size && n > SIZE_MAX / size) {
@@ -34,15 +34,15 @@ void *glm_big_alloc(size_t n, size_t size, const char *what)
     return p;
 }
 
-void *glm_big_calloc(size_t n, size_t size, const char *what)
+void *bract_glmi_big_calloc(size_t n, size_t size, const char *what)
 {
-    void *p = glm_big_alloc(n, size, what);
+    void *p = bract_glmi_big_alloc(n, size, what);
     if (p)
         memset(p, 0, n * size);
     return p;
 }
 
-int glm_pinv(const double *X, size_t n, size_t p, double *pinv, size_t *rank, double *smax,
+int bract_glmi_pinv(const double *X, size_t n, size_t p, double *pinv, size_t *rank, double *smax,
              double *smin)
 {
     if (n < p || p == 0)
@@ -85,7 +85,7 @@ int glm_pinv(const double *X, size_t n, size_t p, double *pinv, size_t *rank, do
     return BRACT_OK;
 }
 
-int glm_collinear_error(const double *X, size_t n, size_t p, const char *const *names,
+int bract_glmi_collinear_error(const double *X, size_t n, size_t p, const char *const *names,
                         const char *what)
 {
     bract_buf b = {0};
@@ -144,7 +144,7 @@ int glm_collinear_error(const double *X, size_t n, size_t p, const char *const *
     return rc;
 }
 
-double glm_yule_walker(double s2, double l1, size_t n)
+double bract_glmi_yule_walker(double s2, double l1, size_t n)
 {
     double dn = (double)n;
     double r0 = s2 / (dn * dn);
@@ -152,7 +152,7 @@ double glm_yule_walker(double s2, double l1, size_t n)
     return r1 / r0;
 }
 
-int glm_ar_bin(double rho, int bins)
+int bract_glmi_ar_bin(double rho, int bins)
 {
     double x = rho * (double)bins;
     if (!(x > -2147483647.0 && x < 2147483647.0))
@@ -160,7 +160,7 @@ int glm_ar_bin(double rho, int bins)
     return (int)x; /* C truncates toward zero, as numpy's astype(int) */
 }
 
-int glm_model_init(glm_model *m, const double *X, size_t n, size_t p, int bin, int bins)
+int bract_glmi_model_init(glm_model *m, const double *X, size_t n, size_t p, int bin, int bins)
 {
     memset(m, 0, sizeof *m);
     m->bin = bin;
@@ -171,7 +171,7 @@ int glm_model_init(glm_model *m, const double *X, size_t n, size_t p, int bin, i
     double *r = bract_xmalloc(p * p + p, sizeof *r, "a QR factor");
     if (!m->wx || !m->pinv || !m->cov || !r) {
         free(r);
-        glm_model_clear(m);
+        bract_glmi_model_clear(m);
         return BRACT_ENOMEM;
     }
     double *tau = r + p * p;
@@ -228,11 +228,11 @@ int glm_model_init(glm_model *m, const double *X, size_t n, size_t p, int bin, i
                 m->cov[i * p + j] = i <= j ? r[j * p + i] : r[i * p + j];
     free(r);
     if (rc)
-        glm_model_clear(m);
+        bract_glmi_model_clear(m);
     return rc;
 }
 
-void glm_model_clear(glm_model *m)
+void bract_glmi_model_clear(glm_model *m)
 {
     free(m->wx);
     free(m->pinv);

@@ -1,5 +1,5 @@
 /* Nuisance regressors from fMRIPrep confounds tables (bract/nuisance.h). */
-#include "internal.h"
+#include "base/internal.h"
 
 #include <ctype.h>
 #include <fnmatch.h>

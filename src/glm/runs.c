@@ -1,6 +1,6 @@
 /* Reading GLM runs: voxel series within a mask, the repetition time and its
  * BIDS sidecar, the residual dof recorded in residual sidecars (bract/glm.h). */
-#include "glm_internal.h"
+#include "glm/glm_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -35,7 +35,7 @@ int bract_glm_load_data(const char *path, const bract_mask *mask, const bract_vo
         goto fail;
     }
     const size_t nt = (size_t)h->nt, nv = mask->n, chunk = 16;
-    float *data = glm_big_alloc(nv * nt, sizeof *data, "voxel series");
+    float *data = bract_glmi_big_alloc(nv * nt, sizeof *data, "voxel series");
     float *buf = bract_xmalloc(chunk * h->nvox, sizeof *buf, "volumes");
     if (!data || !buf) {
         free(data);

@@ -16,7 +16,7 @@
  *     sum e_t e_{t+1} = L_A - (u / r'r) q + (u / r'r)^2 sum r_t r_{t+1}.
  * u and q are taken from e_A rather than y (equal in exact arithmetic, as r
  * is orthogonal to A), which keeps the data's mean out of their rounding. */
-#include "glm_internal.h"
+#include "glm/glm_internal.h"
 
 #include <ctype.h>
 #include <float.h>
@@ -80,12 +80,12 @@ static int lss_filters(const lss_ctx *c, int bin, int bins, double *F, double *R
 {
     const size_t n = c->n, p = c->p, K = c->K;
     glm_model m;
-    int rc = glm_model_init(&m, c->d->x, n, p, bin, bins);
+    int rc = bract_glmi_model_init(&m, c->d->x, n, p, bin, bins);
     if (rc)
         return rc;
     double *xw = bract_xmalloc(n * K + p * K, sizeof *xw, "whitened trial regressors");
     if (!xw) {
-        glm_model_clear(&m);
+        bract_glmi_model_clear(&m);
         return BRACT_ENOMEM;
     }
     double *G = xw + n * K;
@@ -99,7 +99,7 @@ static int lss_filters(const lss_ctx *c, int bin, int bins, double *F, double *R
     double *xn = bract_xcalloc(K, sizeof *xn, "trial norms");
     if (!xn) {
         free(xw);
-        glm_model_clear(&m);
+        bract_glmi_model_clear(&m);
         return BRACT_ENOMEM;
     }
     for (size_t t = 0; t < n; t++)
@@ -143,7 +143,7 @@ static int lss_filters(const lss_ctx *c, int bin, int bins, double *F, double *R
         memcpy(R, xw, n * K * sizeof *R);
     free(xn);
     free(xw);
-    glm_model_clear(&m);
+    bract_glmi_model_clear(&m);
     return rc;
 }
 
@@ -207,10 +207,10 @@ int bract_glm_lss(const bract_events *ev, size_t nvol, double tr, const bract_nu
     l1r = bract_xmalloc(K, sizeof *l1r, "trial lags");
     cond = bract_xmalloc(K, sizeof *cond, "trial conditions");
     alone = bract_xcalloc(K, 1, "trial flags");
-    bad = glm_big_calloc(nvox ? nvox : 1, 1, "voxel flags");
-    out = glm_big_alloc(nvox * K, sizeof *out, "LSS betas");
+    bad = bract_glmi_big_calloc(nvox ? nvox : 1, 1, "voxel flags");
+    out = bract_glmi_big_alloc(nvox * K, sizeof *out, "LSS betas");
     if (ar)
-        vbin = glm_big_alloc(nvox * K, sizeof *vbin, "AR bins");
+        vbin = bract_glmi_big_alloc(nvox * K, sizeof *vbin, "AR bins");
     if (!xfull || !xt || !P0 || !F0 || !R0 || !H || !RH || !rr || !gj || !l1r || !cond ||
         !alone || !bad || !out || (ar && !vbin))
         goto done;
@@ -230,7 +230,7 @@ int bract_glm_lss(const bract_events *ev, size_t nvol, double tr, const bract_nu
         goto done;
     for (size_t r = 0; r < n; r++)
         memcpy(xt + r * K, xfull + d->row_volume[r] * K, K * sizeof *xt);
-    if ((rc = glm_pinv(d->x, n, p, P0, NULL, NULL, NULL)))
+    if ((rc = bract_glmi_pinv(d->x, n, p, P0, NULL, NULL, NULL)))
         goto done;
     lss_ctx c = {d, n, p, K, xt, cond, alone, ev};
     if ((rc = lss_filters(&c, 0, bins, F0, R0, rr, gj)))
@@ -258,9 +258,9 @@ int bract_glm_lss(const bract_events *ev, size_t nvol, double tr, const bract_nu
     bract_progress_report(prog, 0, total);
 #pragma omp parallel
     {
-        double *yb = glm_big_alloc(B * n, sizeof *yb, "a voxel block");
-        double *bb = glm_big_alloc(B * p, sizeof *bb, "a block of betas");
-        double *uq = glm_big_alloc(B * 2 * K, sizeof *uq, "a block of products");
+        double *yb = bract_glmi_big_alloc(B * n, sizeof *yb, "a voxel block");
+        double *bb = bract_glmi_big_alloc(B * p, sizeof *bb, "a block of betas");
+        double *uq = bract_glmi_big_alloc(B * 2 * K, sizeof *uq, "a block of products");
         double *row = bract_xmalloc(n, sizeof *row, "a series");
         if (!yb || !bb || !uq || !row) {
 #pragma omp atomic write
@@ -311,7 +311,7 @@ int bract_glm_lss(const bract_events *ev, size_t nvol, double tr, const bract_nu
                         vbin[(v0 + i) * K + k] =
                             bad[v0 + i] || !(s2k > 0)
                                 ? 0
-                                : glm_ar_bin(glm_yule_walker(s2k, l1k, n), bins);
+                                : bract_glmi_ar_bin(bract_glmi_yule_walker(s2k, l1k, n), bins);
                     }
                 }
             }
@@ -389,9 +389,9 @@ int bract_glm_lss(const bract_events *ev, size_t nvol, double tr, const bract_nu
         /* pass 2: per block, per bin present, one product with that bin's filters */
 #pragma omp parallel
         {
-            double *yb = glm_big_alloc(B * n, sizeof *yb, "a voxel block");
-            double *gy = glm_big_alloc(B * n, sizeof *gy, "a voxel block");
-            double *ob = glm_big_alloc(B * K, sizeof *ob, "a block of betas");
+            double *yb = bract_glmi_big_alloc(B * n, sizeof *yb, "a voxel block");
+            double *gy = bract_glmi_big_alloc(B * n, sizeof *gy, "a voxel block");
+            double *ob = bract_glmi_big_alloc(B * K, sizeof *ob, "a block of betas");
             size_t *cnt = bract_xcalloc(nbins_used + 1, sizeof *cnt, "bin counts");
             size_t *lst = bract_xmalloc(B * (K < nbins_used ? K : nbins_used) + 1, sizeof *lst,
                                         "bin lists");

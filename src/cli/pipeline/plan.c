@@ -1,0 +1,1093 @@
+/* Pipeline files: INI (through libinih) -> stages -> steps, with dependency
+ * order and up-to-date checks.  See bract-pipeline(5). */
+#ifndef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 700
+#endif
+#include "cli/pipeline/plan.h"
+
+#include "cli/cli.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <glob.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+#include <json.h>
+
+/* ---- the parsed file ---- */
+
+typedef struct {
+    char *key, *value;
+} kv;
+
+typedef struct {
+    char *name; /* "dataset", "output" or "stage NAME" */
+    kv *kv;
+    size_t n, cap;
+} section;
+
+typedef struct {
+    section *sec;
+    size_t n, cap;
+    int oom;
+} ini_doc;
+
+static section *find_section(ini_doc *d, const char *name)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->sec[i].name, name) == 0)
+            return &d->sec[i];
+    return NULL;
+}
+
+static const char *get(const section *s, const char *key)
+{
+    if (!s)
+        return NULL;
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->kv[i].key, key) == 0)
+            return s->kv[i].value;
+    return NULL;
+}
+
+/* A repeated key (or an indented continuation line) appends to the value. */
+static int doc_handler(void *user, const char *sect, const char *key, const char *value)
+{
+    ini_doc *d = user;
+    section *s = find_section(d, sect);
+    if (!s) {
+        if (d->n == d->cap) {
+            size_t cap = d->cap ? 2 * d->cap : 8;
+            section *ns = realloc(d->sec, cap * sizeof *ns);
+            if (!ns)
+                return d->oom = 1, 0;
+            d->sec = ns;
+            d->cap = cap;
+        }
+        s = &d->sec[d->n++];
+        memset(s, 0, sizeof *s);
+        if (!(s->name = strdup(sect)))
+            return d->oom = 1, 0;
+    }
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->kv[i].key, key) == 0) {
+            size_t a = strlen(s->kv[i].value), b = strlen(value);
+            char *v = realloc(s->kv[i].value, a + b + 2);
+            if (!v)
+                return d->oom = 1, 0;
+            v[a] = ' ';
+            memcpy(v + a + 1, value, b + 1);
+            s->kv[i].value = v;
+            return 1;
+        }
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 8;
+        kv *nk = realloc(s->kv, cap * sizeof *nk);
+        if (!nk)
+            return d->oom = 1, 0;
+        s->kv = nk;
+        s->cap = cap;
+    }
+    s->kv[s->n].key = strdup(key);
+    s->kv[s->n].value = strdup(value);
+    if (!s->kv[s->n].key || !s->kv[s->n].value)
+        return d->oom = 1, 0;
+    s->n++;
+    return 1;
+}
+
+static void doc_free(ini_doc *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        for (size_t k = 0; k < d->sec[i].n; k++) {
+            free(d->sec[i].kv[k].key);
+            free(d->sec[i].kv[k].value);
+        }
+        free(d->sec[i].kv);
+        free(d->sec[i].name);
+    }
+    free(d->sec);
+}
+
+/* ---- small string lists ---- */
+
+typedef struct {
+    char **v;
+    size_t n, cap;
+} strlist;
+
+static int sl_push(strlist *l, const char *s)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 8;
+        char **nv = realloc(l->v, cap * sizeof *nv);
+        if (!nv)
+            return -1;
+        l->v = nv;
+        l->cap = cap;
+    }
+    if (!(l->v[l->n] = strdup(s)))
+        return -1;
+    l->n++;
+    return 0;
+}
+
+static int sl_has(const strlist *l, const char *s)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+static void sl_free(strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
+
+/* ---- planning context ---- */
+
+typedef struct {
+    char *name;
+    section *sec;
+    int group;        /* scope = group */
+    strlist cmd;      /* command words */
+    size_t *deps;     /* stage indices this one refers to */
+    size_t ndeps;
+    int mark;         /* topological sort state */
+} stage;
+
+typedef struct {
+    const char *file;
+    char *err;
+    size_t errlen;
+    ini_doc doc;
+    section *dataset;
+    pl_pipeline *p;
+    stage *st;
+    size_t nst;
+    size_t *order;    /* stages in dependency order */
+    size_t norder;
+    /* first step index of each stage (subject steps: + subject index) */
+    size_t *first_step;
+} ctx;
+
+static int fail(ctx *c, const char *fmt, ...) BRACT_FORMAT(2, 3);
+static int fail(ctx *c, const char *fmt, ...)
+{
+    int k = snprintf(c->err, c->errlen, "%s: ", c->file);
+    if (k < 0 || (size_t)k >= c->errlen)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err + k, c->errlen - (size_t)k, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static char *join_path(const char *dir, const char *rel)
+{
+    if (rel[0] == '/' || !dir || !*dir)
+        return strdup(rel);
+    size_t n = strlen(dir) + strlen(rel) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, rel);
+    return p;
+}
+
+static char *dir_of(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    if (!s)
+        return strdup(".");
+    if (s == path)
+        return strdup("/");
+    return strndup(path, (size_t)(s - path));
+}
+
+static long find_stage(const ctx *c, const char *name)
+{
+    for (size_t i = 0; i < c->nst; i++)
+        if (strcmp(c->st[i].name, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* Commands and the keys each needs besides `output` (bract-pipeline(5)).
+ * The first entry that matches the start of a stage's command applies, so
+ * actions ("timescale hierarchy") come before their command. */
+static const struct {
+    const char *command;
+    const char *required;
+} required_keys[] = {
+    {"info", "args"},
+    {"rdm neural", "data conditions"},
+    {"rdm model", "embeddings conditions"},
+    {"lsa", "corpus dims"},
+    {"rsa", "neural model"},
+    {"searchlight", "data conditions mask model"},
+    {"group", "maps mask"},
+    {"extract", "data atlas"},
+    {"clean", "data"},
+    {"dfc", "data window"},
+    {"timescale hierarchy", "index args"},
+    {"timescale", "data"},
+    {NULL, NULL}};
+
+static const char *const reserved[] = {"command", "scope", "output", "args", "after",
+                                       "description", NULL};
+
+static int is_reserved(const char *k)
+{
+    for (int i = 0; reserved[i]; i++)
+        if (strcmp(k, reserved[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Split a value into whitespace-separated tokens ("..." keeps spaces). */
+static int tokenize(const char *v, strlist *out)
+{
+    const char *p = v;
+    char buf[8192];
+    while (*p) {
+        while (*p && isspace((unsigned char)*p))
+            p++;
+        if (!*p)
+            break;
+        size_t k = 0;
+        if (*p == '"') {
+            p++;
+            while (*p && *p != '"' && k + 1 < sizeof buf)
+                buf[k++] = *p++;
+            if (*p == '"')
+                p++;
+        } else {
+            while (*p && !isspace((unsigned char)*p) && k + 1 < sizeof buf)
+                buf[k++] = *p++;
+        }
+        buf[k] = '\0';
+        if (sl_push(out, buf))
+            return -1;
+    }
+    return 0;
+}
+
+/* A dataset pattern for one subject: {subject} substituted, {run} -> '*',
+ * globbed under the data root, sorted. */
+static int glob_pattern(ctx *c, const char *key, const char *pattern, long subj, strlist *out)
+{
+    char tmpl[8192];
+    size_t k = 0;
+    for (const char *q = pattern; *q && k + 1 < sizeof tmpl;) {
+        if (strncmp(q, "{subject}", 9) == 0) {
+            if (subj < 0)
+                return fail(c, "section [dataset]: key %s: {subject} in a pattern used by a "
+                            "group stage (use {all:%s})", key, key);
+            const char *s = c->p->subjects[subj];
+            size_t n = strlen(s);
+            if (k + n + 1 >= sizeof tmpl)
+                break;
+            memcpy(tmpl + k, s, n);
+            k += n;
+            q += 9;
+        } else if (strncmp(q, "{run}", 5) == 0) {
+            tmpl[k++] = '*';
+            q += 5;
+        } else if (*q == '{') {
+            const char *e = strchr(q, '}');
+            return fail(c, "section [dataset]: key %s: unknown placeholder %.*s (patterns may use "
+                        "{subject} and {run})", key, e ? (int)(e - q + 1) : (int)strlen(q), q);
+        } else {
+            tmpl[k++] = *q++;
+        }
+    }
+    tmpl[k] = '\0';
+    char *full = join_path(c->p->data_root, tmpl);
+    if (!full)
+        return fail(c, "out of memory");
+    glob_t g;
+    int rc = glob(full, 0, NULL, &g);
+    if (rc == GLOB_NOMATCH || (rc == 0 && g.gl_pathc == 0)) {
+        fail(c, "section [dataset]: key %s: pattern %s matches no file%s%s", key, full,
+             subj >= 0 ? " for " : "", subj >= 0 ? c->p->subjects[subj] : "");
+        free(full);
+        if (rc == 0)
+            globfree(&g);
+        return -1;
+    }
+    free(full);
+    if (rc != 0)
+        return fail(c, "section [dataset]: key %s: cannot search for files", key);
+    for (size_t i = 0; i < g.gl_pathc; i++)
+        if (sl_push(out, g.gl_pathv[i])) {
+            globfree(&g);
+            return fail(c, "out of memory");
+        }
+    globfree(&g);
+    return 0;
+}
+
+static pl_step *step_of(ctx *c, size_t stage_idx, long subj)
+{
+    size_t base = c->first_step[stage_idx];
+    return &c->p->steps[base + (c->st[stage_idx].group ? 0 : (size_t)subj)];
+}
+
+static int add_dep(pl_step *s, size_t dep)
+{
+    for (size_t i = 0; i < s->ndeps; i++)
+        if (s->deps[i] == dep)
+            return 0;
+    size_t *d = realloc(s->deps, (s->ndeps + 1) * sizeof *d);
+    if (!d)
+        return -1;
+    d[s->ndeps++] = dep;
+    s->deps = d;
+    return 0;
+}
+
+/* Expand one placeholder name for (stage si, subject subj) into values.
+ * kind: 0 literal-ish, 1 input, 2 output-dir. */
+static int expand_name(ctx *c, size_t si, long subj, const char *sectkey, const char *name,
+                       strlist *vals, int *is_input, pl_step *step)
+{
+    stage *s = &c->st[si];
+    *is_input = 0;
+    if (strcmp(name, "subject") == 0) {
+        if (subj < 0)
+            return fail(c, "section [stage %s]: key %s: {subject} in a group stage", s->name,
+                        sectkey);
+        return sl_push(vals, c->p->subjects[subj]) ? fail(c, "out of memory") : 0;
+    }
+    if (strcmp(name, "out") == 0) {
+        char *d = join_path(c->p->out_root, subj >= 0 ? c->p->subjects[subj] : "group");
+        int rc = d ? sl_push(vals, d) : -1;
+        free(d);
+        return rc ? fail(c, "out of memory") : 0;
+    }
+    if (strcmp(name, "root") == 0)
+        return sl_push(vals, c->p->data_root) ? fail(c, "out of memory") : 0;
+    if (strcmp(name, "tr") == 0) {
+        if (!(c->p->tr > 0))
+            return fail(c, "section [stage %s]: key %s: {tr} used but [dataset] has no tr",
+                        s->name, sectkey);
+        char buf[32];
+        return sl_push(vals, bract_format_double(buf, c->p->tr)) ? fail(c, "out of memory") : 0;
+    }
+    int all = strncmp(name, "all:", 4) == 0;
+    const char *rest = all ? name + 4 : name;
+    if (all && s->group == 0)
+        return fail(c, "section [stage %s]: key %s: {%s} is for group stages (add scope = group)",
+                    s->name, sectkey, name);
+    if (strncmp(rest, "stage:", 6) == 0) {
+        const char *ref = rest + 6;
+        long r = find_stage(c, ref);
+        if (r < 0)
+            return fail(c, "section [stage %s]: key %s: {%s} names no stage", s->name, sectkey,
+                        name);
+        stage *rs = &c->st[r];
+        *is_input = 1;
+        if (rs->group) {
+            pl_step *d = step_of(c, (size_t)r, -1);
+            if (add_dep(step, (size_t)(d - c->p->steps)) || sl_push(vals, d->outputs[0]))
+                return fail(c, "out of memory");
+            return 0;
+        }
+        if (!all && subj < 0)
+            return fail(c, "section [stage %s]: key %s: {stage:%s} in a group stage refers to "
+                        "every subject's output: write {all:stage:%s}", s->name, sectkey, ref,
+                        ref);
+        for (size_t q = 0; q < c->p->nsubjects; q++) {
+            if (!all && (long)q != subj)
+                continue;
+            pl_step *d = step_of(c, (size_t)r, (long)q);
+            if (add_dep(step, (size_t)(d - c->p->steps)) || sl_push(vals, d->outputs[0]))
+                return fail(c, "out of memory");
+        }
+        return 0;
+    }
+    const char *pat = get(c->dataset, rest);
+    if (!pat || !strcmp(rest, "root") || !strcmp(rest, "subjects") || !strcmp(rest, "tr"))
+        return fail(c, "section [stage %s]: key %s: unknown placeholder {%s} (not a [dataset] "
+                    "key, {subject}, {out}, {root}, {tr}, {stage:NAME} or {all:...})",
+                    s->name, sectkey, name);
+    *is_input = 1;
+    if (all) {
+        for (size_t q = 0; q < c->p->nsubjects; q++)
+            if (glob_pattern(c, rest, pat, (long)q, vals))
+                return -1;
+        return 0;
+    }
+    if (subj < 0 && strstr(pat, "{subject}"))
+        return fail(c, "section [stage %s]: key %s: {%s} depends on the subject; a group stage "
+                    "needs {all:%s}", s->name, sectkey, rest, rest);
+    return glob_pattern(c, rest, pat, subj, vals);
+}
+
+/* Expand a value into tokens; mark inputs and outputs of the step. */
+static int expand_value(ctx *c, size_t si, long subj, const char *key, const char *value,
+                        strlist *out, pl_step *step, strlist *inputs, strlist *outputs)
+{
+    strlist toks = {0};
+    if (tokenize(value, &toks))
+        return fail(c, "out of memory");
+    int rc = 0;
+    for (size_t t = 0; t < toks.n && !rc; t++) {
+        const char *tok = toks.v[t];
+        const char *open = strchr(tok, '{');
+        /* a token that is exactly one placeholder may expand to a list */
+        if (open == tok && strchr(tok, '}') == tok + strlen(tok) - 1) {
+            char *name = strndup(tok + 1, strlen(tok) - 2);
+            strlist vals = {0};
+            int in = 0;
+            rc = name ? expand_name(c, si, subj, key, name, &vals, &in, step) : fail(c, "oom");
+            for (size_t v = 0; v < vals.n && !rc; v++) {
+                if (sl_push(out, vals.v[v]) || (in && !sl_has(inputs, vals.v[v]) &&
+                                                 sl_push(inputs, vals.v[v])))
+                    rc = fail(c, "out of memory");
+            }
+            if (!rc && name && strcmp(name, "out") == 0 && strcmp(key, "output") != 0)
+                rc = sl_push(outputs, vals.v[0]) ? fail(c, "out of memory") : 0;
+            sl_free(&vals);
+            free(name);
+            continue;
+        }
+        /* otherwise placeholders are substituted as single strings */
+        char buf[8192];
+        size_t k = 0;
+        int in = 0, under_out = 0;
+        for (const char *q = tok; *q && !rc;) {
+            if (*q == '{') {
+                const char *e = strchr(q, '}');
+                if (!e) {
+                    rc = fail(c, "section [stage %s]: key %s: unclosed '{' in %s", c->st[si].name,
+                              key, tok);
+                    break;
+                }
+                char *name = strndup(q + 1, (size_t)(e - q - 1));
+                strlist vals = {0};
+                int isin = 0;
+                rc = name ? expand_name(c, si, subj, key, name, &vals, &isin, step)
+                          : fail(c, "oom");
+                if (!rc && vals.n != 1)
+                    rc = fail(c, "section [stage %s]: key %s: {%s} gives %zu values inside %s; "
+                              "write it alone as a word to pass them all", c->st[si].name, key,
+                              name, vals.n, tok);
+                if (!rc) {
+                    size_t n = strlen(vals.v[0]);
+                    if (k + n + 1 < sizeof buf) {
+                        memcpy(buf + k, vals.v[0], n);
+                        k += n;
+                    }
+                    in |= isin;
+                    under_out |= strcmp(name, "out") == 0;
+                }
+                sl_free(&vals);
+                free(name);
+                q = e + 1;
+            } else {
+                if (k + 2 < sizeof buf)
+                    buf[k++] = *q;
+                q++;
+            }
+        }
+        if (rc)
+            break;
+        buf[k] = '\0';
+        if (sl_push(out, buf)) {
+            rc = fail(c, "out of memory");
+            break;
+        }
+        struct stat stt;
+        if (under_out && strcmp(key, "output") != 0)
+            rc = sl_push(outputs, buf) ? fail(c, "out of memory") : 0;
+        else if ((in || (stat(buf, &stt) == 0 && S_ISREG(stt.st_mode))) && !sl_has(inputs, buf))
+            rc = sl_push(inputs, buf) ? fail(c, "out of memory") : 0;
+    }
+    sl_free(&toks);
+    return rc;
+}
+
+static int is_true(const char *v)
+{
+    return !strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcasecmp(v, "on");
+}
+static int is_false(const char *v)
+{
+    return !strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcasecmp(v, "off");
+}
+
+/* Build step (si, subj): argv, inputs, outputs (outputs[0] set already). */
+static int build_step(ctx *c, size_t si, long subj)
+{
+    stage *s = &c->st[si];
+    pl_step *step = step_of(c, si, subj);
+    strlist argv = {0}, inputs = {0}, outputs = {0}, vals = {0};
+    int rc = 0;
+    for (size_t w = 0; w < s->cmd.n && !rc; w++)
+        rc = sl_push(&argv, s->cmd.v[w]) ? fail(c, "out of memory") : 0;
+    rc = rc ? rc : sl_push(&outputs, step->outputs[0]) ? fail(c, "out of memory") : 0;
+    for (size_t k = 0; k < s->sec->n && !rc; k++) {
+        const char *key = s->sec->kv[k].key, *value = s->sec->kv[k].value;
+        if (is_reserved(key))
+            continue;
+        sl_free(&vals);
+        if ((rc = expand_value(c, si, subj, key, value, &vals, step, &inputs, &outputs)))
+            break;
+        char opt[256];
+        snprintf(opt, sizeof opt, "--%s", key);
+        if (vals.n == 1 && is_true(vals.v[0])) {
+            rc = sl_push(&argv, opt) ? fail(c, "out of memory") : 0;
+            continue;
+        }
+        if (vals.n == 1 && is_false(vals.v[0]))
+            continue;
+        if (vals.n == 0)
+            rc = fail(c, "section [stage %s]: key %s has no value", s->name, key);
+        for (size_t v = 0; v < vals.n && !rc; v++)
+            if (sl_push(&argv, opt) || sl_push(&argv, vals.v[v]))
+                rc = fail(c, "out of memory");
+    }
+    if (!rc)
+        rc = (sl_push(&argv, "-o") || sl_push(&argv, step->outputs[0]) ||
+              sl_push(&argv, "--force")) ? fail(c, "out of memory") : 0;
+    const char *args = get(s->sec, "args");
+    if (!rc && args) {
+        sl_free(&vals);
+        rc = expand_value(c, si, subj, "args", args, &vals, step, &inputs, &outputs);
+        for (size_t v = 0; v < vals.n && !rc; v++)
+            rc = sl_push(&argv, vals.v[v]) ? fail(c, "out of memory") : 0;
+    }
+    /* explicit ordering: after = stage ... */
+    const char *after = get(s->sec, "after");
+    if (!rc && after) {
+        strlist names = {0};
+        rc = tokenize(after, &names) ? fail(c, "out of memory") : 0;
+        for (size_t a = 0; a < names.n && !rc; a++) {
+            long r = find_stage(c, names.v[a]);
+            if (r < 0) {
+                rc = fail(c, "section [stage %s]: key after: no stage named %s", s->name,
+                          names.v[a]);
+                break;
+            }
+            if (c->st[r].group || subj < 0) {
+                for (size_t q = 0; q < (c->st[r].group ? 1 : c->p->nsubjects); q++)
+                    if (add_dep(step, (size_t)(step_of(c, (size_t)r, (long)q) - c->p->steps)))
+                        rc = fail(c, "out of memory");
+            } else if (add_dep(step, (size_t)(step_of(c, (size_t)r, subj) - c->p->steps))) {
+                rc = fail(c, "out of memory");
+            }
+        }
+        sl_free(&names);
+    }
+    sl_free(&vals);
+    if (rc) {
+        sl_free(&argv);
+        sl_free(&inputs);
+        sl_free(&outputs);
+        return rc;
+    }
+    step->argc = (int)argv.n;
+    step->argv = argv.v;
+    /* outputs[0] was pushed from the step: replace the list */
+    free(step->outputs[0]);
+    free(step->outputs);
+    step->outputs = outputs.v;
+    step->noutputs = outputs.n;
+    step->inputs = inputs.v;
+    step->ninputs = inputs.n;
+    char **full = malloc((argv.n + 2) * sizeof *full);
+    if (!full)
+        return fail(c, "out of memory");
+    full[0] = "bract";
+    for (size_t i = 0; i < argv.n; i++)
+        full[i + 1] = argv.v[i];
+    step->cmdline = bract_shell_join((int)argv.n + 1, full);
+    free(full);
+    return step->cmdline ? 0 : fail(c, "out of memory");
+}
+
+/* Depth-first topological sort of stages; a back edge is a cycle. */
+static int visit(ctx *c, size_t i, size_t *path, size_t depth)
+{
+    stage *s = &c->st[i];
+    if (s->mark == 2)
+        return 0;
+    path[depth] = i;
+    if (s->mark == 1) {
+        char buf[1024];
+        size_t k = 0, first = 0;
+        while (path[first] != i)
+            first++;
+        for (size_t d = first; d <= depth && k < sizeof buf - 64; d++)
+            k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s", d > first ? " -> " : "",
+                                  c->st[path[d]].name);
+        return fail(c, "section [stage %s]: the stages depend on each other in a cycle: %s",
+                    s->name, buf);
+    }
+    s->mark = 1;
+    for (size_t d = 0; d < s->ndeps; d++)
+        if (visit(c, s->deps[d], path, depth + 1))
+            return -1;
+    s->mark = 2;
+    c->order[c->norder++] = i;
+    return 0;
+}
+
+/* Stage references in a section's values ({stage:X}, {all:stage:X}, after). */
+static int stage_refs(ctx *c, size_t si)
+{
+    stage *s = &c->st[si];
+    for (size_t k = 0; k < s->sec->n; k++) {
+        const char *key = s->sec->kv[k].key, *v = s->sec->kv[k].value;
+        if (strcmp(key, "after") == 0) {
+            strlist names = {0};
+            if (tokenize(v, &names))
+                return fail(c, "out of memory");
+            for (size_t a = 0; a < names.n; a++) {
+                long r = find_stage(c, names.v[a]);
+                if (r < 0) {
+                    fail(c, "section [stage %s]: key after: no stage named %s", s->name,
+                         names.v[a]);
+                    sl_free(&names);
+                    return -1;
+                }
+                size_t *nd = realloc(s->deps, (s->ndeps + 1) * sizeof *nd);
+                if (!nd)
+                    return fail(c, "out of memory");
+                s->deps = nd;
+                s->deps[s->ndeps++] = (size_t)r;
+            }
+            sl_free(&names);
+            continue;
+        }
+        for (const char *q = v; (q = strstr(q, "stage:")); q += 6) {
+            const char *e = strchr(q, '}');
+            if (!e)
+                break;
+            char *name = strndup(q + 6, (size_t)(e - q - 6));
+            long r = name ? find_stage(c, name) : -1;
+            if (r < 0) {
+                fail(c, "section [stage %s]: key %s: {stage:%s} names no stage", s->name, key,
+                     name ? name : "?");
+                free(name);
+                return -1;
+            }
+            free(name);
+            if (strcmp(key, "output") == 0)
+                return fail(c, "section [stage %s]: key output may not refer to other stages",
+                            s->name);
+            size_t *nd = realloc(s->deps, (s->ndeps + 1) * sizeof *nd);
+            if (!nd)
+                return fail(c, "out of memory");
+            s->deps = nd;
+            s->deps[s->ndeps++] = (size_t)r;
+        }
+    }
+    return 0;
+}
+
+static int check_lines(ctx *c)
+{
+    FILE *f = fopen(c->file, "r");
+    if (!f)
+        return fail(c, "cannot open: %s", strerror(errno));
+    char line[4096];
+    size_t lineno = 0, len = 0;
+    int ch;
+    while ((ch = fgetc(f)) != EOF) {
+        if (ch == '\n') {
+            lineno++;
+            len = 0;
+            continue;
+        }
+        if (++len == 200) {
+            fclose(f);
+            return fail(c, "line %zu is longer than 199 characters (continue a long value on "
+                        "indented lines)", lineno + 1);
+        }
+    }
+    (void)line;
+    fclose(f);
+    return 0;
+}
+
+static int discover_subjects(ctx *c)
+{
+    const char *spec = get(c->dataset, "subjects");
+    strlist toks = {0}, subs = {0};
+    if (tokenize(spec ? spec : "sub-*", &toks))
+        return fail(c, "out of memory");
+    int rc = 0;
+    for (size_t t = 0; t < toks.n && !rc; t++) {
+        if (!strpbrk(toks.v[t], "*?[")) {
+            if (!sl_has(&subs, toks.v[t]) && sl_push(&subs, toks.v[t]))
+                rc = fail(c, "out of memory");
+            continue;
+        }
+        char *pat = join_path(c->p->data_root, toks.v[t]);
+        glob_t g;
+        int gr = pat ? glob(pat, 0, NULL, &g) : GLOB_NOSPACE;
+        free(pat);
+        if (gr == 0) {
+            for (size_t i = 0; i < g.gl_pathc && !rc; i++) {
+                struct stat st;
+                if (stat(g.gl_pathv[i], &st))
+                    continue;
+                /* a directory names the subject; a file (sub-01_bold.nii.gz)
+                 * gives its name up to the first '_' or '.' */
+                const char *b = strrchr(g.gl_pathv[i], '/');
+                b = b ? b + 1 : g.gl_pathv[i];
+                char name[256];
+                size_t n = S_ISDIR(st.st_mode) ? strlen(b) : strcspn(b, "_.");
+                if (n == 0 || n >= sizeof name)
+                    continue;
+                memcpy(name, b, n);
+                name[n] = '\0';
+                if (!sl_has(&subs, name) && sl_push(&subs, name))
+                    rc = fail(c, "out of memory");
+            }
+            globfree(&g);
+        }
+    }
+    sl_free(&toks);
+    if (!rc && subs.n == 0)
+        rc = fail(c, "section [dataset]: key subjects: no subject directory or file matches '%s' "
+                  "under %s",
+                  spec ? spec : "sub-*", c->p->data_root);
+    if (rc) {
+        sl_free(&subs);
+        return rc;
+    }
+    c->p->subjects = subs.v;
+    c->p->nsubjects = subs.n;
+    return 0;
+}
+
+void cli_plan_free(pl_pipeline *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->nsteps; i++) {
+        pl_step *s = &p->steps[i];
+        free(s->stage);
+        for (int a = 0; a < s->argc; a++)
+            free(s->argv[a]);
+        free(s->argv);
+        free(s->cmdline);
+        for (size_t k = 0; k < s->ninputs; k++)
+            free(s->inputs[k]);
+        free(s->inputs);
+        for (size_t k = 0; k < s->noutputs; k++)
+            free(s->outputs[k]);
+        free(s->outputs);
+        free(s->deps);
+    }
+    free(p->steps);
+    for (size_t i = 0; i < p->nsubjects; i++)
+        free(p->subjects[i]);
+    free(p->subjects);
+    free(p->file);
+    free(p->data_root);
+    free(p->out_root);
+    free(p);
+}
+
+int cli_plan_load(const char *path, const char *data_dir, const char *out_dir, pl_pipeline **out,
+            char *err, size_t errlen)
+{
+    *out = NULL;
+    ctx c;
+    memset(&c, 0, sizeof c);
+    c.file = path;
+    c.err = err;
+    c.errlen = errlen;
+    err[0] = '\0';
+    int rc = check_lines(&c);
+    if (rc)
+        return rc;
+    int line = ini_parse(path, doc_handler, &c.doc);
+    if (line < 0 || c.doc.oom) {
+        doc_free(&c.doc);
+        return fail(&c, line == -1 ? "cannot open the file" : "out of memory");
+    }
+    if (line > 0) {
+        doc_free(&c.doc);
+        return fail(&c, "line %d: not a section header, key = value, or comment", line);
+    }
+    pl_pipeline *p = calloc(1, sizeof *p);
+    c.p = p;
+    if (!p || !(p->file = strdup(path))) {
+        free(p);
+        doc_free(&c.doc);
+        return fail(&c, "out of memory");
+    }
+    char *base = dir_of(path);
+    c.dataset = find_section(&c.doc, "dataset");
+    /* sections: [dataset], [output], [stage NAME] */
+    for (size_t i = 0; i < c.doc.n && !rc; i++) {
+        const char *nm = c.doc.sec[i].name;
+        if (strcmp(nm, "dataset") && strcmp(nm, "output") && strncmp(nm, "stage ", 6))
+            rc = fail(&c, "section [%s]: unknown section (expected [dataset], [output] or "
+                      "[stage NAME])", nm);
+    }
+    if (!rc && !c.dataset)
+        rc = fail(&c, "no [dataset] section");
+    if (!rc) {
+        const char *root = get(c.dataset, "root");
+        p->data_root = data_dir ? strdup(data_dir) : root ? join_path(base, root) : strdup(base);
+        const char *oroot = get(find_section(&c.doc, "output"), "root");
+        if (out_dir)
+            p->out_root = strdup(out_dir);
+        else if (oroot)
+            p->out_root = join_path(oroot[0] == '/' ? NULL : p->data_root, oroot);
+        else
+            p->out_root = join_path(p->data_root, "derivatives/bract");
+        if (!p->data_root || !p->out_root)
+            rc = fail(&c, "out of memory");
+        struct stat st;
+        if (!rc && (stat(p->data_root, &st) || !S_ISDIR(st.st_mode)))
+            rc = fail(&c, "section [dataset]: key root: %s is not a directory", p->data_root);
+        const char *tr = get(c.dataset, "tr");
+        if (!rc && tr && (bract_parse_double(tr, &p->tr) || !(p->tr > 0)))
+            rc = fail(&c, "section [dataset]: key tr: expected a positive number of seconds, "
+                      "found '%s'", tr);
+    }
+    if (!rc)
+        rc = discover_subjects(&c);
+    /* stages */
+    for (size_t i = 0; i < c.doc.n && !rc; i++)
+        c.nst += strncmp(c.doc.sec[i].name, "stage ", 6) == 0;
+    if (!rc && c.nst == 0)
+        rc = fail(&c, "no [stage NAME] section: nothing to run");
+    if (!rc) {
+        c.st = calloc(c.nst, sizeof *c.st);
+        c.order = calloc(c.nst, sizeof *c.order);
+        c.first_step = calloc(c.nst, sizeof *c.first_step);
+        if (!c.st || !c.order || !c.first_step)
+            rc = fail(&c, "out of memory");
+    }
+    for (size_t i = 0, k = 0; i < c.doc.n && !rc; i++) {
+        section *sec = &c.doc.sec[i];
+        if (strncmp(sec->name, "stage ", 6))
+            continue;
+        stage *s = &c.st[k++];
+        s->sec = sec;
+        s->name = sec->name + 6;
+        while (*s->name == ' ')
+            s->name++;
+        if (!*s->name || strpbrk(s->name, " \t{}:")) {
+            rc = fail(&c, "section [%s]: a stage name is one word without {}:", sec->name);
+            break;
+        }
+        const char *cmd = get(sec, "command");
+        if (!cmd) {
+            rc = fail(&c, "section [stage %s]: missing key 'command'", s->name);
+            break;
+        }
+        if (tokenize(cmd, &s->cmd) || s->cmd.n == 0) {
+            rc = fail(&c, "section [stage %s]: key command is empty", s->name);
+            break;
+        }
+        if (!cli_find_command(s->cmd.v[0]) || !strcmp(s->cmd.v[0], "pipeline")) {
+            rc = fail(&c, "section [stage %s]: key command: unknown bract command '%s'", s->name,
+                      s->cmd.v[0]);
+            break;
+        }
+        const char *scope = get(sec, "scope");
+        if (scope && strcmp(scope, "subject") && strcmp(scope, "group")) {
+            rc = fail(&c, "section [stage %s]: key scope: '%s' (expected subject or group)",
+                      s->name, scope);
+            break;
+        }
+        s->group = scope && !strcmp(scope, "group");
+        if (!get(sec, "output")) {
+            rc = fail(&c, "section [stage %s]: missing key 'output' (where the step writes)",
+                      s->name);
+            break;
+        }
+        for (size_t q = 0; required_keys[q].command && !rc; q++) {
+            size_t n = strlen(required_keys[q].command);
+            char joined[256] = "";
+            for (size_t w = 0, k2 = 0; w < s->cmd.n && k2 < sizeof joined - 2; w++)
+                k2 += (size_t)snprintf(joined + k2, sizeof joined - k2, "%s%s", w ? " " : "",
+                                       s->cmd.v[w]);
+            if (strncmp(joined, required_keys[q].command, n) || (joined[n] && joined[n] != ' '))
+                continue;
+            strlist req = {0};
+            tokenize(required_keys[q].required, &req);
+            for (size_t r = 0; r < req.n && !rc; r++)
+                if (!get(sec, req.v[r]))
+                    rc = fail(&c, "section [stage %s]: missing key '%s' (bract %s needs it)",
+                              s->name, req.v[r], required_keys[q].command);
+            sl_free(&req);
+            break;
+        }
+    }
+    for (size_t i = 0; i < c.nst && !rc; i++)
+        for (size_t j = 0; j < i && !rc; j++)
+            if (!strcmp(c.st[i].name, c.st[j].name))
+                rc = fail(&c, "section [stage %s]: two stages have this name", c.st[i].name);
+    for (size_t i = 0; i < c.nst && !rc; i++)
+        rc = stage_refs(&c, i);
+    if (!rc) {
+        size_t *path_buf = calloc(c.nst + 1, sizeof *path_buf);
+        if (!path_buf)
+            rc = fail(&c, "out of memory");
+        for (size_t i = 0; i < c.nst && !rc; i++)
+            rc = visit(&c, i, path_buf, 0);
+        free(path_buf);
+    }
+    /* steps: in stage order, one per subject (subject stages) or one */
+    if (!rc) {
+        for (size_t o = 0; o < c.norder; o++)
+            p->nsteps += c.st[c.order[o]].group ? 1 : p->nsubjects;
+        p->steps = calloc(p->nsteps, sizeof *p->steps);
+        if (!p->steps)
+            rc = fail(&c, "out of memory");
+        size_t k = 0;
+        for (size_t o = 0; o < c.norder && !rc; o++) {
+            size_t si = c.order[o];
+            c.first_step[si] = k;
+            size_t n = c.st[si].group ? 1 : p->nsubjects;
+            for (size_t q = 0; q < n && !rc; q++, k++) {
+                pl_step *st = &p->steps[k];
+                st->subject = c.st[si].group ? -1 : (long)q;
+                st->stage = strdup(c.st[si].name);
+                st->outputs = calloc(1, sizeof *st->outputs);
+                st->noutputs = 1;
+                strlist v = {0}, in = {0}, outs = {0};
+                if (!st->stage || !st->outputs) {
+                    rc = fail(&c, "out of memory");
+                    break;
+                }
+                rc = expand_value(&c, si, st->subject, "output", get(c.st[si].sec, "output"),
+                                  &v, st, &in, &outs);
+                if (!rc && v.n != 1)
+                    rc = fail(&c, "section [stage %s]: key output must name one file or "
+                              "directory (got %zu)", c.st[si].name, v.n);
+                if (!rc)
+                    st->outputs[0] = strdup(v.v[0]);
+                sl_free(&v);
+                sl_free(&in);
+                sl_free(&outs);
+            }
+        }
+        for (size_t o = 0; o < c.norder && !rc; o++) {
+            size_t si = c.order[o];
+            size_t n = c.st[si].group ? 1 : p->nsubjects;
+            for (size_t q = 0; q < n && !rc; q++)
+                rc = build_step(&c, si, c.st[si].group ? -1 : (long)q);
+        }
+    }
+    for (size_t i = 0; i < c.nst; i++) {
+        sl_free(&c.st[i].cmd);
+        free(c.st[i].deps);
+    }
+    free(c.st);
+    free(c.order);
+    free(c.first_step);
+    free(base);
+    doc_free(&c.doc);
+    if (rc) {
+        cli_plan_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+/* ---- status ---- */
+
+char *cli_plan_step_record(const pl_step *s) { return bract_sidecar_path(s->outputs[0]); }
+
+static int newer(const struct stat *a, const struct stat *b)
+{
+    if (a->st_mtim.tv_sec != b->st_mtim.tv_sec)
+        return a->st_mtim.tv_sec > b->st_mtim.tv_sec;
+    return a->st_mtim.tv_nsec > b->st_mtim.tv_nsec;
+}
+
+int cli_plan_status(const pl_pipeline *p, size_t i, const unsigned char *will_run, char *why,
+              size_t whylen)
+{
+    const pl_step *s = &p->steps[i];
+    struct stat so, st;
+    for (size_t k = 0; k < s->noutputs; k++)
+        if (stat(s->outputs[k], &st) != 0) {
+            snprintf(why, whylen, k ? "output %s missing" : "new", s->outputs[k]);
+            return PL_NEW;
+        }
+    stat(s->outputs[0], &so);
+    char *rec = cli_plan_step_record(s);
+    int status = PL_UPTODATE;
+    json_object *o = rec && stat(rec, &st) == 0 ? json_object_from_file(rec) : NULL, *v;
+    if (!o) {
+        snprintf(why, whylen, "no record of a finished run");
+        status = PL_NEW;
+    } else {
+        const char *cl = json_object_object_get_ex(o, "CommandLine", &v)
+                             ? json_object_get_string(v) : NULL;
+        if (!cl || strcmp(cl, s->cmdline) != 0) {
+            snprintf(why, whylen, "parameters changed");
+            status = PL_CHANGED;
+        }
+    }
+    json_object_put(o);
+    free(rec);
+    if (status != PL_UPTODATE)
+        return status;
+    for (size_t d = 0; d < s->ndeps; d++)
+        if (will_run && will_run[s->deps[d]]) {
+            const pl_step *ds = &p->steps[s->deps[d]];
+            snprintf(why, whylen, "after %s%s%s", ds->stage, ds->subject >= 0 ? " " : "",
+                     ds->subject >= 0 ? p->subjects[ds->subject] : "");
+            return PL_STALE;
+        }
+    for (size_t k = 0; k < s->ninputs; k++)
+        if (stat(s->inputs[k], &st) == 0 && newer(&st, &so)) {
+            snprintf(why, whylen, "input %s is newer", s->inputs[k]);
+            return PL_STALE;
+        }
+    snprintf(why, whylen, "up to date");
+    return PL_UPTODATE;
+}
+
+void cli_plan_clean_temporaries(const pl_step *s)
+{
+    for (size_t k = 0; k < s->noutputs; k++) {
+        char *dir = dir_of(s->outputs[k]);
+        const char *b = strrchr(s->outputs[k], '/');
+        b = b ? b + 1 : s->outputs[k];
+        /* stem = name up to its first '.' (the temporary keeps the rest) */
+        size_t stem = strcspn(b, ".");
+        DIR *d = dir ? opendir(dir) : NULL;
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (e->d_name[0] != '.' || strncmp(e->d_name + 1, b, stem) ||
+                !strstr(e->d_name, ".bract-"))
+                continue;
+            char *full = join_path(dir, e->d_name);
+            if (full)
+                unlink(full);
+            free(full);
+        }
+        if (d)
+            closedir(d);
+        free(dir);
+    }
+}

@@ -1,0 +1,54 @@
+/* Pipeline files (bract-pipeline(5)): parsing an INI file into a plan of
+ * steps (stage x subject), dependency order, and up-to-date checks.  The
+ * runner (cmd_pipeline.c) executes the steps in-process. */
+#ifndef BRACT_CLI_PIPELINE_H
+#define BRACT_CLI_PIPELINE_H
+
+#include <stddef.h>
+
+typedef struct {
+    char *stage;      /* stage name (the NAME of [stage NAME]) */
+    long subject;     /* index into pl_pipeline.subjects, -1 for a group step */
+    int argc;         /* argv[0] is the command ("rdm"); no "bract" */
+    char **argv;
+    char *cmdline;    /* "bract <argv...>" shell-quoted: the sidecar's CommandLine */
+    size_t ninputs, noutputs;
+    char **inputs;    /* files read (existing or produced by other steps) */
+    char **outputs;   /* outputs[0]: the primary output (its sidecar records the step) */
+    size_t ndeps;
+    size_t *deps;     /* steps that must run first */
+} pl_step;
+
+typedef struct {
+    char *file;        /* the pipeline file */
+    char *data_root;   /* dataset root */
+    char *out_root;    /* output root */
+    double tr;         /* [dataset] tr, 0 if not set */
+    size_t nsubjects;
+    char **subjects;
+    size_t nsteps;
+    pl_step *steps;    /* subject steps (subject by subject, stage order), then group steps */
+} pl_pipeline;
+
+/* Load and plan.  data_dir / out_dir override the file's roots (NULL: use
+ * the file's).  On error returns nonzero with a message naming the file,
+ * section and key in err. */
+int cli_plan_load(const char *path, const char *data_dir, const char *out_dir, pl_pipeline **out,
+            char *err, size_t errlen);
+void cli_plan_free(pl_pipeline *p);
+
+enum { PL_UPTODATE = 0, PL_NEW, PL_CHANGED, PL_STALE };
+
+/* Status of step i given the statuses of the steps before it (will_run[j]
+ * nonzero if step j is going to run).  why receives a short reason. */
+int cli_plan_status(const pl_pipeline *p, size_t i, const unsigned char *will_run, char *why,
+              size_t whylen);
+
+/* The sidecar that records a step: that of its primary output. */
+char *cli_plan_step_record(const pl_step *s);
+
+/* Remove temporaries (".<stem>.bract-XXXXXX<ext>") a killed run left next to
+ * the step's outputs. */
+void cli_plan_clean_temporaries(const pl_step *s);
+
+#endif

@@ -1,0 +1,4 @@
+/* Every option table of the CLI, one CLI_SPEC(symbol) per command or
+ * action (opts.h expands the list into declarations and cli_all_specs[];
+ * the man-page and pipeline checks walk it).  A new command adds its line. */
+CLI_SPEC(cli_spec_extract)

@@ -1,0 +1,428 @@
+/* The HTML report: group maps (bract group) and searchlight maps. */
+#include "figures/report_internal.h"
+#include "bract/outputs.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The background of maps on `grid`: --background, else the mask the run
+ * records.  NULL (with *why set, as HTML) when none fits. */
+static bract_volume *background(rp_ctx *c, const rp_sidecar *s, const bract_volume *grid,
+                                char *why, size_t nwhy)
+{
+    why[0] = '\0';
+    char **mask = NULL;
+    size_t nm = 0;
+    const char *path = c->o->background;
+    if (!path) {
+        nm = bract_rp_sources(c, s, "mask", &mask, NULL);
+        path = nm ? mask[0] : NULL;
+    }
+    bract_volume *bg = NULL;
+    if (path) {
+        int bad = bract_volume_read(path, 0, &bg) || bract_volume_same_grid(grid, bg, 1e-3);
+        if (bad) {
+            char *msg = bract_rp_html(c, bract_last_error());
+            snprintf(why, nwhy, "Background not drawn: %s", msg ? msg : "");
+            free(msg);
+            bract_volume_free(bg);
+            bg = NULL;
+        }
+    }
+    bract_rp_free_strings(mask, nm);
+    return bg;
+}
+
+static void map_figure(rp_ctx *c, const bract_volume *map, const bract_volume *bg, int view,
+                       double threshold, const char *title, const char *units, const char *alt,
+                       const char *caption)
+{
+    bract_plot_opts o;
+    bract_rp_plot_opts(c, &o);
+    o.view = view;
+    o.threshold = threshold;
+    o.title = title;
+    o.units = units;
+    if (view == BRACT_VIEW_MOSAIC) /* axial: no more slices than the grid has */
+        o.slices = map->nz < 12 ? (int)map->nz : 12;
+    bract_figure f;
+    memset(&f, 0, sizeof f);
+    if (bract_plot_map(map, bg, &o, &f))
+        bract_rp_note(c, "maps", bract_last_error());
+    else
+        bract_rp_figure(c, &f, alt, caption);
+    bract_figure_free(&f);
+}
+
+typedef struct {
+    const char *file, *label;
+} pmap;
+
+static const pmap pmaps[] = {{BRACT_OUT_GROUP_P_TFCE_FWE, "TFCE, FWE"},
+                             {BRACT_OUT_GROUP_P_FWE, "max-t, FWE"},
+                             {BRACT_OUT_GROUP_P_CLUSTER_FWE, "cluster extent, FWE"},
+                             {BRACT_OUT_GROUP_P_FDR, "FDR"},
+                             {BRACT_OUT_GROUP_P, "uncorrected"}};
+
+static void group_run(rp_ctx *c, rp_run *run, int several)
+{
+    rp_sidecar *ts = bract_rp_run_file(run, BRACT_OUT_GROUP_T);
+    rp_sidecar *s = run->record ? run->record : ts ? ts : run->sc[0];
+    char *reldir = bract_rp_rel(c, run->dir);
+    char title[512];
+    snprintf(title, sizeof title, "Group maps: %s", reldir ? reldir : run->dir);
+    const char *id = several ? bract_rp_heading(c, 3, "group-maps", title) : "maps";
+    int sub = several ? 4 : 3;
+    /* lead */
+    double nsub = bract_rp_get_num(s, "Counts", "subjects"),
+           tested = bract_rp_get_num(s, "Counts", "tested_voxels");
+    double maskv = bract_rp_get_num(s, "Counts", "mask_voxels"),
+           df = bract_rp_get_num(s, NULL, "DegreesOfFreedom");
+    double perm = bract_rp_get_num(s, "Parameters", "permutations_used");
+    const char *alt = bract_rp_get_str(s, "Parameters", "alternative");
+    const char *tr = bract_rp_get_str(s, "Parameters", "transform");
+    json_object *tfce = bract_rp_get(s, "Parameters", "tfce"),
+                *exh = bract_rp_get(s, "Parameters", "exhaustive");
+    double cp = bract_rp_get_num(s, "Parameters", "cluster_p"),
+           ct = bract_rp_get_num(s, "Parameters", "cluster_t");
+    char b1[32], b2[32];
+    bract_rp_put(c, "<p>");
+    if (!several) {
+        bract_rp_from(c, reldir ? reldir : run->dir);
+    }
+    if (isfinite(nsub))
+        bract_rp_putf(c, "%.0f subject maps; ", nsub);
+    if (isfinite(tested)) {
+        bract_rp_putf(c, "%.0f", tested);
+        if (isfinite(maskv))
+            bract_rp_putf(c, " of %.0f mask", maskv);
+        bract_rp_put(c, " voxels tested");
+    }
+    bract_rp_put(c, ". One-sample t");
+    if (tr && strcmp(tr, "fisher") == 0)
+        bract_rp_put(c, " on Fisher z");
+    if (isfinite(df))
+        bract_rp_putf(c, " (%.0f df)", df);
+    if (alt) {
+        bract_rp_put(c, ", ");
+        bract_rp_esc(c, alt);
+    }
+    bract_rp_put(c, ". ");
+    if (isfinite(perm) && perm > 0)
+        bract_rp_putf(c, "Family-wise error from %.0f sign flips%s. ", perm,
+                exh && json_object_get_boolean(exh) ? " (every flip)" : "");
+    if (tfce && json_object_get_boolean(tfce))
+        bract_rp_put(c, "TFCE. ");
+    if (isfinite(cp))
+        bract_rp_putf(c, "Clusters formed at p &lt; %s (t \xe2\x89\xa5 %s). ",
+                      bract_rp_fmt(b1, cp, RP_P), bract_rp_fmt(b2, ct, RP_STAT));
+    else if (isfinite(ct))
+        bract_rp_putf(c, "Clusters formed at t \xe2\x89\xa5 %s. ", bract_rp_fmt(b2, ct, RP_STAT));
+    bract_rp_putf(c, "<a href=\"#%s\">All parameters</a>.</p>\n", run->anchor);
+    bract_rp_buf_putf(c, &c->done, "<li><a href=\"#%s\">Group maps</a>: ", id);
+    if (isfinite(nsub))
+        bract_rp_buf_putf(c, &c->done, "%.0f subjects, ", nsub);
+    if (isfinite(tested))
+        bract_rp_buf_putf(c, &c->done, "%.0f voxels", tested);
+    if (isfinite(perm) && perm > 0)
+        bract_rp_buf_putf(c, &c->done, ", %.0f sign flips", perm);
+    if (tfce && json_object_get_boolean(tfce))
+        bract_rp_buf_putf(c, &c->done, ", TFCE");
+    bract_rp_buf_putf(c, &c->done, "</li>\n");
+
+    if (!ts || !ts->output) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s: no t map (t.nii.gz) among the run's outputs",
+                 reldir ? reldir : run->dir);
+        if (ts)
+            bract_rp_note_missing(c, "group maps", ts, BRACT_OUT_GROUP_T);
+        else
+            bract_rp_note(c, "group maps", msg);
+        free(reldir);
+        return;
+    }
+    bract_volume *t = NULL;
+    if (bract_volume_read(ts->output, 0, &t)) {
+        bract_rp_note(c, "group maps", bract_last_error());
+        free(reldir);
+        return;
+    }
+    bract_rp_heading(c, sub, "group-maps-voxels", several ? "Maps" : "Maps and corrected voxels");
+    /* voxels below alpha in each p map */
+    char al[32];
+    bract_rp_fmt(al, c->o->alpha, RP_GEN);
+    bract_volume *sigp = NULL;
+    const char *siglabel = NULL;
+    size_t sigcount = 0;
+    int table = 0;
+    for (size_t m = 0; m < sizeof pmaps / sizeof pmaps[0]; m++) {
+        rp_sidecar *ps = bract_rp_run_file(run, pmaps[m].file);
+        if (!ps)
+            continue;
+        if (!ps->output) {
+            bract_rp_note_missing(c, "group maps", ps, pmaps[m].file);
+            continue;
+        }
+        bract_volume *p = NULL;
+        if (bract_volume_read(ps->output, 0, &p)) {
+            bract_rp_note(c, "group maps", bract_last_error());
+            continue;
+        }
+        if (bract_volume_same_grid(t, p, 1e-3) || p->nt != 1) {
+            bract_rp_note(c, "group maps",
+                          p->nt != 1 ? "a p map has several volumes" : bract_last_error());
+            bract_volume_free(p);
+            continue;
+        }
+        /* maps are float32: p and alpha compared at that precision, so that a
+         * p of exactly alpha (stored as the float nearest to it) counts */
+        double level = (double)(float)c->o->alpha;
+        size_t n = 0;
+        for (size_t i = 0; i < p->nvox; i++)
+            n += (double)(float)bract_volume_get(p, i) <= level;
+        if (!table++)
+            bract_rp_putf(c,
+                          "<p class=\"cap\">Voxels with p \xe2\x89\xa4 %s in each map:</p>"
+                          "<div class=\"tablewrap\"><table><thead><tr><th>correction</th><th "
+                          "class=\"n\">voxels</th>"
+                          "<th>map</th></tr></thead><tbody>\n",
+                          al);
+        bract_rp_putf(c, "<tr><td>%s</td><td class=\"n\">%zu</td><td><code>", pmaps[m].label, n);
+        char *rel = bract_rp_rel(c, ps->output);
+        bract_rp_esc(c, rel ? rel : ps->output);
+        free(rel);
+        bract_rp_put(c, "</code></td></tr>\n");
+        if (!sigp && m < 4) { /* the first corrected map available */
+            sigp = p;
+            siglabel = pmaps[m].label;
+            sigcount = n;
+        } else {
+            bract_volume_free(p);
+        }
+    }
+    if (table)
+        bract_rp_put(c, "</tbody></table></div>\n");
+
+    /* figures: the t map where significant, and all of it */
+    char why[1024];
+    bract_volume *bg = background(c, s, t, why, sizeof why);
+    char units[64];
+    if (isfinite(df))
+        snprintf(units, sizeof units, "t (%.0f df)", df);
+    else
+        snprintf(units, sizeof units, "t");
+    bract_rp_put(c, "<div class=\"figs\">\n");
+    if (sigp && sigcount) {
+        bract_volume *thr = NULL;
+        if (bract_volume_new_like(t, 1, BRACT_F64, &thr)) {
+            bract_rp_note(c, "group maps", bract_last_error());
+        } else {
+            double level = (double)(float)c->o->alpha;
+            for (size_t i = 0; i < t->nvox; i++) {
+                double p = (double)(float)bract_volume_get(sigp, i), v = bract_volume_get(t, i);
+                bract_volume_set(thr, i, p <= level && isfinite(v) ? v : 0);
+            }
+            char ftitle[128], cap[1400];
+            snprintf(ftitle, sizeof ftitle, "t where p (%s) \xe2\x89\xa4 %s", siglabel, al);
+            snprintf(cap, sizeof cap, "The t map at the %zu voxel%s whose %s p is at most %s, "
+                     "cut through the peak.%s%s", sigcount, sigcount == 1 ? "" : "s", siglabel,
+                     al, *why ? " " : "", why);
+            map_figure(c, thr, bg, BRACT_VIEW_ORTHO, 0, ftitle, units, ftitle, cap);
+            bract_volume_free(thr);
+        }
+    }
+    /* the t map at the cluster-forming threshold when there is one, else
+     * all of it */
+    char cap[1400], mtitle[128], tb[32];
+    if (isfinite(ct) && ct > 0) {
+        bract_rp_fmt(tb, ct, RP_STAT);
+        snprintf(mtitle, sizeof mtitle, "t map, |t| \xe2\x89\xa5 %s", tb);
+        snprintf(cap, sizeof cap, "The t map where |t| is at least the cluster-forming threshold "
+                 "%s (uncorrected), axial slices.%s%s%s", tb,
+                 sigp && !sigcount ? " No voxel reaches the corrected level." : "",
+                 *why ? " " : "", why);
+    } else {
+        snprintf(mtitle, sizeof mtitle, "t map");
+        snprintf(cap, sizeof cap, "The whole t map (every tested voxel), axial slices.%s%s%s",
+                 sigp && !sigcount ? " No voxel reaches the corrected level." : "",
+                 *why ? " " : "", why);
+    }
+    map_figure(c, t, bg, BRACT_VIEW_MOSAIC, isfinite(ct) && ct > 0 ? ct : 0, mtitle, units,
+               mtitle, cap);
+    bract_rp_put(c, "</div>\n");
+    bract_volume_free(bg);
+
+    /* clusters */
+    rp_sidecar *cs = bract_rp_run_file(run, BRACT_OUT_GROUP_CLUSTER_TABLE);
+    size_t nclus = 0, nsigclus = 0;
+    bract_table *ct_ = NULL;
+    if (cs) {
+        bract_rp_heading(c, sub, "clusters", "Clusters");
+        if (!cs->output)
+            bract_rp_note_missing(c, "clusters", cs, BRACT_OUT_GROUP_CLUSTER_TABLE);
+        else if (bract_table_read(cs->output, &ct_)) {
+            bract_rp_note(c, "clusters", bract_last_error());
+            ct_ = NULL;
+        } else if (ct_->nrows == 0) {
+            bract_rp_put(c, "<p class=\"muted\">No cluster.</p>\n");
+        } else {
+            const char *corr = bract_rp_get_str(cs, NULL, "ClusterTableCorrection");
+            const rp_tcol cols[] = {
+                {"cluster", "cluster", RP_GEN, NULL},
+                {"size_voxels", "voxels", RP_GEN, NULL},
+                {"size_mm3", "mm\xc2\xb3", RP_GEN, NULL},
+                {"peak_x", "x (mm)", RP_GEN, NULL},
+                {"peak_y", "y (mm)", RP_GEN, NULL},
+                {"peak_z", "z (mm)", RP_GEN, NULL},
+                {"peak_t", "peak t", RP_STAT, NULL},
+                {"p_corrected", "p (corrected)", RP_P, NULL},
+                {"correction", "correction", RP_TEXT, NULL},
+                {"peak_label", "peak region", RP_TEXT, NULL},
+            };
+            char capt[256];
+            char *hc = corr ? bract_rp_html(c, corr) : NULL;
+            snprintf(capt, sizeof capt, "Clusters%s%s%s; highlighted: p \xe2\x89\xa4 %s.",
+                     hc ? " (" : "", hc ? hc : "", hc ? ")" : "", al);
+            free(hc);
+            bract_rp_table(c, ct_, cols, sizeof cols / sizeof cols[0], NULL, 0, "p_corrected",
+                           capt);
+            nclus = ct_->nrows;
+        }
+    }
+    /* the summary */
+    bract_rp_buf_putf(c, &c->found, "<li><a href=\"#%s\">Group maps</a> (", id);
+    bract_rp_buf_esc(c, &c->found, reldir ? reldir : run->dir);
+    bract_rp_buf_putf(c, &c->found, "): ");
+    if (siglabel) {
+        if (sigcount)
+            bract_rp_buf_putf(c, &c->found, "<span class=\"hit\">%zu voxel%s</span> with %s p "
+                                      "\xe2\x89\xa4 %s",
+                        sigcount, sigcount == 1 ? "" : "s", siglabel, al);
+        else
+            bract_rp_buf_putf(c, &c->found, "no voxel with %s p \xe2\x89\xa4 %s", siglabel, al);
+    } else {
+        bract_rp_buf_putf(c, &c->found, "no corrected p map");
+    }
+    if (ct_ && nclus) {
+        long pc = bract_table_find(ct_, "p_corrected"), tc = bract_table_find(ct_, "peak_t");
+        long xc = bract_table_find(ct_, "peak_x"), yc = bract_table_find(ct_, "peak_y");
+        long zc = bract_table_find(ct_, "peak_z"), lc = bract_table_find(ct_, "peak_label");
+        for (size_t i = 0; pc >= 0 && i < ct_->nrows; i++) {
+            double p;
+            if (!bract_parse_double(bract_table_cell(ct_, i, (size_t)pc), &p) && p <= c->o->alpha)
+                nsigclus++;
+        }
+        bract_rp_buf_putf(c, &c->found, "; %zu cluster%s", nclus, nclus == 1 ? "" : "s");
+        if (pc >= 0)
+            bract_rp_buf_putf(c, &c->found, ", %zu with p \xe2\x89\xa4 %s", nsigclus, al);
+        if (tc >= 0 && xc >= 0 && yc >= 0 && zc >= 0) {
+            double v[4];
+            const long cc[4] = {tc, xc, yc, zc};
+            int ok = 1;
+            for (int k = 0; k < 4; k++)
+                ok &= !bract_parse_double(bract_table_cell(ct_, 0, (size_t)cc[k]), &v[k]);
+            if (ok) {
+                char bt[32], bx[32], by[32], bz[32];
+                bract_rp_buf_putf(c, &c->found, " (largest: peak t = %s at %s, %s, %s mm",
+                            bract_rp_fmt(bt, v[0], RP_STAT), bract_rp_fmt(bx, v[1], RP_GEN),
+                            bract_rp_fmt(by, v[2], RP_GEN), bract_rp_fmt(bz, v[3], RP_GEN));
+                if (lc >= 0 && !bract_cell_missing(bract_table_cell(ct_, 0, (size_t)lc))) {
+                    bract_rp_buf_putf(c, &c->found, ", ");
+                    bract_rp_buf_esc(c, &c->found, bract_table_cell(ct_, 0, (size_t)lc));
+                }
+                bract_rp_buf_putf(c, &c->found, ")");
+            }
+        }
+    }
+    bract_rp_buf_putf(c, &c->found, ".</li>\n");
+    bract_table_free(ct_);
+    bract_volume_free(sigp);
+    bract_volume_free(t);
+    free(reldir);
+}
+
+/* Searchlight maps (one per subject and model): a table, and the first
+ * few drawn. */
+static void searchlight_runs(rp_ctx *c, rp_run **runs, size_t n)
+{
+    bract_rp_heading(c, 3, "searchlight-maps", "Searchlight maps");
+    size_t nmaps = 0, drawn = 0;
+    bract_rp_put(c, "<div class=\"tablewrap\"><table><thead><tr><th>map</th><th>intent</th>"
+              "<th class=\"n\">voxels</th><th class=\"n\">min</th><th class=\"n\">mean</th>"
+              "<th class=\"n\">max</th></tr></thead><tbody>\n");
+    bract_buf figs = {0};
+    bract_buf saved = c->body;
+    for (size_t k = 0; k < n; k++)
+        for (size_t i = 0; i < runs[k]->n; i++) {
+            rp_sidecar *s = runs[k]->sc[i];
+            if (!s->output || !(bract_ends_with(s->output, ".nii") ||
+                                bract_ends_with(s->output, ".nii.gz")))
+                continue;
+            bract_volume *v = NULL;
+            bract_volume_stats st;
+            if (bract_volume_read(s->output, 0, &v) || bract_volume_summary(v, &st)) {
+                bract_rp_note(c, "searchlight maps", bract_last_error());
+                bract_volume_free(v);
+                continue;
+            }
+            char a[32], b[32], m[32];
+            bract_rp_put(c, "<tr><td><code>");
+            bract_rp_esc(c, s->rel);
+            bract_rp_putf(c,
+                          "</code></td><td>%s</td><td class=\"n\">%zu</td><td class=\"n\">%s</td>"
+                          "<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
+                          bract_intent_name(v->intent_code), st.nonzero,
+                          bract_rp_fmt(a, st.min, RP_R), bract_rp_fmt(m, st.mean, RP_R),
+                          bract_rp_fmt(b, st.max, RP_R));
+            nmaps++;
+            if (drawn < 4) {
+                /* draw into a side buffer: figures follow the table */
+                saved = c->body;
+                c->body = figs;
+                char why[1024], cap[1400];
+                bract_volume *bg = background(c, s, v, why, sizeof why);
+                char *hr = bract_rp_html(c, s->rel);
+                snprintf(cap, sizeof cap, "<code>%s</code>%s%s", hr ? hr : "", *why ? ". " : "",
+                         why);
+                free(hr);
+                map_figure(c, v, bg, BRACT_VIEW_MOSAIC, 0, s->rel,
+                           v->intent_code == BRACT_INTENT_CORREL ? "r" : "value", s->rel, cap);
+                bract_volume_free(bg);
+                figs = c->body;
+                c->body = saved;
+                drawn++;
+            }
+            bract_volume_free(v);
+        }
+    bract_rp_put(c, "</tbody></table></div>\n");
+    if (figs.len) {
+        bract_rp_put(c, "<div class=\"figs\">\n");
+        if (bract_buf_append(&c->body, figs.data, figs.len))
+            c->oom = 1;
+        bract_rp_put(c, "</div>\n");
+    }
+    bract_buf_free(&figs);
+    bract_rp_buf_putf(c, &c->done,
+                      "<li><a href=\"#searchlight-maps\">Searchlight</a>: %zu map%s</li>\n", nmaps,
+                      nmaps == 1 ? "" : "s");
+}
+
+void bract_rp_section_maps(rp_ctx *c)
+{
+    size_t ng, ns;
+    rp_run **g = bract_rp_runs_of(c, BRACT_CMD_GROUP, &ng);
+    rp_run **sl = bract_rp_runs_of(c, BRACT_CMD_SEARCHLIGHT, &ns);
+    if (ng || ns) {
+        bract_rp_put(c, "<section>\n");
+        bract_rp_heading(c, 2, "maps", ns ? "Searchlight and group maps" : "Group maps");
+        if (ns)
+            searchlight_runs(c, sl, ns);
+        for (size_t k = 0; k < ng; k++)
+            group_run(c, g[k], ng > 1);
+        bract_rp_put(c, "</section>\n");
+        c->info.sections++;
+    }
+    free(g);
+    free(sl);
+}

@@ -1,0 +1,285 @@
+/* Atomic output files: temporary in the target directory, then rename. */
+#include "base/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct bract_outfile {
+    char *path;  /* final name */
+    char *tmp;   /* temporary name (NULL for stdout) */
+    FILE *fp;
+    int fd;      /* from open(), until fp takes it over */
+};
+
+/* Extensions kept at the end of temporary names, longest first. */
+static const char *const known_ext[] = {
+    ".nii.gz", ".tsv.gz", ".csv.gz", ".npy.gz", ".json.gz", ".nii", ".tsv", ".csv",
+    ".npy", ".json", ".h5", ".hdf5", ".html", ".png", ".svg", ".txt", ".gz", NULL};
+
+static size_t ext_len(const char *base)
+{
+    for (const char *const *e = known_ext; *e; e++)
+        if (bract_ends_with(base, *e) && strlen(base) > strlen(*e))
+            return strlen(*e);
+    const char *dot = strrchr(base, '.');
+    return (dot && dot != base) ? strlen(dot) : 0;
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return bract_xstrdup(".");
+    if (slash == path)
+        return bract_xstrdup("/");
+    char *d = bract_xmalloc((size_t)(slash - path) + 1, 1, "a directory name");
+    if (d) {
+        memcpy(d, path, (size_t)(slash - path));
+        d[slash - path] = '\0';
+    }
+    return d;
+}
+
+int bract_output_check(const char *path, int force)
+{
+    if (!path || !*path)
+        return bract_error(BRACT_EINVAL, "no output file name given");
+    if (strcmp(path, "-") == 0)
+        return BRACT_OK;
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return bract_error(BRACT_EIO, "%s: is a directory, expected a file name", path);
+        if (!force)
+            return bract_error(BRACT_EEXIST, "%s: exists (use --force to overwrite)", path);
+    }
+    char *dir = dir_of(path);
+    if (!dir)
+        return BRACT_ENOMEM;
+    int rc = BRACT_OK;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        rc = bract_error(BRACT_EIO, "%s: directory %s does not exist", path, dir);
+    else if (access(dir, W_OK) != 0)
+        rc = bract_error(BRACT_EIO, "%s: directory %s is not writable", path, dir);
+    free(dir);
+    return rc;
+}
+
+int bract_output_not_input(const char *out, const char *const *inputs, size_t n)
+{
+    struct stat so, si;
+    if (!out || strcmp(out, "-") == 0 || stat(out, &so) != 0)
+        return BRACT_OK;
+    for (size_t i = 0; i < n; i++) {
+        if (inputs[i] && stat(inputs[i], &si) == 0 && si.st_dev == so.st_dev &&
+            si.st_ino == so.st_ino)
+            return bract_error(BRACT_EINVAL,
+                               "output %s is the input %s: refusing to overwrite an input",
+                               out, inputs[i]);
+    }
+    return BRACT_OK;
+}
+
+int bract_outfile_open(const char *path, int force, bract_outfile **out)
+{
+    *out = NULL;
+    int rc = bract_output_check(path, force);
+    if (rc)
+        return rc;
+    bract_outfile *o = bract_xcalloc(1, sizeof *o, "an output file");
+    if (!o)
+        return BRACT_ENOMEM;
+    o->fd = -1;
+    o->path = bract_xstrdup(path);
+    if (!o->path) {
+        free(o);
+        return BRACT_ENOMEM;
+    }
+    if (strcmp(path, "-") == 0) {
+        o->fp = stdout;
+        *out = o;
+        return BRACT_OK;
+    }
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t dirlen = (size_t)(base - path), el = ext_len(base);
+    size_t stemlen = strlen(base) - el;
+    size_t cap = strlen(path) + 32;
+    o->tmp = bract_xmalloc(cap, 1, "a temporary file name");
+    if (!o->tmp) {
+        free(o->path);
+        free(o);
+        return BRACT_ENOMEM;
+    }
+    /* Unique name: pid, clock and attempt mixed; O_EXCL guarantees it. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t h = (uint64_t)getpid() * 0x9E3779B97F4A7C15ull ^ (uint64_t)ts.tv_nsec ^
+                 ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)(uintptr_t)o;
+    static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    for (int attempt = 0; attempt < 100; attempt++) {
+        char rnd[7];
+        uint64_t x = h + (uint64_t)attempt * 0xD1B54A32D192ED03ull;
+        for (int i = 0; i < 6; i++) {
+            x ^= x >> 29;
+            x *= 0xBF58476D1CE4E5B9ull;
+            rnd[i] = alnum[x % 36];
+        }
+        rnd[6] = '\0';
+        snprintf(o->tmp, cap, "%.*s.%.*s.bract-%s%s", (int)dirlen, path, (int)stemlen, base,
+                 rnd, base + stemlen);
+        o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (o->fd >= 0 || errno != EEXIST)
+            break;
+    }
+    if (o->fd < 0) {
+        rc = bract_error(BRACT_EIO, "%s: cannot create temporary file %s: %s", path, o->tmp,
+                         strerror(errno));
+        free(o->tmp);
+        free(o->path);
+        free(o);
+        return rc;
+    }
+    *out = o;
+    return BRACT_OK;
+}
+
+const char *bract_outfile_tmppath(const bract_outfile *o) { return o->tmp; }
+
+FILE *bract_outfile_stream(bract_outfile *o)
+{
+    if (!o->fp && o->fd >= 0) {
+        o->fp = fdopen(o->fd, "w");
+        if (o->fp)
+            o->fd = -1;
+        else
+            bract_error(BRACT_EIO, "%s: cannot open a stream: %s", o->tmp, strerror(errno));
+    }
+    return o->fp;
+}
+
+static void outfile_free(bract_outfile *o)
+{
+    free(o->tmp);
+    free(o->path);
+    free(o);
+}
+
+int bract_outfile_commit(bract_outfile *o)
+{
+    int rc = BRACT_OK;
+    if (!o->tmp) { /* stdout */
+        if (fflush(stdout) != 0)
+            rc = bract_error(BRACT_EIO, "writing to standard output failed: %s", strerror(errno));
+        outfile_free(o);
+        return rc;
+    }
+    if (o->fp) {
+        int bad = ferror(o->fp);
+        if (fclose(o->fp) != 0 || bad)
+            rc = bract_error(BRACT_EIO, "%s: write failed: %s", o->path, strerror(errno));
+        o->fp = NULL;
+    } else if (o->fd >= 0) {
+        close(o->fd);
+        o->fd = -1;
+    }
+    if (!rc && rename(o->tmp, o->path) != 0)
+        rc = bract_error(BRACT_EIO, "%s: cannot rename %s into place: %s", o->path, o->tmp,
+                         strerror(errno));
+    if (rc)
+        unlink(o->tmp);
+    outfile_free(o);
+    return rc;
+}
+
+void bract_outfile_abort(bract_outfile *o)
+{
+    if (!o)
+        return;
+    if (o->tmp) {
+        if (o->fp)
+            fclose(o->fp);
+        else if (o->fd >= 0)
+            close(o->fd);
+        unlink(o->tmp);
+    }
+    outfile_free(o);
+}
+
+int bract_write_file_atomic(const char *path, const void *data, size_t len, int force)
+{
+    bract_outfile *o;
+    int rc = bract_outfile_open(path, force, &o);
+    if (rc)
+        return rc;
+    FILE *fp = bract_outfile_stream(o);
+    if (!fp || fwrite(data, 1, len, fp) != len) {
+        rc = bract_error(BRACT_EIO, "%s: write failed: %s", path, strerror(errno));
+        bract_outfile_abort(o);
+        return rc;
+    }
+    return bract_outfile_commit(o);
+}
+
+int bract_make_dir(const char *dir, int *created)
+{
+    if (created)
+        *created = 0;
+    if (!dir || !*dir)
+        return bract_error(BRACT_EINVAL, "no directory name given");
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            return bract_error(BRACT_EIO, "%s exists and is not a directory", dir);
+        return BRACT_OK;
+    }
+    char *p = bract_xstrdup(dir);
+    if (!p)
+        return BRACT_ENOMEM;
+    int rc = BRACT_OK;
+    for (char *q = p + 1; *q && !rc; q++) {
+        if (*q != '/')
+            continue;
+        *q = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            rc = bract_error(BRACT_EIO, "cannot create the directory %s: %s", p, strerror(errno));
+        else if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+            rc = bract_error(BRACT_EIO, "cannot create the directory %s: %s is not a directory",
+                             dir, p);
+        *q = '/';
+    }
+    if (!rc) {
+        if (mkdir(p, 0777) == 0) {
+            if (created)
+                *created = 1;
+        } else if (errno != EEXIST) {
+            rc = bract_error(BRACT_EIO, "cannot create the directory %s: %s", dir,
+                             strerror(errno));
+        }
+    }
+    free(p);
+    return rc;
+}
+
+char *bract_sidecar_path(const char *output_path)
+{
+    if (!output_path || strcmp(output_path, "-") == 0)
+        return NULL;
+    const char *slash = strrchr(output_path, '/');
+    const char *base = slash ? slash + 1 : output_path;
+    size_t el = ext_len(base);
+    if (bract_ends_with(base, ".json") && strlen(base) > 5)
+        el = 0; /* a .json output gets <name>.json.json rather than itself */
+    size_t keep = strlen(output_path) - el;
+    char *p = bract_xmalloc(keep + 6, 1, "a sidecar name");
+    if (p) {
+        memcpy(p, output_path, keep);
+        memcpy(p + keep, ".json", 6);
+    }
+    return p;
+}

@@ -1,0 +1,716 @@
+/* Embedding tables, streamed (see bract/embed.h).  The file is read through
+ * zlib (which passes plain files through) in large blocks; each line's word
+ * is hashed and looked up among the wanted words, and only wanted lines are
+ * converted to numbers; other lines are checked with a byte-class scan
+ * (field count, characters of numbers), so that a large table reads at
+ * close to disk or inflate speed. */
+#include "base/internal.h"
+#include "base/strmap_internal.h"
+#include "base/text_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include <zlib.h>
+
+static const char *const format_names[] = {"auto", "word2vec", "word2vec-bin", "glove", "tsv",
+                                           NULL};
+
+const char *bract_emb_format_name(bract_emb_format f)
+{
+    return (unsigned)f <= BRACT_EMB_TSV ? format_names[f] : "unknown";
+}
+
+int bract_emb_format_parse(const char *name)
+{
+    for (int i = 0; format_names[i]; i++)
+        if (strcmp(name, format_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+void bract_embedding_free(bract_embedding *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->nwords; i++)
+        free(e->word[i]);
+    free(e->word);
+    free(e->vec);
+    free(e->found);
+    free(e);
+}
+
+/* ---- buffered reading ---- */
+
+typedef struct {
+    const char *path;
+    gzFile gz;
+    char *buf;
+    size_t cap, beg, end; /* valid bytes buf[beg..end) */
+    int eof;
+    size_t line;          /* number of the line last returned */
+    unsigned long long off; /* file offset of buf[beg] */
+} reader;
+
+static int rd_open(reader *r, const char *path)
+{
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    r->gz = gzopen(path, "rb");
+    if (!r->gz)
+        return bract_error(BRACT_EIO, "%s: cannot open: %s", path,
+                           errno ? strerror(errno) : "out of memory");
+    gzbuffer(r->gz, 1u << 18);
+    r->cap = 1u << 20;
+    r->buf = bract_xmalloc(r->cap + 1, 1, "a read buffer"); /* + 1: room for a NUL */
+    if (!r->buf) {
+        gzclose(r->gz);
+        return BRACT_ENOMEM;
+    }
+    return BRACT_OK;
+}
+
+static void rd_close(reader *r)
+{
+    if (r->gz)
+        gzclose(r->gz);
+    free(r->buf);
+}
+
+/* Make at least `need` bytes available from beg (fewer only at the end of
+ * the file).  Returns BRACT_OK or an error. */
+static int rd_fill(reader *r, size_t need)
+{
+    while (r->end - r->beg < need && !r->eof) {
+        if (r->beg > 0) {
+            memmove(r->buf, r->buf + r->beg, r->end - r->beg);
+            r->end -= r->beg;
+            r->beg = 0;
+        }
+        if (r->cap - r->end < (need > (1u << 16) ? need : (1u << 16))) {
+            size_t nc = r->cap * 2;
+            while (nc - r->end < need)
+                nc *= 2;
+            char *nb = bract_xrealloc(r->buf, nc + 1, 1, "a read buffer");
+            if (!nb)
+                return BRACT_ENOMEM;
+            r->buf = nb;
+            r->cap = nc;
+        }
+        size_t want = r->cap - r->end;
+        if (want > (1u << 30))
+            want = 1u << 30;
+        int got = gzread(r->gz, r->buf + r->end, (unsigned)want);
+        if (got < 0) {
+            int zerr;
+            const char *m = gzerror(r->gz, &zerr);
+            return bract_error(BRACT_EIO, "%s: read error: %s", r->path,
+                               zerr == Z_ERRNO ? strerror(errno) : m);
+        }
+        if (got == 0) {
+            int zerr;
+            const char *m = gzerror(r->gz, &zerr);
+            if (zerr != Z_OK && zerr != Z_BUF_ERROR)
+                return bract_error(BRACT_EFORMAT, "%s: corrupt compressed data: %s", r->path, m);
+            r->eof = 1;
+            if (zerr == Z_BUF_ERROR)
+                return bract_error(BRACT_EFORMAT, "%s: truncated compressed data", r->path);
+        }
+        r->end += (size_t)got;
+    }
+    return BRACT_OK;
+}
+
+/* The next line (without its LF or CRLF) in *s, *len; *s = NULL at the end
+ * of the file. */
+static int rd_line(reader *r, char **s, size_t *len)
+{
+    size_t scanned = 0;
+    for (;;) {
+        char *p = memchr(r->buf + r->beg + scanned, '\n', r->end - r->beg - scanned);
+        if (p || r->eof) {
+            size_t n = p ? (size_t)(p - (r->buf + r->beg)) : r->end - r->beg;
+            if (!p && n == 0) {
+                *s = NULL;
+                *len = 0;
+                return BRACT_OK;
+            }
+            *s = r->buf + r->beg;
+            r->beg += n + (p != NULL);
+            r->off += n + (p != NULL);
+            if (n > 0 && (*s)[n - 1] == '\r')
+                n--;
+            (*s)[n] = '\0'; /* overwrites the '\n' (or the byte after the data) */
+            *len = n;
+            r->line++;
+            return BRACT_OK;
+        }
+        scanned = r->end - r->beg;
+        int rc = rd_fill(r, scanned + 1);
+        if (rc)
+            return rc;
+    }
+}
+
+/* ---- lines ---- */
+
+/* Byte classes: 0 other, 1 separator, 2 character of a number. */
+static unsigned char cls[256];
+static void init_classes(void)
+{
+    if (cls['0'] == 2)
+        return;
+    cls[' '] = cls['\t'] = 1;
+    for (int c = '0'; c <= '9'; c++)
+        cls[c] = 2;
+    cls['.'] = cls['-'] = cls['+'] = cls['e'] = cls['E'] = 2;
+}
+
+typedef struct {
+    const char *path;
+    bract_emb_format fmt;
+    int lowercase;
+    size_t dim;          /* 0 until known */
+    bract_strmap *want;  /* wanted key -> index */
+    bract_embedding *e;
+    char *key;           /* lowercasing buffer */
+    size_t keycap;
+} ctx;
+
+static int where_line(const ctx *c, size_t line, const char *fmt, const char *detail)
+{
+    return bract_error(BRACT_EFORMAT, "%s:%zu: %s%s", c->path, line, fmt, detail ? detail : "");
+}
+
+/* Check a numeric field s[0..n) that holds a non-number byte: strtod must
+ * take all of it. */
+static int field_ok(const char *s, size_t n)
+{
+    char tmp[64];
+    if (n == 0 || n >= sizeof tmp)
+        return 0;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    char *end;
+    strtod(tmp, &end);
+    return end == tmp + n;
+}
+
+/* The key of a word for look-ups (lowercased when asked). */
+static int make_key(ctx *c, const char *w, size_t n, const char **key, size_t *klen)
+{
+    if (!c->lowercase) {
+        *key = w;
+        *klen = n;
+        return BRACT_OK;
+    }
+    if (2 * n + 4 > c->keycap) {
+        size_t cap = 2 * n + 64;
+        char *k = bract_xrealloc(c->key, cap, 1, "a word buffer");
+        if (!k)
+            return BRACT_ENOMEM;
+        c->key = k;
+        c->keycap = cap;
+    }
+    *klen = bract_utf8_lower(w, n, c->key);
+    *key = c->key;
+    return BRACT_OK;
+}
+
+/* Store the values of a wanted word (fields of a text line). */
+static int store_text(ctx *c, size_t line, long idx, const char *s, size_t n, char sep)
+{
+    bract_embedding *e = c->e;
+    double *v = e->vec + (size_t)idx * c->dim;
+    size_t i = 0, k = 0;
+    while (k < c->dim) {
+        if (sep == ' ')
+            while (i < n && (s[i] == ' ' || s[i] == '\t'))
+                i++;
+        size_t b = i;
+        while (i < n && s[i] != (sep == ' ' ? ' ' : '\t') && !(sep == ' ' && s[i] == '\t'))
+            i++;
+        char tmp[80];
+        size_t fl = i - b;
+        char *end = NULL;
+        if (fl > 0 && fl < sizeof tmp) {
+            memcpy(tmp, s + b, fl);
+            tmp[fl] = '\0';
+            v[k] = strtod(tmp, &end);
+        }
+        if (fl == 0 || fl >= sizeof tmp || *end) {
+            char d[120];
+            snprintf(d, sizeof d, "value %zu is '%.*s', not a number", k + 1,
+                     (int)(fl > 40 ? 40 : fl), s + b);
+            return where_line(c, line, "", d);
+        }
+        if (!isfinite(v[k])) {
+            char d[120];
+            snprintf(d, sizeof d, "value %zu of '%s' is not finite", k + 1, e->word[idx]);
+            return where_line(c, line, "", d);
+        }
+        k++;
+        if (sep == '\t' && i < n)
+            i++;
+    }
+    return BRACT_OK;
+}
+
+/* Mark wanted word idx found (first occurrence only): returns 1 if it
+ * should be stored. */
+static int take(ctx *c, long idx)
+{
+    if (c->e->found[idx]) {
+        c->e->nduplicates++;
+        return 0;
+    }
+    c->e->found[idx] = 1;
+    return 1;
+}
+
+/* One text line (word2vec text or glove): word, then dim values separated
+ * by spaces or tabs.  Every line's fields are counted and their bytes
+ * classified in one branch-free pass; only a line with a byte that cannot
+ * be part of a decimal number is looked at field by field (strtod). */
+static int text_line(ctx *c, size_t line, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n && cls[u[i]] == 1)
+        i++;
+    if (i == n) /* a blank line: nothing to read */
+        return BRACT_OK;
+    size_t wb = i;
+    while (i < n && cls[u[i]] != 1)
+        i++;
+    size_t wl = i - wb;
+    /* count separator -> non-separator steps and note any byte that cannot
+     * be part of a decimal number (a table look-up per byte: ~1 GB/s) */
+    size_t nf = 0;
+    unsigned odd = 0;
+    unsigned prevk = 1;
+    for (size_t j = i; j < n; j++) {
+        unsigned k = cls[u[j]];
+        nf += (prevk == 1) & (k != 1);
+        odd |= k == 0;
+        prevk = k;
+    }
+    if (odd) { /* find the field that is not a number */
+        size_t j = i, f = 0;
+        while (j < n) {
+            while (j < n && cls[u[j]] == 1)
+                j++;
+            if (j == n)
+                break;
+            size_t fb = j;
+            int bad = 0;
+            while (j < n && cls[u[j]] != 1)
+                bad |= cls[u[j++]] == 0;
+            f++;
+            if (bad && !field_ok(s + fb, j - fb)) {
+                char d[120];
+                snprintf(d, sizeof d, "value %zu is '%.*s', not a number", f,
+                         (int)(j - fb > 40 ? 40 : j - fb), s + fb);
+                return where_line(c, line, "", d);
+            }
+        }
+    }
+    if (c->dim == 0) {
+        if (nf == 0)
+            return where_line(c, line, "a word without values", NULL);
+        c->dim = nf;
+    }
+    if (nf != c->dim) {
+        char d[160];
+        snprintf(d, sizeof d, "'%.*s' has %zu value%s, expected %zu", (int)(wl > 40 ? 40 : wl),
+                 s + wb, nf, nf == 1 ? "" : "s", c->dim);
+        return where_line(c, line, "", d);
+    }
+    c->e->nentries++;
+    const char *key;
+    size_t klen;
+    int rc = make_key(c, s + wb, wl, &key, &klen);
+    if (rc)
+        return rc;
+    long idx = bract_strmap_get(c->want, key, klen);
+    if (idx < 0 || !take(c, idx))
+        return BRACT_OK;
+    return store_text(c, line, idx, s + i, n - i, ' ');
+}
+
+/* One TSV row: word, tab, dim tab-separated values. */
+static int tsv_line(ctx *c, size_t line, const char *s, size_t n)
+{
+    if (n == 0)
+        return BRACT_OK; /* a blank line */
+    const char *tab = memchr(s, '\t', n);
+    size_t wl = tab ? (size_t)(tab - s) : n;
+    size_t nf = 0;
+    if (tab) {
+        nf = 1;
+        for (const char *p = tab + 1; p < s + n; p++)
+            nf += *p == '\t';
+    }
+    if (nf != c->dim) {
+        char d[160];
+        snprintf(d, sizeof d, "'%.*s' has %zu value%s, expected %zu", (int)(wl > 40 ? 40 : wl), s,
+                 nf, nf == 1 ? "" : "s", c->dim);
+        return where_line(c, line, "", d);
+    }
+    c->e->nentries++;
+    const char *key;
+    size_t klen;
+    int rc = make_key(c, s, wl, &key, &klen);
+    if (rc)
+        return rc;
+    long idx = bract_strmap_get(c->want, key, klen);
+    if (idx < 0) {
+        /* check the fields' characters */
+        const unsigned char *u = (const unsigned char *)tab + 1;
+        const unsigned char *endp = (const unsigned char *)s + n;
+        size_t k = 1;
+        const unsigned char *fb = u;
+        int odd = 0;
+        for (const unsigned char *p = u; p <= endp; p++) {
+            if (p == endp || *p == '\t') {
+                if (p == fb || (odd && !field_ok((const char *)fb, (size_t)(p - fb)))) {
+                    char d[120];
+                    snprintf(d, sizeof d, "value %zu is '%.*s', not a number", k,
+                             (int)(p - fb > 40 ? 40 : p - fb), (const char *)fb);
+                    return where_line(c, line, "", d);
+                }
+                k++;
+                fb = p + 1;
+                odd = 0;
+            } else if (cls[*p] != 2) {
+                odd = 1;
+            }
+        }
+        return BRACT_OK;
+    }
+    if (!take(c, idx))
+        return BRACT_OK;
+    return store_text(c, line, idx, tab + 1, (size_t)(s + n - tab - 1), '\t');
+}
+
+static int parse_header(const char *s, size_t *count, size_t *dim)
+{
+    unsigned long long a, b;
+    char extra;
+    if (sscanf(s, "%llu %llu %c", &a, &b, &extra) != 2)
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (!(*p == ' ' || *p == '\t' || (*p >= '0' && *p <= '9')))
+            return 0;
+    *count = (size_t)a;
+    *dim = (size_t)b;
+    return 1;
+}
+
+/* ---- binary word2vec ---- */
+
+static float le_float(const unsigned char *b)
+{
+    uint32_t u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+                 (uint32_t)b[3] << 24;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static int read_binary(ctx *c, reader *r, size_t count)
+{
+    size_t rec = 4 * c->dim;
+    for (size_t k = 0; k < count; k++) {
+        /* skip the newline (and any whitespace) before a word */
+        for (;;) {
+            int rc = rd_fill(r, 1);
+            if (rc)
+                return rc;
+            if (r->end == r->beg)
+                return bract_error(BRACT_EFORMAT, "%s: truncated: the header announces %zu words, "
+                                   "the file ends after %zu (byte %llu)", c->path, count, k,
+                                   r->off);
+            char ch = r->buf[r->beg];
+            if (ch != '\n' && ch != '\r' && ch != ' ' && ch != '\t')
+                break;
+            r->beg++;
+            r->off++;
+        }
+        /* the word, up to a space */
+        size_t scanned = 0;
+        char *sp;
+        for (;;) {
+            sp = memchr(r->buf + r->beg + scanned, ' ', r->end - r->beg - scanned);
+            if (sp)
+                break;
+            scanned = r->end - r->beg;
+            if (scanned > 100000)
+                return bract_error(BRACT_EFORMAT, "%s: record %zu (byte %llu): no space after "
+                                   "the word within 100000 bytes: not word2vec binary", c->path,
+                                   k + 1, r->off);
+            int rc = rd_fill(r, scanned + 1);
+            if (rc)
+                return rc;
+            if (r->end - r->beg == scanned)
+                return bract_error(BRACT_EFORMAT, "%s: truncated: record %zu (byte %llu) ends "
+                                   "inside its word", c->path, k + 1, r->off);
+        }
+        size_t wl = (size_t)(sp - (r->buf + r->beg));
+        size_t have;
+        int rc = rd_fill(r, wl + 1 + rec);
+        if (rc)
+            return rc;
+        sp = r->buf + r->beg + wl; /* the buffer may have moved */
+        have = r->end - r->beg - wl - 1;
+        if (have < rec)
+            return bract_error(BRACT_EFORMAT, "%s: truncated: record %zu (word '%.*s', byte %llu) "
+                               "has %zu of its %zu bytes (%zu float32 values)", c->path, k + 1,
+                               (int)(wl > 40 ? 40 : wl), r->buf + r->beg, r->off, have, rec,
+                               c->dim);
+        c->e->nentries++;
+        const char *key;
+        size_t klen;
+        if ((rc = make_key(c, r->buf + r->beg, wl, &key, &klen)))
+            return rc;
+        long idx = bract_strmap_get(c->want, key, klen);
+        if (idx >= 0 && take(c, idx)) {
+            const unsigned char *b = (const unsigned char *)sp + 1;
+            double *v = c->e->vec + (size_t)idx * c->dim;
+            for (size_t j = 0; j < c->dim; j++) {
+                v[j] = le_float(b + 4 * j);
+                if (!isfinite(v[j]))
+                    return bract_error(BRACT_EFORMAT, "%s: record %zu (word '%s', byte %llu): "
+                                       "value %zu is not finite", c->path, k + 1,
+                                       c->e->word[idx], r->off, j + 1);
+            }
+        }
+        r->beg += wl + 1 + rec;
+        r->off += wl + 1 + rec;
+    }
+    /* only whitespace may follow */
+    for (;;) {
+        int rc = rd_fill(r, 1);
+        if (rc)
+            return rc;
+        if (r->end == r->beg)
+            return BRACT_OK;
+        char ch = r->buf[r->beg];
+        if (ch != '\n' && ch != '\r' && ch != ' ' && ch != '\t')
+            return bract_error(BRACT_EFORMAT, "%s: data after the %zu words the header announces "
+                               "(byte %llu)", c->path, count, r->off);
+        r->beg++;
+        r->off++;
+    }
+}
+
+/* ---- the look-up ---- */
+
+/* Does the first data line parse as text with `dim` values? */
+static int looks_like_text(const char *s, size_t n, size_t dim)
+{
+    size_t nf = 0, i = 0;
+    while (i < n && s[i] != ' ' && s[i] != '\t')
+        i++;
+    while (i < n) {
+        while (i < n && (s[i] == ' ' || s[i] == '\t'))
+            i++;
+        if (i == n)
+            break;
+        size_t b = i;
+        while (i < n && s[i] != ' ' && s[i] != '\t')
+            i++;
+        if (!field_ok(s + b, i - b))
+            return 0;
+        nf++;
+    }
+    return nf == dim;
+}
+
+int bract_embedding_lookup(const char *path, const char *const *words, size_t n,
+                           const bract_embed_opts *o, bract_embedding **out)
+{
+    *out = NULL;
+    bract_embed_opts defaults = {0};
+    if (!o)
+        o = &defaults;
+    init_classes();
+    bract_embedding *e = bract_xcalloc(1, sizeof *e, "an embedding");
+    if (!e)
+        return BRACT_ENOMEM;
+    bract_strmap want = {0};
+    ctx c = {.path = path, .lowercase = o->lowercase, .want = &want, .e = e};
+    reader r;
+    int have_reader = 0;
+    long *alias = NULL;
+    int rc = BRACT_ENOMEM;
+    e->word = bract_xcalloc(n ? n : 1, sizeof *e->word, "words");
+    e->found = bract_xcalloc(n ? n : 1, 1, "words");
+    alias = bract_xmalloc(n ? n : 1, sizeof *alias, "words");
+    if (!e->word || !e->found || !alias || bract_strmap_init(&want, n))
+        goto done;
+    e->nwords = n;
+    for (size_t i = 0; i < n; i++) {
+        if (!(e->word[i] = bract_xstrdup(words[i])))
+            goto done;
+        const char *key;
+        size_t klen;
+        if ((rc = make_key(&c, words[i], strlen(words[i]), &key, &klen)))
+            goto done;
+        rc = BRACT_ENOMEM;
+        if (bract_strmap_put(&want, key, klen, i, &alias[i]))
+            goto done;
+    }
+    if ((rc = rd_open(&r, path)))
+        goto done;
+    have_reader = 1;
+
+    /* the first line decides the format */
+    char *s;
+    size_t len, count = 0, hdim = 0;
+    if ((rc = rd_line(&r, &s, &len)))
+        goto done;
+    if (!s) {
+        rc = bract_error(BRACT_EFORMAT, "%s: empty file", path);
+        goto done;
+    }
+    int header = parse_header(s, &count, &hdim);
+    bract_emb_format fmt = o->format;
+    if (fmt == BRACT_EMB_AUTO) {
+        if (header) {
+            /* text or binary: try the next line as text */
+            fmt = BRACT_EMB_WORD2VEC_BIN;
+            if ((rc = rd_fill(&r, 1)))
+                goto done;
+            char *nl = memchr(r.buf + r.beg, '\n', r.end - r.beg);
+            size_t probe = nl ? (size_t)(nl - (r.buf + r.beg)) : r.end - r.beg;
+            if (probe && r.buf[r.beg + probe - 1] == '\r')
+                probe--;
+            if (looks_like_text(r.buf + r.beg, probe, hdim))
+                fmt = BRACT_EMB_WORD2VEC;
+        } else if (memchr(s, '\t', len)) {
+            fmt = BRACT_EMB_TSV;
+        } else {
+            fmt = BRACT_EMB_GLOVE;
+        }
+    }
+    e->format = fmt;
+    c.fmt = fmt;
+    if ((fmt == BRACT_EMB_WORD2VEC || fmt == BRACT_EMB_WORD2VEC_BIN) && !header) {
+        rc = bract_error(BRACT_EFORMAT, "%s:1: expected the word2vec header 'COUNT DIMENSIONS', "
+                         "found '%.40s'", path, s);
+        goto done;
+    }
+    if ((fmt == BRACT_EMB_WORD2VEC || fmt == BRACT_EMB_WORD2VEC_BIN) && hdim == 0) {
+        rc = bract_error(BRACT_EFORMAT, "%s:1: the header gives 0 dimensions", path);
+        goto done;
+    }
+    if (fmt == BRACT_EMB_WORD2VEC || fmt == BRACT_EMB_WORD2VEC_BIN)
+        c.dim = hdim;
+    if (fmt == BRACT_EMB_TSV) {
+        size_t tabs = 0;
+        for (size_t i = 0; i < len; i++)
+            tabs += s[i] == '\t';
+        if (tabs == 0) {
+            rc = bract_error(BRACT_EFORMAT, "%s:1: a TSV embedding table needs a header row "
+                             "(word, then one column per dimension)", path);
+            goto done;
+        }
+        c.dim = tabs;
+    }
+    /* vectors: allocated once the dimension is known */
+    if (c.dim) {
+        e->vec = bract_xmalloc(n * c.dim + 1, sizeof *e->vec, "word vectors");
+        if (!e->vec) {
+            rc = BRACT_ENOMEM;
+            goto done;
+        }
+    }
+    if (fmt == BRACT_EMB_WORD2VEC_BIN) {
+        if ((rc = read_binary(&c, &r, count)))
+            goto done;
+    } else {
+        size_t line = 1;
+        if (fmt == BRACT_EMB_GLOVE) { /* the first line is data */
+            rc = BRACT_OK;
+            /* dim from the first line */
+            size_t nf = 0, i = 0;
+            while (i < len && (s[i] == ' ' || s[i] == '\t'))
+                i++;
+            while (i < len && s[i] != ' ' && s[i] != '\t')
+                i++;
+            while (i < len) {
+                while (i < len && (s[i] == ' ' || s[i] == '\t'))
+                    i++;
+                if (i == len)
+                    break;
+                nf++;
+                while (i < len && s[i] != ' ' && s[i] != '\t')
+                    i++;
+            }
+            if (nf == 0) {
+                rc = bract_error(BRACT_EFORMAT, "%s:1: a word without values (expected 'word v1 "
+                                 "v2 ...')", path);
+                goto done;
+            }
+            c.dim = nf;
+            e->vec = bract_xmalloc(n * c.dim + 1, sizeof *e->vec, "word vectors");
+            if (!e->vec) {
+                rc = BRACT_ENOMEM;
+                goto done;
+            }
+            for (size_t k = 0; k < n * c.dim; k++)
+                e->vec[k] = NAN;
+            if ((rc = text_line(&c, 1, s, len)))
+                goto done;
+        } else {
+            for (size_t k = 0; k < n * c.dim; k++)
+                e->vec[k] = NAN;
+        }
+        for (;;) {
+            if ((rc = rd_line(&r, &s, &len)))
+                goto done;
+            if (!s)
+                break;
+            line = r.line;
+            rc = fmt == BRACT_EMB_TSV ? tsv_line(&c, line, s, len) : text_line(&c, line, s, len);
+            if (rc)
+                goto done;
+        }
+        if (fmt == BRACT_EMB_WORD2VEC && e->nentries != count) {
+            rc = bract_error(BRACT_EFORMAT, "%s: the header announces %zu words, the file has %zu%s",
+                             path, count, e->nentries,
+                             e->nentries < count ? " (truncated?)" : "");
+            goto done;
+        }
+    }
+    if (fmt == BRACT_EMB_WORD2VEC_BIN)
+        for (size_t i = 0; i < n; i++)
+            if (!e->found[i] && alias[i] < 0)
+                for (size_t j = 0; j < c.dim; j++)
+                    e->vec[i * c.dim + j] = NAN;
+    e->dim = c.dim;
+    /* words that share a key with an earlier one take its vector */
+    for (size_t i = 0; i < n; i++)
+        if (alias[i] >= 0) {
+            e->found[i] = e->found[alias[i]];
+            memcpy(e->vec + i * c.dim, e->vec + (size_t)alias[i] * c.dim, c.dim * sizeof *e->vec);
+        }
+    for (size_t i = 0; i < n; i++)
+        e->nmissing += !e->found[i];
+    rc = BRACT_OK;
+done:
+    if (have_reader)
+        rd_close(&r);
+    bract_strmap_free(&want);
+    free(c.key);
+    free(alias);
+    if (rc) {
+        bract_embedding_free(e);
+        return rc;
+    }
+    *out = e;
+    return BRACT_OK;
+}

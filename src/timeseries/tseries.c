@@ -1,0 +1,131 @@
+/* Region time series tables. */
+#include "base/internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json.h>
+
+bract_tseries *bract_tseries_alloc(size_t nt, size_t nreg)
+{
+    bract_tseries *ts = bract_xcalloc(1, sizeof *ts, "time series");
+    if (!ts)
+        return NULL;
+    ts->nt = nt;
+    ts->nreg = nreg;
+    ts->name = bract_xcalloc(nreg ? nreg : 1, sizeof *ts->name, "region names");
+    size_t nval = nt * nreg;
+    ts->x = bract_xcalloc(nval ? nval : 1, sizeof *ts->x, "time series");
+    if (!ts->name || !ts->x) {
+        bract_tseries_free(ts);
+        return NULL;
+    }
+    for (size_t r = 0; r < nreg; r++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "r%zu", r + 1);
+        if (!(ts->name[r] = bract_xstrdup(buf))) {
+            bract_tseries_free(ts);
+            return NULL;
+        }
+    }
+    return ts;
+}
+
+void bract_tseries_free(bract_tseries *ts)
+{
+    if (!ts)
+        return;
+    if (ts->name)
+        for (size_t r = 0; r < ts->nreg; r++)
+            free(ts->name[r]);
+    free(ts->name);
+    free(ts->x);
+    free(ts);
+}
+
+long bract_tseries_find(const bract_tseries *ts, const char *name)
+{
+    for (size_t r = 0; r < ts->nreg; r++)
+        if (strcmp(ts->name[r], name) == 0)
+            return (long)r;
+    return -1;
+}
+
+/* RepetitionTime from the sidecar of `path`, or 0. */
+static double sidecar_tr(const char *path)
+{
+    char *sc = bract_sidecar_path(path);
+    if (!sc)
+        return 0;
+    char *text;
+    size_t len;
+    double tr = 0;
+    FILE *f = fopen(sc, "rb");
+    if (f) {
+        fclose(f);
+        if (bract_read_file(sc, &text, &len) == BRACT_OK) {
+            json_object *o = json_tokener_parse(text), *v;
+            if (o && json_object_object_get_ex(o, "RepetitionTime", &v))
+                tr = json_object_get_double(v);
+            json_object_put(o);
+            free(text);
+        }
+    }
+    free(sc);
+    return tr > 0 && isfinite(tr) ? tr : 0;
+}
+
+int bract_tseries_read(const char *path, double tr, bract_tseries **out)
+{
+    *out = NULL;
+    bract_table *t;
+    int rc = bract_table_read(path, &t);
+    if (rc)
+        return rc;
+    if (t->nrows == 0 || t->ncols == 0) {
+        rc = bract_error(BRACT_EFORMAT, "%s: no time points (expected one row per volume and "
+                         "one column per region)", path);
+        bract_table_free(t);
+        return rc;
+    }
+    bract_tseries *ts = bract_tseries_alloc(t->nrows, t->ncols);
+    if (!ts) {
+        bract_table_free(t);
+        return BRACT_ENOMEM;
+    }
+    for (size_t c = 0; c < t->ncols; c++) {
+        char *nm = bract_xstrdup(t->colname[c][0] ? t->colname[c] : ts->name[c]);
+        if (!nm) {
+            rc = BRACT_ENOMEM;
+            goto fail;
+        }
+        free(ts->name[c]);
+        ts->name[c] = nm;
+        for (size_t r = 0; r < t->nrows; r++)
+            if ((rc = bract_table_double(t, r, c, &ts->x[c * ts->nt + r])))
+                goto fail;
+    }
+    ts->tr = tr > 0 ? tr : sidecar_tr(path);
+    bract_table_free(t);
+    *out = ts;
+    return BRACT_OK;
+fail:
+    bract_table_free(t);
+    bract_tseries_free(ts);
+    return rc;
+}
+
+int bract_tseries_write(const bract_tseries *ts, const char *path, int force)
+{
+    bract_tsv_writer *w;
+    int rc = bract_tsv_open(path, force, ts->nreg, (const char *const *)ts->name, &w);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < ts->nt; i++) {
+        for (size_t r = 0; r < ts->nreg; r++)
+            bract_tsv_double(w, ts->x[r * ts->nt + i]);
+        bract_tsv_end_row(w);
+    }
+    return bract_tsv_commit(w);
+}
