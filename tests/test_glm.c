@@ -1306,6 +1306,100 @@ START_TEST(modulation_scales_regressors)
 }
 END_TEST
 
+
+/* events -> glm -> crossnobis RDM with the GLM's residuals and their dof
+ * equals the same RDM computed from nilearn's betas (the fixtures) with the
+ * same noise: 1e-8 relative to the largest dissimilarity. */
+START_TEST(crossnobis_chain_equals_reference)
+{
+    bract_init();
+    static const char *const words[] = {"apple", "bus", "car",   "cat",  "dog",
+                                        "grape", "hammer", "horse", "pear", "saw"};
+    event_run e[2];
+    bract_glm_design *d[2];
+    bract_glm_fit *f[2];
+    bract_glm_design_opts o;
+    bract_glm_design_opts_defaults(&o);
+    bract_glm_fit_opts fo;
+    bract_glm_fit_opts_defaults(&fo);
+    fo.keep_residuals = 1;
+    for (int r = 0; r < 2; r++) {
+        event_run_load(r + 1, &e[r]);
+        ck_assert_int_eq(bract_glm_design_new(e[r].ev, e[r].r.nvol, 2.0, e[r].conf, &o, &d[r]), 0);
+        ck_assert_int_eq(bract_glm_fit_new(d[r], e[r].r.y, e[r].r.nvol, e[r].r.mask->n, &fo, NULL,
+                                           &f[r]), 0);
+    }
+    const bract_mask *m = e[0].r.mask;
+    const size_t P = m->n, nobs = 20, nres = d[0]->nrow + d[1]->nrow;
+    double *ours = malloc(nobs * P * sizeof *ours), *ref = malloc(nobs * P * sizeof *ref);
+    double *res = malloc(nres * P * sizeof *res);
+    const char *cond[20], *run[20];
+    for (int r = 0; r < 2; r++) {
+        char fix[256];
+        snprintf(fix, sizeof fix, EVENT "/betas_ar1_motion6_run-%d.tsv", r + 1);
+        bract_table *t = read_table(fix);
+        for (int w = 0; w < 10; w++) {
+            size_t row = (size_t)(r * 10 + w), col;
+            cond[row] = words[w];
+            run[row] = r ? "2" : "1";
+            long j = bract_glm_design_find(d[r], words[w]);
+            ck_assert_int_ge(j, 0);
+            ck_assert_int_eq(bract_table_require(t, words[w], &col), 0);
+            for (size_t i = 0; i < t->nrows; i++) {
+                size_t v = table_voxel(t, i, m);
+                double x;
+                ck_assert_int_eq(bract_table_double(t, i, col, &x), 0);
+                ref[row * P + v] = x;
+            }
+            for (size_t v = 0; v < P; v++)
+                ours[row * P + v] = f[r]->beta[v * d[r]->ncol + (size_t)j];
+        }
+        bract_table_free(t);
+    }
+    for (size_t v = 0; v < P; v++) {
+        size_t k = 0;
+        for (int r = 0; r < 2; r++)
+            for (size_t t = 0; t < d[r]->nrow; t++)
+                res[k++ * P + v] = f[r]->resid[v * d[r]->nrow + t];
+    }
+    bract_design *des;
+    ck_assert_int_eq(bract_design_from_labels(cond, run, nobs, NULL, &des), 0);
+    bract_rdm_opts ro = {0};
+    ro.method = BRACT_RDM_CROSSNOBIS;
+    ro.noise = BRACT_NOISE_SHRINKAGE_DIAG;
+    ro.noise_dof = f[0]->dof + f[1]->dof;
+    bract_rdm_plan *plan;
+    bract_rdm_ws *ws;
+    ck_assert_msg(bract_rdm_plan_new(des, &ro, P, nres, &plan) == 0, "%s", bract_last_error());
+    ck_assert_int_eq(bract_rdm_ws_new(plan, &ws), 0);
+    bract_rdm_noise nz = {res, P, nres, NULL, 0};
+    double a[45], b[45];
+    bract_rdm_info info;
+    ck_assert_msg(bract_rdm_compute(plan, ws, ours, P, P, &nz, a, &info) == 0, "%s",
+                  bract_last_error());
+    ck_assert_double_eq(info.dof, 236);
+    ck_assert_int_eq(bract_rdm_compute(plan, ws, ref, P, P, &nz, b, NULL), 0);
+    double big = 0, worst = 0;
+    for (int i = 0; i < 45; i++)
+        big = fabs(b[i]) > big ? fabs(b[i]) : big;
+    for (int i = 0; i < 45; i++)
+        worst = fabs(a[i] - b[i]) > worst ? fabs(a[i] - b[i]) : worst;
+    printf("crossnobis from bract's vs nilearn's betas: max |diff| / max %.3g\n", worst / big);
+    ck_assert_msg(worst <= 1e-8 * big, "max diff %g (largest %g)", worst, big);
+    bract_rdm_ws_free(ws);
+    bract_rdm_plan_free(plan);
+    bract_design_free(des);
+    free(ours);
+    free(ref);
+    free(res);
+    for (int r = 0; r < 2; r++) {
+        bract_glm_fit_free(f[r]);
+        bract_glm_design_free(d[r]);
+        event_run_free(&e[r]);
+    }
+}
+END_TEST
+
 static Suite *glm_suite(void)
 {
     Suite *s = suite_create("glm");
@@ -1330,6 +1424,7 @@ static Suite *glm_suite(void)
     tc = tcase_create("analyse");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, analyse_event_study);
+    tcase_add_test(tc, crossnobis_chain_equals_reference);
     tcase_add_loop_test(tc, analyse_trials_tables, 0, 2);
     tcase_add_loop_test(tc, bad_inputs_write_nothing, 0,
                         (int)(sizeof bad_cases / sizeof *bad_cases));

@@ -73,7 +73,7 @@
  * residualised on the standard design and g its coefficient), with the
  * AR(1) coefficient of each trial's own model from rank-one updates of the
  * residual sums, exactly as refitting each model would give.  LSS needs a
- * one-column HRF (glover or spm).  A trial alone in its condition leaves
+ * one-column HRF (glover, spm, or fir with one delay).  A trial alone in its condition leaves
  * nilearn's model without that condition's column: its beta is the
  * condition's beta of the standard model.
  *
@@ -306,8 +306,9 @@ BRACT_API double bract_glm_z_from_p(double p, double q);
  * (*betas)[v * ev->n + k]) is owned by the caller (free()).  Same inputs,
  * errors and bad-voxel handling as bract_glm_design_new and
  * bract_glm_fit_new (blocks of fopts->block voxels, 0 = 1024); the HRF must
- * be glover or spm (BRACT_EINVAL otherwise); a trial whose regressor is a
- * combination of the other columns is an error naming its line.  With
+ * give one column per condition (glover, spm, fir with one delay;
+ * BRACT_EINVAL otherwise); a trial whose regressor is a combination of the
+ * other columns is an error naming its line.  With
  * AR(1), each trial's coefficient comes from its own model's OLS residuals,
  * and the series are centred before the last product (the constant column
  * absorbs the mean), which keeps the BOLD mean out of the rounding. */

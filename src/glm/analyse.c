@@ -352,7 +352,8 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
     }
     if (o->trials == BRACT_GLM_TRIALS_LSS &&
         bract_hrf_nbasis(o->design.hrf.model, o->design.hrf.nfir) != 1)
-        return bract_error(BRACT_EINVAL, "LSS needs a one-column HRF (glover or spm), not %s",
+        return bract_error(BRACT_EINVAL, "LSS needs one regressor per condition (glover, spm, "
+                           "or fir with one delay), not %s",
                            bract_hrf_model_name(o->design.hrf.model));
 
     bract_mask *mask = NULL;

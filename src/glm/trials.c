@@ -172,7 +172,8 @@ int bract_glm_lss(const bract_events *ev, size_t nvol, double tr, const bract_nu
     if (!ev || ev->n == 0)
         return bract_error(BRACT_EINVAL, "LSS needs events");
     if (bract_hrf_nbasis(dopts->hrf.model, dopts->hrf.nfir) != 1)
-        return bract_error(BRACT_EINVAL, "LSS needs a one-column HRF (glover or spm), not %s",
+        return bract_error(BRACT_EINVAL, "LSS needs one regressor per condition (glover, spm, "
+                           "or fir with one delay), not %s",
                            bract_hrf_model_name(dopts->hrf.model));
     const int ar = fopts->noise == BRACT_GLM_NOISE_AR1;
     const int bins = ar ? fopts->ar_bins : 1;
