@@ -16,7 +16,10 @@
  * and udisp = 1 for both models.  NOTE (nilearn surprise): the glover
  * dispersion derivative therefore differentiates a kernel whose undershoot
  * dispersion is 1, not glover's 0.9.  FIR delay d (in volumes) is a box of
- * `oversampling` samples of height 1/oversampling starting d volumes late.
+ * `oversampling` samples of height 1/oversampling starting d volumes late,
+ * and its convolution is read oversampling - 1 grid samples late (nilearn
+ * interpolates conv[os-1:] on grid[:1-os]), so delay 0 covers the volume's
+ * own acquisition.
  *
  * A condition's events (onset, duration, amplitude) become a boxcar on the
  * grid t_i = linspace(f_0 + min_onset, f_max (1 + 1/(n-1)), M) with
