@@ -45,5 +45,8 @@
 #include "bract/searchlight.h"
 #include "bract/lsa.h"
 #include "bract/events.h"
+#include "bract/hrf.h"
+#include "bract/nuisance.h"
+#include "bract/glm.h"
 
 #endif

@@ -109,6 +109,18 @@ BRACT_API double bract_t_isf(double q, double df);
  * `work` holds 2n indices, as for bract_rank. */
 BRACT_API void bract_rank_fast(const double *x, size_t n, double *rank, size_t *work);
 
+/* ---- F and normal quantiles (added for the GLM) ---- */
+
+/* F distribution with (df1, df2) degrees of freedom: lower and upper tail
+ * (nifticdf's DCDFLIB).  NaN for a NaN statistic or df <= 0. */
+BRACT_API double bract_f_cdf(double f, double df1, double df2);
+BRACT_API double bract_f_sf(double f, double df1, double df2);
+
+/* Standard normal quantiles: the z with P(Z <= z) = q (scipy norm.ppf), and
+ * the z with P(Z > z) = p (norm.isf), for 0 < q, p < 1 (NaN outside). */
+BRACT_API double bract_norm_ppf(double q);
+BRACT_API double bract_norm_isf(double p);
+
 #ifdef __cplusplus
 }
 #endif

@@ -26,6 +26,7 @@ enum {
     BRACT_INTENT_NONE = 0,
     BRACT_INTENT_CORREL = 2,   /* p1 = degrees of freedom */
     BRACT_INTENT_TTEST = 3,    /* p1 = degrees of freedom */
+    BRACT_INTENT_FTEST = 4,    /* p1, p2 = numerator and denominator degrees of freedom */
     BRACT_INTENT_ZSCORE = 5,
     BRACT_INTENT_PVAL = 22,
     BRACT_INTENT_LOG10PVAL = 24,

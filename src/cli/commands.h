@@ -6,6 +6,7 @@
  * lines of a section together: the listing prints a heading per section. */
 BRACT_CMD("info", main_info, "Files", "describe NIfTI volumes, tables and RDM sets")
 BRACT_CMD("events", main_events, "Representational similarity", "BIDS events files to a per-volume conditions table")
+BRACT_CMD("glm", main_glm, "Representational similarity", "first-level GLM (nilearn): betas per condition or trial, residuals, contrasts")
 BRACT_CMD("rdm", main_rdm, "Representational similarity", "RDMs of response patterns (neural) and word vectors (model)")
 BRACT_CMD("lsa", main_lsa, "Representational similarity", "word vectors by latent semantic analysis of a text corpus")
 BRACT_CMD("rsa", main_rsa, "Representational similarity", "neural vs model RDMs: permutation, bootstrap, group tests")

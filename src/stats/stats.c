@@ -421,3 +421,41 @@ void bract_rank_fast(const double *x, size_t n, double *rank, size_t *work)
         i = j;
     }
 }
+
+/* ---- F and normal quantiles ---- */
+
+double bract_f_cdf(double f, double df1, double df2)
+{
+    if (isnan(f) || !(df1 > 0) || !(df2 > 0))
+        return NAN;
+    if (f <= 0)
+        return 0.0;
+    if (isinf(f))
+        return 1.0;
+    return nifti_stat2cdf(f, NIFTI_INTENT_FTEST, df1, df2, 0);
+}
+
+double bract_f_sf(double f, double df1, double df2)
+{
+    if (isnan(f) || !(df1 > 0) || !(df2 > 0))
+        return NAN;
+    if (f <= 0)
+        return 1.0;
+    if (isinf(f))
+        return 0.0;
+    return nifti_stat2rcdf(f, NIFTI_INTENT_FTEST, df1, df2, 0);
+}
+
+double bract_norm_ppf(double q)
+{
+    if (!(q > 0 && q < 1))
+        return NAN;
+    return nifti_cdf2stat(q, NIFTI_INTENT_ZSCORE, 0, 0, 0);
+}
+
+double bract_norm_isf(double p)
+{
+    if (!(p > 0 && p < 1))
+        return NAN;
+    return -nifti_cdf2stat(p, NIFTI_INTENT_ZSCORE, 0, 0, 0);
+}

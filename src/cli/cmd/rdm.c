@@ -80,9 +80,27 @@ const char *cli_rdm_convention(const bract_rdm_opts *ro)
     }
 }
 
-void cli_rdm_sidecar_noise(bract_sidecar *sc, const bract_rdm_opts *ro, size_t nnoise,
+int cli_rdm_noise_dof_from_sidecars(const cli_ctx *c, cli_rdm_args *a,
+                                    const char *const *noise, size_t n)
+{
+    a->dof_sidecar = 0;
+    if (!n || a->o.noise_dof > 0 || !bract_rdm_needs_noise(&a->o))
+        return CLI_OK;
+    double dof;
+    if (bract_glm_residual_dof(noise, n, &dof))
+        return cli_fail(c);
+    if (dof > 0) {
+        a->o.noise_dof = dof;
+        a->dof_sidecar = 1;
+        cli_log(c, "noise dof %g from the residuals' sidecars", dof);
+    }
+    return CLI_OK;
+}
+
+void cli_rdm_sidecar_noise(bract_sidecar *sc, const cli_rdm_args *a, size_t nnoise,
                            const char *where)
 {
+    const bract_rdm_opts *ro = &a->o;
     if (!bract_rdm_needs_noise(ro))
         return;
     bract_sidecar_param_str(sc, "noise_method", bract_noise_method_name(ro->noise));
@@ -93,7 +111,9 @@ void cli_rdm_sidecar_noise(bract_sidecar *sc, const bract_rdm_opts *ro, size_t n
              nnoise ? "residual input" : "pattern rows minus their condition means", where);
     bract_sidecar_param_str(sc, "noise_source", src);
     bract_sidecar_param_str(sc, "dof_rule",
-                            nnoise ? (ro->noise_dof > 0 ? "given" : "rows - 1")
+                            a->dof_sidecar ? "ResidualDegreesOfFreedom of the residuals' "
+                                             "sidecars (bract glm)"
+                            : nnoise       ? (ro->noise_dof > 0 ? "given" : "rows - 1")
                             : ro->dof_rule == BRACT_DOF_RSATOOLBOX
                                 ? "rsatoolbox: (conditions - 1) x repetitions"
                                 : "rows - conditions");
@@ -451,7 +471,7 @@ static void fill_sidecar(bract_sidecar *sc, const run *r)
     const bract_pattern_set *set = r->set;
     bract_sidecar_param_str(sc, "method", bract_rdm_method_name(a->rdm.o.method));
     bract_sidecar_param_str(sc, "convention", cli_rdm_convention(&a->rdm.o));
-    cli_rdm_sidecar_noise(sc, &a->rdm.o, a->noise.n, "");
+    cli_rdm_sidecar_noise(sc, &a->rdm, a->noise.n, "");
     bract_sidecar_param_str(sc, "condition_order", cli_cond_order(&a->cond));
     bract_sidecar_param_bool(sc, "demean_runs", a->po.demean_runs);
     bract_sidecar_param_int(sc, "min_voxels", a->po.min_voxels ? (int64_t)a->po.min_voxels : 2);
@@ -518,7 +538,9 @@ int main_rdm_neural(int argc, char **argv)
     int status = cli_parse(&r.c, &cli_spec_rdm_neural, &r.a, argc, argv);
     if (status == CLI_CONTINUE && !(status = check_args(&r))) {
         cli_apply(&r.c);
-        status = rdm_neural(&r);
+        if (r.table || !(status = cli_rdm_noise_dof_from_sidecars(&r.c, &r.a.rdm, r.a.noise.v,
+                                                                  r.a.noise.n)))
+            status = rdm_neural(&r);
     }
     run_free(&r);
     return status;

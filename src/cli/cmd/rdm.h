@@ -41,6 +41,7 @@ const char *cli_cond_order(const cli_cond_args *a);
 typedef struct {
     bract_rdm_opts o;   /* method, plain, noise, noise_dof */
     int rsatoolbox_dof; /* --rsatoolbox-dof: o.dof_rule = BRACT_DOF_RSATOOLBOX */
+    int dof_sidecar;    /* o.noise_dof came from the residuals' sidecars (bract glm) */
 } cli_rdm_args;
 
 /* Defaults: correlation, shrinkage_diag. */
@@ -71,8 +72,13 @@ int cli_rdm_check_options(const cli_ctx *c, cli_rdm_args *a, size_t nnoise);
 const char *cli_rdm_convention(const bract_rdm_opts *ro);
 /* The noise parameters of a sidecar (mahalanobis, crossnobis); `where` is
  * appended to the noise source ("" or ", within each sphere"). */
-void cli_rdm_sidecar_noise(bract_sidecar *sc, const bract_rdm_opts *ro, size_t nnoise,
+void cli_rdm_sidecar_noise(bract_sidecar *sc, const cli_rdm_args *a, size_t nnoise,
                            const char *where);
+/* Residual volumes from bract glm record their degrees of freedom in their
+ * sidecars: without --noise-dof, their sum becomes a->o.noise_dof (and
+ * a->dof_sidecar = 1).  CLI_OK, or the error printed and CLI_DATA_ERROR. */
+int cli_rdm_noise_dof_from_sidecars(const cli_ctx *c, cli_rdm_args *a,
+                                    const char *const *noise, size_t n);
 
 /* ---- model and control RDMs (rsa, searchlight) ---- */
 

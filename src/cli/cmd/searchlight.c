@@ -475,7 +475,7 @@ static void fill_params(bract_sidecar *sc, const args *a)
     bract_sidecar_param_num(sc, "min_proportion", a->so.min_proportion);
     bract_sidecar_param_str(sc, "method", bract_rdm_method_name(a->rdm.o.method));
     bract_sidecar_param_str(sc, "convention", cli_rdm_convention(&a->rdm.o));
-    cli_rdm_sidecar_noise(sc, &a->rdm.o, a->noise.n, ", within each sphere");
+    cli_rdm_sidecar_noise(sc, &a->rdm, a->noise.n, ", within each sphere");
     bract_sidecar_param_str(sc, "compare", bract_cmp_method_name(a->co.method));
     bract_sidecar_param_str(sc, "partial", cli_partial_words(a->co.partial));
     bract_sidecar_param_str(sc, "nan", bract_nan_policy_name(a->co.nan_policy));
@@ -672,7 +672,8 @@ int main_searchlight(int argc, char **argv)
         if (r.mpi.rank != 0)
             r.c.quiet = 1;
         cli_apply(&r.c);
-        status = searchlight(&r);
+        if (!(status = cli_rdm_noise_dof_from_sidecars(&r.c, &a->rdm, a->noise.v, a->noise.n)))
+            status = searchlight(&r);
     }
     run_free(&r);
     cli_mpi_done(&r.mpi);

@@ -1,0 +1,141 @@
+# bract glm on the event-related word fixture (nilearn 0.10.3,
+# testdata/reference/glm/event), its outputs as rdm neural reads them, and
+# its messages for bad input (each leaving no output behind).
+
+E=$REF/glm/event
+B1=$E/sub-01_task-words_run-1_bold.nii.gz
+B2=$E/sub-01_task-words_run-2_bold.nii.gz
+V1=$E/sub-01_task-words_run-1_events.tsv
+V2=$E/sub-01_task-words_run-2_events.tsv
+C1=$E/sub-01_task-words_run-1_desc-confounds_timeseries.tsv
+C2=$E/sub-01_task-words_run-2_desc-confounds_timeseries.tsv
+M=$E/mask.nii.gz
+
+check "glm: two runs, motion confounds, t and F contrasts" 0 glm --data "$B1" "$B2" \
+    --events "$V1" "$V2" --confounds "$C1" "$C2" --confound-strategy motion6 --mask "$M" \
+    --contrast animals=cat+dog+horse-car-bus-hammer --f-contrast pairs=cat-dog,car-bus \
+    -o "$TMP/glm"
+for f in design_run-1.tsv design_run-2.tsv betas.nii.gz betas.tsv residuals.nii.gz \
+    contrast-animals_stat-t.nii.gz contrast-animals_stat-z.nii.gz contrast-animals_stat-p.nii.gz \
+    contrast-animals_stat-effect.nii.gz contrast-animals_stat-variance.nii.gz \
+    contrast-pairs_stat-F.nii.gz contrast-pairs_stat-effect.nii.gz; do
+    file_exists "$TMP/glm/$f"
+done
+file_exists "$TMP/glm.json"
+no_temporaries "$TMP/glm"
+# the design as nilearn names its columns (motion6 comes sorted, as load_confounds)
+file_has "$TMP/glm/design_run-1.tsv" "apple	bus	car	cat	dog	grape	hammer	horse	pear	saw	rot_x"
+file_has "$TMP/glm/design_run-1.tsv" "rot_z	trans_x	trans_y	trans_z	drift_1"
+file_has "$TMP/glm/design_run-1.tsv" "drift_4	drift_5	constant"
+file_has "$TMP/glm/betas.tsv" "condition	run"
+file_has "$TMP/glm/betas.tsv" "saw	2"
+[ "$(wc -l < "$TMP/glm/betas.tsv")" -eq 21 ] && pass || fail "betas.tsv: 20 rows and a header"
+# dof: 2 x (140 - 22)
+file_has "$TMP/glm/residuals.json" '"ResidualDegreesOfFreedom": 236'
+file_has "$TMP/glm/residuals.json" '"Whitened": true'
+file_has "$TMP/glm/contrast-animals_stat-t.json" '"DegreesOfFreedom": 236'
+file_has "$TMP/glm.json" '"contrast-pairs_stat-F.nii.gz"'
+check "glm: the t map's intent" 0 info "$TMP/glm/contrast-animals_stat-t.nii.gz"
+out_has "TTEST"
+check "glm: the F map's intent" 0 info "$TMP/glm/contrast-pairs_stat-F.nii.gz"
+out_has "FTEST"
+
+# crossnobis on the betas, its noise dof from the residuals' sidecar
+check "glm then rdm neural crossnobis with the GLM residuals" 0 rdm neural \
+    --data "$TMP/glm/betas.nii.gz" --conditions "$TMP/glm/betas.tsv" --mask "$M" \
+    --method crossnobis --noise "$TMP/glm/residuals.nii.gz" -o "$TMP/rdm.tsv"
+file_has "$TMP/rdm.json" "ResidualDegreesOfFreedom of the residuals' sidecars (bract glm)"
+file_has "$TMP/rdm.json" '"noise_dof": 236'
+
+# the same bits with one thread and two
+check "glm: one thread" 0 glm -d "$B1" -e "$V1" -m "$M" -@ 1 -o "$TMP/one"
+check "glm: two threads" 0 glm -d "$B1" -e "$V1" -m "$M" -@ 2 -o "$TMP/two"
+cmp -s "$TMP/one/betas.nii.gz" "$TMP/two/betas.nii.gz" && pass || fail "betas differ with threads"
+cmp -s "$TMP/one/residuals.nii.gz" "$TMP/two/residuals.nii.gz" && pass ||
+    fail "residuals differ with threads"
+
+check "glm: LSS beta series" 0 glm -d "$B1" -e "$V1" -m "$M" --trials lss --noise ols \
+    --no-residuals -o "$TMP/lss"
+file_has "$TMP/lss/betas.tsv" "condition	run	trial	onset"
+file_has "$TMP/lss/betas.tsv" "car	1	car__001	8.06"
+file_has "$TMP/lss/betas.tsv" "dog	1	dog__001	16.34"
+file_absent "$TMP/lss/residuals.nii.gz"
+check "glm: LSA beta series" 0 glm -d "$B1" -e "$V1" -m "$M" --trials lsa -o "$TMP/lsa"
+file_has "$TMP/lsa/design_run-1.tsv" "apple__001	apple__002	apple__003	bus__001"
+
+check "glm: existing outputs without --force" 1 glm -d "$B1" -e "$V1" -m "$M" -o "$TMP/one"
+err_has "exists"
+
+# ---- bad input: a clear message naming the place, nothing written ----
+
+printf 'onset\tduration\ttrial_type\n10\t2\tcat\n300\t2\tdog\n' > "$TMP/late.tsv"
+check "glm: an event after the run" 1 glm -d "$B1" -e "$TMP/late.tsv" -m "$M" -o "$TMP/bad1"
+err_has "late.tsv:3: event 'dog' at 300 s is outside the run"
+file_absent "$TMP/bad1"
+
+check "glm: an unknown condition in a contrast" 1 glm -d "$B1" -e "$V1" -m "$M" \
+    --contrast x=cat-zebra -o "$TMP/bad2"
+err_has "contrast 'cat-zebra': unknown condition 'zebra'"
+file_absent "$TMP/bad2"
+
+printf 'onset\tduration\ttrial_type\n10\t2\tcat\n10\t2\tdog\n90\t2\tcat\n90\t2\tdog\n' \
+    > "$TMP/twins.tsv"
+check "glm: a rank-deficient design" 1 glm -d "$B1" -e "$TMP/twins.tsv" -m "$M" -o "$TMP/bad3"
+err_has "the design is rank-deficient: columns 'cat', 'dog' are collinear"
+file_absent "$TMP/bad3"
+
+head -100 "$C1" > "$TMP/short_confounds.tsv"
+check "glm: confounds with another number of rows" 1 glm -d "$B1" -e "$V1" -m "$M" \
+    --confounds "$TMP/short_confounds.tsv" --confound-columns 'trans_*' -o "$TMP/bad4"
+err_has "short_confounds.tsv: 99 rows, but the run has 140 volumes"
+file_absent "$TMP/bad4"
+
+awk -F'\t' 'BEGIN { OFS = "\t" } NR == 11 { $1 = "n/a" } { print }' "$C1" > "$TMP/nan_confounds.tsv"
+check "glm: n/a beyond the first row of a confound" 1 glm -d "$B1" -e "$V1" -m "$M" \
+    --confounds "$TMP/nan_confounds.tsv" --confound-columns 'trans_*,framewise_displacement' \
+    -o "$TMP/bad5"
+err_has "nan_confounds.tsv:11: column 1 ('trans_x'): missing value 'n/a'"
+err_has "only the first row may be n/a"
+file_absent "$TMP/bad5"
+
+run simulate timescales --volume --volumes 12 --tr 2 --regions 3 -o "$TMP/short"
+printf 'onset\tduration\ttrial_type\n2\t2\ta\n12\t2\tb\n' > "$TMP/short_events.tsv"
+check "glm: a run shorter than its HRF" 1 glm -d "$TMP/short/bold.nii.gz" \
+    -e "$TMP/short_events.tsv" -m "$TMP/short/mask.nii.gz" -o "$TMP/bad6"
+err_has "the run (12 volumes x 2 s = 24 s) is not longer than its glover HRF (32 s)"
+file_absent "$TMP/bad6"
+
+cp "$B1" "$TMP/bold.nii.gz"
+printf '{"RepetitionTime": 2.5}\n' > "$TMP/bold.json"
+check "glm: the header's TR and the sidecar's disagree" 1 glm -d "$TMP/bold.nii.gz" -e "$V1" \
+    -m "$M" -o "$TMP/bad7"
+err_has "the header's TR (2 s) and the sidecar $TMP/bold.json (RepetitionTime 2.5 s) disagree"
+file_absent "$TMP/bad7"
+
+check "glm: --tr against the header" 1 glm -d "$B1" -e "$V1" -m "$M" --tr 2.5 -o "$TMP/bad8"
+err_has "--tr 2.5 s but the header says 2 s"
+file_absent "$TMP/bad8"
+
+# ---- usage errors ----
+check "glm: one events file for two runs" 2 glm -d "$B1" "$B2" -e "$V1" -m "$M" -o "$TMP/u1"
+err_has "2 --data runs but 1 --events file"
+check "glm: confounds without columns" 2 glm -d "$B1" -e "$V1" -m "$M" --confounds "$C1" \
+    -o "$TMP/u2"
+err_has "--confounds needs --confound-columns or --confound-strategy"
+check "glm: an unknown strategy" 2 glm -d "$B1" -e "$V1" -m "$M" --confounds "$C1" \
+    --confound-strategy motion6,compcor -o "$TMP/u3"
+err_has "unknown confound strategy 'compcor'"
+check "glm: an unknown HRF" 2 glm -d "$B1" -e "$V1" -m "$M" --hrf canonical -o "$TMP/u4"
+err_has "unknown HRF model 'canonical'"
+check "glm: FIR delays without the FIR model" 2 glm -d "$B1" -e "$V1" -m "$M" \
+    --fir-delays 0,1 -o "$TMP/u5"
+err_has "--fir-delays applies to --hrf fir"
+check "glm: a contrast without a name" 2 glm -d "$B1" -e "$V1" -m "$M" --contrast cat-dog \
+    -o "$TMP/u6"
+err_has "--contrast 'cat-dog': expected NAME=EXPRESSION"
+check "glm: LSS with a derivative" 2 glm -d "$B1" -e "$V1" -m "$M" --trials lss \
+    --hrf spm+derivative -o "$TMP/u7"
+err_has "--trials lss needs one regressor per condition"
+check "glm: no mask" 2 glm -d "$B1" -e "$V1" -o "$TMP/u8"
+err_has "no --mask given"
+for d in u1 u2 u3 u4 u5 u6 u7 u8; do file_absent "$TMP/$d"; done
