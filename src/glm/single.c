@@ -1,0 +1,1476 @@
+/* Single-trial betas with per-voxel HRFs, noise components and ridge
+ * regularisation, and the diagnostics of each step (bract/single.h). */
+#include "glm/single_internal.h"
+
+#include <ctype.h>
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include <cblas.h>
+#include <lapacke.h>
+#include <omp.h>
+
+#include "bract/glmdenoise.h"
+#include "bract/hrflib.h"
+
+/* ---- names and options ---- */
+
+int bract_single_ridge_parse(const char *s, bract_single_ridge *out)
+{
+    char b[8];
+    size_t k = 0;
+    for (; s[k] && k + 1 < sizeof b; k++)
+        b[k] = (char)tolower((unsigned char)s[k]);
+    b[k] = '\0';
+    if (s[k] == '\0' && strcmp(b, "none") == 0)
+        *out = BRACT_SINGLE_RIDGE_NONE;
+    else if (s[k] == '\0' && strcmp(b, "auto") == 0)
+        *out = BRACT_SINGLE_RIDGE_AUTO;
+    else
+        return bract_error(BRACT_EINVAL, "unknown ridge mode '%s': expected auto or none", s);
+    return BRACT_OK;
+}
+
+const char *bract_single_ridge_name(bract_single_ridge r)
+{
+    return r == BRACT_SINGLE_RIDGE_NONE ? "none" : r == BRACT_SINGLE_RIDGE_AUTO ? "auto"
+                                                                                : "unknown";
+}
+
+const char *bract_single_step_name(bract_single_step_kind k)
+{
+    switch (k) {
+    case BRACT_SINGLE_STEP_BASELINE: return "baseline";
+    case BRACT_SINGLE_STEP_HRF: return "hrf_library";
+    case BRACT_SINGLE_STEP_NOISE: return "noise_pcs";
+    case BRACT_SINGLE_STEP_RIDGE: return "ridge";
+    }
+    return "unknown";
+}
+
+void bract_single_opts_defaults(bract_single_opts *o)
+{
+    bract_glm_design_opts_defaults(&o->design);
+    o->trials = BRACT_GLM_TRIALS_LSS;
+    o->hrf_library = 1;
+    o->noise_pcs = BRACT_SINGLE_PCS_AUTO;
+    o->max_noise_pcs = 10;
+    o->pcstop = 1.05;
+    o->r2_threshold = NAN;
+    o->ridge = BRACT_SINGLE_RIDGE_AUTO;
+    o->fractions = NULL;
+    o->nfractions = 0;
+    o->autoscale = 1;
+    o->block = 0;
+    o->keep_steps = 0;
+}
+
+void bract_single_result_free(bract_single_result *r)
+{
+    if (!r)
+        return;
+    free(r->run_first);
+    if (r->cond)
+        for (size_t c = 0; c < r->ncond; c++)
+            free(r->cond[c]);
+    free(r->cond);
+    free(r->trial_cond);
+    free(r->betas);
+    free(r->bad);
+    free(r->hrf);
+    free(r->onoff_r2);
+    free(r->pool);
+    free(r->signal);
+    free(r->pc_curve);
+    free(r->run_rows);
+    if (r->pcs)
+        for (size_t k = 0; k < r->nruns; k++)
+            free(r->pcs[k]);
+    free(r->pcs);
+    free(r->fractions);
+    free(r->fraction);
+    free(r->alpha);
+    free(r->scale);
+    free(r->offset);
+    for (size_t s = 0; s < r->nsteps; s++) {
+        free(r->steps[s].reliability);
+        free(r->steps[s].betas);
+    }
+    free(r);
+}
+
+/* ---- runs ---- */
+
+int bract_singlei_load(const srun *r, size_t v, double *row)
+{
+    const float *s = r->in->y + v * r->in->ldy;
+    const size_t n = r->n;
+    int finite = 1;
+    if (r->contiguous)
+        for (size_t t = 0; t < n; t++) {
+            row[t] = (double)s[t];
+            finite &= isfinite(row[t]) != 0;
+        }
+    else
+        for (size_t t = 0; t < n; t++) {
+            row[t] = (double)s[r->nd->row_volume[t]];
+            finite &= isfinite(row[t]) != 0;
+        }
+    if (!finite)
+        return 1;
+    for (size_t t = 1; t < n; t++)
+        if (row[t] != row[0])
+            return 0;
+    return 2;
+}
+
+int bract_singlei_project(const srun *r, size_t nq, double *x, size_t m, size_t ld)
+{
+    if (nq == 0 || m == 0)
+        return BRACT_OK;
+    const size_t n = r->n, lq = r->nq;
+    double *t = bract_xmalloc(nq * m, sizeof *t, "a projection");
+    if (!t)
+        return BRACT_ENOMEM;
+    /* T = Q' X (nq x m), X -= Q T */
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)nq, (int)m, (int)n, 1.0, r->q,
+                (int)lq, x, (int)ld, 0.0, t, (int)m);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)m, (int)nq, -1.0, r->q,
+                (int)lq, t, (int)m, 1.0, x, (int)ld);
+    free(t);
+    return BRACT_OK;
+}
+
+/* Project the rows of Y (nv x n, voxel-major) off the first nq columns of
+ * q: Y <- Y - (Y Q) Q'.  tmp holds nv x nq. */
+static void project_rows(const srun *r, size_t nq, double *y, size_t nv, double *tmp)
+{
+    if (nq == 0 || nv == 0)
+        return;
+    const size_t n = r->n;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nv, (int)nq, (int)n, 1.0, y,
+                (int)n, r->q, (int)r->nq, 0.0, tmp, (int)nq);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nv, (int)n, (int)nq, -1.0, tmp,
+                (int)nq, r->q, (int)r->nq, 1.0, y, (int)n);
+}
+
+/* The first p columns of q (n x ldq, row-major): an orthonormal basis of
+ * the columns of X (n x p, full rank), by Householder QR. */
+static int orthonormal_basis(const double *X, size_t n, size_t p, double *q, size_t ldq)
+{
+    if (p == 0)
+        return BRACT_OK;
+    double *a = bract_xmalloc(n * p + p, sizeof *a, "a QR factorisation");
+    if (!a)
+        return BRACT_ENOMEM;
+    double *tau = a + n * p;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < p; j++)
+            a[j * n + i] = X[i * p + j];
+    lapack_int info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)p, a,
+                                     (lapack_int)n, tau);
+    if (info == 0)
+        info = LAPACKE_dorgqr(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)p, (lapack_int)p, a,
+                              (lapack_int)n, tau);
+    if (info != 0) {
+        free(a);
+        return bract_error(BRACT_ENUMERIC, "the QR factorisation of a %zu x %zu nuisance design "
+                           "failed (LAPACK info %d)", n, p, (int)info);
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < p; j++)
+            q[i * ldq + j] = a[j * n + i];
+    free(a);
+    return BRACT_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static size_t cond_index(const bract_single_result *res, const char *label)
+{
+    size_t lo = 0, hi = res->ncond;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(res->cond[mid], label);
+        if (c == 0)
+            return mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (size_t)-1;
+}
+
+static void run_clear(srun *r, size_t nmodels)
+{
+    bract_glm_design_free(r->nd);
+    free(r->q);
+    free(r->tc);
+    free(r->jg);
+    free(r->tj);
+    free(r->alone);
+    if (r->x)
+        for (size_t m = 0; m < nmodels; m++)
+            free(r->x[m]);
+    free(r->x);
+}
+
+/* The conditions of the study and the trial tables of the result. */
+static int study_conditions(const bract_single_run *runs, size_t nruns, bract_single_result *res)
+{
+    size_t total = 0;
+    for (size_t r = 0; r < nruns; r++)
+        total += runs[r].events->n;
+    const char **labs = bract_xmalloc(total ? total : 1, sizeof *labs, "labels");
+    res->run_first = bract_xcalloc(nruns + 1, sizeof *res->run_first, "trial offsets");
+    res->trial_cond = bract_xmalloc(total ? total : 1, sizeof *res->trial_cond, "trials");
+    if (!labs || !res->run_first || !res->trial_cond) {
+        free(labs);
+        return BRACT_ENOMEM;
+    }
+    size_t k = 0;
+    for (size_t r = 0; r < nruns; r++) {
+        res->run_first[r] = k;
+        for (size_t e = 0; e < runs[r].events->n; e++)
+            labs[k++] = runs[r].events->ev[e].label;
+    }
+    res->run_first[nruns] = k;
+    res->ntrials = total;
+    qsort(labs, total, sizeof *labs, cmp_str);
+    size_t nc = 0;
+    for (size_t i = 0; i < total; i++)
+        if (i == 0 || strcmp(labs[i], labs[nc - 1]) != 0)
+            labs[nc++] = labs[i];
+    res->cond = bract_xcalloc(nc ? nc : 1, sizeof *res->cond, "conditions");
+    if (!res->cond) {
+        free(labs);
+        return BRACT_ENOMEM;
+    }
+    for (size_t c = 0; c < nc; c++)
+        if (!(res->cond[c] = bract_xstrdup(labs[c]))) {
+            res->ncond = c;
+            free(labs);
+            return BRACT_ENOMEM;
+        }
+    res->ncond = nc;
+    free(labs);
+    k = 0;
+    for (size_t r = 0; r < nruns; r++)
+        for (size_t e = 0; e < runs[r].events->n; e++)
+            res->trial_cond[k++] = cond_index(res, runs[r].events->ev[e].label);
+    return BRACT_OK;
+}
+
+/* A run's designs: nuisance basis, trials, conditions, regressors of every model. */
+static int prepare_run(sctx *c, size_t ri, const bract_single_run *in, size_t max_pcs)
+{
+    const bract_single_opts *o = c->o;
+    srun *r = &c->run[ri];
+    r->in = in;
+    const bract_events *ev = in->events;
+    if (!ev || ev->n == 0)
+        return bract_error(BRACT_EDATA, "run %zu has no events", ri + 1);
+    if (in->ldy < in->nvol)
+        return bract_error(BRACT_EINVAL, "run %zu: voxel series of %zu values for %zu volumes",
+                           ri + 1, in->ldy, in->nvol);
+    /* the standard design checks the events (range, run length, rank) */
+    bract_glm_design *std;
+    int rc = bract_glm_design_new(ev, in->nvol, in->tr, in->confounds, &o->design, &std);
+    if (rc)
+        return bract_error_context(rc, "run %zu", ri + 1);
+    bract_glm_design_free(std);
+    if ((rc = bract_glm_design_new(NULL, in->nvol, in->tr, in->confounds, &o->design, &r->nd)))
+        return bract_error_context(rc, "run %zu", ri + 1);
+    const size_t n = r->nd->nrow, p = r->nd->ncol, K = ev->n;
+    r->n = n;
+    r->contiguous = n == in->nvol;
+    for (size_t t = 0; t < n && r->contiguous; t++)
+        r->contiguous = r->nd->row_volume[t] == t;
+    r->K = K;
+    r->first = c->res->run_first[ri];
+    r->nq0 = p;
+    r->nq = p + max_pcs;
+    r->q = bract_xcalloc(n * r->nq, sizeof *r->q, "a nuisance basis");
+    r->tc = bract_xmalloc(K, sizeof *r->tc, "trials");
+    r->tj = bract_xmalloc(K, sizeof *r->tj, "trials");
+    r->jg = bract_xmalloc(K, sizeof *r->jg, "conditions");
+    r->alone = bract_xcalloc(K, 1, "trials");
+    r->x = bract_xcalloc(c->nmodels, sizeof *r->x, "regressors");
+    if (!r->q || !r->tc || !r->tj || !r->jg || !r->alone || !r->x)
+        return BRACT_ENOMEM;
+    if ((rc = orthonormal_basis(r->nd->x, n, p, r->q, r->nq)))
+        return rc;
+    /* conditions present in the run, ascending study index */
+    for (size_t k = 0; k < K; k++)
+        r->tc[k] = c->res->trial_cond[r->first + k];
+    r->J = 0;
+    for (size_t k = 0; k < K; k++) {
+        size_t j = 0;
+        while (j < r->J && r->jg[j] != r->tc[k])
+            j++;
+        if (j == r->J)
+            r->jg[r->J++] = r->tc[k];
+    }
+    for (size_t a = 1; a < r->J; a++)
+        for (size_t b = a; b > 0 && r->jg[b - 1] > r->jg[b]; b--) {
+            size_t t = r->jg[b];
+            r->jg[b] = r->jg[b - 1];
+            r->jg[b - 1] = t;
+        }
+    size_t *count = bract_xcalloc(r->J, sizeof *count, "conditions");
+    if (!count)
+        return BRACT_ENOMEM;
+    for (size_t k = 0; k < K; k++) {
+        size_t j = 0;
+        while (r->jg[j] != r->tc[k])
+            j++;
+        r->tj[k] = j;
+        count[j]++;
+    }
+    for (size_t k = 0; k < K; k++)
+        r->alone[k] = count[r->tj[k]] == 1;
+    free(count);
+    /* trial regressors of every model: the library's HRFs, then the design's */
+    double *full = bract_xmalloc(in->nvol * K, sizeof *full, "trial regressors");
+    if (!full)
+        return BRACT_ENOMEM;
+    for (size_t m = 0; m < c->nmodels && !rc; m++) {
+        bract_hrf_plan *plan = NULL;
+        if (m + 1 < c->nmodels) {
+            double *kern;
+            size_t klen;
+            if (!(rc = bract_hrflib_kernel(m, r->nd->frame_times[1] - r->nd->frame_times[0],
+                                           o->design.hrf.oversampling, &kern, &klen))) {
+                rc = bract_hrf_plan_new_kernel(&o->design.hrf, kern, klen, r->nd->frame_times,
+                                               in->nvol, &plan);
+                free(kern);
+            }
+        } else {
+            rc = bract_hrf_plan_new(&o->design.hrf, r->nd->frame_times, in->nvol, &plan);
+        }
+        for (size_t k = 0; k < K && !rc; k++) {
+            const bract_event *e = &ev->ev[k];
+            rc = bract_hrf_plan_regressors(plan, &e->onset, &e->duration, &e->modulation, 1,
+                                           full + k, K);
+        }
+        bract_hrf_plan_free(plan);
+        if (!rc && !(r->x[m] = bract_xmalloc(n * K, sizeof *r->x[m], "trial regressors")))
+            rc = BRACT_ENOMEM;
+        if (!rc)
+            for (size_t t = 0; t < n; t++)
+                memcpy(r->x[m] + t * K, full + r->nd->row_volume[t] * K, K * sizeof *full);
+    }
+    free(full);
+    return rc;
+}
+
+/* ---- step 1: on-off model, cross-validated per HRF ---- */
+
+static int pass_onoff(sctx *c, const bract_progress *prog)
+{
+    bract_single_result *res = c->res;
+    const size_t R = c->nruns, V = c->nvox, B = c->B;
+    const int lib = c->o->hrf_library;
+    const size_t M = lib ? c->nmodels - 1 : 1, m0 = lib ? 0 : c->nmodels - 1;
+    /* per run: the projected on-off regressors of the candidates (n x M) and their norms */
+    double **O = bract_xcalloc(R, sizeof *O, "on-off regressors");
+    double *bn = bract_xmalloc(R * M, sizeof *bn, "on-off norms");
+    if (!O || !bn) {
+        free(O);
+        free(bn);
+        return BRACT_ENOMEM;
+    }
+    int rc = BRACT_OK;
+    for (size_t r = 0; r < R && !rc; r++) {
+        const srun *s = &c->run[r];
+        if (!(O[r] = bract_xcalloc(s->n * M, sizeof *O[r], "on-off regressors"))) {
+            rc = BRACT_ENOMEM;
+            break;
+        }
+        for (size_t m = 0; m < M; m++)
+            for (size_t t = 0; t < s->n; t++) {
+                double v = 0;
+                for (size_t k = 0; k < s->K; k++)
+                    v += s->x[m0 + m][t * s->K + k];
+                O[r][t * M + m] = v;
+            }
+        if ((rc = bract_singlei_project(s, s->nq0, O[r], M, M)))
+            break;
+        for (size_t m = 0; m < M; m++) {
+            double v = 0;
+            for (size_t t = 0; t < s->n; t++)
+                v += O[r][t * M + m] * O[r][t * M + m];
+            bn[r * M + m] = v;
+        }
+    }
+    const size_t nblocks = (V + B - 1) / B;
+    size_t done = 0;
+    int failed = 0;
+    if (!rc) {
+#pragma omp parallel
+        {
+            double *yb = bract_xmalloc(B * c->maxn, sizeof *yb, "a voxel block");
+            double *tmp = bract_xmalloc(B * c->maxn, sizeof *tmp, "a voxel block");
+            double *a = bract_xmalloc(B * R * M, sizeof *a, "on-off products");
+            double *cc = bract_xmalloc(B * R, sizeof *cc, "sums of squares");
+            if (!yb || !tmp || !a || !cc) {
+#pragma omp atomic write
+                failed = 1;
+            }
+#pragma omp for schedule(dynamic, 1)
+            for (size_t blk = 0; blk < nblocks; blk++) {
+                if (!yb || !tmp || !a || !cc)
+                    continue;
+                size_t v0 = blk * B, nb = V - v0 < B ? V - v0 : B;
+                for (size_t r = 0; r < R; r++) {
+                    const srun *s = &c->run[r];
+                    const size_t n = s->n;
+                    for (size_t i = 0; i < nb; i++) {
+                        int st = bract_singlei_load(s, v0 + i, yb + i * n);
+                        if (st && !res->bad[v0 + i])
+                            res->bad[v0 + i] = (unsigned char)st;
+                        if (st)
+                            memset(yb + i * n, 0, n * sizeof *yb);
+                    }
+                    project_rows(s, s->nq0, yb, nb, tmp);
+                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)M, (int)n,
+                                1.0, yb, (int)n, O[r], (int)M, 0.0, a + r * M, (int)(R * M));
+                    for (size_t i = 0; i < nb; i++) {
+                        double v = 0;
+                        for (size_t t = 0; t < n; t++)
+                            v += yb[i * n + t] * yb[i * n + t];
+                        cc[i * R + r] = v;
+                    }
+                }
+                for (size_t i = 0; i < nb; i++) {
+                    size_t v = v0 + i;
+                    if (res->bad[v]) {
+                        res->onoff_r2[v] = NAN;
+                        res->hrf[v] = -1;
+                        c->model[v] = c->nmodels - 1;
+                        continue;
+                    }
+                    const double *ai = a + i * R * M, *ci = cc + i * R;
+                    double ctot = 0, best = -INFINITY;
+                    size_t bm = 0;
+                    for (size_t r = 0; r < R; r++)
+                        ctot += ci[r];
+                    for (size_t m = 0; m < M; m++) {
+                        double A = 0, Bs = 0;
+                        for (size_t r = 0; r < R; r++) {
+                            A += ai[r * M + m];
+                            Bs += bn[r * M + m];
+                        }
+                        double sse = 0;
+                        for (size_t t = 0; t < R; t++) {
+                            double den = Bs - bn[t * M + m];
+                            double beta = den > 0 ? (A - ai[t * M + m]) / den : 0;
+                            sse += ci[t] - 2 * beta * ai[t * M + m] + beta * beta * bn[t * M + m];
+                        }
+                        double r2 = ctot > 0 ? 1 - sse / ctot : 0;
+                        if (r2 > best) {
+                            best = r2;
+                            bm = m;
+                        }
+                    }
+                    res->onoff_r2[v] = best;
+                    res->hrf[v] = lib ? (int)bm : -1;
+                    c->model[v] = m0 + bm;
+                }
+                size_t now;
+#pragma omp atomic capture
+                now = ++done;
+                if (omp_get_thread_num() == 0)
+                    bract_progress_report(prog, now, nblocks);
+            }
+            free(yb);
+            free(tmp);
+            free(a);
+            free(cc);
+        }
+        if (failed)
+            rc = bract_error(BRACT_ENOMEM, "out of memory for voxel blocks");
+    }
+    for (size_t r = 0; r < R; r++)
+        free(O[r]);
+    free(O);
+    free(bn);
+    return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
+typedef struct {
+    double r2;
+    size_t v;
+} r2_voxel;
+
+static int cmp_r2_desc(const void *a, const void *b)
+{
+    const r2_voxel *x = a, *y = b;
+    if (x->r2 != y->r2)
+        return x->r2 > y->r2 ? -1 : 1;
+    return x->v < y->v ? -1 : x->v > y->v ? 1 : 0;
+}
+
+/* The threshold, the signal voxels and the noise pool. */
+static int voxel_sets(sctx *c)
+{
+    bract_single_result *res = c->res;
+    const size_t V = c->nvox;
+    size_t ngood = 0;
+    for (size_t v = 0; v < V; v++)
+        ngood += !res->bad[v];
+    if (ngood == 0)
+        return bract_error(BRACT_EDATA, "every voxel has a non-finite value or is constant in "
+                           "some run");
+    double thr = c->o->r2_threshold;
+    if (isnan(thr)) {
+        double *r2 = bract_xmalloc(ngood, sizeof *r2, "R2 values");
+        if (!r2)
+            return BRACT_ENOMEM;
+        size_t k = 0;
+        for (size_t v = 0; v < V; v++)
+            if (!res->bad[v])
+                r2[k++] = res->onoff_r2[v];
+        qsort(r2, ngood, sizeof *r2, cmp_double);
+        double q = r2[(size_t)floor(0.01 * (double)(ngood - 1))];
+        free(r2);
+        thr = q < 0 ? -q : 0;
+    }
+    res->r2_threshold = thr;
+    res->nsignal = res->npool = 0;
+    for (size_t v = 0; v < V; v++) {
+        if (res->bad[v])
+            continue;
+        res->signal[v] = res->onoff_r2[v] > thr;
+        res->pool[v] = res->onoff_r2[v] < thr;
+        res->nsignal += res->signal[v];
+        res->npool += res->pool[v];
+    }
+    size_t want = ngood < 100 ? ngood : 100;
+    if (res->nsignal < want) {
+        r2_voxel *all = bract_xmalloc(ngood, sizeof *all, "R2 values");
+        if (!all)
+            return BRACT_ENOMEM;
+        size_t k = 0;
+        for (size_t v = 0; v < V; v++)
+            if (!res->bad[v])
+                all[k++] = (r2_voxel){res->onoff_r2[v], v};
+        qsort(all, ngood, sizeof *all, cmp_r2_desc);
+        bract_warn("%zu voxel%s with a cross-validated on-off R2 above %g: the %zu voxels of "
+                   "largest R2 stand for the signal voxels", res->nsignal,
+                   res->nsignal == 1 ? "" : "s", thr, want);
+        memset(res->signal, 0, V);
+        for (size_t i = 0; i < want; i++)
+            res->signal[all[i].v] = 1;
+        res->nsignal = want;
+        free(all);
+    }
+    return BRACT_OK;
+}
+
+/* ---- step 2: noise components ---- */
+
+/* Run r's components from its pool voxels' residuals (the on-off fit of
+ * each voxel's own model taken out), appended to its nuisance basis. */
+static int run_components(sctx *c, size_t ri, const size_t *pool, size_t npool)
+{
+    srun *s = &c->run[ri];
+    const size_t n = s->n, K = s->K, kmax = (size_t)c->res->max_pcs, M = c->nmodels;
+    /* projected on-off regressor of every model */
+    double *O = bract_xcalloc(n * M, sizeof *O, "on-off regressors");
+    double *on = bract_xcalloc(M, sizeof *on, "on-off norms");
+    if (!O || !on) {
+        free(O);
+        free(on);
+        return BRACT_ENOMEM;
+    }
+    for (size_t m = 0; m < M; m++)
+        for (size_t t = 0; t < n; t++) {
+            double v = 0;
+            for (size_t k = 0; k < K; k++)
+                v += s->x[m][t * K + k];
+            O[t * M + m] = v;
+        }
+    int rc = bract_singlei_project(s, s->nq0, O, M, M);
+    for (size_t m = 0; m < M; m++)
+        for (size_t t = 0; t < n; t++)
+            on[m] += O[t * M + m] * O[t * M + m];
+    /* partial Gram matrices of a fixed number of chunks, summed in order */
+    enum { NCHUNK = 64 };
+    const size_t nchunk = npool < NCHUNK ? (npool ? npool : 1) : NCHUNK;
+    double *part = rc ? NULL : bract_xcalloc(nchunk * n * n, sizeof *part, "Gram matrices");
+    int failed = rc != 0 || !part;
+    const size_t B = c->B;
+    if (!failed) {
+#pragma omp parallel
+        {
+            double *yb = bract_xmalloc(B * n, sizeof *yb, "a voxel block");
+            double *tmp = bract_xmalloc(B * s->nq0 + 1, sizeof *tmp, "a voxel block");
+            if (!yb || !tmp) {
+#pragma omp atomic write
+                failed = 1;
+            }
+#pragma omp for schedule(dynamic, 1)
+            for (size_t ch = 0; ch < nchunk; ch++) {
+                if (!yb || !tmp)
+                    continue;
+                size_t a = ch * npool / nchunk, z = (ch + 1) * npool / nchunk;
+                for (size_t b0 = a; b0 < z; b0 += B) {
+                    size_t nb = z - b0 < B ? z - b0 : B;
+                    for (size_t i = 0; i < nb; i++)
+                        bract_singlei_load(s, pool[b0 + i], yb + i * n);
+                    project_rows(s, s->nq0, yb, nb, tmp);
+                    for (size_t i = 0; i < nb; i++) {
+                        size_t m = (size_t)c->model[pool[b0 + i]];
+                        double *e = yb + i * n, d = 0;
+                        if (!(on[m] > 0))
+                            continue;
+                        for (size_t t = 0; t < n; t++)
+                            d += O[t * M + m] * e[t];
+                        d /= on[m];
+                        for (size_t t = 0; t < n; t++)
+                            e[t] -= d * O[t * M + m];
+                    }
+                    if (bract_glmdenoise_gram_add(yb, n, n, nb, part + ch * n * n, NULL)) {
+#pragma omp atomic write
+                        failed = 1;
+                    }
+                }
+            }
+            free(yb);
+            free(tmp);
+        }
+    }
+    free(O);
+    free(on);
+    if (failed) {
+        free(part);
+        return rc ? rc : bract_error(BRACT_ENOMEM, "out of memory for the noise pool");
+    }
+    for (size_t ch = 1; ch < nchunk; ch++)
+        for (size_t i = 0; i < n * n; i++)
+            part[i] += part[ch * n * n + i];
+    double *pcs = bract_xmalloc(n * kmax, sizeof *pcs, "noise components");
+    if (!pcs) {
+        free(part);
+        return BRACT_ENOMEM;
+    }
+    rc = bract_glmdenoise_components(part, n, kmax, pcs, NULL);
+    free(part);
+    if (rc) {
+        free(pcs);
+        return bract_error_context(rc, "run %zu", ri + 1);
+    }
+    /* orthogonal to the nuisance and to each other (they are, up to
+     * rounding: twice Gram-Schmidt makes it exact), then into q */
+    for (size_t k = 0; k < kmax; k++) {
+        const size_t col = s->nq0 + k;
+        for (size_t t = 0; t < n; t++)
+            s->q[t * s->nq + col] = pcs[t * kmax + k];
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t j = 0; j < col; j++) {
+                double d = 0;
+                for (size_t t = 0; t < n; t++)
+                    d += s->q[t * s->nq + j] * s->q[t * s->nq + col];
+                for (size_t t = 0; t < n; t++)
+                    s->q[t * s->nq + col] -= d * s->q[t * s->nq + j];
+            }
+        double nn = 0;
+        for (size_t t = 0; t < n; t++)
+            nn += s->q[t * s->nq + col] * s->q[t * s->nq + col];
+        if (!(nn > 0)) {
+            free(pcs);
+            return bract_error(BRACT_ENUMERIC, "run %zu: noise component %zu lies in the span of "
+                               "the nuisance columns", ri + 1, k + 1);
+        }
+        for (size_t t = 0; t < n; t++) {
+            s->q[t * s->nq + col] /= sqrt(nn);
+            pcs[t * kmax + k] = s->q[t * s->nq + col];
+        }
+    }
+    c->res->pcs[ri] = pcs;
+    return BRACT_OK;
+}
+
+static int noise_components(sctx *c)
+{
+    bract_single_result *res = c->res;
+    size_t *pool = bract_xmalloc(res->npool ? res->npool : 1, sizeof *pool, "the noise pool");
+    if (!pool)
+        return BRACT_ENOMEM;
+    size_t k = 0;
+    for (size_t v = 0; v < c->nvox; v++)
+        if (res->pool[v])
+            pool[k++] = v;
+    int rc = BRACT_OK;
+    for (size_t r = 0; r < c->nruns && !rc; r++)
+        rc = run_components(c, r, pool, k);
+    free(pool);
+    return rc;
+}
+
+/* ---- single-trial filters ---- */
+
+/* F (n x K): the trial betas of a voxel are F' y, for LSS or LSA with the
+ * trial regressors X (n x K) of run s after projecting out the first nq
+ * columns of its basis. */
+static int make_filters(const sctx *c, const srun *s, const double *X, size_t nq, double *F)
+{
+    const size_t n = s->n, K = s->K, J = s->J;
+    const bract_events *ev = s->in->events;
+    double *xp = bract_xmalloc(n * K, sizeof *xp, "trial regressors");
+    if (!xp)
+        return BRACT_ENOMEM;
+    memcpy(xp, X, n * K * sizeof *xp);
+    int rc = bract_singlei_project(s, nq, xp, K, K);
+    if (rc) {
+        free(xp);
+        return rc;
+    }
+    if (c->o->trials == BRACT_GLM_TRIALS_LSA) {
+        double *pinv = bract_xmalloc(K * n, sizeof *pinv, "a pseudo-inverse");
+        size_t rank = 0;
+        if (!pinv)
+            rc = BRACT_ENOMEM;
+        else if (!(rc = bract_glmi_pinv(xp, n, K, pinv, &rank, NULL, NULL)) && rank < K)
+            rc = bract_error(BRACT_EDATA, "%s: the %zu trials of the run cannot be told apart "
+                             "(the one-column-per-trial design has rank %zu)", ev->path, K, rank);
+        if (!rc)
+            for (size_t t = 0; t < n; t++)
+                for (size_t k = 0; k < K; k++)
+                    F[t * K + k] = pinv[k * n + t];
+        free(pinv);
+        free(xp);
+        return rc;
+    }
+    /* LSS: C~ the condition columns, g = pinv(C~) x~_k, r = x~_k - C~ g,
+     * f_k = pinv(C~)_j' + (1 - g_j) / r'r r (0 for a trial alone) */
+    double *C = bract_xcalloc(n * J, sizeof *C, "condition regressors");
+    double *pinv = bract_xmalloc(J * n, sizeof *pinv, "a pseudo-inverse");
+    double *G = bract_xmalloc(J * K, sizeof *G, "trial coefficients");
+    if (!C || !pinv || !G) {
+        free(C);
+        free(pinv);
+        free(G);
+        free(xp);
+        return BRACT_ENOMEM;
+    }
+    for (size_t t = 0; t < n; t++)
+        for (size_t k = 0; k < K; k++)
+            C[t * J + s->tj[k]] += xp[t * K + k];
+    size_t rank = 0;
+    rc = bract_glmi_pinv(C, n, J, pinv, &rank, NULL, NULL);
+    if (!rc && rank < J)
+        rc = bract_error(BRACT_EDATA, "%s: the condition regressors of the run are collinear "
+                         "(rank %zu of %zu)", ev->path, rank, J);
+    if (!rc) {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)J, (int)K, (int)n, 1.0, pinv,
+                    (int)n, xp, (int)K, 0.0, G, (int)K);
+        /* xp <- r = x~ - C~ G */
+        double *norm = bract_xcalloc(K, sizeof *norm, "trial norms");
+        if (!norm) {
+            rc = BRACT_ENOMEM;
+        } else {
+            for (size_t t = 0; t < n; t++)
+                for (size_t k = 0; k < K; k++)
+                    norm[k] += xp[t * K + k] * xp[t * K + k];
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)K, (int)J, -1.0,
+                        C, (int)J, G, (int)K, 1.0, xp, (int)K);
+            for (size_t k = 0; k < K && !rc; k++) {
+                size_t j = s->tj[k];
+                double coef = 0;
+                if (!s->alone[k]) {
+                    double rr = 0;
+                    for (size_t t = 0; t < n; t++)
+                        rr += xp[t * K + k] * xp[t * K + k];
+                    if (!(sqrt(rr) > 1e-8 * sqrt(norm[k]))) {
+                        const bract_event *e = &ev->ev[k];
+                        rc = bract_error(BRACT_EDATA, "%s:%zu: trial '%s' at %g s cannot be "
+                                         "told apart from the rest of its model (its regressor "
+                                         "is a combination of the others')", ev->path, e->line,
+                                         e->label, e->onset);
+                        break;
+                    }
+                    coef = (1.0 - G[j * K + k]) / rr;
+                }
+                for (size_t t = 0; t < n; t++)
+                    F[t * K + k] = pinv[j * n + t] + coef * xp[t * K + k];
+            }
+            free(norm);
+        }
+    }
+    free(C);
+    free(pinv);
+    free(G);
+    free(xp);
+    return rc;
+}
+
+/* ---- diagnostics ---- */
+
+/* Split-half reliability of one voxel's trial betas (bract/single.h). */
+static double split_half(const sctx *c, const double *b, double *ws)
+{
+    const bract_single_result *res = c->res;
+    const size_t J = c->ncond;
+    double *sum = ws, *cnt = ws + 2 * J;
+    memset(ws, 0, 4 * J * sizeof *ws);
+    for (size_t r = 0; r < c->nruns; r++) {
+        size_t h = r % 2;
+        for (size_t k = res->run_first[r]; k < res->run_first[r + 1]; k++) {
+            size_t j = res->trial_cond[k];
+            sum[h * J + j] += b[k];
+            cnt[h * J + j] += 1;
+        }
+    }
+    double sa = 0, sb = 0;
+    size_t m = 0;
+    for (size_t j = 0; j < J; j++)
+        if (cnt[j] > 0 && cnt[J + j] > 0) {
+            sum[j] /= cnt[j];
+            sum[J + j] /= cnt[J + j];
+            sa += sum[j];
+            sb += sum[J + j];
+            m++;
+        }
+    if (m < 3)
+        return NAN;
+    sa /= (double)m;
+    sb /= (double)m;
+    double xy = 0, xx = 0, yy = 0;
+    for (size_t j = 0; j < J; j++)
+        if (cnt[j] > 0 && cnt[J + j] > 0) {
+            double x = sum[j] - sa, y = sum[J + j] - sb;
+            xy += x * y;
+            xx += x * x;
+            yy += y * y;
+        }
+    return xx > 0 && yy > 0 ? xy / sqrt(xx * yy) : NAN;
+}
+
+static double median_of(double *x, size_t n)
+{
+    if (n == 0)
+        return NAN;
+    qsort(x, n, sizeof *x, cmp_double);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+/* ---- the main pass: every step's betas, block by block ---- */
+
+typedef struct {
+    double *fb;   /* per run: baseline filters */
+    double **fh;  /* per run x model: HRF step filters (NULL: unused model) */
+    double **fk;  /* per run x model: noise step filters */
+} filters;
+
+static void filters_clear(filters *f, size_t R, size_t M)
+{
+    if (f->fh)
+        for (size_t i = 0; i < R * M; i++)
+            free(f->fh[i]);
+    if (f->fk)
+        for (size_t i = 0; i < R * M; i++)
+            free(f->fk[i]);
+    free(f->fh);
+    free(f->fk);
+}
+
+typedef struct {
+    size_t nsteps;
+    bract_single_step_kind kind[4];
+} step_list;
+
+static int main_pass(sctx *c, const step_list *sl, double *const *fbase, const filters *f,
+                     const ridge_model *rm, const size_t *order, size_t ngood,
+                     const bract_progress *prog)
+{
+    bract_single_result *res = c->res;
+    const size_t R = c->nruns, T = c->ntrials, M = c->nmodels, B = c->B;
+    const size_t nblocks = (ngood + B - 1) / B;
+    size_t totn = 0;
+    for (size_t r = 0; r < R; r++)
+        totn += c->run[r].n;
+    size_t done = 0;
+    int failed = 0, err = BRACT_OK;
+    enum { RCAP = 32 };
+#pragma omp parallel
+    {
+        double *ybuf = bract_xmalloc(B * totn, sizeof *ybuf, "a voxel block");
+        double *bt = bract_xmalloc(B * T, sizeof *bt, "a block of betas");
+        double *ws = bract_xmalloc(4 * c->ncond + 1, sizeof *ws, "reliability");
+        double **ys = bract_xmalloc(R, sizeof *ys, "run blocks");
+        double **yr = bract_xmalloc(R, sizeof *yr, "run blocks");
+        ridge_ws rw = {0};
+        int ok = ybuf && bt && ws && ys && yr;
+        if (ok && rm && bract_singlei_ridge_ws_init(c, RCAP, &rw))
+            ok = 0;
+        if (!ok) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (size_t blk = 0; blk < nblocks; blk++) {
+            if (!ok)
+                continue;
+            size_t k0 = blk * B, nb = ngood - k0 < B ? ngood - k0 : B;
+            const size_t *vs = order + k0;
+            double *p = ybuf;
+            for (size_t r = 0; r < R; r++) {
+                yr[r] = p;
+                for (size_t i = 0; i < nb; i++)
+                    bract_singlei_load(&c->run[r], vs[i], p + i * c->run[r].n);
+                p += nb * c->run[r].n;
+            }
+            for (size_t si = 0; si < sl->nsteps; si++) {
+                bract_single_step_kind kind = sl->kind[si];
+                if (kind == BRACT_SINGLE_STEP_BASELINE) {
+                    for (size_t r = 0; r < R; r++) {
+                        const srun *s = &c->run[r];
+                        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)s->K,
+                                    (int)s->n, 1.0, yr[r], (int)s->n, fbase[r], (int)s->K, 0.0,
+                                    bt + s->first, (int)T);
+                    }
+                } else {
+                    /* sub-groups of one model */
+                    for (size_t a = 0; a < nb;) {
+                        size_t m = (size_t)c->model[vs[a]], z = a;
+                        while (z < nb && (size_t)c->model[vs[z]] == m)
+                            z++;
+                        if (kind == BRACT_SINGLE_STEP_RIDGE) {
+                            for (size_t a2 = a; a2 < z; a2 += RCAP) {
+                                size_t nv = z - a2 < RCAP ? z - a2 : RCAP;
+                                for (size_t r = 0; r < R; r++)
+                                    ys[r] = yr[r] + a2 * c->run[r].n;
+                                double fr[RCAP], al[RCAP], sc[RCAP], of[RCAP];
+                                int st = bract_singlei_ridge_fit(c, &rm[m], ys, nv, &rw,
+                                                                 bt + a2 * T, fr, al, sc, of);
+                                if (st) {
+#pragma omp critical(bract_single_err)
+                                    {
+                                        if (!err)
+                                            err = st;
+                                    }
+                                }
+                                for (size_t i = 0; i < nv; i++) {
+                                    size_t v = vs[a2 + i];
+                                    res->fraction[v] = fr[i];
+                                    res->alpha[v] = al[i];
+                                    res->scale[v] = sc[i];
+                                    res->offset[v] = of[i];
+                                }
+                            }
+                        } else {
+                            double *const *ff = kind == BRACT_SINGLE_STEP_HRF ? f->fh : f->fk;
+                            for (size_t r = 0; r < R; r++) {
+                                const srun *s = &c->run[r];
+                                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                                            (int)(z - a), (int)s->K, (int)s->n, 1.0,
+                                            yr[r] + a * s->n, (int)s->n, ff[r * M + m],
+                                            (int)s->K, 0.0, bt + a * T + s->first, (int)T);
+                            }
+                        }
+                        a = z;
+                    }
+                }
+                bract_single_step *st = &res->steps[si];
+                for (size_t i = 0; i < nb; i++) {
+                    size_t v = vs[i];
+                    st->reliability[v] = split_half(c, bt + i * T, ws);
+                    if (st->betas)
+                        for (size_t k = 0; k < T; k++)
+                            st->betas[v * T + k] = bt[i * T + k];
+                }
+            }
+            for (size_t i = 0; i < nb; i++)
+                for (size_t k = 0; k < T; k++)
+                    res->betas[vs[i] * T + k] = bt[i * T + k];
+            size_t now;
+#pragma omp atomic capture
+            now = ++done;
+            if (omp_get_thread_num() == 0)
+                bract_progress_report(prog, now, nblocks);
+        }
+        free(ybuf);
+        free(bt);
+        free(ws);
+        free(ys);
+        free(yr);
+        bract_singlei_ridge_ws_clear(&rw);
+    }
+    if (failed)
+        return bract_error(BRACT_ENOMEM, "out of memory for voxel blocks");
+    return err;
+}
+
+/* ---- the whole fit ---- */
+
+static int check_opts(const bract_single_opts *o, size_t nruns)
+{
+    if (nruns < 2)
+        return bract_error(BRACT_EDATA, "single-trial denoising cross-validates across runs: it "
+                           "needs at least 2 runs (got %zu)", nruns);
+    if (o->trials != BRACT_GLM_TRIALS_LSS && o->trials != BRACT_GLM_TRIALS_LSA)
+        return bract_error(BRACT_EINVAL, "single-trial denoising needs trials lss or lsa (got "
+                           "%s)", bract_glm_trials_name(o->trials));
+    if (bract_hrf_nbasis(o->design.hrf.model, o->design.hrf.nfir) != 1)
+        return bract_error(BRACT_EINVAL, "single-trial models need one regressor per trial "
+                           "(glover, spm, or fir with one delay), not %s",
+                           bract_hrf_model_name(o->design.hrf.model));
+    if (o->noise_pcs < BRACT_SINGLE_PCS_AUTO || o->noise_pcs > 1000)
+        return bract_error(BRACT_EINVAL, "the number of noise components is auto, 0 or 1..1000 "
+                           "(got %d)", o->noise_pcs);
+    if (o->noise_pcs == BRACT_SINGLE_PCS_AUTO && (o->max_noise_pcs < 1 || o->max_noise_pcs > 1000))
+        return bract_error(BRACT_EINVAL, "the components tried must be 1..1000 (got %d)",
+                           o->max_noise_pcs);
+    if (!(o->pcstop >= 1) || !isfinite(o->pcstop))
+        return bract_error(BRACT_EINVAL, "pcstop must be >= 1 (got %g)", o->pcstop);
+    if (!isnan(o->r2_threshold) && !isfinite(o->r2_threshold))
+        return bract_error(BRACT_EINVAL, "the R2 threshold must be finite (got %g)",
+                           o->r2_threshold);
+    if (o->ridge != BRACT_SINGLE_RIDGE_NONE && o->ridge != BRACT_SINGLE_RIDGE_AUTO)
+        return bract_error(BRACT_EINVAL, "unknown ridge mode %d", (int)o->ridge);
+    if (o->fractions && o->nfractions == 0)
+        return bract_error(BRACT_EINVAL, "an empty list of ridge fractions");
+    for (size_t i = 0; o->fractions && i < o->nfractions; i++)
+        if (!(o->fractions[i] > 0 && o->fractions[i] <= 1))
+            return bract_error(BRACT_EINVAL, "ridge fractions are in (0, 1] (got %g)",
+                               o->fractions[i]);
+    return BRACT_OK;
+}
+
+static int cmp_double_desc(const void *a, const void *b)
+{
+    return -cmp_double(a, b);
+}
+
+/* The candidate fractions, descending, 1 first (a reference when not a candidate). */
+static int set_fractions(const bract_single_opts *o, bract_single_result *res, int *one_candidate)
+{
+    size_t nf = o->fractions ? o->nfractions : 20;
+    double *f = bract_xmalloc(nf + 1, sizeof *f, "ridge fractions");
+    if (!f)
+        return BRACT_ENOMEM;
+    for (size_t i = 0; i < nf; i++)
+        f[i] = o->fractions ? o->fractions[i] : 0.05 * (double)(i + 1);
+    if (!o->fractions)
+        f[nf - 1] = 1.0;
+    qsort(f, nf, sizeof *f, cmp_double_desc);
+    size_t k = 0;
+    for (size_t i = 0; i < nf; i++)
+        if (k == 0 || f[i] != f[k - 1])
+            f[k++] = f[i];
+    *one_candidate = f[0] == 1.0;
+    if (!*one_candidate) {
+        memmove(f + 1, f, k * sizeof *f);
+        f[0] = 1.0;
+        k++;
+    }
+    res->fractions = f;
+    res->nfractions = k;
+    return BRACT_OK;
+}
+
+int bract_single_fit(const bract_single_run *runs, size_t nruns, size_t nvox,
+                     const bract_single_opts *o, const bract_progress *prog,
+                     bract_single_result **out)
+{
+    *out = NULL;
+    int rc = check_opts(o, nruns);
+    if (rc)
+        return rc;
+    if (nvox == 0)
+        return bract_error(BRACT_EINVAL, "no voxels");
+    sctx c;
+    memset(&c, 0, sizeof c);
+    c.o = o;
+    c.nruns = nruns;
+    c.nvox = nvox;
+    c.B = o->block ? o->block : 256;
+    c.nmodels = (o->hrf_library ? BRACT_HRFLIB_SIZE : 0) + 1;
+    bract_single_result *res = bract_xcalloc(1, sizeof *res, "a single-trial result");
+    if (!res)
+        return BRACT_ENOMEM;
+    c.res = res;
+    res->nvox = nvox;
+    res->nruns = nruns;
+    ridge_model *rm = NULL;
+    filters fl = {0};
+    double **fbase = NULL;
+    size_t *order = NULL;
+    int one_candidate = 1;
+    const int want_noise = o->noise_pcs != 0;
+    const int want_ridge = o->ridge == BRACT_SINGLE_RIDGE_AUTO;
+    res->max_pcs = !want_noise ? 0 : o->noise_pcs > 0 ? o->noise_pcs : o->max_noise_pcs;
+
+    if ((rc = study_conditions(runs, nruns, res)))
+        goto fail;
+    c.ntrials = res->ntrials;
+    c.ncond = res->ncond;
+    /* a condition in two runs: the cross-validation and the diagnostics need one */
+    {
+        size_t *seen = bract_xcalloc(c.ncond, sizeof *seen, "conditions");
+        size_t *last = bract_xmalloc(c.ncond, sizeof *last, "conditions");
+        if (!seen || !last) {
+            free(seen);
+            free(last);
+            rc = BRACT_ENOMEM;
+            goto fail;
+        }
+        size_t repeated = 0;
+        for (size_t r = 0; r < nruns; r++)
+            for (size_t k = res->run_first[r]; k < res->run_first[r + 1]; k++) {
+                size_t j = res->trial_cond[k];
+                if (seen[j] && last[j] != r && seen[j] == 1)
+                    repeated++;
+                if (!seen[j] || last[j] != r) {
+                    seen[j]++;
+                    last[j] = r;
+                }
+            }
+        free(seen);
+        free(last);
+        if (repeated == 0) {
+            rc = bract_error(BRACT_EDATA, "no condition (trial_type) occurs in two runs: the "
+                             "cross-validation of the noise components and the ridge fraction, "
+                             "and the split-half reliability, need conditions repeated across "
+                             "runs");
+            goto fail;
+        }
+    }
+    /* (run, condition) counts for the ridge step's cross-validation */
+    c.nrc = bract_xcalloc(nruns * c.ncond, sizeof *c.nrc, "condition counts");
+    c.nc = bract_xcalloc(c.ncond, sizeof *c.nc, "condition counts");
+    c.pair = bract_xmalloc(c.ntrials ? c.ntrials : 1, sizeof *c.pair, "condition pairs");
+    if (!c.nrc || !c.nc || !c.pair) {
+        rc = BRACT_ENOMEM;
+        goto fail;
+    }
+    for (size_t r = 0; r < nruns; r++)
+        for (size_t k = res->run_first[r]; k < res->run_first[r + 1]; k++) {
+            size_t i = r * c.ncond + res->trial_cond[k];
+            if (c.nrc[i] == 0)
+                c.pair[c.npair++] = i;
+            c.nrc[i] += 1;
+            c.nc[res->trial_cond[k]] += 1;
+        }
+    c.run = bract_xcalloc(nruns, sizeof *c.run, "runs");
+    res->bad = bract_glmi_big_calloc(nvox, 1, "voxel flags");
+    res->hrf = bract_glmi_big_alloc(nvox, sizeof *res->hrf, "HRF indices");
+    res->onoff_r2 = bract_glmi_big_alloc(nvox, sizeof *res->onoff_r2, "R2 values");
+    res->pool = bract_glmi_big_calloc(nvox, 1, "the noise pool");
+    res->signal = bract_glmi_big_calloc(nvox, 1, "signal voxels");
+    res->run_rows = bract_xcalloc(nruns, sizeof *res->run_rows, "run rows");
+    res->pcs = bract_xcalloc(nruns, sizeof *res->pcs, "noise components");
+    res->betas = bract_glmi_big_alloc(nvox * c.ntrials, sizeof *res->betas, "betas");
+    c.model = bract_glmi_big_alloc(nvox, sizeof *c.model, "HRF models");
+    if (!c.run || !res->bad || !res->hrf || !res->onoff_r2 || !res->pool || !res->signal ||
+        !res->run_rows || !res->pcs || !res->betas || !c.model) {
+        rc = BRACT_ENOMEM;
+        goto fail;
+    }
+    for (size_t r = 0; r < nruns && !rc; r++) {
+        rc = prepare_run(&c, r, &runs[r], (size_t)res->max_pcs);
+        if (!rc) {
+            res->run_rows[r] = c.run[r].n;
+            if (c.run[r].n > c.maxn)
+                c.maxn = c.run[r].n;
+        }
+    }
+    if (rc)
+        goto fail;
+    for (size_t r = 0; r < nruns; r++) {
+        /* the largest model: nuisance, components, and trials (LSA, ridge) or conditions */
+        const srun *s = &c.run[r];
+        int per_trial = o->trials == BRACT_GLM_TRIALS_LSA || want_ridge;
+        size_t task = per_trial ? s->K : s->J;
+        if (s->nq0 + (size_t)res->max_pcs + task >= s->n) {
+            rc = bract_error(BRACT_EDATA, "%s: %zu kept volumes for %zu nuisance columns, %d "
+                             "noise components and %zu %s: no residual degrees of freedom",
+                             s->in->events->path, s->n, s->nq0, res->max_pcs, task,
+                             per_trial ? "trials" : "conditions");
+            goto fail;
+        }
+    }
+
+    /* step 1 */
+    if ((rc = pass_onoff(&c, prog)))
+        goto fail;
+    for (size_t v = 0; v < nvox; v++)
+        res->nbad += res->bad[v] != 0;
+    if (res->nbad)
+        bract_warn("%zu voxel%s left out of the single-trial fit: a non-finite value, or "
+                   "constant in a run", res->nbad, res->nbad == 1 ? "" : "s");
+    if ((rc = voxel_sets(&c)))
+        goto fail;
+
+    /* step 2 */
+    if (want_noise && res->npool < (size_t)res->max_pcs + 1) {
+        bract_warn("the noise pool has %zu voxel%s (on-off R2 below %g), fewer than the %d "
+                   "components + 1: no noise components", res->npool,
+                   res->npool == 1 ? "" : "s", res->r2_threshold, res->max_pcs);
+        res->max_pcs = 0;
+    }
+    if (res->max_pcs > 0) {
+        if ((rc = noise_components(&c)))
+            goto fail;
+        for (size_t r = 0; r < nruns; r++)
+            c.run[r].nq = c.run[r].nq0 + (size_t)res->max_pcs;
+        if (o->noise_pcs == BRACT_SINGLE_PCS_AUTO) {
+            if ((rc = bract_singlei_pc_curve(&c, prog)))
+                goto fail;
+            res->npcs = (int)bract_glmdenoise_choose(res->pc_curve, (size_t)res->max_pcs,
+                                                     o->pcstop);
+        } else {
+            res->npcs = res->max_pcs;
+        }
+    } else {
+        for (size_t r = 0; r < nruns; r++)
+            c.run[r].nq = c.run[r].nq0;
+    }
+    c.kpcs = (size_t)res->npcs;
+
+    /* the steps */
+    step_list sl = {0, {0}};
+    sl.kind[sl.nsteps++] = BRACT_SINGLE_STEP_BASELINE;
+    if (o->hrf_library)
+        sl.kind[sl.nsteps++] = BRACT_SINGLE_STEP_HRF;
+    if (want_noise)
+        sl.kind[sl.nsteps++] = BRACT_SINGLE_STEP_NOISE;
+    if (want_ridge)
+        sl.kind[sl.nsteps++] = BRACT_SINGLE_STEP_RIDGE;
+    res->nsteps = sl.nsteps;
+    for (size_t s = 0; s < sl.nsteps; s++) {
+        res->steps[s].kind = sl.kind[s];
+        res->steps[s].reliability = bract_glmi_big_alloc(nvox, sizeof(double), "reliability");
+        if (o->keep_steps)
+            res->steps[s].betas =
+                bract_glmi_big_alloc(nvox * c.ntrials, sizeof(double), "step betas");
+        if (!res->steps[s].reliability || (o->keep_steps && !res->steps[s].betas)) {
+            rc = BRACT_ENOMEM;
+            goto fail;
+        }
+        for (size_t v = 0; v < nvox; v++)
+            res->steps[s].reliability[v] = NAN;
+    }
+
+    /* which models the good voxels use; voxels sorted by model */
+    const size_t M = c.nmodels;
+    size_t *count = bract_xcalloc(M + 1, sizeof *count, "models");
+    if (!count) {
+        rc = BRACT_ENOMEM;
+        goto fail;
+    }
+    size_t ngood = 0;
+    for (size_t v = 0; v < nvox; v++)
+        if (!res->bad[v]) {
+            count[c.model[v] + 1]++;
+            ngood++;
+        }
+    order = bract_glmi_big_alloc(ngood ? ngood : 1, sizeof *order, "voxel order");
+    if (!order) {
+        free(count);
+        rc = BRACT_ENOMEM;
+        goto fail;
+    }
+    unsigned char *used = bract_xcalloc(M, 1, "models");
+    if (!used) {
+        free(count);
+        rc = BRACT_ENOMEM;
+        goto fail;
+    }
+    for (size_t m = 0; m < M; m++)
+        used[m] = count[m + 1] > 0;
+    for (size_t m = 0; m < M; m++)
+        count[m + 1] += count[m];
+    for (size_t v = 0; v < nvox; v++)
+        if (!res->bad[v])
+            order[count[c.model[v]]++] = v;
+    free(count);
+
+    /* filters: the baseline's per run; per used model, the HRF and noise steps' */
+    fbase = bract_xcalloc(nruns, sizeof *fbase, "filters");
+    fl.fh = bract_xcalloc(nruns * M, sizeof *fl.fh, "filters");
+    fl.fk = bract_xcalloc(nruns * M, sizeof *fl.fk, "filters");
+    if (!fbase || !fl.fh || !fl.fk) {
+        free(used);
+        rc = BRACT_ENOMEM;
+        goto fail;
+    }
+    {
+        /* the tasks: (run, kind, model), built in parallel */
+        size_t ntask = nruns * (1 + 2 * M);
+        int *st = bract_xcalloc(ntask, sizeof *st, "statuses");
+        char **msg = bract_xcalloc(ntask, sizeof *msg, "messages");
+        if (!st || !msg) {
+            free(st);
+            free(msg);
+            free(used);
+            rc = BRACT_ENOMEM;
+            goto fail;
+        }
+#pragma omp parallel for schedule(dynamic, 1)
+        for (size_t t = 0; t < ntask; t++) {
+            size_t r = t / (1 + 2 * M), rest = t % (1 + 2 * M);
+            const srun *s = &c.run[r];
+            double **dst;
+            const double *X;
+            size_t nq;
+            if (rest == 0) {
+                dst = &fbase[r];
+                X = s->x[M - 1];
+                nq = s->nq0;
+            } else {
+                size_t m = (rest - 1) % M;
+                int noise = rest > M;
+                if (!used[m] || (!noise && !o->hrf_library) || (noise && !want_noise))
+                    continue;
+                dst = noise ? &fl.fk[r * M + m] : &fl.fh[r * M + m];
+                X = s->x[m];
+                nq = noise ? s->nq0 + c.kpcs : s->nq0;
+            }
+            *dst = bract_xmalloc(s->n * s->K, sizeof **dst, "filters");
+            st[t] = *dst ? make_filters(&c, s, X, nq, *dst) : BRACT_ENOMEM;
+            if (st[t])
+                msg[t] = bract_xstrdup(bract_last_error());
+        }
+        for (size_t t = 0; t < ntask && !rc; t++)
+            if (st[t])
+                rc = bract_error(st[t], "%s", msg[t] ? msg[t] : "out of memory");
+        for (size_t t = 0; t < ntask; t++)
+            free(msg[t]);
+        free(msg);
+        free(st);
+    }
+    if (rc) {
+        free(used);
+        goto fail;
+    }
+    if (want_ridge) {
+        if ((rc = set_fractions(o, res, &one_candidate)))
+            goto fail;
+        res->fraction = bract_glmi_big_alloc(nvox, sizeof(double), "ridge fractions");
+        res->alpha = bract_glmi_big_alloc(nvox, sizeof(double), "ridge alphas");
+        res->scale = bract_glmi_big_alloc(nvox, sizeof(double), "ridge scales");
+        res->offset = bract_glmi_big_alloc(nvox, sizeof(double), "ridge offsets");
+        rm = bract_xcalloc(M, sizeof *rm, "ridge models");
+        if (!res->fraction || !res->alpha || !res->scale || !res->offset || !rm) {
+            free(used);
+            rc = BRACT_ENOMEM;
+            goto fail;
+        }
+        for (size_t v = 0; v < nvox; v++)
+            res->fraction[v] = res->alpha[v] = res->scale[v] = res->offset[v] = NAN;
+        int *st = bract_xcalloc(M, sizeof *st, "statuses");
+        char **msg = bract_xcalloc(M, sizeof *msg, "messages");
+        if (!st || !msg) {
+            free(st);
+            free(msg);
+            free(used);
+            rc = BRACT_ENOMEM;
+            goto fail;
+        }
+#pragma omp parallel for schedule(dynamic, 1)
+        for (size_t m = 0; m < M; m++)
+            if (used[m]) {
+                st[m] = bract_singlei_ridge_model(&c, m, &rm[m]);
+                if (st[m])
+                    msg[m] = bract_xstrdup(bract_last_error());
+            }
+        for (size_t m = 0; m < M && !rc; m++)
+            if (st[m])
+                rc = bract_error(st[m], "%s", msg[m] ? msg[m] : "out of memory");
+        for (size_t m = 0; m < M; m++) {
+            free(msg[m]);
+            if (rm[m].ngrid > c.gmax)
+                c.gmax = rm[m].ngrid;
+        }
+        free(msg);
+        free(st);
+    }
+    free(used);
+    if (rc)
+        goto fail;
+    c.one_candidate = one_candidate;
+    if ((rc = main_pass(&c, &sl, fbase, &fl, rm, order, ngood, prog)))
+        goto fail;
+    for (size_t v = 0; v < nvox; v++)
+        if (res->bad[v])
+            for (size_t k = 0; k < c.ntrials; k++)
+                res->betas[v * c.ntrials + k] = NAN;
+
+    /* diagnostics: medians over the signal voxels */
+    {
+        double *tmp = bract_xmalloc(res->nsignal ? res->nsignal : 1, sizeof *tmp, "medians");
+        if (!tmp) {
+            rc = BRACT_ENOMEM;
+            goto fail;
+        }
+        for (size_t s = 0; s < res->nsteps; s++) {
+            size_t k = 0;
+            for (size_t v = 0; v < nvox; v++)
+                if (res->signal[v] && isfinite(res->steps[s].reliability[v]))
+                    tmp[k++] = res->steps[s].reliability[v];
+            res->steps[s].nvoxels = k;
+            res->steps[s].median_reliability = median_of(tmp, k);
+        }
+        free(tmp);
+    }
+    for (size_t r = 0; r < nruns; r++)
+        run_clear(&c.run[r], c.nmodels);
+    free(c.run);
+    free(c.model);
+    free(c.nrc);
+    free(c.nc);
+    free(c.pair);
+    free(order);
+    if (fbase)
+        for (size_t r = 0; r < nruns; r++)
+            free(fbase[r]);
+    free(fbase);
+    filters_clear(&fl, nruns, M);
+    if (rm)
+        for (size_t m = 0; m < M; m++)
+            bract_singlei_ridge_model_clear(&c, &rm[m]);
+    free(rm);
+    if (res->max_pcs == 0) {
+        for (size_t r = 0; r < nruns; r++)
+            free(res->pcs[r]);
+        free(res->pcs);
+        res->pcs = NULL;
+    }
+    *out = res;
+    return BRACT_OK;
+fail:
+    if (c.run)
+        for (size_t r = 0; r < nruns; r++)
+            run_clear(&c.run[r], c.nmodels);
+    free(c.run);
+    free(c.model);
+    free(c.nrc);
+    free(c.nc);
+    free(c.pair);
+    free(order);
+    if (fbase)
+        for (size_t r = 0; r < nruns; r++)
+            free(fbase[r]);
+    free(fbase);
+    filters_clear(&fl, nruns, c.nmodels);
+    if (rm)
+        for (size_t m = 0; m < c.nmodels; m++)
+            bract_singlei_ridge_model_clear(&c, &rm[m]);
+    free(rm);
+    bract_single_result_free(res);
+    return rc;
+}
