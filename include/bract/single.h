@@ -38,8 +38,13 @@
  * says so).
  *
  * STEP 2, NOISE COMPONENTS (noise_pcs != 0), GLMdenoise (bract/glmdenoise.h):
- * the noise pool is the voxels whose on-off R2 is below the threshold;
- * in each run their residuals P y - o (o'P y / o'P o) (o the voxel's on-off
+ * the noise pool is the voxels whose on-off R2 is below the threshold,
+ * except those whose condition model (below, with no components) has a
+ * cross-validated R2 above it: their responses differ between conditions
+ * more than they share a mean, which the on-off model misses, and their
+ * trial responses would make the components task regressors (a design
+ * whose trials the components explain cannot be estimated).  In each run
+ * their residuals P y - o (o'P y / o'P o) (o the voxel's on-off
  * regressor: the task is taken out, not only the nuisance) give the run's
  * max_noise_pcs leading components, made orthogonal to N and appended to
  * it.  The number k of components is fixed (noise_pcs > 0) or chosen
@@ -69,16 +74,22 @@
  * squared difference between every trial's least-squares beta in a run
  * and the fraction's betas of the same condition in the other runs,
  *     E_f = sum_t sum_{i in run t} sum_{j not in run t, cond j = cond i}
- *           (b_f(j) - b_1(i))^2,
- * the smallest E_f wins (the larger fraction on ties).  (GLMsingle
- * z-scores the betas by the least-squares betas' mean and deviation first,
- * which, for one session, scales E_f by a voxel's constant and changes no
- * choice.)  With autoscale the chosen betas are then mapped by the least-
- * squares line from them to the least-squares betas of the voxel (scale
- * and offset; no change when the scale would be negative), so that their
- * scale is comparable with least squares, as GLMsingle's wantautoscale.
- * With --trials lss the ridge step starts from the LSA model (fraction 1
- * is LSA).
+ *           w_i (b_f(j) - b_1(i))^2,
+ * the smallest E_f wins (the larger fraction on ties).  With autoscale
+ * the chosen betas are then mapped by the weighted least-squares line from
+ * them to the least-squares betas of the voxel (scale and offset, weights
+ * w; no change when the scale would be negative), so that their scale is
+ * comparable with least squares, as GLMsingle's wantautoscale.  The
+ * weight w_i of a trial is 1 / its least-squares variance factor
+ * [(X'X)^-1]_ii, where GLMsingle weighs every trial alike: in a balanced
+ * design the weights are about equal and change little, but a trial whose
+ * response the run hardly records (at its very end) has a least-squares
+ * beta of enormous variance, which would otherwise decide both the choice
+ * and the line (and scale every other beta by it).  (GLMsingle also
+ * z-scores the betas by the least-squares betas' mean and deviation
+ * first, which, for one session, scales E_f by a voxel's constant and
+ * changes no choice.)  With --trials lss the ridge step starts from the
+ * LSA model (fraction 1 is LSA).
  *
  * DIAGNOSTICS.  After each step, the split-half reliability of a voxel's
  * betas: the Pearson correlation, over the conditions present in both
@@ -86,7 +97,10 @@
  * runs and of the even runs; its median over the signal voxels, the same
  * voxels for every step.
  *
- * Bad input: fewer than 2 runs (nothing to cross-validate) is an error;
+ * Bad input: a trial whose regressor, the nuisance taken out, is under
+ * 10% of the run's median (the run ends before its response) gets a
+ * warning naming it: its betas are mostly noise, in every step.  Fewer
+ * than 2 runs (nothing to cross-validate) is an error;
  * so is a study where no condition occurs in two runs while the noise
  * components or the ridge fraction are chosen by cross-validation, or the
  * diagnostics are wanted (reliability undefined).  A voxel with a
@@ -188,6 +202,7 @@ typedef struct {
     unsigned char *pool;     /* nvox: in the noise pool */
     unsigned char *signal;   /* nvox: signal voxel */
     size_t npool, nsignal;
+    size_t npool_condition;  /* left out of the pool for their condition model's R2 */
     int max_pcs;             /* components computed per run (0 without the noise step) */
     int npcs;                /* components in the model */
     double *pc_curve;        /* max_pcs + 1 median R2 values, or NULL (not cross-validated) */

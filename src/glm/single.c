@@ -185,6 +185,12 @@ static int orthonormal_basis(const double *X, size_t n, size_t p, double *q, siz
     return BRACT_OK;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -366,6 +372,36 @@ static int prepare_run(sctx *c, size_t ri, const bract_single_run *in, size_t ma
                 memcpy(r->x[m] + t * K, full + r->nd->row_volume[t] * K, K * sizeof *full);
     }
     free(full);
+    if (rc)
+        return rc;
+    /* trials whose response the run hardly records (after its end, or
+     * explained by the drift): their betas are mostly noise */
+    double *xp = bract_xmalloc(n * K, sizeof *xp, "trial regressors");
+    double *nrm = bract_xmalloc(2 * K, sizeof *nrm, "trial norms");
+    if (!xp || !nrm) {
+        free(xp);
+        free(nrm);
+        return BRACT_ENOMEM;
+    }
+    memcpy(xp, r->x[c->nmodels - 1], n * K * sizeof *xp);
+    if (!(rc = bract_singlei_project(r, p, xp, K, K))) {
+        for (size_t k = 0; k < K; k++) {
+            double v = 0;
+            for (size_t t = 0; t < n; t++)
+                v += xp[t * K + k] * xp[t * K + k];
+            nrm[k] = nrm[K + k] = sqrt(v);
+        }
+        qsort(nrm + K, K, sizeof *nrm, cmp_double);
+        double med = nrm[K + K / 2];
+        for (size_t k = 0; k < K; k++)
+            if (nrm[k] < 0.1 * med)
+                bract_warn("%s:%zu: trial '%s' at %g s: the run records little of its response "
+                           "(its regressor, drift taken out, is %.0f%% of the run's median): "
+                           "its betas are mostly noise", ev->path, ev->ev[k].line,
+                           ev->ev[k].label, ev->ev[k].onset, 100 * nrm[k] / med);
+    }
+    free(xp);
+    free(nrm);
     return rc;
 }
 
@@ -501,12 +537,6 @@ static int pass_onoff(sctx *c, const bract_progress *prog)
     free(O);
     free(bn);
     return rc;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y ? 1 : 0;
 }
 
 typedef struct {
@@ -1150,21 +1180,25 @@ int bract_single_fit(const bract_single_run *runs, size_t nruns, size_t nvox,
         }
     }
     /* (run, condition) counts for the ridge step's cross-validation */
-    c.nrc = bract_xcalloc(nruns * c.ncond, sizeof *c.nrc, "condition counts");
-    c.nc = bract_xcalloc(c.ncond, sizeof *c.nc, "condition counts");
-    c.pair = bract_xmalloc(c.ntrials ? c.ntrials : 1, sizeof *c.pair, "condition pairs");
-    if (!c.nrc || !c.nc || !c.pair) {
-        rc = BRACT_ENOMEM;
-        goto fail;
-    }
-    for (size_t r = 0; r < nruns; r++)
-        for (size_t k = res->run_first[r]; k < res->run_first[r + 1]; k++) {
-            size_t i = r * c.ncond + res->trial_cond[k];
-            if (c.nrc[i] == 0)
-                c.pair[c.npair++] = i;
-            c.nrc[i] += 1;
-            c.nc[res->trial_cond[k]] += 1;
+    {
+        size_t *slot = bract_xmalloc(nruns * c.ncond, sizeof *slot, "condition pairs");
+        c.tpair = bract_xmalloc(c.ntrials ? c.ntrials : 1, sizeof *c.tpair, "condition pairs");
+        if (!slot || !c.tpair) {
+            free(slot);
+            rc = BRACT_ENOMEM;
+            goto fail;
         }
+        for (size_t i = 0; i < nruns * c.ncond; i++)
+            slot[i] = (size_t)-1;
+        for (size_t r = 0; r < nruns; r++)
+            for (size_t k = res->run_first[r]; k < res->run_first[r + 1]; k++) {
+                size_t i = r * c.ncond + res->trial_cond[k];
+                if (slot[i] == (size_t)-1)
+                    slot[i] = c.npair++;
+                c.tpair[k] = slot[i];
+            }
+        free(slot);
+    }
     c.run = bract_xcalloc(nruns, sizeof *c.run, "runs");
     res->bad = bract_glmi_big_calloc(nvox, 1, "voxel flags");
     res->hrf = bract_glmi_big_alloc(nvox, sizeof *res->hrf, "HRF indices");
@@ -1215,7 +1249,34 @@ int bract_single_fit(const bract_single_run *runs, size_t nruns, size_t nvox,
     if ((rc = voxel_sets(&c)))
         goto fail;
 
-    /* step 2 */
+    /* step 2: the pool without voxels whose condition model predicts held-out
+     * runs (task signal the on-off model misses: responses that differ
+     * between conditions more than they share) */
+    if (want_noise && res->npool) {
+        size_t *cand = bract_xmalloc(res->npool, sizeof *cand, "the noise pool");
+        double *r2 = bract_xmalloc(res->npool, sizeof *r2, "R2 values");
+        if (!cand || !r2) {
+            free(cand);
+            free(r2);
+            rc = BRACT_ENOMEM;
+            goto fail;
+        }
+        size_t k = 0;
+        for (size_t v = 0; v < nvox; v++)
+            if (res->pool[v])
+                cand[k++] = v;
+        rc = bract_singlei_cv_r2(&c, cand, k, 0, r2);
+        for (size_t i = 0; !rc && i < k; i++)
+            if (!(r2[i] < res->r2_threshold)) {
+                res->pool[cand[i]] = 0;
+                res->npool--;
+                res->npool_condition++;
+            }
+        free(cand);
+        free(r2);
+        if (rc)
+            goto fail;
+    }
     if (want_noise && res->npool < (size_t)res->max_pcs + 1) {
         bract_warn("the noise pool has %zu voxel%s (on-off R2 below %g), fewer than the %d "
                    "components + 1: no noise components", res->npool,
@@ -1228,7 +1289,7 @@ int bract_single_fit(const bract_single_run *runs, size_t nruns, size_t nvox,
         for (size_t r = 0; r < nruns; r++)
             c.run[r].nq = c.run[r].nq0 + (size_t)res->max_pcs;
         if (o->noise_pcs == BRACT_SINGLE_PCS_AUTO) {
-            if ((rc = bract_singlei_pc_curve(&c, prog)))
+            if ((rc = bract_singlei_pc_curve(&c)))
                 goto fail;
             res->npcs = (int)bract_glmdenoise_choose(res->pc_curve, (size_t)res->max_pcs,
                                                      o->pcstop);
@@ -1431,9 +1492,7 @@ int bract_single_fit(const bract_single_run *runs, size_t nruns, size_t nvox,
         run_clear(&c.run[r], c.nmodels);
     free(c.run);
     free(c.model);
-    free(c.nrc);
-    free(c.nc);
-    free(c.pair);
+    free(c.tpair);
     free(order);
     if (fbase)
         for (size_t r = 0; r < nruns; r++)
@@ -1458,9 +1517,7 @@ fail:
             run_clear(&c.run[r], c.nmodels);
     free(c.run);
     free(c.model);
-    free(c.nrc);
-    free(c.nc);
-    free(c.pair);
+    free(c.tpair);
     free(order);
     if (fbase)
         for (size_t r = 0; r < nruns; r++)

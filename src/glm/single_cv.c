@@ -266,69 +266,34 @@ static void cv_chunk(const sctx *c, const cv_run *cr, const double *minv, const 
     }
 }
 
-int bract_singlei_pc_curve(sctx *c, const bract_progress *prog)
+int bract_singlei_cv_r2(const sctx *c, const size_t *vox_in, size_t nuse, size_t kmax,
+                        double *r2_out)
 {
-    bract_single_result *res = c->res;
-    const size_t R = c->nruns, J = c->ncond, kmax = (size_t)res->max_pcs, M = c->nmodels;
-    (void)prog;
-    /* the signal voxels used, sorted (stably) by model */
-    size_t nsig = 0;
-    for (size_t v = 0; v < c->nvox; v++)
-        nsig += res->signal[v] && !res->bad[v];
-    size_t stride = (nsig + MAX_CURVE_VOXELS - 1) / MAX_CURVE_VOXELS;
-    if (stride < 1)
-        stride = 1;
-    size_t nuse = (nsig + stride - 1) / stride;
-    size_t *vox = bract_xmalloc(nuse ? nuse : 1, sizeof *vox, "signal voxels");
+    const size_t R = c->nruns, J = c->ncond, M = c->nmodels;
+    /* the voxels sorted (stably) by model; pos[a]: where voxel vox_in[a] went */
+    size_t *vox = bract_xmalloc(nuse ? nuse : 1, sizeof *vox, "voxels");
+    size_t *pos = bract_xmalloc(nuse ? nuse : 1, sizeof *pos, "voxels");
     size_t *cnt = bract_xcalloc(M + 1, sizeof *cnt, "models");
+    size_t *fill = bract_xmalloc(M, sizeof *fill, "models");
     double *r2 = bract_xmalloc((nuse ? nuse : 1) * (kmax + 1), sizeof *r2, "R2 values");
-    res->pc_curve = bract_xmalloc(kmax + 1, sizeof *res->pc_curve, "the component curve");
-    if (!vox || !cnt || !r2 || !res->pc_curve) {
-        free(vox);
-        free(cnt);
-        free(r2);
-        return BRACT_ENOMEM;
-    }
-    {
-        size_t *tmp = bract_xmalloc(nuse ? nuse : 1, sizeof *tmp, "signal voxels");
-        if (!tmp) {
-            free(vox);
-            free(cnt);
-            free(r2);
-            return BRACT_ENOMEM;
-        }
-        size_t k = 0, i = 0;
-        for (size_t v = 0; v < c->nvox; v++)
-            if (res->signal[v] && !res->bad[v]) {
-                if (i % stride == 0)
-                    tmp[k++] = v;
-                i++;
-            }
-        for (size_t a = 0; a < nuse; a++)
-            cnt[c->model[tmp[a]] + 1]++;
-        for (size_t m = 0; m < M; m++)
-            cnt[m + 1] += cnt[m];
-        size_t *fill = bract_xmalloc(M, sizeof *fill, "models");
-        if (!fill) {
-            free(tmp);
-            free(vox);
-            free(cnt);
-            free(r2);
-            return BRACT_ENOMEM;
-        }
-        memcpy(fill, cnt, M * sizeof *fill);
-        for (size_t a = 0; a < nuse; a++)
-            vox[fill[c->model[tmp[a]]]++] = tmp[a];
-        free(fill);
-        free(tmp);
-    }
-    int rc = BRACT_OK;
     cv_run *cr = bract_xcalloc(R, sizeof *cr, "condition models");
     double *minv = bract_xmalloc((kmax + 1) * R * J * J, sizeof *minv, "training inverses");
     int *st = bract_xcalloc((kmax + 1) * R, sizeof *st, "statuses");
     char **msg = bract_xcalloc((kmax + 1) * R, sizeof *msg, "messages");
-    if (!cr || !minv || !st || !msg)
+    int rc = BRACT_OK;
+    if (!vox || !pos || !cnt || !fill || !r2 || !cr || !minv || !st || !msg) {
         rc = BRACT_ENOMEM;
+        goto done;
+    }
+    for (size_t a = 0; a < nuse; a++)
+        cnt[c->model[vox_in[a]] + 1]++;
+    for (size_t m = 0; m < M; m++)
+        cnt[m + 1] += cnt[m];
+    memcpy(fill, cnt, M * sizeof *fill);
+    for (size_t a = 0; a < nuse; a++) {
+        pos[a] = fill[c->model[vox_in[a]]]++;
+        vox[pos[a]] = vox_in[a];
+    }
     enum { CHUNK = 128 };
     for (size_t m = 0; m < M && !rc; m++) {
         size_t a0 = cnt[m], a1 = cnt[m + 1];
@@ -377,8 +342,13 @@ int bract_singlei_pc_curve(sctx *c, const bract_progress *prog)
                 cv_ws_clear(&w);
         }
         if (failed)
-            rc = bract_error(BRACT_ENOMEM, "out of memory for the component curve");
+            rc = bract_error(BRACT_ENOMEM, "out of memory for cross-validated R2");
     }
+    if (!rc)
+        for (size_t a = 0; a < nuse; a++)
+            memcpy(r2_out + a * (kmax + 1), r2 + pos[a] * (kmax + 1),
+                   (kmax + 1) * sizeof *r2_out);
+done:
     if (cr)
         for (size_t r = 0; r < R; r++)
             cv_run_clear(&cr[r]);
@@ -386,24 +356,55 @@ int bract_singlei_pc_curve(sctx *c, const bract_progress *prog)
     free(minv);
     free(st);
     free(msg);
-    if (!rc) {
-        double *col = bract_xmalloc(nuse ? nuse : 1, sizeof *col, "medians");
-        if (!col) {
-            rc = BRACT_ENOMEM;
-        } else {
-            for (size_t k = 0; k <= kmax; k++) {
-                for (size_t a = 0; a < nuse; a++)
-                    col[a] = r2[a * (kmax + 1) + k];
-                qsort(col, nuse, sizeof *col, cmp_double);
-                res->pc_curve[k] = nuse == 0   ? NAN
-                                   : nuse % 2 ? col[nuse / 2]
-                                               : 0.5 * (col[nuse / 2 - 1] + col[nuse / 2]);
-            }
-            free(col);
-        }
-    }
     free(vox);
+    free(pos);
     free(cnt);
+    free(fill);
     free(r2);
+    return rc;
+}
+
+int bract_singlei_pc_curve(sctx *c)
+{
+    bract_single_result *res = c->res;
+    const size_t kmax = (size_t)res->max_pcs;
+    /* the signal voxels used: every one, or every m-th */
+    size_t nsig = 0;
+    for (size_t v = 0; v < c->nvox; v++)
+        nsig += res->signal[v] && !res->bad[v];
+    size_t stride = (nsig + MAX_CURVE_VOXELS - 1) / MAX_CURVE_VOXELS;
+    if (stride < 1)
+        stride = 1;
+    size_t nuse = (nsig + stride - 1) / stride;
+    size_t *vox = bract_xmalloc(nuse ? nuse : 1, sizeof *vox, "signal voxels");
+    double *r2 = bract_xmalloc((nuse ? nuse : 1) * (kmax + 1), sizeof *r2, "R2 values");
+    double *col = bract_xmalloc(nuse ? nuse : 1, sizeof *col, "medians");
+    res->pc_curve = bract_xmalloc(kmax + 1, sizeof *res->pc_curve, "the component curve");
+    int rc = BRACT_OK;
+    if (!vox || !r2 || !col || !res->pc_curve) {
+        rc = BRACT_ENOMEM;
+        goto done;
+    }
+    size_t k = 0, i = 0;
+    for (size_t v = 0; v < c->nvox; v++)
+        if (res->signal[v] && !res->bad[v]) {
+            if (i % stride == 0)
+                vox[k++] = v;
+            i++;
+        }
+    if ((rc = bract_singlei_cv_r2(c, vox, nuse, kmax, r2)))
+        goto done;
+    for (size_t q = 0; q <= kmax; q++) {
+        for (size_t a = 0; a < nuse; a++)
+            col[a] = r2[a * (kmax + 1) + q];
+        qsort(col, nuse, sizeof *col, cmp_double);
+        res->pc_curve[q] = nuse == 0   ? NAN
+                           : nuse % 2 ? col[nuse / 2]
+                                       : 0.5 * (col[nuse / 2 - 1] + col[nuse / 2]);
+    }
+done:
+    free(vox);
+    free(r2);
+    free(col);
     return rc;
 }

@@ -41,9 +41,7 @@ typedef struct {
     int one_candidate;       /* fraction 1 is a candidate, not only the reference */
     size_t gmax;             /* the largest alpha grid of the ridge models */
     size_t npair;            /* (run, condition) pairs with trials */
-    size_t *pair;            /* npair: r * ncond + c */
-    double *nrc;             /* nruns x ncond: trials of condition c in run r */
-    double *nc;              /* ncond: trials of condition c */
+    size_t *tpair;           /* ntrials: the pair of each trial */
 } sctx;
 
 /* Voxel v's kept volumes of run r as double into row; 0 usable, 1 a
@@ -54,15 +52,22 @@ int bract_singlei_load(const srun *r, size_t v, double *row);
  * x - Q (Q' x) with Q the first nq columns of r->q. */
 int bract_singlei_project(const srun *r, size_t nq, double *x, size_t m, size_t ld);
 
+/* The cross-validated R2 of the condition model with 0 .. kmax of the runs'
+ * components (bract/single.h, step 2) of the voxels vox[0 .. n-1] (each
+ * with its model) into r2 (n x (kmax + 1)). */
+int bract_singlei_cv_r2(const sctx *c, const size_t *vox, size_t n, size_t kmax, double *r2);
+
 /* The curve of median cross-validated R2 with 0 .. max components over the
- * signal voxels (bract/single.h, step 2) into res->pc_curve. */
-int bract_singlei_pc_curve(sctx *c, const bract_progress *prog);
+ * signal voxels (at most 20,000 of them) into res->pc_curve. */
+int bract_singlei_pc_curve(sctx *c);
 
 /* The ridge step's per-model factors and the fit of a group of voxels. */
 typedef struct {
     size_t model;
     double **u, **s, **vt;   /* per run: n x K, K, K x K */
     double *sall;            /* ntrials: every run's singular values, run after run */
+    double *wt;              /* ntrials: 1 / the least-squares variance factor of each trial */
+    double *wother;          /* ntrials: sum of wt over its condition's trials in other runs */
     size_t ngrid;
     double *lgrid;           /* ngrid: log alpha of the grid */
     double *mgrid;           /* ntrials x ngrid: s^2 / (s^2 + alpha)^2 */

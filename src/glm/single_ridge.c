@@ -25,7 +25,9 @@ int bract_singlei_ridge_model(const sctx *c, size_t model, ridge_model *rm)
     rm->s = bract_xcalloc(R, sizeof *rm->s, "ridge factors");
     rm->vt = bract_xcalloc(R, sizeof *rm->vt, "ridge factors");
     rm->sall = bract_xmalloc(T, sizeof *rm->sall, "singular values");
-    if (!rm->u || !rm->s || !rm->vt || !rm->sall)
+    rm->wt = bract_xmalloc(T, sizeof *rm->wt, "trial weights");
+    rm->wother = bract_xmalloc(T, sizeof *rm->wother, "trial weights");
+    if (!rm->u || !rm->s || !rm->vt || !rm->sall || !rm->wt || !rm->wother)
         return BRACT_ENOMEM;
     int rc = BRACT_OK;
     for (size_t r = 0; r < R && !rc; r++) {
@@ -46,11 +48,35 @@ int bract_singlei_ridge_model(const sctx *c, size_t model, ridge_model *rm)
             rm->s[r] = f->s;
             rm->vt[r] = f->vt;
             memcpy(rm->sall + s->first, f->s, s->K * sizeof *rm->sall);
+            /* least-squares variance factors: diag((X'X)^-1) = sum_i V_ki^2 / s_i^2 */
+            for (size_t k = 0; k < s->K; k++) {
+                double v = 0;
+                for (size_t i = 0; i < s->K; i++) {
+                    double q = f->vt[i * s->K + k] / f->s[i];
+                    v += q * q;
+                }
+                rm->wt[s->first + k] = 1.0 / v;
+            }
             free(f);
         }
     }
     if (rc)
         return rc;
+    /* wother: the weights of the same condition's trials in the other runs */
+    {
+        const bract_single_result *res = c->res;
+        double *sc = bract_xcalloc(c->ncond + c->npair, sizeof *sc, "trial weights");
+        if (!sc)
+            return BRACT_ENOMEM;
+        double *sp = sc + c->ncond;
+        for (size_t k = 0; k < T; k++) {
+            sc[res->trial_cond[k]] += rm->wt[k];
+            sp[c->tpair[k]] += rm->wt[k];
+        }
+        for (size_t k = 0; k < T; k++)
+            rm->wother[k] = sc[res->trial_cond[k]] - sp[c->tpair[k]];
+        free(sc);
+    }
     double smin = INFINITY, smax = 0;
     for (size_t k = 0; k < T; k++) {
         smin = rm->sall[k] < smin ? rm->sall[k] : smin;
@@ -87,6 +113,8 @@ void bract_singlei_ridge_model_clear(const sctx *c, ridge_model *rm)
     free(rm->s);
     free(rm->vt);
     free(rm->sall);
+    free(rm->wt);
+    free(rm->wother);
     free(rm->lgrid);
     free(rm->mgrid);
     memset(rm, 0, sizeof *rm);
@@ -94,7 +122,7 @@ void bract_singlei_ridge_model_clear(const sctx *c, ridge_model *rm)
 
 int bract_singlei_ridge_ws_init(const sctx *c, size_t cap, ridge_ws *w)
 {
-    const size_t T = c->ntrials, F = c->res->nfractions, RJ = c->nruns * c->ncond;
+    const size_t T = c->ntrials, F = c->res->nfractions;
     memset(w, 0, sizeof *w);
     w->cap = cap;
     w->w = bract_xmalloc(cap * T, sizeof *w->w, "ridge workspace");
@@ -102,7 +130,7 @@ int bract_singlei_ridge_ws_init(const sctx *c, size_t cap, ridge_ws *w)
     w->gn = bract_xmalloc(cap * (c->gmax ? c->gmax : 1), sizeof *w->gn, "ridge workspace");
     w->gam = bract_xmalloc(cap * F * T, sizeof *w->gam, "ridge workspace");
     w->bf = bract_xmalloc(cap * F * T, sizeof *w->bf, "ridge workspace");
-    w->agg = bract_xmalloc(4 * RJ + 4 * c->ncond + F + cap, sizeof *w->agg, "ridge workspace");
+    w->agg = bract_xmalloc(2 * T + c->ncond + c->npair + cap, sizeof *w->agg, "ridge workspace");
     if (!w->w || !w->wsq || !w->gn || !w->gam || !w->bf || !w->agg) {
         bract_singlei_ridge_ws_clear(w);
         return BRACT_ENOMEM;
@@ -147,46 +175,33 @@ static double interp_alpha(const double *fg, const double *lg, size_t G, double 
     return exp(lg[lo] + u * (lg[hi] - lg[lo]));
 }
 
-/* The cross-validated error E_f of one voxel's betas b (every trial) against
- * its least-squares betas b1, from per (run, condition) sums. */
-static double cv_error(const sctx *c, const double *b, const double *b1, double *agg,
-                       int need_ref)
+/* The cross-validated error of one voxel (bract/single.h, step 3), each
+ * test trial i weighted by w_i = 1 / its least-squares variance factor:
+ * expanding the square,
+ *     E_f = sum_j [m_j b_f(j)^2 - 2 s_j b_f(j)] + (terms without f),
+ * m_j = sum of w_i over the trials i of j's condition in the other runs
+ * (rm->wother) and s_j = sum of w_i b_1(i) over the same trials: so s
+ * (ntrials) is all a voxel needs.  sc (ncond) and sp (npair) are scratch. */
+static void cv_weights(const sctx *c, const ridge_model *rm, const double *b1, double *s,
+                       double *sc, double *sp)
 {
     const bract_single_result *res = c->res;
-    const size_t J = c->ncond, RJ = c->nruns * J;
-    double *S1 = agg, *Q1 = agg + RJ, *S = agg + 2 * RJ, *Q = agg + 3 * RJ;
-    double *Sc = agg + 4 * RJ, *Qc = Sc + J;
-    if (need_ref) {
-        for (size_t p = 0; p < c->npair; p++)
-            S1[c->pair[p]] = Q1[c->pair[p]] = 0;
-        for (size_t r = 0; r < c->nruns; r++)
-            for (size_t k = res->run_first[r]; k < res->run_first[r + 1]; k++) {
-                size_t i = r * J + res->trial_cond[k];
-                S1[i] += b1[k];
-                Q1[i] += b1[k] * b1[k];
-            }
+    memset(sc, 0, c->ncond * sizeof *sc);
+    memset(sp, 0, c->npair * sizeof *sp);
+    for (size_t k = 0; k < c->ntrials; k++) {
+        double wb = rm->wt[k] * b1[k];
+        sc[res->trial_cond[k]] += wb;
+        sp[c->tpair[k]] += wb;
     }
-    for (size_t p = 0; p < c->npair; p++) {
-        S[c->pair[p]] = Q[c->pair[p]] = 0;
-        Sc[c->pair[p] % J] = Qc[c->pair[p] % J] = 0;
-    }
-    for (size_t r = 0; r < c->nruns; r++)
-        for (size_t k = res->run_first[r]; k < res->run_first[r + 1]; k++) {
-            size_t i = r * J + res->trial_cond[k];
-            S[i] += b[k];
-            Q[i] += b[k] * b[k];
-        }
-    for (size_t p = 0; p < c->npair; p++) {
-        size_t i = c->pair[p];
-        Sc[i % J] += S[i];
-        Qc[i % J] += Q[i];
-    }
+    for (size_t k = 0; k < c->ntrials; k++)
+        s[k] = sc[res->trial_cond[k]] - sp[c->tpair[k]];
+}
+
+static double cv_error(const sctx *c, const ridge_model *rm, const double *b, const double *s)
+{
     double e = 0;
-    for (size_t p = 0; p < c->npair; p++) {
-        size_t i = c->pair[p], j = i % J;
-        double n = c->nrc[i];
-        e += n * (Qc[j] - Q[i]) - 2 * S1[i] * (Sc[j] - S[i]) + (c->nc[j] - n) * Q1[i];
-    }
+    for (size_t k = 0; k < c->ntrials; k++)
+        e += (rm->wother[k] * b[k] - 2 * s[k]) * b[k];
     return e;
 }
 
@@ -205,7 +220,7 @@ int bract_singlei_ridge_fit(const sctx *c, const ridge_model *rm, double *const 
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nv, (int)s->K, (int)s->n, 1.0,
                     ys[r], (int)s->n, rm->u[r], (int)s->K, 0.0, w->w + s->first, (int)T);
     }
-    double *n0 = w->agg + 4 * c->nruns * c->ncond + 4 * c->ncond + F;
+    double *n0 = w->agg + 2 * T + c->ncond + c->npair;
     for (size_t i = 0; i < nv; i++) {
         double v = 0;
         for (size_t k = 0; k < T; k++) {
@@ -242,13 +257,14 @@ int bract_singlei_ridge_fit(const sctx *c, const ridge_model *rm, double *const 
                     w->bf + s->first, (int)T);
     }
     /* choose, rescale */
-    double *agg = w->agg;
+    double *sw = w->agg, *sc = sw + T, *sp = sc + c->ncond;
     for (size_t i = 0; i < nv; i++) {
         const double *b1 = w->bf + (i * F) * T;
         size_t best = c->one_candidate ? 0 : 1;
         double ebest = INFINITY;
+        cv_weights(c, rm, b1, sw, sc, sp);
         for (size_t j = best; j < F; j++) {
-            double e = cv_error(c, w->bf + (i * F + j) * T, b1, agg, j == best);
+            double e = cv_error(c, rm, w->bf + (i * F + j) * T, sw);
             if (e < ebest) {
                 ebest = e;
                 best = j;
@@ -257,17 +273,19 @@ int bract_singlei_ridge_fit(const sctx *c, const ridge_model *rm, double *const 
         const double *bb = w->bf + (i * F + best) * T;
         double a = 1, o = 0;
         if (c->o->autoscale && best != 0) {
-            double mx = 0, my = 0;
+            /* weighted least squares of b1 on [bb, 1], weights rm->wt */
+            double sw0 = 0, mx = 0, my = 0;
             for (size_t k = 0; k < T; k++) {
-                mx += bb[k];
-                my += b1[k];
+                sw0 += rm->wt[k];
+                mx += rm->wt[k] * bb[k];
+                my += rm->wt[k] * b1[k];
             }
-            mx /= (double)T;
-            my /= (double)T;
+            mx /= sw0;
+            my /= sw0;
             double sxy = 0, sxx = 0;
             for (size_t k = 0; k < T; k++) {
-                sxy += (bb[k] - mx) * (b1[k] - my);
-                sxx += (bb[k] - mx) * (bb[k] - mx);
+                sxy += rm->wt[k] * (bb[k] - mx) * (b1[k] - my);
+                sxx += rm->wt[k] * (bb[k] - mx) * (bb[k] - mx);
             }
             if (sxx > 0 && sxy >= 0) {
                 a = sxy / sxx;
