@@ -333,11 +333,11 @@ int bract_plot_map(const bract_volume *stat, const bract_volume *bg, const bract
             return bract_error_context(rc, "the map and its background must share a grid");
     }
     if (opts->view != BRACT_VIEW_ORTHO && opts->view != BRACT_VIEW_MOSAIC)
-        return bract_error(BRACT_EINVAL, "unknown map view %d", opts->view);
+        return bract_error(BRACT_EINVAL, "unknown map view %d", (int)opts->view);
     if (opts->view == BRACT_VIEW_MOSAIC && (opts->slices < 1 || opts->slices > 100 ||
-                                            opts->axis < 0 || opts->axis > 2))
+                                            (unsigned)opts->axis > 2))
         return bract_error(BRACT_EINVAL, "a mosaic needs 1 to 100 slices along axis 0, 1 or 2 "
-                           "(got %d slices, axis %d)", opts->slices, opts->axis);
+                           "(got %d slices, axis %d)", opts->slices, (int)opts->axis);
     if (!(opts->threshold >= 0))
         return bract_error(BRACT_EINVAL, "the threshold must be >= 0 (got %g)", opts->threshold);
     mapctx m;
@@ -444,7 +444,7 @@ int bract_plot_map(const bract_volume *stat, const bract_volume *bg, const bract
         H = opts->height > 0 ? opts->height * 72 : top + hmax * scale + lh + 14;
         nc = 3;
     } else {
-        int a = opts->axis;
+        int a = (int)opts->axis;
         slice_axes(a, &ha, &va);
         /* slices spread over the map's nonzero extent */
         double slo[3], shi[3];

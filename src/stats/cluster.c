@@ -4,6 +4,28 @@
 #include <math.h>
 #include <string.h>
 
+const char *bract_connectivity_name(bract_connectivity c)
+{
+    switch (c) {
+    case BRACT_CONN_FACES: return "6";
+    case BRACT_CONN_EDGES: return "18";
+    case BRACT_CONN_CORNERS: return "26";
+    default: return "unknown";
+    }
+}
+
+int bract_connectivity_parse(const char *s, bract_connectivity *out)
+{
+    static const bract_connectivity all[] = {BRACT_CONN_FACES, BRACT_CONN_EDGES,
+                                             BRACT_CONN_CORNERS};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (strcmp(s, bract_connectivity_name(all[i])) == 0) {
+            *out = all[i];
+            return BRACT_OK;
+        }
+    return bract_error(BRACT_EINVAL, "unknown connectivity '%s' (expected one of 6, 18, 26)", s);
+}
+
 /* Offsets (dx, dy, dz) of the 26 neighbours, ordered so that the first 6
  * share a face, the next 12 an edge and the last 8 a corner. */
 static void neighbour_offsets(int conn, int off[26][3], int *m)

@@ -379,11 +379,53 @@ bract_group_opts bract_group_defaults(void)
     memset(&o, 0, sizeof o);
     o.alternative = BRACT_ALT_GREATER;
     o.seed = 1;
-    o.connectivity = 26;
+    o.connectivity = BRACT_CONN_CORNERS;
     o.tfce_params = bract_tfce_defaults();
     o.cluster_t = NAN;
     o.alpha = 0.05;
     return o;
+}
+
+static const char *const transform_names[] = {"fisher", "none"};
+
+const char *bract_group_transform_name(bract_group_transform t)
+{
+    return (unsigned)t < 2 ? transform_names[t] : "unknown";
+}
+
+int bract_group_transform_parse(const char *s, bract_group_transform *out)
+{
+    if (strcmp(s, "fisher") == 0)
+        *out = BRACT_GROUP_FISHER;
+    else if (strcmp(s, "none") == 0 || strcmp(s, "identity") == 0)
+        *out = BRACT_GROUP_IDENTITY;
+    else
+        return bract_error(BRACT_EINVAL, "unknown transform '%s' (expected one of fisher, none)",
+                           s);
+    return BRACT_OK;
+}
+
+static const char *const design_names[] = {"one-sample", "paired", "two-sample"};
+
+const char *bract_group_design_name(bract_group_design d)
+{
+    return (unsigned)d < 3 ? design_names[d] : "unknown";
+}
+
+int bract_group_design_parse(const char *s, bract_group_design *out)
+{
+    for (unsigned i = 0; i < 3; i++)
+        if (strcmp(s, design_names[i]) == 0) {
+            *out = (bract_group_design)i;
+            return BRACT_OK;
+        }
+    return bract_error(BRACT_EINVAL,
+                       "unknown design '%s' (expected one of one-sample, paired, two-sample)", s);
+}
+
+bract_group_design bract_group_data_design(const bract_group_data *d)
+{
+    return d->paired ? BRACT_GROUP_PAIRED : d->n1 ? BRACT_GROUP_TWO_SAMPLE : BRACT_GROUP_ONE_SAMPLE;
 }
 
 const char *bract_group_correction_name(bract_group_correction c)
@@ -406,7 +448,7 @@ static int check_opts(const bract_group_opts *o)
         return bract_error(BRACT_EINVAL, "unknown alternative %d", (int)o->alternative);
     if (o->connectivity != 6 && o->connectivity != 18 && o->connectivity != 26)
         return bract_error(BRACT_EINVAL, "connectivity must be 6, 18 or 26 (got %d)",
-                           o->connectivity);
+                           (int)o->connectivity);
     if (o->permutations > MAX_PERMUTATIONS)
         return bract_error(BRACT_EINVAL, "at most %u permutations (got %zu)", MAX_PERMUTATIONS,
                            o->permutations);
