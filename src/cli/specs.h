@@ -2,3 +2,5 @@
  * action (opts.h expands the list into declarations and cli_all_specs[];
  * the man-page and pipeline checks walk it).  A new command adds its line. */
 CLI_SPEC(cli_spec_extract)
+CLI_SPEC(cli_spec_info)
+CLI_SPEC(cli_spec_report)
