@@ -4,3 +4,4 @@
 CLI_SPEC(cli_spec_extract)
 CLI_SPEC(cli_spec_info)
 CLI_SPEC(cli_spec_report)
+CLI_SPEC(cli_spec_group)
