@@ -31,6 +31,20 @@ void cli_set_cmdline(int argc, char **argv)
 int cli_cmdline_argc(void) { return g_argc; }
 char **cli_cmdline_argv(void) { return g_argv; }
 
+const cli_command cli_commands[] = {
+#define BRACT_CMD(name, fn, section, summary) {name, fn, section, summary},
+#include "cli/commands.h"
+#undef BRACT_CMD
+    {NULL, NULL, NULL, NULL}};
+
+const cli_command *cli_find_command(const char *name)
+{
+    for (const cli_command *c = cli_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
 double cli_now(void)
 {
     struct timespec ts;
