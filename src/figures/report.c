@@ -1287,6 +1287,122 @@ static void free_ctx(rp_ctx *c)
     free(c->root_real);
 }
 
+/* The options checked, the root a directory. */
+static int check_build(const char *dir, const bract_report_opts *opts)
+{
+    if (!(opts->alpha > 0 && opts->alpha < 1))
+        return bract_error(BRACT_EINVAL, "the significance level must be in (0, 1), not %g",
+                           opts->alpha);
+    if (!(opts->dpi >= 10 && opts->dpi <= 1200))
+        return bract_error(BRACT_EINVAL, "the figure resolution must be 10 to 1200 dpi, not %g",
+                           opts->dpi);
+    struct stat st;
+    if (stat(dir, &st))
+        return bract_error(BRACT_EIO, "%s: %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return bract_error(BRACT_EIO, "%s: not a directory (give the output root of bract's "
+                           "commands or of a pipeline)", dir);
+    return BRACT_OK;
+}
+
+/* The page's head: title, style, the header line. */
+static void page_head(rp_ctx *c, bract_buf *page)
+{
+    char title[512];
+    if (c->o->title) {
+        snprintf(title, sizeof title, "%s", c->o->title);
+    } else {
+        const char *base = strrchr(c->root_real ? c->root_real : c->root, '/');
+        snprintf(title, sizeof title, "bract report: %s",
+                 base && base[1] ? base + 1 : c->root);
+    }
+    time_t now = time(NULL);
+    struct tm tmv;
+    char when[40] = "";
+    if (gmtime_r(&now, &tmv))
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tmv);
+    bract_rp_buf_putf(c, page,
+                      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                      "<meta name=\"generator\" content=\"bract %s\">\n<title>",
+                      BRACT_VERSION);
+    bract_rp_buf_esc(c, page, title);
+    bract_rp_buf_putf(c, page, "</title>\n<style>\n");
+    for (size_t i = 0; css[i]; i++)
+        bract_rp_buf_putf(c, page, "%s", css[i]);
+    bract_rp_buf_putf(c, page, "</style>\n</head>\n<body>\n<div class=\"page\">\n"
+                           "<header class=\"top\"><div class=\"brand\">bract report</div><h1>");
+    bract_rp_buf_esc(c, page, title);
+    bract_rp_buf_putf(c, page, "</h1><p class=\"meta\"><code>");
+    bract_rp_buf_esc(c, page, c->root_real ? c->root_real : c->root);
+    bract_rp_buf_putf(c, page,
+                      "</code> \xc2\xb7 %zu runs, %zu outputs \xc2\xb7 written %s by bract "
+                      "%s</p></header>\n",
+                      c->nruns, c->nsc, when, BRACT_VERSION);
+}
+
+/* The contents, with the summary first. */
+static void page_toc(rp_ctx *c, bract_buf *page)
+{
+    rp_toc *toc = bract_xrealloc(c->toc, c->ntoc + 1, sizeof *toc, "the table of contents");
+    if (!toc) {
+        c->oom = 1;
+        return;
+    }
+    c->toc = toc;
+    memmove(c->toc + 1, c->toc, c->ntoc * sizeof *c->toc);
+    c->toc[0].id = bract_xstrdup("summary");
+    c->toc[0].title = bract_xstrdup("Summary");
+    c->toc[0].level = 2;
+    c->ntoc++;
+    if (!c->toc[0].id || !c->toc[0].title)
+        c->oom = 1;
+    if (!c->oom)
+        put_toc(c, page);
+}
+
+/* The summary: what was run, what came out. */
+static void page_summary(rp_ctx *c, bract_buf *page)
+{
+    bract_rp_buf_putf(c, page,
+                      "<main>\n<section>\n<h2 id=\"summary\">Summary</h2>\n"
+                      "<div class=\"cards\">\n<div class=\"card\"><h3>What was run</h3><ul>\n");
+    if (c->done.len)
+        bract_buf_append(page, c->done.data, c->done.len);
+    else
+        bract_rp_buf_putf(c, page, "<li>No analysis with a section of its own; see the runs "
+                               "below.</li>\n");
+    bract_rp_buf_putf(c, page, "</ul></div>\n<div class=\"card\"><h3>What came out</h3><ul>\n");
+    if (c->found_end.len && bract_buf_append(&c->found, c->found_end.data, c->found_end.len))
+        c->oom = 1;
+    if (c->found.len)
+        bract_buf_append(page, c->found.data, c->found.len);
+    else
+        bract_rp_buf_putf(c, page, "<li>No result tables.</li>\n");
+    if (c->info.notes)
+        bract_rp_buf_putf(c, page,
+                          "<li class=\"warn\">%zu problem%s: parts of the report could not "
+                          "be shown (see the notes below).</li>\n",
+                          c->info.notes, c->info.notes == 1 ? "" : "s");
+    bract_rp_buf_putf(c, page, "</ul></div>\n</div>\n</section>\n");
+}
+
+/* The whole page around the sections in c->body. */
+static void write_page(rp_ctx *c, bract_buf *page)
+{
+    page_head(c, page);
+    page_toc(c, page);
+    page_summary(c, page);
+    if (c->body.len && bract_buf_append(page, c->body.data, c->body.len))
+        c->oom = 1;
+    bract_rp_buf_putf(c, page,
+                      "</main>\n<footer>Written by <code>bract report</code> %s from the "
+                      "JSON sidecars under the output root.  Figures are embedded; the "
+                      "page needs no network and no other file.</footer>\n</div>\n"
+                      "</body>\n</html>\n",
+                      BRACT_VERSION);
+}
+
 int bract_report_build(const char *dir, const bract_report_opts *opts, char **html, size_t *len,
                        bract_report_info *info)
 {
@@ -1300,18 +1416,9 @@ int bract_report_build(const char *dir, const bract_report_opts *opts, char **ht
         bract_report_opts_init(&defaults);
         opts = &defaults;
     }
-    if (!(opts->alpha > 0 && opts->alpha < 1))
-        return bract_error(BRACT_EINVAL, "the significance level must be in (0, 1), not %g",
-                           opts->alpha);
-    if (!(opts->dpi >= 10 && opts->dpi <= 1200))
-        return bract_error(BRACT_EINVAL, "the figure resolution must be 10 to 1200 dpi, not %g",
-                           opts->dpi);
-    struct stat st;
-    if (stat(dir, &st))
-        return bract_error(BRACT_EIO, "%s: %s", dir, strerror(errno));
-    if (!S_ISDIR(st.st_mode))
-        return bract_error(BRACT_EIO, "%s: not a directory (give the output root of bract's "
-                           "commands or of a pipeline)", dir);
+    int rc = check_build(dir, opts);
+    if (rc)
+        return rc;
     rp_ctx c;
     memset(&c, 0, sizeof c);
     bract_report_opts o = *opts;
@@ -1327,120 +1434,39 @@ int bract_report_build(const char *dir, const bract_report_opts *opts, char **ht
     if (realpath(c.root, real))
         c.root_real = bract_xstrdup(real);
     walk_state w = {0};
-    int rc = walk(&c, &w, c.root, 0);
+    rc = walk(&c, &w, c.root, 0);
     if (!rc && c.nsc == 0)
         rc = bract_error(BRACT_EDATA, "%s holds no bract outputs (no JSON sidecar written by "
                          "bract under it)", dir);
     if (!rc)
         rc = make_runs(&c);
-    if (rc) {
-        strvec_free(&w.files);
-        strvec_free(&w.problems);
-        free_ctx(&c);
-        return rc;
-    }
-    c.files = w.files.v;
-    c.nfiles = w.files.n;
-    for (size_t i = 0; i < c.nsc; i++)
-        c.info.sidecars += i == 0 || strcmp(c.sc[i].path, c.sc[i - 1].path) != 0;
-    c.info.runs = c.nruns;
-
-    section_dataset(&c, &w.files, &w.problems);
-    bract_rp_section_rsa(&c);
-    bract_rp_section_maps(&c);
-    bract_rp_section_dfc(&c);
-    bract_rp_section_timescales(&c);
-    section_plots(&c);
-    section_runs(&c);
-
-    /* the page */
     bract_buf page = {0};
-    char title[512];
-    if (o.title) {
-        snprintf(title, sizeof title, "%s", o.title);
-    } else {
-        const char *base = strrchr(c.root_real ? c.root_real : c.root, '/');
-        snprintf(title, sizeof title, "bract report: %s",
-                 base && base[1] ? base + 1 : c.root);
+    if (!rc) {
+        c.files = w.files.v;
+        c.nfiles = w.files.n;
+        for (size_t i = 0; i < c.nsc; i++)
+            c.info.sidecars += i == 0 || strcmp(c.sc[i].path, c.sc[i - 1].path) != 0;
+        c.info.runs = c.nruns;
+        section_dataset(&c, &w.files, &w.problems);
+        bract_rp_section_rsa(&c);
+        bract_rp_section_maps(&c);
+        bract_rp_section_dfc(&c);
+        bract_rp_section_timescales(&c);
+        section_plots(&c);
+        section_runs(&c);
+        write_page(&c, &page);
+        if (info)
+            *info = c.info;
+        if (c.oom || !page.data)
+            rc = bract_error(BRACT_ENOMEM, "out of memory writing the report");
     }
-    time_t now = time(NULL);
-    struct tm tmv;
-    char when[40] = "";
-    if (gmtime_r(&now, &tmv))
-        strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tmv);
-    bract_rp_buf_putf(&c, &page,
-                      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                      "<meta name=\"generator\" content=\"bract %s\">\n<title>",
-                      BRACT_VERSION);
-    bract_rp_buf_esc(&c, &page, title);
-    bract_rp_buf_putf(&c, &page, "</title>\n<style>\n");
-    for (size_t i = 0; css[i]; i++)
-        bract_rp_buf_putf(&c, &page, "%s", css[i]);
-    bract_rp_buf_putf(&c, &page, "</style>\n</head>\n<body>\n<div class=\"page\">\n"
-                           "<header class=\"top\"><div class=\"brand\">bract report</div><h1>");
-    bract_rp_buf_esc(&c, &page, title);
-    bract_rp_buf_putf(&c, &page, "</h1><p class=\"meta\"><code>");
-    bract_rp_buf_esc(&c, &page, c.root_real ? c.root_real : c.root);
-    bract_rp_buf_putf(&c, &page,
-                      "</code> \xc2\xb7 %zu runs, %zu outputs \xc2\xb7 written %s by bract "
-                      "%s</p></header>\n",
-                      c.nruns, c.nsc, when, BRACT_VERSION);
-    /* the contents, with the summary first */
-    rp_toc *toc = bract_xrealloc(c.toc, c.ntoc + 1, sizeof *toc, "the table of contents");
-    if (toc) {
-        c.toc = toc;
-        memmove(c.toc + 1, c.toc, c.ntoc * sizeof *c.toc);
-        c.toc[0].id = bract_xstrdup("summary");
-        c.toc[0].title = bract_xstrdup("Summary");
-        c.toc[0].level = 2;
-        c.ntoc++;
-        if (!c.toc[0].id || !c.toc[0].title)
-            c.oom = 1;
-    } else {
-        c.oom = 1;
-    }
-    if (!c.oom)
-        put_toc(&c, &page);
-    bract_rp_buf_putf(&c, &page,
-                      "<main>\n<section>\n<h2 id=\"summary\">Summary</h2>\n"
-                      "<div class=\"cards\">\n<div class=\"card\"><h3>What was run</h3><ul>\n");
-    if (c.done.len)
-        bract_buf_append(&page, c.done.data, c.done.len);
-    else
-        bract_rp_buf_putf(&c, &page, "<li>No analysis with a section of its own; see the runs "
-                               "below.</li>\n");
-    bract_rp_buf_putf(&c, &page, "</ul></div>\n<div class=\"card\"><h3>What came out</h3><ul>\n");
-    if (c.found_end.len && bract_buf_append(&c.found, c.found_end.data, c.found_end.len))
-        c.oom = 1;
-    if (c.found.len)
-        bract_buf_append(&page, c.found.data, c.found.len);
-    else
-        bract_rp_buf_putf(&c, &page, "<li>No result tables.</li>\n");
-    if (c.info.notes)
-        bract_rp_buf_putf(&c, &page,
-                          "<li class=\"warn\">%zu problem%s: parts of the report could not "
-                          "be shown (see the notes below).</li>\n",
-                          c.info.notes, c.info.notes == 1 ? "" : "s");
-    bract_rp_buf_putf(&c, &page, "</ul></div>\n</div>\n</section>\n");
-    if (c.body.len && bract_buf_append(&page, c.body.data, c.body.len))
-        c.oom = 1;
-    bract_rp_buf_putf(&c, &page,
-                      "</main>\n<footer>Written by <code>bract report</code> %s from the "
-                      "JSON sidecars under the output root.  Figures are embedded; the "
-                      "page needs no network and no other file.</footer>\n</div>\n"
-                      "</body>\n</html>\n",
-                      BRACT_VERSION);
-    if (info)
-        *info = c.info;
     strvec_free(&w.files);
     strvec_free(&w.problems);
     c.files = NULL;
-    int oom = c.oom;
     free_ctx(&c);
-    if (oom || !page.data) {
+    if (rc) {
         bract_buf_free(&page);
-        return bract_error(BRACT_ENOMEM, "out of memory writing the report");
+        return rc;
     }
     *html = page.data;
     if (len)
