@@ -148,6 +148,40 @@ START_TEST(steps_of_a_study)
 }
 END_TEST
 
+START_TEST(after_orders_steps)
+{
+    /* b runs after a for the same subject; the group stage g after every b */
+    pl_pipeline *p;
+    ck_assert_int_eq(load("after",
+                          "[dataset]\nroot = data\nbold = {subject}/bold.nii.gz\n"
+                          "[stage g]\ncommand = group\nscope = group\nmaps = x\nmask = y\n"
+                          "after = b\noutput = {out}/g\n"
+                          "[stage b]\ncommand = extract\ndata = {bold}\natlas = z\n"
+                          "after = a\noutput = {out}/b.tsv\n"
+                          "[stage a]\ncommand = extract\ndata = {bold}\natlas = z\n"
+                          "output = {out}/a.tsv\n",
+                          &p),
+                     0);
+    ck_assert_uint_eq(p->nsteps, 5);
+    const char *order[] = {"a", "a", "b", "b", "g"};
+    for (size_t i = 0; i < 5; i++)
+        ck_assert_str_eq(p->steps[i].stage, order[i]);
+    ck_assert_uint_eq(p->steps[3].ndeps, 1); /* b of sub-02 after a of sub-02 */
+    ck_assert_uint_eq(p->steps[3].deps[0], 1);
+    ck_assert_uint_eq(p->steps[4].ndeps, 2);
+    ck_assert_uint_eq(p->steps[4].deps[0], 2);
+    ck_assert_uint_eq(p->steps[4].deps[1], 3);
+    cli_plan_free(p);
+    ck_assert_int_eq(load("after2",
+                          "[dataset]\nroot = data\nbold = {subject}/bold.nii.gz\n"
+                          "[stage b]\ncommand = extract\ndata = {bold}\natlas = z\n"
+                          "after = nowhere\noutput = {out}/b.tsv\n",
+                          &p),
+                     BRACT_EFORMAT);
+    ck_assert(strstr(bract_last_error(), "section [stage b]: key after: no stage named nowhere"));
+}
+END_TEST
+
 /* Write step i's output and the sidecar that records it. */
 static void finish_step(const pl_step *s, const char *cmdline)
 {
@@ -321,6 +355,7 @@ int main(void)
     TCase *tc = tcase_create("plan");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, steps_of_a_study);
+    tcase_add_test(tc, after_orders_steps);
     tcase_add_test(tc, up_to_date);
     tcase_add_test(tc, stage_keys_checked);
     tcase_add_test(tc, bad_files);

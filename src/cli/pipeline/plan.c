@@ -165,8 +165,10 @@ typedef struct {
     section *sec;
     int group;        /* scope = group */
     strlist cmd;      /* command words */
-    size_t *deps;     /* stage indices this one refers to */
+    size_t *deps;     /* stage indices this one refers to (after included) */
     size_t ndeps;
+    size_t *after;    /* the stages of its key after */
+    size_t nafter;
     int mark;         /* topological sort state */
 } stage;
 
@@ -336,17 +338,14 @@ static pl_step *step_of(ctx *c, size_t stage_idx, long subj)
     return &c->p->steps[base + (c->st[stage_idx].group ? 0 : (size_t)subj)];
 }
 
+static int push_index(size_t **v, size_t *n, size_t x);
+
 static int add_dep(pl_step *s, size_t dep)
 {
     for (size_t i = 0; i < s->ndeps; i++)
         if (s->deps[i] == dep)
             return 0;
-    size_t *d = realloc(s->deps, (s->ndeps + 1) * sizeof *d);
-    if (!d)
-        return -1;
-    d[s->ndeps++] = dep;
-    s->deps = d;
-    return 0;
+    return push_index(&s->deps, &s->ndeps, dep);
 }
 
 /* Expand one placeholder name for (stage si, subject subj) into values.
@@ -554,27 +553,14 @@ static int build_step(ctx *c, size_t si, long subj)
         for (size_t v = 0; v < vals.n && !rc; v++)
             rc = sl_push(&argv, vals.v[v]) ? oom(c) : 0;
     }
-    /* explicit ordering: after = stage ... */
-    const char *after = get(s->sec, "after");
-    if (!rc && after) {
-        strlist names = {0};
-        rc = tokenize(after, &names) ? oom(c) : 0;
-        for (size_t a = 0; a < names.n && !rc; a++) {
-            long r = find_stage(c, names.v[a]);
-            if (r < 0) {
-                rc = fail(c, "section [stage %s]: key after: no stage named %s", s->name,
-                          names.v[a]);
-                break;
-            }
-            if (c->st[r].group || subj < 0) {
-                for (size_t q = 0; q < (c->st[r].group ? 1 : c->p->nsubjects); q++)
-                    if (add_dep(step, (size_t)(step_of(c, (size_t)r, (long)q) - c->p->steps)))
-                        rc = oom(c);
-            } else if (add_dep(step, (size_t)(step_of(c, (size_t)r, subj) - c->p->steps))) {
-                rc = oom(c);
-            }
-        }
-        sl_free(&names);
+    /* explicit ordering: after = stage ... (resolved by stage_refs) */
+    for (size_t a = 0; a < s->nafter && !rc; a++) {
+        size_t r = s->after[a];
+        size_t n = c->st[r].group ? 1 : subj < 0 ? c->p->nsubjects : 0;
+        for (size_t q = 0; q < n && !rc; q++)
+            rc = add_dep(step, (size_t)(step_of(c, r, (long)q) - c->p->steps)) ? oom(c) : 0;
+        if (!n && add_dep(step, (size_t)(step_of(c, r, subj) - c->p->steps)))
+            rc = oom(c);
     }
     sl_free(&vals);
     if (rc) {
@@ -632,6 +618,16 @@ static int visit(ctx *c, size_t i, size_t *path, size_t depth)
     return 0;
 }
 
+static int push_index(size_t **v, size_t *n, size_t x)
+{
+    size_t *nv = realloc(*v, (*n + 1) * sizeof *nv);
+    if (!nv)
+        return -1;
+    nv[(*n)++] = x;
+    *v = nv;
+    return 0;
+}
+
 /* Stage references in a section's values ({stage:X}, {all:stage:X}, after). */
 static int stage_refs(ctx *c, size_t si)
 {
@@ -640,23 +636,19 @@ static int stage_refs(ctx *c, size_t si)
         const char *key = s->sec->kv[k].key, *v = s->sec->kv[k].value;
         if (strcmp(key, "after") == 0) {
             strlist names = {0};
-            if (tokenize(v, &names))
-                return oom(c);
-            for (size_t a = 0; a < names.n; a++) {
+            int rc = tokenize(v, &names) ? oom(c) : 0;
+            for (size_t a = 0; a < names.n && !rc; a++) {
                 long r = find_stage(c, names.v[a]);
-                if (r < 0) {
-                    int rc = fail(c, "section [stage %s]: key after: no stage named %s",
-                                  s->name, names.v[a]);
-                    sl_free(&names);
-                    return rc;
-                }
-                size_t *nd = realloc(s->deps, (s->ndeps + 1) * sizeof *nd);
-                if (!nd)
-                    return oom(c);
-                s->deps = nd;
-                s->deps[s->ndeps++] = (size_t)r;
+                if (r < 0)
+                    rc = fail(c, "section [stage %s]: key after: no stage named %s", s->name,
+                              names.v[a]);
+                else if (push_index(&s->deps, &s->ndeps, (size_t)r) ||
+                         push_index(&s->after, &s->nafter, (size_t)r))
+                    rc = oom(c);
             }
             sl_free(&names);
+            if (rc)
+                return rc;
             continue;
         }
         for (const char *q = v; (q = strstr(q, "stage:")); q += 6) {
@@ -675,11 +667,8 @@ static int stage_refs(ctx *c, size_t si)
             if (strcmp(key, "output") == 0)
                 return fail(c, "section [stage %s]: key output may not refer to other stages",
                             s->name);
-            size_t *nd = realloc(s->deps, (s->ndeps + 1) * sizeof *nd);
-            if (!nd)
+            if (push_index(&s->deps, &s->ndeps, (size_t)r))
                 return oom(c);
-            s->deps = nd;
-            s->deps[s->ndeps++] = (size_t)r;
         }
     }
     return 0;
@@ -1007,6 +996,7 @@ static void ctx_free(ctx *c)
     for (size_t i = 0; c->st && i < c->nst; i++) {
         sl_free(&c->st[i].cmd);
         free(c->st[i].deps);
+        free(c->st[i].after);
     }
     free(c->st);
     free(c->order);
