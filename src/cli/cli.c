@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json.h>
+
 static int g_argc;
 static char **g_argv;
 static int g_bars = 1;
@@ -30,6 +32,20 @@ void cli_set_cmdline(int argc, char **argv)
 }
 int cli_cmdline_argc(void) { return g_argc; }
 char **cli_cmdline_argv(void) { return g_argv; }
+
+const cli_command cli_commands[] = {
+#define BRACT_CMD(name, fn, section, summary) {name, fn, section, summary},
+#include "cli/commands.h"
+#undef BRACT_CMD
+    {NULL, NULL, NULL, NULL}};
+
+const cli_command *cli_find_command(const char *name)
+{
+    for (const cli_command *c = cli_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
 
 double cli_now(void)
 {
@@ -277,32 +293,16 @@ bract_sidecar *cli_sidecar(const cli_ctx *c)
 int cli_dir_record(const cli_ctx *c, bract_sidecar *s, const char *dir, const char *what,
                    const char *const *files, size_t nfiles)
 {
-    if (!s)
+    json_object *list = json_object_new_array();
+    if (!s || !list) {
+        json_object_put(list);
         return cli_error(c, "out of memory building the record of %s", dir);
-    size_t cap = 16;
-    for (size_t i = 0; i < nfiles; i++)
-        cap += strlen(files[i]) * 2 + 4;
-    char *list = malloc(cap);
-    if (!list)
-        return cli_error(c, "out of memory building the record of %s", dir);
-    size_t k = 0;
-    list[k++] = '[';
-    for (size_t i = 0; i < nfiles; i++) {
-        if (i)
-            list[k++] = ',';
-        list[k++] = '"';
-        for (const char *q = files[i]; *q; q++) { /* names are plain; escape anyway */
-            if (*q == '"' || *q == '\\')
-                list[k++] = '\\';
-            list[k++] = *q;
-        }
-        list[k++] = '"';
     }
-    list[k++] = ']';
-    list[k] = '\0';
+    for (size_t i = 0; i < nfiles; i++)
+        json_object_array_add(list, json_object_new_string(files[i]));
     bract_sidecar_set_str(s, "Description", what);
-    int bad = bract_sidecar_set_json(s, "Files", list);
-    free(list);
+    int bad = bract_sidecar_set_json(s, "Files", json_object_to_json_string(list));
+    json_object_put(list);
     if (bad)
         return cli_fail(c);
     return cli_sidecar_finish(c, s, dir);

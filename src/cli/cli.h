@@ -137,9 +137,18 @@ MPI_Comm cli_comm(void);
 void cli_set_comm(MPI_Comm comm);
 #endif
 
-/* The entry point of a subcommand by name (commands.h), or NULL. */
+/* The subcommands (commands.h), ending with a NULL name. */
 typedef int (*cli_main_fn)(int argc, char **argv);
-cli_main_fn cli_find_command(const char *name);
+typedef struct {
+    const char *name;
+    cli_main_fn fn;
+    const char *section; /* heading of the listing in bract --help */
+    const char *summary;
+} cli_command;
+extern const cli_command cli_commands[];
+
+/* A subcommand by name, or NULL. */
+const cli_command *cli_find_command(const char *name);
 
 /* Set by the pipeline runner when several steps share one terminal: no
  * progress bars. */
