@@ -62,12 +62,6 @@ void cli_ctx_init(cli_ctx *c, const char *cmd, const char *usage)
     c->seed = 1;
     c->quiet = g_quiet;
     c->t0 = cli_now();
-#ifdef __GLIBC__
-    optind = 0; /* glibc: a full re-initialisation, commands may run in-process in turn */
-#else
-    optind = 1;
-#endif
-    opterr = 0; /* we print our own messages */
 }
 
 static void print_usage_line(const cli_ctx *c)
@@ -130,86 +124,6 @@ void cli_log(const cli_ctx *c, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-}
-
-int cli_parse_long(const cli_ctx *c, const char *opt, const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || errno) {
-        cli_usage_error(c, "%s expects a whole number, not '%s'", opt, s);
-        return -1;
-    }
-    if (v < lo || v > hi) {
-        if (hi == __LONG_MAX__)
-            cli_usage_error(c, "%s must be at least %ld (got %ld)", opt, lo, v);
-        else
-            cli_usage_error(c, "%s must be from %ld to %ld (got %ld)", opt, lo, hi, v);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-int cli_parse_double(const cli_ctx *c, const char *opt, const char *s, double lo, double hi,
-                     double *out)
-{
-    double v;
-    if (bract_parse_double(s, &v) || isnan(v)) {
-        cli_usage_error(c, "%s expects a number, not '%s'", opt, s);
-        return -1;
-    }
-    if (v < lo || v > hi) {
-        cli_usage_error(c, "%s must be from %g to %g (got %g)", opt, lo, hi, v);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-int cli_parse_choice(const cli_ctx *c, const char *opt, const char *s, const char *const *choices)
-{
-    for (int i = 0; choices[i]; i++)
-        if (strcmp(s, choices[i]) == 0)
-            return i;
-    char list[512] = "";
-    size_t k = 0;
-    for (int i = 0; choices[i] && k < sizeof list - 40; i++)
-        k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", choices[i]);
-    cli_usage_error(c, "%s: unknown value '%s' (expected one of %s)", opt, s, list);
-    return -1;
-}
-
-int cli_common_option(cli_ctx *c, int opt, const char *arg)
-{
-    long v;
-    switch (opt) {
-    case OPT_THREADS:
-    case '@':
-        if (cli_parse_long(c, "--threads", arg, 0, 4096, &v))
-            return -1;
-        c->threads = (int)v;
-        return 1;
-    case OPT_SEED: {
-        char *end;
-        errno = 0;
-        unsigned long long s = strtoull(arg, &end, 10);
-        if (!*arg || *end || errno || *arg == '-') {
-            cli_usage_error(c, "--seed expects a non-negative whole number, not '%s'", arg);
-            return -1;
-        }
-        c->seed = s;
-        return 1;
-    }
-    case OPT_FORCE: c->force = 1; return 1;
-    case OPT_QUIET: c->quiet = 1; return 1;
-    case OPT_VERBOSE: c->verbose = 1; return 1;
-    case 'h':
-        fputs(c->usage, stdout);
-        return 2;
-    default: return 0;
-    }
 }
 
 void cli_apply(cli_ctx *c)

@@ -126,14 +126,10 @@ int main(int argc, char **argv)
     }
 #endif
     bract_init();
-    /* getopt permutes argv in place; the sidecars record the command line
-     * as typed, from a copy of the pointers */
-    char **typed = malloc(((size_t)argc + 1) * sizeof *typed);
-    if (typed)
-        memcpy(typed, argv, ((size_t)argc + 1) * sizeof *typed);
-    cli_set_cmdline(argc, typed ? typed : argv);
+    /* the sidecars record the command line as typed (the option parser
+     * never reorders argv) */
+    cli_set_cmdline(argc, argv);
     int rc = dispatch(argc, argv);
-    free(typed);
     /* A full disk on "> out.tsv" shows up only when stdout is closed. */
     if (fclose(stdout) != 0 && errno != EBADF) {
         fprintf(stderr, "bract: closing standard output failed: %s\n", strerror(errno));
