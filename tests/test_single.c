@@ -178,12 +178,12 @@ static bract_single_run *study_runs(const study *s)
     return runs;
 }
 
-static bract_single_result *fit(const study *s, const bract_single_opts *o)
+static bract_single *fit(const study *s, const bract_single_opts *o)
 {
     bract_single_run *runs = study_runs(s);
-    bract_single_result *res;
-    int rc = bract_single_fit(runs, s->R, s->V, o, NULL, &res);
-    ck_assert_msg(rc == 0, "bract_single_fit: %s", bract_last_error());
+    bract_single *res;
+    int rc = bract_single_new(runs, s->R, s->V, o, NULL, &res);
+    ck_assert_msg(rc == 0, "bract_single_new: %s", bract_last_error());
     free(runs);
     return res;
 }
@@ -352,7 +352,7 @@ START_TEST(hrflib_family)
         ck_assert(fabs(mx - gmax) < 1e-15 * gmax + 1e-300);
         free(k);
         bract_hrflib_params q;
-        ck_assert_int_eq(bract_hrflib_params_get(h, &q), 0);
+        ck_assert_int_eq(bract_hrflib_describe(h, &q), 0);
         double pt = bract_hrflib_peak_time(h);
         ck_assert(pt > 3.0 && pt < 8.5);
         if (h % 3 == 0) {
@@ -361,7 +361,7 @@ START_TEST(hrflib_family)
         }
     }
     bract_hrflib_params q;
-    ck_assert_int_eq(bract_hrflib_params_get(BRACT_HRFLIB_SIZE, &q), BRACT_EINVAL);
+    ck_assert_int_eq(bract_hrflib_describe(BRACT_HRFLIB_SIZE, &q), BRACT_EINVAL);
 }
 END_TEST
 
@@ -393,7 +393,7 @@ START_TEST(baseline_equals_lss)
     o.keep_steps = 1;
     for (int lsa = 0; lsa < 2; lsa++) {
         o.trials = lsa ? BRACT_GLM_TRIALS_LSA : BRACT_GLM_TRIALS_LSS;
-        bract_single_result *res = fit(&s, &o);
+        bract_single *res = fit(&s, &o);
         ck_assert_uint_eq(res->nsteps, 1);
         bract_glm_fit_opts fo;
         bract_glm_fit_opts_defaults(&fo);
@@ -436,7 +436,7 @@ START_TEST(baseline_equals_lss)
         }
         ck_assert_msg(worst < 1e-8, "%s: baseline differs from bract_glm by %g relative",
                       lsa ? "LSA" : "LSS", worst);
-        bract_single_result_free(res);
+        bract_single_free(res);
     }
     study_free(&s);
 }
@@ -452,7 +452,7 @@ START_TEST(hrf_choice_brute_force)
     bract_single_opts_defaults(&o);
     o.noise_pcs = 0;
     o.ridge = BRACT_SINGLE_RIDGE_NONE;
-    bract_single_result *res = fit(&s, &o);
+    bract_single *res = fit(&s, &o);
     bract_glm_design *nd = nuisance(&s);
     const size_t n = s.nvol, q = nd->ncol;
     double *o_reg[BRACT_HRFLIB_SIZE][8];
@@ -517,14 +517,14 @@ START_TEST(hrf_choice_brute_force)
         for (size_t r = 0; r < s.R; r++)
             free(o_reg[h][r]);
     bract_glm_design_free(nd);
-    bract_single_result_free(res);
+    bract_single_free(res);
     study_free(&s);
 }
 END_TEST
 
 /* The cross-validated R2 of the condition model with k components, one
  * voxel, by explicit least squares per fold. */
-static double cv_r2_brute(const study *s, const bract_single_result *res, const bract_glm_design *nd,
+static double cv_r2_brute(const study *s, const bract_single *res, const bract_glm_design *nd,
                           double *const *cregs, size_t v, size_t k)
 {
     const size_t n = s->nvol, q = nd->ncol, J = res->ncond, R = s->R, kmax = (size_t)res->max_pcs;
@@ -586,7 +586,7 @@ START_TEST(noise_components_brute_force)
     bract_single_opts_defaults(&o);
     o.max_noise_pcs = 4;
     o.ridge = BRACT_SINGLE_RIDGE_NONE;
-    bract_single_result *res = fit(&s, &o);
+    bract_single *res = fit(&s, &o);
     ck_assert_int_eq(res->max_pcs, 4);
     ck_assert_ptr_nonnull(res->pc_curve);
     ck_assert_uint_gt(res->npool, 5);
@@ -631,7 +631,7 @@ START_TEST(noise_components_brute_force)
     printf(", chosen %d (pool %zu, signal %zu)\n", res->npcs, res->npool, res->nsignal);
     free(curve);
     bract_glm_design_free(nd);
-    bract_single_result_free(res);
+    bract_single_free(res);
     study_free(&s);
 }
 END_TEST
@@ -646,7 +646,7 @@ START_TEST(ridge_equals_direct_solve)
     bract_single_opts o;
     bract_single_opts_defaults(&o);
     o.max_noise_pcs = 3;
-    bract_single_result *res = fit(&s, &o);
+    bract_single *res = fit(&s, &o);
     ck_assert_ptr_nonnull(res->alpha);
     bract_glm_design *nd = nuisance(&s);
     const size_t n = s.nvol, q = nd->ncol, k = (size_t)res->npcs, kmax = (size_t)res->max_pcs;
@@ -709,7 +709,7 @@ START_TEST(ridge_equals_direct_solve)
                       res->fraction[v], near);
     }
     bract_glm_design_free(nd);
-    bract_single_result_free(res);
+    bract_single_free(res);
     study_free(&s);
 }
 END_TEST
@@ -723,9 +723,9 @@ START_TEST(threads_give_same_bits)
     o.max_noise_pcs = 3;
     o.block = 16;
     bract_set_threads(1);
-    bract_single_result *a = fit(&s, &o);
+    bract_single *a = fit(&s, &o);
     bract_set_threads(2);
-    bract_single_result *b = fit(&s, &o);
+    bract_single *b = fit(&s, &o);
     bract_set_threads(0);
     ck_assert(memcmp(a->betas, b->betas, s.V * a->ntrials * sizeof *a->betas) == 0);
     ck_assert(memcmp(a->onoff_r2, b->onoff_r2, s.V * sizeof *a->onoff_r2) == 0);
@@ -733,8 +733,8 @@ START_TEST(threads_give_same_bits)
     for (size_t st = 0; st < a->nsteps; st++)
         ck_assert(memcmp(&a->steps[st].median_reliability, &b->steps[st].median_reliability,
                          sizeof(double)) == 0);
-    bract_single_result_free(a);
-    bract_single_result_free(b);
+    bract_single_free(a);
+    bract_single_free(b);
     study_free(&s);
 }
 END_TEST
@@ -746,29 +746,29 @@ START_TEST(bad_input)
     bract_single_opts o;
     bract_single_opts_defaults(&o);
     bract_single_run *runs = study_runs(&s);
-    bract_single_result *res;
+    bract_single *res;
     /* one run */
-    ck_assert_int_eq(bract_single_fit(runs, 1, s.V, &o, NULL, &res), BRACT_EDATA);
+    ck_assert_int_eq(bract_single_new(runs, 1, s.V, &o, NULL, &res), BRACT_EDATA);
     ck_assert_error_has("at least 2 runs");
     /* no condition repeated across runs */
     for (size_t k = 0; k < s.ev[1]->n; k++)
         s.ev[1]->ev[k].label[0] = 'x';
-    ck_assert_int_eq(bract_single_fit(runs, 2, s.V, &o, NULL, &res), BRACT_EDATA);
+    ck_assert_int_eq(bract_single_new(runs, 2, s.V, &o, NULL, &res), BRACT_EDATA);
     ck_assert_error_has("no condition");
     for (size_t k = 0; k < s.ev[1]->n; k++)
         s.ev[1]->ev[k].label[0] = 'w';
     /* no trials model, a multi-column HRF */
     o.trials = BRACT_GLM_TRIALS_NONE;
-    ck_assert_int_eq(bract_single_fit(runs, 2, s.V, &o, NULL, &res), BRACT_EINVAL);
+    ck_assert_int_eq(bract_single_new(runs, 2, s.V, &o, NULL, &res), BRACT_EINVAL);
     o.trials = BRACT_GLM_TRIALS_LSS;
     o.design.hrf.model = BRACT_HRF_GLOVER_DERIVATIVE;
-    ck_assert_int_eq(bract_single_fit(runs, 2, s.V, &o, NULL, &res), BRACT_EINVAL);
+    ck_assert_int_eq(bract_single_new(runs, 2, s.V, &o, NULL, &res), BRACT_EINVAL);
     o.design.hrf.model = BRACT_HRF_GLOVER;
     /* an empty noise pool: no components, a warning */
     o.r2_threshold = -1e9;
     const char *const *w;
     bract_take_warnings(&w);
-    ck_assert_int_eq(bract_single_fit(runs, 2, s.V, &o, NULL, &res), 0);
+    ck_assert_int_eq(bract_single_new(runs, 2, s.V, &o, NULL, &res), 0);
     ck_assert_int_eq(res->max_pcs, 0);
     ck_assert_int_eq(res->npcs, 0);
     size_t nw = bract_take_warnings(&w);
@@ -776,11 +776,11 @@ START_TEST(bad_input)
     for (size_t i = 0; i < nw; i++)
         found |= strstr(w[i], "noise pool") != NULL;
     ck_assert_msg(found, "no warning about the empty noise pool");
-    bract_single_result_free(res);
+    bract_single_free(res);
     /* an event outside the run names the file and line */
     o.r2_threshold = NAN;
     s.ev[0]->ev[3].onset = 1000;
-    ck_assert_int_eq(bract_single_fit(runs, 2, s.V, &o, NULL, &res), BRACT_EDATA);
+    ck_assert_int_eq(bract_single_new(runs, 2, s.V, &o, NULL, &res), BRACT_EDATA);
     ck_assert_error_has("run-1_events.tsv:5");
     free(runs);
     study_free(&s);
@@ -794,14 +794,14 @@ START_TEST(steps_help_on_a_noisy_study)
     study_make(&s, 4, 90, 400, 100, 20, 0.6, 3, 99);
     bract_single_opts o;
     bract_single_opts_defaults(&o);
-    bract_single_result *res = fit(&s, &o);
+    bract_single *res = fit(&s, &o);
     printf("steps (R2 threshold %.4f, %zu signal, %zu pool, %d of %d components):", res->r2_threshold,
            res->nsignal, res->npool, res->npcs, res->max_pcs);
     for (size_t st = 0; st < res->nsteps; st++)
         printf(" %s %.3f", bract_single_step_name(res->steps[st].kind),
                res->steps[st].median_reliability);
     printf("\n");
-    bract_single_result_free(res);
+    bract_single_free(res);
     study_free(&s);
 }
 END_TEST

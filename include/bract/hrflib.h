@@ -49,7 +49,7 @@ typedef struct {
 
 /* The parameters of HRF h (0-based, < BRACT_HRFLIB_SIZE); BRACT_EINVAL
  * for another h. */
-BRACT_API int bract_hrflib_params_get(size_t h, bract_hrflib_params *out);
+BRACT_API int bract_hrflib_describe(size_t h, bract_hrflib_params *out);
 
 /* HRF h sampled every tr / oversampling seconds over 32 s (see above).
  * *kernel (length *len) is owned by the caller (free()).  Errors: h out of

@@ -215,9 +215,9 @@ typedef struct {
     double *scale, *offset;  /* nvox: the autoscale line (1, 0 without autoscale) */
     size_t nsteps;
     bract_single_step steps[4];
-} bract_single_result;
+} bract_single;
 
-BRACT_API void bract_single_result_free(bract_single_result *r);
+BRACT_API void bract_single_free(bract_single *r);
 
 /* The single-trial betas of nvox voxels over nruns runs (see the top of
  * this header).  Errors: fewer than 2 runs, a run without events, a design
@@ -225,10 +225,10 @@ BRACT_API void bract_single_result_free(bract_single_result *r);
  * the events file and line), no condition in two runs (see above), an HRF
  * with more than one column.  Uses the OpenMP threads of bract_set_threads;
  * identical for any number.  *out is owned by the caller
- * (bract_single_result_free). */
-BRACT_API int bract_single_fit(const bract_single_run *runs, size_t nruns, size_t nvox,
+ * (bract_single_free). */
+BRACT_API int bract_single_new(const bract_single_run *runs, size_t nruns, size_t nvox,
                                const bract_single_opts *o, const bract_progress *prog,
-                               bract_single_result **out);
+                               bract_single **out);
 
 #ifdef __cplusplus
 }

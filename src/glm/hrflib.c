@@ -13,7 +13,7 @@ static const double ratios[NRATIO] = {0.0, 0.175, 0.35};
 #define DISPERSION 0.9
 #define UNDERSHOOT_DELAY 6.0
 
-int bract_hrflib_params_get(size_t h, bract_hrflib_params *out)
+int bract_hrflib_describe(size_t h, bract_hrflib_params *out)
 {
     if (h >= BRACT_HRFLIB_SIZE)
         return bract_error(BRACT_EINVAL, "HRF %zu of a library of %d", h + 1, BRACT_HRFLIB_SIZE);
@@ -48,7 +48,7 @@ int bract_hrflib_kernel(size_t h, double tr, int oversampling, double **kernel, 
     *kernel = NULL;
     *len = 0;
     bract_hrflib_params q;
-    int rc = bract_hrflib_params_get(h, &q);
+    int rc = bract_hrflib_describe(h, &q);
     if (rc)
         return rc;
     double *ref;
@@ -85,7 +85,7 @@ int bract_hrflib_kernel(size_t h, double tr, int oversampling, double **kernel, 
 double bract_hrflib_peak_time(size_t h)
 {
     bract_hrflib_params q;
-    if (bract_hrflib_params_get(h, &q))
+    if (bract_hrflib_describe(h, &q))
         return NAN;
     double best = 0, at = 0;
     for (int i = 0; i <= 32000; i++) {

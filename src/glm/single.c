@@ -66,7 +66,7 @@ void bract_single_opts_defaults(bract_single_opts *o)
     o->keep_steps = 0;
 }
 
-void bract_single_result_free(bract_single_result *r)
+void bract_single_free(bract_single *r)
 {
     if (!r)
         return;
@@ -196,7 +196,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static size_t cond_index(const bract_single_result *res, const char *label)
+static size_t cond_index(const bract_single *res, const char *label)
 {
     size_t lo = 0, hi = res->ncond;
     while (lo < hi) {
@@ -227,7 +227,7 @@ static void run_clear(srun *r, size_t nmodels)
 }
 
 /* The conditions of the study and the trial tables of the result. */
-static int study_conditions(const bract_single_run *runs, size_t nruns, bract_single_result *res)
+static int study_conditions(const bract_single_run *runs, size_t nruns, bract_single *res)
 {
     size_t total = 0;
     for (size_t r = 0; r < nruns; r++)
@@ -409,7 +409,7 @@ static int prepare_run(sctx *c, size_t ri, const bract_single_run *in, size_t ma
 
 static int pass_onoff(sctx *c, const bract_progress *prog)
 {
-    bract_single_result *res = c->res;
+    bract_single *res = c->res;
     const size_t R = c->nruns, V = c->nvox, B = c->B;
     const int lib = c->o->hrf_library;
     const size_t M = lib ? c->nmodels - 1 : 1, m0 = lib ? 0 : c->nmodels - 1;
@@ -555,7 +555,7 @@ static int cmp_r2_desc(const void *a, const void *b)
 /* The threshold, the signal voxels and the noise pool. */
 static int voxel_sets(sctx *c)
 {
-    bract_single_result *res = c->res;
+    bract_single *res = c->res;
     const size_t V = c->nvox;
     size_t ngood = 0;
     for (size_t v = 0; v < V; v++)
@@ -735,7 +735,7 @@ static int run_components(sctx *c, size_t ri, const size_t *pool, size_t npool)
 
 static int noise_components(sctx *c)
 {
-    bract_single_result *res = c->res;
+    bract_single *res = c->res;
     size_t *pool = bract_xmalloc(res->npool ? res->npool : 1, sizeof *pool, "the noise pool");
     if (!pool)
         return BRACT_ENOMEM;
@@ -852,7 +852,7 @@ static int make_filters(const sctx *c, const srun *s, const double *X, size_t nq
 /* Split-half reliability of one voxel's trial betas (bract/single.h). */
 static double split_half(const sctx *c, const double *b, double *ws)
 {
-    const bract_single_result *res = c->res;
+    const bract_single *res = c->res;
     const size_t J = c->ncond;
     double *sum = ws, *cnt = ws + 2 * J;
     memset(ws, 0, 4 * J * sizeof *ws);
@@ -926,7 +926,7 @@ static int main_pass(sctx *c, const step_list *sl, double *const *fbase, const f
                      const ridge_model *rm, const size_t *order, size_t ngood,
                      const bract_progress *prog)
 {
-    bract_single_result *res = c->res;
+    bract_single *res = c->res;
     const size_t R = c->nruns, T = c->ntrials, M = c->nmodels, B = c->B;
     const size_t nblocks = (ngood + B - 1) / B;
     size_t totn = 0;
@@ -1086,7 +1086,7 @@ static int cmp_double_desc(const void *a, const void *b)
 }
 
 /* The candidate fractions, descending, 1 first (a reference when not a candidate). */
-static int set_fractions(const bract_single_opts *o, bract_single_result *res, int *one_candidate)
+static int set_fractions(const bract_single_opts *o, bract_single *res, int *one_candidate)
 {
     size_t nf = o->fractions ? o->nfractions : 20;
     double *f = bract_xmalloc(nf + 1, sizeof *f, "ridge fractions");
@@ -1112,9 +1112,9 @@ static int set_fractions(const bract_single_opts *o, bract_single_result *res, i
     return BRACT_OK;
 }
 
-int bract_single_fit(const bract_single_run *runs, size_t nruns, size_t nvox,
+int bract_single_new(const bract_single_run *runs, size_t nruns, size_t nvox,
                      const bract_single_opts *o, const bract_progress *prog,
-                     bract_single_result **out)
+                     bract_single **out)
 {
     *out = NULL;
     int rc = check_opts(o, nruns);
@@ -1129,7 +1129,7 @@ int bract_single_fit(const bract_single_run *runs, size_t nruns, size_t nvox,
     c.nvox = nvox;
     c.B = o->block ? o->block : 256;
     c.nmodels = (o->hrf_library ? BRACT_HRFLIB_SIZE : 0) + 1;
-    bract_single_result *res = bract_xcalloc(1, sizeof *res, "a single-trial result");
+    bract_single *res = bract_xcalloc(1, sizeof *res, "a single-trial result");
     if (!res)
         return BRACT_ENOMEM;
     c.res = res;
@@ -1528,6 +1528,6 @@ fail:
         for (size_t m = 0; m < c.nmodels; m++)
             bract_singlei_ridge_model_clear(&c, &rm[m]);
     free(rm);
-    bract_single_result_free(res);
+    bract_single_free(res);
     return rc;
 }

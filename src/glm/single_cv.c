@@ -366,7 +366,7 @@ done:
 
 int bract_singlei_pc_curve(sctx *c)
 {
-    bract_single_result *res = c->res;
+    bract_single *res = c->res;
     const size_t kmax = (size_t)res->max_pcs;
     /* the signal voxels used: every one, or every m-th */
     size_t nsig = 0;

@@ -34,7 +34,7 @@ typedef struct {
     size_t nmodels;          /* library HRFs (0 without) + 1: model nmodels-1 is the baseline's */
     size_t maxn;             /* the longest run's kept volumes */
     size_t B;                /* voxels per block */
-    bract_single_result *res;
+    bract_single *res;
     int *model;              /* nvox: model of each voxel (the baseline's without the library) */
     size_t kpcs;             /* components in the model */
     /* the ridge step */

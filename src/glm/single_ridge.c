@@ -64,7 +64,7 @@ int bract_singlei_ridge_model(const sctx *c, size_t model, ridge_model *rm)
         return rc;
     /* wother: the weights of the same condition's trials in the other runs */
     {
-        const bract_single_result *res = c->res;
+        const bract_single *res = c->res;
         double *sc = bract_xcalloc(c->ncond + c->npair, sizeof *sc, "trial weights");
         if (!sc)
             return BRACT_ENOMEM;
@@ -185,7 +185,7 @@ static double interp_alpha(const double *fg, const double *lg, size_t G, double 
 static void cv_weights(const sctx *c, const ridge_model *rm, const double *b1, double *s,
                        double *sc, double *sp)
 {
-    const bract_single_result *res = c->res;
+    const bract_single *res = c->res;
     memset(sc, 0, c->ncond * sizeof *sc);
     memset(sp, 0, c->npair * sizeof *sp);
     for (size_t k = 0; k < c->ntrials; k++) {
@@ -209,7 +209,7 @@ int bract_singlei_ridge_fit(const sctx *c, const ridge_model *rm, double *const 
                             ridge_ws *w, double *out, double *fraction, double *alpha,
                             double *scale, double *offset)
 {
-    const bract_single_result *res = c->res;
+    const bract_single *res = c->res;
     const size_t R = c->nruns, T = c->ntrials, F = res->nfractions, G = rm->ngrid;
     const double *fr = res->fractions;
     if (nv > w->cap)

@@ -170,19 +170,19 @@ static void make_data(ctx *c)
     }
 }
 
-static double run(ctx *c, const bract_single_opts *o, bract_single_result **keep)
+static double run(ctx *c, const bract_single_opts *o, bract_single **keep)
 {
     double t0 = bench_now();
-    bract_single_result *res;
-    if (bract_single_fit(c->runs, NRUN, c->nvox, o, NULL, &res)) {
-        fprintf(stderr, "bract_single_fit: %s\n", bract_last_error());
+    bract_single *res;
+    if (bract_single_new(c->runs, NRUN, c->nvox, o, NULL, &res)) {
+        fprintf(stderr, "bract_single_new: %s\n", bract_last_error());
         exit(1);
     }
     double dt = bench_now() - t0;
     if (keep)
         *keep = res;
     else
-        bract_single_result_free(res);
+        bract_single_free(res);
     return dt;
 }
 
@@ -206,7 +206,7 @@ int main(void)
     lss.ridge = BRACT_SINGLE_RIDGE_NONE;
     bract_single_opts_defaults(&full);
     double t_lss = run(&c, &lss, NULL);
-    bract_single_result *res;
+    bract_single *res;
     double t_full = run(&c, &full, &res);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -222,7 +222,7 @@ int main(void)
         printf(" %s %.3f", bract_single_step_name(res->steps[s].kind),
                res->steps[s].median_reliability);
     printf("\n");
-    bract_single_result_free(res);
+    bract_single_free(res);
     for (size_t r = 0; r < NRUN; r++) {
         free(c.y[r]);
         bract_events_free(c.ev[r]);
