@@ -452,6 +452,7 @@ START_TEST(hrf_choice_brute_force)
     bract_single_opts_defaults(&o);
     o.noise_pcs = 0;
     o.ridge = BRACT_SINGLE_RIDGE_NONE;
+    o.keep_worse = 1;
     bract_single *res = fit(&s, &o);
     bract_glm_design *nd = nuisance(&s);
     const size_t n = s.nvol, q = nd->ncol;
@@ -586,6 +587,7 @@ START_TEST(noise_components_brute_force)
     bract_single_opts_defaults(&o);
     o.max_noise_pcs = 4;
     o.ridge = BRACT_SINGLE_RIDGE_NONE;
+    o.keep_worse = 1;
     bract_single *res = fit(&s, &o);
     ck_assert_int_eq(res->max_pcs, 4);
     ck_assert_ptr_nonnull(res->pc_curve);
@@ -646,6 +648,7 @@ START_TEST(ridge_equals_direct_solve)
     bract_single_opts o;
     bract_single_opts_defaults(&o);
     o.max_noise_pcs = 3;
+    o.keep_worse = 1;
     bract_single *res = fit(&s, &o);
     ck_assert_ptr_nonnull(res->alpha);
     bract_glm_design *nd = nuisance(&s);
@@ -787,6 +790,40 @@ START_TEST(bad_input)
 }
 END_TEST
 
+START_TEST(steps_that_lower_reliability_are_left_out)
+{
+    /* every step is judged against the last kept one; the betas are the
+     * last kept step's; with keep_worse every step is kept */
+    study s;
+    study_make(&s, 4, 90, 150, 40, 16, 0.5, 2, 17);
+    bract_single_opts o;
+    bract_single_opts_defaults(&o);
+    o.max_noise_pcs = 3;
+    o.keep_steps = 1;
+    for (int worse = 0; worse < 2; worse++) {
+        o.keep_worse = worse;
+        bract_single *res = fit(&s, &o);
+        size_t last = 0;
+        ck_assert_int_eq(res->steps[0].kept, 1);
+        for (size_t k = 1; k < res->nsteps; k++) {
+            int better = !(res->steps[k].median_reliability <
+                           res->steps[last].median_reliability);
+            ck_assert_int_eq(res->steps[k].kept, worse ? 1 : better);
+            if (res->steps[k].kept)
+                last = k;
+        }
+        ck_assert_uint_eq(res->last_kept, last);
+        ck_assert(memcmp(res->betas, res->steps[last].betas,
+                         s.V * res->ntrials * sizeof *res->betas) == 0);
+        if (!worse)
+            ck_assert(res->steps[last].median_reliability >=
+                      res->steps[0].median_reliability);
+        bract_single_free(res);
+    }
+    study_free(&s);
+}
+END_TEST
+
 START_TEST(steps_help_on_a_noisy_study)
 {
     /* a development check: the figures of every step on a small study */
@@ -798,8 +835,8 @@ START_TEST(steps_help_on_a_noisy_study)
     printf("steps (R2 threshold %.4f, %zu signal, %zu pool, %d of %d components):", res->r2_threshold,
            res->nsignal, res->npool, res->npcs, res->max_pcs);
     for (size_t st = 0; st < res->nsteps; st++)
-        printf(" %s %.3f", bract_single_step_name(res->steps[st].kind),
-               res->steps[st].median_reliability);
+        printf(" %s %.3f%s", bract_single_step_name(res->steps[st].kind),
+               res->steps[st].median_reliability, res->steps[st].kept ? "" : " (left out)");
     printf("\n");
     bract_single_free(res);
     study_free(&s);
@@ -823,6 +860,7 @@ int main(void)
     tcase_add_test(tc, ridge_equals_direct_solve);
     tcase_add_test(tc, threads_give_same_bits);
     tcase_add_test(tc, bad_input);
+    tcase_add_test(tc, steps_that_lower_reliability_are_left_out);
     tcase_add_test(tc, steps_help_on_a_noisy_study);
     suite_add_tcase(su, tc);
     return tu_run(su);

@@ -141,7 +141,14 @@ BRACT_API const char *bract_single_ridge_name(bract_single_ridge r);
 /* noise_pcs: choose the number by cross-validation */
 #define BRACT_SINGLE_PCS_AUTO (-1)
 
-typedef struct {
+/* A number of noise components: "auto" (BRACT_SINGLE_PCS_AUTO) or an
+ * integer 0..1000; 0 or BRACT_EINVAL. */
+BRACT_API int bract_single_pcs_parse(const char *s, int *out);
+
+/* An R2 threshold: "auto" (NaN) or a number below 1; 0 or BRACT_EINVAL. */
+BRACT_API int bract_single_r2_parse(const char *s, double *out);
+
+typedef struct bract_single_opts {
     bract_glm_design_opts design; /* drift, slice timing, the baseline's HRF (one column) */
     bract_glm_trials trials;      /* LSS (default) or LSA */
     int hrf_library;              /* per-voxel HRF from bract/hrflib.h (default 1) */
@@ -154,6 +161,7 @@ typedef struct {
     size_t nfractions;
     int autoscale;                /* rescale ridge betas to least squares (default 1) */
     size_t block;                 /* voxels per block, 0 = 256 */
+    int keep_worse;               /* keep a step that lowers the reliability (default 0) */
     int keep_steps;               /* keep every step's betas (for tests and figures) */
 } bract_single_opts;
 
@@ -181,6 +189,7 @@ BRACT_API const char *bract_single_step_name(bract_single_step_kind k);
 
 typedef struct {
     bract_single_step_kind kind;
+    int kept;                  /* 0: left out for lowering the reliability (see keep_worse) */
     double median_reliability; /* over the signal voxels (NaN when undefined) */
     size_t nvoxels;            /* signal voxels with a defined reliability */
     double *reliability;       /* nvox: each voxel's (NaN when undefined) */
@@ -215,6 +224,7 @@ typedef struct {
     double *scale, *offset;  /* nvox: the autoscale line (1, 0 without autoscale) */
     size_t nsteps;
     bract_single_step steps[4];
+    size_t last_kept;        /* the step whose betas are `betas` */
 } bract_single;
 
 BRACT_API void bract_single_free(bract_single *r);

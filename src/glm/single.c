@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <float.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cblas.h>
@@ -38,6 +39,36 @@ const char *bract_single_ridge_name(bract_single_ridge r)
                                                                                 : "unknown";
 }
 
+int bract_single_pcs_parse(const char *s, int *out)
+{
+    if (strcmp(s, "auto") == 0 || strcmp(s, "AUTO") == 0) {
+        *out = BRACT_SINGLE_PCS_AUTO;
+        return BRACT_OK;
+    }
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < 0 || v > 1000)
+        return bract_error(BRACT_EINVAL, "noise components '%s': expected auto or a number of "
+                           "0..1000", s);
+    *out = (int)v;
+    return BRACT_OK;
+}
+
+int bract_single_r2_parse(const char *s, double *out)
+{
+    if (strcmp(s, "auto") == 0 || strcmp(s, "AUTO") == 0) {
+        *out = NAN;
+        return BRACT_OK;
+    }
+    char *end;
+    double v = strtod(s, &end);
+    if (!*s || *end || !isfinite(v) || v >= 1)
+        return bract_error(BRACT_EINVAL, "R2 threshold '%s': expected auto or a number below 1",
+                           s);
+    *out = v;
+    return BRACT_OK;
+}
+
 const char *bract_single_step_name(bract_single_step_kind k)
 {
     switch (k) {
@@ -63,6 +94,7 @@ void bract_single_opts_defaults(bract_single_opts *o)
     o->nfractions = 0;
     o->autoscale = 1;
     o->block = 0;
+    o->keep_worse = 0;
     o->keep_steps = 0;
 }
 
@@ -897,36 +929,69 @@ static double median_of(double *x, size_t n)
     return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
 }
 
-/* ---- the main pass: every step's betas, block by block ---- */
+/* ---- the passes: one step's betas, block by block ---- */
 
+/* Filters of one step: [r * nmodels + m] for the models used (the
+ * baseline's at m = nmodels - 1). */
 typedef struct {
-    double *fb;   /* per run: baseline filters */
-    double **fh;  /* per run x model: HRF step filters (NULL: unused model) */
-    double **fk;  /* per run x model: noise step filters */
+    double **f;
 } filters;
 
-static void filters_clear(filters *f, size_t R, size_t M)
+static void filters_clear(filters *f, size_t n)
 {
-    if (f->fh)
-        for (size_t i = 0; i < R * M; i++)
-            free(f->fh[i]);
-    if (f->fk)
-        for (size_t i = 0; i < R * M; i++)
-            free(f->fk[i]);
-    free(f->fh);
-    free(f->fk);
+    if (f->f)
+        for (size_t i = 0; i < n; i++)
+            free(f->f[i]);
+    free(f->f);
+    f->f = NULL;
 }
 
-typedef struct {
-    size_t nsteps;
-    bract_single_step_kind kind[4];
-} step_list;
+/* The filters of the baseline (every run, the design's HRF, the nuisance)
+ * or of the HRF and noise steps (every run and used model; nq columns of
+ * the basis projected out). */
+static int build_filters(sctx *c, bract_single_step_kind kind, const unsigned char *used,
+                         filters *fl)
+{
+    const size_t R = c->nruns, M = c->nmodels, ntask = R * M;
+    fl->f = bract_xcalloc(ntask, sizeof *fl->f, "filters");
+    int *st = bract_xcalloc(ntask, sizeof *st, "statuses");
+    char **msg = bract_xcalloc(ntask, sizeof *msg, "messages");
+    if (!fl->f || !st || !msg) {
+        free(st);
+        free(msg);
+        return BRACT_ENOMEM;
+    }
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t t = 0; t < ntask; t++) {
+        size_t r = t / M, m = t % M;
+        const srun *s = &c->run[r];
+        if (kind == BRACT_SINGLE_STEP_BASELINE ? m != M - 1 : !used[m])
+            continue;
+        size_t nq = s->nq0 + (kind == BRACT_SINGLE_STEP_NOISE ? c->kpcs : 0);
+        fl->f[t] = bract_xmalloc(s->n * s->K, sizeof **fl->f, "filters");
+        st[t] = fl->f[t] ? make_filters(c, s, s->x[m], nq, fl->f[t]) : BRACT_ENOMEM;
+        if (st[t])
+            msg[t] = bract_xstrdup(bract_last_error());
+    }
+    int rc = BRACT_OK;
+    for (size_t t = 0; t < ntask && !rc; t++)
+        if (st[t])
+            rc = bract_error(st[t], "%s", msg[t] ? msg[t] : "out of memory");
+    for (size_t t = 0; t < ntask; t++)
+        free(msg[t]);
+    free(msg);
+    free(st);
+    return rc;
+}
 
-static int main_pass(sctx *c, const step_list *sl, double *const *fbase, const filters *f,
-                     const ridge_model *rm, const size_t *order, size_t ngood,
-                     const bract_progress *prog)
+/* The betas of step s (kind) of every good voxel (order: sorted by model),
+ * its reliability per voxel, the betas into dest (nvox x ntrials) when not
+ * NULL; ridge choices into the result. */
+static int run_step(sctx *c, size_t si, const filters *fl, const ridge_model *rm,
+                    const size_t *order, size_t ngood, double *dest, const bract_progress *prog)
 {
     bract_single *res = c->res;
+    const bract_single_step_kind kind = res->steps[si].kind;
     const size_t R = c->nruns, T = c->ntrials, M = c->nmodels, B = c->B;
     const size_t nblocks = (ngood + B - 1) / B;
     size_t totn = 0;
@@ -935,6 +1000,7 @@ static int main_pass(sctx *c, const step_list *sl, double *const *fbase, const f
     size_t done = 0;
     int failed = 0, err = BRACT_OK;
     enum { RCAP = 32 };
+    bract_progress_report(prog, 0, nblocks);
 #pragma omp parallel
     {
         double *ybuf = bract_xmalloc(B * totn, sizeof *ybuf, "a voxel block");
@@ -944,7 +1010,7 @@ static int main_pass(sctx *c, const step_list *sl, double *const *fbase, const f
         double **yr = bract_xmalloc(R, sizeof *yr, "run blocks");
         ridge_ws rw = {0};
         int ok = ybuf && bt && ws && ys && yr;
-        if (ok && rm && bract_singlei_ridge_ws_init(c, RCAP, &rw))
+        if (ok && kind == BRACT_SINGLE_STEP_RIDGE && bract_singlei_ridge_ws_init(c, RCAP, &rw))
             ok = 0;
         if (!ok) {
 #pragma omp atomic write
@@ -963,69 +1029,63 @@ static int main_pass(sctx *c, const step_list *sl, double *const *fbase, const f
                     bract_singlei_load(&c->run[r], vs[i], p + i * c->run[r].n);
                 p += nb * c->run[r].n;
             }
-            for (size_t si = 0; si < sl->nsteps; si++) {
-                bract_single_step_kind kind = sl->kind[si];
-                if (kind == BRACT_SINGLE_STEP_BASELINE) {
-                    for (size_t r = 0; r < R; r++) {
-                        const srun *s = &c->run[r];
-                        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)s->K,
-                                    (int)s->n, 1.0, yr[r], (int)s->n, fbase[r], (int)s->K, 0.0,
-                                    bt + s->first, (int)T);
-                    }
-                } else {
-                    /* sub-groups of one model */
-                    for (size_t a = 0; a < nb;) {
-                        size_t m = (size_t)c->model[vs[a]], z = a;
-                        while (z < nb && (size_t)c->model[vs[z]] == m)
-                            z++;
-                        if (kind == BRACT_SINGLE_STEP_RIDGE) {
-                            for (size_t a2 = a; a2 < z; a2 += RCAP) {
-                                size_t nv = z - a2 < RCAP ? z - a2 : RCAP;
-                                for (size_t r = 0; r < R; r++)
-                                    ys[r] = yr[r] + a2 * c->run[r].n;
-                                double fr[RCAP], al[RCAP], sc[RCAP], of[RCAP];
-                                int st = bract_singlei_ridge_fit(c, &rm[m], ys, nv, &rw,
-                                                                 bt + a2 * T, fr, al, sc, of);
-                                if (st) {
+            if (kind == BRACT_SINGLE_STEP_BASELINE) {
+                for (size_t r = 0; r < R; r++) {
+                    const srun *s = &c->run[r];
+                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)s->K,
+                                (int)s->n, 1.0, yr[r], (int)s->n, fl->f[r * M + M - 1],
+                                (int)s->K, 0.0, bt + s->first, (int)T);
+                }
+            } else {
+                /* sub-groups of one model */
+                for (size_t a = 0; a < nb;) {
+                    size_t m = (size_t)c->model[vs[a]], z = a;
+                    while (z < nb && (size_t)c->model[vs[z]] == m)
+                        z++;
+                    if (kind == BRACT_SINGLE_STEP_RIDGE) {
+                        for (size_t a2 = a; a2 < z; a2 += RCAP) {
+                            size_t nv = z - a2 < RCAP ? z - a2 : RCAP;
+                            for (size_t r = 0; r < R; r++)
+                                ys[r] = yr[r] + a2 * c->run[r].n;
+                            double fr[RCAP], al[RCAP], sc[RCAP], of[RCAP];
+                            int st = bract_singlei_ridge_fit(c, &rm[m], ys, nv, &rw, bt + a2 * T,
+                                                             fr, al, sc, of);
+                            if (st) {
 #pragma omp critical(bract_single_err)
-                                    {
-                                        if (!err)
-                                            err = st;
-                                    }
-                                }
-                                for (size_t i = 0; i < nv; i++) {
-                                    size_t v = vs[a2 + i];
-                                    res->fraction[v] = fr[i];
-                                    res->alpha[v] = al[i];
-                                    res->scale[v] = sc[i];
-                                    res->offset[v] = of[i];
+                                {
+                                    if (!err)
+                                        err = st;
                                 }
                             }
-                        } else {
-                            double *const *ff = kind == BRACT_SINGLE_STEP_HRF ? f->fh : f->fk;
-                            for (size_t r = 0; r < R; r++) {
-                                const srun *s = &c->run[r];
-                                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                                            (int)(z - a), (int)s->K, (int)s->n, 1.0,
-                                            yr[r] + a * s->n, (int)s->n, ff[r * M + m],
-                                            (int)s->K, 0.0, bt + a * T + s->first, (int)T);
+                            for (size_t i = 0; i < nv; i++) {
+                                size_t v = vs[a2 + i];
+                                res->fraction[v] = fr[i];
+                                res->alpha[v] = al[i];
+                                res->scale[v] = sc[i];
+                                res->offset[v] = of[i];
                             }
                         }
-                        a = z;
+                    } else {
+                        for (size_t r = 0; r < R; r++) {
+                            const srun *s = &c->run[r];
+                            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(z - a),
+                                        (int)s->K, (int)s->n, 1.0, yr[r] + a * s->n, (int)s->n,
+                                        fl->f[r * M + m], (int)s->K, 0.0, bt + a * T + s->first,
+                                        (int)T);
+                        }
                     }
-                }
-                bract_single_step *st = &res->steps[si];
-                for (size_t i = 0; i < nb; i++) {
-                    size_t v = vs[i];
-                    st->reliability[v] = split_half(c, bt + i * T, ws);
-                    if (st->betas)
-                        for (size_t k = 0; k < T; k++)
-                            st->betas[v * T + k] = bt[i * T + k];
+                    a = z;
                 }
             }
-            for (size_t i = 0; i < nb; i++)
-                for (size_t k = 0; k < T; k++)
-                    res->betas[vs[i] * T + k] = bt[i * T + k];
+            bract_single_step *st = &res->steps[si];
+            for (size_t i = 0; i < nb; i++) {
+                size_t v = vs[i];
+                st->reliability[v] = split_half(c, bt + i * T, ws);
+                if (st->betas)
+                    memcpy(st->betas + v * T, bt + i * T, T * sizeof *bt);
+                if (dest)
+                    memcpy(dest + v * T, bt + i * T, T * sizeof *bt);
+            }
             size_t now;
 #pragma omp atomic capture
             now = ++done;
@@ -1041,7 +1101,65 @@ static int main_pass(sctx *c, const step_list *sl, double *const *fbase, const f
     }
     if (failed)
         return bract_error(BRACT_ENOMEM, "out of memory for voxel blocks");
-    return err;
+    if (err)
+        return err;
+    /* the median over the signal voxels */
+    bract_single_step *st = &res->steps[si];
+    double *tmp = bract_xmalloc(res->nsignal ? res->nsignal : 1, sizeof *tmp, "medians");
+    if (!tmp)
+        return BRACT_ENOMEM;
+    size_t k = 0;
+    for (size_t v = 0; v < c->nvox; v++)
+        if (res->signal[v] && isfinite(st->reliability[v]))
+            tmp[k++] = st->reliability[v];
+    st->nvoxels = k;
+    st->median_reliability = median_of(tmp, k);
+    free(tmp);
+    return BRACT_OK;
+}
+
+/* The good voxels sorted by model (stable), and which models are used. */
+static int sort_by_model(const sctx *c, size_t *order, size_t *ngood, unsigned char *used)
+{
+    const size_t M = c->nmodels;
+    size_t *count = bract_xcalloc(M + 1, sizeof *count, "models");
+    if (!count)
+        return BRACT_ENOMEM;
+    size_t n = 0;
+    for (size_t v = 0; v < c->nvox; v++)
+        if (!c->res->bad[v]) {
+            count[c->model[v] + 1]++;
+            n++;
+        }
+    for (size_t m = 0; m < M; m++)
+        used[m] = count[m + 1] > 0;
+    for (size_t m = 0; m < M; m++)
+        count[m + 1] += count[m];
+    for (size_t v = 0; v < c->nvox; v++)
+        if (!c->res->bad[v])
+            order[count[c->model[v]]++] = v;
+    free(count);
+    *ngood = n;
+    return BRACT_OK;
+}
+
+/* Keep step si if it does not lower the median reliability of the last
+ * kept step (or the guard is off, or either is undefined). */
+static int judge_step(sctx *c, size_t si, size_t *last_kept)
+{
+    bract_single *res = c->res;
+    bract_single_step *st = &res->steps[si], *prev = &res->steps[*last_kept];
+    int keep = c->o->keep_worse || !(st->median_reliability < prev->median_reliability);
+    st->kept = keep;
+    if (keep) {
+        *last_kept = si;
+    } else {
+        bract_warn("the %s step lowered the median split-half reliability of the signal voxels "
+                   "from %.3f to %.3f: it is left out (diagnostics.tsv)",
+                   bract_single_step_name(st->kind), prev->median_reliability,
+                   st->median_reliability);
+    }
+    return keep;
 }
 
 /* ---- the whole fit ---- */
@@ -1136,10 +1254,9 @@ int bract_single_new(const bract_single_run *runs, size_t nruns, size_t nvox,
     res->nvox = nvox;
     res->nruns = nruns;
     ridge_model *rm = NULL;
-    filters fl = {0};
-    double **fbase = NULL;
+    filters *fsteps = NULL;
     size_t *order = NULL;
-    int one_candidate = 1;
+    unsigned char *used = NULL;
     const int want_noise = o->noise_pcs != 0;
     const int want_ridge = o->ridge == BRACT_SINGLE_RIDGE_AUTO;
     res->max_pcs = !want_noise ? 0 : o->noise_pcs > 0 ? o->noise_pcs : o->max_noise_pcs;
@@ -1249,9 +1366,83 @@ int bract_single_new(const bract_single_run *runs, size_t nruns, size_t nvox,
     if ((rc = voxel_sets(&c)))
         goto fail;
 
-    /* step 2: the pool without voxels whose condition model predicts held-out
-     * runs (task signal the on-off model misses: responses that differ
-     * between conditions more than they share) */
+    /* the steps, each kept only if it does not lower the reliability */
+    const size_t M = c.nmodels;
+    {
+        size_t ns = 0;
+        res->steps[ns++].kind = BRACT_SINGLE_STEP_BASELINE;
+        if (o->hrf_library)
+            res->steps[ns++].kind = BRACT_SINGLE_STEP_HRF;
+        if (want_noise)
+            res->steps[ns++].kind = BRACT_SINGLE_STEP_NOISE;
+        if (want_ridge)
+            res->steps[ns++].kind = BRACT_SINGLE_STEP_RIDGE;
+        res->nsteps = ns;
+    }
+    for (size_t st = 0; st < res->nsteps; st++) {
+        res->steps[st].reliability = bract_glmi_big_alloc(nvox, sizeof(double), "reliability");
+        if (o->keep_steps)
+            res->steps[st].betas =
+                bract_glmi_big_alloc(nvox * c.ntrials, sizeof(double), "step betas");
+        if (!res->steps[st].reliability || (o->keep_steps && !res->steps[st].betas)) {
+            rc = BRACT_ENOMEM;
+            goto fail;
+        }
+        for (size_t v = 0; v < nvox; v++)
+            res->steps[st].reliability[v] = NAN;
+    }
+    order = bract_glmi_big_alloc(nvox, sizeof *order, "voxel order");
+    used = bract_xcalloc(M, 1, "models");
+    fsteps = bract_xcalloc(res->nsteps, sizeof *fsteps, "filters");
+    if (!order || !used || !fsteps) {
+        rc = BRACT_ENOMEM;
+        goto fail;
+    }
+    size_t ngood = 0, si = 0, last = 0;
+
+    /* step 0: the baseline (every voxel the design's HRF) */
+    {
+        int *keepm = bract_xmalloc(nvox, sizeof *keepm, "HRF models");
+        if (!keepm) {
+            rc = BRACT_ENOMEM;
+            goto fail;
+        }
+        memcpy(keepm, c.model, nvox * sizeof *keepm);
+        for (size_t v = 0; v < nvox; v++)
+            c.model[v] = (int)(M - 1);
+        rc = sort_by_model(&c, order, &ngood, used);
+        if (!rc)
+            rc = build_filters(&c, BRACT_SINGLE_STEP_BASELINE, used, &fsteps[0]);
+        if (!rc)
+            rc = run_step(&c, 0, &fsteps[0], NULL, order, ngood, NULL, prog);
+        memcpy(c.model, keepm, nvox * sizeof *keepm);
+        free(keepm);
+        if (rc)
+            goto fail;
+        res->steps[0].kept = 1;
+        si = 1;
+    }
+    /* step 1: the library's HRFs */
+    if (o->hrf_library) {
+        if ((rc = sort_by_model(&c, order, &ngood, used)) ||
+            (rc = build_filters(&c, BRACT_SINGLE_STEP_HRF, used, &fsteps[si])) ||
+            (rc = run_step(&c, si, &fsteps[si], NULL, order, ngood, NULL, prog)))
+            goto fail;
+        if (!judge_step(&c, si, &last))
+            for (size_t v = 0; v < nvox; v++)
+                c.model[v] = (int)(M - 1);
+        si++;
+    } else {
+        for (size_t v = 0; v < nvox; v++)
+            c.model[v] = (int)(M - 1);
+    }
+    if ((rc = sort_by_model(&c, order, &ngood, used)))
+        goto fail;
+
+    /* step 2: the pool without voxels whose condition model predicts
+     * held-out runs (task signal the on-off model misses: responses that
+     * differ between conditions more than they share), its components, their
+     * number */
     if (want_noise && res->npool) {
         size_t *cand = bract_xmalloc(res->npool, sizeof *cand, "the noise pool");
         double *r2 = bract_xmalloc(res->npool, sizeof *r2, "R2 values");
@@ -1301,147 +1492,34 @@ int bract_single_new(const bract_single_run *runs, size_t nruns, size_t nvox,
             c.run[r].nq = c.run[r].nq0;
     }
     c.kpcs = (size_t)res->npcs;
-
-    /* the steps */
-    step_list sl = {0, {0}};
-    sl.kind[sl.nsteps++] = BRACT_SINGLE_STEP_BASELINE;
-    if (o->hrf_library)
-        sl.kind[sl.nsteps++] = BRACT_SINGLE_STEP_HRF;
-    if (want_noise)
-        sl.kind[sl.nsteps++] = BRACT_SINGLE_STEP_NOISE;
-    if (want_ridge)
-        sl.kind[sl.nsteps++] = BRACT_SINGLE_STEP_RIDGE;
-    res->nsteps = sl.nsteps;
-    for (size_t s = 0; s < sl.nsteps; s++) {
-        res->steps[s].kind = sl.kind[s];
-        res->steps[s].reliability = bract_glmi_big_alloc(nvox, sizeof(double), "reliability");
-        if (o->keep_steps)
-            res->steps[s].betas =
-                bract_glmi_big_alloc(nvox * c.ntrials, sizeof(double), "step betas");
-        if (!res->steps[s].reliability || (o->keep_steps && !res->steps[s].betas)) {
-            rc = BRACT_ENOMEM;
+    if (want_noise) {
+        if ((rc = build_filters(&c, BRACT_SINGLE_STEP_NOISE, used, &fsteps[si])) ||
+            (rc = run_step(&c, si, &fsteps[si], NULL, order, ngood, NULL, prog)))
             goto fail;
-        }
-        for (size_t v = 0; v < nvox; v++)
-            res->steps[s].reliability[v] = NAN;
+        if (!judge_step(&c, si, &last))
+            c.kpcs = 0;
+        si++;
     }
 
-    /* which models the good voxels use; voxels sorted by model */
-    const size_t M = c.nmodels;
-    size_t *count = bract_xcalloc(M + 1, sizeof *count, "models");
-    if (!count) {
-        rc = BRACT_ENOMEM;
-        goto fail;
-    }
-    size_t ngood = 0;
-    for (size_t v = 0; v < nvox; v++)
-        if (!res->bad[v]) {
-            count[c.model[v] + 1]++;
-            ngood++;
-        }
-    order = bract_glmi_big_alloc(ngood ? ngood : 1, sizeof *order, "voxel order");
-    if (!order) {
-        free(count);
-        rc = BRACT_ENOMEM;
-        goto fail;
-    }
-    unsigned char *used = bract_xcalloc(M, 1, "models");
-    if (!used) {
-        free(count);
-        rc = BRACT_ENOMEM;
-        goto fail;
-    }
-    for (size_t m = 0; m < M; m++)
-        used[m] = count[m + 1] > 0;
-    for (size_t m = 0; m < M; m++)
-        count[m + 1] += count[m];
-    for (size_t v = 0; v < nvox; v++)
-        if (!res->bad[v])
-            order[count[c.model[v]]++] = v;
-    free(count);
-
-    /* filters: the baseline's per run; per used model, the HRF and noise steps' */
-    fbase = bract_xcalloc(nruns, sizeof *fbase, "filters");
-    fl.fh = bract_xcalloc(nruns * M, sizeof *fl.fh, "filters");
-    fl.fk = bract_xcalloc(nruns * M, sizeof *fl.fk, "filters");
-    if (!fbase || !fl.fh || !fl.fk) {
-        free(used);
-        rc = BRACT_ENOMEM;
-        goto fail;
-    }
-    {
-        /* the tasks: (run, kind, model), built in parallel */
-        size_t ntask = nruns * (1 + 2 * M);
-        int *st = bract_xcalloc(ntask, sizeof *st, "statuses");
-        char **msg = bract_xcalloc(ntask, sizeof *msg, "messages");
-        if (!st || !msg) {
-            free(st);
-            free(msg);
-            free(used);
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
-#pragma omp parallel for schedule(dynamic, 1)
-        for (size_t t = 0; t < ntask; t++) {
-            size_t r = t / (1 + 2 * M), rest = t % (1 + 2 * M);
-            const srun *s = &c.run[r];
-            double **dst;
-            const double *X;
-            size_t nq;
-            if (rest == 0) {
-                dst = &fbase[r];
-                X = s->x[M - 1];
-                nq = s->nq0;
-            } else {
-                size_t m = (rest - 1) % M;
-                int noise = rest > M;
-                if (!used[m] || (!noise && !o->hrf_library) || (noise && !want_noise))
-                    continue;
-                dst = noise ? &fl.fk[r * M + m] : &fl.fh[r * M + m];
-                X = s->x[m];
-                nq = noise ? s->nq0 + c.kpcs : s->nq0;
-            }
-            *dst = bract_xmalloc(s->n * s->K, sizeof **dst, "filters");
-            st[t] = *dst ? make_filters(&c, s, X, nq, *dst) : BRACT_ENOMEM;
-            if (st[t])
-                msg[t] = bract_xstrdup(bract_last_error());
-        }
-        for (size_t t = 0; t < ntask && !rc; t++)
-            if (st[t])
-                rc = bract_error(st[t], "%s", msg[t] ? msg[t] : "out of memory");
-        for (size_t t = 0; t < ntask; t++)
-            free(msg[t]);
-        free(msg);
-        free(st);
-    }
-    if (rc) {
-        free(used);
-        goto fail;
-    }
+    /* step 3: ridge */
     if (want_ridge) {
-        if ((rc = set_fractions(o, res, &one_candidate)))
+        if ((rc = set_fractions(o, res, &c.one_candidate)))
             goto fail;
         res->fraction = bract_glmi_big_alloc(nvox, sizeof(double), "ridge fractions");
         res->alpha = bract_glmi_big_alloc(nvox, sizeof(double), "ridge alphas");
         res->scale = bract_glmi_big_alloc(nvox, sizeof(double), "ridge scales");
         res->offset = bract_glmi_big_alloc(nvox, sizeof(double), "ridge offsets");
         rm = bract_xcalloc(M, sizeof *rm, "ridge models");
-        if (!res->fraction || !res->alpha || !res->scale || !res->offset || !rm) {
-            free(used);
+        int *st = bract_xcalloc(M, sizeof *st, "statuses");
+        char **msg = bract_xcalloc(M, sizeof *msg, "messages");
+        if (!res->fraction || !res->alpha || !res->scale || !res->offset || !rm || !st || !msg) {
+            free(st);
+            free(msg);
             rc = BRACT_ENOMEM;
             goto fail;
         }
         for (size_t v = 0; v < nvox; v++)
             res->fraction[v] = res->alpha[v] = res->scale[v] = res->offset[v] = NAN;
-        int *st = bract_xcalloc(M, sizeof *st, "statuses");
-        char **msg = bract_xcalloc(M, sizeof *msg, "messages");
-        if (!st || !msg) {
-            free(st);
-            free(msg);
-            free(used);
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
 #pragma omp parallel for schedule(dynamic, 1)
         for (size_t m = 0; m < M; m++)
             if (used[m]) {
@@ -1459,46 +1537,42 @@ int bract_single_new(const bract_single_run *runs, size_t nruns, size_t nvox,
         }
         free(msg);
         free(st);
+        if (rc || (rc = run_step(&c, si, NULL, rm, order, ngood, res->betas, prog)))
+            goto fail;
+        judge_step(&c, si, &last);
+        si++;
     }
-    free(used);
-    if (rc)
-        goto fail;
-    c.one_candidate = one_candidate;
-    if ((rc = main_pass(&c, &sl, fbase, &fl, rm, order, ngood, prog)))
-        goto fail;
+
+    /* the final betas: the last kept step's */
+    if (res->steps[last].kind != BRACT_SINGLE_STEP_RIDGE) {
+        if (res->steps[last].betas) {
+            memcpy(res->betas, res->steps[last].betas, nvox * c.ntrials * sizeof *res->betas);
+        } else {
+            /* recompute it (reliabilities come out the same) */
+            if (res->steps[last].kind == BRACT_SINGLE_STEP_BASELINE)
+                for (size_t v = 0; v < nvox; v++)
+                    c.model[v] = (int)(M - 1);
+            if ((rc = sort_by_model(&c, order, &ngood, used)) ||
+                (rc = run_step(&c, last, &fsteps[last], NULL, order, ngood, res->betas, NULL)))
+                goto fail;
+        }
+    }
     for (size_t v = 0; v < nvox; v++)
         if (res->bad[v])
             for (size_t k = 0; k < c.ntrials; k++)
                 res->betas[v * c.ntrials + k] = NAN;
+    res->last_kept = last;
 
-    /* diagnostics: medians over the signal voxels */
-    {
-        double *tmp = bract_xmalloc(res->nsignal ? res->nsignal : 1, sizeof *tmp, "medians");
-        if (!tmp) {
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
-        for (size_t s = 0; s < res->nsteps; s++) {
-            size_t k = 0;
-            for (size_t v = 0; v < nvox; v++)
-                if (res->signal[v] && isfinite(res->steps[s].reliability[v]))
-                    tmp[k++] = res->steps[s].reliability[v];
-            res->steps[s].nvoxels = k;
-            res->steps[s].median_reliability = median_of(tmp, k);
-        }
-        free(tmp);
-    }
     for (size_t r = 0; r < nruns; r++)
         run_clear(&c.run[r], c.nmodels);
     free(c.run);
     free(c.model);
     free(c.tpair);
     free(order);
-    if (fbase)
-        for (size_t r = 0; r < nruns; r++)
-            free(fbase[r]);
-    free(fbase);
-    filters_clear(&fl, nruns, M);
+    free(used);
+    for (size_t k = 0; k < res->nsteps; k++)
+        filters_clear(&fsteps[k], nruns * M);
+    free(fsteps);
     if (rm)
         for (size_t m = 0; m < M; m++)
             bract_singlei_ridge_model_clear(&c, &rm[m]);
@@ -1519,11 +1593,11 @@ fail:
     free(c.model);
     free(c.tpair);
     free(order);
-    if (fbase)
-        for (size_t r = 0; r < nruns; r++)
-            free(fbase[r]);
-    free(fbase);
-    filters_clear(&fl, nruns, c.nmodels);
+    free(used);
+    if (fsteps)
+        for (size_t k = 0; k < res->nsteps; k++)
+            filters_clear(&fsteps[k], nruns * c.nmodels);
+    free(fsteps);
     if (rm)
         for (size_t m = 0; m < c.nmodels; m++)
             bract_singlei_ridge_model_clear(&c, &rm[m]);
