@@ -411,7 +411,8 @@ BRACT_API int bract_glm_run_tr(const char *bold_path, double header_tr, double g
  *                                        noise_pcs, ridge, median_reliability,
  *                                        change, voxels, kept)
  *   reliability.nii.gz                   each voxel's, one volume per step
- *   onoff_r2.nii.gz                      cross-validated on-off R2
+ *   onoff_r2.nii.gz, condition_r2.nii.gz cross-validated R2 of the on-off and
+ *                                        condition models
  *   hrf_index.nii.gz + hrf_library.tsv   the voxel's library HRF (1-based;
  *                                        with the library)
  *   noise_pool.nii.gz, noise_pcs.nii.gz, noise_pcs_cv.tsv (the curve),

@@ -61,6 +61,7 @@
  * "noise_components_run-<N>.tsv" */
 #define BRACT_OUT_GLM_RELIABILITY "reliability.nii.gz"
 #define BRACT_OUT_GLM_ONOFF_R2 "onoff_r2.nii.gz"
+#define BRACT_OUT_GLM_CONDITION_R2 "condition_r2.nii.gz"
 #define BRACT_OUT_GLM_HRF_INDEX "hrf_index.nii.gz"
 #define BRACT_OUT_GLM_HRF_LIBRARY "hrf_library.tsv"
 #define BRACT_OUT_GLM_NOISE_POOL "noise_pool.nii.gz"

@@ -26,25 +26,26 @@
  * that h is its on-off R2 (without the library: the design HRF's).  The
  * single-trial models of the following steps use the voxel's HRF.
  *
- * THE R2 THRESHOLD.  Voxels with on-off R2 above it are "signal" voxels
- * (the noise step's curve and the diagnostics use them), those below it
- * the noise pool.  Auto (NaN, the default): max(0, -q), q the 1st
- * percentile of the on-off R2 of all voxels: without signal, a voxel's
- * cross-validated R2 is as likely to lie below -|q| as above |q| only if
- * its distribution were symmetric; it is skewed to negative values (a
- * beta fitted to noise adds error to the prediction), so voxels above -q
- * are rarely noise.  If fewer than min(100, voxels) are above the
- * threshold, the 100 voxels of largest R2 are the signal voxels (a warning
- * says so).
+ * THE CONDITION MODEL AND THE R2 THRESHOLDS.  The condition model (one
+ * column per condition, the trials of a condition summed, the voxel's HRF)
+ * is cross-validated across runs as in step 2 below (with no components):
+ * its R2 measures responses that differ between conditions, which the
+ * on-off model misses when they do not share a mean.  A voxel whose on-off
+ * R2 or condition R2 is above its threshold is a "signal" voxel (the noise
+ * step's curve and the diagnostics use them); one below both may join the
+ * noise pool.  Auto thresholds (r2_threshold NaN, the default): max(0, -q),
+ * q the 1st percentile of that R2 over all voxels: without signal, a
+ * voxel's cross-validated R2 is skewed to negative values (a beta fitted
+ * to noise adds error to the prediction), so voxels above -q are rarely
+ * noise.  A given r2_threshold applies to both.  If fewer than
+ * min(100, voxels) are signal voxels, the 100 of largest R2 (above its
+ * threshold) are (a warning says so).
  *
  * STEP 2, NOISE COMPONENTS (noise_pcs != 0), GLMdenoise (bract/glmdenoise.h):
- * the noise pool is the voxels whose on-off R2 is below the threshold,
- * except those whose condition model (below, with no components) has a
- * cross-validated R2 above it: their responses differ between conditions
- * more than they share a mean, which the on-off model misses, and their
- * trial responses would make the components task regressors (a design
- * whose trials the components explain cannot be estimated).  In each run
- * their residuals P y - o (o'P y / o'P o) (o the voxel's on-off
+ * the noise pool is the voxels whose on-off R2 and condition R2 are both
+ * below their thresholds (a voxel with condition-specific responses would
+ * make the components task regressors, and a design whose trials the
+ * components explain cannot be estimated).  In each run their residuals P y - o (o'P y / o'P o) (o the voxel's on-off
  * regressor: the task is taken out, not only the nuisance) give the run's
  * max_noise_pcs leading components, made orthogonal to N and appended to
  * it.  The number k of components is fixed (noise_pcs > 0) or chosen
@@ -207,11 +208,14 @@ typedef struct {
     size_t nbad;
     int *hrf;                /* nvox: library index (0-based), -1 without the library */
     double *onoff_r2;        /* nvox: cross-validated on-off R2 (NaN for bad voxels) */
-    double r2_threshold;     /* the threshold used */
+    double *cond_r2;         /* nvox: cross-validated R2 of the condition model */
+    double r2_threshold;     /* the thresholds used: on-off */
+    double cond_r2_threshold; /*   and condition model */
     unsigned char *pool;     /* nvox: in the noise pool */
     unsigned char *signal;   /* nvox: signal voxel */
     size_t npool, nsignal;
-    size_t npool_condition;  /* left out of the pool for their condition model's R2 */
+    size_t npool_condition;  /* below the on-off threshold, left out of the pool for the
+                                condition model's R2 */
     int max_pcs;             /* components computed per run (0 without the noise step) */
     int npcs;                /* components in the model */
     double *pc_curve;        /* max_pcs + 1 median R2 values, or NULL (not cross-validated) */

@@ -289,7 +289,8 @@ static void set_output(bract_sidecar *sc, const char *desc, json_object *extra)
 
 typedef struct {
     const bract_single *s;
-    int what; /* 0 reliability, 1 on-off R2, 2 HRF index, 3 pool, 4 components, 5 fraction */
+    int what; /* 0 reliability, 1 on-off R2, 2 HRF index, 3 pool, 4 components, 5 fraction,
+                 6 condition R2 */
 } single_ctx;
 
 static double get_single(const void *ctx, size_t t, size_t v)
@@ -304,6 +305,7 @@ static double get_single(const void *ctx, size_t t, size_t v)
     case 2: return (double)(s->hrf[v] + 1);
     case 3: return s->pool[v];
     case 4: return s->npcs;
+    case 6: return s->cond_r2[v];
     default: return s->fraction[v];
     }
 }
@@ -386,13 +388,16 @@ static int write_denoise(outset *o, const grid *g, const bract_single *s, const 
             }
         }
         json_object *e = json_object_new_object();
-        json_object_object_add(e, "R2Threshold", json_object_new_double(s->r2_threshold));
+        json_object_object_add(e, "OnOffR2Threshold", json_object_new_double(s->r2_threshold));
+        json_object_object_add(e, "ConditionR2Threshold",
+                               json_object_new_double(s->cond_r2_threshold));
         json_object_object_add(e, "SignalVoxels", json_object_new_int64((int64_t)s->nsignal));
         json_object_object_add(e, "Reliability",
                                json_object_new_string("Pearson correlation, over conditions, of "
                                                       "the condition means of the odd and of the "
                                                       "even runs; median over the signal voxels "
-                                                      "(on-off R2 above R2Threshold)"));
+                                                      "(on-off or condition R2 above its "
+                                                      "threshold)"));
         json_object_object_add(e, "BetasFromStep", json_object_new_string(
                                                        bract_single_step_name(
                                                            s->steps[s->last_kept].kind)));
@@ -420,6 +425,9 @@ static int write_denoise(outset *o, const grid *g, const bract_single *s, const 
          1},
         {BRACT_OUT_GLM_ONOFF_R2, 1, BRACT_INTENT_NONE, 1, "R2",
          "cross-validated R2 of the on-off model (all trials one regressor), the voxel's HRF", 1},
+        {BRACT_OUT_GLM_CONDITION_R2, 6, BRACT_INTENT_NONE, 1, "R2",
+         "cross-validated R2 of the condition model (one regressor per condition), the "
+         "voxel's HRF", 1},
         {BRACT_OUT_GLM_HRF_INDEX, 2, BRACT_INTENT_LABEL, 1, "HRF",
          "the voxel's HRF: its 1-based index in hrf_library.tsv (0: left out)", lib},
         {BRACT_OUT_GLM_NOISE_POOL, 3, BRACT_INTENT_NONE, 1, "pool",
@@ -445,7 +453,7 @@ static int write_denoise(outset *o, const grid *g, const bract_single *s, const 
             json_object_object_add(w, "Steps", e);
             e = w;
         }
-        if (maps[i].what >= 2) {
+        if (maps[i].what >= 2 && maps[i].what <= 5) {
             /* does the final model use what the map shows? */
             bract_single_step_kind kind = maps[i].what == 2   ? BRACT_SINGLE_STEP_HRF
                                           : maps[i].what == 5 ? BRACT_SINGLE_STEP_RIDGE
@@ -869,7 +877,8 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
             }
         if (single) {
             const char *dn[] = {BRACT_OUT_GLM_DIAGNOSTICS, BRACT_OUT_GLM_RELIABILITY,
-                                BRACT_OUT_GLM_ONOFF_R2, BRACT_OUT_GLM_HRF_INDEX,
+                                BRACT_OUT_GLM_ONOFF_R2, BRACT_OUT_GLM_CONDITION_R2,
+                                BRACT_OUT_GLM_HRF_INDEX,
                                 BRACT_OUT_GLM_HRF_LIBRARY, BRACT_OUT_GLM_NOISE_POOL,
                                 BRACT_OUT_GLM_NOISE_PCS, BRACT_OUT_GLM_NOISE_CURVE,
                                 BRACT_OUT_GLM_RIDGE_FRACTION};

@@ -112,6 +112,7 @@ void bract_single_free(bract_single *r)
     free(r->bad);
     free(r->hrf);
     free(r->onoff_r2);
+    free(r->cond_r2);
     free(r->pool);
     free(r->signal);
     free(r->pc_curve);
@@ -585,6 +586,28 @@ static int cmp_r2_desc(const void *a, const void *b)
 }
 
 /* The threshold, the signal voxels and the noise pool. */
+/* max(0, -q), q the 1st percentile of x over the good voxels */
+static int auto_threshold(const sctx *c, const double *x, double *thr)
+{
+    const bract_single *res = c->res;
+    size_t n = 0;
+    for (size_t v = 0; v < c->nvox; v++)
+        n += !res->bad[v];
+    double *r2 = bract_xmalloc(n ? n : 1, sizeof *r2, "R2 values");
+    if (!r2)
+        return BRACT_ENOMEM;
+    size_t k = 0;
+    for (size_t v = 0; v < c->nvox; v++)
+        if (!res->bad[v])
+            r2[k++] = x[v];
+    qsort(r2, n, sizeof *r2, cmp_double);
+    double q = n ? r2[(size_t)floor(0.01 * (double)(n - 1))] : 0;
+    free(r2);
+    *thr = q < 0 ? -q : 0;
+    return BRACT_OK;
+}
+
+/* The condition model's R2, the thresholds, the signal voxels and the noise pool. */
 static int voxel_sets(sctx *c)
 {
     bract_single *res = c->res;
@@ -595,27 +618,38 @@ static int voxel_sets(sctx *c)
     if (ngood == 0)
         return bract_error(BRACT_EDATA, "every voxel has a non-finite value or is constant in "
                            "some run");
-    double thr = c->o->r2_threshold;
-    if (isnan(thr)) {
-        double *r2 = bract_xmalloc(ngood, sizeof *r2, "R2 values");
-        if (!r2)
-            return BRACT_ENOMEM;
+    /* the condition model's cross-validated R2 of every voxel */
+    size_t *good = bract_xmalloc(ngood, sizeof *good, "voxels");
+    double *r2 = bract_xmalloc(ngood, sizeof *r2, "R2 values");
+    int rc = good && r2 ? BRACT_OK : BRACT_ENOMEM;
+    if (!rc) {
         size_t k = 0;
-        for (size_t v = 0; v < V; v++)
+        for (size_t v = 0; v < V; v++) {
+            res->cond_r2[v] = NAN;
             if (!res->bad[v])
-                r2[k++] = res->onoff_r2[v];
-        qsort(r2, ngood, sizeof *r2, cmp_double);
-        double q = r2[(size_t)floor(0.01 * (double)(ngood - 1))];
-        free(r2);
-        thr = q < 0 ? -q : 0;
+                good[k++] = v;
+        }
+        rc = bract_singlei_cv_r2(c, good, ngood, 0, r2);
+        for (size_t i = 0; !rc && i < ngood; i++)
+            res->cond_r2[good[i]] = r2[i];
     }
-    res->r2_threshold = thr;
-    res->nsignal = res->npool = 0;
+    free(good);
+    free(r2);
+    if (rc)
+        return rc;
+    double to = c->o->r2_threshold, tc = to;
+    if (isnan(to) && ((rc = auto_threshold(c, res->onoff_r2, &to)) ||
+                      (rc = auto_threshold(c, res->cond_r2, &tc))))
+        return rc;
+    res->r2_threshold = to;
+    res->cond_r2_threshold = tc;
+    res->nsignal = res->npool = res->npool_condition = 0;
     for (size_t v = 0; v < V; v++) {
         if (res->bad[v])
             continue;
-        res->signal[v] = res->onoff_r2[v] > thr;
-        res->pool[v] = res->onoff_r2[v] < thr;
+        res->signal[v] = res->onoff_r2[v] > to || res->cond_r2[v] > tc;
+        res->pool[v] = res->onoff_r2[v] < to && res->cond_r2[v] < tc;
+        res->npool_condition += res->onoff_r2[v] < to && !(res->cond_r2[v] < tc);
         res->nsignal += res->signal[v];
         res->npool += res->pool[v];
     }
@@ -626,12 +660,14 @@ static int voxel_sets(sctx *c)
             return BRACT_ENOMEM;
         size_t k = 0;
         for (size_t v = 0; v < V; v++)
-            if (!res->bad[v])
-                all[k++] = (r2_voxel){res->onoff_r2[v], v};
+            if (!res->bad[v]) {
+                double a = res->onoff_r2[v] - to, b = res->cond_r2[v] - tc;
+                all[k++] = (r2_voxel){a > b ? a : b, v};
+            }
         qsort(all, ngood, sizeof *all, cmp_r2_desc);
-        bract_warn("%zu voxel%s with a cross-validated on-off R2 above %g: the %zu voxels of "
-                   "largest R2 stand for the signal voxels", res->nsignal,
-                   res->nsignal == 1 ? "" : "s", thr, want);
+        bract_warn("%zu voxel%s with a cross-validated R2 above the threshold: the %zu voxels "
+                   "of largest R2 stand for the signal voxels", res->nsignal,
+                   res->nsignal == 1 ? "" : "s", want);
         memset(res->signal, 0, V);
         for (size_t i = 0; i < want; i++)
             res->signal[all[i].v] = 1;
@@ -1320,13 +1356,15 @@ int bract_single_new(const bract_single_run *runs, size_t nruns, size_t nvox,
     res->bad = bract_glmi_big_calloc(nvox, 1, "voxel flags");
     res->hrf = bract_glmi_big_alloc(nvox, sizeof *res->hrf, "HRF indices");
     res->onoff_r2 = bract_glmi_big_alloc(nvox, sizeof *res->onoff_r2, "R2 values");
+    res->cond_r2 = bract_glmi_big_alloc(nvox, sizeof *res->cond_r2, "R2 values");
     res->pool = bract_glmi_big_calloc(nvox, 1, "the noise pool");
     res->signal = bract_glmi_big_calloc(nvox, 1, "signal voxels");
     res->run_rows = bract_xcalloc(nruns, sizeof *res->run_rows, "run rows");
     res->pcs = bract_xcalloc(nruns, sizeof *res->pcs, "noise components");
     res->betas = bract_glmi_big_alloc(nvox * c.ntrials, sizeof *res->betas, "betas");
     c.model = bract_glmi_big_alloc(nvox, sizeof *c.model, "HRF models");
-    if (!c.run || !res->bad || !res->hrf || !res->onoff_r2 || !res->pool || !res->signal ||
+    if (!c.run || !res->bad || !res->hrf || !res->onoff_r2 || !res->cond_r2 || !res->pool ||
+        !res->signal ||
         !res->run_rows || !res->pcs || !res->betas || !c.model) {
         rc = BRACT_ENOMEM;
         goto fail;
@@ -1439,35 +1477,7 @@ int bract_single_new(const bract_single_run *runs, size_t nruns, size_t nvox,
     if ((rc = sort_by_model(&c, order, &ngood, used)))
         goto fail;
 
-    /* step 2: the pool without voxels whose condition model predicts
-     * held-out runs (task signal the on-off model misses: responses that
-     * differ between conditions more than they share), its components, their
-     * number */
-    if (want_noise && res->npool) {
-        size_t *cand = bract_xmalloc(res->npool, sizeof *cand, "the noise pool");
-        double *r2 = bract_xmalloc(res->npool, sizeof *r2, "R2 values");
-        if (!cand || !r2) {
-            free(cand);
-            free(r2);
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
-        size_t k = 0;
-        for (size_t v = 0; v < nvox; v++)
-            if (res->pool[v])
-                cand[k++] = v;
-        rc = bract_singlei_cv_r2(&c, cand, k, 0, r2);
-        for (size_t i = 0; !rc && i < k; i++)
-            if (!(r2[i] < res->r2_threshold)) {
-                res->pool[cand[i]] = 0;
-                res->npool--;
-                res->npool_condition++;
-            }
-        free(cand);
-        free(r2);
-        if (rc)
-            goto fail;
-    }
+    /* step 2: the pool's components and their number */
     if (want_noise && res->npool < (size_t)res->max_pcs + 1) {
         bract_warn("the noise pool has %zu voxel%s (on-off R2 below %g), fewer than the %d "
                    "components + 1: no noise components", res->npool,
