@@ -433,6 +433,25 @@ START_TEST(tfce_errors)
 }
 END_TEST
 
+START_TEST(connectivity_names)
+{
+    const bract_connectivity all[] = {BRACT_CONN_FACES, BRACT_CONN_EDGES, BRACT_CONN_CORNERS};
+    const char *want[] = {"6", "18", "26"};
+    for (int i = 0; i < 3; i++) {
+        bract_connectivity c = (bract_connectivity)0;
+        ck_assert_str_eq(bract_connectivity_name(all[i]), want[i]);
+        ck_assert_int_eq(bract_connectivity_parse(want[i], &c), 0);
+        ck_assert_int_eq(c, all[i]);
+        ck_assert_int_eq((int)c, atoi(want[i])); /* the value is the number of neighbours */
+    }
+    bract_connectivity c = BRACT_CONN_EDGES;
+    ck_assert_int_eq(bract_connectivity_parse("8", &c), BRACT_EINVAL);
+    ck_assert_int_eq(c, BRACT_CONN_EDGES);
+    ck_assert_str_eq(bract_last_error(), "unknown connectivity '8' (expected one of 6, 18, 26)");
+    ck_assert_str_eq(bract_connectivity_name((bract_connectivity)8), "unknown");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cluster");
@@ -446,6 +465,7 @@ int main(void)
     tcase_add_test(tc, tfce_accumulated_thresholds);
     tcase_add_test(tc, tfce_random_vs_direct);
     tcase_add_test(tc, tfce_errors);
+    tcase_add_test(tc, connectivity_names);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

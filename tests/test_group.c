@@ -966,6 +966,51 @@ START_TEST(two_sample_null_familywise_rate)
 }
 END_TEST
 
+START_TEST(enum_names)
+{
+    const bract_group_transform tr[] = {BRACT_GROUP_FISHER, BRACT_GROUP_IDENTITY};
+    for (int i = 0; i < 2; i++) {
+        bract_group_transform t = (bract_group_transform)-1;
+        ck_assert_int_eq(bract_group_transform_parse(bract_group_transform_name(tr[i]), &t), 0);
+        ck_assert_int_eq(t, tr[i]);
+    }
+    bract_group_transform t = BRACT_GROUP_FISHER;
+    ck_assert_str_eq(bract_group_transform_name(BRACT_GROUP_IDENTITY), "none");
+    ck_assert_int_eq(bract_group_transform_parse("identity", &t), 0);
+    ck_assert_int_eq(t, BRACT_GROUP_IDENTITY);
+    ck_assert_int_eq(bract_group_transform_parse("log", &t), BRACT_EINVAL);
+    ck_assert_str_eq(bract_last_error(), "unknown transform 'log' (expected one of fisher, none)");
+
+    const bract_group_design de[] = {BRACT_GROUP_ONE_SAMPLE, BRACT_GROUP_PAIRED,
+                                     BRACT_GROUP_TWO_SAMPLE};
+    const char *names[] = {"one-sample", "paired", "two-sample"};
+    for (int i = 0; i < 3; i++) {
+        bract_group_design d = (bract_group_design)-1;
+        ck_assert_str_eq(bract_group_design_name(de[i]), names[i]);
+        ck_assert_int_eq(bract_group_design_parse(names[i], &d), 0);
+        ck_assert_int_eq(d, de[i]);
+    }
+    bract_group_design d;
+    ck_assert_int_eq(bract_group_design_parse("three-sample", &d), BRACT_EINVAL);
+    ck_assert_error_has("unknown design 'three-sample' (expected one of one-sample, paired, "
+                        "two-sample)");
+    ck_assert_str_eq(bract_group_design_name((bract_group_design)9), "unknown");
+
+    /* the design of data from each reader */
+    const double x[8] = {0.1, 0.2, 0.3, 0.4, 0.2, 0.1, 0.5, 0.3};
+    bract_group_data *g;
+    ck_assert_int_eq(bract_group_from_values(x, 4, 2, 1, 1, NULL, NULL, BRACT_GROUP_FISHER, 0, &g),
+                     0);
+    ck_assert_int_eq(bract_group_data_design(g), BRACT_GROUP_ONE_SAMPLE);
+    bract_group_data_free(g);
+    ck_assert_int_eq(bract_group_from_values_two_sample(x, 2, 2, 2, 1, 1, NULL, NULL,
+                                                        BRACT_GROUP_FISHER, 0, &g),
+                     0);
+    ck_assert_int_eq(bract_group_data_design(g), BRACT_GROUP_TWO_SAMPLE);
+    bract_group_data_free(g);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("group");
@@ -985,6 +1030,7 @@ int main(void)
     tcase_add_test(tc, two_sample_fixture_vs_scipy);
     tcase_add_test(tc, two_sample_exhaustive_brute_force);
     tcase_add_test(tc, two_sample_null_familywise_rate);
+    tcase_add_test(tc, enum_names);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

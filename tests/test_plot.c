@@ -1123,6 +1123,60 @@ START_TEST(bad_sizes)
 }
 END_TEST
 
+START_TEST(option_names)
+{
+    /* every value's name parses back to it */
+    for (int v = BRACT_PLOT_PNG; v <= BRACT_PLOT_SVG; v++) {
+        bract_plot_format f;
+        ck_assert_int_eq(bract_plot_format_parse(bract_plot_format_name((bract_plot_format)v), &f),
+                         0);
+        ck_assert_int_eq(f, v);
+    }
+    for (int v = 0; v < 3; v++) {
+        bract_plot_labels l;
+        bract_plot_axis a;
+        ck_assert_int_eq(bract_plot_labels_parse(bract_plot_labels_name((bract_plot_labels)v), &l),
+                         0);
+        ck_assert_int_eq(l, v);
+        ck_assert_int_eq(bract_plot_axis_parse(bract_plot_axis_name((bract_plot_axis)v), &a), 0);
+        ck_assert_int_eq(a, v);
+    }
+    for (int v = 0; v < 4; v++) {
+        bract_plot_sig g;
+        ck_assert_int_eq(bract_plot_sig_parse(bract_plot_sig_name((bract_plot_sig)v), &g), 0);
+        ck_assert_int_eq(g, v);
+    }
+    for (int v = 0; v < 2; v++) {
+        bract_plot_view w;
+        ck_assert_int_eq(bract_plot_view_parse(bract_plot_view_name((bract_plot_view)v), &w), 0);
+        ck_assert_int_eq(w, v);
+    }
+    /* the names bract plot documents */
+    ck_assert_str_eq(bract_plot_format_name(BRACT_PLOT_SVG), "svg");
+    ck_assert_str_eq(bract_plot_labels_name(BRACT_LABELS_NONE), "none");
+    ck_assert_str_eq(bract_plot_sig_name(BRACT_SIG_PFDR), "p_fdr");
+    ck_assert_str_eq(bract_plot_view_name(BRACT_VIEW_MOSAIC), "mosaic");
+    ck_assert_str_eq(bract_plot_axis_name(BRACT_AXIS_Y), "y");
+    bract_plot_axis a = BRACT_AXIS_X;
+    ck_assert_int_eq(bract_plot_axis_parse("axial", &a), 0);
+    ck_assert_int_eq(a, BRACT_AXIS_Z);
+    ck_assert_str_eq(bract_plot_format_name((bract_plot_format)0), "unknown");
+    ck_assert_str_eq(bract_plot_sig_name((bract_plot_sig)4), "unknown");
+    /* errors name what was expected and leave the value */
+    bract_plot_view w = BRACT_VIEW_MOSAIC;
+    ck_assert_int_eq(bract_plot_view_parse("3d", &w), BRACT_EINVAL);
+    ck_assert_int_eq(w, BRACT_VIEW_MOSAIC);
+    ck_assert_str_eq(bract_last_error(), "unknown map view '3d' (expected one of ortho, mosaic)");
+    bract_plot_sig g;
+    ck_assert_int_eq(bract_plot_sig_parse("q", &g), BRACT_EINVAL);
+    ck_assert_str_eq(bract_last_error(),
+                     "unknown significance column 'q' (expected one of auto, p, p_fdr, none)");
+    bract_plot_format f;
+    ck_assert_int_eq(bract_plot_format_parse("PDF", &f), BRACT_EINVAL);
+    ck_assert_str_eq(bract_last_error(), "unknown figure format 'PDF' (expected one of png, svg)");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("plot");
@@ -1149,6 +1203,7 @@ int main(void)
     tcase_add_test(tc, scatter_fit);
     tcase_add_test(tc, threads_draw_alike);
     tcase_add_test(tc, bad_sizes);
+    tcase_add_test(tc, option_names);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -233,18 +233,21 @@ END_TEST
 
 START_TEST(alternative_names)
 {
-    bract_alternative all[] = {BRACT_ALT_TWO_SIDED, BRACT_ALT_GREATER, BRACT_ALT_LESS};
+    const bract_alternative all[] = {BRACT_ALT_TWO_SIDED, BRACT_ALT_GREATER, BRACT_ALT_LESS};
     for (int i = 0; i < 3; i++) {
-        bract_alternative got = BRACT_ALT_TWO_SIDED;
-        ck_assert_int_eq(bract_alternative_parse(bract_alternative_name(all[i]), &got), 0);
-        ck_assert_int_eq(got, all[i]);
+        bract_alternative a = (bract_alternative)-1;
+        ck_assert_int_eq(bract_alternative_parse(bract_alternative_name(all[i]), &a), 0);
+        ck_assert_int_eq(a, all[i]);
     }
     ck_assert_str_eq(bract_alternative_name(BRACT_ALT_TWO_SIDED), "two-sided");
-    bract_alternative a = BRACT_ALT_LESS;
-    ck_assert_int_eq(bract_alternative_parse("both", &a), BRACT_EINVAL);
-    ck_assert_int_eq(a, BRACT_ALT_LESS);
+    bract_alternative a = BRACT_ALT_GREATER;
+    ck_assert_int_eq(bract_alternative_parse("two_sided", &a), 0);
+    ck_assert_int_eq(a, BRACT_ALT_TWO_SIDED);
+    ck_assert_int_eq(bract_alternative_parse("sideways", &a), BRACT_EINVAL);
+    ck_assert_int_eq(a, BRACT_ALT_TWO_SIDED);
     ck_assert_str_eq(bract_last_error(),
-                     "unknown alternative 'both' (expected one of greater, less, two-sided)");
+                     "unknown alternative 'sideways' (expected one of greater, less, two-sided)");
+    ck_assert_str_eq(bract_alternative_name((bract_alternative)7), "unknown");
 }
 END_TEST
 
@@ -262,6 +265,7 @@ static Suite *stats_suite(void)
     tcase_add_test(tc, quantiles);
     tcase_add_test(tc, t_inverse_tail);
     tcase_add_test(tc, ranks_fast);
+    tcase_add_test(tc, alternative_names);
     suite_add_tcase(s, tc);
     return s;
 }

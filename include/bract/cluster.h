@@ -28,6 +28,19 @@
 extern "C" {
 #endif
 
+/* Neighbours of a voxel: the value is their number. */
+typedef enum {
+    BRACT_CONN_FACES = 6,   /* voxels sharing a face */
+    BRACT_CONN_EDGES = 18,  /* a face or an edge */
+    BRACT_CONN_CORNERS = 26 /* a face, an edge or a corner */
+} bract_connectivity;
+
+/* "6", "18" or "26": 0, or BRACT_EINVAL naming the expected values. */
+BRACT_API int bract_connectivity_parse(const char *s, bract_connectivity *out);
+
+/* "6", "18", "26" ("unknown" for other values). */
+BRACT_API const char *bract_connectivity_name(bract_connectivity c);
+
 typedef struct {
     size_t n;         /* nodes (voxels) */
     int connectivity; /* 6, 18 or 26 */

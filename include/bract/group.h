@@ -48,6 +48,26 @@ typedef enum {
     BRACT_GROUP_IDENTITY = 1 /* maps are used as they are (z maps, accuracies, ...) */
 } bract_group_transform;
 
+/* "fisher" or "none" ("identity" is accepted too): 0, or BRACT_EINVAL
+ * naming the expected values. */
+BRACT_API int bract_group_transform_parse(const char *s, bract_group_transform *out);
+
+/* "fisher", "none" ("unknown" for other values). */
+BRACT_API const char *bract_group_transform_name(bract_group_transform t);
+
+/* The test a bract_group_data holds (which reader made it). */
+typedef enum {
+    BRACT_GROUP_ONE_SAMPLE = 0, /* bract_group_read, bract_group_from_values */
+    BRACT_GROUP_PAIRED = 1,     /* bract_group_read_paired */
+    BRACT_GROUP_TWO_SAMPLE = 2  /* bract_group_read_two_sample, ..._from_values_two_sample */
+} bract_group_design;
+
+/* "one-sample", "paired" or "two-sample": 0, or BRACT_EINVAL. */
+BRACT_API int bract_group_design_parse(const char *s, bract_group_design *out);
+
+/* "one-sample", "paired", "two-sample" ("unknown" for other values). */
+BRACT_API const char *bract_group_design_name(bract_group_design d);
+
 /* The subjects' values at the voxels tested. */
 typedef struct {
     size_t nsub;        /* subjects (maps) */
@@ -122,11 +142,14 @@ BRACT_API int bract_group_from_values_two_sample(const double *x, size_t n1, siz
 
 BRACT_API void bract_group_data_free(bract_group_data *d);
 
+/* The design of d: from d->paired and d->n1. */
+BRACT_API bract_group_design bract_group_data_design(const bract_group_data *d);
+
 typedef struct {
     bract_alternative alternative; /* BRACT_ALT_GREATER (default), LESS, TWO_SIDED */
     size_t permutations;  /* sign flips asked for; 0: parametric maps only */
     uint64_t seed;
-    int connectivity;     /* 6, 18 or 26 (default) for TFCE and clusters */
+    bract_connectivity connectivity; /* of TFCE and clusters [BRACT_CONN_CORNERS, 26] */
     int tfce;             /* compute TFCE (and its FWE p with permutations) */
     bract_tfce_params tfce_params;
     int cluster;          /* cluster-extent inference at cluster_t */

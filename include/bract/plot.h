@@ -38,30 +38,57 @@
 extern "C" {
 #endif
 
-enum { BRACT_PLOT_PNG = 1, BRACT_PLOT_SVG = 2 };
+/* File formats. */
+typedef enum { BRACT_PLOT_PNG = 1, BRACT_PLOT_SVG = 2 } bract_plot_format;
 
 /* Condition labels of heatmaps and MDS plots. */
-enum {
+typedef enum {
     BRACT_LABELS_AUTO = 0, /* all that fit at a legible size; thinned or dropped if not */
     BRACT_LABELS_ALL = 1,  /* every label, however small */
     BRACT_LABELS_NONE = 2
-};
+} bract_plot_labels;
 
 /* Which p-values mark bars as significant. */
-enum {
+typedef enum {
     BRACT_SIG_AUTO = 0, /* p_fdr if the table has it, else p, else none */
     BRACT_SIG_P = 1,
     BRACT_SIG_PFDR = 2,
     BRACT_SIG_NONE = 3
-};
+} bract_plot_sig;
 
 /* Views of a statistical map. */
-enum { BRACT_VIEW_ORTHO = 0, BRACT_VIEW_MOSAIC = 1 };
+typedef enum { BRACT_VIEW_ORTHO = 0, BRACT_VIEW_MOSAIC = 1 } bract_plot_view;
+
+/* Slice axes of a mosaic. */
+typedef enum {
+    BRACT_AXIS_X = 0, /* sagittal slices */
+    BRACT_AXIS_Y = 1, /* coronal */
+    BRACT_AXIS_Z = 2  /* axial */
+} bract_plot_axis;
+
+/* Names of the values above, as bract plot spells them: 0, or BRACT_EINVAL
+ * naming the expected values.
+ *   format  "png", "svg"
+ *   labels  "auto", "all", "none"
+ *   sig     "auto", "p", "p_fdr", "none"
+ *   view    "ortho", "mosaic"
+ *   axis    "x", "y", "z" (also "sagittal", "coronal", "axial")
+ * The _name functions return those names ("unknown" for other values). */
+BRACT_API int bract_plot_format_parse(const char *s, bract_plot_format *out);
+BRACT_API const char *bract_plot_format_name(bract_plot_format f);
+BRACT_API int bract_plot_labels_parse(const char *s, bract_plot_labels *out);
+BRACT_API const char *bract_plot_labels_name(bract_plot_labels l);
+BRACT_API int bract_plot_sig_parse(const char *s, bract_plot_sig *out);
+BRACT_API const char *bract_plot_sig_name(bract_plot_sig g);
+BRACT_API int bract_plot_view_parse(const char *s, bract_plot_view *out);
+BRACT_API const char *bract_plot_view_name(bract_plot_view v);
+BRACT_API int bract_plot_axis_parse(const char *s, bract_plot_axis *out);
+BRACT_API const char *bract_plot_axis_name(bract_plot_axis a);
 
 /* Options of every kind; set them with bract_plot_opts_init() and change
  * what you need.  A field that a kind does not use is ignored. */
 typedef struct {
-    int format;         /* BRACT_PLOT_PNG [default] or BRACT_PLOT_SVG */
+    bract_plot_format format; /* BRACT_PLOT_PNG [default] or BRACT_PLOT_SVG */
     double width;       /* inches; 0: the kind's default, which grows with the content */
     double height;      /* inches; 0: the kind's default */
     double dpi;         /* PNG pixels per inch [150] */
@@ -74,16 +101,16 @@ typedef struct {
      * i.e. regions); NULL: all.  An unknown name is an error. */
     const char *const *select;
     size_t nselect;
-    int labels;         /* rdm, mds: BRACT_LABELS_* */
+    bract_plot_labels labels; /* rdm, mds [BRACT_LABELS_AUTO] */
     int rank;           /* rdm: colour by percentile rank of each RDM's dissimilarities */
     const char *method; /* bars: rows of this `method` only; NULL: the table must hold one */
-    int sig;            /* bars: BRACT_SIG_* */
+    bract_plot_sig sig; /* bars [BRACT_SIG_AUTO] */
     double alpha;       /* bars: significance level [0.05] */
     double threshold;   /* map: values with |v| < threshold are not drawn [0: all nonzero] */
-    int view;           /* map: BRACT_VIEW_ORTHO or BRACT_VIEW_MOSAIC */
+    bract_plot_view view; /* map [BRACT_VIEW_ORTHO] */
     double cut[3];      /* map, ortho: cut point in mm; NaN: the voxel of largest |v| */
     int slices;         /* map, mosaic: number of slices [12] */
-    int axis;           /* map, mosaic: 0 sagittal (x), 1 coronal (y), 2 axial (z) [2] */
+    bract_plot_axis axis; /* map, mosaic [BRACT_AXIS_Z] */
     size_t volume;      /* map: volume of a 4-D map (0-based) [0] */
     const char *xlabel; /* scatter: axis labels; NULL: from the column names */
     const char *ylabel;
@@ -100,7 +127,7 @@ typedef struct {
 } bract_plot_rect;
 
 typedef struct {
-    int format;              /* BRACT_PLOT_PNG or BRACT_PLOT_SVG */
+    bract_plot_format format; /* BRACT_PLOT_PNG or BRACT_PLOT_SVG */
     unsigned char *data;     /* the encoded file, len bytes */
     size_t len;
     int width, height;       /* pixels (PNG) or points (SVG) */

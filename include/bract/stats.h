@@ -21,11 +21,12 @@ typedef enum {
     BRACT_ALT_LESS = 2
 } bract_alternative;
 
-/* "two-sided", "greater", "less" ("unknown" out of range), and back: 0, or
- * BRACT_EINVAL with "unknown alternative 'x' (expected one of greater, less,
- * two-sided)". */
-BRACT_API const char *bract_alternative_name(bract_alternative a);
+/* "two-sided", "greater" or "less" (scipy's names; "two_sided" is accepted
+ * too): 0, or BRACT_EINVAL naming the expected values. */
 BRACT_API int bract_alternative_parse(const char *s, bract_alternative *out);
+
+/* "two-sided", "greater", "less" ("unknown" for other values). */
+BRACT_API const char *bract_alternative_name(bract_alternative a);
 
 BRACT_API double bract_mean(const double *x, size_t n);
 

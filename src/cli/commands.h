@@ -1,9 +1,9 @@
 /* The table of subcommands: BRACT_CMD(name, function, section, summary).
- * main.c expands it into the dispatcher and the usage listing; a new
- * subcommand adds one line here and one src/cli/cmd_<name>.c (with its
- * man page man/man1/bract-<name>.1); the actions of a command live in
- * files named <name>_<action>.c (rdm_model.c, simulate_rsa.c).  Keep the
- * lines of a section together: the listing prints a heading per section. */
+ * cli.c expands it into cli_commands[] (the dispatcher in main.c and the
+ * listing of bract --help read it); a new subcommand adds one line here
+ * and one src/cli/cmd/<name>.c with its option table (opts.h, specs.h) and
+ * man page man/man1/bract-<name>.1.  Keep the lines of a section together:
+ * the listing prints a heading per section. */
 BRACT_CMD("info", main_info, "Files", "describe NIfTI volumes, tables and RDM sets")
 BRACT_CMD("events", main_events, "Representational similarity", "BIDS events files to a per-volume conditions table")
 BRACT_CMD("glm", main_glm, "Representational similarity", "first-level GLM (nilearn): betas per condition or trial, residuals, contrasts")

@@ -433,3 +433,36 @@ const cli_spec *cli_find_spec(const char *name)
             return cli_all_specs[i];
     return NULL;
 }
+
+/* "rdm" of "plot rdm" */
+static const char *action_word(const cli_spec *spec)
+{
+    const char *sp = strrchr(spec->name, ' ');
+    return sp ? sp + 1 : spec->name;
+}
+
+const cli_spec *cli_find_action(cli_ctx *c, const char *what, const cli_spec *const *actions,
+                                int argc, char **argv, int *status)
+{
+    const char *a = argc > 1 ? argv[1] : NULL;
+    if (!a || strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        fputs(c->usage, stdout);
+        *status = a ? CLI_OK : CLI_USAGE;
+        return NULL;
+    }
+    for (size_t i = 0; actions[i]; i++)
+        if (strcmp(a, action_word(actions[i])) == 0)
+            return actions[i];
+    *status = CLI_USAGE;
+    if (a[0] == '-' && a[1]) {
+        cli_usage_error(c, "unknown option %s (give the %s first)", a, what);
+        return NULL;
+    }
+    char list[256] = "";
+    size_t k = 0;
+    for (size_t i = 0; actions[i] && k < sizeof list; i++)
+        k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "",
+                              action_word(actions[i]));
+    cli_usage_error(c, "unknown %s '%s' (expected one of %s)", what, a, list);
+    return NULL;
+}

@@ -25,8 +25,63 @@ void bract_plot_opts_init(bract_plot_opts *o)
     o->view = BRACT_VIEW_ORTHO;
     o->cut[0] = o->cut[1] = o->cut[2] = NAN;
     o->slices = 12;
-    o->axis = 2;
+    o->axis = BRACT_AXIS_Z;
 }
+
+/* ---- names of the option values ---- */
+
+/* names[i] is the name of value lo + i; alias/alias_value one more spelling
+ * each (NULL-terminated lists). */
+static int parse_name(const char *what, const char *s, const char *const *names, int lo,
+                      const char *const *alias, const int *alias_value, int *out)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = lo + i;
+            return BRACT_OK;
+        }
+    for (int i = 0; alias && alias[i]; i++)
+        if (strcmp(s, alias[i]) == 0) {
+            *out = alias_value[i];
+            return BRACT_OK;
+        }
+    char list[128] = "";
+    size_t k = 0;
+    for (int i = 0; names[i] && k < sizeof list; i++)
+        k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", names[i]);
+    return bract_error(BRACT_EINVAL, "unknown %s '%s' (expected one of %s)", what, s, list);
+}
+
+static const char *name_of(const char *const *names, int lo, int n, int v)
+{
+    return v >= lo && v < lo + n ? names[v - lo] : "unknown";
+}
+
+static const char *const format_names[] = {"png", "svg", NULL};
+static const char *const labels_names[] = {"auto", "all", "none", NULL};
+static const char *const sig_names[] = {"auto", "p", "p_fdr", "none", NULL};
+static const char *const view_names[] = {"ortho", "mosaic", NULL};
+static const char *const axis_names[] = {"x", "y", "z", NULL};
+
+#define PLOT_ENUM_NAMES(T, what, names, lo, n, alias, alias_value)                             \
+    int T##_parse(const char *s, T *out)                                                       \
+    {                                                                                          \
+        int v;                                                                                 \
+        int rc = parse_name(what, s, names, lo, alias, alias_value, &v);                       \
+        if (rc == BRACT_OK)                                                                    \
+            *out = (T)v;                                                                       \
+        return rc;                                                                             \
+    }                                                                                          \
+    const char *T##_name(T v) { return name_of(names, lo, n, (int)v); }
+
+static const char *const axis_alias[] = {"sagittal", "coronal", "axial", NULL};
+static const int axis_alias_value[] = {BRACT_AXIS_X, BRACT_AXIS_Y, BRACT_AXIS_Z};
+
+PLOT_ENUM_NAMES(bract_plot_format, "figure format", format_names, BRACT_PLOT_PNG, 2, NULL, NULL)
+PLOT_ENUM_NAMES(bract_plot_labels, "label mode", labels_names, 0, 3, NULL, NULL)
+PLOT_ENUM_NAMES(bract_plot_sig, "significance column", sig_names, 0, 4, NULL, NULL)
+PLOT_ENUM_NAMES(bract_plot_view, "map view", view_names, 0, 2, NULL, NULL)
+PLOT_ENUM_NAMES(bract_plot_axis, "slice axis", axis_names, 0, 3, axis_alias, axis_alias_value)
 
 void bract_figure_free(bract_figure *f)
 {
@@ -171,7 +226,7 @@ int bract_pc_check_opts(const bract_plot_opts *o, bract_figure *out)
     memset(out, 0, sizeof *out);
     if (o->format != BRACT_PLOT_PNG && o->format != BRACT_PLOT_SVG)
         return bract_error(BRACT_EINVAL, "unknown figure format %d (expected PNG or SVG)",
-                           o->format);
+                           (int)o->format);
     if ((o->width != 0 && !(o->width >= 1 && o->width <= 100)) ||
         (o->height != 0 && !(o->height >= 1 && o->height <= 100)))
         return bract_error(BRACT_EINVAL, "a figure of %g x %g inches: width and height must be "
@@ -190,7 +245,7 @@ int bract_pc_open(pc_t *c, const bract_plot_opts *o, double w_in, double h_in, b
     c->fig = fig;
     if (o->format != BRACT_PLOT_PNG && o->format != BRACT_PLOT_SVG)
         return bract_error(BRACT_EINVAL, "unknown figure format %d (expected PNG or SVG)",
-                           o->format);
+                           (int)o->format);
     c->format = o->format;
     double dpi = o->dpi > 0 ? o->dpi : 150;
     if (!(w_in >= 1 && h_in >= 1 && w_in <= 100 && h_in <= 100))

@@ -4,6 +4,28 @@
 #include <math.h>
 #include <string.h>
 
+const char *bract_connectivity_name(bract_connectivity c)
+{
+    switch (c) {
+    case BRACT_CONN_FACES: return "6";
+    case BRACT_CONN_EDGES: return "18";
+    case BRACT_CONN_CORNERS: return "26";
+    default: return "unknown";
+    }
+}
+
+int bract_connectivity_parse(const char *s, bract_connectivity *out)
+{
+    static const bract_connectivity all[] = {BRACT_CONN_FACES, BRACT_CONN_EDGES,
+                                             BRACT_CONN_CORNERS};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (strcmp(s, bract_connectivity_name(all[i])) == 0) {
+            *out = all[i];
+            return BRACT_OK;
+        }
+    return bract_error(BRACT_EINVAL, "unknown connectivity '%s' (expected one of 6, 18, 26)", s);
+}
+
 /* Offsets (dx, dy, dz) of the 26 neighbours, ordered so that the first 6
  * share a face, the next 12 an edge and the last 8 a corner. */
 static void neighbour_offsets(int conn, int off[26][3], int *m)
@@ -147,24 +169,25 @@ bract_cluster_ws *bract_cluster_ws_new(const bract_graph *g)
     bract_cluster_ws *ws = bract_xcalloc(1, sizeof *ws, "a cluster workspace");
     if (!ws)
         return NULL;
-    size_t n = g->n ? g->n : 1;
+    size_t n = g->n ? g->n : 1, gn = g->gsize ? g->gsize : 1;
     ws->n = g->n;
-    ws->parent = bract_xmalloc(n, sizeof *ws->parent, "a cluster workspace");
-    ws->size = bract_xmalloc(n, sizeof *ws->size, "a cluster workspace");
-    ws->aux = bract_xmalloc(n, sizeof *ws->aux, "a cluster workspace");
-    ws->level = bract_xmalloc(n, sizeof *ws->level, "a cluster workspace");
-    ws->order = bract_xmalloc(n, sizeof *ws->order, "a cluster workspace");
-    size_t gn = g->gsize ? g->gsize : 1;
     ws->gsize = g->gsize;
-    ws->gparent = bract_xmalloc(gn, sizeof *ws->gparent, "a cluster workspace");
-    ws->gsz = bract_xmalloc(gn, sizeof *ws->gsz, "a cluster workspace");
-    ws->gtop = bract_xmalloc(gn, sizeof *ws->gtop, "a cluster workspace");
-    ws->gacc = bract_xmalloc(gn, sizeof *ws->gacc, "a cluster workspace");
-    if (!ws->parent || !ws->size || !ws->aux || !ws->level || !ws->order || !ws->gparent ||
-        !ws->gsz || !ws->gtop || !ws->gacc) {
-        bract_cluster_ws_free(ws);
+    /* gacc first (doubles), then the uint32 arrays */
+    char *p = bract_xmalloc(1, gn * sizeof(double) + (5 * n + 3 * gn) * sizeof(uint32_t),
+                            "a cluster workspace");
+    if (!p) {
+        free(ws);
         return NULL;
     }
+    ws->block = p;
+    ws->gacc = (double *)(void *)p;
+    uint32_t *u = (uint32_t *)(void *)(p + gn * sizeof(double));
+    uint32_t **arrays[] = {&ws->parent, &ws->size, &ws->aux, &ws->level, &ws->order};
+    for (size_t i = 0; i < 5; i++, u += n)
+        *arrays[i] = u;
+    ws->gparent = u;
+    ws->gsz = u + gn;
+    ws->gtop = u + 2 * gn;
     for (size_t i = 0; i < gn; i++)
         ws->gparent[i] = UF_NONE; /* TFCE leaves it so after every call */
     return ws;
@@ -174,15 +197,7 @@ void bract_cluster_ws_free(bract_cluster_ws *ws)
 {
     if (!ws)
         return;
-    free(ws->parent);
-    free(ws->size);
-    free(ws->aux);
-    free(ws->level);
-    free(ws->order);
-    free(ws->gparent);
-    free(ws->gsz);
-    free(ws->gtop);
-    free(ws->gacc);
+    free(ws->block);
     free(ws->thr);
     free(ws->cum);
     free(ws->count);

@@ -7,6 +7,7 @@
 #define UF_NONE UINT32_MAX
 
 struct bract_cluster_ws {
+    void *block;      /* one allocation for the arrays of n and gsize entries */
     size_t n;
     uint32_t *parent; /* UF_NONE: node not (yet) in the forest */
     uint32_t *size;   /* nodes under a root */

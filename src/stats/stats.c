@@ -7,27 +7,26 @@
 #include <nifti1.h>
 #include <nifticdf.h>
 
+static const char *const alternative_names[] = {"two-sided", "greater", "less"};
+
 const char *bract_alternative_name(bract_alternative a)
 {
-    switch (a) {
-    case BRACT_ALT_TWO_SIDED: return "two-sided";
-    case BRACT_ALT_GREATER: return "greater";
-    case BRACT_ALT_LESS: return "less";
-    default: return "unknown";
-    }
+    return (unsigned)a < 3 ? alternative_names[a] : "unknown";
 }
 
 int bract_alternative_parse(const char *s, bract_alternative *out)
 {
-    static const bract_alternative all[] = {BRACT_ALT_GREATER, BRACT_ALT_LESS, BRACT_ALT_TWO_SIDED};
-    for (size_t i = 0; s && i < sizeof all / sizeof *all; i++)
-        if (strcmp(s, bract_alternative_name(all[i])) == 0) {
-            *out = all[i];
+    for (unsigned i = 0; i < 3; i++)
+        if (strcmp(s, alternative_names[i]) == 0) {
+            *out = (bract_alternative)i;
             return BRACT_OK;
         }
+    if (strcmp(s, "two_sided") == 0) {
+        *out = BRACT_ALT_TWO_SIDED;
+        return BRACT_OK;
+    }
     return bract_error(BRACT_EINVAL,
-                       "unknown alternative '%s' (expected one of greater, less, two-sided)",
-                       s ? s : "");
+                       "unknown alternative '%s' (expected one of greater, less, two-sided)", s);
 }
 
 double bract_mean(const double *x, size_t n)

@@ -83,7 +83,7 @@ err_has "brainmask.nii.gz are on different grids"
 file_absent "$P/m3.png"
 check "plot map: --cut needs three numbers" 2 plot map "$REF/volumes/float64_nifti2_3d.nii" \
     --cut 1,2 -o "$P/m4.png"
-err_has "--cut expects X,Y,Z in millimetres"
+err_has "--cut: expected X,Y,Z in millimetres"
 
 # ---- states: a dfc directory with dashed region names ----
 mkdir -p "$P/dfc"
@@ -114,13 +114,24 @@ file_absent "$P/s3.png"
 
 # ---- usage errors ----
 check "plot: unknown kind" 2 plot pie "$P/tau.tsv" -o "$P/x.png"
-err_has "KIND: unknown value 'pie'"
+err_has "unknown kind 'pie' (expected one of rdm, mds, bars, map, states, scatter)"
 check "plot: wrong number of inputs" 2 plot scatter "$P/tau.tsv" -o "$P/x.png"
 err_has "plot scatter takes 2 inputs (got 1)"
 check "plot: unknown output format" 2 plot rdm "$REF/rsa/expected_rdms.tsv" -o "$P/x.pdf"
 err_has "cannot tell the format of"
 check "plot: no output" 2 plot rdm "$REF/rsa/expected_rdms.tsv"
-err_has "no output given"
+err_has "no --output given"
+check "plot: an option of another kind" 2 plot rdm "$REF/rsa/expected_rdms.tsv" \
+    --background "$REF/volumes/float64_nifti2_3d.nii" -o "$P/x.png"
+err_has "bract plot: unknown option --background"
+err_has "Usage: bract plot rdm RDMS.tsv"
+check "plot: options before the kind" 2 plot -o "$P/x.png" rdm "$REF/rsa/expected_rdms.tsv"
+err_has "unknown option -o (give the kind first)"
+check "plot: the kinds" 0 plot --help
+out_has "scatter  TAU.tsv HIERARCHY.tsv"
+check "plot: a kind's options" 0 plot map --help
+out_has "--view ortho|mosaic"
+out_lacks "--rank"
 no_temporaries "$P"
 
 # the colour-bar label comes from the RDM set's sidecar when it names the method
