@@ -507,6 +507,262 @@ START_TEST(run_bad_options)
 }
 END_TEST
 
+/* ---- the event-related chain under the null ---- */
+
+/* One subject through the chain that pipelines/word-rsa-events.ini runs:
+ * per run bract glm's model (glover, cosine drift, motion6 confounds,
+ * AR(1), whitened residuals); per region the crossnobis RDM of the runs'
+ * word betas with the precision and dof of those residuals. */
+static bract_rdmset *chain_subject(const bract_simrsa *d, size_t s)
+{
+    const size_t W = d->nwords, R = d->o.runs, nb = d->nmask, nobs = W * R;
+    bract_glm_design *des[8];
+    bract_glm_fit *fit[8];
+    ck_assert(R <= 8);
+    bract_glm_design_opts dopts;
+    bract_glm_design_opts_defaults(&dopts);
+    bract_glm_fit_opts fo;
+    bract_glm_fit_opts_defaults(&fo);
+    fo.keep_residuals = 1;
+    size_t nres = 0;
+    double dof = 0;
+    for (size_t r = 0; r < R; r++) {
+        bract_simrsa_run *run;
+        ck_assert_int_eq(bract_simrsa_run_new(d, s, r, &run), 0);
+        bract_nuisance *conf = motion6(run);
+        ck_assert_msg(bract_glm_design_new(run->events, run->nvol, run->tr, conf, &dopts,
+                                           &des[r]) == 0, "%s", bract_last_error());
+        float *y = brain_series(d, run);
+        ck_assert_int_eq(bract_glm_fit_new(des[r], y, run->nvol, nb, &fo, NULL, &fit[r]), 0);
+        nres += des[r]->nrow;
+        dof += fit[r]->dof;
+        free(y);
+        bract_nuisance_free(conf);
+        bract_simrsa_run_free(run);
+    }
+    const char *cond[64], *runs[64];
+    char runname[8][4];
+    ck_assert(nobs <= 64);
+    for (size_t r = 0; r < R; r++) {
+        snprintf(runname[r], sizeof runname[r], "%zu", r + 1);
+        for (size_t w = 0; w < W; w++) {
+            cond[r * W + w] = d->words[w];
+            runs[r * W + w] = runname[r];
+        }
+    }
+    bract_design *dd;
+    ck_assert_int_eq(bract_design_from_labels(cond, runs, nobs, NULL, &dd), 0);
+    bract_rdm_opts ro = {0};
+    ro.method = BRACT_RDM_CROSSNOBIS;
+    ro.noise = BRACT_NOISE_SHRINKAGE_DIAG;
+    ro.noise_dof = dof;
+    bract_rdm_plan *plan;
+    bract_rdm_ws *ws;
+    ck_assert_int_eq(bract_rdm_plan_new(dd, &ro, nb, nres, &plan), 0);
+    ck_assert_int_eq(bract_rdm_ws_new(plan, &ws), 0);
+    double *x = malloc(nobs * nb * sizeof *x), *res = malloc(nres * nb * sizeof *res);
+    bract_rdmset *set = bract_rdmset_alloc(d->nregions);
+    for (size_t g = 0; g < d->nregions; g++) {
+        size_t P = 0;
+        for (size_t e = 0; e < nb; e++) {
+            if (bract_volume_get(d->atlas, d->brain[e]) != (double)(g + 1))
+                continue;
+            size_t t0 = 0;
+            for (size_t r = 0; r < R; r++) {
+                const bract_glm_fit *f = fit[r];
+                for (size_t w = 0; w < W; w++) {
+                    long j = bract_glm_design_find(des[r], d->words[w]);
+                    x[(r * W + w) * nb + P] = f->beta[e * des[r]->ncol + (size_t)j];
+                }
+                for (size_t t = 0; t < des[r]->nrow; t++)
+                    res[(t0 + t) * nb + P] = f->resid[e * des[r]->nrow + t];
+                t0 += des[r]->nrow;
+            }
+            P++;
+        }
+        ck_assert_int_eq(bract_rdmset_init_rdm(set, g, d->region_names[g], W,
+                                               (const char *const *)dd->cond), 0);
+        bract_rdm_noise nz = {res, nb, nres, NULL, 0};
+        ck_assert_msg(bract_rdm_compute(plan, ws, x, nb, P, &nz, set->rdm[g].d, NULL) == 0, "%s",
+                      bract_last_error());
+    }
+    free(x);
+    free(res);
+    bract_rdm_ws_free(ws);
+    bract_rdm_plan_free(plan);
+    bract_design_free(dd);
+    for (size_t r = 0; r < R; r++) {
+        bract_glm_fit_free(fit[r]);
+        bract_glm_design_free(des[r]);
+    }
+    return set;
+}
+
+/* The cosine RDM of the words' embedding vectors (the model). */
+static bract_rdmset *embedding_rdm(const bract_simrsa *d)
+{
+    const size_t W = d->nwords, D = d->dims;
+    bract_rdmset *m = bract_rdmset_alloc(1);
+    ck_assert_int_eq(bract_rdmset_init_rdm(m, 0, "embedding", W,
+                                           (const char *const *)d->words), 0);
+    for (size_t i = 0, q = 0; i < W; i++)
+        for (size_t j = i + 1; j < W; j++, q++) {
+            const double *a = d->embedding + i * D, *b = d->embedding + j * D;
+            double ab = 0, aa = 0, bb = 0;
+            for (size_t k = 0; k < D; k++) {
+                ab += a[k] * b[k];
+                aa += a[k] * a[k];
+                bb += b[k] * b[k];
+            }
+            m->rdm[0].d[q] = 1 - ab / sqrt(aa * bb);
+        }
+    return m;
+}
+
+/* A study of `subjects` through the chain, then bract rsa's group rows
+ * (Spearman, one-sided t test on Fisher z, FDR over regions): p and p_fdr
+ * per region. */
+static void chain_study(const bract_simrsa_opts *o, double *p, double *p_fdr, int *planted)
+{
+    bract_simrsa *d;
+    ck_assert_int_eq(bract_simrsa_new(o, &d), 0);
+    const size_t S = o->subjects;
+    bract_rdmset *sets[16];
+    const char *names[16];
+    char nbuf[16][16];
+    ck_assert(S <= 16);
+    for (size_t s = 0; s < S; s++) {
+        sets[s] = chain_subject(d, s);
+        snprintf(nbuf[s], sizeof nbuf[s], "sub-%02zu", s + 1);
+        names[s] = nbuf[s];
+    }
+    bract_rdmset *model = embedding_rdm(d);
+    const bract_rdm *models[1] = {&model->rdm[0]};
+    bract_rsa_input in = {0};
+    in.nsubjects = S;
+    in.subject_names = names;
+    in.neural = (const bract_rdmset *const *)sets;
+    in.nmodels = 1;
+    in.models = models;
+    bract_rsa_opts ro;
+    bract_rsa_opts_default(&ro);
+    ro.permutations = 0;
+    ro.group = 1;
+    ro.pairwise = 0;
+    bract_rsa_result *res;
+    ck_assert_msg(bract_rsa_run(&in, &ro, &res) == 0, "%s", bract_last_error());
+    for (size_t k = 0; k < res->nrows; k++) {
+        const bract_rsa_row *row = &res->rows[k];
+        if (row->level != BRACT_RSA_GROUP)
+            continue;
+        long g = bract_rdmset_find(sets[0], res->regions[row->region]);
+        p[g] = row->p;
+        p_fdr[g] = row->p_fdr;
+        planted[g] = d->region_signal[g];
+    }
+    bract_rsa_result_free(res);
+    bract_rdmset_free(model);
+    for (size_t s = 0; s < S; s++)
+        bract_rdmset_free(sets[s]);
+    bract_simrsa_free(d);
+}
+
+/* 8 subjects, 10 words in 2 runs of 30 volumes, 3 regions on 8x8x6. */
+static void chain_opts(bract_simrsa_opts *o, uint64_t seed)
+{
+    bract_simrsa_opts_default(o);
+    o->subjects = 8;
+    o->words = 10;
+    o->categories = 2;
+    o->dims = 5;
+    o->regions = 3;
+    o->signal_regions = 0;
+    o->grid[0] = o->grid[1] = 8;
+    o->grid[2] = 6;
+    o->documents = 0;
+    o->seed = seed;
+}
+
+/* Binomial(n, q): the smallest k with P(X <= k) >= a (the a-quantile). */
+static int binom_quantile(int n, double q, double a)
+{
+    double pk = pow(1 - q, n), cdf = pk;
+    int k = 0;
+    while (cdf < a && k < n) {
+        pk *= (double)(n - k) / (double)(k + 1) * q / (1 - q);
+        cdf += pk;
+        k++;
+    }
+    return k;
+}
+
+START_TEST(null_chain_nominal_rate)
+{
+    /* 200 event-related studies without planted geometry: each region's
+     * group test (8 subjects) rejects at alpha 0.05 as often as it should.
+     * The count over 200 x 3 tests must lie within the central 99.9 % of
+     * Binomial(600, 0.05) (regions of one study share the subjects'
+     * designs but not their noise, so the tests are independent under the
+     * null up to that).  One thread: the problems are tiny. */
+    bract_init();
+    bract_set_threads(1);
+    const int nsim = 200, R = 3, n = nsim * R;
+    int fp = 0, fp_fdr = 0;
+    for (int k = 0; k < nsim; k++) {
+        bract_simrsa_opts o;
+        chain_opts(&o, (uint64_t)k + 1);
+        double p[3], q[3];
+        int planted[3], any = 0;
+        chain_study(&o, p, q, planted);
+        for (int g = 0; g < R; g++) {
+            fp += p[g] < 0.05;
+            any |= q[g] < 0.05;
+        }
+        fp_fdr += any;
+    }
+    int lo = binom_quantile(n, 0.05, 0.0005), hi = binom_quantile(n, 0.05, 0.9995);
+    int hi_fdr = binom_quantile(nsim, 0.05, 0.9995);
+    printf("null event-related studies: %d of %d region tests at p < 0.05 (expected %d, 99.9%% "
+           "bounds %d to %d); %d of %d studies with a region after FDR (bound %d)\n", fp, n,
+           n / 20, lo, hi, fp_fdr, nsim, hi_fdr);
+    ck_assert_msg(fp >= lo && fp <= hi, "%d false positives in %d tests, outside [%d, %d]", fp,
+                  n, lo, hi);
+    /* under the global null, BH's FDR is the chance of any rejection: at
+     * most alpha per study */
+    ck_assert_int_le(fp_fdr, hi_fdr);
+}
+END_TEST
+
+START_TEST(planted_chain_detected)
+{
+    /* the same studies with one region carrying the embedding's geometry
+     * (SNR 3, the event-related default): that region comes out after FDR
+     * in most of 20 studies, the others rarely */
+    bract_init();
+    bract_set_threads(1);
+    int hit = 0, other = 0;
+    for (int k = 0; k < 20; k++) {
+        bract_simrsa_opts o;
+        chain_opts(&o, (uint64_t)k + 1001);
+        o.signal_regions = 1;
+        o.snr = 3;
+        double p[3], q[3];
+        int planted[3];
+        chain_study(&o, p, q, planted);
+        for (int g = 0; g < 3; g++) {
+            if (planted[g])
+                hit += q[g] < 0.05;
+            else
+                other += q[g] < 0.05;
+        }
+    }
+    printf("planted event-related studies: the planted region after FDR in %d of 20, a null "
+           "region in %d of 40\n", hit, other);
+    ck_assert_int_ge(hit, 16);
+    ck_assert_int_le(other, 6);
+}
+END_TEST
+
 static Suite *simrsa_suite(void)
 {
     Suite *s = suite_create("simrsa");
@@ -525,6 +781,11 @@ static Suite *simrsa_suite(void)
     tcase_add_test(tc, glm_recovers_amplitudes);
     tcase_add_test(tc, run_noise_is_ar1);
     tcase_add_test(tc, run_bad_options);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("chain");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, null_chain_nominal_rate);
+    tcase_add_test(tc, planted_chain_detected);
     suite_add_tcase(s, tc);
     return s;
 }
