@@ -47,6 +47,14 @@ check "glm then rdm neural crossnobis with the GLM residuals" 0 rdm neural \
 file_has "$TMP/rdm.json" "ResidualDegreesOfFreedom of the residuals' sidecars (bract glm)"
 file_has "$TMP/rdm.json" '"noise_dof": 236'
 
+# the searchlight reads the GLM's outputs too, its dof from the same sidecar
+check "glm then searchlight crossnobis with the GLM residuals" 0 searchlight \
+    --data "$TMP/glm/betas.nii.gz" --conditions "$TMP/glm/betas.tsv" --mask "$M" \
+    --method crossnobis --noise "$TMP/glm/residuals.nii.gz" --model "$TMP/rdm.tsv" \
+    -o "$TMP/sl.nii.gz" --quiet
+file_has "$TMP/sl.json" "ResidualDegreesOfFreedom of the residuals' sidecars (bract glm)"
+file_has "$TMP/sl.json" '"noise": "'"$TMP"'/glm/residuals.nii.gz"'
+
 # ---- the chain equals the same chain from nilearn's betas ----
 # Issue 11: events -> glm -> rdm neural --method crossnobis --noise residuals
 # on the fixture (above: $TMP/rdm.tsv, AR(1), motion6, the dof from the
