@@ -15,11 +15,11 @@ START_TEST(flexibility_reference)
         for (size_t i = 0; i < 3; i++)
             labels[l * 3 + i] = nodes_by_layer[i][l];
     double f[3];
-    ck_assert_int_eq(bract_flexibility(labels, 3, 5, f), 0);
+    ck_assert_int_eq(bract_community_flexibility(labels, 3, 5, f), 0);
     ck_assert_double_eq(f[0], 0.5);
     ck_assert_double_eq(f[1], 0);
     ck_assert_double_eq(f[2], 1);
-    ck_assert_int_eq(bract_flexibility(labels, 3, 1, f), BRACT_EINVAL);
+    ck_assert_int_eq(bract_community_flexibility(labels, 3, 1, f), BRACT_EINVAL);
     ck_assert_error_has("at least 2 windows");
 }
 END_TEST
@@ -69,7 +69,7 @@ START_TEST(modularity_normaliser)
 {
     float A[2] = {1, 1};
     size_t g[4] = {1, 1, 1, 1};
-    ck_assert_double_eq_tol(bract_multilayer_modularity(A, 2, 2, 1, 1, g), 0.5, 1e-15);
+    ck_assert_double_eq_tol(bract_community_modularity(A, 2, 2, 1, 1, g), 0.5, 1e-15);
     ck_assert_double_eq_tol(naive_Q(A, 2, 2, 1, 1, g), 0.5, 1e-15);
 }
 END_TEST
@@ -85,9 +85,9 @@ START_TEST(two_cliques)
             A[e] = (i < 5) == (j < 5) ? 1.0f : -0.2f;
     size_t lab[10];
     double Q;
-    bract_modularity_params p;
-    bract_modularity_params_default(&p);
-    ck_assert_int_eq(bract_multilayer_communities(A, n, 1, &p, lab, &Q), 0);
+    bract_community_modularity_opts p;
+    bract_community_modularity_opts_defaults(&p);
+    ck_assert_int_eq(bract_community_multilayer(A, n, 1, &p, lab, &Q), 0);
     for (size_t i = 0; i < n; i++)
         ck_assert_uint_eq(lab[i], i < 5 ? 1 : 2);
     ck_assert_double_eq_tol(Q, 0.5, 1e-12);
@@ -111,15 +111,15 @@ START_TEST(ring_of_cliques)
         A[bract_pair_index(n, a < b ? a : b, a < b ? b : a)] = 1;
     }
     for (uint64_t seed = 1; seed <= 5; seed++) {
-        bract_modularity_params p;
-        bract_modularity_params_default(&p);
+        bract_community_modularity_opts p;
+        bract_community_modularity_opts_defaults(&p);
         p.seed = seed;
         size_t lab[24], truth[24];
         double Q;
-        ck_assert_int_eq(bract_multilayer_communities(A, n, 1, &p, lab, &Q), 0);
+        ck_assert_int_eq(bract_community_multilayer(A, n, 1, &p, lab, &Q), 0);
         for (size_t i = 0; i < n; i++)
             truth[i] = i / 4;
-        ck_assert_double_eq(bract_adjusted_rand(lab, truth, n), 1);
+        ck_assert_double_eq(bract_kmeans_adjusted_rand(lab, truth, n), 1);
         double want = 6 * (6.0 / 42 - (14.0 / 84) * (14.0 / 84));
         ck_assert_double_eq_tol(Q, want, 1e-12);
     }
@@ -150,18 +150,18 @@ START_TEST(planted_multilayer)
                 A[l * np + bract_pair_index(n, i, j)] =
                     (float)(base + 0.05 * bract_rng_normal(&rng));
             }
-    bract_modularity_params p;
-    bract_modularity_params_default(&p);
+    bract_community_modularity_opts p;
+    bract_community_modularity_opts_defaults(&p);
     size_t *lab = malloc(T * n * sizeof *lab), *lab2 = malloc(T * n * sizeof *lab2);
     double Q, Q2, f[12];
-    ck_assert_int_eq(bract_multilayer_communities(A, n, T, &p, lab, &Q), 0);
+    ck_assert_int_eq(bract_community_multilayer(A, n, T, &p, lab, &Q), 0);
     ck_assert_double_eq_tol(Q, naive_Q(A, n, T, 1, 1, lab), 1e-12);
     for (size_t l = 0; l < T; l++) { /* the planted partition of each layer */
         size_t truth[12];
         memcpy(truth, mod[l >= 8], sizeof truth);
-        ck_assert_double_eq(bract_adjusted_rand(lab + l * n, truth, n), 1);
+        ck_assert_double_eq(bract_kmeans_adjusted_rand(lab + l * n, truth, n), 1);
     }
-    ck_assert_int_eq(bract_flexibility(lab, n, T, f), 0);
+    ck_assert_int_eq(bract_community_flexibility(lab, n, T, f), 0);
     /* which nodes changed depends on which community kept its number;
      * whatever the numbering, a node changes at most once */
     size_t changed = 0;
@@ -170,17 +170,17 @@ START_TEST(planted_multilayer)
         changed += f[i] > 0;
     }
     ck_assert_uint_ge(changed, 4);
-    ck_assert_int_eq(bract_multilayer_communities(A, n, T, &p, lab2, &Q2), 0);
+    ck_assert_int_eq(bract_community_multilayer(A, n, T, &p, lab2, &Q2), 0);
     ck_assert(memcmp(lab, lab2, T * n * sizeof *lab) == 0 && Q == Q2);
     /* layer-wise: the same partitions; numbers carried by overlap */
     double q[16];
-    ck_assert_int_eq(bract_layerwise_communities(A, n, T, &p, lab2, q), 0);
+    ck_assert_int_eq(bract_community_layerwise(A, n, T, &p, lab2, q), 0);
     for (size_t l = 0; l < T; l++) {
         ck_assert_double_eq_tol(q[l], naive_Q(A + l * np, n, 1, 1, 0, lab2 + l * n), 1e-12);
         if (l)
-            ck_assert_double_eq(bract_adjusted_rand(lab2 + l * n, lab + l * n, n), 1);
+            ck_assert_double_eq(bract_kmeans_adjusted_rand(lab2 + l * n, lab + l * n, n), 1);
     }
-    ck_assert_int_eq(bract_flexibility(lab2, n, T, f), 0);
+    ck_assert_int_eq(bract_community_flexibility(lab2, n, T, f), 0);
     for (size_t i = 0; i < n; i++)
         ck_assert(f[i] == 0 || fabs(f[i] - 1.0 / 15) < 1e-15);
     free(A);
@@ -199,14 +199,14 @@ START_TEST(layerwise_persistence)
         for (size_t i = 0; i < n; i++)
             for (size_t j = i + 1; j < n; j++)
                 A[l * np + bract_pair_index(n, i, j)] = (i % 2) == (j % 2) ? 1.0f : 0.0f;
-    bract_modularity_params p;
-    bract_modularity_params_default(&p);
+    bract_community_modularity_opts p;
+    bract_community_modularity_opts_defaults(&p);
     size_t lab[40];
     double f[8];
     for (uint64_t s = 1; s < 4; s++) {
         p.seed = s;
-        ck_assert_int_eq(bract_layerwise_communities(A, n, T, &p, lab, NULL), 0);
-        ck_assert_int_eq(bract_flexibility(lab, n, T, f), 0);
+        ck_assert_int_eq(bract_community_layerwise(A, n, T, &p, lab, NULL), 0);
+        ck_assert_int_eq(bract_community_flexibility(lab, n, T, f), 0);
         for (size_t i = 0; i < n; i++) {
             ck_assert_double_eq(f[i], 0);
             ck_assert_uint_eq(lab[i], i % 2 + 1);
@@ -219,11 +219,11 @@ START_TEST(bad_weights)
 {
     float A[3] = {0.5f, NAN, 0.1f};
     size_t lab[3];
-    bract_modularity_params p;
-    bract_modularity_params_default(&p);
-    ck_assert_int_eq(bract_multilayer_communities(A, 3, 1, &p, lab, NULL), BRACT_EDATA);
+    bract_community_modularity_opts p;
+    bract_community_modularity_opts_defaults(&p);
+    ck_assert_int_eq(bract_community_multilayer(A, 3, 1, &p, lab, NULL), BRACT_EDATA);
     ck_assert_error_has("window 1, pair 2: weight is not finite");
-    ck_assert_int_eq(bract_multilayer_communities(A, 1, 1, &p, lab, NULL), BRACT_EDATA);
+    ck_assert_int_eq(bract_community_multilayer(A, 1, 1, &p, lab, NULL), BRACT_EDATA);
     ck_assert_error_has("at least 2 regions");
 }
 END_TEST
@@ -263,13 +263,13 @@ START_TEST(runs_as_dfc_computed_them)
         size_t *lab = malloc(runs * T * n * sizeof *lab);
         double flex[6][10], Q[6], qlayer[12];
         for (size_t i = 0; i < runs; i++) {
-            bract_modularity_params mp = {o.gamma, o.omega, o.seed, ((uint64_t)3 << 32) + i};
+            bract_community_modularity_opts mp = {o.gamma, o.omega, o.seed, ((uint64_t)3 << 32) + i};
             if (method == 0) {
-                ck_assert_int_eq(bract_multilayer_communities(A, n, T, &mp, lab + i * T * n,
+                ck_assert_int_eq(bract_community_multilayer(A, n, T, &mp, lab + i * T * n,
                                                               &Q[i]),
                                  BRACT_OK);
             } else {
-                ck_assert_int_eq(bract_layerwise_communities(A, n, T, &mp, lab + i * T * n,
+                ck_assert_int_eq(bract_community_layerwise(A, n, T, &mp, lab + i * T * n,
                                                              qlayer),
                                  BRACT_OK);
                 double qs = 0;
@@ -277,7 +277,7 @@ START_TEST(runs_as_dfc_computed_them)
                     qs += qlayer[l];
                 Q[i] = qs / (double)T;
             }
-            ck_assert_int_eq(bract_flexibility(lab + i * T * n, n, T, flex[i]), BRACT_OK);
+            ck_assert_int_eq(bract_community_flexibility(lab + i * T * n, n, T, flex[i]), BRACT_OK);
         }
         size_t best = 0;
         double qsum = 0, fm[10] = {0};

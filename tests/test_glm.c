@@ -1044,7 +1044,7 @@ START_TEST(f_one_row_is_t_squared)
         double t2 = t->value[v] * t->value[v];
         ck_assert_msg(fabs(F->value[v] - t2) <= 1e-10 * t2 + 1e-300, "voxel %zu: F %g t^2 %g", v,
                       F->value[v], t2);
-        double p2 = 2 * bract_t_sf(fabs(t->value[v]), t->dof);
+        double p2 = 2 * bract_stats_t_sf(fabs(t->value[v]), t->dof);
         ck_assert_msg(fabs(F->p[v] - p2) <= 1e-8 * p2, "voxel %zu: p %g vs %g", v, F->p[v], p2);
         ck_assert_double_eq_tol(fabs(F->effect[v]), fabs(t->value[v]) * sqrt(t->variance[v] > 0
                                 ? F->variance[v] : 0), 1e-8 * fabs(F->effect[v]) + 1e-12);
@@ -1404,8 +1404,8 @@ START_TEST(crossnobis_chain_equals_reference)
             for (size_t t = 0; t < d[r]->nrow; t++)
                 res[k++ * P + v] = f[r]->resid[v * d[r]->nrow + t];
     }
-    bract_design *des;
-    ck_assert_int_eq(bract_design_from_labels(cond, run, nobs, NULL, &des), 0);
+    bract_rdm_design *des;
+    ck_assert_int_eq(bract_rdm_design_from_labels(cond, run, nobs, NULL, &des), 0);
     bract_rdm_opts ro = {0};
     ro.method = BRACT_RDM_CROSSNOBIS;
     ro.noise = BRACT_NOISE_SHRINKAGE_DIAG;
@@ -1430,7 +1430,7 @@ START_TEST(crossnobis_chain_equals_reference)
     ck_assert_msg(worst <= 1e-8 * big, "max diff %g (largest %g)", worst, big);
     bract_rdm_ws_free(ws);
     bract_rdm_plan_free(plan);
-    bract_design_free(des);
+    bract_rdm_design_free(des);
     free(ours);
     free(ref);
     free(res);

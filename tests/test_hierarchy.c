@@ -14,10 +14,10 @@ START_TEST(icc_shrout_fleiss)
     static const double x[24] = {9, 2, 5, 8, 6, 1, 3, 2, 8, 4, 6, 8,
                                  7, 1, 2, 6, 10, 5, 6, 9, 6, 2, 4, 7};
     double i1, ik;
-    ck_assert_int_eq(bract_icc_consistency(x, 6, 4, &i1, &ik), 0);
+    ck_assert_int_eq(bract_hierarchy_icc(x, 6, 4, &i1, &ik), 0);
     ck_assert_double_eq_tol(i1, 0.7148407148407154, 1e-12);
     ck_assert_double_eq_tol(ik, 0.9093155423770697, 1e-12);
-    ck_assert_int_eq(bract_icc_consistency(x, 6, 1, &i1, &ik), BRACT_EDATA);
+    ck_assert_int_eq(bract_hierarchy_icc(x, 6, 1, &i1, &ik), BRACT_EDATA);
     ck_assert_error_has("at least 2 regions and 2 subjects");
 }
 END_TEST
@@ -28,9 +28,9 @@ static double exact_perm_p(const double *a, const double *b, size_t n)
 {
     double ra[8], rb[8], rp[8];
     size_t w[16], c[8] = {0}, perm[8];
-    bract_rank(a, n, ra, w);
-    bract_rank(b, n, rb, w);
-    double rho = bract_pearson(ra, rb, n);
+    bract_stats_rank(a, n, ra, w);
+    bract_stats_rank(b, n, rb, w);
+    double rho = bract_stats_pearson(ra, rb, n);
     for (size_t i = 0; i < n; i++)
         perm[i] = i;
     size_t hit = 0, total = 0;
@@ -38,7 +38,7 @@ static double exact_perm_p(const double *a, const double *b, size_t n)
         for (size_t j = 0; j < n; j++)
             rp[j] = rb[perm[j]];
         total++;
-        if (fabs(bract_pearson(ra, rp, n)) >= fabs(rho) - 1e-12)
+        if (fabs(bract_stats_pearson(ra, rp, n)) >= fabs(rho) - 1e-12)
             hit++;
         while (i < n && c[i] >= i) {
             c[i] = 0;
@@ -90,11 +90,11 @@ START_TEST(moran_surrogates_keep_autocorrelation)
     /* three points on a line, y = (0, 1, 2): W = [[0 1 .5] [1 0 1] [.5 1 0]],
      * sum W = 5, y~'Wy~ = -1, y~'y~ = 2: I = 3/5 * -1/2 = -0.3 */
     double xyz3[9] = {0, 0, 0, 1, 0, 0, 2, 0, 0}, y3[3] = {0, 1, 2};
-    bract_msr *m;
-    ck_assert_int_eq(bract_msr_new(xyz3, 3, &m), 0);
-    ck_assert_double_eq_tol(bract_moran_i(m, y3), -0.3, 1e-14);
-    ck_assert_uint_eq(bract_msr_ncomponents(m), 2);
-    bract_msr_free(m);
+    bract_hierarchy_msr *m;
+    ck_assert_int_eq(bract_hierarchy_msr_new(xyz3, 3, &m), 0);
+    ck_assert_double_eq_tol(bract_hierarchy_moran_i(m, y3), -0.3, 1e-14);
+    ck_assert_uint_eq(bract_hierarchy_msr_ncomponents(m), 2);
+    bract_hierarchy_msr_free(m);
     /* 15 regions scattered in 3-D; every surrogate keeps the mean, the sum
      * of squares and Moran's I of y (1e-10) */
     enum { N = 15 };
@@ -105,9 +105,9 @@ START_TEST(moran_surrogates_keep_autocorrelation)
         xyz[i] = 50 * bract_rng_uniform(&r);
     for (int i = 0; i < N; i++)
         y[i] = xyz[3 * i] / 10 + bract_rng_normal(&r);
-    ck_assert_int_eq(bract_msr_new(xyz, N, &m), 0);
-    ck_assert_uint_eq(bract_msr_ncomponents(m), N - 1);
-    double my = 0, ss = 0, mi = bract_moran_i(m, y);
+    ck_assert_int_eq(bract_hierarchy_msr_new(xyz, N, &m), 0);
+    ck_assert_uint_eq(bract_hierarchy_msr_ncomponents(m), N - 1);
+    double my = 0, ss = 0, mi = bract_hierarchy_moran_i(m, y);
     for (int i = 0; i < N; i++)
         my += y[i] / N;
     for (int i = 0; i < N; i++)
@@ -115,7 +115,7 @@ START_TEST(moran_surrogates_keep_autocorrelation)
     int differs = 0;
     for (int k = 0; k < 20; k++) {
         bract_rng_init(&r, 9, (uint64_t)k + 1, 0);
-        ck_assert_int_eq(bract_msr_surrogate(m, y, &r, s), 0);
+        ck_assert_int_eq(bract_hierarchy_msr_surrogate(m, y, &r, s), 0);
         double ms = 0, sss = 0;
         for (int i = 0; i < N; i++)
             ms += s[i] / N;
@@ -123,14 +123,14 @@ START_TEST(moran_surrogates_keep_autocorrelation)
             sss += (s[i] - ms) * (s[i] - ms);
         ck_assert_double_eq_tol(ms, my, 1e-10);
         ck_assert_double_eq_tol(sss, ss, 1e-10 * ss);
-        ck_assert_double_eq_tol(bract_moran_i(m, s), mi, 1e-10);
+        ck_assert_double_eq_tol(bract_hierarchy_moran_i(m, s), mi, 1e-10);
         differs |= fabs(s[0] - y[0]) > 1e-6;
     }
     ck_assert(differs);
-    bract_msr_free(m);
+    bract_hierarchy_msr_free(m);
     /* coincident centres */
     double dup[9] = {0, 0, 0, 1, 1, 1, 0, 0, 0};
-    ck_assert_int_eq(bract_msr_new(dup, 3, &m), BRACT_EDATA);
+    ck_assert_int_eq(bract_hierarchy_msr_new(dup, 3, &m), BRACT_EDATA);
     ck_assert_error_has("regions 1 and 3 have the same coordinates");
 }
 END_TEST
@@ -166,8 +166,8 @@ START_TEST(spatial_null_controls_false_positives)
         xyz[3 * i] = 6.0 * i;
         xyz[3 * i + 1] = xyz[3 * i + 2] = 0;
     }
-    bract_msr *m;
-    ck_assert_int_eq(bract_msr_new(xyz, N, &m), 0);
+    bract_hierarchy_msr *m;
+    ck_assert_int_eq(bract_hierarchy_msr_new(xyz, N, &m), 0);
     bract_set_threads(1);
     int rej_perm = 0, rej_spatial = 0;
     for (int k = 0; k < SIMS; k++) {
@@ -193,7 +193,7 @@ START_TEST(spatial_null_controls_false_positives)
     bract_set_threads(3);
     ck_assert_int_eq(bract_hierarchy_test(tau, idx, N, 3000, m, 3, &h2), 0);
     ck_assert(h1.p_perm == h2.p_perm && h1.p_spatial == h2.p_spatial);
-    bract_msr_free(m);
+    bract_hierarchy_msr_free(m);
 }
 END_TEST
 
@@ -234,7 +234,7 @@ START_TEST(bootstrap_interval)
             }
         gm[g] = s / c;
     }
-    double rho = bract_spearman(gm, idx, R, rw, iw);
+    double rho = bract_stats_spearman(gm, idx, R, rw, iw);
     ck_assert_msg(lo < rho && rho < hi && lo < hi, "[%g, %g] vs %g", lo, hi, rho);
     ck_assert_int_eq(bract_hierarchy_bootstrap(tau, 1, R, idx, 10, 0.9, 1, &lo, &hi, &nv),
                      BRACT_EDATA);
@@ -253,22 +253,22 @@ START_TEST(planted_gradient_recovered)
         truth[g] = 2.0 * pow(10.0, g / (R - 1.0));
         bract_rng r;
         bract_rng_init(&r, 42, (uint64_t)g, 0);
-        bract_ar1_simulate(exp(-2.0 / truth[g]), T, &r, x + (size_t)g * T);
+        bract_timescale_ar1_simulate(exp(-2.0 / truth[g]), T, &r, x + (size_t)g * T);
         for (int t = 0; t < T; t++)
             noise[t] = bract_rng_normal(&r);
         for (int t = 0; t < T; t++)
             x[(size_t)g * T + t] += 0.5 * noise[t];
     }
-    bract_tau_opts o;
-    bract_tau_opts_init(&o);
+    bract_timescale_opts o;
+    bract_timescale_opts_defaults(&o);
     o.tr = 2.0;
-    bract_tau_plan *p;
-    bract_tau_work *w;
-    ck_assert_int_eq(bract_tau_plan_new(T, &o, &p), 0);
-    ck_assert_int_eq(bract_tau_work_new(p, &w), 0);
+    bract_timescale_plan *p;
+    bract_timescale_ws *w;
+    ck_assert_int_eq(bract_timescale_plan_new(T, &o, &p), 0);
+    ck_assert_int_eq(bract_timescale_ws_new(p, &w), 0);
     for (int g = 0; g < R; g++) {
-        bract_tau_result res;
-        bract_tau_estimate(p, w, x + (size_t)g * T, (uint64_t)g, &res, NULL);
+        bract_timescale_result res;
+        bract_timescale_estimate(p, w, x + (size_t)g * T, (uint64_t)g, &res, NULL);
         ck_assert_msg(isfinite(res.tau_s), "region %d flags %u", g, res.flags);
         est[g] = res.tau_s;
     }
@@ -276,8 +276,8 @@ START_TEST(planted_gradient_recovered)
     ck_assert_int_eq(bract_hierarchy_test(est, truth, R, 1000, NULL, 1, &h), 0);
     ck_assert_msg(h.rho >= 0.9, "rho %g", h.rho);
     ck_assert_double_le(h.p_perm, 2.0 / 1001);
-    bract_tau_work_free(w);
-    bract_tau_plan_free(p);
+    bract_timescale_ws_free(w);
+    bract_timescale_plan_free(p);
     free(x);
 }
 END_TEST

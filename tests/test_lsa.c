@@ -180,12 +180,12 @@ START_TEST(tokens_and_round_trip)
     char *out = tu_join(tmp, "v.tsv");
     CK(bract_lsa_write(l, out, 0));
     bract_embedding *e;
-    CK(bract_embedding_lookup(out, (const char *const *)l->term, l->nterms, NULL, &e));
+    CK(bract_embed_lookup(out, (const char *const *)l->term, l->nterms, NULL, &e));
     ck_assert_int_eq(e->format, BRACT_EMB_TSV);
     ck_assert_uint_eq(e->nmissing, 0);
     for (size_t i = 0; i < l->nterms * 2; i++)
         ck_assert(e->vec[i] == l->vec[i]);
-    bract_embedding_free(e);
+    bract_embed_free(e);
     bract_lsa_free(l);
     free(out);
     free(a);

@@ -122,7 +122,7 @@ START_TEST(snr_planted)
         memset(m, 0, W * sizeof *m);
         for (size_t t = 0; t < d->nvol; t++)
             m[d->vol_word[t]] += bract_volume_get(p, i + nvox * t) / (double)o.runs;
-        double v = bract_var(m, W, 0);
+        double v = bract_stats_var(m, W, 0);
         if (bract_volume_get(d->truth, i) != 0) {
             veff += v;
             neff++;

@@ -27,7 +27,8 @@ END_TEST
 
 START_TEST(round_trip_with_sidecar_tr)
 {
-    bract_tseries *ts = bract_tseries_alloc(4, 2);
+    bract_tseries *ts = NULL;
+    bract_tseries_new(4, 2, &ts);
     for (size_t i = 0; i < 8; i++)
         ts->x[i] = 0.1 * (double)i - 0.3;
     ts->x[5] = NAN;

@@ -45,36 +45,36 @@ typedef struct {
     double omega;   /* coupling between consecutive layers [1] */
     uint64_t seed;
     uint64_t run;   /* optimisation number: its own random stream */
-} bract_modularity_params;
+} bract_community_modularity_opts;
 
-BRACT_API void bract_modularity_params_default(bract_modularity_params *p);
+BRACT_API void bract_community_modularity_opts_defaults(bract_community_modularity_opts *p);
 
 /* Multilayer communities: labels (nlayers x n, layer-major) and Q.
  * BRACT_EDATA for non-finite weights or fewer than 2 nodes. */
-BRACT_API int bract_multilayer_communities(const float *layers, size_t n, size_t nlayers,
-                                           const bract_modularity_params *p, size_t *labels,
+BRACT_API int bract_community_multilayer(const float *layers, size_t n, size_t nlayers,
+                                           const bract_community_modularity_opts *p, size_t *labels,
                                            double *Q);
 
 /* Each layer alone (omega unused), numbers carried by overlap; q (may be
  * NULL) receives each layer's modularity (nlayers values). */
-BRACT_API int bract_layerwise_communities(const float *layers, size_t n, size_t nlayers,
-                                          const bract_modularity_params *p, size_t *labels,
+BRACT_API int bract_community_layerwise(const float *layers, size_t n, size_t nlayers,
+                                          const bract_community_modularity_opts *p, size_t *labels,
                                           double *q);
 
 /* Q of a given labelling (nlayers x n), by the definition above. */
-BRACT_API double bract_multilayer_modularity(const float *layers, size_t n, size_t nlayers,
+BRACT_API double bract_community_modularity(const float *layers, size_t n, size_t nlayers,
                                              double gamma, double omega, const size_t *labels);
 
 /* flex[i] for each node from labels (nlayers x n).  BRACT_EINVAL for fewer
  * than 2 layers. */
-BRACT_API int bract_flexibility(const size_t *labels, size_t n, size_t nlayers, double *flex);
+BRACT_API int bract_community_flexibility(const size_t *labels, size_t n, size_t nlayers, double *flex);
 
 /* ---- several optimisations of the same layers ---- */
 
 /* Which optimisation bract_community_runs repeats. */
 typedef enum {
-    BRACT_COMMUNITY_MULTILAYER = 0, /* bract_multilayer_communities */
-    BRACT_COMMUNITY_LAYERWISE = 1   /* bract_layerwise_communities */
+    BRACT_COMMUNITY_MULTILAYER = 0, /* bract_community_multilayer */
+    BRACT_COMMUNITY_LAYERWISE = 1   /* bract_community_layerwise */
 } bract_community_method;
 
 /* "multilayer", "layerwise" ("unknown" outside the enum). */
@@ -108,7 +108,7 @@ typedef struct {
 /* o->runs optimisations of the layers, run in parallel (OpenMP,
  * bract_set_threads), each from its own random stream; means are summed in
  * run order, so the result is the same for any number of threads.
- * Errors: those of the optimisation or of bract_flexibility (fewer than 2
+ * Errors: those of the optimisation or of bract_community_flexibility (fewer than 2
  * layers), the first failing run's message; BRACT_EINVAL for no run.
  * *out is owned by the caller (bract_community_result_free). */
 BRACT_API int bract_community_runs(const float *layers, size_t n, size_t nlayers,

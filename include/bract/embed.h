@@ -42,18 +42,18 @@ typedef enum {
     BRACT_EMB_WORD2VEC_BIN = 2,
     BRACT_EMB_GLOVE = 3,
     BRACT_EMB_TSV = 4
-} bract_emb_format;
+} bract_embed_format;
 
 /* "auto", "word2vec", "word2vec-bin", "glove", "tsv" ("unknown" out of
  * range). */
-BRACT_API const char *bract_emb_format_name(bract_emb_format f);
+BRACT_API const char *bract_embed_format_name(bract_embed_format f);
 
 /* The format named `name` in *out: 0, or BRACT_EINVAL with "unknown
  * embedding format 'x' (expected one of ...)". */
-BRACT_API int bract_emb_format_parse(const char *name, bract_emb_format *out);
+BRACT_API int bract_embed_format_parse(const char *name, bract_embed_format *out);
 
 typedef struct {
-    bract_emb_format format;
+    bract_embed_format format;
     int lowercase;
 } bract_embed_opts;
 
@@ -66,16 +66,16 @@ typedef struct {
     size_t nmissing;
     size_t nentries;      /* entries read from the table */
     size_t nduplicates;   /* entries that repeated a wanted word already found */
-    bract_emb_format format; /* the format read (never AUTO) */
+    bract_embed_format format; /* the format read (never AUTO) */
 } bract_embedding;
 
 /* Look up `words` (n, UTF-8) in the table `path`.  Missing words are not an
  * error here (see found/nmissing).  Owned by the caller
- * (bract_embedding_free).  o may be NULL (auto format, exact case). */
-BRACT_API int bract_embedding_lookup(const char *path, const char *const *words, size_t n,
+ * (bract_embed_free).  o may be NULL (auto format, exact case). */
+BRACT_API int bract_embed_lookup(const char *path, const char *const *words, size_t n,
                                      const bract_embed_opts *o, bract_embedding **out);
 
-BRACT_API void bract_embedding_free(bract_embedding *e);
+BRACT_API void bract_embed_free(bract_embedding *e);
 
 /* The model RDM of the vectors of e (bract rdm model): the words found are
  * the conditions, in e's order (words not found are left out), and the

@@ -7,7 +7,7 @@
  * tau_g exp(subject_sd z_sg), z_sg ~ N(0, 1) drawn in region order from
  * stream (seed, s, 2); a single subject has tau_g itself.  A series is
  *   x_t = AR(1) with phi = exp(-TR / tau) and unit variance + noise N(0, 1),
- * an Ornstein-Uhlenbeck process sampled exactly (bract_ar1_simulate) plus
+ * an Ornstein-Uhlenbeck process sampled exactly (bract_timescale_ar1_simulate) plus
  * white noise; region g of subject s draws from stream (seed, s << 32 | g, 0).
  *
  * The volume: each region is a cube of block^3 voxels; the cubes sit on a

@@ -25,7 +25,7 @@ typedef struct {
 } bract_tseries;
 
 /* nreg series of nt zeros with names "r1".."rN" (rename as needed). */
-BRACT_API bract_tseries *bract_tseries_alloc(size_t nt, size_t nreg);
+BRACT_API int bract_tseries_new(size_t nt, size_t nreg, bract_tseries **out);
 BRACT_API void bract_tseries_free(bract_tseries *ts);
 
 /* Read a table of region series.  Every cell must be a number or missing

@@ -12,7 +12,7 @@
  *         CLI_GROUP("Inputs and output:"),
  *         CLI_STRING('d', "data", args, data, "FILE", "4-D NIfTI series", CLI_REQUIRED),
  *         CLI_DOUBLE(0, "tr", args, tr, 1e-6, 1e6, "S", "repetition time [from the header]"),
- *         CLI_ENUM(0, "method", args, o.method, bract_cmp_method, "NAME", "..."),
+ *         CLI_ENUM(0, "method", args, o.method, bract_compare_method, "NAME", "..."),
  *         CLI_END};
  *     const cli_spec cli_spec_x = {"x", "Usage: bract x ...", "What x does.", options};
  *

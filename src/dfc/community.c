@@ -12,7 +12,7 @@
 #define MAX_PASSES 1000
 #define MAX_LEVELS 100
 
-void bract_modularity_params_default(bract_modularity_params *p)
+void bract_community_modularity_opts_defaults(bract_community_modularity_opts *p)
 {
     p->gamma = 1;
     p->omega = 1;
@@ -435,8 +435,8 @@ static void first_appearance(size_t *labels, size_t nn)
     free(map);
 }
 
-int bract_multilayer_communities(const float *layers, size_t n, size_t nlayers,
-                                 const bract_modularity_params *p, size_t *labels, double *Q)
+int bract_community_multilayer(const float *layers, size_t n, size_t nlayers,
+                                 const bract_community_modularity_opts *p, size_t *labels, double *Q)
 {
     layered L;
     int rc = layered_init(&L, layers, n, nlayers, p->gamma, p->omega);
@@ -450,12 +450,12 @@ int bract_multilayer_communities(const float *layers, size_t n, size_t nlayers,
         return rc;
     first_appearance(labels, n * nlayers);
     if (Q)
-        *Q = bract_multilayer_modularity(layers, n, nlayers, p->gamma, p->omega, labels);
+        *Q = bract_community_modularity(layers, n, nlayers, p->gamma, p->omega, labels);
     return BRACT_OK;
 }
 
-int bract_layerwise_communities(const float *layers, size_t n, size_t nlayers,
-                                const bract_modularity_params *p, size_t *labels, double *q)
+int bract_community_layerwise(const float *layers, size_t n, size_t nlayers,
+                                const bract_community_modularity_opts *p, size_t *labels, double *q)
 {
     if (nlayers < 1)
         return bract_error(BRACT_EDATA, "communities need at least 1 window");
@@ -473,7 +473,7 @@ int bract_layerwise_communities(const float *layers, size_t n, size_t nlayers,
         if (!rc && q) {
             for (size_t i = 0; i < n; i++)
                 labels[l * n + i]++;
-            q[l] = bract_multilayer_modularity(layers + l * npairs, n, 1, p->gamma, 0,
+            q[l] = bract_community_modularity(layers + l * npairs, n, 1, p->gamma, 0,
                                                labels + l * n);
             for (size_t i = 0; i < n; i++)
                 labels[l * n + i]--;
@@ -560,7 +560,7 @@ int bract_layerwise_communities(const float *layers, size_t n, size_t nlayers,
     return BRACT_OK;
 }
 
-double bract_multilayer_modularity(const float *layers, size_t n, size_t nlayers, double gamma,
+double bract_community_modularity(const float *layers, size_t n, size_t nlayers, double gamma,
                                    double omega, const size_t *labels)
 {
     size_t npairs = n * (n - 1) / 2, mx = 0;
@@ -611,7 +611,7 @@ double bract_multilayer_modularity(const float *layers, size_t n, size_t nlayers
     return twomu > 0 ? sum / twomu : NAN;
 }
 
-int bract_flexibility(const size_t *labels, size_t n, size_t nlayers, double *flex)
+int bract_community_flexibility(const size_t *labels, size_t n, size_t nlayers, double *flex)
 {
     if (nlayers < 2)
         return bract_error(BRACT_EINVAL, "flexibility needs at least 2 windows (got %zu)",
@@ -687,20 +687,20 @@ static void runs_scratch_free(runs_scratch *w)
 static void one_run(const float *layers, size_t n, size_t nl, const bract_community_opts *o,
                     size_t i, runs_scratch *w)
 {
-    bract_modularity_params mp = {o->gamma, o->omega, o->seed, o->first_run + (uint64_t)i};
+    bract_community_modularity_opts mp = {o->gamma, o->omega, o->seed, o->first_run + (uint64_t)i};
     size_t *lab = w->labels + i * nl * n;
     int st;
     if (o->method == BRACT_COMMUNITY_MULTILAYER) {
-        st = bract_multilayer_communities(layers, n, nl, &mp, lab, &w->Q[i]);
+        st = bract_community_multilayer(layers, n, nl, &mp, lab, &w->Q[i]);
     } else {
-        st = bract_layerwise_communities(layers, n, nl, &mp, lab, w->qlayer + i * nl);
+        st = bract_community_layerwise(layers, n, nl, &mp, lab, w->qlayer + i * nl);
         double qs = 0;
         for (size_t l = 0; l < nl && !st; l++)
             qs += w->qlayer[i * nl + l];
         w->Q[i] = qs / (double)nl;
     }
     if (!st)
-        st = bract_flexibility(lab, n, nl, w->flex + i * n);
+        st = bract_community_flexibility(lab, n, nl, w->flex + i * n);
     if (st)
         snprintf(w->msg[i], sizeof w->msg[i], "%s", bract_last_error());
     w->status[i] = st;

@@ -24,7 +24,7 @@ struct bract_surrogate_plan {
     fftw_plan inv;    /* nreg c2r transforms of length nt */
 };
 
-struct bract_surrogate_work {
+struct bract_surrogate_ws {
     fftw_complex *Y;
     double *y;
 };
@@ -77,23 +77,29 @@ void bract_surrogate_plan_free(bract_surrogate_plan *p)
     free(p);
 }
 
-bract_surrogate_work *bract_surrogate_work_new(const bract_surrogate_plan *p)
+static bract_surrogate_ws *bract_surrogate_ws_alloc(const bract_surrogate_plan *p)
 {
-    bract_surrogate_work *w = bract_xcalloc(1, sizeof *w, "a surrogate workspace");
+    bract_surrogate_ws *w = bract_xcalloc(1, sizeof *w, "a surrogate workspace");
     if (!w)
         return NULL;
     /* fftw_malloc: the alignment the plan was made with */
     w->Y = fftw_malloc(sizeof(fftw_complex) * p->nreg * p->nf);
     w->y = fftw_malloc(sizeof(double) * p->nreg * p->nt);
     if (!w->Y || !w->y) {
-        bract_surrogate_work_free(w);
+        bract_surrogate_ws_free(w);
         bract_error(BRACT_ENOMEM, "out of memory for a surrogate workspace");
         return NULL;
     }
     return w;
 }
 
-void bract_surrogate_work_free(bract_surrogate_work *w)
+int bract_surrogate_ws_new(const bract_surrogate_plan *p, bract_surrogate_ws **out)
+{
+    *out = bract_surrogate_ws_alloc(p);
+    return *out ? BRACT_OK : BRACT_ENOMEM;
+}
+
+void bract_surrogate_ws_free(bract_surrogate_ws *w)
 {
     if (!w)
         return;
@@ -103,7 +109,7 @@ void bract_surrogate_work_free(bract_surrogate_work *w)
 }
 
 void bract_surrogate_draw(const bract_surrogate_plan *p, uint64_t seed, uint64_t index,
-                          double *out, bract_surrogate_work *w)
+                          double *out, bract_surrogate_ws *w)
 {
     size_t nt = p->nt, nf = p->nf, nreg = p->nreg;
     bract_rng rng;
@@ -152,7 +158,7 @@ static int stat_window(void *ctx, size_t k, const double *fc)
 }
 
 /* State switches of one series' windows clustered alone. */
-static int stat_switches(const stat_sink *s, const bract_kmeans_params *kp, double *switches)
+static int stat_switches(const stat_sink *s, const bract_kmeans_opts *kp, double *switches)
 {
     bract_kmeans_result *km;
     size_t nwin = bract_dfc_stats_count(s->st);
@@ -160,13 +166,13 @@ static int stat_switches(const stat_sink *s, const bract_kmeans_params *kp, doub
     if (rc)
         return rc;
     size_t nt;
-    rc = bract_state_stats(km->label, nwin, km->k, NULL, NULL, &nt, NULL);
+    rc = bract_states_stats(km->label, nwin, km->k, NULL, NULL, &nt, NULL);
     bract_kmeans_result_free(km);
     *switches = (double)nt;
     return rc;
 }
 
-void bract_dfc_test_result_free(bract_dfc_test_result *r)
+void bract_surrogate_result_free(bract_surrogate_result *r)
 {
     if (!r)
         return;
@@ -183,13 +189,13 @@ typedef struct {
     const bract_dfc_plan *plan;
     const double *x;
     const char *const *names;
-    const bract_dfc_test_params *p;
+    const bract_surrogate_opts *p;
     size_t nt, nreg, npairs, nsurr, batch;
     int nthreads;
     bract_surrogate_plan *sp;
-    bract_dfc_test_result *res;
+    bract_surrogate_result *res;
     stat_sink *sinks;
-    bract_surrogate_work **works;
+    bract_surrogate_ws **works;
     double **series;
     double *bsd;       /* batch x npairs: edge sds of a batch of surrogates */
     double *fcvar, *sw; /* nsurr: FC variance and state switches of each surrogate */
@@ -207,7 +213,7 @@ static void test_free(surr_test *t)
     }
     free(t->sinks);
     for (int i = 0; t->works && i < t->nthreads; i++)
-        bract_surrogate_work_free(t->works[i]);
+        bract_surrogate_ws_free(t->works[i]);
     free(t->works);
     for (int i = 0; t->series && i < t->nthreads; i++)
         free(t->series[i]);
@@ -238,7 +244,7 @@ static int test_alloc(surr_test *t)
     if (!t->res || !t->sinks || !t->works || !t->series || !t->bsd || !t->fcvar || !t->sw ||
         !t->ge || !t->bstatus || !t->bmsg)
         return BRACT_ENOMEM;
-    bract_dfc_test_result *res = t->res;
+    bract_surrogate_result *res = t->res;
     res->npairs = npairs;
     res->surrogates = nsurr;
     res->edge_std = bract_xmalloc(npairs, sizeof(double), "edge statistics");
@@ -251,7 +257,7 @@ static int test_alloc(surr_test *t)
     for (size_t i = 0; i < nthreads; i++) {
         stat_sink *k = &t->sinks[i];
         k->npairs = npairs;
-        k->st = bract_dfc_stats_new(t->nreg);
+        bract_dfc_stats_new(t->nreg, &k->st);
         t->series[i] = bract_xmalloc(t->nt * t->nreg, sizeof(double), "a surrogate");
         if (t->p->states)
             k->win = bract_xmalloc(nwin * npairs, sizeof(float), "windows");
@@ -264,7 +270,7 @@ static int test_alloc(surr_test *t)
 /* The observed statistics, then the surrogate plan and workspaces. */
 static int test_observed(surr_test *t)
 {
-    bract_dfc_test_result *res = t->res;
+    bract_surrogate_result *res = t->res;
     int rc = bract_dfc_run(t->plan, t->x, t->names, stat_window, &t->sinks[0], NULL);
     if (rc)
         return rc;
@@ -275,7 +281,7 @@ static int test_observed(surr_test *t)
     if ((rc = bract_surrogate_plan_new(t->x, t->nt, t->nreg, &t->sp)))
         return rc;
     for (int i = 0; i < t->nthreads; i++)
-        if (!(t->works[i] = bract_surrogate_work_new(t->sp)))
+        if (bract_surrogate_ws_new(t->sp, &t->works[i]))
             return BRACT_ENOMEM;
     return BRACT_OK;
 }
@@ -284,7 +290,7 @@ static int test_observed(surr_test *t)
 static void test_one(surr_test *t, size_t b, size_t s)
 {
     int th = omp_get_thread_num();
-    const bract_dfc_test_params *p = t->p;
+    const bract_surrogate_opts *p = t->p;
     stat_sink *k = &t->sinks[th];
     bract_surrogate_draw(t->sp, p->seed, p->first_stream + s, t->series[th], t->works[th]);
     bract_dfc_stats_reset(k->st);
@@ -303,7 +309,7 @@ static void test_one(surr_test *t, size_t b, size_t s)
 static int test_surrogates(surr_test *t, const bract_progress *progress)
 {
     size_t npairs = t->npairs, nsurr = t->nsurr;
-    bract_dfc_test_result *res = t->res;
+    bract_surrogate_result *res = t->res;
     int rc = BRACT_OK;
     for (size_t b0 = 0; b0 < nsurr && !rc; b0 += t->batch) {
         size_t nb = nsurr - b0 < t->batch ? nsurr - b0 : t->batch;
@@ -330,14 +336,14 @@ static int test_surrogates(surr_test *t, const bract_progress *progress)
 static void test_summary(surr_test *t, size_t *work)
 {
     size_t npairs = t->npairs, nsurr = t->nsurr;
-    bract_dfc_test_result *res = t->res;
+    bract_surrogate_result *res = t->res;
     const double *fcvar = t->fcvar, *sw = t->sw;
     int states = t->p->states != NULL;
     for (size_t e = 0; e < npairs; e++) {
         res->edge_null_mean[e] /= (double)nsurr;
         res->edge_p[e] = (1.0 + (double)t->ge[e]) / (1.0 + (double)nsurr);
     }
-    bract_fdr_bh(res->edge_p, npairs, res->edge_p_fdr, work);
+    bract_stats_fdr_bh(res->edge_p, npairs, res->edge_p_fdr, work);
     size_t fge = 0, sge = 0, sle = 0;
     double fm = 0, fss = 0, sm = 0, sss = 0;
     for (size_t s = 0; s < nsurr; s++) {
@@ -369,9 +375,9 @@ static void test_summary(surr_test *t, size_t *work)
     }
 }
 
-int bract_dfc_surrogate_test(const bract_dfc_plan *plan, const double *x,
-                             const char *const *names, const bract_dfc_test_params *p,
-                             bract_dfc_test_result **out, const bract_progress *progress)
+int bract_surrogate_test(const bract_dfc_plan *plan, const double *x,
+                             const char *const *names, const bract_surrogate_opts *p,
+                             bract_surrogate_result **out, const bract_progress *progress)
 {
     *out = NULL;
     if (p->surrogates < 1)
@@ -394,7 +400,7 @@ int bract_dfc_surrogate_test(const bract_dfc_plan *plan, const double *x,
     free(work);
     test_free(&t);
     if (rc) {
-        bract_dfc_test_result_free(t.res);
+        bract_surrogate_result_free(t.res);
         return rc;
     }
     *out = t.res;

@@ -294,10 +294,10 @@ double bract_glm_z_from_p(double p, double q)
         return NAN;
     const double lo = 1e-300, hi = 1.0 - 1e-16;
     p = p < lo ? lo : p > hi ? hi : p;
-    double z = bract_norm_isf(p);
+    double z = bract_stats_norm_isf(p);
     if (z < 0) {
         q = q < lo ? lo : q > hi ? hi : q;
-        z = bract_norm_ppf(q);
+        z = bract_stats_norm_ppf(q);
     }
     return z;
 }
@@ -449,8 +449,8 @@ int bract_glm_contrast_new(const bract_glm_design *const *designs,
             c->effect[v] *= s;
             double t = c->effect[v] / sqrt(var);
             c->value[v] = t;
-            c->p[v] = bract_t_sf(t, dof);
-            c->z[v] = bract_glm_z_from_p(c->p[v], bract_t_cdf(t, dof));
+            c->p[v] = bract_stats_t_sf(t, dof);
+            c->z[v] = bract_glm_z_from_p(c->p[v], bract_stats_t_cdf(t, dof));
         } else {
             double ss = 0;
             for (size_t k = 0; k < q; k++) {
@@ -459,8 +459,8 @@ int bract_glm_contrast_new(const bract_glm_design *const *designs,
             }
             double F = ss / (double)q / var;
             c->value[v] = F;
-            c->p[v] = bract_f_sf(F, (double)q, dof);
-            c->z[v] = bract_glm_z_from_p(c->p[v], bract_f_cdf(F, (double)q, dof));
+            c->p[v] = bract_stats_f_sf(F, (double)q, dof);
+            c->z[v] = bract_glm_z_from_p(c->p[v], bract_stats_f_cdf(F, (double)q, dof));
         }
     }
     free(C);

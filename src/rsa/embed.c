@@ -18,21 +18,21 @@
 static const char *const format_names[] = {"auto", "word2vec", "word2vec-bin", "glove", "tsv",
                                            NULL};
 
-const char *bract_emb_format_name(bract_emb_format f)
+const char *bract_embed_format_name(bract_embed_format f)
 {
     return (unsigned)f <= BRACT_EMB_TSV ? format_names[f] : "unknown";
 }
 
-int bract_emb_format_parse(const char *name, bract_emb_format *out)
+int bract_embed_format_parse(const char *name, bract_embed_format *out)
 {
     int v;
     int rc = bract_enum_lookup("embedding format", name, format_names, &v);
     if (rc == BRACT_OK)
-        *out = (bract_emb_format)v;
+        *out = (bract_embed_format)v;
     return rc;
 }
 
-void bract_embedding_free(bract_embedding *e)
+void bract_embed_free(bract_embedding *e)
 {
     if (!e)
         return;
@@ -58,11 +58,11 @@ static int embed_rdm_compute(const bract_embedding *e, const bract_rdm_opts *o, 
             memcpy(x + q * e->dim, e->vec + i * e->dim, e->dim * sizeof *x);
             q++;
         }
-    bract_design *d = NULL;
+    bract_rdm_design *d = NULL;
     bract_rdm_plan *plan = NULL;
     bract_rdm_ws *ws = NULL;
     bract_rdm_info info = {0};
-    int rc = bract_design_from_labels(kept, NULL, nk, NULL, &d);
+    int rc = bract_rdm_design_from_labels(kept, NULL, nk, NULL, &d);
     if (!rc)
         rc = bract_rdmset_init_rdm(set, 0, name, nk, kept);
     if (!rc)
@@ -77,7 +77,7 @@ static int embed_rdm_compute(const bract_embedding *e, const bract_rdm_opts *o, 
         *nnan = info.nnan;
     bract_rdm_ws_free(ws);
     bract_rdm_plan_free(plan);
-    bract_design_free(d);
+    bract_rdm_design_free(d);
     return rc;
 }
 
@@ -238,7 +238,7 @@ static const unsigned char cls[256] = {
 
 typedef struct {
     const char *path;
-    bract_emb_format fmt;
+    bract_embed_format fmt;
     int lowercase;
     size_t dim;          /* 0 until known */
     bract_strmap *want;  /* wanted key -> index */
@@ -787,7 +787,7 @@ static void finish_words(ctx *c, const long *alias)
         e->nmissing += !e->found[i];
 }
 
-int bract_embedding_lookup(const char *path, const char *const *words, size_t n,
+int bract_embed_lookup(const char *path, const char *const *words, size_t n,
                            const bract_embed_opts *o, bract_embedding **out)
 {
     *out = NULL;
@@ -813,7 +813,7 @@ int bract_embedding_lookup(const char *path, const char *const *words, size_t n,
     free(c.key);
     free(alias);
     if (rc) {
-        bract_embedding_free(e);
+        bract_embed_free(e);
         return rc;
     }
     *out = e;

@@ -11,21 +11,21 @@
 
 static const char *const group_test_names[] = {"t", "wilcoxon", "signflip", NULL};
 
-const char *bract_group_test_name(bract_group_test t)
+const char *bract_rsa_group_test_name(bract_rsa_group_test t)
 {
     return (unsigned)t <= BRACT_GROUP_SIGNFLIP ? group_test_names[t] : "unknown";
 }
 
-int bract_group_test_parse(const char *s, bract_group_test *out)
+int bract_rsa_group_test_parse(const char *s, bract_rsa_group_test *out)
 {
     int v;
     int rc = bract_enum_lookup("group test", s, group_test_names, &v);
     if (rc == BRACT_OK)
-        *out = (bract_group_test)v;
+        *out = (bract_rsa_group_test)v;
     return rc;
 }
 
-void bract_rsa_opts_default(bract_rsa_opts *o)
+void bract_rsa_opts_defaults(bract_rsa_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->method = BRACT_CMP_SPEARMAN;
@@ -43,8 +43,8 @@ void bract_rsa_opts_default(bract_rsa_opts *o)
     o->seed = 1;
 }
 
-int bract_signflip_test(const double *x, size_t n, size_t nflips, uint64_t seed, uint64_t stream,
-                        bract_alternative alt, double *mean, double *p, size_t *nused)
+int bract_rsa_signflip_test(const double *x, size_t n, size_t nflips, uint64_t seed, uint64_t stream,
+                        bract_stats_alternative alt, double *mean, double *p, size_t *nused)
 {
     *mean = *p = NAN;
     *nused = 0;
@@ -235,11 +235,11 @@ static void percentile_ci(double *x, size_t n, double level, double *lo, double 
     double *s = bract_xmalloc(m ? m : 1, sizeof *s, "a bootstrap interval");
     *lo = *hi = NAN;
     if (idx && s && m) {
-        bract_argsort(x, m, idx, idx + m);
+        bract_stats_argsort(x, m, idx, idx + m);
         for (size_t i = 0; i < m; i++)
             s[i] = x[idx[i]];
-        *lo = bract_quantile(s, m, (1 - level) / 2);
-        *hi = bract_quantile(s, m, (1 + level) / 2);
+        *lo = bract_stats_quantile(s, m, (1 - level) / 2);
+        *hi = bract_stats_quantile(s, m, (1 + level) / 2);
     }
     free(idx);
     free(s);
@@ -255,7 +255,7 @@ typedef struct {
     double *controls;      /* nc x np */
     size_t *plan_of;       /* K: plan of each model */
     size_t *slot;          /* K: position of the model within its plan */
-    bract_cmp_plan **plans;
+    bract_compare_plan **plans;
     size_t *plan_k;        /* models per plan */
     size_t **plan_models;  /* their indices */
     progress_map pm;
@@ -434,8 +434,8 @@ static int setup_models(rsa_ctx *c)
         c->plan_k[pl] = k;
         for (size_t i = 0; i < nc; i++)
             cv[i] = c->controls + i * np;
-        bract_cmp_opts co = {o->method, o->partial, o->nan_policy};
-        rc = bract_cmp_plan_new(&co, n, k, mv, nc, cv, &c->plans[pl]);
+        bract_compare_opts co = {o->method, o->partial, o->nan_policy};
+        rc = bract_compare_plan_new(&co, n, k, mv, nc, cv, &c->plans[pl]);
         free(mv);
         free(cv);
         if (rc) {
@@ -467,7 +467,7 @@ static void ctx_free(rsa_ctx *c)
     free(c->slot);
     for (size_t pl = 0; pl < c->nplans; pl++) {
         if (c->plans)
-            bract_cmp_plan_free(c->plans[pl]);
+            bract_compare_plan_free(c->plans[pl]);
         if (c->plan_models)
             free(c->plan_models[pl]);
     }
@@ -477,7 +477,7 @@ static void ctx_free(rsa_ctx *c)
 }
 
 /* The group test of values v[0..m) (two-sided for pairwise rows). */
-static void group_test(const rsa_ctx *c, const double *v, size_t m, bract_alternative alt,
+static void group_test(const rsa_ctx *c, const double *v, size_t m, bract_stats_alternative alt,
                        bract_rsa_row *row)
 {
     const bract_rsa_opts *o = c->o;
@@ -486,20 +486,20 @@ static void group_test(const rsa_ctx *c, const double *v, size_t m, bract_altern
     if (m < 2)
         return;
     int rc;
-    double mean = bract_mean(v, m), sd = sqrt(bract_var(v, m, 1));
+    double mean = bract_stats_mean(v, m), sd = sqrt(bract_stats_var(v, m, 1));
     switch (o->group_test) {
     case BRACT_GROUP_WILCOXON:
         row->test = "wilcoxon";
-        rc = bract_wilcoxon(v, m, alt, &row->stat, &row->p);
+        rc = bract_stats_wilcoxon(v, m, alt, &row->stat, &row->p);
         break;
     case BRACT_GROUP_SIGNFLIP:
         row->test = "signflip";
-        rc = bract_signflip_test(v, m, o->group_permutations, o->seed, BRACT_STREAM_SIGNFLIP, alt,
+        rc = bract_rsa_signflip_test(v, m, o->group_permutations, o->seed, BRACT_STREAM_SIGNFLIP, alt,
                                  &row->stat, &row->p, &row->nsamples);
         break;
     default:
         row->test = "t";
-        rc = bract_ttest_1samp(v, m, 0, alt, &row->stat, &row->p);
+        rc = bract_stats_ttest_1samp(v, m, 0, alt, &row->stat, &row->p);
         if (!rc)
             row->df = (double)(m - 1);
         break;
@@ -509,7 +509,7 @@ static void group_test(const rsa_ctx *c, const double *v, size_t m, bract_altern
         row->p = NAN;
     }
     if (sd > 0) {
-        double h = bract_t_ppf((1 + o->ci_level) / 2, (double)(m - 1)) * sd / sqrt((double)m);
+        double h = bract_stats_t_ppf((1 + o->ci_level) / 2, (double)(m - 1)) * sd / sqrt((double)m);
         row->ci_low = mean - h;
         row->ci_high = mean + h;
     }
@@ -534,7 +534,7 @@ static void group_row(const rsa_ctx *c, bract_rsa_row *w, size_t region, size_t 
         double ra = rv[s * K + a], rb = pair ? rv[s * K + b] : 0;
         if (isnan(ra) || isnan(rb) || bad[s])
             continue;
-        double z = bract_fisher_z(ra) - (pair ? bract_fisher_z(rb) : 0);
+        double z = bract_stats_fisher_z(ra) - (pair ? bract_stats_fisher_z(rb) : 0);
         zok &= isfinite(z) != 0;
         work[cnt++] = o->fisher ? z : ra - rb;
         sr += ra - rb;
@@ -691,7 +691,7 @@ static int load_region(rsa_ctx *c, size_t g, const char *region)
  * the group (bad). */
 static int compare_region(rsa_ctx *c, size_t pl, const char *region)
 {
-    bract_cmp_plan *P = c->plans[pl];
+    bract_compare_plan *P = c->plans[pl];
     size_t kp = c->plan_k[pl], S = c->S, K = c->K, np = c->np;
     const size_t *pm = c->plan_models[pl];
     const double *X = c->X;
@@ -699,7 +699,8 @@ static int compare_region(rsa_ctx *c, size_t pl, const char *region)
     int err = 0;
 #pragma omp parallel
     {
-        bract_cmp_ws *w = bract_cmp_ws_new(P);
+        bract_compare_ws *w = NULL;
+        bract_compare_ws_new(P, &w);
         double *tmp = bract_xmalloc(kp, sizeof *tmp, "values");
         if (!w || !tmp) {
 #pragma omp atomic write
@@ -709,7 +710,7 @@ static int compare_region(rsa_ctx *c, size_t pl, const char *region)
         for (size_t s = 0; s < S; s++) {
             if (!w || !tmp)
                 continue;
-            if (bract_cmp_run(P, w, X + s * np, tmp)) {
+            if (bract_compare_run(P, w, X + s * np, tmp)) {
 #pragma omp atomic write
                 err = 2;
                 continue;
@@ -718,7 +719,7 @@ static int compare_region(rsa_ctx *c, size_t pl, const char *region)
                 rv[s * K + pm[k]] = tmp[k];
         }
         free(tmp);
-        bract_cmp_ws_free(w);
+        bract_compare_ws_free(w);
     }
     if (err)
         return err == 1 ? BRACT_ENOMEM
@@ -743,7 +744,7 @@ static int compare_region(rsa_ctx *c, size_t pl, const char *region)
 static int subject_tests(rsa_ctx *c, size_t g, size_t pl, size_t s)
 {
     const bract_rsa_opts *o = c->o;
-    bract_cmp_plan *P = c->plans[pl];
+    bract_compare_plan *P = c->plans[pl];
     size_t kp = c->plan_k[pl], K = c->K, G = c->G, np = c->np;
     const size_t *pm = c->plan_models[pl];
     size_t base = ((g * c->S + s) * c->nplans + pl) * c->unit;
@@ -755,9 +756,9 @@ static int subject_tests(rsa_ctx *c, size_t g, size_t pl, size_t s)
         w->region = g;
         w->model = pm[k];
         w->nsubjects = 1;
-        w->npairs = bract_cmp_plan_npairs(P);
+        w->npairs = bract_compare_plan_npairs(P);
         w->r = c->rv[s * K + pm[k]];
-        w->z = bract_fisher_z(w->r);
+        w->z = bract_stats_fisher_z(w->r);
     }
     int rc;
     if (o->permutations && !c->bad[s]) {
@@ -765,7 +766,7 @@ static int subject_tests(rsa_ctx *c, size_t g, size_t pl, size_t s)
                               o->alternative, o->progress ? &c->inner : NULL};
         c->pm.base = base;
         size_t used;
-        if ((rc = bract_cmp_permtest(P, c->X + s * np, &po, obs, pv, &used, NULL)))
+        if ((rc = bract_compare_permtest(P, c->X + s * np, &po, obs, pv, &used, NULL)))
             return rc;
         for (size_t k = 0; k < kp; k++) {
             bract_rsa_row *w = &c->subr[(s * G + g) * K + pm[k]];
@@ -781,7 +782,7 @@ static int subject_tests(rsa_ctx *c, size_t g, size_t pl, size_t s)
         if (!tmp)
             return BRACT_ENOMEM;
         c->pm.base = base + o->permutations;
-        rc = bract_cmp_bootstrap(P, c->X + s * np, B, o->seed, BRACT_STREAM_BOOTSTRAP + s,
+        rc = bract_compare_bootstrap(P, c->X + s * np, B, o->seed, BRACT_STREAM_BOOTSTRAP + s,
                                  o->progress ? &c->inner : NULL, tmp);
         if (!rc)
             for (size_t k = 0; k < kp; k++)
@@ -813,7 +814,7 @@ static void bootstrap_pair_row(const rsa_ctx *c, bract_rsa_row *w, size_t s, siz
     w->nsubjects = 1;
     w->npairs = c->subr[(s * c->G + g) * K + a].npairs;
     w->r = rv[s * K + a] - rv[s * K + b2];
-    w->z = bract_fisher_z(rv[s * K + a]) - bract_fisher_z(rv[s * K + b2]);
+    w->z = bract_stats_fisher_z(rv[s * K + a]) - bract_stats_fisher_z(rv[s * K + b2]);
     size_t less = 0, tie = 0, valid = 0;
     for (size_t b = 0; b < B; b++) {
         double x = bs[a * B + b], y = bs[b2 * B + b];
@@ -880,7 +881,7 @@ static int noise_ceiling_rows(rsa_ctx *c, size_t g, const char *region)
         for (size_t q = 0; q < np; q++)
             use[q] = !isnan(m0[q]);
         double lo, up;
-        int rc = bract_noise_ceiling(c->o->method, c->n, cnt, c->sub, use, &lo, &up);
+        int rc = bract_compare_noise_ceiling(c->o->method, c->n, cnt, c->sub, use, &lo, &up);
         free(use);
         if (rc)
             return bract_error_context(rc, "noise ceiling of region '%s'", region);
@@ -952,7 +953,7 @@ static int apply_fdr(bract_rsa_result *res)
                     which[m++] = r;
                 }
             }
-            bract_fdr_bh(pp, m, qq, iw);
+            bract_stats_fdr_bh(pp, m, qq, iw);
             for (size_t i = 0; i < m; i++)
                 res->rows[which[i]].p_fdr = qq[i];
         }

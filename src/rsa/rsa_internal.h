@@ -7,7 +7,7 @@
 
 /* 1 if a null value reaches the observed one in the direction tested
  * (values within 1e-12 (1 + |observed|) count as reaching it). */
-int bract_null_reaches(double null, double obs, bract_alternative alt);
+int bract_null_reaches(double null, double obs, bract_stats_alternative alt);
 
 /* A name of an enum: names[v] is the name of value v (NULL-terminated
  * list, in value order).  Parsing sets *v to the index of s, or returns

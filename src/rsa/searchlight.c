@@ -19,8 +19,8 @@
  * most of their voxels, so a thread keeps them in cache. */
 #define CHUNK 16
 
-struct bract_sl {
-    bract_sl_opts o;
+struct bract_searchlight {
+    bract_searchlight_opts o;
     int64_t nx, ny, nz;
     size_t nvox;
     double A[9];           /* voxel -> mm, linear part, row-major */
@@ -47,7 +47,7 @@ struct bract_sl {
     int ready;             /* set_columns was called */
 };
 
-void bract_sl_free(bract_sl *s)
+void bract_searchlight_free(bract_searchlight *s)
 {
     if (!s)
         return;
@@ -64,14 +64,14 @@ void bract_sl_free(bract_sl *s)
     free(s);
 }
 
-size_t bract_sl_ncentres(const bract_sl *s) { return s->ncentre; }
-const size_t *bract_sl_centres(const bract_sl *s) { return s->centre; }
-const uint32_t *bract_sl_sizes(const bract_sl *s) { return s->size; }
-const unsigned char *bract_sl_left_out(const bract_sl *s) { return s->left; }
-size_t bract_sl_full_size(const bract_sl *s) { return s->o.nvoxels ? 0 : s->full; }
-size_t bract_sl_max_size(const bract_sl *s) { return s->maxsize; }
+size_t bract_searchlight_ncentres(const bract_searchlight *s) { return s->ncentre; }
+const size_t *bract_searchlight_centres(const bract_searchlight *s) { return s->centre; }
+const uint32_t *bract_searchlight_sizes(const bract_searchlight *s) { return s->size; }
+const unsigned char *bract_searchlight_left_out(const bract_searchlight *s) { return s->left; }
+size_t bract_searchlight_full_size(const bract_searchlight *s) { return s->o.nvoxels ? 0 : s->full; }
+size_t bract_searchlight_max_size(const bract_searchlight *s) { return s->maxsize; }
 
-const size_t *bract_sl_data_voxels(const bract_sl *s, size_t *n)
+const size_t *bract_searchlight_data_voxels(const bract_searchlight *s, size_t *n)
 {
     *n = s->ndata;
     return s->data;
@@ -156,7 +156,7 @@ static int cmp_cosmo(const void *a, const void *b)
 
 /* (Re)build the offsets: radius spheres (r = radius) or count spheres (every
  * offset within r). */
-static int build_offsets(bract_sl *s, double r)
+static int build_offsets(bract_searchlight *s, double r)
 {
     int count = s->o.nvoxels > 0;
     /* count spheres: offsets beyond the grid's extent never reach a voxel */
@@ -236,7 +236,7 @@ static int build_offsets(bract_sl *s, double r)
 }
 
 /* The grid coordinates of a spatial index. */
-static void coords(const bract_sl *s, size_t v, int64_t *x, int64_t *y, int64_t *z)
+static void coords(const bract_searchlight *s, size_t v, int64_t *x, int64_t *y, int64_t *z)
 {
     *x = (int64_t)(v % (size_t)s->nx);
     *y = (int64_t)(v / (size_t)s->nx % (size_t)s->ny);
@@ -244,7 +244,7 @@ static void coords(const bract_sl *s, size_t v, int64_t *x, int64_t *y, int64_t 
 }
 
 /* The voxel at offset o of (x, y, z), or -1 off the grid. */
-static inline ptrdiff_t neighbour(const bract_sl *s, size_t v, int64_t x, int64_t y, int64_t z,
+static inline ptrdiff_t neighbour(const bract_searchlight *s, size_t v, int64_t x, int64_t y, int64_t z,
                                   size_t o)
 {
     const int32_t *d = s->off + 3 * o;
@@ -254,8 +254,8 @@ static inline ptrdiff_t neighbour(const bract_sl *s, size_t v, int64_t x, int64_
     return (ptrdiff_t)v + s->lin[o];
 }
 
-int bract_sl_new(const bract_mask *mask, const bract_volume *geom, const bract_sl_opts *o,
-                 bract_sl **out)
+int bract_searchlight_new(const bract_mask *mask, const bract_volume *geom, const bract_searchlight_opts *o,
+                 bract_searchlight **out)
 {
     *out = NULL;
     if (o->nvoxels == 0 && !(o->radius_mm > 0 && isfinite(o->radius_mm)))
@@ -267,7 +267,7 @@ int bract_sl_new(const bract_mask *mask, const bract_volume *geom, const bract_s
         return bract_error(BRACT_EINVAL, "the minimum proportion of a sphere must be in [0, 1]");
     if (o->nvoxels > UINT32_MAX)
         return bract_error(BRACT_EINVAL, "a count sphere of %zu voxels is too large", o->nvoxels);
-    bract_sl *s = bract_xcalloc(1, sizeof *s, "a searchlight");
+    bract_searchlight *s = bract_xcalloc(1, sizeof *s, "a searchlight");
     if (!s)
         return BRACT_ENOMEM;
     s->o = *o;
@@ -278,7 +278,7 @@ int bract_sl_new(const bract_mask *mask, const bract_volume *geom, const bract_s
     s->nz = mask->nz;
     s->nvox = (size_t)(mask->nx * mask->ny * mask->nz);
     if (geom->nx != mask->nx || geom->ny != mask->ny || geom->nz != mask->nz) {
-        bract_sl_free(s);
+        bract_searchlight_free(s);
         return bract_error(BRACT_EINVAL, "the geometry's grid differs from the mask's");
     }
     for (int r = 0; r < 3; r++)
@@ -354,7 +354,7 @@ int bract_sl_new(const bract_mask *mask, const bract_volume *geom, const bract_s
     *out = s;
     return BRACT_OK;
 fail:
-    bract_sl_free(s);
+    bract_searchlight_free(s);
     return rc;
 }
 
@@ -362,7 +362,7 @@ fail:
 
 /* Radius steps of count spheres: radius unit (1 + step / 2), as CoSMoMVPA
  * grows it from one voxel by half a voxel. */
-static double step_radius(const bract_sl *s, unsigned step)
+static double step_radius(const bract_searchlight *s, unsigned step)
 {
     return s->unit * (1 + 0.5 * (double)step) * (1 + RADIUS_TOL);
 }
@@ -370,7 +370,7 @@ static double step_radius(const bract_sl *s, unsigned step)
 /* Count spheres: the candidates of centre c within radius step `step`, and
  * how many CoSMoMVPA's boundary rule keeps of them.  With cols, the kept
  * voxels' columns in candidate order; *far their largest distance. */
-static size_t count_sphere(const bract_sl *s, size_t c, unsigned step, size_t *cols,
+static size_t count_sphere(const bract_searchlight *s, size_t c, unsigned step, size_t *cols,
                            double *far)
 {
     size_t v = s->centre[c], N = s->o.nvoxels;
@@ -430,7 +430,7 @@ static size_t count_sphere(const bract_sl *s, size_t c, unsigned step, size_t *c
 }
 
 /* Radius spheres: the usable voxels of centre c (columns ascending). */
-static size_t radius_sphere(const bract_sl *s, size_t c, size_t *cols, double *far)
+static size_t radius_sphere(const bract_searchlight *s, size_t c, size_t *cols, double *far)
 {
     size_t v = s->centre[c], k = 0;
     int64_t x, y, z;
@@ -463,7 +463,7 @@ static void sort_sizes(size_t *a, size_t n)
     }
 }
 
-size_t bract_sl_sphere(const bract_sl *s, size_t c, size_t *cols, double *radius_mm)
+size_t bract_searchlight_sphere(const bract_searchlight *s, size_t c, size_t *cols, double *radius_mm)
 {
     if (!s->ready || c >= s->ncentre)
         return 0;
@@ -477,7 +477,7 @@ size_t bract_sl_sphere(const bract_sl *s, size_t c, size_t *cols, double *radius
 
 /* Count spheres: the radius step at which centre c has N candidates, or
  * UINT16_MAX when the offsets do not reach that far. */
-static unsigned grow_step(const bract_sl *s, size_t c)
+static unsigned grow_step(const bract_searchlight *s, size_t c)
 {
     size_t v = s->centre[c], N = s->o.nvoxels, m = 0;
     int64_t x, y, z;
@@ -499,7 +499,7 @@ static unsigned grow_step(const bract_sl *s, size_t c)
     return UINT16_MAX;
 }
 
-int bract_sl_set_columns(bract_sl *s, const size_t *voxel, size_t n)
+int bract_searchlight_set_columns(bract_searchlight *s, const size_t *voxel, size_t n)
 {
     if (n > (size_t)INT32_MAX)
         return bract_error(BRACT_EINVAL, "%zu voxels: a searchlight takes at most %d", n,
@@ -566,7 +566,7 @@ int bract_sl_set_columns(bract_sl *s, const size_t *voxel, size_t n)
     return BRACT_OK;
 }
 
-void bract_sl_split(const bract_sl *s, size_t parts, size_t *bounds)
+void bract_searchlight_split(const bract_searchlight *s, size_t parts, size_t *bounds)
 {
     /* cost of a centre: its voxels plus a constant for the comparison */
     enum { FIXED = 64 };
@@ -589,23 +589,23 @@ void bract_sl_split(const bract_sl *s, size_t parts, size_t *bounds)
 
 /* ---- models ---- */
 
-struct bract_sl_models {
+struct bract_searchlight_models {
     size_t n, np, K;
     size_t *perm;            /* np: design-order pair -> model-order pair */
     size_t nplans;
-    bract_cmp_plan **plan;
+    bract_compare_plan **plan;
     size_t *plan_k;
     size_t *plan_model;      /* K: the models of each plan, plan after plan */
     size_t *plan_start;      /* nplans + 1 */
     size_t *npairs;          /* K */
 };
 
-void bract_sl_models_free(bract_sl_models *m)
+void bract_searchlight_models_free(bract_searchlight_models *m)
 {
     if (!m)
         return;
     for (size_t p = 0; p < m->nplans; p++)
-        bract_cmp_plan_free(m->plan[p]);
+        bract_compare_plan_free(m->plan[p]);
     free(m->plan);
     free(m->plan_k);
     free(m->plan_model);
@@ -615,8 +615,8 @@ void bract_sl_models_free(bract_sl_models *m)
     free(m);
 }
 
-size_t bract_sl_models_count(const bract_sl_models *m) { return m->K; }
-size_t bract_sl_models_npairs(const bract_sl_models *m, size_t k) { return m->npairs[k]; }
+size_t bract_searchlight_models_count(const bract_searchlight_models *m) { return m->K; }
+size_t bract_searchlight_models_npairs(const bract_searchlight_models *m, size_t k) { return m->npairs[k]; }
 
 /* map[i] = index in `order` (a map from the first model's labels) of label
  * i of r; an error naming the differences otherwise. */
@@ -666,7 +666,7 @@ static int match_labels(const bract_strmap *order, size_t n, char *const *labels
  * `order`) into dst; refused when constant, or missing pairs under
  * BRACT_NAN_MATCH.  `what` names it in messages. */
 static int model_vector(const bract_strmap *order, const bract_rdm *m0, const bract_rdm *R,
-                        const char *what, bract_nan_policy nan_policy, size_t *map,
+                        const char *what, bract_compare_nan nan_policy, size_t *map,
                         unsigned char *seen, double *dst)
 {
     size_t n = m0->n, np = bract_npairs(n);
@@ -702,8 +702,8 @@ static int model_vector(const bract_strmap *order, const bract_rdm *m0, const br
 
 /* Plans: models missing the same pairs together (bract_rsa_run's grouping;
  * with a partial setting they must all miss the same); plan_of holds K. */
-static int group_plans(bract_sl_models *m, const double *vec, size_t *plan_of,
-                       const bract_cmp_opts *o)
+static int group_plans(bract_searchlight_models *m, const double *vec, size_t *plan_of,
+                       const bract_compare_opts *o)
 {
     size_t K = m->K, np = m->np;
     for (size_t k = 0; k < K; k++) {
@@ -736,8 +736,8 @@ static int group_plans(bract_sl_models *m, const double *vec, size_t *plan_of,
 
 /* A comparison plan per group of models (vec: K models, then nc controls;
  * mv holds K + nc + 1 pointers). */
-static int make_plans(bract_sl_models *m, const double *vec, size_t nc, const double **mv,
-                      const bract_cmp_opts *o)
+static int make_plans(bract_searchlight_models *m, const double *vec, size_t nc, const double **mv,
+                      const bract_compare_opts *o)
 {
     size_t np = m->np;
     for (size_t p = 0; p < m->nplans; p++) {
@@ -748,18 +748,18 @@ static int make_plans(bract_sl_models *m, const double *vec, size_t nc, const do
         const double **cv = mv + kp;
         for (size_t i = 0; i < nc; i++)
             cv[i] = vec + (m->K + i) * np;
-        int rc = bract_cmp_plan_new(o, m->n, kp, mv, nc, cv, &m->plan[p]);
+        int rc = bract_compare_plan_new(o, m->n, kp, mv, nc, cv, &m->plan[p]);
         if (rc)
             return bract_error_context(rc, "comparing with the models");
         for (size_t i = 0; i < kp; i++)
-            m->npairs[pm[i]] = bract_cmp_plan_npairs(m->plan[p]);
+            m->npairs[pm[i]] = bract_compare_plan_npairs(m->plan[p]);
     }
     return BRACT_OK;
 }
 
 /* The design's conditions onto the models' order (perm). */
-static int design_order(bract_sl_models *m, const bract_strmap *order, const bract_rdm *m0,
-                        const bract_design *d, size_t *map, unsigned char *seen)
+static int design_order(bract_searchlight_models *m, const bract_strmap *order, const bract_rdm *m0,
+                        const bract_rdm_design *d, size_t *map, unsigned char *seen)
 {
     size_t n = m->n;
     int rc = match_labels(order, n, m0->cond, d->ncond, d->cond, "the conditions table", map, seen);
@@ -773,10 +773,10 @@ static int design_order(bract_sl_models *m, const bract_strmap *order, const bra
     return BRACT_OK;
 }
 
-int bract_sl_models_new(const bract_design *d, size_t nmodels, const bract_rdm *const *models,
+int bract_searchlight_models_new(const bract_rdm_design *d, size_t nmodels, const bract_rdm *const *models,
                         const char *const *model_files, size_t ncontrols,
                         const bract_rdm *const *controls, const char *const *control_files,
-                        const bract_cmp_opts *o, bract_sl_models **out)
+                        const bract_compare_opts *o, bract_searchlight_models **out)
 {
     *out = NULL;
     if (nmodels == 0)
@@ -784,7 +784,7 @@ int bract_sl_models_new(const bract_design *d, size_t nmodels, const bract_rdm *
     const bract_rdm *m0 = models[0];
     size_t n = m0->n, np = bract_npairs(n), K = nmodels;
     size_t nc = o->partial == BRACT_PARTIAL_NONE ? 0 : ncontrols;
-    bract_sl_models *m = bract_xcalloc(1, sizeof *m, "a model set");
+    bract_searchlight_models *m = bract_xcalloc(1, sizeof *m, "a model set");
     if (!m)
         return BRACT_ENOMEM;
     bract_strmap order = {0};
@@ -833,7 +833,7 @@ int bract_sl_models_new(const bract_design *d, size_t nmodels, const bract_rdm *
     free(mv);
     free(plan_of);
     if (rc) {
-        bract_sl_models_free(m);
+        bract_searchlight_models_free(m);
         return rc;
     }
     *out = m;
@@ -844,7 +844,7 @@ int bract_sl_models_new(const bract_design *d, size_t nmodels, const bract_rdm *
 
 typedef struct {
     bract_rdm_ws *rdm;
-    bract_cmp_ws **cmp;
+    bract_compare_ws **cmp;
     size_t *cols;
     double *x, *res, *d, *dm, *tmp;
     size_t fail_centre;
@@ -856,7 +856,7 @@ static void worker_free(worker *w, size_t nplans)
     bract_rdm_ws_free(w->rdm);
     if (w->cmp)
         for (size_t p = 0; p < nplans; p++)
-            bract_cmp_ws_free(w->cmp[p]);
+            bract_compare_ws_free(w->cmp[p]);
     free(w->cmp);
     free(w->cols);
     free(w->x);
@@ -866,7 +866,7 @@ static void worker_free(worker *w, size_t nplans)
     free(w->tmp);
 }
 
-static int worker_init(worker *w, const bract_rdm_plan *plan, const bract_sl_models *m,
+static int worker_init(worker *w, const bract_rdm_plan *plan, const bract_searchlight_models *m,
                        size_t nobs, size_t nres, size_t P)
 {
     memset(w, 0, sizeof *w);
@@ -884,7 +884,7 @@ static int worker_init(worker *w, const bract_rdm_plan *plan, const bract_sl_mod
     if (!w->cmp || !w->cols || !w->x || (nres && !w->res) || !w->d || !w->dm || !w->tmp)
         return BRACT_ENOMEM;
     for (size_t p = 0; p < m->nplans; p++)
-        if (!(w->cmp[p] = bract_cmp_ws_new(m->plan[p])))
+        if (bract_compare_ws_new(m->plan[p], &w->cmp[p]))
             return BRACT_ENOMEM;
     return BRACT_OK;
 }
@@ -903,16 +903,16 @@ static void gather_cols(const double *a, size_t ld, size_t rows, const size_t *c
 }
 
 /* One centre: its status; values[0..K). */
-static unsigned char one_centre(const bract_sl *s, const bract_sl_input *in,
+static unsigned char one_centre(const bract_searchlight *s, const bract_searchlight_input *in,
                                 const bract_rdm_plan *plan, worker *w, size_t c, double *values)
 {
-    const bract_sl_models *m = in->models;
+    const bract_searchlight_models *m = in->models;
     size_t K = m->K;
     for (size_t k = 0; k < K; k++)
         values[k] = NAN;
     if (s->left[c])
         return BRACT_SL_LEFT_OUT;
-    size_t P = bract_sl_sphere(s, c, w->cols, NULL);
+    size_t P = bract_searchlight_sphere(s, c, w->cols, NULL);
     size_t nobs = in->design->nobs;
     gather_cols(in->x, in->ldx, nobs, w->cols, P, w->x);
     bract_rdm_noise nz = {0};
@@ -934,7 +934,7 @@ static unsigned char one_centre(const bract_sl *s, const bract_sl_input *in,
     unsigned char st = BRACT_SL_OK;
     for (size_t p = 0; p < m->nplans; p++) {
         const size_t *idx = m->plan_model + m->plan_start[p];
-        if (bract_cmp_run(m->plan[p], w->cmp[p], w->dm, w->tmp)) {
+        if (bract_compare_run(m->plan[p], w->cmp[p], w->dm, w->tmp)) {
             st = BRACT_SL_UNDEFINED;
             continue;
         }
@@ -947,8 +947,8 @@ static unsigned char one_centre(const bract_sl *s, const bract_sl_input *in,
     return st;
 }
 
-int bract_sl_run(const bract_sl *s, const bract_sl_input *in, size_t c0, size_t c1,
-                 double *values, unsigned char *status, bract_sl_failure *fail,
+int bract_searchlight_run(const bract_searchlight *s, const bract_searchlight_input *in, size_t c0, size_t c1,
+                 double *values, unsigned char *status, bract_searchlight_failure *fail,
                  const bract_progress *prog)
 {
     if (fail) {
@@ -956,12 +956,12 @@ int bract_sl_run(const bract_sl *s, const bract_sl_input *in, size_t c0, size_t 
         fail->message[0] = '\0';
     }
     if (!s->ready)
-        return bract_error(BRACT_EINVAL, "the searchlight has no columns (bract_sl_set_columns)");
+        return bract_error(BRACT_EINVAL, "the searchlight has no columns (bract_searchlight_set_columns)");
     if (c0 > c1 || c1 > s->ncentre)
         return bract_error(BRACT_EINVAL, "centres %zu to %zu: the searchlight has %zu", c0, c1,
                            s->ncentre);
-    const bract_design *d = in->design;
-    const bract_sl_models *m = in->models;
+    const bract_rdm_design *d = in->design;
+    const bract_searchlight_models *m = in->models;
     if (m->n != d->ncond)
         return bract_error(BRACT_EINVAL, "the models have %zu conditions, the design %zu", m->n,
                            d->ncond);

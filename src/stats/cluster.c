@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-const char *bract_connectivity_name(bract_connectivity c)
+const char *bract_cluster_connectivity_name(bract_cluster_connectivity c)
 {
     switch (c) {
     case BRACT_CONN_FACES: return "6";
@@ -14,12 +14,12 @@ const char *bract_connectivity_name(bract_connectivity c)
     }
 }
 
-int bract_connectivity_parse(const char *s, bract_connectivity *out)
+int bract_cluster_connectivity_parse(const char *s, bract_cluster_connectivity *out)
 {
-    static const bract_connectivity all[] = {BRACT_CONN_FACES, BRACT_CONN_EDGES,
+    static const bract_cluster_connectivity all[] = {BRACT_CONN_FACES, BRACT_CONN_EDGES,
                                              BRACT_CONN_CORNERS};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        if (strcmp(s, bract_connectivity_name(all[i])) == 0) {
+        if (strcmp(s, bract_cluster_connectivity_name(all[i])) == 0) {
             *out = all[i];
             return BRACT_OK;
         }
@@ -48,8 +48,8 @@ static void neighbour_offsets(int conn, int off[26][3], int *m)
     *m = k;
 }
 
-int bract_graph_from_grid(int64_t nx, int64_t ny, int64_t nz, const size_t *index, size_t n,
-                          int connectivity, bract_graph **out)
+int bract_cluster_graph_new(int64_t nx, int64_t ny, int64_t nz, const size_t *index, size_t n,
+                          int connectivity, bract_cluster_graph **out)
 {
     *out = NULL;
     if (connectivity != 6 && connectivity != 18 && connectivity != 26)
@@ -70,7 +70,7 @@ int bract_graph_from_grid(int64_t nx, int64_t ny, int64_t nz, const size_t *inde
     int off[26][3], m;
     neighbour_offsets(connectivity, off, &m);
 
-    bract_graph *g = bract_xcalloc(1, sizeof *g, "a cluster graph");
+    bract_cluster_graph *g = bract_xcalloc(1, sizeof *g, "a cluster graph");
     uint32_t *node = bract_xmalloc(nvox, sizeof *node, "a voxel lookup table");
     if (!g || !node) {
         free(g);
@@ -129,13 +129,13 @@ int bract_graph_from_grid(int64_t nx, int64_t ny, int64_t nz, const size_t *inde
     int64_t px = nx + 2, py = ny + 2, pz = nz + 2;
     g->gsize = (size_t)(px * py * pz);
     if (g->gsize >= UF_NONE) {
-        bract_graph_free(g);
+        bract_cluster_graph_free(g);
         return bract_error(BRACT_EINVAL, "grid too large for a cluster graph (%lldx%lldx%lld)",
                            (long long)nx, (long long)ny, (long long)nz);
     }
     g->gpos = bract_xmalloc(n ? n : 1, sizeof *g->gpos, "cluster graph positions");
     if (!g->gpos) {
-        bract_graph_free(g);
+        bract_cluster_graph_free(g);
         return BRACT_ENOMEM;
     }
     for (size_t i = 0; i < n; i++) {
@@ -150,11 +150,11 @@ int bract_graph_from_grid(int64_t nx, int64_t ny, int64_t nz, const size_t *inde
     return BRACT_OK;
 nomem:
     free(node);
-    bract_graph_free(g);
+    bract_cluster_graph_free(g);
     return BRACT_ENOMEM;
 }
 
-void bract_graph_free(bract_graph *g)
+void bract_cluster_graph_free(bract_cluster_graph *g)
 {
     if (!g)
         return;
@@ -164,7 +164,7 @@ void bract_graph_free(bract_graph *g)
     free(g);
 }
 
-bract_cluster_ws *bract_cluster_ws_new(const bract_graph *g)
+static bract_cluster_ws *bract_cluster_ws_alloc(const bract_cluster_graph *g)
 {
     bract_cluster_ws *ws = bract_xcalloc(1, sizeof *ws, "a cluster workspace");
     if (!ws)
@@ -193,6 +193,12 @@ bract_cluster_ws *bract_cluster_ws_new(const bract_graph *g)
     return ws;
 }
 
+int bract_cluster_ws_new(const bract_cluster_graph *g, bract_cluster_ws **out)
+{
+    *out = bract_cluster_ws_alloc(g);
+    return *out ? BRACT_OK : BRACT_ENOMEM;
+}
+
 void bract_cluster_ws_free(bract_cluster_ws *ws)
 {
     if (!ws)
@@ -204,7 +210,7 @@ void bract_cluster_ws_free(bract_cluster_ws *ws)
     free(ws);
 }
 
-size_t bract_clusters(const bract_graph *g, const double *x, double thr, uint32_t *label,
+size_t bract_cluster_find(const bract_cluster_graph *g, const double *x, double thr, uint32_t *label,
                       size_t *size, size_t *max_size, bract_cluster_ws *ws)
 {
     size_t n = g->n;

@@ -14,7 +14,7 @@ struct bract_cluster_ws {
     uint32_t *aux;    /* labels of roots (clusters) */
     uint32_t *level;  /* TFCE: highest threshold step a node survives */
     uint32_t *order;  /* TFCE: nodes sorted by level, highest first */
-    /* TFCE's union-find lives on the padded grid (bract_graph.gpos), where
+    /* TFCE's union-find lives on the padded grid (bract_cluster_graph.gpos), where
      * a voxel's neighbours are fixed offsets away and close in memory:
      * parent (UF_NONE: absent; every entry is UF_NONE between calls),
      * size, the step from which a root's pending contribution counts, and

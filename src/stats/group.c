@@ -58,10 +58,10 @@ static int finish_data(const double *x, const double *xb, size_t nsub, size_t n1
         int finite = 1, same = 1, same_abs = 1, same1 = 1, same2 = 1;
         for (size_t s = 0; s < nsub; s++) {
             double r = x[s * nmask + j];
-            double v = transform == BRACT_GROUP_FISHER ? bract_fisher_z(r) : r;
+            double v = transform == BRACT_GROUP_FISHER ? bract_stats_fisher_z(r) : r;
             if (xb) {
                 double rb = xb[s * nmask + j];
-                v -= transform == BRACT_GROUP_FISHER ? bract_fisher_z(rb) : rb;
+                v -= transform == BRACT_GROUP_FISHER ? bract_stats_fisher_z(rb) : rb;
             }
             if (!n1 || s < n1) /* two samples: H0 is mean1 - mean2 = null_mean */
                 v -= null_mean;
@@ -373,14 +373,14 @@ int bract_group_from_values_two_sample(const double *x, size_t n1, size_t n2, in
 
 /* ---- options ---- */
 
-bract_group_opts bract_group_defaults(void)
+bract_group_opts bract_group_opts_defaults(void)
 {
     bract_group_opts o;
     memset(&o, 0, sizeof o);
     o.alternative = BRACT_ALT_GREATER;
     o.seed = 1;
     o.connectivity = BRACT_CONN_CORNERS;
-    o.tfce_params = bract_tfce_defaults();
+    bract_tfce_opts_defaults(&o.tfce_params);
     o.cluster_t = NAN;
     o.alpha = 0.05;
     return o;
@@ -453,7 +453,7 @@ static int check_opts(const bract_group_opts *o)
         return bract_error(BRACT_EINVAL, "at most %u permutations (got %zu)", MAX_PERMUTATIONS,
                            o->permutations);
     if (o->tfce) {
-        const bract_tfce_params *p = &o->tfce_params;
+        const bract_tfce_opts *p = &o->tfce_params;
         if (!(p->E > 0) || !isfinite(p->E) || !(p->H > 0) || !isfinite(p->H) ||
             !(p->dh > 0) || !isfinite(p->dh))
             return bract_error(BRACT_EINVAL,
@@ -550,13 +550,13 @@ typedef struct {
     bract_cluster_ws *cws;
 } thread_ws;
 
-static int thread_ws_init(thread_ws *w, size_t n, size_t nsub, const bract_graph *g)
+static int thread_ws_init(thread_ws *w, size_t n, size_t nsub, const bract_cluster_graph *g)
 {
     size_t nd = (FLIP_BLOCK + 3) * n;
     char *p = bract_xmalloc(1, nd * sizeof(double) + nsub * sizeof(size_t) + FLIP_BLOCK * nsub,
                             "permutation work space");
     w->block = p;
-    w->cws = bract_cluster_ws_new(g);
+    bract_cluster_ws_new(g, &w->cws);
     if (!p || !w->cws)
         return BRACT_ENOMEM;
     w->S = (double *)(void *)p;
@@ -577,7 +577,7 @@ static void thread_ws_free(thread_ws *w)
 typedef struct {
     const bract_group_data *d;
     const bract_group_opts *o;
-    const bract_graph *g;
+    const bract_cluster_graph *g;
     const double *nQ;   /* one sample: nsub times the sum of squares; two samples: the
                            sum of squares */
     const double *Stot; /* two samples: the sum over all subjects */
@@ -647,9 +647,9 @@ static int flip_maxima(const flip_ctx *fc, thread_ws *w, double *max_t, double *
     if (o->cluster) {
         size_t a = 0, b = 0;
         if (need_pos)
-            bract_clusters(fc->g, tp, o->cluster_t, NULL, NULL, &a, w->cws);
+            bract_cluster_find(fc->g, tp, o->cluster_t, NULL, NULL, &a, w->cws);
         if (need_neg)
-            bract_clusters(fc->g, tn, o->cluster_t, NULL, NULL, &b, w->cws);
+            bract_cluster_find(fc->g, tn, o->cluster_t, NULL, NULL, &b, w->cws);
         *max_cl = (double)(a > b ? a : b);
     }
     if (o->tfce) {
@@ -793,7 +793,7 @@ static int cmp_cluster(const void *a, const void *b)
 
 /* Clusters of sel >= 1 (0/1 values) in two passes (positive, negative). */
 static int build_table(const bract_group_data *d, const bract_group_opts *o,
-                       const bract_graph *g, bract_cluster_ws *cws, double *const sel[2],
+                       const bract_cluster_graph *g, bract_cluster_ws *cws, double *const sel[2],
                        const double *pvox, bract_group_result *r, const double *null_cl)
 {
     size_t n = d->n;
@@ -810,7 +810,7 @@ static int build_table(const bract_group_data *d, const bract_group_opts *o,
             rc = BRACT_ENOMEM;
             goto done;
         }
-        ncl[pass] = bract_clusters(g, sel[pass], 1.0, lab[pass], NULL, NULL, cws);
+        ncl[pass] = bract_cluster_find(g, sel[pass], 1.0, lab[pass], NULL, NULL, cws);
     }
     size_t total = ncl[0] + ncl[1];
     items = bract_xcalloc(total ? total : 1, sizeof *items, "the cluster table");
@@ -950,7 +950,7 @@ static void two_sample_maps(const bract_group_data *d, bract_group_result *r, do
 }
 
 /* mean, t (one sample: two-pass per voxel in subject order, the order of
- * bract_mean and bract_var, so equal to bract_ttest_1samp), p and FDR */
+ * bract_stats_mean and bract_stats_var, so equal to bract_stats_ttest_1samp), p and FDR */
 static int parametric_maps(const bract_group_data *d, const bract_group_opts *o,
                            bract_group_result *r)
 {
@@ -964,7 +964,7 @@ static int parametric_maps(const bract_group_data *d, const bract_group_opts *o,
         two_sample_maps(d, r, work);
         free(work);
         for (size_t v = 0; v < n; v++) {
-            r->p[v] = bract_t_pvalue(r->t[v], r->df, o->alternative);
+            r->p[v] = bract_stats_t_pvalue(r->t[v], r->df, o->alternative);
             r->mean[v] += d->null_mean;
         }
         goto fdr;
@@ -986,14 +986,14 @@ static int parametric_maps(const bract_group_data *d, const bract_group_opts *o,
     for (size_t v = 0; v < n; v++) {
         double var = r->t[v] / (fn - 1);
         r->t[v] = r->mean[v] / sqrt(var / fn);
-        r->p[v] = bract_t_pvalue(r->t[v], r->df, o->alternative);
+        r->p[v] = bract_stats_t_pvalue(r->t[v], r->df, o->alternative);
         r->mean[v] += d->null_mean;
     }
 fdr:;
     size_t *iwork = bract_xmalloc(2 * n, sizeof *iwork, "FDR work space");
     if (!iwork)
         return BRACT_ENOMEM;
-    bract_fdr_bh(r->p, n, r->p_fdr, iwork);
+    bract_stats_fdr_bh(r->p, n, r->p_fdr, iwork);
     free(iwork);
     return BRACT_OK;
 }
@@ -1082,7 +1082,7 @@ typedef struct {
     const bract_group_data *d;
     const bract_group_opts *o;
     bract_group_result *r;
-    bract_graph *g;
+    bract_cluster_graph *g;
     bract_cluster_ws *cws;
     double *block;            /* one allocation for the five maps below */
     double *nQ, *Stot;        /* sums over subjects (flip_ctx) */
@@ -1132,11 +1132,11 @@ static int setup_run(grun *u)
     r->cluster_t = o->cluster ? o->cluster_t : NAN;
     int rc;
     if ((rc = alloc_maps(r, n, o)) || (rc = parametric_maps(d, o, r)) ||
-        (rc = bract_graph_from_grid(d->geom->nx, d->geom->ny, d->geom->nz, d->vox, n,
+        (rc = bract_cluster_graph_new(d->geom->nx, d->geom->ny, d->geom->nz, d->vox, n,
                                     o->connectivity, &u->g)))
         return rc;
     u->block = bract_xmalloc(5 * n, sizeof *u->block, "group statistics");
-    u->cws = bract_cluster_ws_new(u->g);
+    bract_cluster_ws_new(u->g, &u->cws);
     if (!u->block || !u->cws)
         return BRACT_ENOMEM;
     u->nQ = u->block;
@@ -1410,7 +1410,7 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
         u.r = NULL;
     }
     bract_cluster_ws_free(u.cws);
-    bract_graph_free(u.g);
+    bract_cluster_graph_free(u.g);
     free(u.block);
     free(u.sorted);
     bract_group_result_free(u.r);

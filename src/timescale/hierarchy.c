@@ -8,14 +8,14 @@
 
 #include <lapacke.h>
 
-struct bract_msr {
+struct bract_hierarchy_msr {
     size_t n, k;
     double *w;   /* n x n inverse distances (for Moran's I) */
     double sumw;
     double *v;   /* n x k eigenvectors, row-major (v[i * k + j]) */
 };
 
-int bract_msr_new(const double *xyz, size_t n, bract_msr **out)
+int bract_hierarchy_msr_new(const double *xyz, size_t n, bract_hierarchy_msr **out)
 {
     *out = NULL;
     if (n < 3)
@@ -24,7 +24,7 @@ int bract_msr_new(const double *xyz, size_t n, bract_msr **out)
         if (!isfinite(xyz[i]))
             return bract_error(BRACT_EDATA, "the coordinates of region %zu are not finite",
                                i / 3 + 1);
-    bract_msr *m = bract_xcalloc(1, sizeof *m, "Moran eigenvectors");
+    bract_hierarchy_msr *m = bract_xcalloc(1, sizeof *m, "Moran eigenvectors");
     if (!m)
         return BRACT_ENOMEM;
     m->n = n;
@@ -97,14 +97,14 @@ done:
     free(ev);
     free(mean);
     if (rc) {
-        bract_msr_free(m);
+        bract_hierarchy_msr_free(m);
         return rc;
     }
     *out = m;
     return BRACT_OK;
 }
 
-void bract_msr_free(bract_msr *m)
+void bract_hierarchy_msr_free(bract_hierarchy_msr *m)
 {
     if (!m)
         return;
@@ -113,10 +113,10 @@ void bract_msr_free(bract_msr *m)
     free(m);
 }
 
-size_t bract_msr_ncomponents(const bract_msr *m) { return m->k; }
+size_t bract_hierarchy_msr_ncomponents(const bract_hierarchy_msr *m) { return m->k; }
 
 /* coef_j = v_j' (y - mean y); returns mean y. */
-static double msr_coef(const bract_msr *m, const double *y, double *coef)
+static double msr_coef(const bract_hierarchy_msr *m, const double *y, double *coef)
 {
     size_t n = m->n, k = m->k;
     double my = 0;
@@ -135,7 +135,7 @@ static double msr_coef(const bract_msr *m, const double *y, double *coef)
 }
 
 /* out = my + V (s .* coef), signs drawn from r into sc. */
-static void msr_apply(const bract_msr *m, double my, const double *coef, bract_rng *r,
+static void msr_apply(const bract_hierarchy_msr *m, double my, const double *coef, bract_rng *r,
                       double *sc, double *out)
 {
     size_t n = m->n, k = m->k;
@@ -152,7 +152,7 @@ static void msr_apply(const bract_msr *m, double my, const double *coef, bract_r
     }
 }
 
-int bract_msr_surrogate(const bract_msr *m, const double *y, bract_rng *r, double *out)
+int bract_hierarchy_msr_surrogate(const bract_hierarchy_msr *m, const double *y, bract_rng *r, double *out)
 {
     double *coef = bract_xmalloc(2 * (m->k ? m->k : 1), sizeof *coef, "surrogate workspace");
     if (!coef)
@@ -163,7 +163,7 @@ int bract_msr_surrogate(const bract_msr *m, const double *y, bract_rng *r, doubl
     return BRACT_OK;
 }
 
-double bract_moran_i(const bract_msr *m, const double *y)
+double bract_hierarchy_moran_i(const bract_hierarchy_msr *m, const double *y)
 {
     size_t n = m->n;
     double my = 0, num = 0, den = 0;
@@ -181,7 +181,7 @@ double bract_moran_i(const bract_msr *m, const double *y)
 }
 
 int bract_hierarchy_test(const double *tau, const double *index, size_t n, size_t nperm,
-                         const bract_msr *msr, uint64_t seed, bract_hier_test *out)
+                         const bract_hierarchy_msr *msr, uint64_t seed, bract_hier_test *out)
 {
     out->n = n;
     out->rho = out->p_perm = out->p_spatial = NAN;
@@ -204,9 +204,9 @@ int bract_hierarchy_test(const double *tau, const double *index, size_t n, size_
         return BRACT_ENOMEM;
     }
     double *ri = rt + n;
-    bract_rank(tau, n, rt, iw);
-    bract_rank(index, n, ri, iw);
-    double rho = bract_pearson(rt, ri, n);
+    bract_stats_rank(tau, n, rt, iw);
+    bract_stats_rank(index, n, ri, iw);
+    double rho = bract_stats_pearson(rt, ri, n);
     out->rho = rho;
     free(iw);
     if (isnan(rho)) {
@@ -243,13 +243,13 @@ int bract_hierarchy_test(const double *tau, const double *index, size_t n, size_
                     bract_rng_shuffle(&r, perm, n);
                     for (size_t i = 0; i < n; i++)
                         ry[i] = ri[perm[i]];
-                    if (fabs(bract_pearson(rt, ry, n)) >= thr)
+                    if (fabs(bract_stats_pearson(rt, ry, n)) >= thr)
                         hit[j] |= 1;
                     if (msr) {
                         bract_rng_init(&r, seed, j, 2);
                         msr_apply(msr, my, coef, &r, sc, y);
-                        bract_rank(y, n, rw, perm);
-                        double rs = bract_pearson(rt, rw, n);
+                        bract_stats_rank(y, n, rw, perm);
+                        double rs = bract_stats_pearson(rt, rw, n);
                         if (!isnan(rs) && fabs(rs) >= thr)
                             hit[j] |= 2;
                     }
@@ -273,7 +273,7 @@ int bract_hierarchy_test(const double *tau, const double *index, size_t n, size_
     return rc;
 }
 
-int bract_icc_consistency(const double *x, size_t n, size_t k, double *icc1, double *icck)
+int bract_hierarchy_icc(const double *x, size_t n, size_t k, double *icc1, double *icck)
 {
     *icc1 = *icck = NAN;
     if (n < 2 || k < 2)
@@ -383,7 +383,7 @@ int bract_hierarchy_bootstrap(const double *tau, size_t nsub, size_t nreg, const
                     b[m] = index[g];
                     m++;
                 }
-            rho[j] = m >= 3 ? bract_spearman(a, b, m, rw, iw) : NAN;
+            rho[j] = m >= 3 ? bract_stats_spearman(a, b, m, rw, iw) : NAN;
         }
     }
     size_t k = 0;
@@ -469,9 +469,9 @@ static int group_order(const double *index, bract_hierarchy_group *g)
         ta[k] = g->mean[sel[k]];
         ia[k] = isfinite(index[sel[k]]) ? index[sel[k]] : INFINITY;
     }
-    bract_rank(ta, m, rt, wk);
-    bract_rank(ia, m, ri, wk);
-    bract_argsort(ta, m, ord, wk);
+    bract_stats_rank(ta, m, rt, wk);
+    bract_stats_rank(ia, m, ri, wk);
+    bract_stats_argsort(ta, m, ord, wk);
     for (size_t r = 0; r < R; r++)
         g->rank_tau[r] = g->rank_index[r] = NAN;
     for (size_t k = 0; k < m; k++) {
@@ -497,7 +497,7 @@ static int test_subset(const double *tau, const double *index, const double *xyz
            *b = bract_xmalloc(R, sizeof *b, "hierarchy test");
     double *sub = xyz ? bract_xmalloc(3 * R, sizeof *sub, "hierarchy test") : NULL;
     int rc = BRACT_OK;
-    bract_msr *m = NULL;
+    bract_hierarchy_msr *m = NULL;
     if (!a || !b || (xyz && !sub)) {
         rc = BRACT_ENOMEM;
         goto done;
@@ -517,14 +517,14 @@ static int test_subset(const double *tau, const double *index, const double *xyz
                    n);
         goto done;
     }
-    if (sub && (rc = bract_msr_new(sub, n, &m)))
+    if (sub && (rc = bract_hierarchy_msr_new(sub, n, &m)))
         goto done;
     if (bract_hierarchy_test(a, b, n, o->nperm, m, o->seed, h)) {
         bract_warn("%s", bract_last_error());
         h->n = n;
     }
 done:
-    bract_msr_free(m);
+    bract_hierarchy_msr_free(m);
     free(a);
     free(b);
     free(sub);
@@ -557,7 +557,7 @@ static int group_reliability(const double *tau, bract_hierarchy_group *g)
     }
     g->icc1 = g->icck = NAN;
     g->icc_regions = nc;
-    if (nc >= 2 && bract_icc_consistency(x, nc, nsub, &g->icc1, &g->icck))
+    if (nc >= 2 && bract_hierarchy_icc(x, nc, nsub, &g->icc1, &g->icck))
         bract_warn("%s", bract_last_error());
     double pair = 0;
     size_t npair = 0;
@@ -570,7 +570,7 @@ static int group_reliability(const double *tau, bract_hierarchy_group *g)
                     b[m] = tau[s2 * R + r];
                     m++;
                 }
-            double rho = m >= 3 ? bract_spearman(a, b, m, rw, iw) : NAN;
+            double rho = m >= 3 ? bract_stats_spearman(a, b, m, rw, iw) : NAN;
             if (!isnan(rho)) {
                 pair += rho;
                 npair++;

@@ -153,7 +153,7 @@ static void series(const bract_tausim_opts *o, uint64_t stream, uint32_t sub, do
 {
     bract_rng r;
     bract_rng_init(&r, o->seed, stream, sub);
-    bract_ar1_simulate(exp(-o->tr / tau), o->nt, &r, x);
+    bract_timescale_ar1_simulate(exp(-o->tr / tau), o->nt, &r, x);
     for (size_t t = 0; t < o->nt; t++)
         x[t] += o->noise * bract_rng_normal(&r);
 }
@@ -173,7 +173,8 @@ int bract_tausim_series(const bract_tausim *d, size_t s, bract_tseries **out)
     if (rc)
         return rc;
     size_t R = d->nreg, T = d->o.nt;
-    bract_tseries *ts = bract_tseries_alloc(T, R);
+    bract_tseries *ts = NULL;
+    bract_tseries_new(T, R, &ts);
     if (!ts)
         return BRACT_ENOMEM;
     for (size_t g = 0; g < R; g++) {

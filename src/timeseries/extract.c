@@ -94,7 +94,7 @@ static int job_prepare(extract_job *j)
     j->vreg = bract_xmalloc(nv ? nv : 1, sizeof *j->vreg, "atlas voxels");
     j->bad = bract_xcalloc(nv ? nv : 1, 1, "atlas voxels");
     j->vol = bract_xmalloc(nvox, sizeof *j->vol, "one volume");
-    j->ts = bract_tseries_alloc(j->nt, nreg);
+    bract_tseries_new(j->nt, nreg, &j->ts);
     j->inf.region_nvox = bract_xcalloc(nreg ? nreg : 1, sizeof *j->inf.region_nvox,
                                        "region sizes");
     j->inf.region_label = bract_xcalloc(nreg ? nreg : 1, sizeof *j->inf.region_label,

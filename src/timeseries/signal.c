@@ -18,7 +18,7 @@
 
 /* ---- Butterworth design ---- */
 
-void bract_butter_free(bract_butter *f)
+void bract_filter_butter_free(bract_filter_butter *f)
 {
     if (!f)
         return;
@@ -137,7 +137,7 @@ static size_t digital_poles(int N, double low_pass, double high_pass, double fs,
  * section first), then conjugate pairs from the farthest from the unit
  * circle to the nearest (scipy puts the most resonant section last).
  * Returns the number of first-order sections (0 or 1). */
-static size_t sos_poles(bract_butter *f, const double *re, size_t nre, const double complex *up,
+static size_t sos_poles(bract_filter_butter *f, const double *re, size_t nre, const double complex *up,
                         size_t nup)
 {
     size_t s = 0, nfirst = 0, ir = 0;
@@ -165,7 +165,7 @@ static size_t sos_poles(bract_butter *f, const double *re, size_t nre, const dou
 
 /* The numerators: two zeros per section, one per first-order section; a
  * band-pass section takes one at +1 and one at -1. */
-static void sos_zeros(bract_butter *f, size_t nfirst, size_t nplus, size_t nminus)
+static void sos_zeros(bract_filter_butter *f, size_t nfirst, size_t nplus, size_t nminus)
 {
     for (size_t i = 0; i < f->nsec; i++) {
         double *q = f->sos[i];
@@ -204,8 +204,8 @@ static void sos_zeros(bract_butter *f, size_t nfirst, size_t nplus, size_t nminu
     }
 }
 
-int bract_butter_design(int order, double low_pass, double high_pass, double fs,
-                        bract_butter **out)
+int bract_filter_butter_new(int order, double low_pass, double high_pass, double fs,
+                        bract_filter_butter **out)
 {
     *out = NULL;
     int rc = check_design(order, &low_pass, &high_pass, fs);
@@ -232,7 +232,7 @@ int bract_butter_design(int order, double low_pass, double high_pass, double fs,
                            "pairs (order %d)", order);
     qsort(up, nup, sizeof *up, cmp_cabs);
     size_t nsec = nup + (nre + 1) / 2;
-    bract_butter *f = bract_xcalloc(1, sizeof *f, "a filter");
+    bract_filter_butter *f = bract_xcalloc(1, sizeof *f, "a filter");
     if (!f)
         return BRACT_ENOMEM;
     f->sos = bract_xcalloc(nsec, sizeof *f->sos, "filter sections");
@@ -259,7 +259,7 @@ int bract_butter_design(int order, double low_pass, double high_pass, double fs,
     return BRACT_OK;
 }
 
-double bract_butter_gain2(const bract_butter *f, double hz)
+double bract_filter_butter_gain2(const bract_filter_butter *f, double hz)
 {
     double w = 2.0 * M_PI * hz / f->fs;
     double complex z1 = cexp(-I * w), z2 = z1 * z1, h = 1;
@@ -273,7 +273,7 @@ double bract_butter_gain2(const bract_butter *f, double hz)
 
 /* One pass of the cascade over x[0..n) in place, starting from the
  * steady-state conditions zi scaled by x0 (scipy's sosfilt with zi * x0). */
-static void sos_pass(const bract_butter *f, const double (*zi)[2], double x0, double *x, size_t n,
+static void sos_pass(const bract_filter_butter *f, const double (*zi)[2], double x0, double *x, size_t n,
                      int reverse)
 {
     double st[40][2];
@@ -297,7 +297,7 @@ static void sos_pass(const bract_butter *f, const double (*zi)[2], double x0, do
 
 /* scipy's sosfilt_zi: each section's lfilter_zi, scaled by the DC gain of
  * the sections before it. */
-static void sos_zi(const bract_butter *f, double (*zi)[2])
+static void sos_zi(const bract_filter_butter *f, double (*zi)[2])
 {
     double scale = 1;
     for (size_t s = 0; s < f->nsec; s++) {
@@ -310,7 +310,7 @@ static void sos_zi(const bract_butter *f, double (*zi)[2])
     }
 }
 
-int bract_sosfiltfilt(const bract_butter *f, const double *x, size_t n, double *y, double *work)
+int bract_filter_sosfiltfilt(const bract_filter_butter *f, const double *x, size_t n, double *y, double *work)
 {
     size_t pl = f->padlen;
     if (n <= pl)
@@ -441,7 +441,7 @@ static void spline_apply(const double *t, double *y, size_t n, const size_t *kpo
     }
 }
 
-int bract_spline_fill(const double *t, double *y, const unsigned char *keep, size_t n,
+int bract_filter_spline_fill(const double *t, double *y, const unsigned char *keep, size_t n,
                       int extrapolate, double *work, int *iwork)
 {
     size_t m = 0;
@@ -466,22 +466,22 @@ int bract_spline_fill(const double *t, double *y, const unsigned char *keep, siz
 
 static const char *const standardize_names[] = {"none", "zscore", "zscore-population", "psc"};
 
-const char *bract_standardize_name(bract_standardize s)
+const char *bract_clean_standardize_name(bract_clean_standardize s)
 {
     return (int)s >= 0 && s <= BRACT_STANDARDIZE_PSC ? standardize_names[s] : "unknown";
 }
 
-int bract_standardize_parse(const char *s, bract_standardize *out)
+int bract_clean_standardize_parse(const char *s, bract_clean_standardize *out)
 {
     int i;
     int rc = bract_name_lookup(s, standardize_names, BRACT_STANDARDIZE_PSC + 1,
                                "standardisation", &i);
     if (rc == BRACT_OK)
-        *out = (bract_standardize)i;
+        *out = (bract_clean_standardize)i;
     return rc;
 }
 
-int bract_detrend_parse(const char *s, int *order)
+int bract_clean_detrend_parse(const char *s, int *order)
 {
     if (strcmp(s, "none") == 0) {
         *order = -1;
@@ -499,7 +499,7 @@ int bract_detrend_parse(const char *s, int *order)
     return BRACT_OK;
 }
 
-void bract_clean_opts_default(bract_clean_opts *o)
+void bract_clean_opts_defaults(bract_clean_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->detrend = 1;
@@ -530,7 +530,7 @@ struct bract_clean_plan {
     size_t nt, nruns, nt_out;
     run_plan *run;
     size_t *out_index;   /* input row of each output row */
-    bract_butter *filt;
+    bract_filter_butter *filt;
     size_t work;
     size_t min_rank;
 };
@@ -556,13 +556,13 @@ void bract_clean_plan_free(bract_clean_plan *p)
     }
     free(p->run);
     free(p->out_index);
-    bract_butter_free(p->filt);
+    bract_filter_butter_free(p->filt);
     free(p);
 }
 
 size_t bract_clean_plan_nt_out(const bract_clean_plan *p) { return p->nt_out; }
 size_t bract_clean_plan_out_index(const bract_clean_plan *p, size_t i) { return p->out_index[i]; }
-size_t bract_clean_plan_workspace(const bract_clean_plan *p) { return p->work; }
+size_t bract_clean_plan_ws_size(const bract_clean_plan *p) { return p->work; }
 size_t bract_clean_plan_confound_rank(const bract_clean_plan *p) { return p->min_rank; }
 
 /* Orthonormal columns spanning polynomials of degree 1..deg on n points,
@@ -653,7 +653,7 @@ static int process_run(const bract_clean_plan *p, const run_plan *q, const doubl
     *mean = mean_of(w, q->np);
     detrend(w, q->np, p->o.detrend, q->P);
     if (p->filt) {
-        int rc = bract_sosfiltfilt(p->filt, w, q->np, w, work);
+        int rc = bract_filter_sosfiltfilt(p->filt, w, q->np, w, work);
         if (rc)
             return rc;
     }
@@ -901,7 +901,7 @@ int bract_clean_plan_new(const bract_clean_opts *o, size_t nt, const size_t *run
     p->nt = nt;
     p->nruns = nruns;
     if ((o->low_pass > 0 || o->high_pass > 0) &&
-        (rc = bract_butter_design(o->filter_order, o->low_pass, o->high_pass, 1.0 / o->tr,
+        (rc = bract_filter_butter_new(o->filter_order, o->low_pass, o->high_pass, 1.0 / o->tr,
                                   &p->filt)))
         goto fail;
     p->run = bract_xcalloc(nruns, sizeof *p->run, "runs");
@@ -1159,7 +1159,7 @@ int bract_clean_volume(const bract_clean_plan *p, const bract_volume *in, const 
 
 /* ---- confounds tables ---- */
 
-void bract_confounds_free(double *x, char **names, size_t ncols)
+void bract_clean_confounds_free(double *x, char **names, size_t ncols)
 {
     free(x);
     if (names)
@@ -1168,7 +1168,7 @@ void bract_confounds_free(double *x, char **names, size_t ncols)
     free(names);
 }
 
-int bract_confounds_read(const char *path, const char *const *patterns, size_t npat, double **x,
+int bract_clean_confounds_read(const char *path, const char *const *patterns, size_t npat, double **x,
                          size_t *nrows, size_t *ncols, char ***names, size_t *nfilled)
 {
     *x = NULL;
@@ -1258,7 +1258,7 @@ int bract_confounds_read(const char *path, const char *const *patterns, size_t n
     bract_table_free(t);
     return BRACT_OK;
 fail:
-    bract_confounds_free(*x, *names, n);
+    bract_clean_confounds_free(*x, *names, n);
     *x = NULL;
     *names = NULL;
     free(use);

@@ -7,7 +7,7 @@
 
 #include <json.h>
 
-bract_tseries *bract_tseries_alloc(size_t nt, size_t nreg)
+static bract_tseries *bract_tseries_alloc(size_t nt, size_t nreg)
 {
     bract_tseries *ts = bract_xcalloc(1, sizeof *ts, "time series");
     if (!ts)
@@ -30,6 +30,12 @@ bract_tseries *bract_tseries_alloc(size_t nt, size_t nreg)
         }
     }
     return ts;
+}
+
+int bract_tseries_new(size_t nt, size_t nreg, bract_tseries **out)
+{
+    *out = bract_tseries_alloc(nt, nreg);
+    return *out ? BRACT_OK : BRACT_ENOMEM;
 }
 
 void bract_tseries_free(bract_tseries *ts)
@@ -89,7 +95,8 @@ int bract_tseries_read(const char *path, double tr, bract_tseries **out)
         bract_table_free(t);
         return rc;
     }
-    bract_tseries *ts = bract_tseries_alloc(t->nrows, t->ncols);
+    bract_tseries *ts = NULL;
+    bract_tseries_new(t->nrows, t->ncols, &ts);
     if (!ts) {
         bract_table_free(t);
         return BRACT_ENOMEM;

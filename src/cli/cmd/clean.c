@@ -9,8 +9,8 @@
 
 #include <json.h>
 
-static int parse_detrend(const char *arg, void *field) { return bract_detrend_parse(arg, field); }
-CLI_ENUM_PARSER(bract_standardize, bract_standardize_parse)
+static int parse_detrend(const char *arg, void *field) { return bract_clean_detrend_parse(arg, field); }
+CLI_ENUM_PARSER(bract_clean_standardize, bract_clean_standardize_parse)
 
 typedef struct {
     const char *data, *out, *mask, *confounds, *confcols, *censor, *runs;
@@ -44,7 +44,7 @@ static const cli_opt options[] = {
     CLI_DOUBLE(0, "high-pass", args, o.high_pass, 0, 1e6, "HZ", "Butterworth high-pass cut-off"),
     CLI_DOUBLE(0, "low-pass", args, o.low_pass, 0, 1e6, "HZ", "Butterworth low-pass cut-off"),
     CLI_INT(0, "filter-order", args, o.filter_order, 1, 20, "N", "Butterworth order [5]"),
-    CLI_ENUM(0, "standardize", args, o.standardize, bract_standardize, "HOW",
+    CLI_ENUM(0, "standardize", args, o.standardize, bract_clean_standardize, "HOW",
              "zscore (sample std, ddof 1), zscore-population\n"
              "(ddof 0), psc (percent signal change) or none\n"
              "[zscore]"),
@@ -186,7 +186,7 @@ static void run_free(run *r)
     bract_volume_free(r->mgeom);
     bract_mask_free(r->m);
     bract_clean_plan_free(r->plan);
-    bract_confounds_free(r->conf, r->confnames, r->nconf);
+    bract_clean_confounds_free(r->conf, r->confnames, r->nconf);
     free(r->patterns);
     free(r->confcols);
     free(r->runlen);
@@ -274,7 +274,7 @@ static int make_plan(run *r)
         if (a->confcols && (!(r->confcols = strdup(a->confcols)) ||
                             !(r->patterns = split_list(r->confcols, &npat))))
             return cli_error(c, "out of memory");
-        if (bract_confounds_read(a->confounds, (const char *const *)r->patterns, npat, &r->conf,
+        if (bract_clean_confounds_read(a->confounds, (const char *const *)r->patterns, npat, &r->conf,
                                  &confrows, &r->nconf, &r->confnames, &r->filled))
             return cli_fail(c);
         if (confrows != r->nt)
@@ -348,7 +348,7 @@ static void sidecar_fill(const run *r, bract_sidecar *s)
         bract_sidecar_param_str(s, "filter", "butterworth, zero-phase (sosfiltfilt)");
         bract_sidecar_param_int(s, "filter_order", o->filter_order);
     }
-    bract_sidecar_param_str(s, "standardize", bract_standardize_name(o->standardize));
+    bract_sidecar_param_str(s, "standardize", bract_clean_standardize_name(o->standardize));
     bract_sidecar_param_bool(s, "keep_mean", o->keep_mean);
     if (a->confounds) {
         bract_sidecar_param_bool(s, "standardize_confounds", o->standardize_confounds);
@@ -395,7 +395,7 @@ int main_clean(int argc, char **argv)
     memset(&R, 0, sizeof R);
     run *r = &R;
     cli_ctx_init(&r->c, "clean", NULL);
-    bract_clean_opts_default(&r->a.o);
+    bract_clean_opts_defaults(&r->a.o);
     int rc = cli_parse(&r->c, &cli_spec_clean, &r->a, argc, argv);
     if (rc != CLI_CONTINUE)
         return rc;

@@ -73,9 +73,9 @@ bad:
                                      "not '%s'", arg);
 }
 
-CLI_ENUM_PARSER(bract_window_type, bract_window_type_parse)
-CLI_ENUM_PARSER(bract_fc_estimator, bract_fc_estimator_parse)
-CLI_ENUM_PARSER(bract_distance, bract_distance_parse)
+CLI_ENUM_PARSER(bract_dfc_window, bract_dfc_window_parse)
+CLI_ENUM_PARSER(bract_dfc_estimator, bract_dfc_estimator_parse)
+CLI_ENUM_PARSER(bract_kmeans_metric, bract_kmeans_metric_parse)
 CLI_ENUM_PARSER(bract_community_method, bract_community_method_parse)
 
 typedef struct {
@@ -90,7 +90,7 @@ typedef struct {
     double *edge_mean, *edge_sd, *smean, *ssd, *esdm, fcvar;
     double *flex, modularity;
     size_t *comm;      /* communities of the best run (nwin x nreg) */
-    bract_dfc_test_result *test;
+    bract_surrogate_result *test;
 } subject;
 
 /* The output files, opened (as temporaries) before any work and committed
@@ -127,11 +127,11 @@ typedef struct {
     cli_strlist data;
     const char *outdir;
     double tr;         /* --tr, then the inputs' TR */
-    bract_dfc_params dp;
+    bract_dfc_opts dp;
     span window, step, sigma, alpha;
     size_t k, restarts, max_iter, cruns, surrogates;
     krange elbow;
-    bract_distance distance;
+    bract_kmeans_metric distance;
     int flex;
     bract_community_method community;
     double gamma, omega;
@@ -146,7 +146,7 @@ typedef struct {
     output out[O_COUNT];
     /* results */
     float *win;        /* all windows, when states or communities need them */
-    bract_kmeans_params kp;
+    bract_kmeans_opts kp;
     bract_kmeans_result *km;
     bract_kmeans_elbow_result *elb;
 } run;
@@ -161,14 +161,14 @@ static const cli_opt options[] = {
                  "window length, volumes or seconds (e.g. 60s)", .flags = CLI_REQUIRED),
     CLI_CALLBACK(0, "step", run, step, parse_volumes, "N[s]",
                  "step between window starts [1 volume]"),
-    CLI_ENUM(0, "taper", run, dp.window_type, bract_window_type, "KIND",
+    CLI_ENUM(0, "taper", run, dp.window_type, bract_dfc_window, "KIND",
              "rect, gaussian (weighted Pearson, teneto) or gift\n"
              "(GIFT dFNC: Gaussian-convolved rectangle) [rect]"),
     CLI_CALLBACK(0, "sigma", run, sigma, parse_length, "N[s]",
                  "sd of the gaussian taper (required with it)"),
     CLI_CALLBACK(0, "alpha", run, alpha, parse_length, "N[s]",
                  "sd of the GIFT taper's Gaussian [3 volumes]"),
-    CLI_ENUM(0, "estimator", run, dp.estimator, bract_fc_estimator, "E",
+    CLI_ENUM(0, "estimator", run, dp.estimator, bract_dfc_estimator, "E",
              "pearson, ledoit-wolf (nilearn's shrunk\n"
              "correlation), glasso or glasso-partial [pearson]"),
     CLI_DOUBLE(0, "lambda", run, dp.lambda, 1e-12, 1e6, "X",
@@ -180,7 +180,7 @@ static const cli_opt options[] = {
              "state_sequence.tsv, state_summary.tsv"),
     CLI_CALLBACK(0, "elbow", run, elbow, parse_range, "KMIN-KMAX",
                  "k-means for each k of the range: elbow.tsv"),
-    CLI_ENUM(0, "distance", run, distance, bract_distance, "D",
+    CLI_ENUM(0, "distance", run, distance, bract_kmeans_metric, "D",
              "l2 (squared Euclidean, means) or l1 (city block,\n"
              "medians, as Allen et al. 2014) [l2]"),
     CLI_SIZE(0, "restarts", run, restarts, 1, 100000, "N", "k-means++ starts [10]"),
@@ -231,7 +231,7 @@ static void run_free(run *r)
         free(u->esdm);
         free(u->flex);
         free(u->comm);
-        bract_dfc_test_result_free(u->test);
+        bract_surrogate_result_free(u->test);
     }
     free(r->sub);
     free(r->names);
@@ -337,12 +337,12 @@ static void sidecar_common(const run *r, bract_sidecar *s)
     if (r->window.seconds)
         bract_sidecar_param_num(s, "window_s", r->window.value);
     bract_sidecar_param_int(s, "step_volumes", (int64_t)r->dp.step);
-    bract_sidecar_param_str(s, "taper", bract_window_type_name(r->dp.window_type));
+    bract_sidecar_param_str(s, "taper", bract_dfc_window_name(r->dp.window_type));
     if (r->dp.window_type == BRACT_WINDOW_GAUSSIAN)
         bract_sidecar_param_num(s, "sigma_volumes", r->dp.sigma);
     if (r->dp.window_type == BRACT_WINDOW_GIFT)
         bract_sidecar_param_num(s, "alpha_volumes", r->dp.alpha);
-    bract_sidecar_param_str(s, "estimator", bract_fc_estimator_name(r->dp.estimator));
+    bract_sidecar_param_str(s, "estimator", bract_dfc_estimator_name(r->dp.estimator));
     if (r->dp.estimator == BRACT_FC_GLASSO || r->dp.estimator == BRACT_FC_GLASSO_PARTIAL)
         bract_sidecar_param_num(s, "lambda", r->dp.lambda);
     bract_sidecar_param_bool(s, "fisher", r->dp.fisher);
@@ -356,7 +356,7 @@ static void sidecar_common(const run *r, bract_sidecar *s)
         bract_sidecar_param_int(s, "states", (int64_t)r->k);
     }
     if (r->k || r->elbow.hi) {
-        bract_sidecar_param_str(s, "distance", bract_distance_name(r->distance));
+        bract_sidecar_param_str(s, "distance", bract_kmeans_metric_name(r->distance));
         bract_sidecar_param_int(s, "restarts", (int64_t)r->restarts);
         bract_sidecar_param_int(s, "max_iter", (int64_t)r->max_iter);
     }
@@ -437,7 +437,7 @@ static double to_volumes(const run *r, span s) { return s.seconds ? s.value / r-
 static int check_options(run *r)
 {
     cli_ctx *c = &r->c;
-    const bract_dfc_params *dp = &r->dp;
+    const bract_dfc_opts *dp = &r->dp;
     if (!r->window.seconds && r->window.value < 3)
         return cli_usage_error(c, "--window must be at least 3 volumes (got %g): a windowed "
                                "correlation needs at least 3", r->window.value);
@@ -450,7 +450,7 @@ static int check_options(run *r)
     int glasso = dp->estimator == BRACT_FC_GLASSO || dp->estimator == BRACT_FC_GLASSO_PARTIAL;
     if (glasso && !cli_given(c, "lambda"))
         return cli_usage_error(c, "--estimator %s needs --lambda",
-                               bract_fc_estimator_name(dp->estimator));
+                               bract_dfc_estimator_name(dp->estimator));
     if (!glasso && cli_given(c, "lambda"))
         return cli_usage_error(c, "--lambda applies to the glasso estimators only");
     if (dp->estimator == BRACT_FC_LEDOIT_WOLF && dp->window_type != BRACT_WINDOW_RECT)
@@ -467,7 +467,7 @@ static int check_options(run *r)
 /* Defaults, the command line, the checks: CLI_CONTINUE to go on. */
 static int setup(run *r, int argc, char **argv)
 {
-    bract_dfc_params_default(&r->dp);
+    bract_dfc_opts_defaults(&r->dp);
     r->dp.lambda = NAN;
     r->restarts = 10;
     r->max_iter = 300;
@@ -816,7 +816,7 @@ static int compute_windows(run *r)
     int rc = CLI_OK;
     for (size_t s = 0; s < r->nsub && !rc; s++) {
         subject *u = &r->sub[s];
-        u->st = bract_dfc_stats_new(r->nreg);
+        bract_dfc_stats_new(r->nreg, &u->st);
         u->wmean = malloc(u->nwin * sizeof *u->wmean);
         u->wsd = malloc(u->nwin * sizeof *u->wsd);
         u->edge_mean = malloc(r->npairs * sizeof *u->edge_mean);
@@ -847,8 +847,8 @@ static int compute_windows(run *r)
 static int compute_states(run *r)
 {
     cli_ctx *c = &r->c;
-    bract_kmeans_params *kp = &r->kp;
-    bract_kmeans_params_default(kp);
+    bract_kmeans_opts *kp = &r->kp;
+    bract_kmeans_opts_defaults(kp);
     kp->distance = r->distance;
     kp->restarts = r->restarts;
     kp->max_iter = r->max_iter;
@@ -928,7 +928,7 @@ static int compute_communities(run *r)
 
 static int compute_tests(run *r)
 {
-    bract_dfc_test_params tp = {r->surrogates, r->c.seed, 0, r->k ? &r->kp : NULL};
+    bract_surrogate_opts tp = {r->surrogates, r->c.seed, 0, r->k ? &r->kp : NULL};
     for (size_t s = 0; s < r->nsub; s++) {
         subject *u = &r->sub[s];
         cli_bar bar;
@@ -936,7 +936,7 @@ static int compute_tests(run *r)
         bract_progress prog = cli_bar_progress(&bar);
         cli_log(&r->c, "%s: %zu surrogates", u->name, r->surrogates);
         tp.first_stream = (uint64_t)s << 32; /* each subject its own streams */
-        int bad = bract_dfc_surrogate_test(u->plan, u->x, (const char *const *)r->names, &tp,
+        int bad = bract_surrogate_test(u->plan, u->x, (const char *const *)r->names, &tp,
                                            &u->test, &prog);
         cli_bar_finish(&bar);
         if (bad)
@@ -997,7 +997,7 @@ static int write_states(run *r, const subject *u, size_t *transitions)
     double *F = malloc(K * sizeof *F), *M = malloc(K * sizeof *M),
            *TM = malloc(K * K * sizeof *TM);
     int rc = !F || !M || !TM ? cli_error(&r->c, "out of memory") : CLI_OK;
-    if (!rc && bract_state_stats(lab, u->nwin, K, F, M, transitions, TM))
+    if (!rc && bract_states_stats(lab, u->nwin, K, F, M, transitions, TM))
         rc = cli_fail(&r->c);
     bract_tsv_writer *w = r->out[O_STATES].tsv, *q = r->out[O_SEQUENCE].tsv;
     for (size_t j = 0; j < K && !rc; j++) {
@@ -1027,7 +1027,7 @@ static int write_states(run *r, const subject *u, size_t *transitions)
 
 static void write_tests(run *r, const subject *u)
 {
-    const bract_dfc_test_result *t = u->test;
+    const bract_surrogate_result *t = u->test;
     bract_tsv_writer *w = r->out[O_TESTS].tsv;
     bract_tsv_str(w, u->name);
     bract_tsv_str(w, "fc_variance");

@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 
 CLI_ENUM_PARSER(bract_group_transform, bract_group_transform_parse)
-CLI_ENUM_PARSER(bract_alternative, bract_alternative_parse)
-CLI_ENUM_PARSER(bract_connectivity, bract_connectivity_parse)
+CLI_ENUM_PARSER(bract_stats_alternative, bract_stats_alternative_parse)
+CLI_ENUM_PARSER(bract_cluster_connectivity, bract_cluster_connectivity_parse)
 
 typedef struct {
     cli_strlist maps, versus, group2;
@@ -43,7 +43,7 @@ static const cli_opt options[] = {
     CLI_DOUBLE(0, "null-mean", args, null_mean, -1e300, 1e300, "X",
                "mean under the null hypothesis, after the transform [0]"),
     CLI_GROUP("Tests:"),
-    CLI_ENUM(0, "alternative", args, o.alternative, bract_alternative, "A",
+    CLI_ENUM(0, "alternative", args, o.alternative, bract_stats_alternative, "A",
              "greater, less or two-sided [greater]"),
     CLI_SIZE(0, "permutations", args, o.permutations, 0, 100000000, "N",
              "sign flips (two groups: relabellings) for FWE p\n"
@@ -53,7 +53,7 @@ static const cli_opt options[] = {
     CLI_DOUBLE(0, "tfce-e", args, o.tfce_params.E, 1e-6, 100, "E", "TFCE extent exponent [0.5]"),
     CLI_DOUBLE(0, "tfce-h", args, o.tfce_params.H, 1e-6, 100, "H", "TFCE height exponent [2]"),
     CLI_DOUBLE(0, "tfce-dh", args, o.tfce_params.dh, 1e-6, 100, "DH", "TFCE threshold step [0.1]"),
-    CLI_ENUM(0, "connectivity", args, o.connectivity, bract_connectivity, "C",
+    CLI_ENUM(0, "connectivity", args, o.connectivity, bract_cluster_connectivity, "C",
              "6, 18 or 26 neighbours for TFCE and clusters [26]"),
     CLI_DOUBLE(0, "cluster-p", args, cluster_p, 1e-300, 0.5, "P",
                "cluster-extent inference, clusters formed at\n"
@@ -155,7 +155,7 @@ static int setup(run *r, int argc, char **argv)
     cli_ctx *c = &r->c;
     args *a = &r->a;
     cli_ctx_init(c, BRACT_CMD_GROUP, NULL);
-    a->o = bract_group_defaults();
+    a->o = bract_group_opts_defaults();
     a->o.permutations = 5000;
     a->transform = BRACT_GROUP_FISHER;
     int st = cli_parse(c, &cli_spec_group, a, argc, argv);
@@ -306,7 +306,7 @@ static int load(run *r)
         const bract_group_data *d = r->d;
         double q = a->o.alternative == BRACT_ALT_TWO_SIDED ? a->cluster_p / 2 : a->cluster_p;
         a->o.cluster = 1;
-        a->o.cluster_t = bract_t_isf(q, (double)(d->n1 ? d->nsub - 2 : d->nsub - 1));
+        a->o.cluster_t = bract_stats_t_isf(q, (double)(d->n1 ? d->nsub - 2 : d->nsub - 1));
     }
     return CLI_OK;
 }
@@ -407,7 +407,7 @@ static bract_sidecar *make_sidecar(const cli_ctx *c, const args *a,
     bract_sidecar_param_str(s, "design", bract_group_design_name(bract_group_data_design(d)));
     bract_sidecar_param_str(s, "transform", bract_group_transform_name(a->transform));
     bract_sidecar_param_num(s, "null_mean", a->null_mean);
-    bract_sidecar_param_str(s, "alternative", bract_alternative_name(o->alternative));
+    bract_sidecar_param_str(s, "alternative", bract_stats_alternative_name(o->alternative));
     bract_sidecar_param_int(s, "permutations", (int64_t)o->permutations);
     bract_sidecar_param_int(s, "permutations_used", (int64_t)r->nperm);
     bract_sidecar_param_bool(s, "exhaustive", r->exhaustive);

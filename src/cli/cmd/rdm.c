@@ -14,9 +14,9 @@
 
 /* ---- options shared with rdm model and searchlight (rdm.h) ---- */
 
-bract_design_opts cli_cond_design_opts(const cli_cond_args *a)
+bract_rdm_design_opts cli_cond_design_opts(const cli_cond_args *a)
 {
-    bract_design_opts o = {.order = a->sorted ? BRACT_ORDER_SORTED : BRACT_ORDER_FIRST,
+    bract_rdm_design_opts o = {.order = a->sorted ? BRACT_ORDER_SORTED : BRACT_ORDER_FIRST,
                            .exclude = a->exclude.v,
                            .nexclude = a->exclude.n};
     return o;
@@ -103,7 +103,7 @@ void cli_rdm_sidecar_noise(bract_sidecar *sc, const cli_rdm_args *a, size_t nnoi
     const bract_rdm_opts *ro = &a->o;
     if (!bract_rdm_needs_noise(ro))
         return;
-    bract_sidecar_param_str(sc, "noise_method", bract_noise_method_name(ro->noise));
+    bract_sidecar_param_str(sc, "noise_method", bract_rdm_noise_method_name(ro->noise));
     if (ro->noise == BRACT_NOISE_IDENTITY)
         return;
     char src[160];
@@ -236,7 +236,7 @@ typedef struct {
     const char *conds, *mask, *atlas, *labels, *name, *out;
     cli_cond_args cond;
     cli_rdm_args rdm;
-    bract_pattern_opts po;
+    bract_patterns_opts po;
 } args;
 
 static const cli_opt options[] = {
@@ -285,8 +285,8 @@ typedef struct {
     cli_ctx c;
     args a;
     int table; /* --data is a patterns table */
-    bract_design *d;
-    bract_pattern_set *set;
+    bract_rdm_design *d;
+    bract_patterns_set *set;
     bract_mask *mask;
     bract_atlas *atlas;
     bract_volume *geom, *ageom;
@@ -301,8 +301,8 @@ static void run_free(run *r)
     free(r->info);
     free(r->defname);
     bract_rdmset_free(r->rdms);
-    bract_pattern_set_free(r->set);
-    bract_design_free(r->d);
+    bract_patterns_set_free(r->set);
+    bract_rdm_design_free(r->d);
     bract_atlas_free(r->atlas);
     bract_mask_free(r->mask);
     bract_volume_free(r->geom);
@@ -360,7 +360,7 @@ static int check_output(const run *r)
 static int load_table(run *r)
 {
     const args *a = &r->a;
-    bract_design_opts dopts = cli_cond_design_opts(&a->cond);
+    bract_rdm_design_opts dopts = cli_cond_design_opts(&a->cond);
     r->defname = cli_file_stem(a->data.v[0]);
     cli_log(&r->c, "reading patterns %s", a->data.v[0]);
     return bract_patterns_from_table(a->data.v[0], &dopts, a->name ? a->name : r->defname,
@@ -371,8 +371,8 @@ static int load_table(run *r)
 static int load_volumes(run *r)
 {
     const args *a = &r->a;
-    bract_design_opts dopts = cli_cond_design_opts(&a->cond);
-    if (bract_design_read(a->conds, &dopts, &r->d))
+    bract_rdm_design_opts dopts = cli_cond_design_opts(&a->cond);
+    if (bract_rdm_design_read(a->conds, &dopts, &r->d))
         return -1;
     if (a->mask && bract_mask_read(a->mask, &r->mask, &r->geom))
         return -1;
@@ -467,8 +467,8 @@ static void set_string_array(bract_sidecar *sc, const char *key, const char *con
 static void fill_sidecar(bract_sidecar *sc, const run *r)
 {
     const args *a = &r->a;
-    const bract_design *d = r->d;
-    const bract_pattern_set *set = r->set;
+    const bract_rdm_design *d = r->d;
+    const bract_patterns_set *set = r->set;
     bract_sidecar_param_str(sc, "method", bract_rdm_method_name(a->rdm.o.method));
     bract_sidecar_param_str(sc, "convention", cli_rdm_convention(&a->rdm.o));
     cli_rdm_sidecar_noise(sc, &a->rdm, a->noise.n, "");

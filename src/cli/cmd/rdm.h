@@ -32,7 +32,7 @@ typedef struct {
                .flags = CLI_REQUIRED)
 
 /* The design options they ask for (pointing into a). */
-bract_design_opts cli_cond_design_opts(const cli_cond_args *a);
+bract_rdm_design_opts cli_cond_design_opts(const cli_cond_args *a);
 /* The order in words, for sidecars. */
 const char *cli_cond_order(const cli_cond_args *a);
 
@@ -54,7 +54,7 @@ void cli_rdm_args_init(cli_rdm_args *a);
         CLI_FLAG(0, "plain", T, F.o.plain,                                                         \
                  "euclidean: |b_i - b_j| (scipy, CoSMoMVPA), not\n"                                \
                  "|b_i - b_j|^2 / voxels (rsatoolbox)"),                                           \
-        CLI_ENUM(0, "noise-method", T, F.o.noise, bract_noise_method, "NAME",                      \
+        CLI_ENUM(0, "noise-method", T, F.o.noise, bract_rdm_noise_method, "NAME",                      \
                  "shrinkage_diag, shrinkage_eye, diag, full or\nidentity [shrinkage_diag]"),       \
         CLI_DOUBLE(0, "noise-dof", T, F.o.noise_dof, 1e-300, 1e15, "N",                            \
                    "degrees of freedom of --noise residuals [rows - 1]"),                          \
@@ -63,7 +63,7 @@ void cli_rdm_args_init(cli_rdm_args *a);
                  "*_from_measurements: (conditions - 1) x runs")
 #define CLI_RDM_PARSERS                                                                            \
     CLI_ENUM_PARSER(bract_rdm_method, bract_rdm_method_parse)                                      \
-    CLI_ENUM_PARSER(bract_noise_method, bract_noise_method_parse)
+    CLI_ENUM_PARSER(bract_rdm_noise_method, bract_rdm_noise_method_parse)
 
 /* Usage errors among the RDM options given nnoise --noise inputs (printed;
  * -1), else 0; sets a->o.dof_rule. */

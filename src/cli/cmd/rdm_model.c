@@ -10,7 +10,7 @@
 
 #include <json.h>
 
-CLI_ENUM_PARSER(bract_emb_format, bract_emb_format_parse)
+CLI_ENUM_PARSER(bract_embed_format, bract_embed_format_parse)
 CLI_ENUM_PARSER(bract_rdm_method, bract_rdm_method_parse)
 
 typedef struct {
@@ -24,7 +24,7 @@ typedef struct {
 static const cli_opt options[] = {
     CLI_GROUP("Options:"),
     CLI_STRING(0, "embeddings", args, emb, "FILE", "the embedding table", .flags = CLI_REQUIRED),
-    CLI_ENUM(0, "format", args, eo.format, bract_emb_format, "NAME",
+    CLI_ENUM(0, "format", args, eo.format, bract_embed_format, "NAME",
              "auto, word2vec, word2vec-bin, glove or tsv [auto]"),
     CLI_STRING('c', "conditions", args, conds, "FILE",
                "conditions TSV: its condition column gives the words,\n"
@@ -67,11 +67,11 @@ static int check_args(const cli_ctx *c, const args *a)
 
 /* The words: the conditions of a conditions table (*d keeps them), or a
  * word list (*text keeps them, *words is the caller's). */
-static int read_words(const args *a, bract_design **d, char ***words, size_t *n, char **text)
+static int read_words(const args *a, bract_rdm_design **d, char ***words, size_t *n, char **text)
 {
     if (a->conds) {
-        bract_design_opts dopts = cli_cond_design_opts(&a->cond);
-        if (bract_design_read(a->conds, &dopts, d))
+        bract_rdm_design_opts dopts = cli_cond_design_opts(&a->cond);
+        if (bract_rdm_design_read(a->conds, &dopts, d))
             return -1;
         *words = (*d)->cond;
         *n = (*d)->ncond;
@@ -125,7 +125,7 @@ static void fill_sidecar(bract_sidecar *sc, const args *a, const bract_embedding
 {
     bract_sidecar_param_str(sc, "method", bract_rdm_method_name(a->ro.method));
     bract_sidecar_param_str(sc, "convention", convention(&a->ro));
-    bract_sidecar_param_str(sc, "format", bract_emb_format_name(e->format));
+    bract_sidecar_param_str(sc, "format", bract_embed_format_name(e->format));
     bract_sidecar_param_bool(sc, "lowercase", a->eo.lowercase);
     bract_sidecar_param_bool(sc, "allow_missing", a->allow);
     bract_sidecar_param_str(sc, "condition_order", cli_cond_order(&a->cond));
@@ -183,7 +183,7 @@ static int rdm_model(cli_ctx *c, const args *a)
     const char *in[] = {a->emb, a->conds ? a->conds : a->words};
     if (bract_output_not_input(a->out, in, 2) || bract_output_check(a->out, c->force))
         return cli_fail(c);
-    bract_design *d = NULL;
+    bract_rdm_design *d = NULL;
     char **words = NULL, *wtext = NULL;
     size_t nw = 0;
     bract_embedding *e = NULL;
@@ -192,17 +192,17 @@ static int rdm_model(cli_ctx *c, const args *a)
         cli_fail(c);
     else {
         cli_log(c, "looking up %zu words in %s", nw, a->emb);
-        if (bract_embedding_lookup(a->emb, (const char *const *)words, nw, &a->eo, &e))
+        if (bract_embed_lookup(a->emb, (const char *const *)words, nw, &a->eo, &e))
             cli_fail(c);
     }
     if (e) {
         cli_log(c, "%s table: %zu entries of %zu dimensions; %zu of %zu words found",
-                bract_emb_format_name(e->format), e->nentries, e->dim, nw - e->nmissing, nw);
+                bract_embed_format_name(e->format), e->nentries, e->dim, nw - e->nmissing, nw);
         if (!(e->nmissing && missing_words(c, a, e)))
             status = write_model(c, a, e);
     }
-    bract_embedding_free(e);
-    bract_design_free(d);
+    bract_embed_free(e);
+    bract_rdm_design_free(d);
     if (!a->conds)
         free(words);
     free(wtext);

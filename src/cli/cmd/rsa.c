@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-CLI_ENUM_PARSER(bract_cmp_method, bract_cmp_method_parse)
-CLI_ENUM_PARSER(bract_nan_policy, bract_nan_policy_parse)
-CLI_ENUM_PARSER(bract_alternative, bract_alternative_parse)
-CLI_ENUM_PARSER(bract_group_test, bract_group_test_parse)
+CLI_ENUM_PARSER(bract_compare_method, bract_compare_method_parse)
+CLI_ENUM_PARSER(bract_compare_nan, bract_compare_nan_parse)
+CLI_ENUM_PARSER(bract_stats_alternative, bract_stats_alternative_parse)
+CLI_ENUM_PARSER(bract_rsa_group_test, bract_rsa_group_test_parse)
 
 typedef struct {
     cli_strlist neural, model, control;
@@ -31,12 +31,12 @@ static const cli_opt options[] = {
     CLI_STRING('o', "output", args, out, "FILE", "results table (TSV), with FILE's sidecar (.json)",
                .flags = CLI_REQUIRED),
     CLI_GROUP("Comparison:"),
-    CLI_ENUM(0, "method", args, o.method, bract_cmp_method, "M",
+    CLI_ENUM(0, "method", args, o.method, bract_compare_method, "M",
              "spearman, pearson (also corr), kendall (also tau-b),\n"
              "tau-a, rho-a, cosine, corr_cov or cosine_cov [spearman]"),
     CLI_FLAG(0, "partial", args, partial,
              "regress the other models (and --control) out of each\nmodel and of the neural RDM"),
-    CLI_ENUM(0, "nan", args, o.nan_policy, bract_nan_policy, "POLICY",
+    CLI_ENUM(0, "nan", args, o.nan_policy, bract_compare_nan, "POLICY",
              "missing pairs: 'match' (they must coincide in neural\n"
              "and model RDMs, as rsatoolbox) or 'model' (pairs the\n"
              "models miss are ignored in the neural RDMs) [match]"),
@@ -51,12 +51,12 @@ static const cli_opt options[] = {
              "bootstrap samples over conditions for intervals [0]"),
     CLI_DOUBLE(0, "ci", args, o.ci_level, 0.5, 0.9999, "LEVEL",
                "confidence level of the intervals [0.95]"),
-    CLI_ENUM(0, "alternative", args, o.alternative, bract_alternative, "A",
+    CLI_ENUM(0, "alternative", args, o.alternative, bract_stats_alternative, "A",
              "greater, less or two-sided [greater]"),
     CLI_FLAG(0, "group", args, o.group,
              "statistics across subjects (2 or more --neural files):\n"
              "group test, noise ceiling, pairwise model comparisons"),
-    CLI_ENUM(0, "group-test", args, o.group_test, bract_group_test, "T",
+    CLI_ENUM(0, "group-test", args, o.group_test, bract_rsa_group_test, "T",
              "t (on Fisher z), wilcoxon or signflip [t]"),
     CLI_SIZE(0, "flips", args, o.group_permutations, 1, 4294967295.0, "N",
              "sign flips of the signflip test [10000]"),
@@ -106,7 +106,7 @@ static int check_args(run *r)
         o->method != BRACT_CMP_SPEARMAN)
         return cli_usage_error(c, "%s needs --method pearson or spearman (not %s)",
                                a->partial ? "--partial" : "--control",
-                               bract_cmp_method_name(o->method));
+                               bract_compare_method_name(o->method));
     if (o->group && a->neural.n < 2)
         return cli_usage_error(c, "--group needs at least 2 --neural files (subjects)");
     o->partial = a->partial     ? BRACT_PARTIAL_OTHERS
@@ -263,16 +263,16 @@ static void fill_sidecar(bract_sidecar *s, const run *r)
     const args *a = &r->a;
     const bract_rsa_opts *o = &a->o;
     const bract_rsa_result *res = r->res;
-    bract_sidecar_param_str(s, "method", bract_cmp_method_name(o->method));
+    bract_sidecar_param_str(s, "method", bract_compare_method_name(o->method));
     bract_sidecar_param_str(s, "partial", cli_partial_words(o->partial));
-    bract_sidecar_param_str(s, "nan", bract_nan_policy_name(o->nan_policy));
+    bract_sidecar_param_str(s, "nan", bract_compare_nan_name(o->nan_policy));
     bract_sidecar_param_bool(s, "common_conditions", o->common_conditions);
     bract_sidecar_param_int(s, "permutations", (int64_t)o->permutations);
     bract_sidecar_param_int(s, "bootstrap", (int64_t)o->bootstrap);
     bract_sidecar_param_num(s, "ci", o->ci_level);
-    bract_sidecar_param_str(s, "alternative", bract_alternative_name(o->alternative));
+    bract_sidecar_param_str(s, "alternative", bract_stats_alternative_name(o->alternative));
     bract_sidecar_param_bool(s, "group", o->group);
-    bract_sidecar_param_str(s, "group_test", bract_group_test_name(o->group_test));
+    bract_sidecar_param_str(s, "group_test", bract_rsa_group_test_name(o->group_test));
     bract_sidecar_param_int(s, "flips", (int64_t)o->group_permutations);
     bract_sidecar_param_bool(s, "fisher", o->fisher);
     bract_sidecar_param_bool(s, "pairwise", o->pairwise);
@@ -307,7 +307,7 @@ static int analyse(run *r)
                           m->ctl,
                           m->cfile};
     cli_log(&r->c, "%zu subject%s, %zu model%s, %s", ri.nsubjects, ri.nsubjects == 1 ? "" : "s",
-            ri.nmodels, ri.nmodels == 1 ? "" : "s", bract_cmp_method_name(o->method));
+            ri.nmodels, ri.nmodels == 1 ? "" : "s", bract_compare_method_name(o->method));
     cli_bar bar;
     cli_bar_start(&bar, &r->c, "rsa");
     bract_progress prog = cli_bar_progress(&bar);
@@ -330,7 +330,7 @@ static int rsa(run *r)
     const bract_rsa_opts *o = &r->a.o;
     char method_label[64];
     snprintf(method_label, sizeof method_label, "%s%s",
-             o->partial != BRACT_PARTIAL_NONE ? "partial " : "", bract_cmp_method_name(o->method));
+             o->partial != BRACT_PARTIAL_NONE ? "partial " : "", bract_compare_method_name(o->method));
     int rc = write_results(c, r->res, out, method_label);
     if (rc)
         return rc;
@@ -349,7 +349,7 @@ int main_rsa(int argc, char **argv)
     run r;
     memset(&r, 0, sizeof r);
     cli_ctx_init(&r.c, BRACT_CMD_RSA, NULL);
-    bract_rsa_opts_default(&r.a.o);
+    bract_rsa_opts_defaults(&r.a.o);
     int status = cli_parse(&r.c, &cli_spec_rsa, &r.a, argc, argv);
     if (status == CLI_CONTINUE && !(status = check_args(&r))) {
         cli_apply(&r.c);

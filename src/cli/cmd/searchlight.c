@@ -14,17 +14,17 @@
 #include <json.h>
 
 CLI_RDM_PARSERS
-CLI_ENUM_PARSER(bract_cmp_method, bract_cmp_method_parse)
-CLI_ENUM_PARSER(bract_nan_policy, bract_nan_policy_parse)
+CLI_ENUM_PARSER(bract_compare_method, bract_compare_method_parse)
+CLI_ENUM_PARSER(bract_compare_nan, bract_compare_nan_parse)
 
 typedef struct {
     cli_strlist data, models, controls, noise;
     const char *conds, *mask, *out, *counts;
     cli_cond_args cond;
     cli_rdm_args rdm;
-    bract_sl_opts so;
-    bract_cmp_opts co;
-    bract_pattern_opts po;
+    bract_searchlight_opts so;
+    bract_compare_opts co;
+    bract_patterns_opts po;
     int partial, fisher;
 } args;
 
@@ -60,11 +60,11 @@ static const cli_opt options[] = {
     CLI_FLAG(0, "demean-runs", args, po.demean_runs,
              "subtract each voxel's mean over its run first"),
     CLI_GROUP("Comparison (as bract rsa):"),
-    CLI_ENUM(0, "compare", args, co.method, bract_cmp_method, "M",
+    CLI_ENUM(0, "compare", args, co.method, bract_compare_method, "M",
              "spearman, pearson (also corr), kendall (also tau-b),\n"
              "tau-a, rho-a, cosine, corr_cov or cosine_cov [spearman]"),
     CLI_FLAG(0, "partial", args, partial, "regress the other models (and --control) out"),
-    CLI_ENUM(0, "nan", args, co.nan_policy, bract_nan_policy, "POLICY",
+    CLI_ENUM(0, "nan", args, co.nan_policy, bract_compare_nan, "POLICY",
              "pairs the models miss: 'match' (none may be missing)\n"
              "or 'model' (ignored in the spheres' RDMs) [match]"),
     CLI_GROUP("Output:"),
@@ -88,7 +88,7 @@ const cli_spec cli_spec_searchlight = {
     "A file name may be followed by more file names (shell globs work).",
     options, NULL};
 
-static int is_correlation(bract_cmp_method m)
+static int is_correlation(bract_compare_method m)
 {
     return m != BRACT_CMP_COSINE && m != BRACT_CMP_COSINE_COV;
 }
@@ -111,13 +111,13 @@ static int check_args(const cli_ctx *c, args *a)
         a->co.method != BRACT_CMP_SPEARMAN)
         return cli_usage_error(c, "%s needs --compare pearson or spearman (not %s)",
                                a->partial ? "--partial" : "--control",
-                               bract_cmp_method_name(a->co.method));
+                               bract_compare_method_name(a->co.method));
     a->co.partial = a->partial      ? BRACT_PARTIAL_OTHERS
                     : a->controls.n ? BRACT_PARTIAL_CONTROLS
                                     : BRACT_PARTIAL_NONE;
     if (a->fisher && !is_correlation(a->co.method))
         return cli_usage_error(c, "--fisher applies to correlations, not to %s",
-                               bract_cmp_method_name(a->co.method));
+                               bract_compare_method_name(a->co.method));
     return 0;
 }
 
@@ -247,18 +247,18 @@ typedef struct {
     cli_mpi mpi;
     cli_models ml;
     outputs outs;
-    bract_design *d;
+    bract_rdm_design *d;
     bract_mask *mask;
     bract_volume *geom;
-    bract_sl *sl;
-    bract_sl_models *sm;
+    bract_searchlight *sl;
+    bract_searchlight_models *sm;
     bract_atlas *atlas;
-    bract_pattern_set *set;
+    bract_patterns_set *set;
     size_t C, K;             /* centres, models */
     size_t *bounds;          /* size + 1: the centres of each rank */
     double *vals, *all_vals; /* this rank's values; rank 0: every centre's */
     unsigned char *st, *all_st;
-    bract_sl_failure fail;
+    bract_searchlight_failure fail;
     tally t;
 } run;
 
@@ -269,11 +269,11 @@ static void run_free(run *r)
     free(r->st);
     free(r->all_st);
     free(r->bounds);
-    bract_pattern_set_free(r->set);
+    bract_patterns_set_free(r->set);
     bract_atlas_free(r->atlas);
-    bract_sl_models_free(r->sm);
-    bract_sl_free(r->sl);
-    bract_design_free(r->d);
+    bract_searchlight_models_free(r->sm);
+    bract_searchlight_free(r->sl);
+    bract_rdm_design_free(r->d);
     bract_mask_free(r->mask);
     bract_volume_free(r->geom);
     outputs_free(&r->outs);
@@ -286,7 +286,7 @@ static int read_patterns(run *r)
 {
     args *a = &r->a;
     size_t nd;
-    const size_t *dv = bract_sl_data_voxels(r->sl, &nd);
+    const size_t *dv = bract_searchlight_data_voxels(r->sl, &nd);
     bract_mask dm = {r->mask->nx, r->mask->ny, r->mask->nz, nd, (size_t *)dv};
     if (bract_atlas_from_mask(&dm, a->so.keep_outside ? "sphere voxels" : "mask", &r->atlas))
         return -1;
@@ -305,7 +305,7 @@ static int read_patterns(run *r)
         return rc;
     }
     const bract_patterns *p = &r->set->region[0];
-    return bract_sl_set_columns(r->sl, p->voxel, p->nvox);
+    return bract_searchlight_set_columns(r->sl, p->voxel, p->nvox);
 }
 
 /* Everything every rank needs: models, outputs refused early, design,
@@ -313,19 +313,19 @@ static int read_patterns(run *r)
 static int prepare(run *r)
 {
     args *a = &r->a;
-    bract_design_opts dopts = cli_cond_design_opts(&a->cond);
+    bract_rdm_design_opts dopts = cli_cond_design_opts(&a->cond);
     if (cli_models_read(&r->ml, &r->c, &a->models, &a->controls) ||
         plan_outputs(a, &r->ml, &r->outs) || check_outputs(&r->c, a, &r->outs) ||
-        bract_design_read(a->conds, &dopts, &r->d) || bract_mask_read(a->mask, &r->mask, &r->geom))
+        bract_rdm_design_read(a->conds, &dopts, &r->d) || bract_mask_read(a->mask, &r->mask, &r->geom))
         return 0;
     if (r->mask->n == 0) {
         bract_error(BRACT_EDATA, "%s: the mask is empty", a->mask);
         return 0;
     }
     const cli_models *m = &r->ml;
-    return !bract_sl_models_new(r->d, m->K, m->rdm, m->file, m->nc, m->ctl, m->cfile, &a->co,
+    return !bract_searchlight_models_new(r->d, m->K, m->rdm, m->file, m->nc, m->ctl, m->cfile, &a->co,
                                 &r->sm) &&
-           !bract_sl_new(r->mask, r->geom, &a->so, &r->sl) && !read_patterns(r);
+           !bract_searchlight_new(r->mask, r->geom, &a->so, &r->sl) && !read_patterns(r);
 }
 
 /* This rank's centres.  1 when ok. */
@@ -333,10 +333,10 @@ static int compute(run *r)
 {
     const cli_mpi *mpi = &r->mpi;
     const args *a = &r->a;
-    size_t C = r->C = bract_sl_ncentres(r->sl), K = r->K = r->ml.K;
+    size_t C = r->C = bract_searchlight_ncentres(r->sl), K = r->K = r->ml.K;
     r->bounds = malloc(((size_t)mpi->size + 1) * sizeof *r->bounds);
     if (r->bounds)
-        bract_sl_split(r->sl, (size_t)mpi->size, r->bounds);
+        bract_searchlight_split(r->sl, (size_t)mpi->size, r->bounds);
     size_t c0 = r->bounds ? r->bounds[mpi->rank] : 0;
     size_t c1 = r->bounds ? r->bounds[mpi->rank + 1] : 0;
     r->vals = malloc(((c1 - c0) * K + 1) * sizeof *r->vals);
@@ -345,20 +345,20 @@ static int compute(run *r)
         r->all_vals = malloc((C * K + 1) * sizeof *r->all_vals);
         r->all_st = malloc(C + 1);
     }
-    r->fail = (bract_sl_failure){SIZE_MAX, ""};
+    r->fail = (bract_searchlight_failure){SIZE_MAX, ""};
     if (!r->bounds || !r->vals || !r->st || (mpi->rank == 0 && (!r->all_vals || !r->all_st))) {
         bract_error(BRACT_ENOMEM, "out of memory for %zu centres x %zu models", C, K);
         return 0;
     }
     const bract_patterns *p = &r->set->region[0];
-    bract_sl_input in = {r->d, a->rdm.o, p->x, p->nvox, p->res, p->nvox, p->nres, r->sm};
+    bract_searchlight_input in = {r->d, a->rdm.o, p->x, p->nvox, p->res, p->nvox, p->nres, r->sm};
     cli_log(&r->c, "%zu centres (%zu on this rank of %d), %s RDMs, %s, largest sphere %zu voxels",
             C, c1 - c0, mpi->size, bract_rdm_method_name(a->rdm.o.method),
-            bract_cmp_method_name(a->co.method), bract_sl_max_size(r->sl));
+            bract_compare_method_name(a->co.method), bract_searchlight_max_size(r->sl));
     cli_bar bar;
     cli_bar_start(&bar, &r->c, "searchlight");
     bract_progress pr = cli_bar_progress(&bar);
-    int ok = !bract_sl_run(r->sl, &in, c0, c1, r->vals, r->st, &r->fail, &pr);
+    int ok = !bract_searchlight_run(r->sl, &in, c0, c1, r->vals, r->st, &r->fail, &pr);
     cli_bar_finish(&bar);
     return ok;
 }
@@ -372,7 +372,7 @@ static void count_centres(run *r)
     t->size_min = SIZE_MAX;
     t->radius_min = INFINITY;
     double sum = 0;
-    const uint32_t *sz = bract_sl_sizes(r->sl);
+    const uint32_t *sz = bract_searchlight_sizes(r->sl);
     for (size_t q = 0; q < r->C; q++) {
         unsigned char s = r->all_st[q];
         t->left_out += s == BRACT_SL_LEFT_OUT;
@@ -388,7 +388,7 @@ static void count_centres(run *r)
             t->size_max = sz[q];
         if (r->a.so.nvoxels) {
             double rad;
-            bract_sl_sphere(r->sl, q, NULL, &rad);
+            bract_searchlight_sphere(r->sl, q, NULL, &rad);
             if (rad < t->radius_min)
                 t->radius_min = rad;
             if (rad > t->radius_max)
@@ -406,15 +406,15 @@ static void count_centres(run *r)
 static int report_centres(run *r)
 {
     const tally *t = &r->t;
-    const bract_sl_opts *so = &r->a.so;
-    size_t full = so->nvoxels ? so->nvoxels : bract_sl_full_size(r->sl);
+    const bract_searchlight_opts *so = &r->a.so;
+    size_t full = so->nvoxels ? so->nvoxels : bract_searchlight_full_size(r->sl);
     if (t->left_out)
         bract_warn("%zu of %zu centres left out: their spheres have fewer than %zu usable "
                    "voxels or fewer than %g x %zu (%s) (--min-voxels, --min-proportion)",
                    t->left_out, r->C, so->min_voxels, so->min_proportion, full,
                    so->nvoxels ? "--voxels" : "a full sphere");
     if (t->failed) {
-        size_t v = bract_sl_centres(r->sl)[r->fail.centre], nx = (size_t)r->mask->nx;
+        size_t v = bract_searchlight_centres(r->sl)[r->fail.centre], nx = (size_t)r->mask->nx;
         size_t ny = (size_t)r->mask->ny;
         bract_warn("%zu centre%s failed, the first at voxel %lld,%lld,%lld: %s", t->failed,
                    t->failed == 1 ? "" : "s", (long long)(v % nx), (long long)(v / nx % ny),
@@ -435,7 +435,7 @@ static int report_centres(run *r)
     return CLI_OK;
 }
 
-static const char *sphere_rule(const bract_sl_opts *so)
+static const char *sphere_rule(const bract_searchlight_opts *so)
 {
     if (so->nvoxels)
         return "count: about the N nearest usable voxels of the mask (CoSMoMVPA's rule)";
@@ -451,7 +451,7 @@ static json_object *sphere_json(const run *r)
     json_object *sz = json_object_new_object();
     if (!count)
         json_object_object_add(sz, "full_sphere",
-                               json_object_new_int64((int64_t)bract_sl_full_size(r->sl)));
+                               json_object_new_int64((int64_t)bract_searchlight_full_size(r->sl)));
     json_object_object_add(sz, "min", json_object_new_int64((int64_t)t->size_min));
     json_object_object_add(sz, "mean", json_object_new_double(t->size_mean));
     json_object_object_add(sz, "max", json_object_new_int64((int64_t)t->size_max));
@@ -476,9 +476,9 @@ static void fill_params(bract_sidecar *sc, const args *a)
     bract_sidecar_param_str(sc, "method", bract_rdm_method_name(a->rdm.o.method));
     bract_sidecar_param_str(sc, "convention", cli_rdm_convention(&a->rdm.o));
     cli_rdm_sidecar_noise(sc, &a->rdm, a->noise.n, ", within each sphere");
-    bract_sidecar_param_str(sc, "compare", bract_cmp_method_name(a->co.method));
+    bract_sidecar_param_str(sc, "compare", bract_compare_method_name(a->co.method));
     bract_sidecar_param_str(sc, "partial", cli_partial_words(a->co.partial));
-    bract_sidecar_param_str(sc, "nan", bract_nan_policy_name(a->co.nan_policy));
+    bract_sidecar_param_str(sc, "nan", bract_compare_nan_name(a->co.nan_policy));
     bract_sidecar_param_str(sc, "condition_order", cli_cond_order(&a->cond));
     bract_sidecar_param_bool(sc, "demean_runs", a->po.demean_runs);
     for (size_t i = 0; i < a->data.n; i++)
@@ -494,7 +494,7 @@ static void fill_params(bract_sidecar *sc, const args *a)
 
 static void fill_sidecar(bract_sidecar *sc, const run *r)
 {
-    const bract_design *d = r->d;
+    const bract_rdm_design *d = r->d;
     const bract_patterns *p = &r->set->region[0];
     const tally *t = &r->t;
     fill_params(sc, &r->a);
@@ -526,9 +526,9 @@ static void fill_sidecar(bract_sidecar *sc, const run *r)
 static int write_map(const run *r, long model, int fisher, const char *path)
 {
     const cli_ctx *c = &r->c;
-    const bract_cmp_opts *co = &r->a.co;
+    const bract_compare_opts *co = &r->a.co;
     size_t K = r->K, nv = model < 0 ? K : 1, C = r->C;
-    const size_t *cen = bract_sl_centres(r->sl);
+    const size_t *cen = bract_searchlight_centres(r->sl);
     bract_volume *v;
     if (bract_volume_new_like(r->geom, (int64_t)nv, BRACT_F32, &v))
         return cli_fail(c);
@@ -539,14 +539,14 @@ static int write_map(const run *r, long model, int fisher, const char *path)
         size_t k = model < 0 ? t : (size_t)model;
         for (size_t q = 0; q < C; q++) {
             double x = r->all_vals[q * K + k];
-            f[t * v->nvox + cen[q]] = (float)(fisher ? bract_fisher_z(x) : x);
+            f[t * v->nvox + cen[q]] = (float)(fisher ? bract_stats_fisher_z(x) : x);
         }
     }
     int corr = is_correlation(co->method);
     char name[16], descrip[80];
-    snprintf(name, sizeof name, "%s", fisher ? "Fisher z" : bract_cmp_method_name(co->method));
+    snprintf(name, sizeof name, "%s", fisher ? "Fisher z" : bract_compare_method_name(co->method));
     snprintf(descrip, sizeof descrip, "bract %s searchlight: %s%s%s", bract_version(),
-             co->partial != BRACT_PARTIAL_NONE ? "partial " : "", bract_cmp_method_name(co->method),
+             co->partial != BRACT_PARTIAL_NONE ? "partial " : "", bract_compare_method_name(co->method),
              fisher ? ", Fisher z" : "");
     bract_volume_write_opts wo = {corr && !fisher ? BRACT_INTENT_CORREL : BRACT_INTENT_ESTIMATE,
                                   {0, 0, 0}, name, descrip, c->force};
@@ -561,8 +561,8 @@ static int write_counts(const run *r, const char *path)
     if (bract_volume_new_like(r->geom, 1, BRACT_F32, &v))
         return cli_fail(&r->c);
     float *f = v->data;
-    const size_t *cen = bract_sl_centres(r->sl);
-    const uint32_t *sz = bract_sl_sizes(r->sl);
+    const size_t *cen = bract_searchlight_centres(r->sl);
+    const uint32_t *sz = bract_searchlight_sizes(r->sl);
     for (size_t q = 0; q < r->C; q++)
         f[cen[q]] = (float)sz[q];
     char descrip[80];
@@ -599,7 +599,7 @@ static int write_outputs(const run *r)
                                             : r->ml.name[k]);
                 bract_sidecar_set_str(sc, "Values",
                                       outs->kind[i] ? "Fisher z = atanh(value)"
-                                                    : bract_cmp_method_name(r->a.co.method));
+                                                    : bract_compare_method_name(r->a.co.method));
             }
             if (cli_sidecar_finish(&r->c, sc, outs->path[i]))
                 wrote = 0;

@@ -42,7 +42,7 @@ static int parse_dwell(const char *arg, void *field)
 /* The run: the options (the table below fills them), the region names. */
 typedef struct {
     cli_ctx c;
-    bract_dfcsim_params p;
+    bract_dfcsim_opts p;
     size_t nsub;
     double tr, noise;
     int volume;
@@ -127,7 +127,8 @@ static int write_sidecar(const simctx *s, const char *path, const char *what)
 
 static int write_series(const simctx *s, const double *x, const char *path, const char *what)
 {
-    bract_tseries *ts = bract_tseries_alloc(s->p.nt, s->p.nreg);
+    bract_tseries *ts = NULL;
+    bract_tseries_new(s->p.nt, s->p.nreg, &ts);
     if (!ts)
         return cli_fail(&s->c);
     int rc = CLI_OK;
@@ -258,7 +259,7 @@ static json_object *subject_truth(const simctx *s, const bract_dfcsim_subject *u
     size_t K = s->p.nstates, nt;
     double *F = malloc(K * sizeof *F), *M = malloc(K * sizeof *M), *Ms = malloc(K * sizeof *Ms);
     json_object *o = json_object_new_object();
-    if (F && M && Ms && bract_state_stats(u->state, u->nt, K, F, M, &nt, NULL) == BRACT_OK) {
+    if (F && M && Ms && bract_states_stats(u->state, u->nt, K, F, M, &nt, NULL) == BRACT_OK) {
         for (size_t j = 0; j < K; j++)
             Ms[j] = M[j] * s->tr;
         json_object_object_add(o, "subject", json_object_new_string(label));
@@ -422,7 +423,7 @@ int main_simulate_dfc(int argc, char **argv)
     memset(&S, 0, sizeof S);
     simctx *s = &S;
     cli_ctx_init(&s->c, "simulate dfc", NULL);
-    bract_dfcsim_params_default(&s->p);
+    bract_dfcsim_opts_defaults(&s->p);
     s->nsub = 1;
     s->tr = 2;
     s->noise = 0.5;

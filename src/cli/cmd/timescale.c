@@ -39,13 +39,13 @@ static char *map_name(const char *out, const char *suffix)
     return s;
 }
 
-CLI_ENUM_PARSER(bract_tau_method, bract_tau_method_parse)
+CLI_ENUM_PARSER(bract_timescale_method, bract_timescale_method_parse)
 
 typedef struct {
     const char *data, *mask, *output, *acf;
     double tr;
     int adjusted;
-    bract_tau_opts o;
+    bract_timescale_opts o;
 } ts_args;
 
 static const cli_opt options[] = {
@@ -61,7 +61,7 @@ static const cli_opt options[] = {
                "repetition time [RepetitionTime of the table's\n"
                "JSON sidecar, or the NIfTI header]"),
     CLI_GROUP("Estimator:"),
-    CLI_ENUM(0, "method", ts_args, o.method, bract_tau_method, "NAME",
+    CLI_ENUM(0, "method", ts_args, o.method, bract_timescale_method, "NAME",
              "exp, exp-offset-free, integral, e-fold, ar1, knee [exp]"),
     CLI_SIZE(0, "max-lag", ts_args, o.max_lag, 1, 100000000, "N",
              "last lag of the ACF [min(10 log10 T, T - 1)]"),
@@ -135,15 +135,15 @@ static void get_region(void *ctx, size_t i, double *out)
 }
 
 /* Parameters, inputs and counts shared by every output's sidecar. */
-static bract_sidecar *make_sidecar(const cli_ctx *c, const ts_args *a, const bract_tau_plan *p,
-                                   const bract_tau_result *res, size_t n, const char *unit,
+static bract_sidecar *make_sidecar(const cli_ctx *c, const ts_args *a, const bract_timescale_plan *p,
+                                   const bract_timescale_result *res, size_t n, const char *unit,
                                    size_t background)
 {
     bract_sidecar *s = cli_sidecar(c);
     if (!s)
         return NULL;
-    const bract_tau_opts *o = bract_tau_plan_opts(p);
-    bract_sidecar_param_str(s, "method", bract_tau_method_name(o->method));
+    const bract_timescale_opts *o = bract_timescale_plan_opts(p);
+    bract_sidecar_param_str(s, "method", bract_timescale_method_name(o->method));
     bract_sidecar_param_str(s, "acf", o->acf_norm == BRACT_ACF_ADJUSTED ? "adjusted" : "biased");
     bract_sidecar_param_num(s, "tr_s", o->tr);
     bract_sidecar_param_int(s, "max_lag", (int64_t)o->max_lag);
@@ -165,7 +165,7 @@ static bract_sidecar *make_sidecar(const cli_ctx *c, const ts_args *a, const bra
     if (o->bootstrap > 0)
         bract_sidecar_param_int(s, "seed", (int64_t)o->seed);
     double lo, hi;
-    bract_tau_plan_range(p, &lo, &hi);
+    bract_timescale_plan_range(p, &lo, &hi);
     char buf[96], b1[32], b2[32];
     snprintf(buf, sizeof buf, "[%s, %s]", bract_format_double(b1, lo), bract_format_double(b2, hi));
     bract_sidecar_set_json(s, "MeasurableRangeSeconds", buf);
@@ -188,7 +188,7 @@ static bract_sidecar *make_sidecar(const cli_ctx *c, const ts_args *a, const bra
         bract_sidecar_count(s, "background_voxels", (int64_t)background);
     for (int b = 0; b < 8; b++) {
         char fl[32], key[48];
-        bract_tau_flags_string(1u << b, fl, sizeof fl);
+        bract_timescale_flags_string(1u << b, fl, sizeof fl);
         snprintf(key, sizeof key, "%s_%s", b < 2 ? "excluded" : "flagged", fl);
         bract_sidecar_count(s, key, (int64_t)cnt[b]);
     }
@@ -196,7 +196,7 @@ static bract_sidecar *make_sidecar(const cli_ctx *c, const ts_args *a, const bra
 }
 
 /* Warnings: excluded (constant, non-finite) and unmeasured series. */
-static void warn_results(const bract_tau_result *res, size_t n, const char *const *names,
+static void warn_results(const bract_timescale_result *res, size_t n, const char *const *names,
                          const char *unit)
 {
     char what1[32], whatn[32];
@@ -229,7 +229,7 @@ static void warn_results(const bract_tau_result *res, size_t n, const char *cons
         for (int b = 2; b < 8; b++)
             if (cnt[b]) {
                 char nm[32];
-                bract_tau_flags_string(1u << b, nm, sizeof nm);
+                bract_timescale_flags_string(1u << b, nm, sizeof nm);
                 k += (size_t)snprintf(fl + k, sizeof fl - k, "%s%s %zu", k ? ", " : "", nm,
                                       cnt[b]);
             }
@@ -255,8 +255,8 @@ static int run_regions(cli_ctx *c, ts_args *a)
     if (bract_tseries_read(a->data, a->tr, &ts))
         return cli_fail(c);
     int rc = CLI_DATA_ERROR;
-    bract_tau_plan *p = NULL;
-    bract_tau_result *res = NULL;
+    bract_timescale_plan *p = NULL;
+    bract_timescale_result *res = NULL;
     double *acf = NULL;
     bract_sidecar *sc = NULL;
     if (!(ts->tr > 0)) {
@@ -265,12 +265,12 @@ static int run_regions(cli_ctx *c, ts_args *a)
         goto done;
     }
     a->o.tr = ts->tr;
-    if (bract_tau_plan_new(ts->nt, &a->o, &p)) {
+    if (bract_timescale_plan_new(ts->nt, &a->o, &p)) {
         bract_error_context(BRACT_EINVAL, "%s", a->data);
         cli_fail(c);
         goto done;
     }
-    size_t L1 = bract_tau_plan_opts(p)->max_lag + 1;
+    size_t L1 = bract_timescale_plan_opts(p)->max_lag + 1;
     res = calloc(ts->nreg, sizeof *res);
     acf = a->acf ? malloc(ts->nreg * L1 * sizeof *acf) : NULL;
     if (!res || (a->acf && !acf)) {
@@ -278,12 +278,12 @@ static int run_regions(cli_ctx *c, ts_args *a)
         goto done;
     }
     cli_log(c, "%zu regions x %zu volumes, TR %g s, method %s, lags to %zu", ts->nreg, ts->nt,
-            ts->tr, bract_tau_method_name(a->o.method), L1 - 1);
+            ts->tr, bract_timescale_method_name(a->o.method), L1 - 1);
     cli_bar bar;
     cli_bar_start(&bar, c, "timescales");
     bract_progress prog = cli_bar_progress(&bar);
     reg_ctx rctx = {ts->x, ts->nt};
-    int r = bract_tau_run(p, ts->nreg, get_region, &rctx, res, acf, &prog);
+    int r = bract_timescale_run(p, ts->nreg, get_region, &rctx, res, acf, &prog);
     cli_bar_finish(&bar);
     if (r) {
         cli_fail(c);
@@ -291,7 +291,7 @@ static int run_regions(cli_ctx *c, ts_args *a)
     }
     warn_results(res, ts->nreg, (const char *const *)ts->name, "region");
     cli_warnings(c);
-    if (bract_tau_write_tsv(a->output, c->force, p, (const char *const *)ts->name, res,
+    if (bract_timescale_write_tsv(a->output, c->force, p, (const char *const *)ts->name, res,
                             ts->nreg)) {
         cli_fail(c);
         goto done;
@@ -314,7 +314,7 @@ done:
     bract_sidecar_free(sc);
     free(res);
     free(acf);
-    bract_tau_plan_free(p);
+    bract_timescale_plan_free(p);
     bract_tseries_free(ts);
     return rc;
 }
@@ -342,8 +342,8 @@ typedef struct {
     bract_volume *v, *geom;
     bract_mask *m;
     size_t background, n, L1;
-    bract_tau_plan *p;
-    bract_tau_result *res;
+    bract_timescale_plan *p;
+    bract_timescale_result *res;
     double *acf, *vals;
     char **names;
     char *path_r2, *path_fl, *path_se;
@@ -363,7 +363,7 @@ static void vox_free(vox_run *r)
     free(r->path_r2);
     free(r->path_fl);
     free(r->path_se);
-    bract_tau_plan_free(r->p);
+    bract_timescale_plan_free(r->p);
     bract_mask_free(r->m);
     bract_volume_free(r->geom);
     bract_volume_free(r->v);
@@ -404,11 +404,11 @@ static int vox_plan(vox_run *r)
 {
     cli_ctx *c = r->c;
     ts_args *a = r->a;
-    if (bract_tau_plan_new((size_t)r->v->nt, &a->o, &r->p)) {
+    if (bract_timescale_plan_new((size_t)r->v->nt, &a->o, &r->p)) {
         bract_error_context(BRACT_EINVAL, "%s", a->data);
         return cli_fail(c);
     }
-    r->L1 = bract_tau_plan_opts(r->p)->max_lag + 1;
+    r->L1 = bract_timescale_plan_opts(r->p)->max_lag + 1;
     if (r->out_nifti) {
         r->path_r2 = map_name(a->output, "_r2");
         r->path_fl = map_name(a->output, "_flags");
@@ -435,12 +435,12 @@ static int vox_estimate(vox_run *r)
     ts_args *a = r->a;
     const bract_volume *v = r->v;
     cli_log(c, "%zu voxels x %lld volumes, TR %g s, method %s, lags to %zu", r->n,
-            (long long)v->nt, a->o.tr, bract_tau_method_name(a->o.method), r->L1 - 1);
+            (long long)v->nt, a->o.tr, bract_timescale_method_name(a->o.method), r->L1 - 1);
     cli_bar bar;
     cli_bar_start(&bar, c, "timescales");
     bract_progress prog = cli_bar_progress(&bar);
     vox_ctx vctx = {v, r->m->index};
-    int bad = bract_tau_run(r->p, r->n, get_voxel, &vctx, r->res, r->acf, &prog);
+    int bad = bract_timescale_run(r->p, r->n, get_voxel, &vctx, r->res, r->acf, &prog);
     cli_bar_finish(&bar);
     if (bad)
         return cli_fail(c);
@@ -466,13 +466,13 @@ static int vox_map(vox_run *r, size_t field, const char *path, int intent, const
                    const char *what, const char *map)
 {
     for (size_t i = 0; i < r->n; i++) {
-        const bract_tau_result *x = &r->res[i];
+        const bract_timescale_result *x = &r->res[i];
         r->vals[i] = field == 0 ? x->tau_s : field == 1 ? x->r2 : field == 2 ? (double)x->flags
                                                                             : x->se_s;
     }
     char descr[80];
     snprintf(descr, sizeof descr, "bract timescale %s: %s",
-             bract_tau_method_name(r->a->o.method), what);
+             bract_timescale_method_name(r->a->o.method), what);
     if (write_map(r->c, r->v, r->m, r->vals, path, intent, iname, descr))
         return CLI_DATA_ERROR;
     bract_sidecar_set_str(r->sc, "Map", map);
@@ -487,7 +487,7 @@ static int vox_write(vox_run *r)
     if (!(r->sc = make_sidecar(c, a, r->p, r->res, r->n, "voxels", r->background)))
         return cli_error(c, "out of memory");
     if (!r->out_nifti) {
-        if (bract_tau_write_tsv(a->output, c->force, r->p, (const char *const *)r->names, r->res,
+        if (bract_timescale_write_tsv(a->output, c->force, r->p, (const char *const *)r->names, r->res,
                                 r->n))
             return cli_fail(c);
         return cli_sidecar_finish(c, r->sc, a->output);
@@ -554,7 +554,7 @@ static int run_voxels(cli_ctx *c, ts_args *a)
 /* The options that must hold together. */
 static int check_options(cli_ctx *c, ts_args *a)
 {
-    bract_tau_opts *o = &a->o;
+    bract_timescale_opts *o = &a->o;
     if (cli_given(c, "tr") && !(a->tr > 0))
         return cli_usage_error(c, "--tr must be a positive number of seconds (got %g)", a->tr);
     if (cli_given(c, "knee-exponent") && !(o->knee_exponent > 0))
@@ -591,7 +591,7 @@ int main_timescale(int argc, char **argv)
     cli_ctx_init(&c, BRACT_CMD_TIMESCALE, NULL);
     ts_args a;
     memset(&a, 0, sizeof a);
-    bract_tau_opts_init(&a.o);
+    bract_timescale_opts_defaults(&a.o);
     int rc = cli_parse(&c, &cli_spec_timescale, &a, argc, argv);
     if (rc != CLI_CONTINUE)
         return rc;
