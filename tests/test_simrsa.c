@@ -419,7 +419,7 @@ START_TEST(glm_recovers_amplitudes)
     double v = 0;
     for (size_t e = 0; e < d->nmask; e++)
         if (bract_volume_get(d->truth, d->brain[e]) != 0)
-            v += bract_var(amp + e * W, W, 0) / (double)d->neffect;
+            v += bract_stats_var(amp + e * W, W, 0) / (double)d->neffect;
     ck_assert_double_eq_tol(v, 0.5, 1e-9);
     free(y);
     free(amp);
@@ -550,8 +550,8 @@ static bract_rdmset *chain_subject(const bract_simrsa *d, size_t s)
             runs[r * W + w] = runname[r];
         }
     }
-    bract_design *dd;
-    ck_assert_int_eq(bract_design_from_labels(cond, runs, nobs, NULL, &dd), 0);
+    bract_rdm_design *dd;
+    ck_assert_int_eq(bract_rdm_design_from_labels(cond, runs, nobs, NULL, &dd), 0);
     bract_rdm_opts ro = {0};
     ro.method = BRACT_RDM_CROSSNOBIS;
     ro.noise = BRACT_NOISE_SHRINKAGE_DIAG;
@@ -590,7 +590,7 @@ static bract_rdmset *chain_subject(const bract_simrsa *d, size_t s)
     free(res);
     bract_rdm_ws_free(ws);
     bract_rdm_plan_free(plan);
-    bract_design_free(dd);
+    bract_rdm_design_free(dd);
     for (size_t r = 0; r < R; r++) {
         bract_glm_fit_free(fit[r]);
         bract_glm_design_free(des[r]);
@@ -645,7 +645,7 @@ static void chain_study(const bract_simrsa_opts *o, double *p, double *p_fdr, in
     in.nmodels = 1;
     in.models = models;
     bract_rsa_opts ro;
-    bract_rsa_opts_default(&ro);
+    bract_rsa_opts_defaults(&ro);
     ro.permutations = 0;
     ro.group = 1;
     ro.pairwise = 0;
