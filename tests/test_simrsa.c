@@ -492,6 +492,17 @@ START_TEST(run_bad_options)
     o.bold.ar1 = 1;
     ck_assert_int_eq(bract_simrsa_new(&o, &d), BRACT_EINVAL);
     ck_assert_error_has("AR(1) coefficient must be 0 to 0.999");
+    /* pattern volumes of many words: the default run length is no limit */
+    bract_simrsa_opts_default(&o);
+    o.words = 60000;
+    o.documents = 0;
+    ck_assert_int_eq(bract_simrsa_new(&o, &d), 0);
+    ck_assert_int_eq((int)d->run_volumes, 120010); /* (6 + 59999 x 4 + 1 + 16) / 2 */
+    bract_simrsa_free(d);
+    small_bold_opts(&o);
+    o.bold.volumes = 1;
+    ck_assert_int_eq(bract_simrsa_new(&o, &d), BRACT_EINVAL);
+    ck_assert_error_has("runs of 1 volumes: expected 2 to 1000000");
     small_bold_opts(&o);
     ck_assert_int_eq(bract_simrsa_new(&o, &d), 0);
     bract_simrsa_run *r;

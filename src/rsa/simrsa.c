@@ -181,11 +181,14 @@ static int check_bold(const bract_simrsa_opts *o)
     if (!in_range(b->ar1, 0, 0.999))
         return bract_error(BRACT_EINVAL, "the AR(1) coefficient must be 0 to 0.999 (got %g)",
                            b->ar1);
+    /* the default length always fits the events; pattern volumes never
+     * make a run, so only a given length is checked here (and a run's size
+     * when one is made) */
     double last_end = b->lead_in + (double)(o->words - 1) * b->isi_max + b->duration;
-    size_t n = run_volumes(o);
-    if (n < 2 || n > 100000)
-        return bract_error(BRACT_EINVAL, "runs of %zu volumes: expected 2 to 100000", n);
-    if ((double)n * b->tr < last_end)
+    size_t n = b->volumes;
+    if (n && (n < 2 || n > 1000000))
+        return bract_error(BRACT_EINVAL, "runs of %zu volumes: expected 2 to 1000000", n);
+    if (n && (double)n * b->tr < last_end)
         return bract_error(BRACT_EINVAL, "%zu volumes of %g s (%g s) are too few for %zu "
                            "words: the last event may end at %g s", n, b->tr,
                            (double)n * b->tr, o->words, last_end);
@@ -1002,6 +1005,12 @@ int bract_simrsa_run_new(const bract_simrsa *d, size_t s, size_t run, bract_simr
     if (s >= d->o.subjects || run >= d->o.runs)
         return bract_error(BRACT_EINVAL, "subject %zu of %zu, run %zu of %zu", s + 1,
                            d->o.subjects, run + 1, d->o.runs);
+    const bract_simrsa_opts *o = &d->o;
+    if ((double)o->grid[0] * (double)o->grid[1] * (double)o->grid[2] *
+            (double)d->run_volumes > 4e9)
+        return bract_error(BRACT_EINVAL, "a run of %zu volumes on a %lldx%lldx%lld grid would "
+                           "exceed 4e9 values", d->run_volumes, (long long)o->grid[0],
+                           (long long)o->grid[1], (long long)o->grid[2]);
     bract_simrsa_run *r = bract_xcalloc(1, sizeof *r, "a simulated run");
     if (!r)
         return BRACT_ENOMEM;
