@@ -22,9 +22,11 @@
  * is fitted on the other runs (jointly, each with its own nuisance), and
  * predicts run t with its nuisance columns fitted to it:
  *     R2_h = 1 - sum_t |P_t y_t - b_t P_t o_th|^2 / sum_t |P_t y_t|^2.
- * Each voxel takes the h of the largest R2_h (the first on ties), and R2 of
- * that h is its on-off R2 (without the library: the design HRF's).  The
- * single-trial models of the following steps use the voxel's HRF.
+ * Each voxel takes the h of the largest R2_h (the first on ties).  The
+ * single-trial models of the following steps use the voxel's HRF.  The
+ * voxel's on-off R2, for the thresholds below, is that of the design's
+ * HRF (GLMsingle's type-A model): the largest of 21 R2 values is biased
+ * upwards in voxels without signal.
  *
  * THE CONDITION MODEL AND THE R2 THRESHOLDS.  The condition model (one
  * column per condition, the trials of a condition summed, the voxel's HRF)
@@ -96,7 +98,12 @@
  * betas: the Pearson correlation, over the conditions present in both
  * halves (at least 3), of the condition means (over trials) of the odd
  * runs and of the even runs; its median over the signal voxels, the same
- * voxels for every step.
+ * voxels for every step.  A step is compared with the last kept step by
+ * the sign test of the signal voxels whose reliability it lowered (ties
+ * out; exact binomial up to 500 voxels, normal approximation beyond):
+ * with one-sided p < 0.01 the step is left out (a warning; later steps
+ * build on the last kept one), unless keep_worse.  Weak evidence keeps the
+ * step, as GLMsingle would.
  *
  * Bad input: a trial whose regressor, the nuisance taken out, is under
  * 10% of the run's median (the run ends before its response) gets a
@@ -162,7 +169,8 @@ typedef struct bract_single_opts {
     size_t nfractions;
     int autoscale;                /* rescale ridge betas to least squares (default 1) */
     size_t block;                 /* voxels per block, 0 = 256 */
-    int keep_worse;               /* keep a step that lowers the reliability (default 0) */
+    int keep_worse;               /* keep a step that lowers the reliability (default 0; see
+                                     DIAGNOSTICS) */
     int keep_steps;               /* keep every step's betas (for tests and figures) */
 } bract_single_opts;
 
@@ -191,6 +199,7 @@ BRACT_API const char *bract_single_step_name(bract_single_step_kind k);
 typedef struct {
     bract_single_step_kind kind;
     int kept;                  /* 0: left out for lowering the reliability (see keep_worse) */
+    double p_worse;            /* sign test against the last kept step (NaN: the baseline) */
     double median_reliability; /* over the signal voxels (NaN when undefined) */
     size_t nvoxels;            /* signal voxels with a defined reliability */
     double *reliability;       /* nvox: each voxel's (NaN when undefined) */
@@ -207,7 +216,9 @@ typedef struct {
     unsigned char *bad;      /* nvox: 1 non-finite, 2 constant in some run */
     size_t nbad;
     int *hrf;                /* nvox: library index (0-based), -1 without the library */
-    double *onoff_r2;        /* nvox: cross-validated on-off R2 (NaN for bad voxels) */
+    double *onoff_r2;        /* nvox: cross-validated on-off R2, the design's HRF (NaN for
+                                bad voxels) */
+    double *hrf_r2;          /* nvox: that of the library HRF chosen (NaN without) */
     double *cond_r2;         /* nvox: cross-validated R2 of the condition model */
     double r2_threshold;     /* the thresholds used: on-off */
     double cond_r2_threshold; /*   and condition model */

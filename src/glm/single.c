@@ -14,6 +14,7 @@
 
 #include "bract/glmdenoise.h"
 #include "bract/hrflib.h"
+#include "bract/stats.h"
 
 /* ---- names and options ---- */
 
@@ -113,6 +114,7 @@ void bract_single_free(bract_single *r)
     free(r->hrf);
     free(r->onoff_r2);
     free(r->cond_r2);
+    free(r->hrf_r2);
     free(r->pool);
     free(r->signal);
     free(r->pc_curve);
@@ -445,8 +447,10 @@ static int pass_onoff(sctx *c, const bract_progress *prog)
     bract_single *res = c->res;
     const size_t R = c->nruns, V = c->nvox, B = c->B;
     const int lib = c->o->hrf_library;
-    const size_t M = lib ? c->nmodels - 1 : 1, m0 = lib ? 0 : c->nmodels - 1;
-    /* per run: the projected on-off regressors of the candidates (n x M) and their norms */
+    /* every model: the library's HRFs (candidates) and the design's (the
+     * on-off R2 of the thresholds, one model as GLMsingle's type A) */
+    const size_t M = c->nmodels, m0 = 0;
+    /* per run: the projected on-off regressors of the models (n x M) and their norms */
     double **O = bract_xcalloc(R, sizeof *O, "on-off regressors");
     double *bn = bract_xmalloc(R * M, sizeof *bn, "on-off norms");
     if (!O || !bn) {
@@ -520,6 +524,7 @@ static int pass_onoff(sctx *c, const bract_progress *prog)
                     size_t v = v0 + i;
                     if (res->bad[v]) {
                         res->onoff_r2[v] = NAN;
+                        res->hrf_r2[v] = NAN;
                         res->hrf[v] = -1;
                         c->model[v] = c->nmodels - 1;
                         continue;
@@ -542,14 +547,16 @@ static int pass_onoff(sctx *c, const bract_progress *prog)
                             sse += ci[t] - 2 * beta * ai[t * M + m] + beta * beta * bn[t * M + m];
                         }
                         double r2 = ctot > 0 ? 1 - sse / ctot : 0;
-                        if (r2 > best) {
+                        if (m + 1 == M)
+                            res->onoff_r2[v] = r2;
+                        else if (r2 > best) {
                             best = r2;
                             bm = m;
                         }
                     }
-                    res->onoff_r2[v] = best;
                     res->hrf[v] = lib ? (int)bm : -1;
-                    c->model[v] = m0 + bm;
+                    res->hrf_r2[v] = lib ? best : NAN;
+                    c->model[v] = lib ? m0 + bm : M - 1;
                 }
                 size_t now;
 #pragma omp atomic capture
@@ -1179,21 +1186,50 @@ static int sort_by_model(const sctx *c, size_t *order, size_t *ngood, unsigned c
     return BRACT_OK;
 }
 
-/* Keep step si if it does not lower the median reliability of the last
- * kept step (or the guard is off, or either is undefined). */
+/* P(X <= k) for X ~ Binomial(n, 1/2): exact up to n = 500, then the
+ * normal approximation with continuity correction. */
+static double binom_half_cdf(size_t k, size_t n)
+{
+    if (k >= n)
+        return 1;
+    if (n > 500)
+        return bract_stats_norm_cdf(((double)k + 0.5 - 0.5 * (double)n) / sqrt(0.25 * (double)n));
+    double p = pow(0.5, (double)n), sum = p;
+    for (size_t i = 0; i < k; i++) {
+        p *= (double)(n - i) / (double)(i + 1);
+        sum += p;
+    }
+    return sum > 1 ? 1 : sum;
+}
+
+/* Step si against the last kept step, over the signal voxels with both
+ * reliabilities: the sign test of the voxels it made less reliable.  It is
+ * left out when that is significant (one-sided p < 0.01): more signal
+ * voxels lost reliability than chance allows. */
 static int judge_step(sctx *c, size_t si, size_t *last_kept)
 {
     bract_single *res = c->res;
     bract_single_step *st = &res->steps[si], *prev = &res->steps[*last_kept];
-    int keep = c->o->keep_worse || !(st->median_reliability < prev->median_reliability);
+    size_t up = 0, down = 0;
+    for (size_t v = 0; v < c->nvox; v++) {
+        if (!res->signal[v])
+            continue;
+        double a = st->reliability[v], b = prev->reliability[v];
+        if (!isfinite(a) || !isfinite(b) || a == b)
+            continue;
+        up += a > b;
+        down += a < b;
+    }
+    st->p_worse = up + down ? binom_half_cdf(up, up + down) : 1;
+    int keep = c->o->keep_worse || !(st->p_worse < 0.01);
     st->kept = keep;
     if (keep) {
         *last_kept = si;
     } else {
-        bract_warn("the %s step lowered the median split-half reliability of the signal voxels "
-                   "from %.3f to %.3f: it is left out (diagnostics.tsv)",
-                   bract_single_step_name(st->kind), prev->median_reliability,
-                   st->median_reliability);
+        bract_warn("the %s step lowered the split-half reliability of %zu of %zu signal voxels "
+                   "(sign test p = %.2g; median %.3f, before %.3f): it is left out "
+                   "(diagnostics.tsv)", bract_single_step_name(st->kind), down, up + down,
+                   st->p_worse, st->median_reliability, prev->median_reliability);
     }
     return keep;
 }
@@ -1357,13 +1393,15 @@ int bract_single_new(const bract_single_run *runs, size_t nruns, size_t nvox,
     res->hrf = bract_glmi_big_alloc(nvox, sizeof *res->hrf, "HRF indices");
     res->onoff_r2 = bract_glmi_big_alloc(nvox, sizeof *res->onoff_r2, "R2 values");
     res->cond_r2 = bract_glmi_big_alloc(nvox, sizeof *res->cond_r2, "R2 values");
+    res->hrf_r2 = bract_glmi_big_alloc(nvox, sizeof *res->hrf_r2, "R2 values");
     res->pool = bract_glmi_big_calloc(nvox, 1, "the noise pool");
     res->signal = bract_glmi_big_calloc(nvox, 1, "signal voxels");
     res->run_rows = bract_xcalloc(nruns, sizeof *res->run_rows, "run rows");
     res->pcs = bract_xcalloc(nruns, sizeof *res->pcs, "noise components");
     res->betas = bract_glmi_big_alloc(nvox * c.ntrials, sizeof *res->betas, "betas");
     c.model = bract_glmi_big_alloc(nvox, sizeof *c.model, "HRF models");
-    if (!c.run || !res->bad || !res->hrf || !res->onoff_r2 || !res->cond_r2 || !res->pool ||
+    if (!c.run || !res->bad || !res->hrf || !res->onoff_r2 || !res->cond_r2 || !res->hrf_r2 ||
+        !res->pool ||
         !res->signal ||
         !res->run_rows || !res->pcs || !res->betas || !c.model) {
         rc = BRACT_ENOMEM;
@@ -1458,6 +1496,7 @@ int bract_single_new(const bract_single_run *runs, size_t nruns, size_t nvox,
         if (rc)
             goto fail;
         res->steps[0].kept = 1;
+        res->steps[0].p_worse = NAN;
         si = 1;
     }
     /* step 1: the library's HRFs */
