@@ -409,7 +409,7 @@ BRACT_API int bract_glm_run_tr(const char *bold_path, double header_tr, double g
  *   diagnostics.tsv                      each step's median split-half
  *                                        reliability (step, hrf_library,
  *                                        noise_pcs, ridge, median_reliability,
- *                                        change, voxels, kept)
+ *                                        change, voxels, p_worse, kept)
  *   reliability.nii.gz                   each voxel's, one volume per step
  *   onoff_r2.nii.gz, condition_r2.nii.gz cross-validated R2 of the on-off and
  *                                        condition models

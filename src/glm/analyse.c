@@ -358,9 +358,9 @@ static int write_denoise(outset *o, const grid *g, const bract_single *s, const 
         have_noise |= s->steps[k].kind == BRACT_SINGLE_STEP_NOISE;
     /* diagnostics.tsv */
     {
-        enum { NC = 8 };
+        enum { NC = 9 };
         const char *cols[NC] = {"step", "hrf_library", "noise_pcs", "ridge",
-                                "median_reliability", "change", "voxels", "kept"};
+                                "median_reliability", "change", "voxels", "p_worse", "kept"};
         double *v = bract_xcalloc(s->nsteps * NC, sizeof *v, "diagnostics");
         const char *names[4];
         if (!v)
@@ -380,7 +380,8 @@ static int write_denoise(outset *o, const grid *g, const bract_single *s, const 
             /* the change from the model it adds to (the last kept step) */
             v[k * NC + 5] = k ? st->median_reliability - s->steps[last].median_reliability : NAN;
             v[k * NC + 6] = (double)st->nvoxels;
-            v[k * NC + 7] = st->kept;
+            v[k * NC + 7] = st->p_worse;
+            v[k * NC + 8] = st->kept;
             if (st->kept) {
                 h = hk;
                 np = npk;
@@ -405,6 +406,11 @@ static int write_denoise(outset *o, const grid *g, const bract_single *s, const 
                                json_object_new_string("median_reliability minus that of the "
                                                       "last kept step above (the model this "
                                                       "step adds to)"));
+        json_object_object_add(e, "PWorse",
+                               json_object_new_string("one-sided sign test of the signal voxels "
+                                                      "whose reliability the step lowered, "
+                                                      "against the last kept step; below 0.01 "
+                                                      "the step is left out (kept 0)"));
         bract_sidecar_wall_time(sc, now_s() - t0);
         rc = denoise_table(o, BRACT_OUT_GLM_DIAGNOSTICS, NC, cols, v, s->nsteps, names, sc,
                            "median split-half reliability of the single-trial betas after each "

@@ -200,12 +200,12 @@ for d in u1 u2 u3 u4 u5 u6 u7 u8; do file_absent "$TMP/$d"; done
 check "glm: --denoise on two runs" 0 glm -d "$B1" "$B2" -e "$V1" "$V2" -m "$M" --trials lss \
     --denoise --no-residuals -o "$TMP/dn"
 for f in betas.nii.gz betas.tsv diagnostics.tsv reliability.nii.gz onoff_r2.nii.gz \
-    hrf_index.nii.gz hrf_library.tsv noise_pool.nii.gz noise_pcs.nii.gz noise_pcs_cv.tsv \
+    condition_r2.nii.gz hrf_index.nii.gz hrf_library.tsv noise_pool.nii.gz noise_pcs.nii.gz noise_pcs_cv.tsv \
     ridge_fraction.nii.gz; do
     file_exists "$TMP/dn/$f"
 done
 no_temporaries "$TMP/dn"
-file_has "$TMP/dn/diagnostics.tsv" "step	hrf_library	noise_pcs	ridge	median_reliability	change	voxels	kept"
+file_has "$TMP/dn/diagnostics.tsv" "step	hrf_library	noise_pcs	ridge	median_reliability	change	voxels	p_worse	kept"
 file_has "$TMP/dn/diagnostics.tsv" "baseline	0	0	0	"
 file_has "$TMP/dn/noise_pcs_cv.tsv" "components	median_cv_r2	chosen"
 file_has "$TMP/dn/betas.tsv" "condition	run	trial	onset"
