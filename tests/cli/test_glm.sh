@@ -250,3 +250,12 @@ check "glm: --denoise, no condition in two runs" 1 glm -d "$B1" "$B2" -e "$V1" "
     -m "$M" --trials lss --denoise -o "$TMP/d5"
 err_has "no condition (trial_type) occurs in two runs"
 for d in d1 d2 d3 d4 d5; do file_absent "$TMP/$d"; done
+
+# the report shows what each step did
+mkdir -p "$TMP/rroot"
+check "glm --denoise for the report" 0 glm -d "$B1" "$B2" -e "$V1" "$V2" -m "$M" --trials lss \
+    --denoise --no-residuals -o "$TMP/rroot/glm"
+check "report of a denoised GLM" 0 report "$TMP/rroot" -o "$TMP/rroot.html"
+file_has "$TMP/rroot.html" "Single-trial denoising"
+file_has "$TMP/rroot.html" 'alt="reliability per denoising step"'
+file_has "$TMP/rroot.html" "<td>hrf_library</td>"
