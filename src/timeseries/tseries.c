@@ -7,7 +7,7 @@
 
 #include <json.h>
 
-static bract_tseries *bract_tseries_alloc(size_t nt, size_t nreg)
+static bract_tseries *tseries_alloc(size_t nt, size_t nreg)
 {
     bract_tseries *ts = bract_xcalloc(1, sizeof *ts, "time series");
     if (!ts)
@@ -34,7 +34,7 @@ static bract_tseries *bract_tseries_alloc(size_t nt, size_t nreg)
 
 int bract_tseries_new(size_t nt, size_t nreg, bract_tseries **out)
 {
-    *out = bract_tseries_alloc(nt, nreg);
+    *out = tseries_alloc(nt, nreg);
     return *out ? BRACT_OK : BRACT_ENOMEM;
 }
 
