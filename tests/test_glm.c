@@ -1137,6 +1137,48 @@ START_TEST(contrast_expressions)
 }
 END_TEST
 
+/* The repetition time of a run: --tr, the header's, the BIDS sidecar's
+ * RepetitionTime when the header has none; any two that disagree by more
+ * than 1e-4 s are an error naming both. */
+START_TEST(run_tr_header_sidecar_given)
+{
+    char *tmp = tu_tmpdir();
+    char *bold = tu_join(tmp, "sub-01_bold.nii.gz"), *side = tu_join(tmp, "sub-01_bold.json");
+    double tr;
+    /* no sidecar: the header's, or --tr if it agrees; neither: an error */
+    ck_assert_int_eq(bract_glm_run_tr(bold, 2.5, 0, &tr), 0);
+    ck_assert_double_eq(tr, 2.5);
+    ck_assert_int_eq(bract_glm_run_tr(bold, 0, 1.5, &tr), 0);
+    ck_assert_double_eq(tr, 1.5);
+    ck_assert_int_eq(bract_glm_run_tr(bold, 0, 0, &tr), BRACT_EDATA);
+    ck_assert_error_has("no repetition time in the header or a JSON sidecar: give it (--tr)");
+    /* the header has none: the sidecar's */
+    tu_write(side, "{\"RepetitionTime\": 1.75, \"TaskName\": \"words\"}");
+    ck_assert_int_eq(bract_glm_run_tr(bold, 0, 0, &tr), 0);
+    ck_assert_double_eq(tr, 1.75);
+    ck_assert_int_eq(bract_glm_run_tr(bold, 1.75, 0, &tr), 0);
+    ck_assert_double_eq(tr, 1.75);
+    ck_assert_int_eq(bract_glm_run_tr(bold, 1.75004, 1.75, &tr), 0); /* within 1e-4 s */
+    ck_assert_double_eq(tr, 1.75);
+    ck_assert_int_eq(bract_glm_run_tr(bold, 2, 0, &tr), BRACT_EDATA);
+    ck_assert_error_has("the header's TR (2 s) and the sidecar");
+    ck_assert_error_has("(RepetitionTime 1.75 s) disagree");
+    ck_assert_int_eq(bract_glm_run_tr(bold, 0, 2, &tr), BRACT_EDATA);
+    ck_assert_error_has("--tr 2 s but the sidecar");
+    /* a sidecar whose RepetitionTime is not a time */
+    tu_write(side, "{\"RepetitionTime\": 0}");
+    ck_assert_int_eq(bract_glm_run_tr(bold, 0, 0, &tr), BRACT_EDATA);
+    ck_assert_error_has("RepetitionTime 0 is not a time > 0 s");
+    tu_write(side, "{\"RepetitionTime\": \"2\"}");
+    ck_assert_int_eq(bract_glm_run_tr(bold, 2, 0, &tr), BRACT_EFORMAT);
+    ck_assert_error_has("\"RepetitionTime\" is not a number");
+    tu_rmtree(tmp);
+    free(bold);
+    free(side);
+    free(tmp);
+}
+END_TEST
+
 START_TEST(enum_names)
 {
     bract_hrf_model m;
@@ -1439,6 +1481,7 @@ static Suite *glm_suite(void)
     tc = tcase_create("units");
     tcase_add_test(tc, contrast_expressions);
     tcase_add_test(tc, enum_names);
+    tcase_add_test(tc, run_tr_header_sidecar_given);
     tcase_add_test(tc, scrub_segments_as_nilearn);
     tcase_add_test(tc, confound_strategies);
     tcase_add_test(tc, modulation_scales_regressors);

@@ -1,6 +1,6 @@
 /* bract/plot.h: figures of bract's results, as PNG or SVG.
  *
- * Six kinds of figure, each drawn from the files the analyses write:
+ * Seven kinds of figure, each drawn from the files the analyses write:
  *   rdm      heatmaps of RDMs with condition labels and a colour bar
  *   mds      a 2-D classical MDS of an RDM (bract/mds.h) with labels
  *   bars     RSA results per region: one bar per model, error bars, marks of
@@ -11,6 +11,8 @@
  *            state's fraction of time and mean dwell time
  *   scatter  intrinsic timescale against a hierarchy index, with the least-
  *            squares line and Spearman's rho
+ *   design   a GLM design matrix (bract glm's design_run-<N>.tsv) as
+ *            nilearn's plot_design_matrix draws it
  *
  * Every function draws into a bract_figure held in memory: the encoded PNG
  * or SVG bytes, plus where things landed (panels, colour bar) so that tests
@@ -66,6 +68,13 @@ typedef enum {
     BRACT_AXIS_Z = 2  /* axial */
 } bract_plot_axis;
 
+/* How a design matrix's columns are scaled before colouring. */
+typedef enum {
+    BRACT_RESCALE_L2 = 0,      /* each column over its Euclidean norm (nilearn 0.10.3) */
+    BRACT_RESCALE_MAX_ABS = 1, /* each column over its largest |value|: in [-1, 1] (SPM) */
+    BRACT_RESCALE_NONE = 2     /* the values as they are */
+} bract_plot_rescale;
+
 /* Names of the values above, as bract plot spells them: 0, or BRACT_EINVAL
  * naming the expected values.
  *   format  "png", "svg"
@@ -73,6 +82,7 @@ typedef enum {
  *   sig     "auto", "p", "p_fdr", "none"
  *   view    "ortho", "mosaic"
  *   axis    "x", "y", "z" (also "sagittal", "coronal", "axial")
+ *   rescale "l2", "max-abs", "none"
  * The _name functions return those names ("unknown" for other values). */
 BRACT_API int bract_plot_format_parse(const char *s, bract_plot_format *out);
 BRACT_API const char *bract_plot_format_name(bract_plot_format f);
@@ -84,6 +94,8 @@ BRACT_API int bract_plot_view_parse(const char *s, bract_plot_view *out);
 BRACT_API const char *bract_plot_view_name(bract_plot_view v);
 BRACT_API int bract_plot_axis_parse(const char *s, bract_plot_axis *out);
 BRACT_API const char *bract_plot_axis_name(bract_plot_axis a);
+BRACT_API int bract_plot_rescale_parse(const char *s, bract_plot_rescale *out);
+BRACT_API const char *bract_plot_rescale_name(bract_plot_rescale r);
 
 /* Options of every kind; set them with bract_plot_opts_init() and change
  * what you need.  A field that a kind does not use is ignored. */
@@ -114,6 +126,9 @@ typedef struct {
     size_t volume;      /* map: volume of a 4-D map (0-based) [0] */
     const char *xlabel; /* scatter: axis labels; NULL: from the column names */
     const char *ylabel;
+    bract_plot_rescale rescale; /* design [BRACT_RESCALE_L2, as nilearn] */
+    const char *cmap;   /* design: "viridis" (NULL: matplotlib's default, as nilearn) or
+                           "gray" (black low, white high) */
 } bract_plot_opts;
 
 BRACT_API void bract_plot_opts_init(bract_plot_opts *o);
@@ -158,7 +173,8 @@ BRACT_API int bract_plot_format_from_name(const char *path);
 /* Colour of a colour map at t in [0, 1] (clamped), components in [0, 1].
  * Maps: "viridis" (RDMs, perceptually uniform), "rdbu" (diverging blue -
  * white - red, dFC states), "coldhot" (diverging, statistical maps: light
- * blue - dark blue | dark red - yellow).  BRACT_EINVAL for other names. */
+ * blue - dark blue | dark red - yellow), "gray" (black - white, design
+ * matrices).  BRACT_EINVAL for other names. */
 BRACT_API int bract_plot_colormap(const char *name, double t, double rgb[3]);
 
 /* Heatmaps of the RDMs of a set (all, or opts->select), one panel each,
@@ -244,6 +260,21 @@ BRACT_API int bract_scatter_fit_tables(const bract_table *tau, const bract_table
  * Spearman's rho with its p-value and n in the title. */
 BRACT_API int bract_plot_scatter(const bract_table *tau, const bract_table *hierarchy,
                                  const bract_plot_opts *opts, bract_figure *out);
+
+/* A design matrix (one column per regressor, one row per volume kept: the
+ * design_run-<N>.tsv bract glm writes) as nilearn 0.10.3's
+ * plot_design_matrix draws it: each column rescaled (opts->rescale: over
+ * its Euclidean norm, floored at 1e-12, by default), the whole matrix
+ * coloured from its smallest to its largest value (opts->vmin/vmax to
+ * fix them) with opts->cmap, one cell per row and column, the column names
+ * above, rotated 60 degrees, the row numbers ("scan number") on the left.
+ * The figure is 1 + 0.23 x columns inches wide and 1 + 0.1 x rows +
+ * 0.04 x the longest name inches high (3 to 10), as nilearn's, grown where
+ * the names need it; the title defaults to none.  An SVG carries the
+ * column names in its <desc>.  Errors: an empty table, a cell that is not
+ * a finite number (naming file, line and column). */
+BRACT_API int bract_plot_design(const bract_table *design, const bract_plot_opts *opts,
+                                bract_figure *out);
 
 /* Drop this thread's pango font map and the fonts it caches (for leak
  * checkers at the end of a program).  Drawing afterwards makes a new one.

@@ -62,6 +62,7 @@ static const char *const labels_names[] = {"auto", "all", "none", NULL};
 static const char *const sig_names[] = {"auto", "p", "p_fdr", "none", NULL};
 static const char *const view_names[] = {"ortho", "mosaic", NULL};
 static const char *const axis_names[] = {"x", "y", "z", NULL};
+static const char *const rescale_names[] = {"l2", "max-abs", "none", NULL};
 
 #define PLOT_ENUM_NAMES(T, what, names, lo, n, alias, alias_value)                             \
     int T##_parse(const char *s, T *out)                                                       \
@@ -82,6 +83,7 @@ PLOT_ENUM_NAMES(bract_plot_labels, "label mode", labels_names, 0, 3, NULL, NULL)
 PLOT_ENUM_NAMES(bract_plot_sig, "significance column", sig_names, 0, 4, NULL, NULL)
 PLOT_ENUM_NAMES(bract_plot_view, "map view", view_names, 0, 2, NULL, NULL)
 PLOT_ENUM_NAMES(bract_plot_axis, "slice axis", axis_names, 0, 3, axis_alias, axis_alias_value)
+PLOT_ENUM_NAMES(bract_plot_rescale, "column scaling", rescale_names, 0, 3, NULL, NULL)
 
 void bract_figure_free(bract_figure *f)
 {
@@ -164,10 +166,15 @@ static const double coldhot_rgb[8][3] = {
     {0.55, 0.00, 0.00}, {1.00, 0.20, 0.00}, {1.00, 0.75, 0.00}, {1.00, 1.00, 0.60}};
 static const double coldhot_t[8] = {0, 0.15, 0.30, 0.5, 0.5, 0.70, 0.85, 1};
 
+/* Grey from black to white (design matrices, as SPM shows them). */
+static const double gray_rgb[2][3] = {{0, 0, 0}, {1, 1, 1}};
+static const double gray_t[2] = {0, 1};
+
 static const pc_cmap cmaps[] = {
     {"viridis", 33, viridis_t, viridis_rgb},
     {"rdbu", 11, rdbu_t, rdbu_rgb},
     {"coldhot", 8, coldhot_t, coldhot_rgb},
+    {"gray", 2, gray_t, gray_rgb},
 };
 
 const pc_cmap *bract_pc_cmap_find(const char *name)
@@ -201,8 +208,8 @@ int bract_plot_colormap(const char *name, double t, double rgb[3])
 {
     const pc_cmap *m = bract_pc_cmap_find(name);
     if (!m)
-        return bract_error(BRACT_EINVAL, "unknown colour map '%s' (expected viridis, rdbu or "
-                           "coldhot)", name);
+        return bract_error(BRACT_EINVAL, "unknown colour map '%s' (expected viridis, rdbu, "
+                           "coldhot or gray)", name);
     bract_pc_cmap_eval(m, t, rgb);
     return BRACT_OK;
 }
@@ -322,9 +329,69 @@ static void pc_release(pc_t *c)
     c->cr = NULL;
 }
 
+static void pc_free_meta(pc_t *c)
+{
+    free(c->svg_title);
+    free(c->svg_desc);
+    c->svg_title = c->svg_desc = NULL;
+}
+
+int bract_pc_svg_meta(pc_t *c, const char *title, const char *desc)
+{
+    if (c->format != BRACT_PLOT_SVG)
+        return BRACT_OK;
+    pc_free_meta(c);
+    if ((title && !(c->svg_title = bract_xstrdup(title))) ||
+        (desc && !(c->svg_desc = bract_xstrdup(desc))))
+        return BRACT_ENOMEM;
+    return BRACT_OK;
+}
+
+/* s with &, <, > and " escaped, appended to b. */
+static int xml_escaped(bract_buf *b, const char *s)
+{
+    int rc = BRACT_OK;
+    for (; *s && !rc; s++) {
+        const char *e = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;"
+                        : *s == '"' ? "&quot;" : NULL;
+        rc = e ? bract_buf_append(b, e, strlen(e)) : bract_buf_append(b, s, 1);
+    }
+    return rc;
+}
+
+/* The <title> and <desc> right after the <svg ...> start tag. */
+static int svg_insert_meta(pc_t *c)
+{
+    if (!c->svg_title && !c->svg_desc)
+        return BRACT_OK;
+    const char *start = c->svg.data ? strstr(c->svg.data, "<svg") : NULL;
+    const char *gt = start ? strchr(start, '>') : NULL;
+    if (!gt)
+        return BRACT_OK;
+    size_t head = (size_t)(gt + 1 - c->svg.data);
+    bract_buf out = {0};
+    int rc = bract_buf_append(&out, c->svg.data, head);
+    if (!rc && c->svg_title && !(rc = bract_buf_append(&out, "\n<title>", 8)) &&
+        !(rc = xml_escaped(&out, c->svg_title)))
+        rc = bract_buf_append(&out, "</title>", 8);
+    if (!rc && c->svg_desc && !(rc = bract_buf_append(&out, "\n<desc>", 7)) &&
+        !(rc = xml_escaped(&out, c->svg_desc)))
+        rc = bract_buf_append(&out, "</desc>", 7);
+    if (!rc)
+        rc = bract_buf_append(&out, c->svg.data + head, c->svg.len - head);
+    if (rc) {
+        bract_buf_free(&out);
+        return rc;
+    }
+    bract_buf_free(&c->svg);
+    c->svg = out;
+    return BRACT_OK;
+}
+
 void bract_pc_abort(pc_t *c)
 {
     pc_release(c);
+    pc_free_meta(c);
     if (c->surf) {
         if (c->format == BRACT_PLOT_SVG)
             cairo_surface_finish(c->surf);
@@ -407,7 +474,7 @@ int bract_pc_close(pc_t *c)
         } else {
             cairo_surface_finish(c->surf);
             st = cairo_surface_status(c->surf);
-            if (st == CAIRO_STATUS_SUCCESS && svg_renumber(&c->svg))
+            if (st == CAIRO_STATUS_SUCCESS && (svg_renumber(&c->svg) || svg_insert_meta(c)))
                 st = CAIRO_STATUS_NO_MEMORY;
         }
     }
@@ -420,6 +487,7 @@ int bract_pc_close(pc_t *c)
     }
     cairo_surface_destroy(c->surf);
     c->surf = NULL;
+    pc_free_meta(c);
     bract_buf *b = c->format == BRACT_PLOT_PNG ? &png : &c->svg;
     c->fig->data = (unsigned char *)b->data;
     c->fig->len = b->len;

@@ -949,6 +949,7 @@ static void also_run(rp_ctx *c)
                                         BRACT_CMD_TIMESCALE,
                                         BRACT_CMD_TIMESCALE_HIERARCHY,
                                         BRACT_CMD_PLOT,
+                                        BRACT_CMD_GLM,
                                         NULL};
     strvec cmds = {0};
     for (size_t k = 0; k < c->nruns; k++) {
@@ -1449,6 +1450,7 @@ int bract_report_build(const char *dir, const bract_report_opts *opts, char **ht
         c.info.runs = c.nruns;
         section_dataset(&c, &w.files, &w.problems);
         bract_rp_section_rsa(&c);
+        bract_rp_section_glm(&c);
         bract_rp_section_maps(&c);
         bract_rp_section_dfc(&c);
         bract_rp_section_timescales(&c);

@@ -387,7 +387,18 @@ static void mds_plots(rp_ctx *c, const bract_rdmset *set, const char *const *nam
                       const char *prefix, const char *where)
 {
     bract_rp_put(c, "<div class=\"figs\">\n");
+    size_t negative = 0;
     for (size_t k = 0; k < n; k++) {
+        /* crossnobis estimates are unbiased, so a small distance can come out
+         * negative: classical MDS takes none, and that is no fault */
+        long r = bract_rdmset_find(set, names[k]);
+        int neg = 0;
+        for (size_t q = 0; r >= 0 && q < set->rdm[r].n * (set->rdm[r].n - 1) / 2; q++)
+            neg |= set->rdm[r].d[q] < 0;
+        if (neg) {
+            negative++;
+            continue;
+        }
         bract_plot_opts o;
         bract_rp_plot_opts(c, &o);
         o.select = &names[k];
@@ -410,6 +421,11 @@ static void mds_plots(rp_ctx *c, const bract_rdmset *set, const char *const *nam
         bract_figure_free(&f);
     }
     bract_rp_put(c, "</div>\n");
+    if (negative)
+        bract_rp_putf(c, "<p class=\"cap\">No MDS of %zu RDM%s with negative dissimilarities "
+                      "(unbiased estimates such as crossnobis put small distances below 0), "
+                      "which classical MDS does not take.</p>\n", negative,
+                      negative == 1 ? "" : "s");
 }
 
 /* The model RDMs of these files, combined in one set. */

@@ -234,7 +234,12 @@ int bract_glm_fit_new(const bract_glm_design *d, const float *y, size_t ldy, siz
                            ldy, d->nvol);
     if (n <= p)
         return bract_error(BRACT_EDATA, "%zu rows for %zu columns: no residual dof", n, p);
-    const size_t B = o->block ? o->block : DEFAULT_BLOCK;
+    /* a block never larger than the voxels: small fits (one region, a
+     * simulation) then allocate and touch only what they use; with one
+     * block either way the results are the same */
+    size_t B = o->block ? o->block : DEFAULT_BLOCK;
+    if (B > nvox)
+        B = nvox ? nvox : 1;
     int contiguous = n == d->nvol;
     for (size_t r = 0; r < n && contiguous; r++)
         contiguous = d->row_volume[r] == r;

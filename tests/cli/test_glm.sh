@@ -47,6 +47,61 @@ check "glm then rdm neural crossnobis with the GLM residuals" 0 rdm neural \
 file_has "$TMP/rdm.json" "ResidualDegreesOfFreedom of the residuals' sidecars (bract glm)"
 file_has "$TMP/rdm.json" '"noise_dof": 236'
 
+# the searchlight reads the GLM's outputs too, its dof from the same sidecar
+check "glm then searchlight crossnobis with the GLM residuals" 0 searchlight \
+    --data "$TMP/glm/betas.nii.gz" --conditions "$TMP/glm/betas.tsv" --mask "$M" \
+    --method crossnobis --noise "$TMP/glm/residuals.nii.gz" --model "$TMP/rdm.tsv" \
+    -o "$TMP/sl.nii.gz" --quiet
+file_has "$TMP/sl.json" "ResidualDegreesOfFreedom of the residuals' sidecars (bract glm)"
+file_has "$TMP/sl.json" '"noise": "'"$TMP"'/glm/residuals.nii.gz"'
+
+# ---- the chain equals the same chain from nilearn's betas ----
+# Issue 11: events -> glm -> rdm neural --method crossnobis --noise residuals
+# on the fixture (above: $TMP/rdm.tsv, AR(1), motion6, the dof from the
+# residuals' sidecar) against rdm neural on nilearn's AR(1) betas
+# (betas_ar1_motion6_run-*.tsv, as a patterns table) with the same
+# residuals, read back through bract extract and an atlas of one label per
+# mask voxel.  bract's betas pass through float32 NIfTI, nilearn's do not:
+# 1e-6 of the largest dissimilarity (about 1e-8 here).
+dof=$(sed -n 's/.*"ResidualDegreesOfFreedom": \([0-9.]*\).*/\1/p' "$TMP/glm/residuals.json")
+[ "$dof" = 236 ] && pass || fail "residual dof $dof, not 236"
+# nilearn's betas: one row per word and run, one column per voxel v_i_j_k
+awk -F'\t' 'FNR == 1 { for (c = 4; c <= NF; c++) w[c] = $c; nw = NF; run++; next }
+    { key = "v_" $1 "_" $2 "_" $3; if (run == 1) vox[++nv] = key
+      for (c = 4; c <= nw; c++) b[run, w[c], key] = $c }
+    END { printf "condition\trun"; for (v = 1; v <= nv; v++) printf "\t%s", vox[v]; printf "\n"
+          for (r = 1; r <= run; r++) for (c = 4; c <= nw; c++) { printf "%s\t%d", w[c], r
+              for (v = 1; v <= nv; v++) printf "\t%s", b[r, w[c], vox[v]]; printf "\n" } }' \
+    "$E/betas_ar1_motion6_run-1.tsv" "$E/betas_ar1_motion6_run-2.tsv" > "$TMP/ref_patterns.tsv"
+# the atlas: the mask's NIfTI header made int16, label L at the L-th voxel of
+# the tables (C order of i, j, k); its labels name the voxels v_i_j_k
+gzip -dc "$M" | dd bs=1 count=70 2>/dev/null > "$TMP/voxels.nii"
+printf '\004\000\020\000' >> "$TMP/voxels.nii"
+gzip -dc "$M" | dd bs=1 skip=74 count=278 2>/dev/null >> "$TMP/voxels.nii"
+printf "$(awk -F'\t' 'NR > 1 { lab[$1 + 8 * ($2 + 9 * $3)] = NR - 1 }
+    END { for (x = 0; x < 432; x++) { l = x in lab ? lab[x] : 0
+              printf "\\%03o\\%03o", l % 256, int(l / 256) } }' "$E/betas_ar1_motion6_run-1.tsv")" \
+    >> "$TMP/voxels.nii"
+awk -F'\t' 'NR == 1 { print "index\tname"; next } { print NR - 1 "\tv_" $1 "_" $2 "_" $3 }' \
+    "$E/betas_ar1_motion6_run-1.tsv" > "$TMP/voxels.tsv"
+check "glm chain: the residuals voxel by voxel" 0 extract --data "$TMP/glm/residuals.nii.gz" \
+    --atlas "$TMP/voxels.nii" --labels "$TMP/voxels.tsv" -o "$TMP/ref_residuals.tsv"
+[ "$(head -1 "$TMP/ref_residuals.tsv" | tr '\t' '\n' | wc -l)" -eq 308 ] && pass ||
+    fail "the residual table has not 308 voxel columns"
+check "glm chain: crossnobis from nilearn's betas" 0 rdm neural --data "$TMP/ref_patterns.tsv" \
+    --method crossnobis --noise "$TMP/ref_residuals.tsv" --noise-dof "$dof" \
+    -o "$TMP/ref_rdm.tsv"
+# the same 45 pairs (each RDM in its own condition order), within 1e-6
+awk -F'\t' 'FNR == 1 { f++; next }
+    { k = $2 < $3 ? $2 "|" $3 : $3 "|" $2; d[f, k] = $4; if (f == 1) n++
+      if ($4 > big || -$4 > big) big = $4 < 0 ? -$4 : $4 }
+    END { for (key in d) { split(key, kk, SUBSEP); if (kk[1] != 1) continue
+              if (!((2, kk[2]) in d)) { print "missing pair " kk[2]; exit 1 }
+              e = d[1, kk[2]] - d[2, kk[2]]; if (e < 0) e = -e; if (e > worst) worst = e }
+          printf "glm chain: crossnobis of the bract and nilearn betas: max |diff| / max %.2g\n", worst / big
+          exit !(n == 45 && worst <= 1e-6 * big) }' "$TMP/rdm.tsv" "$TMP/ref_rdm.tsv" && pass ||
+    fail "the crossnobis RDMs of bract's and nilearn's betas differ"
+
 # the same bits with one thread and two
 check "glm: one thread" 0 glm -d "$B1" -e "$V1" -m "$M" -@ 1 -o "$TMP/one"
 check "glm: two threads" 0 glm -d "$B1" -e "$V1" -m "$M" -@ 2 -o "$TMP/two"
@@ -112,6 +167,29 @@ check "glm: the header's TR and the sidecar's disagree" 1 glm -d "$TMP/bold.nii.
 err_has "the header's TR (2 s) and the sidecar $TMP/bold.json (RepetitionTime 2.5 s) disagree"
 file_absent "$TMP/bad7"
 
+# a header without a TR (pixdim[4] = 0): the BIDS sidecar's RepetitionTime
+# serves, and gives the design the header's TR gives; neither is an error.
+# (Before bract read the raw header, nifticlib made a 0 TR 1 s and the
+# sidecar then disagreed: the checks run once the header reads as unknown.)
+gzip -dc "$B1" >"$TMP/full.nii"
+{ dd if="$TMP/full.nii" bs=1 count=92 2>/dev/null; printf '\000\000\000\000'
+  dd if="$TMP/full.nii" bs=1 skip=96 2>/dev/null; } >"$TMP/notr.nii"
+run info "$TMP/notr.nii"
+if grep -q "TR            unknown" "$TMP/.stdout"; then
+    check "glm: no TR anywhere" 1 glm -d "$TMP/notr.nii" -e "$V1" -m "$M" -o "$TMP/bad9"
+    err_has "notr.nii: no repetition time in the header or a JSON sidecar: give it (--tr)"
+    file_absent "$TMP/bad9"
+    printf '{"RepetitionTime": 2}\n' >"$TMP/notr.json"
+    check "glm: the TR from the sidecar" 0 glm -d "$TMP/notr.nii" -e "$V1" -m "$M" -o "$TMP/sidetr"
+    cmp -s "$TMP/sidetr/design_run-1.tsv" "$TMP/one/design_run-1.tsv" && pass ||
+        fail "the sidecar's TR gives another design than the header's"
+    file_has "$TMP/sidetr/betas.json" '"tr": 2'
+    check "glm: --tr against the sidecar" 1 glm -d "$TMP/notr.nii" -e "$V1" -m "$M" --tr 2.5 \
+        -o "$TMP/bad10"
+    err_has "--tr 2.5 s but the sidecar $TMP/notr.json says RepetitionTime 2 s"
+else
+    echo "SKIP: glm's TR from the sidecar: this build reads a TR of 0 as 1 s (nifticlib)"
+fi
 check "glm: --tr against the header" 1 glm -d "$B1" -e "$V1" -m "$M" --tr 2.5 -o "$TMP/bad8"
 err_has "--tr 2.5 s but the header says 2 s"
 file_absent "$TMP/bad8"

@@ -1,5 +1,5 @@
 /* bract plot: figures of RDMs, MDS, RSA results, statistical maps, dFC
- * states and timescale hierarchies, as PNG or SVG.  Each KIND is an action
+ * states, timescale hierarchies and GLM design matrices, as PNG or SVG.  Each KIND is an action
  * with its own option table ("plot rdm", "plot map", ...): the output
  * options are shared, the others belong to the kinds that use them. */
 #include "cli/cli.h"
@@ -19,6 +19,7 @@ CLI_ENUM_PARSER(bract_plot_labels, bract_plot_labels_parse)
 CLI_ENUM_PARSER(bract_plot_sig, bract_plot_sig_parse)
 CLI_ENUM_PARSER(bract_plot_view, bract_plot_view_parse)
 CLI_ENUM_PARSER(bract_plot_axis, bract_plot_axis_parse)
+CLI_ENUM_PARSER(bract_plot_rescale, bract_plot_rescale_parse)
 
 typedef struct {
     const char *out, *background;
@@ -134,6 +135,17 @@ static const cli_opt scatter_options[] = {
              .flags = CLI_REQUIRED),
     CLI_END};
 
+static const cli_opt design_options[] = {
+    OUTPUT_OPTIONS,
+    CLI_GROUP("Design matrix:"),
+    CLI_ENUM(0, "rescale", args, o.rescale, bract_plot_rescale, "l2|max-abs|none",
+             "scale of each column: over its Euclidean norm (nilearn),\n"
+             "over its largest |value| (SPM), or none [l2]"),
+    CLI_STRING(0, "cmap", args, o.cmap, "viridis|gray", "colour map [viridis, as nilearn]"),
+    CLI_ARGS(args, inputs, "DESIGN.tsv", "a design matrix (bract glm's design_run-<N>.tsv)",
+             .flags = CLI_REQUIRED),
+    CLI_END};
+
 #define FIGURE " -o FIGURE.png|FIGURE.svg [options]"
 const cli_spec cli_spec_plot_rdm = {
     "plot rdm", "Usage: bract plot rdm RDMS.tsv" FIGURE,
@@ -157,6 +169,11 @@ const cli_spec cli_spec_plot_scatter = {
     "plot scatter", "Usage: bract plot scatter TAU.tsv HIERARCHY.tsv" FIGURE,
     "Intrinsic timescale against a hierarchy index, with the fitted line.", scatter_options,
     NULL};
+const cli_spec cli_spec_plot_design = {
+    "plot design", "Usage: bract plot design DESIGN.tsv" FIGURE,
+    "A GLM design matrix as nilearn's plot_design_matrix draws it: columns\n"
+    "rescaled, one cell per volume and regressor, the column names on top.",
+    design_options, NULL};
 
 static const char overview[] =
     "Usage: bract plot KIND INPUT..." FIGURE "\n"
@@ -169,6 +186,7 @@ static const char overview[] =
     "  map      STAT.nii[.gz]          statistical map over a background volume\n"
     "  states   DFC_DIR                dFC state centroids, fraction and dwell time\n"
     "  scatter  TAU.tsv HIERARCHY.tsv  timescale against hierarchy, fitted line\n"
+    "  design   DESIGN.tsv             a GLM design matrix (bract glm's design_run-N.tsv)\n"
     "\n"
     "'bract plot KIND --help' lists the options of a kind.\n";
 
@@ -273,15 +291,24 @@ static int draw_scatter(run *r)
     return rc;
 }
 
-static const cli_spec *const kind_specs[] = {&cli_spec_plot_rdm,    &cli_spec_plot_mds,
-                                             &cli_spec_plot_bars,   &cli_spec_plot_map,
-                                             &cli_spec_plot_states, &cli_spec_plot_scatter,
-                                             NULL};
+static int draw_design(run *r)
+{
+    bract_table *t;
+    int rc = bract_table_read(r->a.inputs.v[0], &t);
+    if (rc == 0)
+        rc = bract_plot_design(t, &r->a.o, &r->fig);
+    bract_table_free(t);
+    return rc;
+}
+
+static const cli_spec *const kind_specs[] = {
+    &cli_spec_plot_rdm,     &cli_spec_plot_mds,     &cli_spec_plot_bars,   &cli_spec_plot_map,
+    &cli_spec_plot_states,  &cli_spec_plot_scatter, &cli_spec_plot_design, NULL};
 static const struct {
     size_t ninputs;
     draw_fn draw;
-} kinds[] = {{1, draw_rdm}, {1, draw_mds},    {1, draw_bars},
-             {1, draw_map}, {1, draw_states}, {2, draw_scatter}};
+} kinds[] = {{1, draw_rdm},    {1, draw_mds},     {1, draw_bars},  {1, draw_map},
+             {1, draw_states}, {2, draw_scatter}, {1, draw_design}};
 
 /* ---- the command ---- */
 
@@ -385,6 +412,10 @@ static int write_sidecar(const run *r, size_t nwarn)
         }
         if (strcmp(kind, "map") == 0)
             sidecar_map(sc, o, fig);
+        if (strcmp(kind, "design") == 0) {
+            bract_sidecar_param_str(sc, "rescale", bract_plot_rescale_name(o->rescale));
+            bract_sidecar_param_str(sc, "cmap", o->cmap ? o->cmap : "viridis");
+        }
         int scatter = strcmp(kind, "scatter") == 0;
         bract_sidecar_input(sc, scatter ? "timescales" : "data", r->a.inputs.v[0]);
         if (scatter)

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* --grid NXxNYxNZ into int64_t[3]. */
 static int parse_grid(const char *arg, void *field)
@@ -34,24 +35,12 @@ static int parse_center(const char *arg, void *field)
     return 0;
 }
 
-/* --effect: bract/simrsa.h has no name parser yet (its owner is to add
- * bract_simrsa_effect_parse); until then the two names live here. */
-static int parse_effect(const char *arg, void *field)
-{
-    bract_simrsa_effect *e = field;
-    if (strcmp(arg, "regions") == 0)
-        *e = BRACT_SIMRSA_REGIONS;
-    else if (strcmp(arg, "sphere") == 0)
-        *e = BRACT_SIMRSA_SPHERE;
-    else
-        return bract_error(BRACT_EINVAL, "unknown effect '%s' (expected one of regions, sphere)",
-                           arg);
-    return 0;
-}
+CLI_ENUM_PARSER(bract_simrsa_effect, bract_simrsa_effect_parse)
+CLI_ENUM_PARSER(bract_hrf_model, bract_hrf_model_parse)
 
 typedef struct {
     const char *dir;
-    int whole;
+    int whole, events;
     bract_simrsa_opts o;
 } args;
 
@@ -70,18 +59,44 @@ static const cli_opt options[] = {
              "regions carrying the effect [2]"),
     CLI_DOUBLE(0, "snr", args, o.snr, 0, 1e6, "X",
                "signal variance across words over noise variance,\n"
-               "per voxel and volume [0.02]"),
+               "per voxel and volume [0.02; 3 with --event-related,\n"
+               "where the signal is a word's response amplitude]"),
     CLI_CALLBACK(0, "grid", args, o.grid, parse_grid, "NXxNYxNZ", "grid in voxels [20x20x12]"),
     CLI_DOUBLE(0, "voxel", args, o.voxel_mm, 0.01, 100, "MM", "voxel size in mm [3]"),
     CLI_FLAG(0, "whole-brain", args, whole,
              "a 64x64x40 grid (about 59,000 brain voxels) and 48\nregions"),
-    CLI_CALLBACK(0, "effect", args, o.effect, parse_effect, "KIND",
-                 "'regions' (the signal regions) or 'sphere' [regions]"),
+    CLI_ENUM(0, "effect", args, o.effect, bract_simrsa_effect, "KIND",
+             "'regions' (the signal regions) or 'sphere' [regions]"),
     CLI_DOUBLE(0, "radius", args, o.radius_mm, 0.01, 1000, "MM", "radius of the sphere [9]"),
     CLI_CALLBACK(0, "center", args, o.center, parse_center, "I,J,K",
                  "centre of the sphere in voxel coordinates [lateral]"),
     CLI_SIZE(0, "documents", args, o.documents, 0, 10000000, "N",
              "documents of the corpus [400]"),
+    CLI_GROUP("Event-related runs (raw BOLD instead of pattern volumes):"),
+    CLI_FLAG(0, "event-related", args, events,
+             "write BOLD runs, events and fMRIPrep confounds per\n"
+             "subject and run (sub-NN/func/), not pattern volumes"),
+    CLI_DOUBLE(0, "tr", args, o.bold.tr, 1e-3, 1e3, "S", "repetition time [2]"),
+    CLI_DOUBLE(0, "isi-min", args, o.bold.isi_min, 0, 1e4, "S",
+               "shortest interval between onsets [2]"),
+    CLI_DOUBLE(0, "isi-max", args, o.bold.isi_max, 0, 1e4, "S",
+               "longest interval between onsets [4]"),
+    CLI_DOUBLE(0, "duration", args, o.bold.duration, 0, 1e4, "S", "duration of each event [1]"),
+    CLI_DOUBLE(0, "lead-in", args, o.bold.lead_in, 0, 1e5, "S", "onset of the first event [6]"),
+    CLI_DOUBLE(0, "tail", args, o.bold.tail, 0, 1e5, "S",
+               "seconds after the latest possible end of the last\nevent [16]"),
+    CLI_SIZE(0, "volumes", args, o.bold.volumes, 2, 100000, "N",
+             "volumes per run [lead-in + events + tail]"),
+    CLI_ENUM(0, "hrf", args, o.bold.hrf, bract_hrf_model, "MODEL",
+             "response kernel: glover or spm [glover]"),
+    CLI_DOUBLE(0, "baseline", args, o.bold.baseline, -1e6, 1e6, "X", "mean signal [100]"),
+    CLI_DOUBLE(0, "noise-sd", args, o.bold.noise_sd, 0, 1e6, "X", "sd of the AR(1) noise [1]"),
+    CLI_DOUBLE(0, "ar1", args, o.bold.ar1, 0, 0.999, "PHI", "AR(1) coefficient of the noise [0.3]"),
+    CLI_DOUBLE(0, "drift", args, o.bold.drift_sd, 0, 1e6, "X", "size of the slow drift [1]"),
+    CLI_DOUBLE(0, "motion", args, o.bold.motion_mm, 0, 1e3, "MM",
+               "sd of a head-motion step per volume [0.05]"),
+    CLI_DOUBLE(0, "motion-effect", args, o.bold.motion_effect, 0, 1e6, "X",
+               "sd of each voxel's signal change per mm of motion [0.5]"),
     CLI_END};
 
 const cli_spec cli_spec_simulate_rsa = {
@@ -90,7 +105,11 @@ const cli_spec cli_spec_simulate_rsa = {
     "conditions table, a brain mask, an atlas with labels, one 4-D pattern\n"
     "volume per subject (a volume per word and run) where the signal regions\n"
     "(or a sphere) carry patterns generated from the embedding, a text corpus,\n"
-    "the embedding's cosine RDM, and the truth.",
+    "the embedding's cosine RDM, and the truth.  With --event-related, raw\n"
+    "BOLD runs instead (one event per word, HRF-convolved responses, AR(1)\n"
+    "noise, drift and motion), with BIDS events, fMRIPrep-style confounds and\n"
+    "JSON sidecars, named as BIDS names them, and a word list for the\n"
+    "conditions table.",
     options, NULL};
 
 /* Cosine-distance RDM of the embedding, words in the order they first
@@ -138,8 +157,22 @@ static int write_model_rdm(const bract_simrsa *d, const char *path, int force)
     return rc;
 }
 
-/* The run: options, design, output paths (the fixed files, then one per
- * subject). */
+/* The fixed files: slot 1 is conditions.tsv for pattern volumes, words.txt
+ * for event-related runs. */
+enum { F_EMBEDDING, F_CONDITIONS, F_MASK, F_ATLAS, F_LABELS, F_TRUTH, F_TRUTHMAP, F_CORPUS,
+       F_MODEL, NFIXED };
+static const char *const fixed[NFIXED] = {"embedding.tsv",    "conditions.tsv", "mask.nii.gz",
+                                          "atlas.nii.gz",     "labels.tsv",     "truth.tsv",
+                                          "truth_map.nii.gz", "corpus.txt",     "model_rdm.tsv"};
+
+/* An event-related run's files, BIDS names: sub-NN/func/sub-NN_task-words_run-R_<suffix>. */
+enum { R_BOLD, R_EVENTS, R_CONFOUNDS, NRUNFILES };
+static const char *const run_suffix[NRUNFILES] = {"bold.nii.gz", "events.tsv",
+                                                  "desc-confounds_timeseries.tsv"};
+#define TASK "words"
+
+/* The run: options, design, output paths (the fixed files, then per subject
+ * one pattern volume, or per subject and run the run's files). */
 typedef struct {
     cli_ctx c;
     args a;
@@ -155,6 +188,12 @@ static char *path_in(const char *dir, const char *name)
     if (p)
         snprintf(p, n, "%s/%s", dir, name);
     return p;
+}
+
+/* The slot of run `run` of subject s, file f (event-related). */
+static size_t run_slot(const run *r, size_t s, size_t rn, int f)
+{
+    return NFIXED + (s * r->a.o.runs + rn) * NRUNFILES + (size_t)f;
 }
 
 /* The signal regions as a JSON array of names (caller frees). */
@@ -176,15 +215,40 @@ static char *signal_list(const bract_simrsa *d)
     return s;
 }
 
+/* The event-related parameters of a sidecar. */
+static void sidecar_bold(bract_sidecar *s, const bract_simrsa_opts *o, size_t nvol)
+{
+    const bract_simrsa_bold_opts *b = &o->bold;
+    bract_sidecar_param_bool(s, "event_related", 1);
+    bract_sidecar_param_num(s, "tr", b->tr);
+    bract_sidecar_param_int(s, "volumes", (int64_t)nvol);
+    bract_sidecar_param_num(s, "isi_min", b->isi_min);
+    bract_sidecar_param_num(s, "isi_max", b->isi_max);
+    bract_sidecar_param_num(s, "duration", b->duration);
+    bract_sidecar_param_num(s, "lead_in", b->lead_in);
+    bract_sidecar_param_num(s, "tail", b->tail);
+    bract_sidecar_param_str(s, "hrf", bract_hrf_model_name(b->hrf));
+    bract_sidecar_param_num(s, "baseline", b->baseline);
+    bract_sidecar_param_num(s, "noise_sd", b->noise_sd);
+    bract_sidecar_param_num(s, "ar1", b->ar1);
+    bract_sidecar_param_num(s, "drift", b->drift_sd);
+    bract_sidecar_param_num(s, "motion_mm", b->motion_mm);
+    bract_sidecar_param_num(s, "motion_effect", b->motion_effect);
+}
+
 /* The sidecar of one output: the simulation's parameters and what the file
- * holds. */
-static int sidecar(const run *r, const char *path, const char *what)
+ * holds; `tr` > 0 adds BIDS's RepetitionTime and TaskName (a BOLD run). */
+static int sidecar_tr(const run *r, const char *path, const char *what, double tr)
 {
     const bract_simrsa_opts *o = &r->a.o;
     const bract_simrsa *d = r->d;
     bract_sidecar *s = cli_sidecar(&r->c);
     if (s) {
         bract_sidecar_set_str(s, "Description", what);
+        if (tr > 0) {
+            bract_sidecar_set_num(s, "RepetitionTime", tr);
+            bract_sidecar_set_str(s, "TaskName", TASK);
+        }
         bract_sidecar_param_int(s, "subjects", (int64_t)o->subjects);
         bract_sidecar_param_int(s, "words", (int64_t)o->words);
         bract_sidecar_param_int(s, "runs", (int64_t)o->runs);
@@ -198,8 +262,7 @@ static int sidecar(const run *r, const char *path, const char *what)
                  (long long)o->grid[1], (long long)o->grid[2]);
         bract_sidecar_param_str(s, "grid", grid);
         bract_sidecar_param_num(s, "voxel_mm", o->voxel_mm);
-        bract_sidecar_param_str(s, "effect", o->effect == BRACT_SIMRSA_SPHERE ? "sphere"
-                                                                             : "regions");
+        bract_sidecar_param_str(s, "effect", bract_simrsa_effect_name(o->effect));
         if (o->effect == BRACT_SIMRSA_SPHERE) {
             bract_sidecar_param_num(s, "radius_mm", o->radius_mm);
             char cm[96];
@@ -209,6 +272,8 @@ static int sidecar(const run *r, const char *path, const char *what)
         }
         bract_sidecar_param_int(s, "documents", (int64_t)o->documents);
         bract_sidecar_param_int(s, "seed", (int64_t)o->seed);
+        if (r->a.events)
+            sidecar_bold(s, o, d->run_volumes);
         bract_sidecar_count(s, "brain_voxels", (int64_t)d->nmask);
         bract_sidecar_count(s, "effect_voxels", (int64_t)d->neffect);
         /* the truth in every sidecar: the signal regions by name */
@@ -223,13 +288,13 @@ static int sidecar(const run *r, const char *path, const char *what)
     return rc;
 }
 
+static int sidecar(const run *r, const char *path, const char *what)
+{
+    return sidecar_tr(r, path, what, 0);
+}
 
-static const char *const fixed[] = {"embedding.tsv", "conditions.tsv",   "mask.nii.gz",
-                                    "atlas.nii.gz",  "labels.tsv",       "truth.tsv",
-                                    "truth_map.nii.gz", "corpus.txt",    "model_rdm.tsv"};
-enum { NFIXED = sizeof fixed / sizeof fixed[0] };
-
-/* The options after parsing: --whole-brain, and what must hold together. */
+/* The options after parsing: --whole-brain, --event-related, and what must
+ * hold together. */
 static int check_options(run *r)
 {
     bract_simrsa_opts *o = &r->a.o;
@@ -248,33 +313,83 @@ static int check_options(run *r)
     if (o->categories > o->words)
         return cli_usage_error(&r->c, "--categories (%zu) exceeds --words (%zu)", o->categories,
                                o->words);
+    static const char *const bold_opts[] = {"tr",       "isi-min",  "isi-max", "duration",
+                                            "lead-in",  "tail",     "volumes", "hrf",
+                                            "baseline", "noise-sd", "ar1",     "drift",
+                                            "motion",   "motion-effect"};
+    if (!r->a.events)
+        for (size_t i = 0; i < sizeof bold_opts / sizeof *bold_opts; i++)
+            if (cli_given(&r->c, bold_opts[i]))
+                return cli_usage_error(&r->c, "--%s applies to --event-related", bold_opts[i]);
+    /* a word's amplitude scales a response whose peak is about a fifth of
+     * it, and overlapping events blur the betas: the same RDM correlations
+     * as the pattern volumes' 0.02 need about 3 */
+    if (r->a.events && !cli_given(&r->c, "snr"))
+        o->snr = 3;
+    if (o->bold.isi_min > o->bold.isi_max)
+        return cli_usage_error(&r->c, "--isi-min (%g) exceeds --isi-max (%g)", o->bold.isi_min,
+                               o->bold.isi_max);
+    return CLI_OK;
+}
+
+/* The output names: the fixed files, then the subjects' files. */
+static int make_paths(run *r)
+{
+    const bract_simrsa_opts *o = &r->a.o;
+    size_t per = r->a.events ? o->runs * NRUNFILES : 1;
+    r->nout = NFIXED + o->subjects * per;
+    if (!(r->paths = calloc(r->nout, sizeof *r->paths)))
+        return cli_error(&r->c, "out of memory");
+    for (size_t i = 0; i < r->nout; i++) {
+        char name[160];
+        if (i == F_CONDITIONS && r->a.events) {
+            snprintf(name, sizeof name, "words.txt");
+        } else if (i < NFIXED) {
+            snprintf(name, sizeof name, "%s", fixed[i]);
+        } else if (!r->a.events) {
+            snprintf(name, sizeof name, "sub-%02zu_patterns.nii.gz", i - NFIXED + 1);
+        } else {
+            size_t k = i - NFIXED, s = k / per, rn = k % per / NRUNFILES;
+            snprintf(name, sizeof name, "sub-%02zu/func/sub-%02zu_task-" TASK "_run-%zu_%s",
+                     s + 1, s + 1, rn + 1, run_suffix[k % NRUNFILES]);
+        }
+        if (!(r->paths[i] = path_in(r->a.dir, name)))
+            return cli_error(&r->c, "out of memory");
+    }
     return CLI_OK;
 }
 
 /* Every output, refused before anything is written; the design first (it
- * checks the options), then the directory. */
+ * checks the options), then the directories. */
 static int prepare(run *r)
 {
-    const bract_simrsa_opts *o = &r->a.o;
-    r->nout = NFIXED + o->subjects;
-    if (!(r->paths = calloc(r->nout, sizeof *r->paths)))
-        return cli_error(&r->c, "out of memory");
-    for (size_t i = 0; i < r->nout; i++) {
-        char name[64];
-        if (i < NFIXED)
-            snprintf(name, sizeof name, "%s", fixed[i]);
-        else
-            snprintf(name, sizeof name, "sub-%02zu_patterns.nii.gz", i - NFIXED + 1);
-        if (!(r->paths[i] = path_in(r->a.dir, name)))
-            return cli_error(&r->c, "out of memory");
-    }
-    if (bract_simrsa_new(o, &r->d) || bract_make_dir(r->a.dir, NULL))
+    int rc = make_paths(r);
+    if (rc)
+        return rc;
+    if (bract_simrsa_new(&r->a.o, &r->d) || bract_make_dir(r->a.dir, NULL))
         return cli_fail(&r->c);
     for (size_t i = 0; i < r->nout; i++) {
+        /* a subject's directory not made yet holds nothing to overwrite */
+        char *slash = strrchr(r->paths[i], '/');
+        struct stat st;
+        *slash = '\0';
+        int fresh = stat(r->paths[i], &st) != 0;
+        *slash = '/';
+        if (fresh)
+            continue;
         char *side = bract_sidecar_path(r->paths[i]);
         int bad = bract_output_check(r->paths[i], r->c.force) ||
                   (side && bract_output_check(side, r->c.force));
         free(side);
+        if (bad)
+            return cli_fail(&r->c);
+    }
+    for (size_t s = 0; r->a.events && s < r->a.o.subjects; s++) {
+        char sub[48];
+        snprintf(sub, sizeof sub, "sub-%02zu/func", s + 1);
+        char *dir = path_in(r->a.dir, sub);
+        int bad = !dir || bract_make_dir(dir, NULL);
+        free(dir);
         if (bad)
             return cli_fail(&r->c);
     }
@@ -286,8 +401,8 @@ static int commit_table(run *r, bract_tsv_writer *t, size_t slot, const char *wh
     return bract_tsv_commit(t) ? cli_fail(&r->c) : sidecar(r, r->paths[slot], what);
 }
 
-/* embedding.tsv (word, d0 ..) and conditions.tsv. */
-static int write_words(run *r)
+/* embedding.tsv (word, d0 ..). */
+static int write_embedding(run *r)
 {
     const bract_simrsa *d = r->d;
     size_t dims = r->a.o.dims, nc = dims + 1;
@@ -302,7 +417,8 @@ static int write_words(run *r)
         ok = (cols[k] = strdup(b)) != NULL;
     }
     bract_tsv_writer *t;
-    if (!ok || bract_tsv_open(r->paths[0], r->c.force, nc, (const char *const *)cols, &t)) {
+    if (!ok || bract_tsv_open(r->paths[F_EMBEDDING], r->c.force, nc, (const char *const *)cols,
+                              &t)) {
         rc = ok ? cli_fail(&r->c) : cli_error(&r->c, "out of memory");
     } else {
         for (size_t i = 0; i < d->nwords; i++) {
@@ -311,56 +427,87 @@ static int write_words(run *r)
                 bract_tsv_double(t, d->embedding[i * dims + k]);
             bract_tsv_end_row(t);
         }
-        rc = commit_table(r, t, 0, "word embedding (TSV)");
+        rc = commit_table(r, t, F_EMBEDDING, "word embedding (TSV)");
     }
     for (size_t k = 0; cols && k < nc; k++)
         free(cols[k]);
     free(cols);
+    return rc;
+}
+
+/* embedding.tsv, then conditions.tsv (pattern volumes) or words.txt (the
+ * stimulus list of the event-related runs). */
+static int write_words(run *r)
+{
+    const bract_simrsa *d = r->d;
+    int rc = write_embedding(r);
     if (rc)
         return rc;
+    if (r->a.events) {
+        size_t len = 0;
+        for (size_t i = 0; i < d->nwords; i++)
+            len += strlen(d->words[i]) + 1;
+        char *text = malloc(len + 1), *p = text;
+        if (!text)
+            return cli_error(&r->c, "out of memory");
+        for (size_t i = 0; i < d->nwords; i++)
+            p += sprintf(p, "%s\n", d->words[i]);
+        if (bract_write_file_atomic(r->paths[F_CONDITIONS], text, len, r->c.force))
+            rc = cli_fail(&r->c);
+        free(text);
+        return rc ? rc : sidecar(r, r->paths[F_CONDITIONS], "the words, one per line");
+    }
     static const char *const ccols[] = {"condition", "run"};
-    if (bract_tsv_open(r->paths[1], r->c.force, 2, ccols, &t))
+    bract_tsv_writer *t;
+    if (bract_tsv_open(r->paths[F_CONDITIONS], r->c.force, 2, ccols, &t))
         return cli_fail(&r->c);
     for (size_t i = 0; i < d->nvol; i++) {
         bract_tsv_str(t, d->words[d->vol_word[i]]);
         bract_tsv_long(t, (long long)d->vol_run[i]);
         bract_tsv_end_row(t);
     }
-    return commit_table(r, t, 1, "condition of each pattern volume");
+    return commit_table(r, t, F_CONDITIONS, "condition of each pattern volume");
+}
+
+static int write_volume_tr(run *r, const bract_volume *v, size_t slot, int intent,
+                           const char *descrip, const char *what, double tr)
+{
+    bract_volume_write_opts vo = {intent, {0, 0, 0}, NULL, descrip, r->c.force};
+    if (bract_volume_write(v, r->paths[slot], &vo))
+        return cli_fail(&r->c);
+    return sidecar_tr(r, r->paths[slot], what, tr);
 }
 
 static int write_volume(run *r, const bract_volume *v, size_t slot, int intent,
                         const char *descrip, const char *what)
 {
-    bract_volume_write_opts vo = {intent, {0, 0, 0}, NULL, descrip, r->c.force};
-    if (bract_volume_write(v, r->paths[slot], &vo))
-        return cli_fail(&r->c);
-    return sidecar(r, r->paths[slot], what);
+    return write_volume_tr(r, v, slot, intent, descrip, what, 0);
 }
 
 /* mask, atlas, labels.tsv and truth.tsv. */
 static int write_regions(run *r)
 {
     const bract_simrsa *d = r->d;
-    int rc = write_volume(r, d->mask, 2, BRACT_INTENT_NONE, "bract brain mask", "brain mask");
+    int rc = write_volume(r, d->mask, F_MASK, BRACT_INTENT_NONE, "bract brain mask",
+                          "brain mask");
     if (!rc)
-        rc = write_volume(r, d->atlas, 3, BRACT_INTENT_LABEL, "bract atlas",
+        rc = write_volume(r, d->atlas, F_ATLAS, BRACT_INTENT_LABEL, "bract atlas",
                           "atlas: region labels");
     if (rc)
         return rc;
     static const char *const lc[] = {"index", "name"};
     static const char *const tc[] = {"region", "label", "n_voxels", "signal", "n_effect_voxels"};
     bract_tsv_writer *t;
-    if (bract_tsv_open(r->paths[4], r->c.force, 2, lc, &t))
+    if (bract_tsv_open(r->paths[F_LABELS], r->c.force, 2, lc, &t))
         return cli_fail(&r->c);
     for (size_t g = 0; g < d->nregions; g++) {
         bract_tsv_long(t, (long long)g + 1);
         bract_tsv_str(t, d->region_names[g]);
         bract_tsv_end_row(t);
     }
-    if ((rc = commit_table(r, t, 4, "atlas labels")))
+    if ((rc = commit_table(r, t, F_LABELS, "atlas labels")))
         return rc;
-    if (bract_tsv_open(r->paths[5], r->c.force, 5, tc, &t))
+    if (bract_tsv_open(r->paths[F_TRUTH], r->c.force, 5, tc, &t))
         return cli_fail(&r->c);
     for (size_t g = 0; g < d->nregions; g++) {
         bract_tsv_str(t, d->region_names[g]);
@@ -370,34 +517,82 @@ static int write_regions(run *r)
         bract_tsv_long(t, (long long)d->region_effect[g]);
         bract_tsv_end_row(t);
     }
-    return commit_table(r, t, 5, "truth: which regions carry the effect");
+    return commit_table(r, t, F_TRUTH, "truth: which regions carry the effect");
 }
 
 /* The truth map, the corpus and the model RDM. */
 static int write_truth(run *r)
 {
     const bract_simrsa *d = r->d;
-    int rc = write_volume(r, d->truth, 6, BRACT_INTENT_NONE, "bract simulated effect",
+    int rc = write_volume(r, d->truth, F_TRUTHMAP, BRACT_INTENT_NONE, "bract simulated effect",
                           "truth: 1 where the effect was planted");
     if (rc)
         return rc;
-    if (bract_write_file_atomic(r->paths[7], d->corpus, strlen(d->corpus), r->c.force))
+    if (bract_write_file_atomic(r->paths[F_CORPUS], d->corpus, strlen(d->corpus), r->c.force))
         return cli_fail(&r->c);
-    if ((rc = sidecar(r, r->paths[7], "corpus: one document per line")))
+    if ((rc = sidecar(r, r->paths[F_CORPUS], "corpus: one document per line")))
         return rc;
-    if (write_model_rdm(d, r->paths[8], r->c.force))
+    if (write_model_rdm(d, r->paths[F_MODEL], r->c.force))
         return cli_fail(&r->c);
-    return sidecar(r, r->paths[8], "cosine-distance RDM of the embedding");
+    return sidecar(r, r->paths[F_MODEL], "cosine-distance RDM of the embedding");
+}
+
+/* One event-related run: the BOLD series (its sidecar holds RepetitionTime),
+ * the events (onset, duration, trial_type = the word) and the confounds. */
+static int write_run(run *r, size_t s, size_t rn)
+{
+    bract_simrsa_run *x;
+    if (bract_simrsa_run_new(r->d, s, rn, &x))
+        return cli_fail(&r->c);
+    int rc = write_volume_tr(r, x->bold, run_slot(r, s, rn, R_BOLD), BRACT_INTENT_NONE,
+                             "bract simulated BOLD", "BOLD run: word events, AR(1) noise, "
+                             "drift and head motion", x->tr);
+    static const char *const ec[] = {"onset", "duration", "trial_type"};
+    bract_tsv_writer *t;
+    if (!rc && bract_tsv_open(r->paths[run_slot(r, s, rn, R_EVENTS)], r->c.force, 3, ec, &t))
+        rc = cli_fail(&r->c);
+    if (!rc) {
+        for (size_t k = 0; k < x->events->n; k++) {
+            bract_tsv_double(t, x->events->ev[k].onset);
+            bract_tsv_double(t, x->events->ev[k].duration);
+            bract_tsv_str(t, x->events->ev[k].label);
+            bract_tsv_end_row(t);
+        }
+        rc = commit_table(r, t, run_slot(r, s, rn, R_EVENTS),
+                          "events (BIDS): one per word, onsets in seconds from the first volume");
+    }
+    if (!rc && bract_tsv_open(r->paths[run_slot(r, s, rn, R_CONFOUNDS)], r->c.force,
+                              x->nconfounds, (const char *const *)x->confound_names, &t))
+        rc = cli_fail(&r->c);
+    if (!rc) {
+        for (size_t i = 0; i < x->nvol; i++) {
+            for (size_t j = 0; j < x->nconfounds; j++)
+                bract_tsv_double(t, x->confounds[i * x->nconfounds + j]);
+            bract_tsv_end_row(t);
+        }
+        rc = commit_table(r, t, run_slot(r, s, rn, R_CONFOUNDS),
+                          "confounds as fMRIPrep's desc-confounds_timeseries.tsv (n/a where "
+                          "fMRIPrep writes it)");
+    }
+    bract_simrsa_run_free(x);
+    return rc;
 }
 
 static int write_subjects(run *r)
 {
-    size_t n = r->a.o.subjects;
+    size_t n = r->a.o.subjects, runs = r->a.events ? r->a.o.runs : 1, total = n * runs;
     int rc = CLI_OK;
     cli_bar bar;
     cli_bar_start(&bar, &r->c, "simulate rsa");
     for (size_t s = 0; s < n && !rc; s++) {
         cli_log(&r->c, "subject %zu of %zu", s + 1, n);
+        if (r->a.events) {
+            for (size_t rn = 0; rn < runs && !rc; rn++) {
+                rc = write_run(r, s, rn);
+                cli_bar_update(&bar, s * runs + rn + 1, total);
+            }
+            continue;
+        }
         bract_volume *p;
         if (bract_simrsa_subject(r->d, s, &p)) {
             rc = cli_fail(&r->c);
@@ -435,9 +630,10 @@ int main_simulate_rsa(int argc, char **argv)
         size_t nsig = 0;
         for (size_t g = 0; g < d->nregions; g++)
             nsig += (size_t)d->region_signal[g];
-        cli_log(&r->c, "wrote %s: %zu subjects, %zu words x %zu runs, %zu brain voxels, %zu "
+        cli_log(&r->c, "wrote %s: %zu subjects, %zu words x %zu runs%s, %zu brain voxels, %zu "
                        "regions (%zu with signal), %zu effect voxels",
-                r->a.dir, o->subjects, o->words, o->runs, d->nmask, d->nregions, nsig,
+                r->a.dir, o->subjects, o->words, o->runs,
+                r->a.events ? " (event-related BOLD)" : "", d->nmask, d->nregions, nsig,
                 d->neffect);
     }
     bract_simrsa_free(r->d);
