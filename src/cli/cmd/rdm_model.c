@@ -19,7 +19,7 @@ typedef struct {
     bract_embed_opts eo;
     cli_cond_args cond;
     bract_rdm_opts ro;
-    int allow;
+    int common; /* --common-conditions (--allow-missing, its 0.1 spelling) */
 } args;
 
 static const cli_opt options[] = {
@@ -42,8 +42,11 @@ static const cli_opt options[] = {
              "cosine, correlation or euclidean [cosine]"),
     CLI_FLAG(0, "plain", args, ro.plain, "euclidean: |x_i - x_j|, not |x_i - x_j|^2 / dimensions"),
     CLI_FLAG(0, "lowercase", args, eo.lowercase, "lowercase both the words and the table's words"),
-    CLI_FLAG(0, "allow-missing", args, allow,
-             "drop words missing from the table (with a warning)\ninstead of failing"),
+    CLI_FLAG(0, "common-conditions", args, common,
+             "keep the conditions whose words the table has: the\n"
+             "others are dropped with a warning, not an error"),
+    CLI_FLAG(0, "allow-missing", args, common, "the 0.1 name of --common-conditions",
+             .flags = CLI_HIDDEN),
     CLI_STRING(0, "name", args, name, "NAME", "name of the RDM [the embedding file name]"),
     CLI_RDMSET_OUTPUT(args, out),
     CLI_END};
@@ -229,7 +232,7 @@ static int apply_wordmap(const args *a, const wordmap *m, char *const *cond, siz
     return 0;
 }
 
-/* Words missing from the table: an error unless --allow-missing (then a
+/* Words missing from the table: an error unless --common-conditions (then a
  * warning), listing every one in condition order (a word looked up for
  * another label as "word (for label)").  0 to go on. */
 static int missing_words(const cli_ctx *c, const args *a, const bract_embedding *e,
@@ -249,15 +252,20 @@ static int missing_words(const cli_ctx *c, const args *a, const bract_embedding 
                 (size_t)snprintf(list + len, cap - len, "%s%s%s%s%s", len ? ", " : "", e->word[i],
                                  lab[i] ? " (for " : "", lab[i] ? lab[i] : "", lab[i] ? ")" : "");
     int rc = 0;
-    if (!a->allow)
+    if (!a->common)
         rc = cli_error(c,
-                       "%s: %zu of %zu word%s %s not in the table: %s (try %s--word LABEL=WORD for "
-                       "a label that is not a word, or --allow-missing to drop them)",
+                       "%s: %zu of %zu word%s %s not in the table: %s (try %s--word LABEL=WORD "
+                       "for a label that is not a word, %s--common-conditions to keep the words "
+                       "the table has)",
                        a->emb, e->nmissing, nw, nw == 1 ? "" : "s", e->nmissing == 1 ? "is" : "are",
-                       list, a->eo.lowercase ? "" : "--lowercase, ");
+                       list, a->eo.lowercase ? "" : "--lowercase, ",
+                       a->conds ? "--exclude LABEL to leave a condition out, or " : "or ");
     else if (!c->quiet)
-        fprintf(stderr, "bract rdm model: warning: %zu word%s not in %s, dropped: %s\n",
-                e->nmissing, e->nmissing == 1 ? "" : "s", a->emb, list);
+        fprintf(stderr,
+                "bract rdm model: warning: %zu word%s not in %s, dropped: %s (neural RDMs that "
+                "keep %s need bract rsa --common-conditions)\n",
+                e->nmissing, e->nmissing == 1 ? "" : "s", a->emb, list,
+                e->nmissing == 1 ? "it" : "them");
     free(list);
     return rc;
 }
@@ -295,7 +303,7 @@ static void fill_sidecar(bract_sidecar *sc, const args *a, const bract_embedding
     bract_sidecar_param_str(sc, "convention", convention(&a->ro));
     bract_sidecar_param_str(sc, "format", bract_embed_format_name(e->format));
     bract_sidecar_param_bool(sc, "lowercase", a->eo.lowercase);
-    bract_sidecar_param_bool(sc, "allow_missing", a->allow);
+    bract_sidecar_param_bool(sc, "common_conditions", a->common);
     bract_sidecar_param_str(sc, "condition_order", cli_cond_order(&a->cond));
     bract_sidecar_input(sc, "embeddings", a->emb);
     bract_sidecar_input(sc, a->conds ? "conditions" : "words", a->conds ? a->conds : a->words);
