@@ -387,6 +387,27 @@ static int read_design(run *r)
     return rc ? -1 : 0;
 }
 
+/* Radius spheres of one voxel (a coarse grid, or a small radius) would
+ * all be left out by the minimum of 2 voxels: say so, and offer the radius
+ * that reaches the 6 face neighbours.  Unless --min-voxels 1 asks for them.
+ * 0, or -1 with the error recorded. */
+static int check_one_voxel_spheres(const run *r)
+{
+    const bract_searchlight_opts *so = &r->a.so;
+    if (so->nvoxels || bract_searchlight_full_size(r->sl) != 1 || so->min_voxels == 1)
+        return 0;
+    double face = bract_searchlight_face_radius(r->sl);
+    /* a round value that reaches them: <= face, or > face when strict */
+    double want = so->strict ? floor(face * 10 + 1e-6) / 10 + 0.1 : ceil(face * 10 - 1e-6) / 10;
+    const double *v = r->geom->vox_mm;
+    bract_error(BRACT_EDATA,
+                "spheres of radius %g mm%s hold a single voxel on this grid (voxels of %g x %g x "
+                "%g mm), and an RDM needs several: give a larger radius, e.g. --radius %g (the "
+                "centre and its 6 face neighbours)",
+                so->radius_mm, so->strict ? " (strict)" : "", v[0], v[1], v[2], want);
+    return -1;
+}
+
 /* Everything every rank needs: models, outputs refused early, design,
  * mask, spheres, patterns.  1 when ok. */
 static int prepare(run *r)
@@ -403,7 +424,8 @@ static int prepare(run *r)
     const cli_models *m = &r->ml;
     return !bract_searchlight_models_new(r->d, m->K, m->rdm, m->file, m->nc, m->ctl, m->cfile, &a->co,
                                 &r->sm) &&
-           !bract_searchlight_new(r->mask, r->geom, &a->so, &r->sl) && !read_patterns(r);
+           !bract_searchlight_new(r->mask, r->geom, &a->so, &r->sl) && !check_one_voxel_spheres(r) &&
+           !read_patterns(r);
 }
 
 /* This rank's centres.  1 when ok. */
