@@ -1,0 +1,38 @@
+"""bract: brain representations, activity, connectivity and timescales.
+
+Python bindings of libbract (numpy arrays in and out), named after the
+commands of the `bract` tool:
+
+    rdm            RDMs of response patterns (bract rdm neural)
+    model_rdm      the RDM of word vectors (bract rdm model)
+    compare        one comparison of two RDMs
+    rsa            comparisons with inference (bract rsa)
+    searchlight    searchlight RSA maps (bract searchlight)
+    clean          nilearn-style cleaning of time series (bract clean)
+    dfc            sliding-window connectivity and states (bract dfc)
+    timescale      intrinsic timescales (bract timescale)
+    glm            the first-level GLM (bract glm)
+    read_rdms, RDMs, set_threads, Error
+
+Errors of the library are raised as bract.Error with its message; its
+warnings are issued as bract.BractWarning through Python's warnings.
+"""
+
+from ._lib import BractWarning, Error, ffi, lib, library_path, pystr as _pystr
+from .rdms import RDMs, read_rdms
+from .rsa import compare, model_rdm, noise_ceiling, rdm, rsa
+from .searchlight import SearchlightMaps, searchlight
+from .table import Table
+from .threads import get_threads, set_threads
+
+__version__ = _pystr(lib.bract_version())
+
+
+def build_info():
+    """The libraries libbract runs with and their versions, one per line."""
+    return _pystr(lib.bract_build_info())
+
+
+__all__ = ["BractWarning", "Error", "RDMs", "Table", "build_info", "compare", "get_threads",
+           "library_path", "model_rdm", "noise_ceiling", "rdm", "read_rdms", "rsa", "searchlight", "SearchlightMaps",
+           "set_threads", "__version__"]
