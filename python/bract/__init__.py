@@ -21,7 +21,9 @@ warnings are issued as bract.BractWarning through Python's warnings.
 from ._lib import BractWarning, Error, ffi, lib, library_path, pystr as _pystr
 from .rdms import RDMs, read_rdms
 from .rsa import compare, model_rdm, noise_ceiling, rdm, rsa
+from .glm import GLMResult, glm
 from .searchlight import SearchlightMaps, searchlight
+from .timeseries import DFC, clean, dfc, timescale
 from .table import Table
 from .threads import get_threads, set_threads
 
@@ -33,6 +35,7 @@ def build_info():
     return _pystr(lib.bract_build_info())
 
 
-__all__ = ["BractWarning", "Error", "RDMs", "Table", "build_info", "compare", "get_threads",
-           "library_path", "model_rdm", "noise_ceiling", "rdm", "read_rdms", "rsa", "searchlight", "SearchlightMaps",
-           "set_threads", "__version__"]
+__all__ = ["BractWarning", "DFC", "Error", "GLMResult", "RDMs", "SearchlightMaps", "Table",
+           "build_info", "clean", "compare", "dfc", "get_threads", "glm", "library_path",
+           "model_rdm", "noise_ceiling", "rdm", "read_rdms", "rsa", "searchlight", "set_threads",
+           "timescale", "__version__"]

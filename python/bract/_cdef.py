@@ -392,6 +392,7 @@ typedef struct {
     double *x;
     double tr;
 } bract_tseries;
+int bract_tseries_new(size_t nt, size_t nreg, bract_tseries **out);
 int bract_tseries_read(const char *path, double tr, bract_tseries **out);
 void bract_tseries_free(bract_tseries *ts);
 typedef enum {
@@ -709,6 +710,7 @@ int bract_glm_load_data(const char *path, const bract_mask *mask,
 int bract_glm_run_tr(const char *bold_path, double header_tr, double given, double *tr);
 int bract_glm_residual_dof(const char *const *paths, size_t n, double *dof);
 
-/* ---- the C library's free(), for the arrays bract hands over ---- */
+/* ---- the C library's free() and strdup(), for memory bract owns ---- */
 void free(void *p);
+char *strdup(const char *s);
 """
