@@ -345,7 +345,7 @@ _RSA_COLUMNS = ["level", "subject", "rdm", "model", "model_b", "method", "n_subj
                 "noise_lower", "noise_upper", "n_samples"]
 
 
-def _named_inputs(items, what, stems):
+def _named_inputs(items, what):
     """RDMs from paths or objects, with the file each came from (or None)."""
     if isinstance(items, (RDMs, str, bytes, os.PathLike)) or hasattr(items, "get_vectors"):
         items = [items]
@@ -404,8 +404,8 @@ def rsa(neural, models, method="spearman", controls=None, partial=False, nan="ma
     Returns a Table with the columns of `bract rsa`'s TSV.
     """
     subj = _named_inputs(neural, "neural")
-    mods = _named_inputs(models, "models", True)
-    ctls = _named_inputs(controls, "controls", True) if controls is not None else []
+    mods = _named_inputs(models, "models")
+    ctls = _named_inputs(controls, "controls") if controls is not None else []
     if group and len(subj) < 2:
         fail("group statistics need at least 2 subjects")
     cm = parse_enum(lib.bract_compare_method_parse, "bract_compare_method", method,

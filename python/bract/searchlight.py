@@ -82,8 +82,8 @@ def searchlight(data, conditions, mask, models, radius=6.0, voxels=None, strict=
                            "comparison method")
     co.nan_policy = parse_enum(lib.bract_compare_nan_parse, "bract_compare_nan", nan,
                                "missing-pair policy")
-    mods = _named_inputs(models, "models", True)
-    ctls = _named_inputs(controls, "controls", True) if controls is not None else []
+    mods = _named_inputs(models, "models")
+    ctls = _named_inputs(controls, "controls") if controls is not None else []
     if (partial or ctls) and co.method not in (lib.BRACT_CMP_PEARSON, lib.BRACT_CMP_SPEARMAN):
         fail("%s needs compare='pearson' or 'spearman'" % ("partial" if partial else "controls"))
     co.partial = (lib.BRACT_PARTIAL_OTHERS if partial else
