@@ -18,7 +18,8 @@ Errors of the library are raised as bract.Error with its message; its
 warnings are issued as bract.BractWarning through Python's warnings.
 """
 
-from ._lib import BractWarning, Error, ffi, lib, library_path, pystr as _pystr
+from ._lib import BractWarning, Error, library_path, pystr as _pystr
+from ._lib import ffi, lib  # the raw bindings, for what the functions do not cover
 from .rdms import RDMs, read_rdms
 from .rsa import compare, model_rdm, noise_ceiling, rdm, rsa
 from .glm import GLMResult, glm
@@ -36,6 +37,7 @@ def build_info():
 
 
 __all__ = ["BractWarning", "DFC", "Error", "GLMResult", "RDMs", "SearchlightMaps", "Table",
-           "build_info", "clean", "compare", "dfc", "get_threads", "glm", "library_path",
+           "build_info", "clean", "compare", "dfc", "ffi", "get_threads", "glm", "lib",
+           "library_path",
            "model_rdm", "noise_ceiling", "rdm", "read_rdms", "rsa", "searchlight", "set_threads",
            "timescale", "__version__"]

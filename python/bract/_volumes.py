@@ -2,6 +2,7 @@
 nibabel images and numpy arrays (x, y, z[, t], x fastest in the library's
 spatial index i + nx (j + ny k)), and maps back as nibabel images or arrays."""
 
+import importlib.util
 import os
 
 import numpy as np
@@ -18,11 +19,7 @@ def is_image(x):
 
 
 def have_nibabel():
-    try:
-        import nibabel  # noqa: F401
-        return True
-    except ImportError:
-        return False
+    return importlib.util.find_spec("nibabel") is not None
 
 
 def paths_of(x):

@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from ._lib import (Owned, StrArray, check, copy_array, cstr, dptr, fail, ffi, lib, pystr)
+from ._lib import Owned, StrArray, check, copy_array, cstr, fail, ffi, lib, pystr
 
 
 class RDMs:

@@ -1,13 +1,12 @@
 """Searchlight RSA maps (bract/searchlight.h), as `bract searchlight`."""
 
-import os
 import warnings
 
 import numpy as np
 
 from . import _volumes as vol
 from ._lib import (BractWarning, Owned, StrArray, check, cstr, dptr, fail, ffi, lib,
-                   parse_enum, pystr, sizeptr)
+                   parse_enum, sizeptr)
 from .rdms import _CSet
 from .rsa import _Design, _model_names, _named_inputs, _rdm_opts
 from .threads import threads_for

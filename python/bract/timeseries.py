@@ -238,7 +238,7 @@ class _BorrowedVolume(Owned):
         check(lib.bract_volume_new(dims, voxmm, a, float(tr or 0), storage, self.pp))
         v = self.pp[0]
         self.own_data = v.data
-        v.data = ffi.cast("void *", ffi.from_buffer(self.arr))
+        v.data = ffi.cast("void *", ffi.from_buffer(self.arr.T))  # .T: C-ordered, same memory
         v.nt = self.arr.shape[3] if self.arr.ndim == 4 else 1
         v.ndim = 4 if v.nt > 1 else 3
 
