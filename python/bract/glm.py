@@ -217,12 +217,10 @@ def _load_run(run, grid, tr, r):
         y, nvol = ffi.new("float **"), ffi.new("size_t *")
         with Owned("bract_volume *", lib.bract_volume_free) as hdr:
             check(lib.bract_glm_load_data(cstr(path), grid.mask, grid.geom, y, nvol, hdr.pp))
+            data = ffi.gc(y[0], lib.free)  # the library's buffer, freed with the array
             t = ffi.new("double *")
             check(lib.bract_glm_run_tr(cstr(path), hdr.p.tr, float(tr or 0), t))
-        try:
-            arr = copy_array(y[0], len(grid.index) * nvol[0], np.float32)
-        finally:
-            lib.free(y[0])
+        arr = np.frombuffer(ffi.buffer(data, len(grid.index) * nvol[0] * 4), dtype=np.float32)
         return arr.reshape(len(grid.index), nvol[0]), nvol[0], t[0], path
     x = vol.gather(run, grid, grid.index, "run %d" % (r + 1))
     t = float(tr or 0)

@@ -33,9 +33,11 @@ def read_series(data, tr=None, names=None, what="data"):
         with Owned("bract_tseries *", lib.bract_tseries_free) as ts:
             check(lib.bract_tseries_read(cstr(path), float(tr or 0), ts.pp))
             t = ts.p
+            # region-major as the library keeps it; x is its transpose (a view),
+            # which the stages below hand back to the library without a copy
             x = copy_array(t.x, t.nt * t.nreg).reshape(t.nreg, t.nt).T
             nm = [pystr(t.name[i]) for i in range(t.nreg)]
-            return Series(np.ascontiguousarray(x), nm, t.tr, path)
+            return Series(x, nm, t.tr, path)
     if hasattr(data, "columns") and hasattr(data, "to_numpy"):
         names = [str(c) for c in data.columns] if names is None else names
         data = data.to_numpy(dtype=np.float64)
@@ -281,9 +283,7 @@ def _clean_volume(data, o, tr, confounds, columns, censor, runs, mask, as_image)
                 cnt, ncl = ffi.new("bract_clean_counts *"), ffi.new("size_t *")
                 check(lib.bract_clean_volume(plan.p, v.p, grid.mask if grid else ffi.NULL,
                                              out.pp, cnt, ncl, ffi.NULL))
-                r = out.p
-                shape = (int(r.nx), int(r.ny), int(r.nz), int(r.nt))
-                y = copy_array(r.data, r.nvox * r.nt, np.float32).reshape(shape, order="F")
+                y = _adopt_volume(out)
         finally:
             if grid:
                 grid.close()
@@ -297,6 +297,17 @@ def _clean_volume(data, o, tr, confounds, columns, censor, runs, mask, as_image)
     zooms = list(img.header.get_zooms()[:3]) + [o.tr]
     img.header.set_zooms(zooms)
     return img
+
+
+def _adopt_volume(owned):
+    """The float32 data of a volume the library made, as a numpy array over
+    its own memory (no copy): the volume is freed when the array goes."""
+    v = owned.pp[0]
+    owned.pp[0] = ffi.NULL
+    shape = (int(v.nx), int(v.ny), int(v.nz), int(v.nt))
+    n = v.nvox * v.nt
+    data = ffi.gc(ffi.cast("float *", v.data), lambda _p, v=v: lib.bract_volume_free(v))
+    return np.frombuffer(ffi.buffer(data, n * 4), dtype=np.float32).reshape(shape, order="F")
 
 
 # ---- bract.dfc ----
