@@ -136,7 +136,11 @@ class Grid:
 def gather(data, grid, index, what="data"):
     """Rows = volumes, columns = the voxels `index` of a 4-D image or array
     (x, y, z, t), as a C-contiguous float64 array (one copy: the selection)."""
-    arr = image_array(data) if is_image(data) else np.asarray(data)
+    if isinstance(data, (list, tuple)):  # 3-D maps (or 4-D series) one after another
+        parts = [image_array(d) if is_image(d) else np.asarray(d) for d in data]
+        arr = np.concatenate([p[..., None] if p.ndim == 3 else p for p in parts], axis=3)
+    else:
+        arr = image_array(data) if is_image(data) else np.asarray(data)
     if arr.ndim == 3:
         arr = arr[..., None]
     if arr.ndim != 4:

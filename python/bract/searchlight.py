@@ -44,8 +44,9 @@ def searchlight(data, conditions, mask, models, radius=6.0, voxels=None, strict=
     voxels of its sphere).
 
     data: the pattern volumes: a NIfTI file name or a list of them (read by
-        the library, as the CLI reads them), a 4-D nibabel image, or a 4-D
-        array (x, y, z, volumes).
+        the library, as the CLI reads them), a 4-D nibabel image, a 4-D
+        array (x, y, z, volumes), or a list of 3-D images or arrays (one
+        beta map per row of the conditions).
     conditions: one label per volume, or a conditions TSV (condition,
         optional run); runs: one run label per volume.
     mask: the centres and the voxels the spheres may use: a file name, a
@@ -112,6 +113,8 @@ def searchlight(data, conditions, mask, models, radius=6.0, voxels=None, strict=
 
 
 def _nvolumes(data):
+    if isinstance(data, (list, tuple)):
+        return sum(_nvolumes(d) for d in data)
     shape = data.shape if hasattr(data, "shape") else np.shape(data)
     return 1 if len(shape) == 3 else int(shape[3])
 

@@ -72,6 +72,10 @@ def test_images_and_arrays_equal_files(cli, tmp_path, sim):
     assert same(data_of(a["embedding"]), want)
     assert isinstance(b["embedding"], np.ndarray) and same(b["embedding"], want)
     assert same(a.centre_values, b.centre_values)
+    maps = [img.slicer[..., i] for i in range(img.shape[3])]  # one 3-D map per condition
+    with pytest.warns(bract.BractWarning):
+        c = bract.searchlight(maps, conds, mimg, rdms)
+    assert same(data_of(c["embedding"]), want)
 
 
 def test_two_models_and_threads(cli, tmp_path, sim):
