@@ -499,6 +499,17 @@ typedef struct {
 int bract_kmeans(const float *x, size_t n, size_t dim, const bract_kmeans_opts *p,
                  bract_kmeans_result **out, const bract_progress *progress);
 void bract_kmeans_result_free(bract_kmeans_result *r);
+typedef struct {
+    size_t kmin, kmax, m;
+    double *objective;
+    double *ratio;
+    double breakpoint;
+    size_t k;
+} bract_kmeans_elbow_result;
+int bract_kmeans_elbow(const float *x, size_t n, size_t dim, const bract_kmeans_opts *p,
+                       size_t kmin, size_t kmax, bract_kmeans_elbow_result **out,
+                       const bract_progress *progress);
+void bract_kmeans_elbow_result_free(bract_kmeans_elbow_result *r);
 int bract_states_stats(const size_t *seq, size_t n, size_t k, double *fraction,
                        double *mean_dwell, size_t *transitions, double *tm);
 

@@ -345,12 +345,15 @@ class DFC:
         state_sequence.tsv), distance (to its centroid), and per subject
         fraction, mean_dwell (windows), mean_dwell_s, transitions and
         transition_matrix (subjects x K x K) (state_summary.tsv).
+    With elbow: elbow_k_values, elbow_objective, elbow_ratio,
+        elbow_breakpoint and elbow_k, the suggested number of states
+        (elbow.tsv).
     """
 
 
 def dfc(data, window, step=1, taper="rect", sigma=None, alpha=None, estimator="pearson",
-        lam=None, fisher=False, states=None, distance="l2", restarts=10, max_iter=300, seed=1,
-        tr=None, names=None, subjects=None, threads=None):
+        lam=None, fisher=False, states=None, elbow=None, distance="l2", restarts=10,
+        max_iter=300, seed=1, tr=None, names=None, subjects=None, threads=None):
     """Sliding-window dynamic functional connectivity and its recurring
     states, as `bract dfc`.
 
@@ -361,7 +364,8 @@ def dfc(data, window, step=1, taper="rect", sigma=None, alpha=None, estimator="p
     estimator: "pearson", "ledoit-wolf", "glasso" or "glasso-partial"
         (lam: the graphical-lasso penalty); fisher: Fisher z.
     states: K for k-means states over all windows (distance "l2" or "l1",
-        restarts, max_iter, seed).
+        restarts, max_iter, seed); elbow: (kmin, kmax), k-means for each k
+        and GIFT's elbow of the validity ratio (elbow.tsv).
     A region with a non-finite value or no variance in any subject is
         left out of all (with a warning).
     Returns a DFC with the CLI's numbers (windows as windows.npy).
@@ -410,10 +414,11 @@ def dfc(data, window, step=1, taper="rect", sigma=None, alpha=None, estimator="p
         subjects = ["sub-%02d" % (i + 1) for i in range(len(subs))] if len(subs) > 1 else \
             ["sub-01"]
     with threads_for(threads):
-        return _dfc_run(subs, p, tr0, states, distance, restarts, max_iter, seed, subjects)
+        return _dfc_run(subs, p, tr0, states, elbow, distance, restarts, max_iter, seed,
+                        subjects)
 
 
-def _dfc_run(subs, p, tr, k, distance, restarts, max_iter, seed, subjects):
+def _dfc_run(subs, p, tr, k, elbow, distance, restarts, max_iter, seed, subjects):
     nall = len(subs[0].names)
     bad = np.zeros(nall, dtype=np.uint8)
     for s in subs:
@@ -444,6 +449,12 @@ def _dfc_run(subs, p, tr, k, distance, restarts, max_iter, seed, subjects):
             total += lib.bract_dfc_nwindows(pl.p)
         if k and k > total:
             fail("states=%d but only %d windows" % (k, total))
+        if elbow is not None:
+            kmin, kmax = (int(v) for v in elbow)
+            if not 1 <= kmin < kmax <= 100:
+                fail("elbow: expected (kmin, kmax) with 1 <= kmin < kmax <= 100")
+            if kmax > total:
+                fail("elbow up to %d but only %d windows" % (kmax, total))
         r = DFC()
         r.regions, r.subjects = names, list(subjects)
         r.excluded = [subs[0].names[i] for i in np.flatnonzero(bad)]
@@ -493,24 +504,41 @@ def _dfc_run(subs, p, tr, k, distance, restarts, max_iter, seed, subjects):
     r.centre_s = np.array(info["centre"], dtype=np.float64)
     r.window_mean, r.window_sd = np.concatenate(info["mean"]), np.concatenate(info["sd"])
     r.pairs = [(names[i], names[j]) for i in range(nreg) for j in range(i + 1, nreg)]
-    if k:
-        _states(r, k, distance, restarts, max_iter, seed, p.step, tr)
-    return r
-
-
-def _states(r, k, distance, restarts, max_iter, seed, step, tr):
     kp = ffi.new("bract_kmeans_opts *")
     lib.bract_kmeans_opts_defaults(kp)
-    kp.k = int(k)
     kp.distance = parse_enum(lib.bract_kmeans_metric_parse, "bract_kmeans_metric", distance,
                              "k-means distance")
     kp.restarts, kp.max_iter, kp.seed = int(restarts), int(max_iter), int(seed)
+    if elbow is not None:
+        _elbow(r, kp, elbow)
+    if k:
+        _states(r, k, kp, p.step, tr)
+    return r
+
+
+def _elbow(r, kp, elbow):
+    """k-means for each k of the range and GIFT's elbow (elbow.tsv)."""
+    n, dim = r.windows.shape
+    with Owned("bract_kmeans_elbow_result *", lib.bract_kmeans_elbow_result_free) as e:
+        check(lib.bract_kmeans_elbow(ffi.cast("float *", ffi.from_buffer(r.windows)), n, dim, kp,
+                                     int(elbow[0]), int(elbow[1]), e.pp, ffi.NULL))
+        r.elbow_k_values = np.arange(e.p.kmin, e.p.kmax + 1)
+        r.elbow_objective = copy_array(e.p.objective, e.p.m)
+        r.elbow_ratio = copy_array(e.p.ratio, e.p.m)
+        r.elbow_breakpoint, r.elbow_k = e.p.breakpoint, int(e.p.k)
+    if np.isnan(r.elbow_breakpoint):
+        warnings.warn("elbow %d-%d: the elbow needs at least 4 values of k from 2 up; none is "
+                      "suggested" % tuple(elbow), BractWarning, stacklevel=4)
+
+
+def _states(r, k, kp, step, tr):
+    kp.k = int(k)
     n, dim = r.windows.shape
     with Owned("bract_kmeans_result *", lib.bract_kmeans_result_free) as km:
         check(lib.bract_kmeans(ffi.cast("float *", ffi.from_buffer(r.windows)), n, dim, kp,
                                km.pp, ffi.NULL))
         if not km.p.converged:
-            warnings.warn("k-means did not converge in %d iterations (max_iter)" % max_iter,
+            warnings.warn("k-means did not converge in %d iterations (max_iter)" % kp.max_iter,
                           BractWarning, stacklevel=4)
         r.centroids = copy_array(km.p.centroid, k * dim).reshape(k, dim)
         labels = copy_array(km.p.label, n, np.uintp)

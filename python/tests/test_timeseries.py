@@ -135,6 +135,17 @@ def test_dfc_equals_cli(cli, tmp_path, opts, kw):
                                      got.transition_matrix[0]]), summ[:, 1:])
 
 
+def test_dfc_elbow_equals_cli(cli, tmp_path):
+    data = ref("dfc", "input.tsv")
+    cli("dfc", "--data", data, "--window", "30", "--step", "3", "--elbow", "1-6", "--restarts",
+        "3", "-o", tmp_path / "d")
+    got = bract.dfc(data, 30, step=3, elbow=(1, 6), restarts=3)
+    e = tsv_matrix(tmp_path / "d" / "elbow.tsv")[0]
+    assert same(got.elbow_k_values, e[:, 0]) and same(got.elbow_objective, e[:, 1])
+    assert same(got.elbow_ratio, e[:, 2])
+    assert same(got.elbow_k_values == got.elbow_k, e[:, 3] == 1)
+
+
 def test_dfc_two_subjects(cli, tmp_path):
     x, head = series(ref("dfc", "input.tsv"))
     a, b = tmp_path / "sub-01.tsv", tmp_path / "sub-02.tsv"
