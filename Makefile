@@ -250,6 +250,29 @@ check-man: $(BUILD)/.deps-test
 check-api: $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO) $(CLI_A)
 	@sh tools/check_api.sh $(BUILD)
 
+check-valgrind: $(BIN) $(BUILD)/.deps-test
+	@BRACT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=tests/valgrind.supp" \
+	  sh tests/cli/run.sh ./$(BIN)
+
+check-mpi:
+	@$(MAKE) --no-print-directory MPI=1 all
+	@sh tests/cli/mpi.sh ./build-mpi/bract ./bract
+
+demo:
+	@sh tools/deps.sh build
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run: $(BIN)
+	@sh tools/demo.sh ./$(BIN)
+
+bench: $(BIN) $(BENCH_BINS)
+	@for b in $(BENCH_BINS); do ./$$b || exit 1; done
+
+# The searchlight and dFC benchmarks through Python, each against the CLI
+# on the same files in the same run (python/bench/bench.py).
+bench-python: $(BIN) $(LIB_SO)
+	@$(PY_ENV) $(PYTHON) python/bench/bench.py
+
 # The Python package's tests (python/tests, pytest) with Debian's python3:
 # the package over this build's libbract.so, compared with this build's
 # ./bract.  Skipped, saying why, where that python lacks numpy, cffi or
@@ -276,29 +299,6 @@ python-install: $(LIB_SO)
 	BRACT_LIBRARY=$(CURDIR)/$(LIB_SO) $(PYTHON) -m pip install --no-build-isolation --no-index \
 	  $(PIP_FLAGS) ./python
 	@rm -rf python/build python/bract.egg-info
-
-check-valgrind: $(BIN) $(BUILD)/.deps-test
-	@BRACT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=tests/valgrind.supp" \
-	  sh tests/cli/run.sh ./$(BIN)
-
-check-mpi:
-	@$(MAKE) --no-print-directory MPI=1 all
-	@sh tests/cli/mpi.sh ./build-mpi/bract ./bract
-
-demo:
-	@sh tools/deps.sh build
-	@$(MAKE) --no-print-directory demo-run
-
-demo-run: $(BIN)
-	@sh tools/demo.sh ./$(BIN)
-
-bench: $(BIN) $(BENCH_BINS)
-	@for b in $(BENCH_BINS); do ./$$b || exit 1; done
-
-# The searchlight and dFC benchmarks through Python, each against the CLI
-# on the same files in the same run (python/bench/bench.py).
-bench-python: $(BIN) $(LIB_SO)
-	@$(PY_ENV) $(PYTHON) python/bench/bench.py
 
 # pkg-config files, written at install time so that they name the prefix
 # actually installed to (a .pc made at build time would keep /usr/local).
