@@ -342,6 +342,42 @@ START_TEST(embed_rdm_missing_words)
 }
 END_TEST
 
+/* Labels that are not words take the vectors of the words looked up for
+ * them ("scrambledpix" as "bird"); two labels may share one word. */
+START_TEST(embed_rdm_labels)
+{
+    const char *w[] = {"cat", "bird", "dog", "fish"};
+    const char *labels[] = {NULL, "scrambledpix", NULL, "fins"};
+    bract_embedding *e;
+    CK(bract_embed_lookup(REFDATA "/embeddings/vectors.tsv", w, 4, NULL, &e));
+    bract_rdm_opts o = {.method = BRACT_RDM_COSINE};
+    bract_rdmset *set, *plain;
+    CK(bract_embed_rdm_labels(e, labels, &o, "m", &set, NULL));
+    CK(bract_embed_rdm(e, &o, "m", &plain, NULL));
+    ck_assert_uint_eq(set->rdm[0].n, 4);
+    ck_assert_str_eq(set->rdm[0].cond[0], "cat");
+    ck_assert_str_eq(set->rdm[0].cond[1], "scrambledpix");
+    ck_assert_str_eq(set->rdm[0].cond[2], "dog");
+    ck_assert_str_eq(set->rdm[0].cond[3], "fins");
+    ck_assert_str_eq(plain->rdm[0].cond[1], "bird");
+    for (size_t q = 0; q < 6; q++)
+        ck_assert(set->rdm[0].d[q] == plain->rdm[0].d[q]);
+    bract_rdmset_free(plain);
+    bract_rdmset_free(set);
+    bract_embed_free(e);
+    /* two labels may look up one word: their distance is 0 */
+    const char *w2[] = {"cat", "bird", "bird"};
+    const char *l2[] = {NULL, "scrambledpix", "feather"};
+    CK(bract_embed_lookup(REFDATA "/embeddings/vectors.tsv", w2, 3, NULL, &e));
+    CK(bract_embed_rdm_labels(e, l2, &o, "m", &set, NULL));
+    ck_assert_uint_eq(set->rdm[0].n, 3);
+    ck_assert_str_eq(set->rdm[0].cond[2], "feather");
+    ck_assert_double_eq_tol(set->rdm[0].d[bract_pair_index(3, 1, 2)], 0, 1e-12);
+    bract_rdmset_free(set);
+    bract_embed_free(e);
+}
+END_TEST
+
 /* A zero vector leaves its cosine pairs NaN (counted); too few words and
  * methods that need noise are refused. */
 START_TEST(embed_rdm_nan_and_errors)
@@ -429,6 +465,7 @@ static Suite *suite(void)
     tcase_add_test(t, truncated_binary);
     tcase_add_test(t, missing_file);
     tcase_add_test(t, glove_wordsim353);
+    tcase_add_test(t, embed_rdm_labels);
     suite_add_tcase(s, t);
     return s;
 }

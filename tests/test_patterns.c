@@ -265,6 +265,77 @@ START_TEST(nan_voxel_in_a_map)
 }
 END_TEST
 
+/* A matrix in memory gives the patterns a table with the same numbers
+ * gives (the bindings' path): same rows, bit for bit, the same dropped
+ * columns, the residuals, the reported column indices; and its errors. */
+START_TEST(matrix_equals_table)
+{
+    enum { NV = 6, NC = 5, NR = 4 };
+    double x[NV * NC], res[NR * (NC + 1)];
+    for (size_t v = 0; v < NV; v++)
+        for (size_t j = 0; j < NC; j++)
+            x[v * NC + j] = j == 2 ? 7.25 : data_value(j, v) / 3; /* column 2 constant */
+    for (size_t r = 0; r < NR; r++)
+        for (size_t j = 0; j < NC + 1; j++)
+            res[r * (NC + 1) + j] = noise_value(j, r) / 7; /* stride NC + 1 */
+    const char *c[] = {"a", "b", "c", "a", "b", "c"}, *run[] = {"1", "1", "1", "2", "2", "2"};
+    char *tab = tu_join(tmp, "patterns.tsv"), *ntab = tu_join(tmp, "noise.tsv");
+    char text[8192], ntext[8192];
+    size_t k = (size_t)snprintf(text, sizeof text, "condition\trun\tf0\tf1\tf2\tf3\tf4\n");
+    for (size_t v = 0; v < NV; v++) {
+        k += (size_t)snprintf(text + k, sizeof text - k, "%s\t%s", c[v], run[v]);
+        for (size_t j = 0; j < NC; j++)
+            k += (size_t)snprintf(text + k, sizeof text - k, "\t%.17g", x[v * NC + j]);
+        k += (size_t)snprintf(text + k, sizeof text - k, "\n");
+    }
+    size_t n = (size_t)snprintf(ntext, sizeof ntext, "f0\tf1\tf2\tf3\tf4\n");
+    for (size_t r = 0; r < NR; r++)
+        for (size_t j = 0; j < NC; j++)
+            n += (size_t)snprintf(ntext + n, sizeof ntext - n, "%.17g%s", res[r * (NC + 1) + j],
+                                  j + 1 < NC ? "\t" : "\n");
+    tu_write(tab, text);
+    tu_write(ntab, ntext);
+    bract_patterns_opts po = {.demean_runs = 1};
+    bract_rdm_design *dt, *d;
+    bract_patterns_set *st, *sm;
+    CK(bract_patterns_from_table(tab, NULL, "t", ntab, &po, &dt, &st));
+    CK(bract_rdm_design_from_labels(c, run, NV, NULL, &d));
+    const size_t ids[NC] = {10, 11, 12, 13, 14};
+    CK(bract_patterns_from_matrix(x, NC, NC, d, res, NC + 1, NR, ids, "m", &po, &sm));
+    const bract_patterns *pt = &st->region[0], *pm = &sm->region[0];
+    ck_assert_str_eq(pm->name, "m");
+    ck_assert_uint_eq(pm->nvox, 4);
+    ck_assert_uint_eq(pm->dropped_constant, 1);
+    ck_assert_uint_eq(pm->nobs, pt->nobs);
+    ck_assert_uint_eq(pm->nres, NR);
+    ck_assert_uint_eq(pm->voxel[2], 13); /* column 2 is gone */
+    ck_assert(memcmp(pm->x, pt->x, pt->nobs * pt->nvox * sizeof(double)) == 0);
+    ck_assert(memcmp(pm->res, pt->res, NR * pt->nvox * sizeof(double)) == 0);
+    bract_patterns_set_free(sm);
+    /* a non-finite residual drops its column; a single residual row, a
+     * stride below the columns, no columns are errors */
+    res[1] = NAN;
+    CK(bract_patterns_from_matrix(x, NC, NC, d, res, NC + 1, NR, NULL, NULL, NULL, &sm));
+    ck_assert_uint_eq(sm->region[0].dropped_nonfinite, 1);
+    ck_assert_uint_eq(sm->region[0].voxel[0], 0);
+    ck_assert_uint_eq(sm->region[0].voxel[1], 3);
+    bract_patterns_set_free(sm);
+    ck_assert_int_eq(bract_patterns_from_matrix(x, NC, NC, d, res, NC, 1, NULL, "m", NULL, &sm),
+                     BRACT_EDATA);
+    ck_assert_error_has("1 residual row; at least 2");
+    ck_assert_int_eq(bract_patterns_from_matrix(x, 3, NC, d, NULL, 0, 0, NULL, "m", NULL, &sm),
+                     BRACT_EINVAL);
+    ck_assert_int_eq(bract_patterns_from_matrix(x, NC, 0, d, NULL, 0, 0, NULL, "m", NULL, &sm),
+                     BRACT_EDATA);
+    ck_assert_ptr_null(sm);
+    bract_patterns_set_free(st);
+    bract_rdm_design_free(dt);
+    bract_rdm_design_free(d);
+    free(tab);
+    free(ntab);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("patterns");
@@ -273,6 +344,7 @@ static Suite *suite(void)
     tcase_add_test(t, atlas_maps_and_noise);
     tcase_add_test(t, split_series_and_constant_voxel);
     tcase_add_test(t, nan_voxel_in_a_map);
+    tcase_add_test(t, matrix_equals_table);
     suite_add_tcase(s, t);
     return s;
 }

@@ -162,6 +162,36 @@ START_TEST(sphere_sizes_anisotropic_and_edges)
 }
 END_TEST
 
+/* The radius that reaches the 6 face neighbours: the longest voxel axis
+ * (through a rotated, anisotropic affine too); at that radius the sphere
+ * holds the centre and its 6 neighbours, just below it fewer. */
+START_TEST(face_radius)
+{
+    double c = cos(0.3), s_ = sin(0.3);
+    const double R[3][3] = {{2 * c, -2.5 * s_, 0}, {2 * s_, 2.5 * c, 0}, {0, 0, 7}};
+    bract_mask *m;
+    bract_volume *g;
+    full_grid(5, 5, 5, R, &m, &g);
+    bract_searchlight_opts o = {.radius_mm = 6};
+    bract_searchlight *s;
+    CK(bract_searchlight_new(m, g, &o, &s));
+    ck_assert_double_eq_tol(bract_searchlight_face_radius(s), 7, 1e-12);
+    bract_searchlight_free(s);
+    o.radius_mm = 7;
+    CK(bract_searchlight_new(m, g, &o, &s));
+    size_t at7 = bract_searchlight_full_size(s);
+    bract_searchlight_free(s);
+    o.strict = 1;
+    CK(bract_searchlight_new(m, g, &o, &s));
+    size_t below = bract_searchlight_full_size(s);
+    bract_searchlight_free(s);
+    ck_assert_uint_eq(below + 2, at7); /* the two neighbours along z */
+    ck_assert_uint_ge(at7, 7);
+    bract_mask_free(m);
+    bract_volume_free(g);
+}
+END_TEST
+
 START_TEST(mask_rules)
 {
     /* a 9 x 9 x 9 grid of 1 mm voxels whose mask is the slab z <= 4: a
@@ -892,6 +922,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, sphere_sizes_table);
     tcase_add_test(tc, sphere_sizes_anisotropic_and_edges);
+    tcase_add_test(tc, face_radius);
     tcase_add_test(tc, mask_rules);
     tcase_add_test(tc, count_rule);
     tcase_add_test(tc, equals_rdm_neural_and_rsa);

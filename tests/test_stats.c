@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const double X[] = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5};
 static const double Y[] = {2, 7, 1, 8, 2, 8, 1, 8, 2, 8, 4.5};
@@ -251,12 +252,49 @@ START_TEST(alternative_names)
 }
 END_TEST
 
+/* p styles: -log10 p and 1 - p value by value, NaN kept, p = 0 finite;
+ * names and aliases. */
+START_TEST(p_styles)
+{
+    const double p[] = {1, 0.05, 1e-4, 0, NAN, 0.5};
+    double o[6];
+    bract_stats_p_style_apply(BRACT_P_STYLE_MINUS_LOG10, p, 6, o);
+    ck_assert_double_eq(o[0], 0);
+    ck_assert_double_eq_tol(o[1], 1.3010299956639813, 1e-15);
+    ck_assert_double_eq_tol(o[2], 4, 1e-14);
+    ck_assert_double_eq_tol(o[3], 307.652655568589, 1e-9);
+    ck_assert(isnan(o[4]));
+    bract_stats_p_style_apply(BRACT_P_STYLE_ONE_MINUS, p, 6, o);
+    ck_assert_double_eq(o[1], 0.95);
+    ck_assert_double_eq(o[3], 1);
+    ck_assert(isnan(o[4]));
+    double q[6];
+    memcpy(q, p, sizeof q);
+    bract_stats_p_style_apply(BRACT_P_STYLE_P, q, 6, q); /* in place */
+    ck_assert_double_eq(q[2], 1e-4);
+    bract_stats_p_style s;
+    const char *names[] = {"p", "minus-log10", "log10", "logp", "-log10", "one-minus", "1-p"};
+    const bract_stats_p_style want[] = {BRACT_P_STYLE_P, BRACT_P_STYLE_MINUS_LOG10,
+                                        BRACT_P_STYLE_MINUS_LOG10, BRACT_P_STYLE_MINUS_LOG10,
+                                        BRACT_P_STYLE_MINUS_LOG10, BRACT_P_STYLE_ONE_MINUS,
+                                        BRACT_P_STYLE_ONE_MINUS};
+    for (int k = 0; k < 7; k++) {
+        ck_assert_int_eq(bract_stats_p_style_parse(names[k], &s), 0);
+        ck_assert_int_eq(s, want[k]);
+    }
+    ck_assert_str_eq(bract_stats_p_style_name(BRACT_P_STYLE_ONE_MINUS), "one-minus");
+    ck_assert_int_eq(bract_stats_p_style_parse("ln", &s), BRACT_EINVAL);
+    ck_assert(strstr(bract_last_error(), "expected one of p, minus-log10, one-minus"));
+}
+END_TEST
+
 static Suite *stats_suite(void)
 {
     Suite *s = suite_create("stats");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, ranks_average_ties);
     tcase_add_test(tc, alternative_names);
+    tcase_add_test(tc, p_styles);
     tcase_add_test(tc, correlations);
     tcase_add_test(tc, distributions);
     tcase_add_test(tc, one_sample_t);
@@ -266,6 +304,7 @@ static Suite *stats_suite(void)
     tcase_add_test(tc, t_inverse_tail);
     tcase_add_test(tc, ranks_fast);
     tcase_add_test(tc, alternative_names);
+    tcase_add_test(tc, p_styles);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -45,7 +45,8 @@ def files(args):
         out = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True,
                              text=True).stdout.split()
         return [os.path.join(ROOT, p) for p in out
-                if p.endswith(EXTS) and not p.startswith(("testdata/", "doc/api-renames"))]
+                if p.endswith(EXTS) and not p.startswith(("testdata/", "doc/api-renames"))
+                and p != "tools/api_rename.py"]
     res = []
     for a in args:
         if os.path.isdir(a):

@@ -88,6 +88,15 @@ BRACT_API void bract_embed_free(bract_embedding *e);
 BRACT_API int bract_embed_rdm(const bract_embedding *e, const bract_rdm_opts *o, const char *name,
                               bract_rdmset **out, size_t *nnan);
 
+/* bract_embed_rdm with conditions that are not the words looked up:
+ * labels[i] (e->nwords of them; labels or labels[i] NULL: the word itself)
+ * names the condition whose vector is word i's, so that a condition label
+ * without a vector of its own (Haxby's "scrambledpix") takes another word's
+ * (bract rdm model --word LABEL=WORD).  Two labels may look up one word. */
+BRACT_API int bract_embed_rdm_labels(const bract_embedding *e, const char *const *labels,
+                                     const bract_rdm_opts *o, const char *name,
+                                     bract_rdmset **out, size_t *nnan);
+
 #ifdef __cplusplus
 }
 #endif

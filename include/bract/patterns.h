@@ -86,6 +86,20 @@ BRACT_API int bract_patterns_from_table(const char *path, const bract_rdm_design
 
 BRACT_API void bract_patterns_set_free(bract_patterns_set *s);
 
+/* Patterns from a matrix in memory, as bract_patterns_from_table makes them
+ * from a table once read (the language bindings pass arrays this way): x
+ * holds d->nvol rows, one per volume of the design, of ncol features (row
+ * stride ldx >= ncol); res (may be NULL) holds nres >= 2 residual rows with
+ * the same columns (row stride ldr).  `voxel` (may be NULL: the column
+ * numbers) gives each column's reported index, e.g. its spatial index in a
+ * volume.  One region, called `name`.  Nothing is copied but the pattern
+ * rows made.  Owned by the caller (bract_patterns_set_free). */
+BRACT_API int bract_patterns_from_matrix(const double *x, size_t ldx, size_t ncol,
+                                         const bract_rdm_design *d, const double *res,
+                                         size_t ldr, size_t nres, const size_t *voxel,
+                                         const char *name, const bract_patterns_opts *o,
+                                         bract_patterns_set **out);
+
 /* The RDM of every region of `s` (patterns made with design `d`) with
  * options `o`, one RDM per region named after it, conditions in the
  * design's order.  Regions run in parallel (OpenMP, bract_set_threads), one

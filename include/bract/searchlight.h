@@ -109,6 +109,12 @@ BRACT_API const unsigned char *bract_searchlight_left_out(const bract_searchligh
  * sphere of the centres kept. */
 BRACT_API size_t bract_searchlight_full_size(const bract_searchlight *s);
 BRACT_API size_t bract_searchlight_max_size(const bract_searchlight *s);
+/* The radius (mm) that reaches a voxel's 6 face neighbours: the longest of
+ * the three voxel axes through the affine.  A radius sphere of at least
+ * this radius (more than it with the strict rule) holds 7 voxels or more
+ * away from the mask's edges; a smaller one on a coarse grid may hold the
+ * centre alone. */
+BRACT_API double bract_searchlight_face_radius(const bract_searchlight *s);
 
 /* The sphere of centre c (after bract_searchlight_set_columns): its column numbers,
  * ascending, into cols (room for bract_searchlight_sizes(s)[c]; may be NULL); returns

@@ -122,6 +122,31 @@ BRACT_API double bract_stats_f_sf(double f, double df1, double df2);
 BRACT_API double bract_stats_norm_ppf(double q);
 BRACT_API double bract_stats_norm_isf(double p);
 
+/* ---- how p values are written ---- */
+
+/* p itself; -log10 p (nilearn's "logp", NIfTI intent LOG10PVAL: larger is
+ * more significant); or 1 - p (FSL randomise's convention, its "corrp"
+ * maps: thresholded at 0.95). */
+typedef enum {
+    BRACT_P_STYLE_P = 0,
+    BRACT_P_STYLE_MINUS_LOG10 = 1,
+    BRACT_P_STYLE_ONE_MINUS = 2
+} bract_stats_p_style;
+
+/* "p", "minus-log10", "one-minus" ("unknown" out of range). */
+BRACT_API const char *bract_stats_p_style_name(bract_stats_p_style s);
+
+/* The style named `name` in *out ("log10", "logp" and "-log10" also mean
+ * minus-log10, "1-p" one-minus): 0, or BRACT_EINVAL naming the expected
+ * values. */
+BRACT_API int bract_stats_p_style_parse(const char *name, bract_stats_p_style *out);
+
+/* out[i] = p[i] in style s (out may be p).  NaN stays NaN; a p of 0 (an
+ * underflowed parametric p) gives -log10 of the smallest normal double,
+ * 307.65, not infinity. */
+BRACT_API void bract_stats_p_style_apply(bract_stats_p_style s, const double *p, size_t n,
+                                         double *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -34,6 +34,7 @@
 
 #include "bract/dfc.h"
 #include "bract/error.h"
+#include "bract/kmeans.h"
 #include "bract/progress.h"
 #include "bract/states.h"
 

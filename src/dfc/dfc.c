@@ -792,7 +792,7 @@ struct bract_dfc_stats {
     double *strength;      /* scratch: this window's strengths */
 };
 
-static bract_dfc_stats *bract_dfc_stats_alloc(size_t nreg)
+static bract_dfc_stats *dfc_stats_alloc(size_t nreg)
 {
     bract_dfc_stats *s = bract_xcalloc(1, sizeof *s, "window statistics");
     if (!s)
@@ -813,7 +813,7 @@ static bract_dfc_stats *bract_dfc_stats_alloc(size_t nreg)
 
 int bract_dfc_stats_new(size_t nreg, bract_dfc_stats **out)
 {
-    *out = bract_dfc_stats_alloc(nreg);
+    *out = dfc_stats_alloc(nreg);
     return *out ? BRACT_OK : BRACT_ENOMEM;
 }
 

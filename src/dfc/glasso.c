@@ -11,7 +11,7 @@ struct bract_glasso_ws {
     double *g;    /* W11 beta for the current column */
 };
 
-static bract_glasso_ws *bract_glasso_ws_alloc(size_t p)
+static bract_glasso_ws *glasso_ws_alloc(size_t p)
 {
     bract_glasso_ws *w = bract_xcalloc(1, sizeof *w, "a glasso workspace");
     if (!w)
@@ -29,7 +29,7 @@ static bract_glasso_ws *bract_glasso_ws_alloc(size_t p)
 
 int bract_glasso_ws_new(size_t p, bract_glasso_ws **out)
 {
-    *out = bract_glasso_ws_alloc(p);
+    *out = glasso_ws_alloc(p);
     return *out ? BRACT_OK : BRACT_ENOMEM;
 }
 

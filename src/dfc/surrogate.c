@@ -77,7 +77,7 @@ void bract_surrogate_plan_free(bract_surrogate_plan *p)
     free(p);
 }
 
-static bract_surrogate_ws *bract_surrogate_ws_alloc(const bract_surrogate_plan *p)
+static bract_surrogate_ws *surrogate_ws_alloc(const bract_surrogate_plan *p)
 {
     bract_surrogate_ws *w = bract_xcalloc(1, sizeof *w, "a surrogate workspace");
     if (!w)
@@ -95,7 +95,7 @@ static bract_surrogate_ws *bract_surrogate_ws_alloc(const bract_surrogate_plan *
 
 int bract_surrogate_ws_new(const bract_surrogate_plan *p, bract_surrogate_ws **out)
 {
-    *out = bract_surrogate_ws_alloc(p);
+    *out = surrogate_ws_alloc(p);
     return *out ? BRACT_OK : BRACT_ENOMEM;
 }
 

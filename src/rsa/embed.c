@@ -46,15 +46,16 @@ void bract_embed_free(bract_embedding *e)
 
 /* ---- the model RDM ---- */
 
-/* The RDM of the words found: kept labels and vectors, a design of one row
- * per word, a plan and a workspace for one compute call. */
-static int embed_rdm_compute(const bract_embedding *e, const bract_rdm_opts *o, const char *name,
-                             size_t nk, bract_rdmset *set, const char **kept, double *x,
-                             size_t *nnan)
+/* The RDM of the words found: kept labels (labels[i], or the words) and
+ * vectors, a design of one row per word, a plan and a workspace for one
+ * compute call. */
+static int embed_rdm_compute(const bract_embedding *e, const char *const *labels,
+                             const bract_rdm_opts *o, const char *name, size_t nk,
+                             bract_rdmset *set, const char **kept, double *x, size_t *nnan)
 {
     for (size_t i = 0, q = 0; i < e->nwords; i++)
         if (e->found[i]) {
-            kept[q] = e->word[i];
+            kept[q] = labels && labels[i] ? labels[i] : e->word[i];
             memcpy(x + q * e->dim, e->vec + i * e->dim, e->dim * sizeof *x);
             q++;
         }
@@ -84,6 +85,13 @@ static int embed_rdm_compute(const bract_embedding *e, const bract_rdm_opts *o, 
 int bract_embed_rdm(const bract_embedding *e, const bract_rdm_opts *o, const char *name,
                     bract_rdmset **out, size_t *nnan)
 {
+    return bract_embed_rdm_labels(e, NULL, o, name, out, nnan);
+}
+
+int bract_embed_rdm_labels(const bract_embedding *e, const char *const *labels,
+                           const bract_rdm_opts *o, const char *name, bract_rdmset **out,
+                           size_t *nnan)
+{
     *out = NULL;
     if (nnan)
         *nnan = 0;
@@ -101,7 +109,7 @@ int bract_embed_rdm(const bract_embedding *e, const bract_rdm_opts *o, const cha
     bract_rdmset *set = bract_rdmset_alloc(1);
     int rc = BRACT_ENOMEM;
     if (set && kept && x)
-        rc = embed_rdm_compute(e, o, name, nk, set, kept, x, nnan);
+        rc = embed_rdm_compute(e, labels, o, name, nk, set, kept, x, nnan);
     free(kept);
     free(x);
     if (rc) {

@@ -643,6 +643,67 @@ done:
     return rc;
 }
 
+/* ---- matrices in memory ---- */
+
+int bract_patterns_from_matrix(const double *x, size_t ldx, size_t ncol, const bract_rdm_design *d,
+                               const double *res, size_t ldr, size_t nres, const size_t *voxel,
+                               const char *name, const bract_patterns_opts *o,
+                               bract_patterns_set **out)
+{
+    *out = NULL;
+    bract_patterns_opts defaults = {0};
+    if (!o)
+        o = &defaults;
+    if (ncol == 0)
+        return bract_error(BRACT_EDATA, "no features (columns) in the patterns");
+    if (ldx < ncol || (res && ldr < ncol))
+        return bract_error(BRACT_EINVAL, "a row stride below the %zu columns", ncol);
+    if (d->nvol == 0)
+        return bract_error(BRACT_EDATA, "no rows in the patterns");
+    if (res && nres < 2)
+        return bract_error(BRACT_EDATA, "%zu residual row%s; at least 2 are needed", nres,
+                           nres == 1 ? "" : "s");
+    if (!res)
+        nres = 0;
+    accum a;
+    int rc = accum_init(&a, d, ncol, o->demean_runs);
+    if (rc)
+        return rc;
+    double *rs = nres ? bract_xmalloc(nres * ncol, sizeof *rs, "residuals") : NULL;
+    size_t *cols = bract_xmalloc(ncol, sizeof *cols, "columns");
+    bract_patterns_set *s = set_alloc(1);
+    if ((nres && !rs) || !cols || !s) {
+        rc = BRACT_ENOMEM;
+        goto done;
+    }
+    for (size_t v = 0; v < d->nvol; v++)
+        accum_add(&a, v, x + v * ldx);
+    accum_finish(&a);
+    for (size_t r = 0; r < nres; r++)
+        for (size_t j = 0; j < ncol; j++) {
+            double val = res[r * ldr + j];
+            rs[r * ncol + j] = val;
+            if (!isfinite(val))
+                a.bad[j] = 1;
+        }
+    for (size_t j = 0; j < ncol; j++)
+        cols[j] = j;
+    if ((rc = make_region(&a, rs, nres, name ? name : "patterns", cols, ncol, voxel, o, s)))
+        goto done;
+    if (s->nregions == 0) {
+        rc = bract_error(BRACT_EDATA, "too few usable features");
+        goto done;
+    }
+    *out = s;
+    s = NULL;
+done:
+    accum_free(&a);
+    free(rs);
+    free(cols);
+    bract_patterns_set_free(s);
+    return rc;
+}
+
 /* ---- RDMs of every region ---- */
 
 int bract_patterns_rdms(const bract_rdm_design *d, const bract_patterns_set *s,

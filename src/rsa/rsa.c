@@ -180,8 +180,9 @@ static int cond_map(const labelset *L, const bract_rdm *r, const char *file, con
         bract_buf_printf(&out, "; not in the models: %s%s (%zu in all)", msg.data,
                          extra > 5 ? ", ..." : "", extra);
     if (extra && !missing && strcmp(what, "RDM") == 0) /* a neural RDM */
-        bract_buf_printf(&out, "; leave them out of the RDMs (--exclude) or compare on the "
-                               "models' conditions only (--common-conditions)");
+        bract_buf_printf(&out, "; compare on the models' conditions only "
+                               "(--common-conditions), or leave them out of the neural RDMs "
+                               "(bract rdm neural --exclude)");
     if (missing) {
         bract_buf_printf(&out, "; missing: ");
         size_t shown = 0;

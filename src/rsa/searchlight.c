@@ -89,6 +89,17 @@ static double offset_mm(const double *A, int64_t dx, int64_t dy, int64_t dz)
     return sqrt(s);
 }
 
+double bract_searchlight_face_radius(const bract_searchlight *s)
+{
+    double r = 0;
+    for (int k = 0; k < 3; k++) {
+        double e = offset_mm(s->A, k == 0, k == 1, k == 2);
+        if (e > r)
+            r = e;
+    }
+    return r;
+}
+
 /* The largest |offset| along each voxel axis of a point within r mm:
  * r sqrt(((A'A)^-1)_kk). */
 static int box_reach(const double *A, double r, const int64_t *clamp, int64_t reach[3])

@@ -164,7 +164,7 @@ void bract_cluster_graph_free(bract_cluster_graph *g)
     free(g);
 }
 
-static bract_cluster_ws *bract_cluster_ws_alloc(const bract_cluster_graph *g)
+static bract_cluster_ws *cluster_ws_alloc(const bract_cluster_graph *g)
 {
     bract_cluster_ws *ws = bract_xcalloc(1, sizeof *ws, "a cluster workspace");
     if (!ws)
@@ -195,7 +195,7 @@ static bract_cluster_ws *bract_cluster_ws_alloc(const bract_cluster_graph *g)
 
 int bract_cluster_ws_new(const bract_cluster_graph *g, bract_cluster_ws **out)
 {
-    *out = bract_cluster_ws_alloc(g);
+    *out = cluster_ws_alloc(g);
     return *out ? BRACT_OK : BRACT_ENOMEM;
 }
 

@@ -1,6 +1,7 @@
 /* Shared statistics: ranks, correlations, t and normal tails, FDR. */
 #include "base/internal.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -27,6 +28,48 @@ int bract_stats_alternative_parse(const char *s, bract_stats_alternative *out)
     }
     return bract_error(BRACT_EINVAL,
                        "unknown alternative '%s' (expected one of greater, less, two-sided)", s);
+}
+
+static const char *const p_style_names[] = {"p", "minus-log10", "one-minus"};
+
+const char *bract_stats_p_style_name(bract_stats_p_style s)
+{
+    return (unsigned)s < 3 ? p_style_names[s] : "unknown";
+}
+
+int bract_stats_p_style_parse(const char *name, bract_stats_p_style *out)
+{
+    static const struct {
+        const char *name;
+        bract_stats_p_style s;
+    } alias[] = {{"log10", BRACT_P_STYLE_MINUS_LOG10},
+                 {"logp", BRACT_P_STYLE_MINUS_LOG10},
+                 {"-log10", BRACT_P_STYLE_MINUS_LOG10},
+                 {"1-p", BRACT_P_STYLE_ONE_MINUS}};
+    for (unsigned i = 0; i < 3; i++)
+        if (strcmp(name, p_style_names[i]) == 0) {
+            *out = (bract_stats_p_style)i;
+            return BRACT_OK;
+        }
+    for (size_t i = 0; i < sizeof alias / sizeof *alias; i++)
+        if (strcmp(name, alias[i].name) == 0) {
+            *out = alias[i].s;
+            return BRACT_OK;
+        }
+    return bract_error(BRACT_EINVAL,
+                       "unknown p style '%s' (expected one of p, minus-log10, one-minus)", name);
+}
+
+void bract_stats_p_style_apply(bract_stats_p_style s, const double *p, size_t n, double *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        double v = p[i];
+        if (s == BRACT_P_STYLE_MINUS_LOG10)
+            v = isnan(v) ? v : -log10(v > DBL_MIN ? v : DBL_MIN);
+        else if (s == BRACT_P_STYLE_ONE_MINUS)
+            v = 1 - v;
+        out[i] = v;
+    }
 }
 
 double bract_stats_mean(const double *x, size_t n)

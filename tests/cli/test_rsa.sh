@@ -180,7 +180,7 @@ check "rsa: full neural RDM" 0 rdm neural --data "$P" -o "$R/n12.tsv" --quiet
 check "rsa: neural RDM without cat and dog" 0 rdm neural --data "$P" --exclude cat --exclude dog \
     -o "$R/n10.tsv" --quiet
 check "rsa: 12 conditions against 10" 1 rsa --neural "$R/n12.tsv" --model "$R/m10.tsv" -o "$R/c.tsv"
-err_has "not in the models: 'cat', 'dog' (2 in all); leave them out of the RDMs (--exclude) or compare on the models' conditions only (--common-conditions)"
+err_has "not in the models: 'cat', 'dog' (2 in all); compare on the models' conditions only (--common-conditions), or leave them out of the neural RDMs (bract rdm neural --exclude)"
 file_absent "$R/c.tsv"
 check "rsa: --common-conditions" 0 rsa --neural "$R/n12.tsv" --model "$R/m10.tsv" --common-conditions \
     --permutations 200 -o "$R/c12.tsv"

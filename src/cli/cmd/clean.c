@@ -1,5 +1,6 @@
 /* bract clean: nilearn.signal.clean on region time series or voxelwise. */
 #include "cli/cli.h"
+#include "cli/columns.h"
 #include "cli/opts.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@ CLI_ENUM_PARSER(bract_clean_standardize, bract_clean_standardize_parse)
 typedef struct {
     const char *data, *out, *mask, *confounds, *confcols, *censor, *runs;
     double tr;
+    cli_columns cols;
     bract_clean_opts o;
 } args;
 
@@ -27,6 +29,7 @@ static const cli_opt options[] = {
                "output), a float32 .nii[.gz] for a volume",
                .flags = CLI_REQUIRED),
     CLI_STRING('m', "mask", args, mask, "FILE", "voxels to clean (NIfTI data) [voxels not all 0]"),
+    CLI_COLUMN_OPTIONS(args, cols),
     CLI_DOUBLE(0, "tr", args, tr, 1e-6, 1e6, "S", "repetition time in seconds [sidecar or header]"),
     CLI_CALLBACK(0, "detrend", args, o.detrend, parse_detrend, "ORDER",
                  "remove a polynomial trend of this order (0 mean,\n"
@@ -191,6 +194,8 @@ static void run_free(run *r)
     free(r->confcols);
     free(r->runlen);
     free(r->keep);
+    cli_columns_free(&r->a.cols);
+    cli_args_free(&cli_spec_clean, &r->a);
 }
 
 /* The options that must hold together; outputs refused before any work. */
@@ -206,6 +211,8 @@ static int check_options(run *r)
     r->volume = is_volume_name(a->data);
     if (a->mask && !r->volume)
         return cli_usage_error(c, "--mask applies to NIfTI data; %s is a table", a->data);
+    if (cli_columns_check(c, &a->cols, a->data, !r->volume))
+        return CLI_USAGE;
     if (r->volume && !is_volume_name(a->out))
         return cli_usage_error(c, "the output of a NIfTI series must be a .nii or .nii.gz file");
     if (o->keep_mean && o->standardize != BRACT_STANDARDIZE_NONE)
@@ -243,6 +250,8 @@ static int load_data(run *r)
     } else {
         if (bract_tseries_read(a->data, a->tr, &r->ts))
             return cli_fail(c);
+        if (cli_columns_select(c, &r->a.cols, a->data, r->ts))
+            return CLI_DATA_ERROR;
         r->nt = r->ts->nt;
         r->tr_used = r->ts->tr;
     }
@@ -336,6 +345,7 @@ static void sidecar_fill(const run *r, bract_sidecar *s)
         bract_sidecar_input(s, "confounds", a->confounds);
     if (a->mask)
         bract_sidecar_input(s, "mask", a->mask);
+    cli_columns_sidecar(s, &a->cols);
     if (o->detrend >= 0)
         bract_sidecar_param_int(s, "detrend_order", o->detrend);
     else
@@ -397,8 +407,10 @@ int main_clean(int argc, char **argv)
     cli_ctx_init(&r->c, "clean", NULL);
     bract_clean_opts_defaults(&r->a.o);
     int rc = cli_parse(&r->c, &cli_spec_clean, &r->a, argc, argv);
-    if (rc != CLI_CONTINUE)
+    if (rc != CLI_CONTINUE) {
+        run_free(r);
         return rc;
+    }
     if (!(rc = check_options(r)) && !(rc = load_data(r)) && !(rc = make_plan(r)) &&
         !(rc = clean_and_write(r)) && strcmp(r->a.out, "-") != 0) {
         bract_sidecar *s = cli_sidecar(&r->c);

@@ -1,6 +1,7 @@
 /* bract dfc: sliding-window dynamic functional connectivity, recurring
  * states, flexibility, and tests against phase-randomised surrogates. */
 #include "cli/cli.h"
+#include "cli/columns.h"
 #include "cli/opts.h"
 #include "cli/paths.h"
 #include "bract/outputs.h"
@@ -125,6 +126,7 @@ typedef struct {
     cli_ctx c;
     /* options */
     cli_strlist data;
+    cli_columns cols;
     const char *outdir;
     double tr;         /* --tr, then the inputs' TR */
     bract_dfc_opts dp;
@@ -155,6 +157,7 @@ static const cli_opt options[] = {
     CLI_GROUP("Windows:"),
     CLI_LIST('d', "data", run, data, "FILE",
              "region time series; repeat for more subjects", .flags = CLI_REQUIRED),
+    CLI_COLUMN_OPTIONS(run, cols),
     CLI_DOUBLE(0, "tr", run, tr, 1e-6, 1e6, "SEC",
                "repetition time [the input sidecar's RepetitionTime]"),
     CLI_CALLBACK(0, "window", run, window, parse_volumes, "N[s]",
@@ -248,6 +251,9 @@ static void run_free(run *r)
     bract_kmeans_result_free(r->km);
     bract_kmeans_elbow_result_free(r->elb);
     cli_strlist_free(&r->data);
+    cli_strlist_free(&r->cols.include);
+    cli_strlist_free(&r->cols.exclude);
+    cli_columns_free(&r->cols);
 }
 
 /* A BIDS name (sub-01_desc-clean_timeseries.tsv) gives its subject, others
@@ -377,6 +383,7 @@ static void sidecar_common(const run *r, bract_sidecar *s)
         bract_sidecar_param_int(s, "seed", (int64_t)r->c.seed);
     for (size_t i = 0; i < r->nsub; i++)
         bract_sidecar_input(s, "data", r->sub[i].path);
+    cli_columns_sidecar(s, &r->cols);
     bract_sidecar_count(s, "subjects", (int64_t)r->nsub);
     bract_sidecar_count(s, "regions", (int64_t)r->nreg);
     bract_sidecar_count(s, "excluded_regions", (int64_t)r->nexcluded);
@@ -496,6 +503,8 @@ static int load_inputs(run *r)
         cli_log(c, "reading %s", u->path);
         if (bract_tseries_read(u->path, r->tr, &u->ts))
             return cli_fail(c);
+        if (cli_columns_select(c, &r->cols, u->path, u->ts))
+            return CLI_DATA_ERROR;
     }
     /* two files of one subject: their stems; two of one stem: the paths */
     for (int level = 0; level < 2; level++) {

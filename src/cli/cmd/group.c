@@ -15,7 +15,7 @@ CLI_ENUM_PARSER(bract_stats_alternative, bract_stats_alternative_parse)
 CLI_ENUM_PARSER(bract_cluster_connectivity, bract_cluster_connectivity_parse)
 
 typedef struct {
-    cli_strlist maps, versus, group2;
+    cli_strlist maps, versus, group2, pstyle;
     const char *mask, *atlas, *labels, *outdir;
     bract_group_transform transform;
     double null_mean, cluster_p, cluster_t;
@@ -63,6 +63,11 @@ static const cli_opt options[] = {
     CLI_DOUBLE(0, "alpha", args, o.alpha, 1e-300, 1, "A",
                "FWE or FDR level of the cluster table without a\n"
                "cluster-forming threshold [0.05]"),
+    CLI_LIST(0, "p-style", args, pstyle, "STYLE...",
+             "also write every p map as minus-log10 (-log10 p,\n"
+             "nilearn's logp) or one-minus (1 - p, FSL's\n"
+             "convention), as P_STYLE.nii.gz beside it [p: the p\n"
+             "maps alone]"),
     CLI_GROUP("Labels:"),
     CLI_STRING(0, "atlas", args, atlas, "A", "label atlas naming the region of each cluster's peak"),
     CLI_STRING(0, "labels", args, labels, "L.tsv", "names of the atlas labels (columns index, name)"),
@@ -125,6 +130,9 @@ typedef struct {
     args a;
     char *path[OUT_COUNT];
     int want[OUT_COUNT];
+    int style[3];                 /* bract_stats_p_style: written (p always) */
+    char *spath[OUT_COUNT][3];    /* the p maps in the other styles */
+    char *sname[OUT_COUNT][3];    /* their names in DIR */
     char *dir;    /* outdir without trailing slashes */
     char *record; /* DIR.json: the sidecar of the whole run, written last */
     bract_group_data *d;
@@ -138,8 +146,13 @@ typedef struct {
 static void run_free(run *r)
 {
     cli_args_free(&cli_spec_group, &r->a);
-    for (int i = 0; i < OUT_COUNT; i++)
+    for (int i = 0; i < OUT_COUNT; i++) {
         free(r->path[i]);
+        for (int k = 0; k < 3; k++) {
+            free(r->spath[i][k]);
+            free(r->sname[i][k]);
+        }
+    }
     free(r->dir);
     free(r->record);
     bract_sidecar_free(r->s);
@@ -190,6 +203,13 @@ static int setup(run *r, int argc, char **argv)
         return cli_usage_error(c, "--alpha must be below 1 (got %g)", a->o.alpha);
     if (a->labels && !a->atlas)
         return cli_usage_error(c, "--labels needs --atlas");
+    r->style[BRACT_P_STYLE_P] = 1;
+    for (size_t i = 0; i < a->pstyle.n; i++) {
+        bract_stats_p_style ps;
+        if (bract_stats_p_style_parse(a->pstyle.v[i], &ps))
+            return cli_usage_error(c, "--p-style: %s", bract_last_error());
+        r->style[ps] = 1;
+    }
     a->o.seed = c->seed;
     if (a->cluster_t > 0) {
         a->o.cluster = 1;
@@ -209,6 +229,23 @@ static char *join(const char *dir, const char *name)
     if (p)
         snprintf(p, n, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
     return p;
+}
+
+/* The maps of p values (written in every --p-style). */
+static int is_p_map(int k)
+{
+    return k == OUT_P || k == OUT_P_FDR || k == OUT_P_FWE || k == OUT_P_TFCE || k == OUT_P_CLUSTER;
+}
+
+/* "p_fwe.nii.gz" in style st: "p_fwe_minus-log10.nii.gz". */
+static char *styled_name(const char *name, bract_stats_p_style st)
+{
+    const char *style = bract_stats_p_style_name(st);
+    size_t stem = strlen(name) - strlen(".nii.gz"), n = strlen(name) + strlen(style) + 2;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%.*s_%s.nii.gz", (int)stem, name, style);
+    return s;
 }
 
 /* The parent of DIR must exist (DIR itself is made later). */
@@ -272,6 +309,17 @@ static int check_outputs(run *r)
         else if (exists && (bract_output_check(r->path[k], c->force) ||
                             bract_output_not_input(r->path[k], inputs, ni)))
             rc = cli_fail(c);
+        for (int sty = 1; sty < 3 && !rc && is_p_map(k); sty++) {
+            if (!r->style[sty])
+                continue;
+            r->sname[k][sty] = styled_name(out_name[k], (bract_stats_p_style)sty);
+            r->spath[k][sty] = r->sname[k][sty] ? join(r->dir, r->sname[k][sty]) : NULL;
+            if (!r->spath[k][sty])
+                rc = cli_error(c, "out of memory");
+            else if (exists && (bract_output_check(r->spath[k][sty], c->force) ||
+                                bract_output_not_input(r->spath[k][sty], inputs, ni)))
+                rc = cli_fail(c);
+        }
     }
     free(inputs);
     return rc;
@@ -329,14 +377,17 @@ static int compute(run *r)
     return CLI_OK;
 }
 
+/* `name` is the intent name (up to 15 characters), `what` (NULL: name)
+ * goes into the header's description. */
 static int write_map(const cli_ctx *c, const bract_group_data *d, const double *values,
-                     double fill, const char *path, int intent, double p1, const char *name)
+                     double fill, const char *path, int intent, double p1, const char *name,
+                     const char *what)
 {
     bract_volume *v;
     if (bract_group_volume(d, values, fill, &v))
         return cli_fail(c);
     char descrip[80];
-    snprintf(descrip, sizeof descrip, "bract %s group: %s", bract_version(), name);
+    snprintf(descrip, sizeof descrip, "bract %s group: %s", bract_version(), what ? what : name);
     bract_volume_write_opts wo = {intent, {p1, 0, 0}, name, descrip, c->force};
     int rc = bract_volume_write(v, path, &wo);
     bract_volume_free(v);
@@ -397,7 +448,7 @@ static int write_permutations_tsv(const run *run_, const bract_group_result *r)
     return bract_tsv_commit(w) ? cli_fail(c) : CLI_OK;
 }
 
-static bract_sidecar *make_sidecar(const cli_ctx *c, const args *a,
+static bract_sidecar *make_sidecar(const run *run_, const cli_ctx *c, const args *a,
                                    const bract_group_data *d, const bract_group_result *r)
 {
     bract_sidecar *s = cli_sidecar(c);
@@ -425,6 +476,12 @@ static bract_sidecar *make_sidecar(const cli_ctx *c, const args *a,
         bract_sidecar_param_num(s, "cluster_t", o->cluster_t);
     }
     bract_sidecar_param_num(s, "alpha", o->alpha);
+    char styles[64] = "p";
+    for (int st = 1; st < 3; st++)
+        if (run_->style[st])
+            snprintf(styles + strlen(styles), sizeof styles - strlen(styles), ",%s",
+                     bract_stats_p_style_name((bract_stats_p_style)st));
+    bract_sidecar_param_str(s, "p_style", styles);
     for (size_t i = 0; i < a->maps.n; i++)
         bract_sidecar_input(s, "maps", a->maps.v[i]);
     for (size_t i = 0; i < a->versus.n; i++)
@@ -474,6 +531,37 @@ static const char *describe(const bract_group_data *d, int k)
     return out_descr[k];
 }
 
+/* p map k (values) in the other --p-style styles, each with its sidecar. */
+static int write_styled(run *r, int k, const double *values, const char *name)
+{
+    const cli_ctx *c = &r->c;
+    const bract_group_data *d = r->d;
+    for (int st = 1; st < 3; st++) {
+        if (!r->style[st])
+            continue;
+        double *v = malloc((d->n ? d->n : 1) * sizeof *v);
+        if (!v)
+            return cli_error(c, "out of memory");
+        bract_stats_p_style_apply((bract_stats_p_style)st, values, d->n, v);
+        int minus_log = st == BRACT_P_STYLE_MINUS_LOG10;
+        char descr[512], vname[80];
+        snprintf(vname, sizeof vname, "%s %s", minus_log ? "-log10" : "1 -", name);
+        int rc = write_map(c, d, v, NAN, r->spath[k][st],
+                           minus_log ? BRACT_INTENT_LOG10PVAL : BRACT_INTENT_NONE, 0,
+                           minus_log ? "-log10 p" : "1 - p", vname);
+        free(v);
+        if (rc)
+            return rc;
+        snprintf(descr, sizeof descr, "%s, as %s", describe(d, k),
+                 minus_log ? "-log10 p (nilearn's logp: larger is more significant)"
+                           : "1 - p (FSL's convention: larger is more significant)");
+        bract_sidecar_set_str(r->s, "Description", descr);
+        if ((rc = cli_sidecar_finish(c, r->s, r->spath[k][st])))
+            return rc;
+    }
+    return CLI_OK;
+}
+
 /* Make DIR and write the maps, each with its sidecar. */
 static int write_maps(run *r)
 {
@@ -501,7 +589,7 @@ static int write_maps(run *r)
         {OUT_P_TFCE, g->p_tfce_fwe, BRACT_INTENT_PVAL, 0, "p FWE TFCE"},
         {OUT_P_CLUSTER, g->p_cluster_fwe, BRACT_INTENT_PVAL, 0, "p FWE cluster"},
     };
-    if (!(r->s = make_sidecar(c, &r->a, d, g)))
+    if (!(r->s = make_sidecar(r, c, &r->a, d, g)))
         return cli_error(c, "out of memory");
     int rc;
     for (size_t i = 0; i < sizeof maps / sizeof *maps; i++) {
@@ -509,10 +597,12 @@ static int write_maps(run *r)
         if (!r->want[k])
             continue;
         if ((rc = write_map(c, d, maps[i].values, NAN, r->path[k], maps[i].intent, maps[i].p1,
-                            maps[i].name)))
+                            maps[i].name, NULL)))
             return rc;
         bract_sidecar_set_str(r->s, "Description", describe(d, k));
         if ((rc = cli_sidecar_finish(c, r->s, r->path[k])))
+            return rc;
+        if (is_p_map(k) && (rc = write_styled(r, k, maps[i].values, maps[i].name)))
             return rc;
     }
     double *lab = malloc((d->n ? d->n : 1) * sizeof *lab);
@@ -520,7 +610,8 @@ static int write_maps(run *r)
         return cli_error(c, "out of memory");
     for (size_t v = 0; v < d->n; v++)
         lab[v] = (double)g->cluster[v];
-    rc = write_map(c, d, lab, 0, r->path[OUT_CLUSTERS_MAP], BRACT_INTENT_LABEL, 0, "cluster");
+    rc = write_map(c, d, lab, 0, r->path[OUT_CLUSTERS_MAP], BRACT_INTENT_LABEL, 0, "cluster",
+                   NULL);
     free(lab);
     bract_sidecar_set_str(r->s, "Description", out_descr[OUT_CLUSTERS_MAP]);
     return rc ? rc : cli_sidecar_finish(c, r->s, r->path[OUT_CLUSTERS_MAP]);
@@ -541,11 +632,15 @@ static int write_tables(run *r)
             (rc = cli_sidecar_finish(c, r->s, r->path[OUT_PERMUTATIONS])))
             return rc;
     }
-    const char *files[OUT_COUNT];
+    const char *files[3 * OUT_COUNT];
     size_t nf = 0;
     for (int k = 0; k < OUT_COUNT; k++)
-        if (r->want[k])
+        if (r->want[k]) {
             files[nf++] = out_name[k];
+            for (int st = 1; st < 3; st++)
+                if (r->sname[k][st])
+                    files[nf++] = r->sname[k][st];
+        }
     return cli_dir_record(c, r->s, r->dir,
                           "the record of a bract group run: every file listed in Files is "
                           "complete",

@@ -25,7 +25,7 @@ typedef struct {
     bract_searchlight_opts so;
     bract_compare_opts co;
     bract_patterns_opts po;
-    int partial, fisher;
+    int partial, fisher, common;
 } args;
 
 static const cli_opt options[] = {
@@ -57,6 +57,10 @@ static const cli_opt options[] = {
     CLI_GROUP("RDMs (as bract rdm neural):"),
     CLI_RDM_OPTIONS(args, rdm),
     CLI_COND_OPTIONS(args, cond),
+    CLI_FLAG(0, "common-conditions", args, common,
+             "compare on the models' conditions: conditions of\n"
+             "the conditions table that the models lack (words\n"
+             "without a vector, say) are left out, with a warning"),
     CLI_FLAG(0, "demean-runs", args, po.demean_runs,
              "subtract each voxel's mean over its run first"),
     CLI_GROUP("Comparison (as bract rsa):"),
@@ -260,6 +264,7 @@ typedef struct {
     unsigned char *st, *all_st;
     bract_searchlight_failure fail;
     tally t;
+    size_t nleft_out; /* conditions the models lack, left out (--common-conditions) */
 } run;
 
 static void run_free(run *r)
@@ -308,15 +313,109 @@ static int read_patterns(run *r)
     return bract_searchlight_set_columns(r->sl, p->voxel, p->nvox);
 }
 
+/* 1 if `label` is one of the n labels of `set`. */
+static int has_label(char *const *set, size_t n, const char *label)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(set[i], label) == 0)
+            return 1;
+    return 0;
+}
+
+/* The design, for the models' conditions.  When the conditions table holds
+ * conditions the first model lacks (and lacks none of the model's), they
+ * are an error that says how to leave them out, or with
+ * --common-conditions they are left out (as --exclude) with a warning.
+ * Any other difference is left to the library's message.  0, or -1 with
+ * the error recorded. */
+static int read_design(run *r)
+{
+    args *a = &r->a;
+    bract_rdm_design_opts dopts = cli_cond_design_opts(&a->cond);
+    if (bract_rdm_design_read(a->conds, &dopts, &r->d))
+        return -1;
+    const bract_rdm *m0 = r->ml.rdm[0];
+    const bract_rdm_design *d = r->d;
+    for (size_t k = 0; k < m0->n; k++)
+        if (!has_label(d->cond, d->ncond, m0->cond[k]))
+            return 0;
+    size_t nx = 0, nexcl = a->cond.exclude.n;
+    char **extra = calloc(d->ncond + 1, sizeof *extra);
+    const char **excl = calloc(nexcl + d->ncond + 1, sizeof *excl);
+    char list[1024] = "", hint[1024] = "";
+    size_t ll = 0, hl = 0;
+    int rc = extra && excl ? 0 : bract_error(BRACT_ENOMEM, "out of memory");
+    for (size_t i = 0; i < d->ncond && !rc; i++)
+        if (!has_label(m0->cond, m0->n, d->cond[i])) {
+            if (!(extra[nx] = strdup(d->cond[i])))
+                rc = bract_error(BRACT_ENOMEM, "out of memory");
+            if (nx < 5 && ll < sizeof list && hl < sizeof hint) {
+                ll += (size_t)snprintf(list + ll, sizeof list - ll, "%s'%s'", nx ? ", " : "",
+                                       d->cond[i]);
+                hl += (size_t)snprintf(hint + hl, sizeof hint - hl, " %s", d->cond[i]);
+            }
+            nx++;
+        }
+    if (!rc && nx) {
+        if (nx > 5 && ll < sizeof list)
+            snprintf(list + ll, sizeof list - ll, ", ... (%zu in all)", nx);
+        if (!a->common)
+            rc = bract_error(BRACT_EDATA,
+                             "%s: %zu condition%s the models lack: %s; leave %s out (--exclude%s) "
+                             "or compare on the models' conditions only (--common-conditions)",
+                             a->conds, nx, nx == 1 ? "" : "s", list, nx == 1 ? "it" : "them",
+                             nx > 5 ? " LABEL..." : hint);
+        else {
+            bract_warn("%zu condition%s the models lack left out: %s", nx, nx == 1 ? "" : "s",
+                       list);
+            for (size_t i = 0; i < nexcl; i++)
+                excl[i] = a->cond.exclude.v[i];
+            for (size_t i = 0; i < nx; i++)
+                excl[nexcl + i] = extra[i];
+            dopts.exclude = excl;
+            dopts.nexclude = nexcl + nx;
+            bract_rdm_design_free(r->d);
+            r->d = NULL;
+            rc = bract_rdm_design_read(a->conds, &dopts, &r->d);
+            r->nleft_out = nx;
+        }
+    }
+    for (size_t i = 0; extra && i < nx; i++)
+        free(extra[i]);
+    free(extra);
+    free(excl);
+    return rc ? -1 : 0;
+}
+
+/* Radius spheres of one voxel (a coarse grid, or a small radius) would
+ * all be left out by the minimum of 2 voxels: say so, and offer the radius
+ * that reaches the 6 face neighbours.  Unless --min-voxels 1 asks for them.
+ * 0, or -1 with the error recorded. */
+static int check_one_voxel_spheres(const run *r)
+{
+    const bract_searchlight_opts *so = &r->a.so;
+    if (so->nvoxels || bract_searchlight_full_size(r->sl) != 1 || so->min_voxels == 1)
+        return 0;
+    double face = bract_searchlight_face_radius(r->sl);
+    /* a round value that reaches them: <= face, or > face when strict */
+    double want = so->strict ? floor(face * 10 + 1e-6) / 10 + 0.1 : ceil(face * 10 - 1e-6) / 10;
+    const double *v = r->geom->vox_mm;
+    bract_error(BRACT_EDATA,
+                "spheres of radius %g mm%s hold a single voxel on this grid (voxels of %g x %g x "
+                "%g mm), and an RDM needs several: give a larger radius, e.g. --radius %g (the "
+                "centre and its 6 face neighbours)",
+                so->radius_mm, so->strict ? " (strict)" : "", v[0], v[1], v[2], want);
+    return -1;
+}
+
 /* Everything every rank needs: models, outputs refused early, design,
  * mask, spheres, patterns.  1 when ok. */
 static int prepare(run *r)
 {
     args *a = &r->a;
-    bract_rdm_design_opts dopts = cli_cond_design_opts(&a->cond);
     if (cli_models_read(&r->ml, &r->c, &a->models, &a->controls) ||
-        plan_outputs(a, &r->ml, &r->outs) || check_outputs(&r->c, a, &r->outs) ||
-        bract_rdm_design_read(a->conds, &dopts, &r->d) || bract_mask_read(a->mask, &r->mask, &r->geom))
+        plan_outputs(a, &r->ml, &r->outs) || check_outputs(&r->c, a, &r->outs) || read_design(r) ||
+        bract_mask_read(a->mask, &r->mask, &r->geom))
         return 0;
     if (r->mask->n == 0) {
         bract_error(BRACT_EDATA, "%s: the mask is empty", a->mask);
@@ -325,7 +424,8 @@ static int prepare(run *r)
     const cli_models *m = &r->ml;
     return !bract_searchlight_models_new(r->d, m->K, m->rdm, m->file, m->nc, m->ctl, m->cfile, &a->co,
                                 &r->sm) &&
-           !bract_searchlight_new(r->mask, r->geom, &a->so, &r->sl) && !read_patterns(r);
+           !bract_searchlight_new(r->mask, r->geom, &a->so, &r->sl) && !check_one_voxel_spheres(r) &&
+           !read_patterns(r);
 }
 
 /* This rank's centres.  1 when ok. */
@@ -480,6 +580,7 @@ static void fill_params(bract_sidecar *sc, const args *a)
     bract_sidecar_param_str(sc, "partial", cli_partial_words(a->co.partial));
     bract_sidecar_param_str(sc, "nan", bract_compare_nan_name(a->co.nan_policy));
     bract_sidecar_param_str(sc, "condition_order", cli_cond_order(&a->cond));
+    bract_sidecar_param_bool(sc, "common_conditions", a->common);
     bract_sidecar_param_bool(sc, "demean_runs", a->po.demean_runs);
     for (size_t i = 0; i < a->data.n; i++)
         bract_sidecar_input(sc, "data", a->data.v[i]);
@@ -501,6 +602,7 @@ static void fill_sidecar(bract_sidecar *sc, const run *r)
     bract_sidecar_count(sc, "volumes", (int64_t)d->nvol);
     bract_sidecar_count(sc, "excluded_volumes", (int64_t)d->nexcluded);
     bract_sidecar_count(sc, "conditions", (int64_t)d->ncond);
+    bract_sidecar_count(sc, "conditions_the_models_lack", (int64_t)r->nleft_out);
     bract_sidecar_count(sc, "runs", (int64_t)d->nrun);
     bract_sidecar_count(sc, "pattern_rows", (int64_t)d->nobs);
     bract_sidecar_count(sc, "voxels_read", (int64_t)p->nvox_region);

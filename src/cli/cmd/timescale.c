@@ -1,6 +1,7 @@
 /* bract timescale: intrinsic timescales of region series or voxels;
  * `bract timescale hierarchy` lives in timescale_hierarchy.c. */
 #include "cli/cli.h"
+#include "cli/columns.h"
 #include "cli/opts.h"
 #include "bract/outputs.h"
 
@@ -45,6 +46,7 @@ typedef struct {
     const char *data, *mask, *output, *acf;
     double tr;
     int adjusted;
+    cli_columns cols;
     bract_timescale_opts o;
 } ts_args;
 
@@ -57,6 +59,7 @@ static const cli_opt options[] = {
     CLI_STRING('m', "mask", ts_args, mask, "FILE",
                "NIfTI input: the voxels to estimate [every voxel\n"
                "whose series is not constant]"),
+    CLI_COLUMN_OPTIONS(ts_args, cols),
     CLI_DOUBLE(0, "tr", ts_args, tr, 0, 1e6, "SECONDS",
                "repetition time [RepetitionTime of the table's\n"
                "JSON sidecar, or the NIfTI header]"),
@@ -254,6 +257,10 @@ static int run_regions(cli_ctx *c, ts_args *a)
     bract_tseries *ts;
     if (bract_tseries_read(a->data, a->tr, &ts))
         return cli_fail(c);
+    if (cli_columns_select(c, &a->cols, a->data, ts)) {
+        bract_tseries_free(ts);
+        return CLI_DATA_ERROR;
+    }
     int rc = CLI_DATA_ERROR;
     bract_timescale_plan *p = NULL;
     bract_timescale_result *res = NULL;
@@ -297,6 +304,8 @@ static int run_regions(cli_ctx *c, ts_args *a)
         goto done;
     }
     sc = make_sidecar(c, a, p, res, ts->nreg, "regions", 0);
+    if (sc)
+        cli_columns_sidecar(sc, &a->cols);
     if (cli_sidecar_finish(c, sc, a->output))
         goto done;
     if (a->acf) {
@@ -580,7 +589,7 @@ static int check_options(cli_ctx *c, ts_args *a)
         return cli_usage_error(c, "--bootstrap-offset needs --bootstrap or --bias-correct");
     if (a->acf && strcmp(a->acf, a->output) == 0)
         return cli_usage_error(c, "--acf and --output name the same file");
-    return CLI_OK;
+    return cli_columns_check(c, &a->cols, a->data, !is_nifti(a->data));
 }
 
 int main_timescale(int argc, char **argv)
@@ -593,18 +602,20 @@ int main_timescale(int argc, char **argv)
     memset(&a, 0, sizeof a);
     bract_timescale_opts_defaults(&a.o);
     int rc = cli_parse(&c, &cli_spec_timescale, &a, argc, argv);
-    if (rc != CLI_CONTINUE)
-        return rc;
-    if ((rc = check_options(&c, &a)))
-        return rc;
-    cli_apply(&c);
-    a.o.seed = c.seed;
-    /* refuse existing outputs and outputs over inputs before any work */
-    const char *ins[2] = {a.data, a.mask};
-    const char *outs[2] = {a.output, a.acf};
-    for (int k = 0; k < 2; k++)
-        if (outs[k] && (bract_output_not_input(outs[k], ins, a.mask ? 2 : 1) ||
-                        bract_output_check(outs[k], c.force)))
-            return cli_fail(&c);
-    return is_nifti(a.data) ? run_voxels(&c, &a) : run_regions(&c, &a);
+    if (rc == CLI_CONTINUE && !(rc = check_options(&c, &a))) {
+        cli_apply(&c);
+        a.o.seed = c.seed;
+        /* refuse existing outputs and outputs over inputs before any work */
+        const char *ins[2] = {a.data, a.mask};
+        const char *outs[2] = {a.output, a.acf};
+        for (int k = 0; k < 2 && !rc; k++)
+            if (outs[k] && (bract_output_not_input(outs[k], ins, a.mask ? 2 : 1) ||
+                            bract_output_check(outs[k], c.force)))
+                rc = cli_fail(&c);
+        if (!rc)
+            rc = is_nifti(a.data) ? run_voxels(&c, &a) : run_regions(&c, &a);
+    }
+    cli_columns_free(&a.cols);
+    cli_args_free(&cli_spec_timescale, &a);
+    return rc;
 }
