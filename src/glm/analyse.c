@@ -348,77 +348,76 @@ static int denoise_table(outset *o, const char *name, size_t ncols, const char *
     return rc;
 }
 
-static int write_denoise(outset *o, const grid *g, const bract_single *s, const run_state *rs,
-                         size_t nruns, bract_sidecar *sc, double t0)
+/* diagnostics.tsv: a row per step, its model and reliability, kept or not */
+static int write_diagnostics(outset *o, const bract_single *s, bract_sidecar *sc, double t0)
+{
+    int rc;
+    enum { NC = 9 };
+    const char *cols[NC] = {"step",   "hrf_library", "noise_pcs", "ridge", "median_reliability",
+                            "change", "voxels",      "p_worse",   "kept"};
+    double *v = bract_xcalloc(s->nsteps * NC, sizeof *v, "diagnostics");
+    const char *names[4];
+    if (!v)
+        return BRACT_ENOMEM;
+    /* each row's model: the kept steps before it, and its own */
+    int h = 0, np = 0;
+    size_t last = 0;
+    for (size_t k = 0; k < s->nsteps; k++) {
+        const bract_single_step *st = &s->steps[k];
+        int hk = h || st->kind == BRACT_SINGLE_STEP_HRF;
+        int npk = st->kind == BRACT_SINGLE_STEP_NOISE ? s->npcs : np;
+        names[k] = bract_single_step_name(st->kind);
+        v[k * NC + 1] = hk;
+        v[k * NC + 2] = npk;
+        v[k * NC + 3] = st->kind == BRACT_SINGLE_STEP_RIDGE;
+        v[k * NC + 4] = st->median_reliability;
+        /* the change from the model it adds to (the last kept step) */
+        v[k * NC + 5] = k ? st->median_reliability - s->steps[last].median_reliability : NAN;
+        v[k * NC + 6] = (double)st->nvoxels;
+        v[k * NC + 7] = st->p_worse;
+        v[k * NC + 8] = st->kept;
+        if (st->kept) {
+            h = hk;
+            np = npk;
+            last = k;
+        }
+    }
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "OnOffR2Threshold", json_object_new_double(s->r2_threshold));
+    json_object_object_add(e, "ConditionR2Threshold", json_object_new_double(s->cond_r2_threshold));
+    json_object_object_add(e, "SignalVoxels", json_object_new_int64((int64_t)s->nsignal));
+    json_object_object_add(e, "Reliability",
+                           json_object_new_string("Pearson correlation, over conditions, of "
+                                                  "the condition means of the odd and of the "
+                                                  "even runs; median over the signal voxels "
+                                                  "(on-off or condition R2 above its "
+                                                  "threshold)"));
+    json_object_object_add(
+        e, "BetasFromStep",
+        json_object_new_string(bract_single_step_name(s->steps[s->last_kept].kind)));
+    json_object_object_add(e, "Change",
+                           json_object_new_string("median_reliability minus that of the "
+                                                  "last kept step above (the model this "
+                                                  "step adds to)"));
+    json_object_object_add(e, "PWorse",
+                           json_object_new_string("one-sided sign test of the signal voxels "
+                                                  "whose reliability the step lowered, "
+                                                  "against the last kept step; below 0.01 "
+                                                  "the step is left out (kept 0)"));
+    bract_sidecar_wall_time(sc, now_s() - t0);
+    rc = denoise_table(o, BRACT_OUT_GLM_DIAGNOSTICS, NC, cols, v, s->nsteps, names, sc,
+                       "median split-half reliability of the single-trial betas after each "
+                       "step of the denoising; a step that lowers it is left out (kept 0)",
+                       e);
+    free(v);
+    return rc;
+}
+
+/* The maps: reliability per step, R2, HRF index, pool, components, fraction. */
+static int write_denoise_maps(outset *o, const grid *g, const bract_single *s, int lib,
+                              int have_noise, int have_ridge, bract_sidecar *sc, double t0)
 {
     int rc = BRACT_OK;
-    const int lib = s->hrf && s->nsteps > 1 && s->steps[1].kind == BRACT_SINGLE_STEP_HRF;
-    int have_noise = 0, have_ridge = s->fraction != NULL;
-    for (size_t k = 0; k < s->nsteps; k++)
-        have_noise |= s->steps[k].kind == BRACT_SINGLE_STEP_NOISE;
-    /* diagnostics.tsv */
-    {
-        enum { NC = 9 };
-        const char *cols[NC] = {"step", "hrf_library", "noise_pcs", "ridge",
-                                "median_reliability", "change", "voxels", "p_worse", "kept"};
-        double *v = bract_xcalloc(s->nsteps * NC, sizeof *v, "diagnostics");
-        const char *names[4];
-        if (!v)
-            return BRACT_ENOMEM;
-        /* each row's model: the kept steps before it, and its own */
-        int h = 0, np = 0;
-        size_t last = 0;
-        for (size_t k = 0; k < s->nsteps; k++) {
-            const bract_single_step *st = &s->steps[k];
-            int hk = h || st->kind == BRACT_SINGLE_STEP_HRF;
-            int npk = st->kind == BRACT_SINGLE_STEP_NOISE ? s->npcs : np;
-            names[k] = bract_single_step_name(st->kind);
-            v[k * NC + 1] = hk;
-            v[k * NC + 2] = npk;
-            v[k * NC + 3] = st->kind == BRACT_SINGLE_STEP_RIDGE;
-            v[k * NC + 4] = st->median_reliability;
-            /* the change from the model it adds to (the last kept step) */
-            v[k * NC + 5] = k ? st->median_reliability - s->steps[last].median_reliability : NAN;
-            v[k * NC + 6] = (double)st->nvoxels;
-            v[k * NC + 7] = st->p_worse;
-            v[k * NC + 8] = st->kept;
-            if (st->kept) {
-                h = hk;
-                np = npk;
-                last = k;
-            }
-        }
-        json_object *e = json_object_new_object();
-        json_object_object_add(e, "OnOffR2Threshold", json_object_new_double(s->r2_threshold));
-        json_object_object_add(e, "ConditionR2Threshold",
-                               json_object_new_double(s->cond_r2_threshold));
-        json_object_object_add(e, "SignalVoxels", json_object_new_int64((int64_t)s->nsignal));
-        json_object_object_add(e, "Reliability",
-                               json_object_new_string("Pearson correlation, over conditions, of "
-                                                      "the condition means of the odd and of the "
-                                                      "even runs; median over the signal voxels "
-                                                      "(on-off or condition R2 above its "
-                                                      "threshold)"));
-        json_object_object_add(e, "BetasFromStep", json_object_new_string(
-                                                       bract_single_step_name(
-                                                           s->steps[s->last_kept].kind)));
-        json_object_object_add(e, "Change",
-                               json_object_new_string("median_reliability minus that of the "
-                                                      "last kept step above (the model this "
-                                                      "step adds to)"));
-        json_object_object_add(e, "PWorse",
-                               json_object_new_string("one-sided sign test of the signal voxels "
-                                                      "whose reliability the step lowered, "
-                                                      "against the last kept step; below 0.01 "
-                                                      "the step is left out (kept 0)"));
-        bract_sidecar_wall_time(sc, now_s() - t0);
-        rc = denoise_table(o, BRACT_OUT_GLM_DIAGNOSTICS, NC, cols, v, s->nsteps, names, sc,
-                           "median split-half reliability of the single-trial betas after each "
-                           "step of the denoising; a step that lowers it is left out (kept 0)",
-                           e);
-        free(v);
-    }
-    /* maps */
     struct {
         const char *name;
         int what, intent;
@@ -427,20 +426,21 @@ static int write_denoise(outset *o, const grid *g, const bract_single *s, const 
         int want;
     } maps[] = {
         {BRACT_OUT_GLM_RELIABILITY, 0, BRACT_INTENT_CORREL, s->nsteps, "reliability",
-         "split-half reliability of each voxel's betas, one volume per step (diagnostics.tsv)",
-         1},
+         "split-half reliability of each voxel's betas, one volume per step (diagnostics.tsv)", 1},
         {BRACT_OUT_GLM_ONOFF_R2, 1, BRACT_INTENT_NONE, 1, "R2",
          "cross-validated R2 of the on-off model (all trials one regressor), the voxel's HRF", 1},
         {BRACT_OUT_GLM_CONDITION_R2, 6, BRACT_INTENT_NONE, 1, "R2",
          "cross-validated R2 of the condition model (one regressor per condition), the "
-         "voxel's HRF", 1},
+         "voxel's HRF",
+         1},
         {BRACT_OUT_GLM_HRF_INDEX, 2, BRACT_INTENT_LABEL, 1, "HRF",
          "the voxel's HRF: its 1-based index in hrf_library.tsv (0: left out)", lib},
         {BRACT_OUT_GLM_NOISE_POOL, 3, BRACT_INTENT_NONE, 1, "pool",
          "1 for a voxel of the noise pool", have_noise},
         {BRACT_OUT_GLM_NOISE_PCS, 4, BRACT_INTENT_NONE, 1, "components",
          "noise components in each voxel's model (one number for the brain, chosen by "
-         "cross-validation: noise_pcs_cv.tsv)", have_noise},
+         "cross-validation: noise_pcs_cv.tsv)",
+         have_noise},
         {BRACT_OUT_GLM_RIDGE_FRACTION, 5, BRACT_INTENT_NONE, 1, "fraction",
          "the ridge fraction of each voxel (length of its ridge betas / least-squares betas)",
          have_ridge},
@@ -453,8 +453,8 @@ static int write_denoise(outset *o, const grid *g, const bract_single *s, const 
         if (maps[i].what == 0) {
             e = json_object_new_array();
             for (size_t k = 0; k < s->nsteps; k++)
-                json_object_array_add(e, json_object_new_string(
-                                             bract_single_step_name(s->steps[k].kind)));
+                json_object_array_add(
+                    e, json_object_new_string(bract_single_step_name(s->steps[k].kind)));
             json_object *w = json_object_new_object();
             json_object_object_add(w, "Steps", e);
             e = w;
@@ -476,79 +476,160 @@ static int write_denoise(outset *o, const grid *g, const bract_single *s, const 
         rc = write_map(o, g, maps[i].name, maps[i].nt, get_single, &cx, maps[i].intent, 0, 0,
                        maps[i].iname, maps[i].desc, sc);
     }
-    /* the HRF library */
-    if (!rc && lib) {
-        const char *cols[] = {"index", "peak", "undershoot", "ratio", "dispersion",
-                              "peak_time", "voxels"};
-        double v[BRACT_HRFLIB_SIZE * 7];
-        size_t count[BRACT_HRFLIB_SIZE] = {0};
-        for (size_t x = 0; x < s->nvox; x++)
-            if (!s->bad[x] && s->hrf[x] >= 0)
-                count[s->hrf[x]]++;
-        for (size_t h = 0; h < BRACT_HRFLIB_SIZE; h++) {
-            bract_hrflib_params q;
-            bract_hrflib_describe(h, &q);
-            double row[7] = {(double)h + 1, q.peak, q.undershoot, q.ratio, q.dispersion,
-                             bract_hrflib_peak_time(h), (double)count[h]};
-            memcpy(v + h * 7, row, sizeof row);
-        }
-        rc = denoise_table(o, BRACT_OUT_GLM_HRF_LIBRARY, 7, cols, v, BRACT_HRFLIB_SIZE, NULL, sc,
-                           "the HRF library (bract/hrflib.h): double-gamma kernels, modes of the "
-                           "response (peak) and undershoot in s, undershoot ratio, dispersion; "
-                           "peak_time of the kernel; voxels choosing each", NULL);
+    return rc;
+}
+
+/* hrf_library.tsv: the library and how many voxels chose each HRF. */
+static int write_hrf_library(outset *o, const bract_single *s, bract_sidecar *sc)
+{
+    const char *cols[] = {"index",      "peak",      "undershoot", "ratio",
+                          "dispersion", "peak_time", "voxels"};
+    double v[BRACT_HRFLIB_SIZE * 7];
+    size_t count[BRACT_HRFLIB_SIZE] = {0};
+    for (size_t x = 0; x < s->nvox; x++)
+        if (!s->bad[x] && s->hrf[x] >= 0)
+            count[s->hrf[x]]++;
+    for (size_t h = 0; h < BRACT_HRFLIB_SIZE; h++) {
+        bract_hrflib_params q;
+        bract_hrflib_describe(h, &q);
+        double row[7] = {(double)h + 1,   q.peak,       q.undershoot,
+                         q.ratio,         q.dispersion, bract_hrflib_peak_time(h),
+                         (double)count[h]};
+        memcpy(v + h * 7, row, sizeof row);
     }
-    /* the component curve and the components */
-    if (!rc && have_noise) {
-        const char *cols[] = {"components", "median_cv_r2", "chosen"};
-        size_t n = s->pc_curve ? (size_t)s->max_pcs + 1 : 1;
-        double *v = bract_xcalloc(n * 3, sizeof *v, "the component curve");
-        if (!v)
+    return denoise_table(o, BRACT_OUT_GLM_HRF_LIBRARY, 7, cols, v, BRACT_HRFLIB_SIZE, NULL, sc,
+                         "the HRF library (bract/hrflib.h): double-gamma kernels, modes of the "
+                         "response (peak) and undershoot in s, undershoot ratio, dispersion; "
+                         "peak_time of the kernel; voxels choosing each",
+                         NULL);
+}
+
+/* noise_pcs_cv.tsv (the curve, the choice) and each run's components. */
+static int write_noise_tables(outset *o, const bract_single *s, const run_state *rs, size_t nruns,
+                              bract_sidecar *sc)
+{
+    int rc;
+    const char *cols[] = {"components", "median_cv_r2", "chosen"};
+    size_t n = s->pc_curve ? (size_t)s->max_pcs + 1 : 1;
+    double *v = bract_xcalloc(n * 3, sizeof *v, "the component curve");
+    if (!v)
+        return BRACT_ENOMEM;
+    for (size_t k = 0; k < n; k++) {
+        v[k * 3] = s->pc_curve ? (double)k : s->npcs;
+        v[k * 3 + 1] = s->pc_curve ? s->pc_curve[k] : NAN;
+        v[k * 3 + 2] = s->pc_curve ? (double)((int)k == s->npcs) : 1;
+    }
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "NoiseComponents", json_object_new_int(s->npcs));
+    json_object_object_add(e, "NoisePoolVoxels", json_object_new_int64((int64_t)s->npool));
+    json_object_object_add(e, "PoolVoxelsLeftOutForConditionR2",
+                           json_object_new_int64((int64_t)s->npool_condition));
+    json_object_object_add(e, "CrossValidated", json_object_new_boolean(s->pc_curve != NULL));
+    rc = denoise_table(o, BRACT_OUT_GLM_NOISE_CURVE, 3, cols, v, n, NULL, sc,
+                       "median over the signal voxels of the leave-one-run-out R2 of the "
+                       "condition model with 0..K noise components; the chosen number "
+                       "(GLMdenoise's rule)",
+                       e);
+    free(v);
+    for (size_t r = 0; r < nruns && !rc && s->pcs; r++) {
+        char name[64], cn[32];
+        snprintf(name, sizeof name, "noise_components_run-%zu.tsv", r + 1);
+        const size_t K = (size_t)s->max_pcs;
+        char **cols2 = bract_xcalloc(K, sizeof *cols2, "column names");
+        if (!cols2)
             return BRACT_ENOMEM;
-        for (size_t k = 0; k < n; k++) {
-            v[k * 3] = s->pc_curve ? (double)k : s->npcs;
-            v[k * 3 + 1] = s->pc_curve ? s->pc_curve[k] : NAN;
-            v[k * 3 + 2] = s->pc_curve ? (double)((int)k == s->npcs) : 1;
+        for (size_t k = 0; k < K && !rc; k++) {
+            snprintf(cn, sizeof cn, "pc_%02zu", k + 1);
+            if (!(cols2[k] = bract_xstrdup(cn)))
+                rc = BRACT_ENOMEM;
         }
-        json_object *e = json_object_new_object();
-        json_object_object_add(e, "NoiseComponents", json_object_new_int(s->npcs));
-        json_object_object_add(e, "NoisePoolVoxels", json_object_new_int64((int64_t)s->npool));
-        json_object_object_add(e, "PoolVoxelsLeftOutForConditionR2",
-                               json_object_new_int64((int64_t)s->npool_condition));
-        json_object_object_add(e, "CrossValidated", json_object_new_boolean(s->pc_curve != NULL));
-        rc = denoise_table(o, BRACT_OUT_GLM_NOISE_CURVE, 3, cols, v, n, NULL, sc,
-                           "median over the signal voxels of the leave-one-run-out R2 of the "
-                           "condition model with 0..K noise components; the chosen number "
-                           "(GLMdenoise's rule)", e);
-        free(v);
-        for (size_t r = 0; r < nruns && !rc && s->pcs; r++) {
-            char name[64], cn[32];
-            snprintf(name, sizeof name, "noise_components_run-%zu.tsv", r + 1);
-            const size_t K = (size_t)s->max_pcs;
-            char **cols2 = bract_xcalloc(K, sizeof *cols2, "column names");
-            if (!cols2)
-                return BRACT_ENOMEM;
-            for (size_t k = 0; k < K && !rc; k++) {
-                snprintf(cn, sizeof cn, "pc_%02zu", k + 1);
-                if (!(cols2[k] = bract_xstrdup(cn)))
-                    rc = BRACT_ENOMEM;
-            }
-            json_object *e2 = json_object_new_object();
-            json_object_object_add(e2, "Run", json_object_new_int64((int64_t)r + 1));
-            json_object_object_add(e2, "Data", json_object_new_string(rs[r].hdr->path ?
-                                                                          rs[r].hdr->path : ""));
-            if (!rc)
-                rc = denoise_table(o, name, K, (const char *const *)cols2, s->pcs[r],
-                                   s->run_rows[r], NULL, sc,
-                                   "the run's noise components (unit length, orthogonal to the "
-                                   "nuisance columns), one row per kept volume; the model uses "
-                                   "the first NoiseComponents (noise_pcs_cv.tsv)", e2);
-            else
-                json_object_put(e2);
-            for (size_t k = 0; k < K; k++)
-                free(cols2[k]);
-            free(cols2);
-        }
+        json_object *e2 = json_object_new_object();
+        json_object_object_add(e2, "Run", json_object_new_int64((int64_t)r + 1));
+        json_object_object_add(e2, "Data",
+                               json_object_new_string(rs[r].hdr->path ? rs[r].hdr->path : ""));
+        if (!rc)
+            rc = denoise_table(o, name, K, (const char *const *)cols2, s->pcs[r], s->run_rows[r],
+                               NULL, sc,
+                               "the run's noise components (unit length, orthogonal to the "
+                               "nuisance columns), one row per kept volume; the model uses "
+                               "the first NoiseComponents (noise_pcs_cv.tsv)",
+                               e2);
+        else
+            json_object_put(e2);
+        for (size_t k = 0; k < K; k++)
+            free(cols2[k]);
+        free(cols2);
     }
+    return rc;
+}
+
+static int write_denoise(outset *o, const grid *g, const bract_single *s, const run_state *rs,
+                         size_t nruns, bract_sidecar *sc, double t0)
+{
+    const int lib = s->hrf && s->nsteps > 1 && s->steps[1].kind == BRACT_SINGLE_STEP_HRF;
+    int have_noise = 0, have_ridge = s->fraction != NULL;
+    for (size_t k = 0; k < s->nsteps; k++)
+        have_noise |= s->steps[k].kind == BRACT_SINGLE_STEP_NOISE;
+    int rc = write_diagnostics(o, s, sc, t0);
+    if (!rc)
+        rc = write_denoise_maps(o, g, s, lib, have_noise, have_ridge, sc, t0);
+    if (!rc && lib)
+        rc = write_hrf_library(o, s, sc);
+    if (!rc && have_noise)
+        rc = write_noise_tables(o, s, rs, nruns, sc);
+    return rc;
+}
+
+/* The single-trial denoising of the runs' data (each run's data freed
+ * after). */
+static int denoise_runs(run_state *rs, size_t nruns, size_t nvox, const bract_glm_opts *o,
+                        bract_single **single)
+{
+    bract_single_run *sr = bract_xcalloc(nruns, sizeof *sr, "runs");
+    int rc = BRACT_ENOMEM;
+    if (sr) {
+        for (size_t r = 0; r < nruns; r++)
+            sr[r] = (bract_single_run){rs[r].ev,  rs[r].conf, rs[r].nvol,
+                                       rs[r].tr,  rs[r].y,    rs[r].nvol};
+        bract_single_opts so = *o->denoise;
+        so.design = o->design;
+        so.trials = o->trials;
+        rc = bract_single_new(sr, nruns, nvox, &so, NULL, single);
+        free(sr);
+    }
+    for (size_t r = 0; r < nruns; r++) {
+        free(rs[r].y);
+        rs[r].y = NULL;
+    }
+    return rc;
+}
+
+/* Refuse existing outputs of the denoising (and their sidecars). */
+static int check_denoise_outputs(const char *outdir, size_t nruns, int force)
+{
+    const char *dn[] = {BRACT_OUT_GLM_DIAGNOSTICS,  BRACT_OUT_GLM_RELIABILITY,
+                        BRACT_OUT_GLM_ONOFF_R2,     BRACT_OUT_GLM_CONDITION_R2,
+                        BRACT_OUT_GLM_HRF_INDEX,    BRACT_OUT_GLM_HRF_LIBRARY,
+                        BRACT_OUT_GLM_NOISE_POOL,   BRACT_OUT_GLM_NOISE_PCS,
+                        BRACT_OUT_GLM_NOISE_CURVE,  BRACT_OUT_GLM_RIDGE_FRACTION};
+    bract_buf names = {0};
+    int rc = BRACT_OK;
+    for (size_t i = 0; i < sizeof dn / sizeof *dn && !rc; i++)
+        for (int j = 0; j < 2 && !rc; j++) {
+            char *sp = j ? bract_sidecar_path(dn[i]) : NULL;
+            names.len = 0;
+            bract_buf_printf(&names, "%s/%s", outdir, j ? (sp ? sp : "") : dn[i]);
+            rc = names.data ? bract_output_check(names.data, force) : BRACT_ENOMEM;
+            free(sp);
+        }
+    for (size_t r = 0; r < nruns && !rc; r++)
+        for (int j = 0; j < 2 && !rc; j++) {
+            names.len = 0;
+            bract_buf_printf(&names, "%s/noise_components_run-%zu.%s", outdir, r + 1,
+                             j ? "json" : "tsv");
+            rc = names.data ? bract_output_check(names.data, force) : BRACT_ENOMEM;
+        }
+    bract_buf_free(&names);
     return rc;
 }
 
@@ -705,32 +786,8 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
         goto done;
 
     /* single-trial denoising over all runs */
-    if (o->denoise) {
-        bract_single_run *sr = bract_xcalloc(nruns, sizeof *sr, "runs");
-        if (!sr) {
-            rc = BRACT_ENOMEM;
-            goto done;
-        }
-        for (size_t r = 0; r < nruns; r++) {
-            sr[r].events = rs[r].ev;
-            sr[r].confounds = rs[r].conf;
-            sr[r].nvol = rs[r].nvol;
-            sr[r].tr = rs[r].tr;
-            sr[r].y = rs[r].y;
-            sr[r].ldy = rs[r].nvol;
-        }
-        bract_single_opts so = *o->denoise;
-        so.design = o->design;
-        so.trials = o->trials;
-        rc = bract_single_new(sr, nruns, nvox, &so, NULL, &single);
-        free(sr);
-        for (size_t r = 0; r < nruns; r++) {
-            free(rs[r].y);
-            rs[r].y = NULL;
-        }
-        if (rc)
-            goto done;
-    }
+    if (o->denoise && (rc = denoise_runs(rs, nruns, nvox, o, &single)))
+        goto done;
 
     /* contrasts */
     con = bract_xcalloc(o->ncontrasts ? o->ncontrasts : 1, sizeof *con, "contrasts");
@@ -881,29 +938,8 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
                                  j ? "json" : "tsv");
                 rc = names.data ? bract_output_check(names.data, o->force) : BRACT_ENOMEM;
             }
-        if (single) {
-            const char *dn[] = {BRACT_OUT_GLM_DIAGNOSTICS, BRACT_OUT_GLM_RELIABILITY,
-                                BRACT_OUT_GLM_ONOFF_R2, BRACT_OUT_GLM_CONDITION_R2,
-                                BRACT_OUT_GLM_HRF_INDEX,
-                                BRACT_OUT_GLM_HRF_LIBRARY, BRACT_OUT_GLM_NOISE_POOL,
-                                BRACT_OUT_GLM_NOISE_PCS, BRACT_OUT_GLM_NOISE_CURVE,
-                                BRACT_OUT_GLM_RIDGE_FRACTION};
-            for (size_t i = 0; i < sizeof dn / sizeof *dn && !rc; i++)
-                for (int j = 0; j < 2 && !rc; j++) {
-                    char *sp = j ? bract_sidecar_path(dn[i]) : NULL;
-                    names.len = 0;
-                    bract_buf_printf(&names, "%s/%s", outdir, j ? (sp ? sp : "") : dn[i]);
-                    rc = names.data ? bract_output_check(names.data, o->force) : BRACT_ENOMEM;
-                    free(sp);
-                }
-            for (size_t r = 0; r < nruns && !rc; r++)
-                for (int j = 0; j < 2 && !rc; j++) {
-                    names.len = 0;
-                    bract_buf_printf(&names, "%s/noise_components_run-%zu.%s", outdir, r + 1,
-                                     j ? "json" : "tsv");
-                    rc = names.data ? bract_output_check(names.data, o->force) : BRACT_ENOMEM;
-                }
-        }
+        if (single && !rc)
+            rc = check_denoise_outputs(outdir, nruns, o->force);
         for (size_t k = 0; k < o->ncontrasts && !rc; k++) {
             const char *st[] = {"effect", "variance", con[k]->stat == BRACT_GLM_STAT_F ? "F" : "t",
                                 "z", "p"};

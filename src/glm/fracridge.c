@@ -14,8 +14,10 @@ int bract_fracridge_new(const double *X, size_t n, size_t p, bract_fracridge **o
 {
     *out = NULL;
     if (p == 0 || n < p)
-        return bract_error(BRACT_EINVAL, "fractional ridge needs a design with rows >= columns "
-                           ">= 1 (got %zu x %zu)", n, p);
+        return bract_error(BRACT_EINVAL,
+                           "fractional ridge needs a design with rows >= columns "
+                           ">= 1 (got %zu x %zu)",
+                           n, p);
     bract_fracridge *f = bract_xcalloc(1, sizeof *f, "a fractional ridge");
     double *a = bract_xmalloc(n * p, sizeof *a, "an SVD workspace");
     if (!f || !a) {
@@ -34,17 +36,21 @@ int bract_fracridge_new(const double *X, size_t n, size_t p, bract_fracridge **o
         return BRACT_ENOMEM;
     }
     memcpy(a, X, n * p * sizeof *a);
-    lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', (lapack_int)n, (lapack_int)p, a,
-                                     (lapack_int)p, f->s, f->u, (lapack_int)p, f->vt,
-                                     (lapack_int)p);
+    lapack_int info =
+        LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', (lapack_int)n, (lapack_int)p, a, (lapack_int)p, f->s,
+                       f->u, (lapack_int)p, f->vt, (lapack_int)p);
     free(a);
     int rc = BRACT_OK;
     if (info != 0)
-        rc = bract_error(BRACT_ENUMERIC, "the SVD of a %zu x %zu design did not converge "
-                         "(LAPACK dgesdd info %d)", n, p, (int)info);
+        rc = bract_error(BRACT_ENUMERIC,
+                         "the SVD of a %zu x %zu design did not converge "
+                         "(LAPACK dgesdd info %d)",
+                         n, p, (int)info);
     else if (!(f->s[p - 1] > (double)(n > p ? n : p) * DBL_EPSILON * f->s[0]))
-        rc = bract_error(BRACT_EDATA, "the %zu x %zu design is rank-deficient (singular values "
-                         "%g to %g)", n, p, f->s[0], f->s[p - 1]);
+        rc = bract_error(BRACT_EDATA,
+                         "the %zu x %zu design is rank-deficient (singular values "
+                         "%g to %g)",
+                         n, p, f->s[0], f->s[p - 1]);
     if (rc) {
         bract_fracridge_free(f);
         return rc;
@@ -95,8 +101,10 @@ int bract_fracridge_alpha(const double *s, const double *w, size_t m, double fra
     double smax = 0;
     for (size_t i = 0; i < m; i++) {
         if (!(s[i] > 0))
-            return bract_error(BRACT_EINVAL, "singular value %zu is %g: fractional ridge needs "
-                               "a full-rank design", i, s[i]);
+            return bract_error(BRACT_EINVAL,
+                               "singular value %zu is %g: fractional ridge needs "
+                               "a full-rank design",
+                               i, s[i]);
         smax = s[i] > smax ? s[i] : smax;
     }
     double n0 = norm2(s, w, m, 0.0, NULL);

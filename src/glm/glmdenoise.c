@@ -10,8 +10,8 @@
 
 #include "bract/glmdenoise.h"
 
-int bract_glmdenoise_gram_add(const double *e, size_t lde, size_t n, size_t nvox,
-                              double *gram, size_t *nadded)
+int bract_glmdenoise_gram_add(const double *e, size_t lde, size_t n, size_t nvox, double *gram,
+                              size_t *nadded)
 {
     if (nadded)
         *nadded = 0;
@@ -35,8 +35,8 @@ int bract_glmdenoise_gram_add(const double *e, size_t lde, size_t n, size_t nvox
     }
     /* G += A'A (upper triangle), then mirror it */
     if (added)
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)n, (int)added, 1.0, a, (int)n,
-                    1.0, gram, (int)n);
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)n, (int)added, 1.0, a, (int)n, 1.0,
+                    gram, (int)n);
     free(a);
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < i; j++)
@@ -69,8 +69,10 @@ int bract_glmdenoise_components(const double *gram, size_t n, size_t k, double *
                                      (lapack_int)n, 0.0, &m, w, z, (lapack_int)k, isuppz);
     int rc = BRACT_OK;
     if (info != 0 || (size_t)m != k) {
-        rc = bract_error(BRACT_ENUMERIC, "the eigen-decomposition of a %zu x %zu noise Gram "
-                         "matrix failed (LAPACK dsyevr info %d)", n, n, (int)info);
+        rc = bract_error(BRACT_ENUMERIC,
+                         "the eigen-decomposition of a %zu x %zu noise Gram "
+                         "matrix failed (LAPACK dsyevr info %d)",
+                         n, n, (int)info);
     } else {
         for (size_t c = 0; c < k; c++) {
             size_t src = k - 1 - c; /* descending */

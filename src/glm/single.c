@@ -36,8 +36,9 @@ int bract_single_ridge_parse(const char *s, bract_single_ridge *out)
 
 const char *bract_single_ridge_name(bract_single_ridge r)
 {
-    return r == BRACT_SINGLE_RIDGE_NONE ? "none" : r == BRACT_SINGLE_RIDGE_AUTO ? "auto"
-                                                                                : "unknown";
+    return r == BRACT_SINGLE_RIDGE_NONE   ? "none"
+           : r == BRACT_SINGLE_RIDGE_AUTO ? "auto"
+                                          : "unknown";
 }
 
 int bract_single_pcs_parse(const char *s, int *out)
@@ -49,8 +50,10 @@ int bract_single_pcs_parse(const char *s, int *out)
     char *end;
     long v = strtol(s, &end, 10);
     if (!*s || *end || v < 0 || v > 1000)
-        return bract_error(BRACT_EINVAL, "noise components '%s': expected auto or a number of "
-                           "0..1000", s);
+        return bract_error(BRACT_EINVAL,
+                           "noise components '%s': expected auto or a number of "
+                           "0..1000",
+                           s);
     *out = (int)v;
     return BRACT_OK;
 }
@@ -64,8 +67,7 @@ int bract_single_r2_parse(const char *s, double *out)
     char *end;
     double v = strtod(s, &end);
     if (!*s || *end || !isfinite(v) || v >= 1)
-        return bract_error(BRACT_EINVAL, "R2 threshold '%s': expected auto or a number below 1",
-                           s);
+        return bract_error(BRACT_EINVAL, "R2 threshold '%s': expected auto or a number below 1", s);
     *out = v;
     return BRACT_OK;
 }
@@ -184,8 +186,8 @@ static void project_rows(const srun *r, size_t nq, double *y, size_t nv, double 
     if (nq == 0 || nv == 0)
         return;
     const size_t n = r->n;
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nv, (int)nq, (int)n, 1.0, y,
-                (int)n, r->q, (int)r->nq, 0.0, tmp, (int)nq);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nv, (int)nq, (int)n, 1.0, y, (int)n,
+                r->q, (int)r->nq, 0.0, tmp, (int)nq);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nv, (int)n, (int)nq, -1.0, tmp,
                 (int)nq, r->q, (int)r->nq, 1.0, y, (int)n);
 }
@@ -203,15 +205,17 @@ static int orthonormal_basis(const double *X, size_t n, size_t p, double *q, siz
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < p; j++)
             a[j * n + i] = X[i * p + j];
-    lapack_int info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)p, a,
-                                     (lapack_int)n, tau);
+    lapack_int info =
+        LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)p, a, (lapack_int)n, tau);
     if (info == 0)
         info = LAPACKE_dorgqr(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)p, (lapack_int)p, a,
                               (lapack_int)n, tau);
     if (info != 0) {
         free(a);
-        return bract_error(BRACT_ENUMERIC, "the QR factorisation of a %zu x %zu nuisance design "
-                           "failed (LAPACK info %d)", n, p, (int)info);
+        return bract_error(BRACT_ENUMERIC,
+                           "the QR factorisation of a %zu x %zu nuisance design "
+                           "failed (LAPACK info %d)",
+                           n, p, (int)info);
     }
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < p; j++)
@@ -432,8 +436,9 @@ static int prepare_run(sctx *c, size_t ri, const bract_single_run *in, size_t ma
             if (nrm[k] < 0.1 * med)
                 bract_warn("%s:%zu: trial '%s' at %g s: the run records little of its response "
                            "(its regressor, drift taken out, is %.0f%% of the run's median): "
-                           "its betas are mostly noise", ev->path, ev->ev[k].line,
-                           ev->ev[k].label, ev->ev[k].onset, 100 * nrm[k] / med);
+                           "its betas are mostly noise",
+                           ev->path, ev->ev[k].line, ev->ev[k].label, ev->ev[k].onset,
+                           100 * nrm[k] / med);
     }
     free(xp);
     free(nrm);
@@ -624,7 +629,7 @@ static int voxel_sets(sctx *c)
         ngood += !res->bad[v];
     if (ngood == 0)
         return bract_error(BRACT_EDATA, "every voxel has a non-finite value or is constant in "
-                           "some run");
+                                        "some run");
     /* the condition model's cross-validated R2 of every voxel */
     size_t *good = bract_xmalloc(ngood, sizeof *good, "voxels");
     double *r2 = bract_xmalloc(ngood, sizeof *r2, "R2 values");
@@ -673,8 +678,8 @@ static int voxel_sets(sctx *c)
             }
         qsort(all, ngood, sizeof *all, cmp_r2_desc);
         bract_warn("%zu voxel%s with a cross-validated R2 above the threshold: the %zu voxels "
-                   "of largest R2 stand for the signal voxels", res->nsignal,
-                   res->nsignal == 1 ? "" : "s", want);
+                   "of largest R2 stand for the signal voxels",
+                   res->nsignal, res->nsignal == 1 ? "" : "s", want);
         memset(res->signal, 0, V);
         for (size_t i = 0; i < want; i++)
             res->signal[all[i].v] = 1;
@@ -796,8 +801,10 @@ static int run_components(sctx *c, size_t ri, const size_t *pool, size_t npool)
             nn += s->q[t * s->nq + col] * s->q[t * s->nq + col];
         if (!(nn > 0)) {
             free(pcs);
-            return bract_error(BRACT_ENUMERIC, "run %zu: noise component %zu lies in the span of "
-                               "the nuisance columns", ri + 1, k + 1);
+            return bract_error(BRACT_ENUMERIC,
+                               "run %zu: noise component %zu lies in the span of "
+                               "the nuisance columns",
+                               ri + 1, k + 1);
         }
         for (size_t t = 0; t < n; t++) {
             s->q[t * s->nq + col] /= sqrt(nn);
@@ -849,8 +856,10 @@ static int make_filters(const sctx *c, const srun *s, const double *X, size_t nq
         if (!pinv)
             rc = BRACT_ENOMEM;
         else if (!(rc = bract_glmi_pinv(xp, n, K, pinv, &rank, NULL, NULL)) && rank < K)
-            rc = bract_error(BRACT_EDATA, "%s: the %zu trials of the run cannot be told apart "
-                             "(the one-column-per-trial design has rank %zu)", ev->path, K, rank);
+            rc = bract_error(BRACT_EDATA,
+                             "%s: the %zu trials of the run cannot be told apart "
+                             "(the one-column-per-trial design has rank %zu)",
+                             ev->path, K, rank);
         if (!rc)
             for (size_t t = 0; t < n; t++)
                 for (size_t k = 0; k < K; k++)
@@ -877,8 +886,10 @@ static int make_filters(const sctx *c, const srun *s, const double *X, size_t nq
     size_t rank = 0;
     rc = bract_glmi_pinv(C, n, J, pinv, &rank, NULL, NULL);
     if (!rc && rank < J)
-        rc = bract_error(BRACT_EDATA, "%s: the condition regressors of the run are collinear "
-                         "(rank %zu of %zu)", ev->path, rank, J);
+        rc = bract_error(BRACT_EDATA,
+                         "%s: the condition regressors of the run are collinear "
+                         "(rank %zu of %zu)",
+                         ev->path, rank, J);
     if (!rc) {
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)J, (int)K, (int)n, 1.0, pinv,
                     (int)n, xp, (int)K, 0.0, G, (int)K);
@@ -890,8 +901,8 @@ static int make_filters(const sctx *c, const srun *s, const double *X, size_t nq
             for (size_t t = 0; t < n; t++)
                 for (size_t k = 0; k < K; k++)
                     norm[k] += xp[t * K + k] * xp[t * K + k];
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)K, (int)J, -1.0,
-                        C, (int)J, G, (int)K, 1.0, xp, (int)K);
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)K, (int)J, -1.0, C,
+                        (int)J, G, (int)K, 1.0, xp, (int)K);
             for (size_t k = 0; k < K && !rc; k++) {
                 size_t j = s->tj[k];
                 double coef = 0;
@@ -901,10 +912,11 @@ static int make_filters(const sctx *c, const srun *s, const double *X, size_t nq
                         rr += xp[t * K + k] * xp[t * K + k];
                     if (!(sqrt(rr) > 1e-8 * sqrt(norm[k]))) {
                         const bract_event *e = &ev->ev[k];
-                        rc = bract_error(BRACT_EDATA, "%s:%zu: trial '%s' at %g s cannot be "
+                        rc = bract_error(BRACT_EDATA,
+                                         "%s:%zu: trial '%s' at %g s cannot be "
                                          "told apart from the rest of its model (its regressor "
-                                         "is a combination of the others')", ev->path, e->line,
-                                         e->label, e->onset);
+                                         "is a combination of the others')",
+                                         ev->path, e->line, e->label, e->onset);
                         break;
                     }
                     coef = (1.0 - G[j * K + k]) / rr;
@@ -1076,8 +1088,8 @@ static int run_step(sctx *c, size_t si, const filters *fl, const ridge_model *rm
                 for (size_t r = 0; r < R; r++) {
                     const srun *s = &c->run[r];
                     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)s->K,
-                                (int)s->n, 1.0, yr[r], (int)s->n, fl->f[r * M + M - 1],
-                                (int)s->K, 0.0, bt + s->first, (int)T);
+                                (int)s->n, 1.0, yr[r], (int)s->n, fl->f[r * M + M - 1], (int)s->K,
+                                0.0, bt + s->first, (int)T);
                 }
             } else {
                 /* sub-groups of one model */
@@ -1228,8 +1240,9 @@ static int judge_step(sctx *c, size_t si, size_t *last_kept)
     } else {
         bract_warn("the %s step lowered the split-half reliability of %zu of %zu signal voxels "
                    "(sign test p = %.2g; median %.3f, before %.3f): it is left out "
-                   "(diagnostics.tsv)", bract_single_step_name(st->kind), down, up + down,
-                   st->p_worse, st->median_reliability, prev->median_reliability);
+                   "(diagnostics.tsv)",
+                   bract_single_step_name(st->kind), down, up + down, st->p_worse,
+                   st->median_reliability, prev->median_reliability);
     }
     return keep;
 }
@@ -1239,18 +1252,25 @@ static int judge_step(sctx *c, size_t si, size_t *last_kept)
 static int check_opts(const bract_single_opts *o, size_t nruns)
 {
     if (nruns < 2)
-        return bract_error(BRACT_EDATA, "single-trial denoising cross-validates across runs: it "
-                           "needs at least 2 runs (got %zu)", nruns);
+        return bract_error(BRACT_EDATA,
+                           "single-trial denoising cross-validates across runs: it "
+                           "needs at least 2 runs (got %zu)",
+                           nruns);
     if (o->trials != BRACT_GLM_TRIALS_LSS && o->trials != BRACT_GLM_TRIALS_LSA)
-        return bract_error(BRACT_EINVAL, "single-trial denoising needs trials lss or lsa (got "
-                           "%s)", bract_glm_trials_name(o->trials));
+        return bract_error(BRACT_EINVAL,
+                           "single-trial denoising needs trials lss or lsa (got "
+                           "%s)",
+                           bract_glm_trials_name(o->trials));
     if (bract_hrf_nbasis(o->design.hrf.model, o->design.hrf.nfir) != 1)
-        return bract_error(BRACT_EINVAL, "single-trial models need one regressor per trial "
+        return bract_error(BRACT_EINVAL,
+                           "single-trial models need one regressor per trial "
                            "(glover, spm, or fir with one delay), not %s",
                            bract_hrf_model_name(o->design.hrf.model));
     if (o->noise_pcs < BRACT_SINGLE_PCS_AUTO || o->noise_pcs > 1000)
-        return bract_error(BRACT_EINVAL, "the number of noise components is auto, 0 or 1..1000 "
-                           "(got %d)", o->noise_pcs);
+        return bract_error(BRACT_EINVAL,
+                           "the number of noise components is auto, 0 or 1..1000 "
+                           "(got %d)",
+                           o->noise_pcs);
     if (o->noise_pcs == BRACT_SINGLE_PCS_AUTO && (o->max_noise_pcs < 1 || o->max_noise_pcs > 1000))
         return bract_error(BRACT_EINVAL, "the components tried must be 1..1000 (got %d)",
                            o->max_noise_pcs);
@@ -1302,93 +1322,112 @@ static int set_fractions(const bract_single_opts *o, bract_single *res, int *one
     return BRACT_OK;
 }
 
-int bract_single_new(const bract_single_run *runs, size_t nruns, size_t nvox,
-                     const bract_single_opts *o, const bract_progress *prog,
-                     bract_single **out)
-{
-    *out = NULL;
-    int rc = check_opts(o, nruns);
-    if (rc)
-        return rc;
-    if (nvox == 0)
-        return bract_error(BRACT_EINVAL, "no voxels");
+/* The state of one fit beyond sctx: the voxels in model order and each
+ * step's filters or ridge models. */
+typedef struct {
     sctx c;
-    memset(&c, 0, sizeof c);
-    c.o = o;
-    c.nruns = nruns;
-    c.nvox = nvox;
-    c.B = o->block ? o->block : 256;
-    c.nmodels = (o->hrf_library ? BRACT_HRFLIB_SIZE : 0) + 1;
-    bract_single *res = bract_xcalloc(1, sizeof *res, "a single-trial result");
-    if (!res)
-        return BRACT_ENOMEM;
-    c.res = res;
-    res->nvox = nvox;
-    res->nruns = nruns;
-    ridge_model *rm = NULL;
-    filters *fsteps = NULL;
-    size_t *order = NULL;
-    unsigned char *used = NULL;
-    const int want_noise = o->noise_pcs != 0;
-    const int want_ridge = o->ridge == BRACT_SINGLE_RIDGE_AUTO;
-    res->max_pcs = !want_noise ? 0 : o->noise_pcs > 0 ? o->noise_pcs : o->max_noise_pcs;
+    size_t *order; /* the good voxels, sorted by model */
+    size_t ngood;
+    unsigned char *used; /* nmodels: a good voxel uses the model */
+    filters *fsteps;     /* per step */
+    ridge_model *rm;     /* nmodels (the ridge step) */
+    size_t si, last;     /* the next step, the last kept one */
+    int want_noise, want_ridge;
+} fit;
 
-    if ((rc = study_conditions(runs, nruns, res)))
-        goto fail;
-    c.ntrials = res->ntrials;
-    c.ncond = res->ncond;
-    /* a condition in two runs: the cross-validation and the diagnostics need one */
-    {
-        size_t *seen = bract_xcalloc(c.ncond, sizeof *seen, "conditions");
-        size_t *last = bract_xmalloc(c.ncond, sizeof *last, "conditions");
-        if (!seen || !last) {
-            free(seen);
-            free(last);
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
-        size_t repeated = 0;
-        for (size_t r = 0; r < nruns; r++)
-            for (size_t k = res->run_first[r]; k < res->run_first[r + 1]; k++) {
-                size_t j = res->trial_cond[k];
-                if (seen[j] && last[j] != r && seen[j] == 1)
-                    repeated++;
-                if (!seen[j] || last[j] != r) {
-                    seen[j]++;
-                    last[j] = r;
-                }
-            }
+static void fit_clear(fit *F)
+{
+    sctx *c = &F->c;
+    if (c->run)
+        for (size_t r = 0; r < c->nruns; r++)
+            run_clear(&c->run[r], c->nmodels);
+    free(c->run);
+    free(c->model);
+    free(c->tpair);
+    free(F->order);
+    free(F->used);
+    if (F->fsteps && c->res)
+        for (size_t k = 0; k < c->res->nsteps; k++)
+            filters_clear(&F->fsteps[k], c->nruns * c->nmodels);
+    free(F->fsteps);
+    if (F->rm)
+        for (size_t m = 0; m < c->nmodels; m++)
+            bract_singlei_ridge_model_clear(c, &F->rm[m]);
+    free(F->rm);
+}
+
+/* A condition in two runs: the cross-validation and the diagnostics need one. */
+static int check_repeats(const sctx *c)
+{
+    const bract_single *res = c->res;
+    size_t *seen = bract_xcalloc(c->ncond, sizeof *seen, "conditions");
+    size_t *last = bract_xmalloc(c->ncond, sizeof *last, "conditions");
+    if (!seen || !last) {
         free(seen);
         free(last);
-        if (repeated == 0) {
-            rc = bract_error(BRACT_EDATA, "no condition (trial_type) occurs in two runs: the "
-                             "cross-validation of the noise components and the ridge fraction, "
-                             "and the split-half reliability, need conditions repeated across "
-                             "runs");
-            goto fail;
-        }
+        return BRACT_ENOMEM;
     }
-    /* (run, condition) counts for the ridge step's cross-validation */
-    {
-        size_t *slot = bract_xmalloc(nruns * c.ncond, sizeof *slot, "condition pairs");
-        c.tpair = bract_xmalloc(c.ntrials ? c.ntrials : 1, sizeof *c.tpair, "condition pairs");
-        if (!slot || !c.tpair) {
-            free(slot);
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
-        for (size_t i = 0; i < nruns * c.ncond; i++)
-            slot[i] = (size_t)-1;
-        for (size_t r = 0; r < nruns; r++)
-            for (size_t k = res->run_first[r]; k < res->run_first[r + 1]; k++) {
-                size_t i = r * c.ncond + res->trial_cond[k];
-                if (slot[i] == (size_t)-1)
-                    slot[i] = c.npair++;
-                c.tpair[k] = slot[i];
+    size_t repeated = 0;
+    for (size_t r = 0; r < c->nruns; r++)
+        for (size_t k = res->run_first[r]; k < res->run_first[r + 1]; k++) {
+            size_t j = res->trial_cond[k];
+            if (seen[j] && last[j] != r && seen[j] == 1)
+                repeated++;
+            if (!seen[j] || last[j] != r) {
+                seen[j]++;
+                last[j] = r;
             }
+        }
+    free(seen);
+    free(last);
+    if (repeated == 0)
+        return bract_error(BRACT_EDATA,
+                           "no condition (trial_type) occurs in two runs: the "
+                           "cross-validation of the noise components and the ridge fraction, "
+                           "and the split-half reliability, need conditions repeated across "
+                           "runs");
+    return BRACT_OK;
+}
+
+/* The (run, condition) pair of every trial, for the ridge step's
+ * cross-validation. */
+static int trial_pairs(sctx *c)
+{
+    const bract_single *res = c->res;
+    size_t *slot = bract_xmalloc(c->nruns * c->ncond, sizeof *slot, "condition pairs");
+    c->tpair = bract_xmalloc(c->ntrials ? c->ntrials : 1, sizeof *c->tpair, "condition pairs");
+    if (!slot || !c->tpair) {
         free(slot);
+        return BRACT_ENOMEM;
     }
-    c.run = bract_xcalloc(nruns, sizeof *c.run, "runs");
+    for (size_t i = 0; i < c->nruns * c->ncond; i++)
+        slot[i] = (size_t)-1;
+    for (size_t r = 0; r < c->nruns; r++)
+        for (size_t k = res->run_first[r]; k < res->run_first[r + 1]; k++) {
+            size_t i = r * c->ncond + res->trial_cond[k];
+            if (slot[i] == (size_t)-1)
+                slot[i] = c->npair++;
+            c->tpair[k] = slot[i];
+        }
+    free(slot);
+    return BRACT_OK;
+}
+
+/* Conditions, trials, the result's arrays and every run's designs. */
+static int fit_setup(fit *F, const bract_single_run *runs)
+{
+    sctx *c = &F->c;
+    bract_single *res = c->res;
+    const bract_single_opts *o = c->o;
+    const size_t nruns = c->nruns, nvox = c->nvox;
+    int rc;
+    if ((rc = study_conditions(runs, nruns, res)))
+        return rc;
+    c->ntrials = res->ntrials;
+    c->ncond = res->ncond;
+    if ((rc = check_repeats(c)) || (rc = trial_pairs(c)))
+        return rc;
+    c->run = bract_xcalloc(nruns, sizeof *c->run, "runs");
     res->bad = bract_glmi_big_calloc(nvox, 1, "voxel flags");
     res->hrf = bract_glmi_big_alloc(nvox, sizeof *res->hrf, "HRF indices");
     res->onoff_r2 = bract_glmi_big_alloc(nvox, sizeof *res->onoff_r2, "R2 values");
@@ -1398,259 +1437,272 @@ int bract_single_new(const bract_single_run *runs, size_t nruns, size_t nvox,
     res->signal = bract_glmi_big_calloc(nvox, 1, "signal voxels");
     res->run_rows = bract_xcalloc(nruns, sizeof *res->run_rows, "run rows");
     res->pcs = bract_xcalloc(nruns, sizeof *res->pcs, "noise components");
-    res->betas = bract_glmi_big_alloc(nvox * c.ntrials, sizeof *res->betas, "betas");
-    c.model = bract_glmi_big_alloc(nvox, sizeof *c.model, "HRF models");
-    if (!c.run || !res->bad || !res->hrf || !res->onoff_r2 || !res->cond_r2 || !res->hrf_r2 ||
-        !res->pool ||
-        !res->signal ||
-        !res->run_rows || !res->pcs || !res->betas || !c.model) {
-        rc = BRACT_ENOMEM;
-        goto fail;
+    res->betas = bract_glmi_big_alloc(nvox * c->ntrials, sizeof *res->betas, "betas");
+    c->model = bract_glmi_big_alloc(nvox, sizeof *c->model, "HRF models");
+    if (!c->run || !res->bad || !res->hrf || !res->onoff_r2 || !res->cond_r2 || !res->hrf_r2 ||
+        !res->pool || !res->signal || !res->run_rows || !res->pcs || !res->betas || !c->model)
+        return BRACT_ENOMEM;
+    for (size_t r = 0; r < nruns; r++) {
+        if ((rc = prepare_run(c, r, &runs[r], (size_t)res->max_pcs)))
+            return rc;
+        res->run_rows[r] = c->run[r].n;
+        if (c->run[r].n > c->maxn)
+            c->maxn = c->run[r].n;
     }
-    for (size_t r = 0; r < nruns && !rc; r++) {
-        rc = prepare_run(&c, r, &runs[r], (size_t)res->max_pcs);
-        if (!rc) {
-            res->run_rows[r] = c.run[r].n;
-            if (c.run[r].n > c.maxn)
-                c.maxn = c.run[r].n;
-        }
-    }
-    if (rc)
-        goto fail;
     for (size_t r = 0; r < nruns; r++) {
         /* the largest model: nuisance, components, and trials (LSA, ridge) or conditions */
-        const srun *s = &c.run[r];
-        int per_trial = o->trials == BRACT_GLM_TRIALS_LSA || want_ridge;
+        const srun *s = &c->run[r];
+        int per_trial = o->trials == BRACT_GLM_TRIALS_LSA || F->want_ridge;
         size_t task = per_trial ? s->K : s->J;
-        if (s->nq0 + (size_t)res->max_pcs + task >= s->n) {
-            rc = bract_error(BRACT_EDATA, "%s: %zu kept volumes for %zu nuisance columns, %d "
-                             "noise components and %zu %s: no residual degrees of freedom",
-                             s->in->events->path, s->n, s->nq0, res->max_pcs, task,
-                             per_trial ? "trials" : "conditions");
-            goto fail;
-        }
+        if (s->nq0 + (size_t)res->max_pcs + task >= s->n)
+            return bract_error(BRACT_EDATA,
+                               "%s: %zu kept volumes for %zu nuisance columns, %d "
+                               "noise components and %zu %s: no residual degrees of freedom",
+                               s->in->events->path, s->n, s->nq0, res->max_pcs, task,
+                               per_trial ? "trials" : "conditions");
     }
+    return BRACT_OK;
+}
 
-    /* step 1 */
-    if ((rc = pass_onoff(&c, prog)))
-        goto fail;
-    for (size_t v = 0; v < nvox; v++)
-        res->nbad += res->bad[v] != 0;
-    if (res->nbad)
-        bract_warn("%zu voxel%s left out of the single-trial fit: a non-finite value, or "
-                   "constant in a run", res->nbad, res->nbad == 1 ? "" : "s");
-    if ((rc = voxel_sets(&c)))
-        goto fail;
-
-    /* the steps, each kept only if it does not lower the reliability */
-    const size_t M = c.nmodels;
-    {
-        size_t ns = 0;
-        res->steps[ns++].kind = BRACT_SINGLE_STEP_BASELINE;
-        if (o->hrf_library)
-            res->steps[ns++].kind = BRACT_SINGLE_STEP_HRF;
-        if (want_noise)
-            res->steps[ns++].kind = BRACT_SINGLE_STEP_NOISE;
-        if (want_ridge)
-            res->steps[ns++].kind = BRACT_SINGLE_STEP_RIDGE;
-        res->nsteps = ns;
-    }
-    for (size_t st = 0; st < res->nsteps; st++) {
-        res->steps[st].reliability = bract_glmi_big_alloc(nvox, sizeof(double), "reliability");
+/* The list of steps and their per-voxel arrays. */
+static int fit_steps(fit *F)
+{
+    sctx *c = &F->c;
+    bract_single *res = c->res;
+    const bract_single_opts *o = c->o;
+    size_t ns = 0;
+    res->steps[ns++].kind = BRACT_SINGLE_STEP_BASELINE;
+    if (o->hrf_library)
+        res->steps[ns++].kind = BRACT_SINGLE_STEP_HRF;
+    if (F->want_noise)
+        res->steps[ns++].kind = BRACT_SINGLE_STEP_NOISE;
+    if (F->want_ridge)
+        res->steps[ns++].kind = BRACT_SINGLE_STEP_RIDGE;
+    res->nsteps = ns;
+    for (size_t st = 0; st < ns; st++) {
+        res->steps[st].reliability = bract_glmi_big_alloc(c->nvox, sizeof(double), "reliability");
         if (o->keep_steps)
             res->steps[st].betas =
-                bract_glmi_big_alloc(nvox * c.ntrials, sizeof(double), "step betas");
-        if (!res->steps[st].reliability || (o->keep_steps && !res->steps[st].betas)) {
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
-        for (size_t v = 0; v < nvox; v++)
+                bract_glmi_big_alloc(c->nvox * c->ntrials, sizeof(double), "step betas");
+        if (!res->steps[st].reliability || (o->keep_steps && !res->steps[st].betas))
+            return BRACT_ENOMEM;
+        for (size_t v = 0; v < c->nvox; v++)
             res->steps[st].reliability[v] = NAN;
     }
-    order = bract_glmi_big_alloc(nvox, sizeof *order, "voxel order");
-    used = bract_xcalloc(M, 1, "models");
-    fsteps = bract_xcalloc(res->nsteps, sizeof *fsteps, "filters");
-    if (!order || !used || !fsteps) {
-        rc = BRACT_ENOMEM;
-        goto fail;
-    }
-    size_t ngood = 0, si = 0, last = 0;
+    F->order = bract_glmi_big_alloc(c->nvox, sizeof *F->order, "voxel order");
+    F->used = bract_xcalloc(c->nmodels, 1, "models");
+    F->fsteps = bract_xcalloc(ns, sizeof *F->fsteps, "filters");
+    return F->order && F->used && F->fsteps ? BRACT_OK : BRACT_ENOMEM;
+}
 
-    /* step 0: the baseline (every voxel the design's HRF) */
-    {
-        int *keepm = bract_xmalloc(nvox, sizeof *keepm, "HRF models");
-        if (!keepm) {
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
-        memcpy(keepm, c.model, nvox * sizeof *keepm);
-        for (size_t v = 0; v < nvox; v++)
-            c.model[v] = (int)(M - 1);
-        rc = sort_by_model(&c, order, &ngood, used);
-        if (!rc)
-            rc = build_filters(&c, BRACT_SINGLE_STEP_BASELINE, used, &fsteps[0]);
-        if (!rc)
-            rc = run_step(&c, 0, &fsteps[0], NULL, order, ngood, NULL, prog);
-        memcpy(c.model, keepm, nvox * sizeof *keepm);
-        free(keepm);
-        if (rc)
-            goto fail;
-        res->steps[0].kept = 1;
-        res->steps[0].p_worse = NAN;
-        si = 1;
-    }
-    /* step 1: the library's HRFs */
-    if (o->hrf_library) {
-        if ((rc = sort_by_model(&c, order, &ngood, used)) ||
-            (rc = build_filters(&c, BRACT_SINGLE_STEP_HRF, used, &fsteps[si])) ||
-            (rc = run_step(&c, si, &fsteps[si], NULL, order, ngood, NULL, prog)))
-            goto fail;
-        if (!judge_step(&c, si, &last))
-            for (size_t v = 0; v < nvox; v++)
-                c.model[v] = (int)(M - 1);
-        si++;
+/* Every voxel's model: the design's (M - 1). */
+static void all_baseline(sctx *c)
+{
+    for (size_t v = 0; v < c->nvox; v++)
+        c->model[v] = (int)(c->nmodels - 1);
+}
+
+/* Step 0, every voxel with the design's HRF, then step 1, the library's. */
+static int fit_hrf(fit *F, const bract_progress *prog)
+{
+    sctx *c = &F->c;
+    bract_single *res = c->res;
+    int *chosen = bract_xmalloc(c->nvox, sizeof *chosen, "HRF models");
+    if (!chosen)
+        return BRACT_ENOMEM;
+    memcpy(chosen, c->model, c->nvox * sizeof *chosen);
+    all_baseline(c);
+    int rc = sort_by_model(c, F->order, &F->ngood, F->used);
+    if (!rc)
+        rc = build_filters(c, BRACT_SINGLE_STEP_BASELINE, F->used, &F->fsteps[0]);
+    if (!rc)
+        rc = run_step(c, 0, &F->fsteps[0], NULL, F->order, F->ngood, NULL, prog);
+    memcpy(c->model, chosen, c->nvox * sizeof *chosen);
+    free(chosen);
+    if (rc)
+        return rc;
+    res->steps[0].kept = 1;
+    res->steps[0].p_worse = NAN;
+    F->si = 1;
+    if (c->o->hrf_library) {
+        if ((rc = sort_by_model(c, F->order, &F->ngood, F->used)) ||
+            (rc = build_filters(c, BRACT_SINGLE_STEP_HRF, F->used, &F->fsteps[F->si])) ||
+            (rc = run_step(c, F->si, &F->fsteps[F->si], NULL, F->order, F->ngood, NULL, prog)))
+            return rc;
+        if (!judge_step(c, F->si, &F->last))
+            all_baseline(c);
+        F->si++;
     } else {
-        for (size_t v = 0; v < nvox; v++)
-            c.model[v] = (int)(M - 1);
+        all_baseline(c);
     }
-    if ((rc = sort_by_model(&c, order, &ngood, used)))
-        goto fail;
+    return sort_by_model(c, F->order, &F->ngood, F->used);
+}
 
-    /* step 2: the pool's components and their number */
-    if (want_noise && res->npool < (size_t)res->max_pcs + 1) {
+/* Step 2: the pool's components, their number, the noise step's betas. */
+static int fit_noise(fit *F, const bract_progress *prog)
+{
+    sctx *c = &F->c;
+    bract_single *res = c->res;
+    const bract_single_opts *o = c->o;
+    int rc;
+    if (F->want_noise && res->npool < (size_t)res->max_pcs + 1) {
         bract_warn("the noise pool has %zu voxel%s (on-off R2 below %g), fewer than the %d "
-                   "components + 1: no noise components", res->npool,
-                   res->npool == 1 ? "" : "s", res->r2_threshold, res->max_pcs);
+                   "components + 1: no noise components",
+                   res->npool, res->npool == 1 ? "" : "s", res->r2_threshold, res->max_pcs);
         res->max_pcs = 0;
     }
     if (res->max_pcs > 0) {
-        if ((rc = noise_components(&c)))
-            goto fail;
-        for (size_t r = 0; r < nruns; r++)
-            c.run[r].nq = c.run[r].nq0 + (size_t)res->max_pcs;
+        if ((rc = noise_components(c)))
+            return rc;
+        for (size_t r = 0; r < c->nruns; r++)
+            c->run[r].nq = c->run[r].nq0 + (size_t)res->max_pcs;
         if (o->noise_pcs == BRACT_SINGLE_PCS_AUTO) {
-            if ((rc = bract_singlei_pc_curve(&c)))
-                goto fail;
-            res->npcs = (int)bract_glmdenoise_choose(res->pc_curve, (size_t)res->max_pcs,
-                                                     o->pcstop);
+            if ((rc = bract_singlei_pc_curve(c)))
+                return rc;
+            res->npcs =
+                (int)bract_glmdenoise_choose(res->pc_curve, (size_t)res->max_pcs, o->pcstop);
         } else {
             res->npcs = res->max_pcs;
         }
     } else {
-        for (size_t r = 0; r < nruns; r++)
-            c.run[r].nq = c.run[r].nq0;
+        for (size_t r = 0; r < c->nruns; r++)
+            c->run[r].nq = c->run[r].nq0;
     }
-    c.kpcs = (size_t)res->npcs;
-    if (want_noise) {
-        if ((rc = build_filters(&c, BRACT_SINGLE_STEP_NOISE, used, &fsteps[si])) ||
-            (rc = run_step(&c, si, &fsteps[si], NULL, order, ngood, NULL, prog)))
-            goto fail;
-        if (!judge_step(&c, si, &last))
-            c.kpcs = 0;
-        si++;
-    }
+    c->kpcs = (size_t)res->npcs;
+    if (!F->want_noise)
+        return BRACT_OK;
+    if ((rc = build_filters(c, BRACT_SINGLE_STEP_NOISE, F->used, &F->fsteps[F->si])) ||
+        (rc = run_step(c, F->si, &F->fsteps[F->si], NULL, F->order, F->ngood, NULL, prog)))
+        return rc;
+    if (!judge_step(c, F->si, &F->last))
+        c->kpcs = 0;
+    F->si++;
+    return BRACT_OK;
+}
 
-    /* step 3: ridge */
-    if (want_ridge) {
-        if ((rc = set_fractions(o, res, &c.one_candidate)))
-            goto fail;
-        res->fraction = bract_glmi_big_alloc(nvox, sizeof(double), "ridge fractions");
-        res->alpha = bract_glmi_big_alloc(nvox, sizeof(double), "ridge alphas");
-        res->scale = bract_glmi_big_alloc(nvox, sizeof(double), "ridge scales");
-        res->offset = bract_glmi_big_alloc(nvox, sizeof(double), "ridge offsets");
-        rm = bract_xcalloc(M, sizeof *rm, "ridge models");
-        int *st = bract_xcalloc(M, sizeof *st, "statuses");
-        char **msg = bract_xcalloc(M, sizeof *msg, "messages");
-        if (!res->fraction || !res->alpha || !res->scale || !res->offset || !rm || !st || !msg) {
-            free(st);
-            free(msg);
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
-        for (size_t v = 0; v < nvox; v++)
-            res->fraction[v] = res->alpha[v] = res->scale[v] = res->offset[v] = NAN;
-#pragma omp parallel for schedule(dynamic, 1)
-        for (size_t m = 0; m < M; m++)
-            if (used[m]) {
-                st[m] = bract_singlei_ridge_model(&c, m, &rm[m]);
-                if (st[m])
-                    msg[m] = bract_xstrdup(bract_last_error());
-            }
-        for (size_t m = 0; m < M && !rc; m++)
-            if (st[m])
-                rc = bract_error(st[m], "%s", msg[m] ? msg[m] : "out of memory");
-        for (size_t m = 0; m < M; m++) {
-            free(msg[m]);
-            if (rm[m].ngrid > c.gmax)
-                c.gmax = rm[m].ngrid;
-        }
-        free(msg);
+/* Step 3: the ridge models of the used HRFs, then the ridge betas (into
+ * the result: they are the final ones when kept). */
+static int fit_ridge(fit *F, const bract_progress *prog)
+{
+    sctx *c = &F->c;
+    bract_single *res = c->res;
+    const size_t M = c->nmodels, nvox = c->nvox;
+    int rc;
+    if ((rc = set_fractions(c->o, res, &c->one_candidate)))
+        return rc;
+    res->fraction = bract_glmi_big_alloc(nvox, sizeof(double), "ridge fractions");
+    res->alpha = bract_glmi_big_alloc(nvox, sizeof(double), "ridge alphas");
+    res->scale = bract_glmi_big_alloc(nvox, sizeof(double), "ridge scales");
+    res->offset = bract_glmi_big_alloc(nvox, sizeof(double), "ridge offsets");
+    F->rm = bract_xcalloc(M, sizeof *F->rm, "ridge models");
+    int *st = bract_xcalloc(M, sizeof *st, "statuses");
+    char **msg = bract_xcalloc(M, sizeof *msg, "messages");
+    if (!res->fraction || !res->alpha || !res->scale || !res->offset || !F->rm || !st || !msg) {
         free(st);
-        if (rc || (rc = run_step(&c, si, NULL, rm, order, ngood, res->betas, prog)))
-            goto fail;
-        judge_step(&c, si, &last);
-        si++;
+        free(msg);
+        return BRACT_ENOMEM;
     }
+    for (size_t v = 0; v < nvox; v++)
+        res->fraction[v] = res->alpha[v] = res->scale[v] = res->offset[v] = NAN;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t m = 0; m < M; m++)
+        if (F->used[m]) {
+            st[m] = bract_singlei_ridge_model(c, m, &F->rm[m]);
+            if (st[m])
+                msg[m] = bract_xstrdup(bract_last_error());
+        }
+    for (size_t m = 0; m < M && !rc; m++)
+        if (st[m])
+            rc = bract_error(st[m], "%s", msg[m] ? msg[m] : "out of memory");
+    for (size_t m = 0; m < M; m++) {
+        free(msg[m]);
+        if (F->rm[m].ngrid > c->gmax)
+            c->gmax = F->rm[m].ngrid;
+    }
+    free(msg);
+    free(st);
+    if (rc || (rc = run_step(c, F->si, NULL, F->rm, F->order, F->ngood, res->betas, prog)))
+        return rc;
+    judge_step(c, F->si, &F->last);
+    F->si++;
+    return BRACT_OK;
+}
 
-    /* the final betas: the last kept step's */
+/* The final betas: the last kept step's (NaN for left-out voxels). */
+static int fit_final(fit *F)
+{
+    sctx *c = &F->c;
+    bract_single *res = c->res;
+    const size_t last = F->last, nvox = c->nvox, T = c->ntrials;
+    int rc;
     if (res->steps[last].kind != BRACT_SINGLE_STEP_RIDGE) {
         if (res->steps[last].betas) {
-            memcpy(res->betas, res->steps[last].betas, nvox * c.ntrials * sizeof *res->betas);
+            memcpy(res->betas, res->steps[last].betas, nvox * T * sizeof *res->betas);
         } else {
-            /* recompute it (reliabilities come out the same) */
+            /* recompute it (its reliabilities come out the same) */
             if (res->steps[last].kind == BRACT_SINGLE_STEP_BASELINE)
-                for (size_t v = 0; v < nvox; v++)
-                    c.model[v] = (int)(M - 1);
-            if ((rc = sort_by_model(&c, order, &ngood, used)) ||
-                (rc = run_step(&c, last, &fsteps[last], NULL, order, ngood, res->betas, NULL)))
-                goto fail;
+                all_baseline(c);
+            if ((rc = sort_by_model(c, F->order, &F->ngood, F->used)) ||
+                (rc = run_step(c, last, &F->fsteps[last], NULL, F->order, F->ngood, res->betas,
+                               NULL)))
+                return rc;
         }
     }
     for (size_t v = 0; v < nvox; v++)
         if (res->bad[v])
-            for (size_t k = 0; k < c.ntrials; k++)
-                res->betas[v * c.ntrials + k] = NAN;
+            for (size_t k = 0; k < T; k++)
+                res->betas[v * T + k] = NAN;
     res->last_kept = last;
-
-    for (size_t r = 0; r < nruns; r++)
-        run_clear(&c.run[r], c.nmodels);
-    free(c.run);
-    free(c.model);
-    free(c.tpair);
-    free(order);
-    free(used);
-    for (size_t k = 0; k < res->nsteps; k++)
-        filters_clear(&fsteps[k], nruns * M);
-    free(fsteps);
-    if (rm)
-        for (size_t m = 0; m < M; m++)
-            bract_singlei_ridge_model_clear(&c, &rm[m]);
-    free(rm);
     if (res->max_pcs == 0) {
-        for (size_t r = 0; r < nruns; r++)
+        for (size_t r = 0; r < c->nruns; r++)
             free(res->pcs[r]);
         free(res->pcs);
         res->pcs = NULL;
     }
+    return BRACT_OK;
+}
+
+int bract_single_new(const bract_single_run *runs, size_t nruns, size_t nvox,
+                     const bract_single_opts *o, const bract_progress *prog, bract_single **out)
+{
+    *out = NULL;
+    int rc = check_opts(o, nruns);
+    if (rc)
+        return rc;
+    if (nvox == 0)
+        return bract_error(BRACT_EINVAL, "no voxels");
+    fit F;
+    memset(&F, 0, sizeof F);
+    sctx *c = &F.c;
+    c->o = o;
+    c->nruns = nruns;
+    c->nvox = nvox;
+    c->B = o->block ? o->block : 256;
+    c->nmodels = (o->hrf_library ? BRACT_HRFLIB_SIZE : 0) + 1;
+    F.want_noise = o->noise_pcs != 0;
+    F.want_ridge = o->ridge == BRACT_SINGLE_RIDGE_AUTO;
+    bract_single *res = c->res = bract_xcalloc(1, sizeof *res, "a single-trial result");
+    if (!res)
+        return BRACT_ENOMEM;
+    res->nvox = nvox;
+    res->nruns = nruns;
+    res->max_pcs = !F.want_noise ? 0 : o->noise_pcs > 0 ? o->noise_pcs : o->max_noise_pcs;
+    if (!(rc = fit_setup(&F, runs)) && !(rc = pass_onoff(c, prog))) {
+        for (size_t v = 0; v < nvox; v++)
+            res->nbad += res->bad[v] != 0;
+        if (res->nbad)
+            bract_warn("%zu voxel%s left out of the single-trial fit: a non-finite value, or "
+                       "constant in a run",
+                       res->nbad, res->nbad == 1 ? "" : "s");
+        if (!(rc = voxel_sets(c)) && !(rc = fit_steps(&F)) && !(rc = fit_hrf(&F, prog)) &&
+            !(rc = fit_noise(&F, prog)) && !(F.want_ridge && (rc = fit_ridge(&F, prog))))
+            rc = fit_final(&F);
+    }
+    fit_clear(&F);
+    if (rc) {
+        bract_single_free(res);
+        return rc;
+    }
     *out = res;
     return BRACT_OK;
-fail:
-    if (c.run)
-        for (size_t r = 0; r < nruns; r++)
-            run_clear(&c.run[r], c.nmodels);
-    free(c.run);
-    free(c.model);
-    free(c.tpair);
-    free(order);
-    free(used);
-    if (fsteps)
-        for (size_t k = 0; k < res->nsteps; k++)
-            filters_clear(&fsteps[k], nruns * c.nmodels);
-    free(fsteps);
-    if (rm)
-        for (size_t m = 0; m < c.nmodels; m++)
-            bract_singlei_ridge_model_clear(&c, &rm[m]);
-    free(rm);
-    bract_single_free(res);
-    return rc;
 }

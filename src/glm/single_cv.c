@@ -57,8 +57,8 @@ static int cv_run_init(const sctx *c, size_t r, size_t m, size_t kmax, cv_run *c
     cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)J, (int)J, (int)n, 1.0, cr->ct,
                 (int)J, cr->ct, (int)J, 0.0, cr->g0, (int)J);
     if (kmax)
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)J, (int)kmax, (int)n, 1.0,
-                    cr->ct, (int)J, s->q + s->nq0, (int)s->nq, 0.0, cr->w, (int)kmax);
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)J, (int)kmax, (int)n, 1.0, cr->ct,
+                    (int)J, s->q + s->nq0, (int)s->nq, 0.0, cr->w, (int)kmax);
     return BRACT_OK;
 }
 
@@ -101,9 +101,10 @@ static int training_inverse(const sctx *c, const cv_run *cr, size_t k, size_t t,
     if (info == 0)
         info = LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'U', (lapack_int)J, minv, (lapack_int)J);
     if (info != 0)
-        return bract_error(BRACT_ENUMERIC, "the condition model of the runs other than run %zu "
-                           "with %zu noise components is singular (LAPACK info %d)", t + 1, k,
-                           (int)info);
+        return bract_error(BRACT_ENUMERIC,
+                           "the condition model of the runs other than run %zu "
+                           "with %zu noise components is singular (LAPACK info %d)",
+                           t + 1, k, (int)info);
     for (size_t a = 0; a < J; a++)
         for (size_t b = 0; b < a; b++)
             minv[a * J + b] = minv[b * J + a];
@@ -190,11 +191,11 @@ static void cv_chunk(const sctx *c, const cv_run *cr, const double *minv, const 
             w->cc[i * R + r] = v;
         }
         /* g (run block of the chunk's rows: nv x Jr at offset off, ld Jr) */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nv, (int)Jr, (int)n, 1.0,
-                    w->y, (int)n, cr[r].ct, (int)Jr, 0.0, w->g + off, (int)Jr);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nv, (int)Jr, (int)n, 1.0, w->y,
+                    (int)n, cr[r].ct, (int)Jr, 0.0, w->g + off, (int)Jr);
         if (kmax)
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nv, (int)kmax, (int)n,
-                        1.0, w->y, (int)n, s->q + s->nq0, (int)s->nq, 0.0, w->z + r * kmax,
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nv, (int)kmax, (int)n, 1.0,
+                        w->y, (int)n, s->q + s->nq0, (int)s->nq, 0.0, w->z + r * kmax,
                         (int)(R * kmax));
         off += nv * Jr;
     }
@@ -346,8 +347,7 @@ int bract_singlei_cv_r2(const sctx *c, const size_t *vox_in, size_t nuse, size_t
     }
     if (!rc)
         for (size_t a = 0; a < nuse; a++)
-            memcpy(r2_out + a * (kmax + 1), r2 + pos[a] * (kmax + 1),
-                   (kmax + 1) * sizeof *r2_out);
+            memcpy(r2_out + a * (kmax + 1), r2 + pos[a] * (kmax + 1), (kmax + 1) * sizeof *r2_out);
 done:
     if (cr)
         for (size_t r = 0; r < R; r++)
@@ -398,9 +398,9 @@ int bract_singlei_pc_curve(sctx *c)
         for (size_t a = 0; a < nuse; a++)
             col[a] = r2[a * (kmax + 1) + q];
         qsort(col, nuse, sizeof *col, cmp_double);
-        res->pc_curve[q] = nuse == 0   ? NAN
+        res->pc_curve[q] = nuse == 0  ? NAN
                            : nuse % 2 ? col[nuse / 2]
-                                       : 0.5 * (col[nuse / 2 - 1] + col[nuse / 2]);
+                                      : 0.5 * (col[nuse / 2 - 1] + col[nuse / 2]);
     }
 done:
     free(vox);

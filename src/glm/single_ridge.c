@@ -39,7 +39,8 @@ int bract_singlei_ridge_model(const sctx *c, size_t model, ridge_model *rm)
         rc = bract_singlei_project(s, s->nq0 + c->kpcs, x, s->K, s->K);
         bract_fracridge *f = NULL;
         if (!rc && (rc = bract_fracridge_new(x, s->n, s->K, &f)))
-            rc = bract_error(rc, "%s: the %zu trials of the run cannot be told apart in the "
+            rc = bract_error(rc,
+                             "%s: the %zu trials of the run cannot be told apart in the "
                              "one-column-per-trial model of the ridge step (%s)",
                              s->in->events->path, s->K, bract_last_error());
         free(x);
@@ -252,9 +253,9 @@ int bract_singlei_ridge_fit(const sctx *c, const ridge_model *rm, double *const 
     /* betas: b = V gamma, per run */
     for (size_t r = 0; r < R; r++) {
         const srun *s = &c->run[r];
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(nv * F), (int)s->K,
-                    (int)s->K, 1.0, w->gam + s->first, (int)T, rm->vt[r], (int)s->K, 0.0,
-                    w->bf + s->first, (int)T);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(nv * F), (int)s->K, (int)s->K,
+                    1.0, w->gam + s->first, (int)T, rm->vt[r], (int)s->K, 0.0, w->bf + s->first,
+                    (int)T);
     }
     /* choose, rescale */
     double *sw = w->agg, *sc = sw + T, *sp = sc + c->ncond;

@@ -143,6 +143,40 @@ static int parse_fir(const cli_ctx *c, char *s, int *delays, size_t *n)
     return CLI_OK;
 }
 
+/* --denoise and the options of its steps into a->d (and o->denoise when
+ * any step is on); a usage error (returned) when they do not fit. */
+static int denoise_options(cli_ctx *c, args *a, size_t nruns)
+{
+    bract_glm_opts *o = &a->o;
+    int pcs_given = cli_given(c, "noise-pcs"), ridge_given = cli_given(c, "ridge");
+    int on = a->denoise || a->hrf_library == 1 || (pcs_given && a->d.noise_pcs != 0) ||
+             (ridge_given && a->d.ridge == BRACT_SINGLE_RIDGE_AUTO);
+    if (!on) {
+        if (cli_given(c, "max-noise-pcs") || cli_given(c, "r2-threshold") ||
+            cli_given(c, "no-hrf-library") || cli_given(c, "keep-worse-steps") || pcs_given ||
+            ridge_given)
+            return cli_usage_error(c, "--no-hrf-library, --noise-pcs, --ridge, "
+                                   "--max-noise-pcs, --r2-threshold and --keep-worse-steps "
+                                   "apply to denoising (--denoise)");
+        return CLI_OK;
+    }
+    a->d.hrf_library = a->hrf_library >= 0 ? a->hrf_library : a->denoise;
+    if (!pcs_given)
+        a->d.noise_pcs = a->denoise ? BRACT_SINGLE_PCS_AUTO : 0;
+    if (!ridge_given)
+        a->d.ridge = a->denoise ? BRACT_SINGLE_RIDGE_AUTO : BRACT_SINGLE_RIDGE_NONE;
+    if (o->trials == BRACT_GLM_TRIALS_NONE)
+        return cli_usage_error(c, "denoising (--denoise, --hrf-library, --noise-pcs, --ridge) "
+                               "estimates single trials: give --trials lss or --trials lsa");
+    if (nruns < 2)
+        return cli_usage_error(c, "denoising cross-validates across runs: give at least 2 runs "
+                               "(--data and --events for each)");
+    if (cli_given(c, "max-noise-pcs") && a->d.noise_pcs != BRACT_SINGLE_PCS_AUTO)
+        return cli_usage_error(c, "--max-noise-pcs applies to --noise-pcs auto");
+    o->denoise = &a->d;
+    return CLI_OK;
+}
+
 int main_glm(int argc, char **argv)
 {
     cli_ctx c;
@@ -248,40 +282,8 @@ int main_glm(int argc, char **argv)
     }
 
     /* denoising: --denoise turns on every step, each flag one (or off) */
-    {
-        int pcs_given = cli_given(&c, "noise-pcs"), ridge_given = cli_given(&c, "ridge");
-        int on = a.denoise || a.hrf_library == 1 || (pcs_given && a.d.noise_pcs != 0) ||
-                 (ridge_given && a.d.ridge == BRACT_SINGLE_RIDGE_AUTO);
-        if (on) {
-            a.d.hrf_library = a.hrf_library >= 0 ? a.hrf_library : a.denoise;
-            if (!pcs_given)
-                a.d.noise_pcs = a.denoise ? BRACT_SINGLE_PCS_AUTO : 0;
-            if (!ridge_given)
-                a.d.ridge = a.denoise ? BRACT_SINGLE_RIDGE_AUTO : BRACT_SINGLE_RIDGE_NONE;
-            if (o->trials == BRACT_GLM_TRIALS_NONE) {
-                cli_usage_error(&c, "denoising (--denoise, --hrf-library, --noise-pcs, --ridge) "
-                                "estimates single trials: give --trials lss or --trials lsa");
-                goto done;
-            }
-            if (nruns < 2) {
-                cli_usage_error(&c, "denoising cross-validates across runs: give at least 2 "
-                                "runs (--data and --events for each)");
-                goto done;
-            }
-            if (cli_given(&c, "max-noise-pcs") && a.d.noise_pcs != BRACT_SINGLE_PCS_AUTO) {
-                cli_usage_error(&c, "--max-noise-pcs applies to --noise-pcs auto");
-                goto done;
-            }
-            o->denoise = &a.d;
-        } else if (cli_given(&c, "max-noise-pcs") || cli_given(&c, "r2-threshold") ||
-                   cli_given(&c, "no-hrf-library") || cli_given(&c, "keep-worse-steps") ||
-                   pcs_given || ridge_given) {
-            cli_usage_error(&c, "--no-hrf-library, --noise-pcs, --ridge, --max-noise-pcs, "
-                            "--r2-threshold and --keep-worse-steps apply to denoising "
-                            "(--denoise)");
-            goto done;
-        }
-    }
+    if (denoise_options(&c, &a, nruns))
+        goto done;
 
     /* contrasts: NAME=EXPR (t) and NAME=EXPR,EXPR,... (F) */
     specs = calloc(ncon ? ncon : 1, sizeof *specs);
