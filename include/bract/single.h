@@ -47,10 +47,10 @@
  * the noise pool is the voxels whose on-off R2 and condition R2 are both
  * below their thresholds (a voxel with condition-specific responses would
  * make the components task regressors, and a design whose trials the
- * components explain cannot be estimated).  In each run their residuals P y - o (o'P y / o'P o) (o the voxel's on-off
- * regressor: the task is taken out, not only the nuisance) give the run's
- * max_noise_pcs leading components, made orthogonal to N and appended to
- * it.  The number k of components is fixed (noise_pcs > 0) or chosen
+ * components explain cannot be estimated).  In each run their residuals
+ * P y - o (o'P y / o'P o) (o the voxel's on-off regressor: the task is
+ * taken out, not only the nuisance) give the run's max_noise_pcs leading
+ * components, made orthogonal to N and appended to it.  The number k of components is fixed (noise_pcs > 0) or chosen
  * (BRACT_SINGLE_PCS_AUTO) by GLMdenoise's leave-one-run-out cross-
  * validation of the task model (one column per condition, each voxel's
  * HRF) with 0 .. max_noise_pcs components: leaving out run t, the
@@ -108,19 +108,23 @@
  * Bad input: a trial whose regressor, the nuisance taken out, is under
  * 10% of the run's median (the run ends before its response) gets a
  * warning naming it: its betas are mostly noise, in every step.  Fewer
- * than 2 runs (nothing to cross-validate) is an error;
- * so is a study where no condition occurs in two runs while the noise
- * components or the ridge fraction are chosen by cross-validation, or the
- * diagnostics are wanted (reliability undefined).  A voxel with a
- * non-finite value, or constant in a run, is left out (NaN betas, a
- * warning).
+ * than 2 runs (nothing to cross-validate) is an error, and so is a study
+ * where no condition occurs in two runs (the cross-validation of the
+ * components and of the ridge fraction, and the reliability, need one).
+ * A voxel with a non-finite value, or constant in a run, is left out (NaN
+ * betas, a warning).
  *
  * Computation: the voxels in fixed blocks, sorted by HRF so that each
  * model is one matrix product over its voxels (BLAS), OpenMP over blocks;
  * every sum whose order could depend on the threads is made in block
  * order: results are identical for any number of threads.  Memory: the
  * runs' data (float, given by the caller) plus the final betas (double)
- * plus per-thread blocks. */
+ * plus per-thread blocks.
+ *
+ * Thread safety: no static state; bract_single_new reads its inputs only
+ * and uses the OpenMP threads of bract_set_threads itself (BLAS one thread
+ * per worker, bract_init); a bract_single is read-only once made.  Warnings
+ * are queued on the calling thread. */
 #ifndef BRACT_SINGLE_H
 #define BRACT_SINGLE_H
 
