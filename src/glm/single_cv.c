@@ -24,6 +24,8 @@
 
 /* The signal voxels used: every one, or every m-th (mask order) beyond this many. */
 #define MAX_CURVE_VOXELS 20000
+/* Voxels per chunk of the cross-validation. */
+#define CV_CHUNK 128
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -223,7 +225,7 @@ static void cv_chunk(const sctx *c, const cv_run *cr, const double *minv, const 
                     w->gsum[i * J + s->jg[a]] += w->g[off + i * s->J + a];
             off += nv * s->J;
         }
-        double sse[256], ctot[256];
+        double sse[CV_CHUNK], ctot[CV_CHUNK];
         for (size_t i = 0; i < nv; i++) {
             sse[i] = 0;
             ctot[i] = 0;
@@ -295,7 +297,6 @@ int bract_singlei_cv_r2(const sctx *c, const size_t *vox_in, size_t nuse, size_t
         pos[a] = fill[c->model[vox_in[a]]]++;
         vox[pos[a]] = vox_in[a];
     }
-    enum { CHUNK = 128 };
     for (size_t m = 0; m < M && !rc; m++) {
         size_t a0 = cnt[m], a1 = cnt[m + 1];
         if (a0 == a1)
@@ -322,12 +323,12 @@ int bract_singlei_cv_r2(const sctx *c, const size_t *vox_in, size_t nuse, size_t
         }
         if (rc)
             break;
-        const size_t nch = (a1 - a0 + CHUNK - 1) / CHUNK;
+        const size_t nch = (a1 - a0 + CV_CHUNK - 1) / CV_CHUNK;
         int failed = 0;
 #pragma omp parallel
         {
             cv_ws w;
-            int ok = cv_ws_init(c, CHUNK, kmax, &w) == BRACT_OK;
+            int ok = cv_ws_init(c, CV_CHUNK, kmax, &w) == BRACT_OK;
             if (!ok) {
 #pragma omp atomic write
                 failed = 1;
@@ -336,7 +337,7 @@ int bract_singlei_cv_r2(const sctx *c, const size_t *vox_in, size_t nuse, size_t
             for (size_t ch = 0; ch < nch; ch++) {
                 if (!ok)
                     continue;
-                size_t b0 = a0 + ch * CHUNK, nv = a1 - b0 < CHUNK ? a1 - b0 : CHUNK;
+                size_t b0 = a0 + ch * CV_CHUNK, nv = a1 - b0 < CV_CHUNK ? a1 - b0 : CV_CHUNK;
                 cv_chunk(c, cr, minv, vox + b0, nv, kmax, &w, r2 + b0 * (kmax + 1));
             }
             if (ok)
