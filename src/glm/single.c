@@ -141,25 +141,8 @@ void bract_single_free(bract_single *r)
 
 int bract_singlei_load(const srun *r, size_t v, double *row)
 {
-    const float *s = r->in->y + v * r->in->ldy;
-    const size_t n = r->n;
-    int finite = 1;
-    if (r->contiguous)
-        for (size_t t = 0; t < n; t++) {
-            row[t] = (double)s[t];
-            finite &= isfinite(row[t]) != 0;
-        }
-    else
-        for (size_t t = 0; t < n; t++) {
-            row[t] = (double)s[r->nd->row_volume[t]];
-            finite &= isfinite(row[t]) != 0;
-        }
-    if (!finite)
-        return 1;
-    for (size_t t = 1; t < n; t++)
-        if (row[t] != row[0])
-            return 0;
-    return 2;
+    return bract_glmi_load_row(r->in->y, r->in->ldy, v, r->contiguous ? NULL : r->nd->row_volume,
+                               r->n, row);
 }
 
 int bract_singlei_project(const srun *r, size_t nq, double *x, size_t m, size_t ld)
