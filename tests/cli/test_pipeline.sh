@@ -53,6 +53,20 @@ no_temporaries "$D/sub-01"
 check "pipeline: a second run skips everything" 0 pipeline run "$P"
 err_has "9 steps: 0 run, 9 up to date, 0 failed, 0 not run"
 
+# --force reruns what is up to date (issue 15), and plan says it would
+check "pipeline: plan --force" 0 pipeline plan --force "$P"
+out_has "run    extract          sub-01       up to date, but --force"
+out_has "9 of 9 steps would run"
+ino=$(stat -c %i "$D/sub-01/sub-01_timeseries.tsv")
+check "pipeline: run --force" 0 pipeline run --force "$P"
+err_has "9 steps: 9 run, 0 up to date, 0 failed, 0 not run"
+err_has "extract sub-01: done in"
+# outputs are renamed into place: a rewritten file is a new inode
+if [ "$(stat -c %i "$D/sub-01/sub-01_timeseries.tsv")" != "$ino" ]; then pass; else
+    fail "sub-01_timeseries.tsv was not rewritten"; fi
+check "pipeline: after --force, up to date again" 0 pipeline run "$P"
+err_has "9 steps: 0 run, 9 up to date"
+
 check "pipeline: -j 2 into another root" 0 pipeline run -j 2 --out "$TMP/pl/j2" "$P"
 err_has "9 steps: 9 run"
 same=1

@@ -1087,6 +1087,10 @@ int cli_plan_status(const pl_pipeline *p, size_t i, const unsigned char *will_ru
             snprintf(why, whylen, "input %s is newer", s->inputs[k]);
             return PL_STALE;
         }
+    if (p->force) {
+        snprintf(why, whylen, "up to date, but --force");
+        return PL_FORCED;
+    }
     snprintf(why, whylen, "up to date");
     return PL_UPTODATE;
 }

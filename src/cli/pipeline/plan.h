@@ -24,6 +24,7 @@ typedef struct {
     char *data_root;   /* dataset root */
     char *out_root;    /* output root */
     double tr;         /* [dataset] tr, 0 if not set */
+    int force;         /* set by the caller: steps up to date run all the same (--force) */
     size_t nsubjects;
     char **subjects;
     size_t nsteps;
@@ -41,10 +42,11 @@ int cli_plan_load(const char *path, const char *data_dir, const char *out_dir,
                   pl_pipeline **out);
 void cli_plan_free(pl_pipeline *p);
 
-enum { PL_UPTODATE = 0, PL_NEW, PL_CHANGED, PL_STALE };
+enum { PL_UPTODATE = 0, PL_NEW, PL_CHANGED, PL_STALE, PL_FORCED };
 
 /* Status of step i given the statuses of the steps before it (will_run[j]
- * nonzero if step j is going to run).  why receives a short reason. */
+ * nonzero if step j is going to run).  why receives a short reason.  A step
+ * that would be up to date is PL_FORCED when p->force is set. */
 int cli_plan_status(const pl_pipeline *p, size_t i, const unsigned char *will_run, char *why,
               size_t whylen);
 
