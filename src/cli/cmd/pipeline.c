@@ -106,6 +106,8 @@ int main_pipeline(int argc, char **argv)
     if (cli_plan_load(file, a.data, a.out, &p) != 0)
         return cli_fail(&c);
     p->force = c.force;
+    if (p->out_note && !c.quiet)
+        fprintf(stderr, "bract pipeline: %s\n", p->out_note);
     rc = spec == &cli_spec_pipeline_plan ? print_plan(&c, p)
                                          : cli_pipeline_run(&c, p, a.jobs, a.fail_fast);
     cli_plan_free(p);

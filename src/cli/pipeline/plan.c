@@ -775,6 +775,7 @@ void cli_plan_free(pl_pipeline *p)
     free(p->file);
     free(p->data_root);
     free(p->out_root);
+    free(p->out_note);
     free(p);
 }
 
@@ -802,6 +803,72 @@ static int read_file(ctx *c)
     return 0;
 }
 
+/* Whether files can be made at dir: the deepest of dir and its parents
+ * that exists is a writable directory. */
+static int can_make(const char *dir)
+{
+    char *d = strdup(dir);
+    int ok = 0;
+    while (d) {
+        struct stat st;
+        if (stat(d, &st) == 0) {
+            ok = S_ISDIR(st.st_mode) && access(d, W_OK | X_OK) == 0;
+            break;
+        }
+        char *up = dir_of(d);
+        if (!up || strcmp(up, d) == 0) {
+            free(up);
+            break;
+        }
+        free(d);
+        d = up;
+    }
+    free(d);
+    return ok;
+}
+
+/* The default output root: derivatives/bract inside the dataset, or beside
+ * it when the dataset is not writable (a read-only mount, a dataset
+ * someone else owns), with a note saying so. */
+static int default_out_root(ctx *c)
+{
+    pl_pipeline *p = c->p;
+    char *inside = join_path(p->data_root, "derivatives/bract");
+    if (!inside)
+        return oom(c);
+    if (can_make(inside)) {
+        p->out_root = inside;
+        return 0;
+    }
+    free(inside);
+    char *abs = realpath(p->data_root, NULL);
+    if (!abs)
+        return fail(c, "section [dataset]: key root: %s: %s", p->data_root, strerror(errno));
+    char *parent = dir_of(abs), *beside = parent ? join_path(parent, "derivatives/bract") : NULL;
+    int rc = 0;
+    if (!beside)
+        rc = oom(c);
+    else if (!can_make(beside))
+        rc = bract_error(BRACT_EIO, "%s: %s is not writable, nor is %s (for %s): give --out DIR",
+                         c->file, abs, parent, beside);
+    else {
+        static const char fmt[] = "%s is not writable: outputs go beside it, to %s";
+        size_t n = sizeof fmt + strlen(abs) + strlen(beside);
+        if ((p->out_note = malloc(n)))
+            snprintf(p->out_note, n, fmt, abs, beside);
+        else
+            rc = oom(c);
+    }
+    if (!rc) {
+        p->out_root = beside;
+        beside = NULL;
+    }
+    free(beside);
+    free(parent);
+    free(abs);
+    return rc;
+}
+
 /* Data and output roots (relative to the file's directory), and the TR. */
 static int set_roots(ctx *c, const char *data_dir, const char *out_dir)
 {
@@ -817,13 +884,16 @@ static int set_roots(ctx *c, const char *data_dir, const char *out_dir)
         p->out_root = strdup(out_dir);
     else if (p->data_root && oroot)
         p->out_root = join_path(oroot[0] == '/' ? NULL : p->data_root, oroot);
-    else if (p->data_root)
-        p->out_root = join_path(p->data_root, "derivatives/bract");
-    if (!p->data_root || !p->out_root)
+    if (!p->data_root || (!p->out_root && (out_dir || oroot)))
         return oom(c);
     struct stat st;
     if (stat(p->data_root, &st) || !S_ISDIR(st.st_mode))
         return fail(c, "section [dataset]: key root: %s is not a directory", p->data_root);
+    if (!p->out_root) {
+        int rc = default_out_root(c);
+        if (rc)
+            return rc;
+    }
     const char *tr = get(c->dataset, "tr");
     if (tr && (bract_parse_double(tr, &p->tr) || !(p->tr > 0)))
         return fail(c, "section [dataset]: key tr: expected a positive number of seconds, "

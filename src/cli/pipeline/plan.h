@@ -23,6 +23,8 @@ typedef struct {
     char *file;        /* the pipeline file */
     char *data_root;   /* dataset root */
     char *out_root;    /* output root */
+    char *out_note;    /* why the output root is not the default one, or NULL (a
+                        * dataset that is not writable): the caller says it */
     double tr;         /* [dataset] tr, 0 if not set */
     int force;         /* set by the caller: steps up to date run all the same (--force) */
     size_t nsubjects;
