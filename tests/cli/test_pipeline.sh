@@ -48,6 +48,12 @@ err_has "9 steps: 9 run, 0 up to date, 0 failed, 0 not run"
 file_exists "$D/sub-03/sub-03_desc-clean_timeseries.tsv"
 file_exists "$D/sub-02/sub-02_desc-clean_bold.nii.gz"
 file_has "$D/sub-01/sub-01_desc-clean_timeseries.json" '"CommandLine": "bract clean --data'
+# the output root is a BIDS-derivatives dataset (issue 15)
+file_has "$D/dataset_description.json" '"DatasetType": "derivative"'
+file_has "$D/dataset_description.json" '"Name": "bract"'
+file_has "$D/dataset_description.json" '"CodeURL": "'
+file_has "$D/dataset_description.json" "\"URL\": \"file://$(cd "$TMP/pl/data" && pwd -P)\""
+file_has "$D/dataset_description.json" '"BIDSVersion": "1.8.0"'
 no_temporaries "$D/sub-01"
 
 check "pipeline: a second run skips everything" 0 pipeline run "$P"

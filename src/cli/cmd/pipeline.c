@@ -108,8 +108,8 @@ int main_pipeline(int argc, char **argv)
     p->force = c.force;
     if (p->out_note && !c.quiet)
         fprintf(stderr, "bract pipeline: %s\n", p->out_note);
-    rc = spec == &cli_spec_pipeline_plan ? print_plan(&c, p)
-                                         : cli_pipeline_run(&c, p, a.jobs, a.fail_fast);
+    cli_run_opts ro = {.jobs = a.jobs, .fail_fast = a.fail_fast};
+    rc = spec == &cli_spec_pipeline_plan ? print_plan(&c, p) : cli_pipeline_run(&c, p, &ro);
     cli_plan_free(p);
     return rc;
 }
