@@ -135,7 +135,7 @@ STAMP := $(BUILD)/.deps-$(DEPS_SET)
 
 .SECONDARY:
 
-.PHONY: all lib check check-run check-unit check-cli check-man check-api check-valgrind \
+.PHONY: all lib check check-run check-unit check-cli check-man check-api check-valgrind bids-validator \
   check-mpi demo demo-run bench install uninstall deps clean distclean print-version \
   $(TEST_RUNS)
 
@@ -235,8 +235,18 @@ $(TEST_RUNS): %.run: % $(BUILD)/.deps-test
 	@CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-120} ./$< > $<.log 2>&1; rc=$$?; \
 	  cat $<.log; exit $$rc
 
-check-cli: $(BIN) $(BUILD)/.deps-test
-	@sh tests/cli/run.sh ./$(BIN)
+# bids-validator (npm) for the BIDS tests, installed once into the build
+# tree (tools/npm_install.sh); make check fails when npm cannot get it.
+BIDS_VALIDATOR_PKG := bids-validator@1.15.0
+BIDS_VALIDATOR := $(BUILD)/npm/node_modules/.bin/bids-validator
+
+$(BIDS_VALIDATOR): | $(BUILD)/.deps-test
+	@sh tools/npm_install.sh $(BUILD)/npm $(BIDS_VALIDATOR_PKG) node_modules/.bin/bids-validator
+
+bids-validator: $(BIDS_VALIDATOR)
+
+check-cli: $(BIN) $(BUILD)/.deps-test $(BIDS_VALIDATOR)
+	@BIDS_VALIDATOR=$(CURDIR)/$(BIDS_VALIDATOR) sh tests/cli/run.sh ./$(BIN)
 
 check-man: $(BUILD)/.deps-test
 	@mandoc -Tlint -Wwarning $(MANPAGES) && echo "man pages: $(words $(MANPAGES)) clean under mandoc -Tlint"
@@ -246,8 +256,8 @@ check-man: $(BUILD)/.deps-test
 check-api: $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO) $(CLI_A)
 	@sh tools/check_api.sh $(BUILD)
 
-check-valgrind: $(BIN) $(BUILD)/.deps-test
-	@BRACT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=tests/valgrind.supp" \
+check-valgrind: $(BIN) $(BUILD)/.deps-test $(BIDS_VALIDATOR)
+	@BIDS_VALIDATOR=$(CURDIR)/$(BIDS_VALIDATOR) BRACT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=tests/valgrind.supp" \
 	  sh tests/cli/run.sh ./$(BIN)
 
 check-mpi:

@@ -97,15 +97,62 @@ static json_object *source_entry(const char *dir, int *st)
     return e;
 }
 
+/* A JSON object as bract writes them, with a final newline (caller frees). */
+static char *json_text(json_object *o)
+{
+    const char *txt = json_object_to_json_string_ext(
+        o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+    size_t n = txt ? strlen(txt) : 0;
+    char *buf = txt ? malloc(n + 2) : NULL;
+    if (buf) {
+        memcpy(buf, txt, n);
+        memcpy(buf + n, "\n", 2);
+    }
+    return buf;
+}
+
+static json_object *generated_by(const char *how)
+{
+    json_object *gen = json_object_new_array(), *by = json_object_new_object();
+    if (!gen || !by) {
+        json_object_put(gen);
+        json_object_put(by);
+        return NULL;
+    }
+    json_object_object_add(by, "Name", json_object_new_string("bract"));
+    json_object_object_add(by, "Version", json_object_new_string(bract_version()));
+    json_object_object_add(by, "CodeURL", json_object_new_string(BRACT_CODE_URL));
+    if (how)
+        json_object_object_add(by, "Description", json_object_new_string(how));
+    json_object_array_add(gen, by);
+    return gen;
+}
+
+char *cli_bids_description(const char *name, const char *type, const char *how)
+{
+    json_object *o = json_object_new_object(), *gen = generated_by(how);
+    char *txt = NULL;
+    if (o && gen) {
+        json_object_object_add(o, "Name", json_object_new_string(name));
+        json_object_object_add(o, "BIDSVersion", json_object_new_string(CLI_BIDS_VERSION));
+        json_object_object_add(o, "DatasetType", json_object_new_string(type));
+        json_object_object_add(o, "GeneratedBy", gen);
+        gen = NULL;
+        txt = json_text(o);
+    }
+    json_object_put(gen);
+    json_object_put(o);
+    return txt;
+}
+
 /* The description as it should be; NULL with *st and a message. */
 static json_object *make_description(const char *const *sources, size_t nsources, int *st)
 {
-    json_object *o = json_object_new_object(), *gen = json_object_new_array(),
-                *by = json_object_new_object(), *src = json_object_new_array();
-    if (!o || !gen || !by || !src) {
+    json_object *o = json_object_new_object(), *gen = generated_by(NULL),
+                *src = json_object_new_array();
+    if (!o || !gen || !src) {
         json_object_put(o);
         json_object_put(gen);
-        json_object_put(by);
         json_object_put(src);
         *st = bract_error(BRACT_ENOMEM, "out of memory");
         return NULL;
@@ -124,10 +171,6 @@ static json_object *make_description(const char *const *sources, size_t nsources
     json_object_object_add(o, "Name", json_object_new_string(name));
     json_object_object_add(o, "BIDSVersion", json_object_new_string(CLI_BIDS_VERSION));
     json_object_object_add(o, "DatasetType", json_object_new_string("derivative"));
-    json_object_object_add(by, "Name", json_object_new_string("bract"));
-    json_object_object_add(by, "Version", json_object_new_string(bract_version()));
-    json_object_object_add(by, "CodeURL", json_object_new_string(BRACT_CODE_URL));
-    json_object_array_add(gen, by);
     json_object_object_add(o, "GeneratedBy", gen);
     for (size_t i = 0; i < nsources; i++) {
         json_object *e = source_entry(sources[i], st);
@@ -157,25 +200,13 @@ int cli_derivatives_describe(const char *root, const char *const *sources, size_
     } else {
         json_object *o = make_description(sources, nsources, &rc);
         if (o) {
-            const char *txt = json_object_to_json_string_ext(
-                o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                       JSON_C_TO_STRING_NOSLASHESCAPE);
-            const char *was = old ? json_object_to_json_string_ext(
-                                        old, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                 JSON_C_TO_STRING_NOSLASHESCAPE)
-                                  : NULL;
-            if (!was || strcmp(was, txt) != 0) {
-                size_t n = strlen(txt);
-                char *buf = malloc(n + 2);
-                if (!buf) {
-                    rc = bract_error(BRACT_ENOMEM, "out of memory");
-                } else {
-                    memcpy(buf, txt, n);
-                    buf[n] = '\n';
-                    rc = bract_write_file_atomic(path, buf, n + 1, 1);
-                    free(buf);
-                }
-            }
+            char *txt = json_text(o), *was = old ? json_text(old) : NULL;
+            if (!txt || (old && !was))
+                rc = bract_error(BRACT_ENOMEM, "out of memory");
+            else if (!was || strcmp(was, txt) != 0)
+                rc = bract_write_file_atomic(path, txt, strlen(txt), 1);
+            free(txt);
+            free(was);
             json_object_put(o);
         }
     }

@@ -24,6 +24,12 @@
  * the library's error slot. */
 int cli_derivatives_describe(const char *root, const char *const *sources, size_t nsources);
 
+/* The text of a dataset_description.json: Name, BIDSVersion, DatasetType
+ * (`type`: "raw" or "derivative") and GeneratedBy (bract, its version,
+ * CodeURL and `how`, its Description), with a final newline.  Caller
+ * frees; NULL when out of memory. */
+char *cli_bids_description(const char *name, const char *type, const char *how);
+
 /* The Name of the BIDS dataset at dir (its dataset_description.json), or
  * NULL when it has none; caller frees. */
 char *cli_bids_dataset_name(const char *dir);
