@@ -168,6 +168,14 @@ $(VERSION_H): VERSION tools/version_h.sh | $(STAMP)
 	@sh tools/version_h.sh $(VERSION) > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
+# The pipeline bract bids runs by default, built in from its source file.
+BIDS_PIPELINE_H := $(BUILD)/include/bids_pipeline.h
+$(BIDS_PIPELINE_H): pipelines/bids-word-rsa.ini tools/text_h.sh
+	@mkdir -p $(dir $@)
+	@sh tools/text_h.sh bids_pipeline_text < $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/src/cli/cmd/bids.o: $(BIDS_PIPELINE_H)
+
 $(BUILD)/%.o: %.c | $(STAMP) $(VERSION_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@

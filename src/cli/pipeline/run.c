@@ -496,3 +496,26 @@ int cli_pipeline_run(const cli_ctx *c, const pl_pipeline *p, const cli_run_opts 
     free(r.st);
     return rc;
 }
+
+int cli_pipeline_print_plan(const cli_ctx *c, const pl_pipeline *p)
+{
+    unsigned char *will = calloc(p->nsteps + 1, 1);
+    if (!will)
+        return cli_error(c, "out of memory");
+    size_t nrun = 0;
+    printf("pipeline %s: %zu subjects, %zu steps; outputs under %s\n", p->file, p->nsubjects,
+           p->nsteps, p->out_root);
+    for (size_t i = 0; i < p->nsteps; i++) {
+        char why[512];
+        will[i] = cli_plan_status(p, i, will, why, sizeof why) != PL_UPTODATE;
+        nrun += will[i];
+        const pl_step *s = &p->steps[i];
+        printf("%-6s %-16s %-12s %s\n", will[i] ? "run" : "skip", s->stage,
+               cli_plan_subject(p, s), why);
+        if (c->verbose)
+            printf("       %s\n", s->cmdline);
+    }
+    printf("%zu of %zu steps would run\n", nrun, p->nsteps);
+    free(will);
+    return CLI_OK;
+}

@@ -30,4 +30,8 @@ typedef struct {
  * cannot be started, with a message). */
 int cli_pipeline_run(const cli_ctx *c, const pl_pipeline *p, const cli_run_opts *o);
 
+/* Print every step of p, whether it would run and why (and its command
+ * line with --verbose), and how many would run: bract pipeline plan. */
+int cli_pipeline_print_plan(const cli_ctx *c, const pl_pipeline *p);
+
 #endif
