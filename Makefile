@@ -143,7 +143,7 @@ STAMP := $(BUILD)/.deps-$(DEPS_SET)
 
 .PHONY: all lib check check-run check-unit check-cli check-man check-api check-valgrind \
   check-mpi check-python demo demo-run bench bench-python install uninstall deps clean \
-  distclean print-version python python-install $(TEST_RUNS)
+  distclean print-version python python-install bids-validator $(TEST_RUNS)
 
 all: $(BIN) $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO)
 
@@ -173,6 +173,14 @@ $(VERSION_H): VERSION tools/version_h.sh | $(STAMP)
 	@mkdir -p $(dir $@)
 	@sh tools/version_h.sh $(VERSION) > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+# The pipeline bract bids runs by default, built in from its source file.
+BIDS_PIPELINE_H := $(BUILD)/include/bids_pipeline.h
+$(BIDS_PIPELINE_H): pipelines/bids-word-rsa.ini tools/text_h.sh
+	@mkdir -p $(dir $@)
+	@sh tools/text_h.sh bids_pipeline_text < $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/src/cli/cmd/bids.o: $(BIDS_PIPELINE_H)
 
 $(BUILD)/%.o: %.c | $(STAMP) $(VERSION_H)
 	@mkdir -p $(dir $@)
@@ -241,10 +249,21 @@ $(TEST_RUNS): %.run: % $(BUILD)/.deps-test
 	@CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-120} ./$< > $<.log 2>&1; rc=$$?; \
 	  cat $<.log; exit $$rc
 
+# bids-validator (npm) for the BIDS tests, installed once into the build
+# tree (tools/npm_install.sh); make check fails when npm cannot get it.
+BIDS_VALIDATOR_PKG := bids-validator@1.15.0
+BIDS_VALIDATOR := $(BUILD)/npm/node_modules/.bin/bids-validator
+
+$(BIDS_VALIDATOR): | $(BUILD)/.deps-test
+	@sh tools/npm_install.sh $(BUILD)/npm $(BIDS_VALIDATOR_PKG) node_modules/.bin/bids-validator
+
+bids-validator: $(BIDS_VALIDATOR)
+
 # (everything `make install` installs is built first: tests/cli/test_install.sh
 # stages an install of this build and links programs against it)
-check-cli: $(BIN) $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO) $(BUILD)/.deps-test
-	@BRACT_BUILD=$(BUILD) BRACT_SANITIZE=$(SANITIZE) sh tests/cli/run.sh ./$(BIN)
+check-cli: $(BIN) $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO) $(BUILD)/.deps-test $(BIDS_VALIDATOR)
+	@BIDS_VALIDATOR=$(CURDIR)/$(BIDS_VALIDATOR) BRACT_BUILD=$(BUILD) BRACT_SANITIZE=$(SANITIZE) \
+	  sh tests/cli/run.sh ./$(BIN)
 
 check-man: $(BUILD)/.deps-test
 	@mandoc -Tlint -Wwarning $(MANPAGES) && echo "man pages: $(words $(MANPAGES)) clean under mandoc -Tlint"
@@ -254,8 +273,8 @@ check-man: $(BUILD)/.deps-test
 check-api: $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO) $(CLI_A)
 	@sh tools/check_api.sh $(BUILD)
 
-check-valgrind: $(BIN) $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO) $(BUILD)/.deps-test
-	@BRACT_BUILD=$(BUILD) BRACT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=tests/valgrind.supp" \
+check-valgrind: $(BIN) $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO) $(BUILD)/.deps-test $(BIDS_VALIDATOR)
+	@BIDS_VALIDATOR=$(CURDIR)/$(BIDS_VALIDATOR) BRACT_BUILD=$(BUILD) BRACT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=tests/valgrind.supp" \
 	  sh tests/cli/run.sh ./$(BIN)
 
 check-mpi:
