@@ -3,8 +3,9 @@
  * Reads a header row and data rows, plain or gzipped, tab- or
  * comma-separated (by extension: .tsv/.txt tab, .csv comma; otherwise the
  * header decides), UTF-8 (a leading byte-order mark is skipped), LF or CRLF
- * line ends, double-quoted fields with "" escapes.  Empty cells, "n/a", "NA",
- * "nan" and "NaN" are missing values.  Typed accessors report errors as
+ * line ends, double-quoted fields with "" escapes.  In numeric columns
+ * empty cells, "n/a", "N/A", "NA", "nan" and "NaN" are missing values; in
+ * label columns only "n/a" and the empty cell are (bract_label_missing).  Typed accessors report errors as
  * "file:line: column N ('name'): expected ..., found '...'".
  * Writes TSV atomically, numbers in the shortest form that reads back to the
  * same double, missing values as "n/a". */
@@ -51,8 +52,14 @@ static inline const char *bract_table_cell(const bract_table *t, size_t row, siz
     return t->cell[row * t->ncols + col];
 }
 
-/* 1 if the text is a missing-value marker ("", "n/a", "NA", "nan", "NaN"). */
+/* 1 if the text is a missing number ("", "n/a", "N/A", "NA", "nan", "NaN"):
+ * for numeric columns, where a word is never a valid value. */
 BRACT_API int bract_cell_missing(const char *s);
+
+/* 1 if the text is a missing label: only BIDS's "n/a" and the empty cell.
+ * For label columns (conditions, trial types, region names, words), where
+ * "NA" or "nan" may be the label itself. */
+BRACT_API int bract_label_missing(const char *s);
 
 /* Parse a whole cell as a number: BRACT_OK, or BRACT_EFORMAT (no message). */
 BRACT_API int bract_parse_double(const char *s, double *v);

@@ -25,6 +25,8 @@ int bract_cell_missing(const char *s)
            strcmp(s, "nan") == 0 || strcmp(s, "NaN") == 0 || strcmp(s, "N/A") == 0;
 }
 
+int bract_label_missing(const char *s) { return s[0] == '\0' || strcmp(s, "n/a") == 0; }
+
 int bract_parse_double(const char *s, double *v)
 {
     while (*s == ' ')

@@ -803,7 +803,7 @@ static int read_label_names(const char *tsv, int **labels, char ***names, size_t
         }
         lab[r] = (int)x;
         const char *s = bract_table_cell(t, r, cn);
-        if (!*s || bract_cell_missing(s)) {
+        if (bract_label_missing(s)) {
             rc = bract_error(BRACT_EFORMAT, "%s:%zu: label %ld has no name", tsv, t->line[r], x);
             goto done;
         }
