@@ -272,6 +272,33 @@ START_TEST(f6_tr_zero_or_nan_is_unknown)
 }
 END_TEST
 
+START_TEST(f6_unknown_tr_survives_write)
+{
+    /* a series derived from one without a TR has none either (it used to
+     * get nifticlib's 1 s), unless the caller gives one */
+    const float zero[4] = {2, 2, 2, 0};
+    char *p = write_nifti1_pix("tr0.nii", zero, 4);
+    bract_volume *v = NULL;
+    ck_assert_int_eq(bract_volume_read(p, 0, &v), 0);
+    const double trs[2] = {0, 2.5};
+    for (int k = 0; k < 2; k++) {
+        bract_volume *o;
+        ck_assert_int_eq(bract_volume_new_like(v, 3, BRACT_F32, &o), 0);
+        o->tr = trs[k];
+        char *out = tu_join(tmp, k ? "out1.nii" : "out0.nii");
+        ck_assert_int_eq(bract_volume_write(o, out, NULL), 0);
+        bract_volume *r;
+        ck_assert_int_eq(bract_volume_read(out, BRACT_VOL_HEADER_ONLY, &r), 0);
+        ck_assert_msg(r->tr == trs[k], "written TR %g, expected %g", r->tr, trs[k]);
+        bract_volume_free(r);
+        bract_volume_free(o);
+        free(out);
+    }
+    bract_volume_free(v);
+    free(p);
+}
+END_TEST
+
 START_TEST(f6_voxel_size_zero_or_nan)
 {
     const float nan1[4] = {NAN, 3, 3, 2}, zero2[4] = {3, 0, 3, 2}, inf3[4] = {3, 3, INFINITY, 2};
@@ -627,6 +654,7 @@ static Suite *findings_suite(void)
     tcase_add_test(tc, f2_read_file_nul);
     tcase_add_test(tc, f2_empty_sidecar);
     tcase_add_test(tc, f6_tr_zero_or_nan_is_unknown);
+    tcase_add_test(tc, f6_unknown_tr_survives_write);
     tcase_add_test(tc, f6_voxel_size_zero_or_nan);
     tcase_add_test(tc, f7_quote_round_trip);
     tcase_add_test(tc, f7_quote_rule_text);
