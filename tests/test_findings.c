@@ -333,8 +333,10 @@ START_TEST(f7_quote_round_trip)
     bract_rdmset *r = NULL;
     ck_assert_msg(bract_rdmset_read(path, &r) == 0, "%s", bract_last_error());
     ck_assert_str_eq(r->rdm[0].name, "\"quoted\" region");
+    /* tabs and line breaks inside a cell are written as spaces */
+    const char *back[4] = {cond[0], "plain", "tab here", "line break"};
     for (size_t i = 0; i < 4; i++)
-        ck_assert_str_eq(r->rdm[0].cond[i], cond[i]);
+        ck_assert_str_eq(r->rdm[0].cond[i], back[i]);
     bract_rdmset_free(r);
     bract_rdmset_free(s);
     free(path);

@@ -8,7 +8,17 @@
  * label columns only "n/a" and the empty cell are (bract_label_missing).  Typed accessors report errors as
  * "file:line: column N ('name'): expected ..., found '...'".
  * Writes TSV atomically, numbers in the shortest form that reads back to the
- * same double, missing values as "n/a". */
+ * same double, missing values as "n/a".
+ *
+ * Quoting, the one rule both ways: a field that starts with a double quote
+ * is quoted -- it ends at the next lone quote, "" inside stands for one
+ * quote, and delimiters and line breaks inside are part of it; any other
+ * field is taken literally up to the next delimiter (a quote inside it is
+ * just a character).  The writer quotes exactly the cells that start with
+ * a quote (bract_tsv_needs_quotes), so a label such as "><img ...> reads
+ * back as written; it writes a tab, CR or LF inside a cell as a space (TSV
+ * cells hold none).  BIDS tables, which never quote, read as they are
+ * unless a cell starts with a quote. */
 #ifndef BRACT_TABLE_H
 #define BRACT_TABLE_H
 
@@ -82,7 +92,11 @@ typedef struct bract_tsv_writer bract_tsv_writer;
  * columns; every row must have that many cells. */
 BRACT_API int bract_tsv_open(const char *path, int force, size_t ncols,
                              const char *const *colnames, bract_tsv_writer **out);
+/* A text cell: quoted when bract_tsv_needs_quotes(s); tabs, CR and LF
+ * become spaces. */
 BRACT_API void bract_tsv_str(bract_tsv_writer *w, const char *s);
+/* 1 if s is written quoted in TSV: it starts with '"'. */
+BRACT_API int bract_tsv_needs_quotes(const char *s);
 BRACT_API void bract_tsv_double(bract_tsv_writer *w, double v); /* NaN -> n/a */
 BRACT_API void bract_tsv_long(bract_tsv_writer *w, long long v);
 BRACT_API void bract_tsv_end_row(bract_tsv_writer *w);

@@ -383,13 +383,25 @@ int bract_tsv_open(const char *path, int force, size_t ncols, const char *const 
     return BRACT_OK;
 }
 
+int bract_tsv_needs_quotes(const char *s) { return s[0] == '"'; }
+
 void bract_tsv_str(bract_tsv_writer *w, const char *s)
 {
     if (w->incol++)
         fputc('\t', w->fp);
-    /* a tab or line break inside a cell would break the table: use spaces */
-    for (; *s; s++)
+    /* the quoting rule of table.h: a cell that starts with a quote is
+     * quoted, so that the reader gives it back; a tab or line break inside
+     * a cell would break the table: spaces */
+    int quote = bract_tsv_needs_quotes(s);
+    if (quote)
+        fputc('"', w->fp);
+    for (; *s; s++) {
+        if (quote && *s == '"')
+            fputc('"', w->fp);
         fputc((*s == '\t' || *s == '\n' || *s == '\r') ? ' ' : *s, w->fp);
+    }
+    if (quote)
+        fputc('"', w->fp);
 }
 
 void bract_tsv_double(bract_tsv_writer *w, double v)
