@@ -598,7 +598,7 @@ static char *write_h5_lying(const char *name, hsize_t nconds, int lie_d)
     H5Pclose(pl);
     H5Sclose(sp);
     hid_t g = H5Gcreate2(f, "pattern_descriptors", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    hsize_t cchunk = 1024;
+    hsize_t cchunk = nconds < 1024 ? nconds : 1024;
     sp = H5Screate_simple(1, &nconds, NULL);
     pl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_chunk(pl, 1, &cchunk);
