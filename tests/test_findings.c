@@ -500,6 +500,34 @@ START_TEST(f12_long_path_keeps_reason)
 }
 END_TEST
 
+/* ---- F21: invalid UTF-8 and binary tables; a FIFO as a volume ---- */
+
+START_TEST(f21_table_not_utf8)
+{
+    const char *latin1 = "onset\tduration\ttrial_type\n0\t1\tcaf\xe9\n";
+    bract_table *t = NULL;
+    ck_assert_int_eq(bract_table_parse("e.tsv", latin1, strlen(latin1), &t), BRACT_EFORMAT);
+    ck_assert_error_has("e.tsv:2: byte 8 (0xe9) is not UTF-8");
+    const char bin[] = "a\tb\n1\t\0\n";
+    ck_assert_int_eq(bract_table_parse("b.tsv", bin, sizeof bin - 1, &t), BRACT_EFORMAT);
+    ck_assert_error_has("b.tsv:2: a NUL byte");
+    const char *ok = "word\n\xe7\x8b\x97\nCaf\xc3\xa9\n";
+    ck_assert_int_eq(bract_table_parse("w.tsv", ok, strlen(ok), &t), BRACT_OK);
+    bract_table_free(t);
+}
+END_TEST
+
+START_TEST(f21_fifo_volume)
+{
+    char *p = tu_join(tmp, "fifo.nii");
+    ck_assert_int_eq(mkfifo(p, 0600), 0);
+    bract_volume *v = NULL;
+    ck_assert_int_eq(bract_volume_read(p, 0, &v), BRACT_EIO); /* used to block */
+    ck_assert_error_has("not a regular file");
+    free(p);
+}
+END_TEST
+
 /* ---- F20: nifticlib's NIfTI-2 fallback message is not printed ---- */
 
 START_TEST(f20_quiet_nifti2_write)
@@ -666,6 +694,8 @@ static Suite *findings_suite(void)
     tcase_add_test(tc, f10_dangling_symlink);
     tcase_add_test(tc, f11_escape_cell);
     tcase_add_test(tc, f12_long_path_keeps_reason);
+    tcase_add_test(tc, f21_table_not_utf8);
+    tcase_add_test(tc, f21_fifo_volume);
     tcase_add_test(tc, f20_quiet_nifti2_write);
     tcase_add_test(tc, npy_shape_overflow);
 #ifdef BRACT_HAVE_HDF5

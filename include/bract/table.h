@@ -2,7 +2,8 @@
  *
  * Reads a header row and data rows, plain or gzipped, tab- or
  * comma-separated (by extension: .tsv/.txt tab, .csv comma; otherwise the
- * header decides), UTF-8 (a leading byte-order mark is skipped), LF or CRLF
+ * header decides), UTF-8 (a leading byte-order mark is skipped; a NUL byte
+ * or an invalid UTF-8 sequence is an error naming line and byte), LF or CRLF
  * line ends, double-quoted fields with "" escapes.  In numeric columns
  * empty cells, "n/a", "N/A", "NA", "nan" and "NaN" are missing values; in
  * label columns only "n/a" and the empty cell are (bract_label_missing).  Typed accessors report errors as

@@ -1,6 +1,7 @@
 /* Delimited text tables: TSV/CSV reading with quoting, typed access, TSV
  * writing. */
 #include "base/internal.h"
+#include "base/text_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -86,6 +87,40 @@ static int fields_push(field_list *f, size_t off)
     return BRACT_OK;
 }
 
+/* Tables are UTF-8 text: a NUL byte (binary data) or an invalid UTF-8
+ * sequence is an error naming the line and byte, rather than labels that
+ * are written through to outputs as they are (F21). */
+static int check_text(const char *name, const char *text, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    size_t line = 1, col = 1;
+    for (size_t i = 0; i < len;) {
+        if (u[i] == '\n') {
+            line++;
+            col = 1;
+            i++;
+            continue;
+        }
+        if (u[i] == 0)
+            return bract_error(BRACT_EFORMAT,
+                               "%s:%zu: a NUL byte at column %zu: binary data, not a text table",
+                               name, line, col);
+        size_t n = 1;
+        if (u[i] >= 0x80) {
+            uint32_t cp;
+            n = bract_utf8_decode(u + i, len - i, &cp);
+            if (cp == 0xFFFFFFFFu)
+                return bract_error(BRACT_EFORMAT,
+                                   "%s:%zu: byte %zu (0x%02x) is not UTF-8: tables must be UTF-8 "
+                                   "text (convert with iconv)",
+                                   name, line, col, u[i]);
+        }
+        i += n;
+        col += n;
+    }
+    return BRACT_OK;
+}
+
 int bract_table_parse(const char *name, const char *text, size_t len, bract_table **out)
 {
     *out = NULL;
@@ -94,6 +129,9 @@ int bract_table_parse(const char *name, const char *text, size_t len, bract_tabl
         text += 3;
         len -= 3;
     }
+    int rc0 = check_text(name, text, len);
+    if (rc0)
+        return rc0;
     char delim = choose_delim(name, text, len);
     bract_table *t = bract_xcalloc(1, sizeof *t, "a table");
     if (!t)

@@ -70,6 +70,9 @@ static int precheck_header(const char *path, raw_header *raw)
         return bract_error(BRACT_EIO, "%s: cannot open: %s", hpath, strerror(errno));
     if (S_ISDIR(st.st_mode))
         return bract_error(BRACT_EIO, "%s: is a directory, expected a NIfTI file", hpath);
+    if (!S_ISREG(st.st_mode)) /* a FIFO would block here, and is read twice */
+        return bract_error(BRACT_EIO, "%s: not a regular file (a pipe or device); NIfTI files "
+                           "are read from disk", hpath);
     gzFile f = gzopen(hpath, "rb");
     if (!f)
         return bract_error(BRACT_EIO, "%s: cannot open: %s", hpath, strerror(errno));
