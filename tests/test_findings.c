@@ -361,6 +361,32 @@ START_TEST(f7_quote_rule_text)
 }
 END_TEST
 
+START_TEST(f7_quote_rule_edges)
+{
+    /* seen while writing fuzz_table's round trip: the empty cell of a one-column
+     * table (a blank line, skipped by the reader) and a first cell starting
+     * with a byte-order mark (stripped by the reader) did not come back */
+    char *path = tu_join(tmp, "one.tsv");
+    const char *cols[1] = {"\xEF\xBB\xBFword"};
+    bract_tsv_writer *w;
+    ck_assert_int_eq(bract_tsv_open(path, 0, 1, cols, &w), 0);
+    const char *cells[3] = {"a", "", "c"};
+    for (int i = 0; i < 3; i++) {
+        bract_tsv_str(w, cells[i]);
+        bract_tsv_end_row(w);
+    }
+    ck_assert_int_eq(bract_tsv_commit(w), 0);
+    bract_table *t = NULL;
+    ck_assert_msg(bract_table_read(path, &t) == 0, "%s", bract_last_error());
+    ck_assert_str_eq(t->colname[0], cols[0]);
+    ck_assert_uint_eq(t->nrows, 3);
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_str_eq(bract_table_cell(t, i, 0), cells[i]);
+    bract_table_free(t);
+    free(path);
+}
+END_TEST
+
 /* ---- F8: NA, nan in a label column are words, not missing values ---- */
 
 START_TEST(f8_events_na_label)
@@ -688,6 +714,7 @@ static Suite *findings_suite(void)
     tcase_add_test(tc, f6_voxel_size_zero_or_nan);
     tcase_add_test(tc, f7_quote_round_trip);
     tcase_add_test(tc, f7_quote_rule_text);
+    tcase_add_test(tc, f7_quote_rule_edges);
     tcase_add_test(tc, f8_events_na_label);
     tcase_add_test(tc, f8_atlas_label_named_na);
     tcase_add_test(tc, f10_sidecar_exists);

@@ -392,6 +392,7 @@ struct bract_tsv_writer {
     size_t ncols, incol;
     size_t row;
     int bad_row; /* a row with the wrong number of cells was written */
+    int started; /* a cell has been written */
 };
 
 int bract_tsv_open(const char *path, int force, size_t ncols, const char *const *colnames,
@@ -429,8 +430,13 @@ void bract_tsv_str(bract_tsv_writer *w, const char *s)
         fputc('\t', w->fp);
     /* the quoting rule of table.h: a cell that starts with a quote is
      * quoted, so that the reader gives it back; a tab or line break inside
-     * a cell would break the table: spaces */
-    int quote = bract_tsv_needs_quotes(s);
+     * a cell would break the table: spaces.  Two more cells are quoted so
+     * that they survive the reader: the empty cell of a one-column table
+     * (else a blank line, which the reader skips), and a first cell that
+     * starts with a byte-order mark (which the reader strips). */
+    int quote = bract_tsv_needs_quotes(s) || (w->ncols == 1 && !*s) ||
+                (!w->started && strncmp(s, "\xEF\xBB\xBF", 3) == 0);
+    w->started = 1;
     if (quote)
         fputc('"', w->fp);
     for (; *s; s++) {
