@@ -24,7 +24,8 @@ BUILD_PKGS="gcc make pkg-config zlib1g-dev libnifti2-dev libnifticdf-dev \
 liblapacke-dev libopenblas-dev libfftw3-dev libcminpack-dev librandom123-dev \
 libjson-c-dev libinih-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core libhdf5-dev \
 fonts-wqy-microhei"
-TEST_PKGS="check mandoc man-db groff-base valgrind libxml2-utils chromium hdf5-tools"
+TEST_PKGS="check mandoc man-db groff-base valgrind libxml2-utils chromium hdf5-tools \
+clang libclang-rt-14-dev"
 MPI_PKGS="libopenmpi-dev openmpi-bin"
 
 check_only=0
