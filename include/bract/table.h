@@ -18,7 +18,8 @@
  * just a character).  The writer quotes exactly the cells that start with
  * a quote (bract_tsv_needs_quotes), so a label such as "><img ...> reads
  * back as written; it writes a tab, CR or LF inside a cell as a space (TSV
- * cells hold none).  BIDS tables, which never quote, read as they are
+ * cells hold none: labels read from TSV cannot contain them, and two
+ * column names that differ only there become the same name).  BIDS tables, which never quote, read as they are
  * unless a cell starts with a quote. */
 #ifndef BRACT_TABLE_H
 #define BRACT_TABLE_H

@@ -19,6 +19,18 @@ static int same_written(const char *orig, const char *back)
     return *orig == *back;
 }
 
+/* 1 if a and b are the same once both are written. */
+static int same_both_written(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = (*a == '\t' || *a == '\n' || *a == '\r') ? ' ' : *a;
+        char y = (*b == '\t' || *b == '\n' || *b == '\r') ? ' ' : *b;
+        if (x != y)
+            return 0;
+    }
+    return *a == *b;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -38,7 +50,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             bract_table_long(t, r, c, &l);
             bract_label_missing(bract_table_cell(t, r, c));
         }
-    /* the round trip through the writer */
+    /* the round trip through the writer.  The writer turns tabs and line
+     * breaks inside a cell into spaces (table.h), so two column names that
+     * differ only there collide on re-reading ("appears twice"): that is the
+     * documented rule, not a finding, and such tables are not written. */
+    for (size_t c = 0; c < t->ncols; c++)
+        for (size_t d = 0; d < c; d++)
+            if (t->colname[c][0] && same_both_written(t->colname[c], t->colname[d])) {
+                bract_table_free(t);
+                return 0;
+            }
     const char *out = fz_path("w.tsv");
     unlink(out);
     bract_tsv_writer *w;
