@@ -32,6 +32,10 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1:
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$top/tests/fuzz/lsan.supp:print_suppressions=0}"
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+# the harnesses write every input to a file: in memory when there is room
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    export TMPDIR=/dev/shm
+fi
 
 # "upstream" if the innermost stack frame of the first report that is not
 # the sanitizer runtime, libFuzzer, a signal trampoline or libc is in
