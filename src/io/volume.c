@@ -193,7 +193,7 @@ static int precheck_header(const char *path, raw_header *raw)
     if (!ok) {
         char shape[128];
         size_t k = 0;
-        for (int i = 1; i <= dim[0] && i <= 4; i++)
+        for (int i = 1; i <= dim[0] && i <= 4 && k < sizeof shape; i++)
             k += (size_t)snprintf(shape + k, sizeof shape - k, "%s%lld", i > 1 ? " x " : "",
                                   (long long)dim[i]);
         return bract_error(BRACT_EFORMAT,
