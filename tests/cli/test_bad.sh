@@ -49,9 +49,16 @@ while IFS="$tab" read -r id want expect message command; do
     set +f
     problems=
     [ "$status" = "$want" ] || problems="exit status $status, expected $want;"
-    if [ "$message" != - ] && ! grep -qF -- "$message" "$TMP/.stderr"; then
-        problems="$problems stderr lacks: $message;"
-    fi
+    case $message in
+        -) ;;
+        @*:*) # @NAME:TEXT: the output NAME must hold TEXT
+            f=${message#@}
+            f=${f%%:*}
+            text=${message#@*:}
+            grep -qF -- "$text" "$out/$f" 2>/dev/null || problems="$problems $f lacks: $text;"
+            ;;
+        *) grep -qF -- "$message" "$TMP/.stderr" || problems="$problems stderr lacks: $message;" ;;
+    esac
     if [ "$want" != 0 ]; then
         left=$(ls -A "$out")
         [ -z "$left" ] || problems="$problems left at the output paths: $left;"
