@@ -14,6 +14,10 @@
 #   make WERROR=1         warnings are errors (CI builds with gcc and clang)
 #   make install PREFIX=/usr DESTDIR=/tmp/stage
 #   make deps             install (as root) or list the Debian packages needed
+#   make python           libbract.so and the in-tree Python package (python/):
+#                         PYTHONPATH=python python3 -c 'import bract'
+#   make python-install   pip install ./python offline (PIP_FLAGS=--user, a
+#                         venv's PYTHON=..., or --break-system-packages)
 #
 # Layout (doc/HACKING.md): the compute library is src/<domain>/*.c (base,
 # io, stats, rsa, glm, timeseries, dfc, timescale) -> libbract; the figures
@@ -77,7 +81,9 @@ ifeq ($(HDF5),1)
 CORE_PKGS += hdf5
 HDF5_CPPFLAGS := -DBRACT_HAVE_HDF5
 endif
-FIG_PKGS := cairo pangocairo
+# (every package the figures call directly: bract-figures.pc requires the
+# same list, so a static link never relies on what pangocairo pulls in)
+FIG_PKGS := cairo pango pangocairo glib-2.0 gobject-2.0 json-c
 CLI_PKGS := inih
 # Evaluated lazily so that `make deps` works before pkg-config knows them.
 CORE_CFLAGS = $(shell pkg-config --cflags $(CORE_PKGS) $(FIG_PKGS) $(CLI_PKGS) 2>/dev/null)
@@ -136,8 +142,8 @@ STAMP := $(BUILD)/.deps-$(DEPS_SET)
 .SECONDARY:
 
 .PHONY: all lib check check-run check-unit check-cli check-man check-api check-valgrind \
-  check-mpi demo demo-run bench install uninstall deps clean distclean print-version \
-  $(TEST_RUNS)
+  check-mpi check-python demo demo-run bench bench-python install uninstall deps clean \
+  distclean print-version python python-install $(TEST_RUNS)
 
 all: $(BIN) $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO)
 
@@ -223,7 +229,7 @@ check:
 	@sh tools/deps.sh test
 	@$(MAKE) --no-print-directory check-run
 
-check-run: check-unit check-cli check-man
+check-run: check-unit check-cli check-man check-api check-python
 
 # Unit tests run from the top directory so that testdata/ paths resolve;
 # one target per binary so that make -j runs them side by side.
@@ -235,8 +241,10 @@ $(TEST_RUNS): %.run: % $(BUILD)/.deps-test
 	@CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-120} ./$< > $<.log 2>&1; rc=$$?; \
 	  cat $<.log; exit $$rc
 
-check-cli: $(BIN) $(BUILD)/.deps-test
-	@sh tests/cli/run.sh ./$(BIN)
+# (everything `make install` installs is built first: tests/cli/test_install.sh
+# stages an install of this build and links programs against it)
+check-cli: $(BIN) $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO) $(BUILD)/.deps-test
+	@BRACT_BUILD=$(BUILD) BRACT_SANITIZE=$(SANITIZE) sh tests/cli/run.sh ./$(BIN)
 
 check-man: $(BUILD)/.deps-test
 	@mandoc -Tlint -Wwarning $(MANPAGES) && echo "man pages: $(words $(MANPAGES)) clean under mandoc -Tlint"
@@ -246,8 +254,8 @@ check-man: $(BUILD)/.deps-test
 check-api: $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO) $(CLI_A)
 	@sh tools/check_api.sh $(BUILD)
 
-check-valgrind: $(BIN) $(BUILD)/.deps-test
-	@BRACT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=tests/valgrind.supp" \
+check-valgrind: $(BIN) $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO) $(BUILD)/.deps-test
+	@BRACT_BUILD=$(BUILD) BRACT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=tests/valgrind.supp" \
 	  sh tests/cli/run.sh ./$(BIN)
 
 check-mpi:
@@ -264,11 +272,43 @@ demo-run: $(BIN)
 bench: $(BIN) $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do ./$$b || exit 1; done
 
+# The searchlight and dFC benchmarks through Python, each against the CLI
+# on the same files in the same run (python/bench/bench.py).
+bench-python: $(BIN) $(LIB_SO)
+	@$(PY_ENV) $(PYTHON) python/bench/bench.py
+
+# The Python package's tests (python/tests, pytest) with Debian's python3:
+# the package over this build's libbract.so, compared with this build's
+# ./bract.  Skipped, saying why, where that python lacks numpy, cffi or
+# pytest, and for sanitizer builds (their library cannot be loaded into an
+# uninstrumented python).
+PYTHON ?= /usr/bin/python3
+PIP_FLAGS ?=
+PY_ENV = BRACT_LIBRARY=$(CURDIR)/$(LIB_SO) BRACT_CLI=$(CURDIR)/$(BIN) PYTHONPATH=$(CURDIR)/python
+
+check-python: $(BIN) $(LIB_SO) $(BUILD)/.deps-test
+	@if [ "$(SANITIZE)" = 1 ]; then \
+	  echo "check-python: skipped (a sanitizer build's library cannot be loaded into python)"; \
+	elif ! $(PYTHON) -c 'import numpy, cffi, pytest' 2>/dev/null; then \
+	  echo "check-python: skipped: $(PYTHON) lacks numpy, cffi or pytest (sh tools/deps.sh test)"; \
+	else $(PY_ENV) $(PYTHON) -m pytest -q -p no:cacheprovider python/tests; fi
+
+# The package in the tree: python/bract finds build/libbract.so by itself.
+python: $(LIB_SO)
+	@$(PY_ENV) $(PYTHON) -c 'import bract; print("bract", bract.__version__, "over", bract.library_path)'
+	@echo "use it with: PYTHONPATH=$(CURDIR)/python $(PYTHON)   (or make python-install)"
+
+# pip install offline: the package with a copy of this build's libbract.so.
+python-install: $(LIB_SO)
+	BRACT_LIBRARY=$(CURDIR)/$(LIB_SO) $(PYTHON) -m pip install --no-build-isolation --no-index \
+	  $(PIP_FLAGS) ./python
+	@rm -rf python/build python/bract.egg-info
+
 # pkg-config files, written at install time so that they name the prefix
 # actually installed to (a .pc made at build time would keep /usr/local).
 PC_SED = sed -e 's|@prefix@|$(PREFIX)|' -e 's|@libdir@|$(libdir)|' \
   -e 's|@includedir@|$(includedir)|' -e 's|@version@|$(VERSION)|' \
-  -e 's|@hdf5@|$(if $(filter 1,$(HDF5)),hdf5,)|'
+  -e 's|@core_pkgs@|$(CORE_PKGS)|' -e 's|@fig_pkgs@|$(FIG_PKGS)|'
 
 install: all
 	$(INSTALL_DIR) $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) $(DESTDIR)$(pkgconfigdir) \

@@ -162,6 +162,40 @@ START_TEST(usage_errors)
 }
 END_TEST
 
+/* Without a positional row, a stray name is refused with the options a
+ * list of names may follow. */
+START_TEST(stray_arguments_name_the_list_options)
+{
+    static const cli_opt opts2[] = {CLI_STRING('d', "data", targs, data, "FILE", "data"),
+                                    CLI_LIST(0, "maps", targs, maps, "MAP...", "maps"),
+                                    CLI_STRING('o', "output", targs, out, "FILE", "output"),
+                                    CLI_END};
+    static const cli_spec spec2 = {"test", "Usage: bract test", "", opts2, NULL};
+    char *argv[] = {"test", "--maps", "a", "b", "-o", "out", "stray", NULL};
+    targs a;
+    memset(&a, 0, sizeof a);
+    cli_ctx c;
+    cli_ctx_init(&c, "test", NULL);
+    fflush(stderr);
+    FILE *tmp = tmpfile();
+    int saved = dup(2);
+    dup2(fileno(tmp), 2);
+    int st = cli_parse(&c, &spec2, &a, 7, argv);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    rewind(tmp);
+    char err[1000];
+    size_t n = fread(err, 1, 999, tmp);
+    err[n] = '\0';
+    fclose(tmp);
+    ck_assert_int_eq(st, CLI_USAGE);
+    ck_assert(tu_contains(err, "unexpected argument 'stray' (several values follow one of --maps)"));
+    ck_assert_uint_eq(a.maps.n, 2);
+    cli_args_free(&spec2, &a);
+}
+END_TEST
+
 START_TEST(help_from_the_table)
 {
     char *path = tu_join(tu_tmpdir(), "help.txt");
@@ -177,6 +211,80 @@ START_TEST(help_from_the_table)
     ck_assert(tu_contains(h, "  -@, --threads N       worker threads [all cores]\n"));
     free(h);
     free(path);
+}
+END_TEST
+
+/* ---- commands made of actions ---- */
+
+static const cli_opt no_opts[] = {CLI_END};
+static const cli_spec act_run = {"test run", "Usage: bract test run FILE", "Run.", no_opts, NULL};
+static const cli_spec act_plan = {"test plan", "Usage: bract test plan FILE", "Plan.", no_opts,
+                                  NULL};
+
+/* cli_find_action on a command line; stdout and stderr captured. */
+static const cli_spec *find_action_line(const char *line, int *status, char *out, char *err)
+{
+    static const cli_spec *const actions[] = {&act_run, &act_plan, NULL};
+    static char buf[256];
+    static char *argv[16];
+    snprintf(buf, sizeof buf, "test %s", line);
+    int argc = 0;
+    for (char *t = strtok(buf, " "); t && argc < 15; t = strtok(NULL, " "))
+        argv[argc++] = t;
+    argv[argc] = NULL;
+    cli_ctx c;
+    cli_ctx_init(&c, "test", "Usage: bract test run|plan FILE\nActions: run, plan.\n");
+    fflush(stdout);
+    fflush(stderr);
+    FILE *fo = tmpfile(), *fe = tmpfile();
+    int so = dup(1), se = dup(2);
+    dup2(fileno(fo), 1);
+    dup2(fileno(fe), 2);
+    *status = -99;
+    const cli_spec *spec = cli_find_action(&c, "action", actions, argc, argv, status);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(so, 1);
+    dup2(se, 2);
+    close(so);
+    close(se);
+    FILE *fs[2] = {fo, fe};
+    char *dst[2] = {out, err};
+    for (int i = 0; i < 2; i++) {
+        rewind(fs[i]);
+        size_t n = fread(dst[i], 1, 999, fs[i]);
+        dst[i][n] = '\0';
+        fclose(fs[i]);
+    }
+    return spec;
+}
+
+START_TEST(actions)
+{
+    char out[1000], err[1000];
+    int st;
+    ck_assert_ptr_eq(find_action_line("plan x.ini --jobs 2", &st, out, err), &act_plan);
+    ck_assert_int_eq(st, -99); /* untouched: the caller goes on */
+    ck_assert_ptr_eq(find_action_line("run", &st, out, err), &act_run);
+
+    ck_assert_ptr_null(find_action_line("", &st, out, err));
+    ck_assert_int_eq(st, CLI_USAGE);
+    ck_assert_str_eq(out, "Usage: bract test run|plan FILE\nActions: run, plan.\n");
+    ck_assert_str_eq(err, "");
+
+    ck_assert_ptr_null(find_action_line("--help", &st, out, err));
+    ck_assert_int_eq(st, CLI_OK);
+    ck_assert(tu_contains(out, "Actions: run, plan."));
+
+    ck_assert_ptr_null(find_action_line("walk x.ini", &st, out, err));
+    ck_assert_int_eq(st, CLI_USAGE);
+    ck_assert_str_eq(out, "");
+    ck_assert(tu_contains(err, "bract test: unknown action 'walk' (expected one of run, plan)\n"
+                               "Usage: bract test run|plan FILE\n"));
+
+    ck_assert_ptr_null(find_action_line("--jobs 2 run", &st, out, err));
+    ck_assert_int_eq(st, CLI_USAGE);
+    ck_assert(tu_contains(err, "bract test: unknown option --jobs (give the action first)"));
 }
 END_TEST
 
@@ -355,6 +463,8 @@ int main(void)
     tcase_add_test(tc, parses_every_kind);
     tcase_add_test(tc, usage_errors);
     tcase_add_test(tc, help_from_the_table);
+    tcase_add_test(tc, stray_arguments_name_the_list_options);
+    tcase_add_test(tc, actions);
     suite_add_tcase(s, tc);
     TCase *tt = tcase_create("tables");
     tcase_add_test(tt, man_pages_list_exactly_the_options);

@@ -104,8 +104,8 @@ START_TEST(graph_degrees)
     const size_t centre[3] = {6, 18, 26}, corner[3] = {3, 6, 7}, edge[3] = {4, 9, 11},
                  face[3] = {5, 13, 17};
     for (int c = 0; c < 3; c++) {
-        bract_graph *g;
-        ck_assert_int_eq(bract_graph_from_grid(3, 3, 3, idx, 27, conns[c], &g), 0);
+        bract_cluster_graph *g;
+        ck_assert_int_eq(bract_cluster_graph_new(3, 3, 3, idx, 27, conns[c], &g), 0);
         ck_assert_uint_eq(g->off[13 + 1] - g->off[13], centre[c]);
         ck_assert_uint_eq(g->off[1] - g->off[0], corner[c]);
         ck_assert_uint_eq(g->off[2] - g->off[1], edge[c]);   /* (1,0,0) */
@@ -116,28 +116,28 @@ START_TEST(graph_degrees)
                 if (e > g->off[i])
                     ck_assert_uint_lt(g->nbr[e - 1], g->nbr[e]);
             }
-        bract_graph_free(g);
+        bract_cluster_graph_free(g);
     }
     /* masked: only listed voxels are nodes; the grid does not wrap in x */
     size_t two[2] = {2, 3}; /* (2,0,0) and (0,1,0) on a 3x3x1 grid: not adjacent */
-    bract_graph *g;
-    ck_assert_int_eq(bract_graph_from_grid(3, 3, 1, two, 2, 26, &g), 0);
+    bract_cluster_graph *g;
+    ck_assert_int_eq(bract_cluster_graph_new(3, 3, 1, two, 2, 26, &g), 0);
     ck_assert_uint_eq(g->off[2], 0);
-    bract_graph_free(g);
+    bract_cluster_graph_free(g);
 }
 END_TEST
 
 START_TEST(graph_errors)
 {
     size_t idx[3] = {0, 5, 4};
-    bract_graph *g;
-    ck_assert_int_eq(bract_graph_from_grid(3, 3, 1, idx, 3, 26, &g), BRACT_EINVAL);
+    bract_cluster_graph *g;
+    ck_assert_int_eq(bract_cluster_graph_new(3, 3, 1, idx, 3, 26, &g), BRACT_EINVAL);
     ck_assert_error_has("strictly ascending");
     ck_assert_ptr_null(g);
-    ck_assert_int_eq(bract_graph_from_grid(3, 3, 1, idx, 2, 8, &g), BRACT_EINVAL);
+    ck_assert_int_eq(bract_cluster_graph_new(3, 3, 1, idx, 2, 8, &g), BRACT_EINVAL);
     ck_assert_error_has("connectivity must be 6, 18 or 26 (got 8)");
     size_t out_of_grid[1] = {9};
-    ck_assert_int_eq(bract_graph_from_grid(3, 3, 1, out_of_grid, 1, 6, &g), BRACT_EINVAL);
+    ck_assert_int_eq(bract_cluster_graph_new(3, 3, 1, out_of_grid, 1, 6, &g), BRACT_EINVAL);
     ck_assert_error_has("inside the 9-voxel grid");
 }
 END_TEST
@@ -156,33 +156,34 @@ START_TEST(clusters_small)
     for (size_t i = 0; i < 12; i++)
         idx[i] = i;
     const double x[12] = {5, 5, 0, 1, 0, 0, 0, 1, 2, 0, 3, 0};
-    bract_graph *g6, *g26;
-    ck_assert_int_eq(bract_graph_from_grid(4, 3, 1, idx, 12, 6, &g6), 0);
-    ck_assert_int_eq(bract_graph_from_grid(4, 3, 1, idx, 12, 26, &g26), 0);
-    bract_cluster_ws *ws = bract_cluster_ws_new(g26);
+    bract_cluster_graph *g6, *g26;
+    ck_assert_int_eq(bract_cluster_graph_new(4, 3, 1, idx, 12, 6, &g6), 0);
+    ck_assert_int_eq(bract_cluster_graph_new(4, 3, 1, idx, 12, 26, &g26), 0);
+    bract_cluster_ws *ws = NULL;
+    bract_cluster_ws_new(g26, &ws);
     uint32_t lab[12];
     size_t size[12], mx;
-    ck_assert_uint_eq(bract_clusters(g6, x, 1.0, lab, size, &mx, ws), 4);
+    ck_assert_uint_eq(bract_cluster_find(g6, x, 1.0, lab, size, &mx, ws), 4);
     const uint32_t want6[12] = {1, 1, 0, 2, 0, 0, 0, 2, 3, 0, 4, 0};
     for (int i = 0; i < 12; i++)
         ck_assert_uint_eq(lab[i], want6[i]);
     ck_assert_uint_eq(size[0], 2);
     ck_assert_uint_eq(size[1], 2);
     ck_assert_uint_eq(mx, 2);
-    ck_assert_uint_eq(bract_clusters(g26, x, 1.0, lab, size, &mx, ws), 3);
+    ck_assert_uint_eq(bract_cluster_find(g26, x, 1.0, lab, size, &mx, ws), 3);
     const uint32_t want26[12] = {1, 1, 0, 2, 0, 0, 0, 2, 3, 0, 2, 0};
     for (int i = 0; i < 12; i++)
         ck_assert_uint_eq(lab[i], want26[i]);
     ck_assert_uint_eq(size[1], 3);
     ck_assert_uint_eq(mx, 3);
     /* counts only; threshold is inclusive (>=) */
-    ck_assert_uint_eq(bract_clusters(g26, x, 5.0, NULL, NULL, &mx, ws), 1);
+    ck_assert_uint_eq(bract_cluster_find(g26, x, 5.0, NULL, NULL, &mx, ws), 1);
     ck_assert_uint_eq(mx, 2);
-    ck_assert_uint_eq(bract_clusters(g26, x, 5.5, NULL, NULL, &mx, ws), 0);
+    ck_assert_uint_eq(bract_cluster_find(g26, x, 5.5, NULL, NULL, &mx, ws), 0);
     ck_assert_uint_eq(mx, 0);
     bract_cluster_ws_free(ws);
-    bract_graph_free(g6);
-    bract_graph_free(g26);
+    bract_cluster_graph_free(g6);
+    bract_cluster_graph_free(g26);
 }
 END_TEST
 
@@ -199,23 +200,24 @@ START_TEST(clusters_random_vs_flood_fill)
         for (size_t i = 0; i < n; i++)
             x[i] = bract_rng_normal(&r);
         for (int c = 0; c < 3; c++) {
-            bract_graph *g;
-            ck_assert_int_eq(bract_graph_from_grid(7, 6, 5, idx, n, conns[c], &g), 0);
-            bract_cluster_ws *ws = bract_cluster_ws_new(g);
+            bract_cluster_graph *g;
+            ck_assert_int_eq(bract_cluster_graph_new(7, 6, 5, idx, n, conns[c], &g), 0);
+            bract_cluster_ws *ws = NULL;
+            bract_cluster_ws_new(g, &ws);
             uint32_t *lab = malloc(n * sizeof *lab);
             int *in = malloc(n * sizeof *in), *want = malloc(n * sizeof *want);
             for (size_t i = 0; i < n; i++)
                 in[i] = x[i] >= 0.3;
             size_t nw = naive_label(idx, n, in, 7, 6, conns[c], want);
             size_t mx;
-            ck_assert_uint_eq(bract_clusters(g, x, 0.3, lab, NULL, &mx, ws), nw);
+            ck_assert_uint_eq(bract_cluster_find(g, x, 0.3, lab, NULL, &mx, ws), nw);
             for (size_t i = 0; i < n; i++)
                 ck_assert_uint_eq(lab[i], (uint32_t)want[i]);
             free(lab);
             free(in);
             free(want);
             bract_cluster_ws_free(ws);
-            bract_graph_free(g);
+            bract_cluster_graph_free(g);
         }
         free(x);
     }
@@ -229,10 +231,12 @@ static void tfce_line(const double *x, size_t n, double dh, double *out)
     size_t idx[16];
     for (size_t i = 0; i < n; i++)
         idx[i] = i;
-    bract_graph *g;
-    ck_assert_int_eq(bract_graph_from_grid((int64_t)n, 1, 1, idx, n, 6, &g), 0);
-    bract_cluster_ws *ws = bract_cluster_ws_new(g);
-    bract_tfce_params p = bract_tfce_defaults();
+    bract_cluster_graph *g;
+    ck_assert_int_eq(bract_cluster_graph_new((int64_t)n, 1, 1, idx, n, 6, &g), 0);
+    bract_cluster_ws *ws = NULL;
+    bract_cluster_ws_new(g, &ws);
+    bract_tfce_opts p;
+    bract_tfce_opts_defaults(&p);
     p.dh = dh;
     double mx;
     ck_assert_int_eq(bract_tfce(g, &p, x, out, &mx, ws), 0);
@@ -241,7 +245,7 @@ static void tfce_line(const double *x, size_t n, double dh, double *out)
         m = out[i] > m ? out[i] : m;
     ck_assert_double_eq(mx, m);
     bract_cluster_ws_free(ws);
-    bract_graph_free(g);
+    bract_cluster_graph_free(g);
 }
 
 START_TEST(tfce_cosmomvpa_line)
@@ -304,12 +308,14 @@ START_TEST(tfce_hand_3d)
         {0, 26, {0, 0, 0}},  /* (0,0,0)-(2,2,2): apart */
     };
     const int conns[3] = {6, 18, 26};
-    bract_tfce_params p = bract_tfce_defaults();
+    bract_tfce_opts p;
+    bract_tfce_opts_defaults(&p);
     for (size_t cs = 0; cs < sizeof cases / sizeof *cases; cs++)
         for (int c = 0; c < 3; c++) {
-            bract_graph *g;
-            ck_assert_int_eq(bract_graph_from_grid(3, 3, 3, idx, 27, conns[c], &g), 0);
-            bract_cluster_ws *ws = bract_cluster_ws_new(g);
+            bract_cluster_graph *g;
+            ck_assert_int_eq(bract_cluster_graph_new(3, 3, 3, idx, 27, conns[c], &g), 0);
+            bract_cluster_ws *ws = NULL;
+            bract_cluster_ws_new(g, &ws);
             double x[27] = {0}, out[27];
             /* equal heights */
             x[cases[cs].a] = x[cases[cs].b] = 1.0;
@@ -328,7 +334,7 @@ START_TEST(tfce_hand_3d)
             ck_assert_double_eq_tol(out[cases[cs].a], e * w5 + (w10 - w5), 1e-14);
             ck_assert_double_eq_tol(out[cases[cs].b], e * w5, 1e-14);
             bract_cluster_ws_free(ws);
-            bract_graph_free(g);
+            bract_cluster_graph_free(g);
         }
 }
 END_TEST
@@ -367,11 +373,12 @@ START_TEST(tfce_random_vs_direct)
         for (size_t i = 0; i < n; i++) /* smooth-ish: a ramp plus noise */
             x[i] = 2.5 * bract_rng_normal(&r) + (double)(idx[i] % 8) * 0.3;
         for (int c = 0; c < 3; c++) {
-            bract_graph *g;
-            ck_assert_int_eq(bract_graph_from_grid(8, 7, 6, idx, n, conns[c], &g), 0);
-            bract_cluster_ws *ws = bract_cluster_ws_new(g);
+            bract_cluster_graph *g;
+            ck_assert_int_eq(bract_cluster_graph_new(8, 7, 6, idx, n, conns[c], &g), 0);
+            bract_cluster_ws *ws = NULL;
+            bract_cluster_ws_new(g, &ws);
             for (int pi = 0; pi < 4; pi++) {
-                bract_tfce_params p = {params[pi][0], params[pi][1], params[pi][2]};
+                bract_tfce_opts p = {params[pi][0], params[pi][1], params[pi][2]};
                 double mx;
                 ck_assert_int_eq(bract_tfce(g, &p, x, got, &mx, ws), 0);
                 naive_tfce(idx, n, x, 8, 7, conns[c], p.E, p.H, p.dh, want);
@@ -385,7 +392,7 @@ START_TEST(tfce_random_vs_direct)
                 ck_assert_double_eq_tol(mx, wmax, 1e-12 * (1 + wmax));
             }
             bract_cluster_ws_free(ws);
-            bract_graph_free(g);
+            bract_cluster_graph_free(g);
         }
         free(x);
         free(got);
@@ -397,18 +404,20 @@ END_TEST
 START_TEST(tfce_errors)
 {
     size_t idx[2] = {0, 1};
-    bract_graph *g;
-    ck_assert_int_eq(bract_graph_from_grid(2, 1, 1, idx, 2, 6, &g), 0);
-    bract_cluster_ws *ws = bract_cluster_ws_new(g);
+    bract_cluster_graph *g;
+    ck_assert_int_eq(bract_cluster_graph_new(2, 1, 1, idx, 2, 6, &g), 0);
+    bract_cluster_ws *ws = NULL;
+    bract_cluster_ws_new(g, &ws);
     double out[2];
-    bract_tfce_params p = bract_tfce_defaults();
+    bract_tfce_opts p;
+    bract_tfce_opts_defaults(&p);
     double inf[2] = {1, INFINITY};
     ck_assert_int_eq(bract_tfce(g, &p, inf, out, NULL, ws), BRACT_EINVAL);
     ck_assert_error_has("infinite value (node 2)");
     double big[2] = {1, 1e9};
     ck_assert_int_eq(bract_tfce(g, &p, big, out, NULL, ws), BRACT_EINVAL);
     ck_assert_error_has("would take 1e+10 thresholds");
-    bract_tfce_params bad = {0.5, 2, 0};
+    bract_tfce_opts bad = {0.5, 2, 0};
     double ok[2] = {1, 2};
     ck_assert_int_eq(bract_tfce(g, &bad, ok, out, NULL, ws), BRACT_EINVAL);
     ck_assert_error_has("positive and finite");
@@ -421,7 +430,7 @@ START_TEST(tfce_errors)
     ck_assert_int_eq(bract_tfce_reserve(ws, &p, 50.0), 0);
     ck_assert_int_eq(bract_tfce(g, &p, ok, out, NULL, ws), 0);
     ck_assert_double_eq_tol(out[0], sqrt(2.0) * w_sum(10), 1e-14);
-    bract_tfce_params p2 = p;
+    bract_tfce_opts p2 = p;
     p2.dh = 0.05;
     double want05[2];
     ck_assert_int_eq(bract_tfce(g, &p2, ok, out, NULL, ws), 0);
@@ -429,7 +438,26 @@ START_TEST(tfce_errors)
     ck_assert_double_eq_tol(out[0], want05[0], 1e-13);
     ck_assert_double_eq_tol(out[1], want05[1], 1e-13);
     bract_cluster_ws_free(ws);
-    bract_graph_free(g);
+    bract_cluster_graph_free(g);
+}
+END_TEST
+
+START_TEST(connectivity_names)
+{
+    const bract_cluster_connectivity all[] = {BRACT_CONN_FACES, BRACT_CONN_EDGES, BRACT_CONN_CORNERS};
+    const char *want[] = {"6", "18", "26"};
+    for (int i = 0; i < 3; i++) {
+        bract_cluster_connectivity c = (bract_cluster_connectivity)0;
+        ck_assert_str_eq(bract_cluster_connectivity_name(all[i]), want[i]);
+        ck_assert_int_eq(bract_cluster_connectivity_parse(want[i], &c), 0);
+        ck_assert_int_eq(c, all[i]);
+        ck_assert_int_eq((int)c, atoi(want[i])); /* the value is the number of neighbours */
+    }
+    bract_cluster_connectivity c = BRACT_CONN_EDGES;
+    ck_assert_int_eq(bract_cluster_connectivity_parse("8", &c), BRACT_EINVAL);
+    ck_assert_int_eq(c, BRACT_CONN_EDGES);
+    ck_assert_str_eq(bract_last_error(), "unknown connectivity '8' (expected one of 6, 18, 26)");
+    ck_assert_str_eq(bract_cluster_connectivity_name((bract_cluster_connectivity)8), "unknown");
 }
 END_TEST
 
@@ -446,6 +474,7 @@ int main(void)
     tcase_add_test(tc, tfce_accumulated_thresholds);
     tcase_add_test(tc, tfce_random_vs_direct);
     tcase_add_test(tc, tfce_errors);
+    tcase_add_test(tc, connectivity_names);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

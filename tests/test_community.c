@@ -15,11 +15,11 @@ START_TEST(flexibility_reference)
         for (size_t i = 0; i < 3; i++)
             labels[l * 3 + i] = nodes_by_layer[i][l];
     double f[3];
-    ck_assert_int_eq(bract_flexibility(labels, 3, 5, f), 0);
+    ck_assert_int_eq(bract_community_flexibility(labels, 3, 5, f), 0);
     ck_assert_double_eq(f[0], 0.5);
     ck_assert_double_eq(f[1], 0);
     ck_assert_double_eq(f[2], 1);
-    ck_assert_int_eq(bract_flexibility(labels, 3, 1, f), BRACT_EINVAL);
+    ck_assert_int_eq(bract_community_flexibility(labels, 3, 1, f), BRACT_EINVAL);
     ck_assert_error_has("at least 2 windows");
 }
 END_TEST
@@ -69,7 +69,7 @@ START_TEST(modularity_normaliser)
 {
     float A[2] = {1, 1};
     size_t g[4] = {1, 1, 1, 1};
-    ck_assert_double_eq_tol(bract_multilayer_modularity(A, 2, 2, 1, 1, g), 0.5, 1e-15);
+    ck_assert_double_eq_tol(bract_community_modularity(A, 2, 2, 1, 1, g), 0.5, 1e-15);
     ck_assert_double_eq_tol(naive_Q(A, 2, 2, 1, 1, g), 0.5, 1e-15);
 }
 END_TEST
@@ -85,9 +85,9 @@ START_TEST(two_cliques)
             A[e] = (i < 5) == (j < 5) ? 1.0f : -0.2f;
     size_t lab[10];
     double Q;
-    bract_modularity_params p;
-    bract_modularity_params_default(&p);
-    ck_assert_int_eq(bract_multilayer_communities(A, n, 1, &p, lab, &Q), 0);
+    bract_community_modularity_opts p;
+    bract_community_modularity_opts_defaults(&p);
+    ck_assert_int_eq(bract_community_multilayer(A, n, 1, &p, lab, &Q), 0);
     for (size_t i = 0; i < n; i++)
         ck_assert_uint_eq(lab[i], i < 5 ? 1 : 2);
     ck_assert_double_eq_tol(Q, 0.5, 1e-12);
@@ -111,15 +111,15 @@ START_TEST(ring_of_cliques)
         A[bract_pair_index(n, a < b ? a : b, a < b ? b : a)] = 1;
     }
     for (uint64_t seed = 1; seed <= 5; seed++) {
-        bract_modularity_params p;
-        bract_modularity_params_default(&p);
+        bract_community_modularity_opts p;
+        bract_community_modularity_opts_defaults(&p);
         p.seed = seed;
         size_t lab[24], truth[24];
         double Q;
-        ck_assert_int_eq(bract_multilayer_communities(A, n, 1, &p, lab, &Q), 0);
+        ck_assert_int_eq(bract_community_multilayer(A, n, 1, &p, lab, &Q), 0);
         for (size_t i = 0; i < n; i++)
             truth[i] = i / 4;
-        ck_assert_double_eq(bract_adjusted_rand(lab, truth, n), 1);
+        ck_assert_double_eq(bract_kmeans_adjusted_rand(lab, truth, n), 1);
         double want = 6 * (6.0 / 42 - (14.0 / 84) * (14.0 / 84));
         ck_assert_double_eq_tol(Q, want, 1e-12);
     }
@@ -150,18 +150,18 @@ START_TEST(planted_multilayer)
                 A[l * np + bract_pair_index(n, i, j)] =
                     (float)(base + 0.05 * bract_rng_normal(&rng));
             }
-    bract_modularity_params p;
-    bract_modularity_params_default(&p);
+    bract_community_modularity_opts p;
+    bract_community_modularity_opts_defaults(&p);
     size_t *lab = malloc(T * n * sizeof *lab), *lab2 = malloc(T * n * sizeof *lab2);
     double Q, Q2, f[12];
-    ck_assert_int_eq(bract_multilayer_communities(A, n, T, &p, lab, &Q), 0);
+    ck_assert_int_eq(bract_community_multilayer(A, n, T, &p, lab, &Q), 0);
     ck_assert_double_eq_tol(Q, naive_Q(A, n, T, 1, 1, lab), 1e-12);
     for (size_t l = 0; l < T; l++) { /* the planted partition of each layer */
         size_t truth[12];
         memcpy(truth, mod[l >= 8], sizeof truth);
-        ck_assert_double_eq(bract_adjusted_rand(lab + l * n, truth, n), 1);
+        ck_assert_double_eq(bract_kmeans_adjusted_rand(lab + l * n, truth, n), 1);
     }
-    ck_assert_int_eq(bract_flexibility(lab, n, T, f), 0);
+    ck_assert_int_eq(bract_community_flexibility(lab, n, T, f), 0);
     /* which nodes changed depends on which community kept its number;
      * whatever the numbering, a node changes at most once */
     size_t changed = 0;
@@ -170,17 +170,17 @@ START_TEST(planted_multilayer)
         changed += f[i] > 0;
     }
     ck_assert_uint_ge(changed, 4);
-    ck_assert_int_eq(bract_multilayer_communities(A, n, T, &p, lab2, &Q2), 0);
+    ck_assert_int_eq(bract_community_multilayer(A, n, T, &p, lab2, &Q2), 0);
     ck_assert(memcmp(lab, lab2, T * n * sizeof *lab) == 0 && Q == Q2);
     /* layer-wise: the same partitions; numbers carried by overlap */
     double q[16];
-    ck_assert_int_eq(bract_layerwise_communities(A, n, T, &p, lab2, q), 0);
+    ck_assert_int_eq(bract_community_layerwise(A, n, T, &p, lab2, q), 0);
     for (size_t l = 0; l < T; l++) {
         ck_assert_double_eq_tol(q[l], naive_Q(A + l * np, n, 1, 1, 0, lab2 + l * n), 1e-12);
         if (l)
-            ck_assert_double_eq(bract_adjusted_rand(lab2 + l * n, lab + l * n, n), 1);
+            ck_assert_double_eq(bract_kmeans_adjusted_rand(lab2 + l * n, lab + l * n, n), 1);
     }
-    ck_assert_int_eq(bract_flexibility(lab2, n, T, f), 0);
+    ck_assert_int_eq(bract_community_flexibility(lab2, n, T, f), 0);
     for (size_t i = 0; i < n; i++)
         ck_assert(f[i] == 0 || fabs(f[i] - 1.0 / 15) < 1e-15);
     free(A);
@@ -199,14 +199,14 @@ START_TEST(layerwise_persistence)
         for (size_t i = 0; i < n; i++)
             for (size_t j = i + 1; j < n; j++)
                 A[l * np + bract_pair_index(n, i, j)] = (i % 2) == (j % 2) ? 1.0f : 0.0f;
-    bract_modularity_params p;
-    bract_modularity_params_default(&p);
+    bract_community_modularity_opts p;
+    bract_community_modularity_opts_defaults(&p);
     size_t lab[40];
     double f[8];
     for (uint64_t s = 1; s < 4; s++) {
         p.seed = s;
-        ck_assert_int_eq(bract_layerwise_communities(A, n, T, &p, lab, NULL), 0);
-        ck_assert_int_eq(bract_flexibility(lab, n, T, f), 0);
+        ck_assert_int_eq(bract_community_layerwise(A, n, T, &p, lab, NULL), 0);
+        ck_assert_int_eq(bract_community_flexibility(lab, n, T, f), 0);
         for (size_t i = 0; i < n; i++) {
             ck_assert_double_eq(f[i], 0);
             ck_assert_uint_eq(lab[i], i % 2 + 1);
@@ -219,12 +219,115 @@ START_TEST(bad_weights)
 {
     float A[3] = {0.5f, NAN, 0.1f};
     size_t lab[3];
-    bract_modularity_params p;
-    bract_modularity_params_default(&p);
-    ck_assert_int_eq(bract_multilayer_communities(A, 3, 1, &p, lab, NULL), BRACT_EDATA);
+    bract_community_modularity_opts p;
+    bract_community_modularity_opts_defaults(&p);
+    ck_assert_int_eq(bract_community_multilayer(A, 3, 1, &p, lab, NULL), BRACT_EDATA);
     ck_assert_error_has("window 1, pair 2: weight is not finite");
-    ck_assert_int_eq(bract_multilayer_communities(A, 1, 1, &p, lab, NULL), BRACT_EDATA);
+    ck_assert_int_eq(bract_community_multilayer(A, 1, 1, &p, lab, NULL), BRACT_EDATA);
     ck_assert_error_has("at least 2 regions");
+}
+END_TEST
+
+/* Noisy layers with no strong structure: runs disagree, so the best run
+ * and the means over runs matter. */
+static float *noisy_layers(size_t n, size_t T)
+{
+    size_t np = n * (n - 1) / 2;
+    float *A = malloc(T * np * sizeof *A);
+    bract_rng rng;
+    bract_rng_init(&rng, 11, 0, 0);
+    for (size_t i = 0; i < T * np; i++)
+        A[i] = (float)(0.2 + 0.3 * bract_rng_normal(&rng));
+    return A;
+}
+
+/* bract_community_runs equals what bract dfc --flexibility computed with
+ * its own loop before it moved into the library: run i keyed
+ * (first_run + i), flexibility and modularity averaged in run order, the
+ * labels of the first run of the highest modularity; for 1 and 2
+ * threads. */
+START_TEST(runs_as_dfc_computed_them)
+{
+    size_t n = 10, T = 12, runs = 6;
+    float *A = noisy_layers(n, T);
+    for (int method = 0; method < 2; method++) {
+        bract_community_opts o;
+        bract_community_opts_defaults(&o);
+        ck_assert_uint_eq(o.runs, 10);
+        o.method = (bract_community_method)method;
+        o.runs = runs;
+        o.gamma = 1.1;
+        o.omega = 0.5;
+        o.seed = 5;
+        o.first_run = (uint64_t)3 << 32; /* subject 3 in bract dfc */
+        size_t *lab = malloc(runs * T * n * sizeof *lab);
+        double flex[6][10], Q[6], qlayer[12];
+        for (size_t i = 0; i < runs; i++) {
+            bract_community_modularity_opts mp = {o.gamma, o.omega, o.seed, ((uint64_t)3 << 32) + i};
+            if (method == 0) {
+                ck_assert_int_eq(bract_community_multilayer(A, n, T, &mp, lab + i * T * n,
+                                                              &Q[i]),
+                                 BRACT_OK);
+            } else {
+                ck_assert_int_eq(bract_community_layerwise(A, n, T, &mp, lab + i * T * n,
+                                                             qlayer),
+                                 BRACT_OK);
+                double qs = 0;
+                for (size_t l = 0; l < T; l++)
+                    qs += qlayer[l];
+                Q[i] = qs / (double)T;
+            }
+            ck_assert_int_eq(bract_community_flexibility(lab + i * T * n, n, T, flex[i]), BRACT_OK);
+        }
+        size_t best = 0;
+        double qsum = 0, fm[10] = {0};
+        for (size_t i = 0; i < runs; i++) {
+            qsum += Q[i];
+            if (Q[i] > Q[best])
+                best = i;
+            for (size_t j = 0; j < n; j++)
+                fm[j] += flex[i][j];
+        }
+        for (int threads = 1; threads <= 2; threads++) {
+            bract_set_threads(threads);
+            bract_community_result *r;
+            ck_assert_int_eq(bract_community_runs(A, n, T, &o, &r), BRACT_OK);
+            ck_assert_uint_eq(r->best, best);
+            ck_assert(r->modularity == qsum / (double)runs);
+            for (size_t j = 0; j < n; j++)
+                ck_assert(r->flexibility[j] == fm[j] / (double)runs);
+            ck_assert(memcmp(r->labels, lab + best * T * n, T * n * sizeof *lab) == 0);
+            ck_assert_uint_eq(r->n, n);
+            ck_assert_uint_eq(r->nlayers, T);
+            bract_community_result_free(r);
+        }
+        free(lab);
+    }
+    free(A);
+}
+END_TEST
+
+START_TEST(runs_errors_and_names)
+{
+    float A[3] = {1, 1, 1};
+    bract_community_opts o;
+    bract_community_opts_defaults(&o);
+    o.runs = 3;
+    bract_community_result *r = (bract_community_result *)1;
+    /* one layer: flexibility needs 2 */
+    ck_assert_int_eq(bract_community_runs(A, 3, 1, &o, &r), BRACT_EINVAL);
+    ck_assert_ptr_null(r);
+    ck_assert_error_has("flexibility needs at least 2 windows (got 1)");
+    o.runs = 0;
+    ck_assert_int_eq(bract_community_runs(A, 3, 1, &o, &r), BRACT_EINVAL);
+    bract_community_method m = BRACT_COMMUNITY_MULTILAYER;
+    ck_assert_int_eq(bract_community_method_parse("layerwise", &m), BRACT_OK);
+    ck_assert_int_eq(m, BRACT_COMMUNITY_LAYERWISE);
+    ck_assert_str_eq(bract_community_method_name(BRACT_COMMUNITY_MULTILAYER), "multilayer");
+    ck_assert_int_eq(bract_community_method_parse("louvain", &m), BRACT_EINVAL);
+    ck_assert_int_eq(m, BRACT_COMMUNITY_LAYERWISE);
+    ck_assert_error_has("unknown community method 'louvain' (expected one of multilayer, "
+                        "layerwise)");
 }
 END_TEST
 
@@ -239,6 +342,8 @@ static Suite *suite(void)
     tcase_add_test(tc, planted_multilayer);
     tcase_add_test(tc, layerwise_persistence);
     tcase_add_test(tc, bad_weights);
+    tcase_add_test(tc, runs_as_dfc_computed_them);
+    tcase_add_test(tc, runs_errors_and_names);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -37,10 +37,10 @@ static void load_compare_inputs(void)
 }
 
 /* rsatoolbox's method names in the fixtures */
-static bract_cmp_method method_of(const char *s)
+static bract_compare_method method_of(const char *s)
 {
-    bract_cmp_method m;
-    ck_assert_int_eq(bract_cmp_method_parse(s, &m), 0);
+    bract_compare_method m;
+    ck_assert_int_eq(bract_compare_method_parse(s, &m), 0);
     return m;
 }
 
@@ -53,13 +53,13 @@ START_TEST(reference_compare)
     int seen[BRACT_CMP_NMETHODS] = {0};
     for (size_t r = 0; r < t->nrows; r++) {
         int s = atoi(bract_table_cell(t, r, 0) + strlen("subject")) - 1;
-        bract_cmp_method m = method_of(bract_table_cell(t, r, 1));
+        bract_compare_method m = method_of(bract_table_cell(t, r, 1));
         double want, got;
         ck_assert_int_eq(bract_table_double(t, r, 2, &want), 0);
-        ck_assert_int_eq(bract_cmp_vectors(m, NCREF, ref_subj[s], ref_model, &got), 0);
+        ck_assert_int_eq(bract_compare_vectors(m, NCREF, ref_subj[s], ref_model, &got), 0);
         /* rsatoolbox f1f83ca, tolerance 1e-10 (reference/README.md) */
         ck_assert_msg(fabs(got - want) <= 1e-10, "subject%d %s: %.17g, expected %.17g", s + 1,
-                      bract_cmp_method_name(m), got, want);
+                      bract_compare_method_name(m), got, want);
         seen[m]++;
     }
     for (int m = 0; m < BRACT_CMP_NMETHODS; m++)
@@ -77,23 +77,24 @@ START_TEST(reference_plan_many_models)
     ck_assert_int_eq(bract_table_read(REFDATA "/rsa/expected_compare.tsv", &t), 0);
     const double *models[5] = {ref_subj[0], ref_subj[1], ref_subj[2], ref_subj[3], ref_subj[4]};
     for (int m = 0; m < BRACT_CMP_NMETHODS; m++) {
-        bract_cmp_opts o = {(bract_cmp_method)m, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
-        bract_cmp_plan *p;
-        ck_assert_int_eq(bract_cmp_plan_new(&o, NCREF, 5, models, 0, NULL, &p), 0);
-        ck_assert_int_eq((int)bract_cmp_plan_npairs(p), NREF);
-        bract_cmp_ws *w = bract_cmp_ws_new(p);
+        bract_compare_opts o = {(bract_compare_method)m, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
+        bract_compare_plan *p;
+        ck_assert_int_eq(bract_compare_plan_new(&o, NCREF, 5, models, 0, NULL, &p), 0);
+        ck_assert_int_eq((int)bract_compare_plan_npairs(p), NREF);
+        bract_compare_ws *w = NULL;
+        bract_compare_ws_new(p, &w);
         double r[5];
-        ck_assert_int_eq(bract_cmp_run(p, w, ref_model, r), 0);
+        ck_assert_int_eq(bract_compare_run(p, w, ref_model, r), 0);
         for (size_t row = 0; row < t->nrows; row++) {
-            if (method_of(bract_table_cell(t, row, 1)) != (bract_cmp_method)m)
+            if (method_of(bract_table_cell(t, row, 1)) != (bract_compare_method)m)
                 continue;
             int s = atoi(bract_table_cell(t, row, 0) + strlen("subject")) - 1;
             double want;
             bract_table_double(t, row, 2, &want);
             ck_assert_double_eq_tol(r[s], want, 1e-10); /* rsatoolbox, 1e-10 */
         }
-        bract_cmp_ws_free(w);
-        bract_cmp_plan_free(p);
+        bract_compare_ws_free(w);
+        bract_compare_plan_free(p);
     }
     bract_table_free(t);
 }
@@ -107,14 +108,14 @@ START_TEST(reference_noise_ceiling)
     const double *rdms[5] = {ref_subj[0], ref_subj[1], ref_subj[2], ref_subj[3], ref_subj[4]};
     ck_assert_int_eq((int)t->nrows, 5);
     for (size_t r = 0; r < t->nrows; r++) {
-        bract_cmp_method m = method_of(bract_table_cell(t, r, 0));
+        bract_compare_method m = method_of(bract_table_cell(t, r, 0));
         double lo, up, wlo, wup;
         bract_table_double(t, r, 1, &wlo);
         bract_table_double(t, r, 2, &wup);
-        ck_assert_int_eq(bract_noise_ceiling(m, NCREF, 5, rdms, NULL, &lo, &up), 0);
+        ck_assert_int_eq(bract_compare_noise_ceiling(m, NCREF, 5, rdms, NULL, &lo, &up), 0);
         /* rsatoolbox boot_noise_ceiling, 1e-10 */
         ck_assert_msg(fabs(lo - wlo) <= 1e-10 && fabs(up - wup) <= 1e-10,
-                      "%s: %.17g %.17g, expected %.17g %.17g", bract_cmp_method_name(m), lo, up,
+                      "%s: %.17g %.17g, expected %.17g %.17g", bract_compare_method_name(m), lo, up,
                       wlo, wup);
     }
     bract_table_free(t);
@@ -137,10 +138,10 @@ START_TEST(micro_examples)
                 {"kendall", 0.730297, 0.730297},    {"tau-a", 0.533333, 0.533333},
                 {"cosine_cov", 0.841844, 0.901700}, {"corr_cov", 0.691861, 0.815410}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-        bract_cmp_method m = method_of(want[i].method);
+        bract_compare_method m = method_of(want[i].method);
         double r1, r2;
-        ck_assert_int_eq(bract_cmp_vectors(m, 4, micro_d1, micro_m, &r1), 0);
-        ck_assert_int_eq(bract_cmp_vectors(m, 4, micro_d2, micro_m, &r2), 0);
+        ck_assert_int_eq(bract_compare_vectors(m, 4, micro_d1, micro_m, &r1), 0);
+        ck_assert_int_eq(bract_compare_vectors(m, 4, micro_d2, micro_m, &r2), 0);
         /* 6 printed decimals: 5e-7 */
         ck_assert_msg(fabs(r1 - want[i].d1) <= 5e-7 && fabs(r2 - want[i].d2) <= 5e-7,
                       "%s: %.7f %.7f", want[i].method, r1, r2);
@@ -156,7 +157,7 @@ START_TEST(micro_examples)
     const double *data[2] = {micro_d1, micro_d2};
     for (size_t i = 0; i < sizeof nc / sizeof nc[0]; i++) {
         double lo, up;
-        ck_assert_int_eq(bract_noise_ceiling(method_of(nc[i].method), 4, 2, data, NULL, &lo, &up),
+        ck_assert_int_eq(bract_compare_noise_ceiling(method_of(nc[i].method), 4, 2, data, NULL, &lo, &up),
                          0);
         ck_assert_msg(fabs(lo - nc[i].lo) <= 5e-7 && fabs(up - nc[i].up) <= 5e-7,
                       "noise ceiling %s: %.7f %.7f", nc[i].method, lo, up);
@@ -222,17 +223,18 @@ START_TEST(rsa92_tables)
     for (int k = 0; k < 8; k++)
         mods[k] = model[k];
     for (size_t i = 0; i < 8; i++) {
-        bract_cmp_opts o = {method_of(A[i].method), BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
-        bract_cmp_plan *p;
-        ck_assert_int_eq(bract_cmp_plan_new(&o, 92, 8, mods, 0, NULL, &p), 0);
-        bract_cmp_ws *w = bract_cmp_ws_new(p);
+        bract_compare_opts o = {method_of(A[i].method), BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
+        bract_compare_plan *p;
+        ck_assert_int_eq(bract_compare_plan_new(&o, 92, 8, mods, 0, NULL, &p), 0);
+        bract_compare_ws *w = NULL;
+        bract_compare_ws_new(p, &w);
         double r[8];
-        ck_assert_int_eq(bract_cmp_run(p, w, mean, r), 0);
+        ck_assert_int_eq(bract_compare_run(p, w, mean, r), 0);
         for (int k = 0; k < 8; k++) /* 6 printed decimals: 5e-7 */
             ck_assert_msg(fabs(r[k] - A[i].v[k]) <= 5e-7, "table A %s %s: %.7f, expected %.6f",
                           A[i].method, models92[k], r[k], A[i].v[k]);
-        bract_cmp_ws_free(w);
-        bract_cmp_plan_free(p);
+        bract_compare_ws_free(w);
+        bract_compare_plan_free(p);
     }
     /* table B: mean over subjects (eval_fixed) and the noise ceiling */
     static const struct {
@@ -247,13 +249,14 @@ START_TEST(rsa92_tables)
     };
     const double *sp[4] = {subj[0], subj[1], subj[2], subj[3]};
     for (size_t i = 0; i < 5; i++) {
-        bract_cmp_opts o = {method_of(B[i].method), BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
-        bract_cmp_plan *p;
-        ck_assert_int_eq(bract_cmp_plan_new(&o, 92, 8, mods, 0, NULL, &p), 0);
-        bract_cmp_ws *w = bract_cmp_ws_new(p);
+        bract_compare_opts o = {method_of(B[i].method), BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
+        bract_compare_plan *p;
+        ck_assert_int_eq(bract_compare_plan_new(&o, 92, 8, mods, 0, NULL, &p), 0);
+        bract_compare_ws *w = NULL;
+        bract_compare_ws_new(p, &w);
         double r[4][8];
         for (int s = 0; s < 4; s++)
-            ck_assert_int_eq(bract_cmp_run(p, w, subj[s], r[s]), 0);
+            ck_assert_int_eq(bract_compare_run(p, w, subj[s], r[s]), 0);
         for (int k = 0; k < 8; k++) {
             double m = (r[0][k] + r[1][k] + r[2][k] + r[3][k]) / 4;
             ck_assert_msg(fabs(m - B[i].v[k]) <= 5e-7, "table B %s %s: %.7f, expected %.6f",
@@ -269,18 +272,18 @@ START_TEST(rsa92_tables)
             }
         }
         double lo, up;
-        ck_assert_int_eq(bract_noise_ceiling(o.method, 92, 4, sp, NULL, &lo, &up), 0);
+        ck_assert_int_eq(bract_compare_noise_ceiling(o.method, 92, 4, sp, NULL, &lo, &up), 0);
         ck_assert_msg(fabs(lo - B[i].v[8]) <= 5e-7 && fabs(up - B[i].v[9]) <= 5e-7,
                       "noise ceiling %s: %.7f %.7f", B[i].method, lo, up);
-        bract_cmp_ws_free(w);
-        bract_cmp_plan_free(p);
+        bract_compare_ws_free(w);
+        bract_compare_plan_free(p);
     }
     /* datasets.md: Pearson 0.4912 and Spearman 0.4389 of the mean RDM with
      * monkeyIT (4 decimals) */
     double r;
-    ck_assert_int_eq(bract_cmp_vectors(BRACT_CMP_PEARSON, 92, mean, model[2], &r), 0);
+    ck_assert_int_eq(bract_compare_vectors(BRACT_CMP_PEARSON, 92, mean, model[2], &r), 0);
     ck_assert_double_eq_tol(r, 0.4912, 5e-5);
-    ck_assert_int_eq(bract_cmp_vectors(BRACT_CMP_SPEARMAN, 92, mean, model[2], &r), 0);
+    ck_assert_int_eq(bract_compare_vectors(BRACT_CMP_SPEARMAN, 92, mean, model[2], &r), 0);
     ck_assert_double_eq_tol(r, 0.4389, 5e-5);
 }
 END_TEST
@@ -321,8 +324,8 @@ START_TEST(kendall_brute_force)
         }
         double tb, ta, gb, ga;
         brute_tau(x, y, n, &tb, &ta);
-        ck_assert_int_eq(bract_cmp_vectors(BRACT_CMP_KENDALL, nc, x, y, &gb), 0);
-        ck_assert_int_eq(bract_cmp_vectors(BRACT_CMP_TAU_A, nc, x, y, &ga), 0);
+        ck_assert_int_eq(bract_compare_vectors(BRACT_CMP_KENDALL, nc, x, y, &gb), 0);
+        ck_assert_int_eq(bract_compare_vectors(BRACT_CMP_TAU_A, nc, x, y, &ga), 0);
         /* exact counts: equal to rounding */
         ck_assert_double_eq_tol(gb, tb, 1e-14);
         ck_assert_double_eq_tol(ga, ta, 1e-14);
@@ -348,35 +351,36 @@ START_TEST(partial_analytic)
         x[i] = 0.5 * y[i] + z[i] + bract_rng_normal(&r);
     }
     for (int spear = 0; spear < 2; spear++) {
-        bract_cmp_method m = spear ? BRACT_CMP_SPEARMAN : BRACT_CMP_PEARSON;
+        bract_compare_method m = spear ? BRACT_CMP_SPEARMAN : BRACT_CMP_PEARSON;
         double rxy, rxz, ryz;
-        bract_cmp_vectors(m, nc, x, y, &rxy);
-        bract_cmp_vectors(m, nc, x, z, &rxz);
-        bract_cmp_vectors(m, nc, y, z, &ryz);
+        bract_compare_vectors(m, nc, x, y, &rxy);
+        bract_compare_vectors(m, nc, x, z, &rxz);
+        bract_compare_vectors(m, nc, y, z, &ryz);
         double want = (rxy - rxz * ryz) / sqrt((1 - rxz * rxz) * (1 - ryz * ryz));
-        bract_cmp_opts o = {m, BRACT_PARTIAL_CONTROLS, BRACT_NAN_MATCH};
+        bract_compare_opts o = {m, BRACT_PARTIAL_CONTROLS, BRACT_NAN_MATCH};
         const double *mods[1] = {y}, *ctl[1] = {z};
-        bract_cmp_plan *p;
-        ck_assert_int_eq(bract_cmp_plan_new(&o, nc, 1, mods, 1, ctl, &p), 0);
-        bract_cmp_ws *w = bract_cmp_ws_new(p);
+        bract_compare_plan *p;
+        ck_assert_int_eq(bract_compare_plan_new(&o, nc, 1, mods, 1, ctl, &p), 0);
+        bract_compare_ws *w = NULL;
+        bract_compare_ws_new(p, &w);
         double got;
-        ck_assert_int_eq(bract_cmp_run(p, w, x, &got), 0);
+        ck_assert_int_eq(bract_compare_run(p, w, x, &got), 0);
         ck_assert_double_eq_tol(got, want, 1e-12); /* analytic, rounding */
-        bract_cmp_ws_free(w);
-        bract_cmp_plan_free(p);
+        bract_compare_ws_free(w);
+        bract_compare_plan_free(p);
         /* the other-models form: y against x controlling for z, z against x
          * controlling for y, in one plan */
-        bract_cmp_opts o2 = {m, BRACT_PARTIAL_OTHERS, BRACT_NAN_MATCH};
+        bract_compare_opts o2 = {m, BRACT_PARTIAL_OTHERS, BRACT_NAN_MATCH};
         const double *two[2] = {y, z};
-        ck_assert_int_eq(bract_cmp_plan_new(&o2, nc, 2, two, 0, NULL, &p), 0);
-        w = bract_cmp_ws_new(p);
+        ck_assert_int_eq(bract_compare_plan_new(&o2, nc, 2, two, 0, NULL, &p), 0);
+        bract_compare_ws_new(p, &w);
         double rr[2];
-        ck_assert_int_eq(bract_cmp_run(p, w, x, rr), 0);
+        ck_assert_int_eq(bract_compare_run(p, w, x, rr), 0);
         ck_assert_double_eq_tol(rr[0], want, 1e-12);
         double want2 = (rxz - rxy * ryz) / sqrt((1 - rxy * rxy) * (1 - ryz * ryz));
         ck_assert_double_eq_tol(rr[1], want2, 1e-12);
-        bract_cmp_ws_free(w);
-        bract_cmp_plan_free(p);
+        bract_compare_ws_free(w);
+        bract_compare_plan_free(p);
     }
 }
 END_TEST
@@ -398,17 +402,18 @@ START_TEST(partial_cosmomvpa)
     double rev[15], r;
     for (int i = 0; i < 15; i++)
         rev[i] = target[14 - i];
-    ck_assert_int_eq(bract_cmp_vectors(BRACT_CMP_PEARSON, 6, dsm, target, &r), 0);
+    ck_assert_int_eq(bract_compare_vectors(BRACT_CMP_PEARSON, 6, dsm, target, &r), 0);
     ck_assert_double_eq_tol(r, 0.2507, 5e-5);
-    bract_cmp_opts o = {BRACT_CMP_PEARSON, BRACT_PARTIAL_CONTROLS, BRACT_NAN_MATCH};
+    bract_compare_opts o = {BRACT_CMP_PEARSON, BRACT_PARTIAL_CONTROLS, BRACT_NAN_MATCH};
     const double *mods[1] = {target}, *ctl[1] = {rev};
-    bract_cmp_plan *p;
-    ck_assert_int_eq(bract_cmp_plan_new(&o, 6, 1, mods, 1, ctl, &p), 0);
-    bract_cmp_ws *w = bract_cmp_ws_new(p);
-    ck_assert_int_eq(bract_cmp_run(p, w, dsm, &r), 0);
+    bract_compare_plan *p;
+    ck_assert_int_eq(bract_compare_plan_new(&o, 6, 1, mods, 1, ctl, &p), 0);
+    bract_compare_ws *w = NULL;
+    bract_compare_ws_new(p, &w);
+    ck_assert_int_eq(bract_compare_run(p, w, dsm, &r), 0);
     ck_assert_double_eq_tol(r, 0.3082, 5e-5);
-    bract_cmp_ws_free(w);
-    bract_cmp_plan_free(p);
+    bract_compare_ws_free(w);
+    bract_compare_plan_free(p);
 }
 END_TEST
 
@@ -416,17 +421,17 @@ START_TEST(partial_errors)
 {
     double y[6] = {1, 2, 3, 4, 5, 6}, z[6] = {2, 4, 6, 8, 10, 12}, x[6] = {1, 3, 2, 5, 4, 6};
     const double *mods[1] = {y}, *ctl[1] = {z};
-    bract_cmp_plan *p;
-    bract_cmp_opts o = {BRACT_CMP_PEARSON, BRACT_PARTIAL_CONTROLS, BRACT_NAN_MATCH};
-    ck_assert_int_eq(bract_cmp_plan_new(&o, 4, 1, mods, 1, ctl, &p), BRACT_EDATA);
+    bract_compare_plan *p;
+    bract_compare_opts o = {BRACT_CMP_PEARSON, BRACT_PARTIAL_CONTROLS, BRACT_NAN_MATCH};
+    ck_assert_int_eq(bract_compare_plan_new(&o, 4, 1, mods, 1, ctl, &p), BRACT_EDATA);
     ck_assert_error_has("explained entirely by the RDMs regressed out");
-    bract_cmp_opts ok = {BRACT_CMP_KENDALL, BRACT_PARTIAL_CONTROLS, BRACT_NAN_MATCH};
-    ck_assert_int_eq(bract_cmp_plan_new(&ok, 4, 1, mods, 1, ctl, &p), BRACT_EINVAL);
+    bract_compare_opts ok = {BRACT_CMP_KENDALL, BRACT_PARTIAL_CONTROLS, BRACT_NAN_MATCH};
+    ck_assert_int_eq(bract_compare_plan_new(&ok, 4, 1, mods, 1, ctl, &p), BRACT_EINVAL);
     ck_assert_error_has("partial correlation is defined for pearson and spearman, not kendall");
     double c[6] = {3, 3, 3, 3, 3, 3};
     const double *cm[1] = {c};
-    bract_cmp_opts pl = {BRACT_CMP_SPEARMAN, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
-    ck_assert_int_eq(bract_cmp_plan_new(&pl, 4, 1, cm, 0, NULL, &p), BRACT_EDATA);
+    bract_compare_opts pl = {BRACT_CMP_SPEARMAN, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
+    ck_assert_int_eq(bract_compare_plan_new(&pl, 4, 1, cm, 0, NULL, &p), BRACT_EDATA);
     ck_assert_error_has("model RDM 1 is constant");
     (void)x;
 }
@@ -447,26 +452,26 @@ START_TEST(missing_pairs)
             xs[e] = x[i];
             ys[e++] = y[i];
         }
-    bract_cmp_method ms[] = {BRACT_CMP_SPEARMAN, BRACT_CMP_PEARSON, BRACT_CMP_KENDALL,
+    bract_compare_method ms[] = {BRACT_CMP_SPEARMAN, BRACT_CMP_PEARSON, BRACT_CMP_KENDALL,
                              BRACT_CMP_TAU_A,    BRACT_CMP_RHO_A,   BRACT_CMP_COSINE};
     for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
         double r, want;
-        ck_assert_int_eq(bract_cmp_vectors(ms[i], 5, x, y, &r), 0);
+        ck_assert_int_eq(bract_compare_vectors(ms[i], 5, x, y, &r), 0);
         /* the reference: the same 8 values as a 5-condition RDM can't be
          * formed, so compute them as vectors of a plan over the pairs kept */
-        bract_cmp_opts o = {ms[i], BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
-        bract_cmp_plan *p;
+        bract_compare_opts o = {ms[i], BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
+        bract_compare_plan *p;
         const double *m1[1] = {y};
-        ck_assert_int_eq(bract_cmp_plan_new(&o, 5, 1, m1, 0, NULL, &p), 0);
-        ck_assert_int_eq((int)bract_cmp_plan_npairs(p), 8);
-        bract_cmp_plan_free(p);
+        ck_assert_int_eq(bract_compare_plan_new(&o, 5, 1, m1, 0, NULL, &p), 0);
+        ck_assert_int_eq((int)bract_compare_plan_npairs(p), 8);
+        bract_compare_plan_free(p);
         /* brute force on the kept values */
         if (ms[i] == BRACT_CMP_PEARSON)
-            want = bract_pearson(xs, ys, 8);
+            want = bract_stats_pearson(xs, ys, 8);
         else if (ms[i] == BRACT_CMP_SPEARMAN) {
             double rw[16];
             size_t iw[16];
-            want = bract_spearman(xs, ys, 8, rw, iw);
+            want = bract_stats_spearman(xs, ys, 8, rw, iw);
         } else if (ms[i] == BRACT_CMP_COSINE) {
             double a = 0, b = 0, c = 0;
             for (int e = 0; e < 8; e++) {
@@ -478,8 +483,8 @@ START_TEST(missing_pairs)
         } else if (ms[i] == BRACT_CMP_RHO_A) {
             double rx[8], ry[8];
             size_t iw[16];
-            bract_rank(xs, 8, rx, iw);
-            bract_rank(ys, 8, ry, iw);
+            bract_stats_rank(xs, 8, rx, iw);
+            bract_stats_rank(ys, 8, ry, iw);
             double s = 0;
             for (int e = 0; e < 8; e++)
                 s += (rx[e] - 4.5) * (ry[e] - 4.5);
@@ -489,7 +494,7 @@ START_TEST(missing_pairs)
             brute_tau(xs, ys, 8, &tb, &ta);
             want = ms[i] == BRACT_CMP_KENDALL ? tb : ta;
         }
-        ck_assert_msg(fabs(r - want) <= 1e-14, "%s: %.17g vs %.17g", bract_cmp_method_name(ms[i]),
+        ck_assert_msg(fabs(r - want) <= 1e-14, "%s: %.17g vs %.17g", bract_compare_method_name(ms[i]),
                       r, want);
     }
     /* mismatched positions: an error naming the pair, both ways */
@@ -497,33 +502,34 @@ START_TEST(missing_pairs)
     memcpy(x2, x, sizeof x2);
     x2[2] = 0.7;
     double r;
-    ck_assert_int_eq(bract_cmp_vectors(BRACT_CMP_SPEARMAN, 5, x2, y, &r), BRACT_EDATA);
+    ck_assert_int_eq(bract_compare_vectors(BRACT_CMP_SPEARMAN, 5, x2, y, &r), BRACT_EDATA);
     ck_assert_error_has("has a value at pair (1, 4), which the models miss");
     ck_assert(isnan(r));
     x2[2] = NAN;
     x2[3] = NAN;
-    ck_assert_int_eq(bract_cmp_vectors(BRACT_CMP_SPEARMAN, 5, x2, y, &r), BRACT_EDATA);
+    ck_assert_int_eq(bract_compare_vectors(BRACT_CMP_SPEARMAN, 5, x2, y, &r), BRACT_EDATA);
     ck_assert_error_has("has a missing value at pair (1, 5), which the models have");
     /* the model-mask policy ignores the neural value where the model misses */
     x2[2] = 0.7;
     x2[3] = 0.4;
-    bract_cmp_opts mm = {BRACT_CMP_SPEARMAN, BRACT_PARTIAL_NONE, BRACT_NAN_MODEL_MASK};
+    bract_compare_opts mm = {BRACT_CMP_SPEARMAN, BRACT_PARTIAL_NONE, BRACT_NAN_MODEL_MASK};
     const double *m1[1] = {y};
-    bract_cmp_plan *p;
-    ck_assert_int_eq(bract_cmp_plan_new(&mm, 5, 1, m1, 0, NULL, &p), 0);
-    bract_cmp_ws *w = bract_cmp_ws_new(p);
+    bract_compare_plan *p;
+    ck_assert_int_eq(bract_compare_plan_new(&mm, 5, 1, m1, 0, NULL, &p), 0);
+    bract_compare_ws *w = NULL;
+    bract_compare_ws_new(p, &w);
     double r2;
-    ck_assert_int_eq(bract_cmp_run(p, w, x2, &r2), 0);
-    ck_assert_int_eq(bract_cmp_vectors(BRACT_CMP_SPEARMAN, 5, x, y, &r), 0);
+    ck_assert_int_eq(bract_compare_run(p, w, x2, &r2), 0);
+    ck_assert_int_eq(bract_compare_vectors(BRACT_CMP_SPEARMAN, 5, x, y, &r), 0);
     ck_assert_double_eq(r, r2);
-    bract_cmp_ws_free(w);
-    bract_cmp_plan_free(p);
+    bract_compare_ws_free(w);
+    bract_compare_plan_free(p);
     /* models missing different pairs */
     double y2[10];
     memcpy(y2, y, sizeof y2);
     y2[7] = 2;
     const double *two[2] = {y, y2};
-    ck_assert_int_eq(bract_cmp_plan_new(&mm, 5, 2, two, 0, NULL, &p), BRACT_EDATA);
+    ck_assert_int_eq(bract_compare_plan_new(&mm, 5, 2, two, 0, NULL, &p), BRACT_EDATA);
     ck_assert_error_has("model RDM 2 has pair (3, 4) that model RDM 1 misses");
 }
 END_TEST
@@ -535,14 +541,14 @@ START_TEST(undefined_values)
     double c[6] = {.5, .5, .5, .5, .5, .5}, z[6] = {0, 0, 0, 0, 0, 0};
     for (int m = 0; m < BRACT_CMP_NMETHODS; m++) {
         double r;
-        ck_assert_int_eq(bract_cmp_vectors((bract_cmp_method)m, 4, c, micro_d1, &r), 0);
+        ck_assert_int_eq(bract_compare_vectors((bract_compare_method)m, 4, c, micro_d1, &r), 0);
         if (m == BRACT_CMP_TAU_A || m == BRACT_CMP_RHO_A)
             ck_assert_double_eq(r, 0);
         else if (m == BRACT_CMP_COSINE || m == BRACT_CMP_COSINE_COV)
             ck_assert(isfinite(r)); /* a constant vector has a direction */
         else
-            ck_assert_msg(isnan(r), "%s of a constant RDM: %g", bract_cmp_method_name(m), r);
-        ck_assert_int_eq(bract_cmp_vectors((bract_cmp_method)m, 4, z, micro_d1, &r), 0);
+            ck_assert_msg(isnan(r), "%s of a constant RDM: %g", bract_compare_method_name(m), r);
+        ck_assert_int_eq(bract_compare_vectors((bract_compare_method)m, 4, z, micro_d1, &r), 0);
         if (m != BRACT_CMP_TAU_A && m != BRACT_CMP_RHO_A)
             ck_assert(isnan(r));
     }
@@ -551,11 +557,11 @@ START_TEST(undefined_values)
         if (m == BRACT_CMP_TAU_A || m == BRACT_CMP_RHO_A)
             continue; /* below 1 with ties by definition */
         double r;
-        ck_assert_int_eq(bract_cmp_vectors((bract_cmp_method)m, 4, micro_d1, micro_d1, &r), 0);
+        ck_assert_int_eq(bract_compare_vectors((bract_compare_method)m, 4, micro_d1, micro_d1, &r), 0);
         ck_assert_double_eq_tol(r, 1, 1e-15);
     }
     double inf[6] = {.1, INFINITY, .2, .3, .4, .5}, r;
-    ck_assert_int_eq(bract_cmp_vectors(BRACT_CMP_PEARSON, 4, inf, micro_d1, &r), BRACT_EDATA);
+    ck_assert_int_eq(bract_compare_vectors(BRACT_CMP_PEARSON, 4, inf, micro_d1, &r), BRACT_EDATA);
     ck_assert_error_has("non-finite value at pair (1, 3)");
 }
 END_TEST
@@ -570,16 +576,16 @@ START_TEST(cov_missing_pairs)
     double x[15] = {.3, .9, NAN, .4, .8, .2, .6, NAN, .5, .1, .7, .35, .15, .95, .45};
     double y[15] = {1, 3, NAN, 2, 2, 1, 3, NAN, 1, 2, 3, 1, 2, 2, 1};
     double r;
-    ck_assert_int_eq(bract_cmp_vectors(BRACT_CMP_COSINE_COV, 6, x, y, &r), 0);
+    ck_assert_int_eq(bract_compare_vectors(BRACT_CMP_COSINE_COV, 6, x, y, &r), 0);
     ck_assert_double_eq_tol(r, 0.8493529504965946, 1e-12);
-    ck_assert_int_eq(bract_cmp_vectors(BRACT_CMP_CORR_COV, 6, x, y, &r), 0);
+    ck_assert_int_eq(bract_compare_vectors(BRACT_CMP_CORR_COV, 6, x, y, &r), 0);
     ck_assert_double_eq_tol(r, 0.7207983050946538, 1e-12);
     /* complete vectors: the double-centring path */
     x[2] = 0.25;
     x[7] = 0.25;
     y[2] = 2;
     y[7] = 2;
-    ck_assert_int_eq(bract_cmp_vectors(BRACT_CMP_COSINE_COV, 6, x, y, &r), 0);
+    ck_assert_int_eq(bract_compare_vectors(BRACT_CMP_COSINE_COV, 6, x, y, &r), 0);
     ck_assert_double_eq_tol(r, 0.8267784365589607, 1e-12);
 }
 END_TEST
@@ -600,28 +606,28 @@ START_TEST(permutation_exhaustive_by_hand)
     const double *mods[2] = {m1, m2};
     bract_perm_opts po = {10000, 1, 0, BRACT_ALT_GREATER, NULL};
     for (int meth = 0; meth < 2; meth++) {
-        bract_cmp_opts o = {meth ? BRACT_CMP_SPEARMAN : BRACT_CMP_PEARSON, BRACT_PARTIAL_NONE,
+        bract_compare_opts o = {meth ? BRACT_CMP_SPEARMAN : BRACT_CMP_PEARSON, BRACT_PARTIAL_NONE,
                             BRACT_NAN_MATCH};
-        bract_cmp_plan *p;
-        ck_assert_int_eq(bract_cmp_plan_new(&o, 4, 2, mods, 0, NULL, &p), 0);
+        bract_compare_plan *p;
+        ck_assert_int_eq(bract_compare_plan_new(&o, 4, 2, mods, 0, NULL, &p), 0);
         double r[2], pv[2];
         size_t used;
-        ck_assert_int_eq(bract_cmp_permtest(p, d, &po, r, pv, &used, NULL), 0);
+        ck_assert_int_eq(bract_compare_permtest(p, d, &po, r, pv, &used, NULL), 0);
         ck_assert_int_eq((int)used, 23);
         ck_assert_double_eq_tol(pv[0], 4.0 / 24.0, 1e-15);
         ck_assert_double_eq_tol(pv[1], 16.0 / 24.0, 1e-15);
-        bract_cmp_plan_free(p);
+        bract_compare_plan_free(p);
     }
     /* with fewer permutations asked than exist, random draws are used */
     bract_perm_opts few = {5, 1, 0, BRACT_ALT_GREATER, NULL};
-    bract_cmp_opts o = {BRACT_CMP_PEARSON, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
-    bract_cmp_plan *p;
-    ck_assert_int_eq(bract_cmp_plan_new(&o, 4, 2, mods, 0, NULL, &p), 0);
+    bract_compare_opts o = {BRACT_CMP_PEARSON, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
+    bract_compare_plan *p;
+    ck_assert_int_eq(bract_compare_plan_new(&o, 4, 2, mods, 0, NULL, &p), 0);
     double r[2], pv[2];
     size_t used;
-    ck_assert_int_eq(bract_cmp_permtest(p, d, &few, r, pv, &used, NULL), 0);
+    ck_assert_int_eq(bract_compare_permtest(p, d, &few, r, pv, &used, NULL), 0);
     ck_assert_int_eq((int)used, 5);
-    bract_cmp_plan_free(p);
+    bract_compare_plan_free(p);
 }
 END_TEST
 
@@ -655,7 +661,7 @@ START_TEST(permutation_paths_brute_force)
         if (missing)
             x[5] = y1[5] = y2[5] = ctl[5] = NAN;
         for (int setting = 0; setting < BRACT_CMP_NMETHODS + 4; setting++) {
-            bract_cmp_opts o = {(bract_cmp_method)(setting % BRACT_CMP_NMETHODS),
+            bract_compare_opts o = {(bract_compare_method)(setting % BRACT_CMP_NMETHODS),
                                 BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
             if (setting >= BRACT_CMP_NMETHODS) {
                 o.method = setting % 2 ? BRACT_CMP_SPEARMAN : BRACT_CMP_PEARSON;
@@ -663,12 +669,12 @@ START_TEST(permutation_paths_brute_force)
                                                              : BRACT_PARTIAL_OTHERS;
             }
             const double *mods[2] = {y1, y2}, *ctls[1] = {ctl};
-            bract_cmp_plan *p;
-            ck_assert_int_eq(bract_cmp_plan_new(&o, nc, 2, mods, 1, ctls, &p), 0);
+            bract_compare_plan *p;
+            ck_assert_int_eq(bract_compare_plan_new(&o, nc, 2, mods, 1, ctls, &p), 0);
             bract_perm_opts po = {40, 99, 5, BRACT_ALT_TWO_SIDED, NULL};
             double obs[2], pv[2], null[80];
             size_t used;
-            ck_assert_int_eq(bract_cmp_permtest(p, x, &po, obs, pv, &used, null), 0);
+            ck_assert_int_eq(bract_compare_permtest(p, x, &po, obs, pv, &used, null), 0);
             ck_assert_int_eq((int)used, 40);
             size_t perm[9];
             double py1[36], py2[36];
@@ -697,14 +703,15 @@ START_TEST(permutation_paths_brute_force)
                         cc[q] = ctl[q] + mask[q];
                     }
                     const double *bm[2] = {b1, b2}, *bc[1] = {cc};
-                    bract_cmp_plan *q2;
-                    ck_assert_int_eq(bract_cmp_plan_new(&o, nc, 2, bm, 1, bc, &q2), 0);
-                    bract_cmp_ws *w = bract_cmp_ws_new(q2);
+                    bract_compare_plan *q2;
+                    ck_assert_int_eq(bract_compare_plan_new(&o, nc, 2, bm, 1, bc, &q2), 0);
+                    bract_compare_ws *w = NULL;
+                    bract_compare_ws_new(q2, &w);
                     double rr[2];
-                    ck_assert_int_eq(bract_cmp_run(q2, w, a, rr), 0);
+                    ck_assert_int_eq(bract_compare_run(q2, w, a, rr), 0);
                     want[m] = rr[m];
-                    bract_cmp_ws_free(w);
-                    bract_cmp_plan_free(q2);
+                    bract_compare_ws_free(w);
+                    bract_compare_plan_free(q2);
                 }
                 for (int m = 0; m < 2; m++)
                     ck_assert_msg(fabs(null[(b - 1) * 2 + m] - want[m]) <= 1e-12,
@@ -718,7 +725,7 @@ START_TEST(permutation_paths_brute_force)
                     ge += fabs(null[b * 2 + m]) >= fabs(obs[m]) - 1e-12 * (1 + fabs(obs[m]));
                 ck_assert_double_eq_tol(pv[m], (double)(ge + 1) / 41.0, 1e-15);
             }
-            bract_cmp_plan_free(p);
+            bract_compare_plan_free(p);
         }
     }
 }
@@ -736,21 +743,21 @@ START_TEST(permutation_threads)
         y[q] = x[q] + 3 * bract_rng_normal(&r);
     }
     for (int m = 0; m < BRACT_CMP_NMETHODS; m++) {
-        bract_cmp_opts o = {(bract_cmp_method)m, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
+        bract_compare_opts o = {(bract_compare_method)m, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
         const double *mods[1] = {y};
-        bract_cmp_plan *p;
-        ck_assert_int_eq(bract_cmp_plan_new(&o, nc, 1, mods, 0, NULL, &p), 0);
+        bract_compare_plan *p;
+        ck_assert_int_eq(bract_compare_plan_new(&o, nc, 1, mods, 0, NULL, &p), 0);
         bract_perm_opts po = {300, 8, 1, BRACT_ALT_GREATER, NULL};
         double a[300], b[300], r1, r2, p1, p2;
         size_t u;
         omp_set_num_threads(1);
-        ck_assert_int_eq(bract_cmp_permtest(p, x, &po, &r1, &p1, &u, a), 0);
+        ck_assert_int_eq(bract_compare_permtest(p, x, &po, &r1, &p1, &u, a), 0);
         omp_set_num_threads(2);
-        ck_assert_int_eq(bract_cmp_permtest(p, x, &po, &r2, &p2, &u, b), 0);
+        ck_assert_int_eq(bract_compare_permtest(p, x, &po, &r2, &p2, &u, b), 0);
         ck_assert_int_eq(memcmp(a, b, sizeof a), 0);
         ck_assert_double_eq(p1, p2);
         ck_assert(p1 < 0.01); /* a real effect */
-        bract_cmp_plan_free(p);
+        bract_compare_plan_free(p);
     }
     free(x);
     free(y);
@@ -769,9 +776,9 @@ START_TEST(permutation_false_positive_rate)
     for (size_t q = 0; q < np; q++)
         model[q] = (double)(q % 3);
     const double *mods[1] = {model};
-    bract_cmp_opts o = {BRACT_CMP_SPEARMAN, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
-    bract_cmp_plan *p;
-    ck_assert_int_eq(bract_cmp_plan_new(&o, nc, 1, mods, 0, NULL, &p), 0);
+    bract_compare_opts o = {BRACT_CMP_SPEARMAN, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
+    bract_compare_plan *p;
+    ck_assert_int_eq(bract_compare_plan_new(&o, nc, 1, mods, 0, NULL, &p), 0);
     int reject = 0;
     for (int sim = 0; sim < 200; sim++) {
         bract_rng r;
@@ -782,15 +789,15 @@ START_TEST(permutation_false_positive_rate)
         size_t q = 0;
         for (size_t i = 0; i < nc; i++)
             for (size_t j = i + 1; j < nc; j++, q++)
-                neural[q] = 1 - bract_pearson(pat[i], pat[j], nvox);
+                neural[q] = 1 - bract_stats_pearson(pat[i], pat[j], nvox);
         bract_perm_opts po = {99, 2024, (uint64_t)sim, BRACT_ALT_GREATER, NULL};
         double rr, pv;
         size_t u;
-        ck_assert_int_eq(bract_cmp_permtest(p, neural, &po, &rr, &pv, &u, NULL), 0);
+        ck_assert_int_eq(bract_compare_permtest(p, neural, &po, &rr, &pv, &u, NULL), 0);
         reject += pv <= 0.05;
     }
     ck_assert_msg(reject >= 3 && reject <= 20, "%d of 200 null tests rejected at 0.05", reject);
-    bract_cmp_plan_free(p);
+    bract_compare_plan_free(p);
 }
 END_TEST
 
@@ -809,12 +816,12 @@ START_TEST(bootstrap_samples)
         y[q] = x[q] + bract_rng_normal(&r);
     }
     for (int m = 0; m < BRACT_CMP_NMETHODS; m++) {
-        bract_cmp_opts o = {(bract_cmp_method)m, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
+        bract_compare_opts o = {(bract_compare_method)m, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
         const double *mods[1] = {y};
-        bract_cmp_plan *p;
-        ck_assert_int_eq(bract_cmp_plan_new(&o, nc, 1, mods, 0, NULL, &p), 0);
+        bract_compare_plan *p;
+        ck_assert_int_eq(bract_compare_plan_new(&o, nc, 1, mods, 0, NULL, &p), 0);
         double out[30];
-        ck_assert_int_eq(bract_cmp_bootstrap(p, x, 30, 4, 2, NULL, out), 0);
+        ck_assert_int_eq(bract_compare_bootstrap(p, x, 30, 4, 2, NULL, out), 0);
         for (size_t b = 1; b <= 30; b++) {
             bract_rng br;
             bract_rng_init(&br, 4, 2, (uint32_t)b);
@@ -832,17 +839,47 @@ START_TEST(bootstrap_samples)
                                                      : bract_pair_index(nc, bb, a)];
                 }
             double want;
-            int rc = bract_cmp_vectors((bract_cmp_method)m, nc, bx, by, &want);
+            int rc = bract_compare_vectors((bract_compare_method)m, nc, bx, by, &want);
             if (rc)
                 ck_assert(isnan(out[b - 1]));
             else
                 ck_assert_msg(fabs(out[b - 1] - want) <= 1e-12 ||
                                   (isnan(want) && isnan(out[b - 1])),
-                              "%s sample %zu: %.17g vs %.17g", bract_cmp_method_name(m), b,
+                              "%s sample %zu: %.17g vs %.17g", bract_compare_method_name(m), b,
                               out[b - 1], want);
         }
-        bract_cmp_plan_free(p);
+        bract_compare_plan_free(p);
     }
+}
+END_TEST
+
+/* Names round-trip; rsatoolbox's spellings are accepted. */
+START_TEST(names_parse)
+{
+    for (int m = 0; m < BRACT_CMP_NMETHODS; m++) {
+        bract_compare_method got = BRACT_CMP_SPEARMAN;
+        ck_assert_int_eq(bract_compare_method_parse(bract_compare_method_name(m), &got), 0);
+        ck_assert_int_eq(got, m);
+    }
+    bract_compare_method m;
+    ck_assert_int_eq(bract_compare_method_parse("corr", &m), 0);
+    ck_assert_int_eq(m, BRACT_CMP_PEARSON);
+    ck_assert_int_eq(bract_compare_method_parse("tau-b", &m), 0);
+    ck_assert_int_eq(m, BRACT_CMP_KENDALL);
+    ck_assert_int_eq(bract_compare_method_parse("foo", &m), BRACT_EINVAL);
+    ck_assert_str_eq(bract_last_error(),
+                     "unknown comparison method 'foo' (expected one of spearman, pearson, "
+                     "kendall, tau-a, rho-a, cosine, corr_cov, cosine_cov)");
+    bract_compare_nan p = BRACT_NAN_MATCH;
+    ck_assert_int_eq(bract_compare_nan_parse("model", &p), 0);
+    ck_assert_int_eq(p, BRACT_NAN_MODEL_MASK);
+    ck_assert_str_eq(bract_compare_nan_name(BRACT_NAN_MODEL_MASK), "model");
+    ck_assert_int_eq(bract_compare_nan_parse("match", &p), 0);
+    ck_assert_int_eq(p, BRACT_NAN_MATCH);
+    ck_assert_str_eq(bract_compare_nan_name(BRACT_NAN_MATCH), "match");
+    ck_assert_int_eq(bract_compare_nan_parse("drop", &p), BRACT_EINVAL);
+    ck_assert_str_eq(bract_last_error(),
+                     "unknown missing-pair policy 'drop' (expected one of match, model)");
 }
 END_TEST
 
@@ -852,6 +889,7 @@ static Suite *compare_suite(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, reference_compare);
+    tcase_add_test(tc, names_parse);
     tcase_add_test(tc, reference_plan_many_models);
     tcase_add_test(tc, reference_noise_ceiling);
     tcase_add_test(tc, micro_examples);

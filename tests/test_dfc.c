@@ -34,7 +34,7 @@ static double max_abs_diff(const double *a, const double *b, size_t n)
 }
 
 /* Windows of the reference series with the given parameters. */
-static double *reference_windows(const bract_dfc_params *p, size_t *nwin, size_t *npairs)
+static double *reference_windows(const bract_dfc_opts *p, size_t *nwin, size_t *npairs)
 {
     bract_tseries *ts;
     ck_assert_int_eq(bract_tseries_read(REFDATA "/dfc/input.tsv", 0, &ts), 0);
@@ -66,8 +66,8 @@ static void check_against(const char *expected, const double *got, size_t nwin, 
  * plain Pearson per window, tolerance 1e-10 (README). */
 START_TEST(reference_rectangular)
 {
-    bract_dfc_params p;
-    bract_dfc_params_default(&p);
+    bract_dfc_opts p;
+    bract_dfc_opts_defaults(&p);
     p.window = 30;
     size_t nwin, npairs;
     double *r = reference_windows(&p, &nwin, &npairs);
@@ -81,8 +81,8 @@ END_TEST
  * window, DescrStatsW): tolerance 1e-10 (README). */
 START_TEST(reference_tapered)
 {
-    bract_dfc_params p;
-    bract_dfc_params_default(&p);
+    bract_dfc_opts p;
+    bract_dfc_opts_defaults(&p);
     p.window = 30;
     p.window_type = BRACT_WINDOW_GAUSSIAN;
     p.sigma = 5;
@@ -98,8 +98,8 @@ END_TEST
  * scikit-learn 1.2.1; closed forms in double, tolerance 1e-12. */
 START_TEST(ledoit_wolf_matches_sklearn)
 {
-    bract_dfc_params p;
-    bract_dfc_params_default(&p);
+    bract_dfc_opts p;
+    bract_dfc_opts_defaults(&p);
     p.window = 30;
     p.estimator = BRACT_FC_LEDOIT_WOLF;
     size_t nwin, npairs;
@@ -114,8 +114,8 @@ END_TEST
  * the same convex problem to a duality gap of 1e-8 or less, tolerance 1e-6. */
 START_TEST(glasso_matches_sklearn)
 {
-    bract_dfc_params p;
-    bract_dfc_params_default(&p);
+    bract_dfc_opts p;
+    bract_dfc_opts_defaults(&p);
     p.window = 30;
     p.step = 10;
     p.lambda = 0.1;
@@ -136,7 +136,7 @@ END_TEST
 /* Long random series with awkward numerics: a large offset, a variance that
  * changes by orders of magnitude over time, a region that is nearly
  * constant for a stretch.  Every window must equal a direct Pearson
- * (bract_pearson on the window's samples) to 1e-10. */
+ * (bract_stats_pearson on the window's samples) to 1e-10. */
 static void random_series(double *x, size_t nt, size_t nreg, uint64_t seed)
 {
     bract_rng rng;
@@ -158,8 +158,8 @@ static void check_direct(size_t nt, size_t nreg, size_t L, size_t step, size_t b
 {
     double *x = malloc(nt * nreg * sizeof *x);
     random_series(x, nt, nreg, 7 + nreg);
-    bract_dfc_params p;
-    bract_dfc_params_default(&p);
+    bract_dfc_opts p;
+    bract_dfc_opts_defaults(&p);
     p.window = L;
     p.step = step;
     p.block = block;
@@ -173,7 +173,7 @@ static void check_direct(size_t nt, size_t nreg, size_t L, size_t step, size_t b
     for (size_t k = 0; k < nwin; k++)
         for (size_t i = 0; i < nreg; i++)
             for (size_t j = i + 1; j < nreg; j++) {
-                double r = bract_pearson(x + i * nt + k * step, x + j * nt + k * step, L);
+                double r = bract_stats_pearson(x + i * nt + k * step, x + j * nt + k * step, L);
                 double d = fabs(out[k * npairs + bract_pair_index(nreg, i, j)] - r);
                 if (!(d <= worst))
                     worst = d;
@@ -201,8 +201,8 @@ START_TEST(thread_count_invariance)
     double *x = malloc(nt * nreg * sizeof *x);
     random_series(x, nt, nreg, 3);
     for (int type = 0; type < 3; type++) {
-        bract_dfc_params p;
-        bract_dfc_params_default(&p);
+        bract_dfc_opts p;
+        bract_dfc_opts_defaults(&p);
         p.window = 30;
         p.window_type = type;
         p.sigma = 6;
@@ -242,8 +242,8 @@ static double *three_nodes(size_t T)
 static double *three_node_windows(int type, int fisher, size_t *nwin, bract_dfc_plan **keep)
 {
     double *x = three_nodes(40);
-    bract_dfc_params p;
-    bract_dfc_params_default(&p);
+    bract_dfc_opts p;
+    bract_dfc_opts_defaults(&p);
     p.window = 10;
     p.window_type = type;
     p.sigma = 5;
@@ -342,8 +342,8 @@ static int count_sink(void *ctx, size_t k, const double *fc)
 
 START_TEST(bad_parameters)
 {
-    bract_dfc_params p;
-    bract_dfc_params_default(&p);
+    bract_dfc_opts p;
+    bract_dfc_opts_defaults(&p);
     bract_dfc_plan *pl = (bract_dfc_plan *)1;
     p.window = 1;
     ck_assert_int_eq(bract_dfc_plan_new(100, 4, &p, &pl), BRACT_EINVAL);
@@ -365,7 +365,7 @@ START_TEST(bad_parameters)
     p.estimator = BRACT_FC_LEDOIT_WOLF;
     ck_assert_int_eq(bract_dfc_plan_new(40, 4, &p, &pl), BRACT_EINVAL);
     ck_assert_error_has("rectangular windows only");
-    bract_dfc_params_default(&p);
+    bract_dfc_opts_defaults(&p);
     p.window = 10;
     p.step = 0;
     ck_assert_int_eq(bract_dfc_plan_new(40, 4, &p, &pl), BRACT_EINVAL);
@@ -384,8 +384,8 @@ START_TEST(bad_data)
     size_t nt = 60;
     double *x = three_nodes(nt);
     const char *names[3] = {"V1", "PCC", "mPFC"};
-    bract_dfc_params p;
-    bract_dfc_params_default(&p);
+    bract_dfc_opts p;
+    bract_dfc_opts_defaults(&p);
     p.window = 10;
     bract_dfc_plan *pl;
     ck_assert_int_eq(bract_dfc_plan_new(nt, 3, &p, &pl), 0);
@@ -433,8 +433,9 @@ START_TEST(glasso_kkt)
     random_series(x, n, p, 11);
     for (size_t i = 0; i < p; i++)
         for (size_t j = 0; j < p; j++)
-            S[i * p + j] = bract_pearson(x + i * n, x + j * n, n);
-    bract_glasso_work *gw = bract_glasso_work_new(p);
+            S[i * p + j] = bract_stats_pearson(x + i * n, x + j * n, n);
+    bract_glasso_ws *gw = NULL;
+    bract_glasso_ws_new(p, &gw);
     int it;
     double lambda = 0.15;
     ck_assert_int_eq(bract_glasso(S, p, lambda, 1e-10, 500, W, T, &it, gw), 0);
@@ -457,7 +458,7 @@ START_TEST(glasso_kkt)
     S[0] = -1;
     ck_assert_int_eq(bract_glasso(S, p, lambda, 1e-10, 500, W, T, &it, gw), BRACT_EDATA);
     ck_assert_error_has("diagonal entry 0 of S is -1");
-    bract_glasso_work_free(gw);
+    bract_glasso_ws_free(gw);
     free(x);
 }
 END_TEST
@@ -466,17 +467,18 @@ END_TEST
  * reference rectangular windows): 1e-12. */
 START_TEST(stats_match_two_pass)
 {
-    bract_dfc_params p;
-    bract_dfc_params_default(&p);
+    bract_dfc_opts p;
+    bract_dfc_opts_defaults(&p);
     p.window = 30;
     size_t nwin, np, n = 6;
     double *r = reference_windows(&p, &nwin, &np);
-    bract_dfc_stats *st = bract_dfc_stats_new(n);
+    bract_dfc_stats *st = NULL;
+    bract_dfc_stats_new(n, &st);
     double *col = malloc(nwin * sizeof *col), wm, wsd;
     for (size_t k = 0; k < nwin; k++) {
         bract_dfc_stats_add(st, r + k * np, &wm, &wsd);
-        ck_assert_double_eq_tol(wm, bract_mean(r + k * np, np), 1e-12);
-        ck_assert_double_eq_tol(wsd, sqrt(bract_var(r + k * np, np, 1)), 1e-12);
+        ck_assert_double_eq_tol(wm, bract_stats_mean(r + k * np, np), 1e-12);
+        ck_assert_double_eq_tol(wsd, sqrt(bract_stats_var(r + k * np, np, 1)), 1e-12);
     }
     ck_assert_uint_eq(bract_dfc_stats_count(st), nwin);
     double em[15], esd[15], sm[6], ssd[6], esm[6];
@@ -484,9 +486,9 @@ START_TEST(stats_match_two_pass)
     for (size_t e = 0; e < np; e++) {
         for (size_t k = 0; k < nwin; k++)
             col[k] = r[k * np + e];
-        ck_assert_double_eq_tol(em[e], bract_mean(col, nwin), 1e-12);
-        ck_assert_double_eq_tol(esd[e], sqrt(bract_var(col, nwin, 1)), 1e-12);
-        want_fcvar += bract_var(col, nwin, 1) / (double)np;
+        ck_assert_double_eq_tol(em[e], bract_stats_mean(col, nwin), 1e-12);
+        ck_assert_double_eq_tol(esd[e], sqrt(bract_stats_var(col, nwin, 1)), 1e-12);
+        want_fcvar += bract_stats_var(col, nwin, 1) / (double)np;
     }
     ck_assert_double_eq_tol(fcvar, want_fcvar, 1e-12);
     for (size_t i = 0; i < n; i++) {
@@ -501,8 +503,8 @@ START_TEST(stats_match_two_pass)
         for (size_t j = 0; j < n; j++)
             if (j != i)
                 esum += esd[bract_pair_index(n, i < j ? i : j, i < j ? j : i)];
-        ck_assert_double_eq_tol(sm[i], bract_mean(col, nwin), 1e-12);
-        ck_assert_double_eq_tol(ssd[i], sqrt(bract_var(col, nwin, 1)), 1e-12);
+        ck_assert_double_eq_tol(sm[i], bract_stats_mean(col, nwin), 1e-12);
+        ck_assert_double_eq_tol(ssd[i], sqrt(bract_stats_var(col, nwin, 1)), 1e-12);
         ck_assert_double_eq_tol(esm[i], esum / (double)(n - 1), 1e-12);
     }
     bract_dfc_stats_free(st);
@@ -551,6 +553,32 @@ START_TEST(npy_round_trip)
 }
 END_TEST
 
+START_TEST(option_names)
+{
+    bract_dfc_window w = BRACT_WINDOW_RECT;
+    for (int i = 0; i <= BRACT_WINDOW_GIFT; i++) {
+        ck_assert_int_eq(bract_dfc_window_parse(bract_dfc_window_name((bract_dfc_window)i), &w),
+                         BRACT_OK);
+        ck_assert_int_eq(w, i);
+    }
+    ck_assert_int_eq(bract_dfc_window_parse("hann", &w), BRACT_EINVAL);
+    ck_assert_int_eq(w, BRACT_WINDOW_GIFT);
+    ck_assert_error_has("unknown taper 'hann' (expected one of rect, gaussian, gift)");
+    ck_assert_str_eq(bract_dfc_window_name((bract_dfc_window)3), "unknown");
+    bract_dfc_estimator e = BRACT_FC_PEARSON;
+    for (int i = 0; i <= BRACT_FC_GLASSO_PARTIAL; i++) {
+        ck_assert_int_eq(bract_dfc_estimator_parse(bract_dfc_estimator_name((bract_dfc_estimator)i),
+                                                  &e),
+                         BRACT_OK);
+        ck_assert_int_eq(e, i);
+    }
+    ck_assert_str_eq(bract_dfc_estimator_name(BRACT_FC_LEDOIT_WOLF), "ledoit-wolf");
+    ck_assert_int_eq(bract_dfc_estimator_parse("spearman", &e), BRACT_EINVAL);
+    ck_assert_error_has("unknown connectivity estimator 'spearman' (expected one of pearson, "
+                        "ledoit-wolf, glasso, glasso-partial)");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("dfc");
@@ -570,6 +598,7 @@ static Suite *suite(void)
     tcase_add_test(tc, glasso_kkt);
     tcase_add_test(tc, stats_match_two_pass);
     tcase_add_test(tc, npy_round_trip);
+    tcase_add_test(tc, option_names);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -27,8 +27,8 @@ static const char *const words12[] = {"cat", "dog",  "fish", "bird", "car", "bus
 /* The model RDM of the 12 reference words. */
 static void model_rdm(const bract_embedding *e, bract_rdm_method m, double *d)
 {
-    bract_design *ds;
-    CK(bract_design_from_labels((const char *const *)e->word, NULL, e->nwords, NULL, &ds));
+    bract_rdm_design *ds;
+    CK(bract_rdm_design_from_labels((const char *const *)e->word, NULL, e->nwords, NULL, &ds));
     bract_rdm_opts o = {.method = m};
     bract_rdm_plan *p;
     bract_rdm_ws *w;
@@ -37,15 +37,15 @@ static void model_rdm(const bract_embedding *e, bract_rdm_method m, double *d)
     CK(bract_rdm_compute(p, w, e->vec, e->dim, e->dim, NULL, d, NULL));
     bract_rdm_ws_free(w);
     bract_rdm_plan_free(p);
-    bract_design_free(ds);
+    bract_rdm_design_free(ds);
 }
 
-static void check_formats(const char *file, bract_emb_format want_fmt, double tol)
+static void check_formats(const char *file, bract_embed_format want_fmt, double tol)
 {
     char path[256];
     snprintf(path, sizeof path, REFDATA "/embeddings/%s", file);
     bract_embedding *e;
-    CK(bract_embedding_lookup(path, words12, 12, NULL, &e));
+    CK(bract_embed_lookup(path, words12, 12, NULL, &e));
     ck_assert_int_eq(e->format, want_fmt);
     ck_assert_uint_eq(e->dim, 8);
     ck_assert_uint_eq(e->nentries, 22);
@@ -66,7 +66,7 @@ static void check_formats(const char *file, bract_emb_format want_fmt, double to
                           file, names[k], q, d[q], ref->rdm[r].d[q]);
     }
     bract_rdmset_free(ref);
-    bract_embedding_free(e);
+    bract_embed_free(e);
 }
 
 /* Tolerances from the reference README: 1e-10 text, 1e-6 binary (float32). */
@@ -83,13 +83,13 @@ END_TEST
 START_TEST(binary_equals_text_in_float)
 {
     bract_embedding *t, *b;
-    CK(bract_embedding_lookup(REFDATA "/embeddings/vectors.w2v.txt", words12, 12, NULL, &t));
+    CK(bract_embed_lookup(REFDATA "/embeddings/vectors.w2v.txt", words12, 12, NULL, &t));
     bract_embed_opts o = {.format = BRACT_EMB_WORD2VEC_BIN};
-    CK(bract_embedding_lookup(REFDATA "/embeddings/vectors.w2v.bin", words12, 12, &o, &b));
+    CK(bract_embed_lookup(REFDATA "/embeddings/vectors.w2v.bin", words12, 12, &o, &b));
     for (size_t i = 0; i < 12 * 8; i++)
         ck_assert_double_eq(b->vec[i], (double)(float)t->vec[i]);
-    bract_embedding_free(t);
-    bract_embedding_free(b);
+    bract_embed_free(t);
+    bract_embed_free(b);
 }
 END_TEST
 
@@ -107,7 +107,7 @@ START_TEST(gzip_case_missing_duplicates)
     write_gz(p, "Cat 1 0 0\ncat 0 1 0\nÄpfel 0 0 1\n猫 1 1 0\ncat 9 9 9\n\n");
     const char *w[] = {"cat", "CAT", "äpfel", "猫", "unicorn", "Cat"};
     bract_embedding *e;
-    CK(bract_embedding_lookup(p, w, 6, NULL, &e));
+    CK(bract_embed_lookup(p, w, 6, NULL, &e));
     ck_assert_int_eq(e->format, BRACT_EMB_GLOVE);
     ck_assert_uint_eq(e->nentries, 5);
     ck_assert_uint_eq(e->nmissing, 3); /* CAT, äpfel, unicorn */
@@ -115,27 +115,27 @@ START_TEST(gzip_case_missing_duplicates)
     ck_assert_double_eq(e->vec[1], 1);     /* "cat" is the first lowercase entry */
     ck_assert_double_eq(e->vec[5 * 3], 1); /* "Cat" */
     ck_assert(isnan(e->vec[4 * 3]));
-    bract_embedding_free(e);
+    bract_embed_free(e);
     bract_embed_opts o = {.lowercase = 1};
-    CK(bract_embedding_lookup(p, w, 6, &o, &e));
+    CK(bract_embed_lookup(p, w, 6, &o, &e));
     ck_assert_uint_eq(e->nmissing, 1); /* unicorn */
     ck_assert_double_eq(e->vec[0], 1); /* the first of Cat/cat wins: "Cat" 1 0 0 */
     ck_assert_double_eq(e->vec[3], 1); /* CAT too */
     ck_assert_double_eq(e->vec[2 * 3 + 2], 1); /* äpfel = Äpfel (Unicode lowercase) */
     ck_assert_double_eq(e->vec[3 * 3 + 1], 1); /* 猫 */
     ck_assert(e->found[5]);
-    bract_embedding_free(e);
+    bract_embed_free(e);
     free(p);
 }
 END_TEST
 
-static void expect_error(const char *text, bract_emb_format f, const char *needle)
+static void expect_error(const char *text, bract_embed_format f, const char *needle)
 {
     char *p = tu_join(tmp, "bad.txt");
     tu_write(p, text);
     bract_embedding *e = (void *)1;
     bract_embed_opts o = {.format = f};
-    int rc = bract_embedding_lookup(p, words12, 12, &o, &e);
+    int rc = bract_embed_lookup(p, words12, 12, &o, &e);
     ck_assert_msg(rc == BRACT_EFORMAT, "no format error for %s (rc %d)", needle, rc);
     ck_assert_ptr_null(e);
     ck_assert_error_has(needle);
@@ -176,14 +176,14 @@ START_TEST(truncated_binary)
     fwrite(full, 1, 5 + 4 + 32 + 1 + 4 + 10, fp);
     fclose(fp);
     bract_embedding *e;
-    ck_assert_int_eq(bract_embedding_lookup(p, words12, 12, NULL, &e), BRACT_EFORMAT);
+    ck_assert_int_eq(bract_embed_lookup(p, words12, 12, NULL, &e), BRACT_EFORMAT);
     ck_assert_error_has("cut.bin: truncated: record 2 (word 'dog', byte 42) has 10 of its 32 "
                         "bytes (8 float32 values)");
     /* cut between records */
     fp = fopen(p, "wb");
     fwrite(full, 1, 5 + 4 + 32 + 1, fp);
     fclose(fp);
-    ck_assert_int_eq(bract_embedding_lookup(p, words12, 12, NULL, &e), BRACT_EFORMAT);
+    ck_assert_int_eq(bract_embed_lookup(p, words12, 12, NULL, &e), BRACT_EFORMAT);
     ck_assert_error_has("truncated: the header announces 22 words, the file ends after 1");
     /* a truncated gzip stream */
     char *g = tu_join(tmp, "cut.txt.gz");
@@ -193,7 +193,7 @@ START_TEST(truncated_binary)
     fp = fopen(g, "wb");
     fwrite(gz, 1, 300, fp);
     fclose(fp);
-    ck_assert_int_eq(bract_embedding_lookup(g, words12, 12, NULL, &e), BRACT_EFORMAT);
+    ck_assert_int_eq(bract_embed_lookup(g, words12, 12, NULL, &e), BRACT_EFORMAT);
     ck_assert_error_has("cut.txt.gz");
     free(gz);
     free(text);
@@ -206,7 +206,7 @@ END_TEST
 START_TEST(missing_file)
 {
     bract_embedding *e;
-    ck_assert_int_eq(bract_embedding_lookup("no/such.vec", words12, 12, NULL, &e), BRACT_EIO);
+    ck_assert_int_eq(bract_embed_lookup("no/such.vec", words12, 12, NULL, &e), BRACT_EIO);
     ck_assert_error_has("no/such.vec: cannot open");
 }
 END_TEST
@@ -239,7 +239,7 @@ START_TEST(glove_wordsim353)
         all[2 * i + 1] = w2[i];
     }
     bract_embedding *e;
-    CK(bract_embedding_lookup(TESTDATA "/data/glove-twitter-25d/glove_twitter_25d_12k.txt.gz",
+    CK(bract_embed_lookup(TESTDATA "/data/glove-twitter-25d/glove_twitter_25d_12k.txt.gz",
                               all, 2 * np, NULL, &e));
     ck_assert_uint_eq(e->nentries, 11925);
     ck_assert_uint_eq(e->dim, 25);
@@ -259,10 +259,192 @@ START_TEST(glove_wordsim353)
         hum[n++] = human[i];
     }
     ck_assert_uint_eq(n, 274);
-    double rho = bract_spearman(sim, hum, n, rw, iw);
+    double rho = bract_stats_spearman(sim, hum, n, rw, iw);
     ck_assert_double_eq_tol(rho, 0.411, 5e-4);
-    bract_embedding_free(e);
+    bract_embed_free(e);
     free(text);
+}
+END_TEST
+
+/* bract_embed_rdm gives, bit for bit, what the steps bract rdm model took
+ * itself before it (model_rdm: design, plan, workspace, compute), and so
+ * the reference RDMs. */
+START_TEST(embed_rdm_reference)
+{
+    bract_embedding *e;
+    CK(bract_embed_lookup(REFDATA "/embeddings/vectors.glove.txt", words12, 12, NULL, &e));
+    bract_rdmset *ref;
+    CK(bract_rdmset_read(REFDATA "/embeddings/expected_model_rdms.tsv", &ref));
+    const char *names[] = {"cosine", "correlation", "euclidean"};
+    const char *measures[] = {"cosine", "correlation", "squared euclidean"};
+    bract_rdm_method ms[] = {BRACT_RDM_COSINE, BRACT_RDM_CORRELATION, BRACT_RDM_EUCLIDEAN};
+    for (int k = 0; k < 3; k++) {
+        bract_rdm_opts o = {.method = ms[k]};
+        bract_rdmset *set;
+        size_t nnan = 99;
+        CK(bract_embed_rdm(e, &o, "glove", &set, &nnan));
+        ck_assert_uint_eq(nnan, 0);
+        ck_assert_uint_eq(set->nrdm, 1);
+        ck_assert_str_eq(set->rdm[0].name, "glove");
+        ck_assert_str_eq(set->measure, measures[k]);
+        ck_assert_uint_eq(set->rdm[0].n, 12);
+        for (size_t c = 0; c < 12; c++)
+            ck_assert_str_eq(set->rdm[0].cond[c], words12[c]);
+        double d[66];
+        model_rdm(e, ms[k], d);
+        long r = bract_rdmset_find(ref, names[k]);
+        ck_assert_int_ge(r, 0);
+        for (int q = 0; q < 66; q++) {
+            ck_assert_msg(memcmp(&d[q], &set->rdm[0].d[q], sizeof d[q]) == 0,
+                          "%s pair %d: %.17g vs %.17g", names[k], q, set->rdm[0].d[q], d[q]);
+            ck_assert_double_eq_tol(set->rdm[0].d[q], ref->rdm[r].d[q], 1e-10);
+        }
+        bract_rdmset_free(set);
+    }
+    /* plain euclidean: the square root of P times the rsatoolbox value */
+    bract_rdm_opts o = {.method = BRACT_RDM_EUCLIDEAN, .plain = 1};
+    bract_rdmset *set;
+    CK(bract_embed_rdm(e, &o, "plain", &set, NULL));
+    ck_assert_str_eq(set->measure, "euclidean");
+    long r = bract_rdmset_find(ref, "euclidean");
+    for (int q = 0; q < 66; q++)
+        ck_assert_double_eq_tol(set->rdm[0].d[q], sqrt(8 * ref->rdm[r].d[q]), 1e-9);
+    bract_rdmset_free(set);
+    bract_rdmset_free(ref);
+    bract_embed_free(e);
+}
+END_TEST
+
+/* Words not in the table are left out; the others keep their order and
+ * their reference dissimilarities. */
+START_TEST(embed_rdm_missing_words)
+{
+    const char *w[] = {"cat", "unicorn", "dog", "bird"};
+    bract_embedding *e;
+    CK(bract_embed_lookup(REFDATA "/embeddings/vectors.tsv", w, 4, NULL, &e));
+    ck_assert_uint_eq(e->nmissing, 1);
+    bract_rdm_opts o = {.method = BRACT_RDM_COSINE};
+    bract_rdmset *set, *ref;
+    CK(bract_embed_rdm(e, &o, "m", &set, NULL));
+    CK(bract_rdmset_read(REFDATA "/embeddings/expected_model_rdms.tsv", &ref));
+    const bract_rdm *cos = &ref->rdm[bract_rdmset_find(ref, "cosine")];
+    ck_assert_uint_eq(set->rdm[0].n, 3);
+    ck_assert_str_eq(set->rdm[0].cond[0], "cat");
+    ck_assert_str_eq(set->rdm[0].cond[1], "dog");
+    ck_assert_str_eq(set->rdm[0].cond[2], "bird");
+    /* cat 0, dog 1, bird 3 among the reference words */
+    ck_assert_double_eq_tol(set->rdm[0].d[0], cos->d[bract_pair_index(12, 0, 1)], 1e-10);
+    ck_assert_double_eq_tol(set->rdm[0].d[1], cos->d[bract_pair_index(12, 0, 3)], 1e-10);
+    ck_assert_double_eq_tol(set->rdm[0].d[2], cos->d[bract_pair_index(12, 1, 3)], 1e-10);
+    bract_rdmset_free(ref);
+    bract_rdmset_free(set);
+    bract_embed_free(e);
+}
+END_TEST
+
+/* Labels that are not words take the vectors of the words looked up for
+ * them ("scrambledpix" as "bird"); two labels may share one word. */
+START_TEST(embed_rdm_labels)
+{
+    const char *w[] = {"cat", "bird", "dog", "fish"};
+    const char *labels[] = {NULL, "scrambledpix", NULL, "fins"};
+    bract_embedding *e;
+    CK(bract_embed_lookup(REFDATA "/embeddings/vectors.tsv", w, 4, NULL, &e));
+    bract_rdm_opts o = {.method = BRACT_RDM_COSINE};
+    bract_rdmset *set, *plain;
+    CK(bract_embed_rdm_labels(e, labels, &o, "m", &set, NULL));
+    CK(bract_embed_rdm(e, &o, "m", &plain, NULL));
+    ck_assert_uint_eq(set->rdm[0].n, 4);
+    ck_assert_str_eq(set->rdm[0].cond[0], "cat");
+    ck_assert_str_eq(set->rdm[0].cond[1], "scrambledpix");
+    ck_assert_str_eq(set->rdm[0].cond[2], "dog");
+    ck_assert_str_eq(set->rdm[0].cond[3], "fins");
+    ck_assert_str_eq(plain->rdm[0].cond[1], "bird");
+    for (size_t q = 0; q < 6; q++)
+        ck_assert(set->rdm[0].d[q] == plain->rdm[0].d[q]);
+    bract_rdmset_free(plain);
+    bract_rdmset_free(set);
+    bract_embed_free(e);
+    /* two labels may look up one word: their distance is 0 */
+    const char *w2[] = {"cat", "bird", "bird"};
+    const char *l2[] = {NULL, "scrambledpix", "feather"};
+    CK(bract_embed_lookup(REFDATA "/embeddings/vectors.tsv", w2, 3, NULL, &e));
+    CK(bract_embed_rdm_labels(e, l2, &o, "m", &set, NULL));
+    ck_assert_uint_eq(set->rdm[0].n, 3);
+    ck_assert_str_eq(set->rdm[0].cond[2], "feather");
+    ck_assert_double_eq_tol(set->rdm[0].d[bract_pair_index(3, 1, 2)], 0, 1e-12);
+    bract_rdmset_free(set);
+    bract_embed_free(e);
+}
+END_TEST
+
+/* A zero vector leaves its cosine pairs NaN (counted); too few words and
+ * methods that need noise are refused. */
+START_TEST(embed_rdm_nan_and_errors)
+{
+    char *p = tu_join(tmp, "v.txt");
+    tu_write(p, "a 0 0 0\nb 1 0 0\nc 0 1 0\n");
+    const char *w[] = {"a", "b", "c"};
+    bract_embedding *e;
+    CK(bract_embed_lookup(p, w, 3, NULL, &e));
+    bract_rdm_opts o = {.method = BRACT_RDM_COSINE};
+    bract_rdmset *set = (void *)1;
+    size_t nnan = 0;
+    CK(bract_embed_rdm(e, &o, "v", &set, &nnan));
+    ck_assert_uint_eq(nnan, 2);
+    ck_assert(isnan(set->rdm[0].d[0]) && isnan(set->rdm[0].d[1]));
+    ck_assert_double_eq_tol(set->rdm[0].d[2], 1, 1e-15); /* orthogonal */
+    bract_rdmset_free(set);
+    o.method = BRACT_RDM_MAHALANOBIS;
+    ck_assert_int_eq(bract_embed_rdm(e, &o, "v", &set, NULL), BRACT_EINVAL);
+    ck_assert_ptr_null(set);
+    ck_assert_error_has("cannot use mahalanobis");
+    bract_embed_free(e);
+    const char *w2[] = {"b", "zebra"};
+    CK(bract_embed_lookup(p, w2, 2, NULL, &e));
+    o.method = BRACT_RDM_COSINE;
+    ck_assert_int_eq(bract_embed_rdm(e, &o, "v", &set, &nnan), BRACT_EDATA);
+    ck_assert_str_eq(bract_last_error(), "1 word found; an RDM needs at least 2");
+    bract_embed_free(e);
+    free(p);
+}
+END_TEST
+
+/* Look-ups from many threads at once give what one thread gets (the byte
+ * classes are a constant table, not filled on first use). */
+START_TEST(lookups_in_threads)
+{
+    bract_embedding *one;
+    CK(bract_embed_lookup(REFDATA "/embeddings/vectors.glove.txt", words12, 12, NULL, &one));
+    int bad = 0;
+#pragma omp parallel for num_threads(4) reduction(+ : bad)
+    for (int i = 0; i < 16; i++) {
+        bract_embedding *e;
+        if (bract_embed_lookup(REFDATA "/embeddings/vectors.glove.txt", words12, 12, NULL,
+                                   &e)) {
+            bad++;
+            continue;
+        }
+        bad += e->nmissing != 0 || memcmp(e->vec, one->vec, 12 * 8 * sizeof *e->vec) != 0;
+        bract_embed_free(e);
+    }
+    ck_assert_int_eq(bad, 0);
+    bract_embed_free(one);
+}
+END_TEST
+
+START_TEST(format_names)
+{
+    for (int f = BRACT_EMB_AUTO; f <= BRACT_EMB_TSV; f++) {
+        bract_embed_format got = BRACT_EMB_AUTO;
+        ck_assert_int_eq(bract_embed_format_parse(bract_embed_format_name(f), &got), 0);
+        ck_assert_int_eq(got, f);
+    }
+    bract_embed_format f = BRACT_EMB_TSV;
+    ck_assert_int_eq(bract_embed_format_parse("fasttext", &f), BRACT_EINVAL);
+    ck_assert_int_eq(f, BRACT_EMB_TSV);
+    ck_assert_str_eq(bract_last_error(), "unknown embedding format 'fasttext' (expected one of "
+                                         "auto, word2vec, word2vec-bin, glove, tsv)");
 }
 END_TEST
 
@@ -272,12 +454,18 @@ static Suite *suite(void)
     TCase *t = tcase_create("embed");
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, reference_formats);
+    tcase_add_test(t, format_names);
+    tcase_add_test(t, embed_rdm_reference);
+    tcase_add_test(t, embed_rdm_missing_words);
+    tcase_add_test(t, embed_rdm_nan_and_errors);
+    tcase_add_test(t, lookups_in_threads);
     tcase_add_test(t, binary_equals_text_in_float);
     tcase_add_test(t, gzip_case_missing_duplicates);
     tcase_add_test(t, malformed_tables);
     tcase_add_test(t, truncated_binary);
     tcase_add_test(t, missing_file);
     tcase_add_test(t, glove_wordsim353);
+    tcase_add_test(t, embed_rdm_labels);
     suite_add_tcase(s, t);
     return s;
 }

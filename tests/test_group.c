@@ -59,11 +59,11 @@ START_TEST(t_map_direct_and_scipy)
         {0.00567395448994871, 0.0013802414597653835, 0.6410345931927599},  /* greater */
         {0.9943260455100513, 0.9986197585402345, 0.3589654068072401},      /* less */
         {0.01134790897989742, 0.002760482919530767, 0.7179308136144802}}; /* two-sided */
-    const bract_alternative alts[3] = {BRACT_ALT_GREATER, BRACT_ALT_LESS, BRACT_ALT_TWO_SIDED};
+    const bract_stats_alternative alts[3] = {BRACT_ALT_GREATER, BRACT_ALT_LESS, BRACT_ALT_TWO_SIDED};
     bract_group_data *d = data_from(x, 5, 3, 1, 1, BRACT_GROUP_FISHER);
     ck_assert_uint_eq(d->n, 3);
     for (int a = 0; a < 3; a++) {
-        bract_group_opts o = bract_group_defaults();
+        bract_group_opts o = bract_group_opts_defaults();
         o.alternative = alts[a];
         bract_group_result *res;
         ck_assert_int_eq(bract_group_run(d, &o, NULL, &res), 0);
@@ -71,20 +71,20 @@ START_TEST(t_map_direct_and_scipy)
         for (int v = 0; v < 3; v++) {
             ck_assert_double_eq_tol(res->t[v] / want_t[v], 1, 1e-12);
             ck_assert_double_eq_tol(res->p[v] / want_p[a][v], 1, 1e-12);
-            /* the direct computation: bract_ttest_1samp on the voxel's
+            /* the direct computation: bract_stats_ttest_1samp on the voxel's
              * Fisher z values, bit for bit */
             double z[5], t, p;
             for (int s = 0; s < 5; s++)
                 z[s] = atanh(r[s][v]);
-            ck_assert_int_eq(bract_ttest_1samp(z, 5, 0, alts[a], &t, &p), 0);
+            ck_assert_int_eq(bract_stats_ttest_1samp(z, 5, 0, alts[a], &t, &p), 0);
             ck_assert_double_eq(res->t[v], t);
             ck_assert_double_eq(res->p[v], p);
-            ck_assert_double_eq(res->mean[v], bract_mean(z, 5));
+            ck_assert_double_eq(res->mean[v], bract_stats_mean(z, 5));
         }
         /* FDR is Benjamini-Hochberg of p */
         double q[3];
         size_t w[6];
-        bract_fdr_bh(res->p, 3, q, w);
+        bract_stats_fdr_bh(res->p, 3, q, w);
         for (int v = 0; v < 3; v++)
             ck_assert_double_eq(res->p_fdr[v], q[v]);
         ck_assert_ptr_null(res->p_fwe);
@@ -98,7 +98,7 @@ START_TEST(t_map_direct_and_scipy)
     ck_assert_int_eq(bract_group_from_values(x, 5, 3, 1, 1, NULL, NULL, BRACT_GROUP_FISHER, 0.1,
                                              &d),
                      0);
-    bract_group_opts o = bract_group_defaults();
+    bract_group_opts o = bract_group_opts_defaults();
     bract_group_result *res;
     ck_assert_int_eq(bract_group_run(d, &o, NULL, &res), 0);
     const double t01[3] = {2.1483211269752105, 4.410623190540299, -3.5994183968024367};
@@ -134,10 +134,10 @@ START_TEST(exhaustive_by_hand)
      * less (max -t): 0.7559 0 4 0 0.4588 1.1094 3.4641: p_A = p_B = 1. */
     const double x[6] = {1, 2, 2, 1, 3, -1}; /* subject-major: (A, B) per subject */
     bract_group_data *d = data_from(x, 3, 2, 1, 1, BRACT_GROUP_IDENTITY);
-    const bract_alternative alts[3] = {BRACT_ALT_GREATER, BRACT_ALT_TWO_SIDED, BRACT_ALT_LESS};
+    const bract_stats_alternative alts[3] = {BRACT_ALT_GREATER, BRACT_ALT_TWO_SIDED, BRACT_ALT_LESS};
     const double want[3][2] = {{0.25, 0.5}, {0.5, 0.75}, {1, 1}};
     for (int a = 0; a < 3; a++) {
-        bract_group_opts o = bract_group_defaults();
+        bract_group_opts o = bract_group_opts_defaults();
         o.alternative = alts[a];
         o.permutations = 8; /* 2^3 <= 8: every flip */
         bract_group_result *res;
@@ -151,7 +151,7 @@ START_TEST(exhaustive_by_hand)
         bract_group_result_free(res);
     }
     /* 7 flips asked for: fewer than 2^3, so random ones, p on 1/8 steps */
-    bract_group_opts o = bract_group_defaults();
+    bract_group_opts o = bract_group_opts_defaults();
     o.permutations = 7;
     bract_group_result *res;
     ck_assert_int_eq(bract_group_run(d, &o, NULL, &res), 0);
@@ -179,7 +179,7 @@ static double count_p(const double *null, size_t N, double s)
 START_TEST(exhaustive_brute_force)
 {
     /* 6 subjects on a 4x3x2 grid (64 flips, all used): every FWE p against
-     * an enumeration written here, t by bract_ttest_1samp on the flipped
+     * an enumeration written here, t by bract_stats_ttest_1samp on the flipped
      * values, TFCE and clusters by bract/cluster.h (tested on their own).
      * Random values, so no ties decide a count: exact equality. */
     const int64_t nx = 4, ny = 3, nz = 2;
@@ -194,9 +194,9 @@ START_TEST(exhaustive_brute_force)
     size_t idx[24];
     for (size_t v = 0; v < nvox; v++)
         idx[v] = v;
-    const bract_alternative alts[3] = {BRACT_ALT_GREATER, BRACT_ALT_TWO_SIDED, BRACT_ALT_LESS};
+    const bract_stats_alternative alts[3] = {BRACT_ALT_GREATER, BRACT_ALT_TWO_SIDED, BRACT_ALT_LESS};
     for (int a = 0; a < 3; a++) {
-        bract_group_opts o = bract_group_defaults();
+        bract_group_opts o = bract_group_opts_defaults();
         o.alternative = alts[a];
         o.permutations = 1000;
         o.tfce = 1;
@@ -207,9 +207,10 @@ START_TEST(exhaustive_brute_force)
         ck_assert_int_eq(bract_group_run(d, &o, NULL, &res), 0);
         ck_assert_int_eq(res->exhaustive, 1);
         ck_assert_uint_eq(res->nperm, 63);
-        bract_graph *g;
-        ck_assert_int_eq(bract_graph_from_grid(nx, ny, nz, idx, nvox, 18, &g), 0);
-        bract_cluster_ws *ws = bract_cluster_ws_new(g);
+        bract_cluster_graph *g;
+        ck_assert_int_eq(bract_cluster_graph_new(nx, ny, nz, idx, nvox, 18, &g), 0);
+        bract_cluster_ws *ws = NULL;
+        bract_cluster_ws_new(g, &ws);
         double nmt[63], nmf[63], nmc[63], t[24], tn[24], tf[24], obs_t[24], obs_tf[24];
         double obs_cl_pos[24], obs_cl_neg[24];
         for (size_t f = 0; f < 64; f++) { /* flip f: subject i negated if bit i */
@@ -217,7 +218,7 @@ START_TEST(exhaustive_brute_force)
                 double z[6], p;
                 for (size_t s = 0; s < nsub; s++)
                     z[s] = ((f >> s) & 1 ? -1 : 1) * x[s * nvox + v];
-                ck_assert_int_eq(bract_ttest_1samp(z, nsub, 0, BRACT_ALT_TWO_SIDED, &t[v], &p), 0);
+                ck_assert_int_eq(bract_stats_ttest_1samp(z, nsub, 0, BRACT_ALT_TWO_SIDED, &t[v], &p), 0);
                 tn[v] = -t[v];
             }
             double mt = -INFINITY, m1 = 0, m2 = 0;
@@ -228,10 +229,11 @@ START_TEST(exhaustive_brute_force)
                                                         : fabs(t[v]);
                 mt = s > mt ? s : mt;
             }
-            bract_tfce_params tp = bract_tfce_defaults();
+            bract_tfce_opts tp;
+            bract_tfce_opts_defaults(&tp);
             if (alts[a] != BRACT_ALT_LESS) {
                 ck_assert_int_eq(bract_tfce(g, &tp, t, tf, &m1, ws), 0);
-                bract_clusters(g, t, 1.5, NULL, NULL, &c1, ws);
+                bract_cluster_find(g, t, 1.5, NULL, NULL, &c1, ws);
             }
             if (f == 0)
                 for (size_t v = 0; v < nvox; v++) {
@@ -242,7 +244,7 @@ START_TEST(exhaustive_brute_force)
                 }
             if (alts[a] != BRACT_ALT_GREATER) {
                 ck_assert_int_eq(bract_tfce(g, &tp, tn, tf, &m2, ws), 0);
-                bract_clusters(g, tn, 1.5, NULL, NULL, &c2, ws);
+                bract_cluster_find(g, tn, 1.5, NULL, NULL, &c2, ws);
                 if (f == 0)
                     for (size_t v = 0; v < nvox; v++)
                         obs_tf[v] = t[v] < 0 || alts[a] == BRACT_ALT_LESS ? tf[v] : obs_tf[v];
@@ -250,10 +252,10 @@ START_TEST(exhaustive_brute_force)
             if (f == 0) {
                 uint32_t lab[24];
                 size_t sz[24];
-                bract_clusters(g, t, 1.5, lab, sz, NULL, ws);
+                bract_cluster_find(g, t, 1.5, lab, sz, NULL, ws);
                 for (size_t v = 0; v < nvox; v++)
                     obs_cl_pos[v] = lab[v] ? (double)sz[lab[v] - 1] : 0;
-                bract_clusters(g, tn, 1.5, lab, sz, NULL, ws);
+                bract_cluster_find(g, tn, 1.5, lab, sz, NULL, ws);
                 for (size_t v = 0; v < nvox; v++)
                     obs_cl_neg[v] = lab[v] ? (double)sz[lab[v] - 1] : 0;
                 continue;
@@ -284,7 +286,7 @@ START_TEST(exhaustive_brute_force)
         }
         ck_assert_int_eq(res->correction, BRACT_CORR_CLUSTER);
         bract_cluster_ws_free(ws);
-        bract_graph_free(g);
+        bract_cluster_graph_free(g);
         bract_group_result_free(res);
     }
     bract_group_data_free(d);
@@ -300,7 +302,7 @@ START_TEST(threads_and_seeds)
     bract_group_data *d = data_from(x, 9, 9, 8, 7, BRACT_GROUP_FISHER);
     bract_group_result *res[3];
     for (int k = 0; k < 3; k++) {
-        bract_group_opts o = bract_group_defaults();
+        bract_group_opts o = bract_group_opts_defaults();
         o.alternative = BRACT_ALT_TWO_SIDED;
         o.permutations = 101; /* < 2^9: random */
         o.tfce = 1;
@@ -357,11 +359,11 @@ START_TEST(planted_sphere_recovered)
     double *x = sphere_maps(11, 20, 20, 20, 12, 9.5, 10, 10.5, 4, 0.9, 0.3, truth);
     bract_group_data *d = data_from(x, 12, 20, 20, 20, BRACT_GROUP_FISHER);
     ck_assert_uint_eq(d->n, 8000);
-    bract_group_opts o = bract_group_defaults();
+    bract_group_opts o = bract_group_opts_defaults();
     o.permutations = 500;
     o.tfce = 1;
     o.cluster = 1;
-    o.cluster_t = bract_t_isf(0.001, 11);
+    o.cluster_t = bract_stats_t_isf(0.001, 11);
     bract_group_result *res;
     ck_assert_int_eq(bract_group_run(d, &o, NULL, &res), 0);
     double dm = dice(truth, d, res->p_fwe, 0.05), dt = dice(truth, d, res->p_tfce_fwe, 0.05);
@@ -401,12 +403,12 @@ START_TEST(null_familywise_rate)
     for (uint64_t sim = 1; sim <= 200; sim++) {
         double *x = sphere_maps(1000 + sim, 8, 8, 8, 8, 0, 0, 0, 0, 0.0, 0.3, NULL);
         bract_group_data *d = data_from(x, 8, 8, 8, 8, BRACT_GROUP_FISHER);
-        bract_group_opts o = bract_group_defaults();
+        bract_group_opts o = bract_group_opts_defaults();
         o.permutations = 99;
         o.seed = sim;
         o.tfce = 1;
         o.cluster = 1;
-        o.cluster_t = bract_t_isf(0.01, 7);
+        o.cluster_t = bract_stats_t_isf(0.01, 7);
         bract_group_result *res;
         ck_assert_int_eq(bract_group_run(d, &o, NULL, &res), 0);
         int a = 0, b = 0, c = 0;
@@ -478,16 +480,16 @@ START_TEST(exclusions_and_errors)
     ck_assert_int_eq(
         bract_group_from_values(ok, 3, 2, 1, 1, NULL, NULL, BRACT_GROUP_IDENTITY, 0, &d), 0);
     bract_group_result *res;
-    bract_group_opts o = bract_group_defaults();
+    bract_group_opts o = bract_group_opts_defaults();
     o.connectivity = 4;
     ck_assert_int_eq(bract_group_run(d, &o, NULL, &res), BRACT_EINVAL);
     ck_assert_error_has("connectivity must be 6, 18 or 26 (got 4)");
-    o = bract_group_defaults();
+    o = bract_group_opts_defaults();
     o.cluster = 1;
     o.cluster_t = -1;
     ck_assert_int_eq(bract_group_run(d, &o, NULL, &res), BRACT_EINVAL);
     ck_assert_error_has("cluster-forming threshold must be a positive t");
-    o = bract_group_defaults();
+    o = bract_group_opts_defaults();
     o.tfce = 1;
     o.tfce_params.dh = 0;
     ck_assert_int_eq(bract_group_run(d, &o, NULL, &res), BRACT_EINVAL);
@@ -499,7 +501,7 @@ START_TEST(exclusions_and_errors)
     const double near[6] = {0.5, 0.1, -0.5000000000001, 0.2, 0.5, 0.4};
     ck_assert_int_eq(
         bract_group_from_values(near, 3, 2, 1, 1, NULL, NULL, BRACT_GROUP_IDENTITY, 0, &d), 0);
-    o = bract_group_defaults();
+    o = bract_group_opts_defaults();
     o.tfce = 1;
     o.permutations = 100;
     ck_assert_int_eq(bract_group_run(d, &o, NULL, &res), BRACT_EDATA);
@@ -558,7 +560,7 @@ START_TEST(read_files)
     ck_assert_double_eq(d->geom->vox_mm[0], 2.0);
     ck_assert_ptr_null(d->geom->data);
     /* maps on the mask's grid, NaN outside */
-    bract_group_opts o = bract_group_defaults();
+    bract_group_opts o = bract_group_opts_defaults();
     bract_group_result *res;
     ck_assert_int_eq(bract_group_run(d, &o, NULL, &res), 0);
     bract_volume *v;
@@ -625,7 +627,7 @@ START_TEST(atlas_labels)
         for (size_t v = 0; v < 4; v++)
             x[s * 4 + v] = (v == 0 || v == 3 ? 2.0 : 0.0) + 0.3 * bract_rng_normal(&r);
     bract_group_data *d = data_from(x, 5, 4, 1, 1, BRACT_GROUP_IDENTITY);
-    bract_group_opts o = bract_group_defaults();
+    bract_group_opts o = bract_group_opts_defaults();
     o.atlas = at;
     o.cluster = 1;
     o.cluster_t = 3.0;
@@ -687,7 +689,7 @@ START_TEST(fixture_vs_scipy)
     ck_assert_int_eq(bract_table_read(TESTDATA "/group/expected.tsv", &t), 0);
     ck_assert_uint_eq(t->nrows, 114);
     for (int a = 0; a < 2; a++) {
-        bract_group_opts o = bract_group_defaults();
+        bract_group_opts o = bract_group_opts_defaults();
         o.alternative = a ? BRACT_ALT_TWO_SIDED : BRACT_ALT_GREATER;
         bract_group_result *res;
         ck_assert_int_eq(bract_group_run(d, &o, NULL, &res), 0);
@@ -721,7 +723,7 @@ static void assert_matches_scipy(const bract_group_data *d, const char *expected
     ck_assert_int_eq(bract_table_read(expected, &t), 0);
     ck_assert_uint_eq(d->n, t->nrows);
     for (int alt = 0; alt < 2; alt++) {
-        bract_group_opts o = bract_group_defaults();
+        bract_group_opts o = bract_group_opts_defaults();
         o.alternative = alt ? BRACT_ALT_TWO_SIDED : BRACT_ALT_GREATER;
         o.permutations = nperm;
         bract_group_result *res;
@@ -861,9 +863,9 @@ START_TEST(two_sample_exhaustive_brute_force)
                                                         BRACT_GROUP_IDENTITY, 0, &d),
                      0);
     ck_assert_uint_eq(d->n, nvox);
-    const bract_alternative alts[3] = {BRACT_ALT_GREATER, BRACT_ALT_TWO_SIDED, BRACT_ALT_LESS};
+    const bract_stats_alternative alts[3] = {BRACT_ALT_GREATER, BRACT_ALT_TWO_SIDED, BRACT_ALT_LESS};
     for (int a = 0; a < 3; a++) {
-        bract_group_opts o = bract_group_defaults();
+        bract_group_opts o = bract_group_opts_defaults();
         o.alternative = alts[a];
         o.permutations = 1000;
         bract_group_result *res;
@@ -908,7 +910,7 @@ START_TEST(two_sample_exhaustive_brute_force)
         bract_group_result_free(res);
     }
     /* random relabellings: the same for any thread count, different seeds differ */
-    bract_group_opts o = bract_group_defaults();
+    bract_group_opts o = bract_group_opts_defaults();
     o.permutations = 100;
     o.tfce = 1;
     bract_group_result *r1, *r2, *r3;
@@ -944,7 +946,7 @@ START_TEST(two_sample_null_familywise_rate)
         ck_assert_int_eq(bract_group_from_values_two_sample(x, 6, 6, 8, 8, 8, NULL, NULL,
                                                             BRACT_GROUP_FISHER, 0, &d),
                          0);
-        bract_group_opts o = bract_group_defaults();
+        bract_group_opts o = bract_group_opts_defaults();
         o.permutations = 99;
         o.seed = sim;
         o.tfce = 1;
@@ -963,6 +965,51 @@ START_TEST(two_sample_null_familywise_rate)
     }
     ck_assert_msg(fp_t >= 2 && fp_t <= 21, "max-t: %d of 200", fp_t);
     ck_assert_msg(fp_tfce >= 2 && fp_tfce <= 21, "TFCE: %d of 200", fp_tfce);
+}
+END_TEST
+
+START_TEST(enum_names)
+{
+    const bract_group_transform tr[] = {BRACT_GROUP_FISHER, BRACT_GROUP_IDENTITY};
+    for (int i = 0; i < 2; i++) {
+        bract_group_transform t = (bract_group_transform)-1;
+        ck_assert_int_eq(bract_group_transform_parse(bract_group_transform_name(tr[i]), &t), 0);
+        ck_assert_int_eq(t, tr[i]);
+    }
+    bract_group_transform t = BRACT_GROUP_FISHER;
+    ck_assert_str_eq(bract_group_transform_name(BRACT_GROUP_IDENTITY), "none");
+    ck_assert_int_eq(bract_group_transform_parse("identity", &t), 0);
+    ck_assert_int_eq(t, BRACT_GROUP_IDENTITY);
+    ck_assert_int_eq(bract_group_transform_parse("log", &t), BRACT_EINVAL);
+    ck_assert_str_eq(bract_last_error(), "unknown transform 'log' (expected one of fisher, none)");
+
+    const bract_group_design de[] = {BRACT_GROUP_ONE_SAMPLE, BRACT_GROUP_PAIRED,
+                                     BRACT_GROUP_TWO_SAMPLE};
+    const char *names[] = {"one-sample", "paired", "two-sample"};
+    for (int i = 0; i < 3; i++) {
+        bract_group_design d = (bract_group_design)-1;
+        ck_assert_str_eq(bract_group_design_name(de[i]), names[i]);
+        ck_assert_int_eq(bract_group_design_parse(names[i], &d), 0);
+        ck_assert_int_eq(d, de[i]);
+    }
+    bract_group_design d;
+    ck_assert_int_eq(bract_group_design_parse("three-sample", &d), BRACT_EINVAL);
+    ck_assert_error_has("unknown design 'three-sample' (expected one of one-sample, paired, "
+                        "two-sample)");
+    ck_assert_str_eq(bract_group_design_name((bract_group_design)9), "unknown");
+
+    /* the design of data from each reader */
+    const double x[8] = {0.1, 0.2, 0.3, 0.4, 0.2, 0.1, 0.5, 0.3};
+    bract_group_data *g;
+    ck_assert_int_eq(bract_group_from_values(x, 4, 2, 1, 1, NULL, NULL, BRACT_GROUP_FISHER, 0, &g),
+                     0);
+    ck_assert_int_eq(bract_group_data_design(g), BRACT_GROUP_ONE_SAMPLE);
+    bract_group_data_free(g);
+    ck_assert_int_eq(bract_group_from_values_two_sample(x, 2, 2, 2, 1, 1, NULL, NULL,
+                                                        BRACT_GROUP_FISHER, 0, &g),
+                     0);
+    ck_assert_int_eq(bract_group_data_design(g), BRACT_GROUP_TWO_SAMPLE);
+    bract_group_data_free(g);
 }
 END_TEST
 
@@ -985,6 +1032,7 @@ int main(void)
     tcase_add_test(tc, two_sample_fixture_vs_scipy);
     tcase_add_test(tc, two_sample_exhaustive_brute_force);
     tcase_add_test(tc, two_sample_null_familywise_rate);
+    tcase_add_test(tc, enum_names);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -180,12 +180,12 @@ START_TEST(tokens_and_round_trip)
     char *out = tu_join(tmp, "v.tsv");
     CK(bract_lsa_write(l, out, 0));
     bract_embedding *e;
-    CK(bract_embedding_lookup(out, (const char *const *)l->term, l->nterms, NULL, &e));
+    CK(bract_embed_lookup(out, (const char *const *)l->term, l->nterms, NULL, &e));
     ck_assert_int_eq(e->format, BRACT_EMB_TSV);
     ck_assert_uint_eq(e->nmissing, 0);
     for (size_t i = 0; i < l->nterms * 2; i++)
         ck_assert(e->vec[i] == l->vec[i]);
-    bract_embedding_free(e);
+    bract_embed_free(e);
     bract_lsa_free(l);
     free(out);
     free(a);
@@ -223,12 +223,34 @@ START_TEST(errors)
 }
 END_TEST
 
+START_TEST(option_names)
+{
+    bract_lsa_weighting w = BRACT_LSA_LOG_ENTROPY;
+    ck_assert_int_eq(bract_lsa_weighting_parse("count", &w), 0);
+    ck_assert_int_eq(w, BRACT_LSA_COUNT);
+    ck_assert_str_eq(bract_lsa_weighting_name(BRACT_LSA_LOG_ENTROPY), "log-entropy");
+    ck_assert_int_eq(bract_lsa_weighting_parse("tfidf", &w), BRACT_EINVAL);
+    ck_assert_str_eq(bract_last_error(),
+                     "unknown LSA weighting 'tfidf' (expected one of log-entropy, count)");
+    for (int s = BRACT_LSA_AUTO; s <= BRACT_LSA_ITERATIVE; s++) {
+        bract_lsa_solver got = BRACT_LSA_AUTO;
+        ck_assert_int_eq(bract_lsa_solver_parse(bract_lsa_solver_name(s), &got), 0);
+        ck_assert_int_eq(got, s);
+    }
+    bract_lsa_solver s;
+    ck_assert_int_eq(bract_lsa_solver_parse("lanczos", &s), BRACT_EINVAL);
+    ck_assert_str_eq(bract_last_error(),
+                     "unknown LSA solver 'lanczos' (expected one of auto, exact, iterative)");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("lsa");
     TCase *t = tcase_create("lsa");
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, deerwester_counts);
+    tcase_add_test(t, option_names);
     tcase_add_test(t, log_entropy_analytic);
     tcase_add_test(t, exact_equals_iterative);
     tcase_add_test(t, tokens_and_round_trip);

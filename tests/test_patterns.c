@@ -65,12 +65,12 @@ static double nan_map_value(size_t i, size_t t)
     return map_index == 3 && i == 2 ? NAN : data_value(i, map_index);
 }
 
-static bract_design *six_rows(void)
+static bract_rdm_design *six_rows(void)
 {
     const char *c[] = {"a", "b", "c", "a", "b", "c"};
     const char *r[] = {"1", "1", "1", "2", "2", "2"};
-    bract_design *d;
-    CK(bract_design_from_labels(c, r, 6, NULL, &d));
+    bract_rdm_design *d;
+    CK(bract_rdm_design_from_labels(c, r, 6, NULL, &d));
     return d;
 }
 
@@ -91,8 +91,8 @@ START_TEST(atlas_maps_and_noise)
     bract_atlas *a;
     bract_volume *geom;
     CK(bract_atlas_read(atlas_path, labels, NULL, &a, &geom));
-    bract_design *d = six_rows();
-    bract_pattern_set *s;
+    bract_rdm_design *d = six_rows();
+    bract_patterns_set *s;
 
     /* a one-voxel region is an error naming it */
     ck_assert_int_eq(bract_patterns_from_volumes((const char *const *)maps, 6, d, a, geom, NULL,
@@ -100,7 +100,7 @@ START_TEST(atlas_maps_and_noise)
                      BRACT_EDATA);
     ck_assert_error_has("region tiny has 1 usable voxel; an RDM needs at least 2");
     /* ... or left out */
-    bract_pattern_opts po = {.skip_small = 1};
+    bract_patterns_opts po = {.skip_small = 1};
     const char *np[] = {noise};
     CK(bract_patterns_from_volumes((const char *const *)maps, 6, d, a, geom, np, 1, &po, NULL,
                                    &s));
@@ -143,7 +143,7 @@ START_TEST(atlas_maps_and_noise)
     bract_rdm_ws_free(w);
     bract_rdm_plan_free(plan);
     bract_rdmset_free(set);
-    bract_pattern_set_free(s);
+    bract_patterns_set_free(s);
 
     /* a voxel without residual variance: an error naming the region */
     const char *fp[] = {flat};
@@ -152,7 +152,7 @@ START_TEST(atlas_maps_and_noise)
     ck_assert_int_eq(bract_patterns_rdms(d, s, &o, NULL, &set, NULL), BRACT_EDATA);
     ck_assert_error_has("region left: voxel 5 of 6 has zero residual variance");
     ck_assert_ptr_null(set);
-    bract_pattern_set_free(s);
+    bract_patterns_set_free(s);
 
     /* the noise on another grid */
     char *bad = write_series("res3d.nii.gz", 2, 7, noise_value);
@@ -167,7 +167,7 @@ START_TEST(atlas_maps_and_noise)
     ck_assert_int_ne(bract_patterns_from_volumes(dp, 6, d, a, geom, NULL, 0, &po, NULL, &s), 0);
     ck_assert_error_has("res3d.nii.gz");
 
-    bract_design_free(d);
+    bract_rdm_design_free(d);
     bract_atlas_free(a);
     bract_volume_free(geom);
     for (size_t k = 0; k < 6; k++)
@@ -206,8 +206,8 @@ START_TEST(split_series_and_constant_voxel)
     CK(bract_mask_read(mask, &m, &geom));
     bract_atlas *a;
     CK(bract_atlas_from_mask(m, "all", &a));
-    bract_design *d = six_rows();
-    bract_pattern_set *s1, *s2;
+    bract_rdm_design *d = six_rows();
+    bract_patterns_set *s1, *s2;
     const char *one[] = {whole}, *two[] = {first, second};
     CK(bract_patterns_from_volumes(one, 1, d, a, geom, NULL, 0, NULL, NULL, &s1));
     CK(bract_patterns_from_volumes(two, 2, d, a, geom, NULL, 0, NULL, NULL, &s2));
@@ -216,9 +216,9 @@ START_TEST(split_series_and_constant_voxel)
     ck_assert_uint_eq(s1->region[0].voxel[3], 4); /* voxel 3 is gone */
     ck_assert(memcmp(s1->region[0].x, s2->region[0].x, 6 * 11 * sizeof(double)) == 0);
     ck_assert_str_eq(s2->region[0].name, "all");
-    bract_pattern_set_free(s1);
-    bract_pattern_set_free(s2);
-    bract_design_free(d);
+    bract_patterns_set_free(s1);
+    bract_patterns_set_free(s2);
+    bract_rdm_design_free(d);
     bract_atlas_free(a);
     bract_mask_free(m);
     bract_volume_free(geom);
@@ -244,9 +244,9 @@ START_TEST(nan_voxel_in_a_map)
     bract_atlas *a;
     bract_volume *geom;
     CK(bract_atlas_read(atlas_path, NULL, NULL, &a, &geom));
-    bract_design *d = six_rows();
-    bract_pattern_set *s;
-    bract_pattern_opts po = {.skip_small = 1};
+    bract_rdm_design *d = six_rows();
+    bract_patterns_set *s;
+    bract_patterns_opts po = {.skip_small = 1};
     CK(bract_patterns_from_volumes((const char *const *)maps, 6, d, a, geom, NULL, 0, &po, NULL,
                                    &s));
     const bract_patterns *r1 = &s->region[0];
@@ -255,13 +255,84 @@ START_TEST(nan_voxel_in_a_map)
     for (size_t q = 0; q < r1->nvox; q++)
         ck_assert_uint_ne(r1->voxel[q], 2);
     ck_assert_uint_eq(s->region[1].dropped_nonfinite, 0);
-    bract_pattern_set_free(s);
-    bract_design_free(d);
+    bract_patterns_set_free(s);
+    bract_rdm_design_free(d);
     bract_atlas_free(a);
     bract_volume_free(geom);
     for (size_t k = 0; k < 6; k++)
         free(maps[k]);
     free(atlas_path);
+}
+END_TEST
+
+/* A matrix in memory gives the patterns a table with the same numbers
+ * gives (the bindings' path): same rows, bit for bit, the same dropped
+ * columns, the residuals, the reported column indices; and its errors. */
+START_TEST(matrix_equals_table)
+{
+    enum { NV = 6, NC = 5, NR = 4 };
+    double x[NV * NC], res[NR * (NC + 1)];
+    for (size_t v = 0; v < NV; v++)
+        for (size_t j = 0; j < NC; j++)
+            x[v * NC + j] = j == 2 ? 7.25 : data_value(j, v) / 3; /* column 2 constant */
+    for (size_t r = 0; r < NR; r++)
+        for (size_t j = 0; j < NC + 1; j++)
+            res[r * (NC + 1) + j] = noise_value(j, r) / 7; /* stride NC + 1 */
+    const char *c[] = {"a", "b", "c", "a", "b", "c"}, *run[] = {"1", "1", "1", "2", "2", "2"};
+    char *tab = tu_join(tmp, "patterns.tsv"), *ntab = tu_join(tmp, "noise.tsv");
+    char text[8192], ntext[8192];
+    size_t k = (size_t)snprintf(text, sizeof text, "condition\trun\tf0\tf1\tf2\tf3\tf4\n");
+    for (size_t v = 0; v < NV; v++) {
+        k += (size_t)snprintf(text + k, sizeof text - k, "%s\t%s", c[v], run[v]);
+        for (size_t j = 0; j < NC; j++)
+            k += (size_t)snprintf(text + k, sizeof text - k, "\t%.17g", x[v * NC + j]);
+        k += (size_t)snprintf(text + k, sizeof text - k, "\n");
+    }
+    size_t n = (size_t)snprintf(ntext, sizeof ntext, "f0\tf1\tf2\tf3\tf4\n");
+    for (size_t r = 0; r < NR; r++)
+        for (size_t j = 0; j < NC; j++)
+            n += (size_t)snprintf(ntext + n, sizeof ntext - n, "%.17g%s", res[r * (NC + 1) + j],
+                                  j + 1 < NC ? "\t" : "\n");
+    tu_write(tab, text);
+    tu_write(ntab, ntext);
+    bract_patterns_opts po = {.demean_runs = 1};
+    bract_rdm_design *dt, *d;
+    bract_patterns_set *st, *sm;
+    CK(bract_patterns_from_table(tab, NULL, "t", ntab, &po, &dt, &st));
+    CK(bract_rdm_design_from_labels(c, run, NV, NULL, &d));
+    const size_t ids[NC] = {10, 11, 12, 13, 14};
+    CK(bract_patterns_from_matrix(x, NC, NC, d, res, NC + 1, NR, ids, "m", &po, &sm));
+    const bract_patterns *pt = &st->region[0], *pm = &sm->region[0];
+    ck_assert_str_eq(pm->name, "m");
+    ck_assert_uint_eq(pm->nvox, 4);
+    ck_assert_uint_eq(pm->dropped_constant, 1);
+    ck_assert_uint_eq(pm->nobs, pt->nobs);
+    ck_assert_uint_eq(pm->nres, NR);
+    ck_assert_uint_eq(pm->voxel[2], 13); /* column 2 is gone */
+    ck_assert(memcmp(pm->x, pt->x, pt->nobs * pt->nvox * sizeof(double)) == 0);
+    ck_assert(memcmp(pm->res, pt->res, NR * pt->nvox * sizeof(double)) == 0);
+    bract_patterns_set_free(sm);
+    /* a non-finite residual drops its column; a single residual row, a
+     * stride below the columns, no columns are errors */
+    res[1] = NAN;
+    CK(bract_patterns_from_matrix(x, NC, NC, d, res, NC + 1, NR, NULL, NULL, NULL, &sm));
+    ck_assert_uint_eq(sm->region[0].dropped_nonfinite, 1);
+    ck_assert_uint_eq(sm->region[0].voxel[0], 0);
+    ck_assert_uint_eq(sm->region[0].voxel[1], 3);
+    bract_patterns_set_free(sm);
+    ck_assert_int_eq(bract_patterns_from_matrix(x, NC, NC, d, res, NC, 1, NULL, "m", NULL, &sm),
+                     BRACT_EDATA);
+    ck_assert_error_has("1 residual row; at least 2");
+    ck_assert_int_eq(bract_patterns_from_matrix(x, 3, NC, d, NULL, 0, 0, NULL, "m", NULL, &sm),
+                     BRACT_EINVAL);
+    ck_assert_int_eq(bract_patterns_from_matrix(x, NC, 0, d, NULL, 0, 0, NULL, "m", NULL, &sm),
+                     BRACT_EDATA);
+    ck_assert_ptr_null(sm);
+    bract_patterns_set_free(st);
+    bract_rdm_design_free(dt);
+    bract_rdm_design_free(d);
+    free(tab);
+    free(ntab);
 }
 END_TEST
 
@@ -273,6 +344,7 @@ static Suite *suite(void)
     tcase_add_test(t, atlas_maps_and_noise);
     tcase_add_test(t, split_series_and_constant_voxel);
     tcase_add_test(t, nan_voxel_in_a_map);
+    tcase_add_test(t, matrix_equals_table);
     suite_add_tcase(s, t);
     return s;
 }

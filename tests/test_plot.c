@@ -1078,6 +1078,156 @@ START_TEST(scatter_fit)
 }
 END_TEST
 
+/* ---- design matrices ---- */
+
+/* 20 volumes: "face" events at 2 and 12 (value 2, then 1), "house" a
+ * ramp, the constant. */
+static bract_table *design_table(void)
+{
+    char text[2048];
+    size_t k = (size_t)snprintf(text, sizeof text, "face\thouse\tconstant\n");
+    for (int i = 0; i < 20; i++)
+        k += (size_t)snprintf(text + k, sizeof text - k, "%g\t%g\t1\n",
+                              i == 2 || i == 12 ? 2.0 : i == 3 || i == 13 ? 1.0 : 0.0,
+                              (double)i - 9.5);
+    return table_of("design_run-1.tsv", text);
+}
+
+START_TEST(design_plot)
+{
+    bract_table *t = design_table();
+    bract_plot_opts o;
+    png_opts(&o, 0, 0, 100);
+    bract_figure f;
+    ck_assert_int_eq(bract_plot_design(t, &o, &f), 0);
+    /* nilearn's size: 1 + 0.23 x 3 by 1 + 0.1 x 20 + 0.04 x 8 inches */
+    ck_assert_int_eq(f.width, 169);
+    ck_assert_int_eq(f.height, 332);
+    ck_assert_uint_eq(f.ncells, 60);
+    ck_assert_uint_eq(f.nlabels, 3);
+    ck_assert_uint_eq(f.npanels, 1);
+    ck_assert_str_eq(f.cmap, "viridis");
+    /* every cell is viridis of its column over its Euclidean norm, from the
+     * smallest to the largest value of the matrix (nilearn: imshow) */
+    double norm[3] = {sqrt(2 * (4 + 1.0)), 0, sqrt(20)};
+    for (int i = 0; i < 20; i++)
+        norm[1] += ((double)i - 9.5) * ((double)i - 9.5);
+    norm[1] = sqrt(norm[1]);
+    double lo = -9.5 / norm[1], hi = 2 / norm[0];
+    cairo_surface_t *img = decode(&f);
+    const bract_plot_rect *p = &f.panels[0];
+    const int rows[4] = {0, 2, 3, 19};
+    for (int r = 0; r < 4; r++)
+        for (int j = 0; j < 3; j++) {
+            int i = rows[r];
+            double x = j == 0 ? (i == 2 || i == 12 ? 2.0 : i == 3 || i == 13 ? 1.0 : 0.0)
+                       : j == 1 ? (double)i - 9.5 : 1.0;
+            double rgb[3];
+            cmap("viridis", (x / norm[j] - lo) / (hi - lo), rgb);
+            ck_assert_colour(map_pixel(img, p, j, i), rgb, 2);
+        }
+    /* row 0 is at the top */
+    ck_assert_double_lt(p->y + p->h * 0.5 / 20, p->y + p->h * 19.5 / 20);
+    cairo_surface_destroy(img);
+    bract_figure_free(&f);
+    /* SPM's look: each column over its largest |value|, black to white */
+    o.rescale = BRACT_RESCALE_MAX_ABS;
+    o.cmap = "gray";
+    o.width = 3;
+    o.height = 4;
+    ck_assert_int_eq(bract_plot_design(t, &o, &f), 0);
+    ck_assert_int_eq(f.width, 300);
+    ck_assert_int_eq(f.height, 400);
+    img = decode(&f);
+    p = &f.panels[0];
+    /* range -1 (house at row 0) to 1: face 0 mid grey, face 2 white, the
+     * constant white, house at row 19 (9.5 / 9.5) white */
+    ck_assert(near_hex(map_pixel(img, p, 0, 0), 0x808080, 2));
+    ck_assert(near_hex(map_pixel(img, p, 0, 2), 0xFFFFFF, 2));
+    ck_assert(near_hex(map_pixel(img, p, 0, 3), 0xBFBFBF, 2));
+    ck_assert(near_hex(map_pixel(img, p, 1, 0), 0x000000, 2));
+    ck_assert(near_hex(map_pixel(img, p, 2, 10), 0xFFFFFF, 2));
+    cairo_surface_destroy(img);
+    bract_figure_free(&f);
+    /* SVG: well formed, and the column names readable in its <desc> */
+    o.format = BRACT_PLOT_SVG;
+    o.title = "run 1";
+    ck_assert_int_eq(bract_plot_design(t, &o, &f), 0);
+    char *svg = svg_text(&f);
+    ck_assert(tu_contains(svg, "<title>run 1</title>"));
+    ck_assert(tu_contains(svg, "<desc>design matrix, 20 rows; columns: face, house, "
+                               "constant</desc>"));
+    ck_assert(tu_contains(svg, "width=\"216pt\""));
+    free(svg);
+    bract_figure_free(&f);
+    bract_table_free(t);
+}
+END_TEST
+
+START_TEST(design_plot_many_columns)
+{
+    /* 300 columns in 4 inches: the names are thinned, never overlapping */
+    char *text = malloc(300 * 16 + 200 * 2 * 300 + 1024);
+    size_t k = 0;
+    for (int j = 0; j < 300; j++)
+        k += (size_t)sprintf(text + k, "%sword%03d", j ? "\t" : "", j);
+    k += (size_t)sprintf(text + k, "\n");
+    for (int i = 0; i < 50; i++)
+        for (int j = 0; j < 300; j++)
+            k += (size_t)sprintf(text + k, "%d%s", i == j % 50, j == 299 ? "\n" : "\t");
+    bract_table *t = table_of("wide.tsv", text);
+    free(text);
+    bract_plot_opts o;
+    png_opts(&o, 4, 4, 100);
+    bract_figure f;
+    ck_assert_int_eq(bract_plot_design(t, &o, &f), 0);
+    ck_assert_uint_eq(f.ncells, 15000);
+    ck_assert_uint_lt(f.nlabels, 300);
+    ck_assert_uint_gt(f.nlabels, 10);
+    bract_figure_free(&f);
+    /* by default the figure grows with the columns (nilearn: 0.23 in each) */
+    o.width = o.height = 0;
+    ck_assert_int_eq(bract_plot_design(t, &o, &f), 0);
+    ck_assert_int_eq(f.width, (int)lround((1 + 0.23 * 300) * 100));
+    ck_assert_uint_eq(f.nlabels, 300);
+    bract_figure_free(&f);
+    bract_table_free(t);
+}
+END_TEST
+
+START_TEST(design_bad_input)
+{
+    bract_plot_opts o;
+    png_opts(&o, 0, 0, 100);
+    bract_figure f;
+    bract_table *t = table_of("d.tsv", "a\tb\n1\t2\n3\tx\n");
+    ck_assert_int_eq(bract_plot_design(t, &o, &f), BRACT_EFORMAT);
+    ck_assert_error_has("d.tsv:3: column 2 ('b')");
+    ck_assert_ptr_null(f.data);
+    bract_table_free(t);
+    t = table_of("d.tsv", "a\tb\n1\t2\nn/a\t4\n");
+    ck_assert_int_eq(bract_plot_design(t, &o, &f), BRACT_EDATA);
+    ck_assert_error_has("d.tsv:3: column 1 ('a'): a design matrix holds finite numbers, not 'n/a'");
+    bract_table_free(t);
+    t = table_of("d.tsv", "a\tb\n");
+    ck_assert_int_eq(bract_plot_design(t, &o, &f), BRACT_EDATA);
+    ck_assert_error_has("an empty design matrix (0 rows, 2 columns)");
+    bract_table_free(t);
+    t = table_of("d.tsv", "a\tb\n1\t2\n");
+    o.cmap = "rdbu";
+    ck_assert_int_eq(bract_plot_design(t, &o, &f), BRACT_EINVAL);
+    ck_assert_error_has("unknown colour map 'rdbu' for a design matrix (expected viridis or gray)");
+    bract_table_free(t);
+    bract_plot_rescale r;
+    ck_assert_int_eq(bract_plot_rescale_parse("max-abs", &r), 0);
+    ck_assert_int_eq(r, BRACT_RESCALE_MAX_ABS);
+    ck_assert_str_eq(bract_plot_rescale_name(BRACT_RESCALE_L2), "l2");
+    ck_assert_int_eq(bract_plot_rescale_parse("z", &r), BRACT_EINVAL);
+    ck_assert_str_eq(bract_last_error(),
+                     "unknown column scaling 'z' (expected one of l2, max-abs, none)");
+}
+END_TEST
+
 START_TEST(threads_draw_alike)
 {
     /* figures drawn on two threads at once are the bytes drawn on one */
@@ -1123,6 +1273,60 @@ START_TEST(bad_sizes)
 }
 END_TEST
 
+START_TEST(option_names)
+{
+    /* every value's name parses back to it */
+    for (int v = BRACT_PLOT_PNG; v <= BRACT_PLOT_SVG; v++) {
+        bract_plot_format f;
+        ck_assert_int_eq(bract_plot_format_parse(bract_plot_format_name((bract_plot_format)v), &f),
+                         0);
+        ck_assert_int_eq(f, v);
+    }
+    for (int v = 0; v < 3; v++) {
+        bract_plot_labels l;
+        bract_plot_axis a;
+        ck_assert_int_eq(bract_plot_labels_parse(bract_plot_labels_name((bract_plot_labels)v), &l),
+                         0);
+        ck_assert_int_eq(l, v);
+        ck_assert_int_eq(bract_plot_axis_parse(bract_plot_axis_name((bract_plot_axis)v), &a), 0);
+        ck_assert_int_eq(a, v);
+    }
+    for (int v = 0; v < 4; v++) {
+        bract_plot_sig g;
+        ck_assert_int_eq(bract_plot_sig_parse(bract_plot_sig_name((bract_plot_sig)v), &g), 0);
+        ck_assert_int_eq(g, v);
+    }
+    for (int v = 0; v < 2; v++) {
+        bract_plot_view w;
+        ck_assert_int_eq(bract_plot_view_parse(bract_plot_view_name((bract_plot_view)v), &w), 0);
+        ck_assert_int_eq(w, v);
+    }
+    /* the names bract plot documents */
+    ck_assert_str_eq(bract_plot_format_name(BRACT_PLOT_SVG), "svg");
+    ck_assert_str_eq(bract_plot_labels_name(BRACT_LABELS_NONE), "none");
+    ck_assert_str_eq(bract_plot_sig_name(BRACT_SIG_PFDR), "p_fdr");
+    ck_assert_str_eq(bract_plot_view_name(BRACT_VIEW_MOSAIC), "mosaic");
+    ck_assert_str_eq(bract_plot_axis_name(BRACT_AXIS_Y), "y");
+    bract_plot_axis a = BRACT_AXIS_X;
+    ck_assert_int_eq(bract_plot_axis_parse("axial", &a), 0);
+    ck_assert_int_eq(a, BRACT_AXIS_Z);
+    ck_assert_str_eq(bract_plot_format_name((bract_plot_format)0), "unknown");
+    ck_assert_str_eq(bract_plot_sig_name((bract_plot_sig)4), "unknown");
+    /* errors name what was expected and leave the value */
+    bract_plot_view w = BRACT_VIEW_MOSAIC;
+    ck_assert_int_eq(bract_plot_view_parse("3d", &w), BRACT_EINVAL);
+    ck_assert_int_eq(w, BRACT_VIEW_MOSAIC);
+    ck_assert_str_eq(bract_last_error(), "unknown map view '3d' (expected one of ortho, mosaic)");
+    bract_plot_sig g;
+    ck_assert_int_eq(bract_plot_sig_parse("q", &g), BRACT_EINVAL);
+    ck_assert_str_eq(bract_last_error(),
+                     "unknown significance column 'q' (expected one of auto, p, p_fdr, none)");
+    bract_plot_format f;
+    ck_assert_int_eq(bract_plot_format_parse("PDF", &f), BRACT_EINVAL);
+    ck_assert_str_eq(bract_last_error(), "unknown figure format 'PDF' (expected one of png, svg)");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("plot");
@@ -1147,8 +1351,12 @@ int main(void)
     tcase_add_test(tc, states_plot);
     tcase_add_test(tc, states_bad_input);
     tcase_add_test(tc, scatter_fit);
+    tcase_add_test(tc, design_plot);
+    tcase_add_test(tc, design_plot_many_columns);
+    tcase_add_test(tc, design_bad_input);
     tcase_add_test(tc, threads_draw_alike);
     tcase_add_test(tc, bad_sizes);
+    tcase_add_test(tc, option_names);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -22,7 +22,7 @@ static void teardown(void)
 
 /* RDM of a pattern matrix with the given options (noise from the rows
  * unless `noise` is given). */
-static void rdm_of(const bract_design *d, const bract_rdm_opts *o, const double *x, size_t P,
+static void rdm_of(const bract_rdm_design *d, const bract_rdm_opts *o, const double *x, size_t P,
                    const bract_rdm_noise *noise, double *out, bract_rdm_info *info)
 {
     bract_rdm_plan *p;
@@ -51,8 +51,8 @@ static const double *expected_rdm(const bract_rdmset *s, const char *name)
 
 /* ---- the reference fixture: 12 conditions x 3 runs x 30 voxels ---- */
 
-static bract_design *fx_design;
-static bract_pattern_set *fx_set;
+static bract_rdm_design *fx_design;
+static bract_patterns_set *fx_set;
 static bract_rdmset *fx_expected;
 
 static void load_fixture(void)
@@ -64,8 +64,8 @@ static void load_fixture(void)
 
 static void free_fixture(void)
 {
-    bract_design_free(fx_design);
-    bract_pattern_set_free(fx_set);
+    bract_rdm_design_free(fx_design);
+    bract_patterns_set_free(fx_set);
     bract_rdmset_free(fx_expected);
 }
 
@@ -152,7 +152,7 @@ START_TEST(fixture_given_precision)
 }
 END_TEST
 
-/* bract_noise_covariance of the residuals (rows minus condition means),
+/* bract_rdm_noise_covariance of the residuals (rows minus condition means),
  * dof 36 - 12, times the reference precision is the identity (1e-10). */
 START_TEST(fixture_precision)
 {
@@ -166,7 +166,7 @@ START_TEST(fixture_precision)
     for (size_t k = 0; k < 36; k++)
         for (size_t j = 0; j < 30; j++)
             res[k * 30 + j] = r->x[k * 30 + j] - mean[fx_design->obs_cond[k] * 30 + j];
-    CK(bract_noise_covariance(BRACT_NOISE_SHRINKAGE_DIAG, res, 30, 36, 30, 24, cov, &lam));
+    CK(bract_rdm_noise_covariance(BRACT_NOISE_SHRINKAGE_DIAG, res, 30, 36, 30, 24, cov, &lam));
     ck_assert_double_eq(lam, 1);
     for (size_t i = 0; i < 30; i++)
         for (size_t j = 0; j < 30; j++) {
@@ -182,7 +182,7 @@ END_TEST
 
 /* ---- hand-checkable examples (RSA notes 12.1, rsatoolbox; CoSMoMVPA) ---- */
 
-static bract_design *simple_design(size_t n, size_t runs)
+static bract_rdm_design *simple_design(size_t n, size_t runs)
 {
     const char *cond[64], *run[64];
     static const char *names[] = {"a", "b", "c", "d", "e", "f", "g", "h"};
@@ -192,15 +192,15 @@ static bract_design *simple_design(size_t n, size_t runs)
             cond[r * n + c] = names[c];
             run[r * n + c] = rn[r];
         }
-    bract_design *d;
-    CK(bract_design_from_labels(cond, run, n * runs, NULL, &d));
+    bract_rdm_design *d;
+    CK(bract_rdm_design_from_labels(cond, run, n * runs, NULL, &d));
     return d;
 }
 
 /* Values printed with 6 decimals in the notes: tolerance 5e-7. */
 START_TEST(micro_examples)
 {
-    bract_design *d = simple_design(4, 1);
+    bract_rdm_design *d = simple_design(4, 1);
     double x[] = {1, 2, 3, 3, 2, 1, 1, 3, 2, 2, 2, 4}, out[6];
     bract_rdm_opts o = {.method = BRACT_RDM_EUCLIDEAN};
     rdm_of(d, &o, x, 3, NULL, out, NULL);
@@ -217,7 +217,7 @@ START_TEST(micro_examples)
     rdm_of(d, &o, x, 3, &nz, out, NULL);
     assert_close(out, (double[]){6.666667, 2.0, 1.666667, 3.333333, 12.333333, 6.333333}, 6,
                  5e-7, "mahalanobis diag(1,2,4)");
-    bract_design_free(d);
+    bract_rdm_design_free(d);
 
     /* crossnobis: 2 folds x 3 conditions, identity precision */
     d = simple_design(3, 2);
@@ -230,7 +230,7 @@ START_TEST(micro_examples)
     o.method = BRACT_RDM_EUCLIDEAN; /* of the fold means, for contrast */
     rdm_of(d, &o, y, 3, NULL, out, NULL);
     assert_close(out, (double[]){1.5, 0.291667, 1.541667}, 3, 5e-7, "euclidean of means");
-    bract_design_free(d);
+    bract_rdm_design_free(d);
 
     /* CoSMoMVPA test_pdist (4 decimals): plain euclidean and correlation */
     d = simple_design(4, 1);
@@ -247,7 +247,7 @@ START_TEST(micro_examples)
     o.method = BRACT_RDM_COSINE;
     rdm_of(d, &o, z, 3, NULL, out, NULL);
     ck_assert_double_eq_tol(out[0], 1 - 19 / (sqrt(26.0) * sqrt(17.0)), 1e-15);
-    bract_design_free(d);
+    bract_rdm_design_free(d);
 }
 END_TEST
 
@@ -266,7 +266,7 @@ static double urand(unsigned *s)
 START_TEST(analytic_identities)
 {
     const size_t n = 6, M = 4, P = 17;
-    bract_design *d = simple_design(n, M);
+    bract_rdm_design *d = simple_design(n, M);
     double x[6 * 4 * 17];
     unsigned seed = 7;
     for (size_t i = 0; i < n * M * P; i++)
@@ -306,7 +306,7 @@ START_TEST(analytic_identities)
             }
             ck_assert_double_eq_tol(got[q], s / (double)P, 1e-9 * s / (double)P);
         }
-    bract_design_free(d);
+    bract_rdm_design_free(d);
 }
 END_TEST
 
@@ -316,7 +316,7 @@ END_TEST
 START_TEST(workspace_per_thread)
 {
     const size_t n = 5, M = 3, V = 40, S = 30;
-    bract_design *d = simple_design(n, M);
+    bract_rdm_design *d = simple_design(n, M);
     double *x = malloc(n * M * V * sizeof *x);
     unsigned seed = 3;
     for (size_t i = 0; i < n * M * V; i++)
@@ -353,7 +353,7 @@ START_TEST(workspace_per_thread)
     rdm_of(d, &o, sub, 10, NULL, d1, NULL);
     ck_assert(memcmp(d1, serial[4], sizeof d1) == 0);
     free(x);
-    bract_design_free(d);
+    bract_rdm_design_free(d);
 }
 END_TEST
 
@@ -363,7 +363,7 @@ START_TEST(plan_errors)
 {
     bract_rdm_plan *p;
     bract_rdm_opts cn = {.method = BRACT_RDM_CROSSNOBIS, .noise = BRACT_NOISE_IDENTITY};
-    bract_design *d = simple_design(3, 1);
+    bract_rdm_design *d = simple_design(3, 1);
     ck_assert_int_eq(bract_rdm_plan_new(d, &cn, 5, 0, &p), BRACT_EDATA);
     ck_assert_error_has("crossnobis needs at least 2 runs, the design has 1");
     bract_rdm_opts ma = {.method = BRACT_RDM_MAHALANOBIS, .noise = BRACT_NOISE_SHRINKAGE_DIAG};
@@ -372,17 +372,17 @@ START_TEST(plan_errors)
     /* given residuals make it possible */
     ck_assert_int_eq(bract_rdm_plan_new(d, &ma, 5, 10, &p), 0);
     bract_rdm_plan_free(p);
-    bract_design_free(d);
+    bract_rdm_design_free(d);
 
     /* a run with a single condition */
     const char *c[] = {"a", "b", "c", "a", "b", "c", "a"};
     const char *r[] = {"1", "1", "1", "2", "2", "2", "3"};
-    CK(bract_design_from_labels(c, r, 7, NULL, &d));
+    CK(bract_rdm_design_from_labels(c, r, 7, NULL, &d));
     ck_assert_int_eq(bract_rdm_plan_new(d, &cn, 5, 0, &p), BRACT_EDATA);
     ck_assert_error_has("run 3 has only 1 condition; crossnobis needs every condition in every run");
-    bract_design_free(d);
+    bract_rdm_design_free(d);
     const char *r2[] = {"1", "1", "1", "2", "2", "x", "x"};
-    CK(bract_design_from_labels(c, r2, 7, NULL, &d));
+    CK(bract_rdm_design_from_labels(c, r2, 7, NULL, &d));
     ck_assert_int_eq(bract_rdm_plan_new(d, &cn, 5, 0, &p), BRACT_EDATA);
     ck_assert_error_has("run 2 lacks condition 'c'");
     /* the rsatoolbox dof rule needs balance */
@@ -390,20 +390,20 @@ START_TEST(plan_errors)
     rt.dof_rule = BRACT_DOF_RSATOOLBOX;
     ck_assert_int_eq(bract_rdm_plan_new(d, &rt, 5, 0, &p), BRACT_EDATA);
     ck_assert_error_has("balanced design");
-    bract_design_free(d);
+    bract_rdm_design_free(d);
 
     /* one condition */
     const char *one[] = {"a", "a"};
-    CK(bract_design_from_labels(one, NULL, 2, NULL, &d));
+    CK(bract_rdm_design_from_labels(one, NULL, 2, NULL, &d));
     ck_assert_int_eq(bract_rdm_plan_new(d, &ma, 5, 0, &p), BRACT_EDATA);
     ck_assert_error_has("at least 2 conditions");
-    bract_design_free(d);
+    bract_rdm_design_free(d);
 }
 END_TEST
 
 START_TEST(compute_errors)
 {
-    bract_design *d = simple_design(3, 2);
+    bract_rdm_design *d = simple_design(3, 2);
     double x[6 * 4] = {1, 2, 3, 4, 2, 2, 3, 1, 0, 5, 1, 1, 2, 1, 4, 5, 3, 3, 2, 2, 1, 4, 0, 2};
     double out[3];
     bract_rdm_opts o = {.method = BRACT_RDM_MAHALANOBIS, .noise = BRACT_NOISE_FULL};
@@ -448,7 +448,7 @@ START_TEST(compute_errors)
     rdm_of(d, &o, z, 3, NULL, out, &info);
     ck_assert(isnan(out[0]) && isnan(out[1]) && !isnan(out[2]));
     ck_assert_uint_eq(info.nnan, 2);
-    bract_design_free(d);
+    bract_rdm_design_free(d);
 }
 END_TEST
 
@@ -459,9 +459,9 @@ START_TEST(design_orders)
     const char *c[] = {"rest", "猫", "b", "a", "n/a", "b", "猫", "a", "rest"};
     const char *r[] = {"r1", "r1", "r1", "r1", "r1", "r2", "r2", "r2", "r2"};
     const char *ex[] = {"rest"};
-    bract_design_opts o = {.order = BRACT_ORDER_FIRST, .exclude = ex, .nexclude = 1};
-    bract_design *d;
-    CK(bract_design_from_labels(c, r, 9, &o, &d));
+    bract_rdm_design_opts o = {.order = BRACT_ORDER_FIRST, .exclude = ex, .nexclude = 1};
+    bract_rdm_design *d;
+    CK(bract_rdm_design_from_labels(c, r, 9, &o, &d));
     ck_assert_uint_eq(d->ncond, 3);
     ck_assert_str_eq(d->cond[0], "猫");
     ck_assert_str_eq(d->cond[2], "a");
@@ -469,15 +469,15 @@ START_TEST(design_orders)
     ck_assert_int_eq(d->vol_obs[0], -1);
     ck_assert_int_eq(d->vol_obs[4], -1);
     ck_assert_uint_eq(d->nobs, 6);
-    ck_assert_int_eq(bract_design_row(d, 1, 2), 5);
-    bract_design_free(d);
+    ck_assert_int_eq(bract_rdm_design_row(d, 1, 2), 5);
+    bract_rdm_design_free(d);
     o.order = BRACT_ORDER_SORTED; /* bytewise: ASCII before CJK */
-    CK(bract_design_from_labels(c, r, 9, &o, &d));
+    CK(bract_rdm_design_from_labels(c, r, 9, &o, &d));
     ck_assert_str_eq(d->cond[0], "a");
     ck_assert_str_eq(d->cond[1], "b");
     ck_assert_str_eq(d->cond[2], "猫");
     ck_assert_int_eq(d->vol_obs[3], 0); /* run r1, condition a */
-    bract_design_free(d);
+    bract_rdm_design_free(d);
 }
 END_TEST
 
@@ -492,8 +492,8 @@ START_TEST(table_patterns)
                 "b\t1\t2\t6\t1\t7\n"
                 "a\t2\t4\t5\t1\t7\n"
                 "b\t2\t6\t5\t1\t7\n");
-    bract_design *d;
-    bract_pattern_set *s;
+    bract_rdm_design *d;
+    bract_patterns_set *s;
     CK(bract_patterns_from_table(p, NULL, "t", NULL, NULL, &d, &s));
     const bract_patterns *r = &s->region[0];
     ck_assert_uint_eq(r->nobs, 4);
@@ -504,17 +504,17 @@ START_TEST(table_patterns)
     ck_assert_double_eq(r->x[0], 2); /* (1 + 3) / 2: repeats within a run averaged */
     ck_assert_double_eq(r->x[1], 5);
     ck_assert_str_eq(s->feature[2], "v3");
-    bract_pattern_set_free(s);
-    bract_design_free(d);
+    bract_patterns_set_free(s);
+    bract_rdm_design_free(d);
     /* per-run demeaning: run 1 mean of v1 = 2, run 2 mean = 5 */
-    bract_pattern_opts po = {.demean_runs = 1};
+    bract_patterns_opts po = {.demean_runs = 1};
     CK(bract_patterns_from_table(p, NULL, "t", NULL, &po, &d, &s));
     ck_assert_double_eq(s->region[0].x[0], 0);
     ck_assert_double_eq(s->region[0].x[2 * 2], -1);
-    bract_pattern_set_free(s);
-    bract_design_free(d);
+    bract_patterns_set_free(s);
+    bract_rdm_design_free(d);
     /* too few usable features */
-    po = (bract_pattern_opts){.min_voxels = 3};
+    po = (bract_patterns_opts){.min_voxels = 3};
     ck_assert_int_eq(bract_patterns_from_table(p, NULL, "t", NULL, &po, &d, &s), BRACT_EDATA);
     ck_assert_error_has("region t has 2 usable voxels (2 of 4 dropped: 1 non-finite, 1 "
                         "constant); an RDM needs at least 3");
@@ -530,7 +530,7 @@ END_TEST
 
 /* ---- the Haxby et al. 2001 slice (notes 12.3) ---- */
 
-static bract_design *haxby_design(int sorted)
+static bract_rdm_design *haxby_design(int sorted)
 {
     char *text = tu_slurp(TESTDATA "/data/haxby2001-slice/attributes_literal.txt");
     ck_assert_ptr_nonnull(text);
@@ -546,10 +546,10 @@ static bract_design *haxby_design(int sorted)
     }
     ck_assert_uint_eq(n, 1452);
     const char *ex[] = {"rest"};
-    bract_design_opts o = {.order = sorted ? BRACT_ORDER_SORTED : BRACT_ORDER_FIRST,
+    bract_rdm_design_opts o = {.order = sorted ? BRACT_ORDER_SORTED : BRACT_ORDER_FIRST,
                            .exclude = ex, .nexclude = 1};
-    bract_design *d;
-    CK(bract_design_from_labels(cond, run, n, &o, &d));
+    bract_rdm_design *d;
+    CK(bract_rdm_design_from_labels(cond, run, n, &o, &d));
     free(text);
     return d;
 }
@@ -565,7 +565,7 @@ static double sum28(const double *d)
 /* rsatoolbox's values, printed with 6 decimals: tolerance 1e-6. */
 START_TEST(haxby_slice)
 {
-    bract_design *d = haxby_design(1);
+    bract_rdm_design *d = haxby_design(1);
     ck_assert_uint_eq(d->ncond, 8);
     ck_assert_uint_eq(d->nrun, 12);
     ck_assert_uint_eq(d->nobs, 96);
@@ -576,8 +576,8 @@ START_TEST(haxby_slice)
     bract_atlas *a;
     CK(bract_atlas_from_mask(m, "slice", &a));
     const char *paths[] = {TESTDATA "/data/haxby2001-slice/bold.nii.gz"};
-    bract_pattern_opts po = {.demean_runs = 1};
-    bract_pattern_set *s;
+    bract_patterns_opts po = {.demean_runs = 1};
+    bract_patterns_set *s;
     CK(bract_patterns_from_volumes(paths, 1, d, a, geom, NULL, 0, &po, NULL, &s));
     const bract_patterns *r = &s->region[0];
     ck_assert_uint_eq(r->nvox, 530);
@@ -611,7 +611,7 @@ START_TEST(haxby_slice)
     /* rsatoolbox's *_from_measurements dof (84) */
     struct {
         bract_rdm_method m;
-        bract_noise_method n;
+        bract_rdm_noise_method n;
         double sum;
     } rt[] = {{BRACT_RDM_MAHALANOBIS, BRACT_NOISE_SHRINKAGE_DIAG, 21.717177},
               {BRACT_RDM_CROSSNOBIS, BRACT_NOISE_SHRINKAGE_DIAG, 20.948587},
@@ -625,7 +625,7 @@ START_TEST(haxby_slice)
         rdm_of(d, &o, r->x, 530, NULL, out, &info);
         ck_assert_double_eq(info.dof, 84);
         ck_assert_msg(fabs(sum28(out) - rt[k].sum) <= 1e-6, "%s %s: sum %.7f, expected %.6f",
-                      bract_rdm_method_name(rt[k].m), bract_noise_method_name(rt[k].n),
+                      bract_rdm_method_name(rt[k].m), bract_rdm_noise_method_name(rt[k].n),
                       sum28(out), rt[k].sum);
         if (k == 0)
             assert_close(out, (double[]){0.535120, 0.340002, 0.698846, 1.473939, 0.302181}, 5,
@@ -637,11 +637,11 @@ START_TEST(haxby_slice)
             assert_close(out, (double[]){0.083943, 0.061526, 0.224085, 0.667062, -0.011583}, 5,
                          1e-6, "crossnobis diag");
     }
-    bract_pattern_set_free(s);
+    bract_patterns_set_free(s);
     bract_atlas_free(a);
     bract_mask_free(m);
     bract_volume_free(geom);
-    bract_design_free(d);
+    bract_rdm_design_free(d);
 }
 END_TEST
 
@@ -652,15 +652,15 @@ START_TEST(volume_count_mismatch)
         cond[i] = i % 2 ? "x" : "y";
         run[i] = "1";
     }
-    bract_design *d;
-    CK(bract_design_from_labels(cond, run, 10, NULL, &d));
+    bract_rdm_design *d;
+    CK(bract_rdm_design_from_labels(cond, run, 10, NULL, &d));
     bract_mask *m;
     bract_volume *geom;
     CK(bract_mask_read(TESTDATA "/data/haxby2001-slice/mask.nii.gz", &m, &geom));
     bract_atlas *a;
     CK(bract_atlas_from_mask(m, "slice", &a));
     const char *paths[] = {TESTDATA "/data/haxby2001-slice/bold.nii.gz"};
-    bract_pattern_set *s;
+    bract_patterns_set *s;
     ck_assert_int_eq(bract_patterns_from_volumes(paths, 1, d, a, geom, NULL, 0, NULL, NULL, &s),
                      BRACT_EDATA);
     ck_assert_error_has("the data have 1452 volumes");
@@ -668,7 +668,36 @@ START_TEST(volume_count_mismatch)
     bract_atlas_free(a);
     bract_mask_free(m);
     bract_volume_free(geom);
-    bract_design_free(d);
+    bract_rdm_design_free(d);
+}
+END_TEST
+
+/* Method and estimator names round-trip; unknown names are refused with
+ * the list of known ones. */
+START_TEST(names_parse)
+{
+    for (int m = BRACT_RDM_EUCLIDEAN; m <= BRACT_RDM_CROSSNOBIS; m++) {
+        bract_rdm_method got = BRACT_RDM_EUCLIDEAN;
+        ck_assert_int_eq(bract_rdm_method_parse(bract_rdm_method_name(m), &got), 0);
+        ck_assert_int_eq(got, m);
+    }
+    for (int m = BRACT_NOISE_SHRINKAGE_DIAG; m <= BRACT_NOISE_IDENTITY; m++) {
+        bract_rdm_noise_method got = BRACT_NOISE_SHRINKAGE_DIAG;
+        ck_assert_int_eq(bract_rdm_noise_method_parse(bract_rdm_noise_method_name(m), &got), 0);
+        ck_assert_int_eq(got, m);
+    }
+    bract_rdm_method m = BRACT_RDM_COSINE;
+    ck_assert_int_eq(bract_rdm_method_parse("manhattan", &m), BRACT_EINVAL);
+    ck_assert_int_eq(m, BRACT_RDM_COSINE); /* untouched */
+    ck_assert_str_eq(bract_last_error(),
+                     "unknown RDM method 'manhattan' (expected one of euclidean, correlation, "
+                     "cosine, mahalanobis, crossnobis)");
+    bract_rdm_noise_method nm;
+    ck_assert_int_eq(bract_rdm_noise_method_parse("ledoit", &nm), BRACT_EINVAL);
+    ck_assert_str_eq(bract_last_error(),
+                     "unknown noise method 'ledoit' (expected one of shrinkage_diag, "
+                     "shrinkage_eye, diag, full, identity)");
+    ck_assert_str_eq(bract_rdm_method_name((bract_rdm_method)9), "unknown");
 }
 END_TEST
 
@@ -678,6 +707,7 @@ static Suite *suite(void)
     TCase *t = tcase_create("rdm");
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, fixture_design);
+    tcase_add_test(t, names_parse);
     tcase_add_test(t, fixture_methods);
     tcase_add_test(t, fixture_given_precision);
     tcase_add_test(t, fixture_precision);

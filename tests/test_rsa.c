@@ -94,7 +94,7 @@ START_TEST(rsa92_group_rho_a)
     const bract_rdm *models[8];
     bract_rsa_input in = input92(&D, models);
     bract_rsa_opts o;
-    bract_rsa_opts_default(&o);
+    bract_rsa_opts_defaults(&o);
     o.method = BRACT_CMP_RHO_A;
     o.permutations = 0;
     o.group = 1;
@@ -141,7 +141,7 @@ START_TEST(rsa92_group_tests)
     const bract_rdm *models[8];
     bract_rsa_input in = input92(&D, models);
     bract_rsa_opts o;
-    bract_rsa_opts_default(&o);
+    bract_rsa_opts_defaults(&o);
     o.permutations = 0;
     o.group = 1;
     bract_rsa_result *r;
@@ -180,7 +180,7 @@ START_TEST(rsa92_group_tests)
         if (r->rows[i].level == BRACT_RSA_GROUP && r->rows[i].model_b == BRACT_RSA_NONE)
             p[k++] = r->rows[i].p;
     ck_assert_int_eq(k, 8);
-    bract_fdr_bh(p, 8, q, iw);
+    bract_stats_fdr_bh(p, 8, q, iw);
     k = 0;
     for (size_t i = 0; i < r->nrows; i++)
         if (r->rows[i].level == BRACT_RSA_GROUP && r->rows[i].model_b == BRACT_RSA_NONE)
@@ -198,17 +198,17 @@ START_TEST(signflip_by_hand)
     const double a[3] = {1, 2, 3}, b[3] = {3, -1, 2};
     double m, p;
     size_t n;
-    ck_assert_int_eq(bract_signflip_test(a, 3, 1000, 1, 0, BRACT_ALT_GREATER, &m, &p, &n), 0);
+    ck_assert_int_eq(bract_rsa_signflip_test(a, 3, 1000, 1, 0, BRACT_ALT_GREATER, &m, &p, &n), 0);
     ck_assert_int_eq((int)n, 7);
     ck_assert_double_eq_tol(m, 2, 1e-15);
     ck_assert_double_eq_tol(p, 1.0 / 8, 1e-15);
-    ck_assert_int_eq(bract_signflip_test(b, 3, 1000, 1, 0, BRACT_ALT_GREATER, &m, &p, &n), 0);
+    ck_assert_int_eq(bract_rsa_signflip_test(b, 3, 1000, 1, 0, BRACT_ALT_GREATER, &m, &p, &n), 0);
     ck_assert_double_eq_tol(p, 2.0 / 8, 1e-15);
     /* two-sided: |mean| >= 4/3: {3,-1,2} (4/3), {3,1,2} (2), {-3,1,-2}, {-3,-1,-2}: 4 of 8 */
-    ck_assert_int_eq(bract_signflip_test(b, 3, 1000, 1, 0, BRACT_ALT_TWO_SIDED, &m, &p, &n), 0);
+    ck_assert_int_eq(bract_rsa_signflip_test(b, 3, 1000, 1, 0, BRACT_ALT_TWO_SIDED, &m, &p, &n), 0);
     ck_assert_double_eq_tol(p, 4.0 / 8, 1e-15);
     /* random flips when 2^n - 1 exceeds the number asked */
-    ck_assert_int_eq(bract_signflip_test(b, 3, 5, 1, 0, BRACT_ALT_GREATER, &m, &p, &n), 0);
+    ck_assert_int_eq(bract_rsa_signflip_test(b, 3, 5, 1, 0, BRACT_ALT_GREATER, &m, &p, &n), 0);
     ck_assert_int_eq((int)n, 5);
 }
 END_TEST
@@ -246,14 +246,14 @@ START_TEST(condition_order)
     const bract_rdmset *sets[2] = {n1, n2};
     bract_rsa_input in = {2, names, NULL, sets, 1, models, NULL, NULL, 0, NULL, NULL};
     bract_rsa_opts o;
-    bract_rsa_opts_default(&o);
+    bract_rsa_opts_defaults(&o);
     o.permutations = 50;
     bract_rsa_result *r;
     ck_assert_int_eq(bract_rsa_run(&in, &o, &r), 0);
     ck_assert_int_eq((int)r->nrows, 2);
     ck_assert_double_eq(r->rows[0].r, r->rows[1].r);
     double want;
-    ck_assert_int_eq(bract_cmp_vectors(BRACT_CMP_SPEARMAN, 6, x, m, &want), 0);
+    ck_assert_int_eq(bract_compare_vectors(BRACT_CMP_SPEARMAN, 6, x, m, &want), 0);
     ck_assert_double_eq_tol(r->rows[0].r, want, 1e-15);
     bract_rsa_result_free(r);
     bract_rdmset_free(ms);
@@ -274,7 +274,7 @@ START_TEST(bad_inputs)
     const char *names[2] = {"sub-01", "sub-02"};
     const char *files[2] = {"sub-01.tsv", "sub-02.tsv"};
     bract_rsa_opts o;
-    bract_rsa_opts_default(&o);
+    bract_rsa_opts_defaults(&o);
     o.permutations = 0;
     bract_rsa_result *r = NULL;
     /* conditions that differ from the model's */
@@ -362,7 +362,7 @@ START_TEST(constant_subject_left_out)
     const bract_rdmset *sets[3] = {a, b, k};
     bract_rsa_input in = {3, names, NULL, sets, 1, models, NULL, NULL, 0, NULL, NULL};
     bract_rsa_opts o;
-    bract_rsa_opts_default(&o);
+    bract_rsa_opts_defaults(&o);
     o.permutations = 30;
     o.group = 1;
     bract_rsa_result *r;
@@ -394,7 +394,7 @@ START_TEST(threads_identical)
     bract_rsa_input in = input92(&D, models);
     in.nmodels = 3;
     bract_rsa_opts o;
-    bract_rsa_opts_default(&o);
+    bract_rsa_opts_defaults(&o);
     o.permutations = 200;
     o.bootstrap = 40;
     o.group = 1;
@@ -452,7 +452,7 @@ static void region_rdms(const bract_simrsa *d, const bract_volume *p, bract_rdms
         size_t q = 0;
         for (size_t a = 0; a < W; a++)
             for (size_t b = a + 1; b < W; b++, q++)
-                out->rdm[g].d[q] = 1 - bract_pearson(B + a * nv, B + b * nv, nv);
+                out->rdm[g].d[q] = 1 - bract_stats_pearson(B + a * nv, B + b * nv, nv);
         free(B);
     }
 }
@@ -532,7 +532,7 @@ START_TEST(group_t_false_positive_rate)
     so.grid[2] = 4;
     so.documents = 0;
     bract_rsa_opts o;
-    bract_rsa_opts_default(&o);
+    bract_rsa_opts_defaults(&o);
     o.permutations = 0;
     o.group = 1;
     int reject = 0;
@@ -556,7 +556,7 @@ START_TEST(planted_regions_found)
     bract_simrsa_opts_default(&so);
     so.documents = 0;
     bract_rsa_opts o;
-    bract_rsa_opts_default(&o);
+    bract_rsa_opts_defaults(&o);
     o.permutations = 199;
     o.group = 1;
     bract_simrsa *d;
@@ -579,12 +579,28 @@ START_TEST(planted_regions_found)
 }
 END_TEST
 
+START_TEST(group_test_names)
+{
+    for (int t = BRACT_GROUP_T; t <= BRACT_GROUP_SIGNFLIP; t++) {
+        bract_rsa_group_test got = BRACT_GROUP_T;
+        ck_assert_int_eq(bract_rsa_group_test_parse(bract_rsa_group_test_name(t), &got), 0);
+        ck_assert_int_eq(got, t);
+    }
+    ck_assert_str_eq(bract_rsa_group_test_name(BRACT_GROUP_WILCOXON), "wilcoxon");
+    bract_rsa_group_test t;
+    ck_assert_int_eq(bract_rsa_group_test_parse("z", &t), BRACT_EINVAL);
+    ck_assert_str_eq(bract_last_error(),
+                     "unknown group test 'z' (expected one of t, wilcoxon, signflip)");
+}
+END_TEST
+
 static Suite *rsa_suite(void)
 {
     Suite *s = suite_create("rsa");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, rsa92_group_rho_a);
+    tcase_add_test(tc, group_test_names);
     tcase_add_test(tc, rsa92_group_tests);
     tcase_add_test(tc, signflip_by_hand);
     tcase_add_test(tc, condition_order);

@@ -43,7 +43,7 @@ static void full_grid(int64_t nx, int64_t ny, int64_t nz, const double lin[3][3]
 }
 
 /* Usable voxels = every voxel of the mask. */
-static void all_columns(bract_sl *s, const bract_mask *m) { CK(bract_sl_set_columns(s, m->index, m->n)); }
+static void all_columns(bract_searchlight *s, const bract_mask *m) { CK(bract_searchlight_set_columns(s, m->index, m->n)); }
 
 static size_t centre_of(const bract_mask *m, int64_t x, int64_t y, int64_t z)
 {
@@ -64,15 +64,15 @@ START_TEST(sphere_sizes_table)
     full_grid(15, 15, 15, I, &m, &g);
     for (int strict = 0; strict < 2; strict++)
         for (int r = 1; r <= 6; r++) {
-            bract_sl_opts o = {.radius_mm = r, .strict = strict};
-            bract_sl *s;
-            CK(bract_sl_new(m, g, &o, &s));
+            bract_searchlight_opts o = {.radius_mm = r, .strict = strict};
+            bract_searchlight *s;
+            CK(bract_searchlight_new(m, g, &o, &s));
             all_columns(s, m);
             size_t want = strict ? lt[r - 1] : le[r - 1];
-            ck_assert_uint_eq(bract_sl_full_size(s), want);
+            ck_assert_uint_eq(bract_searchlight_full_size(s), want);
             /* the centre of the grid has the whole sphere */
-            ck_assert_uint_eq(bract_sl_sizes(s)[centre_of(m, 7, 7, 7)], want);
-            bract_sl_free(s);
+            ck_assert_uint_eq(bract_searchlight_sizes(s)[centre_of(m, 7, 7, 7)], want);
+            bract_searchlight_free(s);
         }
     bract_mask_free(m);
     bract_volume_free(g);
@@ -80,12 +80,12 @@ START_TEST(sphere_sizes_table)
     const double V3[3][3] = {{3, 0, 0}, {0, 3, 0}, {0, 0, 3}};
     full_grid(9, 9, 9, V3, &m, &g);
     for (int k = 0; k < 2; k++) {
-        bract_sl_opts o = {.radius_mm = k ? 9 : 6};
-        bract_sl *s;
-        CK(bract_sl_new(m, g, &o, &s));
+        bract_searchlight_opts o = {.radius_mm = k ? 9 : 6};
+        bract_searchlight *s;
+        CK(bract_searchlight_new(m, g, &o, &s));
         all_columns(s, m);
-        ck_assert_uint_eq(bract_sl_full_size(s), k ? 123 : 33);
-        bract_sl_free(s);
+        ck_assert_uint_eq(bract_searchlight_full_size(s), k ? 123 : 33);
+        bract_searchlight_free(s);
     }
     bract_mask_free(m);
     bract_volume_free(g);
@@ -127,9 +127,9 @@ START_TEST(sphere_sizes_anisotropic_and_edges)
         bract_volume *g;
         full_grid(11, 10, 7, lin, &m, &g);
         for (int strict = 0; strict < 2; strict++) {
-            bract_sl_opts o = {.radius_mm = radii[which], .strict = strict, .min_voxels = 1};
-            bract_sl *s;
-            CK(bract_sl_new(m, g, &o, &s));
+            bract_searchlight_opts o = {.radius_mm = radii[which], .strict = strict, .min_voxels = 1};
+            bract_searchlight *s;
+            CK(bract_searchlight_new(m, g, &o, &s));
             all_columns(s, m);
             /* the middle, a face, an edge, a corner: truncated at the grid */
             const int64_t pts[4][3] = {{5, 5, 3}, {0, 5, 3}, {0, 0, 3}, {10, 9, 6}};
@@ -137,28 +137,58 @@ START_TEST(sphere_sizes_anisotropic_and_edges)
                 size_t want = brute_count(lin, 11, 10, 7, pts[p][0], pts[p][1], pts[p][2],
                                           radii[which], strict);
                 size_t ci = centre_of(m, pts[p][0], pts[p][1], pts[p][2]);
-                ck_assert_uint_eq(bract_sl_sizes(s)[ci], want);
+                ck_assert_uint_eq(bract_searchlight_sizes(s)[ci], want);
                 if (p == 0)
-                    ck_assert_uint_eq(bract_sl_full_size(s), want);
+                    ck_assert_uint_eq(bract_searchlight_full_size(s), want);
                 size_t cols[400];
                 double far;
-                ck_assert_uint_eq(bract_sl_sphere(s, ci, cols, &far), want);
+                ck_assert_uint_eq(bract_searchlight_sphere(s, ci, cols, &far), want);
                 for (size_t k = 1; k < want; k++)
                     ck_assert(cols[k - 1] < cols[k]);
                 ck_assert(far <= radii[which]);
             }
-            bract_sl_free(s);
+            bract_searchlight_free(s);
         }
         if (which == 1) { /* the rotation keeps 6 mm at 33 voxels */
-            bract_sl_opts o = {.radius_mm = 6};
-            bract_sl *s;
-            CK(bract_sl_new(m, g, &o, &s));
-            ck_assert_uint_eq(bract_sl_full_size(s), 33);
-            bract_sl_free(s);
+            bract_searchlight_opts o = {.radius_mm = 6};
+            bract_searchlight *s;
+            CK(bract_searchlight_new(m, g, &o, &s));
+            ck_assert_uint_eq(bract_searchlight_full_size(s), 33);
+            bract_searchlight_free(s);
         }
         bract_mask_free(m);
         bract_volume_free(g);
     }
+}
+END_TEST
+
+/* The radius that reaches the 6 face neighbours: the longest voxel axis
+ * (through a rotated, anisotropic affine too); at that radius the sphere
+ * holds the centre and its 6 neighbours, just below it fewer. */
+START_TEST(face_radius)
+{
+    double c = cos(0.3), s_ = sin(0.3);
+    const double R[3][3] = {{2 * c, -2.5 * s_, 0}, {2 * s_, 2.5 * c, 0}, {0, 0, 7}};
+    bract_mask *m;
+    bract_volume *g;
+    full_grid(5, 5, 5, R, &m, &g);
+    bract_searchlight_opts o = {.radius_mm = 6};
+    bract_searchlight *s;
+    CK(bract_searchlight_new(m, g, &o, &s));
+    ck_assert_double_eq_tol(bract_searchlight_face_radius(s), 7, 1e-12);
+    bract_searchlight_free(s);
+    o.radius_mm = 7;
+    CK(bract_searchlight_new(m, g, &o, &s));
+    size_t at7 = bract_searchlight_full_size(s);
+    bract_searchlight_free(s);
+    o.strict = 1;
+    CK(bract_searchlight_new(m, g, &o, &s));
+    size_t below = bract_searchlight_full_size(s);
+    bract_searchlight_free(s);
+    ck_assert_uint_eq(below + 2, at7); /* the two neighbours along z */
+    ck_assert_uint_ge(at7, 7);
+    bract_mask_free(m);
+    bract_volume_free(g);
 }
 END_TEST
 
@@ -179,58 +209,58 @@ START_TEST(mask_rules)
     size_t top = centre_of(m, 4, 4, 4);
     /* radius 2: 33 voxels, of which 13 in the centre's plane, 9 one below
      * and 1 two below: 23 */
-    bract_sl_opts o = {.radius_mm = 2};
-    bract_sl *s;
-    CK(bract_sl_new(m, g, &o, &s));
+    bract_searchlight_opts o = {.radius_mm = 2};
+    bract_searchlight *s;
+    CK(bract_searchlight_new(m, g, &o, &s));
     size_t nd;
-    bract_sl_data_voxels(s, &nd);
+    bract_searchlight_data_voxels(s, &nd);
     ck_assert_uint_eq(nd, m->n);
     all_columns(s, m);
-    ck_assert_uint_eq(bract_sl_sizes(s)[top], 23);
-    ck_assert(!bract_sl_left_out(s)[top]); /* 23 of 33 >= 0.5 */
-    bract_sl_free(s);
+    ck_assert_uint_eq(bract_searchlight_sizes(s)[top], 23);
+    ck_assert(!bract_searchlight_left_out(s)[top]); /* 23 of 33 >= 0.5 */
+    bract_searchlight_free(s);
     /* min_proportion 0.75: 23 < 24.75, left out; min_voxels 24 too */
     o.min_proportion = 0.75;
-    CK(bract_sl_new(m, g, &o, &s));
+    CK(bract_searchlight_new(m, g, &o, &s));
     all_columns(s, m);
-    ck_assert(bract_sl_left_out(s)[top]);
-    ck_assert(!bract_sl_left_out(s)[centre_of(m, 4, 4, 2)]);
-    bract_sl_free(s);
+    ck_assert(bract_searchlight_left_out(s)[top]);
+    ck_assert(!bract_searchlight_left_out(s)[centre_of(m, 4, 4, 2)]);
+    bract_searchlight_free(s);
     o.min_proportion = 0;
     o.min_voxels = 24;
-    CK(bract_sl_new(m, g, &o, &s));
+    CK(bract_searchlight_new(m, g, &o, &s));
     all_columns(s, m);
-    ck_assert(bract_sl_left_out(s)[top]);
-    bract_sl_free(s);
+    ck_assert(bract_searchlight_left_out(s)[top]);
+    bract_searchlight_free(s);
     /* keep_outside: the data voxels grow by the radius (z <= 6) */
     o.min_voxels = 0;
     o.keep_outside = 1;
-    CK(bract_sl_new(m, g, &o, &s));
-    const size_t *dv = bract_sl_data_voxels(s, &nd);
+    CK(bract_searchlight_new(m, g, &o, &s));
+    const size_t *dv = bract_searchlight_data_voxels(s, &nd);
     ck_assert_uint_eq(nd, 7 * 81);
-    CK(bract_sl_set_columns(s, dv, nd));
-    ck_assert_uint_eq(bract_sl_sizes(s)[top], 33);
+    CK(bract_searchlight_set_columns(s, dv, nd));
+    ck_assert_uint_eq(bract_searchlight_sizes(s)[top], 33);
     /* unusable voxels (a column missing) are not counted */
     size_t *fewer = malloc(nd * sizeof *fewer), k = 0;
     size_t gone = (size_t)(4 + 9 * (4 + 9 * 5)); /* (4, 4, 5), above the top centre */
     for (size_t i = 0; i < nd; i++)
         if (dv[i] != gone)
             fewer[k++] = dv[i];
-    CK(bract_sl_set_columns(s, fewer, k));
-    ck_assert_uint_eq(bract_sl_sizes(s)[top], 32);
+    CK(bract_searchlight_set_columns(s, fewer, k));
+    ck_assert_uint_eq(bract_searchlight_sizes(s)[top], 32);
     /* errors: columns out of order */
     fewer[1] = fewer[0];
-    ck_assert_int_eq(bract_sl_set_columns(s, fewer, k), BRACT_EINVAL);
+    ck_assert_int_eq(bract_searchlight_set_columns(s, fewer, k), BRACT_EINVAL);
     ck_assert_error_has("not in ascending order");
     free(fewer);
-    bract_sl_free(s);
+    bract_searchlight_free(s);
     /* bad options */
-    bract_sl_opts bad = {.radius_mm = 0};
-    ck_assert_int_eq(bract_sl_new(m, g, &bad, &s), BRACT_EINVAL);
+    bract_searchlight_opts bad = {.radius_mm = 0};
+    ck_assert_int_eq(bract_searchlight_new(m, g, &bad, &s), BRACT_EINVAL);
     ck_assert_error_has("radius");
     bad.nvoxels = 10;
     bad.keep_outside = 1;
-    ck_assert_int_eq(bract_sl_new(m, g, &bad, &s), BRACT_EINVAL);
+    ck_assert_int_eq(bract_searchlight_new(m, g, &bad, &s), BRACT_EINVAL);
     ck_assert_error_has("mask only");
     bract_mask_free(m);
     bract_mask_free(full);
@@ -255,19 +285,19 @@ START_TEST(count_rule)
     full_grid(11, 11, 11, I, &m, &g);
     size_t mid = centre_of(m, 5, 5, 5);
     for (size_t i = 0; i < sizeof N / sizeof *N; i++) {
-        bract_sl_opts o = {.nvoxels = N[i], .min_voxels = 1};
-        bract_sl *s;
-        CK(bract_sl_new(m, g, &o, &s));
+        bract_searchlight_opts o = {.nvoxels = N[i], .min_voxels = 1};
+        bract_searchlight *s;
+        CK(bract_searchlight_new(m, g, &o, &s));
         all_columns(s, m);
-        ck_assert_msg(bract_sl_sizes(s)[mid] == want[i], "N = %zu: %u voxels, expected %zu",
-                      N[i], bract_sl_sizes(s)[mid], want[i]);
-        ck_assert_uint_eq(bract_sl_full_size(s), 0);
+        ck_assert_msg(bract_searchlight_sizes(s)[mid] == want[i], "N = %zu: %u voxels, expected %zu",
+                      N[i], bract_searchlight_sizes(s)[mid], want[i]);
+        ck_assert_uint_eq(bract_searchlight_full_size(s), 0);
         if (N[i] == 100) {
             /* the 100th is the first of the [2,2,1] group in the order x, y,
              * z: offset (-2, -2, -1) */
             size_t cols[200];
             double far;
-            size_t k = bract_sl_sphere(s, mid, cols, &far);
+            size_t k = bract_searchlight_sphere(s, mid, cols, &far);
             ck_assert_uint_eq(k, 100);
             ck_assert_double_eq_tol(far, 3, 1e-12);
             size_t corner = (size_t)(3 + 11 * (3 + 11 * 4));
@@ -279,7 +309,7 @@ START_TEST(count_rule)
             for (size_t q = 0; q < k; q++)
                 ck_assert(cols[q] != other);
         }
-        bract_sl_free(s);
+        bract_searchlight_free(s);
     }
     /* On the face x = 0 the face group has 5 voxels (positions 2-6): N = 4
      * is as near to 2 as to 6, and the parity of the sum of the candidates'
@@ -294,25 +324,25 @@ START_TEST(count_rule)
         for (size_t i = 0; i < m->n; i++)
             if (!drop || m->index[i] != 710)
                 cols[k++] = m->index[i];
-        bract_sl_opts o = {.nvoxels = 4, .min_voxels = 1};
-        bract_sl *s;
-        CK(bract_sl_new(m, g, &o, &s));
-        CK(bract_sl_set_columns(s, cols, k));
-        ck_assert_uint_eq(bract_sl_sizes(s)[centre_of(m, 0, 5, 5)], drop ? 2 : 6);
-        bract_sl_free(s);
+        bract_searchlight_opts o = {.nvoxels = 4, .min_voxels = 1};
+        bract_searchlight *s;
+        CK(bract_searchlight_new(m, g, &o, &s));
+        CK(bract_searchlight_set_columns(s, cols, k));
+        ck_assert_uint_eq(bract_searchlight_sizes(s)[centre_of(m, 0, 5, 5)], drop ? 2 : 6);
+        bract_searchlight_free(s);
         free(cols);
     }
     /* more voxels than the mask has, or than it has usable */
     {
-        bract_sl_opts o = {.nvoxels = 2000};
-        bract_sl *s;
-        ck_assert_int_eq(bract_sl_new(m, g, &o, &s), BRACT_EDATA);
+        bract_searchlight_opts o = {.nvoxels = 2000};
+        bract_searchlight *s;
+        ck_assert_int_eq(bract_searchlight_new(m, g, &o, &s), BRACT_EDATA);
         ck_assert_error_has("spheres of 2000 voxels: the mask has 1331 voxels");
         o.nvoxels = 1000;
-        CK(bract_sl_new(m, g, &o, &s));
-        ck_assert_int_eq(bract_sl_set_columns(s, m->index, 900), BRACT_EDATA);
+        CK(bract_searchlight_new(m, g, &o, &s));
+        ck_assert_int_eq(bract_searchlight_set_columns(s, m->index, 900), BRACT_EDATA);
         ck_assert_error_has("spheres of 1000 voxels: the mask has 900 usable voxels");
-        bract_sl_free(s);
+        bract_searchlight_free(s);
     }
     /* a sparse mask: centres far from the others grow further */
     for (size_t i = 0; i < g->nvox; i++)
@@ -320,13 +350,13 @@ START_TEST(count_rule)
     bract_mask *sparse;
     CK(bract_mask_from_volume(g, &sparse));
     {
-        bract_sl_opts o = {.nvoxels = 40, .min_voxels = 1};
-        bract_sl *s;
-        CK(bract_sl_new(sparse, g, &o, &s));
+        bract_searchlight_opts o = {.nvoxels = 40, .min_voxels = 1};
+        bract_searchlight *s;
+        CK(bract_searchlight_new(sparse, g, &o, &s));
         all_columns(s, sparse);
         for (size_t c = 0; c < sparse->n; c++)
-            ck_assert(bract_sl_sizes(s)[c] >= 20 && bract_sl_sizes(s)[c] <= 80);
-        bract_sl_free(s);
+            ck_assert(bract_searchlight_sizes(s)[c] >= 20 && bract_searchlight_sizes(s)[c] <= 80);
+        bract_searchlight_free(s);
     }
     bract_mask_free(sparse);
     bract_mask_free(m);
@@ -476,9 +506,9 @@ typedef struct {
 } rdm_case;
 
 typedef struct {
-    bract_cmp_method method;
+    bract_compare_method method;
     bract_partial partial;
-    bract_nan_policy nan;
+    bract_compare_nan nan;
     int drop_pair; /* the second model misses a pair (two comparison plans) */
 } cmp_case;
 
@@ -493,9 +523,9 @@ static size_t compare_all(const dataset *ds, int outside, const rdm_case *rc, si
      * lies near 6.5 mm */
     const double radius = 6.5;
     const char *excl[] = {"rest"};
-    bract_design_opts dopts = {BRACT_ORDER_FIRST, excl, 1};
-    bract_design *d;
-    CK(bract_design_read(ds->conditions, &dopts, &d));
+    bract_rdm_design_opts dopts = {BRACT_ORDER_FIRST, excl, 1};
+    bract_rdm_design *d;
+    CK(bract_rdm_design_read(ds->conditions, &dopts, &d));
     ck_assert_uint_eq(d->nrun, 3);
     bract_rdmset *mset, *cset;
     CK(bract_rdmset_read(ds->models, &mset));
@@ -503,23 +533,23 @@ static size_t compare_all(const dataset *ds, int outside, const rdm_case *rc, si
     bract_atlas *spheres = sphere_atlas(ds, radius, outside);
     const char *data[1] = {ds->data}, *noise[1] = {ds->noise};
     /* the searchlight's geometry, once, and the voxels it reads */
-    bract_sl_opts so = {.radius_mm = radius, .min_voxels = 2, .keep_outside = outside};
-    bract_sl *sl;
-    CK(bract_sl_new(ds->mask, ds->geom, &so, &sl));
-    ck_assert_uint_eq(bract_sl_full_size(sl), 31);
+    bract_searchlight_opts so = {.radius_mm = radius, .min_voxels = 2, .keep_outside = outside};
+    bract_searchlight *sl;
+    CK(bract_searchlight_new(ds->mask, ds->geom, &so, &sl));
+    ck_assert_uint_eq(bract_searchlight_full_size(sl), 31);
     size_t nd;
-    const size_t *dv = bract_sl_data_voxels(sl, &nd);
+    const size_t *dv = bract_searchlight_data_voxels(sl, &nd);
     bract_mask dm = {NX, NY, NZ, nd, (size_t *)dv};
     ck_assert(outside ? nd > ds->mask->n : nd == ds->mask->n);
     bract_atlas *whole;
     CK(bract_atlas_from_mask(&dm, "voxels", &whole));
     size_t ncomparisons = 0;
     for (size_t ri = 0; ri < nrc; ri++) {
-        bract_pattern_opts po = {0};
+        bract_patterns_opts po = {0};
         size_t nn = rc[ri].given_noise;
         /* bract rdm neural on every sphere (each a region), written and
          * read back as bract rsa reads it */
-        bract_pattern_set *ps, *whole_ps;
+        bract_patterns_set *ps, *whole_ps;
         po.skip_small = 1;
         CK(bract_patterns_from_volumes(data, 1, d, spheres, ds->geom, noise, nn, &po, NULL, &ps));
         bract_take_warnings(&(const char *const *){NULL});
@@ -537,7 +567,7 @@ static size_t compare_all(const dataset *ds, int outside, const rdm_case *rc, si
         bract_take_warnings(&(const char *const *){NULL});
         const bract_patterns *wp = &whole_ps->region[0];
         ck_assert_uint_eq(wp->dropped_constant + wp->dropped_nonfinite, 2);
-        CK(bract_sl_set_columns(sl, wp->voxel, wp->nvox));
+        CK(bract_searchlight_set_columns(sl, wp->voxel, wp->nvox));
         for (size_t ci = 0; ci < ncc; ci++) {
             /* models: the two of models.tsv (the second missing a pair) */
             bract_rdm m2 = mset->rdm[1];
@@ -548,12 +578,12 @@ static size_t compare_all(const dataset *ds, int outside, const rdm_case *rc, si
             m2.d = dd;
             const bract_rdm *models[2] = {&mset->rdm[0], &m2};
             const bract_rdm *controls[1] = {&cset->rdm[0]};
-            bract_cmp_opts co = {cc[ci].method, cc[ci].partial, cc[ci].nan};
-            bract_sl_models *sm;
-            CK(bract_sl_models_new(d, 2, models, NULL, 1, controls, NULL, &co, &sm));
+            bract_compare_opts co = {cc[ci].method, cc[ci].partial, cc[ci].nan};
+            bract_searchlight_models *sm;
+            CK(bract_searchlight_models_new(d, 2, models, NULL, 1, controls, NULL, &co, &sm));
             /* bract rsa: every sphere's RDM a region of one subject */
             bract_rsa_opts o;
-            bract_rsa_opts_default(&o);
+            bract_rsa_opts_defaults(&o);
             o.method = cc[ci].method;
             o.partial = cc[ci].partial;
             o.nan_policy = cc[ci].nan;
@@ -566,11 +596,11 @@ static size_t compare_all(const dataset *ds, int outside, const rdm_case *rc, si
             bract_rsa_result *res;
             CK(bract_rsa_run(&in, &o, &res));
             bract_take_warnings(&(const char *const *){NULL});
-            size_t C = bract_sl_ncentres(sl);
+            size_t C = bract_searchlight_ncentres(sl);
             double *val = malloc(C * 2 * sizeof *val);
             unsigned char *st = malloc(C);
-            bract_sl_input si = {d, rc[ri].ro, wp->x, wp->nvox, wp->res, wp->nvox, wp->nres, sm};
-            CK(bract_sl_run(sl, &si, 0, C, val, st, NULL, NULL));
+            bract_searchlight_input si = {d, rc[ri].ro, wp->x, wp->nvox, wp->res, wp->nvox, wp->nres, sm};
+            CK(bract_searchlight_run(sl, &si, 0, C, val, st, NULL, NULL));
             size_t compared = 0;
             for (size_t g = 0; g < res->nregions; g++) {
                 size_t c = (size_t)atol(res->regions[g] + 1);
@@ -580,7 +610,7 @@ static size_t compare_all(const dataset *ds, int outside, const rdm_case *rc, si
                                   "%s%s, %s%s: centre %zu model %zu: searchlight %.17g, rdm "
                                   "neural + rsa %.17g",
                                   rc[ri].label, outside ? " (voxels outside the mask)" : "",
-                                  bract_cmp_method_name(cc[ci].method),
+                                  bract_compare_method_name(cc[ci].method),
                                   cc[ci].partial ? " (partial)" : "", c, k, got, want);
                     compared += !isnan(want);
                 }
@@ -594,18 +624,18 @@ static size_t compare_all(const dataset *ds, int outside, const rdm_case *rc, si
             free(st);
             free(dd);
             bract_rsa_result_free(res);
-            bract_sl_models_free(sm);
+            bract_searchlight_models_free(sm);
         }
-        bract_pattern_set_free(ps);
-        bract_pattern_set_free(whole_ps);
+        bract_patterns_set_free(ps);
+        bract_patterns_set_free(whole_ps);
         bract_rdmset_free(ref);
     }
     bract_atlas_free(whole);
     bract_atlas_free(spheres);
-    bract_sl_free(sl);
+    bract_searchlight_free(sl);
     bract_rdmset_free(mset);
     bract_rdmset_free(cset);
-    bract_design_free(d);
+    bract_rdm_design_free(d);
     return ncomparisons;
 }
 
@@ -655,30 +685,30 @@ START_TEST(same_bits_for_any_split)
     memset(&ds, 0, sizeof ds);
     make_dataset(&ds);
     const char *excl[] = {"rest"};
-    bract_design_opts dopts = {BRACT_ORDER_FIRST, excl, 1};
-    bract_design *d;
-    CK(bract_design_read(ds.conditions, &dopts, &d));
+    bract_rdm_design_opts dopts = {BRACT_ORDER_FIRST, excl, 1};
+    bract_rdm_design *d;
+    CK(bract_rdm_design_read(ds.conditions, &dopts, &d));
     bract_rdmset *mset;
     CK(bract_rdmset_read(ds.models, &mset));
     bract_atlas *whole;
     CK(bract_atlas_from_mask(ds.mask, "mask", &whole));
     const char *data[1] = {ds.data};
-    bract_pattern_set *ps;
+    bract_patterns_set *ps;
     CK(bract_patterns_from_volumes(data, 1, d, whole, ds.geom, NULL, 0, NULL, NULL, &ps));
     bract_take_warnings(&(const char *const *){NULL});
     const bract_patterns *p = &ps->region[0];
     const bract_rdm *models[2] = {&mset->rdm[0], &mset->rdm[1]};
     for (int method = 0; method < 2; method++) {
-        bract_sl_opts so = {.radius_mm = 7, .min_proportion = 0.5};
-        bract_sl *sl;
-        CK(bract_sl_new(ds.mask, ds.geom, &so, &sl));
-        CK(bract_sl_set_columns(sl, p->voxel, p->nvox));
-        bract_cmp_opts co = {method ? BRACT_CMP_KENDALL : BRACT_CMP_SPEARMAN, 0, 0};
-        bract_sl_models *sm;
-        CK(bract_sl_models_new(d, 2, models, NULL, 0, NULL, NULL, &co, &sm));
+        bract_searchlight_opts so = {.radius_mm = 7, .min_proportion = 0.5};
+        bract_searchlight *sl;
+        CK(bract_searchlight_new(ds.mask, ds.geom, &so, &sl));
+        CK(bract_searchlight_set_columns(sl, p->voxel, p->nvox));
+        bract_compare_opts co = {method ? BRACT_CMP_KENDALL : BRACT_CMP_SPEARMAN, 0, 0};
+        bract_searchlight_models *sm;
+        CK(bract_searchlight_models_new(d, 2, models, NULL, 0, NULL, NULL, &co, &sm));
         bract_rdm_opts ro = {.method = method ? BRACT_RDM_CROSSNOBIS : BRACT_RDM_CORRELATION};
-        bract_sl_input in = {d, ro, p->x, p->nvox, NULL, 0, 0, sm};
-        size_t C = bract_sl_ncentres(sl);
+        bract_searchlight_input in = {d, ro, p->x, p->nvox, NULL, 0, 0, sm};
+        size_t C = bract_searchlight_ncentres(sl);
         double *v[3];
         unsigned char *st[3];
         for (int k = 0; k < 3; k++) {
@@ -686,15 +716,15 @@ START_TEST(same_bits_for_any_split)
             st[k] = malloc(C);
         }
         bract_set_threads(1);
-        CK(bract_sl_run(sl, &in, 0, C, v[0], st[0], NULL, NULL));
+        CK(bract_searchlight_run(sl, &in, 0, C, v[0], st[0], NULL, NULL));
         bract_set_threads(2);
-        CK(bract_sl_run(sl, &in, 0, C, v[1], st[1], NULL, NULL));
+        CK(bract_searchlight_run(sl, &in, 0, C, v[1], st[1], NULL, NULL));
         /* three ranges of unequal work, as three ranks would take them */
         size_t b[4];
-        bract_sl_split(sl, 3, b);
+        bract_searchlight_split(sl, 3, b);
         ck_assert(b[0] == 0 && b[0] <= b[1] && b[1] <= b[2] && b[2] <= b[3] && b[3] == C);
         for (int r = 0; r < 3; r++)
-            CK(bract_sl_run(sl, &in, b[r], b[r + 1], v[2] + 2 * b[r], st[2] + b[r], NULL, NULL));
+            CK(bract_searchlight_run(sl, &in, b[r], b[r + 1], v[2] + 2 * b[r], st[2] + b[r], NULL, NULL));
         ck_assert(memcmp(v[0], v[1], 2 * C * sizeof **v) == 0);
         ck_assert(memcmp(v[0], v[2], 2 * C * sizeof **v) == 0);
         ck_assert(memcmp(st[0], st[1], C) == 0 && memcmp(st[0], st[2], C) == 0);
@@ -708,13 +738,13 @@ START_TEST(same_bits_for_any_split)
             free(v[k]);
             free(st[k]);
         }
-        bract_sl_models_free(sm);
-        bract_sl_free(sl);
+        bract_searchlight_models_free(sm);
+        bract_searchlight_free(sl);
     }
-    bract_pattern_set_free(ps);
+    bract_patterns_set_free(ps);
     bract_atlas_free(whole);
     bract_rdmset_free(mset);
-    bract_design_free(d);
+    bract_rdm_design_free(d);
     free_dataset(&ds);
 }
 END_TEST
@@ -722,29 +752,29 @@ END_TEST
 START_TEST(model_errors)
 {
     const char *c[] = {"a", "b", "c", "d"};
-    bract_design *d;
-    CK(bract_design_from_labels(c, NULL, 4, NULL, &d));
+    bract_rdm_design *d;
+    CK(bract_rdm_design_from_labels(c, NULL, 4, NULL, &d));
     bract_rdm m = {"m", 4, (char *[]){"a", "b", "c", "x"}, (double[]){1, 2, 3, 4, 5, 6}};
     const bract_rdm *mv[1] = {&m};
-    bract_cmp_opts co = {BRACT_CMP_SPEARMAN, 0, 0};
-    bract_sl_models *sm;
-    ck_assert_int_eq(bract_sl_models_new(d, 1, mv, NULL, 0, NULL, NULL, &co, &sm), BRACT_EDATA);
+    bract_compare_opts co = {BRACT_CMP_SPEARMAN, 0, 0};
+    bract_searchlight_models *sm;
+    ck_assert_int_eq(bract_searchlight_models_new(d, 1, mv, NULL, 0, NULL, NULL, &co, &sm), BRACT_EDATA);
     ck_assert_error_has("the conditions table does not have the conditions of the first model");
     ck_assert_error_has("not in the model: 'd'");
     m.cond = (char *[]){"d", "c", "b", "a"};
     double same[6] = {1, 1, 1, 1, 1, 1};
     m.d = same;
-    ck_assert_int_eq(bract_sl_models_new(d, 1, mv, NULL, 0, NULL, NULL, &co, &sm), BRACT_EDATA);
+    ck_assert_int_eq(bract_searchlight_models_new(d, 1, mv, NULL, 0, NULL, NULL, &co, &sm), BRACT_EDATA);
     ck_assert_error_has("model RDM 'm' is constant");
     double miss[6] = {1, NAN, 3, 4, 5, 6};
     m.d = miss;
-    ck_assert_int_eq(bract_sl_models_new(d, 1, mv, NULL, 0, NULL, NULL, &co, &sm), BRACT_EDATA);
+    ck_assert_int_eq(bract_searchlight_models_new(d, 1, mv, NULL, 0, NULL, NULL, &co, &sm), BRACT_EDATA);
     ck_assert_error_has("misses pairs");
     co.nan_policy = BRACT_NAN_MODEL_MASK;
-    CK(bract_sl_models_new(d, 1, mv, NULL, 0, NULL, NULL, &co, &sm));
-    ck_assert_uint_eq(bract_sl_models_npairs(sm, 0), 5);
-    bract_sl_models_free(sm);
-    bract_design_free(d);
+    CK(bract_searchlight_models_new(d, 1, mv, NULL, 0, NULL, NULL, &co, &sm));
+    ck_assert_uint_eq(bract_searchlight_models_npairs(sm, 0), 5);
+    bract_searchlight_models_free(sm);
+    bract_rdm_design_free(d);
 }
 END_TEST
 
@@ -785,8 +815,8 @@ START_TEST(recovers_planted_sphere)
         snprintf(runs[t], 8, "%zu", sim->vol_run[t]);
         rl[t] = runs[t];
     }
-    bract_design *d;
-    CK(bract_design_from_labels(cl, rl, sim->nvol, NULL, &d));
+    bract_rdm_design *d;
+    CK(bract_rdm_design_from_labels(cl, rl, sim->nvol, NULL, &d));
     /* the model: 1 - cosine of the embedding */
     size_t n = sim->nwords, D = sim->dims;
     bract_rdm model = {"embedding", n, sim->words, malloc(bract_npairs(n) * sizeof(double))};
@@ -802,12 +832,12 @@ START_TEST(recovers_planted_sphere)
             model.d[q] = 1 - ab / sqrt(aa * bb);
         }
     const bract_rdm *mv[1] = {&model};
-    bract_cmp_opts co = {BRACT_CMP_SPEARMAN, 0, 0};
-    bract_sl_models *sm;
-    CK(bract_sl_models_new(d, 1, mv, NULL, 0, NULL, NULL, &co, &sm));
-    bract_sl_opts slo = {.radius_mm = 6, .min_proportion = 0.5};
-    bract_sl *sl;
-    CK(bract_sl_new(mask, geom, &slo, &sl));
+    bract_compare_opts co = {BRACT_CMP_SPEARMAN, 0, 0};
+    bract_searchlight_models *sm;
+    CK(bract_searchlight_models_new(d, 1, mv, NULL, 0, NULL, NULL, &co, &sm));
+    bract_searchlight_opts slo = {.radius_mm = 6, .min_proportion = 0.5};
+    bract_searchlight *sl;
+    CK(bract_searchlight_new(mask, geom, &slo, &sl));
     bract_atlas *whole;
     CK(bract_atlas_from_mask(mask, "mask", &whole));
     char **maps = malloc(so.subjects * sizeof *maps);
@@ -820,21 +850,21 @@ START_TEST(recovers_planted_sphere)
         CK(bract_volume_write(sv, path, NULL));
         bract_volume_free(sv);
         const char *data[1] = {path};
-        bract_pattern_set *ps;
+        bract_patterns_set *ps;
         CK(bract_patterns_from_volumes(data, 1, d, whole, geom, NULL, 0, NULL, NULL, &ps));
         const bract_patterns *p = &ps->region[0];
-        CK(bract_sl_set_columns(sl, p->voxel, p->nvox));
-        size_t C = bract_sl_ncentres(sl);
+        CK(bract_searchlight_set_columns(sl, p->voxel, p->nvox));
+        size_t C = bract_searchlight_ncentres(sl);
         double *val = malloc(C * sizeof *val);
         unsigned char *st = malloc(C);
-        bract_sl_input in = {d, {.method = BRACT_RDM_CORRELATION}, p->x, p->nvox, NULL, 0, 0, sm};
-        CK(bract_sl_run(sl, &in, 0, C, val, st, NULL, NULL));
+        bract_searchlight_input in = {d, {.method = BRACT_RDM_CORRELATION}, p->x, p->nvox, NULL, 0, 0, sm};
+        CK(bract_searchlight_run(sl, &in, 0, C, val, st, NULL, NULL));
         bract_volume *map;
         CK(bract_volume_new_like(geom, 1, BRACT_F32, &map));
         for (size_t i = 0; i < map->nvox; i++)
             bract_volume_set(map, i, NAN);
         for (size_t c = 0; c < C; c++)
-            bract_volume_set(map, bract_sl_centres(sl)[c], val[c]);
+            bract_volume_set(map, bract_searchlight_centres(sl)[c], val[c]);
         snprintf(name, sizeof name, "map%zu.nii.gz", s);
         maps[s] = tu_join(tmp, name);
         bract_volume_write_opts wo = {BRACT_INTENT_CORREL, {0, 0, 0}, "spearman", NULL, 0};
@@ -843,12 +873,12 @@ START_TEST(recovers_planted_sphere)
         free(val);
         free(st);
         free(path);
-        bract_pattern_set_free(ps);
+        bract_patterns_set_free(ps);
     }
     bract_group_data *gd;
     CK(bract_group_read((const char *const *)maps, so.subjects, maskp, BRACT_GROUP_FISHER, 0, &gd));
     bract_take_warnings(&(const char *const *){NULL});
-    bract_group_opts go = bract_group_defaults();
+    bract_group_opts go = bract_group_opts_defaults();
     go.permutations = 1000;
     bract_group_result *gr;
     CK(bract_group_run(gd, &go, NULL, &gr));
@@ -870,10 +900,10 @@ START_TEST(recovers_planted_sphere)
     bract_group_result_free(gr);
     bract_group_data_free(gd);
     bract_atlas_free(whole);
-    bract_sl_free(sl);
-    bract_sl_models_free(sm);
+    bract_searchlight_free(sl);
+    bract_searchlight_models_free(sm);
     free(model.d);
-    bract_design_free(d);
+    bract_rdm_design_free(d);
     free(cl);
     free(rl);
     free(runs);
@@ -892,6 +922,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, sphere_sizes_table);
     tcase_add_test(tc, sphere_sizes_anisotropic_and_edges);
+    tcase_add_test(tc, face_radius);
     tcase_add_test(tc, mask_rules);
     tcase_add_test(tc, count_rule);
     tcase_add_test(tc, equals_rdm_neural_and_rsa);

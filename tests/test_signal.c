@@ -38,17 +38,17 @@ START_TEST(butter_matches_analytic_response)
     const double cuts[3][2] = {{0.1, 0}, {0, 0.01}, {0.1, 0.01}};
     for (int N = 1; N <= 8; N++)
         for (int c = 0; c < 3; c++) {
-            bract_butter *f;
-            ck_assert_int_eq(bract_butter_design(N, cuts[c][0], cuts[c][1], fs, &f), 0);
+            bract_filter_butter *f;
+            ck_assert_int_eq(bract_filter_butter_new(N, cuts[c][0], cuts[c][1], fs, &f), 0);
             /* exact formula vs the product of the sections: rounding only */
             for (int i = 1; i < 250; i++) {
                 double hz = 0.001 * i;
-                double g = bract_butter_gain2(f, hz), a = analytic_gain2(N, cuts[c][0],
+                double g = bract_filter_butter_gain2(f, hz), a = analytic_gain2(N, cuts[c][0],
                                                                          cuts[c][1], fs, hz);
                 ck_assert_msg(fabs(g - a) < 1e-11, "order %d case %d at %g Hz: %.15g vs %.15g",
                               N, c, hz, g, a);
             }
-            bract_butter_free(f);
+            bract_filter_butter_free(f);
         }
 }
 END_TEST
@@ -56,38 +56,38 @@ END_TEST
 START_TEST(butter_padlen_as_scipy)
 {
     /* scipy 1.10.1 sosfiltfilt default padlen: 3 * (2 nsec + 1 - first-order sections) */
-    bract_butter *f;
-    ck_assert_int_eq(bract_butter_design(5, 0.1, 0.01, 0.5, &f), 0);
+    bract_filter_butter *f;
+    ck_assert_int_eq(bract_filter_butter_new(5, 0.1, 0.01, 0.5, &f), 0);
     ck_assert_uint_eq(f->nsec, 5);
     ck_assert_uint_eq(f->padlen, 33);
-    bract_butter_free(f);
-    ck_assert_int_eq(bract_butter_design(5, 0.1, 0, 0.5, &f), 0);
+    bract_filter_butter_free(f);
+    ck_assert_int_eq(bract_filter_butter_new(5, 0.1, 0, 0.5, &f), 0);
     ck_assert_uint_eq(f->nsec, 3);
     ck_assert_uint_eq(f->padlen, 18);
-    bract_butter_free(f);
-    ck_assert_int_eq(bract_butter_design(4, 0, 0.01, 0.5, &f), 0);
+    bract_filter_butter_free(f);
+    ck_assert_int_eq(bract_filter_butter_new(4, 0, 0.01, 0.5, &f), 0);
     ck_assert_uint_eq(f->nsec, 2);
     ck_assert_uint_eq(f->padlen, 15);
-    bract_butter_free(f);
+    bract_filter_butter_free(f);
 }
 END_TEST
 
 START_TEST(butter_bad_cutoffs)
 {
-    bract_butter *f;
-    ck_assert_int_eq(bract_butter_design(5, 0.3, 0, 0.5, &f), BRACT_EINVAL);
+    bract_filter_butter *f;
+    ck_assert_int_eq(bract_filter_butter_new(5, 0.3, 0, 0.5, &f), BRACT_EINVAL);
     ck_assert_error_has("low-pass cut-off 0.3 Hz is above the Nyquist frequency 0.25 Hz (TR 2 s)");
     ck_assert_ptr_null(f);
-    ck_assert_int_eq(bract_butter_design(5, 0.05, 0.05, 0.5, &f), BRACT_EINVAL);
+    ck_assert_int_eq(bract_filter_butter_new(5, 0.05, 0.05, 0.5, &f), BRACT_EINVAL);
     ck_assert_error_has("high-pass cut-off (0.05 Hz) must be below the low-pass cut-off (0.05 Hz)");
-    ck_assert_int_eq(bract_butter_design(5, 0, 0, 0.5, &f), BRACT_EINVAL);
+    ck_assert_int_eq(bract_filter_butter_new(5, 0, 0, 0.5, &f), BRACT_EINVAL);
     /* exactly Nyquist: lowered as nilearn does, with a warning */
-    ck_assert_int_eq(bract_butter_design(5, 0.25, 0, 0.5, &f), 0);
+    ck_assert_int_eq(bract_filter_butter_new(5, 0.25, 0, 0.5, &f), 0);
     ck_assert(f->low_hz < 0.25 && f->low_hz > 0.25 * (1 - 1e-14));
     const char *const *w;
     ck_assert_uint_eq(bract_take_warnings(&w), 1);
     ck_assert(tu_contains(w[0], "equals the Nyquist frequency"));
-    bract_butter_free(f);
+    bract_filter_butter_free(f);
 }
 END_TEST
 
@@ -95,23 +95,23 @@ START_TEST(sosfiltfilt_keeps_constants_and_is_linear)
 {
     /* a low-pass filter passes a constant unchanged (DC gain 1, steady-state
      * initial conditions); a high-pass removes it */
-    bract_butter *lp, *hp;
-    ck_assert_int_eq(bract_butter_design(5, 0.1, 0, 0.5, &lp), 0);
-    ck_assert_int_eq(bract_butter_design(5, 0, 0.02, 0.5, &hp), 0);
+    bract_filter_butter *lp, *hp;
+    ck_assert_int_eq(bract_filter_butter_new(5, 0.1, 0, 0.5, &lp), 0);
+    ck_assert_int_eq(bract_filter_butter_new(5, 0, 0.02, 0.5, &hp), 0);
     double x[60], y[60], work[60 + 2 * 40];
     for (int i = 0; i < 60; i++)
         x[i] = 3.5;
-    ck_assert_int_eq(bract_sosfiltfilt(lp, x, 60, y, work), 0);
+    ck_assert_int_eq(bract_filter_sosfiltfilt(lp, x, 60, y, work), 0);
     for (int i = 0; i < 60; i++)
         ck_assert_double_eq_tol(y[i], 3.5, 1e-12);
-    ck_assert_int_eq(bract_sosfiltfilt(hp, x, 60, y, work), 0);
+    ck_assert_int_eq(bract_filter_sosfiltfilt(hp, x, 60, y, work), 0);
     for (int i = 0; i < 60; i++)
         ck_assert_double_eq_tol(y[i], 0, 1e-12);
     /* too short for the padding: scipy's error condition */
-    ck_assert_int_eq(bract_sosfiltfilt(lp, x, 18, y, work), BRACT_EDATA);
+    ck_assert_int_eq(bract_filter_sosfiltfilt(lp, x, 18, y, work), BRACT_EDATA);
     ck_assert_error_has("pads 18 samples");
-    bract_butter_free(lp);
-    bract_butter_free(hp);
+    bract_filter_butter_free(lp);
+    bract_filter_butter_free(hp);
 }
 END_TEST
 
@@ -130,14 +130,14 @@ START_TEST(spline_reproduces_cubics)
         keep[i] = !(i == 0 || i == 1 || i == 7 || i == 8 || i == 12 || i == 19);
         y[i] = keep[i] ? 0.5 - 0.3 * t[i] + 0.02 * t[i] * t[i] - 0.001 * t[i] * t[i] * t[i] : 99;
     }
-    ck_assert_int_eq(bract_spline_fill(t, y, keep, N, 1, work, iwork), 0);
+    ck_assert_int_eq(bract_filter_spline_fill(t, y, keep, N, 1, work, iwork), 0);
     for (int i = 0; i < N; i++)
         ck_assert_double_eq_tol(y[i], 0.5 - 0.3 * t[i] + 0.02 * t[i] * t[i] -
                                           0.001 * t[i] * t[i] * t[i], 1e-10);
     /* no extrapolation: the ends become NaN */
     for (int i = 0; i < N; i++)
         y[i] = keep[i] ? sin(t[i]) : 99;
-    ck_assert_int_eq(bract_spline_fill(t, y, keep, N, 0, work, iwork), 0);
+    ck_assert_int_eq(bract_filter_spline_fill(t, y, keep, N, 0, work, iwork), 0);
     ck_assert(isnan(y[0]) && isnan(y[1]) && isnan(y[19]));
     ck_assert(isfinite(y[7]) && y[7] != 99);
     /* three knots: the parabola through them; two knots: the line */
@@ -145,19 +145,19 @@ START_TEST(spline_reproduces_cubics)
     k3[2] = k3[9] = k3[15] = 1;
     for (int i = 0; i < N; i++)
         y[i] = k3[i] ? 1 + 0.5 * t[i] - 0.05 * t[i] * t[i] : 99;
-    ck_assert_int_eq(bract_spline_fill(t, y, k3, N, 1, work, iwork), 0);
+    ck_assert_int_eq(bract_filter_spline_fill(t, y, k3, N, 1, work, iwork), 0);
     for (int i = 0; i < N; i++)
         ck_assert_double_eq_tol(y[i], 1 + 0.5 * t[i] - 0.05 * t[i] * t[i], 1e-10);
     unsigned char k2[N] = {0};
     k2[4] = k2[10] = 1;
     for (int i = 0; i < N; i++)
         y[i] = k2[i] ? 2 - 0.25 * t[i] : 99;
-    ck_assert_int_eq(bract_spline_fill(t, y, k2, N, 1, work, iwork), 0);
+    ck_assert_int_eq(bract_filter_spline_fill(t, y, k2, N, 1, work, iwork), 0);
     for (int i = 0; i < N; i++)
         ck_assert_double_eq_tol(y[i], 2 - 0.25 * t[i], 1e-12);
     unsigned char k1[N] = {0};
     k1[4] = 1;
-    ck_assert_int_eq(bract_spline_fill(t, y, k1, N, 1, work, iwork), BRACT_EDATA);
+    ck_assert_int_eq(bract_filter_spline_fill(t, y, k1, N, 1, work, iwork), BRACT_EDATA);
 }
 END_TEST
 
@@ -195,7 +195,7 @@ static void run_case(const ref_case *c)
     bract_tseries *x = load(SIGREF "/timeseries.tsv");
     bract_tseries *cf = c->confounds ? load(SIGREF "/confounds.tsv") : NULL;
     bract_clean_opts o;
-    bract_clean_opts_default(&o);
+    bract_clean_opts_defaults(&o);
     o.detrend = c->detrend;
     o.standardize = c->standardize;
     o.standardize_confounds = c->standardize_confounds;
@@ -276,13 +276,13 @@ START_TEST(notes_three_node_values)
                                {-4.9508938220e-05, 0.44906136020, 0.66677882321, NAN}};
     for (int k = 0; k < 3; k++) {
         bract_clean_opts o;
-        bract_clean_opts_default(&o);
+        bract_clean_opts_defaults(&o);
         o.tr = 2;
         o.low_pass = k == 0 ? 0 : lp[1];
         o.high_pass = k == 1 ? hp[1] : 0;
         bract_clean_plan *p;
         ck_assert_int_eq(bract_clean_plan_new(&o, 100, NULL, 0, NULL, 0, NULL, &p), 0);
-        double *w = malloc(bract_clean_plan_workspace(p) * sizeof *w);
+        double *w = malloc(bract_clean_plan_ws_size(p) * sizeof *w);
         ck_assert_int_eq(bract_clean_series(p, x, y, w), BRACT_SERIES_OK);
         for (int i = 0; i < 3; i++)
             ck_assert_msg(fabs(y[i] - want[k][i]) < 1e-10, "case %d y[%d] = %.12g, want %.12g", k,
@@ -307,12 +307,12 @@ START_TEST(polynomial_detrend_removes_polynomials)
     for (int i = 0; i < N; i++)
         x[i] = 3 - 0.2 * i + 0.01 * i * i - 0.0004 * i * i * i;
     bract_clean_opts o;
-    bract_clean_opts_default(&o);
+    bract_clean_opts_defaults(&o);
     o.detrend = 3;
     o.standardize = BRACT_STANDARDIZE_NONE;
     bract_clean_plan *p;
     ck_assert_int_eq(bract_clean_plan_new(&o, N, NULL, 0, NULL, 0, NULL, &p), 0);
-    double *w = malloc(bract_clean_plan_workspace(p) * sizeof *w);
+    double *w = malloc(bract_clean_plan_ws_size(p) * sizeof *w);
     ck_assert_int_eq(bract_clean_series(p, x, y, w), BRACT_SERIES_OK);
     for (int i = 0; i < N; i++)
         ck_assert_double_eq_tol(y[i], 0, 1e-12);
@@ -332,7 +332,8 @@ END_TEST
 
 START_TEST(constant_and_nonfinite_series_left_out)
 {
-    bract_tseries *ts = bract_tseries_alloc(30, 3);
+    bract_tseries *ts = NULL;
+    bract_tseries_new(30, 3, &ts);
     for (int i = 0; i < 30; i++) {
         ts->x[i] = sin(0.3 * i);
         ts->x[30 + i] = 4.0;
@@ -340,7 +341,7 @@ START_TEST(constant_and_nonfinite_series_left_out)
     }
     ts->x[60 + 7] = NAN;
     bract_clean_opts o;
-    bract_clean_opts_default(&o);
+    bract_clean_opts_defaults(&o);
     bract_clean_plan *p;
     ck_assert_int_eq(bract_clean_plan_new(&o, 30, NULL, 0, NULL, 0, NULL, &p), 0);
     bract_clean_counts cnt;
@@ -363,7 +364,7 @@ END_TEST
 START_TEST(plan_errors)
 {
     bract_clean_opts o;
-    bract_clean_opts_default(&o);
+    bract_clean_opts_defaults(&o);
     bract_clean_plan *p;
     o.low_pass = 0.1;
     ck_assert_int_eq(bract_clean_plan_new(&o, 100, NULL, 0, NULL, 0, NULL, &p), BRACT_EINVAL);
@@ -381,7 +382,7 @@ START_TEST(plan_errors)
     ck_assert_int_eq(bract_clean_plan_new(&o, 100, runs, 2, NULL, 0, NULL, &p), BRACT_EDATA);
     ck_assert_error_has("the runs add up to 110 volumes but the data have 100");
     double conf[3 * 10] = {0};
-    bract_clean_opts_default(&o);
+    bract_clean_opts_defaults(&o);
     ck_assert_int_eq(bract_clean_plan_new(&o, 3, NULL, 0, conf, 3, NULL, &p), BRACT_EDATA);
     ck_assert_error_has("3 confounds for 3 volumes");
 }
@@ -400,7 +401,7 @@ START_TEST(dependent_confounds_dropped)
         x[i] = 0.5 * conf[i] - conf[N + i] + sin(1.3 * i) + 0.01 * i;
     }
     bract_clean_opts o;
-    bract_clean_opts_default(&o);
+    bract_clean_opts_defaults(&o);
     bract_clean_plan *p3, *p2;
     ck_assert_int_eq(bract_clean_plan_new(&o, N, NULL, 0, conf, 3, NULL, &p3), 0);
     ck_assert_uint_eq(bract_clean_plan_confound_rank(p3), 2);
@@ -408,7 +409,7 @@ START_TEST(dependent_confounds_dropped)
     ck_assert_uint_eq(bract_take_warnings(&w), 1);
     ck_assert(tu_contains(w[0], "1 of 3 confound columns are linear combinations"));
     ck_assert_int_eq(bract_clean_plan_new(&o, N, NULL, 0, conf, 2, NULL, &p2), 0);
-    double *wk = malloc(bract_clean_plan_workspace(p3) * sizeof *wk);
+    double *wk = malloc(bract_clean_plan_ws_size(p3) * sizeof *wk);
     bract_clean_series(p3, x, y1, wk);
     bract_clean_series(p2, x, y2, wk);
     for (int i = 0; i < N; i++)
@@ -416,6 +417,38 @@ START_TEST(dependent_confounds_dropped)
     free(wk);
     bract_clean_plan_free(p3);
     bract_clean_plan_free(p2);
+}
+END_TEST
+
+START_TEST(option_names)
+{
+    bract_clean_standardize st = BRACT_STANDARDIZE_NONE;
+    for (int i = 0; i <= BRACT_STANDARDIZE_PSC; i++) {
+        ck_assert_int_eq(bract_clean_standardize_parse(bract_clean_standardize_name((bract_clean_standardize)i),
+                                                 &st),
+                         BRACT_OK);
+        ck_assert_int_eq(st, i);
+    }
+    ck_assert_str_eq(bract_clean_standardize_name(BRACT_STANDARDIZE_ZSCORE_POP), "zscore-population");
+    ck_assert_str_eq(bract_clean_standardize_name((bract_clean_standardize)9), "unknown");
+    ck_assert_int_eq(bract_clean_standardize_parse("std", &st), BRACT_EINVAL);
+    ck_assert_int_eq(st, BRACT_STANDARDIZE_PSC);
+    ck_assert_error_has("unknown standardisation 'std' (expected one of none, zscore, "
+                        "zscore-population, psc)");
+    int order = 5;
+    ck_assert_int_eq(bract_clean_detrend_parse("none", &order), BRACT_OK);
+    ck_assert_int_eq(order, -1);
+    ck_assert_int_eq(bract_clean_detrend_parse("0", &order), BRACT_OK);
+    ck_assert_int_eq(order, 0);
+    ck_assert_int_eq(bract_clean_detrend_parse("10", &order), BRACT_OK);
+    ck_assert_int_eq(order, 10);
+    static const char *const bad[] = {"11", "-1", "", "1x", "linear", " 2"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        ck_assert_int_eq(bract_clean_detrend_parse(bad[i], &order), BRACT_EINVAL);
+        ck_assert_int_eq(order, 10);
+    }
+    ck_assert_error_has("unknown detrending order ' 2' (expected none or a polynomial order "
+                        "from 0 to 10)");
 }
 END_TEST
 
@@ -439,6 +472,7 @@ static Suite *signal_suite(void)
     tcase_add_test(tc, constant_and_nonfinite_series_left_out);
     tcase_add_test(tc, plan_errors);
     tcase_add_test(tc, dependent_confounds_dropped);
+    tcase_add_test(tc, option_names);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -13,7 +13,7 @@ START_TEST(gift_state_statistics)
     const size_t a[10] = {0, 0, 1, 1, 1, 2, 0, 0, 2, 2};
     double F[3], MDT[3], TM[9];
     size_t NT;
-    ck_assert_int_eq(bract_state_stats(a, 10, 3, F, MDT, &NT, TM), 0);
+    ck_assert_int_eq(bract_states_stats(a, 10, 3, F, MDT, &NT, TM), 0);
     const double f[3] = {0.4, 0.3, 0.3}, mdt[3] = {2, 3, 1.5};
     const double tm[9] = {0.5, 0.25, 0.25, 0, 2.0 / 3, 1.0 / 3, 0.5, 0, 0.5};
     for (int j = 0; j < 3; j++) {
@@ -27,13 +27,13 @@ START_TEST(gift_state_statistics)
      * seen only at the end: no transitions out of it either */
     const size_t b[5] = {0, 0, 1, 1, 3};
     double F4[4], M4[4], T4[16];
-    ck_assert_int_eq(bract_state_stats(b, 5, 4, F4, M4, &NT, T4), 0);
+    ck_assert_int_eq(bract_states_stats(b, 5, 4, F4, M4, &NT, T4), 0);
     ck_assert_double_eq(M4[2], 0);
     ck_assert_double_eq(T4[2 * 4 + 2], 1);
     ck_assert_double_eq(T4[3 * 4 + 3], 1);
     ck_assert_double_eq(T4[1 * 4 + 3], 0.5);
     ck_assert_uint_eq(NT, 2);
-    ck_assert_int_eq(bract_state_stats(b, 5, 3, F4, M4, &NT, T4), BRACT_EINVAL);
+    ck_assert_int_eq(bract_states_stats(b, 5, 3, F4, M4, &NT, T4), BRACT_EINVAL);
     ck_assert_error_has("state 3 at position 5, expected below 3");
 }
 END_TEST
@@ -42,10 +42,10 @@ END_TEST
 START_TEST(adjusted_rand_matches_sklearn)
 {
     const size_t a[8] = {0, 0, 1, 1, 2, 2, 2, 0}, b[8] = {1, 1, 0, 0, 0, 2, 2, 1};
-    ck_assert_double_eq_tol(bract_adjusted_rand(a, b, 8), 0.6190476190476191, 1e-15);
+    ck_assert_double_eq_tol(bract_kmeans_adjusted_rand(a, b, 8), 0.6190476190476191, 1e-15);
     const size_t c[6] = {0, 0, 0, 1, 1, 1}, d[6] = {0, 1, 2, 0, 1, 2};
-    ck_assert_double_eq_tol(bract_adjusted_rand(c, d, 6), -0.36363636363636365, 1e-15);
-    ck_assert_double_eq(bract_adjusted_rand(a, a, 8), 1);
+    ck_assert_double_eq_tol(bract_kmeans_adjusted_rand(c, d, 6), -0.36363636363636365, 1e-15);
+    ck_assert_double_eq(bract_kmeans_adjusted_rand(a, a, 8), 1);
 }
 END_TEST
 
@@ -72,14 +72,14 @@ static void check_blobs(int distance)
 {
     size_t truth[NB * PER];
     float *x = blobs(truth);
-    bract_kmeans_params p;
-    bract_kmeans_params_default(&p);
+    bract_kmeans_opts p;
+    bract_kmeans_opts_defaults(&p);
     p.k = 3;
     p.distance = distance;
     p.seed = 11;
     bract_kmeans_result *r;
     ck_assert_int_eq(bract_kmeans(x, NB * PER, DIM, &p, &r, NULL), 0);
-    ck_assert_double_eq(bract_adjusted_rand(truth, r->label, NB * PER), 1);
+    ck_assert_double_eq(bract_kmeans_adjusted_rand(truth, r->label, NB * PER), 1);
     ck_assert(r->converged);
     /* centroids: the mean (L2) or median (L1) of each found cluster,
      * recomputed here; objective = sum of distances (1e-9 relative) */
@@ -162,8 +162,8 @@ START_TEST(kmeans_thread_invariance)
     for (size_t i = 0; i < n * dim; i++)
         x[i] = (float)(bract_rng_normal(&rng) + (i / dim % 4 == 0 ? 0.3 : 0));
     for (int distance = 0; distance < 2; distance++) {
-        bract_kmeans_params p;
-        bract_kmeans_params_default(&p);
+        bract_kmeans_opts p;
+        bract_kmeans_opts_defaults(&p);
         p.k = 4;
         p.distance = distance;
         p.restarts = 3;
@@ -187,8 +187,8 @@ END_TEST
 START_TEST(kmeans_bad_input)
 {
     float x[6] = {0, 1, 2, 3, 4, 5};
-    bract_kmeans_params p;
-    bract_kmeans_params_default(&p);
+    bract_kmeans_opts p;
+    bract_kmeans_opts_defaults(&p);
     p.k = 4;
     bract_kmeans_result *r = (bract_kmeans_result *)1;
     ck_assert_int_eq(bract_kmeans(x, 3, 2, &p, &r, NULL), BRACT_EINVAL);
@@ -210,10 +210,91 @@ START_TEST(elbow_of_two_segments)
         k[i] = i + 2;
         y[i] = 10 - 2 * k[i] + 1.8 * (k[i] > 4.3 ? k[i] - 4.3 : 0);
     }
-    ck_assert_int_eq(bract_elbow(k, y, 9, &bp), 0);
+    ck_assert_int_eq(bract_kmeans_breakpoint(k, y, 9, &bp), 0);
     ck_assert_double_eq_tol(bp, 4.3, 1e-3);
-    ck_assert_int_eq(bract_elbow(k, y, 3, &bp), BRACT_EDATA);
+    ck_assert_int_eq(bract_kmeans_breakpoint(k, y, 3, &bp), BRACT_EDATA);
     ck_assert_error_has("3 points, at least 4 needed");
+}
+END_TEST
+
+/* bract_kmeans_elbow equals what bract dfc --elbow computed with its own
+ * loop before it moved into the library: bract_kmeans for each k, the
+ * ratio, bract_kmeans_breakpoint over k >= 2, k = ceil(break point); for 1 and 2
+ * threads. */
+START_TEST(kmeans_elbow_as_dfc_computed_it)
+{
+    size_t n = 240, dim = 30;
+    float *x = malloc(sizeof(float) * n * dim);
+    bract_rng rng;
+    bract_rng_init(&rng, 4, 0, 0);
+    for (size_t i = 0; i < n * dim; i++) /* 4 blobs of 60 windows */
+        x[i] = (float)(0.5 * bract_rng_normal(&rng) + (double)((i / dim) % 4 == i % dim % 4));
+    for (int distance = 0; distance < 2; distance++) {
+        bract_kmeans_opts p;
+        bract_kmeans_opts_defaults(&p);
+        p.distance = (bract_kmeans_metric)distance;
+        p.restarts = 3;
+        p.seed = 7;
+        size_t kmin = 1, kmax = 7, m = kmax - kmin + 1;
+        double obj[7], ratio[7], kk[7], bp;
+        for (size_t j = 0; j < m; j++) {
+            bract_kmeans_opts q = p;
+            q.k = kmin + j;
+            bract_kmeans_result *km;
+            ck_assert_int_eq(bract_kmeans(x, n, dim, &q, &km, NULL), BRACT_OK);
+            kk[j] = (double)q.k;
+            obj[j] = km->objective;
+            ratio[j] = bract_kmeans_ratio(x, km, p.distance);
+            bract_kmeans_result_free(km);
+        }
+        ck_assert_int_eq(bract_kmeans_breakpoint(kk + 1, ratio + 1, m - 1, &bp), BRACT_OK);
+        size_t want_k = (size_t)ceil(bp - 1e-9);
+        for (int threads = 1; threads <= 2; threads++) {
+            bract_set_threads(threads);
+            bract_kmeans_elbow_result *e;
+            ck_assert_int_eq(bract_kmeans_elbow(x, n, dim, &p, kmin, kmax, &e, NULL), BRACT_OK);
+            ck_assert_uint_eq(e->m, m);
+            ck_assert_uint_eq(e->kmin, 1);
+            ck_assert_uint_eq(e->kmax, 7);
+            for (size_t j = 0; j < m; j++) {
+                ck_assert(e->objective[j] == obj[j]);
+                ck_assert(j == 0 ? isnan(e->ratio[j]) : e->ratio[j] == ratio[j]);
+            }
+            ck_assert(e->breakpoint == bp);
+            ck_assert_uint_eq(e->k, want_k);
+            ck_assert(e->k >= 3 && e->k <= 5); /* near the 4 blobs */
+            bract_kmeans_elbow_result_free(e);
+        }
+    }
+    /* fewer than 4 values of k from 2 up: no suggestion, no error */
+    bract_kmeans_opts p;
+    bract_kmeans_opts_defaults(&p);
+    bract_kmeans_elbow_result *e;
+    ck_assert_int_eq(bract_kmeans_elbow(x, n, dim, &p, 1, 4, &e, NULL), BRACT_OK);
+    ck_assert(isnan(e->breakpoint));
+    ck_assert_uint_eq(e->k, 0);
+    ck_assert_str_eq(bract_last_error(), "");
+    bract_kmeans_elbow_result_free(e);
+    e = (bract_kmeans_elbow_result *)1;
+    ck_assert_int_eq(bract_kmeans_elbow(x, n, dim, &p, 3, 2, &e, NULL), BRACT_EINVAL);
+    ck_assert_ptr_null(e);
+    ck_assert_int_eq(bract_kmeans_elbow(x, n, dim, &p, 2, 241, &e, NULL), BRACT_EINVAL);
+    free(x);
+}
+END_TEST
+
+START_TEST(distance_names)
+{
+    bract_kmeans_metric d = BRACT_DIST_L2;
+    ck_assert_int_eq(bract_kmeans_metric_parse("l1", &d), BRACT_OK);
+    ck_assert_int_eq(d, BRACT_DIST_L1);
+    ck_assert_int_eq(bract_kmeans_metric_parse("l2", &d), BRACT_OK);
+    ck_assert_int_eq(d, BRACT_DIST_L2);
+    ck_assert_str_eq(bract_kmeans_metric_name(BRACT_DIST_L1), "l1");
+    ck_assert_str_eq(bract_kmeans_metric_name((bract_kmeans_metric)5), "unknown");
+    ck_assert_int_eq(bract_kmeans_metric_parse("cityblock", &d), BRACT_EINVAL);
+    ck_assert_int_eq(d, BRACT_DIST_L2);
+    ck_assert_error_has("unknown k-means distance 'cityblock' (expected one of l2, l1)");
 }
 END_TEST
 
@@ -229,6 +310,8 @@ static Suite *suite(void)
     tcase_add_test(tc, kmeans_thread_invariance);
     tcase_add_test(tc, kmeans_bad_input);
     tcase_add_test(tc, elbow_of_two_segments);
+    tcase_add_test(tc, kmeans_elbow_as_dfc_computed_it);
+    tcase_add_test(tc, distance_names);
     suite_add_tcase(s, tc);
     return s;
 }

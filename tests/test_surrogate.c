@@ -8,8 +8,8 @@
 
 static double *sim_series(size_t nt, size_t nreg, uint64_t seed, int null, size_t **state)
 {
-    bract_dfcsim_params p;
-    bract_dfcsim_params_default(&p);
+    bract_dfcsim_opts p;
+    bract_dfcsim_opts_defaults(&p);
     p.nt = nt;
     p.nreg = nreg;
     p.seed = seed;
@@ -37,14 +37,15 @@ static void check_preserves(size_t nt)
     double *x = sim_series(nt, nreg, 2, 0, NULL), *y = malloc(nt * nreg * sizeof *y);
     bract_surrogate_plan *sp;
     ck_assert_int_eq(bract_surrogate_plan_new(x, nt, nreg, &sp), 0);
-    bract_surrogate_work *w = bract_surrogate_work_new(sp);
+    bract_surrogate_ws *w = NULL;
+    bract_surrogate_ws_new(sp, &w);
     bract_surrogate_draw(sp, 7, 3, y, w);
     double diff = 0;
     for (size_t i = 0; i < nreg; i++) {
-        ck_assert_double_eq_tol(bract_mean(y + i * nt, nt), bract_mean(x + i * nt, nt), 1e-12);
+        ck_assert_double_eq_tol(bract_stats_mean(y + i * nt, nt), bract_stats_mean(x + i * nt, nt), 1e-12);
         for (size_t j = i; j < nreg; j++) {
-            double cx = 0, cy = 0, mxi = bract_mean(x + i * nt, nt),
-                   mxj = bract_mean(x + j * nt, nt);
+            double cx = 0, cy = 0, mxi = bract_stats_mean(x + i * nt, nt),
+                   mxj = bract_stats_mean(x + j * nt, nt);
             for (size_t t = 0; t < nt; t++) {
                 cx += (x[i * nt + t] - mxi) * (x[j * nt + t] - mxj);
                 cy += (y[i * nt + t] - mxi) * (y[j * nt + t] - mxj);
@@ -61,7 +62,7 @@ static void check_preserves(size_t nt)
     ck_assert(memcmp(y, z, nt * nreg * sizeof *y) == 0);
     bract_surrogate_draw(sp, 7, 4, z, w);
     ck_assert(memcmp(y, z, nt * nreg * sizeof *y) != 0);
-    bract_surrogate_work_free(w);
+    bract_surrogate_ws_free(w);
     bract_surrogate_plan_free(sp);
     free(x);
     free(y);
@@ -82,24 +83,24 @@ typedef struct {
  * k-means with k = 2 (2 restarts). */
 static outcome run_tests(const double *x, size_t nt, size_t nreg, uint64_t seed)
 {
-    bract_dfc_params dp;
-    bract_dfc_params_default(&dp);
+    bract_dfc_opts dp;
+    bract_dfc_opts_defaults(&dp);
     dp.window = 30;
     bract_dfc_plan *pl;
     ck_assert_int_eq(bract_dfc_plan_new(nt, nreg, &dp, &pl), 0);
     size_t np = bract_dfc_npairs(pl);
-    bract_kmeans_params kp;
-    bract_kmeans_params_default(&kp);
+    bract_kmeans_opts kp;
+    bract_kmeans_opts_defaults(&kp);
     kp.k = 2;
     kp.restarts = 2;
     kp.seed = seed;
-    bract_dfc_test_params tp = {99, seed, 0, &kp};
-    bract_dfc_test_result *r;
-    ck_assert_int_eq(bract_dfc_surrogate_test(pl, x, NULL, &tp, &r, NULL), 0);
+    bract_surrogate_opts tp = {99, seed, 0, &kp};
+    bract_surrogate_result *r;
+    ck_assert_int_eq(bract_surrogate_test(pl, x, NULL, &tp, &r, NULL), 0);
     outcome o = {r->fcvar_p, r->switches_p, 1};
     for (size_t e = 0; e < np; e++)
         o.min_fdr = fmin(o.min_fdr, r->edge_p_fdr[e]);
-    bract_dfc_test_result_free(r);
+    bract_surrogate_result_free(r);
     bract_dfc_plan_free(pl);
     return o;
 }
@@ -146,27 +147,27 @@ START_TEST(test_thread_invariance)
 {
     size_t nt = 150, nreg = 4;
     double *x = sim_series(nt, nreg, 5, 1, NULL);
-    bract_dfc_params dp;
-    bract_dfc_params_default(&dp);
+    bract_dfc_opts dp;
+    bract_dfc_opts_defaults(&dp);
     dp.window = 20;
     bract_dfc_plan *pl;
     ck_assert_int_eq(bract_dfc_plan_new(nt, nreg, &dp, &pl), 0);
-    bract_dfc_test_params tp = {37, 3, 0, NULL};
-    bract_dfc_test_result *a, *b;
+    bract_surrogate_opts tp = {37, 3, 0, NULL};
+    bract_surrogate_result *a, *b;
     bract_set_threads(1);
-    ck_assert_int_eq(bract_dfc_surrogate_test(pl, x, NULL, &tp, &a, NULL), 0);
+    ck_assert_int_eq(bract_surrogate_test(pl, x, NULL, &tp, &a, NULL), 0);
     bract_set_threads(2);
-    ck_assert_int_eq(bract_dfc_surrogate_test(pl, x, NULL, &tp, &b, NULL), 0);
+    ck_assert_int_eq(bract_surrogate_test(pl, x, NULL, &tp, &b, NULL), 0);
     size_t np = a->npairs;
     ck_assert(memcmp(a->edge_null_mean, b->edge_null_mean, np * sizeof(double)) == 0);
     ck_assert(memcmp(a->edge_p, b->edge_p, np * sizeof(double)) == 0);
     ck_assert(a->fcvar_null_mean == b->fcvar_null_mean && a->fcvar_p == b->fcvar_p);
     ck_assert(isnan(a->switches_p));
     /* Monte-Carlo p-values are (1 + count) / 38; their BH adjustment is
-     * bract_fdr_bh's (exact) */
+     * bract_stats_fdr_bh's (exact) */
     size_t *work = malloc(2 * np * sizeof *work);
     double *q = malloc(np * sizeof *q);
-    bract_fdr_bh(a->edge_p, np, q, work);
+    bract_stats_fdr_bh(a->edge_p, np, q, work);
     for (size_t e = 0; e < np; e++) {
         double cnt = a->edge_p[e] * 38 - 1;
         ck_assert_double_eq_tol(cnt, floor(cnt + 0.5), 1e-9);
@@ -184,13 +185,13 @@ START_TEST(test_thread_invariance)
     for (size_t e = 0; e < np; e++) {
         for (size_t k = 0; k < bract_dfc_nwindows(pl); k++)
             col[k] = w[k * np + e];
-        ck_assert_double_eq_tol(a->edge_std[e], sqrt(bract_var(col, bract_dfc_nwindows(pl), 1)),
+        ck_assert_double_eq_tol(a->edge_std[e], sqrt(bract_stats_var(col, bract_dfc_nwindows(pl), 1)),
                                 1e-12);
     }
     free(col);
     free(w);
-    bract_dfc_test_result_free(a);
-    bract_dfc_test_result_free(b);
+    bract_surrogate_result_free(a);
+    bract_surrogate_result_free(b);
     bract_dfc_plan_free(pl);
     free(x);
 }
@@ -202,8 +203,8 @@ END_TEST
  * seed. */
 START_TEST(simulator_truth)
 {
-    bract_dfcsim_params p;
-    bract_dfcsim_params_default(&p);
+    bract_dfcsim_opts p;
+    bract_dfcsim_opts_defaults(&p);
     bract_dfcsim_states *st;
     ck_assert_int_eq(bract_dfcsim_states_new(&p, &st), 0);
     size_t n = p.nreg;
@@ -213,7 +214,7 @@ START_TEST(simulator_truth)
             cnt[st->module[k * n + i]]++;
         ck_assert(cnt[0] == 6 && cnt[1] == 5 && cnt[2] == 5);
         for (size_t k2 = 0; k2 < k; k2++)
-            ck_assert(bract_adjusted_rand(st->module + k * n, st->module + k2 * n, n) < 0.5);
+            ck_assert(bract_kmeans_adjusted_rand(st->module + k * n, st->module + k2 * n, n) < 0.5);
     }
     bract_dfcsim_subject *s, *s2;
     ck_assert_int_eq(bract_dfcsim_subject_new(&p, st, 0, &s), 0);
@@ -235,7 +236,7 @@ START_TEST(simulator_truth)
      * sampling sd of a correlation ~ 0.05; 0.25 is a loose bound */
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++) {
-            double r = bract_pearson(s->null + i * p.nt, s->null + j * p.nt, p.nt);
+            double r = bract_stats_pearson(s->null + i * p.nt, s->null + j * p.nt, p.nt);
             ck_assert(fabs(r - s->avg_cov[i * n + j]) < 0.25);
         }
     ck_assert_int_eq(bract_dfcsim_subject_new(&p, st, 0, &s2), 0);
@@ -281,8 +282,8 @@ START_TEST(states_recovered_from_switching_data)
         for (int distance = 0; distance < 2; distance++) {
             size_t nt = 1200, nreg = 16, L = 20, *state, nwin;
             double *x = sim_series(nt, nreg, seed, 0, &state);
-            bract_dfc_params dp;
-            bract_dfc_params_default(&dp);
+            bract_dfc_opts dp;
+            bract_dfc_opts_defaults(&dp);
             dp.window = L;
             bract_dfc_plan *pl;
             ck_assert_int_eq(bract_dfc_plan_new(nt, nreg, &dp, &pl), 0);
@@ -293,20 +294,20 @@ START_TEST(states_recovered_from_switching_data)
             float *wf = malloc(nwin * np * sizeof *wf);
             for (size_t i = 0; i < nwin * np; i++)
                 wf[i] = (float)w[i];
-            bract_kmeans_params kp;
-            bract_kmeans_params_default(&kp);
+            bract_kmeans_opts kp;
+            bract_kmeans_opts_defaults(&kp);
             kp.k = 3;
             kp.distance = distance;
             bract_kmeans_result *km;
             ck_assert_int_eq(bract_kmeans(wf, nwin, np, &kp, &km, NULL), 0);
             size_t n2;
             size_t *truth = window_truth(state, nt, L, 3, &n2);
-            double ari = bract_adjusted_rand(truth, km->label, nwin);
+            double ari = bract_kmeans_adjusted_rand(truth, km->label, nwin);
             ck_assert_msg(ari >= 0.9, "seed %d, distance %d: ARI %g", (int)seed, distance, ari);
             /* match found states to true ones by majority, then compare dwell */
             double dw_true[3], dw_found[3];
-            ck_assert_int_eq(bract_state_stats(truth, nwin, 3, NULL, dw_true, NULL, NULL), 0);
-            ck_assert_int_eq(bract_state_stats(km->label, nwin, 3, NULL, dw_found, NULL, NULL),
+            ck_assert_int_eq(bract_states_stats(truth, nwin, 3, NULL, dw_true, NULL, NULL), 0);
+            ck_assert_int_eq(bract_states_stats(km->label, nwin, 3, NULL, dw_found, NULL, NULL),
                              0);
             for (size_t c = 0; c < 3; c++) {
                 size_t cnt[3] = {0, 0, 0};

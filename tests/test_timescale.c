@@ -110,25 +110,25 @@ START_TEST(acf_direct_sum_and_sizes)
             c += (x[t] - m) * (x[t - k] - m);
         ck_assert_double_eq_tol(acf[k], c / c0, 1e-13);
     }
-    ck_assert_uint_eq(bract_fft_fast_size(1), 1);
-    ck_assert_uint_eq(bract_fft_fast_size(401), 405); /* statsmodels' 2n+1 for n = 200 */
-    ck_assert_uint_eq(bract_fft_fast_size(1250), 1250);
-    ck_assert_uint_eq(bract_fft_fast_size(1251), 1280);
-    ck_assert_uint_eq(bract_fft_fast_size(2049), 2160);
+    ck_assert_uint_eq(bract_acf_fft_size(1), 1);
+    ck_assert_uint_eq(bract_acf_fft_size(401), 405); /* statsmodels' 2n+1 for n = 200 */
+    ck_assert_uint_eq(bract_acf_fft_size(1250), 1250);
+    ck_assert_uint_eq(bract_acf_fft_size(1251), 1280);
+    ck_assert_uint_eq(bract_acf_fft_size(2049), 2160);
     ck_assert_uint_eq(bract_acf_default_lags(200), 23);
     ck_assert_uint_eq(bract_acf_default_lags(5), 4);
 }
 END_TEST
 
-static bract_tau_plan *make_plan(size_t nt, int method, double tr, size_t max_lag)
+static bract_timescale_plan *make_plan(size_t nt, int method, double tr, size_t max_lag)
 {
-    bract_tau_opts o;
-    bract_tau_opts_init(&o);
-    o.method = method;
+    bract_timescale_opts o;
+    bract_timescale_opts_defaults(&o);
+    o.method = (bract_timescale_method)method;
     o.tr = tr;
     o.max_lag = max_lag;
-    bract_tau_plan *p;
-    ck_assert_msg(bract_tau_plan_new(nt, &o, &p) == 0, "%s", bract_last_error());
+    bract_timescale_plan *p;
+    ck_assert_msg(bract_timescale_plan_new(nt, &o, &p) == 0, "%s", bract_last_error());
     return p;
 }
 
@@ -142,39 +142,39 @@ START_TEST(estimators_match_reference)
     size_t ci, ca;
     ck_assert_int_eq(bract_table_require(t, "integral_s", &ci), 0);
     ck_assert_int_eq(bract_table_require(t, "ar1_s", &ca), 0);
-    bract_tau_plan *pi = make_plan(ts->nt, BRACT_TAU_INTEGRAL, 2.0, 100);
-    bract_tau_plan *pa = make_plan(ts->nt, BRACT_TAU_AR1, 2.0, 100);
-    bract_tau_work *w;
-    ck_assert_int_eq(bract_tau_work_new(pi, &w), 0);
+    bract_timescale_plan *pi = make_plan(ts->nt, BRACT_TAU_INTEGRAL, 2.0, 100);
+    bract_timescale_plan *pa = make_plan(ts->nt, BRACT_TAU_AR1, 2.0, 100);
+    bract_timescale_ws *w;
+    ck_assert_int_eq(bract_timescale_ws_new(pi, &w), 0);
     for (size_t r = 0; r < t->nrows; r++) {
         double wi, wa;
         ck_assert_int_eq(bract_table_double(t, r, ci, &wi), 0);
         ck_assert_int_eq(bract_table_double(t, r, ca, &wa), 0);
-        bract_tau_result res;
-        bract_tau_estimate(pi, w, ts->x + r * ts->nt, r, &res, NULL);
+        bract_timescale_result res;
+        bract_timescale_estimate(pi, w, ts->x + r * ts->nt, r, &res, NULL);
         ck_assert_uint_eq(res.flags, 0);
         ck_assert_msg(fabs(res.tau_s - wi) <= 1e-10, "integral %zu: %.17g vs %.17g", r,
                       res.tau_s, wi);
-        bract_tau_estimate(pa, w, ts->x + r * ts->nt, r, &res, NULL);
+        bract_timescale_estimate(pa, w, ts->x + r * ts->nt, r, &res, NULL);
         ck_assert_uint_eq(res.flags, 0);
         ck_assert_msg(fabs(res.tau_s - wa) <= 1e-10, "ar1 %zu: %.17g vs %.17g", r, res.tau_s,
                       wa);
     }
     /* with lags to 40 only, r5's ACF is still positive at the last lag: the
      * sum is flagged as truncated (a lower bound), 2 * sum of lags 1..40 */
-    bract_tau_plan *p40 = make_plan(ts->nt, BRACT_TAU_INTEGRAL, 2.0, 40);
-    bract_tau_work *w40;
-    ck_assert_int_eq(bract_tau_work_new(p40, &w40), 0);
-    bract_tau_result res;
-    bract_tau_estimate(p40, w40, ts->x + 5 * ts->nt, 5, &res, NULL);
+    bract_timescale_plan *p40 = make_plan(ts->nt, BRACT_TAU_INTEGRAL, 2.0, 40);
+    bract_timescale_ws *w40;
+    ck_assert_int_eq(bract_timescale_ws_new(p40, &w40), 0);
+    bract_timescale_result res;
+    bract_timescale_estimate(p40, w40, ts->x + 5 * ts->nt, 5, &res, NULL);
     ck_assert_uint_eq(res.flags, BRACT_TAU_TRUNCATED);
     ck_assert_uint_eq(res.lags_summed, 40);
     ck_assert_double_eq_tol(res.tau_s, 28.539518764009173, 1e-10); /* numpy, same data */
-    bract_tau_work_free(w40);
-    bract_tau_plan_free(p40);
-    bract_tau_work_free(w);
-    bract_tau_plan_free(pi);
-    bract_tau_plan_free(pa);
+    bract_timescale_ws_free(w40);
+    bract_timescale_plan_free(p40);
+    bract_timescale_ws_free(w);
+    bract_timescale_plan_free(pi);
+    bract_timescale_plan_free(pa);
     bract_table_free(t);
     bract_tseries_free(ts);
 }
@@ -185,48 +185,48 @@ START_TEST(estimators_ar1_lcg)
     /* dfc-timescales.md section 7.2 (12 decimals): 1e-11 */
     double x[200];
     ar1_lcg(x, 200);
-    bract_tau_opts o;
-    bract_tau_opts_init(&o);
+    bract_timescale_opts o;
+    bract_timescale_opts_defaults(&o);
     o.tr = 2.0;
     o.max_lag = 20;
-    bract_tau_result r;
-    bract_tau_plan *p;
-    bract_tau_work *w;
+    bract_timescale_result r;
+    bract_timescale_plan *p;
+    bract_timescale_ws *w;
     o.method = BRACT_TAU_INTEGRAL;
-    ck_assert_int_eq(bract_tau_plan_new(200, &o, &p), 0);
-    ck_assert_int_eq(bract_tau_work_new(p, &w), 0);
-    bract_tau_estimate(p, w, x, 0, &r, NULL);
+    ck_assert_int_eq(bract_timescale_plan_new(200, &o, &p), 0);
+    ck_assert_int_eq(bract_timescale_ws_new(p, &w), 0);
+    bract_timescale_estimate(p, w, x, 0, &r, NULL);
     ck_assert_double_eq_tol(r.tau_s, 5.269690684543, 1e-11);
     ck_assert_uint_eq(r.lags_summed, 7); /* first non-positive lag is 8 */
-    bract_tau_work_free(w);
-    bract_tau_plan_free(p);
+    bract_timescale_ws_free(w);
+    bract_timescale_plan_free(p);
     o.acf_norm = BRACT_ACF_ADJUSTED;
-    ck_assert_int_eq(bract_tau_plan_new(200, &o, &p), 0);
-    ck_assert_int_eq(bract_tau_work_new(p, &w), 0);
-    bract_tau_estimate(p, w, x, 0, &r, NULL);
+    ck_assert_int_eq(bract_timescale_plan_new(200, &o, &p), 0);
+    ck_assert_int_eq(bract_timescale_ws_new(p, &w), 0);
+    bract_timescale_estimate(p, w, x, 0, &r, NULL);
     ck_assert_double_eq_tol(r.tau_s, 5.346035291507, 1e-11);
-    bract_tau_work_free(w);
-    bract_tau_plan_free(p);
+    bract_timescale_ws_free(w);
+    bract_timescale_plan_free(p);
     o.acf_norm = BRACT_ACF_BIASED;
     o.method = BRACT_TAU_AR1;
-    ck_assert_int_eq(bract_tau_plan_new(200, &o, &p), 0);
-    ck_assert_int_eq(bract_tau_work_new(p, &w), 0);
-    bract_tau_estimate(p, w, x, 0, &r, NULL);
+    ck_assert_int_eq(bract_timescale_plan_new(200, &o, &p), 0);
+    ck_assert_int_eq(bract_timescale_ws_new(p, &w), 0);
+    bract_timescale_estimate(p, w, x, 0, &r, NULL);
     ck_assert_double_eq_tol(r.tau_s, 7.618555981637, 1e-11);
     ck_assert_double_eq_tol(r.rho1, 0.769113335833, 1e-12);
-    bract_tau_work_free(w);
-    bract_tau_plan_free(p);
+    bract_timescale_ws_free(w);
+    bract_timescale_plan_free(p);
     /* e-fold: rho(4) = 0.4316 > 1/e > rho(5) = 0.3414; log-linear
      * interpolation between them (analytic from the ACF values above) */
     o.method = BRACT_TAU_EFOLD;
-    ck_assert_int_eq(bract_tau_plan_new(200, &o, &p), 0);
-    ck_assert_int_eq(bract_tau_work_new(p, &w), 0);
-    bract_tau_estimate(p, w, x, 0, &r, NULL);
+    ck_assert_int_eq(bract_timescale_plan_new(200, &o, &p), 0);
+    ck_assert_int_eq(bract_timescale_ws_new(p, &w), 0);
+    bract_timescale_estimate(p, w, x, 0, &r, NULL);
     double a = 0.431610999868, b = 0.341403317639;
     double want = 2.0 * (3.0 + (log(a) + 1) / (log(a) - log(b)));
     ck_assert_double_eq_tol(r.tau_s, want, 1e-10);
-    bract_tau_work_free(w);
-    bract_tau_plan_free(p);
+    bract_timescale_ws_free(w);
+    bract_timescale_plan_free(p);
     /* free-amplitude a exp(-t / tau) on lags 0..10.  Section 7.2 gives a =
      * 1.03769579, tau = 6.34087714 s "optimizer-dependent to ~1e-6"; the
      * least-squares optimum itself (scipy least_squares, all tolerances
@@ -234,15 +234,15 @@ START_TEST(estimators_ar1_lcg)
     o.method = BRACT_TAU_EXP_OFFSET_FREE;
     o.min_lag = 0;
     o.max_lag = 10;
-    ck_assert_int_eq(bract_tau_plan_new(200, &o, &p), 0);
-    ck_assert_int_eq(bract_tau_work_new(p, &w), 0);
-    bract_tau_estimate(p, w, x, 0, &r, NULL);
+    ck_assert_int_eq(bract_timescale_plan_new(200, &o, &p), 0);
+    ck_assert_int_eq(bract_timescale_ws_new(p, &w), 0);
+    bract_timescale_estimate(p, w, x, 0, &r, NULL);
     ck_assert_uint_eq(r.flags, 0);
     ck_assert_double_eq_tol(r.amplitude, 1.03769643, 1.1e-7);
     ck_assert_double_eq_tol(r.tau_s, 6.34086607, 6.4e-7);
     ck_assert_double_eq_tol(r.tau_s, 6.34087714, 2e-5); /* and the note's value */
-    bract_tau_work_free(w);
-    bract_tau_plan_free(p);
+    bract_timescale_ws_free(w);
+    bract_timescale_plan_free(p);
 }
 END_TEST
 
@@ -255,8 +255,8 @@ START_TEST(exp_fit_murray_exact)
         t[i] = 0.05 * (i + 1);
         y[i] = 0.8 * (exp(-t[i] / 0.2) + 0.1);
     }
-    bract_expfit f;
-    ck_assert_int_eq(bract_exp_fit(t, y, 15, 1, 0.005, 7.5, &f), 0);
+    bract_timescale_expfit f;
+    ck_assert_int_eq(bract_timescale_exp_fit(t, y, 15, 1, 0.005, 7.5, &f), 0);
     ck_assert_double_eq_tol(f.amplitude, 0.8, 1e-8);
     ck_assert_double_eq_tol(f.tau, 0.2, 1e-8);
     ck_assert_double_eq_tol(f.offset, 0.1, 1e-8);
@@ -266,19 +266,19 @@ START_TEST(exp_fit_murray_exact)
     acf[0] = 1;
     for (int k = 1; k <= 15; k++)
         acf[k] = y[k - 1];
-    bract_tau_plan *p = make_plan(100, BRACT_TAU_EXP, 0.05, 15);
-    bract_tau_work *w;
-    ck_assert_int_eq(bract_tau_work_new(p, &w), 0);
-    bract_tau_result r;
-    ck_assert_int_eq(bract_tau_from_acf(p, w, acf, &r), 0);
+    bract_timescale_plan *p = make_plan(100, BRACT_TAU_EXP, 0.05, 15);
+    bract_timescale_ws *w;
+    ck_assert_int_eq(bract_timescale_ws_new(p, &w), 0);
+    bract_timescale_result r;
+    ck_assert_int_eq(bract_timescale_from_acf(p, w, acf, &r), 0);
     ck_assert_uint_eq(r.flags, 0);
     ck_assert_double_eq_tol(r.tau_s, 0.2, 1e-8);
     ck_assert_double_eq_tol(r.offset, 0.1, 1e-8);
     ck_assert_double_eq_tol(r.amplitude, 0.8, 1e-8);
-    bract_tau_work_free(w);
-    bract_tau_plan_free(p);
+    bract_timescale_ws_free(w);
+    bract_timescale_plan_free(p);
     /* too few points: an error, not a number */
-    ck_assert_int_eq(bract_exp_fit(t, y, 2, 1, 0.005, 7.5, &f), BRACT_EINVAL);
+    ck_assert_int_eq(bract_timescale_exp_fit(t, y, 2, 1, 0.005, 7.5, &f), BRACT_EINVAL);
     ck_assert_error_has("at least 3 points");
 }
 END_TEST
@@ -286,13 +286,13 @@ END_TEST
 START_TEST(knee_conversions_and_exact_fit)
 {
     /* fooof's compute_knee_frequency / compute_time_constant, section 7.2 */
-    ck_assert_double_eq_tol(bract_knee_frequency(100, 2), 10.0, 1e-12);
-    ck_assert_double_eq_tol(bract_knee_tau(100, 2), 0.01591549431, 1e-11);
-    ck_assert_double_eq_tol(bract_knee_frequency(100, 1.5), 21.5443469, 1e-7);
-    ck_assert_double_eq_tol(bract_knee_tau(100, 1.5), 0.007387318067, 1e-12);
-    ck_assert_double_eq_tol(bract_knee_frequency(0.0004, 2), 0.02, 1e-15);
-    ck_assert_double_eq_tol(bract_knee_tau(0.0004, 2), 7.957747155, 1e-9);
-    ck_assert(isnan(bract_knee_tau(-5, 2))); /* fooof #213: a negative knee is no frequency */
+    ck_assert_double_eq_tol(bract_timescale_knee_frequency(100, 2), 10.0, 1e-12);
+    ck_assert_double_eq_tol(bract_timescale_knee_tau(100, 2), 0.01591549431, 1e-11);
+    ck_assert_double_eq_tol(bract_timescale_knee_frequency(100, 1.5), 21.5443469, 1e-7);
+    ck_assert_double_eq_tol(bract_timescale_knee_tau(100, 1.5), 0.007387318067, 1e-12);
+    ck_assert_double_eq_tol(bract_timescale_knee_frequency(0.0004, 2), 0.02, 1e-15);
+    ck_assert_double_eq_tol(bract_timescale_knee_tau(0.0004, 2), 7.957747155, 1e-9);
+    ck_assert(isnan(bract_timescale_knee_tau(-5, 2))); /* fooof #213: a negative knee is no frequency */
     /* the model itself is recovered exactly: P = 10^1.5 / (k + f^chi) */
     double f[100], P[100];
     for (int chi2 = 0; chi2 < 2; chi2++) {
@@ -301,15 +301,15 @@ START_TEST(knee_conversions_and_exact_fit)
             f[i] = i + 1.0;
             P[i] = pow(10, 1.5) / (100 + pow(f[i], chi));
         }
-        bract_kneefit kf;
-        ck_assert_int_eq(bract_knee_fit(f, P, 100, 0, &kf), 0);
+        bract_timescale_kneefit kf;
+        ck_assert_int_eq(bract_timescale_knee_fit(f, P, 100, 0, &kf), 0);
         ck_assert_double_eq_tol(kf.exponent, chi, 1e-8);
         ck_assert_double_eq_tol(kf.knee, 100, 1e-5);
-        ck_assert_double_eq_tol(kf.knee_hz, bract_knee_frequency(100, chi), 1e-7);
+        ck_assert_double_eq_tol(kf.knee_hz, bract_timescale_knee_frequency(100, chi), 1e-7);
         ck_assert_double_eq_tol(kf.offset, 1.5, 1e-9);
         /* the exponent fixed at its true value */
-        ck_assert_int_eq(bract_knee_fit(f, P, 100, chi, &kf), 0);
-        ck_assert_double_eq_tol(kf.knee_hz, bract_knee_frequency(100, chi), 1e-8);
+        ck_assert_int_eq(bract_timescale_knee_fit(f, P, 100, chi, &kf), 0);
+        ck_assert_double_eq_tol(kf.knee_hz, bract_timescale_knee_frequency(100, chi), 1e-8);
     }
 }
 END_TEST
@@ -334,7 +334,7 @@ START_TEST(welch_matches_scipy)
     double x[200], freq[101], psd[101];
     ar1_lcg(x, 200);
     for (size_t c = 0; c < 3; c++) {
-        ck_assert_int_eq(bract_welch(x, 200, 0.5, cases[c].nseg, freq, psd), 0);
+        ck_assert_int_eq(bract_timescale_welch(x, 200, 0.5, cases[c].nseg, freq, psd), 0);
         for (int i = 0; i < 5; i++) {
             size_t j = cases[c].idx[i];
             ck_assert_msg(fabs(psd[j] - cases[c].p[i]) <= 1e-12 * cases[c].p[i],
@@ -343,7 +343,7 @@ START_TEST(welch_matches_scipy)
             ck_assert_double_eq_tol(freq[j], 0.5 * (double)j / (double)cases[c].nseg, 1e-15);
         }
     }
-    ck_assert_int_eq(bract_welch(x, 200, 0.5, 201, freq, psd), BRACT_EINVAL);
+    ck_assert_int_eq(bract_timescale_welch(x, 200, 0.5, 201, freq, psd), BRACT_EINVAL);
     ck_assert_error_has("does not fit series of 200");
 }
 END_TEST
@@ -353,7 +353,7 @@ static void ou_series(double tau, double tr, size_t n, uint64_t item, double *x)
 {
     bract_rng r;
     bract_rng_init(&r, 7, item, 0);
-    bract_ar1_simulate(exp(-tr / tau), n, &r, x);
+    bract_timescale_ar1_simulate(exp(-tr / tau), n, &r, x);
 }
 
 START_TEST(long_series_recover_tau)
@@ -370,46 +370,46 @@ START_TEST(long_series_recover_tau)
     for (int i = 0; i < N; i++)
         ou_series(tau, tr, T, (uint64_t)i, x + (size_t)i * T);
     for (int m = 0; m <= BRACT_TAU_KNEE; m++) {
-        bract_tau_plan *p = make_plan(T, m, tr, 30);
-        bract_tau_work *w;
-        ck_assert_int_eq(bract_tau_work_new(p, &w), 0);
+        bract_timescale_plan *p = make_plan(T, m, tr, 30);
+        bract_timescale_ws *w;
+        ck_assert_int_eq(bract_timescale_ws_new(p, &w), 0);
         double s = 0;
         for (int i = 0; i < N; i++) {
-            bract_tau_result r;
-            bract_tau_estimate(p, w, x + (size_t)i * T, (uint64_t)i, &r, NULL);
+            bract_timescale_result r;
+            bract_timescale_estimate(p, w, x + (size_t)i * T, (uint64_t)i, &r, NULL);
             ck_assert_msg((r.flags & ~BRACT_TAU_TRUNCATED) == 0, "%s series %d flags %u",
-                          bract_tau_method_name(m), i, r.flags);
+                          bract_timescale_method_name(m), i, r.flags);
             s += r.tau_s;
         }
         double mean = s / N;
         double want = m == BRACT_TAU_INTEGRAL ? tr / (exp(tr / tau) - 1) : tau;
         ck_assert_msg(fabs(mean - want) <= 0.05 * want, "%s: mean %g, expected %g",
-                      bract_tau_method_name(m), mean, want);
-        bract_tau_work_free(w);
-        bract_tau_plan_free(p);
+                      bract_timescale_method_name(m), mean, want);
+        bract_timescale_ws_free(w);
+        bract_timescale_plan_free(p);
     }
     /* the integral, bias-corrected by 40 simulated series, on 8 series */
-    bract_tau_opts o;
-    bract_tau_opts_init(&o);
+    bract_timescale_opts o;
+    bract_timescale_opts_defaults(&o);
     o.method = BRACT_TAU_INTEGRAL;
     o.tr = tr;
     o.max_lag = 30;
     o.bootstrap = 40;
     o.bias_correct = 1;
-    bract_tau_plan *p;
-    bract_tau_work *w;
-    ck_assert_int_eq(bract_tau_plan_new(T, &o, &p), 0);
-    ck_assert_int_eq(bract_tau_work_new(p, &w), 0);
+    bract_timescale_plan *p;
+    bract_timescale_ws *w;
+    ck_assert_int_eq(bract_timescale_plan_new(T, &o, &p), 0);
+    ck_assert_int_eq(bract_timescale_ws_new(p, &w), 0);
     double s = 0;
     for (int i = 0; i < 8; i++) {
-        bract_tau_result r;
-        bract_tau_estimate(p, w, x + (size_t)i * T, (uint64_t)i, &r, NULL);
+        bract_timescale_result r;
+        bract_timescale_estimate(p, w, x + (size_t)i * T, (uint64_t)i, &r, NULL);
         ck_assert_uint_eq(r.flags, 0);
         s += r.tau_s;
     }
     ck_assert_msg(fabs(s / 8 - tau) <= 0.05 * tau, "corrected integral: mean %g", s / 8);
-    bract_tau_work_free(w);
-    bract_tau_plan_free(p);
+    bract_timescale_ws_free(w);
+    bract_timescale_plan_free(p);
     free(x);
 }
 END_TEST
@@ -423,24 +423,24 @@ START_TEST(bias_correction_short_series)
      * mean SE is within 30 % of the SD of the corrected estimates. */
     enum { T = 200, N = 200 };
     const double tau = 4.0, tr = 2.0;
-    bract_tau_opts o;
-    bract_tau_opts_init(&o);
+    bract_timescale_opts o;
+    bract_timescale_opts_defaults(&o);
     o.method = BRACT_TAU_INTEGRAL;
     o.tr = tr;
     o.max_lag = 20;
     o.bootstrap = 100;
     o.bias_correct = 1;
     o.seed = 11;
-    bract_tau_plan *p;
-    bract_tau_work *w;
-    ck_assert_int_eq(bract_tau_plan_new(T, &o, &p), 0);
-    ck_assert_int_eq(bract_tau_work_new(p, &w), 0);
+    bract_timescale_plan *p;
+    bract_timescale_ws *w;
+    ck_assert_int_eq(bract_timescale_plan_new(T, &o, &p), 0);
+    ck_assert_int_eq(bract_timescale_ws_new(p, &w), 0);
     double x[T], sraw = 0, scor = 0, scor2 = 0, sse = 0;
     int ncor = 0;
     for (int i = 0; i < N; i++) {
         ou_series(tau, tr, T, 1000 + (uint64_t)i, x);
-        bract_tau_result r;
-        bract_tau_estimate(p, w, x, (uint64_t)i, &r, NULL);
+        bract_timescale_result r;
+        bract_timescale_estimate(p, w, x, (uint64_t)i, &r, NULL);
         ck_assert(isfinite(r.tau_raw_s));
         sraw += r.tau_raw_s;
         if (isfinite(r.tau_s)) {
@@ -458,8 +458,8 @@ START_TEST(bias_correction_short_series)
     ck_assert_msg(fabs(mcor - tau) <= 0.10 * tau, "corrected mean %g is not within 10 %%",
                   mcor);
     ck_assert_msg(mse > 0.7 * sdcor && mse < 1.3 * sdcor, "mean SE %g vs SD %g", mse, sdcor);
-    bract_tau_work_free(w);
-    bract_tau_plan_free(p);
+    bract_timescale_ws_free(w);
+    bract_timescale_plan_free(p);
 }
 END_TEST
 
@@ -486,32 +486,32 @@ START_TEST(bootstrap_offset_is_simulated)
     ou_series(4.0, 2.0, T, 6, y);
     for (int t = 0; t < T; t++)
         x[t] += 1.5 * sin(6.283185307179586 * t / (double)T);
-    bract_tau_opts o;
-    bract_tau_opts_init(&o);
+    bract_timescale_opts o;
+    bract_timescale_opts_defaults(&o);
     o.tr = 2.0;
     o.bootstrap = 30;
-    bract_tau_plan *p0, *p1;
-    bract_tau_work *w;
-    ck_assert_int_eq(bract_tau_plan_new(T, &o, &p0), 0);
+    bract_timescale_plan *p0, *p1;
+    bract_timescale_ws *w;
+    ck_assert_int_eq(bract_timescale_plan_new(T, &o, &p0), 0);
     o.boot_offset = 1;
-    ck_assert_int_eq(bract_tau_plan_new(T, &o, &p1), 0);
-    ck_assert_int_eq(bract_tau_work_new(p1, &w), 0);
-    bract_tau_result a, b;
-    bract_tau_estimate(p0, w, x, 0, &a, NULL);
-    bract_tau_estimate(p1, w, x, 0, &b, NULL);
+    ck_assert_int_eq(bract_timescale_plan_new(T, &o, &p1), 0);
+    ck_assert_int_eq(bract_timescale_ws_new(p1, &w), 0);
+    bract_timescale_result a, b;
+    bract_timescale_estimate(p0, w, x, 0, &a, NULL);
+    bract_timescale_estimate(p1, w, x, 0, &b, NULL);
     ck_assert_msg(a.offset > 0, "offset %g", a.offset);
     ck_assert(isfinite(a.se_s) && isfinite(b.se_s) && a.se_s != b.se_s);
     ck_assert(a.tau_s == b.tau_s); /* no correction: the estimate itself is unchanged */
-    bract_tau_estimate(p0, w, y, 0, &a, NULL);
-    bract_tau_estimate(p1, w, y, 0, &b, NULL);
+    bract_timescale_estimate(p0, w, y, 0, &a, NULL);
+    bract_timescale_estimate(p1, w, y, 0, &b, NULL);
     ck_assert_msg(a.offset <= 0, "offset %g", a.offset);
     ck_assert(a.se_s == b.se_s);
-    bract_tau_work_free(w);
-    bract_tau_plan_free(p0);
-    bract_tau_plan_free(p1);
+    bract_timescale_ws_free(w);
+    bract_timescale_plan_free(p0);
+    bract_timescale_plan_free(p1);
     /* the offset needs the exp method */
     o.method = BRACT_TAU_AR1;
-    ck_assert_int_eq(bract_tau_plan_new(T, &o, &p0), BRACT_EINVAL);
+    ck_assert_int_eq(bract_timescale_plan_new(T, &o, &p0), BRACT_EINVAL);
     ck_assert_error_has("the bootstrap offset needs the exp method");
 }
 END_TEST
@@ -522,45 +522,45 @@ START_TEST(run_same_for_any_thread_count)
     double *x = malloc(sizeof(double) * T * N);
     for (int i = 0; i < N; i++)
         ou_series(2.0 + i, 1.0, T, (uint64_t)i, x + (size_t)i * T);
-    bract_tau_opts o;
-    bract_tau_opts_init(&o);
+    bract_timescale_opts o;
+    bract_timescale_opts_defaults(&o);
     o.tr = 1.0;
     o.bootstrap = 20;
     o.bias_correct = 1;
-    bract_tau_plan *p;
-    ck_assert_int_eq(bract_tau_plan_new(T, &o, &p), 0);
+    bract_timescale_plan *p;
+    ck_assert_int_eq(bract_timescale_plan_new(T, &o, &p), 0);
     series_ctx c = {x, T};
-    bract_tau_result r1[N], r3[N];
+    bract_timescale_result r1[N], r3[N];
     double a1[N * 22], a3[N * 22];
-    ck_assert_uint_eq(bract_tau_plan_opts(p)->max_lag, 21);
+    ck_assert_uint_eq(bract_timescale_plan_opts(p)->max_lag, 21);
     bract_set_threads(1);
-    ck_assert_int_eq(bract_tau_run(p, N, get_series, &c, r1, a1, NULL), 0);
+    ck_assert_int_eq(bract_timescale_run(p, N, get_series, &c, r1, a1, NULL), 0);
     bract_set_threads(3);
-    ck_assert_int_eq(bract_tau_run(p, N, get_series, &c, r3, a3, NULL), 0);
+    ck_assert_int_eq(bract_timescale_run(p, N, get_series, &c, r3, a3, NULL), 0);
     for (int i = 0; i < N; i++) {
         ck_assert(memcmp(&r1[i].tau_s, &r3[i].tau_s, sizeof(double)) == 0);
         ck_assert(memcmp(&r1[i].se_s, &r3[i].se_s, sizeof(double)) == 0);
         ck_assert_uint_eq(r1[i].flags, r3[i].flags);
     }
     ck_assert(memcmp(a1, a3, sizeof a1) == 0);
-    bract_tau_plan_free(p);
+    bract_timescale_plan_free(p);
     free(x);
 }
 END_TEST
 
 START_TEST(bad_input_flags_and_errors)
 {
-    bract_tau_opts o;
-    bract_tau_opts_init(&o);
-    bract_tau_plan *p;
+    bract_timescale_opts o;
+    bract_timescale_opts_defaults(&o);
+    bract_timescale_plan *p;
     /* TR of zero */
     o.tr = 0;
-    ck_assert_int_eq(bract_tau_plan_new(100, &o, &p), BRACT_EINVAL);
+    ck_assert_int_eq(bract_timescale_plan_new(100, &o, &p), BRACT_EINVAL);
     ck_assert_error_has("repetition time must be a positive number of seconds, got 0");
     /* a series shorter than the maximum lag */
     o.tr = 2;
     o.max_lag = 40;
-    ck_assert_int_eq(bract_tau_plan_new(30, &o, &p), BRACT_EINVAL);
+    ck_assert_int_eq(bract_timescale_plan_new(30, &o, &p), BRACT_EINVAL);
     ck_assert_error_has("the series have 30 samples, shorter than the maximum lag 40 + 1");
     double acf[3];
     double two[2] = {1, 2};
@@ -570,7 +570,7 @@ START_TEST(bad_input_flags_and_errors)
     o.method = BRACT_TAU_KNEE;
     o.knee_fmax = 0.01;
     o.max_lag = 10;
-    ck_assert_int_eq(bract_tau_plan_new(100, &o, &p), BRACT_EINVAL);
+    ck_assert_int_eq(bract_timescale_plan_new(100, &o, &p), BRACT_EINVAL);
     ck_assert_error_has("the knee fit needs at least 4 frequencies, but the band up to 0.01 Hz "
                         "holds 2"); /* bins of 0.005 Hz */
     o.knee_fmax = 0;
@@ -578,53 +578,64 @@ START_TEST(bad_input_flags_and_errors)
     /* bias correction without bootstrap series */
     o.max_lag = 10;
     o.bias_correct = 1;
-    ck_assert_int_eq(bract_tau_plan_new(100, &o, &p), BRACT_EINVAL);
+    ck_assert_int_eq(bract_timescale_plan_new(100, &o, &p), BRACT_EINVAL);
     ck_assert_error_has("bias correction needs bootstrap series");
     o.bias_correct = 0;
     /* constant and non-finite series are flagged, tau NaN */
-    ck_assert_int_eq(bract_tau_plan_new(100, &o, &p), 0);
-    bract_tau_work *w;
-    ck_assert_int_eq(bract_tau_work_new(p, &w), 0);
+    ck_assert_int_eq(bract_timescale_plan_new(100, &o, &p), 0);
+    bract_timescale_ws *w;
+    ck_assert_int_eq(bract_timescale_ws_new(p, &w), 0);
     double x[100], a[11];
-    bract_tau_result r;
+    bract_timescale_result r;
     for (int t = 0; t < 100; t++)
         x[t] = 0.1;
-    bract_tau_estimate(p, w, x, 0, &r, a);
+    bract_timescale_estimate(p, w, x, 0, &r, a);
     ck_assert_uint_eq(r.flags, BRACT_TAU_CONSTANT);
     ck_assert(isnan(r.tau_s) && isnan(a[0]));
     x[50] = NAN;
-    bract_tau_estimate(p, w, x, 0, &r, NULL);
+    bract_timescale_estimate(p, w, x, 0, &r, NULL);
     ck_assert_uint_eq(r.flags, BRACT_TAU_NONFINITE);
     ck_assert(isnan(r.tau_s));
     /* an alternating series: rho(1) < 0 */
     for (int t = 0; t < 100; t++)
         x[t] = (t % 2 ? 1.0 : -1.0) + 0.01 * t;
-    bract_tau_estimate(p, w, x, 0, &r, NULL);
+    bract_timescale_estimate(p, w, x, 0, &r, NULL);
     ck_assert_uint_eq(r.flags, BRACT_TAU_NEG_LAG1);
     ck_assert(isnan(r.tau_s) && r.rho1 < 0);
     char buf[128];
-    ck_assert_str_eq(bract_tau_flags_string(r.flags, buf, sizeof buf), "negative_lag1");
-    ck_assert_str_eq(bract_tau_flags_string(0, buf, sizeof buf), "ok");
-    ck_assert_str_eq(bract_tau_flags_string(BRACT_TAU_NO_DECAY | BRACT_TAU_OUT_OF_RANGE, buf,
+    ck_assert_str_eq(bract_timescale_flags_string(r.flags, buf, sizeof buf), "negative_lag1");
+    ck_assert_str_eq(bract_timescale_flags_string(0, buf, sizeof buf), "ok");
+    ck_assert_str_eq(bract_timescale_flags_string(BRACT_TAU_NO_DECAY | BRACT_TAU_OUT_OF_RANGE, buf,
                                             sizeof buf), "no_decay,out_of_range");
-    bract_tau_work_free(w);
-    bract_tau_plan_free(p);
+    bract_timescale_ws_free(w);
+    bract_timescale_plan_free(p);
     /* a linear trend decays too slowly: e-fold finds no 1/e crossing within
      * 10 lags; ar1 and exp put tau beyond 10 x 10 lags x TR */
     for (int t = 0; t < 100; t++)
         x[t] = t;
     o.method = BRACT_TAU_EFOLD;
-    ck_assert_int_eq(bract_tau_plan_new(100, &o, &p), 0);
-    ck_assert_int_eq(bract_tau_work_new(p, &w), 0);
-    bract_tau_estimate(p, w, x, 0, &r, NULL);
+    ck_assert_int_eq(bract_timescale_plan_new(100, &o, &p), 0);
+    ck_assert_int_eq(bract_timescale_ws_new(p, &w), 0);
+    bract_timescale_estimate(p, w, x, 0, &r, NULL);
     ck_assert_uint_eq(r.flags, BRACT_TAU_NO_DECAY);
     ck_assert(isnan(r.tau_s));
-    bract_tau_work_free(w);
-    bract_tau_plan_free(p);
+    bract_timescale_ws_free(w);
+    bract_timescale_plan_free(p);
     /* method names */
-    ck_assert_int_eq(bract_tau_method_parse("e-fold"), BRACT_TAU_EFOLD);
-    ck_assert_int_eq(bract_tau_method_parse("nope"), -1);
-    ck_assert_str_eq(bract_tau_method_name(BRACT_TAU_EXP_OFFSET_FREE), "exp-offset-free");
+    bract_timescale_method m = BRACT_TAU_EXP;
+    ck_assert_int_eq(bract_timescale_method_parse("e-fold", &m), BRACT_OK);
+    ck_assert_int_eq(m, BRACT_TAU_EFOLD);
+    for (int i = 0; i <= BRACT_TAU_KNEE; i++) { /* every name parses back to its method */
+        ck_assert_int_eq(bract_timescale_method_parse(bract_timescale_method_name((bract_timescale_method)i), &m),
+                         BRACT_OK);
+        ck_assert_int_eq(m, i);
+    }
+    ck_assert_int_eq(bract_timescale_method_parse("nope", &m), BRACT_EINVAL);
+    ck_assert_int_eq(m, BRACT_TAU_KNEE); /* untouched on error */
+    ck_assert_error_has("unknown timescale method 'nope' (expected one of exp, exp-offset-free, "
+                        "integral, e-fold, ar1, knee)");
+    ck_assert_str_eq(bract_timescale_method_name(BRACT_TAU_EXP_OFFSET_FREE), "exp-offset-free");
+    ck_assert_str_eq(bract_timescale_method_name((bract_timescale_method)17), "unknown");
 }
 END_TEST
 
@@ -636,7 +647,7 @@ START_TEST(ar1_simulation_moments)
     double *x = malloc(sizeof(double) * N);
     bract_rng r;
     bract_rng_init(&r, 3, 0, 0);
-    bract_ar1_simulate(0.6, N, &r, x);
+    bract_timescale_ar1_simulate(0.6, N, &r, x);
     double m = 0, v = 0, c = 0;
     for (int t = 0; t < N; t++)
         m += x[t] / N;
@@ -665,21 +676,21 @@ START_TEST(nitime_rest_efold)
     bract_tseries *ts;
     ck_assert_int_eq(bract_tseries_read(TESTDATA "/data/nitime-rest/fmri_timeseries.csv", 1.89,
                                         &ts), 0);
-    bract_tau_plan *p = make_plan(ts->nt, BRACT_TAU_EFOLD, 1.89, 23);
-    bract_tau_work *w;
-    ck_assert_int_eq(bract_tau_work_new(p, &w), 0);
+    bract_timescale_plan *p = make_plan(ts->nt, BRACT_TAU_EFOLD, 1.89, 23);
+    bract_timescale_ws *w;
+    ck_assert_int_eq(bract_timescale_ws_new(p, &w), 0);
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         long r = bract_tseries_find(ts, want[i].roi);
         ck_assert_int_ge(r, 0);
-        bract_tau_result res;
-        bract_tau_estimate(p, w, ts->x + (size_t)r * ts->nt, (uint64_t)r, &res, NULL);
+        bract_timescale_result res;
+        bract_timescale_estimate(p, w, ts->x + (size_t)r * ts->nt, (uint64_t)r, &res, NULL);
         ck_assert_uint_eq(res.flags, 0);
         ck_assert_msg(res.tau_s > 1.89 * (want[i].lag - 1) && res.tau_s <= 1.89 * want[i].lag,
                       "%s: e-fold %g s, first lag below 1/e should be %d", want[i].roi,
                       res.tau_s, want[i].lag);
     }
-    bract_tau_work_free(w);
-    bract_tau_plan_free(p);
+    bract_timescale_ws_free(w);
+    bract_timescale_plan_free(p);
     bract_tseries_free(ts);
 }
 END_TEST

@@ -3,6 +3,9 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
+
+#define CK(call) ck_assert_msg((call) == 0, "%s", bract_last_error())
 
 static char *tmp;
 static void setup(void) { tmp = tu_tmpdir(); }
@@ -27,7 +30,8 @@ END_TEST
 
 START_TEST(round_trip_with_sidecar_tr)
 {
-    bract_tseries *ts = bract_tseries_alloc(4, 2);
+    bract_tseries *ts = NULL;
+    bract_tseries_new(4, 2, &ts);
     for (size_t i = 0; i < 8; i++)
         ts->x[i] = 0.1 * (double)i - 0.3;
     ts->x[5] = NAN;
@@ -66,6 +70,63 @@ START_TEST(non_numeric_series)
 }
 END_TEST
 
+/* Column selection by shell patterns: kept in order, the others moved to
+ * `dropped` in order; a pattern that matches nothing, and an empty
+ * selection, are errors that leave the series as it was. */
+START_TEST(select_columns)
+{
+    const char *names[] = {"roi_a", "csf", "roi_b", "global_signal", "trans_x", "net_c"};
+    bract_tseries *ts;
+    CK(bract_tseries_new(3, 6, &ts));
+    ts->tr = 2;
+    for (size_t r = 0; r < 6; r++) {
+        free(ts->name[r]);
+        ts->name[r] = strdup(names[r]);
+        for (size_t t = 0; t < 3; t++)
+            ts->x[r * 3 + t] = 10.0 * (double)r + (double)t;
+    }
+    const char *inc[] = {"roi_*", "net_*", "csf"}, *exc[] = {"csf", "white_matter"};
+    bract_tseries_columns sel = {inc, 3, exc, 2};
+    bract_tseries *d;
+    CK(bract_tseries_select(ts, &sel, &d));
+    ck_assert_uint_eq(ts->nreg, 3);
+    ck_assert_str_eq(ts->name[0], "roi_a");
+    ck_assert_str_eq(ts->name[1], "roi_b");
+    ck_assert_str_eq(ts->name[2], "net_c");
+    ck_assert_double_eq(ts->x[1 * 3 + 2], 22);
+    ck_assert_double_eq(ts->x[2 * 3 + 0], 50);
+    ck_assert_uint_eq(d->nreg, 3);
+    ck_assert_uint_eq(d->nt, 3);
+    ck_assert_double_eq(d->tr, 2);
+    ck_assert_str_eq(d->name[0], "csf");
+    ck_assert_str_eq(d->name[1], "global_signal");
+    ck_assert_str_eq(d->name[2], "trans_x");
+    ck_assert_double_eq(d->x[1 * 3 + 1], 31);
+    ck_assert_double_eq(d->x[2 * 3 + 2], 42);
+    bract_tseries_free(d);
+    /* errors leave ts as it was */
+    const char *typo[] = {"roi_*", "nte_*"};
+    bract_tseries_columns bad = {typo, 2, NULL, 0};
+    ck_assert_int_eq(bract_tseries_select(ts, &bad, &d), BRACT_EDATA);
+    ck_assert_ptr_null(d);
+    ck_assert(strstr(bract_last_error(), "no column matches 'nte_*' (the columns are roi_a, roi_b, "
+                                         "net_c)"));
+    const char *all[] = {"*"};
+    bract_tseries_columns none = {NULL, 0, all, 1};
+    ck_assert_int_eq(bract_tseries_select(ts, &none, NULL), BRACT_EDATA);
+    ck_assert(strstr(bract_last_error(), "leaves no column"));
+    ck_assert_uint_eq(ts->nreg, 3);
+    /* exclusion only, nothing dropped: an empty dropped series */
+    const char *no[] = {"nothing"};
+    bract_tseries_columns keepall = {NULL, 0, no, 1};
+    CK(bract_tseries_select(ts, &keepall, &d));
+    ck_assert_uint_eq(ts->nreg, 3);
+    ck_assert_uint_eq(d->nreg, 0);
+    bract_tseries_free(d);
+    bract_tseries_free(ts);
+}
+END_TEST
+
 START_TEST(gather_layouts)
 {
     bract_volume *v;
@@ -95,6 +156,7 @@ static Suite *tseries_suite(void)
     tcase_add_test(tc, round_trip_with_sidecar_tr);
     tcase_add_test(tc, non_numeric_series);
     tcase_add_test(tc, gather_layouts);
+    tcase_add_test(tc, select_columns);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -626,6 +626,46 @@ START_TEST(nonfinite_floats_kept)
 }
 END_TEST
 
+/* The voxels bract timescale estimates without a mask: those whose series
+ * changes or holds a non-finite value (as the command selected them before
+ * the selection moved into the library). */
+START_TEST(mask_of_varying_voxels)
+{
+    int64_t dims[4] = {3, 2, 1, 4};
+    double vox[3] = {2, 2, 2};
+    bract_volume *v;
+    ck_assert_int_eq(bract_volume_new(dims, vox, NULL, 1, BRACT_F32, &v), 0);
+    /* voxel 0 constant 5, 1 varies, 2 constant 0, 3 NaN at t = 2, 4 NaN
+     * throughout, 5 varies only in the last volume */
+    for (size_t t = 0; t < 4; t++) {
+        bract_volume_set(v, 0 + 6 * t, 5);
+        bract_volume_set(v, 1 + 6 * t, (double)t);
+        bract_volume_set(v, 3 + 6 * t, t == 2 ? NAN : 1);
+        bract_volume_set(v, 4 + 6 * t, NAN);
+        bract_volume_set(v, 5 + 6 * t, t == 3 ? 2 : 1);
+    }
+    bract_mask *m;
+    size_t constant;
+    ck_assert_int_eq(bract_mask_varying(v, &m, &constant), 0);
+    ck_assert_uint_eq(m->n, 4);
+    ck_assert_uint_eq(constant, 2);
+    static const size_t want[4] = {1, 3, 4, 5};
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_uint_eq(m->index[i], want[i]);
+    ck_assert_int_eq(m->nx, 3);
+    ck_assert_int_eq(m->ny, 2);
+    ck_assert_int_eq(m->nz, 1);
+    bract_mask_free(m);
+    /* a constant series: an empty mask, not an error */
+    for (size_t i = 0; i < 24; i++)
+        bract_volume_set(v, i, 7);
+    ck_assert_int_eq(bract_mask_varying(v, &m, NULL), 0);
+    ck_assert_uint_eq(m->n, 0);
+    bract_mask_free(m);
+    bract_volume_free(v);
+}
+END_TEST
+
 static Suite *volume_suite(void)
 {
     Suite *s = suite_create("volume");
@@ -661,6 +701,7 @@ static Suite *volume_suite(void)
     tcase_add_test(tc, atlas_label_absent_from_tsv);
     tcase_add_test(tc, atlas_non_integer_label);
     tcase_add_test(tc, schaefer_atlas);
+    tcase_add_test(tc, mask_of_varying_voxels);
     suite_add_tcase(s, tc);
     tc = tcase_create("nonfinite");
     tcase_add_checked_fixture(tc, setup, teardown);

@@ -1,23 +1,27 @@
 #!/bin/sh
 # `make demo`: the whole study on simulated data whose truth is known.
 #
-# Simulates a dataset of 8 subjects (word responses per atlas region, BOLD
-# series switching among connectivity states, region series with timescales
-# on a gradient), runs pipelines/all.ini over it (region and model RDMs, RSA
-# with inference, dFC states, timescales and their hierarchy), prints which
-# regions represent the words as the models do, and writes the HTML report.
-# A second run finds everything up to date and only prints.
+# Simulates a dataset of 8 subjects (word responses per atlas region, as
+# pattern volumes and as event-related BOLD runs with events and confounds,
+# BOLD series switching among connectivity states, region series with
+# timescales on a gradient), runs pipelines/all.ini over it (region and model
+# RDMs, RSA with inference, the first-level GLM of the event-related runs and
+# crossnobis RDMs from its betas and residuals, dFC states, timescales and
+# their hierarchy), prints which regions represent the words as the models
+# do, and writes the HTML report.  A second run finds everything up to date
+# and only prints.
 set -eu
 bract=${1:-./bract}
 out=${BRACT_DEMO_DIR:-demo-output}
 data=$out/data
 subjects=8
 
-if [ ! -e "$data/.complete" ]; then
+if [ ! -e "$data/.complete" ] || [ ! -e "$data/rsa-events/words.txt" ]; then
     echo "bract demo: simulating $subjects subjects in $data"
     rm -rf "$data"
     mkdir -p "$data"
     "$bract" simulate rsa -o "$data/rsa" --subjects $subjects --seed 2 --quiet
+    "$bract" simulate rsa -o "$data/rsa-events" --event-related --subjects $subjects --seed 2 --quiet
     "$bract" simulate dfc -o "$data/dfc" --subjects $subjects --quiet
     "$bract" simulate timescales -o "$data/timescales" --subjects $subjects --volume --quiet
     touch "$data/.complete"
@@ -41,6 +45,24 @@ awk -F'\t' '
                $col["p"], $col["p_fdr"], ($col["p_fdr"] < 0.05 ? " *" : "  "),
                (planted[$col["rdm"]] == 1 ? "yes" : "") }
 ' "$data/rsa/truth.tsv" "$rsa"
+
+ev=$out/derivatives/group/events-rsa.tsv
+if [ -e "$ev" ]; then
+    echo
+    echo "The same question from event-related BOLD runs (one event per word, 2-4 s"
+    echo "apart): bract glm per subject (AR(1), motion confounds), crossnobis RDMs"
+    echo "with the GLM's residuals, then as above (FDR over regions):"
+    awk -F'\t' '
+        FNR == NR { if (FNR > 1) planted[$1] = $4; next }
+        FNR == 1 { for (i = 1; i <= NF; i++) col[$i] = i
+                   printf "%-10s %-10s %8s %10s %10s  %s\n", "region", "model", "mean r", "p", "p_FDR", "planted"
+                   next }
+        $col["level"] == "group" && $col["model_b"] == "n/a" {
+            printf "%-10s %-10s %8.3f %10.2g %10.2g%s %s\n", $col["rdm"], $col["model"], $col["r"],
+                   $col["p"], $col["p_fdr"], ($col["p_fdr"] < 0.05 ? " *" : "  "),
+                   (planted[$col["rdm"]] == 1 ? "yes" : "") }
+    ' "$data/rsa-events/truth.tsv" "$ev"
+fi
 
 sl=$out/derivatives/group/searchlight-group/clusters.tsv
 if [ -e "$sl" ]; then

@@ -1,21 +1,12 @@
-/* bract/cluster.h: clusters of voxels and threshold-free cluster enhancement.
+/* bract/cluster.h: clusters of voxels on a grid.
  *
- * A bract_graph holds the neighbourhood of a set of voxels on a grid (the
- * voxels of a mask, say) under 6-, 18- or 26-connectivity: faces, faces and
- * edges, or faces, edges and corners.  It is built once and then read by
- * any number of threads, each with its own workspace (bract_cluster_ws):
- * cluster labelling at a threshold and TFCE run in O(voxels + edges) with
- * union-find and allocate nothing once the workspace is made.
- *
- * TFCE is computed exactly as CoSMoMVPA's cosmo_measure_clusters codes it
- * (Smith & Nichols 2009): the threshold starts at 0 and grows by dh
- * (accumulated in floating point: thr = thr + dh) while any voxel has a
- * value >= thr; at each threshold the voxels with value >= thr are grouped
- * into connected clusters and every voxel of a cluster C gains
- * |C|^E * thr^H * dh.  Only the positive tail is enhanced; give -x for the
- * negative one.  Instead of re-clustering at every threshold, the
- * thresholds are swept from the top down, adding voxels to a union-find
- * whose roots carry their pending contributions. */
+ * A bract_cluster_graph holds the neighbourhood of a set of voxels on a
+ * grid (the voxels of a mask, say) under 6-, 18- or 26-connectivity: faces,
+ * faces and edges, or faces, edges and corners.  It is built once and then
+ * read by any number of threads, each with its own workspace
+ * (bract_cluster_ws): cluster labelling at a threshold (here) and TFCE
+ * (bract/tfce.h) run in O(voxels + edges) with union-find and allocate
+ * nothing once the workspace is made. */
 #ifndef BRACT_CLUSTER_H
 #define BRACT_CLUSTER_H
 
@@ -27,6 +18,19 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Neighbours of a voxel: the value is their number. */
+typedef enum {
+    BRACT_CONN_FACES = 6,   /* voxels sharing a face */
+    BRACT_CONN_EDGES = 18,  /* a face or an edge */
+    BRACT_CONN_CORNERS = 26 /* a face, an edge or a corner */
+} bract_cluster_connectivity;
+
+/* "6", "18" or "26": 0, or BRACT_EINVAL naming the expected values. */
+BRACT_API int bract_cluster_connectivity_parse(const char *s, bract_cluster_connectivity *out);
+
+/* "6", "18", "26" ("unknown" for other values). */
+BRACT_API const char *bract_cluster_connectivity_name(bract_cluster_connectivity c);
 
 typedef struct {
     size_t n;         /* nodes (voxels) */
@@ -40,22 +44,22 @@ typedef struct {
     size_t *gpos;
     long goff[26];
     int ngoff;
-} bract_graph;
+} bract_cluster_graph;
 
 /* The neighbourhood graph of `n` voxels of an nx x ny x nz grid given by
  * their spatial indices (x fastest), strictly ascending (as
  * bract_mask.index).  Node i is voxel index[i].  connectivity is 6, 18 or 26.
- * *out is owned by the caller (bract_graph_free). */
-BRACT_API int bract_graph_from_grid(int64_t nx, int64_t ny, int64_t nz, const size_t *index,
-                                    size_t n, int connectivity, bract_graph **out);
+ * *out is owned by the caller (bract_cluster_graph_free). */
+BRACT_API int bract_cluster_graph_new(int64_t nx, int64_t ny, int64_t nz, const size_t *index,
+                                    size_t n, int connectivity, bract_cluster_graph **out);
 
-BRACT_API void bract_graph_free(bract_graph *g);
+BRACT_API void bract_cluster_graph_free(bract_cluster_graph *g);
 
 /* Per-thread scratch space for the functions below (about 28 bytes per
  * node and 20 per voxel of the padded grid).  Owned by the caller
  * (bract_cluster_ws_free). */
 typedef struct bract_cluster_ws bract_cluster_ws;
-BRACT_API bract_cluster_ws *bract_cluster_ws_new(const bract_graph *g);
+BRACT_API int bract_cluster_ws_new(const bract_cluster_graph *g, bract_cluster_ws **out);
 BRACT_API void bract_cluster_ws_free(bract_cluster_ws *ws);
 
 /* Connected clusters of the nodes with x[i] >= thr.  label[i] (may be NULL)
@@ -64,35 +68,9 @@ BRACT_API void bract_cluster_ws_free(bract_cluster_ws *ws);
  * number of nodes of each cluster, size[c - 1] for label c.  Returns the
  * number of clusters; *max_size (may be NULL) gets the largest size (0 when
  * there is none).  NaN values are below every threshold. */
-BRACT_API size_t bract_clusters(const bract_graph *g, const double *x, double thr,
+BRACT_API size_t bract_cluster_find(const bract_cluster_graph *g, const double *x, double thr,
                                 uint32_t *label, size_t *size, size_t *max_size,
                                 bract_cluster_ws *ws);
-
-typedef struct {
-    double E;  /* extent exponent; CoSMoMVPA and FSL: 0.5 */
-    double H;  /* height exponent; 2 */
-    double dh; /* threshold step; CoSMoMVPA: 0.1 */
-} bract_tfce_params;
-
-/* The defaults {0.5, 2, 0.1}. */
-BRACT_API bract_tfce_params bract_tfce_defaults(void);
-
-/* Make room in ws for thresholds up to `max_value` (optional: bract_tfce
- * grows the table itself when it meets a larger value; reserving first
- * keeps it from allocating inside a timed or parallel loop).  BRACT_EINVAL
- * when more than 10^7 threshold steps would be needed (say a value of 10^6
- * with dh 0.1), BRACT_ENOMEM when out of memory. */
-BRACT_API int bract_tfce_reserve(bract_cluster_ws *ws, const bract_tfce_params *p,
-                                 double max_value);
-
-/* TFCE of x (one value per node) into out (n values; 0 for nodes below the
- * first threshold dh).  x must hold no infinite value; NaN counts as below
- * every threshold.  *max_out (may be NULL) receives the largest output.
- * Errors: BRACT_EINVAL for bad parameters (E, H, dh not positive and
- * finite), an infinite value or too many threshold steps (see
- * bract_tfce_reserve); BRACT_ENOMEM. */
-BRACT_API int bract_tfce(const bract_graph *g, const bract_tfce_params *p, const double *x,
-                         double *out, double *max_out, bract_cluster_ws *ws);
 
 #ifdef __cplusplus
 }

@@ -45,29 +45,75 @@ typedef struct {
     double omega;   /* coupling between consecutive layers [1] */
     uint64_t seed;
     uint64_t run;   /* optimisation number: its own random stream */
-} bract_modularity_params;
+} bract_community_modularity_opts;
 
-BRACT_API void bract_modularity_params_default(bract_modularity_params *p);
+BRACT_API void bract_community_modularity_opts_defaults(bract_community_modularity_opts *p);
 
 /* Multilayer communities: labels (nlayers x n, layer-major) and Q.
  * BRACT_EDATA for non-finite weights or fewer than 2 nodes. */
-BRACT_API int bract_multilayer_communities(const float *layers, size_t n, size_t nlayers,
-                                           const bract_modularity_params *p, size_t *labels,
+BRACT_API int bract_community_multilayer(const float *layers, size_t n, size_t nlayers,
+                                           const bract_community_modularity_opts *p, size_t *labels,
                                            double *Q);
 
 /* Each layer alone (omega unused), numbers carried by overlap; q (may be
  * NULL) receives each layer's modularity (nlayers values). */
-BRACT_API int bract_layerwise_communities(const float *layers, size_t n, size_t nlayers,
-                                          const bract_modularity_params *p, size_t *labels,
+BRACT_API int bract_community_layerwise(const float *layers, size_t n, size_t nlayers,
+                                          const bract_community_modularity_opts *p, size_t *labels,
                                           double *q);
 
 /* Q of a given labelling (nlayers x n), by the definition above. */
-BRACT_API double bract_multilayer_modularity(const float *layers, size_t n, size_t nlayers,
+BRACT_API double bract_community_modularity(const float *layers, size_t n, size_t nlayers,
                                              double gamma, double omega, const size_t *labels);
 
 /* flex[i] for each node from labels (nlayers x n).  BRACT_EINVAL for fewer
  * than 2 layers. */
-BRACT_API int bract_flexibility(const size_t *labels, size_t n, size_t nlayers, double *flex);
+BRACT_API int bract_community_flexibility(const size_t *labels, size_t n, size_t nlayers, double *flex);
+
+/* ---- several optimisations of the same layers ---- */
+
+/* Which optimisation bract_community_runs repeats. */
+typedef enum {
+    BRACT_COMMUNITY_MULTILAYER = 0, /* bract_community_multilayer */
+    BRACT_COMMUNITY_LAYERWISE = 1   /* bract_community_layerwise */
+} bract_community_method;
+
+/* "multilayer", "layerwise" ("unknown" outside the enum). */
+BRACT_API const char *bract_community_method_name(bract_community_method m);
+/* The method named s into *out; BRACT_EINVAL ("unknown community method
+ * 's' (expected one of multilayer, layerwise)") otherwise. */
+BRACT_API int bract_community_method_parse(const char *s, bract_community_method *out);
+
+typedef struct {
+    bract_community_method method; /* [BRACT_COMMUNITY_MULTILAYER] */
+    double gamma;       /* resolution [1] */
+    double omega;       /* coupling of consecutive layers, multilayer only [1] */
+    size_t runs;        /* optimisations [10] */
+    uint64_t seed;      /* [1] */
+    uint64_t first_run; /* run i uses the random stream of optimisation number
+                           first_run + i (bract dfc: subject << 32) [0] */
+} bract_community_opts;
+
+BRACT_API void bract_community_opts_defaults(bract_community_opts *o);
+
+typedef struct {
+    size_t n, nlayers, runs;
+    double *flexibility; /* n: each node's flexibility, the mean over the runs */
+    double modularity;   /* the mean over the runs of Q (multilayer) or of the mean of
+                            the layers' Q (layerwise) */
+    size_t *labels;      /* nlayers x n: the labels of the run with the highest
+                            modularity (the first of equals) */
+    size_t best;         /* that run (0-based) */
+} bract_community_result;
+
+/* o->runs optimisations of the layers, run in parallel (OpenMP,
+ * bract_set_threads), each from its own random stream; means are summed in
+ * run order, so the result is the same for any number of threads.
+ * Errors: those of the optimisation or of bract_community_flexibility (fewer than 2
+ * layers), the first failing run's message; BRACT_EINVAL for no run.
+ * *out is owned by the caller (bract_community_result_free). */
+BRACT_API int bract_community_runs(const float *layers, size_t n, size_t nlayers,
+                                   const bract_community_opts *o, bract_community_result **out);
+BRACT_API void bract_community_result_free(bract_community_result *r);
 
 #ifdef __cplusplus
 }

@@ -5,8 +5,8 @@
  * once for a method (ranks, centring, whitening, sort orders, regression
  * bases); a workspace holds one thread's scratch memory.  Comparing a neural
  * RDM with every model of a plan then allocates nothing, so the searchlight
- * calls bract_cmp_run once per sphere with a workspace per thread.  A plan is
- * read-only after bract_cmp_plan_new and may be shared by many threads.
+ * calls bract_compare_run once per sphere with a workspace per thread.  A plan is
+ * read-only after bract_compare_plan_new and may be shared by many threads.
  *
  * Methods, for x = neural and y = model condensed RDM vectors of length N
  * (the pairs in use), as rsatoolbox's rdm.compare (f1f83ca):
@@ -46,19 +46,20 @@
  * Per sphere (the searchlight), with the plan shared and one workspace per
  * thread:
  *
- *     bract_cmp_plan *plan;                  // once: models in condition order
- *     bract_cmp_plan_new(&opts, n, k, models, 0, NULL, &plan);
+ *     bract_compare_plan *plan;                  // once: models in condition order
+ *     bract_compare_plan_new(&opts, n, k, models, 0, NULL, &plan);
  *     #pragma omp parallel
  *     {
- *         bract_cmp_ws *ws = bract_cmp_ws_new(plan);   // once per thread
+ *         bract_compare_ws *ws;
+ *         bract_compare_ws_new(plan, &ws);             // once per thread
  *         double *rdm = ..., r[k];                      // n(n-1)/2 values
  *         #pragma omp for
  *         for (centre ...) {
  *             ... compute the sphere's RDM into rdm ...
- *             if (bract_cmp_run(plan, ws, rdm, r))  // no allocation
+ *             if (bract_compare_run(plan, ws, rdm, r))  // no allocation
  *                 r[0..k) are NaN (a missing or non-finite dissimilarity)
  *         }
- *         bract_cmp_ws_free(ws);
+ *         bract_compare_ws_free(ws);
  *     } */
 #ifndef BRACT_COMPARE_H
 #define BRACT_COMPARE_H
@@ -83,22 +84,27 @@ typedef enum {
     BRACT_CMP_COSINE,
     BRACT_CMP_CORR_COV,
     BRACT_CMP_COSINE_COV
-} bract_cmp_method;
+} bract_compare_method;
 
 #define BRACT_CMP_NMETHODS 8
 
 /* "spearman", "pearson", "kendall", "tau-a", "rho-a", "cosine", "corr_cov",
  * "cosine_cov". */
-BRACT_API const char *bract_cmp_method_name(bract_cmp_method m);
+BRACT_API const char *bract_compare_method_name(bract_compare_method m);
 
 /* The method named s (also rsatoolbox's spellings "corr" and "tau-b");
  * BRACT_EINVAL listing the names otherwise. */
-BRACT_API int bract_cmp_method_parse(const char *s, bract_cmp_method *m);
+BRACT_API int bract_compare_method_parse(const char *s, bract_compare_method *m);
 
 typedef enum {
     BRACT_NAN_MATCH = 0,     /* missing pairs must coincide (rsatoolbox) */
     BRACT_NAN_MODEL_MASK = 1 /* pairs missing from the models are ignored */
-} bract_nan_policy;
+} bract_compare_nan;
+
+/* "match", "model" ("unknown" out of range), and back: 0, or BRACT_EINVAL
+ * with "unknown missing-pair policy 'x' (expected one of match, model)". */
+BRACT_API const char *bract_compare_nan_name(bract_compare_nan p);
+BRACT_API int bract_compare_nan_parse(const char *s, bract_compare_nan *out);
 
 typedef enum {
     BRACT_PARTIAL_NONE = 0,
@@ -107,13 +113,13 @@ typedef enum {
 } bract_partial;
 
 typedef struct {
-    bract_cmp_method method;
+    bract_compare_method method;
     bract_partial partial;      /* pearson and spearman only */
-    bract_nan_policy nan_policy;
-} bract_cmp_opts;
+    bract_compare_nan nan_policy;
+} bract_compare_opts;
 
-typedef struct bract_cmp_plan bract_cmp_plan;
-typedef struct bract_cmp_ws bract_cmp_ws;
+typedef struct bract_compare_plan bract_compare_plan;
+typedef struct bract_compare_ws bract_compare_ws;
 
 /* Prepare `nmodels` model RDMs over n >= 3 conditions (condensed vectors of
  * n(n-1)/2 values, NaN = missing pair) and `ncontrols` control RDMs (used
@@ -121,31 +127,31 @@ typedef struct bract_cmp_ws bract_cmp_ws;
  * model, models or controls missing different pairs, fewer than 3 pairs
  * left, a partial setting with another method, collinear regressors, a model
  * explained entirely by the regressors.  *out is owned by the caller. */
-BRACT_API int bract_cmp_plan_new(const bract_cmp_opts *opts, size_t n, size_t nmodels,
+BRACT_API int bract_compare_plan_new(const bract_compare_opts *opts, size_t n, size_t nmodels,
                                  const double *const *models, size_t ncontrols,
-                                 const double *const *controls, bract_cmp_plan **out);
-BRACT_API void bract_cmp_plan_free(bract_cmp_plan *p);
+                                 const double *const *controls, bract_compare_plan **out);
+BRACT_API void bract_compare_plan_free(bract_compare_plan *p);
 
-BRACT_API size_t bract_cmp_plan_nmodels(const bract_cmp_plan *p);
-BRACT_API size_t bract_cmp_plan_nconditions(const bract_cmp_plan *p);
+BRACT_API size_t bract_compare_plan_nmodels(const bract_compare_plan *p);
+BRACT_API size_t bract_compare_plan_nconditions(const bract_compare_plan *p);
 /* Number of pairs compared (n(n-1)/2 minus the missing ones). */
-BRACT_API size_t bract_cmp_plan_npairs(const bract_cmp_plan *p);
+BRACT_API size_t bract_compare_plan_npairs(const bract_compare_plan *p);
 
 /* Scratch memory for one thread (NULL when out of memory). */
-BRACT_API bract_cmp_ws *bract_cmp_ws_new(const bract_cmp_plan *p);
-BRACT_API void bract_cmp_ws_free(bract_cmp_ws *w);
+BRACT_API int bract_compare_ws_new(const bract_compare_plan *p, bract_compare_ws **out);
+BRACT_API void bract_compare_ws_free(bract_compare_ws *w);
 
 /* Compare one neural RDM (n(n-1)/2 values, condensed, in the plan's
  * condition order) with every model: r[m] for m < nmodels.  No allocation;
  * safe to call from many threads with one workspace each.  BRACT_EDATA when
  * the neural RDM has a missing or non-finite value where the models have
  * one, or (BRACT_NAN_MATCH) a value where they miss one. */
-BRACT_API int bract_cmp_run(const bract_cmp_plan *p, bract_cmp_ws *w, const double *neural,
+BRACT_API int bract_compare_run(const bract_compare_plan *p, bract_compare_ws *w, const double *neural,
                             double *r);
 
 /* One-off comparison of two condensed RDMs over n conditions (x neural, y
  * model): allocates a plan and a workspace. */
-BRACT_API int bract_cmp_vectors(bract_cmp_method method, size_t n, const double *x,
+BRACT_API int bract_compare_vectors(bract_compare_method method, size_t n, const double *x,
                                 const double *y, double *r);
 
 /* ---- condition-label permutation test ----
@@ -165,7 +171,7 @@ BRACT_API int bract_cmp_vectors(bract_cmp_method method, size_t n, const double 
 typedef struct {
     size_t npermutations;      /* N requested (>= 1) */
     uint64_t seed, stream;
-    bract_alternative alternative;
+    bract_stats_alternative alternative;
     const bract_progress *progress; /* may be NULL */
 } bract_perm_opts;
 
@@ -175,7 +181,7 @@ typedef struct {
  * (permutation-major).  Null values that are undefined (NaN) are left out of
  * N in the p-value.  Costs O(N pairs) per permutation and model (Kendall:
  * O(pairs log pairs)); an undefined observed value gives p = NaN. */
-BRACT_API int bract_cmp_permtest(const bract_cmp_plan *p, const double *neural,
+BRACT_API int bract_compare_permtest(const bract_compare_plan *p, const double *neural,
                                  const bract_perm_opts *opts, double *r, double *pval,
                                  size_t *nused, double *null);
 
@@ -187,7 +193,7 @@ BRACT_API int bract_cmp_permtest(const bract_cmp_plan *p, const double *neural,
  * controls and the neural RDM are resampled alike.  Samples with fewer than
  * 3 distinct conditions give NaN.  out receives nboot * nmodels values
  * (sample-major). */
-BRACT_API int bract_cmp_bootstrap(const bract_cmp_plan *p, const double *neural, size_t nboot,
+BRACT_API int bract_compare_bootstrap(const bract_compare_plan *p, const double *neural, size_t nboot,
                                   uint64_t seed, uint64_t stream,
                                   const bract_progress *progress, double *out);
 
@@ -201,7 +207,7 @@ BRACT_API int bract_cmp_bootstrap(const bract_cmp_plan *p, const double *neural,
  * tau-a: average the ranks.  `rdms` are nsubj >= 2 condensed RDMs over n
  * conditions missing the same pairs; `mask` (may be NULL) marks pairs (1) to
  * use, the others are treated as missing. */
-BRACT_API int bract_noise_ceiling(bract_cmp_method method, size_t n, size_t nsubj,
+BRACT_API int bract_compare_noise_ceiling(bract_compare_method method, size_t n, size_t nsubj,
                                   const double *const *rdms, const unsigned char *mask,
                                   double *lower, double *upper);
 

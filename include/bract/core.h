@@ -13,7 +13,11 @@ extern "C" {
  * library actually linked (bract/version.h has the one compiled against). */
 BRACT_API const char *bract_version(void);
 
-/* Versions of the libraries bract was built with, one per line. */
+/* The libraries libbract runs with, one per line, each with the version it
+ * reports at run time (nifticlib and cminpack report none): nifticlib,
+ * zlib, json-c, OpenBLAS (its configuration string), LAPACK, FFTW,
+ * cminpack, HDF5 (or "HDF5: no" in a build without it), MPI, OpenMP.  The
+ * figures library's cairo and pango are not listed. */
 BRACT_API const char *bract_build_info(void);
 
 /* Once, before any threads: silence nifticlib's own messages and make BLAS

@@ -68,30 +68,49 @@
 extern "C" {
 #endif
 
-enum { BRACT_WINDOW_RECT = 0, BRACT_WINDOW_GAUSSIAN = 1, BRACT_WINDOW_GIFT = 2 };
+/* The taper of the windows. */
+typedef enum {
+    BRACT_WINDOW_RECT = 0,
+    BRACT_WINDOW_GAUSSIAN = 1,
+    BRACT_WINDOW_GIFT = 2
+} bract_dfc_window;
 
-enum {
+/* "rect", "gaussian", "gift" ("unknown" outside the enum). */
+BRACT_API const char *bract_dfc_window_name(bract_dfc_window t);
+/* The taper named s into *out; BRACT_EINVAL ("unknown taper 's' (expected
+ * one of rect, gaussian, gift)") otherwise. */
+BRACT_API int bract_dfc_window_parse(const char *s, bract_dfc_window *out);
+
+/* The connectivity estimator of a window. */
+typedef enum {
     BRACT_FC_PEARSON = 0,
     BRACT_FC_LEDOIT_WOLF = 1,
     BRACT_FC_GLASSO = 2,
     BRACT_FC_GLASSO_PARTIAL = 3
-};
+} bract_dfc_estimator;
+
+/* "pearson", "ledoit-wolf", "glasso", "glasso-partial" ("unknown" outside
+ * the enum). */
+BRACT_API const char *bract_dfc_estimator_name(bract_dfc_estimator e);
+/* The estimator named s into *out; BRACT_EINVAL ("unknown connectivity
+ * estimator 's' (expected one of pearson, ...)") otherwise. */
+BRACT_API int bract_dfc_estimator_parse(const char *s, bract_dfc_estimator *out);
 
 typedef struct {
-    int window_type;  /* BRACT_WINDOW_* */
+    bract_dfc_window window_type;
     size_t window;    /* L, volumes (>= 3) */
     size_t step;      /* volumes between window starts (>= 1) */
     double sigma;     /* GAUSSIAN: sd of the weights, volumes */
     double alpha;     /* GIFT: sd of the Gaussian, volumes [3] */
-    int estimator;    /* BRACT_FC_* */
+    bract_dfc_estimator estimator;
     double lambda;    /* GLASSO*: L1 penalty (> 0) */
     int fisher;       /* 1: Fisher z of the estimate */
     size_t block;     /* RECT: windows between exact recomputations [256] */
-} bract_dfc_params;
+} bract_dfc_opts;
 
 /* Defaults: rectangular, step 1, Pearson, no Fisher z, alpha 3, block 256;
  * window 0 (must be set). */
-BRACT_API void bract_dfc_params_default(bract_dfc_params *p);
+BRACT_API void bract_dfc_opts_defaults(bract_dfc_opts *p);
 
 typedef struct bract_dfc_plan bract_dfc_plan;
 
@@ -100,7 +119,7 @@ typedef struct bract_dfc_plan bract_dfc_plan;
  * volumes than the window, a window below 3 volumes, a step of 0, fewer than
  * 2 regions, a non-positive sigma or lambda, Ledoit-Wolf with a tapered
  * window.  *out is owned by the caller (bract_dfc_plan_free). */
-BRACT_API int bract_dfc_plan_new(size_t nt, size_t nreg, const bract_dfc_params *p,
+BRACT_API int bract_dfc_plan_new(size_t nt, size_t nreg, const bract_dfc_opts *p,
                                  bract_dfc_plan **out);
 BRACT_API void bract_dfc_plan_free(bract_dfc_plan *plan);
 
@@ -142,7 +161,7 @@ BRACT_API int bract_dfc_all(const bract_dfc_plan *plan, const double *x,
  * value with the other regions in a window. */
 typedef struct bract_dfc_stats bract_dfc_stats;
 
-BRACT_API bract_dfc_stats *bract_dfc_stats_new(size_t nreg);
+BRACT_API int bract_dfc_stats_new(size_t nreg, bract_dfc_stats **out);
 BRACT_API void bract_dfc_stats_free(bract_dfc_stats *s);
 BRACT_API void bract_dfc_stats_reset(bract_dfc_stats *s);
 

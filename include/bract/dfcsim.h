@@ -37,9 +37,9 @@ typedef struct {
     double rho;       /* within-module correlation [0.6] */
     double phi;       /* lag-1 autocorrelation of the innovations [0.5] */
     uint64_t seed;    /* [1] */
-} bract_dfcsim_params;
+} bract_dfcsim_opts;
 
-BRACT_API void bract_dfcsim_params_default(bract_dfcsim_params *p);
+BRACT_API void bract_dfcsim_opts_defaults(bract_dfcsim_opts *p);
 
 typedef struct {
     size_t nreg, nstates, nmodules;
@@ -50,7 +50,7 @@ typedef struct {
 /* The K states (no two with the same module partition).  BRACT_EINVAL for
  * parameters out of range (fewer than 2 regions, nmodules above nreg, rho
  * outside [0, 1), phi outside (-1, 1), dwell below 1, nt below 2). */
-BRACT_API int bract_dfcsim_states_new(const bract_dfcsim_params *p, bract_dfcsim_states **out);
+BRACT_API int bract_dfcsim_states_new(const bract_dfcsim_opts *p, bract_dfcsim_states **out);
 BRACT_API void bract_dfcsim_states_free(bract_dfcsim_states *s);
 
 typedef struct {
@@ -64,7 +64,7 @@ typedef struct {
 } bract_dfcsim_subject;
 
 /* Subject number `subject` (0-based) of the dataset. */
-BRACT_API int bract_dfcsim_subject_new(const bract_dfcsim_params *p,
+BRACT_API int bract_dfcsim_subject_new(const bract_dfcsim_opts *p,
                                        const bract_dfcsim_states *st, size_t subject,
                                        bract_dfcsim_subject **out);
 BRACT_API void bract_dfcsim_subject_free(bract_dfcsim_subject *s);
@@ -77,7 +77,7 @@ BRACT_API void bract_dfcsim_subject_free(bract_dfcsim_subject *s);
  * *bold (float32, TR `tr`) and *atlas (labels as float32) are owned by the
  * caller. */
 struct bract_volume;
-BRACT_API int bract_dfcsim_volume(const bract_dfcsim_params *p, const bract_dfcsim_subject *s,
+BRACT_API int bract_dfcsim_volume(const bract_dfcsim_opts *p, const bract_dfcsim_subject *s,
                                   size_t subject, double tr, double noise_sd,
                                   struct bract_volume **bold, struct bract_volume **atlas);
 

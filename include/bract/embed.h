@@ -17,13 +17,20 @@
  * record is an error naming the file and the line (binary: the record and
  * byte offset).  Words are compared as UTF-8 bytes; with `lowercase` both
  * sides are lowercased first (Unicode simple case mapping).  When a word
- * occurs more than once, the first occurrence is used. */
+ * occurs more than once, the first occurrence is used.
+ *
+ * Threads: the functions keep no state between calls (the byte-class table
+ * they share is constant), so any number of threads may look up words at
+ * the same time, each with its own bract_embedding; an embedding is
+ * read-only after the look-up and may be shared. */
 #ifndef BRACT_EMBED_H
 #define BRACT_EMBED_H
 
 #include <stddef.h>
 
 #include "bract/error.h"
+#include "bract/rdm.h"
+#include "bract/rdmset.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,15 +42,18 @@ typedef enum {
     BRACT_EMB_WORD2VEC_BIN = 2,
     BRACT_EMB_GLOVE = 3,
     BRACT_EMB_TSV = 4
-} bract_emb_format;
+} bract_embed_format;
 
-/* "auto", "word2vec", "word2vec-bin", "glove", "tsv"; parse gives -1 for an
- * unknown name. */
-BRACT_API const char *bract_emb_format_name(bract_emb_format f);
-BRACT_API int bract_emb_format_parse(const char *name);
+/* "auto", "word2vec", "word2vec-bin", "glove", "tsv" ("unknown" out of
+ * range). */
+BRACT_API const char *bract_embed_format_name(bract_embed_format f);
+
+/* The format named `name` in *out: 0, or BRACT_EINVAL with "unknown
+ * embedding format 'x' (expected one of ...)". */
+BRACT_API int bract_embed_format_parse(const char *name, bract_embed_format *out);
 
 typedef struct {
-    bract_emb_format format;
+    bract_embed_format format;
     int lowercase;
 } bract_embed_opts;
 
@@ -56,16 +66,36 @@ typedef struct {
     size_t nmissing;
     size_t nentries;      /* entries read from the table */
     size_t nduplicates;   /* entries that repeated a wanted word already found */
-    bract_emb_format format; /* the format read (never AUTO) */
+    bract_embed_format format; /* the format read (never AUTO) */
 } bract_embedding;
 
 /* Look up `words` (n, UTF-8) in the table `path`.  Missing words are not an
  * error here (see found/nmissing).  Owned by the caller
- * (bract_embedding_free).  o may be NULL (auto format, exact case). */
-BRACT_API int bract_embedding_lookup(const char *path, const char *const *words, size_t n,
+ * (bract_embed_free).  o may be NULL (auto format, exact case). */
+BRACT_API int bract_embed_lookup(const char *path, const char *const *words, size_t n,
                                      const bract_embed_opts *o, bract_embedding **out);
 
-BRACT_API void bract_embedding_free(bract_embedding *e);
+BRACT_API void bract_embed_free(bract_embedding *e);
+
+/* The model RDM of the vectors of e (bract rdm model): the words found are
+ * the conditions, in e's order (words not found are left out), and the
+ * dimensions play the part of voxels in bract/rdm.h's formulas (euclidean,
+ * correlation or cosine; a method that needs a noise estimate is refused).
+ * *out is a set of one RDM called `name`, its measure set from o (free with
+ * bract_rdmset_free); *nnan (may be NULL) receives the number of pairs left
+ * NaN: a word whose vector is zero (cosine) or constant (correlation).
+ * Errors: fewer than 2 words found. */
+BRACT_API int bract_embed_rdm(const bract_embedding *e, const bract_rdm_opts *o, const char *name,
+                              bract_rdmset **out, size_t *nnan);
+
+/* bract_embed_rdm with conditions that are not the words looked up:
+ * labels[i] (e->nwords of them; labels or labels[i] NULL: the word itself)
+ * names the condition whose vector is word i's, so that a condition label
+ * without a vector of its own (Haxby's "scrambledpix") takes another word's
+ * (bract rdm model --word LABEL=WORD).  Two labels may look up one word. */
+BRACT_API int bract_embed_rdm_labels(const bract_embedding *e, const char *const *labels,
+                                     const bract_rdm_opts *o, const char *name,
+                                     bract_rdmset **out, size_t *nnan);
 
 #ifdef __cplusplus
 }

@@ -31,6 +31,8 @@ typedef struct {
     double onset, duration; /* seconds */
     char *label;
     size_t line;            /* in the file, 1-based */
+    double modulation;      /* the `modulation` column (a parametric amplitude, as
+                               nilearn's design matrices use it), 1 without one */
 } bract_event;
 
 typedef struct {
@@ -42,8 +44,9 @@ typedef struct {
 
 /* Read an events table; `column` names the label column (NULL:
  * "trial_type").  onset must be a number; duration a number >= 0 or
- * missing (read as 0).  Errors name file, line and column.  *out is owned
- * by the caller (bract_events_free). */
+ * missing (read as 0); `modulation`, when the file has that column, a
+ * finite number.  Errors name file, line and column.  *out is owned by the
+ * caller (bract_events_free). */
 BRACT_API int bract_events_read(const char *path, const char *column, bract_events **out);
 
 BRACT_API void bract_events_free(bract_events *e);

@@ -19,11 +19,11 @@
 extern "C" {
 #endif
 
-typedef struct bract_glasso_work bract_glasso_work;
+typedef struct bract_glasso_ws bract_glasso_ws;
 
 /* Workspace for matrices of order p (one per thread; reused across calls). */
-BRACT_API bract_glasso_work *bract_glasso_work_new(size_t p);
-BRACT_API void bract_glasso_work_free(bract_glasso_work *w);
+BRACT_API int bract_glasso_ws_new(size_t p, bract_glasso_ws **out);
+BRACT_API void bract_glasso_ws_free(bract_glasso_ws *w);
 
 /* S: p x p symmetric (row-major) with a positive diagonal.  On success W
  * (the regularised covariance) and Theta (its inverse, symmetrised) are
@@ -31,7 +31,7 @@ BRACT_API void bract_glasso_work_free(bract_glasso_work *w);
  * number of sweeps.  BRACT_ENUMERIC when the gap does not fall below tol in
  * max_iter sweeps or a pivot is not positive. */
 BRACT_API int bract_glasso(const double *S, size_t p, double lambda, double tol, int max_iter,
-                           double *W, double *Theta, int *iterations, bract_glasso_work *work);
+                           double *W, double *Theta, int *iterations, bract_glasso_ws *work);
 
 #ifdef __cplusplus
 }

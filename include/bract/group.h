@@ -25,7 +25,7 @@
  * or, when C(n1 + n2, n1) is at most the number asked for, every
  * relabelling but the data's own, p = (1 + #) / C(n1 + n2, n1).
  *
- * Voxels are the nodes of a bract_graph (bract/cluster.h) built over the
+ * Voxels are the nodes of a bract_cluster_graph (bract/cluster.h) built over the
  * voxels tested. */
 #ifndef BRACT_GROUP_H
 #define BRACT_GROUP_H
@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bract/cluster.h"
+#include "bract/tfce.h"
 #include "bract/error.h"
 #include "bract/progress.h"
 #include "bract/stats.h"
@@ -47,6 +47,26 @@ typedef enum {
     BRACT_GROUP_FISHER = 0, /* maps hold correlations: z = atanh(r) */
     BRACT_GROUP_IDENTITY = 1 /* maps are used as they are (z maps, accuracies, ...) */
 } bract_group_transform;
+
+/* "fisher" or "none" ("identity" is accepted too): 0, or BRACT_EINVAL
+ * naming the expected values. */
+BRACT_API int bract_group_transform_parse(const char *s, bract_group_transform *out);
+
+/* "fisher", "none" ("unknown" for other values). */
+BRACT_API const char *bract_group_transform_name(bract_group_transform t);
+
+/* The test a bract_group_data holds (which reader made it). */
+typedef enum {
+    BRACT_GROUP_ONE_SAMPLE = 0, /* bract_group_read, bract_group_from_values */
+    BRACT_GROUP_PAIRED = 1,     /* bract_group_read_paired */
+    BRACT_GROUP_TWO_SAMPLE = 2  /* bract_group_read_two_sample, ..._from_values_two_sample */
+} bract_group_design;
+
+/* "one-sample", "paired" or "two-sample": 0, or BRACT_EINVAL. */
+BRACT_API int bract_group_design_parse(const char *s, bract_group_design *out);
+
+/* "one-sample", "paired", "two-sample" ("unknown" for other values). */
+BRACT_API const char *bract_group_design_name(bract_group_design d);
 
 /* The subjects' values at the voxels tested. */
 typedef struct {
@@ -122,13 +142,16 @@ BRACT_API int bract_group_from_values_two_sample(const double *x, size_t n1, siz
 
 BRACT_API void bract_group_data_free(bract_group_data *d);
 
+/* The design of d: from d->paired and d->n1. */
+BRACT_API bract_group_design bract_group_data_design(const bract_group_data *d);
+
 typedef struct {
-    bract_alternative alternative; /* BRACT_ALT_GREATER (default), LESS, TWO_SIDED */
+    bract_stats_alternative alternative; /* BRACT_ALT_GREATER (default), LESS, TWO_SIDED */
     size_t permutations;  /* sign flips asked for; 0: parametric maps only */
     uint64_t seed;
-    int connectivity;     /* 6, 18 or 26 (default) for TFCE and clusters */
+    bract_cluster_connectivity connectivity; /* of TFCE and clusters [BRACT_CONN_CORNERS, 26] */
     int tfce;             /* compute TFCE (and its FWE p with permutations) */
-    bract_tfce_params tfce_params;
+    bract_tfce_opts tfce_params;
     int cluster;          /* cluster-extent inference at cluster_t */
     double cluster_t;     /* cluster-forming threshold on the t scale, > 0: clusters of
                              t >= cluster_t (greater), t <= -cluster_t (less), either
@@ -140,7 +163,7 @@ typedef struct {
 
 /* Defaults: greater, no permutations, seed 1, 26-connectivity, no TFCE,
  * no clusters, TFCE E 0.5, H 2, dh 0.1, alpha 0.05. */
-BRACT_API bract_group_opts bract_group_defaults(void);
+BRACT_API bract_group_opts bract_group_opts_defaults(void);
 
 /* Which corrected p the cluster table reports. */
 typedef enum {

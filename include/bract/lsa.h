@@ -42,8 +42,16 @@
 extern "C" {
 #endif
 
-enum { BRACT_LSA_LOG_ENTROPY = 0, BRACT_LSA_COUNT = 1 };
-enum { BRACT_LSA_AUTO = 0, BRACT_LSA_EXACT = 1, BRACT_LSA_ITERATIVE = 2 };
+typedef enum { BRACT_LSA_LOG_ENTROPY = 0, BRACT_LSA_COUNT = 1 } bract_lsa_weighting;
+typedef enum { BRACT_LSA_AUTO = 0, BRACT_LSA_EXACT = 1, BRACT_LSA_ITERATIVE = 2 } bract_lsa_solver;
+
+/* "log-entropy", "count"; "auto", "exact", "iterative" ("unknown" out of
+ * range), and back: 0, or BRACT_EINVAL with "unknown LSA weighting 'x'
+ * (expected one of ...)" ("unknown LSA solver"). */
+BRACT_API const char *bract_lsa_weighting_name(bract_lsa_weighting w);
+BRACT_API int bract_lsa_weighting_parse(const char *s, bract_lsa_weighting *out);
+BRACT_API const char *bract_lsa_solver_name(bract_lsa_solver s);
+BRACT_API int bract_lsa_solver_parse(const char *s, bract_lsa_solver *out);
 
 typedef struct {
     size_t dims;              /* k */
@@ -55,8 +63,8 @@ typedef struct {
     size_t max_vocab;         /* most terms kept (0: all) */
     const char *const *stop;  /* stop words (compared after lowercasing) */
     size_t nstop;
-    int weighting;            /* BRACT_LSA_LOG_ENTROPY or BRACT_LSA_COUNT */
-    int solver;               /* BRACT_LSA_AUTO, _EXACT or _ITERATIVE */
+    bract_lsa_weighting weighting;
+    bract_lsa_solver solver;
     int unscaled;             /* write U_k, not U_k S_k */
     uint64_t seed;            /* start of the iterative solver */
     double tolerance;         /* iterative: stop below this relative residual (0: 1e-10) */
@@ -74,7 +82,7 @@ typedef struct {
     size_t nshort;            /* tokens dropped as too short */
     size_t ntypes;            /* distinct terms before the vocabulary limits */
     size_t nempty;            /* documents without a vocabulary term */
-    int solver;               /* the solver used */
+    bract_lsa_solver solver;  /* the solver used (never AUTO) */
     size_t iterations;        /* iterative solver: iterations run */
     double residual;          /* iterative: last relative change of the values */
 } bract_lsa;

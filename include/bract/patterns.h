@@ -50,28 +50,28 @@ typedef struct {
     char **skipped;           /* their names */
     size_t nfeatures;         /* tables: feature columns, and their names */
     char **feature;
-} bract_pattern_set;
+} bract_patterns_set;
 
 typedef struct {
     int demean_runs;          /* subtract each voxel's run mean first */
     size_t min_voxels;        /* 0 means 2 */
     int skip_small;           /* leave small regions out instead of failing */
-} bract_pattern_opts;
+} bract_patterns_opts;
 
 /* Patterns from NIfTI volumes.  `paths` (npaths files) hold d->nvol volumes
  * in all, on the grid of `geom` (header of the mask or atlas; may be NULL to
  * skip the check); `regions` lists the regions' voxels (an atlas; see
  * bract_atlas_from_mask for a mask).  `noise_paths` (may be NULL) hold
  * residual volumes: every one of their volumes becomes a residual row of
- * each region.  Owned by the caller (bract_pattern_set_free).  Errors name
+ * each region.  Owned by the caller (bract_patterns_set_free).  Errors name
  * the file: a volume count that differs from the design's, another grid,
  * a region with too few usable voxels. */
 BRACT_API int bract_patterns_from_volumes(const char *const *paths, size_t npaths,
-                                          const bract_design *d, const bract_atlas *regions,
+                                          const bract_rdm_design *d, const bract_atlas *regions,
                                           const bract_volume *geom,
                                           const char *const *noise_paths, size_t nnoise,
-                                          const bract_pattern_opts *o, const bract_progress *prog,
-                                          bract_pattern_set **out);
+                                          const bract_patterns_opts *o, const bract_progress *prog,
+                                          bract_patterns_set **out);
 
 /* Patterns from a table: columns `condition`, optional `run`, then features
  * (every other column, in file order).  The design is built from the table
@@ -79,12 +79,26 @@ BRACT_API int bract_patterns_from_volumes(const char *const *paths, size_t npath
  * `name`.  `noise_path` (may be NULL) is a table of residual rows with the
  * same feature columns (any order; `condition` and `run` are ignored).
  * Non-numeric cells are errors naming file, line and column. */
-BRACT_API int bract_patterns_from_table(const char *path, const bract_design_opts *dopts,
+BRACT_API int bract_patterns_from_table(const char *path, const bract_rdm_design_opts *dopts,
                                         const char *name, const char *noise_path,
-                                        const bract_pattern_opts *o, bract_design **design,
-                                        bract_pattern_set **out);
+                                        const bract_patterns_opts *o, bract_rdm_design **design,
+                                        bract_patterns_set **out);
 
-BRACT_API void bract_pattern_set_free(bract_pattern_set *s);
+BRACT_API void bract_patterns_set_free(bract_patterns_set *s);
+
+/* Patterns from a matrix in memory, as bract_patterns_from_table makes them
+ * from a table once read (the language bindings pass arrays this way): x
+ * holds d->nvol rows, one per volume of the design, of ncol features (row
+ * stride ldx >= ncol); res (may be NULL) holds nres >= 2 residual rows with
+ * the same columns (row stride ldr).  `voxel` (may be NULL: the column
+ * numbers) gives each column's reported index, e.g. its spatial index in a
+ * volume.  One region, called `name`.  Nothing is copied but the pattern
+ * rows made.  Owned by the caller (bract_patterns_set_free). */
+BRACT_API int bract_patterns_from_matrix(const double *x, size_t ldx, size_t ncol,
+                                         const bract_rdm_design *d, const double *res,
+                                         size_t ldr, size_t nres, const size_t *voxel,
+                                         const char *name, const bract_patterns_opts *o,
+                                         bract_patterns_set **out);
 
 /* The RDM of every region of `s` (patterns made with design `d`) with
  * options `o`, one RDM per region named after it, conditions in the
@@ -93,7 +107,7 @@ BRACT_API void bract_pattern_set_free(bract_pattern_set *s);
  * are the noise when present.  `info` (may be NULL) receives one entry per
  * region.  The first failing region (in order) gives the error, prefixed
  * with "region NAME".  Owned by the caller (bract_rdmset_free). */
-BRACT_API int bract_patterns_rdms(const bract_design *d, const bract_pattern_set *s,
+BRACT_API int bract_patterns_rdms(const bract_rdm_design *d, const bract_patterns_set *s,
                                   const bract_rdm_opts *o, const bract_progress *prog,
                                   bract_rdmset **out, bract_rdm_info *info);
 

@@ -1,6 +1,6 @@
 /* bract/plot.h: figures of bract's results, as PNG or SVG.
  *
- * Six kinds of figure, each drawn from the files the analyses write:
+ * Seven kinds of figure, each drawn from the files the analyses write:
  *   rdm      heatmaps of RDMs with condition labels and a colour bar
  *   mds      a 2-D classical MDS of an RDM (bract/mds.h) with labels
  *   bars     RSA results per region: one bar per model, error bars, marks of
@@ -11,6 +11,8 @@
  *            state's fraction of time and mean dwell time
  *   scatter  intrinsic timescale against a hierarchy index, with the least-
  *            squares line and Spearman's rho
+ *   design   a GLM design matrix (bract glm's design_run-<N>.tsv) as
+ *            nilearn's plot_design_matrix draws it
  *
  * Every function draws into a bract_figure held in memory: the encoded PNG
  * or SVG bytes, plus where things landed (panels, colour bar) so that tests
@@ -38,30 +40,67 @@
 extern "C" {
 #endif
 
-enum { BRACT_PLOT_PNG = 1, BRACT_PLOT_SVG = 2 };
+/* File formats. */
+typedef enum { BRACT_PLOT_PNG = 1, BRACT_PLOT_SVG = 2 } bract_plot_format;
 
 /* Condition labels of heatmaps and MDS plots. */
-enum {
+typedef enum {
     BRACT_LABELS_AUTO = 0, /* all that fit at a legible size; thinned or dropped if not */
     BRACT_LABELS_ALL = 1,  /* every label, however small */
     BRACT_LABELS_NONE = 2
-};
+} bract_plot_labels;
 
 /* Which p-values mark bars as significant. */
-enum {
+typedef enum {
     BRACT_SIG_AUTO = 0, /* p_fdr if the table has it, else p, else none */
     BRACT_SIG_P = 1,
     BRACT_SIG_PFDR = 2,
     BRACT_SIG_NONE = 3
-};
+} bract_plot_sig;
 
 /* Views of a statistical map. */
-enum { BRACT_VIEW_ORTHO = 0, BRACT_VIEW_MOSAIC = 1 };
+typedef enum { BRACT_VIEW_ORTHO = 0, BRACT_VIEW_MOSAIC = 1 } bract_plot_view;
+
+/* Slice axes of a mosaic. */
+typedef enum {
+    BRACT_AXIS_X = 0, /* sagittal slices */
+    BRACT_AXIS_Y = 1, /* coronal */
+    BRACT_AXIS_Z = 2  /* axial */
+} bract_plot_axis;
+
+/* How a design matrix's columns are scaled before colouring. */
+typedef enum {
+    BRACT_RESCALE_L2 = 0,      /* each column over its Euclidean norm (nilearn 0.10.3) */
+    BRACT_RESCALE_MAX_ABS = 1, /* each column over its largest |value|: in [-1, 1] (SPM) */
+    BRACT_RESCALE_NONE = 2     /* the values as they are */
+} bract_plot_rescale;
+
+/* Names of the values above, as bract plot spells them: 0, or BRACT_EINVAL
+ * naming the expected values.
+ *   format  "png", "svg"
+ *   labels  "auto", "all", "none"
+ *   sig     "auto", "p", "p_fdr", "none"
+ *   view    "ortho", "mosaic"
+ *   axis    "x", "y", "z" (also "sagittal", "coronal", "axial")
+ *   rescale "l2", "max-abs", "none"
+ * The _name functions return those names ("unknown" for other values). */
+BRACT_API int bract_plot_format_parse(const char *s, bract_plot_format *out);
+BRACT_API const char *bract_plot_format_name(bract_plot_format f);
+BRACT_API int bract_plot_labels_parse(const char *s, bract_plot_labels *out);
+BRACT_API const char *bract_plot_labels_name(bract_plot_labels l);
+BRACT_API int bract_plot_sig_parse(const char *s, bract_plot_sig *out);
+BRACT_API const char *bract_plot_sig_name(bract_plot_sig g);
+BRACT_API int bract_plot_view_parse(const char *s, bract_plot_view *out);
+BRACT_API const char *bract_plot_view_name(bract_plot_view v);
+BRACT_API int bract_plot_axis_parse(const char *s, bract_plot_axis *out);
+BRACT_API const char *bract_plot_axis_name(bract_plot_axis a);
+BRACT_API int bract_plot_rescale_parse(const char *s, bract_plot_rescale *out);
+BRACT_API const char *bract_plot_rescale_name(bract_plot_rescale r);
 
 /* Options of every kind; set them with bract_plot_opts_init() and change
  * what you need.  A field that a kind does not use is ignored. */
 typedef struct {
-    int format;         /* BRACT_PLOT_PNG [default] or BRACT_PLOT_SVG */
+    bract_plot_format format; /* BRACT_PLOT_PNG [default] or BRACT_PLOT_SVG */
     double width;       /* inches; 0: the kind's default, which grows with the content */
     double height;      /* inches; 0: the kind's default */
     double dpi;         /* PNG pixels per inch [150] */
@@ -74,19 +113,22 @@ typedef struct {
      * i.e. regions); NULL: all.  An unknown name is an error. */
     const char *const *select;
     size_t nselect;
-    int labels;         /* rdm, mds: BRACT_LABELS_* */
+    bract_plot_labels labels; /* rdm, mds [BRACT_LABELS_AUTO] */
     int rank;           /* rdm: colour by percentile rank of each RDM's dissimilarities */
     const char *method; /* bars: rows of this `method` only; NULL: the table must hold one */
-    int sig;            /* bars: BRACT_SIG_* */
+    bract_plot_sig sig; /* bars [BRACT_SIG_AUTO] */
     double alpha;       /* bars: significance level [0.05] */
     double threshold;   /* map: values with |v| < threshold are not drawn [0: all nonzero] */
-    int view;           /* map: BRACT_VIEW_ORTHO or BRACT_VIEW_MOSAIC */
+    bract_plot_view view; /* map [BRACT_VIEW_ORTHO] */
     double cut[3];      /* map, ortho: cut point in mm; NaN: the voxel of largest |v| */
     int slices;         /* map, mosaic: number of slices [12] */
-    int axis;           /* map, mosaic: 0 sagittal (x), 1 coronal (y), 2 axial (z) [2] */
+    bract_plot_axis axis; /* map, mosaic [BRACT_AXIS_Z] */
     size_t volume;      /* map: volume of a 4-D map (0-based) [0] */
     const char *xlabel; /* scatter: axis labels; NULL: from the column names */
     const char *ylabel;
+    bract_plot_rescale rescale; /* design [BRACT_RESCALE_L2, as nilearn] */
+    const char *cmap;   /* design: "viridis" (NULL: matplotlib's default, as nilearn) or
+                           "gray" (black low, white high) */
 } bract_plot_opts;
 
 BRACT_API void bract_plot_opts_init(bract_plot_opts *o);
@@ -100,7 +142,7 @@ typedef struct {
 } bract_plot_rect;
 
 typedef struct {
-    int format;              /* BRACT_PLOT_PNG or BRACT_PLOT_SVG */
+    bract_plot_format format; /* BRACT_PLOT_PNG or BRACT_PLOT_SVG */
     unsigned char *data;     /* the encoded file, len bytes */
     size_t len;
     int width, height;       /* pixels (PNG) or points (SVG) */
@@ -131,7 +173,8 @@ BRACT_API int bract_plot_format_from_name(const char *path);
 /* Colour of a colour map at t in [0, 1] (clamped), components in [0, 1].
  * Maps: "viridis" (RDMs, perceptually uniform), "rdbu" (diverging blue -
  * white - red, dFC states), "coldhot" (diverging, statistical maps: light
- * blue - dark blue | dark red - yellow).  BRACT_EINVAL for other names. */
+ * blue - dark blue | dark red - yellow), "gray" (black - white, design
+ * matrices).  BRACT_EINVAL for other names. */
 BRACT_API int bract_plot_colormap(const char *name, double t, double rgb[3]);
 
 /* Heatmaps of the RDMs of a set (all, or opts->select), one panel each,
@@ -217,6 +260,21 @@ BRACT_API int bract_scatter_fit_tables(const bract_table *tau, const bract_table
  * Spearman's rho with its p-value and n in the title. */
 BRACT_API int bract_plot_scatter(const bract_table *tau, const bract_table *hierarchy,
                                  const bract_plot_opts *opts, bract_figure *out);
+
+/* A design matrix (one column per regressor, one row per volume kept: the
+ * design_run-<N>.tsv bract glm writes) as nilearn 0.10.3's
+ * plot_design_matrix draws it: each column rescaled (opts->rescale: over
+ * its Euclidean norm, floored at 1e-12, by default), the whole matrix
+ * coloured from its smallest to its largest value (opts->vmin/vmax to
+ * fix them) with opts->cmap, one cell per row and column, the column names
+ * above, rotated 60 degrees, the row numbers ("scan number") on the left.
+ * The figure is 1 + 0.23 x columns inches wide and 1 + 0.1 x rows +
+ * 0.04 x the longest name inches high (3 to 10), as nilearn's, grown where
+ * the names need it; the title defaults to none.  An SVG carries the
+ * column names in its <desc>.  Errors: an empty table, a cell that is not
+ * a finite number (naming file, line and column). */
+BRACT_API int bract_plot_design(const bract_table *design, const bract_plot_opts *opts,
+                                bract_figure *out);
 
 /* Drop this thread's pango font map and the fonts it caches (for leak
  * checkers at the end of a program).  Drawing afterwards makes a new one.

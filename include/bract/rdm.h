@@ -55,11 +55,11 @@ extern "C" {
 /* ---- designs: which pattern row is which (run, condition) ---- */
 
 /* Order of conditions in an RDM. */
-enum {
+typedef enum {
     BRACT_ORDER_FIRST = 0, /* order of first appearance in the conditions file */
     BRACT_ORDER_SORTED = 1 /* sorted by label, bytewise (= Unicode code point order for
                               UTF-8; Python's sorted(), as rsatoolbox) */
-};
+} bract_rdm_design_order;
 
 typedef struct {
     size_t nvol;       /* volumes (rows of the conditions table) */
@@ -75,31 +75,31 @@ typedef struct {
     long *vol_obs;     /* row of each volume, or -1 for a volume left out */
     size_t *vol_run;   /* run index of each volume (left-out volumes too) */
     size_t nexcluded;  /* volumes left out (condition n/a or excluded) */
-} bract_design;
+} bract_rdm_design;
 
 typedef struct {
-    int order;                    /* BRACT_ORDER_* */
+    bract_rdm_design_order order;
     const char *const *exclude;   /* condition labels whose volumes are left out */
     size_t nexclude;
-} bract_design_opts;
+} bract_rdm_design_opts;
 
 /* A design from per-volume labels.  cond[v] NULL, "" or "n/a" leaves volume v
  * out; run may be NULL (a single run).  Rows are ordered by run, then by
- * condition.  Owned by the caller (bract_design_free).  o may be NULL. */
-BRACT_API int bract_design_from_labels(const char *const *cond, const char *const *run,
-                                       size_t nvol, const bract_design_opts *o,
-                                       bract_design **out);
+ * condition.  Owned by the caller (bract_rdm_design_free).  o may be NULL. */
+BRACT_API int bract_rdm_design_from_labels(const char *const *cond, const char *const *run,
+                                       size_t nvol, const bract_rdm_design_opts *o,
+                                       bract_rdm_design **out);
 
 /* A design from a conditions table: column `condition`, optional `run`, one
  * row per volume.  Missing conditions ("n/a") leave the volume out; a missing
  * run is an error naming the line. */
-BRACT_API int bract_design_read(const char *path, const bract_design_opts *o,
-                                bract_design **out);
+BRACT_API int bract_rdm_design_read(const char *path, const bract_rdm_design_opts *o,
+                                bract_rdm_design **out);
 
-BRACT_API void bract_design_free(bract_design *d);
+BRACT_API void bract_rdm_design_free(bract_rdm_design *d);
 
 /* Index of the row of (run r, condition c), or -1. */
-BRACT_API long bract_design_row(const bract_design *d, size_t r, size_t c);
+BRACT_API long bract_rdm_design_row(const bract_rdm_design *d, size_t r, size_t c);
 
 /* ---- the engine ---- */
 
@@ -117,26 +117,32 @@ typedef enum {
     BRACT_NOISE_DIAG = 2,
     BRACT_NOISE_FULL = 3,
     BRACT_NOISE_IDENTITY = 4
-} bract_noise_method;
+} bract_rdm_noise_method;
 
-enum { BRACT_DOF_CORRECT = 0, BRACT_DOF_RSATOOLBOX = 1 };
+/* Degrees of freedom of residuals made from the patterns (see above). */
+typedef enum { BRACT_DOF_CORRECT = 0, BRACT_DOF_RSATOOLBOX = 1 } bract_dof_rule;
 
 typedef struct {
     bract_rdm_method method;
     int plain;                 /* euclidean: |b_i - b_j| (not squared, not / P) */
-    bract_noise_method noise;  /* mahalanobis, crossnobis */
-    int dof_rule;              /* residuals from the patterns: BRACT_DOF_* */
+    bract_rdm_noise_method noise;  /* mahalanobis, crossnobis */
+    bract_dof_rule dof_rule;   /* residuals from the patterns */
     double noise_dof;          /* > 0: dof of given residuals (default rows - 1) */
     int precision_given;       /* the noise comes as a precision matrix (bract_rdm_noise.prec);
                                   the estimator is then not used */
 } bract_rdm_opts;
 
-/* Method and estimator names ("euclidean", "shrinkage_diag", ...) and back
- * (-1 for an unknown name). */
+/* Method and estimator names: "euclidean", "correlation", "cosine",
+ * "mahalanobis", "crossnobis"; "shrinkage_diag", "shrinkage_eye", "diag",
+ * "full", "identity" ("unknown" for a value out of range). */
 BRACT_API const char *bract_rdm_method_name(bract_rdm_method m);
-BRACT_API int bract_rdm_method_parse(const char *name);
-BRACT_API const char *bract_noise_method_name(bract_noise_method m);
-BRACT_API int bract_noise_method_parse(const char *name);
+BRACT_API const char *bract_rdm_noise_method_name(bract_rdm_noise_method m);
+
+/* The method or estimator named `name` in *out: 0, or BRACT_EINVAL with
+ * "unknown RDM method 'x' (expected one of ...)" (noise: "unknown noise
+ * method"); *out is left alone then. */
+BRACT_API int bract_rdm_method_parse(const char *name, bract_rdm_method *out);
+BRACT_API int bract_rdm_noise_method_parse(const char *name, bract_rdm_noise_method *out);
 
 /* What the dissimilarities measure, in rsatoolbox's words (its RDMs'
  * dissimilarity_measure): "squared euclidean" (plain: "euclidean"),
@@ -155,7 +161,7 @@ typedef struct bract_rdm_ws bract_rdm_ws;
  * method: crossnobis needs 2 or more runs with every condition in every run;
  * noise from the patterns needs rows > conditions.  Free with
  * bract_rdm_plan_free; read-only afterwards, so threads share it. */
-BRACT_API int bract_rdm_plan_new(const bract_design *d, const bract_rdm_opts *o, size_t max_vox,
+BRACT_API int bract_rdm_plan_new(const bract_rdm_design *d, const bract_rdm_opts *o, size_t max_vox,
                                  size_t max_res, bract_rdm_plan **out);
 BRACT_API void bract_rdm_plan_free(bract_rdm_plan *p);
 
@@ -203,7 +209,7 @@ BRACT_API int bract_rdm_compute(const bract_rdm_plan *p, bract_rdm_ws *w, const 
  * (nres x nvox, stride ldr) with `dof` degrees of freedom (<= 0: nres - 1):
  * cov receives nvox x nvox values (full symmetric), *shrinkage lambda
  * (NaN for full/diag/identity).  Allocates; for tests and reports. */
-BRACT_API int bract_noise_covariance(bract_noise_method m, const double *resid, size_t ldr,
+BRACT_API int bract_rdm_noise_covariance(bract_rdm_noise_method m, const double *resid, size_t ldr,
                                      size_t nres, size_t nvox, double dof, double *cov,
                                      double *shrinkage);
 

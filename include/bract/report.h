@@ -10,6 +10,9 @@
  *                        heatmaps and MDS of the model RDMs and of the
  *                        subjects' mean neural RDMs (the RDM sets named in
  *                        its sidecar, or those of rdm neural / rdm model)
+ *   glm                  a row per bract glm output directory (runs, voxels,
+ *                        betas, residual dof, exclusions, model) and the
+ *                        design matrices of the first one's runs
  *   group, searchlight   maps over a background (thresholded at the
  *                        family-wise error level), voxel counts per
  *                        correction, the cluster table

@@ -41,18 +41,24 @@ extern "C" {
 
 typedef enum {
     BRACT_GROUP_T = 0,        /* one-sample (paired) t test */
-    BRACT_GROUP_WILCOXON = 1, /* Wilcoxon signed-rank (bract_wilcoxon) */
+    BRACT_GROUP_WILCOXON = 1, /* Wilcoxon signed-rank (bract_stats_wilcoxon) */
     BRACT_GROUP_SIGNFLIP = 2  /* sign-flip permutation of the mean */
-} bract_group_test;
+} bract_rsa_group_test;
+
+/* "t", "wilcoxon", "signflip" ("unknown" out of range), and back: 0, or
+ * BRACT_EINVAL with "unknown group test 'x' (expected one of t, wilcoxon,
+ * signflip)". */
+BRACT_API const char *bract_rsa_group_test_name(bract_rsa_group_test t);
+BRACT_API int bract_rsa_group_test_parse(const char *s, bract_rsa_group_test *out);
 
 /* Sign-flip permutation test of mean(x) against 0: flip b (1-based) gives
  * subject i the sign of bit 0 of the first draw i of stream (seed, stream, b)
  * (1: negative); when 2^n - 1 <= nflips every sign pattern other than the
  * identity is used once (bit i of b, b = 1 .. 2^n - 1).  p = (#(null
- * reaching the observed mean) + 1) / (N + 1) as in bract_cmp_permtest.
+ * reaching the observed mean) + 1) / (N + 1) as in bract_compare_permtest.
  * *mean is the observed mean, *nused = N. */
-BRACT_API int bract_signflip_test(const double *x, size_t n, size_t nflips, uint64_t seed,
-                                  uint64_t stream, bract_alternative alt, double *mean,
+BRACT_API int bract_rsa_signflip_test(const double *x, size_t n, size_t nflips, uint64_t seed,
+                                  uint64_t stream, bract_stats_alternative alt, double *mean,
                                   double *p, size_t *nused);
 
 typedef struct {
@@ -70,18 +76,18 @@ typedef struct {
 } bract_rsa_input;
 
 typedef struct {
-    bract_cmp_method method;
+    bract_compare_method method;
     bract_partial partial;
-    bract_nan_policy nan_policy;
+    bract_compare_nan nan_policy;
     int common_conditions;     /* neural RDMs may hold conditions the models lack (words a
                                   model had no vector for): those are left out, with a
                                   warning per subject; 0: that is an error */
     size_t permutations;       /* label permutations per subject (0: none) */
     size_t bootstrap;          /* bootstrap samples per subject (0: none) */
     double ci_level;           /* e.g. 0.95 */
-    bract_alternative alternative; /* of the permutation and group tests */
+    bract_stats_alternative alternative; /* of the permutation and group tests */
     int group;                 /* rows across subjects (needs >= 2 subjects) */
-    bract_group_test group_test;
+    bract_rsa_group_test group_test;
     size_t group_permutations; /* sign flips of the sign-flip test */
     int fisher;                /* group tests on atanh(r) (1) or on r (0) */
     int pairwise;              /* pairwise model comparisons */
@@ -91,7 +97,7 @@ typedef struct {
 
 /* Defaults: spearman, no partial, NaN match, 10000 permutations, no
  * bootstrap, 95 %, greater, t test, 10000 flips, Fisher z, pairwise, seed 1. */
-BRACT_API void bract_rsa_opts_default(bract_rsa_opts *o);
+BRACT_API void bract_rsa_opts_defaults(bract_rsa_opts *o);
 
 enum { BRACT_RSA_SUBJECT = 0, BRACT_RSA_GROUP = 1 };
 #define BRACT_RSA_NONE ((size_t)-1)

@@ -1,23 +1,6 @@
-/* bract/states.h: recurring connectivity states.
- *
- * k-means over windowed connectivity (one row per window, float32 as in
- * windows.npy; distances computed in double), the elbow of a cluster-validity
- * curve, and the statistics of a state sequence as GIFT dFNC reports them
- * (icatb_dfnc_statevector_stats.m), plus the adjusted Rand index to compare
- * two labellings.
- *
- * k-means: k-means++ seeding (Arthur & Vassilvitskii 2007: the first centre
- * uniformly, each next one with probability proportional to the distance to
- * the nearest centre chosen), then Lloyd iterations until no label changes.
- * Distance L2 is the squared Euclidean distance with means as centroids
- * (scikit-learn); L1 the city-block distance with component-wise medians as
- * centroids (MATLAB kmeans 'cityblock', used by GIFT and Allen et al. 2014).
- * A cluster that empties takes the point farthest from its centroid.  Each
- * of `restarts` runs draws from its own random stream; the run with the
- * smallest objective (sum of distances) wins, ties to the earlier run.
- * States are numbered by decreasing number of windows.  Work is shared by
- * OpenMP threads point by point and dimension by dimension, so the result
- * is the same for any number of threads. */
+/* bract/states.h: the statistics of a sequence of connectivity states, as
+ * GIFT dFNC reports them (icatb_dfnc_statevector_stats.m).  The states
+ * themselves come from k-means over the windows (bract/kmeans.h). */
 #ifndef BRACT_STATES_H
 #define BRACT_STATES_H
 
@@ -31,57 +14,6 @@
 extern "C" {
 #endif
 
-enum { BRACT_DIST_L2 = 0, BRACT_DIST_L1 = 1 };
-
-typedef struct {
-    size_t k;          /* clusters (>= 1) */
-    int distance;      /* BRACT_DIST_* */
-    size_t restarts;   /* k-means++ starts [10] */
-    size_t max_iter;   /* Lloyd iterations per start [300] */
-    uint64_t seed;
-} bract_kmeans_params;
-
-BRACT_API void bract_kmeans_params_default(bract_kmeans_params *p);
-
-typedef struct {
-    size_t n, dim, k;
-    double *centroid;   /* k x dim */
-    size_t *label;      /* n labels in 0..k-1 */
-    double *dist;       /* n distances to the own centroid (L1, or squared L2) */
-    size_t *count;      /* k: points per cluster */
-    double objective;   /* sum of dist */
-    size_t iterations;  /* Lloyd iterations of the winning start */
-    size_t restart;     /* index of the winning start */
-    int converged;      /* 1 if the winning start stopped because no label changed */
-} bract_kmeans_result;
-
-/* Cluster the n rows of x (n x dim).  BRACT_EINVAL when k is 0 or larger
- * than n.  *out is owned by the caller (bract_kmeans_result_free).
- * progress (may be NULL) counts starts. */
-BRACT_API int bract_kmeans(const float *x, size_t n, size_t dim, const bract_kmeans_params *p,
-                           bract_kmeans_result **out, const bract_progress *progress);
-BRACT_API void bract_kmeans_result_free(bract_kmeans_result *r);
-
-/* Distance of a point (double) to a centroid, in the k-means metric. */
-BRACT_API double bract_kmeans_distance(const double *a, const double *c, size_t dim,
-                                       int distance);
-
-/* Index of the nearest of k centroids (ties to the lower index); *dist
- * (may be NULL) receives the distance. */
-BRACT_API size_t bract_kmeans_nearest(const double *centroids, size_t k, size_t dim,
-                                      int distance, const double *point, double *dist);
-
-/* GIFT's cluster-validity ratio (icatb_optimal_clusters): the mean over
- * clusters c of sum_{i in c} D(i,c) / sum_{i not in c} D(i,c), D the k-means
- * distance.  NaN for k = 1. */
-BRACT_API double bract_kmeans_ratio(const float *x, const bract_kmeans_result *r, int distance);
-
-/* Elbow of a curve y at abscissae k[0..m-1] (increasing): the break point
- * b of the least-squares continuous two-segment line
- * y = a0 + a1 k + a2 max(0, k - b), searched on a grid of 1/1000 between
- * k[1] and k[m-2].  BRACT_EDATA for fewer than 4 points. */
-BRACT_API int bract_elbow(const double *k, const double *y, size_t m, double *breakpoint);
-
 /* Statistics of a state sequence seq[0..n-1] with states 0..k-1:
  *   fraction[j]   = #{t: seq_t = j} / n
  *   mean_dwell[j] = mean length of the runs of state j (0 if never visited)
@@ -89,13 +21,8 @@ BRACT_API int bract_elbow(const double *k, const double *y, size_t m, double *br
  *   tm[i*k + j]   = #{t < n-1: seq_t = i, seq_{t+1} = j} / #{t < n-1: seq_t = i},
  *                   and tm[i*k + i] = 1 when that count is 0.
  * Any output may be NULL.  BRACT_EINVAL for a label >= k or n = 0. */
-BRACT_API int bract_state_stats(const size_t *seq, size_t n, size_t k, double *fraction,
+BRACT_API int bract_states_stats(const size_t *seq, size_t n, size_t k, double *fraction,
                                 double *mean_dwell, size_t *transitions, double *tm);
-
-/* Adjusted Rand index of two labellings of n items (Hubert & Arabie 1985;
- * scikit-learn's adjusted_rand_score): 1 for identical partitions, about 0
- * for independent ones.  1 when both put every item in one cluster. */
-BRACT_API double bract_adjusted_rand(const size_t *a, const size_t *b, size_t n);
 
 #ifdef __cplusplus
 }

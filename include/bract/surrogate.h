@@ -13,7 +13,7 @@
  * draws from its own stream (seed, s), so results do not depend on the
  * number of threads.
  *
- * The test (bract_dfc_surrogate_test) runs a dFC plan over the data and
+ * The test (bract_surrogate_test) runs a dFC plan over the data and
  * over each surrogate and compares, with Monte-Carlo p-values
  * p = (1 + #{surrogates >= observed}) / (1 + surrogates):
  *   - per edge: the standard deviation (ddof 1) of its windowed values
@@ -34,6 +34,7 @@
 
 #include "bract/dfc.h"
 #include "bract/error.h"
+#include "bract/kmeans.h"
 #include "bract/progress.h"
 #include "bract/states.h"
 
@@ -42,7 +43,7 @@ extern "C" {
 #endif
 
 typedef struct bract_surrogate_plan bract_surrogate_plan;
-typedef struct bract_surrogate_work bract_surrogate_work;
+typedef struct bract_surrogate_ws bract_surrogate_ws;
 
 /* Transform nreg series of nt volumes (region r at x + r * nt) and build the
  * inverse FFT plan.  Call from one thread at a time (FFTW's planner is not
@@ -52,20 +53,20 @@ BRACT_API int bract_surrogate_plan_new(const double *x, size_t nt, size_t nreg,
 BRACT_API void bract_surrogate_plan_free(bract_surrogate_plan *p);
 
 /* A workspace for drawing (one per thread). */
-BRACT_API bract_surrogate_work *bract_surrogate_work_new(const bract_surrogate_plan *p);
-BRACT_API void bract_surrogate_work_free(bract_surrogate_work *w);
+BRACT_API int bract_surrogate_ws_new(const bract_surrogate_plan *p, bract_surrogate_ws **out);
+BRACT_API void bract_surrogate_ws_free(bract_surrogate_ws *w);
 
 /* Surrogate number `index` (stream (seed, index)) into out (nt * nreg,
  * region-major). */
 BRACT_API void bract_surrogate_draw(const bract_surrogate_plan *p, uint64_t seed, uint64_t index,
-                                    double *out, bract_surrogate_work *w);
+                                    double *out, bract_surrogate_ws *w);
 
 typedef struct {
     size_t surrogates;                  /* >= 1 */
     uint64_t seed;
     uint64_t first_stream;              /* surrogate s draws stream first_stream + s */
-    const bract_kmeans_params *states;  /* NULL: no switch test */
-} bract_dfc_test_params;
+    const bract_kmeans_opts *states;  /* NULL: no switch test */
+} bract_surrogate_opts;
 
 typedef struct {
     size_t npairs, surrogates;
@@ -74,17 +75,17 @@ typedef struct {
     double *edge_p, *edge_p_fdr;
     double fcvar, fcvar_null_mean, fcvar_null_sd, fcvar_p;
     double switches, switches_null_mean, switches_null_sd, switches_p; /* NaN without states */
-} bract_dfc_test_result;
+} bract_surrogate_result;
 
 /* Observed statistics and their surrogate null for series x under `plan`.
- * *out is owned by the caller (bract_dfc_test_result_free).  progress (may
+ * *out is owned by the caller (bract_surrogate_result_free).  progress (may
  * be NULL) counts surrogates. */
-BRACT_API int bract_dfc_surrogate_test(const bract_dfc_plan *plan, const double *x,
+BRACT_API int bract_surrogate_test(const bract_dfc_plan *plan, const double *x,
                                        const char *const *names,
-                                       const bract_dfc_test_params *p,
-                                       bract_dfc_test_result **out,
+                                       const bract_surrogate_opts *p,
+                                       bract_surrogate_result **out,
                                        const bract_progress *progress);
-BRACT_API void bract_dfc_test_result_free(bract_dfc_test_result *r);
+BRACT_API void bract_surrogate_result_free(bract_surrogate_result *r);
 
 #ifdef __cplusplus
 }

@@ -21,9 +21,9 @@
  * (constant series, first lag not positive, no decay within the lags, fit
  * not converged, out of the measurable range), never a silent number.
  *
- * Threads: a plan (bract_acf_plan, bract_tau_plan) is built once, by one
+ * Threads: a plan (bract_acf_plan, bract_timescale_plan) is built once, by one
  * thread, and is then read-only: many threads may execute it at the same
- * time, each with its own workspace (bract_acf_work, bract_tau_work), as
+ * time, each with its own workspace (bract_acf_ws, bract_timescale_ws), as
  * FFTW's new-array execute functions allow.  FFTW's planner is not
  * thread-safe: plans are created and destroyed inside the OpenMP critical
  * section named `bract_fftw`, which any other bract module that plans FFTs
@@ -38,47 +38,11 @@
 #include "bract/error.h"
 #include "bract/progress.h"
 #include "bract/rng.h"
+#include "bract/acf.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- autocorrelation ---- */
-
-/* Normalisations of the autocovariance (statsmodels acovf): lag k is
- * sum_{t>=k} x~_t x~_{t-k} divided by n (BIASED, statsmodels' default) or by
- * n - k (ADJUSTED), x~ = x - mean(x); the ACF divides by lag 0.  The
- * adjusted ACF is not unbiased (statsmodels #6833) and can exceed 1. */
-enum { BRACT_ACF_BIASED = 0, BRACT_ACF_ADJUSTED = 1 };
-
-typedef struct bract_acf_plan bract_acf_plan;
-typedef struct bract_acf_work bract_acf_work;
-
-/* A plan for the ACF of series of `nt` samples at lags 0..max_lag
- * (max_lag < nt).  The FFT length is the smallest 5-smooth number >= nt +
- * max_lag, enough zero padding that no lag <= max_lag wraps around.  Owned
- * by the caller (bract_acf_plan_free).  Errors: max_lag >= nt, nt < 2. */
-BRACT_API int bract_acf_plan_new(size_t nt, size_t max_lag, int norm, bract_acf_plan **out);
-BRACT_API void bract_acf_plan_free(bract_acf_plan *p);
-BRACT_API size_t bract_acf_plan_fft_length(const bract_acf_plan *p);
-
-/* A workspace for one thread. */
-BRACT_API int bract_acf_work_new(const bract_acf_plan *p, bract_acf_work **out);
-BRACT_API void bract_acf_work_free(bract_acf_work *w);
-
-/* ACF of x (nt values) at lags 0..max_lag into acf.  BRACT_EDATA (acf all
- * NaN) when x is constant or holds a non-finite value. */
-BRACT_API int bract_acf_compute(const bract_acf_plan *p, bract_acf_work *w, const double *x,
-                                double *acf);
-
-/* One series, plan and workspace made and freed inside (convenience). */
-BRACT_API int bract_acf(const double *x, size_t nt, size_t max_lag, int norm, double *acf);
-
-/* statsmodels' default number of lags: min(floor(10 log10 nt), nt - 1). */
-BRACT_API size_t bract_acf_default_lags(size_t nt);
-
-/* Smallest 2^a 3^b 5^c >= n (n >= 1). */
-BRACT_API size_t bract_fft_fast_size(size_t n);
 
 /* ---- power spectrum ---- */
 
@@ -87,13 +51,13 @@ BRACT_API size_t bract_fft_fast_size(size_t n);
  * segment demeaned, one-sided, density scaling (per Hz), mean over the
  * full segments.  freq and psd receive nseg/2 + 1 values.  nseg must be
  * from 4 to n. */
-BRACT_API int bract_welch(const double *x, size_t n, double fs, size_t nseg, double *freq,
+BRACT_API int bract_timescale_welch(const double *x, size_t n, double fs, size_t nseg, double *freq,
                           double *psd);
 
 /* fooof/specparam conversions: knee frequency k^(1/chi) in Hz, and the time
  * constant 1/(2 pi f) in seconds of a knee k with exponent chi. */
-BRACT_API double bract_knee_frequency(double knee, double exponent);
-BRACT_API double bract_knee_tau(double knee, double exponent);
+BRACT_API double bract_timescale_knee_frequency(double knee, double exponent);
+BRACT_API double bract_timescale_knee_tau(double knee, double exponent);
 
 /* ---- single fits ---- */
 
@@ -104,15 +68,15 @@ typedef struct {
     double r2;        /* 1 - SSE / sum (y - mean y)^2 */
     double rmse;      /* sqrt(SSE / m) */
     int converged;    /* cminpack ended normally */
-} bract_expfit;
+} bract_timescale_expfit;
 
 /* Fit y ~ A (exp(-t / tau) + B) (with_offset) or y ~ A exp(-t / tau) to m
  * points by Levenberg-Marquardt (cminpack lmder, analytic Jacobian),
  * started from the best of a log-spaced grid of tau in [tau_lo, tau_hi]
  * with A and A*B solved by linear least squares at each.  BRACT_ENUMERIC
  * when the fit fails; BRACT_EINVAL when m < 3 (2 without offset). */
-BRACT_API int bract_exp_fit(const double *t, const double *y, size_t m, int with_offset,
-                            double tau_lo, double tau_hi, bract_expfit *out);
+BRACT_API int bract_timescale_exp_fit(const double *t, const double *y, size_t m, int with_offset,
+                            double tau_lo, double tau_hi, bract_timescale_expfit *out);
 
 typedef struct {
     double offset;    /* b: log10 power at f = 0 is b - log10(knee) */
@@ -122,7 +86,7 @@ typedef struct {
     double r2;        /* of log10 power */
     double rmse;      /* of log10 power */
     int converged;
-} bract_kneefit;
+} bract_timescale_kneefit;
 
 /* Fit the fooof/specparam aperiodic "knee" model log10 P(f) = b -
  * log10(k + f^chi) to m points (f > 0 ascending, P > 0), parameterised by
@@ -130,8 +94,8 @@ typedef struct {
  * construction; chi is fixed when exponent > 0.  Levenberg-Marquardt
  * (cminpack) from the best point of a grid of 20 f_k over [f_1, f_m] and
  * chi in {1, 2, 3}.  BRACT_ENUMERIC when the fit fails. */
-BRACT_API int bract_knee_fit(const double *f, const double *psd, size_t m, double exponent,
-                             bract_kneefit *out);
+BRACT_API int bract_timescale_knee_fit(const double *f, const double *psd, size_t m, double exponent,
+                             bract_timescale_kneefit *out);
 
 /* ---- simulation ---- */
 
@@ -140,7 +104,7 @@ BRACT_API int bract_knee_fit(const double *f, const double *psd, size_t m, doubl
  * Ornstein-Uhlenbeck process with timescale tau is this with phi =
  * exp(-dt / tau) (exact, unlike the Euler step phi = 1 - dt / tau).
  * Draws n normals from r in order. */
-BRACT_API void bract_ar1_simulate(double phi, size_t n, bract_rng *r, double *out);
+BRACT_API void bract_timescale_ar1_simulate(double phi, size_t n, bract_rng *r, double *out);
 
 /* ---- timescale estimation ---- */
 
@@ -151,12 +115,14 @@ typedef enum {
     BRACT_TAU_EFOLD = 3,
     BRACT_TAU_AR1 = 4,
     BRACT_TAU_KNEE = 5
-} bract_tau_method;
+} bract_timescale_method;
 
-/* "exp", "exp-offset-free", "integral", "e-fold", "ar1", "knee". */
-BRACT_API const char *bract_tau_method_name(int method);
-/* The method of a name, or -1. */
-BRACT_API int bract_tau_method_parse(const char *name);
+/* "exp", "exp-offset-free", "integral", "e-fold", "ar1", "knee" ("unknown"
+ * for a value outside the enum). */
+BRACT_API const char *bract_timescale_method_name(bract_timescale_method method);
+/* The method named s into *out; BRACT_EINVAL ("unknown timescale method
+ * 's' (expected one of exp, ...)") otherwise. */
+BRACT_API int bract_timescale_method_parse(const char *s, bract_timescale_method *out);
 
 /* Why a timescale is missing or qualified (a bit mask). */
 #define BRACT_TAU_CONSTANT 0x001u      /* the series is constant */
@@ -166,7 +132,7 @@ BRACT_API int bract_tau_method_parse(const char *name);
                                           a non-positive fitted amplitude) */
 #define BRACT_TAU_NOT_CONVERGED 0x010u /* the nonlinear fit failed */
 #define BRACT_TAU_OUT_OF_RANGE 0x020u  /* tau outside what the lags or frequencies
-                                          resolve (see bract_tau_plan_range) */
+                                          resolve (see bract_timescale_plan_range) */
 #define BRACT_TAU_TRUNCATED 0x040u     /* integral: rho still positive at max_lag,
                                           the value is a lower bound (kept) */
 #define BRACT_TAU_BOOT_FAILED 0x080u   /* bootstrap: under half the simulated series
@@ -177,11 +143,11 @@ BRACT_API int bract_tau_method_parse(const char *name);
 
 /* Flag names joined by commas ("ok" when none) into buf (n bytes, 128 is
  * enough); returns buf. */
-BRACT_API char *bract_tau_flags_string(unsigned flags, char *buf, size_t n);
+BRACT_API char *bract_timescale_flags_string(unsigned flags, char *buf, size_t n);
 
 typedef struct {
-    int method;            /* bract_tau_method [BRACT_TAU_EXP] */
-    int acf_norm;          /* BRACT_ACF_BIASED or _ADJUSTED [BIASED] */
+    bract_timescale_method method; /* [BRACT_TAU_EXP] */
+    bract_acf_norm acf_norm; /* [BRACT_ACF_BIASED] */
     double tr;             /* sampling interval in seconds (> 0) */
     size_t max_lag;        /* last lag [0: bract_acf_default_lags(nt)] */
     size_t min_lag;        /* first lag of the exp fits [1] */
@@ -195,9 +161,9 @@ typedef struct {
     int bias_correct;      /* correct tau by the parametric bootstrap [0] */
     int boot_offset;       /* exp: simulate the fitted offset B too [0] */
     uint64_t seed;         /* key of the bootstrap streams [1] */
-} bract_tau_opts;
+} bract_timescale_opts;
 
-BRACT_API void bract_tau_opts_init(bract_tau_opts *o);
+BRACT_API void bract_timescale_opts_defaults(bract_timescale_opts *o);
 
 typedef struct {
     double tau_s;       /* the timescale in seconds (bias-corrected if asked), NaN on failure */
@@ -214,38 +180,38 @@ typedef struct {
     size_t lags_summed; /* integral: K */
     size_t boot_ok;     /* bootstrap series that gave an estimate */
     unsigned flags;     /* BRACT_TAU_* */
-} bract_tau_result;
+} bract_timescale_result;
 
-typedef struct bract_tau_plan bract_tau_plan;
-typedef struct bract_tau_work bract_tau_work;
+typedef struct bract_timescale_plan bract_timescale_plan;
+typedef struct bract_timescale_ws bract_timescale_ws;
 
 /* A plan for series of nt samples with options o (copied).  Errors name
  * the problem: TR not positive, max_lag >= nt ("a series shorter than the
  * maximum lag"), too few lags for the fit, a Welch segment longer than the
  * series, bias correction without bootstrap series.  Owned by the caller. */
-BRACT_API int bract_tau_plan_new(size_t nt, const bract_tau_opts *o, bract_tau_plan **out);
-BRACT_API void bract_tau_plan_free(bract_tau_plan *p);
+BRACT_API int bract_timescale_plan_new(size_t nt, const bract_timescale_opts *o, bract_timescale_plan **out);
+BRACT_API void bract_timescale_plan_free(bract_timescale_plan *p);
 /* The options in effect (defaults filled in). */
-BRACT_API const bract_tau_opts *bract_tau_plan_opts(const bract_tau_plan *p);
+BRACT_API const bract_timescale_opts *bract_timescale_plan_opts(const bract_timescale_plan *p);
 /* The range of tau (seconds) the plan can measure: estimates outside are
  * flagged OUT_OF_RANGE.  Lag methods: [TR / 10, 10 max_lag TR]; knee: knee
  * frequencies within the fitted frequency band. */
-BRACT_API void bract_tau_plan_range(const bract_tau_plan *p, double *lo, double *hi);
+BRACT_API void bract_timescale_plan_range(const bract_timescale_plan *p, double *lo, double *hi);
 
-BRACT_API int bract_tau_work_new(const bract_tau_plan *p, bract_tau_work **out);
-BRACT_API void bract_tau_work_free(bract_tau_work *w);
+BRACT_API int bract_timescale_ws_new(const bract_timescale_plan *p, bract_timescale_ws **out);
+BRACT_API void bract_timescale_ws_free(bract_timescale_ws *w);
 
 /* The timescale of one series x (nt values).  `item` keys the bootstrap
  * streams (use the region or voxel index).  acf, if not NULL, receives lags
  * 0..max_lag (NaN for constant or non-finite series).  Failures are flags in
  * res, never errors. */
-BRACT_API void bract_tau_estimate(const bract_tau_plan *p, bract_tau_work *w, const double *x,
-                                  uint64_t item, bract_tau_result *res, double *acf);
+BRACT_API void bract_timescale_estimate(const bract_timescale_plan *p, bract_timescale_ws *w, const double *x,
+                                  uint64_t item, bract_timescale_result *res, double *acf);
 
 /* The estimate from an ACF (lags 0..max_lag) alone, without bootstrap; not
  * for the knee method (BRACT_EINVAL). */
-BRACT_API int bract_tau_from_acf(const bract_tau_plan *p, bract_tau_work *w, const double *acf,
-                                 bract_tau_result *res);
+BRACT_API int bract_timescale_from_acf(const bract_timescale_plan *p, bract_timescale_ws *w, const double *acf,
+                                 bract_timescale_result *res);
 
 /* Supplies series i (nt values) into out; called from several threads at
  * once. */
@@ -254,8 +220,8 @@ typedef void (*bract_series_fn)(void *ctx, size_t i, double *out);
 /* Estimate n series in parallel (OpenMP, bract_set_threads): series i gets
  * stream item i, res[i] and, if acf is not NULL, acf[i * (max_lag + 1) ...].
  * Progress is reported from the calling thread. */
-BRACT_API int bract_tau_run(const bract_tau_plan *p, size_t n, bract_series_fn get, void *ctx,
-                            bract_tau_result *res, double *acf, const bract_progress *prog);
+BRACT_API int bract_timescale_run(const bract_timescale_plan *p, size_t n, bract_series_fn get, void *ctx,
+                            bract_timescale_result *res, double *acf, const bract_progress *prog);
 
 /* ---- tables ---- */
 
@@ -265,14 +231,10 @@ BRACT_API int bract_tau_run(const bract_tau_plan *p, size_t n, bract_series_fn g
  * before it; then the method's own: amplitude and offset (exp), amplitude
  * (exp-offset-free), lags_summed (integral), knee_hz and exponent (knee).
  * NaN is written as n/a. */
-BRACT_API int bract_tau_write_tsv(const char *path, int force, const bract_tau_plan *p,
-                                  const char *const *names, const bract_tau_result *res,
+BRACT_API int bract_timescale_write_tsv(const char *path, int force, const bract_timescale_plan *p,
+                                  const char *const *names, const bract_timescale_result *res,
                                   size_t n);
 
-/* Write ACFs as TSV: one column per series (names), one row per lag
- * 0..max_lag; acf holds n blocks of max_lag + 1 values. */
-BRACT_API int bract_acf_write_tsv(const char *path, int force, const char *const *names,
-                                  const double *acf, size_t n, size_t max_lag);
 
 #ifdef __cplusplus
 }

@@ -25,7 +25,7 @@ typedef struct {
 } bract_tseries;
 
 /* nreg series of nt zeros with names "r1".."rN" (rename as needed). */
-BRACT_API bract_tseries *bract_tseries_alloc(size_t nt, size_t nreg);
+BRACT_API int bract_tseries_new(size_t nt, size_t nreg, bract_tseries **out);
 BRACT_API void bract_tseries_free(bract_tseries *ts);
 
 /* Read a table of region series.  Every cell must be a number or missing
@@ -39,6 +39,26 @@ BRACT_API int bract_tseries_write(const bract_tseries *ts, const char *path, int
 
 /* Region index by name, or -1. */
 BRACT_API long bract_tseries_find(const bract_tseries *ts, const char *name);
+
+/* Which columns of a table are regions: those whose names match a shell
+ * pattern of `include` (fnmatch, e.g. "roi_*"; ninclude 0: every column)
+ * and no pattern of `exclude` (e.g. "csf", "global_signal*"), so that
+ * confound columns kept in a region file are not analysed as regions. */
+typedef struct {
+    const char *const *include;
+    size_t ninclude;
+    const char *const *exclude;
+    size_t nexclude;
+} bract_tseries_columns;
+
+/* Keep the columns of ts that sel selects, in their order.  The others go,
+ * in their order, to *dropped (owned by the caller, with no regions when
+ * none is dropped; dropped may be NULL: they are discarded).  Errors, with
+ * ts unchanged and the columns listed: an include pattern that matches no
+ * column (a typo, most likely; an exclude pattern may match none), or a
+ * selection that leaves no column. */
+BRACT_API int bract_tseries_select(bract_tseries *ts, const bract_tseries_columns *sel,
+                                   bract_tseries **dropped);
 
 #ifdef __cplusplus
 }

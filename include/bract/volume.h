@@ -26,6 +26,7 @@ enum {
     BRACT_INTENT_NONE = 0,
     BRACT_INTENT_CORREL = 2,   /* p1 = degrees of freedom */
     BRACT_INTENT_TTEST = 3,    /* p1 = degrees of freedom */
+    BRACT_INTENT_FTEST = 4,    /* p1, p2 = numerator and denominator degrees of freedom */
     BRACT_INTENT_ZSCORE = 5,
     BRACT_INTENT_PVAL = 22,
     BRACT_INTENT_LOG10PVAL = 24,
@@ -163,6 +164,12 @@ typedef struct {
 
 /* The nonzero, finite voxels of the first volume of v.  Owned by the caller. */
 BRACT_API int bract_mask_from_volume(const bract_volume *v, bract_mask **out);
+
+/* The voxels of a series v (3-D or 4-D) whose value changes over time or
+ * is not finite in some volume: every voxel but a constant background.
+ * *nconstant (may be NULL) receives the number of the others.  An empty
+ * mask is not an error.  Owned by the caller. */
+BRACT_API int bract_mask_varying(const bract_volume *v, bract_mask **out, size_t *nconstant);
 
 /* Read a mask file.  If geom is not NULL, *geom receives the header-only
  * volume (for grid checks).  A 4-D mask is an error. */

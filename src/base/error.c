@@ -18,7 +18,10 @@ typedef struct {
     char dropped_msg[128];
 } error_slot;
 
-/* The only mutable state in the library: one slot per thread. */
+/* One slot per thread.  The library's other mutable state: per-thread
+ * plot scratch (figures/plot.c), pthread_once initialisations (text.c,
+ * volume.c, core.c), and the process-wide settings of bract_init() and
+ * bract_set_threads() (core.h). */
 static _Thread_local error_slot slot;
 
 const char *bract_last_error(void) { return slot.msg; }

@@ -25,6 +25,12 @@ char *bract_xstrdup(const char *s);
 /* 1 if s ends with suffix (case-insensitive for ASCII). */
 int bract_ends_with(const char *s, const char *suffix);
 
+/* The index of s in names[0..n-1] (NULL entries are skipped) in *out, or
+ * BRACT_EINVAL with "unknown WHAT 's' (expected one of a, b, c)": the
+ * common body of the bract_<enum>_parse functions. */
+int bract_name_lookup(const char *s, const char *const *names, size_t n, const char *what,
+                      int *out);
+
 /* Growable byte buffer. */
 typedef struct {
     char *data;

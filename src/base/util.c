@@ -62,6 +62,23 @@ int bract_ends_with(const char *s, const char *suffix)
     return 1;
 }
 
+int bract_name_lookup(const char *s, const char *const *names, size_t n, const char *what,
+                      int *out)
+{
+    for (size_t i = 0; i < n; i++)
+        if (names[i] && strcmp(s, names[i]) == 0) {
+            *out = (int)i;
+            return BRACT_OK;
+        }
+    char list[512];
+    size_t k = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < n && k < sizeof list; i++)
+        if (names[i])
+            k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", k ? ", " : "", names[i]);
+    return bract_error(BRACT_EINVAL, "unknown %s '%s' (expected one of %s)", what, s, list);
+}
+
 int bract_buf_reserve(bract_buf *b, size_t extra)
 {
     if (b->len + extra + 1 <= b->cap)

@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json.h>
+
 static int g_argc;
 static char **g_argv;
 static int g_bars = 1;
@@ -31,6 +33,20 @@ void cli_set_cmdline(int argc, char **argv)
 int cli_cmdline_argc(void) { return g_argc; }
 char **cli_cmdline_argv(void) { return g_argv; }
 
+const cli_command cli_commands[] = {
+#define BRACT_CMD(name, fn, section, summary) {name, fn, section, summary},
+#include "cli/commands.h"
+#undef BRACT_CMD
+    {NULL, NULL, NULL, NULL}};
+
+const cli_command *cli_find_command(const char *name)
+{
+    for (const cli_command *c = cli_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
 double cli_now(void)
 {
     struct timespec ts;
@@ -46,12 +62,6 @@ void cli_ctx_init(cli_ctx *c, const char *cmd, const char *usage)
     c->seed = 1;
     c->quiet = g_quiet;
     c->t0 = cli_now();
-#ifdef __GLIBC__
-    optind = 0; /* glibc: a full re-initialisation, commands may run in-process in turn */
-#else
-    optind = 1;
-#endif
-    opterr = 0; /* we print our own messages */
 }
 
 static void print_usage_line(const cli_ctx *c)
@@ -114,86 +124,6 @@ void cli_log(const cli_ctx *c, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-}
-
-int cli_parse_long(const cli_ctx *c, const char *opt, const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || errno) {
-        cli_usage_error(c, "%s expects a whole number, not '%s'", opt, s);
-        return -1;
-    }
-    if (v < lo || v > hi) {
-        if (hi == __LONG_MAX__)
-            cli_usage_error(c, "%s must be at least %ld (got %ld)", opt, lo, v);
-        else
-            cli_usage_error(c, "%s must be from %ld to %ld (got %ld)", opt, lo, hi, v);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-int cli_parse_double(const cli_ctx *c, const char *opt, const char *s, double lo, double hi,
-                     double *out)
-{
-    double v;
-    if (bract_parse_double(s, &v) || isnan(v)) {
-        cli_usage_error(c, "%s expects a number, not '%s'", opt, s);
-        return -1;
-    }
-    if (v < lo || v > hi) {
-        cli_usage_error(c, "%s must be from %g to %g (got %g)", opt, lo, hi, v);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-int cli_parse_choice(const cli_ctx *c, const char *opt, const char *s, const char *const *choices)
-{
-    for (int i = 0; choices[i]; i++)
-        if (strcmp(s, choices[i]) == 0)
-            return i;
-    char list[512] = "";
-    size_t k = 0;
-    for (int i = 0; choices[i] && k < sizeof list - 40; i++)
-        k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", choices[i]);
-    cli_usage_error(c, "%s: unknown value '%s' (expected one of %s)", opt, s, list);
-    return -1;
-}
-
-int cli_common_option(cli_ctx *c, int opt, const char *arg)
-{
-    long v;
-    switch (opt) {
-    case OPT_THREADS:
-    case '@':
-        if (cli_parse_long(c, "--threads", arg, 0, 4096, &v))
-            return -1;
-        c->threads = (int)v;
-        return 1;
-    case OPT_SEED: {
-        char *end;
-        errno = 0;
-        unsigned long long s = strtoull(arg, &end, 10);
-        if (!*arg || *end || errno || *arg == '-') {
-            cli_usage_error(c, "--seed expects a non-negative whole number, not '%s'", arg);
-            return -1;
-        }
-        c->seed = s;
-        return 1;
-    }
-    case OPT_FORCE: c->force = 1; return 1;
-    case OPT_QUIET: c->quiet = 1; return 1;
-    case OPT_VERBOSE: c->verbose = 1; return 1;
-    case 'h':
-        fputs(c->usage, stdout);
-        return 2;
-    default: return 0;
-    }
 }
 
 void cli_apply(cli_ctx *c)
@@ -277,32 +207,16 @@ bract_sidecar *cli_sidecar(const cli_ctx *c)
 int cli_dir_record(const cli_ctx *c, bract_sidecar *s, const char *dir, const char *what,
                    const char *const *files, size_t nfiles)
 {
-    if (!s)
+    json_object *list = json_object_new_array();
+    if (!s || !list) {
+        json_object_put(list);
         return cli_error(c, "out of memory building the record of %s", dir);
-    size_t cap = 16;
-    for (size_t i = 0; i < nfiles; i++)
-        cap += strlen(files[i]) * 2 + 4;
-    char *list = malloc(cap);
-    if (!list)
-        return cli_error(c, "out of memory building the record of %s", dir);
-    size_t k = 0;
-    list[k++] = '[';
-    for (size_t i = 0; i < nfiles; i++) {
-        if (i)
-            list[k++] = ',';
-        list[k++] = '"';
-        for (const char *q = files[i]; *q; q++) { /* names are plain; escape anyway */
-            if (*q == '"' || *q == '\\')
-                list[k++] = '\\';
-            list[k++] = *q;
-        }
-        list[k++] = '"';
     }
-    list[k++] = ']';
-    list[k] = '\0';
+    for (size_t i = 0; i < nfiles; i++)
+        json_object_array_add(list, json_object_new_string(files[i]));
     bract_sidecar_set_str(s, "Description", what);
-    int bad = bract_sidecar_set_json(s, "Files", list);
-    free(list);
+    int bad = bract_sidecar_set_json(s, "Files", json_object_to_json_string(list));
+    json_object_put(list);
     if (bad)
         return cli_fail(c);
     return cli_sidecar_finish(c, s, dir);

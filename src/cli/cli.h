@@ -1,5 +1,5 @@
-/* Shared command-line machinery: option parsing, messages, progress bar,
- * sidecars.  Only the CLI prints or parses argv. */
+/* Shared command-line machinery: messages, progress bar, sidecars (option
+ * tables: opts.h).  Only the CLI prints or parses argv. */
 #ifndef BRACT_CLI_H
 #define BRACT_CLI_H
 
@@ -7,7 +7,6 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 
-#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -15,33 +14,6 @@
 
 /* Exit statuses (bract(1) EXIT STATUS). */
 enum { CLI_OK = 0, CLI_DATA_ERROR = 1, CLI_USAGE = 2 };
-
-/* Long-only option codes shared by every command. */
-enum {
-    OPT_THREADS = 1000,
-    OPT_SEED,
-    OPT_FORCE,
-    OPT_QUIET,
-    OPT_VERBOSE,
-    OPT_FIRST_CMD /* commands number their own long-only options from here */
-};
-
-#define CLI_COMMON_LONGOPTS                                                       \
-    {"threads", required_argument, NULL, OPT_THREADS},                            \
-        {"seed", required_argument, NULL, OPT_SEED},                              \
-        {"force", no_argument, NULL, OPT_FORCE},                                  \
-        {"quiet", no_argument, NULL, OPT_QUIET},                                  \
-        {"verbose", no_argument, NULL, OPT_VERBOSE}, {"help", no_argument, NULL, 'h'}
-
-/* Help lines for the common options, to end a command's usage text. */
-#define CLI_COMMON_HELP                                                                 \
-    "Common options:\n"                                                                 \
-    "  -@, --threads N     worker threads [all cores]\n"                                \
-    "      --seed N        seed of the random streams [1]\n"                            \
-    "      --force         overwrite existing outputs\n"                                \
-    "      --quiet         no progress bar or warnings\n"                               \
-    "      --verbose       log each stage on stderr\n"                                  \
-    "  -h, --help          this help\n"
 
 struct cli_spec;
 
@@ -61,11 +33,6 @@ typedef struct {
 
 /* Set up ctx for a command (reads nothing from argv). */
 void cli_ctx_init(cli_ctx *c, const char *cmd, const char *usage);
-
-/* Handle a common option: 1 if it was one (and valid), 0 if not a common
- * option, -1 after printing a usage error.  For 'h' it prints the usage
- * to stdout and returns 2 (the caller returns CLI_OK). */
-int cli_common_option(cli_ctx *c, int opt, const char *arg);
 
 /* Apply --threads (after option parsing). */
 void cli_apply(cli_ctx *c);
@@ -91,16 +58,6 @@ size_t cli_warnings(const cli_ctx *c);
 
 /* "bract <cmd>: <message>" on stderr with --verbose. */
 void cli_log(const cli_ctx *c, const char *fmt, ...) BRACT_FORMAT(2, 3);
-
-/* Checked number parsing for option values: print a usage error and
- * return nonzero when `s` is not a number within [lo, hi]. */
-int cli_parse_long(const cli_ctx *c, const char *opt, const char *s, long lo, long hi, long *out);
-int cli_parse_double(const cli_ctx *c, const char *opt, const char *s, double lo, double hi,
-                     double *out);
-/* One of the `choices` (NULL-terminated): its index, or -1 after a usage
- * error listing them. */
-int cli_parse_choice(const cli_ctx *c, const char *opt, const char *s,
-                     const char *const *choices);
 
 /* Progress bar on stderr when it is a terminal and not --quiet. */
 typedef struct {
@@ -137,9 +94,18 @@ MPI_Comm cli_comm(void);
 void cli_set_comm(MPI_Comm comm);
 #endif
 
-/* The entry point of a subcommand by name (commands.h), or NULL. */
+/* The subcommands (commands.h), ending with a NULL name. */
 typedef int (*cli_main_fn)(int argc, char **argv);
-cli_main_fn cli_find_command(const char *name);
+typedef struct {
+    const char *name;
+    cli_main_fn fn;
+    const char *section; /* heading of the listing in bract --help */
+    const char *summary;
+} cli_command;
+extern const cli_command cli_commands[];
+
+/* A subcommand by name, or NULL. */
+const cli_command *cli_find_command(const char *name);
 
 /* Set by the pipeline runner when several steps share one terminal: no
  * progress bars. */

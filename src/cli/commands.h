@@ -1,11 +1,12 @@
 /* The table of subcommands: BRACT_CMD(name, function, section, summary).
- * main.c expands it into the dispatcher and the usage listing; a new
- * subcommand adds one line here and one src/cli/cmd_<name>.c (with its
- * man page man/man1/bract-<name>.1); the actions of a command live in
- * files named <name>_<action>.c (rdm_model.c, simulate_rsa.c).  Keep the
- * lines of a section together: the listing prints a heading per section. */
+ * cli.c expands it into cli_commands[] (the dispatcher in main.c and the
+ * listing of bract --help read it); a new subcommand adds one line here
+ * and one src/cli/cmd/<name>.c with its option table (opts.h, specs.h) and
+ * man page man/man1/bract-<name>.1.  Keep the lines of a section together:
+ * the listing prints a heading per section. */
 BRACT_CMD("info", main_info, "Files", "describe NIfTI volumes, tables and RDM sets")
 BRACT_CMD("events", main_events, "Representational similarity", "BIDS events files to a per-volume conditions table")
+BRACT_CMD("glm", main_glm, "Representational similarity", "first-level GLM (nilearn): betas per condition or trial, residuals, contrasts")
 BRACT_CMD("rdm", main_rdm, "Representational similarity", "RDMs of response patterns (neural) and word vectors (model)")
 BRACT_CMD("lsa", main_lsa, "Representational similarity", "word vectors by latent semantic analysis of a text corpus")
 BRACT_CMD("rsa", main_rsa, "Representational similarity", "neural vs model RDMs: permutation, bootstrap, group tests")
@@ -17,5 +18,5 @@ BRACT_CMD("dfc", main_dfc, "Dynamic connectivity", "sliding-window connectivity,
 BRACT_CMD("timescale", main_timescale, "Timescales", "intrinsic timescales from autocorrelation, and their hierarchy")
 BRACT_CMD("simulate", main_simulate, "Simulation", "write synthetic datasets with known truth")
 BRACT_CMD("pipeline", main_pipeline, "Studies", "run a whole study from a pipeline file")
-BRACT_CMD("plot", main_plot, "Figures", "RDMs, MDS, RSA bars, maps, dFC states, hierarchies as PNG/SVG")
+BRACT_CMD("plot", main_plot, "Figures", "RDMs, MDS, RSA bars, maps, dFC states, hierarchies, GLM designs")
 BRACT_CMD("report", main_report, "Figures", "one self-contained HTML report of an output root")

@@ -11,19 +11,6 @@
 #include <mpi.h>
 #endif
 
-typedef struct {
-    const char *name;
-    int (*fn)(int, char **);
-    const char *section;
-    const char *summary;
-} command;
-
-static const command commands[] = {
-#define BRACT_CMD(name, fn, section, summary) {name, fn, section, summary},
-#include "cli/commands.h"
-#undef BRACT_CMD
-    {NULL, NULL, NULL, NULL}};
-
 static void usage(FILE *fp)
 {
     fprintf(fp,
@@ -33,7 +20,7 @@ static void usage(FILE *fp)
             "Commands:\n",
             bract_version());
     const char *section = "";
-    for (const command *c = commands; c->name; c++) {
+    for (const cli_command *c = cli_commands; c->name; c++) {
         if (strcmp(section, c->section) != 0) {
             section = c->section;
             fprintf(fp, "  -- %s\n", section);
@@ -55,20 +42,6 @@ static void version(void)
            "There is NO WARRANTY, to the extent permitted by law.\n\n"
            "Built with:\n%s",
            bract_version(), bract_build_info());
-}
-
-static const command *find(const char *name)
-{
-    for (const command *c = commands; c->name; c++)
-        if (strcmp(c->name, name) == 0)
-            return c;
-    return NULL;
-}
-
-cli_main_fn cli_find_command(const char *name)
-{
-    const command *c = find(name);
-    return c ? c->fn : NULL;
 }
 
 /* The man page of `cmd` next to the binary (in-tree or installed), else "". */
@@ -95,7 +68,7 @@ static int find_manpage(const char *cmd, char *out, size_t n)
 
 static int help(const char *name)
 {
-    const command *c = *name ? find(name) : NULL;
+    const cli_command *c = *name ? cli_find_command(name) : NULL;
     if (*name && !c) {
         fprintf(stderr, "bract help: unknown command '%s'\n", name);
         usage(stderr);
@@ -133,7 +106,7 @@ static int dispatch(int argc, char **argv)
     }
     if (strcmp(name, "help") == 0)
         return help(argc > 2 ? argv[2] : "");
-    const command *c = find(name);
+    const cli_command *c = cli_find_command(name);
     if (!c) {
         fprintf(stderr, "bract: unknown command '%s'\n", name);
         fprintf(stderr, "Usage: bract <command> [options]\n"
@@ -153,14 +126,10 @@ int main(int argc, char **argv)
     }
 #endif
     bract_init();
-    /* getopt permutes argv in place; the sidecars record the command line
-     * as typed, from a copy of the pointers */
-    char **typed = malloc(((size_t)argc + 1) * sizeof *typed);
-    if (typed)
-        memcpy(typed, argv, ((size_t)argc + 1) * sizeof *typed);
-    cli_set_cmdline(argc, typed ? typed : argv);
+    /* the sidecars record the command line as typed (the option parser
+     * never reorders argv) */
+    cli_set_cmdline(argc, argv);
     int rc = dispatch(argc, argv);
-    free(typed);
     /* A full disk on "> out.tsv" shows up only when stdout is closed. */
     if (fclose(stdout) != 0 && errno != EBADF) {
         fprintf(stderr, "bract: closing standard output failed: %s\n", strerror(errno));

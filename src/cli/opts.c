@@ -232,7 +232,18 @@ static int bare(parser *p, const char *arg)
 {
     const cli_opt *to = p->list ? p->list : find_args(p->spec->opts);
     if (!to) {
-        cli_usage_error(p->c, "unexpected argument '%s'", arg);
+        /* name the options a list of names may follow, if any */
+        char hint[256] = "";
+        size_t k = 0;
+        for (const cli_opt *o = p->spec->opts; o->kind != CLI_OPT_END; o++)
+            if (o->kind == CLI_OPT_LIST && !(o->flags & CLI_HIDDEN) && k < sizeof hint - 40)
+                k += (size_t)snprintf(hint + k, sizeof hint - k, "%s--%s", k ? ", " : "",
+                                      o->long_name);
+        if (k)
+            cli_usage_error(p->c, "unexpected argument '%s' (several values follow one of %s)",
+                            arg, hint);
+        else
+            cli_usage_error(p->c, "unexpected argument '%s'", arg);
         return -1;
     }
     if (cli_strlist_push((cli_strlist *)((char *)p->args + to->offset), arg)) {
@@ -420,5 +431,38 @@ const cli_spec *cli_find_spec(const char *name)
     for (size_t i = 0; cli_all_specs[i]; i++)
         if (strcmp(cli_all_specs[i]->name, name) == 0)
             return cli_all_specs[i];
+    return NULL;
+}
+
+/* "rdm" of "plot rdm" */
+static const char *action_word(const cli_spec *spec)
+{
+    const char *sp = strrchr(spec->name, ' ');
+    return sp ? sp + 1 : spec->name;
+}
+
+const cli_spec *cli_find_action(cli_ctx *c, const char *what, const cli_spec *const *actions,
+                                int argc, char **argv, int *status)
+{
+    const char *a = argc > 1 ? argv[1] : NULL;
+    if (!a || strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        fputs(c->usage, stdout);
+        *status = a ? CLI_OK : CLI_USAGE;
+        return NULL;
+    }
+    for (size_t i = 0; actions[i]; i++)
+        if (strcmp(a, action_word(actions[i])) == 0)
+            return actions[i];
+    *status = CLI_USAGE;
+    if (a[0] == '-' && a[1]) {
+        cli_usage_error(c, "unknown option %s (give the %s first)", a, what);
+        return NULL;
+    }
+    char list[256] = "";
+    size_t k = 0;
+    for (size_t i = 0; actions[i] && k < sizeof list; i++)
+        k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "",
+                              action_word(actions[i]));
+    cli_usage_error(c, "unknown %s '%s' (expected one of %s)", what, a, list);
     return NULL;
 }

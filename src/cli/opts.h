@@ -12,7 +12,7 @@
  *         CLI_GROUP("Inputs and output:"),
  *         CLI_STRING('d', "data", args, data, "FILE", "4-D NIfTI series", CLI_REQUIRED),
  *         CLI_DOUBLE(0, "tr", args, tr, 1e-6, 1e6, "S", "repetition time [from the header]"),
- *         CLI_ENUM(0, "method", args, o.method, bract_cmp_method, "NAME", "..."),
+ *         CLI_ENUM(0, "method", args, o.method, bract_compare_method, "NAME", "..."),
  *         CLI_END};
  *     const cli_spec cli_spec_x = {"x", "Usage: bract x ...", "What x does.", options};
  *
@@ -187,5 +187,16 @@ extern const cli_spec *const cli_all_specs[];
 
 /* The spec of a command line "rdm neural" / "info" (NULL if none). */
 const cli_spec *cli_find_spec(const char *name);
+
+/* Commands made of actions ("plot rdm", "pipeline run"), one spec each,
+ * named "<command> <action>": the spec among `actions` (NULL-terminated)
+ * whose action is argv[1].  Otherwise NULL, with *status set: c->usage
+ * (the command's overview) printed to stdout when argv[1] is missing
+ * (CLI_USAGE) or is -h/--help (CLI_OK); "unknown option X (give the WHAT
+ * first)" or "unknown WHAT 'X' (expected one of a, b)" and the usage line
+ * on stderr otherwise (CLI_USAGE).  The action's own options then go to
+ * cli_parse(c, spec, args, argc - 1, argv + 1). */
+const cli_spec *cli_find_action(cli_ctx *c, const char *what, const cli_spec *const *actions,
+                                int argc, char **argv, int *status);
 
 #endif

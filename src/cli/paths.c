@@ -1,5 +1,6 @@
 /* File lists, names and word lists for the command line (see paths.h). */
 #include "cli/cli.h"
+#include "base/internal.h"
 #include "base/strmap_internal.h"
 #include "cli/paths.h"
 
@@ -31,31 +32,38 @@ char *cli_file_stem(const char *path)
     return s;
 }
 
+int cli_has_suffix(const char *p, const char *const *ext)
+{
+    size_t n = strlen(p);
+    for (int i = 0; ext[i]; i++) {
+        size_t m = strlen(ext[i]);
+        if (n >= m && strcmp(p + n - m, ext[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int cli_is_table_name(const char *path)
+{
+    static const char *const ext[] = {".tsv",    ".csv",    ".txt", ".tsv.gz",
+                                      ".csv.gz", ".txt.gz", NULL};
+    return cli_has_suffix(path, ext);
+}
+
+int cli_is_nifti_name(const char *path)
+{
+    static const char *const ext[] = {".nii", ".nii.gz", NULL};
+    size_t n = strlen(path);
+    return cli_has_suffix(path, ext) && n > (path[n - 1] == 'z' ? 7u : 4u);
+}
+
 int cli_read_word_list(const char *path, char ***out, size_t *n, char **text)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return bract_error(BRACT_EIO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap + 1);
-    size_t got;
-    while (buf && (got = fread(buf + len, 1, cap - len, fp)) > 0) {
-        len += got;
-        if (len == cap) {
-            char *nb = realloc(buf, 2 * cap + 1);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(fp);
-    if (!buf)
-        return bract_error(BRACT_ENOMEM, "out of memory reading %s", path);
-    buf[len] = '\0';
+    char *buf;
+    size_t len;
+    int rc = bract_read_file(path, &buf, &len);
+    if (rc)
+        return rc;
     size_t lines = 1;
     for (size_t i = 0; i < len; i++)
         lines += buf[i] == '\n';
@@ -109,4 +117,3 @@ int cli_read_word_list(const char *path, char ***out, size_t *n, char **text)
     *text = buf;
     return BRACT_OK;
 }
-

@@ -12,8 +12,18 @@
  * out of memory. */
 char *cli_file_stem(const char *path);
 
-/* The words of a UTF-8 file, one per line: surrounding blanks trimmed, blank
- * lines skipped, a byte-order mark skipped, repeats kept once (first).
+/* 1 if path ends in one of the suffixes (a NULL-terminated list; case
+ * matters). */
+int cli_has_suffix(const char *path, const char *const *suffixes);
+
+/* 1 if path names a table by its suffix (.tsv, .csv, .txt, gzipped or
+ * not), and 1 if it names a NIfTI file (.nii, .nii.gz). */
+int cli_is_table_name(const char *path);
+int cli_is_nifti_name(const char *path);
+
+/* The words of a UTF-8 file (gzipped or not), one per line: surrounding
+ * blanks trimmed, blank lines skipped, a byte-order mark skipped, repeats
+ * kept once (first).
  * *words points into *text; the caller frees both.  Returns a BRACT status
  * with the message set. */
 int cli_read_word_list(const char *path, char ***words, size_t *n, char **text);

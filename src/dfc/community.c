@@ -3,6 +3,7 @@
 #include "base/internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Random streams of community detection: substream tag in the high bits. */
@@ -11,7 +12,7 @@
 #define MAX_PASSES 1000
 #define MAX_LEVELS 100
 
-void bract_modularity_params_default(bract_modularity_params *p)
+void bract_community_modularity_opts_defaults(bract_community_modularity_opts *p)
 {
     p->gamma = 1;
     p->omega = 1;
@@ -434,8 +435,8 @@ static void first_appearance(size_t *labels, size_t nn)
     free(map);
 }
 
-int bract_multilayer_communities(const float *layers, size_t n, size_t nlayers,
-                                 const bract_modularity_params *p, size_t *labels, double *Q)
+int bract_community_multilayer(const float *layers, size_t n, size_t nlayers,
+                                 const bract_community_modularity_opts *p, size_t *labels, double *Q)
 {
     layered L;
     int rc = layered_init(&L, layers, n, nlayers, p->gamma, p->omega);
@@ -449,12 +450,12 @@ int bract_multilayer_communities(const float *layers, size_t n, size_t nlayers,
         return rc;
     first_appearance(labels, n * nlayers);
     if (Q)
-        *Q = bract_multilayer_modularity(layers, n, nlayers, p->gamma, p->omega, labels);
+        *Q = bract_community_modularity(layers, n, nlayers, p->gamma, p->omega, labels);
     return BRACT_OK;
 }
 
-int bract_layerwise_communities(const float *layers, size_t n, size_t nlayers,
-                                const bract_modularity_params *p, size_t *labels, double *q)
+int bract_community_layerwise(const float *layers, size_t n, size_t nlayers,
+                                const bract_community_modularity_opts *p, size_t *labels, double *q)
 {
     if (nlayers < 1)
         return bract_error(BRACT_EDATA, "communities need at least 1 window");
@@ -472,7 +473,7 @@ int bract_layerwise_communities(const float *layers, size_t n, size_t nlayers,
         if (!rc && q) {
             for (size_t i = 0; i < n; i++)
                 labels[l * n + i]++;
-            q[l] = bract_multilayer_modularity(layers + l * npairs, n, 1, p->gamma, 0,
+            q[l] = bract_community_modularity(layers + l * npairs, n, 1, p->gamma, 0,
                                                labels + l * n);
             for (size_t i = 0; i < n; i++)
                 labels[l * n + i]--;
@@ -559,7 +560,7 @@ int bract_layerwise_communities(const float *layers, size_t n, size_t nlayers,
     return BRACT_OK;
 }
 
-double bract_multilayer_modularity(const float *layers, size_t n, size_t nlayers, double gamma,
+double bract_community_modularity(const float *layers, size_t n, size_t nlayers, double gamma,
                                    double omega, const size_t *labels)
 {
     size_t npairs = n * (n - 1) / 2, mx = 0;
@@ -610,7 +611,7 @@ double bract_multilayer_modularity(const float *layers, size_t n, size_t nlayers
     return twomu > 0 ? sum / twomu : NAN;
 }
 
-int bract_flexibility(const size_t *labels, size_t n, size_t nlayers, double *flex)
+int bract_community_flexibility(const size_t *labels, size_t n, size_t nlayers, double *flex)
 {
     if (nlayers < 2)
         return bract_error(BRACT_EINVAL, "flexibility needs at least 2 windows (got %zu)",
@@ -621,5 +622,145 @@ int bract_flexibility(const size_t *labels, size_t n, size_t nlayers, double *fl
             ch += labels[l * n + i] != labels[(l - 1) * n + i];
         flex[i] = (double)ch / (double)(nlayers - 1);
     }
+    return BRACT_OK;
+}
+
+/* ---- several optimisations ---- */
+
+static const char *const method_names[] = {"multilayer", "layerwise"};
+
+const char *bract_community_method_name(bract_community_method m)
+{
+    return (int)m >= 0 && m <= BRACT_COMMUNITY_LAYERWISE ? method_names[m] : "unknown";
+}
+
+int bract_community_method_parse(const char *s, bract_community_method *out)
+{
+    int i;
+    int rc = bract_name_lookup(s, method_names, BRACT_COMMUNITY_LAYERWISE + 1,
+                               "community method", &i);
+    if (rc == BRACT_OK)
+        *out = (bract_community_method)i;
+    return rc;
+}
+
+void bract_community_opts_defaults(bract_community_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->method = BRACT_COMMUNITY_MULTILAYER;
+    o->gamma = 1;
+    o->omega = 1;
+    o->runs = 10;
+    o->seed = 1;
+}
+
+void bract_community_result_free(bract_community_result *r)
+{
+    if (!r)
+        return;
+    free(r->flexibility);
+    free(r->labels);
+    free(r);
+}
+
+/* The scratch of the runs: one block per run. */
+typedef struct {
+    size_t *labels; /* runs x nlayers x n */
+    double *flex;   /* runs x n */
+    double *Q;      /* runs */
+    double *qlayer; /* runs x nlayers (layerwise) */
+    int *status;    /* runs */
+    char (*msg)[512];
+} runs_scratch;
+
+static void runs_scratch_free(runs_scratch *w)
+{
+    free(w->labels);
+    free(w->flex);
+    free(w->Q);
+    free(w->qlayer);
+    free(w->status);
+    free(w->msg);
+}
+
+/* Optimisation i into the scratch; its status and message stay there. */
+static void one_run(const float *layers, size_t n, size_t nl, const bract_community_opts *o,
+                    size_t i, runs_scratch *w)
+{
+    bract_community_modularity_opts mp = {o->gamma, o->omega, o->seed, o->first_run + (uint64_t)i};
+    size_t *lab = w->labels + i * nl * n;
+    int st;
+    if (o->method == BRACT_COMMUNITY_MULTILAYER) {
+        st = bract_community_multilayer(layers, n, nl, &mp, lab, &w->Q[i]);
+    } else {
+        st = bract_community_layerwise(layers, n, nl, &mp, lab, w->qlayer + i * nl);
+        double qs = 0;
+        for (size_t l = 0; l < nl && !st; l++)
+            qs += w->qlayer[i * nl + l];
+        w->Q[i] = qs / (double)nl;
+    }
+    if (!st)
+        st = bract_community_flexibility(lab, n, nl, w->flex + i * n);
+    if (st)
+        snprintf(w->msg[i], sizeof w->msg[i], "%s", bract_last_error());
+    w->status[i] = st;
+}
+
+int bract_community_runs(const float *layers, size_t n, size_t nlayers,
+                         const bract_community_opts *o, bract_community_result **out)
+{
+    *out = NULL;
+    size_t nruns = o->runs, nl = nlayers;
+    if (nruns == 0)
+        return bract_error(BRACT_EINVAL, "communities: no optimisation run asked for");
+    if ((int)o->method < 0 || o->method > BRACT_COMMUNITY_LAYERWISE)
+        return bract_error(BRACT_EINVAL, "unknown community method %d", (int)o->method);
+    runs_scratch w = {0};
+    w.labels = bract_xmalloc(nruns * nl * n, sizeof *w.labels, "community labels");
+    w.flex = bract_xmalloc(nruns * n, sizeof *w.flex, "flexibility");
+    w.Q = bract_xmalloc(nruns, sizeof *w.Q, "modularity");
+    w.qlayer = o->method == BRACT_COMMUNITY_LAYERWISE
+                   ? bract_xmalloc(nruns * nl, sizeof *w.qlayer, "layer modularity")
+                   : NULL;
+    w.status = bract_xcalloc(nruns, sizeof *w.status, "run status");
+    w.msg = bract_xcalloc(nruns, sizeof *w.msg, "run messages");
+    bract_community_result *r = bract_xcalloc(1, sizeof *r, "communities");
+    if (r) {
+        r->flexibility = bract_xcalloc(n, sizeof *r->flexibility, "flexibility");
+        r->labels = bract_xmalloc(nl * n, sizeof *r->labels, "community labels");
+    }
+    if (!w.labels || !w.flex || !w.Q || (o->method == BRACT_COMMUNITY_LAYERWISE && !w.qlayer) ||
+        !w.status || !w.msg || !r || !r->flexibility || !r->labels) {
+        runs_scratch_free(&w);
+        bract_community_result_free(r);
+        return BRACT_ENOMEM;
+    }
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t i = 0; i < nruns; i++)
+        one_run(layers, n, nl, o, i, &w);
+    for (size_t i = 0; i < nruns; i++)
+        if (w.status[i]) {
+            int rc = bract_error(w.status[i], "%s", w.msg[i]);
+            runs_scratch_free(&w);
+            bract_community_result_free(r);
+            return rc;
+        }
+    r->n = n;
+    r->nlayers = nl;
+    r->runs = nruns;
+    double qsum = 0;
+    for (size_t i = 0; i < nruns; i++) { /* fixed order: the same sums for any threads */
+        qsum += w.Q[i];
+        if (w.Q[i] > w.Q[r->best])
+            r->best = i;
+        for (size_t j = 0; j < n; j++)
+            r->flexibility[j] += w.flex[i * n + j];
+    }
+    for (size_t j = 0; j < n; j++)
+        r->flexibility[j] /= (double)nruns;
+    r->modularity = qsum / (double)nruns;
+    memcpy(r->labels, w.labels + r->best * nl * n, nl * n * sizeof *r->labels);
+    runs_scratch_free(&w);
+    *out = r;
     return BRACT_OK;
 }

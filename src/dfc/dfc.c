@@ -20,13 +20,46 @@
 #define LOW_VARIANCE 1e-2
 
 struct bract_dfc_plan {
-    bract_dfc_params p;
+    bract_dfc_opts p;
     size_t nt, nreg, npairs, nwin;
     double *w;       /* GAUSSIAN: window weights (L); GIFT: the base taper (nt) */
     int incremental; /* RECT with a step small enough for running updates */
 };
 
-void bract_dfc_params_default(bract_dfc_params *p)
+static const char *const window_names[] = {"rect", "gaussian", "gift"};
+static const char *const estimator_names[] = {"pearson", "ledoit-wolf", "glasso",
+                                              "glasso-partial"};
+
+const char *bract_dfc_window_name(bract_dfc_window t)
+{
+    return (int)t >= 0 && t <= BRACT_WINDOW_GIFT ? window_names[t] : "unknown";
+}
+
+int bract_dfc_window_parse(const char *s, bract_dfc_window *out)
+{
+    int i;
+    int rc = bract_name_lookup(s, window_names, BRACT_WINDOW_GIFT + 1, "taper", &i);
+    if (rc == BRACT_OK)
+        *out = (bract_dfc_window)i;
+    return rc;
+}
+
+const char *bract_dfc_estimator_name(bract_dfc_estimator e)
+{
+    return (int)e >= 0 && e <= BRACT_FC_GLASSO_PARTIAL ? estimator_names[e] : "unknown";
+}
+
+int bract_dfc_estimator_parse(const char *s, bract_dfc_estimator *out)
+{
+    int i;
+    int rc = bract_name_lookup(s, estimator_names, BRACT_FC_GLASSO_PARTIAL + 1,
+                               "connectivity estimator", &i);
+    if (rc == BRACT_OK)
+        *out = (bract_dfc_estimator)i;
+    return rc;
+}
+
+void bract_dfc_opts_defaults(bract_dfc_opts *p)
 {
     memset(p, 0, sizeof *p);
     p->window_type = BRACT_WINDOW_RECT;
@@ -78,14 +111,14 @@ static int gift_taper(size_t nt, double alpha, size_t wsize, double *c)
     return BRACT_OK;
 }
 
-int bract_dfc_plan_new(size_t nt, size_t nreg, const bract_dfc_params *p, bract_dfc_plan **out)
+int bract_dfc_plan_new(size_t nt, size_t nreg, const bract_dfc_opts *p, bract_dfc_plan **out)
 {
     *out = NULL;
     size_t L = p->window;
-    if (p->window_type < BRACT_WINDOW_RECT || p->window_type > BRACT_WINDOW_GIFT)
-        return bract_error(BRACT_EINVAL, "unknown window type %d", p->window_type);
-    if (p->estimator < BRACT_FC_PEARSON || p->estimator > BRACT_FC_GLASSO_PARTIAL)
-        return bract_error(BRACT_EINVAL, "unknown connectivity estimator %d", p->estimator);
+    if ((int)p->window_type < BRACT_WINDOW_RECT || p->window_type > BRACT_WINDOW_GIFT)
+        return bract_error(BRACT_EINVAL, "unknown window type %d", (int)p->window_type);
+    if ((int)p->estimator < BRACT_FC_PEARSON || p->estimator > BRACT_FC_GLASSO_PARTIAL)
+        return bract_error(BRACT_EINVAL, "unknown connectivity estimator %d", (int)p->estimator);
     if (L < 3)
         return bract_error(BRACT_EINVAL, "a window of %zu volume%s: a windowed correlation "
                            "needs at least 3 volumes", L, L == 1 ? "" : "s");
@@ -526,10 +559,10 @@ static double fisher(double r, int gift)
 /* Graphical lasso of the windows of a chunk, in place, windows shared
  * among threads (each window by one thread). */
 static int glasso_chunk(const engine *e, double *fc, size_t nk, size_t k0, double *mats,
-                        bract_glasso_work **works)
+                        bract_glasso_ws **works)
 {
     size_t N = e->N, P = N * N, npairs = e->npairs;
-    const bract_dfc_params *p = &e->pl->p;
+    const bract_dfc_opts *p = &e->pl->p;
     int *st = bract_xcalloc(nk, sizeof *st, "glasso status");
     char(*msg)[512] = bract_xcalloc(nk, sizeof *msg, "glasso messages");
     if (!st || !msg) {
@@ -667,14 +700,14 @@ int bract_dfc_run(const bract_dfc_plan *pl, const double *x, const char *const *
     size_t N = e.N, npairs = e.npairs;
     int glasso = pl->p.estimator == BRACT_FC_GLASSO || pl->p.estimator == BRACT_FC_GLASSO_PARTIAL;
     double *mats = NULL;
-    bract_glasso_work **works = NULL;
+    bract_glasso_ws **works = NULL;
     if (!rc && glasso) {
         mats = bract_xmalloc((size_t)e.nthreads * 3 * N * N, sizeof *mats, "glasso matrices");
         works = bract_xcalloc((size_t)e.nthreads, sizeof *works, "glasso workspaces");
         if (!mats || !works)
             rc = BRACT_ENOMEM;
         for (int t = 0; !rc && t < e.nthreads; t++)
-            if (!(works[t] = bract_glasso_work_new(N)))
+            if (bract_glasso_ws_new(N, &works[t]))
                 rc = BRACT_ENOMEM;
     }
     if (!rc)
@@ -726,7 +759,7 @@ int bract_dfc_run(const bract_dfc_plan *pl, const double *x, const char *const *
     free(mats);
     if (works)
         for (int t = 0; t < e.nthreads; t++)
-            bract_glasso_work_free(works[t]);
+            bract_glasso_ws_free(works[t]);
     free(works);
     return rc;
 }
@@ -759,7 +792,7 @@ struct bract_dfc_stats {
     double *strength;      /* scratch: this window's strengths */
 };
 
-bract_dfc_stats *bract_dfc_stats_new(size_t nreg)
+static bract_dfc_stats *dfc_stats_alloc(size_t nreg)
 {
     bract_dfc_stats *s = bract_xcalloc(1, sizeof *s, "window statistics");
     if (!s)
@@ -776,6 +809,12 @@ bract_dfc_stats *bract_dfc_stats_new(size_t nreg)
         return NULL;
     }
     return s;
+}
+
+int bract_dfc_stats_new(size_t nreg, bract_dfc_stats **out)
+{
+    *out = dfc_stats_alloc(nreg);
+    return *out ? BRACT_OK : BRACT_ENOMEM;
 }
 
 void bract_dfc_stats_free(bract_dfc_stats *s)

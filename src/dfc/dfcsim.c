@@ -13,7 +13,7 @@
 #define SIM_NULL 0x44300000u
 #define SIM_VOXELS 0x44400000u
 
-void bract_dfcsim_params_default(bract_dfcsim_params *p)
+void bract_dfcsim_opts_defaults(bract_dfcsim_opts *p)
 {
     p->nreg = 16;
     p->nstates = 3;
@@ -25,7 +25,7 @@ void bract_dfcsim_params_default(bract_dfcsim_params *p)
     p->seed = 1;
 }
 
-static int check_params(const bract_dfcsim_params *p)
+static int check_params(const bract_dfcsim_opts *p)
 {
     if (p->nreg < 2)
         return bract_error(BRACT_EINVAL, "at least 2 regions are needed (got %zu)", p->nreg);
@@ -55,7 +55,7 @@ void bract_dfcsim_states_free(bract_dfcsim_states *s)
     free(s);
 }
 
-int bract_dfcsim_states_new(const bract_dfcsim_params *p, bract_dfcsim_states **out)
+int bract_dfcsim_states_new(const bract_dfcsim_opts *p, bract_dfcsim_states **out)
 {
     *out = NULL;
     int rc = check_params(p);
@@ -88,7 +88,7 @@ int bract_dfcsim_states_new(const bract_dfcsim_params *p, bract_dfcsim_states **
                 mk[perm[j]] = j % M;
             int distinct = 1;
             for (size_t k2 = 0; k2 < k && distinct; k2++)
-                if (bract_adjusted_rand(mk, s->module + k2 * n, n) >= 0.5)
+                if (bract_kmeans_adjusted_rand(mk, s->module + k2 * n, n) >= 0.5)
                     distinct = 0;
             if (distinct || M == 1)
                 break;
@@ -130,7 +130,7 @@ static int cholesky(const double *a, size_t n, double *l)
 }
 
 /* AR(1) innovations of unit variance mixed by the factor of each volume. */
-static void mix(const bract_dfcsim_params *p, size_t subject, uint32_t tag,
+static void mix(const bract_dfcsim_opts *p, size_t subject, uint32_t tag,
                 const double *factors, const size_t *which, double *x, double *e)
 {
     size_t n = p->nreg, nt = p->nt;
@@ -152,7 +152,7 @@ static void mix(const bract_dfcsim_params *p, size_t subject, uint32_t tag,
     }
 }
 
-int bract_dfcsim_subject_new(const bract_dfcsim_params *p, const bract_dfcsim_states *st,
+int bract_dfcsim_subject_new(const bract_dfcsim_opts *p, const bract_dfcsim_states *st,
                              size_t subject, bract_dfcsim_subject **out)
 {
     *out = NULL;
@@ -232,7 +232,7 @@ done:
     return BRACT_OK;
 }
 
-int bract_dfcsim_volume(const bract_dfcsim_params *p, const bract_dfcsim_subject *s,
+int bract_dfcsim_volume(const bract_dfcsim_opts *p, const bract_dfcsim_subject *s,
                         size_t subject, double tr, double noise_sd, bract_volume **bold,
                         bract_volume **atlas)
 {

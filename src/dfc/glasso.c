@@ -4,16 +4,16 @@
 #include <math.h>
 #include <string.h>
 
-struct bract_glasso_work {
+struct bract_glasso_ws {
     size_t p;
     double *W;    /* current covariance estimate */
     double *B;    /* column j: lasso coefficients of column j (B[j*p + k], k != j) */
     double *g;    /* W11 beta for the current column */
 };
 
-bract_glasso_work *bract_glasso_work_new(size_t p)
+static bract_glasso_ws *glasso_ws_alloc(size_t p)
 {
-    bract_glasso_work *w = bract_xcalloc(1, sizeof *w, "a glasso workspace");
+    bract_glasso_ws *w = bract_xcalloc(1, sizeof *w, "a glasso workspace");
     if (!w)
         return NULL;
     w->p = p;
@@ -21,13 +21,19 @@ bract_glasso_work *bract_glasso_work_new(size_t p)
     w->B = bract_xmalloc(p * p, sizeof *w->B, "a glasso workspace");
     w->g = bract_xmalloc(p, sizeof *w->g, "a glasso workspace");
     if (!w->W || !w->B || !w->g) {
-        bract_glasso_work_free(w);
+        bract_glasso_ws_free(w);
         return NULL;
     }
     return w;
 }
 
-void bract_glasso_work_free(bract_glasso_work *w)
+int bract_glasso_ws_new(size_t p, bract_glasso_ws **out)
+{
+    *out = glasso_ws_alloc(p);
+    return *out ? BRACT_OK : BRACT_ENOMEM;
+}
+
+void bract_glasso_ws_free(bract_glasso_ws *w)
 {
     if (!w)
         return;
@@ -91,7 +97,7 @@ static double theta_diag(const double *w, const double *B, size_t p, size_t j)
 }
 
 int bract_glasso(const double *S, size_t p, double lambda, double tol, int max_iter, double *W,
-                 double *Theta, int *iterations, bract_glasso_work *work)
+                 double *Theta, int *iterations, bract_glasso_ws *work)
 {
     if (!work || work->p != p)
         return bract_error(BRACT_EINVAL, "glasso: workspace of order %zu for a matrix of %zu",

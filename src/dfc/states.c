@@ -15,7 +15,23 @@
  * busy machine a team's barriers cost more than small loops). */
 #define PAR_MIN_WORK 200000
 
-void bract_kmeans_params_default(bract_kmeans_params *p)
+static const char *const distance_names[] = {"l2", "l1"};
+
+const char *bract_kmeans_metric_name(bract_kmeans_metric d)
+{
+    return (int)d >= 0 && d <= BRACT_DIST_L1 ? distance_names[d] : "unknown";
+}
+
+int bract_kmeans_metric_parse(const char *s, bract_kmeans_metric *out)
+{
+    int i;
+    int rc = bract_name_lookup(s, distance_names, BRACT_DIST_L1 + 1, "k-means distance", &i);
+    if (rc == BRACT_OK)
+        *out = (bract_kmeans_metric)i;
+    return rc;
+}
+
+void bract_kmeans_opts_defaults(bract_kmeans_opts *p)
 {
     memset(p, 0, sizeof *p);
     p->k = 2;
@@ -36,7 +52,8 @@ void bract_kmeans_result_free(bract_kmeans_result *r)
     free(r);
 }
 
-double bract_kmeans_distance(const double *a, const double *c, size_t dim, int distance)
+double bract_kmeans_distance(const double *a, const double *c, size_t dim,
+                             bract_kmeans_metric distance)
 {
     double s = 0;
     if (distance == BRACT_DIST_L1)
@@ -48,7 +65,7 @@ double bract_kmeans_distance(const double *a, const double *c, size_t dim, int d
     return s;
 }
 
-static double dist_f(const float *a, const double *c, size_t dim, int distance)
+static double dist_f(const float *a, const double *c, size_t dim, bract_kmeans_metric distance)
 {
     double s = 0;
     if (distance == BRACT_DIST_L1)
@@ -62,8 +79,8 @@ static double dist_f(const float *a, const double *c, size_t dim, int distance)
     return s;
 }
 
-size_t bract_kmeans_nearest(const double *centroids, size_t k, size_t dim, int distance,
-                            const double *point, double *dist)
+size_t bract_kmeans_nearest(const double *centroids, size_t k, size_t dim,
+                            bract_kmeans_metric distance, const double *point, double *dist)
 {
     size_t best = 0;
     double bd = INFINITY;
@@ -125,7 +142,7 @@ static double median(double *a, size_t n)
 typedef struct {
     const float *x;
     size_t n, dim, k;
-    int distance;
+    bract_kmeans_metric distance;
     double *cent;    /* k x dim */
     size_t *label;
     double *dist;
@@ -289,7 +306,7 @@ static void seed_centres(km_state *s, uint64_t seed, size_t restart)
     }
 }
 
-int bract_kmeans(const float *x, size_t n, size_t dim, const bract_kmeans_params *p,
+int bract_kmeans(const float *x, size_t n, size_t dim, const bract_kmeans_opts *p,
                  bract_kmeans_result **out, const bract_progress *progress)
 {
     *out = NULL;
@@ -297,7 +314,7 @@ int bract_kmeans(const float *x, size_t n, size_t dim, const bract_kmeans_params
         return bract_error(BRACT_EINVAL, "k-means: %zu clusters for %zu windows (expected 1 "
                            "to %zu)", p->k, n, n);
     if (p->distance != BRACT_DIST_L1 && p->distance != BRACT_DIST_L2)
-        return bract_error(BRACT_EINVAL, "k-means: unknown distance %d", p->distance);
+        return bract_error(BRACT_EINVAL, "k-means: unknown distance %d", (int)p->distance);
     if (dim == 0)
         return bract_error(BRACT_EINVAL, "k-means: points of dimension 0");
     for (size_t i = 0; i < n * dim; i++)
@@ -426,7 +443,7 @@ done:
     return BRACT_OK;
 }
 
-double bract_kmeans_ratio(const float *x, const bract_kmeans_result *r, int distance)
+double bract_kmeans_ratio(const float *x, const bract_kmeans_result *r, bract_kmeans_metric distance)
 {
     size_t n = r->n, k = r->k, dim = r->dim;
     if (k < 2)
@@ -453,7 +470,7 @@ double bract_kmeans_ratio(const float *x, const bract_kmeans_result *r, int dist
     return sum / (double)k;
 }
 
-int bract_elbow(const double *k, const double *y, size_t m, double *breakpoint)
+int bract_kmeans_breakpoint(const double *k, const double *y, size_t m, double *breakpoint)
 {
     *breakpoint = NAN;
     if (m < 4)
@@ -495,7 +512,70 @@ int bract_elbow(const double *k, const double *y, size_t m, double *breakpoint)
                               : BRACT_OK;
 }
 
-int bract_state_stats(const size_t *seq, size_t n, size_t k, double *fraction,
+void bract_kmeans_elbow_result_free(bract_kmeans_elbow_result *r)
+{
+    if (!r)
+        return;
+    free(r->objective);
+    free(r->ratio);
+    free(r);
+}
+
+int bract_kmeans_elbow(const float *x, size_t n, size_t dim, const bract_kmeans_opts *p,
+                       size_t kmin, size_t kmax, bract_kmeans_elbow_result **out,
+                       const bract_progress *progress)
+{
+    *out = NULL;
+    if (kmin == 0 || kmax < kmin || kmax > n)
+        return bract_error(BRACT_EINVAL,
+                           "k-means elbow: the range of k %zu-%zu must be within 1-%zu", kmin,
+                           kmax, n);
+    size_t m = kmax - kmin + 1;
+    bract_kmeans_elbow_result *r = bract_xcalloc(1, sizeof *r, "k-means elbow");
+    double *kk = bract_xmalloc(m, sizeof *kk, "k-means elbow");
+    if (r) {
+        r->objective = bract_xmalloc(m, sizeof *r->objective, "k-means elbow");
+        r->ratio = bract_xmalloc(m, sizeof *r->ratio, "k-means elbow");
+    }
+    if (!r || !kk || !r->objective || !r->ratio) {
+        free(kk);
+        bract_kmeans_elbow_result_free(r);
+        return BRACT_ENOMEM;
+    }
+    r->kmin = kmin;
+    r->kmax = kmax;
+    r->m = m;
+    for (size_t j = 0; j < m; j++) {
+        bract_kmeans_opts q = *p;
+        q.k = kmin + j;
+        bract_kmeans_result *km;
+        int rc = bract_kmeans(x, n, dim, &q, &km, NULL);
+        if (rc) {
+            free(kk);
+            bract_kmeans_elbow_result_free(r);
+            return rc;
+        }
+        kk[j] = (double)q.k;
+        r->objective[j] = km->objective;
+        r->ratio[j] = bract_kmeans_ratio(x, km, p->distance);
+        bract_kmeans_result_free(km);
+        bract_progress_report(progress, j + 1, m);
+    }
+    /* GIFT drops k = 1 (it has no ratio) before fitting the L-curve */
+    size_t j0 = kmin == 1 ? 1 : 0;
+    r->breakpoint = NAN;
+    if (m - j0 >= 4 && bract_kmeans_breakpoint(kk + j0, r->ratio + j0, m - j0, &r->breakpoint) == BRACT_OK)
+        r->k = (size_t)ceil(r->breakpoint - 1e-9);
+    else {
+        bract_clear_error();
+        r->breakpoint = NAN;
+    }
+    free(kk);
+    *out = r;
+    return BRACT_OK;
+}
+
+int bract_states_stats(const size_t *seq, size_t n, size_t k, double *fraction,
                       double *mean_dwell, size_t *transitions, double *tm)
 {
     if (n == 0 || k == 0)
@@ -545,7 +625,7 @@ int bract_state_stats(const size_t *seq, size_t n, size_t k, double *fraction,
     return BRACT_OK;
 }
 
-double bract_adjusted_rand(const size_t *a, const size_t *b, size_t n)
+double bract_kmeans_adjusted_rand(const size_t *a, const size_t *b, size_t n)
 {
     size_t ka = 0, kb = 0;
     for (size_t i = 0; i < n; i++) {

@@ -25,8 +25,65 @@ void bract_plot_opts_init(bract_plot_opts *o)
     o->view = BRACT_VIEW_ORTHO;
     o->cut[0] = o->cut[1] = o->cut[2] = NAN;
     o->slices = 12;
-    o->axis = 2;
+    o->axis = BRACT_AXIS_Z;
 }
+
+/* ---- names of the option values ---- */
+
+/* names[i] is the name of value lo + i; alias/alias_value one more spelling
+ * each (NULL-terminated lists). */
+static int parse_name(const char *what, const char *s, const char *const *names, int lo,
+                      const char *const *alias, const int *alias_value, int *out)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = lo + i;
+            return BRACT_OK;
+        }
+    for (int i = 0; alias && alias[i]; i++)
+        if (strcmp(s, alias[i]) == 0) {
+            *out = alias_value[i];
+            return BRACT_OK;
+        }
+    char list[128] = "";
+    size_t k = 0;
+    for (int i = 0; names[i] && k < sizeof list; i++)
+        k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", names[i]);
+    return bract_error(BRACT_EINVAL, "unknown %s '%s' (expected one of %s)", what, s, list);
+}
+
+static const char *name_of(const char *const *names, int lo, int n, int v)
+{
+    return v >= lo && v < lo + n ? names[v - lo] : "unknown";
+}
+
+static const char *const format_names[] = {"png", "svg", NULL};
+static const char *const labels_names[] = {"auto", "all", "none", NULL};
+static const char *const sig_names[] = {"auto", "p", "p_fdr", "none", NULL};
+static const char *const view_names[] = {"ortho", "mosaic", NULL};
+static const char *const axis_names[] = {"x", "y", "z", NULL};
+static const char *const rescale_names[] = {"l2", "max-abs", "none", NULL};
+
+#define PLOT_ENUM_NAMES(T, what, names, lo, n, alias, alias_value)                             \
+    int T##_parse(const char *s, T *out)                                                       \
+    {                                                                                          \
+        int v;                                                                                 \
+        int rc = parse_name(what, s, names, lo, alias, alias_value, &v);                       \
+        if (rc == BRACT_OK)                                                                    \
+            *out = (T)v;                                                                       \
+        return rc;                                                                             \
+    }                                                                                          \
+    const char *T##_name(T v) { return name_of(names, lo, n, (int)v); }
+
+static const char *const axis_alias[] = {"sagittal", "coronal", "axial", NULL};
+static const int axis_alias_value[] = {BRACT_AXIS_X, BRACT_AXIS_Y, BRACT_AXIS_Z};
+
+PLOT_ENUM_NAMES(bract_plot_format, "figure format", format_names, BRACT_PLOT_PNG, 2, NULL, NULL)
+PLOT_ENUM_NAMES(bract_plot_labels, "label mode", labels_names, 0, 3, NULL, NULL)
+PLOT_ENUM_NAMES(bract_plot_sig, "significance column", sig_names, 0, 4, NULL, NULL)
+PLOT_ENUM_NAMES(bract_plot_view, "map view", view_names, 0, 2, NULL, NULL)
+PLOT_ENUM_NAMES(bract_plot_axis, "slice axis", axis_names, 0, 3, axis_alias, axis_alias_value)
+PLOT_ENUM_NAMES(bract_plot_rescale, "column scaling", rescale_names, 0, 3, NULL, NULL)
 
 void bract_figure_free(bract_figure *f)
 {
@@ -109,10 +166,15 @@ static const double coldhot_rgb[8][3] = {
     {0.55, 0.00, 0.00}, {1.00, 0.20, 0.00}, {1.00, 0.75, 0.00}, {1.00, 1.00, 0.60}};
 static const double coldhot_t[8] = {0, 0.15, 0.30, 0.5, 0.5, 0.70, 0.85, 1};
 
+/* Grey from black to white (design matrices, as SPM shows them). */
+static const double gray_rgb[2][3] = {{0, 0, 0}, {1, 1, 1}};
+static const double gray_t[2] = {0, 1};
+
 static const pc_cmap cmaps[] = {
     {"viridis", 33, viridis_t, viridis_rgb},
     {"rdbu", 11, rdbu_t, rdbu_rgb},
     {"coldhot", 8, coldhot_t, coldhot_rgb},
+    {"gray", 2, gray_t, gray_rgb},
 };
 
 const pc_cmap *bract_pc_cmap_find(const char *name)
@@ -146,8 +208,8 @@ int bract_plot_colormap(const char *name, double t, double rgb[3])
 {
     const pc_cmap *m = bract_pc_cmap_find(name);
     if (!m)
-        return bract_error(BRACT_EINVAL, "unknown colour map '%s' (expected viridis, rdbu or "
-                           "coldhot)", name);
+        return bract_error(BRACT_EINVAL, "unknown colour map '%s' (expected viridis, rdbu, "
+                           "coldhot or gray)", name);
     bract_pc_cmap_eval(m, t, rgb);
     return BRACT_OK;
 }
@@ -171,7 +233,7 @@ int bract_pc_check_opts(const bract_plot_opts *o, bract_figure *out)
     memset(out, 0, sizeof *out);
     if (o->format != BRACT_PLOT_PNG && o->format != BRACT_PLOT_SVG)
         return bract_error(BRACT_EINVAL, "unknown figure format %d (expected PNG or SVG)",
-                           o->format);
+                           (int)o->format);
     if ((o->width != 0 && !(o->width >= 1 && o->width <= 100)) ||
         (o->height != 0 && !(o->height >= 1 && o->height <= 100)))
         return bract_error(BRACT_EINVAL, "a figure of %g x %g inches: width and height must be "
@@ -190,7 +252,7 @@ int bract_pc_open(pc_t *c, const bract_plot_opts *o, double w_in, double h_in, b
     c->fig = fig;
     if (o->format != BRACT_PLOT_PNG && o->format != BRACT_PLOT_SVG)
         return bract_error(BRACT_EINVAL, "unknown figure format %d (expected PNG or SVG)",
-                           o->format);
+                           (int)o->format);
     c->format = o->format;
     double dpi = o->dpi > 0 ? o->dpi : 150;
     if (!(w_in >= 1 && h_in >= 1 && w_in <= 100 && h_in <= 100))
@@ -267,9 +329,69 @@ static void pc_release(pc_t *c)
     c->cr = NULL;
 }
 
+static void pc_free_meta(pc_t *c)
+{
+    free(c->svg_title);
+    free(c->svg_desc);
+    c->svg_title = c->svg_desc = NULL;
+}
+
+int bract_pc_svg_meta(pc_t *c, const char *title, const char *desc)
+{
+    if (c->format != BRACT_PLOT_SVG)
+        return BRACT_OK;
+    pc_free_meta(c);
+    if ((title && !(c->svg_title = bract_xstrdup(title))) ||
+        (desc && !(c->svg_desc = bract_xstrdup(desc))))
+        return BRACT_ENOMEM;
+    return BRACT_OK;
+}
+
+/* s with &, <, > and " escaped, appended to b. */
+static int xml_escaped(bract_buf *b, const char *s)
+{
+    int rc = BRACT_OK;
+    for (; *s && !rc; s++) {
+        const char *e = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;"
+                        : *s == '"' ? "&quot;" : NULL;
+        rc = e ? bract_buf_append(b, e, strlen(e)) : bract_buf_append(b, s, 1);
+    }
+    return rc;
+}
+
+/* The <title> and <desc> right after the <svg ...> start tag. */
+static int svg_insert_meta(pc_t *c)
+{
+    if (!c->svg_title && !c->svg_desc)
+        return BRACT_OK;
+    const char *start = c->svg.data ? strstr(c->svg.data, "<svg") : NULL;
+    const char *gt = start ? strchr(start, '>') : NULL;
+    if (!gt)
+        return BRACT_OK;
+    size_t head = (size_t)(gt + 1 - c->svg.data);
+    bract_buf out = {0};
+    int rc = bract_buf_append(&out, c->svg.data, head);
+    if (!rc && c->svg_title && !(rc = bract_buf_append(&out, "\n<title>", 8)) &&
+        !(rc = xml_escaped(&out, c->svg_title)))
+        rc = bract_buf_append(&out, "</title>", 8);
+    if (!rc && c->svg_desc && !(rc = bract_buf_append(&out, "\n<desc>", 7)) &&
+        !(rc = xml_escaped(&out, c->svg_desc)))
+        rc = bract_buf_append(&out, "</desc>", 7);
+    if (!rc)
+        rc = bract_buf_append(&out, c->svg.data + head, c->svg.len - head);
+    if (rc) {
+        bract_buf_free(&out);
+        return rc;
+    }
+    bract_buf_free(&c->svg);
+    c->svg = out;
+    return BRACT_OK;
+}
+
 void bract_pc_abort(pc_t *c)
 {
     pc_release(c);
+    pc_free_meta(c);
     if (c->surf) {
         if (c->format == BRACT_PLOT_SVG)
             cairo_surface_finish(c->surf);
@@ -352,7 +474,7 @@ int bract_pc_close(pc_t *c)
         } else {
             cairo_surface_finish(c->surf);
             st = cairo_surface_status(c->surf);
-            if (st == CAIRO_STATUS_SUCCESS && svg_renumber(&c->svg))
+            if (st == CAIRO_STATUS_SUCCESS && (svg_renumber(&c->svg) || svg_insert_meta(c)))
                 st = CAIRO_STATUS_NO_MEMORY;
         }
     }
@@ -365,6 +487,7 @@ int bract_pc_close(pc_t *c)
     }
     cairo_surface_destroy(c->surf);
     c->surf = NULL;
+    pc_free_meta(c);
     bract_buf *b = c->format == BRACT_PLOT_PNG ? &png : &c->svg;
     c->fig->data = (unsigned char *)b->data;
     c->fig->len = b->len;

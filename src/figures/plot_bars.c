@@ -76,211 +76,261 @@ typedef struct {
     int have;
 } cell;
 
-int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_figure *out)
-{
-    int rc0 = bract_pc_check_opts(opts, out);
-    if (rc0)
-        return rc0;
+/* A bar chart being made: the table's columns, the rows used, the values. */
+typedef struct {
+    const bract_table *t;
+    const bract_plot_opts *opts;
     size_t crdm, cmodel, cr;
+    long cmethod, clo, chi, cnl, cnu; /* optional columns, -1 when absent */
+    long cp;                          /* the p column marking bars, or -1 */
+    const char *pname;                /* its name */
+    unsigned char *use;               /* per row: drawn */
+    strset methods, regions, models;
+    const char *method; /* the method drawn, or NULL */
+    size_t nreg, nmod;
+    cell *cells;        /* nreg x nmod */
+    double *nlo, *nhi;  /* noise ceiling per region, NaN if none */
+    double lo, hi;      /* value range */
+    char ylab[160];
+} bars;
+
+/* Where things go: sizes in points. */
+typedef struct {
+    double fs, tick_fs, lh, yticw;
+    double *mw;       /* width of each model's name */
+    double labw;      /* the widest */
+    double W, H;      /* the figure */
+    size_t nc, nr;    /* panel grid */
+    double left, gap_w, head_h, foot_h, xlab_h, cap_h;
+    int legend;       /* model names in a legend instead of under the bars */
+    const char *title;
+} layout;
+
+static void bars_free(bars *b)
+{
+    free(b->use);
+    free(b->cells);
+    free(b->nlo);
+    free(b->nhi);
+    free(b->methods.s);
+    free(b->regions.s);
+    free(b->models.s);
+}
+
+/* The columns: required, optional pairs, the p column of opts->sig. */
+static int find_columns(bars *b)
+{
+    const bract_table *t = b->t;
+    const bract_plot_opts *opts = b->opts;
     int rc;
-    if ((rc = bract_table_require(t, "rdm", &crdm)) ||
-        (rc = bract_table_require(t, "model", &cmodel)) || (rc = bract_table_require(t, "r", &cr)))
+    if ((rc = bract_table_require(t, "rdm", &b->crdm)) ||
+        (rc = bract_table_require(t, "model", &b->cmodel)) ||
+        (rc = bract_table_require(t, "r", &b->cr)))
         return rc;
-    long cmethod = bract_table_find(t, "method"), clo, chi, cnl, cnu;
-    if ((rc = optional_pair(t, "ci_low", "ci_high", &clo, &chi)) ||
-        (rc = optional_pair(t, "noise_lower", "noise_upper", &cnl, &cnu)))
+    b->cmethod = bract_table_find(t, "method");
+    if ((rc = optional_pair(t, "ci_low", "ci_high", &b->clo, &b->chi)) ||
+        (rc = optional_pair(t, "noise_lower", "noise_upper", &b->cnl, &b->cnu)))
         return rc;
-    long cp = -1;
-    const char *pname = NULL;
+    b->cp = -1;
     switch (opts->sig) {
     case BRACT_SIG_AUTO:
-        if ((cp = bract_table_find(t, "p_fdr")) >= 0)
-            pname = "p_fdr";
-        else if ((cp = bract_table_find(t, "p")) >= 0)
-            pname = "p";
+        if ((b->cp = bract_table_find(t, "p_fdr")) >= 0)
+            b->pname = "p_fdr";
+        else if ((b->cp = bract_table_find(t, "p")) >= 0)
+            b->pname = "p";
         break;
     case BRACT_SIG_P:
     case BRACT_SIG_PFDR: {
         size_t col;
-        pname = opts->sig == BRACT_SIG_P ? "p" : "p_fdr";
-        if ((rc = bract_table_require(t, pname, &col)))
+        b->pname = opts->sig == BRACT_SIG_P ? "p" : "p_fdr";
+        if ((rc = bract_table_require(t, b->pname, &col)))
             return rc;
-        cp = (long)col;
+        b->cp = (long)col;
         break;
     }
     default: break;
     }
-    if (!(opts->alpha > 0 && opts->alpha < 1) && cp >= 0)
+    if (!(opts->alpha > 0 && opts->alpha < 1) && b->cp >= 0)
         return bract_error(BRACT_EINVAL, "significance level %g is not between 0 and 1",
                            opts->alpha);
+    return BRACT_OK;
+}
 
-    strset methods = {0}, regions = {0}, models = {0};
-    unsigned char *use = bract_xcalloc(t->nrows + 1, 1, "row flags");
-    cell *cells = NULL;
-    double *nlo = NULL, *nhi = NULL, *mw = NULL;
-    pc_t c;
-    int open = 0;
-    if (!use)
-        return BRACT_ENOMEM;
-    /* rows of bract rsa's output that are not bars: pairwise comparisons
-     * (model_b set), and subject rows when the table has group rows */
+/* Rows of bract rsa's output that are not bars: pairwise comparisons
+ * (model_b set), and subject rows when the table has group rows; subject
+ * rows of several subjects without group rows are an error. */
+static int select_levels(bars *b)
+{
+    const bract_table *t = b->t;
     long cmb = bract_table_find(t, "model_b"), clevel = bract_table_find(t, "level");
     long csub = bract_table_find(t, "subject");
     int has_group = 0;
     for (size_t i = 0; i < t->nrows; i++) {
-        use[i] = cmb < 0 || bract_cell_missing(bract_table_cell(t, i, (size_t)cmb));
-        if (use[i] && clevel >= 0 && strcmp(bract_table_cell(t, i, (size_t)clevel), "group") == 0)
+        b->use[i] = cmb < 0 || bract_cell_missing(bract_table_cell(t, i, (size_t)cmb));
+        if (b->use[i] && clevel >= 0 &&
+            strcmp(bract_table_cell(t, i, (size_t)clevel), "group") == 0)
             has_group = 1;
     }
     for (size_t i = 0; i < t->nrows && has_group; i++)
         if (strcmp(bract_table_cell(t, i, (size_t)clevel), "group") != 0)
-            use[i] = 0;
-    if (!has_group && csub >= 0) {
-        const char *first = NULL;
-        for (size_t i = 0; i < t->nrows; i++) {
-            const char *sb = bract_table_cell(t, i, (size_t)csub);
-            if (!use[i] || bract_cell_missing(sb))
-                continue;
-            if (first && strcmp(first, sb) != 0) {
-                rc = bract_error(BRACT_EDATA, "%s holds rows of several subjects ('%s', '%s', "
-                                 "...) and no group rows: one chart needs one value per region "
-                                 "and model (bract rsa --group adds group rows)", t->path, first,
-                                 sb);
-                goto done;
-            }
-            first = sb;
-        }
-    }
-    /* rows of one method */
-    if (cmethod >= 0)
-        for (size_t i = 0; i < t->nrows; i++)
-            if (use[i] && (rc = strset_add(&methods, bract_table_cell(t, i, (size_t)cmethod))))
-                goto done;
-    if (opts->method && cmethod < 0) {
-        rc = bract_error(BRACT_EFORMAT, "%s: no column 'method' to choose method '%s' from",
-                         t->path, opts->method);
-        goto done;
-    }
-    if (opts->method && strset_find(&methods, opts->method) < 0) {
-        bract_buf b = {0};
-        strset_list(&b, &methods);
-        rc = bract_error(BRACT_EDATA, "%s: no rows of method '%s' (its methods: %s)", t->path,
-                         opts->method, b.data ? b.data : "none");
-        bract_buf_free(&b);
-        goto done;
-    }
-    if (!opts->method && methods.n > 1) {
-        bract_buf b = {0};
-        strset_list(&b, &methods);
-        rc = bract_error(BRACT_EDATA, "%s holds results of %zu methods (%s): choose one",
-                         t->path, methods.n, b.data ? b.data : "");
-        bract_buf_free(&b);
-        goto done;
-    }
-    const char *method = opts->method ? opts->method : methods.n == 1 ? methods.s[0] : NULL;
-    for (size_t i = 0; i < t->nrows; i++)
-        if (use[i] && method && strcmp(bract_table_cell(t, i, (size_t)cmethod), method) != 0)
-            use[i] = 0;
-    for (size_t i = 0; i < t->nrows; i++)
-        if (use[i] && ((rc = strset_add(&regions, bract_table_cell(t, i, crdm))) ||
-                       (rc = strset_add(&models, bract_table_cell(t, i, cmodel)))))
-            goto done;
-    if (regions.n == 0) {
-        rc = bract_error(BRACT_EDATA, "%s: no results to draw", t->path);
-        goto done;
-    }
-    /* the regions to draw */
-    strset shown = {0};
-    if (opts->select && opts->nselect) {
-        for (size_t k = 0; k < opts->nselect; k++) {
-            long j = strset_find(&regions, opts->select[k]);
-            if (j < 0) {
-                bract_buf b = {0};
-                strset_list(&b, &regions);
-                rc = bract_error(BRACT_EDATA, "%s: no region (rdm) named '%s' (its regions: %s)",
-                                 t->path, opts->select[k], b.data ? b.data : "");
-                bract_buf_free(&b);
-                free(shown.s);
-                goto done;
-            }
-            if ((rc = strset_add(&shown, regions.s[j]))) {
-                free(shown.s);
-                goto done;
-            }
-        }
-        free(regions.s);
-        regions = shown;
-    }
-    size_t nreg = regions.n, nmod = models.n;
-    if (nreg > 48) {
-        rc = bract_error(BRACT_EDATA, "%s holds %zu regions: a bar chart shows at most 48; "
-                         "choose some", t->path, nreg);
-        goto done;
-    }
-    cells = bract_xcalloc(nreg * nmod, sizeof *cells, "bar values");
-    nlo = bract_xmalloc(nreg, sizeof *nlo, "noise ceilings");
-    nhi = bract_xmalloc(nreg, sizeof *nhi, "noise ceilings");
-    size_t *rowof = bract_xcalloc(nreg * nmod, sizeof *rowof, "bar rows");
-    if (!cells || !nlo || !nhi || !rowof) {
-        free(rowof);
-        rc = BRACT_ENOMEM;
-        goto done;
-    }
-    for (size_t g = 0; g < nreg; g++)
-        nlo[g] = nhi[g] = NAN;
-    int noise_disagree = 0;
+            b->use[i] = 0;
+    if (has_group || csub < 0)
+        return BRACT_OK;
+    const char *first = NULL;
     for (size_t i = 0; i < t->nrows; i++) {
-        if (!use[i])
+        const char *sb = bract_table_cell(t, i, (size_t)csub);
+        if (!b->use[i] || bract_cell_missing(sb))
             continue;
-        long g = strset_find(&regions, bract_table_cell(t, i, crdm));
+        if (first && strcmp(first, sb) != 0)
+            return bract_error(BRACT_EDATA, "%s holds rows of several subjects ('%s', '%s', "
+                               "...) and no group rows: one chart needs one value per region "
+                               "and model (bract rsa --group adds group rows)", t->path, first,
+                               sb);
+        first = sb;
+    }
+    return BRACT_OK;
+}
+
+/* The rows of one method (opts->method, or the table's only one). */
+static int select_method(bars *b)
+{
+    const bract_table *t = b->t;
+    const char *want = b->opts->method;
+    int rc;
+    if (b->cmethod >= 0)
+        for (size_t i = 0; i < t->nrows; i++)
+            if (b->use[i] &&
+                (rc = strset_add(&b->methods, bract_table_cell(t, i, (size_t)b->cmethod))))
+                return rc;
+    if (want && b->cmethod < 0)
+        return bract_error(BRACT_EFORMAT, "%s: no column 'method' to choose method '%s' from",
+                           t->path, want);
+    if ((want && strset_find(&b->methods, want) < 0) || (!want && b->methods.n > 1)) {
+        bract_buf l = {0};
+        strset_list(&l, &b->methods);
+        if (want)
+            rc = bract_error(BRACT_EDATA, "%s: no rows of method '%s' (its methods: %s)",
+                             t->path, want, l.data ? l.data : "none");
+        else
+            rc = bract_error(BRACT_EDATA, "%s holds results of %zu methods (%s): choose one",
+                             t->path, b->methods.n, l.data ? l.data : "");
+        bract_buf_free(&l);
+        return rc;
+    }
+    b->method = want ? want : b->methods.n == 1 ? b->methods.s[0] : NULL;
+    for (size_t i = 0; i < t->nrows; i++)
+        if (b->use[i] && b->method &&
+            strcmp(bract_table_cell(t, i, (size_t)b->cmethod), b->method) != 0)
+            b->use[i] = 0;
+    return BRACT_OK;
+}
+
+/* Regions and models of the rows used; the regions drawn (opts->select). */
+static int select_regions(bars *b)
+{
+    const bract_table *t = b->t;
+    const bract_plot_opts *opts = b->opts;
+    int rc;
+    for (size_t i = 0; i < t->nrows; i++)
+        if (b->use[i] && ((rc = strset_add(&b->regions, bract_table_cell(t, i, b->crdm))) ||
+                          (rc = strset_add(&b->models, bract_table_cell(t, i, b->cmodel)))))
+            return rc;
+    if (b->regions.n == 0)
+        return bract_error(BRACT_EDATA, "%s: no results to draw", t->path);
+    if (opts->select && opts->nselect) {
+        strset shown = {0};
+        for (size_t k = 0; k < opts->nselect; k++) {
+            long j = strset_find(&b->regions, opts->select[k]);
+            if (j < 0) {
+                bract_buf l = {0};
+                strset_list(&l, &b->regions);
+                rc = bract_error(BRACT_EDATA, "%s: no region (rdm) named '%s' (its regions: %s)",
+                                 t->path, opts->select[k], l.data ? l.data : "");
+                bract_buf_free(&l);
+                free(shown.s);
+                return rc;
+            }
+            if ((rc = strset_add(&shown, b->regions.s[j]))) {
+                free(shown.s);
+                return rc;
+            }
+        }
+        free(b->regions.s);
+        b->regions = shown;
+    }
+    b->nreg = b->regions.n;
+    b->nmod = b->models.n;
+    if (b->nreg > 48)
+        return bract_error(BRACT_EDATA, "%s holds %zu regions: a bar chart shows at most 48; "
+                           "choose some", t->path, b->nreg);
+    return BRACT_OK;
+}
+
+/* The noise ceiling of region g from row i (the first model's is kept);
+ * *disagree set when another model's differs. */
+static int read_noise(bars *b, size_t i, size_t g, int *disagree)
+{
+    double lo, hi;
+    int rc;
+    if ((rc = bract_table_double(b->t, i, (size_t)b->cnl, &lo)) ||
+        (rc = bract_table_double(b->t, i, (size_t)b->cnu, &hi)))
+        return rc;
+    if (!(isfinite(lo) && isfinite(hi)))
+        return BRACT_OK;
+    if (isnan(b->nlo[g])) {
+        b->nlo[g] = lo;
+        b->nhi[g] = hi;
+    } else if (fabs(b->nlo[g] - lo) > 1e-9 * fmax(1, fabs(lo)) ||
+               fabs(b->nhi[g] - hi) > 1e-9 * fmax(1, fabs(hi))) {
+        *disagree = 1;
+    }
+    return BRACT_OK;
+}
+
+/* The value, interval and p of each bar; the noise ceilings. */
+static int read_cells(bars *b, size_t *rowof)
+{
+    const bract_table *t = b->t;
+    size_t nmod = b->nmod;
+    int rc, noise_disagree = 0;
+    for (size_t g = 0; g < b->nreg; g++)
+        b->nlo[g] = b->nhi[g] = NAN;
+    for (size_t i = 0; i < t->nrows; i++) {
+        if (!b->use[i])
+            continue;
+        long g = strset_find(&b->regions, bract_table_cell(t, i, b->crdm));
         if (g < 0)
             continue;
-        size_t m = (size_t)strset_find(&models, bract_table_cell(t, i, cmodel));
-        cell *ce = &cells[(size_t)g * nmod + m];
-        if (rowof[(size_t)g * nmod + m]) {
-            rc = bract_error(BRACT_EDATA, "%s:%zu: a second row for region '%s' and model '%s' "
-                             "(first at line %zu)", t->path, t->line[i], regions.s[g],
-                             models.s[m], t->line[rowof[(size_t)g * nmod + m] - 1]);
-            free(rowof);
-            goto done;
-        }
-        rowof[(size_t)g * nmod + m] = i + 1;
+        size_t m = (size_t)strset_find(&b->models, bract_table_cell(t, i, b->cmodel));
+        size_t k = (size_t)g * nmod + m;
+        cell *ce = &b->cells[k];
+        if (rowof[k])
+            return bract_error(BRACT_EDATA, "%s:%zu: a second row for region '%s' and model "
+                               "'%s' (first at line %zu)", t->path, t->line[i],
+                               b->regions.s[g], b->models.s[m], t->line[rowof[k] - 1]);
+        rowof[k] = i + 1;
         ce->have = 1;
         ce->lo = ce->hi = ce->p = NAN;
-        if ((rc = bract_table_double(t, i, cr, &ce->r)) ||
-            (clo >= 0 && (rc = bract_table_double(t, i, (size_t)clo, &ce->lo))) ||
-            (chi >= 0 && (rc = bract_table_double(t, i, (size_t)chi, &ce->hi))) ||
-            (cp >= 0 && (rc = bract_table_double(t, i, (size_t)cp, &ce->p)))) {
-            free(rowof);
-            goto done;
-        }
-        if (cnl >= 0) {
-            double a, b;
-            if ((rc = bract_table_double(t, i, (size_t)cnl, &a)) ||
-                (rc = bract_table_double(t, i, (size_t)cnu, &b))) {
-                free(rowof);
-                goto done;
-            }
-            if (isfinite(a) && isfinite(b)) {
-                if (isnan(nlo[g])) {
-                    nlo[g] = a;
-                    nhi[g] = b;
-                } else if (fabs(nlo[g] - a) > 1e-9 * fmax(1, fabs(a)) ||
-                           fabs(nhi[g] - b) > 1e-9 * fmax(1, fabs(b))) {
-                    noise_disagree = 1;
-                }
-            }
-        }
+        if ((rc = bract_table_double(t, i, b->cr, &ce->r)) ||
+            (b->clo >= 0 && (rc = bract_table_double(t, i, (size_t)b->clo, &ce->lo))) ||
+            (b->chi >= 0 && (rc = bract_table_double(t, i, (size_t)b->chi, &ce->hi))) ||
+            (b->cp >= 0 && (rc = bract_table_double(t, i, (size_t)b->cp, &ce->p))) ||
+            (b->cnl >= 0 && (rc = read_noise(b, i, (size_t)g, &noise_disagree))))
+            return rc;
     }
-    free(rowof);
     if (noise_disagree)
         bract_warn("%s: the noise ceiling of a region differs between its models; the first "
                    "model's is drawn", t->path);
+    return BRACT_OK;
+}
 
-    /* value range, shared by the panels */
+/* The value range shared by the panels, and the value axis' label. */
+static int value_range(bars *b)
+{
+    const bract_plot_opts *opts = b->opts;
     double lo = 0, hi = 0;
-    for (size_t k = 0; k < nreg * nmod; k++) {
-        const cell *ce = &cells[k];
+    for (size_t k = 0; k < b->nreg * b->nmod; k++) {
+        const cell *ce = &b->cells[k];
         if (!ce->have)
             continue;
         double v[3] = {ce->r, ce->lo, ce->hi};
@@ -290,10 +340,10 @@ int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_fig
                 hi = fmax(hi, v[q]);
             }
     }
-    for (size_t g = 0; g < nreg; g++)
-        if (isfinite(nlo[g])) {
-            lo = fmin(lo, fmin(nlo[g], nhi[g]));
-            hi = fmax(hi, fmax(nlo[g], nhi[g]));
+    for (size_t g = 0; g < b->nreg; g++)
+        if (isfinite(b->nlo[g])) {
+            lo = fmin(lo, fmin(b->nlo[g], b->nhi[g]));
+            hi = fmax(hi, fmax(b->nlo[g], b->nhi[g]));
         }
     if (!(hi > lo))
         hi = lo + 1;
@@ -306,225 +356,305 @@ int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_fig
         lo = opts->vmin;
     if (isfinite(opts->vmax))
         hi = opts->vmax;
-    if (!(hi > lo)) {
-        rc = bract_error(BRACT_EINVAL, "the value range %g to %g is empty", lo, hi);
-        goto done;
-    }
-
-    char ylab[160], mb[96];
+    if (!(hi > lo))
+        return bract_error(BRACT_EINVAL, "the value range %g to %g is empty", lo, hi);
+    b->lo = lo;
+    b->hi = hi;
+    char mb[96];
     if (opts->units)
-        snprintf(ylab, sizeof ylab, "%s", opts->units);
-    else if (method)
-        snprintf(ylab, sizeof ylab, "RSA (%s)", method_label(method, mb, sizeof mb));
+        snprintf(b->ylab, sizeof b->ylab, "%s", opts->units);
+    else if (b->method)
+        snprintf(b->ylab, sizeof b->ylab, "RSA (%s)", method_label(b->method, mb, sizeof mb));
     else
-        snprintf(ylab, sizeof ylab, "RSA (r)");
+        snprintf(b->ylab, sizeof b->ylab, "RSA (r)");
+    return BRACT_OK;
+}
 
-    /* measure: model labels decide the bottom margin */
+/* Text sizes: model labels decide the bottom margin. */
+static int measure(const bars *b, layout *L)
+{
     pc_t m;
-    if ((rc = bract_pc_open_measure(&m, opts)))
-        goto done;
-    double fs = m.fs, tick_fs = fs * 0.9, labw = 0, lh, yticw;
-    mw = bract_xmalloc(nmod, sizeof *mw, "label widths");
-    if (!mw) {
+    int rc;
+    if ((rc = bract_pc_open_measure(&m, b->opts)))
+        return rc;
+    L->fs = m.fs;
+    L->tick_fs = L->fs * 0.9;
+    L->labw = 0;
+    L->mw = bract_xmalloc(b->nmod, sizeof *L->mw, "label widths");
+    if (!L->mw) {
         bract_pc_abort(&m);
-        rc = BRACT_ENOMEM;
-        goto done;
+        return BRACT_ENOMEM;
     }
-    for (size_t j = 0; j < nmod; j++) {
-        bract_pc_text_size(&m, models.s[j], tick_fs, 0, 150, &mw[j], NULL);
-        labw = fmax(labw, mw[j]);
+    for (size_t j = 0; j < b->nmod; j++) {
+        bract_pc_text_size(&m, b->models.s[j], L->tick_fs, 0, 150, &L->mw[j], NULL);
+        L->labw = fmax(L->labw, L->mw[j]);
     }
-    bract_pc_text_size(&m, "Ag", fs, 0, 0, NULL, &lh);
-    bract_pc_text_size(&m, "\xe2\x88\x92" "0.00", tick_fs, 0, 0, &yticw, NULL);
+    bract_pc_text_size(&m, "Ag", L->fs, 0, 0, NULL, &L->lh);
+    bract_pc_text_size(&m, "\xe2\x88\x92" "0.00", L->tick_fs, 0, 0, &L->yticw, NULL);
     bract_pc_abort(&m);
+    return BRACT_OK;
+}
+
+/* Rows of the legend: swatch, name, space; as many per row as fit. */
+static size_t legend_rows(const bars *b, const layout *L)
+{
+    double x = 0;
+    size_t lrows = 1;
+    for (size_t j = 0; j < b->nmod; j++) {
+        double iw = 10 + 4 + L->mw[j] + 16;
+        if (x > 0 && x + iw > L->W - 20) {
+            lrows++;
+            x = 0;
+        }
+        x += iw;
+    }
+    return lrows;
+}
+
+/* The figure's size, the panel grid and whether names need a legend. */
+static int plan_layout(const bars *b, layout *L)
+{
+    const bract_plot_opts *opts = b->opts;
+    size_t nreg = b->nreg, nmod = b->nmod;
+    int rc;
+    if ((rc = measure(b, L)))
+        return rc;
     /* a slot per bar wide enough for its name, up to a point; longer names
      * go into a legend under the panels instead */
-    double slot_pt = labw <= 56 ? fmax(28, labw + 8) : 30;
+    double slot_pt = L->labw <= 56 ? fmax(28, L->labw + 8) : 30;
     double pw = fmax(110, slot_pt * (double)nmod + 16);
     double ph = 150;
-    double gap_w = 22, head_h = lh + 6, foot_h = 14;
-    size_t nc = (size_t)fmax(1, fmin((double)nreg, floor(720.0 / (pw + gap_w))));
-    const char *title = bract_pc_title_of(opts, "");
-    double title_h = 0, th = 0;
-    if (*title) {
+    L->gap_w = 22;
+    L->head_h = L->lh + 6;
+    L->foot_h = 14;
+    L->nc = (size_t)fmax(1, fmin((double)nreg, floor(720.0 / (pw + L->gap_w))));
+    L->title = bract_pc_title_of(opts, "");
+    double th = 0;
+    if (*L->title) {
         pc_t m2;
         if ((rc = bract_pc_open_measure(&m2, opts)))
-            goto done;
-        bract_pc_text_size(&m2, title, fs * 1.2, PC_BOLD, 0, NULL, &th);
+            return rc;
+        bract_pc_text_size(&m2, L->title, L->fs * 1.2, PC_BOLD, 0, NULL, &th);
         bract_pc_abort(&m2);
     }
-    double title_est = *title ? 8 + th + 6 : 6;
-    double note_h = lh + 10;
-    double left = 12 + lh + 6 + yticw + 6;
-    double xlab_flat = lh + 6;
+    double title_est = *L->title ? 8 + th + 6 : 6;
+    double note_h = L->lh + 10;
+    L->left = 12 + L->lh + 6 + L->yticw + 6;
+    double xlab_flat = L->lh + 6;
     if (opts->width > 0 && opts->height > 0)
-        nc = bract_pc_grid_cols(nreg, opts->width * 72 - left - 10,
-                                opts->height * 72 - title_est - 2 * note_h,
-                                (pw + gap_w) / (ph + head_h + xlab_flat + foot_h));
-    size_t nr = (nreg + nc - 1) / nc;
-    double W = opts->width > 0 ? opts->width * 72 : left + (double)nc * (pw + gap_w) + 4;
-    double final_slot = ((W - left - 4) / (double)nc - gap_w) / (double)nmod;
-    int legend = labw > 0.92 * final_slot;
-    double xlab_h = legend ? 4 : xlab_flat;
-    /* legend rows: swatch, name, space; as many per row as fit */
-    size_t lrows = 0;
-    if (legend) {
-        double x = 0;
-        lrows = 1;
-        for (size_t j = 0; j < nmod; j++) {
-            double iw = 10 + 4 + mw[j] + 16;
-            if (x > 0 && x + iw > W - 20) {
-                lrows++;
-                x = 0;
-            }
-            x += iw;
-        }
+        L->nc = bract_pc_grid_cols(nreg, opts->width * 72 - L->left - 10,
+                                   opts->height * 72 - title_est - 2 * note_h,
+                                   (pw + L->gap_w) / (ph + L->head_h + xlab_flat + L->foot_h));
+    L->nr = (nreg + L->nc - 1) / L->nc;
+    L->W = opts->width > 0 ? opts->width * 72 : L->left + (double)L->nc * (pw + L->gap_w) + 4;
+    double final_slot = ((L->W - L->left - 4) / (double)L->nc - L->gap_w) / (double)nmod;
+    L->legend = L->labw > 0.92 * final_slot;
+    L->xlab_h = L->legend ? 4 : xlab_flat;
+    double legend_h = L->legend ? (double)legend_rows(b, L) * (L->lh + 4) + 4 : 0;
+    L->cap_h = note_h + legend_h;
+    L->H = opts->height > 0
+               ? opts->height * 72
+               : title_est + (double)L->nr * (L->head_h + ph + L->xlab_h + L->foot_h) + L->cap_h;
+    return BRACT_OK;
+}
+
+/* The bar of model j in box bx (slot `slot` wide), its interval and mark. */
+static void draw_bar(pc_t *c, const bars *b, const layout *L, const pc_box *bx, size_t g,
+                     size_t j)
+{
+    cairo_t *cr = c->cr;
+    const bract_plot_opts *opts = b->opts;
+    double lo = b->lo, hi = b->hi, fs = L->fs;
+    const cell *ce = &b->cells[g * b->nmod + j];
+    double slot = bx->w / (double)b->nmod, bw = 0.68 * slot;
+    double xc = bx->x + ((double)j + 0.5) * slot;
+    if (!ce->have || !isfinite(ce->r)) {
+        bract_pc_color(c, PC_SOFT);
+        bract_pc_text(c, "n/a", xc, pc_by(bx, fmax(lo, fmin(0, hi))) - 2, L->tick_fs * 0.9, 0,
+                      0.5, 1, 0, slot);
+        return;
     }
-    double legend_h = legend ? (double)lrows * (lh + 4) + 4 : 0;
-    double cap_h = note_h + legend_h;
-    double H = opts->height > 0 ? opts->height * 72
-                                : title_est + (double)nr * (head_h + ph + xlab_h + foot_h) + cap_h;
-    if ((rc = bract_pc_open(&c, opts, W / 72, H / 72, out)))
-        goto done;
-    open = 1;
-    title_h = bract_pc_title(&c, title);
-    /* fit the panels into the figure */
-    double cellw = (c.w - left - 4) / (double)nc;
-    double cellh = (c.h - title_h - cap_h) / (double)nr;
-    pw = cellw - gap_w;
-    ph = cellh - head_h - xlab_h - foot_h;
-    if (pw < 40 || ph < 40) {
-        rc = bract_error(BRACT_EINVAL, "a %g x %g inch figure is too small for %zu panels of "
-                         "%zu bars", W / 72, H / 72, nreg, nmod);
-        goto done;
+    double base = fmin(fmax(0, lo), hi);
+    double y0 = pc_by(bx, base), y1 = pc_by(bx, fmin(fmax(ce->r, lo), hi));
+    bract_pc_color(c, bract_pc_category(j));
+    cairo_rectangle(cr, xc - bw / 2, fmin(y0, y1), bw, fabs(y1 - y0));
+    cairo_fill(cr);
+    c->fig->ncells++;
+    double top = ce->r, bottom = ce->r;
+    if (isfinite(ce->lo) && isfinite(ce->hi)) {
+        double a = pc_by(bx, fmin(fmax(ce->lo, lo), hi));
+        double z = pc_by(bx, fmin(fmax(ce->hi, lo), hi));
+        bract_pc_color(c, PC_INK);
+        cairo_set_line_width(cr, 0.8);
+        cairo_move_to(cr, xc, a);
+        cairo_line_to(cr, xc, z);
+        cairo_move_to(cr, xc - bw * 0.22, a);
+        cairo_line_to(cr, xc + bw * 0.22, a);
+        cairo_move_to(cr, xc - bw * 0.22, z);
+        cairo_line_to(cr, xc + bw * 0.22, z);
+        cairo_stroke(cr);
+        top = fmax(top, fmax(ce->lo, ce->hi));
+        bottom = fmin(bottom, fmin(ce->lo, ce->hi));
     }
-    cairo_t *cr2 = c.cr;
-    for (size_t g = 0; g < nreg; g++) {
-        size_t col = g % nc, row = g / nc;
-        double px = left + (double)col * cellw, py = title_h + (double)row * cellh;
-        pc_box b = {px, py + head_h, pw, ph, 0, (double)nmod, lo, hi};
-        bract_pc_color(&c, PC_INK);
-        bract_pc_text(&c, regions.s[g], b.x + b.w / 2, py, fs, 0, 0.5, 0, 0, cellw);
-        /* noise ceiling behind the bars */
-        if (isfinite(nlo[g])) {
-            double y1 = pc_by(&b, fmax(nlo[g], nhi[g])), y2 = pc_by(&b, fmin(nlo[g], nhi[g]));
-            bract_pc_color_a(&c, 0x999999, 0.35);
-            cairo_rectangle(cr2, b.x, y1, b.w, fmax(y2 - y1, 0.6));
-            cairo_fill(cr2);
-        }
-        if (lo < 0 && hi > 0) {
-            bract_pc_color(&c, 0x888888);
-            cairo_set_line_width(cr2, 0.5);
-            cairo_move_to(cr2, b.x, pc_by(&b, 0));
-            cairo_line_to(cr2, b.x + b.w, pc_by(&b, 0));
-            cairo_stroke(cr2);
-        }
-        double slot = b.w / (double)nmod, bw = 0.68 * slot;
-        for (size_t j = 0; j < nmod; j++) {
-            const cell *ce = &cells[g * nmod + j];
-            double xc = b.x + ((double)j + 0.5) * slot;
-            if (!ce->have || !isfinite(ce->r)) {
-                bract_pc_color(&c, PC_SOFT);
-                bract_pc_text(&c, "n/a", xc, pc_by(&b, fmax(lo, fmin(0, hi))) - 2, tick_fs * 0.9, 0,
-                        0.5, 1, 0, slot);
-                continue;
-            }
-            double base = fmin(fmax(0, lo), hi);
-            double y0 = pc_by(&b, base), y1 = pc_by(&b, fmin(fmax(ce->r, lo), hi));
-            bract_pc_color(&c, bract_pc_category(j));
-            cairo_rectangle(cr2, xc - bw / 2, fmin(y0, y1), bw, fabs(y1 - y0));
-            cairo_fill(cr2);
-            c.fig->ncells++;
-            double top = ce->r, bottom = ce->r;
-            if (isfinite(ce->lo) && isfinite(ce->hi)) {
-                double a = pc_by(&b, fmin(fmax(ce->lo, lo), hi));
-                double z = pc_by(&b, fmin(fmax(ce->hi, lo), hi));
-                bract_pc_color(&c, PC_INK);
-                cairo_set_line_width(cr2, 0.8);
-                cairo_move_to(cr2, xc, a);
-                cairo_line_to(cr2, xc, z);
-                cairo_move_to(cr2, xc - bw * 0.22, a);
-                cairo_line_to(cr2, xc + bw * 0.22, a);
-                cairo_move_to(cr2, xc - bw * 0.22, z);
-                cairo_line_to(cr2, xc + bw * 0.22, z);
-                cairo_stroke(cr2);
-                top = fmax(top, fmax(ce->lo, ce->hi));
-                bottom = fmin(bottom, fmin(ce->lo, ce->hi));
-            }
-            if (cp >= 0 && isfinite(ce->p) && ce->p < opts->alpha) {
-                bract_pc_color(&c, PC_INK);
-                if (ce->r >= 0)
-                    bract_pc_text(&c, "*", xc, pc_by(&b, fmin(top, hi)) - 1, fs * 1.4, PC_BOLD, 0.5,
-                            0.8, 0, 0);
-                else
-                    bract_pc_text(&c, "*", xc, pc_by(&b, fmax(bottom, lo)) + 1, fs * 1.4, PC_BOLD,
-                            0.5, 0.05, 0, 0);
-            }
-        }
-        bract_pc_axis_left(&c, &b, 5, ylab, col == 0);
-        /* model names under the bars */
-        bract_pc_color(&c, PC_INK);
-        cairo_set_line_width(cr2, 0.6);
-        cairo_move_to(cr2, b.x, b.y + b.h);
-        cairo_line_to(cr2, b.x + b.w, b.y + b.h);
-        cairo_stroke(cr2);
-        for (size_t j = 0; j < nmod && !legend; j++)
-            bract_pc_text(&c, models.s[j], b.x + ((double)j + 0.5) * slot, b.y + b.h + 4, tick_fs,
-                          0, 0.5, 0, 0, slot);
-        if ((rc = bract_pc_add_panel(&c, &b)))
-            goto done;
+    if (b->cp >= 0 && isfinite(ce->p) && ce->p < opts->alpha) {
+        bract_pc_color(c, PC_INK);
+        if (ce->r >= 0)
+            bract_pc_text(c, "*", xc, pc_by(bx, fmin(top, hi)) - 1, fs * 1.4, PC_BOLD, 0.5, 0.8, 0,
+                          0);
+        else
+            bract_pc_text(c, "*", xc, pc_by(bx, fmax(bottom, lo)) + 1, fs * 1.4, PC_BOLD, 0.5,
+                          0.05, 0, 0);
     }
-    /* the legend: model colours, rows centred */
-    if (legend) {
-        double y = c.h - cap_h + 4;
-        size_t j = 0;
-        while (j < nmod) {
-            size_t k = j;
-            double roww = 0;
-            while (k < nmod && (k == j || roww + 30 + mw[k] <= c.w - 20)) {
-                roww += 30 + mw[k];
-                k++;
-            }
-            double x = (c.w - roww + 16) / 2;
-            for (; j < k; j++) {
-                bract_pc_color(&c, bract_pc_category(j));
-                cairo_rectangle(cr2, x, y + (lh - 9) / 2, 9, 9);
-                cairo_fill(cr2);
-                bract_pc_color(&c, PC_INK);
-                bract_pc_text(&c, models.s[j], x + 13, y + lh / 2, tick_fs, 0, 0, 0.5, 0, 150);
-                x += 30 + mw[j];
-            }
-            y += lh + 4;
-        }
+}
+
+/* The panel grid: cells of cellw x cellh under the title, panels of pw x ph. */
+typedef struct {
+    double top, cellw, cellh, pw, ph;
+} grid;
+
+/* Panel g. */
+static int draw_panel(pc_t *c, const bars *b, const layout *L, const grid *G, size_t g)
+{
+    cairo_t *cr = c->cr;
+    double lo = b->lo, hi = b->hi, cellw = G->cellw;
+    size_t nmod = b->nmod, col = g % L->nc, row = g / L->nc;
+    double px = L->left + (double)col * cellw, py = G->top + (double)row * G->cellh;
+    pc_box bx = {px, py + L->head_h, G->pw, G->ph, 0, (double)nmod, lo, hi};
+    bract_pc_color(c, PC_INK);
+    bract_pc_text(c, b->regions.s[g], bx.x + bx.w / 2, py, L->fs, 0, 0.5, 0, 0, cellw);
+    /* noise ceiling behind the bars */
+    if (isfinite(b->nlo[g])) {
+        double y1 = pc_by(&bx, fmax(b->nlo[g], b->nhi[g]));
+        double y2 = pc_by(&bx, fmin(b->nlo[g], b->nhi[g]));
+        bract_pc_color_a(c, 0x999999, 0.35);
+        cairo_rectangle(cr, bx.x, y1, bx.w, fmax(y2 - y1, 0.6));
+        cairo_fill(cr);
     }
-    /* what the marks mean */
+    if (lo < 0 && hi > 0) {
+        bract_pc_color(c, 0x888888);
+        cairo_set_line_width(cr, 0.5);
+        cairo_move_to(cr, bx.x, pc_by(&bx, 0));
+        cairo_line_to(cr, bx.x + bx.w, pc_by(&bx, 0));
+        cairo_stroke(cr);
+    }
+    for (size_t j = 0; j < nmod; j++)
+        draw_bar(c, b, L, &bx, g, j);
+    bract_pc_axis_left(c, &bx, 5, b->ylab, col == 0);
+    /* model names under the bars */
+    double slot = bx.w / (double)nmod;
+    bract_pc_color(c, PC_INK);
+    cairo_set_line_width(cr, 0.6);
+    cairo_move_to(cr, bx.x, bx.y + bx.h);
+    cairo_line_to(cr, bx.x + bx.w, bx.y + bx.h);
+    cairo_stroke(cr);
+    for (size_t j = 0; j < nmod && !L->legend; j++)
+        bract_pc_text(c, b->models.s[j], bx.x + ((double)j + 0.5) * slot, bx.y + bx.h + 4,
+                      L->tick_fs, 0, 0.5, 0, 0, slot);
+    return bract_pc_add_panel(c, &bx);
+}
+
+/* The legend: model colours, rows centred. */
+static void draw_legend(pc_t *c, const bars *b, const layout *L)
+{
+    cairo_t *cr = c->cr;
+    double lh = L->lh, y = c->h - L->cap_h + 4;
+    size_t j = 0, nmod = b->nmod;
+    while (j < nmod) {
+        size_t k = j;
+        double roww = 0;
+        while (k < nmod && (k == j || roww + 30 + L->mw[k] <= c->w - 20)) {
+            roww += 30 + L->mw[k];
+            k++;
+        }
+        double x = (c->w - roww + 16) / 2;
+        for (; j < k; j++) {
+            bract_pc_color(c, bract_pc_category(j));
+            cairo_rectangle(cr, x, y + (lh - 9) / 2, 9, 9);
+            cairo_fill(cr);
+            bract_pc_color(c, PC_INK);
+            bract_pc_text(c, b->models.s[j], x + 13, y + lh / 2, L->tick_fs, 0, 0, 0.5, 0, 150);
+            x += 30 + L->mw[j];
+        }
+        y += lh + 4;
+    }
+}
+
+/* What the marks mean, under everything. */
+static void draw_note(pc_t *c, const bars *b, const layout *L)
+{
     bract_buf note = {0};
-    if (clo >= 0)
+    if (b->clo >= 0)
         bract_buf_printf(&note, "Error bars: ci_low to ci_high.");
-    if (cp >= 0) {
+    if (b->cp >= 0) {
         char a[32];
-        bract_pc_fmt_sig(a, sizeof a, opts->alpha, 3);
-        bract_buf_printf(&note, "%s* %s < %s.", note.len ? "   " : "", pname, a);
+        bract_pc_fmt_sig(a, sizeof a, b->opts->alpha, 3);
+        bract_buf_printf(&note, "%s* %s < %s.", note.len ? "   " : "", b->pname, a);
     }
-    if (cnl >= 0)
+    if (b->cnl >= 0)
         bract_buf_printf(&note, "%sGrey band: noise ceiling.", note.len ? "   " : "");
     if (note.len) {
-        bract_pc_color(&c, PC_SOFT);
-        bract_pc_text(&c, note.data, c.w / 2, c.h - 6, fs * 0.85, 0, 0.5, 1, 0, c.w - 20);
+        bract_pc_color(c, PC_SOFT);
+        bract_pc_text(c, note.data, c->w / 2, c->h - 6, L->fs * 0.85, 0, 0.5, 1, 0, c->w - 20);
     }
     bract_buf_free(&note);
-    rc = bract_pc_close(&c);
-    open = 0;
-done:
-    if (open)
+}
+
+/* Draw the chart planned in L. */
+static int draw(const bars *b, const layout *L, bract_figure *out)
+{
+    pc_t c;
+    int rc;
+    if ((rc = bract_pc_open(&c, b->opts, L->W / 72, L->H / 72, out)))
+        return rc;
+    grid G;
+    G.top = bract_pc_title(&c, L->title);
+    /* fit the panels into the figure */
+    G.cellw = (c.w - L->left - 4) / (double)L->nc;
+    G.cellh = (c.h - G.top - L->cap_h) / (double)L->nr;
+    G.pw = G.cellw - L->gap_w;
+    G.ph = G.cellh - L->head_h - L->xlab_h - L->foot_h;
+    if (G.pw < 40 || G.ph < 40)
+        rc = bract_error(BRACT_EINVAL, "a %g x %g inch figure is too small for %zu panels of "
+                         "%zu bars", L->W / 72, L->H / 72, b->nreg, b->nmod);
+    for (size_t g = 0; g < b->nreg && !rc; g++)
+        rc = draw_panel(&c, b, L, &G, g);
+    if (rc) {
         bract_pc_abort(&c);
-    free(use);
-    free(cells);
-    free(nlo);
-    free(nhi);
-    free(mw);
-    free(methods.s);
-    free(regions.s);
-    free(models.s);
+        return rc;
+    }
+    if (L->legend)
+        draw_legend(&c, b, L);
+    draw_note(&c, b, L);
+    return bract_pc_close(&c);
+}
+
+int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_figure *out)
+{
+    int rc = bract_pc_check_opts(opts, out);
+    if (rc)
+        return rc;
+    bars b;
+    memset(&b, 0, sizeof b);
+    b.t = t;
+    b.opts = opts;
+    layout L;
+    memset(&L, 0, sizeof L);
+    if ((rc = find_columns(&b)))
+        return rc;
+    if (!(b.use = bract_xcalloc(t->nrows + 1, 1, "row flags")))
+        return BRACT_ENOMEM;
+    if (!(rc = select_levels(&b)) && !(rc = select_method(&b)) && !(rc = select_regions(&b))) {
+        size_t n = b.nreg * b.nmod;
+        b.cells = bract_xcalloc(n, sizeof *b.cells, "bar values");
+        b.nlo = bract_xmalloc(b.nreg, sizeof *b.nlo, "noise ceilings");
+        b.nhi = bract_xmalloc(b.nreg, sizeof *b.nhi, "noise ceilings");
+        size_t *rowof = bract_xcalloc(n, sizeof *rowof, "bar rows");
+        rc = !b.cells || !b.nlo || !b.nhi || !rowof ? BRACT_ENOMEM : read_cells(&b, rowof);
+        free(rowof);
+    }
+    if (!rc && !(rc = value_range(&b)) && !(rc = plan_layout(&b, &L)))
+        rc = draw(&b, &L, out);
+    free(L.mw);
+    bars_free(&b);
     return rc;
 }

@@ -32,6 +32,7 @@ typedef struct {
     bract_buf svg;    /* SVG bytes as cairo writes them */
     bract_figure *fig;
     size_t cap_panels;
+    char *svg_title, *svg_desc; /* SVG only: <title> and <desc> of the document, or NULL */
 } pc_t;
 
 /* A data area: a rectangle in points and the data range it shows. */
@@ -60,6 +61,10 @@ int bract_pc_open_measure(pc_t *c, const bract_plot_opts *o);
 int bract_pc_close(pc_t *c);
 /* Release without output (after an error). */
 void bract_pc_abort(pc_t *c);
+
+/* What an SVG says it shows, for readers and tools that cannot read its
+ * glyphs: a <title> and a <desc> (copied; ignored for PNG). */
+int bract_pc_svg_meta(pc_t *c, const char *title, const char *desc);
 
 /* Record a data area (and its data range) in the figure. */
 int bract_pc_add_panel(pc_t *c, const pc_box *b);

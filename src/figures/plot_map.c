@@ -311,12 +311,9 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
-int bract_plot_map(const bract_volume *stat, const bract_volume *bg, const bract_plot_opts *opts,
-                   bract_figure *out)
+static int check_inputs(const bract_volume *stat, const bract_volume *bg,
+                        const bract_plot_opts *opts)
 {
-    int rc0 = bract_pc_check_opts(opts, out);
-    if (rc0)
-        return rc0;
     const char *sname = stat->path ? stat->path : "the map";
     if (!stat->data)
         return bract_error(BRACT_EINVAL, "%s: no voxel data (read with the data)", sname);
@@ -333,13 +330,279 @@ int bract_plot_map(const bract_volume *stat, const bract_volume *bg, const bract
             return bract_error_context(rc, "the map and its background must share a grid");
     }
     if (opts->view != BRACT_VIEW_ORTHO && opts->view != BRACT_VIEW_MOSAIC)
-        return bract_error(BRACT_EINVAL, "unknown map view %d", opts->view);
+        return bract_error(BRACT_EINVAL, "unknown map view %d", (int)opts->view);
     if (opts->view == BRACT_VIEW_MOSAIC && (opts->slices < 1 || opts->slices > 100 ||
-                                            opts->axis < 0 || opts->axis > 2))
+                                            (unsigned)opts->axis > 2))
         return bract_error(BRACT_EINVAL, "a mosaic needs 1 to 100 slices along axis 0, 1 or 2 "
-                           "(got %d slices, axis %d)", opts->slices, opts->axis);
+                           "(got %d slices, axis %d)", opts->slices, (int)opts->axis);
     if (!(opts->threshold >= 0))
         return bract_error(BRACT_EINVAL, "the threshold must be >= 0 (got %g)", opts->threshold);
+    return BRACT_OK;
+}
+
+/* What the figure shows, from the values: the colour range, the world box,
+ * the cut point (opts->cut, or the voxel of the largest |value|). */
+typedef struct {
+    size_t nshown; /* voxels at or above the threshold */
+    int neg;       /* a negative value */
+    double ext[3]; /* extent of the world box, mm */
+    double cut[3];
+} mapview;
+
+static int scan_values(mapctx *m, const bract_plot_opts *opts, mapview *v)
+{
+    const bract_volume *stat = m->stat;
+    const char *sname = stat->path ? stat->path : "the map";
+    double amax = 0;
+    size_t peak = 0;
+    for (size_t i = 0; i < stat->nvox; i++) {
+        double x = bract_volume_get(stat, m->off + i);
+        if (!isfinite(x))
+            continue;
+        if (fabs(x) > amax) {
+            amax = fabs(x);
+            peak = i;
+        }
+        if (x < 0)
+            v->neg = 1;
+        if (x != 0 && fabs(x) >= m->thr)
+            v->nshown++;
+    }
+    if (!(amax > 0))
+        return bract_error(BRACT_EDATA, "%s: no nonzero finite value to draw", sname);
+    m->vmax = isfinite(opts->vmax) && opts->vmax > 0 ? opts->vmax : amax;
+    if (v->nshown == 0)
+        bract_warn("%s: no value reaches the threshold %g (largest |value| %g)", sname, m->thr,
+                   amax);
+    int rc;
+    if (m->bg && (rc = bg_window(m)))
+        return rc;
+    m->dark = m->bg && !m->bg_binary;
+    /* the world box drawn: the background's (or the map's) nonzero voxels */
+    if (m->bg)
+        world_box(m->bg, 0, m->bg_binary ? 0 : 0.1 * m->bghi, m->lo, m->hi);
+    else
+        world_box(stat, m->off, 0, m->lo, m->hi);
+    for (int a = 0; a < 3; a++) {
+        m->lo[a] -= 3;
+        m->hi[a] += 3;
+        v->ext[a] = m->hi[a] - m->lo[a];
+    }
+    if (isfinite(opts->cut[0]) && isfinite(opts->cut[1]) && isfinite(opts->cut[2])) {
+        memcpy(v->cut, opts->cut, sizeof v->cut);
+    } else {
+        size_t i = peak % (size_t)stat->nx, j = peak / (size_t)stat->nx % (size_t)stat->ny,
+               k = peak / ((size_t)stat->nx * (size_t)stat->ny);
+        bract_volume_voxel_mm(stat, (double)i, (double)j, (double)k, v->cut);
+    }
+    return BRACT_OK;
+}
+
+/* The slices and where they go (sizes in points). */
+typedef struct {
+    char units[96], sub[200];
+    const char *title;
+    double fs, lh, cbmin;
+    double top, gap, right, W, H, scale, cellw, cellh;
+    int nview;
+    int axes[100];
+    double pos[100];
+    size_t nc, nr;
+} maplayout;
+
+/* The colour-bar label, the title and the line under it. */
+static void captions(const mapctx *m, const bract_plot_opts *opts, const mapview *v,
+                     maplayout *L)
+{
+    char thr[32], cutb[3][32];
+    if (opts->units)
+        snprintf(L->units, sizeof L->units, "%s", opts->units);
+    else
+        units_of(m->stat, L->units, sizeof L->units);
+    L->title = bract_pc_title_of(opts, base_name(m->stat->path));
+    bract_pc_fmt_sig(thr, sizeof thr, m->thr, 3);
+    for (int a = 0; a < 3; a++)
+        bract_pc_fmt(cutb[a], sizeof cutb[a], round(v->cut[a] * 10) / 10, 0.1);
+    if (opts->view == BRACT_VIEW_ORTHO)
+        snprintf(L->sub, sizeof L->sub, "%s%s%scut at (%s, %s, %s) mm",
+                 m->thr > 0 ? "|value| \xe2\x89\xa5 " : "", m->thr > 0 ? thr : "",
+                 m->thr > 0 ? ";  " : "", cutb[0], cutb[1], cutb[2]);
+    else
+        snprintf(L->sub, sizeof L->sub, "%s%s",
+                 m->thr > 0 ? "|value| \xe2\x89\xa5 " : "all nonzero values",
+                 m->thr > 0 ? thr : "");
+}
+
+/* Three orthogonal slices side by side through the cut point. */
+static void layout_ortho(const bract_plot_opts *opts, const mapview *v, maplayout *L,
+                         double avail_w)
+{
+    const double *ext = v->ext;
+    for (int a = 0; a < 3; a++) {
+        L->axes[a] = a;
+        L->pos[a] = v->cut[a];
+    }
+    double wsum = ext[1] + ext[0] + ext[0], hmax = fmax(ext[2], ext[1]);
+    L->scale = (avail_w - 2 * L->gap) / wsum;
+    if (opts->height > 0)
+        L->scale = fmin(L->scale, (opts->height * 72 - L->top - L->lh - 14) / hmax);
+    L->H = opts->height > 0 ? opts->height * 72 : L->top + hmax * L->scale + L->lh + 14;
+    L->nc = 3;
+}
+
+/* A grid of parallel slices spread over the map's nonzero extent. */
+static void layout_mosaic(const mapctx *m, const bract_plot_opts *opts, const mapview *v,
+                          maplayout *L, double avail_w)
+{
+    const double *ext = v->ext;
+    int a = (int)opts->axis, ha, va, nview = L->nview;
+    slice_axes(a, &ha, &va);
+    double slo[3], shi[3];
+    world_box(m->stat, m->off, 0, slo, shi);
+    for (int s = 0; s < nview; s++) {
+        L->axes[s] = a;
+        L->pos[s] = snap_to_voxels(m, a, slo[a] + ((double)s + 0.5) * (shi[a] - slo[a]) /
+                                                     (double)nview);
+    }
+    double aspect = ext[ha] / ext[va];
+    L->nc = bract_pc_grid_cols((size_t)nview, avail_w,
+                               opts->height > 0 ? opts->height * 72 - L->top - 10 : avail_w * 0.9,
+                               aspect);
+    L->nr = ((size_t)nview + L->nc - 1) / L->nc;
+    L->cellw = avail_w / (double)L->nc;
+    L->scale = (L->cellw - 4) / ext[ha];
+    L->cellh = ext[va] * L->scale + L->lh + 4;
+    if (opts->height > 0) {
+        double ch = (opts->height * 72 - L->top - 10) / (double)L->nr;
+        if (ch < L->cellh) {
+            L->scale = (ch - L->lh - 4) / ext[va];
+            L->cellh = ch;
+        }
+    }
+    L->H = opts->height > 0 ? opts->height * 72 : L->top + (double)L->nr * L->cellh + 10;
+}
+
+static int plan_layout(const mapctx *m, const bract_plot_opts *opts, const mapview *v,
+                       maplayout *L)
+{
+    captions(m, opts, v, L);
+    pc_t meas;
+    int rc;
+    if ((rc = bract_pc_open_measure(&meas, opts)))
+        return rc;
+    double th = 0;
+    L->fs = meas.fs;
+    bract_pc_text_size(&meas, "Ag", L->fs, 0, 0, NULL, &L->lh);
+    if (*L->title)
+        bract_pc_text_size(&meas, L->title, L->fs * 1.2, PC_BOLD, 0, NULL, &th);
+    L->cbmin = v->neg ? -m->vmax : 0;
+    double cbw = bract_pc_colorbar_width(&meas, 11, L->cbmin, m->vmax, L->units);
+    bract_pc_abort(&meas);
+    L->top = (*L->title ? 8 + th + 4 : 6) + L->lh + 8;
+    L->gap = 8;
+    L->right = 14 + cbw + 10;
+    L->W = opts->width > 0 ? opts->width * 72 : 7.5 * 72;
+    double avail_w = L->W - 10 - L->right;
+    L->nview = opts->view == BRACT_VIEW_ORTHO ? 3 : opts->slices;
+    L->nc = L->nr = 1;
+    if (opts->view == BRACT_VIEW_ORTHO)
+        layout_ortho(opts, v, L, avail_w);
+    else
+        layout_mosaic(m, opts, v, L, avail_w);
+    if (!(L->scale > 0.05))
+        return bract_error(BRACT_EINVAL, "the figure is too small to draw %d slice%s", L->nview,
+                           L->nview == 1 ? "" : "s");
+    return BRACT_OK;
+}
+
+/* Slice s in box b: the map, the cross-hair (ortho), orientation letters
+ * and its coordinate. */
+static int draw_view(pc_t *c, const mapctx *m, const bract_plot_opts *opts, const mapview *v,
+                     const maplayout *L, int s, const pc_box *b)
+{
+    int a = L->axes[s], ha, va, rc;
+    slice_axes(a, &ha, &va);
+    if ((rc = draw_slice(c, m, b, a, L->pos[s])))
+        return rc;
+    cairo_t *cr = c->cr;
+    if (opts->view == BRACT_VIEW_ORTHO) {
+        /* cross-hair at the cut point */
+        bract_pc_color_a(c, m->dark ? 0xFFFFFF : 0x555555, 0.45);
+        cairo_set_line_width(cr, 0.5);
+        double cx = pc_bx(b, v->cut[ha]), cy = pc_by(b, v->cut[va]);
+        cairo_move_to(cr, cx, b->y);
+        cairo_line_to(cr, cx, b->y + b->h);
+        cairo_move_to(cr, b->x, cy);
+        cairo_line_to(cr, b->x + b->w, cy);
+        cairo_stroke(cr);
+    }
+    if (a == 0)
+        corner_letters(c, m, b, "P", "A");
+    else if (opts->view == BRACT_VIEW_ORTHO || s == 0)
+        corner_letters(c, m, b, "L", "R");
+    char lab[48];
+    coord_label(lab, sizeof lab, a, L->pos[s]);
+    bract_pc_color(c, PC_INK);
+    bract_pc_text(c, lab, b->x + b->w / 2, b->y + b->h + 3, L->fs * 0.9, 0, 0.5, 0, 0, b->w + 20);
+    return BRACT_OK;
+}
+
+static int draw_map(const mapctx *m, const bract_plot_opts *opts, const mapview *v,
+                    const maplayout *L, bract_figure *out)
+{
+    pc_t c;
+    int rc;
+    if ((rc = bract_pc_open(&c, opts, L->W / 72, L->H / 72, out)))
+        return rc;
+    memcpy(out->cut, v->cut, sizeof v->cut);
+    double ty = bract_pc_title(&c, L->title);
+    bract_pc_color(&c, PC_SOFT);
+    bract_pc_text(&c, L->sub, c.w / 2, ty - 2, L->fs * 0.9, 0, 0.5, 0, 0, c.w - 20);
+    const double *ext = v->ext;
+    double x = 10, scale = L->scale, bar_h = 0;
+    for (int s = 0; s < L->nview; s++) {
+        int ha, va;
+        slice_axes(L->axes[s], &ha, &va);
+        double w = ext[ha] * scale, h = ext[va] * scale;
+        pc_box b;
+        if (opts->view == BRACT_VIEW_ORTHO) {
+            double hmax = fmax(ext[2], ext[1]) * scale;
+            b = (pc_box){x, L->top + (hmax - h) / 2, w, h, m->lo[ha], m->hi[ha], m->lo[va],
+                         m->hi[va]};
+            x += w + L->gap;
+            bar_h = hmax;
+        } else {
+            size_t col = (size_t)s % L->nc, row = (size_t)s / L->nc;
+            b = (pc_box){10 + (double)col * L->cellw + (L->cellw - w) / 2,
+                         L->top + (double)row * L->cellh,
+                         w,
+                         h,
+                         m->lo[ha],
+                         m->hi[ha],
+                         m->lo[va],
+                         m->hi[va]};
+            bar_h = fmin((double)L->nr * L->cellh - L->lh - 4, 220);
+        }
+        if ((rc = draw_view(&c, m, opts, v, L, s, &b))) {
+            bract_pc_abort(&c);
+            return rc;
+        }
+    }
+    /* count the voxels drawn as suprathreshold */
+    c.fig->ncells = v->nshown;
+    double cbx = c.w - L->right + 14;
+    bract_pc_colorbar(&c, cbx, L->top, 11, bar_h > 40 ? bar_h : 40, "coldhot", -m->vmax, m->vmax,
+                      L->cbmin, m->vmax, L->units, m->thr > 0 ? -m->thr : 0,
+                      m->thr > 0 ? m->thr : 0);
+    return bract_pc_close(&c);
+}
+
+int bract_plot_map(const bract_volume *stat, const bract_volume *bg, const bract_plot_opts *opts,
+                   bract_figure *out)
+{
+    int rc = bract_pc_check_opts(opts, out);
+    if (rc || (rc = check_inputs(stat, bg, opts)))
+        return rc;
     mapctx m;
     memset(&m, 0, sizeof m);
     m.stat = stat;
@@ -348,191 +611,13 @@ int bract_plot_map(const bract_volume *stat, const bract_volume *bg, const bract
     m.thr = opts->threshold;
     m.cm = bract_pc_cmap_find("coldhot");
     if (invert_affine(stat->affine, m.inv))
-        return bract_error(BRACT_EDATA, "%s: its voxel-to-mm affine is singular", sname);
-    /* value range and the peak */
-    double amax = 0;
-    size_t peak = 0, nshown = 0;
-    int neg = 0;
-    for (size_t i = 0; i < stat->nvox; i++) {
-        double x = bract_volume_get(stat, m.off + i);
-        if (!isfinite(x))
-            continue;
-        if (fabs(x) > amax) {
-            amax = fabs(x);
-            peak = i;
-        }
-        if (x < 0)
-            neg = 1;
-        if (x != 0 && fabs(x) >= m.thr)
-            nshown++;
-    }
-    if (!(amax > 0))
-        return bract_error(BRACT_EDATA, "%s: no nonzero finite value to draw", sname);
-    m.vmax = isfinite(opts->vmax) && opts->vmax > 0 ? opts->vmax : amax;
-    if (nshown == 0)
-        bract_warn("%s: no value reaches the threshold %g (largest |value| %g)", sname, m.thr,
-                   amax);
-    if (bg && (rc = bg_window(&m)))
+        return bract_error(BRACT_EDATA, "%s: its voxel-to-mm affine is singular",
+                           stat->path ? stat->path : "the map");
+    mapview v;
+    memset(&v, 0, sizeof v);
+    maplayout L;
+    memset(&L, 0, sizeof L);
+    if ((rc = scan_values(&m, opts, &v)) || (rc = plan_layout(&m, opts, &v, &L)))
         return rc;
-    m.dark = bg && !m.bg_binary;
-    /* the world box drawn: the background's (or the map's) nonzero voxels */
-    if (bg)
-        world_box(bg, 0, m.bg_binary ? 0 : 0.1 * m.bghi, m.lo, m.hi);
-    else
-        world_box(stat, m.off, 0, m.lo, m.hi);
-    for (int a = 0; a < 3; a++) {
-        m.lo[a] -= 3;
-        m.hi[a] += 3;
-    }
-    double ext[3] = {m.hi[0] - m.lo[0], m.hi[1] - m.lo[1], m.hi[2] - m.lo[2]};
-    /* the cut point */
-    double cut[3];
-    if (isfinite(opts->cut[0]) && isfinite(opts->cut[1]) && isfinite(opts->cut[2])) {
-        memcpy(cut, opts->cut, sizeof cut);
-    } else {
-        size_t i = peak % (size_t)stat->nx, j = peak / (size_t)stat->nx % (size_t)stat->ny,
-               k = peak / ((size_t)stat->nx * (size_t)stat->ny);
-        bract_volume_voxel_mm(stat, (double)i, (double)j, (double)k, cut);
-    }
-
-    char units[96], sub[200], thr[32], cutb[3][32];
-    if (opts->units)
-        snprintf(units, sizeof units, "%s", opts->units);
-    else
-        units_of(stat, units, sizeof units);
-    const char *title = bract_pc_title_of(opts, base_name(stat->path));
-    bract_pc_fmt_sig(thr, sizeof thr, m.thr, 3);
-    for (int a = 0; a < 3; a++)
-        bract_pc_fmt(cutb[a], sizeof cutb[a], round(cut[a] * 10) / 10, 0.1);
-    if (opts->view == BRACT_VIEW_ORTHO)
-        snprintf(sub, sizeof sub, "%s%s%scut at (%s, %s, %s) mm",
-                 m.thr > 0 ? "|value| \xe2\x89\xa5 " : "", m.thr > 0 ? thr : "",
-                 m.thr > 0 ? ";  " : "", cutb[0], cutb[1], cutb[2]);
-    else
-        snprintf(sub, sizeof sub, "%s%s",
-                 m.thr > 0 ? "|value| \xe2\x89\xa5 " : "all nonzero values", m.thr > 0 ? thr : "");
-
-    /* layout */
-    pc_t c, meas;
-    if ((rc = bract_pc_open_measure(&meas, opts)))
-        return rc;
-    double fs = meas.fs, lh, th = 0;
-    bract_pc_text_size(&meas, "Ag", fs, 0, 0, NULL, &lh);
-    if (*title)
-        bract_pc_text_size(&meas, title, fs * 1.2, PC_BOLD, 0, NULL, &th);
-    double cbmin = neg ? -m.vmax : 0;
-    double cbw = bract_pc_colorbar_width(&meas, 11, cbmin, m.vmax, units);
-    bract_pc_abort(&meas);
-    double top = (*title ? 8 + th + 4 : 6) + lh + 8, gap = 8, right = 14 + cbw + 10;
-    double W = opts->width > 0 ? opts->width * 72 : 7.5 * 72;
-    double avail_w = W - 10 - right;
-    int nview = opts->view == BRACT_VIEW_ORTHO ? 3 : opts->slices;
-    int axes[100];
-    double pos[100];
-    size_t nc = 1, nr = 1;
-    double scale, H, cellw = 0, cellh = 0;
-    int ha, va;
-    if (opts->view == BRACT_VIEW_ORTHO) {
-        for (int a = 0; a < 3; a++) {
-            axes[a] = a;
-            pos[a] = cut[a];
-        }
-        double wsum = ext[1] + ext[0] + ext[0], hmax = fmax(ext[2], ext[1]);
-        scale = (avail_w - 2 * gap) / wsum;
-        if (opts->height > 0)
-            scale = fmin(scale, (opts->height * 72 - top - lh - 14) / hmax);
-        H = opts->height > 0 ? opts->height * 72 : top + hmax * scale + lh + 14;
-        nc = 3;
-    } else {
-        int a = opts->axis;
-        slice_axes(a, &ha, &va);
-        /* slices spread over the map's nonzero extent */
-        double slo[3], shi[3];
-        world_box(stat, m.off, 0, slo, shi);
-        for (int s = 0; s < nview; s++) {
-            axes[s] = a;
-            pos[s] = snap_to_voxels(&m, a, slo[a] + ((double)s + 0.5) * (shi[a] - slo[a]) /
-                                                      (double)nview);
-        }
-        double aspect = ext[ha] / ext[va];
-        nc = bract_pc_grid_cols((size_t)nview, avail_w,
-                          opts->height > 0 ? opts->height * 72 - top - 10 : avail_w * 0.9, aspect);
-        nr = ((size_t)nview + nc - 1) / nc;
-        cellw = avail_w / (double)nc;
-        scale = (cellw - 4) / ext[ha];
-        cellh = ext[va] * scale + lh + 4;
-        if (opts->height > 0) {
-            double ch = (opts->height * 72 - top - 10) / (double)nr;
-            if (ch < cellh) {
-                scale = (ch - lh - 4) / ext[va];
-                cellh = ch;
-            }
-        }
-        H = opts->height > 0 ? opts->height * 72 : top + (double)nr * cellh + 10;
-    }
-    if (!(scale > 0.05)) {
-        return bract_error(BRACT_EINVAL, "the figure is too small to draw %d slice%s", nview,
-                           nview == 1 ? "" : "s");
-    }
-    if ((rc = bract_pc_open(&c, opts, W / 72, H / 72, out)))
-        return rc;
-    memcpy(out->cut, cut, sizeof cut);
-    double ty = bract_pc_title(&c, title);
-    bract_pc_color(&c, PC_SOFT);
-    bract_pc_text(&c, sub, c.w / 2, ty - 2, fs * 0.9, 0, 0.5, 0, 0, c.w - 20);
-    double x = 10, ybase = top;
-    double bar_y = top, bar_h = 0;
-    for (int s = 0; s < nview; s++) {
-        int a = axes[s];
-        slice_axes(a, &ha, &va);
-        double w = ext[ha] * scale, h = ext[va] * scale;
-        pc_box b;
-        if (opts->view == BRACT_VIEW_ORTHO) {
-            double hmax = fmax(ext[2], ext[1]) * scale;
-            b = (pc_box){x, ybase + (hmax - h) / 2, w, h, m.lo[ha], m.hi[ha], m.lo[va], m.hi[va]};
-            x += w + gap;
-            bar_h = hmax;
-        } else {
-            size_t col = (size_t)s % nc, row = (size_t)s / nc;
-            b = (pc_box){10 + (double)col * cellw + (cellw - w) / 2,
-                         top + (double)row * cellh,
-                         w,
-                         h,
-                         m.lo[ha],
-                         m.hi[ha],
-                         m.lo[va],
-                         m.hi[va]};
-            bar_h = fmin((double)nr * cellh - lh - 4, 220);
-        }
-        if ((rc = draw_slice(&c, &m, &b, a, pos[s]))) {
-            bract_pc_abort(&c);
-            return rc;
-        }
-        cairo_t *cr = c.cr;
-        if (opts->view == BRACT_VIEW_ORTHO) {
-            /* cross-hair at the cut point */
-            bract_pc_color_a(&c, m.dark ? 0xFFFFFF : 0x555555, 0.45);
-            cairo_set_line_width(cr, 0.5);
-            double cx = pc_bx(&b, cut[ha]), cy = pc_by(&b, cut[va]);
-            cairo_move_to(cr, cx, b.y);
-            cairo_line_to(cr, cx, b.y + b.h);
-            cairo_move_to(cr, b.x, cy);
-            cairo_line_to(cr, b.x + b.w, cy);
-            cairo_stroke(cr);
-        }
-        if (a == 0)
-            corner_letters(&c, &m, &b, "P", "A");
-        else if (opts->view == BRACT_VIEW_ORTHO || s == 0)
-            corner_letters(&c, &m, &b, "L", "R");
-        char lab[48];
-        coord_label(lab, sizeof lab, a, pos[s]);
-        bract_pc_color(&c, PC_INK);
-        bract_pc_text(&c, lab, b.x + b.w / 2, b.y + b.h + 3, fs * 0.9, 0, 0.5, 0, 0, b.w + 20);
-    }
-    /* count the voxels drawn as suprathreshold */
-    c.fig->ncells = nshown;
-    double cbx = c.w - right + 14;
-    bract_pc_colorbar(&c, cbx, bar_y, 11, bar_h > 40 ? bar_h : 40, "coldhot", -m.vmax, m.vmax,
-                      cbmin, m.vmax, units, m.thr > 0 ? -m.thr : 0, m.thr > 0 ? m.thr : 0);
-    return bract_pc_close(&c);
+    return draw_map(&m, opts, &v, &L, out);
 }

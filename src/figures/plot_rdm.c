@@ -77,7 +77,7 @@ static int panel_values(const bract_rdm *r, int rank, double *out)
     for (size_t p = 0; p < np; p++)
         if (isfinite(r->d[p]))
             x[m++] = r->d[p];
-    bract_rank(x, m, rk, work);
+    bract_stats_rank(x, m, rk, work);
     for (size_t p = 0, j = 0; p < np; p++)
         if (isfinite(r->d[p])) {
             out[p] = m > 1 ? 100.0 * (rk[j] - 1) / (double)(m - 1) : 50;

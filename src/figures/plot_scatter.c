@@ -101,10 +101,10 @@ static int fit_xy(const double *x, const double *y, bract_scatter_fit *fit, cons
         free(iw);
         return BRACT_ENOMEM;
     }
-    fit->rho = bract_spearman(x, y, n, rw, iw);
+    fit->rho = bract_stats_spearman(x, y, n, rw, iw);
     free(rw);
     free(iw);
-    double xm = bract_mean(x, n), ym = bract_mean(y, n), sxx = 0, sxy = 0;
+    double xm = bract_stats_mean(x, n), ym = bract_stats_mean(y, n), sxx = 0, sxy = 0;
     for (size_t i = 0; i < n; i++) {
         sxx += (x[i] - xm) * (x[i] - xm);
         sxy += (x[i] - xm) * (y[i] - ym);
@@ -119,7 +119,7 @@ static int fit_xy(const double *x, const double *y, bract_scatter_fit *fit, cons
     if (fabs(r) >= 1)
         fit->p = 0;
     else
-        fit->p = bract_t_pvalue(r * sqrt((double)(n - 2) / (1 - r * r)), (double)(n - 2),
+        fit->p = bract_stats_t_pvalue(r * sqrt((double)(n - 2) / (1 - r * r)), (double)(n - 2),
                                 BRACT_ALT_TWO_SIDED);
     return BRACT_OK;
 }

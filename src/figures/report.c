@@ -592,12 +592,9 @@ static int cmp_run_date(const void *a, const void *b)
     return k ? k : strcmp(x->sc[0]->path, y->sc[0]->path);
 }
 
-static void section_dataset(rp_ctx *c, const strvec *files, const strvec *problems)
+/* Subjects: sub-* directories, or subject names in the paths; sorted. */
+static void dataset_subjects(rp_ctx *c, const strvec *files, strvec *subj)
 {
-    bract_rp_put(c, "<section>\n");
-    bract_rp_heading(c, 2, "dataset", "Dataset");
-    /* subjects: sub-* directories, or subject names in the paths */
-    strvec subj = {0};
     for (size_t i = 0; i < files->n; i++) {
         const char *p = files->v[i] + strlen(c->root);
         for (const char *q = strstr(p, "/sub-"); q; q = strstr(q + 1, "/sub-")) {
@@ -609,19 +606,20 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
             if (k <= 4)
                 continue;
             int seen = 0;
-            for (size_t j = 0; j < subj.n; j++)
-                if (strcmp(subj.v[j], name) == 0)
+            for (size_t j = 0; j < subj->n; j++)
+                if (strcmp(subj->v[j], name) == 0)
                     seen = 1;
-            if (!seen && strvec_push(&subj, name))
+            if (!seen && strvec_push(subj, name))
                 c->oom = 1;
         }
     }
-    if (subj.n)
-        qsort(subj.v, subj.n, sizeof *subj.v, cmp_str);
-    /* versions, dates, total time */
-    strvec versions = {0};
-    const char *first = NULL, *last = NULL;
-    double total = 0;
+    if (subj->n)
+        qsort(subj->v, subj->n, sizeof *subj->v, cmp_str);
+}
+
+/* The bract versions of the sidecars, once each; their first and last dates. */
+static void dataset_versions(rp_ctx *c, strvec *versions, const char **first, const char **last)
+{
     for (size_t i = 0; i < c->nsc; i++) {
         json_object *gen = bract_rp_get(&c->sc[i], NULL, "GeneratedBy");
         for (size_t k = 0; gen && k < json_object_array_length(gen); k++) {
@@ -630,19 +628,29 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
                 json_object_object_get_ex(t, "Version", &ver) &&
                 json_object_is_type(ver, json_type_string)) {
                 int seen = 0;
-                for (size_t j = 0; j < versions.n; j++)
-                    if (strcmp(versions.v[j], json_object_get_string(ver)) == 0)
+                for (size_t j = 0; j < versions->n; j++)
+                    if (strcmp(versions->v[j], json_object_get_string(ver)) == 0)
                         seen = 1;
-                if (!seen && strvec_push(&versions, json_object_get_string(ver)))
+                if (!seen && strvec_push(versions, json_object_get_string(ver)))
                     c->oom = 1;
             }
         }
         const char *d = bract_rp_get_str(&c->sc[i], NULL, "Date");
-        if (d && (!first || strcmp(d, first) < 0))
-            first = d;
-        if (d && (!last || strcmp(d, last) > 0))
-            last = d;
+        if (d && (!*first || strcmp(d, *first) < 0))
+            *first = d;
+        if (d && (!*last || strcmp(d, *last) > 0))
+            *last = d;
     }
+}
+
+/* The facts list: root, outputs, subjects, dates and time, versions. */
+static void dataset_facts(rp_ctx *c, const strvec *files)
+{
+    strvec subj = {0}, versions = {0};
+    dataset_subjects(c, files, &subj);
+    const char *first = NULL, *last = NULL;
+    dataset_versions(c, &versions, &first, &last);
+    double total = 0;
     for (size_t k = 0; k < c->nruns; k++) {
         double t = run_wall_time(&c->runs[k]);
         if (isfinite(t))
@@ -688,11 +696,14 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
         bract_rp_put(c, "</dd>\n");
     }
     bract_rp_put(c, "</dl>\n");
+    strvec_free(&subj);
+    strvec_free(&versions);
+}
 
-    /* inputs read from outside the root, by role: every (role, path) once,
-     * sorted, then only those that are not files under the root */
-    bract_rp_put(c, "<h3 id=\"dataset-inputs\">Inputs</h3>\n");
-    strvec all = {0};
+/* Every (role, path) the sidecars record as Sources, as "role\x1fpath",
+ * sorted. */
+static void recorded_sources(rp_ctx *c, strvec *all)
+{
     for (size_t i = 0; i < c->nsc; i++) {
         if (i && strcmp(c->sc[i].path, c->sc[i - 1].path) == 0)
             continue; /* the same sidecar, another output */
@@ -710,15 +721,23 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
                     continue;
                 bract_buf kv = {0};
                 bract_rp_buf_putf(c, &kv, "%s\x1f%s", role, json_object_get_string(e));
-                if (kv.data && strvec_push(&all, kv.data))
+                if (kv.data && strvec_push(all, kv.data))
                     c->oom = 1;
                 bract_buf_free(&kv);
             }
         }
     }
-    if (all.n)
-        qsort(all.v, all.n, sizeof *all.v, cmp_str);
-    strvec roles = {0}, paths = {0};
+    if (all->n)
+        qsort(all->v, all->n, sizeof *all->v, cmp_str);
+}
+
+/* Inputs read from outside the root, by role: every (role, path) once,
+ * sorted, then only those that are not files under the root. */
+static void dataset_inputs(rp_ctx *c)
+{
+    bract_rp_put(c, "<h3 id=\"dataset-inputs\">Inputs</h3>\n");
+    strvec all = {0}, roles = {0}, paths = {0};
+    recorded_sources(c, &all);
     for (size_t i = 0; i < all.n; i++) {
         if (i && strcmp(all.v[i], all.v[i - 1]) == 0)
             continue;
@@ -766,18 +785,56 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
         }
         bract_rp_put(c, "</tbody></table>\n");
     }
+    strvec_free(&roles);
+    strvec_free(&paths);
+}
 
-    /* exclusions: every nonzero count, once per run, then summed per
-     * command and count over its runs */
-    bract_rp_put(c, "<h3 id=\"dataset-exclusions\">Exclusions</h3>\n");
-    typedef struct {
-        const char *command, *key;
-        long long total;
-        size_t nruns;
-        bract_buf outs;
-    } excl;
+/* A nonzero exclusion count, summed per command and count over its runs. */
+typedef struct {
+    const char *command, *key;
+    long long total;
+    size_t nruns;
+    bract_buf outs; /* links to the first three runs */
+} excl;
+
+/* Count `key` = val of run r into the table. */
+static void add_exclusion(rp_ctx *c, excl **ex, size_t *nex, const rp_run *r, const char *key,
+                          long long val)
+{
+    size_t e = 0;
+    while (e < *nex && !(strcmp((*ex)[e].command, r->command) == 0 &&
+                         strcmp((*ex)[e].key, key) == 0))
+        e++;
+    if (e == *nex) {
+        excl *ne = bract_xrealloc(*ex, *nex + 1, sizeof *ne, "exclusions");
+        if (!ne) {
+            c->oom = 1;
+            return;
+        }
+        *ex = ne;
+        memset(&ne[*nex], 0, sizeof *ne);
+        ne[*nex].command = r->command;
+        ne[*nex].key = key; /* lives in the sidecar's JSON */
+        (*nex)++;
+    }
+    excl *x = &(*ex)[e];
+    x->total += val;
+    char *out = run_output(c, r);
+    if (x->nruns < 3) {
+        bract_rp_buf_putf(c, &x->outs, "%s<a href=\"#%s\"><code>", x->nruns ? ", " : "",
+                          r->anchor);
+        bract_rp_buf_esc(c, &x->outs, out ? out : "");
+        bract_rp_buf_putf(c, &x->outs, "</code></a> (%lld)", val);
+    }
+    x->nruns++;
+    free(out);
+}
+
+/* Every nonzero exclusion count, once per run. */
+static excl *collect_exclusions(rp_ctx *c, size_t *nex)
+{
     excl *ex = NULL;
-    size_t nex = 0;
+    *nex = 0;
     for (size_t k = 0; k < c->nruns; k++) {
         rp_run *r = &c->runs[k];
         strvec keys = {0};
@@ -797,37 +854,20 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
                     continue;
                 if (strvec_push(&keys, key))
                     c->oom = 1;
-                size_t e = 0;
-                while (e < nex && !(strcmp(ex[e].command, r->command) == 0 &&
-                                    strcmp(ex[e].key, key) == 0))
-                    e++;
-                if (e == nex) {
-                    excl *ne = bract_xrealloc(ex, nex + 1, sizeof *ne, "exclusions");
-                    if (!ne) {
-                        c->oom = 1;
-                        continue;
-                    }
-                    ex = ne;
-                    memset(&ex[nex], 0, sizeof *ex);
-                    ex[nex].command = r->command;
-                    ex[nex].key = key; /* lives in the sidecar's JSON */
-                    nex++;
-                }
-                ex[e].total += (long long)json_object_get_int64(val);
-                char *out = run_output(c, r);
-                if (ex[e].nruns < 3) {
-                    bract_rp_buf_putf(c, &ex[e].outs, "%s<a href=\"#%s\"><code>",
-                                      ex[e].nruns ? ", " : "", r->anchor);
-                    bract_rp_buf_esc(c, &ex[e].outs, out ? out : "");
-                    bract_rp_buf_putf(c, &ex[e].outs, "</code></a> (%lld)",
-                                (long long)json_object_get_int64(val));
-                }
-                ex[e].nruns++;
-                free(out);
+                add_exclusion(c, &ex, nex, r, key, (long long)json_object_get_int64(val));
             }
         }
         strvec_free(&keys);
     }
+    return ex;
+}
+
+/* The exclusions table, and its line in the summary. */
+static void dataset_exclusions(rp_ctx *c)
+{
+    bract_rp_put(c, "<h3 id=\"dataset-exclusions\">Exclusions</h3>\n");
+    size_t nex;
+    excl *ex = collect_exclusions(c, &nex);
     if (nex) {
         bract_rp_put(c, "<div class=\"tablewrap\"><table><thead><tr><th>command</th><th>what</th>"
                   "<th class=\"n\">count</th><th class=\"n\">runs</th><th>where</th></tr>"
@@ -871,6 +911,15 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
         bract_rp_buf_putf(c, &c->found_end, ".</li>\n");
     }
     free(ex);
+}
+
+static void section_dataset(rp_ctx *c, const strvec *files, const strvec *problems)
+{
+    bract_rp_put(c, "<section>\n");
+    bract_rp_heading(c, 2, "dataset", "Dataset");
+    dataset_facts(c, files);
+    dataset_inputs(c);
+    dataset_exclusions(c);
     if (problems->n) {
         bract_rp_put(c,
                      "<h3 id=\"dataset-problems\">Files left out</h3>\n<ul class=\"problems\">\n");
@@ -884,10 +933,6 @@ static void section_dataset(rp_ctx *c, const strvec *files, const strvec *proble
         c->info.notes += problems->n;
     }
     bract_rp_put(c, "</section>\n");
-    strvec_free(&subj);
-    strvec_free(&versions);
-    strvec_free(&roles);
-    strvec_free(&paths);
 }
 
 /* ---- the runs section ---- */
@@ -904,6 +949,7 @@ static void also_run(rp_ctx *c)
                                         BRACT_CMD_TIMESCALE,
                                         BRACT_CMD_TIMESCALE_HIERARCHY,
                                         BRACT_CMD_PLOT,
+                                        BRACT_CMD_GLM,
                                         NULL};
     strvec cmds = {0};
     for (size_t k = 0; k < c->nruns; k++) {
@@ -1242,6 +1288,122 @@ static void free_ctx(rp_ctx *c)
     free(c->root_real);
 }
 
+/* The options checked, the root a directory. */
+static int check_build(const char *dir, const bract_report_opts *opts)
+{
+    if (!(opts->alpha > 0 && opts->alpha < 1))
+        return bract_error(BRACT_EINVAL, "the significance level must be in (0, 1), not %g",
+                           opts->alpha);
+    if (!(opts->dpi >= 10 && opts->dpi <= 1200))
+        return bract_error(BRACT_EINVAL, "the figure resolution must be 10 to 1200 dpi, not %g",
+                           opts->dpi);
+    struct stat st;
+    if (stat(dir, &st))
+        return bract_error(BRACT_EIO, "%s: %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return bract_error(BRACT_EIO, "%s: not a directory (give the output root of bract's "
+                           "commands or of a pipeline)", dir);
+    return BRACT_OK;
+}
+
+/* The page's head: title, style, the header line. */
+static void page_head(rp_ctx *c, bract_buf *page)
+{
+    char title[512];
+    if (c->o->title) {
+        snprintf(title, sizeof title, "%s", c->o->title);
+    } else {
+        const char *base = strrchr(c->root_real ? c->root_real : c->root, '/');
+        snprintf(title, sizeof title, "bract report: %s",
+                 base && base[1] ? base + 1 : c->root);
+    }
+    time_t now = time(NULL);
+    struct tm tmv;
+    char when[40] = "";
+    if (gmtime_r(&now, &tmv))
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tmv);
+    bract_rp_buf_putf(c, page,
+                      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                      "<meta name=\"generator\" content=\"bract %s\">\n<title>",
+                      BRACT_VERSION);
+    bract_rp_buf_esc(c, page, title);
+    bract_rp_buf_putf(c, page, "</title>\n<style>\n");
+    for (size_t i = 0; css[i]; i++)
+        bract_rp_buf_putf(c, page, "%s", css[i]);
+    bract_rp_buf_putf(c, page, "</style>\n</head>\n<body>\n<div class=\"page\">\n"
+                           "<header class=\"top\"><div class=\"brand\">bract report</div><h1>");
+    bract_rp_buf_esc(c, page, title);
+    bract_rp_buf_putf(c, page, "</h1><p class=\"meta\"><code>");
+    bract_rp_buf_esc(c, page, c->root_real ? c->root_real : c->root);
+    bract_rp_buf_putf(c, page,
+                      "</code> \xc2\xb7 %zu runs, %zu outputs \xc2\xb7 written %s by bract "
+                      "%s</p></header>\n",
+                      c->nruns, c->nsc, when, BRACT_VERSION);
+}
+
+/* The contents, with the summary first. */
+static void page_toc(rp_ctx *c, bract_buf *page)
+{
+    rp_toc *toc = bract_xrealloc(c->toc, c->ntoc + 1, sizeof *toc, "the table of contents");
+    if (!toc) {
+        c->oom = 1;
+        return;
+    }
+    c->toc = toc;
+    memmove(c->toc + 1, c->toc, c->ntoc * sizeof *c->toc);
+    c->toc[0].id = bract_xstrdup("summary");
+    c->toc[0].title = bract_xstrdup("Summary");
+    c->toc[0].level = 2;
+    c->ntoc++;
+    if (!c->toc[0].id || !c->toc[0].title)
+        c->oom = 1;
+    if (!c->oom)
+        put_toc(c, page);
+}
+
+/* The summary: what was run, what came out. */
+static void page_summary(rp_ctx *c, bract_buf *page)
+{
+    bract_rp_buf_putf(c, page,
+                      "<main>\n<section>\n<h2 id=\"summary\">Summary</h2>\n"
+                      "<div class=\"cards\">\n<div class=\"card\"><h3>What was run</h3><ul>\n");
+    if (c->done.len)
+        bract_buf_append(page, c->done.data, c->done.len);
+    else
+        bract_rp_buf_putf(c, page, "<li>No analysis with a section of its own; see the runs "
+                               "below.</li>\n");
+    bract_rp_buf_putf(c, page, "</ul></div>\n<div class=\"card\"><h3>What came out</h3><ul>\n");
+    if (c->found_end.len && bract_buf_append(&c->found, c->found_end.data, c->found_end.len))
+        c->oom = 1;
+    if (c->found.len)
+        bract_buf_append(page, c->found.data, c->found.len);
+    else
+        bract_rp_buf_putf(c, page, "<li>No result tables.</li>\n");
+    if (c->info.notes)
+        bract_rp_buf_putf(c, page,
+                          "<li class=\"warn\">%zu problem%s: parts of the report could not "
+                          "be shown (see the notes below).</li>\n",
+                          c->info.notes, c->info.notes == 1 ? "" : "s");
+    bract_rp_buf_putf(c, page, "</ul></div>\n</div>\n</section>\n");
+}
+
+/* The whole page around the sections in c->body. */
+static void write_page(rp_ctx *c, bract_buf *page)
+{
+    page_head(c, page);
+    page_toc(c, page);
+    page_summary(c, page);
+    if (c->body.len && bract_buf_append(page, c->body.data, c->body.len))
+        c->oom = 1;
+    bract_rp_buf_putf(c, page,
+                      "</main>\n<footer>Written by <code>bract report</code> %s from the "
+                      "JSON sidecars under the output root.  Figures are embedded; the "
+                      "page needs no network and no other file.</footer>\n</div>\n"
+                      "</body>\n</html>\n",
+                      BRACT_VERSION);
+}
+
 int bract_report_build(const char *dir, const bract_report_opts *opts, char **html, size_t *len,
                        bract_report_info *info)
 {
@@ -1255,18 +1417,9 @@ int bract_report_build(const char *dir, const bract_report_opts *opts, char **ht
         bract_report_opts_init(&defaults);
         opts = &defaults;
     }
-    if (!(opts->alpha > 0 && opts->alpha < 1))
-        return bract_error(BRACT_EINVAL, "the significance level must be in (0, 1), not %g",
-                           opts->alpha);
-    if (!(opts->dpi >= 10 && opts->dpi <= 1200))
-        return bract_error(BRACT_EINVAL, "the figure resolution must be 10 to 1200 dpi, not %g",
-                           opts->dpi);
-    struct stat st;
-    if (stat(dir, &st))
-        return bract_error(BRACT_EIO, "%s: %s", dir, strerror(errno));
-    if (!S_ISDIR(st.st_mode))
-        return bract_error(BRACT_EIO, "%s: not a directory (give the output root of bract's "
-                           "commands or of a pipeline)", dir);
+    int rc = check_build(dir, opts);
+    if (rc)
+        return rc;
     rp_ctx c;
     memset(&c, 0, sizeof c);
     bract_report_opts o = *opts;
@@ -1282,120 +1435,40 @@ int bract_report_build(const char *dir, const bract_report_opts *opts, char **ht
     if (realpath(c.root, real))
         c.root_real = bract_xstrdup(real);
     walk_state w = {0};
-    int rc = walk(&c, &w, c.root, 0);
+    rc = walk(&c, &w, c.root, 0);
     if (!rc && c.nsc == 0)
         rc = bract_error(BRACT_EDATA, "%s holds no bract outputs (no JSON sidecar written by "
                          "bract under it)", dir);
     if (!rc)
         rc = make_runs(&c);
-    if (rc) {
-        strvec_free(&w.files);
-        strvec_free(&w.problems);
-        free_ctx(&c);
-        return rc;
-    }
-    c.files = w.files.v;
-    c.nfiles = w.files.n;
-    for (size_t i = 0; i < c.nsc; i++)
-        c.info.sidecars += i == 0 || strcmp(c.sc[i].path, c.sc[i - 1].path) != 0;
-    c.info.runs = c.nruns;
-
-    section_dataset(&c, &w.files, &w.problems);
-    bract_rp_section_rsa(&c);
-    bract_rp_section_maps(&c);
-    bract_rp_section_dfc(&c);
-    bract_rp_section_timescales(&c);
-    section_plots(&c);
-    section_runs(&c);
-
-    /* the page */
     bract_buf page = {0};
-    char title[512];
-    if (o.title) {
-        snprintf(title, sizeof title, "%s", o.title);
-    } else {
-        const char *base = strrchr(c.root_real ? c.root_real : c.root, '/');
-        snprintf(title, sizeof title, "bract report: %s",
-                 base && base[1] ? base + 1 : c.root);
+    if (!rc) {
+        c.files = w.files.v;
+        c.nfiles = w.files.n;
+        for (size_t i = 0; i < c.nsc; i++)
+            c.info.sidecars += i == 0 || strcmp(c.sc[i].path, c.sc[i - 1].path) != 0;
+        c.info.runs = c.nruns;
+        section_dataset(&c, &w.files, &w.problems);
+        bract_rp_section_rsa(&c);
+        bract_rp_section_glm(&c);
+        bract_rp_section_maps(&c);
+        bract_rp_section_dfc(&c);
+        bract_rp_section_timescales(&c);
+        section_plots(&c);
+        section_runs(&c);
+        write_page(&c, &page);
+        if (info)
+            *info = c.info;
+        if (c.oom || !page.data)
+            rc = bract_error(BRACT_ENOMEM, "out of memory writing the report");
     }
-    time_t now = time(NULL);
-    struct tm tmv;
-    char when[40] = "";
-    if (gmtime_r(&now, &tmv))
-        strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tmv);
-    bract_rp_buf_putf(&c, &page,
-                      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                      "<meta name=\"generator\" content=\"bract %s\">\n<title>",
-                      BRACT_VERSION);
-    bract_rp_buf_esc(&c, &page, title);
-    bract_rp_buf_putf(&c, &page, "</title>\n<style>\n");
-    for (size_t i = 0; css[i]; i++)
-        bract_rp_buf_putf(&c, &page, "%s", css[i]);
-    bract_rp_buf_putf(&c, &page, "</style>\n</head>\n<body>\n<div class=\"page\">\n"
-                           "<header class=\"top\"><div class=\"brand\">bract report</div><h1>");
-    bract_rp_buf_esc(&c, &page, title);
-    bract_rp_buf_putf(&c, &page, "</h1><p class=\"meta\"><code>");
-    bract_rp_buf_esc(&c, &page, c.root_real ? c.root_real : c.root);
-    bract_rp_buf_putf(&c, &page,
-                      "</code> \xc2\xb7 %zu runs, %zu outputs \xc2\xb7 written %s by bract "
-                      "%s</p></header>\n",
-                      c.nruns, c.nsc, when, BRACT_VERSION);
-    /* the contents, with the summary first */
-    rp_toc *toc = bract_xrealloc(c.toc, c.ntoc + 1, sizeof *toc, "the table of contents");
-    if (toc) {
-        c.toc = toc;
-        memmove(c.toc + 1, c.toc, c.ntoc * sizeof *c.toc);
-        c.toc[0].id = bract_xstrdup("summary");
-        c.toc[0].title = bract_xstrdup("Summary");
-        c.toc[0].level = 2;
-        c.ntoc++;
-        if (!c.toc[0].id || !c.toc[0].title)
-            c.oom = 1;
-    } else {
-        c.oom = 1;
-    }
-    if (!c.oom)
-        put_toc(&c, &page);
-    bract_rp_buf_putf(&c, &page,
-                      "<main>\n<section>\n<h2 id=\"summary\">Summary</h2>\n"
-                      "<div class=\"cards\">\n<div class=\"card\"><h3>What was run</h3><ul>\n");
-    if (c.done.len)
-        bract_buf_append(&page, c.done.data, c.done.len);
-    else
-        bract_rp_buf_putf(&c, &page, "<li>No analysis with a section of its own; see the runs "
-                               "below.</li>\n");
-    bract_rp_buf_putf(&c, &page, "</ul></div>\n<div class=\"card\"><h3>What came out</h3><ul>\n");
-    if (c.found_end.len && bract_buf_append(&c.found, c.found_end.data, c.found_end.len))
-        c.oom = 1;
-    if (c.found.len)
-        bract_buf_append(&page, c.found.data, c.found.len);
-    else
-        bract_rp_buf_putf(&c, &page, "<li>No result tables.</li>\n");
-    if (c.info.notes)
-        bract_rp_buf_putf(&c, &page,
-                          "<li class=\"warn\">%zu problem%s: parts of the report could not "
-                          "be shown (see the notes below).</li>\n",
-                          c.info.notes, c.info.notes == 1 ? "" : "s");
-    bract_rp_buf_putf(&c, &page, "</ul></div>\n</div>\n</section>\n");
-    if (c.body.len && bract_buf_append(&page, c.body.data, c.body.len))
-        c.oom = 1;
-    bract_rp_buf_putf(&c, &page,
-                      "</main>\n<footer>Written by <code>bract report</code> %s from the "
-                      "JSON sidecars under the output root.  Figures are embedded; the "
-                      "page needs no network and no other file.</footer>\n</div>\n"
-                      "</body>\n</html>\n",
-                      BRACT_VERSION);
-    if (info)
-        *info = c.info;
     strvec_free(&w.files);
     strvec_free(&w.problems);
     c.files = NULL;
-    int oom = c.oom;
     free_ctx(&c);
-    if (oom || !page.data) {
+    if (rc) {
         bract_buf_free(&page);
-        return bract_error(BRACT_ENOMEM, "out of memory writing the report");
+        return rc;
     }
     *html = page.data;
     if (len)

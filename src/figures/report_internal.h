@@ -151,8 +151,9 @@ void bract_rp_table(rp_ctx *c, const bract_table *t, const rp_tcol *cols, size_t
 /* A two-column table of a JSON object's members (nested values as JSON). */
 void bract_rp_json_table(rp_ctx *c, json_object *o);
 
-/* ---- the sections (report_rsa.c, report_maps.c, report_time.c) ---- */
+/* ---- the sections (report_rsa.c, report_glm.c, report_maps.c, report_time.c) ---- */
 void bract_rp_section_rsa(rp_ctx *c);
+void bract_rp_section_glm(rp_ctx *c);
 void bract_rp_section_maps(rp_ctx *c);
 void bract_rp_section_dfc(rp_ctx *c);
 void bract_rp_section_timescales(rp_ctx *c);

@@ -65,31 +65,40 @@ static const pmap pmaps[] = {{BRACT_OUT_GROUP_P_TFCE_FWE, "TFCE, FWE"},
                              {BRACT_OUT_GROUP_P_FDR, "FDR"},
                              {BRACT_OUT_GROUP_P, "uncorrected"}};
 
-static void group_run(rp_ctx *c, rp_run *run, int several)
+/* A group run being reported. */
+typedef struct {
+    rp_run *run;
+    rp_sidecar *ts;     /* the t map's sidecar, or NULL */
+    rp_sidecar *s;      /* the run's record (or the t map's sidecar) */
+    const char *where;  /* its directory, relative to the root when possible */
+    const char *id;     /* the anchor the summary links to */
+    int several, sub;   /* several group runs; the level of their headings */
+    double df, ct;      /* degrees of freedom, cluster-forming t (NaN if none) */
+    char al[32];        /* alpha, formatted */
+    bract_volume *t;
+    bract_volume *sigp; /* the first corrected p map there is, or NULL */
+    const char *siglabel;
+    size_t sigcount;    /* its voxels at or below alpha */
+    bract_table *clusters;
+} gmaps;
+
+/* The paragraph under the heading, and the run's line of the summary. */
+static void group_lead(rp_ctx *c, gmaps *g)
 {
-    rp_sidecar *ts = bract_rp_run_file(run, BRACT_OUT_GROUP_T);
-    rp_sidecar *s = run->record ? run->record : ts ? ts : run->sc[0];
-    char *reldir = bract_rp_rel(c, run->dir);
-    char title[512];
-    snprintf(title, sizeof title, "Group maps: %s", reldir ? reldir : run->dir);
-    const char *id = several ? bract_rp_heading(c, 3, "group-maps", title) : "maps";
-    int sub = several ? 4 : 3;
-    /* lead */
+    const rp_sidecar *s = g->s;
     double nsub = bract_rp_get_num(s, "Counts", "subjects"),
            tested = bract_rp_get_num(s, "Counts", "tested_voxels");
-    double maskv = bract_rp_get_num(s, "Counts", "mask_voxels"),
-           df = bract_rp_get_num(s, NULL, "DegreesOfFreedom");
+    double maskv = bract_rp_get_num(s, "Counts", "mask_voxels");
     double perm = bract_rp_get_num(s, "Parameters", "permutations_used");
     const char *alt = bract_rp_get_str(s, "Parameters", "alternative");
     const char *tr = bract_rp_get_str(s, "Parameters", "transform");
     json_object *tfce = bract_rp_get(s, "Parameters", "tfce"),
                 *exh = bract_rp_get(s, "Parameters", "exhaustive");
-    double cp = bract_rp_get_num(s, "Parameters", "cluster_p"),
-           ct = bract_rp_get_num(s, "Parameters", "cluster_t");
+    double cp = bract_rp_get_num(s, "Parameters", "cluster_p");
     char b1[32], b2[32];
     bract_rp_put(c, "<p>");
-    if (!several) {
-        bract_rp_from(c, reldir ? reldir : run->dir);
+    if (!g->several) {
+        bract_rp_from(c, g->where);
     }
     if (isfinite(nsub))
         bract_rp_putf(c, "%.0f subject maps; ", nsub);
@@ -102,8 +111,8 @@ static void group_run(rp_ctx *c, rp_run *run, int several)
     bract_rp_put(c, ". One-sample t");
     if (tr && strcmp(tr, "fisher") == 0)
         bract_rp_put(c, " on Fisher z");
-    if (isfinite(df))
-        bract_rp_putf(c, " (%.0f df)", df);
+    if (isfinite(g->df))
+        bract_rp_putf(c, " (%.0f df)", g->df);
     if (alt) {
         bract_rp_put(c, ", ");
         bract_rp_esc(c, alt);
@@ -116,11 +125,12 @@ static void group_run(rp_ctx *c, rp_run *run, int several)
         bract_rp_put(c, "TFCE. ");
     if (isfinite(cp))
         bract_rp_putf(c, "Clusters formed at p &lt; %s (t \xe2\x89\xa5 %s). ",
-                      bract_rp_fmt(b1, cp, RP_P), bract_rp_fmt(b2, ct, RP_STAT));
-    else if (isfinite(ct))
-        bract_rp_putf(c, "Clusters formed at t \xe2\x89\xa5 %s. ", bract_rp_fmt(b2, ct, RP_STAT));
-    bract_rp_putf(c, "<a href=\"#%s\">All parameters</a>.</p>\n", run->anchor);
-    bract_rp_buf_putf(c, &c->done, "<li><a href=\"#%s\">Group maps</a>: ", id);
+                      bract_rp_fmt(b1, cp, RP_P), bract_rp_fmt(b2, g->ct, RP_STAT));
+    else if (isfinite(g->ct))
+        bract_rp_putf(c, "Clusters formed at t \xe2\x89\xa5 %s. ",
+                      bract_rp_fmt(b2, g->ct, RP_STAT));
+    bract_rp_putf(c, "<a href=\"#%s\">All parameters</a>.</p>\n", g->run->anchor);
+    bract_rp_buf_putf(c, &c->done, "<li><a href=\"#%s\">Group maps</a>: ", g->id);
     if (isfinite(nsub))
         bract_rp_buf_putf(c, &c->done, "%.0f subjects, ", nsub);
     if (isfinite(tested))
@@ -130,51 +140,60 @@ static void group_run(rp_ctx *c, rp_run *run, int several)
     if (tfce && json_object_get_boolean(tfce))
         bract_rp_buf_putf(c, &c->done, ", TFCE");
     bract_rp_buf_putf(c, &c->done, "</li>\n");
+}
 
+/* The t map, or a note saying why there is none (1). */
+static int read_t(rp_ctx *c, gmaps *g)
+{
+    const rp_sidecar *ts = g->ts;
     if (!ts || !ts->output) {
         char msg[1024];
-        snprintf(msg, sizeof msg, "%s: no t map (t.nii.gz) among the run's outputs",
-                 reldir ? reldir : run->dir);
+        snprintf(msg, sizeof msg, "%s: no t map (t.nii.gz) among the run's outputs", g->where);
         if (ts)
             bract_rp_note_missing(c, "group maps", ts, BRACT_OUT_GROUP_T);
         else
             bract_rp_note(c, "group maps", msg);
-        free(reldir);
-        return;
+        return 1;
     }
-    bract_volume *t = NULL;
-    if (bract_volume_read(ts->output, 0, &t)) {
+    if (bract_volume_read(ts->output, 0, &g->t)) {
         bract_rp_note(c, "group maps", bract_last_error());
-        free(reldir);
-        return;
+        return 1;
     }
-    bract_rp_heading(c, sub, "group-maps-voxels", several ? "Maps" : "Maps and corrected voxels");
-    /* voxels below alpha in each p map */
-    char al[32];
-    bract_rp_fmt(al, c->o->alpha, RP_GEN);
-    bract_volume *sigp = NULL;
-    const char *siglabel = NULL;
-    size_t sigcount = 0;
+    return 0;
+}
+
+/* The p map of pmaps[m] on the t map's grid, or NULL (noted). */
+static bract_volume *read_p(rp_ctx *c, const gmaps *g, size_t m)
+{
+    rp_sidecar *ps = bract_rp_run_file(g->run, pmaps[m].file);
+    if (!ps)
+        return NULL;
+    if (!ps->output) {
+        bract_rp_note_missing(c, "group maps", ps, pmaps[m].file);
+        return NULL;
+    }
+    bract_volume *p = NULL;
+    if (bract_volume_read(ps->output, 0, &p)) {
+        bract_rp_note(c, "group maps", bract_last_error());
+        return NULL;
+    }
+    if (bract_volume_same_grid(g->t, p, 1e-3) || p->nt != 1) {
+        bract_rp_note(c, "group maps",
+                      p->nt != 1 ? "a p map has several volumes" : bract_last_error());
+        bract_volume_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* Voxels below alpha in each p map; the first corrected one is kept. */
+static void p_map_table(rp_ctx *c, gmaps *g)
+{
     int table = 0;
     for (size_t m = 0; m < sizeof pmaps / sizeof pmaps[0]; m++) {
-        rp_sidecar *ps = bract_rp_run_file(run, pmaps[m].file);
-        if (!ps)
+        bract_volume *p = read_p(c, g, m);
+        if (!p)
             continue;
-        if (!ps->output) {
-            bract_rp_note_missing(c, "group maps", ps, pmaps[m].file);
-            continue;
-        }
-        bract_volume *p = NULL;
-        if (bract_volume_read(ps->output, 0, &p)) {
-            bract_rp_note(c, "group maps", bract_last_error());
-            continue;
-        }
-        if (bract_volume_same_grid(t, p, 1e-3) || p->nt != 1) {
-            bract_rp_note(c, "group maps",
-                          p->nt != 1 ? "a p map has several volumes" : bract_last_error());
-            bract_volume_free(p);
-            continue;
-        }
         /* maps are float32: p and alpha compared at that precision, so that a
          * p of exactly alpha (stored as the float nearest to it) counts */
         double level = (double)(float)c->o->alpha;
@@ -187,158 +206,211 @@ static void group_run(rp_ctx *c, rp_run *run, int several)
                           "<div class=\"tablewrap\"><table><thead><tr><th>correction</th><th "
                           "class=\"n\">voxels</th>"
                           "<th>map</th></tr></thead><tbody>\n",
-                          al);
+                          g->al);
         bract_rp_putf(c, "<tr><td>%s</td><td class=\"n\">%zu</td><td><code>", pmaps[m].label, n);
-        char *rel = bract_rp_rel(c, ps->output);
-        bract_rp_esc(c, rel ? rel : ps->output);
+        const char *out = bract_rp_run_file(g->run, pmaps[m].file)->output;
+        char *rel = bract_rp_rel(c, out);
+        bract_rp_esc(c, rel ? rel : out);
         free(rel);
         bract_rp_put(c, "</code></td></tr>\n");
-        if (!sigp && m < 4) { /* the first corrected map available */
-            sigp = p;
-            siglabel = pmaps[m].label;
-            sigcount = n;
+        if (!g->sigp && m < 4) { /* the first corrected map available */
+            g->sigp = p;
+            g->siglabel = pmaps[m].label;
+            g->sigcount = n;
         } else {
             bract_volume_free(p);
         }
     }
     if (table)
         bract_rp_put(c, "</tbody></table></div>\n");
+}
 
-    /* figures: the t map where significant, and all of it */
+/* The t map where the corrected p is at most alpha. */
+static void significant_figure(rp_ctx *c, const gmaps *g, const bract_volume *bg,
+                               const char *units, const char *why)
+{
+    const bract_volume *t = g->t;
+    bract_volume *thr = NULL;
+    if (bract_volume_new_like(t, 1, BRACT_F64, &thr)) {
+        bract_rp_note(c, "group maps", bract_last_error());
+        return;
+    }
+    double level = (double)(float)c->o->alpha;
+    for (size_t i = 0; i < t->nvox; i++) {
+        double p = (double)(float)bract_volume_get(g->sigp, i), v = bract_volume_get(t, i);
+        bract_volume_set(thr, i, p <= level && isfinite(v) ? v : 0);
+    }
+    char ftitle[128], cap[1400];
+    snprintf(ftitle, sizeof ftitle, "t where p (%s) \xe2\x89\xa4 %s", g->siglabel, g->al);
+    snprintf(cap, sizeof cap, "The t map at the %zu voxel%s whose %s p is at most %s, "
+             "cut through the peak.%s%s", g->sigcount, g->sigcount == 1 ? "" : "s", g->siglabel,
+             g->al, *why ? " " : "", why);
+    map_figure(c, thr, bg, BRACT_VIEW_ORTHO, 0, ftitle, units, ftitle, cap);
+    bract_volume_free(thr);
+}
+
+/* Figures: the t map where significant, and the t map at the
+ * cluster-forming threshold when there is one, else all of it. */
+static void group_figures(rp_ctx *c, const gmaps *g)
+{
     char why[1024];
-    bract_volume *bg = background(c, s, t, why, sizeof why);
+    bract_volume *bg = background(c, g->s, g->t, why, sizeof why);
     char units[64];
-    if (isfinite(df))
-        snprintf(units, sizeof units, "t (%.0f df)", df);
+    if (isfinite(g->df))
+        snprintf(units, sizeof units, "t (%.0f df)", g->df);
     else
         snprintf(units, sizeof units, "t");
     bract_rp_put(c, "<div class=\"figs\">\n");
-    if (sigp && sigcount) {
-        bract_volume *thr = NULL;
-        if (bract_volume_new_like(t, 1, BRACT_F64, &thr)) {
-            bract_rp_note(c, "group maps", bract_last_error());
-        } else {
-            double level = (double)(float)c->o->alpha;
-            for (size_t i = 0; i < t->nvox; i++) {
-                double p = (double)(float)bract_volume_get(sigp, i), v = bract_volume_get(t, i);
-                bract_volume_set(thr, i, p <= level && isfinite(v) ? v : 0);
-            }
-            char ftitle[128], cap[1400];
-            snprintf(ftitle, sizeof ftitle, "t where p (%s) \xe2\x89\xa4 %s", siglabel, al);
-            snprintf(cap, sizeof cap, "The t map at the %zu voxel%s whose %s p is at most %s, "
-                     "cut through the peak.%s%s", sigcount, sigcount == 1 ? "" : "s", siglabel,
-                     al, *why ? " " : "", why);
-            map_figure(c, thr, bg, BRACT_VIEW_ORTHO, 0, ftitle, units, ftitle, cap);
-            bract_volume_free(thr);
-        }
-    }
-    /* the t map at the cluster-forming threshold when there is one, else
-     * all of it */
+    if (g->sigp && g->sigcount)
+        significant_figure(c, g, bg, units, why);
     char cap[1400], mtitle[128], tb[32];
+    const char *none = g->sigp && !g->sigcount ? " No voxel reaches the corrected level." : "";
+    double ct = g->ct;
     if (isfinite(ct) && ct > 0) {
         bract_rp_fmt(tb, ct, RP_STAT);
         snprintf(mtitle, sizeof mtitle, "t map, |t| \xe2\x89\xa5 %s", tb);
         snprintf(cap, sizeof cap, "The t map where |t| is at least the cluster-forming threshold "
-                 "%s (uncorrected), axial slices.%s%s%s", tb,
-                 sigp && !sigcount ? " No voxel reaches the corrected level." : "",
-                 *why ? " " : "", why);
+                 "%s (uncorrected), axial slices.%s%s%s", tb, none, *why ? " " : "", why);
     } else {
         snprintf(mtitle, sizeof mtitle, "t map");
         snprintf(cap, sizeof cap, "The whole t map (every tested voxel), axial slices.%s%s%s",
-                 sigp && !sigcount ? " No voxel reaches the corrected level." : "",
-                 *why ? " " : "", why);
+                 none, *why ? " " : "", why);
     }
-    map_figure(c, t, bg, BRACT_VIEW_MOSAIC, isfinite(ct) && ct > 0 ? ct : 0, mtitle, units,
+    map_figure(c, g->t, bg, BRACT_VIEW_MOSAIC, isfinite(ct) && ct > 0 ? ct : 0, mtitle, units,
                mtitle, cap);
     bract_rp_put(c, "</div>\n");
     bract_volume_free(bg);
+}
 
-    /* clusters */
-    rp_sidecar *cs = bract_rp_run_file(run, BRACT_OUT_GROUP_CLUSTER_TABLE);
-    size_t nclus = 0, nsigclus = 0;
-    bract_table *ct_ = NULL;
-    if (cs) {
-        bract_rp_heading(c, sub, "clusters", "Clusters");
-        if (!cs->output)
-            bract_rp_note_missing(c, "clusters", cs, BRACT_OUT_GROUP_CLUSTER_TABLE);
-        else if (bract_table_read(cs->output, &ct_)) {
-            bract_rp_note(c, "clusters", bract_last_error());
-            ct_ = NULL;
-        } else if (ct_->nrows == 0) {
-            bract_rp_put(c, "<p class=\"muted\">No cluster.</p>\n");
-        } else {
-            const char *corr = bract_rp_get_str(cs, NULL, "ClusterTableCorrection");
-            const rp_tcol cols[] = {
-                {"cluster", "cluster", RP_GEN, NULL},
-                {"size_voxels", "voxels", RP_GEN, NULL},
-                {"size_mm3", "mm\xc2\xb3", RP_GEN, NULL},
-                {"peak_x", "x (mm)", RP_GEN, NULL},
-                {"peak_y", "y (mm)", RP_GEN, NULL},
-                {"peak_z", "z (mm)", RP_GEN, NULL},
-                {"peak_t", "peak t", RP_STAT, NULL},
-                {"p_corrected", "p (corrected)", RP_P, NULL},
-                {"correction", "correction", RP_TEXT, NULL},
-                {"peak_label", "peak region", RP_TEXT, NULL},
-            };
-            char capt[256];
-            char *hc = corr ? bract_rp_html(c, corr) : NULL;
-            snprintf(capt, sizeof capt, "Clusters%s%s%s; highlighted: p \xe2\x89\xa4 %s.",
-                     hc ? " (" : "", hc ? hc : "", hc ? ")" : "", al);
-            free(hc);
-            bract_rp_table(c, ct_, cols, sizeof cols / sizeof cols[0], NULL, 0, "p_corrected",
-                           capt);
-            nclus = ct_->nrows;
-        }
+/* The cluster table. */
+static void cluster_section(rp_ctx *c, gmaps *g)
+{
+    rp_sidecar *cs = bract_rp_run_file(g->run, BRACT_OUT_GROUP_CLUSTER_TABLE);
+    if (!cs)
+        return;
+    bract_rp_heading(c, g->sub, "clusters", "Clusters");
+    if (!cs->output) {
+        bract_rp_note_missing(c, "clusters", cs, BRACT_OUT_GROUP_CLUSTER_TABLE);
+        return;
     }
-    /* the summary */
-    bract_rp_buf_putf(c, &c->found, "<li><a href=\"#%s\">Group maps</a> (", id);
-    bract_rp_buf_esc(c, &c->found, reldir ? reldir : run->dir);
+    if (bract_table_read(cs->output, &g->clusters)) {
+        bract_rp_note(c, "clusters", bract_last_error());
+        g->clusters = NULL;
+        return;
+    }
+    if (g->clusters->nrows == 0) {
+        bract_rp_put(c, "<p class=\"muted\">No cluster.</p>\n");
+        return;
+    }
+    const char *corr = bract_rp_get_str(cs, NULL, "ClusterTableCorrection");
+    const rp_tcol cols[] = {
+        {"cluster", "cluster", RP_GEN, NULL},
+        {"size_voxels", "voxels", RP_GEN, NULL},
+        {"size_mm3", "mm\xc2\xb3", RP_GEN, NULL},
+        {"peak_x", "x (mm)", RP_GEN, NULL},
+        {"peak_y", "y (mm)", RP_GEN, NULL},
+        {"peak_z", "z (mm)", RP_GEN, NULL},
+        {"peak_t", "peak t", RP_STAT, NULL},
+        {"p_corrected", "p (corrected)", RP_P, NULL},
+        {"correction", "correction", RP_TEXT, NULL},
+        {"peak_label", "peak region", RP_TEXT, NULL},
+    };
+    char capt[256];
+    char *hc = corr ? bract_rp_html(c, corr) : NULL;
+    snprintf(capt, sizeof capt, "Clusters%s%s%s; highlighted: p \xe2\x89\xa4 %s.",
+             hc ? " (" : "", hc ? hc : "", hc ? ")" : "", g->al);
+    free(hc);
+    bract_rp_table(c, g->clusters, cols, sizeof cols / sizeof cols[0], NULL, 0, "p_corrected",
+                   capt);
+}
+
+/* "; 3 clusters, 1 with p <= 0.05 (largest: peak t = ... at x, y, z mm, region)" */
+static void found_clusters(rp_ctx *c, const gmaps *g)
+{
+    const bract_table *ct_ = g->clusters;
+    size_t nclus = ct_->nrows, nsigclus = 0;
+    long pc = bract_table_find(ct_, "p_corrected"), tc = bract_table_find(ct_, "peak_t");
+    long xc = bract_table_find(ct_, "peak_x"), yc = bract_table_find(ct_, "peak_y");
+    long zc = bract_table_find(ct_, "peak_z"), lc = bract_table_find(ct_, "peak_label");
+    for (size_t i = 0; pc >= 0 && i < ct_->nrows; i++) {
+        double p;
+        if (!bract_parse_double(bract_table_cell(ct_, i, (size_t)pc), &p) && p <= c->o->alpha)
+            nsigclus++;
+    }
+    bract_rp_buf_putf(c, &c->found, "; %zu cluster%s", nclus, nclus == 1 ? "" : "s");
+    if (pc >= 0)
+        bract_rp_buf_putf(c, &c->found, ", %zu with p \xe2\x89\xa4 %s", nsigclus, g->al);
+    if (tc < 0 || xc < 0 || yc < 0 || zc < 0)
+        return;
+    double v[4];
+    const long cc[4] = {tc, xc, yc, zc};
+    int ok = 1;
+    for (int k = 0; k < 4; k++)
+        ok &= !bract_parse_double(bract_table_cell(ct_, 0, (size_t)cc[k]), &v[k]);
+    if (!ok)
+        return;
+    char bt[32], bx[32], by[32], bz[32];
+    bract_rp_buf_putf(c, &c->found, " (largest: peak t = %s at %s, %s, %s mm",
+                      bract_rp_fmt(bt, v[0], RP_STAT), bract_rp_fmt(bx, v[1], RP_GEN),
+                      bract_rp_fmt(by, v[2], RP_GEN), bract_rp_fmt(bz, v[3], RP_GEN));
+    if (lc >= 0 && !bract_cell_missing(bract_table_cell(ct_, 0, (size_t)lc))) {
+        bract_rp_buf_putf(c, &c->found, ", ");
+        bract_rp_buf_esc(c, &c->found, bract_table_cell(ct_, 0, (size_t)lc));
+    }
+    bract_rp_buf_putf(c, &c->found, ")");
+}
+
+/* The run's line among the results of the summary. */
+static void group_found(rp_ctx *c, const gmaps *g)
+{
+    bract_rp_buf_putf(c, &c->found, "<li><a href=\"#%s\">Group maps</a> (", g->id);
+    bract_rp_buf_esc(c, &c->found, g->where);
     bract_rp_buf_putf(c, &c->found, "): ");
-    if (siglabel) {
-        if (sigcount)
+    if (g->siglabel) {
+        if (g->sigcount)
             bract_rp_buf_putf(c, &c->found, "<span class=\"hit\">%zu voxel%s</span> with %s p "
-                                      "\xe2\x89\xa4 %s",
-                        sigcount, sigcount == 1 ? "" : "s", siglabel, al);
+                                            "\xe2\x89\xa4 %s",
+                              g->sigcount, g->sigcount == 1 ? "" : "s", g->siglabel, g->al);
         else
-            bract_rp_buf_putf(c, &c->found, "no voxel with %s p \xe2\x89\xa4 %s", siglabel, al);
+            bract_rp_buf_putf(c, &c->found, "no voxel with %s p \xe2\x89\xa4 %s", g->siglabel,
+                              g->al);
     } else {
         bract_rp_buf_putf(c, &c->found, "no corrected p map");
     }
-    if (ct_ && nclus) {
-        long pc = bract_table_find(ct_, "p_corrected"), tc = bract_table_find(ct_, "peak_t");
-        long xc = bract_table_find(ct_, "peak_x"), yc = bract_table_find(ct_, "peak_y");
-        long zc = bract_table_find(ct_, "peak_z"), lc = bract_table_find(ct_, "peak_label");
-        for (size_t i = 0; pc >= 0 && i < ct_->nrows; i++) {
-            double p;
-            if (!bract_parse_double(bract_table_cell(ct_, i, (size_t)pc), &p) && p <= c->o->alpha)
-                nsigclus++;
-        }
-        bract_rp_buf_putf(c, &c->found, "; %zu cluster%s", nclus, nclus == 1 ? "" : "s");
-        if (pc >= 0)
-            bract_rp_buf_putf(c, &c->found, ", %zu with p \xe2\x89\xa4 %s", nsigclus, al);
-        if (tc >= 0 && xc >= 0 && yc >= 0 && zc >= 0) {
-            double v[4];
-            const long cc[4] = {tc, xc, yc, zc};
-            int ok = 1;
-            for (int k = 0; k < 4; k++)
-                ok &= !bract_parse_double(bract_table_cell(ct_, 0, (size_t)cc[k]), &v[k]);
-            if (ok) {
-                char bt[32], bx[32], by[32], bz[32];
-                bract_rp_buf_putf(c, &c->found, " (largest: peak t = %s at %s, %s, %s mm",
-                            bract_rp_fmt(bt, v[0], RP_STAT), bract_rp_fmt(bx, v[1], RP_GEN),
-                            bract_rp_fmt(by, v[2], RP_GEN), bract_rp_fmt(bz, v[3], RP_GEN));
-                if (lc >= 0 && !bract_cell_missing(bract_table_cell(ct_, 0, (size_t)lc))) {
-                    bract_rp_buf_putf(c, &c->found, ", ");
-                    bract_rp_buf_esc(c, &c->found, bract_table_cell(ct_, 0, (size_t)lc));
-                }
-                bract_rp_buf_putf(c, &c->found, ")");
-            }
-        }
-    }
+    if (g->clusters && g->clusters->nrows)
+        found_clusters(c, g);
     bract_rp_buf_putf(c, &c->found, ".</li>\n");
-    bract_table_free(ct_);
-    bract_volume_free(sigp);
-    bract_volume_free(t);
+}
+
+static void group_run(rp_ctx *c, rp_run *run, int several)
+{
+    gmaps g;
+    memset(&g, 0, sizeof g);
+    g.run = run;
+    g.ts = bract_rp_run_file(run, BRACT_OUT_GROUP_T);
+    g.s = run->record ? run->record : g.ts ? g.ts : run->sc[0];
+    char *reldir = bract_rp_rel(c, run->dir);
+    g.where = reldir ? reldir : run->dir;
+    char title[512];
+    snprintf(title, sizeof title, "Group maps: %s", g.where);
+    g.id = several ? bract_rp_heading(c, 3, "group-maps", title) : "maps";
+    g.several = several;
+    g.sub = several ? 4 : 3;
+    g.df = bract_rp_get_num(g.s, NULL, "DegreesOfFreedom");
+    g.ct = bract_rp_get_num(g.s, "Parameters", "cluster_t");
+    group_lead(c, &g);
+    if (read_t(c, &g) == 0) {
+        bract_rp_heading(c, g.sub, "group-maps-voxels",
+                         several ? "Maps" : "Maps and corrected voxels");
+        bract_rp_fmt(g.al, c->o->alpha, RP_GEN);
+        p_map_table(c, &g);
+        group_figures(c, &g);
+        cluster_section(c, &g);
+        group_found(c, &g);
+    }
+    bract_table_free(g.clusters);
+    bract_volume_free(g.sigp);
+    bract_volume_free(g.t);
     free(reldir);
 }
 

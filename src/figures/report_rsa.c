@@ -387,7 +387,18 @@ static void mds_plots(rp_ctx *c, const bract_rdmset *set, const char *const *nam
                       const char *prefix, const char *where)
 {
     bract_rp_put(c, "<div class=\"figs\">\n");
+    size_t negative = 0;
     for (size_t k = 0; k < n; k++) {
+        /* crossnobis estimates are unbiased, so a small distance can come out
+         * negative: classical MDS takes none, and that is no fault */
+        long r = bract_rdmset_find(set, names[k]);
+        int neg = 0;
+        for (size_t q = 0; r >= 0 && q < set->rdm[r].n * (set->rdm[r].n - 1) / 2; q++)
+            neg |= set->rdm[r].d[q] < 0;
+        if (neg) {
+            negative++;
+            continue;
+        }
         bract_plot_opts o;
         bract_rp_plot_opts(c, &o);
         o.select = &names[k];
@@ -410,6 +421,11 @@ static void mds_plots(rp_ctx *c, const bract_rdmset *set, const char *const *nam
         bract_figure_free(&f);
     }
     bract_rp_put(c, "</div>\n");
+    if (negative)
+        bract_rp_putf(c, "<p class=\"cap\">No MDS of %zu RDM%s with negative dissimilarities "
+                      "(unbiased estimates such as crossnobis put small distances below 0), "
+                      "which classical MDS does not take.</p>\n", negative,
+                      negative == 1 ? "" : "s");
 }
 
 /* The model RDMs of these files, combined in one set. */
@@ -606,18 +622,21 @@ static size_t rank_regions(rp_ctx *c, const bract_table *t, const rsa_rows *rr,
     return n;
 }
 
-/* One RSA run's results.  Returns (through the pointers) the neural and
- * model RDM sets its sidecar names, and its regions by largest r (copies,
- * for bract_rp_free_strings). */
-static void rsa_run(rp_ctx *c, rp_run *run, int several, char ***neural, size_t *nneural,
-                    char ***model, size_t *nmodel, char ***order, size_t *norder)
+/* A results table being reported. */
+typedef struct {
+    const rp_sidecar *s;
+    bract_table *t;
+    rsa_rows rr;
+    const char *sigcol; /* p_fdr, else p */
+    const char *test;   /* the test of the first row, or NULL */
+    char cihead[32], al[32];
+    size_t skip;        /* 1: no subject column (group rows) */
+} rsa_view;
+
+/* The RDM sets the run's sidecar names (a note for those not found). */
+static void rsa_sources(rp_ctx *c, const rp_sidecar *s, char ***neural, size_t *nneural,
+                        char ***model, size_t *nmodel)
 {
-    *order = NULL;
-    *norder = 0;
-    rp_sidecar *s = run->sc[0];
-    char title[512];
-    snprintf(title, sizeof title, several ? "Results: %s" : "Results", s->rel);
-    const char *id = bract_rp_heading(c, 3, "rsa-results", title);
     size_t lost_n = 0, lost_m = 0;
     *nneural = bract_rp_sources(c, s, "neural", neural, &lost_n);
     *nmodel = bract_rp_sources(c, s, "model", model, &lost_m);
@@ -629,6 +648,11 @@ static void rsa_run(rp_ctx *c, rp_run *run, int several, char ***neural, size_t 
                  lost_n + lost_m == 1 ? "is" : "are");
         bract_rp_note(c, "RSA", msg);
     }
+}
+
+/* The results table, or NULL with a note and a warning in the summary. */
+static bract_table *rsa_table(rp_ctx *c, const rp_sidecar *s, const char *id)
+{
     if (!s->output) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s: the results table is missing (only its sidecar is there)",
@@ -636,7 +660,7 @@ static void rsa_run(rp_ctx *c, rp_run *run, int several, char ***neural, size_t 
         bract_rp_note(c, "RSA", msg);
         bract_rp_buf_putf(c, &c->found, "<li class=\"warn\"><a href=\"#%s\">RSA</a>: the results "
                                   "table is missing.</li>\n", id);
-        return;
+        return NULL;
     }
     bract_table *t = bract_rp_read_table(c, s->output, "RSA");
     size_t col;
@@ -651,84 +675,79 @@ static void rsa_run(rp_ctx *c, rp_run *run, int several, char ***neural, size_t 
         bract_rp_buf_esc(c, &c->found, s->rel);
         bract_rp_buf_putf(c, &c->found,
                           "): the results table cannot be read (see the note).</li>\n");
-        return;
     }
-    rsa_rows rr;
-    if (split_rows(c, t, &rr)) {
-        free_rows(&rr);
-        bract_table_free(t);
-        return;
-    }
-    rsa_lead(c, run, t, &rr);
-    rsa_found(c, run, t, &rr, id);
-    const char *sigcol = bract_table_find(t, "p_fdr") >= 0 ? "p_fdr" : "p";
-    long ctest = bract_table_find(t, "test");
-    const char *test = ctest >= 0 && rr.nsingle ? bract_table_cell(t, rr.single[0], (size_t)ctest)
-                                                : NULL;
-    double ci = bract_rp_get_num(s, "Parameters", "ci");
-    char cihead[32];
-    snprintf(cihead, sizeof cihead, "%.0f%% CI", isfinite(ci) ? 100 * ci : 95);
+    return t;
+}
+
+/* The table of the rows of one model each (group rows, or every row). */
+static void rsa_main_table(rp_ctx *c, const rsa_view *v)
+{
+    const rsa_rows *rr = &v->rr;
     const rp_tcol cols[] = {
         {"subject", "subject", RP_TEXT, NULL},
         {"rdm", "region", RP_TEXT, NULL},
         {"model", "model", RP_TEXT, NULL},
         {"r", "r", RP_R, NULL},
-        {"stat", rr.group ? test_name(test) : "statistic", RP_STAT, NULL},
+        {"stat", rr->group ? test_name(v->test) : "statistic", RP_STAT, NULL},
         {"df", "df", RP_GEN, NULL},
         {"p", "p", RP_P, NULL},
         {"p_fdr", "p (FDR)", RP_P, NULL},
-        {"ci_low", cihead, RP_R, "ci_high"},
+        {"ci_low", v->cihead, RP_R, "ci_high"},
         {"noise_lower", "noise ceiling", RP_R, "noise_upper"},
         {"n_subjects", "n", RP_GEN, NULL},
     };
-    size_t skip = rr.group ? 1 : 0; /* no subject column for group rows */
-    char al[32];
-    bract_rp_fmt(al, c->o->alpha, RP_GEN);
     bract_buf cap = {0};
     bract_rp_buf_putf(c, &cap,
                       "%s: one row per region and model; highlighted: %s \xe2\x89\xa4 %s. "
                       "From <code>",
-                      rr.group ? "Group results" : "Results",
-                      strcmp(sigcol, "p_fdr") == 0 ? "FDR p" : "p", al);
-    bract_rp_buf_esc(c, &cap, s->rel);
+                      rr->group ? "Group results" : "Results",
+                      strcmp(v->sigcol, "p_fdr") == 0 ? "FDR p" : "p", v->al);
+    bract_rp_buf_esc(c, &cap, v->s->rel);
     bract_rp_buf_putf(c, &cap, "</code>.");
-    bract_rp_table(c, t, cols + skip, sizeof cols / sizeof cols[0] - skip, rr.single, rr.nsingle,
-                   sigcol, cap.data);
+    bract_rp_table(c, v->t, cols + v->skip, sizeof cols / sizeof cols[0] - v->skip, rr->single,
+                   rr->nsingle, v->sigcol, cap.data);
     bract_buf_free(&cap);
+}
 
-    /* bars */
+/* The 16 regions of largest r (ranked), in table order: o->select. */
+static void select_top_regions(const rsa_view *v, const char **ranked, bract_plot_opts *o)
+{
+    const char **sel = bract_xcalloc(16, sizeof *sel, "region names");
+    size_t k = 0;
+    long creg = bract_table_find(v->t, "rdm");
+    for (size_t i = 0; sel && i < v->rr.nsingle && k < 16; i++) {
+        const char *name = bract_table_cell(v->t, v->rr.single[i], (size_t)creg);
+        int top = 0, seen = 0;
+        for (size_t j = 0; j < 16; j++)
+            if (strcmp(ranked[j], name) == 0)
+                top = 1;
+        for (size_t j = 0; j < k; j++)
+            if (strcmp(sel[j], name) == 0)
+                seen = 1;
+        if (top && !seen)
+            sel[k++] = name;
+    }
+    o->select = sel;
+    o->nselect = k;
+}
+
+/* The bar chart (of the 16 regions of largest r when there are more). */
+static void rsa_bars(rp_ctx *c, const rsa_view *v, const char **ranked, size_t nranked)
+{
+    const rsa_rows *rr = &v->rr;
     bract_plot_opts o;
     bract_rp_plot_opts(c, &o);
-    const char **ranked = NULL;
-    size_t nranked = rank_regions(c, t, &rr, &ranked);
-    if (nranked > 16) { /* the 16 regions of largest r, in table order */
-        const char **sel = bract_xcalloc(16, sizeof *sel, "region names");
-        size_t k = 0;
-        long creg = bract_table_find(t, "rdm");
-        for (size_t i = 0; sel && i < rr.nsingle && k < 16; i++) {
-            const char *name = bract_table_cell(t, rr.single[i], (size_t)creg);
-            int top = 0, seen = 0;
-            for (size_t j = 0; j < 16; j++)
-                if (strcmp(ranked[j], name) == 0)
-                    top = 1;
-            for (size_t j = 0; j < k; j++)
-                if (strcmp(sel[j], name) == 0)
-                    seen = 1;
-            if (top && !seen)
-                sel[k++] = name;
-        }
-        o.select = sel;
-        o.nselect = k;
-    }
+    if (nranked > 16)
+        select_top_regions(v, ranked, &o);
     bract_figure f;
     memset(&f, 0, sizeof f);
     const char *subjects[2];
-    if (!rr.group && distinct(t, bract_table_find(t, "subject"), rr.single, rr.nsingle,
-                              subjects, 2) > 1) {
+    if (!rr->group && distinct(v->t, bract_table_find(v->t, "subject"), rr->single, rr->nsingle,
+                               subjects, 2) > 1) {
         /* bars show one value per region and model: there is none here */
         bract_rp_put(c, "<p class=\"muted\">No bar chart: the table holds several subjects and no "
                   "group rows (<code>bract rsa --group</code> makes them).</p>\n");
-    } else if (bract_plot_bars(t, &o, &f)) {
+    } else if (bract_plot_bars(v->t, &o, &f)) {
         bract_rp_note(c, "RSA bars", bract_last_error());
     } else {
         bract_buf fc = {0};
@@ -736,15 +755,20 @@ static void rsa_run(rp_ctx *c, rp_run *run, int several, char ***neural, size_t 
                           "Bars: r of each model per region%s; error bars: the %s; grey band: "
                           "the noise ceiling (lower to upper bound); marks: %s \xe2\x89\xa4 %s.",
                           o.nselect ? " (the 16 regions of largest r)" : "",
-                          rr.group ? "group interval" : "bootstrap interval",
-                          strcmp(sigcol, "p_fdr") == 0 ? "FDR p" : "p", al);
+                          rr->group ? "group interval" : "bootstrap interval",
+                          strcmp(v->sigcol, "p_fdr") == 0 ? "FDR p" : "p", v->al);
         bract_rp_figure(c, &f, "RSA results per region", fc.data);
         bract_buf_free(&fc);
     }
     bract_figure_free(&f);
     free((void *)o.select);
+}
 
-    if (rr.npair) {
+/* Pairwise model comparisons, and the per-subject rows (folded). */
+static void rsa_more_tables(rp_ctx *c, const rsa_view *v)
+{
+    const rsa_rows *rr = &v->rr;
+    if (rr->npair) {
         bract_rp_heading(c, 4, "rsa-pairwise", "Pairwise model comparisons");
         const rp_tcol pc[] = {
             {"subject", "subject", RP_TEXT, NULL},
@@ -752,17 +776,19 @@ static void rsa_run(rp_ctx *c, rp_run *run, int several, char ***neural, size_t 
             {"model", "model A", RP_TEXT, NULL},
             {"model_b", "model B", RP_TEXT, NULL},
             {"r", "r(A) \xe2\x88\x92 r(B)", RP_R, NULL},
-            {"stat", rr.group ? test_name(test) : "statistic", RP_STAT, NULL},
+            {"stat", rr->group ? test_name(v->test) : "statistic", RP_STAT, NULL},
             {"df", "df", RP_GEN, NULL},
             {"p", "p", RP_P, NULL},
             {"p_fdr", "p (FDR)", RP_P, NULL},
-            {"ci_low", cihead, RP_R, "ci_high"},
+            {"ci_low", v->cihead, RP_R, "ci_high"},
         };
-        bract_rp_table(c, t, pc + skip, sizeof pc / sizeof pc[0] - skip, rr.pair, rr.npair, sigcol,
-                 "Is model A closer to the neural RDM than model B? (positive: A)");
+        bract_rp_table(c, v->t, pc + v->skip, sizeof pc / sizeof pc[0] - v->skip, rr->pair,
+                       rr->npair, v->sigcol,
+                       "Is model A closer to the neural RDM than model B? (positive: A)");
     }
-    if (rr.nsubj) {
-        bract_rp_putf(c, "<details><summary>Per-subject results (%zu rows)</summary>\n", rr.nsubj);
+    if (rr->nsubj) {
+        bract_rp_putf(c, "<details><summary>Per-subject results (%zu rows)</summary>\n",
+                      rr->nsubj);
         const rp_tcol sc[] = {
             {"subject", "subject", RP_TEXT, NULL},
             {"rdm", "region", RP_TEXT, NULL},
@@ -772,11 +798,51 @@ static void rsa_run(rp_ctx *c, rp_run *run, int several, char ***neural, size_t 
             {"test", "test", RP_TEXT, NULL},
             {"p", "p", RP_P, NULL},
             {"p_fdr", "p (FDR)", RP_P, NULL},
-            {"ci_low", cihead, RP_R, "ci_high"},
+            {"ci_low", v->cihead, RP_R, "ci_high"},
         };
-        bract_rp_table(c, t, sc, sizeof sc / sizeof sc[0], rr.subj, rr.nsubj, NULL, NULL);
+        bract_rp_table(c, v->t, sc, sizeof sc / sizeof sc[0], rr->subj, rr->nsubj, NULL, NULL);
         bract_rp_put(c, "</details>\n");
     }
+}
+
+/* One RSA run's results.  Returns (through the pointers) the neural and
+ * model RDM sets its sidecar names, and its regions by largest r (copies,
+ * for bract_rp_free_strings). */
+static void rsa_run(rp_ctx *c, rp_run *run, int several, char ***neural, size_t *nneural,
+                    char ***model, size_t *nmodel, char ***order, size_t *norder)
+{
+    *order = NULL;
+    *norder = 0;
+    rsa_view v;
+    memset(&v, 0, sizeof v);
+    const rp_sidecar *s = v.s = run->sc[0];
+    char title[512];
+    snprintf(title, sizeof title, several ? "Results: %s" : "Results", s->rel);
+    const char *id = bract_rp_heading(c, 3, "rsa-results", title);
+    rsa_sources(c, s, neural, nneural, model, nmodel);
+    if (!(v.t = rsa_table(c, s, id)))
+        return;
+    bract_table *t = v.t;
+    if (split_rows(c, t, &v.rr)) {
+        free_rows(&v.rr);
+        bract_table_free(t);
+        return;
+    }
+    rsa_lead(c, run, t, &v.rr);
+    rsa_found(c, run, t, &v.rr, id);
+    v.sigcol = bract_table_find(t, "p_fdr") >= 0 ? "p_fdr" : "p";
+    long ctest = bract_table_find(t, "test");
+    v.test = ctest >= 0 && v.rr.nsingle ? bract_table_cell(t, v.rr.single[0], (size_t)ctest)
+                                        : NULL;
+    double ci = bract_rp_get_num(s, "Parameters", "ci");
+    snprintf(v.cihead, sizeof v.cihead, "%.0f%% CI", isfinite(ci) ? 100 * ci : 95);
+    v.skip = v.rr.group ? 1 : 0; /* no subject column for group rows */
+    bract_rp_fmt(v.al, c->o->alpha, RP_GEN);
+    rsa_main_table(c, &v);
+    const char **ranked = NULL;
+    size_t nranked = rank_regions(c, t, &v.rr, &ranked);
+    rsa_bars(c, &v, ranked, nranked);
+    rsa_more_tables(c, &v);
     /* the RDM figures follow in the caller, regions ranked by this table */
     if (nranked && (*order = bract_xcalloc(nranked, sizeof **order, "region names"))) {
         for (size_t i = 0; i < nranked; i++)
@@ -784,7 +850,7 @@ static void rsa_run(rp_ctx *c, rp_run *run, int several, char ***neural, size_t 
                 (*norder)++;
     }
     free(ranked);
-    free_rows(&rr);
+    free_rows(&v.rr);
     bract_table_free(t);
 }
 

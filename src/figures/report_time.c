@@ -86,16 +86,10 @@ static void state_means(rp_ctx *c, const bract_table *t, bract_buf *fb)
     bract_rp_buf_putf(c, fb, " (states 1 to %ld)", maxs);
 }
 
-static void dfc_run(rp_ctx *c, rp_run *run, int several)
+/* The paragraph under the heading of a dfc run, and its line of the summary. */
+static void dfc_lead(rp_ctx *c, const rp_run *run, const rp_sidecar *s, const char *where,
+                     int several, const char *id)
 {
-    rp_sidecar *s = bract_rp_run_file(run, BRACT_OUT_DFC_SUMMARY);
-    if (!s)
-        s = run->sc[0];
-    char *reldir = bract_rp_rel(c, run->dir);
-    char title[512];
-    snprintf(title, sizeof title, "Dynamic connectivity: %s", reldir ? reldir : run->dir);
-    const char *id = several ? bract_rp_heading(c, 3, "dfc", title) : "dynamic-connectivity";
-    int sub = several ? 4 : 3;
     double nsub = bract_rp_get_num(s, "Counts", "subjects"),
            nreg = bract_rp_get_num(s, "Counts", "regions");
     double nwin = bract_rp_get_num(s, "Counts", "windows"),
@@ -108,7 +102,7 @@ static void dfc_run(rp_ctx *c, rp_run *run, int several)
     char b[32];
     bract_rp_put(c, "<p>");
     if (!several) {
-        bract_rp_from(c, reldir ? reldir : run->dir);
+        bract_rp_from(c, where);
     }
     if (isfinite(nsub))
         bract_rp_putf(c, "%.0f subject%s, ", nsub, nsub == 1 ? "" : "s");
@@ -145,82 +139,73 @@ static void dfc_run(rp_ctx *c, rp_run *run, int several)
     if (isfinite(k))
         bract_rp_buf_putf(c, &c->done, ", %.0f states", k);
     bract_rp_buf_putf(c, &c->done, "</li>\n");
+}
 
-    /* states */
-    bract_buf fb = {0}; /* the summary's line */
-    if (bract_rp_run_file(run, BRACT_OUT_DFC_STATE_CENTROIDS)) {
-        bract_rp_heading(c, sub, "dfc-states", "States");
-        bract_plot_opts o;
-        bract_rp_plot_opts(c, &o);
-        bract_figure f;
-        memset(&f, 0, sizeof f);
-        if (bract_plot_states_dir(run->dir, &o, &f))
-            bract_rp_note(c, "dFC states", bract_last_error());
-        else
-            bract_rp_figure(c, &f, "dFC states",
-                      "The k-means centroids (states numbered by decreasing number of windows) "
-                      "as region \xc3\x97 region connectivity, with each state's fraction of "
-                      "windows and mean dwell time.");
-        bract_figure_free(&f);
-        bract_table *ss = run_table(c, run, BRACT_OUT_DFC_STATE_SUMMARY, "dFC states");
-        if (ss) {
-            state_means(c, ss, &fb);
-            bract_rp_put(c, "<details><summary>Per-subject state summary</summary>\n");
-            bract_rp_table(c, ss, NULL, 0, NULL, 0, NULL, NULL);
-            bract_rp_put(c, "</details>\n");
-            bract_table_free(ss);
-        }
+/* The states figure and the state summary (its means go to fb). */
+static void dfc_states(rp_ctx *c, rp_run *run, int sub, bract_buf *fb)
+{
+    if (!bract_rp_run_file(run, BRACT_OUT_DFC_STATE_CENTROIDS))
+        return;
+    bract_rp_heading(c, sub, "dfc-states", "States");
+    bract_plot_opts o;
+    bract_rp_plot_opts(c, &o);
+    bract_figure f;
+    memset(&f, 0, sizeof f);
+    if (bract_plot_states_dir(run->dir, &o, &f))
+        bract_rp_note(c, "dFC states", bract_last_error());
+    else
+        bract_rp_figure(c, &f, "dFC states",
+                  "The k-means centroids (states numbered by decreasing number of windows) "
+                  "as region \xc3\x97 region connectivity, with each state's fraction of "
+                  "windows and mean dwell time.");
+    bract_figure_free(&f);
+    bract_table *ss = run_table(c, run, BRACT_OUT_DFC_STATE_SUMMARY, "dFC states");
+    if (ss) {
+        state_means(c, ss, fb);
+        bract_rp_put(c, "<details><summary>Per-subject state summary</summary>\n");
+        bract_rp_table(c, ss, NULL, 0, NULL, 0, NULL, NULL);
+        bract_rp_put(c, "</details>\n");
+        bract_table_free(ss);
     }
-    bract_table *sum = run_table(c, run, BRACT_OUT_DFC_SUMMARY, "dFC summary");
-    if (sum || bract_rp_run_file(run, BRACT_OUT_DFC_SURROGATE_TESTS))
-        bract_rp_heading(c, sub, "dfc-subjects", "Per subject");
-    if (sum) {
-        bract_rp_table(c, sum, NULL, 0, NULL, 0, NULL,
-                 "Per subject: windowed FC variance (mean over edges of the variance over "
-                 "windows), mean edge sd, state transitions, flexibility, modularity.");
-        bract_table_free(sum);
+}
+
+/* The surrogate tests, and per statistic the subjects with p <= alpha (fb). */
+static void dfc_surrogates(rp_ctx *c, bract_table *sur, bract_buf *fb)
+{
+    char al[32];
+    bract_rp_fmt(al, c->o->alpha, RP_GEN);
+    char cap[256];
+    snprintf(cap, sizeof cap, "Against phase-randomised surrogates; highlighted: p "
+             "\xe2\x89\xa4 %s.", al);
+    bract_rp_table(c, sur, NULL, 0, NULL, 0, "p", cap);
+    long cst = bract_table_find(sur, "statistic"), cp = bract_table_find(sur, "p");
+    const char *seen[16];
+    size_t ns = 0;
+    for (size_t i = 0; cst >= 0 && cp >= 0 && i < sur->nrows; i++) {
+        const char *st = bract_table_cell(sur, i, (size_t)cst);
+        int known = 0;
+        for (size_t j = 0; j < ns; j++)
+            known |= strcmp(seen[j], st) == 0;
+        if (known || ns == 16)
+            continue;
+        seen[ns++] = st;
+        size_t n = 0, hit = 0;
+        for (size_t j = 0; j < sur->nrows; j++)
+            if (strcmp(bract_table_cell(sur, j, (size_t)cst), st) == 0) {
+                n++;
+                hit += bract_rp_cell_num(sur, j, cp) <= c->o->alpha;
+            }
+        bract_rp_buf_putf(c, fb,
+                          "%s%s against surrogates: %s%zu of %zu subject%s%s with p "
+                          "\xe2\x89\xa4 %s",
+                          fb->len ? "; " : "", st, hit ? "<span class=\"hit\">" : "", hit, n,
+                          n == 1 ? "" : "s", hit ? "</span>" : "", al);
     }
-    bract_table *sur = run_table(c, run, BRACT_OUT_DFC_SURROGATE_TESTS, "dFC surrogate tests");
-    if (sur) {
-        char al[32];
-        bract_rp_fmt(al, c->o->alpha, RP_GEN);
-        char cap[256];
-        snprintf(cap, sizeof cap, "Against phase-randomised surrogates; highlighted: p "
-                 "\xe2\x89\xa4 %s.", al);
-        bract_rp_table(c, sur, NULL, 0, NULL, 0, "p", cap);
-        long cst = bract_table_find(sur, "statistic"), cp = bract_table_find(sur, "p");
-        /* per statistic: subjects with p <= alpha */
-        const char *seen[16];
-        size_t ns = 0;
-        for (size_t i = 0; cst >= 0 && cp >= 0 && i < sur->nrows; i++) {
-            const char *st = bract_table_cell(sur, i, (size_t)cst);
-            int known = 0;
-            for (size_t j = 0; j < ns; j++)
-                known |= strcmp(seen[j], st) == 0;
-            if (known || ns == 16)
-                continue;
-            seen[ns++] = st;
-            size_t n = 0, hit = 0;
-            for (size_t j = 0; j < sur->nrows; j++)
-                if (strcmp(bract_table_cell(sur, j, (size_t)cst), st) == 0) {
-                    n++;
-                    hit += bract_rp_cell_num(sur, j, cp) <= c->o->alpha;
-                }
-            bract_rp_buf_putf(c, &fb,
-                              "%s%s against surrogates: %s%zu of %zu subject%s%s with p "
-                              "\xe2\x89\xa4 %s",
-                              fb.len ? "; " : "", st, hit ? "<span class=\"hit\">" : "", hit, n,
-                              n == 1 ? "" : "s", hit ? "</span>" : "", al);
-        }
-        bract_table_free(sur);
-    }
-    if (fb.len) {
-        bract_rp_buf_putf(c, &c->found, "<li><a href=\"#%s\">Dynamic FC</a>: ", id);
-        if (bract_buf_append(&c->found, fb.data, fb.len))
-            c->oom = 1;
-        bract_rp_buf_putf(c, &c->found, ".</li>\n");
-    }
-    bract_buf_free(&fb);
+}
+
+/* The elbow and per-region tables. */
+static void dfc_more_tables(rp_ctx *c, rp_run *run)
+{
     bract_table *el = run_table(c, run, BRACT_OUT_DFC_ELBOW, "dFC elbow");
     if (el) {
         bract_rp_table(c, el, NULL, 0, NULL, 0, NULL,
@@ -235,6 +220,44 @@ static void dfc_run(rp_ctx *c, rp_run *run, int several)
         bract_rp_put(c, "</details>\n");
         bract_table_free(reg);
     }
+}
+
+static void dfc_run(rp_ctx *c, rp_run *run, int several)
+{
+    rp_sidecar *s = bract_rp_run_file(run, BRACT_OUT_DFC_SUMMARY);
+    if (!s)
+        s = run->sc[0];
+    char *reldir = bract_rp_rel(c, run->dir);
+    const char *where = reldir ? reldir : run->dir;
+    char title[512];
+    snprintf(title, sizeof title, "Dynamic connectivity: %s", where);
+    const char *id = several ? bract_rp_heading(c, 3, "dfc", title) : "dynamic-connectivity";
+    int sub = several ? 4 : 3;
+    dfc_lead(c, run, s, where, several, id);
+    bract_buf fb = {0}; /* the summary's line */
+    dfc_states(c, run, sub, &fb);
+    bract_table *sum = run_table(c, run, BRACT_OUT_DFC_SUMMARY, "dFC summary");
+    if (sum || bract_rp_run_file(run, BRACT_OUT_DFC_SURROGATE_TESTS))
+        bract_rp_heading(c, sub, "dfc-subjects", "Per subject");
+    if (sum) {
+        bract_rp_table(c, sum, NULL, 0, NULL, 0, NULL,
+                 "Per subject: windowed FC variance (mean over edges of the variance over "
+                 "windows), mean edge sd, state transitions, flexibility, modularity.");
+        bract_table_free(sum);
+    }
+    bract_table *sur = run_table(c, run, BRACT_OUT_DFC_SURROGATE_TESTS, "dFC surrogate tests");
+    if (sur) {
+        dfc_surrogates(c, sur, &fb);
+        bract_table_free(sur);
+    }
+    if (fb.len) {
+        bract_rp_buf_putf(c, &c->found, "<li><a href=\"#%s\">Dynamic FC</a>: ", id);
+        if (bract_buf_append(&c->found, fb.data, fb.len))
+            c->oom = 1;
+        bract_rp_buf_putf(c, &c->found, ".</li>\n");
+    }
+    bract_buf_free(&fb);
+    dfc_more_tables(c, run);
     free(reldir);
 }
 
@@ -440,12 +463,113 @@ static void tau_maps(rp_ctx *c, rp_run **runs, size_t n)
     }
 }
 
+/* The scatter of the group-mean tau (regions.tsv r) against the index. */
+static void hierarchy_scatter(rp_ctx *c, rp_run *run, const bract_table *r)
+{
+    long creg = bract_table_find(r, "region"), cv = bract_table_find(r, "value");
+    long ct = bract_table_find(r, "tau_mean_s");
+    if (ct < 0)
+        ct = bract_table_find(r, "tau_s");
+    if (creg < 0 || cv < 0 || ct < 0) {
+        size_t col;
+        bract_table_require(r, creg < 0 ? "region" : cv < 0 ? "value" : "tau_mean_s", &col);
+        bract_rp_note(c, "timescale hierarchy", bract_last_error());
+        return;
+    }
+    bract_buf a = {0}, b = {0};
+    bract_rp_buf_putf(c, &a, "region\ttau_s\n");
+    bract_rp_buf_putf(c, &b, "region\tvalue\n");
+    for (size_t i = 0; i < r->nrows; i++) {
+        bract_rp_buf_putf(c, &a, "%s\t%s\n", bract_table_cell(r, i, (size_t)creg),
+                    bract_table_cell(r, i, (size_t)ct));
+        bract_rp_buf_putf(c, &b, "%s\t%s\n", bract_table_cell(r, i, (size_t)creg),
+                    bract_table_cell(r, i, (size_t)cv));
+    }
+    bract_table *ta = NULL, *tb = NULL;
+    char *rel = bract_rp_rel(c, bract_rp_run_file(run, BRACT_OUT_HIER_REGIONS)->output);
+    if (a.data && b.data &&
+        !bract_table_parse(rel ? rel : BRACT_OUT_HIER_REGIONS, a.data, a.len, &ta) &&
+        !bract_table_parse(rel ? rel : BRACT_OUT_HIER_REGIONS, b.data, b.len, &tb)) {
+        bract_plot_opts o;
+        bract_rp_plot_opts(c, &o);
+        o.title = "Timescale against the hierarchy index";
+        o.xlabel = "hierarchy index";
+        o.ylabel = "intrinsic timescale (s), mean over subjects";
+        bract_figure f;
+        memset(&f, 0, sizeof f);
+        if (bract_plot_scatter(ta, tb, &o, &f))
+            bract_rp_note(c, "timescale hierarchy", bract_last_error());
+        else
+            bract_rp_figure(c, &f, "timescale against hierarchy",
+                      "Each point a region: its mean timescale over subjects against its "
+                      "hierarchy index, with the least-squares line. The subtitle's p "
+                      "is the t approximation; the table below gives the permutation "
+                      "and spatial-null p-values.");
+        bract_figure_free(&f);
+    } else {
+        bract_rp_note(c, "timescale hierarchy", bract_last_error());
+    }
+    free(rel);
+    bract_table_free(ta);
+    bract_table_free(tb);
+    bract_buf_free(&a);
+    bract_buf_free(&b);
+}
+
+/* The tests table (hierarchy.tsv h), the result in the summary. */
+static void hierarchy_tests(rp_ctx *c, const bract_table *h, const char *id)
+{
+    char al[32];
+    bract_rp_fmt(al, c->o->alpha, RP_GEN);
+    const rp_tcol cols[] = {
+        {"source", "source", RP_TEXT, NULL},
+        {"n_regions", "regions", RP_GEN, NULL},
+        {"rho", "Spearman \xcf\x81", RP_R, NULL},
+        {"p_perm", "p (permutation)", RP_P, NULL},
+        {"p_spatial", "p (spatial null)", RP_P, NULL},
+        {"ci_low", "bootstrap CI", RP_R, "ci_high"},
+    };
+    char capt[200];
+    snprintf(capt, sizeof capt, "Per subject and for the group mean; highlighted: "
+             "permutation p \xe2\x89\xa4 %s.", al);
+    bract_rp_table(c, h, cols, sizeof cols / sizeof cols[0], NULL, 0, "p_perm", capt);
+    long cs = bract_table_find(h, "source"), cr = bract_table_find(h, "rho");
+    long cp = bract_table_find(h, "p_perm"), csp = bract_table_find(h, "p_spatial");
+    long cn = bract_table_find(h, "n_regions");
+    long cl = bract_table_find(h, "ci_low"), chh = bract_table_find(h, "ci_high");
+    size_t row = h->nrows - 1; /* the group row when there is one, else the only source */
+    for (size_t i = 0; cs >= 0 && i < h->nrows; i++)
+        if (strcmp(bract_table_cell(h, i, (size_t)cs), "group") == 0)
+            row = i;
+    char b1[32], b2[32], b3[32], b4[32], b5[32];
+    double p = bract_rp_cell_num(h, row, cp), ps = bract_rp_cell_num(h, row, csp);
+    int hit = p <= c->o->alpha;
+    bract_rp_buf_putf(c, &c->found,
+                      "<li><a href=\"#%s\">Timescale hierarchy</a>: %s\xcf\x81 = %s"
+                      "%s (p<sub>perm</sub> = %s",
+                      id, hit ? "<span class=\"hit\">" : "",
+                      bract_rp_fmt(b1, bract_rp_cell_num(h, row, cr), RP_R),
+                      hit ? "</span>" : "", bract_rp_fmt(b2, p, RP_P));
+    if (isfinite(ps))
+        bract_rp_buf_putf(c, &c->found, ", p<sub>spatial</sub> = %s",
+                          bract_rp_fmt(b3, ps, RP_P));
+    if (isfinite(bract_rp_cell_num(h, row, cl)))
+        bract_rp_buf_putf(c, &c->found, ", CI [%s, %s]",
+                          bract_rp_fmt(b4, bract_rp_cell_num(h, row, cl), RP_R),
+                          bract_rp_fmt(b5, bract_rp_cell_num(h, row, chh), RP_R));
+    bract_rp_buf_putf(c, &c->found, ")%s.</li>\n",
+                cs >= 0 && strcmp(bract_table_cell(h, row, (size_t)cs), "group") == 0
+                    ? " for the group mean" : "");
+    if (isfinite(bract_rp_cell_num(h, row, cn)))
+        bract_rp_buf_putf(c, &c->done, ": %.0f regions", bract_rp_cell_num(h, row, cn));
+}
+
 static void hierarchy_run(rp_ctx *c, rp_run *run, int several)
 {
     char *reldir = bract_rp_rel(c, run->dir);
+    const char *where = reldir ? reldir : run->dir;
     char title[512];
-    snprintf(title, sizeof title, several ? "Hierarchy: %s" : "Hierarchy",
-             reldir ? reldir : run->dir);
+    snprintf(title, sizeof title, several ? "Hierarchy: %s" : "Hierarchy", where);
     const char *id = bract_rp_heading(c, 3, "hierarchy", title);
     rp_sidecar *s = bract_rp_run_file(run, BRACT_OUT_HIER_HIERARCHY);
     if (!s)
@@ -455,7 +579,7 @@ static void hierarchy_run(rp_ctx *c, rp_run *run, int several)
     const char *spatial = bract_rp_get_str(s, "Parameters", "spatial_null");
     bract_rp_put(c, "<p>");
     if (!several)
-        bract_rp_from(c, reldir ? reldir : run->dir);
+        bract_rp_from(c, where);
     bract_rp_put(c, several ? "The " : "the ");
     bract_rp_put(c, "Spearman correlation of regional timescales with the hierarchy index");
     if (isfinite(perm))
@@ -472,102 +596,10 @@ static void hierarchy_run(rp_ctx *c, rp_run *run, int several)
 
     bract_table *h = run_table(c, run, BRACT_OUT_HIER_HIERARCHY, "timescale hierarchy");
     bract_table *r = run_table(c, run, BRACT_OUT_HIER_REGIONS, "timescale hierarchy");
-    /* the scatter: group-mean tau against the index */
-    if (r) {
-        long creg = bract_table_find(r, "region"), cv = bract_table_find(r, "value");
-        long ct = bract_table_find(r, "tau_mean_s");
-        if (ct < 0)
-            ct = bract_table_find(r, "tau_s");
-        if (creg < 0 || cv < 0 || ct < 0) {
-            size_t col;
-            bract_table_require(r, creg < 0 ? "region" : cv < 0 ? "value" : "tau_mean_s", &col);
-            bract_rp_note(c, "timescale hierarchy", bract_last_error());
-        } else {
-            bract_buf a = {0}, b = {0};
-            bract_rp_buf_putf(c, &a, "region\ttau_s\n");
-            bract_rp_buf_putf(c, &b, "region\tvalue\n");
-            for (size_t i = 0; i < r->nrows; i++) {
-                bract_rp_buf_putf(c, &a, "%s\t%s\n", bract_table_cell(r, i, (size_t)creg),
-                            bract_table_cell(r, i, (size_t)ct));
-                bract_rp_buf_putf(c, &b, "%s\t%s\n", bract_table_cell(r, i, (size_t)creg),
-                            bract_table_cell(r, i, (size_t)cv));
-            }
-            bract_table *ta = NULL, *tb = NULL;
-            char *rel = bract_rp_rel(c, bract_rp_run_file(run, BRACT_OUT_HIER_REGIONS)->output);
-            if (a.data && b.data &&
-                !bract_table_parse(rel ? rel : BRACT_OUT_HIER_REGIONS, a.data, a.len, &ta) &&
-                !bract_table_parse(rel ? rel : BRACT_OUT_HIER_REGIONS, b.data, b.len, &tb)) {
-                bract_plot_opts o;
-                bract_rp_plot_opts(c, &o);
-                o.title = "Timescale against the hierarchy index";
-                o.xlabel = "hierarchy index";
-                o.ylabel = "intrinsic timescale (s), mean over subjects";
-                bract_figure f;
-                memset(&f, 0, sizeof f);
-                if (bract_plot_scatter(ta, tb, &o, &f))
-                    bract_rp_note(c, "timescale hierarchy", bract_last_error());
-                else
-                    bract_rp_figure(c, &f, "timescale against hierarchy",
-                              "Each point a region: its mean timescale over subjects against its "
-                              "hierarchy index, with the least-squares line. The subtitle's p "
-                              "is the t approximation; the table below gives the permutation "
-                              "and spatial-null p-values.");
-                bract_figure_free(&f);
-            } else {
-                bract_rp_note(c, "timescale hierarchy", bract_last_error());
-            }
-            free(rel);
-            bract_table_free(ta);
-            bract_table_free(tb);
-            bract_buf_free(&a);
-            bract_buf_free(&b);
-        }
-    }
-    if (h) {
-        char al[32];
-        bract_rp_fmt(al, c->o->alpha, RP_GEN);
-        const rp_tcol cols[] = {
-            {"source", "source", RP_TEXT, NULL},
-            {"n_regions", "regions", RP_GEN, NULL},
-            {"rho", "Spearman \xcf\x81", RP_R, NULL},
-            {"p_perm", "p (permutation)", RP_P, NULL},
-            {"p_spatial", "p (spatial null)", RP_P, NULL},
-            {"ci_low", "bootstrap CI", RP_R, "ci_high"},
-        };
-        char capt[200];
-        snprintf(capt, sizeof capt, "Per subject and for the group mean; highlighted: "
-                 "permutation p \xe2\x89\xa4 %s.", al);
-        bract_rp_table(c, h, cols, sizeof cols / sizeof cols[0], NULL, 0, "p_perm", capt);
-        long cs = bract_table_find(h, "source"), cr = bract_table_find(h, "rho");
-        long cp = bract_table_find(h, "p_perm"), csp = bract_table_find(h, "p_spatial");
-        long cn = bract_table_find(h, "n_regions");
-        long cl = bract_table_find(h, "ci_low"), chh = bract_table_find(h, "ci_high");
-        size_t row = h->nrows - 1; /* the group row when there is one, else the only source */
-        for (size_t i = 0; cs >= 0 && i < h->nrows; i++)
-            if (strcmp(bract_table_cell(h, i, (size_t)cs), "group") == 0)
-                row = i;
-        char b1[32], b2[32], b3[32], b4[32], b5[32];
-        double p = bract_rp_cell_num(h, row, cp), ps = bract_rp_cell_num(h, row, csp);
-        int hit = p <= c->o->alpha;
-        bract_rp_buf_putf(c, &c->found,
-                          "<li><a href=\"#%s\">Timescale hierarchy</a>: %s\xcf\x81 = %s"
-                          "%s (p<sub>perm</sub> = %s",
-                          id, hit ? "<span class=\"hit\">" : "",
-                          bract_rp_fmt(b1, bract_rp_cell_num(h, row, cr), RP_R),
-                          hit ? "</span>" : "", bract_rp_fmt(b2, p, RP_P));
-        if (isfinite(ps))
-            bract_rp_buf_putf(c, &c->found, ", p<sub>spatial</sub> = %s",
-                              bract_rp_fmt(b3, ps, RP_P));
-        if (isfinite(bract_rp_cell_num(h, row, cl)))
-            bract_rp_buf_putf(c, &c->found, ", CI [%s, %s]",
-                              bract_rp_fmt(b4, bract_rp_cell_num(h, row, cl), RP_R),
-                              bract_rp_fmt(b5, bract_rp_cell_num(h, row, chh), RP_R));
-        bract_rp_buf_putf(c, &c->found, ")%s.</li>\n",
-                    cs >= 0 && strcmp(bract_table_cell(h, row, (size_t)cs), "group") == 0
-                        ? " for the group mean" : "");
-        if (isfinite(bract_rp_cell_num(h, row, cn)))
-            bract_rp_buf_putf(c, &c->done, ": %.0f regions", bract_rp_cell_num(h, row, cn));
-    }
+    if (r)
+        hierarchy_scatter(c, run, r);
+    if (h)
+        hierarchy_tests(c, h, id);
     bract_rp_buf_putf(c, &c->done, "</li>\n");
     bract_table *rel = run_table(c, run, BRACT_OUT_HIER_RELIABILITY, "timescale hierarchy");
     if (rel) {

@@ -25,6 +25,7 @@ int bract_events_read(const char *path, const char *column, bract_events **out)
     if (rc)
         return rc;
     size_t con, cdur, clab;
+    long cmod = bract_table_find(t, "modulation");
     if ((rc = bract_table_require(t, "onset", &con)) ||
         (rc = bract_table_require(t, "duration", &cdur)) ||
         (rc = bract_table_require(t, column, &clab))) {
@@ -65,7 +66,19 @@ int bract_events_read(const char *path, const char *column, bract_events **out)
                              bract_table_cell(t, r, cdur));
             break;
         }
+        double mod = 1.0;
+        if (cmod >= 0) {
+            if ((rc = bract_table_double(t, r, (size_t)cmod, &mod)))
+                break;
+            if (!isfinite(mod)) {
+                rc = bract_error(BRACT_EFORMAT, "%s:%zu: column %ld ('modulation'): expected a "
+                                 "number, found '%s'", path, t->line[r], cmod + 1,
+                                 bract_table_cell(t, r, (size_t)cmod));
+                break;
+            }
+        }
         bract_event *ev = &e->ev[e->n];
+        ev->modulation = mod;
         ev->onset = on;
         ev->duration = dur;
         ev->line = t->line[r];

@@ -897,6 +897,43 @@ int bract_mask_from_volume(const bract_volume *v, bract_mask **out)
     return BRACT_OK;
 }
 
+int bract_mask_varying(const bract_volume *v, bract_mask **out, size_t *nconstant)
+{
+    *out = NULL;
+    if (nconstant)
+        *nconstant = 0;
+    if (!v->data)
+        return bract_error(BRACT_EINVAL, "%s: the series has no data", vol_name(v));
+    bract_mask *m = bract_xcalloc(1, sizeof *m, "a mask");
+    if (!m)
+        return BRACT_ENOMEM;
+    m->nx = v->nx;
+    m->ny = v->ny;
+    m->nz = v->nz;
+    m->index = bract_xmalloc(v->nvox ? v->nvox : 1, sizeof *m->index, "mask indices");
+    if (!m->index) {
+        free(m);
+        return BRACT_ENOMEM;
+    }
+    size_t nt = v->nt > 1 ? (size_t)v->nt : 1, background = 0;
+    for (size_t j = 0; j < v->nvox; j++) {
+        double x0 = bract_volume_get(v, j);
+        int varies = !isfinite(x0);
+        for (size_t t = 1; t < nt && !varies; t++) {
+            double xt = bract_volume_get(v, j + v->nvox * t);
+            varies = xt != x0 || !isfinite(xt);
+        }
+        if (varies)
+            m->index[m->n++] = j;
+        else
+            background++;
+    }
+    if (nconstant)
+        *nconstant = background;
+    *out = m;
+    return BRACT_OK;
+}
+
 int bract_mask_read(const char *path, bract_mask **out, bract_volume **geom)
 {
     *out = NULL;

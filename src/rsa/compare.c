@@ -9,40 +9,51 @@
 #include <lapacke.h>
 #include <omp.h>
 
-static const char *const method_names[BRACT_CMP_NMETHODS] = {
-    "spearman", "pearson", "kendall", "tau-a", "rho-a", "cosine", "corr_cov", "cosine_cov"};
+static const char *const method_names[BRACT_CMP_NMETHODS + 1] = {
+    "spearman", "pearson", "kendall", "tau-a", "rho-a", "cosine", "corr_cov", "cosine_cov", NULL};
+static const char *const nan_names[] = {"match", "model", NULL};
 
-const char *bract_cmp_method_name(bract_cmp_method m)
+const char *bract_compare_method_name(bract_compare_method m)
 {
     return (unsigned)m < BRACT_CMP_NMETHODS ? method_names[m] : "unknown";
 }
 
-int bract_cmp_method_parse(const char *s, bract_cmp_method *m)
+int bract_compare_method_parse(const char *s, bract_compare_method *m)
 {
-    for (int i = 0; i < BRACT_CMP_NMETHODS; i++)
-        if (strcmp(s, method_names[i]) == 0) {
-            *m = (bract_cmp_method)i;
-            return BRACT_OK;
-        }
-    if (strcmp(s, "corr") == 0) {
+    if (s && strcmp(s, "corr") == 0) { /* rsatoolbox's spellings */
         *m = BRACT_CMP_PEARSON;
         return BRACT_OK;
     }
-    if (strcmp(s, "tau-b") == 0) {
+    if (s && strcmp(s, "tau-b") == 0) {
         *m = BRACT_CMP_KENDALL;
         return BRACT_OK;
     }
-    return bract_error(BRACT_EINVAL,
-                       "unknown comparison method '%s' (expected spearman, pearson, kendall, "
-                       "tau-a, rho-a, cosine, corr_cov or cosine_cov)",
-                       s);
+    int v;
+    int rc = bract_enum_lookup("comparison method", s, method_names, &v);
+    if (rc == BRACT_OK)
+        *m = (bract_compare_method)v;
+    return rc;
 }
 
-static int is_cov(bract_cmp_method m)
+const char *bract_compare_nan_name(bract_compare_nan p)
+{
+    return (unsigned)p <= BRACT_NAN_MODEL_MASK ? nan_names[p] : "unknown";
+}
+
+int bract_compare_nan_parse(const char *s, bract_compare_nan *out)
+{
+    int v;
+    int rc = bract_enum_lookup("missing-pair policy", s, nan_names, &v);
+    if (rc == BRACT_OK)
+        *out = (bract_compare_nan)v;
+    return rc;
+}
+
+static int is_cov(bract_compare_method m)
 {
     return m == BRACT_CMP_CORR_COV || m == BRACT_CMP_COSINE_COV;
 }
-static int is_kendall(bract_cmp_method m)
+static int is_kendall(bract_compare_method m)
 {
     return m == BRACT_CMP_KENDALL || m == BRACT_CMP_TAU_A;
 }
@@ -53,8 +64,8 @@ static int is_kendall(bract_cmp_method m)
  * the permutation test rebuild per-thread plans in place, without
  * allocating. */
 
-struct bract_cmp_plan {
-    bract_cmp_opts o;
+struct bract_compare_plan {
+    bract_compare_opts o;
     size_t n, np;       /* conditions, n(n-1)/2 */
     size_t k, nc;       /* models, controls */
     size_t nv;          /* pairs in use */
@@ -84,7 +95,7 @@ struct bract_cmp_plan {
     double *dwork;      /* np + n (building) */
 };
 
-struct bract_cmp_ws {
+struct bract_compare_ws {
     size_t cap;   /* np + n */
     double *y;    /* gathered neural values */
     double *a;    /* prepared neural vector */
@@ -93,11 +104,11 @@ struct bract_cmp_ws {
     size_t *iw;   /* 2 np */
 };
 
-size_t bract_cmp_plan_nmodels(const bract_cmp_plan *p) { return p->k; }
-size_t bract_cmp_plan_nconditions(const bract_cmp_plan *p) { return p->n; }
-size_t bract_cmp_plan_npairs(const bract_cmp_plan *p) { return p->nv; }
+size_t bract_compare_plan_nmodels(const bract_compare_plan *p) { return p->k; }
+size_t bract_compare_plan_nconditions(const bract_compare_plan *p) { return p->n; }
+size_t bract_compare_plan_npairs(const bract_compare_plan *p) { return p->nv; }
 
-void bract_cmp_plan_free(bract_cmp_plan *p)
+void bract_compare_plan_free(bract_compare_plan *p)
 {
     if (!p)
         return;
@@ -132,7 +143,7 @@ static void pair_of(size_t n, size_t p, size_t *i, size_t *j)
     *j = a + 1 + p;
 }
 
-static int check_opts(const bract_cmp_opts *o)
+static int check_opts(const bract_compare_opts *o)
 {
     if ((unsigned)o->method >= BRACT_CMP_NMETHODS)
         return bract_error(BRACT_EINVAL, "unknown comparison method %d", (int)o->method);
@@ -140,15 +151,15 @@ static int check_opts(const bract_cmp_opts *o)
         o->method != BRACT_CMP_SPEARMAN)
         return bract_error(BRACT_EINVAL,
                            "partial correlation is defined for pearson and spearman, not %s",
-                           bract_cmp_method_name(o->method));
+                           bract_compare_method_name(o->method));
     if (o->nan_policy != BRACT_NAN_MATCH && o->nan_policy != BRACT_NAN_MODEL_MASK)
         return bract_error(BRACT_EINVAL, "unknown missing-pair policy %d", (int)o->nan_policy);
     return BRACT_OK;
 }
 
-static bract_cmp_plan *plan_alloc(const bract_cmp_opts *o, size_t n, size_t k, size_t nc)
+static bract_compare_plan *plan_alloc(const bract_compare_opts *o, size_t n, size_t k, size_t nc)
 {
-    bract_cmp_plan *p = bract_xcalloc(1, sizeof *p, "a comparison plan");
+    bract_compare_plan *p = bract_xcalloc(1, sizeof *p, "a comparison plan");
     if (!p)
         return NULL;
     p->o = *o;
@@ -196,7 +207,7 @@ static bract_cmp_plan *plan_alloc(const bract_cmp_opts *o, size_t n, size_t k, s
         }
     }
     if (!ok) {
-        bract_cmp_plan_free(p);
+        bract_compare_plan_free(p);
         return NULL;
     }
     return p;
@@ -306,13 +317,13 @@ static double kendall_core(const double *y, size_t nv, const size_t *ord,
 /* Average-tie ranks of x[0..nv) into r (iw holds 2 nv). */
 static void ranks(const double *x, size_t nv, double *r, size_t *iw)
 {
-    bract_rank_fast(x, nv, r, iw);
+    bract_stats_rank_fast(x, nv, r, iw);
 }
 
 /* rsatoolbox's _cov_weighting (no condition covariance): y holds the nv used
  * values; out receives nv + n values; u holds n.  `center` subtracts the
  * mean first (corr_cov). */
-static void cov_transform(const bract_cmp_plan *p, const double *y, int center, double *out,
+static void cov_transform(const bract_compare_plan *p, const double *y, int center, double *out,
                           double *u)
 {
     size_t n = p->n, nv = p->nv;
@@ -364,7 +375,7 @@ static void cov_transform(const bract_cmp_plan *p, const double *y, int center, 
 
 /* The centring system M = S' D S of the least-squares double centring over
  * the used pairs, factorised (Cholesky). */
-static int cov_factor(bract_cmp_plan *p)
+static int cov_factor(bract_compare_plan *p)
 {
     size_t n = p->n;
     double *M = p->chol;
@@ -404,14 +415,16 @@ static void residualise(const double *Q, size_t nv, size_t q, const double *x, d
  * plan's capacity).  mask (np flags, may be NULL) overrides the pairs in use;
  * without it they are the pairs present in model 0 and every other model and
  * control must agree.  Allocates nothing. */
-static int plan_build(bract_cmp_plan *p, const double *models, const double *controls,
-                      const unsigned char *mask)
+/* The raw vectors copied in (unless they are the plan's own) and the pairs
+ * in use. */
+static void plan_pairs(bract_compare_plan *p, const double *models, const double *controls,
+                       const unsigned char *mask)
 {
-    size_t n = p->n, np = p->np, k = p->k, nc = p->nc;
+    size_t np = p->np;
     if (models != p->mraw)
-        memcpy(p->mraw, models, k * np * sizeof *models);
-    if (nc && controls != p->craw)
-        memcpy(p->craw, controls, nc * np * sizeof *controls);
+        memcpy(p->mraw, models, p->k * np * sizeof *models);
+    if (p->nc && controls != p->craw)
+        memcpy(p->craw, controls, p->nc * np * sizeof *controls);
     size_t nv = 0;
     for (size_t q = 0; q < np; q++) {
         int u = mask ? mask[q] != 0 : !isnan(p->mraw[q]);
@@ -421,9 +434,14 @@ static int plan_build(bract_cmp_plan *p, const double *models, const double *con
     }
     p->nv = nv;
     p->full = nv == np;
-    /* every model and control has a finite value at the used pairs, and
-     * (without a mask) is missing the others */
-    for (size_t m = 0; m < k + nc; m++) {
+}
+
+/* Every model and control has a finite value at the used pairs, and
+ * (without a mask) is missing the others. */
+static int check_missing(const bract_compare_plan *p, const unsigned char *mask)
+{
+    size_t n = p->n, np = p->np, k = p->k;
+    for (size_t m = 0; m < k + p->nc; m++) {
         const double *v = m < k ? p->mraw + m * np : p->craw + (m - k) * np;
         const char *what = m < k ? "model" : "control";
         size_t idx = m < k ? m + 1 : m - k + 1;
@@ -449,19 +467,166 @@ static int plan_build(bract_cmp_plan *p, const double *models, const double *con
             }
         }
     }
+    return BRACT_OK;
+}
+
+/* Model m prepared for the method (no partial setting) from its used
+ * values g: ranks, centring, scaling, whitening or the Kendall sort order. */
+static int prepare_model(bract_compare_plan *p, size_t m, const double *g)
+{
+    size_t n = p->n, np = p->np, nv = p->nv;
+    bract_compare_method meth = p->o.method;
+    double *t = p->t + m * (np + n);
+    switch (meth) {
+    case BRACT_CMP_PEARSON:
+    case BRACT_CMP_SPEARMAN: {
+        if (meth == BRACT_CMP_SPEARMAN)
+            ranks(g, nv, t, p->iwork);
+        else
+            memcpy(t, g, nv * sizeof *t);
+        double mu = mean_of(t, nv);
+        for (size_t e = 0; e < nv; e++)
+            t[e] -= mu;
+        double s = sqrt(dot(t, t, nv));
+        for (size_t e = 0; e < nv; e++)
+            t[e] /= s;
+        break;
+    }
+    case BRACT_CMP_RHO_A: {
+        ranks(g, nv, t, p->iwork);
+        double mu = mean_of(t, nv);
+        for (size_t e = 0; e < nv; e++)
+            t[e] -= mu;
+        break;
+    }
+    case BRACT_CMP_COSINE: {
+        double s = sqrt(dot(g, g, nv));
+        if (s == 0)
+            return bract_error(BRACT_EDATA, "model RDM %zu is all zeros", m + 1);
+        for (size_t e = 0; e < nv; e++)
+            t[e] = g[e] / s;
+        break;
+    }
+    case BRACT_CMP_CORR_COV:
+    case BRACT_CMP_COSINE_COV: {
+        cov_transform(p, g, meth == BRACT_CMP_CORR_COV, t, p->dwork + nv);
+        double s = sqrt(dot(t, t, nv + n));
+        if (!(s > 0))
+            return bract_error(BRACT_EDATA, "model RDM %zu has no structure left after whitening",
+                               m + 1);
+        for (size_t e = 0; e < nv + n; e++)
+            t[e] /= s;
+        break;
+    }
+    case BRACT_CMP_KENDALL:
+    case BRACT_CMP_TAU_A: {
+        size_t *ord = p->ord + m * np;
+        unsigned char *gst = p->gst + m * np;
+        bract_stats_argsort(g, nv, ord, p->iwork);
+        int64_t xt = 0;
+        for (size_t i = 0; i < nv;) {
+            size_t j = i + 1;
+            gst[i] = 1;
+            while (j < nv && g[ord[j]] == g[ord[i]])
+                gst[j++] = 0;
+            int64_t c = (int64_t)(j - i);
+            xt += c * (c - 1) / 2;
+            i = j;
+        }
+        p->xtie[m] = xt;
+        break;
+    }
+    }
+    return BRACT_OK;
+}
+
+/* The used values of column v (np values) into dst, ranked for spearman;
+ * g is scratch. */
+static void regressor(const bract_compare_plan *p, const double *v, double *g, double *dst)
+{
+    for (size_t e = 0; e < p->nv; e++)
+        g[e] = v[p->vidx[e]];
+    if (p->o.method == BRACT_CMP_SPEARMAN)
+        ranks(g, p->nv, dst, p->iwork);
+    else
+        memcpy(dst, g, p->nv * sizeof *dst);
+}
+
+/* The partial setting, model m: an orthonormal basis of [regressors, 1]
+ * (LAPACK QR) and the normalised residual of the (ranked) model; g is
+ * scratch. */
+static int partial_model(bract_compare_plan *p, size_t m, double *g)
+{
+    size_t n = p->n, np = p->np, nv = p->nv, nc = p->nc, k = p->k, qn = p->q;
+    double *R = p->R;
+    size_t col = 0;
+    for (size_t c = 0; c < nc + k; c++) {
+        if (c >= nc && (p->o.partial != BRACT_PARTIAL_OTHERS || c - nc == m))
+            continue;
+        const double *v = c < nc ? p->craw + c * np : p->mraw + (c - nc) * np;
+        regressor(p, v, g, R + col * nv);
+        col++;
+    }
+    double *one = R + col * nv;
+    for (size_t e = 0; e < nv; e++)
+        one[e] = 1;
+    /* column norms, to judge the QR diagonal */
+    for (size_t c = 0; c < qn; c++)
+        p->qnorm[c] = sqrt(dot(R + c * nv, R + c * nv, nv));
+    lapack_int info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)nv, (lapack_int)qn, R,
+                                          (lapack_int)nv, p->tau, p->lwork, (lapack_int)p->nlwork);
+    if (info)
+        return bract_error(BRACT_ENUMERIC, "QR factorisation failed (LAPACK info %d)", (int)info);
+    for (size_t c = 0; c < qn; c++) {
+        double d = fabs(R[c * nv + c]), ref = p->qnorm[c];
+        if (!(d > 1e-10 * ref) || nv < qn + 2)
+            return bract_error(BRACT_EDATA,
+                               "the RDMs regressed out of model RDM %zu are collinear (or "
+                               "constant): partial correlation is undefined",
+                               m + 1);
+    }
+    info = LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, (lapack_int)nv, (lapack_int)qn, (lapack_int)qn, R,
+                               (lapack_int)nv, p->tau, p->lwork, (lapack_int)p->nlwork);
+    if (info)
+        return bract_error(BRACT_ENUMERIC, "QR factorisation failed (LAPACK info %d)", (int)info);
+    double *Qm = p->Q + m * np * qn;
+    memcpy(Qm, R, nv * qn * sizeof *Qm);
+    double *t = p->t + m * (np + n);
+    double *x = R; /* free now */
+    regressor(p, p->mraw + m * np, g, x);
+    double mu = mean_of(x, nv), ss = 0;
+    for (size_t e = 0; e < nv; e++)
+        ss += (x[e] - mu) * (x[e] - mu);
+    residualise(Qm, nv, qn, x, t);
+    double s = sqrt(dot(t, t, nv));
+    if (!(s > 1e-10 * sqrt(ss)))
+        return bract_error(BRACT_EDATA,
+                           "model RDM %zu is explained entirely by the RDMs regressed out: "
+                           "partial correlation is undefined",
+                           m + 1);
+    for (size_t e = 0; e < nv; e++)
+        t[e] /= s;
+    return BRACT_OK;
+}
+
+static int plan_build(bract_compare_plan *p, const double *models, const double *controls,
+                      const unsigned char *mask)
+{
+    plan_pairs(p, models, controls, mask);
+    int rc = check_missing(p, mask);
+    if (rc)
+        return rc;
+    size_t nv = p->nv, np = p->np;
     if (nv < 3)
         return bract_error(BRACT_EDATA,
                            "only %zu pair%s of conditions left to compare (at least 3 needed)",
                            nv, nv == 1 ? "" : "s");
-    bract_cmp_method meth = p->o.method;
-    p->tlen = is_cov(meth) ? nv + n : nv;
-    if (is_cov(meth) && !p->full) {
-        int rc = cov_factor(p);
-        if (rc)
-            return rc;
-    }
+    bract_compare_method meth = p->o.method;
+    p->tlen = is_cov(meth) ? nv + p->n : nv;
+    if (is_cov(meth) && !p->full && (rc = cov_factor(p)))
+        return rc;
     double *g = p->dwork; /* one model's used values; dwork + nv is scratch */
-    for (size_t m = 0; m < k; m++) {
+    for (size_t m = 0; m < p->k; m++) {
         const double *v = p->mraw + m * np;
         for (size_t e = 0; e < nv; e++)
             g[e] = v[p->vidx[e]];
@@ -472,143 +637,14 @@ static int plan_build(bract_cmp_plan *p, const double *models, const double *con
             return bract_error(BRACT_EDATA,
                                "model RDM %zu is constant over the %zu pairs compared: its %s "
                                "with any RDM is undefined",
-                               m + 1, nv, bract_cmp_method_name(meth));
-        double *t = p->t + m * (np + n);
-        if (p->o.partial != BRACT_PARTIAL_NONE)
-            continue; /* after the bases, below */
-        switch (meth) {
-        case BRACT_CMP_PEARSON:
-        case BRACT_CMP_SPEARMAN: {
-            if (meth == BRACT_CMP_SPEARMAN)
-                ranks(g, nv, t, p->iwork);
-            else
-                memcpy(t, g, nv * sizeof *t);
-            double mu = mean_of(t, nv);
-            for (size_t e = 0; e < nv; e++)
-                t[e] -= mu;
-            double s = sqrt(dot(t, t, nv));
-            for (size_t e = 0; e < nv; e++)
-                t[e] /= s;
-            break;
-        }
-        case BRACT_CMP_RHO_A: {
-            ranks(g, nv, t, p->iwork);
-            double mu = mean_of(t, nv);
-            for (size_t e = 0; e < nv; e++)
-                t[e] -= mu;
-            break;
-        }
-        case BRACT_CMP_COSINE: {
-            double s = sqrt(dot(g, g, nv));
-            if (s == 0)
-                return bract_error(BRACT_EDATA, "model RDM %zu is all zeros", m + 1);
-            for (size_t e = 0; e < nv; e++)
-                t[e] = g[e] / s;
-            break;
-        }
-        case BRACT_CMP_CORR_COV:
-        case BRACT_CMP_COSINE_COV: {
-            cov_transform(p, g, meth == BRACT_CMP_CORR_COV, t, p->dwork + nv);
-            double s = sqrt(dot(t, t, nv + n));
-            if (!(s > 0))
-                return bract_error(BRACT_EDATA,
-                                   "model RDM %zu has no structure left after whitening", m + 1);
-            for (size_t e = 0; e < nv + n; e++)
-                t[e] /= s;
-            break;
-        }
-        case BRACT_CMP_KENDALL:
-        case BRACT_CMP_TAU_A: {
-            size_t *ord = p->ord + m * np;
-            unsigned char *gst = p->gst + m * np;
-            bract_argsort(g, nv, ord, p->iwork);
-            int64_t xt = 0;
-            for (size_t i = 0; i < nv;) {
-                size_t j = i + 1;
-                gst[i] = 1;
-                while (j < nv && g[ord[j]] == g[ord[i]])
-                    gst[j++] = 0;
-                int64_t c = (int64_t)(j - i);
-                xt += c * (c - 1) / 2;
-                i = j;
-            }
-            p->xtie[m] = xt;
-            break;
-        }
-        }
+                               m + 1, nv, bract_compare_method_name(meth));
+        if (p->o.partial == BRACT_PARTIAL_NONE && (rc = prepare_model(p, m, g)))
+            return rc;
     }
-    if (p->o.partial != BRACT_PARTIAL_NONE) {
-        /* for each model: an orthonormal basis of [regressors, 1] and the
-         * normalised residual of the (ranked) model */
-        size_t qn = p->q;
-        for (size_t m = 0; m < k; m++) {
-            double *R = p->R;
-            size_t col = 0;
-            for (size_t c = 0; c < nc + k; c++) {
-                if (c >= nc && (p->o.partial != BRACT_PARTIAL_OTHERS || c - nc == m))
-                    continue;
-                const double *v = c < nc ? p->craw + c * np : p->mraw + (c - nc) * np;
-                double *dst = R + col * nv;
-                for (size_t e = 0; e < nv; e++)
-                    g[e] = v[p->vidx[e]];
-                if (meth == BRACT_CMP_SPEARMAN)
-                    ranks(g, nv, dst, p->iwork);
-                else
-                    memcpy(dst, g, nv * sizeof *dst);
-                col++;
-            }
-            double *one = R + col * nv;
-            for (size_t e = 0; e < nv; e++)
-                one[e] = 1;
-            col++;
-            /* column norms, to judge the QR diagonal */
-            for (size_t c = 0; c < qn; c++)
-                p->qnorm[c] = sqrt(dot(R + c * nv, R + c * nv, nv));
-            lapack_int info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)nv,
-                                                  (lapack_int)qn, R, (lapack_int)nv, p->tau,
-                                                  p->lwork, (lapack_int)p->nlwork);
-            if (info)
-                return bract_error(BRACT_ENUMERIC, "QR factorisation failed (LAPACK info %d)",
-                                   (int)info);
-            for (size_t c = 0; c < qn; c++) {
-                double d = fabs(R[c * nv + c]), ref = p->qnorm[c];
-                if (!(d > 1e-10 * ref) || nv < qn + 2)
-                    return bract_error(BRACT_EDATA,
-                                       "the RDMs regressed out of model RDM %zu are collinear "
-                                       "(or constant): partial correlation is undefined",
-                                       m + 1);
-            }
-            info = LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, (lapack_int)nv, (lapack_int)qn,
-                                       (lapack_int)qn, R, (lapack_int)nv, p->tau, p->lwork,
-                                       (lapack_int)p->nlwork);
-            if (info)
-                return bract_error(BRACT_ENUMERIC, "QR factorisation failed (LAPACK info %d)",
-                                   (int)info);
-            double *Qm = p->Q + m * np * qn;
-            memcpy(Qm, R, nv * qn * sizeof *Qm);
-            const double *v = p->mraw + m * np;
-            for (size_t e = 0; e < nv; e++)
-                g[e] = v[p->vidx[e]];
-            double *t = p->t + m * (np + n);
-            double *x = R; /* free now */
-            if (meth == BRACT_CMP_SPEARMAN)
-                ranks(g, nv, x, p->iwork);
-            else
-                memcpy(x, g, nv * sizeof *x);
-            double mu = mean_of(x, nv), ss = 0;
-            for (size_t e = 0; e < nv; e++)
-                ss += (x[e] - mu) * (x[e] - mu);
-            residualise(Qm, nv, qn, x, t);
-            double s = sqrt(dot(t, t, nv));
-            if (!(s > 1e-10 * sqrt(ss)))
-                return bract_error(BRACT_EDATA,
-                                   "model RDM %zu is explained entirely by the RDMs regressed "
-                                   "out: partial correlation is undefined",
-                                   m + 1);
-            for (size_t e = 0; e < nv; e++)
-                t[e] /= s;
-        }
-    }
+    if (p->o.partial != BRACT_PARTIAL_NONE)
+        for (size_t m = 0; m < p->k; m++)
+            if ((rc = partial_model(p, m, g)))
+                return rc;
     return BRACT_OK;
 }
 
@@ -622,9 +658,9 @@ static int pack_vectors(double *dst, size_t count, const double *const *src, siz
     return BRACT_OK;
 }
 
-int bract_cmp_plan_new(const bract_cmp_opts *opts, size_t n, size_t nmodels,
+int bract_compare_plan_new(const bract_compare_opts *opts, size_t n, size_t nmodels,
                        const double *const *models, size_t ncontrols,
-                       const double *const *controls, bract_cmp_plan **out)
+                       const double *const *controls, bract_compare_plan **out)
 {
     *out = NULL;
     int rc = check_opts(opts);
@@ -641,13 +677,13 @@ int bract_cmp_plan_new(const bract_cmp_opts *opts, size_t n, size_t nmodels,
         return bract_error(BRACT_EINVAL,
                            "partial correlation needs another model or a control RDM to "
                            "regress out");
-    bract_cmp_plan *p = plan_alloc(opts, n, nmodels, ncontrols);
+    bract_compare_plan *p = plan_alloc(opts, n, nmodels, ncontrols);
     if (!p)
         return BRACT_ENOMEM;
     if ((rc = pack_vectors(p->mraw, nmodels, models, p->np)) ||
         (rc = pack_vectors(p->craw, p->nc, controls, p->np)) ||
         (rc = plan_build(p, p->mraw, p->craw, NULL))) {
-        bract_cmp_plan_free(p);
+        bract_compare_plan_free(p);
         return rc;
     }
     *out = p;
@@ -657,10 +693,10 @@ int bract_cmp_plan_new(const bract_cmp_opts *opts, size_t n, size_t nmodels,
 /* ------------------------------------------------------------------ */
 /* Workspaces and comparison. */
 
-static bract_cmp_ws *ws_alloc(size_t n)
+static bract_compare_ws *ws_alloc(size_t n)
 {
     size_t np = bract_npairs(n), cap = np + n;
-    bract_cmp_ws *w = bract_xcalloc(1, sizeof *w, "a comparison workspace");
+    bract_compare_ws *w = bract_xcalloc(1, sizeof *w, "a comparison workspace");
     if (!w)
         return NULL;
     w->cap = cap;
@@ -669,15 +705,19 @@ static bract_cmp_ws *ws_alloc(size_t n)
         !(w->b = bract_xmalloc(cap, sizeof *w->b, "a workspace")) ||
         !(w->u = bract_xmalloc(n, sizeof *w->u, "a workspace")) ||
         !(w->iw = bract_xmalloc(2 * cap, sizeof *w->iw, "a workspace"))) {
-        bract_cmp_ws_free(w);
+        bract_compare_ws_free(w);
         return NULL;
     }
     return w;
 }
 
-bract_cmp_ws *bract_cmp_ws_new(const bract_cmp_plan *p) { return ws_alloc(p->n); }
+int bract_compare_ws_new(const bract_compare_plan *p, bract_compare_ws **out)
+{
+    *out = ws_alloc(p->n);
+    return *out ? BRACT_OK : BRACT_ENOMEM;
+}
 
-void bract_cmp_ws_free(bract_cmp_ws *w)
+void bract_compare_ws_free(bract_compare_ws *w)
 {
     if (!w)
         return;
@@ -690,7 +730,7 @@ void bract_cmp_ws_free(bract_cmp_ws *w)
 }
 
 /* Gather the used neural values into w->y, checking them. */
-static int gather(const bract_cmp_plan *p, bract_cmp_ws *w, const double *neural, int check)
+static int gather(const bract_compare_plan *p, bract_compare_ws *w, const double *neural, int check)
 {
     size_t nv = p->nv;
     for (size_t e = 0; e < nv; e++) {
@@ -722,7 +762,7 @@ static int gather(const bract_cmp_plan *p, bract_cmp_ws *w, const double *neural
 
 /* The neural side prepared like the models (into w->a); returns the scale
  * to divide dot products by (0 when undefined).  Not for kendall/partial. */
-static double prepare_neural(const bract_cmp_plan *p, bract_cmp_ws *w)
+static double prepare_neural(const bract_compare_plan *p, bract_compare_ws *w)
 {
     size_t nv = p->nv;
     double *a = w->a;
@@ -758,10 +798,10 @@ static double prepare_neural(const bract_cmp_plan *p, bract_cmp_ws *w)
 }
 
 /* Comparison of the gathered neural values with every model. */
-static void compare_gathered(const bract_cmp_plan *p, bract_cmp_ws *w, double *r)
+static void compare_gathered(const bract_compare_plan *p, bract_compare_ws *w, double *r)
 {
     size_t nv = p->nv, k = p->k, stride = p->np + p->n;
-    bract_cmp_method meth = p->o.method;
+    bract_compare_method meth = p->o.method;
     if (is_kendall(meth)) {
         for (size_t m = 0; m < k; m++)
             r[m] = kendall_core(w->y, nv, p->ord + m * p->np, p->gst + m * p->np, p->xtie[m],
@@ -805,7 +845,7 @@ static void compare_gathered(const bract_cmp_plan *p, bract_cmp_ws *w, double *r
     }
 }
 
-int bract_cmp_run(const bract_cmp_plan *p, bract_cmp_ws *w, const double *neural, double *r)
+int bract_compare_run(const bract_compare_plan *p, bract_compare_ws *w, const double *neural, double *r)
 {
     int rc = gather(p, w, neural, p->check_nan);
     if (rc) {
@@ -817,23 +857,24 @@ int bract_cmp_run(const bract_cmp_plan *p, bract_cmp_ws *w, const double *neural
     return BRACT_OK;
 }
 
-int bract_cmp_vectors(bract_cmp_method method, size_t n, const double *x, const double *y,
+int bract_compare_vectors(bract_compare_method method, size_t n, const double *x, const double *y,
                       double *r)
 {
-    bract_cmp_opts o = {method, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
-    bract_cmp_plan *p;
+    bract_compare_opts o = {method, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
+    bract_compare_plan *p;
     *r = NAN;
-    int rc = bract_cmp_plan_new(&o, n, 1, &y, 0, NULL, &p);
+    int rc = bract_compare_plan_new(&o, n, 1, &y, 0, NULL, &p);
     if (rc)
         return rc;
-    bract_cmp_ws *w = bract_cmp_ws_new(p);
+    bract_compare_ws *w = NULL;
+    bract_compare_ws_new(p, &w);
     if (!w) {
-        bract_cmp_plan_free(p);
+        bract_compare_plan_free(p);
         return BRACT_ENOMEM;
     }
-    rc = bract_cmp_run(p, w, x, r);
-    bract_cmp_ws_free(w);
-    bract_cmp_plan_free(p);
+    rc = bract_compare_run(p, w, x, r);
+    bract_compare_ws_free(w);
+    bract_compare_plan_free(p);
     return rc;
 }
 
@@ -889,7 +930,7 @@ typedef struct {
     double *Tdiag;       /* n x k (cov) */
     double *A;           /* k x nv normalised neural residuals (partial) */
     double *tt;          /* k: squared norms of the centred model values (partial) */
-    bract_cmp_plan *pn;  /* the neural RDM as a kendall plan */
+    bract_compare_plan *pn;  /* the neural RDM as a kendall plan */
 } perm_setup;
 
 enum { PATH_DOT = 1, PATH_KENDALL, PATH_PARTIAL, PATH_GENERAL };
@@ -901,7 +942,7 @@ static void perm_setup_free(perm_setup *s)
     free(s->Tdiag);
     free(s->A);
     free(s->tt);
-    bract_cmp_plan_free(s->pn);
+    bract_compare_plan_free(s->pn);
 }
 
 /* Fill an n x n x k matrix from k vectors over the used pairs (all pairs). */
@@ -918,14 +959,14 @@ static void fill_matrix(double *T, size_t n, size_t k, const double *vec, size_t
     }
 }
 
-static int perm_setup_new(const bract_cmp_plan *p, bract_cmp_ws *w, perm_setup *s)
+static int perm_setup_new(const bract_compare_plan *p, bract_compare_ws *w, perm_setup *s)
 {
     memset(s, 0, sizeof *s);
     size_t n = p->n, nv = p->nv, k = p->k, stride = p->np + n;
     s->n = n;
     s->nv = nv;
     s->k = k;
-    bract_cmp_method meth = p->o.method;
+    bract_compare_method meth = p->o.method;
     if (!p->full) {
         s->path = PATH_GENERAL;
         return BRACT_OK;
@@ -970,9 +1011,9 @@ static int perm_setup_new(const bract_cmp_plan *p, bract_cmp_ws *w, perm_setup *
     }
     if (is_kendall(meth)) {
         s->path = PATH_KENDALL;
-        bract_cmp_opts o = {meth, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
+        bract_compare_opts o = {meth, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
         const double *nv0 = w->y;
-        int rc = bract_cmp_plan_new(&o, n, 1, &nv0, 0, NULL, &s->pn);
+        int rc = bract_compare_plan_new(&o, n, 1, &nv0, 0, NULL, &s->pn);
         if (rc)
             return rc;
         if (!(s->T = bract_xmalloc(n * n * k, sizeof *s->T, "a permutation table")))
@@ -1005,8 +1046,8 @@ static int perm_setup_new(const bract_cmp_plan *p, bract_cmp_ws *w, perm_setup *
 typedef struct {
     size_t *perm, *tmp;
     double *acc, *y, *wa, *wb;
-    bract_cmp_plan *pt;  /* general path */
-    bract_cmp_ws *ws;
+    bract_compare_plan *pt;  /* general path */
+    bract_compare_ws *ws;
     unsigned char *mask;
 } perm_thread;
 
@@ -1018,12 +1059,12 @@ static void perm_thread_free(perm_thread *t)
     free(t->y);
     free(t->wa);
     free(t->wb);
-    bract_cmp_plan_free(t->pt);
-    bract_cmp_ws_free(t->ws);
+    bract_compare_plan_free(t->pt);
+    bract_compare_ws_free(t->ws);
     free(t->mask);
 }
 
-static int perm_thread_new(const bract_cmp_plan *p, const perm_setup *s, perm_thread *t)
+static int perm_thread_new(const bract_compare_plan *p, const perm_setup *s, perm_thread *t)
 {
     memset(t, 0, sizeof *t);
     size_t n = p->n, np = p->np, k = p->k;
@@ -1047,7 +1088,7 @@ static int perm_thread_new(const bract_cmp_plan *p, const perm_setup *s, perm_th
 }
 
 /* Null values of one permutation into out[0..k). */
-static void perm_values(const bract_cmp_plan *p, const perm_setup *s, perm_thread *t,
+static void perm_values(const bract_compare_plan *p, const perm_setup *s, perm_thread *t,
                         const double *neural, const size_t *sg, double *out)
 {
     size_t n = p->n, k = p->k;
@@ -1092,7 +1133,7 @@ static void perm_values(const bract_cmp_plan *p, const perm_setup *s, perm_threa
         return;
     }
     case PATH_KENDALL: {
-        const bract_cmp_plan *pn = s->pn;
+        const bract_compare_plan *pn = s->pn;
         for (size_t m = 0; m < k; m++) {
             size_t e = 0;
             for (size_t i = 0; i < n; i++) {
@@ -1130,7 +1171,7 @@ static void perm_values(const bract_cmp_plan *p, const perm_setup *s, perm_threa
         /* missing pairs: rebuild a plan on the pairs present in the
          * permuted models and in the neural RDM.  With the other models
          * regressed out, only the model tested is permuted. */
-        bract_cmp_plan *pt = t->pt;
+        bract_compare_plan *pt = t->pt;
         size_t np = p->np;
         int each = p->o.partial == BRACT_PARTIAL_OTHERS;
         for (size_t tested = 0; tested < (each ? k : 1); tested++) {
@@ -1172,7 +1213,7 @@ static void perm_values(const bract_cmp_plan *p, const perm_setup *s, perm_threa
     }
 }
 
-int bract_null_reaches(double null, double obs, bract_alternative alt)
+int bract_null_reaches(double null, double obs, bract_stats_alternative alt)
 {
     double eps = 1e-12 * (1 + fabs(obs));
     switch (alt) {
@@ -1182,7 +1223,7 @@ int bract_null_reaches(double null, double obs, bract_alternative alt)
     }
 }
 
-int bract_cmp_permtest(const bract_cmp_plan *p, const double *neural,
+int bract_compare_permtest(const bract_compare_plan *p, const double *neural,
                        const bract_perm_opts *opts, double *r, double *pval, size_t *nused,
                        double *null)
 {
@@ -1192,19 +1233,20 @@ int bract_cmp_permtest(const bract_cmp_plan *p, const double *neural,
     *nused = 0;
     if (opts->npermutations < 1)
         return bract_error(BRACT_EINVAL, "a permutation test needs at least 1 permutation");
-    bract_cmp_ws *w = bract_cmp_ws_new(p);
+    bract_compare_ws *w = NULL;
+    bract_compare_ws_new(p, &w);
     if (!w)
         return BRACT_ENOMEM;
-    int rc = bract_cmp_run(p, w, neural, r);
+    int rc = bract_compare_run(p, w, neural, r);
     if (rc) {
-        bract_cmp_ws_free(w);
+        bract_compare_ws_free(w);
         return rc;
     }
     uint64_t nf = factorial(n);
     int exhaustive = nf != UINT64_MAX && nf - 1 <= opts->npermutations;
     size_t N = exhaustive ? (size_t)(nf - 1) : opts->npermutations;
     if (N > UINT32_MAX && !exhaustive) {
-        bract_cmp_ws_free(w);
+        bract_compare_ws_free(w);
         return bract_error(BRACT_EINVAL, "at most %u permutations", (unsigned)UINT32_MAX);
     }
     int defined = 0;
@@ -1217,13 +1259,13 @@ int bract_cmp_permtest(const bract_cmp_plan *p, const double *neural,
         bract_clear_error();
         if (defined)
             perm_setup_free(&s);
-        bract_cmp_ws_free(w);
+        bract_compare_ws_free(w);
         *nused = N;
         return BRACT_OK;
     }
     if (rc) {
         perm_setup_free(&s);
-        bract_cmp_ws_free(w);
+        bract_compare_ws_free(w);
         return rc;
     }
     double *nulls = null ? null : bract_xmalloc(N * k, sizeof *nulls, "null values");
@@ -1233,7 +1275,7 @@ int bract_cmp_permtest(const bract_cmp_plan *p, const double *neural,
         if (!null)
             free(nulls);
         perm_setup_free(&s);
-        bract_cmp_ws_free(w);
+        bract_compare_ws_free(w);
         return BRACT_ENOMEM;
     }
     /* the observed value through the same arithmetic as the null values */
@@ -1297,14 +1339,14 @@ int bract_cmp_permtest(const bract_cmp_plan *p, const double *neural,
     if (!null)
         free(nulls);
     perm_setup_free(&s);
-    bract_cmp_ws_free(w);
+    bract_compare_ws_free(w);
     return err ? BRACT_ENOMEM : BRACT_OK;
 }
 
 /* ------------------------------------------------------------------ */
 /* Bootstrap over conditions. */
 
-int bract_cmp_bootstrap(const bract_cmp_plan *p, const double *neural, size_t nboot,
+int bract_compare_bootstrap(const bract_compare_plan *p, const double *neural, size_t nboot,
                         uint64_t seed, uint64_t stream, const bract_progress *progress,
                         double *out)
 {
@@ -1313,11 +1355,12 @@ int bract_cmp_bootstrap(const bract_cmp_plan *p, const double *neural, size_t nb
         return bract_error(BRACT_EINVAL, "at most %u bootstrap samples", (unsigned)UINT32_MAX);
     {
         /* the neural RDM must be comparable at all */
-        bract_cmp_ws *w = bract_cmp_ws_new(p);
+        bract_compare_ws *w = NULL;
+        bract_compare_ws_new(p, &w);
         double *r = bract_xmalloc(k, sizeof *r, "values");
-        int rc = w && r ? bract_cmp_run(p, w, neural, r) : BRACT_ENOMEM;
+        int rc = w && r ? bract_compare_run(p, w, neural, r) : BRACT_ENOMEM;
         free(r);
-        bract_cmp_ws_free(w);
+        bract_compare_ws_free(w);
         if (rc)
             return rc;
     }
@@ -1325,8 +1368,8 @@ int bract_cmp_bootstrap(const bract_cmp_plan *p, const double *neural, size_t nb
     int err = 0;
 #pragma omp parallel
     {
-        bract_cmp_plan *pt = plan_alloc(&p->o, n, k, nc);
-        bract_cmp_ws *w = ws_alloc(n);
+        bract_compare_plan *pt = plan_alloc(&p->o, n, k, nc);
+        bract_compare_ws *w = ws_alloc(n);
         size_t *c = bract_xmalloc(n, sizeof *c, "a bootstrap sample");
         unsigned char *seen = bract_xmalloc(n, 1, "a bootstrap sample");
         double *x = bract_xmalloc(np, sizeof *x, "a resampled RDM");
@@ -1384,8 +1427,8 @@ int bract_cmp_bootstrap(const bract_cmp_plan *p, const double *neural, size_t nb
         free(x);
         free(seen);
         free(c);
-        bract_cmp_ws_free(w);
-        bract_cmp_plan_free(pt);
+        bract_compare_ws_free(w);
+        bract_compare_plan_free(pt);
     }
     if (err)
         return bract_error(BRACT_ENOMEM, "out of memory in the bootstrap");
@@ -1397,7 +1440,7 @@ int bract_cmp_bootstrap(const bract_cmp_plan *p, const double *neural, size_t nb
 /* ------------------------------------------------------------------ */
 /* Noise ceiling. */
 
-int bract_noise_ceiling(bract_cmp_method method, size_t n, size_t nsubj,
+int bract_compare_noise_ceiling(bract_compare_method method, size_t n, size_t nsubj,
                         const double *const *rdms, const unsigned char *mask, double *lower,
                         double *upper)
 {
@@ -1417,8 +1460,8 @@ int bract_noise_ceiling(bract_cmp_method method, size_t n, size_t nsubj,
     size_t *iw = bract_xmalloc(2 * np, sizeof *iw, "sort indices");
     double *lo = bract_xmalloc(nsubj, sizeof *lo, "values");
     double *up = bract_xmalloc(nsubj, sizeof *up, "values");
-    bract_cmp_plan *pl = NULL;
-    bract_cmp_ws *w = NULL;
+    bract_compare_plan *pl = NULL;
+    bract_compare_ws *w = NULL;
     int rc = BRACT_OK;
     if (!use || !tr || !pool || !g || !iw || !lo || !up) {
         rc = BRACT_ENOMEM;
@@ -1477,10 +1520,10 @@ int bract_noise_ceiling(bract_cmp_method method, size_t n, size_t nsubj,
                 t[e] = (g[e] - mu) / sd;
             break;
         }
-        default: bract_rank(g, nv, t, iw); break;
+        default: bract_stats_rank(g, nv, t, iw); break;
         }
     }
-    bract_cmp_opts o = {method, BRACT_PARTIAL_NONE, BRACT_NAN_MODEL_MASK};
+    bract_compare_opts o = {method, BRACT_PARTIAL_NONE, BRACT_NAN_MODEL_MASK};
     for (size_t leave = 0; leave <= nsubj; leave++) {
         /* leave == nsubj: the pool of every subject (upper bound) */
         size_t e, cnt = 0;
@@ -1505,11 +1548,11 @@ int bract_noise_ceiling(bract_cmp_method method, size_t n, size_t nsubj,
         for (size_t q = 0; q < np; q++)
             pool[q] = use[q] ? g[e++] : NAN;
         const double *pv = pool;
-        bract_cmp_plan_free(pl);
+        bract_compare_plan_free(pl);
         pl = NULL;
-        if ((rc = bract_cmp_plan_new(&o, n, 1, &pv, 0, NULL, &pl)))
+        if ((rc = bract_compare_plan_new(&o, n, 1, &pv, 0, NULL, &pl)))
             goto done;
-        if (!w && !(w = bract_cmp_ws_new(pl))) {
+        if (!w && bract_compare_ws_new(pl, &w)) {
             rc = BRACT_ENOMEM;
             goto done;
         }
@@ -1517,7 +1560,7 @@ int bract_noise_ceiling(bract_cmp_method method, size_t n, size_t nsubj,
             if (leave < nsubj && s != leave)
                 continue;
             double v;
-            if ((rc = bract_cmp_run(pl, w, rdms[s], &v)))
+            if ((rc = bract_compare_run(pl, w, rdms[s], &v)))
                 goto done;
             if (leave < nsubj)
                 lo[s] = v;
@@ -1528,8 +1571,8 @@ int bract_noise_ceiling(bract_cmp_method method, size_t n, size_t nsubj,
     *lower = mean_of(lo, nsubj);
     *upper = mean_of(up, nsubj);
 done:
-    bract_cmp_ws_free(w);
-    bract_cmp_plan_free(pl);
+    bract_compare_ws_free(w);
+    bract_compare_plan_free(pl);
     free(up);
     free(lo);
     free(iw);

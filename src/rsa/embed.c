@@ -7,6 +7,7 @@
 #include "base/internal.h"
 #include "base/strmap_internal.h"
 #include "base/text_internal.h"
+#include "rsa/rsa_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -17,20 +18,21 @@
 static const char *const format_names[] = {"auto", "word2vec", "word2vec-bin", "glove", "tsv",
                                            NULL};
 
-const char *bract_emb_format_name(bract_emb_format f)
+const char *bract_embed_format_name(bract_embed_format f)
 {
     return (unsigned)f <= BRACT_EMB_TSV ? format_names[f] : "unknown";
 }
 
-int bract_emb_format_parse(const char *name)
+int bract_embed_format_parse(const char *name, bract_embed_format *out)
 {
-    for (int i = 0; format_names[i]; i++)
-        if (strcmp(name, format_names[i]) == 0)
-            return i;
-    return -1;
+    int v;
+    int rc = bract_enum_lookup("embedding format", name, format_names, &v);
+    if (rc == BRACT_OK)
+        *out = (bract_embed_format)v;
+    return rc;
 }
 
-void bract_embedding_free(bract_embedding *e)
+void bract_embed_free(bract_embedding *e)
 {
     if (!e)
         return;
@@ -40,6 +42,82 @@ void bract_embedding_free(bract_embedding *e)
     free(e->vec);
     free(e->found);
     free(e);
+}
+
+/* ---- the model RDM ---- */
+
+/* The RDM of the words found: kept labels (labels[i], or the words) and
+ * vectors, a design of one row per word, a plan and a workspace for one
+ * compute call. */
+static int embed_rdm_compute(const bract_embedding *e, const char *const *labels,
+                             const bract_rdm_opts *o, const char *name, size_t nk,
+                             bract_rdmset *set, const char **kept, double *x, size_t *nnan)
+{
+    for (size_t i = 0, q = 0; i < e->nwords; i++)
+        if (e->found[i]) {
+            kept[q] = labels && labels[i] ? labels[i] : e->word[i];
+            memcpy(x + q * e->dim, e->vec + i * e->dim, e->dim * sizeof *x);
+            q++;
+        }
+    bract_rdm_design *d = NULL;
+    bract_rdm_plan *plan = NULL;
+    bract_rdm_ws *ws = NULL;
+    bract_rdm_info info = {0};
+    int rc = bract_rdm_design_from_labels(kept, NULL, nk, NULL, &d);
+    if (!rc)
+        rc = bract_rdmset_init_rdm(set, 0, name, nk, kept);
+    if (!rc)
+        rc = bract_rdmset_set_measure(set, bract_rdm_measure_name(o));
+    if (!rc)
+        rc = bract_rdm_plan_new(d, o, e->dim, 0, &plan);
+    if (!rc)
+        rc = bract_rdm_ws_new(plan, &ws);
+    if (!rc)
+        rc = bract_rdm_compute(plan, ws, x, e->dim, e->dim, NULL, set->rdm[0].d, &info);
+    if (!rc && nnan)
+        *nnan = info.nnan;
+    bract_rdm_ws_free(ws);
+    bract_rdm_plan_free(plan);
+    bract_rdm_design_free(d);
+    return rc;
+}
+
+int bract_embed_rdm(const bract_embedding *e, const bract_rdm_opts *o, const char *name,
+                    bract_rdmset **out, size_t *nnan)
+{
+    return bract_embed_rdm_labels(e, NULL, o, name, out, nnan);
+}
+
+int bract_embed_rdm_labels(const bract_embedding *e, const char *const *labels,
+                           const bract_rdm_opts *o, const char *name, bract_rdmset **out,
+                           size_t *nnan)
+{
+    *out = NULL;
+    if (nnan)
+        *nnan = 0;
+    if (bract_rdm_needs_noise(o))
+        return bract_error(BRACT_EINVAL,
+                           "an RDM of word vectors cannot use %s: it needs a "
+                           "noise estimate",
+                           bract_rdm_method_name(o->method));
+    size_t nk = e->nwords - e->nmissing;
+    if (nk < 2)
+        return bract_error(BRACT_EDATA, "%zu word%s found; an RDM needs at least 2", nk,
+                           nk == 1 ? "" : "s");
+    const char **kept = bract_xmalloc(nk, sizeof *kept, "words");
+    double *x = bract_xmalloc(nk * e->dim, sizeof *x, "word vectors");
+    bract_rdmset *set = bract_rdmset_alloc(1);
+    int rc = BRACT_ENOMEM;
+    if (set && kept && x)
+        rc = embed_rdm_compute(e, labels, o, name, nk, set, kept, x, nnan);
+    free(kept);
+    free(x);
+    if (rc) {
+        bract_rdmset_free(set);
+        return rc;
+    }
+    *out = set;
+    return BRACT_OK;
 }
 
 /* ---- buffered reading ---- */
@@ -156,21 +234,19 @@ static int rd_line(reader *r, char **s, size_t *len)
 
 /* ---- lines ---- */
 
-/* Byte classes: 0 other, 1 separator, 2 character of a number. */
-static unsigned char cls[256];
-static void init_classes(void)
-{
-    if (cls['0'] == 2)
-        return;
-    cls[' '] = cls['\t'] = 1;
-    for (int c = '0'; c <= '9'; c++)
-        cls[c] = 2;
-    cls['.'] = cls['-'] = cls['+'] = cls['e'] = cls['E'] = 2;
-}
+/* Byte classes: 0 other, 1 separator, 2 character of a number.  A constant
+ * table: every look-up reads it, from any number of threads. */
+/* clang-format off */
+static const unsigned char cls[256] = {
+    [' '] = 1, ['\t'] = 1,
+    ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2,
+    ['5'] = 2, ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2,
+    ['.'] = 2, ['-'] = 2, ['+'] = 2, ['e'] = 2, ['E'] = 2};
+/* clang-format on */
 
 typedef struct {
     const char *path;
-    bract_emb_format fmt;
+    bract_embed_format fmt;
     int lowercase;
     size_t dim;          /* 0 until known */
     bract_strmap *want;  /* wanted key -> index */
@@ -529,186 +605,223 @@ static int looks_like_text(const char *s, size_t n, size_t dim)
     return nf == dim;
 }
 
-int bract_embedding_lookup(const char *path, const char *const *words, size_t n,
+/* The words asked for, copied, and their keys in the map of wanted words:
+ * alias[i] is the earlier word with the same key, or -1. */
+static int want_words(ctx *c, const char *const *words, size_t n, long *alias)
+{
+    bract_embedding *e = c->e;
+    e->word = bract_xcalloc(n ? n : 1, sizeof *e->word, "words");
+    e->found = bract_xcalloc(n ? n : 1, 1, "words");
+    if (!e->word || !e->found || bract_strmap_init(c->want, n))
+        return BRACT_ENOMEM;
+    e->nwords = n;
+    for (size_t i = 0; i < n; i++) {
+        if (!(e->word[i] = bract_xstrdup(words[i])))
+            return BRACT_ENOMEM;
+        const char *key;
+        size_t klen;
+        int rc = make_key(c, words[i], strlen(words[i]), &key, &klen);
+        if (rc)
+            return rc;
+        if (bract_strmap_put(c->want, key, klen, i, &alias[i]))
+            return BRACT_ENOMEM;
+    }
+    return BRACT_OK;
+}
+
+/* The format of the table (c->fmt, unless given) from its first line s
+ * and, after a word2vec header, the line that follows; *header, *count
+ * and *hdim from such a header. */
+static int detect_format(ctx *c, reader *r, const char *s, size_t len, int *header, size_t *count,
+                         size_t *hdim)
+{
+    *header = parse_header(s, count, hdim);
+    if (c->fmt != BRACT_EMB_AUTO)
+        return BRACT_OK;
+    if (!*header) {
+        c->fmt = memchr(s, '\t', len) ? BRACT_EMB_TSV : BRACT_EMB_GLOVE;
+        return BRACT_OK;
+    }
+    /* text or binary: try the next line as text */
+    c->fmt = BRACT_EMB_WORD2VEC_BIN;
+    int rc = rd_fill(r, 1);
+    if (rc)
+        return rc;
+    char *nl = memchr(r->buf + r->beg, '\n', r->end - r->beg);
+    size_t probe = nl ? (size_t)(nl - (r->buf + r->beg)) : r->end - r->beg;
+    if (probe && r->buf[r->beg + probe - 1] == '\r')
+        probe--;
+    if (looks_like_text(r->buf + r->beg, probe, *hdim))
+        c->fmt = BRACT_EMB_WORD2VEC;
+    return BRACT_OK;
+}
+
+/* The dimension a header gives: the word2vec header line, the TSV header
+ * row (GloVe's comes from its first line, in read_text). */
+static int header_dimension(ctx *c, const char *s, size_t len, int header, size_t hdim)
+{
+    int w2v = c->fmt == BRACT_EMB_WORD2VEC || c->fmt == BRACT_EMB_WORD2VEC_BIN;
+    if (w2v && !header)
+        return bract_error(BRACT_EFORMAT,
+                           "%s:1: expected the word2vec header 'COUNT "
+                           "DIMENSIONS', found '%.40s'",
+                           c->path, s);
+    if (w2v && hdim == 0)
+        return bract_error(BRACT_EFORMAT, "%s:1: the header gives 0 dimensions", c->path);
+    if (w2v)
+        c->dim = hdim;
+    if (c->fmt == BRACT_EMB_TSV) {
+        size_t tabs = 0;
+        for (size_t i = 0; i < len; i++)
+            tabs += s[i] == '\t';
+        if (tabs == 0)
+            return bract_error(BRACT_EFORMAT,
+                               "%s:1: a TSV embedding table needs a header row "
+                               "(word, then one column per dimension)",
+                               c->path);
+        c->dim = tabs;
+    }
+    return BRACT_OK;
+}
+
+/* Room for n vectors of c->dim values, NaN (not found) when asked. */
+static int alloc_vectors(ctx *c, size_t n, int nan_fill)
+{
+    double *v = bract_xmalloc(n * c->dim + 1, sizeof *v, "word vectors");
+    if (!v)
+        return BRACT_ENOMEM;
+    if (nan_fill)
+        for (size_t k = 0; k < n * c->dim; k++)
+            v[k] = NAN;
+    c->e->vec = v;
+    return BRACT_OK;
+}
+
+/* The fields after the word of a GloVe line. */
+static size_t count_values(const char *s, size_t len)
+{
+    size_t nf = 0, i = 0;
+    while (i < len && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    while (i < len && s[i] != ' ' && s[i] != '\t')
+        i++;
+    while (i < len) {
+        while (i < len && (s[i] == ' ' || s[i] == '\t'))
+            i++;
+        if (i == len)
+            break;
+        nf++;
+        while (i < len && s[i] != ' ' && s[i] != '\t')
+            i++;
+    }
+    return nf;
+}
+
+/* The lines of a text table for n wanted words; s is the first line (data
+ * in GloVe, the header otherwise). */
+static int read_text(ctx *c, reader *r, const char *s, size_t len, size_t n, size_t count)
+{
+    int rc;
+    if (c->fmt == BRACT_EMB_GLOVE) { /* the first line is data: the dimension */
+        size_t nf = count_values(s, len);
+        if (nf == 0)
+            return bract_error(BRACT_EFORMAT,
+                               "%s:1: a word without values (expected 'word v1 "
+                               "v2 ...')",
+                               c->path);
+        c->dim = nf;
+        if ((rc = alloc_vectors(c, n, 1)) || (rc = text_line(c, 1, s, len)))
+            return rc;
+    }
+    for (;;) {
+        char *line;
+        size_t ll;
+        if ((rc = rd_line(r, &line, &ll)))
+            return rc;
+        if (!line)
+            break;
+        rc = c->fmt == BRACT_EMB_TSV ? tsv_line(c, r->line, line, ll)
+                                     : text_line(c, r->line, line, ll);
+        if (rc)
+            return rc;
+    }
+    size_t got = c->e->nentries;
+    if (c->fmt == BRACT_EMB_WORD2VEC && got != count)
+        return bract_error(BRACT_EFORMAT, "%s: the header announces %zu words, the file has %zu%s",
+                           c->path, count, got, got < count ? " (truncated?)" : "");
+    return BRACT_OK;
+}
+
+/* The whole table, for n wanted words. */
+static int read_table(ctx *c, reader *r, size_t n)
+{
+    char *s;
+    size_t len, count = 0, hdim = 0;
+    int header, rc;
+    if ((rc = rd_line(r, &s, &len)))
+        return rc;
+    if (!s)
+        return bract_error(BRACT_EFORMAT, "%s: empty file", c->path);
+    if ((rc = detect_format(c, r, s, len, &header, &count, &hdim)))
+        return rc;
+    c->e->format = c->fmt;
+    if ((rc = header_dimension(c, s, len, header, hdim)))
+        return rc;
+    int binary = c->fmt == BRACT_EMB_WORD2VEC_BIN;
+    if (c->dim && (rc = alloc_vectors(c, n, !binary)))
+        return rc;
+    return binary ? read_binary(c, r, count) : read_text(c, r, s, len, n, count);
+}
+
+/* After the table: binary vectors of words not found are NaN, a word that
+ * shares its key with an earlier one takes that one's vector, the count
+ * of words missing. */
+static void finish_words(ctx *c, const long *alias)
+{
+    bract_embedding *e = c->e;
+    size_t n = e->nwords, dim = c->dim;
+    if (c->fmt == BRACT_EMB_WORD2VEC_BIN)
+        for (size_t i = 0; i < n; i++)
+            if (!e->found[i] && alias[i] < 0)
+                for (size_t j = 0; j < dim; j++)
+                    e->vec[i * dim + j] = NAN;
+    e->dim = dim;
+    for (size_t i = 0; i < n; i++)
+        if (alias[i] >= 0) {
+            e->found[i] = e->found[alias[i]];
+            memcpy(e->vec + i * dim, e->vec + (size_t)alias[i] * dim, dim * sizeof *e->vec);
+        }
+    for (size_t i = 0; i < n; i++)
+        e->nmissing += !e->found[i];
+}
+
+int bract_embed_lookup(const char *path, const char *const *words, size_t n,
                            const bract_embed_opts *o, bract_embedding **out)
 {
     *out = NULL;
     bract_embed_opts defaults = {0};
     if (!o)
         o = &defaults;
-    init_classes();
     bract_embedding *e = bract_xcalloc(1, sizeof *e, "an embedding");
     if (!e)
         return BRACT_ENOMEM;
     bract_strmap want = {0};
-    ctx c = {.path = path, .lowercase = o->lowercase, .want = &want, .e = e};
+    ctx c = {.path = path, .fmt = o->format, .lowercase = o->lowercase, .want = &want, .e = e};
     reader r;
     int have_reader = 0;
-    long *alias = NULL;
-    int rc = BRACT_ENOMEM;
-    e->word = bract_xcalloc(n ? n : 1, sizeof *e->word, "words");
-    e->found = bract_xcalloc(n ? n : 1, 1, "words");
-    alias = bract_xmalloc(n ? n : 1, sizeof *alias, "words");
-    if (!e->word || !e->found || !alias || bract_strmap_init(&want, n))
-        goto done;
-    e->nwords = n;
-    for (size_t i = 0; i < n; i++) {
-        if (!(e->word[i] = bract_xstrdup(words[i])))
-            goto done;
-        const char *key;
-        size_t klen;
-        if ((rc = make_key(&c, words[i], strlen(words[i]), &key, &klen)))
-            goto done;
-        rc = BRACT_ENOMEM;
-        if (bract_strmap_put(&want, key, klen, i, &alias[i]))
-            goto done;
-    }
-    if ((rc = rd_open(&r, path)))
-        goto done;
-    have_reader = 1;
-
-    /* the first line decides the format */
-    char *s;
-    size_t len, count = 0, hdim = 0;
-    if ((rc = rd_line(&r, &s, &len)))
-        goto done;
-    if (!s) {
-        rc = bract_error(BRACT_EFORMAT, "%s: empty file", path);
-        goto done;
-    }
-    int header = parse_header(s, &count, &hdim);
-    bract_emb_format fmt = o->format;
-    if (fmt == BRACT_EMB_AUTO) {
-        if (header) {
-            /* text or binary: try the next line as text */
-            fmt = BRACT_EMB_WORD2VEC_BIN;
-            if ((rc = rd_fill(&r, 1)))
-                goto done;
-            char *nl = memchr(r.buf + r.beg, '\n', r.end - r.beg);
-            size_t probe = nl ? (size_t)(nl - (r.buf + r.beg)) : r.end - r.beg;
-            if (probe && r.buf[r.beg + probe - 1] == '\r')
-                probe--;
-            if (looks_like_text(r.buf + r.beg, probe, hdim))
-                fmt = BRACT_EMB_WORD2VEC;
-        } else if (memchr(s, '\t', len)) {
-            fmt = BRACT_EMB_TSV;
-        } else {
-            fmt = BRACT_EMB_GLOVE;
-        }
-    }
-    e->format = fmt;
-    c.fmt = fmt;
-    if ((fmt == BRACT_EMB_WORD2VEC || fmt == BRACT_EMB_WORD2VEC_BIN) && !header) {
-        rc = bract_error(BRACT_EFORMAT, "%s:1: expected the word2vec header 'COUNT DIMENSIONS', "
-                         "found '%.40s'", path, s);
-        goto done;
-    }
-    if ((fmt == BRACT_EMB_WORD2VEC || fmt == BRACT_EMB_WORD2VEC_BIN) && hdim == 0) {
-        rc = bract_error(BRACT_EFORMAT, "%s:1: the header gives 0 dimensions", path);
-        goto done;
-    }
-    if (fmt == BRACT_EMB_WORD2VEC || fmt == BRACT_EMB_WORD2VEC_BIN)
-        c.dim = hdim;
-    if (fmt == BRACT_EMB_TSV) {
-        size_t tabs = 0;
-        for (size_t i = 0; i < len; i++)
-            tabs += s[i] == '\t';
-        if (tabs == 0) {
-            rc = bract_error(BRACT_EFORMAT, "%s:1: a TSV embedding table needs a header row "
-                             "(word, then one column per dimension)", path);
-            goto done;
-        }
-        c.dim = tabs;
-    }
-    /* vectors: allocated once the dimension is known */
-    if (c.dim) {
-        e->vec = bract_xmalloc(n * c.dim + 1, sizeof *e->vec, "word vectors");
-        if (!e->vec) {
-            rc = BRACT_ENOMEM;
-            goto done;
-        }
-    }
-    if (fmt == BRACT_EMB_WORD2VEC_BIN) {
-        if ((rc = read_binary(&c, &r, count)))
-            goto done;
-    } else {
-        size_t line = 1;
-        if (fmt == BRACT_EMB_GLOVE) { /* the first line is data */
-            rc = BRACT_OK;
-            /* dim from the first line */
-            size_t nf = 0, i = 0;
-            while (i < len && (s[i] == ' ' || s[i] == '\t'))
-                i++;
-            while (i < len && s[i] != ' ' && s[i] != '\t')
-                i++;
-            while (i < len) {
-                while (i < len && (s[i] == ' ' || s[i] == '\t'))
-                    i++;
-                if (i == len)
-                    break;
-                nf++;
-                while (i < len && s[i] != ' ' && s[i] != '\t')
-                    i++;
-            }
-            if (nf == 0) {
-                rc = bract_error(BRACT_EFORMAT, "%s:1: a word without values (expected 'word v1 "
-                                 "v2 ...')", path);
-                goto done;
-            }
-            c.dim = nf;
-            e->vec = bract_xmalloc(n * c.dim + 1, sizeof *e->vec, "word vectors");
-            if (!e->vec) {
-                rc = BRACT_ENOMEM;
-                goto done;
-            }
-            for (size_t k = 0; k < n * c.dim; k++)
-                e->vec[k] = NAN;
-            if ((rc = text_line(&c, 1, s, len)))
-                goto done;
-        } else {
-            for (size_t k = 0; k < n * c.dim; k++)
-                e->vec[k] = NAN;
-        }
-        for (;;) {
-            if ((rc = rd_line(&r, &s, &len)))
-                goto done;
-            if (!s)
-                break;
-            line = r.line;
-            rc = fmt == BRACT_EMB_TSV ? tsv_line(&c, line, s, len) : text_line(&c, line, s, len);
-            if (rc)
-                goto done;
-        }
-        if (fmt == BRACT_EMB_WORD2VEC && e->nentries != count) {
-            rc = bract_error(BRACT_EFORMAT, "%s: the header announces %zu words, the file has %zu%s",
-                             path, count, e->nentries,
-                             e->nentries < count ? " (truncated?)" : "");
-            goto done;
-        }
-    }
-    if (fmt == BRACT_EMB_WORD2VEC_BIN)
-        for (size_t i = 0; i < n; i++)
-            if (!e->found[i] && alias[i] < 0)
-                for (size_t j = 0; j < c.dim; j++)
-                    e->vec[i * c.dim + j] = NAN;
-    e->dim = c.dim;
-    /* words that share a key with an earlier one take its vector */
-    for (size_t i = 0; i < n; i++)
-        if (alias[i] >= 0) {
-            e->found[i] = e->found[alias[i]];
-            memcpy(e->vec + i * c.dim, e->vec + (size_t)alias[i] * c.dim, c.dim * sizeof *e->vec);
-        }
-    for (size_t i = 0; i < n; i++)
-        e->nmissing += !e->found[i];
-    rc = BRACT_OK;
-done:
+    long *alias = bract_xmalloc(n ? n : 1, sizeof *alias, "words");
+    int rc = alias ? want_words(&c, words, n, alias) : BRACT_ENOMEM;
+    if (!rc && !(rc = rd_open(&r, path)))
+        have_reader = 1;
+    if (!rc && !(rc = read_table(&c, &r, n)))
+        finish_words(&c, alias);
     if (have_reader)
         rd_close(&r);
     bract_strmap_free(&want);
     free(c.key);
     free(alias);
     if (rc) {
-        bract_embedding_free(e);
+        bract_embed_free(e);
         return rc;
     }
     *out = e;

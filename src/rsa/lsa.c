@@ -4,12 +4,46 @@
 #include "base/internal.h"
 #include "base/strmap_internal.h"
 #include "base/text_internal.h"
+#include "rsa/rsa_internal.h"
 
 #include <math.h>
 #include <string.h>
 
 #include <cblas.h>
 #include <lapacke.h>
+
+/* ---- names ---- */
+
+static const char *const weighting_names[] = {"log-entropy", "count", NULL};
+static const char *const solver_names[] = {"auto", "exact", "iterative", NULL};
+
+const char *bract_lsa_weighting_name(bract_lsa_weighting w)
+{
+    return (unsigned)w <= BRACT_LSA_COUNT ? weighting_names[w] : "unknown";
+}
+
+int bract_lsa_weighting_parse(const char *s, bract_lsa_weighting *out)
+{
+    int v;
+    int rc = bract_enum_lookup("LSA weighting", s, weighting_names, &v);
+    if (rc == BRACT_OK)
+        *out = (bract_lsa_weighting)v;
+    return rc;
+}
+
+const char *bract_lsa_solver_name(bract_lsa_solver s)
+{
+    return (unsigned)s <= BRACT_LSA_ITERATIVE ? solver_names[s] : "unknown";
+}
+
+int bract_lsa_solver_parse(const char *s, bract_lsa_solver *out)
+{
+    int v;
+    int rc = bract_enum_lookup("LSA solver", s, solver_names, &v);
+    if (rc == BRACT_OK)
+        *out = (bract_lsa_solver)v;
+    return rc;
+}
 
 /* ---- growable arrays ---- */
 
@@ -506,188 +540,216 @@ static int cmp_rank(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
-int bract_lsa_build(const char *const *paths, size_t npaths, const bract_lsa_opts *o,
-                    const bract_progress *prog, bract_lsa **out)
-{
-    *out = NULL;
-    if (o->dims < 1)
-        return bract_error(BRACT_EINVAL, "LSA needs at least 1 dimension");
-    if (npaths == 0)
-        return bract_error(BRACT_EINVAL, "no corpus files");
+/* The state of one build. */
+typedef struct {
+    const bract_lsa_opts *o;
     corpus c;
-    memset(&c, 0, sizeof c);
-    c.o = o;
-    bract_lsa *l = NULL;
-    csr a = {0}, at = {0};
-    size_t *order = NULL, *newid = NULL;
-    double *u = NULL;
-    int rc = BRACT_ENOMEM;
-    if (bract_strmap_init(&c.terms, 1024) || bract_strmap_init(&c.stop, o->nstop) ||
-        sz_push(&c.docptr, 0))
-        goto done;
+    size_t ndocs, ntypes; /* documents, distinct terms read */
+    size_t m;             /* terms of the vocabulary */
+    size_t *order;        /* ntypes: vocabulary term i is term order[i] read */
+    size_t *newid;        /* ntypes: vocabulary index of a term read, or -1 */
+    size_t nempty;        /* documents without a vocabulary term */
+    csr a, at;            /* A (terms x documents), A' */
+    double *u;            /* m x dims: left singular vectors */
+    bract_lsa *l;
+} lsa_build;
+
+static void build_free(lsa_build *b)
+{
+    if (b->l) {
+        b->l->nterms = b->l->term ? b->l->nterms : 0;
+        bract_lsa_free(b->l);
+    }
+    corpus_free(&b->c);
+    csr_free(&b->a);
+    csr_free(&b->at);
+    free(b->order);
+    free(b->newid);
+    free(b->u);
+}
+
+/* The term map and the stop words (lowercased). */
+static int corpus_start(corpus *c, const bract_lsa_opts *o)
+{
+    c->o = o;
+    if (bract_strmap_init(&c->terms, 1024) || bract_strmap_init(&c->stop, o->nstop) ||
+        sz_push(&c->docptr, 0))
+        return BRACT_ENOMEM;
     for (size_t i = 0; i < o->nstop; i++) {
         const char *w;
         size_t len;
-        if (lower_into(&c, o->stop[i], strlen(o->stop[i]), &w, &len) ||
-            bract_strmap_put(&c.stop, w, len, i, NULL))
-            goto done;
+        if (lower_into(c, o->stop[i], strlen(o->stop[i]), &w, &len) ||
+            bract_strmap_put(&c->stop, w, len, i, NULL))
+            return BRACT_ENOMEM;
     }
-    if ((rc = read_corpus(&c, paths, npaths, prog)))
-        goto done;
-    size_t ndocs = c.docptr.n - 1, ntypes = c.count.n;
-    if (ndocs < 2) {
-        rc = bract_error(BRACT_EDATA, "the corpus has %zu document%s; LSA needs at least 2%s",
-                         ndocs, ndocs == 1 ? "" : "s",
-                         o->doc_per_file ? " (one per file)" : " (one per non-blank line)");
-        goto done;
-    }
-    /* the vocabulary */
+    return BRACT_OK;
+}
+
+/* The vocabulary: the terms with min_count occurrences in min_docs
+ * documents, most frequent first, at most max_vocab; order and newid. */
+static int choose_vocabulary(lsa_build *b)
+{
+    const bract_lsa_opts *o = b->o;
+    const corpus *c = &b->c;
+    size_t ntypes = b->ntypes, ndocs = b->ndocs;
     size_t minc = o->min_count ? o->min_count : 1, mind = o->min_docs ? o->min_docs : 1;
-    order = bract_xmalloc(ntypes ? ntypes : 1, sizeof *order, "the vocabulary");
-    newid = bract_xmalloc(ntypes ? ntypes : 1, sizeof *newid, "the vocabulary");
-    if (!order || !newid) {
-        rc = BRACT_ENOMEM;
-        goto done;
+    b->order = bract_xmalloc(ntypes ? ntypes : 1, sizeof *b->order, "the vocabulary");
+    b->newid = bract_xmalloc(ntypes ? ntypes : 1, sizeof *b->newid, "the vocabulary");
+    term_rank *rk = bract_xmalloc(ntypes ? ntypes : 1, sizeof *rk, "the vocabulary");
+    if (!b->order || !b->newid || !rk) {
+        free(rk);
+        return BRACT_ENOMEM;
     }
     size_t m = 0;
-    {
-        term_rank *rk = bract_xmalloc(ntypes ? ntypes : 1, sizeof *rk, "the vocabulary");
-        if (!rk) {
-            rc = BRACT_ENOMEM;
-            goto done;
+    for (size_t t = 0; t < ntypes; t++)
+        if (c->count.v[t] >= minc && c->df.v[t] >= mind) {
+            rk[m].count = c->count.v[t];
+            rk[m++].id = t;
         }
-        for (size_t t = 0; t < ntypes; t++)
-            if (c.count.v[t] >= minc && c.df.v[t] >= mind) {
-                rk[m].count = c.count.v[t];
-                rk[m++].id = t;
-            }
-        qsort(rk, m, sizeof *rk, cmp_rank);
-        for (size_t i = 0; i < m; i++)
-            order[i] = rk[i].id;
-        free(rk);
-    }
+    qsort(rk, m, sizeof *rk, cmp_rank);
+    for (size_t i = 0; i < m; i++)
+        b->order[i] = rk[i].id;
+    free(rk);
     if (o->max_vocab && m > o->max_vocab)
         m = o->max_vocab;
-    if (m == 0) {
-        rc = bract_error(BRACT_EDATA, "the vocabulary is empty: no term occurs %zu or more "
-                         "times in %zu or more documents (%zu distinct terms, %zu tokens)",
-                         minc, mind, ntypes, c.ntokens);
-        goto done;
-    }
+    if (m == 0)
+        return bract_error(BRACT_EDATA,
+                           "the vocabulary is empty: no term occurs %zu or more "
+                           "times in %zu or more documents (%zu distinct terms, %zu tokens)",
+                           minc, mind, ntypes, c->ntokens);
     size_t s_min = m < ndocs ? m : ndocs;
-    if (o->dims > s_min) {
-        rc = bract_error(BRACT_EDATA, "--dims %zu exceeds the %zu %s (the rank is at most "
-                         "min(terms, documents) = %zu)", o->dims, s_min,
-                         m <= ndocs ? "terms of the vocabulary" : "documents", s_min);
-        goto done;
-    }
+    if (o->dims > s_min)
+        return bract_error(BRACT_EDATA,
+                           "--dims %zu exceeds the %zu %s (the rank is at most "
+                           "min(terms, documents) = %zu)",
+                           o->dims, s_min, m <= ndocs ? "terms of the vocabulary" : "documents",
+                           s_min);
     for (size_t t = 0; t < ntypes; t++)
-        newid[t] = (size_t)-1;
+        b->newid[t] = (size_t)-1;
     for (size_t i = 0; i < m; i++)
-        newid[order[i]] = i;
-    /* A' (documents x terms), then A */
-    size_t nnz = 0;
-    for (size_t e = 0; e < c.ent_term.n; e++)
-        nnz += newid[c.ent_term.v[e]] != (size_t)-1;
-    if ((rc = csr_alloc(&at, ndocs, m, nnz)))
-        goto done;
-    size_t nempty = 0;
-    {
-        size_t q = 0;
-        for (size_t d = 0; d < ndocs; d++) {
-            size_t start = q;
-            for (size_t e = c.docptr.v[d]; e < c.docptr.v[d + 1]; e++) {
-                size_t id = newid[c.ent_term.v[e]];
-                if (id == (size_t)-1)
-                    continue;
-                at.idx[q] = (uint32_t)id;
-                at.val[q] = c.ent_tf.v[e];
-                q++;
-            }
-            nempty += q == start;
-            at.ptr[d + 1] = q;
-            /* sort the document's entries by new term id (insertion: short lists) */
-            for (size_t i = start + 1; i < q; i++) {
-                uint32_t ti = at.idx[i];
-                double vi = at.val[i];
-                size_t j = i;
-                while (j > start && at.idx[j - 1] > ti) {
-                    at.idx[j] = at.idx[j - 1];
-                    at.val[j] = at.val[j - 1];
-                    j--;
-                }
-                at.idx[j] = ti;
-                at.val[j] = vi;
-            }
-        }
-    }
-    if (o->weighting == BRACT_LSA_LOG_ENTROPY) {
-        double *h = bract_xcalloc(m, sizeof *h, "term entropies");
-        if (!h) {
-            rc = BRACT_ENOMEM;
-            goto done;
-        }
-        for (size_t k = 0; k < at.nnz; k++) {
-            double p = at.val[k] / (double)c.count.v[order[at.idx[k]]];
-            h[at.idx[k]] += p * log(p);
-        }
-        double ln_n = log((double)ndocs);
-        for (size_t k = 0; k < at.nnz; k++)
-            at.val[k] = log1p(at.val[k]) * (1 + h[at.idx[k]] / ln_n);
-        free(h);
-    }
-    if ((rc = csr_transpose(&at, &a)))
-        goto done;
+        b->newid[b->order[i]] = i;
+    b->m = m;
+    return BRACT_OK;
+}
 
-    /* the SVD */
-    size_t k = o->dims;
-    l = bract_xcalloc(1, sizeof *l, "an LSA model");
-    u = bract_xmalloc(m * k, sizeof *u, "term vectors");
-    if (!l || !u) {
-        rc = BRACT_ENOMEM;
-        goto done;
+/* A' (documents x terms) of the vocabulary's counts, each document's
+ * entries sorted by term. */
+static int doc_term_matrix(lsa_build *b)
+{
+    const corpus *c = &b->c;
+    csr *at = &b->at;
+    const size_t *newid = b->newid;
+    size_t nnz = 0;
+    for (size_t e = 0; e < c->ent_term.n; e++)
+        nnz += newid[c->ent_term.v[e]] != (size_t)-1;
+    int rc = csr_alloc(at, b->ndocs, b->m, nnz);
+    if (rc)
+        return rc;
+    size_t q = 0;
+    for (size_t d = 0; d < b->ndocs; d++) {
+        size_t start = q;
+        for (size_t e = c->docptr.v[d]; e < c->docptr.v[d + 1]; e++) {
+            size_t id = newid[c->ent_term.v[e]];
+            if (id == (size_t)-1)
+                continue;
+            at->idx[q] = (uint32_t)id;
+            at->val[q] = c->ent_tf.v[e];
+            q++;
+        }
+        b->nempty += q == start;
+        at->ptr[d + 1] = q;
+        /* sort the document's entries by new term id (insertion: short lists) */
+        for (size_t i = start + 1; i < q; i++) {
+            uint32_t ti = at->idx[i];
+            double vi = at->val[i];
+            size_t j = i;
+            while (j > start && at->idx[j - 1] > ti) {
+                at->idx[j] = at->idx[j - 1];
+                at->val[j] = at->val[j - 1];
+                j--;
+            }
+            at->idx[j] = ti;
+            at->val[j] = vi;
+        }
     }
+    return BRACT_OK;
+}
+
+/* Log-entropy weights of A' in place. */
+static int weight_log_entropy(lsa_build *b)
+{
+    csr *at = &b->at;
+    double *h = bract_xcalloc(b->m, sizeof *h, "term entropies");
+    if (!h)
+        return BRACT_ENOMEM;
+    for (size_t k = 0; k < at->nnz; k++) {
+        double p = at->val[k] / (double)b->c.count.v[b->order[at->idx[k]]];
+        h[at->idx[k]] += p * log(p);
+    }
+    double ln_n = log((double)b->ndocs);
+    for (size_t k = 0; k < at->nnz; k++)
+        at->val[k] = log1p(at->val[k]) * (1 + h[at->idx[k]] / ln_n);
+    free(h);
+    return BRACT_OK;
+}
+
+/* The model without its vectors: counts and the terms' text. */
+static int new_model(lsa_build *b)
+{
+    const corpus *c = &b->c;
+    size_t m = b->m, k = b->o->dims;
+    bract_lsa *l = b->l = bract_xcalloc(1, sizeof *l, "an LSA model");
+    b->u = bract_xmalloc(m * k, sizeof *b->u, "term vectors");
+    if (!l || !b->u)
+        return BRACT_ENOMEM;
     l->sv = bract_xmalloc(k, sizeof *l->sv, "singular values");
     l->vec = bract_xmalloc(m * k, sizeof *l->vec, "term vectors");
     l->term = bract_xcalloc(m, sizeof *l->term, "the vocabulary");
     l->count = bract_xmalloc(m, sizeof *l->count, "the vocabulary");
     l->df = bract_xmalloc(m, sizeof *l->df, "the vocabulary");
-    if (!l->sv || !l->vec || !l->term || !l->count || !l->df) {
-        rc = BRACT_ENOMEM;
-        goto done;
-    }
+    if (!l->sv || !l->vec || !l->term || !l->count || !l->df)
+        return BRACT_ENOMEM;
     l->nterms = m;
-    l->ndocs = ndocs;
+    l->ndocs = b->ndocs;
     l->dims = k;
-    l->ntokens = c.ntokens;
-    l->nstopped = c.nstopped;
-    l->nshort = c.nshort;
-    l->ntypes = ntypes;
-    l->nempty = nempty;
+    l->ntokens = c->ntokens;
+    l->nstopped = c->nstopped;
+    l->nshort = c->nshort;
+    l->ntypes = b->ntypes;
+    l->nempty = b->nempty;
     for (size_t i = 0; i < m; i++) {
-        l->count[i] = c.count.v[order[i]];
-        l->df[i] = c.df.v[order[i]];
+        l->count[i] = c->count.v[b->order[i]];
+        l->df[i] = c->df.v[b->order[i]];
     }
     /* the terms' text, from the hash map's keys */
-    for (size_t slot = 0; slot < c.terms.cap; slot++)
-        if (c.terms.key[slot]) {
-            size_t id = newid[c.terms.val[slot]];
-            if (id != (size_t)-1 && !(l->term[id] = bract_xstrdup(c.terms.key[slot]))) {
-                rc = BRACT_ENOMEM;
-                goto done;
-            }
+    for (size_t slot = 0; slot < c->terms.cap; slot++)
+        if (c->terms.key[slot]) {
+            size_t id = b->newid[c->terms.val[slot]];
+            if (id != (size_t)-1 && !(l->term[id] = bract_xstrdup(c->terms.key[slot])))
+                return BRACT_ENOMEM;
         }
+    return BRACT_OK;
+}
+
+/* The truncated SVD, then the vectors: signs making the largest-magnitude
+ * coordinate of each dimension positive, scaled by the singular values. */
+static int solve(lsa_build *b, const bract_progress *prog)
+{
+    const bract_lsa_opts *o = b->o;
+    bract_lsa *l = b->l;
+    size_t m = b->m, k = o->dims, s_min = m < b->ndocs ? m : b->ndocs;
+    double *u = b->u;
     l->solver = o->solver != BRACT_LSA_AUTO ? o->solver
                 : s_min <= 2000            ? BRACT_LSA_EXACT
                                            : BRACT_LSA_ITERATIVE;
+    int rc;
     if (l->solver == BRACT_LSA_EXACT)
-        rc = svd_exact(&a, &at, k, u, l->sv);
+        rc = svd_exact(&b->a, &b->at, k, u, l->sv);
     else
-        rc = svd_iterative(&a, &at, k, o->seed, o->tolerance > 0 ? o->tolerance : 1e-10, u, l->sv,
-                           &l->iterations, &l->residual, prog);
+        rc = svd_iterative(&b->a, &b->at, k, o->seed, o->tolerance > 0 ? o->tolerance : 1e-10, u,
+                           l->sv, &l->iterations, &l->residual, prog);
     if (rc)
-        goto done;
-    /* signs: the largest-magnitude coordinate of each dimension positive */
+        return rc;
     size_t nzero = 0;
     for (size_t d = 0; d < k; d++) {
         size_t best = 0;
@@ -703,21 +765,40 @@ int bract_lsa_build(const char *const *paths, size_t npaths, const bract_lsa_opt
     if (nzero)
         bract_warn("%zu of the %zu dimensions have a zero singular value (the weighted matrix "
                    "has rank %zu); their coordinates are 0", nzero, k, k - nzero);
-    bract_progress_report(prog, 1, 1);
-    *out = l;
-    l = NULL;
-    rc = BRACT_OK;
-done:
-    if (l) {
-        l->nterms = l->term ? l->nterms : 0;
-        bract_lsa_free(l);
+    return BRACT_OK;
+}
+
+int bract_lsa_build(const char *const *paths, size_t npaths, const bract_lsa_opts *o,
+                    const bract_progress *prog, bract_lsa **out)
+{
+    *out = NULL;
+    if (o->dims < 1)
+        return bract_error(BRACT_EINVAL, "LSA needs at least 1 dimension");
+    if (npaths == 0)
+        return bract_error(BRACT_EINVAL, "no corpus files");
+    lsa_build b;
+    memset(&b, 0, sizeof b);
+    b.o = o;
+    int rc = corpus_start(&b.c, o);
+    if (!rc)
+        rc = read_corpus(&b.c, paths, npaths, prog);
+    b.ndocs = rc ? 0 : b.c.docptr.n - 1;
+    b.ntypes = b.c.count.n;
+    if (!rc && b.ndocs < 2)
+        rc = bract_error(BRACT_EDATA, "the corpus has %zu document%s; LSA needs at least 2%s",
+                         b.ndocs, b.ndocs == 1 ? "" : "s",
+                         o->doc_per_file ? " (one per file)" : " (one per non-blank line)");
+    if (!rc && !(rc = choose_vocabulary(&b)) && !(rc = doc_term_matrix(&b)) &&
+        o->weighting == BRACT_LSA_LOG_ENTROPY)
+        rc = weight_log_entropy(&b);
+    if (!rc && !(rc = csr_transpose(&b.at, &b.a)) && !(rc = new_model(&b)))
+        rc = solve(&b, prog);
+    if (!rc) {
+        bract_progress_report(prog, 1, 1);
+        *out = b.l;
+        b.l = NULL;
     }
-    corpus_free(&c);
-    csr_free(&a);
-    csr_free(&at);
-    free(order);
-    free(newid);
-    free(u);
+    build_free(&b);
     return rc;
 }
 

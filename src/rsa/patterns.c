@@ -16,7 +16,7 @@
 /* ---- the accumulator shared by volumes and tables ---- */
 
 typedef struct {
-    const bract_design *d;
+    const bract_rdm_design *d;
     size_t ncol;
     int demean;
     double *obs;          /* nobs x ncol: sums, then means */
@@ -37,7 +37,7 @@ static void accum_free(accum *a)
     free(a->maxabs);
 }
 
-static int accum_init(accum *a, const bract_design *d, size_t ncol, int demean)
+static int accum_init(accum *a, const bract_rdm_design *d, size_t ncol, int demean)
 {
     memset(a, 0, sizeof *a);
     a->d = d;
@@ -87,7 +87,7 @@ static void accum_add(accum *a, size_t v, const double *row)
 /* Sums into means; flag constant columns. */
 static void accum_finish(accum *a)
 {
-    const bract_design *d = a->d;
+    const bract_rdm_design *d = a->d;
     size_t nmax = 1;
     for (size_t k = 0; k < d->nobs; k++) {
         double *os = a->obs + k * a->ncol;
@@ -133,7 +133,7 @@ static void patterns_clear(bract_patterns *p)
     free(p->res);
 }
 
-void bract_pattern_set_free(bract_pattern_set *s)
+void bract_patterns_set_free(bract_patterns_set *s)
 {
     if (!s)
         return;
@@ -154,7 +154,7 @@ void bract_pattern_set_free(bract_pattern_set *s)
  * column's reported index. */
 static int make_region(const accum *a, const double *res, size_t nres, const char *name,
                        const size_t *cols, size_t n, const size_t *voxel_id,
-                       const bract_pattern_opts *o, bract_pattern_set *s)
+                       const bract_patterns_opts *o, bract_patterns_set *s)
 {
     size_t keep = 0, nonfinite = 0, flat = 0;
     for (size_t q = 0; q < n; q++) {
@@ -218,15 +218,15 @@ static int make_region(const accum *a, const double *res, size_t nres, const cha
     return BRACT_OK;
 }
 
-static bract_pattern_set *set_alloc(size_t nregions)
+static bract_patterns_set *set_alloc(size_t nregions)
 {
-    bract_pattern_set *s = bract_xcalloc(1, sizeof *s, "a pattern set");
+    bract_patterns_set *s = bract_xcalloc(1, sizeof *s, "a pattern set");
     if (!s)
         return NULL;
     s->region = bract_xcalloc(nregions ? nregions : 1, sizeof *s->region, "a pattern set");
     s->skipped = bract_xcalloc(nregions ? nregions : 1, sizeof *s->skipped, "a pattern set");
     if (!s->region || !s->skipped) {
-        bract_pattern_set_free(s);
+        bract_patterns_set_free(s);
         return NULL;
     }
     return s;
@@ -366,14 +366,14 @@ static void add_to_res(void *ctx, size_t v, const double *row)
     }
 }
 
-int bract_patterns_from_volumes(const char *const *paths, size_t npaths, const bract_design *d,
+int bract_patterns_from_volumes(const char *const *paths, size_t npaths, const bract_rdm_design *d,
                                 const bract_atlas *regions, const bract_volume *geom,
                                 const char *const *noise_paths, size_t nnoise,
-                                const bract_pattern_opts *o, const bract_progress *prog,
-                                bract_pattern_set **out)
+                                const bract_patterns_opts *o, const bract_progress *prog,
+                                bract_patterns_set **out)
 {
     *out = NULL;
-    bract_pattern_opts defaults = {0};
+    bract_patterns_opts defaults = {0};
     if (!o)
         o = &defaults;
     if (npaths == 0)
@@ -421,7 +421,7 @@ int bract_patterns_from_volumes(const char *const *paths, size_t npaths, const b
     double *row = NULL, *res = NULL;
     size_t *cols = NULL;
     unsigned char *resbad = NULL;
-    bract_pattern_set *s = NULL;
+    bract_patterns_set *s = NULL;
     if ((rc = accum_init(&a, d, nu, o->demean_runs))) {
         free(u);
         return rc;
@@ -468,7 +468,7 @@ done:
     free(res);
     free(resbad);
     free(cols);
-    bract_pattern_set_free(s);
+    bract_patterns_set_free(s);
     return rc;
 }
 
@@ -495,18 +495,18 @@ static int table_row(const bract_table *t, size_t r, const size_t *cols, size_t 
     return BRACT_OK;
 }
 
-int bract_patterns_from_table(const char *path, const bract_design_opts *dopts, const char *name,
-                              const char *noise_path, const bract_pattern_opts *o,
-                              bract_design **design, bract_pattern_set **out)
+int bract_patterns_from_table(const char *path, const bract_rdm_design_opts *dopts, const char *name,
+                              const char *noise_path, const bract_patterns_opts *o,
+                              bract_rdm_design **design, bract_patterns_set **out)
 {
     *out = NULL;
     *design = NULL;
-    bract_pattern_opts defaults = {0};
+    bract_patterns_opts defaults = {0};
     if (!o)
         o = &defaults;
     bract_table *t = NULL, *tn = NULL;
-    bract_design *d = NULL;
-    bract_pattern_set *s = NULL;
+    bract_rdm_design *d = NULL;
+    bract_patterns_set *s = NULL;
     size_t *cols = NULL, *ncols_map = NULL, *ident = NULL;
     double *row = NULL, *res = NULL;
     accum a;
@@ -551,7 +551,7 @@ int bract_patterns_from_table(const char *path, const bract_design_opts *dopts, 
                                      "label, found '%s'", path, t->line[r], rcol + 1, rl[r]);
             }
         }
-        if (!rc && (rc = bract_design_from_labels(cl, rl, t->nrows, dopts, &d)))
+        if (!rc && (rc = bract_rdm_design_from_labels(cl, rl, t->nrows, dopts, &d)))
             bract_error_context(rc, "%s", path);
         free(cl);
         free(rl);
@@ -633,8 +633,8 @@ done:
     accum_free(&a);
     bract_table_free(t);
     bract_table_free(tn);
-    bract_design_free(d);
-    bract_pattern_set_free(s);
+    bract_rdm_design_free(d);
+    bract_patterns_set_free(s);
     free(cols);
     free(ncols_map);
     free(ident);
@@ -643,9 +643,70 @@ done:
     return rc;
 }
 
+/* ---- matrices in memory ---- */
+
+int bract_patterns_from_matrix(const double *x, size_t ldx, size_t ncol, const bract_rdm_design *d,
+                               const double *res, size_t ldr, size_t nres, const size_t *voxel,
+                               const char *name, const bract_patterns_opts *o,
+                               bract_patterns_set **out)
+{
+    *out = NULL;
+    bract_patterns_opts defaults = {0};
+    if (!o)
+        o = &defaults;
+    if (ncol == 0)
+        return bract_error(BRACT_EDATA, "no features (columns) in the patterns");
+    if (ldx < ncol || (res && ldr < ncol))
+        return bract_error(BRACT_EINVAL, "a row stride below the %zu columns", ncol);
+    if (d->nvol == 0)
+        return bract_error(BRACT_EDATA, "no rows in the patterns");
+    if (res && nres < 2)
+        return bract_error(BRACT_EDATA, "%zu residual row%s; at least 2 are needed", nres,
+                           nres == 1 ? "" : "s");
+    if (!res)
+        nres = 0;
+    accum a;
+    int rc = accum_init(&a, d, ncol, o->demean_runs);
+    if (rc)
+        return rc;
+    double *rs = nres ? bract_xmalloc(nres * ncol, sizeof *rs, "residuals") : NULL;
+    size_t *cols = bract_xmalloc(ncol, sizeof *cols, "columns");
+    bract_patterns_set *s = set_alloc(1);
+    if ((nres && !rs) || !cols || !s) {
+        rc = BRACT_ENOMEM;
+        goto done;
+    }
+    for (size_t v = 0; v < d->nvol; v++)
+        accum_add(&a, v, x + v * ldx);
+    accum_finish(&a);
+    for (size_t r = 0; r < nres; r++)
+        for (size_t j = 0; j < ncol; j++) {
+            double val = res[r * ldr + j];
+            rs[r * ncol + j] = val;
+            if (!isfinite(val))
+                a.bad[j] = 1;
+        }
+    for (size_t j = 0; j < ncol; j++)
+        cols[j] = j;
+    if ((rc = make_region(&a, rs, nres, name ? name : "patterns", cols, ncol, voxel, o, s)))
+        goto done;
+    if (s->nregions == 0) {
+        rc = bract_error(BRACT_EDATA, "too few usable features");
+        goto done;
+    }
+    *out = s;
+    s = NULL;
+done:
+    accum_free(&a);
+    free(rs);
+    free(cols);
+    bract_patterns_set_free(s);
+    return rc;
+}
+
 /* ---- RDMs of every region ---- */
 
-int bract_patterns_rdms(const bract_design *d, const bract_pattern_set *s,
+int bract_patterns_rdms(const bract_rdm_design *d, const bract_patterns_set *s,
                         const bract_rdm_opts *o, const bract_progress *prog, bract_rdmset **out,
                         bract_rdm_info *info)
 {

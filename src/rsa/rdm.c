@@ -5,6 +5,7 @@
  * solves, never by an explicit inverse. */
 #include "base/internal.h"
 #include "base/strmap_internal.h"
+#include "rsa/rsa_internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 
 /* ---- designs ---- */
 
-void bract_design_free(bract_design *d)
+void bract_rdm_design_free(bract_rdm_design *d)
 {
     if (!d)
         return;
@@ -39,14 +40,14 @@ static int cmp_str_ptr(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int bract_design_from_labels(const char *const *cond, const char *const *run, size_t nvol,
-                             const bract_design_opts *o, bract_design **out)
+int bract_rdm_design_from_labels(const char *const *cond, const char *const *run, size_t nvol,
+                             const bract_rdm_design_opts *o, bract_rdm_design **out)
 {
     *out = NULL;
-    bract_design_opts defaults = {0};
+    bract_rdm_design_opts defaults = {0};
     if (!o)
         o = &defaults;
-    bract_design *d = bract_xcalloc(1, sizeof *d, "a design");
+    bract_rdm_design *d = bract_xcalloc(1, sizeof *d, "a design");
     if (!d)
         return BRACT_ENOMEM;
     d->nvol = nvol;
@@ -169,11 +170,11 @@ fail:
     bract_strmap_free(&rm);
     bract_strmap_free(&ex);
     free(vcond);
-    bract_design_free(d);
+    bract_rdm_design_free(d);
     return rc;
 }
 
-int bract_design_read(const char *path, const bract_design_opts *o, bract_design **out)
+int bract_rdm_design_read(const char *path, const bract_rdm_design_opts *o, bract_rdm_design **out)
 {
     *out = NULL;
     bract_table *t;
@@ -210,7 +211,7 @@ int bract_design_read(const char *path, const bract_design_opts *o, bract_design
         }
     }
     if (!rc) {
-        rc = bract_design_from_labels(cond, run, t->nrows, o, out);
+        rc = bract_rdm_design_from_labels(cond, run, t->nrows, o, out);
         if (rc)
             bract_error_context(rc, "%s", path);
     }
@@ -220,7 +221,7 @@ int bract_design_read(const char *path, const bract_design_opts *o, bract_design
     return rc;
 }
 
-long bract_design_row(const bract_design *d, size_t r, size_t c)
+long bract_rdm_design_row(const bract_rdm_design *d, size_t r, size_t c)
 {
     /* rows are sorted by (run, condition): binary search */
     size_t lo = 0, hi = d->nobs;
@@ -256,25 +257,45 @@ const char *bract_rdm_measure_name(const bract_rdm_opts *o)
     }
 }
 
-int bract_rdm_method_parse(const char *name)
+int bract_rdm_method_parse(const char *name, bract_rdm_method *out)
 {
-    for (int i = 0; method_names[i]; i++)
-        if (strcmp(name, method_names[i]) == 0)
-            return i;
-    return -1;
+    int v;
+    int rc = bract_enum_lookup("RDM method", name, method_names, &v);
+    if (rc == BRACT_OK)
+        *out = (bract_rdm_method)v;
+    return rc;
 }
 
-const char *bract_noise_method_name(bract_noise_method m)
+const char *bract_rdm_noise_method_name(bract_rdm_noise_method m)
 {
     return (unsigned)m < 5 ? noise_names[m] : "unknown";
 }
 
-int bract_noise_method_parse(const char *name)
+int bract_rdm_noise_method_parse(const char *name, bract_rdm_noise_method *out)
 {
-    for (int i = 0; noise_names[i]; i++)
-        if (strcmp(name, noise_names[i]) == 0)
-            return i;
-    return -1;
+    int v;
+    int rc = bract_enum_lookup("noise method", name, noise_names, &v);
+    if (rc == BRACT_OK)
+        *out = (bract_rdm_noise_method)v;
+    return rc;
+}
+
+int bract_enum_lookup(const char *what, const char *s, const char *const *names, int *v)
+{
+    if (!s)
+        s = "";
+    for (int i = 0; names[i]; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *v = i;
+            return BRACT_OK;
+        }
+    bract_buf list = {0};
+    for (int i = 0; names[i]; i++)
+        bract_buf_printf(&list, "%s%s", i ? ", " : "", names[i]);
+    int rc = bract_error(BRACT_EINVAL, "unknown %s '%s' (expected one of %s)", what, s,
+                         list.data ? list.data : "");
+    bract_buf_free(&list);
+    return rc;
 }
 
 int bract_rdm_needs_noise(const bract_rdm_opts *o)
@@ -323,7 +344,7 @@ void bract_rdm_plan_free(bract_rdm_plan *p)
 size_t bract_rdm_plan_ncond(const bract_rdm_plan *p) { return p->ncond; }
 size_t bract_rdm_plan_nobs(const bract_rdm_plan *p) { return p->nobs; }
 
-int bract_rdm_plan_new(const bract_design *d, const bract_rdm_opts *o, size_t max_vox,
+int bract_rdm_plan_new(const bract_rdm_design *d, const bract_rdm_opts *o, size_t max_vox,
                        size_t max_res, bract_rdm_plan **out)
 {
     *out = NULL;
@@ -384,7 +405,7 @@ int bract_rdm_plan_new(const bract_design *d, const bract_rdm_opts *o, size_t ma
             size_t have = 0;
             long missing = -1;
             for (size_t c = 0; c < d->ncond; c++) {
-                if (bract_design_row(d, r, c) >= 0)
+                if (bract_rdm_design_row(d, r, c) >= 0)
                     have++;
                 else if (missing < 0)
                     missing = (long)c;
@@ -505,7 +526,7 @@ static void centre_columns(double *x, size_t ld, size_t rows, size_t P, double *
  * zero) with `dof` degrees of freedom.  When the estimate is diagonal,
  * var[P] receives it and *diag = 1; otherwise cov (P x P, column-major,
  * lower triangle) receives it and *diag = 0.  *lambda: the shrinkage. */
-static int cov_estimate(bract_noise_method m, const double *res, size_t ld, size_t n, size_t P,
+static int cov_estimate(bract_rdm_noise_method m, const double *res, size_t ld, size_t n, size_t P,
                         double dof, double *cov, double *var, int *diag, double *lambda)
 {
     *lambda = NAN;
@@ -617,7 +638,7 @@ static int cov_estimate(bract_noise_method m, const double *res, size_t ld, size
 enum { WHITEN_NONE, WHITEN_DIAG, WHITEN_COV_CHOL, WHITEN_PREC_CHOL };
 
 /* Estimate and factor: *kind receives WHITEN_DIAG or WHITEN_COV_CHOL. */
-static int estimate_noise(bract_noise_method m, const double *res, size_t ld, size_t n, size_t P,
+static int estimate_noise(bract_rdm_noise_method m, const double *res, size_t ld, size_t n, size_t P,
                           double dof, double *cov, double *var, int *kind, double *lambda)
 {
     int diag;
@@ -639,7 +660,7 @@ static int estimate_noise(bract_noise_method m, const double *res, size_t ld, si
     if (bad)
         return bract_error(BRACT_ENUMERIC, "the %s noise covariance of %zu voxels from %zu "
                            "residual rows (dof %g) is not positive definite%s",
-                           bract_noise_method_name(m), P, n, dof,
+                           bract_rdm_noise_method_name(m), P, n, dof,
                            m == BRACT_NOISE_FULL ? "; use a shrinkage estimator" : "");
     *kind = WHITEN_COV_CHOL;
     return BRACT_OK;
@@ -664,7 +685,7 @@ static void whiten(int kind, const double *cov, const double *var, size_t P, dou
     }
 }
 
-int bract_noise_covariance(bract_noise_method m, const double *resid, size_t ldr, size_t nres,
+int bract_rdm_noise_covariance(bract_rdm_noise_method m, const double *resid, size_t ldr, size_t nres,
                            size_t nvox, double dof, double *cov, double *shrinkage)
 {
     const size_t P = nvox;

@@ -9,7 +9,23 @@
 
 #include <omp.h>
 
-void bract_rsa_opts_default(bract_rsa_opts *o)
+static const char *const group_test_names[] = {"t", "wilcoxon", "signflip", NULL};
+
+const char *bract_rsa_group_test_name(bract_rsa_group_test t)
+{
+    return (unsigned)t <= BRACT_GROUP_SIGNFLIP ? group_test_names[t] : "unknown";
+}
+
+int bract_rsa_group_test_parse(const char *s, bract_rsa_group_test *out)
+{
+    int v;
+    int rc = bract_enum_lookup("group test", s, group_test_names, &v);
+    if (rc == BRACT_OK)
+        *out = (bract_rsa_group_test)v;
+    return rc;
+}
+
+void bract_rsa_opts_defaults(bract_rsa_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->method = BRACT_CMP_SPEARMAN;
@@ -27,8 +43,8 @@ void bract_rsa_opts_default(bract_rsa_opts *o)
     o->seed = 1;
 }
 
-int bract_signflip_test(const double *x, size_t n, size_t nflips, uint64_t seed, uint64_t stream,
-                        bract_alternative alt, double *mean, double *p, size_t *nused)
+int bract_rsa_signflip_test(const double *x, size_t n, size_t nflips, uint64_t seed, uint64_t stream,
+                        bract_stats_alternative alt, double *mean, double *p, size_t *nused)
 {
     *mean = *p = NAN;
     *nused = 0;
@@ -164,8 +180,9 @@ static int cond_map(const labelset *L, const bract_rdm *r, const char *file, con
         bract_buf_printf(&out, "; not in the models: %s%s (%zu in all)", msg.data,
                          extra > 5 ? ", ..." : "", extra);
     if (extra && !missing && strcmp(what, "RDM") == 0) /* a neural RDM */
-        bract_buf_printf(&out, "; leave them out of the RDMs (--exclude) or compare on the "
-                               "models' conditions only (--common-conditions)");
+        bract_buf_printf(&out, "; compare on the models' conditions only "
+                               "(--common-conditions), or leave them out of the neural RDMs "
+                               "(bract rdm neural --exclude)");
     if (missing) {
         bract_buf_printf(&out, "; missing: ");
         size_t shown = 0;
@@ -219,11 +236,11 @@ static void percentile_ci(double *x, size_t n, double level, double *lo, double 
     double *s = bract_xmalloc(m ? m : 1, sizeof *s, "a bootstrap interval");
     *lo = *hi = NAN;
     if (idx && s && m) {
-        bract_argsort(x, m, idx, idx + m);
+        bract_stats_argsort(x, m, idx, idx + m);
         for (size_t i = 0; i < m; i++)
             s[i] = x[idx[i]];
-        *lo = bract_quantile(s, m, (1 - level) / 2);
-        *hi = bract_quantile(s, m, (1 + level) / 2);
+        *lo = bract_stats_quantile(s, m, (1 - level) / 2);
+        *hi = bract_stats_quantile(s, m, (1 + level) / 2);
     }
     free(idx);
     free(s);
@@ -239,10 +256,25 @@ typedef struct {
     double *controls;      /* nc x np */
     size_t *plan_of;       /* K: plan of each model */
     size_t *slot;          /* K: position of the model within its plan */
-    bract_cmp_plan **plans;
+    bract_compare_plan **plans;
     size_t *plan_k;        /* models per plan */
     size_t **plan_models;  /* their indices */
     progress_map pm;
+    bract_progress inner; /* reports into pm */
+    /* the run (bract_rsa_run) */
+    int pairwise;         /* pairwise model rows */
+    size_t npair;         /* K (K - 1) / 2 */
+    size_t unit;          /* progress units per subject, region and plan */
+    double *X;            /* S x np: the subjects' RDMs of the current region */
+    double *boot;         /* S x K x bootstrap values (model-major per subject) */
+    double *rv;           /* S x K: the subjects' values */
+    double *work, *work2; /* scratch */
+    size_t *map;          /* condition map of a neural RDM */
+    unsigned char *seen;
+    unsigned char *bad;  /* S: the subject's RDM of the region is left out */
+    const double **sub;  /* S: RDMs for the noise ceiling */
+    bract_rsa_row *grp;  /* the group rows of res */
+    bract_rsa_row *subr; /* the subject rows of res */
 } rsa_ctx;
 
 static const char *subj_file(const rsa_ctx *c, size_t s)
@@ -403,8 +435,8 @@ static int setup_models(rsa_ctx *c)
         c->plan_k[pl] = k;
         for (size_t i = 0; i < nc; i++)
             cv[i] = c->controls + i * np;
-        bract_cmp_opts co = {o->method, o->partial, o->nan_policy};
-        rc = bract_cmp_plan_new(&co, n, k, mv, nc, cv, &c->plans[pl]);
+        bract_compare_opts co = {o->method, o->partial, o->nan_policy};
+        rc = bract_compare_plan_new(&co, n, k, mv, nc, cv, &c->plans[pl]);
         free(mv);
         free(cv);
         if (rc) {
@@ -420,6 +452,15 @@ done:
 
 static void ctx_free(rsa_ctx *c)
 {
+    free(c->X);
+    free(c->boot);
+    free(c->rv);
+    free(c->work);
+    free(c->work2);
+    free(c->map);
+    free(c->seen);
+    free(c->bad);
+    free(c->sub);
     free(c->L.sorted);
     free(c->models);
     free(c->controls);
@@ -427,7 +468,7 @@ static void ctx_free(rsa_ctx *c)
     free(c->slot);
     for (size_t pl = 0; pl < c->nplans; pl++) {
         if (c->plans)
-            bract_cmp_plan_free(c->plans[pl]);
+            bract_compare_plan_free(c->plans[pl]);
         if (c->plan_models)
             free(c->plan_models[pl]);
     }
@@ -437,7 +478,7 @@ static void ctx_free(rsa_ctx *c)
 }
 
 /* The group test of values v[0..m) (two-sided for pairwise rows). */
-static void group_test(const rsa_ctx *c, const double *v, size_t m, bract_alternative alt,
+static void group_test(const rsa_ctx *c, const double *v, size_t m, bract_stats_alternative alt,
                        bract_rsa_row *row)
 {
     const bract_rsa_opts *o = c->o;
@@ -446,20 +487,20 @@ static void group_test(const rsa_ctx *c, const double *v, size_t m, bract_altern
     if (m < 2)
         return;
     int rc;
-    double mean = bract_mean(v, m), sd = sqrt(bract_var(v, m, 1));
+    double mean = bract_stats_mean(v, m), sd = sqrt(bract_stats_var(v, m, 1));
     switch (o->group_test) {
     case BRACT_GROUP_WILCOXON:
         row->test = "wilcoxon";
-        rc = bract_wilcoxon(v, m, alt, &row->stat, &row->p);
+        rc = bract_stats_wilcoxon(v, m, alt, &row->stat, &row->p);
         break;
     case BRACT_GROUP_SIGNFLIP:
         row->test = "signflip";
-        rc = bract_signflip_test(v, m, o->group_permutations, o->seed, BRACT_STREAM_SIGNFLIP, alt,
+        rc = bract_rsa_signflip_test(v, m, o->group_permutations, o->seed, BRACT_STREAM_SIGNFLIP, alt,
                                  &row->stat, &row->p, &row->nsamples);
         break;
     default:
         row->test = "t";
-        rc = bract_ttest_1samp(v, m, 0, alt, &row->stat, &row->p);
+        rc = bract_stats_ttest_1samp(v, m, 0, alt, &row->stat, &row->p);
         if (!rc)
             row->df = (double)(m - 1);
         break;
@@ -469,7 +510,7 @@ static void group_test(const rsa_ctx *c, const double *v, size_t m, bract_altern
         row->p = NAN;
     }
     if (sd > 0) {
-        double h = bract_t_ppf((1 + o->ci_level) / 2, (double)(m - 1)) * sd / sqrt((double)m);
+        double h = bract_stats_t_ppf((1 + o->ci_level) / 2, (double)(m - 1)) * sd / sqrt((double)m);
         row->ci_low = mean - h;
         row->ci_high = mean + h;
     }
@@ -494,7 +535,7 @@ static void group_row(const rsa_ctx *c, bract_rsa_row *w, size_t region, size_t 
         double ra = rv[s * K + a], rb = pair ? rv[s * K + b] : 0;
         if (isnan(ra) || isnan(rb) || bad[s])
             continue;
-        double z = bract_fisher_z(ra) - (pair ? bract_fisher_z(rb) : 0);
+        double z = bract_stats_fisher_z(ra) - (pair ? bract_stats_fisher_z(rb) : 0);
         zok &= isfinite(z) != 0;
         work[cnt++] = o->fisher ? z : ra - rb;
         sr += ra - rb;
@@ -520,9 +561,8 @@ static void group_row(const rsa_ctx *c, bract_rsa_row *w, size_t region, size_t 
     }
 }
 
-int bract_rsa_run(const bract_rsa_input *in, const bract_rsa_opts *o, bract_rsa_result **out)
+static int check_input(const bract_rsa_input *in, const bract_rsa_opts *o)
 {
-    *out = NULL;
     if (in->nsubjects == 0)
         return bract_error(BRACT_EINVAL, "no neural RDM set");
     if (in->nmodels == 0)
@@ -532,374 +572,438 @@ int bract_rsa_run(const bract_rsa_input *in, const bract_rsa_opts *o, bract_rsa_
                            "group statistics need at least 2 subjects (neural RDM sets), got 1");
     if (!(o->ci_level > 0 && o->ci_level < 1))
         return bract_error(BRACT_EINVAL, "the confidence level must be between 0 and 1");
-    rsa_ctx c;
-    memset(&c, 0, sizeof c);
-    c.in = in;
-    c.o = o;
-    int rc = setup_models(&c);
-    if (rc) {
-        ctx_free(&c);
-        return rc;
-    }
-    size_t S = in->nsubjects, K = c.K, n = c.n, np = c.np;
+    return BRACT_OK;
+}
+
+/* Regions: those of the first subject, in every subject, and nothing else. */
+static int check_regions(const rsa_ctx *c)
+{
+    const bract_rsa_input *in = c->in;
     const bract_rdmset *first = in->neural[0];
-    size_t G = first->nrdm;
-    c.S = S;
-    c.G = G;
-    /* regions: those of the first subject, in every subject, and nothing
-     * else */
-    for (size_t s = 1; s < S && !rc; s++) {
-        for (size_t g = 0; g < G && !rc; g++)
+    for (size_t s = 1; s < c->S; s++) {
+        for (size_t g = 0; g < c->G; g++)
             if (bract_rdmset_find(in->neural[s], first->rdm[g].name) < 0)
-                rc = bract_error(BRACT_EDATA,
-                                 "%s has no RDM '%s', which %s has (regions are matched by name "
-                                 "across subjects)",
-                                 subj_file(&c, s), first->rdm[g].name, subj_file(&c, 0));
-        for (size_t g = 0; g < in->neural[s]->nrdm && !rc; g++)
+                return bract_error(BRACT_EDATA,
+                                   "%s has no RDM '%s', which %s has (regions are matched by "
+                                   "name across subjects)",
+                                   subj_file(c, s), first->rdm[g].name, subj_file(c, 0));
+        for (size_t g = 0; g < in->neural[s]->nrdm; g++)
             if (bract_rdmset_find(first, in->neural[s]->rdm[g].name) < 0)
-                rc = bract_error(BRACT_EDATA,
-                                 "%s: RDM '%s' is not a region of %s (regions are matched by "
-                                 "name across subjects)",
-                                 subj_file(&c, s), in->neural[s]->rdm[g].name, subj_file(&c, 0));
+                return bract_error(BRACT_EDATA,
+                                   "%s: RDM '%s' is not a region of %s (regions are matched by "
+                                   "name across subjects)",
+                                   subj_file(c, s), in->neural[s]->rdm[g].name, subj_file(c, 0));
     }
-    if (rc) {
-        ctx_free(&c);
-        return rc;
-    }
-    int pairwise = o->pairwise && K >= 2;
-    size_t npair = K * (K - 1) / 2;
-    size_t nsub_rows = S * G * K + (pairwise && o->bootstrap ? S * G * npair : 0);
-    size_t ngrp_rows = o->group ? G * K + (pairwise ? G * npair : 0) : 0;
-    bract_rsa_result *res = bract_xcalloc(1, sizeof *res, "RSA results");
-    double *X = bract_xmalloc(S * np, sizeof *X, "neural RDMs");
-    double *boot = o->bootstrap ? bract_xmalloc(S * K * o->bootstrap, sizeof *boot, "bootstrap")
-                                : NULL;
-    double *rv = bract_xmalloc(S * K, sizeof *rv, "values");
-    double *work = bract_xmalloc(S + K + o->bootstrap + 1, sizeof *work, "values");
-    double *work2 = bract_xmalloc(S + K + 1, sizeof *work2, "values");
+    return BRACT_OK;
+}
+
+/* The scratch memory of the run. */
+static int alloc_run(rsa_ctx *c)
+{
+    const bract_rsa_opts *o = c->o;
+    size_t S = c->S, K = c->K, n = c->n;
+    c->X = bract_xmalloc(S * c->np, sizeof *c->X, "neural RDMs");
+    c->boot =
+        o->bootstrap ? bract_xmalloc(S * K * o->bootstrap, sizeof *c->boot, "bootstrap") : NULL;
+    c->rv = bract_xmalloc(S * K, sizeof *c->rv, "values");
+    c->work = bract_xmalloc(S + K + o->bootstrap + 1, sizeof *c->work, "values");
+    c->work2 = bract_xmalloc(S + K + 1, sizeof *c->work2, "values");
     size_t maxn = n; /* a map slot per condition of the largest neural RDM */
     for (size_t s = 0; s < S; s++)
-        for (size_t g = 0; g < in->neural[s]->nrdm; g++)
-            maxn = in->neural[s]->rdm[g].n > maxn ? in->neural[s]->rdm[g].n : maxn;
-    size_t *map = bract_xmalloc(maxn, sizeof *map, "a condition map");
-    unsigned char *seen = bract_xmalloc(n, 1, "a condition map");
-    unsigned char *bad = bract_xmalloc(S, 1, "flags");
-    const double **sub = (const double **)bract_xmalloc(S, sizeof *sub, "values");
-    if (!res || !X || (o->bootstrap && !boot) || !rv || !work || !work2 || !map || !seen ||
-        !bad || !sub) {
-        rc = BRACT_ENOMEM;
-        goto fail;
-    }
-    res->nrows = nsub_rows + ngrp_rows;
-    res->rows = bract_xcalloc(res->nrows ? res->nrows : 1, sizeof *res->rows, "RSA results");
+        for (size_t g = 0; g < c->in->neural[s]->nrdm; g++)
+            maxn = c->in->neural[s]->rdm[g].n > maxn ? c->in->neural[s]->rdm[g].n : maxn;
+    c->map = bract_xmalloc(maxn, sizeof *c->map, "a condition map");
+    c->seen = bract_xmalloc(n, 1, "a condition map");
+    c->bad = bract_xmalloc(S, 1, "flags");
+    c->sub = (const double **)bract_xmalloc(S, sizeof *c->sub, "values");
+    if (!c->X || (o->bootstrap && !c->boot) || !c->rv || !c->work || !c->work2 || !c->map ||
+        !c->seen || !c->bad || !c->sub)
+        return BRACT_ENOMEM;
+    return BRACT_OK;
+}
+
+/* The result: names, and every row with its values undefined. */
+static int new_result(rsa_ctx *c, size_t nrows, bract_rsa_result **out)
+{
+    const bract_rsa_input *in = c->in;
+    size_t G = c->G, K = c->K, S = c->S;
+    bract_rsa_result *res = bract_xcalloc(1, sizeof *res, "RSA results");
+    *out = res;
+    if (!res)
+        return BRACT_ENOMEM;
+    res->nrows = nrows;
+    res->rows = bract_xcalloc(nrows ? nrows : 1, sizeof *res->rows, "RSA results");
     res->regions = bract_xcalloc(G, sizeof *res->regions, "names");
     res->models = bract_xcalloc(K, sizeof *res->models, "names");
     res->subjects = bract_xcalloc(S, sizeof *res->subjects, "names");
-    if (!res->rows || !res->regions || !res->models || !res->subjects) {
-        rc = BRACT_ENOMEM;
-        goto fail;
-    }
+    if (!res->rows || !res->regions || !res->models || !res->subjects)
+        return BRACT_ENOMEM;
     res->nregions = G;
     res->nmodels = K;
     res->nsubjects = S;
-    res->nconditions = n;
+    res->nconditions = c->n;
     for (size_t g = 0; g < G; g++)
-        if (!(res->regions[g] = bract_xstrdup(first->rdm[g].name))) {
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
+        if (!(res->regions[g] = bract_xstrdup(in->neural[0]->rdm[g].name)))
+            return BRACT_ENOMEM;
     for (size_t m = 0; m < K; m++)
-        if (!(res->models[m] = bract_xstrdup(in->model_names ? in->model_names[m]
-                                                             : in->models[m]->name))) {
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
+        if (!(res->models[m] =
+                  bract_xstrdup(in->model_names ? in->model_names[m] : in->models[m]->name)))
+            return BRACT_ENOMEM;
     for (size_t s = 0; s < S; s++)
-        if (!(res->subjects[s] = bract_xstrdup(in->subject_names[s]))) {
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
-    for (size_t r = 0; r < res->nrows; r++) {
+        if (!(res->subjects[s] = bract_xstrdup(in->subject_names[s])))
+            return BRACT_ENOMEM;
+    for (size_t r = 0; r < nrows; r++) {
         bract_rsa_row *w = &res->rows[r];
         w->model_b = BRACT_RSA_NONE;
         w->subject = BRACT_RSA_NONE;
         w->r = w->z = w->stat = w->df = w->p = w->p_fdr = NAN;
         w->ci_low = w->ci_high = w->noise_lower = w->noise_upper = NAN;
     }
-    /* work units for the progress bar: per subject and region, the
-     * permutations, the bootstrap samples and the comparison itself */
-    size_t unit = (o->permutations ? o->permutations : 0) + o->bootstrap + 1;
-    c.pm.outer = o->progress;
-    c.pm.total = S * G * unit * c.nplans;
-    bract_progress inner = {progress_inner, &c.pm};
-    bract_rsa_row *grp = res->rows, *subr = res->rows + ngrp_rows;
-    for (size_t g = 0; g < G; g++) {
-        const char *region = first->rdm[g].name;
-        /* every subject's RDM of this region in the models' order */
-        for (size_t s = 0; s < S; s++) {
-            const bract_rdm *r = &in->neural[s]->rdm[bract_rdmset_find(in->neural[s], region)];
-            size_t nextra = 0;
-            char *extra = NULL;
-            if ((rc = cond_map(&c.L, r, subj_file(&c, s), "RDM", map, seen,
-                               o->common_conditions, &nextra, &extra)))
-                goto fail;
-            if (nextra && g == 0) /* once per subject: its regions share conditions */
-                bract_warn("%s: %zu condition%s the models lack left out of its RDMs: %s",
-                           subj_file(&c, s), nextra, nextra == 1 ? "" : "s", extra);
-            free(extra);
-            reorder(r, map, n, X + s * np);
-            if ((rc = check_pairs(&c, s, region, X + s * np)))
-                goto fail;
-            bad[s] = 0;
-        }
-        for (size_t pl = 0; pl < c.nplans; pl++) {
-            bract_cmp_plan *P = c.plans[pl];
-            size_t kp = c.plan_k[pl];
-            /* the comparisons, subjects in parallel */
-            int err = 0;
+    return BRACT_OK;
+}
+
+/* Every subject's RDM of region g in the models' condition order (X). */
+static int load_region(rsa_ctx *c, size_t g, const char *region)
+{
+    const bract_rsa_opts *o = c->o;
+    for (size_t s = 0; s < c->S; s++) {
+        const bract_rdmset *set = c->in->neural[s];
+        const bract_rdm *r = &set->rdm[bract_rdmset_find(set, region)];
+        size_t nextra = 0;
+        char *extra = NULL;
+        int rc = cond_map(&c->L, r, subj_file(c, s), "RDM", c->map, c->seen, o->common_conditions,
+                          &nextra, &extra);
+        if (rc)
+            return rc;
+        if (nextra && g == 0) /* once per subject: its regions share conditions */
+            bract_warn("%s: %zu condition%s the models lack left out of its RDMs: %s",
+                       subj_file(c, s), nextra, nextra == 1 ? "" : "s", extra);
+        free(extra);
+        reorder(r, c->map, c->n, c->X + s * c->np);
+        if ((rc = check_pairs(c, s, region, c->X + s * c->np)))
+            return rc;
+        c->bad[s] = 0;
+    }
+    return BRACT_OK;
+}
+
+/* The values of every subject against the models of plan pl (rv), subjects
+ * in parallel; a subject whose values are all undefined is left out of
+ * the group (bad). */
+static int compare_region(rsa_ctx *c, size_t pl, const char *region)
+{
+    bract_compare_plan *P = c->plans[pl];
+    size_t kp = c->plan_k[pl], S = c->S, K = c->K, np = c->np;
+    const size_t *pm = c->plan_models[pl];
+    const double *X = c->X;
+    double *rv = c->rv;
+    int err = 0;
 #pragma omp parallel
-            {
-                bract_cmp_ws *w = bract_cmp_ws_new(P);
-                double *tmp = bract_xmalloc(kp, sizeof *tmp, "values");
-                if (!w || !tmp) {
+    {
+        bract_compare_ws *w = NULL;
+        bract_compare_ws_new(P, &w);
+        double *tmp = bract_xmalloc(kp, sizeof *tmp, "values");
+        if (!w || !tmp) {
 #pragma omp atomic write
-                    err = 1;
-                }
+            err = 1;
+        }
 #pragma omp for schedule(dynamic, 1)
-                for (size_t s = 0; s < S; s++) {
-                    if (!w || !tmp)
-                        continue;
-                    if (bract_cmp_run(P, w, X + s * np, tmp)) {
+        for (size_t s = 0; s < S; s++) {
+            if (!w || !tmp)
+                continue;
+            if (bract_compare_run(P, w, X + s * np, tmp)) {
 #pragma omp atomic write
-                        err = 2;
-                        continue;
-                    }
-                    for (size_t k = 0; k < kp; k++)
-                        rv[s * K + c.plan_models[pl][k]] = tmp[k];
-                }
-                free(tmp);
-                bract_cmp_ws_free(w);
+                err = 2;
+                continue;
             }
-            if (err) {
-                rc = err == 1 ? BRACT_ENOMEM
-                              : bract_error(BRACT_EDATA, "comparing region '%s' failed", region);
-                goto fail;
-            }
-            for (size_t s = 0; s < S; s++) {
-                int undefined = 1;
-                for (size_t k = 0; k < kp; k++)
-                    undefined &= isnan(rv[s * K + c.plan_models[pl][k]]);
-                if (undefined && !bad[s]) {
-                    bad[s] = 1;
-                    res->excluded++;
-                    bract_warn("%s: RDM '%s' is constant over the pairs compared: its comparison "
-                               "is undefined and it is left out of the group statistics",
-                               subj_file(&c, s), region);
-                }
-            }
-            /* per subject: permutation test and bootstrap */
-            for (size_t s = 0; s < S; s++) {
-                size_t base = ((g * S + s) * c.nplans + pl) * unit;
-                double *pv = work2, *obs = work;
-                for (size_t k = 0; k < kp; k++) {
-                    size_t m = c.plan_models[pl][k];
-                    bract_rsa_row *w = &subr[(s * G + g) * K + m];
-                    w->level = BRACT_RSA_SUBJECT;
-                    w->subject = s;
-                    w->region = g;
-                    w->model = m;
-                    w->nsubjects = 1;
-                    w->npairs = bract_cmp_plan_npairs(P);
-                    w->r = rv[s * K + m];
-                    w->z = bract_fisher_z(w->r);
-                }
-                if (o->permutations && !bad[s]) {
-                    bract_perm_opts po = {o->permutations, o->seed,
-                                          BRACT_STREAM_PERMUTATION + s, o->alternative,
-                                          o->progress ? &inner : NULL};
-                    c.pm.base = base;
-                    size_t used;
-                    if ((rc = bract_cmp_permtest(P, X + s * np, &po, obs, pv, &used, NULL)))
-                        goto fail;
-                    for (size_t k = 0; k < kp; k++) {
-                        bract_rsa_row *w = &subr[(s * G + g) * K + c.plan_models[pl][k]];
-                        w->p = pv[k];
-                        w->test = "permutation";
-                        w->nsamples = used;
-                    }
-                }
-                if (o->bootstrap && !bad[s]) {
-                    size_t B = o->bootstrap;
-                    double *bs = boot + s * K * B; /* model-major: bs[m * B + b] */
-                    double *tmp = bract_xmalloc(B * kp, sizeof *tmp, "bootstrap values");
-                    if (!tmp) {
-                        rc = BRACT_ENOMEM;
-                        goto fail;
-                    }
-                    c.pm.base = base + o->permutations;
-                    rc = bract_cmp_bootstrap(P, X + s * np, B, o->seed,
-                                             BRACT_STREAM_BOOTSTRAP + s,
-                                             o->progress ? &inner : NULL, tmp);
-                    if (!rc)
-                        for (size_t k = 0; k < kp; k++)
-                            for (size_t b = 0; b < B; b++)
-                                bs[c.plan_models[pl][k] * B + b] = tmp[b * kp + k];
-                    free(tmp);
-                    if (rc)
-                        goto fail;
-                }
-                c.pm.base = base + unit;
-                bract_progress_report(o->progress, c.pm.base, c.pm.total);
-            }
+            for (size_t k = 0; k < kp; k++)
+                rv[s * K + pm[k]] = tmp[k];
         }
-        /* bootstrap intervals and pairwise bootstrap tests, per subject */
-        if (o->bootstrap) {
-            size_t B = o->bootstrap;
-            for (size_t s = 0; s < S; s++) {
-                if (bad[s])
-                    continue;
-                double *bs = boot + s * K * B;
-                double *tmp = work;
-                for (size_t m = 0; m < K; m++) {
-                    bract_rsa_row *w = &subr[(s * G + g) * K + m];
-                    memcpy(tmp, bs + m * B, B * sizeof *tmp);
-                    percentile_ci(tmp, B, o->ci_level, &w->ci_low, &w->ci_high);
-                    if (!o->permutations)
-                        w->nsamples = B;
-                }
-                if (!pairwise)
-                    continue;
-                size_t pi = 0;
-                for (size_t a = 0; a < K; a++)
-                    for (size_t b2 = a + 1; b2 < K; b2++, pi++) {
-                        bract_rsa_row *w = &subr[S * G * K + (s * G + g) * npair + pi];
-                        w->level = BRACT_RSA_SUBJECT;
-                        w->subject = s;
-                        w->region = g;
-                        w->model = a;
-                        w->model_b = b2;
-                        w->nsubjects = 1;
-                        w->npairs = subr[(s * G + g) * K + a].npairs;
-                        w->r = rv[s * K + a] - rv[s * K + b2];
-                        w->z = bract_fisher_z(rv[s * K + a]) - bract_fisher_z(rv[s * K + b2]);
-                        /* rsatoolbox's bootstrap_pair_tests: 2 min(q, 1 - q), q = share
-                         * of samples where a < b among those not tied; then
-                         * (N - 1)/N p + 1/N */
-                        size_t less = 0, tie = 0, valid = 0;
-                        for (size_t b = 0; b < B; b++) {
-                            double x = bs[a * B + b], y = bs[b2 * B + b];
-                            if (isnan(x) || isnan(y))
-                                continue;
-                            tmp[valid++] = x - y;
-                            less += x < y;
-                            tie += x == y;
-                        }
-                        if (valid > tie) {
-                            double q = (double)less / (double)(valid - tie);
-                            double pp = 2 * (q < 1 - q ? q : 1 - q);
-                            double N = (double)valid;
-                            w->p = (N - 1) / N * pp + 1 / N;
-                            w->test = "bootstrap";
-                            w->nsamples = valid;
-                        }
-                        percentile_ci(tmp, valid, o->ci_level, &w->ci_low, &w->ci_high);
-                    }
-            }
+        free(tmp);
+        bract_compare_ws_free(w);
+    }
+    if (err)
+        return err == 1 ? BRACT_ENOMEM
+                        : bract_error(BRACT_EDATA, "comparing region '%s' failed", region);
+    for (size_t s = 0; s < S; s++) {
+        int undefined = 1;
+        for (size_t k = 0; k < kp; k++)
+            undefined &= isnan(rv[s * K + pm[k]]);
+        if (undefined && !c->bad[s]) {
+            c->bad[s] = 1;
+            c->res->excluded++;
+            bract_warn("%s: RDM '%s' is constant over the pairs compared: its comparison "
+                       "is undefined and it is left out of the group statistics",
+                       subj_file(c, s), region);
         }
-        if (!o->group)
+    }
+    return BRACT_OK;
+}
+
+/* Subject s, region g, plan pl: the rows with their values, the
+ * permutation test and the bootstrap samples. */
+static int subject_tests(rsa_ctx *c, size_t g, size_t pl, size_t s)
+{
+    const bract_rsa_opts *o = c->o;
+    bract_compare_plan *P = c->plans[pl];
+    size_t kp = c->plan_k[pl], K = c->K, G = c->G, np = c->np;
+    const size_t *pm = c->plan_models[pl];
+    size_t base = ((g * c->S + s) * c->nplans + pl) * c->unit;
+    double *pv = c->work2, *obs = c->work;
+    for (size_t k = 0; k < kp; k++) {
+        bract_rsa_row *w = &c->subr[(s * G + g) * K + pm[k]];
+        w->level = BRACT_RSA_SUBJECT;
+        w->subject = s;
+        w->region = g;
+        w->model = pm[k];
+        w->nsubjects = 1;
+        w->npairs = bract_compare_plan_npairs(P);
+        w->r = c->rv[s * K + pm[k]];
+        w->z = bract_stats_fisher_z(w->r);
+    }
+    int rc;
+    if (o->permutations && !c->bad[s]) {
+        bract_perm_opts po = {o->permutations, o->seed, BRACT_STREAM_PERMUTATION + s,
+                              o->alternative, o->progress ? &c->inner : NULL};
+        c->pm.base = base;
+        size_t used;
+        if ((rc = bract_compare_permtest(P, c->X + s * np, &po, obs, pv, &used, NULL)))
+            return rc;
+        for (size_t k = 0; k < kp; k++) {
+            bract_rsa_row *w = &c->subr[(s * G + g) * K + pm[k]];
+            w->p = pv[k];
+            w->test = "permutation";
+            w->nsamples = used;
+        }
+    }
+    if (o->bootstrap && !c->bad[s]) {
+        size_t B = o->bootstrap;
+        double *bs = c->boot + s * K * B; /* model-major: bs[m * B + b] */
+        double *tmp = bract_xmalloc(B * kp, sizeof *tmp, "bootstrap values");
+        if (!tmp)
+            return BRACT_ENOMEM;
+        c->pm.base = base + o->permutations;
+        rc = bract_compare_bootstrap(P, c->X + s * np, B, o->seed, BRACT_STREAM_BOOTSTRAP + s,
+                                 o->progress ? &c->inner : NULL, tmp);
+        if (!rc)
+            for (size_t k = 0; k < kp; k++)
+                for (size_t b = 0; b < B; b++)
+                    bs[pm[k] * B + b] = tmp[b * kp + k];
+        free(tmp);
+        if (rc)
+            return rc;
+    }
+    c->pm.base = base + c->unit;
+    bract_progress_report(o->progress, c->pm.base, c->pm.total);
+    return BRACT_OK;
+}
+
+/* The pairwise row of models a - b for subject s from its bootstrap
+ * samples bs: rsatoolbox's bootstrap_pair_tests, 2 min(q, 1 - q) with q the
+ * share of samples where a < b among those not tied, then
+ * (N - 1)/N p + 1/N; tmp holds B values. */
+static void bootstrap_pair_row(const rsa_ctx *c, bract_rsa_row *w, size_t s, size_t g, size_t a,
+                               size_t b2, const double *bs, double *tmp)
+{
+    size_t K = c->K, B = c->o->bootstrap;
+    const double *rv = c->rv;
+    w->level = BRACT_RSA_SUBJECT;
+    w->subject = s;
+    w->region = g;
+    w->model = a;
+    w->model_b = b2;
+    w->nsubjects = 1;
+    w->npairs = c->subr[(s * c->G + g) * K + a].npairs;
+    w->r = rv[s * K + a] - rv[s * K + b2];
+    w->z = bract_stats_fisher_z(rv[s * K + a]) - bract_stats_fisher_z(rv[s * K + b2]);
+    size_t less = 0, tie = 0, valid = 0;
+    for (size_t b = 0; b < B; b++) {
+        double x = bs[a * B + b], y = bs[b2 * B + b];
+        if (isnan(x) || isnan(y))
             continue;
-        /* across subjects */
-        for (size_t m = 0; m < K; m++)
-            group_row(&c, &grp[g * K + m], g, m, BRACT_RSA_NONE, rv, bad, work, subr[g * K + m].npairs);
-        /* noise ceiling per plan (the pairs its models use) */
-        if (o->partial == BRACT_PARTIAL_NONE)
-            for (size_t pl = 0; pl < c.nplans; pl++) {
-                size_t cnt = 0;
-                for (size_t s = 0; s < S; s++)
-                    if (!bad[s])
-                        sub[cnt++] = X + s * np;
-                if (cnt < 2)
-                    continue;
-                unsigned char *use = bract_xmalloc(np, 1, "pair flags");
-                if (!use) {
-                    rc = BRACT_ENOMEM;
-                    goto fail;
-                }
-                const double *m0 = c.models + c.plan_models[pl][0] * np;
-                for (size_t q = 0; q < np; q++)
-                    use[q] = !isnan(m0[q]);
-                double lo, up;
-                rc = bract_noise_ceiling(o->method, n, cnt, sub, use, &lo, &up);
-                free(use);
-                if (rc) {
-                    bract_error_context(rc, "noise ceiling of region '%s'", region);
-                    goto fail;
-                }
-                for (size_t k = 0; k < c.plan_k[pl]; k++) {
-                    bract_rsa_row *w = &grp[g * K + c.plan_models[pl][k]];
-                    w->noise_lower = lo;
-                    w->noise_upper = up;
-                }
-            }
-        if (!pairwise)
+        tmp[valid++] = x - y;
+        less += x < y;
+        tie += x == y;
+    }
+    if (valid > tie) {
+        double q = (double)less / (double)(valid - tie);
+        double pp = 2 * (q < 1 - q ? q : 1 - q);
+        double N = (double)valid;
+        w->p = (N - 1) / N * pp + 1 / N;
+        w->test = "bootstrap";
+        w->nsamples = valid;
+    }
+    percentile_ci(tmp, valid, c->o->ci_level, &w->ci_low, &w->ci_high);
+}
+
+/* Bootstrap intervals and pairwise bootstrap tests of region g, per
+ * subject. */
+static void bootstrap_rows(rsa_ctx *c, size_t g)
+{
+    const bract_rsa_opts *o = c->o;
+    size_t B = o->bootstrap, K = c->K, G = c->G, S = c->S;
+    for (size_t s = 0; s < S; s++) {
+        if (c->bad[s])
+            continue;
+        double *bs = c->boot + s * K * B;
+        double *tmp = c->work;
+        for (size_t m = 0; m < K; m++) {
+            bract_rsa_row *w = &c->subr[(s * G + g) * K + m];
+            memcpy(tmp, bs + m * B, B * sizeof *tmp);
+            percentile_ci(tmp, B, o->ci_level, &w->ci_low, &w->ci_high);
+            if (!o->permutations)
+                w->nsamples = B;
+        }
+        if (!c->pairwise)
             continue;
         size_t pi = 0;
         for (size_t a = 0; a < K; a++)
             for (size_t b2 = a + 1; b2 < K; b2++, pi++)
-                group_row(&c, &grp[G * K + g * npair + pi], g, a, b2, rv, bad, work,
-                          grp[g * K + a].npairs);
+                bootstrap_pair_row(c, &c->subr[S * G * K + (s * G + g) * c->npair + pi], s, g, a,
+                                   b2, bs, tmp);
     }
-    /* FDR: within each subject and within the group, separately for the
-     * model rows and the pairwise rows */
-    {
-        double *pp = bract_xmalloc(res->nrows + 1, sizeof *pp, "p-values");
-        double *qq = bract_xmalloc(res->nrows + 1, sizeof *qq, "p-values");
-        size_t *iw = bract_xmalloc(2 * res->nrows + 2, sizeof *iw, "p-values");
-        size_t *which = bract_xmalloc(res->nrows + 1, sizeof *which, "p-values");
-        if (!pp || !qq || !iw || !which) {
-            free(pp);
-            free(qq);
-            free(iw);
-            free(which);
-            rc = BRACT_ENOMEM;
-            goto fail;
+}
+
+/* The noise ceiling of region g per plan (the pairs its models use). */
+static int noise_ceiling_rows(rsa_ctx *c, size_t g, const char *region)
+{
+    size_t np = c->np;
+    for (size_t pl = 0; pl < c->nplans; pl++) {
+        size_t cnt = 0;
+        for (size_t s = 0; s < c->S; s++)
+            if (!c->bad[s])
+                c->sub[cnt++] = c->X + s * np;
+        if (cnt < 2)
+            continue;
+        unsigned char *use = bract_xmalloc(np, 1, "pair flags");
+        if (!use)
+            return BRACT_ENOMEM;
+        const double *m0 = c->models + c->plan_models[pl][0] * np;
+        for (size_t q = 0; q < np; q++)
+            use[q] = !isnan(m0[q]);
+        double lo, up;
+        int rc = bract_compare_noise_ceiling(c->o->method, c->n, cnt, c->sub, use, &lo, &up);
+        free(use);
+        if (rc)
+            return bract_error_context(rc, "noise ceiling of region '%s'", region);
+        for (size_t k = 0; k < c->plan_k[pl]; k++) {
+            bract_rsa_row *w = &c->grp[g * c->K + c->plan_models[pl][k]];
+            w->noise_lower = lo;
+            w->noise_upper = up;
         }
-        for (size_t fam = 0; fam <= S; fam++) /* fam == S: the group */
-            for (int pw = 0; pw < 2; pw++) {
-                size_t m = 0;
-                for (size_t r = 0; r < res->nrows; r++) {
-                    bract_rsa_row *w = &res->rows[r];
-                    int in_fam = fam == S ? w->level == BRACT_RSA_GROUP
-                                          : w->level == BRACT_RSA_SUBJECT && w->subject == fam;
-                    if (in_fam && (w->model_b != BRACT_RSA_NONE) == pw) {
-                        pp[m] = w->p;
-                        which[m++] = r;
-                    }
-                }
-                bract_fdr_bh(pp, m, qq, iw);
-                for (size_t i = 0; i < m; i++)
-                    res->rows[which[i]].p_fdr = qq[i];
-            }
-        free(pp);
-        free(qq);
-        free(iw);
-        free(which);
     }
-    bract_progress_report(o->progress, c.pm.total, c.pm.total);
-    *out = res;
-    res = NULL;
-    rc = BRACT_OK;
-fail:
-    free(X);
-    free(boot);
-    free(rv);
-    free(work);
-    free(work2);
-    free(map);
-    free(seen);
-    free(bad);
-    free(sub);
+    return BRACT_OK;
+}
+
+/* The group rows of region g: per model, the noise ceiling, pairwise. */
+static int group_rows(rsa_ctx *c, size_t g, const char *region)
+{
+    size_t K = c->K;
+    for (size_t m = 0; m < K; m++)
+        group_row(c, &c->grp[g * K + m], g, m, BRACT_RSA_NONE, c->rv, c->bad, c->work,
+                  c->subr[g * K + m].npairs);
+    int rc;
+    if (c->o->partial == BRACT_PARTIAL_NONE && (rc = noise_ceiling_rows(c, g, region)))
+        return rc;
+    if (!c->pairwise)
+        return BRACT_OK;
+    size_t pi = 0;
+    for (size_t a = 0; a < K; a++)
+        for (size_t b2 = a + 1; b2 < K; b2++, pi++)
+            group_row(c, &c->grp[c->G * K + g * c->npair + pi], g, a, b2, c->rv, c->bad, c->work,
+                      c->grp[g * K + a].npairs);
+    return BRACT_OK;
+}
+
+/* Everything of region g. */
+static int run_region(rsa_ctx *c, size_t g)
+{
+    const char *region = c->in->neural[0]->rdm[g].name;
+    int rc = load_region(c, g, region);
+    for (size_t pl = 0; pl < c->nplans && !rc; pl++) {
+        rc = compare_region(c, pl, region);
+        for (size_t s = 0; s < c->S && !rc; s++)
+            rc = subject_tests(c, g, pl, s);
+    }
+    if (rc)
+        return rc;
+    if (c->o->bootstrap)
+        bootstrap_rows(c, g);
+    return c->o->group ? group_rows(c, g, region) : BRACT_OK;
+}
+
+/* FDR: within each subject and within the group, separately for the model
+ * rows and the pairwise rows. */
+static int apply_fdr(bract_rsa_result *res)
+{
+    size_t S = res->nsubjects;
+    double *pp = bract_xmalloc(res->nrows + 1, sizeof *pp, "p-values");
+    double *qq = bract_xmalloc(res->nrows + 1, sizeof *qq, "p-values");
+    size_t *iw = bract_xmalloc(2 * res->nrows + 2, sizeof *iw, "p-values");
+    size_t *which = bract_xmalloc(res->nrows + 1, sizeof *which, "p-values");
+    int rc = pp && qq && iw && which ? BRACT_OK : BRACT_ENOMEM;
+    for (size_t fam = 0; fam <= S && !rc; fam++) /* fam == S: the group */
+        for (int pw = 0; pw < 2; pw++) {
+            size_t m = 0;
+            for (size_t r = 0; r < res->nrows; r++) {
+                const bract_rsa_row *w = &res->rows[r];
+                int in_fam = fam == S ? w->level == BRACT_RSA_GROUP
+                                      : w->level == BRACT_RSA_SUBJECT && w->subject == fam;
+                if (in_fam && (w->model_b != BRACT_RSA_NONE) == pw) {
+                    pp[m] = w->p;
+                    which[m++] = r;
+                }
+            }
+            bract_stats_fdr_bh(pp, m, qq, iw);
+            for (size_t i = 0; i < m; i++)
+                res->rows[which[i]].p_fdr = qq[i];
+        }
+    free(pp);
+    free(qq);
+    free(iw);
+    free(which);
+    return rc;
+}
+
+int bract_rsa_run(const bract_rsa_input *in, const bract_rsa_opts *o, bract_rsa_result **out)
+{
+    *out = NULL;
+    int rc = check_input(in, o);
+    if (rc)
+        return rc;
+    rsa_ctx c;
+    memset(&c, 0, sizeof c);
+    c.in = in;
+    c.o = o;
+    c.S = in->nsubjects;
+    c.G = in->neural[0]->nrdm;
+    if (!(rc = setup_models(&c)) && !(rc = check_regions(&c)))
+        rc = alloc_run(&c);
+    size_t S = c.S, G = c.G, K = c.K;
+    c.pairwise = o->pairwise && K >= 2;
+    c.npair = K * (K - 1) / 2;
+    size_t nsub_rows = S * G * K + (c.pairwise && o->bootstrap ? S * G * c.npair : 0);
+    size_t ngrp_rows = o->group ? G * K + (c.pairwise ? G * c.npair : 0) : 0;
+    if (!rc)
+        rc = new_result(&c, nsub_rows + ngrp_rows, &c.res);
+    if (!rc) {
+        /* work units for the progress bar: per subject and region, the
+         * permutations, the bootstrap samples and the comparison itself */
+        c.unit = (o->permutations ? o->permutations : 0) + o->bootstrap + 1;
+        c.pm.outer = o->progress;
+        c.pm.total = S * G * c.unit * c.nplans;
+        c.inner = (bract_progress){progress_inner, &c.pm};
+        c.grp = c.res->rows;
+        c.subr = c.res->rows + ngrp_rows;
+    }
+    for (size_t g = 0; g < G && !rc; g++)
+        rc = run_region(&c, g);
+    if (!rc && !(rc = apply_fdr(c.res))) {
+        bract_progress_report(o->progress, c.pm.total, c.pm.total);
+        *out = c.res;
+        c.res = NULL;
+    }
+    bract_rsa_result_free(c.res);
     ctx_free(&c);
-    bract_rsa_result_free(res);
     return rc;
 }

@@ -19,8 +19,8 @@
  * most of their voxels, so a thread keeps them in cache. */
 #define CHUNK 16
 
-struct bract_sl {
-    bract_sl_opts o;
+struct bract_searchlight {
+    bract_searchlight_opts o;
     int64_t nx, ny, nz;
     size_t nvox;
     double A[9];           /* voxel -> mm, linear part, row-major */
@@ -47,7 +47,7 @@ struct bract_sl {
     int ready;             /* set_columns was called */
 };
 
-void bract_sl_free(bract_sl *s)
+void bract_searchlight_free(bract_searchlight *s)
 {
     if (!s)
         return;
@@ -64,14 +64,14 @@ void bract_sl_free(bract_sl *s)
     free(s);
 }
 
-size_t bract_sl_ncentres(const bract_sl *s) { return s->ncentre; }
-const size_t *bract_sl_centres(const bract_sl *s) { return s->centre; }
-const uint32_t *bract_sl_sizes(const bract_sl *s) { return s->size; }
-const unsigned char *bract_sl_left_out(const bract_sl *s) { return s->left; }
-size_t bract_sl_full_size(const bract_sl *s) { return s->o.nvoxels ? 0 : s->full; }
-size_t bract_sl_max_size(const bract_sl *s) { return s->maxsize; }
+size_t bract_searchlight_ncentres(const bract_searchlight *s) { return s->ncentre; }
+const size_t *bract_searchlight_centres(const bract_searchlight *s) { return s->centre; }
+const uint32_t *bract_searchlight_sizes(const bract_searchlight *s) { return s->size; }
+const unsigned char *bract_searchlight_left_out(const bract_searchlight *s) { return s->left; }
+size_t bract_searchlight_full_size(const bract_searchlight *s) { return s->o.nvoxels ? 0 : s->full; }
+size_t bract_searchlight_max_size(const bract_searchlight *s) { return s->maxsize; }
 
-const size_t *bract_sl_data_voxels(const bract_sl *s, size_t *n)
+const size_t *bract_searchlight_data_voxels(const bract_searchlight *s, size_t *n)
 {
     *n = s->ndata;
     return s->data;
@@ -87,6 +87,17 @@ static double offset_mm(const double *A, int64_t dx, int64_t dy, int64_t dz)
         s += v * v;
     }
     return sqrt(s);
+}
+
+double bract_searchlight_face_radius(const bract_searchlight *s)
+{
+    double r = 0;
+    for (int k = 0; k < 3; k++) {
+        double e = offset_mm(s->A, k == 0, k == 1, k == 2);
+        if (e > r)
+            r = e;
+    }
+    return r;
 }
 
 /* The largest |offset| along each voxel axis of a point within r mm:
@@ -156,7 +167,7 @@ static int cmp_cosmo(const void *a, const void *b)
 
 /* (Re)build the offsets: radius spheres (r = radius) or count spheres (every
  * offset within r). */
-static int build_offsets(bract_sl *s, double r)
+static int build_offsets(bract_searchlight *s, double r)
 {
     int count = s->o.nvoxels > 0;
     /* count spheres: offsets beyond the grid's extent never reach a voxel */
@@ -236,7 +247,7 @@ static int build_offsets(bract_sl *s, double r)
 }
 
 /* The grid coordinates of a spatial index. */
-static void coords(const bract_sl *s, size_t v, int64_t *x, int64_t *y, int64_t *z)
+static void coords(const bract_searchlight *s, size_t v, int64_t *x, int64_t *y, int64_t *z)
 {
     *x = (int64_t)(v % (size_t)s->nx);
     *y = (int64_t)(v / (size_t)s->nx % (size_t)s->ny);
@@ -244,7 +255,7 @@ static void coords(const bract_sl *s, size_t v, int64_t *x, int64_t *y, int64_t 
 }
 
 /* The voxel at offset o of (x, y, z), or -1 off the grid. */
-static inline ptrdiff_t neighbour(const bract_sl *s, size_t v, int64_t x, int64_t y, int64_t z,
+static inline ptrdiff_t neighbour(const bract_searchlight *s, size_t v, int64_t x, int64_t y, int64_t z,
                                   size_t o)
 {
     const int32_t *d = s->off + 3 * o;
@@ -254,8 +265,8 @@ static inline ptrdiff_t neighbour(const bract_sl *s, size_t v, int64_t x, int64_
     return (ptrdiff_t)v + s->lin[o];
 }
 
-int bract_sl_new(const bract_mask *mask, const bract_volume *geom, const bract_sl_opts *o,
-                 bract_sl **out)
+int bract_searchlight_new(const bract_mask *mask, const bract_volume *geom, const bract_searchlight_opts *o,
+                 bract_searchlight **out)
 {
     *out = NULL;
     if (o->nvoxels == 0 && !(o->radius_mm > 0 && isfinite(o->radius_mm)))
@@ -267,7 +278,7 @@ int bract_sl_new(const bract_mask *mask, const bract_volume *geom, const bract_s
         return bract_error(BRACT_EINVAL, "the minimum proportion of a sphere must be in [0, 1]");
     if (o->nvoxels > UINT32_MAX)
         return bract_error(BRACT_EINVAL, "a count sphere of %zu voxels is too large", o->nvoxels);
-    bract_sl *s = bract_xcalloc(1, sizeof *s, "a searchlight");
+    bract_searchlight *s = bract_xcalloc(1, sizeof *s, "a searchlight");
     if (!s)
         return BRACT_ENOMEM;
     s->o = *o;
@@ -278,7 +289,7 @@ int bract_sl_new(const bract_mask *mask, const bract_volume *geom, const bract_s
     s->nz = mask->nz;
     s->nvox = (size_t)(mask->nx * mask->ny * mask->nz);
     if (geom->nx != mask->nx || geom->ny != mask->ny || geom->nz != mask->nz) {
-        bract_sl_free(s);
+        bract_searchlight_free(s);
         return bract_error(BRACT_EINVAL, "the geometry's grid differs from the mask's");
     }
     for (int r = 0; r < 3; r++)
@@ -354,7 +365,7 @@ int bract_sl_new(const bract_mask *mask, const bract_volume *geom, const bract_s
     *out = s;
     return BRACT_OK;
 fail:
-    bract_sl_free(s);
+    bract_searchlight_free(s);
     return rc;
 }
 
@@ -362,7 +373,7 @@ fail:
 
 /* Radius steps of count spheres: radius unit (1 + step / 2), as CoSMoMVPA
  * grows it from one voxel by half a voxel. */
-static double step_radius(const bract_sl *s, unsigned step)
+static double step_radius(const bract_searchlight *s, unsigned step)
 {
     return s->unit * (1 + 0.5 * (double)step) * (1 + RADIUS_TOL);
 }
@@ -370,7 +381,7 @@ static double step_radius(const bract_sl *s, unsigned step)
 /* Count spheres: the candidates of centre c within radius step `step`, and
  * how many CoSMoMVPA's boundary rule keeps of them.  With cols, the kept
  * voxels' columns in candidate order; *far their largest distance. */
-static size_t count_sphere(const bract_sl *s, size_t c, unsigned step, size_t *cols,
+static size_t count_sphere(const bract_searchlight *s, size_t c, unsigned step, size_t *cols,
                            double *far)
 {
     size_t v = s->centre[c], N = s->o.nvoxels;
@@ -430,7 +441,7 @@ static size_t count_sphere(const bract_sl *s, size_t c, unsigned step, size_t *c
 }
 
 /* Radius spheres: the usable voxels of centre c (columns ascending). */
-static size_t radius_sphere(const bract_sl *s, size_t c, size_t *cols, double *far)
+static size_t radius_sphere(const bract_searchlight *s, size_t c, size_t *cols, double *far)
 {
     size_t v = s->centre[c], k = 0;
     int64_t x, y, z;
@@ -463,7 +474,7 @@ static void sort_sizes(size_t *a, size_t n)
     }
 }
 
-size_t bract_sl_sphere(const bract_sl *s, size_t c, size_t *cols, double *radius_mm)
+size_t bract_searchlight_sphere(const bract_searchlight *s, size_t c, size_t *cols, double *radius_mm)
 {
     if (!s->ready || c >= s->ncentre)
         return 0;
@@ -477,7 +488,7 @@ size_t bract_sl_sphere(const bract_sl *s, size_t c, size_t *cols, double *radius
 
 /* Count spheres: the radius step at which centre c has N candidates, or
  * UINT16_MAX when the offsets do not reach that far. */
-static unsigned grow_step(const bract_sl *s, size_t c)
+static unsigned grow_step(const bract_searchlight *s, size_t c)
 {
     size_t v = s->centre[c], N = s->o.nvoxels, m = 0;
     int64_t x, y, z;
@@ -499,7 +510,7 @@ static unsigned grow_step(const bract_sl *s, size_t c)
     return UINT16_MAX;
 }
 
-int bract_sl_set_columns(bract_sl *s, const size_t *voxel, size_t n)
+int bract_searchlight_set_columns(bract_searchlight *s, const size_t *voxel, size_t n)
 {
     if (n > (size_t)INT32_MAX)
         return bract_error(BRACT_EINVAL, "%zu voxels: a searchlight takes at most %d", n,
@@ -566,7 +577,7 @@ int bract_sl_set_columns(bract_sl *s, const size_t *voxel, size_t n)
     return BRACT_OK;
 }
 
-void bract_sl_split(const bract_sl *s, size_t parts, size_t *bounds)
+void bract_searchlight_split(const bract_searchlight *s, size_t parts, size_t *bounds)
 {
     /* cost of a centre: its voxels plus a constant for the comparison */
     enum { FIXED = 64 };
@@ -589,23 +600,23 @@ void bract_sl_split(const bract_sl *s, size_t parts, size_t *bounds)
 
 /* ---- models ---- */
 
-struct bract_sl_models {
+struct bract_searchlight_models {
     size_t n, np, K;
     size_t *perm;            /* np: design-order pair -> model-order pair */
     size_t nplans;
-    bract_cmp_plan **plan;
+    bract_compare_plan **plan;
     size_t *plan_k;
     size_t *plan_model;      /* K: the models of each plan, plan after plan */
     size_t *plan_start;      /* nplans + 1 */
     size_t *npairs;          /* K */
 };
 
-void bract_sl_models_free(bract_sl_models *m)
+void bract_searchlight_models_free(bract_searchlight_models *m)
 {
     if (!m)
         return;
     for (size_t p = 0; p < m->nplans; p++)
-        bract_cmp_plan_free(m->plan[p]);
+        bract_compare_plan_free(m->plan[p]);
     free(m->plan);
     free(m->plan_k);
     free(m->plan_model);
@@ -615,8 +626,8 @@ void bract_sl_models_free(bract_sl_models *m)
     free(m);
 }
 
-size_t bract_sl_models_count(const bract_sl_models *m) { return m->K; }
-size_t bract_sl_models_npairs(const bract_sl_models *m, size_t k) { return m->npairs[k]; }
+size_t bract_searchlight_models_count(const bract_searchlight_models *m) { return m->K; }
+size_t bract_searchlight_models_npairs(const bract_searchlight_models *m, size_t k) { return m->npairs[k]; }
 
 /* map[i] = index in `order` (a map from the first model's labels) of label
  * i of r; an error naming the differences otherwise. */
@@ -662,98 +673,50 @@ static int match_labels(const bract_strmap *order, size_t n, char *const *labels
     return rc;
 }
 
-int bract_sl_models_new(const bract_design *d, size_t nmodels, const bract_rdm *const *models,
-                        const char *const *model_files, size_t ncontrols,
-                        const bract_rdm *const *controls, const char *const *control_files,
-                        const bract_cmp_opts *o, bract_sl_models **out)
+/* RDM R in the first model's condition order (n conditions, labels in
+ * `order`) into dst; refused when constant, or missing pairs under
+ * BRACT_NAN_MATCH.  `what` names it in messages. */
+static int model_vector(const bract_strmap *order, const bract_rdm *m0, const bract_rdm *R,
+                        const char *what, bract_compare_nan nan_policy, size_t *map,
+                        unsigned char *seen, double *dst)
 {
-    *out = NULL;
-    if (nmodels == 0)
-        return bract_error(BRACT_EINVAL, "no model RDM");
-    const bract_rdm *m0 = models[0];
-    size_t n = m0->n, np = bract_npairs(n), K = nmodels;
-    size_t nc = o->partial == BRACT_PARTIAL_NONE ? 0 : ncontrols;
-    bract_sl_models *m = bract_xcalloc(1, sizeof *m, "a model set");
-    bract_strmap order = {0};
-    double *vec = NULL;
-    size_t *map = NULL, *plan_of = NULL;
-    unsigned char *seen = NULL;
-    const double **mv = NULL;
-    int rc = BRACT_ENOMEM;
-    if (!m)
+    size_t n = m0->n, np = bract_npairs(n);
+    int rc = match_labels(order, n, m0->cond, R->n, R->cond, what, map, seen);
+    if (rc)
         return rc;
-    m->n = n;
-    m->np = np;
-    m->K = K;
-    m->perm = bract_xmalloc(np ? np : 1, sizeof *m->perm, "a model set");
-    m->npairs = bract_xmalloc(K, sizeof *m->npairs, "a model set");
-    m->plan = bract_xcalloc(K, sizeof *m->plan, "a model set");
-    m->plan_k = bract_xcalloc(K, sizeof *m->plan_k, "a model set");
-    m->plan_model = bract_xmalloc(K, sizeof *m->plan_model, "a model set");
-    m->plan_start = bract_xcalloc(K + 1, sizeof *m->plan_start, "a model set");
-    vec = bract_xmalloc((K + nc) * (np ? np : 1), sizeof *vec, "model RDMs");
-    map = bract_xmalloc(n > d->ncond ? n : d->ncond, sizeof *map, "a condition map");
-    seen = bract_xmalloc(n ? n : 1, 1, "a condition map");
-    mv = (const double **)bract_xmalloc(K + nc + 1, sizeof *mv, "model RDMs");
-    plan_of = bract_xmalloc(K, sizeof *plan_of, "plans");
-    if (!plan_of || !m->perm || !m->npairs || !m->plan || !m->plan_k || !m->plan_model || !m->plan_start ||
-        !vec || !map || !seen || !mv || bract_strmap_init(&order, n))
-        goto fail;
-    for (size_t i = 0; i < n; i++)
-        if (bract_strmap_put(&order, m0->cond[i], strlen(m0->cond[i]), i, NULL))
-            goto fail;
-    /* the design's conditions onto the models' order */
-    {
-        if ((rc = match_labels(&order, n, m0->cond, d->ncond, d->cond, "the conditions table",
-                               map, seen)))
-            goto fail;
-        for (size_t i = 0, q = 0; i < d->ncond; i++)
-            for (size_t j = i + 1; j < d->ncond; j++, q++) {
-                size_t a = map[i], b = map[j];
-                m->perm[q] = a < b ? bract_pair_index(n, a, b) : bract_pair_index(n, b, a);
-            }
+    for (size_t i = 0, q = 0; i < R->n; i++)
+        for (size_t j = i + 1; j < R->n; j++, q++) {
+            size_t a = map[i], b = map[j];
+            dst[a < b ? bract_pair_index(n, a, b) : bract_pair_index(n, b, a)] = R->d[q];
+        }
+    double first = NAN;
+    int constant = 1, missing = 0;
+    for (size_t q = 0; q < np; q++) {
+        if (isnan(dst[q])) {
+            missing = 1;
+            continue;
+        }
+        if (isnan(first))
+            first = dst[q];
+        else if (dst[q] != first)
+            constant = 0;
     }
-    /* every model and control in the first model's order */
-    for (size_t r = 0; r < K + nc; r++) {
-        const bract_rdm *R = r < K ? models[r] : controls[r - K];
-        const char *file = r < K ? (model_files ? model_files[r] : NULL)
-                                 : (control_files ? control_files[r - K] : NULL);
-        char what[512];
-        snprintf(what, sizeof what, "%s%s%s RDM '%s'", file ? file : "", file ? ": " : "",
-                 r < K ? "model" : "control", R->name);
-        if ((rc = match_labels(&order, n, m0->cond, R->n, R->cond, what, map, seen)))
-            goto fail;
-        double *dst = vec + r * np;
-        for (size_t i = 0, q = 0; i < R->n; i++)
-            for (size_t j = i + 1; j < R->n; j++, q++) {
-                size_t a = map[i], b = map[j];
-                dst[a < b ? bract_pair_index(n, a, b) : bract_pair_index(n, b, a)] = R->d[q];
-            }
-        double first = NAN;
-        int constant = 1, missing = 0;
-        for (size_t q = 0; q < np; q++) {
-            if (isnan(dst[q])) {
-                missing = 1;
-                continue;
-            }
-            if (isnan(first))
-                first = dst[q];
-            else if (dst[q] != first)
-                constant = 0;
-        }
-        if (constant) {
-            rc = bract_error(BRACT_EDATA, "%s is constant: a comparison with it is undefined",
-                             what);
-            goto fail;
-        }
-        if (missing && o->nan_policy == BRACT_NAN_MATCH) {
-            rc = bract_error(BRACT_EDATA, "%s misses pairs, which every sphere's RDM has: ignore "
-                             "the spheres' values there (the model-mask policy)", what);
-            goto fail;
-        }
-    }
-    /* plans: models missing the same pairs together (bract_rsa_run's
-     * grouping; with a partial setting they must all miss the same) */
+    if (constant)
+        return bract_error(BRACT_EDATA, "%s is constant: a comparison with it is undefined", what);
+    if (missing && nan_policy == BRACT_NAN_MATCH)
+        return bract_error(BRACT_EDATA,
+                           "%s misses pairs, which every sphere's RDM has: ignore "
+                           "the spheres' values there (the model-mask policy)",
+                           what);
+    return BRACT_OK;
+}
+
+/* Plans: models missing the same pairs together (bract_rsa_run's grouping;
+ * with a partial setting they must all miss the same); plan_of holds K. */
+static int group_plans(bract_searchlight_models *m, const double *vec, size_t *plan_of,
+                       const bract_compare_opts *o)
+{
+    size_t K = m->K, np = m->np;
     for (size_t k = 0; k < K; k++) {
         size_t p = m->nplans;
         for (size_t k2 = 0; k2 < k && p == m->nplans; k2++) {
@@ -767,11 +730,9 @@ int bract_sl_models_new(const bract_design *d, size_t nmodels, const bract_rdm *
         if (p == m->nplans)
             m->nplans++;
     }
-    if (m->nplans > 1 && o->partial != BRACT_PARTIAL_NONE) {
-        rc = bract_error(BRACT_EDATA, "the model RDMs miss different pairs of conditions: partial "
-                         "correlation needs them to miss the same pairs");
-        goto fail;
-    }
+    if (m->nplans > 1 && o->partial != BRACT_PARTIAL_NONE)
+        return bract_error(BRACT_EDATA, "the model RDMs miss different pairs of conditions: "
+                                        "partial correlation needs them to miss the same pairs");
     for (size_t p = 0, w = 0; p < m->nplans; p++) {
         m->plan_start[p] = w;
         for (size_t k = 0; k < K; k++)
@@ -781,30 +742,99 @@ int bract_sl_models_new(const bract_design *d, size_t nmodels, const bract_rdm *
             }
         m->plan_start[p + 1] = w;
     }
+    return BRACT_OK;
+}
+
+/* A comparison plan per group of models (vec: K models, then nc controls;
+ * mv holds K + nc + 1 pointers). */
+static int make_plans(bract_searchlight_models *m, const double *vec, size_t nc, const double **mv,
+                      const bract_compare_opts *o)
+{
+    size_t np = m->np;
     for (size_t p = 0; p < m->nplans; p++) {
         size_t kp = m->plan_k[p];
+        const size_t *pm = m->plan_model + m->plan_start[p];
         for (size_t i = 0; i < kp; i++)
-            mv[i] = vec + m->plan_model[m->plan_start[p] + i] * np;
+            mv[i] = vec + pm[i] * np;
         const double **cv = mv + kp;
         for (size_t i = 0; i < nc; i++)
-            cv[i] = vec + (K + i) * np;
-        rc = bract_cmp_plan_new(o, n, kp, mv, nc, cv, &m->plan[p]);
-        if (rc) {
-            bract_error_context(rc, "comparing with the models");
-            goto fail;
-        }
+            cv[i] = vec + (m->K + i) * np;
+        int rc = bract_compare_plan_new(o, m->n, kp, mv, nc, cv, &m->plan[p]);
+        if (rc)
+            return bract_error_context(rc, "comparing with the models");
         for (size_t i = 0; i < kp; i++)
-            m->npairs[m->plan_model[m->plan_start[p] + i]] = bract_cmp_plan_npairs(m->plan[p]);
+            m->npairs[pm[i]] = bract_compare_plan_npairs(m->plan[p]);
     }
-    bract_strmap_free(&order);
-    free(vec);
-    free(map);
-    free(seen);
-    free(mv);
-    free(plan_of);
-    *out = m;
     return BRACT_OK;
-fail:
+}
+
+/* The design's conditions onto the models' order (perm). */
+static int design_order(bract_searchlight_models *m, const bract_strmap *order, const bract_rdm *m0,
+                        const bract_rdm_design *d, size_t *map, unsigned char *seen)
+{
+    size_t n = m->n;
+    int rc = match_labels(order, n, m0->cond, d->ncond, d->cond, "the conditions table", map, seen);
+    if (rc)
+        return rc;
+    for (size_t i = 0, q = 0; i < d->ncond; i++)
+        for (size_t j = i + 1; j < d->ncond; j++, q++) {
+            size_t a = map[i], b = map[j];
+            m->perm[q] = a < b ? bract_pair_index(n, a, b) : bract_pair_index(n, b, a);
+        }
+    return BRACT_OK;
+}
+
+int bract_searchlight_models_new(const bract_rdm_design *d, size_t nmodels, const bract_rdm *const *models,
+                        const char *const *model_files, size_t ncontrols,
+                        const bract_rdm *const *controls, const char *const *control_files,
+                        const bract_compare_opts *o, bract_searchlight_models **out)
+{
+    *out = NULL;
+    if (nmodels == 0)
+        return bract_error(BRACT_EINVAL, "no model RDM");
+    const bract_rdm *m0 = models[0];
+    size_t n = m0->n, np = bract_npairs(n), K = nmodels;
+    size_t nc = o->partial == BRACT_PARTIAL_NONE ? 0 : ncontrols;
+    bract_searchlight_models *m = bract_xcalloc(1, sizeof *m, "a model set");
+    if (!m)
+        return BRACT_ENOMEM;
+    bract_strmap order = {0};
+    m->n = n;
+    m->np = np;
+    m->K = K;
+    m->perm = bract_xmalloc(np ? np : 1, sizeof *m->perm, "a model set");
+    m->npairs = bract_xmalloc(K, sizeof *m->npairs, "a model set");
+    m->plan = bract_xcalloc(K, sizeof *m->plan, "a model set");
+    m->plan_k = bract_xcalloc(K, sizeof *m->plan_k, "a model set");
+    m->plan_model = bract_xmalloc(K, sizeof *m->plan_model, "a model set");
+    m->plan_start = bract_xcalloc(K + 1, sizeof *m->plan_start, "a model set");
+    double *vec = bract_xmalloc((K + nc) * (np ? np : 1), sizeof *vec, "model RDMs");
+    size_t *map = bract_xmalloc(n > d->ncond ? n : d->ncond, sizeof *map, "a condition map");
+    unsigned char *seen = bract_xmalloc(n ? n : 1, 1, "a condition map");
+    const double **mv = (const double **)bract_xmalloc(K + nc + 1, sizeof *mv, "model RDMs");
+    size_t *plan_of = bract_xmalloc(K, sizeof *plan_of, "plans");
+    int rc = BRACT_ENOMEM;
+    if (plan_of && m->perm && m->npairs && m->plan && m->plan_k && m->plan_model && m->plan_start &&
+        vec && map && seen && mv && !bract_strmap_init(&order, n)) {
+        rc = BRACT_OK;
+        for (size_t i = 0; i < n && !rc; i++)
+            if (bract_strmap_put(&order, m0->cond[i], strlen(m0->cond[i]), i, NULL))
+                rc = BRACT_ENOMEM;
+    }
+    if (!rc)
+        rc = design_order(m, &order, m0, d, map, seen);
+    /* every model and control in the first model's order */
+    for (size_t r = 0; r < K + nc && !rc; r++) {
+        const bract_rdm *R = r < K ? models[r] : controls[r - K];
+        const char *file = r < K ? (model_files ? model_files[r] : NULL)
+                                 : (control_files ? control_files[r - K] : NULL);
+        char what[512];
+        snprintf(what, sizeof what, "%s%s%s RDM '%s'", file ? file : "", file ? ": " : "",
+                 r < K ? "model" : "control", R->name);
+        rc = model_vector(&order, m0, R, what, o->nan_policy, map, seen, vec + r * np);
+    }
+    if (!rc && !(rc = group_plans(m, vec, plan_of, o)))
+        rc = make_plans(m, vec, nc, mv, o);
     if (rc == BRACT_ENOMEM && !*bract_last_error())
         bract_error(rc, "out of memory preparing the models");
     bract_strmap_free(&order);
@@ -813,15 +843,19 @@ fail:
     free(seen);
     free(mv);
     free(plan_of);
-    bract_sl_models_free(m);
-    return rc;
+    if (rc) {
+        bract_searchlight_models_free(m);
+        return rc;
+    }
+    *out = m;
+    return BRACT_OK;
 }
 
 /* ---- the per-centre loop ---- */
 
 typedef struct {
     bract_rdm_ws *rdm;
-    bract_cmp_ws **cmp;
+    bract_compare_ws **cmp;
     size_t *cols;
     double *x, *res, *d, *dm, *tmp;
     size_t fail_centre;
@@ -833,7 +867,7 @@ static void worker_free(worker *w, size_t nplans)
     bract_rdm_ws_free(w->rdm);
     if (w->cmp)
         for (size_t p = 0; p < nplans; p++)
-            bract_cmp_ws_free(w->cmp[p]);
+            bract_compare_ws_free(w->cmp[p]);
     free(w->cmp);
     free(w->cols);
     free(w->x);
@@ -843,7 +877,7 @@ static void worker_free(worker *w, size_t nplans)
     free(w->tmp);
 }
 
-static int worker_init(worker *w, const bract_rdm_plan *plan, const bract_sl_models *m,
+static int worker_init(worker *w, const bract_rdm_plan *plan, const bract_searchlight_models *m,
                        size_t nobs, size_t nres, size_t P)
 {
     memset(w, 0, sizeof *w);
@@ -861,7 +895,7 @@ static int worker_init(worker *w, const bract_rdm_plan *plan, const bract_sl_mod
     if (!w->cmp || !w->cols || !w->x || (nres && !w->res) || !w->d || !w->dm || !w->tmp)
         return BRACT_ENOMEM;
     for (size_t p = 0; p < m->nplans; p++)
-        if (!(w->cmp[p] = bract_cmp_ws_new(m->plan[p])))
+        if (bract_compare_ws_new(m->plan[p], &w->cmp[p]))
             return BRACT_ENOMEM;
     return BRACT_OK;
 }
@@ -880,16 +914,16 @@ static void gather_cols(const double *a, size_t ld, size_t rows, const size_t *c
 }
 
 /* One centre: its status; values[0..K). */
-static unsigned char one_centre(const bract_sl *s, const bract_sl_input *in,
+static unsigned char one_centre(const bract_searchlight *s, const bract_searchlight_input *in,
                                 const bract_rdm_plan *plan, worker *w, size_t c, double *values)
 {
-    const bract_sl_models *m = in->models;
+    const bract_searchlight_models *m = in->models;
     size_t K = m->K;
     for (size_t k = 0; k < K; k++)
         values[k] = NAN;
     if (s->left[c])
         return BRACT_SL_LEFT_OUT;
-    size_t P = bract_sl_sphere(s, c, w->cols, NULL);
+    size_t P = bract_searchlight_sphere(s, c, w->cols, NULL);
     size_t nobs = in->design->nobs;
     gather_cols(in->x, in->ldx, nobs, w->cols, P, w->x);
     bract_rdm_noise nz = {0};
@@ -911,7 +945,7 @@ static unsigned char one_centre(const bract_sl *s, const bract_sl_input *in,
     unsigned char st = BRACT_SL_OK;
     for (size_t p = 0; p < m->nplans; p++) {
         const size_t *idx = m->plan_model + m->plan_start[p];
-        if (bract_cmp_run(m->plan[p], w->cmp[p], w->dm, w->tmp)) {
+        if (bract_compare_run(m->plan[p], w->cmp[p], w->dm, w->tmp)) {
             st = BRACT_SL_UNDEFINED;
             continue;
         }
@@ -924,8 +958,8 @@ static unsigned char one_centre(const bract_sl *s, const bract_sl_input *in,
     return st;
 }
 
-int bract_sl_run(const bract_sl *s, const bract_sl_input *in, size_t c0, size_t c1,
-                 double *values, unsigned char *status, bract_sl_failure *fail,
+int bract_searchlight_run(const bract_searchlight *s, const bract_searchlight_input *in, size_t c0, size_t c1,
+                 double *values, unsigned char *status, bract_searchlight_failure *fail,
                  const bract_progress *prog)
 {
     if (fail) {
@@ -933,12 +967,12 @@ int bract_sl_run(const bract_sl *s, const bract_sl_input *in, size_t c0, size_t 
         fail->message[0] = '\0';
     }
     if (!s->ready)
-        return bract_error(BRACT_EINVAL, "the searchlight has no columns (bract_sl_set_columns)");
+        return bract_error(BRACT_EINVAL, "the searchlight has no columns (bract_searchlight_set_columns)");
     if (c0 > c1 || c1 > s->ncentre)
         return bract_error(BRACT_EINVAL, "centres %zu to %zu: the searchlight has %zu", c0, c1,
                            s->ncentre);
-    const bract_design *d = in->design;
-    const bract_sl_models *m = in->models;
+    const bract_rdm_design *d = in->design;
+    const bract_searchlight_models *m = in->models;
     if (m->n != d->ncond)
         return bract_error(BRACT_EINVAL, "the models have %zu conditions, the design %zu", m->n,
                            d->ncond);

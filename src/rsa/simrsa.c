@@ -16,6 +16,33 @@
 #define ST_CORPUS 0x73696d72636f7270ULL
 #define ST_PROJECTION 0x70726f6a00000000ULL /* + subject */
 #define ST_NOISE 0x6e6f697300000000ULL      /* + subject */
+/* Event-related runs: + subject, or + subject * 1024 + run (runs <= 1000) */
+#define ST_EVENTS 0x6576656e74000000ULL   /* + subject * 1024 + run: order and onsets */
+#define ST_MOTION 0x6d6f74696f6e0000ULL   /* + subject * 1024 + run: the six walks */
+#define ST_LOADING 0x6c6f616400000000ULL  /* + subject, substream voxel: motion loadings */
+#define ST_DRIFT 0x6472696674000000ULL    /* + subject * 1024 + run, substream voxel */
+#define ST_BOLDNOISE 0x626e6f6900000000ULL /* + subject * 1024 + run, substream voxel */
+
+static uint64_t run_stream(uint64_t base, size_t s, size_t run)
+{
+    return base + (uint64_t)s * 1024u + (uint64_t)run;
+}
+
+static const char *const effect_names[] = {"regions", "sphere"};
+
+int bract_simrsa_effect_parse(const char *s, bract_simrsa_effect *out)
+{
+    int v;
+    int rc = bract_name_lookup(s, effect_names, 2, "effect", &v);
+    if (!rc)
+        *out = (bract_simrsa_effect)v;
+    return rc;
+}
+
+const char *bract_simrsa_effect_name(bract_simrsa_effect e)
+{
+    return (unsigned)e < 2 ? effect_names[e] : "unknown";
+}
 
 void bract_simrsa_opts_default(bract_simrsa_opts *o)
 {
@@ -38,6 +65,21 @@ void bract_simrsa_opts_default(bract_simrsa_opts *o)
     o->documents = 400;
     o->doc_length = 24;
     o->seed = 1;
+    bract_simrsa_bold_opts *b = &o->bold;
+    b->tr = 2;
+    b->isi_min = 2;
+    b->isi_max = 4;
+    b->duration = 1;
+    b->lead_in = 6;
+    b->tail = 16;
+    b->volumes = 0;
+    b->hrf = BRACT_HRF_GLOVER;
+    b->baseline = 100;
+    b->noise_sd = 1;
+    b->ar1 = 0.3;
+    b->drift_sd = 1;
+    b->motion_mm = 0.05;
+    b->motion_effect = 0.5;
 }
 
 void bract_simrsa_free(bract_simrsa *d)
@@ -61,6 +103,7 @@ void bract_simrsa_free(bract_simrsa *d)
     free(d->region_effect);
     free(d->region_signal);
     free(d->corpus);
+    free(d->brain);
     free(d);
 }
 
@@ -100,6 +143,58 @@ static int new_volume(const bract_simrsa_opts *o, int64_t nt, bract_volume **out
     return bract_volume_new(dims, vox, (const double(*)[4])A, 0, BRACT_F32, out);
 }
 
+/* A finite number in [lo, hi]. */
+static int in_range(double x, double lo, double hi) { return isfinite(x) && x >= lo && x <= hi; }
+
+/* The event-related options, and the run length they give (0 on error). */
+static size_t run_volumes(const bract_simrsa_opts *o)
+{
+    const bract_simrsa_bold_opts *b = &o->bold;
+    double last_end = b->lead_in + (double)(o->words - 1) * b->isi_max + b->duration;
+    if (b->volumes)
+        return b->volumes;
+    return (size_t)ceil((last_end + b->tail) / b->tr - 1e-9);
+}
+
+static int check_bold(const bract_simrsa_opts *o)
+{
+    const bract_simrsa_bold_opts *b = &o->bold;
+    if (!in_range(b->tr, 1e-3, 1e3))
+        return bract_error(BRACT_EINVAL, "the TR must be 0.001 to 1000 s (got %g)", b->tr);
+    if (!in_range(b->isi_min, 0, 1e4) || !in_range(b->isi_max, b->isi_min, 1e4) ||
+        b->isi_max <= 0)
+        return bract_error(BRACT_EINVAL, "the interval between onsets must be a range "
+                           "0 <= min <= max <= 10000 s with max > 0 (got %g to %g)",
+                           b->isi_min, b->isi_max);
+    if (!in_range(b->duration, 0, 1e4) || !in_range(b->lead_in, 0, 1e5) ||
+        !in_range(b->tail, 0, 1e5))
+        return bract_error(BRACT_EINVAL, "event duration, lead-in and tail must be 0 to "
+                           "10000 s");
+    if (b->hrf != BRACT_HRF_GLOVER && b->hrf != BRACT_HRF_SPM)
+        return bract_error(BRACT_EINVAL, "the simulated response is glover or spm, not %s",
+                           bract_hrf_model_name(b->hrf));
+    if (!in_range(b->baseline, -1e6, 1e6) || !in_range(b->noise_sd, 0, 1e6) ||
+        !in_range(b->drift_sd, 0, 1e6) || !in_range(b->motion_mm, 0, 1e3) ||
+        !in_range(b->motion_effect, 0, 1e6))
+        return bract_error(BRACT_EINVAL, "baseline, noise, drift and motion sizes must be "
+                           "finite and >= 0");
+    if (!in_range(b->ar1, 0, 0.999))
+        return bract_error(BRACT_EINVAL, "the AR(1) coefficient must be 0 to 0.999 (got %g)",
+                           b->ar1);
+    /* the default length always fits the events; pattern volumes never
+     * make a run, so only a given length is checked here (and a run's size
+     * when one is made) */
+    double last_end = b->lead_in + (double)(o->words - 1) * b->isi_max + b->duration;
+    size_t n = b->volumes;
+    if (n && (n < 2 || n > 1000000))
+        return bract_error(BRACT_EINVAL, "runs of %zu volumes: expected 2 to 1000000", n);
+    if (n && (double)n * b->tr < last_end)
+        return bract_error(BRACT_EINVAL, "%zu volumes of %g s (%g s) are too few for %zu "
+                           "words: the last event may end at %g s", n, b->tr,
+                           (double)n * b->tr, o->words, last_end);
+    return BRACT_OK;
+}
+
 static int check_opts(const bract_simrsa_opts *o)
 {
     if (o->subjects < 1 || o->subjects > 10000)
@@ -130,7 +225,7 @@ static int check_opts(const bract_simrsa_opts *o)
         return bract_error(BRACT_EINVAL, "a subject's patterns would exceed 4e9 values");
     if (o->effect == BRACT_SIMRSA_SPHERE && !(o->radius_mm > 0))
         return bract_error(BRACT_EINVAL, "the sphere radius must be positive");
-    return BRACT_OK;
+    return check_bold(o);
 }
 
 /* Voxel coordinates of spatial index v. */
@@ -396,6 +491,7 @@ int bract_simrsa_new(const bract_simrsa_opts *o, bract_simrsa **out)
     d->dims = o->dims;
     d->nregions = R;
     d->nvol = W * o->runs;
+    d->run_volumes = run_volumes(o);
     size_t *in = NULL, *lab = NULL;
     if (!(d->words = bract_xcalloc(W, sizeof *d->words, "words")) ||
         !(d->category = bract_xmalloc(W, sizeof *d->category, "categories")) ||
@@ -422,6 +518,8 @@ int bract_simrsa_new(const bract_simrsa_opts *o, bract_simrsa **out)
     if ((rc = make_brain(d, in, lab)) || (rc = place_effect(d, in, lab)) ||
         (rc = make_corpus(d)))
         goto done;
+    d->brain = in;
+    in = NULL;
     *out = d;
     d = NULL;
 done:
@@ -431,29 +529,75 @@ done:
     return rc;
 }
 
-int bract_simrsa_subject(const bract_simrsa *d, size_t s, bract_volume **out)
+/* ---- the response amplitudes a_v(w) ---- */
+
+/* What subject s's amplitudes need: the centred embedding and each unit's
+ * scale c_u (units: the regions, or the sphere as unit 0). */
+typedef struct {
+    size_t W, D, nunits;
+    double *ec;    /* W x D */
+    double *scale; /* nunits */
+} signal_plan;
+
+static void signal_plan_free(signal_plan *sp)
 {
-    *out = NULL;
-    const bract_simrsa_opts *o = &d->o;
-    size_t W = d->nwords, D = d->dims, T = d->nvol;
-    bract_volume *v;
-    int rc = new_volume(o, (int64_t)T, &v);
-    if (rc)
-        return rc;
-    size_t nvox = v->nvox;
-    /* centred embedding */
-    double *ec = bract_xmalloc(W * D, sizeof *ec, "an embedding");
+    free(sp->ec);
+    free(sp->scale);
+}
+
+static size_t voxel_unit(const bract_simrsa *d, const signal_plan *sp, size_t i)
+{
+    return sp->nunits == 1 ? 0 : (size_t)bract_volume_get(d->atlas, i) - 1;
+}
+
+/* The unscaled amplitudes of effect voxel i: x[w] = (e_w - mean e) . u_i,
+ * u_i from the voxel's own stream; pr holds D values. */
+static void voxel_projection(const bract_simrsa *d, size_t s, const signal_plan *sp, size_t i,
+                             double *pr, double *x)
+{
+    bract_rng r;
+    bract_rng_init(&r, d->o.seed, ST_PROJECTION + s, (uint32_t)i);
+    for (size_t k = 0; k < sp->D; k++)
+        pr[k] = bract_rng_normal(&r);
+    for (size_t w = 0; w < sp->W; w++) {
+        double v = 0;
+        for (size_t k = 0; k < sp->D; k++)
+            v += sp->ec[w * sp->D + k] * pr[k];
+        x[w] = v;
+    }
+}
+
+/* The amplitudes of effect voxel i: c_u x[w]. */
+static void voxel_amplitudes(const bract_simrsa *d, size_t s, const signal_plan *sp, size_t i,
+                             double *pr, double *sig)
+{
+    voxel_projection(d, s, sp, i, pr, sig);
+    double c = sp->scale[voxel_unit(d, sp, i)];
+    for (size_t w = 0; w < sp->W; w++)
+        sig[w] = c * sig[w];
+}
+
+/* The centred embedding, then each unit's scale sqrt(snr / mean variance
+ * across words of x) over its voxels, summed in voxel order. */
+static int signal_plan_new(const bract_simrsa *d, size_t s, signal_plan *sp)
+{
+    const size_t W = d->nwords, D = d->dims;
+    memset(sp, 0, sizeof *sp);
+    sp->W = W;
+    sp->D = D;
+    sp->nunits = d->o.effect == BRACT_SIMRSA_REGIONS ? d->nregions : 1;
+    sp->ec = bract_xmalloc(W * D, sizeof *sp->ec, "an embedding");
+    sp->scale = bract_xcalloc(sp->nunits, sizeof *sp->scale, "effect scales");
     double *mu = bract_xcalloc(D, sizeof *mu, "an embedding");
-    /* effect units: signal regions, or the sphere (unit 0) */
-    size_t nunits = o->effect == BRACT_SIMRSA_REGIONS ? d->nregions : 1;
-    double *var = bract_xcalloc(nunits, sizeof *var, "effect scales");
-    size_t *cnt = bract_xcalloc(nunits, sizeof *cnt, "effect scales");
-    if (!ec || !mu || !var || !cnt) {
-        free(ec);
+    size_t *cnt = bract_xcalloc(sp->nunits, sizeof *cnt, "effect scales");
+    double *proj = bract_xmalloc(W > D ? W : D, sizeof *proj, "a projection");
+    double *x = bract_xmalloc(W, sizeof *x, "a projection");
+    if (!sp->ec || !sp->scale || !mu || !cnt || !proj || !x) {
         free(mu);
-        free(var);
         free(cnt);
-        bract_volume_free(v);
+        free(proj);
+        free(x);
+        signal_plan_free(sp);
         return BRACT_ENOMEM;
     }
     for (size_t w = 0; w < W; w++)
@@ -463,36 +607,76 @@ int bract_simrsa_subject(const bract_simrsa *d, size_t s, bract_volume **out)
         mu[k] /= (double)W;
     for (size_t w = 0; w < W; w++)
         for (size_t k = 0; k < D; k++)
-            ec[w * D + k] = d->embedding[w * D + k] - mu[k];
-    /* pass 1: the signal variance across words, per unit, in voxel order */
-    size_t maxw = W > D ? W : D;
-    double *proj = bract_xmalloc(maxw, sizeof *proj, "a projection");
-    if (!proj) {
-        rc = BRACT_ENOMEM;
-        goto done;
-    }
-    for (size_t i = 0; i < nvox; i++) {
+            sp->ec[w * D + k] = d->embedding[w * D + k] - mu[k];
+    double *var = sp->scale;
+    for (size_t e = 0; e < d->nmask; e++) {
+        size_t i = d->brain[e];
         if (bract_volume_get(d->truth, i) == 0)
             continue;
-        size_t u = nunits == 1 ? 0 : (size_t)bract_volume_get(d->atlas, i) - 1;
-        bract_rng r;
-        bract_rng_init(&r, o->seed, ST_PROJECTION + s, (uint32_t)i);
-        for (size_t k = 0; k < D; k++)
-            proj[k] = bract_rng_normal(&r);
+        voxel_projection(d, s, sp, i, proj, x);
         double ss = 0;
-        for (size_t w = 0; w < W; w++) {
-            double x = 0;
-            for (size_t k = 0; k < D; k++)
-                x += ec[w * D + k] * proj[k];
-            ss += x * x;
-        }
+        for (size_t w = 0; w < W; w++)
+            ss += x[w] * x[w];
+        size_t u = voxel_unit(d, sp, i);
         var[u] += ss / (double)W;
         cnt[u]++;
     }
-    for (size_t u = 0; u < nunits; u++)
-        var[u] = cnt[u] && var[u] > 0 ? sqrt(o->snr / (var[u] / (double)cnt[u])) : 0;
-    /* pass 2: every brain voxel, in parallel (each draws from its own
-     * streams) */
+    for (size_t u = 0; u < sp->nunits; u++)
+        var[u] = cnt[u] && var[u] > 0 ? sqrt(d->o.snr / (var[u] / (double)cnt[u])) : 0;
+    free(mu);
+    free(cnt);
+    free(proj);
+    free(x);
+    return BRACT_OK;
+}
+
+int bract_simrsa_amplitudes(const bract_simrsa *d, size_t s, double **amp)
+{
+    *amp = NULL;
+    if (s >= d->o.subjects)
+        return bract_error(BRACT_EINVAL, "subject %zu of %zu", s + 1, d->o.subjects);
+    signal_plan sp;
+    int rc = signal_plan_new(d, s, &sp);
+    if (rc)
+        return rc;
+    const size_t W = d->nwords;
+    double *a = bract_xcalloc(d->nmask * W, sizeof *a, "amplitudes");
+    double *pr = bract_xmalloc(d->dims, sizeof *pr, "a projection");
+    if (!a || !pr) {
+        free(a);
+        free(pr);
+        signal_plan_free(&sp);
+        return BRACT_ENOMEM;
+    }
+    for (size_t e = 0; e < d->nmask; e++)
+        if (bract_volume_get(d->truth, d->brain[e]) != 0)
+            voxel_amplitudes(d, s, &sp, d->brain[e], pr, a + e * W);
+    free(pr);
+    signal_plan_free(&sp);
+    *amp = a;
+    return BRACT_OK;
+}
+
+/* ---- pattern volumes ---- */
+
+int bract_simrsa_subject(const bract_simrsa *d, size_t s, bract_volume **out)
+{
+    *out = NULL;
+    if (s >= d->o.subjects)
+        return bract_error(BRACT_EINVAL, "subject %zu of %zu", s + 1, d->o.subjects);
+    const bract_simrsa_opts *o = &d->o;
+    const size_t W = d->nwords, D = d->dims, T = d->nvol;
+    signal_plan sp;
+    int rc = signal_plan_new(d, s, &sp);
+    if (rc)
+        return rc;
+    bract_volume *v;
+    if ((rc = new_volume(o, (int64_t)T, &v))) {
+        signal_plan_free(&sp);
+        return rc;
+    }
+    const size_t nvox = v->nvox;
+    /* every brain voxel, in parallel (each draws from its own streams) */
     int err = 0;
 #pragma omp parallel
     {
@@ -503,23 +687,13 @@ int bract_simrsa_subject(const bract_simrsa *d, size_t s, bract_volume **out)
             err = 1;
         }
 #pragma omp for schedule(static)
-        for (size_t i = 0; i < nvox; i++) {
-            if (!pr || !sig || bract_volume_get(d->mask, i) == 0)
+        for (size_t e = 0; e < d->nmask; e++) {
+            if (!pr || !sig)
                 continue;
+            size_t i = d->brain[e];
             int eff = bract_volume_get(d->truth, i) != 0;
-            if (eff) {
-                size_t u = nunits == 1 ? 0 : (size_t)bract_volume_get(d->atlas, i) - 1;
-                bract_rng r;
-                bract_rng_init(&r, o->seed, ST_PROJECTION + s, (uint32_t)i);
-                for (size_t k = 0; k < D; k++)
-                    pr[k] = bract_rng_normal(&r);
-                for (size_t w = 0; w < W; w++) {
-                    double x = 0;
-                    for (size_t k = 0; k < D; k++)
-                        x += ec[w * D + k] * pr[k];
-                    sig[w] = var[u] * x;
-                }
-            }
+            if (eff)
+                voxel_amplitudes(d, s, &sp, i, pr, sig);
             bract_rng r;
             bract_rng_init(&r, o->seed, ST_NOISE + s, (uint32_t)i);
             float *dst = v->data;
@@ -533,18 +707,332 @@ int bract_simrsa_subject(const bract_simrsa *d, size_t s, bract_volume **out)
         free(pr);
         free(sig);
     }
-    if (err)
-        rc = bract_error(BRACT_ENOMEM, "out of memory simulating patterns");
-done:
-    free(proj);
-    free(ec);
-    free(mu);
-    free(var);
-    free(cnt);
-    if (rc) {
+    signal_plan_free(&sp);
+    if (err) {
         bract_volume_free(v);
-        return rc;
+        return bract_error(BRACT_ENOMEM, "out of memory simulating patterns");
     }
     *out = v;
+    return BRACT_OK;
+}
+
+/* ---- event-related runs ---- */
+
+/* fMRIPrep's confound columns, in its order: 4 summary columns, then each
+ * motion parameter with its expansions. */
+static const char *const motion_names[6] = {"trans_x", "trans_y", "trans_z",
+                                            "rot_x",   "rot_y",   "rot_z"};
+enum { CONF_GLOBAL = 0, CONF_STD_DVARS, CONF_DVARS, CONF_FD, CONF_MOTION, NCONF = 4 + 24 };
+
+void bract_simrsa_run_free(bract_simrsa_run *r)
+{
+    if (!r)
+        return;
+    bract_events_free(r->events);
+    free(r->event_word);
+    for (size_t k = 0; r->confound_names && k < r->nconfounds; k++)
+        free(r->confound_names[k]);
+    free(r->confound_names);
+    free(r->confounds);
+    bract_volume_free(r->bold);
+    free(r);
+}
+
+/* Every word once, in the run's own order; onsets from lead_in, intervals
+ * uniform in [isi_min, isi_max], rounded to 1 ms. */
+static int run_events(const bract_simrsa *d, bract_simrsa_run *r)
+{
+    const bract_simrsa_bold_opts *b = &d->o.bold;
+    const size_t W = d->nwords;
+    bract_events *ev = bract_xcalloc(1, sizeof *ev, "events");
+    if (!ev)
+        return BRACT_ENOMEM;
+    r->events = ev;
+    if (!(ev->ev = bract_xcalloc(W, sizeof *ev->ev, "events")) ||
+        !(r->event_word = bract_xmalloc(W, sizeof *r->event_word, "events")))
+        return BRACT_ENOMEM;
+    bract_rng g;
+    bract_rng_init(&g, d->o.seed, run_stream(ST_EVENTS, r->subject, r->run), 0);
+    bract_rng_permutation(&g, r->event_word, W);
+    double t = b->lead_in;
+    for (size_t k = 0; k < W; k++) {
+        if (k)
+            t += b->isi_min + (b->isi_max - b->isi_min) * bract_rng_uniform(&g);
+        bract_event *e = &ev->ev[k];
+        e->onset = round(t * 1000) / 1000;
+        e->duration = b->duration;
+        e->modulation = 1;
+        e->line = k + 2;
+        if (!(e->label = bract_xstrdup(d->words[r->event_word[k]])))
+            return BRACT_ENOMEM;
+        ev->n = k + 1;
+    }
+    return BRACT_OK;
+}
+
+/* The words' regressors x_w(t): n x W, row-major. */
+static int run_regressors(const bract_simrsa *d, const bract_simrsa_run *r, double *X)
+{
+    const size_t n = r->nvol, W = d->nwords;
+    double *ft = bract_xmalloc(n, sizeof *ft, "frame times");
+    if (!ft)
+        return BRACT_ENOMEM;
+    bract_glm_frame_times(n, r->tr, 0, ft);
+    bract_hrf_opts ho;
+    bract_hrf_opts_defaults(&ho);
+    ho.model = d->o.bold.hrf;
+    bract_hrf_plan *plan;
+    int rc = bract_hrf_plan_new(&ho, ft, n, &plan);
+    free(ft);
+    if (rc)
+        return rc;
+    for (size_t k = 0; k < r->events->n && !rc; k++) {
+        const bract_event *e = &r->events->ev[k];
+        double one = 1;
+        rc = bract_hrf_plan_regressors(plan, &e->onset, &e->duration, &one, 1,
+                                       X + r->event_word[k], W);
+    }
+    bract_hrf_plan_free(plan);
+    return rc;
+}
+
+/* The six motion parameters (random walks from 0): n x 6, row-major. */
+static void run_motion(const bract_simrsa *d, const bract_simrsa_run *r, double *m)
+{
+    const double step = d->o.bold.motion_mm;
+    bract_rng g;
+    bract_rng_init(&g, d->o.seed, run_stream(ST_MOTION, r->subject, r->run), 0);
+    for (int k = 0; k < 6; k++)
+        m[k] = 0;
+    for (size_t t = 1; t < r->nvol; t++)
+        for (int k = 0; k < 6; k++)
+            m[t * 6 + k] = m[(t - 1) * 6 + k] + (k < 3 ? step : step / 50) * bract_rng_normal(&g);
+}
+
+/* Brain voxel i's series into y (n values): baseline, the words' responses
+ * (amp may be NULL: none), drift, motion, AR(1) noise. */
+static void voxel_series(const bract_simrsa *d, const bract_simrsa_run *r, size_t i,
+                         const double *amp, const double *X, const double *m, double *y)
+{
+    const bract_simrsa_bold_opts *b = &d->o.bold;
+    const size_t n = r->nvol, W = d->nwords;
+    double L[6], p = 0, q = 0;
+    bract_rng g;
+    bract_rng_init(&g, d->o.seed, ST_LOADING + r->subject, (uint32_t)i);
+    for (int k = 0; k < 6; k++)
+        L[k] = b->motion_effect * bract_rng_normal(&g) * (k < 3 ? 1 : 50);
+    bract_rng_init(&g, d->o.seed, run_stream(ST_DRIFT, r->subject, r->run), (uint32_t)i);
+    p = bract_rng_normal(&g);
+    q = bract_rng_normal(&g);
+    bract_rng_init(&g, d->o.seed, run_stream(ST_BOLDNOISE, r->subject, r->run), (uint32_t)i);
+    const double innov = sqrt(1 - b->ar1 * b->ar1) * b->noise_sd;
+    const double pi = 3.14159265358979323846;
+    double e = b->noise_sd * bract_rng_normal(&g);
+    for (size_t t = 0; t < n; t++) {
+        if (t)
+            e = b->ar1 * e + innov * bract_rng_normal(&g);
+        double u = (double)t / (double)(n - 1);
+        double v = b->baseline + b->drift_sd * (p * (2 * u - 1) + q * cos(pi * u)) + e;
+        for (int k = 0; k < 6; k++)
+            v += L[k] * m[t * 6 + k];
+        if (amp)
+            for (size_t w = 0; w < W; w++)
+                v += amp[w] * X[t * W + w];
+        y[t] = v;
+    }
+}
+
+/* Sorted copy's quantile q by linear interpolation (numpy's default). */
+static double sorted_quantile(const double *x, size_t n, double q)
+{
+    double h = q * (double)(n - 1);
+    size_t lo = (size_t)floor(h);
+    if (lo + 1 >= n)
+        return x[n - 1];
+    return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Voxel i's expected sd of a volume-to-volume difference: sqrt(2 (1 - r))
+ * IQR / 1.349 (the denominator of std_dvars); w: n scratch values. */
+static double voxel_diff_sd(const float *bold, size_t nvox, size_t i, size_t n, double *w)
+{
+    double mean = 0;
+    for (size_t t = 0; t < n; t++)
+        mean += (w[t] = bold[i + nvox * t]);
+    mean /= (double)n;
+    double c0 = 0, c1 = 0;
+    for (size_t t = 0; t < n; t++) {
+        c0 += (w[t] - mean) * (w[t] - mean);
+        if (t)
+            c1 += (w[t] - mean) * (w[t - 1] - mean);
+    }
+    double rho = c0 > 0 ? c1 / c0 : 0;
+    qsort(w, n, sizeof *w, cmp_double);
+    double sd = (sorted_quantile(w, n, 0.75) - sorted_quantile(w, n, 0.25)) / 1.349;
+    return sqrt(2 * (1 - rho)) * sd;
+}
+
+/* The fMRIPrep columns from the motion and the written BOLD. */
+static int run_confounds(const bract_simrsa *d, bract_simrsa_run *r, const double *m)
+{
+    const size_t n = r->nvol, nb = d->nmask, nvox = r->bold->nvox;
+    const float *y = r->bold->data;
+    r->nconfounds = NCONF;
+    if (!(r->confound_names = bract_xcalloc(NCONF, sizeof *r->confound_names, "confounds")) ||
+        !(r->confounds = bract_xmalloc(n * NCONF, sizeof *r->confounds, "confounds")))
+        return BRACT_ENOMEM;
+    static const char *const head[4] = {"global_signal", "std_dvars", "dvars",
+                                        "framewise_displacement"};
+    static const char *const ext[4] = {"", "_derivative1", "_power2", "_derivative1_power2"};
+    for (int k = 0; k < 4; k++)
+        if (!(r->confound_names[k] = bract_xstrdup(head[k])))
+            return BRACT_ENOMEM;
+    for (int k = 0; k < 6; k++)
+        for (int x = 0; x < 4; x++) {
+            char name[48];
+            snprintf(name, sizeof name, "%s%s", motion_names[k], ext[x]);
+            if (!(r->confound_names[CONF_MOTION + 4 * k + x] = bract_xstrdup(name)))
+                return BRACT_ENOMEM;
+        }
+    /* the denominator of std_dvars, per voxel in parallel, summed in order */
+    double *dsd = bract_xmalloc(nb, sizeof *dsd, "DVARS");
+    if (!dsd)
+        return BRACT_ENOMEM;
+    int err = 0;
+#pragma omp parallel
+    {
+        double *w = bract_xmalloc(n, sizeof *w, "a series");
+        if (!w) {
+#pragma omp atomic write
+            err = 1;
+        }
+#pragma omp for schedule(static)
+        for (size_t e = 0; e < nb; e++)
+            dsd[e] = w ? voxel_diff_sd(y, nvox, d->brain[e], n, w) : 0;
+        free(w);
+    }
+    if (err) {
+        free(dsd);
+        return bract_error(BRACT_ENOMEM, "out of memory computing DVARS");
+    }
+    double dsd_mean = 0;
+    for (size_t e = 0; e < nb; e++)
+        dsd_mean += dsd[e];
+    dsd_mean /= (double)nb;
+    free(dsd);
+    for (size_t t = 0; t < n; t++) {
+        double *c = r->confounds + t * NCONF;
+        double g = 0, dv = 0, fd = 0;
+        for (size_t e = 0; e < nb; e++) {
+            size_t i = d->brain[e];
+            g += y[i + nvox * t];
+            if (t) {
+                double diff = (double)y[i + nvox * t] - (double)y[i + nvox * (t - 1)];
+                dv += diff * diff;
+            }
+        }
+        c[CONF_GLOBAL] = g / (double)nb;
+        c[CONF_DVARS] = t ? sqrt(dv / (double)nb) : NAN;
+        c[CONF_STD_DVARS] = t ? (dsd_mean > 0 ? c[CONF_DVARS] / dsd_mean : NAN) : NAN;
+        for (int k = 0; k < 6; k++) {
+            double x = m[t * 6 + k], dx = t ? x - m[(t - 1) * 6 + k] : NAN;
+            fd += fabs(dx) * (k < 3 ? 1 : 50);
+            c[CONF_MOTION + 4 * k] = x;
+            c[CONF_MOTION + 4 * k + 1] = dx;
+            c[CONF_MOTION + 4 * k + 2] = x * x;
+            c[CONF_MOTION + 4 * k + 3] = dx * dx;
+        }
+        c[CONF_FD] = t ? fd : NAN;
+    }
+    return BRACT_OK;
+}
+
+/* The BOLD series of every brain voxel, in parallel (own streams). */
+static int run_bold(const bract_simrsa *d, size_t s, bract_simrsa_run *r, const double *X,
+                    const double *m)
+{
+    const bract_simrsa_opts *o = &d->o;
+    int64_t dims[4] = {o->grid[0], o->grid[1], o->grid[2], (int64_t)r->nvol};
+    double vox[3] = {o->voxel_mm, o->voxel_mm, o->voxel_mm}, A[4][4];
+    grid_affine(o, A);
+    int rc = bract_volume_new(dims, vox, (const double(*)[4])A, r->tr, BRACT_F32, &r->bold);
+    if (rc)
+        return rc;
+    signal_plan sp;
+    if ((rc = signal_plan_new(d, s, &sp)))
+        return rc;
+    const size_t n = r->nvol, W = d->nwords, nvox = r->bold->nvox;
+    float *dst = r->bold->data;
+    int err = 0;
+#pragma omp parallel
+    {
+        double *pr = bract_xmalloc(d->dims, sizeof *pr, "a projection");
+        double *amp = bract_xmalloc(W, sizeof *amp, "amplitudes");
+        double *y = bract_xmalloc(n, sizeof *y, "a series");
+        if (!pr || !amp || !y) {
+#pragma omp atomic write
+            err = 1;
+        }
+#pragma omp for schedule(static)
+        for (size_t e = 0; e < d->nmask; e++) {
+            if (!pr || !amp || !y)
+                continue;
+            size_t i = d->brain[e];
+            int eff = bract_volume_get(d->truth, i) != 0;
+            if (eff)
+                voxel_amplitudes(d, s, &sp, i, pr, amp);
+            voxel_series(d, r, i, eff ? amp : NULL, X, m, y);
+            for (size_t t = 0; t < n; t++)
+                dst[i + nvox * t] = (float)y[t];
+        }
+        free(pr);
+        free(amp);
+        free(y);
+    }
+    signal_plan_free(&sp);
+    return err ? bract_error(BRACT_ENOMEM, "out of memory simulating BOLD") : BRACT_OK;
+}
+
+int bract_simrsa_run_new(const bract_simrsa *d, size_t s, size_t run, bract_simrsa_run **out)
+{
+    *out = NULL;
+    if (s >= d->o.subjects || run >= d->o.runs)
+        return bract_error(BRACT_EINVAL, "subject %zu of %zu, run %zu of %zu", s + 1,
+                           d->o.subjects, run + 1, d->o.runs);
+    const bract_simrsa_opts *o = &d->o;
+    if ((double)o->grid[0] * (double)o->grid[1] * (double)o->grid[2] *
+            (double)d->run_volumes > 4e9)
+        return bract_error(BRACT_EINVAL, "a run of %zu volumes on a %lldx%lldx%lld grid would "
+                           "exceed 4e9 values", d->run_volumes, (long long)o->grid[0],
+                           (long long)o->grid[1], (long long)o->grid[2]);
+    bract_simrsa_run *r = bract_xcalloc(1, sizeof *r, "a simulated run");
+    if (!r)
+        return BRACT_ENOMEM;
+    r->subject = s;
+    r->run = run;
+    r->nvol = d->run_volumes;
+    r->tr = d->o.bold.tr;
+    const size_t n = r->nvol, W = d->nwords;
+    double *X = bract_xcalloc(n * W, sizeof *X, "regressors");
+    double *m = bract_xmalloc(n * 6, sizeof *m, "motion");
+    int rc = X && m ? BRACT_OK : BRACT_ENOMEM;
+    if (!rc && !(rc = run_events(d, r)) && !(rc = run_regressors(d, r, X))) {
+        run_motion(d, r, m);
+        if (!(rc = run_bold(d, s, r, X, m)))
+            rc = run_confounds(d, r, m);
+    }
+    free(X);
+    free(m);
+    if (rc) {
+        bract_simrsa_run_free(r);
+        return rc;
+    }
+    *out = r;
     return BRACT_OK;
 }

@@ -4,6 +4,28 @@
 #include <math.h>
 #include <string.h>
 
+const char *bract_cluster_connectivity_name(bract_cluster_connectivity c)
+{
+    switch (c) {
+    case BRACT_CONN_FACES: return "6";
+    case BRACT_CONN_EDGES: return "18";
+    case BRACT_CONN_CORNERS: return "26";
+    default: return "unknown";
+    }
+}
+
+int bract_cluster_connectivity_parse(const char *s, bract_cluster_connectivity *out)
+{
+    static const bract_cluster_connectivity all[] = {BRACT_CONN_FACES, BRACT_CONN_EDGES,
+                                             BRACT_CONN_CORNERS};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (strcmp(s, bract_cluster_connectivity_name(all[i])) == 0) {
+            *out = all[i];
+            return BRACT_OK;
+        }
+    return bract_error(BRACT_EINVAL, "unknown connectivity '%s' (expected one of 6, 18, 26)", s);
+}
+
 /* Offsets (dx, dy, dz) of the 26 neighbours, ordered so that the first 6
  * share a face, the next 12 an edge and the last 8 a corner. */
 static void neighbour_offsets(int conn, int off[26][3], int *m)
@@ -26,8 +48,8 @@ static void neighbour_offsets(int conn, int off[26][3], int *m)
     *m = k;
 }
 
-int bract_graph_from_grid(int64_t nx, int64_t ny, int64_t nz, const size_t *index, size_t n,
-                          int connectivity, bract_graph **out)
+int bract_cluster_graph_new(int64_t nx, int64_t ny, int64_t nz, const size_t *index, size_t n,
+                          int connectivity, bract_cluster_graph **out)
 {
     *out = NULL;
     if (connectivity != 6 && connectivity != 18 && connectivity != 26)
@@ -48,7 +70,7 @@ int bract_graph_from_grid(int64_t nx, int64_t ny, int64_t nz, const size_t *inde
     int off[26][3], m;
     neighbour_offsets(connectivity, off, &m);
 
-    bract_graph *g = bract_xcalloc(1, sizeof *g, "a cluster graph");
+    bract_cluster_graph *g = bract_xcalloc(1, sizeof *g, "a cluster graph");
     uint32_t *node = bract_xmalloc(nvox, sizeof *node, "a voxel lookup table");
     if (!g || !node) {
         free(g);
@@ -107,13 +129,13 @@ int bract_graph_from_grid(int64_t nx, int64_t ny, int64_t nz, const size_t *inde
     int64_t px = nx + 2, py = ny + 2, pz = nz + 2;
     g->gsize = (size_t)(px * py * pz);
     if (g->gsize >= UF_NONE) {
-        bract_graph_free(g);
+        bract_cluster_graph_free(g);
         return bract_error(BRACT_EINVAL, "grid too large for a cluster graph (%lldx%lldx%lld)",
                            (long long)nx, (long long)ny, (long long)nz);
     }
     g->gpos = bract_xmalloc(n ? n : 1, sizeof *g->gpos, "cluster graph positions");
     if (!g->gpos) {
-        bract_graph_free(g);
+        bract_cluster_graph_free(g);
         return BRACT_ENOMEM;
     }
     for (size_t i = 0; i < n; i++) {
@@ -128,11 +150,11 @@ int bract_graph_from_grid(int64_t nx, int64_t ny, int64_t nz, const size_t *inde
     return BRACT_OK;
 nomem:
     free(node);
-    bract_graph_free(g);
+    bract_cluster_graph_free(g);
     return BRACT_ENOMEM;
 }
 
-void bract_graph_free(bract_graph *g)
+void bract_cluster_graph_free(bract_cluster_graph *g)
 {
     if (!g)
         return;
@@ -142,54 +164,53 @@ void bract_graph_free(bract_graph *g)
     free(g);
 }
 
-bract_cluster_ws *bract_cluster_ws_new(const bract_graph *g)
+static bract_cluster_ws *cluster_ws_alloc(const bract_cluster_graph *g)
 {
     bract_cluster_ws *ws = bract_xcalloc(1, sizeof *ws, "a cluster workspace");
     if (!ws)
         return NULL;
-    size_t n = g->n ? g->n : 1;
+    size_t n = g->n ? g->n : 1, gn = g->gsize ? g->gsize : 1;
     ws->n = g->n;
-    ws->parent = bract_xmalloc(n, sizeof *ws->parent, "a cluster workspace");
-    ws->size = bract_xmalloc(n, sizeof *ws->size, "a cluster workspace");
-    ws->aux = bract_xmalloc(n, sizeof *ws->aux, "a cluster workspace");
-    ws->level = bract_xmalloc(n, sizeof *ws->level, "a cluster workspace");
-    ws->order = bract_xmalloc(n, sizeof *ws->order, "a cluster workspace");
-    size_t gn = g->gsize ? g->gsize : 1;
     ws->gsize = g->gsize;
-    ws->gparent = bract_xmalloc(gn, sizeof *ws->gparent, "a cluster workspace");
-    ws->gsz = bract_xmalloc(gn, sizeof *ws->gsz, "a cluster workspace");
-    ws->gtop = bract_xmalloc(gn, sizeof *ws->gtop, "a cluster workspace");
-    ws->gacc = bract_xmalloc(gn, sizeof *ws->gacc, "a cluster workspace");
-    if (!ws->parent || !ws->size || !ws->aux || !ws->level || !ws->order || !ws->gparent ||
-        !ws->gsz || !ws->gtop || !ws->gacc) {
-        bract_cluster_ws_free(ws);
+    /* gacc first (doubles), then the uint32 arrays */
+    char *p = bract_xmalloc(1, gn * sizeof(double) + (5 * n + 3 * gn) * sizeof(uint32_t),
+                            "a cluster workspace");
+    if (!p) {
+        free(ws);
         return NULL;
     }
+    ws->block = p;
+    ws->gacc = (double *)(void *)p;
+    uint32_t *u = (uint32_t *)(void *)(p + gn * sizeof(double));
+    uint32_t **arrays[] = {&ws->parent, &ws->size, &ws->aux, &ws->level, &ws->order};
+    for (size_t i = 0; i < 5; i++, u += n)
+        *arrays[i] = u;
+    ws->gparent = u;
+    ws->gsz = u + gn;
+    ws->gtop = u + 2 * gn;
     for (size_t i = 0; i < gn; i++)
         ws->gparent[i] = UF_NONE; /* TFCE leaves it so after every call */
     return ws;
+}
+
+int bract_cluster_ws_new(const bract_cluster_graph *g, bract_cluster_ws **out)
+{
+    *out = cluster_ws_alloc(g);
+    return *out ? BRACT_OK : BRACT_ENOMEM;
 }
 
 void bract_cluster_ws_free(bract_cluster_ws *ws)
 {
     if (!ws)
         return;
-    free(ws->parent);
-    free(ws->size);
-    free(ws->aux);
-    free(ws->level);
-    free(ws->order);
-    free(ws->gparent);
-    free(ws->gsz);
-    free(ws->gtop);
-    free(ws->gacc);
+    free(ws->block);
     free(ws->thr);
     free(ws->cum);
     free(ws->count);
     free(ws);
 }
 
-size_t bract_clusters(const bract_graph *g, const double *x, double thr, uint32_t *label,
+size_t bract_cluster_find(const bract_cluster_graph *g, const double *x, double thr, uint32_t *label,
                       size_t *size, size_t *max_size, bract_cluster_ws *ws)
 {
     size_t n = g->n;

@@ -7,13 +7,14 @@
 #define UF_NONE UINT32_MAX
 
 struct bract_cluster_ws {
+    void *block;      /* one allocation for the arrays of n and gsize entries */
     size_t n;
     uint32_t *parent; /* UF_NONE: node not (yet) in the forest */
     uint32_t *size;   /* nodes under a root */
     uint32_t *aux;    /* labels of roots (clusters) */
     uint32_t *level;  /* TFCE: highest threshold step a node survives */
     uint32_t *order;  /* TFCE: nodes sorted by level, highest first */
-    /* TFCE's union-find lives on the padded grid (bract_graph.gpos), where
+    /* TFCE's union-find lives on the padded grid (bract_cluster_graph.gpos), where
      * a voxel's neighbours are fixed offsets away and close in memory:
      * parent (UF_NONE: absent; every entry is UF_NONE between calls),
      * size, the step from which a root's pending contribution counts, and

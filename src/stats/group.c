@@ -58,10 +58,10 @@ static int finish_data(const double *x, const double *xb, size_t nsub, size_t n1
         int finite = 1, same = 1, same_abs = 1, same1 = 1, same2 = 1;
         for (size_t s = 0; s < nsub; s++) {
             double r = x[s * nmask + j];
-            double v = transform == BRACT_GROUP_FISHER ? bract_fisher_z(r) : r;
+            double v = transform == BRACT_GROUP_FISHER ? bract_stats_fisher_z(r) : r;
             if (xb) {
                 double rb = xb[s * nmask + j];
-                v -= transform == BRACT_GROUP_FISHER ? bract_fisher_z(rb) : rb;
+                v -= transform == BRACT_GROUP_FISHER ? bract_stats_fisher_z(rb) : rb;
             }
             if (!n1 || s < n1) /* two samples: H0 is mean1 - mean2 = null_mean */
                 v -= null_mean;
@@ -373,17 +373,59 @@ int bract_group_from_values_two_sample(const double *x, size_t n1, size_t n2, in
 
 /* ---- options ---- */
 
-bract_group_opts bract_group_defaults(void)
+bract_group_opts bract_group_opts_defaults(void)
 {
     bract_group_opts o;
     memset(&o, 0, sizeof o);
     o.alternative = BRACT_ALT_GREATER;
     o.seed = 1;
-    o.connectivity = 26;
-    o.tfce_params = bract_tfce_defaults();
+    o.connectivity = BRACT_CONN_CORNERS;
+    bract_tfce_opts_defaults(&o.tfce_params);
     o.cluster_t = NAN;
     o.alpha = 0.05;
     return o;
+}
+
+static const char *const transform_names[] = {"fisher", "none"};
+
+const char *bract_group_transform_name(bract_group_transform t)
+{
+    return (unsigned)t < 2 ? transform_names[t] : "unknown";
+}
+
+int bract_group_transform_parse(const char *s, bract_group_transform *out)
+{
+    if (strcmp(s, "fisher") == 0)
+        *out = BRACT_GROUP_FISHER;
+    else if (strcmp(s, "none") == 0 || strcmp(s, "identity") == 0)
+        *out = BRACT_GROUP_IDENTITY;
+    else
+        return bract_error(BRACT_EINVAL, "unknown transform '%s' (expected one of fisher, none)",
+                           s);
+    return BRACT_OK;
+}
+
+static const char *const design_names[] = {"one-sample", "paired", "two-sample"};
+
+const char *bract_group_design_name(bract_group_design d)
+{
+    return (unsigned)d < 3 ? design_names[d] : "unknown";
+}
+
+int bract_group_design_parse(const char *s, bract_group_design *out)
+{
+    for (unsigned i = 0; i < 3; i++)
+        if (strcmp(s, design_names[i]) == 0) {
+            *out = (bract_group_design)i;
+            return BRACT_OK;
+        }
+    return bract_error(BRACT_EINVAL,
+                       "unknown design '%s' (expected one of one-sample, paired, two-sample)", s);
+}
+
+bract_group_design bract_group_data_design(const bract_group_data *d)
+{
+    return d->paired ? BRACT_GROUP_PAIRED : d->n1 ? BRACT_GROUP_TWO_SAMPLE : BRACT_GROUP_ONE_SAMPLE;
 }
 
 const char *bract_group_correction_name(bract_group_correction c)
@@ -406,12 +448,12 @@ static int check_opts(const bract_group_opts *o)
         return bract_error(BRACT_EINVAL, "unknown alternative %d", (int)o->alternative);
     if (o->connectivity != 6 && o->connectivity != 18 && o->connectivity != 26)
         return bract_error(BRACT_EINVAL, "connectivity must be 6, 18 or 26 (got %d)",
-                           o->connectivity);
+                           (int)o->connectivity);
     if (o->permutations > MAX_PERMUTATIONS)
         return bract_error(BRACT_EINVAL, "at most %u permutations (got %zu)", MAX_PERMUTATIONS,
                            o->permutations);
     if (o->tfce) {
-        const bract_tfce_params *p = &o->tfce_params;
+        const bract_tfce_opts *p = &o->tfce_params;
         if (!(p->E > 0) || !isfinite(p->E) || !(p->H > 0) || !isfinite(p->H) ||
             !(p->dh > 0) || !isfinite(p->dh))
             return bract_error(BRACT_EINVAL,
@@ -497,29 +539,45 @@ static void t_from_sums(const double *S, const double *nQ, size_t n, double c, d
     }
 }
 
+/* A thread's work space: one allocation (block) for the arrays, plus the
+ * cluster work space. */
 typedef struct {
     double *S;          /* FLIP_BLOCK x n */
-    double *tpos, *tneg, *tf;
-    unsigned char *neg; /* FLIP_BLOCK x nsub */
+    double *tpos, *tneg, *tf; /* n each */
     size_t *perm;       /* nsub: a shuffle (two samples) */
+    unsigned char *neg; /* FLIP_BLOCK x nsub */
+    void *block;
     bract_cluster_ws *cws;
 } thread_ws;
 
+static int thread_ws_init(thread_ws *w, size_t n, size_t nsub, const bract_cluster_graph *g)
+{
+    size_t nd = (FLIP_BLOCK + 3) * n;
+    char *p = bract_xmalloc(1, nd * sizeof(double) + nsub * sizeof(size_t) + FLIP_BLOCK * nsub,
+                            "permutation work space");
+    w->block = p;
+    bract_cluster_ws_new(g, &w->cws);
+    if (!p || !w->cws)
+        return BRACT_ENOMEM;
+    w->S = (double *)(void *)p;
+    w->tpos = w->S + FLIP_BLOCK * n;
+    w->tneg = w->tpos + n;
+    w->tf = w->tneg + n;
+    w->perm = (size_t *)(void *)(p + nd * sizeof(double));
+    w->neg = (unsigned char *)(p + nd * sizeof(double) + nsub * sizeof(size_t));
+    return BRACT_OK;
+}
+
 static void thread_ws_free(thread_ws *w)
 {
-    free(w->S);
-    free(w->tpos);
-    free(w->tneg);
-    free(w->tf);
-    free(w->neg);
-    free(w->perm);
+    free(w->block);
     bract_cluster_ws_free(w->cws);
 }
 
 typedef struct {
     const bract_group_data *d;
     const bract_group_opts *o;
-    const bract_graph *g;
+    const bract_cluster_graph *g;
     const double *nQ;   /* one sample: nsub times the sum of squares; two samples: the
                            sum of squares */
     const double *Stot; /* two samples: the sum over all subjects */
@@ -589,9 +647,9 @@ static int flip_maxima(const flip_ctx *fc, thread_ws *w, double *max_t, double *
     if (o->cluster) {
         size_t a = 0, b = 0;
         if (need_pos)
-            bract_clusters(fc->g, tp, o->cluster_t, NULL, NULL, &a, w->cws);
+            bract_cluster_find(fc->g, tp, o->cluster_t, NULL, NULL, &a, w->cws);
         if (need_neg)
-            bract_clusters(fc->g, tn, o->cluster_t, NULL, NULL, &b, w->cws);
+            bract_cluster_find(fc->g, tn, o->cluster_t, NULL, NULL, &b, w->cws);
         *max_cl = (double)(a > b ? a : b);
     }
     if (o->tfce) {
@@ -735,7 +793,7 @@ static int cmp_cluster(const void *a, const void *b)
 
 /* Clusters of sel >= 1 (0/1 values) in two passes (positive, negative). */
 static int build_table(const bract_group_data *d, const bract_group_opts *o,
-                       const bract_graph *g, bract_cluster_ws *cws, double *const sel[2],
+                       const bract_cluster_graph *g, bract_cluster_ws *cws, double *const sel[2],
                        const double *pvox, bract_group_result *r, const double *null_cl)
 {
     size_t n = d->n;
@@ -752,7 +810,7 @@ static int build_table(const bract_group_data *d, const bract_group_opts *o,
             rc = BRACT_ENOMEM;
             goto done;
         }
-        ncl[pass] = bract_clusters(g, sel[pass], 1.0, lab[pass], NULL, NULL, cws);
+        ncl[pass] = bract_cluster_find(g, sel[pass], 1.0, lab[pass], NULL, NULL, cws);
     }
     size_t total = ncl[0] + ncl[1];
     items = bract_xcalloc(total ? total : 1, sizeof *items, "the cluster table");
@@ -892,7 +950,7 @@ static void two_sample_maps(const bract_group_data *d, bract_group_result *r, do
 }
 
 /* mean, t (one sample: two-pass per voxel in subject order, the order of
- * bract_mean and bract_var, so equal to bract_ttest_1samp), p and FDR */
+ * bract_stats_mean and bract_stats_var, so equal to bract_stats_ttest_1samp), p and FDR */
 static int parametric_maps(const bract_group_data *d, const bract_group_opts *o,
                            bract_group_result *r)
 {
@@ -906,7 +964,7 @@ static int parametric_maps(const bract_group_data *d, const bract_group_opts *o,
         two_sample_maps(d, r, work);
         free(work);
         for (size_t v = 0; v < n; v++) {
-            r->p[v] = bract_t_pvalue(r->t[v], r->df, o->alternative);
+            r->p[v] = bract_stats_t_pvalue(r->t[v], r->df, o->alternative);
             r->mean[v] += d->null_mean;
         }
         goto fdr;
@@ -928,14 +986,14 @@ static int parametric_maps(const bract_group_data *d, const bract_group_opts *o,
     for (size_t v = 0; v < n; v++) {
         double var = r->t[v] / (fn - 1);
         r->t[v] = r->mean[v] / sqrt(var / fn);
-        r->p[v] = bract_t_pvalue(r->t[v], r->df, o->alternative);
+        r->p[v] = bract_stats_t_pvalue(r->t[v], r->df, o->alternative);
         r->mean[v] += d->null_mean;
     }
 fdr:;
     size_t *iwork = bract_xmalloc(2 * n, sizeof *iwork, "FDR work space");
     if (!iwork)
         return BRACT_ENOMEM;
-    bract_fdr_bh(r->p, n, r->p_fdr, iwork);
+    bract_stats_fdr_bh(r->p, n, r->p_fdr, iwork);
     free(iwork);
     return BRACT_OK;
 }
@@ -1019,10 +1077,26 @@ static int alloc_maps(bract_group_result *r, size_t n, const bract_group_opts *o
     return BRACT_OK;
 }
 
-int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
-                    const bract_progress *progress, bract_group_result **out)
+/* A run: the graph, the maps of the observed data, the permutation count. */
+typedef struct {
+    const bract_group_data *d;
+    const bract_group_opts *o;
+    bract_group_result *r;
+    bract_cluster_graph *g;
+    bract_cluster_ws *cws;
+    double *block;            /* one allocation for the five maps below */
+    double *nQ, *Stot;        /* sums over subjects (flip_ctx) */
+    double *tobs;             /* observed t, through the permutation arithmetic */
+    double *stat;             /* the statistic maximised: t, -t or |t| */
+    double *tmp;
+    double tbound;            /* the largest |t| any flip or relabelling can give */
+    size_t tbound_vox;
+    flip_ctx fc;
+    double *sorted;           /* the last null maxima sorted (cluster sizes with clusters) */
+} grun;
+
+static int check_run(const bract_group_data *d, const bract_group_opts *o)
 {
-    *out = NULL;
     int rc = check_opts(o);
     if (rc)
         return rc;
@@ -1039,7 +1113,16 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
                            (long long)at->nx, (long long)at->ny, (long long)at->nz,
                            (long long)d->geom->nx, (long long)d->geom->ny,
                            (long long)d->geom->nz);
-    bract_group_result *r = bract_xcalloc(1, sizeof *r, "group results");
+    return BRACT_OK;
+}
+
+/* The result with its parametric maps; the graph and the run's maps. */
+static int setup_run(grun *u)
+{
+    const bract_group_data *d = u->d;
+    const bract_group_opts *o = u->o;
+    size_t n = d->n, nsub = d->nsub, n1 = d->n1;
+    bract_group_result *r = u->r = bract_xcalloc(1, sizeof *r, "group results");
     if (!r)
         return BRACT_ENOMEM;
     r->n = n;
@@ -1047,37 +1130,32 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
     r->df = (double)(n1 ? nsub - 2 : nsub - 1);
     r->crit_t = r->crit_tfce = r->crit_cluster = NAN;
     r->cluster_t = o->cluster ? o->cluster_t : NAN;
-    bract_graph *g = NULL;
-    double *nQ = NULL, *Stot = NULL, *tobs = NULL, *stat = NULL, *tmp = NULL, *sorted = NULL;
-    thread_ws *tw = NULL;
-    int nth = 0;
-    bract_cluster_ws *cws = NULL;
-    double *sel[2] = {NULL, NULL};
-    if ((rc = alloc_maps(r, n, o)))
-        goto fail;
+    int rc;
+    if ((rc = alloc_maps(r, n, o)) || (rc = parametric_maps(d, o, r)) ||
+        (rc = bract_cluster_graph_new(d->geom->nx, d->geom->ny, d->geom->nz, d->vox, n,
+                                    o->connectivity, &u->g)))
+        return rc;
+    u->block = bract_xmalloc(5 * n, sizeof *u->block, "group statistics");
+    bract_cluster_ws_new(u->g, &u->cws);
+    if (!u->block || !u->cws)
+        return BRACT_ENOMEM;
+    u->nQ = u->block;
+    u->Stot = u->nQ + n;
+    u->tobs = u->Stot + n;
+    u->stat = u->tobs + n;
+    u->tmp = u->stat + n;
+    flip_ctx fc = {d, o, u->g, u->nQ, n1 ? u->Stot : NULL, sqrt((double)nsub - 1)};
+    u->fc = fc;
+    return BRACT_OK;
+}
 
-    if ((rc = parametric_maps(d, o, r)))
-        goto fail;
-
-    if ((rc = bract_graph_from_grid(d->geom->nx, d->geom->ny, d->geom->nz, d->vox, n,
-                                    o->connectivity, &g)))
-        goto fail;
-    nQ = bract_xmalloc(n, sizeof *nQ, "group sums");
-    tobs = bract_xmalloc(n, sizeof *tobs, "group statistics");
-    stat = bract_xmalloc(n, sizeof *stat, "group statistics");
-    tmp = bract_xmalloc(n, sizeof *tmp, "group statistics");
-    cws = bract_cluster_ws_new(g);
-    if (n1)
-        Stot = bract_xmalloc(n, sizeof *Stot, "group sums");
-    if (!nQ || !tobs || !stat || !tmp || !cws || (n1 && !Stot)) {
-        rc = BRACT_ENOMEM;
-        goto fail;
-    }
+/* The sums the flips share, and the largest |t| any of them can give. */
+static int sums_and_bound(grun *u)
+{
+    const bract_group_data *d = u->d;
+    size_t n = d->n, nsub = d->nsub, n1 = d->n1;
     const double *y = d->y;
     double fn = (double)nsub;
-    double tbound = 0; /* the largest |t| any flip or relabelling can give */
-    size_t tbound_vox = 0;
-    flip_ctx fc = {d, o, g, nQ, Stot, sqrt(fn - 1)};
     if (!n1) {
         for (size_t v = 0; v < n; v++) {
             double q = 0, a = 0;
@@ -1086,90 +1164,96 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
                 q += x * x;
                 a += fabs(x);
             }
-            nQ[v] = fn * q;
-            double den = nQ[v] - a * a, b = den > 0 ? a * sqrt(fn - 1) / sqrt(den) : INFINITY;
-            if (b > tbound) {
-                tbound = b;
-                tbound_vox = v;
+            u->nQ[v] = fn * q;
+            double den = u->nQ[v] - a * a, b = den > 0 ? a * sqrt(fn - 1) / sqrt(den) : INFINITY;
+            if (b > u->tbound) {
+                u->tbound = b;
+                u->tbound_vox = v;
             }
         }
-    } else {
-        /* t grows with group 1's sum, so its extremes put the n1 largest or
-         * the n1 smallest values in group 1 */
-        double *vals = bract_xmalloc(nsub, sizeof *vals, "group statistics");
-        if (!vals) {
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
-        two_sample_k k2 = two_sample_consts(n1, nsub - n1);
-        for (size_t v = 0; v < n; v++) {
-            double q = 0, sum = 0;
-            for (size_t i = 0; i < nsub; i++) {
-                vals[i] = y[i * n + v];
-                q += vals[i] * vals[i];
-                sum += vals[i];
-            }
-            nQ[v] = q;
-            Stot[v] = sum;
-            qsort(vals, nsub, sizeof *vals, cmp_double);
-            double lo = 0, hi = 0;
-            for (size_t i = 0; i < n1; i++) {
-                lo += vals[i];
-                hi += vals[nsub - 1 - i];
-            }
-            double b = fmax(fabs(two_sample_t(sum, q, 2 * lo - sum, &k2)),
-                            fabs(two_sample_t(sum, q, 2 * hi - sum, &k2)));
-            if (b > tbound) {
-                tbound = b;
-                tbound_vox = v;
-            }
-        }
-        free(vals);
+        return BRACT_OK;
     }
-    /* the observed statistic through the permutation arithmetic */
-    {
-        unsigned char *neg = bract_xcalloc(nsub, 1, "signs");
-        if (!neg) {
-            rc = BRACT_ENOMEM;
-            goto fail;
+    /* t grows with group 1's sum, so its extremes put the n1 largest or the
+     * n1 smallest values in group 1 */
+    double *vals = bract_xmalloc(nsub, sizeof *vals, "group statistics");
+    if (!vals)
+        return BRACT_ENOMEM;
+    two_sample_k k2 = two_sample_consts(n1, nsub - n1);
+    for (size_t v = 0; v < n; v++) {
+        double q = 0, sum = 0;
+        for (size_t i = 0; i < nsub; i++) {
+            vals[i] = y[i * n + v];
+            q += vals[i] * vals[i];
+            sum += vals[i];
         }
-        for (size_t i = n1; n1 && i < nsub; i++)
-            neg[i] = 1; /* two samples: group 2 */
-        flip_sums(y, nsub, n, neg, 1, tmp);
-        free(neg);
-        stat_from_sums(&fc, tmp, tobs);
+        u->nQ[v] = q;
+        u->Stot[v] = sum;
+        qsort(vals, nsub, sizeof *vals, cmp_double);
+        double lo = 0, hi = 0;
+        for (size_t i = 0; i < n1; i++) {
+            lo += vals[i];
+            hi += vals[nsub - 1 - i];
+        }
+        double b = fmax(fabs(two_sample_t(sum, q, 2 * lo - sum, &k2)),
+                        fabs(two_sample_t(sum, q, 2 * hi - sum, &k2)));
+        if (b > u->tbound) {
+            u->tbound = b;
+            u->tbound_vox = v;
+        }
     }
+    free(vals);
+    return BRACT_OK;
+}
+
+/* The observed t through the permutation arithmetic, the statistic, TFCE. */
+static int observed(grun *u)
+{
+    const bract_group_data *d = u->d;
+    const bract_group_opts *o = u->o;
+    size_t n = d->n, nsub = d->nsub, n1 = d->n1;
+    unsigned char *neg = bract_xcalloc(nsub, 1, "signs");
+    if (!neg)
+        return BRACT_ENOMEM;
+    for (size_t i = n1; n1 && i < nsub; i++)
+        neg[i] = 1; /* two samples: group 2 */
+    flip_sums(d->y, nsub, n, neg, 1, u->tmp);
+    free(neg);
+    stat_from_sums(&u->fc, u->tmp, u->tobs);
+    const double *tobs = u->tobs;
     int alt = o->alternative;
     for (size_t v = 0; v < n; v++)
-        stat[v] = alt == BRACT_ALT_GREATER ? tobs[v]
-                  : alt == BRACT_ALT_LESS  ? -tobs[v]
-                                           : fabs(tobs[v]);
-    if (o->tfce) {
-        double *neg = tmp;
-        if (alt != BRACT_ALT_LESS &&
-            (rc = bract_tfce(g, &o->tfce_params, tobs, r->tfce, NULL, cws)))
-            goto fail;
-        if (alt != BRACT_ALT_GREATER) {
-            double *tn = bract_xmalloc(n, sizeof *tn, "group statistics");
-            if (!tn) {
-                rc = BRACT_ENOMEM;
-                goto fail;
-            }
-            for (size_t v = 0; v < n; v++)
-                tn[v] = -tobs[v];
-            rc = bract_tfce(g, &o->tfce_params, tn, neg, NULL, cws);
-            free(tn);
-            if (rc)
-                goto fail;
-            for (size_t v = 0; v < n; v++)
-                r->tfce[v] = alt == BRACT_ALT_LESS ? -neg[v]
-                             : tobs[v] < 0         ? -neg[v]
-                                                   : r->tfce[v];
-        }
-    }
+        u->stat[v] = alt == BRACT_ALT_GREATER ? tobs[v]
+                     : alt == BRACT_ALT_LESS  ? -tobs[v]
+                                              : fabs(tobs[v]);
+    if (!o->tfce)
+        return BRACT_OK;
+    double *tf = u->r->tfce, *tfneg = u->tmp;
+    int rc;
+    if (alt != BRACT_ALT_LESS && (rc = bract_tfce(u->g, &o->tfce_params, tobs, tf, NULL, u->cws)))
+        return rc;
+    if (alt == BRACT_ALT_GREATER)
+        return BRACT_OK;
+    double *tn = bract_xmalloc(n, sizeof *tn, "group statistics");
+    if (!tn)
+        return BRACT_ENOMEM;
+    for (size_t v = 0; v < n; v++)
+        tn[v] = -tobs[v];
+    rc = bract_tfce(u->g, &o->tfce_params, tn, tfneg, NULL, u->cws);
+    free(tn);
+    if (rc)
+        return rc;
+    for (size_t v = 0; v < n; v++)
+        tf[v] = alt == BRACT_ALT_LESS ? -tfneg[v] : tobs[v] < 0 ? -tfneg[v] : tf[v];
+    return BRACT_OK;
+}
 
-    /* ---- permutations ---- */
-    size_t N = 0;
+/* How many flips (every one when they are few enough); refuse TFCE when
+ * some flip's t would need too many steps. */
+static int count_permutations(grun *u)
+{
+    const bract_group_data *d = u->d;
+    const bract_group_opts *o = u->o;
+    size_t nsub = d->nsub, n1 = d->n1, N = 0;
     int exhaustive = 0;
     if (o->permutations) {
         size_t all = n1 ? binomial(nsub, n1) : nsub < 40 ? (size_t)1 << nsub : SIZE_MAX;
@@ -1179,93 +1263,101 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
         } else {
             N = o->permutations;
         }
-        if (o->tfce && tbound / o->tfce_params.dh > 1e7) {
+        if (o->tfce && u->tbound / o->tfce_params.dh > 1e7) {
             int64_t ijk[3];
-            voxel_ijk(d->geom, d->vox[tbound_vox], ijk);
-            rc = bract_error(BRACT_EDATA,
-                             "voxel %lld,%lld,%lld: %s gives t = %.3g, too large for TFCE in "
-                             "steps of %g; leave the voxel out of the mask",
-                             (long long)ijk[0], (long long)ijk[1], (long long)ijk[2],
-                             n1 ? "some relabelling of the groups (values almost constant "
-                                  "within them)"
-                                : "the subjects' values have almost equal magnitudes, so a "
-                                  "sign flip",
-                             tbound, o->tfce_params.dh);
-            goto fail;
+            voxel_ijk(d->geom, d->vox[u->tbound_vox], ijk);
+            return bract_error(BRACT_EDATA,
+                               "voxel %lld,%lld,%lld: %s gives t = %.3g, too large for TFCE in "
+                               "steps of %g; leave the voxel out of the mask",
+                               (long long)ijk[0], (long long)ijk[1], (long long)ijk[2],
+                               n1 ? "some relabelling of the groups (values almost constant "
+                                    "within them)"
+                                  : "the subjects' values have almost equal magnitudes, so a "
+                                    "sign flip",
+                               u->tbound, o->tfce_params.dh);
         }
     }
-    r->nperm = N;
-    r->exhaustive = exhaustive;
-    if (N) {
-        r->null_max_t = bract_xmalloc(N, sizeof(double), "permutation maxima");
-        if (o->tfce)
-            r->null_max_tfce = bract_xmalloc(N, sizeof(double), "permutation maxima");
-        if (o->cluster)
-            r->null_max_cluster = bract_xmalloc(N, sizeof(double), "permutation maxima");
-        if (!r->null_max_t || (o->tfce && !r->null_max_tfce) ||
-            (o->cluster && !r->null_max_cluster)) {
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
-        size_t nblocks = (N + FLIP_BLOCK - 1) / FLIP_BLOCK;
-        nth = bract_get_threads();
-        if ((size_t)nth > nblocks)
-            nth = (int)nblocks;
-        if (nth < 1)
-            nth = 1;
-        tw = bract_xcalloc((size_t)nth, sizeof *tw, "thread work spaces");
-        if (!tw) {
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
-        for (int t = 0; t < nth; t++) {
-            thread_ws *w = &tw[t];
-            w->S = bract_xmalloc(FLIP_BLOCK * n, sizeof *w->S, "permutation work space");
-            w->tpos = bract_xmalloc(n, sizeof(double), "permutation work space");
-            w->tneg = bract_xmalloc(n, sizeof(double), "permutation work space");
-            w->tf = bract_xmalloc(n, sizeof(double), "permutation work space");
-            w->neg = bract_xmalloc(FLIP_BLOCK * nsub, 1, "permutation work space");
-            w->perm = bract_xmalloc(nsub, sizeof *w->perm, "permutation work space");
-            w->cws = bract_cluster_ws_new(g);
-            if (!w->S || !w->tpos || !w->tneg || !w->tf || !w->neg || !w->perm || !w->cws) {
-                rc = BRACT_ENOMEM;
-                goto fail;
-            }
-            /* room for every threshold a flip can reach: no allocation below */
-            if (o->tfce &&
-                (rc = bract_tfce_reserve(w->cws, &o->tfce_params,
-                                         tbound * (1 + 1e-9) + o->tfce_params.dh)))
-                goto fail;
-        }
-        if ((rc = run_flips(&fc, N, exhaustive, tw, nth, progress, r)))
-            goto fail;
+    u->r->nperm = N;
+    u->r->exhaustive = exhaustive;
+    return BRACT_OK;
+}
 
-        /* counting, in a fixed order */
-        sorted = bract_xmalloc(N, sizeof *sorted, "permutation maxima");
-        if (!sorted) {
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
-        memcpy(sorted, r->null_max_t, N * sizeof *sorted);
+/* The flips on the threads, each with its own work space. */
+static int permute(grun *u, const bract_progress *progress)
+{
+    const bract_group_opts *o = u->o;
+    bract_group_result *r = u->r;
+    size_t N = r->nperm, n = u->d->n, nsub = u->d->nsub;
+    r->null_max_t = bract_xmalloc(N, sizeof(double), "permutation maxima");
+    if (o->tfce)
+        r->null_max_tfce = bract_xmalloc(N, sizeof(double), "permutation maxima");
+    if (o->cluster)
+        r->null_max_cluster = bract_xmalloc(N, sizeof(double), "permutation maxima");
+    if (!r->null_max_t || (o->tfce && !r->null_max_tfce) || (o->cluster && !r->null_max_cluster))
+        return BRACT_ENOMEM;
+    size_t nblocks = (N + FLIP_BLOCK - 1) / FLIP_BLOCK;
+    int nth = bract_get_threads();
+    if ((size_t)nth > nblocks)
+        nth = (int)nblocks;
+    if (nth < 1)
+        nth = 1;
+    thread_ws *tw = bract_xcalloc((size_t)nth, sizeof *tw, "thread work spaces");
+    if (!tw)
+        return BRACT_ENOMEM;
+    int rc = BRACT_OK;
+    for (int t = 0; t < nth && !rc; t++) {
+        rc = thread_ws_init(&tw[t], n, nsub, u->g);
+        /* room for every threshold a flip can reach: no allocation below */
+        if (!rc && o->tfce)
+            rc = bract_tfce_reserve(tw[t].cws, &o->tfce_params,
+                                    u->tbound * (1 + 1e-9) + o->tfce_params.dh);
+    }
+    if (!rc)
+        rc = run_flips(&u->fc, N, r->exhaustive, tw, nth, progress, r);
+    for (int t = 0; t < nth; t++)
+        thread_ws_free(&tw[t]);
+    free(tw);
+    return rc;
+}
+
+/* FWE p-values and critical values from the null maxima, counted in a
+ * fixed order. */
+static int count_maxima(grun *u)
+{
+    const bract_group_opts *o = u->o;
+    bract_group_result *r = u->r;
+    size_t N = r->nperm, n = u->d->n;
+    double *sorted = u->sorted = bract_xmalloc(N, sizeof *sorted, "permutation maxima");
+    if (!sorted)
+        return BRACT_ENOMEM;
+    memcpy(sorted, r->null_max_t, N * sizeof *sorted);
+    qsort(sorted, N, sizeof *sorted, cmp_double);
+    fwe_p(sorted, N, u->stat, n, r->p_fwe);
+    r->crit_t = fwe_critical(sorted, N, o->alpha);
+    if (o->tfce) {
+        memcpy(sorted, r->null_max_tfce, N * sizeof *sorted);
         qsort(sorted, N, sizeof *sorted, cmp_double);
-        fwe_p(sorted, N, stat, n, r->p_fwe);
-        r->crit_t = fwe_critical(sorted, N, o->alpha);
-        if (o->tfce) {
-            memcpy(sorted, r->null_max_tfce, N * sizeof *sorted);
-            qsort(sorted, N, sizeof *sorted, cmp_double);
-            for (size_t v = 0; v < n; v++)
-                tmp[v] = fabs(r->tfce[v]);
-            fwe_p(sorted, N, tmp, n, r->p_tfce_fwe);
-            r->crit_tfce = fwe_critical(sorted, N, o->alpha);
-        }
-        if (o->cluster) {
-            memcpy(sorted, r->null_max_cluster, N * sizeof *sorted);
-            qsort(sorted, N, sizeof *sorted, cmp_double);
-            r->crit_cluster = fwe_critical(sorted, N, o->alpha);
-        }
+        for (size_t v = 0; v < n; v++)
+            u->tmp[v] = fabs(r->tfce[v]);
+        fwe_p(sorted, N, u->tmp, n, r->p_tfce_fwe);
+        r->crit_tfce = fwe_critical(sorted, N, o->alpha);
     }
+    if (o->cluster) {
+        memcpy(sorted, r->null_max_cluster, N * sizeof *sorted);
+        qsort(sorted, N, sizeof *sorted, cmp_double);
+        r->crit_cluster = fwe_critical(sorted, N, o->alpha);
+    }
+    return BRACT_OK;
+}
 
-    /* ---- the cluster table ---- */
+/* The cluster table: of the cluster-forming threshold, or of the voxels
+ * significant by the best correction there is. */
+static int cluster_table(grun *u)
+{
+    const bract_group_opts *o = u->o;
+    bract_group_result *r = u->r;
+    size_t n = u->d->n, N = r->nperm;
+    int alt = o->alternative;
     const double *pvox = NULL;
     if (o->cluster)
         r->correction = N ? BRACT_CORR_CLUSTER : BRACT_CORR_CLUSTER_NONE;
@@ -1275,44 +1367,53 @@ int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
         r->correction = BRACT_CORR_MAXT, pvox = r->p_fwe;
     else
         r->correction = BRACT_CORR_FDR, pvox = r->p_fdr;
-    for (int pass = 0; pass < 2; pass++) {
+    double *sel[2] = {NULL, NULL};
+    int rc = BRACT_OK;
+    for (int pass = 0; pass < 2 && !rc; pass++) {
         if ((pass == 0 && alt == BRACT_ALT_LESS) || (pass == 1 && alt == BRACT_ALT_GREATER))
             continue;
-        sel[pass] = bract_xmalloc(n, sizeof(double), "cluster selection");
-        if (!sel[pass]) {
+        if (!(sel[pass] = bract_xmalloc(n, sizeof(double), "cluster selection"))) {
             rc = BRACT_ENOMEM;
-            goto fail;
+            break;
         }
         for (size_t v = 0; v < n; v++) {
-            double tv = pass == 0 ? tobs[v] : -tobs[v];
+            double tv = pass == 0 ? u->tobs[v] : -u->tobs[v];
             int in = o->cluster ? tv >= o->cluster_t : (pvox[v] <= o->alpha && tv > 0);
             sel[pass][v] = in ? 1.0 : 0.0;
         }
     }
     /* with clusters and flips, `sorted` holds the sorted largest sizes */
-    if ((rc = build_table(d, o, g, cws, sel, o->cluster ? NULL : pvox, r,
-                          o->cluster && N ? sorted : NULL)))
-        goto fail;
-
-    rc = BRACT_OK;
-    *out = r;
-    r = NULL;
-fail:
-    if (tw)
-        for (int t = 0; t < nth; t++)
-            thread_ws_free(&tw[t]);
-    free(tw);
+    if (!rc)
+        rc = build_table(u->d, o, u->g, u->cws, sel, o->cluster ? NULL : pvox, r,
+                         o->cluster && N ? u->sorted : NULL);
     free(sel[0]);
     free(sel[1]);
-    bract_cluster_ws_free(cws);
-    bract_graph_free(g);
-    free(nQ);
-    free(Stot);
-    free(tobs);
-    free(stat);
-    free(tmp);
-    free(sorted);
-    bract_group_result_free(r);
+    return rc;
+}
+
+int bract_group_run(const bract_group_data *d, const bract_group_opts *o,
+                    const bract_progress *progress, bract_group_result **out)
+{
+    *out = NULL;
+    int rc = check_run(d, o);
+    if (rc)
+        return rc;
+    grun u;
+    memset(&u, 0, sizeof u);
+    u.d = d;
+    u.o = o;
+    if (!(rc = setup_run(&u)) && !(rc = sums_and_bound(&u)) && !(rc = observed(&u)) &&
+        !(rc = count_permutations(&u)) &&
+        !(u.r->nperm && ((rc = permute(&u, progress)) || (rc = count_maxima(&u)))) &&
+        !(rc = cluster_table(&u))) {
+        *out = u.r;
+        u.r = NULL;
+    }
+    bract_cluster_ws_free(u.cws);
+    bract_cluster_graph_free(u.g);
+    free(u.block);
+    free(u.sorted);
+    bract_group_result_free(u.r);
     return rc;
 }
 

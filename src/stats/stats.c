@@ -1,13 +1,78 @@
 /* Shared statistics: ranks, correlations, t and normal tails, FDR. */
 #include "base/internal.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
 #include <nifti1.h>
 #include <nifticdf.h>
 
-double bract_mean(const double *x, size_t n)
+static const char *const alternative_names[] = {"two-sided", "greater", "less"};
+
+const char *bract_stats_alternative_name(bract_stats_alternative a)
+{
+    return (unsigned)a < 3 ? alternative_names[a] : "unknown";
+}
+
+int bract_stats_alternative_parse(const char *s, bract_stats_alternative *out)
+{
+    for (unsigned i = 0; i < 3; i++)
+        if (strcmp(s, alternative_names[i]) == 0) {
+            *out = (bract_stats_alternative)i;
+            return BRACT_OK;
+        }
+    if (strcmp(s, "two_sided") == 0) {
+        *out = BRACT_ALT_TWO_SIDED;
+        return BRACT_OK;
+    }
+    return bract_error(BRACT_EINVAL,
+                       "unknown alternative '%s' (expected one of greater, less, two-sided)", s);
+}
+
+static const char *const p_style_names[] = {"p", "minus-log10", "one-minus"};
+
+const char *bract_stats_p_style_name(bract_stats_p_style s)
+{
+    return (unsigned)s < 3 ? p_style_names[s] : "unknown";
+}
+
+int bract_stats_p_style_parse(const char *name, bract_stats_p_style *out)
+{
+    static const struct {
+        const char *name;
+        bract_stats_p_style s;
+    } alias[] = {{"log10", BRACT_P_STYLE_MINUS_LOG10},
+                 {"logp", BRACT_P_STYLE_MINUS_LOG10},
+                 {"-log10", BRACT_P_STYLE_MINUS_LOG10},
+                 {"1-p", BRACT_P_STYLE_ONE_MINUS}};
+    for (unsigned i = 0; i < 3; i++)
+        if (strcmp(name, p_style_names[i]) == 0) {
+            *out = (bract_stats_p_style)i;
+            return BRACT_OK;
+        }
+    for (size_t i = 0; i < sizeof alias / sizeof *alias; i++)
+        if (strcmp(name, alias[i].name) == 0) {
+            *out = alias[i].s;
+            return BRACT_OK;
+        }
+    return bract_error(BRACT_EINVAL,
+                       "unknown p style '%s' (expected one of p, minus-log10, one-minus)", name);
+}
+
+void bract_stats_p_style_apply(bract_stats_p_style s, const double *p, size_t n, double *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        double v = p[i];
+        if (s == BRACT_P_STYLE_MINUS_LOG10)
+            v = isnan(v) ? v : -log10(v > DBL_MIN ? v : DBL_MIN);
+        else if (s == BRACT_P_STYLE_ONE_MINUS)
+            v = 1 - v;
+        out[i] = v;
+    }
+}
+
+double bract_stats_mean(const double *x, size_t n)
 {
     double s = 0;
     for (size_t i = 0; i < n; i++)
@@ -15,17 +80,17 @@ double bract_mean(const double *x, size_t n)
     return n ? s / (double)n : NAN;
 }
 
-double bract_var(const double *x, size_t n, int ddof)
+double bract_stats_var(const double *x, size_t n, int ddof)
 {
     if (n <= (size_t)ddof)
         return NAN;
-    double m = bract_mean(x, n), s = 0;
+    double m = bract_stats_mean(x, n), s = 0;
     for (size_t i = 0; i < n; i++)
         s += (x[i] - m) * (x[i] - m);
     return s / (double)(n - (size_t)ddof);
 }
 
-void bract_argsort(const double *x, size_t n, size_t *idx, size_t *tmp)
+void bract_stats_argsort(const double *x, size_t n, size_t *idx, size_t *tmp)
 {
     /* bottom-up merge sort of indices: stable, O(n log n), no allocation */
     for (size_t i = 0; i < n; i++)
@@ -50,10 +115,10 @@ void bract_argsort(const double *x, size_t n, size_t *idx, size_t *tmp)
         memcpy(idx, a, n * sizeof *idx);
 }
 
-void bract_rank(const double *x, size_t n, double *rank, size_t *work)
+void bract_stats_rank(const double *x, size_t n, double *rank, size_t *work)
 {
     size_t *idx = work;
-    bract_argsort(x, n, idx, work + n);
+    bract_stats_argsort(x, n, idx, work + n);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && x[idx[j]] == x[idx[i]])
@@ -65,11 +130,11 @@ void bract_rank(const double *x, size_t n, double *rank, size_t *work)
     }
 }
 
-double bract_pearson(const double *x, const double *y, size_t n)
+double bract_stats_pearson(const double *x, const double *y, size_t n)
 {
     if (n < 2)
         return NAN;
-    double mx = bract_mean(x, n), my = bract_mean(y, n);
+    double mx = bract_stats_mean(x, n), my = bract_stats_mean(y, n);
     double sxy = 0, sxx = 0, syy = 0;
     for (size_t i = 0; i < n; i++) {
         double a = x[i] - mx, b = y[i] - my;
@@ -83,21 +148,21 @@ double bract_pearson(const double *x, const double *y, size_t n)
     return r > 1 ? 1 : r < -1 ? -1 : r;
 }
 
-double bract_spearman(const double *x, const double *y, size_t n, double *rwork, size_t *iwork)
+double bract_stats_spearman(const double *x, const double *y, size_t n, double *rwork, size_t *iwork)
 {
-    bract_rank(x, n, rwork, iwork);
-    bract_rank(y, n, rwork + n, iwork);
-    return bract_pearson(rwork, rwork + n, n);
+    bract_stats_rank(x, n, rwork, iwork);
+    bract_stats_rank(y, n, rwork + n, iwork);
+    return bract_stats_pearson(rwork, rwork + n, n);
 }
 
-double bract_fisher_z(double r)
+double bract_stats_fisher_z(double r)
 {
     if (!(r >= -1 && r <= 1))
         return NAN;
     return atanh(r);
 }
 
-double bract_t_cdf(double t, double df)
+double bract_stats_t_cdf(double t, double df)
 {
     if (isnan(t) || !(df > 0))
         return NAN;
@@ -109,7 +174,7 @@ double bract_t_cdf(double t, double df)
                  : nifti_stat2cdf(t, NIFTI_INTENT_TTEST, df, 0, 0);
 }
 
-double bract_t_sf(double t, double df)
+double bract_stats_t_sf(double t, double df)
 {
     if (isnan(t) || !(df > 0))
         return NAN;
@@ -119,22 +184,22 @@ double bract_t_sf(double t, double df)
                  : nifti_stat2rcdf(t, NIFTI_INTENT_TTEST, df, 0, 0);
 }
 
-double bract_norm_cdf(double z) { return 0.5 * erfc(-z / sqrt(2.0)); }
-double bract_norm_sf(double z) { return 0.5 * erfc(z / sqrt(2.0)); }
+double bract_stats_norm_cdf(double z) { return 0.5 * erfc(-z / sqrt(2.0)); }
+double bract_stats_norm_sf(double z) { return 0.5 * erfc(z / sqrt(2.0)); }
 
-double bract_t_pvalue(double t, double df, bract_alternative alt)
+double bract_stats_t_pvalue(double t, double df, bract_stats_alternative alt)
 {
     switch (alt) {
-    case BRACT_ALT_GREATER: return bract_t_sf(t, df);
-    case BRACT_ALT_LESS: return bract_t_cdf(t, df);
+    case BRACT_ALT_GREATER: return bract_stats_t_sf(t, df);
+    case BRACT_ALT_LESS: return bract_stats_t_cdf(t, df);
     default: {
-        double p = 2.0 * bract_t_sf(fabs(t), df);
+        double p = 2.0 * bract_stats_t_sf(fabs(t), df);
         return p > 1 ? 1 : p;
     }
     }
 }
 
-int bract_ttest_1samp(const double *x, size_t n, double mu, bract_alternative alt, double *t,
+int bract_stats_ttest_1samp(const double *x, size_t n, double mu, bract_stats_alternative alt, double *t,
                       double *p)
 {
     *t = *p = NAN;
@@ -143,16 +208,16 @@ int bract_ttest_1samp(const double *x, size_t n, double mu, bract_alternative al
     for (size_t i = 0; i < n; i++)
         if (!isfinite(x[i]))
             return bract_error(BRACT_EDATA, "a t test got a non-finite value (item %zu)", i + 1);
-    double m = bract_mean(x, n), v = bract_var(x, n, 1);
+    double m = bract_stats_mean(x, n), v = bract_stats_var(x, n, 1);
     if (v == 0)
         return bract_error(BRACT_EDATA, "a t test of %zu identical values is undefined", n);
     double df = (double)(n - 1);
     *t = (m - mu) / sqrt(v / (double)n);
-    *p = bract_t_pvalue(*t, df, alt);
+    *p = bract_stats_t_pvalue(*t, df, alt);
     return BRACT_OK;
 }
 
-void bract_fdr_bh(const double *p, size_t n, double *q, size_t *work)
+void bract_stats_fdr_bh(const double *p, size_t n, double *q, size_t *work)
 {
     /* NaN sorts nowhere in particular: give the valid p-values their order
      * through a copy where NaN becomes +inf, then skip them. */
@@ -162,7 +227,7 @@ void bract_fdr_bh(const double *p, size_t n, double *q, size_t *work)
     for (size_t i = 0; i < n; i++)
         q[i] = isnan(p[i]) ? INFINITY : p[i];
     size_t *idx = work;
-    bract_argsort(q, n, idx, work + n);
+    bract_stats_argsort(q, n, idx, work + n);
     for (size_t i = 0; i < n; i++)
         q[i] = NAN;
     double run = 1.0;
@@ -176,7 +241,7 @@ void bract_fdr_bh(const double *p, size_t n, double *q, size_t *work)
 
 /* ---- rank test and quantiles ---- */
 
-int bract_wilcoxon(const double *x, size_t n, bract_alternative alt, double *stat, double *p)
+int bract_stats_wilcoxon(const double *x, size_t n, bract_stats_alternative alt, double *stat, double *p)
 {
     *stat = *p = NAN;
     if (n == 0)
@@ -203,7 +268,7 @@ int bract_wilcoxon(const double *x, size_t n, bract_alternative alt, double *sta
     for (size_t i = 0; i < n; i++)
         if (exact || x[i] != 0)
             d[m++] = fabs(x[i]);
-    bract_rank(d, m, r, iw);
+    bract_stats_rank(d, m, r, iw);
     double rp = 0, rm = 0;
     for (size_t i = 0, k = 0; i < n; i++) {
         if (!exact && x[i] == 0)
@@ -245,7 +310,7 @@ int bract_wilcoxon(const double *x, size_t n, bract_alternative alt, double *sta
         /* tie correction: r is ranked, so sort a copy to find the runs */
         for (size_t i = 0; i < m; i++)
             d[i] = r[i];
-        bract_argsort(d, m, iw, iw + n);
+        bract_stats_argsort(d, m, iw, iw + n);
         for (size_t i = 0; i < m;) {
             size_t j = i + 1;
             while (j < m && d[iw[j]] == d[iw[i]])
@@ -257,9 +322,9 @@ int bract_wilcoxon(const double *x, size_t n, bract_alternative alt, double *sta
         }
         se = sqrt(se / 24);
         double z = (T - mn) / se;
-        *p = alt == BRACT_ALT_TWO_SIDED ? 2 * bract_norm_sf(fabs(z))
-             : alt == BRACT_ALT_GREATER ? bract_norm_sf(z)
-                                        : bract_norm_cdf(z);
+        *p = alt == BRACT_ALT_TWO_SIDED ? 2 * bract_stats_norm_sf(fabs(z))
+             : alt == BRACT_ALT_GREATER ? bract_stats_norm_sf(z)
+                                        : bract_stats_norm_cdf(z);
     }
     *stat = T;
     free(d);
@@ -267,15 +332,15 @@ int bract_wilcoxon(const double *x, size_t n, bract_alternative alt, double *sta
     return BRACT_OK;
 }
 
-double bract_t_ppf(double q, double df)
+double bract_stats_t_ppf(double q, double df)
 {
     if (!(q > 0 && q < 1) || !(df > 0))
         return q == 0 ? -INFINITY : q == 1 ? INFINITY : NAN;
-    /* invert the smaller tail, polished (bract_t_isf) */
-    return q < 0.5 ? -bract_t_isf(q, df) : bract_t_isf(1 - q, df);
+    /* invert the smaller tail, polished (bract_stats_t_isf) */
+    return q < 0.5 ? -bract_stats_t_isf(q, df) : bract_stats_t_isf(1 - q, df);
 }
 
-double bract_quantile(const double *sorted, size_t n, double q)
+double bract_stats_quantile(const double *sorted, size_t n, double q)
 {
     if (n == 0 || isnan(q))
         return NAN;
@@ -289,7 +354,7 @@ double bract_quantile(const double *sorted, size_t n, double q)
 
 /* ---- inverse t tail (added for group maps) ---- */
 
-double bract_t_isf(double q, double df)
+double bract_stats_t_isf(double q, double df)
 {
     if (!(q > 0 && q < 1) || !(df > 0))
         return NAN;
@@ -302,10 +367,10 @@ double bract_t_isf(double q, double df)
         /* the density by a central difference is plenty for a step that
          * starts 1e-8 away */
         double h = 1e-5 * (1 + fabs(t));
-        double pdf = (bract_t_sf(t - h, df) - bract_t_sf(t + h, df)) / (2 * h);
+        double pdf = (bract_stats_t_sf(t - h, df) - bract_stats_t_sf(t + h, df)) / (2 * h);
         if (!(pdf > 0))
             break;
-        double step = (bract_t_sf(t, df) - q) / pdf;
+        double step = (bract_stats_t_sf(t, df) - q) / pdf;
         t += step;
         if (fabs(step) <= 1e-15 * fabs(t))
             break;
@@ -327,7 +392,7 @@ static inline uint64_t rank_key(double v)
     return u & 0x8000000000000000ULL ? ~u : u | 0x8000000000000000ULL;
 }
 
-void bract_rank_fast(const double *x, size_t n, double *rank, size_t *work)
+void bract_stats_rank_fast(const double *x, size_t n, double *rank, size_t *work)
 {
     /* A least-significant-digit radix sort of indices by the top 33 bits of
      * the keys (three 11-bit digits, each read from the values; a digit all
@@ -335,18 +400,18 @@ void bract_rank_fast(const double *x, size_t n, double *rank, size_t *work)
      * which moves only values that agree in those bits (relative
      * differences below about 1e-6).  If that would take many moves, or for
      * short inputs, NaN or more than 2^32 values, the merge sort of
-     * bract_rank does it all.  Both sort by value and give each run of
+     * bract_stats_rank does it all.  Both sort by value and give each run of
      * equal values the mean of its positions: the ranks are the same. */
     enum { BITS = 11, NB = 1 << BITS, PASSES = 3, LOW = 64 - BITS * PASSES, MIN_N = 64 };
     if (n < MIN_N || n > UINT32_MAX) {
-        bract_rank(x, n, rank, work);
+        bract_stats_rank(x, n, rank, work);
         return;
     }
     uint32_t hist[PASSES][NB];
     memset(hist, 0, sizeof hist);
     for (size_t i = 0; i < n; i++) {
         if (isnan(x[i])) {
-            bract_rank(x, n, rank, work);
+            bract_stats_rank(x, n, rank, work);
             return;
         }
         uint64_t u = rank_key(x[i]);
@@ -382,7 +447,7 @@ void bract_rank_fast(const double *x, size_t n, double *rank, size_t *work)
             a[p] = a[p - 1];
             p--;
             if (--budget == 0) {
-                bract_rank(x, n, rank, work);
+                bract_stats_rank(x, n, rank, work);
                 return;
             }
         }
@@ -397,4 +462,42 @@ void bract_rank_fast(const double *x, size_t n, double *rank, size_t *work)
             rank[a[k]] = r;
         i = j;
     }
+}
+
+/* ---- F and normal quantiles ---- */
+
+double bract_stats_f_cdf(double f, double df1, double df2)
+{
+    if (isnan(f) || !(df1 > 0) || !(df2 > 0))
+        return NAN;
+    if (f <= 0)
+        return 0.0;
+    if (isinf(f))
+        return 1.0;
+    return nifti_stat2cdf(f, NIFTI_INTENT_FTEST, df1, df2, 0);
+}
+
+double bract_stats_f_sf(double f, double df1, double df2)
+{
+    if (isnan(f) || !(df1 > 0) || !(df2 > 0))
+        return NAN;
+    if (f <= 0)
+        return 1.0;
+    if (isinf(f))
+        return 0.0;
+    return nifti_stat2rcdf(f, NIFTI_INTENT_FTEST, df1, df2, 0);
+}
+
+double bract_stats_norm_ppf(double q)
+{
+    if (!(q > 0 && q < 1))
+        return NAN;
+    return nifti_cdf2stat(q, NIFTI_INTENT_ZSCORE, 0, 0, 0);
+}
+
+double bract_stats_norm_isf(double p)
+{
+    if (!(p > 0 && p < 1))
+        return NAN;
+    return -nifti_cdf2stat(p, NIFTI_INTENT_ZSCORE, 0, 0, 0);
 }

@@ -1,6 +1,6 @@
 /* Threshold-free cluster enhancement by a top-down union-find sweep.
  *
- * CoSMoMVPA's definition (bract/cluster.h): at thresholds thr_1 < thr_2 <
+ * CoSMoMVPA's definition (bract/tfce.h): at thresholds thr_1 < thr_2 <
  * ... (thr_k = thr_{k-1} + dh, accumulated), each voxel of a cluster C of
  * {x >= thr_k} gains |C|^E w_k with w_k = thr_k^H dh.  A voxel with level
  * L (the largest k with thr_k <= x) takes part in steps 1..L.  Going from
@@ -20,13 +20,14 @@
 
 #define TFCE_MAX_STEPS 10000000u
 
-bract_tfce_params bract_tfce_defaults(void)
+void bract_tfce_opts_defaults(bract_tfce_opts *o)
 {
-    bract_tfce_params p = {0.5, 2.0, 0.1};
-    return p;
+    o->E = 0.5;
+    o->H = 2;
+    o->dh = 0.1;
 }
 
-static int check_params(const bract_tfce_params *p)
+static int check_params(const bract_tfce_opts *p)
 {
     if (!(p->E > 0) || !isfinite(p->E) || !(p->H > 0) || !isfinite(p->H) || !(p->dh > 0) ||
         !isfinite(p->dh))
@@ -36,7 +37,7 @@ static int check_params(const bract_tfce_params *p)
     return BRACT_OK;
 }
 
-int bract_tfce_reserve(bract_cluster_ws *ws, const bract_tfce_params *p, double max_value)
+int bract_tfce_reserve(bract_cluster_ws *ws, const bract_tfce_opts *p, double max_value)
 {
     int rc = check_params(p);
     if (rc)
@@ -138,7 +139,7 @@ static inline void flush(uint32_t *top, const uint32_t *sz, double *acc, const d
     }
 }
 
-int bract_tfce(const bract_graph *g, const bract_tfce_params *p, const double *x, double *out,
+int bract_tfce(const bract_cluster_graph *g, const bract_tfce_opts *p, const double *x, double *out,
                double *max_out, bract_cluster_ws *ws)
 {
     int rc = check_params(p);

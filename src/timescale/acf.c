@@ -30,7 +30,7 @@ static void plan_destroy(fftw_plan p)
     fftw_destroy_plan(p);
 }
 
-size_t bract_fft_fast_size(size_t n)
+size_t bract_acf_fft_size(size_t n)
 {
     if (n <= 1)
         return 1;
@@ -61,16 +61,16 @@ size_t bract_acf_default_lags(size_t nt)
 
 struct bract_acf_plan {
     size_t nt, max_lag, nfft;
-    int norm;
+    bract_acf_norm norm;
     fftw_plan fwd, bwd;
 };
 
-struct bract_acf_work {
+struct bract_acf_ws {
     double *buf;        /* nfft */
     fftw_complex *spec; /* nfft/2 + 1 */
 };
 
-int bract_acf_plan_new(size_t nt, size_t max_lag, int norm, bract_acf_plan **out)
+int bract_acf_plan_new(size_t nt, size_t max_lag, bract_acf_norm norm, bract_acf_plan **out)
 {
     *out = NULL;
     if (nt < 2)
@@ -82,8 +82,8 @@ int bract_acf_plan_new(size_t nt, size_t max_lag, int norm, bract_acf_plan **out
                            "maximum lag must be below the length: at most %zu)",
                            nt, max_lag, nt - 1);
     if (norm != BRACT_ACF_BIASED && norm != BRACT_ACF_ADJUSTED)
-        return bract_error(BRACT_EINVAL, "unknown ACF normalisation %d", norm);
-    size_t nfft = bract_fft_fast_size(nt + max_lag);
+        return bract_error(BRACT_EINVAL, "unknown ACF normalisation %d", (int)norm);
+    size_t nfft = bract_acf_fft_size(nt + max_lag);
     if (nfft > (size_t)1 << 30)
         return bract_error(BRACT_EINVAL, "series of %zu samples are too long for the FFT", nt);
     bract_acf_plan *p = bract_xcalloc(1, sizeof *p, "ACF plan");
@@ -120,23 +120,23 @@ void bract_acf_plan_free(bract_acf_plan *p)
 
 size_t bract_acf_plan_fft_length(const bract_acf_plan *p) { return p->nfft; }
 
-int bract_acf_work_new(const bract_acf_plan *p, bract_acf_work **out)
+int bract_acf_ws_new(const bract_acf_plan *p, bract_acf_ws **out)
 {
     *out = NULL;
-    bract_acf_work *w = bract_xcalloc(1, sizeof *w, "ACF workspace");
+    bract_acf_ws *w = bract_xcalloc(1, sizeof *w, "ACF workspace");
     if (!w)
         return BRACT_ENOMEM;
     w->buf = fftw_alloc_real(p->nfft);
     w->spec = fftw_alloc_complex(p->nfft / 2 + 1);
     if (!w->buf || !w->spec) {
-        bract_acf_work_free(w);
+        bract_acf_ws_free(w);
         return bract_error(BRACT_ENOMEM, "out of memory (ACF workspace of %zu values)", p->nfft);
     }
     *out = w;
     return BRACT_OK;
 }
 
-void bract_acf_work_free(bract_acf_work *w)
+void bract_acf_ws_free(bract_acf_ws *w)
 {
     if (!w)
         return;
@@ -145,7 +145,7 @@ void bract_acf_work_free(bract_acf_work *w)
     free(w);
 }
 
-int bract_acf_compute(const bract_acf_plan *p, bract_acf_work *w, const double *x, double *acf)
+int bract_acf_compute(const bract_acf_plan *p, bract_acf_ws *w, const double *x, double *acf)
 {
     size_t n = p->nt, L = p->max_lag;
     int constant = 1;
@@ -197,16 +197,16 @@ int bract_acf_compute(const bract_acf_plan *p, bract_acf_work *w, const double *
     return BRACT_OK;
 }
 
-int bract_acf(const double *x, size_t nt, size_t max_lag, int norm, double *acf)
+int bract_acf(const double *x, size_t nt, size_t max_lag, bract_acf_norm norm, double *acf)
 {
     bract_acf_plan *p;
-    bract_acf_work *w;
+    bract_acf_ws *w;
     int rc = bract_acf_plan_new(nt, max_lag, norm, &p);
     if (rc)
         return rc;
-    if ((rc = bract_acf_work_new(p, &w)) == BRACT_OK) {
+    if ((rc = bract_acf_ws_new(p, &w)) == BRACT_OK) {
         rc = bract_acf_compute(p, w, x, acf);
-        bract_acf_work_free(w);
+        bract_acf_ws_free(w);
     }
     bract_acf_plan_free(p);
     return rc;
@@ -308,7 +308,7 @@ void bract_welch_exec(const bract_welch_plan *p, bract_welch_work *w, const doub
     }
 }
 
-int bract_welch(const double *x, size_t n, double fs, size_t nseg, double *freq, double *psd)
+int bract_timescale_welch(const double *x, size_t n, double fs, size_t nseg, double *freq, double *psd)
 {
     for (size_t i = 0; i < n; i++)
         if (!isfinite(x[i]))
@@ -329,15 +329,15 @@ int bract_welch(const double *x, size_t n, double fs, size_t nseg, double *freq,
     return rc;
 }
 
-double bract_knee_frequency(double knee, double exponent)
+double bract_timescale_knee_frequency(double knee, double exponent)
 {
     if (!(knee > 0) || !(exponent > 0))
         return NAN;
     return pow(knee, 1.0 / exponent);
 }
 
-double bract_knee_tau(double knee, double exponent)
+double bract_timescale_knee_tau(double knee, double exponent)
 {
-    double f = bract_knee_frequency(knee, exponent);
+    double f = bract_timescale_knee_frequency(knee, exponent);
     return 1.0 / (2.0 * M_PI * f);
 }

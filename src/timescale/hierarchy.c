@@ -8,14 +8,14 @@
 
 #include <lapacke.h>
 
-struct bract_msr {
+struct bract_hierarchy_msr {
     size_t n, k;
     double *w;   /* n x n inverse distances (for Moran's I) */
     double sumw;
     double *v;   /* n x k eigenvectors, row-major (v[i * k + j]) */
 };
 
-int bract_msr_new(const double *xyz, size_t n, bract_msr **out)
+int bract_hierarchy_msr_new(const double *xyz, size_t n, bract_hierarchy_msr **out)
 {
     *out = NULL;
     if (n < 3)
@@ -24,7 +24,7 @@ int bract_msr_new(const double *xyz, size_t n, bract_msr **out)
         if (!isfinite(xyz[i]))
             return bract_error(BRACT_EDATA, "the coordinates of region %zu are not finite",
                                i / 3 + 1);
-    bract_msr *m = bract_xcalloc(1, sizeof *m, "Moran eigenvectors");
+    bract_hierarchy_msr *m = bract_xcalloc(1, sizeof *m, "Moran eigenvectors");
     if (!m)
         return BRACT_ENOMEM;
     m->n = n;
@@ -97,14 +97,14 @@ done:
     free(ev);
     free(mean);
     if (rc) {
-        bract_msr_free(m);
+        bract_hierarchy_msr_free(m);
         return rc;
     }
     *out = m;
     return BRACT_OK;
 }
 
-void bract_msr_free(bract_msr *m)
+void bract_hierarchy_msr_free(bract_hierarchy_msr *m)
 {
     if (!m)
         return;
@@ -113,10 +113,10 @@ void bract_msr_free(bract_msr *m)
     free(m);
 }
 
-size_t bract_msr_ncomponents(const bract_msr *m) { return m->k; }
+size_t bract_hierarchy_msr_ncomponents(const bract_hierarchy_msr *m) { return m->k; }
 
 /* coef_j = v_j' (y - mean y); returns mean y. */
-static double msr_coef(const bract_msr *m, const double *y, double *coef)
+static double msr_coef(const bract_hierarchy_msr *m, const double *y, double *coef)
 {
     size_t n = m->n, k = m->k;
     double my = 0;
@@ -135,7 +135,7 @@ static double msr_coef(const bract_msr *m, const double *y, double *coef)
 }
 
 /* out = my + V (s .* coef), signs drawn from r into sc. */
-static void msr_apply(const bract_msr *m, double my, const double *coef, bract_rng *r,
+static void msr_apply(const bract_hierarchy_msr *m, double my, const double *coef, bract_rng *r,
                       double *sc, double *out)
 {
     size_t n = m->n, k = m->k;
@@ -152,7 +152,7 @@ static void msr_apply(const bract_msr *m, double my, const double *coef, bract_r
     }
 }
 
-int bract_msr_surrogate(const bract_msr *m, const double *y, bract_rng *r, double *out)
+int bract_hierarchy_msr_surrogate(const bract_hierarchy_msr *m, const double *y, bract_rng *r, double *out)
 {
     double *coef = bract_xmalloc(2 * (m->k ? m->k : 1), sizeof *coef, "surrogate workspace");
     if (!coef)
@@ -163,7 +163,7 @@ int bract_msr_surrogate(const bract_msr *m, const double *y, bract_rng *r, doubl
     return BRACT_OK;
 }
 
-double bract_moran_i(const bract_msr *m, const double *y)
+double bract_hierarchy_moran_i(const bract_hierarchy_msr *m, const double *y)
 {
     size_t n = m->n;
     double my = 0, num = 0, den = 0;
@@ -181,7 +181,7 @@ double bract_moran_i(const bract_msr *m, const double *y)
 }
 
 int bract_hierarchy_test(const double *tau, const double *index, size_t n, size_t nperm,
-                         const bract_msr *msr, uint64_t seed, bract_hier_test *out)
+                         const bract_hierarchy_msr *msr, uint64_t seed, bract_hier_test *out)
 {
     out->n = n;
     out->rho = out->p_perm = out->p_spatial = NAN;
@@ -204,9 +204,9 @@ int bract_hierarchy_test(const double *tau, const double *index, size_t n, size_
         return BRACT_ENOMEM;
     }
     double *ri = rt + n;
-    bract_rank(tau, n, rt, iw);
-    bract_rank(index, n, ri, iw);
-    double rho = bract_pearson(rt, ri, n);
+    bract_stats_rank(tau, n, rt, iw);
+    bract_stats_rank(index, n, ri, iw);
+    double rho = bract_stats_pearson(rt, ri, n);
     out->rho = rho;
     free(iw);
     if (isnan(rho)) {
@@ -243,13 +243,13 @@ int bract_hierarchy_test(const double *tau, const double *index, size_t n, size_
                     bract_rng_shuffle(&r, perm, n);
                     for (size_t i = 0; i < n; i++)
                         ry[i] = ri[perm[i]];
-                    if (fabs(bract_pearson(rt, ry, n)) >= thr)
+                    if (fabs(bract_stats_pearson(rt, ry, n)) >= thr)
                         hit[j] |= 1;
                     if (msr) {
                         bract_rng_init(&r, seed, j, 2);
                         msr_apply(msr, my, coef, &r, sc, y);
-                        bract_rank(y, n, rw, perm);
-                        double rs = bract_pearson(rt, rw, n);
+                        bract_stats_rank(y, n, rw, perm);
+                        double rs = bract_stats_pearson(rt, rw, n);
                         if (!isnan(rs) && fabs(rs) >= thr)
                             hit[j] |= 2;
                     }
@@ -273,7 +273,7 @@ int bract_hierarchy_test(const double *tau, const double *index, size_t n, size_
     return rc;
 }
 
-int bract_icc_consistency(const double *x, size_t n, size_t k, double *icc1, double *icck)
+int bract_hierarchy_icc(const double *x, size_t n, size_t k, double *icc1, double *icck)
 {
     *icc1 = *icck = NAN;
     if (n < 2 || k < 2)
@@ -383,7 +383,7 @@ int bract_hierarchy_bootstrap(const double *tau, size_t nsub, size_t nreg, const
                     b[m] = index[g];
                     m++;
                 }
-            rho[j] = m >= 3 ? bract_spearman(a, b, m, rw, iw) : NAN;
+            rho[j] = m >= 3 ? bract_stats_spearman(a, b, m, rw, iw) : NAN;
         }
     }
     size_t k = 0;
@@ -399,5 +399,246 @@ int bract_hierarchy_bootstrap(const double *tau, size_t nsub, size_t nreg, const
     free(rho);
     free(tw);
     free(tiw);
+    return BRACT_OK;
+}
+
+/* ---- a group of subjects ---- */
+
+void bract_hierarchy_opts_defaults(bract_hierarchy_opts *o)
+{
+    o->nperm = 10000;
+    o->nboot = 2000;
+    o->level = 0.95;
+    o->seed = 1;
+}
+
+void bract_hierarchy_group_free(bract_hierarchy_group *g)
+{
+    if (!g)
+        return;
+    free(g->mean);
+    free(g->sd);
+    free(g->nmeasured);
+    free(g->order);
+    free(g->rank_tau);
+    free(g->rank_index);
+    free(g->tests);
+    free(g);
+}
+
+/* Mean and SD per region over the subjects that measured it. */
+static void group_profile(const double *tau, bract_hierarchy_group *g)
+{
+    size_t R = g->nreg, nsub = g->nsub;
+    for (size_t r = 0; r < R; r++) {
+        double sum = 0, ss = 0, k = 0;
+        for (size_t s = 0; s < nsub; s++)
+            if (isfinite(tau[s * R + r])) {
+                sum += tau[s * R + r];
+                k++;
+            }
+        g->mean[r] = k > 0 ? sum / k : NAN;
+        for (size_t s = 0; s < nsub; s++)
+            if (isfinite(tau[s * R + r]))
+                ss += (tau[s * R + r] - g->mean[r]) * (tau[s * R + r] - g->mean[r]);
+        g->sd[r] = k > 1 ? sqrt(ss / (k - 1)) : NAN;
+        g->nmeasured[r] = (size_t)k;
+        if (k == 0)
+            g->unmeasured++;
+    }
+}
+
+/* The order of the measured regions by group mean, and the ranks. */
+static int group_order(const double *index, bract_hierarchy_group *g)
+{
+    size_t R = g->nreg;
+    double *ta = bract_xmalloc(4 * R, sizeof *ta, "ranks");
+    size_t *sel = bract_xmalloc(5 * R, sizeof *sel, "ranks");
+    if (!ta || !sel) {
+        free(ta);
+        free(sel);
+        return BRACT_ENOMEM;
+    }
+    double *ia = ta + R, *rt = ta + 2 * R, *ri = ta + 3 * R;
+    size_t *ord = sel + R, *wk = sel + 3 * R;
+    size_t m = 0;
+    for (size_t r = 0; r < R; r++)
+        if (isfinite(g->mean[r]))
+            sel[m++] = r;
+    for (size_t k = 0; k < m; k++) {
+        ta[k] = g->mean[sel[k]];
+        ia[k] = isfinite(index[sel[k]]) ? index[sel[k]] : INFINITY;
+    }
+    bract_stats_rank(ta, m, rt, wk);
+    bract_stats_rank(ia, m, ri, wk);
+    bract_stats_argsort(ta, m, ord, wk);
+    for (size_t r = 0; r < R; r++)
+        g->rank_tau[r] = g->rank_index[r] = NAN;
+    for (size_t k = 0; k < m; k++) {
+        size_t r = sel[ord[k]];
+        g->order[k] = r;
+        g->rank_tau[r] = rt[ord[k]];
+        g->rank_index[r] = isfinite(index[r]) ? ri[ord[k]] : NAN;
+    }
+    for (size_t r = 0; r < R; r++) /* unmeasured regions last */
+        if (!isfinite(g->mean[r]))
+            g->order[m++] = r;
+    free(ta);
+    free(sel);
+    return BRACT_OK;
+}
+
+/* The test on the regions where both tau and the index are finite. */
+static int test_subset(const double *tau, const double *index, const double *xyz, size_t R,
+                       const bract_hierarchy_opts *o, bract_hier_test *h)
+{
+    size_t n = 0;
+    double *a = bract_xmalloc(R, sizeof *a, "hierarchy test"),
+           *b = bract_xmalloc(R, sizeof *b, "hierarchy test");
+    double *sub = xyz ? bract_xmalloc(3 * R, sizeof *sub, "hierarchy test") : NULL;
+    int rc = BRACT_OK;
+    bract_hierarchy_msr *m = NULL;
+    if (!a || !b || (xyz && !sub)) {
+        rc = BRACT_ENOMEM;
+        goto done;
+    }
+    for (size_t r = 0; r < R; r++)
+        if (isfinite(tau[r]) && isfinite(index[r])) {
+            a[n] = tau[r];
+            b[n] = index[r];
+            if (sub)
+                memcpy(sub + 3 * n, xyz + 3 * r, 3 * sizeof *sub);
+            n++;
+        }
+    h->n = n;
+    h->rho = h->p_perm = h->p_spatial = NAN;
+    if (n < 3) {
+        bract_warn("only %zu regions have both a timescale and an index value: no correlation",
+                   n);
+        goto done;
+    }
+    if (sub && (rc = bract_hierarchy_msr_new(sub, n, &m)))
+        goto done;
+    if (bract_hierarchy_test(a, b, n, o->nperm, m, o->seed, h)) {
+        bract_warn("%s", bract_last_error());
+        h->n = n;
+    }
+done:
+    bract_hierarchy_msr_free(m);
+    free(a);
+    free(b);
+    free(sub);
+    return rc;
+}
+
+/* ICC over the regions every subject measured; mean pairwise Spearman. */
+static int group_reliability(const double *tau, bract_hierarchy_group *g)
+{
+    size_t R = g->nreg, nsub = g->nsub, nc = 0;
+    double *x = bract_xmalloc(R * nsub, sizeof *x, "reliability"),
+           *a = bract_xmalloc(4 * R, sizeof *a, "reliability");
+    size_t *iw = bract_xmalloc(2 * R, sizeof *iw, "reliability");
+    if (!x || !a || !iw) {
+        free(x);
+        free(a);
+        free(iw);
+        return BRACT_ENOMEM;
+    }
+    double *b = a + R, *rw = a + 2 * R;
+    for (size_t r = 0; r < R; r++) {
+        int all = 1;
+        for (size_t s = 0; s < nsub; s++)
+            all &= isfinite(tau[s * R + r]) != 0;
+        if (!all)
+            continue;
+        for (size_t s = 0; s < nsub; s++)
+            x[nc * nsub + s] = tau[s * R + r];
+        nc++;
+    }
+    g->icc1 = g->icck = NAN;
+    g->icc_regions = nc;
+    if (nc >= 2 && bract_hierarchy_icc(x, nc, nsub, &g->icc1, &g->icck))
+        bract_warn("%s", bract_last_error());
+    double pair = 0;
+    size_t npair = 0;
+    for (size_t s1 = 0; s1 < nsub; s1++)
+        for (size_t s2 = s1 + 1; s2 < nsub; s2++) {
+            size_t m = 0;
+            for (size_t r = 0; r < R; r++)
+                if (isfinite(tau[s1 * R + r]) && isfinite(tau[s2 * R + r])) {
+                    a[m] = tau[s1 * R + r];
+                    b[m] = tau[s2 * R + r];
+                    m++;
+                }
+            double rho = m >= 3 ? bract_stats_spearman(a, b, m, rw, iw) : NAN;
+            if (!isnan(rho)) {
+                pair += rho;
+                npair++;
+            }
+        }
+    g->pairwise_spearman = npair ? pair / (double)npair : NAN;
+    free(x);
+    free(a);
+    free(iw);
+    return BRACT_OK;
+}
+
+/* Each subject's test, the group's, the bootstrap interval. */
+static int group_tests(const double *tau, const double *index, const double *xyz,
+                       const bract_hierarchy_opts *o, bract_hierarchy_group *g)
+{
+    size_t R = g->nreg, nsub = g->nsub;
+    int rc;
+    for (size_t s = 0; s < nsub; s++)
+        if ((rc = test_subset(tau + s * R, index, xyz, R, o, &g->tests[s])))
+            return rc;
+    g->ci_lo = g->ci_hi = NAN;
+    if (nsub < 2)
+        return BRACT_OK;
+    if ((rc = test_subset(g->mean, index, xyz, R, o, &g->tests[nsub])))
+        return rc;
+    if (o->nboot > 0 && g->tests[nsub].n >= 3)
+        return bract_hierarchy_bootstrap(tau, nsub, R, index, o->nboot, o->level, o->seed,
+                                         &g->ci_lo, &g->ci_hi, &g->ci_valid);
+    return BRACT_OK;
+}
+
+int bract_hierarchy_group_new(const double *tau, size_t nsub, size_t nreg, const double *index,
+                              const double *xyz, const bract_hierarchy_opts *o,
+                              bract_hierarchy_group **out)
+{
+    *out = NULL;
+    if (nsub == 0 || nreg == 0)
+        return bract_error(BRACT_EINVAL, "a hierarchy needs subjects and regions (got %zu x %zu)",
+                           nsub, nreg);
+    bract_hierarchy_group *g = bract_xcalloc(1, sizeof *g, "hierarchy");
+    if (!g)
+        return BRACT_ENOMEM;
+    g->nsub = nsub;
+    g->nreg = nreg;
+    g->ntests = nsub >= 2 ? nsub + 1 : nsub;
+    g->mean = bract_xmalloc(nreg, sizeof *g->mean, "group means");
+    g->sd = bract_xmalloc(nreg, sizeof *g->sd, "group SDs");
+    g->nmeasured = bract_xmalloc(nreg, sizeof *g->nmeasured, "group counts");
+    g->order = bract_xmalloc(nreg, sizeof *g->order, "region order");
+    g->rank_tau = bract_xmalloc(nreg, sizeof *g->rank_tau, "ranks");
+    g->rank_index = bract_xmalloc(nreg, sizeof *g->rank_index, "ranks");
+    g->tests = bract_xcalloc(g->ntests, sizeof *g->tests, "hierarchy tests");
+    g->icc1 = g->icck = g->pairwise_spearman = g->ci_lo = g->ci_hi = NAN;
+    int rc = BRACT_ENOMEM;
+    if (g->mean && g->sd && g->nmeasured && g->order && g->rank_tau && g->rank_index &&
+        g->tests) {
+        group_profile(tau, g);
+        rc = group_order(index, g);
+        if (!rc)
+            rc = group_tests(tau, index, xyz, o, g);
+        if (!rc && nsub >= 2)
+            rc = group_reliability(tau, g);
+    }
+    if (rc) {
+        bract_hierarchy_group_free(g);
+        return rc;
+    }
+    *out = g;
     return BRACT_OK;
 }

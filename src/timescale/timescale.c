@@ -14,17 +14,18 @@
 static const char *const method_names[] = {"exp", "exp-offset-free", "integral",
                                            "e-fold", "ar1", "knee", NULL};
 
-const char *bract_tau_method_name(int method)
+const char *bract_timescale_method_name(bract_timescale_method method)
 {
-    return method >= 0 && method <= BRACT_TAU_KNEE ? method_names[method] : "unknown";
+    return (int)method >= 0 && method <= BRACT_TAU_KNEE ? method_names[method] : "unknown";
 }
 
-int bract_tau_method_parse(const char *name)
+int bract_timescale_method_parse(const char *s, bract_timescale_method *out)
 {
-    for (int i = 0; method_names[i]; i++)
-        if (strcmp(name, method_names[i]) == 0)
-            return i;
-    return -1;
+    int i;
+    int rc = bract_name_lookup(s, method_names, BRACT_TAU_KNEE + 1, "timescale method", &i);
+    if (rc == BRACT_OK)
+        *out = (bract_timescale_method)i;
+    return rc;
 }
 
 static const struct {
@@ -39,7 +40,7 @@ static const struct {
                   {BRACT_TAU_TRUNCATED, "truncated"},
                   {BRACT_TAU_BOOT_FAILED, "bootstrap_failed"}};
 
-char *bract_tau_flags_string(unsigned flags, char *buf, size_t n)
+char *bract_timescale_flags_string(unsigned flags, char *buf, size_t n)
 {
     if (n == 0)
         return buf;
@@ -59,7 +60,7 @@ char *bract_tau_flags_string(unsigned flags, char *buf, size_t n)
     return buf;
 }
 
-void bract_tau_opts_init(bract_tau_opts *o)
+void bract_timescale_opts_defaults(bract_timescale_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->method = BRACT_TAU_EXP;
@@ -200,7 +201,7 @@ static double exp_profile(const double *t, const double *y, size_t m, int offset
 #define EXP_GRID 24
 
 static int exp_fit_ws(fitws *f, const double *t, const double *y, size_t m, int offset,
-                      double tau_lo, double tau_hi, bract_expfit *out)
+                      double tau_lo, double tau_hi, bract_timescale_expfit *out)
 {
     memset(out, 0, sizeof *out);
     out->amplitude = out->tau = out->offset = out->r2 = out->rmse = NAN;
@@ -230,8 +231,8 @@ static int exp_fit_ws(fitws *f, const double *t, const double *y, size_t m, int 
     return out->converged ? BRACT_OK : BRACT_ENUMERIC;
 }
 
-int bract_exp_fit(const double *t, const double *y, size_t m, int with_offset, double tau_lo,
-                  double tau_hi, bract_expfit *out)
+int bract_timescale_exp_fit(const double *t, const double *y, size_t m, int with_offset, double tau_lo,
+                  double tau_hi, bract_timescale_expfit *out)
 {
     memset(out, 0, sizeof *out);
     size_t need = with_offset ? 3 : 2;
@@ -339,8 +340,8 @@ static int knee_fit_ws(fitws *f, const double *fx, const double *lnf, const doub
     return out->converged ? BRACT_OK : BRACT_ENUMERIC;
 }
 
-int bract_knee_fit(const double *f, const double *psd, size_t m, double exponent,
-                   bract_kneefit *out)
+int bract_timescale_knee_fit(const double *f, const double *psd, size_t m, double exponent,
+                   bract_timescale_kneefit *out)
 {
     memset(out, 0, sizeof *out);
     out->offset = out->knee = out->knee_hz = out->exponent = out->r2 = out->rmse = NAN;
@@ -387,7 +388,7 @@ int bract_knee_fit(const double *f, const double *psd, size_t m, double exponent
 
 /* ---- simulation ---- */
 
-void bract_ar1_simulate(double phi, size_t n, bract_rng *r, double *out)
+void bract_timescale_ar1_simulate(double phi, size_t n, bract_rng *r, double *out)
 {
     if (n == 0)
         return;
@@ -399,8 +400,8 @@ void bract_ar1_simulate(double phi, size_t n, bract_rng *r, double *out)
 
 /* ---- plans ---- */
 
-struct bract_tau_plan {
-    bract_tau_opts o;
+struct bract_timescale_plan {
+    bract_timescale_opts o;
     size_t nt, L;
     bract_acf_plan *acf;
     /* exp fits: lags min_lag..L */
@@ -414,8 +415,8 @@ struct bract_tau_plan {
     double tau_lo, tau_hi;
 };
 
-struct bract_tau_work {
-    bract_acf_work *aw;
+struct bract_timescale_ws {
+    bract_acf_ws *aw;
     double *acf;
     bract_welch_work ww;
     double *psd;
@@ -424,20 +425,20 @@ struct bract_tau_work {
     fitws fit;
 };
 
-const bract_tau_opts *bract_tau_plan_opts(const bract_tau_plan *p) { return &p->o; }
+const bract_timescale_opts *bract_timescale_plan_opts(const bract_timescale_plan *p) { return &p->o; }
 
-void bract_tau_plan_range(const bract_tau_plan *p, double *lo, double *hi)
+void bract_timescale_plan_range(const bract_timescale_plan *p, double *lo, double *hi)
 {
     *lo = p->tau_lo;
     *hi = p->tau_hi;
 }
 
-int bract_tau_plan_new(size_t nt, const bract_tau_opts *opts, bract_tau_plan **out)
+int bract_timescale_plan_new(size_t nt, const bract_timescale_opts *opts, bract_timescale_plan **out)
 {
     *out = NULL;
-    bract_tau_opts o = *opts;
-    if (o.method < 0 || o.method > BRACT_TAU_KNEE)
-        return bract_error(BRACT_EINVAL, "unknown timescale method %d", o.method);
+    bract_timescale_opts o = *opts;
+    if ((int)o.method < 0 || o.method > BRACT_TAU_KNEE)
+        return bract_error(BRACT_EINVAL, "unknown timescale method %d", (int)o.method);
     if (!(o.tr > 0) || !isfinite(o.tr))
         return bract_error(BRACT_EINVAL,
                            "the repetition time must be a positive number of seconds, got %g",
@@ -457,7 +458,7 @@ int bract_tau_plan_new(size_t nt, const bract_tau_opts *opts, bract_tau_plan **o
     if (is_exp && (o.min_lag > o.max_lag || o.max_lag - o.min_lag + 1 < npar + 1))
         return bract_error(BRACT_EINVAL,
                            "the %s fit needs at least %zu lags, but lags %zu to %zu are %zu",
-                           bract_tau_method_name(o.method), npar + 1, o.min_lag, o.max_lag,
+                           bract_timescale_method_name(o.method), npar + 1, o.min_lag, o.max_lag,
                            o.min_lag > o.max_lag ? 0 : o.max_lag - o.min_lag + 1);
     if (o.bias_correct && o.bootstrap == 0)
         return bract_error(BRACT_EINVAL, "bias correction needs bootstrap series (bootstrap > 0)");
@@ -471,7 +472,7 @@ int bract_tau_plan_new(size_t nt, const bract_tau_opts *opts, bract_tau_plan **o
     if (o.knee_fmax < 0 || !isfinite(o.knee_fmax))
         return bract_error(BRACT_EINVAL, "the knee band limit must be positive (or 0: Nyquist)");
 
-    bract_tau_plan *p = bract_xcalloc(1, sizeof *p, "timescale plan");
+    bract_timescale_plan *p = bract_xcalloc(1, sizeof *p, "timescale plan");
     if (!p)
         return BRACT_ENOMEM;
     p->nt = nt;
@@ -542,11 +543,11 @@ int bract_tau_plan_new(size_t nt, const bract_tau_opts *opts, bract_tau_plan **o
     *out = p;
     return BRACT_OK;
 fail:
-    bract_tau_plan_free(p);
+    bract_timescale_plan_free(p);
     return rc;
 }
 
-void bract_tau_plan_free(bract_tau_plan *p)
+void bract_timescale_plan_free(bract_timescale_plan *p)
 {
     if (!p)
         return;
@@ -559,13 +560,13 @@ void bract_tau_plan_free(bract_tau_plan *p)
     free(p);
 }
 
-int bract_tau_work_new(const bract_tau_plan *p, bract_tau_work **out)
+int bract_timescale_ws_new(const bract_timescale_plan *p, bract_timescale_ws **out)
 {
     *out = NULL;
-    bract_tau_work *w = bract_xcalloc(1, sizeof *w, "timescale workspace");
+    bract_timescale_ws *w = bract_xcalloc(1, sizeof *w, "timescale workspace");
     if (!w)
         return BRACT_ENOMEM;
-    int rc = bract_acf_work_new(p->acf, &w->aw);
+    int rc = bract_acf_ws_new(p->acf, &w->aw);
     size_t mmax = p->L + 1 > p->nk ? p->L + 1 : p->nk;
     if (!rc)
         rc = fitws_init(&w->fit, mmax);
@@ -584,18 +585,18 @@ int bract_tau_work_new(const bract_tau_plan *p, bract_tau_work **out)
             rc = BRACT_ENOMEM;
     }
     if (rc) {
-        bract_tau_work_free(w);
+        bract_timescale_ws_free(w);
         return rc;
     }
     *out = w;
     return BRACT_OK;
 }
 
-void bract_tau_work_free(bract_tau_work *w)
+void bract_timescale_ws_free(bract_timescale_ws *w)
 {
     if (!w)
         return;
-    bract_acf_work_free(w->aw);
+    bract_acf_ws_free(w->aw);
     free(w->acf);
     bract_welch_work_clear(&w->ww);
     free(w->psd);
@@ -608,7 +609,7 @@ void bract_tau_work_free(bract_tau_work *w)
 
 /* ---- estimators ---- */
 
-static void result_init(bract_tau_result *r)
+static void result_init(bract_timescale_result *r)
 {
     r->tau_s = r->se_s = r->r2 = r->rmse = r->tau_raw_s = r->bias_s = NAN;
     r->amplitude = r->offset = r->knee_hz = r->exponent = r->rho1 = NAN;
@@ -618,8 +619,8 @@ static void result_init(bract_tau_result *r)
 }
 
 /* R^2 and RMSE of exp(-k TR / tau) against the ACF at lags 1..L. */
-static void implied_quality(const bract_tau_plan *p, const double *acf, double tau,
-                            bract_tau_result *r)
+static void implied_quality(const bract_timescale_plan *p, const double *acf, double tau,
+                            bract_timescale_result *r)
 {
     size_t L = p->L;
     double s = 0, sse = 0, sst = 0;
@@ -635,16 +636,16 @@ static void implied_quality(const bract_tau_plan *p, const double *acf, double t
     r->rmse = sqrt(sse / (double)L);
 }
 
-static void check_range(const bract_tau_plan *p, bract_tau_result *r)
+static void check_range(const bract_timescale_plan *p, bract_timescale_result *r)
 {
     if (!(r->tau_s >= p->tau_lo && r->tau_s <= p->tau_hi))
         r->flags |= BRACT_TAU_OUT_OF_RANGE;
 }
 
-static void from_acf(const bract_tau_plan *p, bract_tau_work *w, const double *acf,
-                     bract_tau_result *r)
+static void from_acf(const bract_timescale_plan *p, bract_timescale_ws *w, const double *acf,
+                     bract_timescale_result *r)
 {
-    const bract_tau_opts *o = &p->o;
+    const bract_timescale_opts *o = &p->o;
     size_t L = p->L;
     double tr = o->tr;
     r->rho1 = acf[1];
@@ -656,7 +657,7 @@ static void from_acf(const bract_tau_plan *p, bract_tau_work *w, const double *a
     case BRACT_TAU_EXP:
     case BRACT_TAU_EXP_OFFSET_FREE: {
         int off = o->method == BRACT_TAU_EXP;
-        bract_expfit fit;
+        bract_timescale_expfit fit;
         exp_fit_ws(&w->fit, p->tlag, acf + o->min_lag, p->nfit, off, p->tau_lo, p->tau_hi, &fit);
         r->amplitude = fit.amplitude;
         r->offset = off ? fit.offset : NAN;
@@ -721,8 +722,8 @@ static void from_acf(const bract_tau_plan *p, bract_tau_work *w, const double *a
         implied_quality(p, acf, r->tau_s, r);
 }
 
-static void from_spectrum(const bract_tau_plan *p, bract_tau_work *w, const double *x,
-                          bract_tau_result *r)
+static void from_spectrum(const bract_timescale_plan *p, bract_timescale_ws *w, const double *x,
+                          bract_timescale_result *r)
 {
     bract_welch_exec(&p->welch, &w->ww, x, w->psd);
     double *y = w->fit.y;
@@ -749,8 +750,8 @@ static void from_spectrum(const bract_tau_plan *p, bract_tau_work *w, const doub
 }
 
 /* Estimate without bootstrap; the ACF is left in w->acf. */
-static void estimate_plain(const bract_tau_plan *p, bract_tau_work *w, const double *x,
-                           bract_tau_result *r)
+static void estimate_plain(const bract_timescale_plan *p, bract_timescale_ws *w, const double *x,
+                           bract_timescale_result *r)
 {
     result_init(r);
     if (bract_acf_compute(p->acf, w->aw, x, w->acf)) {
@@ -770,8 +771,8 @@ static void estimate_plain(const bract_tau_plan *p, bract_tau_work *w, const dou
     r->tau_raw_s = r->tau_s;
 }
 
-int bract_tau_from_acf(const bract_tau_plan *p, bract_tau_work *w, const double *acf,
-                       bract_tau_result *r)
+int bract_timescale_from_acf(const bract_timescale_plan *p, bract_timescale_ws *w, const double *acf,
+                       bract_timescale_result *r)
 {
     if (p->o.method == BRACT_TAU_KNEE)
         return bract_error(BRACT_EINVAL, "the knee method needs the series, not its ACF");
@@ -793,10 +794,10 @@ int bract_tau_from_acf(const bract_tau_plan *p, bract_tau_work *w, const double 
 /* Mean and SD of the estimates from `B` series simulated with timescale
  * tau (common random numbers: sample b always uses stream (seed, item,
  * b)).  Returns the number of series that gave an estimate. */
-static size_t boot_eval(const bract_tau_plan *p, bract_tau_work *w, uint64_t item, double tau,
+static size_t boot_eval(const bract_timescale_plan *p, bract_timescale_ws *w, uint64_t item, double tau,
                         double offset_b, double *mean, double *sd)
 {
-    const bract_tau_opts *o = &p->o;
+    const bract_timescale_opts *o = &p->o;
     double phi = exp(-o->tr / tau);
     double phi_slow = exp(-1.0 / (double)p->nt); /* tau_slow = series duration */
     double sslow = offset_b > 0 ? sqrt(offset_b) : 0;
@@ -804,13 +805,13 @@ static size_t boot_eval(const bract_tau_plan *p, bract_tau_work *w, uint64_t ite
     for (size_t b = 0; b < o->bootstrap; b++) {
         bract_rng r;
         bract_rng_init(&r, o->seed, item, (uint32_t)b);
-        bract_ar1_simulate(phi, p->nt, &r, w->sim);
+        bract_timescale_ar1_simulate(phi, p->nt, &r, w->sim);
         if (sslow > 0) {
-            bract_ar1_simulate(phi_slow, p->nt, &r, w->slow);
+            bract_timescale_ar1_simulate(phi_slow, p->nt, &r, w->slow);
             for (size_t t = 0; t < p->nt; t++)
                 w->sim[t] += sslow * w->slow[t];
         }
-        bract_tau_result e;
+        bract_timescale_result e;
         estimate_plain(p, w, w->sim, &e);
         if (isfinite(e.tau_s))
             w->boot[ok++] = e.tau_s;
@@ -828,10 +829,10 @@ static size_t boot_eval(const bract_tau_plan *p, bract_tau_work *w, uint64_t ite
 #define BOOT_MAXEVAL 40
 #define BOOT_RTOL 1e-3
 
-static void bootstrap(const bract_tau_plan *p, bract_tau_work *w, uint64_t item,
-                      bract_tau_result *r)
+static void bootstrap(const bract_timescale_plan *p, bract_timescale_ws *w, uint64_t item,
+                      bract_timescale_result *r)
 {
-    const bract_tau_opts *o = &p->o;
+    const bract_timescale_opts *o = &p->o;
     double that = r->tau_raw_s;
     double off = o->boot_offset && isfinite(r->offset) ? r->offset : 0;
     double mean, sd;
@@ -886,8 +887,8 @@ static void bootstrap(const bract_tau_plan *p, bract_tau_work *w, uint64_t item,
     r->se_s = sd * tau / that;
 }
 
-void bract_tau_estimate(const bract_tau_plan *p, bract_tau_work *w, const double *x,
-                        uint64_t item, bract_tau_result *res, double *acf)
+void bract_timescale_estimate(const bract_timescale_plan *p, bract_timescale_ws *w, const double *x,
+                        uint64_t item, bract_timescale_result *res, double *acf)
 {
     estimate_plain(p, w, x, res);
     if (acf)
@@ -896,17 +897,17 @@ void bract_tau_estimate(const bract_tau_plan *p, bract_tau_work *w, const double
         bootstrap(p, w, item, res);
 }
 
-int bract_tau_run(const bract_tau_plan *p, size_t n, bract_series_fn get, void *ctx,
-                  bract_tau_result *res, double *acf, const bract_progress *prog)
+int bract_timescale_run(const bract_timescale_plan *p, size_t n, bract_series_fn get, void *ctx,
+                  bract_timescale_result *res, double *acf, const bract_progress *prog)
 {
     int nth = omp_get_max_threads();
     if ((size_t)nth > n)
         nth = n > 0 ? (int)n : 1;
-    bract_tau_work **ws = bract_xcalloc((size_t)nth, sizeof *ws, "workspaces");
+    bract_timescale_ws **ws = bract_xcalloc((size_t)nth, sizeof *ws, "workspaces");
     double *buf = bract_xmalloc((size_t)nth * p->nt, sizeof *buf, "series buffers");
     int rc = ws && buf ? BRACT_OK : BRACT_ENOMEM;
     for (int t = 0; t < nth && !rc; t++)
-        rc = bract_tau_work_new(p, &ws[t]);
+        rc = bract_timescale_ws_new(p, &ws[t]);
     if (!rc) {
         size_t done = 0, L1 = p->L + 1;
 #pragma omp parallel num_threads(nth)
@@ -916,7 +917,7 @@ int bract_tau_run(const bract_tau_plan *p, size_t n, bract_series_fn get, void *
 #pragma omp for schedule(dynamic, 4)
             for (size_t i = 0; i < n; i++) {
                 get(ctx, i, x);
-                bract_tau_estimate(p, ws[tid], x, (uint64_t)i, &res[i], acf ? acf + i * L1 : NULL);
+                bract_timescale_estimate(p, ws[tid], x, (uint64_t)i, &res[i], acf ? acf + i * L1 : NULL);
                 size_t d;
 #pragma omp atomic capture
                 d = ++done;
@@ -928,7 +929,7 @@ int bract_tau_run(const bract_tau_plan *p, size_t n, bract_series_fn get, void *
     }
     if (ws)
         for (int t = 0; t < nth; t++)
-            bract_tau_work_free(ws[t]);
+            bract_timescale_ws_free(ws[t]);
     free(ws);
     free(buf);
     return rc;
@@ -936,10 +937,10 @@ int bract_tau_run(const bract_tau_plan *p, size_t n, bract_series_fn get, void *
 
 /* ---- tables ---- */
 
-int bract_tau_write_tsv(const char *path, int force, const bract_tau_plan *p,
-                        const char *const *names, const bract_tau_result *res, size_t n)
+int bract_timescale_write_tsv(const char *path, int force, const bract_timescale_plan *p,
+                        const char *const *names, const bract_timescale_result *res, size_t n)
 {
-    const bract_tau_opts *o = &p->o;
+    const bract_timescale_opts *o = &p->o;
     const char *cols[16];
     size_t nc = 0;
     static const char *const base[] = {"region", "tau_s", "se_s", "r2", "rmse", "rho1", "flags"};
@@ -971,14 +972,14 @@ int bract_tau_write_tsv(const char *path, int force, const bract_tau_plan *p,
         return rc;
     char fl[128];
     for (size_t i = 0; i < n; i++) {
-        const bract_tau_result *r = &res[i];
+        const bract_timescale_result *r = &res[i];
         bract_tsv_str(w, names[i]);
         bract_tsv_double(w, r->tau_s);
         bract_tsv_double(w, r->se_s);
         bract_tsv_double(w, r->r2);
         bract_tsv_double(w, r->rmse);
         bract_tsv_double(w, r->rho1);
-        bract_tsv_str(w, bract_tau_flags_string(r->flags, fl, sizeof fl));
+        bract_tsv_str(w, bract_timescale_flags_string(r->flags, fl, sizeof fl));
         if (corr) {
             bract_tsv_double(w, r->tau_raw_s);
             bract_tsv_double(w, r->bias_s);

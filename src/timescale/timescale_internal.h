@@ -7,7 +7,7 @@
 #include <fftw3.h>
 
 /* Welch spectrum of series of n samples with segments of nseg (see
- * bract_welch).  Read-only once built; executed from many threads with a
+ * bract_timescale_welch).  Read-only once built; executed from many threads with a
  * bract_welch_work each. */
 typedef struct {
     size_t n, nseg, step, nsegments, nfreq;

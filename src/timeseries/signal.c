@@ -4,6 +4,7 @@
 #include "base/internal.h"
 
 #include <complex.h>
+#include <errno.h>
 #include <fnmatch.h>
 #include <float.h>
 #include <math.h>
@@ -17,7 +18,7 @@
 
 /* ---- Butterworth design ---- */
 
-void bract_butter_free(bract_butter *f)
+void bract_filter_butter_free(bract_filter_butter *f)
 {
     if (!f)
         return;
@@ -52,33 +53,40 @@ static int check_cutoff(const char *what, double *hz, double nyq, double fs)
     return BRACT_OK;
 }
 
-int bract_butter_design(int order, double low_pass, double high_pass, double fs,
-                        bract_butter **out)
+/* The cut-offs and order scipy's butter accepts. */
+static int check_design(int order, double *low_pass, double *high_pass, double fs)
 {
-    *out = NULL;
     if (order < 1 || order > 20)
         return bract_error(BRACT_EINVAL, "Butterworth order %d is outside 1..20", order);
     if (!(fs > 0) || !isfinite(fs))
         return bract_error(BRACT_EINVAL, "sampling rate %g Hz is not a positive number", fs);
-    int lo = low_pass > 0, hi = high_pass > 0;
+    int lo = *low_pass > 0, hi = *high_pass > 0;
     if (!lo && !hi)
         return bract_error(BRACT_EINVAL, "a Butterworth filter needs a low-pass or a high-pass "
                            "cut-off");
-    if (lo && hi && high_pass >= low_pass)
+    if (lo && hi && *high_pass >= *low_pass)
         return bract_error(BRACT_EINVAL,
                            "the high-pass cut-off (%g Hz) must be below the low-pass cut-off "
                            "(%g Hz) for a band-pass filter",
-                           high_pass, low_pass);
+                           *high_pass, *low_pass);
     double nyq = 0.5 * fs;
     int rc;
-    if (lo && (rc = check_cutoff("low-pass", &low_pass, nyq, fs)))
+    if (lo && (rc = check_cutoff("low-pass", low_pass, nyq, fs)))
         return rc;
-    if (hi && (rc = check_cutoff("high-pass", &high_pass, nyq, fs)))
+    if (hi && (rc = check_cutoff("high-pass", high_pass, nyq, fs)))
         return rc;
+    return BRACT_OK;
+}
 
-    int N = order, band = lo && hi;
+/* The digital poles p (np of them), the gain *k and the number of zeros at
+ * z = +1 (*nplus; the others are at -1): the analog prototype, its
+ * frequency transformation and the bilinear transform, as scipy's
+ * butter(output="zpk") computes them at fs = 2. */
+static size_t digital_poles(int N, double low_pass, double high_pass, double fs,
+                            double complex *p, double *k_out, size_t *nplus)
+{
+    int lo = low_pass > 0, hi = high_pass > 0, band = lo && hi;
     size_t np = band ? 2 * (size_t)N : (size_t)N;
-    double complex p[40];
     double complex proto[20];
     for (int i = 0; i < N; i++) {
         int m = -N + 1 + 2 * i;
@@ -120,43 +128,19 @@ int bract_butter_design(int order, double low_pass, double high_pass, double fs,
         den *= 4.0 - p[i];
         p[i] = (4.0 + p[i]) / (4.0 - p[i]);
     }
-    k *= creal(num / den);
-    size_t nplus = nz_analog, nminus = np - nz_analog; /* zeros at +1 and -1 */
+    *k_out = k * creal(num / den);
+    *nplus = nz_analog;
+    return np;
+}
 
-    /* group the poles: conjugate pairs (upper half) and real poles */
-    double complex up[40];
-    double re[40];
-    size_t nup = 0, nre = 0;
-    for (size_t i = 0; i < np; i++) {
-        double tol = 100.0 * DBL_EPSILON * cabs(p[i]);
-        if (fabs(cimag(p[i])) <= tol)
-            re[nre++] = creal(p[i]);
-        else if (cimag(p[i]) > 0)
-            up[nup++] = p[i];
-    }
-    if (2 * nup + nre != np)
-        return bract_error(BRACT_ENUMERIC, "Butterworth design: poles do not come in conjugate "
-                           "pairs (order %d)", order);
-    qsort(up, nup, sizeof *up, cmp_cabs);
-    size_t nsec = nup + (nre + 1) / 2;
-    bract_butter *f = bract_xcalloc(1, sizeof *f, "a filter");
-    if (!f)
-        return BRACT_ENOMEM;
-    f->sos = bract_xcalloc(nsec, sizeof *f->sos, "filter sections");
-    if (!f->sos) {
-        free(f);
-        return BRACT_ENOMEM;
-    }
-    f->nsec = nsec;
-    f->order = order;
-    f->low_hz = lo ? low_pass : 0;
-    f->high_hz = hi ? high_pass : 0;
-    f->fs = fs;
-    /* real poles first (first-order section first), then pairs from the
-     * farthest from the unit circle to the nearest (scipy puts the most
-     * resonant section last) */
-    size_t s = 0, nfirst = 0;
-    size_t ir = 0;
+/* The denominators of the sections: real poles first (a first-order
+ * section first), then conjugate pairs from the farthest from the unit
+ * circle to the nearest (scipy puts the most resonant section last).
+ * Returns the number of first-order sections (0 or 1). */
+static size_t sos_poles(bract_filter_butter *f, const double *re, size_t nre, const double complex *up,
+                        size_t nup)
+{
+    size_t s = 0, nfirst = 0, ir = 0;
     if (nre % 2 == 1) {
         double *q = f->sos[s++];
         q[3] = 1;
@@ -176,9 +160,14 @@ int bract_butter_design(int order, double low_pass, double high_pass, double fs,
         q[4] = -2.0 * creal(up[i]);
         q[5] = creal(up[i]) * creal(up[i]) + cimag(up[i]) * cimag(up[i]);
     }
-    /* zeros: two per section, one per first-order section; a band-pass
-     * section takes one at +1 and one at -1 */
-    for (size_t i = 0; i < nsec; i++) {
+    return nfirst;
+}
+
+/* The numerators: two zeros per section, one per first-order section; a
+ * band-pass section takes one at +1 and one at -1. */
+static void sos_zeros(bract_filter_butter *f, size_t nfirst, size_t nplus, size_t nminus)
+{
+    for (size_t i = 0; i < f->nsec; i++) {
         double *q = f->sos[i];
         int first = i < nfirst;
         double z1, z2 = 0;
@@ -213,6 +202,51 @@ int bract_butter_design(int order, double low_pass, double high_pass, double fs,
             q[2] = z1 * z2;
         }
     }
+}
+
+int bract_filter_butter_new(int order, double low_pass, double high_pass, double fs,
+                        bract_filter_butter **out)
+{
+    *out = NULL;
+    int rc = check_design(order, &low_pass, &high_pass, fs);
+    if (rc)
+        return rc;
+    double complex p[40];
+    double k;
+    size_t nplus, np = digital_poles(order, low_pass, high_pass, fs, p, &k, &nplus);
+    size_t nminus = np - nplus; /* zeros at +1 and -1 */
+
+    /* group the poles: conjugate pairs (upper half) and real poles */
+    double complex up[40];
+    double re[40];
+    size_t nup = 0, nre = 0;
+    for (size_t i = 0; i < np; i++) {
+        double tol = 100.0 * DBL_EPSILON * cabs(p[i]);
+        if (fabs(cimag(p[i])) <= tol)
+            re[nre++] = creal(p[i]);
+        else if (cimag(p[i]) > 0)
+            up[nup++] = p[i];
+    }
+    if (2 * nup + nre != np)
+        return bract_error(BRACT_ENUMERIC, "Butterworth design: poles do not come in conjugate "
+                           "pairs (order %d)", order);
+    qsort(up, nup, sizeof *up, cmp_cabs);
+    size_t nsec = nup + (nre + 1) / 2;
+    bract_filter_butter *f = bract_xcalloc(1, sizeof *f, "a filter");
+    if (!f)
+        return BRACT_ENOMEM;
+    f->sos = bract_xcalloc(nsec, sizeof *f->sos, "filter sections");
+    if (!f->sos) {
+        free(f);
+        return BRACT_ENOMEM;
+    }
+    f->nsec = nsec;
+    f->order = order;
+    f->low_hz = low_pass > 0 ? low_pass : 0;
+    f->high_hz = high_pass > 0 ? high_pass : 0;
+    f->fs = fs;
+    size_t nfirst = sos_poles(f, re, nre, up, nup);
+    sos_zeros(f, nfirst, nplus, nminus);
     for (int j = 0; j < 3; j++)
         f->sos[0][j] *= k;
     size_t zb = 0, za = 0;
@@ -225,7 +259,7 @@ int bract_butter_design(int order, double low_pass, double high_pass, double fs,
     return BRACT_OK;
 }
 
-double bract_butter_gain2(const bract_butter *f, double hz)
+double bract_filter_butter_gain2(const bract_filter_butter *f, double hz)
 {
     double w = 2.0 * M_PI * hz / f->fs;
     double complex z1 = cexp(-I * w), z2 = z1 * z1, h = 1;
@@ -239,7 +273,7 @@ double bract_butter_gain2(const bract_butter *f, double hz)
 
 /* One pass of the cascade over x[0..n) in place, starting from the
  * steady-state conditions zi scaled by x0 (scipy's sosfilt with zi * x0). */
-static void sos_pass(const bract_butter *f, const double (*zi)[2], double x0, double *x, size_t n,
+static void sos_pass(const bract_filter_butter *f, const double (*zi)[2], double x0, double *x, size_t n,
                      int reverse)
 {
     double st[40][2];
@@ -263,7 +297,7 @@ static void sos_pass(const bract_butter *f, const double (*zi)[2], double x0, do
 
 /* scipy's sosfilt_zi: each section's lfilter_zi, scaled by the DC gain of
  * the sections before it. */
-static void sos_zi(const bract_butter *f, double (*zi)[2])
+static void sos_zi(const bract_filter_butter *f, double (*zi)[2])
 {
     double scale = 1;
     for (size_t s = 0; s < f->nsec; s++) {
@@ -276,7 +310,7 @@ static void sos_zi(const bract_butter *f, double (*zi)[2])
     }
 }
 
-int bract_sosfiltfilt(const bract_butter *f, const double *x, size_t n, double *y, double *work)
+int bract_filter_sosfiltfilt(const bract_filter_butter *f, const double *x, size_t n, double *y, double *work)
 {
     size_t pl = f->padlen;
     if (n <= pl)
@@ -407,7 +441,7 @@ static void spline_apply(const double *t, double *y, size_t n, const size_t *kpo
     }
 }
 
-int bract_spline_fill(const double *t, double *y, const unsigned char *keep, size_t n,
+int bract_filter_spline_fill(const double *t, double *y, const unsigned char *keep, size_t n,
                       int extrapolate, double *work, int *iwork)
 {
     size_t m = 0;
@@ -430,7 +464,42 @@ int bract_spline_fill(const double *t, double *y, const unsigned char *keep, siz
 
 /* ---- cleaning plans ---- */
 
-void bract_clean_opts_default(bract_clean_opts *o)
+static const char *const standardize_names[] = {"none", "zscore", "zscore-population", "psc"};
+
+const char *bract_clean_standardize_name(bract_clean_standardize s)
+{
+    return (int)s >= 0 && s <= BRACT_STANDARDIZE_PSC ? standardize_names[s] : "unknown";
+}
+
+int bract_clean_standardize_parse(const char *s, bract_clean_standardize *out)
+{
+    int i;
+    int rc = bract_name_lookup(s, standardize_names, BRACT_STANDARDIZE_PSC + 1,
+                               "standardisation", &i);
+    if (rc == BRACT_OK)
+        *out = (bract_clean_standardize)i;
+    return rc;
+}
+
+int bract_clean_detrend_parse(const char *s, int *order)
+{
+    if (strcmp(s, "none") == 0) {
+        *order = -1;
+        return BRACT_OK;
+    }
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*s < '0' || *s > '9' || *end || errno || v > 10)
+        return bract_error(BRACT_EINVAL,
+                           "unknown detrending order '%s' (expected none or a polynomial "
+                           "order from 0 to 10)",
+                           s);
+    *order = (int)v;
+    return BRACT_OK;
+}
+
+void bract_clean_opts_defaults(bract_clean_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->detrend = 1;
@@ -461,7 +530,7 @@ struct bract_clean_plan {
     size_t nt, nruns, nt_out;
     run_plan *run;
     size_t *out_index;   /* input row of each output row */
-    bract_butter *filt;
+    bract_filter_butter *filt;
     size_t work;
     size_t min_rank;
 };
@@ -487,13 +556,13 @@ void bract_clean_plan_free(bract_clean_plan *p)
     }
     free(p->run);
     free(p->out_index);
-    bract_butter_free(p->filt);
+    bract_filter_butter_free(p->filt);
     free(p);
 }
 
 size_t bract_clean_plan_nt_out(const bract_clean_plan *p) { return p->nt_out; }
 size_t bract_clean_plan_out_index(const bract_clean_plan *p, size_t i) { return p->out_index[i]; }
-size_t bract_clean_plan_workspace(const bract_clean_plan *p) { return p->work; }
+size_t bract_clean_plan_ws_size(const bract_clean_plan *p) { return p->work; }
 size_t bract_clean_plan_confound_rank(const bract_clean_plan *p) { return p->min_rank; }
 
 /* Orthonormal columns spanning polynomials of degree 1..deg on n points,
@@ -584,7 +653,7 @@ static int process_run(const bract_clean_plan *p, const run_plan *q, const doubl
     *mean = mean_of(w, q->np);
     detrend(w, q->np, p->o.detrend, q->P);
     if (p->filt) {
-        int rc = bract_sosfiltfilt(p->filt, w, q->np, w, work);
+        int rc = bract_filter_sosfiltfilt(p->filt, w, q->np, w, work);
         if (rc)
             return rc;
     }
@@ -685,16 +754,9 @@ done:
     return rc;
 }
 
-int bract_clean_plan_new(const bract_clean_opts *o, size_t nt, const size_t *run_len,
-                         size_t nruns, const double *confounds, size_t nconf,
-                         const unsigned char *keep, bract_clean_plan **out)
+/* Runs that add up to nt, options in range. */
+static int check_plan(const bract_clean_opts *o, size_t nt, const size_t *run_len, size_t nruns)
 {
-    *out = NULL;
-    size_t one = nt;
-    if (!run_len || nruns == 0) {
-        run_len = &one;
-        nruns = 1;
-    }
     size_t tot = 0;
     for (size_t r = 0; r < nruns; r++) {
         if (run_len[r] == 0)
@@ -706,21 +768,141 @@ int bract_clean_plan_new(const bract_clean_opts *o, size_t nt, const size_t *run
                            tot, nt);
     if (o->detrend < -1 || o->detrend > 10)
         return bract_error(BRACT_EINVAL, "detrending order %d is outside -1..10", o->detrend);
-    if (o->standardize < BRACT_STANDARDIZE_NONE || o->standardize > BRACT_STANDARDIZE_PSC)
-        return bract_error(BRACT_EINVAL, "unknown standardisation %d", o->standardize);
+    if ((int)o->standardize < BRACT_STANDARDIZE_NONE || o->standardize > BRACT_STANDARDIZE_PSC)
+        return bract_error(BRACT_EINVAL, "unknown standardisation %d", (int)o->standardize);
     int filt = o->low_pass > 0 || o->high_pass > 0;
     if (filt && !(o->tr > 0 && isfinite(o->tr)))
         return bract_error(BRACT_EINVAL, "filtering needs the repetition time (TR), which is "
                            "unknown");
+    return BRACT_OK;
+}
+
+/* Run r censored before a filter: the spline through its nkeep kept
+ * volumes (first..last) over the processed range. */
+static int plan_spline(const bract_clean_opts *o, run_plan *q, size_t r, const unsigned char *kp,
+                       size_t nkeep, size_t first, size_t last)
+{
+    if (nkeep < 2)
+        return bract_error(BRACT_EDATA, "run %zu: 1 volume left after censoring; the spline "
+                           "that fills censored volumes before filtering needs 2",
+                           r + 1);
+    q->interp = 1;
+    q->pstart = o->extrapolate ? 0 : first;
+    q->np = o->extrapolate ? q->n : last - first + 1;
+    q->m = nkeep;
+    q->kpos = bract_xmalloc(nkeep, sizeof *q->kpos, "spline knots");
+    q->tk = bract_xmalloc(nkeep, sizeof *q->tk, "spline knots");
+    q->tt = bract_xmalloc(q->np, sizeof *q->tt, "spline knots");
+    q->dl = bract_xmalloc(nkeep, sizeof *q->dl, "spline system");
+    q->d = bract_xmalloc(nkeep, sizeof *q->d, "spline system");
+    q->du = bract_xmalloc(nkeep, sizeof *q->du, "spline system");
+    q->du2 = bract_xmalloc(nkeep, sizeof *q->du2, "spline system");
+    q->ipiv = bract_xmalloc(nkeep, sizeof *q->ipiv, "spline system");
+    q->opos = bract_xmalloc(nkeep, sizeof *q->opos, "output rows");
+    if (!q->kpos || !q->tk || !q->tt || !q->dl || !q->d || !q->du || !q->du2 || !q->ipiv ||
+        !q->opos)
+        return BRACT_ENOMEM;
+    size_t m = 0;
+    for (size_t i = 0; i < q->np; i++) {
+        /* frame times t * TR, as nilearn */
+        q->tt[i] = (double)(q->pstart + i) * o->tr;
+        if (kp[q->pstart + i]) {
+            q->kpos[m] = i;
+            q->tk[m] = q->tt[i];
+            q->opos[m] = i;
+            m++;
+        }
+    }
+    q->nout = nkeep;
+    return spline_factor(q->tk, m, q->dl, q->d, q->du, q->du2, q->ipiv);
+}
+
+/* Run r of the plan, of len volumes from `start`: censoring, output rows,
+ * the checks of its length, the detrending basis. */
+static int plan_run(bract_clean_plan *p, size_t r, size_t start, size_t len,
+                    const unsigned char *keep)
+{
+    const bract_clean_opts *o = &p->o;
+    run_plan *q = &p->run[r];
+    q->start = start;
+    q->n = len;
+    const unsigned char *kp = keep ? keep + start : NULL;
+    size_t nkeep = q->n, first = 0, last = q->n - 1;
+    if (kp) {
+        nkeep = 0;
+        first = q->n;
+        for (size_t i = 0; i < q->n; i++)
+            if (kp[i]) {
+                if (!nkeep)
+                    first = i;
+                last = i;
+                nkeep++;
+            }
+    }
+    if (nkeep == 0)
+        return bract_error(BRACT_EDATA, "run %zu: every volume is censored", r + 1);
+    int censored = nkeep < q->n, rc;
+    if (censored && p->filt) {
+        if ((rc = plan_spline(o, q, r, kp, nkeep, first, last)))
+            return rc;
+    } else if (censored) {
+        q->np = nkeep;
+        q->pidx = bract_xmalloc(nkeep, sizeof *q->pidx, "kept rows");
+        if (!q->pidx)
+            return BRACT_ENOMEM;
+        size_t m = 0;
+        for (size_t i = 0; i < q->n; i++)
+            if (kp[i])
+                q->pidx[m++] = i;
+        q->nout = nkeep;
+    } else {
+        q->np = q->n;
+        q->nout = q->n;
+    }
+    /* output rows in input numbering */
+    for (size_t i = 0, m = 0; i < q->n; i++)
+        if (!kp || kp[i])
+            p->out_index[p->nt_out + m++] = start + i;
+    size_t pad = p->filt ? p->filt->padlen : 0;
+    if (o->detrend >= 0 && q->np < (size_t)o->detrend + 2)
+        return bract_error(BRACT_EDATA, "run %zu: %zu volumes are too few to remove a "
+                           "polynomial trend of order %d",
+                           r + 1, q->np, o->detrend);
+    if (p->filt && q->np <= pad)
+        return bract_error(BRACT_EDATA,
+                           "run %zu: %zu volumes are too few for the Butterworth filter, which "
+                           "pads %zu volumes at each end and needs more than %zu",
+                           r + 1, q->np, pad, pad);
+    if (o->standardize != BRACT_STANDARDIZE_NONE && q->nout < 2)
+        return bract_error(BRACT_EDATA, "run %zu: 1 volume cannot be standardised", r + 1);
+    if ((rc = poly_basis(q->np, o->detrend, &q->P)))
+        return rc;
+    p->nt_out += q->nout;
+    return BRACT_OK;
+}
+
+int bract_clean_plan_new(const bract_clean_opts *o, size_t nt, const size_t *run_len,
+                         size_t nruns, const double *confounds, size_t nconf,
+                         const unsigned char *keep, bract_clean_plan **out)
+{
+    *out = NULL;
+    size_t one = nt;
+    if (!run_len || nruns == 0) {
+        run_len = &one;
+        nruns = 1;
+    }
+    int rc = check_plan(o, nt, run_len, nruns);
+    if (rc)
+        return rc;
     bract_clean_plan *p = bract_xcalloc(1, sizeof *p, "a cleaning plan");
     if (!p)
         return BRACT_ENOMEM;
     p->o = *o;
     p->nt = nt;
     p->nruns = nruns;
-    int rc = BRACT_OK;
-    if (filt && (rc = bract_butter_design(o->filter_order, o->low_pass, o->high_pass, 1.0 / o->tr,
-                                          &p->filt)))
+    if ((o->low_pass > 0 || o->high_pass > 0) &&
+        (rc = bract_filter_butter_new(o->filter_order, o->low_pass, o->high_pass, 1.0 / o->tr,
+                                  &p->filt)))
         goto fail;
     p->run = bract_xcalloc(nruns, sizeof *p->run, "runs");
     p->out_index = bract_xmalloc(nt, sizeof *p->out_index, "output rows");
@@ -731,110 +913,9 @@ int bract_clean_plan_new(const bract_clean_opts *o, size_t nt, const size_t *run
     size_t pad = p->filt ? p->filt->padlen : 0;
     p->work = 8 * nt + 2 * pad + 16;
     p->min_rank = nconf;
-    size_t start = 0;
-    for (size_t r = 0; r < nruns; r++) {
-        run_plan *q = &p->run[r];
-        q->start = start;
-        q->n = run_len[r];
-        const unsigned char *kp = keep ? keep + start : NULL;
-        size_t nkeep = q->n, first = 0, last = q->n - 1;
-        if (kp) {
-            nkeep = 0;
-            first = q->n;
-            for (size_t i = 0; i < q->n; i++)
-                if (kp[i]) {
-                    if (!nkeep)
-                        first = i;
-                    last = i;
-                    nkeep++;
-                }
-        }
-        if (nkeep == 0) {
-            rc = bract_error(BRACT_EDATA, "run %zu: every volume is censored", r + 1);
+    for (size_t r = 0, start = 0; r < nruns; start += run_len[r], r++)
+        if ((rc = plan_run(p, r, start, run_len[r], keep)))
             goto fail;
-        }
-        int censored = nkeep < q->n;
-        if (censored && p->filt) {
-            if (nkeep < 2) {
-                rc = bract_error(BRACT_EDATA, "run %zu: 1 volume left after censoring; the "
-                                 "spline that fills censored volumes before filtering needs 2",
-                                 r + 1);
-                goto fail;
-            }
-            q->interp = 1;
-            q->pstart = o->extrapolate ? 0 : first;
-            q->np = o->extrapolate ? q->n : last - first + 1;
-            q->m = nkeep;
-            q->kpos = bract_xmalloc(nkeep, sizeof *q->kpos, "spline knots");
-            q->tk = bract_xmalloc(nkeep, sizeof *q->tk, "spline knots");
-            q->tt = bract_xmalloc(q->np, sizeof *q->tt, "spline knots");
-            q->dl = bract_xmalloc(nkeep, sizeof *q->dl, "spline system");
-            q->d = bract_xmalloc(nkeep, sizeof *q->d, "spline system");
-            q->du = bract_xmalloc(nkeep, sizeof *q->du, "spline system");
-            q->du2 = bract_xmalloc(nkeep, sizeof *q->du2, "spline system");
-            q->ipiv = bract_xmalloc(nkeep, sizeof *q->ipiv, "spline system");
-            q->opos = bract_xmalloc(nkeep, sizeof *q->opos, "output rows");
-            if (!q->kpos || !q->tk || !q->tt || !q->dl || !q->d || !q->du || !q->du2 ||
-                !q->ipiv || !q->opos) {
-                rc = BRACT_ENOMEM;
-                goto fail;
-            }
-            size_t m = 0;
-            for (size_t i = 0; i < q->np; i++) {
-                /* frame times t * TR, as nilearn */
-                q->tt[i] = (double)(q->pstart + i) * o->tr;
-                if (kp[q->pstart + i]) {
-                    q->kpos[m] = i;
-                    q->tk[m] = q->tt[i];
-                    q->opos[m] = i;
-                    m++;
-                }
-            }
-            if ((rc = spline_factor(q->tk, m, q->dl, q->d, q->du, q->du2, q->ipiv)))
-                goto fail;
-            q->nout = nkeep;
-        } else if (censored) {
-            q->np = nkeep;
-            q->pidx = bract_xmalloc(nkeep, sizeof *q->pidx, "kept rows");
-            if (!q->pidx) {
-                rc = BRACT_ENOMEM;
-                goto fail;
-            }
-            size_t m = 0;
-            for (size_t i = 0; i < q->n; i++)
-                if (kp[i])
-                    q->pidx[m++] = i;
-            q->nout = nkeep;
-        } else {
-            q->np = q->n;
-            q->nout = q->n;
-        }
-        /* output rows in input numbering */
-        for (size_t i = 0, m = 0; i < q->n; i++)
-            if (!kp || kp[i])
-                p->out_index[p->nt_out + m++] = start + i;
-        if (o->detrend >= 0 && q->np < (size_t)o->detrend + 2) {
-            rc = bract_error(BRACT_EDATA, "run %zu: %zu volumes are too few to remove a "
-                             "polynomial trend of order %d",
-                             r + 1, q->np, o->detrend);
-            goto fail;
-        }
-        if (p->filt && q->np <= pad) {
-            rc = bract_error(BRACT_EDATA,
-                             "run %zu: %zu volumes are too few for the Butterworth filter, which "
-                             "pads %zu volumes at each end and needs more than %zu",
-                             r + 1, q->np, pad, pad);
-            goto fail;
-        }
-        if (o->standardize != BRACT_STANDARDIZE_NONE && q->nout < 2) {
-            rc = bract_error(BRACT_EDATA, "run %zu: 1 volume cannot be standardised", r + 1);
-            goto fail;
-        }
-        if ((rc = poly_basis(q->np, o->detrend, &q->P)))
-            goto fail;
-        p->nt_out += q->nout;
-        start += q->n;
-    }
     for (size_t r = 0; r < nruns && nconf; r++) {
         if ((rc = confound_basis(p, &p->run[r], r, confounds, nconf, nt)))
             goto fail;
@@ -1078,7 +1159,7 @@ int bract_clean_volume(const bract_clean_plan *p, const bract_volume *in, const 
 
 /* ---- confounds tables ---- */
 
-void bract_confounds_free(double *x, char **names, size_t ncols)
+void bract_clean_confounds_free(double *x, char **names, size_t ncols)
 {
     free(x);
     if (names)
@@ -1087,7 +1168,7 @@ void bract_confounds_free(double *x, char **names, size_t ncols)
     free(names);
 }
 
-int bract_confounds_read(const char *path, const char *const *patterns, size_t npat, double **x,
+int bract_clean_confounds_read(const char *path, const char *const *patterns, size_t npat, double **x,
                          size_t *nrows, size_t *ncols, char ***names, size_t *nfilled)
 {
     *x = NULL;
@@ -1177,7 +1258,7 @@ int bract_confounds_read(const char *path, const char *const *patterns, size_t n
     bract_table_free(t);
     return BRACT_OK;
 fail:
-    bract_confounds_free(*x, *names, n);
+    bract_clean_confounds_free(*x, *names, n);
     *x = NULL;
     *names = NULL;
     free(use);

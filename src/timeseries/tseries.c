@@ -1,13 +1,14 @@
 /* Region time series tables. */
 #include "base/internal.h"
 
+#include <fnmatch.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <json.h>
 
-bract_tseries *bract_tseries_alloc(size_t nt, size_t nreg)
+static bract_tseries *tseries_alloc(size_t nt, size_t nreg)
 {
     bract_tseries *ts = bract_xcalloc(1, sizeof *ts, "time series");
     if (!ts)
@@ -32,6 +33,12 @@ bract_tseries *bract_tseries_alloc(size_t nt, size_t nreg)
     return ts;
 }
 
+int bract_tseries_new(size_t nt, size_t nreg, bract_tseries **out)
+{
+    *out = tseries_alloc(nt, nreg);
+    return *out ? BRACT_OK : BRACT_ENOMEM;
+}
+
 void bract_tseries_free(bract_tseries *ts)
 {
     if (!ts)
@@ -50,6 +57,89 @@ long bract_tseries_find(const bract_tseries *ts, const char *name)
         if (strcmp(ts->name[r], name) == 0)
             return (long)r;
     return -1;
+}
+
+/* "the columns are a, b, ..." for messages (up to 12 names). */
+static void list_columns(const bract_tseries *ts, bract_buf *b)
+{
+    for (size_t c = 0; c < ts->nreg && c < 12; c++)
+        bract_buf_printf(b, "%s%s", c ? ", " : "", ts->name[c]);
+    if (ts->nreg > 12)
+        bract_buf_printf(b, ", ... (%zu in all)", ts->nreg);
+}
+
+static int matches_any(const char *name, const char *const *pat, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (fnmatch(pat[k], name, 0) == 0)
+            return 1;
+    return 0;
+}
+
+int bract_tseries_select(bract_tseries *ts, const bract_tseries_columns *sel,
+                         bract_tseries **dropped)
+{
+    if (dropped)
+        *dropped = NULL;
+    size_t n = ts->nreg, nkeep = 0;
+    unsigned char *keep = bract_xmalloc(n ? n : 1, 1, "a column selection");
+    if (!keep)
+        return BRACT_ENOMEM;
+    const char *bad = NULL;
+    for (size_t k = 0; k < sel->ninclude && !bad; k++) {
+        size_t c = 0;
+        while (c < n && fnmatch(sel->include[k], ts->name[c], 0) != 0)
+            c++;
+        if (c == n)
+            bad = sel->include[k];
+    }
+    for (size_t c = 0; c < n; c++) {
+        keep[c] = (sel->ninclude == 0 || matches_any(ts->name[c], sel->include, sel->ninclude)) &&
+                  !matches_any(ts->name[c], sel->exclude, sel->nexclude);
+        nkeep += keep[c];
+    }
+    if (bad || nkeep == 0) {
+        bract_buf b = {0};
+        list_columns(ts, &b);
+        int rc = bad ? bract_error(BRACT_EDATA, "no column matches '%s' (the columns are %s)", bad,
+                                   b.data ? b.data : "none")
+                     : bract_error(BRACT_EDATA, "the column selection leaves no column (the "
+                                                "columns are %s)",
+                                   b.data ? b.data : "none");
+        bract_buf_free(&b);
+        free(keep);
+        return rc;
+    }
+    bract_tseries *d = NULL;
+    if (dropped && bract_tseries_new(ts->nt, n - nkeep, &d)) {
+        free(keep);
+        return BRACT_ENOMEM;
+    }
+    if (d)
+        d->tr = ts->tr;
+    /* columns move towards the front only: in place, in order */
+    size_t w = 0, q = 0;
+    for (size_t c = 0; c < n; c++) {
+        if (keep[c]) {
+            if (w != c) {
+                memmove(ts->x + w * ts->nt, ts->x + c * ts->nt, ts->nt * sizeof *ts->x);
+                ts->name[w] = ts->name[c];
+            }
+            w++;
+            continue;
+        }
+        if (d) {
+            memcpy(d->x + q * ts->nt, ts->x + c * ts->nt, ts->nt * sizeof *ts->x);
+            free(d->name[q]);
+            d->name[q++] = ts->name[c];
+        } else
+            free(ts->name[c]);
+    }
+    ts->nreg = nkeep;
+    free(keep);
+    if (dropped)
+        *dropped = d;
+    return BRACT_OK;
 }
 
 /* RepetitionTime from the sidecar of `path`, or 0. */
@@ -89,7 +179,8 @@ int bract_tseries_read(const char *path, double tr, bract_tseries **out)
         bract_table_free(t);
         return rc;
     }
-    bract_tseries *ts = bract_tseries_alloc(t->nrows, t->ncols);
+    bract_tseries *ts = NULL;
+    bract_tseries_new(t->nrows, t->ncols, &ts);
     if (!ts) {
         bract_table_free(t);
         return BRACT_ENOMEM;

@@ -85,8 +85,8 @@ int main(void)
             z[t * NREG + r] = x[r * NT + t];
     bench b = {x, z, malloc(sizeof(double) * WIN * NREG), malloc(sizeof(double) * NREG * NREG),
                malloc(sizeof(double) * npairs), 0, NULL};
-    bract_dfc_params p;
-    bract_dfc_params_default(&p);
+    bract_dfc_opts p;
+    bract_dfc_opts_defaults(&p);
     p.window = WIN;
     if (bract_dfc_plan_new(NT, NREG, &p, &b.plan)) {
         fprintf(stderr, "bench_dfc: %s\n", bract_last_error());

@@ -6,7 +6,7 @@
  *   - one t map: a plain two-pass mean/variance loop over the subjects at
  *     every voxel (what one flip must at least do);
  *   - one TFCE transform of the observed t map (bract_tfce);
- *   - TFCE by re-clustering at every threshold (bract_clusters per step,
+ *   - TFCE by re-clustering at every threshold (bract_cluster_find per step,
  *     the textbook loop) against the union-find sweep.
  * Figures are printed, not asserted; the machine is shared, so they are
  * noisy. */
@@ -83,7 +83,7 @@ typedef struct {
     const bract_group_data *d;
     bract_group_opts o;
     double *t;
-    const bract_graph *g;
+    const bract_cluster_graph *g;
     bract_cluster_ws *ws;
     double *out;
     double sink;
@@ -110,7 +110,8 @@ static void one_tfce(void *p)
 {
     ctx *c = p;
     double mx;
-    bract_tfce_params tp = bract_tfce_defaults();
+    bract_tfce_opts tp;
+    bract_tfce_opts_defaults(&tp);
     if (bract_tfce(c->g, &tp, c->t, c->out, &mx, c->ws))
         exit(1);
     c->sink += mx;
@@ -125,7 +126,7 @@ static void tfce_reclustering(void *p)
     size_t *size = malloc(n * sizeof *size);
     memset(c->out, 0, n * sizeof *c->out);
     for (double h = 0.1;; h += 0.1) {
-        size_t ncl = bract_clusters(c->g, c->t, h, lab, size, NULL, c->ws);
+        size_t ncl = bract_cluster_find(c->g, c->t, h, lab, size, NULL, c->ws);
         if (!ncl)
             break;
         for (size_t v = 0; v < n; v++)
@@ -168,11 +169,11 @@ int main(void)
     c.d = d;
     c.t = malloc(n * sizeof *c.t);
     c.out = malloc(n * sizeof *c.out);
-    bract_graph *g;
-    if (bract_graph_from_grid(NX, NY, NZ, d->vox, n, 26, &g))
+    bract_cluster_graph *g;
+    if (bract_cluster_graph_new(NX, NY, NZ, d->vox, n, 26, &g))
         return 1;
     c.g = g;
-    c.ws = bract_cluster_ws_new(g);
+    bract_cluster_ws_new(g, &c.ws);
     printf("bench_group: %d subjects, %zu of %d voxels in the mask, %d sign flips, %d threads\n",
            NSUB, n, NX * NY * NZ, NPERM, bract_get_threads());
 
@@ -193,10 +194,10 @@ int main(void)
                                          "group max-t + TFCE, 5000 flips"};
     double wall[3], cpu[3];
     for (int k = 0; k < 3; k++) {
-        c.o = bract_group_defaults();
+        c.o = bract_group_opts_defaults();
         c.o.permutations = NPERM;
         c.o.cluster = k == 1;
-        c.o.cluster_t = bract_t_isf(0.001, NSUB - 1);
+        c.o.cluster_t = bract_stats_t_isf(0.001, NSUB - 1);
         c.o.tfce = k == 2;
         double w0 = bench_now(), c0 = cpu_now();
         run_group(&c);
@@ -212,7 +213,7 @@ int main(void)
         bract_group_data *d2 = make_data(NSUB / 2);
         ctx c2 = c;
         c2.d = d2;
-        c2.o = bract_group_defaults();
+        c2.o = bract_group_opts_defaults();
         c2.o.permutations = NPERM;
         double w0 = bench_now();
         run_group(&c2);
@@ -224,7 +225,7 @@ int main(void)
     printf("sink %g\n", c.sink > 0 ? 1.0 : 0.0);
 
     bract_cluster_ws_free(c.ws);
-    bract_graph_free(g);
+    bract_cluster_graph_free(g);
     free(c.t);
     free(c.out);
     bract_group_data_free(d);

@@ -57,7 +57,7 @@ static void run_syrk(void *arg)
                 j->n);
 }
 
-static bract_design *design(size_t ncond, size_t nrun)
+static bract_rdm_design *design(size_t ncond, size_t nrun)
 {
     char **c = malloc(ncond * nrun * sizeof *c), **r = malloc(ncond * nrun * sizeof *r);
     char (*cb)[16] = malloc(ncond * sizeof *cb), (*rb)[16] = malloc(nrun * sizeof *rb);
@@ -70,8 +70,8 @@ static bract_design *design(size_t ncond, size_t nrun)
             c[m * ncond + i] = cb[i];
             r[m * ncond + i] = rb[m];
         }
-    bract_design *d;
-    if (bract_design_from_labels((const char *const *)c, (const char *const *)r, ncond * nrun,
+    bract_rdm_design *d;
+    if (bract_rdm_design_from_labels((const char *const *)c, (const char *const *)r, ncond * nrun,
                                  NULL, &d)) {
         fprintf(stderr, "bench: %s\n", bract_last_error());
         exit(1);
@@ -91,7 +91,7 @@ static void bench_correlation(void)
     double *d = malloc(n * (n - 1) / 2 * sizeof *d);
     for (size_t i = 0; i < n * p; i++)
         x[i] = urand(&s);
-    bract_design *des = design(n, 1);
+    bract_rdm_design *des = design(n, 1);
     bract_rdm_opts o = {.method = BRACT_RDM_CORRELATION};
     bract_rdm_plan *plan;
     bract_rdm_ws *ws;
@@ -117,7 +117,7 @@ static void bench_correlation(void)
     bract_rdm_plan_free(pe);
     bract_rdm_ws_free(ws);
     bract_rdm_plan_free(plan);
-    bract_design_free(des);
+    bract_rdm_design_free(des);
     free(x);
     free(g);
     free(d);
@@ -131,7 +131,7 @@ static void bench_sphere(void)
     double d[28];
     for (size_t i = 0; i < rows * p; i++)
         x[i] = urand(&s);
-    bract_design *des = design(ncond, nrun);
+    bract_rdm_design *des = design(ncond, nrun);
     bract_rdm_opts o = {.method = BRACT_RDM_CROSSNOBIS, .noise = BRACT_NOISE_SHRINKAGE_DIAG};
     bract_rdm_plan *plan;
     bract_rdm_ws *ws;
@@ -152,7 +152,7 @@ static void bench_sphere(void)
     printf("%-44s %10.0f spheres/s per thread\n", "  (that is)", 1 / tr);
     bract_rdm_ws_free(ws);
     bract_rdm_plan_free(plan);
-    bract_design_free(des);
+    bract_rdm_design_free(des);
     free(x);
     free(xt);
     free(g);
@@ -210,12 +210,12 @@ static void run_lookup(void *arg)
 {
     emb_job *j = arg;
     bract_embedding *e;
-    if (bract_embedding_lookup(j->path, j->words, j->n, NULL, &e)) {
+    if (bract_embed_lookup(j->path, j->words, j->n, NULL, &e)) {
         fprintf(stderr, "bench: %s\n", bract_last_error());
         exit(1);
     }
     j->found = j->n - e->nmissing;
-    bract_embedding_free(e);
+    bract_embed_free(e);
 }
 
 static void run_fread(void *arg)

@@ -2,11 +2,11 @@
  * printed with a baseline measured in the same run:
  *   - a 10,000-permutation Spearman test of two 360-condition RDMs (64,620
  *     pairs), against one Spearman correlation of the same vectors
- *     (bract_spearman: both ranked);
+ *     (bract_stats_spearman: both ranked);
  *   - Kendall's tau-b of the same RDMs (Knight's O(N log N)), against the
  *     same Spearman correlation;
  *   - one Spearman comparison of a 60-condition RDM with a prepared plan
- *     (what a searchlight does per sphere), against bract_spearman on the
+ *     (what a searchlight does per sphere), against bract_stats_spearman on the
  *     same vectors. */
 #include "benchutil.h"
 
@@ -18,13 +18,13 @@ typedef struct {
     size_t n, np;
     double *x, *y, *rw;
     size_t *iw;
-    bract_cmp_plan *plan;
-    bract_cmp_ws *ws;
+    bract_compare_plan *plan;
+    bract_compare_ws *ws;
     double r;
     size_t nperm;
 } bench;
 
-static void make(bench *b, size_t n, bract_cmp_method m)
+static void make(bench *b, size_t n, bract_compare_method m)
 {
     b->n = n;
     b->np = n * (n - 1) / 2;
@@ -38,19 +38,19 @@ static void make(bench *b, size_t n, bract_cmp_method m)
         b->y[q] = bract_rng_uniform(&r);
         b->x[q] = b->y[q] + 2 * bract_rng_uniform(&r);
     }
-    bract_cmp_opts o = {m, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
+    bract_compare_opts o = {m, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
     const double *mods[1] = {b->y};
-    if (bract_cmp_plan_new(&o, n, 1, mods, 0, NULL, &b->plan)) {
+    if (bract_compare_plan_new(&o, n, 1, mods, 0, NULL, &b->plan)) {
         fprintf(stderr, "bench_rsa: %s\n", bract_last_error());
         exit(1);
     }
-    b->ws = bract_cmp_ws_new(b->plan);
+    bract_compare_ws_new(b->plan, &b->ws);
 }
 
 static void unmake(bench *b)
 {
-    bract_cmp_ws_free(b->ws);
-    bract_cmp_plan_free(b->plan);
+    bract_compare_ws_free(b->ws);
+    bract_compare_plan_free(b->plan);
     free(b->x);
     free(b->y);
     free(b->rw);
@@ -60,13 +60,13 @@ static void unmake(bench *b)
 static void one_spearman(void *arg)
 {
     bench *b = arg;
-    b->r = bract_spearman(b->x, b->y, b->np, b->rw, b->iw);
+    b->r = bract_stats_spearman(b->x, b->y, b->np, b->rw, b->iw);
 }
 
 static void plan_run(void *arg)
 {
     bench *b = arg;
-    bract_cmp_run(b->plan, b->ws, b->x, &b->r);
+    bract_compare_run(b->plan, b->ws, b->x, &b->r);
 }
 
 static void permtest(void *arg)
@@ -75,7 +75,7 @@ static void permtest(void *arg)
     bract_perm_opts po = {b->nperm, 1, 0, BRACT_ALT_GREATER, NULL};
     double p;
     size_t used;
-    if (bract_cmp_permtest(b->plan, b->x, &po, &b->r, &p, &used, NULL)) {
+    if (bract_compare_permtest(b->plan, b->x, &po, &b->r, &p, &used, NULL)) {
         fprintf(stderr, "bench_rsa: %s\n", bract_last_error());
         exit(1);
     }
@@ -109,7 +109,7 @@ int main(void)
     make(&b, 60, BRACT_CMP_SPEARMAN);
     base = bench_best(one_spearman, &b, 0.5);
     t = bench_best(plan_run, &b, 0.5);
-    bench_report("spearman per sphere, 60 cond (plan)", t, "bract_spearman, 1,770 pairs", base);
+    bench_report("spearman per sphere, 60 cond (plan)", t, "bract_stats_spearman, 1,770 pairs", base);
     unmake(&b);
     return 0;
 }

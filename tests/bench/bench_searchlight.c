@@ -60,7 +60,7 @@ static double urand(uint64_t *s)
     return (double)(*s >> 11) / 9007199254740992.0 - 0.5;
 }
 
-static bract_design *design(size_t nrun)
+static bract_rdm_design *design(size_t nrun)
 {
     size_t n = NCOND * nrun;
     char **c = malloc(n * sizeof *c), **r = malloc(n * sizeof *r);
@@ -74,8 +74,8 @@ static bract_design *design(size_t nrun)
             r[m * NCOND + i] = rb[m];
         }
     }
-    bract_design *d;
-    if (bract_design_from_labels((const char *const *)c, (const char *const *)r, n, NULL, &d))
+    bract_rdm_design *d;
+    if (bract_rdm_design_from_labels((const char *const *)c, (const char *const *)r, n, NULL, &d))
         die();
     free(c);
     free(r);
@@ -87,10 +87,10 @@ static bract_design *design(size_t nrun)
 typedef struct {
     bract_mask *mask;
     bract_volume *geom;
-    bract_design *d;
+    bract_rdm_design *d;
     double *x;            /* rows x voxels */
     size_t rows;
-    bract_sl_models *models;
+    bract_searchlight_models *models;
 } brain;
 
 /* The mask, smooth patterns plus noise in every voxel, a model RDM. */
@@ -129,8 +129,8 @@ static void make_brain(brain *b, size_t nrun)
     for (size_t q = 0; q < np; q++)
         m.d[q] = urand(&s) + 1;
     const bract_rdm *mv[1] = {&m};
-    bract_cmp_opts co = {BRACT_CMP_SPEARMAN, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
-    if (bract_sl_models_new(b->d, 1, mv, NULL, 0, NULL, NULL, &co, &b->models))
+    bract_compare_opts co = {BRACT_CMP_SPEARMAN, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
+    if (bract_searchlight_models_new(b->d, 1, mv, NULL, 0, NULL, NULL, &co, &b->models))
         die();
     free(m.d);
     free(cond);
@@ -138,30 +138,30 @@ static void make_brain(brain *b, size_t nrun)
 
 static void free_brain(brain *b)
 {
-    bract_sl_models_free(b->models);
-    bract_design_free(b->d);
+    bract_searchlight_models_free(b->models);
+    bract_rdm_design_free(b->d);
     bract_mask_free(b->mask);
     bract_volume_free(b->geom);
     free(b->x);
 }
 
-static bract_sl *spheres(const brain *b, double radius)
+static bract_searchlight *spheres(const brain *b, double radius)
 {
-    bract_sl_opts o = {.radius_mm = radius, .min_voxels = 2, .min_proportion = 0};
-    bract_sl *s;
-    if (bract_sl_new(b->mask, b->geom, &o, &s) ||
-        bract_sl_set_columns(s, b->mask->index, b->mask->n))
+    bract_searchlight_opts o = {.radius_mm = radius, .min_voxels = 2, .min_proportion = 0};
+    bract_searchlight *s;
+    if (bract_searchlight_new(b->mask, b->geom, &o, &s) ||
+        bract_searchlight_set_columns(s, b->mask->index, b->mask->n))
         die();
     return s;
 }
 
 /* Flops of every sphere's cross-products: n(n+1)P each. */
-static double cross_flops(const bract_sl *s)
+static double cross_flops(const bract_searchlight *s)
 {
     double f = 0;
-    for (size_t c = 0; c < bract_sl_ncentres(s); c++)
-        if (!bract_sl_left_out(s)[c])
-            f += (double)NCOND * (NCOND + 1) * (double)bract_sl_sizes(s)[c];
+    for (size_t c = 0; c < bract_searchlight_ncentres(s); c++)
+        if (!bract_searchlight_left_out(s)[c])
+            f += (double)NCOND * (NCOND + 1) * (double)bract_searchlight_sizes(s)[c];
     return f;
 }
 
@@ -200,15 +200,15 @@ typedef struct {
     size_t computed;
 } run_time;
 
-static run_time whole_map(const brain *b, const bract_sl *s, bract_rdm_opts ro, size_t c1)
+static run_time whole_map(const brain *b, const bract_searchlight *s, bract_rdm_opts ro, size_t c1)
 {
-    size_t C = c1 ? c1 : bract_sl_ncentres(s);
+    size_t C = c1 ? c1 : bract_searchlight_ncentres(s);
     double *val = malloc(C * sizeof *val);
     unsigned char *st = malloc(C);
-    bract_sl_input in = {b->d, ro, b->x, b->mask->n, NULL, 0, 0, b->models};
+    bract_searchlight_input in = {b->d, ro, b->x, b->mask->n, NULL, 0, 0, b->models};
     run_time r;
     double c0 = cpu_seconds(), t0 = bench_now();
-    if (bract_sl_run(s, &in, 0, C, val, st, NULL, NULL))
+    if (bract_searchlight_run(s, &in, 0, C, val, st, NULL, NULL))
         die();
     r.wall = bench_now() - t0;
     r.cpu = cpu_seconds() - c0;
@@ -224,21 +224,21 @@ static run_time whole_map(const brain *b, const bract_sl *s, bract_rdm_opts ro, 
 
 typedef struct {
     const brain *b;
-    const bract_sl *s;
+    const bract_searchlight *s;
     size_t centre, P;
     size_t *cols;
     double *xs, *d, *dm, r;
     bract_rdm_plan *plan;
     bract_rdm_ws *ws;
-    bract_cmp_plan *cp;
-    bract_cmp_ws *cw;
+    bract_compare_plan *cp;
+    bract_compare_ws *cw;
 } sphere_job;
 
 static void step_gather(void *arg)
 {
     sphere_job *j = arg;
     size_t V = j->b->mask->n;
-    j->P = bract_sl_sphere(j->s, j->centre, j->cols, NULL);
+    j->P = bract_searchlight_sphere(j->s, j->centre, j->cols, NULL);
     for (size_t k = 0; k < j->b->rows; k++)
         for (size_t q = 0; q < j->P; q++)
             j->xs[k * j->P + q] = j->b->x[k * V + j->cols[q]];
@@ -261,19 +261,19 @@ static void step_syrk(void *arg)
 static void step_compare(void *arg)
 {
     sphere_job *j = arg;
-    if (bract_cmp_run(j->cp, j->cw, j->d, &j->r))
+    if (bract_compare_run(j->cp, j->cw, j->d, &j->r))
         die();
 }
 
-static void breakdown(const brain *b, const bract_sl *s)
+static void breakdown(const brain *b, const bract_searchlight *s)
 {
     sphere_job j = {b, s, 0, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL};
     /* a centre in the middle of the brain */
     size_t mid = (size_t)(32 + NX * (32 + NY * 20));
-    for (size_t c = 0; c < bract_sl_ncentres(s); c++)
-        if (bract_sl_centres(s)[c] == mid)
+    for (size_t c = 0; c < bract_searchlight_ncentres(s); c++)
+        if (bract_searchlight_centres(s)[c] == mid)
             j.centre = c;
-    size_t P = bract_sl_sizes(s)[j.centre];
+    size_t P = bract_searchlight_sizes(s)[j.centre];
     j.cols = malloc(P * sizeof *j.cols);
     j.xs = malloc(b->rows * P * sizeof *j.xs);
     j.d = malloc(NCOND * NCOND * sizeof *j.d);
@@ -286,8 +286,8 @@ static void breakdown(const brain *b, const bract_sl *s)
     for (size_t q = 0; q < NCOND * (NCOND - 1) / 2; q++)
         model[q] = urand(&sd) + 1;
     const double *mv[1] = {model};
-    bract_cmp_opts co = {BRACT_CMP_SPEARMAN, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
-    if (bract_cmp_plan_new(&co, NCOND, 1, mv, 0, NULL, &j.cp) || !(j.cw = bract_cmp_ws_new(j.cp)))
+    bract_compare_opts co = {BRACT_CMP_SPEARMAN, BRACT_PARTIAL_NONE, BRACT_NAN_MATCH};
+    if (bract_compare_plan_new(&co, NCOND, 1, mv, 0, NULL, &j.cp) || bract_compare_ws_new(j.cp, &j.cw))
         die();
     double tg = bench_best(step_gather, &j, 0.3);
     double tr = bench_best(step_rdm, &j, 0.3);
@@ -302,8 +302,8 @@ static void breakdown(const brain *b, const bract_sl *s)
     free(j.d);
     free(j.dm);
     free(model);
-    bract_cmp_ws_free(j.cw);
-    bract_cmp_plan_free(j.cp);
+    bract_compare_ws_free(j.cw);
+    bract_compare_plan_free(j.cp);
     bract_rdm_ws_free(j.ws);
     bract_rdm_plan_free(j.plan);
 }
@@ -319,14 +319,14 @@ int main(void)
            NX, NY, NZ, b.mask->n, NCOND, threads);
     const double radii[2] = {6, 9};
     for (int i = 0; i < 2; i++) {
-        bract_sl *s = spheres(&b, radii[i]);
+        bract_searchlight *s = spheres(&b, radii[i]);
         double flops = cross_flops(s);
         double tg = gemm_seconds(flops, threads);
         bract_rdm_opts ro = {.method = BRACT_RDM_CORRELATION};
         run_time rt = whole_map(&b, s, ro, 0);
         char name[96], base[96];
         snprintf(name, sizeof name, "whole map, %g mm spheres (%zu voxels)", radii[i],
-                 bract_sl_full_size(s));
+                 bract_searchlight_full_size(s));
         snprintf(base, sizeof base, "dgemm of the same %.3g GFLOP", flops * 1e-9);
         bench_report(name, rt.wall, base, tg);
         printf("  %zu spheres: %.2f us per sphere (wall), CPU %.2f s (%.2f x wall), "
@@ -353,7 +353,7 @@ int main(void)
                 bench_report("  the same map on 1 thread", r1.wall, "on all threads", rt.wall);
             }
         }
-        bract_sl_free(s);
+        bract_searchlight_free(s);
     }
     printf("  peak resident memory %ld MB (patterns %.0f MB)\n", peak_mb(),
            (double)b.rows * (double)b.mask->n * 8 / 1048576);
@@ -361,23 +361,23 @@ int main(void)
 
     /* crossnobis: 60 conditions x 4 runs, noise from each sphere's rows */
     make_brain(&b, 4);
-    bract_sl *s = spheres(&b, 9);
+    bract_searchlight *s = spheres(&b, 9);
     const size_t sample = 3000;
     bract_rdm_opts ro = {.method = BRACT_RDM_CROSSNOBIS, .noise = BRACT_NOISE_SHRINKAGE_DIAG};
     /* a slab of centres from the middle of the brain */
-    size_t C = bract_sl_ncentres(s), first = C / 2;
+    size_t C = bract_searchlight_ncentres(s), first = C / 2;
     size_t c0 = first, c1 = first + sample < C ? first + sample : C;
     double *val = malloc((c1 - c0) * sizeof *val);
     unsigned char *st = malloc(c1 - c0);
-    bract_sl_input in = {b.d, ro, b.x, b.mask->n, NULL, 0, 0, b.models};
+    bract_searchlight_input in = {b.d, ro, b.x, b.mask->n, NULL, 0, 0, b.models};
     double t0 = bench_now(), cpu0 = cpu_seconds();
-    if (bract_sl_run(s, &in, c0, c1, val, st, NULL, NULL))
+    if (bract_searchlight_run(s, &in, c0, c1, val, st, NULL, NULL))
         die();
     double t = bench_now() - t0, cpu = cpu_seconds() - cpu0;
     double per = t / (double)(c1 - c0);
     /* its lower bound: the covariance, its Cholesky factor, the whitening
      * and the cross-validated products of one full sphere, as flops */
-    double P = (double)bract_sl_full_size(s), rows = (double)b.rows;
+    double P = (double)bract_searchlight_full_size(s), rows = (double)b.rows;
     double f = P * (P + 1) * rows + P * P * P / 3 + P * P * rows + 4 * 2.0 * NCOND * NCOND * P;
     double tg = gemm_seconds(f * (double)(c1 - c0), threads);
     bench_report("crossnobis 60 x 4 runs, 9 mm, 3000 centres", t,
@@ -386,7 +386,7 @@ int main(void)
            per * 1e6, cpu, C, per * (double)C);
     free(val);
     free(st);
-    bract_sl_free(s);
+    bract_searchlight_free(s);
     free_brain(&b);
     return 0;
 }

@@ -36,7 +36,7 @@ static void run_naive(void *arg)
     for (size_t i = 0; i < NAIVE; i++) {
         bract_clean_plan *p;
         bract_clean_plan_new(&c->o, NT, NULL, 0, c->conf, NCONF, NULL, &p);
-        double *w = malloc(bract_clean_plan_workspace(p) * sizeof *w);
+        double *w = malloc(bract_clean_plan_ws_size(p) * sizeof *w);
         for (size_t t = 0; t < NT; t++)
             x[t] = bract_volume_get(c->in, i + (size_t)NVOX * t);
         bract_clean_series(p, x, y, w);
@@ -49,7 +49,7 @@ static void run_planned(void *arg)
 {
     ctx *c = arg;
     double x[NT], y[NT];
-    double *w = malloc(bract_clean_plan_workspace(c->plan) * sizeof *w);
+    double *w = malloc(bract_clean_plan_ws_size(c->plan) * sizeof *w);
     for (size_t i = 0; i < NAIVE; i++) {
         for (size_t t = 0; t < NT; t++)
             x[t] = bract_volume_get(c->in, i + (size_t)NVOX * t);
@@ -77,7 +77,7 @@ int main(void)
     for (size_t k = 0; k < NCONF; k++)
         for (size_t t = 0; t < NT; t++)
             c.conf[k * NT + t] = sin(0.011 * (double)(k + 1) * (double)t + (double)k);
-    bract_clean_opts_default(&c.o);
+    bract_clean_opts_defaults(&c.o);
     c.o.tr = 2.0;
     c.o.high_pass = 0.01;
     c.o.low_pass = 0.1;

@@ -58,15 +58,15 @@ static void run_acf(void *arg)
     (void)arg;
 #pragma omp parallel
     {
-        bract_acf_work *w;
+        bract_acf_ws *w;
         double x[T];
-        if (bract_acf_work_new(acfp, &w) == 0) {
+        if (bract_acf_ws_new(acfp, &w) == 0) {
 #pragma omp for schedule(dynamic, 64)
             for (size_t i = 0; i < NSER; i++) {
                 get_series(NULL, i, x);
                 bract_acf_compute(acfp, w, x, acf_out + i * (LAG + 1));
             }
-            bract_acf_work_free(w);
+            bract_acf_ws_free(w);
         }
     }
 }
@@ -99,13 +99,13 @@ static void run_direct(void *arg)
     }
 }
 
-static bract_tau_plan *taup;
-static bract_tau_result *res;
+static bract_timescale_plan *taup;
+static bract_timescale_result *res;
 
 static void run_exp(void *arg)
 {
     (void)arg;
-    if (bract_tau_run(taup, NSER, get_series, NULL, res, NULL, NULL))
+    if (bract_timescale_run(taup, NSER, get_series, NULL, res, NULL, NULL))
         fprintf(stderr, "bench_timescale: %s\n", bract_last_error());
 }
 
@@ -126,7 +126,7 @@ int main(void)
         bract_rng r;
         bract_rng_init(&r, 1, i, 0);
         double x[T], tau = 1.0 + 19.0 * (double)(i % 97) / 96.0;
-        bract_ar1_simulate(exp(-0.72 / tau), T, &r, x);
+        bract_timescale_ar1_simulate(exp(-0.72 / tau), T, &r, x);
         for (size_t t = 0; t < T; t++)
             data[i * T + t] = (float)(1000.0 + 10.0 * x[t] + 3.0 * bract_rng_normal(&r));
     }
@@ -143,12 +143,12 @@ int main(void)
         fftw_free(b);
         fftw_free(s);
     }
-    bract_tau_opts o;
-    bract_tau_opts_init(&o);
+    bract_timescale_opts o;
+    bract_timescale_opts_defaults(&o);
     o.method = BRACT_TAU_EXP;
     o.tr = 0.72;
     o.max_lag = LAG;
-    if (bract_tau_plan_new(T, &o, &taup)) {
+    if (bract_timescale_plan_new(T, &o, &taup)) {
         fprintf(stderr, "bench_timescale: %s\n", bract_last_error());
         return 1;
     }
@@ -164,12 +164,12 @@ int main(void)
         ok += isfinite(res[i].tau_s);
     bench_report("ACF to lag 50 (FFT), 50k x 1200", t_acf, "FFTs alone", t_fft);
     bench_report("ACF to lag 50 (direct sum)", t_dir, "ACF by FFT", t_acf);
-    bench_report("ACF + exp fit (bract_tau_run)", t_exp, "FFTs alone", t_fft);
+    bench_report("ACF + exp fit (bract_timescale_run)", t_exp, "FFTs alone", t_fft);
     printf("  exp fit: %zu of %d series with a timescale; %.2f us per series per thread\n", ok,
            NSER, 1e6 * t_exp * nth / NSER);
     fftw_destroy_plan(fwd);
     fftw_destroy_plan(bwd);
-    bract_tau_plan_free(taup);
+    bract_timescale_plan_free(taup);
     bract_acf_plan_free(acfp);
     free(data);
     free(acf_out);

@@ -187,7 +187,7 @@ err_has "--estimator ledoit-wolf needs rectangular windows"
 check "dfc: no window" 2 dfc --data "$input" -o "$TMP/bad1"
 err_has "no --window given"
 check "dfc: bad elbow range" 2 dfc --data "$input" --window 30 --elbow 4-2 -o "$TMP/bad1"
-err_has "--elbow expects a range KMIN-KMAX"
+err_has "--elbow: expected a range KMIN-KMAX"
 check "dfc: more states than windows" 1 dfc --data "$input" --window 238 --states 4 \
     -o "$TMP/bad1"
 err_has "--states 4 but only 3 windows"

@@ -48,7 +48,7 @@ file_absent "$TMP/bad.tsv"
 check "lsa: no --dims" 2 lsa --corpus "$DW/titles.txt" -o "$TMP/bad.tsv"
 err_has "no --dims given"
 check "lsa: bad weighting" 2 lsa --corpus "$DW/titles.txt" --dims 2 --weighting tfidf -o "$TMP/bad.tsv"
-err_has "--weighting: unknown value 'tfidf'"
+err_has "--weighting: unknown LSA weighting 'tfidf' (expected one of log-entropy, count)"
 cp "$DW/titles.txt" "$TMP/t.txt"
 check "lsa: output over the corpus" 1 lsa --corpus "$TMP/t.txt" --dims 2 -o "$TMP/t.txt" --force
 err_has "refusing to overwrite an input"

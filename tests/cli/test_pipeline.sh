@@ -152,3 +152,19 @@ check "pipeline: syntax error" 1 pipeline plan "$TMP/pl/e8.ini"
 err_has "e8.ini: line 4: not a section header"
 check "pipeline: no action" 2 pipeline "$P"
 err_has "unknown action"
+# every stage key is an option of its command, checked when the file is
+# loaded (not by a failing step per subject)
+bad e9 '[dataset]\nroot = data\n[stage a]\ncommand = extract\ndata = x\natlas = y\nfrobnicate = yes\noutput = {out}/x.tsv\n'
+check "pipeline: unknown stage key" 1 pipeline plan "$TMP/pl/e9.ini"
+err_has "e9.ini: section [stage a]: key frobnicate: bract extract has no option --frobnicate"
+file_absent "$TMP/pl/data/derivatives/bract/sub-01/x.tsv"
+bad e10 '[dataset]\nroot = data\n[stage a]\ncommand = group\nscope = group\nmaps = x\nmask = y\ntfce = 3\noutput = {out}/g\n'
+check "pipeline: a flag with a value" 1 pipeline run "$TMP/pl/e10.ini"
+err_has "e10.ini: section [stage a]: key tfce: --tfce is a flag: write yes or no (found '3')"
+bad e11 '[dataset]\nroot = data\n[stage a]\ncommand = group\nscope = group\nmaps = x\nmask = yes\noutput = {out}/g\n'
+check "pipeline: yes for an option with a value" 1 pipeline plan "$TMP/pl/e11.ini"
+err_has "e11.ini: section [stage a]: key mask: --mask takes a value, not 'yes'"
+check "pipeline: two files" 2 pipeline plan "$P" "$P"
+err_has "one pipeline FILE at a time (got 2)"
+check "pipeline: options of run only" 2 pipeline plan --jobs 2 "$P"
+err_has "unknown option --jobs"

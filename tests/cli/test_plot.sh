@@ -83,7 +83,7 @@ err_has "brainmask.nii.gz are on different grids"
 file_absent "$P/m3.png"
 check "plot map: --cut needs three numbers" 2 plot map "$REF/volumes/float64_nifti2_3d.nii" \
     --cut 1,2 -o "$P/m4.png"
-err_has "--cut expects X,Y,Z in millimetres"
+err_has "--cut: expected X,Y,Z in millimetres"
 
 # ---- states: a dfc directory with dashed region names ----
 mkdir -p "$P/dfc"
@@ -112,15 +112,53 @@ check "plot scatter: a missing column" 1 plot scatter "$P/hier.tsv" "$P/hier.tsv
 err_has "hier.tsv: no column 'tau_s'"
 file_absent "$P/s3.png"
 
+# ---- design: a GLM's design matrix (the fixture's, nilearn's names) ----
+D=$REF/glm/event/design_run-1_motion6.tsv
+check "plot design: PNG at nilearn's size" 0 plot design "$D" --dpi 50 -o "$P/design.png"
+# 22 columns, 140 rows, longest name 'constant': 1 + 0.23 x 22 by 10 inches
+png_is "$P/design.png" 303x500
+file_has "$P/design.json" '"kind": "design"'
+file_has "$P/design.json" '"rescale": "l2"'
+file_has "$P/design.json" '"cmap": "viridis"'
+check "plot design: SVG, SPM's grey" 0 plot design "$D" --rescale max-abs --cmap gray \
+    --title "run 1" -o "$P/design_grey.svg"
+svg_ok "$P/design_grey.svg"
+file_has "$P/design_grey.svg" '<title>run 1</title>'
+file_has "$P/design_grey.svg" '<desc>design matrix, 140 rows; columns: apple, bus, car, cat, dog, grape, hammer, horse, pear, saw, trans_x, trans_y, trans_z, rot_x, rot_y, rot_z, drift_1, drift_2, drift_3, drift_4, drift_5, constant</desc>'
+file_has "$P/design_grey.json" '"cmap": "gray"'
+file_has "$P/design_grey.json" '"rescale": "max-abs"'
+# 6.06 x 10 inches
+file_has "$P/design_grey.svg" 'width="436.32pt" height="720pt"'
+printf 'a\tb\n1\t2\n3\tzebra\n' > "$P/bad_design.tsv"
+check "plot design: a cell that is no number" 1 plot design "$P/bad_design.tsv" -o "$P/bd.png"
+err_has "bad_design.tsv:3: column 2 ('b')"
+file_absent "$P/bd.png"
+check "plot design: another colour map" 1 plot design "$D" --cmap coldhot -o "$P/bd.png"
+err_has "unknown colour map 'coldhot' for a design matrix (expected viridis or gray)"
+check "plot design: unknown scaling" 2 plot design "$D" --rescale z -o "$P/bd.png"
+err_has "unknown column scaling 'z' (expected one of l2, max-abs, none)"
+file_absent "$P/bd.png"
+
 # ---- usage errors ----
 check "plot: unknown kind" 2 plot pie "$P/tau.tsv" -o "$P/x.png"
-err_has "KIND: unknown value 'pie'"
+err_has "unknown kind 'pie' (expected one of rdm, mds, bars, map, states, scatter, design)"
 check "plot: wrong number of inputs" 2 plot scatter "$P/tau.tsv" -o "$P/x.png"
 err_has "plot scatter takes 2 inputs (got 1)"
 check "plot: unknown output format" 2 plot rdm "$REF/rsa/expected_rdms.tsv" -o "$P/x.pdf"
 err_has "cannot tell the format of"
 check "plot: no output" 2 plot rdm "$REF/rsa/expected_rdms.tsv"
-err_has "no output given"
+err_has "no --output given"
+check "plot: an option of another kind" 2 plot rdm "$REF/rsa/expected_rdms.tsv" \
+    --background "$REF/volumes/float64_nifti2_3d.nii" -o "$P/x.png"
+err_has "bract plot: unknown option --background"
+err_has "Usage: bract plot rdm RDMS.tsv"
+check "plot: options before the kind" 2 plot -o "$P/x.png" rdm "$REF/rsa/expected_rdms.tsv"
+err_has "unknown option -o (give the kind first)"
+check "plot: the kinds" 0 plot --help
+out_has "scatter  TAU.tsv HIERARCHY.tsv"
+check "plot: a kind's options" 0 plot map --help
+out_has "--view ortho|mosaic"
+out_lacks "--rank"
 no_temporaries "$P"
 
 # the colour-bar label comes from the RDM set's sidecar when it names the method

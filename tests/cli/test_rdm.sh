@@ -143,11 +143,11 @@ no_temporaries "$TMP"
 
 # usage errors
 check "rdm neural: no output" 2 rdm neural --data "$P"
-err_has "no output given"
+err_has "no --output given"
 check "rdm neural: --plain with correlation" 2 rdm neural --data "$P" --plain -o "$TMP/u.tsv"
 err_has "--plain applies to --method euclidean"
 check "rdm neural: unknown method" 2 rdm neural --data "$P" --method manhattan -o "$TMP/u.tsv"
-err_has "--method: unknown value 'manhattan'"
+err_has "--method: unknown RDM method 'manhattan' (expected one of euclidean, correlation, cosine, mahalanobis, crossnobis)"
 check "rdm neural: NIfTI without conditions" 2 rdm neural --data "$H/bold.nii.gz" --mask "$H/mask.nii.gz" -o "$TMP/u.tsv"
 err_has "no --conditions given"
 check "rdm neural: noise options need a noise method" 2 rdm neural --data "$P" --noise-dof 3 -o "$TMP/u.tsv"
@@ -216,13 +216,16 @@ err_has "$TMP/cut.bin: truncated: record 2 (word 'dog', byte 42) has 14 of its 3
 file_absent "$TMP/mb.tsv"
 printf 'cat\nzzz\n' > "$TMP/one.txt"
 check "rdm model: one word only" 1 rdm model --embeddings "$EM/vectors.tsv" --words "$TMP/one.txt" --allow-missing -o "$TMP/mb.tsv"
-err_has "1 word found"
+err_has "bract rdm model: $EM/vectors.tsv: 1 word found; an RDM needs at least 2"
 file_absent "$TMP/mb.tsv"
 check "rdm model: both --words and --conditions" 2 rdm model --embeddings "$EM/vectors.tsv" --words "$TMP/list.txt" \
     --conditions "$TMP/cd.tsv" -o "$TMP/mb.tsv"
 err_has "give either --conditions or --words"
 check "rdm model: unknown format" 2 rdm model --embeddings "$EM/vectors.tsv" --words "$TMP/list.txt" --format fasttext -o "$TMP/mb.tsv"
-err_has "--format: unknown value 'fasttext'"
+err_has "--format: unknown embedding format 'fasttext' (expected one of auto, word2vec, word2vec-bin, glove, tsv)"
+file_absent "$TMP/mb.tsv"
+check "rdm model: a method that needs noise" 2 rdm model --embeddings "$EM/vectors.tsv" --words "$TMP/list.txt" --method crossnobis -o "$TMP/mb.tsv"
+err_has "--method crossnobis needs a noise estimate, which word vectors do not have"
 file_absent "$TMP/mb.tsv"
 # ---- HDF5 RDM sets in rsatoolbox's layout (.h5, .hdf5) ----
 # h5show ARGS: h5dump's output becomes what out_has reads

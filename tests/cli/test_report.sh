@@ -68,7 +68,7 @@ for s in 01 02; do
         -o "$R/sub-$s/sub-${s}_tau.tsv" --quiet
 done
 check "report: timescale hierarchy" 0 timescale hierarchy --index "$SIM/ts/truth.tsv" \
-    --coords "$SIM/ts/truth.tsv" -P 50 -B 50 -o "$R/group/hierarchy" --quiet \
+    --coords "$SIM/ts/truth.tsv" --permutations 50 --bootstrap 50 -o "$R/group/hierarchy" --quiet \
     "$R/sub-01/sub-01_tau.tsv" "$R/sub-02/sub-02_tau.tsv"
 
 # ---- the report ----
@@ -233,7 +233,7 @@ err_has "report.html: exists (use --force to overwrite)"
 cksum "$H" >"$TMP/sum2"
 cmp -s "$TMP/sum1" "$TMP/sum2" && pass || fail "the report changed after a refused run"
 check "report: no output" 2 report "$R"
-err_has "no output given (-o REPORT.html)"
+err_has "no --output given"
 check "report: two roots" 2 report "$R" "$B" -o "$TMP/x.html"
 err_has "one DIR only (got 2)"
 check "report: no root" 2 report -o "$TMP/x.html"
@@ -241,3 +241,23 @@ err_has "no DIR given"
 check "report: a bad alpha" 2 report "$R" --alpha 2 -o "$TMP/x.html"
 err_has "--alpha"
 file_absent "$TMP/x.html"
+
+# ---- a first-level GLM: its runs and the designs of the first one ----
+G=$TMP/glmroot
+E=$REF/glm/event
+check "report: glm of the event fixture" 0 glm \
+    --data "$E/sub-01_task-words_run-1_bold.nii.gz" "$E/sub-01_task-words_run-2_bold.nii.gz" \
+    --events "$E/sub-01_task-words_run-1_events.tsv" "$E/sub-01_task-words_run-2_events.tsv" \
+    --confounds "$E/sub-01_task-words_run-1_desc-confounds_timeseries.tsv" \
+    "$E/sub-01_task-words_run-2_desc-confounds_timeseries.tsv" --confound-strategy motion6 \
+    --mask "$E/mask.nii.gz" -o "$G/sub-01/glm" --quiet
+check "report: a GLM root" 0 report "$G" -o "$TMP/glm.html" --dpi 40
+file_has "$TMP/glm.json" '"warnings": 0'
+file_has "$TMP/glm.html" '<h2 id="glm">First-level GLM</h2>'
+file_has "$TMP/glm.html" '<h3 id="glm-design">Design matrices</h3>'
+file_has "$TMP/glm.html" '<code>sub-01/glm/</code></a></td><td class="n">2</td><td class="n">308</td><td class="n">20</td><td class="n">236</td><td class="n">0</td><td class="n">0</td><td>glover, ar1</td>'
+file_has "$TMP/glm.html" 'alt="GLM design of run 1"'
+file_has "$TMP/glm.html" 'alt="GLM design of run 2"'
+file_has "$TMP/glm.html" '140 volumes × 22 regressors'
+file_has "$TMP/glm.html" '<a href="#glm">First-level GLM</a>: 1 run of bract glm'
+if grep -q 'Also run</a>: bract glm' "$TMP/glm.html"; then fail "glm listed among the commands without a section"; else pass; fi

@@ -99,7 +99,7 @@ file_has "$S/t1.json" '"sphere": "count: about the N nearest usable voxels'
 awk -F'\t' 'NR == 1 { print; next } { $1 = "a/b model"; $4 = (NR * 7919) % 101; print }' OFS='\t' \
     "$D/model_rdm.tsv" > "$S/second.tsv"
 # shellcheck disable=SC2086
-check "searchlight: two models" 0 searchlight $in -m "$D/model_rdm.tsv" "$S/second.tsv" \
+check "searchlight: two models" 0 searchlight $in --model "$D/model_rdm.tsv" "$S/second.tsv" \
     --compare pearson --partial -o "$S/two.nii.gz"
 file_exists "$S/two_embedding.nii.gz"
 file_exists "$S/two_a-b-model.nii.gz"
@@ -148,50 +148,50 @@ rm -rf "$K"
 # errors: messages, exit statuses, nothing written
 # shellcheck disable=SC2086
 check "searchlight: no model" 2 searchlight $in -o "$S/x.nii"
-err_has "no --model RDM set given"
+err_has "no --model given"
 # shellcheck disable=SC2086
-check "searchlight: radius and voxels" 2 searchlight $in -m "$D/model_rdm.tsv" --radius 6 \
+check "searchlight: radius and voxels" 2 searchlight $in --model "$D/model_rdm.tsv" --radius 6 \
     --voxels 20 -o "$S/x.nii"
 err_has "give --radius or --voxels, not both"
 # shellcheck disable=SC2086
-check "searchlight: fisher of cosine" 2 searchlight $in -m "$D/model_rdm.tsv" --compare cosine \
+check "searchlight: fisher of cosine" 2 searchlight $in --model "$D/model_rdm.tsv" --compare cosine \
     --fisher -o "$S/x.nii"
 err_has "--fisher applies to correlations, not to cosine"
 # shellcheck disable=SC2086
-check "searchlight: not a NIfTI name" 2 searchlight $in -m "$D/model_rdm.tsv" -o "$S/x.tsv"
+check "searchlight: not a NIfTI name" 2 searchlight $in --model "$D/model_rdm.tsv" -o "$S/x.tsv"
 err_has "name them .nii or .nii.gz"
 # shellcheck disable=SC2086
-check "searchlight: output over an input" 1 searchlight $in -m "$D/model_rdm.tsv" \
+check "searchlight: output over an input" 1 searchlight $in --model "$D/model_rdm.tsv" \
     -o "$D/mask.nii.gz" --force
 err_has "mask.nii.gz"
 # shellcheck disable=SC2086
-check "searchlight: an existing output" 1 searchlight $in -m "$D/model_rdm.tsv" -o "$S/map.nii.gz"
+check "searchlight: an existing output" 1 searchlight $in --model "$D/model_rdm.tsv" -o "$S/map.nii.gz"
 err_has "exists (use --force to overwrite)"
 w=$(awk -F'\t' 'NR == 2 { print $2 }' "$D/model_rdm.tsv")
 awk -F'\t' -v w="$w" 'BEGIN { OFS = "\t" } { if ($2 == w) $2 = "zzz"; if ($3 == w) $3 = "zzz"; print }' \
     "$D/model_rdm.tsv" > "$S/other.tsv"
 # shellcheck disable=SC2086
-check "searchlight: model of other conditions" 1 searchlight $in -m "$S/other.tsv" -o "$S/x.nii"
+check "searchlight: model of other conditions" 1 searchlight $in --model "$S/other.tsv" -o "$S/x.nii"
 err_has "the conditions table does not have the conditions of the first model"
 err_has "not in the model: '$w'"
 awk -F'\t' 'NR == 1 { print; next } { print $1 "\t1" }' "$D/conditions.tsv" > "$S/one_run.tsv"
 check "searchlight: crossnobis with one run" 1 searchlight --data "$D/sub-01_patterns.nii.gz" \
-    --conditions "$S/one_run.tsv" --mask "$D/mask.nii.gz" -m "$D/model_rdm.tsv" \
+    --conditions "$S/one_run.tsv" --mask "$D/mask.nii.gz" --model "$D/model_rdm.tsv" \
     --method crossnobis -o "$S/x.nii"
 err_has "crossnobis needs at least 2 runs"
 # shellcheck disable=SC2086
-check "searchlight: every centre left out" 1 searchlight $in -m "$D/model_rdm.tsv" \
+check "searchlight: every centre left out" 1 searchlight $in --model "$D/model_rdm.tsv" \
     --min-voxels 40 -o "$S/x.nii"
 err_has "every centre was left out"
 awk -F'\t' 'NR == 2 { $4 = "n/a" } { print }' OFS='\t' "$D/model_rdm.tsv" > "$S/missing.tsv"
 # shellcheck disable=SC2086
-check "searchlight: model missing a pair" 1 searchlight $in -m "$S/missing.tsv" -o "$S/x.nii"
+check "searchlight: model missing a pair" 1 searchlight $in --model "$S/missing.tsv" -o "$S/x.nii"
 err_has "misses pairs, which every sphere's RDM has"
 # shellcheck disable=SC2086
-check "searchlight: ... ignored with --nan model" 0 searchlight $in -m "$S/missing.tsv" \
+check "searchlight: ... ignored with --nan model" 0 searchlight $in --model "$S/missing.tsv" \
     --nan model -o "$S/nanmodel.nii"
 # shellcheck disable=SC2086
-check "searchlight: --voxels beyond the mask" 1 searchlight $in -m "$D/model_rdm.tsv" \
+check "searchlight: --voxels beyond the mask" 1 searchlight $in --model "$D/model_rdm.tsv" \
     --voxels 5000 -o "$S/x.nii"
 err_has "spheres of 5000 voxels: the mask has 211 voxels"
 file_absent "$S/x.nii"

@@ -1,5 +1,7 @@
 /* bract clean: nilearn.signal.clean on region time series or voxelwise. */
 #include "cli/cli.h"
+#include "cli/columns.h"
+#include "cli/opts.h"
 
 #include <errno.h>
 #include <math.h>
@@ -8,59 +10,67 @@
 
 #include <json.h>
 
-static const char usage_text[] =
-    "Usage: bract clean --data TS.tsv|BOLD.nii.gz -o OUT [options]\n"
-    "\n"
+static int parse_detrend(const char *arg, void *field) { return bract_clean_detrend_parse(arg, field); }
+CLI_ENUM_PARSER(bract_clean_standardize, bract_clean_standardize_parse)
+
+typedef struct {
+    const char *data, *out, *mask, *confounds, *confcols, *censor, *runs;
+    double tr;
+    cli_columns cols;
+    bract_clean_opts o;
+} args;
+
+static const cli_opt options[] = {
+    CLI_GROUP("Options:"),
+    CLI_STRING('d', "data", args, data, "FILE", "region time series (.tsv, .csv) or 4-D NIfTI",
+               .flags = CLI_REQUIRED),
+    CLI_STRING('o', "output", args, out, "FILE",
+               "cleaned series: a TSV for a table (\"-\": standard\n"
+               "output), a float32 .nii[.gz] for a volume",
+               .flags = CLI_REQUIRED),
+    CLI_STRING('m', "mask", args, mask, "FILE", "voxels to clean (NIfTI data) [voxels not all 0]"),
+    CLI_COLUMN_OPTIONS(args, cols),
+    CLI_DOUBLE(0, "tr", args, tr, 1e-6, 1e6, "S", "repetition time in seconds [sidecar or header]"),
+    CLI_CALLBACK(0, "detrend", args, o.detrend, parse_detrend, "ORDER",
+                 "remove a polynomial trend of this order (0 mean,\n"
+                 "1 linear as nilearn), or none [1]"),
+    CLI_STRING(0, "confounds", args, confounds, "FILE",
+               "confound regressors, one row per volume (TSV,\n"
+               "e.g. fMRIPrep's; leading n/a are filled)"),
+    CLI_STRING(0, "confound-columns", args, confcols, "LIST",
+               "comma-separated names or patterns of the\n"
+               "confound columns to use, e.g. 'trans_*,rot_*'\n"
+               "[all columns]"),
+    CLI_FLAG_OFF(0, "no-standardize-confounds", args, o.standardize_confounds,
+                 "scale confounds by their largest\n"
+                 "absolute value instead of z-scoring them"),
+    CLI_DOUBLE(0, "high-pass", args, o.high_pass, 0, 1e6, "HZ", "Butterworth high-pass cut-off"),
+    CLI_DOUBLE(0, "low-pass", args, o.low_pass, 0, 1e6, "HZ", "Butterworth low-pass cut-off"),
+    CLI_INT(0, "filter-order", args, o.filter_order, 1, 20, "N", "Butterworth order [5]"),
+    CLI_ENUM(0, "standardize", args, o.standardize, bract_clean_standardize, "HOW",
+             "zscore (sample std, ddof 1), zscore-population\n"
+             "(ddof 0), psc (percent signal change) or none\n"
+             "[zscore]"),
+    CLI_FLAG(0, "keep-mean", args, o.keep_mean,
+             "with --standardize none, add each series' mean\n"
+             "back (nilearn 0.10 did so after filtering)"),
+    CLI_STRING(0, "censor", args, censor, "LIST",
+               "volumes to censor, 0-based, e.g. '0,1,57-60'"),
+    CLI_FLAG(0, "extrapolate", args, o.extrapolate,
+             "fill censored volumes at run ends by spline\n"
+             "extrapolation before filtering [drop them]"),
+    CLI_STRING(0, "runs", args, runs, "LENGTHS",
+               "comma-separated run lengths in volumes,\n"
+               "e.g. '121,121,121' [one run]"),
+    CLI_END};
+
+const cli_spec cli_spec_clean = {
+    "clean", "Usage: bract clean --data TS.tsv|BOLD.nii.gz -o OUT [options]",
     "Clean time series as nilearn.signal.clean: censoring (spline-filled before\n"
     "filtering), detrending, Butterworth filtering of signals and confounds,\n"
     "confound regression, standardisation; each run separately.  A table is\n"
-    "cleaned column by column, a 4-D NIfTI voxel by voxel within a mask.\n"
-    "\n"
-    "Options:\n"
-    "  -d, --data FILE         region time series (.tsv, .csv) or 4-D NIfTI\n"
-    "  -o, --output FILE       cleaned series: a TSV for a table (\"-\": standard\n"
-    "                          output), a float32 .nii[.gz] for a volume\n"
-    "  -m, --mask FILE         voxels to clean (NIfTI data) [voxels not all 0]\n"
-    "      --tr S              repetition time in seconds [sidecar or header]\n"
-    "      --detrend ORDER     remove a polynomial trend of this order (0 mean,\n"
-    "                          1 linear as nilearn), or none [1]\n"
-    "      --confounds FILE    confound regressors, one row per volume (TSV,\n"
-    "                          e.g. fMRIPrep's; leading n/a are filled)\n"
-    "      --confound-columns LIST  comma-separated names or patterns of the\n"
-    "                          confound columns to use, e.g. 'trans_*,rot_*'\n"
-    "                          [all columns]\n"
-    "      --no-standardize-confounds  scale confounds by their largest\n"
-    "                          absolute value instead of z-scoring them\n"
-    "      --high-pass HZ      Butterworth high-pass cut-off\n"
-    "      --low-pass HZ       Butterworth low-pass cut-off\n"
-    "      --filter-order N    Butterworth order [5]\n"
-    "      --standardize HOW   zscore (sample std, ddof 1), zscore-population\n"
-    "                          (ddof 0), psc (percent signal change) or none\n"
-    "                          [zscore]\n"
-    "      --keep-mean         with --standardize none, add each series' mean\n"
-    "                          back (nilearn 0.10 did so after filtering)\n"
-    "      --censor LIST       volumes to censor, 0-based, e.g. '0,1,57-60'\n"
-    "      --extrapolate       fill censored volumes at run ends by spline\n"
-    "                          extrapolation before filtering [drop them]\n"
-    "      --runs LENGTHS      comma-separated run lengths in volumes,\n"
-    "                          e.g. '121,121,121' [one run]\n"
-    "\n" CLI_COMMON_HELP;
-
-enum {
-    OPT_TR = OPT_FIRST_CMD,
-    OPT_DETREND,
-    OPT_CONFOUNDS,
-    OPT_CONFCOLS,
-    OPT_NOSTDCONF,
-    OPT_HIGH,
-    OPT_LOW,
-    OPT_ORDER,
-    OPT_STANDARDIZE,
-    OPT_KEEPMEAN,
-    OPT_CENSOR,
-    OPT_EXTRAPOLATE,
-    OPT_RUNS
-};
+    "cleaned column by column, a 4-D NIfTI voxel by voxel within a mask.",
+    options, NULL};
 
 static int is_volume_name(const char *p)
 {
@@ -136,7 +146,8 @@ static int parse_runs(const cli_ctx *c, const char *spec, size_t **len, size_t *
     return 0;
 }
 
-/* Split "a,b,c" into a NULL-terminated array (in place copy). */
+/* Split "a,b,c" (a copy the caller owns: strtok writes into it) into an
+ * array of its words. */
 static char **split_list(char *s, size_t *n)
 {
     size_t cap = 2;
@@ -151,338 +162,263 @@ static char **split_list(char *s, size_t *n)
     return v;
 }
 
+
+/* One run of the command: options, inputs, plan, result. */
+typedef struct {
+    cli_ctx c;
+    args a;
+    int volume;              /* NIfTI data (else a table) */
+    bract_tseries *ts;
+    bract_volume *vol, *res, *mgeom;
+    bract_mask *m;
+    bract_clean_plan *plan;
+    double *conf;
+    char **confnames, **patterns, *confcols;
+    size_t nconf, filled, nruns, ncens, nt, ncleaned;
+    size_t *runlen;
+    unsigned char *keep;
+    double tr_used;
+    bract_clean_counts cnt;
+} run;
+
+static void run_free(run *r)
+{
+    bract_tseries_free(r->ts);
+    bract_volume_free(r->vol);
+    bract_volume_free(r->res);
+    bract_volume_free(r->mgeom);
+    bract_mask_free(r->m);
+    bract_clean_plan_free(r->plan);
+    bract_clean_confounds_free(r->conf, r->confnames, r->nconf);
+    free(r->patterns);
+    free(r->confcols);
+    free(r->runlen);
+    free(r->keep);
+    cli_columns_free(&r->a.cols);
+    cli_args_free(&cli_spec_clean, &r->a);
+}
+
+/* The options that must hold together; outputs refused before any work. */
+static int check_options(run *r)
+{
+    cli_ctx *c = &r->c;
+    const args *a = &r->a;
+    const bract_clean_opts *o = &a->o;
+    if (cli_given(c, "high-pass") && o->high_pass <= 0)
+        return cli_usage_error(c, "--high-pass must be a positive frequency in Hz");
+    if (cli_given(c, "low-pass") && o->low_pass <= 0)
+        return cli_usage_error(c, "--low-pass must be a positive frequency in Hz");
+    r->volume = is_volume_name(a->data);
+    if (a->mask && !r->volume)
+        return cli_usage_error(c, "--mask applies to NIfTI data; %s is a table", a->data);
+    if (cli_columns_check(c, &a->cols, a->data, !r->volume))
+        return CLI_USAGE;
+    if (r->volume && !is_volume_name(a->out))
+        return cli_usage_error(c, "the output of a NIfTI series must be a .nii or .nii.gz file");
+    if (o->keep_mean && o->standardize != BRACT_STANDARDIZE_NONE)
+        return cli_usage_error(c, "--keep-mean applies to --standardize none");
+    if (a->confcols && !a->confounds)
+        return cli_usage_error(c, "--confound-columns needs --confounds");
+    if (o->low_pass > 0 && o->high_pass > 0 && o->high_pass >= o->low_pass)
+        return cli_usage_error(c, "--high-pass (%g Hz) must be below --low-pass (%g Hz)",
+                               o->high_pass, o->low_pass);
+    cli_apply(c);
+    const char *inputs[3] = {a->data, a->confounds ? a->confounds : a->data,
+                             a->mask ? a->mask : a->data};
+    if (strcmp(a->out, "-") != 0 &&
+        (bract_output_check(a->out, c->force) || bract_output_not_input(a->out, inputs, 3)))
+        return cli_fail(c);
+    return CLI_OK;
+}
+
+/* The series (and mask), its length and TR. */
+static int load_data(run *r)
+{
+    cli_ctx *c = &r->c;
+    const args *a = &r->a;
+    if (r->volume) {
+        cli_log(c, "reading %s", a->data);
+        if (bract_volume_read(a->data, BRACT_VOL_FLOAT32, &r->vol))
+            return cli_fail(c);
+        if (r->vol->nt < 2)
+            return cli_error(c, "%s is a 3-D volume; cleaning needs a 4-D series", a->data);
+        r->nt = (size_t)r->vol->nt;
+        r->tr_used = a->tr > 0 ? a->tr : r->vol->tr;
+        if (a->mask && (bract_mask_read(a->mask, &r->m, &r->mgeom) ||
+                        bract_volume_same_grid(r->vol, r->mgeom, 1e-3)))
+            return cli_fail(c);
+    } else {
+        if (bract_tseries_read(a->data, a->tr, &r->ts))
+            return cli_fail(c);
+        if (cli_columns_select(c, &r->a.cols, a->data, r->ts))
+            return CLI_DATA_ERROR;
+        r->nt = r->ts->nt;
+        r->tr_used = r->ts->tr;
+    }
+    r->a.o.tr = r->tr_used;
+    if ((a->o.low_pass > 0 || a->o.high_pass > 0) && !(r->tr_used > 0))
+        return cli_error(c, "filtering needs the repetition time: %s %s and no --tr was given",
+                         a->data, r->volume ? "has no TR in its header"
+                                            : "has no sidecar with RepetitionTime");
+    return CLI_OK;
+}
+
+/* Runs, censoring and confounds, then the plan. */
+static int make_plan(run *r)
+{
+    cli_ctx *c = &r->c;
+    const args *a = &r->a;
+    if (a->runs && parse_runs(c, a->runs, &r->runlen, &r->nruns))
+        return CLI_USAGE;
+    if (a->censor) {
+        if (!(r->keep = malloc(r->nt)))
+            return cli_error(c, "out of memory");
+        memset(r->keep, 1, r->nt);
+        int rc = parse_censor(c, a->censor, r->nt, a->data, r->keep, &r->ncens);
+        if (rc)
+            return rc;
+    }
+    if (a->confounds) {
+        size_t npat = 0, confrows = 0;
+        if (a->confcols && (!(r->confcols = strdup(a->confcols)) ||
+                            !(r->patterns = split_list(r->confcols, &npat))))
+            return cli_error(c, "out of memory");
+        if (bract_clean_confounds_read(a->confounds, (const char *const *)r->patterns, npat, &r->conf,
+                                 &confrows, &r->nconf, &r->confnames, &r->filled))
+            return cli_fail(c);
+        if (confrows != r->nt)
+            return cli_error(c, "%s has %zu rows but %s has %zu volumes (the confounds need one "
+                             "row per volume)", a->confounds, confrows, a->data, r->nt);
+        if (r->filled)
+            cli_log(c, "%zu leading n/a confound cells filled", r->filled);
+    }
+    if (bract_clean_plan_new(&a->o, r->nt, r->runlen, r->nruns, r->conf, r->nconf, r->keep,
+                             &r->plan))
+        return cli_fail(c);
+    cli_warnings(c);
+    return CLI_OK;
+}
+
+/* Clean and write the output. */
+static int clean_and_write(run *r)
+{
+    cli_ctx *c = &r->c;
+    if (!r->volume) {
+        if (bract_clean_tseries(r->plan, r->ts, &r->cnt))
+            return cli_fail(c);
+        r->ncleaned = r->ts->nreg;
+        cli_warnings(c);
+        return bract_tseries_write(r->ts, r->a.out, c->force) ? cli_fail(c) : CLI_OK;
+    }
+    cli_bar bar;
+    cli_bar_start(&bar, c, "clean");
+    bract_progress prog = cli_bar_progress(&bar);
+    int rc = bract_clean_volume(r->plan, r->vol, r->m, &r->res, &r->cnt, &r->ncleaned, &prog);
+    cli_bar_finish(&bar);
+    if (rc)
+        return cli_fail(c);
+    free(r->vol->data); /* the input is no longer needed: halve the peak memory */
+    r->vol->data = NULL;
+    r->res->tr = r->tr_used;
+    cli_warnings(c);
+    bract_volume_write_opts wo = {0};
+    wo.descrip = "bract clean";
+    wo.force = c->force;
+    return bract_volume_write(r->res, r->a.out, &wo) ? cli_fail(c) : CLI_OK;
+}
+
+/* Set key to the JSON array arr (taken). */
+static void sidecar_array(bract_sidecar *s, const char *key, json_object *arr)
+{
+    bract_sidecar_set_json(s, key, json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN));
+    json_object_put(arr);
+}
+
+static void sidecar_fill(const run *r, bract_sidecar *s)
+{
+    const args *a = &r->a;
+    const bract_clean_opts *o = &a->o;
+    if (r->tr_used > 0)
+        bract_sidecar_set_num(s, "RepetitionTime", r->tr_used);
+    bract_sidecar_input(s, "data", a->data);
+    if (a->confounds)
+        bract_sidecar_input(s, "confounds", a->confounds);
+    if (a->mask)
+        bract_sidecar_input(s, "mask", a->mask);
+    cli_columns_sidecar(s, &a->cols);
+    if (o->detrend >= 0)
+        bract_sidecar_param_int(s, "detrend_order", o->detrend);
+    else
+        bract_sidecar_param_str(s, "detrend_order", "none");
+    if (o->high_pass > 0)
+        bract_sidecar_param_num(s, "high_pass_hz", o->high_pass);
+    if (o->low_pass > 0)
+        bract_sidecar_param_num(s, "low_pass_hz", o->low_pass);
+    if (o->high_pass > 0 || o->low_pass > 0) {
+        bract_sidecar_param_str(s, "filter", "butterworth, zero-phase (sosfiltfilt)");
+        bract_sidecar_param_int(s, "filter_order", o->filter_order);
+    }
+    bract_sidecar_param_str(s, "standardize", bract_clean_standardize_name(o->standardize));
+    bract_sidecar_param_bool(s, "keep_mean", o->keep_mean);
+    if (a->confounds) {
+        bract_sidecar_param_bool(s, "standardize_confounds", o->standardize_confounds);
+        json_object *arr = json_object_new_array();
+        for (size_t i = 0; i < r->nconf; i++)
+            json_object_array_add(arr, json_object_new_string(r->confnames[i]));
+        sidecar_array(s, "ConfoundColumns", arr);
+        bract_sidecar_count(s, "confound_columns", (int64_t)r->nconf);
+        bract_sidecar_count(s, "confound_rank",
+                            (int64_t)bract_clean_plan_confound_rank(r->plan));
+        bract_sidecar_count(s, "confound_cells_filled", (int64_t)r->filled);
+    }
+    if (r->runlen)
+        bract_sidecar_param_str(s, "runs", a->runs);
+    if (a->censor) {
+        bract_sidecar_param_str(s, "censor", a->censor);
+        bract_sidecar_param_bool(s, "extrapolate", o->extrapolate);
+        json_object *arr = json_object_new_array();
+        for (size_t i = 0; i < bract_clean_plan_nt_out(r->plan); i++)
+            json_object_array_add(arr, json_object_new_int64(
+                                           (int64_t)bract_clean_plan_out_index(r->plan, i)));
+        sidecar_array(s, "KeptVolumes", arr);
+    }
+    bract_sidecar_count(s, "volumes_in", (int64_t)r->nt);
+    bract_sidecar_count(s, "volumes_out", (int64_t)bract_clean_plan_nt_out(r->plan));
+    bract_sidecar_count(s, "censored_volumes", (int64_t)r->ncens);
+    const char *unit = r->volume ? "voxels" : "regions";
+    char key[64];
+    snprintf(key, sizeof key, "%s_cleaned", unit);
+    bract_sidecar_count(s, key, (int64_t)(r->ncleaned - r->cnt.nonfinite - r->cnt.constant));
+    snprintf(key, sizeof key, "excluded_%s_nonfinite", unit);
+    bract_sidecar_count(s, key, (int64_t)r->cnt.nonfinite);
+    snprintf(key, sizeof key, "excluded_%s_constant", unit);
+    bract_sidecar_count(s, key, (int64_t)r->cnt.constant);
+    if (o->standardize == BRACT_STANDARDIZE_PSC) {
+        snprintf(key, sizeof key, "%s_zero_mean", unit);
+        bract_sidecar_count(s, key, (int64_t)r->cnt.zero_mean);
+    }
+}
+
 int main_clean(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"output", required_argument, NULL, 'o'},
-        {"mask", required_argument, NULL, 'm'},
-        {"tr", required_argument, NULL, OPT_TR},
-        {"detrend", required_argument, NULL, OPT_DETREND},
-        {"confounds", required_argument, NULL, OPT_CONFOUNDS},
-        {"confound-columns", required_argument, NULL, OPT_CONFCOLS},
-        {"no-standardize-confounds", no_argument, NULL, OPT_NOSTDCONF},
-        {"high-pass", required_argument, NULL, OPT_HIGH},
-        {"low-pass", required_argument, NULL, OPT_LOW},
-        {"filter-order", required_argument, NULL, OPT_ORDER},
-        {"standardize", required_argument, NULL, OPT_STANDARDIZE},
-        {"keep-mean", no_argument, NULL, OPT_KEEPMEAN},
-        {"censor", required_argument, NULL, OPT_CENSOR},
-        {"extrapolate", no_argument, NULL, OPT_EXTRAPOLATE},
-        {"runs", required_argument, NULL, OPT_RUNS},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0}};
-    static const char *const std_names[] = {"none", "zscore", "zscore-population", "psc", NULL};
-    cli_ctx c;
-    cli_ctx_init(&c, "clean", usage_text);
-    const char *data = NULL, *out = NULL, *mask = NULL, *confounds = NULL, *censor = NULL,
-               *runs_spec = NULL;
-    char *confcols = NULL;
-    double tr = 0;
-    bract_clean_opts o;
-    bract_clean_opts_default(&o);
-    int opt;
-    long lv;
-    while ((opt = getopt_long(argc, argv, ":d:o:m:h@:", longopts, NULL)) != -1) {
-        int k = cli_common_option(&c, opt, optarg);
-        if (k == 2)
-            return CLI_OK;
-        if (k < 0)
-            return CLI_USAGE;
-        if (k)
-            continue;
-        switch (opt) {
-        case 'd': data = optarg; break;
-        case 'o': out = optarg; break;
-        case 'm': mask = optarg; break;
-        case OPT_TR:
-            if (cli_parse_double(&c, "--tr", optarg, 1e-6, 1e6, &tr))
-                return CLI_USAGE;
-            break;
-        case OPT_DETREND:
-            if (strcmp(optarg, "none") == 0)
-                o.detrend = -1;
-            else if (cli_parse_long(&c, "--detrend", optarg, 0, 10, &lv))
-                return CLI_USAGE;
-            else
-                o.detrend = (int)lv;
-            break;
-        case OPT_CONFOUNDS: confounds = optarg; break;
-        case OPT_CONFCOLS: confcols = optarg; break;
-        case OPT_NOSTDCONF: o.standardize_confounds = 0; break;
-        case OPT_HIGH:
-            if (cli_parse_double(&c, "--high-pass", optarg, 0, 1e6, &o.high_pass))
-                return CLI_USAGE;
-            if (o.high_pass <= 0)
-                return cli_usage_error(&c, "--high-pass must be a positive frequency in Hz");
-            break;
-        case OPT_LOW:
-            if (cli_parse_double(&c, "--low-pass", optarg, 0, 1e6, &o.low_pass))
-                return CLI_USAGE;
-            if (o.low_pass <= 0)
-                return cli_usage_error(&c, "--low-pass must be a positive frequency in Hz");
-            break;
-        case OPT_ORDER:
-            if (cli_parse_long(&c, "--filter-order", optarg, 1, 20, &lv))
-                return CLI_USAGE;
-            o.filter_order = (int)lv;
-            break;
-        case OPT_STANDARDIZE: {
-            int i = cli_parse_choice(&c, "--standardize", optarg, std_names);
-            if (i < 0)
-                return CLI_USAGE;
-            o.standardize = i == 0 ? BRACT_STANDARDIZE_NONE
-                            : i == 1 ? BRACT_STANDARDIZE_ZSCORE
-                            : i == 2 ? BRACT_STANDARDIZE_ZSCORE_POP
-                                     : BRACT_STANDARDIZE_PSC;
-            break;
-        }
-        case OPT_KEEPMEAN: o.keep_mean = 1; break;
-        case OPT_CENSOR: censor = optarg; break;
-        case OPT_EXTRAPOLATE: o.extrapolate = 1; break;
-        case OPT_RUNS: runs_spec = optarg; break;
-        case ':': return cli_usage_error(&c, "option %s needs a value", argv[optind - 1]);
-        default: return cli_usage_error(&c, "unknown option %s", argv[optind - 1]);
-        }
+    run R;
+    memset(&R, 0, sizeof R);
+    run *r = &R;
+    cli_ctx_init(&r->c, "clean", NULL);
+    bract_clean_opts_defaults(&r->a.o);
+    int rc = cli_parse(&r->c, &cli_spec_clean, &r->a, argc, argv);
+    if (rc != CLI_CONTINUE) {
+        run_free(r);
+        return rc;
     }
-    if (argc == 1) {
-        fputs(usage_text, stdout);
-        return CLI_USAGE;
-    }
-    if (optind < argc)
-        return cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
-    if (!data)
-        return cli_usage_error(&c, "no --data given");
-    if (!out)
-        return cli_usage_error(&c, "no --output given");
-    int volume = is_volume_name(data);
-    if (mask && !volume)
-        return cli_usage_error(&c, "--mask applies to NIfTI data; %s is a table", data);
-    if (volume && !is_volume_name(out))
-        return cli_usage_error(&c, "the output of a NIfTI series must be a .nii or .nii.gz file");
-    if (o.keep_mean && o.standardize != BRACT_STANDARDIZE_NONE)
-        return cli_usage_error(&c, "--keep-mean applies to --standardize none");
-    if (confcols && !confounds)
-        return cli_usage_error(&c, "--confound-columns needs --confounds");
-    if (o.low_pass > 0 && o.high_pass > 0 && o.high_pass >= o.low_pass)
-        return cli_usage_error(&c, "--high-pass (%g Hz) must be below --low-pass (%g Hz)",
-                               o.high_pass, o.low_pass);
-    cli_apply(&c);
-    const char *inputs[4] = {data, confounds ? confounds : data, mask ? mask : data, data};
-    if (strcmp(out, "-") != 0 &&
-        (bract_output_check(out, c.force) || bract_output_not_input(out, inputs, 3)))
-        return cli_fail(&c);
-
-    int status = CLI_DATA_ERROR;
-    bract_tseries *ts = NULL;
-    bract_volume *vol = NULL, *res = NULL, *mgeom = NULL;
-    bract_mask *m = NULL;
-    bract_clean_plan *plan = NULL;
-    double *conf = NULL;
-    char **confnames = NULL, **patterns = NULL;
-    size_t nconf = 0, confrows = 0, filled = 0, npat = 0, nruns = 0, ncens = 0;
-    size_t *runlen = NULL;
-    unsigned char *keep = NULL;
-    size_t nt;
-    double tr_used;
-
-    /* the data */
-    if (volume) {
-        cli_log(&c, "reading %s", data);
-        if (bract_volume_read(data, BRACT_VOL_FLOAT32, &vol)) {
-            status = cli_fail(&c);
-            goto done;
-        }
-        if (vol->nt < 2) {
-            status = cli_error(&c, "%s is a 3-D volume; cleaning needs a 4-D series", data);
-            goto done;
-        }
-        nt = (size_t)vol->nt;
-        tr_used = tr > 0 ? tr : vol->tr;
-        if (mask) {
-            if (bract_mask_read(mask, &m, &mgeom) || bract_volume_same_grid(vol, mgeom, 1e-3)) {
-                status = cli_fail(&c);
-                goto done;
-            }
-        }
-    } else {
-        if (bract_tseries_read(data, tr, &ts)) {
-            status = cli_fail(&c);
-            goto done;
-        }
-        nt = ts->nt;
-        tr_used = ts->tr;
-    }
-    o.tr = tr_used;
-    if ((o.low_pass > 0 || o.high_pass > 0) && !(tr_used > 0)) {
-        status = cli_error(&c, "filtering needs the repetition time: %s %s and no --tr was given",
-                           data, volume ? "has no TR in its header"
-                                        : "has no sidecar with RepetitionTime");
-        goto done;
-    }
-    /* runs, censoring, confounds */
-    if (runs_spec && parse_runs(&c, runs_spec, &runlen, &nruns)) {
-        status = CLI_USAGE;
-        goto done;
-    }
-    if (censor) {
-        keep = malloc(nt);
-        if (!keep) {
-            status = cli_error(&c, "out of memory");
-            goto done;
-        }
-        memset(keep, 1, nt);
-        int r = parse_censor(&c, censor, nt, data, keep, &ncens);
-        if (r) {
-            status = r;
-            goto done;
-        }
-    }
-    if (confounds) {
-        if (confcols && !(patterns = split_list(confcols, &npat))) {
-            status = cli_error(&c, "out of memory");
-            goto done;
-        }
-        if (bract_confounds_read(confounds, (const char *const *)patterns, npat, &conf,
-                                 &confrows, &nconf, &confnames, &filled)) {
-            status = cli_fail(&c);
-            goto done;
-        }
-        if (confrows != nt) {
-            status = cli_error(&c, "%s has %zu rows but %s has %zu volumes (the confounds need "
-                               "one row per volume)",
-                               confounds, confrows, data, nt);
-            goto done;
-        }
-        if (filled)
-            cli_log(&c, "%zu leading n/a confound cells filled", filled);
-    }
-    if (bract_clean_plan_new(&o, nt, runlen, nruns, conf, nconf, keep, &plan)) {
-        status = cli_fail(&c);
-        goto done;
-    }
-    cli_warnings(&c);
-
-    bract_clean_counts cnt = {0};
-    size_t ncleaned = 0;
-    if (volume) {
-        cli_bar bar;
-        cli_bar_start(&bar, &c, "clean");
-        bract_progress prog = cli_bar_progress(&bar);
-        int rc = bract_clean_volume(plan, vol, m, &res, &cnt, &ncleaned, &prog);
-        cli_bar_finish(&bar);
-        if (rc) {
-            status = cli_fail(&c);
-            goto done;
-        }
-        free(vol->data); /* the input is no longer needed: halve the peak memory */
-        vol->data = NULL;
-        res->tr = tr_used;
-        cli_warnings(&c);
-        bract_volume_write_opts wo = {0};
-        wo.descrip = "bract clean";
-        wo.force = c.force;
-        if (bract_volume_write(res, out, &wo)) {
-            status = cli_fail(&c);
-            goto done;
-        }
-    } else {
-        if (bract_clean_tseries(plan, ts, &cnt)) {
-            status = cli_fail(&c);
-            goto done;
-        }
-        ncleaned = ts->nreg;
-        cli_warnings(&c);
-        if (bract_tseries_write(ts, out, c.force)) {
-            status = cli_fail(&c);
-            goto done;
-        }
-    }
-    status = CLI_OK;
-    if (strcmp(out, "-") != 0) {
-        bract_sidecar *s = cli_sidecar(&c);
-        if (s) {
-            if (tr_used > 0)
-                bract_sidecar_set_num(s, "RepetitionTime", tr_used);
-            bract_sidecar_input(s, "data", data);
-            if (confounds)
-                bract_sidecar_input(s, "confounds", confounds);
-            if (mask)
-                bract_sidecar_input(s, "mask", mask);
-            if (o.detrend >= 0)
-                bract_sidecar_param_int(s, "detrend_order", o.detrend);
-            else
-                bract_sidecar_param_str(s, "detrend_order", "none");
-            if (o.high_pass > 0)
-                bract_sidecar_param_num(s, "high_pass_hz", o.high_pass);
-            if (o.low_pass > 0)
-                bract_sidecar_param_num(s, "low_pass_hz", o.low_pass);
-            if (o.high_pass > 0 || o.low_pass > 0) {
-                bract_sidecar_param_str(s, "filter", "butterworth, zero-phase (sosfiltfilt)");
-                bract_sidecar_param_int(s, "filter_order", o.filter_order);
-            }
-            bract_sidecar_param_str(s, "standardize", std_names[o.standardize == 0   ? 0
-                                                                : o.standardize == 1 ? 1
-                                                                : o.standardize == 2 ? 2
-                                                                                     : 3]);
-            bract_sidecar_param_bool(s, "keep_mean", o.keep_mean);
-            if (confounds) {
-                bract_sidecar_param_bool(s, "standardize_confounds", o.standardize_confounds);
-                json_object *arr = json_object_new_array();
-                for (size_t i = 0; i < nconf; i++)
-                    json_object_array_add(arr, json_object_new_string(confnames[i]));
-                bract_sidecar_set_json(s, "ConfoundColumns",
-                                       json_object_to_json_string_ext(arr,
-                                                                      JSON_C_TO_STRING_PLAIN));
-                json_object_put(arr);
-                bract_sidecar_count(s, "confound_columns", (int64_t)nconf);
-                bract_sidecar_count(s, "confound_rank",
-                                    (int64_t)bract_clean_plan_confound_rank(plan));
-                bract_sidecar_count(s, "confound_cells_filled", (int64_t)filled);
-            }
-            if (runlen)
-                bract_sidecar_param_str(s, "runs", runs_spec);
-            if (censor) {
-                bract_sidecar_param_str(s, "censor", censor);
-                bract_sidecar_param_bool(s, "extrapolate", o.extrapolate);
-                json_object *arr = json_object_new_array();
-                for (size_t i = 0; i < bract_clean_plan_nt_out(plan); i++)
-                    json_object_array_add(arr, json_object_new_int64(
-                                                   (int64_t)bract_clean_plan_out_index(plan, i)));
-                bract_sidecar_set_json(s, "KeptVolumes",
-                                       json_object_to_json_string_ext(arr,
-                                                                      JSON_C_TO_STRING_PLAIN));
-                json_object_put(arr);
-            }
-            bract_sidecar_count(s, "volumes_in", (int64_t)nt);
-            bract_sidecar_count(s, "volumes_out", (int64_t)bract_clean_plan_nt_out(plan));
-            bract_sidecar_count(s, "censored_volumes", (int64_t)ncens);
-            const char *unit = volume ? "voxels" : "regions";
-            char key[64];
-            snprintf(key, sizeof key, "%s_cleaned", unit);
-            bract_sidecar_count(s, key, (int64_t)(ncleaned - cnt.nonfinite - cnt.constant));
-            snprintf(key, sizeof key, "excluded_%s_nonfinite", unit);
-            bract_sidecar_count(s, key, (int64_t)cnt.nonfinite);
-            snprintf(key, sizeof key, "excluded_%s_constant", unit);
-            bract_sidecar_count(s, key, (int64_t)cnt.constant);
-            if (o.standardize == BRACT_STANDARDIZE_PSC) {
-                snprintf(key, sizeof key, "%s_zero_mean", unit);
-                bract_sidecar_count(s, key, (int64_t)cnt.zero_mean);
-            }
-        }
-        status = cli_sidecar_finish(&c, s, out);
+    if (!(rc = check_options(r)) && !(rc = load_data(r)) && !(rc = make_plan(r)) &&
+        !(rc = clean_and_write(r)) && strcmp(r->a.out, "-") != 0) {
+        bract_sidecar *s = cli_sidecar(&r->c);
+        if (s)
+            sidecar_fill(r, s);
+        rc = cli_sidecar_finish(&r->c, s, r->a.out);
         bract_sidecar_free(s);
     }
-done:
-    bract_tseries_free(ts);
-    bract_volume_free(vol);
-    bract_volume_free(res);
-    bract_volume_free(mgeom);
-    bract_mask_free(m);
-    bract_clean_plan_free(plan);
-    bract_confounds_free(conf, confnames, nconf);
-    free(patterns);
-    free(runlen);
-    free(keep);
-    return status;
+    run_free(r);
+    return rc;
 }

@@ -1,6 +1,9 @@
 /* bract dfc: sliding-window dynamic functional connectivity, recurring
  * states, flexibility, and tests against phase-randomised surrogates. */
 #include "cli/cli.h"
+#include "cli/columns.h"
+#include "cli/opts.h"
+#include "cli/paths.h"
 #include "bract/outputs.h"
 
 #include <errno.h>
@@ -12,76 +15,6 @@
 
 #include <json.h>
 
-static const char usage_text[] =
-    "Usage: bract dfc --data TS.tsv [--data TS.tsv ...] --window N[s] -o DIR [options]\n"
-    "\n"
-    "Sliding-window connectivity of region time series (one TSV per subject,\n"
-    "one column per region), its recurring states and each region's\n"
-    "flexibility, and tests against phase-randomised surrogates.  DIR receives\n"
-    "windows.npy, window_info.tsv, edge_mean.tsv, edge_std.tsv, regions.tsv and\n"
-    "summary.tsv, plus the files of the options below.\n"
-    "\n"
-    "Windows:\n"
-    "  -d, --data FILE        region time series; repeat for more subjects\n"
-    "      --tr SEC           repetition time [the input sidecar's RepetitionTime]\n"
-    "  -w, --window N[s]      window length, volumes or seconds (e.g. 60s)\n"
-    "      --step N[s]        step between window starts [1 volume]\n"
-    "      --taper KIND       rect, gaussian (weighted Pearson, teneto) or gift\n"
-    "                         (GIFT dFNC: Gaussian-convolved rectangle) [rect]\n"
-    "      --sigma N[s]       sd of the gaussian taper (required with it)\n"
-    "      --alpha N[s]       sd of the GIFT taper's Gaussian [3 volumes]\n"
-    "      --estimator E      pearson, ledoit-wolf (nilearn's shrunk\n"
-    "                         correlation), glasso or glasso-partial [pearson]\n"
-    "      --lambda X         graphical-lasso penalty (glasso estimators)\n"
-    "      --fisher           Fisher z (atanh) of the windowed values\n"
-    "\n"
-    "States:\n"
-    "  -k, --states K         k-means states: state_centroids.tsv,\n"
-    "                         state_sequence.tsv, state_summary.tsv\n"
-    "      --elbow KMIN-KMAX  k-means for each k of the range: elbow.tsv\n"
-    "      --distance D       l2 (squared Euclidean, means) or l1 (city block,\n"
-    "                         medians, as Allen et al. 2014) [l2]\n"
-    "      --restarts N       k-means++ starts [10]\n"
-    "      --max-iter N       iterations per start [300]\n"
-    "\n"
-    "Communities:\n"
-    "      --flexibility      communities per window and each region's\n"
-    "                         flexibility: communities.tsv\n"
-    "      --community M      multilayer (Mucha et al. 2010, as Braun et al.\n"
-    "                         2015) or layerwise [multilayer]\n"
-    "      --gamma G          resolution [1]\n"
-    "      --omega W          coupling of consecutive windows [1]\n"
-    "      --community-runs N optimisations averaged [10]\n"
-    "\n"
-    "Null model:\n"
-    "      --surrogates N     phase-randomised surrogates per subject for\n"
-    "                         surrogate_tests.tsv and edge p-values [0: none]\n"
-    "\n"
-    "Output:\n"
-    "  -o, --output DIR       output directory (created if missing)\n"
-    "\n" CLI_COMMON_HELP;
-
-enum {
-    OPT_TR = OPT_FIRST_CMD,
-    OPT_STEP,
-    OPT_TAPER,
-    OPT_SIGMA,
-    OPT_ALPHA,
-    OPT_ESTIMATOR,
-    OPT_LAMBDA,
-    OPT_FISHER,
-    OPT_ELBOW,
-    OPT_DISTANCE,
-    OPT_RESTARTS,
-    OPT_MAXITER,
-    OPT_FLEX,
-    OPT_COMMUNITY,
-    OPT_GAMMA,
-    OPT_OMEGA,
-    OPT_CRUNS,
-    OPT_SURROGATES
-};
-
 /* A length given in volumes ("30") or seconds ("60s"). */
 typedef struct {
     double value;
@@ -89,38 +22,66 @@ typedef struct {
     int given;
 } span;
 
-static int parse_span(const cli_ctx *c, const char *opt, const char *s, int integer, span *out)
+/* A positive length in volumes or seconds; whole volumes when `integer`. */
+static int parse_span(const char *arg, int integer, span *out)
 {
-    size_t n = strlen(s);
+    size_t n = strlen(arg);
     char buf[64];
     double v;
-    int sec = n > 0 && s[n - 1] == 's';
-    if (n == 0 || n >= sizeof buf) {
-        cli_usage_error(c, "%s expects a number of volumes or seconds (e.g. 30 or 60s), not "
-                        "'%s'", opt, s);
-        return -1;
-    }
-    memcpy(buf, s, n + 1);
+    int sec = n > 0 && arg[n - 1] == 's';
+    if (n == 0 || n >= sizeof buf)
+        return bract_error(BRACT_EINVAL, "expected a number of volumes or seconds (e.g. 30 or "
+                                         "60s), not '%s'", arg);
+    memcpy(buf, arg, n + 1);
     if (sec)
         buf[n - 1] = '\0';
-    if (bract_parse_double(buf, &v) || !isfinite(v) || v <= 0) {
-        cli_usage_error(c, "%s expects a positive number of volumes or seconds (e.g. 30 or "
-                        "60s), not '%s'", opt, s);
-        return -1;
-    }
-    if (integer && !sec && v != floor(v)) {
-        cli_usage_error(c, "%s in volumes must be a whole number (got %s; add 's' for "
-                        "seconds)", opt, s);
-        return -1;
-    }
+    if (bract_parse_double(buf, &v) || !isfinite(v) || v <= 0)
+        return bract_error(BRACT_EINVAL, "expected a positive number of volumes or seconds (e.g. "
+                                         "30 or 60s), not '%s'", arg);
+    if (integer && !sec && v != floor(v))
+        return bract_error(BRACT_EINVAL, "a length in volumes must be a whole number (got %s; "
+                                         "add 's' for seconds)", arg);
     out->value = v;
     out->seconds = sec;
     out->given = 1;
     return 0;
 }
+static int parse_volumes(const char *arg, void *field) { return parse_span(arg, 1, field); }
+static int parse_length(const char *arg, void *field) { return parse_span(arg, 0, field); }
+
+/* --elbow KMIN-KMAX. */
+typedef struct {
+    size_t lo, hi;
+} krange;
+
+static int parse_range(const char *arg, void *field)
+{
+    krange *k = field;
+    char *end;
+    errno = 0;
+    unsigned long a = strtoul(arg, &end, 10);
+    if (end == arg || *end != '-' || errno)
+        goto bad;
+    const char *t = end + 1;
+    unsigned long b = strtoul(t, &end, 10);
+    if (end == t || *end || errno || a < 1 || b <= a || b > 100)
+        goto bad;
+    k->lo = a;
+    k->hi = b;
+    return 0;
+bad:
+    return bract_error(BRACT_EINVAL, "expected a range KMIN-KMAX with 1 <= KMIN < KMAX <= 100, "
+                                     "not '%s'", arg);
+}
+
+CLI_ENUM_PARSER(bract_dfc_window, bract_dfc_window_parse)
+CLI_ENUM_PARSER(bract_dfc_estimator, bract_dfc_estimator_parse)
+CLI_ENUM_PARSER(bract_kmeans_metric, bract_kmeans_metric_parse)
+CLI_ENUM_PARSER(bract_community_method, bract_community_method_parse)
 
 typedef struct {
-    char *path, *name;
+    const char *path;
+    char *name;
     bract_tseries *ts;
     double *x;         /* kept regions, region-major */
     bract_dfc_plan *plan;
@@ -130,7 +91,7 @@ typedef struct {
     double *edge_mean, *edge_sd, *smean, *ssd, *esdm, fcvar;
     double *flex, modularity;
     size_t *comm;      /* communities of the best run (nwin x nreg) */
-    bract_dfc_test_result *test;
+    bract_surrogate_result *test;
 } subject;
 
 /* The output files, opened (as temporaries) before any work and committed
@@ -159,30 +120,101 @@ typedef struct {
     bract_npy_writer *npy;
 } output;
 
+/* The run: its options (the table below fills them), the subjects, the
+ * outputs, the results. */
 typedef struct {
     cli_ctx c;
+    /* options */
+    cli_strlist data;
+    cli_columns cols;
+    const char *outdir;
+    double tr;         /* --tr, then the inputs' TR */
+    bract_dfc_opts dp;
+    span window, step, sigma, alpha;
+    size_t k, restarts, max_iter, cruns, surrogates;
+    krange elbow;
+    bract_kmeans_metric distance;
+    int flex;
+    bract_community_method community;
+    double gamma, omega;
+    /* inputs */
     size_t nsub, nreg, npairs, total;
     subject *sub;
     char **names;      /* kept region names */
     size_t *keep;      /* their columns in the inputs */
     size_t nexcluded;
     char **excluded;
-    double tr;
-    bract_dfc_params dp;
-    span window, step, sigma, alpha;
-    const char *taper_name, *estimator_name, *community_name, *distance_name;
-    size_t k, kmin, kmax, restarts, max_iter, cruns, surrogates;
-    int distance, flex, community;
-    double gamma, omega;
-    const char *outdir;
     int made_dir;
     output out[O_COUNT];
+    /* results */
     float *win;        /* all windows, when states or communities need them */
-    bract_kmeans_params kp;
+    bract_kmeans_opts kp;
     bract_kmeans_result *km;
-    double *elbow_obj, *elbow_ratio, elbow_break;
-    size_t elbow_k;
+    bract_kmeans_elbow_result *elb;
 } run;
+
+static const cli_opt options[] = {
+    CLI_GROUP("Windows:"),
+    CLI_LIST('d', "data", run, data, "FILE",
+             "region time series; repeat for more subjects", .flags = CLI_REQUIRED),
+    CLI_COLUMN_OPTIONS(run, cols),
+    CLI_DOUBLE(0, "tr", run, tr, 1e-6, 1e6, "SEC",
+               "repetition time [the input sidecar's RepetitionTime]"),
+    CLI_CALLBACK(0, "window", run, window, parse_volumes, "N[s]",
+                 "window length, volumes or seconds (e.g. 60s)", .flags = CLI_REQUIRED),
+    CLI_CALLBACK(0, "step", run, step, parse_volumes, "N[s]",
+                 "step between window starts [1 volume]"),
+    CLI_ENUM(0, "taper", run, dp.window_type, bract_dfc_window, "KIND",
+             "rect, gaussian (weighted Pearson, teneto) or gift\n"
+             "(GIFT dFNC: Gaussian-convolved rectangle) [rect]"),
+    CLI_CALLBACK(0, "sigma", run, sigma, parse_length, "N[s]",
+                 "sd of the gaussian taper (required with it)"),
+    CLI_CALLBACK(0, "alpha", run, alpha, parse_length, "N[s]",
+                 "sd of the GIFT taper's Gaussian [3 volumes]"),
+    CLI_ENUM(0, "estimator", run, dp.estimator, bract_dfc_estimator, "E",
+             "pearson, ledoit-wolf (nilearn's shrunk\n"
+             "correlation), glasso or glasso-partial [pearson]"),
+    CLI_DOUBLE(0, "lambda", run, dp.lambda, 1e-12, 1e6, "X",
+               "graphical-lasso penalty (glasso estimators)"),
+    CLI_FLAG(0, "fisher", run, dp.fisher, "Fisher z (atanh) of the windowed values"),
+    CLI_GROUP("States:"),
+    CLI_SIZE(0, "states", run, k, 2, 1000, "K",
+             "k-means states: state_centroids.tsv,\n"
+             "state_sequence.tsv, state_summary.tsv"),
+    CLI_CALLBACK(0, "elbow", run, elbow, parse_range, "KMIN-KMAX",
+                 "k-means for each k of the range: elbow.tsv"),
+    CLI_ENUM(0, "distance", run, distance, bract_kmeans_metric, "D",
+             "l2 (squared Euclidean, means) or l1 (city block,\n"
+             "medians, as Allen et al. 2014) [l2]"),
+    CLI_SIZE(0, "restarts", run, restarts, 1, 100000, "N", "k-means++ starts [10]"),
+    CLI_SIZE(0, "max-iter", run, max_iter, 1, 1000000, "N", "iterations per start [300]"),
+    CLI_GROUP("Communities:"),
+    CLI_FLAG(0, "flexibility", run, flex,
+             "communities per window and each region's\n"
+             "flexibility: communities.tsv"),
+    CLI_ENUM(0, "community", run, community, bract_community_method, "M",
+             "multilayer (Mucha et al. 2010, as Braun et al.\n"
+             "2015) or layerwise [multilayer]"),
+    CLI_DOUBLE(0, "gamma", run, gamma, 0, 1e6, "G", "resolution [1]"),
+    CLI_DOUBLE(0, "omega", run, omega, 0, 1e6, "W", "coupling of consecutive windows [1]"),
+    CLI_SIZE(0, "community-runs", run, cruns, 1, 100000, "N", "optimisations averaged [10]"),
+    CLI_GROUP("Null model:"),
+    CLI_SIZE(0, "surrogates", run, surrogates, 0, 10000000, "N",
+             "phase-randomised surrogates per subject for\n"
+             "surrogate_tests.tsv and edge p-values [0: none]"),
+    CLI_GROUP("Output:"),
+    CLI_STRING('o', "output", run, outdir, "DIR", "output directory (created if missing)",
+               .flags = CLI_REQUIRED),
+    CLI_END};
+
+const cli_spec cli_spec_dfc = {
+    "dfc", "Usage: bract dfc --data TS.tsv [--data TS.tsv ...] --window N[s] -o DIR [options]",
+    "Sliding-window connectivity of region time series (one TSV per subject,\n"
+    "one column per region), its recurring states and each region's\n"
+    "flexibility, and tests against phase-randomised surrogates.  DIR receives\n"
+    "windows.npy, window_info.tsv, edge_mean.tsv, edge_std.tsv, regions.tsv and\n"
+    "summary.tsv, plus the files of the options below.",
+    options, NULL};
 
 static void run_free(run *r)
 {
@@ -202,7 +234,7 @@ static void run_free(run *r)
         free(u->esdm);
         free(u->flex);
         free(u->comm);
-        bract_dfc_test_result_free(u->test);
+        bract_surrogate_result_free(u->test);
     }
     free(r->sub);
     free(r->names);
@@ -217,28 +249,11 @@ static void run_free(run *r)
         rmdir(r->outdir); /* made by this run and left empty by the aborts */
     free(r->win);
     bract_kmeans_result_free(r->km);
-    free(r->elbow_obj);
-    free(r->elbow_ratio);
-}
-
-/* The subject's name: the file name without directory and extension. */
-static char *file_stem(const char *path)
-{
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    char *n = strdup(base);
-    if (!n)
-        return NULL;
-    static const char *const ext[] = {".tsv.gz", ".csv.gz", ".tsv", ".csv", ".txt", NULL};
-    size_t len = strlen(n);
-    for (int i = 0; ext[i]; i++) {
-        size_t el = strlen(ext[i]);
-        if (len > el && strcmp(n + len - el, ext[i]) == 0) {
-            n[len - el] = '\0';
-            break;
-        }
-    }
-    return n;
+    bract_kmeans_elbow_result_free(r->elb);
+    cli_strlist_free(&r->data);
+    cli_strlist_free(&r->cols.include);
+    cli_strlist_free(&r->cols.exclude);
+    cli_columns_free(&r->cols);
 }
 
 /* A BIDS name (sub-01_desc-clean_timeseries.tsv) gives its subject, others
@@ -246,7 +261,7 @@ static char *file_stem(const char *path)
  * two files would share a name. */
 static char *subject_name(const char *path)
 {
-    char *n = file_stem(path);
+    char *n = cli_file_stem(path);
     if (n && strncmp(n, "sub-", 4) == 0)
         n[strcspn(n, "_")] = '\0';
     return n;
@@ -328,12 +343,12 @@ static void sidecar_common(const run *r, bract_sidecar *s)
     if (r->window.seconds)
         bract_sidecar_param_num(s, "window_s", r->window.value);
     bract_sidecar_param_int(s, "step_volumes", (int64_t)r->dp.step);
-    bract_sidecar_param_str(s, "taper", r->taper_name);
+    bract_sidecar_param_str(s, "taper", bract_dfc_window_name(r->dp.window_type));
     if (r->dp.window_type == BRACT_WINDOW_GAUSSIAN)
         bract_sidecar_param_num(s, "sigma_volumes", r->dp.sigma);
     if (r->dp.window_type == BRACT_WINDOW_GIFT)
         bract_sidecar_param_num(s, "alpha_volumes", r->dp.alpha);
-    bract_sidecar_param_str(s, "estimator", r->estimator_name);
+    bract_sidecar_param_str(s, "estimator", bract_dfc_estimator_name(r->dp.estimator));
     if (r->dp.estimator == BRACT_FC_GLASSO || r->dp.estimator == BRACT_FC_GLASSO_PARTIAL)
         bract_sidecar_param_num(s, "lambda", r->dp.lambda);
     bract_sidecar_param_bool(s, "fisher", r->dp.fisher);
@@ -346,28 +361,29 @@ static void sidecar_common(const run *r, bract_sidecar *s)
     if (r->k) {
         bract_sidecar_param_int(s, "states", (int64_t)r->k);
     }
-    if (r->k || r->kmax) {
-        bract_sidecar_param_str(s, "distance", r->distance_name);
+    if (r->k || r->elbow.hi) {
+        bract_sidecar_param_str(s, "distance", bract_kmeans_metric_name(r->distance));
         bract_sidecar_param_int(s, "restarts", (int64_t)r->restarts);
         bract_sidecar_param_int(s, "max_iter", (int64_t)r->max_iter);
     }
-    if (r->kmax) {
-        bract_sidecar_param_int(s, "elbow_kmin", (int64_t)r->kmin);
-        bract_sidecar_param_int(s, "elbow_kmax", (int64_t)r->kmax);
+    if (r->elbow.hi) {
+        bract_sidecar_param_int(s, "elbow_kmin", (int64_t)r->elbow.lo);
+        bract_sidecar_param_int(s, "elbow_kmax", (int64_t)r->elbow.hi);
     }
     if (r->flex) {
-        bract_sidecar_param_str(s, "community", r->community_name);
+        bract_sidecar_param_str(s, "community", bract_community_method_name(r->community));
         bract_sidecar_param_num(s, "gamma", r->gamma);
-        if (r->community == 0)
+        if (r->community == BRACT_COMMUNITY_MULTILAYER)
             bract_sidecar_param_num(s, "omega", r->omega);
         bract_sidecar_param_int(s, "community_runs", (int64_t)r->cruns);
     }
     if (r->surrogates)
         bract_sidecar_param_int(s, "surrogates", (int64_t)r->surrogates);
-    if (r->k || r->kmax || r->flex || r->surrogates)
+    if (r->k || r->elbow.hi || r->flex || r->surrogates)
         bract_sidecar_param_int(s, "seed", (int64_t)r->c.seed);
     for (size_t i = 0; i < r->nsub; i++)
         bract_sidecar_input(s, "data", r->sub[i].path);
+    cli_columns_sidecar(s, &r->cols);
     bract_sidecar_count(s, "subjects", (int64_t)r->nsub);
     bract_sidecar_count(s, "regions", (int64_t)r->nreg);
     bract_sidecar_count(s, "excluded_regions", (int64_t)r->nexcluded);
@@ -422,235 +438,73 @@ static int window_sink(void *ctx, size_t k, const double *fc)
 
 /* ---- the command ---- */
 
-static int parse_range(const cli_ctx *c, const char *s, size_t *lo, size_t *hi)
-{
-    char *end;
-    errno = 0;
-    unsigned long a = strtoul(s, &end, 10);
-    if (end == s || *end != '-' || errno)
-        goto bad;
-    const char *t = end + 1;
-    unsigned long b = strtoul(t, &end, 10);
-    if (end == t || *end || errno || a < 1 || b <= a || b > 100)
-        goto bad;
-    *lo = a;
-    *hi = b;
-    return 0;
-bad:
-    cli_usage_error(c, "--elbow expects a range KMIN-KMAX with 1 <= KMIN < KMAX <= 100, not "
-                    "'%s'", s);
-    return -1;
-}
-
 static double to_volumes(const run *r, span s) { return s.seconds ? s.value / r->tr : s.value; }
 
-static int setup(run *r, int argc, char **argv, const char ***data, size_t *ndata)
+/* The options after parsing: what must hold together. */
+static int check_options(run *r)
 {
-    static const struct option longopts[] = {{"data", required_argument, NULL, 'd'},
-                                             {"tr", required_argument, NULL, OPT_TR},
-                                             {"window", required_argument, NULL, 'w'},
-                                             {"step", required_argument, NULL, OPT_STEP},
-                                             {"taper", required_argument, NULL, OPT_TAPER},
-                                             {"sigma", required_argument, NULL, OPT_SIGMA},
-                                             {"alpha", required_argument, NULL, OPT_ALPHA},
-                                             {"estimator", required_argument, NULL,
-                                              OPT_ESTIMATOR},
-                                             {"lambda", required_argument, NULL, OPT_LAMBDA},
-                                             {"fisher", no_argument, NULL, OPT_FISHER},
-                                             {"states", required_argument, NULL, 'k'},
-                                             {"elbow", required_argument, NULL, OPT_ELBOW},
-                                             {"distance", required_argument, NULL,
-                                              OPT_DISTANCE},
-                                             {"restarts", required_argument, NULL,
-                                              OPT_RESTARTS},
-                                             {"max-iter", required_argument, NULL, OPT_MAXITER},
-                                             {"flexibility", no_argument, NULL, OPT_FLEX},
-                                             {"community", required_argument, NULL,
-                                              OPT_COMMUNITY},
-                                             {"gamma", required_argument, NULL, OPT_GAMMA},
-                                             {"omega", required_argument, NULL, OPT_OMEGA},
-                                             {"community-runs", required_argument, NULL,
-                                              OPT_CRUNS},
-                                             {"surrogates", required_argument, NULL,
-                                              OPT_SURROGATES},
-                                             {"output", required_argument, NULL, 'o'},
-                                             CLI_COMMON_LONGOPTS,
-                                             {NULL, 0, NULL, 0}};
-    static const char *const tapers[] = {"rect", "gaussian", "gift", NULL};
-    static const char *const estimators[] = {"pearson", "ledoit-wolf", "glasso",
-                                             "glasso-partial", NULL};
-    static const char *const distances[] = {"l2", "l1", NULL};
-    static const char *const communities[] = {"multilayer", "layerwise", NULL};
     cli_ctx *c = &r->c;
-    bract_dfc_params_default(&r->dp);
-    r->taper_name = "rect";
-    r->estimator_name = "pearson";
-    r->distance_name = "l2";
-    r->community_name = "multilayer";
+    const bract_dfc_opts *dp = &r->dp;
+    if (!r->window.seconds && r->window.value < 3)
+        return cli_usage_error(c, "--window must be at least 3 volumes (got %g): a windowed "
+                               "correlation needs at least 3", r->window.value);
+    if (dp->window_type == BRACT_WINDOW_GAUSSIAN && !r->sigma.given)
+        return cli_usage_error(c, "--taper gaussian needs --sigma");
+    if (dp->window_type != BRACT_WINDOW_GAUSSIAN && r->sigma.given)
+        return cli_usage_error(c, "--sigma applies to --taper gaussian only");
+    if (dp->window_type != BRACT_WINDOW_GIFT && r->alpha.given)
+        return cli_usage_error(c, "--alpha applies to --taper gift only");
+    int glasso = dp->estimator == BRACT_FC_GLASSO || dp->estimator == BRACT_FC_GLASSO_PARTIAL;
+    if (glasso && !cli_given(c, "lambda"))
+        return cli_usage_error(c, "--estimator %s needs --lambda",
+                               bract_dfc_estimator_name(dp->estimator));
+    if (!glasso && cli_given(c, "lambda"))
+        return cli_usage_error(c, "--lambda applies to the glasso estimators only");
+    if (dp->estimator == BRACT_FC_LEDOIT_WOLF && dp->window_type != BRACT_WINDOW_RECT)
+        return cli_usage_error(c, "--estimator ledoit-wolf needs rectangular windows");
+    if (!r->flex && (r->community != BRACT_COMMUNITY_MULTILAYER || r->cruns != 10))
+        return cli_usage_error(c, "--community and --community-runs need --flexibility");
+    if (!r->k && !r->elbow.hi &&
+        (r->restarts != 10 || r->max_iter != 300 || r->distance != BRACT_DIST_L2))
+        return cli_usage_error(c, "--distance, --restarts and --max-iter need --states or "
+                               "--elbow");
+    return CLI_OK;
+}
+
+/* Defaults, the command line, the checks: CLI_CONTINUE to go on. */
+static int setup(run *r, int argc, char **argv)
+{
+    bract_dfc_opts_defaults(&r->dp);
+    r->dp.lambda = NAN;
     r->restarts = 10;
     r->max_iter = 300;
     r->cruns = 10;
     r->gamma = r->omega = 1;
-    double tr = 0, lambda = NAN;
-    int opt, lambda_given = 0;
-    long v;
-    *data = calloc((size_t)argc, sizeof **data);
-    if (!*data)
-        return cli_error(c, "out of memory");
-    while ((opt = getopt_long(argc, argv, ":d:w:k:o:h@:", longopts, NULL)) != -1) {
-        int kk = cli_common_option(c, opt, optarg);
-        if (kk == 2)
-            return -1; /* --help: done */
-        if (kk < 0)
-            return CLI_USAGE;
-        if (kk)
-            continue;
-        int i;
-        switch (opt) {
-        case 'd': (*data)[(*ndata)++] = optarg; break;
-        case OPT_TR:
-            if (cli_parse_double(c, "--tr", optarg, 1e-6, 1e6, &tr))
-                return CLI_USAGE;
-            break;
-        case 'w':
-            if (parse_span(c, "--window", optarg, 1, &r->window))
-                return CLI_USAGE;
-            break;
-        case OPT_STEP:
-            if (parse_span(c, "--step", optarg, 1, &r->step))
-                return CLI_USAGE;
-            break;
-        case OPT_TAPER:
-            if ((i = cli_parse_choice(c, "--taper", optarg, tapers)) < 0)
-                return CLI_USAGE;
-            r->dp.window_type = i;
-            r->taper_name = tapers[i];
-            break;
-        case OPT_SIGMA:
-            if (parse_span(c, "--sigma", optarg, 0, &r->sigma))
-                return CLI_USAGE;
-            break;
-        case OPT_ALPHA:
-            if (parse_span(c, "--alpha", optarg, 0, &r->alpha))
-                return CLI_USAGE;
-            break;
-        case OPT_ESTIMATOR:
-            if ((i = cli_parse_choice(c, "--estimator", optarg, estimators)) < 0)
-                return CLI_USAGE;
-            r->dp.estimator = i;
-            r->estimator_name = estimators[i];
-            break;
-        case OPT_LAMBDA:
-            if (cli_parse_double(c, "--lambda", optarg, 1e-12, 1e6, &lambda))
-                return CLI_USAGE;
-            lambda_given = 1;
-            break;
-        case OPT_FISHER: r->dp.fisher = 1; break;
-        case 'k':
-            if (cli_parse_long(c, "--states", optarg, 2, 1000, &v))
-                return CLI_USAGE;
-            r->k = (size_t)v;
-            break;
-        case OPT_ELBOW:
-            if (parse_range(c, optarg, &r->kmin, &r->kmax))
-                return CLI_USAGE;
-            break;
-        case OPT_DISTANCE:
-            if ((i = cli_parse_choice(c, "--distance", optarg, distances)) < 0)
-                return CLI_USAGE;
-            r->distance = i == 0 ? BRACT_DIST_L2 : BRACT_DIST_L1;
-            r->distance_name = distances[i];
-            break;
-        case OPT_RESTARTS:
-            if (cli_parse_long(c, "--restarts", optarg, 1, 100000, &v))
-                return CLI_USAGE;
-            r->restarts = (size_t)v;
-            break;
-        case OPT_MAXITER:
-            if (cli_parse_long(c, "--max-iter", optarg, 1, 1000000, &v))
-                return CLI_USAGE;
-            r->max_iter = (size_t)v;
-            break;
-        case OPT_FLEX: r->flex = 1; break;
-        case OPT_COMMUNITY:
-            if ((i = cli_parse_choice(c, "--community", optarg, communities)) < 0)
-                return CLI_USAGE;
-            r->community = i;
-            r->community_name = communities[i];
-            break;
-        case OPT_GAMMA:
-            if (cli_parse_double(c, "--gamma", optarg, 0, 1e6, &r->gamma))
-                return CLI_USAGE;
-            break;
-        case OPT_OMEGA:
-            if (cli_parse_double(c, "--omega", optarg, 0, 1e6, &r->omega))
-                return CLI_USAGE;
-            break;
-        case OPT_CRUNS:
-            if (cli_parse_long(c, "--community-runs", optarg, 1, 100000, &v))
-                return CLI_USAGE;
-            r->cruns = (size_t)v;
-            break;
-        case OPT_SURROGATES:
-            if (cli_parse_long(c, "--surrogates", optarg, 0, 10000000, &v))
-                return CLI_USAGE;
-            r->surrogates = (size_t)v;
-            break;
-        case 'o': r->outdir = optarg; break;
-        case ':': return cli_usage_error(c, "option %s needs a value", argv[optind - 1]);
-        default: return cli_usage_error(c, "unknown option %s", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
-    if (*ndata == 0)
-        return cli_usage_error(c, "no --data given");
-    if (!r->window.given)
-        return cli_usage_error(c, "no --window given");
-    if (!r->window.seconds && r->window.value < 3)
-        return cli_usage_error(c, "--window must be at least 3 volumes (got %g): a windowed "
-                               "correlation needs at least 3", r->window.value);
-    if (!r->outdir)
-        return cli_usage_error(c, "no --output directory given");
-    if (r->dp.window_type == BRACT_WINDOW_GAUSSIAN && !r->sigma.given)
-        return cli_usage_error(c, "--taper gaussian needs --sigma");
-    if (r->dp.window_type != BRACT_WINDOW_GAUSSIAN && r->sigma.given)
-        return cli_usage_error(c, "--sigma applies to --taper gaussian only");
-    if (r->dp.window_type != BRACT_WINDOW_GIFT && r->alpha.given)
-        return cli_usage_error(c, "--alpha applies to --taper gift only");
-    int glasso = r->dp.estimator == BRACT_FC_GLASSO || r->dp.estimator == BRACT_FC_GLASSO_PARTIAL;
-    if (glasso && !lambda_given)
-        return cli_usage_error(c, "--estimator %s needs --lambda", r->estimator_name);
-    if (!glasso && lambda_given)
-        return cli_usage_error(c, "--lambda applies to the glasso estimators only");
-    if (r->dp.estimator == BRACT_FC_LEDOIT_WOLF && r->dp.window_type != BRACT_WINDOW_RECT)
-        return cli_usage_error(c, "--estimator ledoit-wolf needs rectangular windows");
-    if (!r->flex && (r->community || r->cruns != 10))
-        return cli_usage_error(c, "--community and --community-runs need --flexibility");
-    if (!r->k && !r->kmax && (r->restarts != 10 || r->max_iter != 300 || r->distance))
-        return cli_usage_error(c, "--distance, --restarts and --max-iter need --states or "
-                               "--elbow");
-    r->dp.lambda = lambda;
-    r->tr = tr;
-    return 0;
+    int rc = cli_parse(&r->c, &cli_spec_dfc, r, argc, argv);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    return check_options(r) ? CLI_USAGE : CLI_CONTINUE;
 }
 
 /* ---- stages; each returns CLI_OK or an exit status after printing ---- */
 
-static int load_inputs(run *r, const char **data, size_t ndata)
+static int load_inputs(run *r)
 {
     cli_ctx *c = &r->c;
+    size_t ndata = r->data.n;
     if (!(r->sub = calloc(ndata, sizeof *r->sub)))
         return cli_error(c, "out of memory");
     for (size_t s = 0; s < ndata; s++) {
         subject *u = &r->sub[s];
-        u->path = (char *)data[s];
+        u->path = r->data.v[s];
         r->nsub++;
         if (!(u->name = subject_name(u->path)))
             return cli_error(c, "out of memory");
         cli_log(c, "reading %s", u->path);
         if (bract_tseries_read(u->path, r->tr, &u->ts))
             return cli_fail(c);
+        if (cli_columns_select(c, &r->cols, u->path, u->ts))
+            return CLI_DATA_ERROR;
     }
     /* two files of one subject: their stems; two of one stem: the paths */
     for (int level = 0; level < 2; level++) {
@@ -662,7 +516,7 @@ static int load_inputs(run *r, const char **data, size_t ndata)
             break;
         for (size_t s = 0; s < r->nsub; s++) {
             free(r->sub[s].name);
-            r->sub[s].name = level == 0 ? file_stem(r->sub[s].path) : strdup(r->sub[s].path);
+            r->sub[s].name = level == 0 ? cli_file_stem(r->sub[s].path) : strdup(r->sub[s].path);
             if (!r->sub[s].name)
                 return cli_error(c, "out of memory");
         }
@@ -791,8 +645,8 @@ static int make_plans(run *r)
     }
     if (r->k > r->total)
         return cli_error(c, "--states %zu but only %zu windows", r->k, r->total);
-    if (r->kmax > r->total)
-        return cli_error(c, "--elbow up to %zu but only %zu windows", r->kmax, r->total);
+    if (r->elbow.hi > r->total)
+        return cli_error(c, "--elbow up to %zu but only %zu windows", r->elbow.hi, r->total);
     if (r->surrogates && r->surrogates < 19)
         bract_warn("%zu surrogates: the smallest possible p-value is %.3g", r->surrogates,
                    1.0 / (double)(r->surrogates + 1));
@@ -926,7 +780,7 @@ static int open_outputs(run *r)
                              "state (rows of unvisited states: 1 on the diagonal)", &cs);
         }
     }
-    if (!rc && r->kmax) {
+    if (!rc && r->elbow.hi) {
         static const char *const kcols[] = {"k", "objective", "ratio", "elbow", NULL};
         cols_list(&cs, kcols);
         rc = open_output(r, O_ELBOW, BRACT_OUT_DFC_ELBOW,
@@ -960,7 +814,7 @@ static int open_outputs(run *r)
 static int compute_windows(run *r)
 {
     cli_ctx *c = &r->c;
-    if (r->k || r->kmax || r->flex) {
+    if (r->k || r->elbow.hi || r->flex) {
         r->win = malloc(r->total * r->npairs * sizeof *r->win);
         if (!r->win)
             return cli_error(c, "out of memory keeping %zu windows of %zu pairs for states "
@@ -971,7 +825,7 @@ static int compute_windows(run *r)
     int rc = CLI_OK;
     for (size_t s = 0; s < r->nsub && !rc; s++) {
         subject *u = &r->sub[s];
-        u->st = bract_dfc_stats_new(r->nreg);
+        bract_dfc_stats_new(r->nreg, &u->st);
         u->wmean = malloc(u->nwin * sizeof *u->wmean);
         u->wsd = malloc(u->nwin * sizeof *u->wsd);
         u->edge_mean = malloc(r->npairs * sizeof *u->edge_mean);
@@ -1002,58 +856,33 @@ static int compute_windows(run *r)
 static int compute_states(run *r)
 {
     cli_ctx *c = &r->c;
-    bract_kmeans_params *kp = &r->kp;
-    bract_kmeans_params_default(kp);
+    bract_kmeans_opts *kp = &r->kp;
+    bract_kmeans_opts_defaults(kp);
     kp->distance = r->distance;
     kp->restarts = r->restarts;
     kp->max_iter = r->max_iter;
     kp->seed = c->seed;
     cli_bar bar;
-    if (r->kmax) {
-        size_t m = r->kmax - r->kmin + 1;
-        r->elbow_obj = malloc(m * sizeof *r->elbow_obj);
-        r->elbow_ratio = malloc(m * sizeof *r->elbow_ratio);
-        double *kk = malloc(m * sizeof *kk);
-        if (!r->elbow_obj || !r->elbow_ratio || !kk) {
-            free(kk);
-            return cli_error(c, "out of memory");
-        }
+    bract_progress prog;
+    if (r->elbow.hi) {
         cli_bar_start(&bar, c, "elbow");
-        for (size_t j = 0; j < m; j++) {
-            bract_kmeans_params p = *kp;
-            p.k = r->kmin + j;
-            bract_kmeans_result *km;
-            cli_log(c, "k-means with k = %zu", p.k);
-            if (bract_kmeans(r->win, r->total, r->npairs, &p, &km, NULL)) {
-                free(kk);
-                cli_bar_finish(&bar);
-                return cli_fail(c);
-            }
-            kk[j] = (double)p.k;
-            r->elbow_obj[j] = km->objective;
-            r->elbow_ratio[j] = bract_kmeans_ratio(r->win, km, r->distance);
-            bract_kmeans_result_free(km);
-            cli_bar_update(&bar, j + 1, m);
-        }
+        prog = cli_bar_progress(&bar);
+        cli_log(c, "k-means with k = %zu to %zu", r->elbow.lo, r->elbow.hi);
+        int bad = bract_kmeans_elbow(r->win, r->total, r->npairs, kp, r->elbow.lo, r->elbow.hi,
+                                     &r->elb, &prog);
         cli_bar_finish(&bar);
-        /* GIFT drops k = 1 (it has no ratio) before fitting the L-curve */
-        size_t j0 = r->kmin == 1 ? 1 : 0;
-        r->elbow_break = NAN;
-        if (m - j0 >= 4 &&
-            bract_elbow(kk + j0, r->elbow_ratio + j0, m - j0, &r->elbow_break) == BRACT_OK) {
-            r->elbow_k = (size_t)ceil(r->elbow_break - 1e-9);
-            cli_log(c, "elbow at k = %zu (break point %.3f)", r->elbow_k, r->elbow_break);
-        } else {
-            bract_clear_error();
+        if (bad)
+            return cli_fail(c);
+        if (!isnan(r->elb->breakpoint))
+            cli_log(c, "elbow at k = %zu (break point %.3f)", r->elb->k, r->elb->breakpoint);
+        else
             bract_warn("--elbow %zu-%zu: the elbow needs at least 4 values of k from 2 up; "
-                       "none is suggested", r->kmin, r->kmax);
-        }
-        free(kk);
+                       "none is suggested", r->elbow.lo, r->elbow.hi);
     }
     if (r->k) {
         kp->k = r->k;
         cli_bar_start(&bar, c, "k-means");
-        bract_progress prog = cli_bar_progress(&bar);
+        prog = cli_bar_progress(&bar);
         cli_log(c, "k-means with k = %zu, %zu restarts", r->k, r->restarts);
         int bad = bract_kmeans(r->win, r->total, r->npairs, kp, &r->km, &prog);
         cli_bar_finish(&bar);
@@ -1065,71 +894,30 @@ static int compute_states(run *r)
     return CLI_OK;
 }
 
-/* --community-runs optimisations per subject, in parallel; flexibility and
- * modularity averaged over them, the communities of the best. */
+/* --community-runs optimisations per subject (bract_community_runs):
+ * flexibility and modularity averaged over them, the communities of the
+ * best; subject s's runs draw from the streams (s << 32) + i. */
 static int subject_communities(run *r, size_t s)
 {
     subject *u = &r->sub[s];
-    size_t nl = u->nwin, n = r->nreg, nruns = r->cruns;
-    const float *layers = r->win + u->row0 * r->npairs;
-    size_t *labels = malloc(nruns * nl * n * sizeof *labels);
-    double *flex = malloc(nruns * n * sizeof *flex), *Q = malloc(nruns * sizeof *Q);
-    double *qlayer = r->community ? malloc(nruns * nl * sizeof *qlayer) : NULL;
-    int *st = calloc(nruns, sizeof *st);
-    char(*msg)[512] = calloc(nruns, sizeof *msg);
-    u->flex = calloc(n, sizeof *u->flex);
-    u->comm = malloc(nl * n * sizeof *u->comm);
-    int rc = CLI_OK;
-    if (!labels || !flex || !Q || (r->community && !qlayer) || !st || !msg || !u->flex ||
-        !u->comm) {
-        rc = cli_error(&r->c, "out of memory");
-        goto done;
-    }
-#pragma omp parallel for schedule(dynamic, 1)
-    for (size_t i = 0; i < nruns; i++) {
-        bract_modularity_params mp = {r->gamma, r->omega, r->c.seed,
-                                      ((uint64_t)s << 32) + (uint64_t)i};
-        size_t *lab = labels + i * nl * n;
-        if (r->community == 0) {
-            st[i] = bract_multilayer_communities(layers, n, nl, &mp, lab, &Q[i]);
-        } else {
-            st[i] = bract_layerwise_communities(layers, n, nl, &mp, lab, qlayer + i * nl);
-            double qs = 0;
-            for (size_t l = 0; l < nl && !st[i]; l++)
-                qs += qlayer[i * nl + l];
-            Q[i] = qs / (double)nl;
-        }
-        if (!st[i])
-            st[i] = bract_flexibility(lab, n, nl, flex + i * n);
-        if (st[i])
-            snprintf(msg[i], sizeof msg[i], "%s", bract_last_error());
-    }
-    for (size_t i = 0; i < nruns; i++)
-        if (st[i]) {
-            rc = cli_error(&r->c, "%s: communities: %s", u->path, msg[i]);
-            goto done;
-        }
-    size_t best = 0;
-    double qsum = 0;
-    for (size_t i = 0; i < nruns; i++) { /* fixed order: the same sums for any threads */
-        qsum += Q[i];
-        if (Q[i] > Q[best])
-            best = i;
-        for (size_t j = 0; j < n; j++)
-            u->flex[j] += flex[i * n + j];
-    }
-    for (size_t j = 0; j < n; j++)
-        u->flex[j] /= (double)nruns;
-    u->modularity = qsum / (double)nruns;
-    memcpy(u->comm, labels + best * nl * n, nl * n * sizeof *u->comm);
-done:
-    free(labels);
-    free(flex);
-    free(Q);
-    free(qlayer);
-    free(st);
-    free(msg);
-    return rc;
+    bract_community_opts o;
+    bract_community_opts_defaults(&o);
+    o.method = r->community;
+    o.gamma = r->gamma;
+    o.omega = r->omega;
+    o.runs = r->cruns;
+    o.seed = r->c.seed;
+    o.first_run = (uint64_t)s << 32;
+    bract_community_result *res;
+    if (bract_community_runs(r->win + u->row0 * r->npairs, r->nreg, u->nwin, &o, &res))
+        return cli_error(&r->c, "%s: communities: %s", u->path, bract_last_error());
+    u->flex = res->flexibility;
+    u->comm = res->labels;
+    u->modularity = res->modularity;
+    res->flexibility = NULL;
+    res->labels = NULL;
+    bract_community_result_free(res);
+    return CLI_OK;
 }
 
 static int compute_communities(run *r)
@@ -1139,7 +927,7 @@ static int compute_communities(run *r)
     int rc = CLI_OK;
     for (size_t s = 0; s < r->nsub && !rc; s++) {
         cli_log(&r->c, "%s: %zu %s community optimisations", r->sub[s].name, r->cruns,
-                r->community_name);
+                bract_community_method_name(r->community));
         rc = subject_communities(r, s);
         cli_bar_update(&bar, s + 1, r->nsub);
     }
@@ -1149,7 +937,7 @@ static int compute_communities(run *r)
 
 static int compute_tests(run *r)
 {
-    bract_dfc_test_params tp = {r->surrogates, r->c.seed, 0, r->k ? &r->kp : NULL};
+    bract_surrogate_opts tp = {r->surrogates, r->c.seed, 0, r->k ? &r->kp : NULL};
     for (size_t s = 0; s < r->nsub; s++) {
         subject *u = &r->sub[s];
         cli_bar bar;
@@ -1157,7 +945,7 @@ static int compute_tests(run *r)
         bract_progress prog = cli_bar_progress(&bar);
         cli_log(&r->c, "%s: %zu surrogates", u->name, r->surrogates);
         tp.first_stream = (uint64_t)s << 32; /* each subject its own streams */
-        int bad = bract_dfc_surrogate_test(u->plan, u->x, (const char *const *)r->names, &tp,
+        int bad = bract_surrogate_test(u->plan, u->x, (const char *const *)r->names, &tp,
                                            &u->test, &prog);
         cli_bar_finish(&bar);
         if (bad)
@@ -1218,7 +1006,7 @@ static int write_states(run *r, const subject *u, size_t *transitions)
     double *F = malloc(K * sizeof *F), *M = malloc(K * sizeof *M),
            *TM = malloc(K * K * sizeof *TM);
     int rc = !F || !M || !TM ? cli_error(&r->c, "out of memory") : CLI_OK;
-    if (!rc && bract_state_stats(lab, u->nwin, K, F, M, transitions, TM))
+    if (!rc && bract_states_stats(lab, u->nwin, K, F, M, transitions, TM))
         rc = cli_fail(&r->c);
     bract_tsv_writer *w = r->out[O_STATES].tsv, *q = r->out[O_SEQUENCE].tsv;
     for (size_t j = 0; j < K && !rc; j++) {
@@ -1248,7 +1036,7 @@ static int write_states(run *r, const subject *u, size_t *transitions)
 
 static void write_tests(run *r, const subject *u)
 {
-    const bract_dfc_test_result *t = u->test;
+    const bract_surrogate_result *t = u->test;
     bract_tsv_writer *w = r->out[O_TESTS].tsv;
     bract_tsv_str(w, u->name);
     bract_tsv_str(w, "fc_variance");
@@ -1339,13 +1127,13 @@ static int write_tables(run *r)
                     bract_tsv_double(w, r->km->centroid[j * r->npairs + e]);
                     bract_tsv_end_row(w);
                 }
-    if (r->kmax)
-        for (size_t j = 0; j + r->kmin <= r->kmax; j++) {
+    if (r->elb)
+        for (size_t j = 0; j < r->elb->m; j++) {
             bract_tsv_writer *w = r->out[O_ELBOW].tsv;
-            bract_tsv_long(w, (long long)(r->kmin + j));
-            bract_tsv_double(w, r->elbow_obj[j]);
-            bract_tsv_double(w, r->elbow_ratio[j]);
-            bract_tsv_long(w, r->elbow_k == r->kmin + j);
+            bract_tsv_long(w, (long long)(r->elb->kmin + j));
+            bract_tsv_double(w, r->elb->objective[j]);
+            bract_tsv_double(w, r->elb->ratio[j]);
+            bract_tsv_long(w, r->elb->k == r->elb->kmin + j);
             bract_tsv_end_row(w);
         }
     return CLI_OK;
@@ -1373,9 +1161,9 @@ static int commit_outputs(run *r)
         if (sc) {
             sidecar_common(r, sc);
             bract_sidecar_set_str(sc, "Description", o->what);
-            if (r->kmax && !isnan(r->elbow_break)) {
-                bract_sidecar_set_num(sc, "ElbowBreakPoint", r->elbow_break);
-                bract_sidecar_set_num(sc, "ElbowK", (double)r->elbow_k);
+            if (r->elb && !isnan(r->elb->breakpoint)) {
+                bract_sidecar_set_num(sc, "ElbowBreakPoint", r->elb->breakpoint);
+                bract_sidecar_set_num(sc, "ElbowK", (double)r->elb->k);
             }
             if (i == O_NPY) {
                 char shape[64];
@@ -1411,30 +1199,23 @@ int main_dfc(int argc, char **argv)
     run R;
     memset(&R, 0, sizeof R);
     run *r = &R;
-    cli_ctx_init(&r->c, BRACT_CMD_DFC, usage_text);
-    if (argc == 1) {
-        fputs(usage_text, stdout);
-        return CLI_USAGE;
-    }
-    const char **data = NULL;
-    size_t ndata = 0;
-    int rc = setup(r, argc, argv, &data, &ndata);
-    if (rc) {
-        free(data);
-        return rc < 0 ? CLI_OK : rc;
+    cli_ctx_init(&r->c, BRACT_CMD_DFC, NULL);
+    int rc = setup(r, argc, argv);
+    if (rc != CLI_CONTINUE) {
+        run_free(r);
+        return rc;
     }
     cli_apply(&r->c);
-    if (!(rc = load_inputs(r, data, ndata)) && !(rc = resolve_lengths(r)) &&
-        !(rc = select_regions(r)) && !(rc = make_plans(r))) {
+    if (!(rc = load_inputs(r)) && !(rc = resolve_lengths(r)) && !(rc = select_regions(r)) &&
+        !(rc = make_plans(r))) {
         cli_warnings(&r->c);
         if (!(rc = open_outputs(r)) && !(rc = compute_windows(r)) &&
-            (!(r->k || r->kmax) || !(rc = compute_states(r))) &&
+            (!(r->k || r->elbow.hi) || !(rc = compute_states(r))) &&
             (!r->flex || !(rc = compute_communities(r))) &&
             (!r->surrogates || !(rc = compute_tests(r))) && !(rc = write_tables(r)))
             rc = commit_outputs(r);
         cli_warnings(&r->c);
     }
-    free(data);
     run_free(r);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* bract events: BIDS events files (one per run) to a conditions table, one
  * row per volume, for bract rdm neural and bract searchlight. */
 #include "cli/cli.h"
+#include "cli/opts.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -8,10 +9,52 @@
 
 #include <json.h>
 
-static const char usage_text[] =
+typedef struct {
+    cli_strlist events, data;
+    long volumes;
+    double tr, shift;
+    int middle;
+    const char *column, *baseline, *out;
+} events_args;
+
+/* --time: start or middle of the acquisition (a choice of this command). */
+static int parse_time(const char *arg, void *field)
+{
+    if (strcmp(arg, "start") == 0 || strcmp(arg, "middle") == 0) {
+        *(int *)field = strcmp(arg, "middle") == 0;
+        return 0;
+    }
+    return bract_error(BRACT_EINVAL, "unknown volume time '%s' (expected one of start, middle)",
+                       arg);
+}
+
+static const cli_opt options[] = {
+    CLI_GROUP("Options:"),
+    CLI_LIST('e', "events", events_args, events, "FILE...",
+             "events files (onset, duration, label column), one\nper run; more FILEs may follow",
+             .flags = CLI_REQUIRED),
+    CLI_LIST('d', "data", events_args, data, "FILE...",
+             "each run's 4-D series, for its number of volumes and\n"
+             "its TR (only the header is read); more may follow"),
+    CLI_LONG(0, "volumes", events_args, volumes, 1, 100000000, "N",
+             "volumes of every run, instead of --data"),
+    CLI_DOUBLE(0, "tr", events_args, tr, 1e-6, 1e6, "S",
+               "repetition time in seconds [the header's]"),
+    CLI_STRING(0, "column", events_args, column, "NAME", "the label column [trial_type]"),
+    CLI_DOUBLE(0, "shift", events_args, shift, -1e6, 1e6, "S",
+               "hemodynamic delay: volumes show what happened S\nseconds earlier [0]"),
+    CLI_CALLBACK(0, "time", events_args, middle, parse_time, "T",
+                 "a volume's time: start or middle of its\nacquisition [start]"),
+    CLI_STRING(0, "baseline", events_args, baseline, "LABEL",
+               "condition of volumes no event covers [n/a: they\nare left out of patterns]"),
+    CLI_STRING('o', "output", events_args, out, "FILE",
+               "the conditions table (\"-\": standard output)", .flags = CLI_REQUIRED),
+    CLI_END};
+
+const cli_spec cli_spec_events = {
+    "events",
     "Usage: bract events --events EVENTS.tsv... (--data BOLD.nii.gz... | --volumes N --tr S)\n"
-    "                    -o CONDITIONS.tsv [options]\n"
-    "\n"
+    "                    -o CONDITIONS.tsv [options]",
     "Label every volume of each run by the BIDS event covering it and write\n"
     "the conditions table of bract rdm neural and bract searchlight: columns\n"
     "condition (n/a where no event covers the volume) and run, one row per\n"
@@ -19,123 +62,29 @@ static const char usage_text[] =
     "which their volumes are concatenated).  Volume i is taken at\n"
     "i TR (+ TR/2 with --time middle) - shift; an event labels the volumes\n"
     "from its onset to onset + duration (end excluded), an event of duration\n"
-    "0 the volume it falls in.\n"
-    "\n"
-    "Options:\n"
-    "  -e, --events FILE...   events files (onset, duration, label column), one\n"
-    "                         per run; more FILEs may follow\n"
-    "  -d, --data FILE...     each run's 4-D series, for its number of volumes and\n"
-    "                         its TR (only the header is read); more may follow\n"
-    "      --volumes N        volumes of every run, instead of --data\n"
-    "      --tr S             repetition time in seconds [the header's]\n"
-    "      --column NAME      the label column [trial_type]\n"
-    "      --shift S          hemodynamic delay: volumes show what happened S\n"
-    "                         seconds earlier [0]\n"
-    "      --time T           a volume's time: start or middle of its\n"
-    "                         acquisition [start]\n"
-    "      --baseline LABEL   condition of volumes no event covers [n/a: they\n"
-    "                         are left out of patterns]\n"
-    "  -o, --output FILE      the conditions table (\"-\": standard output)\n"
-    "\n" CLI_COMMON_HELP;
+    "0 the volume it falls in.",
+    options, NULL};
 
-enum { OPT_VOLUMES = OPT_FIRST_CMD, OPT_TR, OPT_COLUMN, OPT_SHIFT, OPT_TIME, OPT_BASELINE };
-
-typedef struct {
-    const char **events, **data;
-    size_t nevents, ndata;
-    long volumes;
-    double tr, shift;
-    int middle;
-    const char *column, *baseline, *out;
-} events_args;
-
-static int parse(cli_ctx *c, int argc, char **argv, events_args *a)
+/* Usage errors beyond single options (printed; CLI_USAGE), else 0. */
+static int check_args(const cli_ctx *c, events_args *a)
 {
-    static const struct option longopts[] = {{"events", required_argument, NULL, 'e'},
-                                             {"data", required_argument, NULL, 'd'},
-                                             {"volumes", required_argument, NULL, OPT_VOLUMES},
-                                             {"tr", required_argument, NULL, OPT_TR},
-                                             {"column", required_argument, NULL, OPT_COLUMN},
-                                             {"shift", required_argument, NULL, OPT_SHIFT},
-                                             {"time", required_argument, NULL, OPT_TIME},
-                                             {"baseline", required_argument, NULL, OPT_BASELINE},
-                                             {"output", required_argument, NULL, 'o'},
-                                             CLI_COMMON_LONGOPTS,
-                                             {NULL, 0, NULL, 0}};
-    static const char *const times[] = {"start", "middle", NULL};
-    a->events = calloc((size_t)argc, sizeof *a->events);
-    a->data = calloc((size_t)argc, sizeof *a->data);
-    if (!a->events || !a->data)
-        return cli_error(c, "out of memory");
-    int into = 0; /* where bare file names go: 0 events, 1 data */
-    int opt, k;
-    /* "-": file names come back in order, joining the list they follow */
-    while ((opt = getopt_long(argc, argv, "-:e:d:o:h@:", longopts, NULL)) != -1) {
-        if ((k = cli_common_option(c, opt, optarg)) == 2)
-            return -1;
-        if (k < 0)
-            return CLI_USAGE;
-        if (k)
-            continue;
-        switch (opt) {
-        case 1:
-            if (into)
-                a->data[a->ndata++] = optarg;
-            else
-                a->events[a->nevents++] = optarg;
-            break;
-        case 'e':
-            a->events[a->nevents++] = optarg;
-            into = 0;
-            break;
-        case 'd':
-            a->data[a->ndata++] = optarg;
-            into = 1;
-            break;
-        case OPT_VOLUMES:
-            if (cli_parse_long(c, "--volumes", optarg, 1, 100000000, &a->volumes))
-                return CLI_USAGE;
-            break;
-        case OPT_TR:
-            if (cli_parse_double(c, "--tr", optarg, 1e-6, 1e6, &a->tr))
-                return CLI_USAGE;
-            break;
-        case OPT_COLUMN: a->column = optarg; break;
-        case OPT_SHIFT:
-            if (cli_parse_double(c, "--shift", optarg, -1e6, 1e6, &a->shift))
-                return CLI_USAGE;
-            break;
-        case OPT_TIME:
-            if ((k = cli_parse_choice(c, "--time", optarg, times)) < 0)
-                return CLI_USAGE;
-            a->middle = k == 1;
-            break;
-        case OPT_BASELINE: a->baseline = optarg; break;
-        case 'o': a->out = optarg; break;
-        case ':': return cli_usage_error(c, "option %s needs a value", argv[optind - 1]);
-        default: return cli_usage_error(c, "unknown option %s", argv[optind - 1]);
-        }
-    }
-    if (a->nevents == 0)
-        return cli_usage_error(c, "no --events given");
-    if (a->ndata && a->volumes)
+    size_t ne = a->events.n, nd = a->data.n;
+    if (nd && a->volumes)
         return cli_usage_error(c, "give --data or --volumes, not both");
-    if (!a->ndata && !a->volumes)
+    if (!nd && !a->volumes)
         return cli_usage_error(c, "give each run's --data (or --volumes N with --tr)");
-    if (a->ndata && a->ndata != a->nevents)
+    if (nd && nd != ne)
         return cli_usage_error(c,
                                "%zu --events file%s but %zu --data series: one of each per run, "
                                "in the same order",
-                               a->nevents, a->nevents == 1 ? "" : "s", a->ndata);
+                               ne, ne == 1 ? "" : "s", nd);
     if (a->volumes && !(a->tr > 0))
         return cli_usage_error(c, "--volumes needs --tr");
     if (a->baseline && (!*a->baseline || bract_cell_missing(a->baseline)))
         return cli_usage_error(c, "--baseline needs a label (got '%s')", a->baseline);
-    if (!a->out)
-        return cli_usage_error(c, "no --output given");
     if (!a->column)
         a->column = "trial_type";
-    return CLI_OK;
+    return 0;
 }
 
 typedef struct {
@@ -162,23 +111,23 @@ static int read_run(const cli_ctx *c, const events_args *a, size_t i, run_info *
 {
     r->tr = a->tr;
     r->nvol = (size_t)a->volumes;
-    if (a->ndata) {
+    if (a->data.n) {
         bract_volume *v;
-        if (bract_volume_read(a->data[i], BRACT_VOL_HEADER_ONLY, &v))
+        if (bract_volume_read(a->data.v[i], BRACT_VOL_HEADER_ONLY, &v))
             return cli_fail(c);
         r->nvol = (size_t)v->nt;
         if (!(a->tr > 0))
             r->tr = v->tr;
         else if (v->tr > 0 && fabs(v->tr - a->tr) > 1e-6 * a->tr)
-            bract_warn("%s: --tr %g s replaces the header's TR of %g s", a->data[i], a->tr,
+            bract_warn("%s: --tr %g s replaces the header's TR of %g s", a->data.v[i], a->tr,
                        v->tr);
         bract_volume_free(v);
         if (!(r->tr > 0)) {
-            bract_error(BRACT_EDATA, "%s: the header has no TR; give --tr", a->data[i]);
+            bract_error(BRACT_EDATA, "%s: the header has no TR; give --tr", a->data.v[i]);
             return cli_fail(c);
         }
     }
-    if (bract_events_read(a->events[i], a->column, &r->ev))
+    if (bract_events_read(a->events.v[i], a->column, &r->ev))
         return cli_fail(c);
     r->label = calloc(r->nvol ? r->nvol : 1, sizeof *r->label);
     if (!r->label)
@@ -188,10 +137,10 @@ static int read_run(const cli_ctx *c, const events_args *a, size_t i, run_info *
         return cli_fail(c);
     if (r->late)
         bract_warn("%s: %zu event%s begin%s after the run's last volume (%zu volumes of %g s)",
-                   a->events[i], r->late, r->late == 1 ? "" : "s", r->late == 1 ? "s" : "",
+                   a->events.v[i], r->late, r->late == 1 ? "" : "s", r->late == 1 ? "s" : "",
                    r->nvol, r->tr);
     if (r->labelled == 0)
-        bract_warn("%s: no volume of run %zu is covered by an event", a->events[i], i + 1);
+        bract_warn("%s: no volume of run %zu is covered by an event", a->events.v[i], i + 1);
     return CLI_OK;
 }
 
@@ -201,7 +150,7 @@ static int write_table(const cli_ctx *c, const events_args *a, const run_info *r
     bract_tsv_writer *w;
     if (bract_tsv_open(a->out, c->force, 2, cols, &w))
         return cli_fail(c);
-    for (size_t i = 0; i < a->nevents; i++)
+    for (size_t i = 0; i < a->events.n; i++)
         for (size_t v = 0; v < runs[i].nvol; v++) {
             const char *l = runs[i].label[v];
             bract_tsv_str(w, l ? l : a->baseline ? a->baseline : "n/a");
@@ -225,13 +174,13 @@ static int write_sidecar(const cli_ctx *c, const events_args *a, const run_info 
     if (a->volumes)
         bract_sidecar_param_int(s, "volumes", a->volumes);
     bract_sidecar_param_str(s, "baseline", a->baseline ? a->baseline : "n/a");
-    for (size_t i = 0; i < a->nevents; i++)
-        bract_sidecar_input(s, "events", a->events[i]);
-    for (size_t i = 0; i < a->ndata; i++)
-        bract_sidecar_input(s, "data", a->data[i]);
+    for (size_t i = 0; i < a->events.n; i++)
+        bract_sidecar_input(s, "events", a->events.v[i]);
+    for (size_t i = 0; i < a->data.n; i++)
+        bract_sidecar_input(s, "data", a->data.v[i]);
     size_t nvol = 0, lab = 0, late = 0, skipped = 0, nev = 0;
     json_object *counts = json_object_new_object(), *rarr = json_object_new_array();
-    for (size_t i = 0; i < a->nevents; i++) {
+    for (size_t i = 0; i < a->events.n; i++) {
         const run_info *r = &runs[i];
         nvol += r->nvol;
         lab += r->labelled;
@@ -253,7 +202,7 @@ static int write_sidecar(const cli_ctx *c, const events_args *a, const run_info 
                     json_object_object_add(counts, r->label[v], json_object_new_int64(1));
             }
     }
-    bract_sidecar_count(s, "runs", (int64_t)a->nevents);
+    bract_sidecar_count(s, "runs", (int64_t)a->events.n);
     bract_sidecar_count(s, "volumes", (int64_t)nvol);
     bract_sidecar_count(s, "volumes_labelled", (int64_t)lab);
     bract_sidecar_count(s, "volumes_baseline", (int64_t)(nvol - lab));
@@ -271,67 +220,59 @@ static int write_sidecar(const cli_ctx *c, const events_args *a, const run_info 
     return rc;
 }
 
-int main_events(int argc, char **argv)
+/* Runs read, table and sidecar written: the exit status. */
+static int events(const cli_ctx *c, const events_args *a)
 {
-    cli_ctx c;
-    cli_ctx_init(&c, "events", usage_text);
-    if (argc == 1) {
-        fputs(usage_text, stdout);
-        return CLI_USAGE;
+    size_t ne = a->events.n;
+    if (strcmp(a->out, "-") != 0) {
+        cli_strlist in = {0};
+        for (size_t i = 0; i < ne; i++)
+            cli_strlist_push(&in, a->events.v[i]);
+        for (size_t i = 0; i < a->data.n; i++)
+            cli_strlist_push(&in, a->data.v[i]);
+        int bad =
+            bract_output_check(a->out, c->force) || bract_output_not_input(a->out, in.v, in.n);
+        cli_strlist_free(&in);
+        if (bad)
+            return cli_fail(c);
     }
-    events_args a;
-    memset(&a, 0, sizeof a);
-    int rc = parse(&c, argc, argv, &a);
-    run_info *runs = NULL;
-    if (rc) {
-        rc = rc < 0 ? CLI_OK : rc;
-        goto done;
+    run_info *runs = calloc(ne, sizeof *runs);
+    if (!runs)
+        return cli_error(c, "out of memory");
+    int rc = CLI_OK;
+    for (size_t i = 0; i < ne && !rc; i++)
+        rc = read_run(c, a, i, &runs[i]);
+    if (!rc) {
+        cli_warnings(c);
+        rc = write_table(c, a, runs);
     }
-    cli_apply(&c);
-    {
-        size_t ni = a.nevents + a.ndata;
-        const char **inputs = malloc(ni * sizeof *inputs);
-        if (!inputs) {
-            rc = cli_error(&c, "out of memory");
-            goto done;
-        }
-        memcpy(inputs, a.events, a.nevents * sizeof *inputs);
-        memcpy(inputs + a.nevents, a.data, a.ndata * sizeof *inputs);
-        int bad = strcmp(a.out, "-") != 0 && (bract_output_check(a.out, c.force) ||
-                                              bract_output_not_input(a.out, inputs, ni));
-        free(inputs);
-        if (bad) {
-            rc = cli_fail(&c);
-            goto done;
-        }
-    }
-    runs = calloc(a.nevents, sizeof *runs);
-    if (!runs) {
-        rc = cli_error(&c, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < a.nevents; i++)
-        if ((rc = read_run(&c, &a, i, &runs[i])))
-            goto done;
-    cli_warnings(&c);
-    if ((rc = write_table(&c, &a, runs)))
-        goto done;
-    if (strcmp(a.out, "-") != 0 && (rc = write_sidecar(&c, &a, runs)))
-        goto done;
-    if (!c.quiet && strcmp(a.out, "-") != 0) {
+    if (!rc && strcmp(a->out, "-") != 0)
+        rc = write_sidecar(c, a, runs);
+    if (!rc && !c->quiet && strcmp(a->out, "-") != 0) {
         size_t nvol = 0, lab = 0;
-        for (size_t i = 0; i < a.nevents; i++) {
+        for (size_t i = 0; i < ne; i++) {
             nvol += runs[i].nvol;
             lab += runs[i].labelled;
         }
-        printf("%zu run%s, %zu volumes: %zu labelled by events, %zu %s; see %s\n", a.nevents,
-               a.nevents == 1 ? "" : "s", nvol, lab, nvol - lab,
-               a.baseline ? a.baseline : "n/a (left out)", a.out);
+        printf("%zu run%s, %zu volumes: %zu labelled by events, %zu %s; see %s\n", ne,
+               ne == 1 ? "" : "s", nvol, lab, nvol - lab,
+               a->baseline ? a->baseline : "n/a (left out)", a->out);
     }
-    rc = CLI_OK;
-done:
-    free_runs(runs, a.nevents);
-    free(a.events);
-    free(a.data);
+    free_runs(runs, ne);
+    return rc;
+}
+
+int main_events(int argc, char **argv)
+{
+    cli_ctx c;
+    cli_ctx_init(&c, "events", NULL);
+    events_args a;
+    memset(&a, 0, sizeof a);
+    int rc = cli_parse(&c, &cli_spec_events, &a, argc, argv);
+    if (rc == CLI_CONTINUE && !(rc = check_args(&c, &a))) {
+        cli_apply(&c);
+        rc = events(&c, &a);
+    }
+    cli_args_free(&cli_spec_events, &a);
     return rc;
 }

@@ -1,24 +1,33 @@
 /* bract info: describe NIfTI volumes, tables and RDM sets. */
 #include "cli/cli.h"
+#include "cli/opts.h"
 
 #include <math.h>
 #include <string.h>
 
 #include <json.h>
 
-static const char usage_text[] =
-    "Usage: bract info [options] FILE...\n"
-    "\n"
+typedef struct {
+    int stats, json;
+    cli_strlist files;
+} args;
+
+static const cli_opt options[] = {
+    CLI_GROUP("Options:"),
+    CLI_FLAG(0, "stats", args, stats,
+             "read the voxel data of volumes: min, max, mean,\n"
+             "nonzero and non-finite counts"),
+    CLI_FLAG(0, "json", args, json, "print JSON (one object per file, in an array)"),
+    CLI_ARGS(args, files, "FILE", "the files to describe", .flags = CLI_REQUIRED),
+    CLI_END};
+
+const cli_spec cli_spec_info = {
+    "info", "Usage: bract info [options] FILE...",
     "Describe each FILE: a NIfTI volume (.nii, .nii.gz, .hdr/.img), a table\n"
     "(.tsv, .csv, gzipped or not) or an RDM set (a long-form TSV with columns\n"
     "rdm, condition_a, condition_b, dissimilarity, or an HDF5 file of\n"
-    "rsatoolbox's RDMs: .h5, .hdf5).\n"
-    "\n"
-    "Options:\n"
-    "  -s, --stats         read the voxel data of volumes: min, max, mean,\n"
-    "                      nonzero and non-finite counts\n"
-    "  -j, --json          print JSON (one object per file, in an array)\n"
-    "\n" CLI_COMMON_HELP;
+    "rsatoolbox's RDMs: .h5, .hdf5).",
+    options, NULL};
 
 static int is_volume_name(const char *p)
 {
@@ -323,51 +332,32 @@ static int info_table(const cli_ctx *c, const char *path, json_object *all)
 
 int main_info(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"stats", no_argument, NULL, 's'},
-                                             {"json", no_argument, NULL, 'j'},
-                                             CLI_COMMON_LONGOPTS,
-                                             {NULL, 0, NULL, 0}};
     cli_ctx c;
-    cli_ctx_init(&c, "info", usage_text);
-    int stats = 0, json = 0, opt;
-    while ((opt = getopt_long(argc, argv, ":sjh@:", longopts, NULL)) != -1) {
-        int k = cli_common_option(&c, opt, optarg);
-        if (k == 2)
-            return CLI_OK;
-        if (k < 0)
-            return CLI_USAGE;
-        if (k)
-            continue;
-        switch (opt) {
-        case 's': stats = 1; break;
-        case 'j': json = 1; break;
-        case ':': return cli_usage_error(&c, "option %s needs a value", argv[optind - 1]);
-        default: return cli_usage_error(&c, "unknown option %s", argv[optind - 1]);
-        }
-    }
-    if (optind >= argc) {
-        if (argc == 1) { /* no arguments at all: the usage text, as samtools does */
-            fputs(usage_text, stdout);
-            return CLI_USAGE;
-        }
-        return cli_usage_error(&c, "no FILE given");
+    cli_ctx_init(&c, "info", NULL);
+    args a = {0};
+    int rc = cli_parse(&c, &cli_spec_info, &a, argc, argv);
+    if (rc != CLI_CONTINUE) {
+        cli_args_free(&cli_spec_info, &a);
+        return rc;
     }
     cli_apply(&c);
-    json_object *all = json ? json_object_new_array() : NULL;
-    int rc = CLI_OK;
-    for (int i = optind; i < argc; i++) {
-        if (!json && i > optind)
+    json_object *all = a.json ? json_object_new_array() : NULL;
+    for (size_t i = 0; i < a.files.n; i++) {
+        const char *f = a.files.v[i];
+        if (!a.json && i > 0)
             printf("\n");
-        int r = is_volume_name(argv[i]) ? info_volume(&c, argv[i], stats, all)
-                                        : info_table(&c, argv[i], all);
+        int r = is_volume_name(f) ? info_volume(&c, f, a.stats, all) : info_table(&c, f, all);
         if (r)
             rc = r; /* describe the others anyway */
     }
+    if (rc == CLI_CONTINUE)
+        rc = CLI_OK;
     if (all) {
         puts(json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY |
                                                      JSON_C_TO_STRING_SPACED |
                                                      JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(all);
     }
+    cli_args_free(&cli_spec_info, &a);
     return rc;
 }

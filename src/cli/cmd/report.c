@@ -1,6 +1,7 @@
 /* bract report: one self-contained HTML page of everything an output root
  * holds. */
 #include "cli/cli.h"
+#include "cli/opts.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -8,95 +9,56 @@
 
 #include "bract/figures.h"
 
-static const char usage_text[] =
-    "Usage: bract report DIR -o REPORT.html [options]\n"
-    "\n"
+typedef struct {
+    const char *out;
+    cli_strlist dirs;
+    bract_report_opts o;
+} args;
+
+static const cli_opt options[] = {
+    CLI_GROUP("Options:"),
+    CLI_STRING('o', "output", args, out, "FILE",
+               "the HTML page (a JSON sidecar is written next to it)", .flags = CLI_REQUIRED),
+    CLI_STRING(0, "title", args, o.title, "TEXT", "page title [bract report: DIR's name]"),
+    CLI_STRING(0, "background", args, o.background, "FILE",
+               "NIfTI under the maps, on their grid (a T1 or a mask)\n"
+               "[the mask a group run records]"),
+    CLI_DOUBLE(0, "alpha", args, o.alpha, 1e-12, 0.999999, "A",
+               "significance level of the summary, the highlighted\n"
+               "rows and the thresholded maps [0.05]"),
+    CLI_DOUBLE(0, "dpi", args, o.dpi, 10, 1200, "N", "figure resolution in pixels per inch [144]"),
+    CLI_SIZE(0, "max-rdms", args, o.max_rdms, 0, 10000, "N", "neural RDM heatmaps per RSA run [12]"),
+    CLI_SIZE(0, "max-rows", args, o.max_rows, 1, 1000000, "N",
+             "table rows shown before the rest is folded [40]"),
+    CLI_ARGS(args, dirs, "DIR", "the output root to report on", .flags = CLI_REQUIRED),
+    CLI_END};
+
+const cli_spec cli_spec_report = {
+    "report", "Usage: bract report DIR -o REPORT.html [options]",
     "Summarise the bract outputs under DIR (a pipeline's output root, or any\n"
     "directory where bract commands wrote) in one self-contained HTML page:\n"
     "what was run and what came out significant, RSA tables and figures, RDMs,\n"
     "group maps and clusters, dFC states, the timescale hierarchy, and every\n"
     "command's parameters, inputs and exclusions.  Outputs are found by their\n"
-    "JSON sidecars.  Figures are embedded; the page needs no network.\n"
-    "\n"
-    "Options:\n"
-    "  -o, --output FILE       the HTML page (a JSON sidecar is written next to it)\n"
-    "      --title TEXT        page title [bract report: DIR's name]\n"
-    "      --background FILE   NIfTI under the maps, on their grid (a T1 or a mask)\n"
-    "                          [the mask a group run records]\n"
-    "      --alpha A           significance level of the summary, the highlighted\n"
-    "                          rows and the thresholded maps [0.05]\n"
-    "      --dpi N             figure resolution in pixels per inch [144]\n"
-    "      --max-rdms N        neural RDM heatmaps per RSA run [12]\n"
-    "      --max-rows N        table rows shown before the rest is folded [40]\n"
-    "\n" CLI_COMMON_HELP;
-
-enum { OPT_TITLE = OPT_FIRST_CMD, OPT_BACKGROUND, OPT_ALPHA, OPT_DPI, OPT_MAX_RDMS, OPT_MAX_ROWS };
+    "JSON sidecars.  Figures are embedded; the page needs no network.",
+    options, NULL};
 
 int main_report(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"title", required_argument, NULL, OPT_TITLE},
-        {"background", required_argument, NULL, OPT_BACKGROUND},
-        {"alpha", required_argument, NULL, OPT_ALPHA},
-        {"dpi", required_argument, NULL, OPT_DPI},
-        {"max-rdms", required_argument, NULL, OPT_MAX_RDMS},
-        {"max-rows", required_argument, NULL, OPT_MAX_ROWS},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0}};
     cli_ctx c;
-    cli_ctx_init(&c, "report", usage_text);
-    bract_report_opts o;
-    bract_report_opts_init(&o);
-    const char *output = NULL;
-    long lv;
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":o:h@:", longopts, NULL)) != -1) {
-        int cm = cli_common_option(&c, opt, optarg);
-        if (cm == 2)
-            return CLI_OK;
-        if (cm < 0)
-            return CLI_USAGE;
-        if (cm)
-            continue;
-        switch (opt) {
-        case 'o': output = optarg; break;
-        case OPT_TITLE: o.title = optarg; break;
-        case OPT_BACKGROUND: o.background = optarg; break;
-        case OPT_ALPHA:
-            if (cli_parse_double(&c, "--alpha", optarg, 1e-12, 0.999999, &o.alpha))
-                return CLI_USAGE;
-            break;
-        case OPT_DPI:
-            if (cli_parse_double(&c, "--dpi", optarg, 10, 1200, &o.dpi))
-                return CLI_USAGE;
-            break;
-        case OPT_MAX_RDMS:
-            if (cli_parse_long(&c, "--max-rdms", optarg, 0, 10000, &lv))
-                return CLI_USAGE;
-            o.max_rdms = (size_t)lv;
-            break;
-        case OPT_MAX_ROWS:
-            if (cli_parse_long(&c, "--max-rows", optarg, 1, 1000000, &lv))
-                return CLI_USAGE;
-            o.max_rows = (size_t)lv;
-            break;
-        case ':': return cli_usage_error(&c, "option %s needs a value", argv[optind - 1]);
-        default: return cli_usage_error(&c, "unknown option %s", argv[optind - 1]);
-        }
-    }
-    if (optind >= argc) {
-        if (argc == 1) {
-            fputs(usage_text, stdout);
-            return CLI_USAGE;
-        }
-        return cli_usage_error(&c, "no DIR given (the output root to report on)");
-    }
-    if (argc - optind > 1)
-        return cli_usage_error(&c, "one DIR only (got %d)", argc - optind);
-    const char *dir = argv[optind];
-    if (!output)
-        return cli_usage_error(&c, "no output given (-o REPORT.html)");
+    cli_ctx_init(&c, "report", NULL);
+    args a = {0};
+    bract_report_opts_init(&a.o);
+    int st = cli_parse(&c, &cli_spec_report, &a, argc, argv);
+    const char *dir = a.dirs.n ? a.dirs.v[0] : NULL;
+    size_t ndirs = a.dirs.n;
+    cli_args_free(&cli_spec_report, &a);
+    if (st != CLI_CONTINUE)
+        return st;
+    if (ndirs > 1)
+        return cli_usage_error(&c, "one DIR only (got %zu)", ndirs);
+    const char *output = a.out;
+    const bract_report_opts o = a.o;
     if (strcmp(output, "-") == 0)
         return cli_usage_error(&c, "the report is a file: give -o REPORT.html");
     cli_apply(&c);

@@ -1,88 +1,139 @@
 /* bract rsa: compare neural RDMs with model RDMs, with inference per subject
- * and across subjects. */
+ * and across subjects (the library's bract_rsa_run). */
 #include "cli/cli.h"
 #include "cli/paths.h"
+#include "cli/cmd/rdm.h"
 #include "bract/outputs.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage_text[] =
-    "Usage: bract rsa --neural RDMS.tsv... --model MODEL.tsv... -o RESULTS.tsv [options]\n"
-    "\n"
+CLI_ENUM_PARSER(bract_compare_method, bract_compare_method_parse)
+CLI_ENUM_PARSER(bract_compare_nan, bract_compare_nan_parse)
+CLI_ENUM_PARSER(bract_stats_alternative, bract_stats_alternative_parse)
+CLI_ENUM_PARSER(bract_rsa_group_test, bract_rsa_group_test_parse)
+
+typedef struct {
+    cli_strlist neural, model, control;
+    const char *out;
+    int partial;
+    bract_rsa_opts o;
+} args;
+
+static const cli_opt options[] = {
+    CLI_GROUP("Inputs and output:"),
+    CLI_LIST(0, "neural", args, neural, "FILE...", "neural RDM sets, one per subject",
+             .flags = CLI_REQUIRED),
+    CLI_LIST(0, "model", args, model, "FILE...", "model RDM sets", .flags = CLI_REQUIRED),
+    CLI_LIST(0, "control", args, control, "FILE...",
+             "RDM sets regressed out of every comparison (partial\npearson or spearman)"),
+    CLI_STRING('o', "output", args, out, "FILE", "results table (TSV), with FILE's sidecar (.json)",
+               .flags = CLI_REQUIRED),
+    CLI_GROUP("Comparison:"),
+    CLI_ENUM(0, "method", args, o.method, bract_compare_method, "M",
+             "spearman, pearson (also corr), kendall (also tau-b),\n"
+             "tau-a, rho-a, cosine, corr_cov or cosine_cov [spearman]"),
+    CLI_FLAG(0, "partial", args, partial,
+             "regress the other models (and --control) out of each\nmodel and of the neural RDM"),
+    CLI_ENUM(0, "nan", args, o.nan_policy, bract_compare_nan, "POLICY",
+             "missing pairs: 'match' (they must coincide in neural\n"
+             "and model RDMs, as rsatoolbox) or 'model' (pairs the\n"
+             "models miss are ignored in the neural RDMs) [match]"),
+    CLI_FLAG(0, "common-conditions", args, o.common_conditions,
+             "compare on the models' conditions: conditions of the\n"
+             "neural RDMs that the models lack (words without a\n"
+             "vector, say) are left out, with a warning"),
+    CLI_GROUP("Inference:"),
+    CLI_SIZE(0, "permutations", args, o.permutations, 0, 4294967295.0, "N",
+             "condition-label permutations per subject [10000];\n0: no permutation test"),
+    CLI_SIZE(0, "bootstrap", args, o.bootstrap, 0, 1e8, "N",
+             "bootstrap samples over conditions for intervals [0]"),
+    CLI_DOUBLE(0, "ci", args, o.ci_level, 0.5, 0.9999, "LEVEL",
+               "confidence level of the intervals [0.95]"),
+    CLI_ENUM(0, "alternative", args, o.alternative, bract_stats_alternative, "A",
+             "greater, less or two-sided [greater]"),
+    CLI_FLAG(0, "group", args, o.group,
+             "statistics across subjects (2 or more --neural files):\n"
+             "group test, noise ceiling, pairwise model comparisons"),
+    CLI_ENUM(0, "group-test", args, o.group_test, bract_rsa_group_test, "T",
+             "t (on Fisher z), wilcoxon or signflip [t]"),
+    CLI_SIZE(0, "flips", args, o.group_permutations, 1, 4294967295.0, "N",
+             "sign flips of the signflip test [10000]"),
+    CLI_FLAG_OFF(0, "no-fisher", args, o.fisher, "group tests on r instead of Fisher z = atanh(r)"),
+    CLI_FLAG_OFF(0, "no-pairwise", args, o.pairwise, "no pairwise model comparisons"),
+    CLI_END};
+
+const cli_spec cli_spec_rsa = {
+    "rsa", "Usage: bract rsa --neural RDMS.tsv... --model MODEL.tsv... -o RESULTS.tsv [options]",
     "Compare neural RDMs with model RDMs and test the match.  Each --neural file\n"
     "is one subject; its RDMs are regions, matched by name across subjects.\n"
     "Every RDM of the --model files is a model.  Conditions are matched by label.\n"
-    "A file name may be followed by more file names (shell globs work).\n"
-    "\n"
-    "Inputs and output:\n"
-    "  -n, --neural FILE...    neural RDM sets, one per subject\n"
-    "  -m, --model FILE...     model RDM sets\n"
-    "      --control FILE...   RDM sets regressed out of every comparison (partial\n"
-    "                          pearson or spearman)\n"
-    "  -o, --output FILE       results table (TSV), with FILE's sidecar (.json)\n"
-    "\n"
-    "Comparison:\n"
-    "      --method M          spearman, pearson, kendall, tau-a, rho-a, cosine,\n"
-    "                          corr_cov or cosine_cov [spearman]\n"
-    "      --partial           regress the other models (and --control) out of each\n"
-    "                          model and of the neural RDM\n"
-    "      --nan POLICY        missing pairs: 'match' (they must coincide in neural\n"
-    "                          and model RDMs, as rsatoolbox) or 'model' (pairs the\n"
-    "                          models miss are ignored in the neural RDMs) [match]\n"
-    "      --common-conditions compare on the models' conditions: conditions of the\n"
-    "                          neural RDMs that the models lack (words without a\n"
-    "                          vector, say) are left out, with a warning\n"
-    "\n"
-    "Inference:\n"
-    "      --permutations N    condition-label permutations per subject [10000];\n"
-    "                          0: no permutation test\n"
-    "      --bootstrap N       bootstrap samples over conditions for intervals [0]\n"
-    "      --ci LEVEL          confidence level of the intervals [0.95]\n"
-    "      --alternative A     greater, less or two-sided [greater]\n"
-    "      --group             statistics across subjects (2 or more --neural files):\n"
-    "                          group test, noise ceiling, pairwise model comparisons\n"
-    "      --group-test T      t (on Fisher z), wilcoxon or signflip [t]\n"
-    "      --flips N           sign flips of the signflip test [10000]\n"
-    "      --no-fisher         group tests on r instead of Fisher z = atanh(r)\n"
-    "      --no-pairwise       no pairwise model comparisons\n"
-    "\n" CLI_COMMON_HELP;
+    "A file name may be followed by more file names (shell globs work).",
+    options, NULL};
 
-enum {
-    OPT_CONTROL = OPT_FIRST_CMD,
-    OPT_METHOD,
-    OPT_PARTIAL,
-    OPT_NAN,
-    OPT_COMMON,
-    OPT_PERMUTATIONS,
-    OPT_BOOTSTRAP,
-    OPT_CI,
-    OPT_ALTERNATIVE,
-    OPT_GROUP,
-    OPT_GROUP_TEST,
-    OPT_FLIPS,
-    OPT_NO_FISHER,
-    OPT_NO_PAIRWISE
-};
-
+/* One run: the arguments, the inputs read, the result. */
 typedef struct {
-    size_t n, cap;
-    char **v;
-} strlist;
+    cli_ctx c;
+    args a;
+    bract_rdmset **nsets; /* one per subject */
+    char **subj_names;
+    cli_models m;
+    bract_rsa_result *res;
+} run;
 
-static int strlist_add(strlist *l, char *s)
+static void run_free(run *r)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 8;
-        char **v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        l->v = v;
-        l->cap = cap;
+    for (size_t i = 0; i < r->a.neural.n; i++) {
+        if (r->nsets)
+            bract_rdmset_free(r->nsets[i]);
+        if (r->subj_names)
+            free(r->subj_names[i]);
     }
-    l->v[l->n++] = s;
+    free(r->nsets);
+    free(r->subj_names);
+    cli_models_free(&r->m);
+    bract_rsa_result_free(r->res);
+    cli_args_free(&cli_spec_rsa, &r->a);
+}
+
+static int check_args(run *r)
+{
+    const cli_ctx *c = &r->c;
+    args *a = &r->a;
+    bract_rsa_opts *o = &a->o;
+    if ((a->partial || a->control.n) && o->method != BRACT_CMP_PEARSON &&
+        o->method != BRACT_CMP_SPEARMAN)
+        return cli_usage_error(c, "%s needs --method pearson or spearman (not %s)",
+                               a->partial ? "--partial" : "--control",
+                               bract_compare_method_name(o->method));
+    if (o->group && a->neural.n < 2)
+        return cli_usage_error(c, "--group needs at least 2 --neural files (subjects)");
+    o->partial = a->partial     ? BRACT_PARTIAL_OTHERS
+                 : a->control.n ? BRACT_PARTIAL_CONTROLS
+                                : BRACT_PARTIAL_NONE;
+    o->seed = c->seed;
     return 0;
+}
+
+/* The results table and its sidecar are neither inputs nor existing files
+ * (without --force). */
+static int check_outputs(const run *r)
+{
+    const args *a = &r->a;
+    cli_strlist all = {0};
+    const cli_strlist *lists[] = {&a->neural, &a->model, &a->control};
+    for (int l = 0; l < 3; l++)
+        for (size_t i = 0; i < lists[l]->n; i++)
+            cli_strlist_push(&all, lists[l]->v[i]);
+    char *side = bract_sidecar_path(a->out);
+    int bad = bract_output_not_input(a->out, all.v, all.n) ||
+              (side && bract_output_not_input(side, all.v, all.n)) ||
+              bract_output_check(a->out, r->c.force) ||
+              (side && bract_output_check(side, r->c.force));
+    free(side);
+    cli_strlist_free(&all);
+    return bad;
 }
 
 static int all_distinct(char **v, size_t n)
@@ -94,130 +145,30 @@ static int all_distinct(char **v, size_t n)
     return 1;
 }
 
-static const char *alt_name(bract_alternative a)
+/* The subjects' RDM sets, named by their file stems (or their paths when
+ * the stems are not distinct: sub-01/rdms.tsv, sub-02/rdms.tsv). */
+static int read_neural(run *r)
 {
-    return a == BRACT_ALT_GREATER ? "greater" : a == BRACT_ALT_LESS ? "less" : "two-sided";
-}
-
-typedef struct {
-    strlist neural, model, control;
-    bract_rdmset **nsets, **msets, **csets;
-    char **subj_names;
-    char **model_names, **model_files, **control_files;
-    const bract_rdm **models, **controls;
-    size_t nmodels, ncontrols;
-} inputs;
-
-static void inputs_free(inputs *in)
-{
-    for (size_t i = 0; i < in->neural.n; i++) {
-        if (in->nsets)
-            bract_rdmset_free(in->nsets[i]);
-        if (in->subj_names)
-            free(in->subj_names[i]);
+    const cli_strlist *f = &r->a.neural;
+    r->nsets = calloc(f->n, sizeof *r->nsets);
+    r->subj_names = calloc(f->n, sizeof *r->subj_names);
+    if (!r->nsets || !r->subj_names)
+        return bract_error(BRACT_ENOMEM, "out of memory");
+    for (size_t i = 0; i < f->n; i++) {
+        cli_log(&r->c, "reading %s", f->v[i]);
+        int rc = bract_rdmset_read(f->v[i], &r->nsets[i]);
+        if (rc)
+            return rc;
+        if (!(r->subj_names[i] = cli_file_stem(f->v[i])))
+            return bract_error(BRACT_ENOMEM, "out of memory");
     }
-    for (size_t i = 0; i < in->model.n; i++)
-        if (in->msets)
-            bract_rdmset_free(in->msets[i]);
-    for (size_t i = 0; i < in->control.n; i++)
-        if (in->csets)
-            bract_rdmset_free(in->csets[i]);
-    for (size_t i = 0; i < in->nmodels; i++)
-        free(in->model_names ? in->model_names[i] : NULL);
-    free(in->nsets);
-    free(in->msets);
-    free(in->csets);
-    free(in->subj_names);
-    free(in->model_names);
-    free(in->model_files);
-    free(in->control_files);
-    free(in->models);
-    free(in->controls);
-    free(in->neural.v);
-    free(in->model.v);
-    free(in->control.v);
-}
-
-/* Read every file; name subjects and models. */
-static int read_inputs(const cli_ctx *c, inputs *in)
-{
-    size_t S = in->neural.n;
-    in->nsets = calloc(S, sizeof *in->nsets);
-    in->msets = calloc(in->model.n, sizeof *in->msets);
-    in->csets = calloc(in->control.n + 1, sizeof *in->csets);
-    in->subj_names = calloc(S, sizeof *in->subj_names);
-    if (!in->nsets || !in->msets || !in->csets || !in->subj_names)
-        return cli_error(c, "out of memory");
-    for (size_t i = 0; i < S; i++) {
-        cli_log(c, "reading %s", in->neural.v[i]);
-        if (bract_rdmset_read(in->neural.v[i], &in->nsets[i]))
-            return cli_fail(c);
-        if (!(in->subj_names[i] = cli_file_stem(in->neural.v[i])))
-            return cli_error(c, "out of memory");
-    }
-    if (!all_distinct(in->subj_names, S)) /* sub-01/rdms.tsv, sub-02/rdms.tsv: the paths */
-        for (size_t i = 0; i < S; i++) {
-            free(in->subj_names[i]);
-            if (!(in->subj_names[i] = strdup(in->neural.v[i])))
-                return cli_error(c, "out of memory");
+    if (!all_distinct(r->subj_names, f->n))
+        for (size_t i = 0; i < f->n; i++) {
+            free(r->subj_names[i]);
+            if (!(r->subj_names[i] = strdup(f->v[i])))
+                return bract_error(BRACT_ENOMEM, "out of memory");
         }
-    for (size_t i = 0; i < in->model.n; i++) {
-        cli_log(c, "reading %s", in->model.v[i]);
-        if (bract_rdmset_read(in->model.v[i], &in->msets[i]))
-            return cli_fail(c);
-        in->nmodels += in->msets[i]->nrdm;
-    }
-    for (size_t i = 0; i < in->control.n; i++) {
-        if (bract_rdmset_read(in->control.v[i], &in->csets[i]))
-            return cli_fail(c);
-        in->ncontrols += in->csets[i]->nrdm;
-    }
-    size_t K = in->nmodels;
-    in->models = calloc(K, sizeof *in->models);
-    in->model_names = calloc(K, sizeof *in->model_names);
-    in->model_files = calloc(K, sizeof *in->model_files);
-    in->controls = calloc(in->ncontrols + 1, sizeof *in->controls);
-    in->control_files = calloc(in->ncontrols + 1, sizeof *in->control_files);
-    if (!in->models || !in->model_names || !in->model_files || !in->controls ||
-        !in->control_files)
-        return cli_error(c, "out of memory");
-    size_t k = 0;
-    for (size_t i = 0; i < in->model.n; i++)
-        for (size_t j = 0; j < in->msets[i]->nrdm; j++, k++) {
-            in->models[k] = &in->msets[i]->rdm[j];
-            in->model_files[k] = in->model.v[i];
-        }
-    k = 0;
-    for (size_t i = 0; i < in->control.n; i++)
-        for (size_t j = 0; j < in->csets[i]->nrdm; j++, k++) {
-            in->controls[k] = &in->csets[i]->rdm[j];
-            in->control_files[k] = in->control.v[i];
-        }
-    /* model names: the RDM's own, or "<file stem>:<name>" when it is not
-     * unique among the models */
-    for (size_t m = 0; m < K; m++) {
-        int dup = 0;
-        for (size_t m2 = 0; m2 < K; m2++)
-            dup |= m2 != m && strcmp(in->models[m]->name, in->models[m2]->name) == 0;
-        if (!dup) {
-            in->model_names[m] = strdup(in->models[m]->name);
-        } else {
-            char *st = cli_file_stem(in->model_files[m]);
-            size_t len = (st ? strlen(st) : 0) + strlen(in->models[m]->name) + 2;
-            in->model_names[m] = malloc(len);
-            if (st && in->model_names[m])
-                snprintf(in->model_names[m], len, "%s:%s", st, in->models[m]->name);
-            free(st);
-        }
-        if (!in->model_names[m])
-            return cli_error(c, "out of memory");
-    }
-    for (size_t m = 0; m < K; m++)
-        for (size_t m2 = m + 1; m2 < K; m2++)
-            if (strcmp(in->model_names[m], in->model_names[m2]) == 0)
-                return cli_error(c, "two model RDMs are called '%s' (in %s and %s)",
-                                 in->model_names[m], in->model_files[m], in->model_files[m2]);
-    return CLI_OK;
+    return BRACT_OK;
 }
 
 /* p-values as people write them: 0.003, 2.1e-05. */
@@ -307,257 +258,103 @@ static int write_results(const cli_ctx *c, const bract_rsa_result *res, const ch
     return CLI_OK;
 }
 
-int main_rsa(int argc, char **argv)
+static void fill_sidecar(bract_sidecar *s, const run *r)
 {
-    static const struct option longopts[] = {
-        {"neural", required_argument, NULL, 'n'},
-        {"model", required_argument, NULL, 'm'},
-        {"control", required_argument, NULL, OPT_CONTROL},
-        {"output", required_argument, NULL, 'o'},
-        {"method", required_argument, NULL, OPT_METHOD},
-        {"partial", no_argument, NULL, OPT_PARTIAL},
-        {"nan", required_argument, NULL, OPT_NAN},
-        {"common-conditions", no_argument, NULL, OPT_COMMON},
-        {"permutations", required_argument, NULL, OPT_PERMUTATIONS},
-        {"bootstrap", required_argument, NULL, OPT_BOOTSTRAP},
-        {"ci", required_argument, NULL, OPT_CI},
-        {"alternative", required_argument, NULL, OPT_ALTERNATIVE},
-        {"group", no_argument, NULL, OPT_GROUP},
-        {"group-test", required_argument, NULL, OPT_GROUP_TEST},
-        {"flips", required_argument, NULL, OPT_FLIPS},
-        {"no-fisher", no_argument, NULL, OPT_NO_FISHER},
-        {"no-pairwise", no_argument, NULL, OPT_NO_PAIRWISE},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0}};
-    static const char *const methods[] = {"spearman", "pearson", "kendall",    "tau-a", "rho-a",
-                                          "cosine",   "corr_cov", "cosine_cov", NULL};
-    static const char *const nans[] = {"match", "model", NULL};
-    static const char *const alts[] = {"greater", "less", "two-sided", NULL};
-    static const char *const gtests[] = {"t", "wilcoxon", "signflip", NULL};
-    cli_ctx c;
-    cli_ctx_init(&c, BRACT_CMD_RSA, usage_text);
-    bract_rsa_opts o;
-    bract_rsa_opts_default(&o);
-    inputs in;
-    memset(&in, 0, sizeof in);
-    strlist *list = NULL; /* where bare file names go */
-    const char *out = NULL;
-    int partial = 0, opt, rc = CLI_USAGE;
-    long v;
-    double d;
-    while ((opt = getopt_long(argc, argv, "-:n:m:o:h@:", longopts, NULL)) != -1) {
-        int k = cli_common_option(&c, opt, optarg);
-        if (k == 2) {
-            inputs_free(&in);
-            return CLI_OK;
-        }
-        if (k < 0)
-            goto usage;
-        if (k)
-            continue;
-        int i;
-        switch (opt) {
-        case 1:
-            if (!list) {
-                cli_usage_error(&c, "'%s': give --neural, --model or --control before file names",
-                                optarg);
-                goto usage;
-            }
-            strlist_add(list, optarg);
-            break;
-        case 'n': strlist_add(list = &in.neural, optarg); break;
-        case 'm': strlist_add(list = &in.model, optarg); break;
-        case OPT_CONTROL: strlist_add(list = &in.control, optarg); break;
-        case 'o': out = optarg; list = NULL; break;
-        case OPT_METHOD:
-            if ((i = cli_parse_choice(&c, "--method", optarg, methods)) < 0)
-                goto usage;
-            o.method = (bract_cmp_method)i;
-            break;
-        case OPT_PARTIAL: partial = 1; break;
-        case OPT_COMMON: o.common_conditions = 1; break;
-        case OPT_NAN:
-            if ((i = cli_parse_choice(&c, "--nan", optarg, nans)) < 0)
-                goto usage;
-            o.nan_policy = i ? BRACT_NAN_MODEL_MASK : BRACT_NAN_MATCH;
-            break;
-        case OPT_PERMUTATIONS:
-            if (cli_parse_long(&c, "--permutations", optarg, 0, 4294967295L, &v))
-                goto usage;
-            o.permutations = (size_t)v;
-            break;
-        case OPT_BOOTSTRAP:
-            if (cli_parse_long(&c, "--bootstrap", optarg, 0, 100000000L, &v))
-                goto usage;
-            o.bootstrap = (size_t)v;
-            break;
-        case OPT_CI:
-            if (cli_parse_double(&c, "--ci", optarg, 0.5, 0.9999, &d))
-                goto usage;
-            o.ci_level = d;
-            break;
-        case OPT_ALTERNATIVE:
-            if ((i = cli_parse_choice(&c, "--alternative", optarg, alts)) < 0)
-                goto usage;
-            o.alternative = i == 0 ? BRACT_ALT_GREATER : i == 1 ? BRACT_ALT_LESS
-                                                                : BRACT_ALT_TWO_SIDED;
-            break;
-        case OPT_GROUP: o.group = 1; break;
-        case OPT_GROUP_TEST:
-            if ((i = cli_parse_choice(&c, "--group-test", optarg, gtests)) < 0)
-                goto usage;
-            o.group_test = (bract_group_test)i;
-            break;
-        case OPT_FLIPS:
-            if (cli_parse_long(&c, "--flips", optarg, 1, 4294967295L, &v))
-                goto usage;
-            o.group_permutations = (size_t)v;
-            break;
-        case OPT_NO_FISHER: o.fisher = 0; break;
-        case OPT_NO_PAIRWISE: o.pairwise = 0; break;
-        case ':':
-            cli_usage_error(&c, "option %s needs a value", argv[optind - 1]);
-            goto usage;
-        default:
-            cli_usage_error(&c, "unknown option %s", argv[optind - 1]);
-            goto usage;
-        }
-    }
-    if (argc == 1) {
-        fputs(usage_text, stdout);
-        goto usage;
-    }
-    if (!in.neural.n) {
-        cli_usage_error(&c, "no --neural RDM set given");
-        goto usage;
-    }
-    if (!in.model.n) {
-        cli_usage_error(&c, "no --model RDM set given");
-        goto usage;
-    }
-    if (!out) {
-        cli_usage_error(&c, "no output given (-o RESULTS.tsv)");
-        goto usage;
-    }
-    if ((partial || in.control.n) && o.method != BRACT_CMP_PEARSON &&
-        o.method != BRACT_CMP_SPEARMAN) {
-        cli_usage_error(&c, "%s needs --method pearson or spearman (not %s)",
-                        partial ? "--partial" : "--control", bract_cmp_method_name(o.method));
-        goto usage;
-    }
-    if (o.group && in.neural.n < 2) {
-        cli_usage_error(&c, "--group needs at least 2 --neural files (subjects)");
-        goto usage;
-    }
-    o.partial = partial ? BRACT_PARTIAL_OTHERS
-                : in.control.n ? BRACT_PARTIAL_CONTROLS
-                               : BRACT_PARTIAL_NONE;
-    o.seed = c.seed;
-    cli_apply(&c);
+    const args *a = &r->a;
+    const bract_rsa_opts *o = &a->o;
+    const bract_rsa_result *res = r->res;
+    bract_sidecar_param_str(s, "method", bract_compare_method_name(o->method));
+    bract_sidecar_param_str(s, "partial", cli_partial_words(o->partial));
+    bract_sidecar_param_str(s, "nan", bract_compare_nan_name(o->nan_policy));
+    bract_sidecar_param_bool(s, "common_conditions", o->common_conditions);
+    bract_sidecar_param_int(s, "permutations", (int64_t)o->permutations);
+    bract_sidecar_param_int(s, "bootstrap", (int64_t)o->bootstrap);
+    bract_sidecar_param_num(s, "ci", o->ci_level);
+    bract_sidecar_param_str(s, "alternative", bract_stats_alternative_name(o->alternative));
+    bract_sidecar_param_bool(s, "group", o->group);
+    bract_sidecar_param_str(s, "group_test", bract_rsa_group_test_name(o->group_test));
+    bract_sidecar_param_int(s, "flips", (int64_t)o->group_permutations);
+    bract_sidecar_param_bool(s, "fisher", o->fisher);
+    bract_sidecar_param_bool(s, "pairwise", o->pairwise);
+    bract_sidecar_param_int(s, "seed", (int64_t)o->seed);
+    const char *const keys[] = {"neural", "model", "control"};
+    const cli_strlist *lists[] = {&a->neural, &a->model, &a->control};
+    for (int l = 0; l < 3; l++)
+        for (size_t i = 0; i < lists[l]->n; i++)
+            bract_sidecar_input(s, keys[l], lists[l]->v[i]);
+    bract_sidecar_count(s, "subjects", (int64_t)res->nsubjects);
+    bract_sidecar_count(s, "regions", (int64_t)res->nregions);
+    bract_sidecar_count(s, "models", (int64_t)res->nmodels);
+    bract_sidecar_count(s, "conditions", (int64_t)res->nconditions);
+    bract_sidecar_count(s, "excluded_rdms", (int64_t)res->excluded);
+    bract_sidecar_count(s, "rows", (int64_t)res->nrows);
+}
 
-    /* outputs: refuse early, never over an input */
-    rc = CLI_DATA_ERROR;
-    char *side = bract_sidecar_path(out);
-    {
-        size_t ni = in.neural.n + in.model.n + in.control.n, k = 0;
-        const char **all = malloc((ni + 1) * sizeof *all);
-        if (!all) {
-            free(side);
-            rc = cli_error(&c, "out of memory");
-            goto done;
-        }
-        for (size_t i = 0; i < in.neural.n; i++)
-            all[k++] = in.neural.v[i];
-        for (size_t i = 0; i < in.model.n; i++)
-            all[k++] = in.model.v[i];
-        for (size_t i = 0; i < in.control.n; i++)
-            all[k++] = in.control.v[i];
-        int bad = bract_output_not_input(out, all, ni) ||
-                  (side && bract_output_not_input(side, all, ni)) ||
-                  bract_output_check(out, c.force) ||
-                  (side && bract_output_check(side, c.force));
-        free(all);
-        if (bad) {
-            free(side);
-            rc = cli_fail(&c);
-            goto done;
-        }
-    }
-    free(side);
-    if ((rc = read_inputs(&c, &in)))
-        goto done;
-    bract_rsa_input ri = {in.neural.n,
-                          (const char *const *)in.subj_names,
-                          (const char *const *)in.neural.v,
-                          (const bract_rdmset *const *)in.nsets,
-                          in.nmodels,
-                          in.models,
-                          (const char *const *)in.model_names,
-                          (const char *const *)in.model_files,
-                          in.ncontrols,
-                          in.controls,
-                          (const char *const *)in.control_files};
-    cli_log(&c, "%zu subject%s, %zu model%s, %s", ri.nsubjects, ri.nsubjects == 1 ? "" : "s",
-            ri.nmodels, ri.nmodels == 1 ? "" : "s", bract_cmp_method_name(o.method));
+/* The analysis on the inputs read. */
+static int analyse(run *r)
+{
+    bract_rsa_opts *o = &r->a.o;
+    const cli_models *m = &r->m;
+    bract_rsa_input ri = {r->a.neural.n,
+                          (const char *const *)r->subj_names,
+                          r->a.neural.v,
+                          (const bract_rdmset *const *)r->nsets,
+                          m->K,
+                          m->rdm,
+                          (const char *const *)m->name,
+                          m->file,
+                          m->nc,
+                          m->ctl,
+                          m->cfile};
+    cli_log(&r->c, "%zu subject%s, %zu model%s, %s", ri.nsubjects, ri.nsubjects == 1 ? "" : "s",
+            ri.nmodels, ri.nmodels == 1 ? "" : "s", bract_compare_method_name(o->method));
     cli_bar bar;
-    cli_bar_start(&bar, &c, "rsa");
+    cli_bar_start(&bar, &r->c, "rsa");
     bract_progress prog = cli_bar_progress(&bar);
-    o.progress = &prog;
-    bract_rsa_result *res;
-    int lrc = bract_rsa_run(&ri, &o, &res);
+    o->progress = &prog;
+    int rc = bract_rsa_run(&ri, o, &r->res);
+    o->progress = NULL;
     cli_bar_finish(&bar);
-    if (lrc) {
-        rc = cli_fail(&c);
-        goto done;
-    }
-    cli_warnings(&c);
+    return rc;
+}
+
+/* Read, analyse, write: the exit status. */
+static int rsa(run *r)
+{
+    cli_ctx *c = &r->c;
+    const char *out = r->a.out;
+    if (check_outputs(r) || read_neural(r) ||
+        cli_models_read(&r->m, c, &r->a.model, &r->a.control) || analyse(r))
+        return cli_fail(c);
+    cli_warnings(c);
+    const bract_rsa_opts *o = &r->a.o;
     char method_label[64];
     snprintf(method_label, sizeof method_label, "%s%s",
-             o.partial != BRACT_PARTIAL_NONE ? "partial " : "", bract_cmp_method_name(o.method));
-    if ((rc = write_results(&c, res, out, method_label))) {
-        bract_rsa_result_free(res);
-        goto done;
-    }
-    bract_sidecar *s = cli_sidecar(&c);
-    if (s) {
-        bract_sidecar_param_str(s, "method", bract_cmp_method_name(o.method));
-        bract_sidecar_param_str(s, "partial", o.partial == BRACT_PARTIAL_OTHERS ? "other models"
-                                              : o.partial == BRACT_PARTIAL_CONTROLS ? "controls"
-                                                                                    : "none");
-        bract_sidecar_param_str(s, "nan", o.nan_policy == BRACT_NAN_MATCH ? "match" : "model");
-        bract_sidecar_param_bool(s, "common_conditions", o.common_conditions);
-        bract_sidecar_param_int(s, "permutations", (int64_t)o.permutations);
-        bract_sidecar_param_int(s, "bootstrap", (int64_t)o.bootstrap);
-        bract_sidecar_param_num(s, "ci", o.ci_level);
-        bract_sidecar_param_str(s, "alternative", alt_name(o.alternative));
-        bract_sidecar_param_bool(s, "group", o.group);
-        bract_sidecar_param_str(s, "group_test", gtests[o.group_test]);
-        bract_sidecar_param_int(s, "flips", (int64_t)o.group_permutations);
-        bract_sidecar_param_bool(s, "fisher", o.fisher);
-        bract_sidecar_param_bool(s, "pairwise", o.pairwise);
-        bract_sidecar_param_int(s, "seed", (int64_t)o.seed);
-        for (size_t i = 0; i < in.neural.n; i++)
-            bract_sidecar_input(s, "neural", in.neural.v[i]);
-        for (size_t i = 0; i < in.model.n; i++)
-            bract_sidecar_input(s, "model", in.model.v[i]);
-        for (size_t i = 0; i < in.control.n; i++)
-            bract_sidecar_input(s, "control", in.control.v[i]);
-        bract_sidecar_count(s, "subjects", (int64_t)res->nsubjects);
-        bract_sidecar_count(s, "regions", (int64_t)res->nregions);
-        bract_sidecar_count(s, "models", (int64_t)res->nmodels);
-        bract_sidecar_count(s, "conditions", (int64_t)res->nconditions);
-        bract_sidecar_count(s, "excluded_rdms", (int64_t)res->excluded);
-        bract_sidecar_count(s, "rows", (int64_t)res->nrows);
-    }
-    rc = cli_sidecar_finish(&c, s, out);
+             o->partial != BRACT_PARTIAL_NONE ? "partial " : "", bract_compare_method_name(o->method));
+    int rc = write_results(c, r->res, out, method_label);
+    if (rc)
+        return rc;
+    bract_sidecar *s = cli_sidecar(c);
+    if (s)
+        fill_sidecar(s, r);
+    rc = cli_sidecar_finish(c, s, out);
     bract_sidecar_free(s);
-    if (!rc && !c.quiet && strcmp(out, "-") != 0)
-        print_summary(res, method_label, 0.05);
-    bract_rsa_result_free(res);
-done:
-    inputs_free(&in);
+    if (!rc && !c->quiet && strcmp(out, "-") != 0)
+        print_summary(r->res, method_label, 0.05);
     return rc;
-usage:
-    inputs_free(&in);
-    return CLI_USAGE;
+}
+
+int main_rsa(int argc, char **argv)
+{
+    run r;
+    memset(&r, 0, sizeof r);
+    cli_ctx_init(&r.c, BRACT_CMD_RSA, NULL);
+    bract_rsa_opts_defaults(&r.a.o);
+    int status = cli_parse(&r.c, &cli_spec_rsa, &r.a, argc, argv);
+    if (status == CLI_CONTINUE && !(status = check_args(&r))) {
+        cli_apply(&r.c);
+        status = rsa(&r);
+    }
+    run_free(&r);
+    return status;
 }

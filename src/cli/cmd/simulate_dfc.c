@@ -2,6 +2,7 @@
  * connectivity states, a static null with the same average covariance, a
  * 4-D volume with its atlas, and the truth. */
 #include "cli/cli.h"
+#include "cli/opts.h"
 
 #include <errno.h>
 #include <math.h>
@@ -11,55 +12,75 @@
 
 #include <json.h>
 
-static const char usage_text[] =
-    "Usage: bract simulate dfc -o DIR [options]\n"
-    "\n"
+/* --dwell: a mean segment length in volumes ("120") or seconds ("240s"). */
+typedef struct {
+    double value;
+    int seconds;
+} dwell_len;
+
+static int parse_dwell(const char *arg, void *field)
+{
+    dwell_len *d = field;
+    size_t n = strlen(arg);
+    char buf[64];
+    double v;
+    if (n == 0 || n >= sizeof buf)
+        return bract_error(BRACT_EINVAL, "expected volumes or seconds (e.g. 120 or 240s), not "
+                                         "'%s'", arg);
+    memcpy(buf, arg, n + 1);
+    int sec = buf[n - 1] == 's';
+    if (sec)
+        buf[n - 1] = '\0';
+    if (bract_parse_double(buf, &v) || !(v >= 1e-6 && v <= 1e9))
+        return bract_error(BRACT_EINVAL, "expected a number of volumes or seconds from 1e-06 "
+                                         "to 1e+09 (e.g. 120 or 240s), not '%s'", arg);
+    d->value = v;
+    d->seconds = sec;
+    return 0;
+}
+
+/* The run: the options (the table below fills them), the region names. */
+typedef struct {
+    cli_ctx c;
+    bract_dfcsim_opts p;
+    size_t nsub;
+    double tr, noise;
+    int volume;
+    dwell_len dwell;
+    const char *dir;
+    char **names; /* region names */
+} simctx;
+
+static const cli_opt options[] = {
+    CLI_GROUP("Options:"),
+    CLI_STRING('o', "output", simctx, dir, "DIR", "output directory (created if missing)",
+               .flags = CLI_REQUIRED),
+    CLI_SIZE(0, "subjects", simctx, nsub, 1, 999, "N", "subjects [1]"),
+    CLI_SIZE(0, "regions", simctx, p.nreg, 2, 999, "N", "regions [16]"),
+    CLI_SIZE(0, "states", simctx, p.nstates, 1, 100, "K", "connectivity states [3]"),
+    CLI_SIZE(0, "modules", simctx, p.nmodules, 1, 999, "M", "modules per state [3]"),
+    CLI_SIZE(0, "volumes", simctx, p.nt, 2, 10000000, "N", "volumes per subject [1200]"),
+    CLI_DOUBLE(0, "tr", simctx, tr, 1e-3, 1e3, "SEC", "repetition time [2]"),
+    CLI_CALLBACK(0, "dwell", simctx, dwell, parse_dwell, "N[s]",
+                 "mean segment length, volumes or seconds [120]"),
+    CLI_DOUBLE(0, "rho", simctx, p.rho, 0, 0.999, "R", "correlation within a module [0.6]"),
+    CLI_DOUBLE(0, "phi", simctx, p.phi, -0.999, 0.999, "P",
+               "lag-1 autocorrelation of the innovations [0.5]"),
+    CLI_DOUBLE(0, "voxel-noise", simctx, noise, 0, 1e6, "SD",
+               "noise sd of each voxel of the volume [0.5]"),
+    CLI_FLAG_OFF(0, "no-volume", simctx, volume, "no 4-D volume or atlas"),
+    CLI_END};
+
+const cli_spec cli_spec_simulate_dfc = {
+    "simulate dfc", "Usage: bract simulate dfc -o DIR [options]",
     "Region time series that switch among K connectivity states (regions in\n"
     "modules, a different partition per state) with known dwell times, a\n"
     "static null process with the same average covariance, a 4-D volume with\n"
     "an atlas and a labels table, and the truth.  Files per subject:\n"
     "sub-NN_timeseries.tsv, sub-NN_null.tsv, sub-NN_bold.nii.gz,\n"
     "sub-NN_states.tsv, sub-NN_segments.tsv; shared: atlas.nii.gz, labels.tsv,\n"
-    "states.tsv, modules.tsv, truth.json.\n"
-    "\n"
-    "Options:\n"
-    "  -o, --output DIR       output directory (created if missing)\n"
-    "      --subjects N       subjects [1]\n"
-    "      --regions N        regions [16]\n"
-    "      --states K         connectivity states [3]\n"
-    "      --modules M        modules per state [3]\n"
-    "      --volumes N        volumes per subject [1200]\n"
-    "      --tr SEC           repetition time [2]\n"
-    "      --dwell N[s]       mean segment length, volumes or seconds [120]\n"
-    "      --rho R            correlation within a module [0.6]\n"
-    "      --phi P            lag-1 autocorrelation of the innovations [0.5]\n"
-    "      --voxel-noise SD   noise sd of each voxel of the volume [0.5]\n"
-    "      --no-volume        no 4-D volume or atlas\n"
-    "\n" CLI_COMMON_HELP;
-
-enum {
-    OPT_SUBJECTS = OPT_FIRST_CMD,
-    OPT_REGIONS,
-    OPT_STATES,
-    OPT_MODULES,
-    OPT_VOLUMES,
-    OPT_TR,
-    OPT_DWELL,
-    OPT_RHO,
-    OPT_PHI,
-    OPT_NOISE,
-    OPT_NOVOLUME
-};
-
-typedef struct {
-    cli_ctx c;
-    bract_dfcsim_params p;
-    size_t nsub;
-    double tr, noise;
-    int volume;
-    const char *dir;
-    char **names; /* region names */
-} simctx;
+    "states.tsv, modules.tsv, truth.json.",
+    options, NULL};
 
 /* DIR/<name>, with %s replaced by the subject label when `subject` is set. */
 static char *out_path(const simctx *s, const char *name, const char *subject)
@@ -106,7 +127,8 @@ static int write_sidecar(const simctx *s, const char *path, const char *what)
 
 static int write_series(const simctx *s, const double *x, const char *path, const char *what)
 {
-    bract_tseries *ts = bract_tseries_alloc(s->p.nt, s->p.nreg);
+    bract_tseries *ts = NULL;
+    bract_tseries_new(s->p.nt, s->p.nreg, &ts);
     if (!ts)
         return cli_fail(&s->c);
     int rc = CLI_OK;
@@ -237,7 +259,7 @@ static json_object *subject_truth(const simctx *s, const bract_dfcsim_subject *u
     size_t K = s->p.nstates, nt;
     double *F = malloc(K * sizeof *F), *M = malloc(K * sizeof *M), *Ms = malloc(K * sizeof *Ms);
     json_object *o = json_object_new_object();
-    if (F && M && Ms && bract_state_stats(u->state, u->nt, K, F, M, &nt, NULL) == BRACT_OK) {
+    if (F && M && Ms && bract_states_stats(u->state, u->nt, K, F, M, &nt, NULL) == BRACT_OK) {
         for (size_t j = 0; j < K; j++)
             Ms[j] = M[j] * s->tr;
         json_object_object_add(o, "subject", json_object_new_string(label));
@@ -251,106 +273,6 @@ static json_object *subject_truth(const simctx *s, const bract_dfcsim_subject *u
     free(M);
     free(Ms);
     return o;
-}
-
-static int parse_options(simctx *s, int argc, char **argv, double *dwell, int *dwell_seconds)
-{
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"subjects", required_argument, NULL, OPT_SUBJECTS},
-        {"regions", required_argument, NULL, OPT_REGIONS},
-        {"states", required_argument, NULL, OPT_STATES},
-        {"modules", required_argument, NULL, OPT_MODULES},
-        {"volumes", required_argument, NULL, OPT_VOLUMES},
-        {"tr", required_argument, NULL, OPT_TR},
-        {"dwell", required_argument, NULL, OPT_DWELL},
-        {"rho", required_argument, NULL, OPT_RHO},
-        {"phi", required_argument, NULL, OPT_PHI},
-        {"voxel-noise", required_argument, NULL, OPT_NOISE},
-        {"no-volume", no_argument, NULL, OPT_NOVOLUME},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0}};
-    cli_ctx *c = &s->c;
-    int opt;
-    long v;
-    while ((opt = getopt_long(argc, argv, ":o:h@:", longopts, NULL)) != -1) {
-        int k = cli_common_option(c, opt, optarg);
-        if (k == 2)
-            return -1;
-        if (k < 0)
-            return CLI_USAGE;
-        if (k)
-            continue;
-        switch (opt) {
-        case 'o': s->dir = optarg; break;
-        case OPT_SUBJECTS:
-            if (cli_parse_long(c, "--subjects", optarg, 1, 999, &v))
-                return CLI_USAGE;
-            s->nsub = (size_t)v;
-            break;
-        case OPT_REGIONS:
-            if (cli_parse_long(c, "--regions", optarg, 2, 999, &v))
-                return CLI_USAGE;
-            s->p.nreg = (size_t)v;
-            break;
-        case OPT_STATES:
-            if (cli_parse_long(c, "--states", optarg, 1, 100, &v))
-                return CLI_USAGE;
-            s->p.nstates = (size_t)v;
-            break;
-        case OPT_MODULES:
-            if (cli_parse_long(c, "--modules", optarg, 1, 999, &v))
-                return CLI_USAGE;
-            s->p.nmodules = (size_t)v;
-            break;
-        case OPT_VOLUMES:
-            if (cli_parse_long(c, "--volumes", optarg, 2, 10000000, &v))
-                return CLI_USAGE;
-            s->p.nt = (size_t)v;
-            break;
-        case OPT_TR:
-            if (cli_parse_double(c, "--tr", optarg, 1e-3, 1e3, &s->tr))
-                return CLI_USAGE;
-            break;
-        case OPT_DWELL: {
-            size_t n = strlen(optarg);
-            char buf[64];
-            if (n == 0 || n >= sizeof buf)
-                return cli_usage_error(c, "--dwell expects volumes or seconds, not '%s'",
-                                       optarg);
-            memcpy(buf, optarg, n + 1);
-            *dwell_seconds = buf[n - 1] == 's';
-            if (*dwell_seconds)
-                buf[n - 1] = '\0';
-            if (cli_parse_double(c, "--dwell", buf, 1e-6, 1e9, dwell))
-                return CLI_USAGE;
-            break;
-        }
-        case OPT_RHO:
-            if (cli_parse_double(c, "--rho", optarg, 0, 0.999, &s->p.rho))
-                return CLI_USAGE;
-            break;
-        case OPT_PHI:
-            if (cli_parse_double(c, "--phi", optarg, -0.999, 0.999, &s->p.phi))
-                return CLI_USAGE;
-            break;
-        case OPT_NOISE:
-            if (cli_parse_double(c, "--voxel-noise", optarg, 0, 1e6, &s->noise))
-                return CLI_USAGE;
-            break;
-        case OPT_NOVOLUME: s->volume = 0; break;
-        case ':': return cli_usage_error(c, "option %s needs a value", argv[optind - 1]);
-        default: return cli_usage_error(c, "unknown option %s", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
-    if (!s->dir)
-        return cli_usage_error(c, "no --output directory given");
-    if (s->p.nmodules > s->p.nreg)
-        return cli_usage_error(c, "--modules %zu is more than --regions %zu", s->p.nmodules,
-                               s->p.nreg);
-    return 0;
 }
 
 /* Every file this run writes must be new (or --force). */
@@ -413,6 +335,86 @@ static int write_volumes(const simctx *s, const bract_dfcsim_subject *u, size_t 
     return rc;
 }
 
+/* One subject's files; its truth goes into `subjects`. */
+static int write_subject(const simctx *s, const bract_dfcsim_states *st, size_t j,
+                         json_object *subjects)
+{
+    char label[32];
+    subject_label(label, sizeof label, j, s->nsub);
+    cli_log(&s->c, "%s", label);
+    bract_dfcsim_subject *u;
+    if (bract_dfcsim_subject_new(&s->p, st, j, &u))
+        return cli_fail(&s->c);
+    int rc = CLI_OK;
+    char *p1 = out_path(s, "timeseries.tsv", label), *p2 = out_path(s, "null.tsv", label);
+    if (!p1 || !p2)
+        rc = cli_error(&s->c, "out of memory");
+    if (!rc)
+        rc = write_series(s, u->x, p1, "region time series switching among the states "
+                                       "(sub-NN_states.tsv, sub-NN_segments.tsv)");
+    if (!rc)
+        rc = write_series(s, u->null, p2, "static null: the same average covariance as "
+                                          "the switching series, no switching");
+    if (!rc)
+        rc = write_truth_tables(s, u, label);
+    if (!rc && s->volume)
+        rc = write_volumes(s, u, j, label);
+    if (!rc)
+        json_object_array_add(subjects, subject_truth(s, u, label));
+    free(p1);
+    free(p2);
+    bract_dfcsim_subject_free(u);
+    return rc;
+}
+
+/* truth.json: the design and every subject's truth. */
+static int write_truth_json(const simctx *s, json_object *subjects)
+{
+    json_object *t = json_object_new_object();
+    json_object_object_add(t, "RepetitionTime", json_object_new_double(s->tr));
+    json_object_object_add(t, "States", json_object_new_int64((int64_t)s->p.nstates));
+    json_object_object_add(t, "MeanDwellVolumes", json_object_new_double(s->p.dwell));
+    json_object_object_add(t, "Subjects", json_object_get(subjects));
+    const char *text = json_object_to_json_string_ext(t, JSON_C_TO_STRING_PRETTY |
+                                                             JSON_C_TO_STRING_NOSLASHESCAPE);
+    char *p = out_path(s, "truth.json", NULL);
+    int rc = !p || bract_write_file_atomic(p, text, strlen(text), s->c.force) ? cli_fail(&s->c)
+                                                                             : CLI_OK;
+    free(p);
+    json_object_put(t);
+    return rc;
+}
+
+/* The shared tables, then subject after subject, then truth.json. */
+static int write_dataset(simctx *s, const bract_dfcsim_states *st)
+{
+    if (!(s->names = calloc(s->p.nreg, sizeof *s->names)))
+        return cli_error(&s->c, "out of memory");
+    for (size_t r = 0; r < s->p.nreg; r++) {
+        char nm[32];
+        snprintf(nm, sizeof nm, "r%0*zu", s->p.nreg >= 100 ? 3 : 2, r + 1);
+        if (!(s->names[r] = strdup(nm)))
+            return cli_error(&s->c, "out of memory");
+    }
+    if (bract_make_dir(s->dir, NULL))
+        return cli_fail(&s->c);
+    int rc = check_outputs(s);
+    if (rc || (rc = write_states(s, st)))
+        return rc;
+    json_object *subjects = json_object_new_array();
+    cli_bar bar;
+    cli_bar_start(&bar, &s->c, "subjects");
+    for (size_t j = 0; j < s->nsub && !rc; j++) {
+        rc = write_subject(s, st, j, subjects);
+        cli_bar_update(&bar, j + 1, s->nsub);
+    }
+    cli_bar_finish(&bar);
+    if (!rc)
+        rc = write_truth_json(s, subjects);
+    json_object_put(subjects);
+    return rc;
+}
+
 int main_simulate_dfc(int argc, char **argv); /* listed in simulate_kinds.h */
 
 int main_simulate_dfc(int argc, char **argv)
@@ -420,95 +422,33 @@ int main_simulate_dfc(int argc, char **argv)
     simctx S;
     memset(&S, 0, sizeof S);
     simctx *s = &S;
-    cli_ctx_init(&s->c, "simulate dfc", usage_text);
-    bract_dfcsim_params_default(&s->p);
+    cli_ctx_init(&s->c, "simulate dfc", NULL);
+    bract_dfcsim_opts_defaults(&s->p);
     s->nsub = 1;
     s->tr = 2;
     s->noise = 0.5;
     s->volume = 1;
-    double dwell = s->p.dwell;
-    int dwell_seconds = 0;
-    int rc = parse_options(s, argc, argv, &dwell, &dwell_seconds);
-    if (rc)
-        return rc < 0 ? CLI_OK : rc;
+    s->dwell.value = s->p.dwell;
+    int rc = cli_parse(&s->c, &cli_spec_simulate_dfc, s, argc, argv);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    if (s->p.nmodules > s->p.nreg)
+        return cli_usage_error(&s->c, "--modules %zu is more than --regions %zu", s->p.nmodules,
+                               s->p.nreg);
     cli_apply(&s->c);
     s->p.seed = s->c.seed;
-    s->p.dwell = dwell_seconds ? dwell / s->tr : dwell;
-    if (s->p.dwell < 1)
+    s->p.dwell = s->dwell.seconds ? s->dwell.value / s->tr : s->dwell.value;
+    if (s->p.dwell < 1 && s->dwell.seconds)
         return cli_usage_error(&s->c, "--dwell must be at least one volume (%g s at TR %g s)",
-                               s->tr, s->tr);
+                               s->dwell.value, s->tr);
+    if (s->p.dwell < 1)
+        return cli_usage_error(&s->c, "--dwell must be at least one volume (got %g)",
+                               s->dwell.value);
     bract_dfcsim_states *st = NULL;
     if (bract_dfcsim_states_new(&s->p, &st))
         return cli_fail(&s->c);
-    s->names = calloc(s->p.nreg, sizeof *s->names);
-    json_object *subjects = json_object_new_array();
-    if (!s->names) {
-        rc = cli_error(&s->c, "out of memory");
-        goto done;
-    }
-    for (size_t r = 0; r < s->p.nreg; r++) {
-        char nm[32];
-        snprintf(nm, sizeof nm, "r%0*zu", s->p.nreg >= 100 ? 3 : 2, r + 1);
-        if (!(s->names[r] = strdup(nm))) {
-            rc = cli_error(&s->c, "out of memory");
-            goto done;
-        }
-    }
-    if (bract_make_dir(s->dir, NULL)) {
-        rc = cli_fail(&s->c);
-        goto done;
-    }
-    if ((rc = check_outputs(s)) || (rc = write_states(s, st)))
-        goto done;
-    cli_bar bar;
-    cli_bar_start(&bar, &s->c, "subjects");
-    for (size_t j = 0; j < s->nsub && !rc; j++) {
-        char label[32];
-        subject_label(label, sizeof label, j, s->nsub);
-        cli_log(&s->c, "%s", label);
-        bract_dfcsim_subject *u;
-        if (bract_dfcsim_subject_new(&s->p, st, j, &u)) {
-            rc = cli_fail(&s->c);
-            break;
-        }
-        char *p1 = out_path(s, "timeseries.tsv", label), *p2 = out_path(s, "null.tsv", label);
-        if (!p1 || !p2)
-            rc = cli_error(&s->c, "out of memory");
-        if (!rc)
-            rc = write_series(s, u->x, p1, "region time series switching among the states "
-                                           "(sub-NN_states.tsv, sub-NN_segments.tsv)");
-        if (!rc)
-            rc = write_series(s, u->null, p2, "static null: the same average covariance as "
-                                              "the switching series, no switching");
-        if (!rc)
-            rc = write_truth_tables(s, u, label);
-        if (!rc && s->volume)
-            rc = write_volumes(s, u, j, label);
-        if (!rc)
-            json_object_array_add(subjects, subject_truth(s, u, label));
-        free(p1);
-        free(p2);
-        bract_dfcsim_subject_free(u);
-        cli_bar_update(&bar, j + 1, s->nsub);
-    }
-    cli_bar_finish(&bar);
-    if (!rc) {
-        json_object *t = json_object_new_object();
-        json_object_object_add(t, "RepetitionTime", json_object_new_double(s->tr));
-        json_object_object_add(t, "States", json_object_new_int64((int64_t)s->p.nstates));
-        json_object_object_add(t, "MeanDwellVolumes", json_object_new_double(s->p.dwell));
-        json_object_object_add(t, "Subjects", json_object_get(subjects));
-        const char *text = json_object_to_json_string_ext(t, JSON_C_TO_STRING_PRETTY |
-                                                                 JSON_C_TO_STRING_NOSLASHESCAPE);
-        char *p = out_path(s, "truth.json", NULL);
-        if (!p || bract_write_file_atomic(p, text, strlen(text), s->c.force))
-            rc = cli_fail(&s->c);
-        free(p);
-        json_object_put(t);
-    }
+    rc = write_dataset(s, st);
     cli_warnings(&s->c);
-done:
-    json_object_put(subjects);
     if (s->names)
         for (size_t r = 0; r < s->p.nreg; r++)
             free(s->names[r]);

@@ -1,165 +1,116 @@
 /* bract simulate rsa: a word-RSA dataset with known truth. */
 #include "cli/cli.h"
+#include "cli/opts.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-static const char usage_text[] =
-    "Usage: bract simulate rsa -o DIR [options]\n"
-    "\n"
-    "Write a word-RSA dataset whose truth is known: an embedding table, a\n"
-    "conditions table, a brain mask, an atlas with labels, one 4-D pattern\n"
-    "volume per subject (a volume per word and run) where the signal regions\n"
-    "(or a sphere) carry patterns generated from the embedding, a text corpus,\n"
-    "the embedding's cosine RDM, and the truth.\n"
-    "\n"
-    "Options:\n"
-    "  -o, --output DIR        directory to write (created if missing)\n"
-    "      --subjects N        subjects [8]\n"
-    "      --words N           words (conditions) [60]\n"
-    "      --runs N            runs; every word once per run [2]\n"
-    "      --dims N            embedding dimensions [50]\n"
-    "      --categories N      semantic categories of the words [6]\n"
-    "      --regions N         atlas regions [8]\n"
-    "      --signal-regions N  regions carrying the effect [2]\n"
-    "      --snr X             signal variance across words over noise variance,\n"
-    "                          per voxel and volume [0.02]\n"
-    "      --grid NXxNYxNZ     grid in voxels [20x20x12]\n"
-    "      --voxel MM          voxel size in mm [3]\n"
-    "      --whole-brain       a 64x64x40 grid (about 59,000 brain voxels) and 48\n"
-    "                          regions\n"
-    "      --effect KIND       'regions' (the signal regions) or 'sphere' [regions]\n"
-    "      --radius MM         radius of the sphere [9]\n"
-    "      --center I,J,K      centre of the sphere in voxel coordinates [lateral]\n"
-    "      --documents N       documents of the corpus [400]\n"
-    "\n" CLI_COMMON_HELP;
-
-enum {
-    OPT_SUBJECTS = OPT_FIRST_CMD,
-    OPT_WORDS,
-    OPT_RUNS,
-    OPT_DIMS,
-    OPT_CATEGORIES,
-    OPT_REGIONS,
-    OPT_SIGNAL,
-    OPT_SNR,
-    OPT_GRID,
-    OPT_VOXEL,
-    OPT_WHOLE,
-    OPT_EFFECT,
-    OPT_RADIUS,
-    OPT_CENTER,
-    OPT_DOCUMENTS
-};
-
-typedef struct {
-    const cli_ctx *c;
-    const char *dir;
-    const bract_simrsa_opts *o;
-} writer;
-
-static char *path_in(const char *dir, const char *name)
+/* --grid NXxNYxNZ into int64_t[3]. */
+static int parse_grid(const char *arg, void *field)
 {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
-/* The signal regions as a JSON array of names (caller frees). */
-static char *signal_list(const bract_simrsa *d)
-{
-    size_t len = 3;
-    for (size_t g = 0; g < d->nregions; g++)
-        len += strlen(d->region_names[g]) + 4;
-    char *s = malloc(len);
-    if (!s)
-        return NULL;
-    size_t k = 0;
-    s[k++] = '[';
-    for (size_t g = 0; g < d->nregions; g++)
-        if (d->region_signal[g])
-            k += (size_t)snprintf(s + k, len - k, "%s\"%s\"", k > 1 ? ", " : "",
-                                  d->region_names[g]);
-    snprintf(s + k, len - k, "]");
-    return s;
-}
-
-/* The sidecar of one output: the simulation's parameters and what the file
- * holds. */
-static int sidecar(const writer *w, const char *path, const char *what, const bract_simrsa *d)
-{
-    const bract_simrsa_opts *o = w->o;
-    bract_sidecar *s = cli_sidecar(w->c);
-    if (s) {
-        bract_sidecar_set_str(s, "Description", what);
-        bract_sidecar_param_int(s, "subjects", (int64_t)o->subjects);
-        bract_sidecar_param_int(s, "words", (int64_t)o->words);
-        bract_sidecar_param_int(s, "runs", (int64_t)o->runs);
-        bract_sidecar_param_int(s, "dims", (int64_t)o->dims);
-        bract_sidecar_param_int(s, "categories", (int64_t)o->categories);
-        bract_sidecar_param_int(s, "regions", (int64_t)o->regions);
-        bract_sidecar_param_int(s, "signal_regions", (int64_t)o->signal_regions);
-        bract_sidecar_param_num(s, "snr", o->snr);
-        char grid[64];
-        snprintf(grid, sizeof grid, "%lldx%lldx%lld", (long long)o->grid[0],
-                 (long long)o->grid[1], (long long)o->grid[2]);
-        bract_sidecar_param_str(s, "grid", grid);
-        bract_sidecar_param_num(s, "voxel_mm", o->voxel_mm);
-        bract_sidecar_param_str(s, "effect", o->effect == BRACT_SIMRSA_SPHERE ? "sphere"
-                                                                             : "regions");
-        if (o->effect == BRACT_SIMRSA_SPHERE) {
-            bract_sidecar_param_num(s, "radius_mm", o->radius_mm);
-            char cm[96];
-            snprintf(cm, sizeof cm, "[%g, %g, %g]", d->center_mm[0], d->center_mm[1],
-                     d->center_mm[2]);
-            bract_sidecar_set_json(s, "SphereCentreMM", cm);
-        }
-        bract_sidecar_param_int(s, "documents", (int64_t)o->documents);
-        bract_sidecar_param_int(s, "seed", (int64_t)o->seed);
-        bract_sidecar_count(s, "brain_voxels", (int64_t)d->nmask);
-        bract_sidecar_count(s, "effect_voxels", (int64_t)d->neffect);
-        /* the truth in every sidecar: the signal regions by name */
-        char *list = signal_list(d);
-        if (list) {
-            bract_sidecar_set_json(s, "SignalRegions", list);
-            free(list);
-        }
-    }
-    int rc = cli_sidecar_finish(w->c, s, path);
-    bract_sidecar_free(s);
-    return rc;
-}
-
-static int parse_grid(const cli_ctx *c, const char *s, int64_t g[3])
-{
+    int64_t *g = field;
     long long a, b, d;
     char extra;
-    if (sscanf(s, "%lldx%lldx%lld%c", &a, &b, &d, &extra) != 3 || a < 3 || b < 3 || d < 3 ||
-        a > 1024 || b > 1024 || d > 1024) {
-        cli_usage_error(c, "--grid expects NXxNYxNZ with sizes from 3 to 1024, not '%s'", s);
-        return -1;
-    }
+    if (sscanf(arg, "%lldx%lldx%lld%c", &a, &b, &d, &extra) != 3 || a < 3 || b < 3 || d < 3 ||
+        a > 1024 || b > 1024 || d > 1024)
+        return bract_error(BRACT_EINVAL,
+                           "expected NXxNYxNZ with sizes from 3 to 1024, not '%s'", arg);
     g[0] = a;
     g[1] = b;
     g[2] = d;
     return 0;
 }
 
-static int parse_center(const cli_ctx *c, const char *s, double v[3])
+/* --center I,J,K into double[3]. */
+static int parse_center(const char *arg, void *field)
 {
+    double *v = field, w[3];
     char extra;
-    if (sscanf(s, "%lf,%lf,%lf%c", &v[0], &v[1], &v[2], &extra) != 3 || !isfinite(v[0]) ||
-        !isfinite(v[1]) || !isfinite(v[2])) {
-        cli_usage_error(c, "--center expects I,J,K (voxel coordinates), not '%s'", s);
-        return -1;
-    }
+    if (sscanf(arg, "%lf,%lf,%lf%c", &w[0], &w[1], &w[2], &extra) != 3 || !isfinite(w[0]) ||
+        !isfinite(w[1]) || !isfinite(w[2]))
+        return bract_error(BRACT_EINVAL, "expected I,J,K (voxel coordinates), not '%s'", arg);
+    memcpy(v, w, sizeof w);
     return 0;
 }
+
+CLI_ENUM_PARSER(bract_simrsa_effect, bract_simrsa_effect_parse)
+CLI_ENUM_PARSER(bract_hrf_model, bract_hrf_model_parse)
+
+typedef struct {
+    const char *dir;
+    int whole, events;
+    bract_simrsa_opts o;
+} args;
+
+static const cli_opt options[] = {
+    CLI_GROUP("Options:"),
+    CLI_STRING('o', "output", args, dir, "DIR", "directory to write (created if missing)",
+               .flags = CLI_REQUIRED),
+    CLI_SIZE(0, "subjects", args, o.subjects, 1, 10000, "N", "subjects [8]"),
+    CLI_SIZE(0, "words", args, o.words, 3, 100000, "N", "words (conditions) [60]"),
+    CLI_SIZE(0, "runs", args, o.runs, 1, 1000, "N", "runs; every word once per run [2]"),
+    CLI_SIZE(0, "dims", args, o.dims, 1, 10000, "N", "embedding dimensions [50]"),
+    CLI_SIZE(0, "categories", args, o.categories, 1, 100000, "N",
+             "semantic categories of the words [6]"),
+    CLI_SIZE(0, "regions", args, o.regions, 1, 10000, "N", "atlas regions [8]"),
+    CLI_SIZE(0, "signal-regions", args, o.signal_regions, 0, 10000, "N",
+             "regions carrying the effect [2]"),
+    CLI_DOUBLE(0, "snr", args, o.snr, 0, 1e6, "X",
+               "signal variance across words over noise variance,\n"
+               "per voxel and volume [0.02; 3 with --event-related,\n"
+               "where the signal is a word's response amplitude]"),
+    CLI_CALLBACK(0, "grid", args, o.grid, parse_grid, "NXxNYxNZ", "grid in voxels [20x20x12]"),
+    CLI_DOUBLE(0, "voxel", args, o.voxel_mm, 0.01, 100, "MM", "voxel size in mm [3]"),
+    CLI_FLAG(0, "whole-brain", args, whole,
+             "a 64x64x40 grid (about 59,000 brain voxels) and 48\nregions"),
+    CLI_ENUM(0, "effect", args, o.effect, bract_simrsa_effect, "KIND",
+             "'regions' (the signal regions) or 'sphere' [regions]"),
+    CLI_DOUBLE(0, "radius", args, o.radius_mm, 0.01, 1000, "MM", "radius of the sphere [9]"),
+    CLI_CALLBACK(0, "center", args, o.center, parse_center, "I,J,K",
+                 "centre of the sphere in voxel coordinates [lateral]"),
+    CLI_SIZE(0, "documents", args, o.documents, 0, 10000000, "N",
+             "documents of the corpus [400]"),
+    CLI_GROUP("Event-related runs (raw BOLD instead of pattern volumes):"),
+    CLI_FLAG(0, "event-related", args, events,
+             "write BOLD runs, events and fMRIPrep confounds per\n"
+             "subject and run (sub-NN/func/), not pattern volumes"),
+    CLI_DOUBLE(0, "tr", args, o.bold.tr, 1e-3, 1e3, "S", "repetition time [2]"),
+    CLI_DOUBLE(0, "isi-min", args, o.bold.isi_min, 0, 1e4, "S",
+               "shortest interval between onsets [2]"),
+    CLI_DOUBLE(0, "isi-max", args, o.bold.isi_max, 0, 1e4, "S",
+               "longest interval between onsets [4]"),
+    CLI_DOUBLE(0, "duration", args, o.bold.duration, 0, 1e4, "S", "duration of each event [1]"),
+    CLI_DOUBLE(0, "lead-in", args, o.bold.lead_in, 0, 1e5, "S", "onset of the first event [6]"),
+    CLI_DOUBLE(0, "tail", args, o.bold.tail, 0, 1e5, "S",
+               "seconds after the latest possible end of the last\nevent [16]"),
+    CLI_SIZE(0, "volumes", args, o.bold.volumes, 2, 100000, "N",
+             "volumes per run [lead-in + events + tail]"),
+    CLI_ENUM(0, "hrf", args, o.bold.hrf, bract_hrf_model, "MODEL",
+             "response kernel: glover or spm [glover]"),
+    CLI_DOUBLE(0, "baseline", args, o.bold.baseline, -1e6, 1e6, "X", "mean signal [100]"),
+    CLI_DOUBLE(0, "noise-sd", args, o.bold.noise_sd, 0, 1e6, "X", "sd of the AR(1) noise [1]"),
+    CLI_DOUBLE(0, "ar1", args, o.bold.ar1, 0, 0.999, "PHI", "AR(1) coefficient of the noise [0.3]"),
+    CLI_DOUBLE(0, "drift", args, o.bold.drift_sd, 0, 1e6, "X", "size of the slow drift [1]"),
+    CLI_DOUBLE(0, "motion", args, o.bold.motion_mm, 0, 1e3, "MM",
+               "sd of a head-motion step per volume [0.05]"),
+    CLI_DOUBLE(0, "motion-effect", args, o.bold.motion_effect, 0, 1e6, "X",
+               "sd of each voxel's signal change per mm of motion [0.5]"),
+    CLI_END};
+
+const cli_spec cli_spec_simulate_rsa = {
+    "simulate rsa", "Usage: bract simulate rsa -o DIR [options]",
+    "Write a word-RSA dataset whose truth is known: an embedding table, a\n"
+    "conditions table, a brain mask, an atlas with labels, one 4-D pattern\n"
+    "volume per subject (a volume per word and run) where the signal regions\n"
+    "(or a sphere) carry patterns generated from the embedding, a text corpus,\n"
+    "the embedding's cosine RDM, and the truth.  With --event-related, raw\n"
+    "BOLD runs instead (one event per word, HRF-convolved responses, AR(1)\n"
+    "noise, drift and motion), with BIDS events, fMRIPrep-style confounds and\n"
+    "JSON sidecars, named as BIDS names them, and a word list for the\n"
+    "conditions table.",
+    options, NULL};
 
 /* Cosine-distance RDM of the embedding, words in the order they first
  * appear in the conditions. */
@@ -206,288 +157,488 @@ static int write_model_rdm(const bract_simrsa *d, const char *path, int force)
     return rc;
 }
 
+/* The fixed files: slot 1 is conditions.tsv for pattern volumes, words.txt
+ * for event-related runs. */
+enum { F_EMBEDDING, F_CONDITIONS, F_MASK, F_ATLAS, F_LABELS, F_TRUTH, F_TRUTHMAP, F_CORPUS,
+       F_MODEL, NFIXED };
+static const char *const fixed[NFIXED] = {"embedding.tsv",    "conditions.tsv", "mask.nii.gz",
+                                          "atlas.nii.gz",     "labels.tsv",     "truth.tsv",
+                                          "truth_map.nii.gz", "corpus.txt",     "model_rdm.tsv"};
+
+/* An event-related run's files, BIDS names: sub-NN/func/sub-NN_task-words_run-R_<suffix>. */
+enum { R_BOLD, R_EVENTS, R_CONFOUNDS, NRUNFILES };
+static const char *const run_suffix[NRUNFILES] = {"bold.nii.gz", "events.tsv",
+                                                  "desc-confounds_timeseries.tsv"};
+#define TASK "words"
+
+/* The run: options, design, output paths (the fixed files, then per subject
+ * one pattern volume, or per subject and run the run's files). */
+typedef struct {
+    cli_ctx c;
+    args a;
+    bract_simrsa *d;
+    char **paths;
+    size_t nout;
+} run;
+
+static char *path_in(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+/* The slot of run `run` of subject s, file f (event-related). */
+static size_t run_slot(const run *r, size_t s, size_t rn, int f)
+{
+    return NFIXED + (s * r->a.o.runs + rn) * NRUNFILES + (size_t)f;
+}
+
+/* The signal regions as a JSON array of names (caller frees). */
+static char *signal_list(const bract_simrsa *d)
+{
+    size_t len = 3;
+    for (size_t g = 0; g < d->nregions; g++)
+        len += strlen(d->region_names[g]) + 4;
+    char *s = malloc(len);
+    if (!s)
+        return NULL;
+    size_t k = 0;
+    s[k++] = '[';
+    for (size_t g = 0; g < d->nregions; g++)
+        if (d->region_signal[g])
+            k += (size_t)snprintf(s + k, len - k, "%s\"%s\"", k > 1 ? ", " : "",
+                                  d->region_names[g]);
+    snprintf(s + k, len - k, "]");
+    return s;
+}
+
+/* The event-related parameters of a sidecar. */
+static void sidecar_bold(bract_sidecar *s, const bract_simrsa_opts *o, size_t nvol)
+{
+    const bract_simrsa_bold_opts *b = &o->bold;
+    bract_sidecar_param_bool(s, "event_related", 1);
+    bract_sidecar_param_num(s, "tr", b->tr);
+    bract_sidecar_param_int(s, "volumes", (int64_t)nvol);
+    bract_sidecar_param_num(s, "isi_min", b->isi_min);
+    bract_sidecar_param_num(s, "isi_max", b->isi_max);
+    bract_sidecar_param_num(s, "duration", b->duration);
+    bract_sidecar_param_num(s, "lead_in", b->lead_in);
+    bract_sidecar_param_num(s, "tail", b->tail);
+    bract_sidecar_param_str(s, "hrf", bract_hrf_model_name(b->hrf));
+    bract_sidecar_param_num(s, "baseline", b->baseline);
+    bract_sidecar_param_num(s, "noise_sd", b->noise_sd);
+    bract_sidecar_param_num(s, "ar1", b->ar1);
+    bract_sidecar_param_num(s, "drift", b->drift_sd);
+    bract_sidecar_param_num(s, "motion_mm", b->motion_mm);
+    bract_sidecar_param_num(s, "motion_effect", b->motion_effect);
+}
+
+/* The sidecar of one output: the simulation's parameters and what the file
+ * holds; `tr` > 0 adds BIDS's RepetitionTime and TaskName (a BOLD run). */
+static int sidecar_tr(const run *r, const char *path, const char *what, double tr)
+{
+    const bract_simrsa_opts *o = &r->a.o;
+    const bract_simrsa *d = r->d;
+    bract_sidecar *s = cli_sidecar(&r->c);
+    if (s) {
+        bract_sidecar_set_str(s, "Description", what);
+        if (tr > 0) {
+            bract_sidecar_set_num(s, "RepetitionTime", tr);
+            bract_sidecar_set_str(s, "TaskName", TASK);
+        }
+        bract_sidecar_param_int(s, "subjects", (int64_t)o->subjects);
+        bract_sidecar_param_int(s, "words", (int64_t)o->words);
+        bract_sidecar_param_int(s, "runs", (int64_t)o->runs);
+        bract_sidecar_param_int(s, "dims", (int64_t)o->dims);
+        bract_sidecar_param_int(s, "categories", (int64_t)o->categories);
+        bract_sidecar_param_int(s, "regions", (int64_t)o->regions);
+        bract_sidecar_param_int(s, "signal_regions", (int64_t)o->signal_regions);
+        bract_sidecar_param_num(s, "snr", o->snr);
+        char grid[64];
+        snprintf(grid, sizeof grid, "%lldx%lldx%lld", (long long)o->grid[0],
+                 (long long)o->grid[1], (long long)o->grid[2]);
+        bract_sidecar_param_str(s, "grid", grid);
+        bract_sidecar_param_num(s, "voxel_mm", o->voxel_mm);
+        bract_sidecar_param_str(s, "effect", bract_simrsa_effect_name(o->effect));
+        if (o->effect == BRACT_SIMRSA_SPHERE) {
+            bract_sidecar_param_num(s, "radius_mm", o->radius_mm);
+            char cm[96];
+            snprintf(cm, sizeof cm, "[%g, %g, %g]", d->center_mm[0], d->center_mm[1],
+                     d->center_mm[2]);
+            bract_sidecar_set_json(s, "SphereCentreMM", cm);
+        }
+        bract_sidecar_param_int(s, "documents", (int64_t)o->documents);
+        bract_sidecar_param_int(s, "seed", (int64_t)o->seed);
+        if (r->a.events)
+            sidecar_bold(s, o, d->run_volumes);
+        bract_sidecar_count(s, "brain_voxels", (int64_t)d->nmask);
+        bract_sidecar_count(s, "effect_voxels", (int64_t)d->neffect);
+        /* the truth in every sidecar: the signal regions by name */
+        char *list = signal_list(d);
+        if (list) {
+            bract_sidecar_set_json(s, "SignalRegions", list);
+            free(list);
+        }
+    }
+    int rc = cli_sidecar_finish(&r->c, s, path);
+    bract_sidecar_free(s);
+    return rc;
+}
+
+static int sidecar(const run *r, const char *path, const char *what)
+{
+    return sidecar_tr(r, path, what, 0);
+}
+
+/* The options after parsing: --whole-brain, --event-related, and what must
+ * hold together. */
+static int check_options(run *r)
+{
+    bract_simrsa_opts *o = &r->a.o;
+    if (r->a.whole) {
+        if (cli_given(&r->c, "grid"))
+            return cli_usage_error(&r->c, "--whole-brain and --grid exclude each other");
+        o->grid[0] = 64;
+        o->grid[1] = 64;
+        o->grid[2] = 40;
+        if (!cli_given(&r->c, "regions"))
+            o->regions = 48;
+    }
+    if (o->signal_regions > o->regions)
+        return cli_usage_error(&r->c, "--signal-regions (%zu) exceeds --regions (%zu)",
+                               o->signal_regions, o->regions);
+    if (o->categories > o->words)
+        return cli_usage_error(&r->c, "--categories (%zu) exceeds --words (%zu)", o->categories,
+                               o->words);
+    static const char *const bold_opts[] = {"tr",       "isi-min",  "isi-max", "duration",
+                                            "lead-in",  "tail",     "volumes", "hrf",
+                                            "baseline", "noise-sd", "ar1",     "drift",
+                                            "motion",   "motion-effect"};
+    if (!r->a.events)
+        for (size_t i = 0; i < sizeof bold_opts / sizeof *bold_opts; i++)
+            if (cli_given(&r->c, bold_opts[i]))
+                return cli_usage_error(&r->c, "--%s applies to --event-related", bold_opts[i]);
+    /* a word's amplitude scales a response whose peak is about a fifth of
+     * it, and overlapping events blur the betas: the same RDM correlations
+     * as the pattern volumes' 0.02 need about 3 */
+    if (r->a.events && !cli_given(&r->c, "snr"))
+        o->snr = 3;
+    if (o->bold.isi_min > o->bold.isi_max)
+        return cli_usage_error(&r->c, "--isi-min (%g) exceeds --isi-max (%g)", o->bold.isi_min,
+                               o->bold.isi_max);
+    return CLI_OK;
+}
+
+/* The output names: the fixed files, then the subjects' files. */
+static int make_paths(run *r)
+{
+    const bract_simrsa_opts *o = &r->a.o;
+    size_t per = r->a.events ? o->runs * NRUNFILES : 1;
+    r->nout = NFIXED + o->subjects * per;
+    if (!(r->paths = calloc(r->nout, sizeof *r->paths)))
+        return cli_error(&r->c, "out of memory");
+    for (size_t i = 0; i < r->nout; i++) {
+        char name[160];
+        if (i == F_CONDITIONS && r->a.events) {
+            snprintf(name, sizeof name, "words.txt");
+        } else if (i < NFIXED) {
+            snprintf(name, sizeof name, "%s", fixed[i]);
+        } else if (!r->a.events) {
+            snprintf(name, sizeof name, "sub-%02zu_patterns.nii.gz", i - NFIXED + 1);
+        } else {
+            size_t k = i - NFIXED, s = k / per, rn = k % per / NRUNFILES;
+            snprintf(name, sizeof name, "sub-%02zu/func/sub-%02zu_task-" TASK "_run-%zu_%s",
+                     s + 1, s + 1, rn + 1, run_suffix[k % NRUNFILES]);
+        }
+        if (!(r->paths[i] = path_in(r->a.dir, name)))
+            return cli_error(&r->c, "out of memory");
+    }
+    return CLI_OK;
+}
+
+/* Every output, refused before anything is written; the design first (it
+ * checks the options), then the directories. */
+static int prepare(run *r)
+{
+    int rc = make_paths(r);
+    if (rc)
+        return rc;
+    if (bract_simrsa_new(&r->a.o, &r->d) || bract_make_dir(r->a.dir, NULL))
+        return cli_fail(&r->c);
+    for (size_t i = 0; i < r->nout; i++) {
+        /* a subject's directory not made yet holds nothing to overwrite */
+        char *slash = strrchr(r->paths[i], '/');
+        struct stat st;
+        *slash = '\0';
+        int fresh = stat(r->paths[i], &st) != 0;
+        *slash = '/';
+        if (fresh)
+            continue;
+        char *side = bract_sidecar_path(r->paths[i]);
+        int bad = bract_output_check(r->paths[i], r->c.force) ||
+                  (side && bract_output_check(side, r->c.force));
+        free(side);
+        if (bad)
+            return cli_fail(&r->c);
+    }
+    for (size_t s = 0; r->a.events && s < r->a.o.subjects; s++) {
+        char sub[48];
+        snprintf(sub, sizeof sub, "sub-%02zu/func", s + 1);
+        char *dir = path_in(r->a.dir, sub);
+        int bad = !dir || bract_make_dir(dir, NULL);
+        free(dir);
+        if (bad)
+            return cli_fail(&r->c);
+    }
+    return CLI_OK;
+}
+
+static int commit_table(run *r, bract_tsv_writer *t, size_t slot, const char *what)
+{
+    return bract_tsv_commit(t) ? cli_fail(&r->c) : sidecar(r, r->paths[slot], what);
+}
+
+/* embedding.tsv (word, d0 ..). */
+static int write_embedding(run *r)
+{
+    const bract_simrsa *d = r->d;
+    size_t dims = r->a.o.dims, nc = dims + 1;
+    char **cols = calloc(nc, sizeof *cols);
+    int ok = cols != NULL, rc;
+    for (size_t k = 0; ok && k < nc; k++) {
+        char b[32];
+        if (k == 0)
+            snprintf(b, sizeof b, "word");
+        else
+            snprintf(b, sizeof b, "d%zu", k - 1);
+        ok = (cols[k] = strdup(b)) != NULL;
+    }
+    bract_tsv_writer *t;
+    if (!ok || bract_tsv_open(r->paths[F_EMBEDDING], r->c.force, nc, (const char *const *)cols,
+                              &t)) {
+        rc = ok ? cli_fail(&r->c) : cli_error(&r->c, "out of memory");
+    } else {
+        for (size_t i = 0; i < d->nwords; i++) {
+            bract_tsv_str(t, d->words[i]);
+            for (size_t k = 0; k < dims; k++)
+                bract_tsv_double(t, d->embedding[i * dims + k]);
+            bract_tsv_end_row(t);
+        }
+        rc = commit_table(r, t, F_EMBEDDING, "word embedding (TSV)");
+    }
+    for (size_t k = 0; cols && k < nc; k++)
+        free(cols[k]);
+    free(cols);
+    return rc;
+}
+
+/* embedding.tsv, then conditions.tsv (pattern volumes) or words.txt (the
+ * stimulus list of the event-related runs). */
+static int write_words(run *r)
+{
+    const bract_simrsa *d = r->d;
+    int rc = write_embedding(r);
+    if (rc)
+        return rc;
+    if (r->a.events) {
+        size_t len = 0;
+        for (size_t i = 0; i < d->nwords; i++)
+            len += strlen(d->words[i]) + 1;
+        char *text = malloc(len + 1), *p = text;
+        if (!text)
+            return cli_error(&r->c, "out of memory");
+        for (size_t i = 0; i < d->nwords; i++)
+            p += sprintf(p, "%s\n", d->words[i]);
+        if (bract_write_file_atomic(r->paths[F_CONDITIONS], text, len, r->c.force))
+            rc = cli_fail(&r->c);
+        free(text);
+        return rc ? rc : sidecar(r, r->paths[F_CONDITIONS], "the words, one per line");
+    }
+    static const char *const ccols[] = {"condition", "run"};
+    bract_tsv_writer *t;
+    if (bract_tsv_open(r->paths[F_CONDITIONS], r->c.force, 2, ccols, &t))
+        return cli_fail(&r->c);
+    for (size_t i = 0; i < d->nvol; i++) {
+        bract_tsv_str(t, d->words[d->vol_word[i]]);
+        bract_tsv_long(t, (long long)d->vol_run[i]);
+        bract_tsv_end_row(t);
+    }
+    return commit_table(r, t, F_CONDITIONS, "condition of each pattern volume");
+}
+
+static int write_volume_tr(run *r, const bract_volume *v, size_t slot, int intent,
+                           const char *descrip, const char *what, double tr)
+{
+    bract_volume_write_opts vo = {intent, {0, 0, 0}, NULL, descrip, r->c.force};
+    if (bract_volume_write(v, r->paths[slot], &vo))
+        return cli_fail(&r->c);
+    return sidecar_tr(r, r->paths[slot], what, tr);
+}
+
+static int write_volume(run *r, const bract_volume *v, size_t slot, int intent,
+                        const char *descrip, const char *what)
+{
+    return write_volume_tr(r, v, slot, intent, descrip, what, 0);
+}
+
+/* mask, atlas, labels.tsv and truth.tsv. */
+static int write_regions(run *r)
+{
+    const bract_simrsa *d = r->d;
+    int rc = write_volume(r, d->mask, F_MASK, BRACT_INTENT_NONE, "bract brain mask",
+                          "brain mask");
+    if (!rc)
+        rc = write_volume(r, d->atlas, F_ATLAS, BRACT_INTENT_LABEL, "bract atlas",
+                          "atlas: region labels");
+    if (rc)
+        return rc;
+    static const char *const lc[] = {"index", "name"};
+    static const char *const tc[] = {"region", "label", "n_voxels", "signal", "n_effect_voxels"};
+    bract_tsv_writer *t;
+    if (bract_tsv_open(r->paths[F_LABELS], r->c.force, 2, lc, &t))
+        return cli_fail(&r->c);
+    for (size_t g = 0; g < d->nregions; g++) {
+        bract_tsv_long(t, (long long)g + 1);
+        bract_tsv_str(t, d->region_names[g]);
+        bract_tsv_end_row(t);
+    }
+    if ((rc = commit_table(r, t, F_LABELS, "atlas labels")))
+        return rc;
+    if (bract_tsv_open(r->paths[F_TRUTH], r->c.force, 5, tc, &t))
+        return cli_fail(&r->c);
+    for (size_t g = 0; g < d->nregions; g++) {
+        bract_tsv_str(t, d->region_names[g]);
+        bract_tsv_long(t, (long long)g + 1);
+        bract_tsv_long(t, (long long)d->region_voxels[g]);
+        bract_tsv_long(t, d->region_signal[g]);
+        bract_tsv_long(t, (long long)d->region_effect[g]);
+        bract_tsv_end_row(t);
+    }
+    return commit_table(r, t, F_TRUTH, "truth: which regions carry the effect");
+}
+
+/* The truth map, the corpus and the model RDM. */
+static int write_truth(run *r)
+{
+    const bract_simrsa *d = r->d;
+    int rc = write_volume(r, d->truth, F_TRUTHMAP, BRACT_INTENT_NONE, "bract simulated effect",
+                          "truth: 1 where the effect was planted");
+    if (rc)
+        return rc;
+    if (bract_write_file_atomic(r->paths[F_CORPUS], d->corpus, strlen(d->corpus), r->c.force))
+        return cli_fail(&r->c);
+    if ((rc = sidecar(r, r->paths[F_CORPUS], "corpus: one document per line")))
+        return rc;
+    if (write_model_rdm(d, r->paths[F_MODEL], r->c.force))
+        return cli_fail(&r->c);
+    return sidecar(r, r->paths[F_MODEL], "cosine-distance RDM of the embedding");
+}
+
+/* One event-related run: the BOLD series (its sidecar holds RepetitionTime),
+ * the events (onset, duration, trial_type = the word) and the confounds. */
+static int write_run(run *r, size_t s, size_t rn)
+{
+    bract_simrsa_run *x;
+    if (bract_simrsa_run_new(r->d, s, rn, &x))
+        return cli_fail(&r->c);
+    int rc = write_volume_tr(r, x->bold, run_slot(r, s, rn, R_BOLD), BRACT_INTENT_NONE,
+                             "bract simulated BOLD", "BOLD run: word events, AR(1) noise, "
+                             "drift and head motion", x->tr);
+    static const char *const ec[] = {"onset", "duration", "trial_type"};
+    bract_tsv_writer *t;
+    if (!rc && bract_tsv_open(r->paths[run_slot(r, s, rn, R_EVENTS)], r->c.force, 3, ec, &t))
+        rc = cli_fail(&r->c);
+    if (!rc) {
+        for (size_t k = 0; k < x->events->n; k++) {
+            bract_tsv_double(t, x->events->ev[k].onset);
+            bract_tsv_double(t, x->events->ev[k].duration);
+            bract_tsv_str(t, x->events->ev[k].label);
+            bract_tsv_end_row(t);
+        }
+        rc = commit_table(r, t, run_slot(r, s, rn, R_EVENTS),
+                          "events (BIDS): one per word, onsets in seconds from the first volume");
+    }
+    if (!rc && bract_tsv_open(r->paths[run_slot(r, s, rn, R_CONFOUNDS)], r->c.force,
+                              x->nconfounds, (const char *const *)x->confound_names, &t))
+        rc = cli_fail(&r->c);
+    if (!rc) {
+        for (size_t i = 0; i < x->nvol; i++) {
+            for (size_t j = 0; j < x->nconfounds; j++)
+                bract_tsv_double(t, x->confounds[i * x->nconfounds + j]);
+            bract_tsv_end_row(t);
+        }
+        rc = commit_table(r, t, run_slot(r, s, rn, R_CONFOUNDS),
+                          "confounds as fMRIPrep's desc-confounds_timeseries.tsv (n/a where "
+                          "fMRIPrep writes it)");
+    }
+    bract_simrsa_run_free(x);
+    return rc;
+}
+
+static int write_subjects(run *r)
+{
+    size_t n = r->a.o.subjects, runs = r->a.events ? r->a.o.runs : 1, total = n * runs;
+    int rc = CLI_OK;
+    cli_bar bar;
+    cli_bar_start(&bar, &r->c, "simulate rsa");
+    for (size_t s = 0; s < n && !rc; s++) {
+        cli_log(&r->c, "subject %zu of %zu", s + 1, n);
+        if (r->a.events) {
+            for (size_t rn = 0; rn < runs && !rc; rn++) {
+                rc = write_run(r, s, rn);
+                cli_bar_update(&bar, s * runs + rn + 1, total);
+            }
+            continue;
+        }
+        bract_volume *p;
+        if (bract_simrsa_subject(r->d, s, &p)) {
+            rc = cli_fail(&r->c);
+            break;
+        }
+        rc = write_volume(r, p, NFIXED + s, BRACT_INTENT_NONE, "bract simulated patterns",
+                          "patterns: one volume per row of conditions.tsv");
+        bract_volume_free(p);
+        cli_bar_update(&bar, s + 1, n);
+    }
+    cli_bar_finish(&bar);
+    return rc;
+}
+
 int main_simulate_rsa(int argc, char **argv);
 
 int main_simulate_rsa(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"subjects", required_argument, NULL, OPT_SUBJECTS},
-        {"words", required_argument, NULL, OPT_WORDS},
-        {"runs", required_argument, NULL, OPT_RUNS},
-        {"dims", required_argument, NULL, OPT_DIMS},
-        {"categories", required_argument, NULL, OPT_CATEGORIES},
-        {"regions", required_argument, NULL, OPT_REGIONS},
-        {"signal-regions", required_argument, NULL, OPT_SIGNAL},
-        {"snr", required_argument, NULL, OPT_SNR},
-        {"grid", required_argument, NULL, OPT_GRID},
-        {"voxel", required_argument, NULL, OPT_VOXEL},
-        {"whole-brain", no_argument, NULL, OPT_WHOLE},
-        {"effect", required_argument, NULL, OPT_EFFECT},
-        {"radius", required_argument, NULL, OPT_RADIUS},
-        {"center", required_argument, NULL, OPT_CENTER},
-        {"documents", required_argument, NULL, OPT_DOCUMENTS},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0}};
-    static const char *const effects[] = {"regions", "sphere", NULL};
-    cli_ctx c;
-    cli_ctx_init(&c, "simulate rsa", usage_text);
-    bract_simrsa_opts o;
-    bract_simrsa_opts_default(&o);
-    const char *dir = NULL;
-    int whole = 0, grid_given = 0, regions_given = 0, opt;
-    long v;
-    double x;
-    while ((opt = getopt_long(argc, argv, ":o:h@:", longopts, NULL)) != -1) {
-        int k = cli_common_option(&c, opt, optarg);
-        if (k == 2)
-            return CLI_OK;
-        if (k < 0)
-            return CLI_USAGE;
-        if (k)
-            continue;
-        switch (opt) {
-        case 'o': dir = optarg; break;
-#define SIZE_OPT(code, name, lo, hi, field)                                                   \
-    case code:                                                                                \
-        if (cli_parse_long(&c, name, optarg, lo, hi, &v))                                     \
-            return CLI_USAGE;                                                                 \
-        o.field = (size_t)v;                                                                  \
-        break;
-            SIZE_OPT(OPT_SUBJECTS, "--subjects", 1, 10000, subjects)
-            SIZE_OPT(OPT_WORDS, "--words", 3, 100000, words)
-            SIZE_OPT(OPT_RUNS, "--runs", 1, 1000, runs)
-            SIZE_OPT(OPT_DIMS, "--dims", 1, 10000, dims)
-            SIZE_OPT(OPT_CATEGORIES, "--categories", 1, 100000, categories)
-            SIZE_OPT(OPT_SIGNAL, "--signal-regions", 0, 10000, signal_regions)
-            SIZE_OPT(OPT_DOCUMENTS, "--documents", 0, 10000000, documents)
-#undef SIZE_OPT
-        case OPT_REGIONS:
-            if (cli_parse_long(&c, "--regions", optarg, 1, 10000, &v))
-                return CLI_USAGE;
-            o.regions = (size_t)v;
-            regions_given = 1;
-            break;
-        case OPT_SNR:
-            if (cli_parse_double(&c, "--snr", optarg, 0, 1e6, &x))
-                return CLI_USAGE;
-            o.snr = x;
-            break;
-        case OPT_GRID:
-            if (parse_grid(&c, optarg, o.grid))
-                return CLI_USAGE;
-            grid_given = 1;
-            break;
-        case OPT_VOXEL:
-            if (cli_parse_double(&c, "--voxel", optarg, 0.01, 100, &x))
-                return CLI_USAGE;
-            o.voxel_mm = x;
-            break;
-        case OPT_WHOLE: whole = 1; break;
-        case OPT_EFFECT: {
-            int i = cli_parse_choice(&c, "--effect", optarg, effects);
-            if (i < 0)
-                return CLI_USAGE;
-            o.effect = i ? BRACT_SIMRSA_SPHERE : BRACT_SIMRSA_REGIONS;
-            break;
-        }
-        case OPT_RADIUS:
-            if (cli_parse_double(&c, "--radius", optarg, 0.01, 1000, &x))
-                return CLI_USAGE;
-            o.radius_mm = x;
-            break;
-        case OPT_CENTER:
-            if (parse_center(&c, optarg, o.center))
-                return CLI_USAGE;
-            break;
-        case ':': return cli_usage_error(&c, "option %s needs a value", argv[optind - 1]);
-        default: return cli_usage_error(&c, "unknown option %s", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
-    if (!dir)
-        return cli_usage_error(&c, "no output directory given (-o DIR)");
-    if (whole) {
-        if (grid_given)
-            return cli_usage_error(&c, "--whole-brain and --grid exclude each other");
-        o.grid[0] = 64;
-        o.grid[1] = 64;
-        o.grid[2] = 40;
-        if (!regions_given)
-            o.regions = 48;
-    }
-    if (o.signal_regions > o.regions)
-        return cli_usage_error(&c, "--signal-regions (%zu) exceeds --regions (%zu)",
-                               o.signal_regions, o.regions);
-    if (o.categories > o.words)
-        return cli_usage_error(&c, "--categories (%zu) exceeds --words (%zu)", o.categories,
-                               o.words);
-    o.seed = c.seed;
-    cli_apply(&c);
-
-    /* every output, refused before anything is written */
-    static const char *const fixed[] = {"embedding.tsv", "conditions.tsv", "mask.nii.gz",
-                                        "atlas.nii.gz",  "labels.tsv",     "truth.tsv",
-                                        "truth_map.nii.gz", "corpus.txt",     "model_rdm.tsv"};
-    size_t nfixed = sizeof fixed / sizeof fixed[0], nout = nfixed + o.subjects;
-    char **paths = calloc(nout, sizeof *paths);
-    if (!paths)
-        return cli_error(&c, "out of memory");
-    int rc = CLI_OK;
-    for (size_t i = 0; i < nout && !rc; i++) {
-        char name[64];
-        if (i < nfixed)
-            snprintf(name, sizeof name, "%s", fixed[i]);
-        else
-            snprintf(name, sizeof name, "sub-%02zu_patterns.nii.gz", i - nfixed + 1);
-        if (!(paths[i] = path_in(dir, name)))
-            rc = cli_error(&c, "out of memory");
-    }
-    /* the design first (it checks the options), then the directory */
-    bract_simrsa *d = NULL;
-    if (!rc && bract_simrsa_new(&o, &d))
-        rc = cli_fail(&c);
-    if (!rc && bract_make_dir(dir, NULL))
-        rc = cli_fail(&c);
-    for (size_t i = 0; i < nout && !rc; i++) {
-        char *side = bract_sidecar_path(paths[i]);
-        if (bract_output_check(paths[i], c.force) || (side && bract_output_check(side, c.force)))
-            rc = cli_fail(&c);
-        free(side);
-    }
-    writer w = {&c, dir, &o};
-    bract_tsv_writer *t;
-    /* embedding.tsv: word, d0 .. */
-    if (!rc) {
-        size_t nc = o.dims + 1;
-        char **cols = calloc(nc, sizeof *cols);
-        int ok = cols != NULL;
-        for (size_t k = 0; ok && k < nc; k++) {
-            char b[32];
-            if (k == 0)
-                snprintf(b, sizeof b, "word");
-            else
-                snprintf(b, sizeof b, "d%zu", k - 1);
-            ok = (cols[k] = strdup(b)) != NULL;
-        }
-        if (!ok || bract_tsv_open(paths[0], c.force, nc, (const char *const *)cols, &t)) {
-            rc = ok ? cli_fail(&c) : cli_error(&c, "out of memory");
-        } else {
-            for (size_t i = 0; i < d->nwords; i++) {
-                bract_tsv_str(t, d->words[i]);
-                for (size_t k = 0; k < o.dims; k++)
-                    bract_tsv_double(t, d->embedding[i * o.dims + k]);
-                bract_tsv_end_row(t);
-            }
-            rc = bract_tsv_commit(t) ? cli_fail(&c)
-                                     : sidecar(&w, paths[0], "word embedding (TSV)", d);
-        }
-        for (size_t k = 0; cols && k < nc; k++)
-            free(cols[k]);
-        free(cols);
-    }
-    /* conditions.tsv */
-    if (!rc) {
-        static const char *const cols[] = {"condition", "run"};
-        if (bract_tsv_open(paths[1], c.force, 2, cols, &t)) {
-            rc = cli_fail(&c);
-        } else {
-            for (size_t i = 0; i < d->nvol; i++) {
-                bract_tsv_str(t, d->words[d->vol_word[i]]);
-                bract_tsv_long(t, (long long)d->vol_run[i]);
-                bract_tsv_end_row(t);
-            }
-            rc = bract_tsv_commit(t) ? cli_fail(&c)
-                                     : sidecar(&w, paths[1], "condition of each pattern volume", d);
-        }
-    }
-    /* mask, atlas */
-    if (!rc) {
-        bract_volume_write_opts vo = {BRACT_INTENT_NONE, {0, 0, 0}, NULL, "bract brain mask",
-                                      c.force};
-        bract_volume_write_opts ao = {BRACT_INTENT_LABEL, {0, 0, 0}, NULL, "bract atlas", c.force};
-        if (bract_volume_write(d->mask, paths[2], &vo) ||
-            (rc = sidecar(&w, paths[2], "brain mask", d)) ||
-            bract_volume_write(d->atlas, paths[3], &ao) ||
-            (rc = sidecar(&w, paths[3], "atlas: region labels", d)))
-            rc = rc ? rc : cli_fail(&c);
-    }
-    /* labels.tsv and truth.tsv */
-    if (!rc) {
-        static const char *const lc[] = {"index", "name"};
-        static const char *const tc[] = {"region", "label", "n_voxels", "signal",
-                                         "n_effect_voxels"};
-        if (bract_tsv_open(paths[4], c.force, 2, lc, &t)) {
-            rc = cli_fail(&c);
-        } else {
-            for (size_t g = 0; g < d->nregions; g++) {
-                bract_tsv_long(t, (long long)g + 1);
-                bract_tsv_str(t, d->region_names[g]);
-                bract_tsv_end_row(t);
-            }
-            rc = bract_tsv_commit(t) ? cli_fail(&c) : sidecar(&w, paths[4], "atlas labels", d);
-        }
-        if (!rc && bract_tsv_open(paths[5], c.force, 5, tc, &t))
-            rc = cli_fail(&c);
-        else if (!rc) {
-            for (size_t g = 0; g < d->nregions; g++) {
-                bract_tsv_str(t, d->region_names[g]);
-                bract_tsv_long(t, (long long)g + 1);
-                bract_tsv_long(t, (long long)d->region_voxels[g]);
-                bract_tsv_long(t, d->region_signal[g]);
-                bract_tsv_long(t, (long long)d->region_effect[g]);
-                bract_tsv_end_row(t);
-            }
-            rc = bract_tsv_commit(t) ? cli_fail(&c)
-                                     : sidecar(&w, paths[5],
-                                               "truth: which regions carry the effect", d);
-        }
-    }
-    /* truth map, corpus, model RDM */
-    if (!rc) {
-        bract_volume_write_opts vo = {BRACT_INTENT_NONE, {0, 0, 0}, NULL,
-                                      "bract simulated effect", c.force};
-        if (bract_volume_write(d->truth, paths[6], &vo) ||
-            (rc = sidecar(&w, paths[6], "truth: 1 where the effect was planted", d)) ||
-            bract_write_file_atomic(paths[7], d->corpus, strlen(d->corpus), c.force) ||
-            (rc = sidecar(&w, paths[7], "corpus: one document per line", d)) ||
-            write_model_rdm(d, paths[8], c.force) ||
-            (rc = sidecar(&w, paths[8], "cosine-distance RDM of the embedding", d)))
-            rc = rc ? rc : cli_fail(&c);
-    }
-    /* subjects */
-    cli_bar bar;
-    cli_bar_start(&bar, &c, "simulate rsa");
-    for (size_t s = 0; s < o.subjects && !rc; s++) {
-        cli_log(&c, "subject %zu of %zu", s + 1, o.subjects);
-        bract_volume *p;
-        if (bract_simrsa_subject(d, s, &p)) {
-            rc = cli_fail(&c);
-            break;
-        }
-        bract_volume_write_opts vo = {BRACT_INTENT_NONE, {0, 0, 0}, NULL,
-                                      "bract simulated patterns", c.force};
-        if (bract_volume_write(p, paths[nfixed + s], &vo))
-            rc = cli_fail(&c);
-        else
-            rc = sidecar(&w, paths[nfixed + s], "patterns: one volume per row of conditions.tsv",
-                         d);
-        bract_volume_free(p);
-        cli_bar_update(&bar, s + 1, o.subjects);
-    }
-    cli_bar_finish(&bar);
-    if (!rc && d) {
+    run R;
+    memset(&R, 0, sizeof R);
+    run *r = &R;
+    cli_ctx_init(&r->c, "simulate rsa", NULL);
+    bract_simrsa_opts_default(&r->a.o);
+    int rc = cli_parse(&r->c, &cli_spec_simulate_rsa, &r->a, argc, argv);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    if ((rc = check_options(r)))
+        return rc;
+    const bract_simrsa_opts *o = &r->a.o;
+    r->a.o.seed = r->c.seed;
+    cli_apply(&r->c);
+    if (!(rc = prepare(r)) && !(rc = write_words(r)) && !(rc = write_regions(r)) &&
+        !(rc = write_truth(r)) && !(rc = write_subjects(r))) {
+        const bract_simrsa *d = r->d;
         size_t nsig = 0;
         for (size_t g = 0; g < d->nregions; g++)
             nsig += (size_t)d->region_signal[g];
-        cli_log(&c, "wrote %s: %zu subjects, %zu words x %zu runs, %zu brain voxels, %zu regions "
-                    "(%zu with signal), %zu effect voxels",
-                dir, o.subjects, o.words, o.runs, d->nmask, d->nregions, nsig, d->neffect);
+        cli_log(&r->c, "wrote %s: %zu subjects, %zu words x %zu runs%s, %zu brain voxels, %zu "
+                       "regions (%zu with signal), %zu effect voxels",
+                r->a.dir, o->subjects, o->words, o->runs,
+                r->a.events ? " (event-related BOLD)" : "", d->nmask, d->nregions, nsig,
+                d->neffect);
     }
-    bract_simrsa_free(d);
-    for (size_t i = 0; i < nout; i++)
-        free(paths[i]);
-    free(paths);
+    bract_simrsa_free(r->d);
+    for (size_t i = 0; r->paths && i < r->nout; i++)
+        free(r->paths[i]);
+    free(r->paths);
     return rc;
 }

@@ -6,6 +6,7 @@
 #include "cli/pipeline/plan.h"
 
 #include "cli/cli.h"
+#include "cli/opts.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -164,15 +165,15 @@ typedef struct {
     section *sec;
     int group;        /* scope = group */
     strlist cmd;      /* command words */
-    size_t *deps;     /* stage indices this one refers to */
+    size_t *deps;     /* stage indices this one refers to (after included) */
     size_t ndeps;
+    size_t *after;    /* the stages of its key after */
+    size_t nafter;
     int mark;         /* topological sort state */
 } stage;
 
 typedef struct {
     const char *file;
-    char *err;
-    size_t errlen;
     ini_doc doc;
     section *dataset;
     pl_pipeline *p;
@@ -184,18 +185,20 @@ typedef struct {
     size_t *first_step;
 } ctx;
 
-static int fail(ctx *c, const char *fmt, ...) BRACT_FORMAT(2, 3);
-static int fail(ctx *c, const char *fmt, ...)
+/* "<file>: <message>" in the error slot; BRACT_EFORMAT (the file says
+ * something that cannot be planned). */
+static int fail(const ctx *c, const char *fmt, ...) BRACT_FORMAT(2, 3);
+static int fail(const ctx *c, const char *fmt, ...)
 {
-    int k = snprintf(c->err, c->errlen, "%s: ", c->file);
-    if (k < 0 || (size_t)k >= c->errlen)
-        return -1;
+    char msg[1800];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->err + k, c->errlen - (size_t)k, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return -1;
+    return bract_error(BRACT_EFORMAT, "%s: %s", c->file, msg);
 }
+
+static int oom(const ctx *c) { return bract_error(BRACT_ENOMEM, "%s: out of memory", c->file); }
 
 static char *join_path(const char *dir, const char *rel)
 {
@@ -226,27 +229,6 @@ static long find_stage(const ctx *c, const char *name)
     return -1;
 }
 
-/* Commands and the keys each needs besides `output` (bract-pipeline(5)).
- * The first entry that matches the start of a stage's command applies, so
- * actions ("timescale hierarchy") come before their command. */
-static const struct {
-    const char *command;
-    const char *required;
-} required_keys[] = {
-    {"info", "args"},
-    {"rdm neural", "data conditions"},
-    {"rdm model", "embeddings conditions"},
-    {"lsa", "corpus dims"},
-    {"rsa", "neural model"},
-    {"searchlight", "data conditions mask model"},
-    {"group", "maps mask"},
-    {"extract", "data atlas"},
-    {"clean", "data"},
-    {"dfc", "data window"},
-    {"timescale hierarchy", "index args"},
-    {"timescale", "data"},
-    {NULL, NULL}};
-
 static const char *const reserved[] = {"command", "scope", "output", "args", "after",
                                        "description", NULL};
 
@@ -256,6 +238,15 @@ static int is_reserved(const char *k)
         if (strcmp(k, reserved[i]) == 0)
             return 1;
     return 0;
+}
+
+static int is_true(const char *v)
+{
+    return !strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcasecmp(v, "on");
+}
+static int is_false(const char *v)
+{
+    return !strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcasecmp(v, "off");
 }
 
 /* Split a value into whitespace-separated tokens ("..." keeps spaces). */
@@ -318,16 +309,16 @@ static int glob_pattern(ctx *c, const char *key, const char *pattern, long subj,
     tmpl[k] = '\0';
     char *full = join_path(c->p->data_root, tmpl);
     if (!full)
-        return fail(c, "out of memory");
+        return oom(c);
     glob_t g;
     int rc = glob(full, 0, NULL, &g);
     if (rc == GLOB_NOMATCH || (rc == 0 && g.gl_pathc == 0)) {
-        fail(c, "section [dataset]: key %s: pattern %s matches no file%s%s", key, full,
-             subj >= 0 ? " for " : "", subj >= 0 ? c->p->subjects[subj] : "");
+        int st = fail(c, "section [dataset]: key %s: pattern %s matches no file%s%s", key, full,
+                      subj >= 0 ? " for " : "", subj >= 0 ? c->p->subjects[subj] : "");
         free(full);
         if (rc == 0)
             globfree(&g);
-        return -1;
+        return st;
     }
     free(full);
     if (rc != 0)
@@ -335,7 +326,7 @@ static int glob_pattern(ctx *c, const char *key, const char *pattern, long subj,
     for (size_t i = 0; i < g.gl_pathc; i++)
         if (sl_push(out, g.gl_pathv[i])) {
             globfree(&g);
-            return fail(c, "out of memory");
+            return oom(c);
         }
     globfree(&g);
     return 0;
@@ -347,17 +338,14 @@ static pl_step *step_of(ctx *c, size_t stage_idx, long subj)
     return &c->p->steps[base + (c->st[stage_idx].group ? 0 : (size_t)subj)];
 }
 
+static int push_index(size_t **v, size_t *n, size_t x);
+
 static int add_dep(pl_step *s, size_t dep)
 {
     for (size_t i = 0; i < s->ndeps; i++)
         if (s->deps[i] == dep)
             return 0;
-    size_t *d = realloc(s->deps, (s->ndeps + 1) * sizeof *d);
-    if (!d)
-        return -1;
-    d[s->ndeps++] = dep;
-    s->deps = d;
-    return 0;
+    return push_index(&s->deps, &s->ndeps, dep);
 }
 
 /* Expand one placeholder name for (stage si, subject subj) into values.
@@ -371,22 +359,22 @@ static int expand_name(ctx *c, size_t si, long subj, const char *sectkey, const 
         if (subj < 0)
             return fail(c, "section [stage %s]: key %s: {subject} in a group stage", s->name,
                         sectkey);
-        return sl_push(vals, c->p->subjects[subj]) ? fail(c, "out of memory") : 0;
+        return sl_push(vals, c->p->subjects[subj]) ? oom(c) : 0;
     }
     if (strcmp(name, "out") == 0) {
         char *d = join_path(c->p->out_root, subj >= 0 ? c->p->subjects[subj] : "group");
         int rc = d ? sl_push(vals, d) : -1;
         free(d);
-        return rc ? fail(c, "out of memory") : 0;
+        return rc ? oom(c) : 0;
     }
     if (strcmp(name, "root") == 0)
-        return sl_push(vals, c->p->data_root) ? fail(c, "out of memory") : 0;
+        return sl_push(vals, c->p->data_root) ? oom(c) : 0;
     if (strcmp(name, "tr") == 0) {
         if (!(c->p->tr > 0))
             return fail(c, "section [stage %s]: key %s: {tr} used but [dataset] has no tr",
                         s->name, sectkey);
         char buf[32];
-        return sl_push(vals, bract_format_double(buf, c->p->tr)) ? fail(c, "out of memory") : 0;
+        return sl_push(vals, bract_format_double(buf, c->p->tr)) ? oom(c) : 0;
     }
     int all = strncmp(name, "all:", 4) == 0;
     const char *rest = all ? name + 4 : name;
@@ -404,7 +392,7 @@ static int expand_name(ctx *c, size_t si, long subj, const char *sectkey, const 
         if (rs->group) {
             pl_step *d = step_of(c, (size_t)r, -1);
             if (add_dep(step, (size_t)(d - c->p->steps)) || sl_push(vals, d->outputs[0]))
-                return fail(c, "out of memory");
+                return oom(c);
             return 0;
         }
         if (!all && subj < 0)
@@ -416,7 +404,7 @@ static int expand_name(ctx *c, size_t si, long subj, const char *sectkey, const 
                 continue;
             pl_step *d = step_of(c, (size_t)r, (long)q);
             if (add_dep(step, (size_t)(d - c->p->steps)) || sl_push(vals, d->outputs[0]))
-                return fail(c, "out of memory");
+                return oom(c);
         }
         return 0;
     }
@@ -427,9 +415,10 @@ static int expand_name(ctx *c, size_t si, long subj, const char *sectkey, const 
                     s->name, sectkey, name);
     *is_input = 1;
     if (all) {
-        for (size_t q = 0; q < c->p->nsubjects; q++)
-            if (glob_pattern(c, rest, pat, (long)q, vals))
-                return -1;
+        int rc = 0;
+        for (size_t q = 0; q < c->p->nsubjects && !rc; q++)
+            rc = glob_pattern(c, rest, pat, (long)q, vals);
+        return rc;
         return 0;
     }
     if (subj < 0 && strstr(pat, "{subject}"))
@@ -444,7 +433,7 @@ static int expand_value(ctx *c, size_t si, long subj, const char *key, const cha
 {
     strlist toks = {0};
     if (tokenize(value, &toks))
-        return fail(c, "out of memory");
+        return oom(c);
     int rc = 0;
     for (size_t t = 0; t < toks.n && !rc; t++) {
         const char *tok = toks.v[t];
@@ -454,14 +443,14 @@ static int expand_value(ctx *c, size_t si, long subj, const char *key, const cha
             char *name = strndup(tok + 1, strlen(tok) - 2);
             strlist vals = {0};
             int in = 0;
-            rc = name ? expand_name(c, si, subj, key, name, &vals, &in, step) : fail(c, "oom");
+            rc = name ? expand_name(c, si, subj, key, name, &vals, &in, step) : oom(c);
             for (size_t v = 0; v < vals.n && !rc; v++) {
                 if (sl_push(out, vals.v[v]) || (in && !sl_has(inputs, vals.v[v]) &&
                                                  sl_push(inputs, vals.v[v])))
-                    rc = fail(c, "out of memory");
+                    rc = oom(c);
             }
             if (!rc && name && strcmp(name, "out") == 0 && strcmp(key, "output") != 0)
-                rc = sl_push(outputs, vals.v[0]) ? fail(c, "out of memory") : 0;
+                rc = sl_push(outputs, vals.v[0]) ? oom(c) : 0;
             sl_free(&vals);
             free(name);
             continue;
@@ -482,7 +471,7 @@ static int expand_value(ctx *c, size_t si, long subj, const char *key, const cha
                 strlist vals = {0};
                 int isin = 0;
                 rc = name ? expand_name(c, si, subj, key, name, &vals, &isin, step)
-                          : fail(c, "oom");
+                          : oom(c);
                 if (!rc && vals.n != 1)
                     rc = fail(c, "section [stage %s]: key %s: {%s} gives %zu values inside %s; "
                               "write it alone as a word to pass them all", c->st[si].name, key,
@@ -509,27 +498,19 @@ static int expand_value(ctx *c, size_t si, long subj, const char *key, const cha
             break;
         buf[k] = '\0';
         if (sl_push(out, buf)) {
-            rc = fail(c, "out of memory");
+            rc = oom(c);
             break;
         }
         struct stat stt;
         if (under_out && strcmp(key, "output") != 0)
-            rc = sl_push(outputs, buf) ? fail(c, "out of memory") : 0;
+            rc = sl_push(outputs, buf) ? oom(c) : 0;
         else if ((in || (stat(buf, &stt) == 0 && S_ISREG(stt.st_mode))) && !sl_has(inputs, buf))
-            rc = sl_push(inputs, buf) ? fail(c, "out of memory") : 0;
+            rc = sl_push(inputs, buf) ? oom(c) : 0;
     }
     sl_free(&toks);
     return rc;
 }
 
-static int is_true(const char *v)
-{
-    return !strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcasecmp(v, "on");
-}
-static int is_false(const char *v)
-{
-    return !strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcasecmp(v, "off");
-}
 
 /* Build step (si, subj): argv, inputs, outputs (outputs[0] set already). */
 static int build_step(ctx *c, size_t si, long subj)
@@ -539,8 +520,8 @@ static int build_step(ctx *c, size_t si, long subj)
     strlist argv = {0}, inputs = {0}, outputs = {0}, vals = {0};
     int rc = 0;
     for (size_t w = 0; w < s->cmd.n && !rc; w++)
-        rc = sl_push(&argv, s->cmd.v[w]) ? fail(c, "out of memory") : 0;
-    rc = rc ? rc : sl_push(&outputs, step->outputs[0]) ? fail(c, "out of memory") : 0;
+        rc = sl_push(&argv, s->cmd.v[w]) ? oom(c) : 0;
+    rc = rc ? rc : sl_push(&outputs, step->outputs[0]) ? oom(c) : 0;
     for (size_t k = 0; k < s->sec->n && !rc; k++) {
         const char *key = s->sec->kv[k].key, *value = s->sec->kv[k].value;
         if (is_reserved(key))
@@ -551,7 +532,7 @@ static int build_step(ctx *c, size_t si, long subj)
         char opt[256];
         snprintf(opt, sizeof opt, "--%s", key);
         if (vals.n == 1 && is_true(vals.v[0])) {
-            rc = sl_push(&argv, opt) ? fail(c, "out of memory") : 0;
+            rc = sl_push(&argv, opt) ? oom(c) : 0;
             continue;
         }
         if (vals.n == 1 && is_false(vals.v[0]))
@@ -560,39 +541,26 @@ static int build_step(ctx *c, size_t si, long subj)
             rc = fail(c, "section [stage %s]: key %s has no value", s->name, key);
         for (size_t v = 0; v < vals.n && !rc; v++)
             if (sl_push(&argv, opt) || sl_push(&argv, vals.v[v]))
-                rc = fail(c, "out of memory");
+                rc = oom(c);
     }
     if (!rc)
         rc = (sl_push(&argv, "-o") || sl_push(&argv, step->outputs[0]) ||
-              sl_push(&argv, "--force")) ? fail(c, "out of memory") : 0;
+              sl_push(&argv, "--force")) ? oom(c) : 0;
     const char *args = get(s->sec, "args");
     if (!rc && args) {
         sl_free(&vals);
         rc = expand_value(c, si, subj, "args", args, &vals, step, &inputs, &outputs);
         for (size_t v = 0; v < vals.n && !rc; v++)
-            rc = sl_push(&argv, vals.v[v]) ? fail(c, "out of memory") : 0;
+            rc = sl_push(&argv, vals.v[v]) ? oom(c) : 0;
     }
-    /* explicit ordering: after = stage ... */
-    const char *after = get(s->sec, "after");
-    if (!rc && after) {
-        strlist names = {0};
-        rc = tokenize(after, &names) ? fail(c, "out of memory") : 0;
-        for (size_t a = 0; a < names.n && !rc; a++) {
-            long r = find_stage(c, names.v[a]);
-            if (r < 0) {
-                rc = fail(c, "section [stage %s]: key after: no stage named %s", s->name,
-                          names.v[a]);
-                break;
-            }
-            if (c->st[r].group || subj < 0) {
-                for (size_t q = 0; q < (c->st[r].group ? 1 : c->p->nsubjects); q++)
-                    if (add_dep(step, (size_t)(step_of(c, (size_t)r, (long)q) - c->p->steps)))
-                        rc = fail(c, "out of memory");
-            } else if (add_dep(step, (size_t)(step_of(c, (size_t)r, subj) - c->p->steps))) {
-                rc = fail(c, "out of memory");
-            }
-        }
-        sl_free(&names);
+    /* explicit ordering: after = stage ... (resolved by stage_refs) */
+    for (size_t a = 0; a < s->nafter && !rc; a++) {
+        size_t r = s->after[a];
+        size_t n = c->st[r].group ? 1 : subj < 0 ? c->p->nsubjects : 0;
+        for (size_t q = 0; q < n && !rc; q++)
+            rc = add_dep(step, (size_t)(step_of(c, r, (long)q) - c->p->steps)) ? oom(c) : 0;
+        if (!n && add_dep(step, (size_t)(step_of(c, r, subj) - c->p->steps)))
+            rc = oom(c);
     }
     sl_free(&vals);
     if (rc) {
@@ -612,13 +580,13 @@ static int build_step(ctx *c, size_t si, long subj)
     step->ninputs = inputs.n;
     char **full = malloc((argv.n + 2) * sizeof *full);
     if (!full)
-        return fail(c, "out of memory");
+        return oom(c);
     full[0] = "bract";
     for (size_t i = 0; i < argv.n; i++)
         full[i + 1] = argv.v[i];
     step->cmdline = bract_shell_join((int)argv.n + 1, full);
     free(full);
-    return step->cmdline ? 0 : fail(c, "out of memory");
+    return step->cmdline ? 0 : oom(c);
 }
 
 /* Depth-first topological sort of stages; a back edge is a cycle. */
@@ -640,11 +608,23 @@ static int visit(ctx *c, size_t i, size_t *path, size_t depth)
                     s->name, buf);
     }
     s->mark = 1;
-    for (size_t d = 0; d < s->ndeps; d++)
-        if (visit(c, s->deps[d], path, depth + 1))
-            return -1;
+    for (size_t d = 0; d < s->ndeps; d++) {
+        int rc = visit(c, s->deps[d], path, depth + 1);
+        if (rc)
+            return rc;
+    }
     s->mark = 2;
     c->order[c->norder++] = i;
+    return 0;
+}
+
+static int push_index(size_t **v, size_t *n, size_t x)
+{
+    size_t *nv = realloc(*v, (*n + 1) * sizeof *nv);
+    if (!nv)
+        return -1;
+    nv[(*n)++] = x;
+    *v = nv;
     return 0;
 }
 
@@ -656,23 +636,19 @@ static int stage_refs(ctx *c, size_t si)
         const char *key = s->sec->kv[k].key, *v = s->sec->kv[k].value;
         if (strcmp(key, "after") == 0) {
             strlist names = {0};
-            if (tokenize(v, &names))
-                return fail(c, "out of memory");
-            for (size_t a = 0; a < names.n; a++) {
+            int rc = tokenize(v, &names) ? oom(c) : 0;
+            for (size_t a = 0; a < names.n && !rc; a++) {
                 long r = find_stage(c, names.v[a]);
-                if (r < 0) {
-                    fail(c, "section [stage %s]: key after: no stage named %s", s->name,
-                         names.v[a]);
-                    sl_free(&names);
-                    return -1;
-                }
-                size_t *nd = realloc(s->deps, (s->ndeps + 1) * sizeof *nd);
-                if (!nd)
-                    return fail(c, "out of memory");
-                s->deps = nd;
-                s->deps[s->ndeps++] = (size_t)r;
+                if (r < 0)
+                    rc = fail(c, "section [stage %s]: key after: no stage named %s", s->name,
+                              names.v[a]);
+                else if (push_index(&s->deps, &s->ndeps, (size_t)r) ||
+                         push_index(&s->after, &s->nafter, (size_t)r))
+                    rc = oom(c);
             }
             sl_free(&names);
+            if (rc)
+                return rc;
             continue;
         }
         for (const char *q = v; (q = strstr(q, "stage:")); q += 6) {
@@ -682,20 +658,17 @@ static int stage_refs(ctx *c, size_t si)
             char *name = strndup(q + 6, (size_t)(e - q - 6));
             long r = name ? find_stage(c, name) : -1;
             if (r < 0) {
-                fail(c, "section [stage %s]: key %s: {stage:%s} names no stage", s->name, key,
-                     name ? name : "?");
+                int rc = fail(c, "section [stage %s]: key %s: {stage:%s} names no stage",
+                              s->name, key, name ? name : "?");
                 free(name);
-                return -1;
+                return rc;
             }
             free(name);
             if (strcmp(key, "output") == 0)
                 return fail(c, "section [stage %s]: key output may not refer to other stages",
                             s->name);
-            size_t *nd = realloc(s->deps, (s->ndeps + 1) * sizeof *nd);
-            if (!nd)
-                return fail(c, "out of memory");
-            s->deps = nd;
-            s->deps[s->ndeps++] = (size_t)r;
+            if (push_index(&s->deps, &s->ndeps, (size_t)r))
+                return oom(c);
         }
     }
     return 0;
@@ -705,8 +678,7 @@ static int check_lines(ctx *c)
 {
     FILE *f = fopen(c->file, "r");
     if (!f)
-        return fail(c, "cannot open: %s", strerror(errno));
-    char line[4096];
+        return bract_error(BRACT_EIO, "%s: cannot open: %s", c->file, strerror(errno));
     size_t lineno = 0, len = 0;
     int ch;
     while ((ch = fgetc(f)) != EOF) {
@@ -721,7 +693,6 @@ static int check_lines(ctx *c)
                         "indented lines)", lineno + 1);
         }
     }
-    (void)line;
     fclose(f);
     return 0;
 }
@@ -731,12 +702,12 @@ static int discover_subjects(ctx *c)
     const char *spec = get(c->dataset, "subjects");
     strlist toks = {0}, subs = {0};
     if (tokenize(spec ? spec : "sub-*", &toks))
-        return fail(c, "out of memory");
+        return oom(c);
     int rc = 0;
     for (size_t t = 0; t < toks.n && !rc; t++) {
         if (!strpbrk(toks.v[t], "*?[")) {
             if (!sl_has(&subs, toks.v[t]) && sl_push(&subs, toks.v[t]))
-                rc = fail(c, "out of memory");
+                rc = oom(c);
             continue;
         }
         char *pat = join_path(c->p->data_root, toks.v[t]);
@@ -759,7 +730,7 @@ static int discover_subjects(ctx *c)
                 memcpy(name, b, n);
                 name[n] = '\0';
                 if (!sl_has(&subs, name) && sl_push(&subs, name))
-                    rc = fail(c, "out of memory");
+                    rc = oom(c);
             }
             globfree(&g);
         }
@@ -807,211 +778,264 @@ void cli_plan_free(pl_pipeline *p)
     free(p);
 }
 
-int cli_plan_load(const char *path, const char *data_dir, const char *out_dir, pl_pipeline **out,
-            char *err, size_t errlen)
+/* The file as INI, and its sections: [dataset], [output], [stage NAME]. */
+static int read_file(ctx *c)
+{
+    int rc = check_lines(c);
+    if (rc)
+        return rc;
+    int line = ini_parse(c->file, doc_handler, &c->doc);
+    if (line == -1)
+        return bract_error(BRACT_EIO, "%s: cannot open the file", c->file);
+    if (line < 0 || c->doc.oom)
+        return oom(c);
+    if (line > 0)
+        return fail(c, "line %d: not a section header, key = value, or comment", line);
+    for (size_t i = 0; i < c->doc.n; i++) {
+        const char *nm = c->doc.sec[i].name;
+        if (strcmp(nm, "dataset") && strcmp(nm, "output") && strncmp(nm, "stage ", 6))
+            return fail(c, "section [%s]: unknown section (expected [dataset], [output] or "
+                        "[stage NAME])", nm);
+    }
+    if (!(c->dataset = find_section(&c->doc, "dataset")))
+        return fail(c, "no [dataset] section");
+    return 0;
+}
+
+/* Data and output roots (relative to the file's directory), and the TR. */
+static int set_roots(ctx *c, const char *data_dir, const char *out_dir)
+{
+    pl_pipeline *p = c->p;
+    char *base = dir_of(c->file);
+    if (!base)
+        return oom(c);
+    const char *root = get(c->dataset, "root");
+    p->data_root = data_dir ? strdup(data_dir) : root ? join_path(base, root) : strdup(base);
+    free(base);
+    const char *oroot = get(find_section(&c->doc, "output"), "root");
+    if (out_dir)
+        p->out_root = strdup(out_dir);
+    else if (p->data_root && oroot)
+        p->out_root = join_path(oroot[0] == '/' ? NULL : p->data_root, oroot);
+    else if (p->data_root)
+        p->out_root = join_path(p->data_root, "derivatives/bract");
+    if (!p->data_root || !p->out_root)
+        return oom(c);
+    struct stat st;
+    if (stat(p->data_root, &st) || !S_ISDIR(st.st_mode))
+        return fail(c, "section [dataset]: key root: %s is not a directory", p->data_root);
+    const char *tr = get(c->dataset, "tr");
+    if (tr && (bract_parse_double(tr, &p->tr) || !(p->tr > 0)))
+        return fail(c, "section [dataset]: key tr: expected a positive number of seconds, "
+                    "found '%s'", tr);
+    return 0;
+}
+
+/* The option table of a stage's command ("rdm neural" before "rdm"), or
+ * NULL for a command without one. */
+static const cli_spec *stage_spec(const stage *s)
+{
+    if (s->cmd.n >= 2) {
+        char name[256];
+        snprintf(name, sizeof name, "%s %s", s->cmd.v[0], s->cmd.v[1]);
+        const cli_spec *spec = cli_find_spec(name);
+        if (spec)
+            return spec;
+    }
+    return cli_find_spec(s->cmd.v[0]);
+}
+
+/* Every key of a stage is an option of its command, flags say yes or no,
+ * and the command's required options are there (finding F15: checked
+ * here, not by a failing step per subject). */
+static int check_keys(const ctx *c, const stage *s, const cli_spec *spec)
+{
+    if (!cli_find_opt(spec, "output"))
+        return fail(c, "section [stage %s]: key command: bract %s writes no output file, so it "
+                    "cannot be a stage", s->name, spec->name);
+    for (size_t k = 0; k < s->sec->n; k++) {
+        const char *key = s->sec->kv[k].key, *v = s->sec->kv[k].value;
+        if (is_reserved(key))
+            continue;
+        const cli_opt *o = cli_find_opt(spec, key);
+        if (!o || strcmp(key, "help") == 0)
+            return fail(c, "section [stage %s]: key %s: bract %s has no option --%s", s->name,
+                        key, spec->name, key);
+        int yes_no = is_true(v) || is_false(v);
+        if (o->kind == CLI_OPT_FLAG && !yes_no)
+            return fail(c, "section [stage %s]: key %s: --%s is a flag: write yes or no "
+                        "(found '%s')", s->name, key, key, v);
+        if (o->kind != CLI_OPT_FLAG && yes_no)
+            return fail(c, "section [stage %s]: key %s: --%s takes a value, not '%s'", s->name,
+                        key, key, v);
+    }
+    for (const cli_opt *o = spec->opts; o->kind != CLI_OPT_END; o++) {
+        if (!(o->flags & CLI_REQUIRED))
+            continue;
+        const char *key = o->kind == CLI_OPT_ARGS ? "args" : o->long_name;
+        if (strcmp(key, "output") != 0 && !get(s->sec, key))
+            return fail(c, "section [stage %s]: missing key '%s' (bract %s needs it)", s->name,
+                        key, spec->name);
+    }
+    return 0;
+}
+
+/* A [stage NAME] section: its name, command, scope and keys. */
+static int load_stage(ctx *c, section *sec, stage *s)
+{
+    s->sec = sec;
+    s->name = sec->name + 6;
+    while (*s->name == ' ')
+        s->name++;
+    if (!*s->name || strpbrk(s->name, " \t{}:"))
+        return fail(c, "section [%s]: a stage name is one word without {}:", sec->name);
+    const char *cmd = get(sec, "command");
+    if (!cmd)
+        return fail(c, "section [stage %s]: missing key 'command'", s->name);
+    if (tokenize(cmd, &s->cmd) || s->cmd.n == 0)
+        return fail(c, "section [stage %s]: key command is empty", s->name);
+    if (!cli_find_command(s->cmd.v[0]) || !strcmp(s->cmd.v[0], "pipeline"))
+        return fail(c, "section [stage %s]: key command: unknown bract command '%s'", s->name,
+                    s->cmd.v[0]);
+    const char *scope = get(sec, "scope");
+    if (scope && strcmp(scope, "subject") && strcmp(scope, "group"))
+        return fail(c, "section [stage %s]: key scope: '%s' (expected subject or group)",
+                    s->name, scope);
+    s->group = scope && !strcmp(scope, "group");
+    if (!get(sec, "output"))
+        return fail(c, "section [stage %s]: missing key 'output' (where the step writes)",
+                    s->name);
+    const cli_spec *spec = stage_spec(s);
+    return spec ? check_keys(c, s, spec) : 0;
+}
+
+/* The stages, checked, with their references, in dependency order. */
+static int load_stages(ctx *c)
+{
+    for (size_t i = 0; i < c->doc.n; i++)
+        c->nst += strncmp(c->doc.sec[i].name, "stage ", 6) == 0;
+    if (c->nst == 0)
+        return fail(c, "no [stage NAME] section: nothing to run");
+    c->st = calloc(c->nst, sizeof *c->st);
+    c->order = calloc(c->nst, sizeof *c->order);
+    c->first_step = calloc(c->nst, sizeof *c->first_step);
+    if (!c->st || !c->order || !c->first_step)
+        return oom(c);
+    int rc = 0;
+    for (size_t i = 0, k = 0; i < c->doc.n && !rc; i++)
+        if (strncmp(c->doc.sec[i].name, "stage ", 6) == 0)
+            rc = load_stage(c, &c->doc.sec[i], &c->st[k++]);
+    for (size_t i = 0; i < c->nst && !rc; i++)
+        for (size_t j = 0; j < i && !rc; j++)
+            if (!strcmp(c->st[i].name, c->st[j].name))
+                rc = fail(c, "section [stage %s]: two stages have this name", c->st[i].name);
+    for (size_t i = 0; i < c->nst && !rc; i++)
+        rc = stage_refs(c, i);
+    if (rc)
+        return rc;
+    size_t *path_buf = calloc(c->nst + 1, sizeof *path_buf);
+    if (!path_buf)
+        return oom(c);
+    for (size_t i = 0; i < c->nst && !rc; i++)
+        rc = visit(c, i, path_buf, 0);
+    free(path_buf);
+    return rc;
+}
+
+/* The primary output of step k, of stage si for subject q. */
+static int step_output(ctx *c, size_t si, size_t q, pl_step *st)
+{
+    st->subject = c->st[si].group ? -1 : (long)q;
+    st->stage = strdup(c->st[si].name);
+    st->outputs = calloc(1, sizeof *st->outputs);
+    st->noutputs = 1;
+    if (!st->stage || !st->outputs)
+        return oom(c);
+    strlist v = {0}, in = {0}, outs = {0};
+    int rc = expand_value(c, si, st->subject, "output", get(c->st[si].sec, "output"), &v, st,
+                          &in, &outs);
+    if (!rc && v.n != 1)
+        rc = fail(c, "section [stage %s]: key output must name one file or directory (got %zu)",
+                  c->st[si].name, v.n);
+    if (!rc && !(st->outputs[0] = strdup(v.v[0])))
+        rc = oom(c);
+    sl_free(&v);
+    sl_free(&in);
+    sl_free(&outs);
+    return rc;
+}
+
+/* Steps in stage order, one per subject (subject stages) or one: their
+ * primary outputs first (other steps refer to them), then the rest. */
+static int make_steps(ctx *c)
+{
+    pl_pipeline *p = c->p;
+    for (size_t o = 0; o < c->norder; o++)
+        p->nsteps += c->st[c->order[o]].group ? 1 : p->nsubjects;
+    if (!(p->steps = calloc(p->nsteps, sizeof *p->steps)))
+        return oom(c);
+    int rc = 0;
+    for (size_t o = 0, k = 0; o < c->norder && !rc; o++) {
+        size_t si = c->order[o];
+        c->first_step[si] = k;
+        size_t n = c->st[si].group ? 1 : p->nsubjects;
+        for (size_t q = 0; q < n && !rc; q++, k++)
+            rc = step_output(c, si, q, &p->steps[k]);
+    }
+    for (size_t o = 0; o < c->norder && !rc; o++) {
+        size_t si = c->order[o];
+        size_t n = c->st[si].group ? 1 : p->nsubjects;
+        for (size_t q = 0; q < n && !rc; q++)
+            rc = build_step(c, si, c->st[si].group ? -1 : (long)q);
+    }
+    return rc;
+}
+
+static void ctx_free(ctx *c)
+{
+    for (size_t i = 0; c->st && i < c->nst; i++) {
+        sl_free(&c->st[i].cmd);
+        free(c->st[i].deps);
+        free(c->st[i].after);
+    }
+    free(c->st);
+    free(c->order);
+    free(c->first_step);
+    doc_free(&c->doc);
+}
+
+int cli_plan_load(const char *path, const char *data_dir, const char *out_dir, pl_pipeline **out)
 {
     *out = NULL;
     ctx c;
     memset(&c, 0, sizeof c);
     c.file = path;
-    c.err = err;
-    c.errlen = errlen;
-    err[0] = '\0';
-    int rc = check_lines(&c);
-    if (rc)
-        return rc;
-    int line = ini_parse(path, doc_handler, &c.doc);
-    if (line < 0 || c.doc.oom) {
-        doc_free(&c.doc);
-        return fail(&c, line == -1 ? "cannot open the file" : "out of memory");
-    }
-    if (line > 0) {
-        doc_free(&c.doc);
-        return fail(&c, "line %d: not a section header, key = value, or comment", line);
-    }
-    pl_pipeline *p = calloc(1, sizeof *p);
-    c.p = p;
-    if (!p || !(p->file = strdup(path))) {
-        free(p);
-        doc_free(&c.doc);
-        return fail(&c, "out of memory");
-    }
-    char *base = dir_of(path);
-    c.dataset = find_section(&c.doc, "dataset");
-    /* sections: [dataset], [output], [stage NAME] */
-    for (size_t i = 0; i < c.doc.n && !rc; i++) {
-        const char *nm = c.doc.sec[i].name;
-        if (strcmp(nm, "dataset") && strcmp(nm, "output") && strncmp(nm, "stage ", 6))
-            rc = fail(&c, "section [%s]: unknown section (expected [dataset], [output] or "
-                      "[stage NAME])", nm);
-    }
-    if (!rc && !c.dataset)
-        rc = fail(&c, "no [dataset] section");
-    if (!rc) {
-        const char *root = get(c.dataset, "root");
-        p->data_root = data_dir ? strdup(data_dir) : root ? join_path(base, root) : strdup(base);
-        const char *oroot = get(find_section(&c.doc, "output"), "root");
-        if (out_dir)
-            p->out_root = strdup(out_dir);
-        else if (oroot)
-            p->out_root = join_path(oroot[0] == '/' ? NULL : p->data_root, oroot);
-        else
-            p->out_root = join_path(p->data_root, "derivatives/bract");
-        if (!p->data_root || !p->out_root)
-            rc = fail(&c, "out of memory");
-        struct stat st;
-        if (!rc && (stat(p->data_root, &st) || !S_ISDIR(st.st_mode)))
-            rc = fail(&c, "section [dataset]: key root: %s is not a directory", p->data_root);
-        const char *tr = get(c.dataset, "tr");
-        if (!rc && tr && (bract_parse_double(tr, &p->tr) || !(p->tr > 0)))
-            rc = fail(&c, "section [dataset]: key tr: expected a positive number of seconds, "
-                      "found '%s'", tr);
-    }
+    int rc = read_file(&c);
+    if (!rc && (!(c.p = calloc(1, sizeof *c.p)) || !(c.p->file = strdup(path))))
+        rc = oom(&c);
+    if (!rc)
+        rc = set_roots(&c, data_dir, out_dir);
     if (!rc)
         rc = discover_subjects(&c);
-    /* stages */
-    for (size_t i = 0; i < c.doc.n && !rc; i++)
-        c.nst += strncmp(c.doc.sec[i].name, "stage ", 6) == 0;
-    if (!rc && c.nst == 0)
-        rc = fail(&c, "no [stage NAME] section: nothing to run");
-    if (!rc) {
-        c.st = calloc(c.nst, sizeof *c.st);
-        c.order = calloc(c.nst, sizeof *c.order);
-        c.first_step = calloc(c.nst, sizeof *c.first_step);
-        if (!c.st || !c.order || !c.first_step)
-            rc = fail(&c, "out of memory");
-    }
-    for (size_t i = 0, k = 0; i < c.doc.n && !rc; i++) {
-        section *sec = &c.doc.sec[i];
-        if (strncmp(sec->name, "stage ", 6))
-            continue;
-        stage *s = &c.st[k++];
-        s->sec = sec;
-        s->name = sec->name + 6;
-        while (*s->name == ' ')
-            s->name++;
-        if (!*s->name || strpbrk(s->name, " \t{}:")) {
-            rc = fail(&c, "section [%s]: a stage name is one word without {}:", sec->name);
-            break;
-        }
-        const char *cmd = get(sec, "command");
-        if (!cmd) {
-            rc = fail(&c, "section [stage %s]: missing key 'command'", s->name);
-            break;
-        }
-        if (tokenize(cmd, &s->cmd) || s->cmd.n == 0) {
-            rc = fail(&c, "section [stage %s]: key command is empty", s->name);
-            break;
-        }
-        if (!cli_find_command(s->cmd.v[0]) || !strcmp(s->cmd.v[0], "pipeline")) {
-            rc = fail(&c, "section [stage %s]: key command: unknown bract command '%s'", s->name,
-                      s->cmd.v[0]);
-            break;
-        }
-        const char *scope = get(sec, "scope");
-        if (scope && strcmp(scope, "subject") && strcmp(scope, "group")) {
-            rc = fail(&c, "section [stage %s]: key scope: '%s' (expected subject or group)",
-                      s->name, scope);
-            break;
-        }
-        s->group = scope && !strcmp(scope, "group");
-        if (!get(sec, "output")) {
-            rc = fail(&c, "section [stage %s]: missing key 'output' (where the step writes)",
-                      s->name);
-            break;
-        }
-        for (size_t q = 0; required_keys[q].command && !rc; q++) {
-            size_t n = strlen(required_keys[q].command);
-            char joined[256] = "";
-            for (size_t w = 0, k2 = 0; w < s->cmd.n && k2 < sizeof joined - 2; w++)
-                k2 += (size_t)snprintf(joined + k2, sizeof joined - k2, "%s%s", w ? " " : "",
-                                       s->cmd.v[w]);
-            if (strncmp(joined, required_keys[q].command, n) || (joined[n] && joined[n] != ' '))
-                continue;
-            strlist req = {0};
-            tokenize(required_keys[q].required, &req);
-            for (size_t r = 0; r < req.n && !rc; r++)
-                if (!get(sec, req.v[r]))
-                    rc = fail(&c, "section [stage %s]: missing key '%s' (bract %s needs it)",
-                              s->name, req.v[r], required_keys[q].command);
-            sl_free(&req);
-            break;
-        }
-    }
-    for (size_t i = 0; i < c.nst && !rc; i++)
-        for (size_t j = 0; j < i && !rc; j++)
-            if (!strcmp(c.st[i].name, c.st[j].name))
-                rc = fail(&c, "section [stage %s]: two stages have this name", c.st[i].name);
-    for (size_t i = 0; i < c.nst && !rc; i++)
-        rc = stage_refs(&c, i);
-    if (!rc) {
-        size_t *path_buf = calloc(c.nst + 1, sizeof *path_buf);
-        if (!path_buf)
-            rc = fail(&c, "out of memory");
-        for (size_t i = 0; i < c.nst && !rc; i++)
-            rc = visit(&c, i, path_buf, 0);
-        free(path_buf);
-    }
-    /* steps: in stage order, one per subject (subject stages) or one */
-    if (!rc) {
-        for (size_t o = 0; o < c.norder; o++)
-            p->nsteps += c.st[c.order[o]].group ? 1 : p->nsubjects;
-        p->steps = calloc(p->nsteps, sizeof *p->steps);
-        if (!p->steps)
-            rc = fail(&c, "out of memory");
-        size_t k = 0;
-        for (size_t o = 0; o < c.norder && !rc; o++) {
-            size_t si = c.order[o];
-            c.first_step[si] = k;
-            size_t n = c.st[si].group ? 1 : p->nsubjects;
-            for (size_t q = 0; q < n && !rc; q++, k++) {
-                pl_step *st = &p->steps[k];
-                st->subject = c.st[si].group ? -1 : (long)q;
-                st->stage = strdup(c.st[si].name);
-                st->outputs = calloc(1, sizeof *st->outputs);
-                st->noutputs = 1;
-                strlist v = {0}, in = {0}, outs = {0};
-                if (!st->stage || !st->outputs) {
-                    rc = fail(&c, "out of memory");
-                    break;
-                }
-                rc = expand_value(&c, si, st->subject, "output", get(c.st[si].sec, "output"),
-                                  &v, st, &in, &outs);
-                if (!rc && v.n != 1)
-                    rc = fail(&c, "section [stage %s]: key output must name one file or "
-                              "directory (got %zu)", c.st[si].name, v.n);
-                if (!rc)
-                    st->outputs[0] = strdup(v.v[0]);
-                sl_free(&v);
-                sl_free(&in);
-                sl_free(&outs);
-            }
-        }
-        for (size_t o = 0; o < c.norder && !rc; o++) {
-            size_t si = c.order[o];
-            size_t n = c.st[si].group ? 1 : p->nsubjects;
-            for (size_t q = 0; q < n && !rc; q++)
-                rc = build_step(&c, si, c.st[si].group ? -1 : (long)q);
-        }
-    }
-    for (size_t i = 0; i < c.nst; i++) {
-        sl_free(&c.st[i].cmd);
-        free(c.st[i].deps);
-    }
-    free(c.st);
-    free(c.order);
-    free(c.first_step);
-    free(base);
-    doc_free(&c.doc);
+    if (!rc)
+        rc = load_stages(&c);
+    if (!rc)
+        rc = make_steps(&c);
+    ctx_free(&c);
     if (rc) {
-        cli_plan_free(p);
+        cli_plan_free(c.p);
         return rc;
     }
-    *out = p;
+    *out = c.p;
     return 0;
 }
 
 /* ---- status ---- */
+
+const char *cli_plan_subject(const pl_pipeline *p, const pl_step *s)
+{
+    return s->subject >= 0 ? p->subjects[s->subject] : "group";
+}
 
 char *cli_plan_step_record(const pl_step *s) { return bract_sidecar_path(s->outputs[0]); }
 

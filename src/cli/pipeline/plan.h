@@ -1,6 +1,6 @@
 /* Pipeline files (bract-pipeline(5)): parsing an INI file into a plan of
  * steps (stage x subject), dependency order, and up-to-date checks.  The
- * runner (cmd_pipeline.c) executes the steps in-process. */
+ * runner (run.c) executes the steps in-process. */
 #ifndef BRACT_CLI_PIPELINE_H
 #define BRACT_CLI_PIPELINE_H
 
@@ -31,10 +31,14 @@ typedef struct {
 } pl_pipeline;
 
 /* Load and plan.  data_dir / out_dir override the file's roots (NULL: use
- * the file's).  On error returns nonzero with a message naming the file,
- * section and key in err. */
-int cli_plan_load(const char *path, const char *data_dir, const char *out_dir, pl_pipeline **out,
-            char *err, size_t errlen);
+ * the file's).  Every stage key must be an option of its command (when the
+ * command has an option table, opts.h), flags must say yes or no, and the
+ * command's required options must be there.  Returns 0, or a BRACT_E*
+ * status with a message naming the file, section and key in the library's
+ * error slot (bract_last_error): BRACT_EFORMAT for what the file says,
+ * BRACT_EIO when it cannot be read, BRACT_ENOMEM. */
+int cli_plan_load(const char *path, const char *data_dir, const char *out_dir,
+                  pl_pipeline **out);
 void cli_plan_free(pl_pipeline *p);
 
 enum { PL_UPTODATE = 0, PL_NEW, PL_CHANGED, PL_STALE };
@@ -43,6 +47,9 @@ enum { PL_UPTODATE = 0, PL_NEW, PL_CHANGED, PL_STALE };
  * nonzero if step j is going to run).  why receives a short reason. */
 int cli_plan_status(const pl_pipeline *p, size_t i, const unsigned char *will_run, char *why,
               size_t whylen);
+
+/* The subject of a step, or "group". */
+const char *cli_plan_subject(const pl_pipeline *p, const pl_step *s);
 
 /* The sidecar that records a step: that of its primary output. */
 char *cli_plan_step_record(const pl_step *s);

@@ -1,4 +1,4 @@
-/* bract/signal.h: cleaning of time series the way nilearn.signal.clean does.
+/* bract/clean.h: cleaning of time series the way nilearn.signal.clean does.
  *
  * Polynomial detrending, confound regression, zero-phase Butterworth
  * filtering, censoring of volumes and standardisation, applied to each run
@@ -25,8 +25,8 @@
  * spline factorisation, detrending basis, confound basis): build it once,
  * then clean any number of series with it from any number of threads, each
  * with its own workspace. */
-#ifndef BRACT_SIGNAL_H
-#define BRACT_SIGNAL_H
+#ifndef BRACT_CLEAN_H
+#define BRACT_CLEAN_H
 
 #include <stddef.h>
 
@@ -34,65 +34,32 @@
 #include "bract/progress.h"
 #include "bract/tseries.h"
 #include "bract/volume.h"
+#include "bract/filter.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* ---- Butterworth filters ---- */
-
-/* A digital Butterworth filter as second-order sections (scipy's layout:
- * row i is b0 b1 b2 a0 a1 a2 with a0 = 1). */
-typedef struct {
-    size_t nsec;
-    double (*sos)[6];
-    size_t padlen; /* scipy's default for sosfiltfilt: 3 * (2 nsec + 1 - k), k the number
-                      of first-order sections */
-    int order;
-    double low_hz, high_hz, fs; /* cut-offs as used (0 = none), sampling rate */
-} bract_butter;
-
-/* Design the filter scipy.signal.butter(order, Wn, btype, output="sos",
- * fs=fs) designs: analog Butterworth prototype, frequency transformation
- * (low-pass, high-pass, or band-pass when both cut-offs are given),
- * pre-warped bilinear transform.  high_hz = 0: low-pass at low_hz; low_hz = 0:
- * high-pass at high_hz.  Cut-offs must be positive and at most the Nyquist
- * frequency fs/2; one equal to Nyquist is lowered to nyq - 10 eps nyq with a
- * warning, as nilearn does.  Errors: a cut-off above Nyquist, high_hz >=
- * low_hz, order outside 1..20.  *out is freed with bract_butter_free. */
-BRACT_API int bract_butter_design(int order, double low_hz, double high_hz, double fs,
-                                  bract_butter **out);
-BRACT_API void bract_butter_free(bract_butter *f);
-
-/* |H(f)|^2 of the filter at frequency f (Hz), from its sections. */
-BRACT_API double bract_butter_gain2(const bract_butter *f, double hz);
-
-/* Zero-phase filtering as scipy.signal.sosfiltfilt(sos, x, padtype="odd",
- * padlen=f->padlen): odd extension by padlen samples at both ends, forward
- * pass with the steady-state initial conditions of sosfilt_zi scaled by the
- * first sample, backward pass likewise, extension removed.  n must exceed
- * padlen.  y may equal x.  work holds n + 2 padlen doubles. */
-BRACT_API int bract_sosfiltfilt(const bract_butter *f, const double *x, size_t n, double *y,
-                                double *work);
-
-/* ---- not-a-knot cubic spline (scipy.interpolate.CubicSpline) ---- */
-
-/* Fill the censored samples of y (keep[i] == 0) by the not-a-knot cubic
- * spline through the kept samples at abscissae t[i] (ascending).  Samples
- * before the first or after the last kept one are extrapolated with the end
- * pieces when `extrapolate`, else set to NaN.  At least 2 kept samples.
- * work holds 9 n doubles and iwork n ints. */
-BRACT_API int bract_spline_fill(const double *t, double *y, const unsigned char *keep, size_t n,
-                                int extrapolate, double *work, int *iwork);
-
 /* ---- cleaning ---- */
 
-enum {
+typedef enum {
     BRACT_STANDARDIZE_NONE = 0,
     BRACT_STANDARDIZE_ZSCORE = 1,     /* sample std (ddof 1): nilearn's zscore_sample */
     BRACT_STANDARDIZE_ZSCORE_POP = 2, /* population std (ddof 0): nilearn's old "zscore" */
     BRACT_STANDARDIZE_PSC = 3         /* percent signal change */
-};
+} bract_clean_standardize;
+
+/* "none", "zscore", "zscore-population", "psc" ("unknown" outside the enum). */
+BRACT_API const char *bract_clean_standardize_name(bract_clean_standardize s);
+/* The standardisation named s into *out; BRACT_EINVAL ("unknown
+ * standardisation 's' (expected one of none, zscore, zscore-population,
+ * psc)") otherwise. */
+BRACT_API int bract_clean_standardize_parse(const char *s, bract_clean_standardize *out);
+
+/* A detrending order as bract_clean_opts.detrend holds it: "none" is -1,
+ * otherwise a polynomial order from 0 (the mean) to 10.  BRACT_EINVAL
+ * naming s and the accepted values otherwise. */
+BRACT_API int bract_clean_detrend_parse(const char *s, int *order);
 
 typedef struct {
     int detrend;          /* polynomial order removed: -1 none, 0 the mean, 1 linear (nilearn) */
@@ -100,7 +67,7 @@ typedef struct {
     double high_pass;     /* Hz; 0: none */
     int filter_order;     /* Butterworth order (nilearn: 5) */
     double tr;            /* seconds; needed to filter */
-    int standardize;      /* BRACT_STANDARDIZE_* */
+    bract_clean_standardize standardize;
     int standardize_confounds; /* 1: z-score the confounds (nilearn's default); 0: divide each
                                   by its largest absolute value */
     int keep_mean;        /* with BRACT_STANDARDIZE_NONE: add each series' mean (taken after
@@ -113,7 +80,7 @@ typedef struct {
 /* nilearn.signal.clean's defaults: linear detrend, z-score with the sample
  * std, order-5 Butterworth (off until a cut-off is set), confounds z-scored,
  * no extrapolation. */
-BRACT_API void bract_clean_opts_default(bract_clean_opts *o);
+BRACT_API void bract_clean_opts_defaults(bract_clean_opts *o);
 
 typedef struct bract_clean_plan bract_clean_plan;
 
@@ -136,7 +103,7 @@ BRACT_API size_t bract_clean_plan_nt_out(const bract_clean_plan *p);
 /* Input index of output volume i (for the sidecar). */
 BRACT_API size_t bract_clean_plan_out_index(const bract_clean_plan *p, size_t i);
 /* Doubles of workspace bract_clean_series needs. */
-BRACT_API size_t bract_clean_plan_workspace(const bract_clean_plan *p);
+BRACT_API size_t bract_clean_plan_ws_size(const bract_clean_plan *p);
 /* Confound columns used in each run's regression after dropping dependent
  * ones (the smallest over runs). */
 BRACT_API size_t bract_clean_plan_confound_rank(const bract_clean_plan *p);
@@ -150,7 +117,7 @@ enum {
 };
 
 /* Clean one series x (nt values) into y (nt_out values; y may not alias x).
- * work has bract_clean_plan_workspace(p) doubles.  Returns a BRACT_SERIES_*
+ * work has bract_clean_plan_ws_size(p) doubles.  Returns a BRACT_SERIES_*
  * code; never fails. */
 BRACT_API int bract_clean_series(const bract_clean_plan *p, const double *x, double *y,
                                  double *work);
@@ -188,12 +155,12 @@ BRACT_API int bract_clean_volume(const bract_clean_plan *p, const bract_volume *
  * value, a column with no value, a non-numeric cell or a pattern that
  * matches nothing is an error naming the file (and line and column).
  * *x: nrows * ncols values, column c at x + c * nrows; *names: ncols
- * strings; both owned by the caller (bract_confounds_free).  *nfilled
+ * strings; both owned by the caller (bract_clean_confounds_free).  *nfilled
  * counts the filled cells. */
-BRACT_API int bract_confounds_read(const char *path, const char *const *patterns, size_t npat,
+BRACT_API int bract_clean_confounds_read(const char *path, const char *const *patterns, size_t npat,
                                    double **x, size_t *nrows, size_t *ncols, char ***names,
                                    size_t *nfilled);
-BRACT_API void bract_confounds_free(double *x, char **names, size_t ncols);
+BRACT_API void bract_clean_confounds_free(double *x, char **names, size_t ncols);
 
 #ifdef __cplusplus
 }
