@@ -25,6 +25,7 @@ liblapacke-dev libopenblas-dev libfftw3-dev libcminpack-dev librandom123-dev \
 libjson-c-dev libinih-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core libhdf5-dev \
 fonts-wqy-microhei"
 TEST_PKGS="check mandoc man-db groff-base valgrind libxml2-utils chromium hdf5-tools \
+clang libclang-rt-14-dev \
 python3 python3-numpy python3-cffi python3-pytest python3-nibabel python3-setuptools python3-pip \
 nodejs npm"
 MPI_PKGS="libopenmpi-dev openmpi-bin"
