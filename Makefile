@@ -143,7 +143,7 @@ STAMP := $(BUILD)/.deps-$(DEPS_SET)
 
 .PHONY: all lib check check-run check-unit check-cli check-man check-api check-valgrind \
   check-mpi check-python demo demo-run bench bench-python install uninstall deps clean \
-  distclean print-version python python-install $(TEST_RUNS)
+  distclean print-version python python-install bids-validator $(TEST_RUNS)
 
 all: $(BIN) $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO)
 
@@ -173,6 +173,14 @@ $(VERSION_H): VERSION tools/version_h.sh | $(STAMP)
 	@mkdir -p $(dir $@)
 	@sh tools/version_h.sh $(VERSION) > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+# The pipeline bract bids runs by default, built in from its source file.
+BIDS_PIPELINE_H := $(BUILD)/include/bids_pipeline.h
+$(BIDS_PIPELINE_H): pipelines/bids-word-rsa.ini tools/text_h.sh
+	@mkdir -p $(dir $@)
+	@sh tools/text_h.sh bids_pipeline_text < $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/src/cli/cmd/bids.o: $(BIDS_PIPELINE_H)
 
 $(BUILD)/%.o: %.c | $(STAMP) $(VERSION_H)
 	@mkdir -p $(dir $@)
@@ -241,10 +249,21 @@ $(TEST_RUNS): %.run: % $(BUILD)/.deps-test
 	@CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-120} ./$< > $<.log 2>&1; rc=$$?; \
 	  cat $<.log; exit $$rc
 
+# bids-validator (npm) for the BIDS tests, installed once into the build
+# tree (tools/npm_install.sh); make check fails when npm cannot get it.
+BIDS_VALIDATOR_PKG := bids-validator@1.15.0
+BIDS_VALIDATOR := $(BUILD)/npm/node_modules/.bin/bids-validator
+
+$(BIDS_VALIDATOR): | $(BUILD)/.deps-test
+	@sh tools/npm_install.sh $(BUILD)/npm $(BIDS_VALIDATOR_PKG) node_modules/.bin/bids-validator
+
+bids-validator: $(BIDS_VALIDATOR)
+
 # (everything `make install` installs is built first: tests/cli/test_install.sh
 # stages an install of this build and links programs against it)
-check-cli: $(BIN) $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO) $(BUILD)/.deps-test
-	@BRACT_BUILD=$(BUILD) BRACT_SANITIZE=$(SANITIZE) sh tests/cli/run.sh ./$(BIN)
+check-cli: $(BIN) $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO) $(BUILD)/.deps-test $(BIDS_VALIDATOR)
+	@BIDS_VALIDATOR=$(CURDIR)/$(BIDS_VALIDATOR) BRACT_BUILD=$(BUILD) BRACT_SANITIZE=$(SANITIZE) \
+	  sh tests/cli/run.sh ./$(BIN)
 
 check-man: $(BUILD)/.deps-test
 	@mandoc -Tlint -Wwarning $(MANPAGES) && echo "man pages: $(words $(MANPAGES)) clean under mandoc -Tlint"
@@ -254,8 +273,8 @@ check-man: $(BUILD)/.deps-test
 check-api: $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO) $(CLI_A)
 	@sh tools/check_api.sh $(BUILD)
 
-check-valgrind: $(BIN) $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO) $(BUILD)/.deps-test
-	@BRACT_BUILD=$(BUILD) BRACT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=tests/valgrind.supp" \
+check-valgrind: $(BIN) $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO) $(BUILD)/.deps-test $(BIDS_VALIDATOR)
+	@BIDS_VALIDATOR=$(CURDIR)/$(BIDS_VALIDATOR) BRACT_BUILD=$(BUILD) BRACT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=tests/valgrind.supp" \
 	  sh tests/cli/run.sh ./$(BIN)
 
 check-mpi:
@@ -342,3 +361,69 @@ distclean: clean
 
 -include $(LIB_OBJS:.o=.d) $(FIG_OBJS:.o=.d) $(CLI_LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) \
   $(TEST_BINS:=.d) $(BUILD)/tests/testutil.d $(BENCH_BINS:%=%.d)
+
+# ---- fuzzing: libFuzzer harnesses in tests/fuzz/ (tests/fuzz/README.md) ----
+#
+#   make fuzz FUZZ_SECONDS=N   build every harness with ASan + UBSan (clang,
+#                              in build/fuzz/) and run each for N seconds;
+#                              fails on any crash, leak, timeout (20 s) or
+#                              out-of-memory (2 GB)
+#   make fuzz-build            only build them
+#
+# The library, figures and CLI objects are compiled with
+# -fsanitize=fuzzer-no-link,address,undefined into build/fuzz/ (the
+# pipeline harness links the CLI archive); the harnesses add the fuzzer
+# runtime (Debian: libclang-rt-14-dev, a test package of tools/deps.sh).
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_DIR := build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=c11 $(WARN) -Wno-pass-failed -fopenmp -ffp-contract=off -g -O1 $(FUZZ_SAN)
+FUZZ_HARNESSES := $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_BINS := $(FUZZ_HARNESSES:%=$(FUZZ_DIR)/%)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/%.o)
+FUZZ_FIG_OBJS := $(FIG_SRCS:%.c=$(FUZZ_DIR)/%.o)
+FUZZ_CLI_OBJS := $(CLI_LIB_SRCS:%.c=$(FUZZ_DIR)/%.o)
+FUZZ_A := $(FUZZ_DIR)/libbract-cli.a $(FUZZ_DIR)/libbract-figures.a $(FUZZ_DIR)/libbract.a
+
+.PHONY: fuzz fuzz-build
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build $(BUILD)/.deps-test
+	@sh tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+
+$(FUZZ_DIR)/src/%.o: src/%.c | $(STAMP) $(VERSION_H)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/libbract.a: $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_DIR)/libbract-figures.a: $(FUZZ_FIG_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_DIR)/libbract-cli.a: $(FUZZ_CLI_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%.o: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h | $(STAMP) $(VERSION_H)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/fuzz_%.o $(FUZZ_A)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -fopenmp -o $@ $< $(FUZZ_EXTRA) $(FUZZ_A) $(ALL_LIBS)
+
+# The planner looks commands up in the dispatcher's table (src/cli/main.c):
+# that object, its main() renamed, for the pipeline harness.
+$(FUZZ_DIR)/cli_main.o: src/cli/main.c | $(STAMP) $(VERSION_H)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Dmain=bract_cli_main \
+	  -Wno-missing-prototypes -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_pipeline: FUZZ_EXTRA = $(FUZZ_DIR)/cli_main.o
+$(FUZZ_DIR)/fuzz_pipeline: $(FUZZ_DIR)/cli_main.o
+
+-include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_FIG_OBJS:.o=.d) $(FUZZ_CLI_OBJS:.o=.d)

@@ -198,7 +198,7 @@ END_TEST
 
 START_TEST(help_from_the_table)
 {
-    char *path = tu_join(tu_tmpdir(), "help.txt");
+    char *dir = tu_tmpdir(), *path = tu_join(dir, "help.txt");
     FILE *f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
     cli_print_help(&tspec, f);
@@ -211,6 +211,8 @@ START_TEST(help_from_the_table)
     ck_assert(tu_contains(h, "  -@, --threads N       worker threads [all cores]\n"));
     free(h);
     free(path);
+    tu_rmtree(dir);
+    free(dir);
 }
 END_TEST
 

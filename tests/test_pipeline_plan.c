@@ -349,6 +349,71 @@ START_TEST(bad_files)
 }
 END_TEST
 
+/* [settings]: names in patterns and values, replaced by the caller, and
+ * inputs, subjects and the file's text given by the caller (bract bids). */
+START_TEST(settings_and_overrides)
+{
+    write_rel("data/sub-01/bold_space-A.nii.gz", "x");
+    write_rel("data/sub-02/bold_space-A.nii.gz", "x");
+    write_rel("data/sub-02/bold_space-B.nii.gz", "x");
+    write_rel("data/other.nii.gz", "x");
+    static const char text[] = "[settings]\n"
+                               "space = A\n"
+                               "[dataset]\n"
+                               "root = data\n"
+                               "bold = {subject}/bold_space-{space}.nii.gz\n"
+                               "atlas = atlas.nii.gz\n"
+                               "[stage series]\n"
+                               "command = extract\n"
+                               "data = {bold}\n"
+                               "atlas = {atlas}\n"
+                               "output = {out}/{subject}_space-{space}_timeseries.tsv\n";
+    pl_pipeline *p;
+    ck_assert_int_eq(load("settings", text, &p), 0);
+    ck_assert_uint_eq(p->nsteps, 2);
+    ck_assert(strstr(p->steps[1].cmdline, "sub-02/bold_space-A.nii.gz --atlas"));
+    ck_assert(strstr(p->steps[1].outputs[0], "/sub-02/sub-02_space-A_timeseries.tsv"));
+    cli_plan_free(p);
+
+    /* the caller's values win; the text needs no file; one subject */
+    char *data = path_in("data");
+    const char *set[] = {"space=B"}, *in[] = {"atlas=other.nii.gz"}, *subs[] = {"sub-02"};
+    pl_load_opts o = {.data_dir = data, .settings = set, .nsettings = 1, .inputs = in,
+                      .ninputs = 1, .subjects = subs, .nsubjects = 1, .text = text};
+    ck_assert_int_eq(cli_plan_load_opts("built-in.ini", &o, &p), 0);
+    ck_assert_str_eq(p->file, "built-in.ini");
+    ck_assert_uint_eq(p->nsubjects, 1);
+    ck_assert_uint_eq(p->nsteps, 1);
+    ck_assert(strstr(p->steps[0].cmdline, "sub-02/bold_space-B.nii.gz --atlas"));
+    ck_assert(strstr(p->steps[0].cmdline, "/other.nii.gz -o"));
+    ck_assert(strstr(p->steps[0].outputs[0], "/sub-02/sub-02_space-B_timeseries.tsv"));
+    cli_plan_free(p);
+
+    /* what cannot be */
+    const char *bad_in[] = {"mask=m.nii.gz"};
+    pl_load_opts b = {.data_dir = data, .inputs = bad_in, .ninputs = 1, .text = text};
+    ck_assert_int_eq(cli_plan_load_opts("built-in.ini", &b, &p), BRACT_EFORMAT);
+    ck_assert(strstr(bract_last_error(), "section [dataset]: no key mask to give the input "
+                                         "m.nii.gz for"));
+    const char *bad_set[] = {"space"};
+    pl_load_opts b2 = {.data_dir = data, .settings = bad_set, .nsettings = 1, .text = text};
+    ck_assert_int_eq(cli_plan_load_opts("built-in.ini", &b2, &p), BRACT_EFORMAT);
+    ck_assert(strstr(bract_last_error(), "setting 'space': expected NAME=VALUE"));
+    static const char clash[] = "[settings]\natlas = x\n[dataset]\natlas = atlas.nii.gz\n"
+                                "[stage s]\ncommand = extract\ndata = {atlas}\n"
+                                "atlas = {atlas}\noutput = {out}/x.tsv\n";
+    ck_assert_int_eq(load("clash", clash, &p), BRACT_EFORMAT);
+    ck_assert(strstr(bract_last_error(), "section [settings]: key atlas is a [dataset] key too"));
+    static const char unknown[] = "[dataset]\nroot = data\nbold = {subject}/bold_{space}.nii.gz\n"
+                                  "[stage s]\ncommand = extract\ndata = {bold}\n"
+                                  "atlas = {bold}\noutput = {out}/x.tsv\n";
+    ck_assert_int_eq(load("unknown", unknown, &p), BRACT_EFORMAT);
+    ck_assert(strstr(bract_last_error(), "unknown placeholder {space} (patterns may use "
+                                         "{subject}, {run} and the names of [settings])"));
+    free(data);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pipeline_plan");
@@ -359,6 +424,7 @@ int main(void)
     tcase_add_test(tc, up_to_date);
     tcase_add_test(tc, stage_keys_checked);
     tcase_add_test(tc, bad_files);
+    tcase_add_test(tc, settings_and_overrides);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

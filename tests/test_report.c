@@ -448,7 +448,7 @@ START_TEST(group_section)
 }
 END_TEST
 
-/* ---- searchlight maps: listed with their range, drawn ---- */
+/* ---- searchlight maps: listed by subject with their range, drawn as small multiples ---- */
 
 START_TEST(searchlight_maps)
 {
@@ -467,11 +467,16 @@ START_TEST(searchlight_maps)
     ck_assert(has(html, "<h2 id=\"maps\">Searchlight and group maps</h2>"));
     ck_assert(has(html, "<h3 id=\"searchlight-maps\">Searchlight maps</h3>"));
     /* min 0, mean 2.5 / 24 = 0.104, max 1 */
-    ck_assert(has(html, "<tr><td><code>sub-01/sl_w2v.nii.gz</code></td><td>CORREL</td>"
-                        "<td class=\"n\">4</td><td class=\"n\">0.000</td><td class=\"n\">0.104</td>"
-                        "<td class=\"n\">1.000</td></tr>"));
+    /* by subject, not by path (issue 15) */
+    ck_assert(has(html, "<tr><td title=\"sub-01/sl_w2v.nii.gz\">sub-01</td><td>sl_w2v.nii.gz</td>"
+                        "<td>correlation</td><td class=\"n\">4</td><td class=\"n\">0.000</td>"
+                        "<td class=\"n\">0.104</td><td class=\"n\">1.000</td></tr>"));
     ck_assert(has(html, "<td class=\"n\">24</td><td class=\"n\">-0.500</td>"));
-    ck_assert_uint_eq(info.figures, 2);
+    /* both maps in one small-multiples figure, on one scale */
+    ck_assert(has(html, "<figure class=\"fig smallmult\"><div class=\"panels\"><img "));
+    ck_assert(has(html, "alt=\"sub-02\""));
+    ck_assert(has(html, "every one on the same colour scale (\xc2\xb1" "1.000)"));
+    ck_assert_uint_eq(info.figures, 1);
     self_contained(html);
     free(html);
 }

@@ -25,7 +25,9 @@ liblapacke-dev libopenblas-dev libfftw3-dev libcminpack-dev librandom123-dev \
 libjson-c-dev libinih-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core libhdf5-dev \
 fonts-wqy-microhei"
 TEST_PKGS="check mandoc man-db groff-base valgrind libxml2-utils chromium hdf5-tools \
-python3 python3-numpy python3-cffi python3-pytest python3-nibabel python3-setuptools python3-pip"
+clang libclang-rt-14-dev \
+python3 python3-numpy python3-cffi python3-pytest python3-nibabel python3-setuptools python3-pip \
+nodejs npm"
 MPI_PKGS="libopenmpi-dev openmpi-bin"
 
 check_only=0
@@ -52,6 +54,8 @@ if [ "${HDF5:-1}" = 0 ]; then
 fi
 missing=
 for p in $want; do
+  # a nodejs that bundles npm (as nodesource's does) has no npm package
+  if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi
   st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   case $st in
     *" installed") ;;

@@ -4,7 +4,13 @@
  * on success or a negative BRACT_E* code, and records a message that says
  * what went wrong and where (file, line, column, voxel, region) and what was
  * expected.  The message lives in a thread-local slot: read it with
- * bract_last_error() on the thread that made the call.  Warnings (excluded
+ * bract_last_error() on the thread that made the call.  Messages are safe
+ * to print: bytes that are not printable ASCII or valid UTF-8 (control
+ * characters, invalid sequences, C1 controls, bidirectional overrides),
+ * which data files can put into a quoted label, appear as \xNN; and a
+ * message longer than the slot (2047 bytes) is shortened by cutting the
+ * middle out of its longest words, so that a very long path leaves room for
+ * the reason.  Warnings (excluded
  * voxels, dropped words, ...) are queued in the same slot; the caller takes
  * them with bract_take_warnings().  The library never prints. */
 #ifndef BRACT_ERROR_H

@@ -14,7 +14,8 @@
  * 9 volumes of 2.5 s per 22.5 s block); an event with duration 0 (an
  * impulse, as in event-related designs) labels the one volume with
  * t_i <= onset < t_i + TR.  Two events with different labels on one volume
- * are an error naming both lines; a missing label ("n/a") skips the event. */
+ * are an error naming both lines; a missing label ("n/a" or
+ * empty; "NA" and "nan" are labels) skips the event. */
 #ifndef BRACT_EVENTS_H
 #define BRACT_EVENTS_H
 

@@ -19,8 +19,14 @@ extern "C" {
 
 typedef struct bract_outfile bract_outfile;
 
-/* BRACT_EEXIST if `path` exists and !force; BRACT_EIO if its directory does
- * not exist or is not writable. */
+/* BRACT_EEXIST if `path` exists and !force, where a symbolic link, even a
+ * dangling one, exists (lstat): with force the link is replaced, never
+ * written through.  The same for its sidecar (bract_sidecar_path; not for
+ * a .json path, which is a sidecar itself), except that a sidecar bract
+ * wrote there (GeneratedBy bract) is replaced as before: x.h5 after x.tsv
+ * share x.json.  A user's file or a link there is refused without force.  BRACT_EIO if `path` is a directory
+ * or a link to one, or if its directory does not exist or is not
+ * writable. */
 BRACT_API int bract_output_check(const char *path, int force);
 
 /* BRACT_EINVAL if `out` names the same file as one of the inputs (by

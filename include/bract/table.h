@@ -2,12 +2,25 @@
  *
  * Reads a header row and data rows, plain or gzipped, tab- or
  * comma-separated (by extension: .tsv/.txt tab, .csv comma; otherwise the
- * header decides), UTF-8 (a leading byte-order mark is skipped), LF or CRLF
- * line ends, double-quoted fields with "" escapes.  Empty cells, "n/a", "NA",
- * "nan" and "NaN" are missing values.  Typed accessors report errors as
+ * header decides), UTF-8 (a leading byte-order mark is skipped; a NUL byte
+ * or an invalid UTF-8 sequence is an error naming line and byte), LF or CRLF
+ * line ends, double-quoted fields with "" escapes.  In numeric columns
+ * empty cells, "n/a", "N/A", "NA", "nan" and "NaN" are missing values; in
+ * label columns only "n/a" and the empty cell are (bract_label_missing).  Typed accessors report errors as
  * "file:line: column N ('name'): expected ..., found '...'".
  * Writes TSV atomically, numbers in the shortest form that reads back to the
- * same double, missing values as "n/a". */
+ * same double, missing values as "n/a".
+ *
+ * Quoting, the one rule both ways: a field that starts with a double quote
+ * is quoted -- it ends at the next lone quote, "" inside stands for one
+ * quote, and delimiters and line breaks inside are part of it; any other
+ * field is taken literally up to the next delimiter (a quote inside it is
+ * just a character).  The writer quotes exactly the cells that start with
+ * a quote (bract_tsv_needs_quotes), so a label such as "><img ...> reads
+ * back as written; it writes a tab, CR or LF inside a cell as a space (TSV
+ * cells hold none: labels read from TSV cannot contain them, and two
+ * column names that differ only there become the same name).  BIDS tables, which never quote, read as they are
+ * unless a cell starts with a quote. */
 #ifndef BRACT_TABLE_H
 #define BRACT_TABLE_H
 
@@ -51,8 +64,14 @@ static inline const char *bract_table_cell(const bract_table *t, size_t row, siz
     return t->cell[row * t->ncols + col];
 }
 
-/* 1 if the text is a missing-value marker ("", "n/a", "NA", "nan", "NaN"). */
+/* 1 if the text is a missing number ("", "n/a", "N/A", "NA", "nan", "NaN"):
+ * for numeric columns, where a word is never a valid value. */
 BRACT_API int bract_cell_missing(const char *s);
+
+/* 1 if the text is a missing label: only BIDS's "n/a" and the empty cell.
+ * For label columns (conditions, trial types, region names, words), where
+ * "NA" or "nan" may be the label itself. */
+BRACT_API int bract_label_missing(const char *s);
 
 /* Parse a whole cell as a number: BRACT_OK, or BRACT_EFORMAT (no message). */
 BRACT_API int bract_parse_double(const char *s, double *v);
@@ -75,7 +94,11 @@ typedef struct bract_tsv_writer bract_tsv_writer;
  * columns; every row must have that many cells. */
 BRACT_API int bract_tsv_open(const char *path, int force, size_t ncols,
                              const char *const *colnames, bract_tsv_writer **out);
+/* A text cell: quoted when bract_tsv_needs_quotes(s); tabs, CR and LF
+ * become spaces. */
 BRACT_API void bract_tsv_str(bract_tsv_writer *w, const char *s);
+/* 1 if s is written quoted in TSV: it starts with '"'. */
+BRACT_API int bract_tsv_needs_quotes(const char *s);
 BRACT_API void bract_tsv_double(bract_tsv_writer *w, double v); /* NaN -> n/a */
 BRACT_API void bract_tsv_long(bract_tsv_writer *w, long long v);
 BRACT_API void bract_tsv_end_row(bract_tsv_writer *w);

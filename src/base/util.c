@@ -167,8 +167,11 @@ int bract_read_file(const char *path, char **data, size_t *len)
         bract_buf_free(&b);
         return bract_error(BRACT_EFORMAT, "%s: truncated or corrupt gzip data", path);
     }
+    /* An empty file gives an empty string: callers parse the buffer as a C
+     * string (json-c, the table parser), so it is always terminated. */
     if (!b.data && bract_buf_reserve(&b, 0))
-        return BRACT_ENOMEM;
+        return bract_error_context(BRACT_ENOMEM, "%s", path);
+    b.data[b.len] = '\0';
     *data = b.data;
     *len = b.len;
     return BRACT_OK;

@@ -18,5 +18,6 @@ BRACT_CMD("dfc", main_dfc, "Dynamic connectivity", "sliding-window connectivity,
 BRACT_CMD("timescale", main_timescale, "Timescales", "intrinsic timescales from autocorrelation, and their hierarchy")
 BRACT_CMD("simulate", main_simulate, "Simulation", "write synthetic datasets with known truth")
 BRACT_CMD("pipeline", main_pipeline, "Studies", "run a whole study from a pipeline file")
+BRACT_CMD("bids", main_bids, "Studies", "a BIDS App: a study on a BIDS dataset and fMRIPrep's outputs")
 BRACT_CMD("plot", main_plot, "Figures", "RDMs, MDS, RSA bars, maps, dFC states, hierarchies, GLM designs")
 BRACT_CMD("report", main_report, "Figures", "one self-contained HTML report of an output root")

@@ -1210,6 +1210,7 @@ static const char *const css[] = {
     "table.kv td{word-break:break-word}\n",
     ".figs{display:flex;flex-wrap:wrap;gap:18px 24px;align-items:flex-start}\n",
     "figure.fig{margin:12px 0;max-width:100%}\n",
+    "figure.smallmult .panels{display:flex;flex-wrap:wrap;gap:6px}\n",
     "figure.fig img{max-width:100%;height:auto;display:block;border:1px solid var(--line);"
     "border-radius:4px}\n",
     "figcaption{font-size:13px;color:var(--muted);margin-top:6px;max-width:70ch}\n",

@@ -170,6 +170,75 @@ int bract_rp_col_kind(const char *n)
     return RP_GEN;
 }
 
+char *bract_rp_col_words(char *buf, const char *n)
+{
+    static const char *const words[][2] = {
+        {"p_fdr", "p (FDR)"},          {"p_fwe", "p (FWE)"},
+        {"p_perm", "p (permutation)"}, {"p_spatial", "p (spatial null)"},
+        {"ci_low", "CI low"},          {"ci_high", "CI high"},
+        {"n_subjects", "subjects"},    {"n_regions", "regions"},
+        {"n_pairs", "pairs"},          {"n_samples", "samples"},
+        {"npy_row", "row of windows.npy"},
+        {"centre_s", "centre (s)"},    {"mean_fc", "mean FC"},
+        {"sd_fc", "SD of FC"},         {"fc_variance", "variance of FC"},
+        {"edge_std_mean", "mean SD of edges"},
+        {"strength_mean", "mean strength"}, {"strength_std", "SD of strength"},
+        {"mean_dwell_windows", "mean dwell (windows)"},
+        {"mean_dwell_s", "mean dwell (s)"},
+        {"fraction", "fraction of windows"},
+        {"null_mean", "null mean"},    {"null_sd", "null SD"},
+        {"tau_s", "timescale (s)"},    {"tau_mean_s", "mean timescale (s)"},
+        {"tau_sd_s", "SD of timescale (s)"},
+        {"rank_tau", "rank of timescale"}, {"rank_index", "rank of index"},
+        {"icc_3_1", "ICC(3,1)"},       {"icc_3_k", "ICC(3,k)"},
+        {"mean_pairwise_spearman", "mean pairwise Spearman"},
+        {"region_a", "region A"},      {"region_b", "region B"},
+        {"model_b", "model B"},        {"rdm", "region"},
+        {"first_volume", "first volume"}, {"last_volume", "last volume"},
+    };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(n, words[i][0]) == 0) {
+            snprintf(buf, 64, "%s", words[i][1]);
+            return buf;
+        }
+    size_t k = 0;
+    for (; n[k] && k < 63; k++)
+        buf[k] = n[k] == '_' ? ' ' : n[k];
+    buf[k] = '\0';
+    return buf;
+}
+
+/* "sub-<label>" at s[i..]: the label's length, or 0. */
+static size_t sub_at(const char *s, size_t i)
+{
+    if (strncmp(s + i, "sub-", 4) != 0 || (i > 0 && s[i - 1] != '/' && s[i - 1] != '_'))
+        return 0;
+    size_t k = 4;
+    while ((s[i + k] >= 'a' && s[i + k] <= 'z') || (s[i + k] >= 'A' && s[i + k] <= 'Z') ||
+           (s[i + k] >= '0' && s[i + k] <= '9'))
+        k++;
+    return k > 4 ? k : 0;
+}
+
+int bract_rp_subject_id(const char *s, char *buf, size_t len)
+{
+    const char *slash = strrchr(s, '/');
+    size_t base = slash ? (size_t)(slash - s) + 1 : 0, n = strlen(s);
+    buf[0] = '\0';
+    /* the file name's last, else the directories' last */
+    for (int pass = 0; pass < 2; pass++) {
+        size_t lo = pass ? 0 : base, hi = pass ? base : n;
+        for (size_t i = hi; i-- > lo;) {
+            size_t k = sub_at(s, i);
+            if (k && i + k <= hi) {
+                snprintf(buf, len, "%.*s", (int)k, s + i);
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 /* ---- structure ---- */
 
 const char *bract_rp_heading(rp_ctx *c, int level, const char *slug, const char *title)
@@ -269,6 +338,25 @@ void bract_rp_figure(rp_ctx *c, const bract_figure *f, const char *alt, const ch
     c->info.figures++;
 }
 
+void bract_rp_figure_panel(rp_ctx *c, const bract_figure *f, const char *alt)
+{
+    gchar *b64 = g_base64_encode(f->data, f->len);
+    if (!b64) {
+        c->oom = 1;
+        return;
+    }
+    double inches = f->width / (72 * f->scale);
+    double ratio = (double)f->height / (double)f->width;
+    long w = lround(inches * 96), h = lround(inches * 96 * ratio);
+    bract_rp_putf(c, "<img width=\"%ld\" height=\"%ld\" alt=\"", w, h);
+    bract_rp_esc(c, alt);
+    bract_rp_putf(c, "\" src=\"data:image/%s;base64,",
+                  f->format == BRACT_PLOT_SVG ? "svg+xml" : "png");
+    bract_rp_put(c, b64);
+    bract_rp_put(c, "\">");
+    g_free(b64);
+}
+
 /* ---- tables ---- */
 
 static void cell(rp_ctx *c, const char *text, int kind, int decimals)
@@ -278,7 +366,14 @@ static void cell(rp_ctx *c, const char *text, int kind, int decimals)
         bract_rp_put(c, "<td class=\"na\">n/a</td>");
         return;
     }
-    if (kind == RP_TEXT || bract_parse_double(text, &v)) {
+    char id[64];
+    if (kind == RP_SUBJECT && bract_rp_subject_id(text, id, sizeof id) && strcmp(id, text)) {
+        bract_rp_put(c, "<td title=\"");
+        bract_rp_esc(c, text);
+        bract_rp_putf(c, "\">%s</td>", id);
+        return;
+    }
+    if (kind == RP_TEXT || kind == RP_SUBJECT || bract_parse_double(text, &v)) {
         bract_rp_put(c, "<td>");
         bract_rp_esc(c, text);
         bract_rp_put(c, "</td>");
@@ -322,6 +417,7 @@ typedef struct {
     int kind;
     int decimals; /* RP_GEN columns: decimals that show the largest value to
                      four significant digits; -1: per cell */
+    char words[64]; /* the head in words, when the table's columns are its names */
 } tcol;
 
 /* Decimals of a column of numbers: four significant digits of the largest
@@ -377,7 +473,8 @@ static void table_head(rp_ctx *c, const tcol *tc, size_t nc)
 {
     bract_rp_put(c, "<thead><tr>");
     for (size_t k = 0; k < nc; k++) {
-        bract_rp_put(c, tc[k].kind == RP_TEXT ? "<th>" : "<th class=\"n\">");
+        bract_rp_put(c, tc[k].kind == RP_TEXT || tc[k].kind == RP_SUBJECT ? "<th>"
+                                                                         : "<th class=\"n\">");
         bract_rp_esc(c, tc[k].head);
         bract_rp_put(c, "</th>");
     }
@@ -400,9 +497,11 @@ void bract_rp_table(rp_ctx *c, const bract_table *t, const rp_tcol *cols, size_t
         if (col < 0 || (cols && cols[k].col2 && col2 < 0))
             continue;
         const char *name = t->colname[col];
-        int kind = cols && cols[k].kind ? cols[k].kind : bract_rp_col_kind(name);
+        int kind = cols && cols[k].kind ? cols[k].kind
+                   : strcmp(name, "subject") == 0 ? RP_SUBJECT
+                                                  : bract_rp_col_kind(name);
         /* a column without one number is text (left-aligned) */
-        if (kind != RP_TEXT) {
+        if (kind != RP_TEXT && kind != RP_SUBJECT) {
             int any = 0, text = 0;
             size_t n = rows ? nrows : t->nrows;
             for (size_t i = 0; i < n; i++) {
@@ -420,7 +519,8 @@ void bract_rp_table(rp_ctx *c, const bract_table *t, const rp_tcol *cols, size_t
         }
         tc[nc].col = col;
         tc[nc].col2 = col2;
-        tc[nc].head = cols && cols[k].head ? cols[k].head : name;
+        tc[nc].head = cols && cols[k].head ? cols[k].head
+                                           : bract_rp_col_words(tc[nc].words, name);
         tc[nc].kind = kind;
         tc[nc].decimals = kind == RP_GEN && col2 < 0
                               ? column_decimals(t, col, rows, rows ? nrows : t->nrows) : -1;

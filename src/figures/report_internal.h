@@ -126,12 +126,26 @@ enum {
     RP_STAT,     /* test statistics: two decimals */
     RP_INT,      /* counts */
     RP_GEN,      /* anything else: four significant digits, integers exact */
-    RP_TEXT      /* never a number */
+    RP_TEXT,     /* never a number */
+    RP_SUBJECT   /* text naming a subject: shown as its BIDS ID (sub-01) when the text
+                    (a file name, a path) holds one, the whole text in the cell's title */
 };
 /* Format v; buf needs 32 bytes; returns buf.  NaN gives "n/a". */
 char *bract_rp_fmt(char *buf, double v, int kind);
 /* The format of a column by its name (p, p_fdr, r, rho, stat, ...). */
 int bract_rp_col_kind(const char *colname);
+/* A column's name in words for a table head ("p_fdr": "p (FDR)",
+ * "mean_dwell_s": "mean dwell (s)"; others with spaces for underscores);
+ * buf needs 64 bytes; returns buf. */
+char *bract_rp_col_words(char *buf, const char *colname);
+/* The BIDS subject ID in s (a name, a file name, a path: the last
+ * "sub-<label>" of its file name, else of its directories) into buf (len
+ * bytes); 1 when there is one, else 0 and buf empty. */
+int bract_rp_subject_id(const char *s, char *buf, size_t len);
+/* A figure as a bare <img> (no <figure>, no caption): a panel of a
+ * small-multiples figure the caller wraps (<figure class="fig smallmult">
+ * <div class="panels"> ... </div><figcaption>). */
+void bract_rp_figure_panel(rp_ctx *c, const bract_figure *f, const char *alt);
 
 /* A column of a rendered table. */
 typedef struct {

@@ -108,7 +108,11 @@ static void group_lead(rp_ctx *c, gmaps *g)
             bract_rp_putf(c, " of %.0f mask", maskv);
         bract_rp_put(c, " voxels tested");
     }
-    bract_rp_put(c, ". One-sample t");
+    const char *design = bract_rp_get_str(s, "Parameters", "design");
+    int two = design && strcmp(design, "two-sample") == 0;
+    bract_rp_put(c, ". ");
+    bract_rp_esc(c, two ? "Two-sample" : design && !strcmp(design, "paired") ? "Paired" : "One-sample");
+    bract_rp_put(c, " t");
     if (tr && strcmp(tr, "fisher") == 0)
         bract_rp_put(c, " on Fisher z");
     if (isfinite(g->df))
@@ -119,8 +123,10 @@ static void group_lead(rp_ctx *c, gmaps *g)
     }
     bract_rp_put(c, ". ");
     if (isfinite(perm) && perm > 0)
-        bract_rp_putf(c, "Family-wise error from %.0f sign flips%s. ", perm,
-                exh && json_object_get_boolean(exh) ? " (every flip)" : "");
+        bract_rp_putf(c, "Family-wise error from %s%.0f %s%s. ",
+                      exh && json_object_get_boolean(exh) ? "all " : "", perm,
+                      exh && json_object_get_boolean(exh) ? "" : "random ",
+                      two ? "relabellings of the groups" : "sign flips");
     if (tfce && json_object_get_boolean(tfce))
         bract_rp_put(c, "TFCE. ");
     if (isfinite(cp))
@@ -414,17 +420,123 @@ static void group_run(rp_ctx *c, rp_run *run, int several)
     free(reldir);
 }
 
-/* Searchlight maps (one per subject and model): a table, and the first
- * few drawn. */
+/* At most this many searchlight maps are drawn, as small multiples. */
+#define SL_PANELS 24
+
+/* A searchlight map of the report: its sidecar, the map (kept while it
+ * may be drawn), the subject's ID and the map's name without it. */
+typedef struct {
+    rp_sidecar *s;
+    bract_volume *v;
+    char subject[64];
+    const char *name;
+} sl_map;
+
+/* Its name in the table: the file name, without the subject's ID when it
+ * starts with it ("sub-01_desc-sl_r.nii.gz": "desc-sl_r.nii.gz"). */
+static const char *sl_name(const sl_map *m)
+{
+    const char *b = strrchr(m->s->rel, '/');
+    b = b ? b + 1 : m->s->rel;
+    size_t k = strlen(m->subject);
+    if (k && strncmp(b, m->subject, k) == 0 && b[k] == '_')
+        b += k + 1;
+    return b;
+}
+
+/* The searchlight maps, one table row each (subject IDs, not paths). */
+static void searchlight_table(rp_ctx *c, sl_map *m, size_t n)
+{
+    bract_rp_put(c, "<div class=\"tablewrap\"><table><thead><tr><th>subject</th><th>map</th>"
+                    "<th>values</th><th class=\"n\">voxels</th><th class=\"n\">least</th>"
+                    "<th class=\"n\">mean</th><th class=\"n\">greatest</th></tr></thead>"
+                    "<tbody>\n");
+    for (size_t i = 0; i < n; i++) {
+        bract_volume_stats st;
+        if (bract_volume_summary(m[i].v, &st)) {
+            bract_rp_note(c, "searchlight maps", bract_last_error());
+            continue;
+        }
+        char a[32], b[32], mn[32];
+        bract_rp_put(c, "<tr><td title=\"");
+        bract_rp_esc(c, m[i].s->rel);
+        bract_rp_put(c, "\">");
+        bract_rp_esc(c, m[i].subject[0] ? m[i].subject : "n/a");
+        bract_rp_put(c, "</td><td>");
+        bract_rp_esc(c, m[i].name);
+        bract_rp_putf(c,
+                      "</td><td>%s</td><td class=\"n\">%zu</td><td class=\"n\">%s</td>"
+                      "<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
+                      m[i].v->intent_code == BRACT_INTENT_CORREL ? "correlation"
+                      : m[i].v->intent_code == BRACT_INTENT_ZSCORE
+                          ? "z"
+                          : bract_intent_name(m[i].v->intent_code),
+                      st.nonzero, bract_rp_fmt(a, st.min, RP_R), bract_rp_fmt(mn, st.mean, RP_R),
+                      bract_rp_fmt(b, st.max, RP_R));
+    }
+    bract_rp_put(c, "</tbody></table></div>\n");
+}
+
+/* The maps as one small-multiples figure: a small orthogonal view of each
+ * (cut through its peak) at one colour scale, titled by subject, so that
+ * a study of many subjects stays a short page. */
+static void searchlight_small_multiples(rp_ctx *c, sl_map *m, size_t n, size_t total)
+{
+    double vmax = 0;
+    for (size_t i = 0; i < n; i++) {
+        bract_volume_stats st;
+        if (bract_volume_summary(m[i].v, &st))
+            continue;
+        if (isfinite(st.min) && fabs(st.min) > vmax)
+            vmax = fabs(st.min);
+        if (isfinite(st.max) && fabs(st.max) > vmax)
+            vmax = fabs(st.max);
+    }
+    if (n == 0 || !(vmax > 0))
+        return;
+    int several_models = 0;
+    for (size_t i = 1; i < n && !several_models; i++)
+        several_models = strcmp(m[i].name, m[0].name) != 0 &&
+                         strcmp(m[i].subject, m[0].subject) == 0;
+    bract_rp_put(c, "<figure class=\"fig smallmult\"><div class=\"panels\">");
+    for (size_t i = 0; i < n; i++) {
+        bract_plot_opts o;
+        bract_rp_plot_opts(c, &o);
+        o.view = BRACT_VIEW_ORTHO;
+        o.width = 2.6;
+        o.font_size = 7;
+        o.vmax = vmax;
+        o.units = m[i].v->intent_code == BRACT_INTENT_CORREL ? "r" : "value";
+        char title[160];
+        snprintf(title, sizeof title, "%s%s%s", m[i].subject[0] ? m[i].subject : m[i].name,
+                 several_models && m[i].subject[0] ? " " : "",
+                 several_models && m[i].subject[0] ? m[i].name : "");
+        o.title = title;
+        bract_figure f;
+        memset(&f, 0, sizeof f);
+        if (bract_plot_map(m[i].v, NULL, &o, &f))
+            bract_rp_note(c, "searchlight maps", bract_last_error());
+        else
+            bract_rp_figure_panel(c, &f, title);
+        bract_figure_free(&f);
+    }
+    char v[32];
+    bract_rp_putf(c, "</div><figcaption>The searchlight map of each %s, every one on the same "
+                     "colour scale (\xc2\xb1%s), cut through its own peak",
+                  several_models ? "subject and model" : "subject", bract_rp_fmt(v, vmax, RP_R));
+    if (total > n)
+        bract_rp_putf(c, "; the first %zu of %zu maps (the table lists them all)", n, total);
+    bract_rp_put(c, ".</figcaption></figure>\n");
+    c->info.figures++;
+}
+
+/* Searchlight maps (one per subject and model): a table by subject, and
+ * one small-multiples figure of them. */
 static void searchlight_runs(rp_ctx *c, rp_run **runs, size_t n)
 {
     bract_rp_heading(c, 3, "searchlight-maps", "Searchlight maps");
-    size_t nmaps = 0, drawn = 0;
-    bract_rp_put(c, "<div class=\"tablewrap\"><table><thead><tr><th>map</th><th>intent</th>"
-              "<th class=\"n\">voxels</th><th class=\"n\">min</th><th class=\"n\">mean</th>"
-              "<th class=\"n\">max</th></tr></thead><tbody>\n");
-    bract_buf figs = {0};
-    bract_buf saved = c->body;
+    size_t nmaps = 0, cap = 0;
+    sl_map *m = NULL;
     for (size_t k = 0; k < n; k++)
         for (size_t i = 0; i < runs[k]->n; i++) {
             rp_sidecar *s = runs[k]->sc[i];
@@ -432,52 +544,34 @@ static void searchlight_runs(rp_ctx *c, rp_run **runs, size_t n)
                                 bract_ends_with(s->output, ".nii.gz")))
                 continue;
             bract_volume *v = NULL;
-            bract_volume_stats st;
-            if (bract_volume_read(s->output, 0, &v) || bract_volume_summary(v, &st)) {
+            if (bract_volume_read(s->output, 0, &v)) {
                 bract_rp_note(c, "searchlight maps", bract_last_error());
-                bract_volume_free(v);
                 continue;
             }
-            char a[32], b[32], m[32];
-            bract_rp_put(c, "<tr><td><code>");
-            bract_rp_esc(c, s->rel);
-            bract_rp_putf(c,
-                          "</code></td><td>%s</td><td class=\"n\">%zu</td><td class=\"n\">%s</td>"
-                          "<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
-                          bract_intent_name(v->intent_code), st.nonzero,
-                          bract_rp_fmt(a, st.min, RP_R), bract_rp_fmt(m, st.mean, RP_R),
-                          bract_rp_fmt(b, st.max, RP_R));
-            nmaps++;
-            if (drawn < 4) {
-                /* draw into a side buffer: figures follow the table */
-                saved = c->body;
-                c->body = figs;
-                char why[1024], cap[1400];
-                bract_volume *bg = background(c, s, v, why, sizeof why);
-                char *hr = bract_rp_html(c, s->rel);
-                snprintf(cap, sizeof cap, "<code>%s</code>%s%s", hr ? hr : "", *why ? ". " : "",
-                         why);
-                free(hr);
-                map_figure(c, v, bg, BRACT_VIEW_MOSAIC, 0, s->rel,
-                           v->intent_code == BRACT_INTENT_CORREL ? "r" : "value", s->rel, cap);
-                bract_volume_free(bg);
-                figs = c->body;
-                c->body = saved;
-                drawn++;
+            if (nmaps == cap) {
+                size_t nc = cap ? 2 * cap : 16;
+                sl_map *nm = realloc(m, nc * sizeof *nm);
+                if (!nm) {
+                    bract_volume_free(v);
+                    c->oom = 1;
+                    break;
+                }
+                m = nm;
+                cap = nc;
             }
-            bract_volume_free(v);
+            sl_map *x = &m[nmaps++];
+            memset(x, 0, sizeof *x);
+            x->s = s;
+            x->v = v;
+            bract_rp_subject_id(s->rel, x->subject, sizeof x->subject);
+            x->name = sl_name(x);
         }
-    bract_rp_put(c, "</tbody></table></div>\n");
-    if (figs.len) {
-        bract_rp_put(c, "<div class=\"figs\">\n");
-        if (bract_buf_append(&c->body, figs.data, figs.len))
-            c->oom = 1;
-        bract_rp_put(c, "</div>\n");
-    }
-    bract_buf_free(&figs);
-    bract_rp_buf_putf(c, &c->done,
-                      "<li><a href=\"#searchlight-maps\">Searchlight</a>: %zu map%s</li>\n", nmaps,
-                      nmaps == 1 ? "" : "s");
+    searchlight_table(c, m, nmaps);
+    /* the table needs every map, the figure the first SL_PANELS */
+    searchlight_small_multiples(c, m, nmaps < SL_PANELS ? nmaps : SL_PANELS, nmaps);
+    for (size_t i = 0; i < nmaps; i++)
+        bract_volume_free(m[i].v);
+    free(m);
 }
 
 void bract_rp_section_maps(rp_ctx *c)

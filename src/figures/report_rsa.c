@@ -92,6 +92,22 @@ static const char *test_name(const char *t)
     return "statistic";
 }
 
+/* How each subject's permutation test relabelled the conditions: every
+ * relabelling when the n! - 1 of them are no more than were asked for (as
+ * bract rsa then does), else that many at random. */
+static void permutation_words(rp_ctx *c, double perm, double ncond)
+{
+    double all = 1;
+    for (double k = 2; isfinite(ncond) && k <= ncond && all - 1 <= perm; k++)
+        all *= k;
+    if (isfinite(ncond) && all - 1 <= perm)
+        bract_rp_putf(c, "Subjects: permutation test over all %.0f relabellings of the %.0f "
+                         "conditions (exact). ", all - 1, ncond);
+    else
+        bract_rp_putf(c, "Subjects: permutation test over %.0f random relabellings of the "
+                         "conditions. ", perm);
+}
+
 /* The lead paragraph of an RSA run. */
 static void rsa_lead(rp_ctx *c, const rp_run *run, const bract_table *t, const rsa_rows *rr)
 {
@@ -132,7 +148,7 @@ static void rsa_lead(rp_ctx *c, const rp_run *run, const bract_table *t, const r
     }
     bract_rp_put(c, ". ");
     if (isfinite(perm) && perm > 0)
-        bract_rp_putf(c, "Subjects: %.0f condition-label permutations. ", perm);
+        permutation_words(c, perm, ncond);
     if (isfinite(boot) && boot > 0)
         bract_rp_putf(c, "Bootstrap intervals from %.0f samples over conditions. ", boot);
     if (rr->group && gt) {
@@ -684,7 +700,7 @@ static void rsa_main_table(rp_ctx *c, const rsa_view *v)
 {
     const rsa_rows *rr = &v->rr;
     const rp_tcol cols[] = {
-        {"subject", "subject", RP_TEXT, NULL},
+        {"subject", "subject", RP_SUBJECT, NULL},
         {"rdm", "region", RP_TEXT, NULL},
         {"model", "model", RP_TEXT, NULL},
         {"r", "r", RP_R, NULL},
@@ -771,7 +787,7 @@ static void rsa_more_tables(rp_ctx *c, const rsa_view *v)
     if (rr->npair) {
         bract_rp_heading(c, 4, "rsa-pairwise", "Pairwise model comparisons");
         const rp_tcol pc[] = {
-            {"subject", "subject", RP_TEXT, NULL},
+            {"subject", "subject", RP_SUBJECT, NULL},
             {"rdm", "region", RP_TEXT, NULL},
             {"model", "model A", RP_TEXT, NULL},
             {"model_b", "model B", RP_TEXT, NULL},
@@ -790,7 +806,7 @@ static void rsa_more_tables(rp_ctx *c, const rsa_view *v)
         bract_rp_putf(c, "<details><summary>Per-subject results (%zu rows)</summary>\n",
                       rr->nsubj);
         const rp_tcol sc[] = {
-            {"subject", "subject", RP_TEXT, NULL},
+            {"subject", "subject", RP_SUBJECT, NULL},
             {"rdm", "region", RP_TEXT, NULL},
             {"model", "model", RP_TEXT, NULL},
             {"model_b", "model B", RP_TEXT, NULL},

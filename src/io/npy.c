@@ -246,16 +246,31 @@ int bract_npy_read(const char *path, size_t *nrows, size_t *ncols, double **data
                                  path);
                 break;
             }
+            if (v > SIZE_MAX) {
+                rc = bract_error(BRACT_EFORMAT, "%s: .npy shape value %llu is too large", path, v);
+                break;
+            }
             dims[nd++] = (size_t)v;
             p = end;
         }
         if (!rc && nd == 0)
             rc = bract_error(BRACT_EFORMAT, "%s: .npy scalars are not supported", path);
     }
-    size_t n = dims[0] * dims[1], es = f8 ? 8 : 4;
-    if (!rc && len - off - hlen < n * es)
-        rc = bract_error(BRACT_EFORMAT, "%s: truncated .npy data (%zu bytes, expected %zu)", path,
-                         len - off - hlen, n * es);
+    /* the shape is checked against the data present before anything is
+     * allocated, with products that cannot wrap */
+    size_t n = 0, es = f8 ? 8 : 4, bytes = 0, have = len - off - hlen;
+    if (!rc && (__builtin_mul_overflow(dims[0], dims[1], &n) ||
+                __builtin_mul_overflow(n, es, &bytes) || bytes > have)) {
+        char dims_txt[64];
+        if (nd == 2)
+            snprintf(dims_txt, sizeof dims_txt, "%zu x %zu", dims[0], dims[1]);
+        else
+            snprintf(dims_txt, sizeof dims_txt, "%zu", dims[0]);
+        rc = bract_error(BRACT_EFORMAT,
+                         "%s: truncated .npy data: the header describes a %s array of %zu-byte "
+                         "values but the file holds %zu bytes of data",
+                         path, dims_txt, es, have);
+    }
     double *d = NULL;
     if (!rc && !(d = bract_xmalloc(n ? n : 1, sizeof *d, "npy data")))
         rc = BRACT_ENOMEM;

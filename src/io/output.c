@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json.h>
+
 struct bract_outfile {
     char *path;  /* final name */
     char *tmp;   /* temporary name (NULL for stdout) */
@@ -45,23 +47,76 @@ static char *dir_of(const char *path)
     return d;
 }
 
+/* 1 if `path` is a regular file holding a sidecar bract wrote (its
+ * GeneratedBy names bract). */
+static int is_bract_sidecar(const char *path, const struct stat *st)
+{
+    if (!S_ISREG(st->st_mode) || st->st_size > (16 << 20))
+        return 0;
+    json_object *root = json_object_from_file(path), *gen, *tool, *name;
+    int yes = root && json_object_object_get_ex(root, "GeneratedBy", &gen) &&
+              json_object_is_type(gen, json_type_array) && json_object_array_length(gen) > 0 &&
+              (tool = json_object_array_get_idx(gen, 0)) != NULL &&
+              json_object_object_get_ex(tool, "Name", &name) &&
+              json_object_is_type(name, json_type_string) &&
+              strcmp(json_object_get_string(name), "bract") == 0;
+    json_object_put(root);
+    return yes;
+}
+
+/* Whether something is at `path`, by lstat: a symbolic link, even a
+ * dangling one, is there (and is replaced, never written through, with
+ * --force).  Directories, or links to them, are an error.  For a sidecar
+ * path (`of` names its output), a sidecar bract wrote is free: it records
+ * an output of the same name (x.tsv after x.h5, a figure's .png after its
+ * .svg) and is rewritten with the output, as before; any other file there
+ * is someone else's. */
+static int check_free(const char *path, const char *of, int force)
+{
+    struct stat st, target;
+    if (lstat(path, &st) != 0)
+        return BRACT_OK;
+    int link = S_ISLNK(st.st_mode);
+    if (S_ISDIR(st.st_mode) || (link && stat(path, &target) == 0 && S_ISDIR(target.st_mode)))
+        return bract_error(BRACT_EIO, "%s: is a directory, expected a file name", path);
+    if (force || (of && !link && is_bract_sidecar(path, &st)))
+        return BRACT_OK;
+    if (of)
+        return bract_error(BRACT_EEXIST,
+                           "%s: exists and is not a sidecar bract wrote (the sidecar of %s would "
+                           "replace it; use --force to overwrite)",
+                           path, of);
+    if (link)
+        return bract_error(BRACT_EEXIST,
+                           "%s: exists (a symbolic link; use --force to replace the link)", path);
+    return bract_error(BRACT_EEXIST, "%s: exists (use --force to overwrite)", path);
+}
+
 int bract_output_check(const char *path, int force)
 {
     if (!path || !*path)
         return bract_error(BRACT_EINVAL, "no output file name given");
     if (strcmp(path, "-") == 0)
         return BRACT_OK;
-    struct stat st;
-    if (stat(path, &st) == 0) {
-        if (S_ISDIR(st.st_mode))
-            return bract_error(BRACT_EIO, "%s: is a directory, expected a file name", path);
-        if (!force)
-            return bract_error(BRACT_EEXIST, "%s: exists (use --force to overwrite)", path);
+    int rc = check_free(path, NULL, force);
+    if (rc)
+        return rc;
+    /* the sidecar every output gets is an output too: a user's file there
+     * is not replaced without --force (a .json path is itself a sidecar) */
+    if (!bract_ends_with(path, ".json")) {
+        char *side = bract_sidecar_path(path);
+        if (!side)
+            return BRACT_ENOMEM;
+        const char *slash = strrchr(path, '/');
+        rc = check_free(side, slash ? slash + 1 : path, force);
+        free(side);
+        if (rc)
+            return rc;
     }
     char *dir = dir_of(path);
     if (!dir)
         return BRACT_ENOMEM;
-    int rc = BRACT_OK;
+    struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         rc = bract_error(BRACT_EIO, "%s: directory %s does not exist", path, dir);
     else if (access(dir, W_OK) != 0)
@@ -238,6 +293,9 @@ int bract_make_dir(const char *dir, int *created)
             return bract_error(BRACT_EIO, "%s exists and is not a directory", dir);
         return BRACT_OK;
     }
+    if (lstat(dir, &st) == 0 && S_ISLNK(st.st_mode))
+        return bract_error(BRACT_EIO, "%s is a symbolic link to nothing (a dangling link), "
+                           "expected a directory", dir);
     char *p = bract_xstrdup(dir);
     if (!p)
         return BRACT_ENOMEM;

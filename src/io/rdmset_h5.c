@@ -265,10 +265,45 @@ int bract_rdmset_write_hdf5(const bract_rdmset *s, const char *path, int force)
 
 /* ---- reading ---- */
 
+/* Declared sizes are checked against the file before anything is read or
+ * allocated (F3, F4): a dataset stored without filters cannot hold more
+ * bytes than the file; with filters (compression) not more than 1032 times
+ * the file (deflate's limit).  `fsize` is the file's size in bytes. */
+static int check_declared(hid_t ds, const char *path, const char *what, hsize_t nelem,
+                          int64_t fsize)
+{
+    hid_t type = H5Dget_type(ds), dcpl = H5Dget_create_plist(ds);
+    size_t esz = type >= 0 ? H5Tget_size(type) : 0;
+    int nfilt = dcpl >= 0 ? H5Pget_nfilters(dcpl) : 0;
+    close_id(&type, H5Tclose);
+    close_id(&dcpl, H5Pclose);
+    if (esz == 0)
+        return bract_error(BRACT_EFORMAT, "%s: %s has a datatype of no size (damaged file?)",
+                           path, what);
+    uint64_t bytes, limit = (uint64_t)(fsize > 0 ? fsize : 0);
+    if (nfilt > 0)
+        limit = limit > UINT64_MAX / 1032 ? UINT64_MAX : limit * 1032;
+    int wraps = __builtin_mul_overflow((uint64_t)nelem, (uint64_t)esz, &bytes);
+    if (wraps || bytes > limit || nelem > SIZE_MAX / 16) {
+        char total[40];
+        if (wraps)
+            snprintf(total, sizeof total, "more than 2^64");
+        else
+            snprintf(total, sizeof total, "%llu", (unsigned long long)bytes);
+        return bract_error(BRACT_EFORMAT,
+                           "%s: %s declares %llu values of %zu bytes (%s bytes) but the file has "
+                           "%lld bytes%s: a damaged or crafted file",
+                           path, what, (unsigned long long)nelem, esz, total, (long long)fsize,
+                           nfilt > 0 ? " (compressed: it can hold at most 1032 times that)" : "");
+    }
+    return BRACT_OK;
+}
+
 /* The strings of a 1-D dataset, whatever it holds: strings (fixed or
  * variable length), integers or floating-point numbers (formatted).  NULL
  * on failure, with the error recorded. */
-static char **read_labels(hid_t ds, const char *path, const char *what, size_t *n)
+static char **read_labels(hid_t ds, const char *path, const char *what, size_t *n,
+                          int64_t fsize)
 {
     hid_t space = H5Dget_space(ds), type = H5Dget_type(ds), mem = -1;
     char **out = NULL;
@@ -278,6 +313,8 @@ static char **read_labels(hid_t ds, const char *path, const char *what, size_t *
         bract_error(BRACT_EFORMAT, "%s: %s is not a 1-D dataset", path, what);
         goto done;
     }
+    if (check_declared(ds, path, what, dim, fsize))
+        goto done;
     *n = (size_t)dim;
     out = bract_xcalloc(dim ? dim : 1, sizeof *out, "HDF5 labels");
     if (!out)
@@ -329,9 +366,13 @@ static char **read_labels(hid_t ds, const char *path, const char *what, size_t *
             }
         }
         free(v);
-    } else
+    } else {
         bract_error(BRACT_EFORMAT, "%s: %s holds neither strings nor numbers", path, what);
-    if (!ok) {
+        ok = -1;
+    }
+    if (ok == 0 && !strstr(bract_last_error(), "out of memory"))
+        bract_error(BRACT_EFORMAT, "%s: cannot read %s (damaged file?)", path, what);
+    if (ok != 1) {
         for (size_t i = 0; i < dim; i++)
             free(out[i]);
         free(out);
@@ -358,7 +399,7 @@ static void free_labels(char **l, size_t n)
  * holding strings, else `index`.  Returns NULL with *found = 0 when the
  * group has none of them. */
 static char **read_descriptor(hid_t file, const char *group, const char *prefer, const char *path,
-                              size_t *n, int *found, char *which, size_t whichsz)
+                              size_t *n, int *found, char *which, size_t whichsz, int64_t fsize)
 {
     *found = 0;
     if (H5Lexists(file, group, H5P_DEFAULT) <= 0)
@@ -398,7 +439,7 @@ static char **read_descriptor(hid_t file, const char *group, const char *prefer,
         snprintf(which, whichsz, "%s", what);
         if (ds >= 0) {
             *found = 1;
-            labels = read_labels(ds, path, what, n);
+            labels = read_labels(ds, path, what, n, fsize);
             close_id(&ds, H5Dclose);
         } else
             bract_error(BRACT_EFORMAT, "%s: cannot open %s", path, what);
@@ -408,7 +449,7 @@ static char **read_descriptor(hid_t file, const char *group, const char *prefer,
 }
 
 /* The dissimilarity_measure: a string attribute of the root, or NULL. */
-static char *read_measure(hid_t f)
+static char *read_measure(hid_t f, int64_t fsize)
 {
     if (H5Aexists(f, "dissimilarity_measure") <= 0)
         return NULL;
@@ -430,7 +471,8 @@ static char *read_measure(hid_t f)
             }
         } else {
             size_t w = H5Tget_size(t);
-            char *v = w ? bract_xcalloc(w + 1, 1, "a string") : NULL;
+            /* a string attribute longer than the file is a damaged header */
+            char *v = w && (int64_t)w <= fsize ? bract_xcalloc(w + 1, 1, "a string") : NULL;
             if (v && H5Tset_size(mem, w) >= 0 && H5Tset_strpad(mem, H5T_STR_NULLPAD) >= 0 &&
                 H5Aread(a, mem, v) >= 0)
                 out = v;
@@ -445,7 +487,7 @@ static char *read_measure(hid_t f)
     return out;
 }
 
-static int read_layout(hid_t f, const char *path, bract_rdmset **out)
+static int read_layout(hid_t f, const char *path, int64_t fsize, bract_rdmset **out)
 {
     if (H5Lexists(f, "dissimilarities", H5P_DEFAULT) <= 0)
         return bract_error(BRACT_EFORMAT,
@@ -471,9 +513,20 @@ static int read_layout(hid_t f, const char *path, bract_rdmset **out)
                          path);
         goto done0;
     }
-    size_t nrdm = (size_t)dims[0], np = (size_t)dims[1], n = 2;
+    hsize_t nall;
+    if (__builtin_mul_overflow(dims[0], dims[1], &nall))
+        nall = ~(hsize_t)0;
+    if ((rc = check_declared(ds, path, "/dissimilarities", nall, fsize)))
+        goto done0;
+    /* n from n(n-1)/2 = np, by the root and then exactly */
+    size_t nrdm = (size_t)dims[0], np = (size_t)dims[1];
+    size_t n = (size_t)((1.0 + sqrt(1.0 + 8.0 * (double)np)) / 2.0);
+    while (n > 2 && bract_npairs(n) > np)
+        n--;
     while (bract_npairs(n) < np)
         n++;
+    if (n < 2)
+        n = 2;
     if (nrdm == 0 || np == 0 || bract_npairs(n) != np) {
         rc = bract_error(BRACT_EFORMAT,
                          "%s: /dissimilarities is %zu x %zu, but each row must hold n(n-1)/2 "
@@ -495,7 +548,7 @@ static int read_layout(hid_t f, const char *path, bract_rdmset **out)
     int found_c = 0, found_n = 0;
     char which_c[300] = "", which_n[300] = "";
     char **cond = read_descriptor(f, "pattern_descriptors", "conds", path, &nc, &found_c, which_c,
-                                  sizeof which_c);
+                                  sizeof which_c, fsize);
     char **names = NULL;
     bract_rdmset *s = NULL;
     if (found_c && !cond) {
@@ -509,7 +562,8 @@ static int read_layout(hid_t f, const char *path, bract_rdmset **out)
         goto done1;
     }
     names =
-        read_descriptor(f, "rdm_descriptors", "name", path, &nn, &found_n, which_n, sizeof which_n);
+        read_descriptor(f, "rdm_descriptors", "name", path, &nn, &found_n, which_n, sizeof which_n,
+                        fsize);
     if (found_n && !names) {
         rc = BRACT_EFORMAT;
         goto done1;
@@ -554,7 +608,7 @@ static int read_layout(hid_t f, const char *path, bract_rdmset **out)
             memcpy(s->rdm[k].d, d + k * np, np * sizeof *d);
     }
     if (!rc) {
-        char *m = read_measure(f);
+        char *m = read_measure(f, fsize);
         if (m)
             rc = bract_rdmset_set_measure(s, m);
         free(m);
@@ -581,7 +635,13 @@ int bract_rdmset_read_hdf5(const char *path, bract_rdmset **out)
     FILE *probe = fopen(path, "rb");
     if (!probe)
         return bract_error(BRACT_EIO, "%s: cannot open: %s", path, strerror(errno));
+    int64_t fsize = -1;
+    if (fseek(probe, 0, SEEK_END) == 0)
+        fsize = (int64_t)ftell(probe);
     fclose(probe);
+    if (fsize < 0)
+        return bract_error(BRACT_EIO, "%s: not a regular file (HDF5 files are read by position)",
+                           path);
     h5_quiet q;
     quiet_begin(&q);
     int rc;
@@ -590,7 +650,7 @@ int bract_rdmset_read_hdf5(const char *path, bract_rdmset **out)
         rc = bract_error(BRACT_EFORMAT, "%s: not a readable HDF5 file (truncated or damaged?)",
                          path);
     else {
-        rc = read_layout(f, path, out);
+        rc = read_layout(f, path, fsize, out);
         H5Fclose(f);
     }
     quiet_end(&q);

@@ -1,6 +1,7 @@
 /* Delimited text tables: TSV/CSV reading with quoting, typed access, TSV
  * writing. */
 #include "base/internal.h"
+#include "base/text_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -24,6 +25,8 @@ int bract_cell_missing(const char *s)
     return s[0] == '\0' || strcmp(s, "n/a") == 0 || strcmp(s, "NA") == 0 ||
            strcmp(s, "nan") == 0 || strcmp(s, "NaN") == 0 || strcmp(s, "N/A") == 0;
 }
+
+int bract_label_missing(const char *s) { return s[0] == '\0' || strcmp(s, "n/a") == 0; }
 
 int bract_parse_double(const char *s, double *v)
 {
@@ -84,6 +87,40 @@ static int fields_push(field_list *f, size_t off)
     return BRACT_OK;
 }
 
+/* Tables are UTF-8 text: a NUL byte (binary data) or an invalid UTF-8
+ * sequence is an error naming the line and byte, rather than labels that
+ * are written through to outputs as they are (F21). */
+static int check_text(const char *name, const char *text, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    size_t line = 1, col = 1;
+    for (size_t i = 0; i < len;) {
+        if (u[i] == '\n') {
+            line++;
+            col = 1;
+            i++;
+            continue;
+        }
+        if (u[i] == 0)
+            return bract_error(BRACT_EFORMAT,
+                               "%s:%zu: a NUL byte at column %zu: binary data, not a text table",
+                               name, line, col);
+        size_t n = 1;
+        if (u[i] >= 0x80) {
+            uint32_t cp;
+            n = bract_utf8_decode(u + i, len - i, &cp);
+            if (cp == 0xFFFFFFFFu)
+                return bract_error(BRACT_EFORMAT,
+                                   "%s:%zu: byte %zu (0x%02x) is not UTF-8: tables must be UTF-8 "
+                                   "text (convert with iconv)",
+                                   name, line, col, u[i]);
+        }
+        i += n;
+        col += n;
+    }
+    return BRACT_OK;
+}
+
 int bract_table_parse(const char *name, const char *text, size_t len, bract_table **out)
 {
     *out = NULL;
@@ -92,6 +129,9 @@ int bract_table_parse(const char *name, const char *text, size_t len, bract_tabl
         text += 3;
         len -= 3;
     }
+    int rc0 = check_text(name, text, len);
+    if (rc0)
+        return rc0;
     char delim = choose_delim(name, text, len);
     bract_table *t = bract_xcalloc(1, sizeof *t, "a table");
     if (!t)
@@ -352,6 +392,7 @@ struct bract_tsv_writer {
     size_t ncols, incol;
     size_t row;
     int bad_row; /* a row with the wrong number of cells was written */
+    int started; /* a cell has been written */
 };
 
 int bract_tsv_open(const char *path, int force, size_t ncols, const char *const *colnames,
@@ -381,13 +422,30 @@ int bract_tsv_open(const char *path, int force, size_t ncols, const char *const 
     return BRACT_OK;
 }
 
+int bract_tsv_needs_quotes(const char *s) { return s[0] == '"'; }
+
 void bract_tsv_str(bract_tsv_writer *w, const char *s)
 {
     if (w->incol++)
         fputc('\t', w->fp);
-    /* a tab or line break inside a cell would break the table: use spaces */
-    for (; *s; s++)
+    /* the quoting rule of table.h: a cell that starts with a quote is
+     * quoted, so that the reader gives it back; a tab or line break inside
+     * a cell would break the table: spaces.  Two more cells are quoted so
+     * that they survive the reader: the empty cell of a one-column table
+     * (else a blank line, which the reader skips), and a first cell that
+     * starts with a byte-order mark (which the reader strips). */
+    int quote = bract_tsv_needs_quotes(s) || (w->ncols == 1 && !*s) ||
+                (!w->started && strncmp(s, "\xEF\xBB\xBF", 3) == 0);
+    w->started = 1;
+    if (quote)
+        fputc('"', w->fp);
+    for (; *s; s++) {
+        if (quote && *s == '"')
+            fputc('"', w->fp);
         fputc((*s == '\t' || *s == '\n' || *s == '\r') ? ' ' : *s, w->fp);
+    }
+    if (quote)
+        fputc('"', w->fp);
 }
 
 void bract_tsv_double(bract_tsv_writer *w, double v)

@@ -33,8 +33,29 @@ static int is_analyze_pair(const char *path)
            bract_ends_with(path, ".img") || bract_ends_with(path, ".img.gz");
 }
 
-/* Check size, magic and dimensions from the raw header bytes. */
-static int precheck_header(const char *path, int *version)
+/* What bract takes from the raw header bytes rather than from nifticlib,
+ * which replaces a voxel size or TR of 0 or NaN by 1 (F6). */
+typedef struct {
+    int version;      /* 1, 2, or 0 for ANALYZE 7.5 */
+    int64_t dim[8];
+    double pixdim[8];
+} raw_header;
+
+/* a * b into *out, or 0 when the product does not fit in int64 (and, on a
+ * 32-bit system, in size_t) */
+static int mul_ok(int64_t a, int64_t b, int64_t *out)
+{
+    int64_t r;
+    if (__builtin_mul_overflow(a, b, &r) || (uint64_t)r > (uint64_t)SIZE_MAX)
+        return 0;
+    *out = r;
+    return 1;
+}
+
+/* Check size, magic and dimensions from the raw header bytes: every
+ * dimension >= 1, and the voxels and bytes they describe countable (no
+ * overflow) before nifticlib or bract multiplies them (F1). */
+static int precheck_header(const char *path, raw_header *raw)
 {
     char hpath[4096];
     snprintf(hpath, sizeof hpath, "%s", path);
@@ -49,6 +70,9 @@ static int precheck_header(const char *path, int *version)
         return bract_error(BRACT_EIO, "%s: cannot open: %s", hpath, strerror(errno));
     if (S_ISDIR(st.st_mode))
         return bract_error(BRACT_EIO, "%s: is a directory, expected a NIfTI file", hpath);
+    if (!S_ISREG(st.st_mode)) /* a FIFO would block here, and is read twice */
+        return bract_error(BRACT_EIO, "%s: not a regular file (a pipe or device); NIfTI files "
+                           "are read from disk", hpath);
     gzFile f = gzopen(hpath, "rb");
     if (!f)
         return bract_error(BRACT_EIO, "%s: cannot open: %s", hpath, strerror(errno));
@@ -79,13 +103,15 @@ static int precheck_header(const char *path, int *version)
     if ((uint32_t)got < sz)
         return bract_error(BRACT_EFORMAT,
                            "%s: truncated header: %d bytes, expected %u", hpath, got, sz);
-    int64_t dim[8];
+    int64_t *dim = raw->dim;
+    double *pixdim = raw->pixdim;
+    int16_t datatype;
     if (sz == 348) {
         const char *m = (const char *)h + 344;
         if (memcmp(m, "n+1", 4) == 0 || memcmp(m, "ni1", 4) == 0) {
-            *version = 1;
+            raw->version = 1;
         } else if (is_analyze_pair(path)) {
-            *version = 0; /* ANALYZE 7.5 .hdr/.img */
+            raw->version = 0; /* ANALYZE 7.5 .hdr/.img */
         } else {
             char shown[20];
             size_t k = 0;
@@ -106,7 +132,17 @@ static int precheck_header(const char *path, int *version)
             uint16_t d;
             memcpy(&d, h + 40 + 2 * i, 2);
             dim[i] = (int16_t)(swap ? swap16(d) : d);
+            uint32_t u;
+            float fl;
+            memcpy(&u, h + 76 + 4 * i, 4);
+            if (swap)
+                u = swap32(u);
+            memcpy(&fl, &u, 4);
+            pixdim[i] = fl;
         }
+        uint16_t d;
+        memcpy(&d, h + 70, 2);
+        datatype = (int16_t)(swap ? swap16(d) : d);
     } else {
         const char *m = (const char *)h + 4;
         if (memcmp(m, "n+2", 4) != 0 && memcmp(m, "ni2", 4) != 0)
@@ -114,12 +150,19 @@ static int precheck_header(const char *path, int *version)
                                "%s: not a NIfTI file: header size 540 but bad magic at byte 4 "
                                "(expected \"n+2\")",
                                hpath);
-        *version = 2;
+        raw->version = 2;
         for (int i = 0; i < 8; i++) {
             uint64_t d;
             memcpy(&d, h + 16 + 8 * i, 8);
             dim[i] = (int64_t)(swap ? swap64(d) : d);
+            memcpy(&d, h + 104 + 8 * i, 8);
+            if (swap)
+                d = swap64(d);
+            memcpy(&pixdim[i], &d, 8);
         }
+        uint16_t d;
+        memcpy(&d, h + 12, 2);
+        datatype = (int16_t)(swap ? swap16(d) : d);
     }
     if (dim[0] < 1 || dim[0] > 7)
         return bract_error(BRACT_EFORMAT,
@@ -138,6 +181,26 @@ static int precheck_header(const char *path, int *version)
                                "%s: %lld-D image (dim[%d] = %lld): bract reads 3-D volumes and "
                                "4-D series",
                                hpath, (long long)dim[0], i, (long long)dim[i]);
+    /* voxels, then bytes: each product checked before it is formed */
+    int64_t nvox = 1, bytes;
+    int nbyper = 0, swapsize = 0;
+    nifti_datatype_sizes(datatype, &nbyper, &swapsize);
+    int ok = 1;
+    for (int i = 1; i <= dim[0] && i <= 4 && ok; i++)
+        ok = mul_ok(nvox, dim[i], &nvox);
+    if (ok)
+        ok = mul_ok(nvox, nbyper > 0 ? nbyper : 1, &bytes);
+    if (!ok) {
+        char shape[128];
+        size_t k = 0;
+        for (int i = 1; i <= dim[0] && i <= 4 && k < sizeof shape; i++)
+            k += (size_t)snprintf(shape + k, sizeof shape - k, "%s%lld", i > 1 ? " x " : "",
+                                  (long long)dim[i]);
+        return bract_error(BRACT_EFORMAT,
+                           "%s: bad header: the dimensions %s overflow (their product of "
+                           "voxels or bytes exceeds 2^63)",
+                           hpath, shape);
+    }
     return BRACT_OK;
 }
 
@@ -285,12 +348,37 @@ static void fill_from_nim(bract_volume *v, const nifti_image *nim)
     }
 }
 
+/* Voxel size and TR from the raw header (F6): nifticlib turned 0 or NaN
+ * into 1.  A voxel size of 0 or NaN along a dimension of the image is an
+ * error; a TR of 0 or NaN means the TR is unknown (commands then ask for
+ * --tr), and the header kept for writing says so too. */
+static int check_raw_sizes(const char *path, const raw_header *raw, bract_volume *v,
+                           nifti_image *nim)
+{
+    for (int i = 1; i <= 3 && i <= raw->dim[0]; i++) {
+        double p = raw->pixdim[i];
+        if (p == 0 || !isfinite(p))
+            return bract_error(BRACT_EFORMAT,
+                               "%s: bad header: the voxel size pixdim[%d] is %g (a voxel size "
+                               "must be a finite number other than 0)",
+                               path, i, p);
+    }
+    if (raw->dim[0] >= 4) {
+        double p = raw->pixdim[4];
+        if (p == 0 || !isfinite(p)) {
+            v->tr = 0.0;
+            nim->dt = nim->pixdim[4] = 0.0;
+        }
+    }
+    return BRACT_OK;
+}
+
 int bract_volume_read(const char *path, unsigned flags, bract_volume **out)
 {
     *out = NULL;
     pthread_once(&nifti_once, nifti_quiet);
-    int version = 0;
-    int rc = precheck_header(path, &version);
+    raw_header raw;
+    int rc = precheck_header(path, &raw);
     if (rc)
         return rc;
     nifti_image *nim = nifti_image_read(path, 0);
@@ -307,12 +395,38 @@ int bract_volume_read(const char *path, unsigned flags, bract_volume **out)
         nifti_image_free(nim);
         return BRACT_ENOMEM;
     }
-    v->nifti_version = version;
+    v->nifti_version = raw.version;
     v->compressed = nim->iname && bract_ends_with(nim->iname, ".gz");
     fill_from_nim(v, nim);
     v->storage = (flags & BRACT_VOL_FLOAT32) ? BRACT_F32 : BRACT_F64;
 
+    if ((rc = check_raw_sizes(path, &raw, v, nim)))
+        goto fail;
+
+    /* precheck_header made sure that this product does not overflow */
     int64_t need = nim->nvox * (int64_t)nim->nbyper;
+    if (nim->iname_offset < 0 || nim->iname_offset > INT64_MAX - need) {
+        rc = bract_error(BRACT_EFORMAT, "%s: bad header: the voxel data start at byte %lld",
+                         path, (long long)nim->iname_offset);
+        goto fail;
+    }
+    if (v->compressed && nim->iname) {
+        /* deflate cannot expand a byte into more than 1032: a gzip file
+         * cannot hold more than about 1032 times its size, so a header that
+         * claims more is refused before anything is allocated */
+        int64_t fsize = nifti_get_filesize(nim->iname);
+        if (fsize >= 0 && fsize <= (INT64_MAX - 4096) / 1032 &&
+            nim->iname_offset + need > fsize * 1032 + 4096) {
+            rc = bract_error(BRACT_EFORMAT,
+                             "%s: the header describes %lld x %lld x %lld x %lld %s voxels "
+                             "(%lld bytes) but a gzip file of %lld bytes can hold at most "
+                             "%lld bytes",
+                             path, (long long)v->nx, (long long)v->ny, (long long)v->nz,
+                             (long long)v->nt, bract_datatype_name(nim->datatype),
+                             (long long)need, (long long)fsize, (long long)(fsize * 1032 + 4096));
+            goto fail;
+        }
+    }
     if (!v->compressed && nim->iname) {
         /* cheap for uncompressed files, so checked even for headers only */
         int64_t fsize = nifti_get_filesize(nim->iname);
@@ -421,7 +535,15 @@ int bract_volume_new(const int64_t dims[4], const double vox_mm[3], const double
     v->nz = dims[2];
     v->nt = dims[3];
     v->ndim = v->nt > 1 ? 4 : 3;
-    v->nvox = (size_t)(v->nx * v->ny * v->nz);
+    int64_t nvox, nall;
+    if (!mul_ok(v->nx, v->ny, &nvox) || !mul_ok(nvox, v->nz, &nvox) || !mul_ok(nvox, v->nt, &nall) ||
+        !mul_ok(nall, 8, &nall)) {
+        free(v);
+        return bract_error(BRACT_EINVAL, "a volume of %lld x %lld x %lld x %lld voxels is too large",
+                           (long long)dims[0], (long long)dims[1], (long long)dims[2],
+                           (long long)dims[3]);
+    }
+    v->nvox = (size_t)nvox;
     memcpy(v->vox_mm, vox_mm, sizeof v->vox_mm);
     v->tr = tr;
     v->datatype = DT_FLOAT32;
@@ -460,8 +582,20 @@ static nifti_image *header_for_write(const bract_volume *v)
         nim->dim[4] = v->nt;
         for (int i = 5; i < 8; i++)
             nim->dim[i] = 1;
-        if (nim->pixdim[4] <= 0 || !isfinite(nim->pixdim[4]))
-            nim->pixdim[4] = v->tr > 0 ? v->tr : 1.0;
+        if (!(nim->pixdim[4] > 0) || !isfinite(nim->pixdim[4])) {
+            /* the source had no TR: the caller's (in the header's time
+             * unit), else none for a series (0: "unknown" to bract) */
+            if (v->tr > 0) {
+                double scale = nim->time_units == NIFTI_UNITS_MSEC   ? 1e3
+                               : nim->time_units == NIFTI_UNITS_USEC ? 1e6
+                                                                     : 1.0;
+                if (scale == 1.0)
+                    nim->time_units = NIFTI_UNITS_SEC;
+                nim->pixdim[4] = v->tr * scale;
+            } else {
+                nim->pixdim[4] = v->nt > 1 ? 0.0 : 1.0;
+            }
+        }
         if (nifti_update_dims_from_array(nim) != 0) {
             nifti_image_free(nim);
             return NULL;
@@ -502,6 +636,59 @@ static nifti_image *header_for_write(const bract_volume *v)
     nim->cal_min = nim->cal_max = 0.0;
     nim->nifti_type = NIFTI_FTYPE_NIFTI1_1;
     return nim;
+}
+
+/* 1 if nim's dimensions fit a NIfTI-1 header (16-bit). */
+static int fits_nifti1(const nifti_image *nim)
+{
+    for (int i = 0; i < 8; i++)
+        if (nim->dim[i] > 32767)
+            return 0;
+    return 1;
+}
+
+/* Write nim (float32 data, no extensions) as a single-file NIfTI-2.
+ * nifticlib 3.0.1 does this only as a fallback from NIfTI-1, announced on
+ * stderr (F20), and cannot be asked for it directly (a NIFTI2_1 type gives
+ * a 64-byte file); the header comes from nifticlib, the bytes from here. */
+static int write_nifti2_file(nifti_image *nim, const char *tmp, int gz)
+{
+    nifti_2_header h;
+    nim->nifti_type = NIFTI_FTYPE_NIFTI2_1;
+    nim->iname_offset = (int64_t)sizeof h + 4;
+    if (nifti_convert_nim2n2hdr(nim, &h) != 0)
+        return 0;
+    memcpy(h.magic, "n+2\0\r\n\032\n", 8);
+    h.vox_offset = (int64_t)sizeof h + 4;
+    for (int i = (int)h.dim[0] + 1; i < 8; i++)
+        h.dim[i] = 1; /* nifticlib leaves unused dims at 0 */
+    const unsigned char ext[4] = {0, 0, 0, 0};
+    size_t bytes = (size_t)nim->nvox * (size_t)nim->nbyper;
+    int ok;
+    if (gz) {
+        gzFile f = gzopen(tmp, "wb6");
+        ok = f != NULL;
+        if (ok) {
+            ok = gzwrite(f, &h, (unsigned)sizeof h) == (int)sizeof h &&
+                 gzwrite(f, ext, 4) == 4;
+            const char *p = nim->data;
+            for (size_t done = 0; ok && done < bytes;) {
+                unsigned n = bytes - done > (1u << 30) ? (1u << 30) : (unsigned)(bytes - done);
+                ok = gzwrite(f, p + done, n) == (int)n;
+                done += n;
+            }
+            ok = gzclose(f) == Z_OK && ok;
+        }
+    } else {
+        FILE *f = fopen(tmp, "wb");
+        ok = f != NULL;
+        if (ok) {
+            ok = fwrite(&h, sizeof h, 1, f) == 1 && fwrite(ext, 1, 4, f) == 4 &&
+                 fwrite(nim->data, 1, bytes, f) == bytes;
+            ok = fclose(f) == 0 && ok;
+        }
+    }
+    return ok;
 }
 
 int bract_volume_write(const bract_volume *v, const char *path,
@@ -552,7 +739,10 @@ int bract_volume_write(const bract_volume *v, const char *path,
         return bract_error(BRACT_EIO, "%s: nifticlib rejected the file name %s", path, tmp);
     }
     errno = 0;
-    nifti_image_write(nim); /* returns void in nifticlib 3.0.1: verify below */
+    if (fits_nifti1(nim))
+        nifti_image_write(nim); /* returns void in nifticlib 3.0.1: verify below */
+    else
+        (void)write_nifti2_file(nim, tmp, bract_ends_with(path, ".gz")); /* verified below */
     int64_t expect_bytes = (int64_t)n * 4;
     nifti_image_free(nim);
 
@@ -840,7 +1030,7 @@ static int read_label_names(const char *tsv, int **labels, char ***names, size_t
         }
         lab[r] = (int)x;
         const char *s = bract_table_cell(t, r, cn);
-        if (!*s || bract_cell_missing(s)) {
+        if (bract_label_missing(s)) {
             rc = bract_error(BRACT_EFORMAT, "%s:%zu: label %ld has no name", tsv, t->line[r], x);
             goto done;
         }

@@ -48,10 +48,71 @@ err_has "9 steps: 9 run, 0 up to date, 0 failed, 0 not run"
 file_exists "$D/sub-03/sub-03_desc-clean_timeseries.tsv"
 file_exists "$D/sub-02/sub-02_desc-clean_bold.nii.gz"
 file_has "$D/sub-01/sub-01_desc-clean_timeseries.json" '"CommandLine": "bract clean --data'
+# the output root is a BIDS-derivatives dataset (issue 15)
+file_has "$D/dataset_description.json" '"DatasetType": "derivative"'
+file_has "$D/dataset_description.json" '"Name": "bract"'
+file_has "$D/dataset_description.json" '"GeneratedBy": ['
+file_has "$D/dataset_description.json" "\"URL\": \"file://$(cd "$TMP/pl/data" && pwd -P)\""
+file_has "$D/dataset_description.json" '"BIDSVersion": "1.8.0"'
 no_temporaries "$D/sub-01"
 
 check "pipeline: a second run skips everything" 0 pipeline run "$P"
 err_has "9 steps: 0 run, 9 up to date, 0 failed, 0 not run"
+
+# --force reruns what is up to date (issue 15), and plan says it would
+check "pipeline: plan --force" 0 pipeline plan --force "$P"
+out_has "run    extract          sub-01       up to date, but --force"
+out_has "9 of 9 steps would run"
+ino=$(stat -c %i "$D/sub-01/sub-01_timeseries.tsv")
+check "pipeline: run --force" 0 pipeline run --force "$P"
+err_has "9 steps: 9 run, 0 up to date, 0 failed, 0 not run"
+err_has "extract sub-01: done in"
+# outputs are renamed into place: a rewritten file is a new inode
+if [ "$(stat -c %i "$D/sub-01/sub-01_timeseries.tsv")" != "$ino" ]; then pass; else
+    fail "sub-01_timeseries.tsv was not rewritten"; fi
+check "pipeline: after --force, up to date again" 0 pipeline run "$P"
+err_has "9 steps: 0 run, 9 up to date"
+
+# a dataset that is not writable: the default output root goes beside it,
+# and the runner says where (issue 15).  Root may write anywhere, so root
+# runs these as nobody.
+RO=$(mktemp -d "${TMPDIR:-/tmp}/bract-ro-XXXXXX")
+chmod 755 "$RO"
+RO=$(cd "$RO" && pwd -P)
+mkdir -p "$RO/study/ds/sub-01"
+cp "$H/BOLD/task001_run001/bold_25mm.nii.gz" "$RO/study/ds/sub-01/bold.nii.gz"
+cp "$H/masks/25mm/hoc.nii.gz" "$RO/study/ds/atlas.nii.gz"
+cat > "$RO/study/ro.ini" <<'INI'
+[dataset]
+root = ds
+bold = {subject}/bold.nii.gz
+atlas = atlas.nii.gz
+[stage extract]
+command = extract
+data = {bold}
+atlas = {atlas}
+output = {out}/{subject}_timeseries.tsv
+INI
+chmod -R a+rX "$RO/study"
+chmod a-w "$RO/study/ds" "$RO/study/ds/sub-01"
+chmod a+w "$RO/study"
+saved_bract=$BRACT
+if [ "$(id -u)" = 0 ]; then BRACT="setpriv --reuid=65534 --regid=65534 --clear-groups $BRACT"; fi
+check "pipeline: read-only dataset, plan" 0 pipeline plan "$RO/study/ro.ini"
+out_has "outputs under $RO/study/derivatives/bract"
+err_has "$RO/study/ds is not writable: outputs go beside it, to $RO/study/derivatives/bract"
+check "pipeline: read-only dataset, run" 0 pipeline run "$RO/study/ro.ini"
+file_exists "$RO/study/derivatives/bract/sub-01/sub-01_timeseries.tsv"
+file_absent "$RO/study/ds/derivatives"
+rm -rf "$RO/study/derivatives"
+chmod a-w "$RO/study"
+check "pipeline: read-only dataset and parent" 1 pipeline plan --quiet "$RO/study/ro.ini"
+err_has "$RO/study/ds is not writable, nor is $RO/study (for $RO/study/derivatives/bract): give --out DIR"
+check "pipeline: --out still wins" 0 pipeline plan --out "$RO/elsewhere" "$RO/study/ro.ini"
+out_has "outputs under $RO/elsewhere"
+BRACT=$saved_bract
+chmod -R u+w "$RO"
+rm -rf "$RO"
 
 check "pipeline: -j 2 into another root" 0 pipeline run -j 2 --out "$TMP/pl/j2" "$P"
 err_has "9 steps: 9 run"

@@ -58,29 +58,6 @@ static const char overview[] =
     "\n"
     "'bract pipeline run --help' and 'bract pipeline plan --help' list the options.\n";
 
-static int print_plan(const cli_ctx *c, const pl_pipeline *p)
-{
-    unsigned char *will = calloc(p->nsteps + 1, 1);
-    if (!will)
-        return cli_error(c, "out of memory");
-    size_t nrun = 0;
-    printf("pipeline %s: %zu subjects, %zu steps; outputs under %s\n", p->file, p->nsubjects,
-           p->nsteps, p->out_root);
-    for (size_t i = 0; i < p->nsteps; i++) {
-        char why[512];
-        will[i] = cli_plan_status(p, i, will, why, sizeof why) != PL_UPTODATE;
-        nrun += will[i];
-        const pl_step *s = &p->steps[i];
-        printf("%-6s %-16s %-12s %s\n", will[i] ? "run" : "skip", s->stage,
-               cli_plan_subject(p, s), why);
-        if (c->verbose)
-            printf("       %s\n", s->cmdline);
-    }
-    printf("%zu of %zu steps would run\n", nrun, p->nsteps);
-    free(will);
-    return CLI_OK;
-}
-
 int main_pipeline(int argc, char **argv)
 {
     static const cli_spec *const actions[] = {&cli_spec_pipeline_run, &cli_spec_pipeline_plan,
@@ -105,8 +82,11 @@ int main_pipeline(int argc, char **argv)
     pl_pipeline *p;
     if (cli_plan_load(file, a.data, a.out, &p) != 0)
         return cli_fail(&c);
-    rc = spec == &cli_spec_pipeline_plan ? print_plan(&c, p)
-                                         : cli_pipeline_run(&c, p, a.jobs, a.fail_fast);
+    p->force = c.force;
+    if (p->out_note && !c.quiet)
+        fprintf(stderr, "bract pipeline: %s\n", p->out_note);
+    cli_run_opts ro = {.jobs = a.jobs, .fail_fast = a.fail_fast};
+    rc = spec == &cli_spec_pipeline_plan ? cli_pipeline_print_plan(&c, p) : cli_pipeline_run(&c, p, &ro);
     cli_plan_free(p);
     return rc;
 }

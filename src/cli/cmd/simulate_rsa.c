@@ -1,5 +1,6 @@
 /* bract simulate rsa: a word-RSA dataset with known truth. */
 #include "cli/cli.h"
+#include "cli/derivatives.h"
 #include "cli/opts.h"
 
 #include <math.h>
@@ -40,7 +41,7 @@ CLI_ENUM_PARSER(bract_hrf_model, bract_hrf_model_parse)
 
 typedef struct {
     const char *dir;
-    int whole, events;
+    int whole, events, bids;
     bract_simrsa_opts o;
 } args;
 
@@ -76,6 +77,11 @@ static const cli_opt options[] = {
     CLI_FLAG(0, "event-related", args, events,
              "write BOLD runs, events and fMRIPrep confounds per\n"
              "subject and run (sub-NN/func/), not pattern volumes"),
+    CLI_FLAG(0, "bids", args, bids,
+             "a BIDS dataset (implies --event-related): raw runs\n"
+             "and events, fMRIPrep-style outputs in\n"
+             "derivatives/fmriprep, the rest in\n"
+             "derivatives/simulation"),
     CLI_DOUBLE(0, "tr", args, o.bold.tr, 1e-3, 1e3, "S", "repetition time [2]"),
     CLI_DOUBLE(0, "isi-min", args, o.bold.isi_min, 0, 1e4, "S",
                "shortest interval between onsets [2]"),
@@ -118,7 +124,8 @@ const cli_spec cli_spec_simulate_rsa = {
     "BOLD runs instead (one event per word, HRF-convolved responses, AR(1)\n"
     "noise, drift and motion), with BIDS events, fMRIPrep-style confounds and\n"
     "JSON sidecars, named as BIDS names them, and a word list for the\n"
-    "conditions table.",
+    "conditions table.  With --bids, a BIDS dataset with fMRIPrep-style\n"
+    "derivatives, as bract bids reads it.",
     options, NULL};
 
 /* Cosine-distance RDM of the embedding, words in the order they first
@@ -174,11 +181,25 @@ static const char *const fixed[NFIXED] = {"embedding.tsv",    "conditions.tsv", 
                                           "atlas.nii.gz",     "labels.tsv",     "truth.tsv",
                                           "truth_map.nii.gz", "corpus.txt",     "model_rdm.tsv"};
 
-/* An event-related run's files, BIDS names: sub-NN/func/sub-NN_task-words_run-R_<suffix>. */
-enum { R_BOLD, R_EVENTS, R_CONFOUNDS, NRUNFILES };
-static const char *const run_suffix[NRUNFILES] = {"bold.nii.gz", "events.tsv",
-                                                  "desc-confounds_timeseries.tsv"};
+/* An event-related run's files, BIDS names: sub-NN/func/sub-NN_task-words_run-R_<suffix>;
+ * with --bids also fMRIPrep's preprocessed run and its brain mask, and fMRIPrep's
+ * files are under derivatives/fmriprep/. */
+enum { R_BOLD, R_EVENTS, R_CONFOUNDS, R_PREPROC, R_RUNMASK, NRUNFILES };
+#define SPACE "MNI152NLin2009cAsym"
+static const char *const run_suffix[NRUNFILES] = {
+    "bold.nii.gz", "events.tsv", "desc-confounds_timeseries.tsv",
+    "space-" SPACE "_desc-preproc_bold.nii.gz", "space-" SPACE "_desc-brain_mask.nii.gz"};
 #define TASK "words"
+#define FMRIPREP "derivatives/fmriprep/"
+#define SIMULATION "derivatives/simulation/"
+
+/* The files that make a directory a BIDS dataset (--bids), without sidecars. */
+enum { B_DESC, B_README, B_PARTICIPANTS, B_PARTICIPANTS_JSON, B_BOLD_JSON, B_EVENTS_JSON,
+       B_FMRIPREP_DESC, B_SIMULATION_DESC, NBIDS };
+static const char *const bids_file[NBIDS] = {
+    "dataset_description.json", "README", "participants.tsv", "participants.json",
+    "task-" TASK "_bold.json", "task-" TASK "_events.json",
+    FMRIPREP "dataset_description.json", SIMULATION "dataset_description.json"};
 
 /* The run: options, design, output paths (the fixed files, then per subject
  * one pattern volume, or per subject and run the run's files). */
@@ -199,10 +220,27 @@ static char *path_in(const char *dir, const char *name)
     return p;
 }
 
+/* Slots per subject: a pattern volume, or per run NRUNFILES files and
+ * fMRIPrep's anatomical brain mask (--bids; slots not written are NULL). */
+static size_t per_subject(const run *r)
+{
+    return r->a.events ? r->a.o.runs * NRUNFILES + 1 : 1;
+}
+
 /* The slot of run `run` of subject s, file f (event-related). */
 static size_t run_slot(const run *r, size_t s, size_t rn, int f)
 {
-    return NFIXED + (s * r->a.o.runs + rn) * NRUNFILES + (size_t)f;
+    return NFIXED + s * per_subject(r) + rn * NRUNFILES + (size_t)f;
+}
+
+static size_t anat_slot(const run *r, size_t s)
+{
+    return NFIXED + s * per_subject(r) + r->a.o.runs * NRUNFILES;
+}
+
+static size_t bids_slot(const run *r, int b)
+{
+    return NFIXED + r->a.o.subjects * per_subject(r) + (size_t)b;
 }
 
 /* The signal regions as a JSON array of names (caller frees). */
@@ -307,6 +345,8 @@ static int sidecar(const run *r, const char *path, const char *what)
 static int check_options(run *r)
 {
     bract_simrsa_opts *o = &r->a.o;
+    if (r->a.bids)
+        r->a.events = 1;
     if (r->a.whole) {
         if (cli_given(&r->c, "grid"))
             return cli_usage_error(&r->c, "--whole-brain and --grid exclude each other");
@@ -342,28 +382,50 @@ static int check_options(run *r)
     return CLI_OK;
 }
 
-/* The output names: the fixed files, then the subjects' files. */
+/* The name of slot i under the output directory; 0 for a slot that is not
+ * written (an fMRIPrep file without --bids). */
+static int slot_name(const run *r, size_t i, char *name, size_t len)
+{
+    const bract_simrsa_opts *o = &r->a.o;
+    size_t per = per_subject(r), nsub = NFIXED + o->subjects * per;
+    const char *where = r->a.bids ? SIMULATION : "";
+    if (i == F_CONDITIONS && r->a.events) {
+        snprintf(name, len, "%swords.txt", where);
+    } else if (i < NFIXED) {
+        snprintf(name, len, "%s%s", where, fixed[i]);
+    } else if (i >= nsub) {
+        snprintf(name, len, "%s", bids_file[i - nsub]);
+    } else if (!r->a.events) {
+        snprintf(name, len, "sub-%02zu_patterns.nii.gz", i - NFIXED + 1);
+    } else {
+        size_t k = i - NFIXED, s = k / per, rn = k % per / NRUNFILES, f = k % per % NRUNFILES;
+        if (k % per == o->runs * NRUNFILES) { /* the anatomical brain mask */
+            if (!r->a.bids)
+                return 0;
+            snprintf(name, len, FMRIPREP "sub-%02zu/anat/sub-%02zu_space-" SPACE
+                     "_desc-brain_mask.nii.gz", s + 1, s + 1);
+            return 1;
+        }
+        if (!r->a.bids && f >= R_PREPROC)
+            return 0;
+        int fmriprep = r->a.bids && f != R_BOLD && f != R_EVENTS;
+        snprintf(name, len, "%ssub-%02zu/func/sub-%02zu_task-" TASK "_run-%zu_%s",
+                 fmriprep ? FMRIPREP : "", s + 1, s + 1, rn + 1, run_suffix[f]);
+    }
+    return 1;
+}
+
+/* The output names: the fixed files, then the subjects' files, then the
+ * files of a BIDS dataset. */
 static int make_paths(run *r)
 {
     const bract_simrsa_opts *o = &r->a.o;
-    size_t per = r->a.events ? o->runs * NRUNFILES : 1;
-    r->nout = NFIXED + o->subjects * per;
+    r->nout = NFIXED + o->subjects * per_subject(r) + (r->a.bids ? NBIDS : 0);
     if (!(r->paths = calloc(r->nout, sizeof *r->paths)))
         return cli_error(&r->c, "out of memory");
     for (size_t i = 0; i < r->nout; i++) {
-        char name[160];
-        if (i == F_CONDITIONS && r->a.events) {
-            snprintf(name, sizeof name, "words.txt");
-        } else if (i < NFIXED) {
-            snprintf(name, sizeof name, "%s", fixed[i]);
-        } else if (!r->a.events) {
-            snprintf(name, sizeof name, "sub-%02zu_patterns.nii.gz", i - NFIXED + 1);
-        } else {
-            size_t k = i - NFIXED, s = k / per, rn = k % per / NRUNFILES;
-            snprintf(name, sizeof name, "sub-%02zu/func/sub-%02zu_task-" TASK "_run-%zu_%s",
-                     s + 1, s + 1, rn + 1, run_suffix[k % NRUNFILES]);
-        }
-        if (!(r->paths[i] = path_in(r->a.dir, name)))
+        char name[200];
+        if (slot_name(r, i, name, sizeof name) && !(r->paths[i] = path_in(r->a.dir, name)))
             return cli_error(&r->c, "out of memory");
     }
     return CLI_OK;
@@ -379,6 +441,8 @@ static int prepare(run *r)
     if (bract_simrsa_new(&r->a.o, &r->d) || bract_make_dir(r->a.dir, NULL))
         return cli_fail(&r->c);
     for (size_t i = 0; i < r->nout; i++) {
+        if (!r->paths[i])
+            continue;
         /* a subject's directory not made yet holds nothing to overwrite */
         char *slash = strrchr(r->paths[i], '/');
         struct stat st;
@@ -394,12 +458,13 @@ static int prepare(run *r)
         if (bad)
             return cli_fail(&r->c);
     }
-    for (size_t s = 0; r->a.events && s < r->a.o.subjects; s++) {
-        char sub[48];
-        snprintf(sub, sizeof sub, "sub-%02zu/func", s + 1);
-        char *dir = path_in(r->a.dir, sub);
-        int bad = !dir || bract_make_dir(dir, NULL);
-        free(dir);
+    for (size_t i = 0; i < r->nout; i++) {
+        if (!r->paths[i])
+            continue;
+        char *slash = strrchr(r->paths[i], '/');
+        *slash = '\0';
+        int bad = bract_make_dir(r->paths[i], NULL);
+        *slash = '/';
         if (bad)
             return cli_fail(&r->c);
     }
@@ -568,8 +633,14 @@ static int write_run(run *r, size_t s, size_t rn)
             bract_tsv_str(t, x->events->ev[k].label);
             bract_tsv_end_row(t);
         }
-        rc = commit_table(r, t, run_slot(r, s, rn, R_EVENTS),
-                          "events (BIDS): one per word, onsets in seconds from the first volume");
+        /* a BIDS dataset describes the events' columns once, in
+         * task-words_events.json: no sidecar of bract's here */
+        if (r->a.bids)
+            rc = bract_tsv_commit(t) ? cli_fail(&r->c) : CLI_OK;
+        else
+            rc = commit_table(r, t, run_slot(r, s, rn, R_EVENTS),
+                              "events (BIDS): one per word, onsets in seconds from the first "
+                              "volume");
     }
     if (!rc && bract_tsv_open(r->paths[run_slot(r, s, rn, R_CONFOUNDS)], r->c.force,
                               x->nconfounds, (const char *const *)x->confound_names, &t))
@@ -584,6 +655,15 @@ static int write_run(run *r, size_t s, size_t rn)
                           "confounds as fMRIPrep's desc-confounds_timeseries.tsv (n/a where "
                           "fMRIPrep writes it)");
     }
+    /* fMRIPrep's preprocessed run (the simulated run is in the template's
+     * space already) and its brain mask */
+    if (!rc && r->a.bids)
+        rc = write_volume_tr(r, x->bold, run_slot(r, s, rn, R_PREPROC), BRACT_INTENT_NONE,
+                             "bract simulated BOLD", "preprocessed BOLD run (fMRIPrep's "
+                             "desc-preproc_bold): the simulated run", x->tr);
+    if (!rc && r->a.bids)
+        rc = write_volume(r, r->d->mask, run_slot(r, s, rn, R_RUNMASK), BRACT_INTENT_NONE,
+                          "bract brain mask", "brain mask of the run (fMRIPrep's desc-brain_mask)");
     bract_simrsa_run_free(x);
     return rc;
 }
@@ -601,6 +681,10 @@ static int write_subjects(run *r)
                 rc = write_run(r, s, rn);
                 cli_bar_update(&bar, s * runs + rn + 1, total);
             }
+            if (!rc && r->a.bids)
+                rc = write_volume(r, r->d->mask, anat_slot(r, s), BRACT_INTENT_NONE,
+                                  "bract brain mask", "brain mask in the template's space "
+                                  "(fMRIPrep's anat desc-brain_mask)");
             continue;
         }
         bract_volume *p;
@@ -614,6 +698,79 @@ static int write_subjects(run *r)
         cli_bar_update(&bar, s + 1, n);
     }
     cli_bar_finish(&bar);
+    return rc;
+}
+
+/* One file of a BIDS dataset's own (--bids): text, no sidecar. */
+static int write_text(run *r, int b, const char *text)
+{
+    if (!text)
+        return cli_error(&r->c, "out of memory");
+    return bract_write_file_atomic(r->paths[bids_slot(r, b)], text, strlen(text), r->c.force)
+               ? cli_fail(&r->c) : CLI_OK;
+}
+
+/* The files that make the output a BIDS dataset (written last: a directory
+ * without them is not one), and those of its two derivative datasets. */
+static int write_bids(run *r)
+{
+    char buf[2048];
+    char *t = cli_bids_description("bract simulated word-RSA study", "raw",
+                                   "bract simulate rsa --bids: event-related BOLD runs with a "
+                                   "known truth");
+    int rc = write_text(r, B_DESC, t);
+    free(t);
+    snprintf(buf, sizeof buf,
+             "A word-RSA study simulated by bract simulate rsa --bids (seed %llu).\n\n"
+             "Every subject saw each of %zu words once per run (%zu runs, TR %g s); the\n"
+             "responses of the signal regions follow the words' embedding vectors.\n\n"
+             "sub-*/func/                raw BOLD runs and their events (trial_type = word)\n"
+             "derivatives/fmriprep/      the runs as fMRIPrep gives them: preprocessed BOLD in\n"
+             "                           " SPACE " space, brain masks, confounds\n"
+             "derivatives/simulation/    the embedding, word list, atlas, labels, mask, corpus\n"
+             "                           and the truth (truth.tsv: which regions carry the effect)\n",
+             (unsigned long long)r->a.o.seed, r->a.o.words, r->a.o.runs, r->a.o.bold.tr);
+    if (!rc)
+        rc = write_text(r, B_README, buf);
+    size_t k = (size_t)snprintf(buf, sizeof buf, "participant_id\n");
+    size_t nsub = r->a.o.subjects;
+    char *parts = malloc(k + nsub * 16 + 1);
+    if (parts) {
+        memcpy(parts, buf, k + 1);
+        for (size_t s = 0; s < nsub; s++)
+            k += (size_t)sprintf(parts + k, "sub-%02zu\n", s + 1);
+    }
+    if (!rc)
+        rc = write_text(r, B_PARTICIPANTS, parts);
+    free(parts);
+    if (!rc)
+        rc = write_text(r, B_PARTICIPANTS_JSON,
+                        "{\n  \"participant_id\": {\n    \"Description\": \"the simulated "
+                        "subject\"\n  }\n}\n");
+    snprintf(buf, sizeof buf, "{\n  \"TaskName\": \"" TASK "\",\n  \"RepetitionTime\": %g\n}\n",
+             r->a.o.bold.tr);
+    if (!rc)
+        rc = write_text(r, B_BOLD_JSON, buf);
+    if (!rc)
+        rc = write_text(r, B_EVENTS_JSON,
+                        "{\n"
+                        "  \"onset\": {\"Description\": \"onset of the word\", \"Units\": \"s\"},\n"
+                        "  \"duration\": {\"Description\": \"how long the word was shown\", "
+                        "\"Units\": \"s\"},\n"
+                        "  \"trial_type\": {\"Description\": \"the word shown\"}\n"
+                        "}\n");
+    t = cli_bids_description("bract simulated word-RSA study: fMRIPrep-style outputs",
+                             "derivative", "bract simulate rsa --bids: the simulated runs as "
+                             "fMRIPrep gives them (preprocessed BOLD, brain masks, confounds)");
+    if (!rc)
+        rc = write_text(r, B_FMRIPREP_DESC, t);
+    free(t);
+    t = cli_bids_description("bract simulated word-RSA study: the simulation", "derivative",
+                             "bract simulate rsa --bids: the embedding, word list, atlas, mask "
+                             "and truth of the simulation");
+    if (!rc)
+        rc = write_text(r, B_SIMULATION_DESC, t);
+    free(t);
     return rc;
 }
 
@@ -635,7 +792,8 @@ int main_simulate_rsa(int argc, char **argv)
     r->a.o.seed = r->c.seed;
     cli_apply(&r->c);
     if (!(rc = prepare(r)) && !(rc = write_words(r)) && !(rc = write_regions(r)) &&
-        !(rc = write_truth(r)) && !(rc = write_subjects(r))) {
+        !(rc = write_truth(r)) && !(rc = write_subjects(r)) &&
+        !(rc = r->a.bids ? write_bids(r) : CLI_OK)) {
         const bract_simrsa *d = r->d;
         size_t nsig = 0;
         for (size_t g = 0; g < d->nregions; g++)

@@ -174,8 +174,10 @@ typedef struct {
 
 typedef struct {
     const char *file;
+    const pl_load_opts *o;
     ini_doc doc;
     section *dataset;
+    section *settings; /* [settings], or NULL */
     pl_pipeline *p;
     stage *st;
     size_t nst;
@@ -227,6 +229,16 @@ static long find_stage(const ctx *c, const char *name)
         if (strcmp(c->st[i].name, name) == 0)
             return (long)i;
     return -1;
+}
+
+/* The value of setting name[0..len) of [settings], or NULL. */
+static const char *setting(const ctx *c, const char *name, size_t len)
+{
+    const section *s = c->settings;
+    for (size_t i = 0; s && i < s->n; i++)
+        if (strlen(s->kv[i].key) == len && strncmp(s->kv[i].key, name, len) == 0)
+            return s->kv[i].value;
+    return NULL;
 }
 
 static const char *const reserved[] = {"command", "scope", "output", "args", "after",
@@ -300,8 +312,17 @@ static int glob_pattern(ctx *c, const char *key, const char *pattern, long subj,
             q += 5;
         } else if (*q == '{') {
             const char *e = strchr(q, '}');
-            return fail(c, "section [dataset]: key %s: unknown placeholder %.*s (patterns may use "
-                        "{subject} and {run})", key, e ? (int)(e - q + 1) : (int)strlen(q), q);
+            const char *val = e ? setting(c, q + 1, (size_t)(e - q - 1)) : NULL;
+            if (!val)
+                return fail(c, "section [dataset]: key %s: unknown placeholder %.*s (patterns may "
+                            "use {subject}, {run} and the names of [settings])", key,
+                            e ? (int)(e - q + 1) : (int)strlen(q), q);
+            size_t n = strlen(val);
+            if (k + n + 1 >= sizeof tmpl)
+                break;
+            memcpy(tmpl + k, val, n);
+            k += n;
+            q = e + 1;
         } else {
             tmpl[k++] = *q++;
         }
@@ -376,6 +397,9 @@ static int expand_name(ctx *c, size_t si, long subj, const char *sectkey, const 
         char buf[32];
         return sl_push(vals, bract_format_double(buf, c->p->tr)) ? oom(c) : 0;
     }
+    const char *val = setting(c, name, strlen(name));
+    if (val)
+        return sl_push(vals, val) ? oom(c) : 0;
     int all = strncmp(name, "all:", 4) == 0;
     const char *rest = all ? name + 4 : name;
     if (all && s->group == 0)
@@ -411,8 +435,8 @@ static int expand_name(ctx *c, size_t si, long subj, const char *sectkey, const 
     const char *pat = get(c->dataset, rest);
     if (!pat || !strcmp(rest, "root") || !strcmp(rest, "subjects") || !strcmp(rest, "tr"))
         return fail(c, "section [stage %s]: key %s: unknown placeholder {%s} (not a [dataset] "
-                    "key, {subject}, {out}, {root}, {tr}, {stage:NAME} or {all:...})",
-                    s->name, sectkey, name);
+                    "key, a [settings] name, {subject}, {out}, {root}, {tr}, {stage:NAME} or "
+                    "{all:...})", s->name, sectkey, name);
     *is_input = 1;
     if (all) {
         int rc = 0;
@@ -676,24 +700,27 @@ static int stage_refs(ctx *c, size_t si)
 
 static int check_lines(ctx *c)
 {
-    FILE *f = fopen(c->file, "r");
-    if (!f)
+    const char *text = c->o->text;
+    FILE *f = text ? NULL : fopen(c->file, "r");
+    if (!text && !f)
         return bract_error(BRACT_EIO, "%s: cannot open: %s", c->file, strerror(errno));
     size_t lineno = 0, len = 0;
     int ch;
-    while ((ch = fgetc(f)) != EOF) {
+    while ((ch = text ? (*text ? (unsigned char)*text++ : EOF) : fgetc(f)) != EOF) {
         if (ch == '\n') {
             lineno++;
             len = 0;
             continue;
         }
         if (++len == 200) {
-            fclose(f);
+            if (f)
+                fclose(f);
             return fail(c, "line %zu is longer than 199 characters (continue a long value on "
                         "indented lines)", lineno + 1);
         }
     }
-    fclose(f);
+    if (f)
+        fclose(f);
     return 0;
 }
 
@@ -775,16 +802,111 @@ void cli_plan_free(pl_pipeline *p)
     free(p->file);
     free(p->data_root);
     free(p->out_root);
+    free(p->out_note);
     free(p);
 }
 
-/* The file as INI, and its sections: [dataset], [output], [stage NAME]. */
+/* Set key of section sect (made if missing) to value, replacing what the
+ * file says. */
+static int set_value(ctx *c, const char *sect, const char *key, const char *value)
+{
+    section *s = find_section(&c->doc, sect);
+    for (size_t i = 0; s && i < s->n; i++)
+        if (strcmp(s->kv[i].key, key) == 0) {
+            char *v = strdup(value);
+            if (!v)
+                return oom(c);
+            free(s->kv[i].value);
+            s->kv[i].value = v;
+            return 0;
+        }
+    return doc_handler(&c->doc, sect, key, value) ? 0 : oom(c);
+}
+
+/* "NAME=VALUE" into its two parts (name points into a copy in buf). */
+static int split_assignment(const ctx *c, const char *what, const char *a, char *buf,
+                            size_t len, const char **value)
+{
+    const char *eq = strchr(a, '=');
+    if (!eq || eq == a || (size_t)(eq - a) >= len)
+        return fail(c, "%s '%s': expected NAME=VALUE", what, a);
+    memcpy(buf, a, (size_t)(eq - a));
+    buf[eq - a] = '\0';
+    *value = eq + 1;
+    return 0;
+}
+
+/* What the caller changes: settings, input patterns, subjects. */
+static int apply_overrides(ctx *c)
+{
+    const pl_load_opts *o = c->o;
+    char name[256];
+    const char *value;
+    for (size_t i = 0; i < o->nsettings; i++) {
+        int rc = split_assignment(c, "setting", o->settings[i], name, sizeof name, &value);
+        if (rc || (rc = set_value(c, "settings", name, value)))
+            return rc;
+    }
+    for (size_t i = 0; i < o->ninputs; i++) {
+        int rc = split_assignment(c, "input", o->inputs[i], name, sizeof name, &value);
+        if (rc)
+            return rc;
+        if (!get(find_section(&c->doc, "dataset"), name) || !strcmp(name, "root") ||
+            !strcmp(name, "subjects") || !strcmp(name, "tr"))
+            return fail(c, "section [dataset]: no key %s to give the input %s for", name,
+                        value);
+        if ((rc = set_value(c, "dataset", name, value)))
+            return rc;
+    }
+    if (o->nsubjects) {
+        size_t len = 1;
+        for (size_t i = 0; i < o->nsubjects; i++)
+            len += strlen(o->subjects[i]) + 1;
+        char *all = malloc(len), *q = all;
+        if (!all)
+            return oom(c);
+        for (size_t i = 0; i < o->nsubjects; i++)
+            q += sprintf(q, "%s%s", i ? " " : "", o->subjects[i]);
+        int rc = set_value(c, "dataset", "subjects", all);
+        free(all);
+        return rc;
+    }
+    return 0;
+}
+
+/* [settings]: names that are words of their own, values without
+ * placeholders. */
+static int check_settings(ctx *c)
+{
+    static const char *const taken[] = {"subject", "run", "out", "root", "tr", NULL};
+    section *s = c->settings = find_section(&c->doc, "settings");
+    for (size_t i = 0; s && i < s->n; i++) {
+        const char *k = s->kv[i].key;
+        if (strpbrk(k, " \t{}:"))
+            return fail(c, "section [settings]: key %s: a name is one word without {}:", k);
+        for (int t = 0; taken[t]; t++)
+            if (strcmp(k, taken[t]) == 0)
+                return fail(c, "section [settings]: key %s: {%s} is bract's own placeholder", k,
+                            k);
+        if (get(c->dataset, k))
+            return fail(c, "section [settings]: key %s is a [dataset] key too: one name, one "
+                        "meaning", k);
+        if (strpbrk(s->kv[i].value, "{}"))
+            return fail(c, "section [settings]: key %s: a value is plain text, without "
+                        "placeholders (found '%s')", k, s->kv[i].value);
+    }
+    return 0;
+}
+
+/* The file as INI, and its sections: [dataset], [settings], [output],
+ * [stage NAME]. */
 static int read_file(ctx *c)
 {
     int rc = check_lines(c);
     if (rc)
         return rc;
-    int line = ini_parse(c->file, doc_handler, &c->doc);
+    int line = c->o->text ? ini_parse_string(c->o->text, doc_handler, &c->doc)
+                          : ini_parse(c->file, doc_handler, &c->doc);
     if (line == -1)
         return bract_error(BRACT_EIO, "%s: cannot open the file", c->file);
     if (line < 0 || c->doc.oom)
@@ -793,13 +915,84 @@ static int read_file(ctx *c)
         return fail(c, "line %d: not a section header, key = value, or comment", line);
     for (size_t i = 0; i < c->doc.n; i++) {
         const char *nm = c->doc.sec[i].name;
-        if (strcmp(nm, "dataset") && strcmp(nm, "output") && strncmp(nm, "stage ", 6))
-            return fail(c, "section [%s]: unknown section (expected [dataset], [output] or "
-                        "[stage NAME])", nm);
+        if (strcmp(nm, "dataset") && strcmp(nm, "output") && strcmp(nm, "settings") &&
+            strncmp(nm, "stage ", 6))
+            return fail(c, "section [%s]: unknown section (expected [dataset], [settings], "
+                        "[output] or [stage NAME])", nm);
     }
-    if (!(c->dataset = find_section(&c->doc, "dataset")))
+    if (!find_section(&c->doc, "dataset"))
         return fail(c, "no [dataset] section");
-    return 0;
+    /* sections move while overrides add to them: pointers after */
+    if ((rc = apply_overrides(c)))
+        return rc;
+    c->dataset = find_section(&c->doc, "dataset");
+    return check_settings(c);
+}
+
+/* Whether files can be made at dir: the deepest of dir and its parents
+ * that exists is a writable directory. */
+static int can_make(const char *dir)
+{
+    char *d = strdup(dir);
+    int ok = 0;
+    while (d) {
+        struct stat st;
+        if (stat(d, &st) == 0) {
+            ok = S_ISDIR(st.st_mode) && access(d, W_OK | X_OK) == 0;
+            break;
+        }
+        char *up = dir_of(d);
+        if (!up || strcmp(up, d) == 0) {
+            free(up);
+            break;
+        }
+        free(d);
+        d = up;
+    }
+    free(d);
+    return ok;
+}
+
+/* The default output root: derivatives/bract inside the dataset, or beside
+ * it when the dataset is not writable (a read-only mount, a dataset
+ * someone else owns), with a note saying so. */
+static int default_out_root(ctx *c)
+{
+    pl_pipeline *p = c->p;
+    char *inside = join_path(p->data_root, "derivatives/bract");
+    if (!inside)
+        return oom(c);
+    if (can_make(inside)) {
+        p->out_root = inside;
+        return 0;
+    }
+    free(inside);
+    char *abs = realpath(p->data_root, NULL);
+    if (!abs)
+        return fail(c, "section [dataset]: key root: %s: %s", p->data_root, strerror(errno));
+    char *parent = dir_of(abs), *beside = parent ? join_path(parent, "derivatives/bract") : NULL;
+    int rc = 0;
+    if (!beside)
+        rc = oom(c);
+    else if (!can_make(beside))
+        rc = bract_error(BRACT_EIO, "%s: %s is not writable, nor is %s (for %s): give --out DIR",
+                         c->file, abs, parent, beside);
+    else {
+        static const char fmt[] = "%s is not writable: outputs go beside it, to %s";
+        size_t n = sizeof fmt + strlen(abs) + strlen(beside);
+        if ((p->out_note = malloc(n)))
+            snprintf(p->out_note, n, fmt, abs, beside);
+        else
+            rc = oom(c);
+    }
+    if (!rc) {
+        p->out_root = beside;
+        beside = NULL;
+    }
+    free(beside);
+    free(parent);
+    free(abs);
+    return rc;
 }
 
 /* Data and output roots (relative to the file's directory), and the TR. */
@@ -817,13 +1010,16 @@ static int set_roots(ctx *c, const char *data_dir, const char *out_dir)
         p->out_root = strdup(out_dir);
     else if (p->data_root && oroot)
         p->out_root = join_path(oroot[0] == '/' ? NULL : p->data_root, oroot);
-    else if (p->data_root)
-        p->out_root = join_path(p->data_root, "derivatives/bract");
-    if (!p->data_root || !p->out_root)
+    if (!p->data_root || (!p->out_root && (out_dir || oroot)))
         return oom(c);
     struct stat st;
     if (stat(p->data_root, &st) || !S_ISDIR(st.st_mode))
         return fail(c, "section [dataset]: key root: %s is not a directory", p->data_root);
+    if (!p->out_root) {
+        int rc = default_out_root(c);
+        if (rc)
+            return rc;
+    }
     const char *tr = get(c->dataset, "tr");
     if (tr && (bract_parse_double(tr, &p->tr) || !(p->tr > 0)))
         return fail(c, "section [dataset]: key tr: expected a positive number of seconds, "
@@ -1006,15 +1202,22 @@ static void ctx_free(ctx *c)
 
 int cli_plan_load(const char *path, const char *data_dir, const char *out_dir, pl_pipeline **out)
 {
+    pl_load_opts o = {.data_dir = data_dir, .out_dir = out_dir};
+    return cli_plan_load_opts(path, &o, out);
+}
+
+int cli_plan_load_opts(const char *path, const pl_load_opts *o, pl_pipeline **out)
+{
     *out = NULL;
     ctx c;
     memset(&c, 0, sizeof c);
     c.file = path;
+    c.o = o;
     int rc = read_file(&c);
     if (!rc && (!(c.p = calloc(1, sizeof *c.p)) || !(c.p->file = strdup(path))))
         rc = oom(&c);
     if (!rc)
-        rc = set_roots(&c, data_dir, out_dir);
+        rc = set_roots(&c, o->data_dir, o->out_dir);
     if (!rc)
         rc = discover_subjects(&c);
     if (!rc)
@@ -1087,6 +1290,10 @@ int cli_plan_status(const pl_pipeline *p, size_t i, const unsigned char *will_ru
             snprintf(why, whylen, "input %s is newer", s->inputs[k]);
             return PL_STALE;
         }
+    if (p->force) {
+        snprintf(why, whylen, "up to date, but --force");
+        return PL_FORCED;
+    }
     snprintf(why, whylen, "up to date");
     return PL_UPTODATE;
 }

@@ -23,12 +23,27 @@ typedef struct {
     char *file;        /* the pipeline file */
     char *data_root;   /* dataset root */
     char *out_root;    /* output root */
+    char *out_note;    /* why the output root is not the default one, or NULL (a
+                        * dataset that is not writable): the caller says it */
     double tr;         /* [dataset] tr, 0 if not set */
+    int force;         /* set by the caller: steps up to date run all the same (--force) */
     size_t nsubjects;
     char **subjects;
     size_t nsteps;
     pl_step *steps;    /* subject steps (subject by subject, stage order), then group steps */
 } pl_pipeline;
+
+/* What a caller changes in a pipeline file when loading it (bract bids). */
+typedef struct {
+    const char *data_dir, *out_dir;    /* the roots instead of the file's (NULL: the file's) */
+    const char *const *settings;       /* "NAME=VALUE": [settings] values, set or added */
+    size_t nsettings;
+    const char *const *inputs;         /* "KEY=PATTERN": [dataset] patterns replaced */
+    size_t ninputs;
+    const char *const *subjects;       /* these subjects instead of [dataset] subjects */
+    size_t nsubjects;
+    const char *text;                  /* the file's text, when path names no file (built-in) */
+} pl_load_opts;
 
 /* Load and plan.  data_dir / out_dir override the file's roots (NULL: use
  * the file's).  Every stage key must be an option of its command (when the
@@ -39,12 +54,18 @@ typedef struct {
  * BRACT_EIO when it cannot be read, BRACT_ENOMEM. */
 int cli_plan_load(const char *path, const char *data_dir, const char *out_dir,
                   pl_pipeline **out);
+
+/* The same with the changes of o: [settings] values, [dataset] patterns
+ * (a key the file lacks is an error), the subjects, the text of the file.
+ * An input pattern or a setting is text the file could have held. */
+int cli_plan_load_opts(const char *path, const pl_load_opts *o, pl_pipeline **out);
 void cli_plan_free(pl_pipeline *p);
 
-enum { PL_UPTODATE = 0, PL_NEW, PL_CHANGED, PL_STALE };
+enum { PL_UPTODATE = 0, PL_NEW, PL_CHANGED, PL_STALE, PL_FORCED };
 
 /* Status of step i given the statuses of the steps before it (will_run[j]
- * nonzero if step j is going to run).  why receives a short reason. */
+ * nonzero if step j is going to run).  why receives a short reason.  A step
+ * that would be up to date is PL_FORCED when p->force is set. */
 int cli_plan_status(const pl_pipeline *p, size_t i, const unsigned char *will_run, char *why,
               size_t whylen);
 

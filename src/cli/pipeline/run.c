@@ -5,6 +5,8 @@
 #endif
 #include "cli/pipeline/run.h"
 
+#include "cli/derivatives.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -16,7 +18,9 @@
 #include <sys/prctl.h>
 #endif
 
-enum { OUT_RAN = 1, OUT_SKIPPED, OUT_FAILED, OUT_NOTRUN };
+/* OUT_EXCLUDED: not part of this level (a group step at the participant
+ * level), neither run nor reported. */
+enum { OUT_RAN = 1, OUT_SKIPPED, OUT_FAILED, OUT_NOTRUN, OUT_EXCLUDED };
 
 /* What a worker process tells the runner about one step. */
 typedef struct {
@@ -29,7 +33,7 @@ typedef struct {
 typedef struct {
     int outcome; /* OUT_*, 0 before it is decided */
     double seconds;
-    char why[512]; /* why it ran */
+    char why[512]; /* why it ran, or why it was not run */
 } step_state;
 
 typedef struct {
@@ -38,8 +42,10 @@ typedef struct {
     unsigned char *will_run; /* per step: decided to run (or ran), for cli_plan_status */
     step_state *st;          /* per step */
     int fail_fast;
+    cli_run_level level;
     int stop;                /* fail-fast triggered */
     size_t done;             /* steps reported so far, for [k/N] */
+    size_t total;            /* N: the steps of this level */
     int forked;              /* in a worker process or over ranks: no [k/N] numbering */
 } runner;
 
@@ -103,14 +109,35 @@ static void report(runner *r, size_t i)
                        : st->outcome == OUT_FAILED  ? "FAILED"
                                                     : "not run";
     char num[64] = "";
-    if (!r->forked)
-        snprintf(num, sizeof num, "[%zu/%zu] ", r->done, r->p->nsteps);
-    const char *subj = cli_plan_subject(r->p, s);
+    if (r->level == CLI_RUN_GROUP && s->subject >= 0)
+        r->done--; /* a subject step the group level needs: not one of its N */
+    else if (!r->forked)
+        snprintf(num, sizeof num, "[%zu/%zu] ", r->done, r->total);
+    const char *subj = cli_plan_subject(r->p, s), *cmd = r->c->cmd;
     if (st->outcome == OUT_RAN && !r->c->quiet)
-        fprintf(stderr, "bract pipeline: %s%s %s: done in %.1f s (%s)\n", num, s->stage, subj,
+        fprintf(stderr, "bract %s: %s%s %s: done in %.1f s (%s)\n", cmd, num, s->stage, subj,
                 st->seconds, st->why);
+    else if (st->outcome == OUT_NOTRUN && st->why[0])
+        fprintf(stderr, "bract %s: %s%s %s: not run: %s\n", cmd, num, s->stage, subj, st->why);
     else if (st->outcome != OUT_RAN && (!r->c->quiet || st->outcome == OUT_FAILED))
-        fprintf(stderr, "bract pipeline: %s%s %s: %s\n", num, s->stage, subj, what);
+        fprintf(stderr, "bract %s: %s%s %s: %s\n", cmd, num, s->stage, subj, what);
+}
+
+/* At the group level a subject step is not run, only found up to date (or
+ * not: then what needs it is not run either). */
+static void check_subject_step(runner *r, size_t i)
+{
+    char why[512];
+    step_state *st = &r->st[i];
+    int status = cli_plan_status(r->p, i, r->will_run, why, sizeof why);
+    if (status == PL_UPTODATE || status == PL_FORCED) {
+        st->outcome = OUT_SKIPPED;
+        return;
+    }
+    st->outcome = OUT_NOTRUN;
+    r->will_run[i] = 1;
+    snprintf(st->why, sizeof st->why, "%.300s; run the participant level for %.100s first", why,
+             cli_plan_subject(r->p, &r->p->steps[i]));
 }
 
 /* Decide and run step i in this process. */
@@ -118,6 +145,12 @@ static void do_step(runner *r, size_t i)
 {
     const pl_step *s = &r->p->steps[i];
     step_state *st = &r->st[i];
+    if (st->outcome == OUT_EXCLUDED)
+        return;
+    if (r->level == CLI_RUN_GROUP && s->subject >= 0) {
+        check_subject_step(r, i);
+        return;
+    }
     int blocked = r->stop;
     for (size_t d = 0; d < s->ndeps; d++)
         blocked |= r->st[s->deps[d]].outcome == OUT_FAILED ||
@@ -147,7 +180,8 @@ static void run_subject(runner *r, size_t a, size_t b, long q)
     for (size_t i = a; i < b; i++)
         if (r->p->steps[i].subject == q) {
             do_step(r, i);
-            report(r, i);
+            if (r->st[i].outcome != OUT_SKIPPED || r->level != CLI_RUN_GROUP)
+                report(r, i);
         }
 }
 
@@ -327,7 +361,8 @@ static void run_group_step(runner *r, size_t i, int rank, int size)
         cli_set_comm(MPI_COMM_SELF);
 #endif
         do_step(r, i);
-        report(r, i);
+        if (r->st[i].outcome != OUT_EXCLUDED)
+            report(r, i);
     }
 #ifdef BRACT_HAVE_MPI
     if (size > 1)
@@ -340,27 +375,67 @@ static void run_group_step(runner *r, size_t i, int rank, int size)
 
 static int summary(const runner *r, int rank, double t0)
 {
-    size_t n[OUT_NOTRUN + 1] = {0};
+    size_t n[OUT_EXCLUDED + 1] = {0};
     for (size_t i = 0; i < r->p->nsteps; i++)
         n[r->st[i].outcome]++;
-    if (rank == 0)
+    if (rank == 0) {
+        char later[64] = "";
+        if (n[OUT_EXCLUDED])
+            snprintf(later, sizeof later, " (%zu left to the group level)", n[OUT_EXCLUDED]);
         fprintf(stderr,
-                "bract pipeline: %zu steps: %zu run, %zu up to date, %zu failed, %zu not run; "
+                "bract %s: %zu steps%s: %zu run, %zu up to date, %zu failed, %zu not run; "
                 "%.1f s\n",
-                r->p->nsteps, n[OUT_RAN], n[OUT_SKIPPED], n[OUT_FAILED], n[OUT_NOTRUN],
-                cli_now() - t0);
+                r->c->cmd, r->p->nsteps - n[OUT_EXCLUDED], later, n[OUT_RAN], n[OUT_SKIPPED],
+                n[OUT_FAILED], n[OUT_NOTRUN], cli_now() - t0);
+    }
     return n[OUT_FAILED] || n[OUT_NOTRUN] ? CLI_DATA_ERROR : CLI_OK;
 }
 
-int cli_pipeline_run(const cli_ctx *c, const pl_pipeline *p, int jobs, int fail_fast)
+/* At the participant level: the group steps no subject step needs are
+ * left out.  Steps come in dependency order, so one pass from the end
+ * marks what the subject steps need. */
+static int exclude_group_steps(runner *r)
+{
+    const pl_pipeline *p = r->p;
+    unsigned char *need = calloc(p->nsteps + 1, 1);
+    if (!need)
+        return -1;
+    for (size_t k = p->nsteps; k-- > 0;) {
+        const pl_step *s = &p->steps[k];
+        if (s->subject >= 0)
+            need[k] = 1;
+        if (need[k])
+            for (size_t d = 0; d < s->ndeps; d++)
+                need[s->deps[d]] = 1;
+    }
+    for (size_t k = 0; k < p->nsteps; k++)
+        if (!need[k])
+            r->st[k].outcome = OUT_EXCLUDED;
+    free(need);
+    return 0;
+}
+
+/* The output root's dataset_description.json (rank 0). */
+static int describe(const cli_ctx *c, const pl_pipeline *p, const cli_run_opts *o)
+{
+    const char *root[1] = {p->data_root};
+    if (cli_derivatives_describe(p->out_root, o->sources ? o->sources : root,
+                                 o->sources ? o->nsources : 1))
+        return cli_fail(c);
+    return CLI_OK;
+}
+
+int cli_pipeline_run(const cli_ctx *c, const pl_pipeline *p, const cli_run_opts *o)
 {
     runner r = {0};
     r.c = c;
     r.p = p;
-    r.fail_fast = fail_fast;
+    r.fail_fast = o->fail_fast;
+    r.level = o->level;
+    int jobs = o->jobs > 0 ? o->jobs : 1;
     r.will_run = calloc(p->nsteps + 1, 1);
     r.st = calloc(p->nsteps + 1, sizeof *r.st);
-    if (!r.will_run || !r.st) {
+    if (!r.will_run || !r.st || (r.level == CLI_RUN_PARTICIPANT && exclude_group_steps(&r))) {
         free(r.will_run);
         free(r.st);
         return cli_error(c, "out of memory");
@@ -370,6 +445,19 @@ int cli_pipeline_run(const cli_ctx *c, const pl_pipeline *p, int jobs, int fail_
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
 #endif
+    for (size_t i = 0; i < p->nsteps; i++)
+        r.total += r.level == CLI_RUN_GROUP ? p->steps[i].subject < 0
+                                            : r.st[i].outcome != OUT_EXCLUDED;
+    int drc = rank == 0 ? describe(c, p, o) : CLI_OK;
+#ifdef BRACT_HAVE_MPI
+    if (size > 1)
+        MPI_Bcast(&drc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+#endif
+    if (drc != CLI_OK) {
+        free(r.will_run);
+        free(r.st);
+        return drc;
+    }
     int total_threads = bract_get_threads();
     int per_job = jobs > 1 ? (total_threads / jobs > 0 ? total_threads / jobs : 1) : total_threads;
     if (jobs > 1 || size > 1)
@@ -387,7 +475,10 @@ int cli_pipeline_run(const cli_ctx *c, const pl_pipeline *p, int jobs, int fail_
         }
         for (b = a; b < p->nsteps && p->steps[b].subject >= 0;)
             b++;
-        if (size > 1) {
+        if (r.level == CLI_RUN_GROUP) { /* subject steps are only checked */
+            for (size_t q = 0; q < p->nsubjects; q++)
+                run_subject(&r, a, b, (long)q);
+        } else if (size > 1) {
 #ifdef BRACT_HAVE_MPI
             run_wave_ranks(&r, a, b, rank, size);
 #endif
@@ -404,4 +495,27 @@ int cli_pipeline_run(const cli_ctx *c, const pl_pipeline *p, int jobs, int fail_
     free(r.will_run);
     free(r.st);
     return rc;
+}
+
+int cli_pipeline_print_plan(const cli_ctx *c, const pl_pipeline *p)
+{
+    unsigned char *will = calloc(p->nsteps + 1, 1);
+    if (!will)
+        return cli_error(c, "out of memory");
+    size_t nrun = 0;
+    printf("pipeline %s: %zu subjects, %zu steps; outputs under %s\n", p->file, p->nsubjects,
+           p->nsteps, p->out_root);
+    for (size_t i = 0; i < p->nsteps; i++) {
+        char why[512];
+        will[i] = cli_plan_status(p, i, will, why, sizeof why) != PL_UPTODATE;
+        nrun += will[i];
+        const pl_step *s = &p->steps[i];
+        printf("%-6s %-16s %-12s %s\n", will[i] ? "run" : "skip", s->stage,
+               cli_plan_subject(p, s), why);
+        if (c->verbose)
+            printf("       %s\n", s->cmdline);
+    }
+    printf("%zu of %zu steps would run\n", nrun, p->nsteps);
+    free(will);
+    return CLI_OK;
 }
