@@ -4,6 +4,8 @@
 #include "testutil.h"
 
 #include <math.h>
+
+#include <lapacke.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -471,6 +473,107 @@ START_TEST(run_noise_is_ar1)
 }
 END_TEST
 
+START_TEST(run_truth_for_denoising)
+{
+    /* --evoked shifts every word's amplitude in the effect voxels;
+     * --hrf-variability gives effect voxels their own inverse-logit HRF
+     * (glover's kernel without it); --structured-noise adds time courses
+     * shared by voxels; all identical for any number of threads */
+    bract_simrsa_opts o;
+    small_bold_opts(&o);
+    bract_simrsa *d0, *d1;
+    ck_assert_int_eq(bract_simrsa_new(&o, &d0), 0);
+    o.bold.evoked = 2.5;
+    o.bold.hrf_variability = 1;
+    o.bold.structured_noise = 3;
+    ck_assert_int_eq(bract_simrsa_new(&o, &d1), 0);
+    double *a0, *a1;
+    ck_assert_int_eq(bract_simrsa_amplitudes(d0, 0, &a0), 0);
+    ck_assert_int_eq(bract_simrsa_amplitudes(d1, 0, &a1), 0);
+    size_t neff = 0;
+    for (size_t e = 0; e < d0->nmask; e++) {
+        int eff = bract_volume_get(d0->truth, d0->brain[e]) != 0;
+        neff += eff;
+        for (size_t w = 0; w < d0->nwords; w++)
+            ck_assert(fabs(a1[e * d0->nwords + w] - a0[e * d0->nwords + w] - (eff ? 2.5 : 0)) <
+                      1e-12);
+    }
+    ck_assert_uint_gt(neff, 10);
+    free(a0);
+    free(a1);
+    /* HRFs: glover without variability; with it, per voxel, peaks spread */
+    double *g, *k;
+    size_t ng, nk;
+    ck_assert_int_eq(bract_hrf_kernel(BRACT_HRF_GLOVER, 0, 0, 2.0, 50, &g, &ng), 0);
+    ck_assert_int_eq(bract_simrsa_voxel_hrf(d0, 0, d0->brain[0], 2.0, 50, &k, &nk), 0);
+    ck_assert_uint_eq(nk, ng);
+    ck_assert(memcmp(g, k, ng * sizeof *g) == 0);
+    free(k);
+    double gmax = 0, lo = 1e9, hi = 0;
+    for (size_t i = 0; i < ng; i++)
+        gmax = fmax(gmax, g[i]);
+    for (size_t e = 0; e < d1->nmask; e++) {
+        ck_assert_int_eq(bract_simrsa_voxel_hrf(d1, 0, d1->brain[e], 2.0, 50, &k, &nk), 0);
+        size_t b = 0;
+        for (size_t i = 1; i < nk; i++)
+            b = k[i] > k[b] ? i : b;
+        ck_assert(fabs(k[b] - gmax) < 1e-12 * gmax);
+        lo = fmin(lo, (double)b * 0.04);
+        hi = fmax(hi, (double)b * 0.04);
+        free(k);
+    }
+    ck_assert_msg(lo < 4.5 && hi > 6, "peak times %g to %g s", lo, hi);
+    free(g);
+    /* runs: deterministic; shared noise raises the correlation of voxels
+     * without effect */
+    bract_simrsa_run *r0, *r1, *r2;
+    bract_set_threads(1);
+    ck_assert_int_eq(bract_simrsa_run_new(d1, 1, 0, &r1), 0);
+    bract_set_threads(2);
+    ck_assert_int_eq(bract_simrsa_run_new(d1, 1, 0, &r2), 0);
+    bract_set_threads(0);
+    ck_assert_int_eq(memcmp(r1->bold->data, r2->bold->data,
+                            r1->bold->nvox * r1->nvol * sizeof(float)), 0);
+    ck_assert_int_eq(bract_simrsa_run_new(d0, 1, 0, &r0), 0);
+    /* without effect, the two runs differ by the shared noise alone: a
+     * voxels x volumes matrix of rank 3 */
+    {
+        const size_t nv = r0->bold->nvox, n = r0->nvol;
+        size_t m = 0;
+        double *D = malloc(60 * n * sizeof *D);
+        for (size_t e = 0; e < d0->nmask && m < 60; e++) {
+            size_t i = d0->brain[e];
+            if (bract_volume_get(d0->truth, i))
+                continue;
+            for (size_t t = 0; t < n; t++)
+                D[m * n + t] = (double)((const float *)r1->bold->data)[i + nv * t] -
+                               (double)((const float *)r0->bold->data)[i + nv * t];
+            m++;
+        }
+        size_t q = m < n ? m : n;
+        double sv[64], *u = malloc(m * q * sizeof *u), *vt = malloc(q * n * sizeof *vt);
+        ck_assert_int_eq(LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', (lapack_int)m, (lapack_int)n, D,
+                                        (lapack_int)n, sv, u, (lapack_int)q, vt, (lapack_int)n),
+                         0);
+        free(u);
+        free(vt);
+        ck_assert_msg(sv[2] > 0.1 * sv[0] && sv[3] < 1e-4 * sv[0], "singular values %g %g %g "
+                      "%g", sv[0], sv[1], sv[2], sv[3]);
+        free(D);
+    }
+    bract_simrsa_run_free(r0);
+    bract_simrsa_run_free(r1);
+    bract_simrsa_run_free(r2);
+    bract_simrsa_free(d0);
+    bract_simrsa_free(d1);
+    /* bad values */
+    small_bold_opts(&o);
+    o.bold.hrf_variability = -1;
+    ck_assert_int_eq(bract_simrsa_new(&o, &d0), BRACT_EINVAL);
+    ck_assert_error_has("the HRF variability 0 to 10");
+}
+END_TEST
+
 START_TEST(run_bad_options)
 {
     bract_simrsa_opts o;
@@ -792,6 +895,7 @@ static Suite *simrsa_suite(void)
     tcase_add_test(tc, glm_recovers_amplitudes);
     tcase_add_test(tc, run_noise_is_ar1);
     tcase_add_test(tc, run_bad_options);
+    tcase_add_test(tc, run_truth_for_denoising);
     suite_add_tcase(s, tc);
     tc = tcase_create("chain");
     tcase_set_timeout(tc, 600);

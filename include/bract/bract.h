@@ -52,5 +52,9 @@
 #include "bract/hrf.h"
 #include "bract/nuisance.h"
 #include "bract/glm.h"
+#include "bract/hrflib.h"
+#include "bract/fracridge.h"
+#include "bract/glmdenoise.h"
+#include "bract/single.h"
 
 #endif

@@ -333,6 +333,8 @@ typedef struct {
     bract_glm_stat stat;       /* BRACT_GLM_STAT_F forces F for one expression */
 } bract_glm_contrast_spec;
 
+struct bract_single_opts; /* bract/single.h */
+
 typedef struct {
     bract_glm_design_opts design;
     bract_nuisance_opts confounds;  /* applied to every run's --confounds */
@@ -343,6 +345,11 @@ typedef struct {
     size_t ncontrasts;
     int write_residuals;             /* default 1 */
     int force;                       /* overwrite existing outputs */
+    /* single-trial denoising (bract/single.h), or NULL (default): the
+     * betas come from bract_single_new (its design and trials are taken
+     * from this model's); contrasts and residuals stay the standard
+     * model's */
+    const struct bract_single_opts *denoise;
 } bract_glm_opts;
 
 BRACT_API void bract_glm_opts_defaults(bract_glm_opts *o);
@@ -358,6 +365,12 @@ typedef struct {
     size_t ncensored;        /* volumes censored over all runs */
     size_t nfiles;
     char **files;            /* names written in the output directory */
+    /* with denoise: each step's median split-half reliability */
+    size_t nsteps;
+    const char *step[4];             /* bract_single_step_name */
+    double reliability[4];
+    size_t reliability_voxels;       /* signal voxels */
+    int noise_pcs;                   /* components in the model */
 } bract_glm_summary;
 
 BRACT_API void bract_glm_summary_free(bract_glm_summary *s);
@@ -392,6 +405,19 @@ BRACT_API int bract_glm_run_tr(const char *bold_path, double header_tr, double g
  *   residuals.nii.gz                     the runs' (whitened) residuals,
  *                                        kept volumes, run after run
  *   contrast-<NAME>_stat-<effect|variance|t|z|p>.nii.gz  (F contrasts: stat-F)
+ * and, with denoise (bract/single.h):
+ *   diagnostics.tsv                      each step's median split-half
+ *                                        reliability (step, hrf_library,
+ *                                        noise_pcs, ridge, median_reliability,
+ *                                        change, voxels, p_worse, kept)
+ *   reliability.nii.gz                   each voxel's, one volume per step
+ *   onoff_r2.nii.gz, condition_r2.nii.gz cross-validated R2 of the on-off and
+ *                                        condition models
+ *   hrf_index.nii.gz + hrf_library.tsv   the voxel's library HRF (1-based;
+ *                                        with the library)
+ *   noise_pool.nii.gz, noise_pcs.nii.gz, noise_pcs_cv.tsv (the curve),
+ *   noise_components_run-<N>.tsv         (with noise components)
+ *   ridge_fraction.nii.gz                (with ridge)
  * each with a JSON sidecar made from `base` (may be NULL: a new "glm"
  * sidecar) plus the file's own keys; the residuals' sidecar holds
  * "ResidualDegreesOfFreedom" (the sum over runs of rows - rank), which

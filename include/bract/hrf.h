@@ -114,6 +114,16 @@ typedef struct bract_hrf_plan bract_hrf_plan;
 BRACT_API int bract_hrf_plan_new(const bract_hrf_opts *o, const double *frame_times, size_t n,
                                  bract_hrf_plan **out);
 
+/* A plan whose one response kernel is `kernel` (len >= 2 samples, the
+ * first at 0 s, spaced (smallest frame step) / o->oversampling apart, as
+ * bract_hrf_kernel samples them; for example an HRF of bract/hrflib.h)
+ * instead of o->model's; o's oversampling and min_onset are used.  The
+ * kernel is copied.  Errors as bract_hrf_plan_new, and a kernel of fewer
+ * than 2 samples or with a non-finite one.  *out is owned by the caller. */
+BRACT_API int bract_hrf_plan_new_kernel(const bract_hrf_opts *o, const double *kernel, size_t len,
+                                        const double *frame_times, size_t n,
+                                        bract_hrf_plan **out);
+
 BRACT_API void bract_hrf_plan_free(bract_hrf_plan *p);
 
 /* Columns per condition of the plan's model. */

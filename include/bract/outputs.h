@@ -57,5 +57,16 @@
 #define BRACT_OUT_GLM_BETAS_TABLE "betas.tsv"
 #define BRACT_OUT_GLM_RESIDUALS "residuals.nii.gz"
 #define BRACT_OUT_GLM_DIAGNOSTICS "diagnostics.tsv"
+/* ... with --denoise (bract/single.h); the per-run components are
+ * "noise_components_run-<N>.tsv" */
+#define BRACT_OUT_GLM_RELIABILITY "reliability.nii.gz"
+#define BRACT_OUT_GLM_ONOFF_R2 "onoff_r2.nii.gz"
+#define BRACT_OUT_GLM_CONDITION_R2 "condition_r2.nii.gz"
+#define BRACT_OUT_GLM_HRF_INDEX "hrf_index.nii.gz"
+#define BRACT_OUT_GLM_HRF_LIBRARY "hrf_library.tsv"
+#define BRACT_OUT_GLM_NOISE_POOL "noise_pool.nii.gz"
+#define BRACT_OUT_GLM_NOISE_PCS "noise_pcs.nii.gz"
+#define BRACT_OUT_GLM_NOISE_CURVE "noise_pcs_cv.tsv"
+#define BRACT_OUT_GLM_RIDGE_FRACTION "ridge_fraction.nii.gz"
 
 #endif

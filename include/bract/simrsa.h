@@ -49,6 +49,30 @@
  *     trans_x ... rot_z and each one's _derivative1 (n/a at volume 0), _power2
  *                         and _derivative1_power2 (motion24)
  *
+ * Known truth for single-trial denoising (bract/single.h), all off by
+ * default:
+ *   - evoked: every word adds a response of this amplitude in the effect
+ *     voxels, a_v(w) = evoked + c_u (e_w - mean e) . u_v (the mean response
+ *     of a region that reads words, on which the on-off model and an HRF
+ *     choice rest);
+ *   - hrf_variability X > 0: each effect voxel responds with its own HRF,
+ *     from a family unlike the double-gamma library of bract/hrflib.h: the
+ *     inverse-logit model of Lindquist & Wager (2007, Human Brain Mapping
+ *     28:764),
+ *         h(t) = L((t - T1)/D1) - (1 + u) L((t - T2)/D2) + u L((t - T3)/D3),
+ *         L(x) = 1 / (1 + exp(-x)),
+ *     with T1 = 3 + X z1 s (at least 1 s), T2 = T1 + 4.5 exp(0.12 X z2) s,
+ *     T3 = T2 + 5 s, D1 = 0.9 exp(0.15 X z3), D2 = 1.1 exp(0.15 X z4),
+ *     D3 = 2 s, u = 0.3 exp(0.4 X z5) (z ~ N(0, 1) per subject and voxel,
+ *     the same in every run), sampled as the glover kernel is (bract/hrf.h)
+ *     and scaled to the glover kernel's maximum, so that X = 1 moves the
+ *     peak by about a second; X = 0 keeps `hrf` for every voxel;
+ *   - structured_noise K: K time courses per run, AR(1) with coefficient
+ *     0.7 and variance 1, shared by every brain voxel with loadings
+ *     N(0, noise_sd^2) per subject and voxel (the same in every run):
+ *     noise with a spatial structure, as physiology and motion leave, that
+ *     the noise components of bract/single.h can learn.
+ *
  * Everything is a pure function of the seed: each word, category, region,
  * document, subject, run and voxel draws from its own Philox stream, so the
  * data do not depend on the number of threads.
@@ -98,6 +122,9 @@ typedef struct {
     double drift_sd;       /* slow drift: 1 */
     double motion_mm;      /* sd of a motion step per volume, mm: 0.05 */
     double motion_effect;  /* sd of the loadings, signal per mm of motion: 0.5 */
+    double evoked;         /* response to every word in the effect voxels: 0 */
+    double hrf_variability; /* per-voxel inverse-logit HRFs (see above): 0, off */
+    size_t structured_noise; /* shared noise time courses per run: 0 */
 } bract_simrsa_bold_opts;
 
 typedef struct {
@@ -163,6 +190,13 @@ BRACT_API int bract_simrsa_subject(const bract_simrsa *d, size_t s, bract_volume
  * effect.  The noise-free truth of both kinds of data: the expected beta
  * of word w in voxel d->brain[e].  *amp is owned by the caller (free()). */
 BRACT_API int bract_simrsa_amplitudes(const bract_simrsa *d, size_t s, double **amp);
+
+/* The HRF kernel of effect voxel `voxel` (a spatial index) of subject s,
+ * sampled every tr / oversampling s as bract_hrf_kernel samples the gamma
+ * models (the inverse-logit model with hrf_variability > 0, else `hrf`).
+ * *kernel (*len values) is owned by the caller (free()). */
+BRACT_API int bract_simrsa_voxel_hrf(const bract_simrsa *d, size_t s, size_t voxel, double tr,
+                                     int oversampling, double **kernel, size_t *len);
 
 /* One event-related run of one subject. */
 typedef struct {

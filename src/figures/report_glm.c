@@ -109,6 +109,104 @@ static void glm_designs(rp_ctx *c, const rp_run *r)
     free(d);
 }
 
+/* Single-trial denoising (bract glm --denoise): every denoised GLM's
+ * diagnostics.tsv as one figure, a panel per GLM and a bar per step (its
+ * median split-half reliability), and a table of the steps. */
+static void glm_denoising(rp_ctx *c, rp_run **runs, size_t n)
+{
+    size_t nd = 0;
+    bract_buf tsv = {0}, rows = {0};
+    bract_buf_printf(&tsv, "rdm\tmodel\tr\tmethod\n");
+    for (size_t k = 0; k < n; k++) {
+        rp_sidecar *s = bract_rp_run_file(runs[k], BRACT_OUT_GLM_DIAGNOSTICS);
+        if (!s)
+            continue;
+        if (!s->output) {
+            bract_rp_note_missing(c, "single-trial denoising", s, "diagnostics table");
+            continue;
+        }
+        bract_table *t = bract_rp_read_table(c, s->output, "single-trial denoising");
+        if (!t)
+            continue;
+        long cs = bract_table_find(t, "step"), cm = bract_table_find(t, "median_reliability"),
+             cc = bract_table_find(t, "change"), cp = bract_table_find(t, "p_worse"),
+             ck = bract_table_find(t, "kept");
+        if (cs < 0 || cm < 0 || ck < 0) {
+            bract_rp_note(c, "single-trial denoising", "a diagnostics table without the "
+                          "columns step, median_reliability and kept");
+            bract_table_free(t);
+            continue;
+        }
+        char *rel = bract_rp_rel(c, runs[k]->dir);
+        const char *name = rel ? rel : runs[k]->dir;
+        for (size_t i = 0; i < t->nrows; i++) {
+            double m = NAN, ch = NAN, pw = NAN, kept = 1;
+            bract_table_double(t, i, (size_t)cm, &m);
+            bract_table_double(t, i, (size_t)ck, &kept);
+            if (cc >= 0)
+                bract_table_double(t, i, (size_t)cc, &ch);
+            if (cp >= 0)
+                bract_table_double(t, i, (size_t)cp, &pw);
+            const char *step = t->cell[i * t->ncols + (size_t)cs];
+            /* panel and bar names are table cells: no tab or newline in them */
+            bract_buf_printf(&tsv, "%s\t%s%s\t%.17g\tmedian split-half reliability\n", name,
+                             step, kept ? "" : " (left out)", m);
+            char v[3][32];
+            bract_rp_fmt(v[0], m, RP_R);
+            bract_rp_fmt(v[1], ch, RP_R);
+            bract_rp_fmt(v[2], pw, RP_P);
+            bract_rp_buf_putf(c, &rows, "<tr><td><code>");
+            bract_rp_buf_esc(c, &rows, name);
+            bract_rp_buf_putf(c, &rows, "</code></td><td>");
+            bract_rp_buf_esc(c, &rows, step);
+            bract_rp_buf_putf(c, &rows, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+                              "<td class=\"n\">%s</td><td>%s</td></tr>\n", v[0], v[1], v[2],
+                              kept ? "yes" : "left out");
+        }
+        free(rel);
+        bract_table_free(t);
+        nd++;
+    }
+    if (nd) {
+        bract_rp_heading(c, 3, "glm-denoise", "Single-trial denoising");
+        bract_rp_put(c, "<p>What each step of <code>bract glm --denoise</code> did to the "
+                        "single-trial betas: the median, over the voxels with task signal, of "
+                        "their split-half reliability (the correlation over conditions of the "
+                        "odd runs' condition means with the even runs').  A step that made "
+                        "significantly more voxels less reliable (p_worse &lt; 0.01, sign "
+                        "test) is left out, and the betas come from the last step kept.</p>\n");
+        bract_table *bt = NULL;
+        if (tsv.data && !bract_table_parse("diagnostics", tsv.data, tsv.len, &bt)) {
+            bract_plot_opts o;
+            bract_rp_plot_opts(c, &o);
+            o.title = "";
+            o.units = "median split-half reliability";
+            o.method = "median split-half reliability";
+            bract_figure f;
+            memset(&f, 0, sizeof f);
+            if (bract_plot_bars(bt, &o, &f))
+                bract_rp_note(c, "single-trial denoising", bract_last_error());
+            else
+                bract_rp_figure(c, &f, "reliability per denoising step",
+                                "Median split-half reliability of the single-trial betas after "
+                                "each step (diagnostics.tsv); a panel per GLM.");
+            bract_figure_free(&f);
+            bract_table_free(bt);
+        } else {
+            bract_rp_note(c, "single-trial denoising", bract_last_error());
+        }
+        bract_rp_put(c, "<div class=\"tablewrap\"><table><thead><tr><th>output</th>"
+                        "<th>step</th><th class=\"n\">median reliability</th>"
+                        "<th class=\"n\">change</th><th class=\"n\">p_worse</th>"
+                        "<th>kept</th></tr></thead><tbody>\n");
+        if (rows.data)
+            bract_rp_put(c, rows.data);
+        bract_rp_put(c, "</tbody></table></div>\n");
+    }
+    bract_buf_free(&tsv);
+    bract_buf_free(&rows);
+}
+
 void bract_rp_section_glm(rp_ctx *c)
 {
     size_t n;
@@ -144,6 +242,7 @@ void bract_rp_section_glm(rp_ctx *c)
     bract_rp_put(c, "</p>\n");
     free(rel);
     glm_designs(c, runs[0]);
+    glm_denoising(c, runs, n);
     bract_rp_put(c, "</section>\n");
     bract_rp_buf_putf(c, &c->done, "<li><a href=\"#%s\">First-level GLM</a>: %zu run%s of "
                       "bract glm</li>\n", id, n, n == 1 ? "" : "s");

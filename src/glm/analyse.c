@@ -2,7 +2,9 @@
  * (bract_glm_analyse in bract/glm.h). */
 #include "glm/glm_internal.h"
 
+#include "bract/hrflib.h"
 #include "bract/outputs.h"
+#include "bract/single.h"
 
 #include <errno.h>
 #include <math.h>
@@ -24,6 +26,7 @@ void bract_glm_opts_defaults(bract_glm_opts *o)
     o->ncontrasts = 0;
     o->write_residuals = 1;
     o->force = 0;
+    o->denoise = NULL;
 }
 
 void bract_glm_summary_free(bract_glm_summary *s)
@@ -45,6 +48,8 @@ typedef struct {
     bract_glm_design *d;    /* the fitted model: standard, or LSA */
     bract_glm_fit *fit;
     double *lss;            /* nvox x events (LSS) */
+    float *y;               /* the run's voxel series (kept for denoising) */
+    size_t nvol;
     double tr;
 } run_state;
 
@@ -57,6 +62,7 @@ static void run_clear(run_state *r)
     bract_glm_design_free(r->d);
     bract_glm_fit_free(r->fit);
     free(r->lss);
+    free(r->y);
 }
 
 static double now_s(void)
@@ -162,11 +168,14 @@ typedef struct {
     size_t nruns;
     size_t *vol_run, *vol_col; /* per output volume: run and design column or trial */
     int trials;
+    const bract_single *single; /* denoised betas: vol_col is the study's trial */
 } beta_ctx;
 
 static double get_beta(const void *ctx, size_t t, size_t v)
 {
     const beta_ctx *b = ctx;
+    if (b->single)
+        return b->single->betas[v * b->single->ntrials + b->vol_col[t]];
     const run_state *r = &b->runs[b->vol_run[t]];
     if (r->lss)
         return r->lss[v * r->ev->n + b->vol_col[t]];
@@ -227,6 +236,24 @@ static void set_params(bract_sidecar *sc, const bract_glm_opts *o, double tr)
     if (o->fit.noise == BRACT_GLM_NOISE_AR1)
         bract_sidecar_param_int(sc, "ar_bins", o->fit.ar_bins);
     bract_sidecar_param_str(sc, "trials", bract_glm_trials_name(o->trials));
+    if (o->denoise) {
+        const bract_single_opts *dn = o->denoise;
+        bract_sidecar_param_bool(sc, "denoise", 1);
+        bract_sidecar_param_bool(sc, "hrf_library", dn->hrf_library);
+        if (dn->noise_pcs == BRACT_SINGLE_PCS_AUTO)
+            bract_sidecar_param_str(sc, "noise_pcs", "auto");
+        else
+            bract_sidecar_param_int(sc, "noise_pcs", dn->noise_pcs);
+        bract_sidecar_param_int(sc, "max_noise_pcs", dn->max_noise_pcs);
+        bract_sidecar_param_num(sc, "pcstop", dn->pcstop);
+        if (isnan(dn->r2_threshold))
+            bract_sidecar_param_str(sc, "r2_threshold", "auto");
+        else
+            bract_sidecar_param_num(sc, "r2_threshold", dn->r2_threshold);
+        bract_sidecar_param_str(sc, "ridge", bract_single_ridge_name(dn->ridge));
+        bract_sidecar_param_bool(sc, "autoscale", dn->autoscale);
+        bract_sidecar_param_str(sc, "denoise_estimation", "ols");
+    }
     const bract_nuisance_opts *c = &o->confounds;
     if (c->ncolumns || c->nstrategies) {
         json_object *a = json_object_new_array();
@@ -256,6 +283,354 @@ static void set_output(bract_sidecar *sc, const char *desc, json_object *extra)
     json_object_object_add(o, "Description", json_object_new_string(desc));
     bract_sidecar_set_json(sc, "Output", json_object_to_json_string(o));
     json_object_put(o);
+}
+
+/* ---- the denoising's outputs ---- */
+
+typedef struct {
+    const bract_single *s;
+    int what; /* 0 reliability, 1 on-off R2, 2 HRF index, 3 pool, 4 components, 5 fraction,
+                 6 condition R2 */
+} single_ctx;
+
+static double get_single(const void *ctx, size_t t, size_t v)
+{
+    const single_ctx *c = ctx;
+    const bract_single *s = c->s;
+    if (s->bad[v])
+        return c->what == 3 || c->what == 4 ? 0 : NAN;
+    switch (c->what) {
+    case 0: return s->steps[t].reliability[v];
+    case 1: return s->onoff_r2[v];
+    case 2: return (double)(s->hrf[v] + 1);
+    case 3: return s->pool[v];
+    case 4: return s->npcs;
+    case 6: return s->cond_r2[v];
+    default: return s->fraction[v];
+    }
+}
+
+/* A small table written atomically, its sidecar from sc with `desc`. */
+static int denoise_table(outset *o, const char *name, size_t ncols, const char *const *cols,
+                         const double *vals, size_t nrows, const char *const *first,
+                         bract_sidecar *sc, const char *desc, json_object *extra)
+{
+    char *p = out_path(o, name);
+    bract_tsv_writer *w = NULL;
+    int rc = p ? bract_tsv_open(p, o->force, ncols, cols, &w) : BRACT_ENOMEM;
+    if (!rc) {
+        for (size_t i = 0; i < nrows; i++) {
+            size_t j0 = 0;
+            if (first) {
+                bract_tsv_str(w, first[i]);
+                j0 = 1;
+            }
+            for (size_t j = j0; j < ncols; j++)
+                bract_tsv_double(w, vals[i * ncols + j]);
+            bract_tsv_end_row(w);
+        }
+        rc = bract_tsv_commit(w);
+    }
+    if (!rc)
+        rc = out_record(o, name);
+    if (!rc) {
+        set_output(sc, desc, extra);
+        extra = NULL;
+        rc = bract_sidecar_write(sc, p, o->force);
+        char *sp = bract_sidecar_path(name);
+        if (!rc)
+            rc = sp ? out_record(o, sp) : BRACT_ENOMEM;
+        free(sp);
+    }
+    if (extra)
+        json_object_put(extra);
+    free(p);
+    return rc;
+}
+
+/* diagnostics.tsv: a row per step, its model and reliability, kept or not */
+static int write_diagnostics(outset *o, const bract_single *s, bract_sidecar *sc, double t0)
+{
+    int rc;
+    enum { NC = 9 };
+    const char *cols[NC] = {"step",   "hrf_library", "noise_pcs", "ridge", "median_reliability",
+                            "change", "voxels",      "p_worse",   "kept"};
+    double *v = bract_xcalloc(s->nsteps * NC, sizeof *v, "diagnostics");
+    const char *names[4];
+    if (!v)
+        return BRACT_ENOMEM;
+    /* each row's model: the kept steps before it, and its own */
+    int h = 0, np = 0;
+    size_t last = 0;
+    for (size_t k = 0; k < s->nsteps; k++) {
+        const bract_single_step *st = &s->steps[k];
+        int hk = h || st->kind == BRACT_SINGLE_STEP_HRF;
+        int npk = st->kind == BRACT_SINGLE_STEP_NOISE ? s->npcs : np;
+        names[k] = bract_single_step_name(st->kind);
+        v[k * NC + 1] = hk;
+        v[k * NC + 2] = npk;
+        v[k * NC + 3] = st->kind == BRACT_SINGLE_STEP_RIDGE;
+        v[k * NC + 4] = st->median_reliability;
+        /* the change from the model it adds to (the last kept step) */
+        v[k * NC + 5] = k ? st->median_reliability - s->steps[last].median_reliability : NAN;
+        v[k * NC + 6] = (double)st->nvoxels;
+        v[k * NC + 7] = st->p_worse;
+        v[k * NC + 8] = st->kept;
+        if (st->kept) {
+            h = hk;
+            np = npk;
+            last = k;
+        }
+    }
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "OnOffR2Threshold", json_object_new_double(s->r2_threshold));
+    json_object_object_add(e, "ConditionR2Threshold", json_object_new_double(s->cond_r2_threshold));
+    json_object_object_add(e, "SignalVoxels", json_object_new_int64((int64_t)s->nsignal));
+    json_object_object_add(e, "Reliability",
+                           json_object_new_string("Pearson correlation, over conditions, of "
+                                                  "the condition means of the odd and of the "
+                                                  "even runs; median over the signal voxels "
+                                                  "(on-off or condition R2 above its "
+                                                  "threshold)"));
+    json_object_object_add(
+        e, "BetasFromStep",
+        json_object_new_string(bract_single_step_name(s->steps[s->last_kept].kind)));
+    json_object_object_add(e, "Change",
+                           json_object_new_string("median_reliability minus that of the "
+                                                  "last kept step above (the model this "
+                                                  "step adds to)"));
+    json_object_object_add(e, "PWorse",
+                           json_object_new_string("one-sided sign test of the signal voxels "
+                                                  "whose reliability the step lowered, "
+                                                  "against the last kept step; below 0.01 "
+                                                  "the step is left out (kept 0)"));
+    bract_sidecar_wall_time(sc, now_s() - t0);
+    rc = denoise_table(o, BRACT_OUT_GLM_DIAGNOSTICS, NC, cols, v, s->nsteps, names, sc,
+                       "median split-half reliability of the single-trial betas after each "
+                       "step of the denoising; a step that lowers it is left out (kept 0)",
+                       e);
+    free(v);
+    return rc;
+}
+
+/* The maps: reliability per step, R2, HRF index, pool, components, fraction. */
+static int write_denoise_maps(outset *o, const grid *g, const bract_single *s, int lib,
+                              int have_noise, int have_ridge, bract_sidecar *sc, double t0)
+{
+    int rc = BRACT_OK;
+    struct {
+        const char *name;
+        int what, intent;
+        size_t nt;
+        const char *iname, *desc;
+        int want;
+    } maps[] = {
+        {BRACT_OUT_GLM_RELIABILITY, 0, BRACT_INTENT_CORREL, s->nsteps, "reliability",
+         "split-half reliability of each voxel's betas, one volume per step (diagnostics.tsv)", 1},
+        {BRACT_OUT_GLM_ONOFF_R2, 1, BRACT_INTENT_NONE, 1, "R2",
+         "cross-validated R2 of the on-off model (all trials one regressor), the voxel's HRF", 1},
+        {BRACT_OUT_GLM_CONDITION_R2, 6, BRACT_INTENT_NONE, 1, "R2",
+         "cross-validated R2 of the condition model (one regressor per condition), the "
+         "voxel's HRF",
+         1},
+        {BRACT_OUT_GLM_HRF_INDEX, 2, BRACT_INTENT_LABEL, 1, "HRF",
+         "the voxel's HRF: its 1-based index in hrf_library.tsv (0: left out)", lib},
+        {BRACT_OUT_GLM_NOISE_POOL, 3, BRACT_INTENT_NONE, 1, "pool",
+         "1 for a voxel of the noise pool", have_noise},
+        {BRACT_OUT_GLM_NOISE_PCS, 4, BRACT_INTENT_NONE, 1, "components",
+         "noise components in each voxel's model (one number for the brain, chosen by "
+         "cross-validation: noise_pcs_cv.tsv)",
+         have_noise},
+        {BRACT_OUT_GLM_RIDGE_FRACTION, 5, BRACT_INTENT_NONE, 1, "fraction",
+         "the ridge fraction of each voxel (length of its ridge betas / least-squares betas)",
+         have_ridge},
+    };
+    for (size_t i = 0; i < sizeof maps / sizeof *maps && !rc; i++) {
+        if (!maps[i].want)
+            continue;
+        single_ctx cx = {s, maps[i].what};
+        json_object *e = NULL;
+        if (maps[i].what == 0) {
+            e = json_object_new_array();
+            for (size_t k = 0; k < s->nsteps; k++)
+                json_object_array_add(
+                    e, json_object_new_string(bract_single_step_name(s->steps[k].kind)));
+            json_object *w = json_object_new_object();
+            json_object_object_add(w, "Steps", e);
+            e = w;
+        }
+        if (maps[i].what >= 2 && maps[i].what <= 5) {
+            /* does the final model use what the map shows? */
+            bract_single_step_kind kind = maps[i].what == 2   ? BRACT_SINGLE_STEP_HRF
+                                          : maps[i].what == 5 ? BRACT_SINGLE_STEP_RIDGE
+                                                              : BRACT_SINGLE_STEP_NOISE;
+            int usedk = 0;
+            for (size_t k = 0; k < s->nsteps; k++)
+                usedk |= s->steps[k].kind == kind && s->steps[k].kept;
+            if (!e)
+                e = json_object_new_object();
+            json_object_object_add(e, "UsedByBetas", json_object_new_boolean(usedk));
+        }
+        set_output(sc, maps[i].desc, e);
+        bract_sidecar_wall_time(sc, now_s() - t0);
+        rc = write_map(o, g, maps[i].name, maps[i].nt, get_single, &cx, maps[i].intent, 0, 0,
+                       maps[i].iname, maps[i].desc, sc);
+    }
+    return rc;
+}
+
+/* hrf_library.tsv: the library and how many voxels chose each HRF. */
+static int write_hrf_library(outset *o, const bract_single *s, bract_sidecar *sc)
+{
+    const char *cols[] = {"index",      "peak",      "undershoot", "ratio",
+                          "dispersion", "peak_time", "voxels"};
+    double v[BRACT_HRFLIB_SIZE * 7];
+    size_t count[BRACT_HRFLIB_SIZE] = {0};
+    for (size_t x = 0; x < s->nvox; x++)
+        if (!s->bad[x] && s->hrf[x] >= 0)
+            count[s->hrf[x]]++;
+    for (size_t h = 0; h < BRACT_HRFLIB_SIZE; h++) {
+        bract_hrflib_params q;
+        bract_hrflib_describe(h, &q);
+        double row[7] = {(double)h + 1,   q.peak,       q.undershoot,
+                         q.ratio,         q.dispersion, bract_hrflib_peak_time(h),
+                         (double)count[h]};
+        memcpy(v + h * 7, row, sizeof row);
+    }
+    return denoise_table(o, BRACT_OUT_GLM_HRF_LIBRARY, 7, cols, v, BRACT_HRFLIB_SIZE, NULL, sc,
+                         "the HRF library (bract/hrflib.h): double-gamma kernels, modes of the "
+                         "response (peak) and undershoot in s, undershoot ratio, dispersion; "
+                         "peak_time of the kernel; voxels choosing each",
+                         NULL);
+}
+
+/* noise_pcs_cv.tsv (the curve, the choice) and each run's components. */
+static int write_noise_tables(outset *o, const bract_single *s, const run_state *rs, size_t nruns,
+                              bract_sidecar *sc)
+{
+    int rc;
+    const char *cols[] = {"components", "median_cv_r2", "chosen"};
+    size_t n = s->pc_curve ? (size_t)s->max_pcs + 1 : 1;
+    double *v = bract_xcalloc(n * 3, sizeof *v, "the component curve");
+    if (!v)
+        return BRACT_ENOMEM;
+    for (size_t k = 0; k < n; k++) {
+        v[k * 3] = s->pc_curve ? (double)k : s->npcs;
+        v[k * 3 + 1] = s->pc_curve ? s->pc_curve[k] : NAN;
+        v[k * 3 + 2] = s->pc_curve ? (double)((int)k == s->npcs) : 1;
+    }
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "NoiseComponents", json_object_new_int(s->npcs));
+    json_object_object_add(e, "NoisePoolVoxels", json_object_new_int64((int64_t)s->npool));
+    json_object_object_add(e, "PoolVoxelsLeftOutForConditionR2",
+                           json_object_new_int64((int64_t)s->npool_condition));
+    json_object_object_add(e, "CrossValidated", json_object_new_boolean(s->pc_curve != NULL));
+    rc = denoise_table(o, BRACT_OUT_GLM_NOISE_CURVE, 3, cols, v, n, NULL, sc,
+                       "median over the signal voxels of the leave-one-run-out R2 of the "
+                       "condition model with 0..K noise components; the chosen number "
+                       "(GLMdenoise's rule)",
+                       e);
+    free(v);
+    for (size_t r = 0; r < nruns && !rc && s->pcs; r++) {
+        char name[64], cn[32];
+        snprintf(name, sizeof name, "noise_components_run-%zu.tsv", r + 1);
+        const size_t K = (size_t)s->max_pcs;
+        char **cols2 = bract_xcalloc(K, sizeof *cols2, "column names");
+        if (!cols2)
+            return BRACT_ENOMEM;
+        for (size_t k = 0; k < K && !rc; k++) {
+            snprintf(cn, sizeof cn, "pc_%02zu", k + 1);
+            if (!(cols2[k] = bract_xstrdup(cn)))
+                rc = BRACT_ENOMEM;
+        }
+        json_object *e2 = json_object_new_object();
+        json_object_object_add(e2, "Run", json_object_new_int64((int64_t)r + 1));
+        json_object_object_add(e2, "Data",
+                               json_object_new_string(rs[r].hdr->path ? rs[r].hdr->path : ""));
+        if (!rc)
+            rc = denoise_table(o, name, K, (const char *const *)cols2, s->pcs[r], s->run_rows[r],
+                               NULL, sc,
+                               "the run's noise components (unit length, orthogonal to the "
+                               "nuisance columns), one row per kept volume; the model uses "
+                               "the first NoiseComponents (noise_pcs_cv.tsv)",
+                               e2);
+        else
+            json_object_put(e2);
+        for (size_t k = 0; k < K; k++)
+            free(cols2[k]);
+        free(cols2);
+    }
+    return rc;
+}
+
+static int write_denoise(outset *o, const grid *g, const bract_single *s, const run_state *rs,
+                         size_t nruns, bract_sidecar *sc, double t0)
+{
+    const int lib = s->hrf && s->nsteps > 1 && s->steps[1].kind == BRACT_SINGLE_STEP_HRF;
+    int have_noise = 0, have_ridge = s->fraction != NULL;
+    for (size_t k = 0; k < s->nsteps; k++)
+        have_noise |= s->steps[k].kind == BRACT_SINGLE_STEP_NOISE;
+    int rc = write_diagnostics(o, s, sc, t0);
+    if (!rc)
+        rc = write_denoise_maps(o, g, s, lib, have_noise, have_ridge, sc, t0);
+    if (!rc && lib)
+        rc = write_hrf_library(o, s, sc);
+    if (!rc && have_noise)
+        rc = write_noise_tables(o, s, rs, nruns, sc);
+    return rc;
+}
+
+/* The single-trial denoising of the runs' data (each run's data freed
+ * after). */
+static int denoise_runs(run_state *rs, size_t nruns, size_t nvox, const bract_glm_opts *o,
+                        bract_single **single)
+{
+    bract_single_run *sr = bract_xcalloc(nruns, sizeof *sr, "runs");
+    int rc = BRACT_ENOMEM;
+    if (sr) {
+        for (size_t r = 0; r < nruns; r++)
+            sr[r] = (bract_single_run){rs[r].ev,  rs[r].conf, rs[r].nvol,
+                                       rs[r].tr,  rs[r].y,    rs[r].nvol};
+        bract_single_opts so = *o->denoise;
+        so.design = o->design;
+        so.trials = o->trials;
+        rc = bract_single_new(sr, nruns, nvox, &so, NULL, single);
+        free(sr);
+    }
+    for (size_t r = 0; r < nruns; r++) {
+        free(rs[r].y);
+        rs[r].y = NULL;
+    }
+    return rc;
+}
+
+/* Refuse existing outputs of the denoising (and their sidecars). */
+static int check_denoise_outputs(const char *outdir, size_t nruns, int force)
+{
+    const char *dn[] = {BRACT_OUT_GLM_DIAGNOSTICS,  BRACT_OUT_GLM_RELIABILITY,
+                        BRACT_OUT_GLM_ONOFF_R2,     BRACT_OUT_GLM_CONDITION_R2,
+                        BRACT_OUT_GLM_HRF_INDEX,    BRACT_OUT_GLM_HRF_LIBRARY,
+                        BRACT_OUT_GLM_NOISE_POOL,   BRACT_OUT_GLM_NOISE_PCS,
+                        BRACT_OUT_GLM_NOISE_CURVE,  BRACT_OUT_GLM_RIDGE_FRACTION};
+    bract_buf names = {0};
+    int rc = BRACT_OK;
+    for (size_t i = 0; i < sizeof dn / sizeof *dn && !rc; i++)
+        for (int j = 0; j < 2 && !rc; j++) {
+            char *sp = j ? bract_sidecar_path(dn[i]) : NULL;
+            names.len = 0;
+            bract_buf_printf(&names, "%s/%s", outdir, j ? (sp ? sp : "") : dn[i]);
+            rc = names.data ? bract_output_check(names.data, force) : BRACT_ENOMEM;
+            free(sp);
+        }
+    for (size_t r = 0; r < nruns && !rc; r++)
+        for (int j = 0; j < 2 && !rc; j++) {
+            names.len = 0;
+            bract_buf_printf(&names, "%s/noise_components_run-%zu.%s", outdir, r + 1,
+                             j ? "json" : "tsv");
+            rc = names.data ? bract_output_check(names.data, force) : BRACT_ENOMEM;
+        }
+    bract_buf_free(&names);
+    return rc;
 }
 
 /* ---- the analysis ---- */
@@ -350,6 +725,12 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
             if (strcmp(o->contrasts[j].name, c->name) == 0)
                 return bract_error(BRACT_EINVAL, "contrast name '%s' is given twice", c->name);
     }
+    if (o->denoise && o->trials != BRACT_GLM_TRIALS_LSS && o->trials != BRACT_GLM_TRIALS_LSA)
+        return bract_error(BRACT_EINVAL, "denoising estimates single trials: it needs trials lss "
+                           "or lsa");
+    if (o->denoise && nruns < 2)
+        return bract_error(BRACT_EDATA, "denoising cross-validates across runs: it needs at "
+                           "least 2 runs (got 1)");
     if (o->trials == BRACT_GLM_TRIALS_LSS &&
         bract_hrf_nbasis(o->design.hrf.model, o->design.hrf.nfir) != 1)
         return bract_error(BRACT_EINVAL, "LSS needs one regressor per condition (glover, spm, "
@@ -361,6 +742,7 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
     run_state *rs = bract_xcalloc(nruns, sizeof *rs, "runs");
     bract_glm_contrast **con = NULL;
     bract_sidecar *own = NULL;
+    bract_single *single = NULL;
     outset out = {outdir, o->force, NULL, 0, 0};
     int dir_created = 0, rc;
     if (!rs)
@@ -376,7 +758,8 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
         goto done;
     const size_t nvox = mask->n;
 
-    /* fits, one run at a time (its data in memory only while it is fitted) */
+    /* fits, one run at a time (its data in memory only while it is fitted,
+     * unless the denoising needs every run at once) */
     bract_glm_fit_opts fo = o->fit;
     fo.keep_residuals = o->write_residuals;
     for (size_t r = 0; r < nruns && !rc; r++) {
@@ -386,15 +769,24 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
         if ((rc = bract_glm_load_data(runs[r].data, mask, geom, &y, &nvol, NULL)))
             break;
         rc = bract_glm_fit_new(s->d, y, nvol, nvox, &fo, NULL, &s->fit);
-        if (!rc && o->trials == BRACT_GLM_TRIALS_LSS)
+        if (!rc && o->trials == BRACT_GLM_TRIALS_LSS && !o->denoise)
             rc = bract_glm_lss(s->ev, nvol, s->tr, s->conf, &o->design, y, nvol, nvox, &fo, NULL,
                                &s->lss);
-        free(y);
+        if (o->denoise) {
+            s->y = y;
+            s->nvol = nvol;
+        } else {
+            free(y);
+        }
         if (rc)
             bract_error_context(rc, "run %zu (%s)", r + 1, runs[r].data);
         bract_progress_report(prog, r + 1, nruns);
     }
     if (rc)
+        goto done;
+
+    /* single-trial denoising over all runs */
+    if (o->denoise && (rc = denoise_runs(rs, nruns, nvox, o, &single)))
         goto done;
 
     /* contrasts */
@@ -488,7 +880,7 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
         else
             nb += d->ncond * (o->design.hrf.model == BRACT_HRF_FIR ? d->nbasis : 1);
     }
-    beta_ctx bc = {rs, nruns, NULL, NULL, trials};
+    beta_ctx bc = {rs, nruns, NULL, NULL, trials, single};
     const char **bcond = NULL;
     bc.vol_run = bract_xmalloc(nb, sizeof *bc.vol_run, "beta volumes");
     bc.vol_col = bract_xmalloc(nb, sizeof *bc.vol_col, "beta volumes");
@@ -506,7 +898,9 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
                 for (size_t k = 0; k < s->ev->n; k++, t++) {
                     bc.vol_run[t] = r;
                     bcond[t] = s->ev->ev[k].label;
-                    if (s->lss)
+                    if (single)
+                        bc.vol_col[t] = t;
+                    else if (s->lss)
                         bc.vol_col[t] = k;
                     else
                         bc.vol_col[t] = (size_t)bract_glm_design_find(d, s->evt->ev[k].label);
@@ -544,6 +938,8 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
                                  j ? "json" : "tsv");
                 rc = names.data ? bract_output_check(names.data, o->force) : BRACT_ENOMEM;
             }
+        if (single && !rc)
+            rc = check_denoise_outputs(outdir, nruns, o->force);
         for (size_t k = 0; k < o->ncontrasts && !rc; k++) {
             const char *st[] = {"effect", "variance", con[k]->stat == BRACT_GLM_STAT_F ? "F" : "t",
                                 "z", "p"};
@@ -638,6 +1034,8 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
                            BRACT_INTENT_ESTIMATE, 0, 0, "beta", "bract glm betas", sc);
         }
     }
+    if (!rc && single)
+        rc = write_denoise(&out, &g, single, rs, nruns, sc, t0);
     if (rc)
         goto write_done;
 
@@ -735,6 +1133,15 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
         free(rcx.vol_row);
     }
     if (!rc && summary) {
+        if (single) {
+            summary->nsteps = single->nsteps;
+            for (size_t k = 0; k < single->nsteps; k++) {
+                summary->step[k] = bract_single_step_name(single->steps[k].kind);
+                summary->reliability[k] = single->steps[k].median_reliability;
+            }
+            summary->reliability_voxels = single->nsignal;
+            summary->noise_pcs = single->npcs;
+        }
         summary->nruns = nruns;
         summary->nvox = nvox;
         summary->tr = rs[0].tr;
@@ -778,6 +1185,7 @@ done:
     for (size_t r = 0; r < nruns; r++)
         run_clear(&rs[r]);
     free(rs);
+    bract_single_free(single);
     bract_mask_free(mask);
     bract_volume_free(geom);
     return rc;

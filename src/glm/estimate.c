@@ -55,31 +55,6 @@ void bract_glm_fit_free(bract_glm_fit *f)
 
 enum { DEFAULT_BLOCK = 2048 };
 
-/* Load voxel v's kept volumes as double into row (n values); returns 0 for
- * usable data, 1 for a non-finite value, 2 for a constant series. */
-static int load_row(const float *y, size_t ldy, size_t v, const size_t *rows, size_t n,
-                    int contiguous, double *row)
-{
-    const float *s = y + v * ldy;
-    int finite = 1;
-    if (contiguous)
-        for (size_t r = 0; r < n; r++) {
-            row[r] = (double)s[r];
-            finite &= isfinite(row[r]) != 0;
-        }
-    else
-        for (size_t r = 0; r < n; r++) {
-            row[r] = (double)s[rows[r]];
-            finite &= isfinite(row[r]) != 0;
-        }
-    if (!finite)
-        return 1;
-    for (size_t r = 1; r < n; r++)
-        if (row[r] != row[0])
-            return 0;
-    return 2;
-}
-
 /* One thread's buffers, made once per fit and used by both phases. */
 typedef struct {
     double *yb;  /* B x n: a block of series, then its residuals */
@@ -110,8 +85,9 @@ static int phase_ols(const fit_ctx *c, const double *P0, const bract_glm_fit_opt
         for (size_t blk = 0; blk < nblocks; blk++) {
             size_t v0 = blk * B, nb = nvox - v0 < B ? nvox - v0 : B;
             for (size_t i = 0; i < nb; i++) {
-                int st = load_row(c->y, c->ldy, v0 + i, c->d->row_volume, n, c->contiguous,
-                                  yb + i * n);
+                int st = bract_glmi_load_row(c->y, c->ldy, v0 + i,
+                                             c->contiguous ? NULL : c->d->row_volume, n,
+                                             yb + i * n);
                 f->bad[v0 + i] = (unsigned char)st;
                 if (st)
                     memset(yb + i * n, 0, n * sizeof *yb);
@@ -175,7 +151,8 @@ static int phase_ar(const fit_ctx *c, const glm_model *models, const size_t *ord
                 size_t ns = e - s;
                 const glm_model *md = &models[m];
                 for (size_t i = 0; i < ns; i++) {
-                    load_row(c->y, c->ldy, order[s + i], c->d->row_volume, n, c->contiguous, row);
+                    bract_glmi_load_row(c->y, c->ldy, order[s + i],
+                                        c->contiguous ? NULL : c->d->row_volume, n, row);
                     bract_glmi_whiten(row, n, md->rho, yb + i * n);
                 }
                 cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)ns, (int)p, (int)n, 1.0,

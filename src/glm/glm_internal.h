@@ -15,6 +15,12 @@
 void *bract_glmi_big_alloc(size_t n, size_t size, const char *what);
 void *bract_glmi_big_calloc(size_t n, size_t size, const char *what); /* zeroed */
 
+/* Voxel v's kept volumes (rows[r] of its series y + v * ldy, r < n; the
+ * first n when rows is NULL) as double into row; 0 for usable data, 1 for
+ * a non-finite value, 2 for a series constant over them. */
+int bract_glmi_load_row(const float *y, size_t ldy, size_t v, const size_t *rows, size_t n,
+                        double *row);
+
 /* Moore-Penrose pseudo-inverse of X (n x p, row-major, n >= p) by SVD, as
  * scipy.linalg.pinv: singular values <= max(n, p) eps s_max are dropped.
  * pinv (p x n, row-major) may be NULL.  *rank, *smax, *smin receive the

@@ -290,8 +290,33 @@ static size_t search_left(const double *a, size_t n, double x)
     return lo;
 }
 
+static int plan_new(const bract_hrf_opts *o, const double *frame_times, size_t n,
+                    const double *kernel, size_t kernel_len, bract_hrf_plan **out);
+
 int bract_hrf_plan_new(const bract_hrf_opts *o, const double *frame_times, size_t n,
                        bract_hrf_plan **out)
+{
+    return plan_new(o, frame_times, n, NULL, 0, out);
+}
+
+int bract_hrf_plan_new_kernel(const bract_hrf_opts *o, const double *kernel, size_t len,
+                              const double *frame_times, size_t n, bract_hrf_plan **out)
+{
+    *out = NULL;
+    if (!kernel || len < 2)
+        return bract_error(BRACT_EINVAL, "a custom HRF kernel needs at least 2 samples (got %zu)",
+                           len);
+    for (size_t i = 0; i < len; i++)
+        if (!isfinite(kernel[i]))
+            return bract_error(BRACT_EINVAL, "sample %zu of a custom HRF kernel is not finite",
+                               i);
+    bract_hrf_opts g = *o;
+    g.model = BRACT_HRF_GLOVER; /* one basis column, gamma-model grid and naming */
+    return plan_new(&g, frame_times, n, kernel, len, out);
+}
+
+static int plan_new(const bract_hrf_opts *o, const double *frame_times, size_t n,
+                    const double *kernel, size_t kernel_len, bract_hrf_plan **out)
 {
     *out = NULL;
     if (n < 2)
@@ -374,9 +399,17 @@ int bract_hrf_plan_new(const bract_hrf_opts *o, const double *frame_times, size_
         double *h;
         size_t len;
         int fd = o->model == BRACT_HRF_FIR ? p->fir[b] : 0;
-        if ((rc = bract_hrf_kernel(o->model, o->model == BRACT_HRF_FIR ? 0 : b, fd, p->tr,
-                                   o->oversampling, &h, &len)))
+        if (kernel) {
+            len = kernel_len;
+            if (!(h = bract_xmalloc(len, sizeof *h, "an HRF kernel"))) {
+                rc = BRACT_ENOMEM;
+                goto fail;
+            }
+            memcpy(h, kernel, len * sizeof *h);
+        } else if ((rc = bract_hrf_kernel(o->model, o->model == BRACT_HRF_FIR ? 0 : b, fd, p->tr,
+                                          o->oversampling, &h, &len))) {
             goto fail;
+        }
         for (size_t i = 1; i < len; i++)
             h[i] += h[i - 1];
         p->kcum[b] = h;
@@ -390,7 +423,7 @@ int bract_hrf_plan_new(const bract_hrf_opts *o, const double *frame_times, size_
         p->kernel_seconds = (double)(dmax + 1) * p->tr;
         p->shift = (size_t)o->oversampling - 1;
     } else {
-        p->kernel_seconds = 32.0;
+        p->kernel_seconds = kernel ? (double)kernel_len * p->tr / o->oversampling : 32.0;
         p->shift = 0;
     }
     if (p->shift >= p->M - 1) {

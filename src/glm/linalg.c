@@ -42,6 +42,29 @@ void *bract_glmi_big_calloc(size_t n, size_t size, const char *what)
     return p;
 }
 
+int bract_glmi_load_row(const float *y, size_t ldy, size_t v, const size_t *rows, size_t n,
+                        double *row)
+{
+    const float *s = y + v * ldy;
+    int finite = 1;
+    if (!rows)
+        for (size_t r = 0; r < n; r++) {
+            row[r] = (double)s[r];
+            finite &= isfinite(row[r]) != 0;
+        }
+    else
+        for (size_t r = 0; r < n; r++) {
+            row[r] = (double)s[rows[r]];
+            finite &= isfinite(row[r]) != 0;
+        }
+    if (!finite)
+        return 1;
+    for (size_t r = 1; r < n; r++)
+        if (row[r] != row[0])
+            return 0;
+    return 2;
+}
+
 int bract_glmi_pinv(const double *X, size_t n, size_t p, double *pinv, size_t *rank, double *smax,
              double *smin)
 {

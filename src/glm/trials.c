@@ -147,23 +147,6 @@ static int lss_filters(const lss_ctx *c, int bin, int bins, double *F, double *R
     return rc;
 }
 
-/* Load a voxel's kept volumes as double (0: usable, 1: non-finite, 2: constant). */
-static int load(const float *y, size_t ldy, size_t v, const bract_glm_design *d, double *row)
-{
-    const float *s = y + v * ldy;
-    int finite = 1;
-    for (size_t r = 0; r < d->nrow; r++) {
-        row[r] = (double)s[d->row_volume[r]];
-        finite &= isfinite(row[r]) != 0;
-    }
-    if (!finite)
-        return 1;
-    for (size_t r = 1; r < d->nrow; r++)
-        if (row[r] != row[0])
-            return 0;
-    return 2;
-}
-
 int bract_glm_lss(const bract_events *ev, size_t nvol, double tr, const bract_nuisance *conf,
                   const bract_glm_design_opts *dopts, const float *y, size_t ldy, size_t nvox,
                   const bract_glm_fit_opts *fopts, const bract_progress *prog, double **betas)
@@ -273,7 +256,8 @@ int bract_glm_lss(const bract_events *ev, size_t nvol, double tr, const bract_nu
                 continue;
             size_t v0 = blk * B, nb = nvox - v0 < B ? nvox - v0 : B;
             for (size_t i = 0; i < nb; i++) {
-                bad[v0 + i] = (unsigned char)load(y, ldy, v0 + i, d, yb + i * n);
+                bad[v0 + i] = (unsigned char)bract_glmi_load_row(y, ldy, v0 + i, d->row_volume,
+                                                                  d->nrow, yb + i * n);
                 if (bad[v0 + i])
                     memset(yb + i * n, 0, n * sizeof *yb);
             }
@@ -411,7 +395,7 @@ int bract_glm_lss(const bract_events *ev, size_t nvol, double tr, const bract_nu
                 for (size_t i = 0; i < nb; i++)
                     if (!bad[v0 + i]) {
                         double *yr = yb + i * n, mu = 0;
-                        load(y, ldy, v0 + i, d, yr);
+                        bract_glmi_load_row(y, ldy, v0 + i, d->row_volume, d->nrow, yr);
                         for (size_t t = 0; t < n; t++)
                             mu += yr[t];
                         mu /= (double)n;

@@ -22,6 +22,9 @@
 #define ST_LOADING 0x6c6f616400000000ULL  /* + subject, substream voxel: motion loadings */
 #define ST_DRIFT 0x6472696674000000ULL    /* + subject * 1024 + run, substream voxel */
 #define ST_BOLDNOISE 0x626e6f6900000000ULL /* + subject * 1024 + run, substream voxel */
+#define ST_HRF 0x6872660000000000ULL       /* + subject, substream voxel: its HRF */
+#define ST_STRUCT 0x7374727563740000ULL    /* + subject * 1024 + run: shared time courses */
+#define ST_STRUCTLOAD 0x736c6f6100000000ULL /* + subject, substream voxel: their loadings */
 
 static uint64_t run_stream(uint64_t base, size_t s, size_t run)
 {
@@ -80,6 +83,9 @@ void bract_simrsa_opts_default(bract_simrsa_opts *o)
     b->drift_sd = 1;
     b->motion_mm = 0.05;
     b->motion_effect = 0.5;
+    b->evoked = 0;
+    b->hrf_variability = 0;
+    b->structured_noise = 0;
 }
 
 void bract_simrsa_free(bract_simrsa *d)
@@ -178,6 +184,11 @@ static int check_bold(const bract_simrsa_opts *o)
         !in_range(b->motion_effect, 0, 1e6))
         return bract_error(BRACT_EINVAL, "baseline, noise, drift and motion sizes must be "
                            "finite and >= 0");
+    if (!in_range(b->evoked, -1e6, 1e6) || !in_range(b->hrf_variability, 0, 10) ||
+        b->structured_noise > 1000)
+        return bract_error(BRACT_EINVAL, "the evoked response must be finite, the HRF "
+                           "variability 0 to 10 and the structured noise 0 to 1000 time "
+                           "courses");
     if (!in_range(b->ar1, 0, 0.999))
         return bract_error(BRACT_EINVAL, "the AR(1) coefficient must be 0 to 0.999 (got %g)",
                            b->ar1);
@@ -574,7 +585,7 @@ static void voxel_amplitudes(const bract_simrsa *d, size_t s, const signal_plan 
     voxel_projection(d, s, sp, i, pr, sig);
     double c = sp->scale[voxel_unit(d, sp, i)];
     for (size_t w = 0; w < sp->W; w++)
-        sig[w] = c * sig[w];
+        sig[w] = d->o.bold.evoked + c * sig[w];
 }
 
 /* The centred embedding, then each unit's scale sqrt(snr / mean variance
@@ -809,10 +820,126 @@ static void run_motion(const bract_simrsa *d, const bract_simrsa_run *r, double 
             m[t * 6 + k] = m[(t - 1) * 6 + k] + (k < 3 ? step : step / 50) * bract_rng_normal(&g);
 }
 
+/* The inverse-logit HRF of voxel i of subject s at t seconds (see simrsa.h). */
+typedef struct {
+    double t1, t2, t3, d1, d2, d3, u;
+} il_hrf;
+
+static void voxel_il(const bract_simrsa *d, size_t s, size_t i, il_hrf *h)
+{
+    const double x = d->o.bold.hrf_variability;
+    bract_rng g;
+    bract_rng_init(&g, d->o.seed, ST_HRF + s, (uint32_t)i);
+    double z[5];
+    for (int k = 0; k < 5; k++)
+        z[k] = bract_rng_normal(&g);
+    h->t1 = 3.0 + x * z[0];
+    if (h->t1 < 1.0)
+        h->t1 = 1.0;
+    h->t2 = h->t1 + 4.5 * exp(0.12 * x * z[1]);
+    h->t3 = h->t2 + 5.0;
+    h->d1 = 0.9 * exp(0.15 * x * z[2]);
+    h->d2 = 1.1 * exp(0.15 * x * z[3]);
+    h->d3 = 2.0;
+    h->u = 0.3 * exp(0.4 * x * z[4]);
+}
+
+static double logistic(double x) { return 1.0 / (1.0 + exp(-x)); }
+
+static double il_at(const il_hrf *h, double t)
+{
+    if (t <= 0)
+        return 0;
+    return logistic((t - h->t1) / h->d1) - (1 + h->u) * logistic((t - h->t2) / h->d2) +
+           h->u * logistic((t - h->t3) / h->d3);
+}
+
+int bract_simrsa_voxel_hrf(const bract_simrsa *d, size_t s, size_t voxel, double tr,
+                           int oversampling, double **kernel, size_t *len)
+{
+    *kernel = NULL;
+    *len = 0;
+    if (s >= d->o.subjects)
+        return bract_error(BRACT_EINVAL, "subject %zu of %zu", s + 1, d->o.subjects);
+    double *g;
+    size_t n;
+    int rc = bract_hrf_kernel(d->o.bold.hrf, 0, 0, tr, oversampling, &g, &n);
+    if (rc || !(d->o.bold.hrf_variability > 0)) {
+        *kernel = g;
+        *len = n;
+        return rc;
+    }
+    double gmax = 0, kmax = 0;
+    for (size_t k = 0; k < n; k++)
+        gmax = g[k] > gmax ? g[k] : gmax;
+    il_hrf h;
+    voxel_il(d, s, voxel, &h);
+    /* the gamma kernels' grid: linspace(0, 32, n), shifted by one step */
+    const double dt = tr / (double)oversampling;
+    for (size_t k = 0; k < n; k++) {
+        double t = k + 1 == n ? 32.0 : (double)k * (32.0 / (double)(n - 1));
+        g[k] = il_at(&h, t - dt);
+        kmax = g[k] > kmax ? g[k] : kmax;
+    }
+    for (size_t k = 0; k < n && kmax > 0; k++)
+        g[k] *= gmax / kmax;
+    *kernel = g;
+    *len = n;
+    return BRACT_OK;
+}
+
+/* Effect voxel i's word regressors with its own HRF into X (n x W). */
+static int voxel_regressors(const bract_simrsa *d, const bract_simrsa_run *r, size_t i,
+                            double *X)
+{
+    const size_t n = r->nvol, W = d->nwords;
+    double *ft = bract_xmalloc(n, sizeof *ft, "frame times"), *k = NULL;
+    if (!ft)
+        return BRACT_ENOMEM;
+    bract_glm_frame_times(n, r->tr, 0, ft);
+    bract_hrf_opts ho;
+    bract_hrf_opts_defaults(&ho);
+    size_t kl;
+    bract_hrf_plan *plan = NULL;
+    int rc = bract_simrsa_voxel_hrf(d, r->subject, i, r->tr, ho.oversampling, &k, &kl);
+    if (!rc)
+        rc = bract_hrf_plan_new_kernel(&ho, k, kl, ft, n, &plan);
+    free(k);
+    free(ft);
+    memset(X, 0, n * W * sizeof *X);
+    for (size_t e = 0; e < r->events->n && !rc; e++) {
+        const bract_event *ev = &r->events->ev[e];
+        double one = 1;
+        rc = bract_hrf_plan_regressors(plan, &ev->onset, &ev->duration, &one, 1,
+                                       X + r->event_word[e], W);
+    }
+    bract_hrf_plan_free(plan);
+    return rc;
+}
+
+/* The run's shared noise time courses: n x K, AR(1) 0.7 of variance 1. */
+static void run_structured(const bract_simrsa *d, const bract_simrsa_run *r, double *z)
+{
+    const size_t K = d->o.bold.structured_noise, n = r->nvol;
+    bract_rng g;
+    bract_rng_init(&g, d->o.seed, run_stream(ST_STRUCT, r->subject, r->run), 0);
+    const double phi = 0.7, innov = sqrt(1 - phi * phi);
+    for (size_t k = 0; k < K; k++) {
+        double e = bract_rng_normal(&g);
+        for (size_t t = 0; t < n; t++) {
+            if (t)
+                e = phi * e + innov * bract_rng_normal(&g);
+            z[t * K + k] = e;
+        }
+    }
+}
+
 /* Brain voxel i's series into y (n values): baseline, the words' responses
- * (amp may be NULL: none), drift, motion, AR(1) noise. */
+ * (amp may be NULL: none), drift, motion, AR(1) noise, and the shared
+ * noise time courses z (n x structured_noise; NULL without). */
 static void voxel_series(const bract_simrsa *d, const bract_simrsa_run *r, size_t i,
-                         const double *amp, const double *X, const double *m, double *y)
+                         const double *amp, const double *X, const double *m, const double *z,
+                         double *y)
 {
     const bract_simrsa_bold_opts *b = &d->o.bold;
     const size_t n = r->nvol, W = d->nwords;
@@ -839,6 +966,19 @@ static void voxel_series(const bract_simrsa *d, const bract_simrsa_run *r, size_
             for (size_t w = 0; w < W; w++)
                 v += amp[w] * X[t * W + w];
         y[t] = v;
+    }
+    const size_t K = b->structured_noise;
+    if (K && z) {
+        double lk[64];
+        bract_rng_init(&g, d->o.seed, ST_STRUCTLOAD + r->subject, (uint32_t)i);
+        for (size_t k0 = 0; k0 < K; k0 += 64) {
+            size_t nk = K - k0 < 64 ? K - k0 : 64;
+            for (size_t k = 0; k < nk; k++)
+                lk[k] = b->noise_sd * bract_rng_normal(&g);
+            for (size_t t = 0; t < n; t++)
+                for (size_t k = 0; k < nk; k++)
+                    y[t] += lk[k] * z[t * K + k0 + k];
+        }
     }
 }
 
@@ -968,35 +1108,60 @@ static int run_bold(const bract_simrsa *d, size_t s, bract_simrsa_run *r, const 
     if ((rc = signal_plan_new(d, s, &sp)))
         return rc;
     const size_t n = r->nvol, W = d->nwords, nvox = r->bold->nvox;
+    const size_t K = o->bold.structured_noise;
+    const int own_hrf = o->bold.hrf_variability > 0;
     float *dst = r->bold->data;
+    double *z = K ? bract_xmalloc(n * K, sizeof *z, "shared noise") : NULL;
+    if (K && !z) {
+        signal_plan_free(&sp);
+        return BRACT_ENOMEM;
+    }
+    if (K)
+        run_structured(d, r, z);
     int err = 0;
 #pragma omp parallel
     {
         double *pr = bract_xmalloc(d->dims, sizeof *pr, "a projection");
         double *amp = bract_xmalloc(W, sizeof *amp, "amplitudes");
         double *y = bract_xmalloc(n, sizeof *y, "a series");
-        if (!pr || !amp || !y) {
+        double *xv = own_hrf ? bract_xmalloc(n * W, sizeof *xv, "regressors") : NULL;
+        if (!pr || !amp || !y || (own_hrf && !xv)) {
 #pragma omp atomic write
-            err = 1;
+            err = BRACT_ENOMEM;
         }
 #pragma omp for schedule(static)
         for (size_t e = 0; e < d->nmask; e++) {
-            if (!pr || !amp || !y)
+            if (!pr || !amp || !y || (own_hrf && !xv))
                 continue;
             size_t i = d->brain[e];
             int eff = bract_volume_get(d->truth, i) != 0;
-            if (eff)
+            const double *Xv = X;
+            if (eff) {
                 voxel_amplitudes(d, s, &sp, i, pr, amp);
-            voxel_series(d, r, i, eff ? amp : NULL, X, m, y);
+                if (own_hrf) {
+                    int st = voxel_regressors(d, r, i, xv);
+                    if (st) {
+#pragma omp atomic write
+                        err = st;
+                        continue;
+                    }
+                    Xv = xv;
+                }
+            }
+            voxel_series(d, r, i, eff ? amp : NULL, Xv, m, z, y);
             for (size_t t = 0; t < n; t++)
                 dst[i + nvox * t] = (float)y[t];
         }
         free(pr);
         free(amp);
         free(y);
+        free(xv);
     }
+    free(z);
     signal_plan_free(&sp);
-    return err ? bract_error(BRACT_ENOMEM, "out of memory simulating BOLD") : BRACT_OK;
+    return err ? bract_error(err, "simulating BOLD failed (%s)",
+                             err == BRACT_ENOMEM ? "out of memory" : "an HRF regressor")
+               : BRACT_OK;
 }
 
 int bract_simrsa_run_new(const bract_simrsa *d, size_t s, size_t run, bract_simrsa_run **out)

@@ -217,3 +217,68 @@ err_has "--trials lss needs one regressor per condition"
 check "glm: no mask" 2 glm -d "$B1" -e "$V1" -o "$TMP/u8"
 err_has "no --mask given"
 for d in u1 u2 u3 u4 u5 u6 u7 u8; do file_absent "$TMP/$d"; done
+
+# ---- single-trial denoising ----
+
+check "glm: --denoise on two runs" 0 glm -d "$B1" "$B2" -e "$V1" "$V2" -m "$M" --trials lss \
+    --denoise --no-residuals -o "$TMP/dn"
+for f in betas.nii.gz betas.tsv diagnostics.tsv reliability.nii.gz onoff_r2.nii.gz \
+    condition_r2.nii.gz hrf_index.nii.gz hrf_library.tsv noise_pool.nii.gz noise_pcs.nii.gz noise_pcs_cv.tsv \
+    ridge_fraction.nii.gz; do
+    file_exists "$TMP/dn/$f"
+done
+no_temporaries "$TMP/dn"
+file_has "$TMP/dn/diagnostics.tsv" "step	hrf_library	noise_pcs	ridge	median_reliability	change	voxels	p_worse	kept"
+file_has "$TMP/dn/diagnostics.tsv" "baseline	0	0	0	"
+file_has "$TMP/dn/noise_pcs_cv.tsv" "components	median_cv_r2	chosen"
+file_has "$TMP/dn/betas.tsv" "condition	run	trial	onset"
+file_has "$TMP/dn/betas.tsv" "car	1	car__001	8.06"
+file_has "$TMP/dn/betas.json" '"denoise": true'
+file_has "$TMP/dn/hrf_library.tsv" "index	peak	undershoot	ratio	dispersion	peak_time	voxels"
+[ "$(wc -l < "$TMP/dn/hrf_library.tsv")" -eq 22 ] && pass || fail "hrf_library.tsv: 21 HRFs"
+# the betas are what rdm neural reads
+check "glm --denoise then rdm neural" 0 rdm neural --data "$TMP/dn/betas.nii.gz" \
+    --conditions "$TMP/dn/betas.tsv" --mask "$M" --method correlation -o "$TMP/dn_rdm.tsv"
+
+# each step alone, and the same bits for one thread and two
+check "glm: --ridge auto alone" 0 glm -d "$B1" "$B2" -e "$V1" "$V2" -m "$M" --trials lsa \
+    --ridge auto --no-residuals -@ 1 -o "$TMP/r1"
+file_has "$TMP/r1/diagnostics.tsv" "ridge	0	0	1	"
+file_absent "$TMP/r1/hrf_index.nii.gz"
+file_absent "$TMP/r1/noise_pcs_cv.tsv"
+check "glm: --ridge auto alone, two threads" 0 glm -d "$B1" "$B2" -e "$V1" "$V2" -m "$M" \
+    --trials lsa --ridge auto --no-residuals -@ 2 -o "$TMP/r2"
+cmp -s "$TMP/r1/betas.nii.gz" "$TMP/r2/betas.nii.gz" && pass || fail "denoised betas differ with threads"
+check "glm: three noise components, no library, no ridge" 0 glm -d "$B1" "$B2" -e "$V1" "$V2" \
+    -m "$M" --trials lss --noise-pcs 3 --keep-worse-steps --no-residuals -o "$TMP/pc3"
+file_has "$TMP/pc3/noise_pcs_cv.tsv" "3	n/a	1"
+file_exists "$TMP/pc3/noise_components_run-2.tsv"
+file_has "$TMP/pc3/noise_components_run-1.tsv" "pc_01	pc_02	pc_03"
+
+# bad input
+check "glm: --denoise with one run" 2 glm -d "$B1" -e "$V1" -m "$M" --trials lss --denoise \
+    -o "$TMP/d1"
+err_has "denoising cross-validates across runs: give at least 2 runs"
+check "glm: --denoise without trials" 2 glm -d "$B1" "$B2" -e "$V1" "$V2" -m "$M" --denoise \
+    -o "$TMP/d2"
+err_has "give --trials lss or --trials lsa"
+check "glm: --noise-pcs without denoising" 2 glm -d "$B1" "$B2" -e "$V1" "$V2" -m "$M" \
+    --trials lss --noise-pcs 0 -o "$TMP/d3"
+err_has "apply to denoising"
+check "glm: --noise-pcs not a number" 2 glm -d "$B1" "$B2" -e "$V1" "$V2" -m "$M" \
+    --trials lss --noise-pcs many -o "$TMP/d4"
+err_has "noise components 'many': expected auto or a number"
+awk -F'\t' 'BEGIN { OFS = "\t" } NR > 1 { $3 = "other_" $3 } { print }' "$V2" > "$TMP/v2_other.tsv"
+check "glm: --denoise, no condition in two runs" 1 glm -d "$B1" "$B2" -e "$V1" "$TMP/v2_other.tsv" \
+    -m "$M" --trials lss --denoise -o "$TMP/d5"
+err_has "no condition (trial_type) occurs in two runs"
+for d in d1 d2 d3 d4 d5; do file_absent "$TMP/$d"; done
+
+# the report shows what each step did
+mkdir -p "$TMP/rroot"
+check "glm --denoise for the report" 0 glm -d "$B1" "$B2" -e "$V1" "$V2" -m "$M" --trials lss \
+    --denoise --no-residuals -o "$TMP/rroot/glm"
+check "report of a denoised GLM" 0 report "$TMP/rroot" -o "$TMP/rroot.html"
+file_has "$TMP/rroot.html" "Single-trial denoising"
+file_has "$TMP/rroot.html" 'alt="reliability per denoising step"'
+file_has "$TMP/rroot.html" "<td>hrf_library</td>"

@@ -154,6 +154,21 @@ check "simulate rsa: FIR is no response" 1 simulate rsa -o "$S/x" $ev --hrf fir
 err_has "the simulated response is glover or spm, not fir"
 file_absent "$S/x/embedding.tsv"
 
+# known truth for single-trial denoising: each voxel its HRF, shared noise, an evoked response
+# shellcheck disable=SC2086
+check "simulate rsa: --hrf-variability --structured-noise --evoked" 0 simulate rsa -o "$S/dn" $ev \
+    --isi-min 2 --isi-max 6 --hrf-variability 1 --structured-noise 3 --evoked 2
+file_exists "$S/dn/sub-01/func/sub-01_task-words_run-1_bold.nii.gz"
+# shellcheck disable=SC2086
+check "simulate rsa: the same without them" 0 simulate rsa -o "$S/dn0" $ev --isi-min 2 --isi-max 6
+cmp -s "$S/dn/sub-01/func/sub-01_task-words_run-1_bold.nii.gz" \
+    "$S/dn0/sub-01/func/sub-01_task-words_run-1_bold.nii.gz" && fail "the options changed nothing" || pass
+cmp -s "$S/dn/sub-01/func/sub-01_task-words_run-1_events.tsv" \
+    "$S/dn0/sub-01/func/sub-01_task-words_run-1_events.tsv" && pass || fail "the events changed"
+check "simulate rsa: --structured-noise without --event-related" 2 simulate rsa -o "$S/x" \
+    --structured-noise 2
+err_has "--structured-noise applies to --event-related"
+
 # the man page documents every option of the kind
 for o in $($BRACT simulate rsa --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
     esc=$(printf '%s' "$o" | sed 's/-/\\\\-/g')

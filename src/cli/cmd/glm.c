@@ -9,12 +9,18 @@ typedef struct {
     cli_strlist data, events, confounds, contrasts, fcontrasts;
     const char *mask, *out, *columns, *strategy, *fir;
     bract_glm_opts o;
+    int denoise, hrf_library;  /* hrf_library: -1 unset */
+    bract_single_opts d;
 } args;
+
+static int parse_pcs(const char *arg, void *field) { return bract_single_pcs_parse(arg, field); }
+static int parse_r2(const char *arg, void *field) { return bract_single_r2_parse(arg, field); }
 
 CLI_ENUM_PARSER(bract_hrf_model, bract_hrf_model_parse)
 CLI_ENUM_PARSER(bract_glm_drift, bract_glm_drift_parse)
 CLI_ENUM_PARSER(bract_glm_noise, bract_glm_noise_parse)
 CLI_ENUM_PARSER(bract_glm_trials, bract_glm_trials_parse)
+CLI_ENUM_PARSER(bract_single_ridge, bract_single_ridge_parse)
 
 static const cli_opt options[] = {
     CLI_GROUP("Runs (one --data and one --events per run, in the same order):"),
@@ -66,6 +72,27 @@ static const cli_opt options[] = {
     CLI_FLAG_OFF(0, "no-residuals", args, o.write_residuals,
                  "do not write residuals.nii.gz"),
     CLI_STRING('o', "output", args, out, "DIR", "output directory", .flags = CLI_REQUIRED),
+    CLI_GROUP("Single-trial denoising (with --trials lss or lsa; 2 runs or more):"),
+    CLI_FLAG(0, "denoise", args, denoise,
+             "all three steps below (GLMsingle's), each switchable,\n"
+             "and diagnostics.tsv: reliability after each step"),
+    CLI_FLAG(0, "hrf-library", args, hrf_library,
+             "each voxel's HRF from a library of 21 [on with --denoise]"),
+    CLI_FLAG_OFF(0, "no-hrf-library", args, hrf_library, "the design's HRF for every voxel"),
+    CLI_CALLBACK(0, "noise-pcs", args, d.noise_pcs, parse_pcs, "auto|K|0",
+                 "noise components of the noise pool: chosen by\n"
+                 "cross-validation, K, or none [auto with --denoise]"),
+    CLI_INT(0, "max-noise-pcs", args, d.max_noise_pcs, 1, 1000, "N",
+            "components tried by --noise-pcs auto [10]"),
+    CLI_ENUM(0, "ridge", args, d.ridge, bract_single_ridge, "auto|none",
+             "fractional ridge per voxel, fraction by cross-\n"
+             "validation [auto with --denoise]"),
+    CLI_CALLBACK(0, "r2-threshold", args, d.r2_threshold, parse_r2, "auto|R",
+                 "on-off R2 above which a voxel is signal, below\n"
+                 "which it may join the noise pool [auto]"),
+    CLI_FLAG(0, "keep-worse-steps", args, d.keep_worse,
+             "keep a step that lowers the median reliability\n"
+             "(by default it is left out, with a warning)"),
     CLI_END};
 
 const cli_spec cli_spec_glm = {
@@ -80,6 +107,8 @@ const cli_spec cli_spec_glm = {
     options,
     "Outputs in DIR: design_run-<N>.tsv, betas.nii.gz + betas.tsv,\n"
     "residuals.nii.gz, contrast-<NAME>_stat-<effect|variance|t|F|z|p>.nii.gz,\n"
+    "and with denoising diagnostics.tsv, reliability.nii.gz, onoff_r2.nii.gz,\n"
+    "hrf_index.nii.gz, noise_pcs_cv.tsv, noise_pcs.nii.gz, ridge_fraction.nii.gz;\n"
     "each with a JSON sidecar; DIR.json lists them when all are written.\n"};
 
 /* Split a comma-separated list in place (s is a copy owned by the caller). */
@@ -114,6 +143,40 @@ static int parse_fir(const cli_ctx *c, char *s, int *delays, size_t *n)
     return CLI_OK;
 }
 
+/* --denoise and the options of its steps into a->d (and o->denoise when
+ * any step is on); a usage error (returned) when they do not fit. */
+static int denoise_options(cli_ctx *c, args *a, size_t nruns)
+{
+    bract_glm_opts *o = &a->o;
+    int pcs_given = cli_given(c, "noise-pcs"), ridge_given = cli_given(c, "ridge");
+    int on = a->denoise || a->hrf_library == 1 || (pcs_given && a->d.noise_pcs != 0) ||
+             (ridge_given && a->d.ridge == BRACT_SINGLE_RIDGE_AUTO);
+    if (!on) {
+        if (cli_given(c, "max-noise-pcs") || cli_given(c, "r2-threshold") ||
+            cli_given(c, "no-hrf-library") || cli_given(c, "keep-worse-steps") || pcs_given ||
+            ridge_given)
+            return cli_usage_error(c, "--no-hrf-library, --noise-pcs, --ridge, "
+                                   "--max-noise-pcs, --r2-threshold and --keep-worse-steps "
+                                   "apply to denoising (--denoise)");
+        return CLI_OK;
+    }
+    a->d.hrf_library = a->hrf_library >= 0 ? a->hrf_library : a->denoise;
+    if (!pcs_given)
+        a->d.noise_pcs = a->denoise ? BRACT_SINGLE_PCS_AUTO : 0;
+    if (!ridge_given)
+        a->d.ridge = a->denoise ? BRACT_SINGLE_RIDGE_AUTO : BRACT_SINGLE_RIDGE_NONE;
+    if (o->trials == BRACT_GLM_TRIALS_NONE)
+        return cli_usage_error(c, "denoising (--denoise, --hrf-library, --noise-pcs, --ridge) "
+                               "estimates single trials: give --trials lss or --trials lsa");
+    if (nruns < 2)
+        return cli_usage_error(c, "denoising cross-validates across runs: give at least 2 runs "
+                               "(--data and --events for each)");
+    if (cli_given(c, "max-noise-pcs") && a->d.noise_pcs != BRACT_SINGLE_PCS_AUTO)
+        return cli_usage_error(c, "--max-noise-pcs applies to --noise-pcs auto");
+    o->denoise = &a->d;
+    return CLI_OK;
+}
+
 int main_glm(int argc, char **argv)
 {
     cli_ctx c;
@@ -121,6 +184,8 @@ int main_glm(int argc, char **argv)
     args a;
     memset(&a, 0, sizeof a);
     bract_glm_opts_defaults(&a.o);
+    bract_single_opts_defaults(&a.d);
+    a.hrf_library = -1;
     int st = cli_parse(&c, &cli_spec_glm, &a, argc, argv);
     if (st != CLI_CONTINUE) {
         cli_args_free(&cli_spec_glm, &a);
@@ -215,6 +280,10 @@ int main_glm(int argc, char **argv)
                         bract_hrf_model_name(o->design.hrf.model));
         goto done;
     }
+
+    /* denoising: --denoise turns on every step, each flag one (or off) */
+    if (denoise_options(&c, &a, nruns))
+        goto done;
 
     /* contrasts: NAME=EXPR (t) and NAME=EXPR,EXPR,... (F) */
     specs = calloc(ncon ? ncon : 1, sizeof *specs);
@@ -323,6 +392,10 @@ int main_glm(int argc, char **argv)
         goto done;
     cli_log(&c, "%zu beta maps, %zu residual volumes (dof %g), %zu contrasts in %s", sum.nbetas,
             sum.nresid, sum.residual_dof, ncon, dir);
+    for (size_t k = 0; k < sum.nsteps; k++)
+        cli_log(&c, "denoising, %s: median split-half reliability %.3f (%zu signal voxels%s)",
+                sum.step[k], sum.reliability[k], sum.reliability_voxels,
+                k == 0 ? "" : "; see diagnostics.tsv");
     status = CLI_OK;
     goto done;
 oom:

@@ -103,6 +103,15 @@ static const cli_opt options[] = {
                "sd of a head-motion step per volume [0.05]"),
     CLI_DOUBLE(0, "motion-effect", args, o.bold.motion_effect, 0, 1e6, "X",
                "sd of each voxel's signal change per mm of motion [0.5]"),
+    CLI_DOUBLE(0, "evoked", args, o.bold.evoked, -1e6, 1e6, "A",
+               "response to every word in the effect voxels, added\n"
+               "to its word-specific amplitude [0]"),
+    CLI_DOUBLE(0, "hrf-variability", args, o.bold.hrf_variability, 0, 10, "X",
+               "each effect voxel its own inverse-logit HRF, peaks\n"
+               "about X s apart (sd) [0: --hrf everywhere]"),
+    CLI_SIZE(0, "structured-noise", args, o.bold.structured_noise, 0, 1000, "K",
+             "K noise time courses per run shared by all voxels\n"
+             "[0]"),
     CLI_END};
 
 const cli_spec cli_spec_simulate_rsa = {
@@ -356,7 +365,8 @@ static int check_options(run *r)
     static const char *const bold_opts[] = {"tr",       "isi-min",  "isi-max", "duration",
                                             "lead-in",  "tail",     "volumes", "hrf",
                                             "baseline", "noise-sd", "ar1",     "drift",
-                                            "motion",   "motion-effect"};
+                                            "motion",   "motion-effect", "evoked",
+                                            "hrf-variability", "structured-noise"};
     if (!r->a.events)
         for (size_t i = 0; i < sizeof bold_opts / sizeof *bold_opts; i++)
             if (cli_given(&r->c, bold_opts[i]))
