@@ -702,13 +702,36 @@ static int load_runs(const bract_glm_run_files *runs, size_t nruns, const bract_
     return rc;
 }
 
-int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char *mask_path,
-                      const bract_glm_opts *o, const char *outdir, bract_sidecar *base,
-                      const bract_progress *prog, bract_glm_summary *summary)
+/* ---- the analysis in stages ---- */
+
+/* Everything bract_glm_analyse holds between its stages. */
+typedef struct {
+    const bract_glm_run_files *runs;
+    size_t nruns;
+    const char *mask_path;
+    const bract_glm_opts *o;
+    double t0;
+    bract_mask *mask;
+    bract_volume *geom;
+    size_t nvox;
+    run_state *rs;
+    bract_glm_contrast **con;
+    bract_single *single;
+    bract_sidecar *sc, *own; /* the sidecar template; own if made here */
+    outset out;
+    int dir_created;
+    /* the beta volumes: per volume its run, column (or trial) and condition */
+    size_t nb;
+    beta_ctx bc;
+    const char **bcond;
+    /* counts for the sidecar and the summary */
+    size_t nbad_nf, nbad_c, ncens, nres;
+    double dof;
+} analysis;
+
+/* The request itself, before any file is read. */
+static int check_request(size_t nruns, const char *mask_path, const bract_glm_opts *o)
 {
-    double t0 = now_s();
-    if (summary)
-        memset(summary, 0, sizeof *summary);
     if (nruns == 0)
         return bract_error(BRACT_EINVAL, "no runs given");
     if (!mask_path)
@@ -736,42 +759,27 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
         return bract_error(BRACT_EINVAL, "LSS needs one regressor per condition (glover, spm, "
                            "or fir with one delay), not %s",
                            bract_hrf_model_name(o->design.hrf.model));
+    return BRACT_OK;
+}
 
-    bract_mask *mask = NULL;
-    bract_volume *geom = NULL;
-    run_state *rs = bract_xcalloc(nruns, sizeof *rs, "runs");
-    bract_glm_contrast **con = NULL;
-    bract_sidecar *own = NULL;
-    bract_single *single = NULL;
-    outset out = {outdir, o->force, NULL, 0, 0};
-    int dir_created = 0, rc;
-    if (!rs)
-        return BRACT_ENOMEM;
-    if ((rc = bract_mask_read(mask_path, &mask, &geom)))
-        goto done;
-    if (mask->n == 0) {
-        rc = bract_error(BRACT_EDATA, "%s: the mask is empty", mask_path);
-        goto done;
-    }
-    /* every input and design first: nothing is computed on a bad input */
-    if ((rc = load_runs(runs, nruns, o, geom, rs)))
-        goto done;
-    const size_t nvox = mask->n;
-
-    /* fits, one run at a time (its data in memory only while it is fitted,
-     * unless the denoising needs every run at once) */
+/* Fits, one run at a time: its data in memory only while it is fitted,
+ * unless the denoising needs every run at once. */
+static int fit_runs(analysis *a, const bract_progress *prog)
+{
+    const bract_glm_opts *o = a->o;
     bract_glm_fit_opts fo = o->fit;
     fo.keep_residuals = o->write_residuals;
-    for (size_t r = 0; r < nruns && !rc; r++) {
-        run_state *s = &rs[r];
+    int rc = BRACT_OK;
+    for (size_t r = 0; r < a->nruns && !rc; r++) {
+        run_state *s = &a->rs[r];
         float *y;
         size_t nvol;
-        if ((rc = bract_glm_load_data(runs[r].data, mask, geom, &y, &nvol, NULL)))
+        if ((rc = bract_glm_load_data(a->runs[r].data, a->mask, a->geom, &y, &nvol, NULL)))
             break;
-        rc = bract_glm_fit_new(s->d, y, nvol, nvox, &fo, NULL, &s->fit);
+        rc = bract_glm_fit_new(s->d, y, nvol, a->nvox, &fo, NULL, &s->fit);
         if (!rc && o->trials == BRACT_GLM_TRIALS_LSS && !o->denoise)
-            rc = bract_glm_lss(s->ev, nvol, s->tr, s->conf, &o->design, y, nvol, nvox, &fo, NULL,
-                               &s->lss);
+            rc = bract_glm_lss(s->ev, nvol, s->tr, s->conf, &o->design, y, nvol, a->nvox, &fo,
+                               NULL, &s->lss);
         if (o->denoise) {
             s->y = y;
             s->nvol = nvol;
@@ -779,414 +787,484 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
             free(y);
         }
         if (rc)
-            bract_error_context(rc, "run %zu (%s)", r + 1, runs[r].data);
-        bract_progress_report(prog, r + 1, nruns);
+            bract_error_context(rc, "run %zu (%s)", r + 1, a->runs[r].data);
+        bract_progress_report(prog, r + 1, a->nruns);
     }
-    if (rc)
-        goto done;
+    return rc;
+}
 
-    /* single-trial denoising over all runs */
-    if (o->denoise && (rc = denoise_runs(rs, nruns, nvox, o, &single)))
-        goto done;
-
-    /* contrasts */
-    con = bract_xcalloc(o->ncontrasts ? o->ncontrasts : 1, sizeof *con, "contrasts");
-    const bract_glm_design **ds = bract_xcalloc(nruns, sizeof *ds, "designs");
-    const bract_glm_fit **fs = bract_xcalloc(nruns, sizeof *fs, "fits");
-    if (!con || !ds || !fs) {
-        free(ds);
-        free(fs);
+static int make_contrasts(analysis *a)
+{
+    const bract_glm_opts *o = a->o;
+    a->con = bract_xcalloc(o->ncontrasts ? o->ncontrasts : 1, sizeof *a->con, "contrasts");
+    const bract_glm_design **ds = bract_xcalloc(a->nruns, sizeof *ds, "designs");
+    const bract_glm_fit **fs = bract_xcalloc(a->nruns, sizeof *fs, "fits");
+    int rc = BRACT_OK;
+    if (!a->con || !ds || !fs) {
         rc = BRACT_ENOMEM;
         goto done;
     }
-    for (size_t r = 0; r < nruns; r++) {
-        ds[r] = rs[r].d;
-        fs[r] = rs[r].fit;
+    for (size_t r = 0; r < a->nruns; r++) {
+        ds[r] = a->rs[r].d;
+        fs[r] = a->rs[r].fit;
     }
     for (size_t k = 0; k < o->ncontrasts && !rc; k++) {
         const bract_glm_contrast_spec *c = &o->contrasts[k];
-        if ((rc = bract_glm_contrast_new(ds, fs, nruns, c->exprs, c->nexpr, c->stat, &con[k])))
+        if ((rc = bract_glm_contrast_new(ds, fs, a->nruns, c->exprs, c->nexpr, c->stat,
+                                         &a->con[k])))
             bract_error_context(rc, "contrast %s", c->name);
     }
+done:
     free(ds);
     free(fs);
-    if (rc)
-        goto done;
+    return rc;
+}
 
-    /* ---- writing ---- */
-    grid g = {rs[0].hdr, mask};
+/* Counts of left-out voxels and censored volumes: a voxel is left out if
+ * any run left it out. */
+static void count_exclusions(analysis *a)
+{
+    for (size_t v = 0; v < a->nvox; v++) {
+        int nf = 0, cs = 0;
+        for (size_t r = 0; r < a->nruns; r++) {
+            nf |= a->rs[r].fit->bad[v] == 1;
+            cs |= a->rs[r].fit->bad[v] == 2;
+        }
+        a->nbad_nf += nf;
+        a->nbad_c += !nf && cs;
+    }
+    for (size_t r = 0; r < a->nruns; r++) {
+        a->ncens += a->rs[r].d->nvol - a->rs[r].d->nrow;
+        a->nres += a->rs[r].d->nrow;
+        a->dof += a->rs[r].fit->dof;
+    }
+}
+
+/* The sidecar fields every output shares: parameters, counts, inputs and
+ * the runs' designs. */
+static int describe_fit(analysis *a, bract_sidecar *base)
+{
     bract_sidecar *sc = base;
-    if (!sc && !(sc = own = bract_sidecar_new(BRACT_CMD_GLM))) {
-        rc = bract_error(BRACT_ENOMEM, "out of memory building a sidecar");
-        goto done;
+    if (!sc && !(sc = a->own = bract_sidecar_new(BRACT_CMD_GLM)))
+        return bract_error(BRACT_ENOMEM, "out of memory building a sidecar");
+    a->sc = sc;
+    set_params(sc, a->o, a->rs[0].tr);
+    bract_sidecar_count(sc, "runs", (int64_t)a->nruns);
+    bract_sidecar_count(sc, "voxels", (int64_t)a->nvox);
+    bract_sidecar_count(sc, "excluded_voxels_nonfinite", (int64_t)a->nbad_nf);
+    bract_sidecar_count(sc, "excluded_voxels_constant", (int64_t)a->nbad_c);
+    bract_sidecar_count(sc, "censored_volumes", (int64_t)a->ncens);
+    for (size_t r = 0; r < a->nruns; r++) {
+        bract_sidecar_input(sc, "data", a->runs[r].data);
+        bract_sidecar_input(sc, "events", a->runs[r].events);
+        if (a->runs[r].confounds)
+            bract_sidecar_input(sc, "confounds", a->runs[r].confounds);
     }
-    set_params(sc, o, rs[0].tr);
-    size_t nbad_nf = 0, nbad_c = 0, ncens = 0;
-    {
-        /* a voxel is left out if any run left it out */
-        for (size_t v = 0; v < nvox; v++) {
-            int nf = 0, cs = 0;
-            for (size_t r = 0; r < nruns; r++) {
-                nf |= rs[r].fit->bad[v] == 1;
-                cs |= rs[r].fit->bad[v] == 2;
-            }
-            nbad_nf += nf;
-            nbad_c += !nf && cs;
+    bract_sidecar_input(sc, "mask", a->mask_path);
+    json_object *arr = json_object_new_array();
+    for (size_t r = 0; r < a->nruns; r++) {
+        const run_state *s = &a->rs[r];
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "volumes", json_object_new_int64((int64_t)s->d->nvol));
+        json_object_object_add(e, "rows", json_object_new_int64((int64_t)s->d->nrow));
+        json_object_object_add(e, "columns", json_object_new_int64((int64_t)s->d->ncol));
+        json_object_object_add(e, "dof", json_object_new_double(s->fit->dof));
+        json_object_object_add(e, "ar_models", json_object_new_int64((int64_t)s->fit->nmodels));
+        if (s->conf && s->conf->nfilled) {
+            json_object *f = json_object_new_array();
+            for (size_t j = 0; j < s->conf->nfilled; j++)
+                json_object_array_add(f, json_object_new_string(s->conf->filled[j]));
+            json_object_object_add(e, "confounds_first_row_filled", f);
         }
-        for (size_t r = 0; r < nruns; r++)
-            ncens += rs[r].d->nvol - rs[r].d->nrow;
+        json_object_array_add(arr, e);
     }
-    bract_sidecar_count(sc, "runs", (int64_t)nruns);
-    bract_sidecar_count(sc, "voxels", (int64_t)nvox);
-    bract_sidecar_count(sc, "excluded_voxels_nonfinite", (int64_t)nbad_nf);
-    bract_sidecar_count(sc, "excluded_voxels_constant", (int64_t)nbad_c);
-    bract_sidecar_count(sc, "censored_volumes", (int64_t)ncens);
-    for (size_t r = 0; r < nruns; r++) {
-        bract_sidecar_input(sc, "data", runs[r].data);
-        bract_sidecar_input(sc, "events", runs[r].events);
-        if (runs[r].confounds)
-            bract_sidecar_input(sc, "confounds", runs[r].confounds);
-    }
-    bract_sidecar_input(sc, "mask", mask_path);
-    {
-        json_object *a = json_object_new_array();
-        for (size_t r = 0; r < nruns; r++) {
-            json_object *e = json_object_new_object();
-            json_object_object_add(e, "volumes", json_object_new_int64((int64_t)rs[r].d->nvol));
-            json_object_object_add(e, "rows", json_object_new_int64((int64_t)rs[r].d->nrow));
-            json_object_object_add(e, "columns", json_object_new_int64((int64_t)rs[r].d->ncol));
-            json_object_object_add(e, "dof", json_object_new_double(rs[r].fit->dof));
-            json_object_object_add(e, "ar_models",
-                                   json_object_new_int64((int64_t)rs[r].fit->nmodels));
-            if (rs[r].conf && rs[r].conf->nfilled) {
-                json_object *f = json_object_new_array();
-                for (size_t j = 0; j < rs[r].conf->nfilled; j++)
-                    json_object_array_add(f, json_object_new_string(rs[r].conf->filled[j]));
-                json_object_object_add(e, "confounds_first_row_filled", f);
-            }
-            json_object_array_add(a, e);
-        }
-        bract_sidecar_set_json(sc, "Runs", json_object_to_json_string(a));
-        json_object_put(a);
-    }
+    bract_sidecar_set_json(sc, "Runs", json_object_to_json_string(arr));
+    json_object_put(arr);
+    return BRACT_OK;
+}
 
-    /* the beta volumes and their table */
+/* Which beta volume holds what: trials (LSS, LSA or denoised) in event
+ * order, or conditions (every FIR delay of each) run after run. */
+static int beta_layout(analysis *a)
+{
+    const bract_glm_opts *o = a->o;
     const int trials = o->trials != BRACT_GLM_TRIALS_NONE;
-    size_t nb = 0;
-    for (size_t r = 0; r < nruns; r++) {
-        const bract_glm_design *d = rs[r].d;
-        if (trials)
-            nb += rs[r].ev->n;
-        else
-            nb += d->ncond * (o->design.hrf.model == BRACT_HRF_FIR ? d->nbasis : 1);
-    }
-    beta_ctx bc = {rs, nruns, NULL, NULL, trials, single};
-    const char **bcond = NULL;
-    bc.vol_run = bract_xmalloc(nb, sizeof *bc.vol_run, "beta volumes");
-    bc.vol_col = bract_xmalloc(nb, sizeof *bc.vol_col, "beta volumes");
-    bcond = bract_xmalloc(nb, sizeof *bcond, "beta volumes");
-    if (!bc.vol_run || !bc.vol_col || !bcond) {
-        rc = BRACT_ENOMEM;
-        goto write_done;
-    }
-    {
-        size_t t = 0;
-        for (size_t r = 0; r < nruns; r++) {
-            const run_state *s = &rs[r];
-            const bract_glm_design *d = s->d;
-            if (trials) {
-                for (size_t k = 0; k < s->ev->n; k++, t++) {
-                    bc.vol_run[t] = r;
-                    bcond[t] = s->ev->ev[k].label;
-                    if (single)
-                        bc.vol_col[t] = t;
-                    else if (s->lss)
-                        bc.vol_col[t] = k;
-                    else
-                        bc.vol_col[t] = (size_t)bract_glm_design_find(d, s->evt->ev[k].label);
+    const int fir = o->design.hrf.model == BRACT_HRF_FIR;
+    a->nb = 0;
+    for (size_t r = 0; r < a->nruns; r++)
+        a->nb += trials ? a->rs[r].ev->n : a->rs[r].d->ncond * (fir ? a->rs[r].d->nbasis : 1);
+    a->bc = (beta_ctx){a->rs, a->nruns, NULL, NULL, trials, a->single};
+    a->bc.vol_run = bract_xmalloc(a->nb, sizeof *a->bc.vol_run, "beta volumes");
+    a->bc.vol_col = bract_xmalloc(a->nb, sizeof *a->bc.vol_col, "beta volumes");
+    a->bcond = bract_xmalloc(a->nb, sizeof *a->bcond, "beta volumes");
+    if (!a->bc.vol_run || !a->bc.vol_col || !a->bcond)
+        return BRACT_ENOMEM;
+    size_t t = 0;
+    for (size_t r = 0; r < a->nruns; r++) {
+        const run_state *s = &a->rs[r];
+        const bract_glm_design *d = s->d;
+        if (trials) {
+            for (size_t k = 0; k < s->ev->n; k++, t++) {
+                a->bc.vol_run[t] = r;
+                a->bcond[t] = s->ev->ev[k].label;
+                if (a->single)
+                    a->bc.vol_col[t] = t;
+                else if (s->lss)
+                    a->bc.vol_col[t] = k;
+                else
+                    a->bc.vol_col[t] = (size_t)bract_glm_design_find(d, s->evt->ev[k].label);
+            }
+        } else {
+            size_t per = fir ? d->nbasis : 1;
+            for (size_t c = 0; c < d->ncond; c++)
+                for (size_t b = 0; b < per; b++, t++) {
+                    a->bc.vol_run[t] = r;
+                    a->bc.vol_col[t] = c * d->nbasis + b;
+                    a->bcond[t] = per > 1 ? d->name[c * d->nbasis + b] : d->cond[c];
                 }
-            } else {
-                size_t per = o->design.hrf.model == BRACT_HRF_FIR ? d->nbasis : 1;
-                for (size_t c = 0; c < d->ncond; c++)
-                    for (size_t b = 0; b < per; b++, t++) {
-                        bc.vol_run[t] = r;
-                        bc.vol_col[t] = c * d->nbasis + b;
-                        bcond[t] = per > 1 ? d->name[c * d->nbasis + b] : d->cond[c];
-                    }
-            }
         }
     }
+    return BRACT_OK;
+}
 
-    /* the directory, then refuse existing outputs before writing anything */
-    if ((rc = bract_make_dir(outdir, &dir_created)))
-        goto write_done;
-    {
-        bract_buf names = {0};
-        const char *fixed[] = {BRACT_OUT_GLM_BETAS, BRACT_OUT_GLM_BETAS_TABLE, "betas.json",
-                               BRACT_OUT_GLM_RESIDUALS, "residuals.json"};
-        for (size_t i = 0; i < 5 && !rc; i++) {
-            if (i >= 3 && !o->write_residuals)
-                continue;
-            char *p = out_path(&out, fixed[i]);
-            rc = p ? bract_output_check(p, o->force) : BRACT_ENOMEM;
-            free(p);
-        }
-        for (size_t r = 0; r < nruns && !rc; r++)
-            for (int j = 0; j < 2 && !rc; j++) {
-                names.len = 0;
-                bract_buf_printf(&names, "%s/design_run-%zu.%s", outdir, r + 1,
-                                 j ? "json" : "tsv");
-                rc = names.data ? bract_output_check(names.data, o->force) : BRACT_ENOMEM;
-            }
-        if (single && !rc)
-            rc = check_denoise_outputs(outdir, nruns, o->force);
-        for (size_t k = 0; k < o->ncontrasts && !rc; k++) {
-            const char *st[] = {"effect", "variance", con[k]->stat == BRACT_GLM_STAT_F ? "F" : "t",
-                                "z", "p"};
-            for (int i = 0; i < 10 && !rc; i++) {
-                names.len = 0;
-                bract_buf_printf(&names, "%s/contrast-%s_stat-%s.%s", outdir,
-                                 o->contrasts[k].name, st[i / 2], i % 2 ? "json" : "nii.gz");
-                rc = names.data ? bract_output_check(names.data, o->force) : BRACT_ENOMEM;
-            }
-        }
-        bract_buf_free(&names);
-        if (rc)
-            goto write_done;
+/* Refuse existing outputs (without force) before anything is written. */
+static int check_outputs(const analysis *a)
+{
+    const bract_glm_opts *o = a->o;
+    const char *outdir = a->out.dir;
+    bract_buf names = {0};
+    int rc = BRACT_OK;
+    const char *fixed[] = {BRACT_OUT_GLM_BETAS, BRACT_OUT_GLM_BETAS_TABLE, "betas.json",
+                           BRACT_OUT_GLM_RESIDUALS, "residuals.json"};
+    for (size_t i = 0; i < 5 && !rc; i++) {
+        if (i >= 3 && !o->write_residuals)
+            continue;
+        char *p = out_path(&a->out, fixed[i]);
+        rc = p ? bract_output_check(p, o->force) : BRACT_ENOMEM;
+        free(p);
     }
+    for (size_t r = 0; r < a->nruns && !rc; r++)
+        for (int j = 0; j < 2 && !rc; j++) {
+            names.len = 0;
+            bract_buf_printf(&names, "%s/design_run-%zu.%s", outdir, r + 1, j ? "json" : "tsv");
+            rc = names.data ? bract_output_check(names.data, o->force) : BRACT_ENOMEM;
+        }
+    if (a->single && !rc)
+        rc = check_denoise_outputs(outdir, a->nruns, o->force);
+    for (size_t k = 0; k < o->ncontrasts && !rc; k++) {
+        const char *st[] = {"effect", "variance", a->con[k]->stat == BRACT_GLM_STAT_F ? "F" : "t",
+                            "z", "p"};
+        for (int i = 0; i < 10 && !rc; i++) {
+            names.len = 0;
+            bract_buf_printf(&names, "%s/contrast-%s_stat-%s.%s", outdir, o->contrasts[k].name,
+                             st[i / 2], i % 2 ? "json" : "nii.gz");
+            rc = names.data ? bract_output_check(names.data, o->force) : BRACT_ENOMEM;
+        }
+    }
+    bract_buf_free(&names);
+    return rc;
+}
 
-    /* design matrices */
-    for (size_t r = 0; r < nruns && !rc; r++) {
+static int write_designs(analysis *a)
+{
+    int rc = BRACT_OK;
+    for (size_t r = 0; r < a->nruns && !rc; r++) {
         char name[64];
         snprintf(name, sizeof name, "design_run-%zu.tsv", r + 1);
-        char *p = out_path(&out, name);
-        if (!p) {
-            rc = BRACT_ENOMEM;
-            break;
-        }
-        rc = bract_glm_design_write(rs[r].d, p, o->force);
+        char *p = out_path(&a->out, name);
+        if (!p)
+            return BRACT_ENOMEM;
+        rc = bract_glm_design_write(a->rs[r].d, p, a->o->force);
         if (!rc)
-            rc = out_record(&out, name);
+            rc = out_record(&a->out, name);
         if (!rc) {
             json_object *e = json_object_new_object();
             json_object_object_add(e, "Run", json_object_new_int64((int64_t)r + 1));
-            json_object_object_add(e, "Data", json_object_new_string(runs[r].data));
+            json_object_object_add(e, "Data", json_object_new_string(a->runs[r].data));
             char *d2 = bract_sidecar_path(name);
-            set_output(sc, "design matrix of the run (one row per kept volume), nilearn's "
-                           "column names", e);
-            bract_sidecar_wall_time(sc, now_s() - t0);
-            rc = bract_sidecar_write(sc, p, o->force);
+            set_output(a->sc, "design matrix of the run (one row per kept volume), nilearn's "
+                              "column names", e);
+            bract_sidecar_wall_time(a->sc, now_s() - a->t0);
+            rc = bract_sidecar_write(a->sc, p, a->o->force);
             if (!rc)
-                rc = d2 ? out_record(&out, d2) : BRACT_ENOMEM;
+                rc = d2 ? out_record(&a->out, d2) : BRACT_ENOMEM;
             free(d2);
         }
         free(p);
     }
-    if (rc)
-        goto write_done;
+    return rc;
+}
 
-    /* betas.tsv then betas.nii.gz (with the sidecar betas.json) */
-    {
-        const char *cols4[] = {"condition", "run", "trial", "onset"};
-        char *p = out_path(&out, BRACT_OUT_GLM_BETAS_TABLE);
-        bract_tsv_writer *w = NULL;
-        rc = p ? bract_tsv_open(p, o->force, trials ? 4 : 2, cols4, &w) : BRACT_ENOMEM;
-        free(p);
-        if (!rc) {
-            size_t t = 0;
-            for (size_t r = 0; r < nruns; r++) {
-                char run[32];
-                snprintf(run, sizeof run, "%zu", r + 1);
-                for (size_t k = 0; t < nb && bc.vol_run[t] == r; t++, k++) {
-                    bract_tsv_str(w, bcond[t]);
-                    bract_tsv_str(w, run);
-                    if (trials) {
-                        /* trial k of the run: the LSA name (for LSS the name
-                         * LSA would give), and its onset */
-                        const bract_event *e = &rs[r].ev->ev[k];
-                        size_t cnt = 1;
-                        for (size_t j = 0; j < k; j++)
-                            cnt += strcmp(rs[r].ev->ev[j].label, e->label) == 0;
-                        bract_buf b = {0};
-                        bract_buf_printf(&b, "%s__%03zu", e->label, cnt);
-                        bract_tsv_str(w, b.data ? b.data : "?");
-                        bract_buf_free(&b);
-                        bract_tsv_double(w, e->onset);
-                    }
-                    bract_tsv_end_row(w);
-                }
-            }
-            rc = bract_tsv_commit(w);
-            if (!rc)
-                rc = out_record(&out, BRACT_OUT_GLM_BETAS_TABLE);
-        }
-        if (!rc) {
-            json_object *e = json_object_new_object();
-            json_object_object_add(e, "Conditions",
-                                   json_object_new_string(BRACT_OUT_GLM_BETAS_TABLE));
-            json_object_object_add(e, "Volumes", json_object_new_int64((int64_t)nb));
-            set_output(sc, trials ? "one beta map per trial (betas.tsv: condition, run, trial, "
-                                    "onset)"
-                                  : "one beta map per condition per run (betas.tsv: condition, "
-                                    "run)", e);
-            bract_sidecar_wall_time(sc, now_s() - t0);
-            rc = write_map(&out, &g, BRACT_OUT_GLM_BETAS, nb, get_beta, &bc,
-                           BRACT_INTENT_ESTIMATE, 0, 0, "beta", "bract glm betas", sc);
-        }
-    }
-    if (!rc && single)
-        rc = write_denoise(&out, &g, single, rs, nruns, sc, t0);
+/* betas.tsv: condition and run of every beta volume, and for trials the
+ * LSA name of the trial (for LSS the name LSA would give) and its onset. */
+static int write_beta_table(analysis *a)
+{
+    const int trials = a->bc.trials;
+    const char *cols4[] = {"condition", "run", "trial", "onset"};
+    char *p = out_path(&a->out, BRACT_OUT_GLM_BETAS_TABLE);
+    bract_tsv_writer *w = NULL;
+    int rc = p ? bract_tsv_open(p, a->o->force, trials ? 4 : 2, cols4, &w) : BRACT_ENOMEM;
+    free(p);
     if (rc)
-        goto write_done;
-
-    /* contrasts */
-    for (size_t k = 0; k < o->ncontrasts && !rc; k++) {
-        const bract_glm_contrast *c = con[k];
-        const bract_glm_contrast_spec *cs = &o->contrasts[k];
-        const int isf = c->stat == BRACT_GLM_STAT_F;
-        json_object *ex = json_object_new_array();
-        for (size_t e = 0; e < cs->nexpr; e++)
-            json_object_array_add(ex, json_object_new_string(cs->exprs[e]));
-        struct {
-            const char *stat;
-            const double *x;
-            size_t nt;
-            int intent;
-            double p1, p2;
-            const char *iname, *desc;
-        } maps[5] = {
-            {"effect", c->effect, c->dim, BRACT_INTENT_ESTIMATE, 0, 0, "effect",
-             isf ? "F contrast effect: sqrtm(inv(C cov C')) C beta, one volume per row"
-                 : "contrast effect c beta (fixed effects over runs)"},
-            {"variance", c->variance, 1, BRACT_INTENT_NONE, 0, 0, "variance",
-             isf ? "residual variance sigma^2 (fixed effects over runs)"
-                 : "variance of the effect (fixed effects over runs)"},
-            {isf ? "F" : "t", c->value, 1, isf ? BRACT_INTENT_FTEST : BRACT_INTENT_TTEST,
-             isf ? (double)c->dim : c->dof, isf ? c->dof : 0, isf ? "F" : "t",
-             isf ? "F statistic" : "t statistic"},
-            {"z", c->z, 1, BRACT_INTENT_ZSCORE, 0, 0, "z", "z score of the upper-tail p"},
-            {"p", c->p, 1, BRACT_INTENT_PVAL, 0, 0, "p", "upper-tail p value"},
-        };
-        for (int i = 0; i < 5 && !rc; i++) {
-            char name[512];
-            snprintf(name, sizeof name, "contrast-%s_stat-%s.nii.gz", cs->name, maps[i].stat);
-            json_object *e = json_object_new_object();
-            json_object_object_add(e, "Contrast", json_object_new_string(cs->name));
-            json_object_object_add(e, "Expressions", json_object_get(ex));
-            json_object_object_add(e, "StatType", json_object_new_string(isf ? "F" : "t"));
-            json_object_object_add(e, "DegreesOfFreedom", json_object_new_double(c->dof));
-            if (isf)
-                json_object_object_add(e, "NumeratorDegreesOfFreedom",
-                                       json_object_new_int64((int64_t)c->dim));
-            json_object_object_add(e, "Runs", json_object_new_int64((int64_t)c->nruns));
-            set_output(sc, maps[i].desc, e);
-            bract_sidecar_wall_time(sc, now_s() - t0);
-            plain_ctx pc = {maps[i].x, nvox};
-            rc = write_map(&out, &g, name, maps[i].nt, get_plain, &pc, maps[i].intent, maps[i].p1,
-                           maps[i].p2, maps[i].iname, maps[i].desc, sc);
+        return rc;
+    size_t t = 0;
+    for (size_t r = 0; r < a->nruns; r++) {
+        char run[32];
+        snprintf(run, sizeof run, "%zu", r + 1);
+        for (size_t k = 0; t < a->nb && a->bc.vol_run[t] == r; t++, k++) {
+            bract_tsv_str(w, a->bcond[t]);
+            bract_tsv_str(w, run);
+            if (trials) {
+                const bract_events *ev = a->rs[r].ev;
+                const bract_event *e = &ev->ev[k];
+                size_t cnt = 1;
+                for (size_t j = 0; j < k; j++)
+                    cnt += strcmp(ev->ev[j].label, e->label) == 0;
+                bract_buf b = {0};
+                bract_buf_printf(&b, "%s__%03zu", e->label, cnt);
+                bract_tsv_str(w, b.data ? b.data : "?");
+                bract_buf_free(&b);
+                bract_tsv_double(w, e->onset);
+            }
+            bract_tsv_end_row(w);
         }
-        json_object_put(ex);
     }
+    rc = bract_tsv_commit(w);
+    return rc ? rc : out_record(&a->out, BRACT_OUT_GLM_BETAS_TABLE);
+}
+
+/* betas.tsv, then betas.nii.gz with its sidecar betas.json */
+static int write_betas(analysis *a, const grid *g)
+{
+    int rc = write_beta_table(a);
     if (rc)
-        goto write_done;
+        return rc;
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "Conditions", json_object_new_string(BRACT_OUT_GLM_BETAS_TABLE));
+    json_object_object_add(e, "Volumes", json_object_new_int64((int64_t)a->nb));
+    set_output(a->sc, a->bc.trials ? "one beta map per trial (betas.tsv: condition, run, trial, "
+                                     "onset)"
+                                   : "one beta map per condition per run (betas.tsv: "
+                                     "condition, run)", e);
+    bract_sidecar_wall_time(a->sc, now_s() - a->t0);
+    return write_map(&a->out, g, BRACT_OUT_GLM_BETAS, a->nb, get_beta, &a->bc,
+                     BRACT_INTENT_ESTIMATE, 0, 0, "beta", "bract glm betas", a->sc);
+}
 
-    /* residuals last: their sidecar alone carries ResidualDegreesOfFreedom */
-    size_t nres = 0;
-    double dof = 0;
-    for (size_t r = 0; r < nruns; r++) {
-        nres += rs[r].d->nrow;
-        dof += rs[r].fit->dof;
+/* The five maps of contrast k: effect, variance, t or F, z, p. */
+static int write_contrast(analysis *a, const grid *g, size_t k)
+{
+    const bract_glm_contrast *c = a->con[k];
+    const bract_glm_contrast_spec *cs = &a->o->contrasts[k];
+    const int isf = c->stat == BRACT_GLM_STAT_F;
+    json_object *ex = json_object_new_array();
+    for (size_t e = 0; e < cs->nexpr; e++)
+        json_object_array_add(ex, json_object_new_string(cs->exprs[e]));
+    struct {
+        const char *stat;
+        const double *x;
+        size_t nt;
+        int intent;
+        double p1, p2;
+        const char *iname, *desc;
+    } maps[5] = {
+        {"effect", c->effect, c->dim, BRACT_INTENT_ESTIMATE, 0, 0, "effect",
+         isf ? "F contrast effect: sqrtm(inv(C cov C')) C beta, one volume per row"
+             : "contrast effect c beta (fixed effects over runs)"},
+        {"variance", c->variance, 1, BRACT_INTENT_NONE, 0, 0, "variance",
+         isf ? "residual variance sigma^2 (fixed effects over runs)"
+             : "variance of the effect (fixed effects over runs)"},
+        {isf ? "F" : "t", c->value, 1, isf ? BRACT_INTENT_FTEST : BRACT_INTENT_TTEST,
+         isf ? (double)c->dim : c->dof, isf ? c->dof : 0, isf ? "F" : "t",
+         isf ? "F statistic" : "t statistic"},
+        {"z", c->z, 1, BRACT_INTENT_ZSCORE, 0, 0, "z", "z score of the upper-tail p"},
+        {"p", c->p, 1, BRACT_INTENT_PVAL, 0, 0, "p", "upper-tail p value"},
+    };
+    int rc = BRACT_OK;
+    for (int i = 0; i < 5 && !rc; i++) {
+        char name[512];
+        snprintf(name, sizeof name, "contrast-%s_stat-%s.nii.gz", cs->name, maps[i].stat);
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "Contrast", json_object_new_string(cs->name));
+        json_object_object_add(e, "Expressions", json_object_get(ex));
+        json_object_object_add(e, "StatType", json_object_new_string(isf ? "F" : "t"));
+        json_object_object_add(e, "DegreesOfFreedom", json_object_new_double(c->dof));
+        if (isf)
+            json_object_object_add(e, "NumeratorDegreesOfFreedom",
+                                   json_object_new_int64((int64_t)c->dim));
+        json_object_object_add(e, "Runs", json_object_new_int64((int64_t)c->nruns));
+        set_output(a->sc, maps[i].desc, e);
+        bract_sidecar_wall_time(a->sc, now_s() - a->t0);
+        plain_ctx pc = {maps[i].x, a->nvox};
+        rc = write_map(&a->out, g, name, maps[i].nt, get_plain, &pc, maps[i].intent, maps[i].p1,
+                       maps[i].p2, maps[i].iname, maps[i].desc, a->sc);
     }
-    if (o->write_residuals) {
-        resid_ctx rcx = {rs, nruns, NULL, NULL};
-        rcx.vol_run = bract_xmalloc(nres, sizeof *rcx.vol_run, "residual volumes");
-        rcx.vol_row = bract_xmalloc(nres, sizeof *rcx.vol_row, "residual volumes");
-        if (!rcx.vol_run || !rcx.vol_row) {
-            rc = BRACT_ENOMEM;
-        } else {
-            size_t t = 0;
-            json_object *per = json_object_new_array(), *vols = json_object_new_array();
-            for (size_t r = 0; r < nruns; r++) {
-                for (size_t i = 0; i < rs[r].d->nrow; i++, t++) {
-                    rcx.vol_run[t] = r;
-                    rcx.vol_row[t] = i;
-                }
-                json_object_array_add(per, json_object_new_double(rs[r].fit->dof));
-                json_object_array_add(vols, json_object_new_int64((int64_t)rs[r].d->nrow));
-            }
-            json_object *e = json_object_new_object();
-            json_object_object_add(e, "RunDegreesOfFreedom", per);
-            json_object_object_add(e, "RunVolumes", vols);
-            json_object_object_add(e, "Whitened",
-                                   json_object_new_boolean(o->fit.noise == BRACT_GLM_NOISE_AR1));
-            set_output(sc, o->fit.noise == BRACT_GLM_NOISE_AR1
-                               ? "AR(1)-whitened residuals of the fitted model, kept volumes, "
-                                 "run after run"
-                               : "OLS residuals of the fitted model, kept volumes, run after run",
-                       e);
-            bract_sidecar_set_num(sc, "ResidualDegreesOfFreedom", dof);
-            bract_sidecar_wall_time(sc, now_s() - t0);
-            rc = write_map(&out, &g, BRACT_OUT_GLM_RESIDUALS, nres, get_resid, &rcx,
-                           BRACT_INTENT_NONE, 0, 0, "residual", "bract glm residuals", sc);
+    json_object_put(ex);
+    return rc;
+}
+
+/* Residuals last: their sidecar alone carries ResidualDegreesOfFreedom. */
+static int write_residuals(analysis *a, const grid *g)
+{
+    const bract_glm_opts *o = a->o;
+    resid_ctx rcx = {a->rs, a->nruns, NULL, NULL};
+    rcx.vol_run = bract_xmalloc(a->nres, sizeof *rcx.vol_run, "residual volumes");
+    rcx.vol_row = bract_xmalloc(a->nres, sizeof *rcx.vol_row, "residual volumes");
+    int rc = BRACT_OK;
+    if (!rcx.vol_run || !rcx.vol_row) {
+        rc = BRACT_ENOMEM;
+        goto done;
+    }
+    size_t t = 0;
+    json_object *per = json_object_new_array(), *vols = json_object_new_array();
+    for (size_t r = 0; r < a->nruns; r++) {
+        for (size_t i = 0; i < a->rs[r].d->nrow; i++, t++) {
+            rcx.vol_run[t] = r;
+            rcx.vol_row[t] = i;
         }
-        free(rcx.vol_run);
-        free(rcx.vol_row);
+        json_object_array_add(per, json_object_new_double(a->rs[r].fit->dof));
+        json_object_array_add(vols, json_object_new_int64((int64_t)a->rs[r].d->nrow));
     }
-    if (!rc && summary) {
-        if (single) {
-            summary->nsteps = single->nsteps;
-            for (size_t k = 0; k < single->nsteps; k++) {
-                summary->step[k] = bract_single_step_name(single->steps[k].kind);
-                summary->reliability[k] = single->steps[k].median_reliability;
-            }
-            summary->reliability_voxels = single->nsignal;
-            summary->noise_pcs = single->npcs;
-        }
-        summary->nruns = nruns;
-        summary->nvox = nvox;
-        summary->tr = rs[0].tr;
-        summary->nbetas = nb;
-        summary->residual_dof = dof;
-        summary->nresid = o->write_residuals ? nres : 0;
-        summary->nbad_nonfinite = nbad_nf;
-        summary->nbad_constant = nbad_c;
-        summary->ncensored = ncens;
-        summary->files = out.written;
-        summary->nfiles = out.nwritten;
-        out.written = NULL;
-        out.nwritten = 0;
-    }
-write_done:
-    free(bc.vol_run);
-    free(bc.vol_col);
-    free(bcond);
-    if (rc) {
-        /* a failure while writing: take back what was written */
-        int keep = bract_error_context(rc, "%s", outdir);
-        for (size_t i = 0; i < out.nwritten; i++) {
-            char *p = out_path(&out, out.written[i]);
-            if (p)
-                unlink(p);
-            free(p);
-        }
-        if (dir_created)
-            rmdir(outdir);
-        rc = keep;
-    }
+    const int ar1 = o->fit.noise == BRACT_GLM_NOISE_AR1;
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "RunDegreesOfFreedom", per);
+    json_object_object_add(e, "RunVolumes", vols);
+    json_object_object_add(e, "Whitened", json_object_new_boolean(ar1));
+    set_output(a->sc, ar1 ? "AR(1)-whitened residuals of the fitted model, kept volumes, "
+                            "run after run"
+                          : "OLS residuals of the fitted model, kept volumes, run after run", e);
+    bract_sidecar_set_num(a->sc, "ResidualDegreesOfFreedom", a->dof);
+    bract_sidecar_wall_time(a->sc, now_s() - a->t0);
+    rc = write_map(&a->out, g, BRACT_OUT_GLM_RESIDUALS, a->nres, get_resid, &rcx,
+                   BRACT_INTENT_NONE, 0, 0, "residual", "bract glm residuals", a->sc);
 done:
-    for (size_t i = 0; i < out.nwritten; i++)
-        free(out.written[i]);
-    free(out.written);
-    bract_sidecar_free(own);
-    if (con)
-        for (size_t k = 0; k < o->ncontrasts; k++)
-            bract_glm_contrast_free(con[k]);
-    free(con);
-    for (size_t r = 0; r < nruns; r++)
-        run_clear(&rs[r]);
-    free(rs);
-    bract_single_free(single);
-    bract_mask_free(mask);
-    bract_volume_free(geom);
+    free(rcx.vol_run);
+    free(rcx.vol_row);
+    return rc;
+}
+
+/* Every output file in order; a failure takes back what was written. */
+static int write_outputs(analysis *a)
+{
+    int rc = bract_make_dir(a->out.dir, &a->dir_created);
+    if (!rc)
+        rc = check_outputs(a);
+    if (rc)
+        return rc;
+    grid g = {a->rs[0].hdr, a->mask};
+    if (!rc)
+        rc = write_designs(a);
+    if (!rc)
+        rc = write_betas(a, &g);
+    if (!rc && a->single)
+        rc = write_denoise(&a->out, &g, a->single, a->rs, a->nruns, a->sc, a->t0);
+    for (size_t k = 0; k < a->o->ncontrasts && !rc; k++)
+        rc = write_contrast(a, &g, k);
+    if (!rc && a->o->write_residuals)
+        rc = write_residuals(a, &g);
+    return rc;
+}
+
+static void undo_outputs(analysis *a)
+{
+    for (size_t i = 0; i < a->out.nwritten; i++) {
+        char *p = out_path(&a->out, a->out.written[i]);
+        if (p)
+            unlink(p);
+        free(p);
+    }
+    if (a->dir_created)
+        rmdir(a->out.dir);
+}
+
+static void fill_summary(analysis *a, bract_glm_summary *summary)
+{
+    const bract_single *single = a->single;
+    if (single) {
+        summary->nsteps = single->nsteps;
+        for (size_t k = 0; k < single->nsteps; k++) {
+            summary->step[k] = bract_single_step_name(single->steps[k].kind);
+            summary->reliability[k] = single->steps[k].median_reliability;
+        }
+        summary->reliability_voxels = single->nsignal;
+        summary->noise_pcs = single->npcs;
+    }
+    summary->nruns = a->nruns;
+    summary->nvox = a->nvox;
+    summary->tr = a->rs[0].tr;
+    summary->nbetas = a->nb;
+    summary->residual_dof = a->dof;
+    summary->nresid = a->o->write_residuals ? a->nres : 0;
+    summary->nbad_nonfinite = a->nbad_nf;
+    summary->nbad_constant = a->nbad_c;
+    summary->ncensored = a->ncens;
+    summary->files = a->out.written;
+    summary->nfiles = a->out.nwritten;
+    a->out.written = NULL;
+    a->out.nwritten = 0;
+}
+
+static void analysis_clear(analysis *a)
+{
+    free(a->bc.vol_run);
+    free(a->bc.vol_col);
+    free(a->bcond);
+    for (size_t i = 0; i < a->out.nwritten; i++)
+        free(a->out.written[i]);
+    free(a->out.written);
+    bract_sidecar_free(a->own);
+    if (a->con)
+        for (size_t k = 0; k < a->o->ncontrasts; k++)
+            bract_glm_contrast_free(a->con[k]);
+    free(a->con);
+    if (a->rs)
+        for (size_t r = 0; r < a->nruns; r++)
+            run_clear(&a->rs[r]);
+    free(a->rs);
+    bract_single_free(a->single);
+    bract_mask_free(a->mask);
+    bract_volume_free(a->geom);
+}
+
+int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char *mask_path,
+                      const bract_glm_opts *o, const char *outdir, bract_sidecar *base,
+                      const bract_progress *prog, bract_glm_summary *summary)
+{
+    if (summary)
+        memset(summary, 0, sizeof *summary);
+    int rc = check_request(nruns, mask_path, o);
+    if (rc)
+        return rc;
+    analysis a = {.runs = runs, .nruns = nruns, .mask_path = mask_path, .o = o, .t0 = now_s()};
+    a.out = (outset){outdir, o->force, NULL, 0, 0};
+    if (!(a.rs = bract_xcalloc(nruns, sizeof *a.rs, "runs")))
+        return BRACT_ENOMEM;
+    if ((rc = bract_mask_read(mask_path, &a.mask, &a.geom)))
+        goto done;
+    if (a.mask->n == 0) {
+        rc = bract_error(BRACT_EDATA, "%s: the mask is empty", mask_path);
+        goto done;
+    }
+    a.nvox = a.mask->n;
+    /* every input and design first: nothing is computed on a bad input */
+    if ((rc = load_runs(runs, nruns, o, a.geom, a.rs)) || (rc = fit_runs(&a, prog)))
+        goto done;
+    if (o->denoise && (rc = denoise_runs(a.rs, nruns, a.nvox, o, &a.single)))
+        goto done;
+    if ((rc = make_contrasts(&a)))
+        goto done;
+    count_exclusions(&a);
+    if ((rc = describe_fit(&a, base)) || (rc = beta_layout(&a)))
+        goto done;
+    if ((rc = write_outputs(&a))) {
+        int keep = bract_error_context(rc, "%s", outdir);
+        undo_outputs(&a);
+        rc = keep;
+        goto done;
+    }
+    if (summary)
+        fill_summary(&a, summary);
+done:
+    analysis_clear(&a);
     return rc;
 }
