@@ -147,6 +147,383 @@ static int lss_filters(const lss_ctx *c, int bin, int bins, double *F, double *R
     return rc;
 }
 
+/* ---- LSS over a voxel series, in stages ---- */
+
+/* Everything bract_glm_lss holds between its stages. */
+typedef struct {
+    const float *y;
+    size_t ldy, nvox;
+    const bract_progress *prog;
+    int ar, bins;
+    size_t B;        /* voxels per block */
+    lss_ctx c;       /* the design and the trials */
+    size_t n, p, K;  /* kept volumes, design columns, trials */
+    double *xfull;   /* nvol x K trial regressors */
+    double *xt;      /* n x K, kept volumes */
+    double *P0;      /* p x n pseudo-inverse of the design */
+    double *F0, *R0; /* n x K OLS filters and residualised trials */
+    double *H;       /* n x K: S r_k + S' r_k */
+    double *RH;      /* n x 2K: R0 beside H */
+    double *rr, *gj, *l1r; /* per trial: r'r, coefficient, sum r_t r_{t+1} */
+    size_t *cond;
+    unsigned char *alone;
+    unsigned char *bad; /* per voxel: left out */
+    double *out;        /* nvox x K betas */
+    int *vbin;          /* nvox x K AR bins (AR only) */
+    /* the AR bins that occur */
+    int bmin;
+    size_t span, nbins_used, *slot;
+    int *bin_list;
+    double **Fb;
+    size_t nblocks, done_blocks, total;
+} lss_work;
+
+static void lss_work_clear(lss_work *w)
+{
+    if (w->Fb)
+        for (size_t m = 0; m < w->nbins_used; m++)
+            free(w->Fb[m]);
+    free(w->Fb);
+    free(w->bin_list);
+    free(w->slot);
+    free(w->xfull);
+    free(w->xt);
+    free(w->P0);
+    free(w->F0);
+    free(w->R0);
+    free(w->H);
+    free(w->RH);
+    free(w->rr);
+    free(w->gj);
+    free(w->l1r);
+    free(w->cond);
+    free(w->alone);
+    free(w->bad);
+    free(w->out);
+    free(w->vbin);
+}
+
+static int lss_alloc(lss_work *w, size_t nvol)
+{
+    const size_t n = w->n, p = w->p, K = w->K, nvox = w->nvox;
+    w->xfull = bract_xmalloc(nvol * K, sizeof *w->xfull, "trial regressors");
+    w->xt = bract_xmalloc(n * K, sizeof *w->xt, "trial regressors");
+    w->P0 = bract_xmalloc(p * n, sizeof *w->P0, "a pseudo-inverse");
+    w->F0 = bract_xmalloc(n * K, sizeof *w->F0, "LSS filters");
+    w->R0 = bract_xmalloc(n * K, sizeof *w->R0, "residualised trials");
+    w->H = bract_xmalloc(n * K, sizeof *w->H, "shifted trials");
+    w->RH = bract_xmalloc(n * 2 * K, sizeof *w->RH, "trial products");
+    w->rr = bract_xmalloc(K, sizeof *w->rr, "trial norms");
+    w->gj = bract_xmalloc(K, sizeof *w->gj, "trial coefficients");
+    w->l1r = bract_xmalloc(K, sizeof *w->l1r, "trial lags");
+    w->cond = bract_xmalloc(K, sizeof *w->cond, "trial conditions");
+    w->alone = bract_xcalloc(K, 1, "trial flags");
+    w->bad = bract_glmi_big_calloc(nvox ? nvox : 1, 1, "voxel flags");
+    w->out = bract_glmi_big_alloc(nvox * K, sizeof *w->out, "LSS betas");
+    if (w->ar)
+        w->vbin = bract_glmi_big_alloc(nvox * K, sizeof *w->vbin, "AR bins");
+    if (!w->xfull || !w->xt || !w->P0 || !w->F0 || !w->R0 || !w->H || !w->RH || !w->rr ||
+        !w->gj || !w->l1r || !w->cond || !w->alone || !w->bad || !w->out || (w->ar && !w->vbin))
+        return BRACT_ENOMEM;
+    return BRACT_OK;
+}
+
+/* Each trial's regressor and condition column, the OLS filters, and the
+ * products the AR(1) estimates need. */
+static int lss_prepare(lss_work *w, const bract_glm_design_opts *dopts, size_t nvol)
+{
+    const bract_glm_design *d = w->c.d;
+    const bract_events *ev = w->c.ev;
+    const size_t n = w->n, p = w->p, K = w->K;
+    bract_hrf_plan *plan = NULL;
+    int rc = bract_hrf_plan_new(&dopts->hrf, d->frame_times, nvol, &plan);
+    for (size_t k = 0; k < K && !rc; k++) {
+        const bract_event *e = &ev->ev[k];
+        rc = bract_hrf_plan_regressors(plan, &e->onset, &e->duration, &e->modulation, 1,
+                                       w->xfull + k, K);
+        long j = bract_glm_design_find(d, e->label);
+        w->cond[k] = (size_t)j;
+        w->alone[k] = d->cond_nevents[j] == 1;
+    }
+    bract_hrf_plan_free(plan);
+    if (rc)
+        return rc;
+    for (size_t r = 0; r < n; r++)
+        memcpy(w->xt + r * K, w->xfull + d->row_volume[r] * K, K * sizeof *w->xt);
+    if ((rc = bract_glmi_pinv(d->x, n, p, w->P0, NULL, NULL, NULL)))
+        return rc;
+    if ((rc = lss_filters(&w->c, 0, w->bins, w->F0, w->R0, w->rr, w->gj)))
+        return rc;
+    /* h_k = S r_k + S' r_k (q_k = e_A' h_k), and sum r_t r_{t+1} */
+    const double *R0 = w->R0;
+    for (size_t k = 0; k < K; k++) {
+        double s = 0;
+        for (size_t t = 0; t + 1 < n; t++)
+            s += R0[t * K + k] * R0[(t + 1) * K + k];
+        w->l1r[k] = s;
+    }
+    for (size_t t = 0; t < n; t++)
+        for (size_t k = 0; k < K; k++)
+            w->H[t * K + k] =
+                (t > 0 ? R0[(t - 1) * K + k] : 0) + (t + 1 < n ? R0[(t + 1) * K + k] : 0);
+    for (size_t t = 0; t < n; t++) {
+        memcpy(w->RH + t * 2 * K, R0 + t * K, K * sizeof *w->RH);
+        memcpy(w->RH + t * 2 * K + K, w->H + t * K, K * sizeof *w->RH);
+    }
+    return BRACT_OK;
+}
+
+static void lss_progress(lss_work *w)
+{
+    size_t now;
+#pragma omp atomic capture
+    now = ++w->done_blocks;
+    if (omp_get_thread_num() == 0)
+        bract_progress_report(w->prog, now, w->total);
+}
+
+/* Pass 1 over one block: OLS betas (final for OLS), or every trial's AR bin
+ * from the residuals' lag-0 and lag-1 sums with the trial's column taken
+ * out. */
+static void lss_pass1_block(lss_work *w, size_t blk, double *yb, double *bb, double *uq)
+{
+    const bract_glm_design *d = w->c.d;
+    const size_t n = w->n, p = w->p, K = w->K, B = w->B;
+    size_t v0 = blk * B, nb = w->nvox - v0 < B ? w->nvox - v0 : B;
+    for (size_t i = 0; i < nb; i++) {
+        w->bad[v0 + i] = (unsigned char)bract_glmi_load_row(w->y, w->ldy, v0 + i, d->row_volume,
+                                                            d->nrow, yb + i * n);
+        if (w->bad[v0 + i])
+            memset(yb + i * n, 0, n * sizeof *yb);
+    }
+    /* B = Y P0', E_A = Y - B A' (in place), u = R'e_A (= R'y, without the
+     * data's mean in the rounding), q = H'e_A for AR */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)p, (int)n, 1.0, yb, (int)n,
+                w->P0, (int)n, 0.0, bb, (int)p);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)n, (int)p, -1.0, bb,
+                (int)p, d->x, (int)p, 1.0, yb, (int)n);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)(w->ar ? 2 * K : K),
+                (int)n, 1.0, yb, (int)n, w->RH, (int)(2 * K), 0.0, uq, (int)(2 * K));
+    if (!w->ar) {
+        for (size_t i = 0; i < nb; i++)
+            for (size_t k = 0; k < K; k++) {
+                double b = bb[i * p + w->cond[k]];
+                if (!w->alone[k])
+                    b += (1.0 - w->gj[k]) * uq[i * 2 * K + k] / w->rr[k];
+                w->out[(v0 + i) * K + k] = b;
+            }
+        return;
+    }
+    for (size_t i = 0; i < nb; i++) {
+        const double *e = yb + i * n;
+        double s2 = 0, l1 = 0;
+        for (size_t t = 0; t < n; t++)
+            s2 += e[t] * e[t];
+        for (size_t t = 0; t + 1 < n; t++)
+            l1 += e[t] * e[t + 1];
+        for (size_t k = 0; k < K; k++) {
+            double s2k = s2, l1k = l1;
+            if (!w->alone[k]) {
+                double u = uq[i * 2 * K + k], q = uq[i * 2 * K + K + k];
+                double gam = u / w->rr[k];
+                s2k = s2 - gam * u;
+                l1k = l1 - gam * q + gam * gam * w->l1r[k];
+            }
+            w->vbin[(v0 + i) * K + k] =
+                w->bad[v0 + i] || !(s2k > 0)
+                    ? 0
+                    : bract_glmi_ar_bin(bract_glmi_yule_walker(s2k, l1k, n), w->bins);
+        }
+    }
+}
+
+static int lss_pass1(lss_work *w)
+{
+    const size_t n = w->n, p = w->p, K = w->K, B = w->B;
+    int failed = 0;
+#pragma omp parallel
+    {
+        double *yb = bract_glmi_big_alloc(B * n, sizeof *yb, "a voxel block");
+        double *bb = bract_glmi_big_alloc(B * p, sizeof *bb, "a block of betas");
+        double *uq = bract_glmi_big_alloc(B * 2 * K, sizeof *uq, "a block of products");
+        if (!yb || !bb || !uq) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (size_t blk = 0; blk < w->nblocks; blk++) {
+            if (!yb || !bb || !uq)
+                continue;
+            lss_pass1_block(w, blk, yb, bb, uq);
+            lss_progress(w);
+        }
+        free(yb);
+        free(bb);
+        free(uq);
+    }
+    return failed ? bract_error(BRACT_ENOMEM, "out of memory for LSS voxel blocks") : BRACT_OK;
+}
+
+/* The AR bins that occur, numbered, and the LSS filters of each. */
+static int lss_bin_filters(lss_work *w)
+{
+    const size_t nk = w->nvox * w->K;
+    int bmin = 0, bmax = 0;
+    for (size_t i = 0; i < nk; i++) {
+        if (w->vbin[i] < bmin)
+            bmin = w->vbin[i];
+        if (w->vbin[i] > bmax)
+            bmax = w->vbin[i];
+    }
+    w->bmin = bmin;
+    w->span = (size_t)(bmax - bmin) + 1;
+    w->slot = bract_xmalloc(w->span, sizeof *w->slot, "AR bins");
+    unsigned char *used = bract_xcalloc(w->span, 1, "AR bins");
+    if (!w->slot || !used) {
+        free(used);
+        return BRACT_ENOMEM;
+    }
+    for (size_t i = 0; i < nk; i++)
+        used[w->vbin[i] - bmin] = 1;
+    for (size_t b = 0; b < w->span; b++)
+        if (used[b])
+            w->slot[b] = w->nbins_used++;
+    w->bin_list = bract_xmalloc(w->nbins_used, sizeof *w->bin_list, "AR bins");
+    w->Fb = bract_xcalloc(w->nbins_used, sizeof *w->Fb, "LSS filters");
+    int *st = bract_xcalloc(w->nbins_used, sizeof *st, "statuses");
+    if (!w->bin_list || !w->Fb || !st) {
+        free(used);
+        free(st);
+        return BRACT_ENOMEM;
+    }
+    for (size_t b = 0; b < w->span; b++)
+        if (used[b])
+            w->bin_list[w->slot[b]] = (int)b + bmin;
+    free(used);
+    const size_t nK = w->n * w->K;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t m = 0; m < w->nbins_used; m++) {
+        w->Fb[m] = bract_xmalloc(nK, sizeof *w->Fb[m], "LSS filters");
+        st[m] = w->Fb[m] ? lss_filters(&w->c, w->bin_list[m], w->bins, w->Fb[m], NULL, NULL, NULL)
+                         : BRACT_ENOMEM;
+    }
+    int rc = BRACT_OK;
+    for (size_t m = 0; m < w->nbins_used && !rc; m++)
+        if (st[m])
+            rc = st[m] == BRACT_ENOMEM
+                     ? bract_error(BRACT_ENOMEM, "out of memory for LSS filters")
+                     : bract_error(st[m], "the LSS models with rho = %g: %s",
+                                   (double)w->bin_list[m] / w->bins, "a whitened model failed");
+    free(st);
+    return rc;
+}
+
+/* Scratch of one thread in pass 2. */
+typedef struct {
+    double *yb, *gy, *ob;
+    size_t *cnt, *lst, *mark, *fill;
+} lss_scratch;
+
+/* Pass 2 over one block: the voxels grouped by the bins they use (each
+ * voxel once per bin), one product per bin with that bin's filters. */
+static void lss_pass2_block(lss_work *w, size_t blk, lss_scratch *s)
+{
+    const bract_glm_design *d = w->c.d;
+    const size_t n = w->n, K = w->K, B = w->B, nbu = w->nbins_used;
+    size_t v0 = blk * B, nb = w->nvox - v0 < B ? w->nvox - v0 : B;
+    /* centred series: f'1 = 0 (the constant column), so this only keeps
+     * the data's mean out of the rounding */
+    for (size_t i = 0; i < nb; i++)
+        if (!w->bad[v0 + i]) {
+            double *yr = s->yb + i * n, mu = 0;
+            bract_glmi_load_row(w->y, w->ldy, v0 + i, d->row_volume, d->nrow, yr);
+            for (size_t t = 0; t < n; t++)
+                mu += yr[t];
+            mu /= (double)n;
+            for (size_t t = 0; t < n; t++)
+                yr[t] -= mu;
+        }
+    memset(s->cnt, 0, (nbu + 1) * sizeof *s->cnt);
+    for (int pass = 0; pass < 2; pass++) {
+        /* pass 0 counts the voxels per bin, pass 1 lists them */
+        for (size_t m = 0; m < nbu; m++)
+            s->mark[m] = (size_t)-1;
+        for (size_t i = 0; i < nb; i++) {
+            if (w->bad[v0 + i])
+                continue;
+            for (size_t k = 0; k < K; k++) {
+                size_t m = w->slot[w->vbin[(v0 + i) * K + k] - w->bmin];
+                if (s->mark[m] == i)
+                    continue;
+                s->mark[m] = i;
+                if (pass == 0)
+                    s->cnt[m + 1]++;
+                else
+                    s->lst[s->fill[m]++] = i;
+            }
+        }
+        if (pass == 0) {
+            for (size_t m = 0; m < nbu; m++)
+                s->cnt[m + 1] += s->cnt[m];
+            memcpy(s->fill, s->cnt, nbu * sizeof *s->fill);
+        }
+    }
+    for (size_t m = 0; m < nbu; m++) {
+        size_t a = s->cnt[m], z = s->cnt[m + 1];
+        if (a == z)
+            continue;
+        for (size_t j = a; j < z; j++)
+            memcpy(s->gy + (j - a) * n, s->yb + s->lst[j] * n, n * sizeof *s->gy);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(z - a), (int)K, (int)n, 1.0,
+                    s->gy, (int)n, w->Fb[m], (int)K, 0.0, s->ob, (int)K);
+        int bm = w->bin_list[m];
+        for (size_t j = a; j < z; j++) {
+            size_t v = v0 + s->lst[j];
+            for (size_t k = 0; k < K; k++)
+                if (w->vbin[v * K + k] == bm)
+                    w->out[v * K + k] = s->ob[(j - a) * K + k];
+        }
+    }
+}
+
+static int lss_pass2(lss_work *w)
+{
+    const size_t n = w->n, K = w->K, B = w->B, nbu = w->nbins_used;
+    int failed = 0;
+#pragma omp parallel
+    {
+        lss_scratch s = {
+            bract_glmi_big_alloc(B * n, sizeof *s.yb, "a voxel block"),
+            bract_glmi_big_alloc(B * n, sizeof *s.gy, "a voxel block"),
+            bract_glmi_big_alloc(B * K, sizeof *s.ob, "a block of betas"),
+            bract_xcalloc(nbu + 1, sizeof *s.cnt, "bin counts"),
+            bract_xmalloc(B * (K < nbu ? K : nbu) + 1, sizeof *s.lst, "bin lists"),
+            bract_xmalloc(nbu, sizeof *s.mark, "bin marks"),
+            bract_xmalloc(nbu, sizeof *s.fill, "bin fill"),
+        };
+        const int ok = s.yb && s.gy && s.ob && s.cnt && s.lst && s.mark && s.fill;
+        if (!ok) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (size_t blk = 0; blk < w->nblocks; blk++) {
+            if (!ok)
+                continue;
+            lss_pass2_block(w, blk, &s);
+            lss_progress(w);
+        }
+        free(s.yb);
+        free(s.gy);
+        free(s.ob);
+        free(s.cnt);
+        free(s.lst);
+        free(s.mark);
+        free(s.fill);
+    }
+    return failed ? bract_error(BRACT_ENOMEM, "out of memory for LSS voxel blocks") : BRACT_OK;
+}
+
 int bract_glm_lss(const bract_events *ev, size_t nvol, double tr, const bract_nuisance *conf,
                   const bract_glm_design_opts *dopts, const float *y, size_t ldy, size_t nvox,
                   const bract_glm_fit_opts *fopts, const bract_progress *prog, double **betas)
@@ -169,349 +546,36 @@ int bract_glm_lss(const bract_events *ev, size_t nvol, double tr, const bract_nu
     int rc = bract_glm_design_new(ev, nvol, tr, conf, dopts, &d);
     if (rc)
         return rc;
-    const size_t n = d->nrow, p = d->ncol, K = ev->n;
-    const size_t B = fopts->block ? fopts->block : 1024;
-    bract_hrf_plan *plan = NULL;
-    double *xfull = NULL, *xt = NULL, *P0 = NULL, *F0 = NULL, *R0 = NULL, *H = NULL, *rr = NULL,
-           *gj = NULL, *l1r = NULL, *RH = NULL, *out = NULL, **Fb = NULL;
-    size_t *cond = NULL;
-    unsigned char *alone = NULL, *bad = NULL;
-    int *vbin = NULL, *bin_list = NULL;
-    size_t nbins_used = 0;
-    rc = BRACT_ENOMEM;
-    xfull = bract_xmalloc(nvol * K, sizeof *xfull, "trial regressors");
-    xt = bract_xmalloc(n * K, sizeof *xt, "trial regressors");
-    P0 = bract_xmalloc(p * n, sizeof *P0, "a pseudo-inverse");
-    F0 = bract_xmalloc(n * K, sizeof *F0, "LSS filters");
-    R0 = bract_xmalloc(n * K, sizeof *R0, "residualised trials");
-    H = bract_xmalloc(n * K, sizeof *H, "shifted trials");
-    RH = bract_xmalloc(n * 2 * K, sizeof *RH, "trial products");
-    rr = bract_xmalloc(K, sizeof *rr, "trial norms");
-    gj = bract_xmalloc(K, sizeof *gj, "trial coefficients");
-    l1r = bract_xmalloc(K, sizeof *l1r, "trial lags");
-    cond = bract_xmalloc(K, sizeof *cond, "trial conditions");
-    alone = bract_xcalloc(K, 1, "trial flags");
-    bad = bract_glmi_big_calloc(nvox ? nvox : 1, 1, "voxel flags");
-    out = bract_glmi_big_alloc(nvox * K, sizeof *out, "LSS betas");
-    if (ar)
-        vbin = bract_glmi_big_alloc(nvox * K, sizeof *vbin, "AR bins");
-    if (!xfull || !xt || !P0 || !F0 || !R0 || !H || !RH || !rr || !gj || !l1r || !cond ||
-        !alone || !bad || !out || (ar && !vbin))
+    lss_work w = {.y = y, .ldy = ldy, .nvox = nvox, .prog = prog, .ar = ar, .bins = bins,
+                  .B = fopts->block ? fopts->block : 1024, .n = d->nrow, .p = d->ncol,
+                  .K = ev->n};
+    if ((rc = lss_alloc(&w, nvol)))
         goto done;
-
-    /* each trial's regressor and condition column */
-    if ((rc = bract_hrf_plan_new(&dopts->hrf, d->frame_times, nvol, &plan)))
+    w.c = (lss_ctx){d, w.n, w.p, w.K, w.xt, w.cond, w.alone, ev};
+    if ((rc = lss_prepare(&w, dopts, nvol)))
         goto done;
-    for (size_t k = 0; k < K && !rc; k++) {
-        const bract_event *e = &ev->ev[k];
-        rc = bract_hrf_plan_regressors(plan, &e->onset, &e->duration, &e->modulation, 1,
-                                       xfull + k, K);
-        long j = bract_glm_design_find(d, e->label);
-        cond[k] = (size_t)j;
-        alone[k] = d->cond_nevents[j] == 1;
-    }
-    if (rc)
+    w.nblocks = (nvox + w.B - 1) / w.B;
+    w.total = ar ? 2 * w.nblocks : w.nblocks;
+    bract_progress_report(prog, 0, w.total);
+    if ((rc = lss_pass1(&w)))
         goto done;
-    for (size_t r = 0; r < n; r++)
-        memcpy(xt + r * K, xfull + d->row_volume[r] * K, K * sizeof *xt);
-    if ((rc = bract_glmi_pinv(d->x, n, p, P0, NULL, NULL, NULL)))
+    if (ar && ((rc = lss_bin_filters(&w)) || (rc = lss_pass2(&w))))
         goto done;
-    lss_ctx c = {d, n, p, K, xt, cond, alone, ev};
-    if ((rc = lss_filters(&c, 0, bins, F0, R0, rr, gj)))
-        goto done;
-    /* h_k = S r_k + S' r_k (q_k = e_A' h_k), and sum r_t r_{t+1} */
-    for (size_t k = 0; k < K; k++) {
-        double s = 0;
-        for (size_t t = 0; t + 1 < n; t++)
-            s += R0[t * K + k] * R0[(t + 1) * K + k];
-        l1r[k] = s;
-    }
-    for (size_t t = 0; t < n; t++)
-        for (size_t k = 0; k < K; k++)
-            H[t * K + k] =
-                (t > 0 ? R0[(t - 1) * K + k] : 0) + (t + 1 < n ? R0[(t + 1) * K + k] : 0);
-    for (size_t t = 0; t < n; t++) {
-        memcpy(RH + t * 2 * K, R0 + t * K, K * sizeof *RH);
-        memcpy(RH + t * 2 * K + K, H + t * K, K * sizeof *RH);
-    }
-
-    /* pass 1: OLS betas (final for OLS), or every trial's AR bin */
-    const size_t nblocks = (nvox + B - 1) / B;
-    size_t done_blocks = 0, total = ar ? 2 * nblocks : nblocks;
-    int failed = 0;
-    bract_progress_report(prog, 0, total);
-#pragma omp parallel
-    {
-        double *yb = bract_glmi_big_alloc(B * n, sizeof *yb, "a voxel block");
-        double *bb = bract_glmi_big_alloc(B * p, sizeof *bb, "a block of betas");
-        double *uq = bract_glmi_big_alloc(B * 2 * K, sizeof *uq, "a block of products");
-        double *row = bract_xmalloc(n, sizeof *row, "a series");
-        if (!yb || !bb || !uq || !row) {
-#pragma omp atomic write
-            failed = 1;
-        }
-#pragma omp for schedule(dynamic, 1)
-        for (size_t blk = 0; blk < nblocks; blk++) {
-            if (!yb || !bb || !uq || !row)
-                continue;
-            size_t v0 = blk * B, nb = nvox - v0 < B ? nvox - v0 : B;
-            for (size_t i = 0; i < nb; i++) {
-                bad[v0 + i] = (unsigned char)bract_glmi_load_row(y, ldy, v0 + i, d->row_volume,
-                                                                  d->nrow, yb + i * n);
-                if (bad[v0 + i])
-                    memset(yb + i * n, 0, n * sizeof *yb);
-            }
-            /* B = Y P0', E_A = Y - B A' (in place), u = R'e_A (= R'y, without the
-             * data's mean in the rounding), q = H'e_A for AR */
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)p, (int)n, 1.0, yb,
-                        (int)n, P0, (int)n, 0.0, bb, (int)p);
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)n, (int)p, -1.0, bb,
-                        (int)p, d->x, (int)p, 1.0, yb, (int)n);
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)(ar ? 2 * K : K),
-                        (int)n, 1.0, yb, (int)n, RH, (int)(2 * K), 0.0, uq, (int)(2 * K));
-            if (!ar) {
-                for (size_t i = 0; i < nb; i++)
-                    for (size_t k = 0; k < K; k++) {
-                        double b = bb[i * p + cond[k]];
-                        if (!alone[k])
-                            b += (1.0 - gj[k]) * uq[i * 2 * K + k] / rr[k];
-                        out[(v0 + i) * K + k] = b;
-                    }
-            } else {
-                for (size_t i = 0; i < nb; i++) {
-                    const double *e = yb + i * n;
-                    double s2 = 0, l1 = 0;
-                    for (size_t t = 0; t < n; t++)
-                        s2 += e[t] * e[t];
-                    for (size_t t = 0; t + 1 < n; t++)
-                        l1 += e[t] * e[t + 1];
-                    for (size_t k = 0; k < K; k++) {
-                        double s2k = s2, l1k = l1;
-                        if (!alone[k]) {
-                            double u = uq[i * 2 * K + k], q = uq[i * 2 * K + K + k];
-                            double gam = u / rr[k];
-                            s2k = s2 - gam * u;
-                            l1k = l1 - gam * q + gam * gam * l1r[k];
-                        }
-                        vbin[(v0 + i) * K + k] =
-                            bad[v0 + i] || !(s2k > 0)
-                                ? 0
-                                : bract_glmi_ar_bin(bract_glmi_yule_walker(s2k, l1k, n), bins);
-                    }
-                }
-            }
-            size_t now;
-#pragma omp atomic capture
-            now = ++done_blocks;
-            if (omp_get_thread_num() == 0)
-                bract_progress_report(prog, now, total);
-        }
-        free(yb);
-        free(bb);
-        free(uq);
-        free(row);
-    }
-    if (failed) {
-        rc = bract_error(BRACT_ENOMEM, "out of memory for LSS voxel blocks");
-        goto done;
-    }
-
-    if (ar) {
-        /* the filters of every bin that occurs */
-        int bmin = 0, bmax = 0;
-        for (size_t i = 0; i < nvox * K; i++) {
-            if (vbin[i] < bmin)
-                bmin = vbin[i];
-            if (vbin[i] > bmax)
-                bmax = vbin[i];
-        }
-        size_t span = (size_t)(bmax - bmin) + 1;
-        size_t *slot = bract_xmalloc(span, sizeof *slot, "AR bins");
-        unsigned char *used = bract_xcalloc(span, 1, "AR bins");
-        if (!slot || !used) {
-            free(slot);
-            free(used);
-            rc = BRACT_ENOMEM;
-            goto done;
-        }
-        for (size_t i = 0; i < nvox * K; i++)
-            used[vbin[i] - bmin] = 1;
-        for (size_t b = 0; b < span; b++)
-            if (used[b])
-                slot[b] = nbins_used++;
-        bin_list = bract_xmalloc(nbins_used, sizeof *bin_list, "AR bins");
-        Fb = bract_xcalloc(nbins_used, sizeof *Fb, "LSS filters");
-        int *st = bract_xcalloc(nbins_used, sizeof *st, "statuses");
-        if (!bin_list || !Fb || !st) {
-            free(slot);
-            free(used);
-            free(st);
-            rc = BRACT_ENOMEM;
-            goto done;
-        }
-        for (size_t b = 0; b < span; b++)
-            if (used[b])
-                bin_list[slot[b]] = (int)b + bmin;
-#pragma omp parallel for schedule(dynamic, 1)
-        for (size_t m = 0; m < nbins_used; m++) {
-            Fb[m] = bract_xmalloc(n * K, sizeof *Fb[m], "LSS filters");
-            st[m] = Fb[m] ? lss_filters(&c, bin_list[m], bins, Fb[m], NULL, NULL, NULL)
-                          : BRACT_ENOMEM;
-        }
-        rc = BRACT_OK;
-        for (size_t m = 0; m < nbins_used && !rc; m++)
-            if (st[m])
-                rc = st[m] == BRACT_ENOMEM
-                         ? bract_error(BRACT_ENOMEM, "out of memory for LSS filters")
-                         : bract_error(st[m], "the LSS models with rho = %g: %s",
-                                       (double)bin_list[m] / bins, "a whitened model failed");
-        free(st);
-        if (rc) {
-            free(slot);
-            free(used);
-            goto done;
-        }
-        /* pass 2: per block, per bin present, one product with that bin's filters */
-#pragma omp parallel
-        {
-            double *yb = bract_glmi_big_alloc(B * n, sizeof *yb, "a voxel block");
-            double *gy = bract_glmi_big_alloc(B * n, sizeof *gy, "a voxel block");
-            double *ob = bract_glmi_big_alloc(B * K, sizeof *ob, "a block of betas");
-            size_t *cnt = bract_xcalloc(nbins_used + 1, sizeof *cnt, "bin counts");
-            size_t *lst = bract_xmalloc(B * (K < nbins_used ? K : nbins_used) + 1, sizeof *lst,
-                                        "bin lists");
-            size_t *mark = bract_xmalloc(nbins_used, sizeof *mark, "bin marks");
-            if (!yb || !gy || !ob || !cnt || !lst || !mark) {
-#pragma omp atomic write
-                failed = 1;
-            }
-#pragma omp for schedule(dynamic, 1)
-            for (size_t blk = 0; blk < nblocks; blk++) {
-                if (!yb || !gy || !ob || !cnt || !lst || !mark)
-                    continue;
-                size_t v0 = blk * B, nb = nvox - v0 < B ? nvox - v0 : B;
-                /* centred series: f'1 = 0 (the constant column), so this
-                 * only keeps the data's mean out of the rounding */
-                for (size_t i = 0; i < nb; i++)
-                    if (!bad[v0 + i]) {
-                        double *yr = yb + i * n, mu = 0;
-                        bract_glmi_load_row(y, ldy, v0 + i, d->row_volume, d->nrow, yr);
-                        for (size_t t = 0; t < n; t++)
-                            mu += yr[t];
-                        mu /= (double)n;
-                        for (size_t t = 0; t < n; t++)
-                            yr[t] -= mu;
-                    }
-                /* voxels per bin (each voxel once per bin it uses) */
-                memset(cnt, 0, (nbins_used + 1) * sizeof *cnt);
-                for (size_t m = 0; m < nbins_used; m++)
-                    mark[m] = (size_t)-1;
-                for (size_t i = 0; i < nb; i++) {
-                    if (bad[v0 + i])
-                        continue;
-                    for (size_t k = 0; k < K; k++) {
-                        size_t m = slot[vbin[(v0 + i) * K + k] - bmin];
-                        if (mark[m] != i) {
-                            mark[m] = i;
-                            cnt[m + 1]++;
-                        }
-                    }
-                }
-                for (size_t m = 0; m < nbins_used; m++)
-                    cnt[m + 1] += cnt[m];
-                for (size_t m = 0; m < nbins_used; m++)
-                    mark[m] = (size_t)-1;
-                size_t *fill = bract_xmalloc(nbins_used, sizeof *fill, "bin fill");
-                if (!fill) {
-#pragma omp atomic write
-                    failed = 1;
-                    continue;
-                }
-                memcpy(fill, cnt, nbins_used * sizeof *fill);
-                for (size_t i = 0; i < nb; i++) {
-                    if (bad[v0 + i])
-                        continue;
-                    for (size_t k = 0; k < K; k++) {
-                        size_t m = slot[vbin[(v0 + i) * K + k] - bmin];
-                        if (mark[m] != i) {
-                            mark[m] = i;
-                            lst[fill[m]++] = i;
-                        }
-                    }
-                }
-                free(fill);
-                for (size_t m = 0; m < nbins_used; m++) {
-                    size_t a = cnt[m], z = cnt[m + 1];
-                    if (a == z)
-                        continue;
-                    for (size_t s = a; s < z; s++)
-                        memcpy(gy + (s - a) * n, yb + lst[s] * n, n * sizeof *gy);
-                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(z - a), (int)K,
-                                (int)n, 1.0, gy, (int)n, Fb[m], (int)K, 0.0, ob, (int)K);
-                    int bm = bin_list[m];
-                    for (size_t s = a; s < z; s++) {
-                        size_t v = v0 + lst[s];
-                        for (size_t k = 0; k < K; k++)
-                            if (vbin[v * K + k] == bm)
-                                out[v * K + k] = ob[(s - a) * K + k];
-                    }
-                }
-                size_t now;
-#pragma omp atomic capture
-                now = ++done_blocks;
-                if (omp_get_thread_num() == 0)
-                    bract_progress_report(prog, now, total);
-            }
-            free(yb);
-            free(gy);
-            free(ob);
-            free(cnt);
-            free(lst);
-            free(mark);
-        }
-        free(slot);
-        free(used);
-        if (failed) {
-            rc = bract_error(BRACT_ENOMEM, "out of memory for LSS voxel blocks");
-            goto done;
-        }
-    }
     size_t nbad = 0;
     for (size_t v = 0; v < nvox; v++)
-        if (bad[v]) {
+        if (w.bad[v]) {
             nbad++;
-            for (size_t k = 0; k < K; k++)
-                out[v * K + k] = NAN;
+            for (size_t k = 0; k < w.K; k++)
+                w.out[v * w.K + k] = NAN;
         }
     if (nbad)
         bract_warn("%zu voxel%s left out of the LSS beta series (non-finite or constant data)",
                    nbad, nbad == 1 ? "" : "s");
-    bract_progress_report(prog, total, total);
-    *betas = out;
-    out = NULL;
-    rc = BRACT_OK;
+    bract_progress_report(prog, w.total, w.total);
+    *betas = w.out;
+    w.out = NULL;
 done:
-    if (Fb)
-        for (size_t m = 0; m < nbins_used; m++)
-            free(Fb[m]);
-    free(Fb);
-    free(bin_list);
-    bract_hrf_plan_free(plan);
+    lss_work_clear(&w);
     bract_glm_design_free(d);
-    free(xfull);
-    free(xt);
-    free(P0);
-    free(F0);
-    free(R0);
-    free(H);
-    free(RH);
-    free(rr);
-    free(gj);
-    free(l1r);
-    free(cond);
-    free(alone);
-    free(bad);
-    free(out);
-    free(vbin);
     return rc;
 }
