@@ -177,6 +177,239 @@ static int denoise_options(cli_ctx *c, args *a, size_t nruns)
     return CLI_OK;
 }
 
+/* What main_glm builds from the arguments and frees at the end. */
+typedef struct {
+    char *colbuf, *stratbuf, *firbuf, *dir;
+    char *colv[256], *stratv[16];
+    bract_nuisance_strategy strat[16];
+    int fir[64];
+    size_t ncon;
+    bract_glm_contrast_spec *specs;
+    char **exprbuf;
+    const char ***exprs;
+    bract_glm_run_files *runs;
+} glm_request;
+
+static void glm_request_clear(glm_request *q)
+{
+    free(q->runs);
+    if (q->exprs)
+        for (size_t k = 0; k < q->ncon; k++)
+            free(q->exprs[k]);
+    free(q->exprs);
+    if (q->exprbuf)
+        for (size_t k = 0; k < q->ncon; k++)
+            free(q->exprbuf[k]);
+    free(q->exprbuf);
+    free(q->specs);
+    free(q->colbuf);
+    free(q->stratbuf);
+    free(q->firbuf);
+    free(q->dir);
+}
+
+static int out_of_memory(const cli_ctx *c)
+{
+    cli_error(c, "out of memory");
+    return CLI_DATA_ERROR;
+}
+
+/* One events file per run, confounds per run with their columns. */
+static int check_run_files(const cli_ctx *c, const args *a, size_t nruns)
+{
+    if (a->events.n != nruns)
+        return cli_usage_error(c, "%zu --data run%s but %zu --events file%s: give one events "
+                               "file per run, in the same order", nruns, nruns == 1 ? "" : "s",
+                               a->events.n, a->events.n == 1 ? "" : "s");
+    if (a->confounds.n && a->confounds.n != nruns)
+        return cli_usage_error(c, "%zu --confounds file%s for %zu runs: give one per run or "
+                               "none", a->confounds.n, a->confounds.n == 1 ? "" : "s", nruns);
+    if (a->confounds.n && !a->columns && !a->strategy)
+        return cli_usage_error(c, "--confounds needs --confound-columns or --confound-strategy "
+                               "(an fMRIPrep table has hundreds of columns)");
+    if ((a->columns || a->strategy || cli_given(c, "fd-threshold") ||
+         cli_given(c, "std-dvars-threshold")) && !a->confounds.n)
+        return cli_usage_error(c, "--confound-columns, --confound-strategy and the scrub "
+                               "thresholds apply to --confounds files");
+    return CLI_OK;
+}
+
+/* --confound-columns and --confound-strategy into the options. */
+static int confound_options(const cli_ctx *c, args *a, glm_request *q)
+{
+    bract_glm_opts *o = &a->o;
+    if (a->columns) {
+        if (!(q->colbuf = strdup(a->columns)))
+            return out_of_memory(c);
+        o->confounds.ncolumns = split_commas(q->colbuf, q->colv, 256);
+        o->confounds.columns = (const char *const *)q->colv;
+        for (size_t i = 0; i < o->confounds.ncolumns; i++)
+            if (!*q->colv[i])
+                return cli_usage_error(c, "--confound-columns: an empty name in '%s'",
+                                       a->columns);
+    }
+    if (a->strategy) {
+        if (!(q->stratbuf = strdup(a->strategy)))
+            return out_of_memory(c);
+        size_t k = split_commas(q->stratbuf, q->stratv, 16);
+        for (size_t i = 0; i < k; i++)
+            if (bract_nuisance_strategy_parse(q->stratv[i], &q->strat[i]))
+                return cli_usage_error(c, "--confound-strategy: %s", bract_last_error());
+        o->confounds.strategies = q->strat;
+        o->confounds.nstrategies = k;
+    }
+    return CLI_OK;
+}
+
+/* Options that apply only with another's value. */
+static int design_options(const cli_ctx *c, args *a, glm_request *q)
+{
+    bract_glm_opts *o = &a->o;
+    if (a->fir) {
+        if (o->design.hrf.model != BRACT_HRF_FIR)
+            return cli_usage_error(c, "--fir-delays applies to --hrf fir");
+        if (!(q->firbuf = strdup(a->fir)))
+            return out_of_memory(c);
+        if (parse_fir(c, q->firbuf, q->fir, &o->design.hrf.nfir))
+            return CLI_USAGE;
+        o->design.hrf.fir_delays = q->fir;
+    }
+    if (cli_given(c, "high-pass") && o->design.drift != BRACT_GLM_DRIFT_COSINE)
+        return cli_usage_error(c, "--high-pass applies to --drift cosine");
+    if (cli_given(c, "drift-order") && o->design.drift != BRACT_GLM_DRIFT_POLYNOMIAL)
+        return cli_usage_error(c, "--drift-order applies to --drift polynomial");
+    if (cli_given(c, "ar-bins") && o->fit.noise != BRACT_GLM_NOISE_AR1)
+        return cli_usage_error(c, "--ar-bins applies to --noise ar1");
+    if (o->trials == BRACT_GLM_TRIALS_LSS &&
+        bract_hrf_nbasis(o->design.hrf.model, o->design.hrf.nfir) != 1)
+        return cli_usage_error(c, "--trials lss needs one regressor per condition (glover, spm, "
+                               "or fir with one delay), not %s",
+                               bract_hrf_model_name(o->design.hrf.model));
+    return CLI_OK;
+}
+
+/* Contrasts: NAME=EXPR (t) and NAME=EXPR,EXPR,... (F). */
+static int contrast_options(const cli_ctx *c, args *a, glm_request *q)
+{
+    const size_t ncon = q->ncon;
+    q->specs = calloc(ncon ? ncon : 1, sizeof *q->specs);
+    q->exprbuf = calloc(ncon ? ncon : 1, sizeof *q->exprbuf);
+    q->exprs = calloc(ncon ? ncon : 1, sizeof *q->exprs);
+    if (!q->specs || !q->exprbuf || !q->exprs)
+        return out_of_memory(c);
+    for (size_t k = 0; k < ncon; k++) {
+        int isf = k >= a->contrasts.n;
+        const char *arg = isf ? a->fcontrasts.v[k - a->contrasts.n] : a->contrasts.v[k];
+        const char *eq = strchr(arg, '=');
+        if (!eq || eq == arg || !eq[1])
+            return cli_usage_error(c, "%s '%s': expected NAME=EXPRESSION",
+                                   isf ? "--f-contrast" : "--contrast", arg);
+        if (!(q->exprbuf[k] = strdup(arg)))
+            return out_of_memory(c);
+        q->exprbuf[k][eq - arg] = '\0';
+        bract_glm_contrast_spec *s = &q->specs[k];
+        s->name = q->exprbuf[k];
+        char *rest = q->exprbuf[k] + (eq - arg) + 1;
+        if (!(q->exprs[k] = calloc(strlen(rest) / 2 + 2, sizeof *q->exprs[k])))
+            return out_of_memory(c);
+        if (isf) {
+            s->nexpr = split_commas(rest, (char **)q->exprs[k], strlen(rest) / 2 + 1);
+            s->stat = BRACT_GLM_STAT_F;
+        } else {
+            q->exprs[k][0] = rest;
+            s->nexpr = 1;
+            s->stat = BRACT_GLM_STAT_T;
+        }
+        for (size_t e = 0; e < s->nexpr; e++)
+            if (!*q->exprs[k][e])
+                return cli_usage_error(c, "--f-contrast '%s': an empty expression", arg);
+        s->exprs = q->exprs[k];
+    }
+    a->o.contrasts = q->specs;
+    a->o.ncontrasts = ncon;
+    return CLI_OK;
+}
+
+/* The runs' files, and the output directory, which is not an input. */
+static int run_files(const cli_ctx *c, const args *a, size_t nruns, glm_request *q)
+{
+    if (!(q->runs = calloc(nruns, sizeof *q->runs)) || !(q->dir = strdup(a->out)))
+        return out_of_memory(c);
+    for (size_t r = 0; r < nruns; r++) {
+        q->runs[r].data = a->data.v[r];
+        q->runs[r].events = a->events.v[r];
+        q->runs[r].confounds = a->confounds.n ? a->confounds.v[r] : NULL;
+    }
+    for (size_t n = strlen(q->dir); n > 1 && q->dir[n - 1] == '/'; n--)
+        q->dir[n - 1] = '\0';
+    size_t k = 0;
+    const char **in = calloc(3 * nruns + 1, sizeof *in);
+    if (!in)
+        return out_of_memory(c);
+    for (size_t r = 0; r < nruns; r++) {
+        in[k++] = q->runs[r].data;
+        in[k++] = q->runs[r].events;
+        if (q->runs[r].confounds)
+            in[k++] = q->runs[r].confounds;
+    }
+    in[k++] = a->mask;
+    int bad = bract_output_not_input(q->dir, in, k);
+    free(in);
+    return bad ? cli_fail(c) : CLI_OK;
+}
+
+/* The analysis, then the directory's record and the summary lines. */
+static int run_glm(cli_ctx *c, const args *a, size_t nruns, glm_request *q)
+{
+    const bract_glm_opts *o = &a->o;
+    bract_glm_summary sum = {0};
+    bract_sidecar *sc = NULL, *rec = NULL;
+    int status = CLI_DATA_ERROR;
+    cli_log(c, "%zu run%s, %s HRF, %s drift, %s noise, trials %s", nruns, nruns == 1 ? "" : "s",
+            bract_hrf_model_name(o->design.hrf.model), bract_glm_drift_name(o->design.drift),
+            bract_glm_noise_name(o->fit.noise), bract_glm_trials_name(o->trials));
+    if (!(sc = cli_sidecar(c))) {
+        out_of_memory(c);
+        goto done;
+    }
+    cli_bar bar;
+    cli_bar_start(&bar, c, "glm");
+    bract_progress pr = cli_bar_progress(&bar);
+    int rc = bract_glm_analyse(q->runs, nruns, a->mask, o, q->dir, sc, &pr, &sum);
+    cli_bar_finish(&bar);
+    if (rc) {
+        cli_fail(c);
+        goto done;
+    }
+    cli_warnings(c);
+    if (!(rec = cli_sidecar(c))) {
+        out_of_memory(c);
+        goto done;
+    }
+    bract_sidecar_set_num(rec, "ResidualDegreesOfFreedom", sum.residual_dof);
+    bract_sidecar_count(rec, "runs", (int64_t)sum.nruns);
+    bract_sidecar_count(rec, "voxels", (int64_t)sum.nvox);
+    bract_sidecar_count(rec, "betas", (int64_t)sum.nbetas);
+    bract_sidecar_count(rec, "censored_volumes", (int64_t)sum.ncensored);
+    bract_sidecar_count(rec, "excluded_voxels_nonfinite", (int64_t)sum.nbad_nonfinite);
+    bract_sidecar_count(rec, "excluded_voxels_constant", (int64_t)sum.nbad_constant);
+    if (cli_dir_record(c, rec, q->dir, "the record of a bract glm run: every file listed in "
+                       "Files is complete", (const char *const *)sum.files, sum.nfiles))
+        goto done;
+    cli_log(c, "%zu beta maps, %zu residual volumes (dof %g), %zu contrasts in %s", sum.nbetas,
+            sum.nresid, sum.residual_dof, q->ncon, q->dir);
+    for (size_t k = 0; k < sum.nsteps; k++)
+        cli_log(c, "denoising, %s: median split-half reliability %.3f (%zu signal voxels%s)",
+                sum.step[k], sum.reliability[k], sum.reliability_voxels,
+                k == 0 ? "" : "; see diagnostics.tsv");
+    status = CLI_OK;
+done:
+    bract_glm_summary_free(&sum);
+    bract_sidecar_free(sc);
+    bract_sidecar_free(rec);
+    return status;
+}
+
 int main_glm(int argc, char **argv)
 {
     cli_ctx c;
@@ -191,234 +424,20 @@ int main_glm(int argc, char **argv)
         cli_args_free(&cli_spec_glm, &a);
         return st;
     }
-    bract_glm_opts *o = &a.o;
-    int status = CLI_USAGE;
-    char *colbuf = NULL, *stratbuf = NULL, *firbuf = NULL, *dir = NULL;
-    char *colv[256], *stratv[16];
-    bract_nuisance_strategy strat[16];
-    int fir[64];
-    bract_glm_contrast_spec *specs = NULL;
-    char **exprbuf = NULL;
-    const char ***exprs = NULL;
-    bract_glm_run_files *runs = NULL;
-    bract_sidecar *sc = NULL, *rec = NULL;
-    bract_glm_summary sum = {0};
-    const size_t nruns = a.data.n, ncon = a.contrasts.n + a.fcontrasts.n;
-
-    if (a.events.n != nruns) {
-        cli_usage_error(&c, "%zu --data run%s but %zu --events file%s: give one events file per "
-                        "run, in the same order", nruns, nruns == 1 ? "" : "s", a.events.n,
-                        a.events.n == 1 ? "" : "s");
+    const size_t nruns = a.data.n;
+    glm_request q = {.ncon = a.contrasts.n + a.fcontrasts.n};
+    /* --denoise turns on every step, each flag one (or off) */
+    if ((st = check_run_files(&c, &a, nruns)) || (st = confound_options(&c, &a, &q)) ||
+        (st = design_options(&c, &a, &q)) ||
+        (st = denoise_options(&c, &a, nruns)) ||
+        (st = contrast_options(&c, &a, &q)))
         goto done;
-    }
-    if (a.confounds.n && a.confounds.n != nruns) {
-        cli_usage_error(&c, "%zu --confounds file%s for %zu runs: give one per run or none",
-                        a.confounds.n, a.confounds.n == 1 ? "" : "s", nruns);
-        goto done;
-    }
-    if (a.confounds.n && !a.columns && !a.strategy) {
-        cli_usage_error(&c, "--confounds needs --confound-columns or --confound-strategy (an "
-                        "fMRIPrep table has hundreds of columns)");
-        goto done;
-    }
-    if ((a.columns || a.strategy || cli_given(&c, "fd-threshold") ||
-         cli_given(&c, "std-dvars-threshold")) && !a.confounds.n) {
-        cli_usage_error(&c, "--confound-columns, --confound-strategy and the scrub thresholds "
-                        "apply to --confounds files");
-        goto done;
-    }
-    if (a.columns) {
-        if (!(colbuf = strdup(a.columns)))
-            goto oom;
-        o->confounds.ncolumns = split_commas(colbuf, colv, 256);
-        o->confounds.columns = (const char *const *)colv;
-        for (size_t i = 0; i < o->confounds.ncolumns; i++)
-            if (!*colv[i]) {
-                cli_usage_error(&c, "--confound-columns: an empty name in '%s'", a.columns);
-                goto done;
-            }
-    }
-    if (a.strategy) {
-        if (!(stratbuf = strdup(a.strategy)))
-            goto oom;
-        size_t k = split_commas(stratbuf, stratv, 16);
-        for (size_t i = 0; i < k; i++)
-            if (bract_nuisance_strategy_parse(stratv[i], &strat[i])) {
-                cli_usage_error(&c, "--confound-strategy: %s", bract_last_error());
-                goto done;
-            }
-        o->confounds.strategies = strat;
-        o->confounds.nstrategies = k;
-    }
-    if (a.fir) {
-        if (o->design.hrf.model != BRACT_HRF_FIR) {
-            cli_usage_error(&c, "--fir-delays applies to --hrf fir");
-            goto done;
-        }
-        if (!(firbuf = strdup(a.fir)))
-            goto oom;
-        if (parse_fir(&c, firbuf, fir, &o->design.hrf.nfir))
-            goto done;
-        o->design.hrf.fir_delays = fir;
-    }
-    if (cli_given(&c, "high-pass") && o->design.drift != BRACT_GLM_DRIFT_COSINE) {
-        cli_usage_error(&c, "--high-pass applies to --drift cosine");
-        goto done;
-    }
-    if (cli_given(&c, "drift-order") && o->design.drift != BRACT_GLM_DRIFT_POLYNOMIAL) {
-        cli_usage_error(&c, "--drift-order applies to --drift polynomial");
-        goto done;
-    }
-    if (cli_given(&c, "ar-bins") && o->fit.noise != BRACT_GLM_NOISE_AR1) {
-        cli_usage_error(&c, "--ar-bins applies to --noise ar1");
-        goto done;
-    }
-    if (o->trials == BRACT_GLM_TRIALS_LSS &&
-        bract_hrf_nbasis(o->design.hrf.model, o->design.hrf.nfir) != 1) {
-        cli_usage_error(&c, "--trials lss needs one regressor per condition (glover, spm, or "
-                        "fir with one delay), not %s",
-                        bract_hrf_model_name(o->design.hrf.model));
-        goto done;
-    }
-
-    /* denoising: --denoise turns on every step, each flag one (or off) */
-    if (denoise_options(&c, &a, nruns))
-        goto done;
-
-    /* contrasts: NAME=EXPR (t) and NAME=EXPR,EXPR,... (F) */
-    specs = calloc(ncon ? ncon : 1, sizeof *specs);
-    exprbuf = calloc(ncon ? ncon : 1, sizeof *exprbuf);
-    exprs = calloc(ncon ? ncon : 1, sizeof *exprs);
-    if (!specs || !exprbuf || !exprs)
-        goto oom;
-    for (size_t k = 0; k < ncon; k++) {
-        int isf = k >= a.contrasts.n;
-        const char *arg = isf ? a.fcontrasts.v[k - a.contrasts.n] : a.contrasts.v[k];
-        const char *eq = strchr(arg, '=');
-        if (!eq || eq == arg || !eq[1]) {
-            cli_usage_error(&c, "%s '%s': expected NAME=EXPRESSION", isf ? "--f-contrast" :
-                            "--contrast", arg);
-            goto done;
-        }
-        if (!(exprbuf[k] = strdup(arg)))
-            goto oom;
-        exprbuf[k][eq - arg] = '\0';
-        specs[k].name = exprbuf[k];
-        char *rest = exprbuf[k] + (eq - arg) + 1;
-        if (!(exprs[k] = calloc(strlen(rest) / 2 + 2, sizeof *exprs[k])))
-            goto oom;
-        if (isf) {
-            specs[k].nexpr = split_commas(rest, (char **)exprs[k], strlen(rest) / 2 + 1);
-            specs[k].stat = BRACT_GLM_STAT_F;
-        } else {
-            exprs[k][0] = rest;
-            specs[k].nexpr = 1;
-            specs[k].stat = BRACT_GLM_STAT_T;
-        }
-        for (size_t e = 0; e < specs[k].nexpr; e++)
-            if (!*exprs[k][e]) {
-                cli_usage_error(&c, "--f-contrast '%s': an empty expression", arg);
-                goto done;
-            }
-        specs[k].exprs = exprs[k];
-    }
-    o->contrasts = specs;
-    o->ncontrasts = ncon;
-    o->force = c.force;
+    a.o.force = c.force;
     cli_apply(&c);
-    status = CLI_DATA_ERROR;
-
-    runs = calloc(nruns, sizeof *runs);
-    if (!runs)
-        goto oom;
-    for (size_t r = 0; r < nruns; r++) {
-        runs[r].data = a.data.v[r];
-        runs[r].events = a.events.v[r];
-        runs[r].confounds = a.confounds.n ? a.confounds.v[r] : NULL;
-    }
-    if (!(dir = strdup(a.out)))
-        goto oom;
-    for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
-        dir[n - 1] = '\0';
-    {
-        /* the output directory is not an input */
-        size_t nin = 3 * nruns + 1, k = 0;
-        const char **in = calloc(nin, sizeof *in);
-        if (!in)
-            goto oom;
-        for (size_t r = 0; r < nruns; r++) {
-            in[k++] = runs[r].data;
-            in[k++] = runs[r].events;
-            if (runs[r].confounds)
-                in[k++] = runs[r].confounds;
-        }
-        in[k++] = a.mask;
-        int bad = bract_output_not_input(dir, in, k);
-        free(in);
-        if (bad) {
-            cli_fail(&c);
-            goto done;
-        }
-    }
-
-    cli_log(&c, "%zu run%s, %s HRF, %s drift, %s noise, trials %s", nruns,
-            nruns == 1 ? "" : "s", bract_hrf_model_name(o->design.hrf.model),
-            bract_glm_drift_name(o->design.drift), bract_glm_noise_name(o->fit.noise),
-            bract_glm_trials_name(o->trials));
-    sc = cli_sidecar(&c);
-    if (!sc)
-        goto oom;
-    cli_bar bar;
-    cli_bar_start(&bar, &c, "glm");
-    bract_progress pr = cli_bar_progress(&bar);
-    int rc = bract_glm_analyse(runs, nruns, a.mask, o, dir, sc, &pr, &sum);
-    cli_bar_finish(&bar);
-    if (rc) {
-        cli_fail(&c);
-        goto done;
-    }
-    cli_warnings(&c);
-    if (!(rec = cli_sidecar(&c)))
-        goto oom;
-    bract_sidecar_set_num(rec, "ResidualDegreesOfFreedom", sum.residual_dof);
-    bract_sidecar_count(rec, "runs", (int64_t)sum.nruns);
-    bract_sidecar_count(rec, "voxels", (int64_t)sum.nvox);
-    bract_sidecar_count(rec, "betas", (int64_t)sum.nbetas);
-    bract_sidecar_count(rec, "censored_volumes", (int64_t)sum.ncensored);
-    bract_sidecar_count(rec, "excluded_voxels_nonfinite", (int64_t)sum.nbad_nonfinite);
-    bract_sidecar_count(rec, "excluded_voxels_constant", (int64_t)sum.nbad_constant);
-    if (cli_dir_record(&c, rec, dir, "the record of a bract glm run: every file listed in "
-                       "Files is complete", (const char *const *)sum.files, sum.nfiles))
-        goto done;
-    cli_log(&c, "%zu beta maps, %zu residual volumes (dof %g), %zu contrasts in %s", sum.nbetas,
-            sum.nresid, sum.residual_dof, ncon, dir);
-    for (size_t k = 0; k < sum.nsteps; k++)
-        cli_log(&c, "denoising, %s: median split-half reliability %.3f (%zu signal voxels%s)",
-                sum.step[k], sum.reliability[k], sum.reliability_voxels,
-                k == 0 ? "" : "; see diagnostics.tsv");
-    status = CLI_OK;
-    goto done;
-oom:
-    cli_error(&c, "out of memory");
-    status = CLI_DATA_ERROR;
+    if (!(st = run_files(&c, &a, nruns, &q)))
+        st = run_glm(&c, &a, nruns, &q);
 done:
-    bract_glm_summary_free(&sum);
-    bract_sidecar_free(sc);
-    bract_sidecar_free(rec);
-    free(runs);
-    if (exprs)
-        for (size_t k = 0; k < ncon; k++)
-            free(exprs[k]);
-    free(exprs);
-    if (exprbuf)
-        for (size_t k = 0; k < ncon; k++)
-            free(exprbuf[k]);
-    free(exprbuf);
-    free(specs);
-    free(colbuf);
-    free(stratbuf);
-    free(firbuf);
-    free(dir);
+    glm_request_clear(&q);
     cli_args_free(&cli_spec_glm, &a);
-    return status;
+    return st;
 }
