@@ -195,12 +195,34 @@ static void ws_free(fit_ws *ws, size_t n)
     free(ws);
 }
 
-int bract_glm_fit_new(const bract_glm_design *d, const float *y, size_t ldy, size_t nvox,
-                      const bract_glm_fit_opts *o, const bract_progress *prog,
-                      bract_glm_fit **out)
+/* Everything bract_glm_fit_new holds between its stages. */
+typedef struct {
+    fit_ctx c;
+    bract_glm_fit *f;
+    double *P0;  /* p x n pseudo-inverse of the design */
+    size_t nthreads;
+    /* the AR bins of the good voxels */
+    int bmin;
+    size_t span, *count, nm;
+    glm_model *models;
+    size_t *order; /* good voxels sorted by model */
+    size_t total, done;
+} fit_run;
+
+static void fit_run_clear(fit_run *r)
 {
-    *out = NULL;
-    const size_t n = d->nrow, p = d->ncol;
+    ws_free(r->c.ws, r->nthreads);
+    if (r->models)
+        for (size_t m = 0; m < r->nm; m++)
+            bract_glmi_model_clear(&r->models[m]);
+    free(r->models);
+    free(r->order);
+    free(r->count);
+    free(r->P0);
+}
+
+static int fit_check(const bract_glm_design *d, size_t ldy, const bract_glm_fit_opts *o)
+{
     if (o->noise != BRACT_GLM_NOISE_AR1 && o->noise != BRACT_GLM_NOISE_OLS)
         return bract_error(BRACT_EINVAL, "unknown noise model %d", (int)o->noise);
     if (o->noise == BRACT_GLM_NOISE_AR1 && (o->ar_bins < 1 || o->ar_bins > 1000000))
@@ -209,31 +231,26 @@ int bract_glm_fit_new(const bract_glm_design *d, const float *y, size_t ldy, siz
     if (ldy < d->nvol)
         return bract_error(BRACT_EINVAL, "voxel series of %zu values for a run of %zu volumes",
                            ldy, d->nvol);
-    if (n <= p)
-        return bract_error(BRACT_EDATA, "%zu rows for %zu columns: no residual dof", n, p);
-    /* a block never larger than the voxels: small fits (one region, a
-     * simulation) then allocate and touch only what they use; with one
-     * block either way the results are the same */
-    size_t B = o->block ? o->block : DEFAULT_BLOCK;
-    if (B > nvox)
-        B = nvox ? nvox : 1;
-    int contiguous = n == d->nvol;
-    for (size_t r = 0; r < n && contiguous; r++)
-        contiguous = d->row_volume[r] == r;
+    if (d->nrow <= d->ncol)
+        return bract_error(BRACT_EDATA, "%zu rows for %zu columns: no residual dof", d->nrow,
+                           d->ncol);
+    return BRACT_OK;
+}
 
-    fit_ctx c = {d, y, ldy, nvox, n, p, B, contiguous, prog, NULL};
-    const size_t nthreads = (size_t)omp_get_max_threads();
-    bract_glm_fit *f = bract_xcalloc(1, sizeof *f, "a GLM fit");
+/* The fit's arrays, the design's pseudo-inverse (full rank, else the
+ * collinear columns are named) and one workspace per thread. */
+static int fit_alloc(fit_run *r, const bract_glm_fit_opts *o)
+{
+    const bract_glm_design *d = r->c.d;
+    const size_t n = r->c.n, p = r->c.p, nvox = r->c.nvox, B = r->c.B;
+    bract_glm_fit *f = r->f = bract_xcalloc(1, sizeof *f, "a GLM fit");
     if (!f)
         return BRACT_ENOMEM;
     f->nvox = nvox;
     f->ncol = p;
     f->nrow = n;
     f->bins = o->noise == BRACT_GLM_NOISE_AR1 ? o->ar_bins : 1;
-    double *P0 = bract_xmalloc(p * n, sizeof *P0, "a pseudo-inverse");
-    glm_model *models = NULL;
-    size_t *order = NULL;
-    int rc = BRACT_ENOMEM;
+    r->P0 = bract_xmalloc(p * n, sizeof *r->P0, "a pseudo-inverse");
     f->beta = bract_glmi_big_alloc(nvox * p, sizeof *f->beta, "betas");
     f->sigma2 = bract_glmi_big_alloc(nvox, sizeof *f->sigma2, "variances");
     f->bin = bract_glmi_big_calloc(nvox, sizeof *f->bin, "AR bins");
@@ -241,45 +258,40 @@ int bract_glm_fit_new(const bract_glm_design *d, const float *y, size_t ldy, siz
     f->bad = bract_glmi_big_calloc(nvox, 1, "voxel flags");
     if (o->keep_residuals)
         f->resid = bract_glmi_big_alloc(nvox * n, sizeof *f->resid, "residuals");
-    if (!P0 || !f->beta || !f->sigma2 || !f->bin || !f->voxel_model || !f->bad ||
+    if (!r->P0 || !f->beta || !f->sigma2 || !f->bin || !f->voxel_model || !f->bad ||
         (o->keep_residuals && !f->resid))
-        goto fail;
+        return BRACT_ENOMEM;
     size_t rank;
-    if ((rc = bract_glmi_pinv(d->x, n, p, P0, &rank, NULL, NULL)))
-        goto fail;
-    if (rank < p) {
-        rc = bract_glmi_collinear_error(d->x, n, p, (const char *const *)d->name, "the GLM");
-        goto fail;
-    }
+    int rc = bract_glmi_pinv(d->x, n, p, r->P0, &rank, NULL, NULL);
+    if (rc)
+        return rc;
+    if (rank < p)
+        return bract_glmi_collinear_error(d->x, n, p, (const char *const *)d->name, "the GLM");
     f->dof = (double)(n - rank);
-
-    c.ws = bract_xcalloc(nthreads, sizeof *c.ws, "GLM workspaces");
-    for (size_t i = 0; c.ws && i < nthreads; i++) {
-        c.ws[i].yb = bract_glmi_big_alloc(B * n, sizeof(double), "a voxel block");
-        c.ws[i].bb = bract_glmi_big_alloc(B * p, sizeof(double), "a block of betas");
-        c.ws[i].row = bract_xmalloc(n, sizeof(double), "a series");
-        if (!c.ws[i].yb || !c.ws[i].bb || !c.ws[i].row) {
-            ws_free(c.ws, nthreads);
-            c.ws = NULL;
+    r->c.ws = bract_xcalloc(r->nthreads, sizeof *r->c.ws, "GLM workspaces");
+    for (size_t i = 0; r->c.ws && i < r->nthreads; i++) {
+        r->c.ws[i].yb = bract_glmi_big_alloc(B * n, sizeof(double), "a voxel block");
+        r->c.ws[i].bb = bract_glmi_big_alloc(B * p, sizeof(double), "a block of betas");
+        r->c.ws[i].row = bract_xmalloc(n, sizeof(double), "a series");
+        if (!r->c.ws[i].yb || !r->c.ws[i].bb || !r->c.ws[i].row) {
+            ws_free(r->c.ws, r->nthreads);
+            r->c.ws = NULL;
         }
     }
-    if (!c.ws) {
-        rc = BRACT_ENOMEM;
-        goto fail;
-    }
-    const int ar = o->noise == BRACT_GLM_NOISE_AR1;
-    size_t nb1 = (nvox + B - 1) / B, total = ar ? 2 * nb1 : nb1, done = 0;
-    bract_progress_report(prog, 0, total);
-    if ((rc = phase_ols(&c, P0, o, f, total, &done)))
-        goto fail;
+    return r->c.ws ? BRACT_OK : BRACT_ENOMEM;
+}
+
+/* The whitened models: one per distinct bin of the good voxels. */
+static int fit_group_models(fit_run *r)
+{
+    bract_glm_fit *f = r->f;
+    const size_t nvox = r->c.nvox, p = r->c.p;
     for (size_t v = 0; v < nvox; v++) {
         if (f->bad[v] == 1)
             f->nbad_nonfinite++;
         else if (f->bad[v] == 2)
             f->nbad_constant++;
     }
-
-    /* the whitened models: one per distinct bin */
     int bmin = 0, bmax = 0;
     for (size_t v = 0; v < nvox; v++)
         if (!f->bad[v]) {
@@ -288,87 +300,83 @@ int bract_glm_fit_new(const bract_glm_design *d, const float *y, size_t ldy, siz
             if (f->bin[v] > bmax)
                 bmax = f->bin[v];
         }
-    size_t span = (size_t)(bmax - bmin) + 1;
-    size_t *count = bract_xcalloc(span + 1, sizeof *count, "AR bins");
-    if (!count) {
-        rc = BRACT_ENOMEM;
-        goto fail;
-    }
+    r->bmin = bmin;
+    r->span = (size_t)(bmax - bmin) + 1;
+    if (!(r->count = bract_xcalloc(r->span + 1, sizeof *r->count, "AR bins")))
+        return BRACT_ENOMEM;
     for (size_t v = 0; v < nvox; v++)
         if (!f->bad[v])
-            count[f->bin[v] - bmin]++;
+            r->count[f->bin[v] - bmin]++;
     size_t nm = 0;
-    for (size_t b = 0; b < span; b++)
-        nm += count[b] > 0;
+    for (size_t b = 0; b < r->span; b++)
+        nm += r->count[b] > 0;
     if (nm == 0)
         nm = 1; /* every voxel bad: keep the OLS model for the record */
     f->nmodels = nm;
     f->model_bin = bract_xcalloc(nm, sizeof *f->model_bin, "AR models");
     f->model_cov = bract_xmalloc(nm * p * p, sizeof *f->model_cov, "covariances");
-    models = bract_xcalloc(nm, sizeof *models, "AR models");
-    size_t *bin_model = bract_xcalloc(span, sizeof *bin_model, "AR models");
-    if (!f->model_bin || !f->model_cov || !models || !bin_model) {
-        free(count);
+    r->models = bract_xcalloc(nm, sizeof *r->models, "AR models");
+    if (r->models)
+        r->nm = nm;
+    size_t *bin_model = bract_xcalloc(r->span, sizeof *bin_model, "AR models");
+    if (!f->model_bin || !f->model_cov || !r->models || !bin_model) {
         free(bin_model);
-        rc = BRACT_ENOMEM;
-        goto fail;
+        return BRACT_ENOMEM;
     }
-    for (size_t b = 0, m = 0; b < span; b++)
-        if (count[b]) {
+    for (size_t b = 0, m = 0; b < r->span; b++)
+        if (r->count[b]) {
             bin_model[b] = m;
             f->model_bin[m++] = (int)b + bmin;
         }
     for (size_t v = 0; v < nvox; v++)
         f->voxel_model[v] = f->bad[v] ? 0 : bin_model[f->bin[v] - bmin];
     free(bin_model);
+    return BRACT_OK;
+}
 
-    if (!ar) {
-        free(count);
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)p, (int)p, (int)n, 1.0, P0,
-                    (int)n, P0, (int)n, 0.0, f->model_cov, (int)p);
-    } else {
-        int *mstat = bract_xcalloc(nm, sizeof *mstat, "model status");
-        if (!mstat) {
-            free(count);
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
+/* AR(1): each model's whitened design, the good voxels sorted by model
+ * (a stable counting sort), and the second pass. */
+static int fit_ar(fit_run *r, const bract_glm_fit_opts *o)
+{
+    bract_glm_fit *f = r->f;
+    const bract_glm_design *d = r->c.d;
+    const size_t n = r->c.n, p = r->c.p, nvox = r->c.nvox, nm = r->nm;
+    int *mstat = bract_xcalloc(nm, sizeof *mstat, "model status");
+    if (!mstat)
+        return BRACT_ENOMEM;
 #pragma omp parallel for schedule(dynamic, 1)
-        for (size_t m = 0; m < nm; m++)
-            mstat[m] = bract_glmi_model_init(&models[m], d->x, n, p, f->model_bin[m], o->ar_bins);
-        for (size_t m = 0; m < nm && !rc; m++)
-            if (mstat[m])
-                rc = bract_error(mstat[m], "the whitened design with rho = %g could not be "
-                                 "inverted", (double)f->model_bin[m] / o->ar_bins);
-        free(mstat);
-        if (rc) {
-            free(count);
-            goto fail;
-        }
-        for (size_t m = 0; m < nm; m++)
-            memcpy(f->model_cov + m * p * p, models[m].cov, p * p * sizeof *f->model_cov);
-        /* voxels sorted by model (counting sort, stable) */
-        size_t ngood = nvox - f->nbad_nonfinite - f->nbad_constant;
-        order = bract_glmi_big_alloc(ngood ? ngood : 1, sizeof *order, "voxel order");
-        if (!order) {
-            free(count);
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
-        size_t acc = 0;
-        for (size_t b = 0; b < span; b++) {
-            size_t k = count[b];
-            count[b] = acc;
-            acc += k;
-        }
-        for (size_t v = 0; v < nvox; v++)
-            if (!f->bad[v])
-                order[count[f->bin[v] - bmin]++] = v;
-        free(count);
-        if ((rc = phase_ar(&c, models, order, ngood, f, total, &done)))
-            goto fail;
+    for (size_t m = 0; m < nm; m++)
+        mstat[m] = bract_glmi_model_init(&r->models[m], d->x, n, p, f->model_bin[m], o->ar_bins);
+    int rc = BRACT_OK;
+    for (size_t m = 0; m < nm && !rc; m++)
+        if (mstat[m])
+            rc = bract_error(mstat[m], "the whitened design with rho = %g could not be "
+                             "inverted", (double)f->model_bin[m] / o->ar_bins);
+    free(mstat);
+    if (rc)
+        return rc;
+    for (size_t m = 0; m < nm; m++)
+        memcpy(f->model_cov + m * p * p, r->models[m].cov, p * p * sizeof *f->model_cov);
+    size_t ngood = nvox - f->nbad_nonfinite - f->nbad_constant;
+    if (!(r->order = bract_glmi_big_alloc(ngood ? ngood : 1, sizeof *r->order, "voxel order")))
+        return BRACT_ENOMEM;
+    size_t acc = 0;
+    for (size_t b = 0; b < r->span; b++) {
+        size_t k = r->count[b];
+        r->count[b] = acc;
+        acc += k;
     }
     for (size_t v = 0; v < nvox; v++)
+        if (!f->bad[v])
+            r->order[r->count[f->bin[v] - r->bmin]++] = v;
+    return phase_ar(&r->c, r->models, r->order, ngood, f, r->total, &r->done);
+}
+
+/* Left-out voxels hold NaN, and a warning counts them. */
+static void fit_mark_bad(bract_glm_fit *f)
+{
+    const size_t p = f->ncol, n = f->nrow;
+    for (size_t v = 0; v < f->nvox; v++)
         if (f->bad[v]) {
             for (size_t j = 0; j < p; j++)
                 f->beta[v * p + j] = NAN;
@@ -382,24 +390,47 @@ int bract_glm_fit_new(const bract_glm_design *d, const float *y, size_t ldy, siz
                    "over the run", f->nbad_nonfinite + f->nbad_constant,
                    f->nbad_nonfinite + f->nbad_constant == 1 ? "" : "s", f->nbad_nonfinite,
                    f->nbad_constant);
-    bract_progress_report(prog, total, total);
-    if (models)
-        for (size_t m = 0; m < nm; m++)
-            bract_glmi_model_clear(&models[m]);
-    free(models);
-    free(order);
-    free(P0);
-    ws_free(c.ws, nthreads);
-    *out = f;
-    return BRACT_OK;
+}
+
+int bract_glm_fit_new(const bract_glm_design *d, const float *y, size_t ldy, size_t nvox,
+                      const bract_glm_fit_opts *o, const bract_progress *prog,
+                      bract_glm_fit **out)
+{
+    *out = NULL;
+    int rc = fit_check(d, ldy, o);
+    if (rc)
+        return rc;
+    const size_t n = d->nrow, p = d->ncol;
+    /* a block never larger than the voxels: small fits (one region, a
+     * simulation) then allocate and touch only what they use; with one
+     * block either way the results are the same */
+    size_t B = o->block ? o->block : DEFAULT_BLOCK;
+    if (B > nvox)
+        B = nvox ? nvox : 1;
+    int contiguous = n == d->nvol;
+    for (size_t r = 0; r < n && contiguous; r++)
+        contiguous = d->row_volume[r] == r;
+    fit_run r = {.c = {d, y, ldy, nvox, n, p, B, contiguous, prog, NULL},
+                 .nthreads = (size_t)omp_get_max_threads()};
+    if ((rc = fit_alloc(&r, o)))
+        goto fail;
+    const int ar = o->noise == BRACT_GLM_NOISE_AR1;
+    size_t nb1 = (nvox + B - 1) / B;
+    r.total = ar ? 2 * nb1 : nb1;
+    bract_progress_report(prog, 0, r.total);
+    if ((rc = phase_ols(&r.c, r.P0, o, r.f, r.total, &r.done)) || (rc = fit_group_models(&r)))
+        goto fail;
+    if (!ar)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)p, (int)p, (int)n, 1.0, r.P0,
+                    (int)n, r.P0, (int)n, 0.0, r.f->model_cov, (int)p);
+    else if ((rc = fit_ar(&r, o)))
+        goto fail;
+    fit_mark_bad(r.f);
+    bract_progress_report(prog, r.total, r.total);
+    *out = r.f;
+    r.f = NULL;
 fail:
-    ws_free(c.ws, nthreads);
-    if (models)
-        for (size_t m = 0; m < f->nmodels; m++)
-            bract_glmi_model_clear(&models[m]);
-    free(models);
-    free(order);
-    free(P0);
-    bract_glm_fit_free(f);
+    fit_run_clear(&r);
+    bract_glm_fit_free(r.f);
     return rc;
 }
