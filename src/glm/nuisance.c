@@ -256,6 +256,185 @@ static int read_column(const bract_table *t, size_t col, double *out)
     return bract_table_column(t, col, out);
 }
 
+/* The scrub strategy: volumes whose framewise displacement or standardised
+ * DVARS passes its threshold are censored, with the segments between them
+ * shorter than scrub_segment volumes (nilearn's load_confounds). */
+static int censor_scrub(const bract_table *t, const bract_nuisance_opts *o, unsigned char *censor,
+                        double *tmp, size_t *idx)
+{
+    const size_t T = t->nrows;
+    size_t fd, dv;
+    int rc;
+    if ((rc = bract_table_require(t, "framewise_displacement", &fd)) ||
+        (rc = bract_table_require(t, "std_dvars", &dv)))
+        return bract_error_context(rc, "the scrub strategy");
+    unsigned char *out_flag = bract_xcalloc(T, 1, "outliers");
+    unsigned char *seg = bract_xcalloc(T, 1, "censored volumes");
+    if (!out_flag || !seg) {
+        rc = BRACT_ENOMEM;
+        goto done;
+    }
+    if ((rc = read_column(t, fd, tmp)))
+        goto done;
+    for (size_t i = 0; i < T; i++)
+        if (tmp[i] > o->fd_threshold) /* n/a (NaN) is never an outlier */
+            out_flag[i] = 1;
+    if ((rc = read_column(t, dv, tmp)))
+        goto done;
+    for (size_t i = 0; i < T; i++)
+        if (tmp[i] > o->std_dvars_threshold)
+            out_flag[i] = 1;
+    size_t n = 0;
+    for (size_t i = 0; i < T; i++)
+        if (out_flag[i])
+            idx[n++] = i;
+    if (o->scrub_segment > 0)
+        bract_nuisance_scrub_segments(idx, n, T, o->scrub_segment, seg);
+    else
+        memcpy(seg, out_flag, T);
+    for (size_t i = 0; i < T; i++)
+        censor[i] |= seg[i];
+done:
+    free(out_flag);
+    free(seg);
+    return rc;
+}
+
+/* The columns of strategy k (nilearn's load_confounds_strategy names). */
+static int add_strategy(const bract_table *t, const bract_nuisance_opts *o, size_t k,
+                        colset *strat, unsigned char *censor, double *tmp, size_t *idx)
+{
+    static const char *const motion[] = {"trans_x", "trans_y", "trans_z",
+                                         "rot_x",   "rot_y",   "rot_z"};
+    static const char *const full[] = {"derivative1", "power2", "derivative1_power2"};
+    static const char *const wmcsf[] = {"csf", "white_matter"};
+    static const char *const glob_[] = {"global_signal"};
+    switch (o->strategies[k]) {
+    case BRACT_NUISANCE_MOTION6: return add_named(t, "motion6", motion, 6, NULL, 0, strat);
+    case BRACT_NUISANCE_MOTION24: return add_named(t, "motion24", motion, 6, full, 3, strat);
+    case BRACT_NUISANCE_WM_CSF: return add_named(t, "wm_csf", wmcsf, 2, NULL, 0, strat);
+    case BRACT_NUISANCE_GLOBAL: return add_named(t, "global", glob_, 1, NULL, 0, strat);
+    case BRACT_NUISANCE_ACOMPCOR: return add_acompcor(t, o->n_compcor, strat);
+    case BRACT_NUISANCE_SCRUB: return censor_scrub(t, o, censor, tmp, idx);
+    }
+    return bract_error(BRACT_EINVAL, "unknown confound strategy %d", (int)o->strategies[k]);
+}
+
+/* Non-steady-state volumes: censored whenever a strategy is used. */
+static int censor_non_steady(const bract_table *t, unsigned char *censor, double *tmp)
+{
+    for (size_t j = 0; j < t->ncols; j++) {
+        if (!strstr(t->colname[j], "non_steady_state"))
+            continue;
+        int rc = read_column(t, j, tmp);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < t->nrows; i++)
+            if (tmp[i] != 0) /* NaN censors too, as nilearn's sum != 0 */
+                censor[i] = 1;
+    }
+    return BRACT_OK;
+}
+
+/* User columns: names or globs, in the order given. */
+static int add_user_columns(const bract_table *t, const char *path, const bract_nuisance_opts *o,
+                            colset *user)
+{
+    int rc = BRACT_OK;
+    for (size_t k = 0; k < o->ncolumns && !rc; k++) {
+        size_t found = 0;
+        for (size_t j = 0; j < t->ncols && !rc; j++)
+            if (fnmatch(o->columns[k], t->colname[j], 0) == 0) {
+                rc = colset_add(user, j);
+                found++;
+            }
+        if (!rc && !found) {
+            char *have = column_list(t);
+            rc = bract_error(BRACT_EDATA, "%s: no column matches '%s' (the file has: %s)", path,
+                             o->columns[k], have ? have : "?");
+            free(have);
+        }
+    }
+    return rc;
+}
+
+/* Column j of the confounds from table column col: an n/a in the first
+ * row takes the second row's value (derivative columns), any other
+ * missing or non-finite value is an error, then the mean of the kept
+ * volumes is taken out when asked. */
+static int fill_column(bract_nuisance *c, const bract_table *t, size_t j, size_t col, int demean,
+                       double *tmp)
+{
+    const size_t T = c->nrows, P = c->ncols;
+    if (!(c->name[j] = bract_xstrdup(t->colname[col])))
+        return BRACT_ENOMEM;
+    int rc = read_column(t, col, tmp);
+    if (rc)
+        return rc;
+    if (isnan(tmp[0]) && !isnan(tmp[1])) {
+        tmp[0] = tmp[1];
+        if (!(c->filled[c->nfilled++] = bract_xstrdup(t->colname[col])))
+            return BRACT_ENOMEM;
+    }
+    for (size_t i = 0; i < T; i++)
+        if (!isfinite(tmp[i]))
+            return bract_error(BRACT_EDATA, "%s:%zu: column %zu ('%s'): %s '%s'; only the "
+                               "first row may be n/a (it takes the second row's value)",
+                               c->path, t->line[i], col + 1, t->colname[col],
+                               isnan(tmp[i]) ? "missing value" : "non-finite value",
+                               bract_table_cell(t, i, col));
+    if (demean && c->nkept) {
+        double s = 0;
+        for (size_t i = 0; i < T; i++)
+            if (c->keep[i])
+                s += tmp[i];
+        double mean = s / (double)c->nkept;
+        for (size_t i = 0; i < T; i++)
+            tmp[i] -= mean;
+    }
+    for (size_t i = 0; i < T; i++)
+        c->x[i * P + j] = tmp[i];
+    return BRACT_OK;
+}
+
+/* The selection (strategy columns, then user columns not already in) and
+ * the censored volumes into c. */
+static int fill_confounds(bract_nuisance *c, const bract_table *t, const char *path,
+                          const colset *strat, const colset *user, const unsigned char *censor,
+                          int demean, double *tmp)
+{
+    colset all = {0};
+    int rc = BRACT_OK;
+    for (size_t i = 0; i < strat->n && !rc; i++)
+        rc = colset_add(&all, strat->col[i]);
+    for (size_t i = 0; i < user->n && !rc; i++)
+        rc = colset_add(&all, user->col[i]);
+    if (rc)
+        goto done;
+    const size_t T = t->nrows, P = all.n;
+    c->path = bract_xstrdup(path);
+    c->nrows = T;
+    c->ncols = P;
+    c->name = bract_xcalloc(P ? P : 1, sizeof *c->name, "confound names");
+    c->filled = bract_xcalloc(P ? P : 1, sizeof *c->filled, "confound names");
+    c->x = bract_xmalloc(T * (P ? P : 1), sizeof *c->x, "confounds");
+    c->keep = bract_xmalloc(T, 1, "kept volumes");
+    if (!c->path || !c->name || !c->filled || !c->x || !c->keep) {
+        rc = BRACT_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < T; i++) {
+        c->keep[i] = !censor[i];
+        c->nkept += c->keep[i];
+    }
+    for (size_t j = 0; j < P && !rc; j++)
+        rc = fill_column(c, t, j, all.col[j], demean, tmp);
+    c->demeaned = demean != 0;
+done:
+    free(all.col);
+    return rc;
+}
+
 int bract_nuisance_new(const char *path, const bract_nuisance_opts *o, bract_nuisance **out)
 {
     *out = NULL;
@@ -281,169 +460,16 @@ int bract_nuisance_new(const char *path, const bract_nuisance_opts *o, bract_nui
         rc = BRACT_ENOMEM;
         goto done;
     }
-    static const char *const motion[] = {"trans_x", "trans_y", "trans_z",
-                                         "rot_x",   "rot_y",   "rot_z"};
-    static const char *const full[] = {"derivative1", "power2", "derivative1_power2"};
-    static const char *const wmcsf[] = {"csf", "white_matter"};
-    static const char *const glob_[] = {"global_signal"};
-    for (size_t k = 0; k < o->nstrategies && !rc; k++) {
-        switch (o->strategies[k]) {
-        case BRACT_NUISANCE_MOTION6:
-            rc = add_named(t, "motion6", motion, 6, NULL, 0, &strat);
-            break;
-        case BRACT_NUISANCE_MOTION24:
-            rc = add_named(t, "motion24", motion, 6, full, 3, &strat);
-            break;
-        case BRACT_NUISANCE_WM_CSF:
-            rc = add_named(t, "wm_csf", wmcsf, 2, NULL, 0, &strat);
-            break;
-        case BRACT_NUISANCE_GLOBAL:
-            rc = add_named(t, "global", glob_, 1, NULL, 0, &strat);
-            break;
-        case BRACT_NUISANCE_ACOMPCOR: rc = add_acompcor(t, o->n_compcor, &strat); break;
-        case BRACT_NUISANCE_SCRUB: {
-            size_t fd, dv;
-            if ((rc = bract_table_require(t, "framewise_displacement", &fd)) ||
-                (rc = bract_table_require(t, "std_dvars", &dv))) {
-                bract_error_context(rc, "the scrub strategy");
-                break;
-            }
-            unsigned char *out_flag = bract_xcalloc(T, 1, "outliers");
-            if (!out_flag) {
-                rc = BRACT_ENOMEM;
-                break;
-            }
-            if (!(rc = read_column(t, fd, tmp)))
-                for (size_t i = 0; i < T; i++)
-                    if (tmp[i] > o->fd_threshold) /* n/a (NaN) is never an outlier */
-                        out_flag[i] = 1;
-            if (!rc && !(rc = read_column(t, dv, tmp)))
-                for (size_t i = 0; i < T; i++)
-                    if (tmp[i] > o->std_dvars_threshold)
-                        out_flag[i] = 1;
-            if (!rc) {
-                size_t n = 0;
-                for (size_t i = 0; i < T; i++)
-                    if (out_flag[i])
-                        idx[n++] = i;
-                unsigned char *seg = bract_xcalloc(T, 1, "censored volumes");
-                if (!seg)
-                    rc = BRACT_ENOMEM;
-                else {
-                    if (o->scrub_segment > 0)
-                        bract_nuisance_scrub_segments(idx, n, T, o->scrub_segment, seg);
-                    else
-                        memcpy(seg, out_flag, T);
-                    for (size_t i = 0; i < T; i++)
-                        censor[i] |= seg[i];
-                    free(seg);
-                }
-            }
-            free(out_flag);
-            break;
-        }
-        default:
-            rc = bract_error(BRACT_EINVAL, "unknown confound strategy %d",
-                             (int)o->strategies[k]);
-        }
-    }
+    for (size_t k = 0; k < o->nstrategies && !rc; k++)
+        rc = add_strategy(t, o, k, &strat, censor, tmp, idx);
     if (!rc)
         sort_cols(strat.col, strat.n, t);
-    /* non-steady-state volumes: censored whenever a strategy is used */
     if (!rc && o->nstrategies)
-        for (size_t j = 0; j < t->ncols && !rc; j++) {
-            if (!strstr(t->colname[j], "non_steady_state"))
-                continue;
-            if ((rc = read_column(t, j, tmp)))
-                break;
-            for (size_t i = 0; i < T; i++)
-                if (tmp[i] != 0) /* NaN censors too, as nilearn's sum != 0 */
-                    censor[i] = 1;
-        }
-    /* user columns: names or globs, in the order given */
-    for (size_t k = 0; k < o->ncolumns && !rc; k++) {
-        size_t found = 0;
-        for (size_t j = 0; j < t->ncols && !rc; j++)
-            if (fnmatch(o->columns[k], t->colname[j], 0) == 0) {
-                rc = colset_add(&user, j);
-                found++;
-            }
-        if (!rc && !found) {
-            char *have = column_list(t);
-            rc = bract_error(BRACT_EDATA, "%s: no column matches '%s' (the file has: %s)", path,
-                             o->columns[k], have ? have : "?");
-            free(have);
-        }
-    }
-    if (rc)
-        goto done;
-    /* the selection: strategy columns, then user columns not already in */
-    colset all = {0};
-    for (size_t i = 0; i < strat.n && !rc; i++)
-        rc = colset_add(&all, strat.col[i]);
-    for (size_t i = 0; i < user.n && !rc; i++)
-        rc = colset_add(&all, user.col[i]);
-    if (rc) {
-        free(all.col);
-        goto done;
-    }
-    const size_t P = all.n;
-    c->path = bract_xstrdup(path);
-    c->nrows = T;
-    c->ncols = P;
-    c->name = bract_xcalloc(P ? P : 1, sizeof *c->name, "confound names");
-    c->filled = bract_xcalloc(P ? P : 1, sizeof *c->filled, "confound names");
-    c->x = bract_xmalloc(T * (P ? P : 1), sizeof *c->x, "confounds");
-    c->keep = bract_xmalloc(T, 1, "kept volumes");
-    if (!c->path || !c->name || !c->filled || !c->x || !c->keep) {
-        free(all.col);
-        rc = BRACT_ENOMEM;
-        goto done;
-    }
-    for (size_t i = 0; i < T; i++) {
-        c->keep[i] = !censor[i];
-        c->nkept += c->keep[i];
-    }
-    for (size_t j = 0; j < P && !rc; j++) {
-        size_t col = all.col[j];
-        if (!(c->name[j] = bract_xstrdup(t->colname[col]))) {
-            rc = BRACT_ENOMEM;
-            break;
-        }
-        if ((rc = read_column(t, col, tmp)))
-            break;
-        if (isnan(tmp[0]) && !isnan(tmp[1])) {
-            tmp[0] = tmp[1];
-            if (!(c->filled[c->nfilled++] = bract_xstrdup(t->colname[col]))) {
-                rc = BRACT_ENOMEM;
-                break;
-            }
-        }
-        for (size_t i = 0; i < T; i++)
-            if (!isfinite(tmp[i])) {
-                rc = bract_error(BRACT_EDATA, "%s:%zu: column %zu ('%s'): %s '%s'; only the "
-                                 "first row may be n/a (it takes the second row's value)",
-                                 path, t->line[i], col + 1, t->colname[col],
-                                 isnan(tmp[i]) ? "missing value" : "non-finite value",
-                                 bract_table_cell(t, i, col));
-                break;
-            }
-        if (rc)
-            break;
-        if (o->demean && c->nkept) {
-            double s = 0;
-            for (size_t i = 0; i < T; i++)
-                if (c->keep[i])
-                    s += tmp[i];
-            double mean = s / (double)c->nkept;
-            for (size_t i = 0; i < T; i++)
-                tmp[i] -= mean;
-        }
-        for (size_t i = 0; i < T; i++)
-            c->x[i * P + j] = tmp[i];
-    }
-    c->demeaned = o->demean != 0;
-    free(all.col);
+        rc = censor_non_steady(t, censor, tmp);
+    if (!rc)
+        rc = add_user_columns(t, path, o, &user);
+    if (!rc)
+        rc = fill_confounds(c, t, path, &strat, &user, censor, o->demean, tmp);
 done:
     free(strat.col);
     free(user.col);
