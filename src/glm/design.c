@@ -249,6 +249,166 @@ static int check_opts(const bract_glm_design_opts *o, size_t nvol, double tr)
     return BRACT_OK;
 }
 
+/* Conditions: the distinct labels, sorted. */
+static int design_conditions(bract_glm_design *d, const bract_events *ev, size_t nev)
+{
+    if (!nev)
+        return BRACT_OK;
+    const char **labs = bract_xmalloc(nev, sizeof *labs, "labels");
+    if (!labs)
+        return BRACT_ENOMEM;
+    for (size_t k = 0; k < nev; k++)
+        labs[k] = ev->ev[k].label;
+    qsort(labs, nev, sizeof *labs, cmp_str);
+    size_t nc = 0;
+    for (size_t k = 0; k < nev; k++)
+        if (k == 0 || strcmp(labs[k], labs[k - 1]) != 0)
+            labs[nc++] = labs[k];
+    int rc = BRACT_OK;
+    d->cond = bract_xcalloc(nc, sizeof *d->cond, "conditions");
+    d->cond_nevents = bract_xcalloc(nc, sizeof *d->cond_nevents, "conditions");
+    if (!d->cond || !d->cond_nevents)
+        rc = BRACT_ENOMEM;
+    for (size_t c = 0; c < nc && !rc; c++)
+        if (!(d->cond[c] = bract_xstrdup(labs[c])))
+            rc = BRACT_ENOMEM;
+    if (!rc)
+        d->ncond = nc;
+    free(labs);
+    return rc;
+}
+
+/* Every event inside the run, and the run longer than its HRF. */
+static int design_check_events(const bract_glm_design *d, const bract_events *ev,
+                               const char *evname, const bract_hrf_plan *plan,
+                               const bract_glm_design_opts *o)
+{
+    const size_t nvol = d->nvol;
+    const double tr = d->tr, run_end = (double)nvol * tr;
+    double ks = bract_hrf_plan_kernel_seconds(plan);
+    if (run_end <= ks)
+        return bract_error(BRACT_EDATA, "%s: the run (%zu volumes x %g s = %g s) is not longer "
+                           "than its %s HRF (%g s)", evname, nvol, tr, run_end,
+                           bract_hrf_model_name(o->hrf.model), ks);
+    double first = d->frame_times[0] + o->hrf.min_onset;
+    for (size_t k = 0; k < ev->n; k++) {
+        const bract_event *e = &ev->ev[k];
+        if (e->onset < first || e->onset >= run_end)
+            return bract_error(BRACT_EDATA, "%s:%zu: event '%s' at %g s is outside the run "
+                               "(onsets from %g s, before the end of the last of %zu volumes "
+                               "at %g s)", evname, e->line, e->label, e->onset, first, nvol,
+                               run_end);
+    }
+    return BRACT_OK;
+}
+
+/* The task columns of every condition into full (nvol x p). */
+static int design_task(bract_glm_design *d, const bract_events *ev, bract_hrf_plan *plan,
+                       const bract_glm_design_opts *o, double *full)
+{
+    const size_t nev = ev ? ev->n : 0, p = d->ncol;
+    double *on = NULL, *dur = NULL, *amp = NULL;
+    if (nev) {
+        if (!(on = bract_xmalloc(3 * nev, sizeof *on, "events")))
+            return BRACT_ENOMEM;
+        dur = on + nev;
+        amp = dur + nev;
+    }
+    int rc = BRACT_OK;
+    for (size_t c = 0; c < d->ncond && !rc; c++) {
+        size_t m = 0;
+        for (size_t k = 0; k < nev; k++)
+            if (strcmp(ev->ev[k].label, d->cond[c]) == 0) {
+                on[m] = ev->ev[k].onset;
+                dur[m] = ev->ev[k].duration;
+                amp[m] = ev->ev[k].modulation;
+                m++;
+            }
+        d->cond_nevents[c] = m;
+        if ((rc = bract_hrf_plan_regressors(plan, on, dur, amp, m, full + c * d->nbasis, p)))
+            break;
+        for (size_t b = 0; b < d->nbasis && !rc; b++) {
+            size_t j = c * d->nbasis + b;
+            d->kind[j] = BRACT_GLM_COL_TASK;
+            if (!(d->name[j] = bract_hrf_column_name(o->hrf.model, d->cond[c], b,
+                                                     o->hrf.fir_delays)))
+                rc = BRACT_ENOMEM;
+        }
+    }
+    free(on);
+    return rc;
+}
+
+/* The confound columns, then the drift columns (the last one the
+ * constant) after the task's, and no name twice. */
+static int design_nuisance(bract_glm_design *d, const bract_nuisance *conf,
+                           const bract_glm_design_opts *o, size_t ntask, size_t ndrift,
+                           const char *evname, double *full)
+{
+    const size_t nvol = d->nvol, p = d->ncol, nconf = conf ? conf->ncols : 0;
+    for (size_t j = 0; j < nconf; j++) {
+        size_t col = ntask + j;
+        d->kind[col] = BRACT_GLM_COL_CONFOUND;
+        if (!(d->name[col] = bract_xstrdup(conf->name[j])))
+            return BRACT_ENOMEM;
+        for (size_t i = 0; i < nvol; i++)
+            full[i * p + col] = conf->x[i * nconf + j];
+    }
+    int rc = make_drift(o, d->frame_times, nvol, full + ntask + nconf, p, ndrift);
+    if (rc)
+        return rc;
+    for (size_t j = 0; j < ndrift; j++) {
+        size_t col = ntask + nconf + j;
+        bract_buf b = {0};
+        int last = j + 1 == ndrift;
+        d->kind[col] = last ? BRACT_GLM_COL_CONSTANT : BRACT_GLM_COL_DRIFT;
+        if (last ? bract_buf_printf(&b, "constant") : bract_buf_printf(&b, "drift_%zu", j + 1)) {
+            bract_buf_free(&b);
+            return BRACT_ENOMEM;
+        }
+        d->name[col] = b.data;
+    }
+    for (size_t j = 0; j < p; j++)
+        for (size_t k = 0; k < j; k++)
+            if (strcmp(d->name[j], d->name[k]) == 0)
+                return bract_error(BRACT_EDATA, "%s: two design columns are named '%s' (a "
+                                   "condition and a confound, or a confound given twice)",
+                                   conf ? conf->path : evname, d->name[j]);
+    return BRACT_OK;
+}
+
+/* Rows: the kept volumes; then residual dof and full rank. */
+static int design_rows(bract_glm_design *d, const bract_nuisance *conf, const double *full,
+                       const char *evname)
+{
+    const size_t nvol = d->nvol, p = d->ncol;
+    size_t nrow = 0;
+    for (size_t i = 0; i < nvol; i++)
+        nrow += !conf || conf->keep[i];
+    d->nrow = nrow;
+    d->row_volume = bract_xmalloc(nrow ? nrow : 1, sizeof *d->row_volume, "design rows");
+    d->x = bract_xmalloc(nrow * p, sizeof *d->x, "a design");
+    if (!d->row_volume || !d->x)
+        return BRACT_ENOMEM;
+    for (size_t i = 0, r = 0; i < nvol; i++)
+        if (!conf || conf->keep[i]) {
+            d->row_volume[r] = i;
+            memcpy(d->x + r * p, full + i * p, p * sizeof *d->x);
+            r++;
+        }
+    if (nrow <= p)
+        return bract_error(BRACT_EDATA, "%s: the design has %zu columns but only %zu %s: no "
+                           "residual degrees of freedom", evname, p, nrow,
+                           nrow == nvol ? "volumes" : "uncensored volumes");
+    size_t rank;
+    int rc = bract_glmi_pinv(d->x, nrow, p, NULL, &rank, NULL, NULL);
+    if (rc)
+        return rc;
+    if (rank < p)
+        return bract_glmi_collinear_error(d->x, nrow, p, (const char *const *)d->name, evname);
+    return BRACT_OK;
+}
+
 int bract_glm_design_new(const bract_events *ev, size_t nvol, double tr,
                          const bract_nuisance *conf, const bract_glm_design_opts *o,
                          bract_glm_design **out)
@@ -261,195 +421,45 @@ int bract_glm_design_new(const bract_events *ev, size_t nvol, double tr,
     if (conf && conf->nrows != nvol)
         return bract_error(BRACT_EDATA, "%s: %zu rows, but the run has %zu volumes: a confounds "
                            "table needs one row per volume", conf->path, conf->nrows, nvol);
-
     bract_glm_design *d = bract_xcalloc(1, sizeof *d, "a design");
     if (!d)
         return BRACT_ENOMEM;
     bract_hrf_plan *plan = NULL;
-    double *on = NULL, *dur = NULL, *amp = NULL, *full = NULL;
+    double *full = NULL;
     d->nvol = nvol;
     d->tr = tr;
     d->frame_times = bract_xmalloc(nvol, sizeof *d->frame_times, "frame times");
     if (!d->frame_times) {
         rc = BRACT_ENOMEM;
-        goto fail;
+        goto done;
     }
     bract_glm_frame_times(nvol, tr, o->slice_time_ref, d->frame_times);
-    const double *ft = d->frame_times;
-
-    /* conditions: the distinct labels, sorted */
-    size_t nev = ev ? ev->n : 0;
-    if (nev) {
-        const char **labs = bract_xmalloc(nev, sizeof *labs, "labels");
-        if (!labs) {
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
-        for (size_t k = 0; k < nev; k++)
-            labs[k] = ev->ev[k].label;
-        qsort(labs, nev, sizeof *labs, cmp_str);
-        size_t nc = 0;
-        for (size_t k = 0; k < nev; k++)
-            if (k == 0 || strcmp(labs[k], labs[k - 1]) != 0)
-                labs[nc++] = labs[k];
-        d->cond = bract_xcalloc(nc, sizeof *d->cond, "conditions");
-        d->cond_nevents = bract_xcalloc(nc, sizeof *d->cond_nevents, "conditions");
-        if (!d->cond || !d->cond_nevents) {
-            free(labs);
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
-        for (size_t c = 0; c < nc; c++)
-            if (!(d->cond[c] = bract_xstrdup(labs[c]))) {
-                free(labs);
-                rc = BRACT_ENOMEM;
-                goto fail;
-            }
-        d->ncond = nc;
-        free(labs);
-    }
-
-    /* the HRF plan, the run length and the events' range */
-    if ((rc = bract_hrf_plan_new(&o->hrf, ft, nvol, &plan)))
-        goto fail;
+    const size_t nev = ev ? ev->n : 0;
+    if ((rc = design_conditions(d, ev, nev)) ||
+        (rc = bract_hrf_plan_new(&o->hrf, d->frame_times, nvol, &plan)))
+        goto done;
     d->nbasis = bract_hrf_plan_nbasis(plan);
-    double run_end = (double)nvol * tr;
-    if (nev) {
-        double ks = bract_hrf_plan_kernel_seconds(plan);
-        if (run_end <= ks) {
-            rc = bract_error(BRACT_EDATA, "%s: the run (%zu volumes x %g s = %g s) is not longer "
-                             "than its %s HRF (%g s)", evname, nvol, tr, run_end,
-                             bract_hrf_model_name(o->hrf.model), ks);
-            goto fail;
-        }
-        double first = ft[0] + o->hrf.min_onset;
-        for (size_t k = 0; k < nev; k++) {
-            const bract_event *e = &ev->ev[k];
-            if (e->onset < first || e->onset >= run_end) {
-                rc = bract_error(BRACT_EDATA, "%s:%zu: event '%s' at %g s is outside the run "
-                                 "(onsets from %g s, before the end of the last of %zu volumes "
-                                 "at %g s)", evname, e->line, e->label, e->onset, first, nvol,
-                                 run_end);
-                goto fail;
-            }
-        }
-    }
-
+    if (nev && (rc = design_check_events(d, ev, evname, plan, o)))
+        goto done;
     /* columns: task, confounds, drift */
-    size_t ntask = d->ncond * d->nbasis;
-    size_t nconf = conf ? conf->ncols : 0;
-    size_t ndrift = drift_ncols(o, ft, nvol);
-    size_t p = ntask + nconf + ndrift;
-    d->ncol = p;
-    d->name = bract_xcalloc(p, sizeof *d->name, "column names");
-    d->kind = bract_xcalloc(p, sizeof *d->kind, "column kinds");
-    full = bract_xcalloc(nvol * p, sizeof *full, "a design");
+    const size_t ntask = d->ncond * d->nbasis, nconf = conf ? conf->ncols : 0;
+    const size_t ndrift = drift_ncols(o, d->frame_times, nvol);
+    d->ncol = ntask + nconf + ndrift;
+    d->name = bract_xcalloc(d->ncol, sizeof *d->name, "column names");
+    d->kind = bract_xcalloc(d->ncol, sizeof *d->kind, "column kinds");
+    full = bract_xcalloc(nvol * d->ncol, sizeof *full, "a design");
     if (!d->name || !d->kind || !full) {
         rc = BRACT_ENOMEM;
-        goto fail;
+        goto done;
     }
-    if (nev) {
-        on = bract_xmalloc(3 * nev, sizeof *on, "events");
-        if (!on) {
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
-        dur = on + nev;
-        amp = dur + nev;
-    }
-    for (size_t c = 0; c < d->ncond; c++) {
-        size_t m = 0;
-        for (size_t k = 0; k < nev; k++)
-            if (strcmp(ev->ev[k].label, d->cond[c]) == 0) {
-                on[m] = ev->ev[k].onset;
-                dur[m] = ev->ev[k].duration;
-                amp[m] = ev->ev[k].modulation;
-                m++;
-            }
-        d->cond_nevents[c] = m;
-        if ((rc = bract_hrf_plan_regressors(plan, on, dur, amp, m, full + c * d->nbasis, p)))
-            goto fail;
-        for (size_t b = 0; b < d->nbasis; b++) {
-            size_t j = c * d->nbasis + b;
-            d->kind[j] = BRACT_GLM_COL_TASK;
-            if (!(d->name[j] = bract_hrf_column_name(o->hrf.model, d->cond[c], b,
-                                                     o->hrf.fir_delays))) {
-                rc = BRACT_ENOMEM;
-                goto fail;
-            }
-        }
-    }
-    for (size_t j = 0; j < nconf; j++) {
-        size_t col = ntask + j;
-        d->kind[col] = BRACT_GLM_COL_CONFOUND;
-        if (!(d->name[col] = bract_xstrdup(conf->name[j]))) {
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
-        for (size_t i = 0; i < nvol; i++)
-            full[i * p + col] = conf->x[i * nconf + j];
-    }
-    if ((rc = make_drift(o, ft, nvol, full + ntask + nconf, p, ndrift)))
-        goto fail;
-    for (size_t j = 0; j < ndrift; j++) {
-        size_t col = ntask + nconf + j;
-        bract_buf b = {0};
-        int last = j + 1 == ndrift;
-        d->kind[col] = last ? BRACT_GLM_COL_CONSTANT : BRACT_GLM_COL_DRIFT;
-        if (last ? bract_buf_printf(&b, "constant") : bract_buf_printf(&b, "drift_%zu", j + 1)) {
-            bract_buf_free(&b);
-            rc = BRACT_ENOMEM;
-            goto fail;
-        }
-        d->name[col] = b.data;
-    }
-    for (size_t j = 0; j < p; j++)
-        for (size_t k = 0; k < j; k++)
-            if (strcmp(d->name[j], d->name[k]) == 0) {
-                rc = bract_error(BRACT_EDATA, "%s: two design columns are named '%s' (a "
-                                 "condition and a confound, or a confound given twice)",
-                                 conf ? conf->path : evname, d->name[j]);
-                goto fail;
-            }
-
-    /* rows: the kept volumes */
-    size_t nrow = 0;
-    for (size_t i = 0; i < nvol; i++)
-        nrow += !conf || conf->keep[i];
-    d->nrow = nrow;
-    d->row_volume = bract_xmalloc(nrow ? nrow : 1, sizeof *d->row_volume, "design rows");
-    d->x = bract_xmalloc(nrow * p, sizeof *d->x, "a design");
-    if (!d->row_volume || !d->x) {
-        rc = BRACT_ENOMEM;
-        goto fail;
-    }
-    for (size_t i = 0, r = 0; i < nvol; i++)
-        if (!conf || conf->keep[i]) {
-            d->row_volume[r] = i;
-            memcpy(d->x + r * p, full + i * p, p * sizeof *d->x);
-            r++;
-        }
-    if (nrow <= p) {
-        rc = bract_error(BRACT_EDATA, "%s: the design has %zu columns but only %zu %s: no "
-                         "residual degrees of freedom", evname, p, nrow,
-                         nrow == nvol ? "volumes" : "uncensored volumes");
-        goto fail;
-    }
-    size_t rank;
-    if ((rc = bract_glmi_pinv(d->x, nrow, p, NULL, &rank, NULL, NULL)))
-        goto fail;
-    if (rank < p) {
-        rc = bract_glmi_collinear_error(d->x, nrow, p, (const char *const *)d->name, evname);
-        goto fail;
-    }
-    bract_hrf_plan_free(plan);
-    free(on);
-    free(full);
+    if ((rc = design_task(d, ev, plan, o, full)) ||
+        (rc = design_nuisance(d, conf, o, ntask, ndrift, evname, full)) ||
+        (rc = design_rows(d, conf, full, evname)))
+        goto done;
     *out = d;
-    return BRACT_OK;
-fail:
+    d = NULL;
+done:
     bract_hrf_plan_free(plan);
-    free(on);
     free(full);
     bract_glm_design_free(d);
     return rc;
