@@ -344,6 +344,10 @@ typedef struct {
     const bract_glm_contrast_spec *contrasts;
     size_t ncontrasts;
     int write_residuals;             /* default 1 */
+    /* bit (1u << style) for a bract_stats_p_style other than p: each
+     * contrast's p map is also written in that style, beside it, as
+     * contrast-NAME_stat-p_STYLE.nii.gz (0, the default: p alone) */
+    unsigned p_styles;
     int force;                       /* overwrite existing outputs */
     /* single-trial denoising (bract/single.h), or NULL (default): the
      * betas come from bract_single_new (its design and trials are taken

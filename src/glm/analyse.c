@@ -5,6 +5,7 @@
 #include "bract/hrflib.h"
 #include "bract/outputs.h"
 #include "bract/single.h"
+#include "bract/stats.h"
 
 #include <errno.h>
 #include <math.h>
@@ -226,6 +227,17 @@ static void set_params(bract_sidecar *sc, const bract_glm_opts *o, double tr)
     bract_sidecar_param_int(sc, "oversampling", d->hrf.oversampling);
     bract_sidecar_param_num(sc, "min_onset", d->hrf.min_onset);
     bract_sidecar_param_str(sc, "drift_model", bract_glm_drift_name(d->drift));
+    {
+        /* the styles the p maps are written in, as group records them */
+        bract_buf b = {0};
+        bract_buf_printf(&b, "p");
+        for (int sty = 1; sty < 3; sty++)
+            if (o->p_styles & (1u << sty))
+                bract_buf_printf(&b, ",%s", bract_stats_p_style_name((bract_stats_p_style)sty));
+        if (b.data)
+            bract_sidecar_param_str(sc, "p_style", b.data);
+        bract_buf_free(&b);
+    }
     if (d->drift == BRACT_GLM_DRIFT_COSINE)
         bract_sidecar_param_num(sc, "high_pass", d->high_pass);
     if (d->drift == BRACT_GLM_DRIFT_POLYNOMIAL)
@@ -960,6 +972,15 @@ static int check_outputs(const analysis *a)
                              st[i / 2], i % 2 ? "json" : "nii.gz");
             rc = names.data ? bract_output_check(names.data, o->force) : BRACT_ENOMEM;
         }
+        for (int sty = 1; sty < 3 && !rc; sty++)
+            for (int j = 0; j < 2 && !rc && (o->p_styles & (1u << sty)); j++) {
+                names.len = 0;
+                bract_buf_printf(&names, "%s/contrast-%s_stat-p_%s.%s", outdir,
+                                 o->contrasts[k].name,
+                                 bract_stats_p_style_name((bract_stats_p_style)sty),
+                                 j ? "json" : "nii.gz");
+                rc = names.data ? bract_output_check(names.data, o->force) : BRACT_ENOMEM;
+            }
     }
     bract_buf_free(&names);
     return rc;
@@ -1051,6 +1072,43 @@ static int write_betas(analysis *a, const grid *g)
                      BRACT_INTENT_ESTIMATE, 0, 0, "beta", "bract glm betas", a->sc);
 }
 
+/* Contrast k's p map in each other --p-style asked for: -log10 p (intent
+ * LOG10PVAL, nilearn's logp) or 1 - p (FSL's convention). */
+static int write_styled_p(analysis *a, const grid *g, size_t k)
+{
+    const bract_glm_contrast *c = a->con[k];
+    const char *cname = a->o->contrasts[k].name;
+    int rc = BRACT_OK;
+    for (int sty = 1; sty < 3 && !rc; sty++) {
+        if (!(a->o->p_styles & (1u << sty)))
+            continue;
+        const int minus_log = sty == BRACT_P_STYLE_MINUS_LOG10;
+        double *v = bract_xmalloc(a->nvox ? a->nvox : 1, sizeof *v, "a p map");
+        if (!v)
+            return BRACT_ENOMEM;
+        bract_stats_p_style_apply((bract_stats_p_style)sty, c->p, a->nvox, v);
+        char name[512];
+        snprintf(name, sizeof name, "contrast-%s_stat-p_%s.nii.gz", cname,
+                 bract_stats_p_style_name((bract_stats_p_style)sty));
+        const char *desc = minus_log ? "-log10 of the upper-tail p value (nilearn's logp: "
+                                       "larger is more significant)"
+                                     : "1 - the upper-tail p value (FSL's convention: larger "
+                                       "is more significant)";
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "Contrast", json_object_new_string(cname));
+        json_object_object_add(e, "PStyle", json_object_new_string(bract_stats_p_style_name(
+                                                (bract_stats_p_style)sty)));
+        set_output(a->sc, desc, e);
+        bract_sidecar_wall_time(a->sc, now_s() - a->t0);
+        plain_ctx pc = {v, a->nvox};
+        rc = write_map(&a->out, g, name, 1, get_plain, &pc,
+                       minus_log ? BRACT_INTENT_LOG10PVAL : BRACT_INTENT_NONE, 0, 0,
+                       minus_log ? "-log10 p" : "1 - p", desc, a->sc);
+        free(v);
+    }
+    return rc;
+}
+
 /* The five maps of contrast k: effect, variance, t or F, z, p. */
 static int write_contrast(analysis *a, const grid *g, size_t k)
 {
@@ -1100,7 +1158,7 @@ static int write_contrast(analysis *a, const grid *g, size_t k)
                        maps[i].p2, maps[i].iname, maps[i].desc, a->sc);
     }
     json_object_put(ex);
-    return rc;
+    return rc ? rc : write_styled_p(a, g, k);
 }
 
 /* Residuals last: their sidecar alone carries ResidualDegreesOfFreedom. */

@@ -47,3 +47,40 @@ check "p-style: an unknown style" 2 group --maps $MAPS --mask "$G/mask.nii.gz" -
 err_has "--p-style: unknown p style 'ln' (expected one of p, minus-log10, one-minus)"
 check "p-style: --help" 0 group --help
 out_has "--p-style"
+
+# bract glm --p-style: each contrast's p map also as -log10 p and 1 - p,
+# beside contrast-NAME_stat-p.nii.gz (which is always written)
+E=$REF/glm/event
+check "p-style: glm --p-style minus-log10 one-minus" 0 glm \
+    --data "$E/sub-01_task-words_run-1_bold.nii.gz" "$E/sub-01_task-words_run-2_bold.nii.gz" \
+    --events "$E/sub-01_task-words_run-1_events.tsv" "$E/sub-01_task-words_run-2_events.tsv" \
+    --mask "$E/mask.nii.gz" --contrast animals=cat+dog-car-bus --no-residuals \
+    --p-style minus-log10 one-minus -o "$TMP/glmps" --quiet
+for f in p p_minus-log10 p_one-minus; do
+    file_exists "$TMP/glmps/contrast-animals_stat-$f.nii.gz"
+    file_exists "$TMP/glmps/contrast-animals_stat-$f.json"
+done
+file_has "$TMP/glmps/contrast-animals_stat-p_minus-log10.json" '"p_style": "p,minus-log10,one-minus"'
+file_has "$TMP/glmps/contrast-animals_stat-p_minus-log10.json" "nilearn's logp"
+file_has "$TMP/glmps.json" '"contrast-animals_stat-p_one-minus.nii.gz"'
+check "p-style: glm maps' intents" 0 info "$TMP/glmps/contrast-animals_stat-p_minus-log10.nii.gz"
+out_has "LOG10PVAL"
+current="p-style: glm values"
+set -- $(mmn "$TMP/glmps/contrast-animals_stat-p.nii.gz") \
+    $(mmn "$TMP/glmps/contrast-animals_stat-p_minus-log10.nii.gz") \
+    $(mmn "$TMP/glmps/contrast-animals_stat-p_one-minus.nii.gz")
+if awk -v pmin="$1" -v pmax="$2" -v pnf="$3" -v lmin="$4" -v lmax="$5" -v lnf="$6" \
+    -v omin="$7" -v omax="$8" -v onf="$9" 'function near(a, b) { d = a - b; if (d < 0) d = -d; return d <= 1e-5 * (1 + (b < 0 ? -b : b)) }
+    BEGIN { ok = near(lmax, -log(pmin) / log(10)) && near(lmin, -log(pmax) / log(10)) &&
+                 near(omax, 1 - pmin) && near(omin, 1 - pmax) && pnf == lnf && pnf == onf
+            exit !ok }'; then pass; else fail "p $1..$2 ($3 NaN), -log10 p $4..$5 ($6), 1 - p $7..$8 ($9)"; fi
+check "p-style: glm default writes p alone" 0 glm \
+    --data "$E/sub-01_task-words_run-1_bold.nii.gz" --events "$E/sub-01_task-words_run-1_events.tsv" \
+    --mask "$E/mask.nii.gz" --contrast animals=cat+dog-car-bus --no-residuals -o "$TMP/glmdef" --quiet
+file_exists "$TMP/glmdef/contrast-animals_stat-p.nii.gz"
+file_absent "$TMP/glmdef/contrast-animals_stat-p_minus-log10.nii.gz"
+check "p-style: glm, an unknown style" 2 glm \
+    --data "$E/sub-01_task-words_run-1_bold.nii.gz" --events "$E/sub-01_task-words_run-1_events.tsv" \
+    --mask "$E/mask.nii.gz" --p-style ln -o "$TMP/glmx"
+err_has "--p-style: unknown p style 'ln' (expected one of p, minus-log10, one-minus)"
+file_absent "$TMP/glmx"

@@ -6,7 +6,7 @@
 #include <string.h>
 
 typedef struct {
-    cli_strlist data, events, confounds, contrasts, fcontrasts;
+    cli_strlist data, events, confounds, contrasts, fcontrasts, pstyle;
     const char *mask, *out, *columns, *strategy, *fir;
     bract_glm_opts o;
     int denoise, hrf_library;  /* hrf_library: -1 unset */
@@ -69,6 +69,11 @@ static const cli_opt options[] = {
              "t contrast, e.g. faces=face-house (repeatable)"),
     CLI_LIST(0, "f-contrast", args, fcontrasts, "NAME=EXPR,EXPR...",
              "F contrast of one row per expression (repeatable)"),
+    CLI_LIST(0, "p-style", args, pstyle, "STYLE...",
+             "also write every contrast's p map as minus-log10\n"
+             "(-log10 p, nilearn's logp) or one-minus (1 - p, FSL's\n"
+             "convention), as contrast-NAME_stat-p_STYLE.nii.gz\n"
+             "beside it [p: the p maps alone]"),
     CLI_FLAG_OFF(0, "no-residuals", args, o.write_residuals,
                  "do not write residuals.nii.gz"),
     CLI_STRING('o', "output", args, out, "DIR", "output directory", .flags = CLI_REQUIRED),
@@ -278,6 +283,13 @@ static int design_options(const cli_ctx *c, args *a, glm_request *q)
         return cli_usage_error(c, "--high-pass applies to --drift cosine");
     if (cli_given(c, "drift-order") && o->design.drift != BRACT_GLM_DRIFT_POLYNOMIAL)
         return cli_usage_error(c, "--drift-order applies to --drift polynomial");
+    for (size_t i = 0; i < a->pstyle.n; i++) {
+        bract_stats_p_style ps;
+        if (bract_stats_p_style_parse(a->pstyle.v[i], &ps))
+            return cli_usage_error(c, "--p-style: %s", bract_last_error());
+        if (ps != BRACT_P_STYLE_P)
+            o->p_styles |= 1u << ps;
+    }
     if (cli_given(c, "ar-bins") && o->fit.noise != BRACT_GLM_NOISE_AR1)
         return cli_usage_error(c, "--ar-bins applies to --noise ar1");
     if (o->trials == BRACT_GLM_TRIALS_LSS &&
