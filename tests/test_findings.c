@@ -20,6 +20,9 @@
 
 #ifdef BRACT_HAVE_HDF5
 #include <hdf5.h>
+#include "bract/atlas.h"
+#include "bract/mask.h"
+#include "bract/tsv.h"
 #endif
 
 static char *tmp;
@@ -324,7 +327,8 @@ START_TEST(f7_quote_round_trip)
 {
     const char *cond[4] = {"\"><img src=x onerror=alert(1)>", "plain", "tab\there",
                            "line\nbreak"};
-    bract_rdmset *s = bract_rdmset_alloc(1);
+    bract_rdmset *s = NULL;
+    bract_rdmset_new(1, &s);
     ck_assert_int_eq(bract_rdmset_init_rdm(s, 0, "\"quoted\" region", 4, cond), 0);
     for (size_t p = 0; p < 6; p++)
         s->rdm[0].d[p] = 0.25 * (double)(p + 1);
@@ -402,13 +406,13 @@ START_TEST(f8_events_na_label)
     ck_assert_str_eq(e->ev[1].label, "nan");
     ck_assert_str_eq(e->ev[2].label, "NaN");
     bract_events_free(e);
-    ck_assert(bract_label_missing("n/a"));
-    ck_assert(bract_label_missing(""));
-    ck_assert(!bract_label_missing("NA"));
-    ck_assert(!bract_label_missing("nan"));
-    ck_assert(!bract_label_missing("N/A"));
+    ck_assert(bract_table_label_missing("n/a"));
+    ck_assert(bract_table_label_missing(""));
+    ck_assert(!bract_table_label_missing("NA"));
+    ck_assert(!bract_table_label_missing("nan"));
+    ck_assert(!bract_table_label_missing("N/A"));
     /* numbers keep their missing values */
-    ck_assert(bract_cell_missing("NA"));
+    ck_assert(bract_table_cell_missing("NA"));
     free(p);
 }
 END_TEST
@@ -463,10 +467,10 @@ START_TEST(f10_dangling_symlink)
     ck_assert_int_eq(symlink(target, side2), 0);
     ck_assert_int_eq(bract_output_check(out2, 0), BRACT_EEXIST);
     /* --force replaces the link, never its target */
-    bract_outfile *o;
-    ck_assert_int_eq(bract_outfile_open(out, 1, &o), 0);
-    fputs("x\n", bract_outfile_stream(o));
-    ck_assert_int_eq(bract_outfile_commit(o), 0);
+    bract_output *o;
+    ck_assert_int_eq(bract_output_open(out, 1, &o), 0);
+    fputs("x\n", bract_output_stream(o));
+    ck_assert_int_eq(bract_output_commit(o), 0);
     struct stat st;
     ck_assert_int_eq(lstat(out, &st), 0);
     ck_assert(S_ISREG(st.st_mode));

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bract/mask.h"
 
 #define GLMREF REFDATA "/glm"
 #define HAXBY TESTDATA "/data/haxby2001-sub001/sub001"

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "bract/atlas.h"
 
 /* x[s * nvox + v] for an nx x ny x nz grid: Fisher z = noise + effect in a
  * sphere of radius `rad` voxels around (cx, cy, cz), returned as r = tanh(z). */

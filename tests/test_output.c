@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <json.h>
+#include "bract/sidecar.h"
 
 static char *tmp;
 static void setup(void) { tmp = tu_tmpdir(); }
@@ -20,20 +21,20 @@ static void teardown(void)
 START_TEST(commit_and_abort)
 {
     char *p = tu_join(tmp, "a.nii.gz");
-    bract_outfile *o;
-    ck_assert_int_eq(bract_outfile_open(p, 0, &o), 0);
-    const char *t = bract_outfile_tmppath(o);
+    bract_output *o;
+    ck_assert_int_eq(bract_output_open(p, 0, &o), 0);
+    const char *t = bract_output_tmppath(o);
     ck_assert(tu_contains(t, "/.a.bract-"));
     ck_assert(bract_ends_with(t, ".nii.gz")); /* the extension survives */
-    fputs("data", bract_outfile_stream(o));
+    fputs("data", bract_output_stream(o));
     ck_assert(!tu_exists(p));
-    ck_assert_int_eq(bract_outfile_commit(o), 0);
+    ck_assert_int_eq(bract_output_commit(o), 0);
     char *s = tu_slurp(p);
     ck_assert_str_eq(s, "data");
     free(s);
-    ck_assert_int_eq(bract_outfile_open(p, 1, &o), 0);
-    fputs("new", bract_outfile_stream(o));
-    bract_outfile_abort(o);
+    ck_assert_int_eq(bract_output_open(p, 1, &o), 0);
+    fputs("new", bract_output_stream(o));
+    bract_output_abort(o);
     s = tu_slurp(p);
     ck_assert_str_eq(s, "data"); /* abort leaves the old file */
     free(s);
@@ -134,17 +135,17 @@ START_TEST(make_dir)
 {
     char *d = tu_join(tmp, "a/b/c");
     int made = 0;
-    ck_assert_int_eq(bract_make_dir(d, &made), 0);
+    ck_assert_int_eq(bract_output_make_dir(d, &made), 0);
     ck_assert_int_eq(made, 1);
     ck_assert(tu_exists(d));
-    ck_assert_int_eq(bract_make_dir(d, &made), 0); /* exists: fine, not made */
+    ck_assert_int_eq(bract_output_make_dir(d, &made), 0); /* exists: fine, not made */
     ck_assert_int_eq(made, 0);
     char *f = tu_join(tmp, "file");
     tu_write(f, "x");
-    ck_assert_int_eq(bract_make_dir(f, NULL), BRACT_EIO);
+    ck_assert_int_eq(bract_output_make_dir(f, NULL), BRACT_EIO);
     ck_assert_error_has("file exists and is not a directory");
     char *under = tu_join(tmp, "file/sub");
-    ck_assert_int_eq(bract_make_dir(under, NULL), BRACT_EIO);
+    ck_assert_int_eq(bract_output_make_dir(under, NULL), BRACT_EIO);
     ck_assert_error_has("cannot create the directory");
     free(d);
     free(f);

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bract/atlas.h"
+#include "bract/mask.h"
 
 static char *tmp;
 static void setup(void) { tmp = tu_tmpdir(); }

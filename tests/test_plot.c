@@ -38,7 +38,7 @@ static cairo_status_t read_mem(void *closure, unsigned char *data, unsigned int 
 }
 
 /* Decode a PNG figure and check its size. */
-static cairo_surface_t *decode(const bract_figure *f)
+static cairo_surface_t *decode(const bract_plot_figure *f)
 {
     ck_assert_int_eq(f->format, BRACT_PLOT_PNG);
     ck_assert_uint_gt(f->len, 8);
@@ -152,7 +152,7 @@ static int labels_apart(cairo_surface_t *s, const double *at, size_t n, double c
 
 /* The colour bar's top and bottom rows have the map's colour at their
  * value (maps that span the whole bar). */
-static void check_cbar_ends(cairo_surface_t *img, const bract_figure *f)
+static void check_cbar_ends(cairo_surface_t *img, const bract_plot_figure *f)
 {
     const bract_plot_rect *b = &f->cbar;
     double ys[2] = {b->y + 2, b->y + b->h - 2.01}; /* inside the outline */
@@ -166,7 +166,7 @@ static void check_cbar_ends(cairo_surface_t *img, const bract_figure *f)
 
 static void png_opts(bract_plot_opts *o, double w, double h, double dpi)
 {
-    bract_plot_opts_init(o);
+    bract_plot_opts_defaults(o);
     o->width = w;
     o->height = h;
     o->dpi = dpi;
@@ -189,7 +189,7 @@ static size_t count(const char *hay, const char *needle)
 }
 
 /* SVG text of a figure (NUL-terminated copy). */
-static char *svg_text(const bract_figure *f)
+static char *svg_text(const bract_plot_figure *f)
 {
     ck_assert_int_eq(f->format, BRACT_PLOT_SVG);
     char *s = malloc(f->len + 1);
@@ -229,7 +229,8 @@ static size_t svg_cells(const char *svg, const bract_plot_rect *p, size_t n)
 static bract_rdmset *small_rdm(void)
 {
     static const char *const cond[5] = {"狗", "猫", "car", "bus", "锤子"};
-    bract_rdmset *s = bract_rdmset_alloc(1);
+    bract_rdmset *s = NULL;
+    bract_rdmset_new(1, &s);
     ck_assert_int_eq(bract_rdmset_init_rdm(s, 0, "V1", 5, cond), 0);
     /* pairs: 01 02 03 04 12 13 14 23 24 34 */
     const double d[10] = {5, 2, 3, 9, 1, 4, 6, NAN, 7, 8};
@@ -271,7 +272,7 @@ START_TEST(rdm_png)
     bract_rdmset *s = small_rdm();
     bract_plot_opts o;
     png_opts(&o, 5, 4, 100);
-    bract_figure f;
+    bract_plot_figure f;
     ck_assert_msg(bract_plot_rdm(s, &o, &f) == 0, "%s", bract_last_error());
     ck_assert_int_eq(f.width, 500);
     ck_assert_int_eq(f.height, 400);
@@ -309,16 +310,16 @@ START_TEST(rdm_png)
     cairo_surface_destroy(img);
     /* in-memory bytes are what the file gets */
     char *path = tu_join(tmp, "rdm.png");
-    ck_assert_int_eq(bract_figure_write(&f, path, 0), 0);
+    ck_assert_int_eq(bract_plot_figure_write(&f, path, 0), 0);
     FILE *fp = fopen(path, "rb");
     unsigned char *buf = malloc(f.len + 1);
     ck_assert_uint_eq(fread(buf, 1, f.len + 1, fp), f.len);
     fclose(fp);
     ck_assert(memcmp(buf, f.data, f.len) == 0);
-    ck_assert_int_eq(bract_figure_write(&f, path, 0), BRACT_EEXIST);
+    ck_assert_int_eq(bract_plot_figure_write(&f, path, 0), BRACT_EEXIST);
     free(buf);
     free(path);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     bract_rdmset_free(s);
 }
 END_TEST
@@ -329,7 +330,7 @@ START_TEST(rdm_svg)
     bract_plot_opts o;
     png_opts(&o, 5, 4, 100);
     o.format = BRACT_PLOT_SVG;
-    bract_figure f;
+    bract_plot_figure f;
     ck_assert_int_eq(bract_plot_rdm(s, &o, &f), 0);
     ck_assert_int_eq(f.width, 360);
     ck_assert_int_eq(f.height, 288);
@@ -342,7 +343,7 @@ START_TEST(rdm_svg)
      * least one glyph per character (1+1+3+3+2), plus title and ticks */
     ck_assert_uint_ge(count(svg, "<use xlink:href=\"#glyph"), 2 * 10 + 2);
     free(svg);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     bract_rdmset_free(s);
 }
 END_TEST
@@ -366,7 +367,8 @@ static bract_rdmset *big_rdm(size_t n, const char *const *labels)
         }
         labels = (const char *const *)own;
     }
-    bract_rdmset *s = bract_rdmset_alloc(1);
+    bract_rdmset *s = NULL;
+    bract_rdmset_new(1, &s);
     ck_assert_int_eq(bract_rdmset_init_rdm(s, 0, "region", n, labels), 0);
     size_t p = 0;
     for (size_t i = 0; i < n; i++)
@@ -384,8 +386,8 @@ START_TEST(rdm_labels_at_60)
 {
     bract_rdmset *s = big_rdm(60, words60);
     bract_plot_opts o;
-    bract_plot_opts_init(&o); /* default size: grows with the conditions */
-    bract_figure f;
+    bract_plot_opts_defaults(&o); /* default size: grows with the conditions */
+    bract_plot_figure f;
     ck_assert_int_eq(bract_plot_rdm(s, &o, &f), 0);
     cairo_surface_t *img = decode(&f);
     const bract_plot_rect *p = &f.panels[0];
@@ -405,7 +407,7 @@ START_TEST(rdm_labels_at_60)
     ck_assert_int_eq(labels_apart(img, cx, 60, cell, p->y + p->h + 2.5 * sc, p->y + p->h + 7 * sc,
                                   0), 0);
     cairo_surface_destroy(img);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     bract_rdmset_free(s);
 }
 END_TEST
@@ -414,8 +416,8 @@ START_TEST(rdm_thinned_at_360)
 {
     bract_rdmset *s = big_rdm(360, NULL);
     bract_plot_opts o;
-    bract_plot_opts_init(&o);
-    bract_figure f;
+    bract_plot_opts_defaults(&o);
+    bract_plot_figure f;
     ck_assert_int_eq(bract_plot_rdm(s, &o, &f), 0);
     ck_assert_uint_eq(f.ncells, 360 * 360);
     /* thinned to a legible size: fewer labels, each apart from the next */
@@ -433,19 +435,20 @@ START_TEST(rdm_thinned_at_360)
     ck_assert_int_eq(labels_apart(img, ry, f.nlabels, cell * (double)step, p->x - 10 * sc,
                                   p->x - 4.5 * sc, 1), 0);
     cairo_surface_destroy(img);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     /* --labels none draws none */
     o.labels = BRACT_LABELS_NONE;
     ck_assert_int_eq(bract_plot_rdm(s, &o, &f), 0);
     ck_assert_uint_eq(f.nlabels, 0);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     bract_rdmset_free(s);
 }
 END_TEST
 
 START_TEST(rdm_rank_and_set)
 {
-    bract_rdmset *s = bract_rdmset_alloc(2);
+    bract_rdmset *s = NULL;
+    bract_rdmset_new(2, &s);
     static const char *const c3[3] = {"a", "b", "c"};
     ck_assert_int_eq(bract_rdmset_init_rdm(s, 0, "model", 3, c3), 0);
     ck_assert_int_eq(bract_rdmset_init_rdm(s, 1, "brain", 3, c3), 0);
@@ -455,7 +458,7 @@ START_TEST(rdm_rank_and_set)
     bract_plot_opts o;
     png_opts(&o, 6, 3.5, 100);
     o.rank = 1;
-    bract_figure f;
+    bract_plot_figure f;
     ck_assert_int_eq(bract_plot_rdm(s, &o, &f), 0);
     ck_assert_uint_eq(f.npanels, 2);
     ck_assert_double_eq(f.cbar.v0, 0);
@@ -472,14 +475,14 @@ START_TEST(rdm_rank_and_set)
     cell_centre(&f.panels[1], 3, 0, 2, &x, &y);
     ck_assert_colour(pixel(img, x, y), lo, 2);
     cairo_surface_destroy(img);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     /* one chosen RDM; an unknown name lists the set and draws nothing */
     const char *pick[1] = {"brain"};
     o.select = pick;
     o.nselect = 1;
     ck_assert_int_eq(bract_plot_rdm(s, &o, &f), 0);
     ck_assert_uint_eq(f.npanels, 1);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     const char *bad[1] = {"IT"};
     o.select = bad;
     ck_assert_int_eq(bract_plot_rdm(s, &o, &f), BRACT_EDATA);
@@ -497,7 +500,8 @@ START_TEST(mds_plot)
     /* five points of a known, asymmetric configuration */
     static const char *const cond[5] = {"north", "south", "east", "west", "centre"};
     const double pt[5][2] = {{0, 4}, {0, -3}, {5, 0}, {-2, 0}, {0.5, 0.5}};
-    bract_rdmset *s = bract_rdmset_alloc(1);
+    bract_rdmset *s = NULL;
+    bract_rdmset_new(1, &s);
     ck_assert_int_eq(bract_rdmset_init_rdm(s, 0, "toy", 5, cond), 0);
     size_t p = 0;
     for (int i = 0; i < 5; i++)
@@ -505,7 +509,7 @@ START_TEST(mds_plot)
             s->rdm[0].d[p] = hypot(pt[i][0] - pt[j][0], pt[i][1] - pt[j][1]);
     bract_plot_opts o;
     png_opts(&o, 5, 5, 100);
-    bract_figure f;
+    bract_plot_figure f;
     ck_assert_int_eq(bract_plot_mds(s, &o, &f), 0);
     ck_assert_int_eq(f.width, 500);
     ck_assert_uint_eq(f.ncells, 5);
@@ -525,11 +529,11 @@ START_TEST(mds_plot)
                       pixel(img, x, y));
     }
     cairo_surface_destroy(img);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     o.format = BRACT_PLOT_SVG;
     ck_assert_int_eq(bract_plot_mds(s, &o, &f), 0);
     free(svg_text(&f));
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     /* a missing pair is an error naming the conditions */
     s->rdm[0].d[3] = NAN;
     o.format = BRACT_PLOT_PNG;
@@ -563,7 +567,7 @@ START_TEST(bars_png)
     bract_table *t = table_of("results.tsv", results_tsv);
     bract_plot_opts o;
     png_opts(&o, 6, 3, 100);
-    bract_figure f;
+    bract_plot_figure f;
     ck_assert_msg(bract_plot_bars(t, &o, &f) == 0, "%s", bract_last_error());
     ck_assert_int_eq(f.width, 600);
     ck_assert_int_eq(f.height, 300);
@@ -587,18 +591,18 @@ START_TEST(bars_png)
     y = p->y + p->h - (0.38 - p->v0) / (p->v1 - p->v0) * p->h;
     ck_assert(near_hex(pixel(img, p->x + p->w - 2, y), 0xFFFFFF, 1));
     cairo_surface_destroy(img);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     o.format = BRACT_PLOT_SVG;
     ck_assert_int_eq(bract_plot_bars(t, &o, &f), 0);
     free(svg_text(&f));
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     /* one region chosen; an unknown one is listed */
     const char *pick[1] = {"IT"}, *bad[1] = {"V4"};
     o.select = pick;
     o.nselect = 1;
     ck_assert_int_eq(bract_plot_bars(t, &o, &f), 0);
     ck_assert_uint_eq(f.npanels, 1);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     o.select = bad;
     ck_assert_int_eq(bract_plot_bars(t, &o, &f), BRACT_EDATA);
     ck_assert_error_has("no region (rdm) named 'V4'");
@@ -622,11 +626,11 @@ START_TEST(bars_from_bract_rsa)
     bract_table *t = table_of("results.tsv", tsv);
     bract_plot_opts o;
     png_opts(&o, 4, 3, 100);
-    bract_figure f;
+    bract_plot_figure f;
     ck_assert_msg(bract_plot_bars(t, &o, &f) == 0, "%s", bract_last_error());
     ck_assert_uint_eq(f.npanels, 1);
     ck_assert_uint_eq(f.ncells, 2);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     bract_table_free(t);
     /* subjects without group rows cannot share one chart */
     t = table_of("subjects.tsv", "level\tsubject\trdm\tmodel\tr\n"
@@ -647,7 +651,7 @@ START_TEST(bars_legend)
                                           "V1\tGloVe_common_crawl\t0.15\n");
     bract_plot_opts o;
     png_opts(&o, 0, 0, 100);
-    bract_figure f;
+    bract_plot_figure f;
     ck_assert_int_eq(bract_plot_bars(t, &o, &f), 0);
     cairo_surface_t *img = decode(&f);
     const bract_plot_rect *p = &f.panels[0];
@@ -660,7 +664,7 @@ START_TEST(bars_legend)
         ck_assert_msg(found, "no legend swatch of %06x", want[k]);
     }
     cairo_surface_destroy(img);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     bract_table_free(t);
 }
 END_TEST
@@ -669,7 +673,7 @@ START_TEST(bars_bad_tables)
 {
     bract_plot_opts o;
     png_opts(&o, 6, 3, 100);
-    bract_figure f;
+    bract_plot_figure f;
     bract_table *t = table_of("noR.tsv", "rdm\tmodel\tmethod\trho\nV1\tm\tspearman\t0.1\n");
     ck_assert_int_eq(bract_plot_bars(t, &o, &f), BRACT_EFORMAT);
     ck_assert_error_has("noR.tsv: no column 'r'");
@@ -681,7 +685,7 @@ START_TEST(bars_bad_tables)
     o.method = "pearson";
     ck_assert_int_eq(bract_plot_bars(t, &o, &f), 0);
     ck_assert_uint_eq(f.ncells, 1);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     o.method = "kendall";
     ck_assert_int_eq(bract_plot_bars(t, &o, &f), BRACT_EDATA);
     ck_assert_error_has("no rows of method 'kendall'");
@@ -765,7 +769,7 @@ START_TEST(map_ortho)
     map_volumes(2, &stat, &mask);
     bract_plot_opts o;
     png_opts(&o, 7, 3, 100);
-    bract_figure f;
+    bract_plot_figure f;
     ck_assert_msg(bract_plot_map(stat, mask, &o, &f) == 0, "%s", bract_last_error());
     ck_assert_int_eq(f.width, 700);
     ck_assert_int_eq(f.height, 300);
@@ -795,7 +799,7 @@ START_TEST(map_ortho)
     ck_assert_double_eq(f.cbar.v1, 5);
     check_cbar_ends(img, &f);
     cairo_surface_destroy(img);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     /* a threshold hides the weaker voxels */
     o.threshold = 4.5;
     ck_assert_int_eq(bract_plot_map(stat, mask, &o, &f), 0);
@@ -804,7 +808,7 @@ START_TEST(map_ortho)
     ck_assert_colour(map_pixel(img, &f.panels[2], -7, 1.6), grey, 2);
     ck_assert_colour(map_pixel(img, &f.panels[2], 7.6, 1.6), top, 2);
     cairo_surface_destroy(img);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     /* SVG and mosaic */
     o.format = BRACT_PLOT_SVG;
     o.view = BRACT_VIEW_MOSAIC;
@@ -816,12 +820,12 @@ START_TEST(map_ortho)
     ck_assert(tu_contains(svg, "id=\"image1\""));
     free(svg);
     /* the same figure again is the same bytes (cairo's ids are per process) */
-    bract_figure g;
+    bract_plot_figure g;
     ck_assert_int_eq(bract_plot_map(stat, mask, &o, &g), 0);
     ck_assert_uint_eq(f.len, g.len);
     ck_assert(memcmp(f.data, g.data, f.len) == 0);
-    bract_figure_free(&g);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&g);
+    bract_plot_figure_free(&f);
     bract_volume_free(stat);
     bract_volume_free(mask);
 }
@@ -834,7 +838,7 @@ START_TEST(map_geometry)
     map_volumes(3, &stat, &mask);
     bract_plot_opts o;
     png_opts(&o, 7, 3, 100);
-    bract_figure f;
+    bract_plot_figure f;
     ck_assert_int_eq(bract_plot_map(stat, NULL, &o, &f), 0);
     for (size_t k = 0; k < 3; k++) {
         const bract_plot_rect *p = &f.panels[k];
@@ -844,7 +848,7 @@ START_TEST(map_geometry)
      * voxel count ratio */
     const bract_plot_rect *sag = &f.panels[0];
     ck_assert_double_gt(sag->v1 - sag->v0, 0);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     /* an RAS copy of the same data is drawn identically */
     bract_volume *ras = grid_volume(3, 0);
     for (int k = 0; k < 10; k++)
@@ -853,14 +857,14 @@ START_TEST(map_geometry)
                 bract_volume_set(ras, vox(ras, i, j, k),
                                  bract_volume_get(stat, vox(stat, 11 - i, j, k)));
     ras = reread(ras, "ras.nii");
-    bract_figure g;
+    bract_plot_figure g;
     ck_assert_int_eq(bract_plot_map(stat, NULL, &o, &f), 0);
     o.title = "stat.nii"; /* same title as the LAS one */
     ck_assert_int_eq(bract_plot_map(ras, NULL, &o, &g), 0);
     ck_assert_uint_eq(f.len, g.len);
     ck_assert(memcmp(f.data, g.data, f.len) == 0);
-    bract_figure_free(&f);
-    bract_figure_free(&g);
+    bract_plot_figure_free(&f);
+    bract_plot_figure_free(&g);
     bract_volume_free(ras);
     bract_volume_free(stat);
     bract_volume_free(mask);
@@ -874,7 +878,7 @@ START_TEST(map_bad_input)
     bract_volume *other = reread(grid_volume(3, 1), "other.nii");
     bract_plot_opts o;
     png_opts(&o, 7, 3, 100);
-    bract_figure f;
+    bract_plot_figure f;
     ck_assert_int_eq(bract_plot_map(stat, other, &o, &f), BRACT_EDATA);
     ck_assert_error_has("stat.nii and ");
     ck_assert_error_has("other.nii are on different grids");
@@ -901,7 +905,7 @@ START_TEST(state_occupancy)
      * of 3, state 3 one run of 2 split by nothing */
     const long s[8] = {1, 1, 2, 2, 2, 1, 3, 3}, g[8] = {0, 0, 0, 0, 0, 0, 1, 1};
     double fr[3], dw[3];
-    ck_assert_int_eq(bract_state_occupancy(s, g, 8, 3, fr, dw), 0);
+    ck_assert_int_eq(bract_plot_state_occupancy(s, g, 8, 3, fr, dw), 0);
     ck_assert_double_eq(fr[0], 3 / 8.0);
     ck_assert_double_eq(fr[1], 3 / 8.0);
     ck_assert_double_eq(fr[2], 2 / 8.0);
@@ -910,14 +914,14 @@ START_TEST(state_occupancy)
     ck_assert_double_eq(dw[2], 2);
     /* a change of subject ends a run; an unvisited state dwells 0 */
     const long s2[4] = {1, 1, 1, 1}, g2[4] = {0, 0, 1, 1};
-    ck_assert_int_eq(bract_state_occupancy(s2, g2, 4, 2, fr, dw), 0);
+    ck_assert_int_eq(bract_plot_state_occupancy(s2, g2, 4, 2, fr, dw), 0);
     ck_assert_double_eq(dw[0], 2);
     ck_assert_double_eq(fr[1], 0);
     ck_assert_double_eq(dw[1], 0);
-    ck_assert_int_eq(bract_state_occupancy(s2, NULL, 4, 2, fr, dw), 0);
+    ck_assert_int_eq(bract_plot_state_occupancy(s2, NULL, 4, 2, fr, dw), 0);
     ck_assert_double_eq(dw[0], 4);
     const long bad[2] = {1, 4};
-    ck_assert_int_eq(bract_state_occupancy(bad, NULL, 2, 3, fr, dw), BRACT_EDATA);
+    ck_assert_int_eq(bract_plot_state_occupancy(bad, NULL, 2, 3, fr, dw), BRACT_EDATA);
     ck_assert_error_has("window 2 is in state 4");
 }
 END_TEST
@@ -942,7 +946,7 @@ START_TEST(states_plot)
     bract_table *sum = table_of("state_summary.tsv", summary_tsv);
     bract_plot_opts o;
     png_opts(&o, 6, 3.5, 100);
-    bract_figure f, g;
+    bract_plot_figure f, g;
     ck_assert_msg(bract_plot_states(w, sum, NULL, &o, &f) == 0, "%s", bract_last_error());
     ck_assert_int_eq(f.width, 600);
     ck_assert_uint_eq(f.npanels, 2);
@@ -967,12 +971,12 @@ START_TEST(states_plot)
     ck_assert_msg(bract_plot_states(l, sum, NULL, &o, &g) == 0, "%s", bract_last_error());
     ck_assert_uint_eq(f.len, g.len);
     ck_assert(memcmp(f.data, g.data, f.len) == 0);
-    bract_figure_free(&f);
-    bract_figure_free(&g);
+    bract_plot_figure_free(&f);
+    bract_plot_figure_free(&g);
     o.format = BRACT_PLOT_SVG;
     ck_assert_int_eq(bract_plot_states(w, NULL, NULL, &o, &f), 0);
     free(svg_text(&f));
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     bract_table_free(w);
     bract_table_free(l);
     bract_table_free(sum);
@@ -983,7 +987,7 @@ START_TEST(states_bad_input)
 {
     bract_plot_opts o;
     png_opts(&o, 6, 3.5, 100);
-    bract_figure f;
+    bract_plot_figure f;
     bract_table *t = table_of("c.tsv", "state\ta-b\ta-c\tc-b\n1\t1\t2\t3\n");
     ck_assert_int_eq(bract_plot_states(t, NULL, NULL, &o, &f), BRACT_EFORMAT);
     ck_assert_error_has("c.tsv: the 3 pair columns ('a-b', ...) are not the region pairs");
@@ -1014,7 +1018,7 @@ START_TEST(scatter_fit)
     bract_table *tau = table_of("tau.tsv", "region\ttau_s\na\t2\nb\t5\nc\t8\nd\t11\nonly\t3\n");
     bract_table *h = table_of("h.tsv", "region\tvalue\nd\t3\nc\t2\nb\t1\na\t0\nalone\t1\n");
     bract_scatter_fit fit;
-    ck_assert_int_eq(bract_scatter_fit_tables(tau, h, &fit), 0);
+    ck_assert_int_eq(bract_plot_scatter_fit_tables(tau, h, &fit), 0);
     ck_assert_uint_eq(fit.n, 4);
     ck_assert_uint_eq(fit.unmatched, 2);
     ck_assert_double_eq_tol(fit.slope, 3, 1e-12);
@@ -1034,7 +1038,7 @@ START_TEST(scatter_fit)
     h = table_of("h10.tsv", "region\tvalue\n"
                             "r9\t0.7\nr8\t0.3\nr7\t0.65\nr6\t0.2\nr5\t0.9\nr4\t0.5\nr3\t0.8\n"
                             "r2\t0.35\nr1\t0.4\nr0\t0.1\nr10\t0.5\n");
-    ck_assert_int_eq(bract_scatter_fit_tables(tau, h, &fit), 0);
+    ck_assert_int_eq(bract_plot_scatter_fit_tables(tau, h, &fit), 0);
     ck_assert_uint_eq(fit.n, 10);
     ck_assert_uint_eq(fit.nonfinite, 1);
     ck_assert_double_eq_tol(fit.rho, 0.8545454545454544, 1e-12);
@@ -1043,7 +1047,7 @@ START_TEST(scatter_fit)
     ck_assert_double_eq_tol(fit.intercept, 0.7169558359621454, 1e-12);
     bract_plot_opts o;
     png_opts(&o, 5, 4, 100);
-    bract_figure f;
+    bract_plot_figure f;
     ck_assert_int_eq(bract_plot_scatter(tau, h, &o, &f), 0);
     ck_assert_int_eq(f.width, 500);
     ck_assert_int_eq(f.height, 400);
@@ -1056,11 +1060,11 @@ START_TEST(scatter_fit)
     double xm = 0.54, ym = fit.intercept + fit.slope * xm;
     ck_assert(near_hex(map_pixel(img, p, xm, ym), 0xD55E00, 40));
     cairo_surface_destroy(img);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     o.format = BRACT_PLOT_SVG;
     ck_assert_int_eq(bract_plot_scatter(tau, h, &o, &f), 0);
     free(svg_text(&f));
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     bract_table_free(tau);
     bract_table_free(h);
     /* bad tables */
@@ -1098,7 +1102,7 @@ START_TEST(design_plot)
     bract_table *t = design_table();
     bract_plot_opts o;
     png_opts(&o, 0, 0, 100);
-    bract_figure f;
+    bract_plot_figure f;
     ck_assert_int_eq(bract_plot_design(t, &o, &f), 0);
     /* nilearn's size: 1 + 0.23 x 3 by 1 + 0.1 x 20 + 0.04 x 8 inches */
     ck_assert_int_eq(f.width, 169);
@@ -1129,7 +1133,7 @@ START_TEST(design_plot)
     /* row 0 is at the top */
     ck_assert_double_lt(p->y + p->h * 0.5 / 20, p->y + p->h * 19.5 / 20);
     cairo_surface_destroy(img);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     /* SPM's look: each column over its largest |value|, black to white */
     o.rescale = BRACT_RESCALE_MAX_ABS;
     o.cmap = "gray";
@@ -1148,7 +1152,7 @@ START_TEST(design_plot)
     ck_assert(near_hex(map_pixel(img, p, 1, 0), 0x000000, 2));
     ck_assert(near_hex(map_pixel(img, p, 2, 10), 0xFFFFFF, 2));
     cairo_surface_destroy(img);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     /* SVG: well formed, and the column names readable in its <desc> */
     o.format = BRACT_PLOT_SVG;
     o.title = "run 1";
@@ -1159,7 +1163,7 @@ START_TEST(design_plot)
                                "constant</desc>"));
     ck_assert(tu_contains(svg, "width=\"216pt\""));
     free(svg);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     bract_table_free(t);
 }
 END_TEST
@@ -1179,18 +1183,18 @@ START_TEST(design_plot_many_columns)
     free(text);
     bract_plot_opts o;
     png_opts(&o, 4, 4, 100);
-    bract_figure f;
+    bract_plot_figure f;
     ck_assert_int_eq(bract_plot_design(t, &o, &f), 0);
     ck_assert_uint_eq(f.ncells, 15000);
     ck_assert_uint_lt(f.nlabels, 300);
     ck_assert_uint_gt(f.nlabels, 10);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     /* by default the figure grows with the columns (nilearn: 0.23 in each) */
     o.width = o.height = 0;
     ck_assert_int_eq(bract_plot_design(t, &o, &f), 0);
     ck_assert_int_eq(f.width, (int)lround((1 + 0.23 * 300) * 100));
     ck_assert_uint_eq(f.nlabels, 300);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     bract_table_free(t);
 }
 END_TEST
@@ -1199,7 +1203,7 @@ START_TEST(design_bad_input)
 {
     bract_plot_opts o;
     png_opts(&o, 0, 0, 100);
-    bract_figure f;
+    bract_plot_figure f;
     bract_table *t = table_of("d.tsv", "a\tb\n1\t2\n3\tx\n");
     ck_assert_int_eq(bract_plot_design(t, &o, &f), BRACT_EFORMAT);
     ck_assert_error_has("d.tsv:3: column 2 ('b')");
@@ -1233,8 +1237,8 @@ START_TEST(threads_draw_alike)
     /* figures drawn on two threads at once are the bytes drawn on one */
     bract_rdmset *s = big_rdm(60, words60);
     bract_plot_opts o;
-    bract_plot_opts_init(&o);
-    bract_figure serial[2], par[2];
+    bract_plot_opts_defaults(&o);
+    bract_plot_figure serial[2], par[2];
     for (int k = 0; k < 2; k++) {
         o.format = k ? BRACT_PLOT_SVG : BRACT_PLOT_PNG;
         ck_assert_int_eq(bract_plot_rdm(s, &o, &serial[k]), 0);
@@ -1250,8 +1254,8 @@ START_TEST(threads_draw_alike)
         ck_assert_int_eq(rc[k], 0);
         ck_assert_uint_eq(serial[k].len, par[k].len);
         ck_assert(memcmp(serial[k].data, par[k].data, par[k].len) == 0);
-        bract_figure_free(&serial[k]);
-        bract_figure_free(&par[k]);
+        bract_plot_figure_free(&serial[k]);
+        bract_plot_figure_free(&par[k]);
     }
     bract_rdmset_free(s);
 }
@@ -1262,7 +1266,7 @@ START_TEST(bad_sizes)
     bract_rdmset *s = small_rdm();
     bract_plot_opts o;
     png_opts(&o, 0.2, 3, 100);
-    bract_figure f;
+    bract_plot_figure f;
     ck_assert_int_eq(bract_plot_rdm(s, &o, &f), BRACT_EINVAL);
     ck_assert_error_has("from 1 to 100 inches");
     png_opts(&o, 50, 50, 1000);

@@ -9,6 +9,8 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bract/atlas.h"
+#include "bract/mask.h"
 
 static char *tmp;
 static void setup(void) { tmp = tu_tmpdir(); }

@@ -190,7 +190,8 @@ START_TEST(hdf5_errors)
     bract_rdmset *s;
     /* RDMs of different conditions cannot share one rsatoolbox RDMs object */
     const char *ab[] = {"a", "b", "c"}, *ax[] = {"a", "x", "c"};
-    bract_rdmset *w = bract_rdmset_alloc(2);
+    bract_rdmset *w = NULL;
+    bract_rdmset_new(2, &w);
     ck_assert_int_eq(bract_rdmset_init_rdm(w, 0, "m1", 3, ab), 0);
     ck_assert_int_eq(bract_rdmset_init_rdm(w, 1, "m2", 3, ax), 0);
     ck_assert_int_eq(bract_rdmset_write(w, p, 0), BRACT_EDATA);

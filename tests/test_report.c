@@ -85,7 +85,7 @@ static char *build(const bract_report_opts *o, bract_report_info *info)
 static char *build_small(bract_report_info *info)
 {
     bract_report_opts o;
-    bract_report_opts_init(&o);
+    bract_report_opts_defaults(&o);
     o.dpi = 40;
     return build(&o, info);
 }
@@ -130,7 +130,8 @@ static size_t count_of(const char *html, const char *needle)
 static void write_rdms(const char *rel, const char *const *names, size_t nrdm,
                        const char *const *cond, size_t n, const double *d)
 {
-    bract_rdmset *s = bract_rdmset_alloc(nrdm);
+    bract_rdmset *s = NULL;
+    bract_rdmset_new(nrdm, &s);
     for (size_t k = 0; k < nrdm; k++) {
         ck_assert_int_eq(bract_rdmset_init_rdm(s, k, names[k], n, cond), 0);
         memcpy(s->rdm[k].d, d + k * bract_npairs(n), bract_npairs(n) * sizeof *d);
@@ -192,7 +193,9 @@ START_TEST(mean_rdms)
     /* subject 2 lists the conditions in another order: pairs are matched by
      * label.  Values are exact binary fractions, so means are exact. */
     const char *ca[] = {"a", "b", "c"}, *cb[] = {"c", "a", "b"};
-    bract_rdmset *s1 = bract_rdmset_alloc(2), *s2 = bract_rdmset_alloc(1);
+    bract_rdmset *s1 = NULL, *s2 = NULL;
+    bract_rdmset_new(2, &s1);
+    bract_rdmset_new(1, &s2);
     ck_assert_int_eq(bract_rdmset_init_rdm(s1, 0, "V1", 3, ca), 0);
     ck_assert_int_eq(bract_rdmset_init_rdm(s1, 1, "IT", 3, ca), 0);
     ck_assert_int_eq(bract_rdmset_init_rdm(s2, 0, "V1", 3, cb), 0);
@@ -269,7 +272,7 @@ START_TEST(rsa_section)
 {
     make_rsa_root();
     bract_report_opts o;
-    bract_report_opts_init(&o);
+    bract_report_opts_defaults(&o);
     o.dpi = 40; /* small figures: the test looks at the page, not the pixels */
     bract_report_info info;
     char *html = build(&o, &info);
@@ -405,7 +408,7 @@ START_TEST(group_section)
     bract_sidecar_free(s);
 
     bract_report_opts o;
-    bract_report_opts_init(&o);
+    bract_report_opts_defaults(&o);
     o.dpi = 40;
     bract_report_info info;
     char *html = build(&o, &info);
@@ -615,7 +618,7 @@ START_TEST(bad_roots)
     ck_assert_error_has("nowhere: No such file or directory");
     free(none);
     bract_report_opts o;
-    bract_report_opts_init(&o);
+    bract_report_opts_defaults(&o);
     o.alpha = 1.5;
     ck_assert_int_eq(bract_report_build(tmp, &o, &html, NULL, NULL), BRACT_EINVAL);
     ck_assert_error_has("significance level");

@@ -15,7 +15,8 @@
 static bract_rdmset *one_rdm_set(const char *name, size_t n, const char *const *cond,
                                  const double *d)
 {
-    bract_rdmset *s = bract_rdmset_alloc(1);
+    bract_rdmset *s = NULL;
+    bract_rdmset_new(1, &s);
     ck_assert_ptr_nonnull(s);
     ck_assert_int_eq(bract_rdmset_init_rdm(s, 0, name, n, cond), 0);
     memcpy(s->rdm[0].d, d, bract_npairs(n) * sizeof *d);
@@ -460,7 +461,8 @@ static void region_rdms(const bract_simrsa *d, const bract_volume *p, bract_rdms
 static bract_rdmset *embedding_rdm(const bract_simrsa *d)
 {
     size_t W = d->nwords, D = d->dims;
-    bract_rdmset *s = bract_rdmset_alloc(1);
+    bract_rdmset *s = NULL;
+    bract_rdmset_new(1, &s);
     ck_assert_int_eq(bract_rdmset_init_rdm(s, 0, "embedding", W, (const char *const *)d->words), 0);
     size_t q = 0;
     for (size_t a = 0; a < W; a++)
@@ -488,7 +490,7 @@ static bract_rsa_result *simulate_and_test(const bract_simrsa_opts *so, const br
     for (size_t s = 0; s < S; s++) {
         bract_volume *p;
         ck_assert_int_eq(bract_simrsa_subject(d, s, &p), 0);
-        sets[s] = bract_rdmset_alloc(d->nregions);
+        ck_assert_int_eq(bract_rdmset_new(d->nregions, &sets[s]), 0);
         region_rdms(d, p, sets[s]);
         bract_volume_free(p);
         names[s] = "s";
@@ -518,7 +520,7 @@ START_TEST(group_t_false_positive_rate)
      * 0.05.  Under H0 the rejections are Binomial(200, 0.05):
      * P(X >= 21) = 0.0011, P(X <= 2) = 0.0023. */
     bract_simrsa_opts so;
-    bract_simrsa_opts_default(&so);
+    bract_simrsa_opts_defaults(&so);
     so.subjects = 10;
     so.words = 12;
     so.runs = 1;
@@ -553,7 +555,7 @@ START_TEST(planted_regions_found)
     /* the default simulation: the two signal regions are significant after
      * FDR at the group, and their per-subject permutation tests too */
     bract_simrsa_opts so;
-    bract_simrsa_opts_default(&so);
+    bract_simrsa_opts_defaults(&so);
     so.documents = 0;
     bract_rsa_opts o;
     bract_rsa_opts_defaults(&o);

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bract/atlas.h"
+#include "bract/mask.h"
 
 #define CK(call) ck_assert_msg((call) == 0, "%s", bract_last_error())
 
@@ -787,7 +789,7 @@ START_TEST(recovers_planted_sphere)
      * Spearman against the embedding's RDM; group max-t FWE over all 255
      * sign flips; Dice of p < 0.05 with the truth (0.88 at seed 1) */
     bract_simrsa_opts so;
-    bract_simrsa_opts_default(&so);
+    bract_simrsa_opts_defaults(&so);
     so.subjects = 8;
     so.words = 24;
     so.categories = 4;

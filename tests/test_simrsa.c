@@ -13,7 +13,7 @@
 START_TEST(deterministic)
 {
     bract_simrsa_opts o;
-    bract_simrsa_opts_default(&o);
+    bract_simrsa_opts_defaults(&o);
     o.subjects = 2;
     bract_simrsa *a, *b;
     ck_assert_int_eq(bract_simrsa_new(&o, &a), 0);
@@ -48,7 +48,7 @@ END_TEST
 START_TEST(truth_and_design)
 {
     bract_simrsa_opts o;
-    bract_simrsa_opts_default(&o);
+    bract_simrsa_opts_defaults(&o);
     bract_simrsa *d;
     ck_assert_int_eq(bract_simrsa_new(&o, &d), 0);
     size_t total = 0, sig = 0, eff = 0;
@@ -106,7 +106,7 @@ START_TEST(snr_planted)
      * volume); outside the effect it is 1/40.  Tolerance: 10 % (sampling
      * over 60 words and a few hundred voxels). */
     bract_simrsa_opts o;
-    bract_simrsa_opts_default(&o);
+    bract_simrsa_opts_defaults(&o);
     o.runs = 40;
     o.snr = 0.5;
     o.subjects = 1;
@@ -153,7 +153,7 @@ START_TEST(whole_brain_sphere)
     /* 64 x 64 x 40 at 3 mm: about 60,000 brain voxels; a 9 mm sphere holds
      * the 123 voxels within 3 voxels (notes/rsa.md section 8, <= r) */
     bract_simrsa_opts o;
-    bract_simrsa_opts_default(&o);
+    bract_simrsa_opts_defaults(&o);
     o.grid[0] = 64;
     o.grid[1] = 64;
     o.grid[2] = 40;
@@ -185,16 +185,16 @@ START_TEST(bad_options)
 {
     bract_simrsa_opts o;
     bract_simrsa *d;
-    bract_simrsa_opts_default(&o);
+    bract_simrsa_opts_defaults(&o);
     o.signal_regions = 9;
     ck_assert_int_eq(bract_simrsa_new(&o, &d), BRACT_EINVAL);
     ck_assert_error_has("9 signal regions but only 8 regions");
-    bract_simrsa_opts_default(&o);
+    bract_simrsa_opts_defaults(&o);
     o.grid[0] = o.grid[1] = o.grid[2] = 3;
     o.regions = 20;
     ck_assert_int_eq(bract_simrsa_new(&o, &d), BRACT_EINVAL);
     ck_assert_error_has("too few for 20 regions");
-    bract_simrsa_opts_default(&o);
+    bract_simrsa_opts_defaults(&o);
     o.words = 2;
     ck_assert_int_eq(bract_simrsa_new(&o, &d), BRACT_EINVAL);
     ck_assert_error_has("words must be 3 to 100000");
@@ -207,7 +207,7 @@ END_TEST
 /* A small event-related design: 8 words, 2 runs, 3 regions on 10x10x8. */
 static void small_bold_opts(bract_simrsa_opts *o)
 {
-    bract_simrsa_opts_default(o);
+    bract_simrsa_opts_defaults(o);
     o->subjects = 2;
     o->words = 8;
     o->categories = 2;
@@ -596,7 +596,7 @@ START_TEST(run_bad_options)
     ck_assert_int_eq(bract_simrsa_new(&o, &d), BRACT_EINVAL);
     ck_assert_error_has("AR(1) coefficient must be 0 to 0.999");
     /* pattern volumes of many words: the default run length is no limit */
-    bract_simrsa_opts_default(&o);
+    bract_simrsa_opts_defaults(&o);
     o.words = 60000;
     o.documents = 0;
     ck_assert_int_eq(bract_simrsa_new(&o, &d), 0);
@@ -675,7 +675,8 @@ static bract_rdmset *chain_subject(const bract_simrsa *d, size_t s)
     ck_assert_int_eq(bract_rdm_plan_new(dd, &ro, nb, nres, &plan), 0);
     ck_assert_int_eq(bract_rdm_ws_new(plan, &ws), 0);
     double *x = malloc(nobs * nb * sizeof *x), *res = malloc(nres * nb * sizeof *res);
-    bract_rdmset *set = bract_rdmset_alloc(d->nregions);
+    bract_rdmset *set = NULL;
+    bract_rdmset_new(d->nregions, &set);
     for (size_t g = 0; g < d->nregions; g++) {
         size_t P = 0;
         for (size_t e = 0; e < nb; e++) {
@@ -716,7 +717,8 @@ static bract_rdmset *chain_subject(const bract_simrsa *d, size_t s)
 static bract_rdmset *embedding_rdm(const bract_simrsa *d)
 {
     const size_t W = d->nwords, D = d->dims;
-    bract_rdmset *m = bract_rdmset_alloc(1);
+    bract_rdmset *m = NULL;
+    bract_rdmset_new(1, &m);
     ck_assert_int_eq(bract_rdmset_init_rdm(m, 0, "embedding", W,
                                            (const char *const *)d->words), 0);
     for (size_t i = 0, q = 0; i < W; i++)
@@ -784,7 +786,7 @@ static void chain_study(const bract_simrsa_opts *o, double *p, double *p_fdr, in
 /* 8 subjects, 10 words in 2 runs of 30 volumes, 3 regions on 8x8x6. */
 static void chain_opts(bract_simrsa_opts *o, uint64_t seed)
 {
-    bract_simrsa_opts_default(o);
+    bract_simrsa_opts_defaults(o);
     o->subjects = 8;
     o->words = 10;
     o->categories = 2;

@@ -948,7 +948,7 @@ static double hrf_choice(const bract_simrsa *d, const bract_single *res, double 
 static void simulated_study(double snr, uint64_t seed, study_figures *out)
 {
     bract_simrsa_opts so;
-    bract_simrsa_opts_default(&so);
+    bract_simrsa_opts_defaults(&so);
     so.subjects = 1;
     so.words = 40;
     so.runs = 4;

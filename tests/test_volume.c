@@ -10,6 +10,8 @@
 #include <zlib.h>
 
 #include <nifti2_io.h>
+#include "bract/atlas.h"
+#include "bract/mask.h"
 
 static char *tmp;
 
@@ -141,7 +143,7 @@ START_TEST(every_datatype_scaled_and_not)
     for (size_t k = 0; k < 48; k++) {
         double want = scaled ? pattern(dt, k) * slope + inter : pattern(dt, k);
         ck_assert_msg(bract_volume_get(v, k) == want, "%s value %zu: %g, expected %g",
-                      bract_datatype_name(dt), k, bract_volume_get(v, k), want);
+                      bract_volume_datatype_name(dt), k, bract_volume_get(v, k), want);
     }
     bract_volume_free(v);
     /* the float storage gives the same values (they are exact in float) */

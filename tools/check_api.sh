@@ -44,13 +44,9 @@ for lib in cairo pango glib gobject harfbuzz inih; do
     fi
 done
 
-# (PENDING: modules whose renames wait for work in progress on them; the
-# list must be empty when issue 13 closes.)
-PENDING="output patterns plot sidecar table volume"
 for h in include/bract/*.h; do
     m=$(basename "$h" .h)
     case $m in core | error | bract | figures | outputs) continue ;; esac
-    case " $PENDING " in *" $m "*) continue ;; esac
     off=$(tr '\n' ' ' < "$h" | grep -oE 'BRACT_API[^;{]*\(' | sed -E 's/\($//; s/.*[ *]//' |
         grep -v -e "^bract_${m}_" -e "^bract_${m}\$" || true)
     [ -z "$off" ] || bad "$h declares functions without its prefix bract_${m}_: $(echo $off)"
@@ -59,9 +55,7 @@ done
 # 5. One name for "fill the defaults" (bract_x_opts_defaults) and one
 #    constructor form (bract_x_new returning a status).
 odd=$(cat include/bract/*.h | tr '\n' ' ' | grep -oE 'BRACT_API[^;{]*\(' | sed -E 's/\($//; s/.*[ *]//' |
-    grep -E '_default$|_init$|_alloc$|_params_' | grep -v -e '^bract_init$' -e '^bract_rng_init$' |
-    grep -v -e '^bract_plot_opts_init$' -e '^bract_report_opts_init$' -e '^bract_simrsa_opts_default$' \
-        -e '^bract_rdmset_alloc$' || true)
+    grep -E '_default$|_init$|_alloc$|_params_' | grep -v -e '^bract_init$' -e '^bract_rng_init$' || true)
 [ -z "$odd" ] || bad "defaults are bract_x_opts_defaults and constructors bract_x_new: $(echo $odd)"
 
 hits=$(grep -rnE '#[[:space:]]*pragma[[:space:]]+omp|\bcblas_|\bLAPACKE_|\bbract_rng_' src/cli || true)

@@ -35,6 +35,7 @@
 #include "bract/tseries.h"
 #include "bract/volume.h"
 #include "bract/filter.h"
+#include "bract/mask.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "bract/error.h"
+#include "bract/mask.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -108,6 +108,7 @@
 #include "bract/progress.h"
 #include "bract/sidecar.h"
 #include "bract/volume.h"
+#include "bract/mask.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -38,6 +38,7 @@
 #include "bract/progress.h"
 #include "bract/stats.h"
 #include "bract/volume.h"
+#include "bract/atlas.h"
 
 #ifdef __cplusplus
 extern "C" {

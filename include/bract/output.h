@@ -12,12 +12,13 @@
 #include <stdio.h>
 
 #include "bract/error.h"
+#include "bract/sidecar.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-typedef struct bract_outfile bract_outfile;
+typedef struct bract_output bract_output;
 
 /* BRACT_EEXIST if `path` exists and !force, where a symbolic link, even a
  * dangling one, exists (lstat): with force the link is replaced, never
@@ -34,34 +35,29 @@ BRACT_API int bract_output_check(const char *path, int force);
 BRACT_API int bract_output_not_input(const char *out, const char *const *inputs, size_t n);
 
 /* Create the temporary file for `path`.  *out is freed by commit or abort. */
-BRACT_API int bract_outfile_open(const char *path, int force, bract_outfile **out);
+BRACT_API int bract_output_open(const char *path, int force, bract_output **out);
 
 /* The temporary file's name (for writers that open by name, like nifticlib). */
-BRACT_API const char *bract_outfile_tmppath(const bract_outfile *o);
+BRACT_API const char *bract_output_tmppath(const bract_output *o);
 
 /* A stdio stream on the temporary file (opened on first call). */
-BRACT_API FILE *bract_outfile_stream(bract_outfile *o);
+BRACT_API FILE *bract_output_stream(bract_output *o);
 
 /* Flush, close and rename into place.  Frees o whatever the outcome; on
  * failure the temporary file is removed. */
-BRACT_API int bract_outfile_commit(bract_outfile *o);
+BRACT_API int bract_output_commit(bract_output *o);
 
 /* Remove the temporary file and free o.  NULL is allowed. */
-BRACT_API void bract_outfile_abort(bract_outfile *o);
+BRACT_API void bract_output_abort(bract_output *o);
 
 /* Write `len` bytes to `path` atomically. */
-BRACT_API int bract_write_file_atomic(const char *path, const void *data, size_t len, int force);
+BRACT_API int bract_output_write_atomic(const char *path, const void *data, size_t len, int force);
 
 /* Make directory `dir` and any missing parents (mkdir -p).  *created (may
  * be NULL) becomes 1 when `dir` itself was made by this call, so a command
  * that fails can remove what it made.  An existing path that is not a
  * directory is an error naming it. */
-BRACT_API int bract_make_dir(const char *dir, int *created);
-
-/* The sidecar name of an output: the name without its extension (.nii.gz,
- * .nii, .tsv.gz, .tsv, .csv, .npy, .h5, .html, .png, .svg, ...) plus ".json".
- * Returns a string owned by the caller, or NULL for "-". */
-BRACT_API char *bract_sidecar_path(const char *output_path);
+BRACT_API int bract_output_make_dir(const char *dir, int *created);
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,8 @@
 #include "bract/progress.h"
 #include "bract/rdm.h"
 #include "bract/rdmset.h"
+#include "bract/atlas.h"
+#include "bract/mask.h"
 #include "bract/volume.h"
 
 #ifdef __cplusplus
@@ -110,10 +112,6 @@ BRACT_API int bract_patterns_from_matrix(const double *x, size_t ldx, size_t nco
 BRACT_API int bract_patterns_rdms(const bract_rdm_design *d, const bract_patterns_set *s,
                                   const bract_rdm_opts *o, const bract_progress *prog,
                                   bract_rdmset **out, bract_rdm_info *info);
-
-/* A one-region atlas holding the voxels of a mask, the region called
- * `name`.  Owned by the caller (bract_atlas_free). */
-BRACT_API int bract_atlas_from_mask(const bract_mask *m, const char *name, bract_atlas **out);
 
 #ifdef __cplusplus
 }

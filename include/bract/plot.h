@@ -14,9 +14,9 @@
  *   design   a GLM design matrix (bract glm's design_run-<N>.tsv) as
  *            nilearn's plot_design_matrix draws it
  *
- * Every function draws into a bract_figure held in memory: the encoded PNG
+ * Every function draws into a bract_plot_figure held in memory: the encoded PNG
  * or SVG bytes, plus where things landed (panels, colour bar) so that tests
- * and the HTML report can use them.  bract_figure_write() puts it into a
+ * and the HTML report can use them.  bract_plot_figure_write() puts it into a
  * file atomically.  Drawing goes through cairo; text through pango, which
  * asks fontconfig for a font with each character's glyphs (DejaVu Sans for
  * Latin, Greek and Cyrillic; WenQuanYi Micro Hei for Chinese), so labels in
@@ -97,7 +97,7 @@ BRACT_API const char *bract_plot_axis_name(bract_plot_axis a);
 BRACT_API int bract_plot_rescale_parse(const char *s, bract_plot_rescale *out);
 BRACT_API const char *bract_plot_rescale_name(bract_plot_rescale r);
 
-/* Options of every kind; set them with bract_plot_opts_init() and change
+/* Options of every kind; set them with bract_plot_opts_defaults() and change
  * what you need.  A field that a kind does not use is ignored. */
 typedef struct {
     bract_plot_format format; /* BRACT_PLOT_PNG [default] or BRACT_PLOT_SVG */
@@ -131,7 +131,7 @@ typedef struct {
                            "gray" (black low, white high) */
 } bract_plot_opts;
 
-BRACT_API void bract_plot_opts_init(bract_plot_opts *o);
+BRACT_API void bract_plot_opts_defaults(bract_plot_opts *o);
 
 /* A rectangle of a figure and the data coordinates at its edges.  x, y, w,
  * h are in pixels for PNG and points for SVG, from the top left corner. */
@@ -156,15 +156,15 @@ typedef struct {
     size_t nlabels;          /* condition labels drawn (per axis, summed over panels) */
     double label_pt;         /* their font size in points (0 if none) */
     double cut[3];           /* map, ortho: the cut point used, in mm */
-} bract_figure;
+} bract_plot_figure;
 
 /* Free the bytes and the panel list; f itself is not freed (it usually
  * lives on the stack).  NULL is allowed. */
-BRACT_API void bract_figure_free(bract_figure *f);
+BRACT_API void bract_plot_figure_free(bract_plot_figure *f);
 
 /* Write the figure to `path` atomically (refused if it exists and !force;
  * "-" is standard output). */
-BRACT_API int bract_figure_write(const bract_figure *f, const char *path, int force);
+BRACT_API int bract_plot_figure_write(const bract_plot_figure *f, const char *path, int force);
 
 /* BRACT_PLOT_PNG or BRACT_PLOT_SVG from a file name's extension (.png,
  * .svg, any case); 0 if neither. */
@@ -184,14 +184,14 @@ BRACT_API int bract_plot_colormap(const char *name, double t, double rgb[3]);
  * is the range of the off-diagonal values of all panels (or of each RDM's
  * percentiles with opts->rank). */
 BRACT_API int bract_plot_rdm(const bract_rdmset *set, const bract_plot_opts *opts,
-                             bract_figure *out);
+                             bract_plot_figure *out);
 
 /* Classical MDS of one RDM (the set's only RDM, or opts->select[0]) in two
  * dimensions, points labelled; the axes say how much of the positive
  * eigenvalue sum each dimension carries.  Missing dissimilarities are an
  * error. */
 BRACT_API int bract_plot_mds(const bract_rdmset *set, const bract_plot_opts *opts,
-                             bract_figure *out);
+                             bract_plot_figure *out);
 
 /* RSA bar chart from a results table: one panel per region (the `rdm`
  * column), one bar per `model` with height `r`.  Optional columns: `method`
@@ -203,7 +203,7 @@ BRACT_API int bract_plot_mds(const bract_rdmset *set, const bract_plot_opts *opt
  * of several subjects without group rows are an error.  Other columns are
  * ignored. */
 BRACT_API int bract_plot_bars(const bract_table *results, const bract_plot_opts *opts,
-                              bract_figure *out);
+                              bract_plot_figure *out);
 
 /* A statistical map over an optional background (NULL: none) on the same
  * grid (an error naming both files otherwise).  Slices are sampled in
@@ -211,7 +211,7 @@ BRACT_API int bract_plot_bars(const bract_table *results, const bract_plot_opts 
  * voxel aspect are respected; left is on the left.  Values that are zero,
  * non-finite or below opts->threshold in magnitude are not drawn. */
 BRACT_API int bract_plot_map(const bract_volume *stat, const bract_volume *background,
-                             const bract_plot_opts *opts, bract_figure *out);
+                             const bract_plot_opts *opts, bract_plot_figure *out);
 
 /* dFC states from the tables of a `bract dfc --states` directory.
  * centroids: either long form (columns `state`, `region_a`, `region_b` and
@@ -226,19 +226,19 @@ BRACT_API int bract_plot_map(const bract_volume *stat, const bract_volume *backg
  * optional `subject`), used when the summary lacks those columns. */
 BRACT_API int bract_plot_states(const bract_table *centroids, const bract_table *summary,
                                 const bract_table *sequence, const bract_plot_opts *opts,
-                                bract_figure *out);
+                                bract_plot_figure *out);
 
 /* The same from a directory holding state_centroids.tsv and, if present,
  * state_summary.tsv and state_sequence.tsv. */
 BRACT_API int bract_plot_states_dir(const char *dir, const bract_plot_opts *opts,
-                                    bract_figure *out);
+                                    bract_plot_figure *out);
 
 /* Fraction of time and mean dwell time (in windows) of states 1..k from a
  * state sequence: frac[j] = #{t: s_t = j+1} / n; dwell[j] = mean length of
  * the runs of state j+1 (0 if never visited).  A run ends where the state
  * changes or where `group` changes (subjects; group may be NULL).  States
  * outside 1..k are an error. */
-BRACT_API int bract_state_occupancy(const long *state, const long *group, size_t n, size_t k,
+BRACT_API int bract_plot_state_occupancy(const long *state, const long *group, size_t n, size_t k,
                                     double *frac, double *dwell);
 
 /* The numbers the scatter figure shows. */
@@ -253,13 +253,13 @@ typedef struct {
 /* Join a timescale table (`region`, `tau_s`) and a hierarchy table
  * (`region`, `value`) by region and fit.  Fewer than 3 regions in common
  * is an error. */
-BRACT_API int bract_scatter_fit_tables(const bract_table *tau, const bract_table *hierarchy,
+BRACT_API int bract_plot_scatter_fit_tables(const bract_table *tau, const bract_table *hierarchy,
                                        bract_scatter_fit *fit);
 
 /* Timescale against hierarchy: points, the least-squares line, and
  * Spearman's rho with its p-value and n in the title. */
 BRACT_API int bract_plot_scatter(const bract_table *tau, const bract_table *hierarchy,
-                                 const bract_plot_opts *opts, bract_figure *out);
+                                 const bract_plot_opts *opts, bract_plot_figure *out);
 
 /* A design matrix (one column per regressor, one row per volume kept: the
  * design_run-<N>.tsv bract glm writes) as nilearn 0.10.3's
@@ -274,7 +274,7 @@ BRACT_API int bract_plot_scatter(const bract_table *tau, const bract_table *hier
  * column names in its <desc>.  Errors: an empty table, a cell that is not
  * a finite number (naming file, line and column). */
 BRACT_API int bract_plot_design(const bract_table *design, const bract_plot_opts *opts,
-                                bract_figure *out);
+                                bract_plot_figure *out);
 
 /* Drop this thread's pango font map and the fonts it caches (for leak
  * checkers at the end of a program).  Drawing afterwards makes a new one.

@@ -44,8 +44,9 @@ static inline size_t bract_pair_index(size_t n, size_t i, size_t j)
 
 static inline size_t bract_npairs(size_t n) { return n * (n - 1) / 2; }
 
-/* An empty set with room for `nrdm` RDMs (names and data NULL). */
-BRACT_API bract_rdmset *bract_rdmset_alloc(size_t nrdm);
+/* An empty set with room for `nrdm` RDMs (names and data NULL) in *out:
+ * 0, or BRACT_ENOMEM (*out NULL).  Owned by the caller (bract_rdmset_free). */
+BRACT_API int bract_rdmset_new(size_t nrdm, bract_rdmset **out);
 
 /* Fill RDM k: copies name and condition labels, allocates d (NaN-filled). */
 BRACT_API int bract_rdmset_init_rdm(bract_rdmset *s, size_t k, const char *name, size_t n,

@@ -55,7 +55,7 @@ typedef struct {
     size_t max_rows;        /* table rows shown before the rest is folded [40] */
 } bract_report_opts;
 
-BRACT_API void bract_report_opts_init(bract_report_opts *o);
+BRACT_API void bract_report_opts_defaults(bract_report_opts *o);
 
 /* What went into a report. */
 typedef struct {

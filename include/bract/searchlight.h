@@ -63,6 +63,7 @@
 #include "bract/rdm.h"
 #include "bract/rdmset.h"
 #include "bract/volume.h"
+#include "bract/mask.h"
 
 #ifdef __cplusplus
 extern "C" {

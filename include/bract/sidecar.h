@@ -40,7 +40,7 @@ BRACT_API void bract_sidecar_wall_time(bract_sidecar *s, double seconds);
 /* argv joined into one shell-quoted string (words made only of letters,
  * digits and -_./=:,+@% stay bare; others are single-quoted).  This is the
  * "CommandLine" of a sidecar.  Caller frees. */
-BRACT_API char *bract_shell_join(int argc, char *const *argv);
+BRACT_API char *bract_sidecar_shell_join(int argc, char *const *argv);
 
 /* The sidecar as JSON text (caller frees). */
 BRACT_API char *bract_sidecar_to_string(const bract_sidecar *s);
@@ -51,6 +51,11 @@ BRACT_API int bract_sidecar_write(const bract_sidecar *s, const char *output_pat
 /* Read the "Parameters" object of a sidecar file as canonical JSON text (keys
  * sorted), for comparing runs.  Caller frees. */
 BRACT_API int bract_sidecar_read_params(const char *sidecar_path, char **params_json);
+
+/* The sidecar name of an output: the name without its extension (.nii.gz,
+ * .nii, .tsv.gz, .tsv, .csv, .npy, .h5, .html, .png, .svg, ...) plus ".json".
+ * Returns a string owned by the caller, or NULL for "-". */
+BRACT_API char *bract_sidecar_path(const char *output_path);
 
 #ifdef __cplusplus
 }

@@ -90,6 +90,7 @@
 #include "bract/events.h"
 #include "bract/hrf.h"
 #include "bract/volume.h"
+#include "bract/mask.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -147,7 +148,7 @@ typedef struct {
     bract_simrsa_bold_opts bold; /* event-related runs */
 } bract_simrsa_opts;
 
-BRACT_API void bract_simrsa_opts_default(bract_simrsa_opts *o);
+BRACT_API void bract_simrsa_opts_defaults(bract_simrsa_opts *o);
 
 typedef struct {
     bract_simrsa_opts o;

@@ -6,7 +6,7 @@
  * or an invalid UTF-8 sequence is an error naming line and byte), LF or CRLF
  * line ends, double-quoted fields with "" escapes.  In numeric columns
  * empty cells, "n/a", "N/A", "NA", "nan" and "NaN" are missing values; in
- * label columns only "n/a" and the empty cell are (bract_label_missing).  Typed accessors report errors as
+ * label columns only "n/a" and the empty cell are (bract_table_label_missing).  Typed accessors report errors as
  * "file:line: column N ('name'): expected ..., found '...'".
  * Writes TSV atomically, numbers in the shortest form that reads back to the
  * same double, missing values as "n/a".
@@ -27,6 +27,7 @@
 #include <stddef.h>
 
 #include "bract/error.h"
+#include "bract/tsv.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -66,15 +67,15 @@ static inline const char *bract_table_cell(const bract_table *t, size_t row, siz
 
 /* 1 if the text is a missing number ("", "n/a", "N/A", "NA", "nan", "NaN"):
  * for numeric columns, where a word is never a valid value. */
-BRACT_API int bract_cell_missing(const char *s);
+BRACT_API int bract_table_cell_missing(const char *s);
 
 /* 1 if the text is a missing label: only BIDS's "n/a" and the empty cell.
  * For label columns (conditions, trial types, region names, words), where
  * "NA" or "nan" may be the label itself. */
-BRACT_API int bract_label_missing(const char *s);
+BRACT_API int bract_table_label_missing(const char *s);
 
 /* Parse a whole cell as a number: BRACT_OK, or BRACT_EFORMAT (no message). */
-BRACT_API int bract_parse_double(const char *s, double *v);
+BRACT_API int bract_table_parse_double(const char *s, double *v);
 
 /* Cell as a number; a missing cell gives NaN.  A non-numeric cell is an
  * error naming file, line and column. */
@@ -85,31 +86,6 @@ BRACT_API int bract_table_long(const bract_table *t, size_t row, size_t col, lon
 
 /* A whole column as numbers (missing -> NaN).  out has t->nrows entries. */
 BRACT_API int bract_table_column(const bract_table *t, size_t col, double *out);
-
-/* ---- writing ---- */
-
-typedef struct bract_tsv_writer bract_tsv_writer;
-
-/* Start a TSV file (atomic; "-" is standard output).  The header names the
- * columns; every row must have that many cells. */
-BRACT_API int bract_tsv_open(const char *path, int force, size_t ncols,
-                             const char *const *colnames, bract_tsv_writer **out);
-/* A text cell: quoted when bract_tsv_needs_quotes(s); tabs, CR and LF
- * become spaces. */
-BRACT_API void bract_tsv_str(bract_tsv_writer *w, const char *s);
-/* 1 if s is written quoted in TSV: it starts with '"'. */
-BRACT_API int bract_tsv_needs_quotes(const char *s);
-BRACT_API void bract_tsv_double(bract_tsv_writer *w, double v); /* NaN -> n/a */
-BRACT_API void bract_tsv_long(bract_tsv_writer *w, long long v);
-BRACT_API void bract_tsv_end_row(bract_tsv_writer *w);
-/* Finish: BRACT_OK, or an error (write failure, a row with the wrong number
- * of cells); the file is in place only on success.  Frees w. */
-BRACT_API int bract_tsv_commit(bract_tsv_writer *w);
-BRACT_API void bract_tsv_abort(bract_tsv_writer *w);
-
-/* Shortest decimal text that reads back as exactly v ("n/a" for NaN,
- * "inf"/"-inf").  buf needs 32 bytes; returns buf. */
-BRACT_API char *bract_format_double(char *buf, double v);
 
 #ifdef __cplusplus
 }

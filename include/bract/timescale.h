@@ -39,6 +39,7 @@
 #include "bract/progress.h"
 #include "bract/rng.h"
 #include "bract/acf.h"
+#include "bract/tsv.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,4 +1,4 @@
-/* bract/volume.h: NIfTI volumes, masks and label atlases.
+/* bract/volume.h: NIfTI volumes (masks: bract/mask.h; atlases: bract/atlas.h).
  *
  * Reads NIfTI-1 and NIfTI-2 (.nii, .nii.gz, .hdr/.img) through nifticlib, in
  * any integer or real datatype, applying scl_slope/scl_inter (slope 0 or
@@ -138,10 +138,10 @@ typedef struct {
 BRACT_API int bract_volume_summary(const bract_volume *v, bract_volume_stats *st);
 
 /* "INT16", "FLOAT32", ... for a NIfTI datatype code. */
-BRACT_API const char *bract_datatype_name(int datatype);
+BRACT_API const char *bract_volume_datatype_name(int datatype);
 
 /* "CORREL", "TTEST", ... for a NIfTI intent code ("NONE" for 0). */
-BRACT_API const char *bract_intent_name(int intent_code);
+BRACT_API const char *bract_volume_intent_name(int intent_code);
 
 /* Layouts of bract_volume_gather()'s output. */
 enum {
@@ -153,60 +153,6 @@ enum {
  * out (nt * n doubles) in the given layout. */
 BRACT_API int bract_volume_gather(const bract_volume *v, const size_t *vox, size_t n, int layout,
                                   double *out);
-
-/* ---- masks ---- */
-
-typedef struct {
-    int64_t nx, ny, nz;
-    size_t n;          /* voxels in the mask */
-    size_t *index;     /* their spatial indices (x fastest), ascending */
-} bract_mask;
-
-/* The nonzero, finite voxels of the first volume of v.  Owned by the caller. */
-BRACT_API int bract_mask_from_volume(const bract_volume *v, bract_mask **out);
-
-/* The voxels of a series v (3-D or 4-D) whose value changes over time or
- * is not finite in some volume: every voxel but a constant background.
- * *nconstant (may be NULL) receives the number of the others.  An empty
- * mask is not an error.  Owned by the caller. */
-BRACT_API int bract_mask_varying(const bract_volume *v, bract_mask **out, size_t *nconstant);
-
-/* Read a mask file.  If geom is not NULL, *geom receives the header-only
- * volume (for grid checks).  A 4-D mask is an error. */
-BRACT_API int bract_mask_read(const char *path, bract_mask **out, bract_volume **geom);
-
-BRACT_API void bract_mask_free(bract_mask *m);
-
-/* ---- label atlases ---- */
-
-typedef struct {
-    int64_t nx, ny, nz;
-    size_t nregions;
-    int *label;        /* label value of each region, ascending */
-    char **name;       /* its name (labels TSV) or the label number as text */
-    size_t *nvox;      /* voxels of each region (within the mask, if any) */
-    size_t **voxels;   /* spatial indices of each region's voxels, ascending */
-} bract_atlas;
-
-/* Regions of an integer label image (label 0 is background).  `labels_tsv`
- * (may be NULL) is a TSV with columns `index` and `name`: every nonzero
- * label in the image must be listed (else BRACT_EDATA naming the label and
- * the file); listed labels with no voxel become empty regions with a
- * warning.  `mask` (may be NULL) restricts the voxels.  Non-integer or
- * negative labels are an error naming the voxel. */
-BRACT_API int bract_atlas_from_volume(const bract_volume *v, const char *labels_tsv,
-                                      const bract_mask *mask, bract_atlas **out);
-
-/* Read an atlas file (and optional labels TSV).  *geom as for bract_mask_read. */
-BRACT_API int bract_atlas_read(const char *path, const char *labels_tsv,
-                               const bract_mask *mask, bract_atlas **out,
-                               bract_volume **geom);
-
-/* Index of the region with name `name` (or label number as text), or -1. */
-BRACT_API long bract_atlas_find(const bract_atlas *a, const char *name);
-
-BRACT_API void bract_atlas_free(bract_atlas *a);
-
 
 /* ---- streaming reads ----
  *

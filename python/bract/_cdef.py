@@ -166,7 +166,7 @@ typedef struct {
     bract_rdm *rdm;
     char *measure;
 } bract_rdmset;
-bract_rdmset *bract_rdmset_alloc(size_t nrdm);
+int bract_rdmset_new(size_t nrdm, bract_rdmset **out);
 int bract_rdmset_init_rdm(bract_rdmset *s, size_t k, const char *name, size_t n,
                           const char *const *cond);
 void bract_rdmset_free(bract_rdmset *s);

@@ -153,10 +153,8 @@ class _CSet(Owned):
 
     def __init__(self, r):
         super().__init__("bract_rdmset *", lib.bract_rdmset_free)
-        s = lib.bract_rdmset_alloc(r.n_rdms)
-        if s == ffi.NULL:
-            fail("out of memory", -2)
-        self.pp[0] = s
+        check(lib.bract_rdmset_new(r.n_rdms, self.pp))
+        s = self.pp[0]
         conds = StrArray(r.conditions)
         n = r.n_conditions
         npairs = n * (n - 1) // 2

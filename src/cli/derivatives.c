@@ -189,7 +189,7 @@ static json_object *make_description(const char *const *sources, size_t nsources
 
 int cli_derivatives_describe(const char *root, const char *const *sources, size_t nsources)
 {
-    if (bract_make_dir(root, NULL))
+    if (bract_output_make_dir(root, NULL))
         return BRACT_EIO;
     json_object *old = read_description(root);
     char *path = path_in(root, DESCRIPTION);
@@ -206,7 +206,7 @@ int cli_derivatives_describe(const char *root, const char *const *sources, size_
             if (!txt || (old && !was))
                 rc = bract_error(BRACT_ENOMEM, "out of memory");
             else if (!was || strcmp(was, txt) != 0)
-                rc = bract_write_file_atomic(path, txt, strlen(txt), 1);
+                rc = bract_output_write_atomic(path, txt, strlen(txt), 1);
             free(txt);
             free(was);
             json_object_put(o);

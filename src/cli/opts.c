@@ -150,7 +150,7 @@ static int store(cli_ctx *c, const cli_opt *o, void *base, const char *arg)
         *(size_t *)field = (size_t)v;
         return 0;
     case CLI_OPT_DOUBLE:
-        if (bract_parse_double(arg, &d) || isnan(d)) {
+        if (bract_table_parse_double(arg, &d) || isnan(d)) {
             cli_usage_error(c, "--%s expects a number, not '%s'", name, arg);
             return -1;
         }

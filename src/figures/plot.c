@@ -12,7 +12,7 @@
  * Hei; anything else from whatever fontconfig finds for sans-serif. */
 #define PC_FONT "DejaVu Sans,WenQuanYi Micro Hei,sans-serif"
 
-void bract_plot_opts_init(bract_plot_opts *o)
+void bract_plot_opts_defaults(bract_plot_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->format = BRACT_PLOT_PNG;
@@ -85,7 +85,7 @@ PLOT_ENUM_NAMES(bract_plot_view, "map view", view_names, 0, 2, NULL, NULL)
 PLOT_ENUM_NAMES(bract_plot_axis, "slice axis", axis_names, 0, 3, axis_alias, axis_alias_value)
 PLOT_ENUM_NAMES(bract_plot_rescale, "column scaling", rescale_names, 0, 3, NULL, NULL)
 
-void bract_figure_free(bract_figure *f)
+void bract_plot_figure_free(bract_plot_figure *f)
 {
     if (!f)
         return;
@@ -96,11 +96,11 @@ void bract_figure_free(bract_figure *f)
     f->len = f->npanels = 0;
 }
 
-int bract_figure_write(const bract_figure *f, const char *path, int force)
+int bract_plot_figure_write(const bract_plot_figure *f, const char *path, int force)
 {
     if (!f->data || !f->len)
         return bract_error(BRACT_EINVAL, "%s: the figure is empty", path);
-    return bract_write_file_atomic(path, f->data, f->len, force);
+    return bract_output_write_atomic(path, f->data, f->len, force);
 }
 
 int bract_plot_format_from_name(const char *path)
@@ -228,7 +228,7 @@ static cairo_status_t write_buf(void *closure, const unsigned char *data, unsign
     return bract_buf_append(closure, data, len) ? CAIRO_STATUS_NO_MEMORY : CAIRO_STATUS_SUCCESS;
 }
 
-int bract_pc_check_opts(const bract_plot_opts *o, bract_figure *out)
+int bract_pc_check_opts(const bract_plot_opts *o, bract_plot_figure *out)
 {
     memset(out, 0, sizeof *out);
     if (o->format != BRACT_PLOT_PNG && o->format != BRACT_PLOT_SVG)
@@ -245,7 +245,7 @@ int bract_pc_check_opts(const bract_plot_opts *o, bract_figure *out)
     return BRACT_OK;
 }
 
-int bract_pc_open(pc_t *c, const bract_plot_opts *o, double w_in, double h_in, bract_figure *fig)
+int bract_pc_open(pc_t *c, const bract_plot_opts *o, double w_in, double h_in, bract_plot_figure *fig)
 {
     memset(c, 0, sizeof *c);
     memset(fig, 0, sizeof *fig);
@@ -309,7 +309,7 @@ int bract_pc_open(pc_t *c, const bract_plot_opts *o, double w_in, double h_in, b
 
 int bract_pc_open_measure(pc_t *c, const bract_plot_opts *o)
 {
-    static _Thread_local bract_figure scratch;
+    static _Thread_local bract_plot_figure scratch;
     bract_plot_opts m = *o;
     m.format = BRACT_PLOT_PNG;
     m.dpi = 72;
@@ -400,7 +400,7 @@ void bract_pc_abort(pc_t *c)
     c->surf = NULL;
     bract_buf_free(&c->svg);
     if (c->fig)
-        bract_figure_free(c->fig);
+        bract_plot_figure_free(c->fig);
 }
 
 /* cairo names embedded images and surfaces in SVG by process-wide
@@ -511,7 +511,7 @@ static void to_rect(const pc_t *c, const pc_box *b, bract_plot_rect *r)
 
 int bract_pc_add_panel(pc_t *c, const pc_box *b)
 {
-    bract_figure *f = c->fig;
+    bract_plot_figure *f = c->fig;
     if (f->npanels == c->cap_panels) {
         size_t cap = c->cap_panels ? 2 * c->cap_panels : 8;
         bract_plot_rect *p = bract_xrealloc(f->panels, cap, sizeof *p, "figure panels");

@@ -166,7 +166,7 @@ static int select_levels(bars *b)
     long csub = bract_table_find(t, "subject");
     int has_group = 0;
     for (size_t i = 0; i < t->nrows; i++) {
-        b->use[i] = cmb < 0 || bract_cell_missing(bract_table_cell(t, i, (size_t)cmb));
+        b->use[i] = cmb < 0 || bract_table_cell_missing(bract_table_cell(t, i, (size_t)cmb));
         if (b->use[i] && clevel >= 0 &&
             strcmp(bract_table_cell(t, i, (size_t)clevel), "group") == 0)
             has_group = 1;
@@ -179,7 +179,7 @@ static int select_levels(bars *b)
     const char *first = NULL;
     for (size_t i = 0; i < t->nrows; i++) {
         const char *sb = bract_table_cell(t, i, (size_t)csub);
-        if (!b->use[i] || bract_cell_missing(sb))
+        if (!b->use[i] || bract_table_cell_missing(sb))
             continue;
         if (first && strcmp(first, sb) != 0)
             return bract_error(BRACT_EDATA, "%s holds rows of several subjects ('%s', '%s', "
@@ -600,7 +600,7 @@ static void draw_note(pc_t *c, const bars *b, const layout *L)
 }
 
 /* Draw the chart planned in L. */
-static int draw(const bars *b, const layout *L, bract_figure *out)
+static int draw(const bars *b, const layout *L, bract_plot_figure *out)
 {
     pc_t c;
     int rc;
@@ -628,7 +628,7 @@ static int draw(const bars *b, const layout *L, bract_figure *out)
     return bract_pc_close(&c);
 }
 
-int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_figure *out)
+int bract_plot_bars(const bract_table *t, const bract_plot_opts *opts, bract_plot_figure *out)
 {
     int rc = bract_pc_check_opts(opts, out);
     if (rc)

@@ -182,7 +182,7 @@ static char *describe(const bract_table *t)
     return s;
 }
 
-int bract_plot_design(const bract_table *t, const bract_plot_opts *opts, bract_figure *out)
+int bract_plot_design(const bract_table *t, const bract_plot_opts *opts, bract_plot_figure *out)
 {
     int rc = bract_pc_check_opts(opts, out);
     if (rc)

@@ -30,7 +30,7 @@ typedef struct {
     double scale;     /* device units per point */
     double fs;        /* base font size in points */
     bract_buf svg;    /* SVG bytes as cairo writes them */
-    bract_figure *fig;
+    bract_plot_figure *fig;
     size_t cap_panels;
     char *svg_title, *svg_desc; /* SVG only: <title> and <desc> of the document, or NULL */
 } pc_t;
@@ -51,10 +51,10 @@ static inline double pc_by(const pc_box *b, double v)
 }
 
 /* Check the options every kind shares; clears *out.  Call first. */
-int bract_pc_check_opts(const bract_plot_opts *o, bract_figure *out);
+int bract_pc_check_opts(const bract_plot_opts *o, bract_plot_figure *out);
 
 /* Start a figure of w x h inches (fig is reset and filled by bract_pc_close). */
-int bract_pc_open(pc_t *c, const bract_plot_opts *o, double w_in, double h_in, bract_figure *fig);
+int bract_pc_open(pc_t *c, const bract_plot_opts *o, double w_in, double h_in, bract_plot_figure *fig);
 /* A canvas only for measuring text (no figure). Release with bract_pc_abort. */
 int bract_pc_open_measure(pc_t *c, const bract_plot_opts *o);
 /* Finish, encode into fig (on error fig is left empty).  Always releases c. */
@@ -160,6 +160,6 @@ typedef struct {
  * t = (v - cmin) / (cmax - cmin) of `cmap`; the bar spans lo..hi. */
 int bract_pc_matrix_figure(const bract_plot_opts *o, const pc_matrix *mats, size_t np,
                            const char *title, const char *cmap, double cmin, double cmax, double lo,
-                           double hi, const char *units, bract_figure *out);
+                           double hi, const char *units, bract_plot_figure *out);
 
 #endif

@@ -548,7 +548,7 @@ static int draw_view(pc_t *c, const mapctx *m, const bract_plot_opts *opts, cons
 }
 
 static int draw_map(const mapctx *m, const bract_plot_opts *opts, const mapview *v,
-                    const maplayout *L, bract_figure *out)
+                    const maplayout *L, bract_plot_figure *out)
 {
     pc_t c;
     int rc;
@@ -598,7 +598,7 @@ static int draw_map(const mapctx *m, const bract_plot_opts *opts, const mapview 
 }
 
 int bract_plot_map(const bract_volume *stat, const bract_volume *bg, const bract_plot_opts *opts,
-                   bract_figure *out)
+                   bract_plot_figure *out)
 {
     int rc = bract_pc_check_opts(opts, out);
     if (rc || (rc = check_inputs(stat, bg, opts)))

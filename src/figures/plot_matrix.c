@@ -65,7 +65,7 @@ static double fit_side(const grid_geom *g, size_t nc, double w, double h)
 
 int bract_pc_matrix_figure(const bract_plot_opts *o, const pc_matrix *mats, size_t np,
                            const char *title, const char *cmap, double cmin, double cmax, double lo,
-                           double hi, const char *units, bract_figure *out)
+                           double hi, const char *units, bract_plot_figure *out)
 {
     pc_t c, m;
     int rc;

@@ -18,7 +18,7 @@ static void name_list(bract_buf *b, const bract_rdmset *s)
 
 /* Check the options (clearing *out), then the indices of the RDMs to
  * draw: opts->select, or all. */
-static int select_rdms(const bract_rdmset *s, const bract_plot_opts *o, bract_figure *out,
+static int select_rdms(const bract_rdmset *s, const bract_plot_opts *o, bract_plot_figure *out,
                        size_t **idx, size_t *n)
 {
     int rc0 = bract_pc_check_opts(o, out);
@@ -91,7 +91,7 @@ static int panel_values(const bract_rdm *r, int rank, double *out)
     return BRACT_OK;
 }
 
-int bract_plot_rdm(const bract_rdmset *set, const bract_plot_opts *opts, bract_figure *out)
+int bract_plot_rdm(const bract_rdmset *set, const bract_plot_opts *opts, bract_plot_figure *out)
 {
     size_t *idx = NULL, np = 0;
     int rc = select_rdms(set, opts, out, &idx, &np);
@@ -167,7 +167,7 @@ static int overlaps(const lbox *a, const lbox *b)
     return a->x0 < b->x1 && b->x0 < a->x1 && a->y0 < b->y1 && b->y0 < a->y1;
 }
 
-int bract_plot_mds(const bract_rdmset *set, const bract_plot_opts *opts, bract_figure *out)
+int bract_plot_mds(const bract_rdmset *set, const bract_plot_opts *opts, bract_plot_figure *out)
 {
     size_t *idx = NULL, np = 0;
     int rc = select_rdms(set, opts, out, &idx, &np);

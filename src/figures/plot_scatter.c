@@ -124,7 +124,7 @@ static int fit_xy(const double *x, const double *y, bract_scatter_fit *fit, cons
     return BRACT_OK;
 }
 
-int bract_scatter_fit_tables(const bract_table *tau, const bract_table *hier,
+int bract_plot_scatter_fit_tables(const bract_table *tau, const bract_table *hier,
                              bract_scatter_fit *fit)
 {
     double *x, *y;
@@ -138,7 +138,7 @@ int bract_scatter_fit_tables(const bract_table *tau, const bract_table *hier,
 }
 
 int bract_plot_scatter(const bract_table *tau, const bract_table *hier,
-                       const bract_plot_opts *opts, bract_figure *out)
+                       const bract_plot_opts *opts, bract_plot_figure *out)
 {
     int rc0 = bract_pc_check_opts(opts, out);
     if (rc0)

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int bract_state_occupancy(const long *state, const long *group, size_t n, size_t k, double *frac,
+int bract_plot_state_occupancy(const long *state, const long *group, size_t n, size_t k, double *frac,
                           double *dwell)
 {
     if (n == 0 || k == 0)
@@ -289,10 +289,10 @@ static long state_index(const centroids *c, const char *label)
     if (i >= 0)
         return i;
     double x, y;
-    if (bract_parse_double(label, &x))
+    if (bract_table_parse_double(label, &x))
         return -1;
     for (size_t s = 0; s < c->k; s++)
-        if (bract_parse_double(c->state[s], &y) == 0 && x == y)
+        if (bract_table_parse_double(c->state[s], &y) == 0 && x == y)
             return (long)s;
     return -1;
 }
@@ -377,7 +377,7 @@ static int from_sequence(const bract_table *t, const centroids *c, double *frac,
                               ? grp[r - 1] + 1
                               : grp[r - 1];
     }
-    rc = bract_state_occupancy(st, grp, t->nrows, c->k, frac, dwell);
+    rc = bract_plot_state_occupancy(st, grp, t->nrows, c->k, frac, dwell);
     if (rc)
         bract_error_context(rc, "%s", t->path);
 out:
@@ -387,7 +387,7 @@ out:
 }
 
 int bract_plot_states(const bract_table *ctab, const bract_table *summary,
-                      const bract_table *sequence, const bract_plot_opts *opts, bract_figure *out)
+                      const bract_table *sequence, const bract_plot_opts *opts, bract_plot_figure *out)
 {
     int rc0 = bract_pc_check_opts(opts, out);
     if (rc0)
@@ -468,7 +468,7 @@ done:
     return rc;
 }
 
-int bract_plot_states_dir(const char *dir, const bract_plot_opts *opts, bract_figure *out)
+int bract_plot_states_dir(const char *dir, const bract_plot_opts *opts, bract_plot_figure *out)
 {
     memset(out, 0, sizeof *out);
     struct stat st;

@@ -2,6 +2,7 @@
  * frame (summary, contents, styling), the dataset and the runs. */
 #include "figures/report_internal.h"
 #include "bract/outputs.h"
+#include "bract/sidecar.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-void bract_report_opts_init(bract_report_opts *o)
+void bract_report_opts_defaults(bract_report_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->alpha = 0.05;
@@ -1120,7 +1121,7 @@ static void section_plots(rp_ctx *c)
             free(data);
             continue;
         }
-        bract_figure f;
+        bract_plot_figure f;
         memset(&f, 0, sizeof f);
         f.format = fmt;
         f.data = (unsigned char *)data;
@@ -1415,7 +1416,7 @@ int bract_report_build(const char *dir, const bract_report_opts *opts, char **ht
         memset(info, 0, sizeof *info);
     bract_report_opts defaults;
     if (!opts) {
-        bract_report_opts_init(&defaults);
+        bract_report_opts_defaults(&defaults);
         opts = &defaults;
     }
     int rc = check_build(dir, opts);

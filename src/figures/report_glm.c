@@ -92,7 +92,7 @@ static void glm_designs(rp_ctx *c, const rp_run *r)
         char title[48];
         snprintf(title, sizeof title, "run %zu", k + 1);
         o.title = title;
-        bract_figure f;
+        bract_plot_figure f;
         memset(&f, 0, sizeof f);
         if (bract_plot_design(t, &o, &f)) {
             bract_rp_note(c, where, bract_last_error());
@@ -103,7 +103,7 @@ static void glm_designs(rp_ctx *c, const rp_run *r)
                      t->ncols);
             bract_rp_figure(c, &f, where, cap);
         }
-        bract_figure_free(&f);
+        bract_plot_figure_free(&f);
         bract_table_free(t);
     }
     free(d);
@@ -182,7 +182,7 @@ static void glm_denoising(rp_ctx *c, rp_run **runs, size_t n)
             o.title = "";
             o.units = "median split-half reliability";
             o.method = "median split-half reliability";
-            bract_figure f;
+            bract_plot_figure f;
             memset(&f, 0, sizeof f);
             if (bract_plot_bars(bt, &o, &f))
                 bract_rp_note(c, "single-trial denoising", bract_last_error());
@@ -190,7 +190,7 @@ static void glm_denoising(rp_ctx *c, rp_run **runs, size_t n)
                 bract_rp_figure(c, &f, "reliability per denoising step",
                                 "Median split-half reliability of the single-trial betas after "
                                 "each step (diagnostics.tsv); a panel per GLM.");
-            bract_figure_free(&f);
+            bract_plot_figure_free(&f);
             bract_table_free(bt);
         } else {
             bract_rp_note(c, "single-trial denoising", bract_last_error());

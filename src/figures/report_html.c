@@ -79,7 +79,7 @@ char *bract_rp_html(rp_ctx *c, const char *s)
 
 void bract_rp_plot_opts(const rp_ctx *c, bract_plot_opts *o)
 {
-    bract_plot_opts_init(o);
+    bract_plot_opts_defaults(o);
     o->format = BRACT_PLOT_PNG;
     o->dpi = c->o->dpi;
     o->alpha = c->o->alpha;
@@ -88,7 +88,7 @@ void bract_rp_plot_opts(const rp_ctx *c, bract_plot_opts *o)
 double bract_rp_cell_num(const bract_table *t, size_t row, long col)
 {
     double v;
-    if (col < 0 || bract_parse_double(bract_table_cell(t, row, (size_t)col), &v))
+    if (col < 0 || bract_table_parse_double(bract_table_cell(t, row, (size_t)col), &v))
         return NAN;
     return v;
 }
@@ -311,7 +311,7 @@ void bract_rp_note_missing(rp_ctx *c, const char *where, const rp_sidecar *s, co
     bract_rp_note(c, where, msg);
 }
 
-void bract_rp_figure(rp_ctx *c, const bract_figure *f, const char *alt, const char *caption_html)
+void bract_rp_figure(rp_ctx *c, const bract_plot_figure *f, const char *alt, const char *caption_html)
 {
     gchar *b64 = g_base64_encode(f->data, f->len);
     if (!b64) {
@@ -338,7 +338,7 @@ void bract_rp_figure(rp_ctx *c, const bract_figure *f, const char *alt, const ch
     c->info.figures++;
 }
 
-void bract_rp_figure_panel(rp_ctx *c, const bract_figure *f, const char *alt)
+void bract_rp_figure_panel(rp_ctx *c, const bract_plot_figure *f, const char *alt)
 {
     gchar *b64 = g_base64_encode(f->data, f->len);
     if (!b64) {
@@ -362,7 +362,7 @@ void bract_rp_figure_panel(rp_ctx *c, const bract_figure *f, const char *alt)
 static void cell(rp_ctx *c, const char *text, int kind, int decimals)
 {
     double v;
-    if (bract_cell_missing(text)) {
+    if (bract_table_cell_missing(text)) {
         bract_rp_put(c, "<td class=\"na\">n/a</td>");
         return;
     }
@@ -373,7 +373,7 @@ static void cell(rp_ctx *c, const char *text, int kind, int decimals)
         bract_rp_putf(c, "\">%s</td>", id);
         return;
     }
-    if (kind == RP_TEXT || kind == RP_SUBJECT || bract_parse_double(text, &v)) {
+    if (kind == RP_TEXT || kind == RP_SUBJECT || bract_table_parse_double(text, &v)) {
         bract_rp_put(c, "<td>");
         bract_rp_esc(c, text);
         bract_rp_put(c, "</td>");
@@ -398,8 +398,8 @@ static void cell(rp_ctx *c, const char *text, int kind, int decimals)
 static void interval_cell(rp_ctx *c, const char *a, const char *b, int kind)
 {
     double x, y;
-    if (bract_cell_missing(a) || bract_cell_missing(b) || bract_parse_double(a, &x) ||
-        bract_parse_double(b, &y)) {
+    if (bract_table_cell_missing(a) || bract_table_cell_missing(b) || bract_table_parse_double(a, &x) ||
+        bract_table_parse_double(b, &y)) {
         bract_rp_put(c, "<td class=\"na\">n/a</td>");
         return;
     }
@@ -430,7 +430,7 @@ static int column_decimals(const bract_table *t, long col, const size_t *rows, s
     int frac = 0;
     for (size_t i = 0; i < n; i++) {
         double v;
-        if (bract_parse_double(bract_table_cell(t, rows ? rows[i] : i, (size_t)col), &v) ||
+        if (bract_table_parse_double(bract_table_cell(t, rows ? rows[i] : i, (size_t)col), &v) ||
             !isfinite(v))
             continue;
         double a = fabs(v);
@@ -455,7 +455,7 @@ static void table_rows(rp_ctx *c, const bract_table *t, const tcol *tc, size_t n
     for (size_t i = from; i < to; i++) {
         size_t r = rows ? rows[i] : i;
         double p;
-        int is_sig = sig >= 0 && !bract_parse_double(bract_table_cell(t, r, (size_t)sig), &p) &&
+        int is_sig = sig >= 0 && !bract_table_parse_double(bract_table_cell(t, r, (size_t)sig), &p) &&
                      p <= c->o->alpha;
         bract_rp_put(c, is_sig ? "<tr class=\"sig\">" : "<tr>");
         for (size_t k = 0; k < nc; k++) {
@@ -507,9 +507,9 @@ void bract_rp_table(rp_ctx *c, const bract_table *t, const rp_tcol *cols, size_t
             for (size_t i = 0; i < n; i++) {
                 const char *s = bract_table_cell(t, rows ? rows[i] : i, (size_t)col);
                 double v;
-                if (bract_cell_missing(s))
+                if (bract_table_cell_missing(s))
                     continue;
-                if (bract_parse_double(s, &v))
+                if (bract_table_parse_double(s, &v))
                     text = 1;
                 else
                     any = 1;

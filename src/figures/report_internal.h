@@ -108,10 +108,10 @@ void bract_rp_note(rp_ctx *c, const char *where, const char *msg);
 /* The note for output `name` of sidecar s when only the sidecar exists. */
 void bract_rp_note_missing(rp_ctx *c, const char *where, const rp_sidecar *s, const char *name);
 /* Embed a figure (PNG as base64); caption is HTML (may be NULL). */
-void bract_rp_figure(rp_ctx *c, const bract_figure *f, const char *alt, const char *caption_html);
+void bract_rp_figure(rp_ctx *c, const bract_plot_figure *f, const char *alt, const char *caption_html);
 
 /* Figure options of the report: PNG at the report's resolution and
- * significance level, the rest at bract_plot_opts_init()'s defaults. */
+ * significance level, the rest at bract_plot_opts_defaults()'s defaults. */
 void bract_rp_plot_opts(const rp_ctx *c, bract_plot_opts *o);
 /* A cell as a number; NaN when missing, not a number, or col < 0. */
 double bract_rp_cell_num(const bract_table *t, size_t row, long col);
@@ -145,7 +145,7 @@ int bract_rp_subject_id(const char *s, char *buf, size_t len);
 /* A figure as a bare <img> (no <figure>, no caption): a panel of a
  * small-multiples figure the caller wraps (<figure class="fig smallmult">
  * <div class="panels"> ... </div><figcaption>). */
-void bract_rp_figure_panel(rp_ctx *c, const bract_figure *f, const char *alt);
+void bract_rp_figure_panel(rp_ctx *c, const bract_plot_figure *f, const char *alt);
 
 /* A column of a rendered table. */
 typedef struct {

@@ -46,13 +46,13 @@ static void map_figure(rp_ctx *c, const bract_volume *map, const bract_volume *b
     o.units = units;
     if (view == BRACT_VIEW_MOSAIC) /* axial: no more slices than the grid has */
         o.slices = map->nz < 12 ? (int)map->nz : 12;
-    bract_figure f;
+    bract_plot_figure f;
     memset(&f, 0, sizeof f);
     if (bract_plot_map(map, bg, &o, &f))
         bract_rp_note(c, "maps", bract_last_error());
     else
         bract_rp_figure(c, &f, alt, caption);
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
 }
 
 typedef struct {
@@ -340,7 +340,7 @@ static void found_clusters(rp_ctx *c, const gmaps *g)
     long zc = bract_table_find(ct_, "peak_z"), lc = bract_table_find(ct_, "peak_label");
     for (size_t i = 0; pc >= 0 && i < ct_->nrows; i++) {
         double p;
-        if (!bract_parse_double(bract_table_cell(ct_, i, (size_t)pc), &p) && p <= c->o->alpha)
+        if (!bract_table_parse_double(bract_table_cell(ct_, i, (size_t)pc), &p) && p <= c->o->alpha)
             nsigclus++;
     }
     bract_rp_buf_putf(c, &c->found, "; %zu cluster%s", nclus, nclus == 1 ? "" : "s");
@@ -352,14 +352,14 @@ static void found_clusters(rp_ctx *c, const gmaps *g)
     const long cc[4] = {tc, xc, yc, zc};
     int ok = 1;
     for (int k = 0; k < 4; k++)
-        ok &= !bract_parse_double(bract_table_cell(ct_, 0, (size_t)cc[k]), &v[k]);
+        ok &= !bract_table_parse_double(bract_table_cell(ct_, 0, (size_t)cc[k]), &v[k]);
     if (!ok)
         return;
     char bt[32], bx[32], by[32], bz[32];
     bract_rp_buf_putf(c, &c->found, " (largest: peak t = %s at %s, %s, %s mm",
                       bract_rp_fmt(bt, v[0], RP_STAT), bract_rp_fmt(bx, v[1], RP_GEN),
                       bract_rp_fmt(by, v[2], RP_GEN), bract_rp_fmt(bz, v[3], RP_GEN));
-    if (lc >= 0 && !bract_cell_missing(bract_table_cell(ct_, 0, (size_t)lc))) {
+    if (lc >= 0 && !bract_table_cell_missing(bract_table_cell(ct_, 0, (size_t)lc))) {
         bract_rp_buf_putf(c, &c->found, ", ");
         bract_rp_buf_esc(c, &c->found, bract_table_cell(ct_, 0, (size_t)lc));
     }
@@ -470,7 +470,7 @@ static void searchlight_table(rp_ctx *c, sl_map *m, size_t n)
                       m[i].v->intent_code == BRACT_INTENT_CORREL ? "correlation"
                       : m[i].v->intent_code == BRACT_INTENT_ZSCORE
                           ? "z"
-                          : bract_intent_name(m[i].v->intent_code),
+                          : bract_volume_intent_name(m[i].v->intent_code),
                       st.nonzero, bract_rp_fmt(a, st.min, RP_R), bract_rp_fmt(mn, st.mean, RP_R),
                       bract_rp_fmt(b, st.max, RP_R));
     }
@@ -512,13 +512,13 @@ static void searchlight_small_multiples(rp_ctx *c, sl_map *m, size_t n, size_t t
                  several_models && m[i].subject[0] ? " " : "",
                  several_models && m[i].subject[0] ? m[i].name : "");
         o.title = title;
-        bract_figure f;
+        bract_plot_figure f;
         memset(&f, 0, sizeof f);
         if (bract_plot_map(m[i].v, NULL, &o, &f))
             bract_rp_note(c, "searchlight maps", bract_last_error());
         else
             bract_rp_figure_panel(c, &f, title);
-        bract_figure_free(&f);
+        bract_plot_figure_free(&f);
     }
     char v[32];
     bract_rp_putf(c, "</div><figcaption>The searchlight map of each %s, every one on the same "

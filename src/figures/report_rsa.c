@@ -24,7 +24,7 @@ typedef struct {
     int group;                    /* single/pair rows are group rows */
 } rsa_rows;
 
-static int is_na(const char *s) { return bract_cell_missing(s); }
+static int is_na(const char *s) { return bract_table_cell_missing(s); }
 
 static int split_rows(rp_ctx *c, const bract_table *t, rsa_rows *r)
 {
@@ -296,7 +296,8 @@ static long cond_index(const bract_rdm *r, const char *label)
 bract_rdmset *bract_rp_mean_rdms(const bract_rdmset *const *sets, size_t nsets,
                            const char *const *regions, size_t nreg, size_t *used)
 {
-    bract_rdmset *m = bract_rdmset_alloc(nreg);
+    bract_rdmset *m = NULL;
+    bract_rdmset_new(nreg, &m);
     if (!m)
         return NULL;
     for (size_t k = 0; k < nreg; k++) {
@@ -386,15 +387,15 @@ static void heatmaps(rp_ctx *c, const bract_rdmset *set, const char *title, cons
             o.vmin = lo;
             o.vmax = hi;
         }
-        bract_figure f;
+        bract_plot_figure f;
         memset(&f, 0, sizeof f);
         if (bract_plot_rdm(set, &o, &f)) {
             bract_rp_note(c, where, bract_last_error());
-            bract_figure_free(&f);
+            bract_plot_figure_free(&f);
             continue;
         }
         bract_rp_figure(c, &f, title, caption);
-        bract_figure_free(&f);
+        bract_plot_figure_free(&f);
     }
     bract_rp_put(c, "</div>\n");
 }
@@ -424,17 +425,17 @@ static void mds_plots(rp_ctx *c, const bract_rdmset *set, const char *const *nam
         char title[256];
         snprintf(title, sizeof title, "%s%s", prefix, names[k]);
         o.title = title;
-        bract_figure f;
+        bract_plot_figure f;
         memset(&f, 0, sizeof f);
         if (bract_plot_mds(set, &o, &f)) {
             char msg[1024];
             snprintf(msg, sizeof msg, "MDS of %s: %s", names[k], bract_last_error());
             bract_rp_note(c, where, msg);
-            bract_figure_free(&f);
+            bract_plot_figure_free(&f);
             continue;
         }
         bract_rp_figure(c, &f, title, NULL);
-        bract_figure_free(&f);
+        bract_plot_figure_free(&f);
     }
     bract_rp_put(c, "</div>\n");
     if (negative)
@@ -456,7 +457,8 @@ static void model_figures(rp_ctx *c, char **paths, size_t n)
         setlist_free(&l);
         return;
     }
-    bract_rdmset *all = bract_rdmset_alloc(total);
+    bract_rdmset *all = NULL;
+    bract_rdmset_new(total, &all);
     if (!all) {
         c->oom = 1;
         setlist_free(&l);
@@ -755,7 +757,7 @@ static void rsa_bars(rp_ctx *c, const rsa_view *v, const char **ranked, size_t n
     bract_rp_plot_opts(c, &o);
     if (nranked > 16)
         select_top_regions(v, ranked, &o);
-    bract_figure f;
+    bract_plot_figure f;
     memset(&f, 0, sizeof f);
     const char *subjects[2];
     if (!rr->group && distinct(v->t, bract_table_find(v->t, "subject"), rr->single, rr->nsingle,
@@ -776,7 +778,7 @@ static void rsa_bars(rp_ctx *c, const rsa_view *v, const char **ranked, size_t n
         bract_rp_figure(c, &f, "RSA results per region", fc.data);
         bract_buf_free(&fc);
     }
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     free((void *)o.select);
 }
 

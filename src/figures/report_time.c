@@ -149,7 +149,7 @@ static void dfc_states(rp_ctx *c, rp_run *run, int sub, bract_buf *fb)
     bract_rp_heading(c, sub, "dfc-states", "States");
     bract_plot_opts o;
     bract_rp_plot_opts(c, &o);
-    bract_figure f;
+    bract_plot_figure f;
     memset(&f, 0, sizeof f);
     if (bract_plot_states_dir(run->dir, &o, &f))
         bract_rp_note(c, "dFC states", bract_last_error());
@@ -158,7 +158,7 @@ static void dfc_states(rp_ctx *c, rp_run *run, int sub, bract_buf *fb)
                   "The k-means centroids (states numbered by decreasing number of windows) "
                   "as region \xc3\x97 region connectivity, with each state's fraction of "
                   "windows and mean dwell time.");
-    bract_figure_free(&f);
+    bract_plot_figure_free(&f);
     bract_table *ss = run_table(c, run, BRACT_OUT_DFC_STATE_SUMMARY, "dFC states");
     if (ss) {
         state_means(c, ss, fb);
@@ -451,13 +451,13 @@ static void tau_maps(rp_ctx *c, rp_run **runs, size_t n)
         o.view = BRACT_VIEW_MOSAIC;
         o.title = s->rel;
         o.units = "timescale (s)";
-        bract_figure f;
+        bract_plot_figure f;
         memset(&f, 0, sizeof f);
         if (bract_plot_map(v, NULL, &o, &f))
             bract_rp_note(c, "timescale maps", bract_last_error());
         else
             bract_rp_figure(c, &f, s->rel, NULL);
-        bract_figure_free(&f);
+        bract_plot_figure_free(&f);
         bract_volume_free(v);
         drawn++;
     }
@@ -495,7 +495,7 @@ static void hierarchy_scatter(rp_ctx *c, rp_run *run, const bract_table *r)
         o.title = "Timescale against the hierarchy index";
         o.xlabel = "hierarchy index";
         o.ylabel = "intrinsic timescale (s), mean over subjects";
-        bract_figure f;
+        bract_plot_figure f;
         memset(&f, 0, sizeof f);
         if (bract_plot_scatter(ta, tb, &o, &f))
             bract_rp_note(c, "timescale hierarchy", bract_last_error());
@@ -505,7 +505,7 @@ static void hierarchy_scatter(rp_ctx *c, rp_run *run, const bract_table *r)
                       "hierarchy index, with the least-squares line. The subtitle's p "
                       "is the t approximation; the table below gives the permutation "
                       "and spatial-null p-values.");
-        bract_figure_free(&f);
+        bract_plot_figure_free(&f);
     } else {
         bract_rp_note(c, "timescale hierarchy", bract_last_error());
     }

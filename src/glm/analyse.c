@@ -6,6 +6,9 @@
 #include "bract/outputs.h"
 #include "bract/single.h"
 #include "bract/stats.h"
+#include "bract/mask.h"
+#include "bract/sidecar.h"
+#include "bract/tsv.h"
 
 #include <errno.h>
 #include <math.h>
@@ -1204,7 +1207,7 @@ done:
 /* Every output file in order; a failure takes back what was written. */
 static int write_outputs(analysis *a)
 {
-    int rc = bract_make_dir(a->out.dir, &a->dir_created);
+    int rc = bract_output_make_dir(a->out.dir, &a->dir_created);
     if (!rc)
         rc = check_outputs(a);
     if (rc)

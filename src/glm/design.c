@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "bract/tsv.h"
 
 /* ---- enums ---- */
 

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 
 #include <json-c/json.h>
+#include "bract/mask.h"
+#include "bract/sidecar.h"
 
 int bract_glm_load_data(const char *path, const bract_mask *mask, const bract_volume *geom,
                         float **y, size_t *nvol, bract_volume **hdr)

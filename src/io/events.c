@@ -44,7 +44,7 @@ int bract_events_read(const char *path, const char *column, bract_events **out)
     }
     for (size_t r = 0; r < t->nrows && !rc; r++) {
         const char *lab = bract_table_cell(t, r, clab);
-        if (bract_label_missing(lab)) { /* "NA" may be a trial type */
+        if (bract_table_label_missing(lab)) { /* "NA" may be a trial type */
             e->nskipped++;
             continue;
         }

@@ -6,7 +6,7 @@
 #include <string.h>
 
 struct bract_npy_writer {
-    bract_outfile *out;
+    bract_output *out;
     FILE *fp;
     size_t nrows, ncols, written;
     float *buf; /* one row */
@@ -48,13 +48,13 @@ int bract_npy_open(const char *path, int force, size_t nrows, size_t ncols,
         free(w);
         return BRACT_ENOMEM;
     }
-    int rc = bract_outfile_open(path, force, &w->out);
+    int rc = bract_output_open(path, force, &w->out);
     if (rc) {
         free(w->buf);
         free(w);
         return rc;
     }
-    w->fp = bract_outfile_stream(w->out);
+    w->fp = bract_output_stream(w->out);
     if (!w->fp) {
         bract_npy_abort(w);
         return BRACT_EIO;
@@ -142,7 +142,7 @@ int bract_npy_commit(bract_npy_writer *w)
         bract_npy_abort(w);
         return rc;
     }
-    rc = bract_outfile_commit(w->out);
+    rc = bract_output_commit(w->out);
     free(w->buf);
     free(w);
     return rc;
@@ -152,7 +152,7 @@ void bract_npy_abort(bract_npy_writer *w)
 {
     if (!w)
         return;
-    bract_outfile_abort(w->out);
+    bract_output_abort(w->out);
     free(w->buf);
     free(w);
 }

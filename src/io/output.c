@@ -10,8 +10,9 @@
 #include <unistd.h>
 
 #include <json.h>
+#include "bract/sidecar.h"
 
-struct bract_outfile {
+struct bract_output {
     char *path;  /* final name */
     char *tmp;   /* temporary name (NULL for stdout) */
     FILE *fp;
@@ -140,13 +141,13 @@ int bract_output_not_input(const char *out, const char *const *inputs, size_t n)
     return BRACT_OK;
 }
 
-int bract_outfile_open(const char *path, int force, bract_outfile **out)
+int bract_output_open(const char *path, int force, bract_output **out)
 {
     *out = NULL;
     int rc = bract_output_check(path, force);
     if (rc)
         return rc;
-    bract_outfile *o = bract_xcalloc(1, sizeof *o, "an output file");
+    bract_output *o = bract_xcalloc(1, sizeof *o, "an output file");
     if (!o)
         return BRACT_ENOMEM;
     o->fd = -1;
@@ -204,9 +205,9 @@ int bract_outfile_open(const char *path, int force, bract_outfile **out)
     return BRACT_OK;
 }
 
-const char *bract_outfile_tmppath(const bract_outfile *o) { return o->tmp; }
+const char *bract_output_tmppath(const bract_output *o) { return o->tmp; }
 
-FILE *bract_outfile_stream(bract_outfile *o)
+FILE *bract_output_stream(bract_output *o)
 {
     if (!o->fp && o->fd >= 0) {
         o->fp = fdopen(o->fd, "w");
@@ -218,14 +219,14 @@ FILE *bract_outfile_stream(bract_outfile *o)
     return o->fp;
 }
 
-static void outfile_free(bract_outfile *o)
+static void outfile_free(bract_output *o)
 {
     free(o->tmp);
     free(o->path);
     free(o);
 }
 
-int bract_outfile_commit(bract_outfile *o)
+int bract_output_commit(bract_output *o)
 {
     int rc = BRACT_OK;
     if (!o->tmp) { /* stdout */
@@ -252,7 +253,7 @@ int bract_outfile_commit(bract_outfile *o)
     return rc;
 }
 
-void bract_outfile_abort(bract_outfile *o)
+void bract_output_abort(bract_output *o)
 {
     if (!o)
         return;
@@ -266,22 +267,22 @@ void bract_outfile_abort(bract_outfile *o)
     outfile_free(o);
 }
 
-int bract_write_file_atomic(const char *path, const void *data, size_t len, int force)
+int bract_output_write_atomic(const char *path, const void *data, size_t len, int force)
 {
-    bract_outfile *o;
-    int rc = bract_outfile_open(path, force, &o);
+    bract_output *o;
+    int rc = bract_output_open(path, force, &o);
     if (rc)
         return rc;
-    FILE *fp = bract_outfile_stream(o);
+    FILE *fp = bract_output_stream(o);
     if (!fp || fwrite(data, 1, len, fp) != len) {
         rc = bract_error(BRACT_EIO, "%s: write failed: %s", path, strerror(errno));
-        bract_outfile_abort(o);
+        bract_output_abort(o);
         return rc;
     }
-    return bract_outfile_commit(o);
+    return bract_output_commit(o);
 }
 
-int bract_make_dir(const char *dir, int *created)
+int bract_output_make_dir(const char *dir, int *created)
 {
     if (created)
         *created = 0;

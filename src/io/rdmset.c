@@ -3,19 +3,22 @@
 
 #include <math.h>
 #include <string.h>
+#include "bract/tsv.h"
 
-bract_rdmset *bract_rdmset_alloc(size_t nrdm)
+int bract_rdmset_new(size_t nrdm, bract_rdmset **out)
 {
+    *out = NULL;
     bract_rdmset *s = bract_xcalloc(1, sizeof *s, "an RDM set");
     if (!s)
-        return NULL;
+        return BRACT_ENOMEM;
     s->rdm = bract_xcalloc(nrdm ? nrdm : 1, sizeof *s->rdm, "an RDM set");
     if (!s->rdm) {
         free(s);
-        return NULL;
+        return BRACT_ENOMEM;
     }
     s->nrdm = nrdm;
-    return s;
+    *out = s;
+    return BRACT_OK;
 }
 
 int bract_rdmset_init_rdm(bract_rdmset *s, size_t k, const char *name, size_t n,
@@ -139,7 +142,8 @@ int bract_rdmset_read(const char *path, bract_rdmset **out)
         if (r == 0 || strcmp(bract_table_cell(t, r, cr), bract_table_cell(t, r - 1, cr)) != 0)
             nrdm++;
     size_t *first = bract_xmalloc(nrdm + 1, sizeof *first, "RDM rows");
-    bract_rdmset *s = bract_rdmset_alloc(nrdm);
+    bract_rdmset *s = NULL;
+    bract_rdmset_new(nrdm, &s);
     char **labels = bract_xmalloc(2 * t->nrows + 2, sizeof *labels, "condition labels");
     size_t nslots = 16;
     while (nslots < 4 * t->nrows + 4)

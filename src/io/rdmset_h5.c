@@ -32,6 +32,7 @@
 #include <hdf5.h>
 
 #include "bract/output.h"
+#include "bract/tsv.h"
 
 
 /* Silence HDF5's automatic error stack printing for one call. */
@@ -240,13 +241,13 @@ int bract_rdmset_write_hdf5(const bract_rdmset *s, const char *path, int force)
     int rc = check_same_conditions(s, path);
     if (rc)
         return rc;
-    bract_outfile *o;
-    if ((rc = bract_outfile_open(path, force, &o)))
+    bract_output *o;
+    if ((rc = bract_output_open(path, force, &o)))
         return rc;
     h5_quiet q;
     quiet_begin(&q);
     /* the temporary file exists (created exclusively); HDF5 truncates it */
-    hid_t f = H5Fcreate(bract_outfile_tmppath(o), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t f = H5Fcreate(bract_output_tmppath(o), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0)
         rc = BRACT_EIO;
     else {
@@ -256,11 +257,11 @@ int bract_rdmset_write_hdf5(const bract_rdmset *s, const char *path, int force)
     }
     quiet_end(&q);
     if (rc) {
-        bract_outfile_abort(o);
+        bract_output_abort(o);
         return rc == BRACT_EIO ? bract_error(BRACT_EIO, "%s: writing the HDF5 file failed", path)
                                : rc;
     }
-    return bract_outfile_commit(o);
+    return bract_output_commit(o);
 }
 
 /* ---- reading ---- */
@@ -361,7 +362,7 @@ static char **read_labels(hid_t ds, const char *path, const char *what, size_t *
                 if (cls == H5T_INTEGER)
                     snprintf(b, sizeof b, "%.0f", v[i]);
                 else
-                    bract_format_double(b, v[i]);
+                    bract_tsv_format_double(b, v[i]);
                 ok = (out[i] = bract_xstrdup(b)) != NULL;
             }
         }
@@ -596,7 +597,7 @@ static int read_layout(hid_t f, const char *path, int64_t fsize, bract_rdmset **
                                  which_c[0] ? which_c : "/pattern_descriptors", cond[i]);
                 goto done1;
             }
-    if (!(s = bract_rdmset_alloc(nrdm))) {
+    if (bract_rdmset_new(nrdm, &s)) {
         rc = BRACT_ENOMEM;
         goto done1;
     }

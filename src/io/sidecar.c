@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include <json.h>
+#include "bract/sidecar.h"
+#include "bract/tsv.h"
 
 struct bract_sidecar {
     json_object *root, *params, *inputs, *counts;
@@ -55,7 +57,7 @@ void bract_sidecar_free(bract_sidecar *s)
     free(s);
 }
 
-char *bract_shell_join(int argc, char *const *argv)
+char *bract_sidecar_shell_join(int argc, char *const *argv)
 {
     bract_buf b = {0};
     for (int i = 0; i < argc; i++) {
@@ -87,7 +89,7 @@ char *bract_shell_join(int argc, char *const *argv)
 
 void bract_sidecar_cmdline(bract_sidecar *s, int argc, char **argv)
 {
-    char *line = bract_shell_join(argc, argv);
+    char *line = bract_sidecar_shell_join(argc, argv);
     json_object_object_add(s->root, "CommandLine", json_object_new_string(line ? line : ""));
     free(line);
 }
@@ -99,7 +101,7 @@ static json_object *num(double v)
         return NULL;
     char buf[32];
     /* shortest round-trip text, not json-c's %.17g (0.1 stays 0.1) */
-    return json_object_new_double_s(v, bract_format_double(buf, v));
+    return json_object_new_double_s(v, bract_tsv_format_double(buf, v));
 }
 
 void bract_sidecar_param_str(bract_sidecar *s, const char *key, const char *val)
@@ -182,7 +184,7 @@ int bract_sidecar_write(const bract_sidecar *s, const char *output_path, int for
     }
     size_t n = strlen(txt);
     txt[n] = '\n'; /* replace the NUL: the buffer is n+1 long */
-    int rc = bract_write_file_atomic(path, txt, n + 1, force);
+    int rc = bract_output_write_atomic(path, txt, n + 1, force);
     free(txt);
     free(path);
     return rc;

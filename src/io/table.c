@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "bract/tsv.h"
 
 void bract_table_free(bract_table *t)
 {
@@ -20,15 +21,15 @@ void bract_table_free(bract_table *t)
     free(t);
 }
 
-int bract_cell_missing(const char *s)
+int bract_table_cell_missing(const char *s)
 {
     return s[0] == '\0' || strcmp(s, "n/a") == 0 || strcmp(s, "NA") == 0 ||
            strcmp(s, "nan") == 0 || strcmp(s, "NaN") == 0 || strcmp(s, "N/A") == 0;
 }
 
-int bract_label_missing(const char *s) { return s[0] == '\0' || strcmp(s, "n/a") == 0; }
+int bract_table_label_missing(const char *s) { return s[0] == '\0' || strcmp(s, "n/a") == 0; }
 
-int bract_parse_double(const char *s, double *v)
+int bract_table_parse_double(const char *s, double *v)
 {
     while (*s == ' ')
         s++;
@@ -331,11 +332,11 @@ static int cell_error(const bract_table *t, size_t row, size_t col, const char *
 int bract_table_double(const bract_table *t, size_t row, size_t col, double *v)
 {
     const char *s = bract_table_cell(t, row, col);
-    if (bract_cell_missing(s)) {
+    if (bract_table_cell_missing(s)) {
         *v = NAN;
         return BRACT_OK;
     }
-    if (bract_parse_double(s, v))
+    if (bract_table_parse_double(s, v))
         return cell_error(t, row, col, "a number");
     return BRACT_OK;
 }
@@ -344,7 +345,7 @@ int bract_table_long(const bract_table *t, size_t row, size_t col, long *v)
 {
     const char *s = bract_table_cell(t, row, col);
     double x;
-    if (bract_cell_missing(s) || bract_parse_double(s, &x) || x != floor(x) || fabs(x) > 9e15)
+    if (bract_table_cell_missing(s) || bract_table_parse_double(s, &x) || x != floor(x) || fabs(x) > 9e15)
         return cell_error(t, row, col, "an integer");
     *v = (long)x;
     return BRACT_OK;
@@ -362,7 +363,7 @@ int bract_table_column(const bract_table *t, size_t col, double *out)
 
 /* ---- number formatting ---- */
 
-char *bract_format_double(char *buf, double v)
+char *bract_tsv_format_double(char *buf, double v)
 {
     if (isnan(v)) {
         strcpy(buf, "n/a");
@@ -387,7 +388,7 @@ char *bract_format_double(char *buf, double v)
 /* ---- writing ---- */
 
 struct bract_tsv_writer {
-    bract_outfile *of;
+    bract_output *of;
     FILE *fp;
     size_t ncols, incol;
     size_t row;
@@ -402,14 +403,14 @@ int bract_tsv_open(const char *path, int force, size_t ncols, const char *const 
     bract_tsv_writer *w = bract_xcalloc(1, sizeof *w, "a TSV writer");
     if (!w)
         return BRACT_ENOMEM;
-    int rc = bract_outfile_open(path, force, &w->of);
+    int rc = bract_output_open(path, force, &w->of);
     if (rc) {
         free(w);
         return rc;
     }
-    w->fp = bract_outfile_stream(w->of);
+    w->fp = bract_output_stream(w->of);
     if (!w->fp) {
-        bract_outfile_abort(w->of);
+        bract_output_abort(w->of);
         free(w);
         return BRACT_EIO;
     }
@@ -451,7 +452,7 @@ void bract_tsv_str(bract_tsv_writer *w, const char *s)
 void bract_tsv_double(bract_tsv_writer *w, double v)
 {
     char buf[32];
-    bract_tsv_str(w, bract_format_double(buf, v));
+    bract_tsv_str(w, bract_tsv_format_double(buf, v));
 }
 
 void bract_tsv_long(bract_tsv_writer *w, long long v)
@@ -476,7 +477,7 @@ int bract_tsv_commit(bract_tsv_writer *w)
         bract_tsv_abort(w);
         return bract_error(BRACT_EINVAL, "internal error: a TSV row had the wrong number of cells");
     }
-    int rc = bract_outfile_commit(w->of);
+    int rc = bract_output_commit(w->of);
     free(w);
     return rc;
 }
@@ -485,6 +486,6 @@ void bract_tsv_abort(bract_tsv_writer *w)
 {
     if (!w)
         return;
-    bract_outfile_abort(w->of);
+    bract_output_abort(w->of);
     free(w);
 }

@@ -11,6 +11,8 @@
 #include <zlib.h>
 
 #include <nifti2_io.h>
+#include "bract/atlas.h"
+#include "bract/mask.h"
 
 static pthread_once_t nifti_once = PTHREAD_ONCE_INIT;
 static void nifti_quiet(void) { nifti_set_debug_level(0); }
@@ -206,7 +208,7 @@ static int precheck_header(const char *path, raw_header *raw)
 
 /* ---- conversion ---- */
 
-const char *bract_datatype_name(int dt)
+const char *bract_volume_datatype_name(int dt)
 {
     switch (dt) {
     case DT_UINT8: return "UINT8";
@@ -230,7 +232,7 @@ const char *bract_datatype_name(int dt)
     }
 }
 
-const char *bract_intent_name(int code)
+const char *bract_volume_intent_name(int code)
 {
     if (code == 0)
         return "NONE";
@@ -422,7 +424,7 @@ int bract_volume_read(const char *path, unsigned flags, bract_volume **out)
                              "(%lld bytes) but a gzip file of %lld bytes can hold at most "
                              "%lld bytes",
                              path, (long long)v->nx, (long long)v->ny, (long long)v->nz,
-                             (long long)v->nt, bract_datatype_name(nim->datatype),
+                             (long long)v->nt, bract_volume_datatype_name(nim->datatype),
                              (long long)need, (long long)fsize, (long long)(fsize * 1032 + 4096));
             goto fail;
         }
@@ -436,7 +438,7 @@ int bract_volume_read(const char *path, unsigned flags, bract_volume **out)
                              "%s voxels (%lld bytes from byte %lld) but the file has %lld "
                              "bytes",
                              path, (long long)v->nx, (long long)v->ny, (long long)v->nz,
-                             (long long)v->nt, bract_datatype_name(nim->datatype),
+                             (long long)v->nt, bract_volume_datatype_name(nim->datatype),
                              (long long)need, (long long)nim->iname_offset, (long long)fsize);
             goto fail;
         }
@@ -702,20 +704,20 @@ int bract_volume_write(const bract_volume *v, const char *path,
         return bract_error(BRACT_EINVAL, "%s: no voxel data to write", path);
     if (!bract_ends_with(path, ".nii") && !bract_ends_with(path, ".nii.gz"))
         return bract_error(BRACT_EINVAL, "%s: output volumes must end in .nii or .nii.gz", path);
-    bract_outfile *of;
-    int rc = bract_outfile_open(path, opts->force, &of);
+    bract_output *of;
+    int rc = bract_output_open(path, opts->force, &of);
     if (rc)
         return rc;
     nifti_image *nim = header_for_write(v);
     if (!nim) {
-        bract_outfile_abort(of);
+        bract_output_abort(of);
         return bract_error(BRACT_ENOMEM, "%s: cannot build a NIfTI header", path);
     }
     size_t n = v->nvox * (size_t)v->nt;
     float *buf = bract_xmalloc(n, sizeof(float), "output voxels");
     if (!buf) {
         nifti_image_free(nim);
-        bract_outfile_abort(of);
+        bract_output_abort(of);
         return BRACT_ENOMEM;
     }
     for (size_t i = 0; i < n; i++)
@@ -732,10 +734,10 @@ int bract_volume_write(const bract_volume *v, const char *path,
     snprintf(nim->descrip, sizeof nim->descrip, "%s",
              opts->descrip ? opts->descrip : "bract " BRACT_VERSION);
 
-    const char *tmp = bract_outfile_tmppath(of);
+    const char *tmp = bract_output_tmppath(of);
     if (nifti_set_filenames(nim, tmp, 0, 1) != 0) {
         nifti_image_free(nim);
-        bract_outfile_abort(of);
+        bract_output_abort(of);
         return bract_error(BRACT_EIO, "%s: nifticlib rejected the file name %s", path, tmp);
     }
     errno = 0;
@@ -755,11 +757,11 @@ int bract_volume_write(const bract_volume *v, const char *path,
     if (chk)
         nifti_image_free(chk);
     if (!ok) {
-        bract_outfile_abort(of);
+        bract_output_abort(of);
         return bract_error(BRACT_EIO, "%s: writing the volume failed (disk full or not writable?)",
                            path);
     }
-    return bract_outfile_commit(of);
+    return bract_output_commit(of);
 }
 
 static const char *vol_name(const bract_volume *v) { return v->path ? v->path : "(in memory)"; }
@@ -1030,7 +1032,7 @@ static int read_label_names(const char *tsv, int **labels, char ***names, size_t
         }
         lab[r] = (int)x;
         const char *s = bract_table_cell(t, r, cn);
-        if (bract_label_missing(s)) {
+        if (bract_table_label_missing(s)) {
             rc = bract_error(BRACT_EFORMAT, "%s:%zu: label %ld has no name", tsv, t->line[r], x);
             goto done;
         }
@@ -1300,7 +1302,7 @@ static int stream_on(const char *path, const bract_volume *v, bract_volume_strea
         return bract_error(BRACT_EFORMAT,
                            "%s: datatype %s is not supported (expected an integer, FLOAT32 or "
                            "FLOAT64 type)",
-                           path, bract_datatype_name(nim->datatype));
+                           path, bract_volume_datatype_name(nim->datatype));
     }
     bract_volume_stream *s = bract_xcalloc(1, sizeof *s, "a volume stream");
     if (!s)

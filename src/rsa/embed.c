@@ -106,7 +106,8 @@ int bract_embed_rdm_labels(const bract_embedding *e, const char *const *labels,
                            nk == 1 ? "" : "s");
     const char **kept = bract_xmalloc(nk, sizeof *kept, "words");
     double *x = bract_xmalloc(nk * e->dim, sizeof *x, "word vectors");
-    bract_rdmset *set = bract_rdmset_alloc(1);
+    bract_rdmset *set = NULL;
+    bract_rdmset_new(1, &set);
     int rc = BRACT_ENOMEM;
     if (set && kept && x)
         rc = embed_rdm_compute(e, labels, o, name, nk, set, kept, x, nnan);

@@ -11,6 +11,7 @@
 
 #include <cblas.h>
 #include <lapacke.h>
+#include "bract/tsv.h"
 
 /* ---- names ---- */
 

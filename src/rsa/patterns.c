@@ -12,6 +12,8 @@
 
 #include <nifti1.h>
 #include <omp.h>
+#include "bract/atlas.h"
+#include "bract/mask.h"
 
 /* ---- the accumulator shared by volumes and tables ---- */
 
@@ -546,7 +548,7 @@ int bract_patterns_from_table(const char *path, const bract_rdm_design_opts *dop
             cl[r] = bract_table_cell(t, r, cc);
             if (rl) {
                 rl[r] = bract_table_cell(t, r, (size_t)rcol);
-                if (bract_cell_missing(rl[r]) && !rc)
+                if (bract_table_cell_missing(rl[r]) && !rc)
                     rc = bract_error(BRACT_EFORMAT, "%s:%zu: column %ld ('run'): expected a run "
                                      "label, found '%s'", path, t->line[r], rcol + 1, rl[r]);
             }
@@ -712,7 +714,8 @@ int bract_patterns_rdms(const bract_rdm_design *d, const bract_patterns_set *s,
 {
     *out = NULL;
     const size_t nr = s->nregions;
-    bract_rdmset *set = bract_rdmset_alloc(nr);
+    bract_rdmset *set = NULL;
+    bract_rdmset_new(nr, &set);
     int *status = bract_xcalloc(nr ? nr : 1, sizeof *status, "region status");
     char **msg = bract_xcalloc(nr ? nr : 1, sizeof *msg, "region messages");
     if (!set || !status || !msg) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <omp.h>
+#include "bract/mask.h"
 
 /* Relative slack of a distance against the radius (NIfTI voxel sizes are
  * single precision), and of two distances that are the same. */

@@ -47,7 +47,7 @@ const char *bract_simrsa_effect_name(bract_simrsa_effect e)
     return (unsigned)e < 2 ? effect_names[e] : "unknown";
 }
 
-void bract_simrsa_opts_default(bract_simrsa_opts *o)
+void bract_simrsa_opts_defaults(bract_simrsa_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->subjects = 8;

@@ -5,6 +5,8 @@
 #include <math.h>
 #include <omp.h>
 #include <string.h>
+#include "bract/atlas.h"
+#include "bract/mask.h"
 
 /* ---- reading ---- */
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <cminpack.h>
+#include "bract/tsv.h"
 
 #define LN10 2.302585092994045684
 

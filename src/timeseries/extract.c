@@ -3,6 +3,8 @@
 
 #include <math.h>
 #include <string.h>
+#include "bract/atlas.h"
+#include "bract/mask.h"
 
 void bract_extract_info_free(bract_extract_info *info)
 {

@@ -14,6 +14,7 @@
 #include <lapacke.h>
 #ifdef _OPENMP
 #include <omp.h>
+#include "bract/mask.h"
 #endif
 
 /* ---- Butterworth design ---- */

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include <json.h>
+#include "bract/sidecar.h"
+#include "bract/tsv.h"
 
 static bract_tseries *tseries_alloc(size_t nt, size_t nreg)
 {

@@ -3,6 +3,7 @@
  * cells (the quoting rule of bract/table.h, both ways).  The first byte
  * picks the name (.tsv, .csv, .txt: the delimiter rule). */
 #include "fuzz.h"
+#include "bract/tsv.h"
 
 static void fz_setup(void) {}
 
@@ -48,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             long l;
             bract_table_double(t, r, c, &x);
             bract_table_long(t, r, c, &l);
-            bract_label_missing(bract_table_cell(t, r, c));
+            bract_table_label_missing(bract_table_cell(t, r, c));
         }
     /* the round trip through the writer.  The writer turns tabs and line
      * breaks inside a cell into spaces (table.h), so two column names that

@@ -3,6 +3,8 @@
  * volume stream, chosen by the first byte; the rest is the file, named
  * .nii.gz when it starts like gzip, else .nii. */
 #include "fuzz.h"
+#include "bract/atlas.h"
+#include "bract/mask.h"
 
 static void fz_setup(void) {}
 

@@ -18,7 +18,8 @@ int main(int argc, char **argv)
     bract_rdm_design *d = NULL;
     bract_rdm_plan *plan = NULL;
     bract_rdm_ws *ws = NULL;
-    bract_rdmset *set = bract_rdmset_alloc(1);
+    bract_rdmset *set = NULL;
+    bract_rdmset_new(1, &set);
     int rc = !set || bract_rdm_design_from_labels(cond, NULL, 3, NULL, &d) ||
              bract_rdmset_init_rdm(set, 0, "demo", 3, cond) || bract_rdm_plan_new(d, &o, 4, 0, &plan) ||
              bract_rdm_ws_new(plan, &ws) ||

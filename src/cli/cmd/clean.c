@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <json.h>
+#include "bract/mask.h"
 
 static int parse_detrend(const char *arg, void *field) { return bract_clean_detrend_parse(arg, field); }
 CLI_ENUM_PARSER(bract_clean_standardize, bract_clean_standardize_parse)

@@ -5,6 +5,8 @@
 #include "cli/opts.h"
 #include "cli/paths.h"
 #include "bract/outputs.h"
+#include "bract/sidecar.h"
+#include "bract/tsv.h"
 
 #include <errno.h>
 #include <math.h>
@@ -35,7 +37,7 @@ static int parse_span(const char *arg, int integer, span *out)
     memcpy(buf, arg, n + 1);
     if (sec)
         buf[n - 1] = '\0';
-    if (bract_parse_double(buf, &v) || !isfinite(v) || v <= 0)
+    if (bract_table_parse_double(buf, &v) || !isfinite(v) || v <= 0)
         return bract_error(BRACT_EINVAL, "expected a positive number of volumes or seconds (e.g. "
                                          "30 or 60s), not '%s'", arg);
     if (integer && !sec && v != floor(v))
@@ -685,7 +687,7 @@ static void cols_list(colset *cs, const char *const *names)
  * existing output without --force stops the run here, before any work). */
 static int open_outputs(run *r)
 {
-    if (bract_make_dir(r->outdir, &r->made_dir))
+    if (bract_output_make_dir(r->outdir, &r->made_dir))
         return cli_fail(&r->c);
     colset cs;
     if (cols_init(&cs, 64 + r->nreg + r->k))

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <json.h>
+#include "bract/tsv.h"
 
 typedef struct {
     cli_strlist events, data;
@@ -80,7 +81,7 @@ static int check_args(const cli_ctx *c, events_args *a)
                                ne, ne == 1 ? "" : "s", nd);
     if (a->volumes && !(a->tr > 0))
         return cli_usage_error(c, "--volumes needs --tr");
-    if (a->baseline && (!*a->baseline || bract_cell_missing(a->baseline)))
+    if (a->baseline && (!*a->baseline || bract_table_cell_missing(a->baseline)))
         return cli_usage_error(c, "--baseline needs a label (got '%s')", a->baseline);
     if (!a->column)
         a->column = "trial_type";

@@ -3,6 +3,9 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "bract/outputs.h"
+#include "bract/atlas.h"
+#include "bract/sidecar.h"
+#include "bract/tsv.h"
 
 #include <errno.h>
 #include <math.h>
@@ -568,7 +571,7 @@ static int write_maps(run *r)
     const cli_ctx *c = &r->c;
     const bract_group_data *d = r->d;
     const bract_group_result *g = r->r;
-    if (bract_make_dir(r->dir, NULL))
+    if (bract_output_make_dir(r->dir, NULL))
         return cli_fail(c);
     const int fish = r->a.transform == BRACT_GROUP_FISHER;
     const struct {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <json.h>
+#include "bract/tsv.h"
 
 typedef struct {
     int stats, json;
@@ -57,7 +58,7 @@ static const char *xform_name(int code)
 static json_object *jnum(double v)
 {
     char buf[32];
-    return isfinite(v) ? json_object_new_double_s(v, bract_format_double(buf, v)) : NULL;
+    return isfinite(v) ? json_object_new_double_s(v, bract_tsv_format_double(buf, v)) : NULL;
 }
 
 static json_object *jaffine(double a[4][4])
@@ -123,12 +124,12 @@ static int info_volume(const cli_ctx *c, const char *path, int stats, json_objec
         json_object_object_add(o, "voxel_mm", vs);
         json_object_object_add(o, "tr_s", v->tr > 0 ? jnum(v->tr) : NULL);
         json_object_object_add(o, "datatype",
-                               json_object_new_string(bract_datatype_name(v->datatype)));
+                               json_object_new_string(bract_volume_datatype_name(v->datatype)));
         json_object_object_add(o, "scl_slope", jnum(v->scl_slope));
         json_object_object_add(o, "scl_inter", jnum(v->scl_inter));
         json_object_object_add(o, "scaled", json_object_new_boolean(v->scaled));
         json_object_object_add(o, "intent",
-                               json_object_new_string(bract_intent_name(v->intent_code)));
+                               json_object_new_string(bract_volume_intent_name(v->intent_code)));
         json_object_object_add(o, "intent_name", json_object_new_string(v->intent_name));
         json_object_object_add(o, "description", json_object_new_string(v->descrip));
         json_object_object_add(o, "qform_code", json_object_new_int(v->qform_code));
@@ -162,13 +163,13 @@ static int info_volume(const cli_ctx *c, const char *path, int stats, json_objec
         else
             printf("  %-13s unknown\n", "TR");
     }
-    printf("  %-13s %s\n", "datatype", bract_datatype_name(v->datatype));
+    printf("  %-13s %s\n", "datatype", bract_volume_datatype_name(v->datatype));
     if (v->scaled)
         printf("  %-13s slope %g, intercept %g\n", "scaling", v->scl_slope, v->scl_inter);
     else
         printf("  %-13s none\n", "scaling");
     if (v->intent_code) {
-        printf("  %-13s %s", "intent", bract_intent_name(v->intent_code));
+        printf("  %-13s %s", "intent", bract_volume_intent_name(v->intent_code));
         if (v->intent_name[0])
             printf(" (%s)", v->intent_name);
         if (v->intent_p[0] != 0 || v->intent_p[1] != 0 || v->intent_p[2] != 0)
@@ -293,9 +294,9 @@ static int info_table(const cli_ctx *c, const char *path, json_object *all)
         double lo = INFINITY, hi = -INFINITY, x;
         for (size_t r = 0; r < t->nrows; r++) {
             const char *s = bract_table_cell(t, r, col);
-            if (bract_cell_missing(s))
+            if (bract_table_cell_missing(s))
                 miss++;
-            else if (bract_parse_double(s, &x))
+            else if (bract_table_parse_double(s, &x))
                 text++;
             else {
                 lo = fmin(lo, x);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <json.h>
+#include "bract/tsv.h"
 
 CLI_ENUM_PARSER(bract_lsa_weighting, bract_lsa_weighting_parse)
 CLI_ENUM_PARSER(bract_lsa_solver, bract_lsa_solver_parse)
@@ -137,7 +138,7 @@ static void fill_sidecar(bract_sidecar *sc, const args *a, const bract_lsa *l, u
     for (size_t d = 0; d < l->dims; d++) {
         char buf[32];
         json_object_array_add(
-            sv, json_object_new_double_s(l->sv[d], bract_format_double(buf, l->sv[d])));
+            sv, json_object_new_double_s(l->sv[d], bract_tsv_format_double(buf, l->sv[d])));
     }
     bract_sidecar_set_json(sc, "SingularValues", json_object_to_json_string(sv));
     json_object_put(sv);

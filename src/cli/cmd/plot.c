@@ -13,6 +13,8 @@
 
 #include "bract/plot.h"
 #include "bract/outputs.h"
+#include "bract/sidecar.h"
+#include "bract/tsv.h"
 
 CLI_ENUM_PARSER(bract_plot_format, bract_plot_format_parse)
 CLI_ENUM_PARSER(bract_plot_labels, bract_plot_labels_parse)
@@ -197,7 +199,7 @@ struct run {
     cli_ctx c;
     args a;
     const char *kind;
-    bract_figure fig;
+    bract_plot_figure fig;
     char *units; /* from the RDM set's sidecar */
 };
 
@@ -324,7 +326,7 @@ static int setup(run *r, int argc, char **argv, size_t *kind)
     for (*kind = 0; kind_specs[*kind] != spec; (*kind)++)
         ;
     r->kind = spec->name + strlen("plot ");
-    bract_plot_opts_init(&r->a.o);
+    bract_plot_opts_defaults(&r->a.o);
     if ((st = cli_parse(c, spec, &r->a, argc - 1, argv + 1)) != CLI_CONTINUE)
         return st;
     size_t nin = kinds[*kind].ninputs;
@@ -360,14 +362,14 @@ static void sidecar_select(bract_sidecar *sc, const cli_strlist *select)
     free(names);
 }
 
-static void sidecar_map(bract_sidecar *sc, const bract_plot_opts *o, const bract_figure *fig)
+static void sidecar_map(bract_sidecar *sc, const bract_plot_opts *o, const bract_plot_figure *fig)
 {
     bract_sidecar_param_num(sc, "threshold", o->threshold);
     bract_sidecar_param_str(sc, "view", bract_plot_view_name(o->view));
     if (o->view == BRACT_VIEW_ORTHO) { /* the cut point actually used */
         char buf[128], x[32], y[32], z[32];
-        snprintf(buf, sizeof buf, "[%s, %s, %s]", bract_format_double(x, fig->cut[0]),
-                 bract_format_double(y, fig->cut[1]), bract_format_double(z, fig->cut[2]));
+        snprintf(buf, sizeof buf, "[%s, %s, %s]", bract_tsv_format_double(x, fig->cut[0]),
+                 bract_tsv_format_double(y, fig->cut[1]), bract_tsv_format_double(z, fig->cut[2]));
         bract_sidecar_set_json(sc, "CutMillimetres", buf);
     }
     if (o->view == BRACT_VIEW_MOSAIC) {
@@ -380,7 +382,7 @@ static void sidecar_map(bract_sidecar *sc, const bract_plot_opts *o, const bract
 static int write_sidecar(const run *r, size_t nwarn)
 {
     const bract_plot_opts *o = &r->a.o;
-    const bract_figure *fig = &r->fig;
+    const bract_plot_figure *fig = &r->fig;
     const char *kind = r->kind;
     bract_sidecar *sc = cli_sidecar(&r->c);
     if (sc) {
@@ -440,7 +442,7 @@ static int draw(run *r, size_t kind)
     if (bract_output_check(out, c->force) || bract_output_not_input(out, in, 3))
         return cli_fail(c);
     cli_log(c, "drawing %s from %s", r->kind, in[0]);
-    if (kinds[kind].draw(r) || bract_figure_write(&r->fig, out, c->force))
+    if (kinds[kind].draw(r) || bract_plot_figure_write(&r->fig, out, c->force))
         return cli_fail(c);
     size_t nwarn = cli_warnings(c);
     return strcmp(out, "-") != 0 ? write_sidecar(r, nwarn) : CLI_OK;
@@ -457,7 +459,7 @@ int main_plot(int argc, char **argv)
         rc = draw(&r, kind);
         bract_plot_release_fonts();
     }
-    bract_figure_free(&r.fig);
+    bract_plot_figure_free(&r.fig);
     free(r.units);
     cli_strlist_free(&r.a.select);
     cli_strlist_free(&r.a.inputs);

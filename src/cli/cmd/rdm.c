@@ -5,6 +5,8 @@
 #include "cli/paths.h"
 #include "cli/cmd/rdm.h"
 #include "bract/outputs.h"
+#include "bract/atlas.h"
+#include "bract/mask.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -48,7 +48,7 @@ int main_report(int argc, char **argv)
     cli_ctx c;
     cli_ctx_init(&c, "report", NULL);
     args a = {0};
-    bract_report_opts_init(&a.o);
+    bract_report_opts_defaults(&a.o);
     int st = cli_parse(&c, &cli_spec_report, &a, argc, argv);
     const char *dir = a.dirs.n ? a.dirs.v[0] : NULL;
     size_t ndirs = a.dirs.n;
@@ -73,7 +73,7 @@ int main_report(int argc, char **argv)
     bract_report_info info;
     int rc = bract_report_build(dir, &o, &html, &len, &info);
     bract_plot_release_fonts();
-    if (rc || (rc = bract_write_file_atomic(output, html, len, c.force))) {
+    if (rc || (rc = bract_output_write_atomic(output, html, len, c.force))) {
         free(html);
         return cli_fail(&c);
     }

@@ -4,6 +4,8 @@
 #include "cli/paths.h"
 #include "cli/cmd/rdm.h"
 #include "bract/outputs.h"
+#include "bract/sidecar.h"
+#include "bract/tsv.h"
 
 #include <math.h>
 #include <stdlib.h>

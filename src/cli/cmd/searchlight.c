@@ -6,6 +6,9 @@
 #include "cli/paths.h"
 #include "cli/cmd/rdm.h"
 #include "bract/outputs.h"
+#include "bract/atlas.h"
+#include "bract/mask.h"
+#include "bract/sidecar.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <json.h>
+#include "bract/tsv.h"
 
 /* --dwell: a mean segment length in volumes ("120") or seconds ("240s"). */
 typedef struct {
@@ -31,7 +32,7 @@ static int parse_dwell(const char *arg, void *field)
     int sec = buf[n - 1] == 's';
     if (sec)
         buf[n - 1] = '\0';
-    if (bract_parse_double(buf, &v) || !(v >= 1e-6 && v <= 1e9))
+    if (bract_table_parse_double(buf, &v) || !(v >= 1e-6 && v <= 1e9))
         return bract_error(BRACT_EINVAL, "expected a number of volumes or seconds from 1e-06 "
                                          "to 1e+09 (e.g. 120 or 240s), not '%s'", arg);
     d->value = v;
@@ -378,7 +379,7 @@ static int write_truth_json(const simctx *s, json_object *subjects)
     const char *text = json_object_to_json_string_ext(t, JSON_C_TO_STRING_PRETTY |
                                                              JSON_C_TO_STRING_NOSLASHESCAPE);
     char *p = out_path(s, "truth.json", NULL);
-    int rc = !p || bract_write_file_atomic(p, text, strlen(text), s->c.force) ? cli_fail(&s->c)
+    int rc = !p || bract_output_write_atomic(p, text, strlen(text), s->c.force) ? cli_fail(&s->c)
                                                                              : CLI_OK;
     free(p);
     json_object_put(t);
@@ -396,7 +397,7 @@ static int write_dataset(simctx *s, const bract_dfcsim_states *st)
         if (!(s->names[r] = strdup(nm)))
             return cli_error(&s->c, "out of memory");
     }
-    if (bract_make_dir(s->dir, NULL))
+    if (bract_output_make_dir(s->dir, NULL))
         return cli_fail(&s->c);
     int rc = check_outputs(s);
     if (rc || (rc = write_states(s, st)))

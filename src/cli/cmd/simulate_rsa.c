@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "bract/sidecar.h"
+#include "bract/tsv.h"
 
 /* --grid NXxNYxNZ into int64_t[3]. */
 static int parse_grid(const char *arg, void *field)
@@ -136,7 +138,8 @@ static int write_model_rdm(const bract_simrsa *d, const char *path, int force)
     size_t *order = malloc(W * sizeof *order);
     unsigned char *seen = calloc(W, 1);
     const char **labels = malloc(W * sizeof *labels);
-    bract_rdmset *s = bract_rdmset_alloc(1);
+    bract_rdmset *s = NULL;
+    bract_rdmset_new(1, &s);
     int rc = BRACT_ENOMEM;
     if (order && seen && labels && s) {
         size_t k = 0;
@@ -438,7 +441,7 @@ static int prepare(run *r)
     int rc = make_paths(r);
     if (rc)
         return rc;
-    if (bract_simrsa_new(&r->a.o, &r->d) || bract_make_dir(r->a.dir, NULL))
+    if (bract_simrsa_new(&r->a.o, &r->d) || bract_output_make_dir(r->a.dir, NULL))
         return cli_fail(&r->c);
     for (size_t i = 0; i < r->nout; i++) {
         if (!r->paths[i])
@@ -463,7 +466,7 @@ static int prepare(run *r)
             continue;
         char *slash = strrchr(r->paths[i], '/');
         *slash = '\0';
-        int bad = bract_make_dir(r->paths[i], NULL);
+        int bad = bract_output_make_dir(r->paths[i], NULL);
         *slash = '/';
         if (bad)
             return cli_fail(&r->c);
@@ -527,7 +530,7 @@ static int write_words(run *r)
             return cli_error(&r->c, "out of memory");
         for (size_t i = 0; i < d->nwords; i++)
             p += sprintf(p, "%s\n", d->words[i]);
-        if (bract_write_file_atomic(r->paths[F_CONDITIONS], text, len, r->c.force))
+        if (bract_output_write_atomic(r->paths[F_CONDITIONS], text, len, r->c.force))
             rc = cli_fail(&r->c);
         free(text);
         return rc ? rc : sidecar(r, r->paths[F_CONDITIONS], "the words, one per line");
@@ -603,7 +606,7 @@ static int write_truth(run *r)
                           "truth: 1 where the effect was planted");
     if (rc)
         return rc;
-    if (bract_write_file_atomic(r->paths[F_CORPUS], d->corpus, strlen(d->corpus), r->c.force))
+    if (bract_output_write_atomic(r->paths[F_CORPUS], d->corpus, strlen(d->corpus), r->c.force))
         return cli_fail(&r->c);
     if ((rc = sidecar(r, r->paths[F_CORPUS], "corpus: one document per line")))
         return rc;
@@ -706,7 +709,7 @@ static int write_text(run *r, int b, const char *text)
 {
     if (!text)
         return cli_error(&r->c, "out of memory");
-    return bract_write_file_atomic(r->paths[bids_slot(r, b)], text, strlen(text), r->c.force)
+    return bract_output_write_atomic(r->paths[bids_slot(r, b)], text, strlen(text), r->c.force)
                ? cli_fail(&r->c) : CLI_OK;
 }
 
@@ -782,7 +785,7 @@ int main_simulate_rsa(int argc, char **argv)
     memset(&R, 0, sizeof R);
     run *r = &R;
     cli_ctx_init(&r->c, "simulate rsa", NULL);
-    bract_simrsa_opts_default(&r->a.o);
+    bract_simrsa_opts_defaults(&r->a.o);
     int rc = cli_parse(&r->c, &cli_spec_simulate_rsa, &r->a, argc, argv);
     if (rc != CLI_CONTINUE)
         return rc;

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "bract/tsv.h"
 
 int main_simulate_timescales(int argc, char **argv);
 
@@ -267,7 +268,7 @@ int main_simulate_timescales(int argc, char **argv)
                                a.o.tau_min);
     cli_apply(&r->c);
     a.o.seed = r->c.seed;
-    if (bract_make_dir(a.dir, NULL))
+    if (bract_output_make_dir(a.dir, NULL))
         return cli_fail(&r->c);
     if (!(rc = plan_outputs(r))) {
         if (bract_tausim_new(&a.o, &r->d))

@@ -4,6 +4,8 @@
 #include "cli/columns.h"
 #include "cli/opts.h"
 #include "bract/outputs.h"
+#include "bract/mask.h"
+#include "bract/tsv.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -170,7 +172,7 @@ static bract_sidecar *make_sidecar(const cli_ctx *c, const ts_args *a, const bra
     double lo, hi;
     bract_timescale_plan_range(p, &lo, &hi);
     char buf[96], b1[32], b2[32];
-    snprintf(buf, sizeof buf, "[%s, %s]", bract_format_double(b1, lo), bract_format_double(b2, hi));
+    snprintf(buf, sizeof buf, "[%s, %s]", bract_tsv_format_double(b1, lo), bract_tsv_format_double(b2, hi));
     bract_sidecar_set_json(s, "MeasurableRangeSeconds", buf);
     bract_sidecar_set_num(s, "RepetitionTime", o->tr);
     bract_sidecar_set_str(s, "Units", "seconds");

@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "bract/outputs.h"
+#include "bract/tsv.h"
 
 #include <errno.h>
 #include <math.h>
@@ -207,7 +208,7 @@ static int prepare(run *u)
 {
     cli_ctx *c = &u->c;
     const args *a = &u->a;
-    if (bract_make_dir(a->dir, NULL))
+    if (bract_output_make_dir(a->dir, NULL))
         return cli_fail(c);
     u->nout = u->nsub >= 2 ? 3 : 2;
     for (size_t k = 0; k < 3; k++)

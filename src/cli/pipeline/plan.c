@@ -22,6 +22,8 @@
 
 #include <ini.h>
 #include <json.h>
+#include "bract/sidecar.h"
+#include "bract/tsv.h"
 
 /* ---- the parsed file ---- */
 
@@ -395,7 +397,7 @@ static int expand_name(ctx *c, size_t si, long subj, const char *sectkey, const 
             return fail(c, "section [stage %s]: key %s: {tr} used but [dataset] has no tr",
                         s->name, sectkey);
         char buf[32];
-        return sl_push(vals, bract_format_double(buf, c->p->tr)) ? oom(c) : 0;
+        return sl_push(vals, bract_tsv_format_double(buf, c->p->tr)) ? oom(c) : 0;
     }
     const char *val = setting(c, name, strlen(name));
     if (val)
@@ -608,7 +610,7 @@ static int build_step(ctx *c, size_t si, long subj)
     full[0] = "bract";
     for (size_t i = 0; i < argv.n; i++)
         full[i + 1] = argv.v[i];
-    step->cmdline = bract_shell_join((int)argv.n + 1, full);
+    step->cmdline = bract_sidecar_shell_join((int)argv.n + 1, full);
     free(full);
     return step->cmdline ? 0 : oom(c);
 }
@@ -1021,7 +1023,7 @@ static int set_roots(ctx *c, const char *data_dir, const char *out_dir)
             return rc;
     }
     const char *tr = get(c->dataset, "tr");
-    if (tr && (bract_parse_double(tr, &p->tr) || !(p->tr > 0)))
+    if (tr && (bract_table_parse_double(tr, &p->tr) || !(p->tr > 0)))
         return fail(c, "section [dataset]: key tr: expected a positive number of seconds, "
                     "found '%s'", tr);
     return 0;

@@ -58,7 +58,7 @@ static int make_parent(const char *path)
     if (!slash || slash == path)
         return 0;
     char *dir = strndup(path, (size_t)(slash - path));
-    int rc = dir ? bract_make_dir(dir, NULL) : -1;
+    int rc = dir ? bract_output_make_dir(dir, NULL) : -1;
     free(dir);
     return rc;
 }
