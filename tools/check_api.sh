@@ -10,6 +10,7 @@
 # 2. Every global symbol the static archives define starts with bract_ or
 #    cli_ (libbract-cli.a) or main_ (its command entry points): no
 #    unprefixed helpers leak into a static link (pc_*, rp_*, ...).
+#    (A sanitizer build adds __odr_asan.NAME beside each global: ignored.)
 # 3. The compute library does not link cairo, pango or glib (they belong to
 #    libbract-figures) nor inih (the CLI's pipeline files).
 # 4. One prefix per header: a function declared in bract/<module>.h is
@@ -30,11 +31,11 @@ done
 
 for a in "$b/libbract.a" "$b/libbract-figures.a"; do
     names=$(nm -g --defined-only "$a" 2>/dev/null | awk 'NF == 3 {print $3}' |
-        grep -v -e '^bract_' -e '^\.gomp_critical_user_bract_' | sort -u)
+        grep -v -e '^bract_' -e '^\.gomp_critical_user_bract_' -e '^__odr_asan\.' -e '^__asan_' | sort -u)
     [ -z "$names" ] || bad "$a defines global names without the bract_ prefix: $(echo $names | head -c 400)"
 done
 names=$(nm -g --defined-only "$b/libbract-cli.a" 2>/dev/null | awk 'NF == 3 {print $3}' |
-    grep -v -e '^cli_' -e '^main_' -e '^cli_' | sort -u)
+    grep -v -e '^cli_' -e '^main_' -e '^__odr_asan\.' -e '^__asan_' | sort -u)
 [ -z "$names" ] || bad "$b/libbract-cli.a defines global names without the cli_/main_ prefix: $(echo $names | head -c 400)"
 
 needed=$(readelf -d "$b/libbract.so" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')
