@@ -698,6 +698,34 @@ static int stage_refs(ctx *c, size_t si)
     return 0;
 }
 
+/* A line that is a section header, as inih reads it: "[NAME]" after
+ * optional blanks (not a continuation of a value), NAME up to the first
+ * ']'.  The name goes to name (of size len); 0 when not a header. */
+static int header_name(const char *line, int in_value, char *name, size_t len)
+{
+    const char *p = line;
+    if (!strncmp(p, "\xEF\xBB\xBF", 3))
+        p += 3;
+    int indented = isspace((unsigned char)*p);
+    while (isspace((unsigned char)*p))
+        p++;
+    const char *e = *p == '[' ? strchr(p, ']') : NULL;
+    if (!e || (indented && in_value) || (size_t)(e - p) > len)
+        return 0;
+    memcpy(name, p + 1, (size_t)(e - p - 1));
+    name[e - p - 1] = '\0';
+    return 1;
+}
+
+/* A section seen again (inih would merge the two): finding F14. */
+static int seen_section(ctx *c, strlist *seen, const char *name)
+{
+    if (sl_has(seen, name))
+        return fail(c, "two sections [%s] (a section name is given once; rename one)", name);
+    return sl_push(seen, name) ? oom(c) : 0;
+}
+
+/* Lines of at most 199 characters, and no section given twice. */
 static int check_lines(ctx *c)
 {
     const char *text = c->o->text;
@@ -705,23 +733,34 @@ static int check_lines(ctx *c)
     if (!text && !f)
         return bract_error(BRACT_EIO, "%s: cannot open: %s", c->file, strerror(errno));
     size_t lineno = 0, len = 0;
-    int ch;
-    while ((ch = text ? (*text ? (unsigned char)*text++ : EOF) : fgetc(f)) != EOF) {
-        if (ch == '\n') {
-            lineno++;
-            len = 0;
+    char line[256], name[256];
+    strlist seen = {0};
+    int ch, rc = 0, in_value = 0;
+    do {
+        ch = text ? (*text ? (unsigned char)*text++ : EOF) : fgetc(f);
+        if (ch != '\n' && ch != EOF) {
+            if (++len == 200) {
+                rc = fail(c, "line %zu is longer than 199 characters (continue a long value on "
+                          "indented lines)", lineno + 1);
+                break;
+            }
+            line[len - 1] = (char)ch;
             continue;
         }
-        if (++len == 200) {
-            if (f)
-                fclose(f);
-            return fail(c, "line %zu is longer than 199 characters (continue a long value on "
-                        "indented lines)", lineno + 1);
+        line[len] = '\0';
+        lineno++;
+        len = 0;
+        if (header_name(line, in_value, name, sizeof name - 1)) {
+            rc = seen_section(c, &seen, name);
+            in_value = 0;
+        } else if (strchr(line, '=') && !isspace((unsigned char)line[0])) {
+            in_value = 1;
         }
-    }
+    } while (ch != EOF && !rc);
     if (f)
         fclose(f);
-    return 0;
+    sl_free(&seen);
+    return rc;
 }
 
 static int discover_subjects(ctx *c)
@@ -1105,6 +1144,41 @@ static int load_stage(ctx *c, section *sec, stage *s)
     return spec ? check_keys(c, s, spec) : 0;
 }
 
+/* Whether some stage value refers to [dataset] key k: {k} or {all:k}. */
+static int key_used(const ctx *c, const char *k)
+{
+    char a[300], b[300];
+    snprintf(a, sizeof a, "{%s}", k);
+    snprintf(b, sizeof b, "{all:%s}", k);
+    for (size_t i = 0; i < c->nst; i++)
+        for (size_t j = 0; j < c->st[i].sec->n; j++)
+            if (strstr(c->st[i].sec->kv[j].value, a) || strstr(c->st[i].sec->kv[j].value, b))
+                return 1;
+    return 0;
+}
+
+/* Every [dataset] key is root, subjects, tr or a pattern some stage uses
+ * (finding F15: a misspelt or forgotten key was ignored). */
+static int check_dataset_keys(ctx *c)
+{
+    const section *d = c->dataset;
+    for (size_t i = 0; i < d->n; i++) {
+        const char *k = d->kv[i].key;
+        if (!strcmp(k, "root") || !strcmp(k, "subjects") || !strcmp(k, "tr") || key_used(c, k))
+            continue;
+        char used[1024] = "";
+        size_t n = 0;
+        for (size_t j = 0; j < d->n && n < sizeof used - 1; j++)
+            if (j != i && strcmp(d->kv[j].key, "root") && strcmp(d->kv[j].key, "subjects") &&
+                strcmp(d->kv[j].key, "tr") && key_used(c, d->kv[j].key))
+                n += (size_t)snprintf(used + n, sizeof used - n, ", %s", d->kv[j].key);
+        return fail(c, "section [dataset]: key %s: unknown key: no stage refers to {%s} (the "
+                    "keys are root, subjects, tr and the file patterns the stages use%s%s)", k,
+                    k, n ? ": " : "", n ? used + 2 : "");
+    }
+    return 0;
+}
+
 /* The stages, checked, with their references, in dependency order. */
 static int load_stages(ctx *c)
 {
@@ -1127,6 +1201,8 @@ static int load_stages(ctx *c)
                 rc = fail(c, "section [stage %s]: two stages have this name", c->st[i].name);
     for (size_t i = 0; i < c->nst && !rc; i++)
         rc = stage_refs(c, i);
+    if (!rc)
+        rc = check_dataset_keys(c);
     if (rc)
         return rc;
     size_t *path_buf = calloc(c->nst + 1, sizeof *path_buf);
