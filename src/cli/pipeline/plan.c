@@ -185,6 +185,8 @@ typedef struct {
     size_t norder;
     /* first step index of each stage (subject steps: + subject index) */
     size_t *first_step;
+    char *real_root;  /* the output root resolved (resolve_path), for outputs */
+    int allow_outside; /* [output] allow_outside_root = yes */
 } ctx;
 
 /* "<file>: <message>" in the error slot; BRACT_EFORMAT (the file says
@@ -221,6 +223,95 @@ static char *dir_of(const char *path)
     if (s == path)
         return strdup("/");
     return strndup(path, (size_t)(s - path));
+}
+
+/* dir + "/" + name (dir "/" gives "/name"); frees dir.  NULL when out of
+ * memory. */
+static char *append_name(char *dir, const char *name, size_t len)
+{
+    if (!dir)
+        return NULL;
+    size_t n = strlen(dir);
+    int slash = n == 0 || dir[n - 1] != '/';
+    char *r = realloc(dir, n + (size_t)slash + len + 1);
+    if (!r) {
+        free(dir);
+        return NULL;
+    }
+    if (slash)
+        r[n++] = '/';
+    memcpy(r + n, name, len);
+    r[n + len] = '\0';
+    return r;
+}
+
+/* `path` made absolute and resolved as the kernel would when a command
+ * creates it: "." and ".." taken away, the directories that exist followed
+ * through symbolic links (realpath); the last name is kept as written
+ * unless follow_last (a link there is replaced, not written through).
+ * NULL when out of memory. */
+static char *resolve_path(const char *path, int follow_last)
+{
+    char *res;
+    if (path[0] == '/') {
+        res = strdup("/");
+    } else {
+        res = getcwd(NULL, 0);
+        if (!res)
+            res = strdup("/");
+    }
+    for (const char *q = path; res && *q;) {
+        while (*q == '/')
+            q++;
+        size_t len = strcspn(q, "/");
+        if (!len)
+            break;
+        const char *name = q;
+        q += len;
+        int last = !q[strspn(q, "/")];
+        if (len == 1 && name[0] == '.')
+            continue;
+        if (len == 2 && name[0] == '.' && name[1] == '.') {
+            char *slash = strrchr(res, '/');
+            if (slash)
+                slash[slash == res] = '\0'; /* "/a" -> "/", "/a/b" -> "/a" */
+            continue;
+        }
+        res = append_name(res, name, len);
+        struct stat st;
+        if (res && (!last || follow_last) && lstat(res, &st) == 0) {
+            char *real = realpath(res, NULL);
+            if (real) {
+                free(res);
+                res = real;
+            }
+        }
+    }
+    return res;
+}
+
+/* An output of a step must resolve inside the output root (finding F5: a
+ * shared pipeline file could write anywhere the user can), unless the
+ * file allows it ([output] allow_outside_root = yes). */
+static int check_inside_root(ctx *c, size_t si, const char *key, const char *path)
+{
+    if (c->allow_outside)
+        return 0;
+    if (!c->real_root && !(c->real_root = resolve_path(c->p->out_root, 1)))
+        return oom(c);
+    char *res = resolve_path(path, 0);
+    if (!res)
+        return oom(c);
+    size_t n = strlen(c->real_root);
+    int inside = strncmp(res, c->real_root, n) == 0 &&
+                 ((n == 1 && res[1]) || (res[n] == '/' && res[n + 1]));
+    int rc = inside ? 0
+                    : fail(c, "section [stage %s]: key %s: %s resolves outside the output root "
+                           "%s (outputs go under {out}; a file that means to write elsewhere "
+                           "says allow_outside_root = yes in [output])",
+                           c->st[si].name, key, res, c->real_root);
+    free(res);
+    return rc;
 }
 
 static long find_stage(const ctx *c, const char *name)
@@ -474,7 +565,8 @@ static int expand_value(ctx *c, size_t si, long subj, const char *key, const cha
                     rc = oom(c);
             }
             if (!rc && name && strcmp(name, "out") == 0 && strcmp(key, "output") != 0)
-                rc = sl_push(outputs, vals.v[0]) ? oom(c) : 0;
+                if (!(rc = check_inside_root(c, si, key, vals.v[0])))
+                    rc = sl_push(outputs, vals.v[0]) ? oom(c) : 0;
             sl_free(&vals);
             free(name);
             continue;
@@ -526,8 +618,10 @@ static int expand_value(ctx *c, size_t si, long subj, const char *key, const cha
             break;
         }
         struct stat stt;
-        if (under_out && strcmp(key, "output") != 0)
-            rc = sl_push(outputs, buf) ? oom(c) : 0;
+        if (under_out && strcmp(key, "output") != 0) {
+            if (!(rc = check_inside_root(c, si, key, buf)))
+                rc = sl_push(outputs, buf) ? oom(c) : 0;
+        }
         else if ((in || (stat(buf, &stt) == 0 && S_ISREG(stt.st_mode))) && !sl_has(inputs, buf))
             rc = sl_push(inputs, buf) ? oom(c) : 0;
     }
@@ -1044,7 +1138,19 @@ static int set_roots(ctx *c, const char *data_dir, const char *out_dir)
     const char *root = get(c->dataset, "root");
     p->data_root = data_dir ? strdup(data_dir) : root ? join_path(base, root) : strdup(base);
     free(base);
-    const char *oroot = get(find_section(&c->doc, "output"), "root");
+    const section *osec = find_section(&c->doc, "output");
+    for (size_t i = 0; osec && i < osec->n; i++) {
+        const char *k = osec->kv[i].key, *v = osec->kv[i].value;
+        if (strcmp(k, "root") && strcmp(k, "allow_outside_root"))
+            return fail(c, "section [output]: key %s: unknown key (expected root or "
+                        "allow_outside_root)", k);
+        if (!strcmp(k, "allow_outside_root") && !is_true(v) && !is_false(v))
+            return fail(c, "section [output]: key allow_outside_root: write yes or no (found "
+                        "'%s')", v);
+        if (!strcmp(k, "allow_outside_root"))
+            c->allow_outside = is_true(v);
+    }
+    const char *oroot = get(osec, "root");
     if (out_dir)
         p->out_root = strdup(out_dir);
     else if (p->data_root && oroot)
@@ -1229,6 +1335,8 @@ static int step_output(ctx *c, size_t si, size_t q, pl_step *st)
     if (!rc && v.n != 1)
         rc = fail(c, "section [stage %s]: key output must name one file or directory (got %zu)",
                   c->st[si].name, v.n);
+    if (!rc)
+        rc = check_inside_root(c, si, "output", v.v[0]);
     if (!rc && !(st->outputs[0] = strdup(v.v[0])))
         rc = oom(c);
     sl_free(&v);
@@ -1273,6 +1381,7 @@ static void ctx_free(ctx *c)
     free(c->st);
     free(c->order);
     free(c->first_step);
+    free(c->real_root);
     doc_free(&c->doc);
 }
 
@@ -1397,4 +1506,149 @@ void cli_plan_clean_temporaries(const pl_step *s)
             closedir(d);
         free(dir);
     }
+}
+
+/* ---- what the runner may replace (finding F5) ---- */
+
+/* The reason into why; -1. */
+static int say(char *why, size_t len, const char *fmt, ...) BRACT_FORMAT(3, 4);
+static int say(char *why, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* The CommandLine of the sidecar at `side` when bract wrote it (its
+ * GeneratedBy names bract), "" when it names none; NULL when the file is
+ * missing, unreadable or someone else's.  Owned by the caller. */
+static char *bract_record(const char *side)
+{
+    struct stat st;
+    if (lstat(side, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (16 << 20))
+        return NULL;
+    json_object *o = json_object_from_file(side), *gen, *tool, *name, *cl;
+    char *line = NULL;
+    if (o && json_object_object_get_ex(o, "GeneratedBy", &gen) &&
+        json_object_is_type(gen, json_type_array) && json_object_array_length(gen) > 0 &&
+        (tool = json_object_array_get_idx(gen, 0)) != NULL &&
+        json_object_object_get_ex(tool, "Name", &name) &&
+        json_object_is_type(name, json_type_string) &&
+        strcmp(json_object_get_string(name), "bract") == 0)
+        line = strdup(json_object_object_get_ex(o, "CommandLine", &cl) &&
+                              json_object_is_type(cl, json_type_string)
+                          ? json_object_get_string(cl)
+                          : "");
+    json_object_put(o);
+    return line;
+}
+
+/* Whether a command line is one of step s: the same command writing the
+ * same primary output ("bract CMD ... -o OUTPUT ..."), whatever its other
+ * options (a changed option is still the step's own earlier run). */
+static int records_step(const pl_step *s, const char *line)
+{
+    char *words[3] = {"bract", s->argv[0], NULL};
+    char *cmd = bract_shell_join(2, words);
+    words[0] = "-o";
+    words[1] = s->outputs[0];
+    char *o = bract_shell_join(2, words);
+    int yes = 0;
+    if (cmd && o && strncmp(line, cmd, strlen(cmd)) == 0 && line[strlen(cmd)] == ' ') {
+        size_t n = strlen(o);
+        for (const char *q = line; !yes && (q = strstr(q, o)); q++)
+            yes = q[-1] == ' ' && (q[n] == ' ' || q[n] == '\0');
+    }
+    free(cmd);
+    free(o);
+    return yes;
+}
+
+/* File `path` (an output, or a file inside a directory output): 0 when
+ * the runner may replace it, else a reason in why. */
+static int owned_file(const pl_step *s, const char *path, char *why, size_t len)
+{
+    struct stat st;
+    char *side = bract_sidecar_path(path), *line = NULL;
+    int rc = 0;
+    if (!side)
+        return say(why, len, "out of memory");
+    if (lstat(path, &st) != 0) {
+        /* nothing there; a sidecar there must be bract's */
+        if (lstat(side, &st) == 0 && !(line = bract_record(side)))
+            rc = say(why, len, "%s exists and is not a sidecar bract wrote", side);
+    } else if (S_ISLNK(st.st_mode)) {
+        rc = say(why, len, "%s is a symbolic link", path);
+    } else if (!(line = bract_record(side))) {
+        rc = say(why, len, "%s exists and no bract sidecar records this step (%s %s)",
+                      path, side, lstat(side, &st) == 0 ? "was not written by bract"
+                                                        : "is missing");
+    } else if (!records_step(s, line)) {
+        rc = say(why, len, "%s exists and its sidecar %s records another command (%.200s)",
+                      path, side, line);
+    }
+    free(line);
+    free(side);
+    return rc;
+}
+
+/* A directory output without its record (a run killed before the end, or
+ * someone's directory): every file in it is a bract sidecar or has one
+ * recording this step; temporaries are the runner's to clean. */
+static int owned_dir(const pl_step *s, const char *dir, char *why, size_t len)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return say(why, len, "%s: cannot read the directory: %s", dir, strerror(errno));
+    struct dirent *e;
+    int rc = 0;
+    while (!rc && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *full = join_path(dir, e->d_name), *line = NULL;
+        struct stat st;
+        if (!full)
+            rc = say(why, len, "out of memory");
+        else if (lstat(full, &st) != 0 || S_ISDIR(st.st_mode))
+            ;
+        else if (strlen(full) > 5 && !strcmp(full + strlen(full) - 5, ".json") && (line = bract_record(full)))
+            ;
+        else
+            rc = owned_file(s, full, why, len);
+        free(line);
+        free(full);
+    }
+    closedir(d);
+    return rc;
+}
+
+int cli_plan_check_owned(const pl_step *s, char *why, size_t len)
+{
+    for (size_t k = 0; k < s->noutputs; k++) {
+        const char *out = s->outputs[k];
+        struct stat st;
+        if (lstat(out, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            if (owned_file(s, out, why, len))
+                return -1;
+            continue;
+        }
+        char *rec = bract_sidecar_path(out), *line = rec ? bract_record(rec) : NULL;
+        int rc = 0;
+        if (!rec)
+            rc = say(why, len, "out of memory");
+        else if (line && !records_step(s, line))
+            rc = say(why, len, "%s: its record %s records another command (%.200s)", out,
+                          rec, line);
+        else if (!line && lstat(rec, &st) == 0)
+            rc = say(why, len, "%s exists and is not a record bract wrote", rec);
+        else if (!line)
+            rc = owned_dir(s, out, why, len);
+        free(line);
+        free(rec);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
