@@ -528,12 +528,17 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
         goto write_done;
     {
         bract_buf names = {0};
+        /* a killed run left files but not DIR.json, the record written last:
+         * what it left is replaced (bract_output_drop_leftover) */
+        char *rec = bract_sidecar_path(outdir);
         const char *fixed[] = {BRACT_OUT_GLM_BETAS, BRACT_OUT_GLM_BETAS_TABLE, "betas.json",
                                BRACT_OUT_GLM_RESIDUALS, "residuals.json"};
         for (size_t i = 0; i < 5 && !rc; i++) {
             if (i >= 3 && !o->write_residuals)
                 continue;
             char *p = out_path(&out, fixed[i]);
+            if (p && rec && !bract_ends_with(p, ".json"))
+                bract_output_drop_leftover(p, rec);
             rc = p ? bract_output_check(p, o->force) : BRACT_ENOMEM;
             free(p);
         }
@@ -542,6 +547,8 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
                 names.len = 0;
                 bract_buf_printf(&names, "%s/design_run-%zu.%s", outdir, r + 1,
                                  j ? "json" : "tsv");
+                if (!j && names.data && rec)
+                    bract_output_drop_leftover(names.data, rec);
                 rc = names.data ? bract_output_check(names.data, o->force) : BRACT_ENOMEM;
             }
         for (size_t k = 0; k < o->ncontrasts && !rc; k++) {
@@ -551,10 +558,13 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
                 names.len = 0;
                 bract_buf_printf(&names, "%s/contrast-%s_stat-%s.%s", outdir,
                                  o->contrasts[k].name, st[i / 2], i % 2 ? "json" : "nii.gz");
+                if (i % 2 == 0 && names.data && rec)
+                    bract_output_drop_leftover(names.data, rec);
                 rc = names.data ? bract_output_check(names.data, o->force) : BRACT_ENOMEM;
             }
         }
         bract_buf_free(&names);
+        free(rec);
         if (rc)
             goto write_done;
     }

@@ -1486,25 +1486,17 @@ int cli_plan_status(const pl_pipeline *p, size_t i, const unsigned char *will_ru
 void cli_plan_clean_temporaries(const pl_step *s)
 {
     for (size_t k = 0; k < s->noutputs; k++) {
-        char *dir = dir_of(s->outputs[k]);
-        const char *b = strrchr(s->outputs[k], '/');
-        b = b ? b + 1 : s->outputs[k];
-        /* stem = name up to its first '.' (the temporary keeps the rest) */
-        size_t stem = strcspn(b, ".");
-        DIR *d = dir ? opendir(dir) : NULL;
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            if (e->d_name[0] != '.' || strncmp(e->d_name + 1, b, stem) ||
-                !strstr(e->d_name, ".bract-"))
-                continue;
-            char *full = join_path(dir, e->d_name);
-            if (full)
-                unlink(full);
-            free(full);
-        }
-        if (d)
-            closedir(d);
-        free(dir);
+        const char *out = s->outputs[k];
+        char *side = bract_sidecar_path(out);
+        struct stat st;
+        bract_output_clean(out);
+        if (side)
+            bract_output_clean(side);
+        /* inside a directory output too (finding F9): a rerun with other
+         * options may not write the files the killed run was writing */
+        if (stat(out, &st) == 0 && S_ISDIR(st.st_mode))
+            bract_output_clean_dir(out);
+        free(side);
     }
 }
 

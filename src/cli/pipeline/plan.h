@@ -76,7 +76,8 @@ const char *cli_plan_subject(const pl_pipeline *p, const pl_step *s);
 char *cli_plan_step_record(const pl_step *s);
 
 /* Remove temporaries (".<stem>.bract-XXXXXX<ext>") a killed run left next to
- * the step's outputs. */
+ * the step's outputs and their sidecars, and inside directory outputs
+ * (those no live writer holds: bract_output_clean). */
 void cli_plan_clean_temporaries(const pl_step *s);
 
 /* Whether the runner, which passes --force, may replace what is at the
