@@ -1,4 +1,7 @@
 /* Atomic output files: temporary in the target directory, then rename. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* F_OFD_SETLK */
+#endif
 #include "base/internal.h"
 
 #include <dirent.h>
@@ -6,7 +9,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,6 +97,24 @@ static int check_free(const char *path, const char *of, int force)
     return bract_error(BRACT_EEXIST, "%s: exists (use --force to overwrite)", path);
 }
 
+/* Lock a whole temporary file for writing, without waiting: 0, or -1 when
+ * another writer holds it.  An open-file-description lock (Linux), which
+ * neither other descriptors of the file closing (nifticlib and libhdf5
+ * write the temporary by name) nor their own flock() locks (libhdf5
+ * locks the files it creates) disturb; a POSIX record lock elsewhere. */
+static int lock_temporary(int fd)
+{
+    struct flock l;
+    memset(&l, 0, sizeof l);
+    l.l_type = F_WRLCK;
+    l.l_whence = SEEK_SET;
+#ifdef F_OFD_SETLK
+    return fcntl(fd, F_OFD_SETLK, &l) == 0 ? 0 : -1;
+#else
+    return fcntl(fd, F_SETLK, &l) == 0 ? 0 : -1;
+#endif
+}
+
 /* Whether name is a temporary ".STEM.bract-XXXXXX<EXT>": of the given
  * stem and extension, or any (stem NULL) with an extension or none. */
 static int is_temporary(const char *name, const char *stem, size_t stemlen, const char *ext)
@@ -141,7 +161,7 @@ static void clean_dir(const char *dir, const char *stem, size_t stemlen, const c
         int fd = lstat(full, &st) == 0 && S_ISREG(st.st_mode)
                      ? open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
                      : -1;
-        if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+        if (fd >= 0 && lock_temporary(fd) == 0)
             unlink(full);
         if (fd >= 0)
             close(fd);
@@ -298,7 +318,7 @@ int bract_outfile_open(const char *path, int force, bract_outfile **out)
     }
     /* the lock says a live writer owns the temporary (see clean_dir) */
     if (o->fd >= 0 && (o->lockfd = dup(o->fd)) >= 0)
-        flock(o->lockfd, LOCK_EX | LOCK_NB);
+        lock_temporary(o->lockfd);
     if (o->fd < 0) {
         rc = bract_error(BRACT_EIO, "%s: cannot create temporary file %s: %s", path, o->tmp,
                          strerror(errno));
