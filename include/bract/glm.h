@@ -343,6 +343,9 @@ typedef struct {
     size_t ncontrasts;
     int write_residuals;             /* default 1 */
     int force;                       /* overwrite existing outputs */
+    const char *record;              /* the file the caller writes last (the CLI's DIR.json),
+                                      * or NULL: while it is absent, outputs that a killed run
+                                      * left (bract_output_drop_leftover) are replaced */
 } bract_glm_opts;
 
 BRACT_API void bract_glm_opts_defaults(bract_glm_opts *o);

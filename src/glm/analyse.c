@@ -24,6 +24,7 @@ void bract_glm_opts_defaults(bract_glm_opts *o)
     o->ncontrasts = 0;
     o->write_residuals = 1;
     o->force = 0;
+    o->record = NULL;
 }
 
 void bract_glm_summary_free(bract_glm_summary *s)
@@ -528,9 +529,9 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
         goto write_done;
     {
         bract_buf names = {0};
-        /* a killed run left files but not DIR.json, the record written last:
-         * what it left is replaced (bract_output_drop_leftover) */
-        char *rec = bract_sidecar_path(outdir);
+        /* a killed run left files but not the caller's record, written
+         * last: what it left is replaced (bract_output_drop_leftover) */
+        const char *rec = o->record;
         const char *fixed[] = {BRACT_OUT_GLM_BETAS, BRACT_OUT_GLM_BETAS_TABLE, "betas.json",
                                BRACT_OUT_GLM_RESIDUALS, "residuals.json"};
         for (size_t i = 0; i < 5 && !rc; i++) {
@@ -564,7 +565,6 @@ int bract_glm_analyse(const bract_glm_run_files *runs, size_t nruns, const char 
             }
         }
         bract_buf_free(&names);
-        free(rec);
         if (rc)
             goto write_done;
     }

@@ -159,7 +159,7 @@ static void clean_dir(const char *dir, const char *stem, size_t stemlen, const c
         snprintf(full, n, "%s/%s", dir, e->d_name);
         struct stat st;
         int fd = lstat(full, &st) == 0 && S_ISREG(st.st_mode)
-                     ? open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+                     ? open(full, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
                      : -1;
         if (fd >= 0 && lock_temporary(fd) == 0)
             unlink(full);

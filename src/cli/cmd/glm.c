@@ -128,7 +128,8 @@ int main_glm(int argc, char **argv)
     }
     bract_glm_opts *o = &a.o;
     int status = CLI_USAGE;
-    char *colbuf = NULL, *stratbuf = NULL, *firbuf = NULL, *dir = NULL;
+    char *colbuf = NULL, *stratbuf = NULL, *firbuf = NULL, *dir = NULL,
+         *record = NULL;
     char *colv[256], *stratv[16];
     bract_nuisance_strategy strat[16];
     int fir[64];
@@ -271,6 +272,9 @@ int main_glm(int argc, char **argv)
         goto oom;
     for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
         dir[n - 1] = '\0';
+    if (!(record = bract_sidecar_path(dir)))
+        goto oom;
+    o->record = record; /* DIR.json, written last */
     {
         /* the output directory is not an input */
         size_t nin = 3 * nruns + 1, k = 0;
@@ -329,6 +333,7 @@ oom:
     cli_error(&c, "out of memory");
     status = CLI_DATA_ERROR;
 done:
+    free(record);
     bract_glm_summary_free(&sum);
     bract_sidecar_free(sc);
     bract_sidecar_free(rec);
