@@ -294,7 +294,7 @@ START_TEST(stage_keys_checked)
     ck_assert_int_eq(load("common",
                           "[dataset]\nroot = data\nbold = {subject}/bold.nii.gz\n"
                           "[stage a]\ncommand = extract\ndata = {bold}\natlas = atlas.nii.gz\n"
-                          "threads = 2\nquiet = yes\nverbose = no\noutput = x.tsv\n",
+                          "threads = 2\nquiet = yes\nverbose = no\noutput = {out}/x.tsv\n",
                           &p),
                      0);
     ck_assert(strstr(p->steps[0].cmdline, "--threads 2 --quiet -o"));
@@ -329,8 +329,20 @@ START_TEST(bad_files)
         {"[dataset]\nroot = data\n[stage a]\ncommand = extract\ndata = x\natlas = x\n",
          "section [stage a]: missing key 'output'", BRACT_EFORMAT},
         {"[dataset]\nroot = data\n[stage a]\ncommand = extract\ndata = {nothing}\natlas = x\n"
-         "output = a.tsv\n",
+         "output = {out}/a.tsv\n",
          "section [stage a]: key data: unknown placeholder {nothing}", BRACT_EFORMAT},
+        /* finding F5: outputs outside the output root */
+        {"[dataset]\nroot = data\n[stage a]\ncommand = extract\ndata = x\natlas = x\n"
+         "output = {out}/../../x.tsv\n",
+         "section [stage a]: key output: ", BRACT_EFORMAT},
+        {"[dataset]\nroot = data\n[output]\nallow_outside_root = maybe\n[stage a]\n"
+         "command = extract\ndata = x\natlas = x\noutput = {out}/x.tsv\n",
+         "section [output]: key allow_outside_root: write yes or no (found 'maybe')",
+         BRACT_EFORMAT},
+        {"[dataset]\nroot = data\n[output]\nfrobnicate = 1\n[stage a]\n"
+         "command = extract\ndata = x\natlas = x\noutput = {out}/x.tsv\n",
+         "section [output]: key frobnicate: unknown key (expected root or allow_outside_root)",
+         BRACT_EFORMAT},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         pl_pipeline *p = (pl_pipeline *)1;

@@ -355,6 +355,9 @@ typedef struct {
      * from this model's); contrasts and residuals stay the standard
      * model's */
     const struct bract_single_opts *denoise;
+    const char *record;              /* the file the caller writes last (the CLI's DIR.json),
+                                      * or NULL: while it is absent, outputs that a killed run
+                                      * left (bract_output_drop_leftover) are replaced */
 } bract_glm_opts;
 
 BRACT_API void bract_glm_opts_defaults(bract_glm_opts *o);

@@ -34,7 +34,34 @@ BRACT_API int bract_output_check(const char *path, int force);
  * device and inode, so links and ./ spellings are caught). */
 BRACT_API int bract_output_not_input(const char *out, const char *const *inputs, size_t n);
 
-/* Create the temporary file for `path`.  *out is freed by commit or abort. */
+/* Remove the temporary files a killed writer of `path` left in its
+ * directory (".<stem>.bract-XXXXXX<ext>", as above), leaving those a live
+ * writer holds: a writer keeps a lock (flock) on its temporary until it is
+ * renamed or removed, and a killed process loses it.  bract_output_open
+ * calls it for its path, so the next run of a command cleans up after a
+ * killed one. */
+BRACT_API void bract_output_clean(const char *path);
+
+/* The same for every temporary (".NAME.bract-XXXXXX.EXT") in directory
+ * `dir`: inside a directory output, for outputs a rerun may not write. */
+BRACT_API void bract_output_clean_dir(const char *dir);
+
+/* 1 when `path` is what an interrupted run left of a set of outputs whose
+ * primary output, written last, is `primary`: nothing is at `primary` (not
+ * even a link), and `path` is a regular file with a sidecar bract wrote
+ * (bract_sidecar_path).  Such a file may be replaced without force; a
+ * user's file, or one whose set is complete, may not. */
+BRACT_API int bract_output_leftover(const char *path, const char *primary);
+
+/* Remove `path` and its sidecar when bract_output_leftover says they are
+ * what an interrupted run left: a rerun of a multi-output command calls it
+ * for every output but the primary before checking them, so a partial set
+ * does not block it.  1 when removed. */
+BRACT_API int bract_output_drop_leftover(const char *path, const char *primary);
+
+/* Create the temporary file for `path`, first removing the temporaries a
+ * killed writer of it left (bract_output_clean).  *out is freed by commit
+ * or abort. */
 BRACT_API int bract_output_open(const char *path, int force, bract_output **out);
 
 /* The temporary file's name (for writers that open by name, like nifticlib). */

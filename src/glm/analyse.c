@@ -29,6 +29,7 @@ void bract_glm_opts_defaults(bract_glm_opts *o)
     o->contrasts = NULL;
     o->ncontrasts = 0;
     o->write_residuals = 1;
+    o->record = NULL;
     o->force = 0;
     o->denoise = NULL;
 }
@@ -620,7 +621,20 @@ static int denoise_runs(run_state *rs, size_t nruns, size_t nvox, const bract_gl
 }
 
 /* Refuse existing outputs of the denoising (and their sidecars). */
-static int check_denoise_outputs(const char *outdir, size_t nruns, int force)
+/* Refuse an existing output (without force); but first, when the caller's
+ * record `rec` (written last) is absent, remove what a killed run left at
+ * `path` (bract_output_drop_leftover: a file with bract's sidecar).
+ * Sidecars go with their outputs. */
+static int check_output(const char *path, const char *rec, int force)
+{
+    if (!path)
+        return BRACT_ENOMEM;
+    if (rec && !bract_ends_with(path, ".json"))
+        bract_output_drop_leftover(path, rec);
+    return bract_output_check(path, force);
+}
+
+static int check_denoise_outputs(const char *outdir, size_t nruns, const char *rec, int force)
 {
     const char *dn[] = {BRACT_OUT_GLM_DIAGNOSTICS,  BRACT_OUT_GLM_RELIABILITY,
                         BRACT_OUT_GLM_ONOFF_R2,     BRACT_OUT_GLM_CONDITION_R2,
@@ -634,7 +648,7 @@ static int check_denoise_outputs(const char *outdir, size_t nruns, int force)
             char *sp = j ? bract_sidecar_path(dn[i]) : NULL;
             names.len = 0;
             bract_buf_printf(&names, "%s/%s", outdir, j ? (sp ? sp : "") : dn[i]);
-            rc = names.data ? bract_output_check(names.data, force) : BRACT_ENOMEM;
+            rc = check_output(names.data, rec, force);
             free(sp);
         }
     for (size_t r = 0; r < nruns && !rc; r++)
@@ -642,7 +656,7 @@ static int check_denoise_outputs(const char *outdir, size_t nruns, int force)
             names.len = 0;
             bract_buf_printf(&names, "%s/noise_components_run-%zu.%s", outdir, r + 1,
                              j ? "json" : "tsv");
-            rc = names.data ? bract_output_check(names.data, force) : BRACT_ENOMEM;
+            rc = check_output(names.data, rec, force);
         }
     bract_buf_free(&names);
     return rc;
@@ -947,6 +961,8 @@ static int check_outputs(const analysis *a)
 {
     const bract_glm_opts *o = a->o;
     const char *outdir = a->out.dir;
+    /* a killed run left files but not the caller's record, written last:
+     * what it left is replaced (check_output) */
     bract_buf names = {0};
     int rc = BRACT_OK;
     const char *fixed[] = {BRACT_OUT_GLM_BETAS, BRACT_OUT_GLM_BETAS_TABLE, "betas.json",
@@ -955,17 +971,17 @@ static int check_outputs(const analysis *a)
         if (i >= 3 && !o->write_residuals)
             continue;
         char *p = out_path(&a->out, fixed[i]);
-        rc = p ? bract_output_check(p, o->force) : BRACT_ENOMEM;
+        rc = check_output(p, o->record, o->force);
         free(p);
     }
     for (size_t r = 0; r < a->nruns && !rc; r++)
         for (int j = 0; j < 2 && !rc; j++) {
             names.len = 0;
             bract_buf_printf(&names, "%s/design_run-%zu.%s", outdir, r + 1, j ? "json" : "tsv");
-            rc = names.data ? bract_output_check(names.data, o->force) : BRACT_ENOMEM;
+            rc = check_output(names.data, o->record, o->force);
         }
     if (a->single && !rc)
-        rc = check_denoise_outputs(outdir, a->nruns, o->force);
+        rc = check_denoise_outputs(outdir, a->nruns, o->record, o->force);
     for (size_t k = 0; k < o->ncontrasts && !rc; k++) {
         const char *st[] = {"effect", "variance", a->con[k]->stat == BRACT_GLM_STAT_F ? "F" : "t",
                             "z", "p"};
@@ -973,7 +989,7 @@ static int check_outputs(const analysis *a)
             names.len = 0;
             bract_buf_printf(&names, "%s/contrast-%s_stat-%s.%s", outdir, o->contrasts[k].name,
                              st[i / 2], i % 2 ? "json" : "nii.gz");
-            rc = names.data ? bract_output_check(names.data, o->force) : BRACT_ENOMEM;
+            rc = check_output(names.data, o->record, o->force);
         }
         for (int sty = 1; sty < 3 && !rc; sty++)
             for (int j = 0; j < 2 && !rc && (o->p_styles & (1u << sty)); j++) {
@@ -982,7 +998,7 @@ static int check_outputs(const analysis *a)
                                  o->contrasts[k].name,
                                  bract_stats_p_style_name((bract_stats_p_style)sty),
                                  j ? "json" : "nii.gz");
-                rc = names.data ? bract_output_check(names.data, o->force) : BRACT_ENOMEM;
+                rc = check_output(names.data, o->record, o->force);
             }
     }
     bract_buf_free(&names);

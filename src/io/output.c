@@ -1,6 +1,10 @@
 /* Atomic output files: temporary in the target directory, then rename. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* F_OFD_SETLK */
+#endif
 #include "base/internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,6 +21,7 @@ struct bract_output {
     char *tmp;   /* temporary name (NULL for stdout) */
     FILE *fp;
     int fd;      /* from open(), until fp takes it over */
+    int lockfd;  /* holds the temporary's lock until it is renamed or removed */
 };
 
 /* Extensions kept at the end of temporary names, longest first. */
@@ -93,6 +98,123 @@ static int check_free(const char *path, const char *of, int force)
     return bract_error(BRACT_EEXIST, "%s: exists (use --force to overwrite)", path);
 }
 
+/* Lock a whole temporary file for writing, without waiting: 0, or -1 when
+ * another writer holds it.  An open-file-description lock (Linux), which
+ * neither other descriptors of the file closing (nifticlib and libhdf5
+ * write the temporary by name) nor their own flock() locks (libhdf5
+ * locks the files it creates) disturb; a POSIX record lock elsewhere. */
+static int lock_temporary(int fd)
+{
+    struct flock l;
+    memset(&l, 0, sizeof l);
+    l.l_type = F_WRLCK;
+    l.l_whence = SEEK_SET;
+#ifdef F_OFD_SETLK
+    return fcntl(fd, F_OFD_SETLK, &l) == 0 ? 0 : -1;
+#else
+    return fcntl(fd, F_SETLK, &l) == 0 ? 0 : -1;
+#endif
+}
+
+/* Whether name is a temporary ".STEM.bract-XXXXXX<EXT>": of the given
+ * stem and extension, or any (stem NULL) with an extension or none. */
+static int is_temporary(const char *name, const char *stem, size_t stemlen, const char *ext)
+{
+    const char *t;
+    if (name[0] != '.')
+        return 0;
+    if (stem) {
+        if (strncmp(name + 1, stem, stemlen) != 0 || strncmp(name + 1 + stemlen, ".bract-", 7))
+            return 0;
+        t = name + 1 + stemlen + 7;
+    } else {
+        const char *b = strstr(name + 1, ".bract-");
+        if (!b || b == name + 1)
+            return 0;
+        t = b + 7;
+    }
+    for (int i = 0; i < 6; i++)
+        if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= '0' && t[i] <= '9')))
+            return 0;
+    return stem ? strcmp(t + 6, ext) == 0 : (t[6] == '\0' || t[6] == '.');
+}
+
+/* Remove the temporaries in dir that no live writer holds: a writer keeps
+ * an exclusive lock (flock) on its temporary until it renames or removes
+ * it, and the lock goes with the process, so a temporary we can lock is
+ * what a killed writer left. */
+static void clean_dir(const char *dir, const char *stem, size_t stemlen, const char *ext)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    size_t dl = strlen(dir);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!is_temporary(e->d_name, stem, stemlen, ext))
+            continue;
+        size_t n = dl + strlen(e->d_name) + 2;
+        char *full = malloc(n);
+        if (!full)
+            break;
+        snprintf(full, n, "%s/%s", dir, e->d_name);
+        struct stat st;
+        int fd = lstat(full, &st) == 0 && S_ISREG(st.st_mode)
+                     ? open(full, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+                     : -1;
+        if (fd >= 0 && lock_temporary(fd) == 0)
+            unlink(full);
+        if (fd >= 0)
+            close(fd);
+        free(full);
+    }
+    closedir(d);
+}
+
+void bract_output_clean(const char *path)
+{
+    if (!path || !*path || strcmp(path, "-") == 0)
+        return;
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t el = ext_len(base);
+    char *dir = dir_of(path);
+    if (dir)
+        clean_dir(dir, base, strlen(base) - el, base + strlen(base) - el);
+    free(dir);
+}
+
+void bract_output_clean_dir(const char *dir)
+{
+    if (dir && *dir)
+        clean_dir(dir, NULL, 0, NULL);
+}
+
+int bract_output_leftover(const char *path, const char *primary)
+{
+    struct stat st;
+    if (!path || !primary || strcmp(path, "-") == 0 || lstat(primary, &st) == 0 ||
+        lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    char *side = bract_sidecar_path(path);
+    int yes = side && strcmp(side, path) != 0 && lstat(side, &st) == 0 &&
+              is_bract_sidecar(side, &st);
+    free(side);
+    return yes;
+}
+
+int bract_output_drop_leftover(const char *path, const char *primary)
+{
+    if (!bract_output_leftover(path, primary))
+        return 0;
+    char *side = bract_sidecar_path(path);
+    unlink(path);
+    if (side)
+        unlink(side);
+    free(side);
+    return 1;
+}
+
 int bract_output_check(const char *path, int force)
 {
     if (!path || !*path)
@@ -151,6 +273,7 @@ int bract_output_open(const char *path, int force, bract_output **out)
     if (!o)
         return BRACT_ENOMEM;
     o->fd = -1;
+    o->lockfd = -1;
     o->path = bract_xstrdup(path);
     if (!o->path) {
         free(o);
@@ -161,6 +284,7 @@ int bract_output_open(const char *path, int force, bract_output **out)
         *out = o;
         return BRACT_OK;
     }
+    bract_output_clean(path); /* what a killed writer of path left */
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
     size_t dirlen = (size_t)(base - path), el = ext_len(base);
@@ -193,6 +317,9 @@ int bract_output_open(const char *path, int force, bract_output **out)
         if (o->fd >= 0 || errno != EEXIST)
             break;
     }
+    /* the lock says a live writer owns the temporary (see clean_dir) */
+    if (o->fd >= 0 && (o->lockfd = dup(o->fd)) >= 0)
+        lock_temporary(o->lockfd);
     if (o->fd < 0) {
         rc = bract_error(BRACT_EIO, "%s: cannot create temporary file %s: %s", path, o->tmp,
                          strerror(errno));
@@ -221,6 +348,8 @@ FILE *bract_output_stream(bract_output *o)
 
 static void outfile_free(bract_output *o)
 {
+    if (o->lockfd >= 0)
+        close(o->lockfd);
     free(o->tmp);
     free(o->path);
     free(o);

@@ -174,6 +174,51 @@ done
 current="pipeline: kills"
 [ $killed -ge 3 ] && pass || fail "only $killed of 5 runs were killed (a run takes $full s)"
 
+# the runner passes --force to its steps, but replaces only what a run of
+# the step wrote (finding F5): a user's file at an output path, without a
+# bract sidecar recording the step, makes that step fail and stays as it was
+U=$TMP/pl/user
+mkdir -p "$U/sub-01"
+echo SENTINEL > "$U/sub-01/sub-01_timeseries.tsv"
+check "pipeline: a user's file at an output path" 1 pipeline run --out "$U" "$P"
+err_has "bract pipeline: extract sub-01: $U/sub-01/sub-01_timeseries.tsv exists and no bract sidecar records this step ($U/sub-01/sub-01_timeseries.json is missing): the pipeline replaces only outputs it wrote"
+err_has "extract sub-01: FAILED"
+file_has "$U/sub-01/sub-01_timeseries.tsv" SENTINEL
+file_absent "$U/sub-01/sub-01_timeseries.json"
+file_exists "$U/sub-02/sub-02_timeseries.tsv"
+# a sidecar that records another command is no licence either
+echo '{"GeneratedBy": [{"Name": "bract"}], "CommandLine": "bract clean --data x -o elsewhere.tsv"}' \
+    > "$U/sub-01/sub-01_timeseries.json"
+check "pipeline: an output recorded by another command" 1 pipeline run --out "$U" "$P"
+err_has "sub-01_timeseries.json records another command (bract clean --data x -o elsewhere.tsv)"
+file_has "$U/sub-01/sub-01_timeseries.tsv" SENTINEL
+# a user's file at a sidecar path is not replaced either
+rm "$U/sub-01/sub-01_timeseries.tsv" "$U/sub-01/sub-01_timeseries.json"
+echo SENTINEL > "$U/sub-01/sub-01_timeseries.json"
+check "pipeline: a user's file at a sidecar path" 1 pipeline run --out "$U" "$P"
+err_has "$U/sub-01/sub-01_timeseries.json exists and is not a sidecar bract wrote"
+file_has "$U/sub-01/sub-01_timeseries.json" SENTINEL
+rm "$U/sub-01/sub-01_timeseries.json"
+check "pipeline: the user's files moved away, the run completes" 0 pipeline run --out "$U" "$P"
+err_has "9 steps: 2 run, 7 up to date"
+# outputs outside the output root are refused when the file is read,
+# unless the file allows them
+sed 's|output = {out}/{subject}_timeseries.tsv|output = {out}/../../{subject}_timeseries.tsv|' \
+    "$P" > "$TMP/pl/escape.ini"
+check "pipeline: an output outside the root" 1 pipeline run --out "$TMP/pl/esc/root" "$TMP/pl/escape.ini"
+err_has "bract pipeline: $TMP/pl/escape.ini: section [stage extract]: key output: $(cd "$TMP/pl" && pwd -P)/esc/sub-01_timeseries.tsv resolves outside the output root $(cd "$TMP/pl" && pwd -P)/esc/root"
+file_absent "$TMP/pl/esc"
+printf '[output]\nallow_outside_root = yes\n' >> "$TMP/pl/escape.ini"
+check "pipeline: allow_outside_root = yes" 0 pipeline plan --out "$TMP/pl/esc/root" "$TMP/pl/escape.ini"
+out_has "9 of 9 steps would run"
+# through a symbolic link to a directory elsewhere
+mkdir -p "$TMP/pl/lnk/root/sub-01" "$TMP/pl/elsewhere"
+ln -s "$TMP/pl/elsewhere" "$TMP/pl/lnk/root/sub-01/x"
+sed 's|output = {out}/{subject}_timeseries.tsv|output = {out}/x/{subject}_timeseries.tsv|' \
+    "$P" > "$TMP/pl/link.ini"
+check "pipeline: an output through a link out of the root" 1 pipeline plan --out "$TMP/pl/lnk/root" "$TMP/pl/link.ini"
+err_has "elsewhere/sub-01_timeseries.tsv resolves outside the output root"
+
 # a failing subject does not stop the others; --fail-fast does
 printf 'not a volume' > "$TMP/pl/data/sub-02/bold.nii.gz"
 check "pipeline: one subject fails" 1 pipeline run --out "$TMP/pl/f" "$P"

@@ -669,6 +669,10 @@ static int open_output(run *r, int slot, const char *name, const char *what, col
         inputs[s] = r->sub[s].path;
     int bad = bract_output_not_input(o->path, inputs, r->nsub);
     free(inputs);
+    char *rec = bad ? NULL : bract_sidecar_path(r->outdir);
+    if (rec) /* what a killed run left (DIR.json is written last) */
+        bract_output_drop_leftover(o->path, rec);
+    free(rec);
     if (!bad)
         bad = cs ? bract_tsv_open(o->path, r->c.force, cs->n, cs->v, &o->tsv)
                  : bract_npy_open(o->path, r->c.force, r->total, r->npairs, &o->npy);
@@ -1141,20 +1145,12 @@ static int write_tables(run *r)
     return CLI_OK;
 }
 
-/* Commit every output, then write their sidecars. */
+/* Every output: its sidecar, then the file, so that a killed run never
+ * leaves a file without its sidecar (a rerun replaces what has one while
+ * DIR.json, written last, is missing). */
 static int commit_outputs(run *r)
 {
-    for (int i = 0; i < O_COUNT; i++) {
-        output *o = &r->out[i];
-        if (!o->path)
-            continue;
-        int bad = o->npy ? bract_npy_commit(o->npy) : bract_tsv_commit(o->tsv);
-        o->npy = NULL;
-        o->tsv = NULL;
-        if (bad)
-            return cli_fail(&r->c);
-    }
-    r->made_dir = 0; /* the directory now holds the outputs */
+    r->made_dir = 0; /* the directory now holds outputs */
     for (int i = 0; i < O_COUNT; i++) {
         output *o = &r->out[i];
         if (!o->path)
@@ -1177,6 +1173,11 @@ static int commit_outputs(run *r)
         bract_sidecar_free(sc);
         if (rc)
             return rc;
+        int bad = o->npy ? bract_npy_commit(o->npy) : bract_tsv_commit(o->tsv);
+        o->npy = NULL;
+        o->tsv = NULL;
+        if (bad)
+            return cli_fail(&r->c);
     }
     /* DIR.json last: the record of a complete run */
     const char *files[O_COUNT];

@@ -185,6 +185,7 @@ static int denoise_options(cli_ctx *c, args *a, size_t nruns)
 /* What main_glm builds from the arguments and frees at the end. */
 typedef struct {
     char *colbuf, *stratbuf, *firbuf, *dir;
+    char *record; /* DIR.json, written last */
     char *colv[256], *stratv[16];
     bract_nuisance_strategy strat[16];
     int fir[64];
@@ -211,6 +212,7 @@ static void glm_request_clear(glm_request *q)
     free(q->stratbuf);
     free(q->firbuf);
     free(q->dir);
+    free(q->record);
 }
 
 static int out_of_memory(const cli_ctx *c)
@@ -343,7 +345,7 @@ static int contrast_options(const cli_ctx *c, args *a, glm_request *q)
 }
 
 /* The runs' files, and the output directory, which is not an input. */
-static int run_files(const cli_ctx *c, const args *a, size_t nruns, glm_request *q)
+static int run_files(const cli_ctx *c, args *a, size_t nruns, glm_request *q)
 {
     if (!(q->runs = calloc(nruns, sizeof *q->runs)) || !(q->dir = strdup(a->out)))
         return out_of_memory(c);
@@ -354,6 +356,9 @@ static int run_files(const cli_ctx *c, const args *a, size_t nruns, glm_request 
     }
     for (size_t n = strlen(q->dir); n > 1 && q->dir[n - 1] == '/'; n--)
         q->dir[n - 1] = '\0';
+    if (!(q->record = bract_sidecar_path(q->dir)))
+        return out_of_memory(c);
+    a->o.record = q->record;
     size_t k = 0;
     const char **in = calloc(3 * nruns + 1, sizeof *in);
     if (!in)

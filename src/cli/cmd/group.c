@@ -309,8 +309,10 @@ static int check_outputs(run *r)
         r->path[k] = join(r->dir, out_name[k]);
         if (!r->path[k])
             rc = cli_error(c, "out of memory");
-        else if (exists && (bract_output_check(r->path[k], c->force) ||
-                            bract_output_not_input(r->path[k], inputs, ni)))
+        else if (exists && (bract_output_not_input(r->path[k], inputs, ni) ||
+                            /* what a killed run left (DIR.json is written last) */
+                            bract_output_drop_leftover(r->path[k], r->record) < 0 ||
+                            bract_output_check(r->path[k], c->force)))
             rc = cli_fail(c);
         for (int sty = 1; sty < 3 && !rc && is_p_map(k); sty++) {
             if (!r->style[sty])
@@ -319,8 +321,9 @@ static int check_outputs(run *r)
             r->spath[k][sty] = r->sname[k][sty] ? join(r->dir, r->sname[k][sty]) : NULL;
             if (!r->spath[k][sty])
                 rc = cli_error(c, "out of memory");
-            else if (exists && (bract_output_check(r->spath[k][sty], c->force) ||
-                                bract_output_not_input(r->spath[k][sty], inputs, ni)))
+            else if (exists && (bract_output_not_input(r->spath[k][sty], inputs, ni) ||
+                                bract_output_drop_leftover(r->spath[k][sty], r->record) < 0 ||
+                                bract_output_check(r->spath[k][sty], c->force)))
                 rc = cli_fail(c);
         }
     }

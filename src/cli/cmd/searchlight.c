@@ -230,6 +230,8 @@ static int check_outputs(const cli_ctx *c, const args *a, const outputs *o)
         char *side = bract_sidecar_path(p);
         rc = bract_output_not_input(p, in.v, in.n) ||
              (side && bract_output_not_input(side, in.v, in.n)) ||
+             /* what a killed run left (the -o map is written last) */
+             (strcmp(p, a->out) != 0 && bract_output_drop_leftover(p, a->out) < 0) ||
              bract_output_check(p, c->force) || (side && bract_output_check(side, c->force));
         free(side);
         if (!rc && a->counts && i < o->n && strcmp(o->path[i], a->counts) == 0)
@@ -679,8 +681,10 @@ static int write_counts(const run *r, const char *path)
     return rc ? cli_fail(&r->c) : CLI_OK;
 }
 
-/* Rank 0: the maps with their sidecars, per-model maps first, the -o file
- * (the pipeline's record) last, then --counts.  1 when all were written. */
+/* Rank 0: the maps with their sidecars, --counts and per-model maps first,
+ * the -o file (the primary output, the pipeline's record) last, so that a
+ * killed run leaves no -o file and its rerun replaces the rest.  1 when
+ * all were written. */
 static int write_outputs(const run *r)
 {
     const outputs *outs = &r->outs;
@@ -688,6 +692,16 @@ static int write_outputs(const run *r)
     if (sc)
         fill_sidecar(sc, r);
     int wrote = 1;
+    if (r->a.counts) {
+        if (write_counts(r, r->a.counts))
+            wrote = 0;
+        else if (sc) {
+            bract_sidecar_set_str(sc, "Model", "none");
+            bract_sidecar_set_str(sc, "Values", "usable voxels in the sphere of each centre");
+            if (cli_sidecar_finish(&r->c, sc, r->a.counts))
+                wrote = 0;
+        }
+    }
     for (size_t pass = 0; pass < 2 && wrote; pass++)
         for (size_t i = 0; i < outs->n && wrote; i++) {
             if ((size_t)(strcmp(outs->path[i], r->a.out) == 0) != pass)
@@ -711,16 +725,6 @@ static int write_outputs(const run *r)
             else
                 cli_log(&r->c, "wrote %s", outs->path[i]);
         }
-    if (wrote && r->a.counts) {
-        if (write_counts(r, r->a.counts))
-            wrote = 0;
-        else if (sc) {
-            bract_sidecar_set_str(sc, "Model", "none");
-            bract_sidecar_set_str(sc, "Values", "usable voxels in the sphere of each centre");
-            if (cli_sidecar_finish(&r->c, sc, r->a.counts))
-                wrote = 0;
-        }
-    }
     bract_sidecar_free(sc);
     return wrote;
 }

@@ -300,26 +300,32 @@ static int run_regions(cli_ctx *c, ts_args *a)
     }
     warn_results(res, ts->nreg, (const char *const *)ts->name, "region");
     cli_warnings(c);
-    if (bract_timescale_write_tsv(a->output, c->force, p, (const char *const *)ts->name, res,
-                            ts->nreg)) {
-        cli_fail(c);
-        goto done;
-    }
     sc = make_sidecar(c, a, p, res, ts->nreg, "regions", 0);
     if (sc)
         cli_columns_sidecar(sc, &a->cols);
-    if (cli_sidecar_finish(c, sc, a->output))
-        goto done;
-    if (a->acf) {
+    if (a->acf) { /* before the -o table, the primary output */
         if (bract_acf_write_tsv(a->acf, c->force, (const char *const *)ts->name, acf, ts->nreg,
                                 L1 - 1)) {
             cli_fail(c);
             goto done;
         }
-        bract_sidecar_set_str(sc, "Contents", "autocorrelation, a row per lag from 0");
-        if (cli_sidecar_finish(c, sc, a->acf))
+        bract_sidecar *as = make_sidecar(c, a, p, res, ts->nreg, "regions", 0);
+        if (as) {
+            cli_columns_sidecar(as, &a->cols);
+            bract_sidecar_set_str(as, "Contents", "autocorrelation, a row per lag from 0");
+        }
+        int bad = cli_sidecar_finish(c, as, a->acf);
+        bract_sidecar_free(as);
+        if (bad)
             goto done;
     }
+    if (bract_timescale_write_tsv(a->output, c->force, p, (const char *const *)ts->name, res,
+                            ts->nreg)) {
+        cli_fail(c);
+        goto done;
+    }
+    if (cli_sidecar_finish(c, sc, a->output))
+        goto done;
     rc = CLI_OK;
 done:
     bract_sidecar_free(sc);
@@ -426,10 +432,16 @@ static int vox_plan(vox_run *r)
         r->path_se = a->o.bootstrap > 0 ? map_name(a->output, "_se") : NULL;
         const char *outs[4] = {a->output, r->path_r2, r->path_fl, r->path_se};
         const char *ins[2] = {a->data, a->mask};
-        for (int k = 0; k < 4; k++)
-            if (outs[k] && (bract_output_check(outs[k], c->force) ||
-                            bract_output_not_input(outs[k], ins, a->mask ? 2 : 1)))
+        for (int k = 0; k < 4; k++) {
+            if (!outs[k])
+                continue;
+            if (bract_output_not_input(outs[k], ins, a->mask ? 2 : 1))
                 return cli_fail(c);
+            if (k > 0) /* what a killed run left (the -o map is written last) */
+                bract_output_drop_leftover(outs[k], a->output);
+            if (bract_output_check(outs[k], c->force))
+                return cli_fail(c);
+        }
     }
     r->res = calloc(r->n, sizeof *r->res);
     r->acf = a->acf ? malloc(r->n * r->L1 * sizeof *r->acf) : NULL;
@@ -490,35 +502,6 @@ static int vox_map(vox_run *r, size_t field, const char *path, int intent, const
     return cli_sidecar_finish(r->c, r->sc, path);
 }
 
-/* The maps of tau, R^2, flags (and SE), or the table. */
-static int vox_write(vox_run *r)
-{
-    cli_ctx *c = r->c;
-    ts_args *a = r->a;
-    if (!(r->sc = make_sidecar(c, a, r->p, r->res, r->n, "voxels", r->background)))
-        return cli_error(c, "out of memory");
-    if (!r->out_nifti) {
-        if (bract_timescale_write_tsv(a->output, c->force, r->p, (const char *const *)r->names, r->res,
-                                r->n))
-            return cli_fail(c);
-        return cli_sidecar_finish(c, r->sc, a->output);
-    }
-    int rc = vox_map(r, 0, a->output, BRACT_INTENT_ESTIMATE, "tau_s", "tau in seconds",
-                     "tau_s: timescale in seconds; NaN where not measured, 0 outside the "
-                     "voxels estimated");
-    if (!rc)
-        rc = vox_map(r, 1, r->path_r2, BRACT_INTENT_ESTIMATE, "r2", "fit quality R^2",
-                     "r2: fit quality (R^2; see bract-timescale(1))");
-    if (!rc)
-        rc = vox_map(r, 2, r->path_fl, BRACT_INTENT_NONE, "flags", "flags (bit mask)",
-                     "flags: bit mask; 1 constant, 2 non-finite, 4 negative_lag1, 8 no_decay, "
-                     "16 not_converged, 32 out_of_range, 64 truncated, 128 bootstrap_failed");
-    if (!rc && r->path_se)
-        rc = vox_map(r, 3, r->path_se, BRACT_INTENT_ESTIMATE, "se_s", "bootstrap SE in seconds",
-                     "se_s: bootstrap standard error in seconds");
-    return rc;
-}
-
 /* The ACF: a 4-D NIfTI (volume k = lag k) or a table. */
 static int vox_write_acf(vox_run *r)
 {
@@ -547,6 +530,41 @@ static int vox_write_acf(vox_run *r)
     return cli_sidecar_finish(c, r->sc, path);
 }
 
+/* The maps of R^2, flags (and SE), the ACF, and the -o map (tau) last; or the
+ * ACF and the table. */
+static int vox_write(vox_run *r)
+{
+    cli_ctx *c = r->c;
+    ts_args *a = r->a;
+    if (!(r->sc = make_sidecar(c, a, r->p, r->res, r->n, "voxels", r->background)))
+        return cli_error(c, "out of memory");
+    if (!r->out_nifti) {
+        if (a->acf && vox_write_acf(r))
+            return CLI_DATA_ERROR;
+        if (bract_timescale_write_tsv(a->output, c->force, r->p, (const char *const *)r->names, r->res,
+                                r->n))
+            return cli_fail(c);
+        return cli_sidecar_finish(c, r->sc, a->output);
+    }
+    /* the -o map (the primary output) last: a killed run leaves none */
+    int rc = vox_map(r, 1, r->path_r2, BRACT_INTENT_ESTIMATE, "r2", "fit quality R^2",
+                     "r2: fit quality (R^2; see bract-timescale(1))");
+    if (!rc)
+        rc = vox_map(r, 2, r->path_fl, BRACT_INTENT_NONE, "flags", "flags (bit mask)",
+                     "flags: bit mask; 1 constant, 2 non-finite, 4 negative_lag1, 8 no_decay, "
+                     "16 not_converged, 32 out_of_range, 64 truncated, 128 bootstrap_failed");
+    if (!rc && r->path_se)
+        rc = vox_map(r, 3, r->path_se, BRACT_INTENT_ESTIMATE, "se_s", "bootstrap SE in seconds",
+                     "se_s: bootstrap standard error in seconds");
+    if (!rc && a->acf)
+        rc = vox_write_acf(r);
+    if (!rc)
+        rc = vox_map(r, 0, a->output, BRACT_INTENT_ESTIMATE, "tau_s", "tau in seconds",
+                     "tau_s: timescale in seconds; NaN where not measured, 0 outside the "
+                     "voxels estimated");
+    return rc;
+}
+
 static int run_voxels(cli_ctx *c, ts_args *a)
 {
     vox_run r;
@@ -555,9 +573,8 @@ static int run_voxels(cli_ctx *c, ts_args *a)
     r.a = a;
     r.out_nifti = is_nifti(a->output);
     int rc = vox_load(&r);
-    if (!rc && !(rc = vox_plan(&r)) && !(rc = vox_estimate(&r)) && !(rc = vox_write(&r)) &&
-        a->acf)
-        rc = vox_write_acf(&r);
+    if (!rc && !(rc = vox_plan(&r)) && !(rc = vox_estimate(&r)))
+        rc = vox_write(&r);
     vox_free(&r);
     return rc;
 }
@@ -612,6 +629,7 @@ int main_timescale(int argc, char **argv)
         const char *outs[2] = {a.output, a.acf};
         for (int k = 0; k < 2 && !rc; k++)
             if (outs[k] && (bract_output_not_input(outs[k], ins, a.mask ? 2 : 1) ||
+                            (k > 0 && bract_output_drop_leftover(outs[k], a.output) < 0) ||
                             bract_output_check(outs[k], c.force)))
                 rc = cli_fail(&c);
         if (!rc)

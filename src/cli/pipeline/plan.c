@@ -187,6 +187,8 @@ typedef struct {
     size_t norder;
     /* first step index of each stage (subject steps: + subject index) */
     size_t *first_step;
+    char *real_root;  /* the output root resolved (resolve_path), for outputs */
+    int allow_outside; /* [output] allow_outside_root = yes */
 } ctx;
 
 /* "<file>: <message>" in the error slot; BRACT_EFORMAT (the file says
@@ -223,6 +225,95 @@ static char *dir_of(const char *path)
     if (s == path)
         return strdup("/");
     return strndup(path, (size_t)(s - path));
+}
+
+/* dir + "/" + name (dir "/" gives "/name"); frees dir.  NULL when out of
+ * memory. */
+static char *append_name(char *dir, const char *name, size_t len)
+{
+    if (!dir)
+        return NULL;
+    size_t n = strlen(dir);
+    int slash = n == 0 || dir[n - 1] != '/';
+    char *r = realloc(dir, n + (size_t)slash + len + 1);
+    if (!r) {
+        free(dir);
+        return NULL;
+    }
+    if (slash)
+        r[n++] = '/';
+    memcpy(r + n, name, len);
+    r[n + len] = '\0';
+    return r;
+}
+
+/* `path` made absolute and resolved as the kernel would when a command
+ * creates it: "." and ".." taken away, the directories that exist followed
+ * through symbolic links (realpath); the last name is kept as written
+ * unless follow_last (a link there is replaced, not written through).
+ * NULL when out of memory. */
+static char *resolve_path(const char *path, int follow_last)
+{
+    char *res;
+    if (path[0] == '/') {
+        res = strdup("/");
+    } else {
+        res = getcwd(NULL, 0);
+        if (!res)
+            res = strdup("/");
+    }
+    for (const char *q = path; res && *q;) {
+        while (*q == '/')
+            q++;
+        size_t len = strcspn(q, "/");
+        if (!len)
+            break;
+        const char *name = q;
+        q += len;
+        int last = !q[strspn(q, "/")];
+        if (len == 1 && name[0] == '.')
+            continue;
+        if (len == 2 && name[0] == '.' && name[1] == '.') {
+            char *slash = strrchr(res, '/');
+            if (slash)
+                slash[slash == res] = '\0'; /* "/a" -> "/", "/a/b" -> "/a" */
+            continue;
+        }
+        res = append_name(res, name, len);
+        struct stat st;
+        if (res && (!last || follow_last) && lstat(res, &st) == 0) {
+            char *real = realpath(res, NULL);
+            if (real) {
+                free(res);
+                res = real;
+            }
+        }
+    }
+    return res;
+}
+
+/* An output of a step must resolve inside the output root (finding F5: a
+ * shared pipeline file could write anywhere the user can), unless the
+ * file allows it ([output] allow_outside_root = yes). */
+static int check_inside_root(ctx *c, size_t si, const char *key, const char *path)
+{
+    if (c->allow_outside)
+        return 0;
+    if (!c->real_root && !(c->real_root = resolve_path(c->p->out_root, 1)))
+        return oom(c);
+    char *res = resolve_path(path, 0);
+    if (!res)
+        return oom(c);
+    size_t n = strlen(c->real_root);
+    int inside = strncmp(res, c->real_root, n) == 0 &&
+                 ((n == 1 && res[1]) || (res[n] == '/' && res[n + 1]));
+    int rc = inside ? 0
+                    : fail(c, "section [stage %s]: key %s: %s resolves outside the output root "
+                           "%s (outputs go under {out}; a file that means to write elsewhere "
+                           "says allow_outside_root = yes in [output])",
+                           c->st[si].name, key, res, c->real_root);
+    free(res);
+    return rc;
 }
 
 static long find_stage(const ctx *c, const char *name)
@@ -476,7 +567,8 @@ static int expand_value(ctx *c, size_t si, long subj, const char *key, const cha
                     rc = oom(c);
             }
             if (!rc && name && strcmp(name, "out") == 0 && strcmp(key, "output") != 0)
-                rc = sl_push(outputs, vals.v[0]) ? oom(c) : 0;
+                if (!(rc = check_inside_root(c, si, key, vals.v[0])))
+                    rc = sl_push(outputs, vals.v[0]) ? oom(c) : 0;
             sl_free(&vals);
             free(name);
             continue;
@@ -528,8 +620,10 @@ static int expand_value(ctx *c, size_t si, long subj, const char *key, const cha
             break;
         }
         struct stat stt;
-        if (under_out && strcmp(key, "output") != 0)
-            rc = sl_push(outputs, buf) ? oom(c) : 0;
+        if (under_out && strcmp(key, "output") != 0) {
+            if (!(rc = check_inside_root(c, si, key, buf)))
+                rc = sl_push(outputs, buf) ? oom(c) : 0;
+        }
         else if ((in || (stat(buf, &stt) == 0 && S_ISREG(stt.st_mode))) && !sl_has(inputs, buf))
             rc = sl_push(inputs, buf) ? oom(c) : 0;
     }
@@ -700,6 +794,34 @@ static int stage_refs(ctx *c, size_t si)
     return 0;
 }
 
+/* A line that is a section header, as inih reads it: "[NAME]" after
+ * optional blanks (not a continuation of a value), NAME up to the first
+ * ']'.  The name goes to name (of size len); 0 when not a header. */
+static int header_name(const char *line, int in_value, char *name, size_t len)
+{
+    const char *p = line;
+    if (!strncmp(p, "\xEF\xBB\xBF", 3))
+        p += 3;
+    int indented = isspace((unsigned char)*p);
+    while (isspace((unsigned char)*p))
+        p++;
+    const char *e = *p == '[' ? strchr(p, ']') : NULL;
+    if (!e || (indented && in_value) || (size_t)(e - p) > len)
+        return 0;
+    memcpy(name, p + 1, (size_t)(e - p - 1));
+    name[e - p - 1] = '\0';
+    return 1;
+}
+
+/* A section seen again (inih would merge the two): finding F14. */
+static int seen_section(ctx *c, strlist *seen, const char *name)
+{
+    if (sl_has(seen, name))
+        return fail(c, "two sections [%s] (a section name is given once; rename one)", name);
+    return sl_push(seen, name) ? oom(c) : 0;
+}
+
+/* Lines of at most 199 characters, and no section given twice. */
 static int check_lines(ctx *c)
 {
     const char *text = c->o->text;
@@ -707,23 +829,34 @@ static int check_lines(ctx *c)
     if (!text && !f)
         return bract_error(BRACT_EIO, "%s: cannot open: %s", c->file, strerror(errno));
     size_t lineno = 0, len = 0;
-    int ch;
-    while ((ch = text ? (*text ? (unsigned char)*text++ : EOF) : fgetc(f)) != EOF) {
-        if (ch == '\n') {
-            lineno++;
-            len = 0;
+    char line[256], name[256];
+    strlist seen = {0};
+    int ch, rc = 0, in_value = 0;
+    do {
+        ch = text ? (*text ? (unsigned char)*text++ : EOF) : fgetc(f);
+        if (ch != '\n' && ch != EOF) {
+            if (++len == 200) {
+                rc = fail(c, "line %zu is longer than 199 characters (continue a long value on "
+                          "indented lines)", lineno + 1);
+                break;
+            }
+            line[len - 1] = (char)ch;
             continue;
         }
-        if (++len == 200) {
-            if (f)
-                fclose(f);
-            return fail(c, "line %zu is longer than 199 characters (continue a long value on "
-                        "indented lines)", lineno + 1);
+        line[len] = '\0';
+        lineno++;
+        len = 0;
+        if (header_name(line, in_value, name, sizeof name - 1)) {
+            rc = seen_section(c, &seen, name);
+            in_value = 0;
+        } else if (strchr(line, '=') && !isspace((unsigned char)line[0])) {
+            in_value = 1;
         }
-    }
+    } while (ch != EOF && !rc);
     if (f)
         fclose(f);
-    return 0;
+    sl_free(&seen);
+    return rc;
 }
 
 static int discover_subjects(ctx *c)
@@ -1007,7 +1140,19 @@ static int set_roots(ctx *c, const char *data_dir, const char *out_dir)
     const char *root = get(c->dataset, "root");
     p->data_root = data_dir ? strdup(data_dir) : root ? join_path(base, root) : strdup(base);
     free(base);
-    const char *oroot = get(find_section(&c->doc, "output"), "root");
+    const section *osec = find_section(&c->doc, "output");
+    for (size_t i = 0; osec && i < osec->n; i++) {
+        const char *k = osec->kv[i].key, *v = osec->kv[i].value;
+        if (strcmp(k, "root") && strcmp(k, "allow_outside_root"))
+            return fail(c, "section [output]: key %s: unknown key (expected root or "
+                        "allow_outside_root)", k);
+        if (!strcmp(k, "allow_outside_root") && !is_true(v) && !is_false(v))
+            return fail(c, "section [output]: key allow_outside_root: write yes or no (found "
+                        "'%s')", v);
+        if (!strcmp(k, "allow_outside_root"))
+            c->allow_outside = is_true(v);
+    }
+    const char *oroot = get(osec, "root");
     if (out_dir)
         p->out_root = strdup(out_dir);
     else if (p->data_root && oroot)
@@ -1107,6 +1252,41 @@ static int load_stage(ctx *c, section *sec, stage *s)
     return spec ? check_keys(c, s, spec) : 0;
 }
 
+/* Whether some stage value refers to [dataset] key k: {k} or {all:k}. */
+static int key_used(const ctx *c, const char *k)
+{
+    char a[300], b[300];
+    snprintf(a, sizeof a, "{%s}", k);
+    snprintf(b, sizeof b, "{all:%s}", k);
+    for (size_t i = 0; i < c->nst; i++)
+        for (size_t j = 0; j < c->st[i].sec->n; j++)
+            if (strstr(c->st[i].sec->kv[j].value, a) || strstr(c->st[i].sec->kv[j].value, b))
+                return 1;
+    return 0;
+}
+
+/* Every [dataset] key is root, subjects, tr or a pattern some stage uses
+ * (finding F15: a misspelt or forgotten key was ignored). */
+static int check_dataset_keys(ctx *c)
+{
+    const section *d = c->dataset;
+    for (size_t i = 0; i < d->n; i++) {
+        const char *k = d->kv[i].key;
+        if (!strcmp(k, "root") || !strcmp(k, "subjects") || !strcmp(k, "tr") || key_used(c, k))
+            continue;
+        char used[1024] = "";
+        size_t n = 0;
+        for (size_t j = 0; j < d->n && n < sizeof used - 1; j++)
+            if (j != i && strcmp(d->kv[j].key, "root") && strcmp(d->kv[j].key, "subjects") &&
+                strcmp(d->kv[j].key, "tr") && key_used(c, d->kv[j].key))
+                n += (size_t)snprintf(used + n, sizeof used - n, ", %s", d->kv[j].key);
+        return fail(c, "section [dataset]: key %s: unknown key: no stage refers to {%s} (the "
+                    "keys are root, subjects, tr and the file patterns the stages use%s%s)", k,
+                    k, n ? ": " : "", n ? used + 2 : "");
+    }
+    return 0;
+}
+
 /* The stages, checked, with their references, in dependency order. */
 static int load_stages(ctx *c)
 {
@@ -1129,6 +1309,8 @@ static int load_stages(ctx *c)
                 rc = fail(c, "section [stage %s]: two stages have this name", c->st[i].name);
     for (size_t i = 0; i < c->nst && !rc; i++)
         rc = stage_refs(c, i);
+    if (!rc)
+        rc = check_dataset_keys(c);
     if (rc)
         return rc;
     size_t *path_buf = calloc(c->nst + 1, sizeof *path_buf);
@@ -1155,6 +1337,8 @@ static int step_output(ctx *c, size_t si, size_t q, pl_step *st)
     if (!rc && v.n != 1)
         rc = fail(c, "section [stage %s]: key output must name one file or directory (got %zu)",
                   c->st[si].name, v.n);
+    if (!rc)
+        rc = check_inside_root(c, si, "output", v.v[0]);
     if (!rc && !(st->outputs[0] = strdup(v.v[0])))
         rc = oom(c);
     sl_free(&v);
@@ -1199,6 +1383,7 @@ static void ctx_free(ctx *c)
     free(c->st);
     free(c->order);
     free(c->first_step);
+    free(c->real_root);
     doc_free(&c->doc);
 }
 
@@ -1303,24 +1488,161 @@ int cli_plan_status(const pl_pipeline *p, size_t i, const unsigned char *will_ru
 void cli_plan_clean_temporaries(const pl_step *s)
 {
     for (size_t k = 0; k < s->noutputs; k++) {
-        char *dir = dir_of(s->outputs[k]);
-        const char *b = strrchr(s->outputs[k], '/');
-        b = b ? b + 1 : s->outputs[k];
-        /* stem = name up to its first '.' (the temporary keeps the rest) */
-        size_t stem = strcspn(b, ".");
-        DIR *d = dir ? opendir(dir) : NULL;
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            if (e->d_name[0] != '.' || strncmp(e->d_name + 1, b, stem) ||
-                !strstr(e->d_name, ".bract-"))
-                continue;
-            char *full = join_path(dir, e->d_name);
-            if (full)
-                unlink(full);
-            free(full);
-        }
-        if (d)
-            closedir(d);
-        free(dir);
+        const char *out = s->outputs[k];
+        char *side = bract_sidecar_path(out);
+        struct stat st;
+        bract_output_clean(out);
+        if (side)
+            bract_output_clean(side);
+        /* inside a directory output too (finding F9): a rerun with other
+         * options may not write the files the killed run was writing */
+        if (stat(out, &st) == 0 && S_ISDIR(st.st_mode))
+            bract_output_clean_dir(out);
+        free(side);
     }
+}
+
+/* ---- what the runner may replace (finding F5) ---- */
+
+/* The reason into why; -1. */
+static int say(char *why, size_t len, const char *fmt, ...) BRACT_FORMAT(3, 4);
+static int say(char *why, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* The CommandLine of the sidecar at `side` when bract wrote it (its
+ * GeneratedBy names bract), "" when it names none; NULL when the file is
+ * missing, unreadable or someone else's.  Owned by the caller. */
+static char *bract_record(const char *side)
+{
+    struct stat st;
+    if (lstat(side, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (16 << 20))
+        return NULL;
+    json_object *o = json_object_from_file(side), *gen, *tool, *name, *cl;
+    char *line = NULL;
+    if (o && json_object_object_get_ex(o, "GeneratedBy", &gen) &&
+        json_object_is_type(gen, json_type_array) && json_object_array_length(gen) > 0 &&
+        (tool = json_object_array_get_idx(gen, 0)) != NULL &&
+        json_object_object_get_ex(tool, "Name", &name) &&
+        json_object_is_type(name, json_type_string) &&
+        strcmp(json_object_get_string(name), "bract") == 0)
+        line = strdup(json_object_object_get_ex(o, "CommandLine", &cl) &&
+                              json_object_is_type(cl, json_type_string)
+                          ? json_object_get_string(cl)
+                          : "");
+    json_object_put(o);
+    return line;
+}
+
+/* Whether a command line is one of step s: the same command writing the
+ * same primary output ("bract CMD ... -o OUTPUT ..."), whatever its other
+ * options (a changed option is still the step's own earlier run). */
+static int records_step(const pl_step *s, const char *line)
+{
+    char *words[3] = {"bract", s->argv[0], NULL};
+    char *cmd = bract_sidecar_shell_join(2, words);
+    words[0] = "-o";
+    words[1] = s->outputs[0];
+    char *o = bract_sidecar_shell_join(2, words);
+    int yes = 0;
+    if (cmd && o && strncmp(line, cmd, strlen(cmd)) == 0 && line[strlen(cmd)] == ' ') {
+        size_t n = strlen(o);
+        for (const char *q = line; !yes && (q = strstr(q, o)); q++)
+            yes = q[-1] == ' ' && (q[n] == ' ' || q[n] == '\0');
+    }
+    free(cmd);
+    free(o);
+    return yes;
+}
+
+/* File `path` (an output, or a file inside a directory output): 0 when
+ * the runner may replace it, else a reason in why. */
+static int owned_file(const pl_step *s, const char *path, char *why, size_t len)
+{
+    struct stat st;
+    char *side = bract_sidecar_path(path), *line = NULL;
+    int rc = 0;
+    if (!side)
+        return say(why, len, "out of memory");
+    if (lstat(path, &st) != 0) {
+        /* nothing there; a sidecar there must be bract's */
+        if (lstat(side, &st) == 0 && !(line = bract_record(side)))
+            rc = say(why, len, "%s exists and is not a sidecar bract wrote", side);
+    } else if (S_ISLNK(st.st_mode)) {
+        rc = say(why, len, "%s is a symbolic link", path);
+    } else if (!(line = bract_record(side))) {
+        rc = say(why, len, "%s exists and no bract sidecar records this step (%s %s)",
+                      path, side, lstat(side, &st) == 0 ? "was not written by bract"
+                                                        : "is missing");
+    } else if (!records_step(s, line)) {
+        rc = say(why, len, "%s exists and its sidecar %s records another command (%.200s)",
+                      path, side, line);
+    }
+    free(line);
+    free(side);
+    return rc;
+}
+
+/* A directory output without its record (a run killed before the end, or
+ * someone's directory): every file in it is a bract sidecar or has one
+ * recording this step; temporaries are the runner's to clean. */
+static int owned_dir(const pl_step *s, const char *dir, char *why, size_t len)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return say(why, len, "%s: cannot read the directory: %s", dir, strerror(errno));
+    struct dirent *e;
+    int rc = 0;
+    while (!rc && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *full = join_path(dir, e->d_name), *line = NULL;
+        struct stat st;
+        if (!full)
+            rc = say(why, len, "out of memory");
+        else if (lstat(full, &st) != 0 || S_ISDIR(st.st_mode))
+            ;
+        else if (strlen(full) > 5 && !strcmp(full + strlen(full) - 5, ".json") && (line = bract_record(full)))
+            ;
+        else
+            rc = owned_file(s, full, why, len);
+        free(line);
+        free(full);
+    }
+    closedir(d);
+    return rc;
+}
+
+int cli_plan_check_owned(const pl_step *s, char *why, size_t len)
+{
+    for (size_t k = 0; k < s->noutputs; k++) {
+        const char *out = s->outputs[k];
+        struct stat st;
+        if (lstat(out, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            if (owned_file(s, out, why, len))
+                return -1;
+            continue;
+        }
+        char *rec = bract_sidecar_path(out), *line = rec ? bract_record(rec) : NULL;
+        int rc = 0;
+        if (!rec)
+            rc = say(why, len, "out of memory");
+        else if (line && !records_step(s, line))
+            rc = say(why, len, "%s: its record %s records another command (%.200s)", out,
+                          rec, line);
+        else if (!line && lstat(rec, &st) == 0)
+            rc = say(why, len, "%s exists and is not a record bract wrote", rec);
+        else if (!line)
+            rc = owned_dir(s, out, why, len);
+        free(line);
+        free(rec);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }

@@ -76,7 +76,16 @@ const char *cli_plan_subject(const pl_pipeline *p, const pl_step *s);
 char *cli_plan_step_record(const pl_step *s);
 
 /* Remove temporaries (".<stem>.bract-XXXXXX<ext>") a killed run left next to
- * the step's outputs. */
+ * the step's outputs and their sidecars, and inside directory outputs
+ * (those no live writer holds: bract_output_clean). */
 void cli_plan_clean_temporaries(const pl_step *s);
+
+/* Whether the runner, which passes --force, may replace what is at the
+ * step's outputs (finding F5): an existing output must have a sidecar bract
+ * wrote recording this step (the same command and -o output), a directory
+ * output its record, or, while the record is missing (a killed run), only
+ * such files; a sidecar path holds nothing but a bract sidecar; a symbolic
+ * link is not replaced.  0, or -1 with the reason in why. */
+int cli_plan_check_owned(const pl_step *s, char *why, size_t len);
 
 #endif

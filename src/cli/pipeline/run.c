@@ -167,6 +167,17 @@ static void do_step(runner *r, size_t i)
     }
     r->will_run[i] = 1;
     snprintf(st->why, sizeof st->why, "%s", why);
+    /* the step runs with --force: only over what a run of it wrote */
+    char whose[1024];
+    if (cli_plan_check_owned(s, whose, sizeof whose)) {
+        cli_error(r->c, "%s %s: %s: the pipeline replaces only outputs it wrote (move the file "
+                  "away or remove it to run this step)", s->stage, cli_plan_subject(r->p, s),
+                  whose);
+        st->outcome = OUT_FAILED;
+        if (r->fail_fast)
+            r->stop = 1;
+        return;
+    }
     cli_log(r->c, "%s %s: running (%s)", s->stage, cli_plan_subject(r->p, s), why);
     int rc = run_step(r->c, r->p, i, &st->seconds);
     st->outcome = rc == 0 ? OUT_RAN : OUT_FAILED;
