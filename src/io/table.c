@@ -122,6 +122,160 @@ static int check_text(const char *name, const char *text, size_t len)
     return BRACT_OK;
 }
 
+/* The state of one parse: the text, the position, and the fields copied
+ * (unquoted, NUL-terminated) into the table's own buffer. */
+typedef struct {
+    const char *name, *text;
+    size_t len, i, lineno;
+    char delim;
+    char *o;          /* the table's text buffer */
+    size_t w;         /* bytes written to it */
+    field_list f;     /* start of every field in o */
+    size_t *rowline;  /* line of each record, header included */
+    size_t *rowfields; /* fields per record */
+    size_t nrow, rowcap;
+} table_scan;
+
+/* A quoted field from its opening quote: "" is one quote; delimiters and
+ * line breaks inside belong to it; after the closing quote comes a
+ * delimiter, a line end or the end. */
+static int scan_quoted(table_scan *s, size_t nf)
+{
+    const char *text = s->text;
+    size_t qline = s->lineno;
+    s->i++;
+    for (;;) {
+        if (s->i >= s->len)
+            return bract_error(BRACT_EFORMAT, "%s:%zu: a quoted field is never closed", s->name,
+                               qline);
+        if (text[s->i] == '"') {
+            if (s->i + 1 < s->len && text[s->i + 1] == '"') {
+                s->o[s->w++] = '"';
+                s->i += 2;
+                continue;
+            }
+            s->i++;
+            break;
+        }
+        if (text[s->i] == '\n')
+            s->lineno++;
+        s->o[s->w++] = text[s->i++];
+    }
+    if (s->i < s->len && text[s->i] != s->delim && text[s->i] != '\n' && text[s->i] != '\r')
+        return bract_error(BRACT_EFORMAT, "%s:%zu: field %zu: text after a closing quote",
+                           s->name, s->lineno, nf);
+    return BRACT_OK;
+}
+
+/* One record (a line, or more when a quoted field holds line breaks):
+ * its fields, and *nf their number. */
+static int scan_record(table_scan *s, size_t *nf)
+{
+    const char *text = s->text;
+    const size_t len = s->len;
+    int rc;
+    *nf = 0;
+    for (;;) {
+        if ((rc = fields_push(&s->f, s->w)))
+            return rc;
+        ++*nf;
+        if (s->i < len && text[s->i] == '"') {
+            if ((rc = scan_quoted(s, *nf)))
+                return rc;
+        } else {
+            while (s->i < len && text[s->i] != s->delim && text[s->i] != '\n' &&
+                   !(text[s->i] == '\r' && (s->i + 1 == len || text[s->i + 1] == '\n')))
+                s->o[s->w++] = text[s->i++];
+        }
+        s->o[s->w++] = '\0';
+        if (s->i < len && text[s->i] == s->delim) {
+            s->i++;
+            continue;
+        }
+        break;
+    }
+    if (s->i < len && text[s->i] == '\r')
+        s->i++;
+    if (s->i < len && text[s->i] == '\n')
+        s->i++;
+    s->lineno++;
+    return BRACT_OK;
+}
+
+static int rows_push(table_scan *s, size_t line, size_t nf)
+{
+    if (s->nrow == s->rowcap) {
+        size_t cap = s->rowcap ? 2 * s->rowcap : 256;
+        size_t *a = bract_xrealloc(s->rowline, cap, sizeof *a, "table rows");
+        if (!a)
+            return BRACT_ENOMEM;
+        s->rowline = a;
+        size_t *b = bract_xrealloc(s->rowfields, cap, sizeof *b, "table rows");
+        if (!b)
+            return BRACT_ENOMEM;
+        s->rowfields = b;
+        s->rowcap = cap;
+    }
+    s->rowline[s->nrow] = line;
+    s->rowfields[s->nrow] = nf;
+    s->nrow++;
+    return BRACT_OK;
+}
+
+/* Every record, blank lines skipped (also a lone \r). */
+static int scan_records(table_scan *s)
+{
+    int rc;
+    while (s->i < s->len) {
+        const char *text = s->text;
+        if (text[s->i] == '\n' ||
+            (text[s->i] == '\r' && (s->i + 1 == s->len || text[s->i + 1] == '\n'))) {
+            s->i += text[s->i] == '\r' ? 2 : 1;
+            s->lineno++;
+            continue;
+        }
+        size_t recline = s->lineno, nf;
+        if ((rc = scan_record(s, &nf)) || (rc = rows_push(s, recline, nf)))
+            return rc;
+    }
+    return BRACT_OK;
+}
+
+/* The header and the rows into t: every row as wide as the header, no
+ * column name twice. */
+static int table_fill(bract_table *t, const table_scan *s)
+{
+    const char *name = s->name;
+    if (s->nrow == 0)
+        return bract_error(BRACT_EFORMAT, "%s: empty file (expected a header row)", name);
+    t->ncols = s->rowfields[0];
+    t->nrows = s->nrow - 1;
+    for (size_t r = 1; r < s->nrow; r++)
+        if (s->rowfields[r] != t->ncols)
+            return bract_error(BRACT_EFORMAT,
+                               "%s:%zu: %zu field%s, expected %zu (the header has %zu columns)",
+                               name, s->rowline[r], s->rowfields[r],
+                               s->rowfields[r] == 1 ? "" : "s", t->ncols, t->ncols);
+    t->colname = bract_xmalloc(t->ncols, sizeof *t->colname, "table columns");
+    t->cell = bract_xmalloc(t->nrows * t->ncols + 1, sizeof *t->cell, "table cells");
+    t->line = bract_xmalloc(t->nrows + 1, sizeof *t->line, "table lines");
+    if (!t->colname || !t->cell || !t->line)
+        return BRACT_ENOMEM;
+    for (size_t c = 0; c < t->ncols; c++)
+        t->colname[c] = s->o + s->f.start[c];
+    for (size_t k = 0; k < t->nrows * t->ncols; k++)
+        t->cell[k] = s->o + s->f.start[t->ncols + k];
+    for (size_t r = 0; r < t->nrows; r++)
+        t->line[r] = s->rowline[r + 1];
+    for (size_t c = 0; c < t->ncols; c++)
+        for (size_t d = 0; d < c; d++)
+            if (strcmp(t->colname[c], t->colname[d]) == 0 && t->colname[c][0])
+                return bract_error(BRACT_EFORMAT, "%s:%zu: column '%s' appears twice (columns "
+                                   "%zu and %zu)", name, s->rowline[0], t->colname[c], d + 1,
+                                   c + 1);
+    return BRACT_OK;
+}
+
 int bract_table_parse(const char *name, const char *text, size_t len, bract_table **out)
 {
     *out = NULL;
@@ -130,152 +284,32 @@ int bract_table_parse(const char *name, const char *text, size_t len, bract_tabl
         text += 3;
         len -= 3;
     }
-    int rc0 = check_text(name, text, len);
-    if (rc0)
-        return rc0;
-    char delim = choose_delim(name, text, len);
+    int rc = check_text(name, text, len);
+    if (rc)
+        return rc;
     bract_table *t = bract_xcalloc(1, sizeof *t, "a table");
     if (!t)
         return BRACT_ENOMEM;
-    t->delim = delim;
+    t->delim = choose_delim(name, text, len);
     t->path = bract_xstrdup(name);
     t->text_ = bract_xmalloc(len + 1, 1, "table text");
     if (!t->path || !t->text_) {
         bract_table_free(t);
         return BRACT_ENOMEM;
     }
-    char *o = t->text_;
-    size_t w = 0;
-    field_list f = {0};
-    size_t *rowline = NULL, nrow = 0, rowcap = 0; /* line of each record, header included */
-    size_t *rowfields = NULL;                      /* fields per record */
-    size_t lineno = 1;
-    size_t i = 0;
-    int rc = BRACT_OK;
-
-    while (i < len) {
-        /* skip blank lines (also a lone \r) */
-        if (text[i] == '\n' || (text[i] == '\r' && (i + 1 == len || text[i + 1] == '\n'))) {
-            i += text[i] == '\r' ? 2 : 1;
-            lineno++;
-            continue;
-        }
-        size_t recline = lineno, nf = 0;
-        for (;;) { /* one field */
-            if ((rc = fields_push(&f, w)))
-                goto fail;
-            nf++;
-            if (i < len && text[i] == '"') {
-                size_t qline = lineno;
-                i++;
-                for (;;) {
-                    if (i >= len) {
-                        rc = bract_error(BRACT_EFORMAT,
-                                         "%s:%zu: a quoted field is never closed", name, qline);
-                        goto fail;
-                    }
-                    if (text[i] == '"') {
-                        if (i + 1 < len && text[i + 1] == '"') {
-                            o[w++] = '"';
-                            i += 2;
-                            continue;
-                        }
-                        i++;
-                        break;
-                    }
-                    if (text[i] == '\n')
-                        lineno++;
-                    o[w++] = text[i++];
-                }
-                /* after the closing quote: delimiter, end of line or end */
-                if (i < len && text[i] != delim && text[i] != '\n' && text[i] != '\r') {
-                    rc = bract_error(BRACT_EFORMAT,
-                                     "%s:%zu: field %zu: text after a closing quote", name,
-                                     lineno, nf);
-                    goto fail;
-                }
-            } else {
-                while (i < len && text[i] != delim && text[i] != '\n' &&
-                       !(text[i] == '\r' && (i + 1 == len || text[i + 1] == '\n')))
-                    o[w++] = text[i++];
-            }
-            o[w++] = '\0';
-            if (i < len && text[i] == delim) {
-                i++;
-                continue;
-            }
-            break;
-        }
-        if (i < len && text[i] == '\r')
-            i++;
-        if (i < len && text[i] == '\n')
-            i++;
-        lineno++;
-        if (nrow == rowcap) {
-            size_t cap = rowcap ? 2 * rowcap : 256;
-            size_t *a = bract_xrealloc(rowline, cap, sizeof *a, "table rows");
-            if (!a) {
-                rc = BRACT_ENOMEM;
-                goto fail;
-            }
-            rowline = a;
-            size_t *b = bract_xrealloc(rowfields, cap, sizeof *b, "table rows");
-            if (!b) {
-                rc = BRACT_ENOMEM;
-                goto fail;
-            }
-            rowfields = b;
-            rowcap = cap;
-        }
-        rowline[nrow] = recline;
-        rowfields[nrow] = nf;
-        nrow++;
+    table_scan s = {.name = name, .text = text, .len = len, .lineno = 1, .delim = t->delim,
+                    .o = t->text_};
+    if (!(rc = scan_records(&s)))
+        rc = table_fill(t, &s);
+    free(s.f.start);
+    free(s.rowline);
+    free(s.rowfields);
+    if (rc) {
+        bract_table_free(t);
+        return rc;
     }
-    if (nrow == 0) {
-        rc = bract_error(BRACT_EFORMAT, "%s: empty file (expected a header row)", name);
-        goto fail;
-    }
-    t->ncols = rowfields[0];
-    t->nrows = nrow - 1;
-    for (size_t r = 1; r < nrow; r++)
-        if (rowfields[r] != t->ncols) {
-            rc = bract_error(BRACT_EFORMAT,
-                             "%s:%zu: %zu field%s, expected %zu (the header has %zu columns)",
-                             name, rowline[r], rowfields[r], rowfields[r] == 1 ? "" : "s",
-                             t->ncols, t->ncols);
-            goto fail;
-        }
-    t->colname = bract_xmalloc(t->ncols, sizeof *t->colname, "table columns");
-    t->cell = bract_xmalloc(t->nrows * t->ncols + 1, sizeof *t->cell, "table cells");
-    t->line = bract_xmalloc(t->nrows + 1, sizeof *t->line, "table lines");
-    if (!t->colname || !t->cell || !t->line) {
-        rc = BRACT_ENOMEM;
-        goto fail;
-    }
-    for (size_t c = 0; c < t->ncols; c++)
-        t->colname[c] = o + f.start[c];
-    for (size_t k = 0; k < t->nrows * t->ncols; k++)
-        t->cell[k] = o + f.start[t->ncols + k];
-    for (size_t r = 0; r < t->nrows; r++)
-        t->line[r] = rowline[r + 1];
-    for (size_t c = 0; c < t->ncols; c++)
-        for (size_t d = 0; d < c; d++)
-            if (strcmp(t->colname[c], t->colname[d]) == 0 && t->colname[c][0]) {
-                rc = bract_error(BRACT_EFORMAT, "%s:%zu: column '%s' appears twice (columns %zu "
-                                 "and %zu)", name, rowline[0], t->colname[c], d + 1, c + 1);
-                goto fail;
-            }
-    free(f.start);
-    free(rowline);
-    free(rowfields);
     *out = t;
     return BRACT_OK;
-fail:
-    free(f.start);
-    free(rowline);
-    free(rowfields);
-    bract_table_free(t);
-    return rc;
 }
 
 int bract_table_read(const char *path, bract_table **out)
