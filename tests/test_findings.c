@@ -434,6 +434,30 @@ START_TEST(f8_atlas_label_named_na)
 }
 END_TEST
 
+START_TEST(f8_condition_word_na)
+{
+    /* the word NA (or nan) is a condition; only n/a and the empty cell
+     * leave a volume out */
+    char *p = tu_join(tmp, "conditions.tsv");
+    tu_write(p, "condition\trun\nNA\tNA\nw1\tNA\nnan\tNA\nn/a\tNA\n\tNA\nNA\tNA\n");
+    bract_rdm_design *d = NULL;
+    ck_assert_msg(bract_rdm_design_read(p, NULL, &d) == 0, "%s", bract_last_error());
+    ck_assert_uint_eq(d->ncond, 3);
+    ck_assert_str_eq(d->cond[0], "NA");
+    ck_assert_str_eq(d->cond[1], "w1");
+    ck_assert_str_eq(d->cond[2], "nan");
+    ck_assert_uint_eq(d->nexcluded, 2);
+    ck_assert_uint_eq(d->nrun, 1);
+    ck_assert_str_eq(d->run[0], "NA");
+    bract_rdm_design_free(d);
+    /* a run n/a is still an error naming the line */
+    tu_write(p, "condition\trun\nw1\t1\nw2\tn/a\n");
+    ck_assert_int_eq(bract_rdm_design_read(p, NULL, &d), BRACT_EFORMAT);
+    ck_assert_error_has("conditions.tsv:3");
+    free(p);
+}
+END_TEST
+
 /* ---- F10: an existing sidecar or a dangling symlink is an existing output ---- */
 
 START_TEST(f10_sidecar_exists)
@@ -717,6 +741,7 @@ static Suite *findings_suite(void)
     tcase_add_test(tc, f7_quote_rule_edges);
     tcase_add_test(tc, f8_events_na_label);
     tcase_add_test(tc, f8_atlas_label_named_na);
+    tcase_add_test(tc, f8_condition_word_na);
     tcase_add_test(tc, f10_sidecar_exists);
     tcase_add_test(tc, f10_dangling_symlink);
     tcase_add_test(tc, f11_escape_cell);
