@@ -241,6 +241,34 @@ START_TEST(f2_empty_sidecar)
 }
 END_TEST
 
+START_TEST(f2_empty_tseries_sidecar)
+{
+    /* an empty sidecar beside a TSV of series: "not valid JSON", naming it
+     * (it used to be read past its buffer, then taken as "no TR") */
+    char *p = tu_join(tmp, "ts.tsv"), *j = tu_join(tmp, "ts.json");
+    tu_write(p, "a\tb\n1\t2\n3\t5\n4\t4\n");
+    write_bytes(j, "", 0);
+    bract_tseries *ts = NULL;
+    ck_assert_int_eq(bract_tseries_read(p, 0, &ts), BRACT_EFORMAT);
+    ck_assert_ptr_null(ts);
+    ck_assert_error_has(j);
+    ck_assert_error_has("not valid JSON");
+    /* --tr given: the sidecar is not needed */
+    ck_assert_msg(bract_tseries_read(p, 2, &ts) == 0, "%s", bract_last_error());
+    ck_assert_double_eq(ts->tr, 2);
+    bract_tseries_free(ts);
+    tu_write(j, "{\"RepetitionTime\": \"2\"}");
+    ck_assert_int_eq(bract_tseries_read(p, 0, &ts), BRACT_EFORMAT);
+    ck_assert_error_has("\"RepetitionTime\" is not a number");
+    tu_write(j, "{\"RepetitionTime\": 1.5}");
+    ck_assert_msg(bract_tseries_read(p, 0, &ts) == 0, "%s", bract_last_error());
+    ck_assert_double_eq(ts->tr, 1.5);
+    bract_tseries_free(ts);
+    free(p);
+    free(j);
+}
+END_TEST
+
 /* ---- F6: TR or voxel size 0 or NaN in the raw header ---- */
 
 static char *write_nifti1_pix(const char *name, const float pix[4], int nt)
@@ -733,6 +761,7 @@ static Suite *findings_suite(void)
     tcase_add_test(tc, f1_gzip_more_than_file_holds);
     tcase_add_test(tc, f2_read_file_nul);
     tcase_add_test(tc, f2_empty_sidecar);
+    tcase_add_test(tc, f2_empty_tseries_sidecar);
     tcase_add_test(tc, f6_tr_zero_or_nan_is_unknown);
     tcase_add_test(tc, f6_unknown_tr_survives_write);
     tcase_add_test(tc, f6_voxel_size_zero_or_nan);
