@@ -486,6 +486,44 @@ START_TEST(f8_condition_word_na)
 }
 END_TEST
 
+/* ---- F19: input paths recorded relative to the output ---- */
+
+static void path_record_is(const char *in, const char *dir, const char *want)
+{
+    char *got = bract_path_for_record(in, dir);
+    ck_assert_ptr_nonnull(got);
+    ck_assert_msg(strcmp(got, want) == 0, "%s from %s: '%s', expected '%s'", in, dir, got, want);
+    free(got);
+}
+
+START_TEST(f19_path_for_record)
+{
+    char *root = tu_join(tmp, "root"), *sub = tu_join(root, "sub-01"),
+         *grp = tu_join(root, "group"), *out = tu_join(grp, "hier"),
+         *in1 = tu_join(sub, "tau.tsv"), *in2 = tu_join(out, "x.tsv"),
+         *other = tu_join(tmp, "other.tsv"), *desc = tu_join(root, "dataset_description.json");
+    ck_assert_int_eq(mkdir(root, 0777), 0);
+    ck_assert_int_eq(mkdir(sub, 0777), 0);
+    ck_assert_int_eq(mkdir(grp, 0777), 0);
+    ck_assert_int_eq(mkdir(out, 0777), 0);
+    tu_write(in1, "a\n");
+    tu_write(in2, "a\n");
+    tu_write(other, "a\n");
+    /* no output root: only what lies under the output directory */
+    path_record_is(in2, out, "x.tsv");
+    path_record_is(in1, out, in1);
+    path_record_is(other, out, other);
+    /* under a derivatives root: relative to the output directory */
+    tu_write(desc, "{}\n");
+    path_record_is(in1, out, "../../sub-01/tau.tsv");
+    path_record_is(in2, out, "x.tsv");
+    path_record_is(other, out, other);
+    /* a missing input stays as given */
+    path_record_is("no/such.tsv", out, "no/such.tsv");
+    free(root), free(sub), free(grp), free(out), free(in1), free(in2), free(other), free(desc);
+}
+END_TEST
+
 /* ---- F10: an existing sidecar or a dangling symlink is an existing output ---- */
 
 START_TEST(f10_sidecar_exists)
@@ -771,6 +809,7 @@ static Suite *findings_suite(void)
     tcase_add_test(tc, f8_events_na_label);
     tcase_add_test(tc, f8_atlas_label_named_na);
     tcase_add_test(tc, f8_condition_word_na);
+    tcase_add_test(tc, f19_path_for_record);
     tcase_add_test(tc, f10_sidecar_exists);
     tcase_add_test(tc, f10_dangling_symlink);
     tcase_add_test(tc, f11_escape_cell);
