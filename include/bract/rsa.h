@@ -136,7 +136,10 @@ typedef struct {
 /* Run the analysis.  Errors name the file and RDM: conditions that differ
  * from the models' (listing them), a region missing from a subject or
  * unknown in the first one, missing pairs that do not coincide with the
- * models', fewer than 2 subjects for group statistics.  *out is owned by the
+ * models' (a value the models miss is blamed on the first model's file and
+ * line), negative neural dissimilarities (file, line, RDM and pair; allowed
+ * only for a set whose measure is "crossnobis"), fewer than 2 subjects for
+ * group statistics.  *out is owned by the
  * caller (bract_rsa_result_free). */
 BRACT_API int bract_rsa_run(const bract_rsa_input *in, const bract_rsa_opts *opts,
                             bract_rsa_result **out);
