@@ -711,6 +711,10 @@ START_TEST(npy_shape_overflow)
     int rc = bract_npy_read(p, &nr, &nc, &d);
     ck_assert_msg(rc == BRACT_EFORMAT, "read a %zu x %zu array from 64 bytes", nr, nc);
     ck_assert_error_has("2305843009213693953 x 8");
+    /* the header-only reader (bract info) says the same */
+    int nd = 0, vb = 0;
+    ck_assert_int_eq(bract_npy_describe(p, &nr, &nc, &nd, &vb), BRACT_EFORMAT);
+    ck_assert_error_has("2305843009213693953 x 8");
     free(d);
     free(p);
 }
