@@ -138,7 +138,8 @@ typedef struct {
  * unknown in the first one, missing pairs that do not coincide with the
  * models' (a value the models miss is blamed on the first model's file and
  * line), negative neural dissimilarities (file, line, RDM and pair; allowed
- * only for a set whose measure is "crossnobis"), fewer than 2 subjects for
+ * only for a set whose measure is "crossnobis": sets built in memory from
+ * crossnobis RDMs must say so with bract_rdmset_set_measure), fewer than 2 subjects for
  * group statistics.  *out is owned by the
  * caller (bract_rsa_result_free). */
 BRACT_API int bract_rsa_run(const bract_rsa_input *in, const bract_rsa_opts *opts,
