@@ -93,6 +93,9 @@ typedef struct {
     int pairwise;              /* pairwise model comparisons */
     uint64_t seed;
     const bract_progress *progress; /* may be NULL */
+    int allow_negative;        /* accept negative neural dissimilarities of any measure (values
+                                  that are not distances: rsatoolbox's compare inputs); 0:
+                                  only crossnobis sets may hold them */
 } bract_rsa_opts;
 
 /* Defaults: spearman, no partial, NaN match, 10000 permutations, no

@@ -320,7 +320,7 @@ static int check_pairs(const rsa_ctx *c, size_t s, const char *region, const dou
 {
     size_t n = c->n, q = 0;
     const char *measure = c->in->neural[s]->measure;
-    int may_be_negative = measure && strcmp(measure, "crossnobis") == 0;
+    int may_be_negative = c->o->allow_negative || (measure && strcmp(measure, "crossnobis") == 0);
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++, q++) {
             double v = x[q];
@@ -343,7 +343,8 @@ static int check_pairs(const rsa_ctx *c, size_t s, const char *region, const dou
                 return bract_error(BRACT_EDATA,
                                    "%s: RDM '%s' has the negative dissimilarity %g for the pair "
                                    "(%s, %s) (expected >= 0; only crossnobis RDMs may be "
-                                   "negative, known by an HDF5 measure or the TSV's sidecar)",
+                                   "negative, known by an HDF5 measure or the TSV's sidecar; "
+                                   "values that are not distances: --allow-negative)",
                                    where, region, v, a, b);
             }
             if (c->o->nan_policy == BRACT_NAN_MATCH && missing_in_models && !isnan(v))
