@@ -166,6 +166,36 @@ START_TEST(malformed_tables)
 }
 END_TEST
 
+/* F4, F13: a header's sizes are checked against the first record and the
+ * file before vectors of that size are allocated; the messages say what
+ * was declared and what the file holds. */
+START_TEST(header_lies)
+{
+    expect_error("2 30000000\nnamata 1\n", BRACT_EMB_WORD2VEC,
+                 ":2: the header declares 30000000 dimensions, line 2 holds 1 value");
+    /* auto-detection: a line of numbers is text, whatever its count */
+    expect_error("6 5\nw0 -0.055 1.542 -0.855\nw1 1 2 3\n", BRACT_EMB_AUTO,
+                 ":2: the header declares 5 dimensions, line 2 holds 3 values (word2vec text");
+    expect_error("0 3\n", BRACT_EMB_AUTO, ":1: the header declares 0 words");
+    /* binary, plain: one record cannot fit in the file */
+    expect_error("2 30000000\ncat AAAABBBBCCCCDDDD\n", BRACT_EMB_AUTO,
+                 ":1: the header declares 30000000 dimensions, at least 120000002 bytes a word; "
+                 "the file holds 21 bytes after the header");
+    /* binary, gzipped: the first record holds fewer bytes than declared */
+    char *g = tu_join(tmp, "lies.bin.gz");
+    write_gz(g, "2 30000000\ncat AAAABBBBCCCCDDDD\n");
+    bract_embedding *e = NULL;
+    ck_assert_int_eq(bract_embed_lookup(g, words12, 12, NULL, &e), BRACT_EFORMAT);
+    ck_assert_ptr_null(e);
+    ck_assert_error_has("lies.bin.gz: the header declares 30000000 dimensions (120000000 bytes "
+                        "a record), record 1 (word 'cat', byte 11) holds 17 bytes");
+    free(g);
+    /* TSV: the header row against the first data row */
+    expect_error("word\td0\td1\td2\ncat\t1\n", BRACT_EMB_AUTO,
+                 ":2: the header row declares 3 dimensions, line 2 holds 1 value");
+}
+END_TEST
+
 START_TEST(truncated_binary)
 {
     char *full = tu_slurp(REFDATA "/embeddings/vectors.w2v.bin");
@@ -463,6 +493,7 @@ static Suite *suite(void)
     tcase_add_test(t, gzip_case_missing_duplicates);
     tcase_add_test(t, malformed_tables);
     tcase_add_test(t, truncated_binary);
+    tcase_add_test(t, header_lies);
     tcase_add_test(t, missing_file);
     tcase_add_test(t, glove_wordsim353);
     tcase_add_test(t, embed_rdm_labels);

@@ -244,6 +244,34 @@ START_TEST(f2_empty_sidecar)
 }
 END_TEST
 
+START_TEST(f2_empty_tseries_sidecar)
+{
+    /* an empty sidecar beside a TSV of series: "not valid JSON", naming it
+     * (it used to be read past its buffer, then taken as "no TR") */
+    char *p = tu_join(tmp, "ts.tsv"), *j = tu_join(tmp, "ts.json");
+    tu_write(p, "a\tb\n1\t2\n3\t5\n4\t4\n");
+    write_bytes(j, "", 0);
+    bract_tseries *ts = NULL;
+    ck_assert_int_eq(bract_tseries_read(p, 0, &ts), BRACT_EFORMAT);
+    ck_assert_ptr_null(ts);
+    ck_assert_error_has(j);
+    ck_assert_error_has("not valid JSON");
+    /* --tr given: the sidecar is not needed */
+    ck_assert_msg(bract_tseries_read(p, 2, &ts) == 0, "%s", bract_last_error());
+    ck_assert_double_eq(ts->tr, 2);
+    bract_tseries_free(ts);
+    tu_write(j, "{\"RepetitionTime\": \"2\"}");
+    ck_assert_int_eq(bract_tseries_read(p, 0, &ts), BRACT_EFORMAT);
+    ck_assert_error_has("\"RepetitionTime\" is not a number");
+    tu_write(j, "{\"RepetitionTime\": 1.5}");
+    ck_assert_msg(bract_tseries_read(p, 0, &ts) == 0, "%s", bract_last_error());
+    ck_assert_double_eq(ts->tr, 1.5);
+    bract_tseries_free(ts);
+    free(p);
+    free(j);
+}
+END_TEST
+
 /* ---- F6: TR or voxel size 0 or NaN in the raw header ---- */
 
 static char *write_nifti1_pix(const char *name, const float pix[4], int nt)
@@ -438,6 +466,68 @@ START_TEST(f8_atlas_label_named_na)
 }
 END_TEST
 
+START_TEST(f8_condition_word_na)
+{
+    /* the word NA (or nan) is a condition; only n/a and the empty cell
+     * leave a volume out */
+    char *p = tu_join(tmp, "conditions.tsv");
+    tu_write(p, "condition\trun\nNA\tNA\nw1\tNA\nnan\tNA\nn/a\tNA\n\tNA\nNA\tNA\n");
+    bract_rdm_design *d = NULL;
+    ck_assert_msg(bract_rdm_design_read(p, NULL, &d) == 0, "%s", bract_last_error());
+    ck_assert_uint_eq(d->ncond, 3);
+    ck_assert_str_eq(d->cond[0], "NA");
+    ck_assert_str_eq(d->cond[1], "w1");
+    ck_assert_str_eq(d->cond[2], "nan");
+    ck_assert_uint_eq(d->nexcluded, 2);
+    ck_assert_uint_eq(d->nrun, 1);
+    ck_assert_str_eq(d->run[0], "NA");
+    bract_rdm_design_free(d);
+    /* a run n/a is still an error naming the line */
+    tu_write(p, "condition\trun\nw1\t1\nw2\tn/a\n");
+    ck_assert_int_eq(bract_rdm_design_read(p, NULL, &d), BRACT_EFORMAT);
+    ck_assert_error_has("conditions.tsv:3");
+    free(p);
+}
+END_TEST
+
+/* ---- F19: input paths recorded relative to the output ---- */
+
+static void path_record_is(const char *in, const char *dir, const char *want)
+{
+    char *got = bract_sidecar_path_for_record(in, dir);
+    ck_assert_ptr_nonnull(got);
+    ck_assert_msg(strcmp(got, want) == 0, "%s from %s: '%s', expected '%s'", in, dir, got, want);
+    free(got);
+}
+
+START_TEST(f19_path_for_record)
+{
+    char *root = tu_join(tmp, "root"), *sub = tu_join(root, "sub-01"),
+         *grp = tu_join(root, "group"), *out = tu_join(grp, "hier"),
+         *in1 = tu_join(sub, "tau.tsv"), *in2 = tu_join(out, "x.tsv"),
+         *other = tu_join(tmp, "other.tsv"), *desc = tu_join(root, "dataset_description.json");
+    ck_assert_int_eq(mkdir(root, 0777), 0);
+    ck_assert_int_eq(mkdir(sub, 0777), 0);
+    ck_assert_int_eq(mkdir(grp, 0777), 0);
+    ck_assert_int_eq(mkdir(out, 0777), 0);
+    tu_write(in1, "a\n");
+    tu_write(in2, "a\n");
+    tu_write(other, "a\n");
+    /* no output root: only what lies under the output directory */
+    path_record_is(in2, out, "x.tsv");
+    path_record_is(in1, out, in1);
+    path_record_is(other, out, other);
+    /* under a derivatives root: relative to the output directory */
+    tu_write(desc, "{}\n");
+    path_record_is(in1, out, "../../sub-01/tau.tsv");
+    path_record_is(in2, out, "x.tsv");
+    path_record_is(other, out, other);
+    /* a missing input stays as given */
+    path_record_is("no/such.tsv", out, "no/such.tsv");
+    free(root), free(sub), free(grp), free(out), free(in1), free(in2), free(other), free(desc);
+}
+END_TEST
+
 /* ---- F10: an existing sidecar or a dangling symlink is an existing output ---- */
 
 START_TEST(f10_sidecar_exists)
@@ -625,6 +715,10 @@ START_TEST(npy_shape_overflow)
     int rc = bract_npy_read(p, &nr, &nc, &d);
     ck_assert_msg(rc == BRACT_EFORMAT, "read a %zu x %zu array from 64 bytes", nr, nc);
     ck_assert_error_has("2305843009213693953 x 8");
+    /* the header-only reader (bract info) says the same */
+    int nd = 0, vb = 0;
+    ck_assert_int_eq(bract_npy_describe(p, &nr, &nc, &nd, &vb), BRACT_EFORMAT);
+    ck_assert_error_has("2305843009213693953 x 8");
     free(d);
     free(p);
 }
@@ -713,6 +807,7 @@ static Suite *findings_suite(void)
     tcase_add_test(tc, f1_gzip_more_than_file_holds);
     tcase_add_test(tc, f2_read_file_nul);
     tcase_add_test(tc, f2_empty_sidecar);
+    tcase_add_test(tc, f2_empty_tseries_sidecar);
     tcase_add_test(tc, f6_tr_zero_or_nan_is_unknown);
     tcase_add_test(tc, f6_unknown_tr_survives_write);
     tcase_add_test(tc, f6_voxel_size_zero_or_nan);
@@ -721,6 +816,8 @@ static Suite *findings_suite(void)
     tcase_add_test(tc, f7_quote_rule_edges);
     tcase_add_test(tc, f8_events_na_label);
     tcase_add_test(tc, f8_atlas_label_named_na);
+    tcase_add_test(tc, f8_condition_word_na);
+    tcase_add_test(tc, f19_path_for_record);
     tcase_add_test(tc, f10_sidecar_exists);
     tcase_add_test(tc, f10_dangling_symlink);
     tcase_add_test(tc, f11_escape_cell);

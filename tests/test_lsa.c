@@ -223,6 +223,32 @@ START_TEST(errors)
 }
 END_TEST
 
+/* F21: binary garbage is not a corpus: NUL bytes and bytes that are not
+ * UTF-8 are refused with the file, the byte offset and the line. */
+START_TEST(not_text)
+{
+    char *p = tu_join(tmp, "bin.txt");
+    FILE *f = fopen(p, "wb");
+    ck_assert_ptr_nonnull(f);
+    fwrite("one doc\ntwo docs\nthree\x00x\n", 1, 25, f);
+    fclose(f);
+    const char *paths[] = {p};
+    bract_lsa_opts o = {.dims = 1};
+    bract_lsa *l = NULL;
+    ck_assert_int_eq(bract_lsa_build(paths, 1, &o, NULL, &l), BRACT_EFORMAT);
+    ck_assert_ptr_null(l);
+    ck_assert_error_has("bin.txt: byte offset 22 (line 3): a NUL byte");
+    tu_write(p, "caf\xc3\xa9 one\ncaf\xe9 two\n");
+    ck_assert_int_eq(bract_lsa_build(paths, 1, &o, NULL, &l), BRACT_EFORMAT);
+    ck_assert_error_has("bin.txt: byte offset 13 (line 2): 0xe9 is not UTF-8");
+    /* UTF-8 (a BOM too) is fine */
+    tu_write(p, "\xef\xbb\xbf" "caf\xc3\xa9 one\ncaf\xc3\xa9 two\n");
+    CK(bract_lsa_build(paths, 1, &o, NULL, &l));
+    bract_lsa_free(l);
+    free(p);
+}
+END_TEST
+
 START_TEST(option_names)
 {
     bract_lsa_weighting w = BRACT_LSA_LOG_ENTROPY;
@@ -255,6 +281,7 @@ static Suite *suite(void)
     tcase_add_test(t, exact_equals_iterative);
     tcase_add_test(t, tokens_and_round_trip);
     tcase_add_test(t, errors);
+    tcase_add_test(t, not_text);
     suite_add_tcase(s, t);
     return s;
 }

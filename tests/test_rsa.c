@@ -313,8 +313,9 @@ START_TEST(bad_inputs)
     in.neural = s1;
     s1[1] = good;
     ck_assert_int_eq(bract_rsa_run(&in, &o, &r), BRACT_EDATA);
-    ck_assert_error_has("sub-01.tsv: RDM 'V1' has a value for the pair (dog, fox), which the "
-                        "models miss");
+    /* F17: the model that misses the pair is blamed, not the neural RDM */
+    ck_assert_error_has("model 'model' has no value for the pair (dog, fox), which RDM 'V1' of "
+                        "sub-01.tsv has: missing pairs must coincide");
     /* ... which the model-mask policy accepts */
     o.nan_policy = BRACT_NAN_MODEL_MASK;
     ck_assert_int_eq(bract_rsa_run(&in, &o, &r), 0);
@@ -345,6 +346,61 @@ START_TEST(bad_inputs)
     bract_rdmset_free(nan);
     bract_rdmset_free(msn);
     bract_rdmset_free(mc);
+}
+END_TEST
+
+/* Files: a value the model misses is blamed on the model's file and line
+ * (F17); a negative dissimilarity is refused naming file, line, RDM and
+ * pair, unless the sidecar says crossnobis (F21). */
+START_TEST(file_places)
+{
+    char *tmp = tu_tmpdir(), *np = tu_join(tmp, "neural.tsv"), *mp = tu_join(tmp, "model.tsv"),
+         *sp = tu_join(tmp, "neural.json");
+    tu_write(mp, "rdm\tcondition_a\tcondition_b\tdissimilarity\n"
+                 "m\ta\tb\t1\nm\ta\tc\t2\nm\tb\tc\tn/a\nm\ta\td\t1\nm\tb\td\t3\nm\tc\td\t2\n");
+    tu_write(np, "rdm\tcondition_a\tcondition_b\tdissimilarity\n"
+                 "V1\ta\tb\t1\nV1\ta\tc\t2\nV1\tb\tc\t0.5\nV1\ta\td\t1\nV1\tb\td\t3\nV1\tc\td\t2\n");
+    bract_rdmset *ms, *ns;
+    ck_assert_int_eq(bract_rdmset_read(mp, &ms), 0);
+    ck_assert_int_eq(bract_rdmset_read(np, &ns), 0);
+    const bract_rdm *models[1] = {&ms->rdm[0]};
+    const char *names[1] = {"sub-01"}, *files[1] = {np}, *mf[1] = {mp};
+    const bract_rdmset *sets[1] = {ns};
+    bract_rsa_input in = {1, names, files, sets, 1, models, NULL, mf, 0, NULL, NULL};
+    bract_rsa_opts o;
+    bract_rsa_opts_defaults(&o);
+    o.permutations = 0;
+    bract_rsa_result *r = NULL;
+    ck_assert_int_eq(bract_rsa_run(&in, &o, &r), BRACT_EDATA);
+    ck_assert_error_has("model.tsv:4: model 'm' has no value for the pair (b, c), which RDM 'V1' "
+                        "of ");
+    bract_rdmset_free(ns);
+    /* a negative value (the model now complete) */
+    tu_write(mp, "rdm\tcondition_a\tcondition_b\tdissimilarity\n"
+                 "m\ta\tb\t1\nm\ta\tc\t2\nm\tb\tc\t1\nm\ta\td\t1\nm\tb\td\t3\nm\tc\td\t2\n");
+    bract_rdmset_free(ms);
+    ck_assert_int_eq(bract_rdmset_read(mp, &ms), 0);
+    models[0] = &ms->rdm[0];
+    tu_write(np, "rdm\tcondition_a\tcondition_b\tdissimilarity\n"
+                 "V1\ta\tb\t1\nV1\ta\tc\t2\nV1\tb\tc\t0.5\nV1\ta\td\t1\nV1\tb\td\t-0.25\nV1\tc\td\t2\n");
+    ck_assert_int_eq(bract_rdmset_read(np, &ns), 0);
+    ck_assert_ptr_null(ns->measure);
+    sets[0] = ns;
+    ck_assert_int_eq(bract_rsa_run(&in, &o, &r), BRACT_EDATA);
+    ck_assert_error_has("neural.tsv:6: RDM 'V1' has the negative dissimilarity -0.25 for the pair "
+                        "(b, d) (expected >= 0");
+    bract_rdmset_free(ns);
+    /* crossnobis (its sidecar says so) may be negative */
+    tu_write(sp, "{\"Command\": \"rdm neural\", \"Parameters\": {\"method\": \"crossnobis\"}}\n");
+    ck_assert_int_eq(bract_rdmset_read(np, &ns), 0);
+    ck_assert_str_eq(ns->measure, "crossnobis");
+    sets[0] = ns;
+    ck_assert_msg(bract_rsa_run(&in, &o, &r) == 0, "%s", bract_last_error());
+    bract_rsa_result_free(r);
+    bract_rdmset_free(ns);
+    bract_rdmset_free(ms);
+    tu_rmtree(tmp);
+    free(tmp), free(np), free(mp), free(sp);
 }
 END_TEST
 
@@ -607,6 +663,7 @@ static Suite *rsa_suite(void)
     tcase_add_test(tc, signflip_by_hand);
     tcase_add_test(tc, condition_order);
     tcase_add_test(tc, bad_inputs);
+    tcase_add_test(tc, file_places);
     tcase_add_test(tc, constant_subject_left_out);
     tcase_add_test(tc, threads_identical);
     tcase_add_test(tc, group_t_false_positive_rate);

@@ -559,8 +559,13 @@ static size_t compare_all(const dataset *ds, int outside, const rdm_case *rc, si
         CK(bract_patterns_rdms(d, ps, &rc[ri].ro, NULL, &ref, NULL));
         char *path = tu_join(tmp, "spheres_rdms.tsv");
         CK(bract_rdmset_write(ref, path, 1));
+        char *measure = ref->measure ? strdup(ref->measure) : NULL;
         bract_rdmset_free(ref);
         CK(bract_rdmset_read(path, &ref));
+        /* the measure, as bract rsa learns it from the TSV's sidecar
+         * (crossnobis values may be negative) */
+        CK(bract_rdmset_set_measure(ref, measure));
+        free(measure);
         free(path);
         /* the searchlight: its voxels read once */
         po.skip_small = 0;

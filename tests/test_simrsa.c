@@ -677,6 +677,8 @@ static bract_rdmset *chain_subject(const bract_simrsa *d, size_t s)
     double *x = malloc(nobs * nb * sizeof *x), *res = malloc(nres * nb * sizeof *res);
     bract_rdmset *set = NULL;
     bract_rdmset_new(d->nregions, &set);
+    /* crossnobis values may be negative: bract_rsa_run knows by the measure */
+    ck_assert_int_eq(bract_rdmset_set_measure(set, bract_rdm_measure_name(&ro)), 0);
     for (size_t g = 0; g < d->nregions; g++) {
         size_t P = 0;
         for (size_t e = 0; e < nb; e++) {

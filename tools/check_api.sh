@@ -29,6 +29,8 @@ for so in "$b/libbract.so" "$b/libbract-figures.so"; do
     [ -z "$names" ] || bad "$so exports names without the bract_ prefix: $(echo $names | head -c 400)"
 done
 
+# (a sanitizer build adds ASan's ODR indicators, __odr_asan.NAME, for the
+# global variables: NAME is what is checked)
 for a in "$b/libbract.a" "$b/libbract-figures.a"; do
     names=$(nm -g --defined-only "$a" 2>/dev/null | awk 'NF == 3 {print $3}' |
         grep -v -e '^bract_' -e '^\.gomp_critical_user_bract_' -e '^__odr_asan\.' -e '^__asan_' | sort -u)

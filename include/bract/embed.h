@@ -15,7 +15,13 @@
  * Every line is still checked: a wrong number of values, a value that is not
  * a number, a header that disagrees with the lines, or a truncated binary
  * record is an error naming the file and the line (binary: the record and
- * byte offset).  Words are compared as UTF-8 bytes; with `lowercase` both
+ * byte offset).  Sizes a header declares are checked before anything of
+ * that size is allocated: the word2vec dimensions against line 2 (text) or
+ * the first record (binary) and, for an uncompressed file, against its
+ * size; a TSV header row against its first data row; the read buffer grows
+ * only with the data actually read.  A word2vec line 2 made of a word and
+ * numbers is read as text (auto-detection), so a header whose dimensions
+ * disagree with it is named as such, not taken for binary.  Words are compared as UTF-8 bytes; with `lowercase` both
  * sides are lowercased first (Unicode simple case mapping).  When a word
  * occurs more than once, the first occurrence is used.
  *

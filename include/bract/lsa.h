@@ -88,7 +88,8 @@ typedef struct {
 } bract_lsa;
 
 /* Read the corpus files (plain or gzipped) and compute the term vectors.
- * Errors: unreadable files, fewer than 2 documents, an empty vocabulary,
+ * Errors: unreadable files, a file that is not UTF-8 text (a NUL byte or
+ * an invalid sequence: file, byte offset and line named), fewer than 2 documents, an empty vocabulary,
  * dims above min(terms, documents).  Owned by the caller (bract_lsa_free). */
 BRACT_API int bract_lsa_build(const char *const *paths, size_t npaths, const bract_lsa_opts *o,
                               const bract_progress *prog, bract_lsa **out);

@@ -43,6 +43,13 @@ BRACT_API void bract_npy_abort(bract_npy_writer *w);
  * by the caller.  Errors name the file and what is not supported. */
 BRACT_API int bract_npy_read(const char *path, size_t *nrows, size_t *ncols, double **data);
 
+/* The shape of a .npy file from its header alone (for bract info): rows,
+ * columns (1 for a 1-D array), *ndim (1 or 2) and *value_bytes (4 or 8),
+ * with the same checks as bract_npy_read (type, C order, a shape the file's
+ * size can hold) and the same messages. */
+BRACT_API int bract_npy_describe(const char *path, size_t *nrows, size_t *ncols, int *ndim,
+                                 int *value_bytes);
+
 #ifdef __cplusplus
 }
 #endif

@@ -68,8 +68,17 @@ BRACT_API int bract_rdmset_is_hdf5(const char *path);
  * An HDF5 file (by name or by its signature) is read in rsatoolbox's
  * layout: condition labels from /pattern_descriptors/conds (else the first
  * string descriptor, else index), RDM names from /rdm_descriptors/name
- * (likewise), the measure from the dissimilarity_measure attribute. */
+ * (likewise), the measure from the dissimilarity_measure attribute.  A TSV
+ * has no measure, except "crossnobis" when its sidecar (bract rdm neural's)
+ * gives Parameters.method "crossnobis": the one measure whose values may be
+ * negative (bract_rsa_run refuses negative values of any other). */
 BRACT_API int bract_rdmset_read(const char *path, bract_rdmset **out);
+
+/* The line of a long-form RDM-set TSV that holds the pair (a, b), either
+ * order, of RDM `rdm`: *line, or 0 when the file is HDF5, cannot be read or
+ * has no such row.  For messages that point at a value (bract_rsa_run). */
+BRACT_API void bract_rdmset_pair_line(const char *path, const char *rdm, const char *a,
+                                      const char *b, size_t *line);
 
 /* Write the long form (atomic; "-" is standard output), or HDF5 when the
  * path ends in .h5 or .hdf5 (atomic; every RDM must have the same

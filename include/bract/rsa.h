@@ -93,6 +93,9 @@ typedef struct {
     int pairwise;              /* pairwise model comparisons */
     uint64_t seed;
     const bract_progress *progress; /* may be NULL */
+    int allow_negative;        /* accept negative neural dissimilarities of any measure (values
+                                  that are not distances: rsatoolbox's compare inputs); 0:
+                                  only crossnobis sets may hold them */
 } bract_rsa_opts;
 
 /* Defaults: spearman, no partial, NaN match, 10000 permutations, no
@@ -136,7 +139,11 @@ typedef struct {
 /* Run the analysis.  Errors name the file and RDM: conditions that differ
  * from the models' (listing them), a region missing from a subject or
  * unknown in the first one, missing pairs that do not coincide with the
- * models', fewer than 2 subjects for group statistics.  *out is owned by the
+ * models' (a value the models miss is blamed on the first model's file and
+ * line), negative neural dissimilarities (file, line, RDM and pair; allowed
+ * only for a set whose measure is "crossnobis": sets built in memory from
+ * crossnobis RDMs must say so with bract_rdmset_set_measure), fewer than 2 subjects for
+ * group statistics.  *out is owned by the
  * caller (bract_rsa_result_free). */
 BRACT_API int bract_rsa_run(const bract_rsa_input *in, const bract_rsa_opts *opts,
                             bract_rsa_result **out);

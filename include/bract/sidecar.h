@@ -48,6 +48,16 @@ BRACT_API char *bract_sidecar_to_string(const bract_sidecar *s);
 /* Write the sidecar of `output_path` (bract_sidecar_path) atomically. */
 BRACT_API int bract_sidecar_write(const bract_sidecar *s, const char *output_path, int force);
 
+/* How an output in directory `out_dir` records the input `path` (in a
+ * table or a sidecar), so that two output roots that hold the same work
+ * compare byte-equal: relative to `out_dir` (with "../" steps as needed)
+ * when the input lies under `out_dir` or under the output root that holds
+ * it (the nearest directory at or above `out_dir` with a
+ * dataset_description.json, as the pipeline runner and bract bids write);
+ * otherwise `path` as given (also when either does not exist).  Caller
+ * frees; NULL when out of memory. */
+BRACT_API char *bract_sidecar_path_for_record(const char *path, const char *out_dir);
+
 /* Read the "Parameters" object of a sidecar file as canonical JSON text (keys
  * sorted), for comparing runs.  Caller frees. */
 BRACT_API int bract_sidecar_read_params(const char *sidecar_path, char **params_json);

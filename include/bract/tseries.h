@@ -30,7 +30,9 @@ BRACT_API void bract_tseries_free(bract_tseries *ts);
 
 /* Read a table of region series.  Every cell must be a number or missing
  * (NaN); errors name file, line and column.  TR: `tr` if > 0, else the
- * sidecar's RepetitionTime when there is one, else 0. */
+ * sidecar's RepetitionTime when there is one, else 0.  A sidecar that is
+ * there but is not a JSON object ("not valid JSON"), or whose
+ * RepetitionTime is not a number, is an error naming the sidecar. */
 BRACT_API int bract_tseries_read(const char *path, double tr, bract_tseries **out);
 
 /* Write the table (atomic; NaN as n/a).  The caller writes the sidecar, with

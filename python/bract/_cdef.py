@@ -305,6 +305,7 @@ typedef struct {
     int pairwise;
     uint64_t seed;
     const bract_progress *progress;
+    int allow_negative;
 } bract_rsa_opts;
 void bract_rsa_opts_defaults(bract_rsa_opts *o);
 enum { BRACT_RSA_SUBJECT = 0, BRACT_RSA_GROUP = 1 };

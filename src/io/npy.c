@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct bract_npy_writer {
     bract_output *out;
@@ -173,20 +174,16 @@ static const char *dict_value(const char *dict, const char *key)
     return p;
 }
 
-int bract_npy_read(const char *path, size_t *nrows, size_t *ncols, double **data)
+/* Parse the header at u[0..len) of a file of `fsize` bytes: the shape
+ * (dims, nd), the value size (*es: 4 or 8) and where the data start
+ * (*data_off), the shape checked against the data the file holds with
+ * products that cannot wrap.  BRACT_OK or an error naming `path`. */
+static int parse_header(const char *path, const unsigned char *u, size_t len,
+                        unsigned long long fsize, size_t dims[2], int *nd, size_t *es,
+                        size_t *data_off)
 {
-    *data = NULL;
-    *nrows = *ncols = 0;
-    char *buf;
-    size_t len;
-    int rc = bract_read_file(path, &buf, &len);
-    if (rc)
-        return rc;
-    const unsigned char *u = (const unsigned char *)buf;
-    if (len < 10 || memcmp(u, "\x93NUMPY", 6) != 0) {
-        free(buf);
+    if (len < 10 || memcmp(u, "\x93NUMPY", 6) != 0)
         return bract_error(BRACT_EFORMAT, "%s: not a NumPy .npy file (bad magic)", path);
-    }
     size_t hlen, off;
     if (u[6] == 1) {
         hlen = (size_t)u[8] | (size_t)u[9] << 8;
@@ -195,26 +192,18 @@ int bract_npy_read(const char *path, size_t *nrows, size_t *ncols, double **data
         hlen = (size_t)u[8] | (size_t)u[9] << 8 | (size_t)u[10] << 16 | (size_t)u[11] << 24;
         off = 12;
     } else {
-        int major = u[6], minor = u[7];
-        free(buf);
-        return bract_error(BRACT_EFORMAT, "%s: unsupported .npy version %d.%d", path, major,
-                           minor);
+        return bract_error(BRACT_EFORMAT, "%s: unsupported .npy version %d.%d", path, u[6], u[7]);
     }
-    if (off + hlen > len) {
-        free(buf);
+    if (off + hlen > len)
         return bract_error(BRACT_EFORMAT, "%s: truncated .npy header", path);
-    }
     char *dict = bract_xmalloc(hlen + 1, 1, "an npy header");
-    if (!dict) {
-        free(buf);
+    if (!dict)
         return BRACT_ENOMEM;
-    }
-    memcpy(dict, buf + off, hlen);
+    memcpy(dict, u + off, hlen);
     dict[hlen] = '\0';
     const char *descr = dict_value(dict, "descr"), *fo = dict_value(dict, "fortran_order"),
                *shape = dict_value(dict, "shape");
-    int f8 = 0;
-    rc = BRACT_OK;
+    int f8 = 0, rc = BRACT_OK;
     if (!descr || !fo || !shape)
         rc = bract_error(BRACT_EFORMAT, "%s: .npy header lacks descr, fortran_order or shape",
                          path);
@@ -227,8 +216,8 @@ int bract_npy_read(const char *path, size_t *nrows, size_t *ncols, double **data
                          "or '<f8')", path, descr);
     if (!rc && strncmp(fo, "False", 5) != 0)
         rc = bract_error(BRACT_EFORMAT, "%s: Fortran-order .npy arrays are not supported", path);
-    size_t dims[2] = {1, 1};
-    int nd = 0;
+    dims[0] = dims[1] = 1;
+    *nd = 0;
     if (!rc) {
         const char *p = shape;
         if (*p++ != '(')
@@ -241,7 +230,7 @@ int bract_npy_read(const char *path, size_t *nrows, size_t *ncols, double **data
             char *end;
             errno = 0;
             unsigned long long v = strtoull(p, &end, 10);
-            if (end == p || errno || nd == 2) {
+            if (end == p || errno || *nd == 2) {
                 rc = bract_error(BRACT_EFORMAT, "%s: .npy shape must have 1 or 2 dimensions",
                                  path);
                 break;
@@ -250,32 +239,81 @@ int bract_npy_read(const char *path, size_t *nrows, size_t *ncols, double **data
                 rc = bract_error(BRACT_EFORMAT, "%s: .npy shape value %llu is too large", path, v);
                 break;
             }
-            dims[nd++] = (size_t)v;
+            dims[(*nd)++] = (size_t)v;
             p = end;
         }
-        if (!rc && nd == 0)
+        if (!rc && *nd == 0)
             rc = bract_error(BRACT_EFORMAT, "%s: .npy scalars are not supported", path);
     }
-    /* the shape is checked against the data present before anything is
-     * allocated, with products that cannot wrap */
-    size_t n = 0, es = f8 ? 8 : 4, bytes = 0, have = len - off - hlen;
+    free(dict);
+    /* the shape against the data present, before anything is allocated,
+     * with products that cannot wrap */
+    size_t n = 0, bytes = 0;
+    *es = f8 ? 8 : 4;
+    *data_off = off + hlen;
+    unsigned long long have = fsize > off + hlen ? fsize - (off + hlen) : 0;
     if (!rc && (__builtin_mul_overflow(dims[0], dims[1], &n) ||
-                __builtin_mul_overflow(n, es, &bytes) || bytes > have)) {
+                __builtin_mul_overflow(n, *es, &bytes) || bytes > have)) {
         char dims_txt[64];
-        if (nd == 2)
+        if (*nd == 2)
             snprintf(dims_txt, sizeof dims_txt, "%zu x %zu", dims[0], dims[1]);
         else
             snprintf(dims_txt, sizeof dims_txt, "%zu", dims[0]);
         rc = bract_error(BRACT_EFORMAT,
                          "%s: truncated .npy data: the header describes a %s array of %zu-byte "
-                         "values but the file holds %zu bytes of data",
-                         path, dims_txt, es, have);
+                         "values but the file holds %llu bytes of data",
+                         path, dims_txt, *es, have);
     }
+    return rc;
+}
+
+int bract_npy_describe(const char *path, size_t *nrows, size_t *ncols, int *ndim,
+                       int *value_bytes)
+{
+    *nrows = *ncols = 0;
+    *ndim = *value_bytes = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return bract_error(BRACT_EIO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    unsigned char *head = bract_xmalloc(12 + 65536 + 1, 1, "an npy header");
+    int rc = head ? BRACT_OK : BRACT_ENOMEM;
+    if (!rc && (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)))
+        rc = bract_error(BRACT_EIO, "%s: not a regular file", path);
+    size_t got = rc ? 0 : fread(head, 1, 12 + 65536, f);
+    fclose(f);
+    size_t dims[2], es, off;
+    int nd;
+    if (!rc && !(rc = parse_header(path, head, got, (unsigned long long)st.st_size, dims, &nd,
+                                   &es, &off))) {
+        *nrows = dims[0];
+        *ncols = nd == 2 ? dims[1] : 1;
+        *ndim = nd;
+        *value_bytes = (int)es;
+    }
+    free(head);
+    return rc;
+}
+
+int bract_npy_read(const char *path, size_t *nrows, size_t *ncols, double **data)
+{
+    *data = NULL;
+    *nrows = *ncols = 0;
+    char *buf;
+    size_t len;
+    int rc = bract_read_file(path, &buf, &len);
+    if (rc)
+        return rc;
+    const unsigned char *u = (const unsigned char *)buf;
+    size_t dims[2], es, off;
+    int nd;
+    rc = parse_header(path, u, len, len, dims, &nd, &es, &off);
+    size_t n = dims[0] * dims[1];
     double *d = NULL;
     if (!rc && !(d = bract_xmalloc(n ? n : 1, sizeof *d, "npy data")))
         rc = BRACT_ENOMEM;
     if (!rc) {
-        const unsigned char *src = u + off + hlen;
+        const unsigned char *src = u + off;
         int swap = !host_little_endian();
         for (size_t i = 0; i < n; i++) {
             unsigned char b[8];
@@ -286,7 +324,7 @@ int bract_npy_read(const char *path, size_t *nrows, size_t *ncols, double **data
                     b[k] = b[es - 1 - k];
                     b[es - 1 - k] = t;
                 }
-            if (f8) {
+            if (es == 8) {
                 memcpy(&d[i], b, 8);
             } else {
                 float f;
@@ -298,7 +336,6 @@ int bract_npy_read(const char *path, size_t *nrows, size_t *ncols, double **data
         *nrows = dims[0];
         *ncols = nd == 2 ? dims[1] : 1;
     }
-    free(dict);
     free(buf);
     return rc;
 }

@@ -3,6 +3,10 @@
 
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <json.h>
+
 #include "bract/tsv.h"
 
 int bract_rdmset_new(size_t nrdm, bract_rdmset **out)
@@ -113,6 +117,53 @@ static void label_add(label_index *x, char *label)
         k = (k + 1) & x->mask;
     x->label[x->n] = label;
     x->slot[k] = (long)++x->n;
+}
+
+/* "crossnobis" when the sidecar of the TSV at `path` says its method is
+ * crossnobis, else NULL (no sidecar, or one that does not say). */
+static const char *sidecar_measure(const char *path)
+{
+    char *sc = bract_sidecar_path(path), *text = NULL;
+    size_t len;
+    struct stat st;
+    const char *m = NULL;
+    if (sc && stat(sc, &st) == 0 && S_ISREG(st.st_mode) &&
+        bract_read_file(sc, &text, &len) == BRACT_OK) {
+        json_object *o = json_tokener_parse(text), *p, *v;
+        if (o && json_object_is_type(o, json_type_object) &&
+            json_object_object_get_ex(o, "Parameters", &p) &&
+            json_object_is_type(p, json_type_object) &&
+            json_object_object_get_ex(p, "method", &v) && json_object_is_type(v, json_type_string) &&
+            strcmp(json_object_get_string(v), "crossnobis") == 0)
+            m = "crossnobis";
+        json_object_put(o);
+    }
+    free(text);
+    free(sc);
+    bract_clear_error(); /* a sidecar that cannot be read only leaves no measure */
+    return m;
+}
+
+void bract_rdmset_pair_line(const char *path, const char *rdm, const char *a, const char *b,
+                            size_t *line)
+{
+    *line = 0;
+    bract_table *t = NULL;
+    size_t cr, ca, cb;
+    if (bract_rdmset_is_hdf5(path) || bract_table_read(path, &t) ||
+        bract_table_require(t, "rdm", &cr) || bract_table_require(t, "condition_a", &ca) ||
+        bract_table_require(t, "condition_b", &cb)) {
+        bract_table_free(t);
+        bract_clear_error();
+        return;
+    }
+    for (size_t r = 0; r < t->nrows && !*line; r++) {
+        const char *x = bract_table_cell(t, r, ca), *y = bract_table_cell(t, r, cb);
+        if (strcmp(bract_table_cell(t, r, cr), rdm) == 0 &&
+            ((strcmp(x, a) == 0 && strcmp(y, b) == 0) || (strcmp(x, b) == 0 && strcmp(y, a) == 0)))
+            *line = t->line[r];
+    }
+    bract_table_free(t);
 }
 
 int bract_rdmset_read(const char *path, bract_rdmset **out)
@@ -229,6 +280,9 @@ int bract_rdmset_read(const char *path, bract_rdmset **out)
                 goto done;
         }
     }
+    const char *m = sidecar_measure(path);
+    if (m && (rc = bract_rdmset_set_measure(s, m)))
+        goto done;
     *out = s;
     s = NULL;
 done:

@@ -3,7 +3,10 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <json.h>
@@ -243,4 +246,63 @@ int bract_sidecar_read_params(const char *sidecar_path, char **params_json)
     json_object_put(sorted);
     json_object_put(root);
     return *params_json ? BRACT_OK : BRACT_ENOMEM;
+}
+
+/* ---- input paths as outputs record them ---- */
+
+/* The nearest directory at or above `dir` (a real path) holding a
+ * dataset_description.json: its length in `dir`, or 0 when there is none. */
+static size_t derivatives_root(const char *dir)
+{
+    size_t n = strlen(dir);
+    char buf[PATH_MAX + 32];
+    while (n > 0) {
+        struct stat st;
+        snprintf(buf, sizeof buf, "%.*s/dataset_description.json", (int)n, dir);
+        if (stat(buf, &st) == 0 && S_ISREG(st.st_mode))
+            return n;
+        while (n > 0 && dir[n - 1] != '/')
+            n--;
+        if (n > 0)
+            n--; /* drop the slash */
+    }
+    return 0;
+}
+
+/* `in` relative to `dir` (both real paths; `in` under `dir[0..root)`). */
+static char *relative_path(const char *in, const char *dir)
+{
+    size_t common = 0;
+    for (size_t i = 0; dir[i] && dir[i] == in[i]; i++)
+        if (dir[i] == '/')
+            common = i;
+    size_t dl = strlen(dir);
+    if (strncmp(in, dir, dl) == 0 && in[dl] == '/')
+        common = dl; /* in lies under dir itself */
+    size_t ups = 0;
+    for (size_t i = common; i < dl; i++)
+        ups += dir[i] == '/';
+    bract_buf b = {0};
+    for (size_t k = 0; k < ups; k++)
+        if (bract_buf_append(&b, "../", 3))
+            goto oom;
+    if (bract_buf_append(&b, in + common + 1, strlen(in + common + 1) + 1))
+        goto oom;
+    return b.data;
+oom:
+    bract_buf_free(&b);
+    return NULL;
+}
+
+char *bract_sidecar_path_for_record(const char *path, const char *out_dir)
+{
+    char in[PATH_MAX], dir[PATH_MAX];
+    if (!realpath(path, in) || !realpath(out_dir, dir) || strcmp(dir, "/") == 0)
+        return bract_xstrdup(path);
+    size_t root = derivatives_root(dir);
+    if (root == 0)
+        root = strlen(dir);
+    if (strncmp(in, dir, root) != 0 || in[root] != '/')
+        return bract_xstrdup(path);
+    return relative_path(in, dir);
 }

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <zlib.h>
 
@@ -159,7 +160,10 @@ static void rd_close(reader *r)
 }
 
 /* Make at least `need` bytes available from beg (fewer only at the end of
- * the file).  Returns BRACT_OK or an error. */
+ * the file).  The buffer grows with the data read, never at once to a size
+ * the file claims: a header that announces a huge record cannot make the
+ * buffer larger than twice the data that is there.  Returns BRACT_OK or an
+ * error. */
 static int rd_fill(reader *r, size_t need)
 {
     while (r->end - r->beg < need && !r->eof) {
@@ -168,10 +172,8 @@ static int rd_fill(reader *r, size_t need)
             r->end -= r->beg;
             r->beg = 0;
         }
-        if (r->cap - r->end < (need > (1u << 16) ? need : (1u << 16))) {
+        if (r->cap - r->end < (1u << 16)) {
             size_t nc = r->cap * 2;
-            while (nc - r->end < need)
-                nc *= 2;
             char *nb = bract_xrealloc(r->buf, nc + 1, 1, "a read buffer");
             if (!nb)
                 return BRACT_ENOMEM;
@@ -200,6 +202,30 @@ static int rd_fill(reader *r, size_t need)
         r->end += (size_t)got;
     }
     return BRACT_OK;
+}
+
+/* The next line, left in the buffer (not consumed, not NUL-terminated):
+ * *s, *len without its LF or CRLF; *s = NULL at the end of the file.
+ * Reads until the line ends or `limit` bytes are there. */
+static int rd_peek_line(reader *r, size_t limit, const char **s, size_t *len)
+{
+    size_t scanned = 0;
+    for (;;) {
+        size_t have = r->end - r->beg;
+        char *p = memchr(r->buf + r->beg + scanned, '\n', have - scanned);
+        if (p || r->eof || have >= limit) {
+            size_t n = p ? (size_t)(p - (r->buf + r->beg)) : have;
+            *s = !p && n == 0 ? NULL : r->buf + r->beg;
+            if (n > 0 && r->buf[r->beg + n - 1] == '\r')
+                n--;
+            *len = n;
+            return BRACT_OK;
+        }
+        scanned = have;
+        int rc = rd_fill(r, have + 1);
+        if (rc)
+            return rc;
+    }
 }
 
 /* The next line (without its LF or CRLF) in *s, *len; *s = NULL at the end
@@ -486,6 +512,10 @@ static int parse_header(const char *s, size_t *count, size_t *dim)
     return 1;
 }
 
+static int numbers_line(const char *s, size_t n);
+static size_t count_values(const char *s, size_t len);
+static int alloc_vectors(ctx *c, size_t n, int nan_fill);
+
 /* ---- binary word2vec ---- */
 
 static float le_float(const unsigned char *b)
@@ -542,11 +572,21 @@ static int read_binary(ctx *c, reader *r, size_t count)
             return rc;
         sp = r->buf + r->beg + wl; /* the buffer may have moved */
         have = r->end - r->beg - wl - 1;
+        if (have < rec && k == 0)
+            return bract_error(BRACT_EFORMAT, "%s: the header declares %zu dimensions (%zu bytes "
+                               "a record), record 1 (word '%.*s', byte %llu) holds %zu bytes "
+                               "(word2vec binary: a word, a space, then 4 bytes a dimension)",
+                               c->path, c->dim, rec, (int)(wl > 40 ? 40 : wl), r->buf + r->beg,
+                               r->off, have);
         if (have < rec)
             return bract_error(BRACT_EFORMAT, "%s: truncated: record %zu (word '%.*s', byte %llu) "
                                "has %zu of its %zu bytes (%zu float32 values)", c->path, k + 1,
                                (int)(wl > 40 ? 40 : wl), r->buf + r->beg, r->off, have, rec,
                                c->dim);
+        /* the first record holds the header's dimensions: room for the
+         * wanted words' vectors */
+        if (!c->e->vec && (rc = alloc_vectors(c, c->e->nwords, 0)))
+            return rc;
         c->e->nentries++;
         const char *key;
         size_t klen;
@@ -606,6 +646,7 @@ static int looks_like_text(const char *s, size_t n, size_t dim)
     return nf == dim;
 }
 
+
 /* The words asked for, copied, and their keys in the map of wanted words:
  * alias[i] is the earlier word with the same key, or -1. */
 static int want_words(ctx *c, const char *const *words, size_t n, long *alias)
@@ -643,17 +684,83 @@ static int detect_format(ctx *c, reader *r, const char *s, size_t len, int *head
         c->fmt = memchr(s, '\t', len) ? BRACT_EMB_TSV : BRACT_EMB_GLOVE;
         return BRACT_OK;
     }
-    /* text or binary: try the next line as text */
+    /* text or binary: try the next line as text.  A line of a word and
+     * numbers is text even when their count disagrees with the header
+     * (check_header then says so, F13): binary records are not made of
+     * decimal numbers. */
     c->fmt = BRACT_EMB_WORD2VEC_BIN;
-    int rc = rd_fill(r, 1);
+    const char *p;
+    size_t probe;
+    int rc = rd_peek_line(r, 1u << 20, &p, &probe);
     if (rc)
         return rc;
-    char *nl = memchr(r->buf + r->beg, '\n', r->end - r->beg);
-    size_t probe = nl ? (size_t)(nl - (r->buf + r->beg)) : r->end - r->beg;
-    if (probe && r->buf[r->beg + probe - 1] == '\r')
-        probe--;
-    if (looks_like_text(r->buf + r->beg, probe, *hdim))
+    if (p && (looks_like_text(p, probe, *hdim) || numbers_line(p, probe)))
         c->fmt = BRACT_EMB_WORD2VEC;
+    return BRACT_OK;
+}
+
+/* Is s[0..n) a word then one or more numbers (word2vec text)? */
+static int numbers_line(const char *s, size_t n)
+{
+    size_t i = 0, nf = 0;
+    while (i < n && s[i] != ' ' && s[i] != '\t')
+        if ((unsigned char)s[i++] < 0x20)
+            return 0;
+    while (i < n) {
+        while (i < n && (s[i] == ' ' || s[i] == '\t'))
+            i++;
+        if (i == n)
+            break;
+        size_t b = i;
+        while (i < n && s[i] != ' ' && s[i] != '\t')
+            i++;
+        if (!field_ok(s + b, i - b))
+            return 0;
+        nf++;
+    }
+    return nf > 0;
+}
+
+/* Before anything is allocated from a word2vec header (F4): it must
+ * declare words, text must give line 2 the header's number of values, and
+ * a plain file must be large enough for one record of the dimensions
+ * declared (compressed binary: read_binary checks the first record).
+ * `hlen` is the length of the header line with its newline. */
+static int check_header(ctx *c, reader *r, size_t count, size_t hlen)
+{
+    int binary = c->fmt == BRACT_EMB_WORD2VEC_BIN;
+    if (count == 0)
+        return bract_error(BRACT_EFORMAT, "%s:1: the header declares 0 words (expected 'COUNT "
+                           "DIMENSIONS' with COUNT >= 1)", c->path);
+    if (!binary) {
+        const char *s;
+        size_t n;
+        int rc = rd_peek_line(r, SIZE_MAX, &s, &n);
+        if (rc)
+            return rc;
+        size_t nf = s ? count_values(s, n) : 0;
+        if (s && nf != c->dim)
+            return bract_error(BRACT_EFORMAT, "%s:2: the header declares %zu dimensions, line 2 "
+                               "holds %zu value%s (word2vec text: a word, then one value per "
+                               "dimension of the header)", c->path, c->dim, nf,
+                               nf == 1 ? "" : "s");
+    }
+    struct stat st;
+    if (!gzdirect(r->gz) || stat(c->path, &st) != 0 || !S_ISREG(st.st_mode))
+        return BRACT_OK; /* compressed or not a file: the records are checked as read */
+    unsigned long long avail = (unsigned long long)st.st_size > hlen
+                                   ? (unsigned long long)st.st_size - hlen : 0;
+    /* one record at least, the shortest: a 1-byte word, then a space and 4
+     * bytes a dimension (binary), or a separator and a digit a dimension
+     * (text).  The word count is checked as the records are read: nothing
+     * is allocated from it. */
+    size_t per;
+    if (__builtin_mul_overflow(c->dim, binary ? 4 : 2, &per) ||
+        __builtin_add_overflow(per, binary ? 2 : 1, &per) || per > avail)
+        return bract_error(BRACT_EFORMAT, "%s:1: the header declares %zu dimensions, at least "
+                           "%.0f bytes a word; the file holds %llu bytes after the header",
+                           c->path, c->dim, (double)c->dim * (binary ? 4 : 2) + (binary ? 2 : 1),
+                           avail);
     return BRACT_OK;
 }
 
@@ -753,6 +860,25 @@ static int read_text(ctx *c, reader *r, const char *s, size_t len, size_t n, siz
     return BRACT_OK;
 }
 
+/* A TSV table's header row against its first data row, before vectors of
+ * the header's width are allocated (F4). */
+static int check_tsv_header(ctx *c, reader *r)
+{
+    const char *s;
+    size_t n;
+    int rc = rd_peek_line(r, SIZE_MAX, &s, &n);
+    if (rc || !s || n == 0)
+        return rc;
+    size_t tabs = 0;
+    for (size_t i = 0; i < n; i++)
+        tabs += s[i] == '\t';
+    if (tabs != c->dim)
+        return bract_error(BRACT_EFORMAT, "%s:2: the header row declares %zu dimensions, line 2 "
+                           "holds %zu value%s (a TSV embedding row: the word, then one value per "
+                           "column of the header)", c->path, c->dim, tabs, tabs == 1 ? "" : "s");
+    return BRACT_OK;
+}
+
 /* The whole table, for n wanted words. */
 static int read_table(ctx *c, reader *r, size_t n)
 {
@@ -766,10 +892,17 @@ static int read_table(ctx *c, reader *r, size_t n)
     if ((rc = detect_format(c, r, s, len, &header, &count, &hdim)))
         return rc;
     c->e->format = c->fmt;
+    size_t hlen = (size_t)r->off; /* line 1 and its newline */
     if ((rc = header_dimension(c, s, len, header, hdim)))
         return rc;
     int binary = c->fmt == BRACT_EMB_WORD2VEC_BIN;
-    if (c->dim && (rc = alloc_vectors(c, n, !binary)))
+    if ((c->fmt == BRACT_EMB_WORD2VEC || binary) && (rc = check_header(c, r, count, hlen)))
+        return rc;
+    if (c->fmt == BRACT_EMB_TSV && (rc = check_tsv_header(c, r)))
+        return rc;
+    /* binary: once the first record has shown that it holds the header's
+     * dimensions (read_binary) */
+    if (c->dim && !binary && (rc = alloc_vectors(c, n, 1)))
         return rc;
     return binary ? read_binary(c, r, count) : read_text(c, r, s, len, n, count);
 }

@@ -224,6 +224,33 @@ static int blank(const char *s, size_t n)
     return 1;
 }
 
+/* A corpus is UTF-8 text: a NUL byte or a byte that is not UTF-8 is an
+ * error naming the file, the byte offset (in the decompressed text) and the
+ * line, before any of it is tokenised (F21: binary garbage made a corpus). */
+static int check_corpus_text(const char *path, const char *text, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    size_t line = 1;
+    for (size_t i = 0; i < len;) {
+        if (u[i] == '\n')
+            line++;
+        if (u[i] == 0)
+            return bract_error(BRACT_EFORMAT, "%s: byte offset %zu (line %zu): a NUL byte: binary "
+                               "data, not a text corpus", path, i, line);
+        size_t n = 1;
+        if (u[i] >= 0x80) {
+            uint32_t cp;
+            n = bract_utf8_decode(u + i, len - i, &cp);
+            if (cp == 0xFFFFFFFFu)
+                return bract_error(BRACT_EFORMAT, "%s: byte offset %zu (line %zu): 0x%02x is not "
+                                   "UTF-8: a corpus must be UTF-8 text (convert with iconv)",
+                                   path, i, line, u[i]);
+        }
+        i += n;
+    }
+    return BRACT_OK;
+}
+
 static int read_corpus(corpus *c, const char *const *paths, size_t npaths,
                        const bract_progress *prog)
 {
@@ -233,6 +260,10 @@ static int read_corpus(corpus *c, const char *const *paths, size_t npaths,
         int rc = bract_read_file(paths[f], &text, &len);
         if (rc)
             return rc;
+        if ((rc = check_corpus_text(paths[f], text, len))) {
+            free(text);
+            return rc;
+        }
         size_t off = 0;
         if (len >= 3 && (unsigned char)text[0] == 0xEF && (unsigned char)text[1] == 0xBB &&
             (unsigned char)text[2] == 0xBF)

@@ -548,7 +548,7 @@ int bract_patterns_from_table(const char *path, const bract_rdm_design_opts *dop
             cl[r] = bract_table_cell(t, r, cc);
             if (rl) {
                 rl[r] = bract_table_cell(t, r, (size_t)rcol);
-                if (bract_table_cell_missing(rl[r]) && !rc)
+                if (bract_table_label_missing(rl[r]) && !rc)
                     rc = bract_error(BRACT_EFORMAT, "%s:%zu: column %ld ('run'): expected a run "
                                      "label, found '%s'", path, t->line[r], rcol + 1, rl[r]);
             }

@@ -33,7 +33,7 @@ void bract_rdm_design_free(bract_rdm_design *d)
     free(d);
 }
 
-static int label_missing(const char *s) { return !s || bract_table_cell_missing(s); }
+static int label_missing(const char *s) { return !s || bract_table_label_missing(s); }
 
 static int cmp_str_ptr(const void *a, const void *b)
 {
@@ -203,7 +203,7 @@ int bract_rdm_design_read(const char *path, const bract_rdm_design_opts *o, brac
         cond[r] = bract_table_cell(t, r, cc);
         if (run) {
             run[r] = bract_table_cell(t, r, (size_t)rcol);
-            if (bract_table_cell_missing(run[r])) {
+            if (bract_table_label_missing(run[r])) {
                 rc = bract_error(BRACT_EFORMAT, "%s:%zu: column %ld ('run'): expected a run "
                                  "label, found '%s'", path, t->line[r], rcol + 1, run[r]);
                 break;

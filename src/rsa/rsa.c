@@ -283,11 +283,44 @@ static const char *subj_file(const rsa_ctx *c, size_t s)
     return in->subject_files ? in->subject_files[s] : in->subject_names[s];
 }
 
-/* Check the neural RDM's missing pairs against the models' and name the
- * conditions of the first disagreement. */
+/* "FILE:LINE" of the pair (a, b) of RDM `rdm` in `file` (just FILE when the
+ * line is unknown: HDF5, or no file). */
+static void pair_place(char *buf, size_t cap, const char *file, const char *rdm, const char *a,
+                       const char *b)
+{
+    size_t line = 0;
+    if (file)
+        bract_rdmset_pair_line(file, rdm, a, b, &line);
+    if (line)
+        snprintf(buf, cap, "%s:%zu", file, line);
+    else
+        snprintf(buf, cap, "%s", file ? file : rdm);
+}
+
+/* The model that misses pair q, blamed for a neural value there (F17). */
+static int model_misses(const rsa_ctx *c, size_t s, const char *region, size_t q, const char *a,
+                        const char *b)
+{
+    size_t m = 0;
+    while (m + 1 < c->K && !isnan(c->models[m * c->np + q]))
+        m++;
+    const char *mfile = c->in->model_files ? c->in->model_files[m] : NULL;
+    char where[4200];
+    pair_place(where, sizeof where, mfile, c->in->models[m]->name, a, b);
+    return bract_error(BRACT_EDATA,
+                       "%s: model '%s' has no value for the pair (%s, %s), which RDM '%s' of %s "
+                       "has: missing pairs must coincide (rsatoolbox's rule; the model-mask "
+                       "policy ignores such values)",
+                       where, c->in->models[m]->name, a, b, region, subj_file(c, s));
+}
+
+/* Check the neural RDM's values: defined where the models are, missing where
+ * they all are (the match policy), never negative unless crossnobis. */
 static int check_pairs(const rsa_ctx *c, size_t s, const char *region, const double *x)
 {
     size_t n = c->n, q = 0;
+    const char *measure = c->in->neural[s]->measure;
+    int may_be_negative = c->o->allow_negative || (measure && strcmp(measure, "crossnobis") == 0);
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++, q++) {
             double v = x[q];
@@ -296,18 +329,26 @@ static int check_pairs(const rsa_ctx *c, size_t s, const char *region, const dou
                 if (!isnan(c->models[m * c->np + q]))
                     used = 1, missing_in_models = 0;
             const char *a = c->L.label[i], *b = c->L.label[j];
-            if (used && !isfinite(v))
+            char where[4200];
+            if (used && !isfinite(v)) {
+                pair_place(where, sizeof where, subj_file(c, s), region, a, b);
                 return bract_error(BRACT_EDATA,
                                    "%s: RDM '%s' has %s for the pair (%s, %s), which the models "
                                    "have",
-                                   subj_file(c, s), region,
-                                   isnan(v) ? "no value" : "a non-finite value", a, b);
-            if (c->o->nan_policy == BRACT_NAN_MATCH && missing_in_models && !isnan(v))
+                                   where, region, isnan(v) ? "no value" : "a non-finite value",
+                                   a, b);
+            }
+            if (v < -1e-12 && !may_be_negative) { /* below rounding */
+                pair_place(where, sizeof where, subj_file(c, s), region, a, b);
                 return bract_error(BRACT_EDATA,
-                                   "%s: RDM '%s' has a value for the pair (%s, %s), which the "
-                                   "models miss: missing pairs must coincide (rsatoolbox's rule; "
-                                   "the model-mask policy ignores such values)",
-                                   subj_file(c, s), region, a, b);
+                                   "%s: RDM '%s' has the negative dissimilarity %g for the pair "
+                                   "(%s, %s) (expected >= 0; only crossnobis RDMs may be "
+                                   "negative, known by an HDF5 measure or the TSV's sidecar; "
+                                   "values that are not distances: --allow-negative)",
+                                   where, region, v, a, b);
+            }
+            if (c->o->nan_policy == BRACT_NAN_MATCH && missing_in_models && !isnan(v))
+                return model_misses(c, s, region, q, a, b);
         }
     return BRACT_OK;
 }

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <json.h>
 #include "bract/sidecar.h"
@@ -144,28 +145,45 @@ int bract_tseries_select(bract_tseries *ts, const bract_tseries_columns *sel,
     return BRACT_OK;
 }
 
-/* RepetitionTime from the sidecar of `path`, or 0. */
-static double sidecar_tr(const char *path)
+/* RepetitionTime from the sidecar of `path` into *tr (0 when there is no
+ * sidecar, no RepetitionTime, or one that is not > 0).  A sidecar that is
+ * there but is not a JSON object, or whose RepetitionTime is not a number,
+ * is an error naming it: an empty or broken sidecar is never silently "no
+ * TR". */
+static int sidecar_tr(const char *path, double *tr)
 {
+    *tr = 0;
     char *sc = bract_sidecar_path(path);
     if (!sc)
-        return 0;
+        return BRACT_OK;
+    struct stat st;
+    if (stat(sc, &st) != 0) {
+        free(sc);
+        return BRACT_OK;
+    }
     char *text;
     size_t len;
-    double tr = 0;
-    FILE *f = fopen(sc, "rb");
-    if (f) {
-        fclose(f);
-        if (bract_read_file(sc, &text, &len) == BRACT_OK) {
-            json_object *o = json_tokener_parse(text), *v;
-            if (o && json_object_object_get_ex(o, "RepetitionTime", &v))
-                tr = json_object_get_double(v);
-            json_object_put(o);
-            free(text);
-        }
+    int rc = bract_read_file(sc, &text, &len);
+    if (rc) {
+        free(sc);
+        return rc;
     }
+    json_object *o = json_tokener_parse(text), *v;
+    free(text);
+    if (!o || !json_object_is_type(o, json_type_object))
+        rc = bract_error(BRACT_EFORMAT, "%s: not valid JSON (expected the sidecar of %s: a "
+                         "JSON object)", sc, path);
+    else if (json_object_object_get_ex(o, "RepetitionTime", &v)) {
+        if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int))
+            rc = bract_error(BRACT_EFORMAT, "%s: \"RepetitionTime\" is not a number", sc);
+        else
+            *tr = json_object_get_double(v);
+    }
+    json_object_put(o);
     free(sc);
-    return tr > 0 && isfinite(tr) ? tr : 0;
+    if (!(*tr > 0 && isfinite(*tr)))
+        *tr = 0;
+    return rc;
 }
 
 int bract_tseries_read(const char *path, double tr, bract_tseries **out)
@@ -199,7 +217,9 @@ int bract_tseries_read(const char *path, double tr, bract_tseries **out)
             if ((rc = bract_table_double(t, r, c, &ts->x[c * ts->nt + r])))
                 goto fail;
     }
-    ts->tr = tr > 0 ? tr : sidecar_tr(path);
+    ts->tr = tr;
+    if (!(tr > 0) && (rc = sidecar_tr(path, &ts->tr)))
+        goto fail;
     bract_table_free(t);
     *out = ts;
     return BRACT_OK;

@@ -4,6 +4,7 @@
 #   check NAME STATUS ARGS...  run and assert the exit status
 #   out_has TEXT / err_has TEXT / out_lacks TEXT
 #   file_absent PATH / file_exists PATH / file_has PATH TEXT / no_temporaries DIR
+#   skip REASON              a check that cannot run here (a missing tool)
 # Every assertion counts as a test; a failure prints the command, its output
 # and the expectation.
 
@@ -12,6 +13,13 @@ nfail=0
 current=
 
 pass() { npass=$((npass + 1)); }
+# skip REASON: a check that cannot run here (a tool is missing): reported,
+# counted apart, never a pass
+nskip=0
+skip() {
+    nskip=$((nskip + 1))
+    echo "SKIP: $current: $*"
+}
 fail() {
     nfail=$((nfail + 1))
     echo "FAIL: $current: $*"

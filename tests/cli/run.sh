@@ -27,5 +27,5 @@ for t in "$@"; do
     mkdir -p "$TMP"
     . "$t"
 done
-echo "CLI tests: $((npass + nfail)) checks, $npass passed, $nfail failed"
+echo "CLI tests: $((npass + nfail)) checks, $npass passed, $nfail failed${nskip:+, $nskip skipped}"
 [ "$nfail" -eq 0 ]

@@ -67,6 +67,25 @@ printf 'a\tb\n1\t2\n3\n' > "$TMP/short.tsv"
 check "info: table row missing a column" 1 info "$TMP/short.tsv"
 err_has "bract info: $TMP/short.tsv:3: 1 field, expected 2 (the header has 2 columns)"
 
+# F21: a .npy array and a JSON sidecar are described as such, not as tables
+{ printf '\223NUMPY\001\000\166\000'
+  printf "%-117s\n" "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"
+  head -c 24 /dev/zero; } >"$TMP/a.npy"
+check "info: npy" 0 info "$TMP/a.npy"
+out_has "NumPy .npy, <f4 (float32, C order)"
+out_has "shape         2 x 3"
+head -c 134 "$TMP/a.npy" >"$TMP/short.npy"
+check "info: npy shorter than its shape" 1 info "$TMP/short.npy"
+err_has "$TMP/short.npy: truncated .npy data: the header describes a 2 x 3 array of 4-byte values but the file holds 6 bytes of data"
+printf '{"Command": "rdm neural", "Parameters": {"method": "correlation"}}\n' >"$TMP/s.json"
+check "info: JSON sidecar" 0 info "$TMP/s.json"
+out_has "JSON sidecar, 2 keys"
+out_has "written by    bract rdm neural"
+out_lacks "column"
+: >"$TMP/empty.json"
+check "info: empty JSON" 1 info "$TMP/empty.json"
+err_has "bract info: $TMP/empty.json: not valid JSON"
+
 check "info: no file" 2 info --stats
 err_has "bract info: no FILE given"
 check "info: no arguments prints usage" 2 info

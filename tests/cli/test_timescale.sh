@@ -157,5 +157,20 @@ check "timescale hierarchy: index without a value column" 1 timescale hierarchy 
 err_has "no column 'value'"
 check "timescale hierarchy: no TAU file" 2 timescale hierarchy --index "$TMP/g/truth.tsv" -o "$TMP/h2"
 err_has "no TAU file given"
+file_absent "$TMP/h2"
+# F19: two output roots holding the same work compare byte-equal: a table's
+# source is recorded relative to the output directory inside the root
+for r in r1 r2; do
+    mkdir -p "$TMP/$r/sub-01" "$TMP/$r/sub-02"
+    printf '{"Name": "x"}\n' >"$TMP/$r/dataset_description.json"
+    cp "$TMP/g/tau-01.tsv" "$TMP/$r/sub-01/tau.tsv"
+    cp "$TMP/g/tau-02.tsv" "$TMP/$r/sub-02/tau.tsv"
+    check "timescale hierarchy: root $r" 0 timescale hierarchy --index "$TMP/g/truth.tsv" \
+        --permutations 20 --bootstrap 20 -o "$TMP/$r/group/hierarchy" "$TMP/$r/sub-01/tau.tsv" \
+        "$TMP/$r/sub-02/tau.tsv"
+done
+file_has "$TMP/r1/group/hierarchy/hierarchy.tsv" "../../sub-01/tau.tsv	"
+if cmp -s "$TMP/r1/group/hierarchy/hierarchy.tsv" "$TMP/r2/group/hierarchy/hierarchy.tsv"; then pass; else
+    fail "hierarchy.tsv differs between two output roots: $(diff "$TMP/r1/group/hierarchy/hierarchy.tsv" "$TMP/r2/group/hierarchy/hierarchy.tsv" | head -4)"; fi
 check "timescale hierarchy --help" 0 timescale hierarchy --help
 out_has "Usage: bract timescale hierarchy"

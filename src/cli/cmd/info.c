@@ -27,7 +27,8 @@ const cli_spec cli_spec_info = {
     "Describe each FILE: a NIfTI volume (.nii, .nii.gz, .hdr/.img), a table\n"
     "(.tsv, .csv, gzipped or not) or an RDM set (a long-form TSV with columns\n"
     "rdm, condition_a, condition_b, dissimilarity, or an HDF5 file of\n"
-    "rsatoolbox's RDMs: .h5, .hdf5).",
+    "rsatoolbox's RDMs: .h5, .hdf5), a NumPy array (.npy: shape and type) or a\n"
+    "JSON sidecar (.json: its keys).",
     options, NULL};
 
 static int is_volume_name(const char *p)
@@ -40,6 +41,85 @@ static int is_volume_name(const char *p)
             return 1;
     }
     return 0;
+}
+
+static int has_suffix(const char *p, const char *ext)
+{
+    size_t n = strlen(p), m = strlen(ext);
+    return n >= m && strcmp(p + n - m, ext) == 0;
+}
+
+/* A .npy array: its shape and value type, from the header alone. */
+static int info_npy(const cli_ctx *c, const char *path, json_object *all)
+{
+    size_t nr, nc;
+    int nd, vb;
+    if (bract_npy_describe(path, &nr, &nc, &nd, &vb))
+        return cli_fail(c);
+    if (all) {
+        json_object *o = json_object_new_object(), *shape = json_object_new_array();
+        json_object_object_add(o, "file", json_object_new_string(path));
+        json_object_object_add(o, "type", json_object_new_string("npy"));
+        json_object_object_add(o, "dtype", json_object_new_string(vb == 8 ? "<f8" : "<f4"));
+        json_object_array_add(shape, json_object_new_int64((int64_t)nr));
+        if (nd == 2)
+            json_object_array_add(shape, json_object_new_int64((int64_t)nc));
+        json_object_object_add(o, "shape", shape);
+        json_object_array_add(all, o);
+        return CLI_OK;
+    }
+    printf("%s\n", path);
+    printf("  %-13s NumPy .npy, %s (float%d, C order)\n", "format", vb == 8 ? "<f8" : "<f4",
+           8 * vb);
+    if (nd == 2)
+        printf("  %-13s %zu x %zu\n", "shape", nr, nc);
+    else
+        printf("  %-13s %zu\n", "shape", nr);
+    return CLI_OK;
+}
+
+/* A JSON file: a sidecar (a JSON object) and its keys; anything else is
+ * refused (it is not a table, whatever its extension says). */
+static int info_json(const cli_ctx *c, const char *path, json_object *all)
+{
+    json_object *root = json_object_from_file(path);
+    if (!root || !json_object_is_type(root, json_type_object)) {
+        json_object_put(root);
+        return cli_error(c, "%s: not valid JSON (expected a JSON sidecar: a JSON object)", path);
+    }
+    json_object *cmd = NULL, *keys = json_object_new_array();
+    json_object_object_get_ex(root, "Command", &cmd);
+    const char *command = cmd && json_object_is_type(cmd, json_type_string)
+                              ? json_object_get_string(cmd) : NULL;
+    if (!all) {
+        printf("%s\n", path);
+        printf("  %-13s JSON sidecar, %d key%s\n", "format", json_object_object_length(root),
+               json_object_object_length(root) == 1 ? "" : "s");
+        if (command)
+            printf("  %-13s bract %s\n", "written by", command);
+    }
+    int first = 1;
+    json_object_object_foreach(root, key, val)
+    {
+        (void)val;
+        if (all)
+            json_object_array_add(keys, json_object_new_string(key));
+        else
+            printf("  %-13s %s\n", first ? "keys" : "", key);
+        first = 0;
+    }
+    if (all) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "file", json_object_new_string(path));
+        json_object_object_add(o, "type", json_object_new_string("sidecar"));
+        json_object_object_add(o, "command", command ? json_object_new_string(command) : NULL);
+        json_object_object_add(o, "keys", keys);
+        json_object_array_add(all, o);
+    } else {
+        json_object_put(keys);
+    }
+    json_object_put(root);
+    return CLI_OK;
 }
 
 static const char *xform_name(int code)
@@ -347,7 +427,10 @@ int main_info(int argc, char **argv)
         const char *f = a.files.v[i];
         if (!a.json && i > 0)
             printf("\n");
-        int r = is_volume_name(f) ? info_volume(&c, f, a.stats, all) : info_table(&c, f, all);
+        int r = is_volume_name(f)        ? info_volume(&c, f, a.stats, all)
+                : has_suffix(f, ".npy")  ? info_npy(&c, f, all)
+                : has_suffix(f, ".json") ? info_json(&c, f, all)
+                                         : info_table(&c, f, all);
         if (r)
             rc = r; /* describe the others anyway */
     }

@@ -136,7 +136,7 @@ static long wordmap_find(const wordmap *m, const char *label)
 static int wordmap_set(wordmap *m, const char *label, size_t llen, const char *word, size_t line,
                        const char *opt)
 {
-    int keep = word && !bract_table_cell_missing(word);
+    int keep = word && !bract_table_label_missing(word);
     char *l = strndup(label, llen), *w = keep ? strdup(word) : NULL;
     if (!l || (keep && !w)) {
         free(l);
@@ -177,7 +177,7 @@ static int wordmap_read(const args *a, wordmap *m)
         m->label && m->word && m->line && m->opt ? 0 : bract_error(BRACT_ENOMEM, "out of memory");
     for (size_t r = 0; t && r < t->nrows && !rc; r++) {
         const char *l = bract_table_cell(t, r, cl);
-        if (bract_table_cell_missing(l)) {
+        if (bract_table_label_missing(l)) {
             rc = bract_error(BRACT_EFORMAT, "%s:%zu: a row without a label", t->path, t->line[r]);
             break;
         }

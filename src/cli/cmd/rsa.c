@@ -42,6 +42,10 @@ static const cli_opt options[] = {
              "missing pairs: 'match' (they must coincide in neural\n"
              "and model RDMs, as rsatoolbox) or 'model' (pairs the\n"
              "models miss are ignored in the neural RDMs) [match]"),
+    CLI_FLAG(0, "allow-negative", args, o.allow_negative,
+             "accept negative neural dissimilarities (refused\n"
+             "unless the RDMs are crossnobis: by their HDF5 measure\n"
+             "or their TSV's sidecar)"),
     CLI_FLAG(0, "common-conditions", args, o.common_conditions,
              "compare on the models' conditions: conditions of the\n"
              "neural RDMs that the models lack (words without a\n"
@@ -268,6 +272,8 @@ static void fill_sidecar(bract_sidecar *s, const run *r)
     bract_sidecar_param_str(s, "method", bract_compare_method_name(o->method));
     bract_sidecar_param_str(s, "partial", cli_partial_words(o->partial));
     bract_sidecar_param_str(s, "nan", bract_compare_nan_name(o->nan_policy));
+    if (o->allow_negative)
+        bract_sidecar_param_bool(s, "allow_negative", 1);
     bract_sidecar_param_bool(s, "common_conditions", o->common_conditions);
     bract_sidecar_param_int(s, "permutations", (int64_t)o->permutations);
     bract_sidecar_param_int(s, "bootstrap", (int64_t)o->bootstrap);

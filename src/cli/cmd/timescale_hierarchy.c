@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int main_timescale_hierarchy(int argc, char **argv);
 
@@ -197,6 +198,7 @@ typedef struct {
     double *tau; /* nsub x regions */
     bract_hierarchy_group *g;
     bract_sidecar *sc;
+    int made_dir; /* the output directory was made by this run */
 } run;
 
 static const char *const base[3] = {BRACT_OUT_HIER_REGIONS, BRACT_OUT_HIER_HIERARCHY,
@@ -208,7 +210,7 @@ static int prepare(run *u)
 {
     cli_ctx *c = &u->c;
     const args *a = &u->a;
-    if (bract_output_make_dir(a->dir, NULL))
+    if (bract_output_make_dir(a->dir, &u->made_dir))
         return cli_fail(c);
     u->nout = u->nsub >= 2 ? 3 : 2;
     for (size_t k = 0; k < 3; k++)
@@ -323,7 +325,15 @@ static int write_tests(run *u)
         return cli_fail(&u->c);
     for (size_t s = 0; s < g->ntests; s++) {
         const bract_hier_test *t = &g->tests[s];
-        bract_tsv_str(w, s < u->nsub ? a->tau.v[s] : "group");
+        /* the file as seen from the output directory (F19): two output
+         * roots holding the same work compare byte-equal */
+        char *src = s < u->nsub ? bract_sidecar_path_for_record(a->tau.v[s], a->dir) : NULL;
+        if (s < u->nsub && !src) {
+            bract_tsv_abort(w);
+            return cli_error(&u->c, "out of memory");
+        }
+        bract_tsv_str(w, src ? src : "group");
+        free(src);
         bract_tsv_long(w, (long long)t->n);
         bract_tsv_double(w, t->rho);
         bract_tsv_double(w, a->o.nperm > 0 ? t->p_perm : NAN);
@@ -388,6 +398,10 @@ int main_timescale_hierarchy(int argc, char **argv)
                                 "the record of a bract timescale hierarchy run: every file "
                                 "listed in Files is complete",
                                 base, u->nout);
+        /* a run that fails leaves no directory it made (rmdir removes it
+         * only when empty: outputs are written after every check) */
+        if (rc && u->made_dir)
+            rmdir(a->dir);
     }
     bract_sidecar_free(u->sc);
     bract_hierarchy_group_free(u->g);
