@@ -284,7 +284,8 @@ size_t bract_dfc_bad_regions(const double *x, size_t nt, size_t nreg, const char
 
 /* Memory for one chunk of windows (their condensed values), about: more
  * windows per meeting of the threads, but beyond the cache the values are
- * written out and read back from memory.  One thread needs no chunks. */
+ * written out and read back from memory.  One thread uses chunks too: the
+ * sink receives them as blocks (bract_dfc_run_blocks). */
 #define CHUNK_BYTES ((size_t)4 << 20)
 
 typedef struct {
@@ -667,7 +668,9 @@ static int engine_init(engine *e, const bract_dfc_plan *pl)
     if ((size_t)nth > e->ntr) /* no more threads than tile-rows */
         nth = (int)e->ntr;
     size_t chunk = CHUNK_BYTES / (e->npairs * sizeof(double));
-    e->chunk = nth == 1 || chunk < 1 ? 1 : chunk > 256 ? 256 : chunk;
+    e->chunk = chunk < 1 ? 1 : chunk > 256 ? 256 : chunk;
+    if (e->chunk > 4) /* whole fours for bract_dfc_stats_add_block */
+        e->chunk = (e->chunk + 3) / 4 * 4;
     e->z = bract_xmalloc(nt * N, sizeof *e->z, "the scaled series");
     e->C = bract_xcalloc(N * N, sizeof *e->C, "a cross-product matrix");
     e->fc = bract_xmalloc(e->chunk * e->npairs, sizeof *e->fc, "a chunk of windows");
@@ -866,11 +869,10 @@ void bract_dfc_stats_reset(bract_dfc_stats *s)
 
 size_t bract_dfc_stats_count(const bract_dfc_stats *s) { return s->count; }
 
-/* One window's mean and sd over edges, and its regions' strengths (sums of
- * their edges, into str): the same arithmetic, in the same order, for one
- * window or a block. */
-static void window_moments(size_t n, size_t np, const double *fc, double *wmean, double *wsd,
-                           double *str)
+/* One window's mean and sd over edges (either may be NULL), and its
+ * regions' strengths (sums of their edges, into str). */
+static void moments1(size_t n, size_t np, const double *fc, double *wmean, double *wsd,
+                     double *str)
 {
     if (wmean || wsd) {
         double sum = 0;
@@ -890,6 +892,62 @@ static void window_moments(size_t n, size_t np, const double *fc, double *wmean,
             str[i] += fc[e];
             str[j] += fc[e];
         }
+}
+
+/* moments1 of four consecutive windows at once: each window's sums in the
+ * same order as alone (the same numbers to the last bit), but four
+ * independent chains of additions side by side keep the adder busy where
+ * one chain waits on each addition. */
+static void moments4(size_t n, size_t np, const double *fc, double *wmean, double *wsd,
+                     double *str)
+{
+    const double *f0 = fc, *f1 = fc + np, *f2 = fc + 2 * np, *f3 = fc + 3 * np;
+    if (wmean || wsd) {
+        double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (size_t e = 0; e < np; e++) {
+            a0 += f0[e];
+            a1 += f1[e];
+            a2 += f2[e];
+            a3 += f3[e];
+        }
+        double m[4] = {a0 / (double)np, a1 / (double)np, a2 / (double)np, a3 / (double)np};
+        double m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3];
+        a0 = a1 = a2 = a3 = 0;
+        for (size_t e = 0; e < np; e++) {
+            a0 += (f0[e] - m0) * (f0[e] - m0);
+            a1 += (f1[e] - m1) * (f1[e] - m1);
+            a2 += (f2[e] - m2) * (f2[e] - m2);
+            a3 += (f3[e] - m3) * (f3[e] - m3);
+        }
+        double ss[4] = {a0, a1, a2, a3};
+        for (int w = 0; w < 4; w++) {
+            if (wmean)
+                wmean[w] = m[w];
+            if (wsd)
+                wsd[w] = np > 1 ? sqrt(ss[w] / (double)(np - 1)) : NAN;
+        }
+    }
+    double *s0 = str, *s1 = str + n, *s2 = str + 2 * n, *s3 = str + 3 * n;
+    memset(str, 0, 4 * n * sizeof *str);
+    for (size_t i = 0, e = 0; i < n; i++) {
+        /* str[i] holds its edges with the earlier regions; this row's are
+         * added onto it one by one, as in moments1 */
+        double a0 = s0[i], a1 = s1[i], a2 = s2[i], a3 = s3[i];
+        for (size_t j = i + 1; j < n; j++, e++) {
+            a0 += f0[e];
+            a1 += f1[e];
+            a2 += f2[e];
+            a3 += f3[e];
+            s0[j] += f0[e];
+            s1[j] += f1[e];
+            s2[j] += f2[e];
+            s3[j] += f3[e];
+        }
+        s0[i] = a0;
+        s1[i] = a1;
+        s2[i] = a2;
+        s3[i] = a3;
+    }
 }
 
 /* Welford updates of edges e0..e1-1 by nk windows, the first being window
@@ -922,7 +980,7 @@ static void strength_update(bract_dfc_stats *s, const double *str)
 
 void bract_dfc_stats_add(bract_dfc_stats *s, const double *fc, double *wmean, double *wsd)
 {
-    window_moments(s->nreg, s->npairs, fc, wmean, wsd, s->strength);
+    moments1(s->nreg, s->npairs, fc, wmean, wsd, s->strength);
     edge_updates(s, fc, 1, s->count, 0, s->npairs);
     s->count++;
     strength_update(s, s->strength);
@@ -948,12 +1006,18 @@ int bract_dfc_stats_add_block(bract_dfc_stats *s, const double *fc, size_t nk, d
     /* windows among threads for their moments, then edges for the updates:
      * each number is computed by the same arithmetic as one window at a
      * time, whatever the number of threads */
+    size_t nquad = nk / 4, ngroups = nquad + nk % 4; /* fours, then single windows */
 #pragma omp parallel num_threads(nth) if (nth > 1)
     {
 #pragma omp for schedule(dynamic, 1)
-        for (size_t k = 0; k < nk; k++)
-            window_moments(n, np, fc + k * np, wmean ? &wmean[k] : NULL, wsd ? &wsd[k] : NULL,
-                           s->block + k * n);
+        for (size_t q = 0; q < ngroups; q++) {
+            size_t k = q < nquad ? 4 * q : 4 * nquad + (q - nquad);
+            double *wm = wmean ? &wmean[k] : NULL, *ws = wsd ? &wsd[k] : NULL;
+            if (q < nquad)
+                moments4(n, np, fc + k * np, wm, ws, s->block + k * n);
+            else
+                moments1(n, np, fc + k * np, wm, ws, s->block + k * n);
+        }
 #pragma omp for schedule(dynamic, 1)
         for (size_t q = 0; q < nslice; q++) {
             size_t e0 = q * EDGE_SLICE, e1 = e0 + EDGE_SLICE < np ? e0 + EDGE_SLICE : np;
