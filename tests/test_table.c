@@ -166,6 +166,68 @@ START_TEST(format_double_round_trips)
 }
 END_TEST
 
+/* What the tables held before the fast path: the fewest of 15, 16, 17
+ * digits (printf's %g) that strtod reads back. */
+static const char *format_reference(char *buf, double v)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, 32, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return buf;
+}
+
+static void same_as_printf(double v)
+{
+    char got[32], want[32];
+    bract_format_double(got, v);
+    format_reference(want, v);
+    ck_assert_msg(strcmp(got, want) == 0, "%a: formatted %s, printf gives %s", v, got, want);
+}
+
+/* The fast formatter gives printf's bytes: random doubles of every
+ * magnitude around its domain (1e-5 .. 1e15), correlations, the neighbours
+ * of powers of ten and two, short decimals and halfway cases. */
+START_TEST(format_double_as_printf)
+{
+    bract_rng r;
+    bract_rng_init(&r, 7, 0, 0);
+    for (int i = 0; i < 200000; i++) {
+        double e = -8 + 26 * bract_rng_uniform(&r), v = pow(10, e) * (1 + bract_rng_uniform(&r));
+        same_as_printf(i & 1 ? -v : v);
+        same_as_printf(2 * bract_rng_uniform(&r) - 1);
+        uint64_t bits = bract_rng_u64(&r);
+        double d;
+        memcpy(&d, &bits, sizeof d);
+        if (isfinite(d) && d != 0)
+            same_as_printf(d);
+    }
+    for (int k = -7; k <= 16; k++) {
+        double p = pow(10, k), v = p;
+        for (int j = 0; j < 40; j++, v = nextafter(v, 0))
+            same_as_printf(v);
+        v = p;
+        for (int j = 0; j < 40; j++, v = nextafter(v, INFINITY))
+            same_as_printf(v);
+    }
+    for (int k = -20; k <= 52; k++) {
+        double p = ldexp(1, k);
+        same_as_printf(p);
+        same_as_printf(nextafter(p, 0));
+        same_as_printf(nextafter(p, INFINITY));
+        same_as_printf(p * 1.5);
+    }
+    for (int i = 1; i < 20000; i++) {
+        same_as_printf(i / 1000.0);
+        same_as_printf(i / 7.0);
+        same_as_printf(i * 0.5 + 0.25);
+        same_as_printf((double)i * 1e10 + 0.5);
+        same_as_printf(1 - 1.0 / i);
+    }
+}
+END_TEST
+
 START_TEST(write_and_read_back)
 {
     char *p = tu_join(tmp, "out.tsv");
@@ -242,6 +304,7 @@ static Suite *table_suite(void)
     tc = tcase_create("write");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, format_double_round_trips);
+    tcase_add_test(tc, format_double_as_printf);
     tcase_add_test(tc, write_and_read_back);
     suite_add_tcase(s, tc);
     return s;

@@ -360,7 +360,134 @@ int bract_table_column(const bract_table *t, size_t col, double *out)
     return BRACT_OK;
 }
 
-/* ---- number formatting ---- */
+/* ---- number formatting ----
+ *
+ * A double is written with the fewest of 15, 16 or 17 significant digits
+ * that read back to the same double, in printf's %g layout.  The fast path
+ * below gives the same bytes as printf and strtod (the slow path) without
+ * calling them, for 1e-5 <= |v| < 1e15 (every correlation, p-value and
+ * summary the tables hold): v = m / 2^s exactly, so v * 10^k is the exact
+ * fraction m * 10^k / 2^s, whose quotient rounded half to even is printf's
+ * k-place rounding, and whose distance from the rounded decimal, in units
+ * of 10^k / 2^s, decides exactly whether strtod would give v back. */
+
+__extension__ typedef unsigned __int128 u128;
+
+static const uint64_t pow10_u64[20] = {
+    1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+    100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
+    10000000000000ull, 100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+    100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull};
+
+static u128 pow10_u128(int k)
+{
+    return k < 20 ? (u128)pow10_u64[k] : (u128)pow10_u64[19] * pow10_u64[k - 19];
+}
+
+/* Whether the decimal q / 10^k reads back as v = m / 2^s (N = m 10^k):
+ * within half the gap to either neighbour, a tie going to the even
+ * mantissa as strtod rounds; below a power of two the gap is half. */
+static int reads_back(uint64_t q, u128 N, int s, u128 tenk, uint64_t m)
+{
+    u128 c = (u128)q << s;
+    if (c == N)
+        return 1;
+    u128 diff = c > N ? c - N : N - c;
+    if (c < N && m == (UINT64_C(1) << 52))
+        return 4 * diff <= tenk;
+    return 2 * diff < tenk || (2 * diff == tenk && !(m & 1));
+}
+
+/* printf's %.Pg of the P-digit q (value q 10^(X-P+1)), trailing zeros gone. */
+static void layout_g(char *buf, int neg, uint64_t q, int P, int X)
+{
+    char dig[24];
+    for (int i = P - 1; i >= 0; i--, q /= 10)
+        dig[i] = (char)('0' + q % 10);
+    int nd = P;
+    while (nd > 1 && dig[nd - 1] == '0')
+        nd--;
+    char *o = buf;
+    if (neg)
+        *o++ = '-';
+    if (X < -4 || X >= P) {
+        *o++ = dig[0];
+        if (nd > 1) {
+            *o++ = '.';
+            memcpy(o, dig + 1, (size_t)nd - 1);
+            o += nd - 1;
+        }
+        *o++ = 'e';
+        *o++ = X < 0 ? '-' : '+';
+        int ax = X < 0 ? -X : X;
+        if (ax >= 100)
+            *o++ = (char)('0' + ax / 100);
+        *o++ = (char)('0' + ax / 10 % 10);
+        *o++ = (char)('0' + ax % 10);
+    } else if (X >= 0) {
+        memcpy(o, dig, (size_t)X + 1);
+        o += X + 1;
+        if (nd > X + 1) {
+            *o++ = '.';
+            memcpy(o, dig + X + 1, (size_t)(nd - X - 1));
+            o += nd - X - 1;
+        }
+    } else {
+        *o++ = '0';
+        *o++ = '.';
+        for (int i = 0; i < -X - 1; i++)
+            *o++ = '0';
+        memcpy(o, dig, (size_t)nd);
+        o += nd;
+    }
+    *o = '\0';
+}
+
+/* The fast path: 1 when buf is written, 0 for the slow path. */
+static int format_fast(char *buf, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int bexp = (int)((bits >> 52) & 0x7ff);
+    if (bexp == 0 || bexp == 0x7ff)
+        return 0;
+    uint64_t m = (bits & ((UINT64_C(1) << 52) - 1)) | (UINT64_C(1) << 52);
+    int s = 1075 - bexp; /* |v| = m / 2^s */
+    double av = fabs(v);
+    if (s < 1 || s > 70 || !(av >= 1e-5 && av < 1e15))
+        return 0;
+    int E = (int)floor(log10(av)); /* the decimal exponent, checked exactly below */
+    for (int tries = 0; tries < 2; tries++) {
+        u128 N = (u128)m * pow10_u128(16 - E);
+        u128 q = N >> s;
+        if (q < (u128)pow10_u64[16])
+            E--;
+        else if (q >= (u128)pow10_u64[17])
+            E++;
+        else
+            break;
+    }
+    if (E < -5 || E > 14)
+        return 0;
+    for (int P = 15; P <= 17; P++) {
+        int k = P - 1 - E;
+        u128 tenk = pow10_u128(k), N = (u128)m * tenk;
+        uint64_t q = (uint64_t)(N >> s);
+        u128 r = N - ((u128)q << s), half = (u128)1 << (s - 1);
+        if (r > half || (r == half && (q & 1)))
+            q++;
+        if (P < 17 && !reads_back(q, N, s, tenk, m))
+            continue;
+        int X = E;
+        if (q == pow10_u64[P]) { /* rounded up to the next power of ten */
+            q = pow10_u64[P - 1];
+            X++;
+        }
+        layout_g(buf, (int)(bits >> 63), q, P, X);
+        return 1;
+    }
+    return 0;
+}
 
 char *bract_format_double(char *buf, double v)
 {
@@ -376,6 +503,8 @@ char *bract_format_double(char *buf, double v)
         strcpy(buf, signbit(v) ? "-0" : "0");
         return buf;
     }
+    if (format_fast(buf, v))
+        return buf;
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(buf, 32, "%.*g", prec, v);
         if (strtod(buf, NULL) == v)
@@ -439,10 +568,22 @@ void bract_tsv_str(bract_tsv_writer *w, const char *s)
     w->started = 1;
     if (quote)
         fputc('"', w->fp);
-    for (; *s; s++) {
-        if (quote && *s == '"')
+    /* runs of ordinary bytes in one write each */
+    const char *special = quote ? "\t\n\r\"" : "\t\n\r";
+    while (*s) {
+        size_t n = strcspn(s, special);
+        if (n)
+            fwrite(s, 1, n, w->fp);
+        s += n;
+        if (!*s)
+            break;
+        if (*s == '"') {
             fputc('"', w->fp);
-        fputc((*s == '\t' || *s == '\n' || *s == '\r') ? ' ' : *s, w->fp);
+            fputc('"', w->fp);
+        } else {
+            fputc(' ', w->fp);
+        }
+        s++;
     }
     if (quote)
         fputc('"', w->fp);
