@@ -4,7 +4,7 @@
  * takes rows one after another: a matrix of thousands of rows never needs to
  * be in memory.  The file is little-endian float32 ('<f4'; or float16
  * '<f2', float64 '<f8'), C order, 2-D (rows x cols), readable by
- * numpy.load.  Rows are converted into blocks of about 1 MB that go to the
+ * numpy.load.  Rows are converted into blocks of 256 KB that go to the
  * file in one write each.  It is written atomically (a temporary file
  * renamed into place by commit), like every bract output.  The reader
  * accepts '<f4', '<f8' and '<f2' arrays of one or two dimensions in C
