@@ -902,51 +902,51 @@ static void moments4(size_t n, size_t np, const double *fc, double *wmean, doubl
                      double *str)
 {
     const double *f0 = fc, *f1 = fc + np, *f2 = fc + 2 * np, *f3 = fc + 3 * np;
-    if (wmean || wsd) {
-        double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        for (size_t e = 0; e < np; e++) {
-            a0 += f0[e];
-            a1 += f1[e];
-            a2 += f2[e];
-            a3 += f3[e];
-        }
-        double m[4] = {a0 / (double)np, a1 / (double)np, a2 / (double)np, a3 / (double)np};
-        double m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3];
-        a0 = a1 = a2 = a3 = 0;
-        for (size_t e = 0; e < np; e++) {
-            a0 += (f0[e] - m0) * (f0[e] - m0);
-            a1 += (f1[e] - m1) * (f1[e] - m1);
-            a2 += (f2[e] - m2) * (f2[e] - m2);
-            a3 += (f3[e] - m3) * (f3[e] - m3);
-        }
-        double ss[4] = {a0, a1, a2, a3};
-        for (int w = 0; w < 4; w++) {
-            if (wmean)
-                wmean[w] = m[w];
-            if (wsd)
-                wsd[w] = np > 1 ? sqrt(ss[w] / (double)(np - 1)) : NAN;
-        }
-    }
     double *s0 = str, *s1 = str + n, *s2 = str + 2 * n, *s3 = str + 3 * n;
     memset(str, 0, 4 * n * sizeof *str);
+    /* the sums over edges and the strengths in one pass: the pairs in
+     * condensed order are the edges in order */
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     for (size_t i = 0, e = 0; i < n; i++) {
         /* str[i] holds its edges with the earlier regions; this row's are
          * added onto it one by one, as in moments1 */
-        double a0 = s0[i], a1 = s1[i], a2 = s2[i], a3 = s3[i];
+        double b0 = s0[i], b1 = s1[i], b2 = s2[i], b3 = s3[i];
         for (size_t j = i + 1; j < n; j++, e++) {
             a0 += f0[e];
             a1 += f1[e];
             a2 += f2[e];
             a3 += f3[e];
+            b0 += f0[e];
+            b1 += f1[e];
+            b2 += f2[e];
+            b3 += f3[e];
             s0[j] += f0[e];
             s1[j] += f1[e];
             s2[j] += f2[e];
             s3[j] += f3[e];
         }
-        s0[i] = a0;
-        s1[i] = a1;
-        s2[i] = a2;
-        s3[i] = a3;
+        s0[i] = b0;
+        s1[i] = b1;
+        s2[i] = b2;
+        s3[i] = b3;
+    }
+    if (!wmean && !wsd)
+        return;
+    double m[4] = {a0 / (double)np, a1 / (double)np, a2 / (double)np, a3 / (double)np};
+    double m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3];
+    a0 = a1 = a2 = a3 = 0;
+    for (size_t e = 0; e < np; e++) {
+        a0 += (f0[e] - m0) * (f0[e] - m0);
+        a1 += (f1[e] - m1) * (f1[e] - m1);
+        a2 += (f2[e] - m2) * (f2[e] - m2);
+        a3 += (f3[e] - m3) * (f3[e] - m3);
+    }
+    double ss[4] = {a0, a1, a2, a3};
+    for (int w = 0; w < 4; w++) {
+        if (wmean)
+            wmean[w] = m[w];
+        if (wsd)
+            wsd[w] = np > 1 ? sqrt(ss[w] / (double)(np - 1)) : NAN;
     }
 }
 

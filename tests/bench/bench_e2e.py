@@ -27,6 +27,7 @@ what is missing and exits 0.
 """
 
 import argparse
+import warnings
 import os
 import shutil
 import subprocess
@@ -152,6 +153,7 @@ def exp_model(k, a, tau, b, tr):
 
 
 def python_timescale(src, dst, fit):
+    warnings.simplefilter("ignore")  # curve_fit: covariance not estimated
     img = nib.load(src)
     tr = float(img.header["pixdim"][4])
     d = np.asarray(img.dataobj, dtype=np.float32)
