@@ -284,9 +284,12 @@ size_t bract_dfc_bad_regions(const double *x, size_t nt, size_t nreg, const char
 
 /* Memory for one chunk of windows (their condensed values), about: more
  * windows per meeting of the threads, but beyond the cache the values are
- * written out and read back from memory.  One thread uses chunks too: the
- * sink receives them as blocks (bract_dfc_run_blocks). */
-#define CHUNK_BYTES ((size_t)4 << 20)
+ * written out and read back from memory.  16 MB (28 windows of 400
+ * regions): on a machine busier than its cores every meeting can cost a
+ * scheduler slice of spinning, and 4 MB chunks took twice as long end to
+ * end.  One thread uses chunks too: the sink receives them as blocks
+ * (bract_dfc_run_blocks). */
+#define CHUNK_BYTES ((size_t)16 << 20)
 
 typedef struct {
     double *m, *q, *d; /* running mean and the rank-2 update vectors */
@@ -1009,7 +1012,10 @@ int bract_dfc_stats_add_block(bract_dfc_stats *s, const double *fc, size_t nk, d
     size_t nquad = nk / 4, ngroups = nquad + nk % 4; /* fours, then single windows */
 #pragma omp parallel num_threads(nth) if (nth > 1)
     {
-#pragma omp for schedule(dynamic, 1)
+        /* the two loops touch different memory: no barrier between them
+         * (on a busy machine each meeting of the threads can cost a
+         * scheduler slice) */
+#pragma omp for schedule(dynamic, 1) nowait
         for (size_t q = 0; q < ngroups; q++) {
             size_t k = q < nquad ? 4 * q : 4 * nquad + (q - nquad);
             double *wm = wmean ? &wmean[k] : NULL, *ws = wsd ? &wsd[k] : NULL;
