@@ -598,28 +598,28 @@ END_TEST
  * overflow to infinity, and every half back to itself. */
 START_TEST(half_precision)
 {
-    ck_assert_uint_eq(bract_half_from_double(1.0), 0x3c00);
-    ck_assert_uint_eq(bract_half_from_double(-2.0), 0xc000);
-    ck_assert_uint_eq(bract_half_from_double(-0.0), 0x8000);
-    ck_assert_uint_eq(bract_half_from_double(65504.0), 0x7bff);
-    ck_assert_uint_eq(bract_half_from_double(65519.99), 0x7bff);
-    ck_assert_uint_eq(bract_half_from_double(65520.0), 0x7c00); /* the tie goes up: inf */
-    ck_assert_uint_eq(bract_half_from_double(1e300), 0x7c00);
-    ck_assert_uint_eq(bract_half_from_double(-INFINITY), 0xfc00);
-    ck_assert(isnan(bract_half_to_double(bract_half_from_double(NAN))));
-    ck_assert_uint_eq(bract_half_from_double(1 + ldexp(1, -11)), 0x3c00);     /* tie: even */
-    ck_assert_uint_eq(bract_half_from_double(1 + 3 * ldexp(1, -11)), 0x3c02); /* tie: even */
-    ck_assert_uint_eq(bract_half_from_double(nextafter(1 + ldexp(1, -11), 2)), 0x3c01);
-    ck_assert_uint_eq(bract_half_from_double(ldexp(1, -24)), 0x0001);
-    ck_assert_uint_eq(bract_half_from_double(ldexp(1, -25)), 0x0000); /* tie: even */
-    ck_assert_uint_eq(bract_half_from_double(nextafter(ldexp(1, -25), 1)), 0x0001);
-    ck_assert_uint_eq(bract_half_from_double(3 * ldexp(1, -25)), 0x0002);   /* tie: even */
-    ck_assert_uint_eq(bract_half_from_double(ldexp(1023.5, -24)), 0x0400); /* to the normals */
-    ck_assert_uint_eq(bract_half_from_double(1e-300), 0x0000);
+    ck_assert_uint_eq(bract_npy_half_from_double(1.0), 0x3c00);
+    ck_assert_uint_eq(bract_npy_half_from_double(-2.0), 0xc000);
+    ck_assert_uint_eq(bract_npy_half_from_double(-0.0), 0x8000);
+    ck_assert_uint_eq(bract_npy_half_from_double(65504.0), 0x7bff);
+    ck_assert_uint_eq(bract_npy_half_from_double(65519.99), 0x7bff);
+    ck_assert_uint_eq(bract_npy_half_from_double(65520.0), 0x7c00); /* the tie goes up: inf */
+    ck_assert_uint_eq(bract_npy_half_from_double(1e300), 0x7c00);
+    ck_assert_uint_eq(bract_npy_half_from_double(-INFINITY), 0xfc00);
+    ck_assert(isnan(bract_npy_half_to_double(bract_npy_half_from_double(NAN))));
+    ck_assert_uint_eq(bract_npy_half_from_double(1 + ldexp(1, -11)), 0x3c00);     /* tie: even */
+    ck_assert_uint_eq(bract_npy_half_from_double(1 + 3 * ldexp(1, -11)), 0x3c02); /* tie: even */
+    ck_assert_uint_eq(bract_npy_half_from_double(nextafter(1 + ldexp(1, -11), 2)), 0x3c01);
+    ck_assert_uint_eq(bract_npy_half_from_double(ldexp(1, -24)), 0x0001);
+    ck_assert_uint_eq(bract_npy_half_from_double(ldexp(1, -25)), 0x0000); /* tie: even */
+    ck_assert_uint_eq(bract_npy_half_from_double(nextafter(ldexp(1, -25), 1)), 0x0001);
+    ck_assert_uint_eq(bract_npy_half_from_double(3 * ldexp(1, -25)), 0x0002);   /* tie: even */
+    ck_assert_uint_eq(bract_npy_half_from_double(ldexp(1023.5, -24)), 0x0400); /* to the normals */
+    ck_assert_uint_eq(bract_npy_half_from_double(1e-300), 0x0000);
     for (unsigned h = 0; h < 0x10000; h++) {
-        double d = bract_half_to_double((uint16_t)h);
+        double d = bract_npy_half_to_double((uint16_t)h);
         if (!isnan(d))
-            ck_assert_uint_eq(bract_half_from_double(d), h);
+            ck_assert_uint_eq(bract_npy_half_from_double(d), h);
     }
 }
 END_TEST
@@ -649,7 +649,7 @@ START_TEST(npy_types_and_blocks)
         ck_assert_uint_eq(c, nc);
         for (size_t i = 0; i < nr * nc; i++) {
             double want = t == BRACT_NPY_F4   ? (double)(float)rows[i]
-                          : t == BRACT_NPY_F2 ? bract_half_to_double(bract_half_from_double(rows[i]))
+                          : t == BRACT_NPY_F2 ? bract_npy_half_to_double(bract_npy_half_from_double(rows[i]))
                                               : rows[i];
             ck_assert_msg(d[i] == want, "type %d value %zu: %g, expected %g", t, i, d[i], want);
         }

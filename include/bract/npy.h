@@ -59,8 +59,8 @@ BRACT_API void bract_npy_abort(bract_npy_writer *w);
 
 /* IEEE half precision from a double (round to nearest, ties to even; NaN
  * stays NaN, beyond the largest half infinity) and back (exact). */
-BRACT_API uint16_t bract_half_from_double(double d);
-BRACT_API double bract_half_to_double(uint16_t h);
+BRACT_API uint16_t bract_npy_half_from_double(double d);
+BRACT_API double bract_npy_half_to_double(uint16_t h);
 
 /* Read a 1-D or 2-D '<f4'/'<f8'/'<f2' array.  A 1-D array of n values gives
  * nrows = n, ncols = 1.  *data (nrows * ncols doubles, row-major) is owned

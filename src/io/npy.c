@@ -49,7 +49,7 @@ static void to_little_endian(unsigned char *v, size_t n, size_t es)
         }
 }
 
-uint16_t bract_half_from_double(double d)
+uint16_t bract_npy_half_from_double(double d)
 {
     uint64_t b;
     memcpy(&b, &d, 8);
@@ -83,7 +83,7 @@ uint16_t bract_half_from_double(double d)
     return (uint16_t)(sign | h);
 }
 
-double bract_half_to_double(uint16_t h)
+double bract_npy_half_to_double(uint16_t h)
 {
     int exp = (h >> 10) & 0x1f;
     unsigned man = h & 0x3ff;
@@ -206,7 +206,7 @@ static void convert(const bract_npy_writer *w, const double *d, const float *f, 
     } else if (w->dtype == BRACT_NPY_F2) {
         uint16_t *o = (uint16_t *)(void *)dst;
         for (size_t i = 0; i < m; i++)
-            o[i] = bract_half_from_double(f ? (double)f[i] : d[i]);
+            o[i] = bract_npy_half_from_double(f ? (double)f[i] : d[i]);
     } else {
         double *o = (double *)(void *)dst;
         if (d)
@@ -425,7 +425,7 @@ int bract_npy_read(const char *path, size_t *nrows, size_t *ncols, double **data
             } else {
                 uint16_t h;
                 memcpy(&h, b, 2);
-                d[i] = bract_half_to_double(h);
+                d[i] = bract_npy_half_to_double(h);
             }
         }
         *data = d;
