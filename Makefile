@@ -290,6 +290,7 @@ demo-run: $(BIN)
 
 bench: $(BIN) $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do ./$$b || exit 1; done
+	@$(PYTHON) tests/bench/bench_e2e.py --bract ./$(BIN)
 
 # The searchlight and dFC benchmarks through Python, each against the CLI
 # on the same files in the same run (python/bench/bench.py).

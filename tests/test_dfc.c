@@ -553,6 +553,118 @@ START_TEST(npy_round_trip)
 }
 END_TEST
 
+/* A block of windows summarised on several threads gives the numbers of
+ * one window at a time to the last bit, whatever the block sizes. */
+START_TEST(stats_block_equals_one_by_one)
+{
+    size_t n = 130, np = n * (n - 1) / 2, nwin = 37; /* blocks of 8 and 17 are shared */
+    double *w = malloc(nwin * np * sizeof *w);
+    bract_rng rng;
+    bract_rng_init(&rng, 3, 0, 0);
+    for (size_t i = 0; i < nwin * np; i++)
+        w[i] = 2 * bract_rng_uniform(&rng) - 1;
+    bract_dfc_stats *a, *b;
+    ck_assert_int_eq(bract_dfc_stats_new(n, &a), 0);
+    ck_assert_int_eq(bract_dfc_stats_new(n, &b), 0);
+    double wm1[37], wsd1[37], wm2[37], wsd2[37];
+    for (size_t k = 0; k < nwin; k++)
+        bract_dfc_stats_add(a, w + k * np, &wm1[k], &wsd1[k]);
+    int threads = bract_get_threads();
+    bract_set_threads(2);
+    static const size_t sizes[] = {1, 4, 7, 8, 17};
+    for (size_t k = 0, i = 0; k < nwin; i++) {
+        size_t m = sizes[i % 5] < nwin - k ? sizes[i % 5] : nwin - k;
+        ck_assert_int_eq(bract_dfc_stats_add_block(b, w + k * np, m, &wm2[k], &wsd2[k]), 0);
+        k += m;
+    }
+    bract_set_threads(threads);
+    ck_assert_uint_eq(bract_dfc_stats_count(b), nwin);
+    ck_assert(memcmp(wm1, wm2, sizeof wm1) == 0 && memcmp(wsd1, wsd2, sizeof wsd1) == 0);
+    double *r1 = malloc(2 * (2 * np + 3 * n) * sizeof *r1), *r2 = r1 + 2 * np + 3 * n;
+    double v1 = bract_dfc_stats_result(a, r1, r1 + np, r1 + 2 * np, r1 + 2 * np + n,
+                                       r1 + 2 * np + 2 * n);
+    double v2 = bract_dfc_stats_result(b, r2, r2 + np, r2 + 2 * np, r2 + 2 * np + n,
+                                       r2 + 2 * np + 2 * n);
+    ck_assert(v1 == v2);
+    ck_assert(memcmp(r1, r2, (2 * np + 3 * n) * sizeof *r1) == 0);
+    bract_dfc_stats_free(a);
+    bract_dfc_stats_free(b);
+    free(r1);
+    free(w);
+}
+END_TEST
+
+/* IEEE half precision: round to nearest, ties to even, subnormals,
+ * overflow to infinity, and every half back to itself. */
+START_TEST(half_precision)
+{
+    ck_assert_uint_eq(bract_npy_half_from_double(1.0), 0x3c00);
+    ck_assert_uint_eq(bract_npy_half_from_double(-2.0), 0xc000);
+    ck_assert_uint_eq(bract_npy_half_from_double(-0.0), 0x8000);
+    ck_assert_uint_eq(bract_npy_half_from_double(65504.0), 0x7bff);
+    ck_assert_uint_eq(bract_npy_half_from_double(65519.99), 0x7bff);
+    ck_assert_uint_eq(bract_npy_half_from_double(65520.0), 0x7c00); /* the tie goes up: inf */
+    ck_assert_uint_eq(bract_npy_half_from_double(1e300), 0x7c00);
+    ck_assert_uint_eq(bract_npy_half_from_double(-INFINITY), 0xfc00);
+    ck_assert(isnan(bract_npy_half_to_double(bract_npy_half_from_double(NAN))));
+    ck_assert_uint_eq(bract_npy_half_from_double(1 + ldexp(1, -11)), 0x3c00);     /* tie: even */
+    ck_assert_uint_eq(bract_npy_half_from_double(1 + 3 * ldexp(1, -11)), 0x3c02); /* tie: even */
+    ck_assert_uint_eq(bract_npy_half_from_double(nextafter(1 + ldexp(1, -11), 2)), 0x3c01);
+    ck_assert_uint_eq(bract_npy_half_from_double(ldexp(1, -24)), 0x0001);
+    ck_assert_uint_eq(bract_npy_half_from_double(ldexp(1, -25)), 0x0000); /* tie: even */
+    ck_assert_uint_eq(bract_npy_half_from_double(nextafter(ldexp(1, -25), 1)), 0x0001);
+    ck_assert_uint_eq(bract_npy_half_from_double(3 * ldexp(1, -25)), 0x0002);   /* tie: even */
+    ck_assert_uint_eq(bract_npy_half_from_double(ldexp(1023.5, -24)), 0x0400); /* to the normals */
+    ck_assert_uint_eq(bract_npy_half_from_double(1e-300), 0x0000);
+    for (unsigned h = 0; h < 0x10000; h++) {
+        double d = bract_npy_half_to_double((uint16_t)h);
+        if (!isnan(d))
+            ck_assert_uint_eq(bract_npy_half_from_double(d), h);
+    }
+}
+END_TEST
+
+/* float16 and float64 files, rows longer than a write block, read back. */
+START_TEST(npy_types_and_blocks)
+{
+    char *dir = tu_tmpdir(), *path = tu_join(dir, "w.npy");
+    size_t nc = 100003, nr = 3;
+    double *rows = malloc(nr * nc * sizeof *rows);
+    for (size_t i = 0; i < nr * nc; i++)
+        rows[i] = sin(0.001 * (double)i) * (1 + (double)(i % 7));
+    for (int t = BRACT_NPY_F4; t <= BRACT_NPY_F8; t++) {
+        bract_npy_writer *w;
+        ck_assert_int_eq(bract_npy_open_dtype(path, 1, nr, nc, (bract_npy_dtype)t, &w), 0);
+        ck_assert_int_eq(bract_npy_write_row(w, rows), 0);
+        ck_assert_int_eq(bract_npy_write_rows(w, rows + nc, 2), 0);
+        ck_assert_int_eq(bract_npy_commit(w), 0);
+        char *text = tu_slurp(path);
+        static const char *const descr[] = {"'<f4'", "'<f2'", "'<f8'"};
+        ck_assert(strstr(text + 10, descr[t]));
+        free(text);
+        size_t r, c;
+        double *d;
+        ck_assert_int_eq(bract_npy_read(path, &r, &c, &d), 0);
+        ck_assert_uint_eq(r, nr);
+        ck_assert_uint_eq(c, nc);
+        for (size_t i = 0; i < nr * nc; i++) {
+            double want = t == BRACT_NPY_F4   ? (double)(float)rows[i]
+                          : t == BRACT_NPY_F2 ? bract_npy_half_to_double(bract_npy_half_from_double(rows[i]))
+                                              : rows[i];
+            ck_assert_msg(d[i] == want, "type %d value %zu: %g, expected %g", t, i, d[i], want);
+        }
+        free(d);
+    }
+    bract_npy_writer *w;
+    ck_assert_int_eq(bract_npy_open_dtype(path, 1, 1, 1, (bract_npy_dtype)7, &w), BRACT_EINVAL);
+    ck_assert_error_has("unknown npy data type 7");
+    tu_rmtree(dir);
+    free(dir);
+    free(path);
+    free(rows);
+}
+END_TEST
+
 START_TEST(option_names)
 {
     bract_dfc_window w = BRACT_WINDOW_RECT;
@@ -598,6 +710,9 @@ static Suite *suite(void)
     tcase_add_test(tc, glasso_kkt);
     tcase_add_test(tc, stats_match_two_pass);
     tcase_add_test(tc, npy_round_trip);
+    tcase_add_test(tc, stats_block_equals_one_by_one);
+    tcase_add_test(tc, half_precision);
+    tcase_add_test(tc, npy_types_and_blocks);
     tcase_add_test(tc, option_names);
     suite_add_tcase(s, tc);
     return s;

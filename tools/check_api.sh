@@ -30,7 +30,7 @@ for so in "$b/libbract.so" "$b/libbract-figures.so"; do
 done
 
 # (a sanitizer build adds ASan's ODR indicators, __odr_asan.NAME, for the
-# global variables: NAME is what is checked)
+# global variables: they are not names bract chose, and are ignored)
 for a in "$b/libbract.a" "$b/libbract-figures.a"; do
     names=$(nm -g --defined-only "$a" 2>/dev/null | awk 'NF == 3 {print $3}' |
         grep -v -e '^bract_' -e '^\.gomp_critical_user_bract_' -e '^__odr_asan\.' -e '^__asan_' | sort -u)

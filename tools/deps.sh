@@ -27,6 +27,7 @@ fonts-wqy-microhei"
 TEST_PKGS="check mandoc man-db groff-base valgrind libxml2-utils chromium hdf5-tools \
 clang libclang-rt-14-dev \
 python3 python3-numpy python3-cffi python3-pytest python3-nibabel python3-setuptools python3-pip \
+python3-statsmodels \
 nodejs npm"
 MPI_PKGS="libopenmpi-dev openmpi-bin"
 

@@ -150,6 +150,18 @@ BRACT_API int bract_dfc_run(const bract_dfc_plan *plan, const double *x,
                             const char *const *names, bract_dfc_sink sink, void *ctx,
                             const bract_progress *progress);
 
+/* Receives windows k0 .. k0 + n - 1 (n x npairs values, row-major; valid
+ * during the call): blocks of consecutive windows as the engine computes
+ * them, so that a sink can summarise them on several threads and write
+ * them in large pieces.  A nonzero return stops the run, as above. */
+typedef int (*bract_dfc_block_sink)(void *ctx, size_t k0, size_t n, const double *fc);
+
+/* bract_dfc_run with a block sink: the same windows, in window order, in
+ * blocks (of one window when the engine runs on one thread). */
+BRACT_API int bract_dfc_run_blocks(const bract_dfc_plan *plan, const double *x,
+                                   const char *const *names, bract_dfc_block_sink sink,
+                                   void *ctx, const bract_progress *progress);
+
 /* All windows into out (nwindows x npairs, row-major). */
 BRACT_API int bract_dfc_all(const bract_dfc_plan *plan, const double *x,
                             const char *const *names, double *out);
@@ -170,6 +182,13 @@ BRACT_API void bract_dfc_stats_reset(bract_dfc_stats *s);
  * values over edges (GIFT's DEV is the latter). */
 BRACT_API void bract_dfc_stats_add(bract_dfc_stats *s, const double *fc, double *wmean,
                                    double *wsd);
+
+/* Add nk windows (nk x npairs, row-major), as nk calls of
+ * bract_dfc_stats_add give the same numbers to the last bit, on
+ * bract_get_threads() threads; wmean and wsd (may be NULL) receive nk
+ * values.  BRACT_ENOMEM (nothing added) when scratch memory is short. */
+BRACT_API int bract_dfc_stats_add_block(bract_dfc_stats *s, const double *fc, size_t nk,
+                                        double *wmean, double *wsd);
 
 BRACT_API size_t bract_dfc_stats_count(const bract_dfc_stats *s);
 

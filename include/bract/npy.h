@@ -2,15 +2,18 @@
  *
  * A writer knows the shape when it opens the file, writes the header, then
  * takes rows one after another: a matrix of thousands of rows never needs to
- * be in memory.  The file is little-endian float32 ('<f4'), C order,
- * 2-D (rows x cols), readable by numpy.load.  It is written atomically (a
- * temporary file renamed into place by commit), like every bract output.
- * The reader accepts '<f4' and '<f8' arrays of one or two dimensions in C
+ * be in memory.  The file is little-endian float32 ('<f4'; or float16
+ * '<f2', float64 '<f8'), C order, 2-D (rows x cols), readable by
+ * numpy.load.  Rows are converted into blocks of 256 KB that go to the
+ * file in one write each.  It is written atomically (a temporary file
+ * renamed into place by commit), like every bract output.  The reader
+ * accepts '<f4', '<f8' and '<f2' arrays of one or two dimensions in C
  * order and returns doubles. */
 #ifndef BRACT_NPY_H
 #define BRACT_NPY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bract/error.h"
 
@@ -20,15 +23,31 @@ extern "C" {
 
 typedef struct bract_npy_writer bract_npy_writer;
 
+/* The type of the values in the file. */
+typedef enum {
+    BRACT_NPY_F4 = 0, /* '<f4', float32 (round to nearest) */
+    BRACT_NPY_F2 = 1, /* '<f2', IEEE half (round to nearest, ties to even, as numpy's
+                         astype(np.float16) of the doubles; beyond 65504: infinity) */
+    BRACT_NPY_F8 = 2  /* '<f8', the doubles as they are */
+} bract_npy_dtype;
+
 /* Start a float32 array of nrows x ncols at `path` (refused if it exists
  * and !force).  *out is freed by commit or abort. */
 BRACT_API int bract_npy_open(const char *path, int force, size_t nrows, size_t ncols,
                              bract_npy_writer **out);
 
-/* Append one row of ncols values, converted to float32. */
+/* Start an array of another type (BRACT_EINVAL for an unknown one). */
+BRACT_API int bract_npy_open_dtype(const char *path, int force, size_t nrows, size_t ncols,
+                                   bract_npy_dtype dtype, bract_npy_writer **out);
+
+/* Append one row of ncols values, converted to the file's type. */
 BRACT_API int bract_npy_write_row(bract_npy_writer *w, const double *row);
 
-/* Append n rows of float32 values (n * ncols, row-major). */
+/* Append n rows (n * ncols values, row-major), converted to the file's type. */
+BRACT_API int bract_npy_write_rows(bract_npy_writer *w, const double *rows, size_t n);
+
+/* Append n rows of float32 values (n * ncols, row-major), converted to the
+ * file's type. */
 BRACT_API int bract_npy_write_f32(bract_npy_writer *w, const float *rows, size_t n);
 
 /* Finish: BRACT_OK only when exactly nrows rows were written and the file
@@ -38,7 +57,12 @@ BRACT_API int bract_npy_commit(bract_npy_writer *w);
 /* Remove the temporary file and free w (NULL allowed). */
 BRACT_API void bract_npy_abort(bract_npy_writer *w);
 
-/* Read a 1-D or 2-D '<f4'/'<f8' array.  A 1-D array of n values gives
+/* IEEE half precision from a double (round to nearest, ties to even; NaN
+ * stays NaN, beyond the largest half infinity) and back (exact). */
+BRACT_API uint16_t bract_npy_half_from_double(double d);
+BRACT_API double bract_npy_half_to_double(uint16_t h);
+
+/* Read a 1-D or 2-D '<f4'/'<f8'/'<f2' array.  A 1-D array of n values gives
  * nrows = n, ncols = 1.  *data (nrows * ncols doubles, row-major) is owned
  * by the caller.  Errors name the file and what is not supported. */
 BRACT_API int bract_npy_read(const char *path, size_t *nrows, size_t *ncols, double **data);

@@ -284,8 +284,12 @@ size_t bract_dfc_bad_regions(const double *x, size_t nt, size_t nreg, const char
 
 /* Memory for one chunk of windows (their condensed values), about: more
  * windows per meeting of the threads, but beyond the cache the values are
- * written out and read back from memory.  One thread needs no chunks. */
-#define CHUNK_BYTES ((size_t)4 << 20)
+ * written out and read back from memory.  16 MB (28 windows of 400
+ * regions): on a machine busier than its cores every meeting can cost a
+ * scheduler slice of spinning, and 4 MB chunks took twice as long end to
+ * end.  One thread uses chunks too: the sink receives them as blocks
+ * (bract_dfc_run_blocks). */
+#define CHUNK_BYTES ((size_t)16 << 20)
 
 typedef struct {
     double *m, *q, *d; /* running mean and the rank-2 update vectors */
@@ -667,7 +671,9 @@ static int engine_init(engine *e, const bract_dfc_plan *pl)
     if ((size_t)nth > e->ntr) /* no more threads than tile-rows */
         nth = (int)e->ntr;
     size_t chunk = CHUNK_BYTES / (e->npairs * sizeof(double));
-    e->chunk = nth == 1 || chunk < 1 ? 1 : chunk > 256 ? 256 : chunk;
+    e->chunk = chunk < 1 ? 1 : chunk > 256 ? 256 : chunk;
+    if (e->chunk > 4) /* whole fours for bract_dfc_stats_add_block */
+        e->chunk = (e->chunk + 3) / 4 * 4;
     e->z = bract_xmalloc(nt * N, sizeof *e->z, "the scaled series");
     e->C = bract_xcalloc(N * N, sizeof *e->C, "a cross-product matrix");
     e->fc = bract_xmalloc(e->chunk * e->npairs, sizeof *e->fc, "a chunk of windows");
@@ -691,8 +697,8 @@ static int engine_init(engine *e, const bract_dfc_plan *pl)
     return nth;
 }
 
-int bract_dfc_run(const bract_dfc_plan *pl, const double *x, const char *const *names,
-                  bract_dfc_sink sink, void *ctx, const bract_progress *progress)
+int bract_dfc_run_blocks(const bract_dfc_plan *pl, const double *x, const char *const *names,
+                         bract_dfc_block_sink sink, void *ctx, const bract_progress *progress)
 {
     engine e;
     int nth = engine_init(&e, pl);
@@ -742,17 +748,15 @@ int bract_dfc_run(const bract_dfc_plan *pl, const double *x, const char *const *
                 done = 0;
             }
         }
-        for (size_t kk = 0; kk < done; kk++) {
-            double *v = e.fc + kk * npairs;
-            if (pl->p.fisher)
-                for (size_t j = 0; j < npairs; j++)
-                    v[j] = fisher(v[j], pl->p.window_type == BRACT_WINDOW_GIFT);
-            int src = sink(ctx, k0 + kk, v);
-            if (src) {
+        if (pl->p.fisher)
+            for (size_t j = 0; j < done * npairs; j++)
+                e.fc[j] = fisher(e.fc[j], pl->p.window_type == BRACT_WINDOW_GIFT);
+        if (done) {
+            int src = sink(ctx, k0, done, e.fc);
+            if (src)
                 rc = src;
-                break;
-            }
-            bract_progress_report(progress, k0 + kk + 1, pl->nwin);
+            else
+                bract_progress_report(progress, k0 + done, pl->nwin);
         }
     }
     engine_free(&e);
@@ -762,6 +766,31 @@ int bract_dfc_run(const bract_dfc_plan *pl, const double *x, const char *const *
             bract_glasso_ws_free(works[t]);
     free(works);
     return rc;
+}
+
+/* bract_dfc_run on top of the blocks: one window at a time. */
+typedef struct {
+    bract_dfc_sink sink;
+    void *ctx;
+    size_t npairs;
+} one_ctx;
+
+static int one_sink(void *ctx, size_t k0, size_t n, const double *fc)
+{
+    one_ctx *o = ctx;
+    for (size_t k = 0; k < n; k++) {
+        int rc = o->sink(o->ctx, k0 + k, fc + k * o->npairs);
+        if (rc)
+            return rc;
+    }
+    return BRACT_OK;
+}
+
+int bract_dfc_run(const bract_dfc_plan *pl, const double *x, const char *const *names,
+                  bract_dfc_sink sink, void *ctx, const bract_progress *progress)
+{
+    one_ctx o = {sink, ctx, pl->npairs};
+    return bract_dfc_run_blocks(pl, x, names, one_sink, &o, progress);
 }
 
 typedef struct {
@@ -790,6 +819,8 @@ struct bract_dfc_stats {
     double *mean, *m2;     /* per edge */
     double *smean, *sm2;   /* per region strength */
     double *strength;      /* scratch: this window's strengths */
+    double *block;         /* scratch: a block's strengths (cap windows) */
+    size_t cap;
 };
 
 static bract_dfc_stats *dfc_stats_alloc(size_t nreg)
@@ -826,6 +857,7 @@ void bract_dfc_stats_free(bract_dfc_stats *s)
     free(s->smean);
     free(s->sm2);
     free(s->strength);
+    free(s->block);
     free(s);
 }
 
@@ -840,18 +872,15 @@ void bract_dfc_stats_reset(bract_dfc_stats *s)
 
 size_t bract_dfc_stats_count(const bract_dfc_stats *s) { return s->count; }
 
-void bract_dfc_stats_add(bract_dfc_stats *s, const double *fc, double *wmean, double *wsd)
+/* One window's mean and sd over edges (either may be NULL), and its
+ * regions' strengths (sums of their edges, into str). */
+static void moments1(size_t n, size_t np, const double *fc, double *wmean, double *wsd,
+                     double *str)
 {
-    size_t n = s->nreg, np = s->npairs;
-    s->count++;
-    double inv = 1.0 / (double)s->count, sum = 0;
-    for (size_t e = 0; e < np; e++) {
-        double d = fc[e] - s->mean[e];
-        s->mean[e] += d * inv;
-        s->m2[e] += d * (fc[e] - s->mean[e]);
-        sum += fc[e];
-    }
     if (wmean || wsd) {
+        double sum = 0;
+        for (size_t e = 0; e < np; e++)
+            sum += fc[e];
         double m = sum / (double)np, ss = 0;
         for (size_t e = 0; e < np; e++)
             ss += (fc[e] - m) * (fc[e] - m);
@@ -860,17 +889,152 @@ void bract_dfc_stats_add(bract_dfc_stats *s, const double *fc, double *wmean, do
         if (wsd)
             *wsd = np > 1 ? sqrt(ss / (double)(np - 1)) : NAN;
     }
-    memset(s->strength, 0, n * sizeof *s->strength);
+    memset(str, 0, n * sizeof *str);
     for (size_t i = 0, e = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++, e++) {
-            s->strength[i] += fc[e];
-            s->strength[j] += fc[e];
+            str[i] += fc[e];
+            str[j] += fc[e];
         }
+}
+
+/* moments1 of four consecutive windows at once: each window's sums in the
+ * same order as alone (the same numbers to the last bit), but four
+ * independent chains of additions side by side keep the adder busy where
+ * one chain waits on each addition. */
+static void moments4(size_t n, size_t np, const double *fc, double *wmean, double *wsd,
+                     double *str)
+{
+    const double *f0 = fc, *f1 = fc + np, *f2 = fc + 2 * np, *f3 = fc + 3 * np;
+    double *s0 = str, *s1 = str + n, *s2 = str + 2 * n, *s3 = str + 3 * n;
+    memset(str, 0, 4 * n * sizeof *str);
+    /* the sums over edges and the strengths in one pass: the pairs in
+     * condensed order are the edges in order */
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (size_t i = 0, e = 0; i < n; i++) {
+        /* str[i] holds its edges with the earlier regions; this row's are
+         * added onto it one by one, as in moments1 */
+        double b0 = s0[i], b1 = s1[i], b2 = s2[i], b3 = s3[i];
+        for (size_t j = i + 1; j < n; j++, e++) {
+            a0 += f0[e];
+            a1 += f1[e];
+            a2 += f2[e];
+            a3 += f3[e];
+            b0 += f0[e];
+            b1 += f1[e];
+            b2 += f2[e];
+            b3 += f3[e];
+            s0[j] += f0[e];
+            s1[j] += f1[e];
+            s2[j] += f2[e];
+            s3[j] += f3[e];
+        }
+        s0[i] = b0;
+        s1[i] = b1;
+        s2[i] = b2;
+        s3[i] = b3;
+    }
+    if (!wmean && !wsd)
+        return;
+    double m[4] = {a0 / (double)np, a1 / (double)np, a2 / (double)np, a3 / (double)np};
+    double m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3];
+    a0 = a1 = a2 = a3 = 0;
+    for (size_t e = 0; e < np; e++) {
+        a0 += (f0[e] - m0) * (f0[e] - m0);
+        a1 += (f1[e] - m1) * (f1[e] - m1);
+        a2 += (f2[e] - m2) * (f2[e] - m2);
+        a3 += (f3[e] - m3) * (f3[e] - m3);
+    }
+    double ss[4] = {a0, a1, a2, a3};
+    for (int w = 0; w < 4; w++) {
+        if (wmean)
+            wmean[w] = m[w];
+        if (wsd)
+            wsd[w] = np > 1 ? sqrt(ss[w] / (double)(np - 1)) : NAN;
+    }
+}
+
+/* Welford updates of edges e0..e1-1 by nk windows, the first being window
+ * count0 + 1. */
+static void edge_updates(bract_dfc_stats *s, const double *fc, size_t nk, size_t count0,
+                         size_t e0, size_t e1)
+{
+    double *mean = s->mean, *m2 = s->m2;
+    for (size_t k = 0; k < nk; k++) {
+        const double *v = fc + k * s->npairs;
+        double inv = 1.0 / (double)(count0 + k + 1);
+        for (size_t e = e0; e < e1; e++) {
+            double d = v[e] - mean[e];
+            mean[e] += d * inv;
+            m2[e] += d * (v[e] - mean[e]);
+        }
+    }
+}
+
+static void strength_update(bract_dfc_stats *s, const double *str)
+{
+    size_t n = s->nreg;
+    double inv = 1.0 / (double)s->count;
     for (size_t i = 0; i < n; i++) {
-        double v = s->strength[i] / (double)(n - 1), d = v - s->smean[i];
+        double v = str[i] / (double)(n - 1), d = v - s->smean[i];
         s->smean[i] += d * inv;
         s->sm2[i] += d * (v - s->smean[i]);
     }
+}
+
+void bract_dfc_stats_add(bract_dfc_stats *s, const double *fc, double *wmean, double *wsd)
+{
+    moments1(s->nreg, s->npairs, fc, wmean, wsd, s->strength);
+    edge_updates(s, fc, 1, s->count, 0, s->npairs);
+    s->count++;
+    strength_update(s, s->strength);
+}
+
+/* Edges per task of the parallel Welford updates. */
+#define EDGE_SLICE 4096
+
+int bract_dfc_stats_add_block(bract_dfc_stats *s, const double *fc, size_t nk, double *wmean,
+                              double *wsd)
+{
+    size_t n = s->nreg, np = s->npairs;
+    if (nk > s->cap) {
+        double *t = bract_xmalloc(nk * n, sizeof *t, "window strengths");
+        if (!t)
+            return BRACT_ENOMEM;
+        free(s->block);
+        s->block = t;
+        s->cap = nk;
+    }
+    int nth = omp_in_parallel() || nk * np < 65536 ? 1 : bract_get_threads();
+    size_t nslice = (np + EDGE_SLICE - 1) / EDGE_SLICE, count0 = s->count;
+    /* windows among threads for their moments, then edges for the updates:
+     * each number is computed by the same arithmetic as one window at a
+     * time, whatever the number of threads */
+    size_t nquad = nk / 4, ngroups = nquad + nk % 4; /* fours, then single windows */
+#pragma omp parallel num_threads(nth) if (nth > 1)
+    {
+        /* the two loops touch different memory: no barrier between them
+         * (on a busy machine each meeting of the threads can cost a
+         * scheduler slice) */
+#pragma omp for schedule(dynamic, 1) nowait
+        for (size_t q = 0; q < ngroups; q++) {
+            size_t k = q < nquad ? 4 * q : 4 * nquad + (q - nquad);
+            double *wm = wmean ? &wmean[k] : NULL, *ws = wsd ? &wsd[k] : NULL;
+            if (q < nquad)
+                moments4(n, np, fc + k * np, wm, ws, s->block + k * n);
+            else
+                moments1(n, np, fc + k * np, wm, ws, s->block + k * n);
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (size_t q = 0; q < nslice; q++) {
+            size_t e0 = q * EDGE_SLICE, e1 = e0 + EDGE_SLICE < np ? e0 + EDGE_SLICE : np;
+            edge_updates(s, fc, nk, count0, e0, e1);
+        }
+    }
+    for (size_t k = 0; k < nk; k++) {
+        s->count++;
+        strength_update(s, s->block + k * n);
+    }
+    return BRACT_OK;
 }
 
 double bract_dfc_stats_result(const bract_dfc_stats *s, double *edge_mean, double *edge_sd,

@@ -1,18 +1,33 @@
-/* NumPy .npy arrays: a streaming float32 writer and a small reader. */
+/* NumPy .npy arrays: a streaming writer (float32, float16 or float64, in
+ * large blocks) and a small reader. */
 #include "base/internal.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 struct bract_npy_writer {
     bract_output *out;
-    FILE *fp;
+    FILE *fp;      /* unbuffered: every write is one block */
+    char *path;    /* for messages */
+    bract_npy_dtype dtype;
+    size_t es;     /* bytes per value */
     size_t nrows, ncols, written;
-    float *buf; /* one row */
+    unsigned char *buf; /* the block being filled */
+    size_t cap, fill;   /* its size and the bytes in it */
     int failed;
 };
+
+/* Blocks of at least this many bytes (or one row) go to the file in one
+ * write: large enough that the system calls cost nothing (1,400 for 364
+ * MB), small enough to stay in the cache between the conversion and the
+ * kernel's copy. */
+#define NPY_BLOCK ((size_t)1 << 18)
+
+static const char *const npy_descr[] = {"<f4", "<f2", "<f8"};
 
 static int host_little_endian(void)
 {
@@ -22,29 +37,78 @@ static int host_little_endian(void)
     return b == 1;
 }
 
-static void to_little_endian(float *v, size_t n)
+/* Values of es bytes to little-endian, in place. */
+static void to_little_endian(unsigned char *v, size_t n, size_t es)
 {
     if (host_little_endian())
         return;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char b[4], t;
-        memcpy(b, &v[i], 4);
-        t = b[0], b[0] = b[3], b[3] = t;
-        t = b[1], b[1] = b[2], b[2] = t;
-        memcpy(&v[i], b, 4);
-    }
+    for (size_t i = 0; i < n; i++, v += es)
+        for (size_t k = 0; k < es / 2; k++) {
+            unsigned char t = v[k];
+            v[k] = v[es - 1 - k];
+            v[es - 1 - k] = t;
+        }
 }
 
-int bract_npy_open(const char *path, int force, size_t nrows, size_t ncols,
-                   bract_npy_writer **out)
+uint16_t bract_npy_half_from_double(double d)
+{
+    uint64_t b;
+    memcpy(&b, &d, 8);
+    uint16_t sign = (uint16_t)((b >> 48) & 0x8000);
+    int exp = (int)((b >> 52) & 0x7ff);
+    uint64_t man = b & ((UINT64_C(1) << 52) - 1);
+    if (exp == 0x7ff) /* infinity, or a quiet NaN keeping the top of the payload */
+        return (uint16_t)(sign | 0x7c00 | (man ? 0x200 | (man >> 42) : 0));
+    if (exp == 0) /* zero or a double subnormal: far below half's smallest */
+        return sign;
+    int e = exp - 1023;
+    if (e > 15)
+        return (uint16_t)(sign | 0x7c00);
+    uint64_t sig = man | (UINT64_C(1) << 52), h;
+    int shift;
+    if (e >= -14) { /* normal: 10 bits of mantissa under a biased exponent */
+        sig = man;
+        shift = 42;
+        h = ((uint64_t)(e + 15) << 10) | (sig >> shift);
+    } else { /* subnormal: units of 2^-24 */
+        shift = 28 - e;
+        if (shift > 63)
+            return sign;
+        h = sig >> shift;
+    }
+    /* round to nearest, ties to even; a carry may reach the exponent (the
+     * next binade, or infinity above 65504) */
+    uint64_t rem = sig & ((UINT64_C(1) << shift) - 1), half = UINT64_C(1) << (shift - 1);
+    if (rem > half || (rem == half && (h & 1)))
+        h++;
+    return (uint16_t)(sign | h);
+}
+
+double bract_npy_half_to_double(uint16_t h)
+{
+    int exp = (h >> 10) & 0x1f;
+    unsigned man = h & 0x3ff;
+    double v = exp == 0    ? ldexp((double)man, -24)
+               : exp == 31 ? (man ? NAN : INFINITY)
+                           : ldexp((double)(man | 0x400), exp - 25);
+    return h & 0x8000 ? -v : v;
+}
+
+int bract_npy_open_dtype(const char *path, int force, size_t nrows, size_t ncols,
+                         bract_npy_dtype dtype, bract_npy_writer **out)
 {
     *out = NULL;
+    if ((int)dtype < 0 || dtype > BRACT_NPY_F8)
+        return bract_error(BRACT_EINVAL, "%s: unknown npy data type %d", path, (int)dtype);
     bract_npy_writer *w = bract_xcalloc(1, sizeof *w, "an npy writer");
     if (!w)
         return BRACT_ENOMEM;
+    w->dtype = dtype;
+    w->es = dtype == BRACT_NPY_F2 ? 2 : dtype == BRACT_NPY_F8 ? 8 : 4;
     w->nrows = nrows;
     w->ncols = ncols;
-    w->buf = bract_xmalloc(ncols ? ncols : 1, sizeof *w->buf, "an npy row");
+    w->cap = ncols * w->es > NPY_BLOCK ? ncols * w->es : NPY_BLOCK;
+    w->buf = bract_xmalloc(w->cap, 1, "an npy block");
     if (!w->buf) {
         free(w);
         return BRACT_ENOMEM;
@@ -56,37 +120,53 @@ int bract_npy_open(const char *path, int force, size_t nrows, size_t ncols,
         return rc;
     }
     w->fp = bract_output_stream(w->out);
-    if (!w->fp) {
+    if (!w->fp || setvbuf(w->fp, NULL, _IONBF, 0) != 0) {
         bract_npy_abort(w);
         return BRACT_EIO;
     }
+    if (!(w->path = bract_xstrdup(path))) {
+        bract_npy_abort(w);
+        return BRACT_ENOMEM;
+    }
     /* Header: magic, version 1.0, little-endian header length, then the
      * dict padded with spaces and ending in '\n' so that the data start at
-     * a multiple of 64 bytes (as numpy writes it). */
+     * a multiple of 64 bytes (as numpy writes it); it goes out with the
+     * first block. */
     char dict[160];
     int n = snprintf(dict, sizeof dict,
-                     "{'descr': '<f4', 'fortran_order': False, 'shape': (%zu, %zu), }", nrows,
-                     ncols);
+                     "{'descr': '%s', 'fortran_order': False, 'shape': (%zu, %zu), }",
+                     npy_descr[dtype], nrows, ncols);
     size_t total = 10 + (size_t)n + 1;
     size_t pad = (64 - total % 64) % 64;
     size_t hlen = (size_t)n + pad + 1;
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
                              (unsigned char)(hlen >> 8)};
-    fwrite(pre, 1, 10, w->fp);
-    fwrite(dict, 1, (size_t)n, w->fp);
-    for (size_t i = 0; i < pad; i++)
-        fputc(' ', w->fp);
-    fputc('\n', w->fp);
-    if (ferror(w->fp)) {
-        rc = bract_error(BRACT_EIO, "%s: write failed: %s", path, strerror(errno));
-        bract_npy_abort(w);
-        return rc;
-    }
+    memcpy(w->buf, pre, 10);
+    memcpy(w->buf + 10, dict, (size_t)n);
+    memset(w->buf + 10 + n, ' ', pad);
+    w->buf[10 + (size_t)n + pad] = '\n';
+    w->fill = 10 + hlen;
     *out = w;
     return BRACT_OK;
 }
 
-int bract_npy_write_f32(bract_npy_writer *w, const float *rows, size_t n)
+int bract_npy_open(const char *path, int force, size_t nrows, size_t ncols,
+                   bract_npy_writer **out)
+{
+    return bract_npy_open_dtype(path, force, nrows, ncols, BRACT_NPY_F4, out);
+}
+
+static int flush_block(bract_npy_writer *w)
+{
+    if (w->fill && fwrite(w->buf, 1, w->fill, w->fp) != w->fill) {
+        w->failed = 1;
+        return bract_error(BRACT_EIO, "%s: write failed: %s", w->path, strerror(errno));
+    }
+    w->fill = 0;
+    return BRACT_OK;
+}
+
+static int check_rows(bract_npy_writer *w, size_t n)
 {
     if (w->failed)
         return BRACT_EIO;
@@ -95,40 +175,84 @@ int bract_npy_write_f32(bract_npy_writer *w, const float *rows, size_t n)
         return bract_error(BRACT_EINVAL, "npy writer: %zu rows written, the header says %zu",
                            w->written + n, w->nrows);
     }
-    for (size_t r = 0; r < n; r++) {
-        const float *src = rows + r * w->ncols;
-        if (!host_little_endian()) {
-            memcpy(w->buf, src, w->ncols * sizeof *w->buf);
-            to_little_endian(w->buf, w->ncols);
-            src = w->buf;
-        }
-        if (fwrite(src, sizeof(float), w->ncols, w->fp) != w->ncols) {
-            w->failed = 1;
-            return bract_error(BRACT_EIO, "writing an npy file failed: %s", strerror(errno));
-        }
-    }
-    w->written += n;
     return BRACT_OK;
+}
+
+/* Four at a time, so that the compiler converts them with vector
+ * instructions. */
+static void f64_to_f32(float *restrict o, const double *restrict d, size_t m)
+{
+    size_t i = 0;
+    for (; i + 4 <= m; i += 4) {
+        o[i] = (float)d[i];
+        o[i + 1] = (float)d[i + 1];
+        o[i + 2] = (float)d[i + 2];
+        o[i + 3] = (float)d[i + 3];
+    }
+    for (; i < m; i++)
+        o[i] = (float)d[i];
+}
+
+/* Convert m values (doubles, or floats when f is set) to the writer's type
+ * at dst. */
+static void convert(const bract_npy_writer *w, const double *d, const float *f, size_t m,
+                    unsigned char *dst)
+{
+    if (w->dtype == BRACT_NPY_F4) {
+        float *o = (float *)(void *)dst;
+        if (f)
+            memcpy(o, f, m * sizeof *o);
+        else
+            f64_to_f32(o, d, m);
+    } else if (w->dtype == BRACT_NPY_F2) {
+        uint16_t *o = (uint16_t *)(void *)dst;
+        for (size_t i = 0; i < m; i++)
+            o[i] = bract_npy_half_from_double(f ? (double)f[i] : d[i]);
+    } else {
+        double *o = (double *)(void *)dst;
+        if (d)
+            memcpy(o, d, m * sizeof *o);
+        else
+            for (size_t i = 0; i < m; i++)
+                o[i] = f[i];
+    }
+    to_little_endian(dst, m, w->es);
+}
+
+/* n rows from d (doubles) or f (floats) through the block. */
+static int put_rows(bract_npy_writer *w, const double *d, const float *f, size_t n)
+{
+    int rc = check_rows(w, n);
+    size_t total = n * w->ncols, done = 0;
+    while (!rc && done < total) {
+        if (w->fill + w->es > w->cap && (rc = flush_block(w)) != 0)
+            break;
+        size_t m = (w->cap - w->fill) / w->es;
+        if (m > total - done)
+            m = total - done;
+        /* values are aligned in the block: the header fills 64 bytes */
+        convert(w, d ? d + done : NULL, f ? f + done : NULL, m, w->buf + w->fill);
+        w->fill += m * w->es;
+        done += m;
+    }
+    if (!rc)
+        w->written += n;
+    return rc;
+}
+
+int bract_npy_write_f32(bract_npy_writer *w, const float *rows, size_t n)
+{
+    return put_rows(w, NULL, rows, n);
+}
+
+int bract_npy_write_rows(bract_npy_writer *w, const double *rows, size_t n)
+{
+    return put_rows(w, rows, NULL, n);
 }
 
 int bract_npy_write_row(bract_npy_writer *w, const double *row)
 {
-    if (w->failed)
-        return BRACT_EIO;
-    for (size_t j = 0; j < w->ncols; j++)
-        w->buf[j] = (float)row[j];
-    if (w->written + 1 > w->nrows) {
-        w->failed = 1;
-        return bract_error(BRACT_EINVAL, "npy writer: %zu rows written, the header says %zu",
-                           w->written + 1, w->nrows);
-    }
-    to_little_endian(w->buf, w->ncols);
-    if (fwrite(w->buf, sizeof(float), w->ncols, w->fp) != w->ncols) {
-        w->failed = 1;
-        return bract_error(BRACT_EIO, "writing an npy file failed: %s", strerror(errno));
-    }
-    w->written++;
-    return BRACT_OK;
+    return put_rows(w, row, NULL, 1);
 }
 
 int bract_npy_commit(bract_npy_writer *w)
@@ -139,12 +263,15 @@ int bract_npy_commit(bract_npy_writer *w)
     else if (w->written != w->nrows)
         rc = bract_error(BRACT_EINVAL, "npy writer: %zu of %zu rows written", w->written,
                          w->nrows);
+    else
+        rc = flush_block(w);
     if (rc) {
         bract_npy_abort(w);
         return rc;
     }
     rc = bract_output_commit(w->out);
     free(w->buf);
+    free(w->path);
     free(w);
     return rc;
 }
@@ -155,6 +282,7 @@ void bract_npy_abort(bract_npy_writer *w)
         return;
     bract_output_abort(w->out);
     free(w->buf);
+    free(w->path);
     free(w);
 }
 
@@ -175,7 +303,7 @@ static const char *dict_value(const char *dict, const char *key)
 }
 
 /* Parse the header at u[0..len) of a file of `fsize` bytes: the shape
- * (dims, nd), the value size (*es: 4 or 8) and where the data start
+ * (dims, nd), the value size (*es: 2, 4 or 8) and where the data start
  * (*data_off), the shape checked against the data the file holds with
  * products that cannot wrap.  BRACT_OK or an error naming `path`. */
 static int parse_header(const char *path, const unsigned char *u, size_t len,
@@ -203,17 +331,20 @@ static int parse_header(const char *path, const unsigned char *u, size_t len,
     dict[hlen] = '\0';
     const char *descr = dict_value(dict, "descr"), *fo = dict_value(dict, "fortran_order"),
                *shape = dict_value(dict, "shape");
-    int f8 = 0, rc = BRACT_OK;
+    int rc = BRACT_OK;
+    *es = 4;
     if (!descr || !fo || !shape)
         rc = bract_error(BRACT_EFORMAT, "%s: .npy header lacks descr, fortran_order or shape",
                          path);
     else if (strncmp(descr, "'<f4'", 5) == 0)
-        f8 = 0;
+        *es = 4;
     else if (strncmp(descr, "'<f8'", 5) == 0)
-        f8 = 1;
+        *es = 8;
+    else if (strncmp(descr, "'<f2'", 5) == 0)
+        *es = 2;
     else
-        rc = bract_error(BRACT_EFORMAT, "%s: .npy data type %.6s not supported (expected '<f4' "
-                         "or '<f8')", path, descr);
+        rc = bract_error(BRACT_EFORMAT, "%s: .npy data type %.6s not supported (expected '<f4', "
+                         "'<f8' or '<f2')", path, descr);
     if (!rc && strncmp(fo, "False", 5) != 0)
         rc = bract_error(BRACT_EFORMAT, "%s: Fortran-order .npy arrays are not supported", path);
     dims[0] = dims[1] = 1;
@@ -249,7 +380,6 @@ static int parse_header(const char *path, const unsigned char *u, size_t len,
     /* the shape against the data present, before anything is allocated,
      * with products that cannot wrap */
     size_t n = 0, bytes = 0;
-    *es = f8 ? 8 : 4;
     *data_off = off + hlen;
     unsigned long long have = fsize > off + hlen ? fsize - (off + hlen) : 0;
     if (!rc && (__builtin_mul_overflow(dims[0], dims[1], &n) ||
@@ -326,10 +456,14 @@ int bract_npy_read(const char *path, size_t *nrows, size_t *ncols, double **data
                 }
             if (es == 8) {
                 memcpy(&d[i], b, 8);
-            } else {
+            } else if (es == 4) {
                 float f;
                 memcpy(&f, b, 4);
                 d[i] = f;
+            } else {
+                uint16_t h;
+                memcpy(&h, b, 2);
+                d[i] = bract_npy_half_to_double(h);
             }
         }
         *data = d;

@@ -57,6 +57,30 @@ dfc_close "dfc: edge_mean.tsv" "$(dfc_col "$TMP/rect/edge_mean.tsv" mean)" "$ref
 dfc_close "dfc: edge_std.tsv" "$(dfc_col "$TMP/rect/edge_std.tsv" std)" "$ref_sd" 1e-10
 file_has "$TMP/rect/edge_mean.tsv" "input	r4	r5	"
 
+# ---- --windows: float16 (half the bytes, the float32 values to half
+# precision), none (no windows.npy; every table the same) ----
+check "dfc: --windows npy-float16" 0 dfc --data "$input" --window 30 --windows npy-float16 \
+    -o "$TMP/w16"
+size=$(wc -c < "$TMP/w16/windows.npy")
+[ "$size" -eq $((128 + 211 * 15 * 2)) ] && pass || fail "float16 windows.npy has $size bytes"
+file_has "$TMP/w16/windows.npy" "'descr': '<f2'"
+file_has "$TMP/w16/windows.json" "float16 (IEEE half"
+check "dfc: --windows none" 0 dfc --data "$input" --window 30 --windows none -o "$TMP/wnone"
+err_empty
+file_absent "$TMP/wnone/windows.npy"
+file_absent "$TMP/wnone/windows.json"
+if grep -qF windows.npy "$TMP/wnone.json"; then fail "wnone.json lists windows.npy"; else pass; fi
+for f in window_info.tsv edge_mean.tsv edge_std.tsv regions.tsv summary.tsv; do
+    if cmp -s "$TMP/rect/$f" "$TMP/w16/$f" && cmp -s "$TMP/rect/$f" "$TMP/wnone/$f"; then
+        pass
+    else
+        fail "$f differs with --windows"
+    fi
+done
+check "dfc: --windows unknown" 2 dfc --data "$input" --window 30 --windows hdf5 -o "$TMP/wbad"
+err_has "bract dfc: --windows: unknown windows file format 'hdf5' (expected one of none, npy, npy-float16)"
+file_absent "$TMP/wbad"
+
 # ---- the Gaussian taper (sd 5) and the Ledoit-Wolf estimator ----
 file_has "$TMP/rect.json" '"windows.npy",'
 file_has "$TMP/rect.json" '"Command": "dfc"'

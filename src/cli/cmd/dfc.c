@@ -76,6 +76,22 @@ bad:
                                      "not '%s'", arg);
 }
 
+/* --windows: what becomes of the windows. */
+typedef enum { WIN_NONE, WIN_NPY, WIN_NPY_F16 } windows_file;
+
+static int windows_file_parse(const char *s, windows_file *out)
+{
+    static const char *const names[] = {"none", "npy", "npy-float16"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (windows_file)i;
+            return 0;
+        }
+    return bract_error(BRACT_EINVAL, "unknown windows file format '%s' (expected one of none, "
+                       "npy, npy-float16)", s);
+}
+
+CLI_ENUM_PARSER(windows_file, windows_file_parse)
 CLI_ENUM_PARSER(bract_dfc_window, bract_dfc_window_parse)
 CLI_ENUM_PARSER(bract_dfc_estimator, bract_dfc_estimator_parse)
 CLI_ENUM_PARSER(bract_kmeans_metric, bract_kmeans_metric_parse)
@@ -135,6 +151,7 @@ typedef struct {
     span window, step, sigma, alpha;
     size_t k, restarts, max_iter, cruns, surrogates;
     krange elbow;
+    windows_file wfile;
     bract_kmeans_metric distance;
     int flex;
     bract_community_method community;
@@ -207,6 +224,9 @@ static const cli_opt options[] = {
     CLI_GROUP("Output:"),
     CLI_STRING('o', "output", run, outdir, "DIR", "output directory (created if missing)",
                .flags = CLI_REQUIRED),
+    CLI_ENUM(0, "windows", run, wfile, windows_file, "FORMAT",
+             "windows.npy as npy (float32), npy-float16 (half\n"
+             "the size) or none (not written) [npy]"),
     CLI_END};
 
 const cli_spec cli_spec_dfc = {
@@ -425,17 +445,22 @@ typedef struct {
     bract_npy_writer *npy;
 } pass_ctx;
 
-static int window_sink(void *ctx, size_t k, const double *fc)
+/* A block of windows: the summaries (on the library's threads), the copy
+ * kept for states and communities, and windows.npy in large writes. */
+static int window_sink(void *ctx, size_t k0, size_t n, const double *fc)
 {
     pass_ctx *p = ctx;
     subject *u = p->u;
-    bract_dfc_stats_add(u->st, fc, &u->wmean[k], &u->wsd[k]);
+    size_t np = p->r->npairs;
+    int rc = bract_dfc_stats_add_block(u->st, fc, n, &u->wmean[k0], &u->wsd[k0]);
+    if (rc)
+        return rc;
     if (p->r->win) {
-        float *dst = p->r->win + (u->row0 + k) * p->r->npairs;
-        for (size_t e = 0; e < p->r->npairs; e++)
+        float *dst = p->r->win + (u->row0 + k0) * np;
+        for (size_t e = 0; e < n * np; e++)
             dst[e] = (float)fc[e];
     }
-    return bract_npy_write_row(p->npy, fc);
+    return p->npy ? bract_npy_write_rows(p->npy, fc, n) : BRACT_OK;
 }
 
 /* ---- the command ---- */
@@ -479,6 +504,7 @@ static int setup(run *r, int argc, char **argv)
     bract_dfc_opts_defaults(&r->dp);
     r->dp.lambda = NAN;
     r->restarts = 10;
+    r->wfile = WIN_NPY;
     r->max_iter = 300;
     r->cruns = 10;
     r->gamma = r->omega = 1;
@@ -675,7 +701,9 @@ static int open_output(run *r, int slot, const char *name, const char *what, col
     free(rec);
     if (!bad)
         bad = cs ? bract_tsv_open(o->path, r->c.force, cs->n, cs->v, &o->tsv)
-                 : bract_npy_open(o->path, r->c.force, r->total, r->npairs, &o->npy);
+                 : bract_npy_open_dtype(o->path, r->c.force, r->total, r->npairs,
+                                        r->wfile == WIN_NPY_F16 ? BRACT_NPY_F2 : BRACT_NPY_F4,
+                                        &o->npy);
     if (cs)
         cs->n = 0;
     return bad ? cli_fail(&r->c) : CLI_OK;
@@ -696,10 +724,17 @@ static int open_outputs(run *r)
     colset cs;
     if (cols_init(&cs, 64 + r->nreg + r->k))
         return cli_error(&r->c, "out of memory");
-    int rc = open_output(r, O_NPY, BRACT_OUT_DFC_WINDOWS,
-                         "windowed connectivity: float32, windows x pairs (condensed order), "
-                         "subjects one after another (window_info.tsv maps rows to windows)",
-                         NULL);
+    int rc = r->wfile == WIN_NONE
+                 ? CLI_OK
+                 : open_output(r, O_NPY, BRACT_OUT_DFC_WINDOWS,
+                               r->wfile == WIN_NPY_F16
+                                   ? "windowed connectivity: float16 (IEEE half, rounded to "
+                                     "nearest), windows x pairs (condensed order), subjects "
+                                     "one after another (window_info.tsv maps rows to windows)"
+                                   : "windowed connectivity: float32, windows x pairs "
+                                     "(condensed order), subjects one after another "
+                                     "(window_info.tsv maps rows to windows)",
+                               NULL);
     static const char *const wcols[] = {"subject", "window", "npy_row", "first_volume",
                                         "last_volume", "centre_s", "mean_fc", "sd_fc", NULL};
     static const char *const ecols[] = {"subject", "region_a", "region_b", NULL};
@@ -847,8 +882,8 @@ static int compute_windows(run *r)
         cli_log(c, "%s: %zu windows of %zu volumes", u->name, u->nwin, r->dp.window);
         pass_ctx pc = {r, u, r->out[O_NPY].npy};
         bract_progress prog = cli_bar_progress(&bar);
-        if (bract_dfc_run(u->plan, u->x, (const char *const *)r->names, window_sink, &pc,
-                          &prog)) {
+        if (bract_dfc_run_blocks(u->plan, u->x, (const char *const *)r->names, window_sink, &pc,
+                                 &prog)) {
             rc = cli_error(c, "%s: %s", u->path, bract_last_error());
             break;
         }
