@@ -311,6 +311,21 @@ void bract_rp_note_missing(rp_ctx *c, const char *where, const rp_sidecar *s, co
     bract_rp_note(c, where, msg);
 }
 
+/* <img> of figure f at its drawn size (CSS pixels are 1/96 inch), the
+ * image inline as base64. */
+static void put_img(rp_ctx *c, const bract_plot_figure *f, const char *alt, gchar *b64)
+{
+    double inches = f->width / (72 * f->scale);
+    double ratio = (double)f->height / (double)f->width;
+    long w = lround(inches * 96), h = lround(inches * 96 * ratio);
+    bract_rp_putf(c, "<img width=\"%ld\" height=\"%ld\" alt=\"", w, h);
+    bract_rp_esc(c, alt);
+    bract_rp_putf(c, "\" src=\"data:image/%s;base64,",
+                  f->format == BRACT_PLOT_SVG ? "svg+xml" : "png");
+    bract_rp_put(c, b64);
+    bract_rp_put(c, "\">");
+}
+
 void bract_rp_figure(rp_ctx *c, const bract_plot_figure *f, const char *alt, const char *caption_html)
 {
     gchar *b64 = g_base64_encode(f->data, f->len);
@@ -318,16 +333,8 @@ void bract_rp_figure(rp_ctx *c, const bract_plot_figure *f, const char *alt, con
         c->oom = 1;
         return;
     }
-    /* CSS pixels are 1/96 inch: the figure at its drawn size */
-    double inches = f->width / (72 * f->scale);
-    double ratio = (double)f->height / (double)f->width;
-    long w = lround(inches * 96), h = lround(inches * 96 * ratio);
-    bract_rp_putf(c, "<figure class=\"fig\"><img width=\"%ld\" height=\"%ld\" alt=\"", w, h);
-    bract_rp_esc(c, alt);
-    bract_rp_putf(c, "\" src=\"data:image/%s;base64,",
-                  f->format == BRACT_PLOT_SVG ? "svg+xml" : "png");
-    bract_rp_put(c, b64);
-    bract_rp_put(c, "\">");
+    bract_rp_put(c, "<figure class=\"fig\">");
+    put_img(c, f, alt, b64);
     if (caption_html) {
         bract_rp_put(c, "<figcaption>");
         bract_rp_put(c, caption_html);
@@ -345,15 +352,7 @@ void bract_rp_figure_panel(rp_ctx *c, const bract_plot_figure *f, const char *al
         c->oom = 1;
         return;
     }
-    double inches = f->width / (72 * f->scale);
-    double ratio = (double)f->height / (double)f->width;
-    long w = lround(inches * 96), h = lround(inches * 96 * ratio);
-    bract_rp_putf(c, "<img width=\"%ld\" height=\"%ld\" alt=\"", w, h);
-    bract_rp_esc(c, alt);
-    bract_rp_putf(c, "\" src=\"data:image/%s;base64,",
-                  f->format == BRACT_PLOT_SVG ? "svg+xml" : "png");
-    bract_rp_put(c, b64);
-    bract_rp_put(c, "\">");
+    put_img(c, f, alt, b64);
     g_free(b64);
 }
 

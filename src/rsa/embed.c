@@ -625,12 +625,16 @@ static int read_binary(ctx *c, reader *r, size_t count)
 
 /* ---- the look-up ---- */
 
-/* Does the first data line parse as text with `dim` values? */
-static int looks_like_text(const char *s, size_t n, size_t dim)
+/* The number of values after the word on text line s[0..n), or -1 when a
+ * field is not a number (or, with strict_word, the word holds a control
+ * byte). */
+static long text_values(const char *s, size_t n, int strict_word)
 {
-    size_t nf = 0, i = 0;
-    while (i < n && s[i] != ' ' && s[i] != '\t')
-        i++;
+    size_t i = 0;
+    long nf = 0;
+    for (; i < n && s[i] != ' ' && s[i] != '\t'; i++)
+        if (strict_word && (unsigned char)s[i] < 0x20)
+            return -1;
     while (i < n) {
         while (i < n && (s[i] == ' ' || s[i] == '\t'))
             i++;
@@ -640,10 +644,16 @@ static int looks_like_text(const char *s, size_t n, size_t dim)
         while (i < n && s[i] != ' ' && s[i] != '\t')
             i++;
         if (!field_ok(s + b, i - b))
-            return 0;
+            return -1;
         nf++;
     }
-    return nf == dim;
+    return nf;
+}
+
+/* Does the first data line parse as text with `dim` values? */
+static int looks_like_text(const char *s, size_t n, size_t dim)
+{
+    return text_values(s, n, 0) == (long)dim;
 }
 
 
@@ -702,23 +712,7 @@ static int detect_format(ctx *c, reader *r, const char *s, size_t len, int *head
 /* Is s[0..n) a word then one or more numbers (word2vec text)? */
 static int numbers_line(const char *s, size_t n)
 {
-    size_t i = 0, nf = 0;
-    while (i < n && s[i] != ' ' && s[i] != '\t')
-        if ((unsigned char)s[i++] < 0x20)
-            return 0;
-    while (i < n) {
-        while (i < n && (s[i] == ' ' || s[i] == '\t'))
-            i++;
-        if (i == n)
-            break;
-        size_t b = i;
-        while (i < n && s[i] != ' ' && s[i] != '\t')
-            i++;
-        if (!field_ok(s + b, i - b))
-            return 0;
-        nf++;
-    }
-    return nf > 0;
+    return text_values(s, n, 1) > 0;
 }
 
 /* Before anything is allocated from a word2vec header (F4): it must
