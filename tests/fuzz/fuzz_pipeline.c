@@ -48,8 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_reset();
     const char *p = fz_write("p.ini", data, size);
     pl_pipeline *pl = NULL;
-    char err[1024];
-    if (cli_plan_load(p, data_root, out_root, &pl, err, sizeof err) != 0)
+    if (cli_plan_load(p, data_root, out_root, &pl) != 0)
         return 0;
     unsigned char *will = calloc(pl->nsteps ? pl->nsteps : 1, 1);
     if (!will)
