@@ -274,7 +274,7 @@ check-api: $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO) $(CLI_A)
 	@sh tools/check_api.sh $(BUILD)
 
 check-valgrind: $(BIN) $(LIB_A) $(LIB_SO) $(FIG_A) $(FIG_SO) $(BUILD)/.deps-test $(BIDS_VALIDATOR)
-	@BIDS_VALIDATOR=$(CURDIR)/$(BIDS_VALIDATOR) BRACT_BUILD=$(BUILD) BRACT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=tests/valgrind.supp" \
+	@BIDS_VALIDATOR=$(CURDIR)/$(BIDS_VALIDATOR) BRACT_BUILD=$(BUILD) BRACT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$(CURDIR)/tests/valgrind.supp" \
 	  sh tests/cli/run.sh ./$(BIN)
 
 check-mpi:
