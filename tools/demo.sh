@@ -30,28 +30,8 @@ fi
 echo "bract demo: running pipelines/all.ini (outputs in $out/derivatives)"
 "$bract" pipeline run pipelines/all.ini --data "$data" --out "$out/derivatives" -j 2 --quiet
 
-rsa=$out/derivatives/group/rsa.tsv
-echo
-echo "Which regions represent the words the way the models do? (bract rsa, group"
-echo "rows of $subjects subjects: mean Spearman r, one-sided t test on Fisher z,"
-echo "FDR over regions x models; * p_FDR < 0.05; planted = the simulation's truth)"
-awk -F'\t' '
-    FNR == NR { if (FNR > 1) planted[$1] = $4; next }
-    FNR == 1 { for (i = 1; i <= NF; i++) col[$i] = i
-               printf "%-10s %-10s %8s %10s %10s  %s\n", "region", "model", "mean r", "p", "p_FDR", "planted"
-               next }
-    $col["level"] == "group" && $col["model_b"] == "n/a" {
-        printf "%-10s %-10s %8.3f %10.2g %10.2g%s %s\n", $col["rdm"], $col["model"], $col["r"],
-               $col["p"], $col["p_fdr"], ($col["p_fdr"] < 0.05 ? " *" : "  "),
-               (planted[$col["rdm"]] == 1 ? "yes" : "") }
-' "$data/rsa/truth.tsv" "$rsa"
-
-ev=$out/derivatives/group/events-rsa.tsv
-if [ -e "$ev" ]; then
-    echo
-    echo "The same question from event-related BOLD runs (one event per word, 2-4 s"
-    echo "apart): bract glm per subject (AR(1), motion confounds), crossnobis RDMs"
-    echo "with the GLM's residuals, then as above (FDR over regions):"
+# group_table TRUTH RSA: the group rows of an rsa.tsv, planted regions marked
+group_table() {
     awk -F'\t' '
         FNR == NR { if (FNR > 1) planted[$1] = $4; next }
         FNR == 1 { for (i = 1; i <= NF; i++) col[$i] = i
@@ -61,7 +41,23 @@ if [ -e "$ev" ]; then
             printf "%-10s %-10s %8.3f %10.2g %10.2g%s %s\n", $col["rdm"], $col["model"], $col["r"],
                    $col["p"], $col["p_fdr"], ($col["p_fdr"] < 0.05 ? " *" : "  "),
                    (planted[$col["rdm"]] == 1 ? "yes" : "") }
-    ' "$data/rsa-events/truth.tsv" "$ev"
+    ' "$1" "$2"
+}
+
+rsa=$out/derivatives/group/rsa.tsv
+echo
+echo "Which regions represent the words the way the models do? (bract rsa, group"
+echo "rows of $subjects subjects: mean Spearman r, one-sided t test on Fisher z,"
+echo "FDR over regions x models; * p_FDR < 0.05; planted = the simulation's truth)"
+group_table "$data/rsa/truth.tsv" "$rsa"
+
+ev=$out/derivatives/group/events-rsa.tsv
+if [ -e "$ev" ]; then
+    echo
+    echo "The same question from event-related BOLD runs (one event per word, 2-4 s"
+    echo "apart): bract glm per subject (AR(1), motion confounds), crossnobis RDMs"
+    echo "with the GLM's residuals, then as above (FDR over regions):"
+    group_table "$data/rsa-events/truth.tsv" "$ev"
 fi
 
 sl=$out/derivatives/group/searchlight-group/clusters.tsv

@@ -201,16 +201,8 @@ int main(void)
     printf("dfc: %d regions x %d volumes, window %d, step 1 (%zu windows x %zu pairs)\n", NREG,
            NT, WIN, bract_dfc_nwindows(b.plan), npairs);
     int threads = bract_get_threads();
-    if (getenv("BENCH_DFC_WRITE_ONLY")) { /* only the writing of windows.npy */
-        bench_write(&b, bract_dfc_nwindows(b.plan), npairs);
-        bract_dfc_plan_free(b.plan);
-        free(x);
-        free(z);
-        free(b.Y);
-        free(b.C);
-        free(b.fc);
-        return 0;
-    }
+    if (getenv("BENCH_DFC_WRITE_ONLY")) /* only the writing of windows.npy */
+        goto write;
     bract_set_threads(1);
     double base = bench_best(run_baseline, &b, 3.0);
     double one = bench_best(run_engine, &b, 3.0);
@@ -223,6 +215,7 @@ int main(void)
         double many = bench_best(run_engine, &b, 3.0);
         bench_report(name, many, "dsyrk per window, 1 thread", base);
     }
+write:
     bench_write(&b, bract_dfc_nwindows(b.plan), npairs);
     bract_dfc_plan_free(b.plan);
     free(x);
