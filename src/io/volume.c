@@ -1331,7 +1331,7 @@ static int stream_on(const char *path, const bract_volume *v, bract_volume_strea
         rc = bract_error(BRACT_EIO, "%s: cannot open: %s", iname, strerror(errno));
         goto fail;
     }
-    gzbuffer(s->f, 1u << 18);
+    gzbuffer(s->f, 1u << 15); /* zlib inflates large reads straight into place; its own buffers stay small */
     if (gzseek(s->f, (z_off_t)nim->iname_offset, SEEK_SET) != (z_off_t)nim->iname_offset) {
         rc = bract_error(BRACT_EFORMAT, "%s: truncated: the voxel data should start at byte %lld",
                          iname, (long long)nim->iname_offset);

@@ -142,8 +142,11 @@ static int rd_open(reader *r, const char *path)
     if (!r->gz)
         return bract_error(BRACT_EIO, "%s: cannot open: %s", path,
                            errno ? strerror(errno) : "out of memory");
-    gzbuffer(r->gz, 1u << 18);
-    r->cap = 1u << 20;
+    /* Small to start (most inputs are small: a word list's neighbours, a
+     * test table) and grown by rd_fill as lines need; 32 KB of zlib input
+     * per read keeps the system calls few on multi-GB GloVe files. */
+    gzbuffer(r->gz, 1u << 15);
+    r->cap = 1u << 16;
     r->buf = bract_xmalloc(r->cap + 1, 1, "a read buffer"); /* + 1: room for a NUL */
     if (!r->buf) {
         gzclose(r->gz);
@@ -172,7 +175,7 @@ static int rd_fill(reader *r, size_t need)
             r->end -= r->beg;
             r->beg = 0;
         }
-        if (r->cap - r->end < (1u << 16)) {
+        if (r->cap - r->end < r->cap / 2) {
             size_t nc = r->cap * 2;
             char *nb = bract_xrealloc(r->buf, nc + 1, 1, "a read buffer");
             if (!nb)
