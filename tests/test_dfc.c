@@ -4,8 +4,10 @@
 
 #include <math.h>
 #include <omp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 /* A numeric TSV with a header into a row-major matrix. */
 static double *load_matrix(const char *path, size_t *nrows, size_t *ncols)
@@ -665,6 +667,80 @@ START_TEST(npy_types_and_blocks)
 }
 END_TEST
 
+/* Files of more than four blocks are written by the writer's thread from a
+ * ring of blocks: the bytes are the same, in order, whatever the sizes of
+ * the calls (the ring fills and waits: 32 MB through 16 MB of blocks); an
+ * abort midway and a write that fails (a file-size limit: EFBIG) leave
+ * nothing behind and say why. */
+START_TEST(npy_writer_thread)
+{
+    char *dir = tu_tmpdir(), *path = tu_join(dir, "w.npy");
+    size_t nc = 100003, nr = 40;
+    double *rows = malloc(nr * nc * sizeof *rows);
+    for (size_t i = 0; i < nr * nc; i++)
+        rows[i] = cos(0.0007 * (double)i) * (1 + (double)(i % 11));
+    static const size_t calls[] = {1, 3, 7, 2, 11};
+    for (int t = BRACT_NPY_F4; t <= BRACT_NPY_F8; t++) {
+        bract_npy_writer *w;
+        ck_assert_int_eq(bract_npy_open_dtype(path, 1, nr, nc, (bract_npy_dtype)t, &w), 0);
+        for (size_t k = 0, i = 0; k < nr; i++) {
+            size_t m = calls[i % 5] < nr - k ? calls[i % 5] : nr - k;
+            ck_assert_int_eq(bract_npy_write_rows(w, rows + k * nc, m), 0);
+            k += m;
+        }
+        ck_assert_int_eq(bract_npy_commit(w), 0);
+        size_t r, c;
+        double *d;
+        ck_assert_int_eq(bract_npy_read(path, &r, &c, &d), 0);
+        ck_assert_uint_eq(r, nr);
+        ck_assert_uint_eq(c, nc);
+        for (size_t i = 0; i < nr * nc; i++) {
+            double want = t == BRACT_NPY_F4   ? (double)(float)rows[i]
+                          : t == BRACT_NPY_F2 ? bract_npy_half_to_double(bract_npy_half_from_double(rows[i]))
+                                              : rows[i];
+            if (d[i] != want)
+                ck_abort_msg("type %d value %zu: %g, expected %g", t, i, d[i], want);
+        }
+        free(d);
+    }
+    /* an abort with blocks queued: nothing in place, no temporary left */
+    char *p2 = tu_join(dir, "aborted.npy");
+    bract_npy_writer *w;
+    ck_assert_int_eq(bract_npy_open_dtype(p2, 0, nr, nc, BRACT_NPY_F8, &w), 0);
+    ck_assert_int_eq(bract_npy_write_rows(w, rows, 25), 0);
+    bract_npy_abort(w);
+    ck_assert(!tu_exists(p2));
+    ck_assert_int_eq(tu_count_entries(dir), 1);
+    /* a write that fails on the thread: reported by the next call or the
+     * commit, with its reason; nothing in place */
+    struct rlimit old, lim;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 4 << 20;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    ck_assert_int_eq(bract_npy_open_dtype(p2, 0, nr, nc, BRACT_NPY_F8, &w), 0);
+    int rc = BRACT_OK;
+    for (size_t k = 0; k < nr && !rc; k++)
+        rc = bract_npy_write_rows(w, rows + k * nc, 1);
+    if (!rc)
+        rc = bract_npy_commit(w);
+    else
+        bract_npy_abort(w);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, prev);
+    ck_assert_int_eq(rc, BRACT_EIO);
+    ck_assert_error_has("aborted.npy: write failed: File too large");
+    ck_assert(!tu_exists(p2));
+    ck_assert_int_eq(tu_count_entries(dir), 1);
+    tu_rmtree(dir);
+    free(dir);
+    free(path);
+    free(p2);
+    free(rows);
+}
+END_TEST
+
 START_TEST(option_names)
 {
     bract_dfc_window w = BRACT_WINDOW_RECT;
@@ -713,6 +789,7 @@ static Suite *suite(void)
     tcase_add_test(tc, stats_block_equals_one_by_one);
     tcase_add_test(tc, half_precision);
     tcase_add_test(tc, npy_types_and_blocks);
+    tcase_add_test(tc, npy_writer_thread);
     tcase_add_test(tc, option_names);
     suite_add_tcase(s, tc);
     return s;

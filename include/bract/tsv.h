@@ -35,6 +35,11 @@ BRACT_API void bract_tsv_abort(bract_tsv_writer *w);
 /* Shortest decimal text that reads back as exactly v ("n/a" for NaN,
  * "inf"/"-inf").  buf needs 32 bytes; returns buf. */
 BRACT_API char *bract_tsv_format_double(char *buf, double v);
+/* bract_tsv_format_double of each of v[0..n-1] into text[i], on the
+ * library's threads, the same text as one at a time: a table of many
+ * numbers spends its time formatting them (for tables of 100,000s of edges
+ * or voxels, formatted before they are written). */
+BRACT_API void bract_tsv_format_doubles(const double *v, size_t n, char (*text)[32]);
 
 #ifdef __cplusplus
 }

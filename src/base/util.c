@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 void *bract_xmalloc(size_t n, size_t size, const char *what)
@@ -134,31 +135,38 @@ int bract_read_file(const char *path, char **data, size_t *len)
     if (!f)
         return bract_error(BRACT_EIO, "%s: cannot open: %s", path,
                            errno ? strerror(errno) : "unknown error");
-    gzbuffer(f, 1 << 15); /* 32 KB in, 64 KB out: zlib's reads stay large, and small files cost no large allocations */
+    gzbuffer(f, 1 << 15); /* 32 KB in, 64 KB out: small files cost no large allocations */
     bract_buf b = {0};
-    char chunk[1 << 16];
+    /* read straight into the buffer, sized at first for the file as it
+     * lies on disk (all of a plain file in one read; a gzipped one grows) */
+    struct stat st;
+    size_t want = stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0
+                      ? (size_t)st.st_size
+                      : (size_t)1 << 16;
     for (;;) {
-        int n = gzread(f, chunk, sizeof chunk);
-        if (n < 0) {
-            int zerr;
-            const char *m = gzerror(f, &zerr);
-            int st = (zerr == Z_BUF_ERROR || zerr == Z_DATA_ERROR) ? BRACT_EFORMAT : BRACT_EIO;
-            if (st == BRACT_EFORMAT)
-                bract_error(st, "%s: truncated or corrupt gzip data (%s)", path, m);
-            else
-                bract_error(st, "%s: read error: %s", path,
-                            zerr == Z_ERRNO ? strerror(errno) : m);
-            gzclose(f);
-            bract_buf_free(&b);
-            return st;
-        }
-        if (n == 0)
-            break;
-        if (bract_buf_append(&b, chunk, (size_t)n)) {
+        if (b.cap - b.len < 2 && bract_buf_reserve(&b, b.len ? b.len : want)) {
             gzclose(f);
             bract_buf_free(&b);
             return bract_error_context(BRACT_ENOMEM, "%s", path);
         }
+        size_t room = b.cap - b.len - 1;
+        int n = gzread(f, b.data + b.len, (unsigned)(room < (1u << 30) ? room : (1u << 30)));
+        if (n < 0) {
+            int zerr;
+            const char *m = gzerror(f, &zerr);
+            int status = (zerr == Z_BUF_ERROR || zerr == Z_DATA_ERROR) ? BRACT_EFORMAT : BRACT_EIO;
+            if (status == BRACT_EFORMAT)
+                bract_error(status, "%s: truncated or corrupt gzip data (%s)", path, m);
+            else
+                bract_error(status, "%s: read error: %s", path,
+                            zerr == Z_ERRNO ? strerror(errno) : m);
+            gzclose(f);
+            bract_buf_free(&b);
+            return status;
+        }
+        if (n == 0)
+            break;
+        b.len += (size_t)n;
     }
     int zerr = Z_OK;
     gzerror(f, &zerr);

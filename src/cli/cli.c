@@ -118,7 +118,7 @@ void cli_log(const cli_ctx *c, const char *fmt, ...)
 {
     if (!c->verbose)
         return;
-    fprintf(stderr, "bract %s: [%.1f s] ", c->cmd, cli_now() - c->t0);
+    fprintf(stderr, "bract %s: [%.2f s] ", c->cmd, cli_now() - c->t0);
     va_list ap;
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);

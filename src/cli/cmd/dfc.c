@@ -997,29 +997,42 @@ static int compute_tests(run *r)
 
 /* ---- tables ---- */
 
-static void write_edges(run *r, const subject *u, size_t *ndyn)
+static int write_edges(run *r, const subject *u, size_t *ndyn)
 {
     bract_tsv_writer *wm = r->out[O_EMEAN].tsv, *ws = r->out[O_ESD].tsv;
+    size_t np = r->npairs, ncol = u->test ? 5 : 2;
     *ndyn = 0;
+    /* the numbers formatted first, on the library's threads: two tables of
+     * a row per edge are mostly formatting */
+    const double *col[5] = {u->edge_mean, u->edge_sd};
+    if (u->test) {
+        col[2] = u->test->edge_null_mean;
+        col[3] = u->test->edge_p;
+        col[4] = u->test->edge_p_fdr;
+    }
+    char(*text)[32] = malloc(ncol * np * sizeof *text);
+    if (!text)
+        return cli_error(&r->c, "out of memory formatting %zu edges", np);
+    for (size_t c = 0; c < ncol; c++)
+        bract_tsv_format_doubles(col[c], np, text + c * np);
     for (size_t i = 0, e = 0; i < r->nreg; i++)
         for (size_t j = i + 1; j < r->nreg; j++, e++) {
             bract_tsv_str(wm, u->name);
             bract_tsv_str(wm, r->names[i]);
             bract_tsv_str(wm, r->names[j]);
-            bract_tsv_double(wm, u->edge_mean[e]);
+            bract_tsv_str(wm, text[e]);
             bract_tsv_end_row(wm);
             bract_tsv_str(ws, u->name);
             bract_tsv_str(ws, r->names[i]);
             bract_tsv_str(ws, r->names[j]);
-            bract_tsv_double(ws, u->edge_sd[e]);
-            if (u->test) {
-                bract_tsv_double(ws, u->test->edge_null_mean[e]);
-                bract_tsv_double(ws, u->test->edge_p[e]);
-                bract_tsv_double(ws, u->test->edge_p_fdr[e]);
+            for (size_t c = 1; c < ncol; c++)
+                bract_tsv_str(ws, text[c * np + e]);
+            if (u->test)
                 *ndyn += u->test->edge_p_fdr[e] <= 0.05;
-            }
             bract_tsv_end_row(ws);
         }
+    free(text);
+    return CLI_OK;
 }
 
 static void write_window_rows(run *r, const subject *u)
@@ -1101,11 +1114,14 @@ static void write_tests(run *r, const subject *u)
 
 static int write_tables(run *r)
 {
+    cli_log(&r->c, "writing the tables");
     for (size_t s = 0; s < r->nsub; s++) {
         const subject *u = &r->sub[s];
         size_t ndyn, transitions = 0;
         write_window_rows(r, u);
-        write_edges(r, u, &ndyn);
+        int erc = write_edges(r, u, &ndyn);
+        if (erc)
+            return erc;
         bract_tsv_writer *w = r->out[O_REGIONS].tsv;
         for (size_t i = 0; i < r->nreg; i++) {
             bract_tsv_str(w, u->name);
@@ -1250,8 +1266,10 @@ int main_dfc(int argc, char **argv)
         if (!(rc = open_outputs(r)) && !(rc = compute_windows(r)) &&
             (!(r->k || r->elbow.hi) || !(rc = compute_states(r))) &&
             (!r->flex || !(rc = compute_communities(r))) &&
-            (!r->surrogates || !(rc = compute_tests(r))) && !(rc = write_tables(r)))
+            (!r->surrogates || !(rc = compute_tests(r))) && !(rc = write_tables(r))) {
+            cli_log(&r->c, "tables written; committing the outputs");
             rc = commit_outputs(r);
+        }
         cli_warnings(&r->c);
     }
     run_free(r);
