@@ -4,9 +4,17 @@
  * takes rows one after another: a matrix of thousands of rows never needs to
  * be in memory.  The file is little-endian float32 ('<f4'; or float16
  * '<f2', float64 '<f8'), C order, 2-D (rows x cols), readable by
- * numpy.load.  Rows are converted into blocks of 256 KB that go to the
- * file in one write each.  It is written atomically (a temporary file
- * renamed into place by commit), like every bract output.  The reader
+ * numpy.load.  Rows are converted into blocks of 1 MB that go to the file
+ * in one write each; for a file of more than four blocks the writes are
+ * made by a thread of the writer's own, from a ring of up to 16 blocks, so
+ * that the kernel's copy overlaps the caller's next rows (the bytes are
+ * the same, in order; a failed write is reported by the next call or by
+ * commit).  It is written atomically (a temporary file renamed into place
+ * by commit), like every bract output.
+ *
+ * Thread safety: a writer belongs to one thread at a time (its own thread
+ * only writes the blocks handed to it); commit and abort end that thread.
+ * The reader
  * accepts '<f4', '<f8' and '<f2' arrays of one or two dimensions in C
  * order and returns doubles. */
 #ifndef BRACT_NPY_H
