@@ -339,6 +339,21 @@ START_TEST(bad_files)
          "command = extract\ndata = x\natlas = x\noutput = {out}/x.tsv\n",
          "section [output]: key allow_outside_root: write yes or no (found 'maybe')",
          BRACT_EFORMAT},
+        /* subjects stay under the root (fuzz_pipeline: an absolute pattern searched
+         * the whole file system) */
+        {"[dataset]\nroot = data\nsubjects = /*/*/*/*\n[stage a]\ncommand = extract\n"
+         "data = x\natlas = x\noutput = {out}/x.tsv\n",
+         "section [dataset]: key subjects: '/*/*/*/*' is an absolute path: subjects are names, "
+         "or patterns matched under the root", BRACT_EFORMAT},
+        {"[dataset]\nroot = data\nsubjects = sub-01 ../sub-*\n[stage a]\ncommand = extract\n"
+         "data = x\natlas = x\noutput = {out}/x.tsv\n",
+         "key subjects: '../sub-*' has a '..' component", BRACT_EFORMAT},
+        {"[dataset]\nroot = data\nsubjects = a/..\n[stage a]\ncommand = extract\n"
+         "data = x\natlas = x\noutput = {out}/x.tsv\n",
+         "key subjects: 'a/..' is a name with a '/'", BRACT_EFORMAT},
+        {"[dataset]\nroot = data\nsubjects = x/../*\n[stage a]\ncommand = extract\n"
+         "data = x\natlas = x\noutput = {out}/x.tsv\n",
+         "key subjects: 'x/../*' has a '..' component", BRACT_EFORMAT},
         {"[dataset]\nroot = data\n[output]\nfrobnicate = 1\n[stage a]\n"
          "command = extract\ndata = x\natlas = x\noutput = {out}/x.tsv\n",
          "section [output]: key frobnicate: unknown key (expected root or allow_outside_root)",
