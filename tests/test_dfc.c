@@ -627,6 +627,24 @@ START_TEST(half_precision)
 END_TEST
 
 /* float16 and float64 files, rows longer than a write block, read back. */
+/* The .npy at path holds rows (nr x nc doubles) as type t stores them. */
+static void check_npy_values(const char *path, int t, const double *rows, size_t nr, size_t nc)
+{
+    size_t r, c;
+    double *d;
+    ck_assert_int_eq(bract_npy_read(path, &r, &c, &d), 0);
+    ck_assert_uint_eq(r, nr);
+    ck_assert_uint_eq(c, nc);
+    for (size_t i = 0; i < nr * nc; i++) {
+        double want = t == BRACT_NPY_F4   ? (double)(float)rows[i]
+                      : t == BRACT_NPY_F2 ? bract_npy_half_to_double(bract_npy_half_from_double(rows[i]))
+                                          : rows[i];
+        if (d[i] != want)
+            ck_abort_msg("type %d value %zu: %g, expected %g", t, i, d[i], want);
+    }
+    free(d);
+}
+
 START_TEST(npy_types_and_blocks)
 {
     char *dir = tu_tmpdir(), *path = tu_join(dir, "w.npy");
@@ -644,18 +662,7 @@ START_TEST(npy_types_and_blocks)
         static const char *const descr[] = {"'<f4'", "'<f2'", "'<f8'"};
         ck_assert(strstr(text + 10, descr[t]));
         free(text);
-        size_t r, c;
-        double *d;
-        ck_assert_int_eq(bract_npy_read(path, &r, &c, &d), 0);
-        ck_assert_uint_eq(r, nr);
-        ck_assert_uint_eq(c, nc);
-        for (size_t i = 0; i < nr * nc; i++) {
-            double want = t == BRACT_NPY_F4   ? (double)(float)rows[i]
-                          : t == BRACT_NPY_F2 ? bract_npy_half_to_double(bract_npy_half_from_double(rows[i]))
-                                              : rows[i];
-            ck_assert_msg(d[i] == want, "type %d value %zu: %g, expected %g", t, i, d[i], want);
-        }
-        free(d);
+        check_npy_values(path, t, rows, nr, nc);
     }
     bract_npy_writer *w;
     ck_assert_int_eq(bract_npy_open_dtype(path, 1, 1, 1, (bract_npy_dtype)7, &w), BRACT_EINVAL);
@@ -689,19 +696,7 @@ START_TEST(npy_writer_thread)
             k += m;
         }
         ck_assert_int_eq(bract_npy_commit(w), 0);
-        size_t r, c;
-        double *d;
-        ck_assert_int_eq(bract_npy_read(path, &r, &c, &d), 0);
-        ck_assert_uint_eq(r, nr);
-        ck_assert_uint_eq(c, nc);
-        for (size_t i = 0; i < nr * nc; i++) {
-            double want = t == BRACT_NPY_F4   ? (double)(float)rows[i]
-                          : t == BRACT_NPY_F2 ? bract_npy_half_to_double(bract_npy_half_from_double(rows[i]))
-                                              : rows[i];
-            if (d[i] != want)
-                ck_abort_msg("type %d value %zu: %g, expected %g", t, i, d[i], want);
-        }
-        free(d);
+        check_npy_values(path, t, rows, nr, nc);
     }
     /* an abort with blocks queued: nothing in place, no temporary left */
     char *p2 = tu_join(dir, "aborted.npy");

@@ -10,6 +10,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* Blocks of at least this many bytes (or one row) go to the file in one
+ * write: large enough that the system calls and hand-overs cost nothing
+ * (350 for 364 MB), small enough to stay in the cache between the
+ * conversion and the kernel's copy; up to 16 of them (16 MB) queued, more
+ * than the windows bract dfc computes between two calls. */
+#define NPY_BLOCK ((size_t)1 << 20)
+#define NPY_RING 16
+
 /* Blocks are written by a thread of the writer's own while the caller
  * fills the next ones: the kernel's copy into the page cache (most of the
  * cost of a large file) overlaps the caller's conversion and whatever it
@@ -31,20 +39,12 @@ struct bract_npy_writer {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    unsigned char *ring[16];
-    size_t len[16]; /* bytes in each queued block */
+    unsigned char *ring[NPY_RING];
+    size_t len[NPY_RING]; /* bytes in each queued block */
     int nring, cur, head, queued;
     int stop;        /* no more blocks: the thread ends */
     int write_errno; /* a failed write's errno */
 };
-
-/* Blocks of at least this many bytes (or one row) go to the file in one
- * write: large enough that the system calls and hand-overs cost nothing
- * (350 for 364 MB), small enough to stay in the cache between the
- * conversion and the kernel's copy; up to 16 of them (16 MB) queued, more
- * than the windows bract dfc computes between two calls. */
-#define NPY_BLOCK ((size_t)1 << 20)
-#define NPY_RING 16
 
 static const char *const npy_descr[] = {"<f4", "<f2", "<f8"};
 

@@ -225,13 +225,13 @@ static int scan_record(table_scan *s, size_t *nf)
          * parsing in place (o == text), the NUL may land on it */
         end = s->i < len ? text[s->i] : '\0';
         s->o[s->w++] = '\0';
-        if (end == s->delim && s->i < len) {
+        if (end == s->delim) { /* end is NUL at the end of the text */
             s->i++;
             continue;
         }
         break;
     }
-    if (s->i < len && end == '\r')
+    if (end == '\r')
         s->i++;
     if (s->i < len && (end == '\n' || text[s->i] == '\n'))
         s->i++;
@@ -398,9 +398,9 @@ int bract_table_read(const char *path, bract_table **out)
     int rc = bract_read_file(path, &text, &len);
     if (rc)
         return rc;
-    /* the parser writes at most len+1 bytes of fields, never ahead of
-     * what it reads: the file's buffer (len + 1, NUL-terminated) suffices */
-    /* parsed in place: the fields go where the text was (no copy) */
+    /* parsed in place, no copy: the parser writes at most len + 1 bytes of
+     * fields, never ahead of what it reads, and the file's buffer holds
+     * len + 1 (NUL-terminated) */
     return parse_into(path, text, len, text, out);
 }
 
